@@ -1,0 +1,117 @@
+//! Errors of record decoding, each with the position of what went wrong.
+
+use std::fmt;
+
+/// What a field was expected to hold, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Expected {
+    /// A `YYYYMMDDhhmmss` UTC timestamp with a real date and time of day.
+    Timestamp,
+    /// A plain decimal number such as `-5.5` or `245.1503`.
+    Decimal,
+    /// A whole number, possibly negative.
+    Integer,
+    /// A whole number that is zero or more.
+    UnsignedInteger,
+    /// A non-empty value.
+    NonEmpty,
+    /// The record type: one to five decimal digits.
+    RecordType,
+}
+
+impl fmt::Display for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Expected::Timestamp => "a YYYYMMDDhhmmss UTC timestamp",
+            Expected::Decimal => "a decimal number",
+            Expected::Integer => "an integer",
+            Expected::UnsignedInteger => "an unsigned integer",
+            Expected::NonEmpty => "a non-empty value",
+            Expected::RecordType => "a numeric record type",
+        })
+    }
+}
+
+/// How many bytes of a bad value an error keeps, so an error never holds an unbounded copy.
+pub(crate) const FOUND_MAX: usize = 48;
+
+pub(crate) fn excerpt(value: &str) -> String {
+    if value.len() <= FOUND_MAX {
+        return value.to_owned();
+    }
+    let mut end = FOUND_MAX;
+    while !value.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &value[..end])
+}
+
+/// Why one line could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The line is not valid UTF-8; `valid_up_to` bytes of it are.
+    #[error("invalid UTF-8 after byte {valid_up_to} of the line")]
+    InvalidUtf8 {
+        /// Length of the valid UTF-8 prefix of the line.
+        valid_up_to: usize,
+    },
+    /// A field holds a value of the wrong form.
+    #[error("field {index} ({name}): expected {expected}, found {found:?}")]
+    InvalidField {
+        /// Position of the field, counting the record type as field 0.
+        index: usize,
+        /// The field's name, as in the JSON output.
+        name: &'static str,
+        /// What the field should hold.
+        expected: Expected,
+        /// The value found (at most 48 bytes of it).
+        found: String,
+    },
+    /// A field that the record cannot do without is missing or empty.
+    #[error("field {index} ({name}) is missing: expected {expected}")]
+    MissingField {
+        /// Position of the field, counting the record type as field 0.
+        index: usize,
+        /// The field's name, as in the JSON output.
+        name: &'static str,
+        /// What the field should hold.
+        expected: Expected,
+    },
+}
+
+impl ErrorKind {
+    /// The field the error is about, if it is about one field.
+    pub fn field_index(&self) -> Option<usize> {
+        match self {
+            ErrorKind::InvalidField { index, .. } | ErrorKind::MissingField { index, .. } => {
+                Some(*index)
+            }
+            ErrorKind::InvalidUtf8 { .. } => None,
+        }
+    }
+}
+
+/// A line of a body that could not be decoded, with its position.
+///
+/// Decoding of the rest of the body goes on after such an error.
+///
+/// ```
+/// use sunpower_proto::Body;
+/// let body = b"102\tok\n130\t20170107171000\tX\tM\t\tnot-a-number\n";
+/// let err = Body::new(body).records().nth(1).unwrap().unwrap_err();
+/// assert_eq!(err.line, 2);
+/// assert_eq!(err.kind.field_index(), Some(5));
+/// assert!(err.to_string().starts_with("line 2: field 5 (lifetime_energy_kwh): expected a decimal"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {kind}")]
+pub struct LineError {
+    /// Line number in the body, from 1.
+    pub line: usize,
+    /// Byte offset of the line's start in the body.
+    pub offset: usize,
+    /// What was wrong.
+    pub kind: ErrorKind,
+}

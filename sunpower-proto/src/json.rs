@@ -1,0 +1,83 @@
+//! The JSON shape of DESIGN.md (`serde` feature): `record_type`, `raw`, `channel`, typed fields.
+
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+
+use crate::record::{FieldValue, RawFields, Record};
+use crate::time::Rfc3339;
+use crate::Channel;
+
+impl Serialize for RawFields<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        for field in self.iter() {
+            seq.serialize_element(field)?;
+        }
+        seq.end()
+    }
+}
+
+/// A record with the channel it came in on, serialized with `channel` after `raw` as the CLI
+/// prints it. `Record` itself serializes without `channel`.
+///
+/// ```
+/// use sunpower_proto::{parse_line, Channel, JsonRecord};
+/// let r = parse_line("102\tabc").unwrap();
+/// let json = serde_json::to_string(&JsonRecord::new(&r, Some(Channel::Data))).unwrap();
+/// assert_eq!(json, r#"{"record_type":102,"raw":["102","abc"],"channel":"data","token":"abc"}"#);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct JsonRecord<'r, 'a> {
+    record: &'r Record<'a>,
+    channel: Option<Channel>,
+}
+
+impl<'r, 'a> JsonRecord<'r, 'a> {
+    /// Pairs a record with its channel (`None` for raw bodies).
+    pub fn new(record: &'r Record<'a>, channel: Option<Channel>) -> Self {
+        JsonRecord { record, channel }
+    }
+}
+
+impl Serialize for JsonRecord<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("record_type", &self.record.record_type())?;
+        map.serialize_entry("raw", &self.record.raw())?;
+        if let Some(channel) = self.channel {
+            map.serialize_entry("channel", channel.as_str())?;
+        }
+        let mut result = Ok(());
+        self.record.visit_fields(|name, value| {
+            if result.is_ok() {
+                result = match value {
+                    FieldValue::Time(t) => map.serialize_entry(name, &t.map(Rfc3339)),
+                    FieldValue::Text(t) => map.serialize_entry(name, &t),
+                    FieldValue::Decimal(v) => map.serialize_entry(name, &v),
+                    FieldValue::Integer(v) => map.serialize_entry(name, &v),
+                    FieldValue::Unsigned(v) => map.serialize_entry(name, &v),
+                };
+            }
+        });
+        result?;
+        map.end()
+    }
+}
+
+impl Serialize for Record<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        JsonRecord::new(self, None).serialize(serializer)
+    }
+}
+
+impl Serialize for Rfc3339 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl Serialize for Channel {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}

@@ -1,0 +1,779 @@
+//! Typed records: one struct per record type, all borrowing from the line they came from.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::ErrorKind;
+use crate::value::{
+    decimal, integer, optional_timestamp, record_type, required_text, required_timestamp, text,
+    unsigned, FieldResult,
+};
+
+/// The fields of one line exactly as sent: split strictly on single TABs, empty fields kept.
+///
+/// Nothing is copied: this is a view of the line.
+///
+/// ```
+/// use sunpower_proto::RawFields;
+/// let raw = RawFields::new("131\t20170107171000\t\tx");
+/// assert_eq!(raw.len(), 4);
+/// assert_eq!(raw.get(2), Some(""));
+/// assert_eq!(raw.iter().collect::<Vec<_>>(), ["131", "20170107171000", "", "x"]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RawFields<'a> {
+    line: &'a str,
+}
+
+impl<'a> RawFields<'a> {
+    /// Views `line` (without its line ending) as fields.
+    pub fn new(line: &'a str) -> Self {
+        RawFields { line }
+    }
+
+    /// The line's text, without its line ending.
+    pub fn as_str(&self) -> &'a str {
+        self.line
+    }
+
+    /// The fields in order, field 0 (the record type) first.
+    pub fn iter(&self) -> std::str::Split<'a, char> {
+        self.line.split('\t')
+    }
+
+    /// How many fields the line has.
+    #[allow(clippy::len_without_is_empty)] // a line always has at least field 0
+    pub fn len(&self) -> usize {
+        self.line.bytes().filter(|&b| b == b'\t').count() + 1
+    }
+
+    /// Field `index`, if the line has that many.
+    pub fn get(&self, index: usize) -> Option<&'a str> {
+        self.iter().nth(index)
+    }
+}
+
+/// How many leading fields are split into a fixed array; no record type knows more.
+const KNOWN_MAX: usize = 15;
+
+/// The first fields of a line in a fixed array, so decoding a record allocates nothing.
+struct Split<'a> {
+    fields: [&'a str; KNOWN_MAX],
+    count: usize,
+}
+
+impl<'a> Split<'a> {
+    fn new(line: &'a str) -> Self {
+        let mut fields = [""; KNOWN_MAX];
+        let mut count = 0;
+        for (i, part) in line.split('\t').enumerate() {
+            if i < KNOWN_MAX {
+                fields[i] = part;
+            }
+            count = i + 1;
+        }
+        Split { fields, count }
+    }
+
+    fn get(&self, index: usize) -> Option<&'a str> {
+        (index < self.count && index < KNOWN_MAX).then(|| self.fields[index])
+    }
+}
+
+/// Which kind of power meter a 140 line comes from, by its serial's last letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MeterKind {
+    /// Serial ending in `p`: the production meter.
+    Production,
+    /// Serial ending in `c`: the consumption (net) meter.
+    Consumption,
+    /// Any other serial.
+    Unknown,
+}
+
+impl MeterKind {
+    /// The kind of meter a serial names: `PVS5M508095c` is a consumption meter.
+    ///
+    /// ```
+    /// use sunpower_proto::MeterKind;
+    /// assert_eq!(MeterKind::from_serial("PVS5M508095c"), MeterKind::Consumption);
+    /// assert_eq!(MeterKind::from_serial("PVS5M508095p"), MeterKind::Production);
+    /// assert_eq!(MeterKind::from_serial("PVS5M508095"), MeterKind::Unknown);
+    /// ```
+    pub fn from_serial(serial: &str) -> Self {
+        match serial.as_bytes().last() {
+            Some(b'p') => MeterKind::Production,
+            Some(b'c') => MeterKind::Consumption,
+            _ => MeterKind::Unknown,
+        }
+    }
+
+    /// The name used in JSON: `"production"`, `"consumption"` or `"unknown"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MeterKind::Production => "production",
+            MeterKind::Consumption => "consumption",
+            MeterKind::Unknown => "unknown",
+        }
+    }
+}
+
+/// Which of the two known layouts a 130 line had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InverterForm {
+    /// The 15-field line as the supervisor sends it.
+    Full,
+    /// The 14-field line with the (empty) field 4 collapsed, as in copies quoted on forums.
+    Collapsed,
+}
+
+/// A 100 line: the header of a post.
+///
+/// ```
+/// use sunpower_proto::{parse_line, Record};
+/// let Record::Header(h) = parse_line("100\tSPMS\t10\tZT162585000441C1402\t20170107171925").unwrap()
+///     else { panic!() };
+/// assert_eq!(h.supervisor_serial, Some("ZT162585000441C1402"));
+/// assert_eq!(h.sent_at.unwrap().to_rfc3339(), "2017-01-07T17:19:25+00:00");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Header<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Field 1, constant `SPMS`.
+    pub tag: Option<&'a str>,
+    /// Field 2, constant `10` (probably the protocol version).
+    pub version: Option<&'a str>,
+    /// Field 3.
+    pub supervisor_serial: Option<&'a str>,
+    /// Field 4: when the supervisor sent the post.
+    pub sent_at: Option<DateTime<Utc>>,
+}
+
+/// A 102 line: the trailer of a post.
+///
+/// ```
+/// use sunpower_proto::{parse_line, Record};
+/// let Record::Trailer(t) = parse_line("102\t51oeIKDhOUeah8+9ZCME").unwrap() else { panic!() };
+/// assert_eq!(t.token, Some("51oeIKDhOUeah8+9ZCME"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Trailer<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Field 1: an opaque 20-character token.
+    pub token: Option<&'a str>,
+}
+
+/// A 120 line: supervisor status.
+///
+/// ```
+/// use sunpower_proto::{parse_line, Record};
+/// let line = "120\t20170107171500\tZT162585000441C1402\t0\t445\t0\t0\t0\t81666\t0.21\t24876\t12408";
+/// let Record::SupervisorStatus(s) = parse_line(line).unwrap() else { panic!() };
+/// assert_eq!(s.comm_errors, Some(445));
+/// assert_eq!(s.uptime_s, Some(81666));
+/// assert_eq!(s.cpu_load, Some(0.21));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SupervisorStatus<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Field 1 (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Field 2: the supervisor's serial.
+    pub serial: &'a str,
+    /// Field 3 `[dl_err_count]`.
+    pub error_count: Option<u64>,
+    /// Field 4 `[dl_comm_err]`.
+    pub comm_errors: Option<u64>,
+    /// Field 5 `[dl_skipped_scans]`.
+    pub skipped_scans: Option<u64>,
+    /// Field 6 `[dl_scan_time]`, seconds.
+    pub scan_time_s: Option<f64>,
+    /// Field 7 `[dl_untransmitted]`: data points not yet sent (the backlog).
+    pub untransmitted: Option<u64>,
+    /// Field 8 `[dl_uptime]`, seconds.
+    pub uptime_s: Option<u64>,
+    /// Field 9 `[dl_cpu_load]`.
+    pub cpu_load: Option<f64>,
+    /// Field 10 `[dl_mem_used]`, kB.
+    pub memory_used_kb: Option<u64>,
+    /// Field 11 `[dl_flash_avail]`, kB.
+    pub flash_available_kb: Option<u64>,
+}
+
+/// A 122 line: supervisor identity (seen on PVS2).
+///
+/// ```
+/// use sunpower_proto::{parse_line, Record};
+/// let line = "122\t20260105120000\tZT01\tSMSPVS20R1\t1.0\t2.1\tPV Supervisor\tSMS2.0";
+/// let Record::SupervisorIdentity(i) = parse_line(line).unwrap() else { panic!() };
+/// assert_eq!(i.description, Some("PV Supervisor"));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SupervisorIdentity<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Field 1 (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Field 2.
+    pub serial: &'a str,
+    /// Field 3 (`SMSPVS20R1`).
+    pub model: Option<&'a str>,
+    /// Field 4: a version string.
+    pub version_a: Option<&'a str>,
+    /// Field 5: a second version string (probably the supervisor software).
+    pub version_b: Option<&'a str>,
+    /// Field 6 (`PV Supervisor`).
+    pub description: Option<&'a str>,
+    /// Field 7 (`SMS2.0`).
+    pub family: Option<&'a str>,
+}
+
+/// A 130 line: one inverter's interval readings.
+///
+/// ```
+/// use sunpower_proto::{parse_line, InverterForm, Record};
+/// let line = "130\t20170107171000\t414051637009125\tAC_Module_Type_C\t18.5466\t0.0417\t245.1503\t\
+///             0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0";
+/// let Record::Inverter(inv) = parse_line(line).unwrap() else { panic!() };
+/// assert_eq!(inv.form, InverterForm::Collapsed);
+/// assert_eq!(inv.lifetime_energy_kwh, Some(18.5466));
+/// assert_eq!(inv.ac_power_kw, Some(0.0417));
+/// assert_eq!(inv.aux, None);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Inverter<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Which layout the line had.
+    pub form: InverterForm,
+    /// Field 1: start of the interval (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Field 2.
+    pub serial: &'a str,
+    /// Field 3 (`AC_Module_Type_C`, `FRONIUS IG ...`).
+    pub model: Option<&'a str>,
+    /// Field 4: unknown; empty on micro-inverters, a small integer on Fronius.
+    pub aux: Option<i64>,
+    /// Field 5 `[ltea_3phsum_kwh]`: lifetime AC energy.
+    pub lifetime_energy_kwh: Option<f64>,
+    /// Field 6 `[p_3phsum_kw]`.
+    pub ac_power_kw: Option<f64>,
+    /// Field 7 `[vln_3phavg_v]`.
+    pub ac_voltage_v: Option<f64>,
+    /// Field 8 `[i_3phsum_a]`.
+    pub ac_current_a: Option<f64>,
+    /// Field 9 `[p_mpptsum_kw]`.
+    pub dc_power_kw: Option<f64>,
+    /// Field 10 `[v_mppt1_v]`.
+    pub dc_voltage_v: Option<f64>,
+    /// Field 11 `[i_mppt1_a]`.
+    pub dc_current_a: Option<f64>,
+    /// Field 12 `[t_htsnk_degc]`.
+    pub heatsink_temp_c: Option<f64>,
+    /// Field 13 `[freq_hz]`.
+    pub frequency_hz: Option<f64>,
+    /// Field 14 `[stat_ind]`, 0 = normal.
+    pub status: Option<i64>,
+}
+
+/// A 131 line: inverter status (seen on PVS2 with Fronius; meaning unconfirmed).
+///
+/// ```
+/// use sunpower_proto::{parse_line, Record};
+/// let line = "131\t20260105120000\t12345\tFRONIUS IG 4000\t1\t1511\t502";
+/// let Record::InverterStatus(s) = parse_line(line).unwrap() else { panic!() };
+/// assert_eq!((s.value_1, s.value_2, s.value_3), (Some(1), Some(1511), Some(502)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct InverterStatus<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Field 1 (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Field 2.
+    pub serial: &'a str,
+    /// Field 3.
+    pub model: Option<&'a str>,
+    /// Field 4: a small integer.
+    pub value_1: Option<i64>,
+    /// Field 5: an integer (1511).
+    pub value_2: Option<i64>,
+    /// Field 6: an integer (502, 546; perhaps W).
+    pub value_3: Option<i64>,
+}
+
+/// A 140 line: one power meter's interval readings.
+///
+/// ```
+/// use sunpower_proto::{parse_line, MeterKind, Record};
+/// let line = "140\t20170107171000\tPVS5M508095c\tPVS5M0400c\t125\t607\t0.7075\t0.753\t1.3836\t0.5104\t59.978\t0";
+/// let Record::Meter(m) = parse_line(line).unwrap() else { panic!() };
+/// assert_eq!(m.meter_kind, MeterKind::Consumption);
+/// assert_eq!(m.real_power_kw, Some(0.7075));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Meter<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Field 1 (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Field 2.
+    pub serial: &'a str,
+    /// Field 3.
+    pub model: Option<&'a str>,
+    /// From the serial's suffix.
+    pub meter_kind: MeterKind,
+    /// Field 4 `[ct_scl_fctr]`.
+    pub ct_scale: Option<f64>,
+    /// Field 5 `[net_ltea_3phsum_kwh]`.
+    pub lifetime_net_energy_kwh: Option<f64>,
+    /// Field 6 `[p_3phsum_kw]`; on a net consumption meter, positive is import.
+    pub real_power_kw: Option<f64>,
+    /// Field 7 `[q_3phsum_kvar]`.
+    pub reactive_power_kvar: Option<f64>,
+    /// Field 8 `[s_3phsum_kva]`.
+    pub apparent_power_kva: Option<f64>,
+    /// Field 9 `[tot_pf_rto]`.
+    pub power_factor: Option<f64>,
+    /// Field 10 `[freq_hz]`.
+    pub frequency_hz: Option<f64>,
+    /// Field 11: unknown, always 0 so far.
+    pub status: Option<i64>,
+}
+
+/// A 141 line: the consumption meter per leg.
+///
+/// ```
+/// use sunpower_proto::{parse_line, Record};
+/// let line = "141\t20170107171000\tPVS5M508095c\tPVS5M0400c\t1\t5.6946\t5.5807\t122.7802\t122.6486\t0.1709\t0.5366\t120.27";
+/// let Record::MeterLegs(l) = parse_line(line).unwrap() else { panic!() };
+/// assert_eq!(l.leg1_power_kw, Some(0.1709));
+/// assert_eq!(l.unknown_11, Some(120.27));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MeterLegs<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Field 1 (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Field 2.
+    pub serial: &'a str,
+    /// Field 3.
+    pub model: Option<&'a str>,
+    /// Field 4: unknown, always 1 so far.
+    pub flag: Option<i64>,
+    /// Field 5 `[i1_a]`.
+    pub leg1_current_a: Option<f64>,
+    /// Field 6 `[i2_a]`.
+    pub leg2_current_a: Option<f64>,
+    /// Field 7 `[v1n_v]`.
+    pub leg1_voltage_v: Option<f64>,
+    /// Field 8 `[v2n_v]`.
+    pub leg2_voltage_v: Option<f64>,
+    /// Field 9 `[p1_kw]`.
+    pub leg1_power_kw: Option<f64>,
+    /// Field 10 `[p2_kw]`.
+    pub leg2_power_kw: Option<f64>,
+    /// Field 11: unknown (perhaps lifetime exported energy, kWh).
+    pub unknown_11: Option<f64>,
+}
+
+/// A record of a type this crate does not know, kept whole.
+///
+/// ```
+/// use sunpower_proto::{parse_line, Record};
+/// let Record::Unknown(u) = parse_line("170\t20170107171000\tGF1\t0").unwrap() else { panic!() };
+/// assert_eq!(u.record_type, 170);
+/// assert_eq!(u.serial, Some("GF1"));
+/// assert!(u.timestamp.is_some());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Unknown<'a> {
+    /// The line's fields as sent.
+    pub raw: RawFields<'a>,
+    /// Field 0.
+    pub record_type: u16,
+    /// Field 1, when it is a valid timestamp.
+    pub timestamp: Option<DateTime<Utc>>,
+    /// Field 2, when field 1 is a valid timestamp and field 2 is not empty.
+    pub serial: Option<&'a str>,
+}
+
+/// One decoded line: a typed record per known record type, or [`Unknown`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Record<'a> {
+    /// 100.
+    Header(Header<'a>),
+    /// 102.
+    Trailer(Trailer<'a>),
+    /// 120.
+    SupervisorStatus(SupervisorStatus<'a>),
+    /// 122.
+    SupervisorIdentity(SupervisorIdentity<'a>),
+    /// 130.
+    Inverter(Inverter<'a>),
+    /// 131.
+    InverterStatus(InverterStatus<'a>),
+    /// 140.
+    Meter(Meter<'a>),
+    /// 141.
+    MeterLegs(MeterLegs<'a>),
+    /// Any other type.
+    Unknown(Unknown<'a>),
+}
+
+/// A typed value of a record, for code that walks fields generically (JSON, Python, CSV).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum FieldValue<'a> {
+    /// A timestamp (UTC), `None` when not reported.
+    Time(Option<DateTime<Utc>>),
+    /// Text, `None` when empty or absent.
+    Text(Option<&'a str>),
+    /// A quantity, `None` when not reported.
+    Decimal(Option<f64>),
+    /// An integer, `None` when not reported.
+    Integer(Option<i64>),
+    /// A counter, `None` when not reported.
+    Unsigned(Option<u64>),
+}
+
+impl<'a> Record<'a> {
+    /// Decodes one line (without its line ending).
+    ///
+    /// The error has no position; [`crate::parse_line`] and [`crate::Body`] add it.
+    pub fn parse(line: &'a str) -> Result<Record<'a>, ErrorKind> {
+        let split = Split::new(line);
+        let raw = RawFields::new(line);
+        let kind = record_type(split.fields[0])?;
+        Ok(match kind {
+            100 => Record::Header(Header {
+                raw,
+                tag: text(split.get(1)),
+                version: text(split.get(2)),
+                supervisor_serial: text(split.get(3)),
+                sent_at: optional_timestamp(split.get(4), 4, "sent_at")?,
+            }),
+            102 => Record::Trailer(Trailer {
+                raw,
+                token: text(split.get(1)),
+            }),
+            120 => Record::SupervisorStatus(parse_120(raw, &split)?),
+            122 => Record::SupervisorIdentity(SupervisorIdentity {
+                raw,
+                timestamp: required_timestamp(split.get(1), 1, "timestamp")?,
+                serial: required_text(split.get(2), 2, "serial")?,
+                model: text(split.get(3)),
+                version_a: text(split.get(4)),
+                version_b: text(split.get(5)),
+                description: text(split.get(6)),
+                family: text(split.get(7)),
+            }),
+            130 => Record::Inverter(parse_130(raw, &split)?),
+            131 => Record::InverterStatus(InverterStatus {
+                raw,
+                timestamp: required_timestamp(split.get(1), 1, "timestamp")?,
+                serial: required_text(split.get(2), 2, "serial")?,
+                model: text(split.get(3)),
+                value_1: integer(split.get(4), 4, "value_1")?,
+                value_2: integer(split.get(5), 5, "value_2")?,
+                value_3: integer(split.get(6), 6, "value_3")?,
+            }),
+            140 => Record::Meter(parse_140(raw, &split)?),
+            141 => Record::MeterLegs(parse_141(raw, &split)?),
+            other => {
+                let timestamp = split.get(1).and_then(crate::value::parse_timestamp);
+                Record::Unknown(Unknown {
+                    raw,
+                    record_type: other,
+                    timestamp,
+                    serial: timestamp.and_then(|_| text(split.get(2))),
+                })
+            }
+        })
+    }
+
+    /// The record type (field 0).
+    pub fn record_type(&self) -> u16 {
+        match self {
+            Record::Header(_) => 100,
+            Record::Trailer(_) => 102,
+            Record::SupervisorStatus(_) => 120,
+            Record::SupervisorIdentity(_) => 122,
+            Record::Inverter(_) => 130,
+            Record::InverterStatus(_) => 131,
+            Record::Meter(_) => 140,
+            Record::MeterLegs(_) => 141,
+            Record::Unknown(u) => u.record_type,
+        }
+    }
+
+    /// The line's fields exactly as sent.
+    pub fn raw(&self) -> RawFields<'a> {
+        match self {
+            Record::Header(r) => r.raw,
+            Record::Trailer(r) => r.raw,
+            Record::SupervisorStatus(r) => r.raw,
+            Record::SupervisorIdentity(r) => r.raw,
+            Record::Inverter(r) => r.raw,
+            Record::InverterStatus(r) => r.raw,
+            Record::Meter(r) => r.raw,
+            Record::MeterLegs(r) => r.raw,
+            Record::Unknown(r) => r.raw,
+        }
+    }
+
+    /// The data timestamp (field 1) of data records; `None` for 100, 102, and unknown types
+    /// whose field 1 is not a timestamp.
+    pub fn timestamp(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Record::Header(_) | Record::Trailer(_) => None,
+            Record::SupervisorStatus(r) => Some(r.timestamp),
+            Record::SupervisorIdentity(r) => Some(r.timestamp),
+            Record::Inverter(r) => Some(r.timestamp),
+            Record::InverterStatus(r) => Some(r.timestamp),
+            Record::Meter(r) => Some(r.timestamp),
+            Record::MeterLegs(r) => Some(r.timestamp),
+            Record::Unknown(r) => r.timestamp,
+        }
+    }
+
+    /// The device serial (field 2) of data records.
+    pub fn serial(&self) -> Option<&'a str> {
+        match self {
+            Record::Header(_) | Record::Trailer(_) => None,
+            Record::SupervisorStatus(r) => Some(r.serial),
+            Record::SupervisorIdentity(r) => Some(r.serial),
+            Record::Inverter(r) => Some(r.serial),
+            Record::InverterStatus(r) => Some(r.serial),
+            Record::Meter(r) => Some(r.serial),
+            Record::MeterLegs(r) => Some(r.serial),
+            Record::Unknown(r) => r.serial,
+        }
+    }
+
+    /// How many fields this record type is known to have (for 130, in the form seen).
+    pub fn known_field_count(&self) -> usize {
+        match self {
+            Record::Header(_) => 5,
+            Record::Trailer(_) => 2,
+            Record::SupervisorStatus(_) => 12,
+            Record::SupervisorIdentity(_) => 8,
+            Record::Inverter(r) if r.form == InverterForm::Collapsed => 14,
+            Record::Inverter(_) => 15,
+            Record::InverterStatus(_) => 7,
+            Record::Meter(_) | Record::MeterLegs(_) => 12,
+            Record::Unknown(r) => r.raw.len(),
+        }
+    }
+
+    /// Fields beyond those this crate knows, as sent (newer firmware adds fields at the end).
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// let r = parse_line("102\ttoken\tnew-field").unwrap();
+    /// assert_eq!(r.extra_fields().collect::<Vec<_>>(), ["new-field"]);
+    /// ```
+    pub fn extra_fields(&self) -> std::iter::Skip<std::str::Split<'a, char>> {
+        self.raw().iter().skip(self.known_field_count())
+    }
+
+    /// Walks the typed fields in the order of the JSON output, with their JSON names.
+    ///
+    /// ```
+    /// use sunpower_proto::{parse_line, FieldValue};
+    /// let r = parse_line("102\tabc").unwrap();
+    /// let mut seen = Vec::new();
+    /// r.visit_fields(|name, value| seen.push((name, value)));
+    /// assert_eq!(seen, [("token", FieldValue::Text(Some("abc")))]);
+    /// ```
+    pub fn visit_fields(&self, mut visit: impl FnMut(&'static str, FieldValue<'a>)) {
+        use FieldValue::{Decimal as D, Integer as I, Text as T, Time, Unsigned as U};
+        match self {
+            Record::Header(r) => {
+                visit("supervisor_serial", T(r.supervisor_serial));
+                visit("sent_at", Time(r.sent_at));
+                visit("tag", T(r.tag));
+                visit("version", T(r.version));
+            }
+            Record::Trailer(r) => visit("token", T(r.token)),
+            Record::SupervisorStatus(r) => {
+                visit("timestamp", Time(Some(r.timestamp)));
+                visit("serial", T(Some(r.serial)));
+                visit("error_count", U(r.error_count));
+                visit("comm_errors", U(r.comm_errors));
+                visit("skipped_scans", U(r.skipped_scans));
+                visit("scan_time_s", D(r.scan_time_s));
+                visit("untransmitted", U(r.untransmitted));
+                visit("uptime_s", U(r.uptime_s));
+                visit("cpu_load", D(r.cpu_load));
+                visit("memory_used_kb", U(r.memory_used_kb));
+                visit("flash_available_kb", U(r.flash_available_kb));
+            }
+            Record::SupervisorIdentity(r) => {
+                visit("timestamp", Time(Some(r.timestamp)));
+                visit("serial", T(Some(r.serial)));
+                visit("model", T(r.model));
+                visit("version_a", T(r.version_a));
+                visit("version_b", T(r.version_b));
+                visit("description", T(r.description));
+                visit("family", T(r.family));
+            }
+            Record::Inverter(r) => {
+                visit("timestamp", Time(Some(r.timestamp)));
+                visit("serial", T(Some(r.serial)));
+                visit("model", T(r.model));
+                visit("aux", I(r.aux));
+                visit("lifetime_energy_kwh", D(r.lifetime_energy_kwh));
+                visit("ac_power_kw", D(r.ac_power_kw));
+                visit("ac_voltage_v", D(r.ac_voltage_v));
+                visit("ac_current_a", D(r.ac_current_a));
+                visit("dc_power_kw", D(r.dc_power_kw));
+                visit("dc_voltage_v", D(r.dc_voltage_v));
+                visit("dc_current_a", D(r.dc_current_a));
+                visit("heatsink_temp_c", D(r.heatsink_temp_c));
+                visit("frequency_hz", D(r.frequency_hz));
+                visit("status", I(r.status));
+            }
+            Record::InverterStatus(r) => {
+                visit("timestamp", Time(Some(r.timestamp)));
+                visit("serial", T(Some(r.serial)));
+                visit("model", T(r.model));
+                visit("value_1", I(r.value_1));
+                visit("value_2", I(r.value_2));
+                visit("value_3", I(r.value_3));
+            }
+            Record::Meter(r) => {
+                visit("timestamp", Time(Some(r.timestamp)));
+                visit("serial", T(Some(r.serial)));
+                visit("model", T(r.model));
+                visit("meter_kind", T(Some(r.meter_kind.as_str())));
+                visit("ct_scale", D(r.ct_scale));
+                visit("lifetime_net_energy_kwh", D(r.lifetime_net_energy_kwh));
+                visit("real_power_kw", D(r.real_power_kw));
+                visit("reactive_power_kvar", D(r.reactive_power_kvar));
+                visit("apparent_power_kva", D(r.apparent_power_kva));
+                visit("power_factor", D(r.power_factor));
+                visit("frequency_hz", D(r.frequency_hz));
+                visit("status", I(r.status));
+            }
+            Record::MeterLegs(r) => {
+                visit("timestamp", Time(Some(r.timestamp)));
+                visit("serial", T(Some(r.serial)));
+                visit("model", T(r.model));
+                visit("flag", I(r.flag));
+                visit("leg1_current_a", D(r.leg1_current_a));
+                visit("leg2_current_a", D(r.leg2_current_a));
+                visit("leg1_voltage_v", D(r.leg1_voltage_v));
+                visit("leg2_voltage_v", D(r.leg2_voltage_v));
+                visit("leg1_power_kw", D(r.leg1_power_kw));
+                visit("leg2_power_kw", D(r.leg2_power_kw));
+                visit("unknown_11", D(r.unknown_11));
+            }
+            Record::Unknown(r) => {
+                if r.timestamp.is_some() {
+                    visit("timestamp", Time(r.timestamp));
+                    visit("serial", T(r.serial));
+                }
+            }
+        }
+    }
+}
+
+fn parse_120<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<SupervisorStatus<'a>> {
+    Ok(SupervisorStatus {
+        raw,
+        timestamp: required_timestamp(f.get(1), 1, "timestamp")?,
+        serial: required_text(f.get(2), 2, "serial")?,
+        error_count: unsigned(f.get(3), 3, "error_count")?,
+        comm_errors: unsigned(f.get(4), 4, "comm_errors")?,
+        skipped_scans: unsigned(f.get(5), 5, "skipped_scans")?,
+        scan_time_s: decimal(f.get(6), 6, "scan_time_s")?,
+        untransmitted: unsigned(f.get(7), 7, "untransmitted")?,
+        uptime_s: unsigned(f.get(8), 8, "uptime_s")?,
+        cpu_load: decimal(f.get(9), 9, "cpu_load")?,
+        memory_used_kb: unsigned(f.get(10), 10, "memory_used_kb")?,
+        flash_available_kb: unsigned(f.get(11), 11, "flash_available_kb")?,
+    })
+}
+
+fn parse_130<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Inverter<'a>> {
+    // Decided by the field count, as PROTOCOL.md says: exactly 14 fields is the collapsed form.
+    let (form, shift) = if f.count == 14 {
+        (InverterForm::Collapsed, 1)
+    } else {
+        (InverterForm::Full, 0)
+    };
+    // `at(n)` is where full-form field n stands in this line; fields 1 to 3 never move.
+    let at = |n: usize| if n >= 5 { n - shift } else { n };
+    Ok(Inverter {
+        raw,
+        form,
+        timestamp: required_timestamp(f.get(1), 1, "timestamp")?,
+        serial: required_text(f.get(2), 2, "serial")?,
+        model: text(f.get(3)),
+        aux: match form {
+            InverterForm::Full => integer(f.get(4), 4, "aux")?,
+            InverterForm::Collapsed => None,
+        },
+        lifetime_energy_kwh: decimal(f.get(at(5)), at(5), "lifetime_energy_kwh")?,
+        ac_power_kw: decimal(f.get(at(6)), at(6), "ac_power_kw")?,
+        ac_voltage_v: decimal(f.get(at(7)), at(7), "ac_voltage_v")?,
+        ac_current_a: decimal(f.get(at(8)), at(8), "ac_current_a")?,
+        dc_power_kw: decimal(f.get(at(9)), at(9), "dc_power_kw")?,
+        dc_voltage_v: decimal(f.get(at(10)), at(10), "dc_voltage_v")?,
+        dc_current_a: decimal(f.get(at(11)), at(11), "dc_current_a")?,
+        heatsink_temp_c: decimal(f.get(at(12)), at(12), "heatsink_temp_c")?,
+        frequency_hz: decimal(f.get(at(13)), at(13), "frequency_hz")?,
+        status: integer(f.get(at(14)), at(14), "status")?,
+    })
+}
+
+fn parse_140<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Meter<'a>> {
+    let timestamp = required_timestamp(f.get(1), 1, "timestamp")?;
+    let serial = required_text(f.get(2), 2, "serial")?;
+    Ok(Meter {
+        raw,
+        timestamp,
+        serial,
+        model: text(f.get(3)),
+        meter_kind: MeterKind::from_serial(serial),
+        ct_scale: decimal(f.get(4), 4, "ct_scale")?,
+        lifetime_net_energy_kwh: decimal(f.get(5), 5, "lifetime_net_energy_kwh")?,
+        real_power_kw: decimal(f.get(6), 6, "real_power_kw")?,
+        reactive_power_kvar: decimal(f.get(7), 7, "reactive_power_kvar")?,
+        apparent_power_kva: decimal(f.get(8), 8, "apparent_power_kva")?,
+        power_factor: decimal(f.get(9), 9, "power_factor")?,
+        frequency_hz: decimal(f.get(10), 10, "frequency_hz")?,
+        status: integer(f.get(11), 11, "status")?,
+    })
+}
+
+fn parse_141<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<MeterLegs<'a>> {
+    Ok(MeterLegs {
+        raw,
+        timestamp: required_timestamp(f.get(1), 1, "timestamp")?,
+        serial: required_text(f.get(2), 2, "serial")?,
+        model: text(f.get(3)),
+        flag: integer(f.get(4), 4, "flag")?,
+        leg1_current_a: decimal(f.get(5), 5, "leg1_current_a")?,
+        leg2_current_a: decimal(f.get(6), 6, "leg2_current_a")?,
+        leg1_voltage_v: decimal(f.get(7), 7, "leg1_voltage_v")?,
+        leg2_voltage_v: decimal(f.get(8), 8, "leg2_voltage_v")?,
+        leg1_power_kw: decimal(f.get(9), 9, "leg1_power_kw")?,
+        leg2_power_kw: decimal(f.get(10), 10, "leg2_power_kw")?,
+        unknown_11: decimal(f.get(11), 11, "unknown_11")?,
+    })
+}

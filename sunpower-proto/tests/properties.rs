@@ -1,0 +1,126 @@
+//! Properties: generated records round-trip through their line form; no input panics.
+
+use proptest::prelude::*;
+use sunpower_proto::{parse_line, Body, InverterForm, Record};
+
+fn decimal_value() -> impl Strategy<Value = Option<f64>> {
+    // Values as the supervisor writes them: up to 4 decimals, either sign, or not reported.
+    prop::option::of((-100_000_000i64..100_000_000i64).prop_map(|v| v as f64 / 10_000.0))
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+fn timestamp() -> impl Strategy<Value = (i32, u32, u32, u32, u32, u32)> {
+    (
+        1970i32..2200,
+        1u32..=12,
+        1u32..=28,
+        0u32..24,
+        0u32..60,
+        0u32..60,
+    )
+}
+
+proptest! {
+    #[test]
+    fn generated_inverter_lines_parse_back_to_the_same_values(
+        ts in timestamp(),
+        serial in "[0-9A-Za-z]{1,20}",
+        model in "[A-Za-z_ ]{0,20}",
+        aux in prop::option::of(-1000i64..1000),
+        values in prop::collection::vec(decimal_value(), 9),
+        status in prop::option::of(-5i64..100),
+        collapsed in any::<bool>(),
+        extras in prop::collection::vec("[^\t\r\n]{0,5}", 0..3),
+    ) {
+        let (y, mo, d, h, mi, s) = ts;
+        let mut fields = vec![
+            "130".to_string(),
+            format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}"),
+            serial.clone(),
+            model.clone(),
+        ];
+        if !collapsed {
+            fields.push(aux.map(|a| a.to_string()).unwrap_or_default());
+        }
+        fields.extend(values.iter().map(|v| fmt_opt(*v)));
+        fields.push(status.map(|a| a.to_string()).unwrap_or_default());
+        // Extras only after a full line: 14 fields in all would mean the collapsed form.
+        let extras = if collapsed { vec![] } else { extras };
+        fields.extend(extras.iter().cloned());
+        let line = fields.join("\t");
+
+        let Record::Inverter(inv) = parse_line(&line).unwrap() else { panic!() };
+        prop_assert_eq!(inv.form, if collapsed { InverterForm::Collapsed } else { InverterForm::Full });
+        prop_assert_eq!(inv.serial, serial.as_str());
+        prop_assert_eq!(inv.model, Some(model.as_str()).filter(|m| !m.is_empty()));
+        prop_assert_eq!(inv.aux, if collapsed { None } else { aux });
+        let got = [
+            inv.lifetime_energy_kwh, inv.ac_power_kw, inv.ac_voltage_v, inv.ac_current_a,
+            inv.dc_power_kw, inv.dc_voltage_v, inv.dc_current_a, inv.heatsink_temp_c,
+            inv.frequency_hz,
+        ];
+        prop_assert_eq!(&got[..], &values[..]);
+        prop_assert_eq!(inv.status, status);
+        prop_assert_eq!(inv.timestamp.format("%Y%m%d%H%M%S").to_string(), fields[1].clone());
+        let record = Record::Inverter(inv);
+        prop_assert_eq!(record.extra_fields().count(), extras.len());
+        let raw: Vec<&str> = record.raw().iter().collect();
+        let sent: Vec<&str> = fields.iter().map(String::as_str).collect();
+        prop_assert_eq!(raw, sent);
+    }
+
+    #[test]
+    fn generated_meter_lines_parse_back(
+        ts in timestamp(),
+        serial in "[0-9A-Z]{4,12}[pcx]",
+        values in prop::collection::vec(decimal_value(), 7),
+        status in prop::option::of(0i64..10),
+    ) {
+        let (y, mo, d, h, mi, s) = ts;
+        let mut fields = vec![
+            "140".to_string(),
+            format!("{y:04}{mo:02}{d:02}{h:02}{mi:02}{s:02}"),
+            serial.clone(),
+            "PVS5M0400".into(),
+        ];
+        fields.extend(values.iter().map(|v| fmt_opt(*v)));
+        fields.push(status.map(|a| a.to_string()).unwrap_or_default());
+        let line = fields.join("\t");
+        let Record::Meter(m) = parse_line(&line).unwrap() else { panic!() };
+        let got = [m.ct_scale, m.lifetime_net_energy_kwh, m.real_power_kw, m.reactive_power_kvar,
+                   m.apparent_power_kva, m.power_factor, m.frequency_hz];
+        prop_assert_eq!(&got[..], &values[..]);
+        prop_assert_eq!(m.status, status);
+        let expected_kind = match serial.as_bytes()[serial.len() - 1] {
+            b'p' => "production",
+            b'c' => "consumption",
+            _ => "unknown",
+        };
+        prop_assert_eq!(m.meter_kind.as_str(), expected_kind);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic_and_every_line_is_accounted(
+        body in prop::collection::vec(any::<u8>(), 0..2000),
+    ) {
+        let lines = Body::new(&body).lines().count();
+        let items = Body::new(&body).records().count();
+        prop_assert_eq!(lines, items);
+        let non_empty = body
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty() && *l != b"\r")
+            .count();
+        prop_assert_eq!(lines, non_empty);
+    }
+
+    #[test]
+    fn record_like_text_never_panics(body in "[0-9\t\r\n.\\-a-z]{0,400}") {
+        for record in Body::new(body.as_bytes()).records().flatten() {
+            let _ = record.extra_fields().count();
+            record.visit_fields(|_, _| {});
+        }
+    }
+}
