@@ -1,1 +1,1008 @@
-//! (module under construction)
+//! TCP stream reassembly for one direction of a connection, sans I/O.
+//!
+//! A [`Reassembler`] is fed the segments of one direction (sequence number, flags, payload) in
+//! capture order and hands the stream back in order through a callback, as [`StreamEvent`]s:
+//! contiguous [`Data`](StreamEvent::Data), [`Gap`](StreamEvent::Gap)s for bytes that never
+//! arrived, then [`Fin`](StreamEvent::Fin) or [`Reset`](StreamEvent::Reset).
+//!
+//! # Policies
+//!
+//! - **Stream offsets.** Offset 0 is the first data byte: the byte after the SYN when a SYN was
+//!   seen, otherwise the first byte of the first segment seen (a stream picked up mid-way). SYN
+//!   and FIN each consume one sequence number. Offsets are 64-bit; sequence numbers are compared
+//!   with wrapping arithmetic relative to the next expected byte, so wrap-around is seamless.
+//! - **Overlaps: first received wins.** A byte is accepted once; a later copy of the same stream
+//!   offset (exact or partial retransmission, overlapping segment) is discarded and counted in
+//!   [`TcpStats::duplicate_bytes`], even when its content differs. This is what most IDS
+//!   reassemblers do, and it keeps the in-order fast path copy-free.
+//! - **Window.** A segment more than [`ReassemblerConfig::max_window`] bytes ahead of (or behind)
+//!   the next expected byte is out of window: ignored and counted, never buffered. Bytes before
+//!   offset 0 (seen when the first segment of a mid-stream pick-up was itself out of order) are
+//!   counted the same way.
+//! - **Holes.** Out-of-order data is buffered up to [`ReassemblerConfig::max_buffered_bytes`] and
+//!   [`ReassemblerConfig::max_buffered_segments`]. Past either cap the reassembler gives up on the
+//!   first hole: it emits a [`Gap`](StreamEvent::Gap) and releases the buffered data that follows.
+//!   [`Reassembler::finish`] does the same for every remaining hole (and for a hole before a FIN).
+//! - **After FIN or RST** nothing more is delivered; data beyond the FIN or after the close is
+//!   counted in [`TcpStats::bytes_after_close`].
+//!
+//! # Example
+//!
+//! ```
+//! use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+//!
+//! let mut r = Reassembler::new();
+//! let mut out = Vec::new();
+//! let mut events = |e: StreamEvent<'_>| match e {
+//!     StreamEvent::Data(d) => out.extend_from_slice(d),
+//!     other => out.extend_from_slice(format!("<{other:?}>").as_bytes()),
+//! };
+//! r.segment(999, TcpFlags::SYN, b"", &mut events);
+//! r.segment(1007, TcpFlags::ACK, b"world", &mut events); // early: buffered
+//! r.segment(1000, TcpFlags::ACK, b"hello, ", &mut events); // fills the hole
+//! r.segment(1012, TcpFlags::FIN, b"", &mut events);
+//! assert_eq!(out, b"hello, world<Fin>");
+//! ```
+
+use std::collections::BTreeMap;
+
+/// The TCP flags the reassembler looks at.
+///
+/// ```
+/// use sunpower_pcap::tcp::TcpFlags;
+/// let f = TcpFlags { syn: true, ack: true, ..TcpFlags::default() };
+/// assert!(f.syn && f.ack && !f.fin);
+/// assert_eq!(TcpFlags::from_bits(0x12), f);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TcpFlags {
+    /// Synchronize: the segment opens the stream and consumes one sequence number.
+    pub syn: bool,
+    /// Finish: the stream ends after this segment's payload; consumes one sequence number.
+    pub fin: bool,
+    /// Reset: the connection is aborted.
+    pub rst: bool,
+    /// Acknowledgement field is valid.
+    pub ack: bool,
+}
+
+impl TcpFlags {
+    /// No flag set.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::TcpFlags;
+    /// assert_eq!(TcpFlags::NONE, TcpFlags::default());
+    /// ```
+    pub const NONE: TcpFlags = TcpFlags {
+        syn: false,
+        fin: false,
+        rst: false,
+        ack: false,
+    };
+    /// Only SYN.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::TcpFlags;
+    /// assert!(TcpFlags::SYN.syn && !TcpFlags::SYN.ack);
+    /// ```
+    pub const SYN: TcpFlags = TcpFlags {
+        syn: true,
+        fin: false,
+        rst: false,
+        ack: false,
+    };
+    /// Only ACK (an ordinary data segment).
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::TcpFlags;
+    /// assert!(TcpFlags::ACK.ack && !TcpFlags::ACK.syn);
+    /// ```
+    pub const ACK: TcpFlags = TcpFlags {
+        syn: false,
+        fin: false,
+        rst: false,
+        ack: true,
+    };
+    /// FIN and ACK.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::TcpFlags;
+    /// assert!(TcpFlags::FIN.fin && TcpFlags::FIN.ack);
+    /// ```
+    pub const FIN: TcpFlags = TcpFlags {
+        syn: false,
+        fin: true,
+        rst: false,
+        ack: true,
+    };
+    /// Only RST.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::TcpFlags;
+    /// assert!(TcpFlags::RST.rst);
+    /// ```
+    pub const RST: TcpFlags = TcpFlags {
+        syn: false,
+        fin: false,
+        rst: true,
+        ack: false,
+    };
+
+    /// Decodes the flags byte of a TCP header (FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10).
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::TcpFlags;
+    /// assert_eq!(TcpFlags::from_bits(0x11), TcpFlags::FIN);
+    /// ```
+    pub fn from_bits(bits: u8) -> TcpFlags {
+        TcpFlags {
+            fin: bits & 0x01 != 0,
+            syn: bits & 0x02 != 0,
+            rst: bits & 0x04 != 0,
+            ack: bits & 0x10 != 0,
+        }
+    }
+}
+
+/// What the reassembler hands back, in stream order.
+///
+/// ```
+/// use sunpower_pcap::tcp::StreamEvent;
+/// let e = StreamEvent::Gap { at: 10, len: 5 };
+/// assert_ne!(e, StreamEvent::Fin);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEvent<'a> {
+    /// The next bytes of the stream, contiguous with what came before.
+    Data(&'a [u8]),
+    /// `len` bytes at stream offset `at` never arrived; the stream resumes at `at + len`.
+    Gap {
+        /// Stream offset of the first missing byte.
+        at: u64,
+        /// Number of missing bytes.
+        len: u64,
+    },
+    /// The sender closed the stream; nothing follows.
+    Fin,
+    /// The connection was reset; nothing follows.
+    Reset,
+}
+
+/// Limits of one [`Reassembler`].
+///
+/// ```
+/// use sunpower_pcap::tcp::ReassemblerConfig;
+/// let cfg = ReassemblerConfig { max_buffered_bytes: 1 << 20, ..ReassemblerConfig::default() };
+/// assert_eq!(cfg.max_window, 1 << 30);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReassemblerConfig {
+    /// Most out-of-order payload bytes held while waiting for a hole to fill (default 4 MiB).
+    pub max_buffered_bytes: usize,
+    /// Most out-of-order segments held (default 16,384), which bounds per-segment overhead when
+    /// the buffered segments are tiny.
+    pub max_buffered_segments: usize,
+    /// Segments further than this from the next expected byte are out of window (default 1 GiB;
+    /// values above 2^31 - 1 are clamped, since sequence numbers only span ±2^31).
+    pub max_window: u64,
+}
+
+impl Default for ReassemblerConfig {
+    fn default() -> Self {
+        ReassemblerConfig {
+            max_buffered_bytes: 4 << 20,
+            max_buffered_segments: 16_384,
+            max_window: 1 << 30,
+        }
+    }
+}
+
+/// Counters of one [`Reassembler`]; every byte seen lands in exactly one byte counter.
+///
+/// ```
+/// use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+/// let mut r = Reassembler::new();
+/// r.segment(1, TcpFlags::ACK, b"abc", |_| {});
+/// r.segment(1, TcpFlags::ACK, b"abc", |_| {});
+/// assert_eq!(r.stats().bytes_delivered, 3);
+/// assert_eq!(r.stats().duplicate_bytes, 3);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpStats {
+    /// Segments fed.
+    pub segments: u64,
+    /// Bytes handed out as [`StreamEvent::Data`].
+    pub bytes_delivered: u64,
+    /// Number of [`StreamEvent::Gap`]s.
+    pub gaps: u64,
+    /// Total length of the gaps.
+    pub bytes_in_gaps: u64,
+    /// Gaps forced by a buffer cap (also counted in `gaps`).
+    pub cap_gaps: u64,
+    /// Bytes of the gaps forced by a buffer cap (also counted in `bytes_in_gaps`).
+    pub bytes_in_cap_gaps: u64,
+    /// Bytes received again for an offset already delivered or buffered (first copy wins).
+    pub duplicate_bytes: u64,
+    /// Segments that fell out of window (too far from the next expected byte, or before offset 0).
+    pub segments_out_of_window: u64,
+    /// Payload bytes of those segments.
+    pub bytes_out_of_window: u64,
+    /// Payload bytes beyond the FIN, or received after the stream ended.
+    pub bytes_after_close: u64,
+}
+
+/// Reassembles one direction of a TCP connection. See the [module docs](self) for the policies.
+///
+/// ```
+/// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+/// let mut r = Reassembler::new();
+/// let mut events = Vec::new();
+/// r.segment(100, TcpFlags::ACK, b"ab", |e| events.push(format!("{e:?}")));
+/// r.segment(104, TcpFlags::ACK, b"ef", |e| events.push(format!("{e:?}")));
+/// r.finish(|e| events.push(format!("{e:?}")));
+/// assert_eq!(events, ["Data([97, 98])", "Gap { at: 2, len: 2 }", "Data([101, 102])"]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Reassembler {
+    cfg: ReassemblerConfig,
+    /// Sequence number of stream offset 0, once known.
+    base: Option<u32>,
+    syn_seen: bool,
+    /// Next stream offset to deliver.
+    next: u64,
+    /// Out-of-order data by stream offset; entries are non-overlapping and all start past `next`.
+    ooo: BTreeMap<u64, Vec<u8>>,
+    buffered: usize,
+    fin_at: Option<u64>,
+    closed: bool,
+    /// Reused list of (offset, len) pieces of a segment not yet covered by buffered data.
+    scratch: Vec<(u64, u64)>,
+    stats: TcpStats,
+}
+
+impl Default for Reassembler {
+    fn default() -> Self {
+        Reassembler::new()
+    }
+}
+
+impl Reassembler {
+    /// A reassembler with the default [`ReassemblerConfig`].
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::Reassembler;
+    /// let r = Reassembler::new();
+    /// assert_eq!(r.next_offset(), 0);
+    /// ```
+    pub fn new() -> Reassembler {
+        Reassembler::with_config(ReassemblerConfig::default())
+    }
+
+    /// A reassembler with the given limits.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
+    /// let r = Reassembler::with_config(ReassemblerConfig { max_buffered_bytes: 0, ..Default::default() });
+    /// assert_eq!(r.buffered_bytes(), 0);
+    /// ```
+    pub fn with_config(mut cfg: ReassemblerConfig) -> Reassembler {
+        cfg.max_window = cfg.max_window.min(i32::MAX as u64);
+        Reassembler {
+            cfg,
+            base: None,
+            syn_seen: false,
+            next: 0,
+            ooo: BTreeMap::new(),
+            buffered: 0,
+            fin_at: None,
+            closed: false,
+            scratch: Vec::new(),
+            stats: TcpStats::default(),
+        }
+    }
+
+    /// The counters so far.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::Reassembler;
+    /// assert_eq!(Reassembler::new().stats().segments, 0);
+    /// ```
+    pub fn stats(&self) -> &TcpStats {
+        &self.stats
+    }
+
+    /// Stream offset of the next byte to be delivered (bytes delivered plus gap bytes so far).
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// r.segment(7, TcpFlags::ACK, b"xyz", |_| {});
+    /// assert_eq!(r.next_offset(), 3);
+    /// ```
+    pub fn next_offset(&self) -> u64 {
+        self.next
+    }
+
+    /// The sequence number of stream offset 0, once a segment fixed it.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// r.segment(41, TcpFlags::SYN, b"", |_| {});
+    /// assert_eq!(r.base_seq(), Some(42));
+    /// ```
+    pub fn base_seq(&self) -> Option<u32> {
+        self.base
+    }
+
+    /// The initial sequence number, when a SYN was seen.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// r.segment(41, TcpFlags::SYN, b"", |_| {});
+    /// assert_eq!(r.isn(), Some(41));
+    /// ```
+    pub fn isn(&self) -> Option<u32> {
+        match (self.syn_seen, self.base) {
+            (true, Some(b)) => Some(b.wrapping_sub(1)),
+            _ => None,
+        }
+    }
+
+    /// Payload bytes currently held out of order.
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// r.segment(0, TcpFlags::ACK, b"a", |_| {});
+    /// r.segment(5, TcpFlags::ACK, b"bcd", |_| {});
+    /// assert_eq!(r.buffered_bytes(), 3);
+    /// ```
+    pub fn buffered_bytes(&self) -> usize {
+        self.buffered
+    }
+
+    /// Whether the stream ended ([`StreamEvent::Fin`] or [`StreamEvent::Reset`] was emitted, or
+    /// [`finish`](Self::finish) was called).
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// r.segment(0, TcpFlags::RST, b"", |_| {});
+    /// assert!(r.is_closed());
+    /// ```
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Signed distance, in sequence space, from the next expected byte to `seq`, as a stream
+    /// offset (may be negative).
+    fn offset_of(&self, base: u32, seq: u32) -> i64 {
+        let next_seq = base.wrapping_add(self.next as u32);
+        self.next as i64 + i64::from(seq.wrapping_sub(next_seq) as i32)
+    }
+
+    /// Feeds one segment of this direction; in-order data is passed to `sink` without copying.
+    ///
+    /// ```
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// let mut got = Vec::new();
+    /// // Sequence numbers wrap around seamlessly.
+    /// r.segment(u32::MAX - 1, TcpFlags::ACK, b"ab", |e| if let StreamEvent::Data(d) = e { got.extend_from_slice(d) });
+    /// r.segment(0, TcpFlags::ACK, b"cd", |e| if let StreamEvent::Data(d) = e { got.extend_from_slice(d) });
+    /// assert_eq!(got, b"abcd");
+    /// ```
+    pub fn segment<F>(&mut self, seq: u32, flags: TcpFlags, payload: &[u8], mut sink: F)
+    where
+        F: FnMut(StreamEvent<'_>),
+    {
+        self.stats.segments += 1;
+        if self.closed {
+            self.stats.bytes_after_close += payload.len() as u64;
+            return;
+        }
+        let data_seq = if flags.syn { seq.wrapping_add(1) } else { seq };
+        let base = match self.base {
+            Some(b) => b,
+            // A bare ACK could be a keep-alive probe one byte early: only a segment that carries
+            // something fixes offset 0 of a stream picked up mid-way.
+            None if flags.syn || flags.fin || !payload.is_empty() => {
+                self.syn_seen = flags.syn;
+                self.base = Some(data_seq);
+                data_seq
+            }
+            None => {
+                if flags.rst {
+                    self.reset(&mut sink);
+                }
+                return;
+            }
+        };
+        let off = self.offset_of(base, data_seq);
+        let len = payload.len() as u64;
+        let dist = off - self.next as i64;
+        let window = self.cfg.max_window as i64;
+        if dist > window || dist + (len as i64) < -window || off + (len as i64) <= 0 && len > 0 {
+            self.stats.segments_out_of_window += 1;
+            self.stats.bytes_out_of_window += len;
+            return;
+        }
+        if off < 0 {
+            // Partly before offset 0: drop the part that precedes the stream.
+            let cut = (-off) as usize;
+            self.stats.segments_out_of_window += 1;
+            self.stats.bytes_out_of_window += cut as u64;
+            self.data(0, &payload[cut..], &mut sink);
+        } else {
+            self.data(off as u64, payload, &mut sink);
+        }
+        if flags.fin && self.fin_at.is_none() {
+            let fin_at = (off + len as i64).max(0) as u64;
+            self.fin_at = Some(fin_at.max(self.next));
+            self.trim_beyond_fin();
+        }
+        self.check_fin(&mut sink);
+        if flags.rst && !self.closed {
+            // Release what the sender got out before aborting, so holes are reported as gaps.
+            self.flush(&mut sink);
+            self.reset(&mut sink);
+        }
+    }
+
+    fn reset<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
+        self.closed = true;
+        sink(StreamEvent::Reset);
+    }
+
+    /// Handles the payload of one segment at stream offset `off` (not before offset 0).
+    fn data<F: FnMut(StreamEvent<'_>)>(&mut self, off: u64, payload: &[u8], sink: &mut F) {
+        let mut off = off;
+        let mut payload = payload;
+        if let Some(fin_at) = self.fin_at {
+            let room = fin_at.saturating_sub(off).min(payload.len() as u64) as usize;
+            self.stats.bytes_after_close += (payload.len() - room) as u64;
+            payload = &payload[..room];
+        }
+        if payload.is_empty() {
+            return;
+        }
+        if off < self.next {
+            let dup = (self.next - off).min(payload.len() as u64) as usize;
+            self.stats.duplicate_bytes += dup as u64;
+            payload = &payload[dup..];
+            off = self.next;
+            if payload.is_empty() {
+                return;
+            }
+        }
+        if off == self.next {
+            self.deliver_in_order(payload, sink);
+        } else {
+            self.buffer(off, payload);
+            self.enforce_caps(sink);
+        }
+    }
+
+    /// Delivers `payload`, which starts at `next`, interleaving any buffered data that was
+    /// received first for the same offsets.
+    fn deliver_in_order<F: FnMut(StreamEvent<'_>)>(&mut self, payload: &[u8], sink: &mut F) {
+        let start = self.next;
+        let end = start + payload.len() as u64;
+        while self.next < end {
+            match self
+                .ooo
+                .first_key_value()
+                .map(|(k, v)| (*k, v.len() as u64))
+            {
+                Some((k, blen)) if k <= self.next => {
+                    // Buffered data wins over the overlapping part of this segment.
+                    let covered = (k + blen).min(end) - self.next;
+                    self.stats.duplicate_bytes += covered;
+                    self.release_first(sink);
+                }
+                first => {
+                    let stop = first.map_or(end, |(k, _)| k.min(end));
+                    let slice = &payload[(self.next - start) as usize..(stop - start) as usize];
+                    self.emit_data(slice, sink);
+                }
+            }
+        }
+        self.release_contiguous(sink);
+    }
+
+    fn emit_data<F: FnMut(StreamEvent<'_>)>(&mut self, d: &[u8], sink: &mut F) {
+        self.next += d.len() as u64;
+        self.stats.bytes_delivered += d.len() as u64;
+        sink(StreamEvent::Data(d));
+    }
+
+    /// Delivers the first buffered entry, which must start at or before `next`.
+    fn release_first<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
+        if let Some((k, v)) = self.ooo.pop_first() {
+            self.buffered -= v.len();
+            let skip = self.next.saturating_sub(k).min(v.len() as u64) as usize;
+            if skip < v.len() {
+                self.emit_data(&v[skip..], sink);
+            }
+        }
+    }
+
+    fn release_contiguous<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
+        while self
+            .ooo
+            .first_key_value()
+            .is_some_and(|(k, _)| *k <= self.next)
+        {
+            self.release_first(sink);
+        }
+    }
+
+    /// Buffers the parts of an early segment not already buffered (first copy wins).
+    fn buffer(&mut self, off: u64, payload: &[u8]) {
+        let end = off + payload.len() as u64;
+        self.scratch.clear();
+        let from = self.ooo.range(..=off).next_back().map_or(off, |(k, _)| *k);
+        let mut cur = off;
+        for (&k, v) in self.ooo.range(from..end) {
+            let kend = k + v.len() as u64;
+            if kend <= cur {
+                continue;
+            }
+            if k > cur {
+                self.scratch.push((cur, k - cur));
+            }
+            cur = cur.max(kend);
+            if cur >= end {
+                break;
+            }
+        }
+        if cur < end {
+            self.scratch.push((cur, end - cur));
+        }
+        let mut kept = 0u64;
+        for &(o, l) in &self.scratch {
+            let s = (o - off) as usize;
+            self.ooo.insert(o, payload[s..s + l as usize].to_vec());
+            kept += l;
+        }
+        self.buffered += kept as usize;
+        self.stats.duplicate_bytes += payload.len() as u64 - kept;
+    }
+
+    fn enforce_caps<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
+        while self.buffered > self.cfg.max_buffered_bytes
+            || self.ooo.len() > self.cfg.max_buffered_segments
+        {
+            let Some(&k) = self.ooo.keys().next() else {
+                break;
+            };
+            let len = k - self.next;
+            self.stats.cap_gaps += 1;
+            self.stats.bytes_in_cap_gaps += len;
+            self.gap(len, sink);
+            self.release_contiguous(sink);
+        }
+    }
+
+    fn gap<F: FnMut(StreamEvent<'_>)>(&mut self, len: u64, sink: &mut F) {
+        if len == 0 {
+            return;
+        }
+        let at = self.next;
+        self.next += len;
+        self.stats.gaps += 1;
+        self.stats.bytes_in_gaps += len;
+        sink(StreamEvent::Gap { at, len });
+    }
+
+    /// Drops buffered data at or beyond the FIN.
+    fn trim_beyond_fin(&mut self) {
+        let Some(fin_at) = self.fin_at else { return };
+        let beyond = self.ooo.split_off(&fin_at);
+        for v in beyond.values() {
+            self.buffered -= v.len();
+            self.stats.bytes_after_close += v.len() as u64;
+        }
+        if let Some(mut last) = self.ooo.last_entry() {
+            let k = *last.key();
+            let v = last.get_mut();
+            if k + v.len() as u64 > fin_at {
+                let keep = (fin_at - k) as usize;
+                self.buffered -= v.len() - keep;
+                self.stats.bytes_after_close += (v.len() - keep) as u64;
+                v.truncate(keep);
+            }
+        }
+    }
+
+    fn check_fin<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
+        if !self.closed && self.fin_at.is_some_and(|f| f <= self.next) {
+            self.closed = true;
+            sink(StreamEvent::Fin);
+        }
+    }
+
+    /// Releases every buffered byte, reporting the holes before them as gaps.
+    fn flush<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
+        while let Some(&k) = self.ooo.keys().next() {
+            self.gap(k.saturating_sub(self.next), sink);
+            self.release_contiguous(sink);
+        }
+    }
+
+    /// Ends the stream (end of input, or the connection is being dropped): every remaining hole
+    /// becomes a [`StreamEvent::Gap`] and the data after it is released; a hole before a known
+    /// FIN is reported, then [`StreamEvent::Fin`]. Later segments are only counted.
+    ///
+    /// ```
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// r.segment(0, TcpFlags::ACK, b"ab", |_| {});
+    /// r.segment(4, TcpFlags::FIN, b"", |_| {});
+    /// let mut ev = Vec::new();
+    /// r.finish(|e| ev.push(format!("{e:?}")));
+    /// assert_eq!(ev, ["Gap { at: 2, len: 2 }", "Fin"]);
+    /// ```
+    pub fn finish<F>(&mut self, mut sink: F)
+    where
+        F: FnMut(StreamEvent<'_>),
+    {
+        if self.closed {
+            return;
+        }
+        self.flush(&mut sink);
+        if let Some(fin_at) = self.fin_at {
+            self.gap(fin_at.saturating_sub(self.next), &mut sink);
+            self.check_fin(&mut sink);
+        }
+        self.closed = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Ev {
+        Data(Vec<u8>),
+        Gap(u64, u64),
+        Fin,
+        Reset,
+    }
+
+    /// Collects events, merging adjacent data so tests don't depend on chunking.
+    fn push(out: &mut Vec<Ev>, e: StreamEvent<'_>) {
+        match e {
+            StreamEvent::Data(d) => {
+                assert!(!d.is_empty(), "empty data event");
+                if let Some(Ev::Data(prev)) = out.last_mut() {
+                    prev.extend_from_slice(d);
+                } else {
+                    out.push(Ev::Data(d.to_vec()));
+                }
+            }
+            StreamEvent::Gap { at, len } => out.push(Ev::Gap(at, len)),
+            StreamEvent::Fin => out.push(Ev::Fin),
+            StreamEvent::Reset => out.push(Ev::Reset),
+        }
+    }
+
+    fn feed(r: &mut Reassembler, out: &mut Vec<Ev>, seq: u32, flags: TcpFlags, p: &[u8]) {
+        r.segment(seq, flags, p, |e| push(out, e));
+    }
+
+    fn data(s: &[u8]) -> Ev {
+        Ev::Data(s.to_vec())
+    }
+
+    #[test]
+    fn in_order_data_passes_caller_slice_through() {
+        let mut r = Reassembler::new();
+        let payload = b"hello".to_vec();
+        let mut same_ptr = false;
+        r.segment(10, TcpFlags::ACK, &payload, |e| {
+            if let StreamEvent::Data(d) = e {
+                same_ptr = d.as_ptr() == payload.as_ptr() && d.len() == 5;
+            }
+        });
+        assert!(same_ptr);
+        assert_eq!(r.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn segment_split_at_every_byte_reassembles_whole() {
+        let msg = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n";
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 500, TcpFlags::SYN, b"");
+        // Reverse order, one byte each: everything is buffered until the first byte arrives.
+        for i in (0..msg.len()).rev() {
+            feed(&mut r, &mut out, 501 + i as u32, TcpFlags::ACK, &msg[i..=i]);
+        }
+        assert_eq!(out, vec![data(msg)]);
+        assert_eq!(r.stats().bytes_delivered, msg.len() as u64);
+        assert_eq!(r.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn retransmission_overlap_keeps_first_copy() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"abcd");
+        // Partial retransmission with different content: the delivered copy stands.
+        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"XYef");
+        // Buffered early segment, then an overlapping one that arrives later.
+        feed(&mut r, &mut out, 8, TcpFlags::ACK, b"ij");
+        feed(&mut r, &mut out, 6, TcpFlags::ACK, b"ghQQkl");
+        assert_eq!(out, vec![data(b"abcdefghijkl")]);
+        assert_eq!(r.stats().duplicate_bytes, 2 + 2);
+        assert_eq!(r.stats().bytes_delivered, 12);
+    }
+
+    #[test]
+    fn buffered_overlaps_keep_first_copy() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"a");
+        feed(&mut r, &mut out, 3, TcpFlags::ACK, b"de");
+        feed(&mut r, &mut out, 7, TcpFlags::ACK, b"h");
+        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"cXYfgZi"); // spans both buffered pieces
+        assert_eq!(r.buffered_bytes(), 7);
+        feed(&mut r, &mut out, 1, TcpFlags::ACK, b"b");
+        assert_eq!(out, vec![data(b"abcdefghi")]);
+        assert_eq!(r.stats().duplicate_bytes, 3);
+    }
+
+    #[test]
+    fn exact_duplicate_is_counted_not_delivered() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"abc");
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"abc");
+        assert_eq!(out, vec![data(b"abc")]);
+        assert_eq!(r.stats().duplicate_bytes, 3);
+    }
+
+    #[test]
+    fn sequence_wraparound_is_seamless() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        let isn = u32::MAX - 3;
+        feed(&mut r, &mut out, isn, TcpFlags::SYN, b"");
+        feed(
+            &mut r,
+            &mut out,
+            isn.wrapping_add(5),
+            TcpFlags::ACK,
+            b"efgh",
+        ); // after the wrap
+        feed(
+            &mut r,
+            &mut out,
+            isn.wrapping_add(1),
+            TcpFlags::ACK,
+            b"abcd",
+        );
+        feed(&mut r, &mut out, isn.wrapping_add(9), TcpFlags::FIN, b"");
+        assert_eq!(out, vec![data(b"abcdefgh"), Ev::Fin]);
+    }
+
+    #[test]
+    fn stream_longer_than_sequence_space_keeps_counting() {
+        let cfg = ReassemblerConfig::default();
+        let mut r = Reassembler::with_config(cfg);
+        let chunk = vec![7u8; 1 << 16];
+        let mut seq = 123u32;
+        let mut n = 0u64;
+        // 5 GiB worth of offsets would be slow; jump through the space with gaps in window.
+        for _ in 0..(1u64 << 16) + 10 {
+            r.segment(seq, TcpFlags::ACK, &chunk, |e| {
+                if let StreamEvent::Data(d) = e {
+                    n += d.len() as u64
+                }
+            });
+            seq = seq.wrapping_add(chunk.len() as u32);
+        }
+        assert_eq!(n, ((1u64 << 16) + 10) << 16);
+        assert_eq!(r.next_offset(), n);
+        assert!(r.next_offset() > u64::from(u32::MAX));
+    }
+
+    #[test]
+    fn lost_segment_reports_gap_and_resumes() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 99, TcpFlags::SYN, b"");
+        feed(&mut r, &mut out, 100, TcpFlags::ACK, b"abc");
+        feed(&mut r, &mut out, 106, TcpFlags::ACK, b"ghi");
+        feed(&mut r, &mut out, 109, TcpFlags::FIN, b"");
+        assert_eq!(out, vec![data(b"abc")]);
+        r.finish(|e| push(&mut out, e));
+        assert_eq!(
+            out,
+            vec![data(b"abc"), Ev::Gap(3, 3), data(b"ghi"), Ev::Fin]
+        );
+        assert_eq!(r.stats().gaps, 1);
+        assert_eq!(r.stats().bytes_in_gaps, 3);
+        assert_eq!(r.stats().cap_gaps, 0);
+    }
+
+    #[test]
+    fn buffer_cap_forces_gap_and_releases_following_data() {
+        let cfg = ReassemblerConfig {
+            max_buffered_bytes: 4,
+            ..Default::default()
+        };
+        let mut r = Reassembler::with_config(cfg);
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"ab");
+        feed(&mut r, &mut out, 4, TcpFlags::ACK, b"ef");
+        feed(&mut r, &mut out, 6, TcpFlags::ACK, b"gh");
+        assert_eq!(out, vec![data(b"ab")]);
+        feed(&mut r, &mut out, 9, TcpFlags::ACK, b"j"); // 5 bytes buffered > 4
+        assert_eq!(out, vec![data(b"ab"), Ev::Gap(2, 2), data(b"efgh")]);
+        assert_eq!(r.buffered_bytes(), 1);
+        // The lost bytes arriving late are old now.
+        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"cd");
+        assert_eq!(r.stats().duplicate_bytes, 2);
+        assert_eq!(r.stats().cap_gaps, 1);
+        assert_eq!(r.stats().bytes_in_cap_gaps, 2);
+    }
+
+    #[test]
+    fn segment_count_cap_forces_gap() {
+        let cfg = ReassemblerConfig {
+            max_buffered_segments: 2,
+            ..Default::default()
+        };
+        let mut r = Reassembler::with_config(cfg);
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"a");
+        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"c");
+        feed(&mut r, &mut out, 4, TcpFlags::ACK, b"e");
+        feed(&mut r, &mut out, 6, TcpFlags::ACK, b"g");
+        assert_eq!(out, vec![data(b"a"), Ev::Gap(1, 1), data(b"c")]);
+        assert_eq!(r.buffered_bytes(), 2);
+    }
+
+    #[test]
+    fn far_forward_jump_is_out_of_window_and_not_buffered() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"a");
+        feed(&mut r, &mut out, (1 << 30) + 2, TcpFlags::ACK, b"far");
+        feed(&mut r, &mut out, 0x8000_0000, TcpFlags::ACK, b"half");
+        feed(&mut r, &mut out, 1, TcpFlags::ACK, b"b");
+        r.finish(|e| push(&mut out, e));
+        assert_eq!(out, vec![data(b"ab")]);
+        assert_eq!(r.stats().segments_out_of_window, 2);
+        assert_eq!(r.stats().bytes_out_of_window, 7);
+        assert_eq!(r.buffered_bytes(), 0);
+    }
+
+    #[test]
+    fn mid_stream_start_uses_first_data_segment() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 5000, TcpFlags::ACK, b""); // bare ACK does not fix offset 0
+        feed(&mut r, &mut out, 7000, TcpFlags::ACK, b"xy");
+        // Earlier bytes than the first seen one lie before offset 0.
+        feed(&mut r, &mut out, 6998, TcpFlags::ACK, b"vwxy");
+        assert_eq!(r.base_seq(), Some(7000));
+        assert_eq!(r.isn(), None);
+        assert_eq!(out, vec![data(b"xy")]);
+        assert_eq!(r.stats().bytes_out_of_window, 2);
+        assert_eq!(r.stats().duplicate_bytes, 2);
+    }
+
+    #[test]
+    fn fin_waits_for_missing_data_and_trims_beyond() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::SYN, b"");
+        feed(&mut r, &mut out, 4, TcpFlags::FIN, b"de");
+        feed(&mut r, &mut out, 6, TcpFlags::ACK, b"zz"); // beyond the FIN
+        assert_eq!(out, vec![]);
+        feed(&mut r, &mut out, 1, TcpFlags::ACK, b"abc");
+        assert_eq!(out, vec![data(b"abcde"), Ev::Fin]);
+        feed(&mut r, &mut out, 1, TcpFlags::ACK, b"abc");
+        assert!(r.is_closed());
+        assert_eq!(r.stats().bytes_after_close, 2 + 3);
+    }
+
+    #[test]
+    fn rst_flushes_holes_then_resets() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"ab");
+        feed(&mut r, &mut out, 3, TcpFlags::ACK, b"d");
+        feed(&mut r, &mut out, 4, TcpFlags::RST, b"");
+        assert_eq!(out, vec![data(b"ab"), Ev::Gap(2, 1), data(b"d"), Ev::Reset]);
+        feed(&mut r, &mut out, 4, TcpFlags::ACK, b"x");
+        assert_eq!(out.len(), 4);
+    }
+
+    #[test]
+    fn syn_with_data_and_retransmitted_syn() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 10, TcpFlags::SYN, b"ab");
+        feed(&mut r, &mut out, 10, TcpFlags::SYN, b"ab");
+        feed(&mut r, &mut out, 13, TcpFlags::ACK, b"c");
+        assert_eq!(out, vec![data(b"abc")]);
+        assert_eq!(r.isn(), Some(10));
+        assert_eq!(r.stats().duplicate_bytes, 2);
+    }
+
+    #[test]
+    fn finish_is_idempotent() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"a");
+        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"c");
+        r.finish(|e| push(&mut out, e));
+        r.finish(|e| push(&mut out, e));
+        assert_eq!(out, vec![data(b"a"), Ev::Gap(1, 1), data(b"c")]);
+    }
+
+    proptest! {
+        #[test]
+        fn any_permutation_with_duplicates_reassembles_exactly(
+            msg in proptest::collection::vec(any::<u8>(), 1..600),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..20),
+            dups in proptest::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>()), 0..10),
+            order in any::<prop::sample::Index>(),
+            isn in any::<u32>(),
+        ) {
+            let mut points: Vec<usize> = cuts.iter().map(|i| i.index(msg.len())).collect();
+            points.push(0);
+            points.push(msg.len());
+            points.sort_unstable();
+            points.dedup();
+            let mut segs: Vec<(usize, usize)> = points.windows(2).map(|w| (w[0], w[1])).collect();
+            // Extra overlapping copies of arbitrary ranges.
+            for (a, b) in &dups {
+                let (a, b) = (a.index(msg.len()), b.index(msg.len() + 1));
+                if a < b { segs.push((a, b)); }
+            }
+            // A deterministic shuffle driven by `order`.
+            let mut k = order.index(1 << 20) as u64 | 1;
+            for i in (1..segs.len()).rev() {
+                k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                segs.swap(i, (k >> 33) as usize % (i + 1));
+            }
+            let mut r = Reassembler::new();
+            let mut out = Vec::new();
+            feed(&mut r, &mut out, isn, TcpFlags::SYN, b"");
+            for (a, b) in segs {
+                feed(&mut r, &mut out, isn.wrapping_add(1 + a as u32), TcpFlags::ACK, &msg[a..b]);
+            }
+            feed(&mut r, &mut out, isn.wrapping_add(1 + msg.len() as u32), TcpFlags::FIN, b"");
+            prop_assert_eq!(out, vec![Ev::Data(msg.clone()), Ev::Fin]);
+            prop_assert_eq!(r.buffered_bytes(), 0);
+            prop_assert_eq!(r.stats().bytes_delivered, msg.len() as u64);
+        }
+
+        #[test]
+        fn arbitrary_segments_never_panic_and_stay_bounded(
+            segs in proptest::collection::vec(
+                (any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..64)), 0..64),
+            cap in 0usize..200,
+        ) {
+            let cfg = ReassemblerConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window: 1 << 12 };
+            let mut r = Reassembler::with_config(cfg);
+            let mut delivered = 0u64;
+            for (seq, bits, p) in &segs {
+                r.segment(*seq, TcpFlags::from_bits(*bits), p, |e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
+                prop_assert!(r.buffered_bytes() <= cap);
+            }
+            r.finish(|e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
+            prop_assert_eq!(r.buffered_bytes(), 0);
+            prop_assert_eq!(delivered, r.stats().bytes_delivered);
+        }
+    }
+}
