@@ -1,0 +1,95 @@
+//! `sunpower parse` and `sunpower stats --body` end to end, through the built binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const FORUM_BODY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/bodies/forum-2017-body.txt"
+);
+
+fn sunpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sunpower"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(data) = stdin {
+        pipe.write_all(data).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn parse_prints_one_json_object_per_record_with_typed_values() {
+    let out = sunpower(&["parse", FORUM_BODY], None);
+    assert!(out.status.success(), "{out:?}");
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 30);
+    let inv = rows
+        .iter()
+        .find(|r| r["serial"] == "414051637009125")
+        .unwrap();
+    assert_eq!(inv["record_type"], 130);
+    assert_eq!(inv["lifetime_energy_kwh"], 18.5466);
+    assert_eq!(inv["ac_power_kw"], 0.0417);
+    assert_eq!(inv["timestamp"], "2017-01-07T17:10:00Z");
+    assert_eq!(inv["raw"].as_array().unwrap().len(), 14);
+    let legs = rows.iter().find(|r| r["record_type"] == 141).unwrap();
+    let meter = rows
+        .iter()
+        .find(|r| r["record_type"] == 140 && r["meter_kind"] == "consumption")
+        .unwrap();
+    let sum = legs["leg1_power_kw"].as_f64().unwrap() + legs["leg2_power_kw"].as_f64().unwrap();
+    assert!((sum - meter["real_power_kw"].as_f64().unwrap()).abs() < 1e-9);
+}
+
+#[test]
+fn parse_reads_stdin_and_reports_a_damaged_line_with_its_number() {
+    let body = std::fs::read_to_string(FORUM_BODY).unwrap();
+    let damaged = body.replacen("\t445\t", "\tfour\t", 1);
+    let out = sunpower(&["parse", "-"], Some(damaged.as_bytes()));
+    assert!(out.status.success());
+    assert_eq!(json_lines(&out).len(), 29);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("<stdin>: line 2: field 4 (comm_errors)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn stats_body_counts_records_by_type_and_errors() {
+    let out = sunpower(
+        &["stats", "--body", FORUM_BODY, "--body", "-"],
+        Some(b"102\tx\n1x\n"),
+    );
+    assert!(out.status.success());
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["records"], 31);
+    assert_eq!(stats["records_by_type"]["130"], 24);
+    assert_eq!(stats["records_by_type"]["102"], 2);
+    assert_eq!(stats["line_errors"], 1);
+}
+
+#[test]
+fn unreadable_input_exits_1_and_usage_errors_exit_2() {
+    let out = sunpower(&["parse", "/nonexistent/body.txt"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/body.txt"));
+    let out = sunpower(&["parse", "--no-such-flag"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
