@@ -1,1 +1,435 @@
-//! (module under construction)
+//! IPv4 / IPv6 and TCP headers, without copying or allocating.
+//!
+//! [`decode_ip`] turns a network-layer packet (from [`crate::link::decode_link`]) into a
+//! [`Transport`]: a TCP segment, a fragment (reported, never misread as TCP), or another protocol.
+//! Lengths come from the IP header, so link padding is dropped, and a packet cut short by the
+//! capture's snaplen says how many payload bytes are missing ([`TcpSegment::payload_missing`]).
+//!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr};
+//! use sunpower_pcap::ip::{decode_ip, Transport};
+//! use sunpower_pcap::link::NetworkProtocol;
+//! use sunpower_pcap::writer::{ipv4_packet, tcp_segment, Ipv4Options, TcpFlags};
+//!
+//! let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
+//! let tcp = tcp_segment(a.into(), b.into(), 40000, 80, 7, 9, TcpFlags::PSH | TcpFlags::ACK, b"hi");
+//! let packet = ipv4_packet(a, b, 6, &tcp, &Ipv4Options::default());
+//! let Ok(Transport::Tcp(seg)) = decode_ip(NetworkProtocol::Ipv4, &packet) else { panic!() };
+//! assert_eq!(seg.src, IpAddr::V4(a));
+//! assert_eq!((seg.src_port, seg.dst_port, seg.seq, seg.ack), (40000, 80, 7, 9));
+//! assert!(seg.flags.psh() && seg.flags.ack() && !seg.flags.syn());
+//! assert_eq!(seg.payload, b"hi");
+//! assert_eq!(seg.payload_missing, 0);
+//! ```
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::BitOr;
+
+use crate::link::NetworkProtocol;
+
+/// IP protocol number of TCP.
+pub const PROTO_TCP: u8 = 6;
+
+/// TCP header flags (the low eight bits of the flags field).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct TcpFlags(pub u8);
+
+impl TcpFlags {
+    /// FIN.
+    pub const FIN: TcpFlags = TcpFlags(0x01);
+    /// SYN.
+    pub const SYN: TcpFlags = TcpFlags(0x02);
+    /// RST.
+    pub const RST: TcpFlags = TcpFlags(0x04);
+    /// PSH.
+    pub const PSH: TcpFlags = TcpFlags(0x08);
+    /// ACK.
+    pub const ACK: TcpFlags = TcpFlags(0x10);
+    /// URG.
+    pub const URG: TcpFlags = TcpFlags(0x20);
+
+    /// True if every flag of `other` is set.
+    ///
+    /// ```
+    /// use sunpower_pcap::ip::TcpFlags;
+    /// assert!((TcpFlags::SYN | TcpFlags::ACK).contains(TcpFlags::SYN));
+    /// ```
+    pub fn contains(self, other: TcpFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    /// SYN set.
+    ///
+    /// ```
+    /// assert!(sunpower_pcap::ip::TcpFlags::SYN.syn());
+    /// ```
+    pub fn syn(self) -> bool {
+        self.contains(Self::SYN)
+    }
+    /// FIN set.
+    ///
+    /// ```
+    /// assert!(sunpower_pcap::ip::TcpFlags::FIN.fin());
+    /// ```
+    pub fn fin(self) -> bool {
+        self.contains(Self::FIN)
+    }
+    /// RST set.
+    ///
+    /// ```
+    /// assert!(sunpower_pcap::ip::TcpFlags::RST.rst());
+    /// ```
+    pub fn rst(self) -> bool {
+        self.contains(Self::RST)
+    }
+    /// ACK set.
+    ///
+    /// ```
+    /// assert!(sunpower_pcap::ip::TcpFlags::ACK.ack());
+    /// ```
+    pub fn ack(self) -> bool {
+        self.contains(Self::ACK)
+    }
+    /// PSH set.
+    ///
+    /// ```
+    /// assert!(sunpower_pcap::ip::TcpFlags::PSH.psh());
+    /// ```
+    pub fn psh(self) -> bool {
+        self.contains(Self::PSH)
+    }
+}
+
+impl BitOr for TcpFlags {
+    type Output = TcpFlags;
+    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
+        TcpFlags(self.0 | rhs.0)
+    }
+}
+
+impl fmt::Debug for TcpFlags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (Self::SYN, "SYN"),
+            (Self::FIN, "FIN"),
+            (Self::RST, "RST"),
+            (Self::PSH, "PSH"),
+            (Self::ACK, "ACK"),
+            (Self::URG, "URG"),
+        ];
+        let set: Vec<&str> = names
+            .iter()
+            .filter(|(flag, _)| self.contains(*flag))
+            .map(|(_, name)| *name)
+            .collect();
+        write!(f, "TcpFlags({})", set.join("|"))
+    }
+}
+
+/// A TCP segment borrowed from its packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TcpSegment<'a> {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number (meaningful when `flags.ack()`).
+    pub ack: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Receive window (unscaled).
+    pub window: u16,
+    /// The payload bytes present in the capture.
+    pub payload: &'a [u8],
+    /// Payload bytes the IP header says exist but the capture lacks (snaplen): the segment's
+    /// data covers `seq .. seq + payload.len() + payload_missing`.
+    pub payload_missing: u32,
+}
+
+/// What an IP packet carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Transport<'a> {
+    /// A TCP segment.
+    Tcp(TcpSegment<'a>),
+    /// A fragment of a larger IP datagram: not reassembled, reported for counting.
+    Fragment {
+        /// Source address.
+        src: IpAddr,
+        /// Destination address.
+        dst: IpAddr,
+        /// Protocol of the fragmented datagram (for IPv6, the header after the fragment header).
+        protocol: u8,
+        /// Fragment offset in bytes.
+        offset: u32,
+        /// More fragments follow.
+        more: bool,
+    },
+    /// Another protocol (UDP, ICMP, ESP, no next header, ...).
+    Other {
+        /// IP protocol number (IPv6: the first header that is not an extension header).
+        protocol: u8,
+    },
+}
+
+/// Why an IP packet could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IpError {
+    /// The capture ends inside a header (IP, extension or TCP), e.g. a small snaplen.
+    #[error("{header} header truncated: {needed} bytes needed, {available} captured")]
+    Truncated {
+        /// Which header.
+        header: &'static str,
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes present.
+        available: usize,
+    },
+    /// The version field does not match the link layer's protocol.
+    #[error("IP version field {0} does not match the link layer")]
+    BadVersion(u8),
+    /// A length field that cannot be right.
+    #[error("malformed {0}")]
+    Malformed(&'static str),
+}
+
+/// Decodes the IP header (and TCP header) of `packet`.
+///
+/// ```
+/// use sunpower_pcap::ip::{decode_ip, IpError};
+/// use sunpower_pcap::link::NetworkProtocol;
+/// assert!(matches!(decode_ip(NetworkProtocol::Ipv4, &[0x45, 0]), Err(IpError::Truncated { .. })));
+/// ```
+pub fn decode_ip(protocol: NetworkProtocol, packet: &[u8]) -> Result<Transport<'_>, IpError> {
+    match protocol {
+        NetworkProtocol::Ipv4 => decode_ipv4(packet),
+        NetworkProtocol::Ipv6 => decode_ipv6(packet),
+    }
+}
+
+fn truncated(header: &'static str, needed: usize, available: usize) -> IpError {
+    IpError::Truncated {
+        header,
+        needed,
+        available,
+    }
+}
+
+fn be16(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn be32(b: &[u8], at: usize) -> u32 {
+    u32::from_be_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Cuts `body` (captured bytes after the IP header) to the length the header declares.
+/// Returns the body and how many declared bytes are missing from the capture.
+fn trim(body: &[u8], declared: usize) -> (&[u8], u32) {
+    if body.len() >= declared {
+        // Extra bytes are link padding (Ethernet minimum size) or an FCS.
+        (&body[..declared], 0)
+    } else {
+        (
+            body,
+            u32::try_from(declared - body.len()).unwrap_or(u32::MAX),
+        )
+    }
+}
+
+fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
+    if p.len() < 20 {
+        return Err(truncated("IPv4", 20, p.len()));
+    }
+    let version = p[0] >> 4;
+    if version != 4 {
+        return Err(IpError::BadVersion(version));
+    }
+    let ihl = usize::from(p[0] & 0x0f) * 4;
+    if ihl < 20 {
+        return Err(IpError::Malformed("IPv4 header length"));
+    }
+    if p.len() < ihl {
+        return Err(truncated("IPv4", ihl, p.len()));
+    }
+    let total = usize::from(be16(p, 2));
+    // Total length 0: a TSO packet captured on the sending host; trust the capture.
+    let declared_body = if total == 0 {
+        p.len() - ihl
+    } else if total < ihl {
+        return Err(IpError::Malformed("IPv4 total length"));
+    } else {
+        total - ihl
+    };
+    let src = IpAddr::V4(Ipv4Addr::new(p[12], p[13], p[14], p[15]));
+    let dst = IpAddr::V4(Ipv4Addr::new(p[16], p[17], p[18], p[19]));
+    let protocol = p[9];
+    let frag = be16(p, 6);
+    let more = frag & 0x2000 != 0;
+    let offset = u32::from(frag & 0x1fff) * 8;
+    if more || offset != 0 {
+        return Ok(Transport::Fragment {
+            src,
+            dst,
+            protocol,
+            offset,
+            more,
+        });
+    }
+    let (body, missing) = trim(&p[ihl..], declared_body);
+    transport(src, dst, protocol, body, missing)
+}
+
+fn decode_ipv6(p: &[u8]) -> Result<Transport<'_>, IpError> {
+    if p.len() < 40 {
+        return Err(truncated("IPv6", 40, p.len()));
+    }
+    let version = p[0] >> 4;
+    if version != 6 {
+        return Err(IpError::BadVersion(version));
+    }
+    let payload_len = usize::from(be16(p, 4));
+    let mut next = p[6];
+    let src = IpAddr::V6(Ipv6Addr::from(
+        <[u8; 16]>::try_from(&p[8..24]).unwrap_or([0; 16]),
+    ));
+    let dst = IpAddr::V6(Ipv6Addr::from(
+        <[u8; 16]>::try_from(&p[24..40]).unwrap_or([0; 16]),
+    ));
+    // Payload length 0 means a jumbogram (or TSO): trust the capture.
+    let declared = if payload_len == 0 {
+        p.len() - 40
+    } else {
+        payload_len
+    };
+    let (mut body, missing) = trim(&p[40..], declared);
+    // Each extension header is at least 8 bytes, so this ends; the cap guards against nonsense.
+    for _ in 0..32 {
+        let len = match next {
+            // Hop-by-hop, routing, destination options: (len + 1) * 8.
+            0 | 43 | 60 => {
+                if body.len() < 2 {
+                    return Err(truncated("IPv6 extension", 2, body.len()));
+                }
+                (usize::from(body[1]) + 1) * 8
+            }
+            44 => {
+                if body.len() < 8 {
+                    return Err(truncated("IPv6 fragment", 8, body.len()));
+                }
+                let field = be16(body, 2);
+                let offset = u32::from(field >> 3) * 8;
+                let more = field & 1 != 0;
+                if offset != 0 || more {
+                    return Ok(Transport::Fragment {
+                        src,
+                        dst,
+                        protocol: body[0],
+                        offset,
+                        more,
+                    });
+                }
+                // An atomic fragment (RFC 6946) is a whole datagram: read on.
+                8
+            }
+            // Authentication header: (len + 2) * 4.
+            51 => {
+                if body.len() < 2 {
+                    return Err(truncated("IPv6 AH", 2, body.len()));
+                }
+                (usize::from(body[1]) + 2) * 4
+            }
+            _ => return transport(src, dst, next, body, missing),
+        };
+        if body.len() < len {
+            if missing > 0 {
+                return Err(truncated("IPv6 extension", len, body.len()));
+            }
+            return Err(IpError::Malformed("IPv6 extension header length"));
+        }
+        next = body[0];
+        body = &body[len..];
+    }
+    Err(IpError::Malformed("IPv6 extension header chain too long"))
+}
+
+fn transport<'a>(
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    body: &'a [u8],
+    missing: u32,
+) -> Result<Transport<'a>, IpError> {
+    if protocol != PROTO_TCP {
+        return Ok(Transport::Other { protocol });
+    }
+    if body.len() < 20 {
+        return Err(truncated("TCP", 20, body.len()));
+    }
+    let data_offset = usize::from(body[12] >> 4) * 4;
+    if data_offset < 20 {
+        return Err(IpError::Malformed("TCP data offset"));
+    }
+    if body.len() < data_offset {
+        if missing > 0 {
+            return Err(truncated("TCP", data_offset, body.len()));
+        }
+        return Err(IpError::Malformed("TCP data offset beyond the IP payload"));
+    }
+    Ok(Transport::Tcp(TcpSegment {
+        src,
+        dst,
+        src_port: be16(body, 0),
+        dst_port: be16(body, 2),
+        seq: be32(body, 4),
+        ack: be32(body, 8),
+        flags: TcpFlags(body[13]),
+        window: be16(body, 14),
+        payload: &body[data_offset..],
+        payload_missing: missing,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_prefix_of_a_packet_decodes_without_panic() {
+        let mut p = vec![
+            0x45, 0, 0, 44, 0, 0, 0, 0, 64, 6, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+        ];
+        p.extend_from_slice(&[
+            0, 80, 0, 81, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 1, 0, 0, 0, 0, 0,
+        ]);
+        p.extend_from_slice(b"abcd");
+        for n in 0..=p.len() {
+            let _ = decode_ip(NetworkProtocol::Ipv4, &p[..n]);
+        }
+        let Ok(Transport::Tcp(seg)) = decode_ip(NetworkProtocol::Ipv4, &p[..42]) else {
+            panic!("expected a TCP segment")
+        };
+        assert_eq!(seg.payload, b"ab");
+        assert_eq!(seg.payload_missing, 2);
+    }
+
+    #[test]
+    fn ipv4_zero_total_length_uses_captured_length() {
+        let mut p = vec![
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
+        ];
+        p.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            decode_ip(NetworkProtocol::Ipv4, &p),
+            Ok(Transport::Other { protocol: 17 })
+        );
+    }
+}
