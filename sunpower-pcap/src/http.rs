@@ -1,1 +1,1619 @@
-//! (module under construction)
+//! HTTP/1.x request framing for the client-to-server bytes of one connection, sans I/O.
+//!
+//! A [`RequestFramer`] is fed the stream in chunks of any size ([`feed`](RequestFramer::feed)),
+//! told about holes ([`gap`](RequestFramer::gap)) and about the end
+//! ([`finish`](RequestFramer::finish)). It reports [`HttpEvent`]s through a callback: complete
+//! requests with their bodies, requests whose body was not kept, bodies cut by a hole, framing
+//! errors, skipped bytes, and whether the bytes look like the server's side instead.
+//!
+//! # Policies
+//!
+//! - **Which bodies are kept.** By default ([`BodyFilter::CollectorPath`]) only requests whose
+//!   path (query string removed; absolute-form targets too) ends with `SMS2DataCollector.aspx`,
+//!   compared ASCII case-insensitively as IIS does. Other requests are framed, so keep-alive
+//!   works, and their bodies are counted in [`HttpStats::discarded_body_bytes`].
+//! - **Framing** follows RFC 9112 §6.3 for requests: `Transfer-Encoding` with `chunked` as the
+//!   final coding, else `Content-Length`, else no body. When both are present, chunked wins, as
+//!   the RFC tells servers to do (counted in [`HttpStats::content_length_with_chunked`]).
+//!   Several `Content-Length` values must agree; a transfer coding list not ending in `chunked`
+//!   is an error.
+//! - **Errors and resynchronisation.** A malformed request line or header, an oversized header
+//!   section, conflicting or invalid lengths, a bad chunk or an oversized chunk size produce an
+//!   [`HttpEvent::Error`]; the framer then scans line by line for the next plausible request line
+//!   (`METHOD SP target SP HTTP/1.x`, CRLF or LF). Every byte passed over is reported in exactly
+//!   one [`HttpEvent::Skipped`]. A kept body longer than [`FramerConfig::max_body_bytes`] is an
+//!   error too, but its framing is intact, so it is skipped and the next request follows without
+//!   a scan.
+//! - **Holes.** After a [`gap`](RequestFramer::gap) the framer scans for the next request line.
+//!   A kept body cut by a gap (or by [`finish`](RequestFramer::finish)) is delivered as
+//!   [`HttpEvent::IncompleteBody`] with the bytes received before the hole.
+//! - **Responses.** If a message starts with a status line (`HTTP/1.x NNN`), the framer reports
+//!   [`HttpEvent::Response`] once and ignores the rest of the stream (counted).
+//! - **Memory** is bounded by [`FramerConfig::max_header_bytes`] (the head of one request) plus
+//!   [`FramerConfig::max_body_bytes`] (one kept body). A body that arrives whole inside one fed
+//!   chunk is passed through without copying.
+//!
+//! # Example
+//!
+//! ```
+//! use sunpower_pcap::http::{HttpEvent, RequestFramer};
+//!
+//! let mut framer = RequestFramer::new();
+//! let mut bodies = Vec::new();
+//! let stream = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n100\n";
+//! for chunk in stream.chunks(7) {
+//!     framer.feed(chunk, |e| {
+//!         if let HttpEvent::Request { target, body, .. } = e {
+//!             bodies.push((target.to_string(), body.to_vec()));
+//!         }
+//!     });
+//! }
+//! assert_eq!(bodies, [("/Data/SMS2DataCollector.aspx".to_string(), b"100\n".to_vec())]);
+//! ```
+
+use thiserror::Error;
+
+/// Which request bodies a [`RequestFramer`] buffers and delivers.
+///
+/// ```
+/// use sunpower_pcap::http::{BodyFilter, FramerConfig};
+/// let cfg = FramerConfig { bodies: BodyFilter::AllPost, ..FramerConfig::default() };
+/// assert_eq!(cfg.bodies, BodyFilter::AllPost);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BodyFilter {
+    /// Requests whose path ends with `SMS2DataCollector.aspx` (the default).
+    #[default]
+    CollectorPath,
+    /// Every `POST` request, plus collector-path requests of any method.
+    AllPost,
+    /// Every request.
+    All,
+}
+
+/// Limits and options of a [`RequestFramer`].
+///
+/// ```
+/// use sunpower_pcap::http::FramerConfig;
+/// let cfg = FramerConfig::default();
+/// assert_eq!((cfg.max_header_bytes, cfg.max_body_bytes), (64 << 10, 64 << 20));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FramerConfig {
+    /// Longest request head (request line and headers, line ends included); also the limit on a
+    /// chunked body's trailer section. Default 64 KiB.
+    pub max_header_bytes: usize,
+    /// Longest body that is kept. Default 64 MiB.
+    pub max_body_bytes: u64,
+    /// Which bodies are kept.
+    pub bodies: BodyFilter,
+}
+
+impl Default for FramerConfig {
+    fn default() -> Self {
+        FramerConfig {
+            max_header_bytes: 64 << 10,
+            max_body_bytes: 64 << 20,
+            bodies: BodyFilter::CollectorPath,
+        }
+    }
+}
+
+/// Why framing failed; see the [module docs](self) for what follows each error.
+///
+/// ```
+/// use sunpower_pcap::http::FramingError;
+/// assert_eq!(FramingError::BodyTooLarge { limit: 10 }.to_string(), "body longer than the limit of 10 bytes");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum FramingError {
+    /// The first line of a message is neither a request line nor a status line.
+    #[error("malformed request line")]
+    MalformedRequestLine,
+    /// A header (or trailer) line is not `name: value`, or is an obsolete line folding.
+    #[error("malformed header line")]
+    MalformedHeader,
+    /// The head (or trailer section) exceeds [`FramerConfig::max_header_bytes`].
+    #[error("header section longer than {limit} bytes")]
+    HeaderTooLarge {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// Several `Content-Length` values that differ.
+    #[error("conflicting Content-Length values")]
+    ConflictingContentLength,
+    /// A `Content-Length` value that is not a decimal number that fits in 64 bits.
+    #[error("invalid Content-Length value")]
+    InvalidContentLength,
+    /// A `Transfer-Encoding` whose final coding is not `chunked`.
+    #[error("unsupported Transfer-Encoding (chunked must be the final coding)")]
+    UnsupportedTransferEncoding,
+    /// A chunk size that does not fit in 64 bits.
+    #[error("chunk size overflow")]
+    ChunkSizeOverflow,
+    /// A chunk-size line or the line end after chunk data is malformed.
+    #[error("malformed chunk")]
+    MalformedChunk,
+    /// A body that would be kept exceeds [`FramerConfig::max_body_bytes`]; it is skipped.
+    #[error("body longer than the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The configured limit.
+        limit: u64,
+    },
+}
+
+/// What a [`RequestFramer`] reports. Offsets (`at`) count stream bytes, gaps included, from the
+/// start of what the framer was fed.
+///
+/// ```
+/// use sunpower_pcap::http::HttpEvent;
+/// let e = HttpEvent::Skipped { at: 0, len: 3 };
+/// assert!(matches!(e, HttpEvent::Skipped { len: 3, .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HttpEvent<'a> {
+    /// A complete request whose body was kept (the body may be empty).
+    Request {
+        /// Offset of the request line.
+        at: u64,
+        /// The method, e.g. `POST`.
+        method: &'a str,
+        /// The request target as sent (origin-form or absolute-form).
+        target: &'a str,
+        /// The whole body, de-chunked.
+        body: &'a [u8],
+    },
+    /// A complete request whose body was not kept by the [`BodyFilter`].
+    Unselected {
+        /// Offset of the request line.
+        at: u64,
+        /// The method.
+        method: &'a str,
+        /// The request target as sent.
+        target: &'a str,
+        /// Body length (de-chunked), counted but not kept.
+        body_len: u64,
+    },
+    /// A kept body cut short by a gap, the end of the stream, or a chunk framing error.
+    IncompleteBody {
+        /// Offset of the request line.
+        at: u64,
+        /// The method.
+        method: &'a str,
+        /// The request target as sent.
+        target: &'a str,
+        /// The body bytes received before the interruption.
+        received: &'a [u8],
+        /// How many body bytes are missing, when the length was declared.
+        missing: Option<u64>,
+    },
+    /// A framing error at offset `at` (the start of the request concerned, or of the bad line).
+    Error {
+        /// Offset of the request (or chunk line) in error.
+        at: u64,
+        /// What was wrong.
+        error: FramingError,
+    },
+    /// `len` bytes from offset `at` were passed over while looking for a request line.
+    Skipped {
+        /// Offset of the first skipped byte.
+        at: u64,
+        /// Number of bytes skipped.
+        len: u64,
+    },
+    /// The stream carries responses (a status line at `at`): the rest of it is ignored.
+    Response {
+        /// Offset of the status line.
+        at: u64,
+    },
+}
+
+/// Counters of a [`RequestFramer`].
+///
+/// ```
+/// use sunpower_pcap::http::RequestFramer;
+/// let mut f = RequestFramer::new();
+/// f.feed(b"GET / HTTP/1.1\r\n\r\n", |_| {});
+/// assert_eq!(f.stats().requests, 1);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HttpStats {
+    /// Request heads framed.
+    pub requests: u64,
+    /// [`HttpEvent::Request`]s delivered.
+    pub bodies_delivered: u64,
+    /// Bytes of the bodies delivered.
+    pub body_bytes_delivered: u64,
+    /// [`HttpEvent::IncompleteBody`]s delivered.
+    pub incomplete_bodies: u64,
+    /// Body bytes framed but not kept (filter, or over the size limit, or cut by a hole).
+    pub discarded_body_bytes: u64,
+    /// Bytes reported in [`HttpEvent::Skipped`].
+    pub skipped_bytes: u64,
+    /// Empty lines before a request line, which RFC 9112 tells servers to ignore.
+    pub blank_line_bytes: u64,
+    /// Bytes reported missing through [`RequestFramer::gap`].
+    pub gap_bytes: u64,
+    /// [`HttpEvent::Error`]s.
+    pub errors: u64,
+    /// Bytes ignored after a [`HttpEvent::Response`].
+    pub response_bytes: u64,
+    /// Requests with both `Content-Length` and chunked `Transfer-Encoding` (framed as chunked).
+    pub content_length_with_chunked: u64,
+}
+
+/// The request target's path: scheme and authority of an absolute-form target removed, query
+/// and fragment removed.
+///
+/// ```
+/// use sunpower_pcap::http::request_path;
+/// assert_eq!(request_path("/Data/SMS2DataCollector.aspx?x=1"), "/Data/SMS2DataCollector.aspx");
+/// assert_eq!(request_path("http://host:80/Command/a.aspx"), "/Command/a.aspx");
+/// assert_eq!(request_path("http://host"), "/");
+/// ```
+pub fn request_path(target: &str) -> &str {
+    let rest = match target.find("://") {
+        Some(i) if !target.starts_with('/') => {
+            let after = &target[i + 3..];
+            match after.find(['/', '?', '#']) {
+                Some(j) if after.as_bytes()[j] == b'/' => &after[j..],
+                _ => return "/",
+            }
+        }
+        _ => target,
+    };
+    match rest.find(['?', '#']) {
+        Some(i) => &rest[..i],
+        None => rest,
+    }
+}
+
+/// Whether a path (see [`request_path`]) is a collector endpoint: it ends with
+/// `SMS2DataCollector.aspx`, ASCII case-insensitively.
+///
+/// ```
+/// use sunpower_pcap::http::is_collector_path;
+/// assert!(is_collector_path("/Data/SMS2DataCollector.aspx"));
+/// assert!(is_collector_path("/command/sms2datacollector.ASPX"));
+/// assert!(!is_collector_path("/Data/other.aspx"));
+/// ```
+pub fn is_collector_path(path: &str) -> bool {
+    const SUFFIX: &[u8] = b"SMS2DataCollector.aspx";
+    let p = path.as_bytes();
+    p.len() >= SUFFIX.len() && p[p.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX)
+}
+
+/// The collector channel a request went to.
+///
+/// ```
+/// use sunpower_pcap::http::Channel;
+/// assert_eq!(Channel::Data.as_str(), "data");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Channel {
+    /// `/Data/SMS2DataCollector.aspx`: interval records.
+    Data,
+    /// `/Command/SMS2DataCollector.aspx`: the command channel.
+    Command,
+}
+
+impl Channel {
+    /// The name used in JSON output: `"data"` or `"command"`.
+    ///
+    /// ```
+    /// use sunpower_pcap::http::Channel;
+    /// assert_eq!(Channel::Command.as_str(), "command");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Data => "data",
+            Channel::Command => "command",
+        }
+    }
+}
+
+/// The channel of a collector path or target: the nearest directory named `Data` or `Command`
+/// (ASCII case-insensitive); `None` when neither appears.
+///
+/// ```
+/// use sunpower_pcap::http::{collector_channel, Channel};
+/// assert_eq!(collector_channel("/Data/SMS2DataCollector.aspx"), Some(Channel::Data));
+/// assert_eq!(collector_channel("http://h/Command/SMS2DataCollector.aspx?a"), Some(Channel::Command));
+/// assert_eq!(collector_channel("/SMS2DataCollector.aspx"), None);
+/// ```
+pub fn collector_channel(path: &str) -> Option<Channel> {
+    let path = request_path(path);
+    let dirs = match path.rfind('/') {
+        Some(i) => &path[..i],
+        None => return None,
+    };
+    dirs.rsplit('/').find_map(|d| {
+        if d.eq_ignore_ascii_case("data") {
+            Some(Channel::Data)
+        } else if d.eq_ignore_ascii_case("command") {
+            Some(Channel::Command)
+        } else {
+            None
+        }
+    })
+}
+
+/// Longest method accepted; keeps the scan for a request line from buffering long lines.
+const MAX_METHOD: usize = 32;
+/// Longest chunk-size line (size and extensions).
+const MAX_CHUNK_LINE: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading a request line into `head`; `synced` is false while scanning after a loss.
+    Line {
+        synced: bool,
+    },
+    /// Scanning: passing over the rest of a line that cannot be a request line.
+    DeadLine,
+    /// Reading header lines into `head`.
+    Headers,
+    /// Content-Length body.
+    Body {
+        remaining: u64,
+    },
+    ChunkSize,
+    ChunkData {
+        remaining: u64,
+    },
+    ChunkDataEnd,
+    Trailers,
+    /// The stream carries responses; everything is ignored.
+    Response,
+}
+
+/// Frames HTTP/1.x requests from one direction of a connection; see the
+/// [module docs](self) for the policies.
+///
+/// ```
+/// use sunpower_pcap::http::{HttpEvent, RequestFramer};
+/// let mut f = RequestFramer::new();
+/// let mut seen = Vec::new();
+/// f.feed(b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 10\r\n\r\n130\t20", |_| {});
+/// f.gap(100, |e| seen.push(format!("{e:?}")));
+/// assert_eq!(seen, [r#"IncompleteBody { at: 0, method: "POST", target: "/Data/SMS2DataCollector.aspx", received: [49, 51, 48, 9, 50, 48], missing: Some(4) }"#]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct RequestFramer {
+    cfg: FramerConfig,
+    state: State,
+    /// Stream offset of the next byte fed.
+    pos: u64,
+    /// The current request's head (request line first), or the candidate line while scanning.
+    head: Vec<u8>,
+    /// Start of the header line being read, within `head`.
+    line_start: usize,
+    method_end: usize,
+    target: (usize, usize),
+    req_at: u64,
+    /// Chunk-size line or trailer line being read.
+    line: Vec<u8>,
+    trailer_bytes: usize,
+    content_length: Option<u64>,
+    te_seen: bool,
+    te_chunked: bool,
+    keep: bool,
+    body: Vec<u8>,
+    body_len: u64,
+    skip: Option<(u64, u64)>,
+    stats: HttpStats,
+}
+
+impl Default for RequestFramer {
+    fn default() -> Self {
+        RequestFramer::new()
+    }
+}
+
+fn is_tchar(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn trim_ows(mut s: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = s {
+        s = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = s {
+        s = rest;
+    }
+    s
+}
+
+/// `METHOD SP target SP HTTP/1.d` → (method end, target range).
+fn parse_request_line(line: &[u8]) -> Option<(usize, (usize, usize))> {
+    let sp1 = line.iter().position(|&b| b == b' ')?;
+    if sp1 == 0 || sp1 > MAX_METHOD || !line[..sp1].iter().all(|&b| is_tchar(b)) {
+        return None;
+    }
+    let t0 = sp1 + 1;
+    let sp2 = t0 + line[t0..].iter().position(|&b| b == b' ')?;
+    if sp2 == t0 || !line[t0..sp2].iter().all(|&b| (0x21..=0x7e).contains(&b)) {
+        return None;
+    }
+    match &line[sp2 + 1..] {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', d] if d.is_ascii_digit() => {
+            Some((sp1, (t0, sp2)))
+        }
+        _ => None,
+    }
+}
+
+/// `HTTP/1.d SP NNN` followed by the end or a space.
+fn is_status_line(line: &[u8]) -> bool {
+    match line {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', d, b' ', a, b, c, rest @ ..] => {
+            d.is_ascii_digit()
+                && [a, b, c].iter().all(|x| x.is_ascii_digit())
+                && matches!(rest, [] | [b' ', ..])
+        }
+        _ => false,
+    }
+}
+
+/// Whether a partial line could still become a request or status line.
+fn plausible_start(line: &[u8]) -> bool {
+    let head = &line[..line.len().min(MAX_METHOD + 1)];
+    let n = head.len().min(5);
+    if head[..n] == b"HTTP/"[..n] {
+        return true;
+    }
+    match head.iter().position(|&b| b == b' ') {
+        Some(i) => i > 0 && head[..i].iter().all(|&b| is_tchar(b)),
+        None => head.len() <= MAX_METHOD && head.iter().all(|&b| is_tchar(b)),
+    }
+}
+
+/// Appends input up to and including the first LF to `buf`, unless `buf` would exceed `cap`.
+/// Returns the bytes consumed and whether the line is complete, or `None` when too long.
+fn take_line(buf: &mut Vec<u8>, input: &[u8], cap: usize) -> Option<(usize, bool)> {
+    let (n, complete) = match input.iter().position(|&b| b == b'\n') {
+        Some(i) => (i + 1, true),
+        None => (input.len(), false),
+    };
+    if buf.len() + n > cap {
+        return None;
+    }
+    buf.extend_from_slice(&input[..n]);
+    Some((n, complete))
+}
+
+fn parse_decimal(s: &[u8]) -> Option<u64> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    s.iter().try_fold(0u64, |acc, &d| {
+        acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+impl RequestFramer {
+    /// A framer with the default [`FramerConfig`], at the start of a stream.
+    ///
+    /// ```
+    /// # use sunpower_pcap::http::RequestFramer;
+    /// let f = RequestFramer::new();
+    /// assert_eq!(f.position(), 0);
+    /// ```
+    pub fn new() -> RequestFramer {
+        RequestFramer::with_config(FramerConfig::default())
+    }
+
+    /// A framer with the given configuration, at the start of a stream.
+    ///
+    /// ```
+    /// # use sunpower_pcap::http::{BodyFilter, FramerConfig, RequestFramer};
+    /// let f = RequestFramer::with_config(FramerConfig { bodies: BodyFilter::All, ..Default::default() });
+    /// assert!(!f.is_response());
+    /// ```
+    pub fn with_config(cfg: FramerConfig) -> RequestFramer {
+        RequestFramer {
+            cfg,
+            state: State::Line { synced: true },
+            pos: 0,
+            head: Vec::new(),
+            line_start: 0,
+            method_end: 0,
+            target: (0, 0),
+            req_at: 0,
+            line: Vec::new(),
+            trailer_bytes: 0,
+            content_length: None,
+            te_seen: false,
+            te_chunked: false,
+            keep: false,
+            body: Vec::new(),
+            body_len: 0,
+            skip: None,
+            stats: HttpStats::default(),
+        }
+    }
+
+    /// Makes the framer start by scanning for a request line, for a stream picked up mid-way
+    /// (no SYN seen): what precedes the first request line is reported as skipped, not as an
+    /// error.
+    ///
+    /// ```
+    /// use sunpower_pcap::http::{HttpEvent, RequestFramer};
+    /// let mut f = RequestFramer::new().mid_stream();
+    /// let mut ev = Vec::new();
+    /// f.feed(b"tail of a body\nGET / HTTP/1.1\r\n\r\n", |e| ev.push(format!("{e:?}")));
+    /// assert_eq!(ev[0], "Skipped { at: 0, len: 15 }");
+    /// ```
+    pub fn mid_stream(mut self) -> RequestFramer {
+        if self.state == (State::Line { synced: true }) && self.head.is_empty() {
+            self.state = State::Line { synced: false };
+        }
+        self
+    }
+
+    /// The counters so far.
+    ///
+    /// ```
+    /// # use sunpower_pcap::http::RequestFramer;
+    /// assert_eq!(RequestFramer::new().stats().errors, 0);
+    /// ```
+    pub fn stats(&self) -> &HttpStats {
+        &self.stats
+    }
+
+    /// Stream offset of the next byte to be fed (bytes fed plus gap lengths).
+    ///
+    /// ```
+    /// # use sunpower_pcap::http::RequestFramer;
+    /// let mut f = RequestFramer::new();
+    /// f.feed(b"GET", |_| {});
+    /// f.gap(10, |_| {});
+    /// assert_eq!(f.position(), 13);
+    /// ```
+    pub fn position(&self) -> u64 {
+        self.pos
+    }
+
+    /// Whether the stream was recognised as the server's side (responses).
+    ///
+    /// ```
+    /// # use sunpower_pcap::http::RequestFramer;
+    /// let mut f = RequestFramer::new();
+    /// f.feed(b"HTTP/1.1 200 OK\r\n", |_| {});
+    /// assert!(f.is_response());
+    /// ```
+    pub fn is_response(&self) -> bool {
+        self.state == State::Response
+    }
+
+    /// Feeds the next bytes of the stream; events are passed to `sink` as they complete.
+    ///
+    /// ```
+    /// use sunpower_pcap::http::{HttpEvent, RequestFramer};
+    /// let mut f = RequestFramer::new();
+    /// let mut n = 0;
+    /// f.feed(b"GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", |e| {
+    ///     if let HttpEvent::Unselected { .. } = e { n += 1 }
+    /// });
+    /// assert_eq!(n, 2);
+    /// ```
+    pub fn feed<F>(&mut self, mut input: &[u8], mut sink: F)
+    where
+        F: FnMut(HttpEvent<'_>),
+    {
+        while !input.is_empty() {
+            let n = self.step(input, &mut sink);
+            input = &input[n..];
+        }
+    }
+
+    /// Tells the framer that `len` bytes of the stream are missing here. A kept body in
+    /// progress is delivered as [`HttpEvent::IncompleteBody`]; the framer then scans for the next
+    /// request line.
+    ///
+    /// ```
+    /// use sunpower_pcap::http::{HttpEvent, RequestFramer};
+    /// let mut f = RequestFramer::new();
+    /// let mut ev = Vec::new();
+    /// f.feed(b"GET /a HT", |_| {});
+    /// f.gap(5, |e| ev.push(format!("{e:?}")));
+    /// f.feed(b"xx\nGET /b HTTP/1.1\r\n\r\n", |e| ev.push(format!("{e:?}")));
+    /// assert_eq!(ev[0], "Skipped { at: 0, len: 9 }");
+    /// assert_eq!(ev[1], "Skipped { at: 14, len: 3 }");
+    /// ```
+    pub fn gap<F>(&mut self, len: u64, mut sink: F)
+    where
+        F: FnMut(HttpEvent<'_>),
+    {
+        self.interrupt(&mut sink);
+        self.pos += len;
+        self.stats.gap_bytes += len;
+    }
+
+    /// Ends the stream: a kept body in progress is delivered as [`HttpEvent::IncompleteBody`],
+    /// a partial head is reported as skipped. The framer can be fed again afterwards, as a
+    /// stream picked up mid-way.
+    ///
+    /// ```
+    /// use sunpower_pcap::http::{HttpEvent, RequestFramer};
+    /// let mut f = RequestFramer::new();
+    /// let mut ev = Vec::new();
+    /// f.feed(b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n", |_| {});
+    /// f.finish(|e| ev.push(format!("{e:?}")));
+    /// assert_eq!(ev, [r#"IncompleteBody { at: 0, method: "POST", target: "/SMS2DataCollector.aspx", received: [97, 98, 99], missing: None }"#]);
+    /// ```
+    pub fn finish<F>(&mut self, mut sink: F)
+    where
+        F: FnMut(HttpEvent<'_>),
+    {
+        self.interrupt(&mut sink);
+    }
+
+    fn interrupt<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
+        match self.state {
+            State::Response => return,
+            State::Line { .. } | State::DeadLine | State::Headers => {
+                let n = self.head.len() as u64;
+                self.skip_bytes(self.pos - n, n);
+            }
+            State::Body { remaining } => self.incomplete(Some(remaining), sink),
+            State::ChunkSize | State::ChunkData { .. } | State::ChunkDataEnd => {
+                self.incomplete(None, sink)
+            }
+            // Every chunk arrived: only the trailer section is cut, the body is whole.
+            State::Trailers => self.complete(None, sink),
+        }
+        self.head.clear();
+        self.line.clear();
+        self.flush_skip(sink);
+        self.state = State::Line { synced: false };
+    }
+
+    fn skip_bytes(&mut self, at: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        self.stats.skipped_bytes += len;
+        self.skip = Some(match self.skip {
+            Some((a, l)) if a + l == at => (a, l + len),
+            Some((a, l)) => (a, l + len), // not reached: runs are flushed at every hole
+            None => (at, len),
+        });
+    }
+
+    fn flush_skip<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
+        if let Some((at, len)) = self.skip.take() {
+            sink(HttpEvent::Skipped { at, len });
+        }
+    }
+
+    fn error<F: FnMut(HttpEvent<'_>)>(&mut self, at: u64, error: FramingError, sink: &mut F) {
+        self.stats.errors += 1;
+        sink(HttpEvent::Error { at, error });
+    }
+
+    /// Gives up on the current request head after an error: its bytes are skipped and the
+    /// framer scans on from here.
+    fn abandon_head<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        error: FramingError,
+        mid_line: bool,
+        sink: &mut F,
+    ) {
+        self.error(self.req_at, error, sink);
+        let n = self.head.len() as u64;
+        self.skip_bytes(self.pos - n, n);
+        self.head.clear();
+        self.state = if mid_line {
+            State::DeadLine
+        } else {
+            State::Line { synced: false }
+        };
+    }
+
+    fn method(&self) -> &str {
+        std::str::from_utf8(&self.head[..self.method_end]).unwrap_or("")
+    }
+
+    fn target(&self) -> &str {
+        std::str::from_utf8(&self.head[self.target.0..self.target.1]).unwrap_or("")
+    }
+
+    /// Delivers the current request; `direct` is the whole body when it was never copied.
+    fn complete<F: FnMut(HttpEvent<'_>)>(&mut self, direct: Option<&[u8]>, sink: &mut F) {
+        if self.keep {
+            let body = direct.unwrap_or(&self.body);
+            self.stats.bodies_delivered += 1;
+            self.stats.body_bytes_delivered += body.len() as u64;
+            let (method, target) = (self.method(), self.target());
+            sink(HttpEvent::Request {
+                at: self.req_at,
+                method,
+                target,
+                body,
+            });
+        } else if self.body_len <= self.cfg.max_body_bytes || !self.selected() {
+            let (method, target) = (self.method(), self.target());
+            sink(HttpEvent::Unselected {
+                at: self.req_at,
+                method,
+                target,
+                body_len: self.body_len,
+            });
+        }
+        self.end_request();
+        self.state = State::Line { synced: true };
+    }
+
+    fn incomplete<F: FnMut(HttpEvent<'_>)>(&mut self, missing: Option<u64>, sink: &mut F) {
+        if self.keep {
+            self.stats.incomplete_bodies += 1;
+            let (method, target) = (self.method(), self.target());
+            let received = &self.body[..];
+            sink(HttpEvent::IncompleteBody {
+                at: self.req_at,
+                method,
+                target,
+                received,
+                missing,
+            });
+        }
+        self.end_request();
+    }
+
+    fn end_request(&mut self) {
+        self.head.clear();
+        // Don't let one large body pin its buffer for the life of the connection.
+        if self.body.capacity() > 1 << 20 {
+            self.body = Vec::new();
+        } else {
+            self.body.clear();
+        }
+        self.keep = false;
+    }
+
+    fn selected(&self) -> bool {
+        let path = request_path(self.target());
+        match self.cfg.bodies {
+            BodyFilter::CollectorPath => is_collector_path(path),
+            BodyFilter::AllPost => self.method() == "POST" || is_collector_path(path),
+            BodyFilter::All => true,
+        }
+    }
+
+    /// Body bytes of the current request: kept (copied) or counted.
+    fn body_bytes(&mut self, data: &[u8]) {
+        self.body_len += data.len() as u64;
+        if self.keep {
+            self.body.extend_from_slice(data);
+        } else {
+            self.stats.discarded_body_bytes += data.len() as u64;
+        }
+    }
+
+    /// Turns a body over the size limit into a skipped one.
+    fn too_large<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
+        self.error(
+            self.req_at,
+            FramingError::BodyTooLarge {
+                limit: self.cfg.max_body_bytes,
+            },
+            sink,
+        );
+        self.keep = false;
+        self.stats.discarded_body_bytes += self.body.len() as u64;
+        self.body.clear();
+        // Mark as over the limit so completion reports nothing more for this request.
+        self.body_len = self.body_len.max(self.cfg.max_body_bytes.saturating_add(1));
+    }
+
+    /// Handles the first line of a message (`head` holds it, LF included).
+    fn first_line<F: FnMut(HttpEvent<'_>)>(&mut self, synced: bool, sink: &mut F) {
+        let at = self.pos - self.head.len() as u64;
+        let line = trim_eol(&self.head);
+        if synced && line.is_empty() {
+            self.stats.blank_line_bytes += self.head.len() as u64;
+            self.head.clear();
+        } else if let Some((method_end, target)) = parse_request_line(line) {
+            self.flush_skip(sink);
+            self.req_at = at;
+            self.method_end = method_end;
+            self.target = target;
+            self.line_start = self.head.len();
+            self.content_length = None;
+            self.te_seen = false;
+            self.te_chunked = false;
+            self.body_len = 0;
+            self.state = State::Headers;
+        } else if is_status_line(line) {
+            self.flush_skip(sink);
+            self.stats.response_bytes += self.head.len() as u64;
+            self.head.clear();
+            self.state = State::Response;
+            sink(HttpEvent::Response { at });
+        } else {
+            if synced {
+                self.error(at, FramingError::MalformedRequestLine, sink);
+            }
+            let n = self.head.len() as u64;
+            self.skip_bytes(at, n);
+            self.head.clear();
+            self.state = State::Line { synced: false };
+        }
+    }
+
+    /// Handles one complete header line (`head[line_start..]`).
+    fn header_line<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
+        let line = trim_eol(&self.head[self.line_start..]);
+        if line.is_empty() {
+            self.end_of_head(sink);
+            return;
+        }
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return self.abandon_head(FramingError::MalformedHeader, false, sink);
+        };
+        let name = &line[..colon];
+        // Empty names, whitespace before the colon and obs-fold lines are rejected (RFC 9112 §5).
+        if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
+            return self.abandon_head(FramingError::MalformedHeader, false, sink);
+        }
+        let value = trim_ows(&line[colon + 1..]);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            for v in value.split(|&b| b == b',') {
+                let Some(n) = parse_decimal(trim_ows(v)) else {
+                    return self.abandon_head(FramingError::InvalidContentLength, false, sink);
+                };
+                if self.content_length.is_some_and(|c| c != n) {
+                    return self.abandon_head(FramingError::ConflictingContentLength, false, sink);
+                }
+                self.content_length = Some(n);
+            }
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.te_seen = true;
+            if let Some(last) = value
+                .split(|&b| b == b',')
+                .map(trim_ows)
+                .rfind(|c| !c.is_empty())
+            {
+                self.te_chunked = last.eq_ignore_ascii_case(b"chunked");
+            }
+        }
+        self.line_start = self.head.len();
+    }
+
+    fn end_of_head<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
+        if self.te_seen && !self.te_chunked {
+            return self.abandon_head(FramingError::UnsupportedTransferEncoding, false, sink);
+        }
+        self.stats.requests += 1;
+        self.keep = self.selected();
+        if self.te_seen {
+            if self.content_length.is_some() {
+                self.stats.content_length_with_chunked += 1;
+            }
+            self.line.clear();
+            self.state = State::ChunkSize;
+            return;
+        }
+        let len = self.content_length.unwrap_or(0);
+        if self.keep && len > self.cfg.max_body_bytes {
+            self.too_large(sink);
+        }
+        if len == 0 {
+            self.complete(None, sink);
+        } else {
+            self.state = State::Body { remaining: len };
+        }
+    }
+
+    fn chunk_size_line<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
+        let line = trim_eol(&self.line);
+        let size = match line.iter().position(|&b| b == b';') {
+            Some(i) => &line[..i],
+            None => line,
+        };
+        let size = trim_ows(size);
+        let digits = {
+            let z = size.iter().take_while(|&&b| b == b'0').count();
+            &size[z.min(size.len().saturating_sub(1))..]
+        };
+        if size.is_empty() || !size.iter().all(u8::is_ascii_hexdigit) {
+            return self.chunk_error(FramingError::MalformedChunk, sink);
+        }
+        if digits.len() > 16 {
+            return self.chunk_error(FramingError::ChunkSizeOverflow, sink);
+        }
+        let n = digits.iter().fold(0u64, |acc, &d| {
+            (acc << 4) | u64::from((d as char).to_digit(16).unwrap_or(0))
+        });
+        self.line.clear();
+        if n == 0 {
+            self.trailer_bytes = 0;
+            self.state = State::Trailers;
+            return;
+        }
+        if self.keep && self.body_len.saturating_add(n) > self.cfg.max_body_bytes {
+            self.too_large(sink);
+        }
+        self.state = State::ChunkData { remaining: n };
+    }
+
+    /// A chunked body whose framing broke: report, deliver what was kept, scan on.
+    fn chunk_error<F: FnMut(HttpEvent<'_>)>(&mut self, error: FramingError, sink: &mut F) {
+        let n = self.line.len() as u64;
+        let at = self.pos - n;
+        self.error(at, error, sink);
+        self.incomplete(None, sink);
+        self.skip_bytes(at, n);
+        self.line.clear();
+        self.state = State::Line { synced: false };
+    }
+
+    /// Consumes a prefix of `input` (at least one byte, or a state change that will) and returns
+    /// its length.
+    fn step<F: FnMut(HttpEvent<'_>)>(&mut self, input: &[u8], sink: &mut F) -> usize {
+        match self.state {
+            State::Line { synced } => {
+                let Some((n, complete)) =
+                    take_line(&mut self.head, input, self.cfg.max_header_bytes)
+                else {
+                    // A line this long is no request line: pass over the rest of it.
+                    if synced {
+                        let at = self.pos - self.head.len() as u64;
+                        let limit = self.cfg.max_header_bytes;
+                        self.error(at, FramingError::HeaderTooLarge { limit }, sink);
+                    }
+                    let n = self.head.len() as u64;
+                    self.skip_bytes(self.pos - n, n);
+                    self.head.clear();
+                    self.state = State::DeadLine;
+                    return 0;
+                };
+                self.pos += n as u64;
+                if !synced && !plausible_start(&self.head) {
+                    let len = self.head.len() as u64;
+                    self.skip_bytes(self.pos - len, len);
+                    self.head.clear();
+                    if !complete {
+                        self.state = State::DeadLine;
+                    }
+                } else if complete {
+                    self.first_line(synced, sink);
+                }
+                n
+            }
+            State::DeadLine => {
+                let n = match input.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        self.state = State::Line { synced: false };
+                        i + 1
+                    }
+                    None => input.len(),
+                };
+                self.skip_bytes(self.pos, n as u64);
+                self.pos += n as u64;
+                n
+            }
+            State::Headers => {
+                let Some((n, complete)) =
+                    take_line(&mut self.head, input, self.cfg.max_header_bytes)
+                else {
+                    let limit = self.cfg.max_header_bytes;
+                    self.abandon_head(FramingError::HeaderTooLarge { limit }, true, sink);
+                    return 0;
+                };
+                self.pos += n as u64;
+                if complete {
+                    self.header_line(sink);
+                }
+                n
+            }
+            State::Body { remaining } => {
+                let n = remaining.min(input.len() as u64) as usize;
+                self.pos += n as u64;
+                if self.keep && self.body.is_empty() && n as u64 == remaining {
+                    // The whole body is in this chunk: hand it over without copying.
+                    self.body_len = remaining;
+                    self.complete(Some(&input[..n]), sink);
+                    return n;
+                }
+                self.body_bytes(&input[..n]);
+                if n as u64 == remaining {
+                    self.complete(None, sink);
+                } else {
+                    self.state = State::Body {
+                        remaining: remaining - n as u64,
+                    };
+                }
+                n
+            }
+            State::ChunkSize => {
+                let Some((n, complete)) = take_line(&mut self.line, input, MAX_CHUNK_LINE) else {
+                    self.chunk_error(FramingError::MalformedChunk, sink);
+                    self.state = State::DeadLine;
+                    return 0;
+                };
+                self.pos += n as u64;
+                if complete {
+                    self.chunk_size_line(sink);
+                }
+                n
+            }
+            State::ChunkData { remaining } => {
+                let n = remaining.min(input.len() as u64) as usize;
+                self.pos += n as u64;
+                self.body_bytes(&input[..n]);
+                self.state = if n as u64 == remaining {
+                    State::ChunkDataEnd
+                } else {
+                    State::ChunkData {
+                        remaining: remaining - n as u64,
+                    }
+                };
+                n
+            }
+            State::ChunkDataEnd => {
+                let Some((n, complete)) = take_line(&mut self.line, input, 2) else {
+                    self.chunk_error(FramingError::MalformedChunk, sink);
+                    return 0;
+                };
+                self.pos += n as u64;
+                if complete {
+                    if trim_eol(&self.line).is_empty() {
+                        self.line.clear();
+                        self.state = State::ChunkSize;
+                    } else {
+                        self.chunk_error(FramingError::MalformedChunk, sink);
+                    }
+                }
+                n
+            }
+            State::Trailers => {
+                let cap = self.cfg.max_header_bytes.saturating_sub(self.trailer_bytes);
+                let Some((n, complete)) = take_line(&mut self.line, input, cap) else {
+                    let limit = self.cfg.max_header_bytes;
+                    self.chunk_error(FramingError::HeaderTooLarge { limit }, sink);
+                    self.state = State::DeadLine;
+                    return 0;
+                };
+                self.pos += n as u64;
+                if complete {
+                    self.trailer_bytes += self.line.len();
+                    let line = trim_eol(&self.line);
+                    let valid = line
+                        .iter()
+                        .position(|&b| b == b':')
+                        .is_some_and(|c| c > 0 && line[..c].iter().all(|&b| is_tchar(b)));
+                    if line.is_empty() {
+                        self.line.clear();
+                        self.complete(None, sink);
+                    } else if valid {
+                        self.line.clear();
+                    } else {
+                        self.chunk_error(FramingError::MalformedHeader, sink);
+                    }
+                }
+                n
+            }
+            State::Response => {
+                self.pos += input.len() as u64;
+                self.stats.response_bytes += input.len() as u64;
+                input.len()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Ev {
+        Req(u64, String, String, Vec<u8>),
+        Unsel(u64, String, String, u64),
+        Incomplete(u64, String, Vec<u8>, Option<u64>),
+        Err(u64, FramingError),
+        Skip(u64, u64),
+        Resp(u64),
+    }
+
+    fn own(e: HttpEvent<'_>) -> Ev {
+        match e {
+            HttpEvent::Request {
+                at,
+                method,
+                target,
+                body,
+            } => Ev::Req(at, method.into(), target.into(), body.to_vec()),
+            HttpEvent::Unselected {
+                at,
+                method,
+                target,
+                body_len,
+            } => Ev::Unsel(at, method.into(), target.into(), body_len),
+            HttpEvent::IncompleteBody {
+                at,
+                target,
+                received,
+                missing,
+                ..
+            } => Ev::Incomplete(at, target.into(), received.to_vec(), missing),
+            HttpEvent::Error { at, error } => Ev::Err(at, error),
+            HttpEvent::Skipped { at, len } => Ev::Skip(at, len),
+            HttpEvent::Response { at } => Ev::Resp(at),
+        }
+    }
+
+    fn run_with(f: &mut RequestFramer, chunks: &[&[u8]]) -> Vec<Ev> {
+        let mut out = Vec::new();
+        for c in chunks {
+            f.feed(c, |e| out.push(own(e)));
+        }
+        f.finish(|e| out.push(own(e)));
+        out
+    }
+
+    fn run(input: &[u8]) -> Vec<Ev> {
+        run_with(&mut RequestFramer::new(), &[input])
+    }
+
+    const COLLECTOR: &str = "/Data/SMS2DataCollector.aspx";
+    const POST: &[u8] = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nHost: collector\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\n100\tSPMS\t10\n";
+    const CHUNKED: &[u8] = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\ntransfer-encoding: gzip, Chunked\r\n\r\n5;ext=\"a b\"\r\n100\tS\r\n0007 \r\nPMS\t10\n\r\n0\r\nX-Trailer: 1\r\n\r\n";
+
+    fn req(at: u64, target: &str, body: &[u8]) -> Ev {
+        Ev::Req(at, "POST".into(), target.into(), body.to_vec())
+    }
+
+    #[test]
+    fn content_length_body_is_delivered_without_copy() {
+        let mut f = RequestFramer::new();
+        let mut ok = false;
+        let post = POST.to_vec();
+        f.feed(&post, |e| {
+            if let HttpEvent::Request { body, .. } = e {
+                ok =
+                    body.as_ptr() == post[post.len() - 12..].as_ptr() && body == b"100\tSPMS\t10\n";
+            }
+        });
+        assert!(ok);
+        assert_eq!(f.stats().bodies_delivered, 1);
+    }
+
+    #[test]
+    fn request_split_at_every_byte_yields_same_event() {
+        for i in 0..=POST.len() {
+            for j in i..=POST.len() {
+                let ev = run_with(
+                    &mut RequestFramer::new(),
+                    &[&POST[..i], &POST[i..j], &POST[j..]],
+                );
+                assert_eq!(
+                    ev,
+                    vec![req(0, COLLECTOR, b"100\tSPMS\t10\n")],
+                    "split {i} {j}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn chunked_body_split_at_every_byte() {
+        let want = vec![req(
+            0,
+            "/Command/SMS2DataCollector.aspx",
+            b"100\tSPMS\t10\n",
+        )];
+        let mut f = RequestFramer::new();
+        let one: Vec<&[u8]> = CHUNKED.chunks(1).collect();
+        assert_eq!(run_with(&mut f, &one), want);
+        for i in 0..=CHUNKED.len() {
+            assert_eq!(
+                run_with(&mut RequestFramer::new(), &[&CHUNKED[..i], &CHUNKED[i..]]),
+                want
+            );
+        }
+    }
+
+    #[test]
+    fn keep_alive_two_requests() {
+        let mut s = b"GET /status?x=1 HTTP/1.1\r\nHost: a\r\n\r\n".to_vec();
+        s.extend_from_slice(POST);
+        s.extend_from_slice(b"POST /other HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc");
+        s.extend_from_slice(CHUNKED);
+        let first = 37u64;
+        let third = first + POST.len() as u64;
+        let fourth = third + 46;
+        assert_eq!(
+            run(&s),
+            vec![
+                Ev::Unsel(0, "GET".into(), "/status?x=1".into(), 0),
+                req(first, COLLECTOR, b"100\tSPMS\t10\n"),
+                Ev::Unsel(third, "POST".into(), "/other".into(), 3),
+                req(
+                    fourth,
+                    "/Command/SMS2DataCollector.aspx",
+                    b"100\tSPMS\t10\n"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn header_names_in_any_case_and_lf_line_ends() {
+        let s = b"POST http://collector.example/Data/SMS2DataCollector.aspx?a=b HTTP/1.0\nCONTENT-LENGTH:  2\n\nab";
+        assert_eq!(
+            run(s),
+            vec![req(
+                0,
+                "http://collector.example/Data/SMS2DataCollector.aspx?a=b",
+                b"ab"
+            )]
+        );
+    }
+
+    #[test]
+    fn unselected_bodies_are_counted_not_kept() {
+        let mut f = RequestFramer::new();
+        let ev = run_with(
+            &mut f,
+            &[
+                b"PUT /x HTTP/1.1\r\nContent-Length: 5\r\n\r\n",
+                b"hel",
+                b"lo",
+            ],
+        );
+        assert_eq!(ev, vec![Ev::Unsel(0, "PUT".into(), "/x".into(), 5)]);
+        assert_eq!(f.stats().discarded_body_bytes, 5);
+        assert_eq!(f.stats().requests, 1);
+    }
+
+    #[test]
+    fn all_post_filter_keeps_other_post_bodies() {
+        let cfg = FramerConfig {
+            bodies: BodyFilter::AllPost,
+            ..Default::default()
+        };
+        let mut f = RequestFramer::with_config(cfg);
+        let ev = run_with(&mut f, &[b"POST /x HTTP/1.1\r\nContent-Length: 1\r\n\r\nz"]);
+        assert_eq!(ev, vec![req(0, "/x", b"z")]);
+    }
+
+    #[test]
+    fn mid_stream_start_syncs_on_next_request_line() {
+        let mut s = b"130\t20170107171000\tserial\n140\tx\n".to_vec();
+        let skipped = s.len() as u64;
+        s.extend_from_slice(POST);
+        let mut f = RequestFramer::new().mid_stream();
+        assert_eq!(
+            run_with(&mut f, &[&s]),
+            vec![
+                Ev::Skip(0, skipped),
+                req(skipped, COLLECTOR, b"100\tSPMS\t10\n")
+            ]
+        );
+        assert_eq!(f.stats().skipped_bytes, skipped);
+        assert_eq!(f.stats().errors, 0);
+    }
+
+    #[test]
+    fn malformed_request_line_is_error_then_resyncs() {
+        let mut s = b"garbage line\r\nmore\r\n".to_vec();
+        s.extend_from_slice(POST);
+        assert_eq!(
+            run(&s),
+            vec![
+                Ev::Err(0, FramingError::MalformedRequestLine),
+                Ev::Skip(0, 20),
+                req(20, COLLECTOR, b"100\tSPMS\t10\n")
+            ]
+        );
+    }
+
+    #[test]
+    fn blank_lines_before_request_are_ignored() {
+        let mut s = b"\r\n\n".to_vec();
+        s.extend_from_slice(POST);
+        let mut f = RequestFramer::new();
+        assert_eq!(
+            run_with(&mut f, &[&s]),
+            vec![req(3, COLLECTOR, b"100\tSPMS\t10\n")]
+        );
+        assert_eq!(f.stats().blank_line_bytes, 3);
+    }
+
+    #[test]
+    fn conflicting_content_length_is_error_and_resyncs() {
+        let bad = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd\n";
+        let mut s = bad.to_vec();
+        s.extend_from_slice(POST);
+        let n = bad.len() as u64;
+        let mut f = RequestFramer::new();
+        assert_eq!(
+            run_with(&mut f, &[&s]),
+            vec![
+                Ev::Err(0, FramingError::ConflictingContentLength),
+                Ev::Skip(0, n),
+                req(n, COLLECTOR, b"100\tSPMS\t10\n")
+            ]
+        );
+        assert_eq!(f.stats().errors, 1);
+        assert_eq!(f.stats().skipped_bytes, n);
+    }
+
+    #[test]
+    fn repeated_equal_content_lengths_are_accepted() {
+        let s = b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 2, 2\r\nContent-Length: 2\r\n\r\nok";
+        assert_eq!(run(s), vec![req(0, "/SMS2DataCollector.aspx", b"ok")]);
+    }
+
+    #[test]
+    fn invalid_content_length_is_error() {
+        let s = b"POST /a HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n";
+        assert_eq!(
+            run(s),
+            vec![
+                Ev::Err(0, FramingError::InvalidContentLength),
+                Ev::Skip(0, s.len() as u64)
+            ]
+        );
+    }
+
+    #[test]
+    fn content_length_with_chunked_frames_as_chunked() {
+        let s = b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n";
+        let mut f = RequestFramer::new();
+        assert_eq!(
+            run_with(&mut f, &[s]),
+            vec![req(0, "/SMS2DataCollector.aspx", b"ab")]
+        );
+        assert_eq!(f.stats().content_length_with_chunked, 1);
+    }
+
+    #[test]
+    fn transfer_coding_not_ending_in_chunked_is_error() {
+        let s = b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n";
+        assert_eq!(
+            run(s),
+            vec![
+                Ev::Err(0, FramingError::UnsupportedTransferEncoding),
+                Ev::Skip(0, s.len() as u64)
+            ]
+        );
+    }
+
+    #[test]
+    fn chunk_size_overflow_is_error_and_partial_body_delivered() {
+        let head = b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n";
+        let mut s = head.to_vec();
+        s.extend_from_slice(b"10000000000000000\r\n");
+        s.extend_from_slice(POST);
+        let h = head.len() as u64;
+        assert_eq!(
+            run(&s),
+            vec![
+                Ev::Err(h, FramingError::ChunkSizeOverflow),
+                Ev::Incomplete(0, "/SMS2DataCollector.aspx".into(), b"a".to_vec(), None),
+                Ev::Skip(h, 19),
+                req(h + 19, COLLECTOR, b"100\tSPMS\t10\n"),
+            ]
+        );
+    }
+
+    #[test]
+    fn missing_crlf_after_chunk_data_is_error() {
+        let s = b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n";
+        let ev = run(s);
+        assert_eq!(ev[0], Ev::Err(73, FramingError::MalformedChunk));
+        assert_eq!(
+            ev[1],
+            Ev::Incomplete(0, "/SMS2DataCollector.aspx".into(), b"a".to_vec(), None)
+        );
+    }
+
+    #[test]
+    fn body_larger_than_max_is_skipped_and_next_request_follows() {
+        let cfg = FramerConfig {
+            max_body_bytes: 4,
+            ..Default::default()
+        };
+        let mut f = RequestFramer::with_config(cfg);
+        let mut s = POST.to_vec();
+        s.extend_from_slice(
+            b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd",
+        );
+        let second = POST.len() as u64;
+        assert_eq!(
+            run_with(&mut f, &[&s]),
+            vec![
+                Ev::Err(0, FramingError::BodyTooLarge { limit: 4 }),
+                req(second, "/SMS2DataCollector.aspx", b"abcd")
+            ]
+        );
+        assert_eq!(f.stats().discarded_body_bytes, 12);
+    }
+
+    #[test]
+    fn chunked_body_over_max_is_skipped() {
+        let cfg = FramerConfig {
+            max_body_bytes: 3,
+            ..Default::default()
+        };
+        let mut f = RequestFramer::with_config(cfg);
+        let s = b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n2\r\ncd\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+        assert_eq!(
+            run_with(&mut f, &[s]),
+            vec![
+                Ev::Err(0, FramingError::BodyTooLarge { limit: 3 }),
+                Ev::Unsel(88, "GET".into(), "/".into(), 0)
+            ]
+        );
+        assert_eq!(f.stats().discarded_body_bytes, 4);
+    }
+
+    #[test]
+    fn gap_in_body_delivers_incomplete_then_resyncs() {
+        let mut f = RequestFramer::new();
+        let mut out = Vec::new();
+        f.feed(&POST[..POST.len() - 8], |e| out.push(own(e)));
+        f.gap(6, |e| out.push(own(e)));
+        f.feed(b"\n", |e| out.push(own(e)));
+        f.feed(POST, |e| out.push(own(e)));
+        let at = POST.len() as u64 - 8 + 6;
+        assert_eq!(
+            out,
+            vec![
+                Ev::Incomplete(0, COLLECTOR.into(), b"100\t".to_vec(), Some(8)),
+                Ev::Skip(at, 1),
+                req(at + 1, COLLECTOR, b"100\tSPMS\t10\n"),
+            ]
+        );
+        assert_eq!(f.stats().gap_bytes, 6);
+        assert_eq!(f.stats().incomplete_bodies, 1);
+    }
+
+    #[test]
+    fn finish_mid_body_reports_missing() {
+        assert_eq!(
+            run(&POST[..POST.len() - 2]),
+            vec![Ev::Incomplete(
+                0,
+                COLLECTOR.into(),
+                b"100\tSPMS\t1".to_vec(),
+                Some(2)
+            )]
+        );
+    }
+
+    #[test]
+    fn finish_mid_head_reports_skipped() {
+        assert_eq!(run(&POST[..30]), vec![Ev::Skip(0, 30)]);
+    }
+
+    #[test]
+    fn response_stream_is_detected_and_ignored() {
+        let mut f = RequestFramer::new();
+        let s = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n1002\tPOST /x HTTP/1.1\r\n";
+        assert_eq!(run_with(&mut f, &[s]), vec![Ev::Resp(0)]);
+        assert!(f.is_response());
+        assert_eq!(f.stats().response_bytes, s.len() as u64);
+    }
+
+    #[test]
+    fn response_found_while_scanning() {
+        let mut f = RequestFramer::new().mid_stream();
+        assert_eq!(
+            run_with(&mut f, &[b"ab\nHTTP/1.1 200\r\n"]),
+            vec![Ev::Skip(0, 3), Ev::Resp(3)]
+        );
+    }
+
+    #[test]
+    fn header_section_over_cap_is_error() {
+        let cfg = FramerConfig {
+            max_header_bytes: 64,
+            ..Default::default()
+        };
+        let mut f = RequestFramer::with_config(cfg);
+        let mut s = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        s.extend_from_slice(&[b'a'; 100]);
+        s.extend_from_slice(b"\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+        let n = s.len() as u64 - 19;
+        assert_eq!(
+            run_with(&mut f, &[&s]),
+            vec![
+                Ev::Err(0, FramingError::HeaderTooLarge { limit: 64 }),
+                Ev::Skip(0, n),
+                Ev::Unsel(n, "GET".into(), "/b".into(), 0)
+            ]
+        );
+    }
+
+    #[test]
+    fn obs_fold_and_space_before_colon_are_rejected() {
+        let s = b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n";
+        assert_eq!(run(s)[0], Ev::Err(0, FramingError::MalformedHeader));
+        let s = b"GET / HTTP/1.1\r\nA : b\r\n\r\n";
+        assert_eq!(run(s)[0], Ev::Err(0, FramingError::MalformedHeader));
+    }
+
+    #[test]
+    fn paths_and_channels() {
+        assert_eq!(request_path("/a/b?c#d"), "/a/b");
+        assert_eq!(request_path("https://h?x"), "/");
+        assert_eq!(request_path("*"), "*");
+        assert!(is_collector_path(request_path(
+            "http://h/Data/SMS2DataCollector.aspx?x"
+        )));
+        assert_eq!(
+            collector_channel("/x/Data/SMS2DataCollector.aspx"),
+            Some(Channel::Data)
+        );
+        assert_eq!(
+            collector_channel("/DATA/COMMAND/SMS2DataCollector.aspx"),
+            Some(Channel::Command)
+        );
+        assert_eq!(collector_channel("SMS2DataCollector.aspx"), None);
+    }
+
+    fn message() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(POST.to_vec()),
+            Just(CHUNKED.to_vec()),
+            Just(b"GET /x HTTP/1.1\r\nHost: y\r\n\r\n".to_vec()),
+            Just(b"POST /other HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi".to_vec()),
+            Just(b"junk line\n".to_vec()),
+            Just(b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n".to_vec()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_split_yields_same_events(
+            msgs in proptest::collection::vec(message(), 1..6),
+            cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+        ) {
+            let stream: Vec<u8> = msgs.concat();
+            let whole = run(&stream);
+            let mut points: Vec<usize> = cuts.iter().map(|i| i.index(stream.len() + 1)).collect();
+            points.push(0);
+            points.push(stream.len());
+            points.sort_unstable();
+            let chunks: Vec<&[u8]> = points.windows(2).map(|w| &stream[w[0]..w[1]]).collect();
+            prop_assert_eq!(run_with(&mut RequestFramer::new(), &chunks), whole);
+        }
+
+        #[test]
+        fn arbitrary_input_never_panics(
+            parts in proptest::collection::vec(
+                (proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b' '), Just(b'0'), any::<u8>()], 0..80), 0u64..3),
+                0..20),
+            prefix in message(),
+            cap in 8usize..100,
+        ) {
+            let cfg = FramerConfig { max_header_bytes: cap, max_body_bytes: 50, bodies: BodyFilter::All };
+            let mut f = RequestFramer::with_config(cfg);
+            let mut skipped = 0;
+            f.feed(&prefix, |_| {});
+            for (bytes, gap) in &parts {
+                f.feed(bytes, |e| if let HttpEvent::Skipped { len, .. } = e { skipped += len });
+                if *gap > 0 {
+                    f.gap(*gap, |e| if let HttpEvent::Skipped { len, .. } = e { skipped += len });
+                }
+                prop_assert!(f.head.len() <= cap && f.body.len() <= 50);
+            }
+            f.finish(|e| if let HttpEvent::Skipped { len, .. } = e { skipped += len });
+            prop_assert_eq!(skipped, f.stats().skipped_bytes);
+        }
+    }
+}
