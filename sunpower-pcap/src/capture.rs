@@ -25,7 +25,6 @@
 //! assert_eq!(packet.link_type, 101);
 //! assert_eq!(packet.timestamp, ts);
 //! assert_eq!(packet.data, &[0x45, 0, 0, 20]);
-//! drop(packet);
 //! assert!(reader.next_packet().is_none());
 //! ```
 
@@ -836,18 +835,19 @@ fn open(input: Input) -> Result<FileState, (CaptureErrorKind, u64)> {
         count: raw_bytes.clone(),
     };
     let fail = |kind, count: &Arc<AtomicU64>| Err((kind, count.load(Ordering::Relaxed)));
-    let mut magic = [0u8; 4];
-    let n = match read_up_to(&mut counting, &mut magic) {
+    // Enough to recognise gzip, pcap, and a pcapng section header's length and byte order.
+    let mut head = [0u8; 16];
+    let n = match read_up_to(&mut counting, &mut head) {
         Ok(n) => n,
         Err(e) => return fail(CaptureErrorKind::Read(e), &raw_bytes),
     };
-    let head: Box<dyn Read + Send> = Box::new(Cursor::new(magic[..n].to_vec()).chain(counting));
-    let (stream, magic, n): (Box<dyn Read + Send>, [u8; 4], usize) =
-        if n >= 2 && magic[..2] == GZIP_MAGIC {
+    let replay: Box<dyn Read + Send> = Box::new(Cursor::new(head[..n].to_vec()).chain(counting));
+    let (stream, head, n): (Box<dyn Read + Send>, [u8; 16], usize) =
+        if n >= 2 && head[..2] == GZIP_MAGIC {
             // MultiGzDecoder: a concatenation of gzip members is one stream (GzDecoder stops
             // after the first).
-            let mut gz = MultiGzDecoder::new(head);
-            let mut inner = [0u8; 4];
+            let mut gz = MultiGzDecoder::new(replay);
+            let mut inner = [0u8; 16];
             let m = match read_up_to(&mut gz, &mut inner) {
                 Ok(m) => m,
                 Err(e) => return fail(CaptureErrorKind::Read(e), &raw_bytes),
@@ -856,29 +856,34 @@ fn open(input: Input) -> Result<FileState, (CaptureErrorKind, u64)> {
             let stream = Cursor::new(inner[..m].to_vec()).chain(gz);
             (Box::new(stream), inner, m)
         } else {
-            (head, magic, n)
+            (replay, head, n)
         };
     if n == 0 {
         return fail(CaptureErrorKind::Empty, &raw_bytes);
     }
+    if n < 4 {
+        return fail(CaptureErrorKind::TruncatedHeader, &raw_bytes);
+    }
+    let magic = [head[0], head[1], head[2], head[3]];
     let format = match magic {
         PCAPNG_MAGIC => Format::PcapNg,
         [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x34, 0xcd, 0xb2, 0xa1] => {
             Format::Pcap { nanos: false }
         }
         [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] => Format::Pcap { nanos: true },
-        _ if n < 4 => return fail(CaptureErrorKind::TruncatedHeader, &raw_bytes),
         _ => {
             return fail(
                 CaptureErrorKind::UnknownFormat {
-                    magic: hex(&magic[..n]),
+                    magic: hex(&head[..n.min(8)]),
                 },
                 &raw_bytes,
             )
         }
     };
-    if n < 4 {
-        return fail(CaptureErrorKind::TruncatedHeader, &raw_bytes);
+    if format == Format::PcapNg {
+        if let Err(kind) = check_section_header(&head[..n]) {
+            return fail(kind, &raw_bytes);
+        }
     }
     let io_error = Arc::new(Mutex::new(None));
     let filling = FillingReader {
@@ -927,6 +932,65 @@ fn open(input: Input) -> Result<FileState, (CaptureErrorKind, u64)> {
     })
 }
 
+/// libpcap's sanity limit on a section header block's length.
+const MAX_SHB_LEN: u32 = 1 << 20;
+
+/// Checks the start of a pcapng section header block: byte-order magic and a sane length.
+fn check_section_header(head: &[u8]) -> Result<(), CaptureErrorKind> {
+    if head.len() < 12 {
+        return Err(CaptureErrorKind::TruncatedHeader);
+    }
+    let big_endian = match head[8..12] {
+        [0x1a, 0x2b, 0x3c, 0x4d] => true,
+        [0x4d, 0x3c, 0x2b, 0x1a] => false,
+        _ => {
+            return Err(CaptureErrorKind::BadHeader(format!(
+                "unknown pcapng byte-order magic {}",
+                hex(&head[8..12])
+            )))
+        }
+    };
+    let len = block_len(head, big_endian);
+    if !(28..=MAX_SHB_LEN).contains(&len) || len % 4 != 0 {
+        return Err(CaptureErrorKind::BadHeader(format!(
+            "section header block length {len} (must be a multiple of 4 from 28 to {MAX_SHB_LEN})"
+        )));
+    }
+    Ok(())
+}
+
+/// The total-length field of the pcapng block starting at `data` (at least 8 bytes).
+fn block_len(data: &[u8], big_endian: bool) -> u32 {
+    let b = [data[4], data[5], data[6], data[7]];
+    if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
+}
+
+/// Looks at the next pcapng block's length before pcap-parser does: a length under 12 or not
+/// a multiple of 4 would otherwise read as a cut file or be silently accepted.
+fn check_next_block(file: &FileState) -> Result<(), CaptureErrorKind> {
+    let data = file.reader.data();
+    if file.format != Format::PcapNg || data.len() < 12 {
+        return Ok(());
+    }
+    if data[..4] == PCAPNG_MAGIC {
+        return check_section_header(data).map_err(|e| match e {
+            CaptureErrorKind::BadHeader(m) => CaptureErrorKind::Damaged(m),
+            other => other,
+        });
+    }
+    let len = block_len(data, file.ng.big_endian);
+    if len < 12 || len % 4 != 0 {
+        return Err(CaptureErrorKind::Damaged(format!(
+            "block length {len} (must be a multiple of 4, at least 12)"
+        )));
+    }
+    Ok(())
+}
+
 fn take_io_error(slot: &Arc<Mutex<Option<io::Error>>>) -> io::Error {
     slot.lock()
         .ok()
@@ -936,6 +1000,9 @@ fn take_io_error(slot: &Arc<Mutex<Option<io::Error>>>) -> io::Error {
 
 /// Parses one block of `file` and decides what it means.
 fn classify(file: &mut FileState) -> Outcome {
+    if let Err(kind) = check_next_block(file) {
+        return Outcome::Fatal(kind);
+    }
     let base = file.reader.data().as_ptr() as usize;
     let available = file.reader.data().len();
     match file.reader.next() {
