@@ -231,6 +231,29 @@ pub struct TcpStats {
     pub bytes_after_close: u64,
 }
 
+impl TcpStats {
+    /// Adds another set of counters to this one (for totals over several streams).
+    ///
+    /// ```
+    /// use sunpower_pcap::tcp::TcpStats;
+    /// let mut total = TcpStats { gaps: 1, ..Default::default() };
+    /// total.merge(&TcpStats { gaps: 2, bytes_in_gaps: 5, ..Default::default() });
+    /// assert_eq!((total.gaps, total.bytes_in_gaps), (3, 5));
+    /// ```
+    pub fn merge(&mut self, other: &TcpStats) {
+        self.segments += other.segments;
+        self.bytes_delivered += other.bytes_delivered;
+        self.gaps += other.gaps;
+        self.bytes_in_gaps += other.bytes_in_gaps;
+        self.cap_gaps += other.cap_gaps;
+        self.bytes_in_cap_gaps += other.bytes_in_cap_gaps;
+        self.duplicate_bytes += other.duplicate_bytes;
+        self.segments_out_of_window += other.segments_out_of_window;
+        self.bytes_out_of_window += other.bytes_out_of_window;
+        self.bytes_after_close += other.bytes_after_close;
+    }
+}
+
 /// Reassembles one direction of a TCP connection. See the [module docs](self) for the policies.
 ///
 /// ```
@@ -383,6 +406,25 @@ impl Reassembler {
         self.next as i64 + i64::from(seq.wrapping_sub(next_seq) as i32)
     }
 
+    /// Whether `seq` lies within [`ReassemblerConfig::max_window`] of the next expected byte
+    /// (always true before the stream's offset 0 is known).
+    ///
+    /// ```
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// r.segment(1000, TcpFlags::ACK, b"ab", |_| {});
+    /// assert!(r.in_window(1002) && r.in_window(900));
+    /// assert!(!r.in_window(1000u32.wrapping_add(3 << 30)));
+    /// ```
+    pub fn in_window(&self, seq: u32) -> bool {
+        match self.base {
+            Some(base) => {
+                (self.offset_of(base, seq) - self.next as i64).unsigned_abs() <= self.cfg.max_window
+            }
+            None => true,
+        }
+    }
+
     /// Feeds one segment of this direction; in-order data is passed to `sink` without copying.
     ///
     /// ```
@@ -431,16 +473,16 @@ impl Reassembler {
         }
         if off < 0 {
             // Partly before offset 0: drop the part that precedes the stream.
-            let cut = (-off) as usize;
+            let cut = (-off).min(len as i64) as usize;
             self.stats.segments_out_of_window += 1;
             self.stats.bytes_out_of_window += cut as u64;
             self.data(0, &payload[cut..], &mut sink);
         } else {
             self.data(off as u64, payload, &mut sink);
         }
-        if flags.fin && self.fin_at.is_none() {
-            let fin_at = (off + len as i64).max(0) as u64;
-            self.fin_at = Some(fin_at.max(self.next));
+        // A FIN behind what was already delivered cannot be genuine: ignore it.
+        if flags.fin && self.fin_at.is_none() && off + len as i64 >= self.next as i64 {
+            self.fin_at = Some((off + len as i64) as u64);
             self.trim_beyond_fin();
         }
         self.check_fin(&mut sink);
@@ -897,6 +939,18 @@ mod tests {
         assert_eq!(out, vec![data(b"xy")]);
         assert_eq!(r.stats().bytes_out_of_window, 2);
         assert_eq!(r.stats().duplicate_bytes, 2);
+    }
+
+    #[test]
+    fn stale_empty_fin_before_offset_zero_is_ignored() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 1000, TcpFlags::ACK, b"ab");
+        feed(&mut r, &mut out, 10, TcpFlags::FIN, b"");
+        feed(&mut r, &mut out, 1002, TcpFlags::ACK, b"c");
+        assert_eq!(out, vec![data(b"abc")]);
+        assert!(!r.is_closed());
+        assert_eq!(r.stats().segments_out_of_window, 1);
     }
 
     #[test]

@@ -1,0 +1,982 @@
+//! A table of TCP connections, each with one [`Reassembler`] per direction, sans I/O.
+//!
+//! [`FlowTable::segment`] takes decoded TCP segments in capture order, finds (or opens) the
+//! connection by its 4-tuple, and reports [`FlowEvent`]s: a connection opened, stream events of
+//! one direction, a connection closed.
+//!
+//! # Policies
+//!
+//! - **Roles.** The *initiator* is the sender of the SYN (or the receiver of the SYN-ACK). Without
+//!   either, the sender of the first segment seen is called initiator and
+//!   [`FlowEvent::Opened::syn_seen`] is false: the roles are a guess, and the caller (the HTTP
+//!   layer) should look at both directions.
+//! - **Opening.** Only a SYN or a segment with payload opens a connection; a bare ACK, FIN or RST
+//!   for an unknown connection (the tail of one that closed or was never seen) is counted in
+//!   [`FlowStats::orphan_segments`].
+//! - **Closing.** A connection closes when both directions sent a FIN, or at an RST; a
+//!   [`FlowEvent::Closed`] follows, once. It stays in the table, so late retransmissions are
+//!   counted rather than opening a phantom connection, until it idles out, is evicted, or its
+//!   4-tuple is reused.
+//! - **Reuse.** A SYN whose sequence number differs from the old connection's ISN, arriving after
+//!   the old connection closed or far outside its window (or on a connection picked up without a
+//!   SYN), starts a new connection: the old one is flushed and closed first.
+//! - **Caps.** At most [`FlowConfig::max_flows`] connections; a new one evicts the least recently
+//!   active (flushed, counted). A connection idle for [`FlowConfig::idle_timeout_us`] of capture
+//!   time is flushed and removed; capture time is the largest timestamp seen, so a timestamp that
+//!   goes backwards expires nothing. Flushing turns the holes of both directions into gaps.
+//!
+//! # Example
+//!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr};
+//! use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
+//! use sunpower_pcap::tcp::{StreamEvent, TcpFlags};
+//!
+//! let (client, server) = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4)));
+//! let seg = |from_client: bool, seq, flags, payload: &'static [u8], ts_us| {
+//!     let (src, dst, src_port, dst_port) =
+//!         if from_client { (client, server, 40000, 80) } else { (server, client, 80, 40000) };
+//!     Segment { src, dst, src_port, dst_port, seq, flags, payload, ts_us }
+//! };
+//! let mut table = FlowTable::new();
+//! let mut log = Vec::new();
+//! let mut sink = |e: FlowEvent<'_>| log.push(match e {
+//!     FlowEvent::Opened { flow, syn_seen, .. } => format!("open {flow} {syn_seen}"),
+//!     FlowEvent::Stream { flow, direction, event: StreamEvent::Data(d) } =>
+//!         format!("{flow} {direction:?} {}", String::from_utf8_lossy(d)),
+//!     FlowEvent::Stream { flow, direction, event } => format!("{flow} {direction:?} {event:?}"),
+//!     FlowEvent::Closed { flow, reason, .. } => format!("close {flow} {reason:?}"),
+//! });
+//! table.segment(&seg(true, 100, TcpFlags::SYN, b"", 0), &mut sink);
+//! table.segment(&seg(false, 500, TcpFlags { syn: true, ack: true, ..TcpFlags::NONE }, b"", 1), &mut sink);
+//! table.segment(&seg(true, 101, TcpFlags::ACK, b"GET", 2), &mut sink);
+//! table.segment(&seg(false, 501, TcpFlags::FIN, b"OK", 3), &mut sink);
+//! table.segment(&seg(true, 104, TcpFlags::FIN, b"", 4), &mut sink);
+//! assert_eq!(log, [
+//!     "open 0 true",
+//!     "0 FromInitiator GET",
+//!     "0 FromResponder OK",
+//!     "0 FromResponder Fin",
+//!     "0 FromInitiator Fin",
+//!     "close 0 Finished",
+//! ]);
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpFlags, TcpStats};
+
+/// One end of a connection.
+///
+/// ```
+/// use std::net::{IpAddr, Ipv4Addr};
+/// use sunpower_pcap::flow::Endpoint;
+/// let e = Endpoint { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 80 };
+/// assert_eq!(e.to_string(), "127.0.0.1:80");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Endpoint {
+    /// IP address.
+    pub ip: IpAddr,
+    /// TCP port.
+    pub port: u16,
+}
+
+impl std::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::net::SocketAddr::new(self.ip, self.port).fmt(f)
+    }
+}
+
+/// A decoded TCP segment with its capture timestamp.
+///
+/// ```
+/// use std::net::{IpAddr, Ipv6Addr};
+/// use sunpower_pcap::flow::Segment;
+/// use sunpower_pcap::tcp::TcpFlags;
+/// let s = Segment {
+///     src: IpAddr::V6(Ipv6Addr::LOCALHOST), dst: IpAddr::V6(Ipv6Addr::LOCALHOST),
+///     src_port: 1, dst_port: 2, seq: 0, flags: TcpFlags::ACK, payload: b"x", ts_us: 0,
+/// };
+/// assert_eq!(s.source().port, 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Segment<'a> {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Payload.
+    pub payload: &'a [u8],
+    /// Capture time, microseconds since the Unix epoch (any fixed origin works).
+    pub ts_us: u64,
+}
+
+impl Segment<'_> {
+    /// The sending end.
+    ///
+    /// ```
+    /// # use std::net::{IpAddr, Ipv4Addr};
+    /// # use sunpower_pcap::{flow::Segment, tcp::TcpFlags};
+    /// # let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// let s = Segment { src: ip, dst: ip, src_port: 5, dst_port: 80, seq: 0, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
+    /// assert_eq!(s.source().port, 5);
+    /// ```
+    pub fn source(&self) -> Endpoint {
+        Endpoint {
+            ip: self.src,
+            port: self.src_port,
+        }
+    }
+
+    /// The receiving end.
+    ///
+    /// ```
+    /// # use std::net::{IpAddr, Ipv4Addr};
+    /// # use sunpower_pcap::{flow::Segment, tcp::TcpFlags};
+    /// # let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// let s = Segment { src: ip, dst: ip, src_port: 5, dst_port: 80, seq: 0, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
+    /// assert_eq!(s.destination().port, 80);
+    /// ```
+    pub fn destination(&self) -> Endpoint {
+        Endpoint {
+            ip: self.dst,
+            port: self.dst_port,
+        }
+    }
+}
+
+/// Identifies a connection: assigned in opening order, from 0.
+pub type FlowId = u64;
+
+/// Which way bytes travel within a connection.
+///
+/// ```
+/// use sunpower_pcap::flow::Direction;
+/// assert_eq!(Direction::FromInitiator.reverse(), Direction::FromResponder);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Sent by the initiator (the client, when the SYN was seen).
+    FromInitiator,
+    /// Sent by the responder (the server, when the SYN was seen).
+    FromResponder,
+}
+
+impl Direction {
+    /// The other direction.
+    ///
+    /// ```
+    /// use sunpower_pcap::flow::Direction;
+    /// assert_eq!(Direction::FromResponder.reverse(), Direction::FromInitiator);
+    /// ```
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::FromInitiator => Direction::FromResponder,
+            Direction::FromResponder => Direction::FromInitiator,
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Why a connection was closed.
+///
+/// ```
+/// use sunpower_pcap::flow::CloseReason;
+/// assert_ne!(CloseReason::Idle, CloseReason::Evicted);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// Both directions sent a FIN.
+    Finished,
+    /// An RST.
+    Reset,
+    /// No segment for [`FlowConfig::idle_timeout_us`].
+    Idle,
+    /// The table was full and this was the least recently active connection.
+    Evicted,
+    /// A new connection reused the 4-tuple.
+    Reused,
+    /// [`FlowTable::finish`]: the end of the input.
+    EndOfInput,
+}
+
+/// What a [`FlowTable`] reports.
+///
+/// ```
+/// use sunpower_pcap::flow::{Direction, FlowEvent};
+/// use sunpower_pcap::tcp::StreamEvent;
+/// let e = FlowEvent::Stream { flow: 3, direction: Direction::FromInitiator, event: StreamEvent::Fin };
+/// assert!(matches!(e, FlowEvent::Stream { flow: 3, .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FlowEvent<'a> {
+    /// A new connection.
+    Opened {
+        /// Its id.
+        flow: FlowId,
+        /// The SYN sender (or, without a SYN, the sender of the first segment seen).
+        initiator: Endpoint,
+        /// The other end.
+        responder: Endpoint,
+        /// Whether a SYN or SYN-ACK opened it, so that the roles are certain.
+        syn_seen: bool,
+    },
+    /// A stream event of one direction.
+    Stream {
+        /// The connection.
+        flow: FlowId,
+        /// Which direction.
+        direction: Direction,
+        /// The event.
+        event: StreamEvent<'a>,
+    },
+    /// The connection ended; no more events for this id.
+    Closed {
+        /// The connection.
+        flow: FlowId,
+        /// Why.
+        reason: CloseReason,
+        /// Counters of each direction, indexed by [`Direction`] (initiator first).
+        stats: [TcpStats; 2],
+    },
+}
+
+/// Limits of a [`FlowTable`].
+///
+/// ```
+/// use sunpower_pcap::flow::FlowConfig;
+/// let cfg = FlowConfig::default();
+/// assert_eq!((cfg.max_flows, cfg.idle_timeout_us), (65_536, 600_000_000));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowConfig {
+    /// Most live connections (default 65,536); more evict the least recently active.
+    pub max_flows: usize,
+    /// Capture time after which a silent connection is flushed and removed (default 10 min).
+    pub idle_timeout_us: u64,
+    /// Limits of each direction's reassembler.
+    pub tcp: ReassemblerConfig,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            max_flows: 65_536,
+            idle_timeout_us: 600_000_000,
+            tcp: ReassemblerConfig::default(),
+        }
+    }
+}
+
+/// Counters of a [`FlowTable`].
+///
+/// ```
+/// use sunpower_pcap::flow::FlowTable;
+/// assert_eq!(FlowTable::new().stats().flows_opened, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    /// Connections opened.
+    pub flows_opened: u64,
+    /// [`FlowEvent::Closed`] events.
+    pub flows_closed: u64,
+    /// Connections evicted because the table was full.
+    pub flows_evicted: u64,
+    /// Connections removed after idling.
+    pub flows_expired: u64,
+    /// Connections replaced by a new one on the same 4-tuple.
+    pub flows_reused: u64,
+    /// Segments that matched no connection and could not open one.
+    pub orphan_segments: u64,
+    /// Reassembly counters of the connections removed from the table so far.
+    pub tcp: TcpStats,
+}
+
+type Key = (Endpoint, Endpoint);
+
+#[derive(Debug)]
+struct Flow {
+    id: FlowId,
+    /// Initiator, responder.
+    ends: [Endpoint; 2],
+    dirs: [Reassembler; 2],
+    syn_seen: bool,
+    closed: bool,
+    last_ts: u64,
+    tick: u64,
+}
+
+/// Connections by 4-tuple; see the [module docs](self).
+///
+/// ```
+/// use std::net::{IpAddr, Ipv4Addr};
+/// use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
+/// use sunpower_pcap::tcp::TcpFlags;
+/// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// let mut table = FlowTable::new();
+/// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"hi", ts_us: 0 };
+/// let mut n = 0;
+/// table.segment(&s, |_| n += 1);
+/// assert_eq!((n, table.len()), (2, 1)); // Opened, then Data
+/// table.finish(|_| n += 1);
+/// assert_eq!((n, table.len()), (3, 0)); // Closed
+/// ```
+#[derive(Debug)]
+pub struct FlowTable {
+    cfg: FlowConfig,
+    flows: HashMap<Key, Flow>,
+    /// Activity order: tick of the last segment → connection.
+    lru: BTreeMap<u64, Key>,
+    tick: u64,
+    now: u64,
+    next_id: FlowId,
+    stats: FlowStats,
+}
+
+impl Default for FlowTable {
+    fn default() -> Self {
+        FlowTable::new()
+    }
+}
+
+fn key_of(a: Endpoint, b: Endpoint) -> Key {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+impl FlowTable {
+    /// A table with the default [`FlowConfig`].
+    ///
+    /// ```
+    /// # use sunpower_pcap::flow::FlowTable;
+    /// assert!(FlowTable::new().is_empty());
+    /// ```
+    pub fn new() -> FlowTable {
+        FlowTable::with_config(FlowConfig::default())
+    }
+
+    /// A table with the given limits (`max_flows` of 0 is taken as 1).
+    ///
+    /// ```
+    /// # use sunpower_pcap::flow::{FlowConfig, FlowTable};
+    /// let t = FlowTable::with_config(FlowConfig { max_flows: 10, ..Default::default() });
+    /// assert_eq!(t.len(), 0);
+    /// ```
+    pub fn with_config(mut cfg: FlowConfig) -> FlowTable {
+        cfg.max_flows = cfg.max_flows.max(1);
+        FlowTable {
+            cfg,
+            flows: HashMap::new(),
+            lru: BTreeMap::new(),
+            tick: 0,
+            now: 0,
+            next_id: 0,
+            stats: FlowStats::default(),
+        }
+    }
+
+    /// Connections in the table (closed ones linger until they idle out).
+    ///
+    /// ```
+    /// # use sunpower_pcap::flow::FlowTable;
+    /// assert_eq!(FlowTable::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    /// Whether the table holds no connection.
+    ///
+    /// ```
+    /// # use sunpower_pcap::flow::FlowTable;
+    /// assert!(FlowTable::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// The counters so far.
+    ///
+    /// ```
+    /// # use sunpower_pcap::flow::FlowTable;
+    /// assert_eq!(FlowTable::new().stats().orphan_segments, 0);
+    /// ```
+    pub fn stats(&self) -> &FlowStats {
+        &self.stats
+    }
+
+    /// Feeds one segment (in capture order). Idle connections are expired first, relative to
+    /// the largest timestamp seen.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, Ipv4Addr};
+    /// use sunpower_pcap::flow::{FlowTable, Segment};
+    /// use sunpower_pcap::tcp::TcpFlags;
+    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// let mut table = FlowTable::new();
+    /// // A bare ACK of an unknown connection opens nothing.
+    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
+    /// table.segment(&s, |_| {});
+    /// assert_eq!(table.stats().orphan_segments, 1);
+    /// ```
+    pub fn segment<F>(&mut self, seg: &Segment<'_>, mut sink: F)
+    where
+        F: FnMut(FlowEvent<'_>),
+    {
+        self.now = self.now.max(seg.ts_us);
+        self.expire_idle(&mut sink);
+        let (src, dst) = (seg.source(), seg.destination());
+        let key = key_of(src, dst);
+        if let Some(flow) = self.flows.get(&key) {
+            let dir = if flow.ends[0] == src { 0 } else { 1 };
+            let r = &flow.dirs[dir];
+            let reused = seg.flags.syn
+                && r.isn() != Some(seg.seq)
+                && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq));
+            if reused {
+                self.stats.flows_reused += 1;
+                self.remove(&key, CloseReason::Reused, &mut sink);
+            }
+        }
+        if !self.flows.contains_key(&key) {
+            if !seg.flags.syn && seg.payload.is_empty() {
+                self.stats.orphan_segments += 1;
+                return;
+            }
+            self.open(key, seg, &mut sink);
+        }
+        self.tick += 1;
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
+        self.lru.remove(&flow.tick);
+        self.lru.insert(self.tick, key);
+        flow.tick = self.tick;
+        flow.last_ts = self.now;
+        let d = if flow.ends[0] == src {
+            Direction::FromInitiator
+        } else {
+            Direction::FromResponder
+        };
+        let id = flow.id;
+        flow.dirs[d.index()].segment(seg.seq, seg.flags, seg.payload, |event| {
+            sink(FlowEvent::Stream {
+                flow: id,
+                direction: d,
+                event,
+            })
+        });
+        if flow.closed {
+            return;
+        }
+        let reason = if seg.flags.rst && flow.dirs[d.index()].is_closed() {
+            let o = d.reverse();
+            flow.dirs[o.index()].finish(|event| {
+                sink(FlowEvent::Stream {
+                    flow: id,
+                    direction: o,
+                    event,
+                })
+            });
+            Some(CloseReason::Reset)
+        } else if flow.dirs.iter().all(Reassembler::is_closed) {
+            Some(CloseReason::Finished)
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            flow.closed = true;
+            self.stats.flows_closed += 1;
+            let stats = [*flow.dirs[0].stats(), *flow.dirs[1].stats()];
+            sink(FlowEvent::Closed {
+                flow: id,
+                reason,
+                stats,
+            });
+        }
+    }
+
+    fn open<F: FnMut(FlowEvent<'_>)>(&mut self, key: Key, seg: &Segment<'_>, sink: &mut F) {
+        if self.flows.len() >= self.cfg.max_flows {
+            if let Some((_, oldest)) = self.lru.first_key_value() {
+                let oldest = *oldest;
+                self.stats.flows_evicted += 1;
+                self.remove(&oldest, CloseReason::Evicted, sink);
+            }
+        }
+        // A SYN-ACK comes from the responder.
+        let (initiator, responder) = if seg.flags.syn && seg.flags.ack {
+            (seg.destination(), seg.source())
+        } else {
+            (seg.source(), seg.destination())
+        };
+        let id = self.next_id;
+        self.next_id += 1;
+        self.stats.flows_opened += 1;
+        let r = Reassembler::with_config(self.cfg.tcp);
+        self.flows.insert(
+            key,
+            Flow {
+                id,
+                ends: [initiator, responder],
+                dirs: [r.clone(), r],
+                syn_seen: seg.flags.syn,
+                closed: false,
+                last_ts: self.now,
+                tick: 0,
+            },
+        );
+        sink(FlowEvent::Opened {
+            flow: id,
+            initiator,
+            responder,
+            syn_seen: seg.flags.syn,
+        });
+    }
+
+    /// Flushes and removes a connection, reporting it closed unless it already was.
+    fn remove<F: FnMut(FlowEvent<'_>)>(&mut self, key: &Key, reason: CloseReason, sink: &mut F) {
+        let Some(mut flow) = self.flows.remove(key) else {
+            return;
+        };
+        self.lru.remove(&flow.tick);
+        let id = flow.id;
+        for d in [Direction::FromInitiator, Direction::FromResponder] {
+            flow.dirs[d.index()].finish(|event| {
+                sink(FlowEvent::Stream {
+                    flow: id,
+                    direction: d,
+                    event,
+                })
+            });
+        }
+        let stats = [*flow.dirs[0].stats(), *flow.dirs[1].stats()];
+        self.stats.tcp.merge(&stats[0]);
+        self.stats.tcp.merge(&stats[1]);
+        if !flow.closed {
+            self.stats.flows_closed += 1;
+            sink(FlowEvent::Closed {
+                flow: id,
+                reason,
+                stats,
+            });
+        }
+    }
+
+    fn expire_idle<F: FnMut(FlowEvent<'_>)>(&mut self, sink: &mut F) {
+        // `last_ts` is the running maximum at each connection's last activity, so it grows along
+        // the activity order and the idle connections are all at its front.
+        while let Some((_, key)) = self.lru.first_key_value() {
+            let key = *key;
+            let idle = self
+                .flows
+                .get(&key)
+                .is_some_and(|f| f.last_ts.saturating_add(self.cfg.idle_timeout_us) < self.now);
+            if !idle {
+                break;
+            }
+            self.stats.flows_expired += 1;
+            self.remove(&key, CloseReason::Idle, sink);
+        }
+    }
+
+    /// Advances capture time to `now_us` (if later) and expires idle connections, for a caller
+    /// that wants them flushed without waiting for the next segment.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, Ipv4Addr};
+    /// use sunpower_pcap::flow::{FlowConfig, FlowEvent, FlowTable, Segment};
+    /// use sunpower_pcap::tcp::TcpFlags;
+    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// let mut table = FlowTable::with_config(FlowConfig { idle_timeout_us: 10, ..Default::default() });
+    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"a", ts_us: 100 };
+    /// table.segment(&s, |_| {});
+    /// table.expire(105, |_| {});
+    /// assert_eq!(table.len(), 1);
+    /// table.expire(111, |_| {});
+    /// assert_eq!(table.len(), 0);
+    /// ```
+    pub fn expire<F>(&mut self, now_us: u64, mut sink: F)
+    where
+        F: FnMut(FlowEvent<'_>),
+    {
+        self.now = self.now.max(now_us);
+        self.expire_idle(&mut sink);
+    }
+
+    /// Flushes and removes every connection, in opening order (end of input).
+    ///
+    /// ```
+    /// # use sunpower_pcap::flow::FlowTable;
+    /// let mut t = FlowTable::new();
+    /// t.finish(|_| unreachable!());
+    /// ```
+    pub fn finish<F>(&mut self, mut sink: F)
+    where
+        F: FnMut(FlowEvent<'_>),
+    {
+        let mut keys: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
+        keys.sort_unstable_by_key(|(id, _)| *id);
+        for (_, key) in keys {
+            self.remove(&key, CloseReason::EndOfInput, &mut sink);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    enum Ev {
+        Open(FlowId, u16, bool),
+        Data(FlowId, Direction, Vec<u8>),
+        Gap(FlowId, Direction, u64, u64),
+        Fin(FlowId, Direction),
+        Reset(FlowId, Direction),
+        Close(FlowId, CloseReason),
+    }
+    use Direction::{FromInitiator as I, FromResponder as R};
+
+    fn own(e: FlowEvent<'_>) -> Ev {
+        match e {
+            FlowEvent::Opened {
+                flow,
+                initiator,
+                syn_seen,
+                ..
+            } => Ev::Open(flow, initiator.port, syn_seen),
+            FlowEvent::Stream {
+                flow,
+                direction,
+                event,
+            } => match event {
+                StreamEvent::Data(d) => Ev::Data(flow, direction, d.to_vec()),
+                StreamEvent::Gap { at, len } => Ev::Gap(flow, direction, at, len),
+                StreamEvent::Fin => Ev::Fin(flow, direction),
+                StreamEvent::Reset => Ev::Reset(flow, direction),
+            },
+            FlowEvent::Closed { flow, reason, .. } => Ev::Close(flow, reason),
+        }
+    }
+
+    const C: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10));
+    const S: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
+    const SYNACK: TcpFlags = TcpFlags {
+        syn: true,
+        fin: false,
+        rst: false,
+        ack: true,
+    };
+
+    /// A segment from the client (port `cport`) or to it.
+    fn seg(
+        up: bool,
+        cport: u16,
+        seq: u32,
+        flags: TcpFlags,
+        payload: &[u8],
+        ts_us: u64,
+    ) -> Segment<'_> {
+        let (src, dst, src_port, dst_port) = if up {
+            (C, S, cport, 80)
+        } else {
+            (S, C, 80, cport)
+        };
+        Segment {
+            src,
+            dst,
+            src_port,
+            dst_port,
+            seq,
+            flags,
+            payload,
+            ts_us,
+        }
+    }
+
+    fn feed(t: &mut FlowTable, out: &mut Vec<Ev>, s: Segment<'_>) {
+        t.segment(&s, |e| out.push(own(e)));
+    }
+
+    #[test]
+    fn syn_ack_seen_first_makes_its_receiver_the_initiator() {
+        let mut t = FlowTable::new();
+        let mut out = Vec::new();
+        feed(&mut t, &mut out, seg(false, 5000, 900, SYNACK, b"", 0));
+        feed(
+            &mut t,
+            &mut out,
+            seg(true, 5000, 11, TcpFlags::ACK, b"req", 1),
+        );
+        feed(
+            &mut t,
+            &mut out,
+            seg(false, 5000, 901, TcpFlags::ACK, b"resp", 2),
+        );
+        assert_eq!(
+            out,
+            vec![
+                Ev::Open(0, 5000, true),
+                Ev::Data(0, I, b"req".to_vec()),
+                Ev::Data(0, R, b"resp".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn mid_stream_connection_exposes_both_directions() {
+        let mut t = FlowTable::new();
+        let mut out = Vec::new();
+        feed(
+            &mut t,
+            &mut out,
+            seg(false, 5000, 900, TcpFlags::ACK, b"HTTP/1.1 200", 0),
+        );
+        feed(
+            &mut t,
+            &mut out,
+            seg(true, 5000, 11, TcpFlags::ACK, b"POST", 1),
+        );
+        assert_eq!(
+            out,
+            vec![
+                Ev::Open(0, 80, false),
+                Ev::Data(0, I, b"HTTP/1.1 200".to_vec()),
+                Ev::Data(0, R, b"POST".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn rst_closes_both_directions_and_flushes_holes() {
+        let mut t = FlowTable::new();
+        let mut out = Vec::new();
+        feed(&mut t, &mut out, seg(true, 1, 0, TcpFlags::SYN, b"", 0));
+        feed(&mut t, &mut out, seg(false, 1, 50, SYNACK, b"", 0));
+        feed(&mut t, &mut out, seg(false, 1, 51, TcpFlags::ACK, b"a", 0));
+        feed(&mut t, &mut out, seg(false, 1, 53, TcpFlags::ACK, b"c", 0));
+        feed(&mut t, &mut out, seg(true, 1, 1, TcpFlags::RST, b"", 0));
+        feed(&mut t, &mut out, seg(true, 1, 1, TcpFlags::ACK, b"late", 0));
+        assert_eq!(
+            out,
+            vec![
+                Ev::Open(0, 1, true),
+                Ev::Data(0, R, b"a".to_vec()),
+                Ev::Reset(0, I),
+                Ev::Gap(0, R, 1, 1),
+                Ev::Data(0, R, b"c".to_vec()),
+                Ev::Close(0, CloseReason::Reset),
+            ]
+        );
+        assert_eq!(t.len(), 1);
+        t.finish(|e| out.push(own(e)));
+        assert_eq!(out.len(), 6);
+        assert_eq!(t.stats().tcp.bytes_after_close, 4);
+        assert_eq!(t.stats().flows_closed, 1);
+    }
+
+    #[test]
+    fn port_reuse_after_close_starts_new_flow() {
+        let mut t = FlowTable::new();
+        let mut out = Vec::new();
+        feed(&mut t, &mut out, seg(true, 7, 100, TcpFlags::SYN, b"", 0));
+        feed(&mut t, &mut out, seg(true, 7, 101, TcpFlags::FIN, b"x", 1));
+        feed(&mut t, &mut out, seg(false, 7, 500, SYNACK, b"", 1));
+        feed(&mut t, &mut out, seg(false, 7, 501, TcpFlags::FIN, b"", 2));
+        feed(&mut t, &mut out, seg(true, 7, 100, TcpFlags::SYN, b"", 3)); // same ISN: old SYN
+        feed(&mut t, &mut out, seg(true, 7, 7000, TcpFlags::SYN, b"", 4));
+        feed(&mut t, &mut out, seg(true, 7, 7001, TcpFlags::ACK, b"y", 5));
+        assert_eq!(
+            out,
+            vec![
+                Ev::Open(0, 7, true),
+                Ev::Data(0, I, b"x".to_vec()),
+                Ev::Fin(0, I),
+                Ev::Fin(0, R),
+                Ev::Close(0, CloseReason::Finished),
+                Ev::Open(1, 7, true),
+                Ev::Data(1, I, b"y".to_vec()),
+            ]
+        );
+        assert_eq!(t.stats().flows_reused, 1);
+        assert_eq!(t.stats().flows_closed, 1);
+    }
+
+    #[test]
+    fn syn_far_from_open_flow_replaces_it() {
+        let mut t = FlowTable::new();
+        let mut out = Vec::new();
+        feed(&mut t, &mut out, seg(true, 7, 100, TcpFlags::SYN, b"", 0));
+        feed(&mut t, &mut out, seg(true, 7, 101, TcpFlags::ACK, b"a", 0));
+        feed(&mut t, &mut out, seg(true, 7, 103, TcpFlags::ACK, b"c", 0));
+        feed(
+            &mut t,
+            &mut out,
+            seg(true, 7, 0x9000_0000, TcpFlags::SYN, b"", 0),
+        );
+        assert_eq!(
+            out,
+            vec![
+                Ev::Open(0, 7, true),
+                Ev::Data(0, I, b"a".to_vec()),
+                Ev::Gap(0, I, 1, 1),
+                Ev::Data(0, I, b"c".to_vec()),
+                Ev::Close(0, CloseReason::Reused),
+                Ev::Open(1, 7, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn idle_flows_expire_in_capture_time() {
+        let cfg = FlowConfig {
+            idle_timeout_us: 1_000,
+            ..Default::default()
+        };
+        let mut t = FlowTable::with_config(cfg);
+        let mut out = Vec::new();
+        feed(
+            &mut t,
+            &mut out,
+            seg(true, 1, 0, TcpFlags::ACK, b"a", 10_000),
+        );
+        feed(
+            &mut t,
+            &mut out,
+            seg(true, 1, 2, TcpFlags::ACK, b"c", 10_000),
+        );
+        feed(
+            &mut t,
+            &mut out,
+            seg(true, 2, 0, TcpFlags::ACK, b"b", 10_500),
+        );
+        feed(&mut t, &mut out, seg(true, 2, 1, TcpFlags::ACK, b"b", 5)); // time going back
+        feed(
+            &mut t,
+            &mut out,
+            seg(true, 3, 0, TcpFlags::ACK, b"z", 11_001),
+        );
+        assert_eq!(
+            out,
+            vec![
+                Ev::Open(0, 1, false),
+                Ev::Data(0, I, b"a".to_vec()),
+                Ev::Open(1, 2, false),
+                Ev::Data(1, I, b"b".to_vec()),
+                Ev::Data(1, I, b"b".to_vec()),
+                Ev::Gap(0, I, 1, 1),
+                Ev::Data(0, I, b"c".to_vec()),
+                Ev::Close(0, CloseReason::Idle),
+                Ev::Open(2, 3, false),
+                Ev::Data(2, I, b"z".to_vec()),
+            ]
+        );
+        assert_eq!(t.stats().flows_expired, 1);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn full_table_evicts_least_recently_active() {
+        let cfg = FlowConfig {
+            max_flows: 2,
+            ..Default::default()
+        };
+        let mut t = FlowTable::with_config(cfg);
+        let mut out = Vec::new();
+        feed(&mut t, &mut out, seg(true, 1, 0, TcpFlags::ACK, b"a", 0));
+        feed(&mut t, &mut out, seg(true, 2, 0, TcpFlags::ACK, b"b", 0));
+        feed(&mut t, &mut out, seg(true, 1, 1, TcpFlags::ACK, b"a", 0)); // 1 is now the fresher
+        out.clear();
+        feed(&mut t, &mut out, seg(true, 3, 0, TcpFlags::ACK, b"c", 0));
+        assert_eq!(
+            out,
+            vec![
+                Ev::Close(1, CloseReason::Evicted),
+                Ev::Open(2, 3, false),
+                Ev::Data(2, I, b"c".to_vec())
+            ]
+        );
+        assert_eq!(t.stats().flows_evicted, 1);
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
+    fn orphan_segments_open_nothing() {
+        let mut t = FlowTable::new();
+        let mut out = Vec::new();
+        feed(&mut t, &mut out, seg(true, 1, 0, TcpFlags::FIN, b"", 0));
+        feed(&mut t, &mut out, seg(true, 1, 0, TcpFlags::RST, b"", 0));
+        assert!(out.is_empty());
+        assert_eq!(t.stats().orphan_segments, 2);
+    }
+
+    #[test]
+    fn finish_flushes_in_opening_order() {
+        let mut t = FlowTable::new();
+        let mut out = Vec::new();
+        for port in [9u16, 3, 5] {
+            feed(&mut t, &mut out, seg(true, port, 0, TcpFlags::ACK, b"a", 0));
+            feed(&mut t, &mut out, seg(true, port, 2, TcpFlags::ACK, b"c", 0));
+        }
+        out.clear();
+        t.finish(|e| out.push(own(e)));
+        let closes: Vec<&Ev> = out.iter().filter(|e| matches!(e, Ev::Close(..))).collect();
+        assert_eq!(
+            closes,
+            [
+                &Ev::Close(0, CloseReason::EndOfInput),
+                &Ev::Close(1, CloseReason::EndOfInput),
+                &Ev::Close(2, CloseReason::EndOfInput)
+            ]
+        );
+        assert_eq!(out.iter().filter(|e| matches!(e, Ev::Gap(..))).count(), 3);
+        assert!(t.is_empty());
+        assert_eq!(t.stats().tcp.gaps, 3);
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_segments_never_panic_and_table_stays_bounded(
+            segs in proptest::collection::vec(
+                (any::<bool>(), 0u16..6, any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..8), 0u64..5_000),
+                0..80),
+        ) {
+            let cfg = FlowConfig { max_flows: 3, idle_timeout_us: 1_000, ..Default::default() };
+            let mut t = FlowTable::with_config(cfg);
+            let mut opened = 0u64;
+            let mut closed = 0u64;
+            let mut count = |e: FlowEvent<'_>| match e {
+                FlowEvent::Opened { .. } => opened += 1,
+                FlowEvent::Closed { .. } => closed += 1,
+                _ => {}
+            };
+            for (up, port, seq, bits, p, ts) in &segs {
+                t.segment(&seg(*up, *port, *seq, TcpFlags::from_bits(*bits), p, *ts), &mut count);
+                prop_assert!(t.len() <= 3);
+            }
+            t.finish(&mut count);
+            prop_assert_eq!(opened, closed);
+            prop_assert_eq!(t.stats().flows_opened, opened);
+        }
+    }
+}
