@@ -197,7 +197,9 @@ impl Default for ReassemblerConfig {
     }
 }
 
-/// Counters of one [`Reassembler`]; every byte seen lands in exactly one byte counter.
+/// Counters of one [`Reassembler`]. Every payload byte received ends up in exactly one of
+/// `bytes_delivered`, `duplicate_bytes`, `bytes_out_of_window` and `bytes_after_close`, once it
+/// is no longer buffered.
 ///
 /// ```
 /// use sunpower_pcap::tcp::{Reassembler, TcpFlags};
