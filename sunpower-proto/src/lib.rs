@@ -40,6 +40,8 @@ mod owned;
 mod record;
 mod time;
 mod value;
+#[cfg(feature = "devicelist")]
+mod devicelist;
 
 pub use body::{parse_line, Body, Line, Lines, Records};
 pub use error::{ErrorKind, Expected, LineError};
@@ -52,6 +54,11 @@ pub use record::{
 };
 pub use time::Rfc3339;
 pub use value::parse_timestamp;
+#[cfg(feature = "devicelist")]
+pub use devicelist::{
+    parse_device_list, DeviceError, DeviceErrorKind, DeviceList, DeviceListError, UnknownDevice,
+    MAX_DEVICES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
+};
 
 /// Which collector channel a post came in on, from its request path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

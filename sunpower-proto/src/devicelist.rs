@@ -1,0 +1,860 @@
+//! The PVS local API's DeviceList JSON (`/cgi-bin/dl_cgi?Command=DeviceList`), decoded into the
+//! same typed records as the plain-text collector stream (feature `devicelist`).
+//!
+//! Each device becomes the protocol line it would have been sent as (TAB-separated, fields in the
+//! positional order of PROTOCOL.md), kept as a [`RecordBuf`]: everything downstream sees exactly
+//! the records a sniffer would give. The register → field mapping is listed on
+//! [`parse_device_list`].
+
+use serde_json::{Map, Value};
+
+use crate::error::{excerpt, ErrorKind, Expected};
+use crate::owned::RecordBuf;
+use crate::record::MeterKind;
+use crate::value::{decimal, integer, parse_timestamp, unsigned};
+
+/// Documents larger than this many bytes are refused before parsing (64 MiB).
+pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+
+/// Documents listing more devices than this are refused.
+pub const MAX_DEVICES: usize = 10_000;
+
+/// How many bytes of an unknown device's JSON [`UnknownDevice::json`] keeps.
+pub const UNKNOWN_DEVICE_JSON_MAX: usize = 16 * 1024;
+
+/// How many bytes of a device type or serial are kept in errors and unknown devices.
+const NAME_MAX: usize = 256;
+
+/// A decoded DeviceList document: records, devices of unknown type, and per-device problems.
+///
+/// Nothing is dropped silently: every device in the document gives records, an
+/// [`UnknownDevice`], or a [`DeviceError`] (a device can give records and a warning).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeviceList {
+    /// The records, in device order (a meter's 140 before its 141).
+    pub records: Vec<RecordBuf>,
+    /// Devices whose `DEVICE_TYPE` is not `PVS`, `Power Meter` or `Inverter` (batteries, hubs...).
+    pub unknown: Vec<UnknownDevice>,
+    /// Problems with single devices: errors (no record) and warnings (records still made).
+    pub errors: Vec<DeviceError>,
+}
+
+/// A device of a type this crate does not decode, kept as its JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UnknownDevice {
+    /// Position of the device in the `devices` array, from 0.
+    pub index: usize,
+    /// Its `DEVICE_TYPE`, if it has one (at most 256 bytes of it).
+    pub device_type: Option<String>,
+    /// Its `SERIAL`, if it has one (at most 256 bytes of it).
+    pub serial: Option<String>,
+    /// The device's JSON object, re-serialized (keys sorted), at most
+    /// [`UNKNOWN_DEVICE_JSON_MAX`] bytes of it.
+    pub json: String,
+    /// Whether `json` was cut to the bound.
+    pub truncated: bool,
+}
+
+/// A problem with one device of a DeviceList; the other devices are decoded.
+///
+/// ```
+/// use sunpower_proto::{parse_device_list, DeviceErrorKind};
+/// let json = r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E1", "DATATIME": "2019,13,01,00,00,00"}]}"#;
+/// let list = parse_device_list(json).unwrap();
+/// let err = &list.errors[0];
+/// assert!(matches!(err.kind, DeviceErrorKind::InvalidDataTime { .. }));
+/// assert!(!err.is_warning());
+/// assert_eq!(
+///     err.to_string(),
+///     r#"device 0 (E1): DATATIME: expected "YYYY,MM,DD,hh,mm,ss" (UTC), found "2019,13,01,00,00,00""#
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("device {index}{}: {kind}", serial_note(.serial))]
+#[non_exhaustive]
+pub struct DeviceError {
+    /// Position of the device in the `devices` array, from 0.
+    pub index: usize,
+    /// The device's `SERIAL` as given, if any (at most 256 bytes of it).
+    pub serial: Option<String>,
+    /// What was wrong.
+    pub kind: DeviceErrorKind,
+}
+
+fn serial_note(serial: &Option<String>) -> String {
+    serial
+        .as_deref()
+        .map(|s| format!(" ({s})"))
+        .unwrap_or_default()
+}
+
+impl DeviceError {
+    /// True when the device's records were still made and this only reports a condition
+    /// (a device not `working` whose values were decoded, a meter of unknown kind).
+    pub fn is_warning(&self) -> bool {
+        matches!(
+            self.kind,
+            DeviceErrorKind::NotWorking { decoded: true, .. } | DeviceErrorKind::UnknownMeterKind
+        )
+    }
+}
+
+/// What was wrong with one device.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceErrorKind {
+    /// The entry of the `devices` array is not a JSON object.
+    #[error("not a JSON object")]
+    NotAnObject,
+    /// The device has no (or an empty) `SERIAL`.
+    #[error("no SERIAL: a record needs the device's serial")]
+    MissingSerial,
+    /// A text key (`SERIAL`, `MODEL`) holds something that cannot be a field of a line.
+    #[error("{key}: expected text without TAB or line breaks, found {found:?}")]
+    InvalidText {
+        /// The JSON key.
+        key: &'static str,
+        /// The value found (at most 48 bytes of it).
+        found: String,
+    },
+    /// The device has no `DATATIME`, so its record would have no timestamp.
+    #[error("no DATATIME: a record needs a timestamp")]
+    MissingDataTime,
+    /// `DATATIME` is not a real `YYYY,MM,DD,hh,mm,ss` date and time.
+    #[error("DATATIME: expected \"YYYY,MM,DD,hh,mm,ss\" (UTC), found {found:?}")]
+    InvalidDataTime {
+        /// The value found (at most 48 bytes of it).
+        found: String,
+    },
+    /// A register holds something other than a plain number of the field's kind.
+    #[error("{key}: expected {expected}, found {found:?}")]
+    InvalidValue {
+        /// The JSON key.
+        key: &'static str,
+        /// What the record field holds.
+        expected: Expected,
+        /// The value found (at most 48 bytes of it).
+        found: String,
+    },
+    /// `STATE` is not `working` (micro-inverters report `error` at night and when shaded).
+    /// With `decoded` the values present (the last reading, at its own `DATATIME`) became
+    /// records anyway; without, the device had no `DATATIME` and gave no record.
+    #[error(
+        "STATE is {state:?}, not \"working\"; {}",
+        if *.decoded { "its values were decoded anyway" } else { "no data to decode" }
+    )]
+    NotWorking {
+        /// The `STATE` found (at most 256 bytes of it).
+        state: String,
+        /// Whether the device's records were still made.
+        decoded: bool,
+    },
+    /// A power meter whose serial has no `p`/`c` suffix and whose `TYPE`, `MODEL` and
+    /// `subtype` do not say production or consumption; its 140 has meter kind unknown.
+    #[error("meter kind unknown: no p/c serial suffix and no production/consumption in TYPE, MODEL or subtype")]
+    UnknownMeterKind,
+    /// The synthesised line did not decode (kept so decoding is total; not expected).
+    #[error("synthesised line did not decode: {0}")]
+    Record(ErrorKind),
+}
+
+/// Why a whole DeviceList document could not be decoded.
+///
+/// ```
+/// use sunpower_proto::{parse_device_list, DeviceListError};
+/// let err = parse_device_list(r#"{"result": "failed"}"#).unwrap_err();
+/// assert_eq!(err, DeviceListError::Failed { result: "failed".into() });
+/// assert!(err.to_string().contains("failed"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceListError {
+    /// The document is larger than [`MAX_DOCUMENT_BYTES`].
+    #[error("DeviceList document of {len} bytes is over the limit of {max} bytes")]
+    TooLarge {
+        /// The document's size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The bytes are not valid JSON (or not UTF-8).
+    #[error("invalid DeviceList JSON: {message}")]
+    InvalidJson {
+        /// Line of the error, from 1.
+        line: usize,
+        /// Column of the error, from 1.
+        column: usize,
+        /// The JSON parser's message, with the position.
+        message: String,
+    },
+    /// The document is JSON but not an object.
+    #[error("the DeviceList document is not a JSON object")]
+    NotAnObject,
+    /// The supervisor answered with a `result` other than `succeed` (its error form).
+    #[error("the supervisor reported \"result\": {result:?}: the DeviceList request failed")]
+    Failed {
+        /// The `result` found (at most 256 bytes of it).
+        result: String,
+    },
+    /// The document has no `devices` array.
+    #[error("the DeviceList document has no \"devices\" array")]
+    MissingDevices,
+    /// The document lists more than [`MAX_DEVICES`] devices.
+    #[error("the DeviceList document lists {count} devices, over the limit of {max}")]
+    TooManyDevices {
+        /// How many devices it lists.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+}
+
+/// The kind of number a record field holds, as the line decoder checks it.
+#[derive(Clone, Copy)]
+enum Num {
+    Decimal,
+    Integer,
+    Unsigned,
+}
+
+/// A unit conversion from a register's unit to the field's.
+#[derive(Clone, Copy)]
+enum Scale {
+    One,
+    /// W → kW.
+    Milli,
+}
+
+/// One numeric field of a line: its record name and the registers that may hold it, in order of
+/// preference (the first present wins).
+struct Spec {
+    name: &'static str,
+    num: Num,
+    sources: &'static [(&'static str, Scale)],
+}
+
+const fn one(name: &'static str, num: Num, key: &'static [(&'static str, Scale)]) -> Spec {
+    Spec {
+        name,
+        num,
+        sources: key,
+    }
+}
+
+use Num::{Decimal as D, Integer as I, Unsigned as U};
+use Scale::{Milli, One};
+
+/// 120 fields 3 to 11.
+const SUPERVISOR: &[Spec] = &[
+    one("error_count", U, &[("dl_err_count", One)]),
+    one("comm_errors", U, &[("dl_comm_err", One)]),
+    one("skipped_scans", U, &[("dl_skipped_scans", One)]),
+    one("scan_time_s", D, &[("dl_scan_time", One)]),
+    one("untransmitted", U, &[("dl_untransmitted", One)]),
+    one("uptime_s", U, &[("dl_uptime", One)]),
+    one("cpu_load", D, &[("dl_cpu_load", One)]),
+    one("memory_used_kb", U, &[("dl_mem_used", One)]),
+    one("flash_available_kb", U, &[("dl_flash_avail", One)]),
+];
+
+/// 130 fields 5 to 14.
+const INVERTER: &[Spec] = &[
+    one("lifetime_energy_kwh", D, &[("ltea_3phsum_kwh", One)]),
+    one("ac_power_kw", D, &[("p_3phsum_kw", One)]),
+    one("ac_voltage_v", D, &[("vln_3phavg_v", One)]),
+    one("ac_current_a", D, &[("i_3phsum_a", One)]),
+    // Later firmware reports the single tracker's power instead of the sum; on a one-tracker
+    // micro-inverter they are the same quantity.
+    one(
+        "dc_power_kw",
+        D,
+        &[("p_mpptsum_kw", One), ("p_mppt1_kw", One)],
+    ),
+    one("dc_voltage_v", D, &[("v_mppt1_v", One)]),
+    one("dc_current_a", D, &[("i_mppt1_a", One)]),
+    one("heatsink_temp_c", D, &[("t_htsnk_degc", One)]),
+    one("frequency_hz", D, &[("freq_hz", One)]),
+    one("status", I, &[("stat_ind", One)]),
+];
+
+/// 140 fields 4 to 10.
+const METER: &[Spec] = &[
+    one("ct_scale", D, &[("ct_scl_fctr", One)]),
+    one(
+        "lifetime_net_energy_kwh",
+        D,
+        &[("net_ltea_3phsum_kwh", One), ("energy_total", One)],
+    ),
+    one(
+        "real_power_kw",
+        D,
+        &[("p_3phsum_kw", One), ("power_w", Milli)],
+    ),
+    one("reactive_power_kvar", D, &[("q_3phsum_kvar", One)]),
+    one("apparent_power_kva", D, &[("s_3phsum_kva", One)]),
+    one("power_factor", D, &[("tot_pf_rto", One)]),
+    one("frequency_hz", D, &[("freq_hz", One)]),
+];
+
+/// 141 fields 5 to 10.
+const METER_LEGS: &[Spec] = &[
+    one("leg1_current_a", D, &[("i1_a", One)]),
+    one("leg2_current_a", D, &[("i2_a", One)]),
+    one("leg1_voltage_v", D, &[("v1n_v", One)]),
+    one("leg2_voltage_v", D, &[("v2n_v", One)]),
+    one("leg1_power_kw", D, &[("p1_kw", One)]),
+    one("leg2_power_kw", D, &[("p2_kw", One)]),
+];
+
+/// Decodes a DeviceList document (`/cgi-bin/dl_cgi?Command=DeviceList`) into records.
+///
+/// Accepts bytes or text. Per device:
+///
+/// | `DEVICE_TYPE` | records |
+/// |---|---|
+/// | `PVS` | 120 |
+/// | `Inverter` | 130, the full 15-field form, field 4 (`aux`) empty |
+/// | `Power Meter` | 140, and 141 when any per-leg register is present |
+/// | anything else | none: kept whole in [`DeviceList::unknown`] |
+///
+/// Every record takes field 1 from `DATATIME` (`YYYY,MM,DD,hh,mm,ss`, UTC, becomes
+/// `YYYYMMDDhhmmss`), field 2 from `SERIAL` and, except 120, field 3 from `MODEL`. Registers:
+///
+/// | record | field | register (first present wins) |
+/// |---|---|---|
+/// | 120 | 3 `error_count` .. 11 `flash_available_kb` | `dl_err_count`, `dl_comm_err`, `dl_skipped_scans`, `dl_scan_time`, `dl_untransmitted`, `dl_uptime`, `dl_cpu_load`, `dl_mem_used`, `dl_flash_avail` |
+/// | 130 | 5 `lifetime_energy_kwh` | `ltea_3phsum_kwh` |
+/// | 130 | 6 `ac_power_kw` | `p_3phsum_kw` |
+/// | 130 | 7 `ac_voltage_v` | `vln_3phavg_v` |
+/// | 130 | 8 `ac_current_a` | `i_3phsum_a` |
+/// | 130 | 9 `dc_power_kw` | `p_mpptsum_kw`, else `p_mppt1_kw` |
+/// | 130 | 10 `dc_voltage_v`, 11 `dc_current_a` | `v_mppt1_v`, `i_mppt1_a` |
+/// | 130 | 12 `heatsink_temp_c`, 13 `frequency_hz`, 14 `status` | `t_htsnk_degc`, `freq_hz`, `stat_ind` |
+/// | 140 | 4 `ct_scale` | `ct_scl_fctr` |
+/// | 140 | 5 `lifetime_net_energy_kwh` | `net_ltea_3phsum_kwh`, else `energy_total` (2017 name, assumed kWh) |
+/// | 140 | 6 `real_power_kw` | `p_3phsum_kw`, else `power_w` (2017 name, W, divided by 1000) |
+/// | 140 | 7 `reactive_power_kvar`, 8 `apparent_power_kva` | `q_3phsum_kvar`, `s_3phsum_kva` |
+/// | 140 | 9 `power_factor`, 10 `frequency_hz` | `tot_pf_rto`, `freq_hz` |
+/// | 140 | 11 `status` | none: empty |
+/// | 141 | 4 `flag`, 11 `unknown_11` | none: empty |
+/// | 141 | 5 .. 10 `leg1_current_a` .. `leg2_power_kw` | `i1_a`, `i2_a`, `v1n_v`, `v2n_v`, `p1_kw`, `p2_kw` |
+///
+/// Values may be JSON strings or numbers; they must be plain decimals (integers for the
+/// integer fields) and are copied as written, except where a unit is converted. A missing,
+/// `null` or empty register is "not reported" (an empty field). A bad value makes that device an
+/// error (no record), as a bad field makes a plain-text line an error.
+///
+/// The meter kind comes from the serial's `p`/`c` suffix as in the plain-text stream. When the
+/// DeviceList serial has none, the kind is derived from `TYPE`, `MODEL` or `subtype`
+/// (`PVS5-METER-P`, `...-C`, or containing `production` / `consumption`) and the letter is
+/// appended to the serial, so [`MeterKind::from_serial`] gives it; when nothing says, the serial
+/// is kept and a [`DeviceErrorKind::UnknownMeterKind`] warning is reported.
+///
+/// A device whose `STATE` is not `working` still gives its records when it has a `DATATIME`
+/// (its values are its last reading at that time, so replays of it are the same record), with a
+/// [`DeviceErrorKind::NotWorking`] warning; without a `DATATIME` it gives only that error.
+///
+/// The document-level error form (`"result"` other than `succeed`), invalid JSON, no `devices`
+/// array, documents over [`MAX_DOCUMENT_BYTES`] or listing more than [`MAX_DEVICES`] devices are
+/// an `Err`.
+///
+/// ```
+/// use sunpower_proto::{parse_device_list, MeterKind, Record};
+///
+/// let json = r#"{"devices": [
+///     {"DEVICE_TYPE": "Inverter", "SERIAL": "E00122233344455", "MODEL": "AC_Module_Type_E",
+///      "STATE": "working", "DATATIME": "2021,07,04,19,45,00",
+///      "ltea_3phsum_kwh": "842.1207", "p_3phsum_kw": 0.2412, "stat_ind": "0"},
+///     {"DEVICE_TYPE": "Power Meter", "SERIAL": "PVS6M20000001", "TYPE": "PVS5-METER-C",
+///      "MODEL": "PVS6M0400c", "DATATIME": "2021,07,04,19,46,10", "power_w": "-1520.5"}
+/// ], "result": "succeed"}"#;
+///
+/// let list = parse_device_list(json).unwrap();
+/// assert!(list.errors.is_empty());
+/// let Record::Inverter(inv) = list.records[0].record() else { panic!() };
+/// assert_eq!(inv.lifetime_energy_kwh, Some(842.1207));
+/// assert_eq!(inv.ac_power_kw, Some(0.2412));
+/// assert_eq!(inv.timestamp.to_rfc3339(), "2021-07-04T19:45:00+00:00");
+/// let Record::Meter(m) = list.records[1].record() else { panic!() };
+/// assert_eq!(m.serial, "PVS6M20000001c");
+/// assert_eq!(m.meter_kind, MeterKind::Consumption);
+/// assert_eq!(m.real_power_kw, Some(-1.5205));
+/// ```
+pub fn parse_device_list(json: impl AsRef<[u8]>) -> Result<DeviceList, DeviceListError> {
+    let bytes = json.as_ref();
+    if bytes.len() > MAX_DOCUMENT_BYTES {
+        return Err(DeviceListError::TooLarge {
+            len: bytes.len(),
+            max: MAX_DOCUMENT_BYTES,
+        });
+    }
+    let document: Value =
+        serde_json::from_slice(bytes).map_err(|e| DeviceListError::InvalidJson {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        })?;
+    let Value::Object(top) = document else {
+        return Err(DeviceListError::NotAnObject);
+    };
+    // The error form comes before any devices check: a failed request may carry no list.
+    match top.get("result") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("succeed") => {}
+        Some(other) => {
+            return Err(DeviceListError::Failed {
+                result: bounded(&describe(other), NAME_MAX),
+            })
+        }
+    }
+    let Some(Value::Array(devices)) = top.get("devices") else {
+        return Err(DeviceListError::MissingDevices);
+    };
+    if devices.len() > MAX_DEVICES {
+        return Err(DeviceListError::TooManyDevices {
+            count: devices.len(),
+            max: MAX_DEVICES,
+        });
+    }
+    let mut list = DeviceList::default();
+    for (index, device) in devices.iter().enumerate() {
+        decode_device(index, device, &mut list);
+    }
+    Ok(list)
+}
+
+#[derive(Clone, Copy)]
+enum DeviceKind {
+    Supervisor,
+    Inverter,
+    Meter,
+}
+
+fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
+    let Value::Object(obj) = device else {
+        out.errors.push(DeviceError {
+            index,
+            serial: None,
+            kind: DeviceErrorKind::NotAnObject,
+        });
+        return;
+    };
+    let serial = name(obj, "SERIAL");
+    let device_type = obj
+        .get("DEVICE_TYPE")
+        .and_then(Value::as_str)
+        .map(str::trim);
+    let kind = match device_type {
+        Some(t) if t.eq_ignore_ascii_case("PVS") => DeviceKind::Supervisor,
+        Some(t) if t.eq_ignore_ascii_case("Inverter") => DeviceKind::Inverter,
+        Some(t) if t.eq_ignore_ascii_case("Power Meter") => DeviceKind::Meter,
+        _ => {
+            out.unknown.push(unknown_device(index, obj, device, serial));
+            return;
+        }
+    };
+    let error = |kind| DeviceError {
+        index,
+        serial: serial.clone(),
+        kind,
+    };
+    let state = match obj.get("STATE") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("working") => None,
+        Some(other) => Some(bounded(&describe(other), NAME_MAX)),
+    };
+    if let Some(state) = &state {
+        // An inverter in error at night carries no DATATIME and no values: one error says it all.
+        if is_absent(obj.get("DATATIME")) {
+            out.errors.push(error(DeviceErrorKind::NotWorking {
+                state: state.clone(),
+                decoded: false,
+            }));
+            return;
+        }
+    }
+    let built = build(kind, obj);
+    if let Some(state) = state {
+        out.errors.push(error(DeviceErrorKind::NotWorking {
+            state,
+            decoded: built.is_ok(),
+        }));
+    }
+    match built {
+        Ok(Built { lines, warning }) => {
+            if let Some(warning) = warning {
+                out.errors.push(error(warning));
+            }
+            for line in lines {
+                match RecordBuf::parse(&line) {
+                    Ok(record) => out.records.push(record),
+                    Err(kind) => out.errors.push(error(DeviceErrorKind::Record(kind))),
+                }
+            }
+        }
+        Err(kind) => out.errors.push(error(kind)),
+    }
+}
+
+/// The lines of one device, and a warning that does not stop them.
+struct Built {
+    lines: Vec<String>,
+    warning: Option<DeviceErrorKind>,
+}
+
+fn build(kind: DeviceKind, obj: &Map<String, Value>) -> Result<Built, DeviceErrorKind> {
+    let serial = text(obj, "SERIAL")?.ok_or(DeviceErrorKind::MissingSerial)?;
+    let timestamp = datatime(obj)?;
+    let model = text(obj, "MODEL")?.unwrap_or_default();
+    let mut warning = None;
+    let lines = match kind {
+        DeviceKind::Supervisor => {
+            let mut line = format!("120\t{timestamp}\t{serial}");
+            push_fields(&mut line, obj, SUPERVISOR)?;
+            vec![line]
+        }
+        DeviceKind::Inverter => {
+            // Field 4 is empty on micro-inverters; the DeviceList has no register for it.
+            let mut line = format!("130\t{timestamp}\t{serial}\t{model}\t");
+            push_fields(&mut line, obj, INVERTER)?;
+            vec![line]
+        }
+        DeviceKind::Meter => {
+            let serial = match (MeterKind::from_serial(&serial), meter_kind_hint(obj)) {
+                (MeterKind::Unknown, MeterKind::Production) => format!("{serial}p"),
+                (MeterKind::Unknown, MeterKind::Consumption) => format!("{serial}c"),
+                (MeterKind::Unknown, MeterKind::Unknown) => {
+                    warning = Some(DeviceErrorKind::UnknownMeterKind);
+                    serial
+                }
+                _ => serial,
+            };
+            let mut meter = format!("140\t{timestamp}\t{serial}\t{model}");
+            push_fields(&mut meter, obj, METER)?;
+            meter.push('\t'); // field 11, not in the DeviceList
+            let mut lines = vec![meter];
+            let has_legs = METER_LEGS
+                .iter()
+                .flat_map(|spec| spec.sources)
+                .any(|(key, _)| !is_absent(obj.get(*key)));
+            if has_legs {
+                let mut legs = format!("141\t{timestamp}\t{serial}\t{model}\t");
+                push_fields(&mut legs, obj, METER_LEGS)?;
+                legs.push('\t'); // field 11, not in the DeviceList
+                lines.push(legs);
+            }
+            lines
+        }
+    };
+    Ok(Built { lines, warning })
+}
+
+/// Appends `\t<value>` for each spec.
+fn push_fields(
+    line: &mut String,
+    obj: &Map<String, Value>,
+    specs: &[Spec],
+) -> Result<(), DeviceErrorKind> {
+    for spec in specs {
+        line.push('\t');
+        if let Some(value) = quantity(obj, spec)? {
+            line.push_str(&value);
+        }
+    }
+    Ok(())
+}
+
+/// The field text for one spec, checked as the line decoder will check it.
+fn quantity(obj: &Map<String, Value>, spec: &Spec) -> Result<Option<String>, DeviceErrorKind> {
+    let expected = match spec.num {
+        Num::Decimal => Expected::Decimal,
+        Num::Integer => Expected::Integer,
+        Num::Unsigned => Expected::UnsignedInteger,
+    };
+    for &(key, scale) in spec.sources {
+        let text = match obj.get(key) {
+            None | Some(Value::Null) => continue,
+            Some(Value::String(s)) if s.trim().is_empty() => continue,
+            Some(Value::String(s)) => s.trim().to_owned(),
+            Some(Value::Number(n)) => n.to_string(),
+            Some(other) => {
+                return Err(DeviceErrorKind::InvalidValue {
+                    key,
+                    expected,
+                    found: describe(other),
+                })
+            }
+        };
+        // The position in the error is irrelevant here: the key is reported instead.
+        let valid = match spec.num {
+            Num::Decimal => decimal(Some(&text), 0, spec.name).is_ok(),
+            Num::Integer => integer(Some(&text), 0, spec.name).is_ok(),
+            Num::Unsigned => unsigned(Some(&text), 0, spec.name).is_ok(),
+        };
+        if !valid {
+            return Err(DeviceErrorKind::InvalidValue {
+                key,
+                expected,
+                found: excerpt(&text),
+            });
+        }
+        return Ok(Some(match scale {
+            Scale::One => text,
+            Scale::Milli => milli(&text),
+        }));
+    }
+    Ok(None)
+}
+
+/// Divides a checked plain decimal by 1000 by moving its point, so no binary rounding creeps in.
+fn milli(text: &str) -> String {
+    if text.contains(['e', 'E']) {
+        // Rare; the float path is exact enough and Display never writes an exponent.
+        let value = text.parse::<f64>().unwrap_or(0.0) / 1000.0;
+        return format!("{value}");
+    }
+    let (negative, unsigned) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (int, frac) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    let digits = format!("{int}{frac}");
+    let point = int.len() as isize - 3;
+    let shifted = if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs()))
+    } else {
+        let point = point.unsigned_abs();
+        format!("{}.{}", &digits[..point], &digits[point..])
+    };
+    let shifted = shifted.trim_end_matches('0').trim_end_matches('.');
+    let shifted = shifted.trim_start_matches('0');
+    let shifted = if shifted.is_empty() || shifted.starts_with('.') {
+        format!("0{shifted}")
+    } else {
+        shifted.to_owned()
+    };
+    if negative && shifted.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+        format!("-{shifted}")
+    } else {
+        shifted
+    }
+}
+
+/// `DATATIME` as the `YYYYMMDDhhmmss` field.
+fn datatime(obj: &Map<String, Value>) -> Result<String, DeviceErrorKind> {
+    match obj.get("DATATIME") {
+        value if is_absent(value) => Err(DeviceErrorKind::MissingDataTime),
+        Some(Value::String(s)) => convert_datatime(s.trim())
+            .ok_or_else(|| DeviceErrorKind::InvalidDataTime { found: excerpt(s) }),
+        Some(other) => Err(DeviceErrorKind::InvalidDataTime {
+            found: describe(other),
+        }),
+        None => Err(DeviceErrorKind::MissingDataTime),
+    }
+}
+
+/// `2019,09,26,16,33,00` → `20190926163300`, checking that the date and time exist.
+fn convert_datatime(value: &str) -> Option<String> {
+    let mut parts = value.split(',');
+    let mut out = String::with_capacity(14);
+    for (i, width) in [4, 2, 2, 2, 2, 2].into_iter().enumerate() {
+        let part = parts.next()?.trim();
+        // The year is always four digits; other parts may have lost their leading zero.
+        let ok_len = if i == 0 {
+            part.len() == 4
+        } else {
+            (1..=2).contains(&part.len())
+        };
+        if !ok_len || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        out.push_str(&"0".repeat(width - part.len()));
+        out.push_str(part);
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    parse_timestamp(&out).map(|_| out)
+}
+
+/// A text key as a field: trimmed, `None` when absent or empty, refused when it would break the
+/// line.
+fn text(obj: &Map<String, Value>, key: &'static str) -> Result<Option<String>, DeviceErrorKind> {
+    let text = match obj.get(key) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(s)) => s.trim().to_owned(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(other) => {
+            return Err(DeviceErrorKind::InvalidText {
+                key,
+                found: describe(other),
+            })
+        }
+    };
+    if text.contains(['\t', '\n', '\r']) {
+        return Err(DeviceErrorKind::InvalidText {
+            key,
+            found: excerpt(&text),
+        });
+    }
+    Ok((!text.is_empty()).then_some(text))
+}
+
+/// Production or consumption, from the words a meter's descriptive keys use.
+fn meter_kind_hint(obj: &Map<String, Value>) -> MeterKind {
+    let (mut production, mut consumption) = (false, false);
+    for key in ["TYPE", "MODEL", "subtype"] {
+        let Some(value) = obj.get(key).and_then(Value::as_str) else {
+            continue;
+        };
+        let lower = value.to_ascii_lowercase();
+        // `PVS5-METER-P`: a lone `p` or `c` word.
+        for word in lower.split(|c: char| !c.is_ascii_alphanumeric()) {
+            production |= word == "p";
+            consumption |= word == "c";
+        }
+        production |= lower.contains("production");
+        consumption |= lower.contains("consumption");
+    }
+    match (production, consumption) {
+        (true, false) => MeterKind::Production,
+        (false, true) => MeterKind::Consumption,
+        _ => MeterKind::Unknown,
+    }
+}
+
+fn unknown_device(
+    index: usize,
+    obj: &Map<String, Value>,
+    device: &Value,
+    serial: Option<String>,
+) -> UnknownDevice {
+    let full = device.to_string();
+    let json = bounded_plain(&full, UNKNOWN_DEVICE_JSON_MAX);
+    UnknownDevice {
+        index,
+        device_type: name(obj, "DEVICE_TYPE"),
+        serial,
+        truncated: json.len() < full.len(),
+        json: json.to_owned(),
+    }
+}
+
+/// A short identifying value (serial, type) for reports, bounded.
+fn name(obj: &Map<String, Value>, key: &str) -> Option<String> {
+    match obj.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(bounded(s.trim(), NAME_MAX)),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn is_absent(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// A value for an error message, never a copy of a large array or object.
+fn describe(value: &Value) -> String {
+    match value {
+        Value::String(s) => excerpt(s),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+        other => excerpt(&other.to_string()),
+    }
+}
+
+fn bounded_plain(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+fn bounded(text: &str, max: usize) -> String {
+    bounded_plain(text, max).to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn milli_moves_the_point_exactly() {
+        for (watts, kw) in [
+            ("1234.5", "1.2345"),
+            ("5", "0.005"),
+            ("-250", "-0.25"),
+            ("0", "0"),
+            ("-0.0", "0"),
+            ("1000", "1"),
+            ("12000.00", "12"),
+            (".5", "0.0005"),
+            ("+75.", "0.075"),
+            ("1e3", "1"),
+            ("007", "0.007"),
+        ] {
+            assert_eq!(milli(watts), kw, "{watts}");
+        }
+    }
+
+    #[test]
+    fn datatime_pads_and_checks_the_date() {
+        assert_eq!(
+            convert_datatime("2019,09,26,16,33,00").as_deref(),
+            Some("20190926163300")
+        );
+        assert_eq!(
+            convert_datatime("2019,9,6,6,3,0").as_deref(),
+            Some("20190906060300")
+        );
+        for bad in [
+            "",
+            "2019,09,26,16,33",
+            "2019,09,26,16,33,00,00",
+            "2019,02,30,00,00,00",
+            "2019,09,26,24,00,00",
+            "19,09,26,16,33,00",
+            "2019,-9,26,16,33,00",
+            "2019-09-26 16:33:00",
+            "2019,009,26,16,33,00",
+        ] {
+            assert_eq!(convert_datatime(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn meter_kind_hint_needs_one_clear_word() {
+        let hint = |json: &str| {
+            let Value::Object(obj) = serde_json::from_str(json).unwrap() else {
+                unreachable!()
+            };
+            meter_kind_hint(&obj)
+        };
+        assert_eq!(hint(r#"{"TYPE":"PVS5-METER-P"}"#), MeterKind::Production);
+        assert_eq!(hint(r#"{"TYPE":"PVS5-METER-C"}"#), MeterKind::Consumption);
+        assert_eq!(
+            hint(r#"{"subtype":"NET_CONSUMPTION_LOADSIDE"}"#),
+            MeterKind::Consumption
+        );
+        assert_eq!(
+            hint(r#"{"MODEL":"Production meter"}"#),
+            MeterKind::Production
+        );
+        assert_eq!(hint(r#"{"TYPE":"PVS5-METER"}"#), MeterKind::Unknown);
+        assert_eq!(
+            hint(r#"{"TYPE":"PVS5-METER-P","subtype":"consumption"}"#),
+            MeterKind::Unknown
+        );
+    }
+}

@@ -1,0 +1,668 @@
+//! DeviceList JSON documents decode to the same typed records as the plain-text stream.
+#![cfg(feature = "devicelist")]
+
+use sunpower_proto::{
+    parse_device_list, parse_line, DeviceErrorKind, DeviceList, DeviceListError, Expected,
+    InverterForm, MeterKind, Record, RecordBuf, MAX_DEVICES, MAX_DOCUMENT_BYTES,
+    UNKNOWN_DEVICE_JSON_MAX,
+};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/data/devicelist/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn decode(name: &str) -> DeviceList {
+    parse_device_list(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn types(list: &DeviceList) -> Vec<u16> {
+    list.records
+        .iter()
+        .map(|r| r.record().record_type())
+        .collect()
+}
+
+fn rfc3339(record: &RecordBuf) -> String {
+    record.record().timestamp().unwrap().to_rfc3339()
+}
+
+#[test]
+fn pvs6_2019_document_gives_status_meters_legs_and_inverters() {
+    let list = decode("pvs6_2019.json");
+    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert!(list.unknown.is_empty());
+    assert_eq!(types(&list), [120, 140, 140, 141, 130, 130, 130, 130]);
+
+    let Record::SupervisorStatus(s) = list.records[0].record() else {
+        panic!()
+    };
+    assert_eq!(s.serial, "ZT183085000441C0912");
+    assert_eq!(s.timestamp.to_rfc3339(), "2019-09-26T16:30:00+00:00");
+    assert_eq!(s.error_count, Some(0));
+    assert_eq!(s.comm_errors, Some(312));
+    assert_eq!(s.skipped_scans, Some(0));
+    assert_eq!(s.scan_time_s, Some(2.0));
+    assert_eq!(s.untransmitted, Some(1184));
+    assert_eq!(s.uptime_s, Some(518402));
+    assert_eq!(s.cpu_load, Some(0.42));
+    assert_eq!(s.memory_used_kb, Some(44120));
+    assert_eq!(s.flash_available_kb, Some(81236));
+
+    let Record::Meter(p) = list.records[1].record() else {
+        panic!()
+    };
+    assert_eq!(p.serial, "PVS6M18300912p");
+    assert_eq!(p.model, Some("PVS6M0400p"));
+    assert_eq!(p.meter_kind, MeterKind::Production);
+    assert_eq!(p.timestamp.to_rfc3339(), "2019-09-26T16:33:00+00:00");
+    assert_eq!(p.ct_scale, Some(50.0));
+    assert_eq!(p.lifetime_net_energy_kwh, Some(3521.4));
+    assert_eq!(p.real_power_kw, Some(3.9127));
+    assert_eq!(p.reactive_power_kvar, Some(0.2214));
+    assert_eq!(p.apparent_power_kva, Some(3.9366));
+    assert_eq!(p.power_factor, Some(0.9939));
+    assert_eq!(p.frequency_hz, Some(59.9912));
+    assert_eq!(p.status, None);
+
+    let Record::Meter(c) = list.records[2].record() else {
+        panic!()
+    };
+    assert_eq!(c.serial, "PVS6M18300912c");
+    assert_eq!(c.meter_kind, MeterKind::Consumption);
+    assert_eq!(c.lifetime_net_energy_kwh, Some(-812.33));
+    assert_eq!(c.real_power_kw, Some(-2.1046));
+    assert_eq!(c.power_factor, Some(-0.8622));
+
+    let Record::MeterLegs(legs) = list.records[3].record() else {
+        panic!()
+    };
+    assert_eq!(legs.serial, "PVS6M18300912c");
+    assert_eq!(legs.timestamp.to_rfc3339(), "2019-09-26T16:33:00+00:00");
+    assert_eq!(legs.flag, None);
+    assert_eq!(legs.leg1_current_a, Some(9.8121));
+    assert_eq!(legs.leg2_current_a, Some(8.1377));
+    assert_eq!(legs.leg1_voltage_v, Some(121.8034));
+    assert_eq!(legs.leg2_voltage_v, Some(122.1109));
+    assert_eq!(legs.leg1_power_kw, Some(-1.1432));
+    assert_eq!(legs.leg2_power_kw, Some(-0.9614));
+    assert_eq!(legs.unknown_11, None);
+
+    let Record::Inverter(inv) = list.records[4].record() else {
+        panic!()
+    };
+    assert_eq!(inv.form, InverterForm::Full);
+    assert_eq!(inv.serial, "E00121838012345");
+    assert_eq!(inv.model, Some("AC_Module_Type_E"));
+    assert_eq!(inv.timestamp.to_rfc3339(), "2019-09-26T16:30:00+00:00");
+    assert_eq!(inv.aux, None);
+    assert_eq!(inv.lifetime_energy_kwh, Some(412.7734));
+    assert_eq!(inv.ac_power_kw, Some(0.2431));
+    assert_eq!(inv.ac_voltage_v, Some(244.81));
+    assert_eq!(inv.ac_current_a, Some(0.99));
+    assert_eq!(inv.dc_power_kw, Some(0.2497));
+    assert_eq!(inv.dc_voltage_v, Some(55.02));
+    assert_eq!(inv.dc_current_a, Some(4.54));
+    assert_eq!(inv.heatsink_temp_c, Some(41.0));
+    assert_eq!(inv.frequency_hz, Some(59.99));
+    assert_eq!(inv.status, Some(0));
+
+    let lifetime: Vec<f64> = list.records[4..]
+        .iter()
+        .map(|r| match r.record() {
+            Record::Inverter(i) => i.lifetime_energy_kwh.unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(lifetime, [412.7734, 409.0151, 415.2209, 398.6642]);
+}
+
+#[test]
+fn synthesised_lines_are_the_protocol_lines_field_for_field() {
+    let list = decode("pvs6_2019.json");
+    assert_eq!(
+        list.records[0].line(),
+        "120\t20190926163000\tZT183085000441C0912\t0\t312\t0\t2\t1184\t518402\t0.42\t44120\t81236"
+    );
+    assert_eq!(
+        list.records[2].line(),
+        "140\t20190926163300\tPVS6M18300912c\tPVS6M0400c\t100\t-812.33\t-2.1046\t-0.7713\t2.4411\t-0.8622\t59.9912\t"
+    );
+    assert_eq!(
+        list.records[3].line(),
+        "141\t20190926163300\tPVS6M18300912c\tPVS6M0400c\t\t9.8121\t8.1377\t121.8034\t122.1109\t-1.1432\t-0.9614\t"
+    );
+    assert_eq!(
+        list.records[4].line(),
+        "130\t20190926163000\tE00121838012345\tAC_Module_Type_E\t\t412.7734\t0.2431\t244.81\t0.99\t0.2497\t55.02\t4.54\t41\t59.99\t0"
+    );
+    // Every record has exactly the known fields: nothing extra, nothing shifted.
+    for r in &list.records {
+        let rec = r.record();
+        assert_eq!(rec.raw().len(), rec.known_field_count(), "{}", r.line());
+        assert_eq!(rec.extra_fields().count(), 0);
+    }
+}
+
+#[test]
+fn records_equal_those_of_the_same_plain_text_line() {
+    let list = decode("pvs5_2017.json");
+    let from_text = parse_line(
+        "130\t20170107171000\t414051637009125\tAC_Module_Type_C\t\t18.5466\t0.0417\t245.1503\t\
+         0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0",
+    )
+    .unwrap();
+    assert_eq!(list.records[3].record(), from_text);
+}
+
+#[test]
+fn pvs5_2017_document_maps_old_meter_names_and_derives_the_meter_kind() {
+    let list = decode("pvs5_2017.json");
+    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert_eq!(types(&list), [120, 140, 140, 130, 130]);
+    assert_eq!(rfc3339(&list.records[0]), "2017-01-07T17:15:00+00:00");
+
+    let Record::Meter(p) = list.records[1].record() else {
+        panic!()
+    };
+    assert_eq!(p.meter_kind, MeterKind::Production);
+    assert_eq!(p.lifetime_net_energy_kwh, Some(1204.11));
+    // power_w is in W; the field is kW, converted by moving the point (no float noise).
+    assert_eq!(p.real_power_kw, Some(0.1186));
+    assert_eq!(p.raw.get(6), Some("0.1186"));
+    assert_eq!(p.reactive_power_kvar, None);
+    assert_eq!(p.frequency_hz, Some(59.978));
+
+    // The serial lacks the suffix; TYPE PVS5-METER-C says consumption, so `c` is appended.
+    let Record::Meter(c) = list.records[2].record() else {
+        panic!()
+    };
+    assert_eq!(c.serial, "PVS5M508095c");
+    assert_eq!(c.meter_kind, MeterKind::Consumption);
+    assert_eq!(c.ct_scale, Some(125.0));
+    assert_eq!(c.lifetime_net_energy_kwh, Some(607.0));
+    assert_eq!(c.real_power_kw, Some(0.7075));
+    assert_eq!(c.power_factor, Some(0.5104));
+
+    let Record::Inverter(inv) = list.records[4].record() else {
+        panic!()
+    };
+    assert_eq!(inv.serial, "414051636008165");
+    assert_eq!(inv.lifetime_energy_kwh, Some(17.8875));
+    assert_eq!(inv.dc_power_kw, Some(0.0425));
+    assert_eq!(inv.heatsink_temp_c, Some(1.0));
+}
+
+#[test]
+fn document_without_meters_gives_status_and_inverters_and_reads_p_mppt1() {
+    let list = decode("no_meters.json");
+    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert_eq!(types(&list), [120, 130, 130]);
+    let Record::Inverter(inv) = list.records[1].record() else {
+        panic!()
+    };
+    assert_eq!(inv.timestamp.to_rfc3339(), "2024-06-09T21:29:44+00:00");
+    assert_eq!(inv.lifetime_energy_kwh, Some(1722.0815));
+    assert_eq!(inv.dc_power_kw, Some(0.3211));
+    let Record::Inverter(inv) = list.records[2].record() else {
+        panic!()
+    };
+    assert_eq!(inv.lifetime_energy_kwh, Some(1698.4402));
+    assert_eq!(inv.dc_power_kw, Some(0.3187));
+}
+
+#[test]
+fn inverter_in_error_is_reported_and_decoded_only_when_it_has_data() {
+    let list = decode("inverter_error.json");
+    assert_eq!(types(&list), [120, 130, 130]);
+    assert_eq!(list.errors.len(), 2, "{:?}", list.errors);
+
+    // No DATATIME, no values: one error, no record.
+    let first = &list.errors[0];
+    assert_eq!(first.index, 1);
+    assert_eq!(first.serial.as_deref(), Some("E00121838012345"));
+    assert_eq!(
+        first.kind,
+        DeviceErrorKind::NotWorking {
+            state: "error".into(),
+            decoded: false
+        }
+    );
+    assert!(!first.is_warning());
+    assert_eq!(
+        first.to_string(),
+        "device 1 (E00121838012345): STATE is \"error\", not \"working\"; no data to decode"
+    );
+
+    // Last reading present: decoded, with a warning.
+    let second = &list.errors[1];
+    assert_eq!(second.index, 2);
+    assert_eq!(
+        second.kind,
+        DeviceErrorKind::NotWorking {
+            state: "error".into(),
+            decoded: true
+        }
+    );
+    assert!(second.is_warning());
+    let Record::Inverter(inv) = list.records[1].record() else {
+        panic!()
+    };
+    assert_eq!(inv.serial, "E00121838012346");
+    assert_eq!(inv.timestamp.to_rfc3339(), "2019-09-27T01:40:00+00:00");
+    assert_eq!(inv.lifetime_energy_kwh, Some(410.0087));
+    assert_eq!(inv.ac_power_kw, Some(0.0));
+
+    // A working inverter with few registers: the rest are "not reported", not zero.
+    let Record::Inverter(inv) = list.records[2].record() else {
+        panic!()
+    };
+    assert_eq!(inv.lifetime_energy_kwh, Some(416.0032));
+    assert_eq!(inv.ac_voltage_v, None);
+    assert_eq!(inv.dc_power_kw, None);
+    assert_eq!(inv.heatsink_temp_c, None);
+    assert_eq!(inv.status, Some(0));
+}
+
+#[test]
+fn result_failed_is_a_document_error() {
+    let err = parse_device_list(fixture("result_failed.json")).unwrap_err();
+    assert_eq!(
+        err,
+        DeviceListError::Failed {
+            result: "failed".into()
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "the supervisor reported \"result\": \"failed\": the DeviceList request failed"
+    );
+    // Without a devices array too.
+    assert!(matches!(
+        parse_device_list(br#"{"result":"failed"}"#),
+        Err(DeviceListError::Failed { .. })
+    ));
+}
+
+#[test]
+fn invalid_datatime_fails_that_device_only() {
+    let list = decode("invalid_datatime.json");
+    assert_eq!(types(&list), [120, 130]);
+    assert_eq!(list.records[1].record().serial(), Some("E00121838012347"));
+    assert_eq!(rfc3339(&list.records[1]), "2019-09-26T16:30:00+00:00");
+    let kinds: Vec<_> = list.errors.iter().map(|e| (e.index, &e.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (
+                1,
+                &DeviceErrorKind::InvalidDataTime {
+                    found: "2019,09,31,16,30,00".into()
+                }
+            ),
+            (
+                2,
+                &DeviceErrorKind::InvalidDataTime {
+                    found: "2019-09-26T16:30:00Z".into()
+                }
+            ),
+        ]
+    );
+    assert_eq!(
+        list.errors[0].to_string(),
+        "device 1 (E00121838012345): DATATIME: expected \"YYYY,MM,DD,hh,mm,ss\" (UTC), found \"2019,09,31,16,30,00\""
+    );
+}
+
+#[test]
+fn unknown_device_types_are_kept_raw() {
+    let list = decode("unknown_device.json");
+    assert_eq!(types(&list), [120, 130]);
+    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    let kept: Vec<_> = list
+        .unknown
+        .iter()
+        .map(|u| (u.index, u.device_type.as_deref(), u.serial.as_deref()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            (1, Some("HUB+"), Some("SY2108850-005505.00101")),
+            (2, Some("Battery"), Some("M000000000101")),
+            (3, None, Some("GW000101")),
+        ]
+    );
+    let battery = &list.unknown[1];
+    assert!(!battery.truncated);
+    let json: serde_json::Value = serde_json::from_str(&battery.json).unwrap();
+    assert_eq!(json["soc_val"], "0.87");
+    assert_eq!(json["MODEL"], "POWERAMP-Komodo 1.2");
+}
+
+#[test]
+fn numbers_as_json_numbers_decode_like_strings() {
+    let list = decode("json_numbers.json");
+    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert_eq!(types(&list), [120, 140, 141, 130]);
+    let Record::SupervisorStatus(s) = list.records[0].record() else {
+        panic!()
+    };
+    assert_eq!(s.comm_errors, Some(198));
+    assert_eq!(s.untransmitted, Some(20117));
+    assert_eq!(s.scan_time_s, Some(1.0));
+    assert_eq!(s.cpu_load, Some(0.58));
+    let Record::Meter(m) = list.records[1].record() else {
+        panic!()
+    };
+    assert_eq!(m.meter_kind, MeterKind::Consumption);
+    assert_eq!(m.ct_scale, Some(100.0));
+    assert_eq!(m.lifetime_net_energy_kwh, Some(18040.75));
+    assert_eq!(m.real_power_kw, Some(-0.5321));
+    assert_eq!(m.power_factor, Some(-0.759));
+    assert_eq!(m.frequency_hz, Some(60.0));
+    let Record::MeterLegs(l) = list.records[2].record() else {
+        panic!()
+    };
+    assert_eq!(l.leg1_power_kw, Some(-0.3321));
+    assert_eq!(l.leg2_power_kw, Some(-0.2));
+    assert_eq!(l.leg2_voltage_v, Some(122.419));
+    let Record::Inverter(inv) = list.records[3].record() else {
+        panic!()
+    };
+    assert_eq!(inv.lifetime_energy_kwh, Some(1722.0815));
+    assert_eq!(inv.heatsink_temp_c, Some(52.0));
+    assert_eq!(inv.status, Some(0));
+
+    // The same document with every number quoted decodes to identical records.
+    let quoted = decode("json_numbers.json")
+        .records
+        .iter()
+        .map(|r| r.line().to_owned())
+        .collect::<Vec<_>>();
+    let text = String::from_utf8(fixture("json_numbers.json")).unwrap();
+    let requoted = requote_numbers(&text);
+    let again = parse_device_list(&requoted).unwrap();
+    assert_eq!(
+        again
+            .records
+            .iter()
+            .map(|r| r.line().to_owned())
+            .collect::<Vec<_>>(),
+        quoted
+    );
+}
+
+/// Turns every JSON number value of a document into a string holding the same text.
+fn requote_numbers(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        match line.split_once(": ") {
+            Some((key, value))
+                if value
+                    .trim_end_matches(',')
+                    .starts_with(|c: char| c == '-' || c.is_ascii_digit()) =>
+            {
+                let comma = if value.ends_with(',') { "," } else { "" };
+                out.push_str(&format!(
+                    "{key}: \"{}\"{comma}\n",
+                    value.trim_end_matches(',')
+                ));
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn invalid_json_is_a_document_error_with_its_position() {
+    let err = parse_device_list("{\"devices\": [\n  {\"SERIAL\": }\n]}").unwrap_err();
+    let DeviceListError::InvalidJson { line, column, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((*line, *column), (2, 14));
+    assert!(err.to_string().starts_with("invalid DeviceList JSON: "));
+    assert!(matches!(
+        parse_device_list(b"\xff\xfe"),
+        Err(DeviceListError::InvalidJson { .. })
+    ));
+    assert!(matches!(
+        parse_device_list(b""),
+        Err(DeviceListError::InvalidJson { .. })
+    ));
+}
+
+#[test]
+fn documents_that_are_not_device_lists_are_errors() {
+    assert_eq!(
+        parse_device_list("[1, 2]").unwrap_err(),
+        DeviceListError::NotAnObject
+    );
+    assert_eq!(
+        parse_device_list(r#"{"result": "succeed"}"#).unwrap_err(),
+        DeviceListError::MissingDevices
+    );
+    assert_eq!(
+        parse_device_list(r#"{"devices": {}}"#).unwrap_err(),
+        DeviceListError::MissingDevices
+    );
+    // No result key (path-style API) and an empty list are fine.
+    assert_eq!(
+        parse_device_list(r#"{"devices": []}"#).unwrap(),
+        DeviceList::default()
+    );
+}
+
+#[test]
+fn oversized_documents_and_device_counts_are_refused() {
+    let big = vec![b' '; MAX_DOCUMENT_BYTES + 1];
+    assert_eq!(
+        parse_device_list(&big).unwrap_err(),
+        DeviceListError::TooLarge {
+            len: MAX_DOCUMENT_BYTES + 1,
+            max: MAX_DOCUMENT_BYTES
+        }
+    );
+    let many = format!(
+        "{{\"devices\": [{}]}}",
+        vec!["{}"; MAX_DEVICES + 1].join(",")
+    );
+    assert_eq!(
+        parse_device_list(&many).unwrap_err(),
+        DeviceListError::TooManyDevices {
+            count: MAX_DEVICES + 1,
+            max: MAX_DEVICES
+        }
+    );
+    // Exactly the limit is accepted; each `{}` is an unknown device kept raw.
+    let limit = format!("{{\"devices\": [{}]}}", vec!["{}"; MAX_DEVICES].join(","));
+    assert_eq!(
+        parse_device_list(&limit).unwrap().unknown.len(),
+        MAX_DEVICES
+    );
+}
+
+#[test]
+fn bad_values_fail_the_device_with_the_key_named() {
+    let json = r#"{"devices": [
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E1", "DATATIME": "2020,01,01,12,00,00", "ltea_3phsum_kwh": "12,5"},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E2", "DATATIME": "2020,01,01,12,00,00", "ltea_3phsum_kwh": "NaN"},
+        {"DEVICE_TYPE": "PVS", "SERIAL": "ZT1", "DATATIME": "2020,01,01,12,00,00", "dl_uptime": "-5"},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E3", "DATATIME": "2020,01,01,12,00,00", "stat_ind": "0.5"},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E4", "DATATIME": "2020,01,01,12,00,00", "p_3phsum_kw": [1]},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E5", "DATATIME": "2020,01,01,12,00,00", "p_3phsum_kw": true},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E6", "DATATIME": "2020,01,01,12,00,00", "ltea_3phsum_kwh": " 7.25 "}
+    ]}"#;
+    let list = parse_device_list(json).unwrap();
+    assert_eq!(list.records.len(), 1);
+    let Record::Inverter(inv) = list.records[0].record() else {
+        panic!()
+    };
+    assert_eq!((inv.serial, inv.lifetime_energy_kwh), ("E6", Some(7.25)));
+    let kinds: Vec<_> = list.errors.iter().map(|e| e.kind.clone()).collect();
+    let invalid = |key, expected, found: &str| DeviceErrorKind::InvalidValue {
+        key,
+        expected,
+        found: found.into(),
+    };
+    assert_eq!(
+        kinds,
+        [
+            invalid("ltea_3phsum_kwh", Expected::Decimal, "12,5"),
+            invalid("ltea_3phsum_kwh", Expected::Decimal, "NaN"),
+            invalid("dl_uptime", Expected::UnsignedInteger, "-5"),
+            invalid("stat_ind", Expected::Integer, "0.5"),
+            invalid("p_3phsum_kw", Expected::Decimal, "an array"),
+            invalid("p_3phsum_kw", Expected::Decimal, "true"),
+        ]
+    );
+    assert_eq!(
+        list.errors[0].to_string(),
+        "device 0 (E1): ltea_3phsum_kwh: expected a decimal number, found \"12,5\""
+    );
+}
+
+#[test]
+fn devices_that_cannot_make_a_line_are_errors() {
+    let json = r#"{"devices": [
+        "not an object",
+        {"DEVICE_TYPE": "Inverter", "DATATIME": "2020,01,01,12,00,00"},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E1"},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E\t2", "DATATIME": "2020,01,01,12,00,00"},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E3", "MODEL": "A\nB", "DATATIME": "2020,01,01,12,00,00"},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E4", "DATATIME": 20200101120000}
+    ]}"#;
+    let list = parse_device_list(json).unwrap();
+    assert!(list.records.is_empty());
+    let kinds: Vec<_> = list
+        .errors
+        .iter()
+        .map(|e| (e.index, e.kind.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (0, DeviceErrorKind::NotAnObject),
+            (1, DeviceErrorKind::MissingSerial),
+            (2, DeviceErrorKind::MissingDataTime),
+            (
+                3,
+                DeviceErrorKind::InvalidText {
+                    key: "SERIAL",
+                    found: "E\t2".into()
+                }
+            ),
+            (
+                4,
+                DeviceErrorKind::InvalidText {
+                    key: "MODEL",
+                    found: "A\nB".into()
+                }
+            ),
+            (
+                5,
+                DeviceErrorKind::InvalidDataTime {
+                    found: "20200101120000".into()
+                }
+            ),
+        ]
+    );
+}
+
+#[test]
+fn meter_kind_comes_from_serial_then_type_then_warns() {
+    let json = r#"{"devices": [
+        {"DEVICE_TYPE": "Power Meter", "SERIAL": "M1p", "TYPE": "PVS5-METER-C", "DATATIME": "2020,01,01,12,00,00"},
+        {"DEVICE_TYPE": "Power Meter", "SERIAL": "M2", "subtype": "GROSS_PRODUCTION_SITE", "DATATIME": "2020,01,01,12,00,00"},
+        {"DEVICE_TYPE": "Power Meter", "SERIAL": "M3", "MODEL": "Consumption meter", "DATATIME": "2020,01,01,12,00,00"},
+        {"DEVICE_TYPE": "Power Meter", "SERIAL": "M4", "TYPE": "PVS5-METER", "DATATIME": "2020,01,01,12,00,00"}
+    ]}"#;
+    let list = parse_device_list(json).unwrap();
+    let meters: Vec<_> = list
+        .records
+        .iter()
+        .map(|r| match r.record() {
+            Record::Meter(m) => (m.serial.to_owned(), m.meter_kind),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        meters,
+        [
+            ("M1p".to_owned(), MeterKind::Production),
+            ("M2p".to_owned(), MeterKind::Production),
+            ("M3c".to_owned(), MeterKind::Consumption),
+            ("M4".to_owned(), MeterKind::Unknown),
+        ]
+    );
+    assert_eq!(list.errors.len(), 1);
+    assert_eq!(list.errors[0].index, 3);
+    assert_eq!(list.errors[0].kind, DeviceErrorKind::UnknownMeterKind);
+    assert!(list.errors[0].is_warning());
+}
+
+#[test]
+fn meter_without_leg_registers_gives_no_141() {
+    let json = r#"{"devices": [
+        {"DEVICE_TYPE": "Power Meter", "SERIAL": "M1c", "DATATIME": "2020,01,01,12,00,00",
+         "p_3phsum_kw": "1", "i1_a": null, "p1_kw": ""},
+        {"DEVICE_TYPE": "Power Meter", "SERIAL": "M2c", "DATATIME": "2020,01,01,12,00,00",
+         "p2_kw": "0.25"}
+    ]}"#;
+    let list = parse_device_list(json).unwrap();
+    assert_eq!(types(&list), [140, 140, 141]);
+    let Record::MeterLegs(l) = list.records[2].record() else {
+        panic!()
+    };
+    assert_eq!((l.leg1_power_kw, l.leg2_power_kw), (None, Some(0.25)));
+}
+
+#[test]
+fn unknown_device_json_is_bounded() {
+    let blob = "x".repeat(UNKNOWN_DEVICE_JSON_MAX * 2);
+    let json = format!(r#"{{"devices": [{{"DEVICE_TYPE": "Battery", "blob": "{blob}"}}]}}"#);
+    let list = parse_device_list(&json).unwrap();
+    let u = &list.unknown[0];
+    assert!(u.truncated);
+    assert_eq!(u.json.len(), UNKNOWN_DEVICE_JSON_MAX);
+    assert_eq!(u.serial, None);
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let seeds: [&[u8]; 8] = [
+        b"{",
+        b"{\"devices\":[{\"DEVICE_TYPE\":\"Inverter\",\"SERIAL\":\"E\",\"DATATIME\":\"9999,99,99,99,99,99\"}]}",
+        b"{\"devices\":[{\"DEVICE_TYPE\":\"Power Meter\",\"SERIAL\":\"\",\"DATATIME\":\"2020,01,01,00,00,00\"}]}",
+        b"{\"devices\":[{\"DEVICE_TYPE\":\"Power Meter\",\"SERIAL\":\"M\",\"DATATIME\":\"2020,01,01,00,00,00\",\"power_w\":\"1e308\"}]}",
+        b"{\"devices\":[{\"DEVICE_TYPE\":\"PVS\",\"SERIAL\":\"Z\",\"DATATIME\":\"2020,1,1,0,0,0\",\"dl_uptime\":18446744073709551616}]}",
+        b"{\"devices\":[null, 1, [], {\"DEVICE_TYPE\": 5}]}",
+        b"{\"result\": 0}",
+        b"{\"devices\":[{\"DEVICE_TYPE\":\"Inverter\",\"SERIAL\":\"\xc3\xa9\",\"DATATIME\":\"2020,01,01,00,00,00,\"}]}",
+    ];
+    for seed in seeds {
+        let _ = parse_device_list(seed);
+        for cut in 0..seed.len() {
+            let _ = parse_device_list(&seed[..cut]);
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn devicelist_records_serialize_like_text_records() {
+    use sunpower_proto::JsonRecord;
+    let list = decode("pvs6_2019.json");
+    let from_text = parse_line(list.records[4].line()).unwrap();
+    let a = serde_json::to_string(&JsonRecord::new(&list.records[4].record(), None)).unwrap();
+    let b = serde_json::to_string(&JsonRecord::new(&from_text, None)).unwrap();
+    assert_eq!(a, b);
+    assert!(a.contains("\"lifetime_energy_kwh\":412.7734"));
+    assert!(a.contains("\"timestamp\":\"2019-09-26T16:30:00Z\""));
+}
