@@ -417,10 +417,13 @@ fn to_datetime(secs: i128, nanos: u32) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(secs, nanos)
 }
 
-/// Reads until `buf` is full or the source ends: pcap-parser needs its whole file header in its
-/// first read, which a pipe or a gzip stream does not give in one `read`.
+/// Makes the first read return at least the whole file header (pcap-parser needs it in its
+/// first read, which a pipe or a gzip stream does not give in one `read`); later reads return
+/// what is available, so a live pipe yields each packet as soon as it arrives.
 struct FillingReader<R> {
     inner: R,
+    /// Bytes the next read must gather (unless the source ends); 0 after the first read.
+    min_fill: usize,
     // pcap-parser turns read errors into a bare ReadError; keep the real one for the message.
     error: Arc<Mutex<Option<io::Error>>>,
     pending_error: Option<io::Error>,
@@ -431,8 +434,10 @@ impl<R: Read> Read for FillingReader<R> {
         if let Some(e) = self.pending_error.take() {
             return Err(self.stash(e));
         }
+        let target = self.min_fill.min(buf.len()).max(1);
+        self.min_fill = 0;
         let mut filled = 0;
-        while filled < buf.len() {
+        while filled < target && filled < buf.len() {
             match self.inner.read(&mut buf[filled..]) {
                 Ok(0) => break,
                 Ok(n) => filled += n,
@@ -701,9 +706,23 @@ impl CaptureReader {
             }
             match self.step() {
                 Step::Packet(meta) => {
+                    let end = meta.start.saturating_add(meta.len);
+                    let in_buffer = self
+                        .current
+                        .as_ref()
+                        .is_some_and(|f| f.reader.data().len() >= end);
+                    if !in_buffer {
+                        // Cannot happen (packet data is a sub-slice of the reader's buffer), but
+                        // an error is better than a panic if pcap-parser ever changes.
+                        let kind =
+                            CaptureErrorKind::Damaged("packet data outside the buffer".into());
+                        let e = self.error(kind, meta.offset, meta.file_packet_number, true);
+                        self.close_current();
+                        return Some(Err(e));
+                    }
                     self.counters.packets += 1;
                     let file = self.current.as_ref()?;
-                    let data = file.reader.data().get(meta.start..meta.start + meta.len)?;
+                    let data = file.reader.data().get(meta.start..end)?;
                     return Some(Ok(Packet {
                         input_index: self.current_index,
                         input_name: &self.current_name,
@@ -880,14 +899,17 @@ fn open(input: Input) -> Result<FileState, (CaptureErrorKind, u64)> {
             )
         }
     };
-    if format == Format::PcapNg {
-        if let Err(kind) = check_section_header(&head[..n]) {
-            return fail(kind, &raw_bytes);
-        }
-    }
+    let header_len = match format {
+        Format::PcapNg => match check_section_header(&head[..n]) {
+            Ok(len) => len as usize,
+            Err(kind) => return fail(kind, &raw_bytes),
+        },
+        Format::Pcap { .. } => 24,
+    };
     let io_error = Arc::new(Mutex::new(None));
     let filling = FillingReader {
         inner: stream,
+        min_fill: header_len,
         error: io_error.clone(),
         pending_error: None,
     };
@@ -936,7 +958,7 @@ fn open(input: Input) -> Result<FileState, (CaptureErrorKind, u64)> {
 const MAX_SHB_LEN: u32 = 1 << 20;
 
 /// Checks the start of a pcapng section header block: byte-order magic and a sane length.
-fn check_section_header(head: &[u8]) -> Result<(), CaptureErrorKind> {
+fn check_section_header(head: &[u8]) -> Result<u32, CaptureErrorKind> {
     if head.len() < 12 {
         return Err(CaptureErrorKind::TruncatedHeader);
     }
@@ -956,7 +978,7 @@ fn check_section_header(head: &[u8]) -> Result<(), CaptureErrorKind> {
             "section header block length {len} (must be a multiple of 4 from 28 to {MAX_SHB_LEN})"
         )));
     }
-    Ok(())
+    Ok(len)
 }
 
 /// The total-length field of the pcapng block starting at `data` (at least 8 bytes).
@@ -977,7 +999,7 @@ fn check_next_block(file: &FileState) -> Result<(), CaptureErrorKind> {
         return Ok(());
     }
     if data[..4] == PCAPNG_MAGIC {
-        return check_section_header(data).map_err(|e| match e {
+        return check_section_header(data).map(|_| ()).map_err(|e| match e {
             CaptureErrorKind::BadHeader(m) => CaptureErrorKind::Damaged(m),
             other => other,
         });
@@ -1049,7 +1071,7 @@ fn classify(file: &mut FileState) -> Outcome {
                     };
                     let len = (b.caplen as usize).min(b.data.len());
                     meta(
-                        b.data.as_ptr() as usize - base,
+                        (b.data.as_ptr() as usize).wrapping_sub(base),
                         len,
                         ts,
                         false,
@@ -1186,7 +1208,7 @@ fn classify_ng(file: &mut NgState, block: Block<'_>, base: usize) -> Outcome {
             file.last_timestamp = ts;
             let len = (epb.caplen as usize).min(epb.data.len());
             meta(
-                epb.data.as_ptr() as usize - base,
+                (epb.data.as_ptr() as usize).wrapping_sub(base),
                 len,
                 ts,
                 false,
@@ -1209,7 +1231,7 @@ fn classify_ng(file: &mut NgState, block: Block<'_>, base: usize) -> Outcome {
                 len = len.min(iface.snaplen as usize);
             }
             meta(
-                spb.data.as_ptr() as usize - base,
+                (spb.data.as_ptr() as usize).wrapping_sub(base),
                 len,
                 file.last_timestamp,
                 true,
@@ -1298,7 +1320,7 @@ mod tests {
     }
 
     #[test]
-    fn filling_reader_fills_buffer_from_one_byte_reads() {
+    fn filling_reader_fills_the_header_then_returns_what_is_available() {
         struct OneByte(Vec<u8>, usize);
         impl Read for OneByte {
             fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -1312,12 +1334,14 @@ mod tests {
         }
         let mut r = FillingReader {
             inner: OneByte((0..10).collect(), 0),
+            min_fill: 8,
             error: Arc::new(Mutex::new(None)),
             pending_error: None,
         };
         let mut buf = [0u8; 8];
         assert_eq!(r.read(&mut buf).unwrap(), 8);
-        assert_eq!(r.read(&mut buf).unwrap(), 2);
+        assert_eq!(r.read(&mut buf).unwrap(), 1);
+        assert_eq!(r.read(&mut buf).unwrap(), 1);
         assert_eq!(r.read(&mut buf).unwrap(), 0);
     }
 }

@@ -498,3 +498,32 @@ fn writer_snaplen_truncation_keeps_original_length() {
     let (rows, _) = read_all(vec![mem("snap", w.into_inner())]);
     assert_eq!((rows[0].5, rows[0].6), (96, 1500));
 }
+
+/// Serves the bytes sent so far, then fails as a still-open pipe would block.
+struct LivePipe(Cursor<Vec<u8>>);
+impl Read for LivePipe {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.read(buf)? {
+            0 => Err(io::Error::new(io::ErrorKind::WouldBlock, "would block")),
+            n => Ok(n),
+        }
+    }
+}
+
+#[test]
+fn live_pipe_yields_packets_already_sent_without_waiting_for_more() {
+    for bytes in [
+        pcap_bytes(1, PcapFormat::LE_MICRO, &sample_frames()[..2]),
+        pcapng_bytes(1, None, &sample_frames()[..2]),
+    ] {
+        let mut reader =
+            CaptureReader::new(vec![Input::from_reader("-", LivePipe(Cursor::new(bytes)))]);
+        assert_eq!(reader.next_packet().unwrap().unwrap().data, &[1; 60][..]);
+        assert_eq!(reader.next_packet().unwrap().unwrap().data.len(), 1514);
+        let e = reader.next_packet().unwrap().unwrap_err();
+        assert!(
+            matches!(&e.kind, CaptureErrorKind::Read(io) if io.kind() == io::ErrorKind::WouldBlock),
+            "{e}"
+        );
+    }
+}
