@@ -42,6 +42,12 @@ mod time;
 mod value;
 #[cfg(feature = "devicelist")]
 mod devicelist;
+#[cfg(feature = "intervals")]
+pub mod export;
+#[cfg(feature = "intervals")]
+pub mod intervals;
+#[cfg(feature = "intervals")]
+pub mod tree;
 
 pub use body::{parse_line, Body, Line, Lines, Records};
 pub use error::{ErrorKind, Expected, LineError};
@@ -58,6 +64,11 @@ pub use value::parse_timestamp;
 pub use devicelist::{
     parse_device_list, DeviceError, DeviceErrorKind, DeviceList, DeviceListError, UnknownDevice,
     MAX_DEVICES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
+};
+#[cfg(feature = "intervals")]
+pub use intervals::{
+    local_date, local_day_start, totals, Added, Event, Flag, Flags, Interval, IntervalAccumulator,
+    IntervalConfig, Mode, NetSource, Period, PeriodTotal, Stats,
 };
 
 /// Which collector channel a post came in on, from its request path.

@@ -1,0 +1,766 @@
+//! The accumulator: readings per device within the horizon, intervals computed from them.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{Event, Flag, Flags, Interval, IntervalConfig, Mode, NetSource};
+use crate::record::{MeterKind, Record};
+
+const DAY: i64 = 86_400;
+const DEFAULT_CADENCE: i64 = 300;
+/// A counter rising faster than this on average is treated as a reset (it cannot be energy).
+const MAX_PLAUSIBLE_KW: f64 = 1000.0;
+/// Pending events beyond this are counted in [`Stats::events_dropped`] instead of kept.
+const MAX_EVENTS: usize = 65_536;
+/// A device silent this long past the horizon is forgotten (a return counts as new).
+const DEVICE_EXPIRY: i64 = 30 * DAY;
+/// Offline pruning runs when the cutoff has moved this far, so it is not paid per record.
+const PRUNE_STEP: i64 = 3_600;
+
+/// What [`IntervalAccumulator::add`] did with a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Added {
+    /// Kept as a reading.
+    Stored,
+    /// Same key and same line as a record already kept: ignored.
+    Duplicate,
+    /// Same key, different line: ignored, [`Event::DuplicateConflict`] reported.
+    Conflict,
+    /// Older than the horizon: refused, [`Event::BeyondHorizon`] reported.
+    BeyondHorizon,
+    /// A record that carries no interval energy (not 130, not a consumption 140).
+    Ignored,
+}
+
+/// Counts of what the accumulator saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Records passed to `add`.
+    pub records: u64,
+    /// Records kept as readings.
+    pub stored: u64,
+    /// Exact duplicates ignored.
+    pub duplicates: u64,
+    /// Conflicting duplicates ignored.
+    pub conflicts: u64,
+    /// Records older than the horizon.
+    pub beyond_horizon: u64,
+    /// Records without interval energy.
+    pub ignored: u64,
+    /// Events not kept because too many were pending.
+    pub events_dropped: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    energy_kwh: Option<f64>,
+    power_kw: Option<f64>,
+    /// Smallest step the counter field can show (meters), from its decimals.
+    resolution_kwh: Option<f64>,
+    /// FNV-1a of the line, to tell exact duplicates from conflicts without keeping the line.
+    hash: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum DeviceKind {
+    Inverter,
+    Meter,
+}
+
+impl DeviceKind {
+    fn record_type(self) -> u16 {
+        match self {
+            DeviceKind::Inverter => 130,
+            DeviceKind::Meter => 140,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Series {
+    readings: BTreeMap<i64, Reading>,
+    /// The last counter folded out of the window: where the next step starts from.
+    base: Option<(i64, f64)>,
+    last_seen: i64,
+    /// Meter orientation evidence (sum of counter step × power) from folded readings.
+    folded_correlation: f64,
+}
+
+enum Step {
+    NoCounter,
+    First,
+    Increase { kwh: f64, gap: i64 },
+    Reset { from: f64, to: f64 },
+}
+
+impl Series {
+    fn prev_counter(&self, t: i64) -> Option<(i64, f64)> {
+        self.readings
+            .range(..t)
+            .rev()
+            .find_map(|(&pt, r)| r.energy_kwh.map(|e| (pt, e)))
+            .or(self.base.filter(|b| b.0 < t))
+    }
+
+    fn any_in(&self, from: i64, to: i64) -> bool {
+        from < to && self.readings.range(from..to).next().is_some()
+    }
+
+    /// The counter step ending at reading `t`; `signed` allows decreases (net meters).
+    fn step(&self, t: i64, reading: &Reading, signed: bool) -> Step {
+        let Some(now) = reading.energy_kwh else {
+            return Step::NoCounter;
+        };
+        let Some((pt, prev)) = self.prev_counter(t) else {
+            return Step::First;
+        };
+        classify(prev, now, t - pt, signed)
+    }
+
+    /// Sum of counter step × power over the window: its sign orients a meter's counter.
+    fn correlation(&self) -> f64 {
+        let mut sum = self.folded_correlation;
+        let mut prev = self.base;
+        for (&t, r) in &self.readings {
+            if let Some(now) = r.energy_kwh {
+                if let (Some((pt, p)), Some(power)) = (prev, r.power_kw) {
+                    if let Step::Increase { kwh, .. } = classify(p, now, t - pt, true) {
+                        sum += kwh * power;
+                    }
+                }
+                prev = Some((t, now));
+            }
+        }
+        sum
+    }
+}
+
+fn classify(prev: f64, now: f64, gap: i64, signed: bool) -> Step {
+    let diff = now - prev;
+    let bound = MAX_PLAUSIBLE_KW * gap.max(1) as f64 / 3600.0;
+    let plausible = diff.is_finite() && diff.abs() <= bound && (signed || diff >= 0.0);
+    if plausible {
+        Step::Increase { kwh: diff, gap }
+    } else {
+        Step::Reset {
+            from: prev,
+            to: now,
+        }
+    }
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The resolution of a decimal field as sent: `607` is 1, `18.5466` is 0.0001.
+fn resolution(field: Option<&str>) -> Option<f64> {
+    let field = field?.trim();
+    if field.is_empty() || field.contains(['e', 'E']) {
+        return None;
+    }
+    let decimals = field.split_once('.').map_or(0, |(_, d)| d.len()).min(12);
+    Some(10f64.powi(-(decimals as i32)))
+}
+
+fn round3(x: f64) -> f64 {
+    let r = (x * 1000.0).round() / 1000.0;
+    // Never hand out -0.0: it prints as "-0".
+    if r == 0.0 {
+        0.0
+    } else {
+        r
+    }
+}
+
+fn utc(t: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(t, 0).unwrap_or_default()
+}
+
+/// Turns 130 and consumption-meter 140 records into [`Interval`]s; see the [module
+/// docs](crate::intervals) for the policies.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use sunpower_proto::{parse_line, IntervalAccumulator, IntervalConfig, NetSource};
+///
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::streaming());
+/// for line in [
+///     "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3",
+///     "140\t20260601170000\tPVS5M1c\tPVS5M0400c\t125\t607\t0.2",
+///     "130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3",
+///     "140\t20260601170500\tPVS5M1c\tPVS5M0400c\t125\t607\t-0.12",
+/// ] {
+///     acc.add(&parse_line(line).unwrap());
+/// }
+/// // Both devices reported for 17:05, so it is complete without waiting.
+/// let ready = acc.advance_to(Utc.with_ymd_and_hms(2026, 6, 1, 17, 10, 30).unwrap());
+/// let last = ready.last().unwrap();
+/// assert_eq!(last.production_wh, 25.0);
+/// assert_eq!(last.net_source, NetSource::Power); // a 1 kWh counter is too coarse
+/// assert_eq!(last.net_wh, Some(-10.0));
+/// assert_eq!(last.consumption_wh, Some(15.0));
+/// ```
+#[derive(Debug)]
+pub struct IntervalAccumulator {
+    config: IntervalConfig,
+    inverters: HashMap<Box<str>, Series>,
+    meters: HashMap<Box<str>, Series>,
+    inverter_gaps: BTreeMap<i64, u64>,
+    meter_gaps: BTreeMap<i64, u64>,
+    max_ts: Option<i64>,
+    clock: Option<i64>,
+    /// Readings before this were folded; records before it are beyond the horizon.
+    pruned_to: Option<i64>,
+    /// Intervals ready to hand out.
+    ready: Vec<Interval>,
+    /// What was emitted, by start, within the horizon: the reference for revisions.
+    emitted: BTreeMap<i64, Interval>,
+    /// Reading times not yet part of an emitted interval.
+    pending: BTreeSet<i64>,
+    /// Reading times whose interval may have changed since it was emitted.
+    dirty: BTreeSet<i64>,
+    events: Vec<Event>,
+    stats: Stats,
+}
+
+impl IntervalAccumulator {
+    /// An empty accumulator.
+    pub fn new(config: IntervalConfig) -> Self {
+        IntervalAccumulator {
+            config,
+            inverters: HashMap::new(),
+            meters: HashMap::new(),
+            inverter_gaps: BTreeMap::new(),
+            meter_gaps: BTreeMap::new(),
+            max_ts: None,
+            clock: None,
+            pruned_to: None,
+            ready: Vec::new(),
+            emitted: BTreeMap::new(),
+            pending: BTreeSet::new(),
+            dirty: BTreeSet::new(),
+            events: Vec::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &IntervalConfig {
+        &self.config
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The interval length in use: configured, or inferred from the records (300 s until known).
+    ///
+    /// ```
+    /// use sunpower_proto::{parse_line, IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// assert_eq!(acc.cadence().num_seconds(), 300);
+    /// for line in ["130\t20260105100000\tF1\tFRONIUS IG 4000\t1\t10.0",
+    ///              "130\t20260105110000\tF1\tFRONIUS IG 4000\t1\t10.9"] {
+    ///     acc.add(&parse_line(line).unwrap());
+    /// }
+    /// assert_eq!(acc.cadence().num_seconds(), 3600);
+    /// ```
+    pub fn cadence(&self) -> TimeDelta {
+        TimeDelta::seconds(self.cadence_s())
+    }
+
+    fn cadence_s(&self) -> i64 {
+        if let Some(fixed) = self.config.cadence {
+            return fixed.num_seconds().clamp(1, DAY);
+        }
+        let most_common = |gaps: &BTreeMap<i64, u64>| {
+            // Ties go to the shorter gap.
+            gaps.iter()
+                .max_by_key(|(&gap, &count)| (count, std::cmp::Reverse(gap)))
+                .map(|(&gap, _)| gap)
+        };
+        most_common(&self.inverter_gaps)
+            .or_else(|| most_common(&self.meter_gaps))
+            .unwrap_or(DEFAULT_CADENCE)
+    }
+
+    /// Drains the warnings reported so far.
+    pub fn take_events(&mut self) -> Vec<Event> {
+        std::mem::take(&mut self.events)
+    }
+
+    fn push_event(&mut self, event: Event) {
+        push_capped(&mut self.events, &mut self.stats, event);
+    }
+
+    /// Feeds one record. Only what is needed is copied (serial, counter, power, a line hash).
+    ///
+    /// ```
+    /// use sunpower_proto::{parse_line, Added, IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let line = "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3";
+    /// assert_eq!(acc.add(&parse_line(line).unwrap()), Added::Stored);
+    /// assert_eq!(acc.add(&parse_line(line).unwrap()), Added::Duplicate);
+    /// assert_eq!(acc.add(&parse_line("102\tabc").unwrap()), Added::Ignored);
+    /// ```
+    pub fn add(&mut self, record: &Record<'_>) -> Added {
+        self.stats.records += 1;
+        let hash = fnv1a(record.raw().as_str().as_bytes());
+        let added = match record {
+            Record::Inverter(inv) => self.insert(
+                DeviceKind::Inverter,
+                inv.serial,
+                inv.timestamp,
+                Reading {
+                    energy_kwh: inv.lifetime_energy_kwh,
+                    power_kw: inv.ac_power_kw,
+                    resolution_kwh: None,
+                    hash,
+                },
+            ),
+            Record::Meter(m) if m.meter_kind == MeterKind::Consumption => self.insert(
+                DeviceKind::Meter,
+                m.serial,
+                m.timestamp,
+                Reading {
+                    energy_kwh: m.lifetime_net_energy_kwh,
+                    power_kw: m.real_power_kw,
+                    resolution_kwh: resolution(m.raw.get(5)),
+                    hash,
+                },
+            ),
+            _ => Added::Ignored,
+        };
+        match added {
+            Added::Stored => self.stats.stored += 1,
+            Added::Duplicate => self.stats.duplicates += 1,
+            Added::Conflict => self.stats.conflicts += 1,
+            Added::BeyondHorizon => self.stats.beyond_horizon += 1,
+            Added::Ignored => self.stats.ignored += 1,
+        }
+        if added == Added::Stored && self.config.mode == Mode::Offline {
+            if let Some(max) = self.max_ts {
+                self.prune(max.saturating_sub(self.config.horizon.num_seconds()), false);
+            }
+        }
+        added
+    }
+
+    fn insert(
+        &mut self,
+        kind: DeviceKind,
+        serial: &str,
+        timestamp: DateTime<Utc>,
+        reading: Reading,
+    ) -> Added {
+        let t = timestamp.timestamp();
+        if self.pruned_to.is_some_and(|p| t < p) {
+            self.push_event(Event::BeyondHorizon {
+                record_type: kind.record_type(),
+                serial: serial.to_owned(),
+                timestamp,
+            });
+            return Added::BeyondHorizon;
+        }
+        let (map, gaps) = match kind {
+            DeviceKind::Inverter => (&mut self.inverters, &mut self.inverter_gaps),
+            DeviceKind::Meter => (&mut self.meters, &mut self.meter_gaps),
+        };
+        if !map.contains_key(serial) {
+            map.insert(serial.into(), Series::default());
+        }
+        let Some(series) = map.get_mut(serial) else {
+            return Added::Ignored;
+        };
+        if let Some(existing) = series.readings.get(&t) {
+            if existing.hash == reading.hash {
+                return Added::Duplicate;
+            }
+            push_capped(
+                &mut self.events,
+                &mut self.stats,
+                Event::DuplicateConflict {
+                    record_type: kind.record_type(),
+                    serial: serial.to_owned(),
+                    timestamp,
+                },
+            );
+            return Added::Conflict;
+        }
+        // Keep the gap histogram equal to the gaps between neighbours, for the cadence.
+        let prev = series.readings.range(..t).next_back().map(|(&k, _)| k);
+        let next = series.readings.range(t + 1..).next().map(|(&k, _)| k);
+        if let (Some(p), Some(n)) = (prev, next) {
+            remove_gap(gaps, n - p);
+        }
+        if let Some(p) = prev {
+            add_gap(gaps, t - p);
+        }
+        if let Some(n) = next {
+            add_gap(gaps, n - t);
+        }
+        // The step of the next counter reading changes: its interval may need a revision.
+        let next_counter = series
+            .readings
+            .range(t + 1..)
+            .find(|(_, r)| r.energy_kwh.is_some())
+            .map(|(&k, _)| k);
+        series.readings.insert(t, reading);
+        series.last_seen = series.last_seen.max(t);
+        self.pending.insert(t);
+        if let Some(n) = next_counter {
+            self.dirty.insert(n);
+        }
+        self.max_ts = Some(self.max_ts.map_or(t, |m| m.max(t)));
+        Added::Stored
+    }
+
+    /// Streaming: sets the capture clock to `now` and returns the intervals that became ready
+    /// (complete, or late by the configured lateness) and revisions of emitted intervals that
+    /// late records changed, in start order. Offline: only moves the clock; returns nothing.
+    pub fn advance_to(&mut self, now: DateTime<Utc>) -> Vec<Interval> {
+        let now = now.timestamp();
+        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
+        if self.config.mode == Mode::Offline {
+            return Vec::new();
+        }
+        self.process(None, false);
+        let cutoff = now.saturating_sub(self.config.horizon.num_seconds());
+        self.prune(cutoff, true);
+        self.take_ready()
+    }
+
+    /// Emits every interval not emitted yet (complete or not) and pending revisions, in start
+    /// order. The accumulator stays usable: later records produce revisions.
+    pub fn finish(&mut self) -> Vec<Interval> {
+        self.process(None, true);
+        self.take_ready()
+    }
+
+    fn take_ready(&mut self) -> Vec<Interval> {
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.sort_by_key(|i| i.interval_start);
+        ready
+    }
+
+    /// Emits new intervals and revisions among the pending and dirty reading times (only those
+    /// before `below` when given). `force` emits intervals even if incomplete and not late.
+    fn process(&mut self, below: Option<i64>, force: bool) {
+        let cad = self.cadence_s();
+        let floor = |t: i64| t.div_euclid(cad) * cad;
+        let limit = below.unwrap_or(i64::MAX);
+        let starts: BTreeSet<i64> = self
+            .pending
+            .range(..limit)
+            .chain(self.dirty.range(..limit))
+            .map(|&t| floor(t))
+            .collect();
+        if starts.is_empty() {
+            return;
+        }
+        let orientation = self.orientations();
+        let lateness = self.config.lateness.num_seconds().max(0);
+        let streaming = self.config.mode == Mode::Streaming;
+        for s in starts {
+            let e = s + cad;
+            let mut events = Vec::new();
+            if let Some(previous) = self.emitted.get(&s) {
+                let mut fresh = self.compute(s, e, &orientation, &mut events);
+                if !fresh.same_values(previous) {
+                    // Report only what the revision adds, not what was reported before.
+                    let before = previous.flags;
+                    events.retain(|ev| match ev {
+                        Event::CounterReset { .. } => !before.contains(Flag::CounterReset),
+                        Event::ConsumptionClamped { .. } => {
+                            !before.contains(Flag::ConsumptionClamped)
+                        }
+                        _ => true,
+                    });
+                    fresh.revised = true;
+                    fresh.flags.insert(Flag::Revised);
+                    self.emit(s, fresh, events);
+                }
+            } else {
+                let late = self
+                    .clock
+                    .is_some_and(|now| now >= e.saturating_add(lateness));
+                let ready = force || (streaming && (late || self.complete(s, e)));
+                if !ready {
+                    continue;
+                }
+                let fresh = self.compute(s, e, &orientation, &mut events);
+                self.emit(s, fresh, events);
+            }
+            let done: Vec<i64> = self.pending.range(s..e).copied().collect();
+            for t in done {
+                self.pending.remove(&t);
+            }
+        }
+        let clean: Vec<i64> = self.dirty.range(..limit).copied().collect();
+        for t in clean {
+            self.dirty.remove(&t);
+        }
+    }
+
+    fn emit(&mut self, start: i64, interval: Interval, events: Vec<Event>) {
+        for event in events {
+            self.push_event(event);
+        }
+        self.emitted.insert(start, interval.clone());
+        self.ready.push(interval);
+    }
+
+    /// Complete: every device that reported in the day before the interval reported for it.
+    fn complete(&self, s: i64, e: i64) -> bool {
+        let from = s - DAY;
+        self.inverters
+            .values()
+            .chain(self.meters.values())
+            .all(|series| !series.any_in(from, s) || series.any_in(s, e))
+    }
+
+    fn orientations(&self) -> HashMap<String, f64> {
+        self.meters
+            .iter()
+            .map(|(serial, series)| {
+                let sign = if series.correlation() < 0.0 {
+                    -1.0
+                } else {
+                    1.0
+                };
+                (serial.to_string(), sign)
+            })
+            .collect()
+    }
+
+    fn compute(
+        &self,
+        s: i64,
+        e: i64,
+        orientation: &HashMap<String, f64>,
+        events: &mut Vec<Event>,
+    ) -> Interval {
+        let cad = e - s;
+        let hours = cad as f64 / 3600.0;
+        let mut flags = Flags::empty();
+        let mut production_kwh = 0.0;
+        let mut reporting = 0u32;
+        for (serial, series) in &self.inverters {
+            let mut any = false;
+            for (&t, reading) in series.readings.range(s..e) {
+                any = true;
+                match series.step(t, reading, false) {
+                    Step::NoCounter => {}
+                    Step::First => flags.insert(Flag::FirstReport),
+                    Step::Increase { kwh, gap } => {
+                        production_kwh += kwh;
+                        if gap > cad && kwh > 0.0 {
+                            flags.insert(Flag::MissedReport);
+                        }
+                    }
+                    Step::Reset { from, to } => {
+                        flags.insert(Flag::CounterReset);
+                        events.push(Event::CounterReset {
+                            record_type: 130,
+                            serial: serial.to_string(),
+                            timestamp: utc(t),
+                            from_kwh: from,
+                            to_kwh: to,
+                        });
+                    }
+                }
+            }
+            reporting += u32::from(any);
+        }
+
+        let mut net_kwh = 0.0;
+        let (mut any_meter, mut by_counter, mut by_power) = (false, false, false);
+        // Counter steps finer than 1 Wh per minute of interval are precise enough.
+        let fine_enough = cad as f64 / 60.0 / 1000.0;
+        for (serial, series) in &self.meters {
+            let sign = orientation.get(&**serial).copied().unwrap_or(1.0);
+            for (&t, reading) in series.readings.range(s..e) {
+                any_meter = true;
+                let mut counted = false;
+                if reading.resolution_kwh.is_some_and(|r| r <= fine_enough) {
+                    match series.step(t, reading, true) {
+                        Step::Increase { kwh, gap } => {
+                            net_kwh += sign * kwh;
+                            by_counter = true;
+                            counted = true;
+                            if gap > cad && kwh != 0.0 {
+                                flags.insert(Flag::MissedReport);
+                            }
+                        }
+                        Step::Reset { from, to } => {
+                            flags.insert(Flag::CounterReset);
+                            events.push(Event::CounterReset {
+                                record_type: 140,
+                                serial: serial.to_string(),
+                                timestamp: utc(t),
+                                from_kwh: from,
+                                to_kwh: to,
+                            });
+                        }
+                        Step::First | Step::NoCounter => {}
+                    }
+                }
+                if !counted {
+                    if let Some(power) = reading.power_kw {
+                        net_kwh += power * hours;
+                        by_power = true;
+                    }
+                }
+            }
+        }
+        let net_source = if by_power {
+            flags.insert(Flag::NetFromPower);
+            NetSource::Power
+        } else if by_counter {
+            NetSource::Counter
+        } else {
+            NetSource::None
+        };
+        if !any_meter {
+            flags.insert(if self.meters.is_empty() {
+                Flag::NoMeter
+            } else {
+                Flag::MeterMissing
+            });
+        }
+
+        // Powers from the unrounded energies, so 46.6666 Wh in 5 minutes gives 560 W, not 560.004.
+        let production_wh = production_kwh * 1000.0;
+        let net_wh = (net_source != NetSource::None).then_some(net_kwh * 1000.0);
+        let consumption_wh = net_wh.map(|net| {
+            let computed = production_wh + net;
+            if round3(computed) < 0.0 {
+                flags.insert(Flag::ConsumptionClamped);
+                events.push(Event::ConsumptionClamped {
+                    interval_start: utc(s),
+                    computed_wh: round3(computed),
+                });
+                0.0
+            } else {
+                computed
+            }
+        });
+        let to_w = |wh: f64| round3(wh / hours);
+        Interval {
+            interval_start: utc(s),
+            interval_end: utc(e),
+            production_wh: round3(production_wh),
+            consumption_wh: consumption_wh.map(round3),
+            net_wh: net_wh.map(round3),
+            production_w: to_w(production_wh),
+            consumption_w: consumption_wh.map(to_w),
+            net_source,
+            inverters_reporting: reporting,
+            flags,
+            revised: false,
+        }
+    }
+
+    /// Folds readings older than `cutoff` (floored to the cadence) into each device's last
+    /// counter, after emitting the intervals they belong to.
+    fn prune(&mut self, cutoff: i64, always: bool) {
+        let cad = self.cadence_s();
+        let cutoff = cutoff.div_euclid(cad) * cad;
+        if let Some(p) = self.pruned_to {
+            let step = if always { 1 } else { PRUNE_STEP };
+            if cutoff < p.saturating_add(step) {
+                return;
+            }
+        }
+        self.process(Some(cutoff), true);
+        for series in self.inverters.values_mut().chain(self.meters.values_mut()) {
+            series.folded_correlation = 0.0;
+            let keep = series.readings.split_off(&cutoff);
+            let old = std::mem::replace(&mut series.readings, keep);
+            let mut prev = series.base;
+            let mut correlation = 0.0;
+            for (t, r) in old {
+                if let Some(now) = r.energy_kwh {
+                    if let (Some((pt, p)), Some(power)) = (prev, r.power_kw) {
+                        if let Step::Increase { kwh, .. } = classify(p, now, t - pt, true) {
+                            correlation += kwh * power;
+                        }
+                    }
+                    prev = Some((t, now));
+                }
+            }
+            series.base = prev;
+            series.folded_correlation += correlation;
+        }
+        let expired = cutoff.saturating_sub(DEVICE_EXPIRY);
+        self.inverters
+            .retain(|_, s| !s.readings.is_empty() || s.last_seen >= expired);
+        self.meters
+            .retain(|_, s| !s.readings.is_empty() || s.last_seen >= expired);
+        self.emitted = self.emitted.split_off(&cutoff);
+        self.pending = self.pending.split_off(&cutoff);
+        self.dirty = self.dirty.split_off(&cutoff);
+        self.pruned_to = Some(cutoff);
+    }
+}
+
+fn push_capped(events: &mut Vec<Event>, stats: &mut Stats, event: Event) {
+    if events.len() < MAX_EVENTS {
+        events.push(event);
+    } else {
+        stats.events_dropped += 1;
+    }
+}
+
+fn add_gap(gaps: &mut BTreeMap<i64, u64>, gap: i64) {
+    if gap > 0 && gap <= DAY {
+        *gaps.entry(gap).or_insert(0) += 1;
+    }
+}
+
+fn remove_gap(gaps: &mut BTreeMap<i64, u64>, gap: i64) {
+    if let Some(count) = gaps.get_mut(&gap) {
+        *count -= 1;
+        if *count == 0 {
+            gaps.remove(&gap);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_counts_decimals() {
+        assert_eq!(resolution(Some("607")), Some(1.0));
+        assert_eq!(resolution(Some("607.123")), Some(0.001));
+        assert_eq!(resolution(Some("")), None);
+        assert_eq!(resolution(None), None);
+    }
+
+    #[test]
+    fn huge_counter_jump_is_a_reset_not_infinity() {
+        assert!(matches!(
+            classify(-1e308, 1e308, 300, false),
+            Step::Reset { .. }
+        ));
+        assert!(matches!(classify(5.0, 4.0, 300, false), Step::Reset { .. }));
+        assert!(matches!(
+            classify(5.0, 4.0, 300, true),
+            Step::Increase { .. }
+        ));
+    }
+
+    #[test]
+    fn round3_never_gives_negative_zero() {
+        assert!(round3(-0.0001).is_sign_positive());
+    }
+}

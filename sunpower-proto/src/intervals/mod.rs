@@ -1,0 +1,535 @@
+//! Interval energy: production, consumption and net per interval, from records fed in any order.
+//!
+//! [`IntervalAccumulator`] is a sans-I/O state machine. Feed it records with
+//! [`IntervalAccumulator::add`] (in any order, replays and duplicates included), tell it the
+//! capture time with [`IntervalAccumulator::advance_to`] when streaming, and collect
+//! [`Interval`] rows; [`IntervalAccumulator::finish`] hands out everything still held when the
+//! input ends. [`totals`] groups rows into local days, months and years.
+//!
+//! ```
+//! use sunpower_proto::{parse_line, IntervalAccumulator, IntervalConfig};
+//!
+//! let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+//! for line in [
+//!     "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3",
+//!     "130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3",
+//! ] {
+//!     acc.add(&parse_line(line).unwrap());
+//! }
+//! let rows = acc.finish();
+//! assert_eq!(rows.len(), 2);
+//! assert_eq!(rows[1].production_wh, 25.0);
+//! assert_eq!(rows[1].production_w, 300.0);
+//! ```
+//!
+//! # Policies
+//!
+//! **Keys and duplicates.** Records are keyed by (type, serial, timestamp). A second record with
+//! the same key and the same line is an exact duplicate: counted in [`Stats::duplicates`] and
+//! ignored. One with a different line is a conflict: the first is kept and
+//! [`Event::DuplicateConflict`] names the key. Only 130 lines and 140 lines of consumption meters
+//! (serial ending in `c`) carry energy; every other record is counted as ignored.
+//!
+//! **Cadence.** The interval length is the records' own cadence: the most common positive gap
+//! between consecutive distinct timestamps of the same inverter (ties go to the shorter gap; gaps
+//! over a day are not counted); without two reports of any inverter, the same over consumption
+//! meters; without either, 300 s. [`IntervalConfig::with_cadence`] fixes it instead. An interval
+//! starts on a multiple of the cadence since the Unix epoch, so a record stamped 17:10:00 with a
+//! 5-minute cadence belongs to [17:10, 17:15).
+//!
+//! **Production.** The 130 timestamp is the start of the interval the line summarizes, so the
+//! increase of an inverter's lifetime counter since its previous report is attributed to the
+//! interval of the later report. A missed report therefore puts the whole increase in the
+//! interval of the next report (flagged [`Flag::MissedReport`] when energy was carried across the
+//! gap): never lost, never counted twice. An inverter's first report has no previous counter and
+//! gives no energy ([`Flag::FirstReport`]). A counter that goes down, or rises faster than
+//! 1 MW on average, is a reset: nothing is counted for that step, counting resumes from the new
+//! value, and [`Event::CounterReset`] reports it ([`Flag::CounterReset`]). Inverters that are
+//! silent at night are not reset: their next morning report continues from the last counter.
+//!
+//! **Net.** Net energy (import positive) comes from consumption meters. The lifetime counter is
+//! used when its resolution, read from the number of decimals sent, is at most 1 Wh per minute
+//! of interval (3 decimals for 5 minutes, 2 for an hour): [`NetSource::Counter`]. Otherwise, or
+//! for the first report, or after a meter reset, the interval uses the meter's mean real power
+//! times the interval length: [`NetSource::Power`] and [`Flag::NetFromPower`]. The counter's sign
+//! convention changed with a 2017 firmware, while the power sign is reliable (positive =
+//! import); so each meter's counter is oriented by the sign of the correlation between its steps
+//! and its power. Without a meter report the net is unknown ([`NetSource::None`], with
+//! [`Flag::NoMeter`] when no consumption meter was ever seen, [`Flag::MeterMissing`] otherwise).
+//!
+//! **Consumption** = production + net, clamped at 0 ([`Flag::ConsumptionClamped`] and
+//! [`Event::ConsumptionClamped`]). Mean powers are energies divided by the interval length.
+//!
+//! **Offline mode** ([`Mode::Offline`]): nothing is emitted before
+//! [`IntervalAccumulator::finish`], which returns every interval in start order.
+//!
+//! **Streaming mode** ([`Mode::Streaming`]): [`IntervalAccumulator::advance_to`] takes the
+//! capture time and returns the intervals that became ready. An interval is ready when it is
+//! complete (every inverter and consumption meter that reported in the day before it has
+//! reported for it) or when the capture time has passed its end by the configured lateness.
+//! A record that arrives later and changes an interval already emitted (a replay filling a
+//! missed report, a meter line in a later post) produces the interval again with
+//! `revised: true` and [`Flag::Revised`].
+//!
+//! **Memory.** Readings are kept for a horizon (7 days by default) behind the latest record
+//! (offline) or the capture clock (streaming); older readings are folded into each device's last
+//! counter, intervals older than the horizon that were not emitted yet are emitted, and records
+//! older than the horizon are refused with [`Event::BeyondHorizon`]. Pending events are capped.
+
+mod accumulator;
+mod local;
+
+use std::fmt;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+pub use accumulator::{Added, IntervalAccumulator, Stats};
+/// The IANA time zone type used for local days (re-exported from `chrono-tz`).
+pub use chrono_tz::Tz;
+pub use local::{local_date, local_day_start, totals, Period, PeriodTotal};
+
+/// Whether intervals are emitted only at the end or as soon as they are ready.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
+    /// Every interval at [`IntervalAccumulator::finish`].
+    Offline,
+    /// Intervals from [`IntervalAccumulator::advance_to`] once complete or late; revisions after.
+    Streaming,
+}
+
+/// How an [`IntervalAccumulator`] works: mode, lateness, horizon, cadence.
+///
+/// ```
+/// use chrono::TimeDelta;
+/// use sunpower_proto::{IntervalConfig, Mode};
+/// let config = IntervalConfig::streaming().with_lateness(TimeDelta::minutes(30));
+/// assert_eq!(config.mode, Mode::Streaming);
+/// assert_eq!(config.horizon, TimeDelta::days(7));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IntervalConfig {
+    /// Offline or streaming.
+    pub mode: Mode,
+    /// Streaming: how long after an interval's end (in capture time) it is emitted even if
+    /// incomplete. Default 15 minutes.
+    pub lateness: TimeDelta,
+    /// How far back readings are kept for late records and revisions. Default 7 days.
+    pub horizon: TimeDelta,
+    /// A fixed interval length instead of the inferred cadence.
+    pub cadence: Option<TimeDelta>,
+}
+
+impl Default for IntervalConfig {
+    fn default() -> Self {
+        IntervalConfig {
+            mode: Mode::Offline,
+            lateness: TimeDelta::minutes(15),
+            horizon: TimeDelta::days(7),
+            cadence: None,
+        }
+    }
+}
+
+impl IntervalConfig {
+    /// Offline mode with the default lateness and horizon.
+    pub fn offline() -> Self {
+        IntervalConfig::default()
+    }
+
+    /// Streaming mode with the default lateness and horizon.
+    pub fn streaming() -> Self {
+        IntervalConfig {
+            mode: Mode::Streaming,
+            ..IntervalConfig::default()
+        }
+    }
+
+    /// Sets the lateness after which an incomplete interval is emitted (streaming).
+    pub fn with_lateness(mut self, lateness: TimeDelta) -> Self {
+        self.lateness = lateness;
+        self
+    }
+
+    /// Sets how long readings are kept for late records and revisions.
+    pub fn with_horizon(mut self, horizon: TimeDelta) -> Self {
+        self.horizon = horizon;
+        self
+    }
+
+    /// Fixes the interval length instead of inferring it (at least one second).
+    pub fn with_cadence(mut self, cadence: TimeDelta) -> Self {
+        self.cadence = Some(cadence);
+        self
+    }
+}
+
+/// Where an interval's net energy came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NetSource {
+    /// Differences of the meter's lifetime counter.
+    Counter,
+    /// The meter's mean real power times the interval length (at least in part).
+    Power,
+    /// No consumption meter report for this interval: net and consumption unknown.
+    None,
+}
+
+impl NetSource {
+    /// `"counter"`, `"power"` or `"none"`.
+    ///
+    /// ```
+    /// assert_eq!(sunpower_proto::NetSource::Power.as_str(), "power");
+    /// ```
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            NetSource::Counter => "counter",
+            NetSource::Power => "power",
+            NetSource::None => "none",
+        }
+    }
+
+    /// The source named by [`NetSource::as_str`].
+    pub fn from_name(name: &str) -> Option<NetSource> {
+        match name {
+            "counter" => Some(NetSource::Counter),
+            "power" => Some(NetSource::Power),
+            "none" => Some(NetSource::None),
+            _ => None,
+        }
+    }
+}
+
+/// Something noteworthy about an interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Flag {
+    /// Energy of a missed report was carried into this interval.
+    MissedReport,
+    /// A counter went down (or jumped implausibly): that step counted nothing.
+    CounterReset,
+    /// An inverter's first report: its energy for this interval is unknown and counted as 0.
+    FirstReport,
+    /// Production + net was negative and consumption was clamped to 0.
+    ConsumptionClamped,
+    /// No consumption meter was ever seen.
+    NoMeter,
+    /// A consumption meter exists but did not report for this interval.
+    MeterMissing,
+    /// Net energy came (at least in part) from mean power.
+    NetFromPower,
+    /// This row replaces one emitted before.
+    Revised,
+}
+
+const ALL_FLAGS: [Flag; 8] = [
+    Flag::MissedReport,
+    Flag::CounterReset,
+    Flag::FirstReport,
+    Flag::ConsumptionClamped,
+    Flag::NoMeter,
+    Flag::MeterMissing,
+    Flag::NetFromPower,
+    Flag::Revised,
+];
+
+impl Flag {
+    /// The snake-case name used in CSV and JSON: `missed_report`, `counter_reset`, ...
+    ///
+    /// ```
+    /// assert_eq!(sunpower_proto::Flag::ConsumptionClamped.as_str(), "consumption_clamped");
+    /// ```
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Flag::MissedReport => "missed_report",
+            Flag::CounterReset => "counter_reset",
+            Flag::FirstReport => "first_report",
+            Flag::ConsumptionClamped => "consumption_clamped",
+            Flag::NoMeter => "no_meter",
+            Flag::MeterMissing => "meter_missing",
+            Flag::NetFromPower => "net_from_power",
+            Flag::Revised => "revised",
+        }
+    }
+
+    /// The flag named by [`Flag::as_str`].
+    pub fn from_name(name: &str) -> Option<Flag> {
+        ALL_FLAGS.into_iter().find(|f| f.as_str() == name)
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u16)
+    }
+}
+
+/// A set of [`Flag`]s; displays as names joined by `|` (empty when none).
+///
+/// ```
+/// use sunpower_proto::{Flag, Flags};
+/// let mut flags = Flags::empty();
+/// flags.insert(Flag::NoMeter);
+/// flags.insert(Flag::FirstReport);
+/// assert!(flags.contains(Flag::NoMeter));
+/// assert_eq!(flags.to_string(), "first_report|no_meter");
+/// assert_eq!(Flags::parse("first_report|no_meter"), Some(flags));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Flags(u16);
+
+impl Flags {
+    /// No flag.
+    pub fn empty() -> Flags {
+        Flags(0)
+    }
+
+    /// Adds a flag.
+    pub fn insert(&mut self, flag: Flag) {
+        self.0 |= flag.bit();
+    }
+
+    /// Removes a flag.
+    pub fn remove(&mut self, flag: Flag) {
+        self.0 &= !flag.bit();
+    }
+
+    /// Whether `flag` is set.
+    pub fn contains(&self, flag: Flag) -> bool {
+        self.0 & flag.bit() != 0
+    }
+
+    /// Whether no flag is set.
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The flags of both sets.
+    pub fn union(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+
+    /// The flags set, in a fixed order.
+    pub fn iter(&self) -> impl Iterator<Item = Flag> + '_ {
+        ALL_FLAGS.into_iter().filter(|f| self.contains(*f))
+    }
+
+    /// Parses names joined by `|` (empty: no flag); `None` for an unknown name.
+    pub fn parse(text: &str) -> Option<Flags> {
+        let mut flags = Flags::empty();
+        for name in text.split('|').filter(|n| !n.is_empty()) {
+            flags.insert(Flag::from_name(name)?);
+        }
+        Some(flags)
+    }
+}
+
+impl fmt::Display for Flags {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, flag) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str("|")?;
+            }
+            f.write_str(flag.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+/// One interval's energy: a row of the `sunpower intervals` output.
+///
+/// Energies in Wh and mean powers in W, rounded to 1 mWh / 1 mW. `net_wh` is positive for import.
+/// `consumption_wh`, `net_wh` and `consumption_w` are `None` when no consumption meter reported
+/// for the interval.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Interval {
+    /// Start (UTC), included.
+    pub interval_start: DateTime<Utc>,
+    /// End (UTC), excluded: start + cadence.
+    pub interval_end: DateTime<Utc>,
+    /// Energy produced, Wh.
+    pub production_wh: f64,
+    /// Energy consumed by the house, Wh (never negative).
+    pub consumption_wh: Option<f64>,
+    /// Energy from the grid, Wh; negative for export.
+    pub net_wh: Option<f64>,
+    /// Mean production power, W.
+    pub production_w: f64,
+    /// Mean consumption power, W.
+    pub consumption_w: Option<f64>,
+    /// Where `net_wh` came from.
+    pub net_source: NetSource,
+    /// How many inverters reported for this interval.
+    pub inverters_reporting: u32,
+    /// What was noteworthy.
+    pub flags: Flags,
+    /// Whether this row replaces one emitted before (streaming).
+    pub revised: bool,
+}
+
+impl Interval {
+    /// The interval's length in seconds.
+    pub fn duration_s(&self) -> i64 {
+        (self.interval_end - self.interval_start).num_seconds()
+    }
+
+    /// The same values, ignoring whether the row is a revision.
+    pub(crate) fn same_values(&self, other: &Interval) -> bool {
+        let mut a = self.flags;
+        let mut b = other.flags;
+        a.remove(Flag::Revised);
+        b.remove(Flag::Revised);
+        a == b
+            && self.interval_start == other.interval_start
+            && self.interval_end == other.interval_end
+            && self.production_wh == other.production_wh
+            && self.consumption_wh == other.consumption_wh
+            && self.net_wh == other.net_wh
+            && self.net_source == other.net_source
+            && self.inverters_reporting == other.inverters_reporting
+    }
+}
+
+/// A warning from the accumulator; [`IntervalAccumulator::take_events`] drains them.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Event {
+    /// Two records with the same key and different lines: the first was kept.
+    DuplicateConflict {
+        /// Record type (130 or 140).
+        record_type: u16,
+        /// Device serial.
+        serial: String,
+        /// Record timestamp.
+        timestamp: DateTime<Utc>,
+    },
+    /// A lifetime counter went down or jumped implausibly: nothing counted for that step.
+    CounterReset {
+        /// Record type (130 or 140).
+        record_type: u16,
+        /// Device serial.
+        serial: String,
+        /// Timestamp of the report after the reset.
+        timestamp: DateTime<Utc>,
+        /// Counter before, kWh.
+        from_kwh: f64,
+        /// Counter after, kWh.
+        to_kwh: f64,
+    },
+    /// Production + net was negative; consumption was set to 0.
+    ConsumptionClamped {
+        /// The interval.
+        interval_start: DateTime<Utc>,
+        /// The negative value computed, Wh.
+        computed_wh: f64,
+    },
+    /// A record older than the horizon: refused.
+    BeyondHorizon {
+        /// Record type.
+        record_type: u16,
+        /// Device serial.
+        serial: String,
+        /// Record timestamp.
+        timestamp: DateTime<Utc>,
+    },
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::Rfc3339;
+        match self {
+            Event::DuplicateConflict {
+                record_type,
+                serial,
+                timestamp,
+            } => write!(
+                f,
+                "conflicting duplicate of {record_type} {serial} {}: first kept",
+                Rfc3339(*timestamp)
+            ),
+            Event::CounterReset {
+                record_type,
+                serial,
+                timestamp,
+                from_kwh,
+                to_kwh,
+            } => write!(
+                f,
+                "counter reset on {record_type} {serial} at {}: {from_kwh} kWh -> {to_kwh} kWh",
+                Rfc3339(*timestamp)
+            ),
+            Event::ConsumptionClamped {
+                interval_start,
+                computed_wh,
+            } => write!(
+                f,
+                "consumption {computed_wh} Wh clamped to 0 at {}",
+                Rfc3339(*interval_start)
+            ),
+            Event::BeyondHorizon {
+                record_type,
+                serial,
+                timestamp,
+            } => write!(
+                f,
+                "record {record_type} {serial} {} is older than the horizon: refused",
+                Rfc3339(*timestamp)
+            ),
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+mod json {
+    use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+    use serde::Serialize;
+
+    use super::{Flags, Interval};
+    use crate::Rfc3339;
+
+    struct FlagList(Flags);
+
+    impl Serialize for FlagList {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut seq = serializer.serialize_seq(None)?;
+            for flag in self.0.iter() {
+                seq.serialize_element(flag.as_str())?;
+            }
+            seq.end()
+        }
+    }
+
+    /// Writes the row's keys; `local` is the `interval_start_local` value when known.
+    pub(crate) fn serialize_interval<S: Serializer>(
+        i: &Interval,
+        local: Option<&str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("interval_start", &Rfc3339(i.interval_start).to_string())?;
+        if let Some(local) = local {
+            map.serialize_entry("interval_start_local", local)?;
+        }
+        map.serialize_entry("interval_end", &Rfc3339(i.interval_end).to_string())?;
+        map.serialize_entry("production_wh", &i.production_wh)?;
+        map.serialize_entry("consumption_wh", &i.consumption_wh)?;
+        map.serialize_entry("net_wh", &i.net_wh)?;
+        map.serialize_entry("production_w", &i.production_w)?;
+        map.serialize_entry("consumption_w", &i.consumption_w)?;
+        map.serialize_entry("net_source", i.net_source.as_str())?;
+        map.serialize_entry("inverters_reporting", &i.inverters_reporting)?;
+        map.serialize_entry("revised", &i.revised)?;
+        map.serialize_entry("flags", &FlagList(i.flags))?;
+        map.end()
+    }
+
+    /// The jsonl row: `interval_start`, `interval_end`, energies, powers, `net_source`,
+    /// `inverters_reporting`, `revised`, `flags` (array of names).
+    impl Serialize for Interval {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serialize_interval(self, None, serializer)
+        }
+    }
+}
+
+#[cfg(feature = "serde")]
+pub(crate) use json::serialize_interval;

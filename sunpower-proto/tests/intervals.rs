@@ -1,0 +1,690 @@
+//! Interval energy end to end: records as text lines -> accumulator -> rows, totals, formats.
+//! Every expectation is computed by hand in the comments.
+#![cfg(feature = "intervals")]
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use chrono_tz::America::Los_Angeles;
+use proptest::prelude::*;
+use sunpower_proto::{
+    export, parse_line, totals, tree, Added, Body, Event, Flag, Interval, IntervalAccumulator,
+    IntervalConfig, NetSource, Period,
+};
+
+/// A full-form (15-field) 130 line.
+fn inv(ts: &str, serial: &str, kwh: &str) -> String {
+    format!(
+        "130\t{ts}\t{serial}\tAC_Module_Type_C\t\t{kwh}\t0.25\t245.1\t1.0\t0.26\t59.1\t4.4\t30\t60\t0"
+    )
+}
+
+/// A 140 line of the consumption meter.
+fn meter(ts: &str, kwh: &str, kw: &str) -> String {
+    format!("140\t{ts}\tPVS5M508095c\tPVS5M0400c\t125\t{kwh}\t{kw}\t0.7\t1.3\t0.5\t60\t0")
+}
+
+/// Wraps lines in a post body (header and trailer included) and feeds every record.
+fn feed(acc: &mut IntervalAccumulator, lines: &[String]) {
+    let mut body = String::from("100\tSPMS\t10\tZT01\t20260601170925\n");
+    for line in lines {
+        body.push_str(line);
+        body.push('\n');
+    }
+    body.push_str("102\t51oeIKDhOUeah8+9ZCME\n");
+    for record in Body::new(body.as_bytes()).records() {
+        acc.add(&record.unwrap());
+    }
+}
+
+fn offline(lines: &[String]) -> Vec<Interval> {
+    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    feed(&mut acc, lines);
+    acc.finish()
+}
+
+fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%d%H%M%S").to_string()
+}
+
+fn approx(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// Two inverters and a meter (whole-kWh counter), 17:00 to 17:15 UTC.
+fn clean_day() -> Vec<String> {
+    vec![
+        inv("20260601170000", "A", "10.000"),
+        inv("20260601170000", "B", "20.000"),
+        meter("20260601170000", "607", "0.5"),
+        inv("20260601170500", "A", "10.020"),
+        inv("20260601170500", "B", "20.010"),
+        meter("20260601170500", "607", "0.2"),
+        inv("20260601171000", "A", "10.045"),
+        inv("20260601171000", "B", "20.030"),
+        meter("20260601171000", "607", "-0.1"),
+        inv("20260601171500", "A", "10.070"),
+        inv("20260601171500", "B", "20.050"),
+        meter("20260601171500", "607", "-0.3"),
+    ]
+}
+
+#[test]
+fn clean_day_gives_production_net_and_consumption_per_interval() {
+    let rows = offline(&clean_day());
+    assert_eq!(rows.len(), 4);
+    // (production Wh, net Wh = kW × 1000 / 12, consumption = production + net)
+    let expected = [
+        (0.0, 41.667, 41.667),
+        (30.0, 16.667, 46.667),
+        (45.0, -8.333, 36.667),
+        (45.0, -25.0, 20.0),
+    ];
+    for (i, (row, (p, n, c))) in rows.iter().zip(expected).enumerate() {
+        assert_eq!(row.interval_start, at(2026, 6, 1, 17, 5 * i as u32));
+        assert_eq!(row.interval_end - row.interval_start, TimeDelta::minutes(5));
+        assert_eq!(row.production_wh, p, "row {i}");
+        assert_eq!(row.net_wh, Some(n), "row {i}");
+        assert_eq!(row.consumption_wh, Some(c), "row {i}");
+        assert_eq!(row.net_source, NetSource::Power);
+        assert!(row.flags.contains(Flag::NetFromPower));
+        assert_eq!(row.inverters_reporting, 2);
+        assert!(!row.revised);
+    }
+    assert!(rows[0].flags.contains(Flag::FirstReport));
+    assert!(!rows[1].flags.contains(Flag::FirstReport));
+    assert_eq!(rows[1].production_w, 360.0); // 30 Wh in 5 min
+    assert_eq!(rows[1].consumption_w, Some(560.0)); // 46.667 Wh × 12
+}
+
+#[test]
+fn fine_meter_counter_is_used_and_oriented_by_power() {
+    // 3 decimals (1 Wh) is fine enough for 5 minutes: net from the counter.
+    let lines = vec![
+        meter("20260601170000", "1000.000", "0.6"),
+        meter("20260601170500", "1000.050", "0.6"),
+        meter("20260601171000", "1000.090", "0.5"),
+    ];
+    let rows = offline(&lines);
+    assert_eq!(rows[0].net_source, NetSource::Power); // first report: no step yet
+    assert_eq!(rows[1].net_source, NetSource::Counter);
+    assert_eq!(rows[1].net_wh, Some(50.0));
+    assert_eq!(rows[2].net_wh, Some(40.0));
+    assert!(!rows[1].flags.contains(Flag::NoMeter));
+
+    // The pre-2017 sign convention: the counter falls while importing. Power decides.
+    let inverted = vec![
+        meter("20260601170000", "1000.000", "0.6"),
+        meter("20260601170500", "999.950", "0.6"),
+    ];
+    let rows = offline(&inverted);
+    assert_eq!(rows[1].net_source, NetSource::Counter);
+    assert_eq!(rows[1].net_wh, Some(50.0));
+}
+
+#[test]
+fn replays_and_exact_duplicates_are_counted_once() {
+    let mut lines = clean_day();
+    let mut replay = clean_day();
+    replay.reverse();
+    lines.extend(replay);
+    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    feed(&mut acc, &lines);
+    assert_eq!(acc.stats().duplicates, 12);
+    assert_eq!(acc.stats().stored, 12);
+    assert_eq!(acc.finish(), offline(&clean_day()));
+    assert!(acc.take_events().is_empty());
+}
+
+#[test]
+fn conflicting_duplicate_is_reported_and_the_first_kept() {
+    let mut lines = clean_day();
+    lines.push(inv("20260601170500", "A", "10.999"));
+    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    feed(&mut acc, &lines);
+    assert_eq!(acc.stats().conflicts, 1);
+    let events = acc.take_events();
+    assert_eq!(
+        events,
+        [Event::DuplicateConflict {
+            record_type: 130,
+            serial: "A".into(),
+            timestamp: at(2026, 6, 1, 17, 5),
+        }]
+    );
+    assert_eq!(acc.finish(), offline(&clean_day()));
+}
+
+#[test]
+fn production_and_meter_lines_in_separate_posts_pair_in_either_order() {
+    let (inverters, meters): (Vec<String>, Vec<String>) =
+        clean_day().into_iter().partition(|l| l.starts_with("130"));
+    let expected = offline(&clean_day());
+    for order in [[&inverters, &meters], [&meters, &inverters]] {
+        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        feed(&mut acc, order[0]);
+        feed(&mut acc, order[1]);
+        assert_eq!(acc.finish(), expected);
+    }
+}
+
+#[test]
+fn inverter_missing_two_reports_carries_its_energy_to_the_next_report() {
+    // A misses 17:10 and 17:15; its 17:20 report carries 10.020 -> 10.095 = 75 Wh.
+    let lines = vec![
+        inv("20260601170000", "A", "10.000"),
+        inv("20260601170000", "B", "20.000"),
+        inv("20260601170500", "A", "10.020"),
+        inv("20260601170500", "B", "20.010"),
+        inv("20260601171000", "B", "20.020"),
+        inv("20260601171500", "B", "20.030"),
+        inv("20260601172000", "A", "10.095"),
+        inv("20260601172000", "B", "20.040"),
+    ];
+    let rows = offline(&lines);
+    let production: Vec<f64> = rows.iter().map(|r| r.production_wh).collect();
+    assert_eq!(production, [0.0, 30.0, 10.0, 10.0, 85.0]);
+    let reporting: Vec<u32> = rows.iter().map(|r| r.inverters_reporting).collect();
+    assert_eq!(reporting, [2, 2, 1, 1, 2]);
+    assert!(rows[4].flags.contains(Flag::MissedReport));
+    assert!(!rows[3].flags.contains(Flag::MissedReport));
+    // Nothing lost: 95 Wh from A and 40 Wh from B.
+    assert!(approx(production.iter().sum::<f64>(), 135.0));
+    assert!(rows.iter().all(|r| r.flags.contains(Flag::NoMeter)));
+    assert!(rows.iter().all(|r| r.consumption_wh.is_none()));
+}
+
+#[test]
+fn counter_reset_counts_nothing_for_that_step_and_resumes() {
+    let lines = vec![
+        inv("20260601170000", "A", "10.000"),
+        inv("20260601170500", "A", "10.020"),
+        inv("20260601171000", "A", "0.005"),
+        inv("20260601171500", "A", "0.030"),
+    ];
+    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    feed(&mut acc, &lines);
+    let rows = acc.finish();
+    let production: Vec<f64> = rows.iter().map(|r| r.production_wh).collect();
+    assert_eq!(production, [0.0, 20.0, 0.0, 25.0]);
+    assert!(rows[2].flags.contains(Flag::CounterReset));
+    assert_eq!(
+        acc.take_events(),
+        [Event::CounterReset {
+            record_type: 130,
+            serial: "A".into(),
+            timestamp: at(2026, 6, 1, 17, 10),
+            from_kwh: 10.02,
+            to_kwh: 0.005,
+        }]
+    );
+}
+
+#[test]
+fn night_silence_is_not_a_reset_and_metered_nights_have_rows() {
+    // Evening reports at 01:00 and 01:05 UTC, silence, morning reports at 14:00 and 14:05;
+    // the meter reports every 5 minutes all night.
+    let mut lines = vec![
+        inv("20260601010000", "A", "100.500"),
+        inv("20260601010500", "A", "100.500"),
+        inv("20260601140000", "A", "100.500"),
+        inv("20260601140500", "A", "100.510"),
+    ];
+    let mut t = at(2026, 6, 1, 1, 0);
+    while t <= at(2026, 6, 1, 14, 5) {
+        lines.push(meter(&ts(t), "607", "0.3"));
+        t += TimeDelta::minutes(5);
+    }
+    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    feed(&mut acc, &lines);
+    assert_eq!(acc.cadence(), TimeDelta::minutes(5));
+    let rows = acc.finish();
+    assert_eq!(rows.len(), 13 * 12 + 2); // 01:00 .. 14:05 every 5 minutes
+    assert!(acc.take_events().is_empty());
+    let night = rows
+        .iter()
+        .find(|r| r.interval_start == at(2026, 6, 1, 8, 0));
+    let night = night.unwrap();
+    assert_eq!(night.inverters_reporting, 0);
+    assert_eq!(night.production_wh, 0.0);
+    assert_eq!(night.consumption_wh, Some(25.0)); // 0.3 kW × 5 min
+    let morning = rows
+        .iter()
+        .find(|r| r.interval_start == at(2026, 6, 1, 14, 0));
+    let morning = morning.unwrap();
+    assert_eq!(morning.production_wh, 0.0);
+    assert!(!morning.flags.contains(Flag::CounterReset));
+    assert!(!morning.flags.contains(Flag::MissedReport)); // nothing was carried
+    assert_eq!(rows.last().unwrap().production_wh, 10.0);
+}
+
+/// One inverter reporting hourly from `from` to `to` (UTC), +100 Wh per hour.
+fn hourly(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
+    let mut lines = Vec::new();
+    let (mut t, mut i) = (from, 0);
+    while t <= to {
+        lines.push(inv(
+            &ts(t),
+            "F1",
+            &format!("{:.3}", 1000.0 + 0.1 * i as f64),
+        ));
+        t += TimeDelta::hours(1);
+        i += 1;
+    }
+    lines
+}
+
+#[test]
+fn hourly_cadence_is_inferred() {
+    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    feed(
+        &mut acc,
+        &hourly(at(2026, 1, 5, 10, 0), at(2026, 1, 5, 15, 0)),
+    );
+    assert_eq!(acc.cadence(), TimeDelta::hours(1));
+    let rows = acc.finish();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[1].production_wh, 100.0);
+    assert_eq!(rows[1].production_w, 100.0);
+    assert_eq!(
+        rows[1].interval_end - rows[1].interval_start,
+        TimeDelta::hours(1)
+    );
+}
+
+#[test]
+fn spring_forward_day_has_23_hours_in_los_angeles() {
+    // Local midnight of 2026-03-08 is 08:00 UTC (PST); of 2026-03-09, 07:00 UTC (PDT).
+    let rows = offline(&hourly(at(2026, 3, 8, 6, 0), at(2026, 3, 9, 9, 0)));
+    let days = totals(&rows, Los_Angeles, Period::Day);
+    let labels: Vec<&str> = days.iter().map(|d| d.label.as_str()).collect();
+    assert_eq!(labels, ["2026-03-07", "2026-03-08", "2026-03-09"]);
+    assert_eq!(days[1].start, at(2026, 3, 8, 8, 0));
+    assert_eq!(days[1].end, at(2026, 3, 9, 7, 0));
+    assert_eq!(days[1].hours(), 23.0);
+    assert_eq!(days[1].intervals, 23);
+    assert!(approx(days[1].production_wh, 2300.0));
+    assert!(approx(days[0].production_wh, 100.0)); // 06:00 first report, 07:00 +100
+    assert!(approx(days[2].production_wh, 300.0)); // 07:00, 08:00, 09:00
+}
+
+#[test]
+fn fall_back_day_has_25_hours_in_los_angeles() {
+    // Local midnight of 2026-11-01 is 07:00 UTC (PDT); of 2026-11-02, 08:00 UTC (PST).
+    let rows = offline(&hourly(at(2026, 11, 1, 6, 0), at(2026, 11, 2, 8, 0)));
+    let days = totals(&rows, Los_Angeles, Period::Day);
+    assert_eq!(days.len(), 3);
+    assert_eq!(days[1].label, "2026-11-01");
+    assert_eq!(days[1].hours(), 25.0);
+    assert_eq!(days[1].intervals, 25);
+    assert!(approx(days[1].production_wh, 2500.0));
+    assert!(approx(days[2].production_wh, 100.0)); // 08:00 UTC = 00:00 PST
+}
+
+#[test]
+fn month_and_year_boundaries_follow_local_time() {
+    // 07:50 and 07:55 UTC on 2027-01-01 are 23:50 and 23:55 on 2026-12-31 in Los Angeles.
+    let lines: Vec<String> = (0..5)
+        .map(|i| {
+            let t = at(2027, 1, 1, 7, 50) + TimeDelta::minutes(5 * i);
+            inv(&ts(t), "A", &format!("{:.3}", 5.0 + 0.01 * i as f64))
+        })
+        .collect();
+    let rows = offline(&lines);
+    let years = totals(&rows, Los_Angeles, Period::Year);
+    let summary: Vec<(&str, f64)> = years
+        .iter()
+        .map(|y| (y.label.as_str(), y.production_wh))
+        .collect();
+    assert_eq!(summary, [("2026", 10.0), ("2027", 30.0)]);
+    let months = totals(&rows, Los_Angeles, Period::Month);
+    assert_eq!(months[0].label, "2026-12");
+    assert_eq!(months[1].label, "2027-01");
+    assert_eq!(months[1].start, at(2027, 1, 1, 8, 0));
+    assert_eq!(months[1].end, at(2027, 2, 1, 8, 0));
+    // In UTC every row is on 2027-01-01.
+    assert_eq!(totals(&rows, chrono_tz::UTC, Period::Year).len(), 1);
+}
+
+#[test]
+fn consumption_is_clamped_at_zero_and_reported() {
+    // Exporting 0.5 kW while production is unknown (first report): 0 + (-41.667) < 0.
+    let lines = vec![
+        inv("20260601170000", "A", "10.000"),
+        meter("20260601170000", "607", "-0.5"),
+    ];
+    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    feed(&mut acc, &lines);
+    let rows = acc.finish();
+    assert_eq!(rows[0].consumption_wh, Some(0.0));
+    assert_eq!(rows[0].net_wh, Some(-41.667));
+    assert!(rows[0].flags.contains(Flag::ConsumptionClamped));
+    assert_eq!(
+        acc.take_events(),
+        [Event::ConsumptionClamped {
+            interval_start: at(2026, 6, 1, 17, 0),
+            computed_wh: -41.667,
+        }]
+    );
+}
+
+#[test]
+fn missing_meter_report_leaves_net_unknown() {
+    let mut lines = clean_day();
+    lines.retain(|l| !(l.starts_with("140") && l.contains("20260601171000")));
+    let rows = offline(&lines);
+    assert_eq!(rows[2].net_source, NetSource::None);
+    assert_eq!(rows[2].net_wh, None);
+    assert_eq!(rows[2].consumption_wh, None);
+    assert!(rows[2].flags.contains(Flag::MeterMissing));
+}
+
+#[test]
+fn records_older_than_the_horizon_are_refused_and_old_intervals_kept() {
+    let mut acc =
+        IntervalAccumulator::new(IntervalConfig::offline().with_horizon(TimeDelta::days(1)));
+    feed(
+        &mut acc,
+        &[
+            inv("20260601170000", "A", "10.000"),
+            inv("20260601170500", "A", "10.020"),
+            inv("20260603170000", "A", "11.000"),
+            inv("20260603170500", "A", "11.030"),
+        ],
+    );
+    let late_line = inv("20260601171000", "A", "10.040");
+    let late = parse_line(&late_line).unwrap();
+    assert_eq!(acc.add(&late), Added::BeyondHorizon);
+    let rows = acc.finish();
+    let production: Vec<f64> = rows.iter().map(|r| r.production_wh).collect();
+    // The 06-03 17:00 step starts from the folded 06-01 17:05 counter: 980 Wh.
+    assert_eq!(production, [0.0, 20.0, 980.0, 30.0]);
+    assert!(rows[2].flags.contains(Flag::MissedReport));
+}
+
+#[test]
+fn streaming_emits_complete_intervals_then_a_revision_for_a_late_replay() {
+    let config = IntervalConfig::streaming().with_lateness(TimeDelta::minutes(15));
+    let mut acc = IntervalAccumulator::new(config);
+    let post = |acc: &mut IntervalAccumulator, lines: &[String], now: DateTime<Utc>| {
+        feed(acc, lines);
+        acc.advance_to(now)
+    };
+    let m = |t: &str| meter(t, "607", "0.1");
+
+    // 17:00 from everyone: the first interval is complete (nothing was expected before it).
+    let out = post(
+        &mut acc,
+        &[
+            inv("20260601170000", "A", "10.000"),
+            inv("20260601170000", "B", "20.000"),
+            m("20260601170000"),
+        ],
+        at(2026, 6, 1, 17, 5),
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].inverters_reporting, 2);
+
+    // 17:05 without B: incomplete, held back.
+    let out = post(
+        &mut acc,
+        &[inv("20260601170500", "A", "10.020"), m("20260601170500")],
+        at(2026, 6, 1, 17, 10),
+    );
+    assert!(out.is_empty());
+
+    // 17:10 from everyone: complete. B's 20.000 -> 20.030 crosses its missed report.
+    let out = post(
+        &mut acc,
+        &[
+            inv("20260601171000", "A", "10.040"),
+            inv("20260601171000", "B", "20.030"),
+            m("20260601171000"),
+        ],
+        at(2026, 6, 1, 17, 15),
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].interval_start, at(2026, 6, 1, 17, 10));
+    assert_eq!(out[0].production_wh, 50.0);
+    assert!(out[0].flags.contains(Flag::MissedReport));
+
+    // 15 minutes after its end, 17:05 is emitted anyway, with A alone.
+    let out = acc.advance_to(at(2026, 6, 1, 17, 25));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].interval_start, at(2026, 6, 1, 17, 5));
+    assert_eq!(out[0].production_wh, 20.0);
+    assert_eq!(out[0].inverters_reporting, 1);
+    assert!(!out[0].revised);
+
+    // B's 17:05 line arrives in a backlog replay: both 17:05 and 17:10 change.
+    let out = post(
+        &mut acc,
+        &[inv("20260601170500", "B", "20.010")],
+        at(2026, 6, 1, 17, 30),
+    );
+    assert_eq!(out.len(), 2);
+    assert!(out
+        .iter()
+        .all(|r| r.revised && r.flags.contains(Flag::Revised)));
+    assert_eq!(out[0].interval_start, at(2026, 6, 1, 17, 5));
+    assert_eq!(out[0].production_wh, 30.0);
+    assert_eq!(out[0].inverters_reporting, 2);
+    assert_eq!(out[1].production_wh, 40.0);
+    assert!(!out[1].flags.contains(Flag::MissedReport));
+
+    // The same replay again changes nothing.
+    let out = post(
+        &mut acc,
+        &[inv("20260601170500", "B", "20.010")],
+        at(2026, 6, 1, 17, 35),
+    );
+    assert!(out.is_empty());
+    assert!(acc.finish().is_empty());
+}
+
+#[test]
+fn streaming_meter_line_in_a_later_post_revises_or_completes() {
+    let mut acc = IntervalAccumulator::new(IntervalConfig::streaming());
+    feed(&mut acc, &clean_day()[..3]); // 17:00 from everyone
+    assert_eq!(acc.advance_to(at(2026, 6, 1, 17, 5)).len(), 1);
+    // 17:05 inverters now, meter later: held until the meter line comes.
+    feed(&mut acc, &clean_day()[3..5]);
+    assert!(acc.advance_to(at(2026, 6, 1, 17, 10)).is_empty());
+    feed(&mut acc, &clean_day()[5..6]);
+    let out = acc.advance_to(at(2026, 6, 1, 17, 10));
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].consumption_wh, Some(46.667));
+}
+
+#[test]
+fn csv_has_a_header_and_one_row_per_interval() {
+    let rows = offline(&clean_day());
+    let text = export::csv(&rows, Los_Angeles);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[0], export::CSV_HEADER);
+    assert_eq!(
+        lines[2],
+        "2026-06-01T17:05:00Z,2026-06-01T10:05:00-07:00,2026-06-01T17:10:00Z,30,46.667,16.667,\
+         360,560,power,2,false,net_from_power"
+    );
+    for (line, row) in lines[1..].iter().zip(&rows) {
+        assert_eq!(&export::parse_csv_row(line).unwrap(), row);
+    }
+}
+
+#[test]
+fn pvoutput_batches_hold_30_statuses_with_daily_cumulative_energy() {
+    // 35 five-minute intervals of +10 Wh from 16:00 UTC (09:00 PDT).
+    let lines: Vec<String> = (0..35)
+        .map(|i| {
+            let t = at(2026, 6, 1, 16, 0) + TimeDelta::minutes(5 * i);
+            inv(&ts(t), "A", &format!("{:.3}", 5.0 + 0.01 * i as f64))
+        })
+        .collect();
+    let rows = offline(&lines);
+    let batches = export::pvoutput_batches(&rows, Los_Angeles);
+    assert_eq!(batches.len(), 2);
+    let first: Vec<&str> = batches[0]
+        .strip_prefix("data=")
+        .unwrap()
+        .split(';')
+        .collect();
+    assert_eq!(first.len(), 30);
+    assert_eq!(first[0], "20260601,09:05,0,0"); // first report, no meter: no v3/v4
+    assert_eq!(first[1], "20260601,09:10,10,120");
+    assert_eq!(first[29], "20260601,11:30,290,120");
+    assert!(batches[1].ends_with(";20260601,11:55,340,120"));
+    assert_eq!(batches[1].split(';').count(), 5);
+}
+
+#[test]
+fn pvoutput_energy_restarts_at_local_midnight() {
+    let lines: Vec<String> = (0..4)
+        .map(|i| {
+            let t = at(2026, 6, 2, 6, 50) + TimeDelta::minutes(5 * i);
+            inv(&ts(t), "A", &format!("{:.3}", 5.0 + 0.01 * i as f64))
+        })
+        .collect();
+    let batches = export::pvoutput_batches(&offline(&lines), Los_Angeles);
+    // 06:50-07:05 UTC = 23:50-00:05 PDT; the 23:55 interval ends at midnight: 23:59.
+    assert_eq!(
+        batches,
+        ["data=20260601,23:55,0,0;20260601,23:59,10,120;20260602,00:05,10,120;20260602,00:10,20,120"]
+    );
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sunpower-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn read_tree(dir: &std::path::Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                files.push((rel, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn tree_is_idempotent_and_overlapping_runs_lose_nothing() {
+    // A day across local midnight, in two overlapping captures.
+    let lines: Vec<String> = (0..24)
+        .map(|i| {
+            let t = at(2026, 6, 2, 6, 0) + TimeDelta::minutes(5 * i);
+            inv(&ts(t), "A", &format!("{:.3}", 5.0 + 0.01 * i as f64))
+        })
+        .collect();
+    let whole = offline(&lines);
+
+    let once = temp_dir("tree-once");
+    tree::write_tree(&once, &whole, Los_Angeles).unwrap();
+    let first = read_tree(&once);
+    let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "2026/06/01.csv",
+            "2026/06/02.csv",
+            "2026/06/daily.csv",
+            "2026/monthly.csv",
+            "yearly.csv"
+        ]
+    );
+    let report = tree::write_tree(&once, &whole, Los_Angeles).unwrap();
+    assert_eq!((report.inserted, report.replaced), (0, 0));
+    assert_eq!(read_tree(&once), first);
+    let yearly = &first[4].1;
+    assert!(yearly.contains("\n2026,"), "{yearly}");
+    assert!(yearly.contains(",230,,,24,"), "{yearly}"); // 23 steps of 10 Wh
+
+    let pieces = temp_dir("tree-pieces");
+    tree::write_tree(&pieces, &offline(&lines[..14]), Los_Angeles).unwrap();
+    tree::write_tree(&pieces, &offline(&lines[10..]), Los_Angeles).unwrap();
+    assert_eq!(read_tree(&pieces), first);
+    std::fs::remove_dir_all(&once).unwrap();
+    std::fs::remove_dir_all(&pieces).unwrap();
+}
+
+#[cfg(feature = "serde")]
+#[test]
+fn jsonl_row_has_the_documented_keys() {
+    let rows = offline(&clean_day());
+    let value = serde_json::to_value(export::LocalInterval::new(&rows[1], Los_Angeles)).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({
+            "interval_start": "2026-06-01T17:05:00Z",
+            "interval_start_local": "2026-06-01T10:05:00-07:00",
+            "interval_end": "2026-06-01T17:10:00Z",
+            "production_wh": 30.0,
+            "consumption_wh": 46.667,
+            "net_wh": 16.667,
+            "production_w": 360.0,
+            "consumption_w": 560.0,
+            "net_source": "power",
+            "inverters_reporting": 2,
+            "revised": false,
+            "flags": ["net_from_power"],
+        })
+    );
+}
+
+proptest! {
+    #[test]
+    fn production_sums_to_the_counter_increase_in_any_order(
+        steps in prop::collection::vec(prop::collection::vec((0u32..200, any::<bool>()), 2..30), 1..4),
+        seed in any::<u64>(),
+        duplicates in 0usize..20,
+    ) {
+        // Per inverter: Wh increments and whether each report is sent (first and last always).
+        let mut lines = Vec::new();
+        let mut expected_wh = 0u64;
+        for (n, inverter) in steps.iter().enumerate() {
+            let mut counter_wh = 1_000_000u64 * (n as u64 + 1);
+            let mut first = None;
+            let mut last = 0;
+            for (i, &(increment, sent)) in inverter.iter().enumerate() {
+                counter_wh += u64::from(increment);
+                if sent || i == 0 || i + 1 == inverter.len() {
+                    let t = at(2026, 6, 1, 12, 0) + TimeDelta::minutes(5 * i as i64);
+                    let kwh = format!("{}.{:03}", counter_wh / 1000, counter_wh % 1000);
+                    lines.push(inv(&ts(t), &format!("INV{n}"), &kwh));
+                    first.get_or_insert(counter_wh);
+                    last = counter_wh;
+                }
+            }
+            expected_wh += last - first.unwrap_or(last);
+        }
+        // A deterministic shuffle and some replays.
+        let mut state = seed | 1;
+        let mut next = move || { state ^= state << 13; state ^= state >> 7; state ^= state << 17; state };
+        for _ in 0..duplicates {
+            let pick = (next() % lines.len() as u64) as usize;
+            lines.push(lines[pick].clone());
+        }
+        for i in (1..lines.len()).rev() {
+            let j = (next() % (i as u64 + 1)) as usize;
+            lines.swap(i, j);
+        }
+        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        feed(&mut acc, &lines);
+        let total: f64 = acc.finish().iter().map(|r| r.production_wh).sum();
+        prop_assert!((total - expected_wh as f64).abs() < 1e-6, "{} vs {}", total, expected_wh);
+        prop_assert!(acc.take_events().is_empty());
+    }
+}
