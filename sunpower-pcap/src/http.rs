@@ -286,34 +286,7 @@ pub fn is_collector_path(path: &str) -> bool {
     p.len() >= SUFFIX.len() && p[p.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX)
 }
 
-/// The collector channel a request went to.
-///
-/// ```
-/// use sunpower_pcap::http::Channel;
-/// assert_eq!(Channel::Data.as_str(), "data");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Channel {
-    /// `/Data/SMS2DataCollector.aspx`: interval records.
-    Data,
-    /// `/Command/SMS2DataCollector.aspx`: the command channel.
-    Command,
-}
-
-impl Channel {
-    /// The name used in JSON output: `"data"` or `"command"`.
-    ///
-    /// ```
-    /// use sunpower_pcap::http::Channel;
-    /// assert_eq!(Channel::Command.as_str(), "command");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Data => "data",
-            Channel::Command => "command",
-        }
-    }
-}
+pub use sunpower_proto::Channel;
 
 /// The channel of a collector path or target: the nearest directory named `Data` or `Command`
 /// (ASCII case-insensitive); `None` when neither appears.
@@ -324,21 +297,8 @@ impl Channel {
 /// assert_eq!(collector_channel("http://h/Command/SMS2DataCollector.aspx?a"), Some(Channel::Command));
 /// assert_eq!(collector_channel("/SMS2DataCollector.aspx"), None);
 /// ```
-pub fn collector_channel(path: &str) -> Option<Channel> {
-    let path = request_path(path);
-    let dirs = match path.rfind('/') {
-        Some(i) => &path[..i],
-        None => return None,
-    };
-    dirs.rsplit('/').find_map(|d| {
-        if d.eq_ignore_ascii_case("data") {
-            Some(Channel::Data)
-        } else if d.eq_ignore_ascii_case("command") {
-            Some(Channel::Command)
-        } else {
-            None
-        }
-    })
+pub fn collector_channel(target: &str) -> Option<Channel> {
+    Channel::from_path(request_path(target))
 }
 
 /// Longest method accepted; keeps the scan for a request line from buffering long lines.

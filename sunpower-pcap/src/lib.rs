@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod capture;
+pub mod decoder;
 pub mod flow;
 pub mod http;
 pub mod ip;

@@ -81,32 +81,32 @@ pub enum Channel {
 }
 
 impl Channel {
-    /// The channel of a request path, if it is one of the collector's.
+    /// The channel of a request path: the nearest directory named `Data` or `Command` (ASCII
+    /// case-insensitive, as the collector's IIS server matches); a query string is ignored.
     ///
     /// ```
     /// use sunpower_proto::Channel;
     /// assert_eq!(Channel::from_path("/Data/SMS2DataCollector.aspx"), Some(Channel::Data));
     /// assert_eq!(Channel::from_path("/command/sms2datacollector.aspx?x=1"), Some(Channel::Command));
+    /// assert_eq!(Channel::from_path("/SMS2DataCollector.aspx"), None);
     /// assert_eq!(Channel::from_path("/index.html"), None);
     /// ```
     pub fn from_path(path: &str) -> Option<Channel> {
         let path = path.split(['?', '#']).next().unwrap_or(path);
-        let lower_has = |needle: &str| {
-            path.as_bytes()
-                .windows(needle.len())
-                .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-        };
-        if lower_has("/Data/") {
-            Some(Channel::Data)
-        } else if lower_has("/Command/") {
-            Some(Channel::Command)
-        } else {
-            None
-        }
+        let dirs = &path[..path.rfind('/')?];
+        dirs.rsplit('/').find_map(|dir| {
+            if dir.eq_ignore_ascii_case("data") {
+                Some(Channel::Data)
+            } else if dir.eq_ignore_ascii_case("command") {
+                Some(Channel::Command)
+            } else {
+                None
+            }
+        })
     }
 
     /// `"data"` or `"command"`, as in the JSON output.
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Channel::Data => "data",
             Channel::Command => "command",

@@ -1,0 +1,730 @@
+//! The whole pipeline, sans I/O: captured packets in, collector POSTs and positioned problems out.
+//!
+//! [`Decoder::packet`] takes one captured [`Packet`] and runs it down the stages: link layer
+//! ([`crate::link`]), IP and TCP headers ([`crate::ip`]), the connection table and reassembly
+//! ([`crate::flow`]), and one HTTP request framer per direction ([`crate::http`]). What comes out
+//! is [`Event::Post`] for each collector request whose body is complete, or cut by a hole (then
+//! marked incomplete, with the number of bytes missing), and [`Event::Problem`] for everything that
+//! went wrong, with its position. [`Decoder::finish`] flushes the connections at the end of the
+//! input. [`CaptureDecoder`] glues a [`CaptureReader`] in front of it.
+//!
+//! Nothing is dropped silently: every packet is either decoded or counted in [`DecodeStats`]
+//! (not IP, not TCP, fragment, truncated, damaged), and every stream byte is either delivered,
+//! counted as a gap, a duplicate, or skipped by the HTTP layer.
+//!
+//! Both directions of a connection get a framer: the one that sees a status line (the server's)
+//! ignores the rest of its stream. This handles connections picked up without their SYN, where
+//! who is the client is not known.
+//!
+//! ```
+//! use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
+//! use sunpower_pcap::capture::Input;
+//! use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+//!
+//! // A capture with one collector POST split over two segments, written by the test writer.
+//! let body = b"100\tSPMS\t10\tZT1\t20170107171925\n102\tabc\n";
+//! let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+//! let request = [head.as_bytes(), body].concat();
+//! let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+//! conv.handshake().client_sends(&request, &[60]).close();
+//! let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+//!
+//! let mut decoder = CaptureDecoder::new(
+//!     vec![Input::from_reader("mem", std::io::Cursor::new(pcap))],
+//!     DecoderConfig::default(),
+//! );
+//! let mut bodies = Vec::new();
+//! decoder.run(|event| {
+//!     if let Event::Post(post) = event {
+//!         assert!(post.complete());
+//!         bodies.push(post.body.to_vec());
+//!     }
+//! });
+//! assert_eq!(bodies, [body.to_vec()]);
+//! assert_eq!(decoder.stats().posts, 1);
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use sunpower_proto::Channel;
+
+use crate::capture::{CaptureError, CaptureReader, Input, Packet};
+use crate::flow::{Direction, Endpoint, FlowConfig, FlowEvent, FlowId, FlowTable, Segment};
+use crate::http::{
+    collector_channel, is_collector_path, request_path, FramerConfig, FramingError, HttpEvent,
+    RequestFramer,
+};
+use crate::ip::{decode_ip, IpError, Transport, PROTO_TCP};
+use crate::link::{decode_link, LinkError};
+use crate::tcp::{StreamEvent, TcpFlags, TcpStats};
+
+/// Options of a [`Decoder`].
+///
+/// ```
+/// use sunpower_pcap::decoder::DecoderConfig;
+/// use sunpower_pcap::http::BodyFilter;
+/// let mut cfg = DecoderConfig::default();
+/// cfg.http.bodies = BodyFilter::AllPost; // every POST body, not only the collector's
+/// assert_eq!(cfg.flow.max_flows, 65_536);
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct DecoderConfig {
+    /// Connection table and reassembly limits.
+    pub flow: FlowConfig,
+    /// HTTP framing limits and which bodies are kept.
+    pub http: FramerConfig,
+}
+
+/// Where something happened: the input, the packet, the connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// Name of the capture input (file name, or `<stdin>`).
+    pub input: Arc<str>,
+    /// Packet number within that input, from 1 (the packet being decoded when it happened; at
+    /// the end of the input, the last one).
+    pub packet: u64,
+    /// The connection, when the problem belongs to one.
+    pub flow: Option<FlowId>,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: packet {}", self.input, self.packet)?;
+        if let Some(flow) = self.flow {
+            write!(f, ", flow {flow}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Something that went wrong, with where.
+#[derive(Debug)]
+pub struct Problem {
+    /// Where.
+    pub position: Position,
+    /// What.
+    pub kind: ProblemKind,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.position, self.kind)
+    }
+}
+
+/// The kinds of [`Problem`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The capture file itself (its own position is in the error).
+    #[error("{0}")]
+    Capture(CaptureError),
+    /// A frame whose link header is damaged or truncated.
+    #[error("link layer: {0}")]
+    Link(LinkError),
+    /// A packet whose IP or TCP header is damaged or truncated.
+    #[error("IP/TCP: {0}")]
+    Ip(IpError),
+    /// A fragment of a TCP datagram: IP reassembly is not done, its bytes become a gap.
+    #[error("IP fragment of a TCP datagram (offset {offset}): not reassembled")]
+    TcpFragment {
+        /// Fragment offset in bytes.
+        offset: u32,
+    },
+    /// A TCP segment captured short of its length (snaplen): its missing bytes become a gap.
+    #[error("TCP segment truncated by the capture: {missing} payload bytes not captured")]
+    Truncated {
+        /// Payload bytes not captured.
+        missing: u32,
+    },
+    /// A hole in a TCP stream that was never filled.
+    #[error("{len} bytes missing at stream offset {at} ({direction})")]
+    Gap {
+        /// Stream offset of the hole.
+        at: u64,
+        /// Its length.
+        len: u64,
+        /// `"client to server"` or `"server to client"`.
+        direction: &'static str,
+    },
+    /// HTTP framing that cannot be right; the framer resynchronises on the next request line.
+    #[error("HTTP at stream offset {at}: {error}")]
+    Http {
+        /// Stream offset of the request or line in error.
+        at: u64,
+        /// What was wrong.
+        error: FramingError,
+    },
+    /// Bytes passed over while looking for a request line (after a gap, an error, or a
+    /// connection picked up mid-stream).
+    #[error("{len} bytes at stream offset {at} skipped: not part of a request")]
+    Skipped {
+        /// Stream offset.
+        at: u64,
+        /// Bytes skipped.
+        len: u64,
+    },
+    /// A collector POST whose body was cut by a hole or by the end of the capture.
+    #[error("incomplete POST {target}: {received} body bytes received, {}", missing_text(*.missing))]
+    IncompletePost {
+        /// The request target.
+        target: String,
+        /// Body bytes received.
+        received: usize,
+        /// Body bytes missing, when the length was declared.
+        missing: Option<u64>,
+    },
+}
+
+fn missing_text(missing: Option<u64>) -> String {
+    match missing {
+        Some(n) => format!("{n} missing"),
+        None => "length unknown".into(),
+    }
+}
+
+/// A collector POST (or any kept request, see [`crate::http::BodyFilter`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Post<'a> {
+    /// The connection it came on.
+    pub flow: FlowId,
+    /// The client (the supervisor).
+    pub client: Endpoint,
+    /// The server (the collector).
+    pub server: Endpoint,
+    /// The method, normally `POST`.
+    pub method: &'a str,
+    /// The request target as sent.
+    pub target: &'a str,
+    /// Data or command channel, from the path.
+    pub channel: Option<Channel>,
+    /// Capture time of the packet that completed the request (or revealed it incomplete).
+    pub captured_at: DateTime<Utc>,
+    /// Where: input and packet number of that packet.
+    pub input: &'a str,
+    /// Packet number within the input.
+    pub packet: u64,
+    /// The body (de-chunked); when incomplete, the bytes received before the hole.
+    pub body: &'a [u8],
+    /// Body bytes missing: `None` for a complete body, `Some(None)` when cut and the length was
+    /// not declared, `Some(Some(n))` when `n` bytes are missing.
+    pub missing: Option<Option<u64>>,
+}
+
+impl<'a> Post<'a> {
+    /// Whether the whole body arrived.
+    pub fn complete(&self) -> bool {
+        self.missing.is_none()
+    }
+
+    /// The part of the body that can be decoded: all of it when complete; when incomplete, the
+    /// whole lines before the hole (a line that touches the hole is never decoded).
+    ///
+    /// ```
+    /// # use sunpower_pcap::decoder::Post;
+    /// # use sunpower_pcap::flow::Endpoint;
+    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+    /// let post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
+    ///     captured_at: Default::default(), input: "x", packet: 1,
+    ///     body: b"102\ta\n130\t2017", missing: Some(Some(40)) };
+    /// assert_eq!(post.decodable_body(), b"102\ta\n");
+    /// ```
+    pub fn decodable_body(&self) -> &'a [u8] {
+        if self.complete() {
+            return self.body;
+        }
+        match self.body.iter().rposition(|&b| b == b'\n') {
+            Some(end) => &self.body[..=end],
+            None => &[],
+        }
+    }
+}
+
+/// What a [`Decoder`] reports.
+#[derive(Debug)]
+pub enum Event<'a> {
+    /// A kept request (complete or cut).
+    Post(Post<'a>),
+    /// Something went wrong.
+    Problem(Problem),
+}
+
+/// Counters over the whole decoding, for `sunpower stats`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeStats {
+    /// Packets read from the capture.
+    pub packets: u64,
+    /// Frames that carry something other than IP (ARP, LLDP, ...).
+    pub non_ip: u64,
+    /// IP packets that carry something other than TCP.
+    pub non_tcp: u64,
+    /// IP fragments (not reassembled); those of TCP datagrams are also reported as problems.
+    pub fragments: u64,
+    /// Frames with a damaged or unsupported link header.
+    pub link_errors: u64,
+    /// Packets with a damaged or truncated IP or TCP header.
+    pub ip_errors: u64,
+    /// TCP segments captured short of their length (snaplen).
+    pub truncated_segments: u64,
+    /// Payload bytes not captured because of the snaplen.
+    pub truncated_bytes: u64,
+    /// Errors reading the capture (damaged blocks, cut files, unreadable inputs).
+    pub capture_errors: u64,
+    /// TCP connections seen.
+    pub connections: u64,
+    /// Holes in TCP streams that were never filled.
+    pub gaps: u64,
+    /// Bytes in those holes.
+    pub bytes_missing: u64,
+    /// Requests seen (all paths, both channels).
+    pub requests: u64,
+    /// Kept requests delivered as posts, complete or not.
+    pub posts: u64,
+    /// Posts whose body was cut.
+    pub damaged_posts: u64,
+    /// Requests framed but not kept (other paths).
+    pub other_requests: u64,
+    /// HTTP framing errors.
+    pub http_errors: u64,
+    /// Stream bytes skipped while looking for a request line.
+    pub skipped_bytes: u64,
+    /// Stream bytes of the server direction (responses), not decoded.
+    pub response_bytes: u64,
+    /// Retransmitted or overlapping bytes already received (first copy kept).
+    pub duplicate_bytes: u64,
+    /// Segments far outside the expected window, not used.
+    pub out_of_window_segments: u64,
+    /// Connections evicted because the table was full.
+    pub connections_evicted: u64,
+    /// Segments of unknown connections carrying no data (a bare ACK, FIN or RST).
+    pub orphan_segments: u64,
+}
+
+impl DecodeStats {
+    fn add_tcp(&mut self, tcp: &TcpStats) {
+        self.duplicate_bytes += tcp.duplicate_bytes;
+        self.out_of_window_segments += tcp.segments_out_of_window;
+    }
+}
+
+/// One connection's HTTP state: a framer per direction.
+struct Connection {
+    initiator: Endpoint,
+    responder: Endpoint,
+    framers: [RequestFramer; 2],
+}
+
+/// The pipeline from captured packets to posts; see the [module docs](self).
+pub struct Decoder {
+    config: DecoderConfig,
+    flows: FlowTable,
+    connections: HashMap<FlowId, Connection>,
+    stats: DecodeStats,
+    /// Position of the packet being decoded, for events.
+    input: Arc<str>,
+    packet: u64,
+    captured_at: DateTime<Utc>,
+}
+
+impl Decoder {
+    /// A decoder with the given limits.
+    pub fn new(config: DecoderConfig) -> Decoder {
+        Decoder {
+            config,
+            flows: FlowTable::with_config(config.flow),
+            connections: HashMap::new(),
+            stats: DecodeStats::default(),
+            input: Arc::from(""),
+            packet: 0,
+            captured_at: DateTime::<Utc>::UNIX_EPOCH,
+        }
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> DecodeStats {
+        let mut stats = self.stats;
+        let flow = self.flows.stats();
+        stats.connections_evicted = flow.flows_evicted;
+        stats.orphan_segments = flow.orphan_segments;
+        stats
+    }
+
+    /// Counts a capture error and reports it.
+    pub fn capture_error(&mut self, error: CaptureError, mut sink: impl FnMut(Event<'_>)) {
+        self.stats.capture_errors += 1;
+        let position = Position {
+            input: error.input_name.clone(),
+            packet: error.file_packet_number,
+            flow: None,
+        };
+        sink(Event::Problem(Problem {
+            position,
+            kind: ProblemKind::Capture(error),
+        }));
+    }
+
+    /// Decodes one captured packet.
+    pub fn packet(&mut self, packet: &Packet<'_>, mut sink: impl FnMut(Event<'_>)) {
+        self.stats.packets += 1;
+        if *self.input != *packet.input_name {
+            self.input = Arc::from(packet.input_name);
+        }
+        self.packet = packet.file_packet_number;
+        self.captured_at = packet.timestamp;
+        let problem = |this: &Self, kind| {
+            Event::Problem(Problem {
+                position: this.position(None),
+                kind,
+            })
+        };
+
+        let network = match decode_link(packet.link_type, packet.data) {
+            Ok(network) => network,
+            Err(LinkError::NotIp(_) | LinkError::NotIpFamily(_)) => {
+                self.stats.non_ip += 1;
+                return;
+            }
+            Err(e) => {
+                self.stats.link_errors += 1;
+                sink(problem(self, ProblemKind::Link(e)));
+                return;
+            }
+        };
+        let segment = match decode_ip(network.protocol, network.payload) {
+            Ok(Transport::Tcp(segment)) => segment,
+            Ok(Transport::Fragment {
+                protocol, offset, ..
+            }) => {
+                self.stats.fragments += 1;
+                if protocol == PROTO_TCP {
+                    sink(problem(self, ProblemKind::TcpFragment { offset }));
+                }
+                return;
+            }
+            Ok(Transport::Other { .. }) => {
+                self.stats.non_tcp += 1;
+                return;
+            }
+            Err(e) => {
+                self.stats.ip_errors += 1;
+                sink(problem(self, ProblemKind::Ip(e)));
+                return;
+            }
+        };
+        if segment.payload_missing > 0 {
+            // The reassembler sees the bytes that were captured; the missing tail stays a hole
+            // that becomes a gap when later data forces it out or the connection is flushed.
+            self.stats.truncated_segments += 1;
+            self.stats.truncated_bytes += u64::from(segment.payload_missing);
+            sink(problem(
+                self,
+                ProblemKind::Truncated {
+                    missing: segment.payload_missing,
+                },
+            ));
+        }
+        let micros = packet.timestamp.timestamp_micros();
+        let seg = Segment {
+            src: segment.src,
+            dst: segment.dst,
+            src_port: segment.src_port,
+            dst_port: segment.dst_port,
+            seq: segment.seq,
+            flags: TcpFlags::from_bits(segment.flags.0),
+            payload: segment.payload,
+            ts_us: u64::try_from(micros).unwrap_or(0),
+        };
+        let Decoder {
+            flows,
+            connections,
+            stats,
+            config,
+            ..
+        } = self;
+        let at = Context {
+            input: &self.input,
+            packet: self.packet,
+            captured_at: self.captured_at,
+        };
+        flows.segment(&seg, |event| {
+            on_flow_event(event, connections, stats, config, &at, &mut sink)
+        });
+    }
+
+    /// Flushes every connection at the end of the input: holes become gaps, cut bodies are
+    /// delivered as incomplete posts.
+    pub fn finish(&mut self, mut sink: impl FnMut(Event<'_>)) {
+        let Decoder {
+            flows,
+            connections,
+            stats,
+            config,
+            ..
+        } = self;
+        let at = Context {
+            input: &self.input,
+            packet: self.packet,
+            captured_at: self.captured_at,
+        };
+        flows.finish(|event| on_flow_event(event, connections, stats, config, &at, &mut sink));
+    }
+
+    fn position(&self, flow: Option<FlowId>) -> Position {
+        Position {
+            input: self.input.clone(),
+            packet: self.packet,
+            flow,
+        }
+    }
+}
+
+/// Where the decoder is, lent to the flow-event handler.
+struct Context<'c> {
+    input: &'c Arc<str>,
+    packet: u64,
+    captured_at: DateTime<Utc>,
+}
+
+impl Context<'_> {
+    fn problem(&self, flow: FlowId, kind: ProblemKind) -> Event<'static> {
+        Event::Problem(Problem {
+            position: Position {
+                input: self.input.clone(),
+                packet: self.packet,
+                flow: Some(flow),
+            },
+            kind,
+        })
+    }
+}
+
+fn on_flow_event(
+    event: FlowEvent<'_>,
+    connections: &mut HashMap<FlowId, Connection>,
+    stats: &mut DecodeStats,
+    config: &DecoderConfig,
+    at: &Context<'_>,
+    sink: &mut impl FnMut(Event<'_>),
+) {
+    match event {
+        FlowEvent::Opened {
+            flow,
+            initiator,
+            responder,
+            syn_seen,
+        } => {
+            stats.connections += 1;
+            let framer = || {
+                let f = RequestFramer::with_config(config.http);
+                if syn_seen {
+                    f
+                } else {
+                    f.mid_stream()
+                }
+            };
+            connections.insert(
+                flow,
+                Connection {
+                    initiator,
+                    responder,
+                    framers: [framer(), framer()],
+                },
+            );
+        }
+        FlowEvent::Stream {
+            flow,
+            direction,
+            event,
+        } => {
+            let Some(conn) = connections.get_mut(&flow) else {
+                return;
+            };
+            let (client, server) = match direction {
+                Direction::FromInitiator => (conn.initiator, conn.responder),
+                Direction::FromResponder => (conn.responder, conn.initiator),
+            };
+            let framer = &mut conn.framers[direction as usize];
+            if let StreamEvent::Gap { at: offset, len } = event {
+                stats.gaps += 1;
+                stats.bytes_missing += len;
+                let direction = if framer.is_response() {
+                    "server to client"
+                } else {
+                    "client to server"
+                };
+                sink(at.problem(
+                    flow,
+                    ProblemKind::Gap {
+                        at: offset,
+                        len,
+                        direction,
+                    },
+                ));
+            }
+            let mut on_http = |e: HttpEvent<'_>| {
+                on_http_event(e, flow, client, server, stats, at, sink);
+            };
+            match event {
+                StreamEvent::Data(data) => framer.feed(data, &mut on_http),
+                StreamEvent::Gap { len, .. } => framer.gap(len, &mut on_http),
+                StreamEvent::Fin | StreamEvent::Reset => framer.finish(&mut on_http),
+            }
+        }
+        FlowEvent::Closed {
+            flow,
+            stats: tcp_stats,
+            ..
+        } => {
+            if let Some(mut conn) = connections.remove(&flow) {
+                for (i, framer) in conn.framers.iter_mut().enumerate() {
+                    let (client, server) = if i == 0 {
+                        (conn.initiator, conn.responder)
+                    } else {
+                        (conn.responder, conn.initiator)
+                    };
+                    framer.finish(|e| on_http_event(e, flow, client, server, stats, at, sink));
+                    stats.response_bytes += framer.stats().response_bytes;
+                }
+            }
+            for tcp in &tcp_stats {
+                stats.add_tcp(tcp);
+            }
+        }
+    }
+}
+
+fn on_http_event(
+    event: HttpEvent<'_>,
+    flow: FlowId,
+    client: Endpoint,
+    server: Endpoint,
+    stats: &mut DecodeStats,
+    at: &Context<'_>,
+    sink: &mut impl FnMut(Event<'_>),
+) {
+    let post = |method, target, body, missing| Post {
+        flow,
+        client,
+        server,
+        method,
+        target,
+        channel: collector_channel(target).filter(|_| is_collector_path(request_path(target))),
+        captured_at: at.captured_at,
+        input: at.input,
+        packet: at.packet,
+        body,
+        missing,
+    };
+    match event {
+        HttpEvent::Request {
+            method,
+            target,
+            body,
+            ..
+        } => {
+            stats.requests += 1;
+            stats.posts += 1;
+            sink(Event::Post(post(method, target, body, None)));
+        }
+        HttpEvent::IncompleteBody {
+            method,
+            target,
+            received,
+            missing,
+            ..
+        } => {
+            stats.requests += 1;
+            stats.posts += 1;
+            stats.damaged_posts += 1;
+            sink(at.problem(
+                flow,
+                ProblemKind::IncompletePost {
+                    target: target.chars().take(200).collect(),
+                    received: received.len(),
+                    missing,
+                },
+            ));
+            sink(Event::Post(post(method, target, received, Some(missing))));
+        }
+        HttpEvent::Unselected { .. } => {
+            stats.requests += 1;
+            stats.other_requests += 1;
+        }
+        HttpEvent::Error { at: offset, error } => {
+            stats.http_errors += 1;
+            sink(at.problem(flow, ProblemKind::Http { at: offset, error }));
+        }
+        HttpEvent::Skipped { at: offset, len } => {
+            stats.skipped_bytes += len;
+            sink(at.problem(flow, ProblemKind::Skipped { at: offset, len }));
+        }
+        // Counted from the framer's own statistics when the connection closes.
+        HttpEvent::Response { .. } => {}
+    }
+}
+
+/// A [`CaptureReader`] and a [`Decoder`] together: capture inputs in, events out.
+pub struct CaptureDecoder {
+    reader: CaptureReader,
+    decoder: Decoder,
+    finished: bool,
+    /// True when some input could not be read at all.
+    unreadable_input: bool,
+}
+
+impl CaptureDecoder {
+    /// Reads `inputs` in order as one capture (a rotated set).
+    pub fn new(inputs: Vec<Input>, config: DecoderConfig) -> CaptureDecoder {
+        CaptureDecoder {
+            reader: CaptureReader::new(inputs),
+            decoder: Decoder::new(config),
+            finished: false,
+            unreadable_input: false,
+        }
+    }
+
+    /// Decodes one more packet (or, at the end, flushes); returns false once everything was
+    /// decoded. Lets a caller pull events a packet at a time (a lazy iterator in Python).
+    pub fn step(&mut self, mut sink: impl FnMut(Event<'_>)) -> bool {
+        if self.finished {
+            return false;
+        }
+        match self.reader.next_packet() {
+            Some(Ok(packet)) => self.decoder.packet(&packet, &mut sink),
+            Some(Err(error)) => {
+                self.unreadable_input |= error.input_unreadable();
+                self.decoder.capture_error(error, &mut sink);
+            }
+            None => {
+                self.decoder.finish(&mut sink);
+                self.finished = true;
+            }
+        }
+        true
+    }
+
+    /// Decodes everything.
+    pub fn run(&mut self, mut sink: impl FnMut(Event<'_>)) {
+        while self.step(&mut sink) {}
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> DecodeStats {
+        self.decoder.stats()
+    }
+
+    /// The capture reader, for progress reporting.
+    pub fn reader(&self) -> &CaptureReader {
+        &self.reader
+    }
+
+    /// True when some input could not be read at all (missing file, not a capture).
+    pub fn had_unreadable_input(&self) -> bool {
+        self.unreadable_input
+    }
+}
