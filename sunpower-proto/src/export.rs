@@ -273,20 +273,17 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
         }
     };
     let time = |i: usize| rfc3339_utc(cols[i]).ok_or_else(|| err(i, "not a UTC timestamp"));
-    let mut total = PeriodTotal::empty(
+    Ok(PeriodTotal {
         period,
-        chrono::NaiveDate::MIN,
-        chrono_tz::UTC, // replaced below: the row carries its own bounds
-    );
-    total.label = cols[0].to_owned();
-    total.start = time(1)?;
-    total.end = time(2)?;
-    total.production_wh = num(4)?;
-    total.consumption_wh = opt(5)?;
-    total.net_wh = opt(6)?;
-    total.intervals = cols[7].parse().map_err(|_| err(7, "not a count"))?;
-    total.flags = Flags::parse(cols[8]).ok_or_else(|| err(8, "unknown flag"))?;
-    Ok(total)
+        label: cols[0].to_owned(),
+        start: time(1)?,
+        end: time(2)?,
+        production_wh: num(4)?,
+        consumption_wh: opt(5)?,
+        net_wh: opt(6)?,
+        intervals: cols[7].parse().map_err(|_| err(7, "not a count"))?,
+        flags: Flags::parse(cols[8]).ok_or_else(|| err(8, "unknown flag"))?,
+    })
 }
 
 /// PVOutput `addbatchstatus` payloads, one per batch of at most 30 statuses:
@@ -299,7 +296,8 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
 ///   `v1` without `c1`); `v2`: mean power generated, W.
 /// - `v3`, `v4`: the same for consumption, left out when no meter reported for the interval.
 ///
-/// Values are rounded to whole Wh and W. A local time already used that day (the repeated hour
+/// Values are rounded to whole Wh and W. Of several rows with the same `interval_start` (an
+/// interval and its revisions) the last counts. A local time already used that day (the repeated hour
 /// when daylight saving ends) is skipped; its energy is carried by the next status of the day.
 ///
 /// ```
@@ -320,9 +318,7 @@ pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
     let mut day = None;
     let (mut generated, mut consumed) = (0.0, 0.0);
     let mut used_times = std::collections::HashSet::new();
-    let mut sorted: Vec<&Interval> = intervals.iter().collect();
-    sorted.sort_by_key(|i| i.interval_start);
-    for interval in sorted {
+    for interval in crate::intervals::latest(intervals) {
         let date = local_date(interval.interval_start, tz);
         if day != Some(date) {
             day = Some(date);

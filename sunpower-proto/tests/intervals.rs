@@ -295,6 +295,26 @@ fn hourly_cadence_is_inferred() {
 }
 
 #[test]
+fn local_day_start_is_total_at_the_ends_of_the_calendar() {
+    use chrono::NaiveDate;
+    let _ = sunpower_proto::local_day_start(NaiveDate::MAX, Los_Angeles);
+    let _ = sunpower_proto::local_day_start(NaiveDate::MIN, Los_Angeles);
+}
+
+#[test]
+fn totals_and_pvoutput_count_the_latest_revision_only() {
+    let rows = offline(&clean_day());
+    let mut revised = rows[1].clone();
+    revised.production_wh = 31.0;
+    revised.revised = true;
+    let mut stream = rows.clone();
+    stream.push(revised);
+    let days = totals(&stream, Los_Angeles, Period::Day);
+    assert_eq!(days[0].production_wh, 121.0); // 0 + 31 + 45 + 45
+    assert_eq!(days[0].intervals, 4);
+}
+
+#[test]
 fn spring_forward_day_has_23_hours_in_los_angeles() {
     // Local midnight of 2026-03-08 is 08:00 UTC (PST); of 2026-03-09, 07:00 UTC (PDT).
     let rows = offline(&hourly(at(2026, 3, 8, 6, 0), at(2026, 3, 9, 9, 0)));
@@ -394,14 +414,18 @@ fn records_older_than_the_horizon_are_refused_and_old_intervals_kept() {
             inv("20260603170500", "A", "11.030"),
         ],
     );
+    // The 06-01 rows are older than the horizon: final, and can be handed out already.
+    let early = acc.drain_ready();
+    assert_eq!(early.len(), 2);
+    assert_eq!(early[1].production_wh, 20.0);
     let late_line = inv("20260601171000", "A", "10.040");
     let late = parse_line(&late_line).unwrap();
     assert_eq!(acc.add(&late), Added::BeyondHorizon);
     let rows = acc.finish();
     let production: Vec<f64> = rows.iter().map(|r| r.production_wh).collect();
     // The 06-03 17:00 step starts from the folded 06-01 17:05 counter: 980 Wh.
-    assert_eq!(production, [0.0, 20.0, 980.0, 30.0]);
-    assert!(rows[2].flags.contains(Flag::MissedReport));
+    assert_eq!(production, [980.0, 30.0]);
+    assert!(rows[0].flags.contains(Flag::MissedReport));
 }
 
 #[test]

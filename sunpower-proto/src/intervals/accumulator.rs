@@ -444,6 +444,13 @@ impl IntervalAccumulator {
         self.take_ready()
     }
 
+    /// Hands out the intervals already emitted but not yet returned, without waiting for
+    /// [`advance_to`](Self::advance_to) or [`finish`](Self::finish): in offline mode, those
+    /// older than the horizon (final), so a long input can be written out in constant memory.
+    pub fn drain_ready(&mut self) -> Vec<Interval> {
+        self.take_ready()
+    }
+
     fn take_ready(&mut self) -> Vec<Interval> {
         let mut ready = std::mem::take(&mut self.ready);
         ready.sort_by_key(|i| i.interval_start);

@@ -165,7 +165,9 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     let midnight = date.and_time(chrono::NaiveTime::MIN);
     // Zones move their clocks by at most a few hours; look a day ahead in 15-minute steps.
     for step in 0..=96 {
-        let local = midnight + TimeDelta::minutes(15 * step);
+        let Some(local) = midnight.checked_add_signed(TimeDelta::minutes(15 * step)) else {
+            break;
+        };
         match tz.from_local_datetime(&local) {
             LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => {
                 return t.with_timezone(&Utc);
@@ -177,6 +179,9 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 }
 
 /// Totals of `intervals` per local day, month or year in zone `tz`, in period order.
+///
+/// When several rows have the same `interval_start` (an interval and its revisions, as streaming
+/// emits them), the last one counts.
 ///
 /// ```
 /// use sunpower_proto::{parse_line, totals, IntervalAccumulator, IntervalConfig, Period};
@@ -195,7 +200,7 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 /// ```
 pub fn totals(intervals: &[Interval], tz: Tz, period: Period) -> Vec<PeriodTotal> {
     let mut by_label: std::collections::BTreeMap<String, PeriodTotal> = Default::default();
-    for interval in intervals {
+    for interval in latest(intervals) {
         let date = local_date(interval.interval_start, tz);
         let label = period.label(date);
         by_label
@@ -204,4 +209,23 @@ pub fn totals(intervals: &[Interval], tz: Tz, period: Period) -> Vec<PeriodTotal
             .add_interval(interval);
     }
     by_label.into_values().collect()
+}
+
+/// The last row per `interval_start`, in start order: an interval's latest revision.
+///
+/// ```
+/// use sunpower_proto::{intervals::latest, parse_line, IntervalAccumulator, IntervalConfig};
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
+/// let row = acc.finish().remove(0);
+/// let mut revised = row.clone();
+/// revised.revised = true;
+/// assert_eq!(latest(&[row, revised.clone()]), [&revised]);
+/// ```
+pub fn latest(intervals: &[Interval]) -> Vec<&Interval> {
+    let mut by_start = std::collections::BTreeMap::new();
+    for interval in intervals {
+        by_start.insert(interval.interval_start, interval);
+    }
+    by_start.into_values().collect()
 }

@@ -86,7 +86,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 pub use accumulator::{Added, IntervalAccumulator, Stats};
 /// The IANA time zone type used for local days (re-exported from `chrono-tz`).
 pub use chrono_tz::Tz;
-pub use local::{local_date, local_day_start, totals, Period, PeriodTotal};
+pub use local::{latest, local_date, local_day_start, totals, Period, PeriodTotal};
 
 /// Whether intervals are emitted only at the end or as soon as they are ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
