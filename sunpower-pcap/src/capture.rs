@@ -130,6 +130,22 @@ impl Input {
         Input::from_reader("-", io::stdin())
     }
 
+    /// A command-line argument: `-` is standard input, anything else a path.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// assert_eq!(Input::from_arg("-").name(), "-");
+    /// assert_eq!(Input::from_arg("a.pcap.gz").name(), "a.pcap.gz");
+    /// ```
+    pub fn from_arg(arg: impl AsRef<std::ffi::OsStr>) -> Input {
+        let arg = arg.as_ref();
+        if arg == "-" {
+            Input::stdin()
+        } else {
+            Input::from_path(Path::new(arg))
+        }
+    }
+
     /// Sets the total size in bytes, for progress reporting.
     ///
     /// ```
@@ -512,6 +528,8 @@ struct FileState {
     format: Format,
     /// pcap: the file's link type; pcapng: the current section's interfaces.
     pcap_link_type: u32,
+    /// pcap: the file header has been returned (records follow).
+    header_seen: bool,
     ng: NgState,
     pending_consume: usize,
     capacity: usize,
@@ -523,6 +541,7 @@ struct FileState {
 /// pcapng state: interfaces of the current section, and what was seen in the file.
 struct NgState {
     interfaces: Vec<Interface>,
+    /// Byte order of the current section (pcapng) or of the file's records (pcap).
     big_endian: bool,
     saw_interface: bool,
     last_timestamp: DateTime<Utc>,
@@ -940,6 +959,7 @@ fn open(input: Input) -> Result<FileState, (CaptureErrorKind, u64)> {
         reader,
         format,
         pcap_link_type: 0,
+        header_seen: false,
         ng: NgState {
             interfaces: Vec::new(),
             big_endian: false,
@@ -995,7 +1015,20 @@ fn block_len(data: &[u8], big_endian: bool) -> u32 {
 /// a multiple of 4 would otherwise read as a cut file or be silently accepted.
 fn check_next_block(file: &FileState) -> Result<(), CaptureErrorKind> {
     let data = file.reader.data();
-    if file.format != Format::PcapNg || data.len() < 12 {
+    if let Format::Pcap { .. } = file.format {
+        // A record claiming more than the buffer may ever hold is damage: say so now rather
+        // than after growing the buffer and reading up to that much.
+        if file.header_seen && data.len() >= 16 {
+            let caplen = block_len(&data[4..], file.ng.big_endian);
+            if caplen as usize > MAX_BUFFER_SIZE {
+                return Err(CaptureErrorKind::Damaged(format!(
+                    "record claims {caplen} captured bytes (limit {MAX_BUFFER_SIZE})"
+                )));
+            }
+        }
+        return Ok(());
+    }
+    if data.len() < 12 {
         return Ok(());
     }
     if data[..4] == PCAPNG_MAGIC {
@@ -1005,6 +1038,11 @@ fn check_next_block(file: &FileState) -> Result<(), CaptureErrorKind> {
         });
     }
     let len = block_len(data, file.ng.big_endian);
+    if len as usize > MAX_BUFFER_SIZE {
+        return Err(CaptureErrorKind::Damaged(format!(
+            "block length {len} exceeds the {MAX_BUFFER_SIZE}-byte limit"
+        )));
+    }
     if len < 12 || len % 4 != 0 {
         return Err(CaptureErrorKind::Damaged(format!(
             "block length {len} (must be a multiple of 4, at least 12)"
@@ -1051,6 +1089,9 @@ fn classify(file: &mut FileState) -> Outcome {
                     }
                     file.pcap_link_type = raw & 0xffff;
                     file.ng.saw_interface = true;
+                    // Records use the header's byte order (the modified format is little-endian).
+                    file.ng.big_endian = h.is_bigendian();
+                    file.header_seen = true;
                     Outcome::Continue
                 }
                 PcapBlockOwned::Legacy(b) => {

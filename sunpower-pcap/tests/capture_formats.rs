@@ -383,6 +383,11 @@ fn absurd_record_length_is_an_error_not_a_huge_allocation() {
     assert_eq!(rows.len(), 1);
     assert_eq!(errors.len(), 1);
     assert!(errors[0].fatal);
+    assert!(
+        matches!(&errors[0].kind, CaptureErrorKind::Damaged(m) if m.contains("4294967280")),
+        "{}",
+        errors[0]
+    );
     assert_eq!(errors[0].offset, 24 + 16 + 60);
 }
 
