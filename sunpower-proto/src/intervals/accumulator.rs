@@ -726,13 +726,32 @@ fn push_capped(events: &mut Vec<Event>, stats: &mut Stats, event: Event) {
     }
 }
 
+/// Interval lengths that divide a day, longest first: what a gap can vote for.
+const STANDARD_CADENCES: [i64; 18] = [
+    86_400, 43_200, 21_600, 14_400, 10_800, 7_200, 3_600, 1_800, 1_200, 900, 720, 600, 360, 300,
+    240, 180, 120, 60,
+];
+
+/// The cadence a gap votes for: rounded to whole minutes, then the longest standard cadence
+/// dividing it (a 35-minute gap votes for 5 minutes). `None` for gaps under 30 s or over a day.
+fn snap(gap: i64) -> Option<i64> {
+    if !(30..=DAY).contains(&gap) {
+        return None;
+    }
+    let rounded = (gap + 30) / 60 * 60;
+    STANDARD_CADENCES.into_iter().find(|&d| rounded % d == 0)
+}
+
 fn add_gap(gaps: &mut BTreeMap<i64, u64>, gap: i64) {
-    if gap > 0 && gap <= DAY {
+    if let Some(gap) = snap(gap) {
         *gaps.entry(gap).or_insert(0) += 1;
     }
 }
 
 fn remove_gap(gaps: &mut BTreeMap<i64, u64>, gap: i64) {
+    let Some(gap) = snap(gap) else {
+        return;
+    };
     if let Some(count) = gaps.get_mut(&gap) {
         *count -= 1;
         if *count == 0 {
@@ -764,6 +783,18 @@ mod tests {
             classify(5.0, 4.0, 300, true),
             Step::Increase { .. }
         ));
+    }
+
+    #[test]
+    fn gaps_vote_for_standard_cadences() {
+        assert_eq!(snap(300), Some(300));
+        assert_eq!(snap(298), Some(300));
+        assert_eq!(snap(600), Some(600));
+        assert_eq!(snap(35 * 60), Some(300));
+        assert_eq!(snap(3600), Some(3600));
+        assert_eq!(snap(7 * 60), Some(60));
+        assert_eq!(snap(10), None);
+        assert_eq!(snap(2 * DAY), None);
     }
 
     #[test]

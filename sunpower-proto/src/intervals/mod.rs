@@ -30,11 +30,16 @@
 //! [`Event::DuplicateConflict`] names the key. Only 130 lines and 140 lines of consumption meters
 //! (serial ending in `c`) carry energy; every other record is counted as ignored.
 //!
-//! **Cadence.** The interval length is the records' own cadence: the most common positive gap
-//! between consecutive distinct timestamps of the same inverter (ties go to the shorter gap; gaps
-//! over a day are not counted); without two reports of any inverter, the same over consumption
-//! meters; without either, 300 s. [`IntervalConfig::with_cadence`] fixes it instead. An interval
-//! starts on a multiple of the cadence since the Unix epoch, so a record stamped 17:10:00 with a
+//! **Cadence.** The interval length is the records' own cadence. Each gap between consecutive
+//! distinct timestamps of the same inverter votes for a cadence: the gap rounded to whole
+//! minutes, then the longest length dividing a day (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 minutes;
+//! 1, 2, 3, 4, 6, 12, 24 hours) that divides it, so a 10-minute gap (one missed report) votes for
+//! 10 minutes and a 35-minute one for 5; gaps under 30 s or over a day do not vote. The most
+//! voted cadence wins (ties: the shorter). Without two reports of any inverter, consumption
+//! meters vote; without either, 300 s. [`IntervalConfig::with_cadence`] fixes it instead, which
+//! a live pipeline should do when it knows the system: in streaming mode rows emitted before
+//! the records showed their cadence keep the provisional one. An interval starts on a multiple
+//! of the cadence since the Unix epoch, so a record stamped 17:10:00 (or 17:10:03) with a
 //! 5-minute cadence belongs to [17:10, 17:15).
 //!
 //! **Production.** The 130 timestamp is the start of the interval the line summarizes, so the
