@@ -1,0 +1,24 @@
+"""Decode the traffic a SunPower PV Supervisor sends to SunPower's collector.
+
+>>> import sunpower
+>>> r = sunpower.parse_line("102\\t51oeIKDhOUeah8+9ZCME")
+>>> r.record_type, r.token
+(102, '51oeIKDhOUeah8+9ZCME')
+
+The decoding is done by the Rust library ``sunpower-proto`` (compiled module
+``sunpower._sunpower``); see ``_sunpower.pyi`` for the documented API.
+"""
+
+from ._errors import CaptureError, DecodeError, DecodeWarning, SunpowerError
+from ._sunpower import Record, __version__, parse_body, parse_line
+
+__all__ = [
+    "CaptureError",
+    "DecodeError",
+    "DecodeWarning",
+    "Record",
+    "SunpowerError",
+    "__version__",
+    "parse_body",
+    "parse_line",
+]

@@ -1,0 +1,199 @@
+"""The compiled module; import its names from :mod:`sunpower`."""
+
+import datetime
+from typing import Any, Literal, final
+
+__all__ = ["__version__", "Record", "parse_body", "parse_line", "_record_from_line"]
+
+__version__: str
+
+@final
+class Record:
+    """One record: one line of a POST body, decoded. Immutable and hashable.
+
+    Every typed field name of any record type is an attribute of every record. An attribute is
+    ``None`` when the line left the field empty (not reported) *and* when the record's type has
+    no such field (``parse_line("102\\tabc").serial is None``): check ``record_type``, or
+    ``name in record.to_dict()``, to tell the two apart. Timestamps are aware
+    ``datetime.datetime`` objects in UTC.
+
+    Two records are equal, and hash alike, when their lines are the same text (``raw``); the
+    channel does not count. Records pickle.
+
+    Records are made by :func:`parse_body` and :func:`parse_line`, not by calling ``Record``.
+    """
+
+    @property
+    def record_type(self) -> int:
+        """Field 0: ``130`` for an inverter, ``140`` for a meter, ..."""
+    @property
+    def raw(self) -> tuple[str, ...]:
+        """The line's fields exactly as sent, field 0 included, empty fields kept."""
+    @property
+    def channel(self) -> Literal["data", "command"] | None:
+        """The collector channel of the post the record came in, when known (from a capture)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The record as one line of ``sunpower parse`` / ``sunpower decode`` JSON Lines.
+
+        The same keys in the same order (``record_type``, ``raw``, ``channel`` when known, then
+        the typed fields of the record's type), with JSON values: ``raw`` a list, timestamps
+        RFC 3339 strings (``"2017-01-07T17:10:00Z"``), ``None`` for not reported. So
+        ``json.dumps(record.to_dict())`` is the command's line.
+        """
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __reduce__(self) -> tuple[Any, tuple[str, str | None]]: ...
+
+    # 100: the post's header.
+    @property
+    def supervisor_serial(self) -> str | None: ...
+    @property
+    def sent_at(self) -> datetime.datetime | None: ...
+    @property
+    def tag(self) -> str | None: ...
+    @property
+    def version(self) -> str | None: ...
+
+    # 102: the post's trailer.
+    @property
+    def token(self) -> str | None: ...
+
+    # Every data record (120, 122, 130, 131, 140, 141; other types when field 1 is a timestamp).
+    @property
+    def timestamp(self) -> datetime.datetime | None:
+        """Field 1: the start of the interval (aware, UTC)."""
+    @property
+    def serial(self) -> str | None:
+        """Field 2: the device's serial."""
+    @property
+    def model(self) -> str | None: ...
+
+    # 120: supervisor status.
+    @property
+    def error_count(self) -> int | None: ...
+    @property
+    def comm_errors(self) -> int | None: ...
+    @property
+    def skipped_scans(self) -> int | None: ...
+    @property
+    def scan_time_s(self) -> float | None: ...
+    @property
+    def untransmitted(self) -> int | None: ...
+    @property
+    def uptime_s(self) -> int | None: ...
+    @property
+    def cpu_load(self) -> float | None: ...
+    @property
+    def memory_used_kb(self) -> int | None: ...
+    @property
+    def flash_available_kb(self) -> int | None: ...
+
+    # 122: supervisor identity.
+    @property
+    def version_a(self) -> str | None: ...
+    @property
+    def version_b(self) -> str | None: ...
+    @property
+    def description(self) -> str | None: ...
+    @property
+    def family(self) -> str | None: ...
+
+    # 130: inverter.
+    @property
+    def aux(self) -> int | None: ...
+    @property
+    def lifetime_energy_kwh(self) -> float | None: ...
+    @property
+    def ac_power_kw(self) -> float | None: ...
+    @property
+    def ac_voltage_v(self) -> float | None: ...
+    @property
+    def ac_current_a(self) -> float | None: ...
+    @property
+    def dc_power_kw(self) -> float | None: ...
+    @property
+    def dc_voltage_v(self) -> float | None: ...
+    @property
+    def dc_current_a(self) -> float | None: ...
+    @property
+    def heatsink_temp_c(self) -> float | None: ...
+    @property
+    def frequency_hz(self) -> float | None:
+        """130 and 140."""
+    @property
+    def status(self) -> int | None:
+        """130 and 140."""
+
+    # 131: inverter status.
+    @property
+    def value_1(self) -> int | None: ...
+    @property
+    def value_2(self) -> int | None: ...
+    @property
+    def value_3(self) -> int | None: ...
+
+    # 140: power meter.
+    @property
+    def meter_kind(self) -> Literal["production", "consumption", "unknown"] | None:
+        """From the serial's last letter: ``p`` production, ``c`` consumption."""
+    @property
+    def ct_scale(self) -> float | None: ...
+    @property
+    def lifetime_net_energy_kwh(self) -> float | None: ...
+    @property
+    def real_power_kw(self) -> float | None: ...
+    @property
+    def reactive_power_kvar(self) -> float | None: ...
+    @property
+    def apparent_power_kva(self) -> float | None: ...
+    @property
+    def power_factor(self) -> float | None: ...
+
+    # 141: consumption meter per leg.
+    @property
+    def flag(self) -> int | None: ...
+    @property
+    def leg1_current_a(self) -> float | None: ...
+    @property
+    def leg2_current_a(self) -> float | None: ...
+    @property
+    def leg1_voltage_v(self) -> float | None: ...
+    @property
+    def leg2_voltage_v(self) -> float | None: ...
+    @property
+    def leg1_power_kw(self) -> float | None: ...
+    @property
+    def leg2_power_kw(self) -> float | None: ...
+    @property
+    def unknown_11(self) -> float | None: ...
+
+def parse_body(
+    data: bytes | bytearray | str,
+    *,
+    errors: Literal["raise", "warn", "skip"] = "raise",
+) -> list[Record]:
+    """Decode a raw POST body (no HTTP): one record per non-empty line, in order.
+
+    Lines end in LF or CRLF; a line that is not UTF-8 is a bad line, not a failure of the body.
+    The decoding runs with the GIL released.
+
+    ``errors`` says what a bad line does, as ``errors=`` does for ``bytes.decode``:
+
+    - ``"raise"`` (default): every line is decoded, then, if any was bad, :class:`DecodeError`
+      is raised. It is positioned at the first bad line (``line``, ``field``) and loses nothing:
+      ``exc.records`` holds the records that decoded and ``exc.errors`` one ``DecodeError`` per
+      bad line.
+    - ``"warn"``: bad lines are left out, each with a :class:`DecodeWarning`.
+    - ``"skip"``: bad lines are left out silently (as ``sunpower parse`` does, less its messages).
+
+    Raises ``TypeError`` for other types of ``data`` and ``ValueError`` for another ``errors``.
+    """
+
+def parse_line(line: str | bytes | bytearray) -> Record:
+    """Decode one line; one trailing LF or CRLF is allowed.
+
+    Raises :class:`DecodeError` (with ``line == 1`` and ``field`` where known) for a bad line, or
+    for text holding several lines.
+    """
+
+def _record_from_line(line: str, channel: str | None) -> Record: ...

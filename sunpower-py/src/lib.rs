@@ -1,0 +1,25 @@
+//! `sunpower._sunpower`: the compiled half of the Python package `sunpower`.
+//!
+//! The Python package (`python/sunpower/`) re-exports what this module defines and holds the
+//! exception classes, the stubs and `py.typed`. Each module here binds one idea of the Rust
+//! library: [`record`] the immutable `Record`, [`body`] decoding of raw POST bodies, [`errors`]
+//! the bridge from Rust errors to the Python exception classes, [`value`] field conversion.
+
+use pyo3::prelude::*;
+
+mod body;
+mod errors;
+mod record;
+mod value;
+
+/// The compiled module; `sunpower/__init__.py` re-exports its public names.
+#[pymodule]
+#[pyo3(name = "_sunpower")]
+fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<record::Record>()?;
+    m.add_function(wrap_pyfunction!(body::parse_body, m)?)?;
+    m.add_function(wrap_pyfunction!(body::parse_line, m)?)?;
+    m.add_function(wrap_pyfunction!(record::record_from_line, m)?)?;
+    Ok(())
+}
