@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod body;
+mod capture;
 mod output;
 
 /// Decode SunPower PV Supervisor collector traffic.
@@ -23,11 +24,24 @@ enum Command {
         #[arg(default_value = "-")]
         input: String,
     },
+    /// Decode captures into JSON Lines: every record of every collector POST, in capture order.
+    Decode(capture::CaptureArgs),
     /// Decode fully and print only the counts, as one JSON object.
     Stats {
+        /// Capture files (pcap or pcapng, optionally gzip-compressed), or `-`; several = a
+        /// rotated set read as one capture.
+        #[arg(
+            value_name = "INPUT",
+            required_unless_present = "bodies",
+            conflicts_with = "bodies"
+        )]
+        inputs: Vec<String>,
         /// Raw POST bodies (no HTTP) instead of captures; `-` for standard input.
-        #[arg(long = "body", value_name = "FILE", required = true)]
+        #[arg(long = "body", value_name = "FILE")]
         bodies: Vec<String>,
+        /// Count the body of every POST request, not only those to `.../SMS2DataCollector.aspx`.
+        #[arg(long)]
+        all_posts: bool,
     },
 }
 
@@ -44,7 +58,22 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Parse { input } => body::parse(&input),
-        Command::Stats { bodies } => body::stats(&bodies),
+        Command::Decode(args) => capture::decode(&args),
+        Command::Stats {
+            inputs,
+            bodies,
+            all_posts,
+        } => {
+            if bodies.is_empty() {
+                capture::stats(&capture::CaptureArgs {
+                    inputs,
+                    all_posts,
+                    no_progress: false,
+                })
+            } else {
+                body::stats(&bodies)
+            }
+        }
     };
     match result {
         Ok(Outcome::Read) => ExitCode::SUCCESS,

@@ -112,7 +112,11 @@ pub struct Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.position, self.kind)
+        match &self.kind {
+            // A capture error states its own, more precise, position (with the byte offset).
+            ProblemKind::Capture(e) => write!(f, "{e}"),
+            kind => write!(f, "{}: {kind}", self.position),
+        }
     }
 }
 
