@@ -34,17 +34,7 @@ pub struct CaptureArgs {
 
 impl CaptureArgs {
     fn decoder(&self) -> CaptureDecoder {
-        let inputs = self
-            .inputs
-            .iter()
-            .map(|name| {
-                if name == "-" {
-                    Input::stdin()
-                } else {
-                    Input::from_path(name)
-                }
-            })
-            .collect();
+        let inputs = self.inputs.iter().map(Input::from_arg).collect();
         let mut config = DecoderConfig::default();
         if self.all_posts {
             config.http.bodies = BodyFilter::AllPost;

@@ -6,7 +6,10 @@ use clap::{Parser, Subcommand};
 
 mod body;
 mod capture;
+mod devicelist;
+mod intervals;
 mod output;
+mod tree;
 
 /// Decode SunPower PV Supervisor collector traffic.
 #[derive(Debug, Parser)]
@@ -26,6 +29,15 @@ enum Command {
     },
     /// Decode captures into JSON Lines: every record of every collector POST, in capture order.
     Decode(capture::CaptureArgs),
+    /// Energy per interval (production, consumption, net), as CSV, JSON Lines, PVOutput batches
+    /// or a tree of daily, monthly and yearly CSV files.
+    Intervals(intervals::IntervalsArgs),
+    /// Decode a saved DeviceList JSON document (PVS local API) into JSON Lines records.
+    Devicelist {
+        /// The document, or `-` for standard input.
+        #[arg(default_value = "-")]
+        input: String,
+    },
     /// Decode fully and print only the counts, as one JSON object.
     Stats {
         /// Capture files (pcap or pcapng, optionally gzip-compressed), or `-`; several = a
@@ -52,6 +64,8 @@ pub enum Outcome {
     Read,
     /// Some input could not be read at all.
     Unreadable,
+    /// The command line was wrong in a way clap cannot see (an unknown time zone).
+    Usage,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +73,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Parse { input } => body::parse(&input),
         Command::Decode(args) => capture::decode(&args),
+        Command::Intervals(args) => intervals::run(&args),
+        Command::Devicelist { input } => devicelist::run(&input),
         Command::Stats {
             inputs,
             bodies,
@@ -78,6 +94,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Outcome::Read) => ExitCode::SUCCESS,
         Ok(Outcome::Unreadable) => ExitCode::from(1),
+        Ok(Outcome::Usage) => ExitCode::from(2),
         // A closed pipe (`sunpower parse x | head`) is the reader's choice, not a failure.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {

@@ -33,24 +33,32 @@
 #![warn(missing_docs)]
 
 mod body;
+#[cfg(feature = "devicelist")]
+mod devicelist;
 mod error;
+#[cfg(feature = "intervals")]
+pub mod export;
+#[cfg(feature = "intervals")]
+pub mod intervals;
 #[cfg(feature = "serde")]
 mod json;
 mod owned;
 mod record;
 mod time;
 mod value;
-#[cfg(feature = "devicelist")]
-mod devicelist;
-#[cfg(feature = "intervals")]
-pub mod export;
-#[cfg(feature = "intervals")]
-pub mod intervals;
-#[cfg(feature = "intervals")]
-pub mod tree;
 
 pub use body::{parse_line, Body, Line, Lines, Records};
+#[cfg(feature = "devicelist")]
+pub use devicelist::{
+    parse_device_list, DeviceError, DeviceErrorKind, DeviceList, DeviceListError, UnknownDevice,
+    MAX_DEVICES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
+};
 pub use error::{ErrorKind, Expected, LineError};
+#[cfg(feature = "intervals")]
+pub use intervals::{
+    local_date, local_day_start, totals, Added, Event, Flag, Flags, Interval, IntervalAccumulator,
+    IntervalConfig, Mode, NetSource, Period, PeriodTotal, Stats,
+};
 #[cfg(feature = "serde")]
 pub use json::JsonRecord;
 pub use owned::RecordBuf;
@@ -60,16 +68,6 @@ pub use record::{
 };
 pub use time::Rfc3339;
 pub use value::parse_timestamp;
-#[cfg(feature = "devicelist")]
-pub use devicelist::{
-    parse_device_list, DeviceError, DeviceErrorKind, DeviceList, DeviceListError, UnknownDevice,
-    MAX_DEVICES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
-};
-#[cfg(feature = "intervals")]
-pub use intervals::{
-    local_date, local_day_start, totals, Added, Event, Flag, Flags, Interval, IntervalAccumulator,
-    IntervalConfig, Mode, NetSource, Period, PeriodTotal, Stats,
-};
 
 /// Which collector channel a post came in on, from its request path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::America::Los_Angeles;
 use proptest::prelude::*;
 use sunpower_proto::{
-    export, parse_line, totals, tree, Added, Body, Event, Flag, Interval, IntervalAccumulator,
+    export, parse_line, totals, Added, Body, Event, Flag, Interval, IntervalAccumulator,
     IntervalConfig, NetSource, Period,
 };
 
@@ -578,70 +578,6 @@ fn pvoutput_energy_restarts_at_local_midnight() {
         batches,
         ["data=20260601,23:55,0,0;20260601,23:59,10,120;20260602,00:05,10,120;20260602,00:10,20,120"]
     );
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sunpower-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn read_tree(dir: &std::path::Path) -> Vec<(String, String)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap().display().to_string();
-                files.push((rel, std::fs::read_to_string(&path).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
-#[test]
-fn tree_is_idempotent_and_overlapping_runs_lose_nothing() {
-    // A day across local midnight, in two overlapping captures.
-    let lines: Vec<String> = (0..24)
-        .map(|i| {
-            let t = at(2026, 6, 2, 6, 0) + TimeDelta::minutes(5 * i);
-            inv(&ts(t), "A", &format!("{:.3}", 5.0 + 0.01 * i as f64))
-        })
-        .collect();
-    let whole = offline(&lines);
-
-    let once = temp_dir("tree-once");
-    tree::write_tree(&once, &whole, Los_Angeles).unwrap();
-    let first = read_tree(&once);
-    let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "2026/06/01.csv",
-            "2026/06/02.csv",
-            "2026/06/daily.csv",
-            "2026/monthly.csv",
-            "yearly.csv"
-        ]
-    );
-    let report = tree::write_tree(&once, &whole, Los_Angeles).unwrap();
-    assert_eq!((report.inserted, report.replaced), (0, 0));
-    assert_eq!(read_tree(&once), first);
-    let yearly = &first[4].1;
-    assert!(yearly.contains("\n2026,"), "{yearly}");
-    assert!(yearly.contains(",230,,,24,"), "{yearly}"); // 23 steps of 10 Wh
-
-    let pieces = temp_dir("tree-pieces");
-    tree::write_tree(&pieces, &offline(&lines[..14]), Los_Angeles).unwrap();
-    tree::write_tree(&pieces, &offline(&lines[10..]), Los_Angeles).unwrap();
-    assert_eq!(read_tree(&pieces), first);
-    std::fs::remove_dir_all(&once).unwrap();
-    std::fs::remove_dir_all(&pieces).unwrap();
 }
 
 #[cfg(feature = "serde")]

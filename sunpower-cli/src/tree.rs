@@ -1,8 +1,7 @@
 //! The `--tree DIR` layout: `YYYY/MM/DD.csv` (intervals), `YYYY/MM/daily.csv`,
 //! `YYYY/monthly.csv` and `yearly.csv` (totals), merged with what is already there.
 //!
-//! This is the crate's only file I/O, kept apart from the sans-I/O core (the CLI may take it
-//! over). Merging is idempotent: existing interval rows are keyed by `interval_start`; a new row
+//! It lives in the command, not in `sunpower-proto`, whose core does no I/O. Merging is idempotent: existing interval rows are keyed by `interval_start`; a new row
 //! replaces the old one unless it knows less (see [`prefer_new`]); totals are recomputed from the
 //! merged rows of the touched days, months and years; every file is rewritten whole (through a
 //! temporary file and a rename) in a fixed order. Running again over the same or overlapping data
@@ -14,12 +13,12 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use chrono_tz::Tz;
+use sunpower_proto::intervals::Tz;
 
-use crate::export::{
+use sunpower_proto::export::{
     csv, parse_csv_row, parse_period_csv_row, period_csv, RowError, CSV_HEADER, PERIOD_CSV_HEADER,
 };
-use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
+use sunpower_proto::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 
 /// Why the tree could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -248,4 +247,88 @@ fn day_path(dir: &Path, date: NaiveDate) -> PathBuf {
     dir.join(format!("{:04}", date.year()))
         .join(format!("{:02}", date.month()))
         .join(format!("{:02}.csv", date.day()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeDelta, TimeZone};
+    use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    use sunpower_proto::Body;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sunpower-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn read_tree(dir: &Path) -> Vec<(String, String)> {
+        let mut files = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let rel = path.strip_prefix(dir).unwrap().display().to_string();
+                    files.push((rel, fs::read_to_string(&path).unwrap()));
+                }
+            }
+        }
+        files.sort();
+        files
+    }
+
+    fn offline(lines: &[String]) -> Vec<Interval> {
+        let body = lines.join("\n");
+        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        for record in Body::new(body.as_bytes()).records() {
+            acc.add(&record.unwrap());
+        }
+        acc.finish()
+    }
+
+    #[test]
+    fn tree_is_idempotent_and_overlapping_runs_lose_nothing() {
+        // One inverter, 10 Wh every 5 minutes across local midnight (06:00 UTC = 23:00 PDT).
+        let start = Utc.with_ymd_and_hms(2026, 6, 2, 6, 0, 0).unwrap();
+        let lines: Vec<String> = (0..24)
+            .map(|i| {
+                let t = (start + TimeDelta::minutes(5 * i)).format("%Y%m%d%H%M%S");
+                let kwh = 5.0 + 0.01 * i as f64;
+                format!("130\t{t}\tA\tAC_Module_Type_C\t\t{kwh:.3}\t0.25\t245.1\t1.0\t0.26\t59.1\t4.4\t30\t60\t0")
+            })
+            .collect();
+        let whole = offline(&lines);
+        let tz: Tz = "America/Los_Angeles".parse().unwrap();
+
+        let once = temp_dir("tree-once");
+        write_tree(&once, &whole, tz).unwrap();
+        let first = read_tree(&once);
+        let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "2026/06/01.csv",
+                "2026/06/02.csv",
+                "2026/06/daily.csv",
+                "2026/monthly.csv",
+                "yearly.csv"
+            ]
+        );
+        let report = write_tree(&once, &whole, tz).unwrap();
+        assert_eq!((report.inserted, report.replaced), (0, 0));
+        assert_eq!(read_tree(&once), first);
+        let yearly = &first[4].1;
+        assert!(yearly.contains("\n2026,"), "{yearly}");
+        assert!(yearly.contains(",230,,,24,"), "{yearly}"); // 23 steps of 10 Wh
+
+        let pieces = temp_dir("tree-pieces");
+        write_tree(&pieces, &offline(&lines[..14]), tz).unwrap();
+        write_tree(&pieces, &offline(&lines[10..]), tz).unwrap();
+        assert_eq!(read_tree(&pieces), first);
+        fs::remove_dir_all(&once).unwrap();
+        fs::remove_dir_all(&pieces).unwrap();
+    }
 }

@@ -1,0 +1,39 @@
+//! `sunpower devicelist`: a saved DeviceList document of the PVS local API as JSON Lines records.
+
+use std::io;
+
+use sunpower_proto::parse_device_list;
+
+use crate::output::{display_name, read_input, JsonLines};
+use crate::Outcome;
+
+pub fn run(input: &str) -> io::Result<Outcome> {
+    let list = match read_input(input)
+        .map_err(|e| e.to_string())
+        .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()))
+    {
+        Ok(list) => list,
+        Err(e) => {
+            eprintln!("sunpower: {}: {e}", display_name(input));
+            return Ok(Outcome::Unreadable);
+        }
+    };
+    let mut out = JsonLines::stdout();
+    for record in &list.records {
+        out.record(&record.record(), None)?;
+    }
+    out.flush()?;
+    for problem in &list.errors {
+        eprintln!("{}: {problem}", display_name(input));
+    }
+    for device in &list.unknown {
+        eprintln!(
+            "{}: device {} of unknown type {:?} (serial {:?}) kept raw, not decoded",
+            display_name(input),
+            device.index,
+            device.device_type.as_deref().unwrap_or(""),
+            device.serial.as_deref().unwrap_or("")
+        );
+    }
+    Ok(Outcome::Read)
+}

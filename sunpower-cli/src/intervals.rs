@@ -1,0 +1,247 @@
+//! `sunpower intervals`: energy per interval, and per local day, month and year.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use chrono::TimeDelta;
+use clap::ValueEnum;
+use sunpower_pcap::capture::Input;
+use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
+use sunpower_pcap::http::BodyFilter;
+use sunpower_proto::export::{self, LocalInterval};
+use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
+use sunpower_proto::{parse_device_list, Body};
+
+use crate::output::{display_name, read_input};
+use crate::Outcome;
+
+/// Output formats of `sunpower intervals`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One CSV row per interval, with a header.
+    Csv,
+    /// One JSON object per interval.
+    Jsonl,
+    /// PVOutput `addbatchstatus` lines (`data=...`, at most 30 statuses each).
+    Pvoutput,
+}
+
+/// Arguments of `sunpower intervals`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("sources").required(true).multiple(true)
+    .args(["inputs", "bodies", "devicelists"])))]
+pub struct IntervalsArgs {
+    /// Capture files (as for `decode`), or `-` for a live capture on standard input.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+    /// A raw POST body (one post per file, read in the order given).
+    #[arg(long = "body", value_name = "FILE")]
+    pub bodies: Vec<String>,
+    /// A saved DeviceList JSON document of the supervisor's local API (one per poll).
+    #[arg(long = "devicelist", value_name = "FILE")]
+    pub devicelists: Vec<String>,
+    /// IANA time zone for local days, months and years (default: the system's).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Merge into the `YYYY/MM/DD.csv`, `YYYY/MM/daily.csv`, `YYYY/monthly.csv`, `yearly.csv`
+    /// tree under DIR instead of printing.
+    #[arg(long, value_name = "DIR")]
+    pub tree: Option<PathBuf>,
+    /// Live input: minutes of capture time after an interval's end before it is emitted even if
+    /// some device has not reported.
+    #[arg(long, value_name = "MINUTES", default_value_t = 15)]
+    pub lateness: u32,
+    /// Decode the body of every POST request, not only those to `.../SMS2DataCollector.aspx`.
+    #[arg(long)]
+    pub all_posts: bool,
+}
+
+/// The system's IANA zone: `TZ`, else what the platform reports; UTC when neither is known.
+fn system_zone() -> Tz {
+    let name = std::env::var("TZ")
+        .ok()
+        .map(|tz| tz.trim_start_matches(':').to_string())
+        .filter(|tz| !tz.is_empty())
+        .or_else(|| iana_time_zone::get_timezone().ok());
+    match name.as_deref().map(str::parse::<Tz>) {
+        Some(Ok(tz)) => tz,
+        _ => {
+            eprintln!("sunpower: system time zone unknown; using UTC (set --tz)");
+            Tz::UTC
+        }
+    }
+}
+
+/// Writes intervals as they are emitted, in the chosen format.
+struct RowWriter {
+    format: Format,
+    tz: Tz,
+    out: io::BufWriter<io::StdoutLock<'static>>,
+    header_written: bool,
+}
+
+impl RowWriter {
+    fn write(&mut self, rows: &[Interval]) -> io::Result<()> {
+        match self.format {
+            Format::Csv => {
+                if !self.header_written {
+                    writeln!(self.out, "{}", export::CSV_HEADER)?;
+                    self.header_written = true;
+                }
+                for row in rows {
+                    writeln!(self.out, "{}", export::csv_row(row, self.tz))?;
+                }
+            }
+            Format::Jsonl => {
+                for row in rows {
+                    serde_json::to_writer(&mut self.out, &LocalInterval::new(row, self.tz))?;
+                    self.out.write_all(b"\n")?;
+                }
+            }
+            Format::Pvoutput => {
+                for line in export::pvoutput_batches(rows, self.tz) {
+                    writeln!(self.out, "{line}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
+    let tz = match &args.tz {
+        Some(name) => match name.parse::<Tz>() {
+            Ok(tz) => tz,
+            Err(_) => {
+                eprintln!("sunpower: --tz {name}: not an IANA time zone name");
+                return Ok(Outcome::Usage);
+            }
+        },
+        None => system_zone(),
+    };
+    let live = args.inputs.iter().any(|i| i == "-") && args.tree.is_none();
+    let config = if live {
+        IntervalConfig::streaming().with_lateness(TimeDelta::minutes(i64::from(args.lateness)))
+    } else {
+        // Offline, every interval is kept to the end anyway: a horizon wide enough that one
+        // far-future timestamp cannot push the real records out.
+        IntervalConfig::offline().with_horizon(TimeDelta::days(365 * 200))
+    };
+    let mut acc = IntervalAccumulator::new(config);
+    let mut writer = RowWriter {
+        format: args.format,
+        tz,
+        out: io::BufWriter::new(io::stdout().lock()),
+        header_written: false,
+    };
+    let mut outcome = Outcome::Read;
+    let mut line_errors = 0u64;
+
+    for name in &args.bodies {
+        match read_input(name) {
+            Ok(data) => {
+                for item in Body::new(&data).records() {
+                    match item {
+                        Ok(record) => {
+                            acc.add(&record);
+                        }
+                        Err(e) => {
+                            line_errors += 1;
+                            eprintln!("{}: {e}", display_name(name));
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("sunpower: {}: {e}", display_name(name));
+                outcome = Outcome::Unreadable;
+            }
+        }
+    }
+    for name in &args.devicelists {
+        let parsed = read_input(name)
+            .map_err(|e| e.to_string())
+            .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(list) => {
+                for record in &list.records {
+                    acc.add(&record.record());
+                }
+                for problem in &list.errors {
+                    eprintln!("{}: {problem}", display_name(name));
+                }
+            }
+            Err(e) => {
+                eprintln!("sunpower: {}: {e}", display_name(name));
+                outcome = Outcome::Unreadable;
+            }
+        }
+    }
+    if !args.inputs.is_empty() {
+        let inputs = args.inputs.iter().map(Input::from_arg).collect();
+        let mut config = DecoderConfig::default();
+        if args.all_posts {
+            config.http.bodies = BodyFilter::AllPost;
+        }
+        let mut decoder = CaptureDecoder::new(inputs, config);
+        let mut result = Ok(());
+        while result.is_ok()
+            && decoder.step(|event| match event {
+                Event::Post(post) => {
+                    for item in Body::new(post.decodable_body()).records() {
+                        match item {
+                            Ok(record) => {
+                                acc.add(&record);
+                            }
+                            Err(e) => {
+                                line_errors += 1;
+                                eprintln!(
+                                    "{}: packet {}, flow {}: {e}",
+                                    post.input, post.packet, post.flow
+                                );
+                            }
+                        }
+                    }
+                    if live {
+                        let ready = acc.advance_to(post.captured_at);
+                        result = writer.write(&ready).and_then(|()| writer.out.flush());
+                    }
+                }
+                Event::Problem(p) => eprintln!("{p}"),
+            })
+        {}
+        result?;
+        if decoder.had_unreadable_input() {
+            outcome = Outcome::Unreadable;
+        }
+    }
+
+    let rows = acc.finish();
+    for event in acc.take_events() {
+        eprintln!("sunpower: {event}");
+    }
+    match &args.tree {
+        Some(dir) => match crate::tree::write_tree(dir, &rows, tz) {
+            Ok(report) => eprintln!(
+                "sunpower: {}: {} intervals inserted, {} replaced, {} files written",
+                dir.display(),
+                report.inserted,
+                report.replaced,
+                report.files
+            ),
+            Err(e) => {
+                eprintln!("sunpower: {e}");
+                outcome = Outcome::Unreadable;
+            }
+        },
+        None => writer.write(&rows)?,
+    }
+    writer.out.flush()?;
+    if line_errors > 0 {
+        eprintln!("sunpower: {line_errors} damaged lines skipped");
+    }
+    Ok(outcome)
+}
