@@ -11,6 +11,7 @@ use sunpower_proto::{ErrorKind, LineError};
 static DECODE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DECODE_WARNING: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static WARN: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// How many bad lines the message of a whole-body `DecodeError` lists before "and N more".
 const LISTED_MAX: usize = 3;
@@ -91,5 +92,17 @@ pub fn warn_line(py: Python<'_>, error: &LineError) -> PyResult<()> {
     let category = DECODE_WARNING.import(py, "sunpower._errors", "DecodeWarning")?;
     let warning = category.call((error.to_string(),), Some(&position_kwargs(py, error)?))?;
     WARN.import(py, "warnings", "warn")?.call1((warning,))?;
+    Ok(())
+}
+
+/// Logs a problem that does not stop decoding (a gap in a capture, a counter reset) on the
+/// `sunpower` logger, as the command writes it to standard error.
+pub fn log_warning(py: Python<'_>, message: &str) -> PyResult<()> {
+    let logger = LOGGER.get_or_try_init(py, || {
+        py.import("logging")?
+            .call_method1("getLogger", ("sunpower",))
+            .map(Bound::unbind)
+    })?;
+    logger.bind(py).call_method1("warning", ("%s", message))?;
     Ok(())
 }

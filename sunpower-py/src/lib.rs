@@ -2,13 +2,16 @@
 //!
 //! The Python package (`python/sunpower/`) re-exports what this module defines and holds the
 //! exception classes, the stubs and `py.typed`. Each module here binds one idea of the Rust
-//! library: [`record`] the immutable `Record`, [`body`] decoding of raw POST bodies, [`errors`]
-//! the bridge from Rust errors to the Python exception classes, [`value`] field conversion.
+//! library: [`record`] the immutable `Record`, [`body`] raw POST bodies, [`capture`] captures
+//! to posts, [`intervals`] interval energy, [`errors`] the bridge from Rust errors to the
+//! Python exception classes, [`value`] field conversion.
 
 use pyo3::prelude::*;
 
 mod body;
+mod capture;
 mod errors;
+mod intervals;
 mod record;
 mod value;
 
@@ -18,8 +21,13 @@ mod value;
 fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<record::Record>()?;
+    m.add_class::<capture::Post>()?;
+    m.add_class::<capture::CaptureReader>()?;
+    m.add_class::<intervals::Intervals>()?;
+    m.add_class::<intervals::Interval>()?;
     m.add_function(wrap_pyfunction!(body::parse_body, m)?)?;
     m.add_function(wrap_pyfunction!(body::parse_line, m)?)?;
+    m.add_function(wrap_pyfunction!(capture::read_capture, m)?)?;
     m.add_function(wrap_pyfunction!(record::record_from_line, m)?)?;
     Ok(())
 }

@@ -31,6 +31,11 @@ impl Record {
         }
     }
 
+    /// The typed record (decoded again from the line; no allocation).
+    pub fn core(&self) -> sunpower_proto::Record<'_> {
+        self.buf.record()
+    }
+
     /// The value of the typed field `name`, or `None` when this record type has no such field.
     fn typed_field<'py>(&self, py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         let mut found = None;

@@ -156,7 +156,7 @@ def test_records_are_immutable() -> None:
     with pytest.raises((AttributeError, TypeError)):
         r.new_attribute = 1  # type: ignore[attr-defined]
     with pytest.raises(TypeError):
-        sunpower.Record()  # type: ignore[call-arg]
+        sunpower.Record()
 
 
 def test_equality_and_hash_are_by_line() -> None:

@@ -10,15 +10,30 @@ The decoding is done by the Rust library ``sunpower-proto`` (compiled module
 """
 
 from ._errors import CaptureError, DecodeError, DecodeWarning, SunpowerError
-from ._sunpower import Record, __version__, parse_body, parse_line
+from ._sunpower import (
+    CaptureReader,
+    Interval,
+    Intervals,
+    Post,
+    Record,
+    __version__,
+    parse_body,
+    parse_line,
+    read_capture,
+)
 
 __all__ = [
     "CaptureError",
+    "CaptureReader",
     "DecodeError",
     "DecodeWarning",
+    "Interval",
+    "Intervals",
+    "Post",
     "Record",
     "SunpowerError",
     "__version__",
     "parse_body",
     "parse_line",
+    "read_capture",
 ]

@@ -1,9 +1,23 @@
 """The compiled module; import its names from :mod:`sunpower`."""
 
 import datetime
-from typing import Any, Literal, final
+import os
 
-__all__ = ["__version__", "Record", "parse_body", "parse_line", "_record_from_line"]
+from ._errors import DecodeError
+from typing import Any, Iterable, Iterator, Literal, Protocol, Union, final
+
+__all__ = [
+    "__version__",
+    "Record",
+    "Post",
+    "CaptureReader",
+    "Intervals",
+    "Interval",
+    "parse_body",
+    "parse_line",
+    "read_capture",
+    "_record_from_line",
+]
 
 __version__: str
 
@@ -197,3 +211,155 @@ def parse_line(line: str | bytes | bytearray) -> Record:
     """
 
 def _record_from_line(line: str, channel: str | None) -> Record: ...
+
+class _BinaryReader(Protocol):
+    """A binary file object: what ``read_capture`` calls is ``read(size)``."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+_CaptureSource = Union[str, "os.PathLike[str]", _BinaryReader]
+
+def read_capture(*sources: _CaptureSource) -> CaptureReader:
+    """Read a capture and iterate over its collector posts, lazily, in capture order.
+
+    Each source is a path or a binary file object (``open(path, "rb")``, ``sys.stdin.buffer``,
+    ``io.BytesIO``) of a pcap or pcapng capture, optionally gzip-compressed (found from the
+    bytes). Several sources are one capture cut into pieces, in order (a rotated set): a
+    connection that spans two files decodes whole. Memory stays bounded whatever the size;
+    decoding runs with the GIL released (a file object's ``read`` takes it back briefly).
+
+    Raises :class:`CaptureError` (an ``OSError``) when the iteration reaches a source that
+    cannot be read at all (missing, not a capture). Problems that do not stop decoding (gaps,
+    damaged packets, cut posts) are logged as warnings on the ``"sunpower"`` logger.
+    """
+
+@final
+class CaptureReader(Iterator[Post]):
+    """The iterator :func:`read_capture` returns. One thread at a time."""
+
+    def __iter__(self) -> CaptureReader: ...
+    def __next__(self) -> Post: ...
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters so far, with the keys of ``sunpower stats``: ``packets``, ``connections``,
+        ``posts``, ``records``, ``gaps``, ``bytes_missing``, ``damaged_posts``, ``line_errors``,
+        ``capture_errors``, ``http_errors``."""
+
+@final
+class Post:
+    """One collector request from a capture. Immutable."""
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """The body's records, in order, each with ``channel`` set. For an incomplete post,
+        the whole lines before the hole."""
+    @property
+    def errors(self) -> tuple[DecodeError, ...]:
+        """One :class:`DecodeError` per line of the body that could not be decoded."""
+    @property
+    def channel(self) -> Literal["data", "command"] | None: ...
+    @property
+    def captured_at(self) -> datetime.datetime:
+        """Capture time (aware, UTC) of the packet that completed the request."""
+    @property
+    def complete(self) -> bool:
+        """Whether the whole body arrived."""
+    @property
+    def missing_bytes(self) -> int | None:
+        """Body bytes missing, when the body was cut and its length was declared."""
+    @property
+    def body(self) -> bytes:
+        """The body as received (de-chunked)."""
+    @property
+    def target(self) -> str:
+        """The request target as sent (``/Data/SMS2DataCollector.aspx``)."""
+    @property
+    def input(self) -> str:
+        """The name of the source it came from."""
+    @property
+    def packet(self) -> int:
+        """The number (from 1, within its source) of the packet that completed it."""
+    @property
+    def client(self) -> tuple[str, int]:
+        """The supervisor's address and port."""
+    @property
+    def server(self) -> tuple[str, int]:
+        """The collector's address and port."""
+
+@final
+class Intervals:
+    """Energy per interval from records fed in any order, replays and duplicates included.
+
+    The same accumulator as ``sunpower intervals``: see PROTOCOL.md, "Energy from the
+    records". ``tz`` is the IANA zone of ``Interval.interval_start_local``. By default
+    (offline) rows come out of :meth:`finish`; with ``streaming=True``, :meth:`advance_to`
+    hands out the intervals that became ready as the capture clock moves (revisions later).
+    Warnings (counter resets, conflicting duplicates) are logged on the ``"sunpower"`` logger.
+    """
+
+    def __new__(
+        cls,
+        tz: str = "UTC",
+        *,
+        cadence: datetime.timedelta | None = None,
+        streaming: bool = False,
+        lateness: datetime.timedelta | None = None,
+    ) -> Intervals: ...
+    @property
+    def tz(self) -> str: ...
+    @property
+    def cadence(self) -> datetime.timedelta:
+        """The interval length: the one given, else inferred from the records (5 min until known)."""
+    def add(
+        self, record: Record
+    ) -> Literal["stored", "duplicate", "conflict", "beyond_horizon", "ignored", "other"]:
+        """Feed one record; says what became of it."""
+    def extend(self, records: Iterable[Record]) -> None:
+        """Feed every record of an iterable (``parse_body(...)``, ``post.records``)."""
+    def advance_to(self, now: datetime.datetime) -> list[Interval]:
+        """Streaming: the capture clock is now ``now`` (aware); the intervals now ready."""
+    def finish(self) -> list[Interval]:
+        """Every interval still held, in start order."""
+    @property
+    def stats(self) -> dict[str, int]:
+        """``records``, ``stored``, ``duplicates``, ``conflicts``, ``beyond_horizon``,
+        ``ignored``, ``events_dropped``."""
+
+@final
+class Interval:
+    """One interval's energy: a row of ``sunpower intervals``. Immutable; equal by value."""
+
+    @property
+    def interval_start(self) -> datetime.datetime:
+        """Start (aware, UTC), included."""
+    @property
+    def interval_start_local(self) -> datetime.datetime:
+        """The start in the accumulator's zone (aware, with that zone's offset then)."""
+    @property
+    def interval_end(self) -> datetime.datetime:
+        """End (aware, UTC), excluded."""
+    @property
+    def production_wh(self) -> float: ...
+    @property
+    def consumption_wh(self) -> float | None:
+        """``None`` without a consumption meter report for the interval."""
+    @property
+    def net_wh(self) -> float | None:
+        """From the grid, positive for import; ``None`` without a meter report."""
+    @property
+    def production_w(self) -> float: ...
+    @property
+    def consumption_w(self) -> float | None: ...
+    @property
+    def net_source(self) -> Literal["counter", "power", "none"]: ...
+    @property
+    def inverters_reporting(self) -> int: ...
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Names of what was noteworthy: ``"missed_report"``, ``"no_meter"``, ..."""
+    @property
+    def revised(self) -> bool:
+        """Whether this row replaces one emitted before (streaming)."""
+    def to_dict(self) -> dict[str, Any]:
+        """The row as ``sunpower intervals --format jsonl`` prints it (times as strings)."""
+    def __eq__(self, value: object, /) -> bool: ...

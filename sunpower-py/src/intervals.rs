@@ -1,0 +1,316 @@
+//! `sunpower.Intervals`: the interval energy accumulator, and its `Interval` rows.
+
+use std::sync::{Mutex, TryLockError};
+
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
+use sunpower_proto::{IntervalAccumulator, IntervalConfig, Rfc3339};
+
+use crate::errors;
+use crate::record::Record;
+
+/// One interval's energy: a row of `sunpower intervals`. Immutable.
+#[pyclass(module = "sunpower", name = "Interval", frozen, eq)]
+#[derive(PartialEq)]
+pub struct Interval {
+    row: CoreInterval,
+    tz: Tz,
+}
+
+impl Interval {
+    fn local_start(&self) -> DateTime<FixedOffset> {
+        self.row
+            .interval_start
+            .with_timezone(&self.tz)
+            .fixed_offset()
+    }
+}
+
+#[pymethods]
+impl Interval {
+    /// Start (aware, UTC), included.
+    #[getter]
+    fn interval_start(&self) -> DateTime<Utc> {
+        self.row.interval_start
+    }
+
+    /// The start in the accumulator's zone (aware, with that zone's offset at the time).
+    #[getter]
+    fn interval_start_local(&self) -> DateTime<FixedOffset> {
+        self.local_start()
+    }
+
+    /// End (aware, UTC), excluded.
+    #[getter]
+    fn interval_end(&self) -> DateTime<Utc> {
+        self.row.interval_end
+    }
+
+    /// Energy produced, Wh.
+    #[getter]
+    fn production_wh(&self) -> f64 {
+        self.row.production_wh
+    }
+
+    /// Energy consumed by the house, Wh; `None` without a consumption meter report.
+    #[getter]
+    fn consumption_wh(&self) -> Option<f64> {
+        self.row.consumption_wh
+    }
+
+    /// Energy from the grid, Wh (negative for export); `None` without a meter report.
+    #[getter]
+    fn net_wh(&self) -> Option<f64> {
+        self.row.net_wh
+    }
+
+    /// Mean production power, W.
+    #[getter]
+    fn production_w(&self) -> f64 {
+        self.row.production_w
+    }
+
+    /// Mean consumption power, W; `None` without a meter report.
+    #[getter]
+    fn consumption_w(&self) -> Option<f64> {
+        self.row.consumption_w
+    }
+
+    /// Where `net_wh` came from: `"counter"`, `"power"` or `"none"`.
+    #[getter]
+    fn net_source(&self) -> &'static str {
+        self.row.net_source.as_str()
+    }
+
+    /// How many inverters reported for this interval.
+    #[getter]
+    fn inverters_reporting(&self) -> u32 {
+        self.row.inverters_reporting
+    }
+
+    /// The names of what was noteworthy (`"missed_report"`, `"no_meter"`, ...).
+    #[getter]
+    fn flags<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(
+            py,
+            self.row
+                .flags
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Whether this row replaces one emitted before (streaming).
+    #[getter]
+    fn revised(&self) -> bool {
+        self.row.revised
+    }
+
+    /// The row as `sunpower intervals --format jsonl` prints it (times as RFC 3339 strings).
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let r = &self.row;
+        let dict = PyDict::new(py);
+        dict.set_item("interval_start", Rfc3339(r.interval_start).to_string())?;
+        dict.set_item(
+            "interval_start_local",
+            self.local_start()
+                .format("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string(),
+        )?;
+        dict.set_item("interval_end", Rfc3339(r.interval_end).to_string())?;
+        dict.set_item("production_wh", r.production_wh)?;
+        dict.set_item("consumption_wh", r.consumption_wh)?;
+        dict.set_item("net_wh", r.net_wh)?;
+        dict.set_item("production_w", r.production_w)?;
+        dict.set_item("consumption_w", r.consumption_w)?;
+        dict.set_item("net_source", r.net_source.as_str())?;
+        dict.set_item("inverters_reporting", r.inverters_reporting)?;
+        dict.set_item("revised", r.revised)?;
+        let flags: Vec<&str> = r.flags.iter().map(|f| f.as_str()).collect();
+        dict.set_item("flags", PyList::new(py, flags)?)?;
+        Ok(dict)
+    }
+
+    fn __repr__(&self) -> String {
+        let opt = |v: Option<f64>| v.map_or("None".to_owned(), |v| format!("{v:?}"));
+        format!(
+            "Interval({}, production_wh={:?}, consumption_wh={}, net_wh={}{})",
+            Rfc3339(self.row.interval_start),
+            self.row.production_wh,
+            opt(self.row.consumption_wh),
+            opt(self.row.net_wh),
+            if self.row.revised { ", revised" } else { "" },
+        )
+    }
+}
+
+/// The accumulator and its zone.
+struct State {
+    acc: IntervalAccumulator,
+}
+
+/// Energy per interval from records fed in any order (replays and duplicates included).
+#[pyclass(module = "sunpower", name = "Intervals", frozen)]
+pub struct Intervals {
+    state: Mutex<State>,
+    tz: Tz,
+}
+
+impl Intervals {
+    fn with_state<T>(&self, f: impl FnOnce(&mut State) -> T) -> PyResult<T> {
+        match self.state.try_lock() {
+            Ok(mut guard) => Ok(f(&mut guard)),
+            Err(TryLockError::Poisoned(p)) => Ok(f(&mut p.into_inner())),
+            Err(TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(
+                "these Intervals are being used by another thread",
+            )),
+        }
+    }
+
+    /// Rows to Python, after logging what the accumulator reported.
+    fn rows(&self, py: Python<'_>, rows: Vec<CoreInterval>) -> PyResult<Vec<Interval>> {
+        self.log_events(py)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| Interval { row, tz: self.tz })
+            .collect())
+    }
+
+    fn log_events(&self, py: Python<'_>) -> PyResult<()> {
+        for event in self.with_state(|s| s.acc.take_events())? {
+            errors::log_warning(py, &event.to_string())?;
+        }
+        Ok(())
+    }
+}
+
+fn added_name(added: Added) -> &'static str {
+    match added {
+        Added::Stored => "stored",
+        Added::Duplicate => "duplicate",
+        Added::Conflict => "conflict",
+        Added::BeyondHorizon => "beyond_horizon",
+        Added::Ignored => "ignored",
+        // A later kind of outcome of the core library.
+        _ => "other",
+    }
+}
+
+#[pymethods]
+impl Intervals {
+    #[new]
+    #[pyo3(
+        signature = (tz = "UTC".to_owned(), *, cadence = None, streaming = false, lateness = None),
+        text_signature = "(tz='UTC', *, cadence=None, streaming=False, lateness=None)"
+    )]
+    fn new(
+        tz: String,
+        cadence: Option<TimeDelta>,
+        streaming: bool,
+        lateness: Option<TimeDelta>,
+    ) -> PyResult<Self> {
+        let zone: Tz = tz
+            .parse()
+            .map_err(|_| PyValueError::new_err(format!("unknown time zone {tz:?}")))?;
+        let mut config = if streaming {
+            IntervalConfig::streaming()
+        } else {
+            IntervalConfig::offline()
+        };
+        if let Some(cadence) = cadence {
+            if cadence <= TimeDelta::zero() {
+                return Err(PyValueError::new_err("cadence must be positive"));
+            }
+            config = config.with_cadence(cadence);
+        }
+        if let Some(lateness) = lateness {
+            config = config.with_lateness(lateness);
+        }
+        Ok(Intervals {
+            state: Mutex::new(State {
+                acc: IntervalAccumulator::new(config),
+            }),
+            tz: zone,
+        })
+    }
+
+    /// The IANA zone of `interval_start_local` (`"America/Los_Angeles"`).
+    #[getter]
+    fn tz(&self) -> &'static str {
+        self.tz.name()
+    }
+
+    /// The interval length: the one given, else inferred from the records (5 minutes until
+    /// known).
+    #[getter]
+    fn cadence(&self) -> PyResult<TimeDelta> {
+        self.with_state(|s| s.acc.cadence())
+    }
+
+    /// Feeds one record; says what became of it: `"stored"`, `"duplicate"`, `"conflict"`,
+    /// `"beyond_horizon"` or `"ignored"` (no interval energy in it).
+    fn add(&self, record: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+        let record = record
+            .cast::<Record>()
+            .map_err(|_| PyTypeError::new_err("Intervals.add() takes a sunpower.Record"))?;
+        let record = record.get();
+        let added = self.with_state(|s| s.acc.add(&record.core()))?;
+        Ok(added_name(added))
+    }
+
+    /// Feeds every record of an iterable (a list from `parse_body`, a post's `records`).
+    fn extend(&self, records: &Bound<'_, PyAny>) -> PyResult<()> {
+        for item in records.try_iter()? {
+            self.add(&item?)?;
+        }
+        Ok(())
+    }
+
+    /// Streaming: the capture time is now `now` (aware); returns the intervals that became
+    /// ready, revisions included.
+    fn advance_to(&self, py: Python<'_>, now: DateTime<FixedOffset>) -> PyResult<Vec<Interval>> {
+        let now = now.with_timezone(&Utc);
+        let rows = self.with_state(|s| s.acc.advance_to(now))?;
+        self.rows(py, rows)
+    }
+
+    /// Every interval still held, in start order (offline: all of them). Further records can
+    /// be added after.
+    fn finish(&self, py: Python<'_>) -> PyResult<Vec<Interval>> {
+        let rows = self.with_state(|s| s.acc.finish())?;
+        self.rows(py, rows)
+    }
+
+    /// What the accumulator saw: `records`, `stored`, `duplicates`, `conflicts`,
+    /// `beyond_horizon`, `ignored`, `events_dropped`.
+    #[getter]
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.with_state(|s| *s.acc.stats())?;
+        let dict = PyDict::new(py);
+        for (key, value) in [
+            ("records", s.records),
+            ("stored", s.stored),
+            ("duplicates", s.duplicates),
+            ("conflicts", s.conflicts),
+            ("beyond_horizon", s.beyond_horizon),
+            ("ignored", s.ignored),
+            ("events_dropped", s.events_dropped),
+        ] {
+            dict.set_item(key, value)?;
+        }
+        Ok(dict)
+    }
+
+    fn __repr__(&self) -> PyResult<String> {
+        let (records, cadence) =
+            self.with_state(|s| (s.acc.stats().records, s.acc.cadence().num_seconds()))?;
+        Ok(format!(
+            "Intervals(tz='{}', cadence={cadence} s, {records} records)",
+            self.tz.name()
+        ))
+    }
+}
