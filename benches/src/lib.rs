@@ -1,0 +1,291 @@
+//! Inputs and baselines shared by the benchmarks, the measurement binaries and the scripts of
+//! issue 6: realistic collector bodies, a naive decoder to compare against, and captures made of
+//! the one-day sample replayed over many days.
+//!
+//! Everything is deterministic, so that two runs (or two machines) measure the same bytes.
+//!
+//! ```
+//! let post = sunpower_benches::normal_post();
+//! assert!(post.len() > 2_500 && post.len() < 3_500);
+//! let naive = sunpower_benches::naive_decode(&post);
+//! let real = sunpower_proto::Body::new(post.as_bytes()).records().count();
+//! assert_eq!(naive.len(), real);
+//! ```
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+use std::path::Path;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use sunpower_pcap::capture::{CaptureReader, Input};
+use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+
+/// Micro-inverters in a post, as in the sample home.
+pub const INVERTERS: u64 = 20;
+
+/// Seconds between two intervals.
+const INTERVAL: i64 = 300;
+
+/// 2017-01-07T17:10:00Z, the forum body's interval.
+const FORUM_INTERVAL: i64 = 1_483_809_000;
+
+/// A deterministic hash of two numbers to [0, 1): varied digits without a random generator.
+fn noise(a: u64, b: u64) -> f64 {
+    let mut z = a
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(b.wrapping_mul(0xbf58_476d_1ce4_e5b9))
+        .wrapping_add(0x94d0_49bb_1331_11eb);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+fn stamp(secs: i64) -> String {
+    DateTime::from_timestamp(secs, 0)
+        .expect("valid time")
+        .format("%Y%m%d%H%M%S")
+        .to_string()
+}
+
+/// Appends one interval's 130 lines (full 15-field form: field 4 present and empty), its 141
+/// line and its two 140 lines, with numbers shaped like the forum body's.
+fn push_interval(body: &mut String, k: u64, interval: i64) {
+    let ts = stamp(interval);
+    let mut production = 0.0;
+    for i in 0..INVERTERS {
+        let n = k * 64 + i;
+        let ac_kw = 0.004 + 0.045 * noise(1, n);
+        let ac_v = 244.5 + 1.5 * noise(2, n);
+        let dc_kw = ac_kw * 1.08;
+        let dc_v = 26.0 + 36.0 * noise(3, n);
+        production += ac_kw;
+        writeln!(
+            body,
+            "130\t{ts}\t41405163{:07}\tAC_Module_Type_C\t\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.2}\t{:.4}\t0",
+            7_000_000 - i * 12_347,
+            16.8 + 3.0 * noise(4, i) + k as f64 * 0.01,
+            ac_kw,
+            ac_v,
+            ac_kw * 1000.0 / ac_v,
+            dc_kw,
+            dc_v,
+            dc_kw * 1000.0 / dc_v,
+            -5.5 + 10.0 * noise(5, n),
+            59.97 + 0.02 * noise(6, n),
+        )
+        .expect("writing to a String");
+    }
+    let net = 0.5 + 2.0 * noise(7, k) - production;
+    let leg1 = net * 0.52;
+    writeln!(
+        body,
+        "141\t{ts}\tPVS5M508095c\tPVS5M0400c\t1\t{:.4}\t{:.4}\t{:.4}\t{:.4}\t{leg1:.4}\t{:.4}\t{:.2}",
+        (leg1 * 1000.0 / 122.78).abs(),
+        ((net - leg1) * 1000.0 / 122.65).abs(),
+        122.2 + noise(8, k),
+        122.1 + noise(9, k),
+        net - leg1,
+        120.27 + k as f64 * 0.01,
+    )
+    .expect("writing to a String");
+    writeln!(
+        body,
+        "140\t{ts}\tPVS5M508095c\tPVS5M0400c\t125\t{:.2}\t{net:.4}\t{:.4}\t{:.4}\t{:.4}\t{:.3}\t0",
+        607.0 + k as f64 * 0.05,
+        net.abs() * 0.3,
+        net.abs() * 1.4,
+        0.5 + 0.4 * noise(10, k),
+        59.96 + 0.04 * noise(11, k),
+    )
+    .expect("writing to a String");
+    writeln!(
+        body,
+        "140\t{ts}\tPVS5M508095p\tPVS5M0400p\t50\t{:.2}\t{production:.4}\t{:.4}\t{production:.4}\t1\t{:.3}\t0",
+        3_015.0 + k as f64 * 0.08,
+        production * 0.02,
+        59.96 + 0.04 * noise(12, k),
+    )
+    .expect("writing to a String");
+}
+
+/// A normal data post (about 3 kB): the forum body of `examples/bodies/forum-2017-body.txt`
+/// (100, 120, 130 per inverter, 141, two 140, 102) with 20 inverters in the full 15-field form.
+pub fn normal_post() -> String {
+    let mut body = format!(
+        "100\tSPMS\t10\tZT162585000441C1402\t{}\n120\t{}\tZT162585000441C1402\t0\t445\t0\t0\t0\t81666\t0.21\t24876\t12408\n",
+        stamp(FORUM_INTERVAL + 565),
+        stamp(FORUM_INTERVAL + INTERVAL),
+    );
+    push_interval(&mut body, 0, FORUM_INTERVAL);
+    body.push_str("102\t51oeIKDhOUeah8+9ZCME\n");
+    body
+}
+
+/// A backlog replay of about `target_bytes`: what a supervisor sends after days offline, one 100
+/// header, then interval after interval of 130/141/140 lines, then the 102 trailer.
+pub fn backlog_post(target_bytes: usize) -> String {
+    let mut body = format!(
+        "100\tSPMS\t10\tZT162585000441C1402\t{}\n",
+        stamp(FORUM_INTERVAL + 565)
+    );
+    let mut k = 0;
+    while body.len() < target_bytes {
+        push_interval(
+            &mut body,
+            k,
+            FORUM_INTERVAL - INTERVAL * 10_000 + INTERVAL * k as i64,
+        );
+        k += 1;
+    }
+    body.push_str("102\t51oeIKDhOUeah8+9ZCME\n");
+    body
+}
+
+/// The large body of the benchmarks and scripts: a 2 MB backlog replay.
+pub fn large_body() -> String {
+    backlog_post(2_000_000)
+}
+
+/// One record as a naive decoder keeps it: every field copied into a `String`, and the numeric
+/// fields parsed to `f64` (an empty field is `None`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NaiveRecord {
+    /// All fields, record type first.
+    pub fields: Vec<String>,
+    /// The measurement fields parsed as floats.
+    pub values: Vec<Option<f64>>,
+}
+
+/// The first numeric field of each record type, as a naive script hard-codes it: after the
+/// timestamp, serial and model (130, 140, 141) or after the timestamp and serial (120).
+fn first_numeric_field(record_type: &str) -> usize {
+    match record_type {
+        "130" | "140" | "141" => 4,
+        "120" => 3,
+        _ => usize::MAX,
+    }
+}
+
+/// The baseline: what a naive script does, in Rust. `split('\n')`, `split('\t')` into a
+/// `Vec<String>`, `str::parse::<f64>` on every numeric field. Lines whose numbers do not parse
+/// are dropped (a script would raise).
+///
+/// ```
+/// let recs = sunpower_benches::naive_decode("130\tt\ts\tm\t\t1.5\t2\n102\tx\n");
+/// assert_eq!(recs[0].values, [None, Some(1.5), Some(2.0)]);
+/// assert_eq!(recs[1].fields, ["102", "x"]);
+/// ```
+pub fn naive_decode(body: &str) -> Vec<NaiveRecord> {
+    let mut out = Vec::new();
+    for line in body.split('\n') {
+        if line.is_empty() {
+            continue;
+        }
+        let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+        let first = first_numeric_field(&fields[0]);
+        let values: Result<Vec<Option<f64>>, _> = fields
+            .iter()
+            .skip(first)
+            .map(|f| {
+                if f.is_empty() {
+                    Ok(None)
+                } else {
+                    f.parse::<f64>().map(Some)
+                }
+            })
+            .collect();
+        if let Ok(values) = values {
+            out.push(NaiveRecord { fields, values });
+        }
+    }
+    out
+}
+
+/// The packets of a capture file, in memory.
+#[derive(Debug, Clone)]
+pub struct Packets {
+    /// Link type of the capture (`LINKTYPE_*`).
+    pub link_type: u32,
+    /// Capture time and frame of each packet.
+    pub packets: Vec<(DateTime<Utc>, Vec<u8>)>,
+}
+
+impl Packets {
+    /// Bytes of one copy of these packets in a pcap file, record headers included.
+    pub fn pcap_len(&self) -> u64 {
+        self.packets.iter().map(|(_, f)| 16 + f.len() as u64).sum()
+    }
+}
+
+/// Reads every packet of a capture file into memory.
+pub fn load_packets(path: &Path) -> io::Result<Packets> {
+    let mut reader = CaptureReader::new(vec![Input::from_path(path)]);
+    let mut link_type = 1;
+    let mut packets = Vec::new();
+    while let Some(item) = reader.next_packet() {
+        let packet = item.map_err(|e| io::Error::other(e.to_string()))?;
+        link_type = packet.link_type;
+        packets.push((packet.timestamp, packet.data.to_vec()));
+    }
+    Ok(Packets { link_type, packets })
+}
+
+/// `examples/sample.pcap` of the workspace.
+pub fn sample_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/sample.pcap")
+}
+
+/// Writes `days` consecutive days of `packets` (one day of traffic) to `out`, each day shifted by
+/// 24 h, with the project's capture writer; streams, so `out` may be a file of any size. Returns
+/// the bytes written.
+pub fn write_days(out: impl Write, day: &Packets, days: u64) -> io::Result<u64> {
+    let mut written = 24;
+    let mut w = PcapWriter::new(out, day.link_type, PcapFormat::LE_MICRO)?;
+    for n in 0..days {
+        let shift = TimeDelta::days(n as i64);
+        for (ts, frame) in &day.packets {
+            w.write_packet(*ts + shift, frame)?;
+            written += 16 + frame.len() as u64;
+        }
+    }
+    w.into_inner().flush()?;
+    Ok(written)
+}
+
+/// A capture of `days` days of the sample home's traffic (collector posts are about 1 packet in
+/// 4 and 40 % of the bytes; the rest is web, DNS, mDNS and ARP), built in memory.
+pub fn sample_days(days: u64) -> io::Result<Vec<u8>> {
+    let day = load_packets(&sample_path())?;
+    let mut out = Vec::new();
+    write_days(&mut out, &day, days)?;
+    Ok(out)
+}
+
+/// Times `a` and `b` alternately, `rounds` times each, and returns their median durations in
+/// seconds: on a shared machine, interleaving puts both under the same load, so their ratio
+/// holds even when the absolute times drift.
+pub fn interleaved_medians(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
+    let mut ta = Vec::with_capacity(rounds);
+    let mut tb = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let t = std::time::Instant::now();
+        a();
+        ta.push(t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        b();
+        tb.push(t.elapsed().as_secs_f64());
+    }
+    (median(&mut ta), median(&mut tb))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// True when criterion was asked only to check that the benchmarks run (`cargo test --benches`,
+/// `cargo bench -- --test`) or to list them: then the extra ratio measurement is skipped.
+pub fn criterion_quick_mode() -> bool {
+    std::env::args().any(|a| a == "--test" || a == "--list")
+}
