@@ -14,11 +14,12 @@
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::{CaptureReader, Input};
-use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+use sunpower_pcap::writer::{Frame, PcapFormat, PcapWriter, TcpConversation};
 
 /// Micro-inverters in a post, as in the sample home.
 pub const INVERTERS: u64 = 20;
@@ -288,4 +289,96 @@ fn median(v: &mut [f64]) -> f64 {
 /// `cargo bench -- --test`) or to list them: then the extra ratio measurement is skipped.
 pub fn criterion_quick_mode() -> bool {
     std::env::args().any(|a| a == "--test" || a == "--list")
+}
+
+/// TCP maximum segment size of the bulk transfers.
+const MSS: usize = 1448;
+
+/// `len` bytes that look like ciphertext (xorshift), deterministic from `seed`.
+fn opaque_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// One bulk download: the client's request, then `len` bytes from the server in MSS-sized
+/// segments, one ACK per 2 segments as delayed ACKs do, and a close.
+fn bulk_download(
+    client: SocketAddr,
+    server: SocketAddr,
+    start: DateTime<Utc>,
+    request: &[u8],
+    response: &[u8],
+) -> Vec<Frame> {
+    let mut conv = TcpConversation::new(client, server);
+    conv.with_isn(
+        u32::from(client.port()) * 7919,
+        u32::from(client.port()) * 104_729,
+    )
+    .starting_at(start)
+    .with_step(TimeDelta::microseconds(400));
+    conv.handshake().client_sends(request, &[]).ack(false);
+    for pair in response.chunks(2 * MSS) {
+        let cuts: Vec<usize> = (1..=pair.len() / MSS).map(|n| n * MSS).collect();
+        conv.server_sends(pair, &cuts).ack(true);
+    }
+    conv.close();
+    conv.into_frames()
+}
+
+/// One day of a home where the collector is a small share: the sample day (collector posts,
+/// web, DNS, mDNS, ARP) plus a TV streaming two 6 MB TLS sessions and a laptop downloading a
+/// 4 MB update over plain HTTP. Collector traffic is then about 5 % of the bytes and 10 % of the
+/// packets.
+pub fn mixed_day(sample: &Packets) -> Packets {
+    let day_start = sample.packets.first().map(|p| p.0).unwrap_or_default();
+    let tv = Ipv4Addr::new(192, 168, 1, 40);
+    let laptop = Ipv4Addr::new(192, 168, 1, 23);
+    let cdn = Ipv4Addr::new(151, 101, 41, 57);
+    let mirror = Ipv4Addr::new(199, 232, 150, 132);
+    let mut frames = Vec::new();
+    for (n, hour) in [(0u16, 13), (1, 20)] {
+        let client_hello = opaque_bytes(u64::from(n) + 1, 517);
+        frames.extend(bulk_download(
+            SocketAddr::from((tv, 51_000 + n)),
+            SocketAddr::from((cdn, 443)),
+            day_start + TimeDelta::minutes(hour * 60 + 7),
+            &client_hello,
+            &opaque_bytes(u64::from(n) + 100, 6_000_000),
+        ));
+    }
+    let update = opaque_bytes(7, 4_000_000);
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\n\r\n",
+        update.len()
+    );
+    frames.extend(bulk_download(
+        SocketAddr::from((laptop, 47_001)),
+        SocketAddr::from((mirror, 80)),
+        day_start + TimeDelta::minutes(10 * 60 + 33),
+        b"GET /pub/os/update-2026.06.img HTTP/1.1\r\nHost: mirror.example.org\r\nUser-Agent: apt\r\n\r\n",
+        &[head.as_bytes(), &update].concat(),
+    ));
+    let mut packets = sample.packets.clone();
+    packets.extend(frames.into_iter().map(|f| (f.timestamp, f.data)));
+    // Capture order: by time; equal times keep their order.
+    packets.sort_by_key(|p| p.0);
+    Packets {
+        link_type: sample.link_type,
+        packets,
+    }
+}
+
+/// A capture of `days` days of [`mixed_day`] traffic, built in memory.
+pub fn mixed_days(days: u64) -> io::Result<Vec<u8>> {
+    let day = mixed_day(&load_packets(&sample_path())?);
+    let mut out = Vec::new();
+    write_days(&mut out, &day, days)?;
+    Ok(out)
 }
