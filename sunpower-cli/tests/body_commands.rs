@@ -16,12 +16,20 @@ fn sunpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    if let Some(data) = stdin {
-        pipe.write_all(data).unwrap();
-    }
-    drop(pipe);
-    child.wait_with_output().unwrap()
+    // Feed stdin from another thread: the child writes stdout while it reads, and both pipes
+    // filling up at once would deadlock.
+    let pipe = child.stdin.take().unwrap();
+    let data = stdin.map(<[u8]>::to_vec);
+    let feeder = std::thread::spawn(move || {
+        let mut pipe = pipe;
+        if let Some(data) = data {
+            // The child may stop reading early; a broken pipe is not the test's concern.
+            let _ = pipe.write_all(&data);
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    output
 }
 
 fn json_lines(out: &Output) -> Vec<serde_json::Value> {

@@ -1,0 +1,266 @@
+//! `sunpower decode`, `stats`, `intervals` and `devicelist` end to end on files in the repository.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+const FORUM_BODY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../examples/bodies/forum-2017-body.txt"
+);
+const DEVICELIST: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../sunpower-proto/tests/data/devicelist/pvs6_2019.json"
+);
+
+fn sunpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sunpower"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Feed stdin from another thread: the child writes stdout while it reads, and both pipes
+    // filling up at once would deadlock.
+    let pipe = child.stdin.take().unwrap();
+    let data = stdin.map(<[u8]>::to_vec);
+    let feeder = std::thread::spawn(move || {
+        let mut pipe = pipe;
+        if let Some(data) = data {
+            // The child may stop reading early; a broken pipe is not the test's concern.
+            let _ = pipe.write_all(&data);
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    output
+}
+
+fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn decode_sample_capture_writes_every_record_with_its_channel() {
+    let out = sunpower(&["decode", SAMPLE], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 5304);
+    let count = |f: &dyn Fn(&serde_json::Value) -> bool| rows.iter().filter(|r| f(r)).count();
+    assert_eq!(count(&|r| r["record_type"] == 130), 3480);
+    assert_eq!(count(&|r| r["channel"] == "command"), 96); // 48 posts x (100 + 102)
+    assert_eq!(count(&|r| r["channel"] == "data"), 5304 - 96);
+    // Capture order: the first record is the first post's header.
+    assert_eq!(rows[0]["record_type"], 100);
+    let first_inverter = rows.iter().find(|r| r["record_type"] == 130).unwrap();
+    assert_eq!(first_inverter["raw"].as_array().unwrap().len(), 15);
+    assert!(first_inverter["lifetime_energy_kwh"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn decode_from_stdin_gives_the_same_records_as_from_the_file() {
+    let data = std::fs::read(SAMPLE).unwrap();
+    let piped = sunpower(&["decode", "-"], Some(&data));
+    let file = sunpower(&["decode", SAMPLE], None);
+    assert!(piped.status.success());
+    assert_eq!(piped.stdout, file.stdout);
+}
+
+#[test]
+fn stats_on_the_sample_counts_what_the_generator_wrote() {
+    let out = sunpower(&["stats", SAMPLE], None);
+    assert!(out.status.success());
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["packets"], 12324);
+    assert_eq!(s["posts"], 336);
+    assert_eq!(s["records"], 5304);
+    assert_eq!(s["records_by_type"]["140"], 576);
+    assert_eq!(s["gaps"], 0);
+    assert_eq!(s["bytes_missing"], 0);
+    assert_eq!(s["damaged_posts"], 0);
+    assert_eq!(s["line_errors"], 0);
+}
+
+#[test]
+fn a_cut_capture_decodes_what_precedes_the_cut_and_reports_it() {
+    let data = std::fs::read(SAMPLE).unwrap();
+    let cut = &data[..data.len() / 2];
+    let out = sunpower(&["stats", "-"], Some(cut));
+    assert_eq!(out.status.code(), Some(0));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let posts = s["posts"].as_u64().unwrap();
+    assert!((100..336).contains(&posts), "{posts}");
+    assert_eq!(s["details"]["capture_errors"], 1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("capture cut"), "{stderr}");
+}
+
+#[test]
+fn a_file_that_is_not_a_capture_exits_1_with_its_name() {
+    let out = sunpower(&["decode", FORUM_BODY], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("forum-2017-body.txt"));
+}
+
+#[test]
+fn intervals_of_the_sample_day_add_up_and_respect_local_time() {
+    let out = sunpower(
+        &[
+            "intervals",
+            "--tz",
+            "America/Los_Angeles",
+            "--format",
+            "jsonl",
+            SAMPLE,
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_lines(&out);
+    assert!(rows.len() >= 288, "{}", rows.len());
+    for r in &rows {
+        let p = r["production_wh"].as_f64().unwrap();
+        let c = r["consumption_wh"].as_f64().unwrap();
+        let n = r["net_wh"].as_f64().unwrap();
+        assert!(c >= 0.0);
+        if !r["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f == "consumption_clamped")
+        {
+            assert!((p + n - c).abs() < 1e-6, "{r}");
+        }
+    }
+    let produced: f64 = rows
+        .iter()
+        .map(|r| r["production_wh"].as_f64().unwrap())
+        .sum();
+    assert!(produced > 1000.0, "{produced}");
+    let local_midnight = rows
+        .iter()
+        .find(|r| r["interval_start"] == "2026-06-21T07:00:00Z")
+        .unwrap();
+    assert_eq!(
+        local_midnight["interval_start_local"],
+        "2026-06-21T00:00:00-07:00"
+    );
+}
+
+#[test]
+fn intervals_pvoutput_lines_hold_at_most_30_statuses() {
+    let out = sunpower(
+        &[
+            "intervals",
+            "--tz",
+            "America/Los_Angeles",
+            "--format",
+            "pvoutput",
+            SAMPLE,
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(!lines.is_empty());
+    for line in &lines {
+        let statuses = line.strip_prefix("data=").unwrap().split(';').count();
+        assert!((1..=30).contains(&statuses), "{line}");
+    }
+    // The first post (07:00Z, local midnight) carries the 06:55Z interval: 23:55 the day before,
+    // which PVOutput gets as its end time 23:59; the new local day starts again from zero.
+    assert!(
+        lines[0].starts_with("data=20260620,23:59,0,0,"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[0].contains(";20260621,00:05,0,0,"), "{}", lines[0]);
+}
+
+#[test]
+fn intervals_tree_is_idempotent() {
+    let dir = std::env::temp_dir().join(format!("sunpower-cli-tree-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let tree = dir.to_str().unwrap();
+    let args = [
+        "intervals",
+        "--tz",
+        "America/Los_Angeles",
+        "--tree",
+        tree,
+        SAMPLE,
+    ];
+    assert!(sunpower(&args, None).status.success());
+    let daily = std::fs::read_to_string(dir.join("2026/06/daily.csv")).unwrap();
+    let day = std::fs::read_to_string(dir.join("2026/06/21.csv")).unwrap();
+    assert!(sunpower(&args, None).status.success());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("2026/06/daily.csv")).unwrap(),
+        daily
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("2026/06/21.csv")).unwrap(),
+        day
+    );
+    assert!(day.lines().count() > 250, "{}", day.lines().count());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn unknown_time_zone_is_a_usage_error() {
+    let out = sunpower(
+        &["intervals", "--tz", "Mars/Olympus", "--body", FORUM_BODY],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn devicelist_prints_the_same_json_lines_as_parse() {
+    let out = sunpower(&["devicelist", DEVICELIST], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_lines(&out);
+    assert!(rows.iter().any(|r| r["record_type"] == 130));
+    assert!(rows
+        .iter()
+        .any(|r| r["record_type"] == 140 && r["meter_kind"] == "consumption"));
+    // Each record's raw line, given to `parse`, decodes to the same object.
+    let lines: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let raw: Vec<&str> = r["raw"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .collect();
+            raw.join("\t")
+        })
+        .collect();
+    let reparsed = sunpower(&["parse", "-"], Some(lines.join("\n").as_bytes()));
+    assert_eq!(json_lines(&reparsed), rows);
+}
