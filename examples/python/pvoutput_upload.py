@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""Upload a SunPower system's 5-minute energy to PVOutput (``addbatchstatus.jsp``).
+
+Reads a capture of what the PV Supervisor sends to SunPower (a pcap/pcapng file, several files
+of a rotated set, or ``-`` for a live ``tcpdump -w -`` on standard input), computes the energy
+per interval with :class:`sunpower.Intervals` in the owner's time zone, and turns each interval
+into a PVOutput status:
+
+- ``d``, ``t``: the local date and ``hh:mm`` of the interval's *start* (PVOutput takes a
+  status at ``t`` to cover the status interval that begins at ``t``; so a day's statuses run
+  00:00 to 23:55 and the last one's ``v1`` is the whole day);
+- ``v1``: energy generated (Wh) since local midnight, through the end of the interval;
+- ``v2``: average power generated (W) over the interval;
+- ``v3``: energy consumed (Wh) since local midnight (empty without a consumption meter);
+- ``v4``: average power consumed (W) over the interval (empty without a meter report).
+
+Statuses go out 30 to a request (PVOutput's limit without donation), as
+``data=d,t,v1,v2,v3,v4;d,t,...``. By default nothing is sent: the requests are printed (URL,
+headers with the API key masked, body). ``--send`` posts them with :mod:`urllib.request`,
+pausing between requests. The API key and system id come from the environment:
+``PVOUTPUT_API_KEY`` and ``PVOUTPUT_SYSTEM_ID``.
+
+    python pvoutput_upload.py --tz America/Los_Angeles capture.pcap          # dry run
+    tcpdump -i eth1 -U -w - 'tcp port 80' | python pvoutput_upload.py --send -
+
+Live mode (standard input, or ``--live``) feeds the accumulator in streaming mode and sends the
+intervals as they become ready; when an interval is revised (a late or replayed post), the
+statuses of its day from that interval on are sent again with the corrected running totals
+(PVOutput replaces a status with the same date and time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import IO, Iterable, Iterator, Sequence
+
+import sunpower
+
+URL = "https://pvoutput.org/service/r2/addbatchstatus.jsp"
+MAX_BATCH = 30  # statuses per request (100 with PVOutput's donation mode)
+KEY_ENV = "PVOUTPUT_API_KEY"
+SYSTEM_ENV = "PVOUTPUT_SYSTEM_ID"
+
+
+@dataclass(frozen=True)
+class Status:
+    """One PVOutput status: the fields of one ``data`` entry."""
+
+    date: str  # yyyymmdd, local
+    time: str  # hh:mm, local
+    energy_generation_wh: int | None  # v1, cumulative since local midnight
+    power_generation_w: int  # v2
+    energy_consumption_wh: int | None  # v3, cumulative since local midnight
+    power_consumption_w: int | None  # v4
+
+    def field(self) -> str:
+        """``d,t,v1,v2,v3,v4``, empty trailing fields left out."""
+        values: list[str] = [
+            self.date,
+            self.time,
+            "" if self.energy_generation_wh is None else str(self.energy_generation_wh),
+            str(self.power_generation_w),
+            "" if self.energy_consumption_wh is None else str(self.energy_consumption_wh),
+            "" if self.power_consumption_w is None else str(self.power_consumption_w),
+        ]
+        while values[-1] == "":
+            values.pop()
+        return ",".join(values)
+
+
+class DayLedger:
+    """The intervals of each local day seen so far, to give running totals since midnight.
+
+    ``update(rows)`` stores new or revised rows and returns the statuses to (re)send: for every
+    day touched, those from the earliest changed interval to the end of what is known of the
+    day, with the running totals recomputed. Offline, every row comes once, in order, and each
+    status is returned once.
+    """
+
+    def __init__(self, keep_days: int = 2) -> None:
+        self._days: dict[datetime.date, dict[datetime.datetime, sunpower.Interval]] = {}
+        self._keep_days = keep_days
+
+    def update(self, rows: Iterable[sunpower.Interval]) -> list[Status]:
+        changed: dict[datetime.date, datetime.datetime] = {}
+        for row in rows:
+            local = row.interval_start_local
+            day = local.date()
+            self._days.setdefault(day, {})[row.interval_start] = row
+            first = changed.get(day)
+            if first is None or row.interval_start < first:
+                changed[day] = row.interval_start
+        out: list[Status] = []
+        for day in sorted(changed):
+            out.extend(self._statuses(day, since=changed[day]))
+        self._prune()
+        return out
+
+    def _statuses(self, day: datetime.date, since: datetime.datetime) -> Iterator[Status]:
+        starts = sorted(self._days[day])
+        # The running totals are only known for a day seen from its local midnight; for a day
+        # seen from later on (the capture started in the middle of it), send powers only and
+        # let PVOutput work the energy out of them, rather than small totals that would
+        # overwrite the right ones.
+        whole_day = starts_day(self._days[day][starts[0]])
+        produced = 0.0
+        consumed: float | None = None
+        for start in starts:
+            row = self._days[day][start]
+            produced += row.production_wh
+            if row.consumption_wh is not None:
+                consumed = (consumed or 0.0) + row.consumption_wh
+            if start < since:
+                continue
+            local = row.interval_start_local
+            yield Status(
+                date=local.strftime("%Y%m%d"),
+                time=local.strftime("%H:%M"),
+                energy_generation_wh=round(produced) if whole_day else None,
+                power_generation_w=round(row.production_w),
+                energy_consumption_wh=(
+                    round(consumed) if consumed is not None and whole_day else None
+                ),
+                power_consumption_w=(
+                    None if row.consumption_w is None else round(row.consumption_w)
+                ),
+            )
+
+    def _prune(self) -> None:
+        """Live mode runs for months: forget days well behind the newest one."""
+        if len(self._days) > self._keep_days:
+            for day in sorted(self._days)[: -self._keep_days]:
+                del self._days[day]
+
+
+def starts_day(row: sunpower.Interval) -> bool:
+    """Whether the interval is the first of its local day (the one before is on the day before)."""
+    local = row.interval_start_local
+    return (local - (row.interval_end - row.interval_start)).date() != local.date()
+
+
+def batches(statuses: Sequence[Status], size: int = MAX_BATCH) -> Iterator[list[Status]]:
+    for i in range(0, len(statuses), size):
+        yield list(statuses[i : i + size])
+
+
+def request_body(batch: Sequence[Status]) -> str:
+    """The form body: ``data=`` with statuses joined by ``;`` and fields by ``,``."""
+    return urllib.parse.urlencode({"data": ";".join(s.field() for s in batch)}, safe=",;:")
+
+
+def mask(key: str) -> str:
+    """Enough of the key to recognise it, not enough to use it."""
+    if len(key) <= 8:
+        return "*" * 8
+    return "*" * (len(key) - 4) + key[-4:]
+
+
+def headers(api_key: str, system_id: str) -> dict[str, str]:
+    return {
+        "X-Pvoutput-Apikey": api_key,
+        "X-Pvoutput-SystemId": system_id,
+        "X-Rate-Limit": "1",  # ask PVOutput for the X-Rate-Limit-* headers in the answer
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+
+
+class Uploader:
+    """Prints (dry run) or posts (``send``) batches of statuses."""
+
+    def __init__(
+        self,
+        *,
+        send: bool,
+        api_key: str | None,
+        system_id: str | None,
+        pause: float,
+        out: IO[str],
+        url: str = URL,
+    ) -> None:
+        self.send = send
+        self.api_key = api_key or ""
+        self.system_id = system_id or ""
+        self.pause = pause
+        self.out = out
+        self.url = url
+        self.requests = 0
+        self.statuses = 0
+        self._last_sent: float | None = None
+
+    def upload(self, statuses: Sequence[Status]) -> None:
+        for batch in batches(statuses):
+            body = request_body(batch)
+            if self.send:
+                self._post(body, len(batch))
+            else:
+                self._print(body, len(batch))
+            self.requests += 1
+            self.statuses += len(batch)
+
+    def _print(self, body: str, count: int) -> None:
+        shown = headers(
+            mask(self.api_key) if self.api_key else f"<{KEY_ENV} not set>",
+            self.system_id or f"<{SYSTEM_ENV} not set>",
+        )
+        print(f"POST {self.url}  ({count} statuses, dry run: not sent)", file=self.out)
+        for name, value in shown.items():
+            print(f"{name}: {value}", file=self.out)
+        print("", file=self.out)
+        print(body, file=self.out)
+        print("", file=self.out, flush=True)
+
+    def _post(self, body: str, count: int) -> None:
+        if self._last_sent is not None:
+            wait = self.pause - (time.monotonic() - self._last_sent)
+            if wait > 0:
+                time.sleep(wait)
+        request = urllib.request.Request(
+            self.url,
+            data=body.encode("ascii"),
+            headers=headers(self.api_key, self.system_id),
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answer = response.read().decode("utf-8", "replace").strip()
+                remaining = response.headers.get("X-Rate-Limit-Remaining")
+                reset = response.headers.get("X-Rate-Limit-Reset")
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode("utf-8", "replace").strip()
+            raise UploadError(f"PVOutput answered {err.code}: {detail}") from err
+        self._last_sent = time.monotonic()
+        print(f"sent {count} statuses: {answer}", file=self.out, flush=True)
+        if remaining is not None and reset is not None and remaining.strip() == "0":
+            # Out of requests for this hour: wait for the reset PVOutput announced.
+            wait = float(reset) - time.time()
+            if wait > 0:
+                print(f"rate limit reached; waiting {wait:.0f} s", file=self.out, flush=True)
+                time.sleep(wait)
+
+
+class UploadError(Exception):
+    pass
+
+
+def default_tz() -> str:
+    """The ``TZ`` environment variable as an IANA name, else UTC."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    for prefix in ("/usr/share/zoneinfo/", "/usr/lib/zoneinfo/"):
+        if tz.startswith(prefix):
+            tz = tz[len(prefix) :]
+    return tz or "UTC"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="pvoutput_upload.py",
+        description="Upload SunPower interval energy to PVOutput (dry run unless --send).",
+    )
+    parser.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="CAPTURE",
+        help="pcap/pcapng file(s), gzip allowed; several files are one rotated capture; "
+        "'-' reads a live capture from standard input",
+    )
+    parser.add_argument(
+        "--tz",
+        default=default_tz(),
+        help="the system's IANA time zone (default: $TZ, else UTC)",
+    )
+    parser.add_argument(
+        "--send",
+        action="store_true",
+        help=f"really post to PVOutput (needs ${KEY_ENV} and ${SYSTEM_ENV})",
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="streaming mode for files too (standard input always is)",
+    )
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="pause between two requests when sending (default 10)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    api_key = os.environ.get(KEY_ENV, "").strip()
+    system_id = os.environ.get(SYSTEM_ENV, "").strip()
+    if args.send and not (api_key and system_id):
+        print(
+            f"pvoutput_upload: --send needs {KEY_ENV} and {SYSTEM_ENV} in the environment",
+            file=sys.stderr,
+        )
+        return 2
+    if "-" in args.inputs and len(args.inputs) > 1:
+        print("pvoutput_upload: '-' (standard input) cannot be mixed with files", file=sys.stderr)
+        return 2
+    live = args.live or args.inputs == ["-"]
+    try:
+        acc = sunpower.Intervals(tz=args.tz, streaming=live)
+    except ValueError as err:
+        print(f"pvoutput_upload: {err}", file=sys.stderr)
+        return 2
+
+    sources = [sys.stdin.buffer if name == "-" else name for name in args.inputs]
+    ledger = DayLedger()
+    uploader = Uploader(
+        send=args.send, api_key=api_key, system_id=system_id, pause=args.pause, out=sys.stdout
+    )
+    try:
+        for post in sunpower.read_capture(*sources):
+            acc.extend(post.records)
+            if live:
+                uploader.upload(ledger.update(acc.advance_to(post.captured_at)))
+        # Offline: everything now. Live: what the end of the input leaves held back.
+        uploader.upload(ledger.update(acc.finish()))
+    except sunpower.CaptureError as err:
+        print(f"pvoutput_upload: {err}", file=sys.stderr)
+        return 1
+    except (UploadError, urllib.error.URLError) as err:
+        print(f"pvoutput_upload: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    mode = "sent" if args.send else "would send"
+    print(
+        f"# {mode} {uploader.statuses} statuses in {uploader.requests} requests",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,265 @@
+"""examples/python/: the PVOutput uploader and the Home Assistant statistics, in dry-run mode.
+
+The scripts are loaded by path from the repository, but `sunpower` is the installed wheel
+(scripts/test-python runs pytest from this folder, away from the source tree). Nothing here
+touches the network: the uploader only sends with --send, and the one test that passes --send
+stops before reading anything, for want of the API key.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Sequence, cast
+
+import pytest
+
+import sunpower
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "python"
+SAMPLE = REPO / "examples" / "sample.pcap"
+TZ = "America/Los_Angeles"
+UTC = datetime.timezone.utc
+
+pytestmark = pytest.mark.skipif(
+    not (SAMPLE.exists() and EXAMPLES.is_dir()), reason="examples/ not in this tree"
+)
+
+
+def load(name: str) -> ModuleType:
+    """Import examples/python/<name>.py by path, once."""
+    key = f"sunpower_example_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[key] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+def run(name: str, argv: Sequence[str]) -> int:
+    main = cast(Callable[[Sequence[str]], int], load(name).main)
+    return main(list(argv))
+
+
+@pytest.fixture(scope="module")
+def intervals() -> list[sunpower.Interval]:
+    """The sample's intervals, computed here, independently of the scripts."""
+    acc = sunpower.Intervals(tz=TZ)
+    for post in sunpower.read_capture(SAMPLE):
+        acc.extend(post.records)
+    return acc.finish()
+
+
+@pytest.fixture(autouse=True)
+def no_pvoutput_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PVOUTPUT_API_KEY", raising=False)
+    monkeypatch.delenv("PVOUTPUT_SYSTEM_ID", raising=False)
+
+
+def test_the_examples_use_the_installed_package() -> None:
+    load("pvoutput_upload")
+    assert not Path(sunpower.__file__).resolve().is_relative_to(REPO / "sunpower-py" / "python")
+
+
+# PVOutput ---------------------------------------------------------------------------------------
+
+
+def dry_run_requests(text: str) -> list[tuple[list[str], list[list[str]]]]:
+    """(header lines, statuses split into fields) of each request the dry run printed."""
+    out: list[tuple[list[str], list[list[str]]]] = []
+    heads: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("POST "):
+            heads = [line]
+        elif line.startswith("data="):
+            statuses = [s.split(",") for s in line[len("data=") :].split(";")]
+            out.append((heads, statuses))
+        elif line:
+            heads.append(line)
+    return out
+
+
+def pvoutput_dry_run(capsys: pytest.CaptureFixture[str], *extra: str) -> str:
+    assert run("pvoutput_upload", ["--tz", TZ, *extra, str(SAMPLE)]) == 0
+    return capsys.readouterr().out
+
+
+def test_pvoutput_dry_run_batches_daily_running_totals(
+    capsys: pytest.CaptureFixture[str], intervals: list[sunpower.Interval]
+) -> None:
+    requests = dry_run_requests(pvoutput_dry_run(capsys))
+    assert requests
+    for heads, statuses in requests:
+        assert heads[0].startswith("POST https://pvoutput.org/service/r2/addbatchstatus.jsp")
+        assert 1 <= len(statuses) <= 30
+    statuses = [status for _, batch in requests for status in batch]
+    assert len(statuses) == len(intervals)
+    assert all(len(s) <= 6 and len(s[0]) == 8 and len(s[1]) == 5 for s in statuses)
+
+    # The sample is 2026-06-21 in Los Angeles, local midnight to local midnight; its first
+    # post carries the interval 23:55-24:00 of the day before: a day not seen from its start,
+    # so that status has powers only (v2, v4), no running totals.
+    days = {s[0] for s in statuses}
+    assert days == {"20260620", "20260621"}
+    (before,) = [s for s in statuses if s[0] == "20260620"]
+    assert before[1] == "23:55" and before[2] == "" and before[4] == ""
+    assert before[3] != "" and before[5] != ""
+
+    day = [s for s in statuses if s[0] == "20260621"]
+    assert [s[1] for s in day] == [f"{m // 60:02d}:{m % 60:02d}" for m in range(0, 24 * 60 - 5, 5)]
+    v1 = [int(s[2]) for s in day]
+    v3 = [int(s[4]) for s in day]
+    assert v1 == sorted(v1) and v3 == sorted(v3)
+    assert v1[0] == 0 and v1[-1] > 40_000
+
+    local_day = datetime.date(2026, 6, 21)
+    mine = [r for r in intervals if r.interval_start_local.date() == local_day]
+    assert v1[-1] == round(sum(r.production_wh for r in mine))
+    assert v3[-1] == round(sum(r.consumption_wh or 0.0 for r in mine))
+    # v2 and v4 are the intervals' average powers.
+    noon = next(r for r in mine if r.interval_start_local.hour == 12)
+    (at_noon,) = [s for s in day if s[1] == "12:00"]
+    assert int(at_noon[3]) == round(noon.production_w) > 0
+    assert noon.consumption_w is not None and int(at_noon[5]) == round(noon.consumption_w)
+
+
+def test_pvoutput_live_mode_ends_with_the_same_day_totals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def last_by_time(text: str) -> dict[tuple[str, str], list[str]]:
+        latest: dict[tuple[str, str], list[str]] = {}
+        for _, statuses in dry_run_requests(text):
+            for s in statuses:
+                latest[(s[0], s[1])] = s  # a later status for the same time replaces it
+        return latest
+
+    offline = last_by_time(pvoutput_dry_run(capsys))
+    live = last_by_time(pvoutput_dry_run(capsys, "--live"))
+    assert live == offline
+
+
+def test_pvoutput_masks_the_api_key(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "0123456789abcdef0123456789abcdefSECRET42"
+    monkeypatch.setenv("PVOUTPUT_API_KEY", key)
+    monkeypatch.setenv("PVOUTPUT_SYSTEM_ID", "98765")
+    out = pvoutput_dry_run(capsys)
+    assert key not in out and "0123456789abcdef" not in out
+    keys = {line for line in out.splitlines() if line.startswith("X-Pvoutput-Apikey:")}
+    assert keys == {"X-Pvoutput-Apikey: " + "*" * (len(key) - 4) + "ET42"}
+    assert "X-Pvoutput-SystemId: 98765" in out.splitlines()
+
+
+@pytest.mark.parametrize("present", [(), ("PVOUTPUT_API_KEY",), ("PVOUTPUT_SYSTEM_ID",)])
+def test_pvoutput_refuses_to_send_without_credentials(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    present: tuple[str, ...],
+) -> None:
+    for name in present:
+        monkeypatch.setenv(name, "x" * 12)
+    # A missing file: if the check did not stop it first, the run would fail differently.
+    assert run("pvoutput_upload", ["--send", str(SAMPLE.with_name("missing.pcap"))]) == 2
+    captured = capsys.readouterr()
+    assert "PVOUTPUT_API_KEY" in captured.err and "PVOUTPUT_SYSTEM_ID" in captured.err
+    assert captured.out == ""
+
+
+def test_pvoutput_status_fields() -> None:
+    module = load("pvoutput_upload")
+    status = module.Status("20260621", "12:00", 1500, 2400, None, None)
+    assert status.field() == "20260621,12:00,1500,2400"
+    assert module.Status("20260621", "12:05", None, 2400, None, 512).field() == (
+        "20260621,12:05,,2400,,512"
+    )
+    body = module.request_body([status, status])
+    assert body == "data=20260621,12:00,1500,2400;20260621,12:00,1500,2400"
+
+
+# Home Assistant ---------------------------------------------------------------------------------
+
+
+def test_ha_statistics_dry_run(
+    capsys: pytest.CaptureFixture[str], intervals: list[sunpower.Interval]
+) -> None:
+    assert run("ha_statistics", ["--tz", TZ, str(SAMPLE)]) == 0
+    doc: list[dict[str, Any]] = json.loads(capsys.readouterr().out)
+    by_id = {entry["statistic_id"]: entry for entry in doc}
+    assert set(by_id) == {
+        "sunpower:energy_production",
+        "sunpower:energy_consumption",
+        "sunpower:grid_import",
+        "sunpower:grid_export",
+    }
+    for statistic_id, entry in by_id.items():
+        meta = {k: v for k, v in entry.items() if k != "stats"}
+        assert meta["source"] == "sunpower"
+        assert meta["unit_of_measurement"] == "kWh"
+        assert meta["has_sum"] is True and meta["has_mean"] is False
+        assert meta["name"] and meta["mean_type"] == 0 and meta["unit_class"] == "energy"
+        starts = [datetime.datetime.fromisoformat(row["start"]) for row in entry["stats"]]
+        assert all(s.utcoffset() == datetime.timedelta(0) for s in starts)
+        assert all(s.minute == 0 and s.second == 0 and s.microsecond == 0 for s in starts)
+        assert all(b - a == datetime.timedelta(hours=1) for a, b in zip(starts, starts[1:]))
+        # Local midnight to local midnight, plus the hour of the day before's last interval.
+        assert len(starts) == 25
+        assert starts[1] == datetime.datetime(2026, 6, 21, 7, tzinfo=UTC)
+        sums = [row["sum"] for row in entry["stats"]]
+        assert sums == sorted(sums), statistic_id
+        assert all(row["state"] >= 0 for row in entry["stats"])
+
+    def total_kwh(values: list[float]) -> float:
+        return sum(values) / 1000.0
+
+    expected = {
+        "sunpower:energy_production": total_kwh([r.production_wh for r in intervals]),
+        "sunpower:energy_consumption": total_kwh([r.consumption_wh or 0.0 for r in intervals]),
+        "sunpower:grid_import": total_kwh([max(r.net_wh or 0.0, 0.0) for r in intervals]),
+        "sunpower:grid_export": total_kwh([max(-(r.net_wh or 0.0), 0.0) for r in intervals]),
+    }
+    for statistic_id, kwh in expected.items():
+        assert by_id[statistic_id]["stats"][-1]["sum"] == pytest.approx(kwh, abs=0.0006)
+    assert expected["sunpower:energy_production"] > 40
+    # Import minus export is the net the meter saw.
+    net = total_kwh([r.net_wh or 0.0 for r in intervals])
+    assert expected["sunpower:grid_import"] - expected["sunpower:grid_export"] == pytest.approx(net)
+
+    # Hourly production matches the intervals of that hour.
+    hourly: dict[datetime.datetime, float] = defaultdict(float)
+    for r in intervals:
+        hourly[r.interval_start.replace(minute=0)] += r.production_wh / 1000.0
+    for row in by_id["sunpower:energy_production"]["stats"]:
+        start = datetime.datetime.fromisoformat(row["start"])
+        assert row["state"] == pytest.approx(hourly[start], abs=0.0006)
+
+
+def test_ha_statistics_rows_are_what_the_recorder_takes(
+    intervals: list[sunpower.Interval],
+) -> None:
+    module = load("ha_statistics")
+    build = cast(
+        Callable[..., list[tuple[dict[str, Any], list[dict[str, Any]]]]],
+        module.build_statistics,
+    )
+    stats = build(intervals, start_sums={"sunpower:energy_production": 1000.0})
+    meta, rows = stats[0]
+    assert meta["statistic_id"] == "sunpower:energy_production"
+    first = rows[0]["start"]
+    assert isinstance(first, datetime.datetime) and first.tzinfo is not None
+    assert rows[0]["sum"] == pytest.approx(1000.0)
+    assert rows[-1]["sum"] == pytest.approx(1000.0 + sum(r.production_wh for r in intervals) / 1000)
+    assert "homeassistant" not in sys.modules
+    legacy, _ = build(intervals, legacy_metadata=True)[0]
+    assert set(legacy) == {
+        "source", "statistic_id", "name", "unit_of_measurement", "has_sum", "has_mean"
+    }
