@@ -1,44 +1,13 @@
 //! `sunpower parse` and `sunpower stats --body` end to end, through the built binary.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::{json_lines, sunpower};
 
 const FORUM_BODY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../examples/bodies/forum-2017-body.txt"
 );
-
-fn sunpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sunpower"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Feed stdin from another thread: the child writes stdout while it reads, and both pipes
-    // filling up at once would deadlock.
-    let pipe = child.stdin.take().unwrap();
-    let data = stdin.map(<[u8]>::to_vec);
-    let feeder = std::thread::spawn(move || {
-        let mut pipe = pipe;
-        if let Some(data) = data {
-            // The child may stop reading early; a broken pipe is not the test's concern.
-            let _ = pipe.write_all(&data);
-        }
-    });
-    let output = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    output
-}
-
-fn json_lines(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8(out.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn parse_prints_one_json_object_per_record_with_typed_values() {

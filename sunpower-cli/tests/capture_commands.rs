@@ -1,7 +1,8 @@
 //! `sunpower decode`, `stats`, `intervals` and `devicelist` end to end on files in the repository.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::{json_lines, sunpower};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
 const FORUM_BODY: &str = concat!(
@@ -12,38 +13,6 @@ const DEVICELIST: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../sunpower-proto/tests/data/devicelist/pvs6_2019.json"
 );
-
-fn sunpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sunpower"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Feed stdin from another thread: the child writes stdout while it reads, and both pipes
-    // filling up at once would deadlock.
-    let pipe = child.stdin.take().unwrap();
-    let data = stdin.map(<[u8]>::to_vec);
-    let feeder = std::thread::spawn(move || {
-        let mut pipe = pipe;
-        if let Some(data) = data {
-            // The child may stop reading early; a broken pipe is not the test's concern.
-            let _ = pipe.write_all(&data);
-        }
-    });
-    let output = child.wait_with_output().unwrap();
-    feeder.join().unwrap();
-    output
-}
-
-fn json_lines(out: &Output) -> Vec<serde_json::Value> {
-    String::from_utf8(out.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn decode_sample_capture_writes_every_record_with_its_channel() {
@@ -188,9 +157,10 @@ fn intervals_pvoutput_lines_hold_at_most_30_statuses() {
         assert!((1..=30).contains(&statuses), "{line}");
     }
     // The first post (07:00Z, local midnight) carries the 06:55Z interval: 23:55 the day before,
-    // which PVOutput gets as its end time 23:59; the new local day starts again from zero.
+    // which PVOutput gets as its end time 23:59, powers only (that day's totals are unknown);
+    // the new local day starts again from zero.
     assert!(
-        lines[0].starts_with("data=20260620,23:59,0,0,"),
+        lines[0].starts_with("data=20260620,23:59,,0,,"),
         "{}",
         lines[0]
     );
@@ -263,4 +233,66 @@ fn devicelist_prints_the_same_json_lines_as_parse() {
         .collect();
     let reparsed = sunpower(&["parse", "-"], Some(lines.join("\n").as_bytes()));
     assert_eq!(json_lines(&reparsed), rows);
+}
+
+#[test]
+fn intervals_from_two_devicelist_polls_give_the_counter_difference() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(DEVICELIST).unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("sunpower-cli-dl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The second poll: five minutes later, every inverter 12.5 Wh further.
+    let mut later = doc.clone();
+    let mut inverters = 0;
+    for device in later["devices"].as_array_mut().unwrap() {
+        let Some(datatime) = device.get("DATATIME").and_then(|d| d.as_str()) else {
+            continue;
+        };
+        let mut parts: Vec<u32> = datatime.split(',').map(|p| p.parse().unwrap()).collect();
+        parts[4] += 5;
+        let bumped = parts
+            .iter()
+            .map(|p| format!("{p:02}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        device["DATATIME"] = bumped.into();
+        if device["DEVICE_TYPE"] == "Inverter" {
+            let kwh: f64 = device["ltea_3phsum_kwh"].as_str().unwrap().parse().unwrap();
+            device["ltea_3phsum_kwh"] = format!("{:.4}", kwh + 0.0125).into();
+            inverters += 1;
+        }
+    }
+    assert!(inverters > 0);
+    let (first, second) = (dir.join("poll1.json"), dir.join("poll2.json"));
+    std::fs::write(&first, doc.to_string()).unwrap();
+    std::fs::write(&second, later.to_string()).unwrap();
+    let out = sunpower(
+        &[
+            "intervals",
+            "--tz",
+            "UTC",
+            "--format",
+            "jsonl",
+            "--devicelist",
+            first.to_str().unwrap(),
+            "--devicelist",
+            second.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = json_lines(&out);
+    let produced: f64 = rows
+        .iter()
+        .map(|r| r["production_wh"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (produced - 12.5 * inverters as f64).abs() < 1e-6,
+        "{produced} {rows:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

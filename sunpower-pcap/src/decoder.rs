@@ -443,39 +443,39 @@ impl Decoder {
             payload: segment.payload,
             ts_us: u64::try_from(micros).unwrap_or(0),
         };
-        let Decoder {
-            flows,
-            connections,
-            stats,
-            config,
-            ..
-        } = self;
-        let at = Context {
-            input: &self.input,
-            packet: self.packet,
-            captured_at: self.captured_at,
-        };
-        flows.segment(&seg, |event| {
-            on_flow_event(event, connections, stats, config, &at, &mut sink)
-        });
+        self.drive_flows(&mut sink, |flows, on_event| flows.segment(&seg, on_event));
     }
 
     /// Flushes every connection at the end of the input: holes become gaps, cut bodies are
     /// delivered as incomplete posts.
     pub fn finish(&mut self, mut sink: impl FnMut(Event<'_>)) {
+        self.drive_flows(&mut sink, |flows, on_event| flows.finish(on_event));
+    }
+
+    /// Runs `drive` on the flow table with a sink that takes its events through the HTTP layer
+    /// to `sink`.
+    fn drive_flows(
+        &mut self,
+        sink: &mut impl FnMut(Event<'_>),
+        drive: impl FnOnce(&mut FlowTable, &mut dyn FnMut(FlowEvent<'_>)),
+    ) {
         let Decoder {
             flows,
             connections,
             stats,
             config,
-            ..
+            input,
+            packet,
+            captured_at,
         } = self;
         let at = Context {
-            input: &self.input,
-            packet: self.packet,
-            captured_at: self.captured_at,
+            input,
+            packet: *packet,
+            captured_at: *captured_at,
         };
-        flows.finish(|event| on_flow_event(event, connections, stats, config, &at, &mut sink));
+        drive(flows, &mut |event| {
+            on_flow_event(event, connections, stats, config, &at, sink)
+        });
     }
 
     fn position(&self, flow: Option<FlowId>) -> Position {

@@ -296,6 +296,10 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
 ///   `v1` without `c1`); `v2`: mean power generated, W.
 /// - `v3`, `v4`: the same for consumption, left out when no meter reported for the interval.
 ///
+/// A day that the rows do not cover from its local midnight (the input starts in the middle of
+/// it) has no known running totals: its statuses carry the powers only (`d,t,,v2,,v4`), so they
+/// never overwrite a whole day's total on PVOutput with a partial one.
+///
 /// Values are rounded to whole Wh and W. Of several rows with the same `interval_start` (an
 /// interval and its revisions) the last counts. A local time already used that day (the repeated hour
 /// when daylight saving ends) is skipped; its energy is carried by the next status of the day.
@@ -303,21 +307,23 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
 /// ```
 /// use sunpower_proto::{export, parse_line, IntervalAccumulator, IntervalConfig};
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
-/// for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
-///              "140\t20260601170000\tPVS5M1c\tM\t125\t607\t0.2",
-///              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3",
-///              "140\t20260601170500\tPVS5M1c\tM\t125\t607\t0.1"] {
+/// // From local midnight (07:00 UTC in Los Angeles in June).
+/// for line in ["130\t20260601070000\tINV1\tM\t\t100.000\t0.3",
+///              "140\t20260601070000\tPVS5M1c\tM\t125\t607\t0.2",
+///              "130\t20260601070500\tINV1\tM\t\t100.025\t0.3",
+///              "140\t20260601070500\tPVS5M1c\tM\t125\t607\t0.1"] {
 ///     acc.add(&parse_line(line).unwrap());
 /// }
 /// let rows = acc.finish();
 /// let batches = export::pvoutput_batches(&rows, chrono_tz::America::Los_Angeles);
-/// assert_eq!(batches, ["data=20260601,10:05,0,0,17,200;20260601,10:10,25,300,50,400"]);
+/// assert_eq!(batches, ["data=20260601,00:05,0,0,17,200;20260601,00:10,25,300,50,400"]);
 /// ```
 pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
     let mut statuses = Vec::new();
     let mut day = None;
     let (mut generated, mut consumed) = (0.0, 0.0);
     let mut used_times = std::collections::HashSet::new();
+    let mut whole_day = false;
     for interval in crate::intervals::latest(intervals) {
         let date = local_date(interval.interval_start, tz);
         if day != Some(date) {
@@ -325,6 +331,10 @@ pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
             generated = 0.0;
             consumed = 0.0;
             used_times.clear();
+            // Seen from midnight when the interval before this first one is on the day before.
+            let before =
+                interval.interval_start - (interval.interval_end - interval.interval_start);
+            whole_day = local_date(before, tz) != date;
         }
         generated += interval.production_wh;
         consumed += interval.consumption_wh.unwrap_or(0.0);
@@ -337,16 +347,23 @@ pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
         if !used_times.insert((hour, minute)) {
             continue;
         }
+        let total = |wh: f64| {
+            if whole_day {
+                wh.round().to_string()
+            } else {
+                String::new()
+            }
+        };
         let mut status = format!(
             "{:04}{:02}{:02},{hour:02}:{minute:02},{},{}",
             date.year(),
             date.month(),
             date.day(),
-            generated.round(),
+            total(generated),
             interval.production_w.round(),
         );
         if let Some(power) = interval.consumption_w {
-            let _ = write!(status, ",{},{}", consumed.round(), power.round());
+            let _ = write!(status, ",{},{}", total(consumed), power.round());
         }
         statuses.push(status);
     }

@@ -541,10 +541,10 @@ fn csv_has_a_header_and_one_row_per_interval() {
 
 #[test]
 fn pvoutput_batches_hold_30_statuses_with_daily_cumulative_energy() {
-    // 35 five-minute intervals of +10 Wh from 16:00 UTC (09:00 PDT).
+    // 35 five-minute intervals of +10 Wh from 07:00 UTC (local midnight, PDT).
     let lines: Vec<String> = (0..35)
         .map(|i| {
-            let t = at(2026, 6, 1, 16, 0) + TimeDelta::minutes(5 * i);
+            let t = at(2026, 6, 1, 7, 0) + TimeDelta::minutes(5 * i);
             inv(&ts(t), "A", &format!("{:.3}", 5.0 + 0.01 * i as f64))
         })
         .collect();
@@ -557,11 +557,22 @@ fn pvoutput_batches_hold_30_statuses_with_daily_cumulative_energy() {
         .split(';')
         .collect();
     assert_eq!(first.len(), 30);
-    assert_eq!(first[0], "20260601,09:05,0,0"); // first report, no meter: no v3/v4
-    assert_eq!(first[1], "20260601,09:10,10,120");
-    assert_eq!(first[29], "20260601,11:30,290,120");
-    assert!(batches[1].ends_with(";20260601,11:55,340,120"));
+    assert_eq!(first[0], "20260601,00:05,0,0"); // first report, no meter: no v3/v4
+    assert_eq!(first[1], "20260601,00:10,10,120");
+    assert_eq!(first[29], "20260601,02:30,290,120");
+    assert!(batches[1].ends_with(";20260601,02:55,340,120"));
     assert_eq!(batches[1].split(';').count(), 5);
+
+    // The same day seen from 00:25 on: its running totals are unknown, so powers only.
+    let partial = export::pvoutput_batches(&offline(&lines[5..]), Los_Angeles);
+    let statuses: Vec<&str> = partial[0]
+        .strip_prefix("data=")
+        .unwrap()
+        .split(';')
+        .collect();
+    assert_eq!(statuses[0], "20260601,00:30,,0");
+    assert_eq!(statuses[1], "20260601,00:35,,120");
+    assert!(statuses.iter().all(|s| s.split(',').nth(2) == Some("")));
 }
 
 #[test]
@@ -573,10 +584,11 @@ fn pvoutput_energy_restarts_at_local_midnight() {
         })
         .collect();
     let batches = export::pvoutput_batches(&offline(&lines), Los_Angeles);
-    // 06:50-07:05 UTC = 23:50-00:05 PDT; the 23:55 interval ends at midnight: 23:59.
+    // 06:50-07:05 UTC = 23:50-00:05 PDT; the 23:55 interval ends at midnight: 23:59. June 1 is
+    // seen only from 23:50 (powers only); June 2 from its midnight (running totals from 0).
     assert_eq!(
         batches,
-        ["data=20260601,23:55,0,0;20260601,23:59,10,120;20260602,00:05,10,120;20260602,00:10,20,120"]
+        ["data=20260601,23:55,,0;20260601,23:59,,120;20260602,00:05,10,120;20260602,00:10,20,120"]
     );
 }
 

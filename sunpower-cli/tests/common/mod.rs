@@ -1,0 +1,37 @@
+//! What the command tests share: running the built `sunpower` binary.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `sunpower` with `args`, feeding `stdin` if given.
+pub fn sunpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sunpower"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Feed stdin from another thread: the child writes stdout while it reads, and both pipes
+    // filling up at once would deadlock.
+    let pipe = child.stdin.take().unwrap();
+    let data = stdin.map(<[u8]>::to_vec);
+    let feeder = std::thread::spawn(move || {
+        let mut pipe = pipe;
+        if let Some(data) = data {
+            // The child may stop reading early; a broken pipe is not the test's concern.
+            let _ = pipe.write_all(&data);
+        }
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    output
+}
+
+pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8(out.stdout.clone())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
