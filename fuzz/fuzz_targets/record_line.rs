@@ -1,0 +1,20 @@
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sunpower_proto::{parse_line, Channel, JsonRecord};
+
+#[path = "../harness.rs"]
+mod harness;
+
+fuzz_target!(|data: &[u8]| {
+    harness::check_record_line(data);
+    // With the serde feature, every record serializes to valid JSON.
+    if let Ok(line) = std::str::from_utf8(data) {
+        if let Ok(record) = parse_line(line) {
+            let json = serde_json::to_string(&JsonRecord::new(&record, Some(Channel::Data)))
+                .expect("a record serializes");
+            serde_json::from_str::<serde_json::Value>(&json).expect("the JSON parses back");
+            serde_json::to_string(&record).expect("a record serializes");
+        }
+    }
+});
