@@ -10,7 +10,10 @@
 #   body     `sunpower stats --body` on the 2 MB backlog body (minus a one-line body)
 #   library  `body_bench time BODY 0` (Body::records() alone, twice over the body; minus the same
 #            on a one-line body)
-#   capture  `sunpower stats examples/sample.pcap` (minus a capture with no packet)
+#   capture  `sunpower stats examples/sample.pcap` (minus a capture with no packet): one day,
+#            collector posts 41 % of the bytes
+#   mixed    `sunpower stats` on one day of mixed traffic (`big_capture --mixed`: the sample day
+#            plus TLS streaming and an HTTP download; collector posts ~5 % of the bytes)
 #
 # Environment: CARGO_TARGET_DIR (default: the workspace's target/).
 set -euo pipefail
@@ -20,7 +23,8 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 data="$target/bench-data"
 mkdir -p "$data"
 
-cargo build --release -q -p sunpower-cli -p sunpower-benches --bin sunpower --bin body_bench
+cargo build --release -q -p sunpower-cli -p sunpower-benches --bin sunpower --bin body_bench \
+    --bin big_capture
 sunpower="$target/release/sunpower"
 body_bench="$target/release/body_bench"
 body="$data/backlog-body.txt"
@@ -29,6 +33,8 @@ tiny_body="$data/tiny-body.txt"
 printf '102\t51oeIKDhOUeah8+9ZCME\n' >"$tiny_body"
 empty_pcap="$data/empty.pcap"
 head -c 24 examples/sample.pcap >"$empty_pcap"
+mixed_pcap="$data/mixed-1day.pcap"
+[ -f "$mixed_pcap" ] || "$target/release/big_capture" --mixed "$mixed_pcap" 1
 
 if [ "${USE_PERF:-0}" = 1 ] && perf stat -x, -e instructions:u true 2>&1 | grep -q '^[0-9]'; then
     tool=perf
@@ -65,3 +71,5 @@ show library "$body_bytes" 2 "$(count "$body_bench" time "$tiny_body" 0)" \
     "$(count "$body_bench" time "$body" 0)"
 show capture "$pcap_bytes" 1 "$(count "$sunpower" stats "$empty_pcap")" \
     "$(count "$sunpower" stats examples/sample.pcap)"
+show mixed "$(stat -c %s "$mixed_pcap")" 1 "$(count "$sunpower" stats "$empty_pcap")" \
+    "$(count "$sunpower" stats "$mixed_pcap")"
