@@ -2,7 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use nom::branch::alt;
-use nom::bytes::complete::take_while_m_n;
 use nom::character::complete::{char, digit0, digit1, one_of};
 use nom::combinator::{all_consuming, opt, recognize};
 use nom::{IResult, Parser};
@@ -12,24 +11,11 @@ use crate::error::{excerpt, ErrorKind, Expected};
 /// A parsed field, or the error for it; the caller adds the line position.
 pub(crate) type FieldResult<T> = Result<T, ErrorKind>;
 
-fn two_digits(input: &str) -> IResult<&str, u32> {
-    take_while_m_n(2, 2, |c: char| c.is_ascii_digit())
-        .map(|s: &str| {
-            s.bytes()
-                .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'))
-        })
-        .parse(input)
-}
-
-fn timestamp_parts(input: &str) -> IResult<&str, (i32, u32, u32, u32, u32, u32)> {
-    let year = take_while_m_n(4, 4, |c: char| c.is_ascii_digit()).map(|s: &str| {
-        s.bytes()
-            .fold(0i32, |acc, b| acc * 10 + i32::from(b - b'0'))
-    });
-    all_consuming((
-        year, two_digits, two_digits, two_digits, two_digits, two_digits,
-    ))
-    .parse(input)
+/// Two ASCII digits at `at` as a number.
+fn two_digits(bytes: &[u8], at: usize) -> Option<u32> {
+    let tens = bytes.get(at)?.wrapping_sub(b'0');
+    let ones = bytes.get(at + 1)?.wrapping_sub(b'0');
+    (tens < 10 && ones < 10).then(|| u32::from(tens) * 10 + u32::from(ones))
 }
 
 /// Parses `YYYYMMDDhhmmss` (UTC), checking that the date exists and the time of day is real.
@@ -42,9 +28,15 @@ fn timestamp_parts(input: &str) -> IResult<&str, (i32, u32, u32, u32, u32, u32)>
 /// assert!(parse_timestamp("20170107240000").is_none()); // hour 24
 /// ```
 pub fn parse_timestamp(value: &str) -> Option<DateTime<Utc>> {
-    let (_, (y, mo, d, h, mi, s)) = timestamp_parts(value).ok()?;
-    NaiveDate::from_ymd_opt(y, mo, d)?
-        .and_hms_opt(h, mi, s)
+    // Every record carries one: read by hand, fourteen digits and no more; chrono checks that
+    // the date exists and the time of day is real.
+    let b = value.as_bytes();
+    if b.len() != 14 {
+        return None;
+    }
+    let year = two_digits(b, 0)? * 100 + two_digits(b, 2)?;
+    let date = NaiveDate::from_ymd_opt(year as i32, two_digits(b, 4)?, two_digits(b, 6)?)?;
+    date.and_hms_opt(two_digits(b, 8)?, two_digits(b, 10)?, two_digits(b, 12)?)
         .map(|naive| naive.and_utc())
 }
 
@@ -60,10 +52,6 @@ fn decimal_syntax(input: &str) -> IResult<&str, &str> {
     .parse(input)
 }
 
-fn integer_syntax(input: &str) -> IResult<&str, &str> {
-    all_consuming(recognize((opt(one_of("+-")), digit1))).parse(input)
-}
-
 fn invalid(index: usize, name: &'static str, expected: Expected, found: &str) -> ErrorKind {
     ErrorKind::InvalidField {
         index,
@@ -71,6 +59,54 @@ fn invalid(index: usize, name: &'static str, expected: Expected, found: &str) ->
         expected,
         found: excerpt(found),
     }
+}
+
+/// Exact powers of ten: every one up to 10^22 is a double without rounding.
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// The plain decimals the supervisor writes (`-5.5`, `245.1503`), without a general float parser:
+/// when the digits make an integer of at most 2^53 and there are at most 22 after the point,
+/// both the digits and `10^k` are exact doubles and one division rounds correctly (Clinger's
+/// fast path), so the result is the one `str::parse` gives. `None` sends anything else to the
+/// full grammar.
+fn plain_decimal(text: &str) -> Option<f64> {
+    let bytes = text.as_bytes();
+    let (negative, digits) = match bytes.first()? {
+        b'-' => (true, &bytes[1..]),
+        b'+' => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    // At most 19 digits and a point: the mantissa cannot overflow a u64.
+    if digits.len() > 20 {
+        return None;
+    }
+    let mut mantissa: u64 = 0;
+    let mut rest = digits;
+    while let [d @ b'0'..=b'9', tail @ ..] = rest {
+        mantissa = mantissa * 10 + u64::from(d - b'0');
+        rest = tail;
+    }
+    let whole_digits = digits.len() - rest.len();
+    let mut scale = 0;
+    if let [b'.', tail @ ..] = rest {
+        rest = tail;
+        while let [d @ b'0'..=b'9', tail @ ..] = rest {
+            mantissa = mantissa * 10 + u64::from(d - b'0');
+            rest = tail;
+            scale += 1;
+        }
+    }
+    if !rest.is_empty() || whole_digits + scale == 0 || whole_digits + scale > 19 {
+        return None;
+    }
+    if mantissa > 1 << 53 {
+        return None;
+    }
+    let value = mantissa as f64 / POW10[scale];
+    Some(if negative { -value } else { value })
 }
 
 /// A decimal quantity: empty (or absent) is "not reported"; `inf`, `nan` and hex are refused,
@@ -83,6 +119,9 @@ pub(crate) fn decimal(
     match field {
         None | Some("") => Ok(None),
         Some(text) => {
+            if let Some(value) = plain_decimal(text) {
+                return Ok(Some(value));
+            }
             let parsed = decimal_syntax(text)
                 .ok()
                 .and_then(|_| text.parse::<f64>().ok())
@@ -102,9 +141,10 @@ pub(crate) fn integer(
 ) -> FieldResult<Option<i64>> {
     match field {
         None | Some("") => Ok(None),
-        Some(text) => integer_syntax(text)
+        // `i64::from_str` takes exactly an optional sign and digits: the grammar wanted here.
+        Some(text) => text
+            .parse::<i64>()
             .ok()
-            .and_then(|_| text.parse::<i64>().ok())
             .map(Some)
             .ok_or_else(|| invalid(index, name, Expected::Integer, text)),
     }
@@ -118,10 +158,10 @@ pub(crate) fn unsigned(
 ) -> FieldResult<Option<u64>> {
     match field {
         None | Some("") => Ok(None),
-        Some(text) => integer_syntax(text)
+        // `u64::from_str` takes an optional `+` and digits, and refuses `-0` as any sign.
+        Some(text) => text
+            .parse::<u64>()
             .ok()
-            .filter(|_| !text.starts_with('-'))
-            .and_then(|_| text.parse::<u64>().ok())
             .map(Some)
             .ok_or_else(|| invalid(index, name, Expected::UnsignedInteger, text)),
     }
@@ -218,6 +258,64 @@ mod tests {
             "nan", "inf", "-", ".", "1.2.3", " 1", "1 ", "0x10", "1e999", "--1",
         ] {
             assert!(d(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn fast_decimals_equal_the_standard_parser() {
+        for text in [
+            "0",
+            "-0",
+            "0.0417",
+            "245.1503",
+            "-5.5",
+            "59.9772",
+            "18.5466",
+            "9007199254740992",
+            "123456789.1234567",
+            ".5",
+            "5.",
+            "+3.25",
+            "0.1",
+            "0.3",
+            "123456789012345.6",
+        ] {
+            let fast = plain_decimal(text).unwrap_or_else(|| panic!("{text} not fast"));
+            assert_eq!(
+                fast.to_bits(),
+                text.parse::<f64>().unwrap().to_bits(),
+                "{text}"
+            );
+        }
+        // Beyond the exact range: left to the full parser, which gives the same value.
+        for text in [
+            "9007199254740993",
+            "1e5",
+            "12345678901234567890",
+            "1.00000000000000000000001",
+            "123456789.123456789",
+        ] {
+            assert!(plain_decimal(text).is_none(), "{text}");
+            assert_eq!(
+                decimal(Some(text), 1, "x").unwrap().unwrap().to_bits(),
+                text.parse::<f64>().unwrap().to_bits()
+            );
+        }
+        for bad in ["", "-", ".", "+", "1.2.3", "1-2", "1 ", "--1"] {
+            assert!(plain_decimal(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_plain_decimal_decodes_as_the_standard_parser(
+            int in "[0-9]{1,17}",
+            frac in "[0-9]{0,23}",
+            negative in proptest::bool::ANY,
+        ) {
+            let text = format!("{}{int}.{frac}", if negative { "-" } else { "" });
+            let ours = decimal(Some(&text), 1, "x").unwrap().unwrap();
+            proptest::prop_assert_eq!(ours.to_bits(), text.parse::<f64>().unwrap().to_bits());
         }
     }
 
