@@ -327,7 +327,7 @@ struct Connection {
 pub struct Decoder {
     config: DecoderConfig,
     flows: FlowTable,
-    connections: HashMap<FlowId, Connection>,
+    connections: HashMap<FlowId, Connection, foldhash::fast::RandomState>,
     stats: DecodeStats,
     /// Position of the packet being decoded, for events.
     input: Arc<str>,
@@ -341,7 +341,7 @@ impl Decoder {
         Decoder {
             config,
             flows: FlowTable::with_config(config.flow),
-            connections: HashMap::new(),
+            connections: HashMap::default(),
             stats: DecodeStats::default(),
             input: Arc::from(""),
             packet: 0,
@@ -509,7 +509,7 @@ impl Context<'_> {
 
 fn on_flow_event(
     event: FlowEvent<'_>,
-    connections: &mut HashMap<FlowId, Connection>,
+    connections: &mut HashMap<FlowId, Connection, foldhash::fast::RandomState>,
     stats: &mut DecodeStats,
     config: &DecoderConfig,
     at: &Context<'_>,

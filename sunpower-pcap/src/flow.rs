@@ -338,7 +338,9 @@ struct Flow {
 #[derive(Debug)]
 pub struct FlowTable {
     cfg: FlowConfig,
-    flows: HashMap<Key, Flow>,
+    /// foldhash: several times faster than SipHash on these small keys, and seeded per table,
+    /// so crafted 4-tuples cannot aim at a known hash function.
+    flows: HashMap<Key, Flow, foldhash::fast::RandomState>,
     /// Activity order: tick of the last segment → connection.
     lru: BTreeMap<u64, Key>,
     tick: u64,
@@ -383,7 +385,7 @@ impl FlowTable {
         cfg.max_flows = cfg.max_flows.max(1);
         FlowTable {
             cfg,
-            flows: HashMap::new(),
+            flows: HashMap::default(),
             lru: BTreeMap::new(),
             tick: 0,
             now: 0,
@@ -444,11 +446,11 @@ impl FlowTable {
         self.expire_idle(&mut sink);
         let (src, dst) = (seg.source(), seg.destination());
         let key = key_of(src, dst);
-        if let Some(flow) = self.flows.get(&key) {
+        // Only a SYN can start a new connection on a known 4-tuple: other segments skip the check.
+        if let Some(flow) = self.flows.get(&key).filter(|_| seg.flags.syn) {
             let dir = if flow.ends[0] == src { 0 } else { 1 };
             let r = &flow.dirs[dir];
-            let reused = seg.flags.syn
-                && r.isn() != Some(seg.seq)
+            let reused = r.isn() != Some(seg.seq)
                 && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq));
             if reused {
                 self.stats.flows_reused += 1;

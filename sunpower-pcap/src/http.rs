@@ -436,10 +436,21 @@ fn plausible_start(line: &[u8]) -> bool {
     }
 }
 
+/// Whether the line that starts `input` could be a request or status line, judging by what of
+/// its first bytes is at hand (as [`plausible_start`] would once the line were collected).
+fn plausible_prefix(input: &[u8]) -> bool {
+    let probe = &input[..input.len().min(MAX_METHOD + 1)];
+    let probe = match memchr::memchr(b'\n', probe) {
+        Some(i) => &probe[..=i],
+        None => probe,
+    };
+    plausible_start(probe)
+}
+
 /// Appends input up to and including the first LF to `buf`, unless `buf` would exceed `cap`.
 /// Returns the bytes consumed and whether the line is complete, or `None` when too long.
 fn take_line(buf: &mut Vec<u8>, input: &[u8], cap: usize) -> Option<(usize, bool)> {
-    let (n, complete) = match input.iter().position(|&b| b == b'\n') {
+    let (n, complete) = match memchr::memchr(b'\n', input) {
         Some(i) => (i + 1, true),
         None => (input.len(), false),
     };
@@ -921,6 +932,20 @@ impl RequestFramer {
     /// its length.
     fn step<F: FnMut(HttpEvent<'_>)>(&mut self, input: &[u8], sink: &mut F) -> usize {
         match self.state {
+            // Scanning for a request line (TLS and other non-HTTP streams land here): a line whose
+            // first bytes already rule out a request is passed over without being copied.
+            State::Line { synced: false } if self.head.is_empty() && !plausible_prefix(input) => {
+                let n = match memchr::memchr(b'\n', input) {
+                    Some(i) => i + 1,
+                    None => {
+                        self.state = State::DeadLine;
+                        input.len()
+                    }
+                };
+                self.skip_bytes(self.pos, n as u64);
+                self.pos += n as u64;
+                n
+            }
             State::Line { synced } => {
                 let Some((n, complete)) =
                     take_line(&mut self.head, input, self.cfg.max_header_bytes)
@@ -951,7 +976,7 @@ impl RequestFramer {
                 n
             }
             State::DeadLine => {
-                let n = match input.iter().position(|&b| b == b'\n') {
+                let n = match memchr::memchr(b'\n', input) {
                     Some(i) => {
                         self.state = State::Line { synced: false };
                         i + 1
