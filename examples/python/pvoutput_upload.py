@@ -6,9 +6,10 @@ of a rotated set, or ``-`` for a live ``tcpdump -w -`` on standard input), compu
 per interval with :class:`sunpower.Intervals` in the owner's time zone, and turns each interval
 into a PVOutput status:
 
-- ``d``, ``t``: the local date and ``hh:mm`` of the interval's *start* (PVOutput takes a
-  status at ``t`` to cover the status interval that begins at ``t``; so a day's statuses run
-  00:00 to 23:55 and the last one's ``v1`` is the whole day);
+- ``d``: the local date of the interval's start; ``t``: the local ``hh:mm`` of its *end*, the
+  moment the running total is known (``23:59`` for the interval that ends at midnight), as
+  ``sunpower intervals --format pvoutput`` writes them; so a day's statuses run 00:05 to 23:59
+  and the last one's ``v1`` is the whole day;
 - ``v1``: energy generated (Wh) since local midnight, through the end of the interval;
 - ``v2``: average power generated (W) over the interval;
 - ``v3``: energy consumed (Wh) since local midnight (empty without a consumption meter);
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import os
 import sys
 import time
@@ -121,16 +123,17 @@ class DayLedger:
             if start < since:
                 continue
             local = row.interval_start_local
+            end = local + (row.interval_end - row.interval_start)
             yield Status(
                 date=local.strftime("%Y%m%d"),
-                time=local.strftime("%H:%M"),
-                energy_generation_wh=round(produced) if whole_day else None,
-                power_generation_w=round(row.production_w),
+                time=end.strftime("%H:%M") if end.date() == local.date() else "23:59",
+                energy_generation_wh=whole(produced) if whole_day else None,
+                power_generation_w=whole(row.production_w),
                 energy_consumption_wh=(
-                    round(consumed) if consumed is not None and whole_day else None
+                    whole(consumed) if consumed is not None and whole_day else None
                 ),
                 power_consumption_w=(
-                    None if row.consumption_w is None else round(row.consumption_w)
+                    None if row.consumption_w is None else whole(row.consumption_w)
                 ),
             )
 
@@ -139,6 +142,12 @@ class DayLedger:
         if len(self._days) > self._keep_days:
             for day in sorted(self._days)[: -self._keep_days]:
                 del self._days[day]
+
+
+def whole(x: float) -> int:
+    """Rounds half away from zero, as the `sunpower` command does (Python's round() rounds half
+    to even, which would make the two disagree by 1 on exact halves)."""
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
 
 
 def starts_day(row: sunpower.Interval) -> bool:

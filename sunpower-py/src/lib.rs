@@ -10,6 +10,7 @@ use pyo3::prelude::*;
 
 mod body;
 mod capture;
+mod devicelist;
 mod errors;
 mod intervals;
 mod record;
@@ -28,6 +29,7 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(body::parse_body, m)?)?;
     m.add_function(wrap_pyfunction!(body::parse_line, m)?)?;
     m.add_function(wrap_pyfunction!(capture::read_capture, m)?)?;
+    m.add_function(wrap_pyfunction!(devicelist::parse_device_list, m)?)?;
     m.add_function(wrap_pyfunction!(record::record_from_line, m)?)?;
     Ok(())
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import json
+import math
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -111,25 +112,30 @@ def test_pvoutput_dry_run_batches_daily_running_totals(
     days = {s[0] for s in statuses}
     assert days == {"20260620", "20260621"}
     (before,) = [s for s in statuses if s[0] == "20260620"]
-    assert before[1] == "23:55" and before[2] == "" and before[4] == ""
+    assert before[1] == "23:59" and before[2] == "" and before[4] == ""
     assert before[3] != "" and before[5] != ""
 
     day = [s for s in statuses if s[0] == "20260621"]
-    assert [s[1] for s in day] == [f"{m // 60:02d}:{m % 60:02d}" for m in range(0, 24 * 60 - 5, 5)]
+    ends = [f"{m // 60:02d}:{m % 60:02d}" for m in range(5, 24 * 60, 5)] + ["23:59"]
+    assert [s[1] for s in day] == ends[: len(day)]
     v1 = [int(s[2]) for s in day]
     v3 = [int(s[4]) for s in day]
     assert v1 == sorted(v1) and v3 == sorted(v3)
     assert v1[0] == 0 and v1[-1] > 40_000
 
+    # Whole Wh and W, rounded half away from zero as the command rounds.
+    def whole(x: float) -> int:
+        return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
     local_day = datetime.date(2026, 6, 21)
     mine = [r for r in intervals if r.interval_start_local.date() == local_day]
-    assert v1[-1] == round(sum(r.production_wh for r in mine))
-    assert v3[-1] == round(sum(r.consumption_wh or 0.0 for r in mine))
+    assert v1[-1] == whole(sum(r.production_wh for r in mine))
+    assert v3[-1] == whole(sum(r.consumption_wh or 0.0 for r in mine))
     # v2 and v4 are the intervals' average powers.
     noon = next(r for r in mine if r.interval_start_local.hour == 12)
-    (at_noon,) = [s for s in day if s[1] == "12:00"]
-    assert int(at_noon[3]) == round(noon.production_w) > 0
-    assert noon.consumption_w is not None and int(at_noon[5]) == round(noon.consumption_w)
+    (at_noon,) = [s for s in day if s[1] == "12:05"]
+    assert int(at_noon[3]) == whole(noon.production_w) > 0
+    assert noon.consumption_w is not None and int(at_noon[5]) == whole(noon.consumption_w)
 
 
 def test_pvoutput_live_mode_ends_with_the_same_day_totals(
@@ -263,3 +269,30 @@ def test_ha_statistics_rows_are_what_the_recorder_takes(
     assert set(legacy) == {
         "source", "statistic_id", "name", "unit_of_measurement", "has_sum", "has_mean"
     }
+
+
+def test_pvoutput_dry_run_sends_what_the_command_writes(
+    capsys: pytest.CaptureFixture[str], sunpower_cli: Path
+) -> None:
+    """The uploader and `sunpower intervals --format pvoutput` agree status for status."""
+    import subprocess
+
+    ours = [s for _, batch in dry_run_requests(pvoutput_dry_run(capsys)) for s in batch]
+    cli = subprocess.run(
+        [str(sunpower_cli), "intervals", "--tz", TZ, "--format", "pvoutput", str(SAMPLE)],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    theirs = [
+        status.split(",")
+        for line in cli.splitlines()
+        for status in line[len("data=") :].split(";")
+    ]
+    # The command writes empty trailing fields; the uploader leaves them out.
+    def trimmed(fields: list[str]) -> list[str]:
+        while fields and fields[-1] == "":
+            fields = fields[:-1]
+        return fields
+
+    assert [trimmed(s) for s in ours] == [trimmed(s) for s in theirs]

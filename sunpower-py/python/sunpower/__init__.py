@@ -18,6 +18,7 @@ from ._sunpower import (
     Record,
     __version__,
     parse_body,
+    parse_device_list,
     parse_line,
     read_capture,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "SunpowerError",
     "__version__",
     "parse_body",
+    "parse_device_list",
     "parse_line",
     "read_capture",
 ]

@@ -14,6 +14,7 @@ __all__ = [
     "Intervals",
     "Interval",
     "parse_body",
+    "parse_device_list",
     "parse_line",
     "read_capture",
     "_record_from_line",
@@ -208,6 +209,16 @@ def parse_line(line: str | bytes | bytearray) -> Record:
 
     Raises :class:`DecodeError` (with ``line == 1`` and ``field`` where known) for a bad line, or
     for text holding several lines.
+    """
+
+def parse_device_list(data: bytes | bytearray | str) -> list[Record]:
+    """Decode a DeviceList JSON document of the PVS local API into records.
+
+    The supervisor becomes a 120 record, each inverter a 130, each meter a 140 (and a 141 where
+    the per-leg keys exist): the same typed records as the plain-text stream, so
+    :class:`Intervals` works on either. A document that is not a DeviceList, or whose ``result``
+    is ``"failed"``, raises :class:`DecodeError`; a device that cannot be decoded, is not
+    working, or is of an unknown type is logged on the ``sunpower`` logger and left out.
     """
 
 def _record_from_line(line: str, channel: str | None) -> Record: ...
