@@ -1046,20 +1046,26 @@ impl RequestFramer {
                 n
             }
             State::ChunkDataEnd => {
-                let Some((n, complete)) = take_line(&mut self.line, input, 2) else {
-                    self.chunk_error(FramingError::MalformedChunk, sink);
-                    return 0;
-                };
-                self.pos += n as u64;
-                if complete {
-                    if trim_eol(&self.line).is_empty() {
+                // Exactly CRLF (or a bare LF) follows chunk data. Judged byte by byte, so that
+                // where the stream happens to be cut never moves the point of resynchronisation.
+                match input.first() {
+                    Some(b'\n') => {
+                        self.pos += 1;
                         self.line.clear();
                         self.state = State::ChunkSize;
-                    } else {
-                        self.chunk_error(FramingError::MalformedChunk, sink);
+                        1
                     }
+                    Some(b'\r') if self.line.is_empty() => {
+                        self.pos += 1;
+                        self.line.push(b'\r');
+                        1
+                    }
+                    Some(_) => {
+                        self.chunk_error(FramingError::MalformedChunk, sink);
+                        0
+                    }
+                    None => 0,
                 }
-                n
             }
             State::Trailers => {
                 let cap = self.cfg.max_header_bytes.saturating_sub(self.trailer_bytes);
@@ -1190,6 +1196,31 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn garbage_after_chunk_data_resyncs_at_the_same_byte_however_the_stream_is_cut() {
+        let stream: &[u8] = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXYPOST / HTTP/1.1\r\n\r\n";
+        let whole = run(stream);
+        for cut in 1..stream.len() {
+            let (a, b) = stream.split_at(cut);
+            assert_eq!(
+                run_with(&mut RequestFramer::new(), &[a, b]),
+                whole,
+                "cut at {cut}"
+            );
+        }
+        // The bad byte right after the chunk is where scanning starts: nothing is skipped.
+        assert!(
+            whole
+                .iter()
+                .any(|e| matches!(e, Ev::Unsel(_, m, _, _) if m == "XYPOST")),
+            "{whole:?}"
+        );
+        assert!(
+            !whole.iter().any(|e| matches!(e, Ev::Skip(..))),
+            "{whole:?}"
+        );
     }
 
     #[test]
