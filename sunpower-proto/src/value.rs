@@ -79,14 +79,15 @@ fn plain_decimal(text: &str) -> Option<f64> {
         b'+' => (false, &bytes[1..]),
         _ => (false, bytes),
     };
-    // At most 19 digits and a point: the mantissa cannot overflow a u64.
+    // More than 19 digits are refused below; wrapping arithmetic keeps the 20th from
+    // overflowing before that check (found by the record_line fuzz target).
     if digits.len() > 20 {
         return None;
     }
     let mut mantissa: u64 = 0;
     let mut rest = digits;
     while let [d @ b'0'..=b'9', tail @ ..] = rest {
-        mantissa = mantissa * 10 + u64::from(d - b'0');
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
         rest = tail;
     }
     let whole_digits = digits.len() - rest.len();
@@ -94,7 +95,7 @@ fn plain_decimal(text: &str) -> Option<f64> {
     if let [b'.', tail @ ..] = rest {
         rest = tail;
         while let [d @ b'0'..=b'9', tail @ ..] = rest {
-            mantissa = mantissa * 10 + u64::from(d - b'0');
+            mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
             rest = tail;
             scale += 1;
         }
@@ -294,6 +295,8 @@ mod tests {
             "12345678901234567890",
             "1.00000000000000000000001",
             "123456789.123456789",
+            "20170107174051112141",
+            "99999999999999999999",
         ] {
             assert!(plain_decimal(text).is_none(), "{text}");
             assert_eq!(
