@@ -421,8 +421,8 @@ impl Decoder {
             }
         };
         if segment.payload_missing > 0 {
-            // The reassembler sees the bytes that were captured; the missing tail stays a hole
-            // that becomes a gap when later data forces it out or the connection is flushed.
+            // The reassembler gets the bytes that were captured, then is told the rest is lost:
+            // at the delivery point that is a gap at once (see `FlowTable::lost`).
             self.stats.truncated_segments += 1;
             self.stats.truncated_bytes += u64::from(segment.payload_missing);
             sink(problem(
@@ -444,6 +444,12 @@ impl Decoder {
             ts_us: u64::try_from(micros).unwrap_or(0),
         };
         self.drive_flows(&mut sink, |flows, on_event| flows.segment(&seg, on_event));
+        if segment.payload_missing > 0 {
+            let missing = segment.payload_missing;
+            self.drive_flows(&mut sink, |flows, on_event| {
+                flows.lost(&seg, missing, on_event)
+            });
+        }
     }
 
     /// Flushes every connection at the end of the input: holes become gaps, cut bodies are

@@ -599,6 +599,51 @@ impl FlowTable {
         }
     }
 
+    /// Declares the payload bytes of `seg` that the capture cut off (snaplen) lost, on its
+    /// connection and direction: see [`Reassembler::lost`]. Call it after
+    /// [`segment`](Self::segment) with the same segment.
+    ///
+    /// ```
+    /// use std::net::{IpAddr, Ipv4Addr};
+    /// use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
+    /// use sunpower_pcap::tcp::{StreamEvent, TcpFlags};
+    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// let mut table = FlowTable::new();
+    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"ab", ts_us: 0 };
+    /// table.segment(&s, |_| {});
+    /// let mut gaps = Vec::new();
+    /// table.lost(&s, 10, |e| if let FlowEvent::Stream { event: StreamEvent::Gap { at, len }, .. } = e { gaps.push((at, len)) });
+    /// assert_eq!(gaps, [(2, 10)]);
+    /// ```
+    pub fn lost<F>(&mut self, seg: &Segment<'_>, missing: u32, mut sink: F)
+    where
+        F: FnMut(FlowEvent<'_>),
+    {
+        let (src, dst) = (seg.source(), seg.destination());
+        let Some(flow) = self.flows.get_mut(&key_of(src, dst)) else {
+            return;
+        };
+        let d = if flow.ends[0] == src {
+            Direction::FromInitiator
+        } else {
+            Direction::FromResponder
+        };
+        let data_seq = if seg.flags.syn {
+            seg.seq.wrapping_add(1)
+        } else {
+            seg.seq
+        };
+        let id = flow.id;
+        let start = data_seq.wrapping_add(seg.payload.len() as u32);
+        flow.dirs[d.index()].lost(start, missing, |event| {
+            sink(FlowEvent::Stream {
+                flow: id,
+                direction: d,
+                event,
+            })
+        });
+    }
+
     /// Advances capture time to `now_us` (if later) and expires idle connections, for a caller
     /// that wants them flushed without waiting for the next segment.
     ///

@@ -495,6 +495,49 @@ impl Reassembler {
         }
     }
 
+    /// Declares the `len` bytes of this direction from `seq` lost for good: the capture cut them
+    /// off their packet (snaplen). Where they start at the delivery point the hole is reported
+    /// at once and what follows is released; elsewhere later data (a full retransmission)
+    /// may still fill it, so it is left to become a gap as any other hole does.
+    ///
+    /// ```
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// let mut r = Reassembler::new();
+    /// let mut events = Vec::new();
+    /// // A 6-byte segment of which the capture kept 2 bytes, then the next segment.
+    /// r.segment(100, TcpFlags::ACK, b"ab", |e| events.push(format!("{e:?}")));
+    /// r.lost(102, 4, |e| events.push(format!("{e:?}")));
+    /// r.segment(106, TcpFlags::ACK, b"gh", |e| events.push(format!("{e:?}")));
+    /// assert_eq!(events, ["Data([97, 98])", "Gap { at: 2, len: 4 }", "Data([103, 104])"]);
+    /// ```
+    pub fn lost<F>(&mut self, seq: u32, len: u32, mut sink: F)
+    where
+        F: FnMut(StreamEvent<'_>),
+    {
+        let Some(base) = self.base else { return };
+        if self.closed || len == 0 {
+            return;
+        }
+        let off = self.offset_of(base, seq);
+        if off < 0 {
+            return;
+        }
+        let (start, end) = (off as u64, off as u64 + u64::from(len));
+        // Each turn either moves `next` on (a gap) or releases a buffered entry that starts at
+        // or before it (data received earlier for part of the range), so the loop ends.
+        while self.next >= start && self.next < end {
+            let hole_end = self
+                .ooo
+                .first_key_value()
+                .map_or(end, |(k, _)| (*k).min(end));
+            if hole_end > self.next {
+                self.gap(hole_end - self.next, &mut sink);
+            }
+            self.release_contiguous(&mut sink);
+        }
+        self.check_fin(&mut sink);
+    }
+
     fn reset<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
         self.closed = true;
         sink(StreamEvent::Reset);
@@ -854,6 +897,43 @@ mod tests {
         assert_eq!(n, ((1u64 << 16) + 10) << 16);
         assert_eq!(r.next_offset(), n);
         assert!(r.next_offset() > u64::from(u32::MAX));
+    }
+
+    #[test]
+    fn bytes_cut_by_the_snaplen_are_a_gap_at_once() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 1000, TcpFlags::ACK, b"abc");
+        r.lost(1003, 5, |e| push(&mut out, e));
+        assert_eq!(out, [data(b"abc"), Ev::Gap(3, 5)]);
+        // A later segment follows straight on; nothing waits for the end of the stream.
+        feed(&mut r, &mut out, 1008, TcpFlags::ACK, b"ij");
+        assert_eq!(out.last(), Some(&data(b"ij")));
+        assert_eq!((r.stats().gaps, r.stats().bytes_in_gaps), (1, 5));
+    }
+
+    #[test]
+    fn lost_range_partly_received_earlier_keeps_the_received_bytes() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 1000, TcpFlags::ACK, b"ab");
+        feed(&mut r, &mut out, 1004, TcpFlags::ACK, b"ef"); // buffered, ahead
+        r.lost(1002, 6, |e| push(&mut out, e)); // 1002..1008 cut from a later copy
+        assert_eq!(
+            out,
+            [data(b"ab"), Ev::Gap(2, 2), data(b"ef"), Ev::Gap(6, 2)]
+        );
+        assert_eq!(r.next_offset(), 8);
+    }
+
+    #[test]
+    fn lost_range_away_from_the_delivery_point_waits() {
+        let mut r = Reassembler::new();
+        let mut out = Vec::new();
+        feed(&mut r, &mut out, 1000, TcpFlags::ACK, b"ab");
+        r.lost(1010, 4, |e| push(&mut out, e));
+        assert_eq!(out, [data(b"ab")]);
+        assert_eq!(r.next_offset(), 2);
     }
 
     #[test]

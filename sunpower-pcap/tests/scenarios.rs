@@ -908,8 +908,11 @@ fn segment_truncated_by_snaplen_damages_its_post_and_counts_the_gap() {
     // Second data segment [1000, 2000): Ethernet 14 + IPv4 20 + TCP 20 headers, keep 300 bytes.
     let snap = 54 + 300;
     frames[4] = frames[4].clone().truncated(snap);
+    let truncated_at = frames[4].timestamp;
     let d = decode(pcap(1, &frames));
     assert_eq!(d.posts.len(), 2);
+    // Reported by the truncated packet itself, not when later data or the end forces the hole.
+    assert_eq!(d.posts[0].captured_at, truncated_at);
     let cut_at = 1000 + 300 - head;
     let received = &body[..cut_at];
     assert_eq!(d.posts[0].body, received.as_bytes());
