@@ -35,6 +35,28 @@ pub struct RowError {
     pub problem: &'static str,
 }
 
+fn row_error(names: &[&'static str], column: usize, problem: &'static str) -> RowError {
+    RowError {
+        column,
+        name: names.get(column).copied().unwrap_or("?"),
+        problem,
+    }
+}
+
+/// The columns of a CSV row of ours, which must number as many as `names`.
+fn row_columns<'l>(line: &'l str, names: &[&'static str]) -> Result<Vec<&'l str>, RowError> {
+    let cols: Vec<&str> = line.trim_end_matches(['\r', '\n']).split(',').collect();
+    if cols.len() != names.len() {
+        let last = names.len().saturating_sub(1);
+        return Err(row_error(
+            names,
+            cols.len().min(last),
+            "wrong number of columns",
+        ));
+    }
+    Ok(cols)
+}
+
 /// Formats a number with at most three decimals, without trailing zeros: `12.5`, `-3`, `0.001`.
 ///
 /// ```
@@ -158,15 +180,8 @@ pub fn parse_csv_row(line: &str) -> Result<Interval, RowError> {
         "revised",
         "flags",
     ];
-    let cols: Vec<&str> = line.trim_end_matches(['\r', '\n']).split(',').collect();
-    let err = |column: usize, problem| RowError {
-        column,
-        name: NAMES.get(column).copied().unwrap_or("?"),
-        problem,
-    };
-    if cols.len() != NAMES.len() {
-        return Err(err(cols.len().min(11), "wrong number of columns"));
-    }
+    let cols = row_columns(line, &NAMES)?;
+    let err = |column: usize, problem| row_error(&NAMES, column, problem);
     let time = |i: usize| rfc3339_utc(cols[i]).ok_or_else(|| err(i, "not a UTC timestamp"));
     let num = |i: usize| {
         cols[i]
@@ -249,15 +264,8 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
         "intervals",
         "flags",
     ];
-    let cols: Vec<&str> = line.trim_end_matches(['\r', '\n']).split(',').collect();
-    let err = |column: usize, problem| RowError {
-        column,
-        name: NAMES.get(column).copied().unwrap_or("?"),
-        problem,
-    };
-    if cols.len() != NAMES.len() {
-        return Err(err(cols.len().min(8), "wrong number of columns"));
-    }
+    let cols = row_columns(line, &NAMES)?;
+    let err = |column: usize, problem| row_error(&NAMES, column, problem);
     let num = |i: usize| {
         cols[i]
             .parse::<f64>()
