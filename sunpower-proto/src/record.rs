@@ -55,6 +55,18 @@ impl<'a> RawFields<'a> {
 /// How many leading fields are split into a fixed array; no record type knows more.
 const KNOWN_MAX: usize = 15;
 
+/// The high bit of each byte of `chunk` (8 bytes, little-endian order) that is a TAB, exactly:
+/// adding 0x7f to the low seven bits of each byte cannot carry into the next byte, so no byte's
+/// result depends on its neighbours (the shorter "has zero byte" trick can flag a byte after a
+/// real match).
+fn tab_bytes(chunk: &[u8]) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    let x = u64::from_le_bytes(word) ^ 0x0909_0909_0909_0909;
+    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+}
+
 /// The first fields of a line in a fixed array, so decoding a record allocates nothing.
 struct Split<'a> {
     fields: [&'a str; KNOWN_MAX],
@@ -63,25 +75,40 @@ struct Split<'a> {
 
 impl<'a> Split<'a> {
     fn new(line: &'a str) -> Self {
-        let mut fields = [""; KNOWN_MAX];
-        let mut count = 0;
+        let mut split = Split {
+            fields: [""; KNOWN_MAX],
+            count: 0,
+        };
+        let bytes = line.as_bytes();
         let mut start = 0;
-        // One pass over the line: fields are a few bytes long, so a plain scan beats calling a
-        // searcher once per field.
-        for (tab, _) in line.bytes().enumerate().filter(|&(_, b)| b == b'\t') {
-            if count < KNOWN_MAX {
-                fields[count] = &line[start..tab];
+        let mut at = 0;
+        // Eight bytes at a time: fields are a few bytes long, so most words hold a TAB or two,
+        // and a per-byte loop or a searcher call per field costs several times more.
+        while let Some(chunk) = bytes.get(at..at + 8) {
+            let mut tabs = tab_bytes(chunk);
+            while tabs != 0 {
+                let tab = at + (tabs.trailing_zeros() / 8) as usize;
+                split.push(&line[start..tab]);
+                start = tab + 1;
+                tabs &= tabs - 1;
             }
-            count += 1;
-            start = tab + 1;
+            at += 8;
         }
-        if count < KNOWN_MAX {
-            fields[count] = &line[start..];
+        for (i, &b) in bytes.iter().enumerate().skip(at) {
+            if b == b'\t' {
+                split.push(&line[start..i]);
+                start = i + 1;
+            }
         }
-        Split {
-            fields,
-            count: count + 1,
+        split.push(&line[start..]);
+        split
+    }
+
+    fn push(&mut self, field: &'a str) {
+        if self.count < KNOWN_MAX {
+            self.fields[self.count] = field;
         }
+        self.count += 1;
     }
 
     fn get(&self, index: usize) -> Option<&'a str> {
@@ -786,4 +813,31 @@ fn parse_141<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<MeterLegs<'a>
         leg2_power_kw: decimal(f.get(10), 10, "leg2_power_kw")?,
         unknown_11: decimal(f.get(11), 11, "unknown_11")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn split_matches_str_split_on_any_text(line in "[\t\u{8}\u{9}\u{89}a0é .\u{1}\u{0}-]{0,80}") {
+            let split = Split::new(&line);
+            let want: Vec<&str> = line.split('\t').collect();
+            proptest::prop_assert_eq!(split.count, want.len());
+            let got: Vec<&str> = (0..split.count.min(KNOWN_MAX)).map(|i| split.fields[i]).collect();
+            proptest::prop_assert_eq!(&got[..], &want[..want.len().min(KNOWN_MAX)]);
+        }
+
+        #[test]
+        fn tab_bytes_flags_exactly_the_tabs(word in proptest::array::uniform8(proptest::num::u8::ANY)) {
+            let got = tab_bytes(&word);
+            let want = word
+                .iter()
+                .enumerate()
+                .filter(|(_, &b)| b == b'\t')
+                .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
+            proptest::prop_assert_eq!(got, want);
+        }
+    }
 }
