@@ -35,26 +35,66 @@ pub struct RowError {
     pub problem: &'static str,
 }
 
-fn row_error(names: &[&'static str], column: usize, problem: &'static str) -> RowError {
-    RowError {
-        column,
-        name: names.get(column).copied().unwrap_or("?"),
-        problem,
-    }
+/// The columns of one CSV row of ours, read with errors that name the column.
+struct Row<'l> {
+    cols: Vec<&'l str>,
+    names: &'static [&'static str],
 }
 
-/// The columns of a CSV row of ours, which must number as many as `names`.
-fn row_columns<'l>(line: &'l str, names: &[&'static str]) -> Result<Vec<&'l str>, RowError> {
-    let cols: Vec<&str> = line.trim_end_matches(['\r', '\n']).split(',').collect();
-    if cols.len() != names.len() {
-        let last = names.len().saturating_sub(1);
-        return Err(row_error(
+impl<'l> Row<'l> {
+    /// Splits `line`, which must have as many columns as `names`.
+    fn new(line: &'l str, names: &'static [&'static str]) -> Result<Row<'l>, RowError> {
+        let row = Row {
+            cols: line.trim_end_matches(['\r', '\n']).split(',').collect(),
             names,
-            cols.len().min(last),
-            "wrong number of columns",
-        ));
+        };
+        if row.cols.len() != names.len() {
+            let last = names.len().saturating_sub(1);
+            return Err(row.err(row.cols.len().min(last), "wrong number of columns"));
+        }
+        Ok(row)
     }
-    Ok(cols)
+
+    fn err(&self, column: usize, problem: &'static str) -> RowError {
+        RowError {
+            column,
+            name: self.names.get(column).copied().unwrap_or("?"),
+            problem,
+        }
+    }
+
+    fn text(&self, i: usize) -> &'l str {
+        self.cols[i]
+    }
+
+    fn time(&self, i: usize) -> Result<DateTime<Utc>, RowError> {
+        rfc3339_utc(self.cols[i]).ok_or_else(|| self.err(i, "not a UTC timestamp"))
+    }
+
+    fn num(&self, i: usize) -> Result<f64, RowError> {
+        self.cols[i]
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| self.err(i, "not a number"))
+    }
+
+    /// A number, or `None` for an empty column.
+    fn opt(&self, i: usize) -> Result<Option<f64>, RowError> {
+        if self.cols[i].is_empty() {
+            Ok(None)
+        } else {
+            self.num(i).map(Some)
+        }
+    }
+
+    fn count(&self, i: usize) -> Result<u32, RowError> {
+        self.cols[i].parse().map_err(|_| self.err(i, "not a count"))
+    }
+
+    fn flags(&self, i: usize) -> Result<Flags, RowError> {
+        Flags::parse(self.cols[i]).ok_or_else(|| self.err(i, "unknown flag"))
+    }
 }
 
 /// Formats a number with at most three decimals, without trailing zeros: `12.5`, `-3`, `0.001`.
@@ -180,35 +220,23 @@ pub fn parse_csv_row(line: &str) -> Result<Interval, RowError> {
         "revised",
         "flags",
     ];
-    let cols = row_columns(line, &NAMES)?;
-    let err = |column: usize, problem| row_error(&NAMES, column, problem);
-    let time = |i: usize| rfc3339_utc(cols[i]).ok_or_else(|| err(i, "not a UTC timestamp"));
-    let num = |i: usize| {
-        cols[i]
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| err(i, "not a number"))
-    };
-    let opt = |i: usize| {
-        if cols[i].is_empty() {
-            Ok(None)
-        } else {
-            num(i).map(Some)
-        }
-    };
+    let row = Row::new(line, &NAMES)?;
     Ok(Interval {
-        interval_start: time(0)?,
-        interval_end: time(2)?,
-        production_wh: num(3)?,
-        consumption_wh: opt(4)?,
-        net_wh: opt(5)?,
-        production_w: num(6)?,
-        consumption_w: opt(7)?,
-        net_source: NetSource::from_name(cols[8]).ok_or_else(|| err(8, "unknown net source"))?,
-        inverters_reporting: cols[9].parse().map_err(|_| err(9, "not a count"))?,
-        revised: cols[10].parse().map_err(|_| err(10, "not true or false"))?,
-        flags: Flags::parse(cols[11]).ok_or_else(|| err(11, "unknown flag"))?,
+        interval_start: row.time(0)?,
+        interval_end: row.time(2)?,
+        production_wh: row.num(3)?,
+        consumption_wh: row.opt(4)?,
+        net_wh: row.opt(5)?,
+        production_w: row.num(6)?,
+        consumption_w: row.opt(7)?,
+        net_source: NetSource::from_name(row.text(8))
+            .ok_or_else(|| row.err(8, "unknown net source"))?,
+        inverters_reporting: row.count(9)?,
+        revised: row
+            .text(10)
+            .parse()
+            .map_err(|_| row.err(10, "not true or false"))?,
+        flags: row.flags(11)?,
     })
 }
 
@@ -264,33 +292,17 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
         "intervals",
         "flags",
     ];
-    let cols = row_columns(line, &NAMES)?;
-    let err = |column: usize, problem| row_error(&NAMES, column, problem);
-    let num = |i: usize| {
-        cols[i]
-            .parse::<f64>()
-            .ok()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| err(i, "not a number"))
-    };
-    let opt = |i: usize| {
-        if cols[i].is_empty() {
-            Ok(None)
-        } else {
-            num(i).map(Some)
-        }
-    };
-    let time = |i: usize| rfc3339_utc(cols[i]).ok_or_else(|| err(i, "not a UTC timestamp"));
+    let row = Row::new(line, &NAMES)?;
     Ok(PeriodTotal {
         period,
-        label: cols[0].to_owned(),
-        start: time(1)?,
-        end: time(2)?,
-        production_wh: num(4)?,
-        consumption_wh: opt(5)?,
-        net_wh: opt(6)?,
-        intervals: cols[7].parse().map_err(|_| err(7, "not a count"))?,
-        flags: Flags::parse(cols[8]).ok_or_else(|| err(8, "unknown flag"))?,
+        label: row.text(0).to_owned(),
+        start: row.time(1)?,
+        end: row.time(2)?,
+        production_wh: row.num(4)?,
+        consumption_wh: row.opt(5)?,
+        net_wh: row.opt(6)?,
+        intervals: row.count(7)?,
+        flags: row.flags(8)?,
     })
 }
 
