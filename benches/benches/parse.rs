@@ -7,22 +7,8 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sunpower_benches::{
-    backlog_post, criterion_quick_mode, interleaved_medians, naive_decode, normal_post,
+    backlog_post, criterion_quick_mode, interleaved_medians, naive_decode, normal_post, parse_all,
 };
-use sunpower_proto::{Body, Record};
-
-/// Walks every record and touches one value of each, as a consumer would.
-fn parse_all(body: &[u8]) -> (usize, f64) {
-    let mut n = 0;
-    let mut sum = 0.0;
-    for item in Body::new(body).records() {
-        n += 1;
-        if let Ok(Record::Inverter(inv)) = item {
-            sum += inv.lifetime_energy_kwh.unwrap_or(0.0);
-        }
-    }
-    (n, sum)
-}
 
 fn naive_all(body: &str) -> usize {
     naive_decode(body).len()
@@ -54,7 +40,7 @@ fn bench_bytes(c: &mut Criterion) {
 fn bench_elements(c: &mut Criterion) {
     let mut group = c.benchmark_group("parse_records");
     for (name, body) in bodies() {
-        let records = Body::new(body.as_bytes()).records().count();
+        let records = sunpower_proto::Body::new(body.as_bytes()).records().count();
         group.throughput(Throughput::Elements(records as u64));
         group.bench_with_input(BenchmarkId::new("records", name), &body, |b, body| {
             b.iter(|| parse_all(black_box(body.as_bytes())))

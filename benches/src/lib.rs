@@ -19,7 +19,7 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::{CaptureReader, Input};
-use sunpower_pcap::writer::{Frame, PcapFormat, PcapWriter, TcpConversation};
+use sunpower_pcap::writer::{noise, Frame, PcapFormat, PcapWriter, TcpConversation};
 
 /// Micro-inverters in a post, as in the sample home.
 pub const INVERTERS: u64 = 20;
@@ -29,18 +29,6 @@ const INTERVAL: i64 = 300;
 
 /// 2017-01-07T17:10:00Z, the forum body's interval.
 const FORUM_INTERVAL: i64 = 1_483_809_000;
-
-/// A deterministic hash of two numbers to [0, 1): varied digits without a random generator.
-fn noise(a: u64, b: u64) -> f64 {
-    let mut z = a
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .wrapping_add(b.wrapping_mul(0xbf58_476d_1ce4_e5b9))
-        .wrapping_add(0x94d0_49bb_1331_11eb);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
-}
 
 fn stamp(secs: i64) -> String {
     DateTime::from_timestamp(secs, 0)
@@ -112,6 +100,20 @@ fn push_interval(body: &mut String, k: u64, interval: i64) {
 
 /// A normal data post (about 3 kB): the forum body of `examples/bodies/forum-2017-body.txt`
 /// (100, 120, 130 per inverter, 141, two 140, 102) with 20 inverters in the full 15-field form.
+/// Walks every record of a body and touches one value of each, as a consumer would: what the
+/// parsing benchmarks time. Returns the record count and the sum of the inverters' counters.
+pub fn parse_all(body: &[u8]) -> (u64, f64) {
+    let mut n = 0;
+    let mut sum = 0.0;
+    for item in sunpower_proto::Body::new(body).records() {
+        n += 1;
+        if let Ok(sunpower_proto::Record::Inverter(inv)) = item {
+            sum += inv.lifetime_energy_kwh.unwrap_or(0.0);
+        }
+    }
+    (n, sum)
+}
+
 pub fn normal_post() -> String {
     let mut body = format!(
         "100\tSPMS\t10\tZT162585000441C1402\t{}\n120\t{}\tZT162585000441C1402\t0\t445\t0\t0\t0\t81666\t0.21\t24876\t12408\n",

@@ -25,7 +25,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::writer::{
-    ethernet_frame, ip_packet, pcap_bytes, Frame, Link, PcapFormat, TcpConversation,
+    ethernet_frame, ip_packet, noise, pcap_bytes, Frame, Link, PcapFormat, TcpConversation,
 };
 
 /// 2026-06-21T07:00:00Z, local midnight in Los Angeles (PDT, UTC-7).
@@ -64,18 +64,6 @@ fn main() {
     let bytes = generate();
     std::fs::write(&path, &bytes).unwrap_or_else(|e| panic!("cannot write {path}: {e}"));
     eprintln!("wrote {path}: {} bytes", bytes.len());
-}
-
-/// A deterministic hash of two numbers to [0, 1): fixed "noise" without a random generator.
-fn noise(a: u64, b: u64) -> f64 {
-    let mut z = a
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .wrapping_add(b.wrapping_mul(0xbf58_476d_1ce4_e5b9))
-        .wrapping_add(0x94d0_49bb_1331_11eb);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn hash32(a: u64, b: u64) -> u32 {

@@ -1356,6 +1356,27 @@ impl TcpConversation {
     }
 }
 
+/// A deterministic value in `[0, 1)` from two numbers (a SplitMix64-style hash): the "noise" of
+/// generated samples and benchmark inputs, the same on every run and machine.
+///
+/// ```
+/// use sunpower_pcap::writer::noise;
+/// let x = noise(3, 7);
+/// assert!((0.0..1.0).contains(&x));
+/// assert_eq!(x, noise(3, 7));
+/// assert_ne!(x, noise(7, 3));
+/// ```
+pub fn noise(a: u64, b: u64) -> f64 {
+    let mut z = a
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(b.wrapping_mul(0xbf58_476d_1ce4_e5b9))
+        .wrapping_add(0x94d0_49bb_1331_11eb);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

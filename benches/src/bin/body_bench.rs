@@ -14,19 +14,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use sunpower_proto::{Body, Record};
-
-fn parse_all(body: &[u8]) -> (u64, f64) {
-    let mut n = 0;
-    let mut sum = 0.0;
-    for item in Body::new(body).records() {
-        n += 1;
-        if let Ok(Record::Inverter(inv)) = item {
-            sum += inv.lifetime_energy_kwh.unwrap_or(0.0);
-        }
-    }
-    (n, sum)
-}
+use sunpower_benches::parse_all;
 
 fn time(path: &str, seconds: f64) -> std::io::Result<()> {
     let body = std::fs::read(path)?;
