@@ -62,7 +62,7 @@
 //! ]);
 //! ```
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpFlags, TcpStats};
@@ -317,7 +317,19 @@ struct Flow {
     syn_seen: bool,
     closed: bool,
     last_ts: u64,
-    tick: u64,
+}
+
+/// "No slot": the end of the activity list.
+const NIL: usize = usize::MAX;
+
+/// A connection in the table's slab, linked into the activity list (least recently active
+/// first), so that touching, evicting and expiring are O(1) without a second ordered map.
+#[derive(Debug)]
+struct Slot {
+    key: Key,
+    flow: Flow,
+    older: usize,
+    newer: usize,
 }
 
 /// Connections by 4-tuple; see the [module docs](self).
@@ -338,12 +350,15 @@ struct Flow {
 #[derive(Debug)]
 pub struct FlowTable {
     cfg: FlowConfig,
-    /// foldhash: several times faster than SipHash on these small keys, and seeded per table,
-    /// so crafted 4-tuples cannot aim at a known hash function.
-    flows: HashMap<Key, Flow, foldhash::fast::RandomState>,
-    /// Activity order: tick of the last segment → connection.
-    lru: BTreeMap<u64, Key>,
-    tick: u64,
+    /// 4-tuple → slot. foldhash: several times faster than SipHash on these small keys, and
+    /// seeded per table, so crafted 4-tuples cannot aim at a known hash function.
+    index: HashMap<Key, usize, foldhash::fast::RandomState>,
+    /// The connections; at most `max_flows` slots are ever allocated (freed ones are reused).
+    slots: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    /// Ends of the activity list.
+    oldest: usize,
+    newest: usize,
     now: u64,
     next_id: FlowId,
     stats: FlowStats,
@@ -385,9 +400,11 @@ impl FlowTable {
         cfg.max_flows = cfg.max_flows.max(1);
         FlowTable {
             cfg,
-            flows: HashMap::default(),
-            lru: BTreeMap::new(),
-            tick: 0,
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            oldest: NIL,
+            newest: NIL,
             now: 0,
             next_id: 0,
             stats: FlowStats::default(),
@@ -401,7 +418,7 @@ impl FlowTable {
     /// assert_eq!(FlowTable::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.flows.len()
+        self.index.len()
     }
 
     /// Whether the table holds no connection.
@@ -411,7 +428,7 @@ impl FlowTable {
     /// assert!(FlowTable::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.flows.is_empty()
+        self.index.is_empty()
     }
 
     /// The counters so far.
@@ -446,32 +463,38 @@ impl FlowTable {
         self.expire_idle(&mut sink);
         let (src, dst) = (seg.source(), seg.destination());
         let key = key_of(src, dst);
+        let mut slot = self.index.get(&key).copied();
         // Only a SYN can start a new connection on a known 4-tuple: other segments skip the check.
-        if let Some(flow) = self.flows.get(&key).filter(|_| seg.flags.syn) {
-            let dir = if flow.ends[0] == src { 0 } else { 1 };
-            let r = &flow.dirs[dir];
-            let reused = r.isn() != Some(seg.seq)
-                && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq));
+        if let (Some(i), true) = (slot, seg.flags.syn) {
+            let reused = self.flow(i).is_some_and(|flow| {
+                let dir = if flow.ends[0] == src { 0 } else { 1 };
+                let r = &flow.dirs[dir];
+                r.isn() != Some(seg.seq) && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq))
+            });
             if reused {
                 self.stats.flows_reused += 1;
-                self.remove(&key, CloseReason::Reused, &mut sink);
+                self.remove(i, CloseReason::Reused, &mut sink);
+                slot = None;
             }
         }
-        if !self.flows.contains_key(&key) {
-            if !seg.flags.syn && seg.payload.is_empty() {
-                self.stats.orphan_segments += 1;
-                return;
+        let i = match slot {
+            Some(i) => i,
+            None => {
+                if !seg.flags.syn && seg.payload.is_empty() {
+                    self.stats.orphan_segments += 1;
+                    return;
+                }
+                self.open(key, seg, &mut sink)
             }
-            self.open(key, seg, &mut sink);
-        }
-        self.tick += 1;
-        let Some(flow) = self.flows.get_mut(&key) else {
+        };
+        self.touch(i);
+        let now = self.now;
+        // Field by field (not `flow_mut`), so that the counters stay usable below.
+        let Some(flow) = self.slots.get_mut(i).and_then(Option::as_mut) else {
             return;
         };
-        self.lru.remove(&flow.tick);
-        self.lru.insert(self.tick, key);
-        flow.tick = self.tick;
-        flow.last_ts = self.now;
+        let flow = &mut flow.flow;
+        flow.last_ts = now;
         let d = if flow.ends[0] == src {
             Direction::FromInitiator
         } else {
@@ -515,13 +538,65 @@ impl FlowTable {
         }
     }
 
-    fn open<F: FnMut(FlowEvent<'_>)>(&mut self, key: Key, seg: &Segment<'_>, sink: &mut F) {
-        if self.flows.len() >= self.cfg.max_flows {
-            if let Some((_, oldest)) = self.lru.first_key_value() {
-                let oldest = *oldest;
-                self.stats.flows_evicted += 1;
-                self.remove(&oldest, CloseReason::Evicted, sink);
-            }
+    fn flow(&self, slot: usize) -> Option<&Flow> {
+        self.slots.get(slot)?.as_ref().map(|s| &s.flow)
+    }
+
+    fn flow_mut(&mut self, slot: usize) -> Option<&mut Flow> {
+        self.slots.get_mut(slot)?.as_mut().map(|s| &mut s.flow)
+    }
+
+    /// Takes `slot` out of the activity list.
+    fn unlink(&mut self, slot: usize) {
+        let Some((older, newer)) = self
+            .slots
+            .get(slot)
+            .and_then(|s| s.as_ref().map(|s| (s.older, s.newer)))
+        else {
+            return;
+        };
+        match self.slots.get_mut(older).and_then(Option::as_mut) {
+            Some(o) => o.newer = newer,
+            None => self.oldest = newer,
+        }
+        match self.slots.get_mut(newer).and_then(Option::as_mut) {
+            Some(n) => n.older = older,
+            None => self.newest = older,
+        }
+    }
+
+    /// Puts `slot` (unlinked) at the most recently active end of the list.
+    fn push_newest(&mut self, slot: usize) {
+        let previous = self.newest;
+        let Some(s) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        s.older = previous;
+        s.newer = NIL;
+        match self.slots.get_mut(previous).and_then(Option::as_mut) {
+            Some(p) => p.newer = slot,
+            None => self.oldest = slot,
+        }
+        self.newest = slot;
+    }
+
+    /// Marks `slot` as the most recently active connection.
+    fn touch(&mut self, slot: usize) {
+        if self.newest != slot {
+            self.unlink(slot);
+            self.push_newest(slot);
+        }
+    }
+
+    fn open<F: FnMut(FlowEvent<'_>)>(
+        &mut self,
+        key: Key,
+        seg: &Segment<'_>,
+        sink: &mut F,
+    ) -> usize {
+        if self.index.len() >= self.cfg.max_flows && self.oldest != NIL {
+            self.stats.flows_evicted += 1;
+            self.remove(self.oldest, CloseReason::Evicted, sink);
         }
         // A SYN-ACK comes from the responder.
         let (initiator, responder) = if seg.flags.syn && seg.flags.ack {
@@ -533,32 +608,49 @@ impl FlowTable {
         self.next_id += 1;
         self.stats.flows_opened += 1;
         let r = Reassembler::with_config(self.cfg.tcp);
-        self.flows.insert(
+        let filled = Some(Slot {
             key,
-            Flow {
+            flow: Flow {
                 id,
                 ends: [initiator, responder],
                 dirs: [r.clone(), r],
                 syn_seen: seg.flags.syn,
                 closed: false,
                 last_ts: self.now,
-                tick: 0,
             },
-        );
+            older: NIL,
+            newer: NIL,
+        });
+        let slot = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = filled;
+                i
+            }
+            None => {
+                self.slots.push(filled);
+                self.slots.len() - 1
+            }
+        };
+        self.index.insert(key, slot);
+        self.push_newest(slot);
         sink(FlowEvent::Opened {
             flow: id,
             initiator,
             responder,
             syn_seen: seg.flags.syn,
         });
+        slot
     }
 
     /// Flushes and removes a connection, reporting it closed unless it already was.
-    fn remove<F: FnMut(FlowEvent<'_>)>(&mut self, key: &Key, reason: CloseReason, sink: &mut F) {
-        let Some(mut flow) = self.flows.remove(key) else {
+    fn remove<F: FnMut(FlowEvent<'_>)>(&mut self, slot: usize, reason: CloseReason, sink: &mut F) {
+        self.unlink(slot);
+        let Some(Slot { key, mut flow, .. }) = self.slots.get_mut(slot).and_then(Option::take)
+        else {
             return;
         };
-        self.lru.remove(&flow.tick);
+        self.index.remove(&key);
+        self.free.push(slot);
         let id = flow.id;
         for d in [Direction::FromInitiator, Direction::FromResponder] {
             flow.dirs[d.index()].finish(|event| {
@@ -585,17 +677,12 @@ impl FlowTable {
     fn expire_idle<F: FnMut(FlowEvent<'_>)>(&mut self, sink: &mut F) {
         // `last_ts` is the running maximum at each connection's last activity, so it grows along
         // the activity order and the idle connections are all at its front.
-        while let Some((_, key)) = self.lru.first_key_value() {
-            let key = *key;
-            let idle = self
-                .flows
-                .get(&key)
-                .is_some_and(|f| f.last_ts.saturating_add(self.cfg.idle_timeout_us) < self.now);
-            if !idle {
+        while let Some(flow) = self.flow(self.oldest) {
+            if flow.last_ts.saturating_add(self.cfg.idle_timeout_us) >= self.now {
                 break;
             }
             self.stats.flows_expired += 1;
-            self.remove(&key, CloseReason::Idle, sink);
+            self.remove(self.oldest, CloseReason::Idle, sink);
         }
     }
 
@@ -620,7 +707,10 @@ impl FlowTable {
         F: FnMut(FlowEvent<'_>),
     {
         let (src, dst) = (seg.source(), seg.destination());
-        let Some(flow) = self.flows.get_mut(&key_of(src, dst)) else {
+        let Some(&slot) = self.index.get(&key_of(src, dst)) else {
+            return;
+        };
+        let Some(flow) = self.flow_mut(slot) else {
             return;
         };
         let d = if flow.ends[0] == src {
@@ -679,10 +769,12 @@ impl FlowTable {
     where
         F: FnMut(FlowEvent<'_>),
     {
-        let mut keys: Vec<(FlowId, Key)> = self.flows.iter().map(|(k, f)| (f.id, *k)).collect();
-        keys.sort_unstable_by_key(|(id, _)| *id);
-        for (_, key) in keys {
-            self.remove(&key, CloseReason::EndOfInput, &mut sink);
+        let mut open: Vec<(FlowId, usize)> = (self.slots.iter().enumerate())
+            .filter_map(|(i, s)| Some((s.as_ref()?.flow.id, i)))
+            .collect();
+        open.sort_unstable();
+        for (_, slot) in open {
+            self.remove(slot, CloseReason::EndOfInput, &mut sink);
         }
     }
 }
@@ -1024,6 +1116,55 @@ mod tests {
             t.finish(&mut count);
             prop_assert_eq!(opened, closed);
             prop_assert_eq!(t.stats().flows_opened, opened);
+        }
+
+        /// The activity list against a plain model (ports, least recently active first): each
+        /// eviction takes exactly the connection the model says, and idle expiry takes exactly
+        /// those the model finds idle, oldest first.
+        #[test]
+        fn eviction_and_expiry_follow_the_least_recently_active(
+            steps in proptest::collection::vec((1u16..7, 0u64..400), 1..200),
+        ) {
+            let cfg = FlowConfig { max_flows: 3, idle_timeout_us: 1_000, ..Default::default() };
+            let mut t = FlowTable::with_config(cfg);
+            let mut out = Vec::new();
+            let mut model: Vec<(u16, u64)> = Vec::new(); // (port, last activity)
+            let mut seqs = HashMap::new();
+            let mut port_of = HashMap::new();
+            let mut now = 0;
+            for (port, advance) in steps {
+                now += advance;
+                out.clear();
+                let seq = seqs.entry(port).or_insert(0u32);
+                feed(&mut t, &mut out, seg(true, port, *seq, TcpFlags::ACK, b"x", now));
+                *seq += 1;
+                let mut expected = Vec::new();
+                while model.first().is_some_and(|&(_, last)| last + 1_000 < now) {
+                    expected.push((model.remove(0).0, CloseReason::Idle));
+                }
+                match model.iter().position(|&(p, _)| p == port) {
+                    Some(i) => {
+                        model.remove(i);
+                    }
+                    None if model.len() == 3 => expected.push((model.remove(0).0, CloseReason::Evicted)),
+                    None => {}
+                }
+                model.push((port, now));
+                for e in &out {
+                    if let Ev::Open(id, p, _) = e {
+                        port_of.insert(*id, *p);
+                    }
+                }
+                let closed: Vec<(u16, CloseReason)> = out
+                    .iter()
+                    .filter_map(|e| match e {
+                        Ev::Close(id, reason) => Some((port_of[id], *reason)),
+                        _ => None,
+                    })
+                    .collect();
+                prop_assert_eq!(closed, expected);
+                prop_assert_eq!(t.len(), model.len());
+            }
         }
     }
 }
