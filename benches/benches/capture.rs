@@ -8,91 +8,15 @@
 //! `cargo bench -p sunpower-benches --bench capture`; prints the ratios to the ceiling last.
 
 use std::hint::black_box;
-use std::io::Cursor;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput};
-use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError};
+use sunpower_benches::stages::{capture_reader, decode_posts, decode_records, raw_blocks};
 use sunpower_benches::{criterion_quick_mode, interleaved_medians, mixed_days, sample_days};
-use sunpower_pcap::capture::{CaptureReader, Input, INITIAL_BUFFER_SIZE};
-use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-use sunpower_proto::Body;
 
 /// Days of each capture.
 const MIXED_DAYS: u64 = 4;
 const SAMPLE_DAYS: u64 = 30;
-
-/// The ceiling: pcap-parser's streaming reader with the buffer size `CaptureReader` uses, doing
-/// next / consume / refill and touching every packet's bytes (length and first byte).
-fn raw_blocks(bytes: &Arc<[u8]>) -> (u64, u64) {
-    let mut reader = LegacyPcapReader::new(INITIAL_BUFFER_SIZE, Cursor::new(bytes.clone()))
-        .expect("pcap header");
-    let (mut packets, mut touched) = (0u64, 0u64);
-    loop {
-        match reader.next() {
-            Ok((offset, block)) => {
-                if let PcapBlockOwned::Legacy(b) = block {
-                    packets += 1;
-                    touched +=
-                        u64::from(b.caplen) + u64::from(b.data.first().copied().unwrap_or(0));
-                }
-                reader.consume(offset);
-            }
-            Err(PcapError::Eof) => break,
-            Err(PcapError::Incomplete(_)) => reader.refill().expect("refill"),
-            Err(e) => panic!("raw iteration: {e:?}"),
-        }
-    }
-    (packets, touched)
-}
-
-/// The project's reader alone: packets with decoded timestamps, no protocol work.
-fn capture_reader(bytes: &Arc<[u8]>) -> u64 {
-    let mut reader = CaptureReader::new(vec![Input::from_reader(
-        "bench",
-        Cursor::new(bytes.clone()),
-    )]);
-    let mut touched = 0;
-    while let Some(item) = reader.next_packet() {
-        let packet = item.expect("packet");
-        touched += u64::from(packet.caplen);
-    }
-    touched
-}
-
-/// The pipeline to collector posts (no record parsing).
-fn decode_posts(bytes: &Arc<[u8]>) -> u64 {
-    let mut decoder = CaptureDecoder::new(
-        vec![Input::from_reader("bench", Cursor::new(bytes.clone()))],
-        DecoderConfig::default(),
-    );
-    let mut body_bytes = 0;
-    decoder.run(|event| {
-        if let Event::Post(post) = event {
-            body_bytes += post.body.len() as u64;
-        }
-    });
-    body_bytes
-}
-
-/// Full decoding, what `sunpower stats` does: posts and every record of every post.
-fn decode_records(bytes: &Arc<[u8]>) -> u64 {
-    let mut decoder = CaptureDecoder::new(
-        vec![Input::from_reader("bench", Cursor::new(bytes.clone()))],
-        DecoderConfig::default(),
-    );
-    let mut records = 0;
-    decoder.run(|event| {
-        if let Event::Post(post) = event {
-            records += Body::new(post.decodable_body())
-                .records()
-                .filter(Result::is_ok)
-                .count() as u64;
-        }
-    });
-    records
-}
 
 /// Checks that a replayed capture decodes as cleanly as the one-day sample does (5,304 records
 /// a day), so that the benchmark measures the real path, not an error path.

@@ -12,6 +12,8 @@
 //! assert_eq!(naive.len(), real);
 //! ```
 
+pub mod stages;
+
 use std::fmt::Write as _;
 use std::io::{self, Write};
 use std::net::{Ipv4Addr, SocketAddr};
