@@ -800,7 +800,10 @@ impl CaptureReader {
             return Step::EndOfInput;
         };
         if file.pending_consume > 0 {
-            file.reader.consume(file.pending_consume);
+            // No shift here: pcap-parser's `consume` moves the unread half of the buffer to its front
+            // each time the read position passes the middle (a second copy of every byte);
+            // `refill` shifts anyway, and then only the incomplete tail is left to move.
+            file.reader.consume_noshift(file.pending_consume);
             file.pending_consume = 0;
         }
         let offset = file.reader.consumed() as u64;
