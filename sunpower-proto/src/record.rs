@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::ErrorKind;
 use crate::value::{
-    decimal, integer, optional_timestamp, record_type, required_text, required_timestamp, text,
-    unsigned, FieldResult,
+    decimal, integer, optional_timestamp, record_type, required_text, required_timestamp, splat,
+    swar_decimal, text, unsigned, zero_bytes, FieldResult,
 };
 
 /// The fields of one line exactly as sent: split strictly on single TABs, empty fields kept.
@@ -55,64 +55,95 @@ impl<'a> RawFields<'a> {
 /// How many leading fields are split into a fixed array; no record type knows more.
 const KNOWN_MAX: usize = 15;
 
-/// The high bit of each byte of `chunk` (8 bytes, little-endian order) that is a TAB, exactly:
-/// adding 0x7f to the low seven bits of each byte cannot carry into the next byte, so no byte's
-/// result depends on its neighbours (the shorter "has zero byte" trick can flag a byte after a
-/// real match).
+/// The high bit of each byte of `chunk` (8 bytes, little-endian order) that is a TAB, exactly
+/// (see [`zero_bytes`]; the shorter "has zero byte" trick can flag a byte after a real match).
 fn tab_bytes(chunk: &[u8]) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let mut word = [0u8; 8];
-    word.copy_from_slice(chunk);
-    let x = u64::from_le_bytes(word) ^ 0x0909_0909_0909_0909;
-    !(((x & LOW7).wrapping_add(LOW7)) | x | LOW7)
+    zero_bytes(load(chunk) ^ splat(b'\t'))
 }
 
-/// The first fields of a line in a fixed array, so decoding a record allocates nothing.
+/// Eight bytes as a little-endian word.
+fn load(chunk: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    u64::from_le_bytes(word)
+}
+
+/// The first fields of a line, as offsets, so decoding a record allocates nothing and slices
+/// only the fields it reads.
 struct Split<'a> {
-    fields: [&'a str; KNOWN_MAX],
+    line: &'a str,
+    /// Field `i` starts at `cuts[i]` and ends one byte before `cuts[i + 1]` (its TAB, or the
+    /// end of the line).
+    cuts: [usize; KNOWN_MAX + 1],
     count: usize,
 }
 
 impl<'a> Split<'a> {
     fn new(line: &'a str) -> Self {
         let mut split = Split {
-            fields: [""; KNOWN_MAX],
+            line,
+            cuts: [0; KNOWN_MAX + 1],
             count: 0,
         };
         let bytes = line.as_bytes();
-        let mut start = 0;
         let mut at = 0;
         // Eight bytes at a time: fields are a few bytes long, so most words hold a TAB or two,
         // and a per-byte loop or a searcher call per field costs several times more.
         while let Some(chunk) = bytes.get(at..at + 8) {
             let mut tabs = tab_bytes(chunk);
             while tabs != 0 {
-                let tab = at + (tabs.trailing_zeros() / 8) as usize;
-                split.push(&line[start..tab]);
-                start = tab + 1;
+                split.push(at + (tabs.trailing_zeros() / 8) as usize + 1);
                 tabs &= tabs - 1;
             }
             at += 8;
         }
         for (i, &b) in bytes.iter().enumerate().skip(at) {
             if b == b'\t' {
-                split.push(&line[start..i]);
-                start = i + 1;
+                split.push(i + 1);
             }
         }
-        split.push(&line[start..]);
+        split.push(bytes.len() + 1);
         split
     }
 
-    fn push(&mut self, field: &'a str) {
+    /// Ends field `count` where the next one starts.
+    fn push(&mut self, next_start: usize) {
         if self.count < KNOWN_MAX {
-            self.fields[self.count] = field;
+            self.cuts[self.count + 1] = next_start;
         }
         self.count += 1;
     }
 
+    /// Where field `index` starts and ends, if the line has it.
+    fn bounds(&self, index: usize) -> Option<(usize, usize)> {
+        (index < self.count && index < KNOWN_MAX)
+            .then(|| (self.cuts[index], self.cuts[index + 1] - 1))
+    }
+
     fn get(&self, index: usize) -> Option<&'a str> {
-        (index < self.count && index < KNOWN_MAX).then(|| self.fields[index])
+        let (start, end) = self.bounds(index)?;
+        self.line.get(start..end)
+    }
+
+    /// Field `index` as a decimal: plain decimals of at most 8 bytes straight from the word of
+    /// the line that ends with them (see [`swar_decimal`]), anything else through [`decimal`].
+    #[inline]
+    fn decimal(&self, index: usize, name: &'static str) -> FieldResult<Option<f64>> {
+        if let Some((start, end)) = self.bounds(index) {
+            let bytes = self.line.as_bytes();
+            if let Some(word) = end.checked_sub(8).and_then(|from| bytes.get(from..end)) {
+                if let Some(value) = swar_decimal(load(word), end - start) {
+                    return Ok(Some(value));
+                }
+            }
+        }
+        self.decimal_slow(index, name)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decimal_slow(&self, index: usize, name: &'static str) -> FieldResult<Option<f64>> {
+        decimal(self.get(index), index, name)
     }
 }
 
@@ -494,7 +525,7 @@ impl<'a> Record<'a> {
     pub fn parse(line: &'a str) -> Result<Record<'a>, ErrorKind> {
         let split = Split::new(line);
         let raw = RawFields::new(line);
-        let kind = record_type(split.fields[0])?;
+        let kind = record_type(split.get(0).unwrap_or_default())?;
         Ok(match kind {
             100 => Record::Header(Header {
                 raw,
@@ -737,10 +768,10 @@ fn parse_120<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<SupervisorSta
         error_count: unsigned(f.get(3), 3, "error_count")?,
         comm_errors: unsigned(f.get(4), 4, "comm_errors")?,
         skipped_scans: unsigned(f.get(5), 5, "skipped_scans")?,
-        scan_time_s: decimal(f.get(6), 6, "scan_time_s")?,
+        scan_time_s: f.decimal(6, "scan_time_s")?,
         untransmitted: unsigned(f.get(7), 7, "untransmitted")?,
         uptime_s: unsigned(f.get(8), 8, "uptime_s")?,
-        cpu_load: decimal(f.get(9), 9, "cpu_load")?,
+        cpu_load: f.decimal(9, "cpu_load")?,
         memory_used_kb: unsigned(f.get(10), 10, "memory_used_kb")?,
         flash_available_kb: unsigned(f.get(11), 11, "flash_available_kb")?,
     })
@@ -765,15 +796,15 @@ fn parse_130<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Inverter<'a>>
             InverterForm::Full => integer(f.get(4), 4, "aux")?,
             InverterForm::Collapsed => None,
         },
-        lifetime_energy_kwh: decimal(f.get(at(5)), at(5), "lifetime_energy_kwh")?,
-        ac_power_kw: decimal(f.get(at(6)), at(6), "ac_power_kw")?,
-        ac_voltage_v: decimal(f.get(at(7)), at(7), "ac_voltage_v")?,
-        ac_current_a: decimal(f.get(at(8)), at(8), "ac_current_a")?,
-        dc_power_kw: decimal(f.get(at(9)), at(9), "dc_power_kw")?,
-        dc_voltage_v: decimal(f.get(at(10)), at(10), "dc_voltage_v")?,
-        dc_current_a: decimal(f.get(at(11)), at(11), "dc_current_a")?,
-        heatsink_temp_c: decimal(f.get(at(12)), at(12), "heatsink_temp_c")?,
-        frequency_hz: decimal(f.get(at(13)), at(13), "frequency_hz")?,
+        lifetime_energy_kwh: f.decimal(at(5), "lifetime_energy_kwh")?,
+        ac_power_kw: f.decimal(at(6), "ac_power_kw")?,
+        ac_voltage_v: f.decimal(at(7), "ac_voltage_v")?,
+        ac_current_a: f.decimal(at(8), "ac_current_a")?,
+        dc_power_kw: f.decimal(at(9), "dc_power_kw")?,
+        dc_voltage_v: f.decimal(at(10), "dc_voltage_v")?,
+        dc_current_a: f.decimal(at(11), "dc_current_a")?,
+        heatsink_temp_c: f.decimal(at(12), "heatsink_temp_c")?,
+        frequency_hz: f.decimal(at(13), "frequency_hz")?,
         status: integer(f.get(at(14)), at(14), "status")?,
     })
 }
@@ -787,13 +818,13 @@ fn parse_140<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Meter<'a>> {
         serial,
         model: text(f.get(3)),
         meter_kind: MeterKind::from_serial(serial),
-        ct_scale: decimal(f.get(4), 4, "ct_scale")?,
-        lifetime_net_energy_kwh: decimal(f.get(5), 5, "lifetime_net_energy_kwh")?,
-        real_power_kw: decimal(f.get(6), 6, "real_power_kw")?,
-        reactive_power_kvar: decimal(f.get(7), 7, "reactive_power_kvar")?,
-        apparent_power_kva: decimal(f.get(8), 8, "apparent_power_kva")?,
-        power_factor: decimal(f.get(9), 9, "power_factor")?,
-        frequency_hz: decimal(f.get(10), 10, "frequency_hz")?,
+        ct_scale: f.decimal(4, "ct_scale")?,
+        lifetime_net_energy_kwh: f.decimal(5, "lifetime_net_energy_kwh")?,
+        real_power_kw: f.decimal(6, "real_power_kw")?,
+        reactive_power_kvar: f.decimal(7, "reactive_power_kvar")?,
+        apparent_power_kva: f.decimal(8, "apparent_power_kva")?,
+        power_factor: f.decimal(9, "power_factor")?,
+        frequency_hz: f.decimal(10, "frequency_hz")?,
         status: integer(f.get(11), 11, "status")?,
     })
 }
@@ -805,13 +836,13 @@ fn parse_141<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<MeterLegs<'a>
         serial: required_text(f.get(2), 2, "serial")?,
         model: text(f.get(3)),
         flag: integer(f.get(4), 4, "flag")?,
-        leg1_current_a: decimal(f.get(5), 5, "leg1_current_a")?,
-        leg2_current_a: decimal(f.get(6), 6, "leg2_current_a")?,
-        leg1_voltage_v: decimal(f.get(7), 7, "leg1_voltage_v")?,
-        leg2_voltage_v: decimal(f.get(8), 8, "leg2_voltage_v")?,
-        leg1_power_kw: decimal(f.get(9), 9, "leg1_power_kw")?,
-        leg2_power_kw: decimal(f.get(10), 10, "leg2_power_kw")?,
-        unknown_11: decimal(f.get(11), 11, "unknown_11")?,
+        leg1_current_a: f.decimal(5, "leg1_current_a")?,
+        leg2_current_a: f.decimal(6, "leg2_current_a")?,
+        leg1_voltage_v: f.decimal(7, "leg1_voltage_v")?,
+        leg2_voltage_v: f.decimal(8, "leg2_voltage_v")?,
+        leg1_power_kw: f.decimal(9, "leg1_power_kw")?,
+        leg2_power_kw: f.decimal(10, "leg2_power_kw")?,
+        unknown_11: f.decimal(11, "unknown_11")?,
     })
 }
 
@@ -825,7 +856,7 @@ mod tests {
             let split = Split::new(&line);
             let want: Vec<&str> = line.split('\t').collect();
             proptest::prop_assert_eq!(split.count, want.len());
-            let got: Vec<&str> = (0..split.count.min(KNOWN_MAX)).map(|i| split.fields[i]).collect();
+            let got: Vec<&str> = (0..split.count.min(KNOWN_MAX)).map(|i| split.get(i).unwrap()).collect();
             proptest::prop_assert_eq!(&got[..], &want[..want.len().min(KNOWN_MAX)]);
         }
 

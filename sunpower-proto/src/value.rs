@@ -110,6 +110,80 @@ fn plain_decimal(text: &str) -> Option<f64> {
     Some(if negative { -value } else { value })
 }
 
+/// The high bit of each byte of `word` that is zero, exactly: adding 0x7f to the low seven bits
+/// of a byte cannot carry into the next one, so no byte's result depends on its neighbours.
+pub(crate) fn zero_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((word & LOW7).wrapping_add(LOW7)) | word | LOW7)
+}
+
+/// `byte` in every byte of a word.
+pub(crate) const fn splat(byte: u8) -> u64 {
+    u64::from_le_bytes([byte; 8])
+}
+
+/// A plain decimal of `len` bytes (1 to 8: an optional sign, digits, at most one point) held in
+/// the last `len` bytes of `word` (loaded little-endian, so the text reads from the low byte
+/// up), decoded eight bytes at a time: the point is taken out, the bytes before the digits
+/// become `0` digits, the eight digits are checked and combined with three multiplications. The
+/// mantissa is below 10^8 and the scale at most 7, so this is Clinger's exact fast path, as in
+/// [`plain_decimal`]. `None` for anything else (no digit, a second point, a sign alone or not
+/// first, any other byte), which the full path then decides.
+#[inline]
+pub(crate) fn swar_decimal(word: u64, len: usize) -> Option<f64> {
+    if !(1..=8).contains(&len) {
+        return None;
+    }
+    // The bytes of the text: the top `len` of the word; a sign drops out of them.
+    let mut digits_mask = u64::MAX << (64 - 8 * len);
+    let first = (word >> (64 - 8 * len)) as u8;
+    let negative = first == b'-';
+    if negative || first == b'+' {
+        digits_mask <<= 8;
+    }
+    let mut word = word;
+    let mut scale = 0;
+    let points = zero_bytes(word ^ splat(b'.')) & digits_mask;
+    if points != 0 {
+        // The first point, at byte `at`: the bytes after it are the scale; the bytes before it
+        // move up one byte over it, and there is one digit byte fewer.
+        let at = points.trailing_zeros() / 8;
+        scale = 7 - at as usize;
+        let below = (1u64 << (8 * at)) - 1;
+        let above = !((below << 8) | 0xff);
+        word = (word & above) | ((word & below) << 8);
+        digits_mask <<= 8;
+    }
+    if digits_mask == 0 {
+        return None; // no digit at all: ".", "-", "+.", ...
+    }
+    let digits = (word & digits_mask) | (splat(b'0') & !digits_mask);
+    // Every byte in '0'..='9': high nibble 3, and still 3 after adding 6 (a byte that carries
+    // into the next fails on its own high nibble, so carries cannot hide a bad byte).
+    let high = splat(0xf0);
+    let check = (digits & high) | ((digits.wrapping_add(splat(6)) & high) >> 4);
+    if check != splat(0x33) {
+        return None;
+    }
+    // Pairs, then fours, then all eight (the usual eight-digit SWAR combination).
+    let mut v = digits - splat(b'0');
+    v = v * 10 + (v >> 8);
+    const PAIRS: u64 = 0x0000_00ff_0000_00ff;
+    v = ((v & PAIRS).wrapping_mul(100 + (1_000_000 << 32))
+        + ((v >> 16) & PAIRS).wrapping_mul(1 + (10_000 << 32)))
+        >> 32;
+    // Dividing by -10^k rounds the magnitude as dividing by 10^k does (IEEE 754 signs are
+    // exact), so this is `-(v / 10^k)`, without a branch that the fields whose sign changes from
+    // line to line would mispredict.
+    Some(v as f64 / SIGNED_POW10[usize::from(negative)][scale])
+}
+
+/// `POW10[..8]`, then the same negated.
+const SIGNED_POW10: [[f64; 8]; 2] = [
+    [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7],
+    [-1e0, -1e1, -1e2, -1e3, -1e4, -1e5, -1e6, -1e7],
+];
+
 /// A decimal quantity: empty (or absent) is "not reported"; `inf`, `nan` and hex are refused,
 /// so every value is finite.
 pub(crate) fn decimal(
@@ -319,6 +393,88 @@ mod tests {
             let text = format!("{}{int}.{frac}", if negative { "-" } else { "" });
             let ours = decimal(Some(&text), 1, "x").unwrap().unwrap();
             proptest::prop_assert_eq!(ours.to_bits(), text.parse::<f64>().unwrap().to_bits());
+        }
+    }
+
+    /// Whether `text` is an optional sign, digits and at most one point, with a digit somewhere.
+    fn is_plain(text: &str) -> bool {
+        let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+        unsigned.bytes().filter(|&b| b == b'.').count() <= 1
+            && unsigned.bytes().any(|b| b.is_ascii_digit())
+            && unsigned.bytes().all(|b| b == b'.' || b.is_ascii_digit())
+    }
+
+    /// `swar_decimal` as a line's decoding calls it: on the eight bytes that end with the text.
+    fn swar_in_line(prefix: &str, text: &str) -> Option<f64> {
+        let line = format!("{prefix}{text}");
+        let mut word = [0; 8];
+        word.copy_from_slice(&line.as_bytes()[line.len() - 8..]);
+        swar_decimal(u64::from_le_bytes(word), text.len())
+    }
+
+    #[test]
+    fn swar_decimals_equal_the_standard_parser() {
+        for text in [
+            "0", "-0", "+0", "5.", ".5", "-.5", "0.0417", "245.1503", "-5.5", "-0.76", "99999999",
+            "9999999.", ".9999999", "-9999999", "+.000001", "00000001", "1.000000",
+        ] {
+            let fast = swar_in_line("130	2017", text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(
+                fast.to_bits(),
+                text.parse::<f64>().unwrap().to_bits(),
+                "{text}"
+            );
+        }
+        for other in [
+            "",
+            ".",
+            "-",
+            "+",
+            "-.",
+            "1.2.3",
+            "..5",
+            "1-2",
+            "--1",
+            "+-1",
+            "1+",
+            "1e5",
+            " 1",
+            "1\t",
+            "123456789",
+            "-12345678",
+            "0x10",
+            "inf",
+            "nan",
+            "1:",
+            "1/",
+            "a",
+        ] {
+            assert!(
+                swar_in_line("\t\t\t\t\t\t\t\t", other).is_none(),
+                "{other:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn swar_decimals_decode_as_the_full_parser(
+            prefix in "[-+0-9.\t a]{8}",
+            text in "[-+]?[0-9]{0,8}[.]?[0-9]{0,8}|[-+0-9.eE \t\u{0}/:a]{0,9}",
+        ) {
+            let fast = swar_in_line(&prefix, &text);
+            let full = decimal(Some(&text), 1, "x");
+            if let Some(value) = fast {
+                let Ok(Some(want)) = full else {
+                    return Err(proptest::test_runner::TestCaseError::fail(format!(
+                        "{text:?}: fast {value}, full {full:?}"
+                    )));
+                };
+                proptest::prop_assert_eq!(value.to_bits(), want.to_bits(), "{:?}", text);
+            } else {
+                // Only what the fast path is not for goes to the full parser.
+                proptest::prop_assert!(text.len() > 8 || !is_plain(&text), "{:?}", text);
+            }
         }
     }
 
