@@ -170,6 +170,7 @@ pub enum HttpEv {
     Error(u64, String),
     Skipped(u64, u64),
     Response(u64),
+    NotHttp(u8),
     Other(String),
 }
 
@@ -197,6 +198,7 @@ fn own_http(e: HttpEvent<'_>) -> HttpEv {
         HttpEvent::Error { at, error } => HttpEv::Error(at, format!("{error:?}")),
         HttpEvent::Skipped { at, len } => HttpEv::Skipped(at, len),
         HttpEvent::Response { at } => HttpEv::Response(at),
+        HttpEvent::NotHttp { first_byte } => HttpEv::NotHttp(first_byte),
         other => HttpEv::Other(format!("{other:?}")),
     }
 }
@@ -363,6 +365,16 @@ pub fn check_http_framer(data: &[u8]) {
                 assert!(*at < total);
                 responses += 1;
             }
+            HttpEv::NotHttp(first) => {
+                // Judged on the first byte only, so it is the only event and ignores the rest.
+                assert_eq!(Some(first), p.stream.first(), "NotHttp names another byte");
+                assert_eq!(events.len(), 1, "events besides NotHttp");
+                assert_eq!(
+                    s.non_http_bytes + s.gap_bytes,
+                    total,
+                    "NotHttp stream not counted whole"
+                );
+            }
             HttpEv::Other(_) => {}
         }
     }
@@ -376,7 +388,8 @@ pub fn check_http_framer(data: &[u8]) {
     assert_eq!(s.skipped_bytes, skipped, "stats().skipped_bytes");
     assert!(responses <= 1, "more than one Response event");
     assert!(s.requests >= req + inc);
-    let accounted = s.skipped_bytes + s.blank_line_bytes + s.gap_bytes + s.response_bytes;
+    let accounted =
+        s.skipped_bytes + s.blank_line_bytes + s.gap_bytes + s.response_bytes + s.non_http_bytes;
     assert!(
         accounted <= total,
         "more bytes accounted than the stream holds"

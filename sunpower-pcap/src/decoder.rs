@@ -299,6 +299,10 @@ pub struct DecodeStats {
     pub skipped_bytes: u64,
     /// Stream bytes of the server direction (responses), not decoded.
     pub response_bytes: u64,
+    /// Stream directions that do not begin like HTTP/1 (TLS and other protocols), not decoded.
+    pub non_http_streams: u64,
+    /// Their bytes.
+    pub non_http_bytes: u64,
     /// Retransmitted or overlapping bytes already received (first copy kept).
     pub duplicate_bytes: u64,
     /// Segments far outside the expected window, not used.
@@ -599,6 +603,7 @@ fn on_flow_event(
                     };
                     framer.finish(|e| on_http_event(e, flow, client, server, stats, at, sink));
                     stats.response_bytes += framer.stats().response_bytes;
+                    stats.non_http_bytes += framer.stats().non_http_bytes;
                 }
             }
             for tcp in &tcp_stats {
@@ -673,6 +678,7 @@ fn on_http_event(
             stats.skipped_bytes += len;
             sink(at.problem(flow, ProblemKind::Skipped { at: offset, len }));
         }
+        HttpEvent::NotHttp { .. } => stats.non_http_streams += 1,
         // Counted from the framer's own statistics when the connection closes.
         HttpEvent::Response { .. } => {}
     }

@@ -29,6 +29,14 @@
 //!   [`HttpEvent::IncompleteBody`] with the bytes received before the hole.
 //! - **Responses.** If a message starts with a status line (`HTTP/1.x NNN`), the framer reports
 //!   [`HttpEvent::Response`] once and ignores the rest of the stream (counted).
+//! - **Other protocols.** A stream fed from its first byte (a framer not made
+//!   [`mid_stream`](RequestFramer::mid_stream), before any gap) whose first byte cannot begin an
+//!   HTTP/1 message (a method token character, or the CR/LF that may precede a request line) is
+//!   not HTTP: TLS (`0x16`), SMB, MQTT and other binary protocols. The framer reports
+//!   [`HttpEvent::NotHttp`] once and counts the rest of the stream in
+//!   [`HttpStats::non_http_bytes`] without looking at it, as Wireshark leaves such a stream to
+//!   another dissector: no framing error, no scan. Picked up mid-way or after a hole, a stream
+//!   cannot be judged by its first byte and is scanned for request lines as above.
 //! - **Memory** is bounded by [`FramerConfig::max_header_bytes`] (the head of one request) plus
 //!   [`FramerConfig::max_body_bytes`] (one kept body). A body that arrives whole inside one fed
 //!   chunk is passed through without copying.
@@ -209,6 +217,12 @@ pub enum HttpEvent<'a> {
         /// Offset of the status line.
         at: u64,
     },
+    /// The stream, fed from its start, does not begin like HTTP/1 (`first_byte`, e.g. `0x16`
+    /// for TLS): it is counted in [`HttpStats::non_http_bytes`] and otherwise ignored.
+    NotHttp {
+        /// The stream's first byte.
+        first_byte: u8,
+    },
 }
 
 /// Counters of a [`RequestFramer`].
@@ -241,6 +255,8 @@ pub struct HttpStats {
     pub errors: u64,
     /// Bytes ignored after a [`HttpEvent::Response`].
     pub response_bytes: u64,
+    /// Bytes of a stream found not to be HTTP ([`HttpEvent::NotHttp`]).
+    pub non_http_bytes: u64,
     /// Requests with both `Content-Length` and chunked `Transfer-Encoding` (framed as chunked).
     pub content_length_with_chunked: u64,
 }
@@ -328,6 +344,8 @@ enum State {
     Trailers,
     /// The stream carries responses; everything is ignored.
     Response,
+    /// The stream is not HTTP (judged by its first byte); everything is counted and ignored.
+    NotHttp,
 }
 
 /// Frames HTTP/1.x requests from one direction of a connection; see the
@@ -565,6 +583,19 @@ impl RequestFramer {
         self.state == State::Response
     }
 
+    /// Whether the stream was found not to be HTTP ([`HttpEvent::NotHttp`]).
+    ///
+    /// ```
+    /// # use sunpower_pcap::http::RequestFramer;
+    /// let mut f = RequestFramer::new();
+    /// f.feed(&[0x16, 0x03, 0x01, 0x02, 0x00], |_| {});
+    /// assert!(f.is_not_http());
+    /// assert_eq!(f.stats().non_http_bytes, 5);
+    /// ```
+    pub fn is_not_http(&self) -> bool {
+        self.state == State::NotHttp
+    }
+
     /// Feeds the next bytes of the stream; events are passed to `sink` as they complete.
     ///
     /// ```
@@ -630,7 +661,7 @@ impl RequestFramer {
 
     fn interrupt<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
         match self.state {
-            State::Response => return,
+            State::Response | State::NotHttp => return,
             State::Line { .. } | State::DeadLine | State::Headers => {
                 let n = self.head.len() as u64;
                 self.skip_bytes(self.pos - n, n);
@@ -932,6 +963,19 @@ impl RequestFramer {
     /// its length.
     fn step<F: FnMut(HttpEvent<'_>)>(&mut self, input: &[u8], sink: &mut F) -> usize {
         match self.state {
+            // The very first byte of a stream fed from its start: HTTP/1 begins with a method
+            // token (or a status line's `H`), possibly after empty lines.
+            State::Line { synced: true }
+                if self.pos == 0
+                    && self.head.is_empty()
+                    && !matches!(input.first(), Some(&b) if is_tchar(b) || b == b'\r' || b == b'\n') =>
+            {
+                self.state = State::NotHttp;
+                sink(HttpEvent::NotHttp {
+                    first_byte: input.first().copied().unwrap_or(0),
+                });
+                0
+            }
             // Scanning for a request line (TLS and other non-HTTP streams land here): a line whose
             // first bytes already rule out a request is passed over without being copied.
             State::Line { synced: false } if self.head.is_empty() && !plausible_prefix(input) => {
@@ -1099,6 +1143,11 @@ impl RequestFramer {
                 self.stats.response_bytes += input.len() as u64;
                 input.len()
             }
+            State::NotHttp => {
+                self.pos += input.len() as u64;
+                self.stats.non_http_bytes += input.len() as u64;
+                input.len()
+            }
         }
     }
 }
@@ -1116,6 +1165,7 @@ mod tests {
         Err(u64, FramingError),
         Skip(u64, u64),
         Resp(u64),
+        NotHttp(u8),
     }
 
     fn own(e: HttpEvent<'_>) -> Ev {
@@ -1142,6 +1192,7 @@ mod tests {
             HttpEvent::Error { at, error } => Ev::Err(at, error),
             HttpEvent::Skipped { at, len } => Ev::Skip(at, len),
             HttpEvent::Response { at } => Ev::Resp(at),
+            HttpEvent::NotHttp { first_byte } => Ev::NotHttp(first_byte),
         }
     }
 
@@ -1334,6 +1385,50 @@ mod tests {
                 req(20, COLLECTOR, b"100\tSPMS\t10\n")
             ]
         );
+    }
+
+    #[test]
+    fn a_stream_starting_with_a_non_token_byte_is_not_http_and_is_not_scanned() {
+        // A TLS ClientHello whose payload happens to hold a request line.
+        let mut stream = vec![0x16, 0x03, 0x01, 0x00, 0x40];
+        stream.extend_from_slice(b"x\nPOST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n\r\n");
+        for cut in 0..stream.len() {
+            let mut f = RequestFramer::new();
+            let ev = run_with(&mut f, &[&stream[..cut], &stream[cut..]]);
+            assert_eq!(ev, [Ev::NotHttp(0x16)], "cut at {cut}");
+            assert!(f.is_not_http() && !f.is_response());
+            let s = *f.stats();
+            assert_eq!(
+                (s.non_http_bytes, s.errors, s.skipped_bytes, s.requests),
+                (stream.len() as u64, 0, 0, 0)
+            );
+            // A hole and the end change nothing: the stream stays classified.
+            f.gap(10, |_| panic!("event after a gap"));
+            f.feed(b"GET / HTTP/1.1\r\n\r\n", |_| panic!("event after NotHttp"));
+            f.finish(|_| panic!("event at the end"));
+            assert_eq!(f.stats().non_http_bytes, stream.len() as u64 + 18);
+        }
+    }
+
+    #[test]
+    fn only_the_first_byte_of_a_stream_fed_from_its_start_decides() {
+        // Empty lines may precede a request; a binary byte later is ordinary garbage.
+        assert_eq!(run(b"\r\nGET / HTTP/1.1\r\n\r\n").len(), 1);
+        assert!(!run(b"\r\nGET / HTTP/1.1\r\n\r\n").contains(&Ev::NotHttp(b'\r')));
+        let ev = run(b"\x16\x03 junk\n");
+        assert_eq!(ev, [Ev::NotHttp(0x16)]);
+        let ev = run(b"GET / HTTP/1.1\r\n\r\n\x16\x03 junk\n");
+        assert!(ev.iter().any(|e| matches!(e, Ev::Skip(..))), "{ev:?}");
+        assert!(!ev.iter().any(|e| matches!(e, Ev::NotHttp(_))));
+        // Mid-stream, or after a hole at the start, the first byte proves nothing: scan.
+        let mut f = RequestFramer::new().mid_stream();
+        let ev = run_with(&mut f, &[b"\x16\x03 junk\nGET / HTTP/1.1\r\n\r\n"]);
+        assert!(ev.iter().any(|e| matches!(e, Ev::Skip(0, 8))), "{ev:?}");
+        assert!(!f.is_not_http());
+        let mut f = RequestFramer::new();
+        f.gap(3, |_| {});
+        f.feed(b"\x16\x03 junk\n", |_| {});
+        assert!(!f.is_not_http());
     }
 
     #[test]

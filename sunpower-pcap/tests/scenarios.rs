@@ -729,6 +729,60 @@ fn collector_responses_never_become_records_even_when_every_request_is_kept() {
     assert_eq!(d.stats.response_bytes, RESPONSE.len() as u64);
 }
 
+/// TLS records (handshake type 0x16, then application data 0x17) with `len` bytes of payload
+/// that hold CR, LF and method-like text, so that only the first byte tells them from HTTP.
+fn tls_record(kind: u8, len: usize) -> Vec<u8> {
+    let mut r = vec![kind, 0x03, 0x03, (len >> 8) as u8, len as u8];
+    let filler = b"\r\nPOST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n\x00\x9f";
+    r.extend(filler.iter().cycle().take(len));
+    r
+}
+
+#[test]
+fn tls_connections_beside_the_collector_are_counted_as_not_http_without_errors() {
+    let body = data_body(21, 12);
+    let hello = tls_record(0x16, 512);
+    let server_hello = tls_record(0x16, 1_200);
+    let mut data = tls_record(0x17, 3_000);
+    data.extend(tls_record(0x17, 900));
+    let mut tls = TcpConversation::new(
+        "192.168.1.23:40001".parse().unwrap(),
+        "142.250.72.14:443".parse().unwrap(),
+    );
+    tls.starting_at(DateTime::from_timestamp(1_483_809_100, 0).unwrap())
+        .handshake()
+        .client_sends(&hello, &[100])
+        .server_sends(&server_hello, &[])
+        .server_sends(&data, &[1_448, 2_896])
+        .close();
+    let mut frames = exchange(&request(DATA_PATH, &body), &[700]).into_frames();
+    frames.extend(tls.into_frames());
+    let d = decode(pcap(1, &frames));
+    assert_clean(&d, &[&body], 2);
+    assert_eq!(d.stats.non_http_streams, 2);
+    assert_eq!(
+        d.stats.non_http_bytes,
+        (hello.len() + server_hello.len() + data.len()) as u64
+    );
+    assert_eq!(d.stats.response_bytes, RESPONSE.len() as u64);
+}
+
+#[test]
+fn a_stream_picked_up_mid_way_is_scanned_even_if_it_starts_like_tls() {
+    let body = data_body(22, 6);
+    let req = request(DATA_PATH, &body);
+    // No handshake: the first segment seen is binary, then a post follows on the connection.
+    let mut stream = tls_record(0x17, 300);
+    stream.extend_from_slice(b"\n");
+    stream.extend_from_slice(&req);
+    let mut c = TcpConversation::new(client(), collector());
+    c.client_sends(&stream, &[306]).close();
+    let d = decode(pcap(1, &c.into_frames()));
+    assert_eq!(d.records(), lines(&body));
+    assert_eq!(d.stats.non_http_streams, 0);
+    assert!(d.stats.skipped_bytes >= 306, "{:?}", d.stats);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Link types, IP versions, file formats
 
