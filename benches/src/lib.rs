@@ -311,6 +311,32 @@ fn opaque_bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
+/// TLS 1.2/1.3 records as they appear on the wire, `len` bytes in all: a handshake record
+/// (content type 0x16) of `handshake` bytes, then application data records (0x17) of at most
+/// 16,401 bytes (16 KiB of plaintext and the AEAD tag), each with its 5-byte header; the
+/// contents are [`opaque_bytes`].
+fn tls_stream(seed: u64, handshake: usize, len: usize) -> Vec<u8> {
+    const MAX_RECORD: usize = 16_384 + 17;
+    let body = opaque_bytes(seed, len);
+    let mut out = Vec::with_capacity(len);
+    let mut rest = &body[..];
+    let mut first = true;
+    while out.len() + 5 < len {
+        let room = len - out.len() - 5;
+        let (kind, n) = if first {
+            (0x16, handshake.min(room))
+        } else {
+            (0x17, MAX_RECORD.min(room))
+        };
+        first = false;
+        out.extend_from_slice(&[kind, 0x03, 0x03, (n >> 8) as u8, n as u8]);
+        out.extend_from_slice(&rest[..n]);
+        rest = &rest[n..];
+    }
+    out.resize(len, 0);
+    out
+}
+
 /// One bulk download: the client's request, then `len` bytes from the server in MSS-sized
 /// segments, one ACK per 2 segments as delayed ACKs do, and a close.
 fn bulk_download(
@@ -348,13 +374,14 @@ pub fn mixed_day(sample: &Packets) -> Packets {
     let mirror = Ipv4Addr::new(199, 232, 150, 132);
     let mut frames = Vec::new();
     for (n, hour) in [(0u16, 13), (1, 20)] {
-        let client_hello = opaque_bytes(u64::from(n) + 1, 517);
+        // ClientHello (a 512-byte handshake record), then the server's handshake and the video.
+        let client_hello = tls_stream(u64::from(n) + 1, 512, 517);
         frames.extend(bulk_download(
             SocketAddr::from((tv, 51_000 + n)),
             SocketAddr::from((cdn, 443)),
             day_start + TimeDelta::minutes(hour * 60 + 7),
             &client_hello,
-            &opaque_bytes(u64::from(n) + 100, 6_000_000),
+            &tls_stream(u64::from(n) + 100, 4_000, 6_000_000),
         ));
     }
     let update = opaque_bytes(7, 4_000_000);
