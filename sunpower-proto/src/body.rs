@@ -2,6 +2,7 @@
 
 use crate::error::{ErrorKind, LineError};
 use crate::record::Record;
+use crate::value::LastTimestamp;
 
 /// A raw POST body: lines of TAB-separated fields, ending in LF or CRLF.
 ///
@@ -40,6 +41,7 @@ impl<'a> Body<'a> {
     pub fn records(&self) -> Records<'a> {
         Records {
             lines: self.lines(),
+            last: LastTimestamp::default(),
         }
     }
 }
@@ -58,6 +60,11 @@ pub struct Line<'a> {
 impl<'a> Line<'a> {
     /// Decodes the line; a non-UTF-8 line is an error for this line only.
     pub fn record(&self) -> Result<Record<'a>, LineError> {
+        self.record_after(&mut LastTimestamp::default())
+    }
+
+    /// [`Line::record`] for the next line of a body, `last` holding the previous timestamp.
+    fn record_after(&self, last: &mut LastTimestamp) -> Result<Record<'a>, LineError> {
         let positioned = |kind| LineError {
             line: self.number,
             offset: self.offset,
@@ -68,7 +75,7 @@ impl<'a> Line<'a> {
                 valid_up_to: e.valid_up_to(),
             })
         })?;
-        Record::parse(text).map_err(positioned)
+        Record::parse_after(text, last).map_err(positioned)
     }
 }
 
@@ -110,13 +117,16 @@ impl<'a> Iterator for Lines<'a> {
 #[derive(Debug, Clone)]
 pub struct Records<'a> {
     lines: Lines<'a>,
+    last: LastTimestamp,
 }
 
 impl<'a> Iterator for Records<'a> {
     type Item = Result<Record<'a>, LineError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.lines.next().map(|line| line.record())
+        self.lines
+            .next()
+            .map(|line| line.record_after(&mut self.last))
     }
 }
 

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::ErrorKind;
 use crate::value::{
-    decimal, integer, optional_timestamp, record_type, required_text, required_timestamp, splat,
-    swar_decimal, text, unsigned, zero_bytes, FieldResult,
+    decimal, integer, optional_timestamp, record_type, required_text, splat, swar_decimal, text,
+    unsigned, zero_bytes, FieldResult, LastTimestamp,
 };
 
 /// The fields of one line exactly as sent: split strictly on single TABs, empty fields kept.
@@ -523,6 +523,15 @@ impl<'a> Record<'a> {
     ///
     /// The error has no position; [`crate::parse_line`] and [`crate::Body`] add it.
     pub fn parse(line: &'a str) -> Result<Record<'a>, ErrorKind> {
+        Self::parse_after(line, &mut LastTimestamp::default())
+    }
+
+    /// [`Record::parse`] for the next line of a body, `last` holding the previous line's
+    /// timestamp.
+    pub(crate) fn parse_after(
+        line: &'a str,
+        last: &mut LastTimestamp,
+    ) -> Result<Record<'a>, ErrorKind> {
         let split = Split::new(line);
         let raw = RawFields::new(line);
         let kind = record_type(split.get(0).unwrap_or_default())?;
@@ -538,10 +547,10 @@ impl<'a> Record<'a> {
                 raw,
                 token: text(split.get(1)),
             }),
-            120 => Record::SupervisorStatus(parse_120(raw, &split)?),
+            120 => Record::SupervisorStatus(parse_120(raw, &split, last.required(split.get(1))?)?),
             122 => Record::SupervisorIdentity(SupervisorIdentity {
                 raw,
-                timestamp: required_timestamp(split.get(1), 1, "timestamp")?,
+                timestamp: last.required(split.get(1))?,
                 serial: required_text(split.get(2), 2, "serial")?,
                 model: text(split.get(3)),
                 version_a: text(split.get(4)),
@@ -549,18 +558,18 @@ impl<'a> Record<'a> {
                 description: text(split.get(6)),
                 family: text(split.get(7)),
             }),
-            130 => Record::Inverter(parse_130(raw, &split)?),
+            130 => Record::Inverter(parse_130(raw, &split, last.required(split.get(1))?)?),
             131 => Record::InverterStatus(InverterStatus {
                 raw,
-                timestamp: required_timestamp(split.get(1), 1, "timestamp")?,
+                timestamp: last.required(split.get(1))?,
                 serial: required_text(split.get(2), 2, "serial")?,
                 model: text(split.get(3)),
                 value_1: integer(split.get(4), 4, "value_1")?,
                 value_2: integer(split.get(5), 5, "value_2")?,
                 value_3: integer(split.get(6), 6, "value_3")?,
             }),
-            140 => Record::Meter(parse_140(raw, &split)?),
-            141 => Record::MeterLegs(parse_141(raw, &split)?),
+            140 => Record::Meter(parse_140(raw, &split, last.required(split.get(1))?)?),
+            141 => Record::MeterLegs(parse_141(raw, &split, last.required(split.get(1))?)?),
             other => {
                 let timestamp = split.get(1).and_then(crate::value::parse_timestamp);
                 Record::Unknown(Unknown {
@@ -760,10 +769,14 @@ impl<'a> Record<'a> {
     }
 }
 
-fn parse_120<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<SupervisorStatus<'a>> {
+fn parse_120<'a>(
+    raw: RawFields<'a>,
+    f: &Split<'a>,
+    timestamp: DateTime<Utc>,
+) -> FieldResult<SupervisorStatus<'a>> {
     Ok(SupervisorStatus {
         raw,
-        timestamp: required_timestamp(f.get(1), 1, "timestamp")?,
+        timestamp,
         serial: required_text(f.get(2), 2, "serial")?,
         error_count: unsigned(f.get(3), 3, "error_count")?,
         comm_errors: unsigned(f.get(4), 4, "comm_errors")?,
@@ -777,7 +790,11 @@ fn parse_120<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<SupervisorSta
     })
 }
 
-fn parse_130<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Inverter<'a>> {
+fn parse_130<'a>(
+    raw: RawFields<'a>,
+    f: &Split<'a>,
+    timestamp: DateTime<Utc>,
+) -> FieldResult<Inverter<'a>> {
     // Decided by the field count, as PROTOCOL.md says: exactly 14 fields is the collapsed form.
     let (form, shift) = if f.count == 14 {
         (InverterForm::Collapsed, 1)
@@ -789,7 +806,7 @@ fn parse_130<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Inverter<'a>>
     Ok(Inverter {
         raw,
         form,
-        timestamp: required_timestamp(f.get(1), 1, "timestamp")?,
+        timestamp,
         serial: required_text(f.get(2), 2, "serial")?,
         model: text(f.get(3)),
         aux: match form {
@@ -809,8 +826,11 @@ fn parse_130<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Inverter<'a>>
     })
 }
 
-fn parse_140<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Meter<'a>> {
-    let timestamp = required_timestamp(f.get(1), 1, "timestamp")?;
+fn parse_140<'a>(
+    raw: RawFields<'a>,
+    f: &Split<'a>,
+    timestamp: DateTime<Utc>,
+) -> FieldResult<Meter<'a>> {
     let serial = required_text(f.get(2), 2, "serial")?;
     Ok(Meter {
         raw,
@@ -829,10 +849,14 @@ fn parse_140<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<Meter<'a>> {
     })
 }
 
-fn parse_141<'a>(raw: RawFields<'a>, f: &Split<'a>) -> FieldResult<MeterLegs<'a>> {
+fn parse_141<'a>(
+    raw: RawFields<'a>,
+    f: &Split<'a>,
+    timestamp: DateTime<Utc>,
+) -> FieldResult<MeterLegs<'a>> {
     Ok(MeterLegs {
         raw,
-        timestamp: required_timestamp(f.get(1), 1, "timestamp")?,
+        timestamp,
         serial: required_text(f.get(2), 2, "serial")?,
         model: text(f.get(3)),
         flag: integer(f.get(4), 4, "flag")?,

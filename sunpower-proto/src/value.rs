@@ -269,6 +269,35 @@ pub(crate) fn required_timestamp(
     })
 }
 
+/// The timestamp of the previous line and its text: the lines of one interval share their
+/// timestamp, so most lines of a post repeat the one before, and comparing 14 bytes costs far
+/// less than decoding and checking a date.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LastTimestamp {
+    text: [u8; 14],
+    time: Option<DateTime<Utc>>,
+}
+
+impl LastTimestamp {
+    /// The required timestamp of a data record (field 1), as `required_timestamp` gives it.
+    pub(crate) fn required(&mut self, field: Option<&str>) -> FieldResult<DateTime<Utc>> {
+        if let (Some(text), Some(time)) = (field, self.time) {
+            if text.as_bytes() == self.text {
+                return Ok(time);
+            }
+        }
+        let time = required_timestamp(field, 1, "timestamp")?;
+        // Valid, so fourteen bytes.
+        if let Some(text) = field.and_then(|t| t.as_bytes().try_into().ok()) {
+            *self = LastTimestamp {
+                text,
+                time: Some(time),
+            };
+        }
+        Ok(time)
+    }
+}
+
 /// A text field the record cannot do without (a serial).
 pub(crate) fn required_text<'a>(
     field: Option<&'a str>,

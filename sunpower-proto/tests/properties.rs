@@ -124,3 +124,61 @@ proptest! {
         }
     }
 }
+
+/// One line of a body made of pieces that repeat, as in a real post: the same few timestamps,
+/// damaged ones, short and long decimals, stray bytes (invalid UTF-8 among them).
+fn body_line() -> impl Strategy<Value = Vec<u8>> {
+    let record_type = prop::sample::select(vec![
+        "130", "140", "141", "120", "131", "122", "170", "100", "1x0",
+    ]);
+    let timestamp = prop::sample::select(vec![
+        "20170107171000",
+        "20170107171500",
+        "20170230120000",
+        "2017010717100x",
+        "201701071710000",
+        "",
+    ]);
+    let field = prop::sample::select(vec![
+        "",
+        "0",
+        "-0.76",
+        "245.1503",
+        "17.5820",
+        "-245.8962",
+        "123456789.5",
+        "1e3",
+        "1.2.3",
+        "x",
+        "ZT01",
+        "\u{e9}",
+    ]);
+    let stray = prop::sample::select(vec![&b""[..], b"\xff", b"\xe9", b"\xc3\xa9", b"\r", b"\t"]);
+    (
+        record_type,
+        timestamp,
+        prop::collection::vec(field, 0..15),
+        stray,
+        0usize..40,
+    )
+        .prop_map(|(record_type, timestamp, fields, stray, at)| {
+            let mut line =
+                format!("{record_type}\t{timestamp}\t{}", fields.join("\t")).into_bytes();
+            let at = at.min(line.len());
+            line.splice(at..at, stray.iter().copied());
+            line
+        })
+}
+
+proptest! {
+    #[test]
+    fn a_body_decodes_each_line_as_that_line_alone(
+        lines in prop::collection::vec(body_line(), 0..40),
+        crlf in any::<bool>(),
+    ) {
+        let body = lines.join(if crlf { &b"\r\n"[..] } else { b"\n" });
+        let together: Vec<_> = Body::new(&body).records().collect();
+        let alone: Vec<_> = Body::new(&body).lines().map(|line| line.record()).collect();
+        prop_assert_eq!(together, alone);
+    }
+}
