@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use flate2::read::MultiGzDecoder;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{Block, LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
@@ -428,9 +428,37 @@ pub fn split_timestamp(ts: u64, tsresol: u8) -> (u64, u32) {
     }
 }
 
-fn to_datetime(secs: i128, nanos: u32) -> Option<DateTime<Utc>> {
-    let secs = i64::try_from(secs).ok()?;
-    DateTime::from_timestamp(secs, nanos)
+/// Turns capture timestamps into `DateTime`s, keeping the date of the last one: packets come
+/// thousands a day, and finding the calendar date of a day number is most of chrono's work.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    /// Days since the Unix epoch of `date`.
+    day: i64,
+    date: NaiveDate,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            day: 0,
+            date: DateTime::UNIX_EPOCH.date_naive(),
+        }
+    }
+
+    /// The instant `secs` seconds and `nanos` (< 10^9) nanoseconds after the epoch, or `None`
+    /// out of chrono's range: exactly `DateTime::from_timestamp`.
+    fn datetime(&mut self, secs: i128, nanos: u32) -> Option<DateTime<Utc>> {
+        let secs = i64::try_from(secs).ok()?;
+        let (day, second) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+        if day != self.day {
+            let t = DateTime::from_timestamp(secs, nanos)?;
+            self.day = day;
+            self.date = t.date_naive();
+            return Some(t);
+        }
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(second as u32, nanos)?;
+        Some(self.date.and_time(time).and_utc())
+    }
 }
 
 /// Makes the first read return at least the whole file header (pcap-parser needs it in its
@@ -523,8 +551,57 @@ enum Format {
     PcapNg,
 }
 
+/// What the streaming readers read from: the input, its first read filled.
+type Filled = FillingReader<Box<dyn Read + Send>>;
+
+/// pcap-parser's two streaming readers behind one type. An enum rather than a
+/// `Box<dyn PcapReaderIterator>`: the calls made for every packet (`data`, `next`, `consume`)
+/// are then inlined instead of going through a vtable.
+enum ContainerReader {
+    Pcap(LegacyPcapReader<Filled>),
+    PcapNg(PcapNGReader<Filled>),
+}
+
+/// Forwards a method call to whichever reader it is.
+macro_rules! each_reader {
+    ($self:expr, $r:ident => $call:expr) => {
+        match $self {
+            ContainerReader::Pcap($r) => $call,
+            ContainerReader::PcapNg($r) => $call,
+        }
+    };
+}
+
+impl ContainerReader {
+    #[inline]
+    fn next(&mut self) -> Result<(usize, PcapBlockOwned<'_>), PcapError<&[u8]>> {
+        each_reader!(self, r => r.next())
+    }
+    #[inline]
+    fn data(&self) -> &[u8] {
+        each_reader!(self, r => r.data())
+    }
+    #[inline]
+    fn consume_noshift(&mut self, n: usize) {
+        each_reader!(self, r => r.consume_noshift(n))
+    }
+    #[inline]
+    fn consumed(&self) -> usize {
+        each_reader!(self, r => r.consumed())
+    }
+    fn refill(&mut self) -> Result<(), PcapError<&[u8]>> {
+        each_reader!(self, r => r.refill())
+    }
+    fn grow(&mut self, size: usize) -> bool {
+        each_reader!(self, r => r.grow(size))
+    }
+    fn reader_exhausted(&self) -> bool {
+        each_reader!(self, r => r.reader_exhausted())
+    }
+}
+
 struct FileState {
-    reader: Box<dyn PcapReaderIterator + Send>,
+    reader: ContainerReader,
     format: Format,
     /// pcap: the file's link type; pcapng: the current section's interfaces.
     pcap_link_type: u32,
@@ -545,6 +622,7 @@ struct NgState {
     big_endian: bool,
     saw_interface: bool,
     last_timestamp: DateTime<Utc>,
+    clock: Clock,
 }
 
 struct PacketMeta {
@@ -935,12 +1013,13 @@ fn open(input: Input) -> Result<FileState, (CaptureErrorKind, u64)> {
         error: io_error.clone(),
         pending_error: None,
     };
-    let reader: Result<Box<dyn PcapReaderIterator + Send>, PcapError<&'static [u8]>> = match format
-    {
-        Format::PcapNg => PcapNGReader::new(INITIAL_BUFFER_SIZE, filling)
-            .map(|r| Box::new(r) as Box<dyn PcapReaderIterator + Send>),
-        Format::Pcap { .. } => LegacyPcapReader::new(INITIAL_BUFFER_SIZE, filling)
-            .map(|r| Box::new(r) as Box<dyn PcapReaderIterator + Send>),
+    let reader = match format {
+        Format::PcapNg => {
+            PcapNGReader::new(INITIAL_BUFFER_SIZE, filling).map(ContainerReader::PcapNg)
+        }
+        Format::Pcap { .. } => {
+            LegacyPcapReader::new(INITIAL_BUFFER_SIZE, filling).map(ContainerReader::Pcap)
+        }
     };
     let reader = match reader {
         Ok(r) => r,
@@ -968,6 +1047,7 @@ fn open(input: Input) -> Result<FileState, (CaptureErrorKind, u64)> {
             big_endian: false,
             saw_interface: false,
             last_timestamp: DateTime::UNIX_EPOCH,
+            clock: Clock::new(),
         },
         pending_consume: 0,
         capacity: INITIAL_BUFFER_SIZE,
@@ -1016,8 +1096,7 @@ fn block_len(data: &[u8], big_endian: bool) -> u32 {
 
 /// Looks at the next pcapng block's length before pcap-parser does: a length under 12 or not
 /// a multiple of 4 would otherwise read as a cut file or be silently accepted.
-fn check_next_block(file: &FileState) -> Result<(), CaptureErrorKind> {
-    let data = file.reader.data();
+fn check_next_block(file: &FileState, data: &[u8]) -> Result<(), CaptureErrorKind> {
     if let Format::Pcap { .. } = file.format {
         // A record claiming more than the buffer may ever hold is damage: say so now rather
         // than after growing the buffer and reading up to that much.
@@ -1063,11 +1142,11 @@ fn take_io_error(slot: &Arc<Mutex<Option<io::Error>>>) -> io::Error {
 
 /// Parses one block of `file` and decides what it means.
 fn classify(file: &mut FileState) -> Outcome {
-    if let Err(kind) = check_next_block(file) {
+    let data = file.reader.data();
+    if let Err(kind) = check_next_block(file, data) {
         return Outcome::Fatal(kind);
     }
-    let base = file.reader.data().as_ptr() as usize;
-    let available = file.reader.data().len();
+    let (base, available) = (data.as_ptr() as usize, data.len());
     match file.reader.next() {
         Ok((consumed, block)) => {
             file.pending_consume = consumed;
@@ -1110,7 +1189,8 @@ fn classify(file: &mut FileState) -> Outcome {
                     };
                     // A fraction of a second or more in the sub-second field: carry it.
                     let secs = i128::from(b.ts_sec) + i128::from(frac / 1_000_000_000);
-                    let Some(ts) = to_datetime(secs, (frac % 1_000_000_000) as u32) else {
+                    let Some(ts) = file.ng.clock.datetime(secs, (frac % 1_000_000_000) as u32)
+                    else {
                         return Outcome::PacketError(CaptureErrorKind::TimestampOutOfRange);
                     };
                     let len = (b.caplen as usize).min(b.data.len());
@@ -1246,7 +1326,10 @@ fn classify_ng(file: &mut NgState, block: Block<'_>, base: usize) -> Outcome {
             };
             let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
             let (secs, nanos) = split_timestamp(raw, iface.tsresol);
-            let Some(ts) = to_datetime(i128::from(secs) + i128::from(iface.tsoffset), nanos) else {
+            let Some(ts) = file
+                .clock
+                .datetime(i128::from(secs) + i128::from(iface.tsoffset), nanos)
+            else {
                 return Outcome::PacketError(CaptureErrorKind::TimestampOutOfRange);
             };
             file.last_timestamp = ts;
@@ -1348,6 +1431,29 @@ fn interface_from(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The cached date gives exactly what chrono computes from scratch, packet after packet,
+        /// across days, backwards in time, before the epoch and out of chrono's range.
+        #[test]
+        fn clock_is_from_timestamp(
+            stamps in proptest::collection::vec(
+                (prop_oneof![
+                    -200_000i128..200_000,
+                    1_483_800_000i128..1_484_100_000,
+                    any::<i64>().prop_map(i128::from),
+                    any::<u32>().prop_map(|s| i128::from(s) * 4),
+                ], 0u32..1_000_000_000),
+                1..60),
+        ) {
+            let mut clock = Clock::new();
+            for (secs, nanos) in stamps {
+                let want = i64::try_from(secs).ok().and_then(|s| DateTime::from_timestamp(s, nanos));
+                prop_assert_eq!(clock.datetime(secs, nanos), want, "{} {}", secs, nanos);
+            }
+        }
+    }
 
     #[test]
     fn split_timestamp_handles_extreme_resolutions() {
