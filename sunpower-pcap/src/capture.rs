@@ -205,8 +205,9 @@ impl From<&PathBuf> for Input {
 pub struct Packet<'a> {
     /// Index of the input (0-based) in the rotated set.
     pub input_index: usize,
-    /// Name of the input (path as given, or the reader's name).
-    pub input_name: &'a str,
+    /// Name of the input (path as given, or the reader's name), shared: one allocation per
+    /// input, so a consumer can tell inputs apart with [`Arc::ptr_eq`].
+    pub input_name: &'a Arc<str>,
     /// Packet number within its input, from 1.
     pub file_packet_number: u64,
     /// Packet number across all inputs, from 1.

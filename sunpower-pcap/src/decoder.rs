@@ -46,6 +46,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -321,6 +322,30 @@ impl DecodeStats {
 }
 
 /// One connection's HTTP state: a framer per direction.
+/// Hashes [`FlowId`]s, which the flow table hands out in sequence (the traffic cannot choose
+/// them, so no seeded hash is needed): one multiplication by 2^64 / φ (Fibonacci hashing)
+/// spreads consecutive ids over both the low bits (the bucket) and the high bits (hashbrown's tag).
+#[derive(Debug, Default, Clone, Copy)]
+struct FlowIdHasher(u64);
+
+impl Hasher for FlowIdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0.rotate_left(8) ^ u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Connections = HashMap<FlowId, Connection, BuildHasherDefault<FlowIdHasher>>;
+
 struct Connection {
     initiator: Endpoint,
     responder: Endpoint,
@@ -331,7 +356,7 @@ struct Connection {
 pub struct Decoder {
     config: DecoderConfig,
     flows: FlowTable,
-    connections: HashMap<FlowId, Connection, foldhash::fast::RandomState>,
+    connections: Connections,
     stats: DecodeStats,
     /// Position of the packet being decoded, for events.
     input: Arc<str>,
@@ -379,8 +404,9 @@ impl Decoder {
     /// Decodes one captured packet.
     pub fn packet(&mut self, packet: &Packet<'_>, mut sink: impl FnMut(Event<'_>)) {
         self.stats.packets += 1;
-        if *self.input != *packet.input_name {
-            self.input = Arc::from(packet.input_name);
+        // The reader shares one name per input: compare allocations, not bytes, per packet.
+        if !Arc::ptr_eq(&self.input, packet.input_name) {
+            self.input = Arc::clone(packet.input_name);
         }
         self.packet = packet.file_packet_number;
         self.captured_at = packet.timestamp;
@@ -519,7 +545,7 @@ impl Context<'_> {
 
 fn on_flow_event(
     event: FlowEvent<'_>,
-    connections: &mut HashMap<FlowId, Connection, foldhash::fast::RandomState>,
+    connections: &mut Connections,
     stats: &mut DecodeStats,
     config: &DecoderConfig,
     at: &Context<'_>,

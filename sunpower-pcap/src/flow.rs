@@ -359,6 +359,8 @@ pub struct FlowTable {
     /// Ends of the activity list.
     oldest: usize,
     newest: usize,
+    /// The connection of the last segment, and its slot (cleared when the slot is freed).
+    last: Option<(Key, usize)>,
     now: u64,
     next_id: FlowId,
     stats: FlowStats,
@@ -405,6 +407,7 @@ impl FlowTable {
             free: Vec::new(),
             oldest: NIL,
             newest: NIL,
+            last: None,
             now: 0,
             next_id: 0,
             stats: FlowStats::default(),
@@ -463,7 +466,11 @@ impl FlowTable {
         self.expire_idle(&mut sink);
         let (src, dst) = (seg.source(), seg.destination());
         let key = key_of(src, dst);
-        let mut slot = self.index.get(&key).copied();
+        let mut slot = match self.last {
+            // Segments come in runs of one connection (a bulk transfer): skip the hashing.
+            Some((k, i)) if k == key => Some(i),
+            _ => self.index.get(&key).copied(),
+        };
         // Only a SYN can start a new connection on a known 4-tuple: other segments skip the check.
         if let (Some(i), true) = (slot, seg.flags.syn) {
             let reused = self.flow(i).is_some_and(|flow| {
@@ -487,6 +494,7 @@ impl FlowTable {
                 self.open(key, seg, &mut sink)
             }
         };
+        self.last = Some((key, i));
         self.touch(i);
         let now = self.now;
         // Field by field (not `flow_mut`), so that the counters stay usable below.
@@ -651,6 +659,9 @@ impl FlowTable {
         };
         self.index.remove(&key);
         self.free.push(slot);
+        if self.last.is_some_and(|(_, i)| i == slot) {
+            self.last = None;
+        }
         let id = flow.id;
         for d in [Direction::FromInitiator, Direction::FromResponder] {
             flow.dirs[d.index()].finish(|event| {
