@@ -145,6 +145,60 @@ impl<'a> Split<'a> {
     fn decimal_slow(&self, index: usize, name: &'static str) -> FieldResult<Option<f64>> {
         decimal(self.get(index), index, name)
     }
+
+    /// The `N` decimal fields from `first` on, named `names`, into `values`: when every one is
+    /// empty or a short plain decimal (nearly always), one loop with one way out; otherwise
+    /// field by field through [`Split::decimal`], so that the first bad field is the error, as
+    /// before. (Filling the caller's array, rather than returning one, keeps the values out of
+    /// `memcpy` calls.)
+    #[inline]
+    fn decimals<const N: usize>(
+        &self,
+        first: usize,
+        names: &[&'static str; N],
+        values: &mut [Option<f64>; N],
+    ) -> FieldResult<()> {
+        match self.short_decimals(first, values) {
+            Some(()) => Ok(()),
+            None => self.decimals_one_by_one(first, names, values),
+        }
+    }
+
+    fn short_decimals<const N: usize>(
+        &self,
+        first: usize,
+        values: &mut [Option<f64>; N],
+    ) -> Option<()> {
+        let cuts = self.cuts.get(first..first + N + 1)?;
+        if first + N > self.count {
+            return None;
+        }
+        let bytes = self.line.as_bytes();
+        for (value, ends) in values.iter_mut().zip(cuts.windows(2)) {
+            let (start, end) = (ends[0], ends[1] - 1);
+            *value = if start == end {
+                None
+            } else {
+                let word = load(bytes.get(end.checked_sub(8)?..end)?);
+                Some(swar_decimal(word, end - start)?)
+            };
+        }
+        Some(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decimals_one_by_one<const N: usize>(
+        &self,
+        first: usize,
+        names: &[&'static str; N],
+        values: &mut [Option<f64>; N],
+    ) -> FieldResult<()> {
+        for (i, (value, name)) in values.iter_mut().zip(names).enumerate() {
+            *value = self.decimal(first + i, name)?;
+        }
+        Ok(())
+    }
 }
 
 /// Which kind of power meter a 140 line comes from, by its serial's last letter.
@@ -801,28 +855,46 @@ fn parse_130<'a>(
     } else {
         (InverterForm::Full, 0)
     };
-    // `at(n)` is where full-form field n stands in this line; fields 1 to 3 never move.
-    let at = |n: usize| if n >= 5 { n - shift } else { n };
+    // Fields 1 to 3 never move; from field 5 on, full-form field n is at n - shift.
+    let serial = required_text(f.get(2), 2, "serial")?;
+    let model = text(f.get(3));
+    let aux = match form {
+        InverterForm::Full => integer(f.get(4), 4, "aux")?,
+        InverterForm::Collapsed => None,
+    };
+    let mut d = [None; 9];
+    f.decimals(
+        5 - shift,
+        &[
+            "lifetime_energy_kwh",
+            "ac_power_kw",
+            "ac_voltage_v",
+            "ac_current_a",
+            "dc_power_kw",
+            "dc_voltage_v",
+            "dc_current_a",
+            "heatsink_temp_c",
+            "frequency_hz",
+        ],
+        &mut d,
+    )?;
     Ok(Inverter {
         raw,
         form,
         timestamp,
-        serial: required_text(f.get(2), 2, "serial")?,
-        model: text(f.get(3)),
-        aux: match form {
-            InverterForm::Full => integer(f.get(4), 4, "aux")?,
-            InverterForm::Collapsed => None,
-        },
-        lifetime_energy_kwh: f.decimal(at(5), "lifetime_energy_kwh")?,
-        ac_power_kw: f.decimal(at(6), "ac_power_kw")?,
-        ac_voltage_v: f.decimal(at(7), "ac_voltage_v")?,
-        ac_current_a: f.decimal(at(8), "ac_current_a")?,
-        dc_power_kw: f.decimal(at(9), "dc_power_kw")?,
-        dc_voltage_v: f.decimal(at(10), "dc_voltage_v")?,
-        dc_current_a: f.decimal(at(11), "dc_current_a")?,
-        heatsink_temp_c: f.decimal(at(12), "heatsink_temp_c")?,
-        frequency_hz: f.decimal(at(13), "frequency_hz")?,
-        status: integer(f.get(at(14)), at(14), "status")?,
+        serial,
+        model,
+        aux,
+        lifetime_energy_kwh: d[0],
+        ac_power_kw: d[1],
+        ac_voltage_v: d[2],
+        ac_current_a: d[3],
+        dc_power_kw: d[4],
+        dc_voltage_v: d[5],
+        dc_current_a: d[6],
+        heatsink_temp_c: d[7],
+        frequency_hz: d[8],
+        status: integer(f.get(14 - shift), 14 - shift, "status")?,
     })
 }
 
@@ -832,19 +904,34 @@ fn parse_140<'a>(
     timestamp: DateTime<Utc>,
 ) -> FieldResult<Meter<'a>> {
     let serial = required_text(f.get(2), 2, "serial")?;
+    let model = text(f.get(3));
+    let mut d = [None; 7];
+    f.decimals(
+        4,
+        &[
+            "ct_scale",
+            "lifetime_net_energy_kwh",
+            "real_power_kw",
+            "reactive_power_kvar",
+            "apparent_power_kva",
+            "power_factor",
+            "frequency_hz",
+        ],
+        &mut d,
+    )?;
     Ok(Meter {
         raw,
         timestamp,
         serial,
-        model: text(f.get(3)),
+        model,
         meter_kind: MeterKind::from_serial(serial),
-        ct_scale: f.decimal(4, "ct_scale")?,
-        lifetime_net_energy_kwh: f.decimal(5, "lifetime_net_energy_kwh")?,
-        real_power_kw: f.decimal(6, "real_power_kw")?,
-        reactive_power_kvar: f.decimal(7, "reactive_power_kvar")?,
-        apparent_power_kva: f.decimal(8, "apparent_power_kva")?,
-        power_factor: f.decimal(9, "power_factor")?,
-        frequency_hz: f.decimal(10, "frequency_hz")?,
+        ct_scale: d[0],
+        lifetime_net_energy_kwh: d[1],
+        real_power_kw: d[2],
+        reactive_power_kvar: d[3],
+        apparent_power_kva: d[4],
+        power_factor: d[5],
+        frequency_hz: d[6],
         status: integer(f.get(11), 11, "status")?,
     })
 }
@@ -854,19 +941,36 @@ fn parse_141<'a>(
     f: &Split<'a>,
     timestamp: DateTime<Utc>,
 ) -> FieldResult<MeterLegs<'a>> {
+    let serial = required_text(f.get(2), 2, "serial")?;
+    let model = text(f.get(3));
+    let flag = integer(f.get(4), 4, "flag")?;
+    let mut d = [None; 7];
+    f.decimals(
+        5,
+        &[
+            "leg1_current_a",
+            "leg2_current_a",
+            "leg1_voltage_v",
+            "leg2_voltage_v",
+            "leg1_power_kw",
+            "leg2_power_kw",
+            "unknown_11",
+        ],
+        &mut d,
+    )?;
     Ok(MeterLegs {
         raw,
         timestamp,
-        serial: required_text(f.get(2), 2, "serial")?,
-        model: text(f.get(3)),
-        flag: integer(f.get(4), 4, "flag")?,
-        leg1_current_a: f.decimal(5, "leg1_current_a")?,
-        leg2_current_a: f.decimal(6, "leg2_current_a")?,
-        leg1_voltage_v: f.decimal(7, "leg1_voltage_v")?,
-        leg2_voltage_v: f.decimal(8, "leg2_voltage_v")?,
-        leg1_power_kw: f.decimal(9, "leg1_power_kw")?,
-        leg2_power_kw: f.decimal(10, "leg2_power_kw")?,
-        unknown_11: f.decimal(11, "unknown_11")?,
+        serial,
+        model,
+        flag,
+        leg1_current_a: d[0],
+        leg2_current_a: d[1],
+        leg1_voltage_v: d[2],
+        leg2_voltage_v: d[3],
+        leg1_power_kw: d[4],
+        leg2_power_kw: d[5],
+        unknown_11: d[6],
     })
 }
 
@@ -882,6 +986,25 @@ mod tests {
             proptest::prop_assert_eq!(split.count, want.len());
             let got: Vec<&str> = (0..split.count.min(KNOWN_MAX)).map(|i| split.get(i).unwrap()).collect();
             proptest::prop_assert_eq!(&got[..], &want[..want.len().min(KNOWN_MAX)]);
+        }
+
+        #[test]
+        fn decimals_in_one_go_equal_the_fields_one_by_one(
+            fields in proptest::collection::vec(
+                "|0|-0.76|245.1503|17.5820|-245.8962|123456789.5|1e3|1.2.3|x|-|\\.|5\\.|\\.5",
+                0..16,
+            ),
+            first in 0usize..12,
+        ) {
+            let line = fields.join("\t");
+            let split = Split::new(&line);
+            const NAMES: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
+            let want: FieldResult<Vec<Option<f64>>> = (0..7)
+                .map(|i| decimal(split.get(first + i), first + i, NAMES[i]))
+                .collect();
+            let mut values = [None; 7];
+            let got = split.decimals(first, &NAMES, &mut values).map(|()| Vec::from(values));
+            proptest::prop_assert_eq!(got, want);
         }
 
         #[test]
