@@ -360,7 +360,7 @@ pub struct FlowTable {
     oldest: usize,
     newest: usize,
     /// The connection of the last segment, and its slot (cleared when the slot is freed).
-    last: Option<(Key, usize)>,
+    last: Option<(Endpoint, Endpoint, usize)>,
     now: u64,
     next_id: FlowId,
     stats: FlowStats,
@@ -465,11 +465,11 @@ impl FlowTable {
         self.now = self.now.max(seg.ts_us);
         self.expire_idle(&mut sink);
         let (src, dst) = (seg.source(), seg.destination());
-        let key = key_of(src, dst);
         let mut slot = match self.last {
-            // Segments come in runs of one connection (a bulk transfer): skip the hashing.
-            Some((k, i)) if k == key => Some(i),
-            _ => self.index.get(&key).copied(),
+            // Segments come in runs of one connection (a bulk transfer and its ACKs): skip
+            // ordering and hashing the 4-tuple.
+            Some((a, b, i)) if (a == src && b == dst) || (a == dst && b == src) => Some(i),
+            _ => self.index.get(&key_of(src, dst)).copied(),
         };
         // Only a SYN can start a new connection on a known 4-tuple: other segments skip the check.
         if let (Some(i), true) = (slot, seg.flags.syn) {
@@ -491,10 +491,10 @@ impl FlowTable {
                     self.stats.orphan_segments += 1;
                     return;
                 }
-                self.open(key, seg, &mut sink)
+                self.open(key_of(src, dst), seg, &mut sink)
             }
         };
-        self.last = Some((key, i));
+        self.last = Some((src, dst, i));
         self.touch(i);
         let now = self.now;
         // Field by field (not `flow_mut`), so that the counters stay usable below.
@@ -659,7 +659,7 @@ impl FlowTable {
         };
         self.index.remove(&key);
         self.free.push(slot);
-        if self.last.is_some_and(|(_, i)| i == slot) {
+        if self.last.is_some_and(|(_, _, i)| i == slot) {
             self.last = None;
         }
         let id = flow.id;
