@@ -433,32 +433,36 @@ pub fn split_timestamp(ts: u64, tsresol: u8) -> (u64, u32) {
 /// thousands a day, and finding the calendar date of a day number is most of chrono's work.
 #[derive(Debug, Clone, Copy)]
 struct Clock {
-    /// Days since the Unix epoch of `date`.
-    day: i64,
+    /// Seconds since the Unix epoch at the start (midnight UTC) of `date`.
+    day_start: i64,
     date: NaiveDate,
 }
 
 impl Clock {
     fn new() -> Clock {
         Clock {
-            day: 0,
+            day_start: 0,
             date: DateTime::UNIX_EPOCH.date_naive(),
         }
     }
 
     /// The instant `secs` seconds and `nanos` (< 10^9) nanoseconds after the epoch, or `None`
     /// out of chrono's range: exactly `DateTime::from_timestamp`.
+    #[inline]
     fn datetime(&mut self, secs: i128, nanos: u32) -> Option<DateTime<Utc>> {
         let secs = i64::try_from(secs).ok()?;
-        let (day, second) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-        if day != self.day {
-            let t = DateTime::from_timestamp(secs, nanos)?;
-            self.day = day;
-            self.date = t.date_naive();
-            return Some(t);
+        match secs.checked_sub(self.day_start) {
+            Some(second @ 0..86_400) => {
+                let time = NaiveTime::from_num_seconds_from_midnight_opt(second as u32, nanos)?;
+                Some(self.date.and_time(time).and_utc())
+            }
+            _ => {
+                let t = DateTime::from_timestamp(secs, nanos)?;
+                self.day_start = secs - secs.rem_euclid(86_400);
+                self.date = t.date_naive();
+                Some(t)
+            }
         }
-        let time = NaiveTime::from_num_seconds_from_midnight_opt(second as u32, nanos)?;
-        Some(self.date.and_time(time).and_utc())
     }
 }
 
