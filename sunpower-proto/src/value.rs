@@ -280,12 +280,17 @@ pub(crate) struct LastTimestamp {
 
 impl LastTimestamp {
     /// The required timestamp of a data record (field 1), as `required_timestamp` gives it.
+    #[inline]
     pub(crate) fn required(&mut self, field: Option<&str>) -> FieldResult<DateTime<Utc>> {
-        if let (Some(text), Some(time)) = (field, self.time) {
-            if text.as_bytes() == self.text {
-                return Ok(time);
-            }
+        match (field, self.time) {
+            (Some(text), Some(time)) if text.as_bytes() == self.text => Ok(time),
+            _ => self.decode(field),
         }
+    }
+
+    /// A timestamp other than the last one, remembered when it is valid.
+    #[inline(never)]
+    fn decode(&mut self, field: Option<&str>) -> FieldResult<DateTime<Utc>> {
         let time = required_timestamp(field, 1, "timestamp")?;
         // Valid, so fourteen bytes.
         if let Some(text) = field.and_then(|t| t.as_bytes().try_into().ok()) {
@@ -321,10 +326,22 @@ pub(crate) fn text(field: Option<&str>) -> Option<&str> {
 
 /// The record type in field 0.
 pub(crate) fn record_type(field: &str) -> FieldResult<u16> {
-    let ok = !field.is_empty() && field.len() <= 5 && field.bytes().all(|b| b.is_ascii_digit());
-    ok.then(|| field.parse::<u16>().ok())
-        .flatten()
-        .ok_or_else(|| invalid(0, "record_type", Expected::RecordType, field))
+    // One to five digits that make at most 65535, read by hand: `u16::from_str` costs several
+    // times more for the three digits every line starts with.
+    let digits = field.as_bytes();
+    let mut value = u32::MAX; // refused unless set below
+    if (1..=5).contains(&digits.len()) {
+        value = 0;
+        for &b in digits {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 {
+                value = u32::MAX;
+                break;
+            }
+            value = value * 10 + u32::from(digit);
+        }
+    }
+    u16::try_from(value).map_err(|_| invalid(0, "record_type", Expected::RecordType, field))
 }
 
 #[cfg(test)]
@@ -523,5 +540,23 @@ mod tests {
         assert!(record_type("13a").is_err());
         assert!(record_type("").is_err());
         assert!(record_type("999999").is_err());
+        assert!(record_type("99999999999").is_err());
+        assert_eq!(record_type("00130"), Ok(130));
+        assert_eq!(record_type("65535"), Ok(65535));
+        assert!(record_type("65536").is_err());
+        assert!(record_type("+130").is_err());
+        assert!(record_type("-0").is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn record_type_is_the_plain_digits_rule(field in "[0-9+\\-a ]{0,7}|[0-9]{1,6}") {
+            let plain = (!field.is_empty()
+                && field.len() <= 5
+                && field.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| field.parse::<u16>().ok())
+            .flatten();
+            proptest::prop_assert_eq!(record_type(&field).ok(), plain);
+        }
     }
 }
