@@ -125,7 +125,7 @@ pub(crate) const fn splat(byte: u8) -> u64 {
 /// A plain decimal of `len` bytes (1 to 8: an optional sign, digits, at most one point) held in
 /// the last `len` bytes of `word` (loaded little-endian, so the text reads from the low byte
 /// up), decoded eight bytes at a time: the point is taken out, the bytes before the digits
-/// become `0` digits, the eight digits are checked and combined with three multiplications. The
+/// count as `0` digits, the eight digits are checked and combined with three multiplications. The
 /// mantissa is below 10^8 and the scale at most 7, so this is Clinger's exact fast path, as in
 /// [`plain_decimal`]. `None` for anything else (no digit, a second point, a sign alone or not
 /// first, any other byte), which the full path then decides.
@@ -157,16 +157,14 @@ pub(crate) fn swar_decimal(word: u64, len: usize) -> Option<f64> {
     if digits_mask == 0 {
         return None; // no digit at all: ".", "-", "+.", ...
     }
-    let digits = (word & digits_mask) | (splat(b'0') & !digits_mask);
-    // Every byte in '0'..='9': high nibble 3, and still 3 after adding 6 (a byte that carries
-    // into the next fails on its own high nibble, so carries cannot hide a bad byte).
-    let high = splat(0xf0);
-    let check = (digits & high) | ((digits.wrapping_add(splat(6)) & high) >> 4);
-    if check != splat(0x33) {
+    // Digit values, and 0 for the bytes before the digits (`'0'..='9'` are 0x30 to 0x39).
+    let mut v = (word ^ splat(b'0')) & digits_mask;
+    // Every byte at most 9: its high bit clear, and still clear after adding 0x76 (a byte that
+    // carries into the next has its own high bit set, so carries cannot hide a bad byte).
+    if (v.wrapping_add(splat(0x76)) | v) & splat(0x80) != 0 {
         return None;
     }
     // Pairs, then fours, then all eight (the usual eight-digit SWAR combination).
-    let mut v = digits - splat(b'0');
     v = v * 10 + (v >> 8);
     const PAIRS: u64 = 0x0000_00ff_0000_00ff;
     v = ((v & PAIRS).wrapping_mul(100 + (1_000_000 << 32))
@@ -502,11 +500,31 @@ mod tests {
         }
     }
 
+    #[test]
+    fn swar_decimals_refuse_every_other_byte_anywhere() {
+        for byte in 0..=255u8 {
+            for at in 0..4 {
+                let mut text = *b"12.5";
+                text[at] = byte;
+                let mut line = *b"\t\t\t\t1234";
+                line[4..].copy_from_slice(&text);
+                let fast = swar_decimal(u64::from_le_bytes(line), 4);
+                match std::str::from_utf8(&text).ok().filter(|t| is_plain(t)) {
+                    Some(t) => assert_eq!(
+                        fast.map(f64::to_bits),
+                        Some(t.parse::<f64>().unwrap().to_bits())
+                    ),
+                    None => assert_eq!(fast, None, "{text:?}"),
+                }
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn swar_decimals_decode_as_the_full_parser(
             prefix in "[-+0-9.\t a]{8}",
-            text in "[-+]?[0-9]{0,8}[.]?[0-9]{0,8}|[-+0-9.eE \t\u{0}/:a]{0,9}",
+            text in "[-+]?[0-9]{0,8}[.]?[0-9]{0,8}|[-+0-9.eE \t\u{0}/:a\u{7f}é\u{ff}]{0,9}",
         ) {
             let fast = swar_in_line(&prefix, &text);
             let full = decimal(Some(&text), 1, "x");
