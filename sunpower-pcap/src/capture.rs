@@ -43,6 +43,9 @@ use pcap_parser::{Block, LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGRead
 
 /// Initial reader buffer. 64 KiB fails on real files (jumbo frames, large NRBs).
 pub const INITIAL_BUFFER_SIZE: usize = 1 << 20;
+/// Most bytes one read brings into the buffer: packets are decoded while what was read is
+/// still in the CPU's cache (a whole megabyte at a time would have been pushed out of it).
+const READ_CHUNK: usize = 128 << 10;
 /// The buffer never grows beyond this: a larger block is reported as damage.
 pub const MAX_BUFFER_SIZE: usize = 256 << 20;
 
@@ -485,6 +488,8 @@ impl<R: Read> Read for FillingReader<R> {
         }
         let target = self.min_fill.min(buf.len()).max(1);
         self.min_fill = 0;
+        let limit = buf.len().min(READ_CHUNK.max(target));
+        let buf = &mut buf[..limit];
         let mut filled = 0;
         while filled < target && filled < buf.len() {
             match self.inner.read(&mut buf[filled..]) {
