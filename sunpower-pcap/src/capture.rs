@@ -793,7 +793,95 @@ impl CaptureReader {
     /// assert!(matches!(err.kind, CaptureErrorKind::UnknownFormat { .. }));
     /// assert!(r.next_packet().is_none());
     /// ```
+    #[inline(always)]
     pub fn next_packet(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
+        if let Some(meta) = self.next_pcap_record() {
+            let end = meta.start + meta.len;
+            if self
+                .current
+                .as_ref()
+                .is_some_and(|f| f.reader.data().len() >= end)
+            {
+                return self.packet(meta).map(Ok);
+            }
+        }
+        self.next_block()
+    }
+
+    /// The common case, kept small so that it inlines: the next record of a pcap file whose
+    /// header was read, complete in the buffer, with a valid timestamp. Anything else (first
+    /// record, refill, pcapng, damage, errors) returns `None` having changed nothing but the
+    /// consumption of the previous record, and [`next_block`](Self::next_block) handles it.
+    #[inline(always)]
+    fn next_pcap_record(&mut self) -> Option<PacketMeta> {
+        let file = self.current.as_mut()?;
+        let (Format::Pcap { nanos }, true) = (file.format, file.header_seen) else {
+            return None;
+        };
+        let ContainerReader::Pcap(reader) = &mut file.reader else {
+            return None;
+        };
+        if file.pending_consume > 0 {
+            reader.consume_noshift(file.pending_consume);
+            file.pending_consume = 0;
+        }
+        let offset = reader.consumed() as u64;
+        let data = reader.data();
+        // A length beyond the limit is reported by the slow path (as damage, before any refill).
+        if data.len() < 16 || block_len(&data[4..], file.ng.big_endian) as usize > MAX_BUFFER_SIZE {
+            return None;
+        }
+        let base = data.as_ptr() as usize;
+        let Ok((consumed, PcapBlockOwned::Legacy(b))) = reader.next() else {
+            return None;
+        };
+        let timestamp = pcap_timestamp(&mut file.ng.clock, nanos, b.ts_sec, b.ts_usec)?;
+        let (start, len) = (
+            (b.data.as_ptr() as usize).wrapping_sub(base),
+            (b.caplen as usize).min(b.data.len()),
+        );
+        let origlen = b.origlen;
+        file.pending_consume = consumed;
+        file.packets += 1;
+        Some(PacketMeta {
+            start,
+            len,
+            timestamp,
+            timestamp_estimated: false,
+            link_type: file.pcap_link_type,
+            interface_id: 0,
+            origlen,
+            offset,
+            file_packet_number: file.packets,
+        })
+    }
+
+    /// The packet described by `meta`, from the current input's buffer (counted).
+    #[inline(always)]
+    fn packet(&mut self, meta: PacketMeta) -> Option<Packet<'_>> {
+        self.counters.packets += 1;
+        let file = self.current.as_ref()?;
+        let data = file.reader.data().get(meta.start..meta.start + meta.len)?;
+        Some(Packet {
+            input_index: self.current_index,
+            input_name: &self.current_name,
+            file_packet_number: meta.file_packet_number,
+            packet_number: self.counters.packets,
+            timestamp: meta.timestamp,
+            timestamp_estimated: meta.timestamp_estimated,
+            link_type: meta.link_type,
+            interface_id: meta.interface_id,
+            caplen: meta.len as u32,
+            origlen: meta.origlen,
+            offset: meta.offset,
+            data,
+        })
+    }
+
+    /// Everything but the common case of [`next_pcap_record`](Self::next_pcap_record): opening
+    /// inputs, headers, pcapng blocks, refills, errors, the end.
+    #[inline(never)]
+    fn next_block(&mut self) -> Option<Result<Packet<'_>, CaptureError>> {
         loop {
             if self.current.is_none() {
                 let input = self.pending.pop_front()?;
@@ -827,23 +915,7 @@ impl CaptureReader {
                         self.close_current();
                         return Some(Err(e));
                     }
-                    self.counters.packets += 1;
-                    let file = self.current.as_ref()?;
-                    let data = file.reader.data().get(meta.start..end)?;
-                    return Some(Ok(Packet {
-                        input_index: self.current_index,
-                        input_name: &self.current_name,
-                        file_packet_number: meta.file_packet_number,
-                        packet_number: self.counters.packets,
-                        timestamp: meta.timestamp,
-                        timestamp_estimated: meta.timestamp_estimated,
-                        link_type: meta.link_type,
-                        interface_id: meta.interface_id,
-                        caplen: meta.len as u32,
-                        origlen: meta.origlen,
-                        offset: meta.offset,
-                        data,
-                    }));
+                    return self.packet(meta).map(Ok);
                 }
                 Step::Continue => {}
                 Step::Error(e) => {
@@ -1192,14 +1264,7 @@ fn classify(file: &mut FileState) -> Outcome {
                             "pcap record in a pcapng file".into(),
                         ));
                     };
-                    let frac = if nanos {
-                        u64::from(b.ts_usec)
-                    } else {
-                        u64::from(b.ts_usec) * 1000
-                    };
-                    // A fraction of a second or more in the sub-second field: carry it.
-                    let secs = i128::from(b.ts_sec) + i128::from(frac / 1_000_000_000);
-                    let Some(ts) = file.ng.clock.datetime(secs, (frac % 1_000_000_000) as u32)
+                    let Some(ts) = pcap_timestamp(&mut file.ng.clock, nanos, b.ts_sec, b.ts_usec)
                     else {
                         return Outcome::PacketError(CaptureErrorKind::TimestampOutOfRange);
                     };
@@ -1240,6 +1305,19 @@ fn classify(file: &mut FileState) -> Outcome {
             )))
         }
     }
+}
+
+/// The time of a pcap record: seconds and a sub-second field in micro- or nanoseconds.
+#[inline]
+fn pcap_timestamp(clock: &mut Clock, nanos: bool, secs: u32, frac: u32) -> Option<DateTime<Utc>> {
+    let frac = if nanos {
+        u64::from(frac)
+    } else {
+        u64::from(frac) * 1000
+    };
+    // A fraction of a second or more in the sub-second field: carry it.
+    let secs = i128::from(secs) + i128::from(frac / 1_000_000_000);
+    clock.datetime(secs, (frac % 1_000_000_000) as u32)
 }
 
 fn meta(
