@@ -72,7 +72,7 @@ const POW10: [f64; 23] = [
 /// both the digits and `10^k` are exact doubles and one division rounds correctly (Clinger's
 /// fast path), so the result is the one `str::parse` gives. `None` sends anything else to the
 /// full grammar.
-fn plain_decimal(text: &str) -> Option<f64> {
+pub(crate) fn plain_decimal(text: &str) -> Option<f64> {
     let bytes = text.as_bytes();
     let (negative, digits) = match bytes.first()? {
         b'-' => (true, &bytes[1..]),
