@@ -271,17 +271,22 @@ pub struct HttpStats {
 /// assert_eq!(request_path("http://host"), "/");
 /// ```
 pub fn request_path(target: &str) -> &str {
-    let rest = match target.find("://") {
-        Some(i) if !target.starts_with('/') => {
-            let after = &target[i + 3..];
-            match after.find(['/', '?', '#']) {
-                Some(j) if after.as_bytes()[j] == b'/' => &after[j..],
-                _ => return "/",
+    // Byte searches: a substring search sets up a two-way matcher, which costs more than the
+    // whole of a short target (every collector post goes through here).
+    let rest = match target.as_bytes() {
+        [b'/', ..] => target,
+        bytes => match bytes.windows(3).position(|w| w == b"://") {
+            Some(i) => {
+                let after = &target[i + 3..];
+                match after.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')) {
+                    Some(j) if after.as_bytes()[j] == b'/' => &after[j..],
+                    _ => return "/",
+                }
             }
-        }
-        _ => target,
+            None => target,
+        },
     };
-    match rest.find(['?', '#']) {
+    match rest.bytes().position(|b| matches!(b, b'?' | b'#')) {
         Some(i) => &rest[..i],
         None => rest,
     }
@@ -1675,6 +1680,50 @@ mod tests {
             Some(Channel::Command)
         );
         assert_eq!(collector_channel("SMS2DataCollector.aspx"), None);
+    }
+
+    /// The first versions of `request_path` and `Channel::from_path`, on `str` searches: the
+    /// byte versions must agree with them on everything.
+    fn request_path_by_str(target: &str) -> &str {
+        let rest = match target.find("://") {
+            Some(i) if !target.starts_with('/') => {
+                let after = &target[i + 3..];
+                match after.find(['/', '?', '#']) {
+                    Some(j) if after.as_bytes()[j] == b'/' => &after[j..],
+                    _ => return "/",
+                }
+            }
+            _ => target,
+        };
+        match rest.find(['?', '#']) {
+            Some(i) => &rest[..i],
+            None => rest,
+        }
+    }
+
+    fn channel_by_str(path: &str) -> Option<Channel> {
+        let path = path.split(['?', '#']).next().unwrap_or(path);
+        let dirs = &path[..path.rfind('/')?];
+        dirs.rsplit('/').find_map(|dir| {
+            if dir.eq_ignore_ascii_case("data") {
+                Some(Channel::Data)
+            } else if dir.eq_ignore_ascii_case("command") {
+                Some(Channel::Command)
+            } else {
+                None
+            }
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn paths_and_channels_agree_with_the_str_versions(
+            target in "(http://|https://|/|\\*|h:/)?([/:?#.é]|Data|data|COMMAND|Command|x|aspx){0,12}",
+        ) {
+            prop_assert_eq!(request_path(&target), request_path_by_str(&target));
+            prop_assert_eq!(Channel::from_path(&target), channel_by_str(&target));
+            prop_assert_eq!(collector_channel(&target), channel_by_str(request_path_by_str(&target)));
+        }
     }
 
     fn message() -> impl Strategy<Value = Vec<u8>> {

@@ -90,12 +90,17 @@ impl Channel {
     /// assert_eq!(Channel::from_path("/index.html"), None);
     /// ```
     pub fn from_path(path: &str) -> Option<Channel> {
-        let path = path.split(['?', '#']).next().unwrap_or(path);
-        let dirs = &path[..path.rfind('/')?];
-        dirs.rsplit('/').find_map(|dir| {
-            if dir.eq_ignore_ascii_case("data") {
+        // On bytes: char-pattern splitting costs about a thousand instructions per post.
+        let path = path.as_bytes();
+        let end = (path.iter())
+            .position(|&b| b == b'?' || b == b'#')
+            .unwrap_or(path.len());
+        let path = &path[..end];
+        let dirs = &path[..path.iter().rposition(|&b| b == b'/')?];
+        dirs.rsplit(|&b| b == b'/').find_map(|dir| {
+            if dir.eq_ignore_ascii_case(b"data") {
                 Some(Channel::Data)
-            } else if dir.eq_ignore_ascii_case("command") {
+            } else if dir.eq_ignore_ascii_case(b"command") {
                 Some(Channel::Command)
             } else {
                 None
