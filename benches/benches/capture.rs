@@ -61,8 +61,10 @@ fn report_ratios(capture: &str, bytes: &Arc<[u8]>) {
         ("decode_records", decode_records),
     ];
     for (name, stage) in stages {
+        // 31 rounds: one pass of the ceiling takes about 10 ms, short enough for a scheduler
+        // hiccup to move a median of 9.
         let (ceiling, decode) = interleaved_medians(
-            9,
+            31,
             || {
                 black_box(raw_blocks(bytes));
             },

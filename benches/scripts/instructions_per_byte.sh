@@ -14,6 +14,8 @@
 #            collector posts 41 % of the bytes
 #   mixed    `sunpower stats` on one day of mixed traffic (`big_capture --mixed`: the sample day
 #            plus TLS streaming and an HTTP download; collector posts ~5 % of the bytes)
+#   stages   the same day through `capture_bench` (the capture benchmark's functions): raw
+#            pcap-parser iteration, the reader alone, decoding to posts, and with every record
 #
 # Environment: CARGO_TARGET_DIR (default: the workspace's target/).
 set -euo pipefail
@@ -24,7 +26,7 @@ data="$target/bench-data"
 mkdir -p "$data"
 
 cargo build --release -q -p sunpower-cli -p sunpower-benches --bin sunpower --bin body_bench \
-    --bin big_capture
+    --bin big_capture --bin capture_bench
 sunpower="$target/release/sunpower"
 body_bench="$target/release/body_bench"
 body="$data/backlog-body.txt"
@@ -34,7 +36,9 @@ printf '102\t51oeIKDhOUeah8+9ZCME\n' >"$tiny_body"
 empty_pcap="$data/empty.pcap"
 head -c 24 examples/sample.pcap >"$empty_pcap"
 mixed_pcap="$data/mixed-1day.pcap"
-[ -f "$mixed_pcap" ] || "$target/release/big_capture" --mixed "$mixed_pcap" 1
+# Written every time (about a second), so that a change to the generator is never measured on a
+# stale file.
+"$target/release/big_capture" --mixed "$mixed_pcap" 1 >/dev/null
 
 if [ "${USE_PERF:-0}" = 1 ] && perf stat -x, -e instructions:u true 2>&1 | grep -q '^[0-9]'; then
     tool=perf
@@ -73,3 +77,8 @@ show capture "$pcap_bytes" 1 "$(count "$sunpower" stats "$empty_pcap")" \
     "$(count "$sunpower" stats examples/sample.pcap)"
 show mixed "$(stat -c %s "$mixed_pcap")" 1 "$(count "$sunpower" stats "$empty_pcap")" \
     "$(count "$sunpower" stats "$mixed_pcap")"
+capture_bench="$target/release/capture_bench"
+for stage in raw reader posts records; do
+    show "$stage" "$(stat -c %s "$mixed_pcap")" 1 "$(count "$capture_bench" "$stage" "$empty_pcap")" \
+        "$(count "$capture_bench" "$stage" "$mixed_pcap")"
+done
