@@ -2,7 +2,7 @@
 //! (`valgrind --tool=callgrind`) and quick timings: the same functions the capture benchmark times.
 //!
 //! ```sh
-//! capture_bench raw|reader|posts|records CAPTURE [REPEAT]
+//! capture_bench raw|raw-noshift|reader|posts|records CAPTURE [REPEAT]
 //! ```
 //!
 //! Prints one line: `stage=.. bytes=.. repeat=.. result=.. seconds=.. mb_per_s=..` (MB = 10^6
@@ -12,7 +12,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use sunpower_benches::stages::{capture_reader, decode_posts, decode_records, raw_blocks};
+use sunpower_benches::stages::{
+    capture_reader, decode_posts, decode_records, raw_blocks, raw_blocks_noshift,
+};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,17 +28,18 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: capture_bench raw|reader|posts|records CAPTURE [REPEAT]");
+            eprintln!("usage: capture_bench raw|raw-noshift|reader|posts|records CAPTURE [REPEAT]");
             return ExitCode::from(2);
         }
     };
     let run: fn(&Arc<[u8]>) -> u64 = match stage.as_str() {
         "raw" => |b| raw_blocks(b).1,
+        "raw-noshift" => |b| raw_blocks_noshift(b).1,
         "reader" => capture_reader,
         "posts" => decode_posts,
         "records" => decode_records,
         _ => {
-            eprintln!("capture_bench: unknown stage {stage:?} (raw, reader, posts or records)");
+            eprintln!("capture_bench: unknown stage {stage:?} (raw, raw-noshift, reader, posts or records)");
             return ExitCode::from(2);
         }
     };
