@@ -53,8 +53,12 @@ fn bench_capture(c: &mut Criterion, name: &str, bytes: &Arc<[u8]>) {
 
 /// One decoding stage over the whole capture.
 type Stage = fn(&Arc<[u8]>) -> u64;
+/// One raw iteration over the whole capture (packets, bytes touched).
+type Ceiling = fn(&Arc<[u8]>) -> (u64, u64);
 
-/// The ratios the README quotes, each measured interleaved with the ceiling in this run.
+/// The ratios the README quotes, each measured interleaved with its ceiling in this run: the
+/// documented pcap-parser loop, then one that avoids its second copy as the reader does (so
+/// that the ratio is not flattered by the ceiling's extra work).
 fn report_ratios(capture: &str, bytes: &Arc<[u8]>) {
     let mb = bytes.len() as f64 / 1e6;
     let stages: [(&str, Stage); 3] = [
@@ -62,42 +66,30 @@ fn report_ratios(capture: &str, bytes: &Arc<[u8]>) {
         ("decode_posts", decode_posts),
         ("decode_records", decode_records),
     ];
-    for (name, stage) in stages {
-        // 31 rounds: one pass of the ceiling takes about 10 ms, short enough for a scheduler
-        // hiccup to move a median of 9.
-        let (ceiling, decode) = interleaved_medians(
-            31,
-            || {
-                black_box(raw_blocks(bytes));
-            },
-            || {
-                black_box(stage(bytes));
-            },
-        );
-        println!(
-            "ratio {capture} {name}: {:.0} MB/s vs raw pcap-parser {:.0} MB/s = {:.0}% of the ceiling",
-            mb / decode,
-            mb / ceiling,
-            100.0 * ceiling / decode
-        );
-    }
-    // The same against a raw loop that avoids the second copy, as the reader does.
-    for (name, stage) in &stages[1..] {
-        let (ceiling, decode) = interleaved_medians(
-            31,
-            || {
-                black_box(raw_blocks_noshift(bytes));
-            },
-            || {
-                black_box(stage(bytes));
-            },
-        );
-        println!(
-            "ratio {capture} {name}: {:.0} MB/s vs raw pcap-parser with consume_noshift {:.0} MB/s = {:.0}% of that ceiling",
-            mb / decode,
-            mb / ceiling,
-            100.0 * ceiling / decode
-        );
+    let ceilings: [(&str, Ceiling); 2] = [
+        ("raw pcap-parser", raw_blocks),
+        ("raw pcap-parser with consume_noshift", raw_blocks_noshift),
+    ];
+    for (ceiling_name, ceiling) in ceilings {
+        for (name, stage) in stages {
+            // 31 rounds: one pass of the ceiling takes about 10 ms, short enough for a
+            // scheduler hiccup to move a median of 9.
+            let (ceiling_s, decode_s) = interleaved_medians(
+                31,
+                || {
+                    black_box(ceiling(bytes));
+                },
+                || {
+                    black_box(stage(bytes));
+                },
+            );
+            println!(
+                "ratio {capture} {name}: {:.0} MB/s vs {ceiling_name} {:.0} MB/s = {:.0}% of that ceiling",
+                mb / decode_s,
+                mb / ceiling_s,
+                100.0 * ceiling_s / decode_s
+            );
+        }
     }
 }
 

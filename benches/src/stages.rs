@@ -9,7 +9,7 @@ use std::sync::Arc;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError};
 use sunpower_pcap::capture::{CaptureReader, Input, INITIAL_BUFFER_SIZE};
-use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
+use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, Post};
 use sunpower_proto::Body;
 
 /// The ceiling: pcap-parser's streaming reader with the buffer size `CaptureReader` uses, doing
@@ -66,35 +66,34 @@ pub fn capture_reader(bytes: &Arc<[u8]>) -> u64 {
     touched
 }
 
-/// The pipeline to collector posts (no record parsing).
-pub fn decode_posts(bytes: &Arc<[u8]>) -> u64 {
+/// Runs the whole capture through the decoder, handing each post to `on_post`.
+fn each_post(bytes: &Arc<[u8]>, mut on_post: impl FnMut(&Post<'_>)) {
     let mut decoder = CaptureDecoder::new(
         vec![Input::from_reader("bench", Cursor::new(bytes.clone()))],
         DecoderConfig::default(),
     );
-    let mut body_bytes = 0;
     decoder.run(|event| {
         if let Event::Post(post) = event {
-            body_bytes += post.body.len() as u64;
+            on_post(&post);
         }
     });
+}
+
+/// The pipeline to collector posts (no record parsing).
+pub fn decode_posts(bytes: &Arc<[u8]>) -> u64 {
+    let mut body_bytes = 0;
+    each_post(bytes, |post| body_bytes += post.body.len() as u64);
     body_bytes
 }
 
 /// Full decoding, what `sunpower stats` does: posts and every record of every post.
 pub fn decode_records(bytes: &Arc<[u8]>) -> u64 {
-    let mut decoder = CaptureDecoder::new(
-        vec![Input::from_reader("bench", Cursor::new(bytes.clone()))],
-        DecoderConfig::default(),
-    );
     let mut records = 0;
-    decoder.run(|event| {
-        if let Event::Post(post) = event {
-            records += Body::new(post.decodable_body())
-                .records()
-                .filter(Result::is_ok)
-                .count() as u64;
-        }
+    each_post(bytes, |post| {
+        records += Body::new(post.decodable_body())
+            .records()
+            .filter(Result::is_ok)
+            .count() as u64;
     });
     records
 }
