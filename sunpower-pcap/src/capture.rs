@@ -39,7 +39,9 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use flate2::read::MultiGzDecoder;
 use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{Block, LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+use pcap_parser::{
+    Block, LegacyPcapBlock, LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader,
+};
 
 /// Initial reader buffer. 64 KiB fails on real files (jumbo frames, large NRBs).
 pub const INITIAL_BUFFER_SIZE: usize = 1 << 20;
@@ -835,25 +837,12 @@ impl CaptureReader {
         let Ok((consumed, PcapBlockOwned::Legacy(b))) = reader.next() else {
             return None;
         };
-        let timestamp = pcap_timestamp(&mut file.ng.clock, nanos, b.ts_sec, b.ts_usec)?;
-        let (start, len) = (
-            (b.data.as_ptr() as usize).wrapping_sub(base),
-            (b.caplen as usize).min(b.data.len()),
-        );
-        let origlen = b.origlen;
+        let mut meta = pcap_record(&mut file.ng.clock, nanos, file.pcap_link_type, &b, base)?;
         file.pending_consume = consumed;
         file.packets += 1;
-        Some(PacketMeta {
-            start,
-            len,
-            timestamp,
-            timestamp_estimated: false,
-            link_type: file.pcap_link_type,
-            interface_id: 0,
-            origlen,
-            offset,
-            file_packet_number: file.packets,
-        })
+        meta.offset = offset;
+        meta.file_packet_number = file.packets;
+        Some(meta)
     }
 
     /// The packet described by `meta`, from the current input's buffer (counted).
@@ -1264,20 +1253,10 @@ fn classify(file: &mut FileState) -> Outcome {
                             "pcap record in a pcapng file".into(),
                         ));
                     };
-                    let Some(ts) = pcap_timestamp(&mut file.ng.clock, nanos, b.ts_sec, b.ts_usec)
-                    else {
-                        return Outcome::PacketError(CaptureErrorKind::TimestampOutOfRange);
-                    };
-                    let len = (b.caplen as usize).min(b.data.len());
-                    meta(
-                        (b.data.as_ptr() as usize).wrapping_sub(base),
-                        len,
-                        ts,
-                        false,
-                        file.pcap_link_type,
-                        0,
-                        b.origlen,
-                    )
+                    match pcap_record(&mut file.ng.clock, nanos, file.pcap_link_type, &b, base) {
+                        Some(meta) => Outcome::Packet(meta),
+                        None => Outcome::PacketError(CaptureErrorKind::TimestampOutOfRange),
+                    }
                 }
                 PcapBlockOwned::NG(block) => {
                     if consumed % 4 != 0 {
@@ -1307,17 +1286,37 @@ fn classify(file: &mut FileState) -> Outcome {
     }
 }
 
-/// The time of a pcap record: seconds and a sub-second field in micro- or nanoseconds.
+/// The packet a pcap record holds, its data at `base`-relative offsets (its offset in the
+/// stream and its number are the caller's to fill in); `None` when its time is out of range.
+/// Shared by the fast path and the general one.
 #[inline]
-fn pcap_timestamp(clock: &mut Clock, nanos: bool, secs: u32, frac: u32) -> Option<DateTime<Utc>> {
+fn pcap_record(
+    clock: &mut Clock,
+    nanos: bool,
+    link_type: u32,
+    b: &LegacyPcapBlock<'_>,
+    base: usize,
+) -> Option<PacketMeta> {
+    // The sub-second field is in micro- or nanoseconds.
     let frac = if nanos {
-        u64::from(frac)
+        u64::from(b.ts_usec)
     } else {
-        u64::from(frac) * 1000
+        u64::from(b.ts_usec) * 1000
     };
     // A fraction of a second or more in the sub-second field: carry it.
-    let secs = i128::from(secs) + i128::from(frac / 1_000_000_000);
-    clock.datetime(secs, (frac % 1_000_000_000) as u32)
+    let secs = i128::from(b.ts_sec) + i128::from(frac / 1_000_000_000);
+    let timestamp = clock.datetime(secs, (frac % 1_000_000_000) as u32)?;
+    Some(PacketMeta {
+        start: (b.data.as_ptr() as usize).wrapping_sub(base),
+        len: (b.caplen as usize).min(b.data.len()),
+        timestamp,
+        timestamp_estimated: false,
+        link_type,
+        interface_id: 0,
+        origlen: b.origlen,
+        offset: 0,
+        file_packet_number: 0,
+    })
 }
 
 fn meta(
