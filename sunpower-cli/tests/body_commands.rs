@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json_lines, sunpower};
+use common::{json_lines, sunpower, sunpower_ok};
 
 const FORUM_BODY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -11,8 +11,7 @@ const FORUM_BODY: &str = concat!(
 
 #[test]
 fn parse_prints_one_json_object_per_record_with_typed_values() {
-    let out = sunpower(&["parse", FORUM_BODY], None);
-    assert!(out.status.success(), "{out:?}");
+    let out = sunpower_ok(&["parse", FORUM_BODY], None);
     let rows = json_lines(&out);
     assert_eq!(rows.len(), 30);
     let inv = rows
@@ -37,8 +36,7 @@ fn parse_prints_one_json_object_per_record_with_typed_values() {
 fn parse_reads_stdin_and_reports_a_damaged_line_with_its_number() {
     let body = std::fs::read_to_string(FORUM_BODY).unwrap();
     let damaged = body.replacen("\t445\t", "\tfour\t", 1);
-    let out = sunpower(&["parse", "-"], Some(damaged.as_bytes()));
-    assert!(out.status.success());
+    let out = sunpower_ok(&["parse", "-"], Some(damaged.as_bytes()));
     assert_eq!(json_lines(&out).len(), 29);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -50,11 +48,10 @@ fn parse_reads_stdin_and_reports_a_damaged_line_with_its_number() {
 
 #[test]
 fn stats_body_counts_records_by_type_and_errors() {
-    let out = sunpower(
+    let out = sunpower_ok(
         &["stats", "--body", FORUM_BODY, "--body", "-"],
         Some(b"102\tx\n1x\n"),
     );
-    assert!(out.status.success());
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(stats["records"], 31);
     assert_eq!(stats["records_by_type"]["130"], 24);

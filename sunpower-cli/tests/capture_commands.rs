@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json_lines, sunpower};
+use common::{json_lines, sunpower, sunpower_ok};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
 const FORUM_BODY: &str = concat!(
@@ -16,12 +16,7 @@ const DEVICELIST: &str = concat!(
 
 #[test]
 fn decode_sample_capture_writes_every_record_with_its_channel() {
-    let out = sunpower(&["decode", SAMPLE], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sunpower_ok(&["decode", SAMPLE], None);
     assert!(
         out.stderr.is_empty(),
         "{}",
@@ -43,16 +38,14 @@ fn decode_sample_capture_writes_every_record_with_its_channel() {
 #[test]
 fn decode_from_stdin_gives_the_same_records_as_from_the_file() {
     let data = std::fs::read(SAMPLE).unwrap();
-    let piped = sunpower(&["decode", "-"], Some(&data));
-    let file = sunpower(&["decode", SAMPLE], None);
-    assert!(piped.status.success());
+    let piped = sunpower_ok(&["decode", "-"], Some(&data));
+    let file = sunpower_ok(&["decode", SAMPLE], None);
     assert_eq!(piped.stdout, file.stdout);
 }
 
 #[test]
 fn stats_on_the_sample_counts_what_the_generator_wrote() {
-    let out = sunpower(&["stats", SAMPLE], None);
-    assert!(out.status.success());
+    let out = sunpower_ok(&["stats", SAMPLE], None);
     let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(s["packets"], 12324);
     assert_eq!(s["posts"], 336);
@@ -100,7 +93,7 @@ fn a_file_that_is_not_a_capture_exits_1_with_its_name() {
 
 #[test]
 fn intervals_of_the_sample_day_add_up_and_respect_local_time() {
-    let out = sunpower(
+    let out = sunpower_ok(
         &[
             "intervals",
             "--tz",
@@ -110,11 +103,6 @@ fn intervals_of_the_sample_day_add_up_and_respect_local_time() {
             SAMPLE,
         ],
         None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let rows = json_lines(&out);
     // One row per 5-minute interval of the day's 288 posts (each carries the interval before).
@@ -165,7 +153,7 @@ fn intervals_of_the_sample_day_add_up_and_respect_local_time() {
 
 #[test]
 fn intervals_pvoutput_lines_hold_at_most_30_statuses() {
-    let out = sunpower(
+    let out = sunpower_ok(
         &[
             "intervals",
             "--tz",
@@ -176,7 +164,6 @@ fn intervals_pvoutput_lines_hold_at_most_30_statuses() {
         ],
         None,
     );
-    assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert!(!lines.is_empty());
@@ -208,10 +195,10 @@ fn intervals_tree_is_idempotent() {
         tree,
         SAMPLE,
     ];
-    assert!(sunpower(&args, None).status.success());
+    sunpower_ok(&args, None);
     let daily = std::fs::read_to_string(dir.join("2026/06/daily.csv")).unwrap();
     let day = std::fs::read_to_string(dir.join("2026/06/21.csv")).unwrap();
-    assert!(sunpower(&args, None).status.success());
+    sunpower_ok(&args, None);
     assert_eq!(
         std::fs::read_to_string(dir.join("2026/06/daily.csv")).unwrap(),
         daily
@@ -235,12 +222,7 @@ fn unknown_time_zone_is_a_usage_error() {
 
 #[test]
 fn devicelist_prints_the_same_json_lines_as_parse() {
-    let out = sunpower(&["devicelist", DEVICELIST], None);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = sunpower_ok(&["devicelist", DEVICELIST], None);
     let rows = json_lines(&out);
     assert!(rows.iter().any(|r| r["record_type"] == 130));
     assert!(rows
@@ -294,7 +276,7 @@ fn intervals_from_two_devicelist_polls_give_the_counter_difference() {
     let (first, second) = (dir.join("poll1.json"), dir.join("poll2.json"));
     std::fs::write(&first, doc.to_string()).unwrap();
     std::fs::write(&second, later.to_string()).unwrap();
-    let out = sunpower(
+    let out = sunpower_ok(
         &[
             "intervals",
             "--tz",
@@ -307,11 +289,6 @@ fn intervals_from_two_devicelist_polls_give_the_counter_difference() {
             second.to_str().unwrap(),
         ],
         None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
     );
     let rows = json_lines(&out);
     let produced: f64 = rows

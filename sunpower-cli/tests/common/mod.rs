@@ -28,6 +28,18 @@ pub fn sunpower(args: &[&str], stdin: Option<&[u8]>) -> Output {
     output
 }
 
+/// Runs `sunpower` as [`sunpower`] does and checks that it succeeded, showing its stderr if not.
+pub fn sunpower_ok(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let out = sunpower(args, stdin);
+    assert!(
+        out.status.success(),
+        "sunpower {args:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
     String::from_utf8(out.stdout.clone())
         .unwrap()
