@@ -224,6 +224,18 @@ fn pcap(link_type: u32, frames: &[Frame]) -> Vec<u8> {
     pcap_bytes(link_type, PcapFormat::LE_MICRO, frames)
 }
 
+/// What reached the HTTP layer whole or not: (posts, gaps, bytes missing, damaged posts,
+/// connections).
+fn delivery(s: &DecodeStats) -> (u64, u64, u64, u64, u64) {
+    (
+        s.posts,
+        s.gaps,
+        s.bytes_missing,
+        s.damaged_posts,
+        s.connections,
+    )
+}
+
 /// Asserts a capture decoded to exactly `bodies` (complete, in order), with no gap, no
 /// damaged post, no problem, and `connections` connections.
 fn assert_clean(d: &Decoded, bodies: &[&str], connections: u64) {
@@ -235,16 +247,7 @@ fn assert_clean(d: &Decoded, bodies: &[&str], connections: u64) {
     assert!(d.posts.iter().all(Got::complete));
     assert_eq!(d.line_errors(), 0);
     let s = &d.stats;
-    assert_eq!(
-        (
-            s.posts,
-            s.gaps,
-            s.bytes_missing,
-            s.damaged_posts,
-            s.connections
-        ),
-        (bodies.len() as u64, 0, 0, 0, connections)
-    );
+    assert_eq!(delivery(s), (bodies.len() as u64, 0, 0, 0, connections));
     assert_eq!(
         (
             s.skipped_bytes,
@@ -473,16 +476,7 @@ fn capture_starting_mid_post_skips_that_post_and_decodes_the_next_whole() {
     assert_eq!(d.posts[0].body, second.as_bytes());
     assert_eq!(d.records(), lines(&second));
     let s = &d.stats;
-    assert_eq!(
-        (
-            s.posts,
-            s.gaps,
-            s.bytes_missing,
-            s.damaged_posts,
-            s.connections
-        ),
-        (1, 0, 0, 0, 1)
-    );
+    assert_eq!(delivery(s), (1, 0, 0, 0, 1));
     // What was seen of the first request is skipped, and reported so.
     let skipped: Vec<u64> = d
         .problems
@@ -546,16 +540,7 @@ fn lost_segment_damages_its_post_keeps_whole_lines_before_the_hole_and_the_next_
     assert_eq!(d.posts[1].records, lines(&second));
 
     let s = &d.stats;
-    assert_eq!(
-        (
-            s.posts,
-            s.gaps,
-            s.bytes_missing,
-            s.damaged_posts,
-            s.connections
-        ),
-        (2, 1, hole.len() as u64, 1, 1)
-    );
+    assert_eq!(delivery(s), (2, 1, hole.len() as u64, 1, 1));
     // The rest of the cut body, after the hole, is passed over up to the next request line.
     assert_eq!(s.skipped_bytes, (first.len() - hole_end) as u64);
     assert_eq!(
