@@ -21,27 +21,15 @@ fn bodies() -> [(&'static str, String); 2] {
     ]
 }
 
-fn bench_bytes(c: &mut Criterion) {
-    let mut group = c.benchmark_group("parse_bytes");
+/// Both decoders on each body, counted in bytes (`parse_bytes`) or in records (`parse_records`).
+fn bench_parsers(c: &mut Criterion, group_name: &str, in_records: bool) {
+    let mut group = c.benchmark_group(group_name);
     for (name, body) in bodies() {
-        group.throughput(Throughput::Bytes(body.len() as u64));
-        group.bench_with_input(BenchmarkId::new("records", name), &body, |b, body| {
-            b.iter(|| parse_all(black_box(body.as_bytes())))
+        group.throughput(if in_records {
+            Throughput::Elements(sunpower_proto::Body::new(body.as_bytes()).records().count() as u64)
+        } else {
+            Throughput::Bytes(body.len() as u64)
         });
-        group.bench_with_input(
-            BenchmarkId::new("naive_baseline", name),
-            &body,
-            |b, body| b.iter(|| naive_all(black_box(body))),
-        );
-    }
-    group.finish();
-}
-
-fn bench_elements(c: &mut Criterion) {
-    let mut group = c.benchmark_group("parse_records");
-    for (name, body) in bodies() {
-        let records = sunpower_proto::Body::new(body.as_bytes()).records().count();
-        group.throughput(Throughput::Elements(records as u64));
         group.bench_with_input(BenchmarkId::new("records", name), &body, |b, body| {
             b.iter(|| parse_all(black_box(body.as_bytes())))
         });
@@ -83,8 +71,8 @@ fn report_ratios() {
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
-    bench_bytes(&mut c);
-    bench_elements(&mut c);
+    bench_parsers(&mut c, "parse_bytes", false);
+    bench_parsers(&mut c, "parse_records", true);
     c.final_summary();
     if !criterion_quick_mode() {
         report_ratios();
