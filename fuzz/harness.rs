@@ -19,7 +19,8 @@ use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
 use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable, Segment};
 use sunpower_pcap::http::{BodyFilter, FramerConfig, HttpEvent, RequestFramer};
 use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpFlags};
-use sunpower_proto::{parse_line, Body, IntervalAccumulator, IntervalConfig, Record, RecordBuf};
+use sunpower_proto::{parse_line, Body, Record, RecordBuf};
+use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 
 /// Reads structure from the front of a fuzz input; exhausted input reads as zeros.
 pub struct ByteReader<'a> {
@@ -762,7 +763,7 @@ pub fn check_capture(data: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 // intervals
 
-fn check_interval(i: &sunpower_proto::Interval) {
+fn check_interval(i: &sunpower_proto::intervals::Interval) {
     assert!(i.interval_end > i.interval_start, "empty interval {i:?}");
     for v in [
         Some(i.production_wh),

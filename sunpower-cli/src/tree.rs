@@ -133,7 +133,8 @@ fn read_totals(path: &Path, period: Period) -> Result<BTreeMap<String, PeriodTot
 /// Merges `intervals` into the tree under `dir`, local dates from zone `tz`.
 ///
 /// ```
-/// use sunpower_proto::{parse_line, tree, IntervalAccumulator, IntervalConfig};
+/// use sunpower_proto::{parse_line, tree};
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// let dir = std::env::temp_dir().join(format!("sunpower-tree-doc-{}", std::process::id()));
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 /// for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",

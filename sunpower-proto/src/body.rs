@@ -45,9 +45,16 @@ impl<'a> Body<'a> {
             last: LastTimestamp::default(),
             checked: "",
             checked_at: 0,
+            max_line: MAX_LINE_BYTES,
         }
     }
 }
+
+/// The longest line decoded, in bytes (its line ending excluded). A longer line is a
+/// [`ErrorKind::LineTooLong`] error at its position; a [`BodyStream`] does not even keep it, so a
+/// body read as a stream needs at most this much memory whatever it holds. Real lines are a few
+/// hundred bytes.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// One non-empty line of a body, without its line ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +138,7 @@ pub struct Records<'a> {
     /// branches per line).
     checked: &'a str,
     checked_at: usize,
+    max_line: usize,
 }
 
 impl<'a> Records<'a> {
@@ -159,6 +167,15 @@ impl<'a> Iterator for Records<'a> {
 
     fn next(&mut self) -> Option<Self::Item> {
         let line = self.lines.next()?;
+        if line.bytes.len() > self.max_line {
+            return Some(Err(LineError {
+                line: line.number,
+                offset: line.offset,
+                kind: ErrorKind::LineTooLong {
+                    limit: self.max_line,
+                },
+            }));
+        }
         Some(match self.checked_text(&line) {
             Some(text) => Record::parse_after(text, &mut self.last).map_err(|kind| LineError {
                 line: line.number,
@@ -167,6 +184,150 @@ impl<'a> Iterator for Records<'a> {
             }),
             None => line.record_after(&mut self.last),
         })
+    }
+}
+
+/// A body read as a stream: fed chunks of any size (from a pipe, a file, a socket), it yields the
+/// same records and errors, with the same line numbers and offsets, as [`Body::records`] on the
+/// whole body, while keeping at most one partial line ([`MAX_LINE_BYTES`]) in memory.
+///
+/// Sans I/O: the caller reads, and hands over what it read.
+///
+/// ```
+/// use sunpower_proto::{Body, BodyStream};
+/// let body = b"102\tabc\n130\tbad\n102\tdef";
+/// let mut stream = BodyStream::new();
+/// let mut items = Vec::new();
+/// for chunk in body.chunks(3) {
+///     stream.feed(chunk, |item| items.push(item.map(|r| r.raw().as_str().to_owned())));
+/// }
+/// stream.finish(|item| items.push(item.map(|r| r.raw().as_str().to_owned())));
+/// let whole: Vec<_> = Body::new(body).records().map(|i| i.map(|r| r.raw().as_str().to_owned())).collect();
+/// assert_eq!(items, whole);
+/// assert_eq!(items[1].as_ref().unwrap_err().line, 2);
+/// ```
+#[derive(Debug, Clone)]
+pub struct BodyStream {
+    /// The start of a line whose end has not arrived yet.
+    partial: Vec<u8>,
+    /// Lines completed before `partial`.
+    lines: usize,
+    /// Stream offset of `partial`'s first byte (or of the over-long line being skipped).
+    offset: usize,
+    /// Inside a line longer than the limit, already reported: its bytes are dropped up to its end.
+    skipping: bool,
+    max_line: usize,
+}
+
+impl Default for BodyStream {
+    fn default() -> Self {
+        BodyStream::new()
+    }
+}
+
+impl BodyStream {
+    /// A stream with the [`MAX_LINE_BYTES`] limit.
+    pub fn new() -> Self {
+        BodyStream::with_max_line(MAX_LINE_BYTES)
+    }
+
+    /// A stream whose lines may be at most `max_line` bytes long.
+    pub fn with_max_line(max_line: usize) -> Self {
+        BodyStream {
+            partial: Vec::new(),
+            lines: 0,
+            offset: 0,
+            skipping: false,
+            max_line,
+        }
+    }
+
+    /// Bytes fed so far.
+    pub fn bytes_fed(&self) -> usize {
+        self.offset + self.partial.len()
+    }
+
+    /// Decodes the lines `chunk` completes, handing each record or error to `on_item`.
+    pub fn feed(&mut self, chunk: &[u8], mut on_item: impl FnMut(Result<Record<'_>, LineError>)) {
+        let mut rest = chunk;
+        if self.skipping || !self.partial.is_empty() {
+            let Some(end) = memchr::memchr(b'\n', rest) else {
+                self.extend_partial(rest, &mut on_item);
+                return;
+            };
+            let (head, tail) = rest.split_at(end + 1);
+            if self.skipping {
+                self.skipping = false;
+                self.lines += 1;
+                self.offset += head.len();
+            } else {
+                let mut line = std::mem::take(&mut self.partial);
+                line.extend_from_slice(head);
+                self.decode(&line, &mut on_item);
+                line.clear();
+                self.partial = line;
+            }
+            rest = tail;
+        }
+        let whole = memchr::memrchr(b'\n', rest).map_or(0, |i| i + 1);
+        let (lines, tail) = rest.split_at(whole);
+        self.decode(lines, &mut on_item);
+        self.extend_partial(tail, &mut on_item);
+    }
+
+    /// The end of the stream: decodes a last line that has no line ending.
+    pub fn finish(&mut self, mut on_item: impl FnMut(Result<Record<'_>, LineError>)) {
+        let line = std::mem::take(&mut self.partial);
+        self.decode(&line, &mut on_item);
+        self.skipping = false;
+    }
+
+    /// Adds bytes of a line not yet ended; a line that grows past the limit is reported once and
+    /// its bytes dropped from then on.
+    fn extend_partial(
+        &mut self,
+        bytes: &[u8],
+        on_item: &mut impl FnMut(Result<Record<'_>, LineError>),
+    ) {
+        if self.skipping {
+            self.offset += bytes.len();
+            return;
+        }
+        // One more byte than the limit may be the CR of a CRLF.
+        if self.partial.len() + bytes.len() <= self.max_line + 1 {
+            self.partial.extend_from_slice(bytes);
+            return;
+        }
+        on_item(Err(LineError {
+            line: self.lines + 1,
+            offset: self.offset,
+            kind: ErrorKind::LineTooLong {
+                limit: self.max_line,
+            },
+        }));
+        self.offset += self.partial.len() + bytes.len();
+        self.partial.clear();
+        self.skipping = true;
+    }
+
+    /// Decodes whole lines (each ending in LF but perhaps the last at the end of the stream),
+    /// positioned after what was decoded before.
+    fn decode(&mut self, bytes: &[u8], on_item: &mut impl FnMut(Result<Record<'_>, LineError>)) {
+        if bytes.is_empty() {
+            return;
+        }
+        let (lines, offset) = (self.lines, self.offset);
+        let mut records = Body::new(bytes).records();
+        records.max_line = self.max_line;
+        for item in &mut records {
+            on_item(item.map_err(|mut e| {
+                e.line += lines;
+                e.offset += offset;
+                e
+            }));
+        }
+        self.lines += records.lines.number;
+        self.offset += bytes.len();
     }
 }
 
@@ -240,5 +401,30 @@ mod tests {
             .filter(|r| matches!(r, Err(e) if matches!(e.kind, ErrorKind::InvalidUtf8 { .. })))
             .count();
         assert_eq!(utf8_errors, 9);
+    }
+
+    #[test]
+    fn a_stream_without_line_ends_is_one_error_in_bounded_memory() {
+        // `sunpower parse /dev/zero`: 16 MiB of NUL bytes, never a line end.
+        let mut stream = BodyStream::with_max_line(4096);
+        let chunk = vec![0u8; 64 * 1024];
+        let mut errors = Vec::new();
+        for _ in 0..256 {
+            stream.feed(&chunk, |item| errors.push(item.unwrap_err()));
+            assert!(stream.partial.capacity() <= 64 * 1024 + 4097);
+        }
+        stream.feed(b"\n102\tafter\n", |item| {
+            assert_eq!(item.unwrap().raw().as_str(), "102\tafter");
+        });
+        stream.finish(|_| panic!("nothing is left"));
+        assert_eq!(
+            errors,
+            [LineError {
+                line: 1,
+                offset: 0,
+                kind: ErrorKind::LineTooLong { limit: 4096 }
+            }]
+        );
+        assert_eq!(stream.bytes_fed(), 256 * 64 * 1024 + 11);
     }
 }

@@ -79,6 +79,13 @@ pub enum ErrorKind {
         /// What the field should hold.
         expected: Expected,
     },
+    /// The line is longer than the limit ([`crate::MAX_LINE_BYTES`]): it is not decoded, and,
+    /// when a body is read as a stream, not kept in memory either.
+    #[error("line longer than the limit of {limit} bytes")]
+    LineTooLong {
+        /// The limit, in bytes.
+        limit: usize,
+    },
 }
 
 impl ErrorKind {
@@ -88,7 +95,7 @@ impl ErrorKind {
             ErrorKind::InvalidField { index, .. } | ErrorKind::MissingField { index, .. } => {
                 Some(*index)
             }
-            ErrorKind::InvalidUtf8 { .. } => None,
+            ErrorKind::InvalidUtf8 { .. } | ErrorKind::LineTooLong { .. } => None,
         }
     }
 }

@@ -142,7 +142,8 @@ pub fn local_rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
 /// One interval as a CSV row (no line ending), columns as in [`CSV_HEADER`].
 ///
 /// ```
-/// use sunpower_proto::{export, parse_line, IntervalAccumulator, IntervalConfig};
+/// use sunpower_proto::{export, parse_line};
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 /// for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 ///              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
@@ -199,7 +200,8 @@ fn rfc3339_utc(text: &str) -> Option<DateTime<Utc>> {
 ///
 /// ```
 /// use sunpower_proto::export::{csv_row, parse_csv_row};
-/// use sunpower_proto::{parse_line, IntervalAccumulator, IntervalConfig};
+/// use sunpower_proto::parse_line;
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 /// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
 /// let row = acc.finish().remove(0);
@@ -244,7 +246,8 @@ pub fn parse_csv_row(line: &str) -> Result<Interval, RowError> {
 ///
 /// ```
 /// use chrono::NaiveDate;
-/// use sunpower_proto::{export, Period, PeriodTotal};
+/// use sunpower_proto::export;
+/// use sunpower_proto::intervals::{Period, PeriodTotal};
 /// let day = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
 /// let total = PeriodTotal::empty(Period::Day, day, chrono_tz::America::Los_Angeles);
 /// assert_eq!(
@@ -325,7 +328,8 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
 /// when daylight saving ends) is skipped; its energy is carried by the next status of the day.
 ///
 /// ```
-/// use sunpower_proto::{export, parse_line, IntervalAccumulator, IntervalConfig};
+/// use sunpower_proto::{export, parse_line};
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 /// // From local midnight (07:00 UTC in Los Angeles in June).
 /// for line in ["130\t20260601070000\tINV1\tM\t\t100.000\t0.3",
@@ -397,7 +401,8 @@ pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
 /// after `interval_start` (`serde` feature).
 ///
 /// ```
-/// use sunpower_proto::{export::LocalInterval, parse_line, IntervalAccumulator, IntervalConfig};
+/// use sunpower_proto::{export::LocalInterval, parse_line};
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 /// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
 /// let row = acc.finish().remove(0);

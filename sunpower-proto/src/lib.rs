@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod body;
+mod counts;
 #[cfg(feature = "devicelist")]
 mod devicelist;
 mod error;
@@ -43,25 +44,23 @@ pub mod intervals;
 #[cfg(feature = "serde")]
 mod json;
 mod owned;
+mod problems;
 mod record;
 mod time;
 mod value;
 
-pub use body::{parse_line, Body, Line, Lines, Records};
+pub use body::{parse_line, Body, BodyStream, Line, Lines, Records, MAX_LINE_BYTES};
+pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
 pub use devicelist::{
     parse_device_list, DeviceError, DeviceErrorKind, DeviceList, DeviceListError, UnknownDevice,
     MAX_DEVICES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
 };
 pub use error::{ErrorKind, Expected, LineError};
-#[cfg(feature = "intervals")]
-pub use intervals::{
-    local_date, local_day_start, totals, Added, Event, Flag, Flags, Interval, IntervalAccumulator,
-    IntervalConfig, Mode, NetSource, Period, PeriodTotal, Stats,
-};
 #[cfg(feature = "serde")]
 pub use json::JsonRecord;
 pub use owned::RecordBuf;
+pub use problems::{Capped, NotShown, ProblemLog, SHOWN_PER_KIND};
 pub use record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
     RawFields, Record, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,

@@ -5,10 +5,8 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::America::Los_Angeles;
 use proptest::prelude::*;
-use sunpower_proto::{
-    export, parse_line, totals, Added, Body, Event, Flag, Interval, IntervalAccumulator,
-    IntervalConfig, NetSource, Period,
-};
+use sunpower_proto::{export, parse_line, Body};
+use sunpower_proto::intervals::{totals, Added, Event, Flag, Interval, IntervalAccumulator, IntervalConfig, NetSource, Period};
 
 /// A full-form (15-field) 130 line.
 fn inv(ts: &str, serial: &str, kwh: &str) -> String {
@@ -297,8 +295,8 @@ fn hourly_cadence_is_inferred() {
 #[test]
 fn local_day_start_is_total_at_the_ends_of_the_calendar() {
     use chrono::NaiveDate;
-    let _ = sunpower_proto::local_day_start(NaiveDate::MAX, Los_Angeles);
-    let _ = sunpower_proto::local_day_start(NaiveDate::MIN, Los_Angeles);
+    let _ = sunpower_proto::intervals::local_day_start(NaiveDate::MAX, Los_Angeles);
+    let _ = sunpower_proto::intervals::local_day_start(NaiveDate::MIN, Los_Angeles);
 }
 
 #[test]

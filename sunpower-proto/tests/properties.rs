@@ -1,7 +1,7 @@
 //! Properties: generated records round-trip through their line form; no input panics.
 
 use proptest::prelude::*;
-use sunpower_proto::{parse_line, Body, InverterForm, Record};
+use sunpower_proto::{parse_line, Body, BodyStream, InverterForm, Record};
 
 fn decimal_value() -> impl Strategy<Value = Option<f64>> {
     // Values as the supervisor writes them: up to 4 decimals, either sign, or not reported.
@@ -180,5 +180,69 @@ proptest! {
         let together: Vec<_> = Body::new(&body).records().collect();
         let alone: Vec<_> = Body::new(&body).lines().map(|line| line.record()).collect();
         prop_assert_eq!(together, alone);
+    }
+}
+
+type Owned = (Option<String>, Option<sunpower_proto::LineError>);
+
+/// A record's line or a line's error, owned.
+fn owned(item: Result<Record<'_>, sunpower_proto::LineError>) -> Owned {
+    match item {
+        Ok(r) => (Some(r.raw().as_str().to_owned()), None),
+        Err(e) => (None, Some(e)),
+    }
+}
+
+proptest! {
+    #[test]
+    fn a_body_streamed_in_any_chunks_decodes_as_the_whole_body(
+        lines in prop::collection::vec(body_line(), 0..30),
+        long in prop::collection::vec(0usize..90, 0..4),
+        cuts in prop::collection::vec(0usize..2000, 0..12),
+        crlf in any::<bool>(),
+        final_newline in any::<bool>(),
+    ) {
+        // Some lines made longer than the small limit used here, so that over-long lines are cut
+        // across chunks too.
+        let mut lines = lines;
+        for (i, n) in long.iter().enumerate() {
+            if let Some(line) = lines.get_mut(i * 3) {
+                line.extend(std::iter::repeat_n(b'7', *n));
+            }
+        }
+        let mut body = lines.join(if crlf { &b"\r\n"[..] } else { b"\n" });
+        if final_newline {
+            body.push(b'\n');
+        }
+        let max = 64;
+        let mut stream = BodyStream::with_max_line(max);
+        let mut streamed = Vec::new();
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let mut at = 0;
+        for cut in cuts.into_iter().map(|c| c.min(body.len())).chain([body.len()]) {
+            stream.feed(&body[at..cut.max(at)], |item| streamed.push(owned(item)));
+            at = cut.max(at);
+        }
+        stream.finish(|item| streamed.push(owned(item)));
+        prop_assert_eq!(stream.bytes_fed(), body.len());
+        // The whole body's decoding, in the same order with the same positions, but each line
+        // over the limit one LineTooLong error at its own position.
+        let expected: Vec<Owned> = Body::new(&body)
+            .lines()
+            .zip(Body::new(&body).records().map(owned))
+            .map(|(line, item)| {
+                if line.bytes.len() > max {
+                    (None, Some(sunpower_proto::LineError {
+                        line: line.number,
+                        offset: line.offset,
+                        kind: sunpower_proto::ErrorKind::LineTooLong { limit: max },
+                    }))
+                } else {
+                    item
+                }
+            })
+            .collect();
+        prop_assert_eq!(streamed, expected);
     }
 }

@@ -187,7 +187,8 @@ fn utc(t: i64) -> DateTime<Utc> {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use sunpower_proto::{parse_line, IntervalAccumulator, IntervalConfig, NetSource};
+/// use sunpower_proto::parse_line;
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig, NetSource};
 ///
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::streaming());
 /// for line in [
@@ -263,7 +264,8 @@ impl IntervalAccumulator {
     /// The interval length in use: configured, or inferred from the records (300 s until known).
     ///
     /// ```
-    /// use sunpower_proto::{parse_line, IntervalAccumulator, IntervalConfig};
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
     /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
     /// assert_eq!(acc.cadence().num_seconds(), 300);
     /// for line in ["130\t20260105100000\tF1\tFRONIUS IG 4000\t1\t10.0",
@@ -303,7 +305,8 @@ impl IntervalAccumulator {
     /// Feeds one record. Only what is needed is copied (serial, counter, power, a line hash).
     ///
     /// ```
-    /// use sunpower_proto::{parse_line, Added, IntervalAccumulator, IntervalConfig};
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{Added, IntervalAccumulator, IntervalConfig};
     /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
     /// let line = "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3";
     /// assert_eq!(acc.add(&parse_line(line).unwrap()), Added::Stored);

@@ -25,7 +25,7 @@ impl Period {
     ///
     /// ```
     /// use chrono::NaiveDate;
-    /// use sunpower_proto::Period;
+    /// use sunpower_proto::intervals::Period;
     /// let d = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
     /// assert_eq!(Period::Day.label(d), "2026-03-08");
     /// assert_eq!(Period::Month.label(d), "2026-03");
@@ -142,7 +142,7 @@ fn add_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use sunpower_proto::local_date;
+/// use sunpower_proto::intervals::local_date;
 /// let t = Utc.with_ymd_and_hms(2026, 1, 1, 7, 59, 0).unwrap();
 /// assert_eq!(local_date(t, chrono_tz::America::Los_Angeles).to_string(), "2025-12-31");
 /// ```
@@ -155,7 +155,7 @@ pub fn local_date(t: DateTime<Utc>, tz: Tz) -> NaiveDate {
 ///
 /// ```
 /// use chrono::NaiveDate;
-/// use sunpower_proto::local_day_start;
+/// use sunpower_proto::intervals::local_day_start;
 /// let tz = chrono_tz::America::Los_Angeles;
 /// let day = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
 /// let next = day.succ_opt().unwrap();
@@ -184,7 +184,8 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 /// emits them), the last one counts.
 ///
 /// ```
-/// use sunpower_proto::{parse_line, totals, IntervalAccumulator, IntervalConfig, Period};
+/// use sunpower_proto::parse_line;
+/// use sunpower_proto::intervals::{totals, IntervalAccumulator, IntervalConfig, Period};
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 /// for line in [
 ///     "130\t20260601065500\tINV1\tAC_Module_Type_C\t\t100.000\t0.3", // 23:55 local
@@ -214,7 +215,8 @@ pub fn totals(intervals: &[Interval], tz: Tz, period: Period) -> Vec<PeriodTotal
 /// The last row per `interval_start`, in start order: an interval's latest revision.
 ///
 /// ```
-/// use sunpower_proto::{intervals::latest, parse_line, IntervalAccumulator, IntervalConfig};
+/// use sunpower_proto::{intervals::latest, parse_line};
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 /// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
 /// let row = acc.finish().remove(0);

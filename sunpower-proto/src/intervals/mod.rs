@@ -7,7 +7,8 @@
 //! input ends. [`totals`] groups rows into local days, months and years.
 //!
 //! ```
-//! use sunpower_proto::{parse_line, IntervalAccumulator, IntervalConfig};
+//! use sunpower_proto::parse_line;
+//! use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 //!
 //! let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 //! for line in [
@@ -106,7 +107,7 @@ pub enum Mode {
 ///
 /// ```
 /// use chrono::TimeDelta;
-/// use sunpower_proto::{IntervalConfig, Mode};
+/// use sunpower_proto::intervals::{IntervalConfig, Mode};
 /// let config = IntervalConfig::streaming().with_lateness(TimeDelta::minutes(30));
 /// assert_eq!(config.mode, Mode::Streaming);
 /// assert_eq!(config.horizon, TimeDelta::days(7));
@@ -184,7 +185,7 @@ impl NetSource {
     /// `"counter"`, `"power"` or `"none"`.
     ///
     /// ```
-    /// assert_eq!(sunpower_proto::NetSource::Power.as_str(), "power");
+    /// assert_eq!(sunpower_proto::intervals::NetSource::Power.as_str(), "power");
     /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -242,7 +243,7 @@ impl Flag {
     /// The snake-case name used in CSV and JSON: `missed_report`, `counter_reset`, ...
     ///
     /// ```
-    /// assert_eq!(sunpower_proto::Flag::ConsumptionClamped.as_str(), "consumption_clamped");
+    /// assert_eq!(sunpower_proto::intervals::Flag::ConsumptionClamped.as_str(), "consumption_clamped");
     /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -270,7 +271,7 @@ impl Flag {
 /// A set of [`Flag`]s; displays as names joined by `|` (empty when none).
 ///
 /// ```
-/// use sunpower_proto::{Flag, Flags};
+/// use sunpower_proto::intervals::{Flag, Flags};
 /// let mut flags = Flags::empty();
 /// flags.insert(Flag::NoMeter);
 /// flags.insert(Flag::FirstReport);

@@ -1,0 +1,148 @@
+//! The problem log every front end shares: at most so many messages of each kind are shown, the
+//! rest counted and summarised, so a capture full of unrelated damaged traffic cannot flood a
+//! terminal or a Python log (and cannot take minutes to print).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Messages of one kind shown before the rest are only counted.
+pub const SHOWN_PER_KIND: u64 = 100;
+
+/// Decides which problems are shown, and counts every one.
+///
+/// ```
+/// use sunpower_proto::ProblemLog;
+/// let mut log = ProblemLog::with_limit(2);
+/// let shown: Vec<bool> = (0..5).map(|_| log.admit("gap")).collect();
+/// assert_eq!(shown, [true, true, false, false, false]);
+/// assert!(log.admit("line"));
+/// let summary: Vec<String> = log.summary().map(|s| s.to_string()).collect();
+/// assert_eq!(summary, ["3 more gap problems not shown"]);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemLog {
+    limit: u64,
+    seen: BTreeMap<&'static str, u64>,
+}
+
+impl Default for ProblemLog {
+    fn default() -> Self {
+        ProblemLog::with_limit(SHOWN_PER_KIND)
+    }
+}
+
+impl ProblemLog {
+    /// A log that shows at most `limit` problems of each kind.
+    pub fn with_limit(limit: u64) -> Self {
+        ProblemLog {
+            limit,
+            seen: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one problem of `kind`; true when it is to be shown.
+    pub fn admit(&mut self, kind: &'static str) -> bool {
+        let n = self.seen.entry(kind).or_default();
+        *n += 1;
+        *n <= self.limit
+    }
+
+    /// Problems of `kind` counted so far.
+    pub fn count(&self, kind: &str) -> u64 {
+        self.seen.get(kind).copied().unwrap_or(0)
+    }
+
+    /// One line per kind that had problems not shown, in kind order.
+    pub fn summary(&self) -> impl Iterator<Item = NotShown> + '_ {
+        self.seen
+            .iter()
+            .filter(|(_, n)| **n > self.limit)
+            .map(|(kind, n)| NotShown {
+                kind,
+                count: n - self.limit,
+            })
+    }
+}
+
+/// How many problems of a kind were counted but not shown: `"N more KIND problems not shown"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotShown {
+    /// The kind.
+    pub kind: &'static str,
+    /// Problems not shown.
+    pub count: u64,
+}
+
+impl fmt::Display for NotShown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} more {} problems not shown", self.count, self.kind)
+    }
+}
+
+/// The first `limit` items of a list and the count of all of them: how a post or a body keeps
+/// its damaged lines in bounded memory (a 32 MiB post of bad lines must not take gigabytes).
+///
+/// ```
+/// use sunpower_proto::Capped;
+/// let mut errors = Capped::with_limit(2);
+/// for e in ["a", "b", "c"] { errors.push(e); }
+/// assert_eq!(errors.kept(), ["a", "b"]);
+/// assert_eq!(errors.total(), 3);
+/// assert_eq!(errors.dropped(), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capped<T> {
+    kept: Vec<T>,
+    total: u64,
+    limit: usize,
+}
+
+impl<T> Default for Capped<T> {
+    fn default() -> Self {
+        Capped::with_limit(SHOWN_PER_KIND as usize)
+    }
+}
+
+impl<T> Capped<T> {
+    /// Keeps at most `limit` items.
+    pub fn with_limit(limit: usize) -> Self {
+        Capped {
+            kept: Vec::new(),
+            total: 0,
+            limit,
+        }
+    }
+
+    /// Counts `item`, and keeps it while fewer than the limit are kept.
+    pub fn push(&mut self, item: T) {
+        self.total += 1;
+        if self.kept.len() < self.limit {
+            self.kept.push(item);
+        }
+    }
+
+    /// The items kept, in order.
+    pub fn kept(&self) -> &[T] {
+        &self.kept
+    }
+
+    /// Every item pushed, kept or not.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// Items counted but not kept.
+    pub fn dropped(&self) -> u64 {
+        self.total - self.kept.len() as u64
+    }
+
+    /// True when nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The kept items.
+    pub fn into_kept(self) -> Vec<T> {
+        self.kept
+    }
+}
