@@ -19,8 +19,8 @@ use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
 use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable, Segment};
 use sunpower_pcap::http::{BodyFilter, FramerConfig, HttpEvent, RequestFramer};
 use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpFlags};
-use sunpower_proto::{parse_line, Body, Record, RecordBuf};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+use sunpower_proto::{parse_line, Body, Record, RecordBuf};
 
 /// Reads structure from the front of a fuzz input; exhausted input reads as zeros.
 pub struct ByteReader<'a> {

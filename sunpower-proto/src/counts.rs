@@ -43,7 +43,10 @@ impl RecordCounts {
     /// Counts one record.
     pub fn record(&mut self, record: &Record<'_>) {
         self.records += 1;
-        *self.records_by_type.entry(record.record_type()).or_default() += 1;
+        *self
+            .records_by_type
+            .entry(record.record_type())
+            .or_default() += 1;
         if let Record::Inverter(inv) = record {
             if inv.form == InverterForm::Collapsed {
                 self.inverter_lines_collapsed += 1;

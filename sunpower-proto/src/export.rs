@@ -4,9 +4,10 @@
 //! Numbers are written with at most three decimals and no trailing zeros, so the text of a row
 //! depends only on its values (the `--tree` files rely on that to be idempotent).
 
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::intervals::{local_date, Flags, Interval, NetSource, Period, PeriodTotal};
@@ -309,23 +310,8 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
     })
 }
 
-/// PVOutput `addbatchstatus` payloads, one per batch of at most 30 statuses:
-/// `data=d,t,v1,v2,v3,v4;...` ready to POST as the form body (with the API key and system id
-/// headers).
-///
-/// - `d`: local date `YYYYMMDD` of the interval's start; `t`: local time `HH:MM` of its end
-///   (the moment the energy so far is known), `23:59` for the interval that ends at midnight.
-/// - `v1`: energy generated since local midnight, Wh (cumulative for the day, as PVOutput reads
-///   `v1` without `c1`); `v2`: mean power generated, W.
-/// - `v3`, `v4`: the same for consumption, left out when no meter reported for the interval.
-///
-/// A day that the rows do not cover from its local midnight (the input starts in the middle of
-/// it) has no known running totals: its statuses carry the powers only (`d,t,,v2,,v4`), so they
-/// never overwrite a whole day's total on PVOutput with a partial one.
-///
-/// Values are rounded to whole Wh and W. Of several rows with the same `interval_start` (an
-/// interval and its revisions) the last counts. A local time already used that day (the repeated hour
-/// when daylight saving ends) is skipped; its energy is carried by the next status of the day.
+/// PVOutput `addbatchstatus` payloads for a whole run of rows: a [`PvOutputEncoder`] fed them
+/// all at once, its statuses cut into batches by [`pvoutput_payloads`].
 ///
 /// ```
 /// use sunpower_proto::{export, parse_line};
@@ -343,58 +329,216 @@ pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, R
 /// assert_eq!(batches, ["data=20260601,00:05,0,0,17,200;20260601,00:10,25,300,50,400"]);
 /// ```
 pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
-    let mut statuses = Vec::new();
-    let mut day = None;
-    let (mut generated, mut consumed) = (0.0, 0.0);
-    let mut used_times = std::collections::HashSet::new();
-    let mut whole_day = false;
-    for interval in crate::intervals::latest(intervals) {
-        let date = local_date(interval.interval_start, tz);
-        if day != Some(date) {
-            day = Some(date);
-            generated = 0.0;
-            consumed = 0.0;
-            used_times.clear();
-            // Seen from midnight when the interval before this first one is on the day before.
-            let before =
-                interval.interval_start - (interval.interval_end - interval.interval_start);
-            whole_day = local_date(before, tz) != date;
-        }
-        generated += interval.production_wh;
-        consumed += interval.consumption_wh.unwrap_or(0.0);
-        let end = interval.interval_end.with_timezone(&tz);
-        let (hour, minute) = if end.date_naive() == date {
-            (end.hour(), end.minute())
-        } else {
-            (23, 59)
-        };
-        if !used_times.insert((hour, minute)) {
-            continue;
-        }
-        let total = |wh: f64| {
-            if whole_day {
-                wh.round().to_string()
-            } else {
-                String::new()
-            }
-        };
-        let mut status = format!(
-            "{:04}{:02}{:02},{hour:02}:{minute:02},{},{}",
-            date.year(),
-            date.month(),
-            date.day(),
-            total(generated),
-            interval.production_w.round(),
-        );
-        if let Some(power) = interval.consumption_w {
-            let _ = write!(status, ",{},{}", total(consumed), power.round());
-        }
-        statuses.push(status);
-    }
+    pvoutput_payloads(&PvOutputEncoder::new(tz).push(intervals))
+}
+
+/// Statuses as `addbatchstatus` form bodies, `data=d,t,v1,v2,v3,v4;...`, at most
+/// [`PVOUTPUT_BATCH_MAX`] statuses each (to POST with the API key and system id headers).
+pub fn pvoutput_payloads(statuses: &[PvOutputStatus]) -> Vec<String> {
     statuses
         .chunks(PVOUTPUT_BATCH_MAX)
-        .map(|chunk| format!("data={}", chunk.join(";")))
+        .map(|chunk| {
+            let mut payload = String::from("data=");
+            for (i, status) in chunk.iter().enumerate() {
+                if i > 0 {
+                    payload.push(';');
+                }
+                let _ = write!(payload, "{status}");
+            }
+            payload
+        })
         .collect()
+}
+
+/// One PVOutput status: `d,t,v1,v2` and, with a consumption meter, `,v3,v4`.
+///
+/// - `d`: local date of the interval's start; `t`: local time of its end (the moment the energy
+///   so far is known), `23:59` for the interval that ends at midnight.
+/// - `v1`: energy generated since local midnight, Wh (cumulative for the day, as PVOutput reads
+///   `v1` without `c1`); `v2`: mean power generated, W.
+/// - `v3`, `v4`: the same for consumption, left out when no meter reported for the interval.
+///
+/// Values are written rounded to whole Wh and W.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct PvOutputStatus {
+    /// Local date (`d`).
+    pub date: NaiveDate,
+    /// Local time (`t`), hour and minute.
+    pub time: (u32, u32),
+    /// Energy generated since local midnight, Wh; `None` on a day not seen from its midnight.
+    pub energy_generated_wh: Option<f64>,
+    /// Mean power generated, W.
+    pub power_generated_w: f64,
+    /// Energy consumed since local midnight, Wh; `None` on a day not seen from its midnight or
+    /// without a consumption meter report.
+    pub energy_consumed_wh: Option<f64>,
+    /// Mean power consumed, W; `None` without a consumption meter report (then `v3` and `v4` are
+    /// left out).
+    pub power_consumed_w: Option<f64>,
+    /// The start of the interval the status is for.
+    pub interval_start: DateTime<Utc>,
+}
+
+impl fmt::Display for PvOutputStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = |f: &mut fmt::Formatter<'_>, x: Option<f64>| match x {
+            Some(x) => write!(f, "{}", x.round()),
+            None => Ok(()),
+        };
+        let (hour, minute) = self.time;
+        write!(f, "{},{hour:02}:{minute:02},", self.date.format("%Y%m%d"))?;
+        whole(f, self.energy_generated_wh)?;
+        write!(f, ",{}", self.power_generated_w.round())?;
+        if let Some(power) = self.power_consumed_w {
+            f.write_str(",")?;
+            whole(f, self.energy_consumed_wh)?;
+            write!(f, ",{}", power.round())?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns interval rows into PVOutput statuses, keeping each local day's running totals across
+/// batches: a live run that pushes the rows a few at a time as they are emitted (and revised)
+/// ends with the same status for every time of the day as an offline run that pushes them all at
+/// once.
+///
+/// - A day that the rows do not cover from its local midnight (the input starts in the middle of
+///   it) has no known running totals: its statuses carry the powers only (`d,t,,v2,,v4`), so they
+///   never overwrite a whole day's total on PVOutput with a partial one.
+/// - A new or revised row changes the running totals of the rest of its day: [`push`] returns
+///   every status of that day from the row on, recomputed, to be sent again.
+/// - A local time already used that day (the repeated hour when daylight saving ends) is not
+///   sent twice: its energy is carried by the next status of the day.
+/// - Days are kept from the newest day seen back to [`PvOutputEncoder::KEPT_DAYS`] days before
+///   it; rows for older days change nothing and are counted ([`stale_rows`]).
+///
+/// [`push`]: PvOutputEncoder::push
+/// [`stale_rows`]: PvOutputEncoder::stale_rows
+///
+/// ```
+/// use sunpower_proto::export::PvOutputEncoder;
+/// use sunpower_proto::parse_line;
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// for (i, kwh) in ["100.000", "100.025", "100.050"].iter().enumerate() {
+///     let line = format!("130\t2026060107{:02}00\tINV1\tM\t\t{kwh}\t0.3", 5 * i);
+///     acc.add(&parse_line(&line).unwrap());
+/// }
+/// let rows = acc.finish();
+/// let mut live = PvOutputEncoder::new(chrono_tz::America::Los_Angeles);
+/// let first: Vec<String> = live.push(&rows[..2]).iter().map(|s| s.to_string()).collect();
+/// let then: Vec<String> = live.push(&rows[2..]).iter().map(|s| s.to_string()).collect();
+/// assert_eq!(first, ["20260601,00:05,0,0", "20260601,00:10,25,300"]);
+/// assert_eq!(then, ["20260601,00:15,50,300"]); // the day's total carried over
+/// ```
+#[derive(Debug, Clone)]
+pub struct PvOutputEncoder {
+    tz: Tz,
+    days: BTreeMap<NaiveDate, BTreeMap<DateTime<Utc>, Interval>>,
+    stale_rows: u64,
+}
+
+impl PvOutputEncoder {
+    /// Days kept before the newest one, for revisions that arrive late.
+    pub const KEPT_DAYS: u64 = 2;
+
+    /// An encoder for local days in zone `tz`.
+    pub fn new(tz: Tz) -> Self {
+        PvOutputEncoder {
+            tz,
+            days: BTreeMap::new(),
+            stale_rows: 0,
+        }
+    }
+
+    /// Takes new or revised rows (any order; of several rows for one interval the last counts)
+    /// and returns the statuses to send: for each day touched, from its earliest changed row to
+    /// the last row known of the day, in date and time order.
+    pub fn push<'r>(
+        &mut self,
+        rows: impl IntoIterator<Item = &'r Interval>,
+    ) -> Vec<PvOutputStatus> {
+        let mut changed: BTreeMap<NaiveDate, DateTime<Utc>> = BTreeMap::new();
+        let oldest = self.oldest_kept();
+        for row in rows {
+            let date = local_date(row.interval_start, self.tz);
+            if oldest.is_some_and(|oldest| date < oldest) {
+                self.stale_rows += 1;
+                continue;
+            }
+            self.days
+                .entry(date)
+                .or_default()
+                .insert(row.interval_start, row.clone());
+            let since = changed.entry(date).or_insert(row.interval_start);
+            *since = (*since).min(row.interval_start);
+        }
+        let mut statuses = Vec::new();
+        for (date, since) in changed {
+            statuses.extend(
+                self.day_statuses(date)
+                    .into_iter()
+                    .filter(|s| s.interval_start >= since),
+            );
+        }
+        // Forget the days too old to be revised; rows for them count as stale from now on.
+        if let Some(oldest) = self.oldest_kept() {
+            self.days = self.days.split_off(&oldest);
+        }
+        statuses
+    }
+
+    /// Rows not used because their day was older than the days kept.
+    pub fn stale_rows(&self) -> u64 {
+        self.stale_rows
+    }
+
+    fn oldest_kept(&self) -> Option<NaiveDate> {
+        let newest = *self.days.keys().next_back()?;
+        newest.checked_sub_days(chrono::Days::new(Self::KEPT_DAYS))
+    }
+
+    /// Every status of a day, running totals from its first row.
+    fn day_statuses(&self, date: NaiveDate) -> Vec<PvOutputStatus> {
+        let Some(rows) = self.days.get(&date) else {
+            return Vec::new();
+        };
+        let tz = self.tz;
+        // Seen from midnight when the interval before the day's first one is on the day before.
+        let whole_day = rows.values().next().is_some_and(|first| {
+            let before = first.interval_start - (first.interval_end - first.interval_start);
+            local_date(before, tz) != date
+        });
+        let (mut generated, mut consumed) = (0.0, 0.0);
+        let mut used_times = std::collections::HashSet::new();
+        let mut statuses = Vec::with_capacity(rows.len());
+        for row in rows.values() {
+            generated += row.production_wh;
+            consumed += row.consumption_wh.unwrap_or(0.0);
+            let end = row.interval_end.with_timezone(&tz);
+            let time = if end.date_naive() == date {
+                (end.hour(), end.minute())
+            } else {
+                (23, 59)
+            };
+            if !used_times.insert(time) {
+                continue;
+            }
+            let total = |wh: f64| whole_day.then_some(wh);
+            statuses.push(PvOutputStatus {
+                date,
+                time,
+                energy_generated_wh: total(generated),
+                power_generated_w: row.production_w,
+                energy_consumed_wh: row.consumption_w.and(total(consumed)),
+                power_consumed_w: row.consumption_w,
+                interval_start: row.interval_start,
+            });
+        }
+        statuses
+    }
 }
 
 /// An interval paired with a zone, serializing to the jsonl row with `interval_start_local`

@@ -5,8 +5,10 @@
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use chrono_tz::America::Los_Angeles;
 use proptest::prelude::*;
+use sunpower_proto::intervals::{
+    totals, Added, Event, Flag, Interval, IntervalAccumulator, IntervalConfig, NetSource, Period,
+};
 use sunpower_proto::{export, parse_line, Body};
-use sunpower_proto::intervals::{totals, Added, Event, Flag, Interval, IntervalAccumulator, IntervalConfig, NetSource, Period};
 
 /// A full-form (15-field) 130 line.
 fn inv(ts: &str, serial: &str, kwh: &str) -> String {
@@ -712,4 +714,86 @@ proptest! {
             prop_assert_eq!(g.inverters_reporting, e.inverters_reporting);
         }
     }
+}
+
+/// The status strings of rows pushed to an encoder, in the order returned.
+fn statuses(encoder: &mut export::PvOutputEncoder, rows: &[Interval]) -> Vec<String> {
+    encoder.push(rows).iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn live_pvoutput_statuses_end_as_the_offline_ones_across_the_end_of_daylight_saving() {
+    // 2026-11-01 in Los Angeles: 07:00 UTC is local midnight (PDT); at 09:00 UTC the clocks go
+    // from 02:00 PDT back to 01:00 PST, so 01:00-01:55 happens twice. One inverter (+10 Wh per
+    // 5 minutes) and the consumption meter (+1 kWh per hour), from local midnight to 02:00 UTC
+    // on the 2nd, across the repeated hour.
+    let start = at(2026, 11, 1, 7, 0);
+    let steps = 25 * 12 + 6 * 12;
+    let mut reports: Vec<(DateTime<Utc>, Vec<String>)> = Vec::new();
+    for i in 0..=steps {
+        let t = start + TimeDelta::minutes(5 * i);
+        reports.push((
+            t,
+            vec![
+                inv(&ts(t), "A", &format!("{:.3}", 100.0 + 0.01 * i as f64)),
+                meter(&ts(t), &format!("{}", 500 + i / 12), "1.2"),
+            ],
+        ));
+    }
+    let all: Vec<String> = reports.iter().flat_map(|(_, l)| l.clone()).collect();
+    let mut offline_encoder = export::PvOutputEncoder::new(Los_Angeles);
+    let offline_statuses = statuses(&mut offline_encoder, &offline(&all));
+
+    // Live: each report as its post arrives a minute later, rows pushed as they are emitted.
+    let config = IntervalConfig::streaming().with_lateness(TimeDelta::minutes(15));
+    let mut acc = IntervalAccumulator::new(config);
+    let mut live = export::PvOutputEncoder::new(Los_Angeles);
+    let mut live_statuses = Vec::new();
+    for (t, lines) in &reports {
+        feed(&mut acc, lines);
+        let ready = acc.advance_to(*t + TimeDelta::minutes(1));
+        live_statuses.extend(statuses(&mut live, &ready));
+    }
+    live_statuses.extend(statuses(&mut live, &acc.finish()));
+
+    // The last status sent for each date and time is the offline one, and no time is missing.
+    let key = |s: &String| s.split(',').take(2).collect::<Vec<_>>().join(",");
+    let mut last = std::collections::BTreeMap::new();
+    for s in &live_statuses {
+        last.insert(key(s), s.clone());
+    }
+    let offline_by_key: std::collections::BTreeMap<String, String> = offline_statuses
+        .iter()
+        .map(|s| (key(s), s.clone()))
+        .collect();
+    assert_eq!(
+        offline_by_key.len(),
+        offline_statuses.len(),
+        "a time sent twice offline"
+    );
+    assert_eq!(last, offline_by_key);
+
+    // The repeated hour: 12 intervals of the day end at a local time already used, so the day
+    // has 12 statuses fewer than intervals, and the energy of the skipped ones is carried: the
+    // day's last status (23:59) holds all 25 hours of it: 299 steps of 10 Wh (the first report
+    // has no baseline), and consumption = production + net, net from the meter's 1.2 kW (its
+    // whole-kWh counter is too coarse for 5 minutes): 2990 + 25 * 1200.
+    let day: Vec<&String> = offline_statuses
+        .iter()
+        .filter(|s| s.starts_with("20261101,"))
+        .collect();
+    assert_eq!(day.len(), 25 * 12 - 12);
+    assert_eq!(day[0].as_str(), "20261101,00:05,0,0,100,1200");
+    assert_eq!(
+        day.last().unwrap().as_str(),
+        "20261101,23:59,2990,120,32990,1320"
+    );
+    // The first status after the repeated hour (02:05 PST, three hours and one interval from
+    // midnight, the 37th) carries the energy of both 01:00-01:55: 36 steps of 10 Wh, and
+    // 37 * 100 Wh of net.
+    let after = day
+        .iter()
+        .find(|s| s.starts_with("20261101,02:05,"))
+        .unwrap();
+    assert_eq!(after.as_str(), "20261101,02:05,360,120,4060,1320");
 }

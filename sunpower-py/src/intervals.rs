@@ -7,8 +7,8 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
-use sunpower_proto::Rfc3339;
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+use sunpower_proto::Rfc3339;
 
 use crate::errors;
 use crate::record::Record;
