@@ -47,6 +47,8 @@ mod owned;
 mod problems;
 mod record;
 mod time;
+#[cfg(feature = "intervals")]
+pub mod tree;
 mod value;
 
 pub use body::{parse_line, Body, BodyStream, Line, Lines, Records, MAX_LINE_BYTES};

@@ -797,3 +797,51 @@ fn live_pvoutput_statuses_end_as_the_offline_ones_across_the_end_of_daylight_sav
         .unwrap();
     assert_eq!(after.as_str(), "20261101,02:05,360,120,4060,1320");
 }
+
+proptest! {
+    #[test]
+    fn tree_merges_of_overlapping_pieces_in_any_order_give_the_files_of_one_merge(
+        pieces in prop::collection::vec((0usize..60, 1usize..30), 1..6),
+        order in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+    ) {
+        // A day and a half of one inverter across local midnight; the writers each bring a piece
+        // (overlapping or not), merged one after the other in a shuffled order, as interleaved
+        // runs on one tree are, taking turns at its lock.
+        let lines: Vec<String> = (0..60)
+            .map(|i| {
+                let t = at(2026, 6, 2, 5, 0) + TimeDelta::minutes(5 * i);
+                inv(&ts(t), "A", &format!("{:.3}", 5.0 + 0.01 * i as f64))
+            })
+            .collect();
+        let mut pieces: Vec<Vec<Interval>> = pieces
+            .iter()
+            .map(|&(from, len)| offline(&lines[from..(from + len).min(60)]))
+            .collect();
+        for (i, index) in order.iter().enumerate() {
+            let n = pieces.len();
+            pieces.swap(i % n, index.index(n));
+        }
+        let mut files = std::collections::BTreeMap::new();
+        for piece in &pieces {
+            for file in sunpower_proto::tree::merge(piece, Los_Angeles, &files).unwrap().files {
+                files.insert(file.path, file.contents);
+            }
+        }
+        // The same rows merged at once, each interval's best row (the one with the baseline).
+        let mut best = std::collections::BTreeMap::new();
+        for row in pieces.iter().flatten() {
+            let keep = best
+                .get(&row.interval_start)
+                .is_some_and(|old: &Interval| !sunpower_proto::tree::prefer_new(old, row));
+            if !keep {
+                best.insert(row.interval_start, row.clone());
+            }
+        }
+        let once: Vec<Interval> = best.into_values().collect();
+        let mut at_once = std::collections::BTreeMap::new();
+        for file in sunpower_proto::tree::merge(&once, Los_Angeles, &at_once.clone()).unwrap().files {
+            at_once.insert(file.path, file.contents);
+        }
+        prop_assert_eq!(files, at_once);
+    }
+}

@@ -1,0 +1,260 @@
+//! Writing the tree to a folder (`fs` feature): the one I/O adapter of this crate, thin over the
+//! sans-I/O [`merge`](super::merge).
+//!
+//! - A lock (`.sunpower-tree.lock` in the folder, an OS file lock) is held from reading to the
+//!   last rename, so two runs on one tree take turns and neither loses the other's rows.
+//! - Each changed file is written to a temporary file of a name no other run uses, flushed to
+//!   disk (`fsync`), renamed over the old one, and the folder flushed too: after a power cut a
+//!   file holds its old or its new contents, never nothing.
+//! - Errors name the file they are about.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use chrono_tz::Tz;
+
+use super::{files_to_read, merge, TreeError, TreeReport};
+use crate::intervals::Interval;
+
+/// The lock file's name, in the tree's folder.
+pub const LOCK_FILE: &str = ".sunpower-tree.lock";
+
+/// Why the tree could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// Reading, writing, renaming or locking a file failed.
+    #[error("{}: {what}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What was being done (`"cannot read"`, `"cannot rename into place"`...).
+        what: &'static str,
+        /// The cause.
+        source: io::Error,
+    },
+    /// An existing file has a row that cannot be read back.
+    #[error("{}: {error}", dir.display())]
+    Row {
+        /// The tree's folder (the error names the file in it).
+        dir: PathBuf,
+        /// What is wrong, and where.
+        error: TreeError,
+    },
+}
+
+fn io_error<'p>(path: &'p Path, what: &'static str) -> impl FnOnce(io::Error) -> WriteError + 'p {
+    move |source| WriteError::Io {
+        path: path.to_owned(),
+        what,
+        source,
+    }
+}
+
+/// Merges `intervals` into the tree under `dir` (created if needed), local dates in zone `tz`.
+///
+/// ```
+/// use sunpower_proto::{parse_line, tree};
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// let dir = std::env::temp_dir().join(format!("sunpower-tree-doc-{}", std::process::id()));
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+///              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+///     acc.add(&parse_line(line).unwrap());
+/// }
+/// let rows = acc.finish();
+/// let tz = chrono_tz::America::Los_Angeles;
+/// assert_eq!(tree::fs::write_dir(&dir, &rows, tz).unwrap().files, 4);
+/// let first = std::fs::read_to_string(dir.join("2026/06/01.csv")).unwrap();
+/// let again = tree::fs::write_dir(&dir, &rows, tz).unwrap();
+/// assert_eq!((again.inserted, again.replaced, again.files), (0, 0, 0));
+/// assert_eq!(std::fs::read_to_string(dir.join("2026/06/01.csv")).unwrap(), first);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn write_dir(dir: &Path, intervals: &[Interval], tz: Tz) -> Result<TreeReport, WriteError> {
+    if intervals.is_empty() {
+        return Ok(TreeReport::default());
+    }
+    create_dirs(dir)?;
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io_error(&lock_path, "cannot open the lock file"))?;
+    lock.lock()
+        .map_err(io_error(&lock_path, "cannot lock the tree"))?;
+
+    let mut existing = BTreeMap::new();
+    for rel in files_to_read(intervals, tz) {
+        let path = dir.join(&rel);
+        match fs::read_to_string(&path) {
+            Ok(text) => {
+                existing.insert(rel, text);
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io_error(&path, "cannot read")(e)),
+        }
+    }
+    let update = merge(intervals, tz, &existing).map_err(|error| WriteError::Row {
+        dir: dir.to_owned(),
+        error,
+    })?;
+    for file in update.files.iter().filter(|f| f.changed) {
+        write_atomically(&dir.join(&file.path), file.contents.as_bytes())?;
+    }
+    // Dropping the file releases the lock.
+    drop(lock);
+    Ok(update.report)
+}
+
+/// Creates `dir` and its missing parents, flushing each parent that gained an entry.
+fn create_dirs(dir: &Path) -> Result<(), WriteError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dirs(parent)?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => sync_parent(dir),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_error(dir, "cannot create the folder")(e)),
+    }
+}
+
+fn sync_parent(path: &Path) -> Result<(), WriteError> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error(parent, "cannot flush the folder"))
+}
+
+/// A name no other writer uses at the same time: the process id and a counter.
+fn temporary_path(path: &Path) -> PathBuf {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let name = path
+        .file_name()
+        .map_or_else(Default::default, |n| n.to_string_lossy());
+    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+}
+
+/// Replaces `path` with `contents`: a temporary file, flushed, renamed over it, the folder
+/// flushed.
+fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    if let Some(parent) = path.parent() {
+        create_dirs(parent)?;
+    }
+    let tmp = temporary_path(path);
+    let written = File::create(&tmp)
+        .and_then(|mut f| {
+            f.write_all(contents)?;
+            f.sync_all()
+        })
+        .map_err(io_error(&tmp, "cannot write the temporary file"));
+    let renamed = written.and_then(|()| {
+        fs::rename(&tmp, path).map_err(io_error(
+            path,
+            "cannot rename the temporary file into place",
+        ))
+    });
+    if renamed.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    renamed?;
+    sync_parent(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervals::{IntervalAccumulator, IntervalConfig};
+    use crate::Body;
+    use chrono::{TimeDelta, TimeZone, Utc};
+
+    fn rows(from: i64, to: i64) -> Vec<Interval> {
+        // One inverter, +10 Wh every 5 minutes from 2026-06-02 06:00 UTC.
+        let start = Utc.with_ymd_and_hms(2026, 6, 2, 6, 0, 0).unwrap();
+        let body: String = (from..to)
+            .map(|i| {
+                let t = (start + TimeDelta::minutes(5 * i)).format("%Y%m%d%H%M%S");
+                format!("130\t{t}\tA\tM\t\t{:.3}\t0.25\n", 5.0 + 0.01 * i as f64)
+            })
+            .collect();
+        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        for record in Body::new(body.as_bytes()).records() {
+            acc.add(&record.unwrap());
+        }
+        acc.finish()
+    }
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("sunpower-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn concurrent_writers_take_turns_and_lose_no_interval() {
+        // Eight writers at once, each with its own stretch of the same day; the lock makes each
+        // merge see the others' rows. Without it, a writer's read-merge-write overwrites rows
+        // another writer added in between.
+        let dir = temp_dir("tree-concurrent");
+        let tz: Tz = "America/Los_Angeles".parse().unwrap();
+        std::thread::scope(|s| {
+            for w in 0..8 {
+                let dir = &dir;
+                s.spawn(move || write_dir(dir, &rows(w * 10, w * 10 + 10), tz).unwrap());
+            }
+        });
+        let day = fs::read_to_string(dir.join("2026/06/01.csv")).unwrap();
+        let next = fs::read_to_string(dir.join("2026/06/02.csv")).unwrap();
+        assert_eq!(day.lines().count() - 1 + next.lines().count() - 1, 80);
+        // Nothing temporary is left behind.
+        let leftovers: Vec<_> = fs::read_dir(dir.join("2026/06"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_damaged_existing_row_names_its_file_and_line() {
+        let dir = temp_dir("tree-damaged");
+        let tz: Tz = "America/Los_Angeles".parse().unwrap();
+        write_dir(&dir, &rows(0, 4), tz).unwrap();
+        let path = dir.join("2026/06/01.csv");
+        let mut text = fs::read_to_string(&path).unwrap();
+        text.push_str("not,a,row\n");
+        fs::write(&path, text).unwrap();
+        let err = write_dir(&dir, &rows(0, 4), tz).unwrap_err().to_string();
+        assert!(err.contains("2026/06/01.csv: line 6: column"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_replaced_is_named_and_nothing_temporary_stays() {
+        // A folder where the day file should be: the rename fails, and the error says so.
+        let dir = temp_dir("tree-blocked");
+        let tz: Tz = "America/Los_Angeles".parse().unwrap();
+        fs::create_dir_all(dir.join("2026/06/01.csv/x")).unwrap();
+        let err = write_dir(&dir, &rows(0, 4), tz).unwrap_err().to_string();
+        assert!(err.contains("2026/06/01.csv: cannot"), "{err}");
+        let names: Vec<_> = fs::read_dir(dir.join("2026/06"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}

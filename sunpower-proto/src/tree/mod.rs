@@ -1,0 +1,289 @@
+//! The `--tree DIR` layout as a sans-I/O step: `YYYY/MM/DD.csv` (intervals), `YYYY/MM/daily.csv`,
+//! `YYYY/monthly.csv` and `yearly.csv` (totals), merged with what is already there.
+//!
+//! [`files_to_read`] names the files a merge of some rows touches; the caller reads them (those
+//! that exist) and hands their contents to [`merge`], which returns every file's new contents.
+//! Merging is idempotent: existing interval rows are keyed by `interval_start`; a new row
+//! replaces the old one unless it knows less (see [`prefer_new`]); totals are recomputed from the
+//! merged rows of the touched days, months and years. Running again over the same or overlapping
+//! data gives identical files. With the `fs` feature, [`write_dir`](fs::write_dir) does the
+//! reading and the crash-safe, locked writing.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use sunpower_proto::{parse_line, tree};
+//! use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+//! let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+//! for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+//!              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+//!     acc.add(&parse_line(line).unwrap());
+//! }
+//! let rows = acc.finish();
+//! let tz = chrono_tz::America::Los_Angeles;
+//! assert_eq!(
+//!     tree::files_to_read(&rows, tz),
+//!     ["2026/06/01.csv", "2026/06/daily.csv", "2026/monthly.csv", "yearly.csv"]
+//! );
+//! let first = tree::merge(&rows, tz, &BTreeMap::new()).unwrap();
+//! assert_eq!(first.report.inserted, 2);
+//! // Merging the same rows into what was written changes nothing.
+//! let written: BTreeMap<String, String> =
+//!     first.files.iter().map(|f| (f.path.clone(), f.contents.clone())).collect();
+//! let again = tree::merge(&rows, tz, &written).unwrap();
+//! assert_eq!((again.report.inserted, again.report.replaced), (0, 0));
+//! assert!(again.files.iter().all(|f| !f.changed));
+//! assert!(written["yearly.csv"].contains("\n2026,"));
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::export::{
+    csv, parse_csv_row, parse_period_csv_row, period_csv, RowError, CSV_HEADER, PERIOD_CSV_HEADER,
+};
+use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
+
+#[cfg(feature = "fs")]
+pub mod fs;
+
+/// An existing file of the tree has a row that cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: line {line}: {source}")]
+pub struct TreeError {
+    /// The file, relative to the tree's folder.
+    pub path: String,
+    /// Line number, from 1.
+    pub line: usize,
+    /// The cause.
+    pub source: RowError,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct TreeReport {
+    /// Interval rows that were not in the tree.
+    pub inserted: usize,
+    /// Interval rows that replaced a different row.
+    pub replaced: usize,
+    /// New rows not used because the tree's row knew more, or was identical.
+    pub kept: usize,
+    /// Files whose contents changed.
+    pub files: usize,
+}
+
+/// One file of the tree after a merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeFile {
+    /// Path relative to the tree's folder, `/`-separated (`2026/06/01.csv`).
+    pub path: String,
+    /// The whole new contents.
+    pub contents: String,
+    /// False when the contents are what the file held already (it need not be written).
+    pub changed: bool,
+}
+
+/// What [`merge`] returns: the files in the order they are to be written (days, then months,
+/// years, and `yearly.csv` last, so an interrupted write leaves totals that a new run mends).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TreeUpdate {
+    /// Every touched file.
+    pub files: Vec<TreeFile>,
+    /// What changed.
+    pub report: TreeReport,
+}
+
+/// Whether `new` should replace `existing` (same `interval_start`) in the tree.
+///
+/// The row from a capture that starts mid-day lacks the energy of each inverter's first report
+/// ([`Flag::FirstReport`]) and may lack the meter; a row that had them is kept rather than
+/// overwritten with less.
+pub fn prefer_new(existing: &Interval, new: &Interval) -> bool {
+    let loses_baseline =
+        new.flags.contains(Flag::FirstReport) && !existing.flags.contains(Flag::FirstReport);
+    let loses_meter = new.net_wh.is_none() && existing.net_wh.is_some();
+    !(loses_baseline || loses_meter)
+}
+
+fn day_path(date: NaiveDate) -> String {
+    format!(
+        "{:04}/{:02}/{:02}.csv",
+        date.year(),
+        date.month(),
+        date.day()
+    )
+}
+
+fn month_path(year: i32, month: u32) -> String {
+    format!("{year:04}/{month:02}/daily.csv")
+}
+
+fn year_path(year: i32) -> String {
+    format!("{year:04}/monthly.csv")
+}
+
+const YEARLY: &str = "yearly.csv";
+
+fn days(intervals: &[Interval], tz: Tz) -> BTreeMap<NaiveDate, Vec<&Interval>> {
+    let mut by_day: BTreeMap<NaiveDate, Vec<&Interval>> = BTreeMap::new();
+    for interval in intervals {
+        by_day
+            .entry(local_date(interval.interval_start, tz))
+            .or_default()
+            .push(interval);
+    }
+    by_day
+}
+
+/// The files a merge of `intervals` reads and writes, relative to the tree's folder, in the order
+/// [`merge`] returns them.
+pub fn files_to_read(intervals: &[Interval], tz: Tz) -> Vec<String> {
+    let by_day = days(intervals, tz);
+    let months: BTreeSet<(i32, u32)> = by_day.keys().map(|d| (d.year(), d.month())).collect();
+    let years: BTreeSet<i32> = months.iter().map(|&(y, _)| y).collect();
+    let mut paths: Vec<String> = by_day.keys().map(|d| day_path(*d)).collect();
+    paths.extend(months.iter().map(|&(y, m)| month_path(y, m)));
+    paths.extend(years.iter().map(|&y| year_path(y)));
+    if !years.is_empty() {
+        paths.push(YEARLY.to_owned());
+    }
+    paths
+}
+
+/// The non-blank lines of a file other than its header, numbered from 1.
+fn rows<'t>(text: &'t str, header: &'t str) -> impl Iterator<Item = (usize, &'t str)> + 't {
+    text.lines()
+        .enumerate()
+        .filter(move |(_, l)| !l.trim().is_empty() && l.trim_end() != header)
+        .map(|(i, l)| (i + 1, l))
+}
+
+fn read_intervals(
+    path: &str,
+    text: Option<&String>,
+) -> Result<BTreeMap<DateTime<Utc>, Interval>, TreeError> {
+    let mut out = BTreeMap::new();
+    for (line, row) in rows(text.map_or("", String::as_str), CSV_HEADER) {
+        let row = parse_csv_row(row).map_err(|source| TreeError {
+            path: path.to_owned(),
+            line,
+            source,
+        })?;
+        out.insert(row.interval_start, row);
+    }
+    Ok(out)
+}
+
+fn read_totals(
+    path: &str,
+    text: Option<&String>,
+    period: Period,
+) -> Result<BTreeMap<String, PeriodTotal>, TreeError> {
+    let mut out = BTreeMap::new();
+    for (line, row) in rows(text.map_or("", String::as_str), PERIOD_CSV_HEADER) {
+        let row = parse_period_csv_row(row, period).map_err(|source| TreeError {
+            path: path.to_owned(),
+            line,
+            source,
+        })?;
+        out.insert(row.label.clone(), row);
+    }
+    Ok(out)
+}
+
+/// Merges `intervals` (local dates in zone `tz`) into the tree whose files hold `existing`
+/// (contents by relative path; a file not in the map does not exist), and returns every touched
+/// file's new contents.
+pub fn merge(
+    intervals: &[Interval],
+    tz: Tz,
+    existing: &BTreeMap<String, String>,
+) -> Result<TreeUpdate, TreeError> {
+    let mut update = TreeUpdate::default();
+    let emit = |update: &mut TreeUpdate, path: String, contents: String| {
+        let changed = existing.get(&path) != Some(&contents);
+        update.report.files += usize::from(changed);
+        update.files.push(TreeFile {
+            path,
+            contents,
+            changed,
+        });
+    };
+
+    // Days: merge rows, and keep each day's total for daily.csv.
+    let by_day = days(intervals, tz);
+    let mut day_totals: BTreeMap<NaiveDate, Option<PeriodTotal>> = BTreeMap::new();
+    for (date, new_rows) in &by_day {
+        let path = day_path(*date);
+        let mut rows = read_intervals(&path, existing.get(&path))?;
+        for new in new_rows {
+            match rows.get(&new.interval_start) {
+                None => update.report.inserted += 1,
+                Some(old) if old == *new || !prefer_new(old, new) => {
+                    update.report.kept += 1;
+                    continue;
+                }
+                Some(_) => update.report.replaced += 1,
+            }
+            rows.insert(new.interval_start, (*new).clone());
+        }
+        let rows: Vec<Interval> = rows.into_values().collect();
+        day_totals.insert(*date, totals(&rows, tz, Period::Day).into_iter().next());
+        emit(&mut update, path, csv(&rows, tz));
+    }
+
+    // Months: daily.csv rows of touched days replaced, then the month's total from them.
+    let months: BTreeSet<(i32, u32)> = by_day.keys().map(|d| (d.year(), d.month())).collect();
+    let mut month_totals: BTreeMap<(i32, u32), PeriodTotal> = BTreeMap::new();
+    for &(year, month) in &months {
+        let Some(first) = NaiveDate::from_ymd_opt(year, month, 1) else {
+            continue;
+        };
+        let path = month_path(year, month);
+        let mut rows = read_totals(&path, existing.get(&path), Period::Day)?;
+        for (date, total) in day_totals.range(first..) {
+            if (date.year(), date.month()) != (year, month) {
+                break;
+            }
+            if let Some(total) = total {
+                rows.insert(total.label.clone(), total.clone());
+            }
+        }
+        let rows: Vec<PeriodTotal> = rows.into_values().collect();
+        let mut total = PeriodTotal::empty(Period::Month, first, tz);
+        rows.iter().for_each(|r| total.absorb(r));
+        month_totals.insert((year, month), total);
+        emit(&mut update, path, period_csv(&rows));
+    }
+
+    // Years: monthly.csv rows of touched months replaced, then the year's total from them.
+    let years: BTreeSet<i32> = months.iter().map(|&(y, _)| y).collect();
+    let mut year_totals = Vec::new();
+    for &year in &years {
+        let Some(first) = NaiveDate::from_ymd_opt(year, 1, 1) else {
+            continue;
+        };
+        let path = year_path(year);
+        let mut rows = read_totals(&path, existing.get(&path), Period::Month)?;
+        for (_, total) in month_totals.range((year, 1)..=(year, 12)) {
+            rows.insert(total.label.clone(), total.clone());
+        }
+        let rows: Vec<PeriodTotal> = rows.into_values().collect();
+        let mut total = PeriodTotal::empty(Period::Year, first, tz);
+        rows.iter().for_each(|r| total.absorb(r));
+        year_totals.push(total);
+        emit(&mut update, path, period_csv(&rows));
+    }
+
+    if !year_totals.is_empty() {
+        let mut rows = read_totals(YEARLY, existing.get(YEARLY), Period::Year)?;
+        for total in year_totals {
+            rows.insert(total.label.clone(), total);
+        }
+        let rows: Vec<PeriodTotal> = rows.into_values().collect();
+        emit(&mut update, YEARLY.to_owned(), period_csv(&rows));
+    }
+    Ok(update)
+}
