@@ -332,9 +332,10 @@ pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
     pvoutput_payloads(&PvOutputEncoder::new(tz).push(intervals))
 }
 
-/// Statuses as `addbatchstatus` form bodies, `data=d,t,v1,v2,v3,v4;...`, at most
-/// [`PVOUTPUT_BATCH_MAX`] statuses each (to POST with the API key and system id headers).
-pub fn pvoutput_payloads(statuses: &[PvOutputStatus]) -> Vec<String> {
+/// Statuses (a [`PvOutputStatus`] or its text) as `addbatchstatus` form bodies,
+/// `data=d,t,v1,v2,v3,v4;...`, at most [`PVOUTPUT_BATCH_MAX`] statuses each (to POST with the
+/// API key and system id headers).
+pub fn pvoutput_payloads<S: fmt::Display>(statuses: &[S]) -> Vec<String> {
     statuses
         .chunks(PVOUTPUT_BATCH_MAX)
         .map(|chunk| {

@@ -42,13 +42,8 @@ impl<'r, 'a> JsonRecord<'r, 'a> {
 impl Serialize for JsonRecord<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("record_type", &self.record.record_type())?;
-        map.serialize_entry("raw", &self.record.raw())?;
-        if let Some(channel) = self.channel {
-            map.serialize_entry("channel", channel.as_str())?;
-        }
         let mut result = Ok(());
-        self.record.visit_fields(|name, value| {
+        self.record.visit_output(self.channel, |name, value| {
             if result.is_ok() {
                 result = match value {
                     FieldValue::Time(t) => map.serialize_entry(name, &t.map(Rfc3339)),
@@ -56,6 +51,7 @@ impl Serialize for JsonRecord<'_, '_> {
                     FieldValue::Decimal(v) => map.serialize_entry(name, &v),
                     FieldValue::Integer(v) => map.serialize_entry(name, &v),
                     FieldValue::Unsigned(v) => map.serialize_entry(name, &v),
+                    FieldValue::Fields(raw) => map.serialize_entry(name, &raw),
                 };
             }
         });

@@ -50,6 +50,7 @@ mod time;
 #[cfg(feature = "intervals")]
 pub mod tree;
 mod value;
+mod visit;
 
 pub use body::{parse_line, Body, BodyStream, Line, Lines, Records, MAX_LINE_BYTES};
 pub use counts::RecordCounts;
@@ -62,7 +63,7 @@ pub use error::{ErrorKind, Expected, LineError};
 #[cfg(feature = "serde")]
 pub use json::JsonRecord;
 pub use owned::RecordBuf;
-pub use problems::{Capped, NotShown, ProblemLog, SHOWN_PER_KIND};
+pub use problems::{Capped, NotShown, ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};
 pub use record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
     RawFields, Record, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,

@@ -5,6 +5,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+/// The problem-log kind of damaged lines, in every front end.
+pub const LINE_ERROR_KIND: &str = "line";
+
 /// Messages of one kind shown before the rest are only counted.
 pub const SHOWN_PER_KIND: u64 = 100;
 

@@ -574,6 +574,8 @@ pub enum FieldValue<'a> {
     Integer(Option<i64>),
     /// A counter, `None` when not reported.
     Unsigned(Option<u64>),
+    /// A line's fields exactly as sent (`raw`, from [`Record::visit_output`] only).
+    Fields(RawFields<'a>),
 }
 
 impl<'a> Record<'a> {

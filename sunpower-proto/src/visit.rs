@@ -1,0 +1,39 @@
+//! A record as every output shape writes it: the one field visitor behind the JSON Lines of the
+//! command (`serde` feature) and Python's `Record.to_dict()`.
+
+use crate::record::{FieldValue, Record};
+use crate::Channel;
+
+impl<'a> Record<'a> {
+    /// Visits the record's output fields in output order: `record_type`, `raw`, `channel` (when
+    /// the record came from a post), then the typed fields of
+    /// [`visit_fields`](Record::visit_fields).
+    ///
+    /// ```
+    /// use sunpower_proto::{parse_line, Channel, FieldValue};
+    /// let record = parse_line("102\tabc").unwrap();
+    /// let mut names = Vec::new();
+    /// record.visit_output(Some(Channel::Data), |name, value| {
+    ///     if let FieldValue::Fields(raw) = value {
+    ///         assert_eq!(raw.as_str(), "102\tabc");
+    ///     }
+    ///     names.push(name);
+    /// });
+    /// assert_eq!(names, ["record_type", "raw", "channel", "token"]);
+    /// ```
+    pub fn visit_output(
+        &self,
+        channel: Option<Channel>,
+        mut visit: impl FnMut(&'static str, FieldValue<'a>),
+    ) {
+        visit(
+            "record_type",
+            FieldValue::Unsigned(Some(u64::from(self.record_type()))),
+        );
+        visit("raw", FieldValue::Fields(self.raw()));
+        if let Some(channel) = channel {
+            visit("channel", FieldValue::Text(Some(channel.as_str())));
+        }
+        self.visit_fields(visit);
+    }
+}
