@@ -735,7 +735,7 @@ fn decode_capture(bytes: Vec<u8>) -> Decoded {
             let body = post.decodable_body();
             assert!(body.len() <= post.body.len());
             if post.complete() {
-                assert_eq!(post.missing, None);
+                assert_eq!(post.missing, sunpower_pcap::decoder::Missing::Nothing);
             }
             for _ in Body::new(body).records() {}
             events.push(format!(

@@ -50,7 +50,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sunpower_proto::Channel;
+use sunpower_proto::{Body, Channel, LineError, Record, Records};
 
 use crate::capture::{CaptureError, CaptureReader, Input, Packet};
 use crate::flow::{Direction, Endpoint, FlowConfig, FlowEvent, FlowId, FlowTable, Segment};
@@ -185,6 +185,29 @@ pub enum ProblemKind {
     },
 }
 
+impl ProblemKind {
+    /// The kind's name in the problem log (`"gap"`, `"HTTP"`...), by which at most
+    /// [`sunpower_proto::SHOWN_PER_KIND`] problems of a kind are shown.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProblemKind::Capture(_) => "capture",
+            ProblemKind::Link(_) => "link-layer",
+            ProblemKind::Ip(_) => "IP",
+            ProblemKind::TcpFragment { .. } => "fragment",
+            ProblemKind::Truncated { .. } => "truncated-segment",
+            ProblemKind::Gap { .. } => "gap",
+            ProblemKind::Http { .. } => "HTTP",
+            ProblemKind::Skipped { .. } => "skipped-bytes",
+            ProblemKind::IncompletePost { .. } => "incomplete-post",
+        }
+    }
+
+    /// True for a capture input that could not be read at all (a missing file, not a capture).
+    pub fn input_unreadable(&self) -> bool {
+        matches!(self, ProblemKind::Capture(e) if e.input_unreadable())
+    }
+}
+
 fn missing_text(missing: Option<u64>) -> String {
     match missing {
         Some(n) => format!("{n} missing"),
@@ -215,27 +238,52 @@ pub struct Post<'a> {
     pub packet: u64,
     /// The body (de-chunked); when incomplete, the bytes received before the hole.
     pub body: &'a [u8],
-    /// Body bytes missing: `None` for a complete body, `Some(None)` when cut and the length was
-    /// not declared, `Some(Some(n))` when `n` bytes are missing.
-    pub missing: Option<Option<u64>>,
+    /// What the body lacks: nothing, an unknown part, or a known number of bytes.
+    pub missing: Missing,
+}
+
+/// What a post's body lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Missing {
+    /// The whole body arrived.
+    Nothing,
+    /// The body was cut and its length was not declared (chunked, or cut before its end).
+    Unknown,
+    /// The body was cut; this many declared bytes did not arrive.
+    Bytes(u64),
+}
+
+impl Missing {
+    /// A cut body's missing bytes, when known.
+    fn cut(missing: Option<u64>) -> Missing {
+        missing.map_or(Missing::Unknown, Missing::Bytes)
+    }
+
+    /// The missing byte count, when the body was cut and its length declared.
+    pub fn bytes(self) -> Option<u64> {
+        match self {
+            Missing::Bytes(n) => Some(n),
+            Missing::Nothing | Missing::Unknown => None,
+        }
+    }
 }
 
 impl<'a> Post<'a> {
     /// Whether the whole body arrived.
     pub fn complete(&self) -> bool {
-        self.missing.is_none()
+        self.missing == Missing::Nothing
     }
 
     /// The part of the body that can be decoded: all of it when complete; when incomplete, the
     /// whole lines before the hole (a line that touches the hole is never decoded).
     ///
     /// ```
-    /// # use sunpower_pcap::decoder::Post;
+    /// # use sunpower_pcap::decoder::{Missing, Post};
     /// # use sunpower_pcap::flow::Endpoint;
     /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
     /// let post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
     ///     captured_at: Default::default(), input: "x", packet: 1,
-    ///     body: b"102\ta\n130\t2017", missing: Some(Some(40)) };
+    ///     body: b"102\ta\n130\t2017", missing: Missing::Bytes(40) };
     /// assert_eq!(post.decodable_body(), b"102\ta\n");
     /// ```
     pub fn decodable_body(&self) -> &'a [u8] {
@@ -247,6 +295,70 @@ impl<'a> Post<'a> {
             None => &[],
         }
     }
+
+    /// The records of the body's [decodable part](Self::decodable_body), in order, each damaged
+    /// line a [`PostLineError`] that says where the post came from.
+    ///
+    /// ```
+    /// # use sunpower_pcap::decoder::{Missing, Post};
+    /// # use sunpower_pcap::flow::Endpoint;
+    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+    /// let post = Post { flow: 7, client: e, server: e, method: "POST", target: "/", channel: None,
+    ///     captured_at: Default::default(), input: "day.pcap", packet: 12,
+    ///     body: b"102\ta\n130\tbad\n", missing: Missing::Nothing };
+    /// let items: Vec<_> = post.records().collect();
+    /// assert_eq!(items[0].as_ref().unwrap().record_type(), 102);
+    /// assert_eq!(
+    ///     items[1].as_ref().unwrap_err().to_string(),
+    ///     "day.pcap: packet 12, flow 7: line 2: field 1 (timestamp): expected a YYYYMMDDhhmmss UTC timestamp, found \"bad\""
+    /// );
+    /// ```
+    pub fn records(&self) -> PostRecords<'a> {
+        PostRecords {
+            records: Body::new(self.decodable_body()).records(),
+            input: self.input,
+            packet: self.packet,
+            flow: self.flow,
+        }
+    }
+}
+
+/// The records of a [`Post`], from [`Post::records`].
+#[derive(Debug, Clone)]
+pub struct PostRecords<'a> {
+    records: Records<'a>,
+    input: &'a str,
+    packet: u64,
+    flow: FlowId,
+}
+
+impl<'a> Iterator for PostRecords<'a> {
+    type Item = Result<Record<'a>, PostLineError<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.records.next()?;
+        Some(item.map_err(|error| PostLineError {
+            input: self.input,
+            packet: self.packet,
+            flow: self.flow,
+            error,
+        }))
+    }
+}
+
+/// A damaged line of a post's body, with the post's position: its input, the packet that
+/// completed it, its connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input}: packet {packet}, flow {flow}: {error}")]
+pub struct PostLineError<'a> {
+    /// The capture input's name.
+    pub input: &'a str,
+    /// Packet number within the input.
+    pub packet: u64,
+    /// The connection.
+    pub flow: FlowId,
+    /// The line and what was wrong with it.
+    pub error: LineError,
 }
 
 /// What a [`Decoder`] reports.
@@ -259,16 +371,25 @@ pub enum Event<'a> {
 }
 
 /// Counters over the whole decoding, for `sunpower stats`.
+///
+/// With the `serde` feature it serializes to the `details` object of `sunpower stats`: every
+/// counter but those the report shows at its top level (packets, connections, posts, gaps,
+/// bytes missing, damaged posts), some under names that say what they count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DecodeStats {
     /// Packets read from the capture.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub packets: u64,
     /// Frames that carry something other than IP (ARP, LLDP, ...).
+    #[cfg_attr(feature = "serde", serde(rename = "non_ip_frames"))]
     pub non_ip: u64,
     /// IP packets that carry something other than TCP.
+    #[cfg_attr(feature = "serde", serde(rename = "non_tcp_packets"))]
     pub non_tcp: u64,
     /// IP fragments (not reassembled); those of TCP datagrams are also reported as problems.
+    #[cfg_attr(feature = "serde", serde(rename = "ip_fragments"))]
     pub fragments: u64,
     /// Frames with a damaged or unsupported link header.
     pub link_errors: u64,
@@ -281,16 +402,21 @@ pub struct DecodeStats {
     /// Errors reading the capture (damaged blocks, cut files, unreadable inputs).
     pub capture_errors: u64,
     /// TCP connections seen.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub connections: u64,
     /// Holes in TCP streams that were never filled.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub gaps: u64,
     /// Bytes in those holes.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub bytes_missing: u64,
     /// Requests seen (all paths, both channels).
     pub requests: u64,
     /// Kept requests delivered as posts, complete or not.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub posts: u64,
     /// Posts whose body was cut.
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub damaged_posts: u64,
     /// Requests framed but not kept (other paths).
     pub other_requests: u64,
@@ -670,7 +796,7 @@ fn on_http_event(
         } => {
             stats.requests += 1;
             stats.posts += 1;
-            sink(Event::Post(post(method, target, body, None)));
+            sink(Event::Post(post(method, target, body, Missing::Nothing)));
         }
         HttpEvent::IncompleteBody {
             method,
@@ -690,7 +816,12 @@ fn on_http_event(
                     missing,
                 },
             ));
-            sink(Event::Post(post(method, target, received, Some(missing))));
+            sink(Event::Post(post(
+                method,
+                target,
+                received,
+                Missing::cut(missing),
+            )));
         }
         HttpEvent::Unselected { .. } => {
             stats.requests += 1;

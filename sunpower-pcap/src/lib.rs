@@ -13,9 +13,11 @@
 //! | [`flow`] | the connection table: 4-tuples, roles, caps, idle expiry |
 //! | [`http`] | one direction's bytes to requests and their bodies |
 //! | [`decoder`] | all of the above: packets to collector posts and positioned problems |
+//! | [`records`] | posts to records and damaged lines, with the run's [`records::Report`] and problem log |
 //! | [`writer`] | a capture writer for tests, benchmarks and the sample capture |
 //!
-//! [`decoder::CaptureDecoder`] is the usual entry point; its documentation has an example.
+//! [`records::RecordDecoder`] is the usual entry point (records), [`decoder::CaptureDecoder`] the
+//! one for posts; their documentation has examples.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -25,5 +27,6 @@ pub mod flow;
 pub mod http;
 pub mod ip;
 pub mod link;
+pub mod records;
 pub mod tcp;
 pub mod writer;

@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::Input;
 use sunpower_pcap::decoder::{
-    CaptureDecoder, DecodeStats, DecoderConfig, Event, Problem, ProblemKind,
+    CaptureDecoder, DecodeStats, DecoderConfig, Event, Missing, Problem, ProblemKind,
 };
 use sunpower_pcap::http::BodyFilter;
 use sunpower_pcap::writer::{
@@ -144,7 +144,7 @@ fn client_segment(link: &Link, offset: u32, flags: TcpFlags, payload: &[u8]) -> 
 struct Got {
     target: String,
     channel: Option<Channel>,
-    missing: Option<Option<u64>>,
+    missing: Missing,
     body: Vec<u8>,
     captured_at: DateTime<Utc>,
     /// Raw lines of the decodable body's records.
@@ -154,7 +154,7 @@ struct Got {
 
 impl Got {
     fn complete(&self) -> bool {
-        self.missing.is_none()
+        self.missing == Missing::Nothing
     }
 }
 
@@ -531,7 +531,7 @@ fn lost_segment_damages_its_post_keeps_whole_lines_before_the_hole_and_the_next_
     assert_eq!(damaged.body, before.as_bytes());
     assert_eq!(
         damaged.missing,
-        Some(Some((first.len() - hole_start) as u64))
+        Missing::Bytes((first.len() - hole_start) as u64)
     );
     assert_eq!(damaged.records, lines(whole));
     assert!(damaged.records.len() < lines(&first).len());
@@ -965,7 +965,10 @@ fn segment_truncated_by_snaplen_damages_its_post_and_counts_the_gap() {
     let cut_at = 1000 + 300 - head;
     let received = &body[..cut_at];
     assert_eq!(d.posts[0].body, received.as_bytes());
-    assert_eq!(d.posts[0].missing, Some(Some((body.len() - cut_at) as u64)));
+    assert_eq!(
+        d.posts[0].missing,
+        Missing::Bytes((body.len() - cut_at) as u64)
+    );
     assert_eq!(
         d.posts[0].records,
         lines(&received[..received.rfind('\n').unwrap() + 1])
@@ -1181,7 +1184,7 @@ fn reset_in_the_middle_of_a_body_delivers_it_incomplete() {
     assert_eq!(d.posts[0].body, received.as_bytes());
     assert_eq!(
         d.posts[0].missing,
-        Some(Some((body.len() - received.len()) as u64))
+        Missing::Bytes((body.len() - received.len()) as u64)
     );
     assert_eq!(
         d.posts[0].records,
