@@ -1,83 +1,55 @@
-//! `sunpower parse` and `sunpower stats --body`: raw POST bodies, no capture.
+//! `sunpower parse` and `sunpower stats --body`: raw POST bodies, no capture, read as streams.
 
-use std::collections::BTreeMap;
 use std::io;
 
-use serde::Serialize;
-use sunpower_proto::Body;
+use sunpower_proto::{ProblemLog, RecordCounts};
 
-use crate::output::{display_name, read_input, JsonLines};
+use crate::output::{display_name, read_body, BodyError, JsonLines, Stderr};
 use crate::Outcome;
 
-/// Counts of decoding raw bodies, as `stats --body` prints them.
-#[derive(Debug, Default, Serialize)]
-pub struct BodyCounts {
-    pub records: u64,
-    /// Record type (as a string key in JSON) to count.
-    pub records_by_type: BTreeMap<String, u64>,
-    pub line_errors: u64,
-    /// 130 lines in the 14-field form with field 4 collapsed.
-    pub inverter_lines_collapsed: u64,
-}
-
-impl BodyCounts {
-    pub fn count(&mut self, record: &sunpower_proto::Record<'_>) {
-        self.records += 1;
-        // Types are at most five digits; a small map keyed by the text keeps JSON order numeric
-        // for the three-digit types the protocol uses.
-        *self
-            .records_by_type
-            .entry(record.record_type().to_string())
-            .or_default() += 1;
-        if let sunpower_proto::Record::Inverter(inv) = record {
-            if inv.form == sunpower_proto::InverterForm::Collapsed {
-                self.inverter_lines_collapsed += 1;
-            }
+/// Reports an input that could not be read; passes output errors on.
+fn input_failed(name: &str, error: BodyError) -> io::Result<Outcome> {
+    match error {
+        BodyError::Input(e) => {
+            eprintln!("sunpower: {}: {e}", display_name(name));
+            Ok(Outcome::Unreadable)
         }
+        BodyError::Output(e) => Err(e),
     }
 }
 
 pub fn parse(input: &str) -> io::Result<Outcome> {
-    let data = match read_input(input) {
-        Ok(data) => data,
-        Err(e) => {
-            eprintln!("sunpower: {}: {e}", display_name(input));
-            return Ok(Outcome::Unreadable);
-        }
-    };
     let mut out = JsonLines::stdout();
-    for item in Body::new(&data).records() {
-        match item {
-            Ok(record) => out.record(&record, None)?,
-            Err(e) => eprintln!("{}: {e}", display_name(input)),
-        }
-    }
+    let mut log = ProblemLog::default();
+    let stderr = Stderr::default();
+    let read = read_body(input, &mut log, &stderr, |item| match item {
+        Ok(record) => out.record(record, None),
+        Err(_) => Ok(()),
+    });
+    let outcome = match read {
+        Ok(()) => Outcome::Read,
+        Err(e) => input_failed(input, e)?,
+    };
     out.flush()?;
-    Ok(Outcome::Read)
+    stderr.finish(log.summary());
+    Ok(outcome)
 }
 
 pub fn stats(inputs: &[String]) -> io::Result<Outcome> {
-    let mut counts = BodyCounts::default();
+    let mut counts = RecordCounts::default();
+    let mut log = ProblemLog::default();
+    let stderr = Stderr::default();
     let mut outcome = Outcome::Read;
     for input in inputs {
-        let data = match read_input(input) {
-            Ok(data) => data,
-            Err(e) => {
-                eprintln!("sunpower: {}: {e}", display_name(input));
-                outcome = Outcome::Unreadable;
-                continue;
-            }
-        };
-        for item in Body::new(&data).records() {
-            match item {
-                Ok(record) => counts.count(&record),
-                Err(e) => {
-                    counts.line_errors += 1;
-                    eprintln!("{}: {e}", display_name(input));
-                }
-            }
+        let read = read_body(input, &mut log, &stderr, |item| {
+            counts.count(item);
+            Ok(())
+        });
+        if let Err(e) = read {
+            outcome = input_failed(input, e)?;
         }
     }
+    stderr.finish(log.summary());
     let mut stdout = io::stdout().lock();
     serde_json::to_writer(&mut stdout, &counts)?;
     io::Write::write_all(&mut stdout, b"\n")?;

@@ -2,14 +2,13 @@
 
 use std::io;
 
-use sunpower_proto::parse_device_list;
+use sunpower_proto::{parse_device_list, MAX_DOCUMENT_BYTES};
 
-use crate::output::{display_name, read_input, JsonLines};
+use crate::output::{display_name, read_document, JsonLines};
 use crate::Outcome;
 
 pub fn run(input: &str) -> io::Result<Outcome> {
-    let list = match read_input(input)
-        .map_err(|e| e.to_string())
+    let list = match read_document(input, MAX_DOCUMENT_BYTES)
         .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()))
     {
         Ok(list) => list,

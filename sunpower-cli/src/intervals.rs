@@ -5,14 +5,13 @@ use std::path::PathBuf;
 
 use chrono::TimeDelta;
 use clap::ValueEnum;
-use sunpower_pcap::capture::Input;
-use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-use sunpower_pcap::http::BodyFilter;
-use sunpower_proto::export::{self, LocalInterval};
+use sunpower_pcap::records::RecordEvent;
+use sunpower_proto::export::{self, LocalInterval, PvOutputEncoder};
 use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
-use sunpower_proto::{parse_device_list, Body};
+use sunpower_proto::{parse_device_list, tree, ProblemLog, MAX_DOCUMENT_BYTES};
 
-use crate::output::{display_name, read_input};
+use crate::capture::{drive, CaptureArgs};
+use crate::output::{display_name, read_body, read_document, BodyError, Stderr};
 use crate::Outcome;
 
 /// Output formats of `sunpower intervals`.
@@ -43,8 +42,8 @@ pub struct IntervalsArgs {
     /// IANA time zone for local days, months and years (default: the system's).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    /// Output format (not with --tree, which writes CSV files).
+    #[arg(long, value_enum, default_value_t = Format::Csv, conflicts_with = "tree")]
     pub format: Format,
     /// Merge into the `YYYY/MM/DD.csv`, `YYYY/MM/daily.csv`, `YYYY/monthly.csv`, `yearly.csv`
     /// tree under DIR instead of printing.
@@ -81,6 +80,8 @@ struct RowWriter {
     tz: Tz,
     out: io::BufWriter<io::StdoutLock<'static>>,
     header_written: bool,
+    /// PVOutput: each local day's running totals, across the batches of a live run.
+    pvoutput: PvOutputEncoder,
 }
 
 impl RowWriter {
@@ -102,7 +103,8 @@ impl RowWriter {
                 }
             }
             Format::Pvoutput => {
-                for line in export::pvoutput_batches(rows, self.tz) {
+                let statuses = self.pvoutput.push(rows);
+                for line in export::pvoutput_payloads(&statuses) {
                     writeln!(self.out, "{line}")?;
                 }
             }
@@ -136,34 +138,30 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         tz,
         out: io::BufWriter::new(io::stdout().lock()),
         header_written: false,
+        pvoutput: PvOutputEncoder::new(tz),
     };
     let mut outcome = Outcome::Read;
+    let mut log = ProblemLog::default();
     let mut line_errors = 0u64;
 
     for name in &args.bodies {
-        match read_input(name) {
-            Ok(data) => {
-                for item in Body::new(&data).records() {
-                    match item {
-                        Ok(record) => {
-                            acc.add(&record);
-                        }
-                        Err(e) => {
-                            line_errors += 1;
-                            eprintln!("{}: {e}", display_name(name));
-                        }
-                    }
+        let stderr = Stderr::default();
+        let read = read_body(name, &mut log, &stderr, |item| {
+            match item {
+                Ok(record) => {
+                    acc.add(record);
                 }
+                Err(_) => line_errors += 1,
             }
-            Err(e) => {
-                eprintln!("sunpower: {}: {e}", display_name(name));
-                outcome = Outcome::Unreadable;
-            }
+            Ok(())
+        });
+        if let Err(BodyError::Input(e) | BodyError::Output(e)) = read {
+            eprintln!("sunpower: {}: {e}", display_name(name));
+            outcome = Outcome::Unreadable;
         }
     }
     for name in &args.devicelists {
-        let parsed = read_input(name)
-            .map_err(|e| e.to_string())
+        let parsed = read_document(name, MAX_DOCUMENT_BYTES)
             .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()));
         match parsed {
             Ok(list) => {
@@ -181,40 +179,25 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         }
     }
     if !args.inputs.is_empty() {
-        let inputs = args.inputs.iter().map(Input::from_arg).collect();
-        let mut config = DecoderConfig::default();
-        if args.all_posts {
-            config.http.bodies = BodyFilter::AllPost;
-        }
-        let mut decoder = CaptureDecoder::new(inputs, config);
-        let mut result = Ok(());
-        while result.is_ok()
-            && decoder.step(|event| match event {
-                Event::Post(post) => {
-                    for item in Body::new(post.decodable_body()).records() {
-                        match item {
-                            Ok(record) => {
-                                acc.add(&record);
-                            }
-                            Err(e) => {
-                                line_errors += 1;
-                                eprintln!(
-                                    "{}: packet {}, flow {}: {e}",
-                                    post.input, post.packet, post.flow
-                                );
-                            }
-                        }
-                    }
-                    if live {
-                        let ready = acc.advance_to(post.captured_at);
-                        result = writer.write(&ready).and_then(|()| writer.out.flush());
-                    }
-                }
-                Event::Problem(p) => eprintln!("{p}"),
-            })
-        {}
-        result?;
-        if decoder.had_unreadable_input() {
+        let capture = CaptureArgs {
+            inputs: args.inputs.clone(),
+            all_posts: args.all_posts,
+            no_progress: true,
+        };
+        let mut decoder = capture.decoder();
+        let read = drive(&mut decoder, &Stderr::default(), |event| match event {
+            RecordEvent::Record { record, .. } => {
+                acc.add(record);
+                Ok(())
+            }
+            RecordEvent::PostEnd(post) if live => {
+                let ready = acc.advance_to(post.captured_at);
+                writer.write(&ready).and_then(|()| writer.out.flush())
+            }
+            _ => Ok(()),
+        })?;
+        line_errors += decoder.report().records.line_errors;
+        if read == Outcome::Unreadable {
             outcome = Outcome::Unreadable;
         }
     }
@@ -224,7 +207,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         eprintln!("sunpower: {event}");
     }
     match &args.tree {
-        Some(dir) => match crate::tree::write_tree(dir, &rows, tz) {
+        Some(dir) => match tree::fs::write_dir(dir, &rows, tz) {
             Ok(report) => eprintln!(
                 "sunpower: {}: {} intervals inserted, {} replaced, {} files written",
                 dir.display(),
@@ -240,6 +223,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         None => writer.write(&rows)?,
     }
     writer.out.flush()?;
+    Stderr::default().finish(log.summary());
     if line_errors > 0 {
         eprintln!("sunpower: {line_errors} damaged lines skipped");
     }

@@ -9,7 +9,6 @@ mod capture;
 mod devicelist;
 mod intervals;
 mod output;
-mod tree;
 
 /// Decode SunPower PV Supervisor collector traffic.
 #[derive(Debug, Parser)]

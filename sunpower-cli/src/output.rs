@@ -1,8 +1,13 @@
-//! Writing JSON Lines to standard output, buffered.
+//! The command's edges: JSON Lines on standard output, problems on standard error (as the
+//! library's problem log decides), inputs opened by name.
 
-use std::io::{self, BufWriter, Write};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
 
-use sunpower_proto::{Channel, JsonRecord, Record};
+use indicatif::ProgressBar;
+use sunpower_proto::{
+    BodyStream, Channel, JsonRecord, LineError, NotShown, ProblemLog, Record, LINE_ERROR_KIND,
+};
 
 /// A buffered JSON Lines writer on standard output.
 pub struct JsonLines {
@@ -27,14 +32,38 @@ impl JsonLines {
     }
 }
 
-/// Reads a whole input: a path, or `-` for standard input.
-pub fn read_input(name: &str) -> io::Result<Vec<u8>> {
+/// Standard error: problems (suspending the progress bar, if one is drawn) and the summary of
+/// those the problem log did not show.
+#[derive(Default)]
+pub struct Stderr {
+    pub progress: Option<ProgressBar>,
+}
+
+impl Stderr {
+    pub fn problem(&self, message: impl std::fmt::Display) {
+        match &self.progress {
+            Some(bar) => bar.suspend(|| eprintln!("{message}")),
+            None => eprintln!("{message}"),
+        }
+    }
+
+    /// Clears the progress bar, then says how many problems of each kind were not shown.
+    pub fn finish(&self, not_shown: impl IntoIterator<Item = NotShown>) {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+        for line in not_shown {
+            eprintln!("sunpower: {line}");
+        }
+    }
+}
+
+/// An input by name: a path, or `-` for standard input.
+pub fn open_input(name: &str) -> io::Result<Box<dyn Read>> {
     if name == "-" {
-        let mut data = Vec::new();
-        io::Read::read_to_end(&mut io::stdin().lock(), &mut data)?;
-        Ok(data)
+        Ok(Box::new(io::stdin().lock()))
     } else {
-        std::fs::read(name)
+        Ok(Box::new(File::open(name)?))
     }
 }
 
@@ -45,4 +74,68 @@ pub fn display_name(name: &str) -> &str {
     } else {
         name
     }
+}
+
+/// Why reading a body stopped.
+pub enum BodyError {
+    /// The input could not be opened or read (reported, then exit status 1).
+    Input(io::Error),
+    /// Writing the output failed.
+    Output(io::Error),
+}
+
+/// Reads a raw body input as a stream (bounded memory whatever its size), handing each record or
+/// damaged line to `on_item` and logging damaged lines as `NAME: line N: ...`.
+pub fn read_body(
+    name: &str,
+    log: &mut ProblemLog,
+    stderr: &Stderr,
+    mut on_item: impl FnMut(&Result<Record<'_>, LineError>) -> io::Result<()>,
+) -> Result<(), BodyError> {
+    let mut input = open_input(name).map_err(BodyError::Input)?;
+    let mut stream = BodyStream::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut result = Ok(());
+    let display = display_name(name);
+    let mut on = |item: Result<Record<'_>, LineError>, result: &mut io::Result<()>| {
+        if let Err(e) = &item {
+            if log.admit(LINE_ERROR_KIND) {
+                stderr.problem(format_args!("{display}: {e}"));
+            }
+        }
+        if result.is_ok() {
+            *result = on_item(&item);
+        }
+    };
+    loop {
+        let n = match input.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(BodyError::Input(e)),
+        };
+        stream.feed(&buf[..n], |item| on(item, &mut result));
+        if result.is_err() {
+            break;
+        }
+    }
+    stream.finish(|item| on(item, &mut result));
+    result.map_err(BodyError::Output)
+}
+
+/// Reads a whole JSON document, stopping at `limit` bytes: a larger one is refused without
+/// reading (or holding) the rest.
+pub fn read_document(name: &str, limit: usize) -> Result<Vec<u8>, String> {
+    let input = open_input(name).map_err(|e| e.to_string())?;
+    let mut data = Vec::new();
+    input
+        .take(limit as u64 + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| e.to_string())?;
+    if data.len() > limit {
+        return Err(format!(
+            "the document is over the limit of {limit} bytes (not read further)"
+        ));
+    }
+    Ok(data)
 }

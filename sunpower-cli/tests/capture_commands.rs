@@ -301,3 +301,82 @@ fn intervals_from_two_devicelist_polls_give_the_counter_difference() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The last status sent for each date and time, from `intervals --format pvoutput` output.
+fn last_status_by_time(stdout: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let mut last = std::collections::BTreeMap::new();
+    for line in String::from_utf8(stdout.to_vec()).unwrap().lines() {
+        for status in line.strip_prefix("data=").unwrap().split(';') {
+            let key: Vec<&str> = status.split(',').take(2).collect();
+            last.insert(key.join(","), status.to_owned());
+        }
+    }
+    last
+}
+
+#[test]
+fn live_pvoutput_from_stdin_ends_with_the_statuses_of_the_file() {
+    // `cat capture | sunpower intervals - --format pvoutput` used to lose v1/v3 after the first
+    // batch (`20260621,00:10,,0,,451`): the day's running totals restarted with each batch.
+    let args = |input| {
+        [
+            "intervals",
+            "--tz",
+            "America/Los_Angeles",
+            "--format",
+            "pvoutput",
+            input,
+        ]
+    };
+    let offline = sunpower_ok(&args(SAMPLE), None);
+    let data = std::fs::read(SAMPLE).unwrap();
+    let live = sunpower_ok(&args("-"), Some(&data));
+    let offline = last_status_by_time(&offline.stdout);
+    let live = last_status_by_time(&live.stdout);
+    assert!(offline.len() > 250, "{}", offline.len());
+    assert_eq!(live, offline);
+    assert!(
+        offline["20260621,00:10"].starts_with("20260621,00:10,0,0,"),
+        "{}",
+        offline["20260621,00:10"]
+    );
+}
+
+#[test]
+fn a_body_stream_without_line_ends_is_one_error_and_decoding_goes_on() {
+    // `sunpower parse /dev/zero` used to read its whole input first (8 GiB, out of memory);
+    // now 24 MiB of NUL bytes are one over-long line, then the next line decodes.
+    let mut data = vec![0u8; 24 << 20];
+    data.extend_from_slice(b"\n102\tafter\n");
+    let out = sunpower_ok(&["parse", "-"], Some(&data));
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["token"], "after");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        "<stdin>: line 1: line longer than the limit of 1048576 bytes"
+    );
+}
+
+#[test]
+fn damaged_lines_past_the_limit_are_counted_not_printed() {
+    let body: String = (0..250).map(|i| format!("130\tbad{i}\n")).collect();
+    let out = sunpower_ok(&["parse", "-"], Some(body.as_bytes()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 101, "{stderr}");
+    assert_eq!(lines[100], "sunpower: 150 more line problems not shown");
+    let out = sunpower_ok(&["stats", "--body", "-"], Some(body.as_bytes()));
+    let s: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(s["line_errors"], 250);
+}
+
+#[test]
+fn tree_and_format_together_are_a_usage_error() {
+    let out = sunpower(
+        &["intervals", "--tree", "/tmp/x", "--format", "jsonl", SAMPLE],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
