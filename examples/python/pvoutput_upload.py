@@ -4,7 +4,8 @@
 Reads a capture of what the PV Supervisor sends to SunPower (a pcap/pcapng file, several files
 of a rotated set, or ``-`` for a live ``tcpdump -w -`` on standard input), computes the energy
 per interval with :class:`sunpower.Intervals` in the owner's time zone, and turns each interval
-into a PVOutput status:
+into a PVOutput status with :class:`sunpower.PvOutputEncoder` (which keeps each local day's
+running totals across batches):
 
 - ``d``: the local date of the interval's start; ``t``: the local ``hh:mm`` of its *end*, the
   moment the running total is known (``23:59`` for the interval that ends at midnight), as
@@ -33,16 +34,13 @@ statuses of its day from that interval on are sent again with the corrected runn
 from __future__ import annotations
 
 import argparse
-import datetime
-import math
 import os
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
-from typing import IO, Iterable, Iterator, Sequence
+from typing import IO, Iterator, Sequence
 
 import sunpower
 
@@ -52,118 +50,14 @@ KEY_ENV = "PVOUTPUT_API_KEY"
 SYSTEM_ENV = "PVOUTPUT_SYSTEM_ID"
 
 
-@dataclass(frozen=True)
-class Status:
-    """One PVOutput status: the fields of one ``data`` entry."""
-
-    date: str  # yyyymmdd, local
-    time: str  # hh:mm, local
-    energy_generation_wh: int | None  # v1, cumulative since local midnight
-    power_generation_w: int  # v2
-    energy_consumption_wh: int | None  # v3, cumulative since local midnight
-    power_consumption_w: int | None  # v4
-
-    def field(self) -> str:
-        """``d,t,v1,v2,v3,v4``, empty trailing fields left out."""
-        values: list[str] = [
-            self.date,
-            self.time,
-            "" if self.energy_generation_wh is None else str(self.energy_generation_wh),
-            str(self.power_generation_w),
-            "" if self.energy_consumption_wh is None else str(self.energy_consumption_wh),
-            "" if self.power_consumption_w is None else str(self.power_consumption_w),
-        ]
-        while values[-1] == "":
-            values.pop()
-        return ",".join(values)
-
-
-class DayLedger:
-    """The intervals of each local day seen so far, to give running totals since midnight.
-
-    ``update(rows)`` stores new or revised rows and returns the statuses to (re)send: for every
-    day touched, those from the earliest changed interval to the end of what is known of the
-    day, with the running totals recomputed. Offline, every row comes once, in order, and each
-    status is returned once.
-    """
-
-    def __init__(self, keep_days: int = 2) -> None:
-        self._days: dict[datetime.date, dict[datetime.datetime, sunpower.Interval]] = {}
-        self._keep_days = keep_days
-
-    def update(self, rows: Iterable[sunpower.Interval]) -> list[Status]:
-        changed: dict[datetime.date, datetime.datetime] = {}
-        for row in rows:
-            local = row.interval_start_local
-            day = local.date()
-            self._days.setdefault(day, {})[row.interval_start] = row
-            first = changed.get(day)
-            if first is None or row.interval_start < first:
-                changed[day] = row.interval_start
-        out: list[Status] = []
-        for day in sorted(changed):
-            out.extend(self._statuses(day, since=changed[day]))
-        self._prune()
-        return out
-
-    def _statuses(self, day: datetime.date, since: datetime.datetime) -> Iterator[Status]:
-        starts = sorted(self._days[day])
-        # The running totals are only known for a day seen from its local midnight; for a day
-        # seen from later on (the capture started in the middle of it), send powers only and
-        # let PVOutput work the energy out of them, rather than small totals that would
-        # overwrite the right ones.
-        whole_day = starts_day(self._days[day][starts[0]])
-        produced = 0.0
-        consumed: float | None = None
-        for start in starts:
-            row = self._days[day][start]
-            produced += row.production_wh
-            if row.consumption_wh is not None:
-                consumed = (consumed or 0.0) + row.consumption_wh
-            if start < since:
-                continue
-            local = row.interval_start_local
-            end = local + (row.interval_end - row.interval_start)
-            yield Status(
-                date=local.strftime("%Y%m%d"),
-                time=end.strftime("%H:%M") if end.date() == local.date() else "23:59",
-                energy_generation_wh=whole(produced) if whole_day else None,
-                power_generation_w=whole(row.production_w),
-                energy_consumption_wh=(
-                    whole(consumed) if consumed is not None and whole_day else None
-                ),
-                power_consumption_w=(
-                    None if row.consumption_w is None else whole(row.consumption_w)
-                ),
-            )
-
-    def _prune(self) -> None:
-        """Live mode runs for months: forget days well behind the newest one."""
-        if len(self._days) > self._keep_days:
-            for day in sorted(self._days)[: -self._keep_days]:
-                del self._days[day]
-
-
-def whole(x: float) -> int:
-    """Rounds half away from zero, as the `sunpower` command does (Python's round() rounds half
-    to even, which would make the two disagree by 1 on exact halves)."""
-    return int(math.copysign(math.floor(abs(x) + 0.5), x))
-
-
-def starts_day(row: sunpower.Interval) -> bool:
-    """Whether the interval is the first of its local day (the one before is on the day before)."""
-    local = row.interval_start_local
-    return (local - (row.interval_end - row.interval_start)).date() != local.date()
-
-
-def batches(statuses: Sequence[Status], size: int = MAX_BATCH) -> Iterator[list[Status]]:
+def batches(statuses: Sequence[str], size: int = MAX_BATCH) -> Iterator[list[str]]:
     for i in range(0, len(statuses), size):
         yield list(statuses[i : i + size])
 
 
-def request_body(batch: Sequence[Status]) -> str:
-    """The form body: ``data=`` with statuses joined by ``;`` and fields by ``,``."""
-    return urllib.parse.urlencode({"data": ";".join(s.field() for s in batch)}, safe=",;:")
+def request_body(batch: Sequence[str]) -> str:
+    """The form body: ``data=`` with statuses (``d,t,v1,v2,v3,v4``) joined by ``;``."""
+    return urllib.parse.urlencode({"data": ";".join(batch)}, safe=",;:")
 
 
 def mask(key: str) -> str:
@@ -205,7 +99,7 @@ class Uploader:
         self.statuses = 0
         self._last_sent: float | None = None
 
-    def upload(self, statuses: Sequence[Status]) -> None:
+    def upload(self, statuses: Sequence[str]) -> None:
         for batch in batches(statuses):
             body = request_body(batch)
             if self.send:
@@ -327,7 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     sources = [sys.stdin.buffer if name == "-" else name for name in args.inputs]
-    ledger = DayLedger()
+    # Each local day's running totals across batches, and the statuses to send again when an
+    # interval is revised: the library's encoder, the same as `sunpower intervals`.
+    encoder = sunpower.PvOutputEncoder(args.tz)
     uploader = Uploader(
         send=args.send, api_key=api_key, system_id=system_id, pause=args.pause, out=sys.stdout
     )
@@ -335,9 +231,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for post in sunpower.read_capture(*sources):
             acc.extend(post.records)
             if live:
-                uploader.upload(ledger.update(acc.advance_to(post.captured_at)))
+                uploader.upload(encoder.push(acc.advance_to(post.captured_at)))
         # Offline: everything now. Live: what the end of the input leaves held back.
-        uploader.upload(ledger.update(acc.finish()))
+        uploader.upload(encoder.push(acc.finish()))
     except sunpower.CaptureError as err:
         print(f"pvoutput_upload: {err}", file=sys.stderr)
         return 1

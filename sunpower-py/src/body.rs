@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString};
-use sunpower_proto::{Body, Line, LineError};
+use sunpower_proto::{Body, Capped, Line, LineError, NotShown, LINE_ERROR_KIND};
 
 use crate::errors;
 use crate::record::Record;
@@ -48,10 +48,11 @@ impl OnError {
     }
 }
 
-/// Decodes every line of a body; runs without the GIL.
-fn decode(bytes: &[u8]) -> (Vec<Record>, Vec<LineError>) {
+/// Decodes every line of a body; runs without the GIL. Damaged lines are kept in bounded memory:
+/// the first ones, and the count of all.
+fn decode(bytes: &[u8]) -> (Vec<Record>, Capped<LineError>) {
     let mut records = Vec::new();
-    let mut errors = Vec::new();
+    let mut errors = Capped::default();
     for item in Body::new(bytes).records() {
         match item {
             Ok(record) => records.push(Record::new(&record, None)),
@@ -88,8 +89,15 @@ pub fn parse_body<'py>(
     match on_error {
         OnError::Raise => Err(errors::body_decode_error(py, &line_errors, records)?),
         OnError::Warn => {
-            for e in &line_errors {
+            for e in line_errors.kept() {
                 errors::warn_line(py, e)?;
+            }
+            if line_errors.dropped() > 0 {
+                let more = NotShown {
+                    kind: LINE_ERROR_KIND,
+                    count: line_errors.dropped(),
+                };
+                errors::warn_message(py, &more.to_string())?;
             }
             Ok(records)
         }

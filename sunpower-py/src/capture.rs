@@ -12,11 +12,12 @@ use chrono::{DateTime, Utc};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyString, PyTuple, PyType};
 use sunpower_pcap::capture::Input;
-use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, ProblemKind};
+use sunpower_pcap::decoder::{DecoderConfig, Missing};
 use sunpower_pcap::flow::Endpoint;
-use sunpower_proto::{Body, Channel, LineError};
+use sunpower_pcap::records::{RecordDecoder, RecordEvent};
+use sunpower_proto::{Capped, Channel, LineError};
 
 use crate::errors;
 use crate::record::Record;
@@ -31,44 +32,75 @@ type PendingError = Arc<Mutex<Option<PyErr>>>;
 struct PyReader {
     file: Py<PyAny>,
     pending: PendingError,
+    /// Bytes a `read(n)` returned beyond the `n` asked for: kept for the next reads, not dropped.
+    surplus: Vec<u8>,
+    surplus_at: usize,
+}
+
+/// How long to wait before asking again a non-blocking stream that had nothing ready.
+const NOTHING_READY_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+
+impl PyReader {
+    fn new(file: Py<PyAny>, pending: PendingError) -> Self {
+        PyReader {
+            file,
+            pending,
+            surplus: Vec::new(),
+            surplus_at: 0,
+        }
+    }
+
+    /// Keeps a Python exception to raise from `__next__`, and stops the reading.
+    fn fail(&self, e: PyErr) -> io::Error {
+        let message = e.to_string();
+        if let Ok(mut slot) = self.pending.lock() {
+            slot.get_or_insert(e);
+        }
+        io::Error::other(message)
+    }
 }
 
 impl Read for PyReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Python::attach(|py| {
-            let result = self
-                .file
-                .bind(py)
-                .call_method1("read", (buf.len(),))
-                .and_then(|data| {
-                    if data.is_none() {
-                        // A non-blocking stream with nothing ready: read it again.
-                        return Ok(None);
-                    }
-                    let bytes = data.cast_into::<PyBytes>().map_err(|_| {
-                        PyTypeError::new_err("read() of a capture source must return bytes")
-                    })?;
-                    let bytes = bytes.as_bytes();
-                    let n = bytes.len().min(buf.len());
-                    buf[..n].copy_from_slice(&bytes[..n]);
-                    Ok(Some(n))
-                });
-            match result {
-                Ok(Some(n)) => Ok(n),
-                Ok(None) => Err(io::Error::from(io::ErrorKind::Interrupted)),
-                Err(e) => {
-                    let message = e.to_string();
-                    if let Ok(mut slot) = self.pending.lock() {
-                        slot.get_or_insert(e);
-                    }
-                    Err(io::Error::other(message))
-                }
+        if self.surplus_at < self.surplus.len() {
+            let rest = &self.surplus[self.surplus_at..];
+            let n = rest.len().min(buf.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            self.surplus_at += n;
+            return Ok(n);
+        }
+        let got = Python::attach(|py| -> PyResult<Option<usize>> {
+            let data = self.file.bind(py).call_method1("read", (buf.len(),))?;
+            if data.is_none() {
+                // A non-blocking stream with nothing ready. Ctrl-C must still work.
+                py.check_signals()?;
+                return Ok(None);
             }
-        })
+            let bytes = data.cast_into::<PyBytes>().map_err(|_| {
+                PyTypeError::new_err("read() of a capture source must return bytes")
+            })?;
+            let bytes = bytes.as_bytes();
+            let n = bytes.len().min(buf.len());
+            buf[..n].copy_from_slice(&bytes[..n]);
+            self.surplus.clear();
+            self.surplus.extend_from_slice(&bytes[n..]);
+            self.surplus_at = 0;
+            Ok(Some(n))
+        });
+        match got {
+            Ok(Some(n)) => Ok(n),
+            Ok(None) => {
+                // Wait without the GIL and without spinning, then let the reader ask again.
+                std::thread::sleep(NOTHING_READY_PAUSE);
+                Err(io::Error::from(io::ErrorKind::Interrupted))
+            }
+            Err(e) => Err(self.fail(e)),
+        }
     }
 }
 
-/// A post as the decoder gave it, owned, with its body decoded (done without the GIL).
+/// A post as the decoder gave it, owned, with its records and (at most 100 of)
+/// its damaged lines, decoded without the GIL.
 struct DecodedPost {
     channel: Option<Channel>,
     captured_at: DateTime<Utc>,
@@ -78,21 +110,13 @@ struct DecodedPost {
     client: Endpoint,
     server: Endpoint,
     body: Vec<u8>,
-    missing: Option<Option<u64>>,
+    missing: Missing,
     records: Vec<Record>,
-    errors: Vec<LineError>,
+    errors: Capped<LineError>,
 }
 
 impl DecodedPost {
     fn new(post: &sunpower_pcap::decoder::Post<'_>) -> Self {
-        let mut records = Vec::new();
-        let mut errors = Vec::new();
-        for item in Body::new(post.decodable_body()).records() {
-            match item {
-                Ok(record) => records.push(Record::new(&record, post.channel)),
-                Err(e) => errors.push(e),
-            }
-        }
         DecodedPost {
             channel: post.channel,
             captured_at: post.captured_at,
@@ -103,8 +127,8 @@ impl DecodedPost {
             server: post.server,
             body: post.body.to_vec(),
             missing: post.missing,
-            records,
-            errors,
+            records: Vec::new(),
+            errors: Capped::default(),
         }
     }
 }
@@ -112,8 +136,10 @@ impl DecodedPost {
 /// What one run of the decoder produced.
 enum Found {
     Post(Box<DecodedPost>),
-    /// A problem: its message, and whether it is an input that could not be read at all.
-    Problem(String, bool),
+    /// A problem the log shows: its message.
+    Problem(String),
+    /// An input that could not be read at all.
+    Unreadable(String),
 }
 
 /// One collector request from a capture: its records and where it came from. Immutable.
@@ -132,16 +158,24 @@ impl Post {
         self.records.clone_ref(py)
     }
 
-    /// One `DecodeError` per line of the body that could not be decoded.
+    /// One `DecodeError` per line of the body that could not be decoded (the first 100; see
+    /// `error_count`).
     #[getter]
     fn errors<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         let each = self
             .post
             .errors
+            .kept()
             .iter()
             .map(|e| errors::decode_error(py, e))
             .collect::<PyResult<Vec<_>>>()?;
         PyTuple::new(py, each)
+    }
+
+    /// How many lines of the body could not be decoded (`errors` holds the first 100).
+    #[getter]
+    fn error_count(&self) -> u64 {
+        self.post.errors.total()
     }
 
     /// `"data"` or `"command"`, from the request path.
@@ -159,13 +193,13 @@ impl Post {
     /// Whether the whole body arrived; when not, `records` holds the whole lines before the hole.
     #[getter]
     fn complete(&self) -> bool {
-        self.post.missing.is_none()
+        self.post.missing == Missing::Nothing
     }
 
     /// Body bytes missing when the body was cut and its length declared; else `None`.
     #[getter]
     fn missing_bytes(&self) -> Option<u64> {
-        self.post.missing.flatten()
+        self.post.missing.bytes()
     }
 
     /// The body as received (de-chunked).
@@ -210,7 +244,7 @@ impl Post {
             self.post.channel.map_or("other", |c| c.as_str()),
             self.record_count,
             sunpower_proto::Rfc3339(self.post.captured_at),
-            if self.post.missing.is_none() {
+            if self.post.missing == Missing::Nothing {
                 ""
             } else {
                 ", incomplete"
@@ -223,31 +257,63 @@ impl Post {
 
 /// The decoder and what it found but has not handed out yet.
 struct State {
-    decoder: CaptureDecoder,
+    decoder: RecordDecoder,
     ready: VecDeque<Found>,
-    records: u64,
-    line_errors: u64,
+    /// The post whose records are being decoded.
+    current: Option<Box<DecodedPost>>,
+    /// Whether the "N more ... not shown" lines were logged (once, at the end).
+    summarised: bool,
 }
 
+/// Packets decoded between two looks at Python's signals (Ctrl-C) when nothing is found.
+const STEPS_BETWEEN_SIGNAL_CHECKS: u32 = 4096;
+
 impl State {
-    /// Decodes until something is found or the capture ends; returns false at the end.
+    /// Decodes until something is found, the capture ends, or it is time to look at signals;
+    /// returns false at the end.
     fn pull(&mut self) -> bool {
-        let State { decoder, ready, .. } = self;
-        loop {
+        let State {
+            decoder,
+            ready,
+            current,
+            ..
+        } = self;
+        for _ in 0..STEPS_BETWEEN_SIGNAL_CHECKS {
             let more = decoder.step(|event| match event {
-                Event::Post(post) => {
-                    ready.push_back(Found::Post(Box::new(DecodedPost::new(&post))))
+                RecordEvent::Record { post, record } => current
+                    .get_or_insert_with(|| Box::new(DecodedPost::new(post)))
+                    .records
+                    .push(Record::new(&record, post.channel)),
+                RecordEvent::LineError {
+                    post, error, shown, ..
+                } => {
+                    if shown {
+                        ready.push_back(Found::Problem(error.to_string()));
+                    }
+                    current
+                        .get_or_insert_with(|| Box::new(DecodedPost::new(post)))
+                        .errors
+                        .push(error.error);
                 }
-                Event::Problem(problem) => {
-                    let unreadable =
-                        matches!(&problem.kind, ProblemKind::Capture(e) if e.input_unreadable());
-                    ready.push_back(Found::Problem(problem.to_string(), unreadable));
+                RecordEvent::PostEnd(post) => {
+                    let done = current
+                        .take()
+                        .unwrap_or_else(|| Box::new(DecodedPost::new(post)));
+                    ready.push_back(Found::Post(done));
+                }
+                RecordEvent::Problem { problem, shown } => {
+                    if problem.kind.input_unreadable() {
+                        ready.push_back(Found::Unreadable(problem.to_string()));
+                    } else if shown {
+                        ready.push_back(Found::Problem(problem.to_string()));
+                    }
                 }
             });
             if !more || !ready.is_empty() {
                 return more;
             }
         }
+        true
     }
 }
 
@@ -278,53 +344,43 @@ impl CaptureReader {
         loop {
             while let Some(found) = state.ready.pop_front() {
                 match found {
-                    Found::Post(post) => {
-                        state.records += post.records.len() as u64;
-                        state.line_errors += post.errors.len() as u64;
-                        return make_post(py, *post).map(Some);
-                    }
-                    Found::Problem(message, true) => {
+                    Found::Post(post) => return make_post(py, *post).map(Some),
+                    Found::Unreadable(message) => {
                         let error_type =
                             CAPTURE_ERROR.import(py, "sunpower._errors", "CaptureError")?;
                         return Err(PyErr::from_value(error_type.call1((message,))?));
                     }
-                    Found::Problem(message, false) => errors::log_warning(py, &message)?,
+                    Found::Problem(message) => errors::log_warning(py, &message)?,
                 }
             }
             let more = py.detach(|| state.pull());
             if let Some(e) = self.pending.lock().ok().and_then(|mut slot| slot.take()) {
                 return Err(e);
             }
+            py.check_signals()?;
             if !more && state.ready.is_empty() {
+                if !state.summarised {
+                    state.summarised = true;
+                    for line in state.decoder.not_shown() {
+                        errors::log_warning(py, &line.to_string())?;
+                    }
+                }
                 return Ok(None);
             }
         }
     }
 
-    /// Counters so far, with the keys of `sunpower stats`.
+    /// Every counter so far: the same keys and values as `sunpower stats` prints (nested
+    /// `records_by_type` and `details` included).
     #[getter]
-    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let guard = self
             .state
             .try_lock()
             .map_err(|_| PyRuntimeError::new_err("this capture is being read by another thread"))?;
-        let s = guard.decoder.stats();
-        let dict = PyDict::new(py);
-        for (key, value) in [
-            ("packets", s.packets),
-            ("connections", s.connections),
-            ("posts", s.posts),
-            ("records", guard.records),
-            ("gaps", s.gaps),
-            ("bytes_missing", s.bytes_missing),
-            ("damaged_posts", s.damaged_posts),
-            ("line_errors", guard.line_errors),
-            ("capture_errors", s.capture_errors),
-            ("http_errors", s.http_errors),
-        ] {
-            dict.set_item(key, value)?;
-        }
-        Ok(dict)
+        let json = serde_json::to_string(&guard.decoder.report())
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        py.import("json")?.call_method1("loads", (json,))
     }
 }
 
@@ -364,10 +420,7 @@ pub fn read_capture(py: Python<'_>, sources: &Bound<'_, PyTuple>) -> PyResult<Ca
                 Ok(name) if name.is_instance_of::<PyString>() => name.extract::<String>()?,
                 _ => "<stream>".to_owned(),
             };
-            let reader = PyReader {
-                file: source.clone().unbind(),
-                pending: Arc::clone(&pending),
-            };
+            let reader = PyReader::new(source.clone().unbind(), Arc::clone(&pending));
             inputs.push(Input::from_reader(name, reader));
         } else {
             return Err(PyTypeError::new_err(format!(
@@ -378,10 +431,10 @@ pub fn read_capture(py: Python<'_>, sources: &Bound<'_, PyTuple>) -> PyResult<Ca
     }
     Ok(CaptureReader {
         state: Mutex::new(State {
-            decoder: CaptureDecoder::new(inputs, DecoderConfig::default()),
+            decoder: RecordDecoder::new(inputs, DecoderConfig::default()),
             ready: VecDeque::new(),
-            records: 0,
-            line_errors: 0,
+            current: None,
+            summarised: false,
         }),
         pending,
     })

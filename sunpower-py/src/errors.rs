@@ -6,7 +6,7 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyType};
-use sunpower_proto::{ErrorKind, LineError};
+use sunpower_proto::{Capped, ErrorKind, LineError};
 
 static DECODE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DECODE_WARNING: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -49,22 +49,24 @@ pub fn decode_error_message(py: Python<'_>, message: &str) -> PyErr {
 }
 
 /// The `DecodeError` for a whole body: positioned at its first bad line, listing a few, and
-/// carrying every line error and every record that did decode.
+/// carrying the first line errors (at most [`sunpower_proto::SHOWN_PER_KIND`]; the message gives
+/// the count of all) and every record that did decode.
 pub fn body_decode_error<'py>(
     py: Python<'py>,
-    errors: &[LineError],
+    errors: &Capped<LineError>,
     records: Bound<'py, PyList>,
 ) -> PyResult<PyErr> {
-    let first = &errors[0];
-    let message = if errors.len() == 1 {
+    let kept = errors.kept();
+    let first = &kept[0];
+    let message = if errors.total() == 1 {
         first.to_string()
     } else {
-        let listed: Vec<String> = errors
+        let listed: Vec<String> = kept
             .iter()
             .take(LISTED_MAX)
             .map(ToString::to_string)
             .collect();
-        let more = errors.len().saturating_sub(LISTED_MAX);
+        let more = errors.total().saturating_sub(LISTED_MAX as u64);
         let tail = if more > 0 {
             format!("; and {more} more")
         } else {
@@ -72,11 +74,11 @@ pub fn body_decode_error<'py>(
         };
         format!(
             "{} lines could not be decoded: {}{tail}",
-            errors.len(),
+            errors.total(),
             listed.join("; ")
         )
     };
-    let each = errors
+    let each = kept
         .iter()
         .map(|e| decode_error(py, e))
         .collect::<PyResult<Vec<_>>>()?;
@@ -85,6 +87,14 @@ pub fn body_decode_error<'py>(
     kwargs.set_item("errors", each)?;
     let instance = decode_error_type(py)?.call((message,), Some(&kwargs))?;
     Ok(PyErr::from_value(instance))
+}
+
+/// Issues one `DecodeWarning` with a message and no position (the count of those not shown).
+pub fn warn_message(py: Python<'_>, message: &str) -> PyResult<()> {
+    let category = DECODE_WARNING.import(py, "sunpower._errors", "DecodeWarning")?;
+    WARN.import(py, "warnings", "warn")?
+        .call1((message, category))?;
+    Ok(())
 }
 
 /// Issues one `DecodeWarning` for a bad line, attributed to the caller's line of Python.

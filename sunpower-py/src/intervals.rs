@@ -22,6 +22,11 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// The core row and its zone.
+    pub fn parts(&self) -> (&CoreInterval, Tz) {
+        (&self.row, self.tz)
+    }
+
     fn local_start(&self) -> DateTime<FixedOffset> {
         self.row
             .interval_start
@@ -284,6 +289,18 @@ impl Intervals {
     fn finish(&self, py: Python<'_>) -> PyResult<Vec<Interval>> {
         let rows = self.with_state(|s| s.acc.finish())?;
         self.rows(py, rows)
+    }
+
+    /// Every interval still held (as `finish` returns them), merged into the tree under
+    /// `directory` as `sunpower intervals --tree` writes it; returns what changed.
+    fn write_tree<'py>(
+        &self,
+        py: Python<'py>,
+        directory: std::path::PathBuf,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let rows = self.with_state(|s| s.acc.finish())?;
+        self.log_events(py)?;
+        crate::export::write_rows(py, directory, &rows, self.tz)
     }
 
     /// What the accumulator saw: `records`, `stored`, `duplicates`, `conflicts`,

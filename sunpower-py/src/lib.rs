@@ -3,7 +3,7 @@
 //! The Python package (`python/sunpower/`) re-exports what this module defines and holds the
 //! exception classes, the stubs and `py.typed`. Each module here binds one idea of the Rust
 //! library: [`record`] the immutable `Record`, [`body`] raw POST bodies, [`capture`] captures
-//! to posts, [`intervals`] interval energy, [`errors`] the bridge from Rust errors to the
+//! to posts, [`intervals`] interval energy, [`export`] its output shapes, [`errors`] the bridge from Rust errors to the
 //! Python exception classes, [`value`] field conversion.
 
 use pyo3::prelude::*;
@@ -12,6 +12,7 @@ mod body;
 mod capture;
 mod devicelist;
 mod errors;
+mod export;
 mod intervals;
 mod record;
 mod value;
@@ -26,6 +27,9 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<capture::CaptureReader>()?;
     m.add_class::<intervals::Intervals>()?;
     m.add_class::<intervals::Interval>()?;
+    m.add_class::<export::PvOutputEncoder>()?;
+    m.add_function(wrap_pyfunction!(export::pvoutput_payloads, m)?)?;
+    m.add_function(wrap_pyfunction!(export::write_tree, m)?)?;
     m.add_function(wrap_pyfunction!(body::parse_body, m)?)?;
     m.add_function(wrap_pyfunction!(body::parse_line, m)?)?;
     m.add_function(wrap_pyfunction!(capture::read_capture, m)?)?;

@@ -4,7 +4,7 @@ use std::hash::{Hash, Hasher};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use pyo3::types::{PyDict, PyString, PyTuple};
 use sunpower_proto::{Channel, FieldValue, RecordBuf, Rfc3339};
 
 use crate::errors;
@@ -108,13 +108,8 @@ macro_rules! record_methods {
             /// same order, timestamps as RFC 3339 strings, `raw` as a list.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
                 let dict = PyDict::new(py);
-                dict.set_item("record_type", self.record_type)?;
-                dict.set_item("raw", PyList::new(py, self.buf.line().split('\t').collect::<Vec<_>>())?)?;
-                if let Some(channel) = self.channel {
-                    dict.set_item("channel", channel.as_str())?;
-                }
                 let mut result = Ok(());
-                self.buf.record().visit_fields(|name, value| {
+                self.buf.record().visit_output(self.channel, |name, value| {
                     if result.is_ok() {
                         result = to_py(py, value, TimeAs::Rfc3339)
                             .and_then(|v| dict.set_item(name, v));

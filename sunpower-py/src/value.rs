@@ -1,7 +1,7 @@
 //! Typed field values to Python objects.
 
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyList, PyString};
 use sunpower_proto::{FieldValue, Rfc3339};
 
 /// How a timestamp becomes a Python value.
@@ -29,6 +29,7 @@ pub fn to_py<'py>(
         FieldValue::Decimal(Some(v)) => v.into_pyobject(py)?.into_any(),
         FieldValue::Integer(Some(v)) => v.into_pyobject(py)?.into_any(),
         FieldValue::Unsigned(Some(v)) => v.into_pyobject(py)?.into_any(),
+        FieldValue::Fields(raw) => PyList::new(py, raw.iter())?.into_any(),
         // Not reported; also any kind of value a later version of the core adds.
         _ => py.None().into_bound(py),
     })

@@ -181,15 +181,13 @@ def test_pvoutput_refuses_to_send_without_credentials(
     assert captured.out == ""
 
 
-def test_pvoutput_status_fields() -> None:
+def test_pvoutput_request_body_joins_the_encoders_statuses() -> None:
     module = load("pvoutput_upload")
-    status = module.Status("20260621", "12:00", 1500, 2400, None, None)
-    assert status.field() == "20260621,12:00,1500,2400"
-    assert module.Status("20260621", "12:05", None, 2400, None, 512).field() == (
-        "20260621,12:05,,2400,,512"
+    statuses = ["20260621,12:00,1500,2400", "20260621,12:05,,2400,,512"]
+    assert module.request_body(statuses) == (
+        "data=20260621,12:00,1500,2400;20260621,12:05,,2400,,512"
     )
-    body = module.request_body([status, status])
-    assert body == "data=20260621,12:00,1500,2400;20260621,12:00,1500,2400"
+    assert [len(b) for b in module.batches(statuses * 20)] == [30, 10]
 
 
 # Home Assistant ---------------------------------------------------------------------------------

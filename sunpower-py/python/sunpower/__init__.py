@@ -15,12 +15,15 @@ from ._sunpower import (
     Interval,
     Intervals,
     Post,
+    PvOutputEncoder,
     Record,
     __version__,
     parse_body,
     parse_device_list,
     parse_line,
+    pvoutput_payloads,
     read_capture,
+    write_tree,
 )
 
 __all__ = [
@@ -31,11 +34,14 @@ __all__ = [
     "Interval",
     "Intervals",
     "Post",
+    "PvOutputEncoder",
     "Record",
     "SunpowerError",
     "__version__",
     "parse_body",
     "parse_device_list",
     "parse_line",
+    "pvoutput_payloads",
     "read_capture",
+    "write_tree",
 ]

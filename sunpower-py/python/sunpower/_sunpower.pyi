@@ -13,10 +13,13 @@ __all__ = [
     "CaptureReader",
     "Intervals",
     "Interval",
+    "PvOutputEncoder",
     "parse_body",
     "parse_device_list",
     "parse_line",
     "read_capture",
+    "pvoutput_payloads",
+    "write_tree",
     "_record_from_line",
 ]
 
@@ -224,9 +227,10 @@ def parse_device_list(data: bytes | bytearray | str) -> list[Record]:
 def _record_from_line(line: str, channel: str | None) -> Record: ...
 
 class _BinaryReader(Protocol):
-    """A binary file object: what ``read_capture`` calls is ``read(size)``."""
+    """A binary file object: what ``read_capture`` calls is ``read(size)``. ``None`` (a
+    non-blocking stream with nothing ready) is waited on, briefly and without the GIL."""
 
-    def read(self, size: int, /) -> bytes: ...
+    def read(self, size: int, /) -> bytes | None: ...
 
 _CaptureSource = Union[str, "os.PathLike[str]", _BinaryReader]
 
@@ -251,10 +255,13 @@ class CaptureReader(Iterator[Post]):
     def __iter__(self) -> CaptureReader: ...
     def __next__(self) -> Post: ...
     @property
-    def stats(self) -> dict[str, int]:
-        """Counters so far, with the keys of ``sunpower stats``: ``packets``, ``connections``,
-        ``posts``, ``records``, ``gaps``, ``bytes_missing``, ``damaged_posts``, ``line_errors``,
-        ``capture_errors``, ``http_errors``."""
+    def stats(self) -> dict[str, Any]:
+        """Every counter so far: exactly the keys and values ``sunpower stats`` prints for the
+        same input (``packets``, ``connections``, ``posts``, ``records``, ``records_by_type`` as
+        a dict of type strings to counts, ``gaps``, ``bytes_missing``, ``damaged_posts``,
+        ``line_errors``, ``inverter_lines_collapsed``, and every other counter in a ``details``
+        dict). Problems are logged as ``sunpower stats`` prints them: at most 100 of each kind,
+        then one "N more ... not shown" line per kind at the end."""
 
 @final
 class Post:
@@ -266,7 +273,11 @@ class Post:
         the whole lines before the hole."""
     @property
     def errors(self) -> tuple[DecodeError, ...]:
-        """One :class:`DecodeError` per line of the body that could not be decoded."""
+        """One :class:`DecodeError` per line of the body that could not be decoded: the first
+        100 (memory stays bounded on a post of bad lines); ``error_count`` counts them all."""
+    @property
+    def error_count(self) -> int:
+        """How many lines of the body could not be decoded."""
     @property
     def channel(self) -> Literal["data", "command"] | None: ...
     @property
@@ -331,6 +342,11 @@ class Intervals:
         """Streaming: the capture clock is now ``now`` (aware); the intervals now ready."""
     def finish(self) -> list[Interval]:
         """Every interval still held, in start order."""
+    def write_tree(self, directory: str | os.PathLike[str]) -> dict[str, int]:
+        """Every interval still held (as :meth:`finish` returns them) merged into the
+        ``YYYY/MM/DD.csv``, ``YYYY/MM/daily.csv``, ``YYYY/monthly.csv``, ``yearly.csv`` tree
+        under ``directory``, as ``sunpower intervals --tree`` writes it (locked, crash-safe,
+        idempotent). Returns ``inserted``, ``replaced``, ``kept`` and ``files`` (written)."""
     @property
     def stats(self) -> dict[str, int]:
         """``records``, ``stored``, ``duplicates``, ``conflicts``, ``beyond_horizon``,
@@ -374,3 +390,31 @@ class Interval:
     def to_dict(self) -> dict[str, Any]:
         """The row as ``sunpower intervals --format jsonl`` prints it (times as strings)."""
     def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class PvOutputEncoder:
+    """PVOutput statuses from interval rows, keeping each local day's running totals across
+    calls: a live uploader that pushes rows as they become ready (and revised) ends with the same
+    status for every time of day as one push of the whole capture, as ``sunpower intervals
+    --format pvoutput`` writes them.
+
+    A day not seen from its local midnight has powers only (``d,t,,v2,,v4``); a time already
+    used that day (the repeated hour when daylight saving ends) is not sent twice.
+    """
+
+    def __new__(cls, tz: str = "UTC") -> PvOutputEncoder: ...
+    @property
+    def tz(self) -> str: ...
+    def push(self, rows: Iterable[Interval]) -> list[str]:
+        """New or revised rows in; the statuses to send (again), ``"d,t,v1,v2[,v3,v4]"``: for
+        each day touched, from its earliest changed row on."""
+    @property
+    def stale_rows(self) -> int:
+        """Rows for days older than the ones kept for revisions (two before the newest)."""
+
+def pvoutput_payloads(statuses: list[str]) -> list[str]:
+    """Statuses as ``addbatchstatus`` form bodies, ``data=...;...``, at most 30 each."""
+
+def write_tree(directory: str | os.PathLike[str], rows: Iterable[Interval]) -> dict[str, int]:
+    """Merge rows (of one time zone) into the tree under ``directory``, as
+    :meth:`Intervals.write_tree` does."""
