@@ -40,16 +40,22 @@ pub fn stats(inputs: &[String]) -> io::Result<Outcome> {
     let mut log = ProblemLog::default();
     let stderr = Stderr::default();
     let mut outcome = Outcome::Read;
+    let mut read_any = false;
     for input in inputs {
         let read = read_body(input, &mut log, &stderr, |item| {
             counts.count(item);
             Ok(())
         });
-        if let Err(e) = read {
-            outcome = input_failed(input, e)?;
+        match read {
+            Ok(()) => read_any = true,
+            Err(e) => outcome = input_failed(input, e)?,
         }
     }
     stderr.finish(log.summary());
+    if !read_any {
+        // Nothing was read: counts of zero would look like an empty body.
+        return Ok(outcome);
+    }
     let mut stdout = io::stdout().lock();
     serde_json::to_writer(&mut stdout, &counts)?;
     io::Write::write_all(&mut stdout, b"\n")?;

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use sunpower_pcap::capture::Input;
-use sunpower_pcap::decoder::DecoderConfig;
+use sunpower_pcap::decoder::{DecoderConfig, ProblemKind};
 use sunpower_pcap::http::BodyFilter;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
 
@@ -80,6 +80,13 @@ pub fn drive(
                 RecordEvent::LineError {
                     error, shown: true, ..
                 } => stderr.problem(error),
+                // Errors of the inputs themselves read as the other commands' errors do.
+                RecordEvent::Problem {
+                    problem,
+                    shown: true,
+                } if matches!(problem.kind, ProblemKind::Capture(_)) => {
+                    stderr.problem(format_args!("sunpower: {problem}"))
+                }
                 RecordEvent::Problem {
                     problem,
                     shown: true,
@@ -131,8 +138,13 @@ pub fn stats(args: &CaptureArgs) -> io::Result<Outcome> {
     let mut decoder = args.decoder();
     let stderr = args.stderr(&decoder);
     let outcome = drive(&mut decoder, &stderr, |_| Ok(()))?;
+    let report = decoder.report();
+    if outcome == Outcome::Unreadable && report.decode.packets == 0 {
+        // Nothing was read: counts of zero would look like an empty capture.
+        return Ok(outcome);
+    }
     let mut stdout = io::stdout().lock();
-    serde_json::to_writer(&mut stdout, &decoder.report())?;
+    serde_json::to_writer(&mut stdout, &report)?;
     io::Write::write_all(&mut stdout, b"\n")?;
     Ok(outcome)
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod body;
 mod capture;
@@ -12,32 +12,52 @@ mod output;
 
 /// Decode SunPower PV Supervisor collector traffic.
 #[derive(Debug, Parser)]
-#[command(name = "sunpower", version, about, long_about = None)]
+#[command(name = "sunpower", version, about, long_about = None, after_help = EXIT_STATUS)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+/// The exit statuses, as DESIGN.md gives them; shown by every `--help`.
+const EXIT_STATUS: &str = "Exit status: 0 when every input was read to its end (damaged parts \
+included, each reported on standard error with its position); 1 when an input could not be read \
+at all; 2 for usage errors.";
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Decode a raw POST body (no HTTP) into JSON Lines, one record per line.
+    #[command(override_usage = "sunpower parse [FILE|-]", after_help = EXIT_STATUS)]
     Parse {
         /// The body file, or `-` for standard input.
         #[arg(default_value = "-")]
         input: String,
     },
     /// Decode captures into JSON Lines: every record of every collector POST, in capture order.
+    #[command(
+        override_usage = "sunpower decode INPUT... [--all-posts] [--no-progress]",
+        after_help = EXIT_STATUS
+    )]
     Decode(capture::CaptureArgs),
     /// Energy per interval (production, consumption, net), as CSV, JSON Lines, PVOutput batches
     /// or a tree of daily, monthly and yearly CSV files.
+    #[command(
+        override_usage = "sunpower intervals INPUT... [--body FILE]... [--devicelist FILE]... \
+                          [--tz ZONE] [--format csv|jsonl|pvoutput] [--tree DIR]",
+        after_help = EXIT_STATUS
+    )]
     Intervals(intervals::IntervalsArgs),
     /// Decode a saved DeviceList JSON document (PVS local API) into JSON Lines records.
+    #[command(override_usage = "sunpower devicelist FILE|-", after_help = EXIT_STATUS)]
     Devicelist {
         /// The document, or `-` for standard input.
         #[arg(default_value = "-")]
         input: String,
     },
     /// Decode fully and print only the counts, as one JSON object.
+    #[command(
+        override_usage = "sunpower stats INPUT... [--all-posts]\n       sunpower stats --body FILE...",
+        after_help = EXIT_STATUS
+    )]
     Stats {
         /// Capture files (pcap or pcapng, optionally gzip-compressed), or `-`; several = a
         /// rotated set read as one capture.
@@ -54,6 +74,15 @@ enum Command {
         #[arg(long)]
         all_posts: bool,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to standard output.
+    #[command(override_usage = "sunpower completions SHELL", after_help = EXIT_STATUS)]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to standard output: `sunpower man > sunpower.1`.
+    #[command(override_usage = "sunpower man", after_help = EXIT_STATUS)]
+    Man,
 }
 
 /// How a command ended, as the exit status DESIGN.md gives.
@@ -74,6 +103,14 @@ fn main() -> ExitCode {
         Command::Decode(args) => capture::decode(&args),
         Command::Intervals(args) => intervals::run(&args),
         Command::Devicelist { input } => devicelist::run(&input),
+        Command::Completions { shell } => {
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "sunpower", &mut std::io::stdout());
+            Ok(Outcome::Read)
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map(|()| Outcome::Read),
         Command::Stats {
             inputs,
             bodies,

@@ -76,6 +76,17 @@ pub fn display_name(name: &str) -> &str {
     }
 }
 
+/// The kind of capture file `start` begins like, if any (no POST body begins with these bytes).
+fn capture_kind(start: &[u8]) -> Option<&'static str> {
+    match start.get(..4)? {
+        [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] => Some("pcap"),
+        [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] => Some("pcap"),
+        [0x0a, 0x0d, 0x0d, 0x0a] => Some("pcapng"),
+        [0x1f, 0x8b, ..] => Some("gzip-compressed"),
+        _ => None,
+    }
+}
+
 /// Why reading a body stopped.
 pub enum BodyError {
     /// The input could not be opened or read (reported, then exit status 1).
@@ -107,6 +118,7 @@ pub fn read_body(
             *result = on_item(&item);
         }
     };
+    let mut first = true;
     loop {
         let n = match input.read(&mut buf) {
             Ok(0) => break,
@@ -114,6 +126,14 @@ pub fn read_body(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(BodyError::Input(e)),
         };
+        if std::mem::take(&mut first) {
+            if let Some(kind) = capture_kind(&buf[..n]) {
+                return Err(BodyError::Input(io::Error::other(format!(
+                    "this is a {kind} capture, not a raw POST body: use `sunpower decode` \
+                     (or `sunpower stats` without --body)"
+                ))));
+            }
+        }
         stream.feed(&buf[..n], |item| on(item, &mut result));
         if result.is_err() {
             break;

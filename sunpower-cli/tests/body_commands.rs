@@ -67,3 +67,80 @@ fn unreadable_input_exits_1_and_usage_errors_exit_2() {
     let out = sunpower(&["parse", "--no-such-flag"], None);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn every_usage_line_of_the_help_is_the_readmes() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let documented: Vec<&str> = readme
+        .lines()
+        .filter(|l| l.starts_with("sunpower "))
+        .collect();
+    let mut seen = 0;
+    for command in [
+        "decode",
+        "stats",
+        "intervals",
+        "devicelist",
+        "parse",
+        "completions",
+        "man",
+    ] {
+        let out = sunpower_ok(&[command, "--help"], None);
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert!(help.contains("Exit status: 0 when"), "{command}: {help}");
+        let usage = help.split("Usage: ").nth(1).unwrap();
+        for line in usage.lines().take_while(|l| !l.trim().is_empty()) {
+            let line = line.trim();
+            assert!(documented.contains(&line), "{line:?} is not in the README");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, documented.len());
+}
+
+#[test]
+fn a_capture_given_as_a_body_is_refused_with_a_hint() {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    for args in [&["parse", sample][..], &["stats", "--body", sample]] {
+        let out = sunpower(args, None);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("is a pcap capture") && stderr.contains("sunpower decode"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn stats_of_nothing_readable_prints_no_counts() {
+    for args in [
+        &["stats", "/nonexistent.pcap"][..],
+        &["stats", "--body", "/nonexistent"],
+    ] {
+        let out = sunpower(args, None);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            out.stdout.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("sunpower: /nonexistent"));
+    }
+}
+
+#[test]
+fn completions_and_the_manual_page_come_from_the_command_line_definition() {
+    let bash = String::from_utf8(sunpower_ok(&["completions", "bash"], None).stdout).unwrap();
+    assert!(
+        bash.contains("intervals") && bash.contains("--devicelist"),
+        "{bash}"
+    );
+    let man = String::from_utf8(sunpower_ok(&["man"], None).stdout).unwrap();
+    assert!(
+        man.contains(".TH sunpower 1") && man.contains("intervals"),
+        "{man}"
+    );
+}
