@@ -40,7 +40,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import IO, Iterator, Sequence
+from typing import IO, Sequence
 
 import sunpower
 
@@ -48,11 +48,6 @@ URL = "https://pvoutput.org/service/r2/addbatchstatus.jsp"
 MAX_BATCH = 30  # statuses per request (100 with PVOutput's donation mode)
 KEY_ENV = "PVOUTPUT_API_KEY"
 SYSTEM_ENV = "PVOUTPUT_SYSTEM_ID"
-
-
-def batches(statuses: Sequence[str], size: int = MAX_BATCH) -> Iterator[list[str]]:
-    for i in range(0, len(statuses), size):
-        yield list(statuses[i : i + size])
 
 
 def request_body(batch: Sequence[str]) -> str:
@@ -98,16 +93,46 @@ class Uploader:
         self.requests = 0
         self.statuses = 0
         self._last_sent: float | None = None
+        self._last_request: float | None = None
+        self._pending: dict[tuple[str, ...], str] = {}
 
     def upload(self, statuses: Sequence[str]) -> None:
-        for batch in batches(statuses):
-            body = request_body(batch)
-            if self.send:
-                self._post(body, len(batch))
-            else:
-                self._print(body, len(batch))
-            self.requests += 1
-            self.statuses += len(batch)
+        """Sends every status now, 30 to a request."""
+        self.offer(statuses)
+        self.flush()
+
+    def offer(self, statuses: Sequence[str]) -> None:
+        """Live: queues statuses (a later one for the same date and time replaces an earlier one)
+        and sends full requests at once, and the rest once ``pause`` seconds have passed since
+        the last request: a saved capture piped in goes out in full requests, a live one a post
+        at a time."""
+        for status in statuses:
+            key = tuple(status.split(",", 2)[:2])
+            self._pending.pop(key, None)
+            self._pending[key] = status
+        while len(self._pending) >= MAX_BATCH:
+            self._send(self._take(MAX_BATCH))
+        due = self._last_request is None or time.monotonic() - self._last_request >= self.pause
+        if self._pending and due:
+            self.flush()
+
+    def flush(self) -> None:
+        while self._pending:
+            self._send(self._take(MAX_BATCH))
+
+    def _take(self, n: int) -> list[str]:
+        keys = list(self._pending)[:n]
+        return [self._pending.pop(k) for k in keys]
+
+    def _send(self, batch: list[str]) -> None:
+        body = request_body(batch)
+        if self.send:
+            self._post(body, len(batch))
+        else:
+            self._print(body, len(batch))
+        self._last_request = time.monotonic()
+        self.requests += 1
+        self.statuses += len(batch)
 
     def _print(self, body: str, count: int) -> None:
         shown = headers(
@@ -231,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for post in sunpower.read_capture(*sources):
             acc.extend(post.records)
             if live:
-                uploader.upload(encoder.push(acc.advance_to(post.captured_at)))
+                uploader.offer(encoder.push(acc.advance_to(post.captured_at)))
         # Offline: everything now. Live: what the end of the input leaves held back.
         uploader.upload(encoder.push(acc.finish()))
     except sunpower.CaptureError as err:

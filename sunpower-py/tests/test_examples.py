@@ -187,7 +187,26 @@ def test_pvoutput_request_body_joins_the_encoders_statuses() -> None:
     assert module.request_body(statuses) == (
         "data=20260621,12:00,1500,2400;20260621,12:05,,2400,,512"
     )
-    assert [len(b) for b in module.batches(statuses * 20)] == [30, 10]
+
+
+def test_pvoutput_a_saved_capture_piped_in_goes_out_in_full_requests(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `pvoutput_upload.py - < saved.pcap` used to plan 286 requests for 288 statuses (one per
+    # post); queued until `--pause` has passed or 30 are waiting, they fill whole requests.
+    class Stdin:
+        buffer = SAMPLE.open("rb")
+
+    monkeypatch.setattr(sys, "stdin", Stdin)
+    assert run("pvoutput_upload", ["--tz", TZ, "-"]) == 0
+    live = capsys.readouterr()
+    requests = dry_run_requests(live.out)
+    statuses = [s for _, batch in requests for s in batch]
+    assert len(requests) <= 11, len(requests)
+    offline = [s for _, batch in dry_run_requests(pvoutput_dry_run(capsys)) for s in batch]
+    latest = {(s[0], s[1]): s for s in statuses}
+    assert latest == {(s[0], s[1]): s for s in offline}
+    assert f"in {len(requests)} requests" in live.err
 
 
 # Home Assistant ---------------------------------------------------------------------------------

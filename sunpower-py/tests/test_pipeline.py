@@ -39,10 +39,12 @@ def non_http_connections(n: int) -> bytes:
     return pcap(frames)
 
 
-def cli_stats(cli: Path, path: Path) -> tuple[dict[str, Any], list[str]]:
+def cli_stats(cli: Path, path: Path) -> tuple[Optional[dict[str, Any]], list[str]]:
+    """What `sunpower stats` prints (None when nothing could be read), and its problems."""
     run = subprocess.run([str(cli), "stats", str(path)], capture_output=True, check=False)
     assert run.returncode in (0, 1), run.stderr
-    return json.loads(run.stdout), run.stderr.decode("utf-8", "replace").splitlines()
+    counts = json.loads(run.stdout) if run.stdout else None
+    return counts, run.stderr.decode("utf-8", "replace").splitlines()
 
 
 def python_stats(path: Path, caplog: pytest.LogCaptureFixture) -> tuple[dict[str, Any], list[str]]:
@@ -93,6 +95,10 @@ def test_stats_equal_the_commands_key_for_key_on_every_test_capture(
     for path in paths:
         ours, _ = python_stats(path, caplog)
         theirs, _ = cli_stats(sunpower_cli, path)
+        if theirs is None:
+            # Unreadable: the command prints no counts, Python's are all before the first packet.
+            assert ours["packets"] == 0, path
+            continue
         assert ours == theirs, path
         assert set(ours) >= {"packets", "records_by_type", "details", "line_errors"}
     assert len(paths) > 1
