@@ -42,16 +42,23 @@ pub mod export;
 pub mod intervals;
 #[cfg(feature = "serde")]
 mod json;
+#[cfg(any(feature = "devicelist", feature = "varserver"))]
+mod jsonvalue;
 mod owned;
 mod record;
+mod site;
+#[cfg(feature = "varserver")]
+mod telemetry;
 mod time;
 mod value;
+#[cfg(feature = "varserver")]
+mod varserver;
 
 pub use body::{parse_line, Body, Line, Lines, Records};
 #[cfg(feature = "devicelist")]
 pub use devicelist::{
     parse_device_list, DeviceError, DeviceErrorKind, DeviceList, DeviceListError, UnknownDevice,
-    MAX_DEVICES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
+    MAX_DEVICES, MAX_DEVICE_VALUES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
 };
 pub use error::{ErrorKind, Expected, LineError};
 #[cfg(feature = "intervals")]
@@ -66,8 +73,20 @@ pub use record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
     RawFields, Record, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
 };
+pub use site::SiteTotals;
+#[cfg(feature = "varserver")]
+pub use telemetry::{
+    parse_telemetry, Telemetry, TelemetryDecoder, TelemetryError, TelemetryErrorKind,
+    TelemetryStats, MAX_FRAME_BYTES,
+};
 pub use time::Rfc3339;
 pub use value::parse_timestamp;
+#[cfg(feature = "varserver")]
+pub use varserver::{
+    parse_supervisor_info, parse_vars, PathShape, RawVar, SupervisorInfo, Vars, VarsDevice,
+    VarsDeviceKind, VarsError, VarsForm, VarsProblem, VarsProblemKind, MAX_OTHER_KEPT,
+    MAX_PROBLEMS_KEPT, MAX_VARS_BYTES, MAX_VARS_DEVICES, RAW_VALUE_MAX,
+};
 
 /// Which collector channel a post came in on, from its request path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
