@@ -16,7 +16,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use sunpower_proto::intervals::Tz;
 
 use sunpower_proto::export::{
-    csv, parse_csv_row, parse_period_csv_row, period_csv, RowError, CSV_HEADER, PERIOD_CSV_HEADER,
+    csv, parse_csv_row, parse_period_csv_row, period_csv, RowError, CSV_HEADER, CSV_HEADER_V1,
+    PERIOD_CSV_HEADER,
 };
 use sunpower_proto::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 
@@ -86,7 +87,10 @@ fn read_lines(path: &Path, header: &str) -> Result<Vec<(usize, String)>, TreeErr
     Ok(text
         .lines()
         .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && l.trim_end() != header)
+        // Files written before the battery columns start with the old header.
+        .filter(|(_, l)| {
+            !l.trim().is_empty() && l.trim_end() != header && l.trim_end() != CSV_HEADER_V1
+        })
         .map(|(i, l)| (i + 1, l.to_owned()))
         .collect())
 }

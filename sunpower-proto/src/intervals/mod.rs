@@ -88,7 +88,7 @@ use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-pub use accumulator::{Added, IntervalAccumulator, Stats};
+pub use accumulator::{Added, IntervalAccumulator, Stats, JITTER_KWH, JITTER_RELATIVE};
 /// The IANA time zone type used for local days (re-exported from `chrono-tz`).
 pub use chrono_tz::Tz;
 pub use local::{latest, local_date, local_day_start, totals, Period, PeriodTotal};
@@ -225,9 +225,22 @@ pub enum Flag {
     NetFromPower,
     /// This row replaces one emitted before.
     Revised,
+    /// A lifetime counter dipped by no more than the jitter tolerance: its last value was held
+    /// and nothing counted for that step.
+    CounterJitter,
+    /// A counter read out of line (0, say) for one report and then resumed: that reading was
+    /// skipped, and the step after it counted from the reading before it.
+    CounterGlitch,
+    /// Devices sharing one serial (redacted dumps) reported in this interval: their counters
+    /// cannot be followed per device, so they were not used.
+    SerialCollision,
+    /// Production came from the site totals (`pv_en`), not from inverter counters.
+    ProductionFromSiteTotals,
+    /// Net energy came from the site totals (`net_en`), not from a consumption meter.
+    NetFromSiteTotals,
 }
 
-const ALL_FLAGS: [Flag; 8] = [
+const ALL_FLAGS: [Flag; 13] = [
     Flag::MissedReport,
     Flag::CounterReset,
     Flag::FirstReport,
@@ -236,6 +249,11 @@ const ALL_FLAGS: [Flag; 8] = [
     Flag::MeterMissing,
     Flag::NetFromPower,
     Flag::Revised,
+    Flag::CounterJitter,
+    Flag::CounterGlitch,
+    Flag::SerialCollision,
+    Flag::ProductionFromSiteTotals,
+    Flag::NetFromSiteTotals,
 ];
 
 impl Flag {
@@ -254,6 +272,11 @@ impl Flag {
             Flag::MeterMissing => "meter_missing",
             Flag::NetFromPower => "net_from_power",
             Flag::Revised => "revised",
+            Flag::CounterJitter => "counter_jitter",
+            Flag::CounterGlitch => "counter_glitch",
+            Flag::SerialCollision => "serial_collision",
+            Flag::ProductionFromSiteTotals => "production_from_site_totals",
+            Flag::NetFromSiteTotals => "net_from_site_totals",
         }
     }
 
@@ -342,8 +365,8 @@ impl fmt::Display for Flags {
 /// One interval's energy: a row of the `sunpower intervals` output.
 ///
 /// Energies in Wh and mean powers in W, rounded to 1 mWh / 1 mW. `net_wh` is positive for import.
-/// `consumption_wh`, `net_wh` and `consumption_w` are `None` when no consumption meter reported
-/// for the interval.
+/// `consumption_wh`, `net_wh` and `consumption_w` are `None` when no consumption meter (nor site
+/// totals) reported for the interval. With a battery, consumption = production + net + battery.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Interval {
@@ -361,6 +384,12 @@ pub struct Interval {
     pub production_w: f64,
     /// Mean consumption power, W.
     pub consumption_w: Option<f64>,
+    /// Energy from the battery into the house, Wh; negative while it charges. `None` without
+    /// battery readings (site totals `ess_en`) in the interval.
+    pub battery_wh: Option<f64>,
+    /// The battery's state of charge at its last reading in the interval, a fraction (0.86 is
+    /// 86 %), as the supervisor sends it.
+    pub battery_soc: Option<f64>,
     /// Where `net_wh` came from.
     pub net_source: NetSource,
     /// How many inverters reported for this interval.
@@ -389,6 +418,8 @@ impl Interval {
             && self.production_wh == other.production_wh
             && self.consumption_wh == other.consumption_wh
             && self.net_wh == other.net_wh
+            && self.battery_wh == other.battery_wh
+            && self.battery_soc == other.battery_soc
             && self.net_source == other.net_source
             && self.inverters_reporting == other.inverters_reporting
     }
@@ -414,6 +445,44 @@ pub enum Event {
         /// Device serial.
         serial: String,
         /// Timestamp of the report after the reset.
+        timestamp: DateTime<Utc>,
+        /// Counter before, kWh.
+        from_kwh: f64,
+        /// Counter after, kWh.
+        to_kwh: f64,
+    },
+    /// A counter read out of line for one report and then resumed: that reading was skipped.
+    CounterGlitch {
+        /// Record type (130 or 140).
+        record_type: u16,
+        /// Device serial.
+        serial: String,
+        /// Timestamp of the glitched report.
+        timestamp: DateTime<Utc>,
+        /// The glitched reading, kWh.
+        value_kwh: f64,
+        /// The counter before it (and held across it), kWh.
+        held_kwh: f64,
+    },
+    /// Devices of one document share a serial (redacted dumps): their counters cannot be told
+    /// apart across documents, so their records were not used for energy. Reported once per
+    /// serial.
+    SerialCollision {
+        /// Record type (130 or 140).
+        record_type: u16,
+        /// The shared serial.
+        serial: String,
+        /// Timestamp of the first records seen with it.
+        timestamp: DateTime<Utc>,
+        /// How many devices shared it then.
+        devices: usize,
+    },
+    /// A site-totals counter (`pv_en`, `net_en`, `ess_en`) went down or jumped implausibly:
+    /// nothing counted for that step.
+    SiteCounterReset {
+        /// The counter's livedata name.
+        counter: &'static str,
+        /// Timestamp of the reading after the reset.
         timestamp: DateTime<Utc>,
         /// Counter before, kWh.
         from_kwh: f64,
@@ -460,6 +529,39 @@ impl fmt::Display for Event {
             } => write!(
                 f,
                 "counter reset on {record_type} {serial} at {}: {from_kwh} kWh -> {to_kwh} kWh",
+                Rfc3339(*timestamp)
+            ),
+            Event::CounterGlitch {
+                record_type,
+                serial,
+                timestamp,
+                value_kwh,
+                held_kwh,
+            } => write!(
+                f,
+                "counter glitch on {record_type} {serial} at {}: read {value_kwh} kWh between \
+                 readings of {held_kwh} kWh; skipped",
+                Rfc3339(*timestamp)
+            ),
+            Event::SerialCollision {
+                record_type,
+                serial,
+                timestamp,
+                devices,
+            } => write!(
+                f,
+                "{devices} devices of type {record_type} share serial {serial} at {}: their \
+                 counters cannot be followed, not used for energy",
+                Rfc3339(*timestamp)
+            ),
+            Event::SiteCounterReset {
+                counter,
+                timestamp,
+                from_kwh,
+                to_kwh,
+            } => write!(
+                f,
+                "site counter {counter} reset at {}: {from_kwh} kWh -> {to_kwh} kWh",
                 Rfc3339(*timestamp)
             ),
             Event::ConsumptionClamped {
@@ -520,6 +622,8 @@ mod json {
         map.serialize_entry("net_wh", &i.net_wh)?;
         map.serialize_entry("production_w", &i.production_w)?;
         map.serialize_entry("consumption_w", &i.consumption_w)?;
+        map.serialize_entry("battery_wh", &i.battery_wh)?;
+        map.serialize_entry("battery_soc", &i.battery_soc)?;
         map.serialize_entry("net_source", i.net_source.as_str())?;
         map.serialize_entry("inverters_reporting", &i.inverters_reporting)?;
         map.serialize_entry("revised", &i.revised)?;
