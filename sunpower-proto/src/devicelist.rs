@@ -235,7 +235,7 @@ pub enum DeviceListError {
         key: String,
         /// Line of the second occurrence, from 1.
         line: usize,
-        /// Column just after it, from 1.
+        /// Column of the end of that key, from 1.
         column: usize,
     },
     /// One device object holds more than [`MAX_DEVICE_VALUES`] JSON values.
