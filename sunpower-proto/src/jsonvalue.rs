@@ -24,6 +24,7 @@ pub(crate) enum Scalar<'de> {
 impl Scalar<'_> {
     /// The value as field text: strings trimmed, numbers as written; `None` for null, empty,
     /// booleans and containers.
+    #[cfg(feature = "varserver")]
     pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
         match self {
             Scalar::Number(n) => Some(Cow::Borrowed(n)),
@@ -237,6 +238,7 @@ pub(crate) fn position(e: &serde_json::Error) -> (usize, usize, String) {
 
 /// Whether `text` holds something shaped like a MAC address (six or more pairs of hex digits
 /// joined by `:` or `-`), which no output may echo.
+#[cfg(feature = "varserver")]
 pub(crate) fn looks_like_mac(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut start = 0;
@@ -267,6 +269,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "varserver")]
     fn macs_are_recognised_anywhere() {
         assert!(looks_like_mac("00:22:F2:13:85:54"));
         assert!(looks_like_mac("00:00:00:00:00:00:00"));

@@ -42,7 +42,7 @@ pub mod export;
 pub mod intervals;
 #[cfg(feature = "serde")]
 mod json;
-#[cfg(any(feature = "devicelist", feature = "varserver"))]
+#[cfg(feature = "devicelist")]
 mod jsonvalue;
 mod owned;
 mod record;

@@ -34,6 +34,7 @@ impl RecordBuf {
 
     /// A 140 line with the meter's lifetime import and export counters, as plain decimals
     /// (checked by the caller; anything else reads as not reported).
+    #[cfg(feature = "devicelist")]
     pub(crate) fn meter_with_counters(
         line: &str,
         import: Option<&str>,

@@ -258,6 +258,9 @@ fn array_form_and_battery_livedata_of_the_2025_docs_decode() {
     );
 }
 
+/// A device of a generated document: kind, index, fields.
+type Device = (&'static str, usize, Vec<(&'static str, String)>);
+
 /// 44 inverters and two meters, as build 61846 answers `match=inverter` and `match=meter`.
 fn generated(shape: &str) -> String {
     let inverter = |i: usize| {
@@ -281,7 +284,7 @@ fn generated(shape: &str) -> String {
             ("p1Kw", format!("{}", 0.25 * i as f64)),
         ]
     };
-    let mut devices: Vec<(&str, usize, Vec<(&str, String)>)> = Vec::new();
+    let mut devices: Vec<Device> = Vec::new();
     for i in 0..44 {
         devices.push(("inverter", i, inverter(i).to_vec()));
     }
