@@ -29,6 +29,26 @@
 //! ```
 //!
 //! With the `serde` feature, records serialize to the JSON shape the `sunpower` command prints.
+//!
+//! # Modules and entry points
+//!
+//! | source or step | entry point | feature |
+//! |---|---|---|
+//! | collector POST bodies (plain text) | [`Body`], [`parse_line`], [`Record`], [`RecordBuf`] | |
+//! | DeviceList JSON (`dl_cgi?Command=DeviceList`, `/cgi-bin/dl_cgi/devices/list`) | `parse_device_list` | `devicelist` |
+//! | varserver `/vars` documents (object or array form, flat or nested paths) | `parse_vars` | `varserver` |
+//! | supervisor info (`/cgi-bin/dl_cgi/supervisor/info`) | `parse_supervisor_info` | `varserver` |
+//! | telemetry WebSocket frames (`ws://<pvs>:9002`) | `TelemetryDecoder`, `parse_telemetry` | `varserver` |
+//! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
+//! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
+//! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
+//! | JSON of records | `JsonRecord`, `Serialize` impls | `serde` |
+//!
+//! Every JSON reader works on a document already in memory but never builds it as one value:
+//! documents are visited entry by entry and refused past a byte cap
+//! (`MAX_DOCUMENT_BYTES`, `MAX_VARS_BYTES`, `MAX_FRAME_BYTES`), which a front end reading a
+//! stream can use to stop reading. Wi-Fi SSIDs and keys and MAC addresses in a varserver
+//! document are counted and never kept, so no output can echo them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -52,6 +52,28 @@
 //! value, and [`Event::CounterReset`] reports it ([`Flag::CounterReset`]). Inverters that are
 //! silent at night are not reset: their next morning report continues from the last counter.
 //!
+//! **Jitter and glitches.** A counter that only rises (inverters, `pv_en`) and goes down by
+//! at most [`JITTER_KWH`] (or [`JITTER_RELATIVE`] of its value, whichever is more) is jitter:
+//! its last value is held (the next step counts from the highest recent value, not the dip), so
+//! nothing is counted twice ([`Flag::CounterJitter`], no event). A reading out of line with the
+//! one before (a 0, a wild jump) whose next reading is back in line is a glitch: it counts
+//! nothing and the step after it counts from the reading before it ([`Flag::CounterGlitch`],
+//! [`Event::CounterGlitch`]). Until that next reading arrives (streaming) it looks like a reset;
+//! the row is revised when the counter resumes. Only a drop that the counter stays below is a
+//! reset. Meters' net counters may go down: only implausible jumps are glitches or resets.
+//!
+//! **Site totals.** [`IntervalAccumulator::add_site_totals`] takes the supervisor's running
+//! totals (varserver `/sys/livedata`, telemetry frames, any rate: each reading's step is
+//! counted once). Production comes from `pv_en` only when no inverter is followed (or the
+//! inverters of the interval share serials, see below): [`Flag::ProductionFromSiteTotals`]; net
+//! from `net_en` only without a consumption meter: [`Flag::NetFromSiteTotals`]. Battery energy
+//! per interval is the change of `ess_en` (positive: discharged into the house), and the state
+//! of charge is the last `soc` of the interval. Consumption = production + net + battery.
+//!
+//! **Shared serials.** Redacted dumps give many devices one serial; their counters cannot be
+//! followed from one document to the next. [`IntervalAccumulator::add_vars`] does not use them
+//! ([`Flag::SerialCollision`], one [`Event::SerialCollision`] per serial).
+//!
 //! **Net.** Net energy (import positive) comes from consumption meters. The lifetime counter is
 //! used when its resolution, read from the number of decimals sent, is at most 1 Wh per minute
 //! of interval (3 decimals for 5 minutes, 2 for an hour): [`NetSource::Counter`]. Otherwise, or
@@ -62,7 +84,7 @@
 //! and its power. Without a meter report the net is unknown ([`NetSource::None`], with
 //! [`Flag::NoMeter`] when no consumption meter was ever seen, [`Flag::MeterMissing`] otherwise).
 //!
-//! **Consumption** = production + net, clamped at 0 ([`Flag::ConsumptionClamped`] and
+//! **Consumption** = production + net (+ battery), clamped at 0 ([`Flag::ConsumptionClamped`] and
 //! [`Event::ConsumptionClamped`]). Mean powers are energies divided by the interval length.
 //!
 //! **Offline mode** ([`Mode::Offline`]): nothing is emitted before
