@@ -242,6 +242,13 @@ fn devicelist_prints_the_same_json_lines_as_parse() {
         })
         .collect();
     let reparsed = sunpower(&["parse", "-"], Some(lines.join("\n").as_bytes()));
+    // The meter's import and export counters have no field in a line: only the JSON has them.
+    let mut rows = rows;
+    for row in &mut rows {
+        let row = row.as_object_mut().unwrap();
+        row.remove("import_energy_kwh");
+        row.remove("export_energy_kwh");
+    }
     assert_eq!(json_lines(&reparsed), rows);
 }
 

@@ -6,9 +6,14 @@
 //! the records a sniffer would give. The register → field mapping is listed on
 //! [`parse_device_list`].
 
+use std::cell::Cell;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{excerpt, ErrorKind, Expected};
+use crate::jsonvalue::{position, Bounded, Key, Scalar, BUDGET_MESSAGE, DUPLICATE_PREFIX};
 use crate::owned::RecordBuf;
 use crate::record::MeterKind;
 use crate::value::{decimal, integer, parse_timestamp, unsigned};
@@ -16,8 +21,14 @@ use crate::value::{decimal, integer, parse_timestamp, unsigned};
 /// Documents larger than this many bytes are refused before parsing (64 MiB).
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
 
-/// Documents listing more devices than this are refused.
+/// Documents listing more devices than this are refused: decoding stops at device
+/// `MAX_DEVICES + 1`, before reading the rest of the document.
 pub const MAX_DEVICES: usize = 10_000;
+
+/// A device object of more JSON values than this (every key, scalar, array and object counts
+/// one) is refused: the document is decoded one device at a time, so this bounds the memory a
+/// device costs, whatever the document's size.
+pub const MAX_DEVICE_VALUES: usize = 4_096;
 
 /// How many bytes of an unknown device's JSON [`UnknownDevice::json`] keeps.
 pub const UNKNOWN_DEVICE_JSON_MAX: usize = 16 * 1024;
@@ -96,7 +107,9 @@ impl DeviceError {
     pub fn is_warning(&self) -> bool {
         matches!(
             self.kind,
-            DeviceErrorKind::NotWorking { decoded: true, .. } | DeviceErrorKind::UnknownMeterKind
+            DeviceErrorKind::NotWorking { decoded: true, .. }
+                | DeviceErrorKind::UnknownMeterKind
+                | DeviceErrorKind::TimeFromCurTime
         )
     }
 }
@@ -151,6 +164,10 @@ pub enum DeviceErrorKind {
         /// Whether the device's records were still made.
         decoded: bool,
     },
+    /// A device not `working` and without `DATATIME` that still carried readings: decoded with
+    /// `CURTIME` (the supervisor's clock when it answered) as the reading's time.
+    #[error("no DATATIME: CURTIME used as the time of the readings")]
+    TimeFromCurTime,
     /// A power meter whose serial has no `p`/`c` suffix and whose `TYPE`, `MODEL` and
     /// `subtype` do not say production or consumption; its 140 has meter kind unknown.
     #[error("meter kind unknown: no p/c serial suffix and no production/consumption in TYPE, MODEL or subtype")]
@@ -201,11 +218,35 @@ pub enum DeviceListError {
     /// The document has no `devices` array.
     #[error("the DeviceList document has no \"devices\" array")]
     MissingDevices,
-    /// The document lists more than [`MAX_DEVICES`] devices.
-    #[error("the DeviceList document lists {count} devices, over the limit of {max}")]
+    /// The document lists more than [`MAX_DEVICES`] devices. Decoding stops at the first one
+    /// over the limit, so `count` is `max + 1`: "at least".
+    #[error("the DeviceList document lists {count} devices or more, over the limit of {max}")]
     TooManyDevices {
-        /// How many devices it lists.
+        /// How many devices were read before stopping.
         count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A key the decoder uses (`devices`, `result`) appears twice at the top level, or any key
+    /// twice within one device: which copy is meant cannot be known.
+    #[error("duplicate key {key:?} at line {line} column {column}: refused rather than guessing which copy is meant")]
+    DuplicateKey {
+        /// The key (at most 48 bytes of it).
+        key: String,
+        /// Line of the second occurrence, from 1.
+        line: usize,
+        /// Column of the end of that key, from 1.
+        column: usize,
+    },
+    /// One device object holds more than [`MAX_DEVICE_VALUES`] JSON values.
+    #[error("device {index} holds more than {max} JSON values (line {line} column {column})")]
+    DeviceTooLarge {
+        /// Position of the device in the `devices` array, from 0.
+        index: usize,
+        /// Line where the limit was reached, from 1.
+        line: usize,
+        /// Column where the limit was reached, from 1.
+        column: usize,
         /// The limit.
         max: usize,
     },
@@ -390,39 +431,179 @@ pub fn parse_device_list(json: impl AsRef<[u8]>) -> Result<DeviceList, DeviceLis
             max: MAX_DOCUMENT_BYTES,
         });
     }
-    let document: Value =
-        serde_json::from_slice(bytes).map_err(|e| DeviceListError::InvalidJson {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        })?;
-    let Value::Object(top) = document else {
-        return Err(DeviceListError::NotAnObject);
-    };
-    // The error form comes before any devices check: a failed request may carry no list.
-    match top.get("result") {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("succeed") => {}
-        Some(other) => {
-            return Err(DeviceListError::Failed {
-                result: bounded(&describe(other), NAME_MAX),
-            })
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'{') {
+        // Not an object: tell invalid JSON from other JSON without building any of it.
+        return match serde_json::from_slice::<IgnoredAny>(bytes) {
+            Ok(_) => Err(DeviceListError::NotAnObject),
+            Err(e) => Err(invalid_json(&e)),
+        };
+    }
+    let mut top = Top::default();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = (&mut top).deserialize(&mut de).and_then(|()| de.end());
+    if let Err(e) = parsed {
+        if let Some(problem) = top.problem.take() {
+            return Err(problem);
+        }
+        let (line, column, message) = position(&e);
+        if let Some(key) = message.strip_prefix(DUPLICATE_PREFIX) {
+            return Err(DeviceListError::DuplicateKey {
+                key: key.trim_matches('"').to_owned(),
+                line,
+                column,
+            });
+        }
+        if message == BUDGET_MESSAGE {
+            return Err(DeviceListError::DeviceTooLarge {
+                index: top.count,
+                line,
+                column,
+                max: MAX_DEVICE_VALUES,
+            });
+        }
+        return Err(invalid_json(&e));
+    }
+    // The error form wins over any devices: a failed request may carry no list.
+    if let Some(result) = top.result {
+        return Err(DeviceListError::Failed { result });
+    }
+    if !top.devices_seen {
+        return Err(DeviceListError::MissingDevices);
+    }
+    Ok(top.list)
+}
+
+fn invalid_json(e: &serde_json::Error) -> DeviceListError {
+    DeviceListError::InvalidJson {
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string(),
+    }
+}
+
+/// The state of one streaming pass over a DeviceList document.
+#[derive(Default)]
+struct Top {
+    list: DeviceList,
+    /// A `result` other than `succeed`, bounded.
+    result: Option<String>,
+    devices_seen: bool,
+    result_seen: bool,
+    /// How many entries the `devices` array had so far.
+    count: usize,
+    /// A document error found inside a visitor, reported instead of the JSON error it raised.
+    problem: Option<DeviceListError>,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut Top {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut Top {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a DeviceList object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            let seen = match key.as_ref() {
+                "devices" => std::mem::replace(&mut self.devices_seen, true),
+                "result" => std::mem::replace(&mut self.result_seen, true),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            // A second list would otherwise silently replace (or extend) the first.
+            if seen {
+                return Err(de::Error::custom(format_args!("{DUPLICATE_PREFIX}{key:?}")));
+            }
+            if key == "devices" {
+                if !map.next_value_seed(Devices { top: &mut *self })? {
+                    self.devices_seen = false;
+                }
+            } else {
+                self.result = match map.next_value::<Scalar<'de>>()? {
+                    Scalar::Null => None,
+                    Scalar::Text(s) if s.trim().eq_ignore_ascii_case("succeed") => None,
+                    other => Some(bounded(&other.describe(), NAME_MAX)),
+                };
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `devices` value: decoded device by device, counted as it goes; `false` when it is not an
+/// array.
+struct Devices<'t> {
+    top: &'t mut Top,
+}
+
+impl<'de> DeserializeSeed<'de> for Devices<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Devices<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of devices")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        loop {
+            let budget = Cell::new(MAX_DEVICE_VALUES);
+            let Some(device) = seq.next_element_seed(Bounded { budget: &budget })? else {
+                return Ok(true);
+            };
+            let index = self.top.count;
+            self.top.count += 1;
+            if self.top.count > MAX_DEVICES {
+                // Stop here: reading on would cost time and memory for a document refused anyway.
+                self.top.problem = Some(DeviceListError::TooManyDevices {
+                    count: self.top.count,
+                    max: MAX_DEVICES,
+                });
+                return Err(de::Error::custom("too many devices"));
+            }
+            decode_device(index, &device, &mut self.top.list);
         }
     }
-    let Some(Value::Array(devices)) = top.get("devices") else {
-        return Err(DeviceListError::MissingDevices);
-    };
-    if devices.len() > MAX_DEVICES {
-        return Err(DeviceListError::TooManyDevices {
-            count: devices.len(),
-            max: MAX_DEVICES,
-        });
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(false)
     }
-    let mut list = DeviceList::default();
-    for (index, device) in devices.iter().enumerate() {
-        decode_device(index, device, &mut list);
+    fn visit_bool<E>(self, _: bool) -> Result<bool, E> {
+        Ok(false)
     }
-    Ok(list)
+    fn visit_i64<E>(self, _: i64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<bool, E> {
+        Ok(false)
+    }
+    fn visit_unit<E>(self) -> Result<bool, E> {
+        Ok(false)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -465,30 +646,49 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
         Some(Value::String(s)) if s.trim().eq_ignore_ascii_case("working") => None,
         Some(other) => Some(bounded(&describe(other), NAME_MAX)),
     };
+    let mut time_key = "DATATIME";
     if let Some(state) = &state {
-        // An inverter in error at night carries no DATATIME and no values: one error says it all.
         if is_absent(obj.get("DATATIME")) {
-            out.errors.push(error(DeviceErrorKind::NotWorking {
-                state: state.clone(),
-                decoded: false,
-            }));
-            return;
+            // A device in error that still carries readings (a 2019 PVS6 inverter: lifetime
+            // counter, no DATATIME) is decoded at the supervisor's clock; one with nothing to
+            // decode (an inverter in error at night) gives one error that says it all.
+            if !has_readings(kind, obj) || datatime(obj, "CURTIME").is_err() {
+                out.errors.push(error(DeviceErrorKind::NotWorking {
+                    state: state.clone(),
+                    decoded: false,
+                }));
+                return;
+            }
+            time_key = "CURTIME";
         }
     }
-    let built = build(kind, obj);
+    let built = build(kind, obj, time_key);
     if let Some(state) = state {
         out.errors.push(error(DeviceErrorKind::NotWorking {
             state,
             decoded: built.is_ok(),
         }));
     }
+    if built.is_ok() && time_key == "CURTIME" {
+        out.errors.push(error(DeviceErrorKind::TimeFromCurTime));
+    }
     match built {
-        Ok(Built { lines, warning }) => {
+        Ok(Built {
+            lines,
+            warning,
+            import,
+            export,
+        }) => {
             if let Some(warning) = warning {
                 out.errors.push(error(warning));
             }
             for line in lines {
-                match RecordBuf::parse(&line) {
+                let parsed = if line.starts_with("140\t") {
+                    RecordBuf::meter_with_counters(&line, import.as_deref(), export.as_deref())
+                } else {
+                    RecordBuf::parse(&line)
+                };
+                match parsed {
                     Ok(record) => out.records.push(record),
                     Err(kind) => out.errors.push(error(DeviceErrorKind::Record(kind))),
                 }
@@ -498,15 +698,41 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
     }
 }
 
-/// The lines of one device, and a warning that does not stop them.
+/// The lines of one device, a warning that does not stop them, and a meter's import and export
+/// counters (no line has a place for them).
 struct Built {
     lines: Vec<String>,
     warning: Option<DeviceErrorKind>,
+    import: Option<String>,
+    export: Option<String>,
 }
 
-fn build(kind: DeviceKind, obj: &Map<String, Value>) -> Result<Built, DeviceErrorKind> {
+/// Whether a device carries any reading its records would show.
+fn has_readings(kind: DeviceKind, obj: &Map<String, Value>) -> bool {
+    let specs: &[&[Spec]] = match kind {
+        DeviceKind::Supervisor => &[SUPERVISOR],
+        DeviceKind::Inverter => &[INVERTER],
+        DeviceKind::Meter => &[METER, METER_LEGS],
+    };
+    (specs.iter().flat_map(|s| s.iter()))
+        .flat_map(|spec| spec.sources)
+        .any(|(key, _)| !is_absent(obj.get(*key)))
+}
+
+/// The meter's lifetime import (`pos_ltea_3phsum_kwh`) and export (`neg_ltea_3phsum_kwh`).
+const METER_COUNTERS: &[Spec] = &[
+    one("import_energy_kwh", D, &[("pos_ltea_3phsum_kwh", One)]),
+    one("export_energy_kwh", D, &[("neg_ltea_3phsum_kwh", One)]),
+];
+
+fn build(
+    kind: DeviceKind,
+    obj: &Map<String, Value>,
+    time_key: &'static str,
+) -> Result<Built, DeviceErrorKind> {
     let serial = text(obj, "SERIAL")?.ok_or(DeviceErrorKind::MissingSerial)?;
-    let timestamp = datatime(obj)?;
+    let timestamp = datatime(obj, time_key)?;
+    let (mut import, mut export) = (None, None);
     let model = text(obj, "MODEL")?.unwrap_or_default();
     let mut warning = None;
     let lines = match kind {
@@ -535,6 +761,8 @@ fn build(kind: DeviceKind, obj: &Map<String, Value>) -> Result<Built, DeviceErro
             push_fields(&mut meter, obj, METER)?;
             meter.push('\t'); // field 11, not in the DeviceList
             let mut lines = vec![meter];
+            import = quantity(obj, &METER_COUNTERS[0])?;
+            export = quantity(obj, &METER_COUNTERS[1])?;
             let has_legs = METER_LEGS
                 .iter()
                 .flat_map(|spec| spec.sources)
@@ -548,7 +776,12 @@ fn build(kind: DeviceKind, obj: &Map<String, Value>) -> Result<Built, DeviceErro
             lines
         }
     };
-    Ok(Built { lines, warning })
+    Ok(Built {
+        lines,
+        warning,
+        import,
+        export,
+    })
 }
 
 /// Appends `\t<value>` for each spec.
@@ -643,9 +876,9 @@ fn milli(text: &str) -> String {
     }
 }
 
-/// `DATATIME` as the `YYYYMMDDhhmmss` field.
-fn datatime(obj: &Map<String, Value>) -> Result<String, DeviceErrorKind> {
-    match obj.get("DATATIME") {
+/// `DATATIME` (or `CURTIME`) as the `YYYYMMDDhhmmss` field.
+fn datatime(obj: &Map<String, Value>, key: &str) -> Result<String, DeviceErrorKind> {
+    match obj.get(key) {
         value if is_absent(value) => Err(DeviceErrorKind::MissingDataTime),
         Some(Value::String(s)) => convert_datatime(s.trim())
             .ok_or_else(|| DeviceErrorKind::InvalidDataTime { found: excerpt(s) }),

@@ -15,6 +15,12 @@ use crate::{parse_timestamp, Rfc3339};
 
 /// The header of the interval CSV.
 pub const CSV_HEADER: &str = "interval_start,interval_start_local,interval_end,production_wh,\
+consumption_wh,net_wh,production_w,consumption_w,net_source,inverters_reporting,revised,flags,\
+battery_wh,battery_soc";
+
+/// The header files written before the battery columns had: [`parse_csv_row`] still reads
+/// their rows (the battery values are `None`).
+pub const CSV_HEADER_V1: &str = "interval_start,interval_start_local,interval_end,production_wh,\
 consumption_wh,net_wh,production_w,consumption_w,net_source,inverters_reporting,revised,flags";
 
 /// The header of the period-total CSV (`daily.csv`, `monthly.csv`, `yearly.csv`).
@@ -153,12 +159,12 @@ pub fn local_rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
 /// let rows = acc.finish();
 /// assert_eq!(
 ///     export::csv_row(&rows[1], chrono_tz::UTC),
-///     "2026-06-01T17:05:00Z,2026-06-01T17:05:00+00:00,2026-06-01T17:10:00Z,25,,,300,,none,1,false,no_meter"
+///     "2026-06-01T17:05:00Z,2026-06-01T17:05:00+00:00,2026-06-01T17:10:00Z,25,,,300,,none,1,false,no_meter,,"
 /// );
 /// ```
 pub fn csv_row(interval: &Interval, tz: Tz) -> String {
     format!(
-        "{},{},{},{},{},{},{},{},{},{},{},{}",
+        "{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
         Rfc3339(interval.interval_start),
         local_rfc3339(interval.interval_start, tz),
         Rfc3339(interval.interval_end),
@@ -171,7 +177,24 @@ pub fn csv_row(interval: &Interval, tz: Tz) -> String {
         interval.inverters_reporting,
         interval.revised,
         interval.flags,
+        opt_number(interval.battery_wh),
+        interval.battery_soc.map(soc_number).unwrap_or_default(),
     )
+}
+
+/// A state of charge with four decimals (0.8600 is 86.00 %), trailing zeros dropped.
+fn soc_number(x: f64) -> String {
+    let mut s = format!("{x:.4}");
+    while s.ends_with('0') {
+        s.pop();
+    }
+    if s.ends_with('.') {
+        s.pop();
+    }
+    if s == "-0" {
+        s = "0".to_owned();
+    }
+    s
 }
 
 /// The whole interval CSV: header, then one row per interval, each line ending in LF.
@@ -197,7 +220,8 @@ fn rfc3339_utc(text: &str) -> Option<DateTime<Utc>> {
     parse_timestamp(&digits)
 }
 
-/// Reads back a row written by [`csv_row`] (the local-time column is not needed).
+/// Reads back a row written by [`csv_row`] (the local-time column is not needed), or a row of
+/// a file written before the battery columns ([`CSV_HEADER_V1`], 12 columns).
 ///
 /// ```
 /// use sunpower_proto::export::{csv_row, parse_csv_row};
@@ -207,9 +231,11 @@ fn rfc3339_utc(text: &str) -> Option<DateTime<Utc>> {
 /// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
 /// let row = acc.finish().remove(0);
 /// assert_eq!(parse_csv_row(&csv_row(&row, chrono_tz::UTC)).unwrap(), row);
+/// let old = "2026-06-01T17:00:00Z,2026-06-01T17:00:00+00:00,2026-06-01T17:05:00Z,0,,,0,,none,1,false,first_report|no_meter";
+/// assert_eq!(parse_csv_row(old).unwrap(), row);
 /// ```
 pub fn parse_csv_row(line: &str) -> Result<Interval, RowError> {
-    const NAMES: [&str; 12] = [
+    const NAMES: [&str; 14] = [
         "interval_start",
         "interval_start_local",
         "interval_end",
@@ -222,8 +248,13 @@ pub fn parse_csv_row(line: &str) -> Result<Interval, RowError> {
         "inverters_reporting",
         "revised",
         "flags",
+        "battery_wh",
+        "battery_soc",
     ];
-    let row = Row::new(line, &NAMES)?;
+    let columns = line.trim_end_matches(['\r', '\n']).split(',').count();
+    let names: &'static [&'static str] = if columns == 12 { &NAMES[..12] } else { &NAMES };
+    let row = Row::new(line, names)?;
+    let battery = |i: usize| if columns == 12 { Ok(None) } else { row.opt(i) };
     Ok(Interval {
         interval_start: row.time(0)?,
         interval_end: row.time(2)?,
@@ -232,6 +263,8 @@ pub fn parse_csv_row(line: &str) -> Result<Interval, RowError> {
         net_wh: row.opt(5)?,
         production_w: row.num(6)?,
         consumption_w: row.opt(7)?,
+        battery_wh: battery(12)?,
+        battery_soc: battery(13)?,
         net_source: NetSource::from_name(row.text(8))
             .ok_or_else(|| row.err(8, "unknown net source"))?,
         inverters_reporting: row.count(9)?,

@@ -45,18 +45,27 @@ impl Serialize for JsonRecord<'_, '_> {
         let mut result = Ok(());
         self.record.visit_output(self.channel, |name, value| {
             if result.is_ok() {
-                result = match value {
-                    FieldValue::Time(t) => map.serialize_entry(name, &t.map(Rfc3339)),
-                    FieldValue::Text(t) => map.serialize_entry(name, &t),
-                    FieldValue::Decimal(v) => map.serialize_entry(name, &v),
-                    FieldValue::Integer(v) => map.serialize_entry(name, &v),
-                    FieldValue::Unsigned(v) => map.serialize_entry(name, &v),
-                    FieldValue::Fields(raw) => map.serialize_entry(name, &raw),
-                };
+                result = serialize_field(&mut map, name, value);
             }
         });
         result?;
         map.end()
+    }
+}
+
+/// One visited field as a JSON map entry: the shape of every typed value in every output.
+pub(crate) fn serialize_field<M: SerializeMap>(
+    map: &mut M,
+    name: &'static str,
+    value: FieldValue<'_>,
+) -> Result<(), M::Error> {
+    match value {
+        FieldValue::Time(t) => map.serialize_entry(name, &t.map(Rfc3339)),
+        FieldValue::Text(t) => map.serialize_entry(name, &t),
+        FieldValue::Decimal(v) => map.serialize_entry(name, &v),
+        FieldValue::Integer(v) => map.serialize_entry(name, &v),
+        FieldValue::Unsigned(v) => map.serialize_entry(name, &v),
+        FieldValue::Fields(raw) => map.serialize_entry(name, &raw),
     }
 }
 

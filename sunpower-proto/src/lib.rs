@@ -29,6 +29,26 @@
 //! ```
 //!
 //! With the `serde` feature, records serialize to the JSON shape the `sunpower` command prints.
+//!
+//! # Modules and entry points
+//!
+//! | source or step | entry point | feature |
+//! |---|---|---|
+//! | collector POST bodies (plain text) | [`Body`], [`parse_line`], [`Record`], [`RecordBuf`] | |
+//! | DeviceList JSON (`dl_cgi?Command=DeviceList`, `/cgi-bin/dl_cgi/devices/list`) | `parse_device_list` | `devicelist` |
+//! | varserver `/vars` documents (object or array form, flat or nested paths) | `parse_vars` | `varserver` |
+//! | supervisor info (`/cgi-bin/dl_cgi/supervisor/info`) | `parse_supervisor_info` | `varserver` |
+//! | telemetry WebSocket frames (`ws://<pvs>:9002`) | `TelemetryDecoder`, `parse_telemetry` | `varserver` |
+//! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
+//! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
+//! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
+//! | JSON of records | `JsonRecord`, `Serialize` impls | `serde` |
+//!
+//! Every JSON reader works on a document already in memory but never builds it as one value:
+//! documents are visited entry by entry and refused past a byte cap
+//! (`MAX_DOCUMENT_BYTES`, `MAX_VARS_BYTES`, `MAX_FRAME_BYTES`), which a front end reading a
+//! stream can use to stop reading. Wi-Fi SSIDs and keys and MAC addresses in a varserver
+//! document are counted and never kept, so no output can echo them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -43,13 +63,20 @@ pub mod export;
 pub mod intervals;
 #[cfg(feature = "serde")]
 mod json;
+#[cfg(feature = "devicelist")]
+mod jsonvalue;
 mod owned;
 mod problems;
 mod record;
+mod site;
+#[cfg(feature = "varserver")]
+mod telemetry;
 mod time;
 #[cfg(feature = "intervals")]
 pub mod tree;
 mod value;
+#[cfg(feature = "varserver")]
+mod varserver;
 mod visit;
 
 pub use body::{parse_line, Body, BodyStream, Line, Lines, Records, MAX_LINE_BYTES};
@@ -57,7 +84,7 @@ pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
 pub use devicelist::{
     parse_device_list, DeviceError, DeviceErrorKind, DeviceList, DeviceListError, UnknownDevice,
-    MAX_DEVICES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
+    MAX_DEVICES, MAX_DEVICE_VALUES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
 };
 pub use error::{ErrorKind, Expected, LineError};
 #[cfg(feature = "serde")]
@@ -68,8 +95,20 @@ pub use record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
     RawFields, Record, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
 };
+pub use site::SiteTotals;
+#[cfg(feature = "varserver")]
+pub use telemetry::{
+    parse_telemetry, Telemetry, TelemetryDecoder, TelemetryError, TelemetryErrorKind,
+    TelemetryStats, MAX_FRAME_BYTES,
+};
 pub use time::Rfc3339;
 pub use value::parse_timestamp;
+#[cfg(feature = "varserver")]
+pub use varserver::{
+    parse_supervisor_info, parse_vars, PathShape, RawVar, SupervisorInfo, Vars, VarsDevice,
+    VarsDeviceKind, VarsError, VarsForm, VarsProblem, VarsProblemKind, MAX_OTHER_KEPT,
+    MAX_PROBLEMS_KEPT, MAX_VARS_BYTES, MAX_VARS_DEVICES, RAW_VALUE_MAX,
+};
 
 /// Which collector channel a post came in on, from its request path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

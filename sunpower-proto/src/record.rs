@@ -474,6 +474,13 @@ pub struct Meter<'a> {
     pub frequency_hz: Option<f64>,
     /// Field 11: unknown, always 0 so far.
     pub status: Option<i64>,
+    /// Lifetime energy imported from the grid, kWh (`posLtea3phsumKwh` of the varserver,
+    /// `pos_ltea_3phsum_kwh` of a 2025 DeviceList). No collector line carries it: `None` for
+    /// records decoded from a line, and absent from their JSON.
+    pub import_energy_kwh: Option<f64>,
+    /// Lifetime energy exported to the grid, kWh (`negLtea3phsumKwh`, `neg_ltea_3phsum_kwh`);
+    /// like [`Meter::import_energy_kwh`], only from the JSON sources.
+    pub export_energy_kwh: Option<f64>,
 }
 
 /// A 141 line: the consumption meter per leg.
@@ -805,6 +812,11 @@ impl<'a> Record<'a> {
                 visit("power_factor", D(r.power_factor));
                 visit("frequency_hz", D(r.frequency_hz));
                 visit("status", I(r.status));
+                // Only the JSON sources have these: collector records keep their key set.
+                if r.import_energy_kwh.is_some() || r.export_energy_kwh.is_some() {
+                    visit("import_energy_kwh", D(r.import_energy_kwh));
+                    visit("export_energy_kwh", D(r.export_energy_kwh));
+                }
             }
             Record::MeterLegs(r) => {
                 visit("timestamp", Time(Some(r.timestamp)));
@@ -939,6 +951,8 @@ fn parse_140<'a>(
         power_factor: d[5],
         frequency_hz: d[6],
         status: integer(f.get(11), 11, "status")?,
+        import_energy_kwh: None,
+        export_energy_kwh: None,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use sunpower_proto::{
     parse_device_list, parse_line, DeviceErrorKind, DeviceList, DeviceListError, Expected,
-    InverterForm, MeterKind, Record, RecordBuf, MAX_DEVICES, MAX_DOCUMENT_BYTES,
+    InverterForm, MeterKind, Record, RecordBuf, MAX_DEVICES, MAX_DEVICE_VALUES, MAX_DOCUMENT_BYTES,
     UNKNOWN_DEVICE_JSON_MAX,
 };
 
@@ -665,4 +665,86 @@ fn devicelist_records_serialize_like_text_records() {
     assert_eq!(a, b);
     assert!(a.contains("\"lifetime_energy_kwh\":412.7734"));
     assert!(a.contains("\"timestamp\":\"2019-09-26T16:30:00Z\""));
+}
+
+#[test]
+fn a_second_devices_list_is_an_error_with_its_position() {
+    let json =
+        "{\"devices\": [],\n \"result\": \"succeed\",\n \"devices\": [{\"DEVICE_TYPE\": \"PVS\"}]}";
+    let err = parse_device_list(json).unwrap_err();
+    assert_eq!(
+        err,
+        DeviceListError::DuplicateKey {
+            key: "devices".into(),
+            line: 3,
+            column: 10
+        }
+    );
+    assert!(err
+        .to_string()
+        .starts_with("duplicate key \"devices\" at line 3 column 10"));
+    // Within a device too: which SERIAL is meant cannot be known.
+    let json = r#"{"devices": [{"SERIAL": "A", "DEVICE_TYPE": "Inverter", "SERIAL": "B"}]}"#;
+    assert!(matches!(
+        parse_device_list(json).unwrap_err(),
+        DeviceListError::DuplicateKey { key, line: 1, .. } if key == "SERIAL"
+    ));
+}
+
+#[test]
+fn inverter_in_error_with_readings_but_no_datatime_is_decoded_at_curtime() {
+    // As in a public 2019 PVS6 fixture: STATE error, a lifetime counter, no DATATIME.
+    let json = r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E00121838012345",
+        "MODEL": "AC_Module_Type_E", "STATE": "error", "ltea_3phsum_kwh": "19.3057",
+        "CURTIME": "2019,09,27,03,06,41"}]}"#;
+    let list = parse_device_list(json).unwrap();
+    let Record::Inverter(inv) = list.records[0].record() else {
+        panic!()
+    };
+    assert_eq!(inv.lifetime_energy_kwh, Some(19.3057));
+    assert_eq!(inv.timestamp.to_rfc3339(), "2019-09-27T03:06:41+00:00");
+    let kinds: Vec<&DeviceErrorKind> = list.errors.iter().map(|e| &e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &DeviceErrorKind::NotWorking {
+                state: "error".into(),
+                decoded: true
+            },
+            &DeviceErrorKind::TimeFromCurTime
+        ]
+    );
+    assert!(list.errors.iter().all(|e| e.is_warning()));
+}
+
+#[test]
+fn a_device_of_very_many_values_is_refused_without_building_the_document() {
+    // 64 MiB-style documents of tiny values: counted per device while parsing.
+    let values = vec!["0"; MAX_DEVICE_VALUES].join(",");
+    let json = format!("{{\"devices\": [{{}}, {{\"DEVICE_TYPE\": \"PVS\", \"x\": [{values}]}}]}}");
+    let err = parse_device_list(&json).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DeviceListError::DeviceTooLarge {
+                index: 1,
+                line: 1,
+                max: MAX_DEVICE_VALUES,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // Over the device limit, decoding stops at the first device too many, whatever follows.
+    let many = format!(
+        "{{\"devices\": [{}, not even json",
+        vec!["{}"; MAX_DEVICES + 1].join(",")
+    );
+    assert_eq!(
+        parse_device_list(&many).unwrap_err(),
+        DeviceListError::TooManyDevices {
+            count: MAX_DEVICES + 1,
+            max: MAX_DEVICES
+        }
+    );
 }

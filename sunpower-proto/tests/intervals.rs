@@ -532,7 +532,7 @@ fn csv_has_a_header_and_one_row_per_interval() {
     assert_eq!(
         lines[2],
         "2026-06-01T17:05:00Z,2026-06-01T10:05:00-07:00,2026-06-01T17:10:00Z,30,46.667,16.667,\
-         360,560,power,2,false,net_from_power"
+         360,560,power,2,false,net_from_power,,"
     );
     for (line, row) in lines[1..].iter().zip(&rows) {
         assert_eq!(&export::parse_csv_row(line).unwrap(), row);
@@ -608,6 +608,8 @@ fn jsonl_row_has_the_documented_keys() {
             "net_wh": 16.667,
             "production_w": 360.0,
             "consumption_w": 560.0,
+            "battery_wh": null,
+            "battery_soc": null,
             "net_source": "power",
             "inverters_reporting": 2,
             "revised": false,

@@ -6,11 +6,20 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Event, Flag, Flags, Interval, IntervalConfig, Mode, NetSource};
 use crate::record::{MeterKind, Record};
+use crate::site::SiteTotals;
 
 const DAY: i64 = 86_400;
 const DEFAULT_CADENCE: i64 = 300;
 /// A counter rising faster than this on average is treated as a reset (it cannot be energy).
 const MAX_PLAUSIBLE_KW: f64 = 1000.0;
+/// A lifetime counter that goes down by at most this much (or [`JITTER_RELATIVE`] of its value,
+/// whichever is more) is jitter, not a reset: the last value is held and nothing is counted.
+/// Counters sent as 32-bit floats (`27867.650391`) cannot resolve better than a few Wh.
+pub const JITTER_KWH: f64 = 0.001;
+/// The relative part of the jitter tolerance: 1e-6 of the counter (27 Wh at 27 MWh).
+pub const JITTER_RELATIVE: f64 = 1e-6;
+/// How many earlier readings the held value of a jittering counter is looked for in.
+const JITTER_LOOKBACK: usize = 8;
 /// Pending events beyond this are counted in [`Stats::events_dropped`] instead of kept.
 const MAX_EVENTS: usize = 65_536;
 /// A device silent this long past the horizon is forgotten (a return counts as new).
@@ -52,6 +61,11 @@ pub struct Stats {
     pub ignored: u64,
     /// Events not kept because too many were pending.
     pub events_dropped: u64,
+    /// Site-totals readings kept (varserver `/sys/livedata`, telemetry frames).
+    pub site_totals: u64,
+    /// Device records not used for energy because their serial is shared with another device
+    /// of the same document (redacted dumps).
+    pub serial_collisions: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -79,6 +93,15 @@ impl DeviceKind {
     }
 }
 
+/// The site totals' three counters, read at the same times, and the state of charge.
+#[derive(Debug, Default)]
+struct SiteSeries {
+    pv: Series,
+    net: Series,
+    battery: Series,
+    soc: BTreeMap<i64, f64>,
+}
+
 #[derive(Debug, Default)]
 struct Series {
     readings: BTreeMap<i64, Reading>,
@@ -92,17 +115,82 @@ struct Series {
 enum Step {
     NoCounter,
     First,
-    Increase { kwh: f64, gap: i64 },
-    Reset { from: f64, to: f64 },
+    /// `over_glitch`: the step skipped a glitched reading before it.
+    Increase {
+        kwh: f64,
+        gap: i64,
+        over_glitch: bool,
+    },
+    /// A decrease within the jitter tolerance: the last value is held.
+    Jitter,
+    /// A reading out of line with the one before whose next reading is back in line.
+    Glitch {
+        value: f64,
+        held: f64,
+    },
+    Reset {
+        from: f64,
+        to: f64,
+    },
+}
+
+/// The jitter tolerance for a counter near `value`, kWh.
+fn tolerance(value: f64) -> f64 {
+    JITTER_KWH.max(JITTER_RELATIVE * value.abs())
+}
+
+/// Whether `now` follows `prev` as a counter can (an increase, or jitter).
+fn fits(prev: f64, now: f64, gap: i64, signed: bool) -> bool {
+    match classify(prev, now, gap, signed) {
+        Plain::Increase { .. } => true,
+        Plain::Reset => !signed && now < prev && prev - now <= tolerance(prev),
+    }
 }
 
 impl Series {
-    fn prev_counter(&self, t: i64) -> Option<(i64, f64)> {
+    /// Counter readings before `t`, newest first, then the folded base.
+    fn counters_before(&self, t: i64) -> impl Iterator<Item = (i64, f64)> + '_ {
         self.readings
             .range(..t)
             .rev()
-            .find_map(|(&pt, r)| r.energy_kwh.map(|e| (pt, e)))
-            .or(self.base.filter(|b| b.0 < t))
+            .filter_map(|(&pt, r)| r.energy_kwh.map(|e| (pt, e)))
+            .chain(self.base.filter(|b| b.0 < t))
+    }
+
+    fn counter_after(&self, t: i64) -> Option<(i64, f64)> {
+        self.readings
+            .range(t + 1..)
+            .find_map(|(&nt, r)| r.energy_kwh.map(|e| (nt, e)))
+    }
+
+    /// Where the step ending at `t` (reading `now`) starts: the previous counter, skipped when
+    /// it was a glitch (out of line with its own predecessor, which `now` is in line with), and
+    /// for counters that only rise, held at the highest of the recent values it jittered
+    /// below. Returns (time, value, whether a glitch was skipped).
+    fn reference(&self, t: i64, now: f64, signed: bool) -> Option<(i64, f64, bool)> {
+        let mut before = self.counters_before(t);
+        let (mut pt, mut pv) = before.next()?;
+        let older: Vec<(i64, f64)> = before.take(JITTER_LOOKBACK + 1).collect();
+        let mut rest = &older[..];
+        let mut skipped = false;
+        if let Some(&(qt, qv)) = older.first() {
+            if !fits(qv, pv, pt - qt, signed) && fits(qv, now, t - qt, signed) {
+                (pt, pv) = (qt, qv);
+                rest = &older[1..];
+                skipped = true;
+            }
+        }
+        let mut held = pv;
+        if !signed {
+            for &(_, v) in rest.iter().take(JITTER_LOOKBACK) {
+                if v > held && v - held <= tolerance(held) {
+                    held = v;
+                } else if v > held || held - v > tolerance(held) {
+                    break;
+                }
+            }
+        }
+        Some((pt, held, skipped))
     }
 
     fn any_in(&self, from: i64, to: i64) -> bool {
@@ -114,10 +202,26 @@ impl Series {
         let Some(now) = reading.energy_kwh else {
             return Step::NoCounter;
         };
-        let Some((pt, prev)) = self.prev_counter(t) else {
+        let Some((pt, held, over_glitch)) = self.reference(t, now, signed) else {
             return Step::First;
         };
-        classify(prev, now, t - pt, signed)
+        match classify(held, now, t - pt, signed) {
+            Plain::Increase { kwh, gap } => Step::Increase {
+                kwh,
+                gap,
+                over_glitch,
+            },
+            Plain::Reset if fits(held, now, t - pt, signed) => Step::Jitter,
+            Plain::Reset => match self.counter_after(t) {
+                Some((nt, next)) if fits(held, next, nt - pt, signed) => {
+                    Step::Glitch { value: now, held }
+                }
+                _ => Step::Reset {
+                    from: held,
+                    to: now,
+                },
+            },
+        }
     }
 
     /// Sum of counter step × power over the window: its sign orients a meter's counter.
@@ -127,7 +231,7 @@ impl Series {
         for (&t, r) in &self.readings {
             if let Some(now) = r.energy_kwh {
                 if let (Some((pt, p)), Some(power)) = (prev, r.power_kw) {
-                    if let Step::Increase { kwh, .. } = classify(p, now, t - pt, true) {
+                    if let Plain::Increase { kwh, .. } = classify(p, now, t - pt, true) {
                         sum += kwh * power;
                     }
                 }
@@ -138,24 +242,75 @@ impl Series {
     }
 }
 
-fn classify(prev: f64, now: f64, gap: i64, signed: bool) -> Step {
+/// A step between two counter values alone, without the context of the series.
+enum Plain {
+    Increase { kwh: f64, gap: i64 },
+    Reset,
+}
+
+fn classify(prev: f64, now: f64, gap: i64, signed: bool) -> Plain {
     let diff = now - prev;
     let bound = MAX_PLAUSIBLE_KW * gap.max(1) as f64 / 3600.0;
     let plausible = diff.is_finite() && diff.abs() <= bound && (signed || diff >= 0.0);
     if plausible {
-        Step::Increase { kwh: diff, gap }
+        Plain::Increase { kwh: diff, gap }
     } else {
-        Step::Reset {
-            from: prev,
-            to: now,
-        }
+        Plain::Reset
     }
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+    fnv1a_step(0xcbf2_9ce4_8422_2325, bytes)
+}
+
+fn fnv1a_step(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// Puts a reading into its series, keeping the gap histogram equal to the gaps between
+/// neighbours (for the cadence) and marking what may need recomputing.
+fn place(
+    series: &mut Series,
+    gaps: &mut BTreeMap<i64, u64>,
+    t: i64,
+    reading: Reading,
+    pending: &mut BTreeSet<i64>,
+    dirty: &mut BTreeSet<i64>,
+) -> Added {
+    if let Some(existing) = series.readings.get(&t) {
+        return if existing.hash == reading.hash {
+            Added::Duplicate
+        } else {
+            Added::Conflict
+        };
+    }
+    let prev = series.readings.range(..t).next_back().map(|(&k, _)| k);
+    let next = series.readings.range(t + 1..).next().map(|(&k, _)| k);
+    if let (Some(p), Some(n)) = (prev, next) {
+        remove_gap(gaps, n - p);
+    }
+    if let Some(p) = prev {
+        add_gap(gaps, t - p);
+    }
+    if let Some(n) = next {
+        add_gap(gaps, n - t);
+    }
+    // The steps of the counter readings on either side change (the one before may turn out
+    // a glitch): their intervals may need a revision.
+    if reading.energy_kwh.is_some() {
+        if let Some((n, _)) = series.counter_after(t) {
+            dirty.insert(n);
+        }
+        if let Some((p, _)) = series.counters_before(t).next() {
+            dirty.insert(p);
+        }
+    }
+    series.readings.insert(t, reading);
+    series.last_seen = series.last_seen.max(t);
+    pending.insert(t);
+    Added::Stored
 }
 
 /// The resolution of a decimal field as sent: `607` is 1, `18.5466` is 0.0001.
@@ -214,6 +369,10 @@ pub struct IntervalAccumulator {
     meters: HashMap<Box<str>, Series>,
     inverter_gaps: BTreeMap<i64, u64>,
     meter_gaps: BTreeMap<i64, u64>,
+    site: SiteSeries,
+    site_gaps: BTreeMap<i64, u64>,
+    /// Times of records whose serial was shared with another device of their document.
+    collided: HashMap<(DeviceKind, Box<str>), BTreeSet<i64>>,
     max_ts: Option<i64>,
     clock: Option<i64>,
     /// Readings before this were folded; records before it are beyond the horizon.
@@ -239,6 +398,9 @@ impl IntervalAccumulator {
             meters: HashMap::new(),
             inverter_gaps: BTreeMap::new(),
             meter_gaps: BTreeMap::new(),
+            site: SiteSeries::default(),
+            site_gaps: BTreeMap::new(),
+            collided: HashMap::new(),
             max_ts: None,
             clock: None,
             pruned_to: None,
@@ -290,6 +452,7 @@ impl IntervalAccumulator {
         };
         most_common(&self.inverter_gaps)
             .or_else(|| most_common(&self.meter_gaps))
+            .or_else(|| most_common(&self.site_gaps))
             .unwrap_or(DEFAULT_CADENCE)
     }
 
@@ -341,6 +504,12 @@ impl IntervalAccumulator {
             ),
             _ => Added::Ignored,
         };
+        self.count(added);
+        added
+    }
+
+    /// Counts what `add` did and, offline, folds readings that fell out of the horizon.
+    fn count(&mut self, added: Added) {
         match added {
             Added::Stored => self.stats.stored += 1,
             Added::Duplicate => self.stats.duplicates += 1,
@@ -353,7 +522,6 @@ impl IntervalAccumulator {
                 self.prune(max.saturating_sub(self.config.horizon.num_seconds()), false);
             }
         }
-        added
     }
 
     fn insert(
@@ -382,47 +550,209 @@ impl IntervalAccumulator {
         let Some(series) = map.get_mut(serial) else {
             return Added::Ignored;
         };
-        if let Some(existing) = series.readings.get(&t) {
-            if existing.hash == reading.hash {
-                return Added::Duplicate;
+        let added = place(series, gaps, t, reading, &mut self.pending, &mut self.dirty);
+        match added {
+            Added::Conflict => self.push_event(Event::DuplicateConflict {
+                record_type: kind.record_type(),
+                serial: serial.to_owned(),
+                timestamp,
+            }),
+            Added::Stored => self.max_ts = Some(self.max_ts.map_or(t, |m| m.max(t))),
+            _ => {}
+        }
+        added
+    }
+
+    /// Feeds one reading of the site totals (varserver `/sys/livedata`, or a telemetry
+    /// frame): production from `pv_en` when no inverter is followed, net from `net_en` when no
+    /// consumption meter is, battery energy from `ess_en` and the state of charge always.
+    /// Readings are keyed by their time: a telemetry stream of one frame a second is rolled
+    /// into the intervals by counter differences, each second counted once.
+    ///
+    /// ```
+    /// use sunpower_proto::SiteTotals;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// for (time, pv, net, ess) in [("1751083200", "40747.5", "6121.0", "-490.5"),
+    ///                              ("1751083500", "40747.6", "6121.2", "-490.4")] {
+    ///     let mut site = SiteTotals::default();
+    ///     for (name, value) in [("time", time), ("pv_en", pv), ("net_en", net), ("ess_en", ess)] {
+    ///         site.set(name, Some(value)).unwrap();
+    ///     }
+    ///     acc.add_site_totals(&site);
+    /// }
+    /// let row = acc.finish().pop().unwrap();
+    /// assert_eq!(row.production_wh, 100.0);
+    /// assert_eq!(row.net_wh, Some(200.0));
+    /// assert_eq!(row.battery_wh, Some(100.0));
+    /// assert_eq!(row.consumption_wh, Some(400.0));
+    /// ```
+    pub fn add_site_totals(&mut self, site: &SiteTotals) -> Added {
+        self.stats.records += 1;
+        let added = self.insert_site(site);
+        self.count(added);
+        added
+    }
+
+    fn insert_site(&mut self, site: &SiteTotals) -> Added {
+        let Some(timestamp) = site.timestamp else {
+            return Added::Ignored;
+        };
+        let t = timestamp.timestamp();
+        if self.pruned_to.is_some_and(|p| t < p) {
+            self.push_event(Event::BeyondHorizon {
+                record_type: 0,
+                serial: "site_totals".to_owned(),
+                timestamp,
+            });
+            return Added::BeyondHorizon;
+        }
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        let values = [
+            site.pv_energy_kwh,
+            site.pv_power_kw,
+            site.net_energy_kwh,
+            site.net_power_kw,
+            site.battery_energy_kwh,
+            site.battery_power_kw,
+            site.battery_soc,
+        ];
+        for v in values {
+            hash = fnv1a_step(hash, &v.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+        }
+        let reading = |energy_kwh, power_kw| Reading {
+            energy_kwh,
+            power_kw,
+            resolution_kwh: None,
+            hash,
+        };
+        let site_series = &mut self.site;
+        let added = place(
+            &mut site_series.pv,
+            &mut self.site_gaps,
+            t,
+            reading(site.pv_energy_kwh, site.pv_power_kw),
+            &mut self.pending,
+            &mut self.dirty,
+        );
+        match added {
+            Added::Stored => {
+                // The same times in all three: one gap histogram is enough.
+                let mut unused = BTreeMap::new();
+                for (series, energy, power) in [
+                    (&mut site_series.net, site.net_energy_kwh, site.net_power_kw),
+                    (
+                        &mut site_series.battery,
+                        site.battery_energy_kwh,
+                        site.battery_power_kw,
+                    ),
+                ] {
+                    let r = reading(energy, power);
+                    place(
+                        series,
+                        &mut unused,
+                        t,
+                        r,
+                        &mut self.pending,
+                        &mut self.dirty,
+                    );
+                }
+                if let Some(soc) = site.battery_soc {
+                    site_series.soc.insert(t, soc);
+                }
+                self.stats.site_totals += 1;
+                self.max_ts = Some(self.max_ts.map_or(t, |m| m.max(t)));
             }
-            push_capped(
-                &mut self.events,
-                &mut self.stats,
-                Event::DuplicateConflict {
-                    record_type: kind.record_type(),
-                    serial: serial.to_owned(),
-                    timestamp,
-                },
-            );
-            return Added::Conflict;
+            Added::Conflict => self.push_event(Event::DuplicateConflict {
+                record_type: 0,
+                serial: "site_totals".to_owned(),
+                timestamp,
+            }),
+            _ => {}
         }
-        // Keep the gap histogram equal to the gaps between neighbours, for the cadence.
-        let prev = series.readings.range(..t).next_back().map(|(&k, _)| k);
-        let next = series.readings.range(t + 1..).next().map(|(&k, _)| k);
-        if let (Some(p), Some(n)) = (prev, next) {
-            remove_gap(gaps, n - p);
+        added
+    }
+
+    /// Feeds a decoded `/vars` document: its site totals, then its records. Devices whose
+    /// serial another device of the same document shares (redacted dumps) are not used: their
+    /// counters could not be told apart from one document to the next, so rather than mix
+    /// them the intervals they report in are flagged [`Flag::SerialCollision`] (production
+    /// then comes from the site totals when the document has them), and
+    /// [`Event::SerialCollision`] names the serial once.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_vars;
+    /// use sunpower_proto::intervals::{Flag, IntervalAccumulator, IntervalConfig};
+    /// let poll = |time: &str, a: &str, b: &str, pv: &str| format!(r#"{{
+    ///     "/sys/livedata/time": "{time}", "/sys/livedata/pv_en": "{pv}",
+    ///     "/sys/devices/inverter/0/sn": "E001", "/sys/devices/inverter/0/msmtEps": "{}",
+    ///     "/sys/devices/inverter/0/ltea3phsumKwh": "{a}",
+    ///     "/sys/devices/inverter/1/sn": "E001", "/sys/devices/inverter/1/msmtEps": "{}",
+    ///     "/sys/devices/inverter/1/ltea3phsumKwh": "{b}"}}"#,
+    ///     if time == "1759247400" { "2025-09-30T15:50:00Z" } else { "2025-09-30T15:55:00Z" },
+    ///     if time == "1759247400" { "2025-09-30T15:50:00Z" } else { "2025-09-30T15:55:00Z" });
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// acc.add_vars(&parse_vars(poll("1759247400", "10.0", "20.0", "500.0")).unwrap());
+    /// acc.add_vars(&parse_vars(poll("1759247700", "10.1", "20.1", "500.2")).unwrap());
+    /// let rows = acc.finish();
+    /// let last = rows.last().unwrap();
+    /// assert!(last.flags.contains(Flag::SerialCollision));
+    /// assert!(last.flags.contains(Flag::ProductionFromSiteTotals));
+    /// assert_eq!(last.production_wh, 200.0);
+    /// assert_eq!(acc.stats().serial_collisions, 4);
+    /// ```
+    #[cfg(feature = "varserver")]
+    pub fn add_vars(&mut self, vars: &crate::varserver::Vars) -> Vec<Added> {
+        let mut added = Vec::new();
+        if let Some(site) = &vars.site {
+            added.push(self.add_site_totals(site));
         }
-        if let Some(p) = prev {
-            add_gap(gaps, t - p);
+        for device in &vars.devices {
+            for buf in &device.records {
+                let record = buf.record();
+                if device.shared_serial && matches!(record, Record::Inverter(_) | Record::Meter(_))
+                {
+                    let shared = vars
+                        .devices
+                        .iter()
+                        .filter(|d| d.kind == device.kind && d.serial == device.serial)
+                        .count();
+                    self.collide(&record, shared);
+                    continue;
+                }
+                added.push(self.add(&record));
+            }
         }
-        if let Some(n) = next {
-            add_gap(gaps, n - t);
+        added
+    }
+
+    /// Notes a record whose serial is shared: its time marks the interval, nothing is stored.
+    #[cfg(feature = "varserver")]
+    fn collide(&mut self, record: &Record<'_>, devices: usize) {
+        let (kind, serial, timestamp) = match record {
+            Record::Inverter(r) => (DeviceKind::Inverter, r.serial, r.timestamp),
+            Record::Meter(r) => (DeviceKind::Meter, r.serial, r.timestamp),
+            _ => return,
+        };
+        self.stats.records += 1;
+        self.stats.serial_collisions += 1;
+        let t = timestamp.timestamp();
+        if self.pruned_to.is_some_and(|p| t < p) {
+            return;
         }
-        // The step of the next counter reading changes: its interval may need a revision.
-        let next_counter = series
-            .readings
-            .range(t + 1..)
-            .find(|(_, r)| r.energy_kwh.is_some())
-            .map(|(&k, _)| k);
-        series.readings.insert(t, reading);
-        series.last_seen = series.last_seen.max(t);
+        let key = (kind, Box::<str>::from(serial));
+        let first = !self.collided.contains_key(&key);
+        self.collided.entry(key).or_default().insert(t);
         self.pending.insert(t);
-        if let Some(n) = next_counter {
-            self.dirty.insert(n);
-        }
         self.max_ts = Some(self.max_ts.map_or(t, |m| m.max(t)));
-        Added::Stored
+        if first {
+            self.push_event(Event::SerialCollision {
+                record_type: kind.record_type(),
+                serial: serial.to_owned(),
+                timestamp,
+                devices,
+            });
+        }
     }
 
     /// Streaming: sets the capture clock to `now` and returns the intervals that became ready
@@ -487,7 +817,10 @@ impl IntervalAccumulator {
                     // Report only what the revision adds, not what was reported before.
                     let before = previous.flags;
                     events.retain(|ev| match ev {
-                        Event::CounterReset { .. } => !before.contains(Flag::CounterReset),
+                        Event::CounterReset { .. } | Event::SiteCounterReset { .. } => {
+                            !before.contains(Flag::CounterReset)
+                        }
+                        Event::CounterGlitch { .. } => !before.contains(Flag::CounterGlitch),
                         Event::ConsumptionClamped { .. } => {
                             !before.contains(Flag::ConsumptionClamped)
                         }
@@ -533,6 +866,7 @@ impl IntervalAccumulator {
         self.inverters
             .values()
             .chain(self.meters.values())
+            .chain([&self.site.pv])
             .all(|series| !series.any_in(from, s) || series.any_in(s, e))
     }
 
@@ -560,72 +894,86 @@ impl IntervalAccumulator {
         let cad = e - s;
         let hours = cad as f64 / 3600.0;
         let mut flags = Flags::empty();
+        let collided = |kind: DeviceKind| {
+            self.collided
+                .iter()
+                .any(|((k, _), times)| *k == kind && times.range(s..e).next().is_some())
+        };
+        let (inverters_collided, meters_collided) =
+            (collided(DeviceKind::Inverter), collided(DeviceKind::Meter));
+        if inverters_collided || meters_collided {
+            flags.insert(Flag::SerialCollision);
+        }
+
         let mut production_kwh = 0.0;
         let mut reporting = 0u32;
-        for (serial, series) in &self.inverters {
-            let mut any = false;
-            for (&t, reading) in series.readings.range(s..e) {
-                any = true;
-                match series.step(t, reading, false) {
-                    Step::NoCounter => {}
-                    Step::First => flags.insert(Flag::FirstReport),
-                    Step::Increase { kwh, gap } => {
-                        production_kwh += kwh;
-                        if gap > cad && kwh > 0.0 {
-                            flags.insert(Flag::MissedReport);
-                        }
-                    }
-                    Step::Reset { from, to } => {
-                        flags.insert(Flag::CounterReset);
-                        events.push(Event::CounterReset {
-                            record_type: 130,
-                            serial: serial.to_string(),
-                            timestamp: utc(t),
-                            from_kwh: from,
-                            to_kwh: to,
-                        });
-                    }
+        for series in self.inverters.values() {
+            reporting += u32::from(series.any_in(s, e));
+        }
+        let site_pv = self.site.pv.any_in(s, e);
+        if site_pv && (self.inverters.is_empty() || inverters_collided) {
+            flags.insert(Flag::ProductionFromSiteTotals);
+            production_kwh =
+                self.site_steps(&self.site.pv, "pv_en", s, e, false, &mut flags, events);
+        } else {
+            for (serial, series) in &self.inverters {
+                for (&t, reading) in series.readings.range(s..e) {
+                    let step = series.step(t, reading, false);
+                    production_kwh += counted(
+                        step,
+                        cad,
+                        &mut flags,
+                        || (130, serial.to_string(), utc(t)),
+                        events,
+                    );
                 }
             }
-            reporting += u32::from(any);
         }
 
         let mut net_kwh = 0.0;
         let (mut any_meter, mut by_counter, mut by_power) = (false, false, false);
-        // Counter steps finer than 1 Wh per minute of interval are precise enough.
-        let fine_enough = cad as f64 / 60.0 / 1000.0;
-        for (serial, series) in &self.meters {
-            let sign = orientation.get(&**serial).copied().unwrap_or(1.0);
-            for (&t, reading) in series.readings.range(s..e) {
-                any_meter = true;
-                let mut counted = false;
-                if reading.resolution_kwh.is_some_and(|r| r <= fine_enough) {
-                    match series.step(t, reading, true) {
-                        Step::Increase { kwh, gap } => {
+        let site_net = self
+            .site
+            .net
+            .readings
+            .range(s..e)
+            .any(|(_, r)| r.energy_kwh.is_some());
+        if site_net && (self.meters.is_empty() || meters_collided) {
+            flags.insert(Flag::NetFromSiteTotals);
+            net_kwh = self.site_steps(&self.site.net, "net_en", s, e, true, &mut flags, events);
+            (any_meter, by_counter) = (true, true);
+        } else {
+            // Counter steps finer than 1 Wh per minute of interval are precise enough.
+            let fine_enough = cad as f64 / 60.0 / 1000.0;
+            for (serial, series) in &self.meters {
+                let sign = orientation.get(&**serial).copied().unwrap_or(1.0);
+                for (&t, reading) in series.readings.range(s..e) {
+                    any_meter = true;
+                    let mut counted_here = false;
+                    if reading.resolution_kwh.is_some_and(|r| r <= fine_enough) {
+                        let step = series.step(t, reading, true);
+                        if let Step::Increase { kwh, gap, .. } = step {
                             net_kwh += sign * kwh;
                             by_counter = true;
-                            counted = true;
+                            counted_here = true;
                             if gap > cad && kwh != 0.0 {
                                 flags.insert(Flag::MissedReport);
                             }
+                        } else {
+                            counted(
+                                step,
+                                cad,
+                                &mut flags,
+                                || (140, serial.to_string(), utc(t)),
+                                events,
+                            );
                         }
-                        Step::Reset { from, to } => {
-                            flags.insert(Flag::CounterReset);
-                            events.push(Event::CounterReset {
-                                record_type: 140,
-                                serial: serial.to_string(),
-                                timestamp: utc(t),
-                                from_kwh: from,
-                                to_kwh: to,
-                            });
-                        }
-                        Step::First | Step::NoCounter => {}
                     }
-                }
-                if !counted {
-                    if let Some(power) = reading.power_kw {
-                        net_kwh += power * hours;
-                        by_power = true;
+                    if !counted_here {
+                        if let Some(power) = reading.power_kw {
+                            net_kwh += power * hours;
+                            by_power = true;
+                        }
                     }
                 }
             }
@@ -646,11 +994,17 @@ impl IntervalAccumulator {
             });
         }
 
+        let battery_kwh = (self.site.battery.readings.range(s..e))
+            .any(|(_, r)| r.energy_kwh.is_some())
+            .then(|| self.site_steps(&self.site.battery, "ess_en", s, e, true, &mut flags, events));
+        let battery_soc = self.site.soc.range(s..e).next_back().map(|(_, &v)| v);
+
         // Powers from the unrounded energies, so 46.6666 Wh in 5 minutes gives 560 W, not 560.004.
         let production_wh = production_kwh * 1000.0;
+        let battery_wh = battery_kwh.map(|kwh| kwh * 1000.0);
         let net_wh = (net_source != NetSource::None).then_some(net_kwh * 1000.0);
         let consumption_wh = net_wh.map(|net| {
-            let computed = production_wh + net;
+            let computed = production_wh + net + battery_wh.unwrap_or(0.0);
             if round3(computed) < 0.0 {
                 flags.insert(Flag::ConsumptionClamped);
                 events.push(Event::ConsumptionClamped {
@@ -671,11 +1025,46 @@ impl IntervalAccumulator {
             net_wh: net_wh.map(round3),
             production_w: to_w(production_wh),
             consumption_w: consumption_wh.map(to_w),
+            battery_wh: battery_wh.map(round3),
+            battery_soc,
             net_source,
             inverters_reporting: reporting,
             flags,
             revised: false,
         }
+    }
+
+    /// The sum of a site counter's steps over [s, e); resets reported by the counter's name.
+    #[allow(clippy::too_many_arguments)]
+    fn site_steps(
+        &self,
+        series: &Series,
+        counter: &'static str,
+        s: i64,
+        e: i64,
+        signed: bool,
+        flags: &mut Flags,
+        events: &mut Vec<Event>,
+    ) -> f64 {
+        let mut kwh = 0.0;
+        for (&t, reading) in series.readings.range(s..e) {
+            match series.step(t, reading, signed) {
+                Step::Increase { kwh: k, .. } => kwh += k,
+                Step::Reset { from, to } => {
+                    flags.insert(Flag::CounterReset);
+                    events.push(Event::SiteCounterReset {
+                        counter,
+                        timestamp: utc(t),
+                        from_kwh: from,
+                        to_kwh: to,
+                    });
+                }
+                Step::Jitter => flags.insert(Flag::CounterJitter),
+                Step::Glitch { .. } => flags.insert(Flag::CounterGlitch),
+                Step::First | Step::NoCounter => {}
+            }
+        }
+        kwh
     }
 
     /// Folds readings older than `cutoff` (floored to the cadence) into each device's last
@@ -690,7 +1079,11 @@ impl IntervalAccumulator {
             }
         }
         self.process(Some(cutoff), true);
-        for series in self.inverters.values_mut().chain(self.meters.values_mut()) {
+        let site = &mut self.site;
+        for series in (self.inverters.values_mut())
+            .chain(self.meters.values_mut())
+            .chain([&mut site.pv, &mut site.net, &mut site.battery])
+        {
             series.folded_correlation = 0.0;
             let keep = series.readings.split_off(&cutoff);
             let old = std::mem::replace(&mut series.readings, keep);
@@ -699,7 +1092,7 @@ impl IntervalAccumulator {
             for (t, r) in old {
                 if let Some(now) = r.energy_kwh {
                     if let (Some((pt, p)), Some(power)) = (prev, r.power_kw) {
-                        if let Step::Increase { kwh, .. } = classify(p, now, t - pt, true) {
+                        if let Plain::Increase { kwh, .. } = classify(p, now, t - pt, true) {
                             correlation += kwh * power;
                         }
                     }
@@ -714,10 +1107,70 @@ impl IntervalAccumulator {
             .retain(|_, s| !s.readings.is_empty() || s.last_seen >= expired);
         self.meters
             .retain(|_, s| !s.readings.is_empty() || s.last_seen >= expired);
+        site.soc = site.soc.split_off(&cutoff);
+        for times in self.collided.values_mut() {
+            *times = times.split_off(&cutoff);
+        }
+        self.collided.retain(|_, times| !times.is_empty());
         self.emitted = self.emitted.split_off(&cutoff);
         self.pending = self.pending.split_off(&cutoff);
         self.dirty = self.dirty.split_off(&cutoff);
         self.pruned_to = Some(cutoff);
+    }
+}
+
+/// The energy a device's step counts, kWh, with its flags and events.
+fn counted(
+    step: Step,
+    cad: i64,
+    flags: &mut Flags,
+    key: impl Fn() -> (u16, String, DateTime<Utc>),
+    events: &mut Vec<Event>,
+) -> f64 {
+    match step {
+        Step::NoCounter => 0.0,
+        Step::First => {
+            flags.insert(Flag::FirstReport);
+            0.0
+        }
+        Step::Increase {
+            kwh,
+            gap,
+            over_glitch,
+        } => {
+            if gap > cad && kwh > 0.0 && !over_glitch {
+                flags.insert(Flag::MissedReport);
+            }
+            kwh
+        }
+        Step::Jitter => {
+            flags.insert(Flag::CounterJitter);
+            0.0
+        }
+        Step::Glitch { value, held } => {
+            flags.insert(Flag::CounterGlitch);
+            let (record_type, serial, timestamp) = key();
+            events.push(Event::CounterGlitch {
+                record_type,
+                serial,
+                timestamp,
+                value_kwh: value,
+                held_kwh: held,
+            });
+            0.0
+        }
+        Step::Reset { from, to } => {
+            flags.insert(Flag::CounterReset);
+            let (record_type, serial, timestamp) = key();
+            events.push(Event::CounterReset {
+                record_type,
+                serial,
+                timestamp,
+                from_kwh: from,
+                to_kwh: to,
+            });
+            0.0
+        }
     }
 }
 
@@ -777,14 +1230,11 @@ mod tests {
 
     #[test]
     fn huge_counter_jump_is_a_reset_not_infinity() {
-        assert!(matches!(
-            classify(-1e308, 1e308, 300, false),
-            Step::Reset { .. }
-        ));
-        assert!(matches!(classify(5.0, 4.0, 300, false), Step::Reset { .. }));
+        assert!(matches!(classify(-1e308, 1e308, 300, false), Plain::Reset));
+        assert!(matches!(classify(5.0, 4.0, 300, false), Plain::Reset));
         assert!(matches!(
             classify(5.0, 4.0, 300, true),
-            Step::Increase { .. }
+            Plain::Increase { .. }
         ));
     }
 

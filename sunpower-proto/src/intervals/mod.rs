@@ -53,6 +53,28 @@
 //! value, and [`Event::CounterReset`] reports it ([`Flag::CounterReset`]). Inverters that are
 //! silent at night are not reset: their next morning report continues from the last counter.
 //!
+//! **Jitter and glitches.** A counter that only rises (inverters, `pv_en`) and goes down by
+//! at most [`JITTER_KWH`] (or [`JITTER_RELATIVE`] of its value, whichever is more) is jitter:
+//! its last value is held (the next step counts from the highest recent value, not the dip), so
+//! nothing is counted twice ([`Flag::CounterJitter`], no event). A reading out of line with the
+//! one before (a 0, a wild jump) whose next reading is back in line is a glitch: it counts
+//! nothing and the step after it counts from the reading before it ([`Flag::CounterGlitch`],
+//! [`Event::CounterGlitch`]). Until that next reading arrives (streaming) it looks like a reset;
+//! the row is revised when the counter resumes. Only a drop that the counter stays below is a
+//! reset. Meters' net counters may go down: only implausible jumps are glitches or resets.
+//!
+//! **Site totals.** [`IntervalAccumulator::add_site_totals`] takes the supervisor's running
+//! totals (varserver `/sys/livedata`, telemetry frames, any rate: each reading's step is
+//! counted once). Production comes from `pv_en` only when no inverter is followed (or the
+//! inverters of the interval share serials, see below): [`Flag::ProductionFromSiteTotals`]; net
+//! from `net_en` only without a consumption meter: [`Flag::NetFromSiteTotals`]. Battery energy
+//! per interval is the change of `ess_en` (positive: discharged into the house), and the state
+//! of charge is the last `soc` of the interval. Consumption = production + net + battery.
+//!
+//! **Shared serials.** Redacted dumps give many devices one serial; their counters cannot be
+//! followed from one document to the next. [`IntervalAccumulator::add_vars`] does not use them
+//! ([`Flag::SerialCollision`], one [`Event::SerialCollision`] per serial).
+//!
 //! **Net.** Net energy (import positive) comes from consumption meters. The lifetime counter is
 //! used when its resolution, read from the number of decimals sent, is at most 1 Wh per minute
 //! of interval (3 decimals for 5 minutes, 2 for an hour): [`NetSource::Counter`]. Otherwise, or
@@ -63,7 +85,7 @@
 //! and its power. Without a meter report the net is unknown ([`NetSource::None`], with
 //! [`Flag::NoMeter`] when no consumption meter was ever seen, [`Flag::MeterMissing`] otherwise).
 //!
-//! **Consumption** = production + net, clamped at 0 ([`Flag::ConsumptionClamped`] and
+//! **Consumption** = production + net (+ battery), clamped at 0 ([`Flag::ConsumptionClamped`] and
 //! [`Event::ConsumptionClamped`]). Mean powers are energies divided by the interval length.
 //!
 //! **Offline mode** ([`Mode::Offline`]): nothing is emitted before
@@ -89,7 +111,7 @@ use std::fmt;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-pub use accumulator::{Added, IntervalAccumulator, Stats};
+pub use accumulator::{Added, IntervalAccumulator, Stats, JITTER_KWH, JITTER_RELATIVE};
 /// The IANA time zone type used for local days (re-exported from `chrono-tz`).
 pub use chrono_tz::Tz;
 pub use local::{latest, local_date, local_day_start, totals, Period, PeriodTotal};
@@ -226,9 +248,22 @@ pub enum Flag {
     NetFromPower,
     /// This row replaces one emitted before.
     Revised,
+    /// A lifetime counter dipped by no more than the jitter tolerance: its last value was held
+    /// and nothing counted for that step.
+    CounterJitter,
+    /// A counter read out of line (0, say) for one report and then resumed: that reading was
+    /// skipped, and the step after it counted from the reading before it.
+    CounterGlitch,
+    /// Devices sharing one serial (redacted dumps) reported in this interval: their counters
+    /// cannot be followed per device, so they were not used.
+    SerialCollision,
+    /// Production came from the site totals (`pv_en`), not from inverter counters.
+    ProductionFromSiteTotals,
+    /// Net energy came from the site totals (`net_en`), not from a consumption meter.
+    NetFromSiteTotals,
 }
 
-const ALL_FLAGS: [Flag; 8] = [
+const ALL_FLAGS: [Flag; 13] = [
     Flag::MissedReport,
     Flag::CounterReset,
     Flag::FirstReport,
@@ -237,6 +272,11 @@ const ALL_FLAGS: [Flag; 8] = [
     Flag::MeterMissing,
     Flag::NetFromPower,
     Flag::Revised,
+    Flag::CounterJitter,
+    Flag::CounterGlitch,
+    Flag::SerialCollision,
+    Flag::ProductionFromSiteTotals,
+    Flag::NetFromSiteTotals,
 ];
 
 impl Flag {
@@ -255,6 +295,11 @@ impl Flag {
             Flag::MeterMissing => "meter_missing",
             Flag::NetFromPower => "net_from_power",
             Flag::Revised => "revised",
+            Flag::CounterJitter => "counter_jitter",
+            Flag::CounterGlitch => "counter_glitch",
+            Flag::SerialCollision => "serial_collision",
+            Flag::ProductionFromSiteTotals => "production_from_site_totals",
+            Flag::NetFromSiteTotals => "net_from_site_totals",
         }
     }
 
@@ -343,8 +388,8 @@ impl fmt::Display for Flags {
 /// One interval's energy: a row of the `sunpower intervals` output.
 ///
 /// Energies in Wh and mean powers in W, rounded to 1 mWh / 1 mW. `net_wh` is positive for import.
-/// `consumption_wh`, `net_wh` and `consumption_w` are `None` when no consumption meter reported
-/// for the interval.
+/// `consumption_wh`, `net_wh` and `consumption_w` are `None` when no consumption meter (nor site
+/// totals) reported for the interval. With a battery, consumption = production + net + battery.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Interval {
@@ -362,6 +407,12 @@ pub struct Interval {
     pub production_w: f64,
     /// Mean consumption power, W.
     pub consumption_w: Option<f64>,
+    /// Energy from the battery into the house, Wh; negative while it charges. `None` without
+    /// battery readings (site totals `ess_en`) in the interval.
+    pub battery_wh: Option<f64>,
+    /// The battery's state of charge at its last reading in the interval, a fraction (0.86 is
+    /// 86 %), as the supervisor sends it.
+    pub battery_soc: Option<f64>,
     /// Where `net_wh` came from.
     pub net_source: NetSource,
     /// How many inverters reported for this interval.
@@ -390,6 +441,8 @@ impl Interval {
             && self.production_wh == other.production_wh
             && self.consumption_wh == other.consumption_wh
             && self.net_wh == other.net_wh
+            && self.battery_wh == other.battery_wh
+            && self.battery_soc == other.battery_soc
             && self.net_source == other.net_source
             && self.inverters_reporting == other.inverters_reporting
     }
@@ -415,6 +468,44 @@ pub enum Event {
         /// Device serial.
         serial: String,
         /// Timestamp of the report after the reset.
+        timestamp: DateTime<Utc>,
+        /// Counter before, kWh.
+        from_kwh: f64,
+        /// Counter after, kWh.
+        to_kwh: f64,
+    },
+    /// A counter read out of line for one report and then resumed: that reading was skipped.
+    CounterGlitch {
+        /// Record type (130 or 140).
+        record_type: u16,
+        /// Device serial.
+        serial: String,
+        /// Timestamp of the glitched report.
+        timestamp: DateTime<Utc>,
+        /// The glitched reading, kWh.
+        value_kwh: f64,
+        /// The counter before it (and held across it), kWh.
+        held_kwh: f64,
+    },
+    /// Devices of one document share a serial (redacted dumps): their counters cannot be told
+    /// apart across documents, so their records were not used for energy. Reported once per
+    /// serial.
+    SerialCollision {
+        /// Record type (130 or 140).
+        record_type: u16,
+        /// The shared serial.
+        serial: String,
+        /// Timestamp of the first records seen with it.
+        timestamp: DateTime<Utc>,
+        /// How many devices shared it then.
+        devices: usize,
+    },
+    /// A site-totals counter (`pv_en`, `net_en`, `ess_en`) went down or jumped implausibly:
+    /// nothing counted for that step.
+    SiteCounterReset {
+        /// The counter's livedata name.
+        counter: &'static str,
+        /// Timestamp of the reading after the reset.
         timestamp: DateTime<Utc>,
         /// Counter before, kWh.
         from_kwh: f64,
@@ -461,6 +552,39 @@ impl fmt::Display for Event {
             } => write!(
                 f,
                 "counter reset on {record_type} {serial} at {}: {from_kwh} kWh -> {to_kwh} kWh",
+                Rfc3339(*timestamp)
+            ),
+            Event::CounterGlitch {
+                record_type,
+                serial,
+                timestamp,
+                value_kwh,
+                held_kwh,
+            } => write!(
+                f,
+                "counter glitch on {record_type} {serial} at {}: read {value_kwh} kWh between \
+                 readings of {held_kwh} kWh; skipped",
+                Rfc3339(*timestamp)
+            ),
+            Event::SerialCollision {
+                record_type,
+                serial,
+                timestamp,
+                devices,
+            } => write!(
+                f,
+                "{devices} devices of type {record_type} share serial {serial} at {}: their \
+                 counters cannot be followed, not used for energy",
+                Rfc3339(*timestamp)
+            ),
+            Event::SiteCounterReset {
+                counter,
+                timestamp,
+                from_kwh,
+                to_kwh,
+            } => write!(
+                f,
+                "site counter {counter} reset at {}: {from_kwh} kWh -> {to_kwh} kWh",
                 Rfc3339(*timestamp)
             ),
             Event::ConsumptionClamped {
@@ -521,6 +645,8 @@ mod json {
         map.serialize_entry("net_wh", &i.net_wh)?;
         map.serialize_entry("production_w", &i.production_w)?;
         map.serialize_entry("consumption_w", &i.consumption_w)?;
+        map.serialize_entry("battery_wh", &i.battery_wh)?;
+        map.serialize_entry("battery_soc", &i.battery_soc)?;
         map.serialize_entry("net_source", i.net_source.as_str())?;
         map.serialize_entry("inverters_reporting", &i.inverters_reporting)?;
         map.serialize_entry("revised", &i.revised)?;

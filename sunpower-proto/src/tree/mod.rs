@@ -41,7 +41,8 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::export::{
-    csv, parse_csv_row, parse_period_csv_row, period_csv, RowError, CSV_HEADER, PERIOD_CSV_HEADER,
+    csv, parse_csv_row, parse_period_csv_row, period_csv, RowError, CSV_HEADER, CSV_HEADER_V1,
+    PERIOD_CSV_HEADER,
 };
 use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 
@@ -152,11 +153,15 @@ pub fn files_to_read(intervals: &[Interval], tz: Tz) -> Vec<String> {
     paths
 }
 
-/// The non-blank lines of a file other than its header, numbered from 1.
+/// The non-blank lines of a file other than its header, numbered from 1. Interval files written
+/// before the battery columns start with the old header ([`CSV_HEADER_V1`]).
 fn rows<'t>(text: &'t str, header: &'t str) -> impl Iterator<Item = (usize, &'t str)> + 't {
     text.lines()
         .enumerate()
-        .filter(move |(_, l)| !l.trim().is_empty() && l.trim_end() != header)
+        .filter(move |(_, l)| {
+            let l = l.trim_end();
+            !l.trim().is_empty() && l != header && l != CSV_HEADER_V1
+        })
         .map(|(i, l)| (i + 1, l))
 }
 

@@ -1,0 +1,184 @@
+//! Site totals: the supervisor's own running totals of production, grid, house load and battery
+//! (`/sys/livedata/*` of the varserver, and the `power` frames of the telemetry WebSocket).
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Expected;
+use crate::value::decimal;
+
+/// One reading of the site totals, as `/sys/livedata/*` or a telemetry `power` frame gives it.
+///
+/// Powers in kW, energies in kWh (lifetime counters), `None` where not reported (the supervisor
+/// writes `"nan"` for the battery fields of a site without one). Signs as the supervisor's own
+/// sum shows (`site_load = pv + net + battery`): net is positive for import, battery positive
+/// when it discharges into the house.
+///
+/// ```
+/// use sunpower_proto::SiteTotals;
+/// let mut site = SiteTotals::default();
+/// assert_eq!(site.set("pv_en", Some("40747.871094")), Ok(true));
+/// assert_eq!(site.set("ess_en", Some("nan")), Ok(true));
+/// assert_eq!(site.set("time", Some("1751083263")), Ok(true));
+/// assert_eq!(site.set("colour", Some("blue")), Ok(false));
+/// assert_eq!(site.pv_energy_kwh, Some(40747.871094));
+/// assert_eq!(site.battery_energy_kwh, None);
+/// assert_eq!(site.timestamp.unwrap().to_rfc3339(), "2025-06-28T04:01:03+00:00");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct SiteTotals {
+    /// `time`: when the totals were taken (seconds or milliseconds since 1970, UTC).
+    pub timestamp: Option<DateTime<Utc>>,
+    /// `pv_p`: production power, kW.
+    pub pv_power_kw: Option<f64>,
+    /// `pv_en`: lifetime production, kWh.
+    pub pv_energy_kwh: Option<f64>,
+    /// `net_p`: grid power, kW; negative is export.
+    pub net_power_kw: Option<f64>,
+    /// `net_en`: lifetime net grid energy, kWh (import minus export).
+    pub net_energy_kwh: Option<f64>,
+    /// `site_load_p`: house consumption power, kW.
+    pub site_load_power_kw: Option<f64>,
+    /// `site_load_en`: lifetime house consumption, kWh.
+    pub site_load_energy_kwh: Option<f64>,
+    /// `ess_p`: battery power, kW; positive when discharging.
+    pub battery_power_kw: Option<f64>,
+    /// `ess_en`: lifetime battery energy, kWh (discharged minus charged).
+    pub battery_energy_kwh: Option<f64>,
+    /// `soc`: battery state of charge as the supervisor sends it, a fraction (0.86 is 86 %).
+    pub battery_soc: Option<f64>,
+    /// `backupTimeRemaining`: minutes of backup the battery has left.
+    pub backup_time_remaining_min: Option<f64>,
+    /// `midstate`: the state of the microgrid interconnect device (MID), an integer code.
+    pub midstate: Option<i64>,
+}
+
+/// Values that mean "not reported" where a number is expected.
+fn not_reported(text: &str) -> bool {
+    let text = text.trim();
+    text.is_empty()
+        || text.eq_ignore_ascii_case("nan")
+        || text.eq_ignore_ascii_case("n/a")
+        || text.eq_ignore_ascii_case("null")
+}
+
+/// Seconds since 1970, or milliseconds: any value of 10^11 or more (year 5138 in seconds) is
+/// milliseconds, as clients have met both and no supervisor clock is that far ahead.
+pub(crate) fn epoch_time(text: &str) -> Option<DateTime<Utc>> {
+    let value = decimal(Some(text.trim()), 0, "time").ok()??;
+    if !(0.0..1e16).contains(&value) {
+        return None;
+    }
+    let millis = if value >= 1e11 { value } else { value * 1000.0 };
+    DateTime::from_timestamp_millis(millis.round() as i64)
+}
+
+impl SiteTotals {
+    /// Sets the field named `name` (the livedata name: `pv_p`, `soc`, `time`...) from its text;
+    /// `None` or `"nan"` is "not reported". `Ok(false)` for a name this crate does not know
+    /// (nothing set); `Err` with what was expected for a value of the wrong form.
+    pub fn set(&mut self, name: &str, text: Option<&str>) -> Result<bool, Expected> {
+        let value = text.filter(|t| !not_reported(t));
+        let slot = match name {
+            "time" => {
+                self.timestamp = match value {
+                    None => None,
+                    Some(t) => Some(epoch_time(t).ok_or(Expected::Timestamp)?),
+                };
+                return Ok(true);
+            }
+            "midstate" => {
+                self.midstate = match value {
+                    None => None,
+                    Some(t) => Some(t.trim().parse().map_err(|_| Expected::Integer)?),
+                };
+                return Ok(true);
+            }
+            "pv_p" => &mut self.pv_power_kw,
+            "pv_en" => &mut self.pv_energy_kwh,
+            "net_p" => &mut self.net_power_kw,
+            "net_en" => &mut self.net_energy_kwh,
+            "site_load_p" => &mut self.site_load_power_kw,
+            "site_load_en" => &mut self.site_load_energy_kwh,
+            "ess_p" => &mut self.battery_power_kw,
+            "ess_en" => &mut self.battery_energy_kwh,
+            "soc" => &mut self.battery_soc,
+            "backupTimeRemaining" => &mut self.backup_time_remaining_min,
+            _ => return Ok(false),
+        };
+        *slot = match value {
+            None => None,
+            Some(t) => decimal(Some(t.trim()), 0, "").map_err(|_| Expected::Decimal)?,
+        };
+        Ok(true)
+    }
+
+    /// The typed fields in output order, with their JSON names (`timestamp` first).
+    pub fn visit_fields(&self, mut visit: impl FnMut(&'static str, crate::FieldValue<'static>)) {
+        use crate::FieldValue::{Decimal as D, Integer, Time};
+        visit("timestamp", Time(self.timestamp));
+        visit("pv_power_kw", D(self.pv_power_kw));
+        visit("pv_energy_kwh", D(self.pv_energy_kwh));
+        visit("net_power_kw", D(self.net_power_kw));
+        visit("net_energy_kwh", D(self.net_energy_kwh));
+        visit("site_load_power_kw", D(self.site_load_power_kw));
+        visit("site_load_energy_kwh", D(self.site_load_energy_kwh));
+        visit("battery_power_kw", D(self.battery_power_kw));
+        visit("battery_energy_kwh", D(self.battery_energy_kwh));
+        visit("battery_soc", D(self.battery_soc));
+        visit(
+            "backup_time_remaining_min",
+            D(self.backup_time_remaining_min),
+        );
+        visit("midstate", Integer(self.midstate));
+    }
+}
+
+/// `{"kind": "site_totals", "timestamp": ..., "pv_power_kw": ..., ...}`, `null` where not
+/// reported.
+#[cfg(feature = "serde")]
+impl serde::Serialize for SiteTotals {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("kind", "site_totals")?;
+        let mut result = Ok(());
+        self.visit_fields(|name, value| {
+            if result.is_ok() {
+                result = crate::json::serialize_field(&mut map, name, value);
+            }
+        });
+        result?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_in_seconds_and_milliseconds_is_the_same_instant() {
+        let s = epoch_time("1759247902").unwrap();
+        assert_eq!(epoch_time("1759247902000").unwrap(), s);
+        assert_eq!(
+            epoch_time("1759247902.4").unwrap().timestamp_millis(),
+            1759247902400
+        );
+        assert_eq!(s.to_rfc3339(), "2025-09-30T15:58:22+00:00");
+        assert_eq!(epoch_time("-5"), None);
+        assert_eq!(epoch_time("soon"), None);
+    }
+
+    #[test]
+    fn bad_values_say_what_was_expected_and_set_nothing() {
+        let mut site = SiteTotals::default();
+        assert_eq!(site.set("pv_p", Some("1.5kW")), Err(Expected::Decimal));
+        assert_eq!(site.set("midstate", Some("2.5")), Err(Expected::Integer));
+        assert_eq!(
+            site.set("time", Some("yesterday")),
+            Err(Expected::Timestamp)
+        );
+        assert_eq!(site, SiteTotals::default());
+    }
+}

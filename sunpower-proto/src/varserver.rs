@@ -1,0 +1,1411 @@
+//! The varserver API of current supervisor firmware (`/vars`, PVS6 from build 61840, PVS5 from
+//! 5408) and the supervisor-info document (`/cgi-bin/dl_cgi/supervisor/info`), decoded into the
+//! same records as the collector stream (feature `varserver`).
+//!
+//! A `/vars` document comes in two forms, object (`{"<path>": value}`) and array
+//! (`{"values": [{"name": path, "value": value}], "count": N}`), and devices in two path
+//! shapes, flat (`/sys/devices/inverter/<i>/<field>`, one path per field, values strings) and
+//! nested (`/sys/devices/<n>/inverter/data`, one object per device, numbers as JSON numbers).
+//! Every shape gives the same records: inverters become 130 lines, meters 140 (and 141 when they
+//! report per-leg values) with the import and export counters in
+//! [`Meter::import_energy_kwh`](crate::Meter::import_energy_kwh) and
+//! [`Meter::export_energy_kwh`](crate::Meter::export_energy_kwh). The field mapping is listed
+//! on [`parse_vars`].
+//!
+//! The document is read entry by entry, never held whole; the Wi-Fi SSID and key and anything
+//! shaped like a MAC address are counted in [`Vars::withheld`] and never kept.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::error::{excerpt, ErrorKind, Expected};
+use crate::jsonvalue::{looks_like_mac, position, Key, Scalar};
+use crate::owned::RecordBuf;
+use crate::site::SiteTotals;
+use crate::value::decimal;
+
+/// Documents larger than this many bytes are refused before parsing (64 MiB); a front end
+/// reading from a stream can stop reading one byte past it.
+pub const MAX_VARS_BYTES: usize = 64 * 1024 * 1024;
+
+/// At most this many devices are decoded from one document; entries of further devices are
+/// counted in [`Vars::dropped`] and reported once.
+pub const MAX_VARS_DEVICES: usize = 10_000;
+
+/// At most this many undecoded paths are kept in [`Vars::other`]; the rest are counted.
+pub const MAX_OTHER_KEPT: usize = 1_000;
+
+/// At most this many problems are kept in [`Vars::problems`]; the rest are counted.
+pub const MAX_PROBLEMS_KEPT: usize = 1_000;
+
+/// How many bytes of an undecoded value [`RawVar::value`] keeps.
+pub const RAW_VALUE_MAX: usize = 1_024;
+
+/// How many fields of one nested device object are read; the rest are counted as dropped.
+const NESTED_FIELDS_MAX: usize = 256;
+
+/// Path and field names are kept to this many bytes.
+const NAME_MAX: usize = 256;
+
+/// Which of the two `/vars` forms a document had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VarsForm {
+    /// `{"<path>": value, ...}` (`&fmt=obj`).
+    Object,
+    /// `{"values": [{"name": path, "value": value}, ...], "count": N}`.
+    Array,
+}
+
+/// Which path shape a device came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathShape {
+    /// `/sys/devices/<kind>/<index>/<field>`: one path per field (build 61846).
+    Flat,
+    /// `/sys/devices/<index>/<kind>/data`: one object per device (June 2025 documentation).
+    Nested,
+}
+
+/// The kind of a varserver device this crate decodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum VarsDeviceKind {
+    /// A (micro-)inverter: a 130 record.
+    Inverter,
+    /// A power meter: a 140 record and, with per-leg values, a 141.
+    Meter,
+}
+
+impl VarsDeviceKind {
+    /// `"inverter"` or `"meter"`, as in the paths.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VarsDeviceKind::Inverter => "inverter",
+            VarsDeviceKind::Meter => "meter",
+        }
+    }
+}
+
+/// One device of a `/vars` document and the records it gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct VarsDevice {
+    /// Inverter or meter.
+    pub kind: VarsDeviceKind,
+    /// The index in its path: what tells devices apart when serials are redacted.
+    pub index: u32,
+    /// The path shape it came in.
+    pub shape: PathShape,
+    /// Its `sn`, if it had one (at most 256 bytes of it).
+    pub serial: Option<String>,
+    /// Whether another device of the same kind in the document has the same serial (dumps
+    /// shared in public often redact every serial to one placeholder). Its records are still
+    /// made; energy cannot be followed per device across documents, see
+    /// [`IntervalAccumulator::add_vars`](crate::intervals::IntervalAccumulator::add_vars).
+    pub shared_serial: bool,
+    /// The records: one 130, or a 140 and perhaps a 141. Empty when the device had a problem
+    /// (see [`Vars::problems`]).
+    pub records: Vec<RecordBuf>,
+}
+
+/// A path (or a nested device field) this crate does not decode into a record, kept raw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RawVar {
+    /// The path; for a field of a nested device object, `<path>/<field>` (at most 256 bytes).
+    pub path: String,
+    /// The value as text (JSON numbers as written, objects re-described), at most
+    /// [`RAW_VALUE_MAX`] bytes of it.
+    pub value: String,
+    /// Whether `value` was cut to the bound.
+    pub truncated: bool,
+}
+
+/// The supervisor's identity and health: `/sys/info/*` of the varserver, or the
+/// `supervisor` object of `/cgi-bin/dl_cgi/supervisor/info`.
+///
+/// The Wi-Fi SSID and key and MAC addresses are never kept (counted in `withheld`).
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct SupervisorInfo {
+    /// `serialnum` / `SERIAL`.
+    pub serial: Option<String>,
+    /// `model` / `MODEL` (`PVS6`).
+    pub model: Option<String>,
+    /// `hwrev` (`6.02`).
+    pub hardware_version: Option<String>,
+    /// `fwrev` / `FWVER`.
+    pub firmware_version: Option<String>,
+    /// `sw_rev` / `SWVER` (`2025.09.04.61845`, `2025.06, Build 61839`).
+    pub software_version: Option<String>,
+    /// `BUILD`, or the build number that ends the software version (`61845`).
+    pub build: Option<u64>,
+    /// `boardtype`.
+    pub board_type: Option<String>,
+    /// `sys_type` (`PV-only`, `storage`).
+    pub system_type: Option<String>,
+    /// `finance_type` (`UNKNOWN`, `CASH`, `LEASE`, `LOAN`).
+    pub finance_type: Option<String>,
+    /// `active_interface` (`sta0` is Wi-Fi).
+    pub active_interface: Option<String>,
+    /// `uptime`, seconds.
+    pub uptime_s: Option<f64>,
+    /// `ram_usage`, percent.
+    pub ram_usage_pct: Option<f64>,
+    /// `flash_usage`, percent.
+    pub flash_usage_pct: Option<f64>,
+    /// `cpu_usage`, percent.
+    pub cpu_usage_pct: Option<f64>,
+    /// Other supervisor values, kept raw (`EASICVER`, `/sys/info/...` names not listed here).
+    pub other: Vec<RawVar>,
+    /// Secret values (SSID, Wi-Fi key, MAC addresses) seen and not kept.
+    pub withheld: usize,
+}
+
+/// A problem with one device or entry of a `/vars` document; the rest is decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {kind}")]
+#[non_exhaustive]
+pub struct VarsProblem {
+    /// The device's path (`/sys/devices/inverter/3`, `/sys/devices/21/inverter/data`) or the
+    /// entry's (at most 256 bytes).
+    pub path: String,
+    /// What was wrong.
+    pub kind: VarsProblemKind,
+}
+
+/// What was wrong with one device or entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VarsProblemKind {
+    /// A numeric field holds something other than a number.
+    #[error("{field}: expected {expected}, found {found:?}")]
+    InvalidValue {
+        /// The varserver field name (`ltea3phsumKwh`).
+        field: &'static str,
+        /// What the record field holds.
+        expected: Expected,
+        /// The value found (at most 48 bytes of it).
+        found: String,
+    },
+    /// A text field (`sn`, `prodMdlNm`) holds a TAB, a line break or a non-text value.
+    #[error("{field}: expected text without TAB or line breaks, found {found:?}")]
+    InvalidText {
+        /// The varserver field name.
+        field: &'static str,
+        /// The value found (at most 48 bytes of it).
+        found: String,
+    },
+    /// The device has no `sn`.
+    #[error("no sn: a record needs the device's serial")]
+    MissingSerial,
+    /// The device has no `msmtEps` (or `n/a`): its record would have no time.
+    #[error("no msmtEps: a record needs the measurement time")]
+    MissingTime,
+    /// `msmtEps` is not an RFC 3339 time.
+    #[error("msmtEps: expected an RFC 3339 time such as 2025-09-30T15:50:00Z, found {found:?}")]
+    InvalidTime {
+        /// The value found (at most 48 bytes of it).
+        found: String,
+    },
+    /// A nested device path (`.../inverter/data`) whose value is not an object.
+    #[error("expected an object of device fields")]
+    NotAnObject,
+    /// A field given twice for the same device: the first is kept.
+    #[error("{field} given again: the first value is kept")]
+    RepeatedField {
+        /// The varserver field name.
+        field: &'static str,
+    },
+    /// A nested device object with more fields than are read.
+    #[error("{dropped} fields beyond the first 256 were not read")]
+    TooManyFields {
+        /// How many were not read.
+        dropped: usize,
+    },
+    /// More devices than [`MAX_VARS_DEVICES`]: this and later new devices were not decoded.
+    #[error("over the limit of {max} devices: this and later new devices were not decoded")]
+    TooManyDevices {
+        /// The limit.
+        max: usize,
+    },
+    /// The array form's `count` differs from the number of values it holds.
+    #[error("\"count\" says {declared} values, the document holds {found}")]
+    CountMismatch {
+        /// The declared count (at most 48 bytes of it).
+        declared: String,
+        /// The values found.
+        found: usize,
+    },
+    /// An entry of the array form that is not `{"name": path, "value": value}`.
+    #[error("entry {entry} of \"values\" has no name")]
+    Unnamed {
+        /// Position in the `values` array, from 0.
+        entry: usize,
+    },
+    /// A site-totals or supervisor value of the wrong form.
+    #[error("expected {expected}, found {found:?}")]
+    Invalid {
+        /// What was expected.
+        expected: Expected,
+        /// The value found (at most 48 bytes of it).
+        found: String,
+    },
+    /// The synthesised line did not decode (kept so decoding is total; not expected).
+    #[error("synthesised line did not decode: {0}")]
+    Record(ErrorKind),
+}
+
+/// Why a whole document could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VarsError {
+    /// The document is larger than [`MAX_VARS_BYTES`].
+    #[error("varserver document of {len} bytes is over the limit of {max} bytes")]
+    TooLarge {
+        /// The document's size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The bytes are not valid JSON (or not UTF-8).
+    #[error("invalid JSON at line {line} column {column}: {message}")]
+    InvalidJson {
+        /// Line of the error, from 1.
+        line: usize,
+        /// Column of the error, from 1.
+        column: usize,
+        /// The JSON parser's message.
+        message: String,
+    },
+    /// The document is JSON but not an object.
+    #[error("the document is not a JSON object")]
+    NotAnObject,
+    /// A supervisor-info document without its `supervisor` object.
+    #[error("the supervisor-info document has no \"supervisor\" object")]
+    MissingSupervisor,
+    /// The supervisor answered with a `result` other than `succeed`.
+    #[error("the supervisor reported \"result\": {result:?}: the request failed")]
+    Failed {
+        /// The `result` found (at most 256 bytes of it).
+        result: String,
+    },
+}
+
+/// A decoded `/vars` document.
+///
+/// Nothing is dropped silently: every entry becomes part of a record, of [`Vars::supervisor`]
+/// or [`Vars::site`], a [`RawVar`] in [`Vars::other`], a [`VarsProblem`], or is counted
+/// ([`Vars::withheld`], [`Vars::dropped`], [`Vars::other_count`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Vars {
+    /// Object or array form.
+    pub form: VarsForm,
+    /// How many path/value entries the document held.
+    pub entries: usize,
+    /// Inverters then meters, each by index (flat shape before nested).
+    pub devices: Vec<VarsDevice>,
+    /// `/sys/info/*`, when the document had any.
+    pub supervisor: Option<SupervisorInfo>,
+    /// `/sys/livedata/*`, when the document had any.
+    pub site: Option<SiteTotals>,
+    /// Undecoded paths kept raw (at most [`MAX_OTHER_KEPT`]).
+    pub other: Vec<RawVar>,
+    /// How many undecoded paths there were, kept or not.
+    pub other_count: usize,
+    /// Secret values (Wi-Fi SSID and key, MAC addresses) seen and not kept.
+    pub withheld: usize,
+    /// Entries not decoded because of a limit (devices over [`MAX_VARS_DEVICES`], fields of a
+    /// nested object over 256, problems over [`MAX_PROBLEMS_KEPT`]).
+    pub dropped: usize,
+    /// Problems with devices and entries (at most [`MAX_PROBLEMS_KEPT`]).
+    pub problems: Vec<VarsProblem>,
+}
+
+impl Vars {
+    /// Every record, device by device.
+    pub fn records(&self) -> impl Iterator<Item = &RecordBuf> {
+        self.devices.iter().flat_map(|d| d.records.iter())
+    }
+}
+
+/// A device field this crate maps, with the record field it fills.
+#[derive(Clone, Copy)]
+struct Field {
+    name: &'static str,
+    numeric: bool,
+}
+
+const fn num(name: &'static str) -> Field {
+    Field {
+        name,
+        numeric: true,
+    }
+}
+
+const fn txt(name: &'static str) -> Field {
+    Field {
+        name,
+        numeric: false,
+    }
+}
+
+/// The identity fields every device has.
+const SN: usize = 0;
+const MODEL: usize = 1;
+const TIME: usize = 2;
+
+/// Inverter fields: 0..3 identity, then 130 fields 5 to 13 in order.
+const INVERTER_FIELDS: &[Field] = &[
+    txt("sn"),
+    txt("prodMdlNm"),
+    txt("msmtEps"),
+    num("ltea3phsumKwh"),
+    num("p3phsumKw"),
+    num("vln3phavgV"),
+    num("i3phsumA"),
+    num("pMppt1Kw"),
+    num("vMppt1V"),
+    num("iMppt1A"),
+    num("tHtsnkDegc"),
+    num("freqHz"),
+];
+
+/// Meter fields: 0..3 identity, 140 fields 4 to 10, 141 fields 5 to 10, import, export.
+const METER_FIELDS: &[Field] = &[
+    txt("sn"),
+    txt("prodMdlNm"),
+    txt("msmtEps"),
+    num("ctSclFctr"),
+    num("netLtea3phsumKwh"),
+    num("p3phsumKw"),
+    num("q3phsumKvar"),
+    num("s3phsumKva"),
+    num("totPfRto"),
+    num("freqHz"),
+    num("i1A"),
+    num("i2A"),
+    num("v1nV"),
+    num("v2nV"),
+    num("p1Kw"),
+    num("p2Kw"),
+    num("posLtea3phsumKwh"),
+    num("negLtea3phsumKwh"),
+];
+const METER_140: std::ops::Range<usize> = 3..10;
+const METER_141: std::ops::Range<usize> = 10..16;
+const METER_IMPORT: usize = 16;
+const METER_EXPORT: usize = 17;
+
+impl VarsDeviceKind {
+    fn fields(self) -> &'static [Field] {
+        match self {
+            VarsDeviceKind::Inverter => INVERTER_FIELDS,
+            VarsDeviceKind::Meter => METER_FIELDS,
+        }
+    }
+}
+
+/// Whether a name (a path's last segment, a field, a key) names a secret whose value must never
+/// be echoed.
+fn secret_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [
+        "ssid", "wpa", "psk", "passw", "secret", "mac", "key", "token",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
+}
+
+/// Decodes a `/vars` document (either form, either path shape, or a mix) into records.
+///
+/// Paths:
+///
+/// | path | becomes |
+/// |---|---|
+/// | `/sys/devices/inverter/<i>/<field>`, `/sys/devices/<n>/inverter/data` | a 130 record |
+/// | `/sys/devices/meter/<i>/<field>`, `/sys/devices/<n>/meter/data` | a 140 record, and a 141 when any per-leg field is present |
+/// | `/sys/livedata/<name>` | [`Vars::site`] ([`SiteTotals`]) |
+/// | `/sys/info/<name>` | [`Vars::supervisor`] ([`SupervisorInfo`]) |
+/// | `/sys/info/ssid`, `wpa_key`, `lmac`, `active_interface_mac`, any name with `mac`, `ssid`, `wpa`, `key`..., any MAC-shaped value | counted in [`Vars::withheld`], never kept |
+/// | anything else | kept raw in [`Vars::other`], counted |
+///
+/// Device fields, with the record field each fills (units as in the collector records):
+///
+/// | varserver field | record field |
+/// |---|---|
+/// | `sn`, `prodMdlNm`, `msmtEps` | `serial`, `model`, `timestamp` (RFC 3339, to the second) |
+/// | inverter `ltea3phsumKwh`, `p3phsumKw`, `vln3phavgV`, `i3phsumA` | 130 `lifetime_energy_kwh`, `ac_power_kw`, `ac_voltage_v`, `ac_current_a` |
+/// | inverter `pMppt1Kw`, `vMppt1V`, `iMppt1A` | 130 `dc_power_kw`, `dc_voltage_v`, `dc_current_a` (one tracker: as the DeviceList's `p_mppt1_kw`) |
+/// | inverter `tHtsnkDegc`, `freqHz` | 130 `heatsink_temp_c`, `frequency_hz` (`aux`, `status` empty) |
+/// | meter `ctSclFctr`, `netLtea3phsumKwh`, `p3phsumKw`, `q3phsumKvar`, `s3phsumKva`, `totPfRto`, `freqHz` | 140 `ct_scale` .. `frequency_hz` (`status` empty) |
+/// | meter `posLtea3phsumKwh`, `negLtea3phsumKwh` | 140 `import_energy_kwh`, `export_energy_kwh` |
+/// | meter `i1A`, `i2A`, `v1nV`, `v2nV`, `p1Kw`, `p2Kw` | 141 `leg1_current_a` .. `leg2_power_kw` (`flag`, `unknown_11` empty) |
+/// | `v12V`, `vldFldMsk`, `vldFld2Msk`, others | kept raw in [`Vars::other`] as `<device path>/<field>` |
+///
+/// Values may be strings or JSON numbers; `"nan"` and `"n/a"` are "not reported". A device with
+/// a bad value, no `sn` or no `msmtEps` gives no record and a [`VarsProblem`]. Invalid JSON, a
+/// document that is not an object, or one over [`MAX_VARS_BYTES`] is an `Err`.
+///
+/// ```
+/// use sunpower_proto::{parse_vars, Record};
+///
+/// let doc = r#"{
+///   "/sys/info/sw_rev": "2025.09.04.61845",
+///   "/sys/info/wpa_key": "hunter2hunter2",
+///   "/sys/livedata/time": "1759247902",
+///   "/sys/livedata/pv_en": "27867.650391",
+///   "/sys/livedata/soc": "nan",
+///   "/sys/devices/inverter/0/sn": "E00123456789",
+///   "/sys/devices/inverter/0/msmtEps": "2025-09-30T15:50:00Z",
+///   "/sys/devices/inverter/0/ltea3phsumKwh": "1915.253174",
+///   "/sys/devices/inverter/0/p3phsumKw": "0.154040",
+///   "/sys/devices/5/meter/data": {"sn": "PVS6M1c", "msmtEps": "2025-09-30T15:50:00Z",
+///                                 "netLtea3phsumKwh": 14116.27, "posLtea3phsumKwh": 33277.06}
+/// }"#;
+/// let vars = parse_vars(doc).unwrap();
+/// let Record::Inverter(inv) = vars.devices[0].records[0].record() else { panic!() };
+/// assert_eq!(inv.lifetime_energy_kwh, Some(1915.253174));
+/// assert_eq!(inv.timestamp.to_rfc3339(), "2025-09-30T15:50:00+00:00");
+/// let Record::Meter(m) = vars.devices[1].records[0].record() else { panic!() };
+/// assert_eq!(m.import_energy_kwh, Some(33277.06));
+/// let site = vars.site.as_ref().unwrap();
+/// assert_eq!((site.pv_energy_kwh, site.battery_soc), (Some(27867.650391), None));
+/// assert_eq!(vars.supervisor.as_ref().unwrap().build, Some(61845));
+/// assert_eq!(vars.withheld, 1);
+/// assert!(!format!("{vars:?}").contains("hunter2"));
+/// ```
+pub fn parse_vars(doc: impl AsRef<[u8]>) -> Result<Vars, VarsError> {
+    let bytes = doc.as_ref();
+    if bytes.len() > MAX_VARS_BYTES {
+        return Err(VarsError::TooLarge {
+            len: bytes.len(),
+            max: MAX_VARS_BYTES,
+        });
+    }
+    object_or_error(bytes)?;
+    let mut builder = Builder::default();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    (&mut builder)
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| json_error(&e))?;
+    Ok(builder.finish())
+}
+
+fn json_error(e: &serde_json::Error) -> VarsError {
+    let (line, column, message) = position(e);
+    VarsError::InvalidJson {
+        line,
+        column,
+        message,
+    }
+}
+
+/// `Ok` when the document starts an object; otherwise the right error, without building it.
+fn object_or_error(bytes: &[u8]) -> Result<(), VarsError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return Ok(());
+    }
+    match serde_json::from_slice::<IgnoredAny>(bytes) {
+        Ok(_) => Err(VarsError::NotAnObject),
+        Err(e) => Err(json_error(&e)),
+    }
+}
+
+/// What a path or array entry holds: a scalar, or (nested shape) an object of scalars.
+enum Entry<'de> {
+    Scalar(Scalar<'de>),
+    Fields {
+        fields: Vec<(Cow<'de, str>, Scalar<'de>)>,
+        dropped: usize,
+    },
+}
+
+impl<'de> de::Deserialize<'de> for Entry<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = Entry<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry<'de>, A::Error> {
+                let mut fields = Vec::new();
+                let mut dropped = 0;
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    if fields.len() < NESTED_FIELDS_MAX {
+                        fields.push((key, map.next_value::<Scalar<'de>>()?));
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                        dropped += 1;
+                    }
+                }
+                Ok(Entry::Fields { fields, dropped })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Entry<'de>, A::Error> {
+                Scalar::deserialize_seq(seq).map(Entry::Scalar)
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Bool(v)))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Number(v.to_string())))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Number(v.to_string())))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Number(v.to_string())))
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Text(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Text(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Text(Cow::Owned(v))))
+            }
+            fn visit_unit<E>(self) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Null))
+            }
+            fn visit_none<E>(self) -> Result<Entry<'de>, E> {
+                Ok(Entry::Scalar(Scalar::Null))
+            }
+        }
+        deserializer.deserialize_any(EntryVisitor)
+    }
+}
+
+impl Scalar<'_> {
+    fn deserialize_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Scalar<'de>, A::Error> {
+        let mut n = 0;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        Ok(Scalar::Container(n))
+    }
+}
+
+/// One device's fields as they arrive, before its records are made.
+struct DeviceAcc {
+    kind: VarsDeviceKind,
+    index: u32,
+    shape: PathShape,
+    /// Values of the kind's fields, in the order of its table.
+    values: Vec<Option<String>>,
+    problems: Vec<VarsProblemKind>,
+}
+
+impl DeviceAcc {
+    fn path(&self) -> String {
+        match self.shape {
+            PathShape::Flat => format!("/sys/devices/{}/{}", self.kind.as_str(), self.index),
+            PathShape::Nested => format!("/sys/devices/{}/{}/data", self.index, self.kind.as_str()),
+        }
+    }
+}
+
+/// The document being read.
+#[derive(Default)]
+struct Builder {
+    form: Option<VarsForm>,
+    entries: usize,
+    devices: Vec<DeviceAcc>,
+    by_key: HashMap<(VarsDeviceKind, PathShape, u32), usize>,
+    devices_capped: bool,
+    supervisor: Option<SupervisorInfo>,
+    site: Option<SiteTotals>,
+    other: Vec<RawVar>,
+    other_count: usize,
+    withheld: usize,
+    dropped: usize,
+    problems: Vec<VarsProblem>,
+    /// The array form's `count`: its text, and its description for a problem.
+    declared_count: Option<(Option<String>, String)>,
+    array_values: usize,
+}
+
+/// A path split into what it names.
+enum Target<'p> {
+    /// A flat device field.
+    Field(VarsDeviceKind, u32, &'p str),
+    /// A nested device object.
+    Data(VarsDeviceKind, u32),
+    Info(&'p str),
+    Live(&'p str),
+    Other,
+}
+
+fn index(text: &str) -> Option<u32> {
+    (!text.is_empty() && text.len() <= 9 && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
+fn device_kind(text: &str) -> Option<VarsDeviceKind> {
+    match text {
+        "inverter" => Some(VarsDeviceKind::Inverter),
+        "meter" => Some(VarsDeviceKind::Meter),
+        _ => None,
+    }
+}
+
+fn target(path: &str) -> Target<'_> {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["", "sys", "devices", kind, i, field] if !field.is_empty() => {
+            match (device_kind(kind), index(i)) {
+                (Some(kind), Some(i)) => Target::Field(kind, i, field),
+                _ => match (index(kind), device_kind(i), *field) {
+                    (Some(n), Some(kind), "data") => Target::Data(kind, n),
+                    _ => Target::Other,
+                },
+            }
+        }
+        ["", "sys", "info", name] if !name.is_empty() => Target::Info(name),
+        ["", "sys", "livedata", name] if !name.is_empty() => Target::Live(name),
+        _ => Target::Other,
+    }
+}
+
+fn bounded(text: &str, max: usize) -> (String, bool) {
+    if text.len() <= max {
+        return (text.to_owned(), false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (text[..end].to_owned(), true)
+}
+
+fn raw_text(value: &Scalar<'_>) -> String {
+    match value {
+        Scalar::Null => "null".to_owned(),
+        Scalar::Bool(b) => b.to_string(),
+        Scalar::Number(n) => n.clone(),
+        Scalar::Text(t) => t.to_string(),
+        Scalar::Container(n) => format!("<object or array of {n} members>"),
+    }
+}
+
+impl Builder {
+    fn problem(&mut self, path: &str, kind: VarsProblemKind) {
+        if self.problems.len() < MAX_PROBLEMS_KEPT {
+            self.problems.push(VarsProblem {
+                path: bounded(path, NAME_MAX).0,
+                kind,
+            });
+        } else {
+            self.dropped += 1;
+        }
+    }
+
+    /// Keeps an undecoded path raw, unless it is (or may be) a secret.
+    fn other(&mut self, path: &str, value: &Scalar<'_>) {
+        let text = raw_text(value);
+        if secret_name(path.rsplit('/').next().unwrap_or(path))
+            || looks_like_mac(path)
+            || looks_like_mac(&text)
+        {
+            self.withheld += 1;
+            return;
+        }
+        self.other_count += 1;
+        if self.other.len() < MAX_OTHER_KEPT {
+            let (value, truncated) = bounded(&text, RAW_VALUE_MAX);
+            self.other.push(RawVar {
+                path: bounded(path, NAME_MAX).0,
+                value,
+                truncated,
+            });
+        }
+    }
+
+    fn device(&mut self, kind: VarsDeviceKind, index: u32, shape: PathShape) -> Option<usize> {
+        if let Some(&at) = self.by_key.get(&(kind, shape, index)) {
+            return Some(at);
+        }
+        if self.devices.len() >= MAX_VARS_DEVICES {
+            if !std::mem::replace(&mut self.devices_capped, true) {
+                let path = format!("/sys/devices/{}/{index}", kind.as_str());
+                self.problem(
+                    &path,
+                    VarsProblemKind::TooManyDevices {
+                        max: MAX_VARS_DEVICES,
+                    },
+                );
+            }
+            self.dropped += 1;
+            return None;
+        }
+        self.devices.push(DeviceAcc {
+            kind,
+            index,
+            shape,
+            values: vec![None; kind.fields().len()],
+            problems: Vec::new(),
+        });
+        self.by_key
+            .insert((kind, shape, index), self.devices.len() - 1);
+        Some(self.devices.len() - 1)
+    }
+
+    /// One field of a device; `path` is the field's full path, for undecoded fields.
+    fn device_field(&mut self, at: usize, name: &str, value: &Scalar<'_>, path: &str) {
+        let kind = self.devices[at].kind;
+        let Some(slot) = kind.fields().iter().position(|f| f.name == name) else {
+            self.other(path, value);
+            return;
+        };
+        let field = kind.fields()[slot];
+        let device = &mut self.devices[at];
+        if device.values[slot].is_some() {
+            device
+                .problems
+                .push(VarsProblemKind::RepeatedField { field: field.name });
+            return;
+        }
+        let text = match value {
+            Scalar::Null => return,
+            Scalar::Bool(_) | Scalar::Container(_) => {
+                device.problems.push(if field.numeric {
+                    VarsProblemKind::InvalidValue {
+                        field: field.name,
+                        expected: Expected::Decimal,
+                        found: value.describe(),
+                    }
+                } else {
+                    VarsProblemKind::InvalidText {
+                        field: field.name,
+                        found: value.describe(),
+                    }
+                });
+                return;
+            }
+            Scalar::Number(n) => n.clone(),
+            Scalar::Text(t) => t.trim().to_owned(),
+        };
+        let absent =
+            text.is_empty() || text.eq_ignore_ascii_case("nan") || text.eq_ignore_ascii_case("n/a");
+        if absent {
+            return;
+        }
+        if field.numeric {
+            if decimal(Some(&text), 0, field.name).is_err() {
+                device.problems.push(VarsProblemKind::InvalidValue {
+                    field: field.name,
+                    expected: Expected::Decimal,
+                    found: excerpt(&text),
+                });
+                return;
+            }
+        } else if text.contains(['\t', '\n', '\r']) || text.len() > NAME_MAX {
+            device.problems.push(VarsProblemKind::InvalidText {
+                field: field.name,
+                found: excerpt(&text),
+            });
+            return;
+        }
+        device.values[slot] = Some(text);
+    }
+
+    fn entry(&mut self, path: &str, entry: Entry<'_>) {
+        self.entries += 1;
+        match (target(path), entry) {
+            (Target::Field(kind, i, name), Entry::Scalar(value)) => {
+                if let Some(at) = self.device(kind, i, PathShape::Flat) {
+                    self.device_field(at, name, &value, path);
+                }
+            }
+            (Target::Data(kind, n), Entry::Fields { fields, dropped }) => {
+                let Some(at) = self.device(kind, n, PathShape::Nested) else {
+                    return;
+                };
+                for (name, value) in &fields {
+                    let field_path = format!("{path}/{name}");
+                    self.device_field(at, name, value, &field_path);
+                }
+                if dropped > 0 {
+                    self.dropped += dropped;
+                    let device = &mut self.devices[at];
+                    device
+                        .problems
+                        .push(VarsProblemKind::TooManyFields { dropped });
+                }
+            }
+            (Target::Data(..), Entry::Scalar(value)) => {
+                if !secret_name(path) && !looks_like_mac(&raw_text(&value)) {
+                    self.problem(path, VarsProblemKind::NotAnObject);
+                }
+                self.other(path, &value);
+            }
+            (Target::Info(name), Entry::Scalar(value)) => self.info(path, name, &value),
+            (Target::Live(name), Entry::Scalar(value)) => {
+                let site = self.site.get_or_insert_with(SiteTotals::default);
+                let text = value.text();
+                match site.set(name, text.as_deref()) {
+                    Ok(true) => {}
+                    Ok(false) => self.other(path, &value),
+                    Err(expected) => self.problem(
+                        path,
+                        VarsProblemKind::Invalid {
+                            expected,
+                            found: value.describe(),
+                        },
+                    ),
+                }
+            }
+            (_, Entry::Scalar(value)) => self.other(path, &value),
+            (_, Entry::Fields { fields, .. }) => {
+                for (name, value) in &fields {
+                    self.other(&format!("{path}/{name}"), value);
+                }
+            }
+        }
+    }
+
+    fn info(&mut self, path: &str, name: &str, value: &Scalar<'_>) {
+        let info = self.supervisor.get_or_insert_with(SupervisorInfo::default);
+        match info.set(name, value) {
+            Ok(()) => {}
+            Err(expected) => self.problem(
+                path,
+                VarsProblemKind::Invalid {
+                    expected,
+                    found: value.describe(),
+                },
+            ),
+        }
+    }
+
+    fn finish(mut self) -> Vars {
+        if let Some((text, described)) = self.declared_count.take() {
+            let found = self.array_values;
+            if text.and_then(|t| t.parse::<usize>().ok()) != Some(found) {
+                self.problem(
+                    "count",
+                    VarsProblemKind::CountMismatch {
+                        declared: described,
+                        found,
+                    },
+                );
+            }
+        }
+        let mut accs = std::mem::take(&mut self.devices);
+        accs.sort_by_key(|d| (d.kind, d.shape, d.index));
+        let mut serials: HashMap<(VarsDeviceKind, &str), usize> = HashMap::new();
+        for d in &accs {
+            if let Some(sn) = &d.values[SN] {
+                *serials.entry((d.kind, sn.as_str())).or_default() += 1;
+            }
+        }
+        let shared: Vec<bool> = accs
+            .iter()
+            .map(|d| {
+                d.values[SN]
+                    .as_deref()
+                    .is_some_and(|sn| serials.get(&(d.kind, sn)).copied().unwrap_or(0) > 1)
+            })
+            .collect();
+        let mut devices = Vec::with_capacity(accs.len());
+        for (acc, shared_serial) in accs.into_iter().zip(shared) {
+            let path = acc.path();
+            let (records, problems) = build(&acc);
+            for kind in acc.problems.iter().cloned().chain(problems) {
+                self.problem(&path, kind);
+            }
+            devices.push(VarsDevice {
+                kind: acc.kind,
+                index: acc.index,
+                shape: acc.shape,
+                serial: acc.values[SN].clone(),
+                shared_serial,
+                records,
+            });
+        }
+        if let Some(info) = &mut self.supervisor {
+            self.withheld += info.withheld;
+        }
+        Vars {
+            form: self.form.unwrap_or(VarsForm::Object),
+            entries: self.entries,
+            devices,
+            supervisor: self.supervisor,
+            site: self.site,
+            other: self.other,
+            other_count: self.other_count,
+            withheld: self.withheld,
+            dropped: self.dropped,
+            problems: self.problems,
+        }
+    }
+}
+
+/// `2025-09-30T15:50:00Z` as `20250930155000`.
+fn line_time(text: &str) -> Option<String> {
+    let t: DateTime<Utc> = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+    let field = t.format("%Y%m%d%H%M%S").to_string();
+    crate::value::parse_timestamp(&field).map(|_| field)
+}
+
+/// The records of one device, or the problems that stopped them.
+fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<VarsProblemKind>) {
+    // A device with a bad value gives no record, as a bad field makes a line an error.
+    let bad = acc.problems.iter().any(|p| {
+        matches!(
+            p,
+            VarsProblemKind::InvalidValue { .. } | VarsProblemKind::InvalidText { .. }
+        )
+    });
+    if bad {
+        return (Vec::new(), Vec::new());
+    }
+    let v = |i: usize| acc.values[i].as_deref().unwrap_or("");
+    let Some(serial) = acc.values[SN].as_deref() else {
+        return (Vec::new(), vec![VarsProblemKind::MissingSerial]);
+    };
+    let Some(time) = acc.values[TIME].as_deref() else {
+        return (Vec::new(), vec![VarsProblemKind::MissingTime]);
+    };
+    let Some(ts) = line_time(time) else {
+        let found = excerpt(time);
+        return (Vec::new(), vec![VarsProblemKind::InvalidTime { found }]);
+    };
+    let model = v(MODEL);
+    let join = |range: std::ops::Range<usize>| range.map(v).collect::<Vec<_>>().join("\t");
+    let lines = match acc.kind {
+        // Field 4 (`aux`) and 14 (`status`) have no varserver field.
+        VarsDeviceKind::Inverter => vec![format!(
+            "130\t{ts}\t{serial}\t{model}\t\t{}\t",
+            join(3..INVERTER_FIELDS.len())
+        )],
+        VarsDeviceKind::Meter => {
+            let mut lines = vec![format!(
+                "140\t{ts}\t{serial}\t{model}\t{}\t",
+                join(METER_140)
+            )];
+            if acc.values[METER_141].iter().any(Option::is_some) {
+                lines.push(format!(
+                    "141\t{ts}\t{serial}\t{model}\t\t{}\t",
+                    join(METER_141)
+                ));
+            }
+            lines
+        }
+    };
+    let mut records = Vec::new();
+    let mut problems = Vec::new();
+    for line in lines {
+        let parsed = if line.starts_with("140\t") {
+            RecordBuf::meter_with_counters(
+                &line,
+                acc.values[METER_IMPORT].as_deref(),
+                acc.values[METER_EXPORT].as_deref(),
+            )
+        } else {
+            RecordBuf::parse(&line)
+        };
+        match parsed {
+            Ok(r) => records.push(r),
+            Err(e) => problems.push(VarsProblemKind::Record(e)),
+        }
+    }
+    (records, problems)
+}
+
+impl<'de> DeserializeSeed<'de> for &mut Builder {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut Builder {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a /vars object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match key.as_ref() {
+                "values" => {
+                    self.form = Some(VarsForm::Array);
+                    map.next_value_seed(Values {
+                        builder: &mut *self,
+                    })?;
+                }
+                "count" => {
+                    let count = map.next_value::<Scalar<'de>>()?;
+                    let text = count.text().map(|t| t.into_owned());
+                    self.declared_count = Some((text, count.describe()));
+                }
+                path => {
+                    self.form.get_or_insert(VarsForm::Object);
+                    let entry = map.next_value::<Entry<'de>>()?;
+                    self.entry(path, entry);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The array form's `values`.
+struct Values<'b> {
+    builder: &'b mut Builder,
+}
+
+impl<'de> DeserializeSeed<'de> for Values<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Values<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of {\"name\", \"value\"} objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(item) = seq.next_element::<NamedValue<'de>>()? {
+            let entry = self.builder.array_values;
+            self.builder.array_values += 1;
+            match item {
+                NamedValue {
+                    name: Some(name),
+                    value,
+                } => self
+                    .builder
+                    .entry(&name, value.unwrap_or(Entry::Scalar(Scalar::Null))),
+                NamedValue { name: None, .. } => {
+                    self.builder.entries += 1;
+                    self.builder
+                        .problem("values", VarsProblemKind::Unnamed { entry });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `{"name": path, "value": value}`; other keys are ignored.
+struct NamedValue<'de> {
+    name: Option<Cow<'de, str>>,
+    value: Option<Entry<'de>>,
+}
+
+impl<'de> de::Deserialize<'de> for NamedValue<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NamedVisitor;
+        impl<'de> Visitor<'de> for NamedVisitor {
+            type Value = NamedValue<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a {\"name\", \"value\"} object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut item = NamedValue {
+                    name: None,
+                    value: None,
+                };
+                while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    match key.as_ref() {
+                        "name" => match map.next_value::<Scalar<'de>>()? {
+                            Scalar::Text(t) => item.name = Some(t),
+                            _ => item.name = None,
+                        },
+                        "value" => item.value = Some(map.next_value::<Entry<'de>>()?),
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(item)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(NamedValue {
+                    name: None,
+                    value: None,
+                })
+            }
+        }
+        deserializer.deserialize_any(NamedVisitor)
+    }
+}
+
+/// The build number that ends a software version: `2025.09.04.61845`, `2025.06, Build 61839`.
+fn build_number(version: &str) -> Option<u64> {
+    let digits: String = version
+        .trim()
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (digits.len() >= 4)
+        .then(|| digits.chars().rev().collect::<String>().parse().ok())
+        .flatten()
+}
+
+impl SupervisorInfo {
+    /// Sets one value by its `/sys/info` name or its supervisor-info key.
+    fn set(&mut self, name: &str, value: &Scalar<'_>) -> Result<(), Expected> {
+        let text = value.text().map(|t| t.into_owned());
+        if secret_name(name) || text.as_deref().is_some_and(looks_like_mac) {
+            self.withheld += 1;
+            return Ok(());
+        }
+        let number = |text: &Option<String>| -> Result<Option<f64>, Expected> {
+            match text.as_deref() {
+                None => Ok(None),
+                Some(t) => decimal(Some(t), 0, "").map_err(|_| Expected::Decimal),
+            }
+        };
+        let short = |text: Option<String>| text.map(|t| bounded(&t, NAME_MAX).0);
+        match name {
+            "serialnum" | "SERIAL" => self.serial = short(text),
+            "model" | "MODEL" => self.model = short(text),
+            "hwrev" | "HWVER" => self.hardware_version = short(text),
+            "fwrev" | "FWVER" => self.firmware_version = short(text),
+            "sw_rev" | "SWVER" => {
+                if self.build.is_none() {
+                    self.build = text.as_deref().and_then(build_number);
+                }
+                self.software_version = short(text);
+            }
+            "BUILD" => {
+                self.build = match text.as_deref() {
+                    None => None,
+                    Some(t) => Some(t.parse().map_err(|_| Expected::UnsignedInteger)?),
+                }
+            }
+            "boardtype" => self.board_type = short(text),
+            "sys_type" => self.system_type = short(text),
+            "finance_type" => self.finance_type = short(text),
+            "active_interface" => self.active_interface = short(text),
+            "uptime" => self.uptime_s = number(&text)?,
+            "ram_usage" => self.ram_usage_pct = number(&text)?,
+            "flash_usage" => self.flash_usage_pct = number(&text)?,
+            "cpu_usage" => self.cpu_usage_pct = number(&text)?,
+            _ => {
+                if self.other.len() < MAX_OTHER_KEPT {
+                    let (value, truncated) = bounded(&raw_text(value), RAW_VALUE_MAX);
+                    self.other.push(RawVar {
+                        path: bounded(name, NAME_MAX).0,
+                        value,
+                        truncated,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Decodes the supervisor-info document (`/cgi-bin/dl_cgi/supervisor/info`, no login):
+/// `{"result": "succeed", "supervisor": {"SERIAL", "MODEL", "SWVER", "FWVER", "BUILD", ...}}`.
+///
+/// Keys other than those of [`SupervisorInfo`] are kept raw in [`SupervisorInfo::other`].
+///
+/// ```
+/// use sunpower_proto::parse_supervisor_info;
+/// let doc = r#"{"result": "succeed", "supervisor": {"MODEL": "PVS6",
+///     "SERIAL": "ZT01234567890ABCDEF", "SWVER": "2021.9, Build 41001", "BUILD": 41001,
+///     "SCVER": 16504}}"#;
+/// let info = parse_supervisor_info(doc).unwrap();
+/// assert_eq!(info.model.as_deref(), Some("PVS6"));
+/// assert_eq!(info.build, Some(41001));
+/// assert_eq!(info.other[0].path, "SCVER");
+/// ```
+pub fn parse_supervisor_info(doc: impl AsRef<[u8]>) -> Result<SupervisorInfo, VarsError> {
+    let bytes = doc.as_ref();
+    if bytes.len() > MAX_VARS_BYTES {
+        return Err(VarsError::TooLarge {
+            len: bytes.len(),
+            max: MAX_VARS_BYTES,
+        });
+    }
+    object_or_error(bytes)?;
+    let mut state = InfoDoc::default();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    (&mut state)
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .map_err(|e| json_error(&e))?;
+    if let Some(result) = state.failed {
+        return Err(VarsError::Failed { result });
+    }
+    let mut info = state.info.ok_or(VarsError::MissingSupervisor)?;
+    if let Some((key, expected, found)) = state.invalid {
+        // A bad value is kept raw rather than failing the whole document.
+        info.other.push(RawVar {
+            path: key,
+            value: format!("invalid: expected {expected}, found {found:?}"),
+            truncated: false,
+        });
+    }
+    Ok(info)
+}
+
+#[derive(Default)]
+struct InfoDoc {
+    info: Option<SupervisorInfo>,
+    failed: Option<String>,
+    invalid: Option<(String, Expected, String)>,
+}
+
+impl<'de> DeserializeSeed<'de> for &mut InfoDoc {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut InfoDoc {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a supervisor-info object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            match key.as_ref() {
+                "result" => {
+                    let result = map.next_value::<Scalar<'de>>()?;
+                    let ok = matches!(&result, Scalar::Text(t)
+                        if ["succeed", "success"].iter().any(|s| t.trim().eq_ignore_ascii_case(s)));
+                    if !ok && result != Scalar::Null {
+                        self.failed = Some(bounded(&result.describe(), NAME_MAX).0);
+                    }
+                }
+                "supervisor" => {
+                    if self.info.is_some() {
+                        return Err(de::Error::custom("duplicate key \"supervisor\""));
+                    }
+                    let Entry::Fields { fields, .. } = map.next_value::<Entry<'de>>()? else {
+                        continue;
+                    };
+                    let mut info = SupervisorInfo::default();
+                    for (name, value) in &fields {
+                        if let Err(expected) = info.set(name, value) {
+                            self.invalid.get_or_insert((
+                                bounded(name, NAME_MAX).0,
+                                expected,
+                                value.describe(),
+                            ));
+                        }
+                    }
+                    self.info = Some(info);
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `{"kind": "supervisor_info", "serial": ..., ..., "other": {name: value}, "withheld": n}`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for SupervisorInfo {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("kind", "supervisor_info")?;
+        map.serialize_entry("serial", &self.serial)?;
+        map.serialize_entry("model", &self.model)?;
+        map.serialize_entry("hardware_version", &self.hardware_version)?;
+        map.serialize_entry("firmware_version", &self.firmware_version)?;
+        map.serialize_entry("software_version", &self.software_version)?;
+        map.serialize_entry("build", &self.build)?;
+        map.serialize_entry("board_type", &self.board_type)?;
+        map.serialize_entry("system_type", &self.system_type)?;
+        map.serialize_entry("finance_type", &self.finance_type)?;
+        map.serialize_entry("active_interface", &self.active_interface)?;
+        map.serialize_entry("uptime_s", &self.uptime_s)?;
+        map.serialize_entry("ram_usage_pct", &self.ram_usage_pct)?;
+        map.serialize_entry("flash_usage_pct", &self.flash_usage_pct)?;
+        map.serialize_entry("cpu_usage_pct", &self.cpu_usage_pct)?;
+        map.serialize_entry("other", &self.other)?;
+        map.serialize_entry("withheld", &self.withheld)?;
+        map.end()
+    }
+}
+
+/// `{"path": ..., "value": ..., "truncated": bool}`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for RawVar {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(3))?;
+        map.serialize_entry("path", &self.path)?;
+        map.serialize_entry("value", &self.value)?;
+        map.serialize_entry("truncated", &self.truncated)?;
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_name_their_targets() {
+        assert!(matches!(
+            target("/sys/devices/inverter/12/ltea3phsumKwh"),
+            Target::Field(VarsDeviceKind::Inverter, 12, "ltea3phsumKwh")
+        ));
+        assert!(matches!(
+            target("/sys/devices/21/inverter/data"),
+            Target::Data(VarsDeviceKind::Inverter, 21)
+        ));
+        assert!(matches!(
+            target("/sys/devices/12/meter/data"),
+            Target::Data(VarsDeviceKind::Meter, 12)
+        ));
+        assert!(matches!(target("/sys/info/sw_rev"), Target::Info("sw_rev")));
+        assert!(matches!(target("/sys/livedata/pv_p"), Target::Live("pv_p")));
+        for other in [
+            "/sys/devices/ess/0/socVal",
+            "/sys/devices/inverter/x/sn",
+            "/sys/devices/inverter/1",
+            "/sys/devices/inverter/-1/sn",
+            "/net/sta0/state",
+            "",
+        ] {
+            assert!(matches!(target(other), Target::Other), "{other}");
+        }
+    }
+
+    #[test]
+    fn build_numbers_end_the_version() {
+        assert_eq!(build_number("2025.09.04.61845"), Some(61845));
+        assert_eq!(build_number("2025.06, Build 61839"), Some(61839));
+        assert_eq!(build_number("6.02"), None);
+    }
+
+    #[test]
+    fn secret_names_are_recognised() {
+        for name in ["ssid", "wpa_key", "lmac", "active_interface_mac", "WPA_PSK"] {
+            assert!(secret_name(name), "{name}");
+        }
+        for name in ["sw_rev", "serialnum", "model", "active_interface", "uptime"] {
+            assert!(!secret_name(name), "{name}");
+        }
+    }
+}

@@ -1,0 +1,623 @@
+//! The varserver `/vars` documents, supervisor info and the path-style device list, on the
+//! public samples (tests/data/local-api, sources in its README.txt) and generated documents.
+#![cfg(all(feature = "varserver", feature = "devicelist", feature = "serde"))]
+
+use sunpower_proto::{
+    parse_device_list, parse_supervisor_info, parse_vars, DeviceErrorKind, PathShape, Record,
+    RecordBuf, VarsDeviceKind, VarsError, VarsForm, VarsProblemKind,
+};
+
+fn sample(name: &str) -> Vec<u8> {
+    let path = format!("{}/tests/data/local-api/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(path).unwrap()
+}
+
+fn time(r: &RecordBuf) -> String {
+    r.record().timestamp().unwrap().to_rfc3339()
+}
+
+/// steveturbek/SunPower-PVS-Supervisor, PVS6 build 61845, flat object form.
+#[test]
+fn flat_dump_of_build_61845_decodes_every_device_and_total() {
+    let vars = parse_vars(sample("pvs6-61845-varserver-dump.json")).unwrap();
+    assert_eq!(vars.form, VarsForm::Object);
+    assert_eq!(vars.entries, 223);
+    assert_eq!(vars.problems, []);
+    let inverters: Vec<_> = (vars.devices.iter())
+        .filter(|d| d.kind == VarsDeviceKind::Inverter)
+        .collect();
+    let meters: Vec<_> = (vars.devices.iter())
+        .filter(|d| d.kind == VarsDeviceKind::Meter)
+        .collect();
+    assert_eq!(inverters.len(), 12);
+    assert_eq!(meters.len(), 2);
+    assert!(vars
+        .records()
+        .all(|r| time(r) == "2025-09-30T15:50:00+00:00"));
+    // Every inverter index is its own device, even with the serials redacted to one value.
+    let indices: Vec<u32> = inverters.iter().map(|d| d.index).collect();
+    assert_eq!(indices, (0..12).collect::<Vec<_>>());
+    let shared: Vec<u32> = (inverters.iter())
+        .filter(|d| d.shared_serial)
+        .map(|d| d.index)
+        .collect();
+    assert_eq!(shared, [0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11]);
+    assert!(inverters.iter().all(|d| d.shape == PathShape::Flat));
+
+    let Record::Inverter(inv) = inverters[0].records[0].record() else {
+        panic!()
+    };
+    assert_eq!(inv.serial, "E00123456789");
+    assert_eq!(inv.model, Some("AC_Module_Type_E"));
+    assert_eq!(inv.lifetime_energy_kwh, Some(1915.253174));
+    assert_eq!(inv.ac_power_kw, Some(0.154040));
+    assert_eq!(inv.ac_voltage_v, Some(208.770004));
+    assert_eq!(inv.ac_current_a, Some(0.73));
+    assert_eq!(inv.dc_power_kw, Some(0.165160));
+    assert_eq!(inv.dc_voltage_v, Some(54.779999));
+    assert_eq!(inv.dc_current_a, Some(3.01));
+    assert_eq!(inv.heatsink_temp_c, Some(38.0));
+    assert_eq!(inv.frequency_hz, Some(60.009998));
+    assert_eq!((inv.aux, inv.status), (None, None));
+    let Record::Inverter(inv) = inverters[3].records[0].record() else {
+        panic!()
+    };
+    assert_eq!(
+        (inv.serial, inv.lifetime_energy_kwh),
+        ("E00121950014152", Some(2244.361816))
+    );
+    let lifetimes: Vec<f64> = (inverters.iter())
+        .map(|d| match d.records[0].record() {
+            Record::Inverter(i) => i.lifetime_energy_kwh.unwrap(),
+            _ => panic!(),
+        })
+        .collect();
+    assert_eq!(
+        lifetimes,
+        [
+            1915.253174,
+            2732.301025,
+            2720.510254,
+            2244.361816,
+            2241.922852,
+            2234.004883,
+            2836.639404,
+            4.3547,
+            4.5421,
+            4.7014,
+            4.7946,
+            4.7733
+        ]
+    );
+
+    // The consumption meter: 140 with import/export, 141 with the legs.
+    let c = meters[1];
+    assert_eq!(c.records.len(), 2);
+    let Record::Meter(m) = c.records[0].record() else {
+        panic!()
+    };
+    assert_eq!(m.serial, "PVS6M123456c");
+    assert_eq!(m.ct_scale, Some(100.0));
+    assert_eq!(m.lifetime_net_energy_kwh, Some(14116.269531));
+    assert_eq!(m.real_power_kw, Some(-1.835679));
+    assert_eq!(m.reactive_power_kvar, Some(-0.509961));
+    assert_eq!(m.apparent_power_kva, Some(2.225091));
+    assert_eq!(m.power_factor, Some(-0.819772));
+    assert_eq!(m.frequency_hz, Some(60.022362));
+    assert_eq!(m.import_energy_kwh, Some(33277.058594));
+    assert_eq!(m.export_energy_kwh, Some(19160.759766));
+    let Record::MeterLegs(l) = c.records[1].record() else {
+        panic!()
+    };
+    assert_eq!(
+        (l.leg1_current_a, l.leg2_current_a),
+        (Some(8.877744), Some(9.78898))
+    );
+    assert_eq!(
+        (l.leg1_voltage_v, l.leg2_voltage_v),
+        (Some(120.727631), Some(117.815918))
+    );
+    assert_eq!(
+        (l.leg1_power_kw, l.leg2_power_kw),
+        (Some(-1.023084), Some(-0.812595))
+    );
+    let Record::Meter(p) = meters[0].records[0].record() else {
+        panic!()
+    };
+    assert_eq!(
+        (p.serial, p.lifetime_net_energy_kwh, p.import_energy_kwh),
+        ("PVS6M123456p", Some(27867.380859), Some(0.0))
+    );
+
+    let site = vars.site.as_ref().unwrap();
+    assert_eq!(
+        site.timestamp.unwrap().to_rfc3339(),
+        "2025-09-30T15:58:22+00:00"
+    );
+    assert_eq!(site.pv_power_kw, Some(1.747903));
+    assert_eq!(site.pv_energy_kwh, Some(27867.650391));
+    assert_eq!(site.net_power_kw, Some(-1.620737));
+    assert_eq!(site.net_energy_kwh, Some(14116.009766));
+    assert_eq!(site.site_load_power_kw, Some(0.127166));
+    assert_eq!(site.site_load_energy_kwh, Some(41983.660156));
+    assert_eq!(
+        (
+            site.battery_energy_kwh,
+            site.battery_power_kw,
+            site.battery_soc
+        ),
+        (None, None, None)
+    );
+    assert_eq!(
+        (site.backup_time_remaining_min, site.midstate),
+        (Some(0.0), Some(0))
+    );
+
+    let info = vars.supervisor.as_ref().unwrap();
+    assert_eq!(info.serial.as_deref(), Some("ZT0123456789A1234"));
+    assert_eq!(info.model.as_deref(), Some("PVS6"));
+    assert_eq!(info.hardware_version.as_deref(), Some("6.02"));
+    assert_eq!(info.software_version.as_deref(), Some("2025.09.04.61845"));
+    assert_eq!(info.build, Some(61845));
+    assert_eq!(
+        info.firmware_version.as_deref(),
+        Some("Major 2, Revision 0x6131c9f8, Build 1188")
+    );
+    assert_eq!(info.system_type.as_deref(), Some("PV-only"));
+    assert_eq!(info.active_interface.as_deref(), Some("sta0"));
+    assert_eq!(
+        (
+            info.uptime_s,
+            info.ram_usage_pct,
+            info.flash_usage_pct,
+            info.cpu_usage_pct
+        ),
+        (Some(31371.7), Some(7.0), Some(73.0), Some(7.0))
+    );
+    // ssid, wpa_key, lmac, active_interface_mac.
+    assert_eq!(vars.withheld, 4);
+    let other: Vec<&str> = vars.other.iter().map(|o| o.path.as_str()).collect();
+    assert_eq!(vars.other_count, 14);
+    assert!(other.contains(&"/sys/devices/meter/1/v12V"));
+    assert!(other.contains(&"/sys/telemetryws/enable"));
+}
+
+/// pypvs doc/LocalAPI.md, build 61840: the nested shape, numbers as JSON numbers.
+#[test]
+fn nested_device_objects_of_the_2025_docs_decode() {
+    let vars = parse_vars(sample("pypvs-doc-61840-nested-inverter-data.json")).unwrap();
+    assert_eq!(vars.problems, []);
+    assert_eq!(vars.devices.len(), 2);
+    assert_eq!(
+        (vars.devices[0].index, vars.devices[0].shape),
+        (21, PathShape::Nested)
+    );
+    let Record::Inverter(inv) = vars.devices[0].records[0].record() else {
+        panic!()
+    };
+    assert_eq!(inv.serial, "E00122307107854");
+    assert_eq!(inv.lifetime_energy_kwh, Some(686.5164000000001));
+    assert_eq!(inv.dc_power_kw, Some(0.00068));
+    assert_eq!(inv.heatsink_temp_c, Some(24.0));
+    assert_eq!(inv.ac_power_kw, None); // absent: not reported
+    assert_eq!(
+        time(&vars.devices[0].records[0]),
+        "2025-06-28T03:35:00+00:00"
+    );
+    // The validity masks are kept raw.
+    assert_eq!(vars.other_count, 4);
+    assert_eq!(
+        vars.other[0].path,
+        "/sys/devices/21/inverter/data/vldFld2Msk"
+    );
+
+    let vars = parse_vars(sample("pypvs-doc-61840-nested-meter-data.json")).unwrap();
+    let [p, c] = &vars.devices[..] else { panic!() };
+    assert_eq!(p.records.len(), 1); // no leg fields: no 141
+    assert_eq!(c.records.len(), 2);
+    let Record::Meter(m) = c.records[0].record() else {
+        panic!()
+    };
+    assert_eq!(m.lifetime_net_energy_kwh, Some(6121.360000000001));
+    assert_eq!(m.import_energy_kwh, Some(19721.78));
+    assert_eq!(m.export_energy_kwh, Some(13600.36));
+    assert_eq!(m.ct_scale, Some(300.0));
+    let Record::MeterLegs(l) = c.records[1].record() else {
+        panic!()
+    };
+    assert_eq!(
+        (l.leg1_power_kw, l.leg2_power_kw),
+        (Some(0.316900551), Some(0.16260837))
+    );
+}
+
+#[test]
+fn array_form_and_battery_livedata_of_the_2025_docs_decode() {
+    let vars = parse_vars(sample("pypvs-doc-61840-array-form.json")).unwrap();
+    assert_eq!(vars.form, VarsForm::Array);
+    assert_eq!((vars.entries, vars.problems.len()), (3, 0));
+    let info = vars.supervisor.unwrap();
+    assert_eq!(info.hardware_version.as_deref(), Some("6.03"));
+    assert_eq!(info.build, Some(61840));
+
+    let vars = parse_vars(sample("pypvs-doc-61840-livedata-with-battery.json")).unwrap();
+    let site = vars.site.unwrap();
+    assert_eq!(site.battery_energy_kwh, Some(-490.463989));
+    assert_eq!(site.battery_power_kw, Some(1.862));
+    assert_eq!(site.battery_soc, Some(0.86));
+    assert_eq!(site.backup_time_remaining_min, Some(555.0));
+    assert_eq!(site.midstate, Some(2));
+    // The supervisor's own sum: site load = production + net + battery.
+    let sum = site.pv_energy_kwh.unwrap()
+        + site.net_energy_kwh.unwrap()
+        + site.battery_energy_kwh.unwrap();
+    // Within the resolution of the 32-bit floats the supervisor keeps (4 Wh at 46 MWh).
+    assert!(
+        (sum - site.site_load_energy_kwh.unwrap()).abs() < 0.005,
+        "{sum}"
+    );
+}
+
+/// A device of a generated document: kind, index, fields.
+type Device = (&'static str, usize, Vec<(&'static str, String)>);
+
+/// 44 inverters and two meters, as build 61846 answers `match=inverter` and `match=meter`.
+fn generated(shape: &str) -> String {
+    let inverter = |i: usize| {
+        [
+            ("sn", format!("\"E0012{i:010}\"")),
+            ("prodMdlNm", "\"AC_Module_Type_H\"".to_owned()),
+            ("msmtEps", "\"2025-10-02T18:05:00Z\"".to_owned()),
+            ("ltea3phsumKwh", format!("{}", 1000.0 + i as f64 * 10.5)),
+            ("p3phsumKw", format!("0.{:03}", 200 + i)),
+            ("tHtsnkDegc", format!("{}", 30 + i)),
+        ]
+    };
+    let meter = |i: usize| {
+        let suffix = if i == 0 { 'p' } else { 'c' };
+        [
+            ("sn", format!("\"PVS6M2308435{i}{suffix}\"")),
+            ("msmtEps", "\"2025-10-02T18:05:00Z\"".to_owned()),
+            ("netLtea3phsumKwh", format!("{}", 5000.25 + i as f64)),
+            ("p3phsumKw", format!("{}", -1.5 + i as f64)),
+            ("posLtea3phsumKwh", format!("{}", 700.5 * i as f64)),
+            ("p1Kw", format!("{}", 0.25 * i as f64)),
+        ]
+    };
+    let mut devices: Vec<Device> = Vec::new();
+    for i in 0..44 {
+        devices.push(("inverter", i, inverter(i).to_vec()));
+    }
+    for i in 0..2 {
+        devices.push(("meter", i, meter(i).to_vec()));
+    }
+    let flat_value = |v: &str| {
+        if v.starts_with('"') {
+            v.to_owned()
+        } else {
+            format!("\"{v}\"")
+        }
+    };
+    let mut entries = Vec::new();
+    for (kind, i, fields) in &devices {
+        match shape {
+            "flat" | "array" => {
+                for (name, value) in fields {
+                    let path = format!("/sys/devices/{kind}/{i}/{name}");
+                    entries.push(if shape == "flat" {
+                        format!("\"{path}\": {}", flat_value(value))
+                    } else {
+                        format!("{{\"name\": \"{path}\", \"value\": {}}}", flat_value(value))
+                    });
+                }
+            }
+            _ => {
+                let body: Vec<String> = fields
+                    .iter()
+                    .map(|(n, v)| format!("\"{n}\": {v}"))
+                    .collect();
+                entries.push(format!(
+                    "\"/sys/devices/{i}/{kind}/data\": {{{}}}",
+                    body.join(", ")
+                ));
+            }
+        }
+    }
+    match shape {
+        "array" => format!(
+            "{{\"values\": [{}], \"count\": {}}}",
+            entries.join(",\n"),
+            entries.len()
+        ),
+        _ => format!("{{{}}}", entries.join(",\n")),
+    }
+}
+
+#[test]
+fn forty_four_inverters_and_two_meters_decode_alike_in_every_shape() {
+    let flat = parse_vars(generated("flat")).unwrap();
+    assert_eq!(flat.problems, []);
+    let kinds = |v: &sunpower_proto::Vars, k| v.devices.iter().filter(|d| d.kind == k).count();
+    assert_eq!(kinds(&flat, VarsDeviceKind::Inverter), 44);
+    assert_eq!(kinds(&flat, VarsDeviceKind::Meter), 2);
+    let types: Vec<u16> = flat.records().map(|r| r.record().record_type()).collect();
+    assert_eq!(types.iter().filter(|&&t| t == 130).count(), 44);
+    assert_eq!(types.iter().filter(|&&t| t == 140).count(), 2);
+    for (i, device) in flat.devices.iter().take(44).enumerate() {
+        let Record::Inverter(inv) = device.records[0].record() else {
+            panic!()
+        };
+        assert_eq!(inv.serial, format!("E0012{i:010}"));
+        assert_eq!(inv.lifetime_energy_kwh, Some(1000.0 + i as f64 * 10.5));
+        assert_eq!(inv.ac_power_kw, Some((200 + i) as f64 / 1000.0));
+        assert_eq!(inv.heatsink_temp_c, Some(30.0 + i as f64));
+        assert_eq!(time(&device.records[0]), "2025-10-02T18:05:00+00:00");
+        assert!(!device.shared_serial);
+    }
+    let Record::Meter(m) = flat.devices[45].records[0].record() else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            m.lifetime_net_energy_kwh,
+            m.real_power_kw,
+            m.import_energy_kwh
+        ),
+        (Some(5001.25), Some(-0.5), Some(700.5))
+    );
+    // The typed values, not the line text: a JSON number `0.200` is the value 0.2.
+    let records = |v: &sunpower_proto::Vars| {
+        v.records()
+            .map(|r| {
+                let mut json = serde_json::to_value(r.record()).unwrap();
+                json.as_object_mut().unwrap().remove("raw");
+                json
+            })
+            .collect::<Vec<_>>()
+    };
+    let nested = parse_vars(generated("nested")).unwrap();
+    let array = parse_vars(generated("array")).unwrap();
+    assert_eq!(array.form, VarsForm::Array);
+    assert_eq!((nested.problems.len(), array.problems.len()), (0, 0));
+    for (other, name) in [(&nested, "nested"), (&array, "array")] {
+        let (a, b) = (records(other), records(&flat));
+        assert_eq!(a.len(), b.len(), "{name}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x, y, "{name}");
+        }
+    }
+}
+
+#[test]
+fn unknown_paths_bad_values_and_a_wrong_count_are_reported_not_fatal() {
+    let doc = r#"{"values": [
+        {"name": "/sys/devices/inverter/0/sn", "value": "E1"},
+        {"name": "/sys/devices/inverter/0/msmtEps", "value": "2025-10-02T18:05:00Z"},
+        {"name": "/sys/devices/inverter/0/ltea3phsumKwh", "value": "12.5kWh"},
+        {"name": "/sys/devices/inverter/1/sn", "value": "E2"},
+        {"name": "/sys/devices/inverter/1/msmtEps", "value": "2025-10-02T18:05:00Z"},
+        {"name": "/sys/devices/inverter/1/ltea3phsumKwh", "value": "nan"},
+        {"name": "/sys/devices/inverter/2/ltea3phsumKwh", "value": "3"},
+        {"name": "/sys/devices/ess/0/socVal", "value": "0.5"},
+        {"value": "orphan"},
+        {"name": "/sys/livedata/pv_p", "value": "-x-"}
+    ], "count": 12}"#;
+    let vars = parse_vars(doc).unwrap();
+    assert_eq!(vars.entries, 10);
+    let problems: Vec<String> = vars.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            "values: entry 8 of \"values\" has no name",
+            "/sys/livedata/pv_p: expected a decimal number, found \"-x-\"",
+            "count: \"count\" says 12 values, the document holds 10",
+            "/sys/devices/inverter/0: ltea3phsumKwh: expected a decimal number, found \"12.5kWh\"",
+            "/sys/devices/inverter/2: no sn: a record needs the device's serial",
+        ]
+    );
+    assert!(vars.devices[0].records.is_empty());
+    let Record::Inverter(inv) = vars.devices[1].records[0].record() else {
+        panic!()
+    };
+    assert_eq!((inv.serial, inv.lifetime_energy_kwh), ("E2", None));
+    assert_eq!(vars.other_count, 1);
+    assert_eq!(
+        (vars.other[0].path.as_str(), vars.other[0].value.as_str()),
+        ("/sys/devices/ess/0/socVal", "0.5")
+    );
+    assert!(matches!(
+        vars.problems[3].kind,
+        VarsProblemKind::InvalidValue {
+            field: "ltea3phsumKwh",
+            ..
+        }
+    ));
+}
+
+#[test]
+fn documents_that_are_not_vars_objects_are_errors_with_position() {
+    assert_eq!(parse_vars("[1]").unwrap_err(), VarsError::NotAnObject);
+    let err = parse_vars("{\"/sys/info/model\": \n  nope}").unwrap_err();
+    assert!(
+        matches!(
+            err,
+            VarsError::InvalidJson {
+                line: 2,
+                column: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(matches!(
+        parse_vars(b"").unwrap_err(),
+        VarsError::InvalidJson { .. }
+    ));
+    let empty = parse_vars("{}").unwrap();
+    assert_eq!((empty.entries, empty.devices.len()), (0, 0));
+}
+
+/// Known secrets, in every place a dump can hold them.
+const SSID: &str = "MyHomeNet-7391";
+const KEY: &str = "correct horse battery staple";
+const MAC1: &str = "3C:22:FB:8A:19:07";
+const MAC2: &str = "3c-22-fb-8a-19-08";
+const MAC3: &str = "A4:5E:60:C1:22:9B";
+
+#[test]
+fn secrets_appear_in_no_output() {
+    let doc = format!(
+        r#"{{
+        "/sys/info/ssid": "{SSID}",
+        "/sys/info/wpa_key": "{KEY}",
+        "/sys/info/lmac": "{MAC1}",
+        "/sys/info/active_interface_mac": "{MAC2}",
+        "/sys/info/model": "PVS6",
+        "/net/wlan0/hwaddr": "{MAC3}",
+        "/net/wlan0/{MAC3}/state": "up",
+        "/sys/wifi/psk": "{KEY}",
+        "/sys/devices/inverter/0/sn": "E1",
+        "/sys/devices/inverter/0/msmtEps": "2025-10-02T18:05:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "bad",
+        "/sys/devices/3/meter/data": {{"sn": "M1c", "msmtEps": "2025-10-02T18:05:00Z",
+                                       "macAddr": "{MAC1}", "note": "{MAC3}"}},
+        "/sys/devices/4/inverter/data": "{MAC2}",
+        "values": [{{"name": "/sys/info/ssid", "value": "{SSID}"}}]
+    }}"#
+    );
+    let vars = parse_vars(&doc).unwrap();
+    assert_eq!(vars.withheld, 11);
+    let mut outputs = vec![format!("{vars:?}")];
+    for p in &vars.problems {
+        outputs.push(p.to_string());
+    }
+    for r in vars.records() {
+        outputs.push(serde_json::to_string(&r.record()).unwrap());
+        outputs.push(format!("{:?}", r.record()));
+    }
+    outputs.push(serde_json::to_string(&vars.supervisor).unwrap());
+    outputs.push(serde_json::to_string(&vars.other).unwrap());
+    for o in &vars.other {
+        outputs.push(format!("{o:?}"));
+    }
+    // The same secrets in a supervisor-info document and in malformed documents.
+    let info = parse_supervisor_info(format!(
+        r#"{{"supervisor": {{"MODEL": "PVS6", "WIFI_SSID": "{SSID}", "NOTE": "{MAC1}"}}}}"#
+    ))
+    .unwrap();
+    assert_eq!(info.withheld, 2);
+    outputs.push(format!("{info:?}"));
+    outputs.push(serde_json::to_string(&info).unwrap());
+    for bad in [
+        format!(r#"{{"/sys/info/wpa_key": "{KEY}" "#),
+        format!(r#"{{"/sys/info/wpa_key": "{KEY}", }}"#),
+        format!(r#"["{KEY}"]"#),
+    ] {
+        let err = parse_vars(&bad).unwrap_err();
+        outputs.push(err.to_string());
+        outputs.push(format!("{err:?}"));
+    }
+    for out in &outputs {
+        for secret in [SSID, KEY, MAC1, MAC2, MAC3, "3C:22", "3c-22", "A4:5E"] {
+            assert!(!out.contains(secret), "{secret} in {out}");
+        }
+    }
+    // What is not secret is kept.
+    assert_eq!(vars.supervisor.unwrap().model.as_deref(), Some("PVS6"));
+    assert_eq!(vars.devices.len(), 2);
+}
+
+/// steveturbek/SunPower-PVS-Supervisor, build 61839: the DeviceList document shape.
+#[test]
+fn device_list_of_build_61839_decodes_with_import_export_counters() {
+    let list = parse_device_list(sample("pvs6-61839-dl_cgi-devicelist.json")).unwrap();
+    let types: Vec<u16> = (list.records.iter())
+        .map(|r| r.record().record_type())
+        .collect();
+    assert_eq!(types, [120, 140, 140, 141, 130]);
+    let Record::Meter(c) = list.records[2].record() else {
+        panic!()
+    };
+    assert_eq!(c.import_energy_kwh, Some(32951.2099));
+    assert_eq!(c.export_energy_kwh, Some(19044.29));
+    assert_eq!(c.lifetime_net_energy_kwh, Some(13906.91));
+    let Record::Meter(p) = list.records[1].record() else {
+        panic!()
+    };
+    assert_eq!((p.import_energy_kwh, p.export_energy_kwh), (None, None));
+    let json = serde_json::to_string(&list.records[1].record()).unwrap();
+    assert!(!json.contains("import_energy_kwh"), "{json}");
+    let json = serde_json::to_string(&list.records[2].record()).unwrap();
+    assert!(json.contains("\"import_energy_kwh\":32951.2099"), "{json}");
+    // RecordBuf round trip keeps the counters.
+    assert_eq!(RecordBuf::from(&list.records[2].record()), list.records[2]);
+    let Record::Inverter(inv) = list.records[4].record() else {
+        panic!()
+    };
+    assert_eq!(inv.lifetime_energy_kwh, Some(2696.2471));
+    assert_eq!(inv.dc_power_kw, Some(0.0012));
+    assert_eq!(time(&list.records[4]), "2025-09-12T21:12:42+00:00");
+    assert!(matches!(
+        &list.errors[..],
+        [e] if e.index == 3 && matches!(e.kind, DeviceErrorKind::NotWorking { decoded: true, .. })
+    ));
+}
+
+#[test]
+fn supervisor_info_document_decodes_and_its_errors_are_documents_errors() {
+    let info = parse_supervisor_info(
+        r#"{"result": "succeed", "supervisor": {"MODEL": "PVS6", "SERIAL": "ZT01234567890ABCDEF",
+        "SWVER": "2021.9, Build 41001", "FWVER": "1.0.0", "BUILD": 41001, "EASICVER": 131329,
+        "SCVER": 16504, "SCBUILD": 1185, "WNMODEL": 400, "WNVER": 3000, "WNSERIAL": 16}}"#,
+    )
+    .unwrap();
+    assert_eq!(info.serial.as_deref(), Some("ZT01234567890ABCDEF"));
+    assert_eq!(
+        info.software_version.as_deref(),
+        Some("2021.9, Build 41001")
+    );
+    assert_eq!(info.firmware_version.as_deref(), Some("1.0.0"));
+    assert_eq!(info.build, Some(41001));
+    let other: Vec<(&str, &str)> = (info.other.iter())
+        .map(|o| (o.path.as_str(), o.value.as_str()))
+        .collect();
+    assert_eq!(
+        other,
+        [
+            ("EASICVER", "131329"),
+            ("SCVER", "16504"),
+            ("SCBUILD", "1185"),
+            ("WNMODEL", "400"),
+            ("WNVER", "3000"),
+            ("WNSERIAL", "16")
+        ]
+    );
+    assert_eq!(
+        parse_supervisor_info(r#"{"result": "failed"}"#).unwrap_err(),
+        VarsError::Failed {
+            result: "failed".into()
+        }
+    );
+    assert_eq!(
+        parse_supervisor_info(r#"{"result": "succeed"}"#).unwrap_err(),
+        VarsError::MissingSupervisor
+    );
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let seeds = [
+        sample("pvs6-61845-varserver-dump.json"),
+        sample("pypvs-doc-61840-nested-meter-data.json"),
+        sample("pypvs-doc-61840-array-form.json"),
+    ];
+    for seed in &seeds {
+        for cut in (0..seed.len()).step_by(7) {
+            let _ = parse_vars(&seed[..cut]);
+            let mut flipped = seed.clone();
+            flipped[cut] ^= 0x20;
+            let _ = parse_vars(&flipped);
+            let _ = parse_supervisor_info(&flipped);
+        }
+    }
+}
