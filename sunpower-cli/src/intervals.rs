@@ -12,6 +12,7 @@ use sunpower_proto::{parse_device_list, tree, ProblemLog, MAX_DOCUMENT_BYTES};
 
 use crate::capture::{drive, CaptureArgs};
 use crate::output::{display_name, read_body, read_document, BodyError, Stderr};
+use crate::varserver::{read_telemetry, read_vars, report_vars};
 use crate::Outcome;
 
 /// Output formats of `sunpower intervals`.
@@ -28,7 +29,7 @@ pub enum Format {
 /// Arguments of `sunpower intervals`.
 #[derive(Debug, Clone, clap::Args)]
 #[command(group(clap::ArgGroup::new("sources").required(true).multiple(true)
-    .args(["inputs", "bodies", "devicelists"])))]
+    .args(["inputs", "bodies", "devicelists", "vars", "telemetry"])))]
 pub struct IntervalsArgs {
     /// Capture files (as for `decode`), or `-` for a live capture on standard input.
     #[arg(value_name = "INPUT")]
@@ -39,6 +40,13 @@ pub struct IntervalsArgs {
     /// A saved DeviceList JSON document of the supervisor's local API (one per poll).
     #[arg(long = "devicelist", value_name = "FILE")]
     pub devicelists: Vec<String>,
+    /// A saved `/vars` document of the supervisor's varserver (one per poll, in order).
+    #[arg(long = "vars", value_name = "FILE")]
+    pub vars: Vec<String>,
+    /// The supervisor's WebSocket telemetry, one JSON frame a line; `-` for a live stream on
+    /// standard input.
+    #[arg(long, value_name = "FILE")]
+    pub telemetry: Option<String>,
     /// IANA time zone for local days, months and years (default: the system's).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
@@ -124,7 +132,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         },
         None => system_zone(),
     };
-    let live = args.inputs.iter().any(|i| i == "-") && args.tree.is_none();
+    let live = (args.inputs.iter().any(|i| i == "-") || args.telemetry.as_deref() == Some("-"))
+        && args.tree.is_none();
     let config = if live {
         IntervalConfig::streaming().with_lateness(TimeDelta::minutes(i64::from(args.lateness)))
     } else {
@@ -176,6 +185,33 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
                 eprintln!("sunpower: {}: {e}", display_name(name));
                 outcome = Outcome::Unreadable;
             }
+        }
+    }
+    for name in &args.vars {
+        match read_vars(name) {
+            Ok(vars) => {
+                acc.add_vars(&vars);
+                report_vars(name, &vars);
+            }
+            Err(e) => {
+                eprintln!("sunpower: {}: {e}", display_name(name));
+                outcome = Outcome::Unreadable;
+            }
+        }
+    }
+    if let Some(name) = &args.telemetry {
+        let read = read_telemetry(name, |site| {
+            acc.add_site_totals(site);
+            match site.timestamp {
+                Some(now) if live => {
+                    let ready = acc.advance_to(now);
+                    writer.write(&ready).and_then(|()| writer.out.flush())
+                }
+                _ => Ok(()),
+            }
+        })?;
+        if read == Outcome::Unreadable {
+            outcome = Outcome::Unreadable;
         }
     }
     if !args.inputs.is_empty() {

@@ -9,6 +9,7 @@ mod capture;
 mod devicelist;
 mod intervals;
 mod output;
+mod varserver;
 
 /// Decode SunPower PV Supervisor collector traffic.
 #[derive(Debug, Parser)]
@@ -42,7 +43,8 @@ enum Command {
     /// or a tree of daily, monthly and yearly CSV files.
     #[command(
         override_usage = "sunpower intervals INPUT... [--body FILE]... [--devicelist FILE]... \
-                          [--tz ZONE] [--format csv|jsonl|pvoutput] [--tree DIR]",
+                          [--vars FILE]... [--telemetry FILE|-] [--tz ZONE] \
+                          [--format csv|jsonl|pvoutput] [--tree DIR]",
         after_help = EXIT_STATUS
     )]
     Intervals(intervals::IntervalsArgs),
@@ -50,6 +52,23 @@ enum Command {
     #[command(override_usage = "sunpower devicelist FILE|-", after_help = EXIT_STATUS)]
     Devicelist {
         /// The document, or `-` for standard input.
+        #[arg(default_value = "-")]
+        input: String,
+    },
+    /// Decode a `/vars` document of a supervisor's varserver (any form and path shape) into
+    /// JSON Lines records: inverters 130, meters 140 and 141, the supervisor's info, the site
+    /// totals. Wi-Fi keys and MAC addresses are never printed.
+    #[command(override_usage = "sunpower vars FILE|-", after_help = EXIT_STATUS)]
+    Vars {
+        /// The document, or `-` for standard input.
+        #[arg(default_value = "-")]
+        input: String,
+    },
+    /// Decode the supervisor's WebSocket telemetry (one JSON frame a line, as `websocat
+    /// ws://PVS:9002` prints them) into JSON Lines site totals, each written as it comes.
+    #[command(override_usage = "sunpower telemetry FILE|-", after_help = EXIT_STATUS)]
+    Telemetry {
+        /// The stream, or `-` for standard input.
         #[arg(default_value = "-")]
         input: String,
     },
@@ -103,6 +122,8 @@ fn main() -> ExitCode {
         Command::Decode(args) => capture::decode(&args),
         Command::Intervals(args) => intervals::run(&args),
         Command::Devicelist { input } => devicelist::run(&input),
+        Command::Vars { input } => varserver::vars(&input),
+        Command::Telemetry { input } => varserver::telemetry(&input),
         Command::Completions { shell } => {
             let mut command = Cli::command();
             clap_complete::generate(shell, &mut command, "sunpower", &mut std::io::stdout());

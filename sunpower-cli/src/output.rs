@@ -30,6 +30,11 @@ impl JsonLines {
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+
+    /// The buffered output, for lines that are not records (site totals, supervisor info).
+    pub fn writer(&mut self) -> &mut impl Write {
+        &mut self.out
+    }
 }
 
 /// Standard error: problems (suspending the progress bar, if one is drawn) and the summary of

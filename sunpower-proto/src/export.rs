@@ -608,7 +608,6 @@ impl<'a> LocalInterval<'a> {
 #[cfg(feature = "serde")]
 impl serde::Serialize for LocalInterval<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let local = local_rfc3339(self.interval.interval_start, self.tz);
-        crate::intervals::serialize_interval(self.interval, Some(&local), serializer)
+        crate::intervals::serialize_interval(self.interval, Some(self.tz), serializer)
     }
 }

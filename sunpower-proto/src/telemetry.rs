@@ -243,6 +243,10 @@ pub struct TelemetryStats {
 #[derive(Debug, Clone, Default)]
 pub struct TelemetryDecoder {
     stats: TelemetryStats,
+    /// [`feed`](Self::feed): the start of a frame whose line end has not arrived.
+    partial: Vec<u8>,
+    /// [`feed`](Self::feed): the length of an over-long frame being skipped, when in one.
+    skipping: Option<usize>,
 }
 
 impl TelemetryDecoder {
@@ -287,6 +291,88 @@ impl TelemetryDecoder {
     pub fn stats(&self) -> &TelemetryStats {
         &self.stats
     }
+
+    /// Decodes a stream of frames, one per line (as `websocat ws://PVS:9002` prints them), fed
+    /// in chunks of any size: each `power` frame's totals, or each error, to `on_frame` as its
+    /// line ends. At most [`MAX_FRAME_BYTES`] of a line are kept: a longer one is a
+    /// [`TelemetryErrorKind::TooLarge`] error with its length, read past in bounded memory.
+    ///
+    /// ```
+    /// use sunpower_proto::TelemetryDecoder;
+    /// let stream = b"{\"notification\":\"power\",\"params\":{\"time\":1751083345,\"pv_en\":1.5}}\n{\"notif";
+    /// let mut decoder = TelemetryDecoder::new();
+    /// let mut totals = Vec::new();
+    /// for chunk in stream.chunks(7) {
+    ///     decoder.feed(chunk, |frame| totals.push(frame));
+    /// }
+    /// decoder.finish(|frame| totals.push(frame));
+    /// assert_eq!(totals[0].as_ref().unwrap().pv_energy_kwh, Some(1.5));
+    /// assert_eq!(totals[1].as_ref().unwrap_err().frame, 2); // cut short: not JSON
+    /// ```
+    pub fn feed(
+        &mut self,
+        chunk: &[u8],
+        mut on_frame: impl FnMut(Result<SiteTotals, TelemetryError>),
+    ) {
+        let mut rest = chunk;
+        while let Some(end) = memchr::memchr(b'\n', rest) {
+            let (line, tail) = rest.split_at(end);
+            rest = &tail[1..];
+            self.line_end(line, &mut on_frame);
+        }
+        self.extend(rest);
+    }
+
+    /// The end of the stream: decodes a last frame without a line end.
+    pub fn finish(&mut self, mut on_frame: impl FnMut(Result<SiteTotals, TelemetryError>)) {
+        if !self.partial.is_empty() || self.skipping.is_some() {
+            self.line_end(&[], &mut on_frame);
+        }
+    }
+
+    fn extend(&mut self, bytes: &[u8]) {
+        match &mut self.skipping {
+            Some(len) => *len += bytes.len(),
+            None if self.partial.len() + bytes.len() > MAX_FRAME_BYTES => {
+                self.skipping = Some(self.partial.len() + bytes.len());
+                self.partial.clear();
+            }
+            None => self.partial.extend_from_slice(bytes),
+        }
+    }
+
+    fn line_end(
+        &mut self,
+        line: &[u8],
+        on_frame: &mut impl FnMut(Result<SiteTotals, TelemetryError>),
+    ) {
+        self.extend(line);
+        let decoded = match self.skipping.take() {
+            Some(len) => {
+                self.stats.frames += 1;
+                self.stats.errors += 1;
+                Err(TelemetryError {
+                    frame: self.stats.frames,
+                    kind: TelemetryErrorKind::TooLarge {
+                        len,
+                        max: MAX_FRAME_BYTES,
+                    },
+                })
+            }
+            None => {
+                let frame = std::mem::take(&mut self.partial);
+                let decoded = self.decode(&frame);
+                self.partial = frame;
+                self.partial.clear();
+                decoded
+            }
+        };
+        match decoded {
+            Ok(Some(site)) => on_frame(Ok(site)),
+            Ok(None) => {}
+            Err(e) => on_frame(Err(e)),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -324,5 +410,52 @@ mod tests {
             matches!(err, TelemetryErrorKind::InvalidJson { column: 16, .. }),
             "{err:?}"
         );
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_decodes_as_its_lines_whatever_the_chunks_and_an_endless_line_is_one_error() {
+        let frame = br#"{"notification":"power","params":{"time":1751083345,"pv_en":"40747.871094","net_en":"6121.3"}}"#;
+        let mut stream = Vec::new();
+        for _ in 0..3 {
+            stream.extend_from_slice(frame);
+            stream.extend_from_slice(b"\r\n");
+        }
+        stream.extend_from_slice(&vec![b'x'; 3 * MAX_FRAME_BYTES]);
+        stream.extend_from_slice(b"\n\n{\"notification\":\"status\"}\n");
+        stream.extend_from_slice(frame);
+        for chunk in [1, 7, 4096, stream.len()] {
+            let mut decoder = TelemetryDecoder::new();
+            let mut out = Vec::new();
+            for piece in stream.chunks(chunk) {
+                decoder.feed(piece, |f| out.push(f));
+                assert!(decoder.partial.capacity() <= 2 * MAX_FRAME_BYTES + chunk);
+            }
+            decoder.finish(|f| out.push(f));
+            assert_eq!(out.len(), 5, "chunks of {chunk}");
+            assert!(out[..3]
+                .iter()
+                .all(|f| f.as_ref().unwrap().pv_energy_kwh == Some(40747.871094)));
+            assert_eq!(
+                out[3].as_ref().unwrap_err(),
+                &TelemetryError {
+                    frame: 4,
+                    kind: TelemetryErrorKind::TooLarge {
+                        len: 3 * MAX_FRAME_BYTES,
+                        max: MAX_FRAME_BYTES
+                    }
+                }
+            );
+            assert_eq!(out[4].as_ref().unwrap().net_energy_kwh, Some(6121.3));
+            let s = decoder.stats();
+            assert_eq!(
+                (s.frames, s.power, s.blank, s.other_notifications, s.errors),
+                (7, 4, 1, 1, 1)
+            );
+        }
     }
 }

@@ -5,13 +5,14 @@ use std::sync::{Mutex, TryLockError};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyTuple};
+use pyo3::types::{PyDict, PyTuple};
 use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::Rfc3339;
 
 use crate::errors;
 use crate::record::Record;
+use crate::value::interval_field_to_py;
 
 /// One interval's energy: a row of `sunpower intervals`. Immutable.
 #[pyclass(module = "sunpower", name = "Interval", frozen, eq)]
@@ -85,6 +86,20 @@ impl Interval {
         self.row.consumption_w
     }
 
+    /// Energy from the battery into the house, Wh (negative while it charges); `None` without
+    /// a battery report.
+    #[getter]
+    fn battery_wh(&self) -> Option<f64> {
+        self.row.battery_wh
+    }
+
+    /// The battery's state of charge at the interval's end, a fraction from 0 to 1; `None`
+    /// without a battery report.
+    #[getter]
+    fn battery_soc(&self) -> Option<f64> {
+        self.row.battery_soc
+    }
+
     /// Where `net_wh` came from: `"counter"`, `"power"` or `"none"`.
     #[getter]
     fn net_source(&self) -> &'static str {
@@ -118,27 +133,15 @@ impl Interval {
 
     /// The row as `sunpower intervals --format jsonl` prints it (times as RFC 3339 strings).
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let r = &self.row;
         let dict = PyDict::new(py);
-        dict.set_item("interval_start", Rfc3339(r.interval_start).to_string())?;
-        dict.set_item(
-            "interval_start_local",
-            self.local_start()
-                .format("%Y-%m-%dT%H:%M:%S%:z")
-                .to_string(),
-        )?;
-        dict.set_item("interval_end", Rfc3339(r.interval_end).to_string())?;
-        dict.set_item("production_wh", r.production_wh)?;
-        dict.set_item("consumption_wh", r.consumption_wh)?;
-        dict.set_item("net_wh", r.net_wh)?;
-        dict.set_item("production_w", r.production_w)?;
-        dict.set_item("consumption_w", r.consumption_w)?;
-        dict.set_item("net_source", r.net_source.as_str())?;
-        dict.set_item("inverters_reporting", r.inverters_reporting)?;
-        dict.set_item("revised", r.revised)?;
-        let flags: Vec<&str> = r.flags.iter().map(|f| f.as_str()).collect();
-        dict.set_item("flags", PyList::new(py, flags)?)?;
-        Ok(dict)
+        let mut result = Ok(());
+        self.row.visit_output(Some(self.tz), |name, value| {
+            if result.is_err() {
+                return;
+            }
+            result = interval_field_to_py(py, value).and_then(|v| dict.set_item(name, v));
+        });
+        result.map(|()| dict)
     }
 
     fn __repr__(&self) -> String {

@@ -2,6 +2,9 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
+use pyo3::IntoPyObjectExt;
+use sunpower_proto::export::local_rfc3339;
+use sunpower_proto::intervals::IntervalField;
 use sunpower_proto::{FieldValue, Rfc3339};
 
 /// How a timestamp becomes a Python value.
@@ -33,4 +36,26 @@ pub fn to_py<'py>(
         // Not reported; also any kind of value a later version of the core adds.
         _ => py.None().into_bound(py),
     })
+}
+
+/// The Python value of an interval row's output field, as `Interval.to_dict()` holds it (times as
+/// RFC 3339 strings, flags as a list of names).
+pub fn interval_field_to_py<'py>(
+    py: Python<'py>,
+    value: IntervalField,
+) -> PyResult<Bound<'py, PyAny>> {
+    match value {
+        IntervalField::Time(t) => Rfc3339(t).to_string().into_bound_py_any(py),
+        IntervalField::LocalTime(t, tz) => local_rfc3339(t, tz).into_bound_py_any(py),
+        IntervalField::Number(x) => x.into_bound_py_any(py),
+        IntervalField::MaybeNumber(x) => x.into_bound_py_any(py),
+        IntervalField::Name(x) => x.into_bound_py_any(py),
+        IntervalField::Count(x) => x.into_bound_py_any(py),
+        IntervalField::Bool(x) => x.into_bound_py_any(py),
+        IntervalField::Flags(flags) => {
+            PyList::new(py, flags.iter().map(|f| f.as_str())).map(Bound::into_any)
+        }
+        // A later kind of field of the core library.
+        _ => Ok(py.None().into_bound(py)),
+    }
 }

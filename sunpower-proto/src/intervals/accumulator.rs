@@ -860,14 +860,18 @@ impl IntervalAccumulator {
         self.ready.push(interval);
     }
 
-    /// Complete: every device that reported in the day before the interval reported for it.
+    /// Complete: every device that reported in the day before the interval reported for it;
+    /// the site totals, which may come every second (telemetry), once they reported past its end
+    /// (an interval is not known whole at its first reading).
     fn complete(&self, s: i64, e: i64) -> bool {
         let from = s - DAY;
-        self.inverters
-            .values()
-            .chain(self.meters.values())
-            .chain([&self.site.pv])
-            .all(|series| !series.any_in(from, s) || series.any_in(s, e))
+        let site = &self.site.pv;
+        (!site.any_in(from, e) || site.any_in(e, i64::MAX))
+            && self
+                .inverters
+                .values()
+                .chain(self.meters.values())
+                .all(|series| !series.any_in(from, s) || series.any_in(s, e))
     }
 
     fn orientations(&self) -> HashMap<String, f64> {

@@ -106,6 +106,7 @@
 
 mod accumulator;
 mod local;
+mod output;
 
 use std::fmt;
 
@@ -115,6 +116,7 @@ pub use accumulator::{Added, IntervalAccumulator, Stats, JITTER_KWH, JITTER_RELA
 /// The IANA time zone type used for local days (re-exported from `chrono-tz`).
 pub use chrono_tz::Tz;
 pub use local::{latest, local_date, local_day_start, totals, Period, PeriodTotal};
+pub use output::IntervalField;
 
 /// Whether intervals are emitted only at the end or as soon as they are ready.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -613,7 +615,7 @@ mod json {
     use serde::ser::{SerializeMap, SerializeSeq, Serializer};
     use serde::Serialize;
 
-    use super::{Flags, Interval};
+    use super::{Flags, Interval, IntervalField, Tz};
     use crate::Rfc3339;
 
     struct FlagList(Flags);
@@ -628,29 +630,32 @@ mod json {
         }
     }
 
-    /// Writes the row's keys; `local` is the `interval_start_local` value when known.
+    /// Writes the row's keys, `interval_start_local` too when a zone is given.
     pub(crate) fn serialize_interval<S: Serializer>(
         i: &Interval,
-        local: Option<&str>,
+        tz: Option<Tz>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("interval_start", &Rfc3339(i.interval_start).to_string())?;
-        if let Some(local) = local {
-            map.serialize_entry("interval_start_local", local)?;
-        }
-        map.serialize_entry("interval_end", &Rfc3339(i.interval_end).to_string())?;
-        map.serialize_entry("production_wh", &i.production_wh)?;
-        map.serialize_entry("consumption_wh", &i.consumption_wh)?;
-        map.serialize_entry("net_wh", &i.net_wh)?;
-        map.serialize_entry("production_w", &i.production_w)?;
-        map.serialize_entry("consumption_w", &i.consumption_w)?;
-        map.serialize_entry("battery_wh", &i.battery_wh)?;
-        map.serialize_entry("battery_soc", &i.battery_soc)?;
-        map.serialize_entry("net_source", i.net_source.as_str())?;
-        map.serialize_entry("inverters_reporting", &i.inverters_reporting)?;
-        map.serialize_entry("revised", &i.revised)?;
-        map.serialize_entry("flags", &FlagList(i.flags))?;
+        let mut result = Ok(());
+        i.visit_output(tz, |name, value| {
+            if result.is_err() {
+                return;
+            }
+            result = match value {
+                IntervalField::Time(t) => map.serialize_entry(name, &Rfc3339(t)),
+                IntervalField::LocalTime(t, tz) => {
+                    map.serialize_entry(name, &crate::export::local_rfc3339(t, tz))
+                }
+                IntervalField::Number(x) => map.serialize_entry(name, &x),
+                IntervalField::MaybeNumber(x) => map.serialize_entry(name, &x),
+                IntervalField::Name(x) => map.serialize_entry(name, x),
+                IntervalField::Count(x) => map.serialize_entry(name, &x),
+                IntervalField::Bool(x) => map.serialize_entry(name, &x),
+                IntervalField::Flags(x) => map.serialize_entry(name, &FlagList(x)),
+            };
+        });
+        result?;
         map.end()
     }
 

@@ -378,6 +378,14 @@ class Interval:
     @property
     def consumption_w(self) -> float | None: ...
     @property
+    def battery_wh(self) -> float | None:
+        """Energy from the battery into the house, Wh (negative while charging); ``None``
+        without a battery report."""
+    @property
+    def battery_soc(self) -> float | None:
+        """The battery's state of charge, a fraction (0.86 is 86 %); ``None`` without a
+        battery report."""
+    @property
     def net_source(self) -> Literal["counter", "power", "none"]: ...
     @property
     def inverters_reporting(self) -> int: ...

@@ -1,0 +1,134 @@
+//! `sunpower vars` and `sunpower telemetry`: the local API of current supervisors (varserver
+//! `/vars` documents, the WebSocket telemetry stream) as the same JSON Lines records.
+
+use std::io::{self, Read, Write};
+
+use serde::Serialize;
+use sunpower_proto::{parse_vars, ProblemLog, TelemetryDecoder, Vars, MAX_VARS_BYTES};
+
+use crate::output::{display_name, open_input, read_document, JsonLines};
+use crate::Outcome;
+
+/// Reads and decodes a `/vars` document, reporting a failure as the other commands do.
+pub fn read_vars(name: &str) -> Result<Vars, String> {
+    read_document(name, MAX_VARS_BYTES)
+        .and_then(|data| parse_vars(&data).map_err(|e| e.to_string()))
+}
+
+/// What a `/vars` document held besides its records: its problems and what was not kept.
+pub fn report_vars(name: &str, vars: &Vars) {
+    let name = display_name(name);
+    for problem in &vars.problems {
+        eprintln!("{name}: {problem}");
+    }
+    if vars.withheld > 0 {
+        eprintln!(
+            "{name}: {} secret values (Wi-Fi, MAC addresses) withheld",
+            vars.withheld
+        );
+    }
+    if vars.dropped > 0 {
+        eprintln!("{name}: {} entries over a limit, not decoded", vars.dropped);
+    }
+    if vars.other_count > 0 {
+        eprintln!("{name}: {} paths not decoded, kept raw", vars.other_count);
+    }
+}
+
+fn json_line(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")
+}
+
+pub fn vars(input: &str) -> io::Result<Outcome> {
+    let vars = match read_vars(input) {
+        Ok(vars) => vars,
+        Err(e) => {
+            eprintln!("sunpower: {}: {e}", display_name(input));
+            return Ok(Outcome::Unreadable);
+        }
+    };
+    let mut out = JsonLines::stdout();
+    for record in vars.records() {
+        out.record(&record.record(), None)?;
+    }
+    if let Some(info) = &vars.supervisor {
+        json_line(out.writer(), info)?;
+    }
+    if let Some(site) = &vars.site {
+        json_line(out.writer(), site)?;
+    }
+    out.flush()?;
+    report_vars(input, &vars);
+    Ok(Outcome::Read)
+}
+
+/// Feeds a telemetry stream (one frame a line) to `on_totals`, reporting bad frames (at most so
+/// many, as for every problem) and, at the end, what was skipped.
+pub fn read_telemetry(
+    input: &str,
+    mut on_totals: impl FnMut(&sunpower_proto::SiteTotals) -> io::Result<()>,
+) -> io::Result<Outcome> {
+    let mut reader = match open_input(input) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sunpower: {}: {e}", display_name(input));
+            return Ok(Outcome::Unreadable);
+        }
+    };
+    let name = display_name(input);
+    let mut decoder = TelemetryDecoder::new();
+    let mut log = ProblemLog::default();
+    let mut result = Ok(());
+    let mut on_frame =
+        |frame: Result<sunpower_proto::SiteTotals, _>, result: &mut io::Result<()>| match frame {
+            Ok(site) if result.is_ok() => *result = on_totals(&site),
+            Ok(_) => {}
+            Err(e) => {
+                if log.admit("telemetry") {
+                    eprintln!("{name}: {e}");
+                }
+            }
+        };
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                eprintln!("sunpower: {name}: {e}");
+                return Ok(Outcome::Unreadable);
+            }
+        };
+        decoder.feed(&buf[..n], |f| on_frame(f, &mut result));
+        result
+            .as_ref()
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
+    }
+    decoder.finish(|f| on_frame(f, &mut result));
+    result?;
+    for line in log.summary() {
+        eprintln!("sunpower: {line}");
+    }
+    let s = decoder.stats();
+    if s.other_notifications + s.unknown_params + s.without_time > 0 {
+        eprintln!(
+            "sunpower: {name}: {} power frames; skipped {} other notifications, {} unknown \
+             parameters; {} power frames without a time",
+            s.power, s.other_notifications, s.unknown_params, s.without_time
+        );
+    }
+    Ok(Outcome::Read)
+}
+
+pub fn telemetry(input: &str) -> io::Result<Outcome> {
+    let mut out = JsonLines::stdout();
+    let outcome = read_telemetry(input, |site| {
+        json_line(out.writer(), site)?;
+        // A stream: each frame's record leaves at once.
+        out.flush()
+    })?;
+    out.flush()?;
+    Ok(outcome)
+}

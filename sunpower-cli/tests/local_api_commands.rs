@@ -1,0 +1,209 @@
+//! `sunpower vars`, `sunpower telemetry` and `intervals --vars/--telemetry` end to end, on the
+//! shared samples (copied under sunpower-proto/tests/data/local-api) and generated documents.
+
+mod common;
+
+use common::{json_lines, sunpower, sunpower_ok};
+
+const DUMP: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../sunpower-proto/tests/data/local-api/pvs6-61845-varserver-dump.json"
+);
+
+/// A flat `/vars` document: `n` inverters with lifetime counters at `kwh`, the site totals, and
+/// the Wi-Fi secrets and MAC addresses of a real dump.
+fn vars_doc(time: i64, kwh: f64) -> String {
+    let mut entries = vec![
+        ("/sys/info/ssid".to_owned(), "CorrectHorseNet".to_owned()),
+        (
+            "/sys/info/wpa_key".to_owned(),
+            "battery-staple-9431".to_owned(),
+        ),
+        ("/sys/info/lmac".to_owned(), "a4:83:e7:12:34:56".to_owned()),
+        (
+            "/sys/info/serialnum".to_owned(),
+            "ZT0123456789A1234".to_owned(),
+        ),
+        ("/sys/livedata/time".to_owned(), time.to_string()),
+        (
+            "/sys/livedata/pv_en".to_owned(),
+            format!("{:.6}", 1000.0 + 2.0 * kwh),
+        ),
+    ];
+    for i in 0..2 {
+        let field = |f: &str| format!("/sys/devices/inverter/{i}/{f}");
+        entries.push((field("sn"), format!("E00122{i:06}")));
+        entries.push((field("prodMdlNm"), "AC_Module_Type_H".to_owned()));
+        let at = chrono::DateTime::from_timestamp(time, 0).unwrap();
+        entries.push((
+            field("msmtEps"),
+            at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        ));
+        entries.push((field("ltea3phsumKwh"), format!("{kwh:.4}")));
+        entries.push((field("p3phsumKw"), "0.2".to_owned()));
+    }
+    let body: Vec<String> = entries
+        .iter()
+        .map(|(k, v)| format!("{k:?}: {v:?}"))
+        .collect();
+    format!("{{{}}}", body.join(", "))
+}
+
+fn no_secret(out: &std::process::Output) {
+    let all = [&out.stdout[..], &out.stderr[..]].concat();
+    let text = String::from_utf8_lossy(&all);
+    for secret in [
+        "CorrectHorseNet",
+        "battery-staple-9431",
+        "a4:83:e7:12:34:56",
+        "A4:83:E7",
+    ] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}
+
+#[test]
+fn vars_prints_each_device_the_supervisor_and_the_site_and_no_secret() {
+    let out = sunpower_ok(&["vars", DUMP], None);
+    no_secret(&out);
+    let rows = json_lines(&out);
+    let inverters = rows.iter().filter(|r| r["record_type"] == 130).count();
+    assert!(inverters > 0);
+    let site = rows.iter().find(|r| r["kind"] == "site_totals").unwrap();
+    assert_eq!(site["pv_energy_kwh"], 27867.650391);
+    assert!(rows.iter().any(|r| r["kind"] == "supervisor_info"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("secret values (Wi-Fi, MAC addresses) withheld"),
+        "{stderr}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("sunpower-vars-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = dir.join("poll.json");
+    std::fs::write(&doc, vars_doc(1_751_083_200, 10.0)).unwrap();
+    let out = sunpower_ok(&["vars", doc.to_str().unwrap()], None);
+    no_secret(&out);
+    let rows = json_lines(&out);
+    assert_eq!(rows.iter().filter(|r| r["record_type"] == 130).count(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn two_polls_five_minutes_apart_give_the_counter_differences() {
+    let dir = std::env::temp_dir().join(format!("sunpower-polls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t0 = 1_751_083_200; // 2025-06-28T04:00:00Z
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    std::fs::write(&a, vars_doc(t0, 10.0)).unwrap();
+    std::fs::write(&b, vars_doc(t0 + 300, 10.05)).unwrap();
+    let out = sunpower_ok(
+        &[
+            "intervals",
+            "--tz",
+            "UTC",
+            "--format",
+            "jsonl",
+            "--vars",
+            a.to_str().unwrap(),
+            "--vars",
+            b.to_str().unwrap(),
+        ],
+        None,
+    );
+    no_secret(&out);
+    let rows = json_lines(&out);
+    let total: f64 = rows
+        .iter()
+        .map(|r| r["production_wh"].as_f64().unwrap())
+        .sum();
+    // Two inverters, +0.05 kWh each.
+    assert!(
+        (total - 100.0).abs() < 1e-6,
+        "{total} Wh in {} rows",
+        rows.len()
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn frame(time: i64, pv_en: f64, net_en: f64) -> String {
+    format!(
+        r#"{{"notification":"power","params":{{"time":{time},"pv_p":"1.2","pv_en":"{pv_en:.6}","net_p":"-0.4","net_en":"{net_en:.6}","site_load_p":"0.8","site_load_en":"100.0","soc":"nan"}}}}"#
+    )
+}
+
+#[test]
+fn telemetry_streams_records_and_per_second_frames_roll_into_intervals() {
+    // 20 minutes of a frame every second, +1 Wh of production and -0.25 Wh of net a second,
+    // with a status notification and a damaged frame among them.
+    let t0 = 1_751_083_200;
+    let mut stream = String::new();
+    for s in 0..=1200 {
+        stream.push_str(&frame(
+            t0 + s,
+            500.0 + s as f64 / 1000.0,
+            80.0 - s as f64 / 4000.0,
+        ));
+        stream.push('\n');
+        if s == 30 {
+            stream.push_str("{\"notification\":\"status\",\"params\":{}}\nnot json\n");
+        }
+    }
+    let out = sunpower_ok(&["telemetry", "-"], Some(stream.as_bytes()));
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 1201);
+    assert_eq!(rows[0]["kind"], "site_totals");
+    assert_eq!(rows[0]["battery_soc"], serde_json::Value::Null); // "nan" is not a reading
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("<stdin>: frame 33: invalid JSON"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 other notifications"), "{stderr}");
+
+    let out = sunpower_ok(
+        &[
+            "intervals",
+            "--tz",
+            "UTC",
+            "--format",
+            "jsonl",
+            "--telemetry",
+            "-",
+        ],
+        Some(stream.as_bytes()),
+    );
+    let rows = json_lines(&out);
+    // Live: an interval is written once its end has passed (frames come every second, not once
+    // an interval), then only revised when something changes it.
+    assert!(rows.len() <= 6, "{} rows", rows.len());
+    let mut latest = std::collections::BTreeMap::new();
+    for row in &rows {
+        latest.insert(
+            row["interval_start"].as_str().unwrap().to_owned(),
+            row.clone(),
+        );
+    }
+    let sum = |key: &str| -> f64 {
+        latest
+            .values()
+            .map(|r| r[key].as_f64().unwrap_or(0.0))
+            .sum()
+    };
+    // The counters at the ends: 1.2 kWh produced, 0.3 kWh exported over the 20 minutes.
+    assert!(
+        (sum("production_wh") - 1200.0).abs() < 1e-6,
+        "{}",
+        sum("production_wh")
+    );
+    assert!((sum("net_wh") + 300.0).abs() < 1e-6, "{}", sum("net_wh"));
+}
+
+#[test]
+fn an_unreadable_vars_document_exits_1() {
+    let out = sunpower(&["vars", "/nonexistent.json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let out = sunpower(&["vars", "-"], Some(b"{\"values\": 3}"));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+}
