@@ -13,7 +13,7 @@
 //! | [`flow`] | the connection table: 4-tuples, roles, caps, idle expiry |
 //! | [`http`] | one direction's bytes to requests and their bodies |
 //! | [`decoder`] | all of the above: packets to collector posts and positioned problems |
-//! | [`writer`] | a capture writer for tests, benchmarks and the sample capture |
+//! | `writer` | a capture writer for tests, benchmarks and the sample capture (feature `writer`, off by default) |
 //!
 //! [`decoder::CaptureDecoder`] is the usual entry point; its documentation has an example.
 #![forbid(unsafe_code)]
@@ -26,4 +26,5 @@ pub mod http;
 pub mod ip;
 pub mod link;
 pub mod tcp;
+#[cfg(feature = "writer")]
 pub mod writer;
