@@ -82,6 +82,8 @@ fn every_usage_line_of_the_help_is_the_readmes() {
         "stats",
         "intervals",
         "devicelist",
+        "vars",
+        "telemetry",
         "parse",
         "completions",
         "man",

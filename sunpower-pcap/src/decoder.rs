@@ -518,7 +518,7 @@ impl Decoder {
         self.stats.capture_errors += 1;
         let position = Position {
             input: error.input_name.clone(),
-            packet: error.file_packet_number,
+            packet: error.packet,
             flow: None,
         };
         sink(Event::Problem(Problem {
@@ -534,7 +534,7 @@ impl Decoder {
         if !Arc::ptr_eq(&self.input, packet.input_name) {
             self.input = Arc::clone(packet.input_name);
         }
-        self.packet = packet.file_packet_number;
+        self.packet = packet.packet;
         self.captured_at = packet.timestamp;
         let problem = |this: &Self, kind| {
             Event::Problem(Problem {

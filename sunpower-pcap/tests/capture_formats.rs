@@ -4,9 +4,13 @@
 use std::io::{self, Cursor, Read};
 
 use chrono::{DateTime, Utc};
-use sunpower_pcap::capture::{CaptureErrorKind, CaptureReader, Input, INITIAL_BUFFER_SIZE};
+use sunpower_pcap::capture::{
+    CaptureErrorKind, CaptureReader, ContainerDecoder, Decoded, Input, INITIAL_BUFFER_SIZE,
+};
+use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, ProblemKind};
 use sunpower_pcap::writer::{
     gzip, pcap_bytes, pcapng_bytes, Frame, InterfaceSpec, PcapFormat, PcapNgWriter, PcapWriter,
+    TcpConversation,
 };
 
 fn ts(secs: i64, nanos: u32) -> DateTime<Utc> {
@@ -17,7 +21,7 @@ fn mem(name: &str, bytes: Vec<u8>) -> Input {
     Input::from_reader(name, Cursor::new(bytes))
 }
 
-/// (input index, file packet number, overall number, timestamp, link type, caplen, origlen, data)
+/// (input index, packet number in the input, overall number, timestamp, link type, caplen, origlen, data)
 type Row = (usize, u64, u64, DateTime<Utc>, u32, u32, u32, Vec<u8>);
 
 /// Reads everything; packets as rows, errors as their kinds' messages.
@@ -32,7 +36,7 @@ fn read_all(inputs: Vec<Input>) -> (Vec<Row>, Vec<sunpower_pcap::capture::Captur
         match item {
             Ok(p) => rows.push((
                 p.input_index,
-                p.file_packet_number,
+                p.packet,
                 p.packet_number,
                 p.timestamp,
                 p.link_type,
@@ -52,6 +56,18 @@ fn sample_frames() -> Vec<Frame> {
         Frame::new(ts(1_483_809_001, 0), vec![2; 1514]),
         Frame::new(ts(1_483_809_002, 999_999_000), vec![3; 1]),
     ]
+}
+
+/// The sample frames `hours` later: the next file of a rotated set (a set's files follow each
+/// other in time; a file that goes back in time is reported).
+fn later_frames(hours: i64) -> Vec<Frame> {
+    sample_frames()
+        .into_iter()
+        .map(|mut f| {
+            f.timestamp += chrono::TimeDelta::hours(hours);
+            f
+        })
+        .collect()
 }
 
 fn assert_pcap_round_trip(format: PcapFormat) {
@@ -190,7 +206,7 @@ fn pcapng_packet_for_missing_interface_is_an_error_and_reading_goes_on() {
     );
     assert_eq!(errors.len(), 1);
     assert!(!errors[0].fatal);
-    assert_eq!(errors[0].file_packet_number, 2);
+    assert_eq!(errors[0].packet, 2);
     assert!(matches!(
         errors[0].kind,
         CaptureErrorKind::UnknownInterface { if_id: 5, count: 1 }
@@ -243,7 +259,7 @@ fn two_member_gzip_file_reads_both_members() {
 fn rotated_set_reads_files_in_order_with_numbering_per_file_and_overall() {
     let a = pcap_bytes(1, PcapFormat::LE_MICRO, &sample_frames()[..2]);
     let b = gzip(&pcapng_bytes(113, None, &sample_frames()[2..]));
-    let c = pcap_bytes(101, PcapFormat::BE_NANO, &sample_frames());
+    let c = pcap_bytes(101, PcapFormat::BE_NANO, &later_frames(1));
     let (rows, errors) = read_all(vec![mem("a", a), mem("b.gz", b), mem("c", c)]);
     assert!(errors.is_empty());
     let got: Vec<(usize, u64, u64, u32)> = rows.iter().map(|r| (r.0, r.1, r.2, r.4)).collect();
@@ -286,7 +302,7 @@ fn rotated_set_goes_on_after_an_unreadable_input() {
 #[test]
 fn progress_and_counters_follow_each_input() {
     let a = pcap_bytes(1, PcapFormat::LE_MICRO, &sample_frames());
-    let b = gzip(&a);
+    let b = gzip(&pcap_bytes(1, PcapFormat::LE_MICRO, &later_frames(1)));
     let (a_len, b_len) = (a.len() as u64, b.len() as u64);
     let mut reader = CaptureReader::new(vec![
         mem("a", a).with_len(a_len),
@@ -324,7 +340,7 @@ fn file_cut_inside_a_packet_gives_earlier_packets_then_a_cut_error() {
     let e = &errors[0];
     assert!(e.fatal);
     assert_eq!(e.offset, second_record as u64);
-    assert_eq!(e.file_packet_number, 2);
+    assert_eq!(e.packet, 2);
     assert!(
         matches!(e.kind, CaptureErrorKind::Cut { available: 716 }),
         "{e}"
@@ -418,7 +434,7 @@ impl Read for Trickle {
 fn one_byte_reads_from_a_pipe_give_every_packet() {
     let bytes = pcapng_bytes(1, Some(9), &sample_frames());
     let (expected, _) = read_all(vec![mem("whole", bytes.clone())]);
-    let gz = gzip(&pcap_bytes(1, PcapFormat::BE_MICRO, &sample_frames()));
+    let gz = gzip(&pcap_bytes(1, PcapFormat::BE_MICRO, &later_frames(1)));
     let (rows, errors) = read_all(vec![
         Input::from_reader("pipe", Trickle(Cursor::new(bytes))),
         Input::from_reader("pipe.gz", Trickle(Cursor::new(gz))),
@@ -530,5 +546,291 @@ fn live_pipe_yields_packets_already_sent_without_waiting_for_more() {
             matches!(&e.kind, CaptureErrorKind::Read(io) if io.kind() == io::ErrorKind::WouldBlock),
             "{e}"
         );
+    }
+}
+
+/// A collector POST on one connection, as a pcap file.
+fn collector_capture(start: DateTime<Utc>) -> Vec<u8> {
+    let mut conv = TcpConversation::new(
+        "10.0.0.2:50000".parse().unwrap(),
+        "10.0.0.1:80".parse().unwrap(),
+    );
+    conv.starting_at(start)
+        .handshake()
+        .client_sends(
+            b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 4\r\n\r\nbody",
+            &[],
+        )
+        .close();
+    pcap_bytes(1, PcapFormat::LE_MICRO, &conv.into_frames())
+}
+
+#[test]
+fn same_file_twice_in_a_rotated_set_is_reported_and_counted() {
+    let file = collector_capture(ts(1_483_809_000, 0));
+    let n = read_all(vec![mem("a", file.clone())]).0.len();
+    let mut reader = CaptureReader::new(vec![mem("a", file.clone()), mem("again", file)]);
+    let mut items = Vec::new();
+    while let Some(item) = reader.next_packet() {
+        items.push(item.map(|p| (p.input_index, p.packet)));
+    }
+    // Every packet of both inputs, and one warning just before the second input's first packet.
+    assert_eq!(items.len(), 2 * n + 1);
+    let Err(e) = &items[n] else {
+        panic!("no warning: {items:?}")
+    };
+    assert!(!e.fatal && !e.input_unreadable());
+    assert_eq!(
+        (e.input_index, &*e.input_name, e.packet, e.offset),
+        (1, "again", 1, 24)
+    );
+    assert!(
+        matches!(e.kind, CaptureErrorKind::InputOutOfOrder { starts, previous_end }
+            if starts == ts(1_483_809_000, 0) && previous_end > starts),
+        "{e}"
+    );
+    assert_eq!(items[n + 1].as_ref().ok(), Some(&(1, 1)));
+    let c = reader.counters();
+    assert_eq!(
+        (c.inputs_out_of_order, c.errors, c.packets),
+        (1, 1, 2 * n as u64)
+    );
+
+    // Through the decoder: the lost connection is explained by a problem at that position.
+    let file = collector_capture(ts(1_483_809_000, 0));
+    let mut decoder = CaptureDecoder::new(
+        vec![mem("a", file.clone()), mem("again", file)],
+        DecoderConfig::default(),
+    );
+    let mut problems = Vec::new();
+    decoder.run(|event| {
+        if let Event::Problem(p) = event {
+            if let ProblemKind::Capture(e) = &p.kind {
+                problems.push((e.input_index, e.packet, format!("{e}")));
+            }
+        }
+    });
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!((problems[0].0, problems[0].1), (1, 1));
+    assert!(problems[0]
+        .2
+        .contains("before the inputs read so far ended"));
+    assert_eq!(decoder.stats().capture_errors, 1);
+}
+
+#[test]
+fn rotated_set_in_time_order_gives_no_order_warning() {
+    let a = collector_capture(ts(1_483_809_000, 0));
+    let b = collector_capture(ts(1_483_812_600, 0));
+    let mut reader = CaptureReader::new(vec![mem("a", a), mem("b", b)]);
+    while let Some(item) = reader.next_packet() {
+        item.unwrap();
+    }
+    assert_eq!(reader.counters().inputs_out_of_order, 0);
+}
+
+#[test]
+fn pcapng_stopping_at_a_bad_block_before_any_packet_is_unreadable() {
+    let bytes = pcapng_bytes(1, None, &sample_frames());
+    let epb = 28 + 20;
+    let epb_len = u32::from_le_bytes(bytes[epb + 4..epb + 8].try_into().unwrap()) as usize;
+    for (damaged_at, packets_before) in [(epb, 0), (epb + epb_len, 1)] {
+        let mut damaged = bytes.clone();
+        // A block length that cannot be (not a multiple of 4).
+        damaged[damaged_at + 4] = 0x0d;
+        let mut reader = CaptureReader::new(vec![mem("ng", damaged.clone())]);
+        let mut packets = 0;
+        let mut errors = Vec::new();
+        while let Some(item) = reader.next_packet() {
+            match item {
+                Ok(_) => packets += 1,
+                Err(e) => errors.push(e),
+            }
+        }
+        assert_eq!(packets, packets_before);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let e = &errors[0];
+        assert!(
+            e.fatal && matches!(e.kind, CaptureErrorKind::Damaged(_)),
+            "{e}"
+        );
+        assert_eq!(e.offset, damaged_at as u64);
+        // Nothing at all read: as unreadable as a file with a bad header, and counted so.
+        assert_eq!(e.input_unreadable(), packets_before == 0);
+        let c = reader.counters();
+        assert_eq!(c.inputs_unreadable, u64::from(packets_before == 0));
+        assert_eq!(c.errors, 1);
+
+        let mut decoder = CaptureDecoder::new(vec![mem("ng", damaged)], DecoderConfig::default());
+        decoder.run(|_| {});
+        assert_eq!(decoder.had_unreadable_input(), packets_before == 0);
+        assert_eq!(decoder.stats().capture_errors, 1);
+    }
+}
+
+#[test]
+fn pcapng_with_a_bad_interface_block_is_unreadable() {
+    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    w.add_interface(InterfaceSpec {
+        tsresol: Some(20), // 10^-20 s: libpcap refuses it
+        ..InterfaceSpec::new(1)
+    })
+    .unwrap();
+    w.write_packet(0, ts(1, 0), &[1; 14]).unwrap();
+    let (rows, errors) = read_all(vec![mem("badidb", w.into_inner())]);
+    assert!(rows.is_empty());
+    assert_eq!(errors.len(), 1);
+    assert!(matches!(errors[0].kind, CaptureErrorKind::BadInterface(_)));
+    assert_eq!(errors[0].offset, 28);
+    assert!(errors[0].input_unreadable());
+}
+
+#[test]
+fn timestamps_beyond_year_9999_or_before_year_0_are_dropped_with_an_error() {
+    let last_second = DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
+        .unwrap()
+        .to_utc();
+    let year_10000 = last_second + chrono::TimeDelta::seconds(1);
+    let year_minus_1 = DateTime::parse_from_rfc3339("0000-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc()
+        - chrono::TimeDelta::days(1);
+    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    w.add_interface(InterfaceSpec::new(1)).unwrap();
+    // Before the epoch only through a negative offset.
+    w.add_interface(InterfaceSpec {
+        tsoffset: Some(-70_000_000_000),
+        ..InterfaceSpec::new(1)
+    })
+    .unwrap();
+    w.write_packet(0, last_second, &[1; 14]).unwrap();
+    w.write_packet(0, year_10000, &[2; 14]).unwrap();
+    w.write_packet(1, year_minus_1, &[3; 14]).unwrap();
+    w.write_packet(0, ts(1_483_809_000, 0), &[4; 14]).unwrap();
+    let mut reader = CaptureReader::new(vec![mem("far", w.into_inner())]);
+    let mut got = Vec::new();
+    while let Some(item) = reader.next_packet() {
+        got.push(match item {
+            Ok(p) => Ok((
+                p.packet,
+                p.data[0],
+                sunpower_proto::Rfc3339(p.timestamp).to_string(),
+            )),
+            Err(e) => Err((e.packet, e.fatal, e.kind)),
+        });
+    }
+    assert_eq!(got.len(), 4);
+    assert_eq!(
+        got[0].as_ref().unwrap(),
+        &(1, 1, "9999-12-31T23:59:59Z".to_string())
+    );
+    assert!(matches!(
+        got[1],
+        Err((
+            2,
+            false,
+            CaptureErrorKind::TimestampOutOfRange {
+                seconds: 253_402_300_800
+            }
+        ))
+    ));
+    assert!(matches!(
+        got[2],
+        Err((
+            3,
+            false,
+            CaptureErrorKind::TimestampOutOfRange {
+                seconds: -62_167_305_600
+            }
+        ))
+    ));
+    assert_eq!(
+        got[3].as_ref().unwrap(),
+        &(4, 4, "2017-01-07T17:10:00Z".to_string())
+    );
+    let c = reader.counters();
+    assert_eq!((c.timestamps_out_of_range, c.errors, c.packets), (2, 2, 2));
+}
+
+/// Decodes `bytes` with a [`ContainerDecoder`] fed `chunk` bytes at a time; packets as rows.
+fn feed_in_chunks(bytes: &[u8], chunk: usize) -> (Vec<Row>, Vec<String>) {
+    let mut decoder = ContainerDecoder::new("fed");
+    let (mut pending, mut rows, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let mut chunks = bytes.chunks(chunk.max(1));
+    loop {
+        let (used, want_more) = match decoder.decode(&pending) {
+            (used, Decoded::Packet(p)) => {
+                rows.push((
+                    p.input_index,
+                    p.packet,
+                    p.packet_number,
+                    p.timestamp,
+                    p.link_type,
+                    p.caplen,
+                    p.origlen,
+                    p.data.to_vec(),
+                ));
+                (used, false)
+            }
+            (used, Decoded::Error(e)) => {
+                errors.push(format!("{} {} {:?}", e.packet, e.offset, e.kind));
+                (used, false)
+            }
+            (used, Decoded::NeedMore { needed }) => {
+                assert!(needed > pending.len() - used, "asks for bytes it has");
+                (used, true)
+            }
+            (used, Decoded::Stopped) => {
+                assert_eq!(used, 0);
+                break;
+            }
+        };
+        pending.drain(..used);
+        if want_more {
+            match chunks.next() {
+                Some(c) => pending.extend_from_slice(c),
+                None => {
+                    if let Some(e) = decoder.finish(&pending) {
+                        errors.push(format!("{} {} {:?}", e.packet, e.offset, e.kind));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    (rows, errors)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// However the bytes are cut into pieces, the container decoder finds the same packets and
+    /// errors, at the same positions, as the reader does on the whole file.
+    #[test]
+    fn container_decoder_gives_the_same_packets_whatever_the_chunks(
+        kind in 0u8..3,
+        chunk in 1usize..300,
+        edits in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 0..3),
+        cut in proptest::prelude::any::<usize>(),
+    ) {
+        let frames = sample_frames();
+        let mut bytes = match kind {
+            0 => pcap_bytes(1, PcapFormat::LE_MICRO, &frames),
+            1 => pcap_bytes(101, PcapFormat::BE_NANO, &frames),
+            _ => pcapng_bytes(1, Some(9), &frames),
+        };
+        for (at, value) in edits {
+            let i = at % bytes.len();
+            bytes[i] = value;
+        }
+        bytes.truncate(cut % (bytes.len() + 1));
+        let (rows, errors) = feed_in_chunks(&bytes, chunk);
+        let (whole_rows, whole_errors) = read_all(vec![mem("fed", bytes.clone())]);
+        proptest::prop_assert_eq!(&rows, &whole_rows);
+        let whole: Vec<String> = whole_errors
+            .iter()
+            .map(|e| format!("{} {} {:?}", e.packet, e.offset, e.kind))
+            .collect();
+        proptest::prop_assert_eq!(errors, whole);
     }
 }
