@@ -11,14 +11,15 @@
 
 use std::collections::HashMap;
 use std::io::Cursor;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::Input;
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable, Segment};
+use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable};
 use sunpower_pcap::http::{BodyFilter, FramerConfig, HttpEvent, RequestFramer};
-use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpFlags};
+use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent};
 use sunpower_proto::{parse_line, Body, IntervalAccumulator, IntervalConfig, Record, RecordBuf};
 
 /// Reads structure from the front of a fuzz input; exhausted input reads as zeros.
@@ -461,12 +462,8 @@ impl TcpPlan {
             let tuple = r.u8();
             segments.push(Seg {
                 seq: isn.wrapping_add(off as u32),
-                flags: TcpFlags {
-                    syn: f & 1 != 0,
-                    fin: f & 2 != 0,
-                    rst: f & 4 != 0,
-                    ack: f & 8 != 0,
-                },
+                // Bit 0 SYN, 1 FIN, 2 RST, 3 ACK, as the plan format has always said.
+                flags: TcpFlags(((f & 1) << 1) | ((f >> 1) & 1) | (f & 4) | ((f & 8) << 1)),
                 len,
                 tuple,
                 ts_step: u32::from(f >> 5) * 400,
@@ -565,7 +562,7 @@ pub fn check_reassembler(plan: &TcpPlan) {
     let mut base_once: Option<u32> = None;
     let mut ev = Vec::new();
     for s in &plan.segments {
-        let data_seq = if s.flags.syn {
+        let data_seq = if s.flags.syn() {
             s.seq.wrapping_add(1)
         } else {
             s.seq
@@ -681,23 +678,20 @@ pub fn check_flow_table(plan: &TcpPlan) {
     for s in &plan.segments {
         ts += u64::from(s.ts_step);
         let t = s.tuple;
-        let data_seq = if s.flags.syn {
+        let data_seq = if s.flags.syn() {
             s.seq.wrapping_add(1)
         } else {
             s.seq
         };
         let payload = source_payload(data_seq, s.len);
-        let seg = Segment {
-            src: IPS[usize::from(t & 3)],
-            dst: IPS[usize::from((t >> 2) & 3)],
-            src_port: PORTS[usize::from((t >> 4) & 3)],
-            dst_port: PORTS[usize::from(t >> 6)],
-            seq: s.seq,
-            flags: s.flags,
-            payload: &payload,
-            ts_us: ts,
-        };
-        table.segment(&seg, |e| handle(e, &mut flows));
+        let seg = TcpSegment::new(
+            SocketAddr::new(IPS[usize::from(t & 3)], PORTS[usize::from((t >> 4) & 3)]),
+            SocketAddr::new(IPS[usize::from((t >> 2) & 3)], PORTS[usize::from(t >> 6)]),
+            s.seq,
+            s.flags,
+            &payload,
+        );
+        table.segment(&seg, ts, |e| handle(e, &mut flows));
         assert!(table.len() <= cfg.max_flows, "more flows than max_flows");
     }
     table.finish(|e| handle(e, &mut flows));

@@ -53,14 +53,11 @@ use chrono::{DateTime, Utc};
 use sunpower_proto::Channel;
 
 use crate::capture::{CaptureError, CaptureReader, Input, Packet};
-use crate::flow::{Direction, Endpoint, FlowConfig, FlowEvent, FlowId, FlowTable, Segment};
-use crate::http::{
-    collector_channel, is_collector_path, request_path, FramerConfig, FramingError, HttpEvent,
-    RequestFramer,
-};
+use crate::flow::{Direction, Endpoint, FlowConfig, FlowEvent, FlowId, FlowTable};
+use crate::http::{collector_target, FramerConfig, FramingError, HttpEvent, RequestFramer};
 use crate::ip::{decode_ip, IpError, Transport, PROTO_TCP};
 use crate::link::{decode_link, LinkError};
-use crate::tcp::{StreamEvent, TcpFlags, TcpStats};
+use crate::tcp::{StreamEvent, TcpStats};
 
 /// Options of a [`Decoder`].
 ///
@@ -462,24 +459,11 @@ impl Decoder {
                 },
             ));
         }
-        let micros = packet.timestamp.timestamp_micros();
-        let seg = Segment {
-            src: segment.src,
-            dst: segment.dst,
-            src_port: segment.src_port,
-            dst_port: segment.dst_port,
-            seq: segment.seq,
-            flags: TcpFlags::from_bits(segment.flags.0),
-            payload: segment.payload,
-            ts_us: u64::try_from(micros).unwrap_or(0),
-        };
-        self.drive_flows(&mut sink, |flows, on_event| flows.segment(&seg, on_event));
-        if segment.payload_missing > 0 {
-            let missing = segment.payload_missing;
-            self.drive_flows(&mut sink, |flows, on_event| {
-                flows.lost(&seg, missing, on_event)
-            });
-        }
+        let ts_us = u64::try_from(packet.timestamp.timestamp_micros()).unwrap_or(0);
+        self.drive_flows(&mut sink, |flows, on_event| {
+            flows.segment(&segment, ts_us, &mut *on_event);
+            flows.lost(&segment, on_event);
+        });
     }
 
     /// Flushes every connection at the end of the input: holes become gaps, cut bodies are
@@ -654,7 +638,7 @@ fn on_http_event(
         server,
         method,
         target,
-        channel: collector_channel(target).filter(|_| is_collector_path(request_path(target))),
+        channel: collector_target(target).and_then(|c| c.channel),
         captured_at: at.captured_at,
         input: at.input,
         packet: at.packet,

@@ -28,15 +28,16 @@
 //! # Example
 //!
 //! ```
-//! use std::net::{IpAddr, Ipv4Addr};
-//! use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
-//! use sunpower_pcap::tcp::{StreamEvent, TcpFlags};
+//! use std::net::SocketAddr;
+//! use sunpower_pcap::flow::{FlowEvent, FlowTable};
+//! use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+//! use sunpower_pcap::tcp::StreamEvent;
 //!
-//! let (client, server) = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4)));
-//! let seg = |from_client: bool, seq, flags, payload: &'static [u8], ts_us| {
-//!     let (src, dst, src_port, dst_port) =
-//!         if from_client { (client, server, 40000, 80) } else { (server, client, 80, 40000) };
-//!     Segment { src, dst, src_port, dst_port, seq, flags, payload, ts_us }
+//! let client: SocketAddr = "10.0.0.2:40000".parse().unwrap();
+//! let server: SocketAddr = "1.2.3.4:80".parse().unwrap();
+//! let seg = |from_client: bool, seq, flags, payload: &'static [u8]| {
+//!     let (src, dst) = if from_client { (client, server) } else { (server, client) };
+//!     TcpSegment::new(src, dst, seq, flags, payload)
 //! };
 //! let mut table = FlowTable::new();
 //! let mut log = Vec::new();
@@ -47,11 +48,11 @@
 //!     FlowEvent::Stream { flow, direction, event } => format!("{flow} {direction:?} {event:?}"),
 //!     FlowEvent::Closed { flow, reason, .. } => format!("close {flow} {reason:?}"),
 //! });
-//! table.segment(&seg(true, 100, TcpFlags::SYN, b"", 0), &mut sink);
-//! table.segment(&seg(false, 500, TcpFlags { syn: true, ack: true, ..TcpFlags::NONE }, b"", 1), &mut sink);
-//! table.segment(&seg(true, 101, TcpFlags::ACK, b"GET", 2), &mut sink);
-//! table.segment(&seg(false, 501, TcpFlags::FIN, b"OK", 3), &mut sink);
-//! table.segment(&seg(true, 104, TcpFlags::FIN, b"", 4), &mut sink);
+//! table.segment(&seg(true, 100, TcpFlags::SYN, b""), 0, &mut sink);
+//! table.segment(&seg(false, 500, TcpFlags::SYN | TcpFlags::ACK, b""), 1, &mut sink);
+//! table.segment(&seg(true, 101, TcpFlags::ACK, b"GET"), 2, &mut sink);
+//! table.segment(&seg(false, 501, TcpFlags::FIN, b"OK"), 3, &mut sink);
+//! table.segment(&seg(true, 104, TcpFlags::FIN, b""), 4, &mut sink);
 //! assert_eq!(log, [
 //!     "open 0 true",
 //!     "0 FromInitiator GET",
@@ -65,7 +66,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpFlags, TcpStats};
+use crate::ip::TcpSegment;
+use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpStats};
 
 /// One end of a connection.
 ///
@@ -86,72 +88,6 @@ pub struct Endpoint {
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::net::SocketAddr::new(self.ip, self.port).fmt(f)
-    }
-}
-
-/// A decoded TCP segment with its capture timestamp.
-///
-/// ```
-/// use std::net::{IpAddr, Ipv6Addr};
-/// use sunpower_pcap::flow::Segment;
-/// use sunpower_pcap::tcp::TcpFlags;
-/// let s = Segment {
-///     src: IpAddr::V6(Ipv6Addr::LOCALHOST), dst: IpAddr::V6(Ipv6Addr::LOCALHOST),
-///     src_port: 1, dst_port: 2, seq: 0, flags: TcpFlags::ACK, payload: b"x", ts_us: 0,
-/// };
-/// assert_eq!(s.source().port, 1);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment<'a> {
-    /// Source address.
-    pub src: IpAddr,
-    /// Destination address.
-    pub dst: IpAddr,
-    /// Source port.
-    pub src_port: u16,
-    /// Destination port.
-    pub dst_port: u16,
-    /// Sequence number.
-    pub seq: u32,
-    /// Flags.
-    pub flags: TcpFlags,
-    /// Payload.
-    pub payload: &'a [u8],
-    /// Capture time, microseconds since the Unix epoch (any fixed origin works).
-    pub ts_us: u64,
-}
-
-impl Segment<'_> {
-    /// The sending end.
-    ///
-    /// ```
-    /// # use std::net::{IpAddr, Ipv4Addr};
-    /// # use sunpower_pcap::{flow::Segment, tcp::TcpFlags};
-    /// # let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    /// let s = Segment { src: ip, dst: ip, src_port: 5, dst_port: 80, seq: 0, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
-    /// assert_eq!(s.source().port, 5);
-    /// ```
-    pub fn source(&self) -> Endpoint {
-        Endpoint {
-            ip: self.src,
-            port: self.src_port,
-        }
-    }
-
-    /// The receiving end.
-    ///
-    /// ```
-    /// # use std::net::{IpAddr, Ipv4Addr};
-    /// # use sunpower_pcap::{flow::Segment, tcp::TcpFlags};
-    /// # let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    /// let s = Segment { src: ip, dst: ip, src_port: 5, dst_port: 80, seq: 0, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
-    /// assert_eq!(s.destination().port, 80);
-    /// ```
-    pub fn destination(&self) -> Endpoint {
-        Endpoint {
-            ip: self.dst,
-            port: self.dst_port,
-        }
     }
 }
 
@@ -335,14 +271,13 @@ struct Slot {
 /// Connections by 4-tuple; see the [module docs](self).
 ///
 /// ```
-/// use std::net::{IpAddr, Ipv4Addr};
-/// use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
-/// use sunpower_pcap::tcp::TcpFlags;
-/// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// use sunpower_pcap::flow::FlowTable;
+/// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+/// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
 /// let mut table = FlowTable::new();
-/// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"hi", ts_us: 0 };
+/// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"hi");
 /// let mut n = 0;
-/// table.segment(&s, |_| n += 1);
+/// table.segment(&s, 0, |_| n += 1);
 /// assert_eq!((n, table.len()), (2, 1)); // Opened, then Data
 /// table.finish(|_| n += 1);
 /// assert_eq!((n, table.len()), (3, 0)); // Closed
@@ -448,21 +383,20 @@ impl FlowTable {
     /// the largest timestamp seen.
     ///
     /// ```
-    /// use std::net::{IpAddr, Ipv4Addr};
-    /// use sunpower_pcap::flow::{FlowTable, Segment};
-    /// use sunpower_pcap::tcp::TcpFlags;
-    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// use sunpower_pcap::flow::FlowTable;
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
     /// let mut table = FlowTable::new();
     /// // A bare ACK of an unknown connection opens nothing.
-    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
-    /// table.segment(&s, |_| {});
+    /// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"");
+    /// table.segment(&s, 0, |_| {});
     /// assert_eq!(table.stats().orphan_segments, 1);
     /// ```
-    pub fn segment<F>(&mut self, seg: &Segment<'_>, mut sink: F)
+    pub fn segment<F>(&mut self, seg: &TcpSegment<'_>, ts_us: u64, mut sink: F)
     where
         F: FnMut(FlowEvent<'_>),
     {
-        self.now = self.now.max(seg.ts_us);
+        self.now = self.now.max(ts_us);
         self.expire_idle(&mut sink);
         let (src, dst) = (seg.source(), seg.destination());
         let mut slot = match self.last {
@@ -472,7 +406,7 @@ impl FlowTable {
             _ => self.index.get(&key_of(src, dst)).copied(),
         };
         // Only a SYN can start a new connection on a known 4-tuple: other segments skip the check.
-        if let (Some(i), true) = (slot, seg.flags.syn) {
+        if let (Some(i), true) = (slot, seg.flags.syn()) {
             let reused = self.flow(i).is_some_and(|flow| {
                 let dir = if flow.ends[0] == src { 0 } else { 1 };
                 let r = &flow.dirs[dir];
@@ -487,7 +421,7 @@ impl FlowTable {
         let i = match slot {
             Some(i) => i,
             None => {
-                if !seg.flags.syn && seg.payload.is_empty() {
+                if !seg.flags.syn() && seg.payload.is_empty() {
                     self.stats.orphan_segments += 1;
                     return;
                 }
@@ -519,7 +453,7 @@ impl FlowTable {
         if flow.closed {
             return;
         }
-        let reason = if seg.flags.rst && flow.dirs[d.index()].is_closed() {
+        let reason = if seg.flags.rst() && flow.dirs[d.index()].is_closed() {
             let o = d.reverse();
             flow.dirs[o.index()].finish(|event| {
                 sink(FlowEvent::Stream {
@@ -599,7 +533,7 @@ impl FlowTable {
     fn open<F: FnMut(FlowEvent<'_>)>(
         &mut self,
         key: Key,
-        seg: &Segment<'_>,
+        seg: &TcpSegment<'_>,
         sink: &mut F,
     ) -> usize {
         if self.index.len() >= self.cfg.max_flows && self.oldest != NIL {
@@ -607,7 +541,7 @@ impl FlowTable {
             self.remove(self.oldest, CloseReason::Evicted, sink);
         }
         // A SYN-ACK comes from the responder.
-        let (initiator, responder) = if seg.flags.syn && seg.flags.ack {
+        let (initiator, responder) = if seg.flags.syn() && seg.flags.ack() {
             (seg.destination(), seg.source())
         } else {
             (seg.source(), seg.destination())
@@ -622,7 +556,7 @@ impl FlowTable {
                 id,
                 ends: [initiator, responder],
                 dirs: [r.clone(), r],
-                syn_seen: seg.flags.syn,
+                syn_seen: seg.flags.syn(),
                 closed: false,
                 last_ts: self.now,
             },
@@ -645,7 +579,7 @@ impl FlowTable {
             flow: id,
             initiator,
             responder,
-            syn_seen: seg.flags.syn,
+            syn_seen: seg.flags.syn(),
         });
         slot
     }
@@ -697,26 +631,31 @@ impl FlowTable {
         }
     }
 
-    /// Declares the payload bytes of `seg` that the capture cut off (snaplen) lost, on its
-    /// connection and direction: see [`Reassembler::lost`]. Call it after
-    /// [`segment`](Self::segment) with the same segment.
+    /// Declares the payload bytes of `seg` that the capture cut off (snaplen,
+    /// [`TcpSegment::payload_missing`]) lost, on its connection and direction: see
+    /// [`Reassembler::lost`]. Call it after [`segment`](Self::segment) with the same segment.
     ///
     /// ```
-    /// use std::net::{IpAddr, Ipv4Addr};
-    /// use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
-    /// use sunpower_pcap::tcp::{StreamEvent, TcpFlags};
-    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// use sunpower_pcap::flow::{FlowEvent, FlowTable};
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// use sunpower_pcap::tcp::StreamEvent;
+    /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
     /// let mut table = FlowTable::new();
-    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"ab", ts_us: 0 };
-    /// table.segment(&s, |_| {});
+    /// let mut s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"ab");
+    /// s.payload_missing = 10;
+    /// table.segment(&s, 0, |_| {});
     /// let mut gaps = Vec::new();
-    /// table.lost(&s, 10, |e| if let FlowEvent::Stream { event: StreamEvent::Gap { at, len }, .. } = e { gaps.push((at, len)) });
+    /// table.lost(&s, |e| if let FlowEvent::Stream { event: StreamEvent::Gap { at, len }, .. } = e { gaps.push((at, len)) });
     /// assert_eq!(gaps, [(2, 10)]);
     /// ```
-    pub fn lost<F>(&mut self, seg: &Segment<'_>, missing: u32, mut sink: F)
+    pub fn lost<F>(&mut self, seg: &TcpSegment<'_>, mut sink: F)
     where
         F: FnMut(FlowEvent<'_>),
     {
+        let missing = seg.payload_missing;
+        if missing == 0 {
+            return;
+        }
         let (src, dst) = (seg.source(), seg.destination());
         let Some(&slot) = self.index.get(&key_of(src, dst)) else {
             return;
@@ -729,7 +668,7 @@ impl FlowTable {
         } else {
             Direction::FromResponder
         };
-        let data_seq = if seg.flags.syn {
+        let data_seq = if seg.flags.syn() {
             seg.seq.wrapping_add(1)
         } else {
             seg.seq
@@ -749,13 +688,12 @@ impl FlowTable {
     /// that wants them flushed without waiting for the next segment.
     ///
     /// ```
-    /// use std::net::{IpAddr, Ipv4Addr};
-    /// use sunpower_pcap::flow::{FlowConfig, FlowEvent, FlowTable, Segment};
-    /// use sunpower_pcap::tcp::TcpFlags;
-    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// use sunpower_pcap::flow::{FlowConfig, FlowEvent, FlowTable};
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
     /// let mut table = FlowTable::with_config(FlowConfig { idle_timeout_us: 10, ..Default::default() });
-    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"a", ts_us: 100 };
-    /// table.segment(&s, |_| {});
+    /// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"a");
+    /// table.segment(&s, 100, |_| {});
     /// table.expire(105, |_| {});
     /// assert_eq!(table.len(), 1);
     /// table.expire(111, |_| {});
@@ -793,8 +731,9 @@ impl FlowTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ip::TcpFlags;
     use proptest::prelude::*;
-    use std::net::{Ipv4Addr, Ipv6Addr};
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
     #[derive(Debug, Clone, PartialEq, Eq)]
     enum Ev {
@@ -831,14 +770,9 @@ mod tests {
 
     const C: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10));
     const S: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
-    const SYNACK: TcpFlags = TcpFlags {
-        syn: true,
-        fin: false,
-        rst: false,
-        ack: true,
-    };
+    const SYNACK: TcpFlags = TcpFlags(0x12);
 
-    /// A segment from the client (port `cport`) or to it.
+    /// A segment from the client (port `cport`) or to it, with its capture time.
     fn seg(
         up: bool,
         cport: u16,
@@ -846,26 +780,18 @@ mod tests {
         flags: TcpFlags,
         payload: &[u8],
         ts_us: u64,
-    ) -> Segment<'_> {
-        let (src, dst, src_port, dst_port) = if up {
-            (C, S, cport, 80)
+    ) -> (TcpSegment<'_>, u64) {
+        let (client, server) = (SocketAddr::new(C, cport), SocketAddr::new(S, 80));
+        let (src, dst) = if up {
+            (client, server)
         } else {
-            (S, C, 80, cport)
+            (server, client)
         };
-        Segment {
-            src,
-            dst,
-            src_port,
-            dst_port,
-            seq,
-            flags,
-            payload,
-            ts_us,
-        }
+        (TcpSegment::new(src, dst, seq, flags, payload), ts_us)
     }
 
-    fn feed(t: &mut FlowTable, out: &mut Vec<Ev>, s: Segment<'_>) {
-        t.segment(&s, |e| out.push(own(e)));
+    fn feed(t: &mut FlowTable, out: &mut Vec<Ev>, (s, ts): (TcpSegment<'_>, u64)) {
+        t.segment(&s, ts, |e| out.push(own(e)));
     }
 
     #[test]
@@ -1121,7 +1047,8 @@ mod tests {
                 _ => {}
             };
             for (up, port, seq, bits, p, ts) in &segs {
-                t.segment(&seg(*up, *port, *seq, TcpFlags::from_bits(*bits), p, *ts), &mut count);
+                let (s, ts) = seg(*up, *port, *seq, TcpFlags(*bits), p, *ts);
+                t.segment(&s, ts, &mut count);
                 prop_assert!(t.len() <= 3);
             }
             t.finish(&mut count);

@@ -261,16 +261,44 @@ pub struct HttpStats {
     pub content_length_with_chunked: u64,
 }
 
-/// The request target's path: scheme and authority of an absolute-form target removed, query
-/// and fragment removed.
+pub use sunpower_proto::Channel;
+
+/// A request target on the collector's endpoint, as [`collector_target`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CollectorTarget {
+    /// Data or command channel: the nearest directory of the path named `Data` or `Command`
+    /// (ASCII case-insensitive); `None` when neither appears.
+    pub channel: Option<Channel>,
+}
+
+/// The collector-path rule, in one place: whether a request target (origin-form or
+/// absolute-form, query and fragment ignored) is the collector's endpoint, a path ending with
+/// `SMS2DataCollector.aspx` compared ASCII case-insensitively as the collector's IIS server does,
+/// and on which channel.
 ///
 /// ```
-/// use sunpower_pcap::http::request_path;
-/// assert_eq!(request_path("/Data/SMS2DataCollector.aspx?x=1"), "/Data/SMS2DataCollector.aspx");
-/// assert_eq!(request_path("http://host:80/Command/a.aspx"), "/Command/a.aspx");
-/// assert_eq!(request_path("http://host"), "/");
+/// use sunpower_pcap::http::{collector_target, Channel, CollectorTarget};
+/// let data = Some(CollectorTarget { channel: Some(Channel::Data) });
+/// assert_eq!(collector_target("/Data/SMS2DataCollector.aspx"), data);
+/// assert_eq!(collector_target("http://host:80/Data/SMS2DataCollector.aspx?x=1"), data);
+/// assert_eq!(
+///     collector_target("/command/sms2datacollector.ASPX").and_then(|c| c.channel),
+///     Some(Channel::Command)
+/// );
+/// assert_eq!(collector_target("/SMS2DataCollector.aspx"), Some(CollectorTarget { channel: None }));
+/// assert_eq!(collector_target("/Data/other.aspx"), None);
+/// assert_eq!(collector_target("/index.html"), None);
 /// ```
-pub fn request_path(target: &str) -> &str {
+pub fn collector_target(target: &str) -> Option<CollectorTarget> {
+    let path = request_path(target);
+    is_collector_path(path).then(|| CollectorTarget {
+        channel: path_channel(path),
+    })
+}
+
+/// The request target's path: scheme and authority of an absolute-form target removed, query
+/// and fragment removed.
+fn request_path(target: &str) -> &str {
     // Byte searches: a substring search sets up a two-way matcher, which costs more than the
     // whole of a short target (every collector post goes through here).
     let rest = match target.as_bytes() {
@@ -292,34 +320,32 @@ pub fn request_path(target: &str) -> &str {
     }
 }
 
-/// Whether a path (see [`request_path`]) is a collector endpoint: it ends with
-/// `SMS2DataCollector.aspx`, ASCII case-insensitively.
-///
-/// ```
-/// use sunpower_pcap::http::is_collector_path;
-/// assert!(is_collector_path("/Data/SMS2DataCollector.aspx"));
-/// assert!(is_collector_path("/command/sms2datacollector.ASPX"));
-/// assert!(!is_collector_path("/Data/other.aspx"));
-/// ```
-pub fn is_collector_path(path: &str) -> bool {
+/// Whether a path (see [`request_path`]) ends with `SMS2DataCollector.aspx`, ASCII
+/// case-insensitively.
+fn is_collector_path(path: &str) -> bool {
     const SUFFIX: &[u8] = b"SMS2DataCollector.aspx";
     let p = path.as_bytes();
     p.len() >= SUFFIX.len() && p[p.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX)
 }
 
-pub use sunpower_proto::Channel;
-
-/// The channel of a collector path or target: the nearest directory named `Data` or `Command`
-/// (ASCII case-insensitive); `None` when neither appears.
-///
-/// ```
-/// use sunpower_pcap::http::{collector_channel, Channel};
-/// assert_eq!(collector_channel("/Data/SMS2DataCollector.aspx"), Some(Channel::Data));
-/// assert_eq!(collector_channel("http://h/Command/SMS2DataCollector.aspx?a"), Some(Channel::Command));
-/// assert_eq!(collector_channel("/SMS2DataCollector.aspx"), None);
-/// ```
-pub fn collector_channel(target: &str) -> Option<Channel> {
-    Channel::from_path(request_path(target))
+/// The nearest directory of a path named `Data` or `Command`; a query string is ignored.
+fn path_channel(path: &str) -> Option<Channel> {
+    // On bytes: char-pattern splitting costs about a thousand instructions per post.
+    let path = path.as_bytes();
+    let end = (path.iter())
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(path.len());
+    let path = &path[..end];
+    let dirs = &path[..path.iter().rposition(|&b| b == b'/')?];
+    dirs.rsplit(|&b| b == b'/').find_map(|dir| {
+        if dir.eq_ignore_ascii_case(b"data") {
+            Some(Channel::Data)
+        } else if dir.eq_ignore_ascii_case(b"command") {
+            Some(Channel::Command)
+        } else {
+            None
+        }
+    })
 }
 
 /// Longest method accepted; keeps the scan for a request line from buffering long lines.
@@ -788,10 +814,10 @@ impl RequestFramer {
     }
 
     fn selected(&self) -> bool {
-        let path = request_path(self.target());
+        let collector = || collector_target(self.target()).is_some();
         match self.cfg.bodies {
-            BodyFilter::CollectorPath => is_collector_path(path),
-            BodyFilter::AllPost => self.method() == "POST" || is_collector_path(path),
+            BodyFilter::CollectorPath => collector(),
+            BodyFilter::AllPost => self.method() == "POST" || collector(),
             BodyFilter::All => true,
         }
     }
@@ -1686,18 +1712,26 @@ mod tests {
         assert!(is_collector_path(request_path(
             "http://h/Data/SMS2DataCollector.aspx?x"
         )));
+        let channel = |t| collector_target(t).and_then(|c| c.channel);
         assert_eq!(
-            collector_channel("/x/Data/SMS2DataCollector.aspx"),
+            channel("/x/Data/SMS2DataCollector.aspx"),
             Some(Channel::Data)
         );
         assert_eq!(
-            collector_channel("/DATA/COMMAND/SMS2DataCollector.aspx"),
+            channel("/DATA/COMMAND/SMS2DataCollector.aspx"),
             Some(Channel::Command)
         );
-        assert_eq!(collector_channel("SMS2DataCollector.aspx"), None);
+        assert_eq!(channel("SMS2DataCollector.aspx"), None);
+        assert_eq!(collector_target("/Data/SMS2DataCollector.aspx.bak"), None);
+        // Moved from sunpower-proto's `Channel::from_path`.
+        assert_eq!(
+            path_channel("/command/sms2datacollector.aspx?x=1"),
+            Some(Channel::Command)
+        );
+        assert_eq!(path_channel("/index.html"), None);
     }
 
-    /// The first versions of `request_path` and `Channel::from_path`, on `str` searches: the
+    /// The first versions of `request_path` and `path_channel`, on `str` searches: the
     /// byte versions must agree with them on everything.
     fn request_path_by_str(target: &str) -> &str {
         let rest = match target.find("://") {
@@ -1736,8 +1770,13 @@ mod tests {
             target in "(http://|https://|/|\\*|h:/)?([/:?#.é]|Data|data|COMMAND|Command|x|aspx){0,12}",
         ) {
             prop_assert_eq!(request_path(&target), request_path_by_str(&target));
-            prop_assert_eq!(Channel::from_path(&target), channel_by_str(&target));
-            prop_assert_eq!(collector_channel(&target), channel_by_str(request_path_by_str(&target)));
+            prop_assert_eq!(path_channel(&target), channel_by_str(&target));
+            let path = request_path_by_str(&target);
+            let expected = path
+                .to_ascii_lowercase()
+                .ends_with("sms2datacollector.aspx")
+                .then(|| CollectorTarget { channel: channel_by_str(path) });
+            prop_assert_eq!(collector_target(&target), expected);
         }
     }
 

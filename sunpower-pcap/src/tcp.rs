@@ -29,7 +29,8 @@
 //! # Example
 //!
 //! ```
-//! use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+//! use sunpower_pcap::ip::TcpFlags;
+//! use sunpower_pcap::tcp::{Reassembler, StreamEvent};
 //!
 //! let mut r = Reassembler::new();
 //! let mut out = Vec::new();
@@ -46,103 +47,7 @@
 
 use std::collections::BTreeMap;
 
-/// The TCP flags the reassembler looks at.
-///
-/// ```
-/// use sunpower_pcap::tcp::TcpFlags;
-/// let f = TcpFlags { syn: true, ack: true, ..TcpFlags::default() };
-/// assert!(f.syn && f.ack && !f.fin);
-/// assert_eq!(TcpFlags::from_bits(0x12), f);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct TcpFlags {
-    /// Synchronize: the segment opens the stream and consumes one sequence number.
-    pub syn: bool,
-    /// Finish: the stream ends after this segment's payload; consumes one sequence number.
-    pub fin: bool,
-    /// Reset: the connection is aborted.
-    pub rst: bool,
-    /// Acknowledgement field is valid.
-    pub ack: bool,
-}
-
-impl TcpFlags {
-    /// No flag set.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert_eq!(TcpFlags::NONE, TcpFlags::default());
-    /// ```
-    pub const NONE: TcpFlags = TcpFlags {
-        syn: false,
-        fin: false,
-        rst: false,
-        ack: false,
-    };
-    /// Only SYN.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert!(TcpFlags::SYN.syn && !TcpFlags::SYN.ack);
-    /// ```
-    pub const SYN: TcpFlags = TcpFlags {
-        syn: true,
-        fin: false,
-        rst: false,
-        ack: false,
-    };
-    /// Only ACK (an ordinary data segment).
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert!(TcpFlags::ACK.ack && !TcpFlags::ACK.syn);
-    /// ```
-    pub const ACK: TcpFlags = TcpFlags {
-        syn: false,
-        fin: false,
-        rst: false,
-        ack: true,
-    };
-    /// FIN and ACK.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert!(TcpFlags::FIN.fin && TcpFlags::FIN.ack);
-    /// ```
-    pub const FIN: TcpFlags = TcpFlags {
-        syn: false,
-        fin: true,
-        rst: false,
-        ack: true,
-    };
-    /// Only RST.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert!(TcpFlags::RST.rst);
-    /// ```
-    pub const RST: TcpFlags = TcpFlags {
-        syn: false,
-        fin: false,
-        rst: true,
-        ack: false,
-    };
-
-    /// Decodes the flags byte of a TCP header (FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10).
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert_eq!(TcpFlags::from_bits(0x11), TcpFlags::FIN);
-    /// ```
-    pub fn from_bits(bits: u8) -> TcpFlags {
-        TcpFlags {
-            fin: bits & 0x01 != 0,
-            syn: bits & 0x02 != 0,
-            rst: bits & 0x04 != 0,
-            ack: bits & 0x10 != 0,
-        }
-    }
-}
+use crate::ip::TcpFlags;
 
 /// What the reassembler hands back, in stream order.
 ///
@@ -202,7 +107,8 @@ impl Default for ReassemblerConfig {
 /// is no longer buffered.
 ///
 /// ```
-/// use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+/// use sunpower_pcap::ip::TcpFlags;
+/// use sunpower_pcap::tcp::Reassembler;
 /// let mut r = Reassembler::new();
 /// r.segment(1, TcpFlags::ACK, b"abc", |_| {});
 /// r.segment(1, TcpFlags::ACK, b"abc", |_| {});
@@ -259,7 +165,8 @@ impl TcpStats {
 /// Reassembles one direction of a TCP connection. See the [module docs](self) for the policies.
 ///
 /// ```
-/// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+/// use sunpower_pcap::ip::TcpFlags;
+/// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
 /// let mut r = Reassembler::new();
 /// let mut events = Vec::new();
 /// r.segment(100, TcpFlags::ACK, b"ab", |e| events.push(format!("{e:?}")));
@@ -339,7 +246,8 @@ impl Reassembler {
     /// Stream offset of the next byte to be delivered (bytes delivered plus gap bytes so far).
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(7, TcpFlags::ACK, b"xyz", |_| {});
     /// assert_eq!(r.next_offset(), 3);
@@ -351,7 +259,8 @@ impl Reassembler {
     /// The sequence number of stream offset 0, once a segment fixed it.
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(41, TcpFlags::SYN, b"", |_| {});
     /// assert_eq!(r.base_seq(), Some(42));
@@ -363,7 +272,8 @@ impl Reassembler {
     /// The initial sequence number, when a SYN was seen.
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(41, TcpFlags::SYN, b"", |_| {});
     /// assert_eq!(r.isn(), Some(41));
@@ -378,7 +288,8 @@ impl Reassembler {
     /// Payload bytes currently held out of order.
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(0, TcpFlags::ACK, b"a", |_| {});
     /// r.segment(5, TcpFlags::ACK, b"bcd", |_| {});
@@ -392,7 +303,8 @@ impl Reassembler {
     /// [`finish`](Self::finish) was called).
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(0, TcpFlags::RST, b"", |_| {});
     /// assert!(r.is_closed());
@@ -412,7 +324,8 @@ impl Reassembler {
     /// (always true before the stream's offset 0 is known).
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(1000, TcpFlags::ACK, b"ab", |_| {});
     /// assert!(r.in_window(1002) && r.in_window(900));
@@ -430,7 +343,8 @@ impl Reassembler {
     /// Feeds one segment of this direction; in-order data is passed to `sink` without copying.
     ///
     /// ```
-    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
     /// let mut r = Reassembler::new();
     /// let mut got = Vec::new();
     /// // Sequence numbers wrap around seamlessly.
@@ -447,18 +361,22 @@ impl Reassembler {
             self.stats.bytes_after_close += payload.len() as u64;
             return;
         }
-        let data_seq = if flags.syn { seq.wrapping_add(1) } else { seq };
+        let data_seq = if flags.syn() {
+            seq.wrapping_add(1)
+        } else {
+            seq
+        };
         let base = match self.base {
             Some(b) => b,
             // A bare ACK could be a keep-alive probe one byte early: only a segment that carries
             // something fixes offset 0 of a stream picked up mid-way.
-            None if flags.syn || flags.fin || !payload.is_empty() => {
-                self.syn_seen = flags.syn;
+            None if flags.syn() || flags.fin() || !payload.is_empty() => {
+                self.syn_seen = flags.syn();
                 self.base = Some(data_seq);
                 data_seq
             }
             None => {
-                if flags.rst {
+                if flags.rst() {
                     self.reset(&mut sink);
                 }
                 return;
@@ -483,12 +401,12 @@ impl Reassembler {
             self.data(off as u64, payload, &mut sink);
         }
         // A FIN behind what was already delivered cannot be genuine: ignore it.
-        if flags.fin && self.fin_at.is_none() && off + len as i64 >= self.next as i64 {
+        if flags.fin() && self.fin_at.is_none() && off + len as i64 >= self.next as i64 {
             self.fin_at = Some((off + len as i64) as u64);
             self.trim_beyond_fin();
         }
         self.check_fin(&mut sink);
-        if flags.rst && !self.closed {
+        if flags.rst() && !self.closed {
             // Release what the sender got out before aborting, so holes are reported as gaps.
             self.flush(&mut sink);
             self.reset(&mut sink);
@@ -501,7 +419,8 @@ impl Reassembler {
     /// may still fill it, so it is left to become a gap as any other hole does.
     ///
     /// ```
-    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
     /// let mut r = Reassembler::new();
     /// let mut events = Vec::new();
     /// // A 6-byte segment of which the capture kept 2 bytes, then the next segment.
@@ -724,7 +643,8 @@ impl Reassembler {
     /// FIN is reported, then [`StreamEvent::Fin`]. Later segments are only counted.
     ///
     /// ```
-    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
     /// let mut r = Reassembler::new();
     /// r.segment(0, TcpFlags::ACK, b"ab", |_| {});
     /// r.segment(4, TcpFlags::FIN, b"", |_| {});
@@ -1133,7 +1053,7 @@ mod tests {
             let mut r = Reassembler::with_config(cfg);
             let mut delivered = 0u64;
             for (seq, bits, p) in &segs {
-                r.segment(*seq, TcpFlags::from_bits(*bits), p, |e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
+                r.segment(*seq, TcpFlags(*bits), p, |e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
                 prop_assert!(r.buffered_bytes() <= cap);
             }
             r.finish(|e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
