@@ -228,6 +228,8 @@ struct Details {
     out_of_window_segments: u64,
     connections_evicted: u64,
     orphan_segments: u64,
+    oversized_bodies: u64,
+    oversized_body_bytes: u64,
 }
 
 pub fn stats(args: &CaptureArgs) -> io::Result<Outcome> {
@@ -276,6 +278,8 @@ pub fn stats(args: &CaptureArgs) -> io::Result<Outcome> {
             out_of_window_segments: s.out_of_window_segments,
             connections_evicted: s.connections_evicted,
             orphan_segments: s.orphan_segments,
+            oversized_bodies: s.oversized_bodies,
+            oversized_body_bytes: s.oversized_body_bytes,
         },
     };
     let outcome = finish(&decoder, &log);

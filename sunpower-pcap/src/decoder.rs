@@ -289,8 +289,13 @@ pub struct DecodeStats {
     pub posts: u64,
     /// Posts whose body was cut.
     pub damaged_posts: u64,
-    /// Requests framed but not kept (other paths).
+    /// Requests framed but not kept (other paths), including those with a body over the limit.
     pub other_requests: u64,
+    /// Requests whose body was longer than [`FramerConfig::max_body_bytes`]: counted in
+    /// `requests`, their body skipped; a kept (collector) one is also an HTTP error and a problem.
+    pub oversized_bodies: u64,
+    /// Bytes of those bodies, skipped by count (up to the next request line found in them).
+    pub oversized_body_bytes: u64,
     /// HTTP framing errors.
     pub http_errors: u64,
     /// Stream bytes skipped while looking for a request line.
@@ -489,6 +494,7 @@ impl Decoder {
             captured_at,
         } = self;
         let at = Context {
+            max_body_bytes: config.http.max_body_bytes,
             input,
             packet: *packet,
             captured_at: *captured_at,
@@ -509,6 +515,7 @@ impl Decoder {
 
 /// Where the decoder is, lent to the flow-event handler.
 struct Context<'c> {
+    max_body_bytes: u64,
     input: &'c Arc<str>,
     packet: u64,
     captured_at: DateTime<Utc>,
@@ -613,6 +620,7 @@ fn on_flow_event(
                     };
                     framer.finish(|e| on_http_event(e, flow, client, server, stats, at, sink));
                     stats.response_bytes += framer.stats().response_bytes;
+                    stats.oversized_body_bytes += framer.stats().oversized_body_bytes;
                     stats.non_http_bytes += framer.stats().non_http_bytes;
                 }
             }
@@ -679,6 +687,23 @@ fn on_http_event(
         HttpEvent::Unselected { .. } => {
             stats.requests += 1;
             stats.other_requests += 1;
+        }
+        HttpEvent::OversizedBody {
+            at: offset,
+            selected,
+            ..
+        } => {
+            stats.requests += 1;
+            stats.oversized_bodies += 1;
+            if selected {
+                stats.http_errors += 1;
+                let error = FramingError::BodyTooLarge {
+                    limit: at.max_body_bytes,
+                };
+                sink(at.problem(flow, ProblemKind::Http { at: offset, error }));
+            } else {
+                stats.other_requests += 1;
+            }
         }
         HttpEvent::Error { at: offset, error } => {
             stats.http_errors += 1;

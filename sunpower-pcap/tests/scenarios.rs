@@ -1199,3 +1199,56 @@ fn reset_in_the_middle_of_a_body_delivers_it_incomplete() {
         (1, 1, 0, 0, 1)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12: hostile inputs that must lose nothing
+
+/// A request declaring a huge body, collector or not, must not swallow the collector posts that
+/// follow on its connection: the request is counted, its "body" skipped up to the next request
+/// line and counted, and on the collector path reported once.
+#[test]
+fn a_huge_declared_body_does_not_swallow_the_later_posts_of_its_connection() {
+    let (b1, b2) = (data_body(40, 3), data_body(41, 3));
+    let heads: [(&str, bool); 4] = [
+        ("GET / HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n", false),
+        ("POST /favicon.ico HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", false),
+        ("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n", true),
+        ("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", true),
+    ];
+    for (head, collector_path) in heads {
+        let junk = "100\tpart of the lying body\n";
+        let stream = [
+            head.as_bytes(),
+            junk.as_bytes(),
+            &request(DATA_PATH, &b1),
+            &request(DATA_PATH, &b2),
+        ]
+        .concat();
+        let mut conv = TcpConversation::new(client(), collector());
+        conv.handshake()
+            .client_sends(&stream, &every(stream.len(), 700))
+            .server_sends(RESPONSE, &[])
+            .close();
+        let d = decode(pcap(1, conv.frames()));
+        assert_eq!(d.records(), [lines(&b1), lines(&b2)].concat(), "{head}");
+        let s = &d.stats;
+        assert_eq!(
+            (s.posts, s.requests, s.oversized_bodies),
+            (2, 3, 1),
+            "{head}"
+        );
+        assert_eq!(s.oversized_body_bytes, junk.len() as u64, "{head}");
+        assert_eq!(s.skipped_bytes, 0);
+        let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
+        if collector_path {
+            assert_eq!((s.http_errors, s.other_requests), (1, 0));
+            assert_eq!(
+                problems,
+                ["mem: packet 4, flow 0: HTTP at stream offset 0: body longer than the limit of 67108864 bytes"]
+            );
+        } else {
+            assert_eq!((s.http_errors, s.other_requests), (0, 1));
+            assert_eq!(problems, Vec::<String>::new());
+        }
+    }
+}
