@@ -494,6 +494,7 @@ impl TcpPlan {
             max_buffered_bytes: if self.small_buffers { 300 } else { 4 << 20 },
             max_buffered_segments: if self.small_buffers { 3 } else { 16_384 },
             max_window: if self.small_window { 1000 } else { 1 << 30 },
+            overlap_check_bytes: if self.small_buffers { 4 } else { 256 },
         }
     }
 }
@@ -504,6 +505,8 @@ enum TcpEv {
     Gap(u64, u64),
     Fin,
     Reset,
+    Conflict(u64, u64),
+    AfterClose(u64),
 }
 
 fn own_tcp(e: StreamEvent<'_>) -> TcpEv {
@@ -512,6 +515,8 @@ fn own_tcp(e: StreamEvent<'_>) -> TcpEv {
         StreamEvent::Gap { at, len } => TcpEv::Gap(at, len),
         StreamEvent::Fin => TcpEv::Fin,
         StreamEvent::Reset => TcpEv::Reset,
+        StreamEvent::Conflict { at, len } => TcpEv::Conflict(at, len),
+        StreamEvent::AfterClose { len } => TcpEv::AfterClose(len),
     }
 }
 
@@ -519,6 +524,7 @@ fn own_tcp(e: StreamEvent<'_>) -> TcpEv {
 #[derive(Default)]
 struct StreamCheck {
     offset: u64,
+    after_close: u64,
     delivered: u64,
     gap_bytes: u64,
     gaps: u64,
@@ -527,6 +533,19 @@ struct StreamCheck {
 
 impl StreamCheck {
     fn event(&mut self, e: &TcpEv, base: Option<u32>) {
+        match e {
+            // Notices, not stream data: they may come at any time, after the end too.
+            // The source gives every copy of a sequence number the same byte.
+            TcpEv::Conflict(at, len) => {
+                panic!("conflict reported between equal copies: {at}+{len}")
+            }
+            TcpEv::AfterClose(len) => {
+                assert!(*len > 0, "empty AfterClose");
+                self.after_close += len;
+                return;
+            }
+            _ => {}
+        }
         assert!(!self.ended, "stream event after Fin/Reset: {e:?}");
         match e {
             TcpEv::Data(d) => {
@@ -550,6 +569,7 @@ impl StreamCheck {
                 self.gaps += 1;
             }
             TcpEv::Fin | TcpEv::Reset => self.ended = true,
+            TcpEv::Conflict(..) | TcpEv::AfterClose(_) => {}
         }
     }
 }
@@ -602,6 +622,11 @@ pub fn check_reassembler(plan: &TcpPlan) {
     );
     assert_eq!(st.bytes_in_gaps, check.gap_bytes, "stats().bytes_in_gaps");
     assert_eq!(st.gaps, check.gaps, "stats().gaps");
+    assert_eq!(
+        st.bytes_after_close, check.after_close,
+        "stats().bytes_after_close != AfterClose events"
+    );
+    assert_eq!(st.conflicts, 0, "conflicts between equal copies");
     assert!(st.cap_gaps <= st.gaps && st.bytes_in_cap_gaps <= st.bytes_in_gaps);
     assert_eq!(
         received,
@@ -630,6 +655,7 @@ pub fn check_flow_table(plan: &TcpPlan) {
         max_flows: if plan.small_buffers { 2 } else { 65_536 },
         idle_timeout_us: if plan.short_idle { 1_000 } else { 600_000_000 },
         tcp: plan.reassembler_config(),
+        ..FlowConfig::default()
     };
     let mut table = FlowTable::with_config(cfg);
     // Per flow: closed?, and per direction the offset checker.
@@ -651,7 +677,11 @@ pub fn check_flow_table(plan: &TcpPlan) {
             let entry = flows
                 .get_mut(&flow)
                 .expect("stream event of an unknown flow");
-            assert!(!entry.0, "stream event after Closed");
+            let notice = matches!(
+                event,
+                StreamEvent::AfterClose { .. } | StreamEvent::Conflict { .. }
+            );
+            assert!(!entry.0 || notice, "stream event after Closed");
             let i = usize::from(direction == Direction::FromResponder);
             entry.1[i].event(&own_tcp(event), None);
         }

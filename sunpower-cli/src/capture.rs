@@ -230,6 +230,10 @@ struct Details {
     orphan_segments: u64,
     oversized_bodies: u64,
     oversized_body_bytes: u64,
+    connections_restarted: u64,
+    connections_continued_after_fin: u64,
+    bytes_after_close: u64,
+    conflicting_overlaps: u64,
 }
 
 pub fn stats(args: &CaptureArgs) -> io::Result<Outcome> {
@@ -280,6 +284,10 @@ pub fn stats(args: &CaptureArgs) -> io::Result<Outcome> {
             orphan_segments: s.orphan_segments,
             oversized_bodies: s.oversized_bodies,
             oversized_body_bytes: s.oversized_body_bytes,
+            connections_restarted: s.connections_restarted,
+            connections_continued_after_fin: s.connections_continued_after_fin,
+            bytes_after_close: s.bytes_after_close,
+            conflicting_overlaps: s.conflicting_overlaps,
         },
     };
     let outcome = finish(&decoder, &log);

@@ -10,7 +10,8 @@
 //!
 //! Nothing is dropped silently: every packet is either decoded or counted in [`DecodeStats`]
 //! (not IP, not TCP, fragment, truncated, damaged), and every stream byte is either delivered,
-//! counted as a gap, a duplicate, or skipped by the HTTP layer.
+//! counted as a gap, a duplicate, out of window, after the close (reported), or skipped by the
+//! HTTP layer. A copy of stream bytes with another content than the kept one is reported too.
 //!
 //! Both directions of a connection get a framer: the one that sees a status line (the server's)
 //! ignores the rest of its stream. This handles connections picked up without their SYN, where
@@ -149,6 +150,24 @@ pub enum ProblemKind {
         /// Stream offset of the hole.
         at: u64,
         /// Its length.
+        len: u64,
+        /// `"client to server"` or `"server to client"`.
+        direction: &'static str,
+    },
+    /// Bytes received again with a content that differs from the copy already kept.
+    #[error("{len} bytes at stream offset {at} ({direction}) received again with another content: the first copy was kept")]
+    ConflictingOverlap {
+        /// Stream offset of the overlap.
+        at: u64,
+        /// Its length.
+        len: u64,
+        /// `"client to server"` or `"server to client"`.
+        direction: &'static str,
+    },
+    /// Payload bytes after the end of a TCP stream (beyond its FIN, or after it ended), not decoded.
+    #[error("{len} bytes after the end of the stream ({direction}) not decoded")]
+    AfterClose {
+        /// Number of bytes.
         len: u64,
         /// `"client to server"` or `"server to client"`.
         direction: &'static str,
@@ -312,6 +331,16 @@ pub struct DecodeStats {
     pub out_of_window_segments: u64,
     /// Connections evicted because the table was full.
     pub connections_evicted: u64,
+    /// Connections replaced by a new stream on the same addresses and ports: data far from
+    /// where the old one stood after it closed or idled (a reused pair whose SYN was missed).
+    pub connections_restarted: u64,
+    /// Connections whose client (or server) went on sending right after its FIN: decoded as a
+    /// new connection.
+    pub connections_continued_after_fin: u64,
+    /// Payload bytes after the end of a TCP stream (beyond a FIN, after a reset), not decoded.
+    pub bytes_after_close: u64,
+    /// Overlapping copies of stream bytes whose content differs from the kept (first) copy.
+    pub conflicting_overlaps: u64,
     /// Segments of unknown connections carrying no data (a bare ACK, FIN or RST).
     pub orphan_segments: u64,
 }
@@ -386,6 +415,8 @@ impl Decoder {
         let flow = self.flows.stats();
         stats.connections_evicted = flow.flows_evicted;
         stats.orphan_segments = flow.orphan_segments;
+        stats.connections_restarted = flow.flows_restarted;
+        stats.connections_continued_after_fin = flow.flows_continued_after_fin;
         stats
     }
 
@@ -570,6 +601,31 @@ fn on_flow_event(
         FlowEvent::Stream {
             flow,
             direction,
+            event: StreamEvent::Conflict { at: offset, len },
+        } => {
+            stats.conflicting_overlaps += 1;
+            let direction = direction_name(connections, flow, direction);
+            sink(at.problem(
+                flow,
+                ProblemKind::ConflictingOverlap {
+                    at: offset,
+                    len,
+                    direction,
+                },
+            ));
+        }
+        FlowEvent::Stream {
+            flow,
+            direction,
+            event: StreamEvent::AfterClose { len },
+        } => {
+            stats.bytes_after_close += len;
+            let direction = direction_name(connections, flow, direction);
+            sink(at.problem(flow, ProblemKind::AfterClose { len, direction }));
+        }
+        FlowEvent::Stream {
+            flow,
+            direction,
             event,
         } => {
             let Some(conn) = connections.get_mut(&flow) else {
@@ -604,6 +660,8 @@ fn on_flow_event(
                 StreamEvent::Data(data) => framer.feed(data, &mut on_http),
                 StreamEvent::Gap { len, .. } => framer.gap(len, &mut on_http),
                 StreamEvent::Fin | StreamEvent::Reset => framer.finish(&mut on_http),
+                // Handled above: not stream data.
+                StreamEvent::Conflict { .. } | StreamEvent::AfterClose { .. } => {}
             }
         }
         FlowEvent::Closed {
@@ -628,6 +686,20 @@ fn on_flow_event(
                 stats.add_tcp(tcp);
             }
         }
+    }
+}
+
+/// Which way a direction's bytes go, for messages: a stream that carries responses is the
+/// server's, whatever its role in the connection.
+fn direction_name(connections: &Connections, flow: FlowId, direction: Direction) -> &'static str {
+    let server = match connections.get(&flow) {
+        Some(conn) => conn.framers[direction as usize].is_response(),
+        None => direction == Direction::FromResponder,
+    };
+    if server {
+        "server to client"
+    } else {
+        "client to server"
     }
 }
 

@@ -19,7 +19,16 @@
 //!   4-tuple is reused.
 //! - **Reuse.** A SYN whose sequence number differs from the old connection's ISN, arriving after
 //!   the old connection closed or far outside its window (or on a connection picked up without a
-//!   SYN), starts a new connection: the old one is flushed and closed first.
+//!   SYN), starts a new connection: the old one is flushed and closed first
+//!   ([`CloseReason::Reused`]). So does data at a sequence number more than
+//!   [`FlowConfig::restart_distance`] from where its direction stands, on a connection closed or
+//!   idle for [`FlowConfig::restart_idle_us`]: the address and port pair was reused by a
+//!   connection whose SYN the capture missed, and its bytes are a new stream, not a gap of
+//!   hundreds of megabytes ([`CloseReason::Restarted`], [`FlowStats::flows_restarted`]).
+//! - **Data after a FIN.** Data that starts right after its sender's FIN
+//!   ([`Reassembler::continues_after_fin`]) is decoded as a new connection picked up mid-way
+//!   ([`CloseReason::ContinuedAfterFin`], [`FlowStats::flows_continued_after_fin`]); other bytes
+//!   after a close are reported ([`StreamEvent::AfterClose`]) and counted.
 //! - **Caps.** At most [`FlowConfig::max_flows`] connections; a new one evicts the least recently
 //!   active (flushed, counted). A connection idle for [`FlowConfig::idle_timeout_us`] of capture
 //!   time is flushed and removed; capture time is the largest timestamp seen, so a timestamp that
@@ -144,8 +153,13 @@ pub enum CloseReason {
     Idle,
     /// The table was full and this was the least recently active connection.
     Evicted,
-    /// A new connection reused the 4-tuple.
+    /// A new connection reused the 4-tuple (a new SYN).
     Reused,
+    /// Data far from where the stream stood, on a closed or idle connection: a new stream on the
+    /// same 4-tuple.
+    Restarted,
+    /// Its sender went on after its FIN: those bytes are a new connection.
+    ContinuedAfterFin,
     /// [`FlowTable::finish`]: the end of the input.
     EndOfInput,
 }
@@ -204,6 +218,13 @@ pub struct FlowConfig {
     pub max_flows: usize,
     /// Capture time after which a silent connection is flushed and removed (default 10 min).
     pub idle_timeout_us: u64,
+    /// A connection silent for this long (capture time; default 60 s), or closed, whose next
+    /// data is more than [`restart_distance`](Self::restart_distance) from where its direction
+    /// stands is replaced by a new one ([`CloseReason::Restarted`]).
+    pub restart_idle_us: u64,
+    /// See [`restart_idle_us`](Self::restart_idle_us); default 16 MiB, far beyond any receive
+    /// window a home device advertises, far below a random sequence number's typical distance.
+    pub restart_distance: u64,
     /// Limits of each direction's reassembler.
     pub tcp: ReassemblerConfig,
 }
@@ -213,6 +234,8 @@ impl Default for FlowConfig {
         FlowConfig {
             max_flows: 65_536,
             idle_timeout_us: 600_000_000,
+            restart_idle_us: 60_000_000,
+            restart_distance: 16 << 20,
             tcp: ReassemblerConfig::default(),
         }
     }
@@ -234,8 +257,12 @@ pub struct FlowStats {
     pub flows_evicted: u64,
     /// Connections removed after idling.
     pub flows_expired: u64,
-    /// Connections replaced by a new one on the same 4-tuple.
+    /// Connections replaced by a new one on the same 4-tuple (a new SYN).
     pub flows_reused: u64,
+    /// Connections replaced by a new stream far from where they stood ([`CloseReason::Restarted`]).
+    pub flows_restarted: u64,
+    /// Connections whose sender went on after its FIN ([`CloseReason::ContinuedAfterFin`]).
+    pub flows_continued_after_fin: u64,
     /// Segments that matched no connection and could not open one.
     pub orphan_segments: u64,
     /// Reassembly counters of the connections removed from the table so far.
@@ -405,17 +432,14 @@ impl FlowTable {
             Some((a, b, i)) if (a == src && b == dst) || (a == dst && b == src) => Some(i),
             _ => self.index.get(&key_of(src, dst)).copied(),
         };
-        // Only a SYN can start a new connection on a known 4-tuple: other segments skip the check.
-        if let (Some(i), true) = (slot, seg.flags.syn()) {
-            let reused = self.flow(i).is_some_and(|flow| {
-                let dir = if flow.ends[0] == src { 0 } else { 1 };
-                let r = &flow.dirs[dir];
-                r.isn() != Some(seg.seq) && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq))
-            });
-            if reused {
-                self.stats.flows_reused += 1;
-                self.remove(i, CloseReason::Reused, &mut sink);
-                slot = None;
+        if let Some(reason) = slot.and_then(|i| self.replaced(i, seg)) {
+            match reason {
+                CloseReason::Reused => self.stats.flows_reused += 1,
+                CloseReason::Restarted => self.stats.flows_restarted += 1,
+                _ => self.stats.flows_continued_after_fin += 1,
+            }
+            if let Some(i) = slot.take() {
+                self.remove(i, reason, &mut sink);
             }
         }
         let i = match slot {
@@ -478,6 +502,25 @@ impl FlowTable {
                 stats,
             });
         }
+    }
+
+    /// Whether `seg` starts a new connection on the 4-tuple of `slot`, and why.
+    fn replaced(&self, slot: usize, seg: &TcpSegment<'_>) -> Option<CloseReason> {
+        let flow = self.flow(slot)?;
+        let r = &flow.dirs[usize::from(flow.ends[0] != seg.source())];
+        if seg.flags.syn() {
+            let reused = r.isn() != Some(seg.seq)
+                && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq));
+            return reused.then_some(CloseReason::Reused);
+        }
+        if r.continues_after_fin(seg.seq, seg.flags, seg.payload) {
+            return Some(CloseReason::ContinuedAfterFin);
+        }
+        let idle = flow.closed || flow.last_ts.saturating_add(self.cfg.restart_idle_us) <= self.now;
+        let far = r
+            .distance(seg.seq)
+            .is_some_and(|d| d > self.cfg.restart_distance);
+        (idle && far && !seg.payload.is_empty()).then_some(CloseReason::Restarted)
     }
 
     fn flow(&self, slot: usize) -> Option<&Flow> {
@@ -742,6 +785,8 @@ mod tests {
         Gap(FlowId, Direction, u64, u64),
         Fin(FlowId, Direction),
         Reset(FlowId, Direction),
+        Conflict(FlowId, Direction, u64, u64),
+        AfterClose(FlowId, Direction, u64),
         Close(FlowId, CloseReason),
     }
     use Direction::{FromInitiator as I, FromResponder as R};
@@ -763,6 +808,8 @@ mod tests {
                 StreamEvent::Gap { at, len } => Ev::Gap(flow, direction, at, len),
                 StreamEvent::Fin => Ev::Fin(flow, direction),
                 StreamEvent::Reset => Ev::Reset(flow, direction),
+                StreamEvent::Conflict { at, len } => Ev::Conflict(flow, direction, at, len),
+                StreamEvent::AfterClose { len } => Ev::AfterClose(flow, direction, len),
             },
             FlowEvent::Closed { flow, reason, .. } => Ev::Close(flow, reason),
         }
@@ -862,11 +909,12 @@ mod tests {
                 Ev::Gap(0, R, 1, 1),
                 Ev::Data(0, R, b"c".to_vec()),
                 Ev::Close(0, CloseReason::Reset),
+                Ev::AfterClose(0, I, 4),
             ]
         );
         assert_eq!(t.len(), 1);
         t.finish(|e| out.push(own(e)));
-        assert_eq!(out.len(), 6);
+        assert_eq!(out.len(), 7);
         assert_eq!(t.stats().tcp.bytes_after_close, 4);
         assert_eq!(t.stats().flows_closed, 1);
     }

@@ -57,6 +57,7 @@ fn decode(segments: &[TcpSegment<'_>]) -> (Vec<Post>, u64) {
                     StreamEvent::Data(d) => f.feed(d, &mut on_http),
                     StreamEvent::Gap { len, .. } => f.gap(len, &mut on_http),
                     StreamEvent::Fin | StreamEvent::Reset => f.finish(&mut on_http),
+                    StreamEvent::Conflict { .. } | StreamEvent::AfterClose { .. } => {}
                 }
             }
             FlowEvent::Closed { flow, .. } => {

@@ -1252,3 +1252,150 @@ fn a_huge_declared_body_does_not_swallow_the_later_posts_of_its_connection() {
         }
     }
 }
+
+/// A complete POST sent after the client's FIN is decoded (a connection that went on after its
+/// close), whether or not the server had closed too; bytes after a FIN that do not follow it are
+/// counted and reported, not lost without trace.
+#[test]
+fn a_post_sent_after_the_clients_fin_is_decoded_and_other_late_bytes_are_counted() {
+    let (b1, b2) = (data_body(42, 3), command_body(43));
+    let (r1, r2) = (request(DATA_PATH, &b1), request(COMMAND_PATH, &b2));
+    for server_closed in [false, true] {
+        let mut conv = TcpConversation::new(client(), collector());
+        conv.handshake()
+            .client_sends(&r1, &[])
+            .server_sends(RESPONSE, &[]);
+        if server_closed {
+            conv.close();
+        } else {
+            conv.fin(true);
+        }
+        conv.client_sends(&r2, &[100]).server_sends(RESPONSE, &[]);
+        let d = decode(pcap(1, conv.frames()));
+        assert_eq!(
+            d.records(),
+            [lines(&b1), lines(&b2)].concat(),
+            "server closed: {server_closed}"
+        );
+        assert_eq!(d.posts[1].channel, Some(Channel::Command));
+        let s = &d.stats;
+        assert_eq!(
+            (s.posts, s.connections, s.connections_continued_after_fin),
+            (2, 2, 1)
+        );
+        assert_eq!((s.bytes_after_close, s.gaps, s.skipped_bytes), (0, 0, 0));
+    }
+
+    // 29 bytes sent after the FIN, but not where the FIN left off: counted and reported.
+    let link = Link::ethernet();
+    let mut conv = TcpConversation::new(client(), collector());
+    conv.handshake().client_sends(&r1, &[]).fin(true);
+    let mut frames = conv.into_frames();
+    let fin_offset = r1.len() as u32 + 1;
+    let late = &b1.as_bytes()[..29];
+    let pa = TcpFlags::PSH | TcpFlags::ACK;
+    frames.push(Frame::new(
+        DateTime::UNIX_EPOCH,
+        client_segment(&link, fin_offset + 10, pa, late),
+    ));
+    restamp(&mut frames);
+    let d = decode(pcap(1, &frames));
+    assert_eq!(d.records(), lines(&b1));
+    assert_eq!((d.stats.bytes_after_close, d.stats.connections), (29, 1));
+    let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        ["mem: packet 6, flow 0: 29 bytes after the end of the stream (client to server) not decoded"]
+    );
+}
+
+/// An address and port pair reused by a connection whose SYN the capture missed resumes at an
+/// unrelated sequence number: a new stream, not hundreds of megabytes "missing".
+#[test]
+fn a_reused_pair_resuming_far_away_after_idling_is_a_new_stream_not_a_gap() {
+    let (b1, b2) = (data_body(44, 3), data_body(45, 3));
+    let start = DateTime::from_timestamp(1_483_809_000, 0).unwrap();
+    // 500 MB ahead is within the reassembler's window (a gap before), 3e9 is far outside it
+    // (the post was dropped as out of window before).
+    for jump in [500_000_000u32, 3_000_000_000] {
+        let mut first = TcpConversation::new(client(), collector());
+        first
+            .starting_at(start)
+            .handshake()
+            .client_sends(&request(DATA_PATH, &b1), &[]);
+        let mut second = TcpConversation::new(client(), collector());
+        second
+            .with_isn(1000u32.wrapping_add(jump), 9000)
+            .starting_at(start + TimeDelta::seconds(120))
+            .client_sends(&request(DATA_PATH, &b2), &[300]);
+        let frames = [first.into_frames(), second.into_frames()].concat();
+        let d = decode(pcap(1, &frames));
+        assert_eq!(
+            d.records(),
+            [lines(&b1), lines(&b2)].concat(),
+            "jump {jump}"
+        );
+        let s = &d.stats;
+        assert_eq!((s.posts, s.connections, s.connections_restarted), (2, 2, 1));
+        assert_eq!(
+            (s.gaps, s.bytes_missing, s.out_of_window_segments),
+            (0, 0, 0)
+        );
+    }
+    // The same jump on a busy connection (no idle time) is still a hole of that connection.
+    let mut c = TcpConversation::new(client(), collector());
+    c.starting_at(start)
+        .handshake()
+        .client_sends(&request(DATA_PATH, &b1), &[]);
+    let mut frames = c.into_frames();
+    let far = client_segment(
+        &Link::ethernet(),
+        1_000_000 + 10_000_000,
+        TcpFlags::ACK,
+        b"x",
+    );
+    frames.push(Frame::new(start, far));
+    let d = decode(pcap(1, &frames));
+    assert_eq!((d.stats.connections_restarted, d.stats.gaps), (0, 1));
+}
+
+/// A retransmission whose bytes differ from the copy already received is reported, saying
+/// which copy was kept, and counted; the first copy is what is decoded.
+#[test]
+fn an_overlap_with_another_content_is_reported_and_the_first_copy_kept() {
+    let body = data_body(46, 3);
+    let req = request(DATA_PATH, &body);
+    let link = Link::ethernet();
+    let pa = TcpFlags::PSH | TcpFlags::ACK;
+    let mut hs = TcpConversation::new(client(), collector());
+    hs.handshake();
+    let mut frames = hs.into_frames();
+    let h = head_len(&req);
+    let mut forged = req[h..h + 40].to_vec();
+    forged[10..14].copy_from_slice(b"9999");
+    frames.push(Frame::new(
+        DateTime::UNIX_EPOCH,
+        client_segment(&link, 0, pa, &req[..h + 60]),
+    ));
+    frames.push(Frame::new(
+        DateTime::UNIX_EPOCH,
+        client_segment(&link, h as u32, pa, &forged),
+    ));
+    frames.push(Frame::new(
+        DateTime::UNIX_EPOCH,
+        client_segment(&link, (h + 60) as u32, pa, &req[h + 60..]),
+    ));
+    restamp(&mut frames);
+    let d = decode(pcap(1, &frames));
+    assert_eq!(d.records(), lines(&body));
+    let s = &d.stats;
+    assert_eq!(
+        (s.conflicting_overlaps, s.duplicate_bytes, s.posts),
+        (1, 40, 1)
+    );
+    let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [format!("mem: packet 5, flow 0: 40 bytes at stream offset {h} (client to server) received again with another content: the first copy was kept")]
+    );
+}
