@@ -234,6 +234,7 @@ struct Details {
     connections_continued_after_fin: u64,
     bytes_after_close: u64,
     conflicting_overlaps: u64,
+    connections_over_budget: u64,
 }
 
 pub fn stats(args: &CaptureArgs) -> io::Result<Outcome> {
@@ -288,6 +289,7 @@ pub fn stats(args: &CaptureArgs) -> io::Result<Outcome> {
             connections_continued_after_fin: s.connections_continued_after_fin,
             bytes_after_close: s.bytes_after_close,
             conflicting_overlaps: s.conflicting_overlaps,
+            connections_over_budget: s.connections_over_budget,
         },
     };
     let outcome = finish(&decoder, &log);

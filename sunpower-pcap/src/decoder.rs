@@ -69,13 +69,31 @@ use crate::tcp::{StreamEvent, TcpStats};
 /// cfg.http.bodies = BodyFilter::AllPost; // every POST body, not only the collector's
 /// assert_eq!(cfg.flow.max_flows, 65_536);
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct DecoderConfig {
     /// Connection table and reassembly limits.
     pub flow: FlowConfig,
     /// HTTP framing limits and which bodies are kept.
     pub http: FramerConfig,
+    /// Bytes all connections together may take (default 32 MiB), as Suricata's stream memcap:
+    /// each connection's state (a few hundred bytes), the out-of-order data its reassemblers
+    /// buffer, its request heads and kept bodies in progress. Past it, the least recently
+    /// active connections are flushed early, each counted in
+    /// [`DecodeStats::connections_over_budget`] and reported: their holes become gaps, a body in
+    /// progress an incomplete post. The default keeps `sunpower stats` within 64 MiB of memory
+    /// on any capture.
+    pub memory_budget: usize,
+}
+
+impl Default for DecoderConfig {
+    fn default() -> Self {
+        DecoderConfig {
+            flow: FlowConfig::default(),
+            http: FramerConfig::default(),
+            memory_budget: 32 << 20,
+        }
+    }
 }
 
 /// Where something happened: the input, the packet, the connection.
@@ -171,6 +189,13 @@ pub enum ProblemKind {
         len: u64,
         /// `"client to server"` or `"server to client"`.
         direction: &'static str,
+    },
+    /// The memory budget was reached: this connection, the least recently active, was flushed
+    /// early (its holes became gaps, a body in progress an incomplete post).
+    #[error("memory budget of {budget} bytes reached: connection flushed early, the least recently active")]
+    OverBudget {
+        /// [`DecoderConfig::memory_budget`].
+        budget: usize,
     },
     /// HTTP framing that cannot be right; the framer resynchronises on the next request line.
     #[error("HTTP at stream offset {at}: {error}")]
@@ -331,6 +356,9 @@ pub struct DecodeStats {
     pub out_of_window_segments: u64,
     /// Connections evicted because the table was full.
     pub connections_evicted: u64,
+    /// Connections flushed early because the memory budget was reached
+    /// ([`DecoderConfig::memory_budget`]); each is also a problem.
+    pub connections_over_budget: u64,
     /// Connections replaced by a new stream on the same addresses and ports: data far from
     /// where the old one stood after it closed or idled (a reused pair whose SYN was missed).
     pub connections_restarted: u64,
@@ -380,14 +408,24 @@ type Connections = HashMap<FlowId, Connection, BuildHasherDefault<FlowIdHasher>>
 struct Connection {
     initiator: Endpoint,
     responder: Endpoint,
-    framers: [RequestFramer; 2],
+    /// Picked up without its SYN: the framers start by scanning for a request line.
+    mid_stream: bool,
+    /// A framer per direction, made when the direction's first bytes (or hole) arrive, so that
+    /// a connection that carried nothing costs a few words.
+    framers: [Option<Box<RequestFramer>>; 2],
 }
+
+/// What one connection costs the decoder besides its framers: its entry in the table, with the
+/// hash table's slack.
+const CONNECTION_COST: usize = 2 * std::mem::size_of::<(FlowId, Connection)>();
 
 /// The pipeline from captured packets to posts; see the [module docs](self).
 pub struct Decoder {
     config: DecoderConfig,
     flows: FlowTable,
     connections: Connections,
+    /// What the connections and their framers take (see [`DecoderConfig::memory_budget`]).
+    http_memory: usize,
     stats: DecodeStats,
     /// Position of the packet being decoded, for events.
     input: Arc<str>,
@@ -402,6 +440,7 @@ impl Decoder {
             config,
             flows: FlowTable::with_config(config.flow),
             connections: HashMap::default(),
+            http_memory: 0,
             stats: DecodeStats::default(),
             input: Arc::from(""),
             packet: 0,
@@ -416,6 +455,7 @@ impl Decoder {
         stats.connections_evicted = flow.flows_evicted;
         stats.orphan_segments = flow.orphan_segments;
         stats.connections_restarted = flow.flows_restarted;
+        stats.connections_over_budget = flow.flows_over_budget;
         stats.connections_continued_after_fin = flow.flows_continued_after_fin;
         stats
     }
@@ -500,6 +540,33 @@ impl Decoder {
             flows.segment(&segment, ts_us, &mut *on_event);
             flows.lost(&segment, on_event);
         });
+        self.keep_to_budget(&mut sink);
+    }
+
+    /// Bytes the connections take, counted against [`DecoderConfig::memory_budget`].
+    ///
+    /// ```
+    /// use sunpower_pcap::decoder::Decoder;
+    /// assert_eq!(Decoder::new(Default::default()).memory_used(), 0);
+    /// ```
+    pub fn memory_used(&self) -> usize {
+        self.flows.memory_used() + self.http_memory
+    }
+
+    /// Flushes the least recently active connections until the memory used is within budget.
+    fn keep_to_budget(&mut self, sink: &mut impl FnMut(Event<'_>)) {
+        let budget = self.config.memory_budget;
+        while self.memory_used() > budget {
+            let mut evicted = None;
+            self.drive_flows(sink, |flows, on_event| {
+                evicted = flows.evict_oldest(on_event);
+            });
+            let Some(flow) = evicted else { break };
+            sink(Event::Problem(Problem {
+                position: self.position(Some(flow)),
+                kind: ProblemKind::OverBudget { budget },
+            }));
+        }
     }
 
     /// Flushes every connection at the end of the input: holes become gaps, cut bodies are
@@ -518,6 +585,7 @@ impl Decoder {
         let Decoder {
             flows,
             connections,
+            http_memory,
             stats,
             config,
             input,
@@ -531,7 +599,7 @@ impl Decoder {
             captured_at: *captured_at,
         };
         drive(flows, &mut |event| {
-            on_flow_event(event, connections, stats, config, &at, sink)
+            on_flow_event(event, connections, http_memory, stats, config, &at, sink)
         });
     }
 
@@ -568,6 +636,7 @@ impl Context<'_> {
 fn on_flow_event(
     event: FlowEvent<'_>,
     connections: &mut Connections,
+    memory: &mut usize,
     stats: &mut DecodeStats,
     config: &DecoderConfig,
     at: &Context<'_>,
@@ -581,20 +650,14 @@ fn on_flow_event(
             syn_seen,
         } => {
             stats.connections += 1;
-            let framer = || {
-                let f = RequestFramer::with_config(config.http);
-                if syn_seen {
-                    f
-                } else {
-                    f.mid_stream()
-                }
-            };
+            *memory += CONNECTION_COST;
             connections.insert(
                 flow,
                 Connection {
                     initiator,
                     responder,
-                    framers: [framer(), framer()],
+                    mid_stream: !syn_seen,
+                    framers: [None, None],
                 },
             );
         }
@@ -635,7 +698,19 @@ fn on_flow_event(
                 Direction::FromInitiator => (conn.initiator, conn.responder),
                 Direction::FromResponder => (conn.responder, conn.initiator),
             };
-            let framer = &mut conn.framers[direction as usize];
+            let mid_stream = conn.mid_stream;
+            let framer = match (&mut conn.framers[direction as usize], event) {
+                (Some(framer), _) => framer,
+                (slot @ None, StreamEvent::Data(_) | StreamEvent::Gap { .. }) => {
+                    let f = RequestFramer::with_config(config.http);
+                    let f = if mid_stream { f.mid_stream() } else { f };
+                    *memory += f.memory_used();
+                    slot.insert(Box::new(f))
+                }
+                // The end of a direction that carried nothing: nothing to frame.
+                (None, _) => return,
+            };
+            let before = framer.memory_used();
             if let StreamEvent::Gap { at: offset, len } = event {
                 stats.gaps += 1;
                 stats.bytes_missing += len;
@@ -663,14 +738,18 @@ fn on_flow_event(
                 // Handled above: not stream data.
                 StreamEvent::Conflict { .. } | StreamEvent::AfterClose { .. } => {}
             }
+            *memory = *memory + framer.memory_used() - before;
         }
         FlowEvent::Closed {
             flow,
             stats: tcp_stats,
             ..
         } => {
-            if let Some(mut conn) = connections.remove(&flow) {
-                for (i, framer) in conn.framers.iter_mut().enumerate() {
+            if let Some(conn) = connections.remove(&flow) {
+                *memory -= CONNECTION_COST;
+                for (i, framer) in conn.framers.into_iter().enumerate() {
+                    let Some(mut framer) = framer else { continue };
+                    *memory -= framer.memory_used();
                     let (client, server) = if i == 0 {
                         (conn.initiator, conn.responder)
                     } else {
@@ -693,7 +772,9 @@ fn on_flow_event(
 /// server's, whatever its role in the connection.
 fn direction_name(connections: &Connections, flow: FlowId, direction: Direction) -> &'static str {
     let server = match connections.get(&flow) {
-        Some(conn) => conn.framers[direction as usize].is_response(),
+        Some(conn) => conn.framers[direction as usize]
+            .as_ref()
+            .is_some_and(|f| f.is_response()),
         None => direction == Direction::FromResponder,
     };
     if server {

@@ -160,6 +160,9 @@ pub enum CloseReason {
     Restarted,
     /// Its sender went on after its FIN: those bytes are a new connection.
     ContinuedAfterFin,
+    /// The memory budget was reached and this was the least recently active connection
+    /// ([`FlowTable::evict_oldest`]).
+    OverBudget,
     /// [`FlowTable::finish`]: the end of the input.
     EndOfInput,
 }
@@ -263,6 +266,8 @@ pub struct FlowStats {
     pub flows_restarted: u64,
     /// Connections whose sender went on after its FIN ([`CloseReason::ContinuedAfterFin`]).
     pub flows_continued_after_fin: u64,
+    /// Connections flushed early by [`FlowTable::evict_oldest`] ([`CloseReason::OverBudget`]).
+    pub flows_over_budget: u64,
     /// Segments that matched no connection and could not open one.
     pub orphan_segments: u64,
     /// Reassembly counters of the connections removed from the table so far.
@@ -325,7 +330,18 @@ pub struct FlowTable {
     last: Option<(Endpoint, Endpoint, usize)>,
     now: u64,
     next_id: FlowId,
+    /// Sum of the connections' [`Reassembler::memory_used`].
+    buffered: usize,
     stats: FlowStats,
+}
+
+/// What one connection costs the table besides what its reassemblers buffer: its slot and its
+/// index entry (with the hash table's slack).
+const FLOW_COST: usize =
+    std::mem::size_of::<Option<Slot>>() + 2 * std::mem::size_of::<(Key, usize)>();
+
+fn flow_memory(flow: &Flow) -> usize {
+    flow.dirs[0].memory_used() + flow.dirs[1].memory_used()
 }
 
 impl Default for FlowTable {
@@ -372,6 +388,7 @@ impl FlowTable {
             last: None,
             now: 0,
             next_id: 0,
+            buffered: 0,
             stats: FlowStats::default(),
         }
     }
@@ -394,6 +411,45 @@ impl FlowTable {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
+    }
+
+    /// Bytes the connections take, as counted against a memory budget: a few hundred per
+    /// connection (its slot and index entry) plus what its reassemblers buffer.
+    ///
+    /// ```
+    /// use sunpower_pcap::flow::FlowTable;
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let mut table = FlowTable::new();
+    /// assert_eq!(table.memory_used(), 0);
+    /// let (a, b) = ("10.0.0.2:9".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
+    /// table.segment(&TcpSegment::new(a, b, 7, TcpFlags::SYN, b""), 0, |_| {});
+    /// assert!(table.memory_used() < 1024);
+    /// ```
+    pub fn memory_used(&self) -> usize {
+        self.index.len() * FLOW_COST + self.buffered
+    }
+
+    /// Flushes and removes the least recently active connection ([`CloseReason::OverBudget`],
+    /// counted in [`FlowStats::flows_over_budget`]), for a caller over its memory budget;
+    /// returns its id, or `None` when the table is empty.
+    ///
+    /// ```
+    /// use sunpower_pcap::flow::FlowTable;
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let mut table = FlowTable::new();
+    /// let (a, b) = ("10.0.0.2:9".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
+    /// table.segment(&TcpSegment::new(a, b, 7, TcpFlags::SYN, b""), 0, |_| {});
+    /// assert_eq!(table.evict_oldest(|_| {}), Some(0));
+    /// assert_eq!((table.len(), table.memory_used(), table.stats().flows_over_budget), (0, 0, 1));
+    /// ```
+    pub fn evict_oldest<F>(&mut self, mut sink: F) -> Option<FlowId>
+    where
+        F: FnMut(FlowEvent<'_>),
+    {
+        let id = self.flow(self.oldest)?.id;
+        self.stats.flows_over_budget += 1;
+        self.remove(self.oldest, CloseReason::OverBudget, &mut sink);
+        Some(id)
     }
 
     /// The counters so far.
@@ -467,6 +523,7 @@ impl FlowTable {
             Direction::FromResponder
         };
         let id = flow.id;
+        let before = flow_memory(flow);
         flow.dirs[d.index()].segment(seg.seq, seg.flags, seg.payload, |event| {
             sink(FlowEvent::Stream {
                 flow: id,
@@ -474,11 +531,13 @@ impl FlowTable {
                 event,
             })
         });
+        self.buffered = self.buffered + flow_memory(flow) - before;
         if flow.closed {
             return;
         }
         let reason = if seg.flags.rst() && flow.dirs[d.index()].is_closed() {
             let o = d.reverse();
+            let before = flow_memory(flow);
             flow.dirs[o.index()].finish(|event| {
                 sink(FlowEvent::Stream {
                     flow: id,
@@ -486,6 +545,7 @@ impl FlowTable {
                     event,
                 })
             });
+            self.buffered = self.buffered + flow_memory(flow) - before;
             Some(CloseReason::Reset)
         } else if flow.dirs.iter().all(Reassembler::is_closed) {
             Some(CloseReason::Finished)
@@ -525,10 +585,6 @@ impl FlowTable {
 
     fn flow(&self, slot: usize) -> Option<&Flow> {
         self.slots.get(slot)?.as_ref().map(|s| &s.flow)
-    }
-
-    fn flow_mut(&mut self, slot: usize) -> Option<&mut Flow> {
-        self.slots.get_mut(slot)?.as_mut().map(|s| &mut s.flow)
     }
 
     /// Takes `slot` out of the activity list.
@@ -636,6 +692,7 @@ impl FlowTable {
         };
         self.index.remove(&key);
         self.free.push(slot);
+        self.buffered -= flow_memory(&flow);
         if self.last.is_some_and(|(_, _, i)| i == slot) {
             self.last = None;
         }
@@ -703,9 +760,10 @@ impl FlowTable {
         let Some(&slot) = self.index.get(&key_of(src, dst)) else {
             return;
         };
-        let Some(flow) = self.flow_mut(slot) else {
+        let Some(flow) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
+        let flow = &mut flow.flow;
         let d = if flow.ends[0] == src {
             Direction::FromInitiator
         } else {
@@ -718,6 +776,7 @@ impl FlowTable {
         };
         let id = flow.id;
         let start = data_seq.wrapping_add(seg.payload.len() as u32);
+        let before = flow_memory(flow);
         flow.dirs[d.index()].lost(start, missing, |event| {
             sink(FlowEvent::Stream {
                 flow: id,
@@ -725,6 +784,7 @@ impl FlowTable {
                 event,
             })
         });
+        self.buffered = self.buffered + flow_memory(flow) - before;
     }
 
     /// Advances capture time to `now_us` (if later) and expires idle connections, for a caller

@@ -90,7 +90,7 @@ pub enum BodyFilter {
 /// ```
 /// use sunpower_pcap::http::FramerConfig;
 /// let cfg = FramerConfig::default();
-/// assert_eq!((cfg.max_header_bytes, cfg.max_body_bytes), (64 << 10, 64 << 20));
+/// assert_eq!((cfg.max_header_bytes, cfg.max_body_bytes), (64 << 10, 16 << 20));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FramerConfig {
@@ -98,7 +98,8 @@ pub struct FramerConfig {
     /// chunked body's trailer section. Default 64 KiB.
     pub max_header_bytes: usize,
     /// Longest body: a longer one (kept or not) is skipped, see the [module docs](self).
-    /// Default 64 MiB.
+    /// Default 16 MiB (a collector post is a few kB; a backlog after days offline a few MB), so
+    /// that a kept body fits in the decoder's default memory budget.
     pub max_body_bytes: u64,
     /// Which bodies are kept.
     pub bodies: BodyFilter,
@@ -108,7 +109,7 @@ impl Default for FramerConfig {
     fn default() -> Self {
         FramerConfig {
             max_header_bytes: 64 << 10,
-            max_body_bytes: 64 << 20,
+            max_body_bytes: 16 << 20,
             bodies: BodyFilter::CollectorPath,
         }
     }
@@ -639,6 +640,23 @@ impl RequestFramer {
     /// ```
     pub fn position(&self) -> u64 {
         self.pos
+    }
+
+    /// Bytes this framer takes, its own size and what its buffers hold (a request head, a kept
+    /// body in progress), as counted against a memory budget.
+    ///
+    /// ```
+    /// # use sunpower_pcap::http::RequestFramer;
+    /// let mut f = RequestFramer::new();
+    /// let idle = f.memory_used();
+    /// f.feed(b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc", |_| {});
+    /// assert!(f.memory_used() > idle);
+    /// ```
+    pub fn memory_used(&self) -> usize {
+        std::mem::size_of::<RequestFramer>()
+            + self.head.capacity()
+            + self.line.capacity()
+            + self.body.capacity()
     }
 
     /// Whether the stream was recognised as the server's side (responses).

@@ -331,6 +331,26 @@ impl Reassembler {
         self.buffered
     }
 
+    /// Heap bytes this reassembler holds beyond its own size, as counted against a memory
+    /// budget: buffered out-of-order data with a per-segment overhead, and the bytes kept to
+    /// check overlaps. Nothing for a stream that buffered nothing.
+    ///
+    /// ```
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
+    /// let cfg = ReassemblerConfig { overlap_check_bytes: 0, ..Default::default() };
+    /// let mut r = Reassembler::with_config(cfg);
+    /// assert_eq!(r.memory_used(), 0);
+    /// r.segment(0, TcpFlags::ACK, b"a", |_| {});
+    /// r.segment(5, TcpFlags::ACK, b"bcd", |_| {});
+    /// assert!(r.memory_used() >= 3);
+    /// ```
+    pub fn memory_used(&self) -> usize {
+        // A BTreeMap entry: its share of a node (key and Vec header) and the Vec's allocation.
+        const PER_SEGMENT: usize = 64;
+        self.buffered + self.ooo.len() * PER_SEGMENT + self.recent.capacity()
+    }
+
     /// Whether the stream ended ([`StreamEvent::Fin`] or [`StreamEvent::Reset`] was emitted, or
     /// [`finish`](Self::finish) was called).
     ///

@@ -1244,7 +1244,7 @@ fn a_huge_declared_body_does_not_swallow_the_later_posts_of_its_connection() {
             assert_eq!((s.http_errors, s.other_requests), (1, 0));
             assert_eq!(
                 problems,
-                ["mem: packet 4, flow 0: HTTP at stream offset 0: body longer than the limit of 67108864 bytes"]
+                ["mem: packet 4, flow 0: HTTP at stream offset 0: body longer than the limit of 16777216 bytes"]
             );
         } else {
             assert_eq!((s.http_errors, s.other_requests), (0, 1));
@@ -1397,5 +1397,101 @@ fn an_overlap_with_another_content_is_reported_and_the_first_copy_kept() {
     assert_eq!(
         problems,
         [format!("mem: packet 5, flow 0: 40 bytes at stream offset {h} (client to server) received again with another content: the first copy was kept")]
+    );
+}
+
+/// Many connections that each leave a body pending: with a memory budget, the decoder's memory
+/// stays within it after every packet, and every connection flushed early is counted, reported,
+/// and its body delivered incomplete (nothing silent).
+#[test]
+fn connections_past_the_memory_budget_are_flushed_counted_and_reported() {
+    use sunpower_pcap::capture::CaptureReader;
+    use sunpower_pcap::decoder::Decoder;
+    let n = 2_000u32;
+    let head = "POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 1000\r\n\r\n100\t";
+    let mut frames = Vec::new();
+    for i in 0..n {
+        let client = SocketAddr::new(
+            IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)),
+            40_000,
+        );
+        let mut c = TcpConversation::new(client, collector());
+        c.segment(true, TcpFlags::SYN, b"")
+            .segment(true, TcpFlags::ACK, head.as_bytes());
+        frames.extend(c.into_frames());
+    }
+    restamp(&mut frames);
+    let bytes = pcap(1, &frames);
+    let run = |budget: usize| {
+        let mut cfg = DecoderConfig::default();
+        cfg.memory_budget = budget;
+        let mut decoder = Decoder::new(cfg);
+        let mut reader =
+            CaptureReader::new(vec![Input::from_reader("mem", Cursor::new(bytes.clone()))]);
+        let (mut over_budget, mut incomplete, mut peak) = (0, 0, 0);
+        let mut on_event = |e: Event<'_>| match e {
+            Event::Problem(p) if matches!(p.kind, ProblemKind::OverBudget { .. }) => {
+                over_budget += 1
+            }
+            Event::Post(post) if !post.complete() => incomplete += 1,
+            _ => {}
+        };
+        while let Some(packet) = reader.next_packet() {
+            decoder.packet(&packet.unwrap(), &mut on_event);
+            peak = peak.max(decoder.memory_used());
+            assert!(decoder.memory_used() <= budget);
+        }
+        decoder.finish(&mut on_event);
+        assert_eq!(decoder.memory_used(), 0, "memory left after the end");
+        (decoder.stats(), over_budget, incomplete, peak)
+    };
+    let (s, over_budget, incomplete, peak) = run(256 << 10);
+    assert!(
+        s.connections_over_budget > 1_000,
+        "{}",
+        s.connections_over_budget
+    );
+    assert_eq!(over_budget, s.connections_over_budget);
+    assert_eq!(
+        (incomplete, s.damaged_posts, s.connections),
+        (n, u64::from(n), u64::from(n))
+    );
+    assert!(peak > 200 << 10);
+    // The default budget holds them all; a connection costs about 1.3 kB with its pending
+    // request head and body.
+    let (s, over_budget, _, peak) = run(DecoderConfig::default().memory_budget);
+    assert_eq!((s.connections_over_budget, over_budget), (0, 0));
+    assert!(
+        peak < n as usize * 1_500,
+        "{} bytes a connection",
+        peak / n as usize
+    );
+}
+
+/// A connection that has buffered nothing (a SYN) costs a few hundred bytes of the budget,
+/// against about 2.7 KB before framers were made lazily.
+#[test]
+fn an_idle_connection_costs_a_few_hundred_bytes() {
+    use sunpower_pcap::decoder::Decoder;
+    let mut decoder = Decoder::new(DecoderConfig::default());
+    let mut frames = Vec::new();
+    for port in 0..100u16 {
+        let client = SocketAddr::new(client().ip(), 20_000 + port);
+        let mut c = TcpConversation::new(client, collector());
+        c.segment(true, TcpFlags::SYN, b"");
+        frames.extend(c.into_frames());
+    }
+    let mut reader = sunpower_pcap::capture::CaptureReader::new(vec![Input::from_reader(
+        "mem",
+        Cursor::new(pcap(1, &frames)),
+    )]);
+    while let Some(packet) = reader.next_packet() {
+        decoder.packet(&packet.unwrap(), |_| {});
+    }
+    assert_eq!(decoder.stats().connections, 100);
+    let each = decoder.memory_used() / 100;
+    assert!(
+        (300..900).contains(&each),
+        "{each} bytes an idle connection"
     );
 }
