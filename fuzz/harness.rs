@@ -11,14 +11,15 @@
 
 use std::collections::HashMap;
 use std::io::Cursor;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::Input;
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable, Segment};
+use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable};
 use sunpower_pcap::http::{BodyFilter, FramerConfig, HttpEvent, RequestFramer};
-use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpFlags};
+use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::{parse_line, Body, Record, RecordBuf};
 
@@ -462,12 +463,8 @@ impl TcpPlan {
             let tuple = r.u8();
             segments.push(Seg {
                 seq: isn.wrapping_add(off as u32),
-                flags: TcpFlags {
-                    syn: f & 1 != 0,
-                    fin: f & 2 != 0,
-                    rst: f & 4 != 0,
-                    ack: f & 8 != 0,
-                },
+                // Bit 0 SYN, 1 FIN, 2 RST, 3 ACK, as the plan format has always said.
+                flags: TcpFlags(((f & 1) << 1) | ((f >> 1) & 1) | (f & 4) | ((f & 8) << 1)),
                 len,
                 tuple,
                 ts_step: u32::from(f >> 5) * 400,
@@ -498,6 +495,7 @@ impl TcpPlan {
             max_buffered_bytes: if self.small_buffers { 300 } else { 4 << 20 },
             max_buffered_segments: if self.small_buffers { 3 } else { 16_384 },
             max_window: if self.small_window { 1000 } else { 1 << 30 },
+            overlap_check_bytes: if self.small_buffers { 4 } else { 256 },
         }
     }
 }
@@ -508,6 +506,8 @@ enum TcpEv {
     Gap(u64, u64),
     Fin,
     Reset,
+    Conflict(u64, u64),
+    AfterClose(u64),
 }
 
 fn own_tcp(e: StreamEvent<'_>) -> TcpEv {
@@ -516,6 +516,8 @@ fn own_tcp(e: StreamEvent<'_>) -> TcpEv {
         StreamEvent::Gap { at, len } => TcpEv::Gap(at, len),
         StreamEvent::Fin => TcpEv::Fin,
         StreamEvent::Reset => TcpEv::Reset,
+        StreamEvent::Conflict { at, len } => TcpEv::Conflict(at, len),
+        StreamEvent::AfterClose { len } => TcpEv::AfterClose(len),
     }
 }
 
@@ -523,6 +525,7 @@ fn own_tcp(e: StreamEvent<'_>) -> TcpEv {
 #[derive(Default)]
 struct StreamCheck {
     offset: u64,
+    after_close: u64,
     delivered: u64,
     gap_bytes: u64,
     gaps: u64,
@@ -531,6 +534,19 @@ struct StreamCheck {
 
 impl StreamCheck {
     fn event(&mut self, e: &TcpEv, base: Option<u32>) {
+        match e {
+            // Notices, not stream data: they may come at any time, after the end too.
+            // The source gives every copy of a sequence number the same byte.
+            TcpEv::Conflict(at, len) => {
+                panic!("conflict reported between equal copies: {at}+{len}")
+            }
+            TcpEv::AfterClose(len) => {
+                assert!(*len > 0, "empty AfterClose");
+                self.after_close += len;
+                return;
+            }
+            _ => {}
+        }
         assert!(!self.ended, "stream event after Fin/Reset: {e:?}");
         match e {
             TcpEv::Data(d) => {
@@ -554,6 +570,7 @@ impl StreamCheck {
                 self.gaps += 1;
             }
             TcpEv::Fin | TcpEv::Reset => self.ended = true,
+            TcpEv::Conflict(..) | TcpEv::AfterClose(_) => {}
         }
     }
 }
@@ -566,7 +583,7 @@ pub fn check_reassembler(plan: &TcpPlan) {
     let mut base_once: Option<u32> = None;
     let mut ev = Vec::new();
     for s in &plan.segments {
-        let data_seq = if s.flags.syn {
+        let data_seq = if s.flags.syn() {
             s.seq.wrapping_add(1)
         } else {
             s.seq
@@ -606,6 +623,11 @@ pub fn check_reassembler(plan: &TcpPlan) {
     );
     assert_eq!(st.bytes_in_gaps, check.gap_bytes, "stats().bytes_in_gaps");
     assert_eq!(st.gaps, check.gaps, "stats().gaps");
+    assert_eq!(
+        st.bytes_after_close, check.after_close,
+        "stats().bytes_after_close != AfterClose events"
+    );
+    assert_eq!(st.conflicts, 0, "conflicts between equal copies");
     assert!(st.cap_gaps <= st.gaps && st.bytes_in_cap_gaps <= st.bytes_in_gaps);
     assert_eq!(
         received,
@@ -634,6 +656,7 @@ pub fn check_flow_table(plan: &TcpPlan) {
         max_flows: if plan.small_buffers { 2 } else { 65_536 },
         idle_timeout_us: if plan.short_idle { 1_000 } else { 600_000_000 },
         tcp: plan.reassembler_config(),
+        ..FlowConfig::default()
     };
     let mut table = FlowTable::with_config(cfg);
     // Per flow: closed?, and per direction the offset checker.
@@ -655,7 +678,11 @@ pub fn check_flow_table(plan: &TcpPlan) {
             let entry = flows
                 .get_mut(&flow)
                 .expect("stream event of an unknown flow");
-            assert!(!entry.0, "stream event after Closed");
+            let notice = matches!(
+                event,
+                StreamEvent::AfterClose { .. } | StreamEvent::Conflict { .. }
+            );
+            assert!(!entry.0 || notice, "stream event after Closed");
             let i = usize::from(direction == Direction::FromResponder);
             entry.1[i].event(&own_tcp(event), None);
         }
@@ -682,23 +709,20 @@ pub fn check_flow_table(plan: &TcpPlan) {
     for s in &plan.segments {
         ts += u64::from(s.ts_step);
         let t = s.tuple;
-        let data_seq = if s.flags.syn {
+        let data_seq = if s.flags.syn() {
             s.seq.wrapping_add(1)
         } else {
             s.seq
         };
         let payload = source_payload(data_seq, s.len);
-        let seg = Segment {
-            src: IPS[usize::from(t & 3)],
-            dst: IPS[usize::from((t >> 2) & 3)],
-            src_port: PORTS[usize::from((t >> 4) & 3)],
-            dst_port: PORTS[usize::from(t >> 6)],
-            seq: s.seq,
-            flags: s.flags,
-            payload: &payload,
-            ts_us: ts,
-        };
-        table.segment(&seg, |e| handle(e, &mut flows));
+        let seg = TcpSegment::new(
+            SocketAddr::new(IPS[usize::from(t & 3)], PORTS[usize::from((t >> 4) & 3)]),
+            SocketAddr::new(IPS[usize::from((t >> 2) & 3)], PORTS[usize::from(t >> 6)]),
+            s.seq,
+            s.flags,
+            &payload,
+        );
+        table.segment(&seg, ts, |e| handle(e, &mut flows));
         assert!(table.len() <= cfg.max_flows, "more flows than max_flows");
     }
     table.finish(|e| handle(e, &mut flows));

@@ -80,16 +80,16 @@ pub fn read_telemetry(
     let mut decoder = TelemetryDecoder::new();
     let mut log = ProblemLog::default();
     let mut result = Ok(());
-    let mut on_frame =
-        |frame: Result<sunpower_proto::SiteTotals, _>, result: &mut io::Result<()>| match frame {
-            Ok(site) if result.is_ok() => *result = on_totals(&site),
-            Ok(_) => {}
-            Err(e) => {
-                if log.admit("telemetry") {
-                    eprintln!("{name}: {e}");
-                }
+    let mut on_frame = |frame: Result<sunpower_proto::SiteTotals, _>,
+                        result: &mut io::Result<()>| match frame {
+        Ok(site) if result.is_ok() => *result = on_totals(&site),
+        Ok(_) => {}
+        Err(e) => {
+            if log.admit("telemetry") {
+                eprintln!("{name}: {e}");
             }
-        };
+        }
+    };
     let mut buf = vec![0u8; 1 << 16];
     loop {
         let n = match reader.read(&mut buf) {

@@ -10,7 +10,8 @@
 //!
 //! Nothing is dropped silently: every packet is either decoded or counted in [`DecodeStats`]
 //! (not IP, not TCP, fragment, truncated, damaged), and every stream byte is either delivered,
-//! counted as a gap, a duplicate, or skipped by the HTTP layer.
+//! counted as a gap, a duplicate, out of window, after the close (reported), or skipped by the
+//! HTTP layer. A copy of stream bytes with another content than the kept one is reported too.
 //!
 //! Both directions of a connection get a framer: the one that sees a status line (the server's)
 //! ignores the rest of its stream. This handles connections picked up without their SYN, where
@@ -53,14 +54,11 @@ use chrono::{DateTime, Utc};
 use sunpower_proto::{Body, Channel, LineError, Record, Records};
 
 use crate::capture::{CaptureError, CaptureReader, Input, Packet};
-use crate::flow::{Direction, Endpoint, FlowConfig, FlowEvent, FlowId, FlowTable, Segment};
-use crate::http::{
-    collector_channel, is_collector_path, request_path, FramerConfig, FramingError, HttpEvent,
-    RequestFramer,
-};
+use crate::flow::{Direction, Endpoint, FlowConfig, FlowEvent, FlowId, FlowTable};
+use crate::http::{collector_target, FramerConfig, FramingError, HttpEvent, RequestFramer};
 use crate::ip::{decode_ip, IpError, Transport, PROTO_TCP};
 use crate::link::{decode_link, LinkError};
-use crate::tcp::{StreamEvent, TcpFlags, TcpStats};
+use crate::tcp::{StreamEvent, TcpStats};
 
 /// Options of a [`Decoder`].
 ///
@@ -71,13 +69,31 @@ use crate::tcp::{StreamEvent, TcpFlags, TcpStats};
 /// cfg.http.bodies = BodyFilter::AllPost; // every POST body, not only the collector's
 /// assert_eq!(cfg.flow.max_flows, 65_536);
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct DecoderConfig {
     /// Connection table and reassembly limits.
     pub flow: FlowConfig,
     /// HTTP framing limits and which bodies are kept.
     pub http: FramerConfig,
+    /// Bytes all connections together may take (default 32 MiB), as Suricata's stream memcap:
+    /// each connection's state (a few hundred bytes), the out-of-order data its reassemblers
+    /// buffer, its request heads and kept bodies in progress. Past it, the least recently
+    /// active connections are flushed early, each counted in
+    /// [`DecodeStats::connections_over_budget`] and reported: their holes become gaps, a body in
+    /// progress an incomplete post. The default keeps `sunpower stats` within 64 MiB of memory
+    /// on any capture.
+    pub memory_budget: usize,
+}
+
+impl Default for DecoderConfig {
+    fn default() -> Self {
+        DecoderConfig {
+            flow: FlowConfig::default(),
+            http: FramerConfig::default(),
+            memory_budget: 32 << 20,
+        }
+    }
 }
 
 /// Where something happened: the input, the packet, the connection.
@@ -156,6 +172,31 @@ pub enum ProblemKind {
         /// `"client to server"` or `"server to client"`.
         direction: &'static str,
     },
+    /// Bytes received again with a content that differs from the copy already kept.
+    #[error("{len} bytes at stream offset {at} ({direction}) received again with another content: the first copy was kept")]
+    ConflictingOverlap {
+        /// Stream offset of the overlap.
+        at: u64,
+        /// Its length.
+        len: u64,
+        /// `"client to server"` or `"server to client"`.
+        direction: &'static str,
+    },
+    /// Payload bytes after the end of a TCP stream (beyond its FIN, or after it ended), not decoded.
+    #[error("{len} bytes after the end of the stream ({direction}) not decoded")]
+    AfterClose {
+        /// Number of bytes.
+        len: u64,
+        /// `"client to server"` or `"server to client"`.
+        direction: &'static str,
+    },
+    /// The memory budget was reached: this connection, the least recently active, was flushed
+    /// early (its holes became gaps, a body in progress an incomplete post).
+    #[error("memory budget of {budget} bytes reached: connection flushed early, the least recently active")]
+    OverBudget {
+        /// [`DecoderConfig::memory_budget`].
+        budget: usize,
+    },
     /// HTTP framing that cannot be right; the framer resynchronises on the next request line.
     #[error("HTTP at stream offset {at}: {error}")]
     Http {
@@ -199,6 +240,9 @@ impl ProblemKind {
             ProblemKind::Http { .. } => "HTTP",
             ProblemKind::Skipped { .. } => "skipped-bytes",
             ProblemKind::IncompletePost { .. } => "incomplete-post",
+            ProblemKind::ConflictingOverlap { .. } => "conflicting-overlap",
+            ProblemKind::AfterClose { .. } => "after-close",
+            ProblemKind::OverBudget { .. } => "over-budget",
         }
     }
 
@@ -418,8 +462,13 @@ pub struct DecodeStats {
     /// Posts whose body was cut.
     #[cfg_attr(feature = "serde", serde(skip))]
     pub damaged_posts: u64,
-    /// Requests framed but not kept (other paths).
+    /// Requests framed but not kept (other paths), including those with a body over the limit.
     pub other_requests: u64,
+    /// Requests whose body was longer than [`FramerConfig::max_body_bytes`]: counted in
+    /// `requests`, their body skipped; a kept (collector) one is also an HTTP error and a problem.
+    pub oversized_bodies: u64,
+    /// Bytes of those bodies, skipped by count (up to the next request line found in them).
+    pub oversized_body_bytes: u64,
     /// HTTP framing errors.
     pub http_errors: u64,
     /// Stream bytes skipped while looking for a request line.
@@ -436,6 +485,19 @@ pub struct DecodeStats {
     pub out_of_window_segments: u64,
     /// Connections evicted because the table was full.
     pub connections_evicted: u64,
+    /// Connections flushed early because the memory budget was reached
+    /// ([`DecoderConfig::memory_budget`]); each is also a problem.
+    pub connections_over_budget: u64,
+    /// Connections replaced by a new stream on the same addresses and ports: data far from
+    /// where the old one stood after it closed or idled (a reused pair whose SYN was missed).
+    pub connections_restarted: u64,
+    /// Connections whose client (or server) went on sending right after its FIN: decoded as a
+    /// new connection.
+    pub connections_continued_after_fin: u64,
+    /// Payload bytes after the end of a TCP stream (beyond a FIN, after a reset), not decoded.
+    pub bytes_after_close: u64,
+    /// Overlapping copies of stream bytes whose content differs from the kept (first) copy.
+    pub conflicting_overlaps: u64,
     /// Segments of unknown connections carrying no data (a bare ACK, FIN or RST).
     pub orphan_segments: u64,
 }
@@ -475,14 +537,24 @@ type Connections = HashMap<FlowId, Connection, BuildHasherDefault<FlowIdHasher>>
 struct Connection {
     initiator: Endpoint,
     responder: Endpoint,
-    framers: [RequestFramer; 2],
+    /// Picked up without its SYN: the framers start by scanning for a request line.
+    mid_stream: bool,
+    /// A framer per direction, made when the direction's first bytes (or hole) arrive, so that
+    /// a connection that carried nothing costs a few words.
+    framers: [Option<Box<RequestFramer>>; 2],
 }
+
+/// What one connection costs the decoder besides its framers: its entry in the table, with the
+/// hash table's slack.
+const CONNECTION_COST: usize = 2 * std::mem::size_of::<(FlowId, Connection)>();
 
 /// The pipeline from captured packets to posts; see the [module docs](self).
 pub struct Decoder {
     config: DecoderConfig,
     flows: FlowTable,
     connections: Connections,
+    /// What the connections and their framers take (see [`DecoderConfig::memory_budget`]).
+    http_memory: usize,
     stats: DecodeStats,
     /// Position of the packet being decoded, for events.
     input: Arc<str>,
@@ -497,6 +569,7 @@ impl Decoder {
             config,
             flows: FlowTable::with_config(config.flow),
             connections: HashMap::default(),
+            http_memory: 0,
             stats: DecodeStats::default(),
             input: Arc::from(""),
             packet: 0,
@@ -510,6 +583,9 @@ impl Decoder {
         let flow = self.flows.stats();
         stats.connections_evicted = flow.flows_evicted;
         stats.orphan_segments = flow.orphan_segments;
+        stats.connections_restarted = flow.flows_restarted;
+        stats.connections_over_budget = flow.flows_over_budget;
+        stats.connections_continued_after_fin = flow.flows_continued_after_fin;
         stats
     }
 
@@ -588,23 +664,37 @@ impl Decoder {
                 },
             ));
         }
-        let micros = packet.timestamp.timestamp_micros();
-        let seg = Segment {
-            src: segment.src,
-            dst: segment.dst,
-            src_port: segment.src_port,
-            dst_port: segment.dst_port,
-            seq: segment.seq,
-            flags: TcpFlags::from_bits(segment.flags.0),
-            payload: segment.payload,
-            ts_us: u64::try_from(micros).unwrap_or(0),
-        };
-        self.drive_flows(&mut sink, |flows, on_event| flows.segment(&seg, on_event));
-        if segment.payload_missing > 0 {
-            let missing = segment.payload_missing;
-            self.drive_flows(&mut sink, |flows, on_event| {
-                flows.lost(&seg, missing, on_event)
+        let ts_us = u64::try_from(packet.timestamp.timestamp_micros()).unwrap_or(0);
+        self.drive_flows(&mut sink, |flows, on_event| {
+            flows.segment(&segment, ts_us, &mut *on_event);
+            flows.lost(&segment, on_event);
+        });
+        self.keep_to_budget(&mut sink);
+    }
+
+    /// Bytes the connections take, counted against [`DecoderConfig::memory_budget`].
+    ///
+    /// ```
+    /// use sunpower_pcap::decoder::Decoder;
+    /// assert_eq!(Decoder::new(Default::default()).memory_used(), 0);
+    /// ```
+    pub fn memory_used(&self) -> usize {
+        self.flows.memory_used() + self.http_memory
+    }
+
+    /// Flushes the least recently active connections until the memory used is within budget.
+    fn keep_to_budget(&mut self, sink: &mut impl FnMut(Event<'_>)) {
+        let budget = self.config.memory_budget;
+        while self.memory_used() > budget {
+            let mut evicted = None;
+            self.drive_flows(sink, |flows, on_event| {
+                evicted = flows.evict_oldest(on_event);
             });
+            let Some(flow) = evicted else { break };
+            sink(Event::Problem(Problem {
+                position: self.position(Some(flow)),
+                kind: ProblemKind::OverBudget { budget },
+            }));
         }
     }
 
@@ -624,6 +714,7 @@ impl Decoder {
         let Decoder {
             flows,
             connections,
+            http_memory,
             stats,
             config,
             input,
@@ -631,12 +722,13 @@ impl Decoder {
             captured_at,
         } = self;
         let at = Context {
+            max_body_bytes: config.http.max_body_bytes,
             input,
             packet: *packet,
             captured_at: *captured_at,
         };
         drive(flows, &mut |event| {
-            on_flow_event(event, connections, stats, config, &at, sink)
+            on_flow_event(event, connections, http_memory, stats, config, &at, sink)
         });
     }
 
@@ -651,6 +743,7 @@ impl Decoder {
 
 /// Where the decoder is, lent to the flow-event handler.
 struct Context<'c> {
+    max_body_bytes: u64,
     input: &'c Arc<str>,
     packet: u64,
     captured_at: DateTime<Utc>,
@@ -672,6 +765,7 @@ impl Context<'_> {
 fn on_flow_event(
     event: FlowEvent<'_>,
     connections: &mut Connections,
+    memory: &mut usize,
     stats: &mut DecodeStats,
     config: &DecoderConfig,
     at: &Context<'_>,
@@ -685,22 +779,41 @@ fn on_flow_event(
             syn_seen,
         } => {
             stats.connections += 1;
-            let framer = || {
-                let f = RequestFramer::with_config(config.http);
-                if syn_seen {
-                    f
-                } else {
-                    f.mid_stream()
-                }
-            };
+            *memory += CONNECTION_COST;
             connections.insert(
                 flow,
                 Connection {
                     initiator,
                     responder,
-                    framers: [framer(), framer()],
+                    mid_stream: !syn_seen,
+                    framers: [None, None],
                 },
             );
+        }
+        FlowEvent::Stream {
+            flow,
+            direction,
+            event: StreamEvent::Conflict { at: offset, len },
+        } => {
+            stats.conflicting_overlaps += 1;
+            let direction = direction_name(connections, flow, direction);
+            sink(at.problem(
+                flow,
+                ProblemKind::ConflictingOverlap {
+                    at: offset,
+                    len,
+                    direction,
+                },
+            ));
+        }
+        FlowEvent::Stream {
+            flow,
+            direction,
+            event: StreamEvent::AfterClose { len },
+        } => {
+            stats.bytes_after_close += len;
+            let direction = direction_name(connections, flow, direction);
+            sink(at.problem(flow, ProblemKind::AfterClose { len, direction }));
         }
         FlowEvent::Stream {
             flow,
@@ -714,7 +827,19 @@ fn on_flow_event(
                 Direction::FromInitiator => (conn.initiator, conn.responder),
                 Direction::FromResponder => (conn.responder, conn.initiator),
             };
-            let framer = &mut conn.framers[direction as usize];
+            let mid_stream = conn.mid_stream;
+            let framer = match (&mut conn.framers[direction as usize], event) {
+                (Some(framer), _) => framer,
+                (slot @ None, StreamEvent::Data(_) | StreamEvent::Gap { .. }) => {
+                    let f = RequestFramer::with_config(config.http);
+                    let f = if mid_stream { f.mid_stream() } else { f };
+                    *memory += f.memory_used();
+                    slot.insert(Box::new(f))
+                }
+                // The end of a direction that carried nothing: nothing to frame.
+                (None, _) => return,
+            };
+            let before = framer.memory_used();
             if let StreamEvent::Gap { at: offset, len } = event {
                 stats.gaps += 1;
                 stats.bytes_missing += len;
@@ -739,15 +864,21 @@ fn on_flow_event(
                 StreamEvent::Data(data) => framer.feed(data, &mut on_http),
                 StreamEvent::Gap { len, .. } => framer.gap(len, &mut on_http),
                 StreamEvent::Fin | StreamEvent::Reset => framer.finish(&mut on_http),
+                // Handled above: not stream data.
+                StreamEvent::Conflict { .. } | StreamEvent::AfterClose { .. } => {}
             }
+            *memory = *memory + framer.memory_used() - before;
         }
         FlowEvent::Closed {
             flow,
             stats: tcp_stats,
             ..
         } => {
-            if let Some(mut conn) = connections.remove(&flow) {
-                for (i, framer) in conn.framers.iter_mut().enumerate() {
+            if let Some(conn) = connections.remove(&flow) {
+                *memory -= CONNECTION_COST;
+                for (i, framer) in conn.framers.into_iter().enumerate() {
+                    let Some(mut framer) = framer else { continue };
+                    *memory -= framer.memory_used();
                     let (client, server) = if i == 0 {
                         (conn.initiator, conn.responder)
                     } else {
@@ -755,6 +886,7 @@ fn on_flow_event(
                     };
                     framer.finish(|e| on_http_event(e, flow, client, server, stats, at, sink));
                     stats.response_bytes += framer.stats().response_bytes;
+                    stats.oversized_body_bytes += framer.stats().oversized_body_bytes;
                     stats.non_http_bytes += framer.stats().non_http_bytes;
                 }
             }
@@ -762,6 +894,22 @@ fn on_flow_event(
                 stats.add_tcp(tcp);
             }
         }
+    }
+}
+
+/// Which way a direction's bytes go, for messages: a stream that carries responses is the
+/// server's, whatever its role in the connection.
+fn direction_name(connections: &Connections, flow: FlowId, direction: Direction) -> &'static str {
+    let server = match connections.get(&flow) {
+        Some(conn) => conn.framers[direction as usize]
+            .as_ref()
+            .is_some_and(|f| f.is_response()),
+        None => direction == Direction::FromResponder,
+    };
+    if server {
+        "server to client"
+    } else {
+        "client to server"
     }
 }
 
@@ -780,7 +928,7 @@ fn on_http_event(
         server,
         method,
         target,
-        channel: collector_channel(target).filter(|_| is_collector_path(request_path(target))),
+        channel: collector_target(target).and_then(|c| c.channel),
         captured_at: at.captured_at,
         input: at.input,
         packet: at.packet,
@@ -826,6 +974,23 @@ fn on_http_event(
         HttpEvent::Unselected { .. } => {
             stats.requests += 1;
             stats.other_requests += 1;
+        }
+        HttpEvent::OversizedBody {
+            at: offset,
+            selected,
+            ..
+        } => {
+            stats.requests += 1;
+            stats.oversized_bodies += 1;
+            if selected {
+                stats.http_errors += 1;
+                let error = FramingError::BodyTooLarge {
+                    limit: at.max_body_bytes,
+                };
+                sink(at.problem(flow, ProblemKind::Http { at: offset, error }));
+            } else {
+                stats.other_requests += 1;
+            }
         }
         HttpEvent::Error { at: offset, error } => {
             stats.http_errors += 1;

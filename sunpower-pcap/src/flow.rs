@@ -19,7 +19,16 @@
 //!   4-tuple is reused.
 //! - **Reuse.** A SYN whose sequence number differs from the old connection's ISN, arriving after
 //!   the old connection closed or far outside its window (or on a connection picked up without a
-//!   SYN), starts a new connection: the old one is flushed and closed first.
+//!   SYN), starts a new connection: the old one is flushed and closed first
+//!   ([`CloseReason::Reused`]). So does data at a sequence number more than
+//!   [`FlowConfig::restart_distance`] from where its direction stands, on a connection closed or
+//!   idle for [`FlowConfig::restart_idle_us`]: the address and port pair was reused by a
+//!   connection whose SYN the capture missed, and its bytes are a new stream, not a gap of
+//!   hundreds of megabytes ([`CloseReason::Restarted`], [`FlowStats::flows_restarted`]).
+//! - **Data after a FIN.** Data that starts right after its sender's FIN
+//!   ([`Reassembler::continues_after_fin`]) is decoded as a new connection picked up mid-way
+//!   ([`CloseReason::ContinuedAfterFin`], [`FlowStats::flows_continued_after_fin`]); other bytes
+//!   after a close are reported ([`StreamEvent::AfterClose`]) and counted.
 //! - **Caps.** At most [`FlowConfig::max_flows`] connections; a new one evicts the least recently
 //!   active (flushed, counted). A connection idle for [`FlowConfig::idle_timeout_us`] of capture
 //!   time is flushed and removed; capture time is the largest timestamp seen, so a timestamp that
@@ -28,15 +37,16 @@
 //! # Example
 //!
 //! ```
-//! use std::net::{IpAddr, Ipv4Addr};
-//! use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
-//! use sunpower_pcap::tcp::{StreamEvent, TcpFlags};
+//! use std::net::SocketAddr;
+//! use sunpower_pcap::flow::{FlowEvent, FlowTable};
+//! use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+//! use sunpower_pcap::tcp::StreamEvent;
 //!
-//! let (client, server) = (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), IpAddr::V4(Ipv4Addr::new(1, 2, 3, 4)));
-//! let seg = |from_client: bool, seq, flags, payload: &'static [u8], ts_us| {
-//!     let (src, dst, src_port, dst_port) =
-//!         if from_client { (client, server, 40000, 80) } else { (server, client, 80, 40000) };
-//!     Segment { src, dst, src_port, dst_port, seq, flags, payload, ts_us }
+//! let client: SocketAddr = "10.0.0.2:40000".parse().unwrap();
+//! let server: SocketAddr = "1.2.3.4:80".parse().unwrap();
+//! let seg = |from_client: bool, seq, flags, payload: &'static [u8]| {
+//!     let (src, dst) = if from_client { (client, server) } else { (server, client) };
+//!     TcpSegment::new(src, dst, seq, flags, payload)
 //! };
 //! let mut table = FlowTable::new();
 //! let mut log = Vec::new();
@@ -47,11 +57,11 @@
 //!     FlowEvent::Stream { flow, direction, event } => format!("{flow} {direction:?} {event:?}"),
 //!     FlowEvent::Closed { flow, reason, .. } => format!("close {flow} {reason:?}"),
 //! });
-//! table.segment(&seg(true, 100, TcpFlags::SYN, b"", 0), &mut sink);
-//! table.segment(&seg(false, 500, TcpFlags { syn: true, ack: true, ..TcpFlags::NONE }, b"", 1), &mut sink);
-//! table.segment(&seg(true, 101, TcpFlags::ACK, b"GET", 2), &mut sink);
-//! table.segment(&seg(false, 501, TcpFlags::FIN, b"OK", 3), &mut sink);
-//! table.segment(&seg(true, 104, TcpFlags::FIN, b"", 4), &mut sink);
+//! table.segment(&seg(true, 100, TcpFlags::SYN, b""), 0, &mut sink);
+//! table.segment(&seg(false, 500, TcpFlags::SYN | TcpFlags::ACK, b""), 1, &mut sink);
+//! table.segment(&seg(true, 101, TcpFlags::ACK, b"GET"), 2, &mut sink);
+//! table.segment(&seg(false, 501, TcpFlags::FIN, b"OK"), 3, &mut sink);
+//! table.segment(&seg(true, 104, TcpFlags::FIN, b""), 4, &mut sink);
 //! assert_eq!(log, [
 //!     "open 0 true",
 //!     "0 FromInitiator GET",
@@ -65,7 +75,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpFlags, TcpStats};
+use crate::ip::TcpSegment;
+use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpStats};
 
 /// One end of a connection.
 ///
@@ -86,72 +97,6 @@ pub struct Endpoint {
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::net::SocketAddr::new(self.ip, self.port).fmt(f)
-    }
-}
-
-/// A decoded TCP segment with its capture timestamp.
-///
-/// ```
-/// use std::net::{IpAddr, Ipv6Addr};
-/// use sunpower_pcap::flow::Segment;
-/// use sunpower_pcap::tcp::TcpFlags;
-/// let s = Segment {
-///     src: IpAddr::V6(Ipv6Addr::LOCALHOST), dst: IpAddr::V6(Ipv6Addr::LOCALHOST),
-///     src_port: 1, dst_port: 2, seq: 0, flags: TcpFlags::ACK, payload: b"x", ts_us: 0,
-/// };
-/// assert_eq!(s.source().port, 1);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment<'a> {
-    /// Source address.
-    pub src: IpAddr,
-    /// Destination address.
-    pub dst: IpAddr,
-    /// Source port.
-    pub src_port: u16,
-    /// Destination port.
-    pub dst_port: u16,
-    /// Sequence number.
-    pub seq: u32,
-    /// Flags.
-    pub flags: TcpFlags,
-    /// Payload.
-    pub payload: &'a [u8],
-    /// Capture time, microseconds since the Unix epoch (any fixed origin works).
-    pub ts_us: u64,
-}
-
-impl Segment<'_> {
-    /// The sending end.
-    ///
-    /// ```
-    /// # use std::net::{IpAddr, Ipv4Addr};
-    /// # use sunpower_pcap::{flow::Segment, tcp::TcpFlags};
-    /// # let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    /// let s = Segment { src: ip, dst: ip, src_port: 5, dst_port: 80, seq: 0, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
-    /// assert_eq!(s.source().port, 5);
-    /// ```
-    pub fn source(&self) -> Endpoint {
-        Endpoint {
-            ip: self.src,
-            port: self.src_port,
-        }
-    }
-
-    /// The receiving end.
-    ///
-    /// ```
-    /// # use std::net::{IpAddr, Ipv4Addr};
-    /// # use sunpower_pcap::{flow::Segment, tcp::TcpFlags};
-    /// # let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    /// let s = Segment { src: ip, dst: ip, src_port: 5, dst_port: 80, seq: 0, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
-    /// assert_eq!(s.destination().port, 80);
-    /// ```
-    pub fn destination(&self) -> Endpoint {
-        Endpoint {
-            ip: self.dst,
-            port: self.dst_port,
-        }
     }
 }
 
@@ -208,8 +153,16 @@ pub enum CloseReason {
     Idle,
     /// The table was full and this was the least recently active connection.
     Evicted,
-    /// A new connection reused the 4-tuple.
+    /// A new connection reused the 4-tuple (a new SYN).
     Reused,
+    /// Data far from where the stream stood, on a closed or idle connection: a new stream on the
+    /// same 4-tuple.
+    Restarted,
+    /// Its sender went on after its FIN: those bytes are a new connection.
+    ContinuedAfterFin,
+    /// The memory budget was reached and this was the least recently active connection
+    /// ([`FlowTable::evict_oldest`]).
+    OverBudget,
     /// [`FlowTable::finish`]: the end of the input.
     EndOfInput,
 }
@@ -268,6 +221,13 @@ pub struct FlowConfig {
     pub max_flows: usize,
     /// Capture time after which a silent connection is flushed and removed (default 10 min).
     pub idle_timeout_us: u64,
+    /// A connection silent for this long (capture time; default 60 s), or closed, whose next
+    /// data is more than [`restart_distance`](Self::restart_distance) from where its direction
+    /// stands is replaced by a new one ([`CloseReason::Restarted`]).
+    pub restart_idle_us: u64,
+    /// See [`restart_idle_us`](Self::restart_idle_us); default 16 MiB, far beyond any receive
+    /// window a home device advertises, far below a random sequence number's typical distance.
+    pub restart_distance: u64,
     /// Limits of each direction's reassembler.
     pub tcp: ReassemblerConfig,
 }
@@ -277,6 +237,8 @@ impl Default for FlowConfig {
         FlowConfig {
             max_flows: 65_536,
             idle_timeout_us: 600_000_000,
+            restart_idle_us: 60_000_000,
+            restart_distance: 16 << 20,
             tcp: ReassemblerConfig::default(),
         }
     }
@@ -298,8 +260,14 @@ pub struct FlowStats {
     pub flows_evicted: u64,
     /// Connections removed after idling.
     pub flows_expired: u64,
-    /// Connections replaced by a new one on the same 4-tuple.
+    /// Connections replaced by a new one on the same 4-tuple (a new SYN).
     pub flows_reused: u64,
+    /// Connections replaced by a new stream far from where they stood ([`CloseReason::Restarted`]).
+    pub flows_restarted: u64,
+    /// Connections whose sender went on after its FIN ([`CloseReason::ContinuedAfterFin`]).
+    pub flows_continued_after_fin: u64,
+    /// Connections flushed early by [`FlowTable::evict_oldest`] ([`CloseReason::OverBudget`]).
+    pub flows_over_budget: u64,
     /// Segments that matched no connection and could not open one.
     pub orphan_segments: u64,
     /// Reassembly counters of the connections removed from the table so far.
@@ -335,14 +303,13 @@ struct Slot {
 /// Connections by 4-tuple; see the [module docs](self).
 ///
 /// ```
-/// use std::net::{IpAddr, Ipv4Addr};
-/// use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
-/// use sunpower_pcap::tcp::TcpFlags;
-/// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+/// use sunpower_pcap::flow::FlowTable;
+/// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+/// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
 /// let mut table = FlowTable::new();
-/// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"hi", ts_us: 0 };
+/// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"hi");
 /// let mut n = 0;
-/// table.segment(&s, |_| n += 1);
+/// table.segment(&s, 0, |_| n += 1);
 /// assert_eq!((n, table.len()), (2, 1)); // Opened, then Data
 /// table.finish(|_| n += 1);
 /// assert_eq!((n, table.len()), (3, 0)); // Closed
@@ -363,7 +330,18 @@ pub struct FlowTable {
     last: Option<(Endpoint, Endpoint, usize)>,
     now: u64,
     next_id: FlowId,
+    /// Sum of the connections' [`Reassembler::memory_used`].
+    buffered: usize,
     stats: FlowStats,
+}
+
+/// What one connection costs the table besides what its reassemblers buffer: its slot and its
+/// index entry (with the hash table's slack).
+const FLOW_COST: usize =
+    std::mem::size_of::<Option<Slot>>() + 2 * std::mem::size_of::<(Key, usize)>();
+
+fn flow_memory(flow: &Flow) -> usize {
+    flow.dirs[0].memory_used() + flow.dirs[1].memory_used()
 }
 
 impl Default for FlowTable {
@@ -410,6 +388,7 @@ impl FlowTable {
             last: None,
             now: 0,
             next_id: 0,
+            buffered: 0,
             stats: FlowStats::default(),
         }
     }
@@ -434,6 +413,45 @@ impl FlowTable {
         self.index.is_empty()
     }
 
+    /// Bytes the connections take, as counted against a memory budget: a few hundred per
+    /// connection (its slot and index entry) plus what its reassemblers buffer.
+    ///
+    /// ```
+    /// use sunpower_pcap::flow::FlowTable;
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let mut table = FlowTable::new();
+    /// assert_eq!(table.memory_used(), 0);
+    /// let (a, b) = ("10.0.0.2:9".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
+    /// table.segment(&TcpSegment::new(a, b, 7, TcpFlags::SYN, b""), 0, |_| {});
+    /// assert!(table.memory_used() < 1024);
+    /// ```
+    pub fn memory_used(&self) -> usize {
+        self.index.len() * FLOW_COST + self.buffered
+    }
+
+    /// Flushes and removes the least recently active connection ([`CloseReason::OverBudget`],
+    /// counted in [`FlowStats::flows_over_budget`]), for a caller over its memory budget;
+    /// returns its id, or `None` when the table is empty.
+    ///
+    /// ```
+    /// use sunpower_pcap::flow::FlowTable;
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let mut table = FlowTable::new();
+    /// let (a, b) = ("10.0.0.2:9".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
+    /// table.segment(&TcpSegment::new(a, b, 7, TcpFlags::SYN, b""), 0, |_| {});
+    /// assert_eq!(table.evict_oldest(|_| {}), Some(0));
+    /// assert_eq!((table.len(), table.memory_used(), table.stats().flows_over_budget), (0, 0, 1));
+    /// ```
+    pub fn evict_oldest<F>(&mut self, mut sink: F) -> Option<FlowId>
+    where
+        F: FnMut(FlowEvent<'_>),
+    {
+        let id = self.flow(self.oldest)?.id;
+        self.stats.flows_over_budget += 1;
+        self.remove(self.oldest, CloseReason::OverBudget, &mut sink);
+        Some(id)
+    }
+
     /// The counters so far.
     ///
     /// ```
@@ -448,21 +466,20 @@ impl FlowTable {
     /// the largest timestamp seen.
     ///
     /// ```
-    /// use std::net::{IpAddr, Ipv4Addr};
-    /// use sunpower_pcap::flow::{FlowTable, Segment};
-    /// use sunpower_pcap::tcp::TcpFlags;
-    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// use sunpower_pcap::flow::FlowTable;
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
     /// let mut table = FlowTable::new();
     /// // A bare ACK of an unknown connection opens nothing.
-    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"", ts_us: 0 };
-    /// table.segment(&s, |_| {});
+    /// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"");
+    /// table.segment(&s, 0, |_| {});
     /// assert_eq!(table.stats().orphan_segments, 1);
     /// ```
-    pub fn segment<F>(&mut self, seg: &Segment<'_>, mut sink: F)
+    pub fn segment<F>(&mut self, seg: &TcpSegment<'_>, ts_us: u64, mut sink: F)
     where
         F: FnMut(FlowEvent<'_>),
     {
-        self.now = self.now.max(seg.ts_us);
+        self.now = self.now.max(ts_us);
         self.expire_idle(&mut sink);
         let (src, dst) = (seg.source(), seg.destination());
         let mut slot = match self.last {
@@ -471,23 +488,20 @@ impl FlowTable {
             Some((a, b, i)) if (a == src && b == dst) || (a == dst && b == src) => Some(i),
             _ => self.index.get(&key_of(src, dst)).copied(),
         };
-        // Only a SYN can start a new connection on a known 4-tuple: other segments skip the check.
-        if let (Some(i), true) = (slot, seg.flags.syn) {
-            let reused = self.flow(i).is_some_and(|flow| {
-                let dir = if flow.ends[0] == src { 0 } else { 1 };
-                let r = &flow.dirs[dir];
-                r.isn() != Some(seg.seq) && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq))
-            });
-            if reused {
-                self.stats.flows_reused += 1;
-                self.remove(i, CloseReason::Reused, &mut sink);
-                slot = None;
+        if let Some(reason) = slot.and_then(|i| self.replaced(i, seg)) {
+            match reason {
+                CloseReason::Reused => self.stats.flows_reused += 1,
+                CloseReason::Restarted => self.stats.flows_restarted += 1,
+                _ => self.stats.flows_continued_after_fin += 1,
+            }
+            if let Some(i) = slot.take() {
+                self.remove(i, reason, &mut sink);
             }
         }
         let i = match slot {
             Some(i) => i,
             None => {
-                if !seg.flags.syn && seg.payload.is_empty() {
+                if !seg.flags.syn() && seg.payload.is_empty() {
                     self.stats.orphan_segments += 1;
                     return;
                 }
@@ -509,6 +523,7 @@ impl FlowTable {
             Direction::FromResponder
         };
         let id = flow.id;
+        let before = flow_memory(flow);
         flow.dirs[d.index()].segment(seg.seq, seg.flags, seg.payload, |event| {
             sink(FlowEvent::Stream {
                 flow: id,
@@ -516,11 +531,13 @@ impl FlowTable {
                 event,
             })
         });
+        self.buffered = self.buffered + flow_memory(flow) - before;
         if flow.closed {
             return;
         }
-        let reason = if seg.flags.rst && flow.dirs[d.index()].is_closed() {
+        let reason = if seg.flags.rst() && flow.dirs[d.index()].is_closed() {
             let o = d.reverse();
+            let before = flow_memory(flow);
             flow.dirs[o.index()].finish(|event| {
                 sink(FlowEvent::Stream {
                     flow: id,
@@ -528,6 +545,7 @@ impl FlowTable {
                     event,
                 })
             });
+            self.buffered = self.buffered + flow_memory(flow) - before;
             Some(CloseReason::Reset)
         } else if flow.dirs.iter().all(Reassembler::is_closed) {
             Some(CloseReason::Finished)
@@ -546,12 +564,27 @@ impl FlowTable {
         }
     }
 
-    fn flow(&self, slot: usize) -> Option<&Flow> {
-        self.slots.get(slot)?.as_ref().map(|s| &s.flow)
+    /// Whether `seg` starts a new connection on the 4-tuple of `slot`, and why.
+    fn replaced(&self, slot: usize, seg: &TcpSegment<'_>) -> Option<CloseReason> {
+        let flow = self.flow(slot)?;
+        let r = &flow.dirs[usize::from(flow.ends[0] != seg.source())];
+        if seg.flags.syn() {
+            let reused = r.isn() != Some(seg.seq)
+                && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq));
+            return reused.then_some(CloseReason::Reused);
+        }
+        if r.continues_after_fin(seg.seq, seg.flags, seg.payload) {
+            return Some(CloseReason::ContinuedAfterFin);
+        }
+        let idle = flow.closed || flow.last_ts.saturating_add(self.cfg.restart_idle_us) <= self.now;
+        let far = r
+            .distance(seg.seq)
+            .is_some_and(|d| d > self.cfg.restart_distance);
+        (idle && far && !seg.payload.is_empty()).then_some(CloseReason::Restarted)
     }
 
-    fn flow_mut(&mut self, slot: usize) -> Option<&mut Flow> {
-        self.slots.get_mut(slot)?.as_mut().map(|s| &mut s.flow)
+    fn flow(&self, slot: usize) -> Option<&Flow> {
+        self.slots.get(slot)?.as_ref().map(|s| &s.flow)
     }
 
     /// Takes `slot` out of the activity list.
@@ -599,7 +632,7 @@ impl FlowTable {
     fn open<F: FnMut(FlowEvent<'_>)>(
         &mut self,
         key: Key,
-        seg: &Segment<'_>,
+        seg: &TcpSegment<'_>,
         sink: &mut F,
     ) -> usize {
         if self.index.len() >= self.cfg.max_flows && self.oldest != NIL {
@@ -607,7 +640,7 @@ impl FlowTable {
             self.remove(self.oldest, CloseReason::Evicted, sink);
         }
         // A SYN-ACK comes from the responder.
-        let (initiator, responder) = if seg.flags.syn && seg.flags.ack {
+        let (initiator, responder) = if seg.flags.syn() && seg.flags.ack() {
             (seg.destination(), seg.source())
         } else {
             (seg.source(), seg.destination())
@@ -622,7 +655,7 @@ impl FlowTable {
                 id,
                 ends: [initiator, responder],
                 dirs: [r.clone(), r],
-                syn_seen: seg.flags.syn,
+                syn_seen: seg.flags.syn(),
                 closed: false,
                 last_ts: self.now,
             },
@@ -645,7 +678,7 @@ impl FlowTable {
             flow: id,
             initiator,
             responder,
-            syn_seen: seg.flags.syn,
+            syn_seen: seg.flags.syn(),
         });
         slot
     }
@@ -659,6 +692,7 @@ impl FlowTable {
         };
         self.index.remove(&key);
         self.free.push(slot);
+        self.buffered -= flow_memory(&flow);
         if self.last.is_some_and(|(_, _, i)| i == slot) {
             self.last = None;
         }
@@ -697,45 +731,52 @@ impl FlowTable {
         }
     }
 
-    /// Declares the payload bytes of `seg` that the capture cut off (snaplen) lost, on its
-    /// connection and direction: see [`Reassembler::lost`]. Call it after
-    /// [`segment`](Self::segment) with the same segment.
+    /// Declares the payload bytes of `seg` that the capture cut off (snaplen,
+    /// [`TcpSegment::payload_missing`]) lost, on its connection and direction: see
+    /// [`Reassembler::lost`]. Call it after [`segment`](Self::segment) with the same segment.
     ///
     /// ```
-    /// use std::net::{IpAddr, Ipv4Addr};
-    /// use sunpower_pcap::flow::{FlowEvent, FlowTable, Segment};
-    /// use sunpower_pcap::tcp::{StreamEvent, TcpFlags};
-    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// use sunpower_pcap::flow::{FlowEvent, FlowTable};
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// use sunpower_pcap::tcp::StreamEvent;
+    /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
     /// let mut table = FlowTable::new();
-    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"ab", ts_us: 0 };
-    /// table.segment(&s, |_| {});
+    /// let mut s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"ab");
+    /// s.payload_missing = 10;
+    /// table.segment(&s, 0, |_| {});
     /// let mut gaps = Vec::new();
-    /// table.lost(&s, 10, |e| if let FlowEvent::Stream { event: StreamEvent::Gap { at, len }, .. } = e { gaps.push((at, len)) });
+    /// table.lost(&s, |e| if let FlowEvent::Stream { event: StreamEvent::Gap { at, len }, .. } = e { gaps.push((at, len)) });
     /// assert_eq!(gaps, [(2, 10)]);
     /// ```
-    pub fn lost<F>(&mut self, seg: &Segment<'_>, missing: u32, mut sink: F)
+    pub fn lost<F>(&mut self, seg: &TcpSegment<'_>, mut sink: F)
     where
         F: FnMut(FlowEvent<'_>),
     {
+        let missing = seg.payload_missing;
+        if missing == 0 {
+            return;
+        }
         let (src, dst) = (seg.source(), seg.destination());
         let Some(&slot) = self.index.get(&key_of(src, dst)) else {
             return;
         };
-        let Some(flow) = self.flow_mut(slot) else {
+        let Some(flow) = self.slots.get_mut(slot).and_then(Option::as_mut) else {
             return;
         };
+        let flow = &mut flow.flow;
         let d = if flow.ends[0] == src {
             Direction::FromInitiator
         } else {
             Direction::FromResponder
         };
-        let data_seq = if seg.flags.syn {
+        let data_seq = if seg.flags.syn() {
             seg.seq.wrapping_add(1)
         } else {
             seg.seq
         };
         let id = flow.id;
         let start = data_seq.wrapping_add(seg.payload.len() as u32);
+        let before = flow_memory(flow);
         flow.dirs[d.index()].lost(start, missing, |event| {
             sink(FlowEvent::Stream {
                 flow: id,
@@ -743,19 +784,19 @@ impl FlowTable {
                 event,
             })
         });
+        self.buffered = self.buffered + flow_memory(flow) - before;
     }
 
     /// Advances capture time to `now_us` (if later) and expires idle connections, for a caller
     /// that wants them flushed without waiting for the next segment.
     ///
     /// ```
-    /// use std::net::{IpAddr, Ipv4Addr};
-    /// use sunpower_pcap::flow::{FlowConfig, FlowEvent, FlowTable, Segment};
-    /// use sunpower_pcap::tcp::TcpFlags;
-    /// let ip = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    /// use sunpower_pcap::flow::{FlowConfig, FlowEvent, FlowTable};
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
     /// let mut table = FlowTable::with_config(FlowConfig { idle_timeout_us: 10, ..Default::default() });
-    /// let s = Segment { src: ip, dst: ip, src_port: 9, dst_port: 80, seq: 7, flags: TcpFlags::ACK, payload: b"a", ts_us: 100 };
-    /// table.segment(&s, |_| {});
+    /// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"a");
+    /// table.segment(&s, 100, |_| {});
     /// table.expire(105, |_| {});
     /// assert_eq!(table.len(), 1);
     /// table.expire(111, |_| {});
@@ -793,8 +834,9 @@ impl FlowTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ip::TcpFlags;
     use proptest::prelude::*;
-    use std::net::{Ipv4Addr, Ipv6Addr};
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
     #[derive(Debug, Clone, PartialEq, Eq)]
     enum Ev {
@@ -803,6 +845,8 @@ mod tests {
         Gap(FlowId, Direction, u64, u64),
         Fin(FlowId, Direction),
         Reset(FlowId, Direction),
+        Conflict(FlowId, Direction, u64, u64),
+        AfterClose(FlowId, Direction, u64),
         Close(FlowId, CloseReason),
     }
     use Direction::{FromInitiator as I, FromResponder as R};
@@ -824,6 +868,8 @@ mod tests {
                 StreamEvent::Gap { at, len } => Ev::Gap(flow, direction, at, len),
                 StreamEvent::Fin => Ev::Fin(flow, direction),
                 StreamEvent::Reset => Ev::Reset(flow, direction),
+                StreamEvent::Conflict { at, len } => Ev::Conflict(flow, direction, at, len),
+                StreamEvent::AfterClose { len } => Ev::AfterClose(flow, direction, len),
             },
             FlowEvent::Closed { flow, reason, .. } => Ev::Close(flow, reason),
         }
@@ -831,14 +877,9 @@ mod tests {
 
     const C: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10));
     const S: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
-    const SYNACK: TcpFlags = TcpFlags {
-        syn: true,
-        fin: false,
-        rst: false,
-        ack: true,
-    };
+    const SYNACK: TcpFlags = TcpFlags(0x12);
 
-    /// A segment from the client (port `cport`) or to it.
+    /// A segment from the client (port `cport`) or to it, with its capture time.
     fn seg(
         up: bool,
         cport: u16,
@@ -846,26 +887,18 @@ mod tests {
         flags: TcpFlags,
         payload: &[u8],
         ts_us: u64,
-    ) -> Segment<'_> {
-        let (src, dst, src_port, dst_port) = if up {
-            (C, S, cport, 80)
+    ) -> (TcpSegment<'_>, u64) {
+        let (client, server) = (SocketAddr::new(C, cport), SocketAddr::new(S, 80));
+        let (src, dst) = if up {
+            (client, server)
         } else {
-            (S, C, 80, cport)
+            (server, client)
         };
-        Segment {
-            src,
-            dst,
-            src_port,
-            dst_port,
-            seq,
-            flags,
-            payload,
-            ts_us,
-        }
+        (TcpSegment::new(src, dst, seq, flags, payload), ts_us)
     }
 
-    fn feed(t: &mut FlowTable, out: &mut Vec<Ev>, s: Segment<'_>) {
-        t.segment(&s, |e| out.push(own(e)));
+    fn feed(t: &mut FlowTable, out: &mut Vec<Ev>, (s, ts): (TcpSegment<'_>, u64)) {
+        t.segment(&s, ts, |e| out.push(own(e)));
     }
 
     #[test]
@@ -936,11 +969,12 @@ mod tests {
                 Ev::Gap(0, R, 1, 1),
                 Ev::Data(0, R, b"c".to_vec()),
                 Ev::Close(0, CloseReason::Reset),
+                Ev::AfterClose(0, I, 4),
             ]
         );
         assert_eq!(t.len(), 1);
         t.finish(|e| out.push(own(e)));
-        assert_eq!(out.len(), 6);
+        assert_eq!(out.len(), 7);
         assert_eq!(t.stats().tcp.bytes_after_close, 4);
         assert_eq!(t.stats().flows_closed, 1);
     }
@@ -1121,7 +1155,8 @@ mod tests {
                 _ => {}
             };
             for (up, port, seq, bits, p, ts) in &segs {
-                t.segment(&seg(*up, *port, *seq, TcpFlags::from_bits(*bits), p, *ts), &mut count);
+                let (s, ts) = seg(*up, *port, *seq, TcpFlags(*bits), p, *ts);
+                t.segment(&s, ts, &mut count);
                 prop_assert!(t.len() <= 3);
             }
             t.finish(&mut count);

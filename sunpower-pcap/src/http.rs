@@ -21,9 +21,14 @@
 //!   section, conflicting or invalid lengths, a bad chunk or an oversized chunk size produce an
 //!   [`HttpEvent::Error`]; the framer then scans line by line for the next plausible request line
 //!   (`METHOD SP target SP HTTP/1.x`, CRLF or LF). Every byte passed over is reported in exactly
-//!   one [`HttpEvent::Skipped`]. A kept body longer than [`FramerConfig::max_body_bytes`] is an
-//!   error too, but its framing is intact, so it is skipped and the next request follows without
-//!   a scan.
+//!   one [`HttpEvent::Skipped`].
+//! - **Bodies over the limit.** A request (kept or not) whose body is declared longer than
+//!   [`FramerConfig::max_body_bytes`] (a `Content-Length`, or a chunk that would take the body
+//!   past it) is reported once as [`HttpEvent::OversizedBody`]. Its body is then skipped by
+//!   count, each byte counted in [`HttpStats::oversized_body_bytes`], but a declared length
+//!   cannot be trusted that far (`Content-Length: 1000000000` on `GET /`): a request line at the
+//!   start of a line within the skipped body ends the skip, and framing resumes there, so that
+//!   one lying request cannot swallow the rest of the connection.
 //! - **Holes.** After a [`gap`](RequestFramer::gap) the framer scans for the next request line.
 //!   A kept body cut by a gap (or by [`finish`](RequestFramer::finish)) is delivered as
 //!   [`HttpEvent::IncompleteBody`] with the bytes received before the hole.
@@ -85,14 +90,16 @@ pub enum BodyFilter {
 /// ```
 /// use sunpower_pcap::http::FramerConfig;
 /// let cfg = FramerConfig::default();
-/// assert_eq!((cfg.max_header_bytes, cfg.max_body_bytes), (64 << 10, 64 << 20));
+/// assert_eq!((cfg.max_header_bytes, cfg.max_body_bytes), (64 << 10, 16 << 20));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FramerConfig {
     /// Longest request head (request line and headers, line ends included); also the limit on a
     /// chunked body's trailer section. Default 64 KiB.
     pub max_header_bytes: usize,
-    /// Longest body that is kept. Default 64 MiB.
+    /// Longest body: a longer one (kept or not) is skipped, see the [module docs](self).
+    /// Default 16 MiB (a collector post is a few kB; a backlog after days offline a few MB), so
+    /// that a kept body fits in the decoder's default memory budget.
     pub max_body_bytes: u64,
     /// Which bodies are kept.
     pub bodies: BodyFilter,
@@ -102,7 +109,7 @@ impl Default for FramerConfig {
     fn default() -> Self {
         FramerConfig {
             max_header_bytes: 64 << 10,
-            max_body_bytes: 64 << 20,
+            max_body_bytes: 16 << 20,
             bodies: BodyFilter::CollectorPath,
         }
     }
@@ -144,7 +151,8 @@ pub enum FramingError {
     /// A chunk-size line or the line end after chunk data is malformed.
     #[error("malformed chunk")]
     MalformedChunk,
-    /// A body that would be kept exceeds [`FramerConfig::max_body_bytes`]; it is skipped.
+    /// A body that would be kept exceeds [`FramerConfig::max_body_bytes`]; it is skipped (see
+    /// [`HttpEvent::OversizedBody`]).
     #[error("body longer than the limit of {limit} bytes")]
     BodyTooLarge {
         /// The configured limit.
@@ -198,6 +206,21 @@ pub enum HttpEvent<'a> {
         /// How many body bytes are missing, when the length was declared.
         missing: Option<u64>,
     },
+    /// A request whose body is longer than [`FramerConfig::max_body_bytes`]: counted as a
+    /// request, its body skipped by count and scanned for the next request line (see the
+    /// [module docs](self)). No other event follows for this request.
+    OversizedBody {
+        /// Offset of the request line.
+        at: u64,
+        /// The method.
+        method: &'a str,
+        /// The request target as sent.
+        target: &'a str,
+        /// Whether the [`BodyFilter`] selected the request (its body would have been kept).
+        selected: bool,
+        /// The declared `Content-Length`; `None` for a chunked body.
+        declared: Option<u64>,
+    },
     /// A framing error at offset `at` (the start of the request concerned, or of the bad line).
     Error {
         /// Offset of the request (or chunk line) in error.
@@ -243,8 +266,13 @@ pub struct HttpStats {
     pub body_bytes_delivered: u64,
     /// [`HttpEvent::IncompleteBody`]s delivered.
     pub incomplete_bodies: u64,
-    /// Body bytes framed but not kept (filter, or over the size limit, or cut by a hole).
+    /// Body bytes framed but not kept (filter, or cut by a hole, or the chunks of a body
+    /// received before it went over the limit).
     pub discarded_body_bytes: u64,
+    /// [`HttpEvent::OversizedBody`]s.
+    pub oversized_bodies: u64,
+    /// Bytes of bodies over the limit, skipped by count.
+    pub oversized_body_bytes: u64,
     /// Bytes reported in [`HttpEvent::Skipped`].
     pub skipped_bytes: u64,
     /// Empty lines before a request line, which RFC 9112 tells servers to ignore.
@@ -261,16 +289,44 @@ pub struct HttpStats {
     pub content_length_with_chunked: u64,
 }
 
-/// The request target's path: scheme and authority of an absolute-form target removed, query
-/// and fragment removed.
+pub use sunpower_proto::Channel;
+
+/// A request target on the collector's endpoint, as [`collector_target`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CollectorTarget {
+    /// Data or command channel: the nearest directory of the path named `Data` or `Command`
+    /// (ASCII case-insensitive); `None` when neither appears.
+    pub channel: Option<Channel>,
+}
+
+/// The collector-path rule, in one place: whether a request target (origin-form or
+/// absolute-form, query and fragment ignored) is the collector's endpoint, a path ending with
+/// `SMS2DataCollector.aspx` compared ASCII case-insensitively as the collector's IIS server does,
+/// and on which channel.
 ///
 /// ```
-/// use sunpower_pcap::http::request_path;
-/// assert_eq!(request_path("/Data/SMS2DataCollector.aspx?x=1"), "/Data/SMS2DataCollector.aspx");
-/// assert_eq!(request_path("http://host:80/Command/a.aspx"), "/Command/a.aspx");
-/// assert_eq!(request_path("http://host"), "/");
+/// use sunpower_pcap::http::{collector_target, Channel, CollectorTarget};
+/// let data = Some(CollectorTarget { channel: Some(Channel::Data) });
+/// assert_eq!(collector_target("/Data/SMS2DataCollector.aspx"), data);
+/// assert_eq!(collector_target("http://host:80/Data/SMS2DataCollector.aspx?x=1"), data);
+/// assert_eq!(
+///     collector_target("/command/sms2datacollector.ASPX").and_then(|c| c.channel),
+///     Some(Channel::Command)
+/// );
+/// assert_eq!(collector_target("/SMS2DataCollector.aspx"), Some(CollectorTarget { channel: None }));
+/// assert_eq!(collector_target("/Data/other.aspx"), None);
+/// assert_eq!(collector_target("/index.html"), None);
 /// ```
-pub fn request_path(target: &str) -> &str {
+pub fn collector_target(target: &str) -> Option<CollectorTarget> {
+    let path = request_path(target);
+    is_collector_path(path).then(|| CollectorTarget {
+        channel: path_channel(path),
+    })
+}
+
+/// The request target's path: scheme and authority of an absolute-form target removed, query
+/// and fragment removed.
+fn request_path(target: &str) -> &str {
     // Byte searches: a substring search sets up a two-way matcher, which costs more than the
     // whole of a short target (every collector post goes through here).
     let rest = match target.as_bytes() {
@@ -292,34 +348,32 @@ pub fn request_path(target: &str) -> &str {
     }
 }
 
-/// Whether a path (see [`request_path`]) is a collector endpoint: it ends with
-/// `SMS2DataCollector.aspx`, ASCII case-insensitively.
-///
-/// ```
-/// use sunpower_pcap::http::is_collector_path;
-/// assert!(is_collector_path("/Data/SMS2DataCollector.aspx"));
-/// assert!(is_collector_path("/command/sms2datacollector.ASPX"));
-/// assert!(!is_collector_path("/Data/other.aspx"));
-/// ```
-pub fn is_collector_path(path: &str) -> bool {
+/// Whether a path (see [`request_path`]) ends with `SMS2DataCollector.aspx`, ASCII
+/// case-insensitively.
+fn is_collector_path(path: &str) -> bool {
     const SUFFIX: &[u8] = b"SMS2DataCollector.aspx";
     let p = path.as_bytes();
     p.len() >= SUFFIX.len() && p[p.len() - SUFFIX.len()..].eq_ignore_ascii_case(SUFFIX)
 }
 
-pub use sunpower_proto::Channel;
-
-/// The channel of a collector path or target: the nearest directory named `Data` or `Command`
-/// (ASCII case-insensitive); `None` when neither appears.
-///
-/// ```
-/// use sunpower_pcap::http::{collector_channel, Channel};
-/// assert_eq!(collector_channel("/Data/SMS2DataCollector.aspx"), Some(Channel::Data));
-/// assert_eq!(collector_channel("http://h/Command/SMS2DataCollector.aspx?a"), Some(Channel::Command));
-/// assert_eq!(collector_channel("/SMS2DataCollector.aspx"), None);
-/// ```
-pub fn collector_channel(target: &str) -> Option<Channel> {
-    Channel::from_path(request_path(target))
+/// The nearest directory of a path named `Data` or `Command`; a query string is ignored.
+fn path_channel(path: &str) -> Option<Channel> {
+    // On bytes: char-pattern splitting costs about a thousand instructions per post.
+    let path = path.as_bytes();
+    let end = (path.iter())
+        .position(|&b| b == b'?' || b == b'#')
+        .unwrap_or(path.len());
+    let path = &path[..end];
+    let dirs = &path[..path.iter().rposition(|&b| b == b'/')?];
+    dirs.rsplit(|&b| b == b'/').find_map(|dir| {
+        if dir.eq_ignore_ascii_case(b"data") {
+            Some(Channel::Data)
+        } else if dir.eq_ignore_ascii_case(b"command") {
+            Some(Channel::Command)
+        } else {
+            None
+        }
+    })
 }
 
 /// Longest method accepted; keeps the scan for a request line from buffering long lines.
@@ -347,6 +401,12 @@ enum State {
     },
     ChunkDataEnd,
     Trailers,
+    /// Skipping `remaining` bytes of a body over the limit (of a chunk when `chunked`), on the
+    /// lookout for a request line at the start of a line.
+    Oversized {
+        remaining: u64,
+        chunked: bool,
+    },
     /// The stream carries responses; everything is ignored.
     Response,
     /// The stream is not HTTP (judged by its first byte); everything is counted and ignored.
@@ -386,6 +446,10 @@ pub struct RequestFramer {
     keep: bool,
     body: Vec<u8>,
     body_len: u64,
+    /// The current request's body went over the limit: it is being skipped.
+    oversized: bool,
+    /// While skipping an oversized body: whether the next byte starts a line.
+    skip_line_start: bool,
     skip: Option<(u64, u64)>,
     stats: HttpStats,
 }
@@ -530,6 +594,8 @@ impl RequestFramer {
             keep: false,
             body: Vec::new(),
             body_len: 0,
+            oversized: false,
+            skip_line_start: true,
             skip: None,
             stats: HttpStats::default(),
         }
@@ -574,6 +640,23 @@ impl RequestFramer {
     /// ```
     pub fn position(&self) -> u64 {
         self.pos
+    }
+
+    /// Bytes this framer takes, its own size and what its buffers hold (a request head, a kept
+    /// body in progress), as counted against a memory budget.
+    ///
+    /// ```
+    /// # use sunpower_pcap::http::RequestFramer;
+    /// let mut f = RequestFramer::new();
+    /// let idle = f.memory_used();
+    /// f.feed(b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 9\r\n\r\nabc", |_| {});
+    /// assert!(f.memory_used() > idle);
+    /// ```
+    pub fn memory_used(&self) -> usize {
+        std::mem::size_of::<RequestFramer>()
+            + self.head.capacity()
+            + self.line.capacity()
+            + self.body.capacity()
     }
 
     /// Whether the stream was recognised as the server's side (responses).
@@ -677,6 +760,10 @@ impl RequestFramer {
             }
             // Every chunk arrived: only the trailer section is cut, the body is whole.
             State::Trailers => self.complete(None, sink),
+            State::Oversized { .. } => {
+                self.stats.oversized_body_bytes += self.line.len() as u64;
+                self.end_request();
+            }
         }
         self.head.clear();
         self.line.clear();
@@ -747,7 +834,7 @@ impl RequestFramer {
                 target,
                 body,
             });
-        } else if self.body_len <= self.cfg.max_body_bytes || !self.selected() {
+        } else if !self.oversized {
             let (method, target) = (self.method(), self.target());
             sink(HttpEvent::Unselected {
                 at: self.req_at,
@@ -785,13 +872,14 @@ impl RequestFramer {
             self.body.clear();
         }
         self.keep = false;
+        self.oversized = false;
     }
 
     fn selected(&self) -> bool {
-        let path = request_path(self.target());
+        let collector = || collector_target(self.target()).is_some();
         match self.cfg.bodies {
-            BodyFilter::CollectorPath => is_collector_path(path),
-            BodyFilter::AllPost => self.method() == "POST" || is_collector_path(path),
+            BodyFilter::CollectorPath => collector(),
+            BodyFilter::AllPost => self.method() == "POST" || collector(),
             BodyFilter::All => true,
         }
     }
@@ -806,20 +894,100 @@ impl RequestFramer {
         }
     }
 
-    /// Turns a body over the size limit into a skipped one.
-    fn too_large<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
-        self.error(
-            self.req_at,
-            FramingError::BodyTooLarge {
-                limit: self.cfg.max_body_bytes,
-            },
-            sink,
-        );
-        self.keep = false;
-        self.stats.discarded_body_bytes += self.body.len() as u64;
-        self.body.clear();
-        // Mark as over the limit so completion reports nothing more for this request.
-        self.body_len = self.body_len.max(self.cfg.max_body_bytes.saturating_add(1));
+    /// Starts skipping `len` bytes of a body over the size limit (the whole body, or one chunk);
+    /// the request is reported the first time.
+    fn oversized<F: FnMut(HttpEvent<'_>)>(&mut self, len: u64, chunked: bool, sink: &mut F) {
+        if !self.oversized {
+            self.oversized = true;
+            self.stats.oversized_bodies += 1;
+            self.stats.discarded_body_bytes += self.body.len() as u64;
+            self.body.clear();
+            let selected = self.selected();
+            self.keep = false;
+            let (method, target) = (self.method(), self.target());
+            sink(HttpEvent::OversizedBody {
+                at: self.req_at,
+                method,
+                target,
+                selected,
+                declared: (!chunked).then_some(len),
+            });
+        }
+        self.line.clear();
+        self.skip_line_start = true;
+        self.state = State::Oversized {
+            remaining: len,
+            chunked,
+        };
+    }
+
+    /// Skips a prefix of an oversized body in `input` (at most `remaining` bytes); a complete
+    /// request line at the start of a line ends the skip. Returns the bytes consumed.
+    fn skip_oversized<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        input: &[u8],
+        remaining: u64,
+        chunked: bool,
+        sink: &mut F,
+    ) -> usize {
+        let input = &input[..remaining.min(input.len() as u64) as usize];
+        let to_line_end = |input: &[u8]| match memchr::memchr(b'\n', input) {
+            Some(i) => (i + 1, true),
+            None => (input.len(), false),
+        };
+        let n = if !self.skip_line_start || (self.line.is_empty() && !plausible_prefix(input)) {
+            let (n, ended) = to_line_end(input);
+            self.skip_line_start = ended;
+            self.stats.oversized_body_bytes += n as u64;
+            n
+        } else {
+            match take_line(&mut self.line, input, self.cfg.max_header_bytes) {
+                None => {
+                    // Too long for a request line: the rest of this line is body.
+                    self.stats.oversized_body_bytes += self.line.len() as u64;
+                    self.line.clear();
+                    self.skip_line_start = false;
+                    0
+                }
+                Some((n, complete)) if !plausible_start(&self.line) => {
+                    self.stats.oversized_body_bytes += self.line.len() as u64;
+                    self.line.clear();
+                    self.skip_line_start = complete;
+                    n
+                }
+                Some((n, complete)) => {
+                    if complete && parse_request_line(trim_eol(&self.line)).is_some() {
+                        // The body was shorter than declared: frame the request found.
+                        self.pos += n as u64;
+                        self.end_request();
+                        std::mem::swap(&mut self.head, &mut self.line);
+                        self.line.clear();
+                        self.first_line(true, sink);
+                        return n;
+                    }
+                    if complete {
+                        self.stats.oversized_body_bytes += self.line.len() as u64;
+                        self.line.clear();
+                    }
+                    n
+                }
+            }
+        };
+        self.pos += n as u64;
+        let remaining = remaining - n as u64;
+        if remaining > 0 {
+            self.state = State::Oversized { remaining, chunked };
+            return n;
+        }
+        // The declared length is used up: a partial line still held is body too.
+        self.stats.oversized_body_bytes += self.line.len() as u64;
+        self.line.clear();
+        if chunked {
+            self.state = State::ChunkDataEnd;
+        } else {
+            self.complete(None, sink);
+        }
+        n
     }
 
     /// Handles the first line of a message (`head` holds it, LF included).
@@ -911,8 +1079,8 @@ impl RequestFramer {
             return;
         }
         let len = self.content_length.unwrap_or(0);
-        if self.keep && len > self.cfg.max_body_bytes {
-            self.too_large(sink);
+        if len > self.cfg.max_body_bytes {
+            return self.oversized(len, false, sink);
         }
         if len == 0 {
             self.complete(None, sink);
@@ -947,8 +1115,8 @@ impl RequestFramer {
             self.state = State::Trailers;
             return;
         }
-        if self.keep && self.body_len.saturating_add(n) > self.cfg.max_body_bytes {
-            self.too_large(sink);
+        if self.oversized || self.body_len.saturating_add(n) > self.cfg.max_body_bytes {
+            return self.oversized(n, true, sink);
         }
         self.state = State::ChunkData { remaining: n };
     }
@@ -1069,6 +1237,9 @@ impl RequestFramer {
                 }
                 n
             }
+            State::Oversized { remaining, chunked } => {
+                self.skip_oversized(input, remaining, chunked, sink)
+            }
             State::ChunkSize => {
                 let Some((n, complete)) = take_line(&mut self.line, input, MAX_CHUNK_LINE) else {
                     self.chunk_error(FramingError::MalformedChunk, sink);
@@ -1171,6 +1342,7 @@ mod tests {
         Skip(u64, u64),
         Resp(u64),
         NotHttp(u8),
+        Over(u64, String, bool, Option<u64>),
     }
 
     fn own(e: HttpEvent<'_>) -> Ev {
@@ -1198,6 +1370,13 @@ mod tests {
             HttpEvent::Skipped { at, len } => Ev::Skip(at, len),
             HttpEvent::Response { at } => Ev::Resp(at),
             HttpEvent::NotHttp { first_byte } => Ev::NotHttp(first_byte),
+            HttpEvent::OversizedBody {
+                at,
+                target,
+                selected,
+                declared,
+                ..
+            } => Ev::Over(at, target.into(), selected, declared),
         }
     }
 
@@ -1567,11 +1746,89 @@ mod tests {
         assert_eq!(
             run_with(&mut f, &[&s]),
             vec![
-                Ev::Err(0, FramingError::BodyTooLarge { limit: 4 }),
+                Ev::Over(0, COLLECTOR.into(), true, Some(12)),
                 req(second, "/SMS2DataCollector.aspx", b"abcd")
             ]
         );
-        assert_eq!(f.stats().discarded_body_bytes, 12);
+        let st = f.stats();
+        assert_eq!((st.oversized_bodies, st.oversized_body_bytes), (1, 12));
+        assert_eq!((st.requests, st.discarded_body_bytes, st.errors), (2, 0, 0));
+    }
+
+    /// Issue 12: a declared length over the limit, kept or not, must not swallow the requests
+    /// that follow on the connection; every byte passed over is counted.
+    #[test]
+    fn a_huge_declared_body_is_skipped_up_to_the_next_request_line() {
+        let huge: [(&[u8], &str, bool, u64); 3] = [
+            (b"GET / HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n", "/", false, 1_000_000_000),
+            (b"POST /favicon.ico HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", "/favicon.ico", false, 1 << 63),
+            (b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", COLLECTOR, true, 1 << 63),
+        ];
+        for (head, target, selected, declared) in huge {
+            // The "body": a line of junk, a line that only starts like a request, then two posts.
+            let junk: &[u8] = b"100\tSPMS\t1\nPOST /x HTTP/9.9 no\n";
+            let mut s = [head, junk, POST].concat();
+            s.extend_from_slice(POST);
+            let first = (head.len() + junk.len()) as u64;
+            let second = first + POST.len() as u64;
+            for chunk in [1, 7, s.len()] {
+                let mut f = RequestFramer::new();
+                let chunks: Vec<&[u8]> = s.chunks(chunk).collect();
+                assert_eq!(
+                    run_with(&mut f, &chunks),
+                    vec![
+                        Ev::Over(0, target.into(), selected, Some(declared)),
+                        req(first, COLLECTOR, b"100\tSPMS\t10\n"),
+                        req(second, COLLECTOR, b"100\tSPMS\t10\n"),
+                    ],
+                    "{target}, chunks of {chunk}"
+                );
+                let st = f.stats();
+                assert_eq!(st.requests, 3);
+                assert_eq!(st.oversized_bodies, 1);
+                assert_eq!(st.oversized_body_bytes, junk.len() as u64);
+                assert_eq!((st.skipped_bytes, st.errors), (0, 0));
+            }
+        }
+    }
+
+    #[test]
+    fn an_oversized_body_cut_by_a_gap_or_the_end_counts_what_was_skipped() {
+        let head = b"GET / HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n";
+        let mut f = RequestFramer::new();
+        let mut ev = Vec::new();
+        f.feed(head, |e| ev.push(own(e)));
+        f.feed(b"abc\nPOS", |e| ev.push(own(e)));
+        f.gap(10, |e| ev.push(own(e)));
+        f.feed(POST, |e| ev.push(own(e)));
+        let at = head.len() as u64 + 7 + 10;
+        assert_eq!(
+            ev,
+            [
+                Ev::Over(0, "/".into(), false, Some(1_000_000_000)),
+                req(at, COLLECTOR, b"100\tSPMS\t10\n")
+            ]
+        );
+        assert_eq!(f.stats().oversized_body_bytes, 7);
+        // A body that really is as long as declared ends by count.
+        let cfg = FramerConfig {
+            max_body_bytes: 2,
+            ..Default::default()
+        };
+        let mut f = RequestFramer::with_config(cfg);
+        let s = [
+            &b"GET / HTTP/1.1\r\nContent-Length: 6\r\n\r\nGET / "[..],
+            POST,
+        ]
+        .concat();
+        assert_eq!(
+            run_with(&mut f, &[&s]),
+            [
+                Ev::Over(0, "/".into(), false, Some(6)),
+                Ev::Over(43, COLLECTOR.into(), true, Some(12)),
+            ]
+        );
+        assert_eq!(f.stats().oversized_body_bytes, 6 + 12);
     }
 
     #[test]
@@ -1585,11 +1842,12 @@ mod tests {
         assert_eq!(
             run_with(&mut f, &[s]),
             vec![
-                Ev::Err(0, FramingError::BodyTooLarge { limit: 3 }),
+                Ev::Over(0, "/SMS2DataCollector.aspx".into(), true, None),
                 Ev::Unsel(88, "GET".into(), "/".into(), 0)
             ]
         );
-        assert_eq!(f.stats().discarded_body_bytes, 4);
+        let st = f.stats();
+        assert_eq!((st.discarded_body_bytes, st.oversized_body_bytes), (2, 2));
     }
 
     #[test]
@@ -1686,18 +1944,26 @@ mod tests {
         assert!(is_collector_path(request_path(
             "http://h/Data/SMS2DataCollector.aspx?x"
         )));
+        let channel = |t| collector_target(t).and_then(|c| c.channel);
         assert_eq!(
-            collector_channel("/x/Data/SMS2DataCollector.aspx"),
+            channel("/x/Data/SMS2DataCollector.aspx"),
             Some(Channel::Data)
         );
         assert_eq!(
-            collector_channel("/DATA/COMMAND/SMS2DataCollector.aspx"),
+            channel("/DATA/COMMAND/SMS2DataCollector.aspx"),
             Some(Channel::Command)
         );
-        assert_eq!(collector_channel("SMS2DataCollector.aspx"), None);
+        assert_eq!(channel("SMS2DataCollector.aspx"), None);
+        assert_eq!(collector_target("/Data/SMS2DataCollector.aspx.bak"), None);
+        // Moved from sunpower-proto's `Channel::from_path`.
+        assert_eq!(
+            path_channel("/command/sms2datacollector.aspx?x=1"),
+            Some(Channel::Command)
+        );
+        assert_eq!(path_channel("/index.html"), None);
     }
 
-    /// The first versions of `request_path` and `Channel::from_path`, on `str` searches: the
+    /// The first versions of `request_path` and `path_channel`, on `str` searches: the
     /// byte versions must agree with them on everything.
     fn request_path_by_str(target: &str) -> &str {
         let rest = match target.find("://") {
@@ -1736,8 +2002,13 @@ mod tests {
             target in "(http://|https://|/|\\*|h:/)?([/:?#.é]|Data|data|COMMAND|Command|x|aspx){0,12}",
         ) {
             prop_assert_eq!(request_path(&target), request_path_by_str(&target));
-            prop_assert_eq!(Channel::from_path(&target), channel_by_str(&target));
-            prop_assert_eq!(collector_channel(&target), channel_by_str(request_path_by_str(&target)));
+            prop_assert_eq!(path_channel(&target), channel_by_str(&target));
+            let path = request_path_by_str(&target);
+            let expected = path
+                .to_ascii_lowercase()
+                .ends_with("sms2datacollector.aspx")
+                .then(|| CollectorTarget { channel: channel_by_str(path) });
+            prop_assert_eq!(collector_target(&target), expected);
         }
     }
 
@@ -1748,6 +2019,7 @@ mod tests {
             Just(b"GET /x HTTP/1.1\r\nHost: y\r\n\r\n".to_vec()),
             Just(b"POST /other HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi".to_vec()),
             Just(b"junk line\n".to_vec()),
+            Just(b"GET /big HTTP/1.1\r\nContent-Length: 999999999999\r\n\r\nbody\n".to_vec()),
             Just(b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n".to_vec()),
         ]
     }

@@ -23,19 +23,27 @@
 //! ```
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::ops::BitOr;
 
+use crate::flow::Endpoint;
 use crate::link::NetworkProtocol;
 
 /// IP protocol number of TCP.
 pub const PROTO_TCP: u8 = 6;
 
-/// TCP header flags (the low eight bits of the flags field).
+/// TCP header flags (the low eight bits of the flags field), as decoded by [`decode_ip`] and
+/// looked at by [`crate::tcp::Reassembler`] and [`crate::flow::FlowTable`].
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct TcpFlags(pub u8);
 
 impl TcpFlags {
+    /// No flag set.
+    ///
+    /// ```
+    /// assert_eq!(sunpower_pcap::ip::TcpFlags::NONE, Default::default());
+    /// ```
+    pub const NONE: TcpFlags = TcpFlags(0);
     /// FIN.
     pub const FIN: TcpFlags = TcpFlags(0x01);
     /// SYN.
@@ -126,7 +134,8 @@ impl fmt::Debug for TcpFlags {
     }
 }
 
-/// A TCP segment borrowed from its packet.
+/// A TCP segment borrowed from its packet: what [`decode_ip`] finds and what
+/// [`crate::flow::FlowTable`] takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TcpSegment<'a> {
@@ -151,6 +160,66 @@ pub struct TcpSegment<'a> {
     /// Payload bytes the IP header says exist but the capture lacks (snaplen): the segment's
     /// data covers `seq .. seq + payload.len() + payload_missing`.
     pub payload_missing: u32,
+}
+
+impl<'a> TcpSegment<'a> {
+    /// A segment from `src` to `dst` (acknowledgement and window 0, nothing missing), for tests
+    /// and for callers that decode headers themselves.
+    ///
+    /// ```
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let s = TcpSegment::new("10.0.0.2:40000".parse().unwrap(), "10.0.0.1:80".parse().unwrap(),
+    ///     7, TcpFlags::ACK, b"x");
+    /// assert_eq!((s.source().port, s.destination().port, s.seq), (40000, 80, 7));
+    /// ```
+    pub fn new(
+        src: SocketAddr,
+        dst: SocketAddr,
+        seq: u32,
+        flags: TcpFlags,
+        payload: &'a [u8],
+    ) -> TcpSegment<'a> {
+        TcpSegment {
+            src: src.ip(),
+            dst: dst.ip(),
+            src_port: src.port(),
+            dst_port: dst.port(),
+            seq,
+            ack: 0,
+            flags,
+            window: 0,
+            payload,
+            payload_missing: 0,
+        }
+    }
+
+    /// The sending end.
+    ///
+    /// ```
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TcpFlags::ACK, b"");
+    /// assert_eq!(s.source().to_string(), "10.0.0.2:5");
+    /// ```
+    pub fn source(&self) -> Endpoint {
+        Endpoint {
+            ip: self.src,
+            port: self.src_port,
+        }
+    }
+
+    /// The receiving end.
+    ///
+    /// ```
+    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TcpFlags::ACK, b"");
+    /// assert_eq!(s.destination().port, 80);
+    /// ```
+    pub fn destination(&self) -> Endpoint {
+        Endpoint {
+            ip: self.dst,
+            port: self.dst_port,
+        }
+    }
 }
 
 /// What an IP packet carries.

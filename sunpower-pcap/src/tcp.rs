@@ -14,7 +14,10 @@
 //! - **Overlaps: first received wins.** A byte is accepted once; a later copy of the same stream
 //!   offset (exact or partial retransmission, overlapping segment) is discarded and counted in
 //!   [`TcpStats::duplicate_bytes`], even when its content differs. This is what most IDS
-//!   reassemblers do, and it keeps the in-order fast path copy-free.
+//!   reassemblers do, and it keeps the in-order fast path copy-free. A copy whose content
+//!   differs from the kept one is reported as a [`Conflict`](StreamEvent::Conflict) (and counted
+//!   in [`TcpStats::conflicts`]) when the kept bytes are at hand: still buffered, or among the
+//!   last [`ReassemblerConfig::overlap_check_bytes`] delivered.
 //! - **Window.** A segment more than [`ReassemblerConfig::max_window`] bytes ahead of (or behind)
 //!   the next expected byte is out of window: ignored and counted, never buffered. Bytes before
 //!   offset 0 (seen when the first segment of a mid-stream pick-up was itself out of order) are
@@ -24,12 +27,16 @@
 //!   first hole: it emits a [`Gap`](StreamEvent::Gap) and releases the buffered data that follows.
 //!   [`Reassembler::finish`] does the same for every remaining hole (and for a hole before a FIN).
 //! - **After FIN or RST** nothing more is delivered; data beyond the FIN or after the close is
-//!   counted in [`TcpStats::bytes_after_close`].
+//!   counted in [`TcpStats::bytes_after_close`] and reported as
+//!   [`AfterClose`](StreamEvent::AfterClose). A sender that goes on right after its FIN
+//!   ([`continues_after_fin`](Reassembler::continues_after_fin)) is a new stream to the caller:
+//!   [`crate::flow::FlowTable`] opens a new connection for it.
 //!
 //! # Example
 //!
 //! ```
-//! use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+//! use sunpower_pcap::ip::TcpFlags;
+//! use sunpower_pcap::tcp::{Reassembler, StreamEvent};
 //!
 //! let mut r = Reassembler::new();
 //! let mut out = Vec::new();
@@ -44,105 +51,9 @@
 //! assert_eq!(out, b"hello, world<Fin>");
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
-/// The TCP flags the reassembler looks at.
-///
-/// ```
-/// use sunpower_pcap::tcp::TcpFlags;
-/// let f = TcpFlags { syn: true, ack: true, ..TcpFlags::default() };
-/// assert!(f.syn && f.ack && !f.fin);
-/// assert_eq!(TcpFlags::from_bits(0x12), f);
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct TcpFlags {
-    /// Synchronize: the segment opens the stream and consumes one sequence number.
-    pub syn: bool,
-    /// Finish: the stream ends after this segment's payload; consumes one sequence number.
-    pub fin: bool,
-    /// Reset: the connection is aborted.
-    pub rst: bool,
-    /// Acknowledgement field is valid.
-    pub ack: bool,
-}
-
-impl TcpFlags {
-    /// No flag set.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert_eq!(TcpFlags::NONE, TcpFlags::default());
-    /// ```
-    pub const NONE: TcpFlags = TcpFlags {
-        syn: false,
-        fin: false,
-        rst: false,
-        ack: false,
-    };
-    /// Only SYN.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert!(TcpFlags::SYN.syn && !TcpFlags::SYN.ack);
-    /// ```
-    pub const SYN: TcpFlags = TcpFlags {
-        syn: true,
-        fin: false,
-        rst: false,
-        ack: false,
-    };
-    /// Only ACK (an ordinary data segment).
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert!(TcpFlags::ACK.ack && !TcpFlags::ACK.syn);
-    /// ```
-    pub const ACK: TcpFlags = TcpFlags {
-        syn: false,
-        fin: false,
-        rst: false,
-        ack: true,
-    };
-    /// FIN and ACK.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert!(TcpFlags::FIN.fin && TcpFlags::FIN.ack);
-    /// ```
-    pub const FIN: TcpFlags = TcpFlags {
-        syn: false,
-        fin: true,
-        rst: false,
-        ack: true,
-    };
-    /// Only RST.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert!(TcpFlags::RST.rst);
-    /// ```
-    pub const RST: TcpFlags = TcpFlags {
-        syn: false,
-        fin: false,
-        rst: true,
-        ack: false,
-    };
-
-    /// Decodes the flags byte of a TCP header (FIN = 0x01, SYN = 0x02, RST = 0x04, ACK = 0x10).
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::TcpFlags;
-    /// assert_eq!(TcpFlags::from_bits(0x11), TcpFlags::FIN);
-    /// ```
-    pub fn from_bits(bits: u8) -> TcpFlags {
-        TcpFlags {
-            fin: bits & 0x01 != 0,
-            syn: bits & 0x02 != 0,
-            rst: bits & 0x04 != 0,
-            ack: bits & 0x10 != 0,
-        }
-    }
-}
+use crate::ip::TcpFlags;
 
 /// What the reassembler hands back, in stream order.
 ///
@@ -166,6 +77,20 @@ pub enum StreamEvent<'a> {
     Fin,
     /// The connection was reset; nothing follows.
     Reset,
+    /// `len` bytes at stream offset `at` arrived again with a content that differs from the copy
+    /// already kept (delivered or buffered). The first copy stays; not stream data.
+    Conflict {
+        /// Stream offset of the overlap compared.
+        at: u64,
+        /// Its length.
+        len: u64,
+    },
+    /// `len` payload bytes came after the end of the stream (beyond its FIN, or after it ended)
+    /// and are not delivered; counted in [`TcpStats::bytes_after_close`]. Not stream data.
+    AfterClose {
+        /// Number of bytes.
+        len: u64,
+    },
 }
 
 /// Limits of one [`Reassembler`].
@@ -185,6 +110,10 @@ pub struct ReassemblerConfig {
     /// Segments further than this from the next expected byte are out of window (default 1 GiB;
     /// values above 2^31 - 1 are clamped, since sequence numbers only span ±2^31).
     pub max_window: u64,
+    /// How many of the last delivered bytes are kept to compare with later copies of them
+    /// (default 256), so that a retransmission with another content is reported as a
+    /// [`StreamEvent::Conflict`]. 0 compares only with buffered data.
+    pub overlap_check_bytes: usize,
 }
 
 impl Default for ReassemblerConfig {
@@ -193,6 +122,7 @@ impl Default for ReassemblerConfig {
             max_buffered_bytes: 4 << 20,
             max_buffered_segments: 16_384,
             max_window: 1 << 30,
+            overlap_check_bytes: 256,
         }
     }
 }
@@ -202,7 +132,8 @@ impl Default for ReassemblerConfig {
 /// is no longer buffered.
 ///
 /// ```
-/// use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+/// use sunpower_pcap::ip::TcpFlags;
+/// use sunpower_pcap::tcp::Reassembler;
 /// let mut r = Reassembler::new();
 /// r.segment(1, TcpFlags::ACK, b"abc", |_| {});
 /// r.segment(1, TcpFlags::ACK, b"abc", |_| {});
@@ -231,6 +162,8 @@ pub struct TcpStats {
     pub bytes_out_of_window: u64,
     /// Payload bytes beyond the FIN, or received after the stream ended.
     pub bytes_after_close: u64,
+    /// [`StreamEvent::Conflict`]s: overlapping copies whose content differs from the kept one.
+    pub conflicts: u64,
 }
 
 impl TcpStats {
@@ -253,13 +186,15 @@ impl TcpStats {
         self.segments_out_of_window += other.segments_out_of_window;
         self.bytes_out_of_window += other.bytes_out_of_window;
         self.bytes_after_close += other.bytes_after_close;
+        self.conflicts += other.conflicts;
     }
 }
 
 /// Reassembles one direction of a TCP connection. See the [module docs](self) for the policies.
 ///
 /// ```
-/// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+/// use sunpower_pcap::ip::TcpFlags;
+/// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
 /// let mut r = Reassembler::new();
 /// let mut events = Vec::new();
 /// r.segment(100, TcpFlags::ACK, b"ab", |e| events.push(format!("{e:?}")));
@@ -280,8 +215,11 @@ pub struct Reassembler {
     buffered: usize,
     fin_at: Option<u64>,
     closed: bool,
-    /// Reused list of (offset, len) pieces of a segment not yet covered by buffered data.
-    scratch: Vec<(u64, u64)>,
+    /// The stream ended with its FIN (not a reset, not cut short).
+    ended_by_fin: bool,
+    /// The last delivered bytes (at most `overlap_check_bytes`), ending at `next`; allocated
+    /// on the first delivery.
+    recent: VecDeque<u8>,
     stats: TcpStats,
 }
 
@@ -321,7 +259,8 @@ impl Reassembler {
             buffered: 0,
             fin_at: None,
             closed: false,
-            scratch: Vec::new(),
+            ended_by_fin: false,
+            recent: VecDeque::new(),
             stats: TcpStats::default(),
         }
     }
@@ -339,7 +278,8 @@ impl Reassembler {
     /// Stream offset of the next byte to be delivered (bytes delivered plus gap bytes so far).
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(7, TcpFlags::ACK, b"xyz", |_| {});
     /// assert_eq!(r.next_offset(), 3);
@@ -351,7 +291,8 @@ impl Reassembler {
     /// The sequence number of stream offset 0, once a segment fixed it.
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(41, TcpFlags::SYN, b"", |_| {});
     /// assert_eq!(r.base_seq(), Some(42));
@@ -363,7 +304,8 @@ impl Reassembler {
     /// The initial sequence number, when a SYN was seen.
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(41, TcpFlags::SYN, b"", |_| {});
     /// assert_eq!(r.isn(), Some(41));
@@ -378,7 +320,8 @@ impl Reassembler {
     /// Payload bytes currently held out of order.
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(0, TcpFlags::ACK, b"a", |_| {});
     /// r.segment(5, TcpFlags::ACK, b"bcd", |_| {});
@@ -388,11 +331,32 @@ impl Reassembler {
         self.buffered
     }
 
+    /// Heap bytes this reassembler holds beyond its own size, as counted against a memory
+    /// budget: buffered out-of-order data with a per-segment overhead, and the bytes kept to
+    /// check overlaps. Nothing for a stream that buffered nothing.
+    ///
+    /// ```
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
+    /// let cfg = ReassemblerConfig { overlap_check_bytes: 0, ..Default::default() };
+    /// let mut r = Reassembler::with_config(cfg);
+    /// assert_eq!(r.memory_used(), 0);
+    /// r.segment(0, TcpFlags::ACK, b"a", |_| {});
+    /// r.segment(5, TcpFlags::ACK, b"bcd", |_| {});
+    /// assert!(r.memory_used() >= 3);
+    /// ```
+    pub fn memory_used(&self) -> usize {
+        // A BTreeMap entry: its share of a node (key and Vec header) and the Vec's allocation.
+        const PER_SEGMENT: usize = 64;
+        self.buffered + self.ooo.len() * PER_SEGMENT + self.recent.capacity()
+    }
+
     /// Whether the stream ended ([`StreamEvent::Fin`] or [`StreamEvent::Reset`] was emitted, or
     /// [`finish`](Self::finish) was called).
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(0, TcpFlags::RST, b"", |_| {});
     /// assert!(r.is_closed());
@@ -412,25 +376,62 @@ impl Reassembler {
     /// (always true before the stream's offset 0 is known).
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, TcpFlags};
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
     /// let mut r = Reassembler::new();
     /// r.segment(1000, TcpFlags::ACK, b"ab", |_| {});
     /// assert!(r.in_window(1002) && r.in_window(900));
     /// assert!(!r.in_window(1000u32.wrapping_add(3 << 30)));
     /// ```
     pub fn in_window(&self, seq: u32) -> bool {
-        match self.base {
-            Some(base) => {
-                (self.offset_of(base, seq) - self.next as i64).unsigned_abs() <= self.cfg.max_window
+        self.distance(seq).is_none_or(|d| d <= self.cfg.max_window)
+    }
+
+    /// How far `seq` is from the next expected byte, in either direction; `None` before the
+    /// stream's offset 0 is known.
+    ///
+    /// ```
+    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::tcp::Reassembler;
+    /// let mut r = Reassembler::new();
+    /// assert_eq!(r.distance(5), None);
+    /// r.segment(1000, TcpFlags::ACK, b"ab", |_| {});
+    /// assert_eq!((r.distance(1012), r.distance(990)), (Some(10), Some(12)));
+    /// ```
+    pub fn distance(&self, seq: u32) -> Option<u64> {
+        let base = self.base?;
+        Some((self.offset_of(base, seq) - self.next as i64).unsigned_abs())
+    }
+
+    /// Whether a segment carries data that starts right after this stream's FIN (the sequence
+    /// number the FIN consumed): a sender that went on after closing, whose bytes are a new
+    /// stream rather than bytes after the close.
+    ///
+    /// ```
+    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::tcp::Reassembler;
+    /// let mut r = Reassembler::new();
+    /// r.segment(99, TcpFlags::SYN, b"", |_| {});
+    /// r.segment(100, TcpFlags::FIN, b"ab", |_| {}); // FIN at 102
+    /// assert!(r.continues_after_fin(103, TcpFlags::ACK, b"POST"));
+    /// assert!(!r.continues_after_fin(100, TcpFlags::ACK, b"ab")); // a retransmission
+    /// ```
+    pub fn continues_after_fin(&self, seq: u32, flags: TcpFlags, payload: &[u8]) -> bool {
+        match (self.ended_by_fin, self.base, self.fin_at) {
+            (true, Some(base), Some(fin_at)) => {
+                !payload.is_empty()
+                    && !flags.syn()
+                    && seq == base.wrapping_add(fin_at as u32).wrapping_add(1)
             }
-            None => true,
+            _ => false,
         }
     }
 
     /// Feeds one segment of this direction; in-order data is passed to `sink` without copying.
     ///
     /// ```
-    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
     /// let mut r = Reassembler::new();
     /// let mut got = Vec::new();
     /// // Sequence numbers wrap around seamlessly.
@@ -443,22 +444,33 @@ impl Reassembler {
         F: FnMut(StreamEvent<'_>),
     {
         self.stats.segments += 1;
+        let data_seq = if flags.syn() {
+            seq.wrapping_add(1)
+        } else {
+            seq
+        };
         if self.closed {
-            self.stats.bytes_after_close += payload.len() as u64;
+            // A late copy of bytes the stream had is a duplicate; the rest comes after the end.
+            let len = payload.len() as i64;
+            let dup = self.base.map_or(0, |base| {
+                let off = self.offset_of(base, data_seq);
+                ((off + len).min(self.next as i64) - off).clamp(0, len)
+            }) as u64;
+            self.stats.duplicate_bytes += dup;
+            self.after_close(len as u64 - dup, &mut sink);
             return;
         }
-        let data_seq = if flags.syn { seq.wrapping_add(1) } else { seq };
         let base = match self.base {
             Some(b) => b,
             // A bare ACK could be a keep-alive probe one byte early: only a segment that carries
             // something fixes offset 0 of a stream picked up mid-way.
-            None if flags.syn || flags.fin || !payload.is_empty() => {
-                self.syn_seen = flags.syn;
+            None if flags.syn() || flags.fin() || !payload.is_empty() => {
+                self.syn_seen = flags.syn();
                 self.base = Some(data_seq);
                 data_seq
             }
             None => {
-                if flags.rst {
+                if flags.rst() {
                     self.reset(&mut sink);
                 }
                 return;
@@ -483,12 +495,12 @@ impl Reassembler {
             self.data(off as u64, payload, &mut sink);
         }
         // A FIN behind what was already delivered cannot be genuine: ignore it.
-        if flags.fin && self.fin_at.is_none() && off + len as i64 >= self.next as i64 {
+        if flags.fin() && self.fin_at.is_none() && off + len as i64 >= self.next as i64 {
             self.fin_at = Some((off + len as i64) as u64);
-            self.trim_beyond_fin();
+            self.trim_beyond_fin(&mut sink);
         }
         self.check_fin(&mut sink);
-        if flags.rst && !self.closed {
+        if flags.rst() && !self.closed {
             // Release what the sender got out before aborting, so holes are reported as gaps.
             self.flush(&mut sink);
             self.reset(&mut sink);
@@ -501,7 +513,8 @@ impl Reassembler {
     /// may still fill it, so it is left to become a gap as any other hole does.
     ///
     /// ```
-    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
     /// let mut r = Reassembler::new();
     /// let mut events = Vec::new();
     /// // A 6-byte segment of which the capture kept 2 bytes, then the next segment.
@@ -549,7 +562,7 @@ impl Reassembler {
         let mut payload = payload;
         if let Some(fin_at) = self.fin_at {
             let room = fin_at.saturating_sub(off).min(payload.len() as u64) as usize;
-            self.stats.bytes_after_close += (payload.len() - room) as u64;
+            self.after_close((payload.len() - room) as u64, sink);
             payload = &payload[..room];
         }
         if payload.is_empty() {
@@ -558,6 +571,7 @@ impl Reassembler {
         if off < self.next {
             let dup = (self.next - off).min(payload.len() as u64) as usize;
             self.stats.duplicate_bytes += dup as u64;
+            self.compare_with_recent(off, &payload[..dup], sink);
             payload = &payload[dup..];
             off = self.next;
             if payload.is_empty() {
@@ -567,7 +581,7 @@ impl Reassembler {
         if off == self.next {
             self.deliver_in_order(payload, sink);
         } else {
-            self.buffer(off, payload);
+            self.buffer(off, payload, sink);
             self.enforce_caps(sink);
         }
     }
@@ -587,6 +601,15 @@ impl Reassembler {
                     // Buffered data wins over the overlapping part of this segment.
                     let covered = (k + blen).min(end) - self.next;
                     self.stats.duplicate_bytes += covered;
+                    let (at, from) = (self.next, (self.next - start) as usize);
+                    let theirs = &payload[from..from + covered as usize];
+                    let differs = self.ooo.get(&k).is_some_and(|kept| {
+                        let skip = (at - k) as usize;
+                        kept[skip..skip + covered as usize] != *theirs
+                    });
+                    if differs {
+                        self.conflict(at, covered, sink);
+                    }
                     self.release_first(sink);
                 }
                 first => {
@@ -600,6 +623,7 @@ impl Reassembler {
     }
 
     fn emit_data<F: FnMut(StreamEvent<'_>)>(&mut self, d: &[u8], sink: &mut F) {
+        self.remember(d);
         self.next += d.len() as u64;
         self.stats.bytes_delivered += d.len() as u64;
         sink(StreamEvent::Data(d));
@@ -626,10 +650,13 @@ impl Reassembler {
         }
     }
 
-    /// Buffers the parts of an early segment not already buffered (first copy wins).
-    fn buffer(&mut self, off: u64, payload: &[u8]) {
+    /// Buffers the parts of an early segment not already buffered (first copy wins), reporting
+    /// the overlaps whose content differs.
+    fn buffer<F: FnMut(StreamEvent<'_>)>(&mut self, off: u64, payload: &[u8], sink: &mut F) {
         let end = off + payload.len() as u64;
-        self.scratch.clear();
+        // (offset, len, new) pieces: not yet buffered, or overlapping a buffered entry (`new`
+        // false) that differs from this copy.
+        let mut pieces: Vec<(u64, u64, bool)> = Vec::new();
         let from = self.ooo.range(..=off).next_back().map_or(off, |(k, _)| *k);
         let mut cur = off;
         for (&k, v) in self.ooo.range(from..end) {
@@ -638,7 +665,12 @@ impl Reassembler {
                 continue;
             }
             if k > cur {
-                self.scratch.push((cur, k - cur));
+                pieces.push((cur, k - cur, true));
+            }
+            let (o0, o1) = (k.max(off), kend.min(end));
+            let kept = &v[(o0 - k) as usize..(o1 - k) as usize];
+            if *kept != payload[(o0 - off) as usize..(o1 - off) as usize] {
+                pieces.push((o0, o1 - o0, false));
             }
             cur = cur.max(kend);
             if cur >= end {
@@ -646,16 +678,65 @@ impl Reassembler {
             }
         }
         if cur < end {
-            self.scratch.push((cur, end - cur));
+            pieces.push((cur, end - cur, true));
         }
         let mut kept = 0u64;
-        for &(o, l) in &self.scratch {
+        for (o, l, new) in pieces {
+            if !new {
+                self.conflict(o, l, sink);
+                continue;
+            }
             let s = (o - off) as usize;
             self.ooo.insert(o, payload[s..s + l as usize].to_vec());
             kept += l;
         }
         self.buffered += kept as usize;
         self.stats.duplicate_bytes += payload.len() as u64 - kept;
+    }
+
+    /// Keeps the last `overlap_check_bytes` delivered bytes, to compare later copies with.
+    fn remember(&mut self, d: &[u8]) {
+        let cap = self.cfg.overlap_check_bytes;
+        if cap == 0 {
+            return;
+        }
+        let d = &d[d.len().saturating_sub(cap)..];
+        let excess = (self.recent.len() + d.len()).saturating_sub(cap);
+        self.recent.drain(..excess);
+        self.recent.extend(d);
+    }
+
+    /// Compares a late copy of delivered bytes (from offset `off`) with what is remembered.
+    fn compare_with_recent<F: FnMut(StreamEvent<'_>)>(
+        &mut self,
+        off: u64,
+        copy: &[u8],
+        sink: &mut F,
+    ) {
+        let kept_from = self.next - self.recent.len() as u64;
+        let (o0, o1) = (off.max(kept_from), (off + copy.len() as u64).min(self.next));
+        if o0 >= o1 {
+            return;
+        }
+        let theirs = &copy[(o0 - off) as usize..(o1 - off) as usize];
+        let ours = self
+            .recent
+            .range((o0 - kept_from) as usize..(o1 - kept_from) as usize);
+        if !ours.eq(theirs.iter()) {
+            self.conflict(o0, o1 - o0, sink);
+        }
+    }
+
+    fn conflict<F: FnMut(StreamEvent<'_>)>(&mut self, at: u64, len: u64, sink: &mut F) {
+        self.stats.conflicts += 1;
+        sink(StreamEvent::Conflict { at, len });
+    }
+
+    fn after_close<F: FnMut(StreamEvent<'_>)>(&mut self, len: u64, sink: &mut F) {
+        if len > 0 {
+            self.stats.bytes_after_close += len;
+            sink(StreamEvent::AfterClose { len });
+        }
     }
 
     fn enforce_caps<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
@@ -685,12 +766,13 @@ impl Reassembler {
     }
 
     /// Drops buffered data at or beyond the FIN.
-    fn trim_beyond_fin(&mut self) {
+    fn trim_beyond_fin<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
         let Some(fin_at) = self.fin_at else { return };
         let beyond = self.ooo.split_off(&fin_at);
+        let mut after = 0;
         for v in beyond.values() {
             self.buffered -= v.len();
-            self.stats.bytes_after_close += v.len() as u64;
+            after += v.len() as u64;
         }
         if let Some(mut last) = self.ooo.last_entry() {
             let k = *last.key();
@@ -698,15 +780,18 @@ impl Reassembler {
             if k + v.len() as u64 > fin_at {
                 let keep = (fin_at - k) as usize;
                 self.buffered -= v.len() - keep;
-                self.stats.bytes_after_close += (v.len() - keep) as u64;
+                after += (v.len() - keep) as u64;
                 v.truncate(keep);
             }
         }
+        self.after_close(after, sink);
     }
 
     fn check_fin<F: FnMut(StreamEvent<'_>)>(&mut self, sink: &mut F) {
         if !self.closed && self.fin_at.is_some_and(|f| f <= self.next) {
             self.closed = true;
+            self.ended_by_fin = true;
+            self.recent = VecDeque::new();
             sink(StreamEvent::Fin);
         }
     }
@@ -724,7 +809,8 @@ impl Reassembler {
     /// FIN is reported, then [`StreamEvent::Fin`]. Later segments are only counted.
     ///
     /// ```
-    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpFlags};
+    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
     /// let mut r = Reassembler::new();
     /// r.segment(0, TcpFlags::ACK, b"ab", |_| {});
     /// r.segment(4, TcpFlags::FIN, b"", |_| {});
@@ -759,6 +845,8 @@ mod tests {
         Gap(u64, u64),
         Fin,
         Reset,
+        Conflict(u64, u64),
+        AfterClose(u64),
     }
 
     /// Collects events, merging adjacent data so tests don't depend on chunking.
@@ -775,6 +863,8 @@ mod tests {
             StreamEvent::Gap { at, len } => out.push(Ev::Gap(at, len)),
             StreamEvent::Fin => out.push(Ev::Fin),
             StreamEvent::Reset => out.push(Ev::Reset),
+            StreamEvent::Conflict { at, len } => out.push(Ev::Conflict(at, len)),
+            StreamEvent::AfterClose { len } => out.push(Ev::AfterClose(len)),
         }
     }
 
@@ -825,9 +915,24 @@ mod tests {
         // Buffered early segment, then an overlapping one that arrives later.
         feed(&mut r, &mut out, 8, TcpFlags::ACK, b"ij");
         feed(&mut r, &mut out, 6, TcpFlags::ACK, b"ghQQkl");
-        assert_eq!(out, vec![data(b"abcdefghijkl")]);
+        // Both copies that differ are reported, at the offsets compared.
+        assert_eq!(
+            out,
+            vec![
+                data(b"abcd"),
+                Ev::Conflict(2, 2),
+                data(b"efgh"),
+                Ev::Conflict(8, 2),
+                data(b"ijkl")
+            ]
+        );
         assert_eq!(r.stats().duplicate_bytes, 2 + 2);
+        assert_eq!(r.stats().conflicts, 2);
         assert_eq!(r.stats().bytes_delivered, 12);
+        // The same bytes again carry the kept content: a duplicate, no conflict.
+        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"cdefghijkl");
+        assert_eq!(r.stats().conflicts, 2);
+        assert_eq!(r.stats().duplicate_bytes, 4 + 10);
     }
 
     #[test]
@@ -840,8 +945,17 @@ mod tests {
         feed(&mut r, &mut out, 2, TcpFlags::ACK, b"cXYfgZi"); // spans both buffered pieces
         assert_eq!(r.buffered_bytes(), 7);
         feed(&mut r, &mut out, 1, TcpFlags::ACK, b"b");
-        assert_eq!(out, vec![data(b"abcdefghi")]);
+        assert_eq!(
+            out,
+            vec![
+                data(b"a"),
+                Ev::Conflict(3, 2),
+                Ev::Conflict(7, 1),
+                data(b"bcdefghi")
+            ]
+        );
         assert_eq!(r.stats().duplicate_bytes, 3);
+        assert_eq!(r.stats().conflicts, 2);
     }
 
     #[test]
@@ -1042,12 +1156,35 @@ mod tests {
         feed(&mut r, &mut out, 0, TcpFlags::SYN, b"");
         feed(&mut r, &mut out, 4, TcpFlags::FIN, b"de");
         feed(&mut r, &mut out, 6, TcpFlags::ACK, b"zz"); // beyond the FIN
-        assert_eq!(out, vec![]);
+        assert_eq!(out, vec![Ev::AfterClose(2)]);
         feed(&mut r, &mut out, 1, TcpFlags::ACK, b"abc");
-        assert_eq!(out, vec![data(b"abcde"), Ev::Fin]);
+        assert_eq!(out, vec![Ev::AfterClose(2), data(b"abcde"), Ev::Fin]);
+        // A late retransmission is a duplicate; a segment across the end is partly after it.
         feed(&mut r, &mut out, 1, TcpFlags::ACK, b"abc");
+        feed(&mut r, &mut out, 4, TcpFlags::ACK, b"dexyz");
         assert!(r.is_closed());
+        assert_eq!(out[3..], [Ev::AfterClose(3)]);
         assert_eq!(r.stats().bytes_after_close, 2 + 3);
+        assert_eq!(r.stats().duplicate_bytes, 3 + 2);
+    }
+
+    #[test]
+    fn data_right_after_the_fin_is_recognised_and_nothing_else() {
+        let mut r = Reassembler::new();
+        r.segment(99, TcpFlags::SYN, b"", |_| {});
+        r.segment(100, TcpFlags::ACK, b"GET", |_| {});
+        assert!(!r.continues_after_fin(104, TcpFlags::ACK, b"x")); // no FIN yet
+        r.segment(103, TcpFlags::FIN, b"", |_| {});
+        assert!(r.continues_after_fin(104, TcpFlags::ACK, b"POST"));
+        assert!(!r.continues_after_fin(104, TcpFlags::ACK, b""));
+        assert!(!r.continues_after_fin(104, TcpFlags::SYN, b"x"));
+        assert!(!r.continues_after_fin(103, TcpFlags::ACK, b"x"));
+        assert!(!r.continues_after_fin(105, TcpFlags::ACK, b"x"));
+        // A reset stream never continues.
+        let mut r = Reassembler::new();
+        r.segment(100, TcpFlags::ACK, b"GET", |_| {});
+        r.segment(103, TcpFlags::RST, b"", |_| {});
+        assert!(!r.continues_after_fin(104, TcpFlags::ACK, b"x"));
     }
 
     #[test]
@@ -1059,7 +1196,7 @@ mod tests {
         feed(&mut r, &mut out, 4, TcpFlags::RST, b"");
         assert_eq!(out, vec![data(b"ab"), Ev::Gap(2, 1), data(b"d"), Ev::Reset]);
         feed(&mut r, &mut out, 4, TcpFlags::ACK, b"x");
-        assert_eq!(out.len(), 4);
+        assert_eq!(out[4..], [Ev::AfterClose(1)]);
     }
 
     #[test]
@@ -1129,11 +1266,11 @@ mod tests {
                 (any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..64)), 0..64),
             cap in 0usize..200,
         ) {
-            let cfg = ReassemblerConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window: 1 << 12 };
+            let cfg = ReassemblerConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window: 1 << 12, overlap_check_bytes: 16 };
             let mut r = Reassembler::with_config(cfg);
             let mut delivered = 0u64;
             for (seq, bits, p) in &segs {
-                r.segment(*seq, TcpFlags::from_bits(*bits), p, |e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
+                r.segment(*seq, TcpFlags(*bits), p, |e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
                 prop_assert!(r.buffered_bytes() <= cap);
             }
             r.finish(|e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });

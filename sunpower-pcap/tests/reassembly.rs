@@ -2,14 +2,15 @@
 //! framer per direction, as the capture decoder wires them.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
-use sunpower_pcap::flow::{Direction, FlowEvent, FlowId, FlowTable, Segment};
+use sunpower_pcap::flow::{Direction, FlowEvent, FlowId, FlowTable};
 use sunpower_pcap::http::{HttpEvent, RequestFramer};
-use sunpower_pcap::tcp::{StreamEvent, TcpFlags};
+use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+use sunpower_pcap::tcp::StreamEvent;
 
-const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 0, 20));
-const SERVER: IpAddr = IpAddr::V4(Ipv4Addr::new(204, 194, 111, 66));
+const CLIENT: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(192, 168, 0, 20), 49152));
+const SERVER: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(204, 194, 111, 66), 80));
 
 #[derive(Debug, PartialEq, Eq)]
 enum Post {
@@ -18,7 +19,7 @@ enum Post {
 }
 
 /// Runs segments through a flow table and a framer per direction; returns the collector posts.
-fn decode(segments: &[Segment<'_>]) -> (Vec<Post>, u64) {
+fn decode(segments: &[TcpSegment<'_>]) -> (Vec<Post>, u64) {
     let mut table = FlowTable::new();
     let mut framers: HashMap<(FlowId, Direction), RequestFramer> = HashMap::new();
     let mut posts = Vec::new();
@@ -56,6 +57,7 @@ fn decode(segments: &[Segment<'_>]) -> (Vec<Post>, u64) {
                     StreamEvent::Data(d) => f.feed(d, &mut on_http),
                     StreamEvent::Gap { len, .. } => f.gap(len, &mut on_http),
                     StreamEvent::Fin | StreamEvent::Reset => f.finish(&mut on_http),
+                    StreamEvent::Conflict { .. } | StreamEvent::AfterClose { .. } => {}
                 }
             }
             FlowEvent::Closed { flow, .. } => {
@@ -68,44 +70,21 @@ fn decode(segments: &[Segment<'_>]) -> (Vec<Post>, u64) {
         }
     };
     for s in segments {
-        table.segment(s, &mut on_flow);
+        table.segment(s, 0, &mut on_flow);
     }
     table.finish(&mut on_flow);
     (posts, responses)
 }
 
-fn up(seq: u32, flags: TcpFlags, payload: &[u8]) -> Segment<'_> {
-    Segment {
-        src: CLIENT,
-        dst: SERVER,
-        src_port: 49152,
-        dst_port: 80,
-        seq,
-        flags,
-        payload,
-        ts_us: 0,
-    }
+fn up(seq: u32, flags: TcpFlags, payload: &[u8]) -> TcpSegment<'_> {
+    TcpSegment::new(CLIENT, SERVER, seq, flags, payload)
 }
 
-fn down(seq: u32, flags: TcpFlags, payload: &[u8]) -> Segment<'_> {
-    Segment {
-        src: SERVER,
-        dst: CLIENT,
-        src_port: 80,
-        dst_port: 49152,
-        seq,
-        flags,
-        payload,
-        ts_us: 0,
-    }
+fn down(seq: u32, flags: TcpFlags, payload: &[u8]) -> TcpSegment<'_> {
+    TcpSegment::new(SERVER, CLIENT, seq, flags, payload)
 }
 
-const SYNACK: TcpFlags = TcpFlags {
-    syn: true,
-    fin: false,
-    rst: false,
-    ack: true,
-};
+const SYNACK: TcpFlags = TcpFlags(0x12);
 const BODY: &[u8] = b"100\tSPMS\t10\tZT01\t20170107171500\n130\t20170107171000\tS1\tAC_Module_Type_C\t\t1.5\n102\tAAAAAAAAAAAAAAAAAAAA\n";
 
 fn request() -> Vec<u8> {

@@ -1202,3 +1202,299 @@ fn reset_in_the_middle_of_a_body_delivers_it_incomplete() {
         (1, 1, 0, 0, 1)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Issue 12: hostile inputs that must lose nothing
+
+/// A request declaring a huge body, collector or not, must not swallow the collector posts that
+/// follow on its connection: the request is counted, its "body" skipped up to the next request
+/// line and counted, and on the collector path reported once.
+#[test]
+fn a_huge_declared_body_does_not_swallow_the_later_posts_of_its_connection() {
+    let (b1, b2) = (data_body(40, 3), data_body(41, 3));
+    let heads: [(&str, bool); 4] = [
+        ("GET / HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n", false),
+        ("POST /favicon.ico HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", false),
+        ("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n", true),
+        ("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 9223372036854775808\r\n\r\n", true),
+    ];
+    for (head, collector_path) in heads {
+        let junk = "100\tpart of the lying body\n";
+        let stream = [
+            head.as_bytes(),
+            junk.as_bytes(),
+            &request(DATA_PATH, &b1),
+            &request(DATA_PATH, &b2),
+        ]
+        .concat();
+        let mut conv = TcpConversation::new(client(), collector());
+        conv.handshake()
+            .client_sends(&stream, &every(stream.len(), 700))
+            .server_sends(RESPONSE, &[])
+            .close();
+        let d = decode(pcap(1, conv.frames()));
+        assert_eq!(d.records(), [lines(&b1), lines(&b2)].concat(), "{head}");
+        let s = &d.stats;
+        assert_eq!(
+            (s.posts, s.requests, s.oversized_bodies),
+            (2, 3, 1),
+            "{head}"
+        );
+        assert_eq!(s.oversized_body_bytes, junk.len() as u64, "{head}");
+        assert_eq!(s.skipped_bytes, 0);
+        let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
+        if collector_path {
+            assert_eq!((s.http_errors, s.other_requests), (1, 0));
+            assert_eq!(
+                problems,
+                ["mem: packet 4, flow 0: HTTP at stream offset 0: body longer than the limit of 16777216 bytes"]
+            );
+        } else {
+            assert_eq!((s.http_errors, s.other_requests), (0, 1));
+            assert_eq!(problems, Vec::<String>::new());
+        }
+    }
+}
+
+/// A complete POST sent after the client's FIN is decoded (a connection that went on after its
+/// close), whether or not the server had closed too; bytes after a FIN that do not follow it are
+/// counted and reported, not lost without trace.
+#[test]
+fn a_post_sent_after_the_clients_fin_is_decoded_and_other_late_bytes_are_counted() {
+    let (b1, b2) = (data_body(42, 3), command_body(43));
+    let (r1, r2) = (request(DATA_PATH, &b1), request(COMMAND_PATH, &b2));
+    for server_closed in [false, true] {
+        let mut conv = TcpConversation::new(client(), collector());
+        conv.handshake()
+            .client_sends(&r1, &[])
+            .server_sends(RESPONSE, &[]);
+        if server_closed {
+            conv.close();
+        } else {
+            conv.fin(true);
+        }
+        conv.client_sends(&r2, &[100]).server_sends(RESPONSE, &[]);
+        let d = decode(pcap(1, conv.frames()));
+        assert_eq!(
+            d.records(),
+            [lines(&b1), lines(&b2)].concat(),
+            "server closed: {server_closed}"
+        );
+        assert_eq!(d.posts[1].channel, Some(Channel::Command));
+        let s = &d.stats;
+        assert_eq!(
+            (s.posts, s.connections, s.connections_continued_after_fin),
+            (2, 2, 1)
+        );
+        assert_eq!((s.bytes_after_close, s.gaps, s.skipped_bytes), (0, 0, 0));
+    }
+
+    // 29 bytes sent after the FIN, but not where the FIN left off: counted and reported.
+    let link = Link::ethernet();
+    let mut conv = TcpConversation::new(client(), collector());
+    conv.handshake().client_sends(&r1, &[]).fin(true);
+    let mut frames = conv.into_frames();
+    let fin_offset = r1.len() as u32 + 1;
+    let late = &b1.as_bytes()[..29];
+    let pa = TcpFlags::PSH | TcpFlags::ACK;
+    frames.push(Frame::new(
+        DateTime::UNIX_EPOCH,
+        client_segment(&link, fin_offset + 10, pa, late),
+    ));
+    restamp(&mut frames);
+    let d = decode(pcap(1, &frames));
+    assert_eq!(d.records(), lines(&b1));
+    assert_eq!((d.stats.bytes_after_close, d.stats.connections), (29, 1));
+    let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        ["mem: packet 6, flow 0: 29 bytes after the end of the stream (client to server) not decoded"]
+    );
+}
+
+/// An address and port pair reused by a connection whose SYN the capture missed resumes at an
+/// unrelated sequence number: a new stream, not hundreds of megabytes "missing".
+#[test]
+fn a_reused_pair_resuming_far_away_after_idling_is_a_new_stream_not_a_gap() {
+    let (b1, b2) = (data_body(44, 3), data_body(45, 3));
+    let start = DateTime::from_timestamp(1_483_809_000, 0).unwrap();
+    // 500 MB ahead is within the reassembler's window (a gap before), 3e9 is far outside it
+    // (the post was dropped as out of window before).
+    for jump in [500_000_000u32, 3_000_000_000] {
+        let mut first = TcpConversation::new(client(), collector());
+        first
+            .starting_at(start)
+            .handshake()
+            .client_sends(&request(DATA_PATH, &b1), &[]);
+        let mut second = TcpConversation::new(client(), collector());
+        second
+            .with_isn(1000u32.wrapping_add(jump), 9000)
+            .starting_at(start + TimeDelta::seconds(120))
+            .client_sends(&request(DATA_PATH, &b2), &[300]);
+        let frames = [first.into_frames(), second.into_frames()].concat();
+        let d = decode(pcap(1, &frames));
+        assert_eq!(
+            d.records(),
+            [lines(&b1), lines(&b2)].concat(),
+            "jump {jump}"
+        );
+        let s = &d.stats;
+        assert_eq!((s.posts, s.connections, s.connections_restarted), (2, 2, 1));
+        assert_eq!(
+            (s.gaps, s.bytes_missing, s.out_of_window_segments),
+            (0, 0, 0)
+        );
+    }
+    // The same jump on a busy connection (no idle time) is still a hole of that connection.
+    let mut c = TcpConversation::new(client(), collector());
+    c.starting_at(start)
+        .handshake()
+        .client_sends(&request(DATA_PATH, &b1), &[]);
+    let mut frames = c.into_frames();
+    let far = client_segment(
+        &Link::ethernet(),
+        1_000_000 + 10_000_000,
+        TcpFlags::ACK,
+        b"x",
+    );
+    frames.push(Frame::new(start, far));
+    let d = decode(pcap(1, &frames));
+    assert_eq!((d.stats.connections_restarted, d.stats.gaps), (0, 1));
+}
+
+/// A retransmission whose bytes differ from the copy already received is reported, saying
+/// which copy was kept, and counted; the first copy is what is decoded.
+#[test]
+fn an_overlap_with_another_content_is_reported_and_the_first_copy_kept() {
+    let body = data_body(46, 3);
+    let req = request(DATA_PATH, &body);
+    let link = Link::ethernet();
+    let pa = TcpFlags::PSH | TcpFlags::ACK;
+    let mut hs = TcpConversation::new(client(), collector());
+    hs.handshake();
+    let mut frames = hs.into_frames();
+    let h = head_len(&req);
+    let mut forged = req[h..h + 40].to_vec();
+    forged[10..14].copy_from_slice(b"9999");
+    frames.push(Frame::new(
+        DateTime::UNIX_EPOCH,
+        client_segment(&link, 0, pa, &req[..h + 60]),
+    ));
+    frames.push(Frame::new(
+        DateTime::UNIX_EPOCH,
+        client_segment(&link, h as u32, pa, &forged),
+    ));
+    frames.push(Frame::new(
+        DateTime::UNIX_EPOCH,
+        client_segment(&link, (h + 60) as u32, pa, &req[h + 60..]),
+    ));
+    restamp(&mut frames);
+    let d = decode(pcap(1, &frames));
+    assert_eq!(d.records(), lines(&body));
+    let s = &d.stats;
+    assert_eq!(
+        (s.conflicting_overlaps, s.duplicate_bytes, s.posts),
+        (1, 40, 1)
+    );
+    let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [format!("mem: packet 5, flow 0: 40 bytes at stream offset {h} (client to server) received again with another content: the first copy was kept")]
+    );
+}
+
+/// Many connections that each leave a body pending: with a memory budget, the decoder's memory
+/// stays within it after every packet, and every connection flushed early is counted, reported,
+/// and its body delivered incomplete (nothing silent).
+#[test]
+fn connections_past_the_memory_budget_are_flushed_counted_and_reported() {
+    use sunpower_pcap::capture::CaptureReader;
+    use sunpower_pcap::decoder::Decoder;
+    let n = 2_000u32;
+    let head = "POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 1000\r\n\r\n100\t";
+    let mut frames = Vec::new();
+    for i in 0..n {
+        let client = SocketAddr::new(
+            IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i)),
+            40_000,
+        );
+        let mut c = TcpConversation::new(client, collector());
+        c.segment(true, TcpFlags::SYN, b"")
+            .segment(true, TcpFlags::ACK, head.as_bytes());
+        frames.extend(c.into_frames());
+    }
+    restamp(&mut frames);
+    let bytes = pcap(1, &frames);
+    let run = |budget: usize| {
+        let mut cfg = DecoderConfig::default();
+        cfg.memory_budget = budget;
+        let mut decoder = Decoder::new(cfg);
+        let mut reader =
+            CaptureReader::new(vec![Input::from_reader("mem", Cursor::new(bytes.clone()))]);
+        let (mut over_budget, mut incomplete, mut peak) = (0, 0, 0);
+        let mut on_event = |e: Event<'_>| match e {
+            Event::Problem(p) if matches!(p.kind, ProblemKind::OverBudget { .. }) => {
+                over_budget += 1
+            }
+            Event::Post(post) if !post.complete() => incomplete += 1,
+            _ => {}
+        };
+        while let Some(packet) = reader.next_packet() {
+            decoder.packet(&packet.unwrap(), &mut on_event);
+            peak = peak.max(decoder.memory_used());
+            assert!(decoder.memory_used() <= budget);
+        }
+        decoder.finish(&mut on_event);
+        assert_eq!(decoder.memory_used(), 0, "memory left after the end");
+        (decoder.stats(), over_budget, incomplete, peak)
+    };
+    let (s, over_budget, incomplete, peak) = run(256 << 10);
+    assert!(
+        s.connections_over_budget > 1_000,
+        "{}",
+        s.connections_over_budget
+    );
+    assert_eq!(over_budget, s.connections_over_budget);
+    assert_eq!(
+        (incomplete, s.damaged_posts, s.connections),
+        (n, u64::from(n), u64::from(n))
+    );
+    assert!(peak > 200 << 10);
+    // The default budget holds them all; a connection costs about 1.3 kB with its pending
+    // request head and body.
+    let (s, over_budget, _, peak) = run(DecoderConfig::default().memory_budget);
+    assert_eq!((s.connections_over_budget, over_budget), (0, 0));
+    assert!(
+        peak < n as usize * 1_500,
+        "{} bytes a connection",
+        peak / n as usize
+    );
+}
+
+/// A connection that has buffered nothing (a SYN) costs a few hundred bytes of the budget,
+/// against about 2.7 KB before framers were made lazily.
+#[test]
+fn an_idle_connection_costs_a_few_hundred_bytes() {
+    use sunpower_pcap::decoder::Decoder;
+    let mut decoder = Decoder::new(DecoderConfig::default());
+    let mut frames = Vec::new();
+    for port in 0..100u16 {
+        let client = SocketAddr::new(client().ip(), 20_000 + port);
+        let mut c = TcpConversation::new(client, collector());
+        c.segment(true, TcpFlags::SYN, b"");
+        frames.extend(c.into_frames());
+    }
+    let mut reader = sunpower_pcap::capture::CaptureReader::new(vec![Input::from_reader(
+        "mem",
+        Cursor::new(pcap(1, &frames)),
+    )]);
+    while let Some(packet) = reader.next_packet() {
+        decoder.packet(&packet.unwrap(), |_| {});
+    }
+    assert_eq!(decoder.stats().connections, 100);
+    let each = decoder.memory_used() / 100;
+    assert!(
+        (300..900).contains(&each),
+        "{each} bytes an idle connection"
+    );
+}

@@ -110,7 +110,8 @@ pub use varserver::{
     MAX_PROBLEMS_KEPT, MAX_VARS_BYTES, MAX_VARS_DEVICES, RAW_VALUE_MAX,
 };
 
-/// Which collector channel a post came in on, from its request path.
+/// Which collector channel a post came in on, from its request path (the capture crate's
+/// `sunpower_pcap::http::collector_target` reads it from the path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Channel {
     /// `/Data/SMS2DataCollector.aspx`: interval data.
@@ -120,35 +121,6 @@ pub enum Channel {
 }
 
 impl Channel {
-    /// The channel of a request path: the nearest directory named `Data` or `Command` (ASCII
-    /// case-insensitive, as the collector's IIS server matches); a query string is ignored.
-    ///
-    /// ```
-    /// use sunpower_proto::Channel;
-    /// assert_eq!(Channel::from_path("/Data/SMS2DataCollector.aspx"), Some(Channel::Data));
-    /// assert_eq!(Channel::from_path("/command/sms2datacollector.aspx?x=1"), Some(Channel::Command));
-    /// assert_eq!(Channel::from_path("/SMS2DataCollector.aspx"), None);
-    /// assert_eq!(Channel::from_path("/index.html"), None);
-    /// ```
-    pub fn from_path(path: &str) -> Option<Channel> {
-        // On bytes: char-pattern splitting costs about a thousand instructions per post.
-        let path = path.as_bytes();
-        let end = (path.iter())
-            .position(|&b| b == b'?' || b == b'#')
-            .unwrap_or(path.len());
-        let path = &path[..end];
-        let dirs = &path[..path.iter().rposition(|&b| b == b'/')?];
-        dirs.rsplit(|&b| b == b'/').find_map(|dir| {
-            if dir.eq_ignore_ascii_case(b"data") {
-                Some(Channel::Data)
-            } else if dir.eq_ignore_ascii_case(b"command") {
-                Some(Channel::Command)
-            } else {
-                None
-            }
-        })
-    }
-
     /// `"data"` or `"command"`, as in the JSON output.
     pub fn as_str(self) -> &'static str {
         match self {
