@@ -27,3 +27,8 @@ pub mod ip;
 pub mod link;
 pub mod tcp;
 pub mod writer;
+
+/// The README's examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
