@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Body parsing vs a naive Python decoder, on the same body file, in the same run (issue 6 target:
 # at least 30 times faster). Writes the 2 MB backlog body of the criterion benchmark, times
-# `Body::records()` on it (benches/src/bin/body_bench.rs, release build) and the naive Python
-# decoder (python_baseline.py), alternately for ROUNDS rounds, and prints each and the ratio of
-# the medians.
+# `Body::records()` on it (benches/src/bin/body_bench.rs, built with the `profiling` profile:
+# the release code plus line tables) and the naive Python decoder (python_baseline.py),
+# alternately for ROUNDS rounds, and prints each and the ratio of the medians.
 #
 #   benches/scripts/body_ratio.sh [BODY_FILE]
 #
@@ -18,8 +18,8 @@ secs="${SECONDS_EACH:-3}"
 rounds="${ROUNDS:-3}"
 body="${1:-$target/bench-data/backlog-body.txt}"
 
-cargo build --release -q -p sunpower-benches --bin body_bench
-bin="$target/release/body_bench"
+cargo build --profile profiling -q -p sunpower-benches --bin body_bench
+bin="$target/profiling/body_bench"
 mkdir -p "$(dirname "$body")"
 [ -f "$body" ] || "$bin" write-large "$body"
 

@@ -25,10 +25,11 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 data="$target/bench-data"
 mkdir -p "$data"
 
-cargo build --release -q -p sunpower-cli -p sunpower-benches --bin sunpower --bin body_bench \
-    --bin big_capture --bin capture_bench
-sunpower="$target/release/sunpower"
-body_bench="$target/release/body_bench"
+# The `profiling` profile: the release code with line tables, for callgrind_annotate.
+cargo build --profile profiling -q -p sunpower-cli -p sunpower-benches --bin sunpower \
+    --bin body_bench --bin big_capture --bin capture_bench
+sunpower="$target/profiling/sunpower"
+body_bench="$target/profiling/body_bench"
 body="$data/backlog-body.txt"
 [ -f "$body" ] || "$body_bench" write-large "$body"
 tiny_body="$data/tiny-body.txt"
@@ -38,7 +39,7 @@ head -c 24 examples/sample.pcap >"$empty_pcap"
 mixed_pcap="$data/mixed-1day.pcap"
 # Written every time (about a second), so that a change to the generator is never measured on a
 # stale file.
-"$target/release/big_capture" --mixed "$mixed_pcap" 1 >/dev/null
+"$target/profiling/big_capture" --mixed "$mixed_pcap" 1 >/dev/null
 
 if [ "${USE_PERF:-0}" = 1 ] && perf stat -x, -e instructions:u true 2>&1 | grep -q '^[0-9]'; then
     tool=perf
@@ -77,7 +78,7 @@ show capture "$pcap_bytes" 1 "$(count "$sunpower" stats "$empty_pcap")" \
     "$(count "$sunpower" stats examples/sample.pcap)"
 show mixed "$(stat -c %s "$mixed_pcap")" 1 "$(count "$sunpower" stats "$empty_pcap")" \
     "$(count "$sunpower" stats "$mixed_pcap")"
-capture_bench="$target/release/capture_bench"
+capture_bench="$target/profiling/capture_bench"
 for stage in raw reader posts records; do
     show "$stage" "$(stat -c %s "$mixed_pcap")" 1 "$(count "$capture_bench" "$stage" "$empty_pcap")" \
         "$(count "$capture_bench" "$stage" "$mixed_pcap")"

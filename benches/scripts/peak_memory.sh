@@ -22,8 +22,9 @@ if [ ! -x /usr/bin/time ]; then
     apt-get update -qq && apt-get install -y -qq time
 fi
 
-cargo build --release -q -p sunpower-cli -p sunpower-benches --bin sunpower --bin big_capture
-sunpower="$target/release/sunpower"
+cargo build --profile profiling -q -p sunpower-cli -p sunpower-benches --bin sunpower \
+    --bin big_capture
+sunpower="$target/profiling/sunpower"
 mkdir -p "$data"
 files=()
 trap 'if [ "${KEEP:-0}" != 1 ]; then rm -f "${files[@]}"; fi' EXIT
@@ -52,9 +53,9 @@ for mb in "${sizes[@]}"; do
     file="$data/replay-$kind-${mb}MB.pcap"
     files+=("$file")
     if [ "$kind" = mixed ]; then
-        "$target/release/big_capture" --mixed "$file" "$mb"
+        "$target/profiling/big_capture" --mixed "$file" "$mb"
     else
-        "$target/release/big_capture" "$file" "$mb"
+        "$target/profiling/big_capture" "$file" "$mb"
     fi
     bytes=$(stat -c %s "$file")
     measure "stats $kind ${mb}MB ($bytes B)" "$bytes" "$sunpower" stats "$file"

@@ -31,3 +31,8 @@ pub mod records;
 pub mod tcp;
 #[cfg(feature = "writer")]
 pub mod writer;
+
+/// The README's examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
