@@ -30,7 +30,7 @@
 
 use sunpower_proto::{NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
 
-use crate::capture::{CaptureReader, Input};
+use crate::capture::{CaptureReader, Counters, Input};
 use crate::decoder::{
     CaptureDecoder, DecodeStats, DecoderConfig, Event, Post, PostLineError, Problem,
 };
@@ -73,6 +73,8 @@ pub enum RecordEvent<'e, 'a> {
 pub struct Report {
     /// Capture, TCP and HTTP counters.
     pub decode: DecodeStats,
+    /// The capture reader's counters (inputs, blocks, timestamps).
+    pub capture: Counters,
     /// Records and damaged lines.
     pub records: RecordCounts,
 }
@@ -96,9 +98,25 @@ impl serde::Serialize for Report {
         map.serialize_entry("damaged_posts", &d.damaged_posts)?;
         map.serialize_entry("line_errors", &r.line_errors)?;
         map.serialize_entry("inverter_lines_collapsed", &r.inverter_lines_collapsed)?;
-        map.serialize_entry("details", d)?;
+        map.serialize_entry(
+            "details",
+            &Details {
+                decode: d,
+                capture: &self.capture,
+            },
+        )?;
         map.end()
     }
+}
+
+/// Every counter of the decoder and the reader not at the report's top level.
+#[cfg(feature = "serde")]
+#[derive(serde::Serialize)]
+struct Details<'r> {
+    #[serde(flatten)]
+    decode: &'r DecodeStats,
+    #[serde(flatten)]
+    capture: &'r Counters,
 }
 
 /// Capture inputs in, records, damaged lines and problems out; see the [module docs](self).
@@ -173,6 +191,7 @@ impl RecordDecoder {
     pub fn report(&self) -> Report {
         Report {
             decode: self.decoder.stats(),
+            capture: self.decoder.reader().counters(),
             records: self.counts.clone(),
         }
     }
