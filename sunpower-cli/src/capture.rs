@@ -4,8 +4,8 @@ use std::io::{self, IsTerminal};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sunpower_pcap::capture::Input;
-use sunpower_pcap::decoder::{DecoderConfig, ProblemKind};
+use sunpower_pcap::capture::{CaptureErrorKind, Input, InputKind};
+use sunpower_pcap::decoder::{DecoderConfig, Problem, ProblemKind};
 use sunpower_pcap::http::BodyFilter;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
 
@@ -85,7 +85,7 @@ pub fn drive(
                     problem,
                     shown: true,
                 } if matches!(problem.kind, ProblemKind::Capture(_)) => {
-                    stderr.problem(format_args!("sunpower: {problem}"))
+                    stderr.problem(format_args!("sunpower: {problem}{}", command_hint(problem)))
                 }
                 RecordEvent::Problem {
                     problem,
@@ -112,6 +112,24 @@ pub fn drive(
     } else {
         Outcome::Read
     })
+}
+
+/// Which command reads an input that is not a capture.
+fn command_hint(problem: &Problem) -> &'static str {
+    match &problem.kind {
+        ProblemKind::Capture(e) => match &e.kind {
+            CaptureErrorKind::UnknownFormat {
+                looks_like: Some(InputKind::PostBody),
+                ..
+            } => " (use `sunpower parse` for a body)",
+            CaptureErrorKind::UnknownFormat {
+                looks_like: Some(InputKind::Json),
+                ..
+            } => " (use `sunpower devicelist` or `sunpower vars` for a document)",
+            _ => "",
+        },
+        _ => "",
+    }
 }
 
 fn progress_total(lens: &[Option<u64>], p: sunpower_pcap::capture::Progress<'_>) -> u64 {

@@ -387,3 +387,29 @@ fn tree_and_format_together_are_a_usage_error() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn inputs_that_are_not_captures_say_what_they_are_and_which_command_reads_them() {
+    let out = sunpower(&["decode", FORUM_BODY], None);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("sunpower: ")
+            && stderr.contains("it looks like a raw collector POST body (use `sunpower parse`"),
+        "{stderr}"
+    );
+    let out = sunpower(&["stats", DEVICELIST], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`sunpower devicelist` or `sunpower vars`"),
+        "{stderr}"
+    );
+    // A missing file: its name and why, not a packet position.
+    let out = sunpower(&["decode", "/nonexistent/x.pcap"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("sunpower: /nonexistent/x.pcap: cannot open: "),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("packet"), "{stderr}");
+}

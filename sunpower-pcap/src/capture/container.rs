@@ -21,7 +21,7 @@ use pcap_parser::{
 };
 
 use super::clock::{split_timestamp, Clock};
-use super::error::{CaptureError, CaptureErrorKind};
+use super::error::{CaptureError, CaptureErrorKind, InputKind};
 use super::MAX_BUFFER_SIZE;
 
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
@@ -298,6 +298,7 @@ impl ContainerDecoder {
             State::Start if rest.len() >= 4 && format_of(rest).is_none() => {
                 CaptureErrorKind::UnknownFormat {
                     magic: hex(&rest[..rest.len().min(8)]),
+                    looks_like: InputKind::of(rest),
                 }
             }
             State::Start => CaptureErrorKind::TruncatedHeader,
@@ -568,6 +569,7 @@ impl ContainerDecoder {
             None if input.len() < 8 => Step::Need(8),
             None => Step::Fatal(CaptureErrorKind::UnknownFormat {
                 magic: hex(&input[..8]),
+                looks_like: InputKind::of(input),
             }),
         }
     }

@@ -31,6 +31,15 @@ pub struct CaptureError {
 
 impl CaptureError {
     fn describe(&self) -> String {
+        // About the input as a whole: no packet or offset to give, nothing else to skip.
+        if matches!(
+            self.kind,
+            CaptureErrorKind::Open(_)
+                | CaptureErrorKind::Empty
+                | CaptureErrorKind::UnknownFormat { .. }
+        ) {
+            return format!("{}: {}", self.input_name, self.kind);
+        }
         format!(
             "{}: packet {}, byte offset {}: {}{}",
             self.input_name,
@@ -68,6 +77,47 @@ impl CaptureError {
     }
 }
 
+/// Inputs of the project that are not captures, told apart by their first bytes, so that an
+/// error can say which was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputKind {
+    /// A raw collector POST body: a record type, then a TAB.
+    PostBody,
+    /// A JSON document (a DeviceList, a varserver `/vars` document).
+    Json,
+}
+
+impl InputKind {
+    /// What `start`, the first bytes of an input, looks like, if one of these.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::InputKind;
+    /// assert_eq!(InputKind::of(b"100\tSPMS\t10"), Some(InputKind::PostBody));
+    /// assert_eq!(InputKind::of(b"  {\"devices\""), Some(InputKind::Json));
+    /// assert_eq!(InputKind::of(b"\xd4\xc3\xb2\xa1"), None);
+    /// ```
+    pub fn of(start: &[u8]) -> Option<InputKind> {
+        let digits = start.iter().take_while(|b| b.is_ascii_digit()).count();
+        if (1..=5).contains(&digits) && start.get(digits) == Some(&b'\t') {
+            return Some(InputKind::PostBody);
+        }
+        match start.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{' | b'[') => Some(InputKind::Json),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for InputKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InputKind::PostBody => "a raw collector POST body",
+            InputKind::Json => "a JSON document",
+        })
+    }
+}
+
 /// The reasons a capture could not be read, or a packet was dropped.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -82,10 +132,12 @@ pub enum CaptureErrorKind {
     #[error("empty input: no capture file header")]
     Empty,
     /// Neither pcap, pcapng nor gzip.
-    #[error("not a pcap or pcapng capture (starts with {magic})")]
+    #[error("not a pcap or pcapng capture (starts with {magic}){}", looks_like.map(|l| format!(": it looks like {l}")).unwrap_or_default())]
     UnknownFormat {
         /// The first bytes, in hex.
         magic: String,
+        /// What the bytes look like instead, when they look like another input of ours.
+        looks_like: Option<InputKind>,
     },
     /// The input ends inside its file or section header.
     #[error("input ends inside its capture file header")]

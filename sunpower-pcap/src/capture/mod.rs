@@ -42,7 +42,7 @@ mod reader;
 
 pub use clock::split_timestamp;
 pub use container::{ContainerDecoder, Decoded, Packet, MAX_INTERFACES};
-pub use error::{CaptureError, CaptureErrorKind};
+pub use error::{CaptureError, CaptureErrorKind, InputKind};
 pub use input::Input;
 pub use reader::{CaptureReader, Counters, Progress};
 
