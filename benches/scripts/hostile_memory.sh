@@ -42,14 +42,12 @@ peak "devicelist, 2 GB of NUL" "$zero" devicelist -
 peak "decode, 2 GB of NUL" "$zero" decode -
 peak "stats, 2 GB of NUL" "$zero" stats -
 
-"$target/release/examples/many_connections" 1000000 > "$work/conns.pcap"
+"$target/release/examples/many_connections" "$work/conns.pcap" 1000000
 peak "stats, 1 M connections" "cat $work/conns.pcap" stats -
 peak "decode, 1 M connections" "cat $work/conns.pcap" decode -
 peak "intervals, 1 M connections" "cat $work/conns.pcap" intervals --tz UTC -
-if "$target/release/examples/many_connections" --help 2>&1 | grep -q pending; then
-    "$target/release/examples/many_connections" 1000000 --pending > "$work/pending.pcap"
-    peak "stats, 1 M connections with pending bodies" "cat $work/pending.pcap" stats -
-fi
+"$target/release/examples/many_connections" "$work/pending.pcap" 1000000 --pending-bodies
+peak "stats, 1 M connections with pending bodies" "cat $work/pending.pcap" stats -
 rm -f "$work"/*.pcap
 
 # 64 MiB of `{"DEVICE_TYPE":"Inverter"},...`: far more than 10,000 devices.
