@@ -13,7 +13,6 @@ use sunpower_pcap::writer::{pcap_bytes, Frame, PcapFormat, TcpConversation};
 fn capture() -> Vec<u8> {
     let start = Utc.with_ymd_and_hms(2026, 11, 1, 7, 0, 0).unwrap();
     let mut frames: Vec<Frame> = Vec::new();
-    let mut link = 0;
     for i in 0..=(27 * 12) {
         let t: DateTime<Utc> = start + TimeDelta::minutes(5 * i);
         let ts = t.format("%Y%m%d%H%M%S");
@@ -31,12 +30,9 @@ fn capture() -> Vec<u8> {
         );
         let request = [head.as_bytes(), body.as_bytes()].concat();
         let mut conv = TcpConversation::new(
-            format!("10.0.0.2:{}", 40000 + link % 20000)
-                .parse()
-                .unwrap(),
+            format!("10.0.0.2:{}", 40000 + i % 20000).parse().unwrap(),
             "204.194.111.66:80".parse().unwrap(),
         );
-        link += 1;
         conv.starting_at(t + TimeDelta::seconds(40))
             .handshake()
             .client_sends(&request, &[])

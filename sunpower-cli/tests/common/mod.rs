@@ -1,4 +1,6 @@
 //! What the command tests share: running the built `sunpower` binary.
+// Each test binary uses some of these helpers, not all.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
