@@ -149,14 +149,39 @@ pub fn read_body(
 }
 
 /// Reads a whole JSON document, stopping at `limit` bytes: a larger one is refused without
-/// reading (or holding) the rest.
+/// reading (or holding) the rest, and so is an input whose first bytes cannot begin JSON.
 pub fn read_document(name: &str, limit: usize) -> Result<Vec<u8>, String> {
-    let input = open_input(name).map_err(|e| e.to_string())?;
+    let mut input = open_input(name)
+        .map_err(|e| e.to_string())?
+        .take(limit as u64 + 1);
     let mut data = Vec::new();
-    input
-        .take(limit as u64 + 1)
-        .read_to_end(&mut data)
-        .map_err(|e| e.to_string())?;
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut begun = false;
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.to_string()),
+        };
+        data.extend_from_slice(&chunk[..n]);
+        if begun {
+            continue;
+        }
+        // JSON begins with an object or an array (after blanks, and perhaps a UTF-8 BOM).
+        let start = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(&data);
+        match start.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => {}
+            Some(b'{' | b'[') => begun = true,
+            Some(_) => {
+                let hint = match capture_kind(&data) {
+                    Some(kind) => format!("this is a {kind} capture: use `sunpower decode`"),
+                    None => "not a JSON document".to_owned(),
+                };
+                return Err(hint);
+            }
+        }
+    }
     if data.len() > limit {
         return Err(format!(
             "the document is over the limit of {limit} bytes (not read further)"
