@@ -41,7 +41,6 @@ from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 import sunpower
 
 SOURCE = "sunpower"
-UTC = datetime.timezone.utc
 
 # statistic_id -> display name
 STATISTICS: dict[str, str] = {
@@ -77,35 +76,19 @@ def metadata(statistic_id: str, *, legacy: bool = False) -> Metadata:
     return meta
 
 
-def hour_of(row: sunpower.Interval) -> datetime.datetime:
-    """The hour an interval belongs to: the top of the local hour of its start, in UTC.
-
-    Home Assistant keeps hourly statistics on UTC hours. In every zone with a whole-hour UTC
-    offset a local hour is a UTC hour; in the few with a half-hour offset (India, parts of
-    Australia) the hour is the UTC one, as Home Assistant would reject the local one.
-    """
-    local = row.interval_start_local.replace(minute=0, second=0, microsecond=0)
-    start = local.astimezone(UTC)
-    if start.minute or start.second:
-        start = row.interval_start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return start
-
-
 def hourly_wh(rows: Iterable[sunpower.Interval]) -> dict[datetime.datetime, dict[str, float]]:
-    """Wh per hour and statistic. Intervals without a meter report add nothing to the meter's
-    statistics (consumption, import, export)."""
-    hours: dict[datetime.datetime, dict[str, float]] = {}
-    for row in rows:
-        bucket = hours.setdefault(hour_of(row), dict.fromkeys(STATISTICS, 0.0))
-        bucket[f"{SOURCE}:energy_production"] += row.production_wh
-        if row.consumption_wh is not None:
-            bucket[f"{SOURCE}:energy_consumption"] += row.consumption_wh
-        if row.net_wh is not None:
-            if row.net_wh > 0:
-                bucket[f"{SOURCE}:grid_import"] += row.net_wh
-            else:
-                bucket[f"{SOURCE}:grid_export"] += -row.net_wh
-    return hours
+    """Wh per hour and statistic, from the library's hourly totals (:func:`sunpower.hourly_energy`:
+    the top of the local hour in UTC, each interval's latest revision once). Intervals without a
+    meter report add nothing to the meter's statistics (consumption, import, export)."""
+    return {
+        hour["start"]: {
+            f"{SOURCE}:energy_production": hour["production_wh"],
+            f"{SOURCE}:energy_consumption": hour["consumption_wh"],
+            f"{SOURCE}:grid_import": hour["grid_import_wh"],
+            f"{SOURCE}:grid_export": hour["grid_export_wh"],
+        }
+        for hour in sunpower.hourly_energy(rows)
+    }
 
 
 def build_statistics(

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
-use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, TimeDelta, Timelike, Utc};
 use chrono_tz::Tz;
 
 use crate::intervals::{local_date, Flags, Interval, NetSource, Period, PeriodTotal};
@@ -572,6 +572,77 @@ impl PvOutputEncoder {
             });
         }
         statuses
+    }
+}
+
+/// The energy of one hour, as Home Assistant's long-term statistics keep it (hourly rows on UTC
+/// hours), from the intervals whose start falls in it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct HourlyEnergy {
+    /// The hour's start (UTC, a whole hour).
+    pub start: DateTime<Utc>,
+    /// Energy produced, Wh.
+    pub production_wh: f64,
+    /// Energy consumed by the house, Wh (intervals without a meter report add nothing).
+    pub consumption_wh: f64,
+    /// Energy bought from the grid (the positive net of each interval), Wh.
+    pub grid_import_wh: f64,
+    /// Energy sent to the grid (the negative net of each interval, as a positive number), Wh.
+    pub grid_export_wh: f64,
+}
+
+/// Energy per hour: each interval (its latest revision) in the hour its start falls in, the top
+/// of its local hour in zone `tz`, as a UTC instant. In the few zones with a half-hour offset
+/// (India, parts of Australia) a local hour is not a UTC hour, and the UTC one is used, as Home
+/// Assistant keeps UTC hours. Hours are in order; hours with no interval have no row.
+///
+/// ```
+/// use sunpower_proto::{export, parse_line};
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// for (t, kwh) in [("20260601165500", "10.000"), ("20260601170000", "10.020"),
+///                  ("20260601170500", "10.050")] {
+///     acc.add(&parse_line(&format!("130\t{t}\tINV1\tM\t\t{kwh}\t0.3")).unwrap());
+/// }
+/// let hours = export::hourly_energy(&acc.finish(), chrono_tz::America::Los_Angeles);
+/// assert_eq!(hours.len(), 2);
+/// assert_eq!(hours[1].start.to_rfc3339(), "2026-06-01T17:00:00+00:00");
+/// assert!((hours[1].production_wh - 50.0).abs() < 1e-9);
+/// ```
+pub fn hourly_energy(intervals: &[Interval], tz: Tz) -> Vec<HourlyEnergy> {
+    let mut hours: BTreeMap<DateTime<Utc>, HourlyEnergy> = BTreeMap::new();
+    for row in crate::intervals::latest(intervals) {
+        let start = hour_of(row.interval_start, tz);
+        let hour = hours.entry(start).or_insert(HourlyEnergy {
+            start,
+            production_wh: 0.0,
+            consumption_wh: 0.0,
+            grid_import_wh: 0.0,
+            grid_export_wh: 0.0,
+        });
+        hour.production_wh += row.production_wh;
+        hour.consumption_wh += row.consumption_wh.unwrap_or(0.0);
+        match row.net_wh {
+            Some(net) if net > 0.0 => hour.grid_import_wh += net,
+            Some(net) => hour.grid_export_wh -= net,
+            None => {}
+        }
+    }
+    hours.into_values().collect()
+}
+
+/// The top of `t`'s local hour in `tz`, as a UTC instant; the UTC hour where that is not whole.
+fn hour_of(t: DateTime<Utc>, tz: Tz) -> DateTime<Utc> {
+    let utc_hour =
+        |t: DateTime<Utc>| t - TimeDelta::seconds(i64::from(t.minute() * 60 + t.second()));
+    let local = t.with_timezone(&tz);
+    let top = local - TimeDelta::seconds(i64::from(local.minute() * 60 + local.second()));
+    let start = top.with_timezone(&Utc);
+    if start.minute() != 0 || start.second() != 0 {
+        utc_hour(t)
+    } else {
+        start
     }
 }
 

@@ -847,3 +847,32 @@ proptest! {
         prop_assert_eq!(files, at_once);
     }
 }
+
+#[test]
+fn hourly_energy_uses_local_hours_and_utc_ones_in_half_hour_zones() {
+    // 07:55 to 09:00 UTC in 5-minute steps of 10 Wh from one inverter.
+    let lines: Vec<String> = (0..14)
+        .map(|i| {
+            let t = at(2026, 6, 1, 7, 55) + TimeDelta::minutes(5 * i);
+            inv(&ts(t), "A", &format!("{:.3}", 5.0 + 0.01 * i as f64))
+        })
+        .collect();
+    let rows = offline(&lines);
+    // Los Angeles (a whole-hour offset): hours 07:00, 08:00 and 09:00 UTC.
+    let la = export::hourly_energy(&rows, Los_Angeles);
+    let starts: Vec<String> = la.iter().map(|h| h.start.to_rfc3339()).collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-06-01T07:00:00+00:00",
+            "2026-06-01T08:00:00+00:00",
+            "2026-06-01T09:00:00+00:00"
+        ]
+    );
+    // The first report has no baseline; then 12 steps in the 08:00 hour and one in the 09:00.
+    let wh: Vec<f64> = la.iter().map(|h| h.production_wh).collect();
+    assert_eq!(wh, [0.0, 120.0, 10.0]);
+    // Kolkata (+05:30): local hours start at :30 UTC, so the UTC hours are used, the same rows.
+    let india = export::hourly_energy(&rows, chrono_tz::Asia::Kolkata);
+    assert_eq!(india, la);
+}

@@ -127,3 +127,26 @@ pub fn write_tree<'py>(
     let (rows, tz) = core_rows(rows)?;
     write_rows(py, directory, &rows, tz.unwrap_or(Tz::UTC))
 }
+
+/// Energy per hour of `Interval` rows (of one time zone), as Home Assistant's long-term
+/// statistics keep it: a dict per hour with `start` (aware, UTC, the top of the local hour),
+/// `production_wh`, `consumption_wh`, `grid_import_wh`, `grid_export_wh`.
+#[pyfunction]
+pub fn hourly_energy<'py>(
+    py: Python<'py>,
+    rows: &Bound<'py, PyAny>,
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let (rows, tz) = core_rows(rows)?;
+    export::hourly_energy(&rows, tz.unwrap_or(Tz::UTC))
+        .into_iter()
+        .map(|hour| {
+            let dict = PyDict::new(py);
+            dict.set_item("start", hour.start)?;
+            dict.set_item("production_wh", hour.production_wh)?;
+            dict.set_item("consumption_wh", hour.consumption_wh)?;
+            dict.set_item("grid_import_wh", hour.grid_import_wh)?;
+            dict.set_item("grid_export_wh", hour.grid_export_wh)?;
+            Ok(dict)
+        })
+        .collect()
+}

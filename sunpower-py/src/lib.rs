@@ -30,6 +30,7 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<export::PvOutputEncoder>()?;
     m.add_function(wrap_pyfunction!(export::pvoutput_payloads, m)?)?;
     m.add_function(wrap_pyfunction!(export::write_tree, m)?)?;
+    m.add_function(wrap_pyfunction!(export::hourly_energy, m)?)?;
     m.add_function(wrap_pyfunction!(body::parse_body, m)?)?;
     m.add_function(wrap_pyfunction!(body::parse_line, m)?)?;
     m.add_function(wrap_pyfunction!(capture::read_capture, m)?)?;

@@ -34,7 +34,10 @@ def test_records_equal_those_parsed_from_their_lines() -> None:
     for r in records:
         again = sunpower.parse_line("\t".join(r.raw))
         assert again == r
-        assert again.to_dict() == r.to_dict()
+        # A meter's import and export counters come from the document, not from a line's field.
+        extra = {"import_energy_kwh", "export_energy_kwh"}
+        mine = {k: v for k, v in r.to_dict().items() if k not in extra}
+        assert again.to_dict() == mine
 
 
 def test_failed_document_raises_decode_error() -> None:

@@ -4,7 +4,7 @@ import datetime
 import os
 
 from ._errors import DecodeError
-from typing import Any, Iterable, Iterator, Literal, Protocol, Union, final
+from typing import Any, Iterable, Iterator, Literal, Protocol, TypedDict, Union, final
 
 __all__ = [
     "__version__",
@@ -20,6 +20,7 @@ __all__ = [
     "read_capture",
     "pvoutput_payloads",
     "write_tree",
+    "hourly_energy",
     "_record_from_line",
 ]
 
@@ -426,3 +427,15 @@ def pvoutput_payloads(statuses: list[str]) -> list[str]:
 def write_tree(directory: str | os.PathLike[str], rows: Iterable[Interval]) -> dict[str, int]:
     """Merge rows (of one time zone) into the tree under ``directory``, as
     :meth:`Intervals.write_tree` does."""
+
+class _HourlyEnergy(TypedDict):
+    start: datetime.datetime
+    production_wh: float
+    consumption_wh: float
+    grid_import_wh: float
+    grid_export_wh: float
+
+def hourly_energy(rows: Iterable[Interval]) -> list[_HourlyEnergy]:
+    """Energy per hour of rows (of one time zone), as Home Assistant's long-term statistics keep
+    it: ``start`` the top of the local hour (aware, UTC; the UTC hour in zones with a half-hour
+    offset), each interval's latest revision counted once, hours in order."""
