@@ -39,6 +39,9 @@ peak "stats --body, 2 GB of NUL" "$zero" stats --body -
 peak "intervals --body, 2 GB of NUL" "$zero" intervals --tz UTC --body -
 peak "intervals --devicelist, 2 GB of NUL" "$zero" intervals --tz UTC --devicelist -
 peak "devicelist, 2 GB of NUL" "$zero" devicelist -
+peak "vars, 2 GB of NUL" "$zero" vars -
+peak "telemetry, 2 GB of NUL" "$zero" telemetry -
+peak "intervals --telemetry, 2 GB of NUL" "$zero" intervals --tz UTC --telemetry -
 peak "decode, 2 GB of NUL" "$zero" decode -
 peak "stats, 2 GB of NUL" "$zero" stats -
 
@@ -60,3 +63,11 @@ with open(sys.argv[1], "wb") as f:
 PY
 peak "devicelist, 64 MiB of tiny devices" "cat $work/devices.json" devicelist -
 peak "intervals --devicelist, 64 MiB of tiny devices" "cat $work/devices.json" intervals --tz UTC --devicelist -
+# The same size of /vars entries: far more than its device limit.
+python3 - "$work/vars.json" <<'PY'
+import sys
+n = (64 * 1024 * 1024) // 40
+with open(sys.argv[1], "w") as f:
+    f.write("{" + ",".join(f'"/sys/devices/inverter/{i}/sn":"x"' for i in range(n)) + "}")
+PY
+peak "vars, 64 MiB of tiny devices" "cat $work/vars.json" vars -
