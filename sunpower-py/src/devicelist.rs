@@ -1,11 +1,11 @@
 //! `parse_device_list`: a DeviceList JSON document of the PVS local API as records.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyString};
 use sunpower_proto::parse_device_list as parse;
 
 use crate::errors;
 use crate::record::Record;
+use crate::value::document_bytes;
 
 /// Decodes a DeviceList document (`bytes` or `str`) into the same records as the plain-text
 /// stream: 120 for the supervisor, 130 per inverter, 140 (and 141) per meter.
@@ -15,18 +15,7 @@ use crate::record::Record;
 /// the others are returned; devices of unknown type are logged too.
 #[pyfunction]
 pub fn parse_device_list(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Vec<Record>> {
-    let bytes: Vec<u8> = if let Ok(b) = data.cast::<PyBytes>() {
-        b.as_bytes().to_vec()
-    } else if let Ok(s) = data.cast::<PyString>() {
-        s.to_cow()?.as_bytes().to_vec()
-    } else if let Ok(a) = data.cast::<PyByteArray>() {
-        a.to_vec()
-    } else {
-        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "expected bytes or str, not {}",
-            data.get_type().name()?
-        )));
-    };
+    let bytes = document_bytes(data)?;
     let list = py
         .detach(|| parse(&bytes))
         .map_err(|e| errors::decode_error_message(py, &e.to_string()))?;

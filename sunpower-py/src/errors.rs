@@ -48,6 +48,19 @@ pub fn decode_error_message(py: Python<'_>, message: &str) -> PyErr {
     }
 }
 
+/// A `DecodeError` for the `line`-th line (or frame) of a stream, without a field.
+pub fn decode_error_at(py: Python<'_>, message: &str, line: u64) -> PyErr {
+    let made = decode_error_type(py).and_then(|t| {
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("line", line)?;
+        t.call((message,), Some(&kwargs))
+    });
+    match made {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(e) => e,
+    }
+}
+
 /// The `DecodeError` for a whole body: positioned at its first bad line, listing a few, and
 /// carrying the first line errors (at most [`sunpower_proto::SHOWN_PER_KIND`]; the message gives
 /// the count of all) and every record that did decode.

@@ -6,6 +6,7 @@ use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+use pyo3::IntoPyObjectExt;
 use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::Rfc3339;
@@ -13,6 +14,7 @@ use sunpower_proto::Rfc3339;
 use crate::errors;
 use crate::record::Record;
 use crate::value::interval_field_to_py;
+use crate::varserver::{SiteTotals, Vars};
 
 /// One interval's energy: a row of `sunpower intervals`. Immutable.
 #[pyclass(module = "sunpower", name = "Interval", frozen, eq)]
@@ -260,21 +262,38 @@ impl Intervals {
         self.with_state(|s| s.acc.cadence())
     }
 
-    /// Feeds one record; says what became of it: `"stored"`, `"duplicate"`, `"conflict"`,
-    /// `"beyond_horizon"` or `"ignored"` (no interval energy in it).
-    fn add(&self, record: &Bound<'_, PyAny>) -> PyResult<&'static str> {
-        let record = record
-            .cast::<Record>()
-            .map_err(|_| PyTypeError::new_err("Intervals.add() takes a sunpower.Record"))?;
-        let record = record.get();
-        let added = self.with_state(|s| s.acc.add(&record.core()))?;
-        Ok(added_name(added))
+    /// Feeds one record, one reading of the site totals, or a `/vars` document; says what
+    /// became of it: `"stored"`, `"duplicate"`, `"conflict"`, `"beyond_horizon"` or `"ignored"`
+    /// (no interval energy in it); for a document, a tuple of those, one for its site totals
+    /// (first, when it has them) and one per record used (records whose serial another device
+    /// of the document shares are not used, see `stats["serial_collisions"]`).
+    fn add<'py>(&self, py: Python<'py>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        if let Ok(record) = item.cast::<Record>() {
+            let record = record.get();
+            let added = self.with_state(|s| s.acc.add(&record.core()))?;
+            return added_name(added).into_bound_py_any(py);
+        }
+        if let Ok(site) = item.cast::<SiteTotals>() {
+            let site = site.get();
+            let added = self.with_state(|s| s.acc.add_site_totals(site.core()))?;
+            return added_name(added).into_bound_py_any(py);
+        }
+        if let Ok(vars) = item.cast::<Vars>() {
+            let vars = vars.get();
+            let added = self.with_state(|s| s.acc.add_vars(vars.core()))?;
+            return PyTuple::new(py, added.into_iter().map(added_name)).map(Bound::into_any);
+        }
+        Err(PyTypeError::new_err(format!(
+            "Intervals.add() takes a sunpower.Record, SiteTotals or Vars, not {}",
+            item.get_type().name()?
+        )))
     }
 
-    /// Feeds every record of an iterable (a list from `parse_body`, a post's `records`).
-    fn extend(&self, records: &Bound<'_, PyAny>) -> PyResult<()> {
-        for item in records.try_iter()? {
-            self.add(&item?)?;
+    /// Feeds every item of an iterable (a list from `parse_body`, a post's `records`, a
+    /// `Vars`'s `records`, site totals from telemetry, `Vars` documents).
+    fn extend(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
+        for item in items.try_iter()? {
+            self.add(py, &item?)?;
         }
         Ok(())
     }
@@ -307,7 +326,8 @@ impl Intervals {
     }
 
     /// What the accumulator saw: `records`, `stored`, `duplicates`, `conflicts`,
-    /// `beyond_horizon`, `ignored`, `events_dropped`.
+    /// `beyond_horizon`, `ignored`, `events_dropped`, `site_totals` (readings kept),
+    /// `serial_collisions` (device records not used: their serial is shared).
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.with_state(|s| *s.acc.stats())?;
@@ -320,6 +340,8 @@ impl Intervals {
             ("beyond_horizon", s.beyond_horizon),
             ("ignored", s.ignored),
             ("events_dropped", s.events_dropped),
+            ("site_totals", s.site_totals),
+            ("serial_collisions", s.serial_collisions),
         ] {
             dict.set_item(key, value)?;
         }

@@ -3,8 +3,9 @@
 //! The Python package (`python/sunpower/`) re-exports what this module defines and holds the
 //! exception classes, the stubs and `py.typed`. Each module here binds one idea of the Rust
 //! library: [`record`] the immutable `Record`, [`body`] raw POST bodies, [`capture`] captures
-//! to posts, [`intervals`] interval energy, [`export`] its output shapes, [`errors`] the bridge from Rust errors to the
-//! Python exception classes, [`value`] field conversion.
+//! to posts, [`intervals`] interval energy, [`export`] its output shapes, [`errors`] the bridge
+//! from Rust errors to the Python exception classes, [`value`] field conversion, [`devicelist`]
+//! and [`varserver`] the local API's documents.
 
 use pyo3::prelude::*;
 
@@ -16,6 +17,7 @@ mod export;
 mod intervals;
 mod record;
 mod value;
+mod varserver;
 
 /// The compiled module; `sunpower/__init__.py` re-exports its public names.
 #[pymodule]
@@ -36,5 +38,12 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(capture::read_capture, m)?)?;
     m.add_function(wrap_pyfunction!(devicelist::parse_device_list, m)?)?;
     m.add_function(wrap_pyfunction!(record::record_from_line, m)?)?;
+    m.add_class::<varserver::Vars>()?;
+    m.add_class::<varserver::SupervisorInfo>()?;
+    m.add_class::<varserver::SiteTotals>()?;
+    m.add_class::<varserver::TelemetryDecoder>()?;
+    m.add_function(wrap_pyfunction!(varserver::parse_vars, m)?)?;
+    m.add_function(wrap_pyfunction!(varserver::parse_supervisor_info, m)?)?;
+    m.add_function(wrap_pyfunction!(varserver::parse_telemetry, m)?)?;
     Ok(())
 }

@@ -51,18 +51,30 @@ impl Record {
     }
 }
 
-// Equality and hashing are by the line as sent, as documented for Python users.
+// Equality and hashing are by the line as sent (and, for a meter from a JSON source, its
+// import and export counters, which no line carries), as documented for Python users.
 impl PartialEq for Record {
     fn eq(&self, other: &Self) -> bool {
-        self.buf.line() == other.buf.line()
+        self.buf == other.buf
     }
 }
 
 impl Hash for Record {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.buf.line().hash(state);
+        self.buf.hash(state);
     }
 }
+
+/// A meter's import and export counters (JSON sources only), for pickling.
+fn meter_counters(record: &sunpower_proto::Record<'_>) -> (Option<f64>, Option<f64>) {
+    match record {
+        sunpower_proto::Record::Meter(m) => (m.import_energy_kwh, m.export_energy_kwh),
+        _ => (None, None),
+    }
+}
+
+/// What `__reduce__` hands to `_record_from_line`.
+type Reduced = (String, Option<&'static str>, Option<f64>, Option<f64>);
 
 /// The fields `repr` shows, in the order it shows them.
 const REPR_FIELDS: [&str; 5] = [
@@ -146,9 +158,10 @@ macro_rules! record_methods {
                 Ok(out)
             }
 
-            fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (String, Option<&'static str>))> {
+            fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Reduced)> {
                 let restore = py.import("sunpower._sunpower")?.getattr("_record_from_line")?;
-                Ok((restore, (self.buf.line().to_owned(), self.channel())))
+                let (import, export) = meter_counters(&self.buf.record());
+                Ok((restore, (self.buf.line().to_owned(), self.channel(), import, export)))
             }
         }
     };
@@ -205,22 +218,36 @@ record_methods!(
     leg1_power_kw,
     leg2_power_kw,
     unknown_11,
+    import_energy_kwh,
+    export_energy_kwh,
 );
 
-/// Rebuilds a pickled `Record` from its line and channel.
+/// Rebuilds a pickled `Record` from its line, channel and (a meter from a JSON source) its
+/// import and export counters.
 #[pyfunction]
 #[pyo3(name = "_record_from_line")]
-pub fn record_from_line(py: Python<'_>, line: String, channel: Option<String>) -> PyResult<Record> {
+#[pyo3(signature = (line, channel, import_energy_kwh = None, export_energy_kwh = None))]
+pub fn record_from_line(
+    py: Python<'_>,
+    line: String,
+    channel: Option<String>,
+    import_energy_kwh: Option<f64>,
+    export_energy_kwh: Option<f64>,
+) -> PyResult<Record> {
     let channel = match channel.as_deref() {
         None => None,
         Some("data") => Some(Channel::Data),
         Some("command") => Some(Channel::Command),
         Some(other) => return Err(PyValueError::new_err(format!("unknown channel {other:?}"))),
     };
-    let record =
+    let mut record =
         sunpower_proto::parse_line(&line).map_err(|e| match errors::decode_error(py, &e) {
             Ok(instance) => PyErr::from_value(instance),
             Err(err) => err,
         })?;
+    if let sunpower_proto::Record::Meter(m) = &mut record {
+        m.import_energy_kwh = import_energy_kwh;
+        m.export_energy_kwh = export_energy_kwh;
+    }
     Ok(Record::new(&record, channel))
 }

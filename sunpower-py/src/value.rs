@@ -1,7 +1,8 @@
 //! Typed field values to Python objects.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString};
+use pyo3::types::{PyByteArray, PyBytes, PyList, PyString};
 use pyo3::IntoPyObjectExt;
 use sunpower_proto::export::local_rfc3339;
 use sunpower_proto::intervals::IntervalField;
@@ -58,4 +59,31 @@ pub fn interval_field_to_py<'py>(
         // A later kind of field of the core library.
         _ => Ok(py.None().into_bound(py)),
     }
+}
+
+/// The bytes of a document given as `bytes`, `bytearray` or `str` (its UTF-8).
+pub fn document_bytes(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        Ok(b.as_bytes().to_vec())
+    } else if let Ok(s) = data.cast::<PyString>() {
+        Ok(s.to_cow()?.as_bytes().to_vec())
+    } else if let Ok(a) = data.cast::<PyByteArray>() {
+        Ok(a.to_vec())
+    } else {
+        Err(PyTypeError::new_err(format!(
+            "expected bytes or str, not {}",
+            data.get_type().name()?
+        )))
+    }
+}
+
+/// What the core serialises (`SupervisorInfo`, `SiteTotals`) as the Python value `json.loads`
+/// gives for the command's line: the same keys, in the same order.
+pub fn serialized_to_py<'py>(
+    py: Python<'py>,
+    value: &impl serde::Serialize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let json = serde_json::to_string(value)
+        .map_err(|e| pyo3::exceptions::PyRuntimeError::new_err(e.to_string()))?;
+    py.import("json")?.call_method1("loads", (json,))
 }

@@ -1,9 +1,10 @@
-"""examples/python/: the PVOutput uploader and the Home Assistant statistics, in dry-run mode.
+"""examples/python/: the PVOutput uploader and the Home Assistant statistics, in dry-run mode,
+and the varserver poller against a fake supervisor on 127.0.0.1.
 
 The scripts are loaded by path from the repository, but `sunpower` is the installed wheel
 (scripts/test-python runs pytest from this folder, away from the source tree). Nothing here
-touches the network: the uploader only sends with --send, and the one test that passes --send
-stops before reading anything, for want of the API key.
+touches the network beyond 127.0.0.1: the uploader only sends with --send, and the one test that
+passes --send stops before reading anything, for want of the API key.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Sequence, cast
+from typing import Any, Callable, Iterator, Sequence, cast
 
 import pytest
 
@@ -313,3 +314,272 @@ def test_pvoutput_dry_run_sends_what_the_command_writes(
         return fields
 
     assert [trimmed(s) for s in ours] == [trimmed(s) for s in theirs]
+
+
+# varserver polling ------------------------------------------------------------------------------
+
+PVS_SERIAL = "ZT0123456789QX7Z4"  # the password is its last five characters
+PVS_SECRETS = (
+    "QX7Z4", PVS_SERIAL, "HomeNet-Secret-5G", "wpa-passphrase-horse", "3c:22:fb:91:0a:7e"
+)
+T0 = datetime.datetime(2025, 9, 30, 15, 50, tzinfo=UTC)
+
+
+def vars_poll(n: int, match: str) -> dict[str, str]:
+    """The answer to `/vars?match=<match>` at poll `n`: two inverters and a consumption meter
+    whose counters rise each poll, 5 minutes apart, and (as a careless `match` would) the
+    supervisor's Wi-Fi secrets."""
+    when = T0 + datetime.timedelta(minutes=5 * n)
+    eps = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    doc = {
+        "/sys/info/ssid": PVS_SECRETS[2],
+        "/sys/info/wpa_key": PVS_SECRETS[3],
+        "/sys/info/lmac": PVS_SECRETS[4],
+    }
+    if match == "inverter":
+        for i, (sn, kwh) in enumerate([("E001", 1000.0), ("E002", 2000.0)]):
+            fields = {"sn": sn, "msmtEps": eps, "ltea3phsumKwh": f"{kwh + 0.02 * (i + 1) * n:.6f}",
+                      "p3phsumKw": "0.240000"}
+            doc.update({f"/sys/devices/inverter/{i}/{k}": v for k, v in fields.items()})
+    elif match == "meter":
+        fields = {"sn": "PVS6M0001c", "msmtEps": eps, "p3phsumKw": "0.600000",
+                  "netLtea3phsumKwh": f"{5000.0 + 0.05 * n:.6f}",
+                  "posLtea3phsumKwh": f"{9000.0 + 0.05 * n:.6f}",
+                  "negLtea3phsumKwh": "4000.000000"}
+        doc.update({f"/sys/devices/meter/1/{k}": v for k, v in fields.items()})
+    else:
+        doc.update({"/sys/livedata/time": str(int(when.timestamp())),
+                    "/sys/livedata/pv_en": f"{3000.0 + 0.06 * n:.6f}",
+                    "/sys/livedata/net_en": f"{5000.0 + 0.05 * n:.6f}",
+                    "/sys/livedata/ess_en": "nan", "/sys/livedata/soc": "nan"})
+    return doc
+
+
+class FakePvs:
+    """A supervisor on 127.0.0.1: supervisor info, login, `/vars`; sessions expire after each
+    poll, so the client has to log in again. Counts what it was asked."""
+
+    def __init__(self, certificate: tuple[Path, Path] | None = None) -> None:
+        import http.server
+        import ssl
+        import threading
+
+        self.requests: list[str] = []
+        self.logins = 0
+        self.poll = 0
+        self.session: str | None = None
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def answer(self, status: int, body: bytes = b"", cookie: str | None = None) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                if cookie:
+                    self.send_header("Set-Cookie", f"session={cookie}; Path=/; HttpOnly")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                import base64
+                from urllib.parse import parse_qs, urlsplit
+
+                fake.requests.append(self.path)
+                url = urlsplit(self.path)
+                if url.path == "/cgi-bin/dl_cgi/supervisor/info":
+                    info = {"result": "succeed", "supervisor": {"SERIAL": PVS_SERIAL}}
+                    return self.answer(200, json.dumps(info).encode())
+                if url.path == "/auth" and url.query == "login":
+                    token = base64.b64encode(f"ssm_owner:{PVS_SERIAL[-5:]}".encode()).decode()
+                    if self.headers.get("Authorization") != f"basic {token}":
+                        return self.answer(401)
+                    fake.logins += 1
+                    fake.session = f"s3ss10n-{fake.logins}-tok3n"
+                    return self.answer(200, b"{}", cookie=fake.session)
+                if url.path == "/vars":
+                    if self.headers.get("Cookie") != f"session={fake.session}":
+                        return self.answer(401)
+                    query = parse_qs(url.query)
+                    assert query["fmt"] == ["obj"]
+                    (match,) = query["match"]
+                    self.answer(200, json.dumps(vars_poll(fake.poll, match)).encode())
+                    if match == "livedata":
+                        fake.poll += 1
+                        fake.session = None  # expired: the next poll logs in again
+                    return None
+                return self.answer(404)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if certificate is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(str(certificate[0]), str(certificate[1]))
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_pvs() -> Iterator[FakePvs]:
+    pvs = FakePvs()
+    yield pvs
+    pvs.close()
+
+
+def poll_main(argv: Sequence[str], sleeps: list[float] | None = None) -> int:
+    main = cast(Callable[..., int], load("varserver_poll").main)
+    return main(list(argv), sleep=(sleeps if sleeps is not None else []).append)
+
+
+def expected_rows(polls: int) -> list[sunpower.Interval]:
+    """The same polls computed here with the library, independently of the script."""
+    acc = sunpower.Intervals()
+    for n in range(polls):
+        for match in ("inverter", "meter", "livedata"):
+            acc.add(sunpower.parse_vars(json.dumps(vars_poll(n, match))))
+    return acc.finish()
+
+
+def assert_no_secret(*texts: str) -> None:
+    for text in texts:
+        for secret in (*PVS_SECRETS, "s3ss10n"):
+            assert secret not in text, secret
+
+
+def test_varserver_poll_logs_in_polls_and_prints_the_counter_differences(
+    capsys: pytest.CaptureFixture[str], fake_pvs: FakePvs
+) -> None:
+    sleeps: list[float] = []
+    argv = ["--host", "127.0.0.1", "--port", str(fake_pvs.port), "--http", "--count", "3",
+            "--interval", "0", "--i-know-polling-fast-crashes-the-pvs"]
+    assert poll_main(argv, sleeps) == 0
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows == [r.to_dict() for r in expected_rows(3)]
+    assert len(rows) == 3
+    for row in rows[1:]:
+        # 20 Wh and 40 Wh a poll from the inverters, 50 Wh from the meter.
+        assert row["production_wh"] == pytest.approx(60.0, abs=1e-6)
+        assert row["net_wh"] == pytest.approx(50.0, abs=1e-6)
+        assert row["net_source"] == "counter"
+    assert fake_pvs.requests[0] == "/cgi-bin/dl_cgi/supervisor/info"
+    assert fake_pvs.logins == 3  # once, then again after each expiry
+    # Each later poll's first query meets the expired session (401), logs in and asks again.
+    poll = [f"/vars?match={m}&fmt=obj" for m in ("inverter", "meter", "livedata")]
+    assert [r for r in fake_pvs.requests if r.startswith("/vars")] == (
+        poll + [poll[0], *poll] + [poll[0], *poll]
+    )
+    assert sleeps == [0.0, 0.0]
+    assert_no_secret(out, err)
+
+
+def test_varserver_poll_waits_the_interval_between_polls(
+    capsys: pytest.CaptureFixture[str], fake_pvs: FakePvs
+) -> None:
+    sleeps: list[float] = []
+    argv = ["--host", "127.0.0.1", "--port", str(fake_pvs.port), "--http", "--count", "2",
+            "--format", "csv", "--serial", PVS_SERIAL]
+    assert poll_main(argv, sleeps) == 0
+    out, err = capsys.readouterr()
+    assert len(sleeps) == 1 and 290 < sleeps[0] <= 300
+    assert "/cgi-bin/dl_cgi/supervisor/info" not in fake_pvs.requests
+    import csv
+    import io
+
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert [float(r["production_wh"]) for r in table] == [0.0, pytest.approx(60.0)]
+    assert table[0]["flags"].split() == expected_rows(1)[0].to_dict()["flags"]
+    assert_no_secret(out, err)
+
+
+@pytest.mark.parametrize("interval", ["299", "60", "1"])
+def test_varserver_poll_refuses_a_short_interval(
+    capsys: pytest.CaptureFixture[str], fake_pvs: FakePvs, interval: str
+) -> None:
+    argv = ["--host", "127.0.0.1", "--port", str(fake_pvs.port), "--http", "--interval", interval]
+    assert poll_main(argv) == 2
+    captured = capsys.readouterr()
+    assert "--i-know-polling-fast-crashes-the-pvs" in captured.err and "crash" in captured.err
+    assert captured.out == "" and fake_pvs.requests == []
+
+
+def test_varserver_poll_dry_run_masks_the_credentials(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--host", "192.0.2.7", "--serial", PVS_SERIAL, "--dry-run", "--interval", "30",
+            "--i-know-polling-fast-crashes-the-pvs"]
+    assert poll_main(argv) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "GET https://192.0.2.7/auth?login  Authorization: basic base64(ssm_owner:*****)",
+        "GET https://192.0.2.7/vars?match=inverter&fmt=obj  Cookie: session=*****",
+        "GET https://192.0.2.7/vars?match=meter&fmt=obj  Cookie: session=*****",
+        "GET https://192.0.2.7/vars?match=livedata&fmt=obj  Cookie: session=*****",
+        "every 30 s",
+    ]
+    assert_no_secret(out)
+
+
+def test_varserver_poll_from_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    files = []
+    for n in range(2):
+        doc: dict[str, str] = {}
+        for match in ("inverter", "meter", "livedata"):
+            doc.update(vars_poll(n, match))
+        files.append(tmp_path / f"poll{n}.json")
+        files[-1].write_text(json.dumps(doc))
+    assert poll_main(["--from-file", *map(str, files)]) == 0
+    out, err = capsys.readouterr()
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["production_wh"] for r in rows] == [0.0, pytest.approx(60.0)]
+    assert rows[1]["net_wh"] == pytest.approx(50.0)
+    assert_no_secret(out, err)
+    assert poll_main(["--from-file", str(tmp_path / "missing.json")]) == 1
+
+
+def self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("no openssl to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=pvs6.local", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+def test_varserver_poll_accepts_the_self_signed_certificate_it_pinned(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import hashlib
+    import ssl
+
+    cert, key = self_signed(tmp_path)
+    fingerprint = hashlib.sha256(ssl.PEM_cert_to_DER_cert(cert.read_text())).hexdigest()
+    pvs = FakePvs((cert, key))
+    try:
+        base = ["--host", "127.0.0.1", "--port", str(pvs.port), "--once"]
+        assert poll_main(base) == 0
+        out, err = capsys.readouterr()
+        assert f"certificate SHA-256 {fingerprint}" in err
+        assert [json.loads(line) for line in out.splitlines()] == [
+            r.to_dict() for r in expected_rows(1)
+        ]
+        assert poll_main([*base, "--pin-sha256", fingerprint.upper()]) == 0
+        capsys.readouterr()
+        asked = len(pvs.requests)
+        assert poll_main([*base, "--pin-sha256", "00" * 32]) == 1
+        out, err = capsys.readouterr()
+        assert "not the pinned one" in err and out == ""
+        assert len(pvs.requests) == asked  # nothing was sent to the wrong certificate
+        assert_no_secret(out, err)
+    finally:
+        pvs.close()

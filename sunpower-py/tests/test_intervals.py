@@ -50,7 +50,7 @@ def test_add_says_what_became_of_a_record() -> None:
     assert acc.add(sunpower.parse_line("102\tabc")) == "ignored"
     assert acc.stats["records"] == 3
     with pytest.raises(TypeError):
-        acc.add("130\t...")  # type: ignore[arg-type]
+        acc.add("130\t...")  # type: ignore[call-overload]
 
 
 def test_bad_arguments_are_value_errors() -> None:

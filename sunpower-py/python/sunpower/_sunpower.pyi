@@ -4,7 +4,7 @@ import datetime
 import os
 
 from ._errors import DecodeError
-from typing import Any, Iterable, Iterator, Literal, Protocol, TypedDict, Union, final
+from typing import Any, Iterable, Iterator, Literal, Protocol, TypedDict, Union, final, overload
 
 __all__ = [
     "__version__",
@@ -17,6 +17,13 @@ __all__ = [
     "parse_body",
     "parse_device_list",
     "parse_line",
+    "parse_vars",
+    "parse_supervisor_info",
+    "parse_telemetry",
+    "Vars",
+    "SupervisorInfo",
+    "SiteTotals",
+    "TelemetryDecoder",
     "read_capture",
     "pvoutput_payloads",
     "write_tree",
@@ -36,10 +43,12 @@ class Record:
     ``name in record.to_dict()``, to tell the two apart. Timestamps are aware
     ``datetime.datetime`` objects in UTC.
 
-    Two records are equal, and hash alike, when their lines are the same text (``raw``); the
-    channel does not count. Records pickle.
+    Two records are equal, and hash alike, when their lines are the same text (``raw``) and, for
+    a meter from a JSON source, their ``import_energy_kwh`` and ``export_energy_kwh`` are the
+    same; the channel does not count. Records pickle.
 
-    Records are made by :func:`parse_body` and :func:`parse_line`, not by calling ``Record``.
+    Records are made by :func:`parse_body`, :func:`parse_line`, :func:`parse_device_list` and
+    :func:`parse_vars`, not by calling ``Record``.
     """
 
     @property
@@ -61,7 +70,9 @@ class Record:
         """
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
-    def __reduce__(self) -> tuple[Any, tuple[str, str | None]]: ...
+    def __reduce__(
+        self,
+    ) -> tuple[Any, tuple[str, str | None, float | None, float | None]]: ...
 
     # 100: the post's header.
     @property
@@ -167,6 +178,14 @@ class Record:
     def apparent_power_kva(self) -> float | None: ...
     @property
     def power_factor(self) -> float | None: ...
+    @property
+    def import_energy_kwh(self) -> float | None:
+        """Lifetime energy from the grid, kWh: only meters from the local API (DeviceList
+        ``pos_ltea_3phsum_kwh``, varserver ``posLtea3phsumKwh``) have it; no collector line
+        does. In ``to_dict()`` only when the meter reported it or ``export_energy_kwh``."""
+    @property
+    def export_energy_kwh(self) -> float | None:
+        """Lifetime energy to the grid, kWh; like ``import_energy_kwh``."""
 
     # 141: consumption meter per leg.
     @property
@@ -225,7 +244,190 @@ def parse_device_list(data: bytes | bytearray | str) -> list[Record]:
     working, or is of an unknown type is logged on the ``sunpower`` logger and left out.
     """
 
-def _record_from_line(line: str, channel: str | None) -> Record: ...
+def _record_from_line(
+    line: str,
+    channel: str | None,
+    import_energy_kwh: float | None = None,
+    export_energy_kwh: float | None = None,
+) -> Record: ...
+
+def parse_vars(doc: bytes | bytearray | str) -> Vars:
+    """Decode a ``/vars`` document of the varserver (PVS6 firmware from build 61840, PVS5 from
+    5408): object form (``&fmt=obj``) or array form, flat or nested device paths, or a mix.
+
+    Inverters become 130 records, meters 140 (with ``import_energy_kwh`` and
+    ``export_energy_kwh``) and 141 when they report per-leg values: the records captures give,
+    so :class:`Intervals` takes them. ``/sys/info/*`` becomes :attr:`Vars.supervisor`,
+    ``/sys/livedata/*`` :attr:`Vars.site`. The Wi-Fi SSID and key and MAC addresses are never
+    kept (counted in :attr:`Vars.withheld`). A document that is not JSON, not an object, or
+    over 64 MiB raises :class:`DecodeError`; a device that cannot be decoded is left out, its
+    problem in :attr:`Vars.problems` and logged on the ``"sunpower"`` logger. The decoding runs
+    with the GIL released.
+    """
+
+def parse_supervisor_info(doc: bytes | bytearray | str) -> SupervisorInfo:
+    """Decode ``/cgi-bin/dl_cgi/supervisor/info`` (``{"result": "succeed", "supervisor":
+    {...}}``). Raises :class:`DecodeError` for a document without its ``supervisor`` object or
+    whose ``result`` says the request failed."""
+
+def parse_telemetry(frame: bytes | bytearray | str) -> SiteTotals | None:
+    """Decode one frame of the PVS6 telemetry WebSocket (``ws://<pvs>:9002``): the site totals
+    of a ``power`` notification, ``None`` for any other notification. ``time`` may be seconds or
+    milliseconds since 1970, values numbers or strings. A frame that is not a notification, or
+    has a bad value, raises :class:`DecodeError`."""
+
+@final
+class Vars:
+    """A decoded ``/vars`` document. Immutable. ``len(vars)`` is the number of records.
+
+    Nothing is dropped silently: every entry is in a record, ``supervisor``, ``site``,
+    ``other``, ``problems``, or counted (``withheld``, ``dropped``, ``other_count``).
+    """
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """Every record, device by device (inverters, then meters, each by index)."""
+    @property
+    def supervisor(self) -> SupervisorInfo | None:
+        """``/sys/info/*``, when the document had any."""
+    @property
+    def site(self) -> SiteTotals | None:
+        """``/sys/livedata/*``, when the document had any."""
+    @property
+    def form(self) -> Literal["object", "array"]: ...
+    @property
+    def entries(self) -> int:
+        """How many path/value entries the document held."""
+    @property
+    def other(self) -> tuple[tuple[str, str], ...]:
+        """Paths not decoded, kept raw as ``(path, value)`` (at most 1000)."""
+    @property
+    def other_count(self) -> int:
+        """How many paths were not decoded, kept in ``other`` or not."""
+    @property
+    def withheld(self) -> int:
+        """How many secret values (Wi-Fi SSID and key, MAC addresses) were seen and not kept."""
+    @property
+    def dropped(self) -> int:
+        """Entries not decoded because of a limit (over 10,000 devices, ...)."""
+    @property
+    def shared_serials(self) -> int:
+        """Devices whose serial another device of the same kind shares (redacted dumps): their
+        records are in ``records``, but :meth:`Intervals.add` does not follow their counters."""
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """One message per device or entry that could not be decoded
+        (``"/sys/devices/inverter/3: no sn: a record needs the device's serial"``)."""
+    def __len__(self) -> int: ...
+
+@final
+class SupervisorInfo:
+    """The supervisor's identity and health: ``/sys/info/*`` of a ``/vars`` document, or
+    :func:`parse_supervisor_info`. Immutable; equal by value. Never holds the Wi-Fi SSID or key
+    or a MAC address."""
+
+    @property
+    def serial(self) -> str | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def hardware_version(self) -> str | None: ...
+    @property
+    def firmware_version(self) -> str | None: ...
+    @property
+    def software_version(self) -> str | None:
+        """``"2025.09.04.61845"``."""
+    @property
+    def build(self) -> int | None:
+        """``BUILD``, or the build number that ends the software version (``61845``)."""
+    @property
+    def board_type(self) -> str | None: ...
+    @property
+    def system_type(self) -> str | None:
+        """``"PV-only"``, ``"storage"``."""
+    @property
+    def finance_type(self) -> str | None: ...
+    @property
+    def active_interface(self) -> str | None:
+        """``"sta0"`` is Wi-Fi."""
+    @property
+    def uptime_s(self) -> float | None: ...
+    @property
+    def ram_usage_pct(self) -> float | None: ...
+    @property
+    def flash_usage_pct(self) -> float | None: ...
+    @property
+    def cpu_usage_pct(self) -> float | None: ...
+    @property
+    def other(self) -> tuple[tuple[str, str], ...]:
+        """Other supervisor values, kept raw as ``(name, value)``."""
+    @property
+    def withheld(self) -> int:
+        """How many secret values were seen and not kept."""
+    def to_dict(self) -> dict[str, Any]:
+        """As ``sunpower vars`` prints it: ``{"kind": "supervisor_info", "serial": ..., ...,
+        "other": [{"path", "value", "truncated"}], "withheld": n}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SiteTotals:
+    """The supervisor's running totals at one time (``/sys/livedata/*``, or a telemetry
+    ``power`` frame). Immutable; equal by value. Powers kW, energies kWh (lifetime counters),
+    ``None`` where not reported (``"nan"``). ``site_load = pv + net + battery``: net positive
+    for import, battery positive when discharging. :meth:`Intervals.add` takes them."""
+
+    @property
+    def timestamp(self) -> datetime.datetime | None:
+        """``time`` (aware, UTC)."""
+    @property
+    def pv_power_kw(self) -> float | None: ...
+    @property
+    def pv_energy_kwh(self) -> float | None: ...
+    @property
+    def net_power_kw(self) -> float | None: ...
+    @property
+    def net_energy_kwh(self) -> float | None: ...
+    @property
+    def site_load_power_kw(self) -> float | None: ...
+    @property
+    def site_load_energy_kwh(self) -> float | None: ...
+    @property
+    def battery_power_kw(self) -> float | None: ...
+    @property
+    def battery_energy_kwh(self) -> float | None: ...
+    @property
+    def battery_soc(self) -> float | None:
+        """A fraction: 0.86 is 86 %."""
+    @property
+    def backup_time_remaining_min(self) -> float | None: ...
+    @property
+    def midstate(self) -> int | None: ...
+    def to_dict(self) -> dict[str, Any]:
+        """As ``sunpower vars`` and ``sunpower telemetry`` print it: ``{"kind":
+        "site_totals", "timestamp": "2025-06-28T04:02:25Z", "pv_power_kw": ..., ...}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class TelemetryDecoder:
+    """A telemetry stream, with counts kept across calls. :meth:`decode` takes one frame (a
+    WebSocket client's message); :meth:`feed` takes a stream of one frame a line in chunks of
+    any size (``websocat ws://PVS:9002`` output) and :meth:`finish` ends it. One thread at a
+    time."""
+
+    def __new__(cls) -> TelemetryDecoder: ...
+    def decode(self, frame: bytes | bytearray | str) -> SiteTotals | None:
+        """The site totals of a ``power`` frame; ``None`` for a blank frame or another
+        notification (counted). A bad frame raises :class:`DecodeError` (``line`` is its
+        number in the stream)."""
+    def feed(self, chunk: bytes) -> list[SiteTotals]:
+        """The totals of each ``power`` frame whose line ended in ``chunk``. Bad frames are
+        logged on the ``"sunpower"`` logger (at most 100, then counted) and counted."""
+    def finish(self) -> list[SiteTotals]:
+        """The totals of a last frame without a line end."""
+    @property
+    def stats(self) -> dict[str, int]:
+        """``frames``, ``power``, ``other_notifications``, ``blank``, ``errors``,
+        ``unknown_params``, ``without_time``."""
 
 class _BinaryReader(Protocol):
     """A binary file object: what ``read_capture`` calls is ``read(size)``. ``None`` (a
@@ -309,6 +511,8 @@ class Post:
     def server(self) -> tuple[str, int]:
         """The collector's address and port."""
 
+_Added = Literal["stored", "duplicate", "conflict", "beyond_horizon", "ignored", "other"]
+
 @final
 class Intervals:
     """Energy per interval from records fed in any order, replays and duplicates included.
@@ -333,12 +537,17 @@ class Intervals:
     @property
     def cadence(self) -> datetime.timedelta:
         """The interval length: the one given, else inferred from the records (5 min until known)."""
-    def add(
-        self, record: Record
-    ) -> Literal["stored", "duplicate", "conflict", "beyond_horizon", "ignored", "other"]:
-        """Feed one record; says what became of it."""
-    def extend(self, records: Iterable[Record]) -> None:
-        """Feed every record of an iterable (``parse_body(...)``, ``post.records``)."""
+    @overload
+    def add(self, item: Record | SiteTotals) -> _Added:
+        """Feed one record or one reading of the site totals; says what became of it."""
+    @overload
+    def add(self, item: Vars) -> tuple[_Added, ...]:
+        """Feed a ``/vars`` document: its site totals, then its records (those whose serial
+        another device of the document shares are not used: ``stats["serial_collisions"]``).
+        One outcome per item used, the site totals first."""
+    def extend(self, items: Iterable[Record | SiteTotals | Vars]) -> None:
+        """Feed every item of an iterable (``parse_body(...)``, ``post.records``, telemetry
+        totals, ``Vars`` documents)."""
     def advance_to(self, now: datetime.datetime) -> list[Interval]:
         """Streaming: the capture clock is now ``now`` (aware); the intervals now ready."""
     def finish(self) -> list[Interval]:
@@ -351,7 +560,8 @@ class Intervals:
     @property
     def stats(self) -> dict[str, int]:
         """``records``, ``stored``, ``duplicates``, ``conflicts``, ``beyond_horizon``,
-        ``ignored``, ``events_dropped``."""
+        ``ignored``, ``events_dropped``, ``site_totals`` (readings kept),
+        ``serial_collisions`` (device records not used: their serial is shared)."""
 
 @final
 class Interval:
