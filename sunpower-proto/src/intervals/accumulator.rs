@@ -898,23 +898,30 @@ impl IntervalAccumulator {
         let cad = e - s;
         let hours = cad as f64 / 3600.0;
         let mut flags = Flags::empty();
-        let collided = |kind: DeviceKind| {
+        let collided = |kind: DeviceKind, from: i64| {
             self.collided
                 .iter()
-                .any(|((k, _), times)| *k == kind && times.range(s..e).next().is_some())
+                .any(|((k, _), times)| *k == kind && times.range(from..e).next().is_some())
         };
-        let (inverters_collided, meters_collided) =
-            (collided(DeviceKind::Inverter), collided(DeviceKind::Meter));
-        if inverters_collided || meters_collided {
+        if collided(DeviceKind::Inverter, s) || collided(DeviceKind::Meter, s) {
             flags.insert(Flag::SerialCollision);
         }
+        // Devices that cannot be followed in the last day make the site totals the source of every
+        // interval, not only of those where both are read: the supervisor reads its totals at
+        // another time than its devices (8 min 22 s later in a real dump), and taking one source
+        // here and the other there would lose or double the energy between the two.
+        let (inverters_collided, meters_collided) = (
+            collided(DeviceKind::Inverter, s - DAY),
+            collided(DeviceKind::Meter, s - DAY),
+        );
 
         let mut production_kwh = 0.0;
         let mut reporting = 0u32;
         for series in self.inverters.values() {
             reporting += u32::from(series.any_in(s, e));
         }
-        let site_pv = self.site.pv.any_in(s, e);
+        let site_pv =
+            self.site.pv.any_in(s, e) || (inverters_collided && self.site.pv.any_in(s - DAY, s));
         if site_pv && (self.inverters.is_empty() || inverters_collided) {
             flags.insert(Flag::ProductionFromSiteTotals);
             production_kwh =
@@ -941,7 +948,8 @@ impl IntervalAccumulator {
             .net
             .readings
             .range(s..e)
-            .any(|(_, r)| r.energy_kwh.is_some());
+            .any(|(_, r)| r.energy_kwh.is_some())
+            || (meters_collided && self.site.net.any_in(s - DAY, s));
         if site_net && (self.meters.is_empty() || meters_collided) {
             flags.insert(Flag::NetFromSiteTotals);
             net_kwh = self.site_steps(&self.site.net, "net_en", s, e, true, &mut flags, events);
