@@ -2,7 +2,7 @@
 //! same typed records as the plain-text collector stream (feature `devicelist`).
 //!
 //! Each device becomes the protocol line it would have been sent as (TAB-separated, fields in the
-//! positional order of PROTOCOL.md), kept as a [`RecordBuf`]: everything downstream sees exactly
+//! positional order of docs/protocol.md), kept as a [`RecordBuf`]: everything downstream sees exactly
 //! the records a sniffer would give. The register → field mapping is listed on
 //! [`parse_device_list`].
 

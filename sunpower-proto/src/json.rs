@@ -1,4 +1,5 @@
-//! The JSON shape of DESIGN.md (`serde` feature): `record_type`, `raw`, `channel`, typed fields.
+//! The JSON shape of records in docs/design.md (`serde` feature): `record_type`, `raw`, `channel`,
+//! typed fields.
 
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;

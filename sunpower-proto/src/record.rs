@@ -867,7 +867,7 @@ fn parse_130<'a>(
     f: &Split<'a>,
     timestamp: DateTime<Utc>,
 ) -> FieldResult<Inverter<'a>> {
-    // Decided by the field count, as PROTOCOL.md says: exactly 14 fields is the collapsed form.
+    // Decided by the field count, as docs/protocol.md ("130: inverter interval") says: exactly 14 fields is the collapsed form.
     let (form, shift) = if f.count == 14 {
         (InverterForm::Collapsed, 1)
     } else {
