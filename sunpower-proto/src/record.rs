@@ -36,6 +36,11 @@ impl<'a> RawFields<'a> {
     }
 
     /// The line's text, without its line ending.
+    ///
+    /// ```
+    /// use sunpower_proto::RawFields;
+    /// assert_eq!(RawFields::new("102\tabc").as_str(), "102\tabc");
+    /// ```
     pub fn as_str(&self) -> &'a str {
         self.line
     }
@@ -255,6 +260,11 @@ impl MeterKind {
     }
 
     /// The name used in JSON: `"production"`, `"consumption"` or `"unknown"`.
+    ///
+    /// ```
+    /// use sunpower_proto::MeterKind;
+    /// assert_eq!(MeterKind::Consumption.as_str(), "consumption");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             MeterKind::Production => "production",
