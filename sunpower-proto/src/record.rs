@@ -575,6 +575,15 @@ pub struct Unknown<'a> {
 }
 
 /// One decoded line: a typed record per known record type, or [`Unknown`].
+///
+/// ```
+/// use sunpower_proto::Record;
+/// match Record::parse("140\t20170107171000\tPVS5M508095c\tPVS5M0400c\t125\t607.11\t-0.5").unwrap() {
+///     Record::Meter(m) => assert_eq!((m.serial, m.real_power_kw), ("PVS5M508095c", Some(-0.5))),
+///     other => panic!("{other:?}"),
+/// }
+/// assert!(matches!(Record::parse("999\tx").unwrap(), Record::Unknown(u) if u.record_type == 999));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Record<'a> {
