@@ -1,5 +1,5 @@
 //! Writing the tree to a folder (`fs` feature): the one I/O adapter of this crate, thin over the
-//! sans-I/O [`merge`](super::merge).
+//! sans-I/O [`merge`].
 //!
 //! - A lock (`.sunpower-tree.lock` in the folder, an OS file lock) is held from reading to the
 //!   last rename, so two runs on one tree take turns and neither loses the other's rows.
