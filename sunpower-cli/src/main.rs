@@ -19,7 +19,7 @@ struct Cli {
     command: Command,
 }
 
-/// The exit statuses, as DESIGN.md gives them; shown by every `--help`.
+/// The exit statuses, as docs/design.md gives them; shown by every `--help`.
 const EXIT_STATUS: &str = "Exit status: 0 when every input was read to its end (damaged parts \
 included, each reported on standard error with its position); 1 when an input could not be read \
 at all; 2 for usage errors.";
@@ -104,7 +104,7 @@ enum Command {
     Man,
 }
 
-/// How a command ended, as the exit status DESIGN.md gives.
+/// How a command ended, as the exit status docs/design.md gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Every input was read to its end (damaged parts included).

@@ -97,6 +97,12 @@ impl Default for DecoderConfig {
 }
 
 /// Where something happened: the input, the packet, the connection.
+///
+/// ```
+/// use sunpower_pcap::decoder::Position;
+/// let at = Position { input: "day.pcap".into(), packet: 12, flow: Some(3) };
+/// assert_eq!(at.to_string(), "day.pcap: packet 12, flow 3");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
     /// Name of the capture input (file name, or `<stdin>`).
@@ -119,6 +125,18 @@ impl fmt::Display for Position {
 }
 
 /// Something that went wrong, with where.
+///
+/// ```
+/// use sunpower_pcap::decoder::{Position, Problem, ProblemKind};
+/// let problem = Problem {
+///     position: Position { input: "day.pcap".into(), packet: 40, flow: Some(2) },
+///     kind: ProblemKind::Gap { at: 1460, len: 1448, direction: "client to server" },
+/// };
+/// assert_eq!(
+///     problem.to_string(),
+///     "day.pcap: packet 40, flow 2: 1448 bytes missing at stream offset 1460 (client to server)"
+/// );
+/// ```
 #[derive(Debug)]
 pub struct Problem {
     /// Where.
@@ -138,6 +156,13 @@ impl fmt::Display for Problem {
 }
 
 /// The kinds of [`Problem`].
+///
+/// ```
+/// use sunpower_pcap::decoder::ProblemKind;
+/// let kind = ProblemKind::IncompletePost { target: "/Data/SMS2DataCollector.aspx".into(), received: 31, missing: Some(8) };
+/// assert_eq!(kind.to_string(), "incomplete POST /Data/SMS2DataCollector.aspx: 31 body bytes received, 8 missing");
+/// assert_eq!(kind.name(), "incomplete-post");
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProblemKind {
@@ -229,6 +254,12 @@ pub enum ProblemKind {
 impl ProblemKind {
     /// The kind's name in the problem log (`"gap"`, `"HTTP"`...), by which at most
     /// [`sunpower_proto::SHOWN_PER_KIND`] problems of a kind are shown.
+    ///
+    /// ```
+    /// use sunpower_pcap::decoder::ProblemKind;
+    /// assert_eq!(ProblemKind::Skipped { at: 0, len: 5 }.name(), "skipped-bytes");
+    /// assert_eq!(ProblemKind::Truncated { missing: 40 }.name(), "truncated-segment");
+    /// ```
     pub fn name(&self) -> &'static str {
         match self {
             ProblemKind::Capture(_) => "capture",
@@ -247,6 +278,14 @@ impl ProblemKind {
     }
 
     /// True for a capture input that could not be read at all (a missing file, not a capture).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::ContainerDecoder;
+    /// use sunpower_pcap::decoder::ProblemKind;
+    /// let empty = ContainerDecoder::new("empty.pcap").finish(&[]).unwrap();
+    /// assert!(ProblemKind::Capture(empty).input_unreadable());
+    /// assert!(!ProblemKind::TcpFragment { offset: 1480 }.input_unreadable());
+    /// ```
     pub fn input_unreadable(&self) -> bool {
         matches!(self, ProblemKind::Capture(e) if e.input_unreadable())
     }
@@ -260,6 +299,22 @@ fn missing_text(missing: Option<u64>) -> String {
 }
 
 /// A collector POST (or any kept request, see [`crate::http::BodyFilter`]).
+///
+/// [`Decoder`] hands them out; one can also be built, to test a consumer:
+///
+/// ```
+/// use sunpower_pcap::decoder::{Missing, Post};
+/// use sunpower_pcap::flow::Endpoint;
+/// use sunpower_proto::Channel;
+/// let supervisor = Endpoint { ip: "10.0.0.2".parse().unwrap(), port: 40000 };
+/// let collector = Endpoint { ip: "204.194.111.66".parse().unwrap(), port: 80 };
+/// let post = Post { flow: 0, client: supervisor, server: collector, method: "POST",
+///     target: "/Command/SMS2DataCollector.aspx", channel: Some(Channel::Command),
+///     captured_at: Default::default(), input: "day.pcap", packet: 4,
+///     body: b"102\tabc\n", missing: Missing::Nothing };
+/// assert!(post.complete());
+/// assert_eq!(post.records().count(), 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Post<'a> {
     /// The connection it came on.
@@ -287,6 +342,12 @@ pub struct Post<'a> {
 }
 
 /// What a post's body lacks.
+///
+/// ```
+/// use sunpower_pcap::decoder::Missing;
+/// assert_eq!(Missing::Bytes(8).bytes(), Some(8));
+/// assert_eq!(Missing::Unknown.bytes(), None); // cut, length not declared (chunked)
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Missing {
     /// The whole body arrived.
@@ -304,6 +365,11 @@ impl Missing {
     }
 
     /// The missing byte count, when the body was cut and its length declared.
+    ///
+    /// ```
+    /// use sunpower_pcap::decoder::Missing;
+    /// assert_eq!((Missing::Bytes(92).bytes(), Missing::Nothing.bytes()), (Some(92), None));
+    /// ```
     pub fn bytes(self) -> Option<u64> {
         match self {
             Missing::Bytes(n) => Some(n),
@@ -314,6 +380,18 @@ impl Missing {
 
 impl<'a> Post<'a> {
     /// Whether the whole body arrived.
+    ///
+    /// ```
+    /// # use sunpower_pcap::decoder::{Missing, Post};
+    /// # use sunpower_pcap::flow::Endpoint;
+    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+    /// let mut post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
+    ///     captured_at: Default::default(), input: "x", packet: 1,
+    ///     body: b"102\ta\n", missing: Missing::Nothing };
+    /// assert!(post.complete());
+    /// post.missing = Missing::Unknown;
+    /// assert!(!post.complete());
+    /// ```
     pub fn complete(&self) -> bool {
         self.missing == Missing::Nothing
     }
@@ -368,6 +446,17 @@ impl<'a> Post<'a> {
 }
 
 /// The records of a [`Post`], from [`Post::records`].
+///
+/// ```
+/// # use sunpower_pcap::decoder::{Missing, Post};
+/// # use sunpower_pcap::flow::Endpoint;
+/// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+/// # let post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
+/// #     captured_at: Default::default(), input: "x", packet: 1,
+/// #     body: b"102\ta\n102\tb\n", missing: Missing::Nothing };
+/// let types: Vec<u16> = post.records().map(|r| r.unwrap().record_type()).collect();
+/// assert_eq!(types, [102, 102]);
+/// ```
 #[derive(Debug, Clone)]
 pub struct PostRecords<'a> {
     records: Records<'a>,
@@ -392,6 +481,17 @@ impl<'a> Iterator for PostRecords<'a> {
 
 /// A damaged line of a post's body, with the post's position: its input, the packet that
 /// completed it, its connection.
+///
+/// ```
+/// # use sunpower_pcap::decoder::{Missing, Post};
+/// # use sunpower_pcap::flow::Endpoint;
+/// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+/// # let post = Post { flow: 5, client: e, server: e, method: "POST", target: "/", channel: None,
+/// #     captured_at: Default::default(), input: "day.pcap", packet: 9,
+/// #     body: b"130\tbad\n", missing: Missing::Nothing };
+/// let error = post.records().next().unwrap().unwrap_err();
+/// assert_eq!((error.input, error.packet, error.flow, error.error.line), ("day.pcap", 9, 5, 1));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{input}: packet {packet}, flow {flow}: {error}")]
 pub struct PostLineError<'a> {
@@ -406,6 +506,19 @@ pub struct PostLineError<'a> {
 }
 
 /// What a [`Decoder`] reports.
+///
+/// ```
+/// use sunpower_pcap::decoder::{Decoder, Event};
+/// use sunpower_pcap::capture::ContainerDecoder;
+/// let mut decoder = Decoder::new(Default::default());
+/// let error = ContainerDecoder::new("x").finish(&[]).unwrap();
+/// let mut events = Vec::new();
+/// decoder.capture_error(error, |event| events.push(match event {
+///     Event::Post(post) => format!("post {}", post.target),
+///     Event::Problem(problem) => format!("problem: {}", problem.kind.name()),
+/// }));
+/// assert_eq!(events, ["problem: capture"]);
+/// ```
 #[derive(Debug)]
 pub enum Event<'a> {
     /// A kept request (complete or cut).
@@ -419,6 +532,12 @@ pub enum Event<'a> {
 /// With the `serde` feature it serializes to the `details` object of `sunpower stats`: every
 /// counter but those the report shows at its top level (packets, connections, posts, gaps,
 /// bytes missing, damaged posts), some under names that say what they count.
+///
+/// ```
+/// use sunpower_pcap::decoder::DecodeStats;
+/// let stats = DecodeStats::default();
+/// assert_eq!((stats.packets, stats.posts, stats.gaps), (0, 0, 0));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
@@ -549,6 +668,13 @@ struct Connection {
 const CONNECTION_COST: usize = 2 * std::mem::size_of::<(FlowId, Connection)>();
 
 /// The pipeline from captured packets to posts; see the [module docs](self).
+///
+/// ```
+/// use sunpower_pcap::decoder::Decoder;
+/// let mut decoder = Decoder::new(Default::default());
+/// decoder.finish(|_| unreachable!("no connection, nothing to flush"));
+/// assert_eq!(decoder.stats().connections, 0);
+/// ```
 pub struct Decoder {
     config: DecoderConfig,
     flows: FlowTable,
@@ -564,6 +690,14 @@ pub struct Decoder {
 
 impl Decoder {
     /// A decoder with the given limits.
+    ///
+    /// ```
+    /// use sunpower_pcap::decoder::{Decoder, DecoderConfig};
+    /// let mut config = DecoderConfig::default();
+    /// config.memory_budget = 1 << 20; // 1 MiB for all connections together
+    /// let decoder = Decoder::new(config);
+    /// assert_eq!((decoder.stats().packets, decoder.memory_used()), (0, 0));
+    /// ```
     pub fn new(config: DecoderConfig) -> Decoder {
         Decoder {
             config,
@@ -578,6 +712,23 @@ impl Decoder {
     }
 
     /// The counters so far.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::{CaptureReader, Input};
+    /// use sunpower_pcap::decoder::{Decoder, DecoderConfig};
+    /// use sunpower_pcap::writer::{ethernet_frame, pcap_bytes, Frame, PcapFormat};
+    ///
+    /// // An ARP frame (EtherType 0x0806): read and counted, not IP.
+    /// let arp = ethernet_frame([0xff; 6], [2; 6], &[], 0x0806, &[0; 28]);
+    /// let pcap = pcap_bytes(1, PcapFormat::LE_MICRO, &[Frame::new(chrono::DateTime::UNIX_EPOCH, arp)]);
+    /// let mut reader = CaptureReader::new(vec![Input::from_reader("arp", std::io::Cursor::new(pcap))]);
+    /// let mut decoder = Decoder::new(DecoderConfig::default());
+    /// while let Some(Ok(packet)) = reader.next_packet() {
+    ///     decoder.packet(&packet, |_| {});
+    /// }
+    /// let stats = decoder.stats();
+    /// assert_eq!((stats.packets, stats.non_ip, stats.connections), (1, 1, 0));
+    /// ```
     pub fn stats(&self) -> DecodeStats {
         let mut stats = self.stats;
         let flow = self.flows.stats();
@@ -590,6 +741,23 @@ impl Decoder {
     }
 
     /// Counts a capture error and reports it.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::ContainerDecoder;
+    /// use sunpower_pcap::decoder::{Decoder, DecoderConfig, Event};
+    ///
+    /// // The error an empty input gives, as a reader would hand it over.
+    /// let error = ContainerDecoder::new("empty.pcap").finish(&[]).unwrap();
+    /// let mut decoder = Decoder::new(DecoderConfig::default());
+    /// let mut problems = Vec::new();
+    /// decoder.capture_error(error, |event| {
+    ///     if let Event::Problem(problem) = event {
+    ///         problems.push((problem.kind.name(), problem.position.to_string()));
+    ///     }
+    /// });
+    /// assert_eq!(problems, [("capture", "empty.pcap: packet 1".to_string())]);
+    /// assert_eq!(decoder.stats().capture_errors, 1);
+    /// ```
     pub fn capture_error(&mut self, error: CaptureError, mut sink: impl FnMut(Event<'_>)) {
         self.stats.capture_errors += 1;
         let position = Position {
@@ -604,6 +772,32 @@ impl Decoder {
     }
 
     /// Decodes one captured packet.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::{CaptureReader, Input};
+    /// use sunpower_pcap::decoder::{Decoder, DecoderConfig, Event};
+    /// use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    ///
+    /// let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
+    /// let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// conv.handshake().client_sends(request, &[]).close();
+    /// let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    ///
+    /// // Packets from any source; here the crate's own reader.
+    /// let mut reader = CaptureReader::new(vec![Input::from_reader("mem", std::io::Cursor::new(pcap))]);
+    /// let mut decoder = Decoder::new(DecoderConfig::default());
+    /// let mut posts = Vec::new();
+    /// while let Some(Ok(packet)) = reader.next_packet() {
+    ///     decoder.packet(&packet, |event| {
+    ///         if let Event::Post(post) = event {
+    ///             posts.push((post.packet, post.channel, post.body.to_vec()));
+    ///         }
+    ///     });
+    /// }
+    /// decoder.finish(|_| {});
+    /// assert_eq!(posts, [(4, Some(sunpower_proto::Channel::Command), b"102\tabc\n".to_vec())]);
+    /// assert_eq!((decoder.stats().connections, decoder.stats().posts), (1, 1));
+    /// ```
     pub fn packet(&mut self, packet: &Packet<'_>, mut sink: impl FnMut(Event<'_>)) {
         self.stats.packets += 1;
         // The reader shares one name per input: compare allocations, not bytes, per packet.
@@ -700,6 +894,32 @@ impl Decoder {
 
     /// Flushes every connection at the end of the input: holes become gaps, cut bodies are
     /// delivered as incomplete posts.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::{CaptureReader, Input};
+    /// use sunpower_pcap::decoder::{Decoder, DecoderConfig, Event, Missing};
+    /// use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    ///
+    /// // The capture ends 31 bytes into a body of 39: only `finish` can tell.
+    /// let request = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 39\r\n\r\n100\tSPMS\t10\tZT1\t20170107171925\n";
+    /// let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// conv.handshake().client_sends(request, &[]);
+    /// let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let mut reader = CaptureReader::new(vec![Input::from_reader("cut", std::io::Cursor::new(pcap))]);
+    /// let mut decoder = Decoder::new(DecoderConfig::default());
+    /// let mut posts = 0;
+    /// while let Some(Ok(packet)) = reader.next_packet() {
+    ///     decoder.packet(&packet, |event| posts += matches!(event, Event::Post(_)) as u32);
+    /// }
+    /// assert_eq!(posts, 0);
+    /// let mut cut = Vec::new();
+    /// decoder.finish(|event| match event {
+    ///     Event::Post(post) => cut.push((post.missing, post.decodable_body().len())),
+    ///     Event::Problem(problem) => assert_eq!(problem.kind.name(), "incomplete-post"),
+    /// });
+    /// assert_eq!(cut, [(Missing::Bytes(8), 31)]);
+    /// assert_eq!(decoder.stats().damaged_posts, 1);
+    /// ```
     pub fn finish(&mut self, mut sink: impl FnMut(Event<'_>)) {
         self.drive_flows(&mut sink, |flows, on_event| flows.finish(on_event));
     }
@@ -1006,7 +1226,15 @@ fn on_http_event(
     }
 }
 
-/// A [`CaptureReader`] and a [`Decoder`] together: capture inputs in, events out.
+/// A [`CaptureReader`] and a [`Decoder`] together: capture inputs in, events out (see the
+/// [module docs](self) for a whole run).
+///
+/// ```
+/// use sunpower_pcap::decoder::CaptureDecoder;
+/// let mut decoder = CaptureDecoder::new(Vec::new(), Default::default());
+/// assert!(decoder.step(|_| {})); // flushes at the end of no input
+/// assert!(!decoder.step(|_| {})); // done
+/// ```
 pub struct CaptureDecoder {
     reader: CaptureReader,
     decoder: Decoder,
@@ -1017,6 +1245,15 @@ pub struct CaptureDecoder {
 
 impl CaptureDecoder {
     /// Reads `inputs` in order as one capture (a rotated set).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig};
+    /// let inputs = vec![Input::from_path("day-1.pcap"), Input::from_path("day-2.pcap.gz")];
+    /// let decoder = CaptureDecoder::new(inputs, DecoderConfig::default());
+    /// // Nothing is opened before the first step.
+    /// assert_eq!((decoder.reader().input_count(), decoder.stats().packets), (2, 0));
+    /// ```
     pub fn new(inputs: Vec<Input>, config: DecoderConfig) -> CaptureDecoder {
         CaptureDecoder {
             reader: CaptureReader::new(inputs),
@@ -1028,6 +1265,27 @@ impl CaptureDecoder {
 
     /// Decodes one more packet (or, at the end, flushes); returns false once everything was
     /// decoded. Lets a caller pull events a packet at a time (a lazy iterator in Python).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(request, &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+    /// let mut decoder = CaptureDecoder::new(vec![input], DecoderConfig::default());
+    /// // Stop at the first post: the rest of the capture is not read.
+    /// let mut first = None;
+    /// while first.is_none() && decoder.step(|event| {
+    ///     if let Event::Post(post) = event {
+    ///         first = Some(post.packet);
+    ///     }
+    /// }) {}
+    /// assert_eq!(first, Some(4));
+    /// assert_eq!(decoder.stats().packets, 4);
+    /// ```
     pub fn step(&mut self, mut sink: impl FnMut(Event<'_>)) -> bool {
         if self.finished {
             return false;
@@ -1047,21 +1305,88 @@ impl CaptureDecoder {
     }
 
     /// Decodes everything.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(request, &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let inputs = vec![Input::from_reader("mem", std::io::Cursor::new(pcap)), Input::from_path("/nonexistent.pcap")];
+    /// let mut decoder = CaptureDecoder::new(inputs, DecoderConfig::default());
+    /// let (mut bodies, mut problems) = (Vec::new(), Vec::new());
+    /// decoder.run(|event| match event {
+    ///     Event::Post(post) => bodies.push(post.body.to_vec()),
+    ///     Event::Problem(problem) => problems.push(problem.kind.input_unreadable()),
+    /// });
+    /// assert_eq!(bodies, [b"102\tabc\n".to_vec()]);
+    /// assert_eq!(problems, [true]); // the missing file, reported and counted
+    /// assert!(decoder.had_unreadable_input());
+    /// ```
     pub fn run(&mut self, mut sink: impl FnMut(Event<'_>)) {
         while self.step(&mut sink) {}
     }
 
     /// The counters so far.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig};
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(request, &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+    /// let mut decoder = CaptureDecoder::new(vec![input], DecoderConfig::default());
+    /// decoder.run(|_| {});
+    /// let stats = decoder.stats();
+    /// // 3 handshake packets, the request, 3 closing ones.
+    /// assert_eq!((stats.packets, stats.connections, stats.requests, stats.posts), (7, 1, 1, 1));
+    /// assert_eq!((stats.gaps, stats.capture_errors), (0, 0));
+    /// ```
     pub fn stats(&self) -> DecodeStats {
         self.decoder.stats()
     }
 
     /// The capture reader, for progress reporting.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig};
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(request, &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let len = pcap.len() as u64;
+    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap)).with_len(len);
+    /// let mut decoder = CaptureDecoder::new(vec![input], DecoderConfig::default());
+    /// decoder.step(|_| {});
+    /// let progress = decoder.reader().progress().unwrap();
+    /// assert_eq!((progress.input_name, progress.input_len), ("mem", Some(len)));
+    /// assert!(progress.input_bytes_read > 0 && progress.input_bytes_read <= len);
+    /// decoder.run(|_| {});
+    /// assert_eq!(decoder.reader().counters().packets, decoder.stats().packets);
+    /// ```
     pub fn reader(&self) -> &CaptureReader {
         &self.reader
     }
 
     /// True when some input could not be read at all (missing file, not a capture).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig};
+    /// let junk = Input::from_reader("notes.txt", std::io::Cursor::new(b"not a capture".to_vec()));
+    /// let mut decoder = CaptureDecoder::new(vec![junk], DecoderConfig::default());
+    /// assert!(!decoder.had_unreadable_input());
+    /// decoder.run(|_| {});
+    /// assert!(decoder.had_unreadable_input());
+    /// assert_eq!(decoder.stats().capture_errors, 1);
+    /// ```
     pub fn had_unreadable_input(&self) -> bool {
         self.unreadable_input
     }

@@ -36,6 +36,28 @@ use crate::decoder::{
 };
 
 /// What a [`RecordDecoder`] reports, in capture order.
+///
+/// ```
+/// use sunpower_pcap::capture::Input;
+/// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
+/// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+/// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
+/// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+/// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+/// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
+/// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+/// // `pcap`: one post of a good line, a damaged line and a good line.
+/// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+/// let mut decoder = RecordDecoder::new(vec![input], Default::default());
+/// let mut events = Vec::new();
+/// decoder.run(|event| events.push(match event {
+///     RecordEvent::Record { record, .. } => format!("record {}", record.record_type()),
+///     RecordEvent::LineError { error, shown, .. } => format!("line {} shown={shown}", error.error.line),
+///     RecordEvent::PostEnd(post) => format!("end of post at packet {}", post.packet),
+///     RecordEvent::Problem { problem, .. } => format!("problem {problem}"),
+/// }));
+/// assert_eq!(events, ["record 100", "line 2 shown=true", "record 102", "end of post at packet 4"]);
+/// ```
 #[derive(Debug)]
 pub enum RecordEvent<'e, 'a> {
     /// One record of a post.
@@ -67,7 +89,26 @@ pub enum RecordEvent<'e, 'a> {
 }
 
 /// Every counter of a run: the decoder's and the records'. `sunpower stats` prints it, Python's
-/// `stats` is it (`serde` feature: DESIGN.md's keys first, every other counter under `details`).
+/// `stats` is it (`serde` feature: the keys of `sunpower stats` in docs/design.md first, every
+/// other counter under `details`).
+///
+/// ```
+/// use sunpower_pcap::capture::Input;
+/// use sunpower_pcap::records::RecordDecoder;
+/// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+/// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
+/// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+/// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+/// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
+/// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+/// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+/// let mut decoder = RecordDecoder::new(vec![input], Default::default());
+/// decoder.run(|_| {});
+/// let report = decoder.report();
+/// assert_eq!((report.decode.packets, report.capture.packets, report.decode.posts), (7, 7, 1));
+/// assert_eq!((report.records.records, report.records.line_errors), (2, 1));
+/// assert_eq!(report.records.records_by_type.get(&102), Some(&1));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Report {
@@ -120,6 +161,13 @@ struct Details<'r> {
 }
 
 /// Capture inputs in, records, damaged lines and problems out; see the [module docs](self).
+///
+/// ```
+/// use sunpower_pcap::records::RecordDecoder;
+/// let mut decoder = RecordDecoder::new(Vec::new(), Default::default());
+/// decoder.run(|_| unreachable!("no input, no event"));
+/// assert_eq!(decoder.report().records.records, 0);
+/// ```
 pub struct RecordDecoder {
     decoder: CaptureDecoder,
     counts: RecordCounts,
@@ -128,11 +176,46 @@ pub struct RecordDecoder {
 
 impl RecordDecoder {
     /// Reads `inputs` in order as one capture (a rotated set).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::decoder::DecoderConfig;
+    /// use sunpower_pcap::records::RecordDecoder;
+    /// let inputs = vec![Input::from_path("capture-0.pcap"), Input::from_path("capture-1.pcap")];
+    /// let decoder = RecordDecoder::new(inputs, DecoderConfig::default());
+    /// // Nothing is opened before the first step.
+    /// assert_eq!(decoder.reader().input_count(), 2);
+    /// assert!(!decoder.had_unreadable_input());
+    /// ```
     pub fn new(inputs: Vec<Input>, config: DecoderConfig) -> RecordDecoder {
         RecordDecoder::with_log(inputs, config, ProblemLog::default())
     }
 
     /// The same, with a problem log of the caller's (another limit per kind).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
+    /// use sunpower_proto::ProblemLog;
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let body = b"130\tbad\n130\tbad\n130\tbad\n";
+    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// // `pcap`: one post of three damaged lines; show one problem of each kind.
+    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+    /// let mut decoder = RecordDecoder::with_log(vec![input], Default::default(), ProblemLog::with_limit(1));
+    /// let mut shown = Vec::new();
+    /// decoder.run(|event| {
+    ///     if let RecordEvent::LineError { shown: s, .. } = event {
+    ///         shown.push(s);
+    ///     }
+    /// });
+    /// assert_eq!(shown, [true, false, false]);
+    /// let not_shown: Vec<String> = decoder.not_shown().map(|n| n.to_string()).collect();
+    /// assert_eq!(not_shown, ["2 more line problems not shown"]);
+    /// ```
     pub fn with_log(inputs: Vec<Input>, config: DecoderConfig, log: ProblemLog) -> RecordDecoder {
         RecordDecoder {
             decoder: CaptureDecoder::new(inputs, config),
@@ -142,6 +225,30 @@ impl RecordDecoder {
     }
 
     /// Decodes one more packet (or, at the end, flushes); false once everything was decoded.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
+    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+    /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
+    /// // One step per packet: the post's records all come at the step of packet 4.
+    /// let mut records_per_step = Vec::new();
+    /// loop {
+    ///     let mut n = 0;
+    ///     let more = decoder.step(|event| n += matches!(event, RecordEvent::Record { .. }) as u32);
+    ///     if !more {
+    ///         break;
+    ///     }
+    ///     records_per_step.push(n);
+    /// }
+    /// assert_eq!(records_per_step, [0, 0, 0, 2, 0, 0, 0, 0]); // 7 packets, then the flush
+    /// ```
     pub fn step(&mut self, mut sink: impl FnMut(RecordEvent<'_, '_>)) -> bool {
         let RecordDecoder {
             decoder,
@@ -183,11 +290,50 @@ impl RecordDecoder {
     }
 
     /// Decodes everything.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
+    /// use sunpower_proto::Record;
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
+    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+    /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
+    /// let mut serials = Vec::new();
+    /// decoder.run(|event| {
+    ///     if let RecordEvent::Record { record: Record::Header(h), .. } = event {
+    ///         serials.extend(h.supervisor_serial.map(str::to_owned));
+    ///     }
+    /// });
+    /// assert_eq!(serials, ["ZT1"]);
+    /// ```
     pub fn run(&mut self, mut sink: impl FnMut(RecordEvent<'_, '_>)) {
         while self.step(&mut sink) {}
     }
 
     /// Every counter so far.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::records::RecordDecoder;
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
+    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let inputs = vec![Input::from_reader("mem", std::io::Cursor::new(pcap)), Input::from_path("/nonexistent.pcap")];
+    /// let mut decoder = RecordDecoder::new(inputs, Default::default());
+    /// decoder.run(|_| {});
+    /// let report = decoder.report();
+    /// assert_eq!((report.decode.posts, report.records.records, report.records.line_errors), (1, 2, 1));
+    /// assert_eq!((report.capture.inputs_started, report.capture.inputs_unreadable), (2, 1));
+    /// assert_eq!(report.decode.capture_errors, 1);
+    /// ```
     pub fn report(&self) -> Report {
         Report {
             decode: self.decoder.stats(),
@@ -197,16 +343,54 @@ impl RecordDecoder {
     }
 
     /// The problems counted but not shown, one line per kind (`"3 more gap problems not shown"`).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::records::RecordDecoder;
+    /// use sunpower_proto::{NotShown, ProblemLog};
+    /// // Three inputs that are not captures, one problem of a kind shown.
+    /// let junk = |name: &str| Input::from_reader(name, std::io::Cursor::new(b"junk".to_vec()));
+    /// let log = ProblemLog::with_limit(1);
+    /// let mut decoder = RecordDecoder::with_log(vec![junk("a"), junk("b"), junk("c")], Default::default(), log);
+    /// decoder.run(|_| {});
+    /// assert_eq!(decoder.not_shown().collect::<Vec<_>>(), [NotShown { kind: "capture", count: 2 }]);
+    /// ```
     pub fn not_shown(&self) -> impl Iterator<Item = NotShown> + '_ {
         self.log.summary()
     }
 
     /// The capture reader, for progress reporting.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::records::RecordDecoder;
+    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
+    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
+    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
+    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let len = pcap.len() as u64;
+    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap)).with_len(len);
+    /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
+    /// assert!(decoder.reader().progress().is_none()); // not started
+    /// decoder.step(|_| {});
+    /// let progress = decoder.reader().progress().unwrap();
+    /// assert_eq!((progress.input_index, progress.input_len), (0, Some(len)));
+    /// ```
     pub fn reader(&self) -> &CaptureReader {
         self.decoder.reader()
     }
 
     /// True when some input could not be read at all (missing file, not a capture).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::Input;
+    /// use sunpower_pcap::records::RecordDecoder;
+    /// let mut decoder = RecordDecoder::new(vec![Input::from_path("/nonexistent.pcap")], Default::default());
+    /// decoder.run(|_| {});
+    /// assert!(decoder.had_unreadable_input());
+    /// ```
     pub fn had_unreadable_input(&self) -> bool {
         self.decoder.had_unreadable_input()
     }

@@ -24,11 +24,24 @@ pub struct Body<'a> {
 
 impl<'a> Body<'a> {
     /// Wraps the bytes of a body.
+    ///
+    /// ```
+    /// use sunpower_proto::Body;
+    /// let body = Body::new(b"102\tabc\n");
+    /// assert_eq!(body.records().count(), 1);
+    /// ```
     pub fn new(bytes: &'a [u8]) -> Self {
         Body { bytes }
     }
 
     /// The non-empty lines, with their numbers and offsets.
+    ///
+    /// ```
+    /// use sunpower_proto::Body;
+    /// let lines: Vec<_> = Body::new(b"100\tSPMS\r\n\n102\tabc").lines().map(|l| (l.number, l.offset, l.bytes)).collect();
+    /// // The empty line 2 is counted but not returned; CRLF is cut.
+    /// assert_eq!(lines, [(1, 0, &b"100\tSPMS"[..]), (3, 11, &b"102\tabc"[..])]);
+    /// ```
     pub fn lines(&self) -> Lines<'a> {
         Lines {
             rest: self.bytes,
@@ -38,6 +51,16 @@ impl<'a> Body<'a> {
     }
 
     /// Every non-empty line decoded: a record, or an error with the line's position.
+    ///
+    /// ```
+    /// use sunpower_proto::{Body, ErrorKind, Record};
+    /// let items: Vec<_> = Body::new(b"102\tabc\n\xff\xfe\n102\tdef\n").records().collect();
+    /// assert!(matches!(items[0], Ok(Record::Trailer(_))));
+    /// let error = items[1].as_ref().unwrap_err();
+    /// assert_eq!((error.line, error.offset), (2, 8));
+    /// assert!(matches!(error.kind, ErrorKind::InvalidUtf8 { valid_up_to: 0 }));
+    /// assert!(items[2].is_ok()); // decoding goes on
+    /// ```
     pub fn records(&self) -> Records<'a> {
         Records {
             body: self.bytes,
@@ -57,6 +80,12 @@ impl<'a> Body<'a> {
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// One non-empty line of a body, without its line ending.
+///
+/// ```
+/// use sunpower_proto::Body;
+/// let line = Body::new(b"\n102\tabc\n").lines().next().unwrap();
+/// assert_eq!((line.number, line.offset, line.bytes), (2, 1, &b"102\tabc"[..]));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line<'a> {
     /// Line number, from 1 (empty lines count).
@@ -69,6 +98,13 @@ pub struct Line<'a> {
 
 impl<'a> Line<'a> {
     /// Decodes the line; a non-UTF-8 line is an error for this line only.
+    ///
+    /// ```
+    /// use sunpower_proto::{Body, Record};
+    /// let mut lines = Body::new(b"102\tabc\n130\tbad\n").lines();
+    /// assert!(matches!(lines.next().unwrap().record(), Ok(Record::Trailer(t)) if t.token == Some("abc")));
+    /// assert_eq!(lines.next().unwrap().record().unwrap_err().line, 2);
+    /// ```
     pub fn record(&self) -> Result<Record<'a>, LineError> {
         self.record_after(&mut LastTimestamp::default())
     }
@@ -90,6 +126,11 @@ impl<'a> Line<'a> {
 }
 
 /// Iterator over the non-empty lines of a body.
+///
+/// ```
+/// use sunpower_proto::Body;
+/// assert_eq!(Body::new(b"a\n\nb\r\n\r\nc").lines().count(), 3);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Lines<'a> {
     rest: &'a [u8],
@@ -128,6 +169,12 @@ impl<'a> Iterator for Lines<'a> {
 const UTF8_CHUNK: usize = 64 * 1024;
 
 /// Iterator over the decoded records of a body; see [`Body::records`].
+///
+/// ```
+/// use sunpower_proto::Body;
+/// let (ok, bad): (Vec<_>, Vec<_>) = Body::new(b"102\tabc\n130\tbad\n").records().partition(|r| r.is_ok());
+/// assert_eq!((ok.len(), bad.len()), (1, 1));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Records<'a> {
     body: &'a [u8],
@@ -227,11 +274,31 @@ impl Default for BodyStream {
 
 impl BodyStream {
     /// A stream with the [`MAX_LINE_BYTES`] limit.
+    ///
+    /// ```
+    /// use sunpower_proto::{BodyStream, MAX_LINE_BYTES};
+    /// let mut stream = BodyStream::new();
+    /// let mut n = 0;
+    /// stream.feed(&vec![b'x'; MAX_LINE_BYTES + 2], |item| n += item.is_err() as u32);
+    /// assert_eq!(n, 1); // past the limit and a CR: reported at once, not kept
+    /// ```
     pub fn new() -> Self {
         BodyStream::with_max_line(MAX_LINE_BYTES)
     }
 
     /// A stream whose lines may be at most `max_line` bytes long.
+    ///
+    /// ```
+    /// use sunpower_proto::{BodyStream, ErrorKind};
+    /// let mut stream = BodyStream::with_max_line(8);
+    /// let mut errors = Vec::new();
+    /// stream.feed(b"102\tabc\n130\t123456789\n102\tdef\n", |item| {
+    ///     if let Err(e) = item {
+    ///         errors.push((e.line, matches!(e.kind, ErrorKind::LineTooLong { .. })));
+    ///     }
+    /// });
+    /// assert_eq!(errors, [(2, true)]);
+    /// ```
     pub fn with_max_line(max_line: usize) -> Self {
         BodyStream {
             partial: Vec::new(),
@@ -243,11 +310,34 @@ impl BodyStream {
     }
 
     /// Bytes fed so far.
+    ///
+    /// ```
+    /// use sunpower_proto::BodyStream;
+    /// let mut stream = BodyStream::new();
+    /// stream.feed(b"102\tabc\n102", |_| {});
+    /// stream.feed(b"\tdef", |_| {});
+    /// assert_eq!(stream.bytes_fed(), 15);
+    /// ```
     pub fn bytes_fed(&self) -> usize {
         self.offset + self.partial.len()
     }
 
     /// Decodes the lines `chunk` completes, handing each record or error to `on_item`.
+    ///
+    /// ```
+    /// use sunpower_proto::BodyStream;
+    /// let mut stream = BodyStream::new();
+    /// let mut tokens = Vec::new();
+    /// let mut on_item = |item: Result<sunpower_proto::Record<'_>, _>| {
+    ///     if let Ok(sunpower_proto::Record::Trailer(t)) = item {
+    ///         tokens.push(t.token.unwrap_or("").to_owned());
+    ///     }
+    /// };
+    /// stream.feed(b"102\tab", &mut on_item); // no line complete yet
+    /// stream.feed(b"c\n102\tde", &mut on_item);
+    /// stream.finish(&mut on_item); // the last line has no line ending
+    /// assert_eq!(tokens, ["abc", "de"]);
+    /// ```
     pub fn feed(&mut self, chunk: &[u8], mut on_item: impl FnMut(Result<Record<'_>, LineError>)) {
         let mut rest = chunk;
         if self.skipping || !self.partial.is_empty() {
@@ -276,6 +366,16 @@ impl BodyStream {
     }
 
     /// The end of the stream: decodes a last line that has no line ending.
+    ///
+    /// ```
+    /// use sunpower_proto::BodyStream;
+    /// let mut stream = BodyStream::new();
+    /// let mut n = 0;
+    /// stream.feed(b"102\tabc", |_| n += 1);
+    /// assert_eq!(n, 0);
+    /// stream.finish(|item| n += item.is_ok() as u32);
+    /// assert_eq!(n, 1);
+    /// ```
     pub fn finish(&mut self, mut on_item: impl FnMut(Result<Record<'_>, LineError>)) {
         let line = std::mem::take(&mut self.partial);
         self.decode(&line, &mut on_item);

@@ -33,6 +33,13 @@ pub struct RecordCounts {
 
 impl RecordCounts {
     /// Counts one item of a record iterator: a record, or a damaged line.
+    ///
+    /// ```
+    /// use sunpower_proto::{Body, RecordCounts};
+    /// let mut counts = RecordCounts::default();
+    /// Body::new(b"130\tbad\n102\tabc\n").records().for_each(|item| counts.count(&item));
+    /// assert_eq!((counts.records, counts.line_errors), (1, 1));
+    /// ```
     pub fn count<E>(&mut self, item: &Result<Record<'_>, E>) {
         match item {
             Ok(record) => self.record(record),
@@ -41,6 +48,15 @@ impl RecordCounts {
     }
 
     /// Counts one record.
+    ///
+    /// ```
+    /// use sunpower_proto::{Record, RecordCounts};
+    /// let mut counts = RecordCounts::default();
+    /// counts.record(&Record::parse("102\tabc").unwrap());
+    /// counts.record(&Record::parse("100\tSPMS\t10\tZT1\t20170107171925").unwrap());
+    /// assert_eq!(counts.records, 2);
+    /// assert_eq!(counts.records_by_type.into_iter().collect::<Vec<_>>(), [(100, 1), (102, 1)]);
+    /// ```
     pub fn record(&mut self, record: &Record<'_>) {
         self.records += 1;
         *self

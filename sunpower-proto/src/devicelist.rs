@@ -2,7 +2,7 @@
 //! same typed records as the plain-text collector stream (feature `devicelist`).
 //!
 //! Each device becomes the protocol line it would have been sent as (TAB-separated, fields in the
-//! positional order of PROTOCOL.md), kept as a [`RecordBuf`]: everything downstream sees exactly
+//! positional order of docs/protocol.md), kept as a [`RecordBuf`]: everything downstream sees exactly
 //! the records a sniffer would give. The register → field mapping is listed on
 //! [`parse_device_list`].
 
@@ -104,6 +104,16 @@ fn serial_note(serial: &Option<String>) -> String {
 impl DeviceError {
     /// True when the device's records were still made and this only reports a condition
     /// (a device not `working` whose values were decoded, a meter of unknown kind).
+    ///
+    /// ```
+    /// use sunpower_proto::parse_device_list;
+    /// // An inverter reported as not working, its values decoded all the same: a warning.
+    /// let json = r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E1", "STATE": "error",
+    ///     "DATATIME": "2021,07,04,19,45,00", "ltea_3phsum_kwh": "842.1207"}]}"#;
+    /// let list = parse_device_list(json).unwrap();
+    /// assert_eq!(list.records.len(), 1);
+    /// assert!(list.errors[0].is_warning());
+    /// ```
     pub fn is_warning(&self) -> bool {
         matches!(
             self.kind,

@@ -90,6 +90,11 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// The field the error is about, if it is about one field.
+    ///
+    /// ```
+    /// use sunpower_proto::Record;
+    /// assert_eq!(Record::parse("130\tbad").unwrap_err().field_index(), Some(1));
+    /// ```
     pub fn field_index(&self) -> Option<usize> {
         match self {
             ErrorKind::InvalidField { index, .. } | ErrorKind::MissingField { index, .. } => {

@@ -31,6 +31,13 @@ pub const PERIOD_CSV_HEADER: &str =
 pub const PVOUTPUT_BATCH_MAX: usize = 30;
 
 /// A CSV row that could not be read back.
+///
+/// ```
+/// use sunpower_proto::export::parse_csv_row;
+/// let error = parse_csv_row("2026-06-01T17:00:00Z,x,2026-06-01T17:05:00Z,lots,,,0,,none,1,false,").unwrap_err();
+/// assert_eq!((error.column, error.name), (3, "production_wh"));
+/// assert_eq!(error.to_string(), "column 3 (production_wh): not a number");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("column {column} ({name}): {problem}")]
 pub struct RowError {
@@ -198,6 +205,24 @@ fn soc_number(x: f64) -> String {
 }
 
 /// The whole interval CSV: header, then one row per interval, each line ending in LF.
+///
+/// ```
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// use sunpower_proto::export::{csv, CSV_HEADER};
+/// let text = csv(&rows, chrono_tz::UTC);
+/// let lines: Vec<&str> = text.lines().collect();
+/// assert_eq!(lines.len(), 3);
+/// assert_eq!(lines[0], CSV_HEADER);
+/// assert!(lines[2].starts_with("2026-06-01T17:05:00Z,2026-06-01T17:05:00+00:00,2026-06-01T17:10:00Z,25,"));
+/// ```
 pub fn csv(intervals: &[Interval], tz: Tz) -> String {
     let mut out = String::with_capacity(64 + intervals.len() * 160);
     out.push_str(CSV_HEADER);
@@ -305,6 +330,26 @@ pub fn period_csv_row(total: &PeriodTotal) -> String {
 }
 
 /// The whole period CSV: header, then one row per total.
+///
+/// ```
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// use sunpower_proto::export::period_csv;
+/// use sunpower_proto::intervals::{totals, Period};
+/// let days = totals(&rows, chrono_tz::UTC, Period::Day);
+/// assert_eq!(
+///     period_csv(&days),
+///     "period,start,end,hours,production_wh,consumption_wh,net_wh,intervals,flags\n\
+///      2026-06-01,2026-06-01T00:00:00Z,2026-06-02T00:00:00Z,24,25,,,2,first_report|no_meter\n"
+/// );
+/// ```
 pub fn period_csv(totals: &[PeriodTotal]) -> String {
     let mut out = String::new();
     out.push_str(PERIOD_CSV_HEADER);
@@ -317,6 +362,18 @@ pub fn period_csv(totals: &[PeriodTotal]) -> String {
 }
 
 /// Reads back a row written by [`period_csv_row`].
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use sunpower_proto::export::{parse_period_csv_row, period_csv_row};
+/// use sunpower_proto::intervals::{Period, PeriodTotal};
+/// let day = NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+/// let total = PeriodTotal::empty(Period::Day, day, chrono_tz::America::Los_Angeles);
+/// let row = period_csv_row(&total);
+/// assert_eq!(parse_period_csv_row(&row, Period::Day).unwrap(), total);
+/// let bad = "2026-03-08,yesterday,2026-03-09T07:00:00Z,23,0,,,0,";
+/// assert_eq!(parse_period_csv_row(bad, Period::Day).unwrap_err().name, "start");
+/// ```
 pub fn parse_period_csv_row(line: &str, period: Period) -> Result<PeriodTotal, RowError> {
     const NAMES: [&str; 9] = [
         "period",
@@ -368,6 +425,15 @@ pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
 /// Statuses (a [`PvOutputStatus`] or its text) as `addbatchstatus` form bodies,
 /// `data=d,t,v1,v2,v3,v4;...`, at most [`PVOUTPUT_BATCH_MAX`] statuses each (to POST with the
 /// API key and system id headers).
+///
+/// ```
+/// use sunpower_proto::export::{pvoutput_payloads, PVOUTPUT_BATCH_MAX};
+/// let statuses: Vec<String> = (0..31).map(|i| format!("20260601,{:02}:{:02},,0", i / 12, i % 12 * 5)).collect();
+/// let payloads = pvoutput_payloads(&statuses);
+/// assert_eq!(payloads.len(), 2); // 30 statuses, then 1
+/// assert_eq!(payloads[0].matches(';').count(), PVOUTPUT_BATCH_MAX - 1);
+/// assert_eq!(payloads[1], "data=20260601,02:30,,0");
+/// ```
 pub fn pvoutput_payloads<S: fmt::Display>(statuses: &[S]) -> Vec<String> {
     statuses
         .chunks(PVOUTPUT_BATCH_MAX)
@@ -393,6 +459,25 @@ pub fn pvoutput_payloads<S: fmt::Display>(statuses: &[S]) -> Vec<String> {
 /// - `v3`, `v4`: the same for consumption, left out when no meter reported for the interval.
 ///
 /// Values are written rounded to whole Wh and W.
+///
+/// ```
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// use sunpower_proto::export::PvOutputEncoder;
+/// let statuses = PvOutputEncoder::new(chrono_tz::UTC).push(&rows);
+/// let last = statuses.last().unwrap();
+/// assert_eq!((last.time, last.power_generated_w, last.power_consumed_w), ((17, 10), 300.0, None));
+/// // The day was not seen from midnight: no running total, powers only.
+/// assert_eq!(last.energy_generated_wh, None);
+/// assert_eq!(last.to_string(), "20260601,17:10,,300");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PvOutputStatus {
@@ -479,6 +564,23 @@ impl PvOutputEncoder {
     pub const KEPT_DAYS: u64 = 2;
 
     /// An encoder for local days in zone `tz`.
+    ///
+    /// ```
+    /// # use sunpower_proto::parse_line;
+    /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+    /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+    /// #     acc.add(&parse_line(line).unwrap());
+    /// # }
+    /// # let rows = acc.finish();
+    /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+    /// use sunpower_proto::export::PvOutputEncoder;
+    /// // Local days of Los Angeles: 17:05 UTC is 10:05 there.
+    /// let mut encoder = PvOutputEncoder::new(chrono_tz::America::Los_Angeles);
+    /// let times: Vec<(u32, u32)> = encoder.push(&rows).iter().map(|s| s.time).collect();
+    /// assert_eq!(times, [(10, 5), (10, 10)]);
+    /// ```
     pub fn new(tz: Tz) -> Self {
         PvOutputEncoder {
             tz,
@@ -490,6 +592,26 @@ impl PvOutputEncoder {
     /// Takes new or revised rows (any order; of several rows for one interval the last counts)
     /// and returns the statuses to send: for each day touched, from its earliest changed row to
     /// the last row known of the day, in date and time order.
+    ///
+    /// ```
+    /// # use sunpower_proto::parse_line;
+    /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+    /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+    /// #     acc.add(&parse_line(line).unwrap());
+    /// # }
+    /// # let rows = acc.finish();
+    /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+    /// use sunpower_proto::export::PvOutputEncoder;
+    /// let mut encoder = PvOutputEncoder::new(chrono_tz::UTC);
+    /// assert_eq!(encoder.push(&rows).len(), 2);
+    /// // A revised 17:00 row: every status of the day from 17:00 on is sent again.
+    /// let mut revised = rows[0].clone();
+    /// revised.revised = true;
+    /// let again: Vec<String> = encoder.push([&revised]).iter().map(|s| s.to_string()).collect();
+    /// assert_eq!(again, ["20260601,17:05,,0", "20260601,17:10,,300"]);
+    /// ```
     pub fn push<'r>(
         &mut self,
         rows: impl IntoIterator<Item = &'r Interval>,
@@ -525,6 +647,26 @@ impl PvOutputEncoder {
     }
 
     /// Rows not used because their day was older than the days kept.
+    ///
+    /// ```
+    /// # use sunpower_proto::parse_line;
+    /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+    /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+    /// #     acc.add(&parse_line(line).unwrap());
+    /// # }
+    /// # let rows = acc.finish();
+    /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+    /// use sunpower_proto::export::PvOutputEncoder;
+    /// let mut encoder = PvOutputEncoder::new(chrono_tz::UTC);
+    /// let mut later = rows[1].clone();
+    /// later.interval_start += chrono::TimeDelta::days(5); // five days on: 2026-06-01 is not kept
+    /// later.interval_end += chrono::TimeDelta::days(5);
+    /// encoder.push([&later]);
+    /// assert!(encoder.push(&rows).is_empty());
+    /// assert_eq!(encoder.stale_rows(), 2);
+    /// ```
     pub fn stale_rows(&self) -> u64 {
         self.stale_rows
     }
@@ -671,6 +813,22 @@ pub struct LocalInterval<'a> {
 #[cfg(feature = "serde")]
 impl<'a> LocalInterval<'a> {
     /// Pairs a row with the zone of its `interval_start_local`.
+    ///
+    /// ```
+    /// # use sunpower_proto::parse_line;
+    /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+    /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+    /// #     acc.add(&parse_line(line).unwrap());
+    /// # }
+    /// # let rows = acc.finish();
+    /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+    /// use sunpower_proto::export::LocalInterval;
+    /// let json = serde_json::to_value(LocalInterval::new(&rows[1], chrono_tz::America::Los_Angeles)).unwrap();
+    /// assert_eq!(json["interval_start_local"], "2026-06-01T10:05:00-07:00");
+    /// assert_eq!(json["production_wh"], 25.0);
+    /// ```
     pub fn new(interval: &'a Interval, tz: Tz) -> Self {
         LocalInterval { interval, tz }
     }

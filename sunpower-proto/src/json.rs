@@ -1,4 +1,5 @@
-//! The JSON shape of DESIGN.md (`serde` feature): `record_type`, `raw`, `channel`, typed fields.
+//! The JSON shape of records in docs/design.md (`serde` feature): `record_type`, `raw`, `channel`,
+//! typed fields.
 
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
@@ -34,6 +35,13 @@ pub struct JsonRecord<'r, 'a> {
 
 impl<'r, 'a> JsonRecord<'r, 'a> {
     /// Pairs a record with its channel (`None` for raw bodies).
+    ///
+    /// ```
+    /// use sunpower_proto::{Channel, JsonRecord, Record};
+    /// let record = Record::parse("102\tabc").unwrap();
+    /// let json = serde_json::to_value(JsonRecord::new(&record, Some(Channel::Command))).unwrap();
+    /// assert_eq!((json["record_type"].as_u64(), json["channel"].as_str()), (Some(102), Some("command")));
+    /// ```
     pub fn new(record: &'r Record<'a>, channel: Option<Channel>) -> Self {
         JsonRecord { record, channel }
     }

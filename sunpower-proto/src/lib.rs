@@ -122,6 +122,11 @@ pub enum Channel {
 
 impl Channel {
     /// `"data"` or `"command"`, as in the JSON output.
+    ///
+    /// ```
+    /// use sunpower_proto::Channel;
+    /// assert_eq!((Channel::Data.as_str(), Channel::Command.as_str()), ("data", "command"));
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Data => "data",

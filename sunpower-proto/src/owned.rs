@@ -24,6 +24,13 @@ pub struct RecordBuf {
 
 impl RecordBuf {
     /// Decodes and keeps a line (without its line ending).
+    ///
+    /// ```
+    /// use sunpower_proto::{ErrorKind, RecordBuf};
+    /// let kept = RecordBuf::parse("100\tSPMS\t10\tZT1\t20170107171925").unwrap();
+    /// assert_eq!(kept.record().record_type(), 100);
+    /// assert!(matches!(RecordBuf::parse("130\tbad"), Err(ErrorKind::InvalidField { index: 1, .. })));
+    /// ```
     pub fn parse(line: &str) -> Result<RecordBuf, ErrorKind> {
         Record::parse(line)?;
         Ok(RecordBuf {
@@ -49,11 +56,23 @@ impl RecordBuf {
     }
 
     /// The line as sent (or as synthesised from a JSON source).
+    ///
+    /// ```
+    /// use sunpower_proto::RecordBuf;
+    /// assert_eq!(RecordBuf::parse("102\tabc").unwrap().line(), "102\tabc");
+    /// ```
     pub fn line(&self) -> &str {
         &self.line
     }
 
     /// The typed record.
+    ///
+    /// ```
+    /// use sunpower_proto::{Record, RecordBuf};
+    /// let kept = RecordBuf::parse("100\tSPMS\t10\tZT1\t20170107171925").unwrap();
+    /// let Record::Header(header) = kept.record() else { unreachable!() };
+    /// assert_eq!(header.supervisor_serial, Some("ZT1"));
+    /// ```
     pub fn record(&self) -> Record<'_> {
         // The line decoded when it was stored and decoding is deterministic; the fallback only
         // keeps this total.

@@ -36,6 +36,13 @@ impl Default for ProblemLog {
 
 impl ProblemLog {
     /// A log that shows at most `limit` problems of each kind.
+    ///
+    /// ```
+    /// use sunpower_proto::ProblemLog;
+    /// let mut log = ProblemLog::with_limit(0); // count everything, show nothing
+    /// assert!(!log.admit("gap"));
+    /// assert_eq!(log.count("gap"), 1);
+    /// ```
     pub fn with_limit(limit: u64) -> Self {
         ProblemLog {
             limit,
@@ -44,6 +51,13 @@ impl ProblemLog {
     }
 
     /// Counts one problem of `kind`; true when it is to be shown.
+    ///
+    /// ```
+    /// use sunpower_proto::{ProblemLog, SHOWN_PER_KIND};
+    /// let mut log = ProblemLog::default();
+    /// let shown = (0..SHOWN_PER_KIND + 1).filter(|_| log.admit("HTTP")).count() as u64;
+    /// assert_eq!(shown, SHOWN_PER_KIND);
+    /// ```
     pub fn admit(&mut self, kind: &'static str) -> bool {
         let n = self.seen.entry(kind).or_default();
         *n += 1;
@@ -51,11 +65,28 @@ impl ProblemLog {
     }
 
     /// Problems of `kind` counted so far.
+    ///
+    /// ```
+    /// use sunpower_proto::ProblemLog;
+    /// let mut log = ProblemLog::with_limit(1);
+    /// log.admit("gap");
+    /// log.admit("gap");
+    /// assert_eq!((log.count("gap"), log.count("HTTP")), (2, 0));
+    /// ```
     pub fn count(&self, kind: &str) -> u64 {
         self.seen.get(kind).copied().unwrap_or(0)
     }
 
     /// One line per kind that had problems not shown, in kind order.
+    ///
+    /// ```
+    /// use sunpower_proto::{NotShown, ProblemLog};
+    /// let mut log = ProblemLog::with_limit(1);
+    /// for kind in ["line", "gap", "line", "line"] {
+    ///     log.admit(kind);
+    /// }
+    /// assert_eq!(log.summary().collect::<Vec<_>>(), [NotShown { kind: "line", count: 2 }]);
+    /// ```
     pub fn summary(&self) -> impl Iterator<Item = NotShown> + '_ {
         self.seen
             .iter()
@@ -68,6 +99,11 @@ impl ProblemLog {
 }
 
 /// How many problems of a kind were counted but not shown: `"N more KIND problems not shown"`.
+///
+/// ```
+/// use sunpower_proto::NotShown;
+/// assert_eq!(NotShown { kind: "gap", count: 3 }.to_string(), "3 more gap problems not shown");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotShown {
     /// The kind.
@@ -108,6 +144,14 @@ impl<T> Default for Capped<T> {
 
 impl<T> Capped<T> {
     /// Keeps at most `limit` items.
+    ///
+    /// ```
+    /// use sunpower_proto::Capped;
+    /// let mut kept = Capped::with_limit(1);
+    /// kept.push(1);
+    /// kept.push(2);
+    /// assert_eq!((kept.kept(), kept.total()), (&[1][..], 2));
+    /// ```
     pub fn with_limit(limit: usize) -> Self {
         Capped {
             kept: Vec::new(),
@@ -117,6 +161,13 @@ impl<T> Capped<T> {
     }
 
     /// Counts `item`, and keeps it while fewer than the limit are kept.
+    ///
+    /// ```
+    /// use sunpower_proto::Capped;
+    /// let mut errors = Capped::with_limit(2);
+    /// (0..5).for_each(|i| errors.push(i));
+    /// assert_eq!((errors.kept(), errors.dropped()), (&[0, 1][..], 3));
+    /// ```
     pub fn push(&mut self, item: T) {
         self.total += 1;
         if self.kept.len() < self.limit {
@@ -125,26 +176,64 @@ impl<T> Capped<T> {
     }
 
     /// The items kept, in order.
+    ///
+    /// ```
+    /// use sunpower_proto::Capped;
+    /// let mut c = Capped::with_limit(3);
+    /// c.push("first");
+    /// assert_eq!(c.kept(), ["first"]);
+    /// ```
     pub fn kept(&self) -> &[T] {
         &self.kept
     }
 
     /// Every item pushed, kept or not.
+    ///
+    /// ```
+    /// use sunpower_proto::Capped;
+    /// let mut c = Capped::with_limit(0);
+    /// c.push(());
+    /// assert_eq!((c.total(), c.kept().len()), (1, 0));
+    /// ```
     pub fn total(&self) -> u64 {
         self.total
     }
 
     /// Items counted but not kept.
+    ///
+    /// ```
+    /// use sunpower_proto::Capped;
+    /// let mut c = Capped::with_limit(1);
+    /// c.push('a');
+    /// assert_eq!(c.dropped(), 0);
+    /// c.push('b');
+    /// assert_eq!(c.dropped(), 1);
+    /// ```
     pub fn dropped(&self) -> u64 {
         self.total - self.kept.len() as u64
     }
 
     /// True when nothing was pushed.
+    ///
+    /// ```
+    /// use sunpower_proto::Capped;
+    /// let mut c = Capped::with_limit(0);
+    /// assert!(c.is_empty());
+    /// c.push(1); // counted though not kept
+    /// assert!(!c.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.total == 0
     }
 
     /// The kept items.
+    ///
+    /// ```
+    /// use sunpower_proto::Capped;
+    /// let mut c = Capped::with_limit(2);
+    /// ["a", "b", "c"].into_iter().for_each(|s| c.push(s));
+    /// assert_eq!(c.into_kept(), ["a", "b"]);
+    /// ```
     pub fn into_kept(self) -> Vec<T> {
         self.kept
     }

@@ -26,27 +26,53 @@ pub struct RawFields<'a> {
 
 impl<'a> RawFields<'a> {
     /// Views `line` (without its line ending) as fields.
+    ///
+    /// ```
+    /// use sunpower_proto::RawFields;
+    /// assert_eq!(RawFields::new("102\tabc").len(), 2);
+    /// ```
     pub fn new(line: &'a str) -> Self {
         RawFields { line }
     }
 
     /// The line's text, without its line ending.
+    ///
+    /// ```
+    /// use sunpower_proto::RawFields;
+    /// assert_eq!(RawFields::new("102\tabc").as_str(), "102\tabc");
+    /// ```
     pub fn as_str(&self) -> &'a str {
         self.line
     }
 
     /// The fields in order, field 0 (the record type) first.
+    ///
+    /// ```
+    /// use sunpower_proto::RawFields;
+    /// assert_eq!(RawFields::new("140\t\tx").iter().collect::<Vec<_>>(), ["140", "", "x"]);
+    /// ```
     pub fn iter(&self) -> std::str::Split<'a, char> {
         self.line.split('\t')
     }
 
     /// How many fields the line has.
+    ///
+    /// ```
+    /// use sunpower_proto::RawFields;
+    /// assert_eq!(RawFields::new("130\t20170107171000\t").len(), 3); // an empty last field counts
+    /// ```
     #[allow(clippy::len_without_is_empty)] // a line always has at least field 0
     pub fn len(&self) -> usize {
         self.line.bytes().filter(|&b| b == b'\t').count() + 1
     }
 
     /// Field `index`, if the line has that many.
+    ///
+    /// ```
+    /// use sunpower_proto::RawFields;
+    /// let raw = RawFields::new("102\tabc");
+    /// assert_eq!((raw.get(0), raw.get(1), raw.get(2)), (Some("102"), Some("abc"), None));
+    /// ```
     pub fn get(&self, index: usize) -> Option<&'a str> {
         self.iter().nth(index)
     }
@@ -234,6 +260,11 @@ impl MeterKind {
     }
 
     /// The name used in JSON: `"production"`, `"consumption"` or `"unknown"`.
+    ///
+    /// ```
+    /// use sunpower_proto::MeterKind;
+    /// assert_eq!(MeterKind::Consumption.as_str(), "consumption");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             MeterKind::Production => "production",
@@ -544,6 +575,15 @@ pub struct Unknown<'a> {
 }
 
 /// One decoded line: a typed record per known record type, or [`Unknown`].
+///
+/// ```
+/// use sunpower_proto::Record;
+/// match Record::parse("140\t20170107171000\tPVS5M508095c\tPVS5M0400c\t125\t607.11\t-0.5").unwrap() {
+///     Record::Meter(m) => assert_eq!((m.serial, m.real_power_kw), ("PVS5M508095c", Some(-0.5))),
+///     other => panic!("{other:?}"),
+/// }
+/// assert!(matches!(Record::parse("999\tx").unwrap(), Record::Unknown(u) if u.record_type == 999));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Record<'a> {
@@ -589,6 +629,16 @@ impl<'a> Record<'a> {
     /// Decodes one line (without its line ending).
     ///
     /// The error has no position; [`crate::parse_line`] and [`crate::Body`] add it.
+    ///
+    /// ```
+    /// use sunpower_proto::{ErrorKind, Expected, Record};
+    /// let Record::Inverter(inv) = Record::parse("130\t20170107171000\t414051637009125\tAC_Module_Type_C\t18.5466\t0.0417\t245.1503\t0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0").unwrap() else { unreachable!() };
+    /// assert_eq!((inv.serial, inv.lifetime_energy_kwh), ("414051637009125", Some(18.5466)));
+    /// assert!(matches!(
+    ///     Record::parse("130\t2017-01-07"),
+    ///     Err(ErrorKind::InvalidField { index: 1, expected: Expected::Timestamp, .. })
+    /// ));
+    /// ```
     pub fn parse(line: &'a str) -> Result<Record<'a>, ErrorKind> {
         Self::parse_after(line, &mut LastTimestamp::default())
     }
@@ -650,6 +700,12 @@ impl<'a> Record<'a> {
     }
 
     /// The record type (field 0).
+    ///
+    /// ```
+    /// use sunpower_proto::Record;
+    /// assert_eq!(Record::parse("102\tabc").unwrap().record_type(), 102);
+    /// assert_eq!(Record::parse("999\twhatever").unwrap().record_type(), 999); // unknown, kept
+    /// ```
     pub fn record_type(&self) -> u16 {
         match self {
             Record::Header(_) => 100,
@@ -665,6 +721,12 @@ impl<'a> Record<'a> {
     }
 
     /// The line's fields exactly as sent.
+    ///
+    /// ```
+    /// use sunpower_proto::Record;
+    /// let record = Record::parse("102\tabc").unwrap();
+    /// assert_eq!((record.raw().as_str(), record.raw().get(1)), ("102\tabc", Some("abc")));
+    /// ```
     pub fn raw(&self) -> RawFields<'a> {
         match self {
             Record::Header(r) => r.raw,
@@ -681,6 +743,13 @@ impl<'a> Record<'a> {
 
     /// The data timestamp (field 1) of data records; `None` for 100, 102, and unknown types
     /// whose field 1 is not a timestamp.
+    ///
+    /// ```
+    /// use sunpower_proto::Record;
+    /// let record = Record::parse("130\t20170107171000\t414051637009125\tAC_Module_Type_C\t18.5466\t0.0417\t245.1503\t0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0").unwrap();
+    /// assert_eq!(record.timestamp().unwrap().to_rfc3339(), "2017-01-07T17:10:00+00:00");
+    /// assert_eq!(Record::parse("102\tabc").unwrap().timestamp(), None);
+    /// ```
     pub fn timestamp(&self) -> Option<DateTime<Utc>> {
         match self {
             Record::Header(_) | Record::Trailer(_) => None,
@@ -695,6 +764,12 @@ impl<'a> Record<'a> {
     }
 
     /// The device serial (field 2) of data records.
+    ///
+    /// ```
+    /// use sunpower_proto::Record;
+    /// assert_eq!(Record::parse("130\t20170107171000\t414051637009125\tAC_Module_Type_C\t18.5466\t0.0417\t245.1503\t0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0").unwrap().serial(), Some("414051637009125"));
+    /// assert_eq!(Record::parse("102\tabc").unwrap().serial(), None);
+    /// ```
     pub fn serial(&self) -> Option<&'a str> {
         match self {
             Record::Header(_) | Record::Trailer(_) => None,
@@ -709,6 +784,12 @@ impl<'a> Record<'a> {
     }
 
     /// How many fields this record type is known to have (for 130, in the form seen).
+    ///
+    /// ```
+    /// use sunpower_proto::Record;
+    /// assert_eq!(Record::parse("102\tabc").unwrap().known_field_count(), 2);
+    /// assert_eq!(Record::parse("130\t20170107171000\t414051637009125\tAC_Module_Type_C\t18.5466\t0.0417\t245.1503\t0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0").unwrap().known_field_count(), 14); // the collapsed 130
+    /// ```
     pub fn known_field_count(&self) -> usize {
         match self {
             Record::Header(_) => 5,
@@ -867,7 +948,7 @@ fn parse_130<'a>(
     f: &Split<'a>,
     timestamp: DateTime<Utc>,
 ) -> FieldResult<Inverter<'a>> {
-    // Decided by the field count, as PROTOCOL.md says: exactly 14 fields is the collapsed form.
+    // Decided by the field count, as docs/protocol.md ("130: inverter interval") says: exactly 14 fields is the collapsed form.
     let (form, shift) = if f.count == 14 {
         (InverterForm::Collapsed, 1)
     } else {

@@ -77,6 +77,17 @@ impl SiteTotals {
     /// Sets the field named `name` (the livedata name: `pv_p`, `soc`, `time`...) from its text;
     /// `None` or `"nan"` is "not reported". `Ok(false)` for a name this crate does not know
     /// (nothing set); `Err` with what was expected for a value of the wrong form.
+    ///
+    /// ```
+    /// use sunpower_proto::{Expected, SiteTotals};
+    /// let mut site = SiteTotals::default();
+    /// assert_eq!(site.set("soc", Some("0.86")), Ok(true));
+    /// assert_eq!(site.set("midstate", Some("3")), Ok(true));
+    /// assert_eq!(site.set("net_p", Some("lots")), Err(Expected::Decimal));
+    /// assert_eq!(site.set("time", Some("1751083263000")), Ok(true)); // milliseconds
+    /// assert_eq!((site.battery_soc, site.midstate), (Some(0.86), Some(3)));
+    /// assert_eq!(site.timestamp.unwrap().timestamp(), 1751083263);
+    /// ```
     pub fn set(&mut self, name: &str, text: Option<&str>) -> Result<bool, Expected> {
         let value = text.filter(|t| !not_reported(t));
         let slot = match name {
@@ -114,6 +125,17 @@ impl SiteTotals {
     }
 
     /// The typed fields in output order, with their JSON names (`timestamp` first).
+    ///
+    /// ```
+    /// use sunpower_proto::{FieldValue, SiteTotals};
+    /// let mut site = SiteTotals::default();
+    /// site.set("pv_p", Some("2.5")).unwrap();
+    /// let mut fields = Vec::new();
+    /// site.visit_fields(|name, value| fields.push((name, value)));
+    /// assert_eq!(fields[0], ("timestamp", FieldValue::Time(None)));
+    /// assert_eq!(fields[1], ("pv_power_kw", FieldValue::Decimal(Some(2.5))));
+    /// assert_eq!(fields.len(), 12);
+    /// ```
     pub fn visit_fields(&self, mut visit: impl FnMut(&'static str, crate::FieldValue<'static>)) {
         use crate::FieldValue::{Decimal as D, Integer, Time};
         visit("timestamp", Time(self.timestamp));

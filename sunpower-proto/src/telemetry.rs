@@ -18,6 +18,13 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 const NAME_MAX: usize = 64;
 
 /// One decoded frame.
+///
+/// ```
+/// use sunpower_proto::{parse_telemetry, Telemetry};
+/// let power = br#"{"notification":"power","params":{"time":1751083345,"pv_p":"2.5","pv_en":"40747.871094"}}"#;
+/// let Telemetry::Power(site) = parse_telemetry(power).unwrap() else { unreachable!() };
+/// assert_eq!((site.pv_power_kw, site.pv_energy_kwh), (Some(2.5), Some(40747.871094)));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Telemetry {
@@ -31,6 +38,13 @@ pub enum Telemetry {
 }
 
 /// Why one frame could not be decoded.
+///
+/// ```
+/// use sunpower_proto::{parse_telemetry, TelemetryErrorKind};
+/// assert_eq!(parse_telemetry("[1, 2]").unwrap_err(), TelemetryErrorKind::NotANotification);
+/// assert_eq!(parse_telemetry(r#"{"notification":"power"}"#).unwrap_err(), TelemetryErrorKind::NoParams);
+/// assert!(matches!(parse_telemetry("{oops").unwrap_err(), TelemetryErrorKind::InvalidJson { column: 2, .. }));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TelemetryErrorKind {
@@ -186,6 +200,14 @@ fn parse(frame: &[u8]) -> Result<(Telemetry, u64), TelemetryErrorKind> {
 }
 
 /// A frame of the stream that could not be decoded, with its position.
+///
+/// ```
+/// use sunpower_proto::{TelemetryDecoder, TelemetryErrorKind};
+/// let mut decoder = TelemetryDecoder::new();
+/// let error = decoder.decode(b"[]").unwrap_err();
+/// assert_eq!((error.frame, &error.kind), (1, &TelemetryErrorKind::NotANotification));
+/// assert!(error.to_string().starts_with("frame 1: not a notification"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("frame {frame}: {kind}")]
 #[non_exhaustive]
@@ -197,6 +219,14 @@ pub struct TelemetryError {
 }
 
 /// Counts of what a [`TelemetryDecoder`] saw.
+///
+/// ```
+/// use sunpower_proto::TelemetryDecoder;
+/// let mut decoder = TelemetryDecoder::new();
+/// decoder.decode(br#"{"notification":"power","params":{"pv_p":"1.0","colour":"blue"}}"#).unwrap();
+/// let stats = decoder.stats();
+/// assert_eq!((stats.power, stats.unknown_params, stats.without_time), (1, 1, 1));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TelemetryStats {
@@ -251,12 +281,29 @@ pub struct TelemetryDecoder {
 
 impl TelemetryDecoder {
     /// A decoder that has seen nothing.
+    ///
+    /// ```
+    /// use sunpower_proto::TelemetryDecoder;
+    /// let decoder = TelemetryDecoder::new();
+    /// assert_eq!(decoder.stats().frames, 0);
+    /// ```
     pub fn new() -> Self {
         TelemetryDecoder::default()
     }
 
     /// Decodes the next frame: `Some` site totals for a `power` frame, `None` for a blank
     /// frame or another notification (counted), or the error with the frame's position.
+    ///
+    /// ```
+    /// use sunpower_proto::TelemetryDecoder;
+    /// let power = br#"{"notification":"power","params":{"time":1751083345,"pv_p":"2.5","pv_en":"40747.871094"}}"#;
+    /// let mut decoder = TelemetryDecoder::new();
+    /// let site = decoder.decode(power).unwrap().unwrap();
+    /// assert_eq!(site.timestamp.unwrap().to_rfc3339(), "2025-06-28T04:02:25+00:00");
+    /// assert_eq!(decoder.decode(b"").unwrap(), None); // blank: counted
+    /// assert_eq!(decoder.decode(br#"{"notification":"status"}"#).unwrap(), None); // skipped: counted
+    /// assert_eq!(decoder.decode(b"nope").unwrap_err().frame, 4);
+    /// ```
     pub fn decode(&mut self, frame: &[u8]) -> Result<Option<SiteTotals>, TelemetryError> {
         self.stats.frames += 1;
         let frame = frame.trim_ascii();
@@ -288,6 +335,16 @@ impl TelemetryDecoder {
     }
 
     /// Counts so far.
+    ///
+    /// ```
+    /// use sunpower_proto::TelemetryDecoder;
+    /// let mut decoder = TelemetryDecoder::new();
+    /// for frame in [&b"{}"[..], b"", br#"{"notification":"power","params":{"time":1751083345}}"#] {
+    ///     let _ = decoder.decode(frame);
+    /// }
+    /// let stats = decoder.stats();
+    /// assert_eq!((stats.frames, stats.errors, stats.blank, stats.power), (3, 1, 1, 1));
+    /// ```
     pub fn stats(&self) -> &TelemetryStats {
         &self.stats
     }
@@ -324,6 +381,16 @@ impl TelemetryDecoder {
     }
 
     /// The end of the stream: decodes a last frame without a line end.
+    ///
+    /// ```
+    /// use sunpower_proto::TelemetryDecoder;
+    /// let mut decoder = TelemetryDecoder::new();
+    /// let mut totals = Vec::new();
+    /// decoder.feed(br#"{"notification":"power","params":{"pv_en":"7.25"}}"#, |f| totals.push(f));
+    /// assert!(totals.is_empty()); // no line end yet
+    /// decoder.finish(|f| totals.push(f));
+    /// assert_eq!(totals[0].as_ref().unwrap().pv_energy_kwh, Some(7.25));
+    /// ```
     pub fn finish(&mut self, mut on_frame: impl FnMut(Result<SiteTotals, TelemetryError>)) {
         if !self.partial.is_empty() || self.skipping.is_some() {
             self.line_end(&[], &mut on_frame);

@@ -80,6 +80,11 @@ pub enum VarsDeviceKind {
 
 impl VarsDeviceKind {
     /// `"inverter"` or `"meter"`, as in the paths.
+    ///
+    /// ```
+    /// use sunpower_proto::VarsDeviceKind;
+    /// assert_eq!(VarsDeviceKind::Meter.as_str(), "meter");
+    /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             VarsDeviceKind::Inverter => "inverter",
@@ -327,6 +332,15 @@ pub struct Vars {
 
 impl Vars {
     /// Every record, device by device.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_vars;
+    /// let vars = parse_vars(r#"{"/sys/devices/inverter/0/sn": "E1",
+    ///     "/sys/devices/inverter/0/msmtEps": "2025-09-30T15:50:00Z",
+    ///     "/sys/devices/inverter/0/ltea3phsumKwh": "1915.253174"}"#).unwrap();
+    /// let types: Vec<u16> = vars.records().map(|r| r.record().record_type()).collect();
+    /// assert_eq!(types, [130]);
+    /// ```
     pub fn records(&self) -> impl Iterator<Item = &RecordBuf> {
         self.devices.iter().flat_map(|d| d.records.iter())
     }

@@ -1,11 +1,11 @@
 //! `sunpower._sunpower`: the compiled half of the Python package `sunpower`.
 //!
 //! The Python package (`python/sunpower/`) re-exports what this module defines and holds the
-//! exception classes, the stubs and `py.typed`. Each module here binds one idea of the Rust
-//! library: [`record`] the immutable `Record`, [`body`] raw POST bodies, [`capture`] captures
-//! to posts, [`intervals`] interval energy, [`export`] its output shapes, [`errors`] the bridge
-//! from Rust errors to the Python exception classes, [`value`] field conversion, [`devicelist`]
-//! and [`varserver`] the local API's documents.
+//! exception classes, the stubs and `py.typed`. Each module here (private: the crate's API is
+//! the Python one) binds one idea of the Rust library: `record` the immutable `Record`, `body`
+//! raw POST bodies, `capture` captures to posts, `intervals` interval energy, `export` its output
+//! shapes, `errors` the bridge from Rust errors to the Python exception classes, `value` field
+//! conversion, `devicelist` and `varserver` the local API's documents.
 
 use pyo3::prelude::*;
 

@@ -85,7 +85,7 @@ const REPR_FIELDS: [&str; 5] = [
     "token",
 ];
 
-/// Defines the `#[pymethods]` block with one getter per typed field name of DESIGN.md. PyO3
+/// Defines the `#[pymethods]` block with one getter per typed field name of docs/design.md. PyO3
 /// allows one such block per class, so the fixed methods are in the same macro.
 macro_rules! record_methods {
     ($($name:ident),* $(,)?) => {

@@ -270,6 +270,18 @@ impl ContainerDecoder {
 
     /// Decodes from `input`, the stream from the first byte not consumed yet. Returns the
     /// number of bytes consumed (headers and skipped blocks included) and what it stopped at.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::{ContainerDecoder, Decoded};
+    /// // A pcap file (linktype 101, raw IP) with one 4-byte packet at 1000.5 s.
+    /// let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0];
+    /// file.extend_from_slice(&[0xe8, 0x03, 0, 0, 0x20, 0xa1, 0x07, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0x45, 0, 0, 20]);
+    /// let mut decoder = ContainerDecoder::new("one.pcap");
+    /// let (used, decoded) = decoder.decode(&file);
+    /// let Decoded::Packet(packet) = decoded else { panic!("{decoded:?}") };
+    /// assert_eq!((used, packet.packet, packet.link_type, packet.data), (file.len(), 1, 101, &[0x45, 0, 0, 20][..]));
+    /// assert!(matches!(decoder.decode(&[]), (0, Decoded::NeedMore { .. })));
+    /// ```
     #[inline]
     pub fn decode<'a>(&'a mut self, input: &'a [u8]) -> (usize, Decoded<'a>) {
         let (used, next) = self.next(input);
@@ -321,31 +333,84 @@ impl ContainerDecoder {
     }
 
     /// Bytes consumed so far: the stream offset of the next byte to give.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::{ContainerDecoder, Decoded};
+    /// // A pcap file (linktype 101, raw IP) with one 4-byte packet at 1000.5 s.
+    /// let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0];
+    /// file.extend_from_slice(&[0xe8, 0x03, 0, 0, 0x20, 0xa1, 0x07, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0x45, 0, 0, 20]);
+    /// let mut decoder = ContainerDecoder::new("one.pcap");
+    /// let (used, _) = decoder.decode(&file[..30]); // the file header, and the packet still cut
+    /// assert_eq!(decoder.offset(), used as u64);
+    /// assert_eq!(decoder.offset(), 24);
+    /// ```
     pub fn offset(&self) -> u64 {
         self.offset
     }
 
     /// Packets returned so far.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::{ContainerDecoder, Decoded};
+    /// // A pcap file (linktype 101, raw IP) with one 4-byte packet at 1000.5 s.
+    /// let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0];
+    /// file.extend_from_slice(&[0xe8, 0x03, 0, 0, 0x20, 0xa1, 0x07, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0x45, 0, 0, 20]);
+    /// let mut decoder = ContainerDecoder::new("one.pcap");
+    /// let _ = decoder.decode(&file);
+    /// assert_eq!(decoder.packets(), 1);
+    /// ```
     pub fn packets(&self) -> u64 {
         self.delivered
     }
 
     /// pcapng blocks consumed that are not packets and not needed (statistics, names, ...).
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::{ContainerDecoder, Decoded};
+    /// // A pcap file (linktype 101, raw IP) with one 4-byte packet at 1000.5 s.
+    /// let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0];
+    /// file.extend_from_slice(&[0xe8, 0x03, 0, 0, 0x20, 0xa1, 0x07, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0x45, 0, 0, 20]);
+    /// let mut decoder = ContainerDecoder::new("one.pcap");
+    /// let _ = decoder.decode(&file);
+    /// assert_eq!(decoder.blocks_skipped(), 0); // pcap has no blocks to skip, pcapng may
+    /// ```
     pub fn blocks_skipped(&self) -> u64 {
         self.blocks_skipped
     }
 
     /// The latest time of the packets returned so far, if any.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::{ContainerDecoder, Decoded};
+    /// // A pcap file (linktype 101, raw IP) with one 4-byte packet at 1000.5 s.
+    /// let mut file = vec![0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0];
+    /// file.extend_from_slice(&[0xe8, 0x03, 0, 0, 0x20, 0xa1, 0x07, 0, 4, 0, 0, 0, 4, 0, 0, 0, 0x45, 0, 0, 20]);
+    /// let mut decoder = ContainerDecoder::new("one.pcap");
+    /// assert_eq!(decoder.latest_timestamp(), None);
+    /// let _ = decoder.decode(&file);
+    /// assert_eq!(decoder.latest_timestamp().unwrap().timestamp_millis(), 1_000_500);
+    /// ```
     pub fn latest_timestamp(&self) -> Option<DateTime<Utc>> {
         (self.delivered > 0).then_some(self.latest)
     }
 
     /// The index of the input in its rotated set.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::ContainerDecoder;
+    /// assert_eq!(ContainerDecoder::new("a.pcap").input_index(), 0);
+    /// assert_eq!(ContainerDecoder::in_set(3, "d.pcap".into(), 0, None).input_index(), 3);
+    /// ```
     pub fn input_index(&self) -> usize {
         self.input_index
     }
 
     /// The input's name, as used in packets and errors.
+    ///
+    /// ```
+    /// use sunpower_pcap::capture::ContainerDecoder;
+    /// assert_eq!(&**ContainerDecoder::new("stdin").input_name(), "stdin");
+    /// ```
     pub fn input_name(&self) -> &Arc<str> {
         &self.input_name
     }

@@ -28,6 +28,16 @@ const DEVICE_EXPIRY: i64 = 30 * DAY;
 const PRUNE_STEP: i64 = 3_600;
 
 /// What [`IntervalAccumulator::add`] did with a record.
+///
+/// ```
+/// use sunpower_proto::parse_line;
+/// use sunpower_proto::intervals::{Added, IntervalAccumulator, IntervalConfig};
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// assert_eq!(acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap()), Added::Stored);
+/// // The same key (serial and time) with another line: the first one is kept.
+/// let other = "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.001\t0.3";
+/// assert_eq!(acc.add(&parse_line(other).unwrap()), Added::Conflict);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Added {
@@ -44,6 +54,17 @@ pub enum Added {
 }
 
 /// Counts of what the accumulator saw.
+///
+/// ```
+/// use sunpower_proto::parse_line;
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// for line in ["130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3", "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3", "130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3", "102\tabc"] {
+///     acc.add(&parse_line(line).unwrap());
+/// }
+/// let stats = acc.stats();
+/// assert_eq!((stats.records, stats.stored, stats.duplicates, stats.ignored), (4, 2, 1, 1));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct Stats {
@@ -391,6 +412,15 @@ pub struct IntervalAccumulator {
 
 impl IntervalAccumulator {
     /// An empty accumulator.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// use chrono::TimeDelta;
+    /// let acc = IntervalAccumulator::new(IntervalConfig::offline().with_cadence(TimeDelta::minutes(15)));
+    /// assert_eq!(acc.cadence(), TimeDelta::minutes(15));
+    /// assert_eq!(acc.stats().records, 0);
+    /// ```
     pub fn new(config: IntervalConfig) -> Self {
         IntervalAccumulator {
             config,
@@ -414,11 +444,25 @@ impl IntervalAccumulator {
     }
 
     /// The configuration.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig, Mode};
+    /// let acc = IntervalAccumulator::new(IntervalConfig::streaming());
+    /// assert_eq!(acc.config().mode, Mode::Streaming);
+    /// ```
     pub fn config(&self) -> &IntervalConfig {
         &self.config
     }
 
     /// Counts so far.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+    /// assert_eq!((acc.stats().records, acc.stats().stored), (1, 1));
+    /// ```
     pub fn stats(&self) -> &Stats {
         &self.stats
     }
@@ -457,6 +501,17 @@ impl IntervalAccumulator {
     }
 
     /// Drains the warnings reported so far.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{Event, IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.001\t0.3").unwrap());
+    /// let events = acc.take_events();
+    /// assert!(matches!(&events[..], [Event::DuplicateConflict { record_type: 130, serial, .. }] if serial == "INV1"));
+    /// assert!(acc.take_events().is_empty()); // drained
+    /// ```
     pub fn take_events(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.events)
     }
@@ -758,6 +813,21 @@ impl IntervalAccumulator {
     /// Streaming: sets the capture clock to `now` and returns the intervals that became ready
     /// (complete, or late by the configured lateness) and revisions of emitted intervals that
     /// late records changed, in start order. Offline: only moves the clock; returns nothing.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// use chrono::{TimeZone, Utc};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::streaming());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+    /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
+    /// // The only device reported for 17:05: that interval is complete.
+    /// let ready = acc.advance_to(Utc.with_ymd_and_hms(2026, 6, 1, 17, 6, 0).unwrap());
+    /// let starts: Vec<String> = ready.iter().map(|i| i.interval_start.format("%H:%M").to_string()).collect();
+    /// assert_eq!(starts, ["17:00", "17:05"]);
+    /// assert_eq!(ready[1].production_wh, 25.0);
+    /// assert!(acc.advance_to(Utc.with_ymd_and_hms(2026, 6, 1, 17, 7, 0).unwrap()).is_empty());
+    /// ```
     pub fn advance_to(&mut self, now: DateTime<Utc>) -> Vec<Interval> {
         let now = now.timestamp();
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
@@ -772,6 +842,19 @@ impl IntervalAccumulator {
 
     /// Emits every interval not emitted yet (complete or not) and pending revisions, in start
     /// order. The accumulator stays usable: later records produce revisions.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+    /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
+    /// let rows = acc.finish();
+    /// assert_eq!(rows.len(), 2);
+    /// assert_eq!((rows[1].production_wh, rows[1].inverters_reporting), (25.0, 1));
+    /// assert_eq!(rows[1].consumption_wh, None); // no consumption meter
+    /// assert!(acc.finish().is_empty()); // each interval once
+    /// ```
     pub fn finish(&mut self) -> Vec<Interval> {
         self.process(None, true);
         self.take_ready()
@@ -780,6 +863,21 @@ impl IntervalAccumulator {
     /// Hands out the intervals already emitted but not yet returned, without waiting for
     /// [`advance_to`](Self::advance_to) or [`finish`](Self::finish): in offline mode, those
     /// older than the horizon (final), so a long input can be written out in constant memory.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// use chrono::TimeDelta;
+    /// // Offline, with a one-hour horizon: intervals that fell out of it are final at once.
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline().with_horizon(TimeDelta::hours(1)));
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+    /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
+    /// assert!(acc.drain_ready().is_empty());
+    /// acc.add(&parse_line("130\t20260601190000\tINV1\tAC_Module_Type_C\t\t100.500\t0.3").unwrap());
+    /// let final_rows = acc.drain_ready();
+    /// assert!(!final_rows.is_empty());
+    /// assert!(final_rows.iter().all(|i| i.interval_start.format("%H").to_string() == "17"));
+    /// ```
     pub fn drain_ready(&mut self) -> Vec<Interval> {
         self.take_ready()
     }

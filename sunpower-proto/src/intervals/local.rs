@@ -10,6 +10,12 @@ use chrono_tz::Tz;
 use super::{Flags, Interval};
 
 /// A kind of local period.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use sunpower_proto::intervals::Period;
+/// assert_eq!(Period::Month.label(NaiveDate::from_ymd_opt(2026, 2, 14).unwrap()), "2026-02");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Period {
     /// A local date, labelled `YYYY-MM-DD`.
@@ -40,6 +46,14 @@ impl Period {
     }
 
     /// The first local date of the period containing `date`, and of the next period.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use sunpower_proto::intervals::Period;
+    /// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+    /// assert_eq!(Period::Month.bounds(d(2, 14)), (d(2, 1), d(3, 1)));
+    /// assert_eq!(Period::Year.bounds(d(2, 14)), (d(1, 1), NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()));
+    /// ```
     pub fn bounds(&self, date: NaiveDate) -> (NaiveDate, NaiveDate) {
         let first = match self {
             Period::Day => Some(date),
@@ -58,6 +72,22 @@ impl Period {
 }
 
 /// Energy totals over a local period.
+///
+/// ```
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// use sunpower_proto::intervals::{totals, Period};
+/// let day = &totals(&rows, chrono_tz::UTC, Period::Day)[0];
+/// assert_eq!((day.label.as_str(), day.production_wh, day.intervals), ("2026-06-01", 25.0, 2));
+/// assert_eq!(day.net_wh, None); // no meter
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PeriodTotal {
@@ -83,11 +113,27 @@ pub struct PeriodTotal {
 
 impl PeriodTotal {
     /// The period's length in hours (23 or 25 on daylight-saving days).
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use sunpower_proto::intervals::{Period, PeriodTotal};
+    /// let tz = chrono_tz::America::Los_Angeles;
+    /// let spring = PeriodTotal::empty(Period::Day, NaiveDate::from_ymd_opt(2026, 3, 8).unwrap(), tz);
+    /// assert_eq!(spring.hours(), 23.0); // daylight saving starts
+    /// ```
     pub fn hours(&self) -> f64 {
         (self.end - self.start).num_seconds() as f64 / 3600.0
     }
 
     /// An empty total for the period of kind `period` containing local `date`.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use sunpower_proto::intervals::{Period, PeriodTotal};
+    /// let june = PeriodTotal::empty(Period::Month, NaiveDate::from_ymd_opt(2026, 6, 15).unwrap(), chrono_tz::UTC);
+    /// assert_eq!((june.label.as_str(), june.start.to_rfc3339().as_str()), ("2026-06", "2026-06-01T00:00:00+00:00"));
+    /// assert_eq!((june.production_wh, june.intervals), (0.0, 0));
+    /// ```
     pub fn empty(period: Period, date: NaiveDate, tz: Tz) -> PeriodTotal {
         let (first, next) = period.bounds(date);
         PeriodTotal {
@@ -104,6 +150,25 @@ impl PeriodTotal {
     }
 
     /// Adds another total's energies (a day into its month, a month into its year).
+    ///
+    /// ```
+    /// # use sunpower_proto::parse_line;
+    /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+    /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+    /// #     acc.add(&parse_line(line).unwrap());
+    /// # }
+    /// # let rows = acc.finish();
+    /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+    /// use chrono::NaiveDate;
+    /// use sunpower_proto::intervals::{totals, Period, PeriodTotal};
+    /// let day = &totals(&rows, chrono_tz::UTC, Period::Day)[0];
+    /// let mut month = PeriodTotal::empty(Period::Month, NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), chrono_tz::UTC);
+    /// month.absorb(day);
+    /// month.absorb(day);
+    /// assert_eq!((month.production_wh, month.intervals), (50.0, 4));
+    /// ```
     pub fn absorb(&mut self, other: &PeriodTotal) {
         self.production_wh = round3(self.production_wh + other.production_wh);
         self.consumption_wh = add_opt(self.consumption_wh, other.consumption_wh);

@@ -119,6 +119,11 @@ pub use local::{latest, local_date, local_day_start, totals, Period, PeriodTotal
 pub use output::IntervalField;
 
 /// Whether intervals are emitted only at the end or as soon as they are ready.
+///
+/// ```
+/// use sunpower_proto::intervals::{IntervalConfig, Mode};
+/// assert_eq!(IntervalConfig::default().mode, Mode::Offline);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
     /// Every interval at [`IntervalAccumulator::finish`].
@@ -163,11 +168,22 @@ impl Default for IntervalConfig {
 
 impl IntervalConfig {
     /// Offline mode with the default lateness and horizon.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::{IntervalConfig, Mode};
+    /// let config = IntervalConfig::offline();
+    /// assert_eq!((config.mode, config.lateness.num_minutes(), config.cadence), (Mode::Offline, 15, None));
+    /// ```
     pub fn offline() -> Self {
         IntervalConfig::default()
     }
 
     /// Streaming mode with the default lateness and horizon.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::{IntervalConfig, Mode};
+    /// assert_eq!(IntervalConfig::streaming().mode, Mode::Streaming);
+    /// ```
     pub fn streaming() -> Self {
         IntervalConfig {
             mode: Mode::Streaming,
@@ -176,18 +192,38 @@ impl IntervalConfig {
     }
 
     /// Sets the lateness after which an incomplete interval is emitted (streaming).
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use sunpower_proto::intervals::IntervalConfig;
+    /// let config = IntervalConfig::streaming().with_lateness(TimeDelta::minutes(5));
+    /// assert_eq!(config.lateness, TimeDelta::minutes(5));
+    /// ```
     pub fn with_lateness(mut self, lateness: TimeDelta) -> Self {
         self.lateness = lateness;
         self
     }
 
     /// Sets how long readings are kept for late records and revisions.
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use sunpower_proto::intervals::IntervalConfig;
+    /// assert_eq!(IntervalConfig::offline().with_horizon(TimeDelta::days(2)).horizon, TimeDelta::days(2));
+    /// ```
     pub fn with_horizon(mut self, horizon: TimeDelta) -> Self {
         self.horizon = horizon;
         self
     }
 
     /// Fixes the interval length instead of inferring it (at least one second).
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use sunpower_proto::intervals::IntervalConfig;
+    /// let config = IntervalConfig::offline().with_cadence(TimeDelta::minutes(15));
+    /// assert_eq!(config.cadence, Some(TimeDelta::minutes(15)));
+    /// ```
     pub fn with_cadence(mut self, cadence: TimeDelta) -> Self {
         self.cadence = Some(cadence);
         self
@@ -195,6 +231,11 @@ impl IntervalConfig {
 }
 
 /// Where an interval's net energy came from.
+///
+/// ```
+/// use sunpower_proto::intervals::NetSource;
+/// assert_eq!(NetSource::from_name(NetSource::Counter.as_str()), Some(NetSource::Counter));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NetSource {
     /// Differences of the meter's lifetime counter.
@@ -220,6 +261,12 @@ impl NetSource {
     }
 
     /// The source named by [`NetSource::as_str`].
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::NetSource;
+    /// assert_eq!(NetSource::from_name("power"), Some(NetSource::Power));
+    /// assert_eq!(NetSource::from_name("Power"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<NetSource> {
         match name {
             "counter" => Some(NetSource::Counter),
@@ -231,6 +278,11 @@ impl NetSource {
 }
 
 /// Something noteworthy about an interval.
+///
+/// ```
+/// use sunpower_proto::intervals::Flag;
+/// assert_eq!(Flag::from_name("meter_missing"), Some(Flag::MeterMissing));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Flag {
@@ -306,6 +358,12 @@ impl Flag {
     }
 
     /// The flag named by [`Flag::as_str`].
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::Flag;
+    /// assert_eq!(Flag::from_name("counter_reset"), Some(Flag::CounterReset));
+    /// assert_eq!(Flag::from_name("no such flag"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<Flag> {
         ALL_FLAGS.into_iter().find(|f| f.as_str() == name)
     }
@@ -331,41 +389,93 @@ pub struct Flags(u16);
 
 impl Flags {
     /// No flag.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::Flags;
+    /// assert!(Flags::empty().is_empty());
+    /// assert_eq!(Flags::empty().to_string(), "");
+    /// ```
     pub fn empty() -> Flags {
         Flags(0)
     }
 
     /// Adds a flag.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::{Flag, Flags};
+    /// let mut flags = Flags::empty();
+    /// flags.insert(Flag::Revised);
+    /// flags.insert(Flag::Revised);
+    /// assert_eq!(flags.iter().count(), 1);
+    /// ```
     pub fn insert(&mut self, flag: Flag) {
         self.0 |= flag.bit();
     }
 
     /// Removes a flag.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::{Flag, Flags};
+    /// let mut flags = Flags::parse("revised|no_meter").unwrap();
+    /// flags.remove(Flag::Revised);
+    /// assert_eq!(flags.to_string(), "no_meter");
+    /// ```
     pub fn remove(&mut self, flag: Flag) {
         self.0 &= !flag.bit();
     }
 
     /// Whether `flag` is set.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::{Flag, Flags};
+    /// let flags = Flags::parse("first_report").unwrap();
+    /// assert!(flags.contains(Flag::FirstReport) && !flags.contains(Flag::NoMeter));
+    /// ```
     pub fn contains(&self, flag: Flag) -> bool {
         self.0 & flag.bit() != 0
     }
 
     /// Whether no flag is set.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::Flags;
+    /// assert!(Flags::parse("").unwrap().is_empty());
+    /// assert!(!Flags::parse("no_meter").unwrap().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.0 == 0
     }
 
     /// The flags of both sets.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::Flags;
+    /// let a = Flags::parse("no_meter").unwrap();
+    /// let b = Flags::parse("first_report").unwrap();
+    /// assert_eq!(a.union(b).to_string(), "first_report|no_meter");
+    /// ```
     pub fn union(self, other: Flags) -> Flags {
         Flags(self.0 | other.0)
     }
 
     /// The flags set, in a fixed order.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::{Flag, Flags};
+    /// let flags = Flags::parse("no_meter|missed_report").unwrap();
+    /// assert_eq!(flags.iter().collect::<Vec<_>>(), [Flag::MissedReport, Flag::NoMeter]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = Flag> + '_ {
         ALL_FLAGS.into_iter().filter(|f| self.contains(*f))
     }
 
     /// Parses names joined by `|` (empty: no flag); `None` for an unknown name.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::{Flag, Flags};
+    /// assert!(Flags::parse("counter_reset|revised").unwrap().contains(Flag::Revised));
+    /// assert_eq!(Flags::parse("counter_reset|bogus"), None);
+    /// ```
     pub fn parse(text: &str) -> Option<Flags> {
         let mut flags = Flags::empty();
         for name in text.split('|').filter(|n| !n.is_empty()) {
@@ -392,6 +502,18 @@ impl fmt::Display for Flags {
 /// Energies in Wh and mean powers in W, rounded to 1 mWh / 1 mW. `net_wh` is positive for import.
 /// `consumption_wh`, `net_wh` and `consumption_w` are `None` when no consumption meter (nor site
 /// totals) reported for the interval. With a battery, consumption = production + net + battery.
+///
+/// ```
+/// use sunpower_proto::parse_line;
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+/// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
+/// let row = acc.finish().pop().unwrap();
+/// assert_eq!(row.interval_start.to_rfc3339(), "2026-06-01T17:05:00+00:00");
+/// assert_eq!((row.production_wh, row.production_w), (25.0, 300.0));
+/// assert!(!row.revised);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Interval {
@@ -427,6 +549,14 @@ pub struct Interval {
 
 impl Interval {
     /// The interval's length in seconds.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+    /// assert_eq!(acc.finish()[0].duration_s(), 300);
+    /// ```
     pub fn duration_s(&self) -> i64 {
         (self.interval_end - self.interval_start).num_seconds()
     }
@@ -451,6 +581,17 @@ impl Interval {
 }
 
 /// A warning from the accumulator; [`IntervalAccumulator::take_events`] drains them.
+///
+/// ```
+/// use sunpower_proto::parse_line;
+/// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+/// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t3.000\t0.3").unwrap());
+/// acc.finish();
+/// let events: Vec<String> = acc.take_events().iter().map(|e| e.to_string()).collect();
+/// assert_eq!(events, ["counter reset on 130 INV1 at 2026-06-01T17:05:00Z: 100 kWh -> 3 kWh"]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Event {

@@ -1,5 +1,5 @@
 //! Writing the tree to a folder (`fs` feature): the one I/O adapter of this crate, thin over the
-//! sans-I/O [`merge`](super::merge).
+//! sans-I/O [`merge`].
 //!
 //! - A lock (`.sunpower-tree.lock` in the folder, an OS file lock) is held from reading to the
 //!   last rename, so two runs on one tree take turns and neither loses the other's rows.
@@ -23,6 +23,25 @@ use crate::intervals::Interval;
 pub const LOCK_FILE: &str = ".sunpower-tree.lock";
 
 /// Why the tree could not be written.
+///
+/// ```
+/// use sunpower_proto::tree::fs::{write_dir, WriteError};
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// // A folder inside a regular file cannot be made.
+/// let file = std::env::temp_dir().join(format!("sunpower-write-error-doc-{}", std::process::id()));
+/// std::fs::write(&file, "not a folder").unwrap();
+/// let error = write_dir(&file.join("tree"), &rows, chrono_tz::UTC).unwrap_err();
+/// assert!(matches!(&error, WriteError::Io { path, .. } if path.starts_with(&file)));
+/// std::fs::remove_file(&file).unwrap();
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum WriteError {

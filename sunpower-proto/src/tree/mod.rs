@@ -50,6 +50,22 @@ use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 pub mod fs;
 
 /// An existing file of the tree has a row that cannot be read back.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use sunpower_proto::{export::CSV_HEADER, tree};
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// let existing = BTreeMap::from([("2026/06/01.csv".to_string(), format!("{CSV_HEADER}\nnot,a,row\n"))]);
+/// let error = tree::merge(&rows, chrono_tz::UTC, &existing).unwrap_err();
+/// assert_eq!((error.path.as_str(), error.line), ("2026/06/01.csv", 2));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{path}: line {line}: {source}")]
 pub struct TreeError {
@@ -62,6 +78,22 @@ pub struct TreeError {
 }
 
 /// What a merge did.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use sunpower_proto::tree;
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// let report = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::new()).unwrap().report;
+/// assert_eq!((report.inserted, report.replaced, report.kept, report.files), (2, 0, 0, 4));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct TreeReport {
@@ -76,6 +108,24 @@ pub struct TreeReport {
 }
 
 /// One file of the tree after a merge.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use sunpower_proto::tree;
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// let update = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::new()).unwrap();
+/// let day = &update.files[0];
+/// assert_eq!((day.path.as_str(), day.changed), ("2026/06/01.csv", true));
+/// assert_eq!(day.contents.lines().count(), 3); // header and two rows
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TreeFile {
     /// Path relative to the tree's folder, `/`-separated (`2026/06/01.csv`).
@@ -88,6 +138,23 @@ pub struct TreeFile {
 
 /// What [`merge`] returns: the files in the order they are to be written (days, then months,
 /// years, and `yearly.csv` last, so an interrupted write leaves totals that a new run mends).
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use sunpower_proto::tree;
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// let update = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::new()).unwrap();
+/// let paths: Vec<&str> = update.files.iter().map(|f| f.path.as_str()).collect();
+/// assert_eq!(paths, ["2026/06/01.csv", "2026/06/daily.csv", "2026/monthly.csv", "yearly.csv"]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TreeUpdate {
     /// Every touched file.
@@ -101,6 +168,26 @@ pub struct TreeUpdate {
 /// The row from a capture that starts mid-day lacks the energy of each inverter's first report
 /// ([`Flag::FirstReport`]) and may lack the meter; a row that had them is kept rather than
 /// overwritten with less.
+///
+/// ```
+/// use sunpower_proto::tree::prefer_new;
+/// use sunpower_proto::intervals::Flag;
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// let full = rows[1].clone();
+/// let mut partial = full.clone(); // the same interval seen by a capture that started at 17:05
+/// partial.flags.insert(Flag::FirstReport);
+/// partial.production_wh = 0.0;
+/// assert!(!prefer_new(&full, &partial));
+/// assert!(prefer_new(&partial, &full));
+/// ```
 pub fn prefer_new(existing: &Interval, new: &Interval) -> bool {
     let loses_baseline =
         new.flags.contains(Flag::FirstReport) && !existing.flags.contains(Flag::FirstReport);
@@ -140,6 +227,25 @@ fn days(intervals: &[Interval], tz: Tz) -> BTreeMap<NaiveDate, Vec<&Interval>> {
 
 /// The files a merge of `intervals` reads and writes, relative to the tree's folder, in the order
 /// [`merge`] returns them.
+///
+/// ```
+/// use sunpower_proto::tree::files_to_read;
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// // 17:00 UTC on 1 June is already 2 June in Tokyo.
+/// assert_eq!(
+///     files_to_read(&rows, chrono_tz::Asia::Tokyo),
+///     ["2026/06/02.csv", "2026/06/daily.csv", "2026/monthly.csv", "yearly.csv"]
+/// );
+/// assert!(files_to_read(&[], chrono_tz::UTC).is_empty());
+/// ```
 pub fn files_to_read(intervals: &[Interval], tz: Tz) -> Vec<String> {
     let by_day = days(intervals, tz);
     let months: BTreeSet<(i32, u32)> = by_day.keys().map(|d| (d.year(), d.month())).collect();
@@ -201,6 +307,29 @@ fn read_totals(
 /// Merges `intervals` (local dates in zone `tz`) into the tree whose files hold `existing`
 /// (contents by relative path; a file not in the map does not exist), and returns every touched
 /// file's new contents.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use sunpower_proto::tree;
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
+/// let tz = chrono_tz::UTC;
+/// // First the 17:00 row alone, then both: 17:00 is kept as it was, 17:05 inserted.
+/// let first = tree::merge(&rows[..1], tz, &BTreeMap::new()).unwrap();
+/// let on_disk: BTreeMap<String, String> =
+///     first.files.into_iter().map(|f| (f.path, f.contents)).collect();
+/// let second = tree::merge(&rows, tz, &on_disk).unwrap();
+/// assert_eq!((second.report.inserted, second.report.kept), (1, 1));
+/// let daily = &second.files[1];
+/// assert_eq!(daily.contents.lines().nth(1), Some("2026-06-01,2026-06-01T00:00:00Z,2026-06-02T00:00:00Z,24,25,,,2,first_report|no_meter"));
+/// ```
 pub fn merge(
     intervals: &[Interval],
     tz: Tz,

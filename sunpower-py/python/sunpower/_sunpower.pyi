@@ -517,7 +517,7 @@ _Added = Literal["stored", "duplicate", "conflict", "beyond_horizon", "ignored",
 class Intervals:
     """Energy per interval from records fed in any order, replays and duplicates included.
 
-    The same accumulator as ``sunpower intervals``: see PROTOCOL.md, "Energy from the
+    The same accumulator as ``sunpower intervals``: see docs/protocol.md, "Energy from the
     records". ``tz`` is the IANA zone of ``Interval.interval_start_local``. By default
     (offline) rows come out of :meth:`finish`; with ``streaming=True``, :meth:`advance_to`
     hands out the intervals that became ready as the capture clock moves (revisions later).
