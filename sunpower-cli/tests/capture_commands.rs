@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{json_lines, sunpower, sunpower_ok};
+use common::{json_lines, last_status_by_time, sunpower, sunpower_ok};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
 const FORUM_BODY: &str = concat!(
@@ -307,18 +307,6 @@ fn intervals_from_two_devicelist_polls_give_the_counter_difference() {
         "{produced} {rows:?}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
-}
-
-/// The last status sent for each date and time, from `intervals --format pvoutput` output.
-fn last_status_by_time(stdout: &[u8]) -> std::collections::BTreeMap<String, String> {
-    let mut last = std::collections::BTreeMap::new();
-    for line in String::from_utf8(stdout.to_vec()).unwrap().lines() {
-        for status in line.strip_prefix("data=").unwrap().split(';') {
-            let key: Vec<&str> = status.split(',').take(2).collect();
-            last.insert(key.join(","), status.to_owned());
-        }
-    }
-    last
 }
 
 #[test]

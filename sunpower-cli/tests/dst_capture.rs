@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
-use common::sunpower_ok;
+use common::{last_status_by_time, sunpower_ok};
 use sunpower_pcap::writer::{pcap_bytes, Frame, PcapFormat, TcpConversation};
 
 /// One collector post every 5 minutes from 2026-11-01 07:00 UTC (local midnight in Los Angeles,
@@ -42,17 +42,6 @@ fn capture() -> Vec<u8> {
     pcap_bytes(1, PcapFormat::LE_MICRO, &frames)
 }
 
-fn last_by_time(stdout: &[u8]) -> std::collections::BTreeMap<String, String> {
-    let mut last = std::collections::BTreeMap::new();
-    for line in String::from_utf8(stdout.to_vec()).unwrap().lines() {
-        for status in line.strip_prefix("data=").unwrap().split(';') {
-            let key: Vec<&str> = status.split(',').take(2).collect();
-            last.insert(key.join(","), status.to_owned());
-        }
-    }
-    last
-}
-
 #[test]
 fn pvoutput_statuses_across_the_end_of_daylight_saving_are_the_same_live_and_offline() {
     let data = capture();
@@ -84,10 +73,10 @@ fn pvoutput_statuses_across_the_end_of_daylight_saving_are_the_same_live_and_off
                 .collect::<Vec<_>>()
         })
         .collect();
-    let offline = last_by_time(&offline.stdout);
+    let offline = last_status_by_time(&offline.stdout);
     // No local time is sent twice offline: the repeated hour's statuses are skipped.
     assert_eq!(offline.len(), offline_statuses.len());
-    assert_eq!(last_by_time(&live.stdout), offline);
+    assert_eq!(last_status_by_time(&live.stdout), offline);
     // The day of 25 hours: 300 intervals, 12 of them ending at a time already used.
     let day: Vec<&String> = offline
         .values()

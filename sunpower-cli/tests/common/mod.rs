@@ -49,3 +49,16 @@ pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
+
+/// The last PVOutput status sent for each date and time (`d,t`), from `intervals --format
+/// pvoutput` output: what PVOutput holds once every request went through.
+pub fn last_status_by_time(stdout: &[u8]) -> std::collections::BTreeMap<String, String> {
+    let mut last = std::collections::BTreeMap::new();
+    for line in String::from_utf8(stdout.to_vec()).unwrap().lines() {
+        for status in line.strip_prefix("data=").unwrap().split(';') {
+            let key: Vec<&str> = status.split(',').take(2).collect();
+            last.insert(key.join(","), status.to_owned());
+        }
+    }
+    last
+}
