@@ -170,7 +170,7 @@ fn decode_parquet(args: &CaptureArgs, dir: &std::path::Path) -> io::Result<Outco
     };
     let mut decoder = args.decoder();
     let stderr = args.stderr(&decoder);
-    let mut batcher = RecordBatcher::new();
+    let mut batcher = RecordBatcher::with_batch_rows(2048);
     let mut written = Ok(());
     let outcome = drive(&mut decoder, &stderr, |event| {
         if let RecordEvent::Record { post, record } = event {

@@ -18,6 +18,9 @@ use sunpower_proto::arrow::{record_schema, KindBatch};
 
 /// A row group is flushed once its encoded size reaches this (or at `ROW_GROUP_ROWS` rows).
 pub const ROW_GROUP_BYTES: usize = 4 << 20;
+/// The memory of all a dataset's row groups in progress (the writers' own estimate, encoders and
+/// dictionaries included): past it, the largest row group is flushed early.
+pub const DATASET_MEMORY: usize = 8 << 20;
 /// Rows in a row group at most.
 pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Partition files open at once; a record type past it closes the least recently written one
@@ -61,6 +64,16 @@ impl ParquetFile {
         // Bounded memory: the writer flushes a row group once its encoded size reaches
         // ROW_GROUP_BYTES (or ROW_GROUP_ROWS rows).
         self.writer.write(batch).map_err(parquet_error)
+    }
+
+    /// Memory held by the row group in progress.
+    pub fn memory_size(&self) -> usize {
+        self.writer.memory_size()
+    }
+
+    /// Flushes the row group in progress.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush().map_err(parquet_error)
     }
 
     /// Writes the footer, syncs, and gives the file its name.
@@ -159,7 +172,19 @@ impl Dataset {
         part.last_write = self.writes;
         let mut columns = batch.batch.clone();
         columns.remove_column(0);
-        part.file.write(&columns)
+        part.file.write(&columns)?;
+        // One budget for every open part: many record types cannot add up past it.
+        loop {
+            let sizes = self.open.values().map(|p| p.file.memory_size());
+            if sizes.sum::<usize>() <= DATASET_MEMORY {
+                return Ok(());
+            }
+            let largest = self.open.values_mut().max_by_key(|p| p.file.memory_size());
+            match largest {
+                Some(part) if part.file.memory_size() > 0 => part.file.flush()?,
+                _ => return Ok(()),
+            }
+        }
     }
 
     fn close_part(&mut self, record_type: u16) -> io::Result<()> {
