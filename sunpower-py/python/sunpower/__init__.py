@@ -17,12 +17,14 @@ from ._sunpower import (
     Post,
     PvOutputEncoder,
     Record,
+    RecordBatches,
     __version__,
     parse_body,
     parse_device_list,
     parse_line,
     pvoutput_payloads,
     read_capture,
+    records_to_arrow,
     write_tree,
 )
 
@@ -36,6 +38,7 @@ __all__ = [
     "Post",
     "PvOutputEncoder",
     "Record",
+    "RecordBatches",
     "SunpowerError",
     "__version__",
     "parse_body",
@@ -43,5 +46,6 @@ __all__ = [
     "parse_line",
     "pvoutput_payloads",
     "read_capture",
+    "records_to_arrow",
     "write_tree",
 ]
