@@ -1,6 +1,7 @@
 //! `sunpower decode` and `sunpower stats` on captures: the library's record decoder, rendered.
 
 use std::io::{self, IsTerminal};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -8,9 +9,33 @@ use sunpower_pcap::capture::{CaptureErrorKind, Input, InputKind};
 use sunpower_pcap::decoder::{DecoderConfig, Problem, ProblemKind};
 use sunpower_pcap::http::BodyFilter;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
+use sunpower_proto::arrow::{RecordBatcher, RecordContext};
 
 use crate::output::{JsonLines, Stderr};
+use crate::parquet::Dataset;
 use crate::Outcome;
+
+/// Output formats of `sunpower decode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DecodeFormat {
+    /// One JSON object per record, on standard output.
+    Jsonl,
+    /// A Parquet dataset under --output DIR: `DIR/record_type=N/part-00000.parquet`.
+    Parquet,
+}
+
+/// Arguments of `sunpower decode`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DecodeArgs {
+    #[command(flatten)]
+    pub capture: CaptureArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DecodeFormat::Jsonl)]
+    pub format: DecodeFormat,
+    /// The dataset's directory (new or empty), for --format parquet.
+    #[arg(long, value_name = "DIR", required_if_eq("format", "parquet"))]
+    pub output: Option<PathBuf>,
+}
 
 /// Options shared by the capture commands.
 #[derive(Debug, Clone, clap::Args)]
@@ -137,7 +162,64 @@ fn progress_total(lens: &[Option<u64>], p: sunpower_pcap::capture::Progress<'_>)
     before + p.input_bytes_read
 }
 
-pub fn decode(args: &CaptureArgs) -> io::Result<Outcome> {
+pub fn decode(args: &DecodeArgs) -> io::Result<Outcome> {
+    match (args.format, &args.output) {
+        (DecodeFormat::Jsonl, None) => decode_jsonl(&args.capture),
+        (DecodeFormat::Parquet, Some(dir)) => decode_parquet(&args.capture, dir),
+        (DecodeFormat::Jsonl, Some(_)) => {
+            eprintln!(
+                "sunpower: --output is for --format parquet (JSON Lines go to standard output)"
+            );
+            Ok(Outcome::Usage)
+        }
+        // clap requires --output with parquet.
+        (DecodeFormat::Parquet, None) => Ok(Outcome::Usage),
+    }
+}
+
+/// Every record into the library's Arrow batcher, its batches into the dataset's part files.
+fn decode_parquet(args: &CaptureArgs, dir: &std::path::Path) -> io::Result<Outcome> {
+    let mut dataset = match Dataset::create(dir) {
+        Ok(dataset) => dataset,
+        Err(e) => {
+            eprintln!("sunpower: {e}");
+            return Ok(Outcome::Unreadable);
+        }
+    };
+    let mut decoder = args.decoder();
+    let stderr = args.stderr(&decoder);
+    let mut batcher = RecordBatcher::with_batch_rows(2048);
+    let mut written = Ok(());
+    let outcome = drive(&mut decoder, &stderr, |event| {
+        if let RecordEvent::Record { post, record } = event {
+            let context = RecordContext {
+                channel: post.channel,
+                captured_at: Some(post.captured_at),
+                input: Some(post.input),
+            };
+            batcher
+                .push(record, &context, |batch| {
+                    if written.is_ok() {
+                        written = dataset.write(&batch);
+                    }
+                })
+                .map_err(io::Error::other)?;
+        }
+        std::mem::replace(&mut written, Ok(()))
+    })?;
+    batcher
+        .finish(|batch| {
+            if written.is_ok() {
+                written = dataset.write(&batch);
+            }
+        })
+        .map_err(io::Error::other)?;
+    written?;
+    dataset.close()?;
+    Ok(outcome)
+}
+
+fn decode_jsonl(args: &CaptureArgs) -> io::Result<Outcome> {
     let mut decoder = args.decoder();
     let stderr = args.stderr(&decoder);
     let live = args.live();

@@ -10,8 +10,11 @@ use sunpower_proto::export::{self, LocalInterval, PvOutputEncoder};
 use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
 use sunpower_proto::{parse_device_list, tree, ProblemLog, MAX_DOCUMENT_BYTES};
 
+use sunpower_proto::arrow::{interval_batch, interval_schema, DEFAULT_BATCH_ROWS};
+
 use crate::capture::{drive, CaptureArgs};
 use crate::output::{display_name, read_body, read_document, BodyError, Stderr};
+use crate::parquet::ParquetFile;
 use crate::varserver::{read_telemetry, read_vars, report_vars};
 use crate::Outcome;
 
@@ -24,6 +27,8 @@ pub enum Format {
     Jsonl,
     /// PVOutput `addbatchstatus` lines (`data=...`, at most 30 statuses each).
     Pvoutput,
+    /// One Parquet file (--output FILE), the columns of the jsonl rows.
+    Parquet,
 }
 
 /// Arguments of `sunpower intervals`.
@@ -57,6 +62,14 @@ pub struct IntervalsArgs {
     /// tree under DIR instead of printing.
     #[arg(long, value_name = "DIR")]
     pub tree: Option<PathBuf>,
+    /// The file to write, for --format parquet.
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_if_eq("format", "parquet"),
+        conflicts_with = "tree"
+    )]
+    pub output: Option<PathBuf>,
     /// Live input: minutes of capture time after an interval's end before it is emitted even if
     /// some device has not reported.
     #[arg(long, value_name = "MINUTES", default_value_t = 15)]
@@ -90,6 +103,8 @@ struct RowWriter {
     header_written: bool,
     /// PVOutput: each local day's running totals, across the batches of a live run.
     pvoutput: PvOutputEncoder,
+    /// Parquet: the file being written.
+    parquet: Option<ParquetFile>,
 }
 
 impl RowWriter {
@@ -114,6 +129,15 @@ impl RowWriter {
                 let statuses = self.pvoutput.push(rows);
                 for line in export::pvoutput_payloads(&statuses) {
                     writeln!(self.out, "{line}")?;
+                }
+            }
+            Format::Parquet => {
+                if let Some(file) = &mut self.parquet {
+                    for chunk in rows.chunks(DEFAULT_BATCH_ROWS) {
+                        let batch =
+                            interval_batch(chunk, Some(self.tz)).map_err(io::Error::other)?;
+                        file.write(&batch)?;
+                    }
                 }
             }
         }
@@ -141,6 +165,24 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         // far-future timestamp cannot push the real records out.
         IntervalConfig::offline().with_horizon(TimeDelta::days(365 * 200))
     };
+    let parquet = match (args.format, &args.output) {
+        (Format::Parquet, Some(path)) => {
+            match ParquetFile::create(path.clone(), interval_schema(Some(tz))) {
+                Ok(file) => Some(file),
+                Err(e) => {
+                    eprintln!("sunpower: {}: {e}", path.display());
+                    return Ok(Outcome::Unreadable);
+                }
+            }
+        }
+        (_, Some(_)) => {
+            eprintln!(
+                "sunpower: --output is for --format parquet (the others go to standard output)"
+            );
+            return Ok(Outcome::Usage);
+        }
+        (_, None) => None,
+    };
     let mut acc = IntervalAccumulator::new(config);
     let mut writer = RowWriter {
         format: args.format,
@@ -148,6 +190,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         out: io::BufWriter::new(io::stdout().lock()),
         header_written: false,
         pvoutput: PvOutputEncoder::new(tz),
+        parquet,
     };
     let mut outcome = Outcome::Read;
     let mut log = ProblemLog::default();
@@ -259,6 +302,9 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         None => writer.write(&rows)?,
     }
     writer.out.flush()?;
+    if let Some(file) = writer.parquet.take() {
+        file.close()?;
+    }
     Stderr::default().finish(log.summary());
     if line_errors > 0 {
         eprintln!("sunpower: {line_errors} damaged lines skipped");

@@ -9,6 +9,7 @@ mod capture;
 mod devicelist;
 mod intervals;
 mod output;
+mod parquet;
 mod varserver;
 
 /// Decode SunPower PV Supervisor collector traffic.
@@ -33,18 +34,20 @@ enum Command {
         #[arg(default_value = "-")]
         input: String,
     },
-    /// Decode captures into JSON Lines: every record of every collector POST, in capture order.
+    /// Decode captures into JSON Lines: every record of every collector POST, in capture order;
+    /// or into a Parquet dataset, one partition per record type.
     #[command(
-        override_usage = "sunpower decode INPUT... [--all-posts] [--no-progress]",
+        override_usage = "sunpower decode INPUT... [--all-posts] [--no-progress] \
+                          [--format jsonl|parquet --output DIR]",
         after_help = EXIT_STATUS
     )]
-    Decode(capture::CaptureArgs),
+    Decode(capture::DecodeArgs),
     /// Energy per interval (production, consumption, net), as CSV, JSON Lines, PVOutput batches
     /// or a tree of daily, monthly and yearly CSV files.
     #[command(
         override_usage = "sunpower intervals INPUT... [--body FILE]... [--devicelist FILE]... \
                           [--vars FILE]... [--telemetry FILE|-] [--tz ZONE] \
-                          [--format csv|jsonl|pvoutput] [--tree DIR]",
+                          [--format csv|jsonl|pvoutput|parquet] [--output FILE] [--tree DIR]",
         after_help = EXIT_STATUS
     )]
     Intervals(intervals::IntervalsArgs),

@@ -43,6 +43,7 @@
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
 //! | JSON of records | `JsonRecord`, `Serialize` impls | `serde` |
+//! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
 //!
 //! Every JSON reader works on a document already in memory but never builds it as one value:
 //! documents are visited entry by entry and refused past a byte cap
@@ -52,6 +53,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "arrow")]
+pub mod arrow;
 mod body;
 mod counts;
 #[cfg(feature = "devicelist")]

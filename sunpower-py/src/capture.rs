@@ -12,15 +12,17 @@ use chrono::{DateTime, Utc};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyString, PyTuple, PyType};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use sunpower_pcap::capture::Input;
 use sunpower_pcap::decoder::{DecoderConfig, Missing};
 use sunpower_pcap::flow::Endpoint;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
 use sunpower_proto::{Capped, Channel, LineError};
 
+use crate::arrow::{self as batches, ByType};
 use crate::errors;
 use crate::record::Record;
+use sunpower_proto::arrow::{RecordBatcher, RecordContext};
 
 static CAPTURE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
@@ -317,6 +319,48 @@ impl State {
     }
 }
 
+impl State {
+    /// [`State::pull`] for `to_arrow`: the records go into `batcher` (no Python object, no
+    /// post kept), problems into `ready` as for iteration.
+    fn pull_arrow(&mut self, batcher: &mut RecordBatcher, out: &mut ByType) -> PyResult<bool> {
+        let State { decoder, ready, .. } = self;
+        let mut result = Ok(());
+        for _ in 0..STEPS_BETWEEN_SIGNAL_CHECKS {
+            let more = decoder.step(|event| match event {
+                RecordEvent::Record { post, record } => {
+                    let context = RecordContext {
+                        channel: post.channel,
+                        captured_at: Some(post.captured_at),
+                        input: Some(post.input),
+                    };
+                    if result.is_ok() {
+                        result = batches::push(batcher, out, &record, &context);
+                    }
+                }
+                RecordEvent::LineError { error, shown, .. } => {
+                    if shown {
+                        ready.push_back(Found::Problem(error.to_string()));
+                    }
+                }
+                RecordEvent::PostEnd(_) => {}
+                RecordEvent::Problem { problem, shown } => {
+                    if problem.kind.input_unreadable() {
+                        ready.push_back(Found::Unreadable(problem.to_string()));
+                    } else if shown {
+                        ready.push_back(Found::Problem(problem.to_string()));
+                    }
+                }
+            });
+            result?;
+            result = Ok(());
+            if !more || !ready.is_empty() {
+                return Ok(more);
+            }
+        }
+        Ok(true)
+    }
+}
+
 /// The lazy iterator `read_capture` returns.
 #[pyclass(module = "sunpower", name = "CaptureReader", frozen)]
 pub struct CaptureReader {
@@ -368,6 +412,64 @@ impl CaptureReader {
                 return Ok(None);
             }
         }
+    }
+
+    /// The rest of the capture as Arrow batches, `{record_type: RecordBatches}`, with the
+    /// post's context (`captured_at`, `input`) after the record's columns. Decoded and built
+    /// without the GIL and without a Python object per record; problems are logged as
+    /// iterating logs them.
+    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let mut guard = match self.state.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::WouldBlock) => {
+                return Err(PyRuntimeError::new_err(
+                    "this capture is being read by another thread",
+                ))
+            }
+            Err(TryLockError::Poisoned(p)) => p.into_inner(),
+        };
+        let state: &mut State = &mut guard;
+        let mut batcher = RecordBatcher::new();
+        let mut out = ByType::default();
+        loop {
+            while let Some(found) = state.ready.pop_front() {
+                match found {
+                    // Posts decoded by iteration but not handed out yet come first.
+                    Found::Post(post) => {
+                        let context = RecordContext {
+                            channel: post.channel,
+                            captured_at: Some(post.captured_at),
+                            input: Some(&post.input),
+                        };
+                        for record in &post.records {
+                            batches::push(&mut batcher, &mut out, &record.core(), &context)?;
+                        }
+                    }
+                    Found::Unreadable(message) => {
+                        let error_type =
+                            CAPTURE_ERROR.import(py, "sunpower._errors", "CaptureError")?;
+                        return Err(PyErr::from_value(error_type.call1((message,))?));
+                    }
+                    Found::Problem(message) => errors::log_warning(py, &message)?,
+                }
+            }
+            let more = py.detach(|| state.pull_arrow(&mut batcher, &mut out))?;
+            if let Some(e) = self.pending.lock().ok().and_then(|mut slot| slot.take()) {
+                return Err(e);
+            }
+            py.check_signals()?;
+            if !more && state.ready.is_empty() {
+                if !state.summarised {
+                    state.summarised = true;
+                    for line in state.decoder.not_shown() {
+                        errors::log_warning(py, &line.to_string())?;
+                    }
+                }
+                break;
+            }
+        }
+        py.detach(|| batches::finish(&mut batcher, &mut out))?;
+        out.into_dict(py)
     }
 
     /// Every counter so far: the same keys and values as `sunpower stats` prints (nested

@@ -7,10 +7,12 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::IntoPyObjectExt;
+use sunpower_proto::arrow::{interval_batch, interval_schema, DEFAULT_BATCH_ROWS};
 use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::Rfc3339;
 
+use crate::arrow::{arrow_error, RecordBatches};
 use crate::errors;
 use crate::record::Record;
 use crate::value::interval_field_to_py;
@@ -311,6 +313,21 @@ impl Intervals {
     fn finish(&self, py: Python<'_>) -> PyResult<Vec<Interval>> {
         let rows = self.with_state(|s| s.acc.finish())?;
         self.rows(py, rows)
+    }
+
+    /// Every interval still held (as `finish` returns them) as Arrow batches, the columns of
+    /// `to_dict()`; built without the GIL.
+    fn finish_arrow(&self, py: Python<'_>) -> PyResult<RecordBatches> {
+        let rows = self.with_state(|s| s.acc.finish())?;
+        self.log_events(py)?;
+        let tz = self.tz;
+        let batches = py.detach(|| {
+            (rows.chunks(DEFAULT_BATCH_ROWS))
+                .map(|chunk| interval_batch(chunk, Some(tz)))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let batches = batches.map_err(arrow_error)?;
+        Ok(RecordBatches::new(None, interval_schema(Some(tz)), batches))
     }
 
     /// Every interval still held (as `finish` returns them), merged into the tree under

@@ -5,10 +5,12 @@
 //! the Python one) binds one idea of the Rust library: `record` the immutable `Record`, `body`
 //! raw POST bodies, `capture` captures to posts, `intervals` interval energy, `export` its output
 //! shapes, `errors` the bridge from Rust errors to the Python exception classes, `value` field
-//! conversion, `devicelist` and `varserver` the local API's documents.
+//! conversion, `devicelist` and `varserver` the local API's documents, `arrow` Arrow batches
+//! through the PyCapsule interface.
 
 use pyo3::prelude::*;
 
+mod arrow;
 mod body;
 mod capture;
 mod devicelist;
@@ -29,6 +31,8 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<capture::CaptureReader>()?;
     m.add_class::<intervals::Intervals>()?;
     m.add_class::<intervals::Interval>()?;
+    m.add_class::<arrow::RecordBatches>()?;
+    m.add_function(wrap_pyfunction!(arrow::records_to_arrow, m)?)?;
     m.add_class::<export::PvOutputEncoder>()?;
     m.add_function(wrap_pyfunction!(export::pvoutput_payloads, m)?)?;
     m.add_function(wrap_pyfunction!(export::write_tree, m)?)?;

@@ -31,6 +31,11 @@ impl Record {
         }
     }
 
+    /// The channel of the post the record came in, if it came from one.
+    pub fn post_channel(&self) -> Option<Channel> {
+        self.channel
+    }
+
     /// The typed record (decoded again from the line; no allocation).
     pub fn core(&self) -> sunpower_proto::Record<'_> {
         self.buf.record()

@@ -17,6 +17,7 @@ from ._sunpower import (
     Post,
     PvOutputEncoder,
     Record,
+    RecordBatches,
     SiteTotals,
     SupervisorInfo,
     TelemetryDecoder,
@@ -31,6 +32,7 @@ from ._sunpower import (
     parse_vars,
     pvoutput_payloads,
     read_capture,
+    records_to_arrow,
     write_tree,
 )
 
@@ -44,6 +46,7 @@ __all__ = [
     "Post",
     "PvOutputEncoder",
     "Record",
+    "RecordBatches",
     "SiteTotals",
     "SunpowerError",
     "SupervisorInfo",
@@ -59,5 +62,6 @@ __all__ = [
     "parse_vars",
     "pvoutput_payloads",
     "read_capture",
+    "records_to_arrow",
     "write_tree",
 ]

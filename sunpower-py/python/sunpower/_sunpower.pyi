@@ -28,6 +28,8 @@ __all__ = [
     "pvoutput_payloads",
     "write_tree",
     "hourly_energy",
+    "records_to_arrow",
+    "RecordBatches",
     "_record_from_line",
 ]
 
@@ -457,6 +459,11 @@ class CaptureReader(Iterator[Post]):
 
     def __iter__(self) -> CaptureReader: ...
     def __next__(self) -> Post: ...
+    def to_arrow(self) -> dict[int, RecordBatches]:
+        """The rest of the capture (what iteration has not handed out) as Arrow batches, one
+        :class:`RecordBatches` per record type, in type order. Decoded and built without the
+        GIL and without a Python object per record; problems are logged as iterating logs
+        them. ``pyarrow.table(batches[130])``, ``polars.from_arrow(...)``, DuckDB."""
     @property
     def stats(self) -> dict[str, Any]:
         """Every counter so far: exactly the keys and values ``sunpower stats`` prints for the
@@ -552,6 +559,10 @@ class Intervals:
         """Streaming: the capture clock is now ``now`` (aware); the intervals now ready."""
     def finish(self) -> list[Interval]:
         """Every interval still held, in start order."""
+    def finish_arrow(self) -> RecordBatches:
+        """Every interval still held (as :meth:`finish` returns them) as Arrow batches with the
+        keys of :meth:`Interval.to_dict` as columns (``interval_start_local`` a timestamp in the
+        zone); built without the GIL."""
     def write_tree(self, directory: str | os.PathLike[str]) -> dict[str, int]:
         """Every interval still held (as :meth:`finish` returns them) merged into the
         ``YYYY/MM/DD.csv``, ``YYYY/MM/daily.csv``, ``YYYY/monthly.csv``, ``yearly.csv`` tree
@@ -649,3 +660,32 @@ def hourly_energy(rows: Iterable[Interval]) -> list[_HourlyEnergy]:
     """Energy per hour of rows (of one time zone), as Home Assistant's long-term statistics keep
     it: ``start`` the top of the local hour (aware, UTC; the UTC hour in zones with a half-hour
     offset), each interval's latest revision counted once, hours in order."""
+
+def records_to_arrow(records: Iterable[Record]) -> dict[int, RecordBatches]:
+    """Records (from :func:`parse_body`, :func:`parse_device_list`, :attr:`Post.records`...) as
+    Arrow batches, one :class:`RecordBatches` per record type, in type order. ``captured_at``
+    and ``input`` are null: a record alone does not know its post."""
+
+@final
+class RecordBatches:
+    """Rows of one schema as Arrow record batches: a record type's columns (the keys of
+    :meth:`Record.to_dict`, ``channel``, then ``captured_at`` and ``input``), or intervals'.
+    Exported through the Arrow PyCapsule interface: ``pyarrow.table(x)``,
+    ``polars.from_arrow(x)``, ``duckdb.sql("select * from x")`` take it without a Python object
+    per row."""
+
+    @property
+    def record_type(self) -> int | None:
+        """The record type of every row; ``None`` for intervals."""
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+    @property
+    def num_rows(self) -> int: ...
+    def __len__(self) -> int: ...
+    def __arrow_c_schema__(self) -> object:
+        """The schema as an ``arrow_schema`` PyCapsule."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The rows as an ``arrow_array_stream`` PyCapsule (each call streams them again)."""
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame`` of the rows (needs pyarrow and pandas)."""

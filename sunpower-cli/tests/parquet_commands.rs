@@ -1,0 +1,323 @@
+//! `--format parquet`: the dataset of `decode` and the file of `intervals`, read back with the
+//! parquet crate's reader, equal the JSON Lines of the same command, record for record and value
+//! for value.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float64Type, Int64Type, TimestampMicrosecondType, UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::DataType;
+use chrono::DateTime;
+use common::{json_lines, sunpower, sunpower_ok};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::{json, Map, Value};
+use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+
+/// One cell as the JSON Lines write it: timestamps as their instant (compared as instants).
+fn cell(array: &ArrayRef, row: usize) -> Value {
+    if array.is_null(row) {
+        return Value::Null;
+    }
+    match array.data_type() {
+        DataType::UInt64 => json!(array.as_primitive::<UInt64Type>().value(row)),
+        DataType::UInt32 => json!(array.as_primitive::<UInt32Type>().value(row)),
+        DataType::Int64 => json!(array.as_primitive::<Int64Type>().value(row)),
+        DataType::Float64 => json!(array.as_primitive::<Float64Type>().value(row)),
+        DataType::Boolean => json!(array.as_boolean().value(row)),
+        DataType::Utf8 => json!(array.as_string::<i32>().value(row)),
+        DataType::Timestamp(_, _) => {
+            json!({"micros": array.as_primitive::<TimestampMicrosecondType>().value(row)})
+        }
+        DataType::List(_) => {
+            let items = array.as_list::<i32>().value(row);
+            let items = items.as_string::<i32>();
+            Value::Array((0..items.len()).map(|i| json!(items.value(i))).collect())
+        }
+        other => panic!("unexpected column type {other:?}"),
+    }
+}
+
+/// A JSON Lines value in the shape [`cell`] gives: RFC 3339 strings of timestamp keys as
+/// instants.
+fn comparable(key: &str, value: &Value, timestamp_keys: &[String]) -> Value {
+    match value {
+        Value::String(s) if timestamp_keys.iter().any(|k| k == key) => {
+            let t = DateTime::parse_from_rfc3339(s).unwrap();
+            json!({"micros": t.timestamp_micros()})
+        }
+        other => other.clone(),
+    }
+}
+
+fn rows(batches: &[RecordBatch]) -> Vec<Map<String, Value>> {
+    let mut out = Vec::new();
+    for batch in batches {
+        for row in 0..batch.num_rows() {
+            let mut map = Map::new();
+            for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+                map.insert(field.name().clone(), cell(column, row));
+            }
+            out.push(map);
+        }
+    }
+    out
+}
+
+fn timestamp_keys(batches: &[RecordBatch]) -> Vec<String> {
+    let Some(batch) = batches.first() else {
+        return Vec::new();
+    };
+    (batch.schema().fields().iter())
+        .filter(|f| matches!(f.data_type(), DataType::Timestamp(_, _)))
+        .map(|f| f.name().clone())
+        .collect()
+}
+
+fn read_file(path: &Path) -> Vec<RecordBatch> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    reader.map(Result::unwrap).collect()
+}
+
+/// Every partition's rows, parts in order, the record type from the partition's name.
+fn read_dataset(dir: &Path) -> BTreeMap<u64, Vec<RecordBatch>> {
+    let mut out = BTreeMap::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        let record_type: u64 = name.strip_prefix("record_type=").unwrap().parse().unwrap();
+        let mut parts: Vec<_> = (std::fs::read_dir(&path).unwrap())
+            .map(|e| e.unwrap().path())
+            .collect();
+        parts.sort();
+        for part in &parts {
+            let file = part.file_name().unwrap().to_str().unwrap();
+            assert!(
+                file.starts_with("part-") && file.ends_with(".parquet"),
+                "{file}"
+            );
+        }
+        let batches = parts.iter().flat_map(|p| read_file(p)).collect();
+        out.insert(record_type, batches);
+    }
+    out
+}
+
+/// `decode --format parquet` of `input` equals `decode`'s JSON Lines; returns the record count.
+fn parquet_equals_json_lines(input: &Path) -> usize {
+    let input_arg = input.to_str().unwrap();
+    let lines = json_lines(&sunpower_ok(&["decode", input_arg], None));
+    let dir = tempdir("dataset");
+    let out = sunpower_ok(
+        &[
+            "decode",
+            input_arg,
+            "--format",
+            "parquet",
+            "--output",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.stdout.is_empty());
+    let dataset = read_dataset(&dir);
+    // The JSON Lines grouped by type, in capture order within a type.
+    let mut by_type: BTreeMap<u64, Vec<&Value>> = BTreeMap::new();
+    for line in &lines {
+        by_type
+            .entry(line["record_type"].as_u64().unwrap())
+            .or_default()
+            .push(line);
+    }
+    assert_eq!(
+        by_type.keys().collect::<Vec<_>>(),
+        dataset.keys().collect::<Vec<_>>()
+    );
+    for (record_type, expected) in &by_type {
+        let batches = &dataset[record_type];
+        let keys = timestamp_keys(batches);
+        let got = rows(batches);
+        assert_eq!(got.len(), expected.len(), "type {record_type}");
+        for (row, line) in got.iter().zip(expected) {
+            let line = line.as_object().unwrap();
+            for (key, value) in line {
+                if key == "record_type" {
+                    // In the partition's name only.
+                    assert!(!row.contains_key(key));
+                    continue;
+                }
+                assert_eq!(
+                    row.get(key),
+                    Some(&comparable(key, value, &keys)),
+                    "type {record_type}, {key}: {row:?} vs {line:?}"
+                );
+            }
+            for (key, value) in row {
+                match key.as_str() {
+                    "captured_at" => assert!(value.is_object(), "{row:?}"),
+                    "input" => assert_eq!(value, &json!(input_arg)),
+                    // Columns the JSON does not have for this record are null.
+                    _ if !line.contains_key(key) => assert_eq!(value, &Value::Null, "{key}"),
+                    _ => {}
+                }
+            }
+        }
+    }
+    lines.len()
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "sunpower-parquet-{}-{name}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A capture with every record kind, damaged lines, unknown types (with and without a
+/// timestamp), a command-channel post, and enough inverter lines for several batches.
+fn every_kind_capture() -> Vec<u8> {
+    let mut body = String::from(
+        "100\tSPMS\t10\tZT162585000441C1402\t20170107171925\n\
+         120\t20170107171500\tZT162585000441C1402\t0\t445\t0\t0\t0\t81666\t0.21\t24876\t12408\n\
+         122\t20170107171500\tZT1\tPV Supervisor PVS5\t2017.1\t1.0\tdesc\tfam\n\
+         130\t20170107171000\t414051637009125\tAC_Module_Type_C\t18.5466\t0.0417\t245.1503\t0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0\n\
+         130\t20170107171000\tINV2\tM\t7\t18.5\t\t245.1\t0.36\t0.04\t59.06\t0.77\t1.25\t59.97\t1\n\
+         131\t20170107171000\tINV2\tM\t1\t2\t3\n\
+         140\t20170107171000\tPVS5M508095p\tPVS5M0400p\t1\t12.34\t0.5\t0.1\t0.6\t0.9\t60.0\t0\n\
+         140\t20170107171000\tPVS5M508095c\tPVS5M0400c\t1\t-3.5\t-0.2\t\t0.3\t-0.8\t60.0\t0\n\
+         141\t20170107171000\tPVS5M508095c\tPVS5M0400c\t0\t1.5\t1.6\t120.1\t120.2\t0.18\t0.19\t3\n\
+         130\tbad-time\tINV3\tM\n\
+         140\t20170107171000\tMETER\tM\t1\tnot-a-number\n\
+         777\t20170107171000\tSOMETHING\tnew\n\
+         778\tno timestamp here\n",
+    );
+    for i in 0..9000 {
+        body.push_str(&format!(
+            "130\t20170107{:02}{:02}00\tINV{i}\tM\t\t{}.{:03}\t0.5\t240\t1\t0.6\t50\t1\t30\t60\t0\n",
+            10 + (i / 60) % 10,
+            i % 60,
+            i,
+            i % 1000
+        ));
+    }
+    body.push_str("102\tTOKEN\n");
+    let command = "100\tSPMS\t10\tZT1\t20170107171925\n102\tabc\n";
+    let mut conv = TcpConversation::new(
+        "10.0.0.2:40000".parse().unwrap(),
+        "204.194.111.66:80".parse().unwrap(),
+    );
+    conv.handshake();
+    for (path, body) in [
+        ("/Data/SMS2DataCollector.aspx", body.as_str()),
+        ("/Command/SMS2DataCollector.aspx", command),
+    ] {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let cuts: Vec<usize> = (1..request.len() / 1400 + 1).map(|i| i * 1400).collect();
+        conv.client_sends(request.as_bytes(), &cuts);
+        conv.server_sends(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &[]);
+    }
+    conv.close();
+    pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames())
+}
+
+#[test]
+fn decode_parquet_of_the_sample_equals_its_json_lines() {
+    assert!(parquet_equals_json_lines(Path::new(SAMPLE)) > 5000);
+}
+
+#[test]
+fn decode_parquet_of_every_kind_equals_the_json_lines() {
+    let dir = tempdir("capture");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("every-kind.pcap");
+    std::fs::write(&path, every_kind_capture()).unwrap();
+    let records = parquet_equals_json_lines(&path);
+    // 11 good lines, 9000 inverters, a trailer, the command post's two; 2 damaged lines.
+    assert_eq!(records, 11 + 9000 + 1 + 2);
+    let stats = json_lines(&sunpower_ok(&["stats", path.to_str().unwrap()], None));
+    assert_eq!(stats[0]["line_errors"], 2);
+}
+
+#[test]
+fn decode_parquet_needs_an_empty_output_directory() {
+    let dir = tempdir("busy");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("other"), b"x").unwrap();
+    let out = sunpower(
+        &[
+            "decode",
+            SAMPLE,
+            "--format",
+            "parquet",
+            "--output",
+            dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+    let out = sunpower(&["decode", SAMPLE, "--format", "parquet"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn intervals_parquet_equals_the_jsonl_rows() {
+    let args = ["intervals", SAMPLE, "--tz", "America/Los_Angeles"];
+    let jsonl = json_lines(&sunpower_ok(
+        &[&args[..], &["--format", "jsonl"]].concat(),
+        None,
+    ));
+    let dir = tempdir("intervals");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("intervals.parquet");
+    let file_arg = file.to_str().unwrap();
+    sunpower_ok(
+        &[&args[..], &["--format", "parquet", "--output", file_arg]].concat(),
+        None,
+    );
+    let batches = read_file(&file);
+    let keys = timestamp_keys(&batches);
+    let got = rows(&batches);
+    assert!(jsonl.len() > 100);
+    assert_eq!(got.len(), jsonl.len());
+    for (row, line) in got.iter().zip(&jsonl) {
+        let line = line.as_object().unwrap();
+        assert_eq!(
+            row.keys().collect::<Vec<_>>(),
+            line.keys().collect::<Vec<_>>()
+        );
+        for (key, value) in line {
+            assert_eq!(row[key], comparable(key, value, &keys), "{key}");
+        }
+    }
+    // The local start is a timestamp in the zone.
+    let schema = batches[0].schema();
+    let local = schema.field_with_name("interval_start_local").unwrap();
+    assert_eq!(
+        local.data_type(),
+        &DataType::Timestamp(
+            arrow_schema::TimeUnit::Microsecond,
+            Some("America/Los_Angeles".into())
+        )
+    );
+}

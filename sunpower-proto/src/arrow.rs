@@ -1,0 +1,708 @@
+//! Columnar output (`arrow` feature): records as Arrow record batches, one schema per record
+//! kind, and intervals as a schema of their own. Sans-I/O: a [`RecordBatcher`] is fed records
+//! and hands out full batches; writing them (Parquet files, a Python stream) is the caller's.
+//!
+//! The columns come from the one field visitor ([`Record::visit_output`],
+//! [`Interval::visit_output`](crate::intervals::Interval::visit_output)), so they carry the JSON
+//! Lines keys (units in the names) and the same values: `record_type` (`UInt64`), `raw` (a list of
+//! strings), `channel`, the typed fields (timestamps as `Timestamp(µs, "UTC")`, decimals as
+//! `Float64`, integers as `Int64`, counters as `UInt64`, text as `Utf8`), then the post's
+//! context: `captured_at` (`Timestamp(µs, "UTC")`) and `input`. Every type this crate does not
+//! know shares one schema: `record_type`, `raw`, `channel`, `timestamp`, `serial` and the
+//! context.
+//!
+//! ```
+//! use sunpower_proto::arrow::{RecordBatcher, RecordContext};
+//! use sunpower_proto::{parse_line, Channel};
+//!
+//! let mut batcher = RecordBatcher::new();
+//! let context = RecordContext { channel: Some(Channel::Data), ..RecordContext::default() };
+//! let mut batches = Vec::new();
+//! for line in ["102\tabc", "102\tdef", "999\tx"] {
+//!     batcher.push(&parse_line(line).unwrap(), &context, |b| batches.push(b)).unwrap();
+//! }
+//! batcher.finish(|b| batches.push(b)).unwrap();
+//! let trailers = batches.iter().find(|b| b.record_type == 102).unwrap();
+//! assert_eq!(trailers.batch.num_rows(), 2);
+//! assert_eq!(trailers.batch.schema().field(3).name(), "token");
+//! assert!(batches.iter().any(|b| b.record_type == 999 && b.batch.num_rows() == 1));
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    Float64Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+    UInt64Builder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+pub use arrow_schema::ArrowError;
+use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
+use chrono::{DateTime, Utc};
+
+use crate::record::{FieldValue, Record};
+use crate::Channel;
+
+/// Rows in a batch before the [`RecordBatcher`] hands it out.
+pub const DEFAULT_BATCH_ROWS: usize = 8192;
+
+/// At most this many record kinds are buffered at once; a new kind past it flushes the largest.
+pub const MAX_PENDING_KINDS: usize = 32;
+
+/// Bytes of raw lines buffered across all kinds before the largest kind is flushed: with
+/// [`MAX_LINE_BYTES`](crate::MAX_LINE_BYTES) lines, rows alone would not bound memory.
+pub const MAX_PENDING_BYTES: usize = 8 << 20;
+
+/// The context columns of a record: where its post came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RecordContext<'c> {
+    /// The post's collector channel (`None` for raw bodies).
+    pub channel: Option<Channel>,
+    /// When the post was captured (`None` for raw bodies).
+    pub captured_at: Option<DateTime<Utc>>,
+    /// The input the post was read from (a file name, `-`).
+    pub input: Option<&'c str>,
+}
+
+/// A batch of records of one type.
+#[derive(Debug, Clone)]
+pub struct KindBatch {
+    /// The record type of every row.
+    pub record_type: u16,
+    /// The rows.
+    pub batch: RecordBatch,
+}
+
+/// The context columns after the visited fields, in this order.
+const CONTEXT_COLUMNS: [&str; 2] = ["captured_at", "input"];
+
+fn utc() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn string_item() -> FieldRef {
+    Arc::new(Field::new("item", DataType::Utf8, false))
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// A line of `record_type` whose record visits every field its type can have (with the
+/// adjustment of [`prototype`]): the schema of its kind.
+fn prototype_line(record_type: u16) -> String {
+    // Field 1 a valid timestamp and field 2 a serial: every kind's required fields; the rest
+    // absent (None), which still tells the field's type.
+    format!("{record_type}\t20000101000000\tS")
+}
+
+fn prototype(line: &str) -> Option<Record<'_>> {
+    let mut record = Record::parse(line).ok()?;
+    if let Record::Meter(m) = &mut record {
+        // The JSON sources' extra counters: columns of their own, null for collector records.
+        m.import_energy_kwh = Some(0.0);
+        m.export_energy_kwh = Some(0.0);
+    }
+    Some(record)
+}
+
+/// The schema of the batches of `record_type` (one per known type; every unknown type has the
+/// same).
+///
+/// ```
+/// let schema = sunpower_proto::arrow::record_schema(130);
+/// assert_eq!(schema.field(0).name(), "record_type");
+/// assert!(schema.field_with_name("ac_power_kw").is_ok());
+/// assert_eq!(schema.fields().last().unwrap().name(), "input");
+/// ```
+pub fn record_schema(record_type: u16) -> SchemaRef {
+    KindBuilder::new(record_type).schema
+}
+
+/// One column being built.
+enum Column {
+    Time(TimestampMicrosecondBuilder),
+    Text(StringBuilder),
+    Decimal(Float64Builder),
+    Integer(Int64Builder),
+    Unsigned(UInt64Builder),
+    Fields(ListBuilder<StringBuilder>),
+}
+
+impl Column {
+    fn for_value(value: &FieldValue<'_>) -> (Column, DataType) {
+        match value {
+            FieldValue::Time(_) => (
+                Column::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
+                utc(),
+            ),
+            FieldValue::Text(_) => (Column::Text(StringBuilder::new()), DataType::Utf8),
+            FieldValue::Decimal(_) => (Column::Decimal(Float64Builder::new()), DataType::Float64),
+            FieldValue::Integer(_) => (Column::Integer(Int64Builder::new()), DataType::Int64),
+            FieldValue::Unsigned(_) => (Column::Unsigned(UInt64Builder::new()), DataType::UInt64),
+            FieldValue::Fields(_) => (
+                Column::Fields(ListBuilder::new(StringBuilder::new()).with_field(string_item())),
+                DataType::List(string_item()),
+            ),
+        }
+    }
+
+    /// Appends `value`; false (and a null) when it is not of the column's type.
+    fn append(&mut self, value: FieldValue<'_>) -> bool {
+        match (self, value) {
+            (Column::Time(b), FieldValue::Time(t)) => b.append_option(t.map(micros)),
+            (Column::Text(b), FieldValue::Text(t)) => b.append_option(t),
+            (Column::Decimal(b), FieldValue::Decimal(v)) => b.append_option(v),
+            (Column::Integer(b), FieldValue::Integer(v)) => b.append_option(v),
+            (Column::Unsigned(b), FieldValue::Unsigned(v)) => b.append_option(v),
+            (Column::Fields(b), FieldValue::Fields(raw)) => {
+                for field in raw.iter() {
+                    b.values().append_value(field);
+                }
+                b.append(true);
+            }
+            (column, _) => {
+                column.append_null();
+                return false;
+            }
+        }
+        true
+    }
+
+    fn append_null(&mut self) {
+        match self {
+            Column::Time(b) => b.append_null(),
+            Column::Text(b) => b.append_null(),
+            Column::Decimal(b) => b.append_null(),
+            Column::Integer(b) => b.append_null(),
+            Column::Unsigned(b) => b.append_null(),
+            Column::Fields(b) => b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> ArrayRef {
+        match self {
+            Column::Time(b) => Arc::new(b.finish()),
+            Column::Text(b) => Arc::new(b.finish()),
+            Column::Decimal(b) => Arc::new(b.finish()),
+            Column::Integer(b) => Arc::new(b.finish()),
+            Column::Unsigned(b) => Arc::new(b.finish()),
+            Column::Fields(b) => Arc::new(b.finish()),
+        }
+    }
+}
+
+/// The columns of one record type.
+struct KindBuilder {
+    schema: SchemaRef,
+    names: Vec<&'static str>,
+    columns: Vec<Column>,
+    rows: usize,
+    bytes: usize,
+}
+
+impl KindBuilder {
+    fn new(record_type: u16) -> KindBuilder {
+        let mut names = Vec::new();
+        let mut columns = Vec::new();
+        let mut fields = Vec::new();
+        let mut add = |name: &'static str, value: FieldValue<'_>| {
+            let (column, data_type) = Column::for_value(&value);
+            // Only `raw` is never null (and `record_type`, always visited).
+            let nullable = !matches!(name, "record_type" | "raw");
+            fields.push(Field::new(name, data_type, nullable));
+            names.push(name);
+            columns.push(column);
+        };
+        let line = prototype_line(record_type);
+        match prototype(&line) {
+            Some(record) => record.visit_output(Some(Channel::Data), &mut add),
+            // Not reachable (a type and two fields always parse); kept total all the same.
+            None => {
+                add("record_type", FieldValue::Unsigned(None));
+                add("channel", FieldValue::Text(None));
+            }
+        }
+        add("captured_at", FieldValue::Time(None));
+        add("input", FieldValue::Text(None));
+        KindBuilder {
+            schema: Arc::new(Schema::new(fields)),
+            names,
+            columns,
+            rows: 0,
+            bytes: 0,
+        }
+    }
+
+    /// Appends one row; the number of visited fields the schema had no place for (none unless
+    /// the visitor and the prototypes disagree).
+    fn push(&mut self, record: &Record<'_>, context: &RecordContext<'_>) -> u64 {
+        let mut cursor = 0;
+        let mut unplaced = 0;
+        let fields_end = self.columns.len() - CONTEXT_COLUMNS.len();
+        let (names, columns) = (&self.names[..fields_end], &mut self.columns);
+        record.visit_output(context.channel, |name, value| {
+            // Fields come in schema order; the ones not visited (no channel, a meter without
+            // the JSON counters) are null.
+            match names[cursor..].iter().position(|n| *n == name) {
+                Some(offset) => {
+                    for column in &mut columns[cursor..cursor + offset] {
+                        column.append_null();
+                    }
+                    if !columns[cursor + offset].append(value) {
+                        unplaced += 1;
+                    }
+                    cursor += offset + 1;
+                }
+                None => unplaced += 1,
+            }
+        });
+        for column in &mut columns[cursor..fields_end] {
+            column.append_null();
+        }
+        columns[fields_end].append(FieldValue::Time(context.captured_at));
+        columns[fields_end + 1].append(FieldValue::Text(context.input));
+        self.rows += 1;
+        self.bytes += record.raw().as_str().len() + 64;
+        unplaced
+    }
+
+    fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let arrays = self.columns.iter_mut().map(Column::finish).collect();
+        self.rows = 0;
+        self.bytes = 0;
+        RecordBatch::try_new(self.schema.clone(), arrays)
+    }
+}
+
+/// Records in, [`KindBatch`]es out (see the [module docs](self)): a batch leaves when its kind
+/// has [`batch_rows`](RecordBatcher::with_batch_rows) rows, or earlier when the buffered lines
+/// pass [`MAX_PENDING_BYTES`] or a kind past [`MAX_PENDING_KINDS`] comes, so memory stays
+/// bounded whatever the input.
+pub struct RecordBatcher {
+    kinds: HashMap<u16, KindBuilder>,
+    batch_rows: usize,
+    pending_bytes: usize,
+    unplaced: u64,
+}
+
+impl Default for RecordBatcher {
+    fn default() -> Self {
+        RecordBatcher::new()
+    }
+}
+
+impl RecordBatcher {
+    /// Batches of [`DEFAULT_BATCH_ROWS`] rows.
+    pub fn new() -> RecordBatcher {
+        RecordBatcher::with_batch_rows(DEFAULT_BATCH_ROWS)
+    }
+
+    /// Batches of at most `rows` rows (at least 1).
+    pub fn with_batch_rows(rows: usize) -> RecordBatcher {
+        RecordBatcher {
+            kinds: HashMap::new(),
+            batch_rows: rows.max(1),
+            pending_bytes: 0,
+            unplaced: 0,
+        }
+    }
+
+    /// Adds one record; the batches it completes go to `emit`.
+    pub fn push(
+        &mut self,
+        record: &Record<'_>,
+        context: &RecordContext<'_>,
+        mut emit: impl FnMut(KindBatch),
+    ) -> Result<(), ArrowError> {
+        let record_type = record.record_type();
+        if !self.kinds.contains_key(&record_type) && self.kinds.len() >= MAX_PENDING_KINDS {
+            self.flush_largest(true, &mut emit)?;
+        }
+        let kind = (self.kinds)
+            .entry(record_type)
+            .or_insert_with(|| KindBuilder::new(record_type));
+        let before = kind.bytes;
+        self.unplaced += kind.push(record, context);
+        self.pending_bytes += kind.bytes - before;
+        if kind.rows >= self.batch_rows {
+            self.pending_bytes -= kind.bytes;
+            emit(KindBatch {
+                record_type,
+                batch: kind.finish()?,
+            });
+        }
+        while self.pending_bytes > MAX_PENDING_BYTES {
+            self.flush_largest(false, &mut emit)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the kind with the most buffered bytes (dropping its builder when `remove`).
+    fn flush_largest(
+        &mut self,
+        remove: bool,
+        emit: &mut impl FnMut(KindBatch),
+    ) -> Result<(), ArrowError> {
+        let Some(record_type) = (self.kinds.iter())
+            .max_by_key(|(t, k)| (k.bytes, std::cmp::Reverse(**t)))
+            .map(|(t, _)| *t)
+        else {
+            return Ok(());
+        };
+        let mut removed = None;
+        let kind = match remove {
+            true => removed.insert(self.kinds.remove(&record_type)).as_mut(),
+            false => self.kinds.get_mut(&record_type),
+        };
+        let Some(kind) = kind else {
+            return Ok(());
+        };
+        self.pending_bytes -= kind.bytes;
+        if kind.rows > 0 {
+            emit(KindBatch {
+                record_type,
+                batch: kind.finish()?,
+            });
+        }
+        Ok(())
+    }
+
+    /// Hands out every batch still buffered, in record-type order.
+    pub fn finish(&mut self, mut emit: impl FnMut(KindBatch)) -> Result<(), ArrowError> {
+        let mut types: Vec<u16> = self.kinds.keys().copied().collect();
+        types.sort_unstable();
+        for record_type in types {
+            if let Some(kind) = self.kinds.get_mut(&record_type) {
+                if kind.rows > 0 {
+                    emit(KindBatch {
+                        record_type,
+                        batch: kind.finish()?,
+                    });
+                }
+            }
+        }
+        self.pending_bytes = 0;
+        Ok(())
+    }
+
+    /// Visited fields the schema of their kind had no column for (written as null); zero unless
+    /// the field visitor grew a field this module's prototypes do not have.
+    pub fn unplaced_fields(&self) -> u64 {
+        self.unplaced
+    }
+}
+
+#[cfg(feature = "intervals")]
+pub use intervals::{interval_batch, interval_schema};
+
+#[cfg(feature = "intervals")]
+mod intervals {
+    use std::sync::Arc;
+
+    use arrow_array::builder::{
+        BooleanBuilder, Float64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+        UInt32Builder,
+    };
+    use arrow_array::{ArrayRef, RecordBatch};
+    use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
+    use chrono::DateTime;
+
+    use super::{micros, string_item, utc};
+    use crate::intervals::{Flags, Interval, IntervalField, NetSource, Tz};
+
+    enum Column {
+        Time(TimestampMicrosecondBuilder),
+        Number(Float64Builder),
+        Name(StringBuilder),
+        Count(UInt32Builder),
+        Bool(BooleanBuilder),
+        Flags(ListBuilder<StringBuilder>),
+    }
+
+    fn prototype() -> Interval {
+        Interval {
+            interval_start: DateTime::UNIX_EPOCH,
+            interval_end: DateTime::UNIX_EPOCH,
+            production_wh: 0.0,
+            consumption_wh: None,
+            net_wh: None,
+            production_w: 0.0,
+            consumption_w: None,
+            battery_wh: None,
+            battery_soc: None,
+            net_source: NetSource::None,
+            inverters_reporting: 0,
+            flags: Flags::empty(),
+            revised: false,
+        }
+    }
+
+    fn columns(tz: Option<Tz>) -> (SchemaRef, Vec<Column>) {
+        let (mut fields, mut columns) = (Vec::new(), Vec::new());
+        prototype().visit_output(tz, |name, value| {
+            let (column, data_type, nullable) = match value {
+                IntervalField::Time(_) => (
+                    Column::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
+                    utc(),
+                    false,
+                ),
+                IntervalField::LocalTime(_, tz) => (
+                    Column::Time(TimestampMicrosecondBuilder::new().with_timezone(tz.name())),
+                    DataType::Timestamp(TimeUnit::Microsecond, Some(tz.name().into())),
+                    false,
+                ),
+                IntervalField::Number(_) => (
+                    Column::Number(Float64Builder::new()),
+                    DataType::Float64,
+                    false,
+                ),
+                IntervalField::MaybeNumber(_) => (
+                    Column::Number(Float64Builder::new()),
+                    DataType::Float64,
+                    true,
+                ),
+                IntervalField::Name(_) => {
+                    (Column::Name(StringBuilder::new()), DataType::Utf8, false)
+                }
+                IntervalField::Count(_) => {
+                    (Column::Count(UInt32Builder::new()), DataType::UInt32, false)
+                }
+                IntervalField::Bool(_) => (
+                    Column::Bool(BooleanBuilder::new()),
+                    DataType::Boolean,
+                    false,
+                ),
+                IntervalField::Flags(_) => (
+                    Column::Flags(ListBuilder::new(StringBuilder::new()).with_field(string_item())),
+                    DataType::List(string_item()),
+                    false,
+                ),
+            };
+            fields.push(Field::new(name, data_type, nullable));
+            columns.push(column);
+        });
+        (Arc::new(Schema::new(fields)), columns)
+    }
+
+    /// The schema of interval batches: the keys of `sunpower intervals --format jsonl`, with
+    /// `interval_start_local` (a timestamp in the zone) when a zone is given.
+    ///
+    /// ```
+    /// let schema = sunpower_proto::arrow::interval_schema(Some(chrono_tz::UTC));
+    /// assert_eq!(schema.field(1).name(), "interval_start_local");
+    /// assert_eq!(schema.fields().last().unwrap().name(), "flags");
+    /// ```
+    pub fn interval_schema(tz: Option<Tz>) -> SchemaRef {
+        columns(tz).0
+    }
+
+    /// `rows` as one batch of [`interval_schema`]; the caller chunks long runs.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
+    /// let batch = sunpower_proto::arrow::interval_batch(&acc.finish(), None).unwrap();
+    /// assert_eq!(batch.num_rows(), 1);
+    /// ```
+    pub fn interval_batch(rows: &[Interval], tz: Option<Tz>) -> Result<RecordBatch, ArrowError> {
+        let (schema, mut columns) = columns(tz);
+        for row in rows {
+            let mut i = 0;
+            row.visit_output(tz, |_, value| {
+                // Same visitor, same order as the schema: column i is this field's.
+                match (&mut columns[i], value) {
+                    (Column::Time(b), IntervalField::Time(t))
+                    | (Column::Time(b), IntervalField::LocalTime(t, _)) => {
+                        b.append_value(micros(t))
+                    }
+                    (Column::Number(b), IntervalField::Number(x)) => b.append_value(x),
+                    (Column::Number(b), IntervalField::MaybeNumber(x)) => b.append_option(x),
+                    (Column::Name(b), IntervalField::Name(x)) => b.append_value(x),
+                    (Column::Count(b), IntervalField::Count(x)) => b.append_value(x),
+                    (Column::Bool(b), IntervalField::Bool(x)) => b.append_value(x),
+                    (Column::Flags(b), IntervalField::Flags(flags)) => {
+                        for flag in flags.iter() {
+                            b.values().append_value(flag.as_str());
+                        }
+                        b.append(true);
+                    }
+                    // The visitor is the schema's: a mismatch cannot happen.
+                    (Column::Time(b), _) => b.append_null(),
+                    (Column::Number(b), _) => b.append_null(),
+                    (Column::Name(b), _) => b.append_null(),
+                    (Column::Count(b), _) => b.append_null(),
+                    (Column::Bool(b), _) => b.append_null(),
+                    (Column::Flags(b), _) => b.append_null(),
+                }
+                i += 1;
+            });
+        }
+        let arrays: Vec<ArrayRef> = (columns.iter_mut())
+            .map(|c| -> ArrayRef {
+                match c {
+                    Column::Time(b) => Arc::new(b.finish()),
+                    Column::Number(b) => Arc::new(b.finish()),
+                    Column::Name(b) => Arc::new(b.finish()),
+                    Column::Count(b) => Arc::new(b.finish()),
+                    Column::Bool(b) => Arc::new(b.finish()),
+                    Column::Flags(b) => Arc::new(b.finish()),
+                }
+            })
+            .collect();
+        RecordBatch::try_new(schema, arrays)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, TimestampMicrosecondType, UInt64Type};
+    use arrow_array::Array;
+
+    use super::*;
+    use crate::parse_line;
+
+    fn collect(
+        batcher: &mut RecordBatcher,
+        lines: &[&str],
+        context: &RecordContext<'_>,
+    ) -> Vec<KindBatch> {
+        let mut out = Vec::new();
+        for line in lines {
+            batcher
+                .push(&parse_line(line).unwrap(), context, |b| out.push(b))
+                .unwrap();
+        }
+        batcher.finish(|b| out.push(b)).unwrap();
+        out
+    }
+
+    #[test]
+    fn every_known_type_has_its_own_schema() {
+        let unknown = record_schema(999);
+        for t in [100, 102, 120, 122, 130, 131, 140, 141] {
+            let line = prototype_line(t);
+            let record = prototype(&line).unwrap();
+            assert!(!matches!(record, Record::Unknown(_)), "{t}");
+            assert_ne!(record_schema(t), unknown, "{t}");
+        }
+        let names: Vec<_> = unknown.fields().iter().map(|f| f.name().as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "record_type",
+                "raw",
+                "channel",
+                "timestamp",
+                "serial",
+                "captured_at",
+                "input"
+            ]
+        );
+        let meter = record_schema(140);
+        assert!(meter.field_with_name("import_energy_kwh").is_ok());
+        assert_eq!(
+            meter.field_with_name("real_power_kw").unwrap().data_type(),
+            &DataType::Float64
+        );
+        assert_eq!(
+            meter.field_with_name("timestamp").unwrap().data_type(),
+            &utc()
+        );
+    }
+
+    #[test]
+    fn values_land_in_their_columns() {
+        let at = DateTime::from_timestamp(1_700_000_000, 123_000).unwrap();
+        let context = RecordContext {
+            channel: None,
+            captured_at: Some(at),
+            input: Some("a.pcap"),
+        };
+        let mut batcher = RecordBatcher::new();
+        let batches = collect(
+            &mut batcher,
+            &[
+                "130\t20170107171000\tINV\tM\t\t18.5\t0.04",
+                "130\t20170107171500\tINV2",
+            ],
+            &context,
+        );
+        assert_eq!(batcher.unplaced_fields(), 0);
+        assert_eq!(batches.len(), 1);
+        let b = &batches[0].batch;
+        assert_eq!(b.num_rows(), 2);
+        let col = |name: &str| b.column_by_name(name).unwrap().clone();
+        assert_eq!(
+            col("record_type").as_primitive::<UInt64Type>().value(1),
+            130
+        );
+        assert_eq!(col("channel").null_count(), 2);
+        let energy = col("lifetime_energy_kwh");
+        assert_eq!(energy.as_primitive::<Float64Type>().value(0), 18.5);
+        assert!(energy.is_null(1));
+        assert!(col("aux").is_null(0));
+        let ts = col("timestamp");
+        assert_eq!(
+            ts.as_primitive::<TimestampMicrosecondType>().value(0),
+            1_483_809_000_000_000
+        );
+        let captured = col("captured_at");
+        assert_eq!(
+            captured.as_primitive::<TimestampMicrosecondType>().value(1),
+            at.timestamp_micros()
+        );
+        assert_eq!(col("input").as_string::<i32>().value(0), "a.pcap");
+        let raw = col("raw");
+        let raw = raw.as_list::<i32>().value(1);
+        let raw: Vec<_> = raw.as_string::<i32>().iter().map(Option::unwrap).collect();
+        assert_eq!(raw, ["130", "20170107171500", "INV2"]);
+    }
+
+    #[test]
+    fn memory_stays_bounded_and_no_row_is_lost() {
+        let context = RecordContext::default();
+        // Full batches leave as they fill.
+        let mut batcher = RecordBatcher::with_batch_rows(2);
+        let out = collect(&mut batcher, &["102\ta", "102\tb", "102\tc"], &context);
+        assert_eq!(
+            out.iter().map(|b| b.batch.num_rows()).collect::<Vec<_>>(),
+            [2, 1]
+        );
+        // More kinds than MAX_PENDING_KINDS: older kinds are flushed, every row comes out.
+        let lines: Vec<String> = (0..MAX_PENDING_KINDS as u16 * 3)
+            .map(|t| format!("{}\tx", 1000 + t % 40))
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let mut batcher = RecordBatcher::new();
+        let mut out = Vec::new();
+        for line in &lines {
+            batcher
+                .push(&parse_line(line).unwrap(), &context, |b| out.push(b))
+                .unwrap();
+            assert!(batcher.kinds.len() <= MAX_PENDING_KINDS);
+        }
+        batcher.finish(|b| out.push(b)).unwrap();
+        assert_eq!(
+            out.iter().map(|b| b.batch.num_rows()).sum::<usize>(),
+            lines.len()
+        );
+        // Long lines: buffered bytes stay under the cap.
+        let long = format!("777\t{}", "x".repeat(1 << 20));
+        let mut batcher = RecordBatcher::new();
+        let mut rows = 0;
+        for _ in 0..20 {
+            batcher
+                .push(&parse_line(&long).unwrap(), &context, |b| {
+                    rows += b.batch.num_rows()
+                })
+                .unwrap();
+            assert!(batcher.pending_bytes <= MAX_PENDING_BYTES);
+        }
+        batcher.finish(|b| rows += b.batch.num_rows()).unwrap();
+        assert_eq!(rows, 20);
+    }
+}

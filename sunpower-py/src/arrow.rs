@@ -1,0 +1,172 @@
+//! `sunpower.RecordBatches`: the library's Arrow record batches, handed to pyarrow, polars,
+//! DuckDB or pandas through the Arrow PyCapsule interface (`__arrow_c_stream__`), without a
+//! Python object per record.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, RecordBatch, StructArray};
+use arrow_schema::{Field, SchemaRef};
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict};
+use pyo3_arrow::ffi::{to_schema_pycapsule, to_stream_pycapsule, ArrayIterator};
+use sunpower_proto::arrow::{record_schema, KindBatch, RecordBatcher, RecordContext};
+
+use crate::record::Record;
+
+/// Rows of one schema (one record type, or intervals) as Arrow record batches. Immutable; every
+/// `__arrow_c_stream__` call streams the same rows again.
+#[pyclass(module = "sunpower", name = "RecordBatches", frozen)]
+pub struct RecordBatches {
+    record_type: Option<u16>,
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+}
+
+impl RecordBatches {
+    pub fn new(record_type: Option<u16>, schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
+        RecordBatches {
+            record_type,
+            schema,
+            batches,
+        }
+    }
+}
+
+/// An Arrow error (not expected: the batches are built to their schema) as a `RuntimeError`.
+pub fn arrow_error(e: impl std::fmt::Display) -> PyErr {
+    PyRuntimeError::new_err(e.to_string())
+}
+
+#[pymethods]
+impl RecordBatches {
+    /// The record type of every row; `None` for intervals.
+    #[getter]
+    fn record_type(&self) -> Option<u16> {
+        self.record_type
+    }
+
+    /// The column names, in order.
+    #[getter]
+    fn columns(&self) -> Vec<String> {
+        (self.schema.fields().iter())
+            .map(|f| f.name().clone())
+            .collect()
+    }
+
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    fn __len__(&self) -> usize {
+        self.num_rows()
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
+        Ok(to_schema_pycapsule(py, self.schema.as_ref())?)
+    }
+
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyCapsule>>,
+    ) -> PyResult<Bound<'py, PyCapsule>> {
+        // A stream of struct arrays, one per batch, as the interface carries record batches.
+        let arrays = self.batches.clone().into_iter().map(|batch| {
+            let array: ArrayRef = Arc::new(StructArray::from(batch));
+            Ok(array)
+        });
+        let field = Field::new_struct("", self.schema.fields().clone(), false)
+            .with_metadata(self.schema.metadata().clone());
+        let reader = Box::new(ArrayIterator::new(arrays, field.into()));
+        Ok(to_stream_pycapsule(py, reader, requested_schema)?)
+    }
+
+    /// A `pandas.DataFrame` of the rows (needs pyarrow and pandas).
+    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let table = py.import("pyarrow")?.call_method1("table", (slf,))?;
+        table.call_method0("to_pandas")
+    }
+
+    fn __repr__(&self) -> String {
+        match self.record_type {
+            Some(t) => format!("<RecordBatches record_type={t} rows={}>", self.num_rows()),
+            None => format!("<RecordBatches intervals rows={}>", self.num_rows()),
+        }
+    }
+}
+
+/// Batches of a batcher, gathered per record type.
+#[derive(Default)]
+pub struct ByType {
+    batches: BTreeMap<u16, Vec<RecordBatch>>,
+}
+
+impl ByType {
+    pub fn add(&mut self, batch: KindBatch) {
+        (self.batches.entry(batch.record_type).or_default()).push(batch.batch);
+    }
+
+    /// `{record_type: RecordBatches}`, in type order.
+    pub fn into_dict(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+        let dict = PyDict::new(py);
+        for (record_type, batches) in self.batches {
+            let schema = record_schema(record_type);
+            dict.set_item(
+                record_type,
+                RecordBatches::new(Some(record_type), schema, batches),
+            )?;
+        }
+        Ok(dict)
+    }
+}
+
+/// Pushes one record into `batcher`, its completed batches into `out`.
+pub fn push(
+    batcher: &mut RecordBatcher,
+    out: &mut ByType,
+    record: &sunpower_proto::Record<'_>,
+    context: &RecordContext<'_>,
+) -> PyResult<()> {
+    batcher
+        .push(record, context, |b| out.add(b))
+        .map_err(arrow_error)
+}
+
+/// The rest of `batcher` into `out`.
+pub fn finish(batcher: &mut RecordBatcher, out: &mut ByType) -> PyResult<()> {
+    batcher.finish(|b| out.add(b)).map_err(arrow_error)
+}
+
+/// Records (from `parse_body`, `parse_device_list`, `Post.records` or any iterable of them) as
+/// Arrow batches, one `RecordBatches` per record type.
+#[pyfunction]
+pub fn records_to_arrow<'py>(
+    py: Python<'py>,
+    records: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyDict>> {
+    // The records are Python objects: they are read under the GIL, then built without it.
+    let mut held: Vec<Py<Record>> = Vec::new();
+    for item in records.try_iter()? {
+        held.push(item?.cast_into::<Record>()?.unbind());
+    }
+    let out = py.detach(|| -> PyResult<ByType> {
+        let mut batcher = RecordBatcher::new();
+        let mut out = ByType::default();
+        for record in &held {
+            let record = record.get();
+            let context = RecordContext {
+                channel: record.post_channel(),
+                ..RecordContext::default()
+            };
+            push(&mut batcher, &mut out, &record.core(), &context)?;
+        }
+        finish(&mut batcher, &mut out)?;
+        Ok(out)
+    })?;
+    out.into_dict(py)
+}

@@ -1,0 +1,104 @@
+"""Arrow export: `pyarrow.table(x)` of every record stream and of `Intervals` equals the
+`to_dict()` rows, value for value."""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import sunpower
+
+pa: Any = pytest.importorskip("pyarrow")
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.pcap"
+
+
+def instant(value: Any) -> Any:
+    """An RFC 3339 string of to_dict() or a datetime of pyarrow, as a comparable instant."""
+    if isinstance(value, str):
+        return datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
+
+def assert_rows_equal(table: Any, expected: list[dict[str, Any]]) -> None:
+    rows = table.to_pylist()
+    assert len(rows) == len(expected)
+    times = {f.name for f in table.schema if pa.types.is_timestamp(f.type)}
+    for row, want in zip(rows, expected):
+        for key, value in want.items():
+            if key in times:
+                assert row[key] == instant(value), key
+            else:
+                assert row[key] == value, key
+        for key in row.keys() - want.keys():
+            if key not in ("captured_at", "input", "channel"):
+                assert row[key] is None, key
+
+
+def test_capture_to_arrow_equals_the_records_to_dict() -> None:
+    posts = list(sunpower.read_capture(SAMPLE))
+    by_type: dict[int, list[dict[str, Any]]] = {}
+    contexts: dict[int, list[tuple[datetime.datetime, str]]] = {}
+    for post in posts:
+        for r in post.records:
+            by_type.setdefault(r.record_type, []).append(r.to_dict())
+            contexts.setdefault(r.record_type, []).append((post.captured_at, post.input))
+    batches = sunpower.read_capture(SAMPLE).to_arrow()
+    assert sorted(batches) == sorted(by_type)
+    for record_type, expected in by_type.items():
+        x = batches[record_type]
+        assert x.record_type == record_type
+        assert len(x) == len(expected)
+        table = pa.table(x)
+        assert table.column_names == x.columns
+        assert_rows_equal(table, expected)
+        got = [(row["captured_at"], row["input"]) for row in table.to_pylist()]
+        assert got == contexts[record_type]
+
+
+def test_to_arrow_after_iteration_gives_the_rest() -> None:
+    reader = sunpower.read_capture(SAMPLE)
+    first = next(reader)
+    total = sum(len(p.records) for p in sunpower.read_capture(SAMPLE))
+    rest = reader.to_arrow()
+    assert sum(len(x) for x in rest.values()) == total - len(first.records)
+
+
+def test_records_to_arrow_of_a_body_with_unknown_and_damaged_lines(forum_body: bytes) -> None:
+    body = forum_body + b"777\t20170107171000\tSER\tnew\n778\tno-time\n130\tbad\n"
+    records = sunpower.parse_body(body, errors="skip")
+    batches = sunpower.records_to_arrow(records)
+    assert {777, 778} <= set(batches)
+    for record_type, x in batches.items():
+        expected = [r.to_dict() for r in records if r.record_type == record_type]
+        table = pa.table(x)
+        assert_rows_equal(table, expected)
+        assert table.column("captured_at").null_count == len(expected)
+    unknown = pa.table(batches[778]).to_pylist()[0]
+    assert unknown["raw"] == ["778", "no-time"] and unknown["timestamp"] is None
+
+
+def test_intervals_finish_arrow_equals_the_rows() -> None:
+    records = [r for post in sunpower.read_capture(SAMPLE) for r in post.records]
+    rows, columnar = sunpower.Intervals(tz="America/Los_Angeles"), sunpower.Intervals(
+        tz="America/Los_Angeles"
+    )
+    rows.extend(records)
+    columnar.extend(records)
+    expected = [row.to_dict() for row in rows.finish()]
+    x = columnar.finish_arrow()
+    assert x.record_type is None
+    table = pa.table(x)
+    assert table.column_names == list(expected[0].keys())
+    assert_rows_equal(table, expected)
+
+
+def test_to_pandas() -> None:
+    pytest.importorskip("pandas")
+    batches = sunpower.read_capture(SAMPLE).to_arrow()
+    frame = batches[130].to_pandas()
+    assert len(frame) == len(batches[130])
+    assert "ac_power_kw" in frame.columns
