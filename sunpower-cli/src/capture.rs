@@ -9,10 +9,8 @@ use sunpower_pcap::capture::{CaptureErrorKind, Input, InputKind};
 use sunpower_pcap::decoder::{DecoderConfig, Problem, ProblemKind};
 use sunpower_pcap::http::BodyFilter;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-use sunpower_proto::arrow::{RecordBatcher, RecordContext};
 
 use crate::output::{JsonLines, Stderr};
-use crate::parquet::Dataset;
 use crate::Outcome;
 
 /// Output formats of `sunpower decode`.
@@ -165,7 +163,7 @@ fn progress_total(lens: &[Option<u64>], p: sunpower_pcap::capture::Progress<'_>)
 pub fn decode(args: &DecodeArgs) -> io::Result<Outcome> {
     match (args.format, &args.output) {
         (DecodeFormat::Jsonl, None) => decode_jsonl(&args.capture),
-        (DecodeFormat::Parquet, Some(dir)) => decode_parquet(&args.capture, dir),
+        (DecodeFormat::Parquet, Some(dir)) => crate::parquet::decode(&args.capture, dir),
         (DecodeFormat::Jsonl, Some(_)) => {
             eprintln!(
                 "sunpower: --output is for --format parquet (JSON Lines go to standard output)"
@@ -175,48 +173,6 @@ pub fn decode(args: &DecodeArgs) -> io::Result<Outcome> {
         // clap requires --output with parquet.
         (DecodeFormat::Parquet, None) => Ok(Outcome::Usage),
     }
-}
-
-/// Every record into the library's Arrow batcher, its batches into the dataset's part files.
-fn decode_parquet(args: &CaptureArgs, dir: &std::path::Path) -> io::Result<Outcome> {
-    let mut dataset = match Dataset::create(dir) {
-        Ok(dataset) => dataset,
-        Err(e) => {
-            eprintln!("sunpower: {e}");
-            return Ok(Outcome::Unreadable);
-        }
-    };
-    let mut decoder = args.decoder();
-    let stderr = args.stderr(&decoder);
-    let mut batcher = RecordBatcher::with_batch_rows(2048);
-    let mut written = Ok(());
-    let outcome = drive(&mut decoder, &stderr, |event| {
-        if let RecordEvent::Record { post, record } = event {
-            let context = RecordContext {
-                channel: post.channel,
-                captured_at: Some(post.captured_at),
-                input: Some(post.input),
-            };
-            batcher
-                .push(record, &context, |batch| {
-                    if written.is_ok() {
-                        written = dataset.write(&batch);
-                    }
-                })
-                .map_err(io::Error::other)?;
-        }
-        std::mem::replace(&mut written, Ok(()))
-    })?;
-    batcher
-        .finish(|batch| {
-            if written.is_ok() {
-                written = dataset.write(&batch);
-            }
-        })
-        .map_err(io::Error::other)?;
-    written?;
-    dataset.close()?;
-    Ok(outcome)
 }
 
 fn decode_jsonl(args: &CaptureArgs) -> io::Result<Outcome> {

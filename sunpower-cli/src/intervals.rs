@@ -10,11 +10,9 @@ use sunpower_proto::export::{self, LocalInterval, PvOutputEncoder};
 use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
 use sunpower_proto::{parse_device_list, tree, ProblemLog, MAX_DOCUMENT_BYTES};
 
-use sunpower_proto::arrow::{interval_batch, interval_schema, DEFAULT_BATCH_ROWS};
-
 use crate::capture::{drive, CaptureArgs};
 use crate::output::{display_name, read_body, read_document, BodyError, Stderr};
-use crate::parquet::ParquetFile;
+use crate::parquet::IntervalsFile;
 use crate::varserver::{read_telemetry, read_vars, report_vars};
 use crate::Outcome;
 
@@ -104,7 +102,7 @@ struct RowWriter {
     /// PVOutput: each local day's running totals, across the batches of a live run.
     pvoutput: PvOutputEncoder,
     /// Parquet: the file being written.
-    parquet: Option<ParquetFile>,
+    parquet: Option<IntervalsFile>,
 }
 
 impl RowWriter {
@@ -133,11 +131,7 @@ impl RowWriter {
             }
             Format::Parquet => {
                 if let Some(file) = &mut self.parquet {
-                    for chunk in rows.chunks(DEFAULT_BATCH_ROWS) {
-                        let batch =
-                            interval_batch(chunk, Some(self.tz)).map_err(io::Error::other)?;
-                        file.write(&batch)?;
-                    }
+                    file.write(rows)?;
                 }
             }
         }
@@ -166,15 +160,17 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         IntervalConfig::offline().with_horizon(TimeDelta::days(365 * 200))
     };
     let parquet = match (args.format, &args.output) {
-        (Format::Parquet, Some(path)) => {
-            match ParquetFile::create(path.clone(), interval_schema(Some(tz))) {
-                Ok(file) => Some(file),
-                Err(e) => {
-                    eprintln!("sunpower: {}: {e}", path.display());
-                    return Ok(Outcome::Unreadable);
-                }
+        (Format::Parquet, Some(path)) => match IntervalsFile::create(path.clone(), tz) {
+            Ok(file) => Some(file),
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                eprintln!("sunpower: {e}");
+                return Ok(Outcome::Usage);
             }
-        }
+            Err(e) => {
+                eprintln!("sunpower: {}: {e}", path.display());
+                return Ok(Outcome::Unreadable);
+            }
+        },
         (_, Some(_)) => {
             eprintln!(
                 "sunpower: --output is for --format parquet (the others go to standard output)"

@@ -9,6 +9,10 @@ mod capture;
 mod devicelist;
 mod intervals;
 mod output;
+#[cfg(not(feature = "parquet"))]
+#[path = "no_parquet.rs"]
+mod parquet;
+#[cfg(feature = "parquet")]
 mod parquet;
 mod varserver;
 

@@ -14,7 +14,15 @@ use arrow_schema::{Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use sunpower_proto::arrow::{record_schema, KindBatch};
+use sunpower_pcap::records::RecordEvent;
+use sunpower_proto::arrow::{
+    interval_batch, interval_schema, record_schema, KindBatch, RecordBatcher, RecordContext,
+    DEFAULT_BATCH_ROWS,
+};
+use sunpower_proto::intervals::{Interval, Tz};
+
+use crate::capture::{drive, CaptureArgs};
+use crate::Outcome;
 
 /// A row group is flushed once its encoded size reaches this (or at `ROW_GROUP_ROWS` rows).
 pub const ROW_GROUP_BYTES: usize = 4 << 20;
@@ -212,4 +220,71 @@ fn file_schema(record_type: u16) -> SchemaRef {
     let schema = record_schema(record_type);
     let fields = schema.fields().iter().skip(1).cloned().collect::<Vec<_>>();
     Arc::new(Schema::new(fields))
+}
+
+/// Every record into the library's Arrow batcher, its batches into the dataset's part files.
+pub fn decode(args: &CaptureArgs, dir: &std::path::Path) -> io::Result<Outcome> {
+    let mut dataset = match Dataset::create(dir) {
+        Ok(dataset) => dataset,
+        Err(e) => {
+            eprintln!("sunpower: {e}");
+            return Ok(Outcome::Unreadable);
+        }
+    };
+    let mut decoder = args.decoder();
+    let stderr = args.stderr(&decoder);
+    let mut batcher = RecordBatcher::with_batch_rows(2048);
+    let mut written = Ok(());
+    let outcome = drive(&mut decoder, &stderr, |event| {
+        if let RecordEvent::Record { post, record } = event {
+            let context = RecordContext {
+                channel: post.channel,
+                captured_at: Some(post.captured_at),
+                input: Some(post.input),
+            };
+            batcher
+                .push(record, &context, |batch| {
+                    if written.is_ok() {
+                        written = dataset.write(&batch);
+                    }
+                })
+                .map_err(io::Error::other)?;
+        }
+        std::mem::replace(&mut written, Ok(()))
+    })?;
+    batcher
+        .finish(|batch| {
+            if written.is_ok() {
+                written = dataset.write(&batch);
+            }
+        })
+        .map_err(io::Error::other)?;
+    written?;
+    dataset.close()?;
+    Ok(outcome)
+}
+
+/// The intervals' Parquet file of `intervals --format parquet`: the columns of the jsonl rows.
+pub struct IntervalsFile {
+    file: ParquetFile,
+    tz: Tz,
+}
+
+impl IntervalsFile {
+    pub fn create(path: PathBuf, tz: Tz) -> io::Result<IntervalsFile> {
+        let file = ParquetFile::create(path, interval_schema(Some(tz)))?;
+        Ok(IntervalsFile { file, tz })
+    }
+
+    pub fn write(&mut self, rows: &[Interval]) -> io::Result<()> {
+        for chunk in rows.chunks(DEFAULT_BATCH_ROWS) {
+            let batch = interval_batch(chunk, Some(self.tz)).map_err(io::Error::other)?;
+            self.file.write(&batch)?;
+        }
+        Ok(())
+    }
+
+    pub fn close(self) -> io::Result<()> {
+        self.file.close()
+    }
 }

@@ -401,3 +401,24 @@ fn inputs_that_are_not_captures_say_what_they_are_and_which_command_reads_them()
     );
     assert!(!stderr.contains("packet"), "{stderr}");
 }
+
+/// Built without the `parquet` feature (the default): a clear usage error, nothing written.
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_without_the_feature_is_a_usage_error_that_says_how_to_get_it() {
+    let dir = std::env::temp_dir().join(format!("sunpower-noparquet-{}", std::process::id()));
+    let out = sunpower(
+        &[
+            "decode",
+            "--format",
+            "parquet",
+            "--output",
+            dir.to_str().unwrap(),
+            SAMPLE,
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--features parquet"));
+    assert!(!dir.exists());
+}

@@ -1,6 +1,7 @@
 //! `--format parquet`: the dataset of `decode` and the file of `intervals`, read back with the
 //! parquet crate's reader, equal the JSON Lines of the same command, record for record and value
 //! for value.
+#![cfg(feature = "parquet")]
 
 mod common;
 
