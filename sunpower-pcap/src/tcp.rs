@@ -760,6 +760,8 @@ impl Reassembler {
         }
         let at = self.next;
         self.next += len;
+        // What was remembered ends before the hole: it no longer ends at `next`.
+        self.recent.clear();
         self.stats.gaps += 1;
         self.stats.bytes_in_gaps += len;
         sink(StreamEvent::Gap { at, len });
