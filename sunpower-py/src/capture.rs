@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
-use std::sync::{Arc, Mutex, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use chrono::{DateTime, Utc};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
@@ -368,6 +368,19 @@ pub struct CaptureReader {
     pending: PendingError,
 }
 
+impl CaptureReader {
+    /// The decoder's state, for one thread at a time (a panic elsewhere left it usable).
+    fn lock(&self) -> PyResult<MutexGuard<'_, State>> {
+        match self.state.try_lock() {
+            Ok(guard) => Ok(guard),
+            Err(TryLockError::WouldBlock) => Err(PyRuntimeError::new_err(
+                "this capture is being read by another thread",
+            )),
+            Err(TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+        }
+    }
+}
+
 #[pymethods]
 impl CaptureReader {
     fn __iter__(slf: Py<Self>) -> Py<Self> {
@@ -375,15 +388,7 @@ impl CaptureReader {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Post>> {
-        let mut guard = match self.state.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::WouldBlock) => {
-                return Err(PyRuntimeError::new_err(
-                    "this capture is being read by another thread",
-                ))
-            }
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-        };
+        let mut guard = self.lock()?;
         let state: &mut State = &mut guard;
         loop {
             while let Some(found) = state.ready.pop_front() {
@@ -419,15 +424,7 @@ impl CaptureReader {
     /// without the GIL and without a Python object per record; problems are logged as
     /// iterating logs them.
     fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let mut guard = match self.state.try_lock() {
-            Ok(guard) => guard,
-            Err(TryLockError::WouldBlock) => {
-                return Err(PyRuntimeError::new_err(
-                    "this capture is being read by another thread",
-                ))
-            }
-            Err(TryLockError::Poisoned(p)) => p.into_inner(),
-        };
+        let mut guard = self.lock()?;
         let state: &mut State = &mut guard;
         let mut batcher = RecordBatcher::new();
         let mut out = ByType::default();
@@ -476,10 +473,7 @@ impl CaptureReader {
     /// `records_by_type` and `details` included).
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let guard = self
-            .state
-            .try_lock()
-            .map_err(|_| PyRuntimeError::new_err("this capture is being read by another thread"))?;
+        let guard = self.lock()?;
         let json = serde_json::to_string(&guard.decoder.report())
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         py.import("json")?.call_method1("loads", (json,))
