@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Issue 15's Python ratio, in one run on one capture: records into pyarrow Tables
 (`read_capture(...).to_arrow()`, then `pyarrow.table` of each type) against building the
-`to_dict()` rows of every record (`read_capture` iterated).
+`to_dict()` rows of every record (`read_capture` iterated); then the same from records already
+decoded (`records_to_arrow` of a list of `Record` against their `to_dict()`).
 
     python benches/scripts/arrow_ratio.py [CAPTURE]   # default examples/sample.pcap
 
@@ -38,6 +39,19 @@ def tables():
     return sum(pyarrow.table(x).num_rows for x in batches.values())
 
 
+# The same two from records already decoded (a list of `Record`), without the capture's decoding.
+decoded = [r for post in sunpower.read_capture(capture) for r in post.records]
+
+
+def decoded_rows():
+    return len([r.to_dict() for r in decoded])
+
+
+def decoded_tables():
+    batches = sunpower.records_to_arrow(decoded)
+    return sum(pyarrow.table(x).num_rows for x in batches.values())
+
+
 n_rows, t_rows = best(rows)
 n_tables, t_tables = best(tables)
 assert n_rows == n_tables, (n_rows, n_tables)
@@ -45,3 +59,8 @@ print(f"{capture}: {n_rows} records")
 print(f"to_dict() rows:  {t_rows:.3f} s  {n_rows / t_rows:,.0f} records/s")
 print(f"pyarrow.Table:   {t_tables:.3f} s  {n_tables / t_tables:,.0f} records/s")
 print(f"ratio: {t_rows / t_tables:.1f}x")
+n_decoded, t_decoded_rows = best(decoded_rows)
+n_decoded_tables, t_decoded_tables = best(decoded_tables)
+assert n_decoded == n_decoded_tables == n_rows, (n_decoded, n_decoded_tables, n_rows)
+print(f"from decoded records: to_dict() {t_decoded_rows:.3f} s, records_to_arrow {t_decoded_tables:.3f} s")
+print(f"ratio from decoded records: {t_decoded_rows / t_decoded_tables:.1f}x")

@@ -10,6 +10,8 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError};
 use sunpower_pcap::capture::{CaptureReader, Input, INITIAL_BUFFER_SIZE};
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, Post};
+use sunpower_pcap::records::{RecordDecoder, RecordEvent};
+use sunpower_proto::arrow::{RecordBatcher, RecordContext};
 use sunpower_proto::Body;
 
 /// The ceiling: pcap-parser's streaming reader with the buffer size `CaptureReader` uses, doing
@@ -95,5 +97,50 @@ pub fn decode_records(bytes: &Arc<[u8]>) -> u64 {
             .filter(Result::is_ok)
             .count() as u64;
     });
+    records
+}
+
+/// What Python's `read_capture` iterates: the library's record decoder (posts, records,
+/// counts, problem log), every record counted.
+pub fn decoder_records(bytes: &Arc<[u8]>) -> u64 {
+    each_record(bytes, |_, _| {})
+}
+
+/// What Python's `read_capture(...).to_arrow()` does: the record decoder with every record
+/// into Arrow batches; the rows of the batches made.
+pub fn arrow_batches(bytes: &Arc<[u8]>) -> u64 {
+    let mut batcher = RecordBatcher::new();
+    let mut rows = 0u64;
+    each_record(bytes, |record, context| {
+        batcher
+            .push(record, context, |b| rows += b.batch.num_rows() as u64)
+            .expect("batch");
+    });
+    batcher
+        .finish(|b| rows += b.batch.num_rows() as u64)
+        .expect("batch");
+    rows
+}
+
+fn each_record(
+    bytes: &Arc<[u8]>,
+    mut on_record: impl FnMut(&sunpower_proto::Record<'_>, &RecordContext<'_>),
+) -> u64 {
+    let mut decoder = RecordDecoder::new(
+        vec![Input::from_reader("bench", Cursor::new(bytes.clone()))],
+        DecoderConfig::default(),
+    );
+    let mut records = 0;
+    while decoder.step(|event| {
+        if let RecordEvent::Record { post, record } = event {
+            records += 1;
+            let context = RecordContext {
+                channel: post.channel,
+                captured_at: Some(post.captured_at),
+                input: Some(post.input),
+            };
+            on_record(&record, &context);
+        }
+    }) {}
     records
 }

@@ -244,7 +244,16 @@ impl KindBuilder {
         record.visit_output(context.channel, |name, value| {
             // Fields come in schema order; the ones not visited (no channel, a meter without
             // the JSON counters) are null.
-            match names[cursor..].iter().position(|n| *n == name) {
+            // The visitor's names are the prototype's literals: the next column's, almost
+            // always, and the same pointer, so a pointer comparison settles most of them.
+            let next = names.get(cursor);
+            let offset = match next {
+                Some(n) if std::ptr::eq(n.as_ptr(), name.as_ptr()) && n.len() == name.len() => {
+                    Some(0)
+                }
+                _ => names[cursor..].iter().position(|n| *n == name),
+            };
+            match offset {
                 Some(offset) => {
                     for column in &mut columns[cursor..cursor + offset] {
                         column.append_null();

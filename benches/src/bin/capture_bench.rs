@@ -2,7 +2,7 @@
 //! (`valgrind --tool=callgrind`) and quick timings: the same functions the capture benchmark times.
 //!
 //! ```sh
-//! capture_bench raw|raw-noshift|reader|posts|records CAPTURE [REPEAT]
+//! capture_bench raw|raw-noshift|reader|posts|records|decoder|arrow CAPTURE [REPEAT]
 //! ```
 //!
 //! Prints one line: `stage=.. bytes=.. repeat=.. result=.. seconds=.. mb_per_s=..` (MB = 10^6
@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sunpower_benches::stages::{
-    capture_reader, decode_posts, decode_records, raw_blocks, raw_blocks_noshift,
+    arrow_batches, capture_reader, decode_posts, decode_records, decoder_records, raw_blocks,
+    raw_blocks_noshift,
 };
 
 fn main() -> ExitCode {
@@ -28,7 +29,7 @@ fn main() -> ExitCode {
             }
         },
         _ => {
-            eprintln!("usage: capture_bench raw|raw-noshift|reader|posts|records CAPTURE [REPEAT]");
+            eprintln!("usage: capture_bench raw|raw-noshift|reader|posts|records|decoder|arrow CAPTURE [REPEAT]");
             return ExitCode::from(2);
         }
     };
@@ -38,8 +39,10 @@ fn main() -> ExitCode {
         "reader" => capture_reader,
         "posts" => decode_posts,
         "records" => decode_records,
+        "decoder" => decoder_records,
+        "arrow" => arrow_batches,
         _ => {
-            eprintln!("capture_bench: unknown stage {stage:?} (raw, raw-noshift, reader, posts or records)");
+            eprintln!("capture_bench: unknown stage {stage:?} (raw, raw-noshift, reader, posts, records, decoder or arrow)");
             return ExitCode::from(2);
         }
     };
