@@ -147,7 +147,7 @@ def decoder(
     def decode(sets: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in sets:
             for paths in batch.column("paths").to_pylist():
-                decoded = sunpower.read_capture(*paths).to_arrow()
+                decoded = sunpower.read_capture(*paths).to_arrow([record_type])
                 if record_type not in decoded:
                     continue
                 yield from pa.table(decoded[record_type]).cast(target).to_batches()

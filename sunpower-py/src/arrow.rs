@@ -2,7 +2,7 @@
 //! DuckDB or pandas through the Arrow PyCapsule interface (`__arrow_c_stream__`), without a
 //! Python object per record.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StructArray};
@@ -100,13 +100,26 @@ impl RecordBatches {
     }
 }
 
-/// Batches of a batcher, gathered per record type.
+/// Batches of a batcher, gathered per record type: every type, or only the chosen ones.
 #[derive(Default)]
 pub struct ByType {
     batches: BTreeMap<u16, Vec<RecordBatch>>,
+    only: Option<BTreeSet<u16>>,
 }
 
 impl ByType {
+    /// Keeps only the records of `types` (every type when `None`).
+    pub fn only(types: Option<BTreeSet<u16>>) -> ByType {
+        ByType {
+            batches: BTreeMap::new(),
+            only: types,
+        }
+    }
+
+    fn wants(&self, record_type: u16) -> bool {
+        self.only.as_ref().is_none_or(|t| t.contains(&record_type))
+    }
+
     pub fn add(&mut self, batch: KindBatch) {
         (self.batches.entry(batch.record_type).or_default()).push(batch.batch);
     }
@@ -132,9 +145,21 @@ pub fn push(
     record: &sunpower_proto::Record<'_>,
     context: &RecordContext<'_>,
 ) -> PyResult<()> {
+    if !out.wants(record.record_type()) {
+        return Ok(());
+    }
     batcher
         .push(record, context, |b| out.add(b))
         .map_err(arrow_error)
+}
+
+/// The record types of an iterable of ints (a list, a set, a range).
+pub fn record_type_set(types: &Bound<'_, PyAny>) -> PyResult<BTreeSet<u16>> {
+    let mut set = BTreeSet::new();
+    for item in types.try_iter()? {
+        set.insert(item?.extract::<u16>()?);
+    }
+    Ok(set)
 }
 
 /// The rest of `batcher` into `out`.

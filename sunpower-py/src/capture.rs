@@ -422,12 +422,22 @@ impl CaptureReader {
     /// The rest of the capture as Arrow batches, `{record_type: RecordBatches}`, with the
     /// post's context (`captured_at`, `input`) after the record's columns. Decoded and built
     /// without the GIL and without a Python object per record; problems are logged as
-    /// iterating logs them.
-    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+    /// iterating logs them. With `record_types`, only the records of those types are built
+    /// (the others are decoded and counted all the same).
+    #[pyo3(signature = (record_types = None))]
+    fn to_arrow<'py>(
+        &self,
+        py: Python<'py>,
+        record_types: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let only = match record_types {
+            Some(types) => Some(batches::record_type_set(types)?),
+            None => None,
+        };
         let mut guard = self.lock()?;
         let state: &mut State = &mut guard;
         let mut batcher = RecordBatcher::new();
-        let mut out = ByType::default();
+        let mut out = ByType::only(only);
         loop {
             while let Some(found) = state.ready.pop_front() {
                 match found {

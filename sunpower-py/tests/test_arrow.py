@@ -67,6 +67,20 @@ def test_to_arrow_after_iteration_gives_the_rest() -> None:
     assert sum(len(x) for x in rest.values()) == total - len(first.records)
 
 
+def test_to_arrow_of_chosen_types_builds_only_those() -> None:
+    everything = sunpower.read_capture(SAMPLE).to_arrow()
+    reader = sunpower.read_capture(SAMPLE)
+    chosen = reader.to_arrow({130, 140, 999})
+    assert sorted(chosen) == [130, 140]
+    for t in chosen:
+        assert pa.table(chosen[t]).equals(pa.table(everything[t]))
+    # The other types were decoded and counted all the same.
+    assert reader.stats["records"] == sum(len(x) for x in everything.values())
+    assert sunpower.read_capture(SAMPLE).to_arrow([]) == {}
+    with pytest.raises(TypeError):
+        sunpower.read_capture(SAMPLE).to_arrow(130)  # type: ignore[arg-type]
+
+
 def test_records_to_arrow_of_a_body_with_unknown_and_damaged_lines(forum_body: bytes) -> None:
     body = forum_body + b"777\t20170107171000\tSER\tnew\n778\tno-time\n130\tbad\n"
     records = sunpower.parse_body(body, errors="skip")

@@ -459,11 +459,13 @@ class CaptureReader(Iterator[Post]):
 
     def __iter__(self) -> CaptureReader: ...
     def __next__(self) -> Post: ...
-    def to_arrow(self) -> dict[int, RecordBatches]:
+    def to_arrow(self, record_types: Iterable[int] | None = None) -> dict[int, RecordBatches]:
         """The rest of the capture (what iteration has not handed out) as Arrow batches, one
         :class:`RecordBatches` per record type, in type order. Decoded and built without the
         GIL and without a Python object per record; problems are logged as iterating logs
-        them. ``pyarrow.table(batches[130])``, ``polars.from_arrow(...)``, DuckDB."""
+        them. ``pyarrow.table(batches[130])``, ``polars.from_arrow(...)``, DuckDB. With
+        ``record_types``, only those types are built (memory for one table, not all); the
+        others are decoded and counted in :attr:`stats` all the same."""
     @property
     def stats(self) -> dict[str, Any]:
         """Every counter so far: exactly the keys and values ``sunpower stats`` prints for the
