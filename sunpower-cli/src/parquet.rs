@@ -26,11 +26,34 @@ use crate::Outcome;
 
 /// A row group is flushed once its encoded size reaches this (or at `ROW_GROUP_ROWS` rows).
 pub const ROW_GROUP_BYTES: usize = 4 << 20;
-/// The memory of all a dataset's row groups in progress (the writers' own estimate, encoders and
-/// dictionaries included): past it, the largest row group is flushed early.
-pub const DATASET_MEMORY: usize = 8 << 20;
 /// Rows in a row group at most.
 pub const ROW_GROUP_ROWS: usize = 64 * 1024;
+/// The memory of a dataset in progress: the leading partition's row group (the writer's own
+/// estimate: encoders, dictionaries, pages), the other partitions' buffered batches and any
+/// other row group still open. Past it, the largest of the others is written out, the leading
+/// row group last.
+pub const DATASET_MEMORY: usize = 7 << 20;
+/// A partition other than the leading one (the record type with the most rows so far) keeps its
+/// rows as Arrow batches up to this many bytes, then writes them as one row group. An encoder
+/// holds about 75 KiB per dictionary column from its first row (hash tables sized for 4,096
+/// values), so five open row groups of one-row-a-post kinds would hold 4.5 MiB for a few
+/// thousand rows; buffered, they cost their bytes only, and their row groups hold weeks.
+pub const BUFFERED_ROW_GROUP_BYTES: usize = 768 << 10;
+/// Rows in a data page at most (the default is 20,000): a dictionary-encoded page keeps an
+/// 8-byte index per value until it is cut, and a 130 line has about 30 values (1 MiB a page at
+/// 4,096 rows). Smaller pages cost more in page indexes than they save.
+pub const PAGE_ROWS: usize = 4096;
+/// A column's dictionary falls back to plain encoding past this (the default, 1 MiB, would let
+/// each high-cardinality column of each open row group hold 1 MiB of values and 2 MiB of hash
+/// table).
+pub const DICTIONARY_PAGE_BYTES: usize = 256 << 10;
+/// Rows of a batch out of the record batcher (each kind's builders hold that many rows).
+pub const BATCH_ROWS: usize = 512;
+/// A part file is closed once its row groups times its columns reach this (the next rows go
+/// to the partition's next part): a writer keeps every row group's column metadata and page
+/// indexes (about 1 KiB a column chunk) until the footer, which would grow with the capture.
+/// 128 is 7 row groups of 130 lines (about 450,000 rows, four months of a 24-panel home).
+pub const PART_COLUMN_CHUNKS: usize = 128;
 /// Partition files open at once; a record type past it closes the least recently written one
 /// (its later records go to the partition's next part file).
 pub const MAX_OPEN_PARTS: usize = 16;
@@ -40,6 +63,8 @@ fn properties() -> WriterProperties {
         .set_compression(Compression::SNAPPY)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_max_row_group_bytes(Some(ROW_GROUP_BYTES))
+        .set_data_page_row_count_limit(PAGE_ROWS)
+        .set_dictionary_page_size_limit(DICTIONARY_PAGE_BYTES)
         .build()
 }
 
@@ -79,6 +104,11 @@ impl ParquetFile {
         self.writer.memory_size()
     }
 
+    /// Row groups written so far (the one in progress not counted).
+    pub fn row_groups(&self) -> usize {
+        self.writer.flushed_row_groups().len()
+    }
+
     /// Flushes the row group in progress.
     pub fn flush(&mut self) -> io::Result<()> {
         self.writer.flush().map_err(parquet_error)
@@ -109,19 +139,55 @@ fn sync_dir(dir: Option<&Path>) -> io::Result<()> {
     Ok(())
 }
 
-/// A partition's open part file.
-struct Part {
-    file: ParquetFile,
+/// The limits a [`Dataset`] keeps to (the constants; smaller in the tests).
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    memory: usize,
+    buffered: usize,
+    part_column_chunks: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            memory: DATASET_MEMORY,
+            buffered: BUFFERED_ROW_GROUP_BYTES,
+            part_column_chunks: PART_COLUMN_CHUNKS,
+        }
+    }
+}
+
+/// A partition: its open part file (if any) and the batches it holds back.
+#[derive(Default)]
+struct Partition {
+    part: Option<ParquetFile>,
+    next_part: u32,
     last_write: u64,
+    rows: u64,
+    /// Batches not yet written (a partition other than the leading one), and their bytes.
+    held: Vec<RecordBatch>,
+    held_bytes: usize,
+}
+
+impl Partition {
+    /// Memory it holds: held batches and the open row group.
+    fn memory(&self) -> usize {
+        self.held_bytes + self.part.as_ref().map_or(0, ParquetFile::memory_size)
+    }
 }
 
 /// The records dataset: one partition directory per record type, `part-NNNNN.parquet` files in
 /// it. The partition column (`record_type`) is in the path only, as Hive-style writers do, so
 /// that DuckDB, polars, pyarrow and Spark read the directory as one dataset without a clash.
+///
+/// Memory: the leading partition (most rows so far; a 24-panel home's inverters are 66 % of
+/// its records) streams into its row group; the others hold their rows as Arrow batches and
+/// write them as one row group at [`BUFFERED_ROW_GROUP_BYTES`]; all of it is counted against
+/// [`DATASET_MEMORY`].
 pub struct Dataset {
     dir: PathBuf,
-    open: HashMap<u16, Part>,
-    next_part: HashMap<u16, u32>,
+    limits: Limits,
+    partitions: HashMap<u16, Partition>,
     writes: u64,
     pub files: u64,
 }
@@ -142,72 +208,142 @@ impl Dataset {
         fs::create_dir_all(dir)?;
         Ok(Dataset {
             dir: dir.to_path_buf(),
-            open: HashMap::new(),
-            next_part: HashMap::new(),
+            limits: Limits::default(),
+            partitions: HashMap::new(),
             writes: 0,
             files: 0,
         })
     }
 
+    /// Memory held by every partition.
+    fn memory(&self) -> usize {
+        self.partitions.values().map(Partition::memory).sum()
+    }
+
+    /// The record type with the most rows so far (the lower type on a tie).
+    fn leader(&self) -> Option<u16> {
+        (self.partitions.iter())
+            .max_by_key(|(t, p)| (p.rows, std::cmp::Reverse(**t)))
+            .map(|(t, _)| *t)
+    }
+
     pub fn write(&mut self, batch: &KindBatch) -> io::Result<()> {
         let record_type = batch.record_type;
-        if !self.open.contains_key(&record_type) {
-            if self.open.len() >= MAX_OPEN_PARTS {
-                let oldest = self.open.iter().min_by_key(|(_, p)| p.last_write);
-                if let Some(oldest) = oldest.map(|(t, _)| *t) {
-                    self.close_part(oldest)?;
-                }
-            }
-            let dir = self.dir.join(format!("record_type={record_type}"));
-            fs::create_dir_all(&dir)?;
-            let number = self.next_part.entry(record_type).or_default();
-            let path = dir.join(format!("part-{number:05}.parquet"));
-            *number += 1;
-            let file = ParquetFile::create(path, file_schema(record_type))?;
-            self.open.insert(
-                record_type,
-                Part {
-                    file,
-                    last_write: 0,
-                },
-            );
-        }
-        self.writes += 1;
-        let part = self
-            .open
-            .get_mut(&record_type)
-            .ok_or_else(|| io::Error::other("no open part"))?;
-        part.last_write = self.writes;
         let mut columns = batch.batch.clone();
         columns.remove_column(0);
-        part.file.write(&columns)?;
-        // One budget for every open part: many record types cannot add up past it.
-        loop {
-            let sizes = self.open.values().map(|p| p.file.memory_size());
-            if sizes.sum::<usize>() <= DATASET_MEMORY {
-                return Ok(());
+        self.writes += 1;
+        let partition = self.partitions.entry(record_type).or_default();
+        partition.rows += columns.num_rows() as u64;
+        partition.last_write = self.writes;
+        if self.leader() == Some(record_type) {
+            // Held batches first (it led no longer before): rows stay in capture order.
+            let partition = self.partition(record_type)?;
+            let held = std::mem::take(&mut partition.held);
+            partition.held_bytes = 0;
+            for rows in held.iter().chain([&columns]) {
+                self.write_rows(record_type, rows)?;
             }
-            let largest = self.open.values_mut().max_by_key(|p| p.file.memory_size());
-            match largest {
-                Some(part) if part.file.memory_size() > 0 => part.file.flush()?,
-                _ => return Ok(()),
+        } else {
+            let partition = self.partition(record_type)?;
+            partition.held_bytes += columns.get_array_memory_size();
+            partition.held.push(columns);
+            if partition.held_bytes >= self.limits.buffered {
+                self.write_row_group(record_type)?;
             }
         }
+        // One budget for every partition: many record types cannot add up past it.
+        while self.memory() > self.limits.memory {
+            let leader = self.leader();
+            let largest = (self.partitions.iter())
+                .filter(|(_, p)| p.memory() > 0)
+                .max_by_key(|(t, p)| (Some(**t) != leader, p.memory()))
+                .map(|(t, _)| *t);
+            match largest {
+                Some(record_type) => self.write_row_group(record_type)?,
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    fn partition(&mut self, record_type: u16) -> io::Result<&mut Partition> {
+        self.partitions
+            .get_mut(&record_type)
+            .ok_or_else(|| io::Error::other("no partition"))
+    }
+
+    /// Writes `rows` into the partition's row group in progress (opening a part file first if
+    /// none is open), closing the part once it holds [`PART_COLUMN_CHUNKS`].
+    fn write_rows(&mut self, record_type: u16, rows: &RecordBatch) -> io::Result<()> {
+        self.open_part(record_type)?;
+        let max_chunks = self.limits.part_column_chunks;
+        let partition = self.partition(record_type)?;
+        let Some(part) = &mut partition.part else {
+            return Err(io::Error::other("no open part"));
+        };
+        part.write(rows)?;
+        if part.row_groups() * rows.num_columns() >= max_chunks {
+            self.close_part(record_type)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the partition's held batches and ends its row group.
+    fn write_row_group(&mut self, record_type: u16) -> io::Result<()> {
+        let partition = self.partition(record_type)?;
+        let held = std::mem::take(&mut partition.held);
+        partition.held_bytes = 0;
+        for rows in &held {
+            self.write_rows(record_type, rows)?;
+        }
+        drop(held);
+        if let Some(part) = &mut self.partition(record_type)?.part {
+            part.flush()?;
+        }
+        Ok(())
+    }
+
+    fn open_part(&mut self, record_type: u16) -> io::Result<()> {
+        if self.partition(record_type)?.part.is_some() {
+            return Ok(());
+        }
+        let open = self
+            .partitions
+            .values()
+            .filter(|p| p.part.is_some())
+            .count();
+        if open >= MAX_OPEN_PARTS {
+            let oldest = (self.partitions.iter())
+                .filter(|(_, p)| p.part.is_some())
+                .min_by_key(|(_, p)| p.last_write)
+                .map(|(t, _)| *t);
+            if let Some(oldest) = oldest {
+                self.close_part(oldest)?;
+            }
+        }
+        let dir = self.dir.join(format!("record_type={record_type}"));
+        fs::create_dir_all(&dir)?;
+        let partition = self.partition(record_type)?;
+        let path = dir.join(format!("part-{:05}.parquet", partition.next_part));
+        partition.next_part += 1;
+        partition.part = Some(ParquetFile::create(path, file_schema(record_type))?);
+        Ok(())
     }
 
     fn close_part(&mut self, record_type: u16) -> io::Result<()> {
-        if let Some(part) = self.open.remove(&record_type) {
-            part.file.close()?;
+        if let Some(part) = self.partition(record_type)?.part.take() {
+            part.close()?;
             self.files += 1;
         }
         Ok(())
     }
 
-    /// Closes every part file.
+    /// Writes every held batch and closes every part file.
     pub fn close(mut self) -> io::Result<u64> {
-        let mut types: Vec<u16> = self.open.keys().copied().collect();
+        let mut types: Vec<u16> = self.partitions.keys().copied().collect();
         types.sort_unstable();
         for record_type in types {
+            self.write_row_group(record_type)?;
             self.close_part(record_type)?;
         }
         sync_dir(Some(&self.dir))?;
@@ -233,7 +369,7 @@ pub fn decode(args: &CaptureArgs, dir: &std::path::Path) -> io::Result<Outcome> 
     };
     let mut decoder = args.decoder();
     let stderr = args.stderr(&decoder);
-    let mut batcher = RecordBatcher::with_batch_rows(2048);
+    let mut batcher = RecordBatcher::with_batch_rows(BATCH_ROWS);
     let mut written = Ok(());
     let outcome = drive(&mut decoder, &stderr, |event| {
         if let RecordEvent::Record { post, record } = event {
@@ -286,5 +422,93 @@ impl IntervalsFile {
 
     pub fn close(self) -> io::Result<()> {
         self.file.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use sunpower_proto::parse_line;
+
+    use super::*;
+
+    /// Every row of a partition's part files, in part order: the serial column.
+    fn serials(dir: &Path, record_type: u16) -> (usize, Vec<String>) {
+        let dir = dir.join(format!("record_type={record_type}"));
+        let mut parts: Vec<_> = (fs::read_dir(&dir).unwrap())
+            .map(|e| e.unwrap().path())
+            .collect();
+        parts.sort();
+        let mut out = Vec::new();
+        for part in &parts {
+            let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(part).unwrap())
+                .unwrap()
+                .build()
+                .unwrap();
+            for batch in reader {
+                let batch = batch.unwrap();
+                let column = batch.column_by_name("serial").unwrap().as_string::<i32>();
+                out.extend(column.iter().map(|s| s.unwrap().to_string()));
+            }
+        }
+        (parts.len(), out)
+    }
+
+    /// Small limits: held partitions written as row groups, the leader changing, the budget
+    /// flushing, part files rolled over; every row lands once, in order, in its partition.
+    #[test]
+    fn every_row_lands_once_in_order_whatever_the_limits() {
+        let dir = std::env::temp_dir().join(format!("sunpower-dataset-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut dataset = Dataset::create(&dir).unwrap();
+        dataset.limits = Limits {
+            memory: 96 << 10,
+            buffered: 16 << 10,
+            part_column_chunks: 24,
+        };
+        let mut batcher = RecordBatcher::with_batch_rows(64);
+        let context = RecordContext::default();
+        let mut expected: HashMap<u16, Vec<String>> = HashMap::new();
+        let mut peak = 0;
+        // 120 leads first, then 130 (three lines a round) overtakes it; 999 is rare.
+        for i in 0..6000 {
+            let mut lines = Vec::new();
+            if i < 1000 || i % 4 == 0 {
+                lines.push((120, format!("120\t20170107171500\tS{i}\t0\t445")));
+            }
+            if i >= 300 {
+                for k in 0..3 {
+                    let serial = format!("I{i}-{k}");
+                    lines.push((130, format!("130\t20170107171000\t{serial}\tM\t\t1.5")));
+                }
+            }
+            if i % 50 == 0 {
+                lines.push((999, format!("999\t20170107171000\tU{i}")));
+            }
+            for (record_type, line) in &lines {
+                let record = parse_line(line).unwrap();
+                let serial = line.split('\t').nth(2).unwrap().to_string();
+                expected.entry(*record_type).or_default().push(serial);
+                batcher
+                    .push(&record, &context, |b| dataset.write(&b).unwrap())
+                    .unwrap();
+                peak = peak.max(dataset.memory());
+            }
+        }
+        batcher.finish(|b| dataset.write(&b).unwrap()).unwrap();
+        let files = dataset.close().unwrap();
+        // Each write ends within the budget.
+        assert!(peak > 0 && peak <= 96 << 10, "{peak}");
+        let mut counted = 0;
+        for (record_type, serials_in) in &expected {
+            let (parts, got) = serials(&dir, *record_type);
+            assert_eq!(&got, serials_in, "type {record_type}");
+            counted += parts as u64;
+        }
+        assert_eq!(counted, files);
+        // The inverters' partition was rolled over into several part files.
+        assert!(serials(&dir, 130).0 > 2);
+        fs::remove_dir_all(&dir).unwrap();
     }
 }

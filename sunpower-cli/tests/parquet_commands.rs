@@ -19,9 +19,13 @@ use chrono::DateTime;
 use common::{json_lines, sunpower, sunpower_ok};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{json, Map, Value};
-use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+use sunpower_pcap::writer::{gzip, pcap_bytes, pcapng_bytes, PcapFormat, TcpConversation};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+const THIRD_PARTY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../shared/captures/third_party"
+);
 
 /// One cell as the JSON Lines write it: timestamps as their instant (compared as instants).
 fn cell(array: &ArrayRef, row: usize) -> Value {
@@ -115,23 +119,30 @@ fn read_dataset(dir: &Path) -> BTreeMap<u64, Vec<RecordBatch>> {
     out
 }
 
-/// `decode --format parquet` of `input` equals `decode`'s JSON Lines; returns the record count.
-fn parquet_equals_json_lines(input: &Path) -> usize {
-    let input_arg = input.to_str().unwrap();
-    let lines = json_lines(&sunpower_ok(&["decode", input_arg], None));
+/// `decode --format parquet` of `inputs` (file names, or `-` with `stdin`) equals `decode`'s
+/// JSON Lines, and exits as it does; returns the record count. No records: the dataset is an
+/// empty directory.
+fn parquet_equals_json_lines_of(inputs: &[&str], stdin: Option<&[u8]>) -> usize {
+    let json = sunpower(&[&["decode"], inputs].concat(), stdin);
+    let lines = json_lines(&json);
     let dir = tempdir("dataset");
-    let out = sunpower_ok(
+    let out = sunpower(
         &[
-            "decode",
-            input_arg,
-            "--format",
-            "parquet",
-            "--output",
-            dir.to_str().unwrap(),
-        ],
-        None,
+            &["decode"],
+            inputs,
+            &["--format", "parquet", "--output", dir.to_str().unwrap()],
+        ]
+        .concat(),
+        stdin,
     );
+    assert_eq!(out.status.code(), json.status.code(), "{inputs:?}");
     assert!(out.stdout.is_empty());
+    if lines.is_empty() {
+        let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+        assert!(entries.is_empty(), "{inputs:?}: {entries:?}");
+        std::fs::remove_dir(&dir).unwrap();
+        return 0;
+    }
     let dataset = read_dataset(&dir);
     // The JSON Lines grouped by type, in capture order within a type.
     let mut by_type: BTreeMap<u64, Vec<&Value>> = BTreeMap::new();
@@ -167,7 +178,10 @@ fn parquet_equals_json_lines(input: &Path) -> usize {
             for (key, value) in row {
                 match key.as_str() {
                     "captured_at" => assert!(value.is_object(), "{row:?}"),
-                    "input" => assert_eq!(value, &json!(input_arg)),
+                    "input" => assert!(
+                        inputs.iter().any(|i| value == &json!(i)),
+                        "{value} not in {inputs:?}"
+                    ),
                     // Columns the JSON does not have for this record are null.
                     _ if !line.contains_key(key) => assert_eq!(value, &Value::Null, "{key}"),
                     _ => {}
@@ -175,7 +189,13 @@ fn parquet_equals_json_lines(input: &Path) -> usize {
             }
         }
     }
+    std::fs::remove_dir_all(&dir).unwrap();
     lines.len()
+}
+
+/// [`parquet_equals_json_lines_of`] one file.
+fn parquet_equals_json_lines(input: &Path) -> usize {
+    parquet_equals_json_lines_of(&[input.to_str().unwrap()], None)
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {
@@ -193,7 +213,7 @@ fn tempdir(name: &str) -> std::path::PathBuf {
 
 /// A capture with every record kind, damaged lines, unknown types (with and without a
 /// timestamp), a command-channel post, and enough inverter lines for several batches.
-fn every_kind_capture() -> Vec<u8> {
+fn every_kind_conversation() -> TcpConversation {
     let mut body = String::from(
         "100\tSPMS\t10\tZT162585000441C1402\t20170107171925\n\
          120\t20170107171500\tZT162585000441C1402\t0\t445\t0\t0\t0\t81666\t0.21\t24876\t12408\n\
@@ -238,6 +258,11 @@ fn every_kind_capture() -> Vec<u8> {
         conv.server_sends(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &[]);
     }
     conv.close();
+    conv
+}
+
+fn every_kind_capture() -> Vec<u8> {
+    let conv = every_kind_conversation();
     pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames())
 }
 
@@ -257,6 +282,65 @@ fn decode_parquet_of_every_kind_equals_the_json_lines() {
     assert_eq!(records, 11 + 9000 + 1 + 2);
     let stats = json_lines(&sunpower_ok(&["stats", path.to_str().unwrap()], None));
     assert_eq!(stats[0]["line_errors"], 2);
+}
+
+#[test]
+fn decode_parquet_of_other_inputs_equals_the_json_lines() {
+    let dir = tempdir("inputs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let every_kind = every_kind_capture();
+    let path = dir.join("every-kind.pcap");
+    std::fs::write(&path, &every_kind).unwrap();
+    // The same posts as pcapng at nanosecond resolution, gzip-compressed.
+    let conv = every_kind_conversation();
+    let link_type = u16::try_from(conv.link_type()).unwrap();
+    let pcapng = dir.join("every-kind.pcapng.gz");
+    std::fs::write(
+        &pcapng,
+        gzip(&pcapng_bytes(link_type, Some(9), conv.frames())),
+    )
+    .unwrap();
+    assert_eq!(parquet_equals_json_lines(&pcapng), 11 + 9000 + 1 + 2);
+    // Two inputs, one after the other: every row names its own.
+    let both = [path.to_str().unwrap(), SAMPLE];
+    let records = parquet_equals_json_lines_of(&both, None);
+    assert_eq!(records, 11 + 9000 + 1 + 2 + 5304);
+    // Standard input, cut in the middle of the sample: the records before the cut.
+    let sample = std::fs::read(SAMPLE).unwrap();
+    let cut = &sample[..sample.len() / 2];
+    let records = parquet_equals_json_lines_of(&["-"], Some(cut));
+    assert!((1000..5304).contains(&records), "{records}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The third-party captures the capture crate's tests read (`shared/captures/third_party`):
+/// none holds a collector post, so each dataset is an empty directory, and each run exits as
+/// the JSON Lines run does (1 for the files that are not captures).
+#[test]
+fn decode_parquet_of_every_third_party_capture_equals_the_json_lines() {
+    let root = Path::new(THIRD_PARTY);
+    if !root.is_dir() {
+        eprintln!("skipped: {} is missing", root.display());
+        return;
+    }
+    let mut files = Vec::new();
+    let mut dirs = vec![root.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if path.file_name() != Some("LICENSES".as_ref()) {
+                    dirs.push(path);
+                }
+            } else if path.extension() != Some("txt".as_ref()) {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    assert!(files.len() > 200, "{}", files.len());
+    let records: usize = files.iter().map(|f| parquet_equals_json_lines(f)).sum();
+    assert_eq!(records, 0);
 }
 
 #[test]
