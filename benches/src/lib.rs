@@ -242,20 +242,53 @@ pub fn sample_path() -> std::path::PathBuf {
 }
 
 /// Writes `days` consecutive days of `packets` (one day of traffic) to `out`, each day shifted by
-/// 24 h, with the project's capture writer; streams, so `out` may be a file of any size. Returns
-/// the bytes written.
+/// 24 h, the record times inside the posts too ([`shift_record_times`]), with the project's
+/// capture writer; streams, so `out` may be a file of any size. Returns the bytes written.
 pub fn write_days(out: impl Write, day: &Packets, days: u64) -> io::Result<u64> {
     let mut written = 24;
     let mut w = PcapWriter::new(out, day.link_type, PcapFormat::LE_MICRO)?;
+    let mut shifted = Vec::new();
     for n in 0..days {
         let shift = TimeDelta::days(n as i64);
         for (ts, frame) in &day.packets {
-            w.write_packet(*ts + shift, frame)?;
+            shifted.clear();
+            shifted.extend_from_slice(frame);
+            shift_record_times(&mut shifted, shift);
+            w.write_packet(*ts + shift, &shifted)?;
             written += 16 + frame.len() as u64;
         }
     }
     w.into_inner().flush()?;
     Ok(written)
+}
+
+/// Moves every record time in `frame` on by `shift`, in place: each run of exactly 14 digits
+/// (bounded by other bytes within the frame) that reads as a time `YYYYMMDDhhmmss` of this
+/// century. A replayed day then carries its own dates, as a real capture's days do, so that
+/// intervals and compression see a year, not one day 365 times. The length stays, so do the
+/// TCP sequence numbers and HTTP lengths; the TCP checksum does not, which the decoder (like
+/// Wireshark by default) does not check. A time cut by a segment boundary stays as it was.
+pub fn shift_record_times(frame: &mut [u8], shift: TimeDelta) {
+    const LEN: usize = 14;
+    let mut i = 0;
+    while i + LEN <= frame.len() {
+        if !frame[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let run = frame[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+        let bounded = i > 0 && i + run < frame.len();
+        if run == LEN && bounded && frame[i..i + 2] == *b"20" {
+            let text = std::str::from_utf8(&frame[i..i + LEN]).unwrap_or("");
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, "%Y%m%d%H%M%S") {
+                let moved = (t + shift).format("%Y%m%d%H%M%S").to_string();
+                if moved.len() == LEN {
+                    frame[i..i + LEN].copy_from_slice(moved.as_bytes());
+                }
+            }
+        }
+        i += run;
+    }
 }
 
 /// A capture of `days` days of the sample home's traffic (collector posts are about 1 packet in
