@@ -317,6 +317,20 @@ pub fn interleaved_medians(rounds: usize, mut a: impl FnMut(), mut b: impl FnMut
     (median(&mut ta), median(&mut tb))
 }
 
+/// [`interleaved_medians`] for any number of sides: each round times every side once, in
+/// turn; returns each side's median duration in seconds.
+pub fn interleaved_medians_of(rounds: usize, sides: &mut [&mut dyn FnMut()]) -> Vec<f64> {
+    let mut times = vec![Vec::with_capacity(rounds); sides.len()];
+    for _ in 0..rounds {
+        for (side, t) in sides.iter_mut().zip(&mut times) {
+            let start = std::time::Instant::now();
+            side();
+            t.push(start.elapsed().as_secs_f64());
+        }
+    }
+    times.iter_mut().map(|t| median(t)).collect()
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]

@@ -2,29 +2,79 @@
 //! library's problem log decides), inputs opened by name.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, Read, Write};
 
 use indicatif::ProgressBar;
 use sunpower_proto::{
     BodyStream, Channel, JsonRecord, LineError, NotShown, ProblemLog, Record, LINE_ERROR_KIND,
 };
 
-/// A buffered JSON Lines writer on standard output.
+/// A buffered JSON Lines writer on standard output. Records are written straight into the
+/// buffer ([`JsonRecord::write_to`]), which goes out when it holds 64 KiB.
 pub struct JsonLines {
-    out: BufWriter<io::StdoutLock<'static>>,
+    out: Buffered,
+}
+
+/// Standard output behind a buffer the record writer can append to.
+struct Buffered {
+    buf: Vec<u8>,
+    stdout: io::StdoutLock<'static>,
+}
+
+/// The buffer's size: it is written out once it holds this much.
+const BUFFER: usize = 1 << 16;
+
+impl Buffered {
+    /// Writes the buffer out once it is full.
+    fn flush_full(&mut self) -> io::Result<()> {
+        if self.buf.len() >= BUFFER {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        let result = self.stdout.write_all(&self.buf);
+        self.buf.clear();
+        result
+    }
+}
+
+impl Drop for Buffered {
+    /// What is left goes out, as `BufWriter` does (an error here has nowhere to go).
+    fn drop(&mut self) {
+        let _ = self.flush_buf();
+    }
+}
+
+impl Write for Buffered {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        self.flush_full()?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_buf()?;
+        self.stdout.flush()
+    }
 }
 
 impl JsonLines {
     pub fn stdout() -> Self {
         JsonLines {
-            out: BufWriter::with_capacity(1 << 16, io::stdout().lock()),
+            out: Buffered {
+                buf: Vec::with_capacity(BUFFER + 4096),
+                stdout: io::stdout().lock(),
+            },
         }
     }
 
     /// Writes one record as a JSON object on its own line.
     pub fn record(&mut self, record: &Record<'_>, channel: Option<Channel>) -> io::Result<()> {
-        serde_json::to_writer(&mut self.out, &JsonRecord::new(record, channel))?;
-        self.out.write_all(b"\n")
+        JsonRecord::new(record, channel).write_to(&mut self.out.buf);
+        self.out.buf.push(b'\n');
+        self.out.flush_full()
     }
 
     pub fn flush(&mut self) -> io::Result<()> {

@@ -28,7 +28,8 @@
 //! assert_eq!(errors[0].line, 3);
 //! ```
 //!
-//! With the `serde` feature, records serialize to the JSON shape the `sunpower` command prints.
+//! [`JsonRecord`] writes records in the JSON shape the `sunpower` command prints; with the `serde`
+//! feature, records serialize to the same shape.
 //!
 //! # Modules and entry points
 //!
@@ -42,7 +43,7 @@
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
-//! | JSON of records | `JsonRecord`, `Serialize` impls | `serde` |
+//! | JSON of records (JSON Lines) | [`JsonRecord::write_to`]; `JsonRecord` and `Serialize` impls for serde | `serde` for the impls |
 //! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
 //!
 //! Every JSON reader works on a document already in memory but never builds it as one value:
@@ -64,7 +65,6 @@ mod error;
 pub mod export;
 #[cfg(feature = "intervals")]
 pub mod intervals;
-#[cfg(feature = "serde")]
 mod json;
 #[cfg(feature = "devicelist")]
 mod jsonvalue;
@@ -90,7 +90,6 @@ pub use devicelist::{
     MAX_DEVICES, MAX_DEVICE_VALUES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
 };
 pub use error::{ErrorKind, Expected, LineError};
-#[cfg(feature = "serde")]
 pub use json::JsonRecord;
 pub use owned::RecordBuf;
 pub use problems::{Capped, NotShown, ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};

@@ -88,7 +88,7 @@ fn tab_bytes(chunk: &[u8]) -> u64 {
 }
 
 /// Eight bytes as a little-endian word.
-fn load(chunk: &[u8]) -> u64 {
+pub(crate) fn load(chunk: &[u8]) -> u64 {
     let mut word = [0u8; 8];
     word.copy_from_slice(chunk);
     u64::from_le_bytes(word)
@@ -825,97 +825,117 @@ impl<'a> Record<'a> {
     /// assert_eq!(seen, [("token", FieldValue::Text(Some("abc")))]);
     /// ```
     pub fn visit_fields(&self, mut visit: impl FnMut(&'static str, FieldValue<'a>)) {
+        self.visit_fields_at(|name, value, _| visit(name, value));
+    }
+
+    /// [`Record::visit_fields`] with, for each number read from a field of the line, that
+    /// field's index in [`Record::raw`] (`None` for the other values), so that a writer can copy
+    /// the field's text where it is already the value's canonical form.
+    pub(crate) fn visit_fields_at(
+        &self,
+        mut visit: impl FnMut(&'static str, FieldValue<'a>, Option<usize>),
+    ) {
         use FieldValue::{Decimal as D, Integer as I, Text as T, Time, Unsigned as U};
         match self {
             Record::Header(r) => {
-                visit("supervisor_serial", T(r.supervisor_serial));
-                visit("sent_at", Time(r.sent_at));
-                visit("tag", T(r.tag));
-                visit("version", T(r.version));
+                visit("supervisor_serial", T(r.supervisor_serial), None);
+                visit("sent_at", Time(r.sent_at), None);
+                visit("tag", T(r.tag), None);
+                visit("version", T(r.version), None);
             }
-            Record::Trailer(r) => visit("token", T(r.token)),
+            Record::Trailer(r) => visit("token", T(r.token), None),
             Record::SupervisorStatus(r) => {
-                visit("timestamp", Time(Some(r.timestamp)));
-                visit("serial", T(Some(r.serial)));
-                visit("error_count", U(r.error_count));
-                visit("comm_errors", U(r.comm_errors));
-                visit("skipped_scans", U(r.skipped_scans));
-                visit("scan_time_s", D(r.scan_time_s));
-                visit("untransmitted", U(r.untransmitted));
-                visit("uptime_s", U(r.uptime_s));
-                visit("cpu_load", D(r.cpu_load));
-                visit("memory_used_kb", U(r.memory_used_kb));
-                visit("flash_available_kb", U(r.flash_available_kb));
+                visit("timestamp", Time(Some(r.timestamp)), None);
+                visit("serial", T(Some(r.serial)), None);
+                visit("error_count", U(r.error_count), Some(3));
+                visit("comm_errors", U(r.comm_errors), Some(4));
+                visit("skipped_scans", U(r.skipped_scans), Some(5));
+                visit("scan_time_s", D(r.scan_time_s), Some(6));
+                visit("untransmitted", U(r.untransmitted), Some(7));
+                visit("uptime_s", U(r.uptime_s), Some(8));
+                visit("cpu_load", D(r.cpu_load), Some(9));
+                visit("memory_used_kb", U(r.memory_used_kb), Some(10));
+                visit("flash_available_kb", U(r.flash_available_kb), Some(11));
             }
             Record::SupervisorIdentity(r) => {
-                visit("timestamp", Time(Some(r.timestamp)));
-                visit("serial", T(Some(r.serial)));
-                visit("model", T(r.model));
-                visit("version_a", T(r.version_a));
-                visit("version_b", T(r.version_b));
-                visit("description", T(r.description));
-                visit("family", T(r.family));
+                visit("timestamp", Time(Some(r.timestamp)), None);
+                visit("serial", T(Some(r.serial)), None);
+                visit("model", T(r.model), None);
+                visit("version_a", T(r.version_a), None);
+                visit("version_b", T(r.version_b), None);
+                visit("description", T(r.description), None);
+                visit("family", T(r.family), None);
             }
             Record::Inverter(r) => {
-                visit("timestamp", Time(Some(r.timestamp)));
-                visit("serial", T(Some(r.serial)));
-                visit("model", T(r.model));
-                visit("aux", I(r.aux));
-                visit("lifetime_energy_kwh", D(r.lifetime_energy_kwh));
-                visit("ac_power_kw", D(r.ac_power_kw));
-                visit("ac_voltage_v", D(r.ac_voltage_v));
-                visit("ac_current_a", D(r.ac_current_a));
-                visit("dc_power_kw", D(r.dc_power_kw));
-                visit("dc_voltage_v", D(r.dc_voltage_v));
-                visit("dc_current_a", D(r.dc_current_a));
-                visit("heatsink_temp_c", D(r.heatsink_temp_c));
-                visit("frequency_hz", D(r.frequency_hz));
-                visit("status", I(r.status));
+                // From field 5 on, full-form field n is at n - 1 in the collapsed form.
+                let shift = usize::from(r.form == InverterForm::Collapsed);
+                visit("timestamp", Time(Some(r.timestamp)), None);
+                visit("serial", T(Some(r.serial)), None);
+                visit("model", T(r.model), None);
+                visit("aux", I(r.aux), (shift == 0).then_some(4));
+                visit(
+                    "lifetime_energy_kwh",
+                    D(r.lifetime_energy_kwh),
+                    Some(5 - shift),
+                );
+                visit("ac_power_kw", D(r.ac_power_kw), Some(6 - shift));
+                visit("ac_voltage_v", D(r.ac_voltage_v), Some(7 - shift));
+                visit("ac_current_a", D(r.ac_current_a), Some(8 - shift));
+                visit("dc_power_kw", D(r.dc_power_kw), Some(9 - shift));
+                visit("dc_voltage_v", D(r.dc_voltage_v), Some(10 - shift));
+                visit("dc_current_a", D(r.dc_current_a), Some(11 - shift));
+                visit("heatsink_temp_c", D(r.heatsink_temp_c), Some(12 - shift));
+                visit("frequency_hz", D(r.frequency_hz), Some(13 - shift));
+                visit("status", I(r.status), Some(14 - shift));
             }
             Record::InverterStatus(r) => {
-                visit("timestamp", Time(Some(r.timestamp)));
-                visit("serial", T(Some(r.serial)));
-                visit("model", T(r.model));
-                visit("value_1", I(r.value_1));
-                visit("value_2", I(r.value_2));
-                visit("value_3", I(r.value_3));
+                visit("timestamp", Time(Some(r.timestamp)), None);
+                visit("serial", T(Some(r.serial)), None);
+                visit("model", T(r.model), None);
+                visit("value_1", I(r.value_1), Some(4));
+                visit("value_2", I(r.value_2), Some(5));
+                visit("value_3", I(r.value_3), Some(6));
             }
             Record::Meter(r) => {
-                visit("timestamp", Time(Some(r.timestamp)));
-                visit("serial", T(Some(r.serial)));
-                visit("model", T(r.model));
-                visit("meter_kind", T(Some(r.meter_kind.as_str())));
-                visit("ct_scale", D(r.ct_scale));
-                visit("lifetime_net_energy_kwh", D(r.lifetime_net_energy_kwh));
-                visit("real_power_kw", D(r.real_power_kw));
-                visit("reactive_power_kvar", D(r.reactive_power_kvar));
-                visit("apparent_power_kva", D(r.apparent_power_kva));
-                visit("power_factor", D(r.power_factor));
-                visit("frequency_hz", D(r.frequency_hz));
-                visit("status", I(r.status));
+                visit("timestamp", Time(Some(r.timestamp)), None);
+                visit("serial", T(Some(r.serial)), None);
+                visit("model", T(r.model), None);
+                visit("meter_kind", T(Some(r.meter_kind.as_str())), None);
+                visit("ct_scale", D(r.ct_scale), Some(4));
+                visit(
+                    "lifetime_net_energy_kwh",
+                    D(r.lifetime_net_energy_kwh),
+                    Some(5),
+                );
+                visit("real_power_kw", D(r.real_power_kw), Some(6));
+                visit("reactive_power_kvar", D(r.reactive_power_kvar), Some(7));
+                visit("apparent_power_kva", D(r.apparent_power_kva), Some(8));
+                visit("power_factor", D(r.power_factor), Some(9));
+                visit("frequency_hz", D(r.frequency_hz), Some(10));
+                visit("status", I(r.status), Some(11));
                 // Only the JSON sources have these: collector records keep their key set.
                 if r.import_energy_kwh.is_some() || r.export_energy_kwh.is_some() {
-                    visit("import_energy_kwh", D(r.import_energy_kwh));
-                    visit("export_energy_kwh", D(r.export_energy_kwh));
+                    visit("import_energy_kwh", D(r.import_energy_kwh), None);
+                    visit("export_energy_kwh", D(r.export_energy_kwh), None);
                 }
             }
             Record::MeterLegs(r) => {
-                visit("timestamp", Time(Some(r.timestamp)));
-                visit("serial", T(Some(r.serial)));
-                visit("model", T(r.model));
-                visit("flag", I(r.flag));
-                visit("leg1_current_a", D(r.leg1_current_a));
-                visit("leg2_current_a", D(r.leg2_current_a));
-                visit("leg1_voltage_v", D(r.leg1_voltage_v));
-                visit("leg2_voltage_v", D(r.leg2_voltage_v));
-                visit("leg1_power_kw", D(r.leg1_power_kw));
-                visit("leg2_power_kw", D(r.leg2_power_kw));
-                visit("unknown_11", D(r.unknown_11));
+                visit("timestamp", Time(Some(r.timestamp)), None);
+                visit("serial", T(Some(r.serial)), None);
+                visit("model", T(r.model), None);
+                visit("flag", I(r.flag), Some(4));
+                visit("leg1_current_a", D(r.leg1_current_a), Some(5));
+                visit("leg2_current_a", D(r.leg2_current_a), Some(6));
+                visit("leg1_voltage_v", D(r.leg1_voltage_v), Some(7));
+                visit("leg2_voltage_v", D(r.leg2_voltage_v), Some(8));
+                visit("leg1_power_kw", D(r.leg1_power_kw), Some(9));
+                visit("leg2_power_kw", D(r.leg2_power_kw), Some(10));
+                visit("unknown_11", D(r.unknown_11), Some(11));
             }
             Record::Unknown(r) => {
                 if r.timestamp.is_some() {
-                    visit("timestamp", Time(r.timestamp));
-                    visit("serial", T(r.serial));
+                    visit("timestamp", Time(r.timestamp), None);
+                    visit("serial", T(r.serial), None);
                 }
             }
         }

@@ -1,5 +1,5 @@
 //! A record as every output shape writes it: the one field visitor behind the JSON Lines of the
-//! command (`serde` feature) and Python's `Record.to_dict()`.
+//! command and Python's `Record.to_dict()`.
 
 use crate::record::{FieldValue, Record};
 use crate::Channel;
@@ -26,14 +26,25 @@ impl<'a> Record<'a> {
         channel: Option<Channel>,
         mut visit: impl FnMut(&'static str, FieldValue<'a>),
     ) {
+        self.visit_output_at(channel, |name, value, _| visit(name, value));
+    }
+
+    /// [`Record::visit_output`] with the field indexes of
+    /// [`visit_fields_at`](Record::visit_fields_at).
+    pub(crate) fn visit_output_at(
+        &self,
+        channel: Option<Channel>,
+        mut visit: impl FnMut(&'static str, FieldValue<'a>, Option<usize>),
+    ) {
         visit(
             "record_type",
             FieldValue::Unsigned(Some(u64::from(self.record_type()))),
+            None,
         );
-        visit("raw", FieldValue::Fields(self.raw()));
+        visit("raw", FieldValue::Fields(self.raw()), None);
         if let Some(channel) = channel {
-            visit("channel", FieldValue::Text(Some(channel.as_str())));
+            visit("channel", FieldValue::Text(Some(channel.as_str())), None);
         }
-        self.visit_fields(visit);
+        self.visit_fields_at(visit);
     }
 }

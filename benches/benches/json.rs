@@ -1,0 +1,159 @@
+//! JSON Lines output: `sunpower parse`'s work (decode a body, write every record as a JSON line)
+//! relative to `sunpower stats --body`'s (decode and count), with serde_json's serializer
+//! (`serde_json::to_writer(JsonRecord)`, the command's writer before `JsonRecord::write_to`) and
+//! with the direct writer. Bodies: the 2 MB backlog replay, and the forum sample body
+//! (`examples/bodies/forum-2017-body.txt`) repeated to about 2 MB.
+//!
+//! `cargo bench -p sunpower-benches --bench json`; `-- zzz` prints only the ratios.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use sunpower_benches::{criterion_quick_mode, interleaved_medians_of, large_body};
+use sunpower_proto::{BodyStream, JsonRecord, Record, RecordCounts};
+
+/// The chunk size `sunpower`'s body reader reads with.
+const CHUNK: usize = 1 << 16;
+
+/// Output is handed on (here: dropped) at this size, as the command's 64 KiB buffer does.
+const FLUSH_AT: usize = 1 << 16;
+
+fn bodies() -> Vec<(&'static str, Vec<u8>)> {
+    let forum = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/bodies/forum-2017-body.txt"
+    ))
+    .expect("the forum sample body");
+    let mut repeated = Vec::new();
+    while repeated.len() < 2_000_000 {
+        repeated.extend_from_slice(&forum);
+    }
+    vec![
+        ("backlog_2MB", large_body().into_bytes()),
+        ("forum_body_x700", repeated),
+    ]
+}
+
+/// Streams `body` through a `BodyStream` in 64 KiB chunks, as `sunpower parse` and `stats --body`
+/// read a file, handing every item to `on_item`.
+fn stream(body: &[u8], mut on_item: impl FnMut(Result<Record<'_>, sunpower_proto::LineError>)) {
+    let mut stream = BodyStream::new();
+    for chunk in body.chunks(CHUNK) {
+        stream.feed(chunk, &mut on_item);
+    }
+    stream.finish(&mut on_item);
+}
+
+/// (a) `sunpower stats --body`: decode and count.
+fn stats(body: &[u8]) -> u64 {
+    let mut counts = RecordCounts::default();
+    stream(body, |item| counts.count(&item));
+    counts.records
+}
+
+/// (b) `sunpower parse` before: serde_json's serializer for every record.
+fn parse_serde(body: &[u8], out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let mut written = 0;
+    stream(body, |item| {
+        if let Ok(record) = item {
+            serde_json::to_writer(&mut *out, &JsonRecord::new(&record, None)).expect("a Vec");
+            out.push(b'\n');
+            if out.len() >= FLUSH_AT {
+                written += black_box(&*out).len();
+                out.clear();
+            }
+        }
+    });
+    written + out.len()
+}
+
+/// (c) `sunpower parse` now: `JsonRecord::write_to`.
+fn parse_direct(body: &[u8], out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let mut written = 0;
+    stream(body, |item| {
+        if let Ok(record) = item {
+            JsonRecord::new(&record, None).write_to(out);
+            out.push(b'\n');
+            if out.len() >= FLUSH_AT {
+                written += black_box(&*out).len();
+                out.clear();
+            }
+        }
+    });
+    written + out.len()
+}
+
+fn bench_json(c: &mut Criterion) {
+    let mut group = c.benchmark_group("json_lines");
+    for (name, body) in bodies() {
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        let mut out = Vec::with_capacity(2 * FLUSH_AT);
+        group.bench_with_input(BenchmarkId::new("stats_body", name), &body, |b, body| {
+            b.iter(|| stats(black_box(body)))
+        });
+        group.bench_with_input(
+            BenchmarkId::new("parse_serde_json", name),
+            &body,
+            |b, body| b.iter(|| parse_serde(black_box(body), &mut out)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("parse_write_to", name),
+            &body,
+            |b, body| b.iter(|| parse_direct(black_box(body), &mut out)),
+        );
+    }
+    group.finish();
+}
+
+/// The figures the README quotes: the three sides alternately, median of 21 rounds.
+fn report_ratios() {
+    for (name, body) in bodies() {
+        let mut out = Vec::with_capacity(2 * FLUSH_AT);
+        let mut check = Vec::new();
+        // Same output, so the two writers are timed on the same work.
+        let serde_len = parse_serde(&body, &mut check);
+        assert_eq!(parse_direct(&body, &mut check), serde_len);
+        let reps = 2;
+        let mut serde_out = Vec::with_capacity(2 * FLUSH_AT);
+        let mut a = || {
+            for _ in 0..reps {
+                black_box(stats(black_box(&body)));
+            }
+        };
+        let mut b = || {
+            for _ in 0..reps {
+                black_box(parse_serde(black_box(&body), &mut serde_out));
+            }
+        };
+        let mut c = || {
+            for _ in 0..reps {
+                black_box(parse_direct(black_box(&body), &mut out));
+            }
+        };
+        let t = interleaved_medians_of(21, &mut [&mut a, &mut b, &mut c]);
+        let mb = (body.len() * reps) as f64 / 1e6;
+        let (stats_s, serde_s, direct_s) = (t[0], t[1], t[2]);
+        println!(
+            "ratio {name}: stats --body {:.1} MB/s; parse with serde_json {:.1} MB/s = {:.3} of stats; \
+             parse with write_to {:.1} MB/s = {:.3} of stats; improvement x{:.2} ({} bytes of JSON)",
+            mb / stats_s,
+            mb / serde_s,
+            stats_s / serde_s,
+            mb / direct_s,
+            stats_s / direct_s,
+            serde_s / direct_s,
+            serde_len,
+        );
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench_json(&mut c);
+    c.final_summary();
+    if !criterion_quick_mode() {
+        report_ratios();
+    }
+}
