@@ -139,6 +139,10 @@ impl RowWriter {
     }
 }
 
+/// Offline from captures, days of readings kept behind the latest record (bounded by the capture
+/// clock): how late a supervisor's backlog may come and still count.
+const OFFLINE_CAPTURE_HORIZON_DAYS: i64 = 35;
+
 pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     let tz = match &args.tz {
         Some(name) => match name.parse::<Tz>() {
@@ -154,9 +158,16 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         && args.tree.is_none();
     let config = if live {
         IntervalConfig::streaming().with_lateness(TimeDelta::minutes(i64::from(args.lateness)))
+    } else if !args.inputs.is_empty() {
+        // Captures give the accumulator a clock (the capture time), so a record dated far ahead
+        // cannot push the real ones out of the horizon: intervals that fall out of it are
+        // final and written as the capture goes, and memory stays at the horizon's readings
+        // whatever the capture's length. Wide enough for a supervisor's backlog after weeks
+        // offline.
+        IntervalConfig::offline().with_horizon(TimeDelta::days(OFFLINE_CAPTURE_HORIZON_DAYS))
     } else {
-        // Offline, every interval is kept to the end anyway: a horizon wide enough that one
-        // far-future timestamp cannot push the real records out.
+        // Bodies and documents have no clock: every interval is kept to the end, with a
+        // horizon wide enough that one far-future timestamp cannot push the real records out.
         IntervalConfig::offline().with_horizon(TimeDelta::days(365 * 200))
     };
     let parquet = match (args.format, &args.output) {
@@ -191,6 +202,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     let mut outcome = Outcome::Read;
     let mut log = ProblemLog::default();
     let mut line_errors = 0u64;
+    // Offline with --tree, the final intervals written out early are held for the tree.
+    let mut final_rows = Vec::new();
 
     for name in &args.bodies {
         let stderr = Stderr::default();
@@ -269,6 +282,18 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
                 let ready = acc.advance_to(post.captured_at);
                 writer.write(&ready).and_then(|()| writer.out.flush())
             }
+            RecordEvent::PostEnd(post) => {
+                // Offline: the clock, and the intervals that became final (out of the horizon).
+                acc.advance_to(post.captured_at);
+                let done = acc.drain_ready();
+                match args.tree {
+                    Some(_) => {
+                        final_rows.extend(done);
+                        Ok(())
+                    }
+                    None => writer.write(&done),
+                }
+            }
             _ => Ok(()),
         })?;
         line_errors += decoder.report().records.line_errors;
@@ -277,7 +302,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         }
     }
 
-    let rows = acc.finish();
+    final_rows.extend(acc.finish());
+    let rows = final_rows;
     for event in acc.take_events() {
         eprintln!("sunpower: {event}");
     }

@@ -26,6 +26,8 @@ const MAX_EVENTS: usize = 65_536;
 const DEVICE_EXPIRY: i64 = 30 * DAY;
 /// Offline pruning runs when the cutoff has moved this far, so it is not paid per record.
 const PRUNE_STEP: i64 = 3_600;
+/// Offline, how far ahead of the capture clock a record may move the horizon.
+const CLOCK_LEAD: i64 = DAY;
 
 /// What [`IntervalAccumulator::add`] did with a record.
 ///
@@ -574,7 +576,16 @@ impl IntervalAccumulator {
         }
         if added == Added::Stored && self.config.mode == Mode::Offline {
             if let Some(max) = self.max_ts {
-                self.prune(max.saturating_sub(self.config.horizon.num_seconds()), false);
+                // With a capture clock, a record dated far ahead of it (a supervisor's clock
+                // gone wrong) cannot push the real records out of the horizon.
+                let reach = match self.clock {
+                    Some(clock) => max.min(clock.saturating_add(CLOCK_LEAD)),
+                    None => max,
+                };
+                self.prune(
+                    reach.saturating_sub(self.config.horizon.num_seconds()),
+                    false,
+                );
             }
         }
     }
@@ -812,7 +823,9 @@ impl IntervalAccumulator {
 
     /// Streaming: sets the capture clock to `now` and returns the intervals that became ready
     /// (complete, or late by the configured lateness) and revisions of emitted intervals that
-    /// late records changed, in start order. Offline: only moves the clock; returns nothing.
+    /// late records changed, in start order. Offline: only moves the clock, which keeps a
+    /// record dated more than a day ahead of it from moving the horizon; returns nothing
+    /// ([`drain_ready`](Self::drain_ready) hands out the intervals that became final).
     ///
     /// ```
     /// use sunpower_proto::parse_line;
@@ -1328,6 +1341,43 @@ fn remove_gap(gaps: &mut BTreeMap<i64, u64>, gap: i64) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn offline_a_record_far_ahead_of_the_clock_does_not_move_the_horizon() {
+        use chrono::TimeZone;
+        let config = IntervalConfig::offline().with_horizon(TimeDelta::days(2));
+        let line = |t: &str, kwh: &str| format!("130\t{t}\tINV1\tAC_Module_Type_C\t\t{kwh}\t0.3");
+        let mut acc = IntervalAccumulator::new(config);
+        acc.advance_to(Utc.with_ymd_and_hms(2026, 6, 1, 17, 10, 0).unwrap());
+        acc.add(&crate::parse_line(&line("20260601170000", "100.000")).unwrap());
+        // A supervisor clock ten years ahead: without the capture clock it would fold every
+        // reading before it and refuse the next ones as beyond the horizon.
+        acc.add(&crate::parse_line(&line("20360601170000", "100.010")).unwrap());
+        assert_eq!(
+            acc.add(&crate::parse_line(&line("20260601170500", "100.025")).unwrap()),
+            Added::Stored
+        );
+        assert!(acc.drain_ready().is_empty());
+        // Once the clock moves past the horizon, the early intervals are final at once.
+        acc.advance_to(Utc.with_ymd_and_hms(2026, 6, 4, 19, 0, 0).unwrap());
+        acc.add(&crate::parse_line(&line("20260604185500", "100.500")).unwrap());
+        let ready = acc.drain_ready();
+        let starts: Vec<String> = ready
+            .iter()
+            .map(|i| i.interval_start.format("%H:%M").to_string())
+            .collect();
+        assert_eq!(starts, ["17:00", "17:05"]);
+        assert_eq!(ready[1].production_wh, 25.0);
+        // Without a clock, the far-ahead record moves the horizon and the later ones are refused.
+        let mut unclocked = IntervalAccumulator::new(config);
+        unclocked.add(&crate::parse_line(&line("20260601170000", "100.000")).unwrap());
+        unclocked.add(&crate::parse_line(&line("20360601170000", "100.010")).unwrap());
+        let late = line("20260601170500", "100.025");
+        assert_eq!(
+            unclocked.add(&crate::parse_line(&late).unwrap()),
+            Added::BeyondHorizon
+        );
+    }
     use super::*;
 
     #[test]

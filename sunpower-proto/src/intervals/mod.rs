@@ -100,7 +100,9 @@
 //! `revised: true` and [`Flag::Revised`].
 //!
 //! **Memory.** Readings are kept for a horizon (7 days by default) behind the latest record
-//! (offline) or the capture clock (streaming); older readings are folded into each device's last
+//! (offline; no more than a day ahead of the capture clock when
+//! [`advance_to`](IntervalAccumulator::advance_to) gives one) or the capture clock (streaming);
+//! older readings are folded into each device's last
 //! counter, intervals older than the horizon that were not emitted yet are emitted, and records
 //! older than the horizon are refused with [`Event::BeyondHorizon`]. Pending events are capped.
 
