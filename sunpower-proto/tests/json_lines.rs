@@ -165,6 +165,20 @@ fn odd_numeric_texts_print_as_serde_json_prints_their_values() {
         "-.5",
         "+0",
         "+.5e1",
+        // Zeros ending the fraction: the text without them is the value's.
+        "5.50",
+        "12.00",
+        "-3.10",
+        "-0.00",
+        "0.0000",
+        "0.04200",
+        "100.00",
+        "1.0000000",
+        "0.000010",
+        "0.0000010",
+        "00.50",
+        "+5.50",
+        "5.0500",
     ];
     for text in texts {
         for at in 4..14 {
@@ -177,6 +191,50 @@ fn odd_numeric_texts_print_as_serde_json_prints_their_values() {
             }
         }
     }
+}
+
+/// The `raw` array is written a word (8 bytes) at a time when only TABs need escaping: a byte
+/// JSON escapes at every place of a line (first, last, either side of a TAB, in the last short
+/// word), in lines of every length up to three words, and TABs there too.
+#[test]
+fn raw_strings_escape_every_byte_at_every_place() {
+    let specials = [
+        "\"", "\\", "\n", "\r", "\u{0}", "\u{1f}", "\u{7f}", "é", "😀", "\t",
+    ];
+    let mut checked = 0;
+    for len in 0..26 {
+        // Fields of 1 to 4 bytes: TABs at many places of a word.
+        let base: String = (0..len)
+            .map(|i| {
+                if i % (i % 4 + 2) == 1 {
+                    '\t'
+                } else {
+                    char::from(b'a' + (i % 26) as u8)
+                }
+            })
+            .collect();
+        for special in specials {
+            for at in 0..=base.len() {
+                let line = format!(
+                    "170\t20170107171000\tS{}{special}{}",
+                    &base[..at],
+                    &base[at..]
+                );
+                let record = Record::parse(&line).unwrap();
+                assert_same(&record, None);
+                checked += 1;
+                // The fields of the line are found again for the numbers after the byte.
+                if special != "\t" {
+                    let line = format!(
+                        "141\t20170107171000\tS{special}{}\tM\t1\t5.50\t-1.25\t\t0.0\t\t\t+1",
+                        &base[..at].replace('\t', " ")
+                    );
+                    assert_same(&Record::parse(&line).unwrap(), Some(Channel::Data));
+                }
+            }
+        }
+    }
+    assert!(checked > 3000);
 }
 
 /// A field as a generator might write one: decimals of every shape, integers, text with
