@@ -143,6 +143,10 @@ impl RowWriter {
 /// clock): how late a supervisor's backlog may come and still count.
 const OFFLINE_CAPTURE_HORIZON_DAYS: i64 = 35;
 
+/// Offline, final intervals are written out by this many: a multiple of PVOutput's 30 statuses
+/// a request, so that the lines stay full (as many requests as from one batch at the end).
+const OFFLINE_CHUNK_ROWS: usize = 32 * 30;
+
 pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     let tz = match &args.tz {
         Some(name) => match name.parse::<Tz>() {
@@ -202,7 +206,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     let mut outcome = Outcome::Read;
     let mut log = ProblemLog::default();
     let mut line_errors = 0u64;
-    // Offline with --tree, the final intervals written out early are held for the tree.
+    // Offline from captures, the intervals that became final, written out in chunks (all at
+    // the end with --tree).
     let mut final_rows = Vec::new();
 
     for name in &args.bodies {
@@ -285,14 +290,12 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
             RecordEvent::PostEnd(post) => {
                 // Offline: the clock, and the intervals that became final (out of the horizon).
                 acc.advance_to(post.captured_at);
-                let done = acc.drain_ready();
-                match args.tree {
-                    Some(_) => {
-                        final_rows.extend(done);
-                        Ok(())
-                    }
-                    None => writer.write(&done),
+                final_rows.extend(acc.drain_ready());
+                if args.tree.is_none() && final_rows.len() >= OFFLINE_CHUNK_ROWS {
+                    writer.write(&final_rows)?;
+                    final_rows.clear();
                 }
+                Ok(())
             }
             _ => Ok(()),
         })?;

@@ -99,3 +99,27 @@ fn a_capture_longer_than_the_horizon_counts_every_reading_once() {
     );
     assert!(starts.last().unwrap().starts_with("2036-03-01"));
 }
+
+#[test]
+fn pvoutput_lines_of_a_long_capture_stay_full() {
+    // Written out as they become final, the statuses still go 30 to a request.
+    let path = std::env::temp_dir().join(format!("sunpower-long-pv-{}.pcap", std::process::id()));
+    std::fs::write(&path, capture()).unwrap();
+    let out = sunpower_ok(
+        &[
+            "intervals",
+            "--tz",
+            "UTC",
+            "--format",
+            "pvoutput",
+            path.to_str().unwrap(),
+        ],
+        None,
+    );
+    std::fs::remove_file(&path).unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let counts: Vec<usize> = text.lines().map(|l| l.split(';').count()).collect();
+    let total: usize = counts.iter().sum();
+    assert!(total as i64 >= DAYS * 24 * 12 - 1, "{total}");
+    assert_eq!(counts.len(), total.div_ceil(30), "{counts:?}");
+}
