@@ -73,25 +73,20 @@ steps AS (
 )
 """
 
-DAILY = STEPS + """
+# A panel's energy per local day: the sum of its counter's rises (a drop counts nothing).
+PER_DAY = """
 SELECT CAST(timezone($tz, ts) AS DATE) AS day,
        serial,
        round(coalesce(sum(greatest(step, 0)), 0) * 1000, 3) AS energy_wh,
        count(*) AS reports
 FROM steps
 GROUP BY ALL
-ORDER BY day, serial
 """
 
+DAILY = STEPS + PER_DAY + "ORDER BY day, serial\n"
+
 UNDERPERFORMERS = STEPS + """,
-daily AS (
-    SELECT CAST(timezone($tz, ts) AS DATE) AS day,
-           serial,
-           round(coalesce(sum(greatest(step, 0)), 0) * 1000, 3) AS energy_wh,
-           count(*) AS reports
-    FROM steps
-    GROUP BY ALL
-),
+daily AS (""" + PER_DAY + """),
 first_days AS (SELECT serial, min(day) AS first_day FROM daily GROUP BY serial),
 producing AS (SELECT day FROM daily GROUP BY day HAVING sum(energy_wh) > 0),
 panel_days AS (

@@ -19,7 +19,6 @@ import importlib.util
 import os
 import shutil
 import struct
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -30,6 +29,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import sunpower
+from testsupport import load_example, parquet_support
 
 pa: Any = pytest.importorskip("pyarrow")
 pq: Any = pytest.importorskip("pyarrow.parquet")
@@ -46,19 +46,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 Key = tuple[datetime.date, str]
-
-
-def load(name: str) -> ModuleType:
-    """Import examples/python/<name>.py by path, once."""
-    key = f"sunpower_example_{name}"
-    if key in sys.modules:
-        return sys.modules[key]
-    spec = importlib.util.spec_from_file_location(key, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[key] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
 
 
 def split_pcap(data: bytes, pieces: int) -> list[bytes]:
@@ -157,7 +144,7 @@ def test_the_sample_daily_energy_adds_up_to_the_intervals(
 
 
 def test_capture_sets_group_rotated_files_in_their_number_order(folder: Path) -> None:
-    spark_decode = load("spark_decode")
+    spark_decode = load_example("spark_decode")
     assert spark_decode.capture_sets(folder) == expected_sets(folder)
     per_file = spark_decode.capture_sets(folder, per_file=True)
     assert sorted(p for s in per_file for p in s) == sorted(
@@ -173,7 +160,7 @@ def test_capture_sets_read_logrotate_sets_oldest_first(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "sp.pcap").write_bytes(b"")  # another folder: another set
-    sets = load("spark_decode").capture_sets(tmp_path)
+    sets = load_example("spark_decode").capture_sets(tmp_path)
     assert sets == [
         [str(tmp_path / "night.pcapng.gz")],
         [str(tmp_path / "other.pcap1")],
@@ -198,7 +185,7 @@ def duckdb_report() -> ModuleType:
         importlib.import_module("duckdb")
     except ImportError as err:
         pytest.skip(f"duckdb is not installed ({err}): the DuckDB example is not tested")
-    return load("duckdb_report")
+    return load_example("duckdb_report")
 
 
 def daily_of(module: ModuleType, dataset: Path) -> dict[Key, tuple[float, int]]:
@@ -312,14 +299,6 @@ def test_duckdb_report_finds_a_weak_and_a_silent_panel(
     assert [line.split()[1] for line in section] == ["DEAD", "WEAK"]
 
 
-def parquet_support(cli: Path) -> bool:
-    probe = subprocess.run(
-        [str(cli), "decode", "--format", "parquet", "--output", os.devnull, "/nonexistent"],
-        capture_output=True, text=True,
-    )
-    return "without Parquet support" not in probe.stderr
-
-
 def test_duckdb_report_falls_back_to_pyarrow_without_the_cli_feature(
     duckdb_report: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     sunpower_cli: Path, sample_daily: dict[Key, tuple[float, int]],
@@ -409,7 +388,7 @@ def expected_rows(module: ModuleType, sets: list[list[str]]) -> list[dict[str, A
 
 
 def test_spark_decodes_one_task_per_set_record_for_record(spark: Any, folder: Path) -> None:
-    spark_decode = load("spark_decode")
+    spark_decode = load_example("spark_decode")
     sets = spark_decode.capture_sets(folder)
     frame = spark_decode.decode(spark, sets, 130)
     assert frame.rdd.getNumPartitions() == len(sets) == 2
@@ -428,7 +407,7 @@ def test_spark_decode_writes_the_dataset_duckdb_reads(
     spark: Any, folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     sample_daily: dict[Key, tuple[float, int]],
 ) -> None:
-    spark_decode = load("spark_decode")
+    spark_decode = load_example("spark_decode")
     output = tmp_path / "decoded"
     argv = ["--record-type", "130", "--record-type", "140", "--daily", TZ, str(folder), str(output)]
     assert spark_decode.main(argv) == 0
@@ -459,7 +438,7 @@ def test_spark_decode_writes_the_dataset_duckdb_reads(
     assert_daily_equal(shown, sample_daily)
 
     try:
-        duckdb_report = load("duckdb_report")
+        duckdb_report = load_example("duckdb_report")
     except ImportError:
         return  # DuckDB's own tests say why they skip
     assert_daily_equal(daily_of(duckdb_report, output), sample_daily)

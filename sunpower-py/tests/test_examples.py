@@ -10,18 +10,17 @@ passes --send stops before reading anything, for want of the API key.
 from __future__ import annotations
 
 import datetime
-import importlib.util
 import json
 import math
 import sys
 from collections import defaultdict
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Callable, Iterator, Sequence, cast
 
 import pytest
 
 import sunpower
+from testsupport import load_example
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "python"
@@ -34,21 +33,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def load(name: str) -> ModuleType:
-    """Import examples/python/<name>.py by path, once."""
-    key = f"sunpower_example_{name}"
-    if key in sys.modules:
-        return sys.modules[key]
-    spec = importlib.util.spec_from_file_location(key, EXAMPLES / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[key] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
 def run(name: str, argv: Sequence[str]) -> int:
-    main = cast(Callable[[Sequence[str]], int], load(name).main)
+    main = cast(Callable[[Sequence[str]], int], load_example(name).main)
     return main(list(argv))
 
 
@@ -68,7 +54,7 @@ def no_pvoutput_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_examples_use_the_installed_package() -> None:
-    load("pvoutput_upload")
+    load_example("pvoutput_upload")
     assert not Path(sunpower.__file__).resolve().is_relative_to(REPO / "sunpower-py" / "python")
 
 
@@ -183,7 +169,7 @@ def test_pvoutput_refuses_to_send_without_credentials(
 
 
 def test_pvoutput_request_body_joins_the_encoders_statuses() -> None:
-    module = load("pvoutput_upload")
+    module = load_example("pvoutput_upload")
     statuses = ["20260621,12:00,1500,2400", "20260621,12:05,,2400,,512"]
     assert module.request_body(statuses) == (
         "data=20260621,12:00,1500,2400;20260621,12:05,,2400,,512"
@@ -270,7 +256,7 @@ def test_ha_statistics_dry_run(
 def test_ha_statistics_rows_are_what_the_recorder_takes(
     intervals: list[sunpower.Interval],
 ) -> None:
-    module = load("ha_statistics")
+    module = load_example("ha_statistics")
     build = cast(
         Callable[..., list[tuple[dict[str, Any], list[dict[str, Any]]]]],
         module.build_statistics,
@@ -433,7 +419,7 @@ def fake_pvs() -> Iterator[FakePvs]:
 
 
 def poll_main(argv: Sequence[str], sleeps: list[float] | None = None) -> int:
-    main = cast(Callable[..., int], load("varserver_poll").main)
+    main = cast(Callable[..., int], load_example("varserver_poll").main)
     return main(list(argv), sleep=(sleeps if sleeps is not None else []).append)
 
 

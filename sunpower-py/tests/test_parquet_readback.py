@@ -11,7 +11,6 @@ import gzip
 import importlib
 import json
 import math
-import os
 import subprocess
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,19 +18,12 @@ from typing import Any, Iterator
 import pytest
 
 import pcapwriter
+from testsupport import parquet_support
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "examples" / "sample.pcap"
 THIRD_PARTY = REPO.parent / "shared" / "captures" / "third_party"
 pq: Any = pytest.importorskip("pyarrow.parquet")
-
-
-def parquet_support(cli: Path) -> bool:
-    probe = subprocess.run(
-        [str(cli), "decode", "--format", "parquet", "--output", os.devnull, "/nonexistent"],
-        capture_output=True, text=True,
-    )
-    return "without Parquet support" not in probe.stderr
 
 
 @pytest.fixture(scope="module")
