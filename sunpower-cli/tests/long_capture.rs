@@ -55,22 +55,27 @@ fn capture() -> Vec<u8> {
     pcap_bytes(1, PcapFormat::LE_MICRO, &frames)
 }
 
+/// `sunpower intervals --tz UTC --format FORMAT` of the capture, read from a file.
+fn intervals(format: &str) -> std::process::Output {
+    let name = format!("sunpower-long-{format}-{}.pcap", std::process::id());
+    let path = std::env::temp_dir().join(name);
+    std::fs::write(&path, capture()).unwrap();
+    let args = [
+        "intervals",
+        "--tz",
+        "UTC",
+        "--format",
+        format,
+        path.to_str().unwrap(),
+    ];
+    let out = sunpower_ok(&args, None);
+    std::fs::remove_file(&path).unwrap();
+    out
+}
+
 #[test]
 fn a_capture_longer_than_the_horizon_counts_every_reading_once() {
-    let path = std::env::temp_dir().join(format!("sunpower-long-{}.pcap", std::process::id()));
-    std::fs::write(&path, capture()).unwrap();
-    let out = sunpower_ok(
-        &[
-            "intervals",
-            "--tz",
-            "UTC",
-            "--format",
-            "jsonl",
-            path.to_str().unwrap(),
-        ],
-        None,
-    );
-    std::fs::remove_file(&path).unwrap();
+    let out = intervals("jsonl");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("horizon"), "{stderr}");
     let rows = json_lines(&out);
@@ -103,20 +108,7 @@ fn a_capture_longer_than_the_horizon_counts_every_reading_once() {
 #[test]
 fn pvoutput_lines_of_a_long_capture_stay_full() {
     // Written out as they become final, the statuses still go 30 to a request.
-    let path = std::env::temp_dir().join(format!("sunpower-long-pv-{}.pcap", std::process::id()));
-    std::fs::write(&path, capture()).unwrap();
-    let out = sunpower_ok(
-        &[
-            "intervals",
-            "--tz",
-            "UTC",
-            "--format",
-            "pvoutput",
-            path.to_str().unwrap(),
-        ],
-        None,
-    );
-    std::fs::remove_file(&path).unwrap();
+    let out = intervals("pvoutput");
     let text = String::from_utf8(out.stdout).unwrap();
     let counts: Vec<usize> = text.lines().map(|l| l.split(';').count()).collect();
     let total: usize = counts.iter().sum();
