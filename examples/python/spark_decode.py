@@ -3,10 +3,10 @@
 
 Lists the captures under FOLDER (recursively), groups them into rotated sets, makes a DataFrame
 of one row per set (its paths) in one partition per set, and runs ``mapInArrow`` with a function
-that decodes each set on an executor with ``sunpower.read_capture(*paths).to_arrow()`` and
-yields the Arrow record batches of one record type. The result is a Spark DataFrame with that
-type's columns (the ``sunpower decode`` JSON Lines keys, ``channel``, ``captured_at``,
-``input``; the unsigned counters as ``bigint``), written as Parquet in the Hive layout of
+that decodes each set on an executor with ``sunpower.read_capture(*paths).arrow_stream(t)`` (a
+batch at a time, as Spark reads) and yields the Arrow record batches of that record type. The
+result is a Spark DataFrame with that type's columns (the ``sunpower decode`` JSON Lines keys,
+``channel``, ``captured_at``, ``input``; the unsigned counters as ``bigint``), written as Parquet in the Hive layout of
 ``sunpower decode --format parquet`` (``OUTPUT/record_type=130/part-....parquet``, the type in
 the path only), so ``duckdb_report.py OUTPUT`` reads either. Needs pyspark >= 3.3 (tested with
 4), pandas and pyarrow, and Java.
@@ -147,10 +147,10 @@ def decoder(
     def decode(sets: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in sets:
             for paths in batch.column("paths").to_pylist():
-                decoded = sunpower.read_capture(*paths).to_arrow([record_type])
-                if record_type not in decoded:
-                    continue
-                yield from pa.table(decoded[record_type]).cast(target).to_batches()
+                # Decoded as Spark reads it: a task holds a batch of rows, not its set.
+                stream = sunpower.read_capture(*paths).arrow_stream(record_type)
+                for rows in pa.RecordBatchReader.from_stream(stream):
+                    yield from pa.Table.from_batches([rows]).cast(target).to_batches()
 
     return decode
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, StructArray};
-use arrow_schema::{Field, SchemaRef};
+use arrow_schema::{ArrowError, Field, SchemaRef};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
@@ -74,15 +74,11 @@ impl RecordBatches {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        // A stream of struct arrays, one per batch, as the interface carries record batches.
         let arrays = self.batches.clone().into_iter().map(|batch| {
             let array: ArrayRef = Arc::new(StructArray::from(batch));
             Ok(array)
         });
-        let field = Field::new_struct("", self.schema.fields().clone(), false)
-            .with_metadata(self.schema.metadata().clone());
-        let reader = Box::new(ArrayIterator::new(arrays, field.into()));
-        Ok(to_stream_pycapsule(py, reader, requested_schema)?)
+        stream_of(py, &self.schema, arrays, requested_schema)
     }
 
     /// A `pandas.DataFrame` of the rows (needs pyarrow and pandas).
@@ -100,6 +96,38 @@ impl RecordBatches {
     }
 }
 
+/// An `arrow_array_stream` capsule of `arrays` (each a batch as a struct array, as the
+/// interface carries record batches) of `schema`.
+fn stream_of<'py>(
+    py: Python<'py>,
+    schema: &SchemaRef,
+    arrays: impl Iterator<Item = Result<ArrayRef, ArrowError>> + Send + 'static,
+    requested_schema: Option<Bound<'py, PyCapsule>>,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    let field = Field::new_struct("", schema.fields().clone(), false)
+        .with_metadata(schema.metadata().clone());
+    let reader = Box::new(ArrayIterator::new(arrays, field.into()));
+    Ok(to_stream_pycapsule(py, reader, requested_schema)?)
+}
+
+/// The stream capsule of a record type's batches as `arrays` yields them.
+pub fn stream_capsule<'py>(
+    py: Python<'py>,
+    record_type: u16,
+    arrays: impl Iterator<Item = Result<ArrayRef, ArrowError>> + Send + 'static,
+    requested_schema: Option<Bound<'py, PyCapsule>>,
+) -> PyResult<Bound<'py, PyCapsule>> {
+    stream_of(py, &record_schema(record_type), arrays, requested_schema)
+}
+
+/// The schema capsule of a record type.
+pub fn schema_capsule(py: Python<'_>, record_type: u16) -> PyResult<Bound<'_, PyCapsule>> {
+    Ok(to_schema_pycapsule(
+        py,
+        record_schema(record_type).as_ref(),
+    )?)
+}
+
 /// Batches of a batcher, gathered per record type: every type, or only the chosen ones.
 #[derive(Default)]
 pub struct ByType {
@@ -114,6 +142,11 @@ impl ByType {
             batches: BTreeMap::new(),
             only: types,
         }
+    }
+
+    /// The batches of `record_type` gathered so far, taken out.
+    pub fn take(&mut self, record_type: u16) -> Vec<RecordBatch> {
+        self.batches.remove(&record_type).unwrap_or_default()
     }
 
     fn wants(&self, record_type: u16) -> bool {

@@ -369,6 +369,55 @@ pub struct CaptureReader {
 }
 
 impl CaptureReader {
+    /// Moves the decoding on into `batcher` and `out` (posts decoded by iteration but not
+    /// handed out first), logging problems; at the end, the last batches. Whether there is
+    /// more.
+    fn arrow_step(
+        &self,
+        py: Python<'_>,
+        batcher: &mut RecordBatcher,
+        out: &mut ByType,
+    ) -> PyResult<bool> {
+        let mut guard = self.lock()?;
+        let state: &mut State = &mut guard;
+        while let Some(found) = state.ready.pop_front() {
+            match found {
+                Found::Post(post) => {
+                    let context = RecordContext {
+                        channel: post.channel,
+                        captured_at: Some(post.captured_at),
+                        input: Some(&post.input),
+                    };
+                    for record in &post.records {
+                        batches::push(batcher, out, &record.core(), &context)?;
+                    }
+                }
+                Found::Unreadable(message) => {
+                    let error_type =
+                        CAPTURE_ERROR.import(py, "sunpower._errors", "CaptureError")?;
+                    return Err(PyErr::from_value(error_type.call1((message,))?));
+                }
+                Found::Problem(message) => errors::log_warning(py, &message)?,
+            }
+        }
+        let more = py.detach(|| state.pull_arrow(batcher, out))?;
+        if let Some(e) = self.pending.lock().ok().and_then(|mut slot| slot.take()) {
+            return Err(e);
+        }
+        py.check_signals()?;
+        if more || !state.ready.is_empty() {
+            return Ok(true);
+        }
+        if !state.summarised {
+            state.summarised = true;
+            for line in state.decoder.not_shown() {
+                errors::log_warning(py, &line.to_string())?;
+            }
+        }
+        py.detach(|| batches::finish(batcher, out))?;
+        Ok(false)
+    }
+
     /// The decoder's state, for one thread at a time (a panic elsewhere left it usable).
     fn lock(&self) -> PyResult<MutexGuard<'_, State>> {
         match self.state.try_lock() {
@@ -434,49 +483,27 @@ impl CaptureReader {
             Some(types) => Some(batches::record_type_set(types)?),
             None => None,
         };
-        let mut guard = self.lock()?;
-        let state: &mut State = &mut guard;
         let mut batcher = RecordBatcher::new();
         let mut out = ByType::only(only);
-        loop {
-            while let Some(found) = state.ready.pop_front() {
-                match found {
-                    // Posts decoded by iteration but not handed out yet come first.
-                    Found::Post(post) => {
-                        let context = RecordContext {
-                            channel: post.channel,
-                            captured_at: Some(post.captured_at),
-                            input: Some(&post.input),
-                        };
-                        for record in &post.records {
-                            batches::push(&mut batcher, &mut out, &record.core(), &context)?;
-                        }
-                    }
-                    Found::Unreadable(message) => {
-                        let error_type =
-                            CAPTURE_ERROR.import(py, "sunpower._errors", "CaptureError")?;
-                        return Err(PyErr::from_value(error_type.call1((message,))?));
-                    }
-                    Found::Problem(message) => errors::log_warning(py, &message)?,
-                }
-            }
-            let more = py.detach(|| state.pull_arrow(&mut batcher, &mut out))?;
-            if let Some(e) = self.pending.lock().ok().and_then(|mut slot| slot.take()) {
-                return Err(e);
-            }
-            py.check_signals()?;
-            if !more && state.ready.is_empty() {
-                if !state.summarised {
-                    state.summarised = true;
-                    for line in state.decoder.not_shown() {
-                        errors::log_warning(py, &line.to_string())?;
-                    }
-                }
-                break;
-            }
-        }
-        py.detach(|| batches::finish(&mut batcher, &mut out))?;
+        while self.arrow_step(py, &mut batcher, &mut out)? {}
         out.into_dict(py)
+    }
+
+    /// The rest of the capture's records of `record_type` as a lazy Arrow stream: decoded as
+    /// the consumer reads it (`pyarrow.RecordBatchReader.from_stream(...)`, `pyarrow.table`,
+    /// DuckDB, polars), so memory holds a batch, not the capture. Read once.
+    fn arrow_stream(slf: Py<Self>, py: Python<'_>, record_type: u16) -> ArrowStream {
+        let stream = LazyBatches {
+            reader: slf.clone_ref(py),
+            record_type,
+            batcher: RecordBatcher::new(),
+            out: ByType::only(Some([record_type].into())),
+            ready: VecDeque::new(),
+            done: false,
+        };
+        ArrowStream {
+            stream: Mutex::new(Some(stream)),
+        }
     }
 
     /// Every counter so far: the same keys and values as `sunpower stats` prints (nested
@@ -544,4 +571,111 @@ pub fn read_capture(py: Python<'_>, sources: &Bound<'_, PyTuple>) -> PyResult<Ca
         }),
         pending,
     })
+}
+
+/// The decoding behind an [`ArrowStream`]: steps the reader until a batch of its type is ready.
+struct LazyBatches {
+    reader: Py<CaptureReader>,
+    record_type: u16,
+    batcher: RecordBatcher,
+    out: ByType,
+    ready: VecDeque<arrow_array::RecordBatch>,
+    done: bool,
+}
+
+impl Iterator for LazyBatches {
+    type Item = Result<arrow_array::ArrayRef, arrow_schema::ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(batch) = self.ready.pop_front() {
+                let array: arrow_array::ArrayRef = Arc::new(arrow_array::StructArray::from(batch));
+                return Some(Ok(array));
+            }
+            if self.done {
+                return None;
+            }
+            // The consumer may call from any thread, with or without the GIL.
+            let step = Python::attach(|py| {
+                let more = self
+                    .reader
+                    .get()
+                    .arrow_step(py, &mut self.batcher, &mut self.out);
+                // A Python exception (a capture that cannot be read, an interrupt) goes to the
+                // consumer as the stream's error, with its message.
+                more.map_err(|e| e.to_string())
+            });
+            self.ready.extend(self.out.take(self.record_type));
+            match step {
+                Ok(more) => self.done = !more,
+                Err(message) => {
+                    self.done = true;
+                    return Some(Err(arrow_schema::ArrowError::ExternalError(message.into())));
+                }
+            }
+        }
+    }
+}
+
+/// `CaptureReader.arrow_stream(record_type)`: a capture's records of one type as a lazy Arrow
+/// stream (`__arrow_c_stream__`), decoded as it is read. Read once.
+#[pyclass(module = "sunpower", name = "ArrowStream", frozen)]
+pub struct ArrowStream {
+    stream: Mutex<Option<LazyBatches>>,
+}
+
+#[pymethods]
+impl ArrowStream {
+    /// The record type of every row.
+    #[getter]
+    fn record_type(&self) -> PyResult<Option<u16>> {
+        let guard = self
+            .stream
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("poisoned"))?;
+        Ok(guard.as_ref().map(|s| s.record_type))
+    }
+
+    fn __arrow_c_schema__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyCapsule>> {
+        let guard = self
+            .stream
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("poisoned"))?;
+        let Some(stream) = guard.as_ref() else {
+            return Err(PyRuntimeError::new_err(
+                "this Arrow stream was read already",
+            ));
+        };
+        batches::schema_capsule(py, stream.record_type)
+    }
+
+    #[pyo3(signature = (requested_schema=None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, pyo3::types::PyCapsule>>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyCapsule>> {
+        let taken = self
+            .stream
+            .lock()
+            .map_err(|_| PyRuntimeError::new_err("poisoned"))?
+            .take();
+        let Some(stream) = taken else {
+            return Err(PyRuntimeError::new_err(
+                "this Arrow stream was read already",
+            ));
+        };
+        let record_type = stream.record_type;
+        batches::stream_capsule(py, record_type, stream, requested_schema)
+    }
+
+    fn __repr__(&self) -> String {
+        match self.record_type() {
+            Ok(Some(t)) => format!("<ArrowStream record_type={t}>"),
+            _ => "<ArrowStream read>".to_owned(),
+        }
+    }
 }

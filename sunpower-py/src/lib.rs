@@ -29,6 +29,7 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<record::Record>()?;
     m.add_class::<capture::Post>()?;
     m.add_class::<capture::CaptureReader>()?;
+    m.add_class::<capture::ArrowStream>()?;
     m.add_class::<intervals::Intervals>()?;
     m.add_class::<intervals::Interval>()?;
     m.add_class::<arrow::RecordBatches>()?;

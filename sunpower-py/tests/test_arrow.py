@@ -11,6 +11,8 @@ import pytest
 
 import sunpower
 
+import pcapwriter
+
 pa: Any = pytest.importorskip("pyarrow")
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "sample.pcap"
@@ -116,3 +118,58 @@ def test_to_pandas() -> None:
     frame = batches[130].to_pandas()
     assert len(frame) == len(batches[130])
     assert "ac_power_kw" in frame.columns
+
+
+def many_inverters(tmp_path: Path) -> Path:
+    """600 posts of 100 inverter lines each: batches of 8,192 rows fill long before the end,
+    and the decoding (4,096 packets a step) takes more than one step."""
+    frames = []
+    for n in range(600):
+        ts = f"202606{1 + n // 288:02d}{n % 288 // 12:02d}{n % 12 * 5:02d}00"
+        lines = "".join(
+            f"130\t{ts}\tS{i}\tAC_Module_Type_C\t\t{100 + n * 0.01:.3f}\t0.3\n" for i in range(100)
+        )
+        body = f"100\tSPMS\t10\tZT01\t{ts}\n{lines}102\tt\n".encode()
+        frames += pcapwriter.post(body, start=1_780_000_000.0 + 60 * n, port=41000 + n, segments=4)
+    path = tmp_path / "many.pcap"
+    path.write_bytes(pcapwriter.pcap(frames))
+    return path
+
+
+def test_arrow_stream_gives_the_rows_of_to_arrow_lazily(tmp_path: Path) -> None:
+    capture = many_inverters(tmp_path)
+    whole = sunpower.read_capture(capture).to_arrow()
+    total = sum(len(x) for x in whole.values())
+    reader = sunpower.read_capture(capture)
+    stream = reader.arrow_stream(130)
+    assert stream.record_type == 130
+    # Nothing is decoded until the stream is read.
+    assert reader.stats["records"] == 0
+    batches = pa.RecordBatchReader.from_stream(stream)
+    assert batches.schema.equals(pa.table(whole[130]).schema)
+    first = batches.read_next_batch()
+    assert first.num_rows == 8192
+    # The first batch came before the end of the capture.
+    assert 8192 <= reader.stats["records"] < total
+    rest = batches.read_all()
+    table = pa.concat_tables([pa.Table.from_batches([first]), rest])
+    assert table.num_rows == 60_000
+    assert table.equals(pa.table(whole[130]))
+    # Every record was decoded and counted, the other types too.
+    assert reader.stats["records"] == total
+    assert stream.record_type is None
+    with pytest.raises(RuntimeError, match="read already"):
+        pa.table(stream)
+
+
+def test_arrow_stream_of_a_type_the_capture_lacks_is_empty() -> None:
+    table = pa.table(sunpower.read_capture(SAMPLE).arrow_stream(999))
+    assert table.num_rows == 0
+    assert table.schema.names[:2] == ["record_type", "raw"]
+
+
+def test_arrow_stream_of_an_unreadable_source_ends_with_its_error(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pcap"
+    stream = sunpower.read_capture(SAMPLE, missing).arrow_stream(130)
+    with pytest.raises(Exception, match="missing.pcap"):
+        pa.table(stream)

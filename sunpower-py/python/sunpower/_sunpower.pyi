@@ -30,6 +30,7 @@ __all__ = [
     "hourly_energy",
     "records_to_arrow",
     "RecordBatches",
+    "ArrowStream",
     "_record_from_line",
 ]
 
@@ -466,6 +467,12 @@ class CaptureReader(Iterator[Post]):
         them. ``pyarrow.table(batches[130])``, ``polars.from_arrow(...)``, DuckDB. With
         ``record_types``, only those types are built (memory for one table, not all); the
         others are decoded and counted in :attr:`stats` all the same."""
+    def arrow_stream(self, record_type: int) -> ArrowStream:
+        """The rest of the capture's records of ``record_type`` as a lazy Arrow stream,
+        decoded as the consumer reads it: memory holds a batch, not the capture.
+        ``pyarrow.RecordBatchReader.from_stream(reader.arrow_stream(130))``,
+        ``pyarrow.table(...)``, DuckDB, polars. Problems are logged as iterating logs them; a
+        source that cannot be read ends the stream with an error."""
     @property
     def stats(self) -> dict[str, Any]:
         """Every counter so far: exactly the keys and values ``sunpower stats`` prints for the
@@ -667,6 +674,19 @@ def records_to_arrow(records: Iterable[Record]) -> dict[int, RecordBatches]:
     """Records (from :func:`parse_body`, :func:`parse_device_list`, :attr:`Post.records`...) as
     Arrow batches, one :class:`RecordBatches` per record type, in type order. ``captured_at``
     and ``input`` are null: a record alone does not know its post."""
+
+@final
+class ArrowStream:
+    """:meth:`CaptureReader.arrow_stream`: a capture's records of one type, decoded as they
+    are read through the Arrow PyCapsule interface. Read once."""
+
+    @property
+    def record_type(self) -> int | None:
+        """The record type of every row; ``None`` once the stream was taken."""
+    def __arrow_c_schema__(self) -> object:
+        """The schema as an ``arrow_schema`` PyCapsule (the columns of ``to_arrow()[t]``)."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The rows as an ``arrow_array_stream`` PyCapsule; a second call raises."""
 
 @final
 class RecordBatches:
