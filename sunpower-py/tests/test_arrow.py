@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -173,3 +174,18 @@ def test_arrow_stream_of_an_unreadable_source_ends_with_its_error(tmp_path: Path
     stream = sunpower.read_capture(SAMPLE, missing).arrow_stream(130)
     with pytest.raises(Exception, match="missing.pcap"):
         pa.table(stream)
+
+
+def test_duckdb_scans_an_arrow_stream_as_the_table(tmp_path: Path) -> None:
+    try:
+        duckdb: Any = importlib.import_module("duckdb")
+    except ImportError as err:
+        pytest.skip(f"duckdb is not installed ({err})")
+    capture = many_inverters(tmp_path)
+    query = "select count(*), count(distinct serial), sum(lifetime_energy_kwh) from rows"
+    streamed, whole = duckdb.connect(), duckdb.connect()
+    streamed.register("rows", sunpower.read_capture(capture).arrow_stream(130))
+    whole.register("rows", pa.table(sunpower.read_capture(capture).to_arrow()[130]))
+    result = streamed.sql(query).fetchall()
+    assert result == whole.sql(query).fetchall()
+    assert result[0][:2] == (60_000, 100)
