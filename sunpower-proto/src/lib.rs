@@ -45,6 +45,7 @@
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
 //! | JSON of records (JSON Lines) | [`JsonRecord::write_to`]; `JsonRecord` and `Serialize` impls for serde | `serde` for the impls |
 //! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
+//! | Parquet files of them (a Hive-style records dataset, an intervals file), bounded memory, crash-safe | `parquet::Dataset`, `parquet::IntervalsFile` | `parquet` |
 //!
 //! Every JSON reader works on a document already in memory but never builds it as one value:
 //! documents are visited entry by entry and refused past a byte cap
@@ -69,6 +70,8 @@ mod json;
 #[cfg(feature = "devicelist")]
 mod jsonvalue;
 mod owned;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 mod problems;
 mod record;
 mod site;
