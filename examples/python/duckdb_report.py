@@ -10,9 +10,9 @@ The dataset is the Hive layout ``sunpower decode --format parquet --output DIR``
 
 (``DIR/*/*.parquet`` with ``union_by_name = true`` reads every type at once: their columns
 differ). Given captures after DIR, the script first builds DIR from them: with the ``sunpower``
-command when it was built with Parquet support (``--features parquet``), else with pyarrow from
-``sunpower.read_capture(...).to_arrow()``, in the same layout, so a ``pip install sunpower
-pyarrow duckdb`` is all it needs.
+command when it was built with Parquet support (``--features parquet``), else with the package's
+``sunpower.read_capture(...).write_parquet(DIR)`` (the same library writer, the same files), so
+a ``pip install sunpower duckdb`` is all it needs.
 
     python duckdb_report.py --tz America/Los_Angeles decoded/                 # a dataset
     python duckdb_report.py --tz America/Los_Angeles decoded/ capture.pcap    # build it first
@@ -41,17 +41,15 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import duckdb
 
 import sunpower
 
 PARTITION = "record_type={}"
-PART = "part-00000.parquet"
 
 # One reading per (serial, timestamp), the first captured; then each reading's rise.
 STEPS = """
@@ -176,25 +174,12 @@ def check_new(dataset: Path) -> None:
         raise FileExistsError(f"{dataset}: the directory is not empty")
 
 
-def build_with_pyarrow(captures: Sequence[str], dataset: str | os.PathLike[str]) -> int:
-    """``sunpower decode --format parquet --output dataset captures...`` with pyarrow: one
-    ``record_type=N/part-00000.parquet`` per record type, the type in the path only. Returns
-    the number of files written."""
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.parquet as pq  # type: ignore[import-untyped]
-
-    out = Path(dataset)
-    check_new(out)
-    decoded = sunpower.read_capture(*captures).to_arrow()
-    for record_type, batches in decoded.items():
-        table = pa.table(batches).drop_columns(["record_type"])
-        directory = out / PARTITION.format(record_type)
-        directory.mkdir(parents=True, exist_ok=True)
-        # Under a temporary name first, so that a reader never sees half a file.
-        temporary = directory / f".{PART}.tmp"
-        pq.write_table(table, temporary, compression="snappy")
-        os.replace(temporary, directory / PART)
-    return len(decoded)
+def build_with_package(captures: Sequence[str], dataset: str | os.PathLike[str]) -> int:
+    """``sunpower decode --format parquet --output dataset captures...`` from Python: the same
+    library writer (``read_capture(...).write_parquet``), so the same files. Returns the
+    number of files written."""
+    check_new(Path(dataset))
+    return sunpower.read_capture(*captures).write_parquet(dataset)
 
 
 def build_with_cli(cli: str, captures: Sequence[str], dataset: str | os.PathLike[str]) -> bool:
@@ -220,8 +205,8 @@ def build(
             return f"{found} decode --format parquet"
         if builder == "cli":
             raise RuntimeError(f"{cli}: not found, or built without Parquet support")
-    build_with_pyarrow(captures, dataset)
-    return "pyarrow (sunpower.read_capture(...).to_arrow())"
+    build_with_package(captures, dataset)
+    return "the sunpower package (read_capture(...).write_parquet)"
 
 
 # The report -----------------------------------------------------------------------------------
@@ -256,9 +241,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--threshold", type=float, default=0.8, help="fraction of the day's median")
     p.add_argument(
         "--builder",
-        choices=("auto", "cli", "pyarrow"),
+        choices=("auto", "cli", "package"),
         default="auto",
-        help="who writes the dataset: the sunpower command if it has Parquet (auto), or pyarrow",
+        help="who writes the dataset: the sunpower command if it has Parquet (auto), or the "
+        "sunpower package",
     )
     p.add_argument("--cli", default="sunpower", help="the sunpower command (default: on PATH)")
     return p.parse_args(argv)

@@ -144,6 +144,16 @@ impl ByType {
         }
     }
 
+    /// Every batch gathered so far, taken out, in record-type order.
+    pub fn drain(&mut self) -> Vec<KindBatch> {
+        let batches = std::mem::take(&mut self.batches);
+        (batches.into_iter())
+            .flat_map(|(record_type, batches)| {
+                (batches.into_iter()).map(move |batch| KindBatch { record_type, batch })
+            })
+            .collect()
+    }
+
     /// The batches of `record_type` gathered so far, taken out.
     pub fn take(&mut self, record_type: u16) -> Vec<RecordBatch> {
         self.batches.remove(&record_type).unwrap_or_default()

@@ -6,10 +6,11 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Read};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use chrono::{DateTime, Utc};
-use pyo3::exceptions::{PyRuntimeError, PyTypeError};
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
@@ -23,6 +24,7 @@ use crate::arrow::{self as batches, ByType};
 use crate::errors;
 use crate::record::Record;
 use sunpower_proto::arrow::{RecordBatcher, RecordContext};
+use sunpower_proto::parquet::{Dataset, BATCH_ROWS as PARQUET_BATCH_ROWS};
 
 static CAPTURE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
@@ -487,6 +489,27 @@ impl CaptureReader {
         let mut out = ByType::only(only);
         while self.arrow_step(py, &mut batcher, &mut out)? {}
         out.into_dict(py)
+    }
+
+    /// The rest of the capture as the Parquet dataset `sunpower decode --format parquet`
+    /// writes (`directory/record_type=N/part-NNNNN.parquet`, by the library's writer: bounded
+    /// memory, each file synced and renamed into place); the number of files. `directory`
+    /// must be new or empty. Decoded and written without the GIL.
+    fn write_parquet(&self, py: Python<'_>, directory: PathBuf) -> PyResult<u64> {
+        let os_error = |e: io::Error| PyOSError::new_err(e.to_string());
+        let mut dataset = Dataset::create(&directory).map_err(os_error)?;
+        let mut batcher = RecordBatcher::with_batch_rows(PARQUET_BATCH_ROWS);
+        let mut out = ByType::default();
+        loop {
+            let more = self.arrow_step(py, &mut batcher, &mut out)?;
+            let batches = out.drain();
+            py.detach(|| batches.iter().try_for_each(|b| dataset.write(b)))
+                .map_err(os_error)?;
+            if !more {
+                break;
+            }
+        }
+        py.detach(|| dataset.close()).map_err(os_error)
     }
 
     /// The rest of the capture's records of `record_type` as a lazy Arrow stream: decoded as

@@ -202,14 +202,14 @@ def assert_daily_equal(
         assert got[key][1] == reports, key
 
 
-def test_duckdb_report_builds_the_dataset_with_pyarrow_and_reports_per_panel(
+def test_duckdb_report_builds_the_dataset_with_the_package_and_reports_per_panel(
     duckdb_report: ModuleType,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     sample_daily: dict[Key, tuple[float, int]],
 ) -> None:
     dataset = tmp_path / "decoded"
-    argv = ["--tz", TZ, "--builder", "pyarrow", str(dataset), str(SAMPLE)]
+    argv = ["--tz", TZ, "--builder", "package", str(dataset), str(SAMPLE)]
     assert duckdb_report.main(argv) == 0
     out = capsys.readouterr().out
     # The layout of `sunpower decode --format parquet`, the record type in the path only.
@@ -240,7 +240,7 @@ def test_duckdb_report_counts_a_record_seen_twice_once(
     """Both homes' sets in one dataset: every record twice (the same day, the same panels)."""
     dataset = tmp_path / "decoded"
     first, second = expected_sets(folder)
-    duckdb_report.build_with_pyarrow(first, dataset)
+    duckdb_report.build_with_package(first, dataset)
     again = pa.table(sunpower.read_capture(*second).to_arrow()[130]).drop_columns(["record_type"])
     pq.write_table(again, dataset / "record_type=130" / "part-00001.parquet")
     assert_daily_equal(daily_of(duckdb_report, dataset), sample_daily)
@@ -252,7 +252,7 @@ def test_duckdb_report_finds_a_weak_and_a_silent_panel(
     sample_daily: dict[Key, tuple[float, int]],
 ) -> None:
     dataset = tmp_path / "decoded"
-    duckdb_report.build_with_pyarrow([str(SAMPLE)], dataset)
+    duckdb_report.build_with_package([str(SAMPLE)], dataset)
     inverters = pq.read_table(dataset / "record_type=130" / "part-00000.parquet").to_pylist()
     model_serial = min(serial for _, serial in sample_daily)
     # WEAK: a copy of one panel whose counter rises half as fast; DEAD: two reports the day
@@ -299,7 +299,7 @@ def test_duckdb_report_finds_a_weak_and_a_silent_panel(
     assert [line.split()[1] for line in section] == ["DEAD", "WEAK"]
 
 
-def test_duckdb_report_falls_back_to_pyarrow_without_the_cli_feature(
+def test_duckdb_report_falls_back_to_the_package_without_the_cli_feature(
     duckdb_report: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str],
     sunpower_cli: Path, sample_daily: dict[Key, tuple[float, int]],
 ) -> None:
@@ -310,28 +310,28 @@ def test_duckdb_report_falls_back_to_pyarrow_without_the_cli_feature(
     if parquet_support(sunpower_cli):
         assert f"written by {sunpower_cli} decode --format parquet" in err
     else:
-        assert "written by pyarrow" in err
+        assert "written by the sunpower package" in err
     assert_daily_equal(daily_of(duckdb_report, dataset), sample_daily)
     # Missing: the command is not there at all.
     other = tmp_path / "other"
     argv = ["--tz", TZ, "--cli", str(tmp_path / "no-such-sunpower"), str(other), str(SAMPLE)]
     assert duckdb_report.main(argv) == 0
-    assert "written by pyarrow" in capsys.readouterr().err
+    assert "written by the sunpower package" in capsys.readouterr().err
     # A dataset is written into a new or empty directory only.
-    assert duckdb_report.main(["--builder", "pyarrow", str(other), str(SAMPLE)]) == 1
+    assert duckdb_report.main(["--builder", "package", str(other), str(SAMPLE)]) == 1
     assert "not empty" in capsys.readouterr().err
 
 
-def test_the_pyarrow_dataset_is_the_commands(
+def test_the_packages_dataset_is_the_commands(
     duckdb_report: ModuleType, tmp_path: Path, sunpower_cli: Path
 ) -> None:
     if not parquet_support(sunpower_cli):
         pytest.skip(
             f"{sunpower_cli} was built without the `parquet` feature: nothing to compare the "
-            "pyarrow-built dataset with (SUNPOWER_CLI=a build with --features parquet)"
+            "package-built dataset with (SUNPOWER_CLI=a build with --features parquet)"
         )
-    ours, theirs = tmp_path / "pyarrow", tmp_path / "cli"
-    duckdb_report.build_with_pyarrow([str(SAMPLE)], ours)
+    ours, theirs = tmp_path / "package", tmp_path / "cli"
+    duckdb_report.build_with_package([str(SAMPLE)], ours)
     assert duckdb_report.build_with_cli(str(sunpower_cli), [str(SAMPLE)], theirs)
     assert sorted(p.name for p in ours.iterdir()) == sorted(p.name for p in theirs.iterdir())
     for partition in ours.iterdir():

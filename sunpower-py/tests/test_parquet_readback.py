@@ -17,6 +17,8 @@ from typing import Any, Iterator
 
 import pytest
 
+import sunpower
+
 import pcapwriter
 from testsupport import parquet_support
 
@@ -171,3 +173,15 @@ def test_captures_without_posts_give_empty_datasets(cli: Path, tmp_path: Path) -
         records, dataset = decode(cli, capture, tmp_path / f"third-{n}")
         assert records == [], capture
         assert not list(dataset.glob("record_type=*")), capture
+
+
+def test_write_parquet_writes_the_commands_dataset(cli: Path, tmp_path: Path) -> None:
+    for n, capture in enumerate(inputs(tmp_path)):
+        records, _ = decode(cli, capture, tmp_path / f"cli-{n}")
+        ours = tmp_path / f"package-{n}"
+        files = sunpower.read_capture(str(capture)).write_parquet(ours)
+        assert files == len(list(ours.glob("record_type=*/part-*.parquet")))
+        assert_dataset_equals(records, ours)
+    # Into a directory that is not empty: refused, nothing written.
+    with pytest.raises(OSError, match="not empty"):
+        sunpower.read_capture(str(SAMPLE)).write_parquet(tmp_path / "package-0")

@@ -467,6 +467,12 @@ class CaptureReader(Iterator[Post]):
         them. ``pyarrow.table(batches[130])``, ``polars.from_arrow(...)``, DuckDB. With
         ``record_types``, only those types are built (memory for one table, not all); the
         others are decoded and counted in :attr:`stats` all the same."""
+    def write_parquet(self, directory: str | os.PathLike[str]) -> int:
+        """The rest of the capture as the Parquet dataset ``sunpower decode --format parquet``
+        writes (``directory/record_type=N/part-NNNNN.parquet``, the library's writer: bounded
+        memory, each file synced and renamed into place); returns the number of files.
+        ``directory`` must be new or empty (else :class:`OSError`). Decoded and written
+        without the GIL."""
     def arrow_stream(self, record_type: int) -> ArrowStream:
         """The rest of the capture's records of ``record_type`` as a lazy Arrow stream,
         decoded as the consumer reads it: memory holds a batch, not the capture.
