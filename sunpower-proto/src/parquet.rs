@@ -5,7 +5,8 @@
 //! adapters (with [`tree::fs`](crate::tree::fs)): the batches come from the sans-I/O
 //! [`RecordBatcher`](crate::arrow::RecordBatcher). Streaming: memory stays within
 //! [`DATASET_MEMORY`] plus a row group whatever the input's length. Every file is written under
-//! a temporary name, synced and renamed, so a power cut leaves whole files or none.
+//! a temporary name, synced and renamed, so a power cut leaves whole files or none; a lock
+//! keeps a second run out of a dataset being written.
 //!
 //! ```
 //! use sunpower_proto::arrow::{RecordBatcher, RecordContext};
@@ -205,6 +206,8 @@ impl Partition {
 /// [`DATASET_MEMORY`].
 pub struct Dataset {
     dir: PathBuf,
+    /// Held (locked) from `create` to `close`.
+    lock: File,
     limits: Limits,
     partitions: HashMap<u16, Partition>,
     writes: u64,
@@ -214,19 +217,37 @@ pub struct Dataset {
 impl Dataset {
     /// Creates `dir` (which must not exist or be empty: parts of an earlier run would mix in).
     pub fn create(dir: &Path) -> io::Result<Dataset> {
-        if fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
-            return Err(io::Error::new(
+        let not_empty = || {
+            io::Error::new(
                 io::ErrorKind::AlreadyExists,
                 format!(
                     "{}: the directory is not empty (a dataset is written into a new or empty \
                      directory)",
                     dir.display()
                 ),
-            ));
+            )
+        };
+        if !is_empty(dir) {
+            return Err(not_empty());
         }
         fs::create_dir_all(dir)?;
+        // Two runs into one directory would write the same part files: the second is refused,
+        // not made to wait. The lock file goes at `close` (a crash leaves it, unlocked; it
+        // does not count as content, and readers skip hidden files).
+        let lock = File::create(dir.join(LOCK_FILE))?;
+        if lock.try_lock().is_err() {
+            return Err(io::Error::new(
+                io::ErrorKind::WouldBlock,
+                format!("{}: another run is writing a dataset here", dir.display()),
+            ));
+        }
+        // Checked again under the lock: a run that finished between the check and the lock.
+        if !is_empty(dir) {
+            return Err(not_empty());
+        }
         Ok(Dataset {
             dir: dir.to_path_buf(),
+            lock,
             limits: Limits::default(),
             partitions: HashMap::new(),
             writes: 0,
@@ -367,8 +388,23 @@ impl Dataset {
             self.write_row_group(record_type)?;
             self.close_part(record_type)?;
         }
+        fs::remove_file(self.dir.join(LOCK_FILE))?;
+        self.lock.unlock()?;
         sync_dir(Some(&self.dir))?;
         Ok(self.files)
+    }
+}
+
+/// The lock file of a dataset being written (hidden, so readers skip it).
+const LOCK_FILE: &str = ".sunpower-dataset.lock";
+
+/// Whether `dir` is missing or holds nothing but a lock file left by a crashed run.
+fn is_empty(dir: &Path) -> bool {
+    match fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .all(|entry| entry.file_name() == LOCK_FILE),
+        Err(_) => true,
     }
 }
 
@@ -452,6 +488,26 @@ mod tests {
             }
         }
         (parts.len(), out)
+    }
+
+    #[test]
+    fn a_second_run_into_the_same_directory_is_refused() {
+        let dir =
+            std::env::temp_dir().join(format!("sunpower-dataset-lock-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let first = Dataset::create(&dir).unwrap();
+        let second = Dataset::create(&dir).err().unwrap();
+        assert_eq!(second.kind(), io::ErrorKind::WouldBlock, "{second}");
+        assert_eq!(first.close().unwrap(), 0);
+        // Nothing left behind: the directory is empty again, and a new run may use it.
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);
+        // A lock file left by a crash does not count as content.
+        File::create(dir.join(LOCK_FILE)).unwrap();
+        Dataset::create(&dir).unwrap().close().unwrap();
+        fs::write(dir.join("other.txt"), "x").unwrap();
+        let refused = Dataset::create(&dir).err().unwrap();
+        assert_eq!(refused.kind(), io::ErrorKind::AlreadyExists);
+        fs::remove_dir_all(&dir).unwrap();
     }
 
     /// Small limits: held partitions written as row groups, the leader changing, the budget
