@@ -168,24 +168,17 @@ def underperformers(
 # Building the dataset -------------------------------------------------------------------------
 
 
-def check_new(dataset: Path) -> None:
-    """A dataset goes into a new or empty directory, as the command requires."""
-    if dataset.exists() and any(dataset.iterdir()):
-        raise FileExistsError(f"{dataset}: the directory is not empty")
-
-
 def build_with_package(captures: Sequence[str], dataset: str | os.PathLike[str]) -> int:
     """``sunpower decode --format parquet --output dataset captures...`` from Python: the same
-    library writer (``read_capture(...).write_parquet``), so the same files. Returns the
-    number of files written."""
-    check_new(Path(dataset))
+    library writer (``read_capture(...).write_parquet``), so the same files; like the command,
+    it refuses a directory that is not empty (``OSError``). Returns the number of files
+    written."""
     return sunpower.read_capture(*captures).write_parquet(dataset)
 
 
 def build_with_cli(cli: str, captures: Sequence[str], dataset: str | os.PathLike[str]) -> bool:
     """The dataset written by the ``sunpower`` command; ``False`` when that command was built
     without Parquet support (it says so and exits with status 2)."""
-    check_new(Path(dataset))
     command = [cli, "decode", "--format", "parquet", "--output", str(dataset), *captures]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode == 2 and "without Parquet support" in done.stderr:

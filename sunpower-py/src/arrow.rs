@@ -154,11 +154,6 @@ impl ByType {
             .collect()
     }
 
-    /// The batches of `record_type` gathered so far, taken out.
-    pub fn take(&mut self, record_type: u16) -> Vec<RecordBatch> {
-        self.batches.remove(&record_type).unwrap_or_default()
-    }
-
     fn wants(&self, record_type: u16) -> bool {
         self.only.as_ref().is_none_or(|t| t.contains(&record_type))
     }

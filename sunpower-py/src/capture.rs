@@ -628,7 +628,9 @@ impl Iterator for LazyBatches {
                 // consumer as the stream's error, with its message.
                 more.map_err(|e| e.to_string())
             });
-            self.ready.extend(self.out.take(self.record_type));
+            // `out` keeps only this type.
+            self.ready
+                .extend(self.out.drain().into_iter().map(|kind| kind.batch));
             match step {
                 Ok(more) => self.done = !more,
                 Err(message) => {

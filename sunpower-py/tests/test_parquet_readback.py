@@ -80,7 +80,8 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def decode(cli: Path, capture: Path, out: Path) -> tuple[list[dict[str, Any]], Path]:
+def decode(cli: Path, capture: Path, out: Path) -> list[dict[str, Any]]:
+    """`sunpower decode` of `capture` as JSON Lines, and its Parquet dataset written into `out`."""
     lines = subprocess.run(
         [str(cli), "decode", str(capture)], capture_output=True, check=False
     )
@@ -91,7 +92,7 @@ def decode(cli: Path, capture: Path, out: Path) -> tuple[list[dict[str, Any]], P
         capture_output=True, check=False,
     )
     assert made.returncode == lines.returncode, made.stderr
-    return records, out
+    return records
 
 
 def parts(dataset: Path, record_type: int) -> list[Path]:
@@ -123,7 +124,8 @@ def assert_dataset_equals(records: list[dict[str, Any]], dataset: Path) -> int:
 def test_every_capture_reads_back_equal_with_pyarrow(cli: Path, tmp_path: Path) -> None:
     total = 0
     for n, capture in enumerate(inputs(tmp_path)):
-        records, dataset = decode(cli, capture, tmp_path / f"dataset-{n}")
+        dataset = tmp_path / f"dataset-{n}"
+        records = decode(cli, capture, dataset)
         assert records, capture
         total += assert_dataset_equals(records, dataset)
     assert total > 2 * 5000
@@ -135,7 +137,8 @@ def test_duckdb_reads_the_dataset_as_the_json_lines(cli: Path, tmp_path: Path) -
     except ImportError as err:
         pytest.skip(f"duckdb is not installed ({err})")
     for n, capture in enumerate(inputs(tmp_path)):
-        records, dataset = decode(cli, capture, tmp_path / f"dataset-{n}")
+        dataset = tmp_path / f"dataset-{n}"
+        records = decode(cli, capture, dataset)
         con = duckdb.connect()
         glob = str(dataset / "*" / "*.parquet")
         by_type = dict(
@@ -170,14 +173,15 @@ def test_captures_without_posts_give_empty_datasets(cli: Path, tmp_path: Path) -
     captures = sorted(p for p in THIRD_PARTY.rglob("*") if p.suffix in (".pcap", ".pcapng"))
     assert captures
     for n, capture in enumerate(captures):
-        records, dataset = decode(cli, capture, tmp_path / f"third-{n}")
+        dataset = tmp_path / f"third-{n}"
+        records = decode(cli, capture, dataset)
         assert records == [], capture
         assert not list(dataset.glob("record_type=*")), capture
 
 
 def test_write_parquet_writes_the_commands_dataset(cli: Path, tmp_path: Path) -> None:
     for n, capture in enumerate(inputs(tmp_path)):
-        records, _ = decode(cli, capture, tmp_path / f"cli-{n}")
+        records = decode(cli, capture, tmp_path / f"cli-{n}")
         ours = tmp_path / f"package-{n}"
         files = sunpower.read_capture(str(capture)).write_parquet(ours)
         assert files == len(list(ours.glob("record_type=*/part-*.parquet")))
