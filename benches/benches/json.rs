@@ -1,7 +1,10 @@
 //! JSON Lines output: `sunpower parse`'s work (decode a body, write every record as a JSON line)
 //! relative to `sunpower stats --body`'s (decode and count), with serde_json's serializer
-//! (`serde_json::to_writer(JsonRecord)`, the command's writer before `JsonRecord::write_to`) and
-//! with the direct writer. Bodies: the 2 MB backlog replay, and the forum sample body
+//! (`serde_json::to_writer(JsonRecord)`, the command's writer before `JsonRecord::write_to`),
+//! with the direct writer on records (`JsonRecord::new(..).write_to`), and with it on records
+//! as decoded (`BodyStream::feed_decoded`, `Decoded::json`: the command's writer now, which
+//! takes the fields and decimals' text from the decoder). Bodies: the 2 MB backlog replay, and
+//! the forum sample body
 //! (`examples/bodies/forum-2017-body.txt`) repeated to about 2 MB.
 //!
 //! `cargo bench -p sunpower-benches --bench json`; `-- zzz` prints only the ratios.
@@ -10,7 +13,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sunpower_benches::{criterion_quick_mode, interleaved_medians_of, large_body};
-use sunpower_proto::{BodyStream, JsonRecord, Record, RecordCounts};
+use sunpower_proto::{BodyStream, Decoded, JsonRecord, LineError, Record, RecordCounts};
 
 /// The chunk size `sunpower`'s body reader reads with.
 const CHUNK: usize = 1 << 16;
@@ -36,7 +39,7 @@ fn bodies() -> Vec<(&'static str, Vec<u8>)> {
 
 /// Streams `body` through a `BodyStream` in 64 KiB chunks, as `sunpower parse` and `stats --body`
 /// read a file, handing every item to `on_item`.
-fn stream(body: &[u8], mut on_item: impl FnMut(Result<Record<'_>, sunpower_proto::LineError>)) {
+fn stream(body: &[u8], mut on_item: impl FnMut(Result<Record<'_>, LineError>)) {
     let mut stream = BodyStream::new();
     for chunk in body.chunks(CHUNK) {
         stream.feed(chunk, &mut on_item);
@@ -85,6 +88,28 @@ fn parse_direct(body: &[u8], out: &mut Vec<u8>) -> usize {
     written + out.len()
 }
 
+/// (d) `sunpower parse` now: records as decoded, `Decoded::json`.
+fn parse_decoded(body: &[u8], out: &mut Vec<u8>) -> usize {
+    out.clear();
+    let mut written = 0;
+    let mut on_item = |item: Result<Decoded<'_, '_>, LineError>| {
+        if let Ok(decoded) = item {
+            decoded.json(None).write_to(out);
+            out.push(b'\n');
+            if out.len() >= FLUSH_AT {
+                written += black_box(&*out).len();
+                out.clear();
+            }
+        }
+    };
+    let mut stream = BodyStream::new();
+    for chunk in body.chunks(CHUNK) {
+        stream.feed_decoded(chunk, &mut on_item);
+    }
+    stream.finish_decoded(&mut on_item);
+    written + out.len()
+}
+
 fn bench_json(c: &mut Criterion) {
     let mut group = c.benchmark_group("json_lines");
     for (name, body) in bodies() {
@@ -103,6 +128,9 @@ fn bench_json(c: &mut Criterion) {
             &body,
             |b, body| b.iter(|| parse_direct(black_box(body), &mut out)),
         );
+        group.bench_with_input(BenchmarkId::new("parse_decoded", name), &body, |b, body| {
+            b.iter(|| parse_decoded(black_box(body), &mut out))
+        });
     }
     group.finish();
 }
@@ -115,6 +143,7 @@ fn report_ratios() {
         // Same output, so the two writers are timed on the same work.
         let serde_len = parse_serde(&body, &mut check);
         assert_eq!(parse_direct(&body, &mut check), serde_len);
+        assert_eq!(parse_decoded(&body, &mut check), serde_len);
         let reps = 2;
         let mut serde_out = Vec::with_capacity(2 * FLUSH_AT);
         let mut a = || {
@@ -132,18 +161,28 @@ fn report_ratios() {
                 black_box(parse_direct(black_box(&body), &mut out));
             }
         };
-        let t = interleaved_medians_of(21, &mut [&mut a, &mut b, &mut c]);
+        let mut decoded_out = Vec::with_capacity(2 * FLUSH_AT);
+        let mut d = || {
+            for _ in 0..reps {
+                black_box(parse_decoded(black_box(&body), &mut decoded_out));
+            }
+        };
+        let t = interleaved_medians_of(21, &mut [&mut a, &mut b, &mut c, &mut d]);
         let mb = (body.len() * reps) as f64 / 1e6;
-        let (stats_s, serde_s, direct_s) = (t[0], t[1], t[2]);
+        let (stats_s, serde_s, direct_s, decoded_s) = (t[0], t[1], t[2], t[3]);
         println!(
             "ratio {name}: stats --body {:.1} MB/s; parse with serde_json {:.1} MB/s = {:.3} of stats; \
-             parse with write_to {:.1} MB/s = {:.3} of stats; improvement x{:.2} ({} bytes of JSON)",
+             parse with write_to {:.1} MB/s = {:.3} of stats, x{:.2}; \
+             parse as decoded {:.1} MB/s = {:.3} of stats, x{:.2} ({} bytes of JSON)",
             mb / stats_s,
             mb / serde_s,
             stats_s / serde_s,
             mb / direct_s,
             stats_s / direct_s,
             serde_s / direct_s,
+            mb / decoded_s,
+            stats_s / decoded_s,
+            serde_s / decoded_s,
             serde_len,
         );
     }

@@ -1,7 +1,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sunpower_proto::{parse_line, Channel, JsonRecord};
+use sunpower_proto::{parse_line, BodyStream, Channel, JsonRecord};
 
 #[path = "../harness.rs"]
 mod harness;
@@ -21,4 +21,29 @@ fuzz_target!(|data: &[u8]| {
             serde_json::to_string(&record).expect("a record serializes");
         }
     }
+    // The same bytes as a body: every record as decoded writes what the record writes.
+    let (mut want, mut got) = (Vec::new(), Vec::new());
+    let mut stream = BodyStream::new();
+    stream.feed(data, |item| {
+        if let Ok(record) = item {
+            JsonRecord::new(&record, Some(Channel::Data)).write_to(&mut want);
+        }
+    });
+    stream.finish(|item| {
+        if let Ok(record) = item {
+            JsonRecord::new(&record, Some(Channel::Data)).write_to(&mut want);
+        }
+    });
+    let mut stream = BodyStream::new();
+    stream.feed_decoded(data, |item| {
+        if let Ok(decoded) = item {
+            decoded.json(Some(Channel::Data)).write_to(&mut got);
+        }
+    });
+    stream.finish_decoded(|item| {
+        if let Ok(decoded) = item {
+            decoded.json(Some(Channel::Data)).write_to(&mut got);
+        }
+    });
+    assert_eq!(got, want, "Decoded::json differs from JsonRecord::new");
 });

@@ -4,7 +4,7 @@ use std::io;
 
 use sunpower_proto::{ProblemLog, RecordCounts};
 
-use crate::output::{display_name, read_body, BodyError, JsonLines, Stderr};
+use crate::output::{display_name, read_body, read_body_decoded, BodyError, JsonLines, Stderr};
 use crate::Outcome;
 
 /// Reports an input that could not be read; passes output errors on.
@@ -22,8 +22,8 @@ pub fn parse(input: &str) -> io::Result<Outcome> {
     let mut out = JsonLines::stdout();
     let mut log = ProblemLog::default();
     let stderr = Stderr::default();
-    let read = read_body(input, &mut log, &stderr, |item| match item {
-        Ok(record) => out.record(record, None),
+    let read = read_body_decoded(input, &mut log, &stderr, |item| match item {
+        Ok(decoded) => out.decoded(decoded, None),
         Err(_) => Ok(()),
     });
     let outcome = match read {

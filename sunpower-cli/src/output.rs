@@ -6,7 +6,8 @@ use std::io::{self, Read, Write};
 
 use indicatif::ProgressBar;
 use sunpower_proto::{
-    BodyStream, Channel, JsonRecord, LineError, NotShown, ProblemLog, Record, LINE_ERROR_KIND,
+    BodyStream, Channel, Decoded, JsonRecord, LineError, NotShown, ProblemLog, Record,
+    LINE_ERROR_KIND,
 };
 
 /// A buffered JSON Lines writer on standard output. Records are written straight into the
@@ -72,7 +73,20 @@ impl JsonLines {
 
     /// Writes one record as a JSON object on its own line.
     pub fn record(&mut self, record: &Record<'_>, channel: Option<Channel>) -> io::Result<()> {
-        JsonRecord::new(record, channel).write_to(&mut self.out.buf);
+        self.json(JsonRecord::new(record, channel))
+    }
+
+    /// Writes one record just decoded (see [`Decoded`]) as a JSON object on its own line.
+    pub fn decoded(
+        &mut self,
+        decoded: &Decoded<'_, '_>,
+        channel: Option<Channel>,
+    ) -> io::Result<()> {
+        self.json(decoded.json(channel))
+    }
+
+    fn json(&mut self, json: JsonRecord<'_, '_>) -> io::Result<()> {
+        json.write_to(&mut self.out.buf);
         self.out.buf.push(b'\n');
         self.out.flush_full()
     }
@@ -158,21 +172,63 @@ pub fn read_body(
     stderr: &Stderr,
     mut on_item: impl FnMut(&Result<Record<'_>, LineError>) -> io::Result<()>,
 ) -> Result<(), BodyError> {
-    let mut input = open_input(name).map_err(BodyError::Input)?;
     let mut stream = BodyStream::new();
-    let mut buf = vec![0u8; 1 << 16];
     let mut result = Ok(());
-    let display = display_name(name);
     let mut on = |item: Result<Record<'_>, LineError>, result: &mut io::Result<()>| {
-        if let Err(e) = &item {
-            if log.admit(LINE_ERROR_KIND) {
-                stderr.problem(format_args!("{display}: {e}"));
-            }
-        }
+        log_damaged(name, log, stderr, item.as_ref().err());
         if result.is_ok() {
             *result = on_item(&item);
         }
     };
+    read_chunks(name, |chunk| {
+        match chunk {
+            Some(chunk) => stream.feed(chunk, |item| on(item, &mut result)),
+            None => stream.finish(|item| on(item, &mut result)),
+        }
+        result.is_ok()
+    })?;
+    result.map_err(BodyError::Output)
+}
+
+/// [`read_body`] with each record as [`Decoded`], for writing it as JSON.
+pub fn read_body_decoded(
+    name: &str,
+    log: &mut ProblemLog,
+    stderr: &Stderr,
+    mut on_item: impl FnMut(&Result<Decoded<'_, '_>, LineError>) -> io::Result<()>,
+) -> Result<(), BodyError> {
+    let mut stream = BodyStream::new();
+    let mut result = Ok(());
+    let mut on = |item: Result<Decoded<'_, '_>, LineError>, result: &mut io::Result<()>| {
+        log_damaged(name, log, stderr, item.as_ref().err());
+        if result.is_ok() {
+            *result = on_item(&item);
+        }
+    };
+    read_chunks(name, |chunk| {
+        match chunk {
+            Some(chunk) => stream.feed_decoded(chunk, |item| on(item, &mut result)),
+            None => stream.finish_decoded(|item| on(item, &mut result)),
+        }
+        result.is_ok()
+    })?;
+    result.map_err(BodyError::Output)
+}
+
+/// Logs a damaged line as `NAME: line N: ...`, as the problem log admits.
+fn log_damaged(name: &str, log: &mut ProblemLog, stderr: &Stderr, error: Option<&LineError>) {
+    if let Some(e) = error {
+        if log.admit(LINE_ERROR_KIND) {
+            stderr.problem(format_args!("{}: {e}", display_name(name)));
+        }
+    }
+}
+
+/// Reads a raw body input in chunks, handing each to `feed` until it returns `false`, then
+/// `None` for the end; a capture given as a body is refused at its first bytes.
+fn read_chunks(name: &str, mut feed: impl FnMut(Option<&[u8]>) -> bool) -> Result<(), BodyError> {
+    let mut input = open_input(name).map_err(BodyError::Input)?;
+    let mut buf = vec![0u8; 1 << 16];
     let mut first = true;
     loop {
         let n = match input.read(&mut buf) {
@@ -189,13 +245,12 @@ pub fn read_body(
                 ))));
             }
         }
-        stream.feed(&buf[..n], |item| on(item, &mut result));
-        if result.is_err() {
+        if !feed(Some(&buf[..n])) {
             break;
         }
     }
-    stream.finish(|item| on(item, &mut result));
-    result.map_err(BodyError::Output)
+    feed(None);
+    Ok(())
 }
 
 /// Reads a whole JSON document, stopping at `limit` bytes: a larger one is refused without

@@ -2,9 +2,9 @@
 //! [`JsonRecord::write_to`] writes it straight into a byte buffer; with the `serde` feature the
 //! same shape is a `Serialize` impl, and serde_json prints the same bytes.
 
-use crate::record::{load, FieldValue, Record};
+use crate::record::{load, FieldValue, LineMap, Record, KNOWN_MAX};
 use crate::time::Rfc3339;
-use crate::value::{splat, swar_decimal, zero_bytes, POW10};
+use crate::value::{printed_len, splat, swar_decimal, zero_bytes, POW10};
 use crate::Channel;
 
 /// A record with the channel it came in on, in the JSON shape the CLI prints: `channel` after
@@ -18,10 +18,22 @@ use crate::Channel;
 /// JsonRecord::new(&r, Some(Channel::Data)).write_to(&mut json);
 /// assert_eq!(json, br#"{"record_type":102,"raw":["102","abc"],"channel":"data","token":"abc"}"#);
 /// ```
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct JsonRecord<'r, 'a> {
     record: &'r Record<'a>,
     channel: Option<Channel>,
+    /// What decoding learnt of the record's line, when the record is known to be the one
+    /// decoded from it ([`crate::Decoded::json`]).
+    map: Option<&'r LineMap<'a>>,
+}
+
+impl std::fmt::Debug for JsonRecord<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonRecord")
+            .field("record", self.record)
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'r, 'a> JsonRecord<'r, 'a> {
@@ -35,7 +47,26 @@ impl<'r, 'a> JsonRecord<'r, 'a> {
     /// assert!(json.starts_with(br#"{"record_type":102,"raw":["102","abc"],"channel":"command""#));
     /// ```
     pub fn new(record: &'r Record<'a>, channel: Option<Channel>) -> Self {
-        JsonRecord { record, channel }
+        JsonRecord {
+            record,
+            channel,
+            map: None,
+        }
+    }
+
+    /// The record decoded from `map`'s line, unchanged since: its fields are where `map` says
+    /// and its decimals are the values of their text.
+    pub(crate) fn mapped(
+        record: &'r Record<'a>,
+        channel: Option<Channel>,
+        map: &'r LineMap<'a>,
+    ) -> Self {
+        debug_assert!(std::ptr::eq(record.raw().as_str(), map.split.line));
+        JsonRecord {
+            record,
+            channel,
+            map: Some(map),
+        }
     }
 
     /// Appends the record's JSON object to `out` (no line ending): byte for byte what
@@ -61,6 +92,7 @@ impl<'r, 'a> JsonRecord<'r, 'a> {
             out: Out::new(out, 3 * self.record.raw().as_str().len() + 768),
             line: "",
             fields: FieldStarts::default(),
+            map: self.map,
             first: true,
         };
         self.record.visit_output_at(
@@ -82,6 +114,9 @@ struct Writer<'o, 'a> {
     /// The `raw` line, once visited, and where its fields start.
     line: &'a str,
     fields: FieldStarts,
+    /// The line's map, when the record is the one decoded from it: fields found and decimals
+    /// checked by the decoder, so `fields` stays empty.
+    map: Option<&'o LineMap<'a>>,
     /// No field written yet.
     first: bool,
 }
@@ -111,12 +146,31 @@ impl<'a> Writer<'_, 'a> {
             }
             FieldValue::Text(Some(text)) => {
                 out.array(b"\"");
-                escaped(out, text.as_bytes(), None);
+                match self
+                    .map
+                    .and_then(|map| Some((map.split.line, map.plain_part(text)?)))
+                {
+                    // Text of a line with nothing to escape (a serial, a model).
+                    Some((line, (start, end))) => out.piece(line.as_bytes(), start, end),
+                    None => escaped(out, text.as_bytes(), None),
+                }
                 out.array(b"\"");
             }
             FieldValue::Decimal(Some(v)) => {
-                let bounds = index.and_then(|i| self.fields.bounds(self.line, i));
-                decimal(out, v, self.line.as_bytes(), bounds.unwrap_or_default());
+                let line = self.line.as_bytes();
+                match (self.map, index) {
+                    (Some(map), Some(i)) => match (map.split.bounds(i), map.hints.printed.get(i)) {
+                        // The decoder read `v` from this text, which prints as it is.
+                        (Some((start, _)), Some(&len)) if len != 0 => {
+                            out.piece(line, start, start + usize::from(len));
+                        }
+                        (bounds, _) => decimal(out, v, line, bounds.unwrap_or_default()),
+                    },
+                    _ => {
+                        let bounds = index.and_then(|i| self.fields.bounds(self.line, i));
+                        decimal(out, v, line, bounds.unwrap_or_default());
+                    }
+                }
             }
             FieldValue::Integer(Some(v)) => out.bytes(itoa::Buffer::new().format(v).as_bytes()),
             FieldValue::Unsigned(Some(v)) => out.bytes(itoa::Buffer::new().format(v).as_bytes()),
@@ -124,7 +178,13 @@ impl<'a> Writer<'_, 'a> {
                 self.line = raw.as_str();
                 self.fields = FieldStarts::default();
                 out.array(b"[\"");
-                raw_strings(out, self.line.as_bytes(), &mut self.fields);
+                match self.map {
+                    Some(map) if map.hints.plain && map.split.count <= KNOWN_MAX => {
+                        mapped_strings(out, self.line.as_bytes(), map);
+                    }
+                    // Found again (a map keeps the first fields only), or escaped.
+                    _ => raw_strings(out, self.line.as_bytes(), &mut self.fields),
+                }
                 out.array(b"\"]");
             }
         }
@@ -296,7 +356,7 @@ impl FieldStarts {
 /// The high bit of each byte of `word` that JSON escapes: a control character (below 0x20, TAB
 /// among them), `"` or `\`. Exact per byte (see [`zero_bytes`]).
 #[inline]
-fn escapes(word: u64) -> u64 {
+pub(crate) fn json_escapes(word: u64) -> u64 {
     zero_bytes(word & splat(0xe0))
         | zero_bytes(word ^ splat(b'"'))
         | zero_bytes(word ^ splat(b'\\'))
@@ -310,7 +370,7 @@ fn escaped(out: &mut Out<'_>, text: &[u8], mut fields: Option<&mut FieldStarts>)
     let mut done = 0;
     let mut at = 0;
     while let Some(chunk) = text.get(at..at + 8) {
-        let mut mask = escapes(load(chunk));
+        let mut mask = json_escapes(load(chunk));
         while mask != 0 {
             let i = at + (mask.trailing_zeros() / 8) as usize;
             match fields.as_deref_mut() {
@@ -336,11 +396,11 @@ fn escaped(out: &mut Out<'_>, text: &[u8], mut fields: Option<&mut FieldStarts>)
     if tail > 0 {
         let mut mask = if let Some(last) = text.len().checked_sub(8) {
             at = last;
-            escapes(load(&text[last..])) & (u64::MAX << (8 * (8 - tail)))
+            json_escapes(load(&text[last..])) & (u64::MAX << (8 * (8 - tail)))
         } else {
             let mut word = [b' '; 8];
             copy_short(&mut word[..tail], &text[at..]);
-            escapes(u64::from_le_bytes(word))
+            json_escapes(u64::from_le_bytes(word))
         };
         while mask != 0 {
             let i = at + (mask.trailing_zeros() / 8) as usize;
@@ -388,7 +448,7 @@ fn raw_strings_plain(out: &mut Out<'_>, line: &[u8], fields: &mut FieldStarts) -
             u64::from_le_bytes(word)
         };
         let mut tabs = zero_bytes(word ^ splat(b'\t'));
-        if escapes(word) & !tabs != 0 {
+        if json_escapes(word) & !tabs != 0 {
             return false;
         }
         // `word`'s bytes from `done` on are stored at `base`.
@@ -413,7 +473,19 @@ fn raw_strings_plain(out: &mut Out<'_>, line: &[u8], fields: &mut FieldStarts) -
     true
 }
 
-/// One byte that [`escapes`] flags, at position `at` of its text.
+/// The strings of the `raw` array for a line that needs no escaping, all of whose fields the
+/// decoder found: each field copied from where `map` says, with `","` after all but the last.
+#[inline]
+fn mapped_strings(out: &mut Out<'_>, line: &[u8], map: &LineMap<'_>) {
+    let starts = map.split.starts();
+    for pair in starts.windows(2) {
+        // Up to the TAB before the next field.
+        out.field(line, pair[0], pair[1] - 1);
+    }
+    out.piece(line, starts.last().copied().unwrap_or_default(), line.len());
+}
+
+/// One byte that [`json_escapes`] flags, at position `at` of its text.
 #[inline]
 fn escape(out: &mut Out<'_>, byte: u8, at: usize, fields: Option<&mut FieldStarts>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -459,14 +531,10 @@ fn decimal(out: &mut Out<'_>, value: f64, line: &[u8], (start, end): (usize, usi
 }
 
 /// How much of the field `line[start..end]` of 3 to 8 bytes (nearly every measurement) is what
-/// serde_json prints for `value`: all of it when [`prints_as`] holds, or all but the zeros that
-/// end its fraction after its first digit (`5.50` prints as `5.5`, `12.00` as `12.0`: the same
-/// value, and the text without them is the canonical one). The field is read as the word of
-/// the line that ends with it (when the line has 8 bytes up to `end`): at most 7 digits, so at
-/// most 7 significant ones; the value from [`swar_decimal`], which takes an optional sign,
-/// digits and at most one point, and the rest of the form checked at the places it concerns.
-/// `Some(None)`: not the value's text, zmij formats it; `None` when the field is not of that
-/// kind: [`prints_as`] decides.
+/// serde_json prints for `value`: [`printed_len`], once the field is known to be a plain decimal
+/// whose value is `value` ([`swar_decimal`] on the word of the line that ends with it, when the
+/// line has 8 bytes up to `end`). `Some(None)`: not the value's text, zmij formats it; `None`
+/// when the field is not of that kind: [`prints_as`] decides.
 #[inline]
 fn short_printed_len(line: &[u8], start: usize, end: usize, value: f64) -> Option<Option<usize>> {
     let n = end.checked_sub(start).filter(|n| (3..=8).contains(n))?;
@@ -475,26 +543,7 @@ fn short_printed_len(line: &[u8], start: usize, end: usize, value: f64) -> Optio
         Some(parsed) if parsed.to_bits() == value.to_bits() => {}
         _ => return Some(None),
     }
-    let text = &line[start..end];
-    // swar_decimal took the form: only its sign and the place of its point are left to see.
-    let body = match text {
-        [b'+', ..] => return Some(None),
-        [b'-', rest @ ..] => rest,
-        _ => text,
-    };
-    let points = zero_bytes(word ^ splat(b'.')) >> (8 * (8 - body.len()));
-    // A point with a digit on each side; a leading zero only as `0.`.
-    let point = points.trailing_zeros() as usize / 8;
-    let last = body.len() - 1;
-    if points == 0 || point == 0 || point == last || (body[0] == b'0' && point != 1) {
-        return Some(None);
-    }
-    // The `0`s that end the text (its last bytes are the word's top ones), all but the
-    // fraction's first digit: then the last digit is not `0`, or the fraction is `0` alone.
-    let zeros = (!zero_bytes(word ^ splat(b'0')) & splat(0x80)).leading_zeros() as usize / 8;
-    let dropped = zeros.min(last - point - 1);
-    // At most four zeros between `0.` and the first significant digit.
-    Some((!body[..body.len() - dropped].starts_with(b"0.00000")).then_some(n - dropped))
+    Some(Some(printed_len(word, &line[start..end])).filter(|&len| len != 0))
 }
 
 /// Whether serde_json's float formatting (zmij, shortest round-trip digits like ryu) prints

@@ -85,7 +85,7 @@ mod value;
 mod varserver;
 mod visit;
 
-pub use body::{parse_line, Body, BodyStream, Line, Lines, Records, MAX_LINE_BYTES};
+pub use body::{parse_line, Body, BodyStream, Decoded, Line, Lines, Records, MAX_LINE_BYTES};
 pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
 pub use devicelist::{

@@ -3,9 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::ErrorKind;
+use crate::json::json_escapes;
 use crate::value::{
-    decimal, integer, optional_timestamp, plain_decimal, record_type, required_text, splat,
-    swar_decimal, text, unsigned, zero_bytes, FieldResult, LastTimestamp,
+    decimal, integer, optional_timestamp, plain_decimal, printed_len, record_type, required_text,
+    splat, swar_decimal, text, unsigned, zero_bytes, FieldResult, LastTimestamp,
 };
 
 /// The fields of one line exactly as sent: split strictly on single TABs, empty fields kept.
@@ -79,15 +80,17 @@ impl<'a> RawFields<'a> {
 }
 
 /// How many leading fields are split into a fixed array; no record type knows more.
-const KNOWN_MAX: usize = 15;
+pub(crate) const KNOWN_MAX: usize = 15;
 
 /// The high bit of each byte of `chunk` (8 bytes, little-endian order) that is a TAB, exactly
 /// (see [`zero_bytes`]; the shorter "has zero byte" trick can flag a byte after a real match).
+#[inline(always)]
 fn tab_bytes(chunk: &[u8]) -> u64 {
     zero_bytes(load(chunk) ^ splat(b'\t'))
 }
 
 /// Eight bytes as a little-endian word.
+#[inline(always)]
 pub(crate) fn load(chunk: &[u8]) -> u64 {
     let mut word = [0u8; 8];
     word.copy_from_slice(chunk);
@@ -96,16 +99,107 @@ pub(crate) fn load(chunk: &[u8]) -> u64 {
 
 /// The first fields of a line, as offsets, so decoding a record allocates nothing and slices
 /// only the fields it reads.
-struct Split<'a> {
-    line: &'a str,
+pub(crate) struct Split<'a> {
+    pub(crate) line: &'a str,
     /// Field `i` starts at `cuts[i]` and ends one byte before `cuts[i + 1]` (its TAB, or the
     /// end of the line).
     cuts: [usize; KNOWN_MAX + 1],
-    count: usize,
+    pub(crate) count: usize,
+}
+
+/// What decoding notes of a line besides its fields: nothing (`()`, to decode only), or
+/// [`JsonHints`].
+pub(crate) trait Hints {
+    /// Whether there is anything to note: without, the decoder's code is as if this did not
+    /// exist.
+    const KEPT: bool;
+    fn new() -> Self;
+    /// Whether no byte of the line but its TABs is one that JSON escapes.
+    fn set_plain(&mut self, plain: bool);
+    /// How many bytes of field `index`, a decimal, print as the value decoded from it.
+    fn set_printed(&mut self, index: usize, len: usize);
+}
+
+impl Hints for () {
+    const KEPT: bool = false;
+    #[inline(always)]
+    fn new() {}
+    #[inline(always)]
+    fn set_plain(&mut self, _: bool) {}
+    #[inline(always)]
+    fn set_printed(&mut self, _: usize, _: usize) {}
+}
+
+/// What the JSON writer takes from decoding instead of reading the line again.
+pub(crate) struct JsonHints {
+    /// No byte of the line but its TABs is one that JSON escapes.
+    pub(crate) plain: bool,
+    /// For the decimal fields read in one go ([`Split::decimals`]), how many bytes of the
+    /// field's text are what serde_json prints for the value decoded from it (see
+    /// [`printed_len`]); 0 when unknown.
+    pub(crate) printed: [u8; KNOWN_MAX],
+}
+
+impl Hints for JsonHints {
+    const KEPT: bool = true;
+    #[inline(always)]
+    fn new() -> Self {
+        JsonHints {
+            plain: true,
+            printed: [0; KNOWN_MAX],
+        }
+    }
+    #[inline(always)]
+    fn set_plain(&mut self, plain: bool) {
+        self.plain = plain;
+    }
+    #[inline(always)]
+    fn set_printed(&mut self, index: usize, len: usize) {
+        if let Some(printed) = self.printed.get_mut(index) {
+            // At most 8.
+            *printed = len as u8;
+        }
+    }
+}
+
+/// A line's fields as decoding found them, with what the JSON writer can take from them
+/// instead of reading the line again: where each field is, whether the line needs escaping,
+/// and which decimals print as their own text. It is only ever paired with the record decoded
+/// from that line ([`crate::Decoded`]), which cannot change while they are paired.
+pub(crate) struct LineMap<'a> {
+    pub(crate) split: Split<'a>,
+    pub(crate) hints: JsonHints,
+}
+
+impl<'a> LineMap<'a> {
+    /// Splits `line`, to be decoded with [`Record::parse_split`] and these hints.
+    #[inline]
+    pub(crate) fn new(line: &'a str) -> Self {
+        let mut hints = JsonHints::new();
+        let split = Split::with_hints(line, &mut hints);
+        LineMap { split, hints }
+    }
+
+    /// Where `text` lies in a line with nothing to escape in JSON, if it is part of it.
+    #[inline]
+    pub(crate) fn plain_part(&self, text: &str) -> Option<(usize, usize)> {
+        // Two slices alive at once are the same memory where their addresses meet.
+        let line = self.split.line;
+        let start = (text.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+        let end = start.checked_add(text.len())?;
+        (self.hints.plain && end <= line.len()).then_some((start, end))
+    }
 }
 
 impl<'a> Split<'a> {
+    #[inline]
     fn new(line: &'a str) -> Self {
+        Split::with_hints(line, &mut ())
+    }
+
+    /// [`Split::new`], noting in `hints` whether the line needs escaping in JSON.
+    #[inline]
+    fn with_hints<H: Hints>(line: &'a str, hints: &mut H) -> Self {
         let mut split = Split {
             line,
             cuts: [0; KNOWN_MAX + 1],
@@ -113,10 +207,14 @@ impl<'a> Split<'a> {
         };
         let bytes = line.as_bytes();
         let mut at = 0;
+        let mut escapes = 0;
         // Eight bytes at a time: fields are a few bytes long, so most words hold a TAB or two,
         // and a per-byte loop or a searcher call per field costs several times more.
         while let Some(chunk) = bytes.get(at..at + 8) {
             let mut tabs = tab_bytes(chunk);
+            if H::KEPT {
+                escapes |= json_escapes(load(chunk)) & !tabs;
+            }
             while tabs != 0 {
                 split.push(at + (tabs.trailing_zeros() / 8) as usize + 1);
                 tabs &= tabs - 1;
@@ -126,10 +224,26 @@ impl<'a> Split<'a> {
         for (i, &b) in bytes.iter().enumerate().skip(at) {
             if b == b'\t' {
                 split.push(i + 1);
+            } else if H::KEPT && (b < 0x20 || b == b'"' || b == b'\\') {
+                escapes = 1;
             }
         }
         split.push(bytes.len() + 1);
+        hints.set_plain(escapes == 0);
         split
+    }
+
+    /// Where the fields kept start (all of them when the line has at most [`KNOWN_MAX`]).
+    #[inline]
+    pub(crate) fn starts(&self) -> &[usize] {
+        &self.cuts[..self.count.min(KNOWN_MAX)]
+    }
+
+    /// Where field `index` starts and ends, when it is one of the fields kept.
+    #[inline]
+    pub(crate) fn bounds(&self, index: usize) -> Option<(usize, usize)> {
+        (index < self.count && index < KNOWN_MAX)
+            .then(|| (self.cuts[index], self.cuts[index + 1] - 1))
     }
 
     /// Ends field `count` where the next one starts.
@@ -140,12 +254,7 @@ impl<'a> Split<'a> {
         self.count += 1;
     }
 
-    /// Where field `index` starts and ends, if the line has it.
-    fn bounds(&self, index: usize) -> Option<(usize, usize)> {
-        (index < self.count && index < KNOWN_MAX)
-            .then(|| (self.cuts[index], self.cuts[index + 1] - 1))
-    }
-
+    #[inline]
     fn get(&self, index: usize) -> Option<&'a str> {
         let (start, end) = self.bounds(index)?;
         self.line.get(start..end)
@@ -183,35 +292,48 @@ impl<'a> Split<'a> {
         first: usize,
         names: &[&'static str; N],
         values: &mut [Option<f64>; N],
+        hints: &mut impl Hints,
     ) -> FieldResult<()> {
-        match self.short_decimals(first, values) {
+        match self.short_decimals(first, values, hints) {
             Some(()) => Ok(()),
             None => self.decimals_one_by_one(first, names, values),
         }
     }
 
-    fn short_decimals<const N: usize>(
+    /// Notes each field's [`printed_len`] in the hints (with the value it read, so that the
+    /// lengths noted before a field that sends the line the long way stay true).
+    fn short_decimals<const N: usize, H: Hints>(
         &self,
         first: usize,
         values: &mut [Option<f64>; N],
+        hints: &mut H,
     ) -> Option<()> {
         let cuts = self.cuts.get(first..first + N + 1)?;
         if first + N > self.count {
             return None;
         }
         let bytes = self.line.as_bytes();
+        // Counted only with hints: without, the loop is the decoder's alone.
+        let mut index = first;
         for (value, ends) in values.iter_mut().zip(cuts.windows(2)) {
             let (start, end) = (ends[0], ends[1] - 1);
             *value = if start == end {
                 None
             } else if end - start <= 8 {
                 let word = load(bytes.get(end.checked_sub(8)?..end)?);
-                Some(swar_decimal(word, end - start)?)
+                let value = swar_decimal(word, end - start)?;
+                if H::KEPT {
+                    hints.set_printed(index, printed_len(word, &bytes[start..end]));
+                }
+                Some(value)
             } else {
                 // Lifetime counters of a few years' production ("2868.0454") are 9 bytes or
                 // more: plain decimals still, read byte by byte.
                 Some(plain_decimal(self.line.get(start..end)?)?)
             };
+            if H::KEPT {
+                index += 1;
+            }
         }
         Some(())
     }
@@ -649,7 +771,17 @@ impl<'a> Record<'a> {
         line: &'a str,
         last: &mut LastTimestamp,
     ) -> Result<Record<'a>, ErrorKind> {
-        let split = Split::new(line);
+        Self::parse_split(&Split::new(line), &mut (), last)
+    }
+
+    /// Decodes the line `split` holds.
+    #[inline(always)]
+    pub(crate) fn parse_split(
+        split: &Split<'a>,
+        hints: &mut impl Hints,
+        last: &mut LastTimestamp,
+    ) -> Result<Record<'a>, ErrorKind> {
+        let line = split.line;
         let raw = RawFields::new(line);
         let kind = record_type(split.get(0).unwrap_or_default())?;
         Ok(match kind {
@@ -664,7 +796,7 @@ impl<'a> Record<'a> {
                 raw,
                 token: text(split.get(1)),
             }),
-            120 => Record::SupervisorStatus(parse_120(raw, &split, last.required(split.get(1))?)?),
+            120 => Record::SupervisorStatus(parse_120(raw, split, last.required(split.get(1))?)?),
             122 => Record::SupervisorIdentity(SupervisorIdentity {
                 raw,
                 timestamp: last.required(split.get(1))?,
@@ -675,7 +807,7 @@ impl<'a> Record<'a> {
                 description: text(split.get(6)),
                 family: text(split.get(7)),
             }),
-            130 => Record::Inverter(parse_130(raw, &split, last.required(split.get(1))?)?),
+            130 => Record::Inverter(parse_130(raw, split, hints, last.required(split.get(1))?)?),
             131 => Record::InverterStatus(InverterStatus {
                 raw,
                 timestamp: last.required(split.get(1))?,
@@ -685,8 +817,8 @@ impl<'a> Record<'a> {
                 value_2: integer(split.get(5), 5, "value_2")?,
                 value_3: integer(split.get(6), 6, "value_3")?,
             }),
-            140 => Record::Meter(parse_140(raw, &split, last.required(split.get(1))?)?),
-            141 => Record::MeterLegs(parse_141(raw, &split, last.required(split.get(1))?)?),
+            140 => Record::Meter(parse_140(raw, split, hints, last.required(split.get(1))?)?),
+            141 => Record::MeterLegs(parse_141(raw, split, hints, last.required(split.get(1))?)?),
             other => {
                 let timestamp = split.get(1).and_then(crate::value::parse_timestamp);
                 Record::Unknown(Unknown {
@@ -966,6 +1098,7 @@ fn parse_120<'a>(
 fn parse_130<'a>(
     raw: RawFields<'a>,
     f: &Split<'a>,
+    hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
 ) -> FieldResult<Inverter<'a>> {
     // Decided by the field count, as docs/protocol.md ("130: inverter interval") says: exactly 14 fields is the collapsed form.
@@ -996,6 +1129,7 @@ fn parse_130<'a>(
             "frequency_hz",
         ],
         &mut d,
+        hints,
     )?;
     Ok(Inverter {
         raw,
@@ -1020,6 +1154,7 @@ fn parse_130<'a>(
 fn parse_140<'a>(
     raw: RawFields<'a>,
     f: &Split<'a>,
+    hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
 ) -> FieldResult<Meter<'a>> {
     let serial = required_text(f.get(2), 2, "serial")?;
@@ -1037,6 +1172,7 @@ fn parse_140<'a>(
             "frequency_hz",
         ],
         &mut d,
+        hints,
     )?;
     Ok(Meter {
         raw,
@@ -1060,6 +1196,7 @@ fn parse_140<'a>(
 fn parse_141<'a>(
     raw: RawFields<'a>,
     f: &Split<'a>,
+    hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
 ) -> FieldResult<MeterLegs<'a>> {
     let serial = required_text(f.get(2), 2, "serial")?;
@@ -1078,6 +1215,7 @@ fn parse_141<'a>(
             "unknown_11",
         ],
         &mut d,
+        hints,
     )?;
     Ok(MeterLegs {
         raw,
@@ -1124,7 +1262,7 @@ mod tests {
                 .map(|i| decimal(split.get(first + i), first + i, NAMES[i]))
                 .collect();
             let mut values = [None; 7];
-            let got = split.decimals(first, &NAMES, &mut values).map(|()| Vec::from(values));
+            let got = split.decimals(first, &NAMES, &mut values, &mut ()).map(|()| Vec::from(values));
             proptest::prop_assert_eq!(got, want);
         }
 

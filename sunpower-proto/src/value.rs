@@ -176,6 +176,45 @@ pub(crate) fn swar_decimal(word: u64, len: usize) -> Option<f64> {
     Some(v as f64 / SIGNED_POW10[usize::from(negative)][scale])
 }
 
+/// How many bytes of `text`, a plain decimal of 3 to 8 bytes that [`swar_decimal`] reads (the
+/// last bytes of `word`), are what serde_json prints for its value: all of them, or all but the
+/// zeros that end its fraction after its first digit (`5.50` prints as `5.5`, `12.00` as
+/// `12.0`: the same value, and the text without them is the canonical one); 0 when the text is
+/// not that form (a sign `+`, no point, a point without a digit on either side, a leading zero
+/// but in `0.`, more than four zeros after `0.`). At most 7 digits are at most 7 significant
+/// ones, so the digits are the shortest that round to the value, which zmij prints (see
+/// `json::prints_as`).
+#[inline]
+pub(crate) fn printed_len(word: u64, text: &[u8]) -> usize {
+    let n = text.len();
+    if !(3..=8).contains(&n) {
+        return 0;
+    }
+    // swar_decimal took the form: only its sign and the place of its point are left to see.
+    let body = match text {
+        [b'+', ..] => return 0,
+        [b'-', rest @ ..] => rest,
+        _ => text,
+    };
+    let points = zero_bytes(word ^ splat(b'.')) >> (8 * (8 - body.len()));
+    // A point with a digit on each side; a leading zero only as `0.`.
+    let point = points.trailing_zeros() as usize / 8;
+    let last = body.len() - 1;
+    if points == 0 || point == 0 || point == last || (body[0] == b'0' && point != 1) {
+        return 0;
+    }
+    // The `0`s that end the text (its last bytes are the word's top ones), all but the
+    // fraction's first digit: then the last digit is not `0`, or the fraction is `0` alone.
+    let zeros = (!zero_bytes(word ^ splat(b'0')) & splat(0x80)).leading_zeros() as usize / 8;
+    let dropped = zeros.min(last - point - 1);
+    // At most four zeros between `0.` and the first significant digit.
+    if body[..body.len() - dropped].starts_with(b"0.00000") {
+        0
+    } else {
+        n - dropped
+    }
+}
+
 /// `POW10[..8]`, then the same negated.
 const SIGNED_POW10: [[f64; 8]; 2] = [
     [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7],

@@ -1,12 +1,14 @@
 //! `JsonRecord::write_to` against serde_json: the same bytes for every record of every sample,
 //! for generated lines with odd numeric texts and strings that need escaping, and for records
-//! whose values no longer match their line's text.
+//! whose values no longer match their line's text. The same for records as decoded
+//! (`BodyStream::feed_decoded`, `Decoded::json`), which are written from what the decoder found
+//! in their line.
 #![cfg(feature = "serde")]
 
 use std::path::Path;
 
 use proptest::prelude::*;
-use sunpower_proto::{Body, Channel, JsonRecord, Record};
+use sunpower_proto::{Body, BodyStream, Channel, Decoded, JsonRecord, LineError, Record};
 
 fn serde_bytes(record: &Record<'_>, channel: Option<Channel>) -> Vec<u8> {
     serde_json::to_vec(&JsonRecord::new(record, channel)).unwrap()
@@ -31,8 +33,50 @@ fn assert_same(record: &Record<'_>, channel: Option<Channel>) {
     assert_eq!(got, want);
 }
 
+/// `bytes` fed in `chunk`-byte pieces, each record written by serde_json (from
+/// `BodyStream::feed`) and as decoded (`feed_decoded`): the same lines, and the same errors.
+fn assert_decoded_same(bytes: &[u8], chunk: usize, channel: Option<Channel>) -> usize {
+    let (mut want, mut want_errors) = (Vec::new(), Vec::new());
+    let mut stream = BodyStream::new();
+    let mut on_record = |item: Result<Record<'_>, LineError>| match item {
+        Ok(record) => want.push(serde_bytes(&record, channel)),
+        Err(e) => want_errors.push(e),
+    };
+    for piece in bytes.chunks(chunk.max(1)) {
+        stream.feed(piece, &mut on_record);
+    }
+    stream.finish(&mut on_record);
+    let (mut got, mut got_errors) = (Vec::new(), Vec::new());
+    let mut stream = BodyStream::new();
+    let mut on_decoded = |item: Result<Decoded<'_, '_>, LineError>| match item {
+        Ok(decoded) => {
+            let mut out = b"previous".to_vec();
+            decoded.json(channel).write_to(&mut out);
+            got.push(out.split_off(8));
+        }
+        Err(e) => got_errors.push(e),
+    };
+    for piece in bytes.chunks(chunk.max(1)) {
+        stream.feed_decoded(piece, &mut on_decoded);
+    }
+    stream.finish_decoded(&mut on_decoded);
+    assert_eq!(got_errors, want_errors);
+    for (got, want) in got.iter().zip(&want) {
+        assert_eq!(String::from_utf8_lossy(got), String::from_utf8_lossy(want));
+    }
+    assert_eq!(got.len(), want.len());
+    want.len()
+}
+
 /// Every record of a body, on each channel; returns how many records there were.
 fn check_body(body: &[u8]) -> usize {
+    for (chunk, channel) in [
+        (1 << 16, None),
+        (7, Some(Channel::Data)),
+        (1 << 20, Some(Channel::Command)),
+    ] {
+        assert_decoded_same(body, chunk, channel);
+    }
     let mut n = 0;
     for record in Body::new(body).records().flatten() {
         for channel in [None, Some(Channel::Data), Some(Channel::Command)] {
@@ -189,6 +233,7 @@ fn odd_numeric_texts_print_as_serde_json_prints_their_values() {
             if let Ok(record) = Record::parse(&line) {
                 assert_same(&record, None);
             }
+            assert_decoded_same(line.as_bytes(), 1 << 16, None);
         }
     }
 }
@@ -222,6 +267,10 @@ fn raw_strings_escape_every_byte_at_every_place() {
                 );
                 let record = Record::parse(&line).unwrap();
                 assert_same(&record, None);
+                if !matches!(special, "\n" | "\r") {
+                    // (A line ending is a line ending to a stream.)
+                    assert_eq!(assert_decoded_same(line.as_bytes(), 1 << 16, None), 1);
+                }
                 checked += 1;
                 // The fields of the line are found again for the numbers after the byte.
                 if special != "\t" {
@@ -230,6 +279,7 @@ fn raw_strings_escape_every_byte_at_every_place() {
                         &base[..at].replace('\t', " ")
                     );
                     assert_same(&Record::parse(&line).unwrap(), Some(Channel::Data));
+                    assert_decoded_same(line.as_bytes(), 1 << 16, Some(Channel::Data));
                 }
             }
         }
@@ -301,6 +351,19 @@ proptest! {
         if let Ok(record) = Record::parse(&line) {
             prop_assert_eq!(direct_bytes(&record, channel), serde_bytes(&record, channel));
         }
+    }
+
+    /// Bodies of generated lines (and what a line ending in a field makes of them), fed in
+    /// pieces of any size: the records as decoded write as serde_json writes the records.
+    #[test]
+    fn generated_bodies_as_decoded_write_as_serde_json_does(
+        lines in prop::collection::vec(record_line(), 1..6),
+        chunk in 1usize..300,
+        crlf in any::<bool>(),
+        channel in channel(),
+    ) {
+        let body = lines.join(if crlf { "\r\n" } else { "\n" });
+        assert_decoded_same(body.as_bytes(), chunk, channel);
     }
 
     /// Values that no longer match their field's text (a caller changed them), any double,
