@@ -35,7 +35,7 @@
 //!
 //! | source or step | entry point | feature |
 //! |---|---|---|
-//! | collector POST bodies (plain text) | [`Body`], [`parse_line`], [`Record`], [`RecordBuf`] | |
+//! | collector POST bodies (plain text) | [`Body`], [`BodyStream`], [`parse_line`], [`Record`], [`RecordBuf`] | |
 //! | DeviceList JSON (`dl_cgi?Command=DeviceList`, `/cgi-bin/dl_cgi/devices/list`) | `parse_device_list` | `devicelist` |
 //! | varserver `/vars` documents (object or array form, flat or nested paths) | `parse_vars` | `varserver` |
 //! | supervisor info (`/cgi-bin/dl_cgi/supervisor/info`) | `parse_supervisor_info` | `varserver` |
@@ -43,7 +43,7 @@
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
-//! | JSON of records (JSON Lines) | [`JsonRecord::write_to`]; `JsonRecord` and `Serialize` impls for serde | `serde` for the impls |
+//! | JSON of records (JSON Lines) | [`JsonRecord::write_to`]; of a body's records as decoded, faster: [`BodyStream::feed_decoded`], [`Decoded::json`]; `Serialize` impls for serde | `serde` for the impls |
 //! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
 //! | Parquet files of them (a Hive-style records dataset, an intervals file), bounded memory, crash-safe | `parquet::Dataset`, `parquet::IntervalsFile` | `parquet` |
 //!
