@@ -2,7 +2,7 @@
 //! relative to `sunpower stats --body`'s (decode and count), with serde_json's serializer
 //! (`serde_json::to_writer(JsonRecord)`, the command's writer before `JsonRecord::write_to`),
 //! with the direct writer on records (`JsonRecord::new(..).write_to`), and with it on records
-//! as decoded (`BodyStream::feed_decoded`, `Decoded::json`: the command's writer now, which
+//! as decoded (`BodyStream::feed_decoded`, `DecodedRecord::json`: the command's writer now, which
 //! takes the fields and decimals' text from the decoder). Bodies: the 2 MB backlog replay, and
 //! the forum sample body
 //! (`examples/bodies/forum-2017-body.txt`) repeated to about 2 MB.
@@ -13,7 +13,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sunpower_benches::{criterion_quick_mode, interleaved_medians_of, large_body};
-use sunpower_proto::{BodyStream, Decoded, JsonRecord, LineError, Record, RecordCounts};
+use sunpower_proto::{BodyStream, DecodedRecord, JsonRecord, LineError, Record, RecordCounts};
 
 /// The chunk size `sunpower`'s body reader reads with.
 const CHUNK: usize = 1 << 16;
@@ -88,11 +88,11 @@ fn parse_direct(body: &[u8], out: &mut Vec<u8>) -> usize {
     written + out.len()
 }
 
-/// (d) `sunpower parse` now: records as decoded, `Decoded::json`.
+/// (d) `sunpower parse` now: records as decoded, `DecodedRecord::json`.
 fn parse_decoded(body: &[u8], out: &mut Vec<u8>) -> usize {
     out.clear();
     let mut written = 0;
-    let mut on_item = |item: Result<Decoded<'_, '_>, LineError>| {
+    let mut on_item = |item: Result<DecodedRecord<'_>, LineError>| {
         if let Ok(decoded) = item {
             decoded.json(None).write_to(out);
             out.push(b'\n');

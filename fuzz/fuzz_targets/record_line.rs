@@ -45,5 +45,5 @@ fuzz_target!(|data: &[u8]| {
             decoded.json(Some(Channel::Data)).write_to(&mut got);
         }
     });
-    assert_eq!(got, want, "Decoded::json differs from JsonRecord::new");
+    assert_eq!(got, want, "DecodedRecord::json differs from JsonRecord::new");
 });

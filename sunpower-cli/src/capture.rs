@@ -9,6 +9,7 @@ use sunpower_pcap::capture::{CaptureErrorKind, Input, InputKind};
 use sunpower_pcap::decoder::{DecoderConfig, Problem, ProblemKind};
 use sunpower_pcap::http::BodyFilter;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
+use sunpower_proto::DecodedRecord;
 
 use crate::output::{JsonLines, Stderr};
 use crate::Outcome;
@@ -96,31 +97,47 @@ pub fn drive(
     mut on_event: impl FnMut(&RecordEvent<'_, '_>) -> io::Result<()>,
 ) -> io::Result<Outcome> {
     let mut result = Ok(());
-    let mut steps = 0u64;
-    while result.is_ok()
-        && decoder.step(|event| {
-            match &event {
-                RecordEvent::LineError {
-                    error, shown: true, ..
-                } => stderr.problem(error),
-                // Errors of the inputs themselves read as the other commands' errors do.
-                RecordEvent::Problem {
-                    problem,
-                    shown: true,
-                } if matches!(problem.kind, ProblemKind::Capture(_)) => {
-                    stderr.problem(format_args!("sunpower: {problem}{}", command_hint(problem)))
+    run_steps(decoder, stderr, |decoder| {
+        result.is_ok()
+            && decoder.step(|event| {
+                show_problem(stderr, &event);
+                if result.is_ok() {
+                    result = on_event(&event);
                 }
-                RecordEvent::Problem {
-                    problem,
-                    shown: true,
-                } => stderr.problem(problem),
-                _ => {}
-            }
-            if result.is_ok() {
-                result = on_event(&event);
-            }
-        })
-    {
+            })
+    });
+    result?;
+    Ok(finish_run(decoder, stderr))
+}
+
+/// [`drive`] with each record as [`DecodedRecord`], for writing it as JSON.
+pub fn drive_decoded(
+    decoder: &mut RecordDecoder,
+    stderr: &Stderr,
+    mut on_event: impl FnMut(&RecordEvent<'_, '_, DecodedRecord<'_>>) -> io::Result<()>,
+) -> io::Result<Outcome> {
+    let mut result = Ok(());
+    run_steps(decoder, stderr, |decoder| {
+        result.is_ok()
+            && decoder.step_decoded(|event| {
+                show_problem(stderr, &event);
+                if result.is_ok() {
+                    result = on_event(&event);
+                }
+            })
+    });
+    result?;
+    Ok(finish_run(decoder, stderr))
+}
+
+/// Steps `decoder` with `step` until it says there is no more, moving the progress bar.
+fn run_steps(
+    decoder: &mut RecordDecoder,
+    stderr: &Stderr,
+    mut step: impl FnMut(&mut RecordDecoder) -> bool,
+) {
+    let mut steps = 0u64;
+    while step(decoder) {
         steps += 1;
         if steps % 4096 == 0 {
             if let (Some(bar), Some(progress)) = (&stderr.progress, decoder.reader().progress()) {
@@ -128,13 +145,37 @@ pub fn drive(
             }
         }
     }
-    result?;
+}
+
+/// Problems the log shows, on standard error.
+fn show_problem<R>(stderr: &Stderr, event: &RecordEvent<'_, '_, R>) {
+    match event {
+        RecordEvent::LineError {
+            error, shown: true, ..
+        } => stderr.problem(error),
+        // Errors of the inputs themselves read as the other commands' errors do.
+        RecordEvent::Problem {
+            problem,
+            shown: true,
+        } if matches!(problem.kind, ProblemKind::Capture(_)) => {
+            stderr.problem(format_args!("sunpower: {problem}{}", command_hint(problem)))
+        }
+        RecordEvent::Problem {
+            problem,
+            shown: true,
+        } => stderr.problem(problem),
+        _ => {}
+    }
+}
+
+/// The end of a run: the summary of problems not shown, and whether every input was read.
+fn finish_run(decoder: &RecordDecoder, stderr: &Stderr) -> Outcome {
     stderr.finish(decoder.not_shown());
-    Ok(if decoder.had_unreadable_input() {
+    if decoder.had_unreadable_input() {
         Outcome::Unreadable
     } else {
         Outcome::Read
-    })
+    }
 }
 
 /// Which command reads an input that is not a capture.
@@ -180,8 +221,8 @@ fn decode_jsonl(args: &CaptureArgs) -> io::Result<Outcome> {
     let stderr = args.stderr(&decoder);
     let live = args.live();
     let mut out = JsonLines::stdout();
-    let outcome = drive(&mut decoder, &stderr, |event| match event {
-        RecordEvent::Record { post, record } => out.record(record, post.channel),
+    let outcome = drive_decoded(&mut decoder, &stderr, |event| match event {
+        RecordEvent::Record { post, record } => out.decoded(record, post.channel),
         // Live mode: a post's records leave as soon as the post is complete.
         RecordEvent::PostEnd(_) if live => out.flush(),
         _ => Ok(()),

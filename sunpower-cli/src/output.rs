@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 
 use indicatif::ProgressBar;
 use sunpower_proto::{
-    BodyStream, Channel, Decoded, JsonRecord, LineError, NotShown, ProblemLog, Record,
+    BodyStream, Channel, DecodedRecord, JsonRecord, LineError, NotShown, ProblemLog, Record,
     LINE_ERROR_KIND,
 };
 
@@ -76,10 +76,10 @@ impl JsonLines {
         self.json(JsonRecord::new(record, channel))
     }
 
-    /// Writes one record just decoded (see [`Decoded`]) as a JSON object on its own line.
+    /// Writes one record just decoded (see [`DecodedRecord`]) as a JSON object on its own line.
     pub fn decoded(
         &mut self,
-        decoded: &Decoded<'_, '_>,
+        decoded: &DecodedRecord<'_>,
         channel: Option<Channel>,
     ) -> io::Result<()> {
         self.json(decoded.json(channel))
@@ -190,16 +190,16 @@ pub fn read_body(
     result.map_err(BodyError::Output)
 }
 
-/// [`read_body`] with each record as [`Decoded`], for writing it as JSON.
+/// [`read_body`] with each record as [`DecodedRecord`], for writing it as JSON.
 pub fn read_body_decoded(
     name: &str,
     log: &mut ProblemLog,
     stderr: &Stderr,
-    mut on_item: impl FnMut(&Result<Decoded<'_, '_>, LineError>) -> io::Result<()>,
+    mut on_item: impl FnMut(&Result<DecodedRecord<'_>, LineError>) -> io::Result<()>,
 ) -> Result<(), BodyError> {
     let mut stream = BodyStream::new();
     let mut result = Ok(());
-    let mut on = |item: Result<Decoded<'_, '_>, LineError>, result: &mut io::Result<()>| {
+    let mut on = |item: Result<DecodedRecord<'_>, LineError>, result: &mut io::Result<()>| {
         log_damaged(name, log, stderr, item.as_ref().err());
         if result.is_ok() {
             *result = on_item(&item);

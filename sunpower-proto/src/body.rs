@@ -229,6 +229,53 @@ impl<'a> Iterator for Records<'a> {
 }
 
 impl<'a> Records<'a> {
+    /// Decodes every line left, handing each record over as [`DecodedRecord`] (for writing it as
+    /// JSON) or its error, in order.
+    ///
+    /// ```
+    /// use sunpower_proto::Body;
+    /// let mut json = Vec::new();
+    /// let mut errors = Vec::new();
+    /// Body::new(b"102\tabc\n130\tbad\n").records().for_each_decoded(|item| match item {
+    ///     Ok(decoded) => decoded.json(None).write_to(&mut json),
+    ///     Err(e) => errors.push(e.line),
+    /// });
+    /// assert_eq!(json, br#"{"record_type":102,"raw":["102","abc"],"token":"abc"}"#);
+    /// assert_eq!(errors, [2]);
+    /// ```
+    pub fn for_each_decoded(
+        &mut self,
+        mut on_item: impl FnMut(Result<DecodedRecord<'_>, LineError>),
+    ) {
+        self.each_decoded(&mut on_item, |e| e);
+    }
+
+    /// [`Records::for_each_decoded`], each error through `place`: the record and the line's
+    /// map stay where they were made, and the item is a pair of references to them (moving
+    /// them costs more than writing).
+    #[inline(always)]
+    fn each_decoded(
+        &mut self,
+        on_item: &mut impl FnMut(Result<DecodedRecord<'_>, LineError>),
+        place: impl Fn(LineError) -> LineError,
+    ) {
+        while let Some(text) = self.next_text() {
+            match text {
+                Ok((text, line, offset)) => {
+                    let mut map = LineMap::new(text);
+                    match Record::parse_split(&map.split, &mut map.hints, &mut self.last) {
+                        Ok(record) => on_item(Ok(DecodedRecord {
+                            record: &record,
+                            map: &map,
+                        })),
+                        Err(kind) => on_item(Err(place(LineError { line, offset, kind }))),
+                    }
+                }
+                Err(e) => on_item(Err(place(e))),
+            }
+        }
+    }
+
     /// The next line's text, with its number and offset, or its error (too long, not UTF-8).
     #[inline(always)]
     fn next_text(&mut self) -> Option<Result<(&'a str, usize, usize), LineError>> {
@@ -255,7 +302,7 @@ impl<'a> Records<'a> {
     }
 }
 
-/// What a line decodes to: a [`Record`], or a [`Decoded`] record with its line's map.
+/// What a line decodes to: a [`Record`], or a [`DecodedRecord`] with its line's map.
 trait Decoding {
     type Item<'r>;
 
@@ -286,12 +333,11 @@ impl Decoding for AsRecord {
     }
 }
 
-/// Lines decoded to [`Decoded`] records: the record and the line's map stay where they were
-/// made, and the item is a pair of references to them (moving them costs more than writing).
+/// Lines decoded to [`DecodedRecord`]s ([`Records::for_each_decoded`]).
 enum AsDecoded {}
 
 impl Decoding for AsDecoded {
-    type Item<'r> = Decoded<'r, 'r>;
+    type Item<'r> = DecodedRecord<'r>;
 
     #[inline(always)]
     fn each(
@@ -299,26 +345,12 @@ impl Decoding for AsDecoded {
         on_item: &mut impl FnMut(Result<Self::Item<'_>, LineError>),
         place: impl Fn(LineError) -> LineError,
     ) {
-        while let Some(text) = records.next_text() {
-            match text {
-                Ok((text, line, offset)) => {
-                    let mut map = LineMap::new(text);
-                    match Record::parse_split(&map.split, &mut map.hints, &mut records.last) {
-                        Ok(record) => on_item(Ok(Decoded {
-                            record: &record,
-                            map: &map,
-                        })),
-                        Err(kind) => on_item(Err(place(LineError { line, offset, kind }))),
-                    }
-                }
-                Err(e) => on_item(Err(place(e))),
-            }
-        }
+        records.each_decoded(on_item, place);
     }
 }
 
 /// A record just decoded from its line, with what decoding found in the line: where its fields
-/// are, and which of its decimals print as their own text. [`Decoded::json`] writes it from
+/// are, and which of its decimals print as their own text. [`DecodedRecord::json`] writes it from
 /// those instead of reading the line again (saving about a quarter of the writing time);
 /// nothing can change the record meanwhile, so they stay true. From
 /// [`BodyStream::feed_decoded`].
@@ -337,12 +369,12 @@ impl Decoding for AsDecoded {
 /// assert!(json.contains(r#""leg1_current_a":5.6946,"leg2_current_a":5.5,"#)); // `5.50` as printed
 /// ```
 #[derive(Clone, Copy)]
-pub struct Decoded<'r, 'a> {
-    record: &'r Record<'a>,
-    map: &'r LineMap<'a>,
+pub struct DecodedRecord<'r> {
+    record: &'r Record<'r>,
+    map: &'r LineMap<'r>,
 }
 
-impl<'r, 'a> Decoded<'r, 'a> {
+impl<'r> DecodedRecord<'r> {
     /// The record (to keep or change it, clone it).
     ///
     /// ```
@@ -350,7 +382,7 @@ impl<'r, 'a> Decoded<'r, 'a> {
     /// let mut stream = BodyStream::new();
     /// stream.feed_decoded(b"102\tabc\n", |item| assert_eq!(item.unwrap().record().record_type(), 102));
     /// ```
-    pub fn record(&self) -> &'r Record<'a> {
+    pub fn record(&self) -> &'r Record<'r> {
         self.record
     }
 
@@ -365,14 +397,14 @@ impl<'r, 'a> Decoded<'r, 'a> {
     ///     assert_eq!(json, br#"{"record_type":102,"raw":["102","abc"],"channel":"data","token":"abc"}"#);
     /// });
     /// ```
-    pub fn json(&self, channel: Option<Channel>) -> JsonRecord<'r, 'a> {
+    pub fn json(&self, channel: Option<Channel>) -> JsonRecord<'r, 'r> {
         JsonRecord::mapped(self.record, channel, self.map)
     }
 }
 
-impl std::fmt::Debug for Decoded<'_, '_> {
+impl std::fmt::Debug for DecodedRecord<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Decoded")
+        f.debug_struct("DecodedRecord")
             .field("record", self.record)
             .finish_non_exhaustive()
     }
@@ -486,13 +518,13 @@ impl BodyStream {
         self.feed_as::<AsRecord>(chunk, &mut on_item);
     }
 
-    /// [`BodyStream::feed`], each record handed over as [`Decoded`], for writing it as JSON.
+    /// [`BodyStream::feed`], each record handed over as [`DecodedRecord`], for writing it as JSON.
     ///
     /// ```
     /// use sunpower_proto::BodyStream;
     /// let mut stream = BodyStream::new();
     /// let mut json = Vec::new();
-    /// let mut on_item = |item: Result<sunpower_proto::Decoded<'_, '_>, _>| {
+    /// let mut on_item = |item: Result<sunpower_proto::DecodedRecord<'_>, _>| {
     ///     if let Ok(decoded) = item {
     ///         decoded.json(None).write_to(&mut json);
     ///         json.push(b'\n');
@@ -507,7 +539,7 @@ impl BodyStream {
     pub fn feed_decoded(
         &mut self,
         chunk: &[u8],
-        mut on_item: impl FnMut(Result<Decoded<'_, '_>, LineError>),
+        mut on_item: impl FnMut(Result<DecodedRecord<'_>, LineError>),
     ) {
         self.feed_as::<AsDecoded>(chunk, &mut on_item);
     }
@@ -568,7 +600,10 @@ impl BodyStream {
     /// stream.finish_decoded(|item| types.push(item.unwrap().record().record_type()));
     /// assert_eq!(types, [102]);
     /// ```
-    pub fn finish_decoded(&mut self, mut on_item: impl FnMut(Result<Decoded<'_, '_>, LineError>)) {
+    pub fn finish_decoded(
+        &mut self,
+        mut on_item: impl FnMut(Result<DecodedRecord<'_>, LineError>),
+    ) {
         self.finish_as::<AsDecoded>(&mut on_item);
     }
 

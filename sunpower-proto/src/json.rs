@@ -23,7 +23,7 @@ pub struct JsonRecord<'r, 'a> {
     record: &'r Record<'a>,
     channel: Option<Channel>,
     /// What decoding learnt of the record's line, when the record is known to be the one
-    /// decoded from it ([`crate::Decoded::json`]).
+    /// decoded from it ([`crate::DecodedRecord::json`]).
     map: Option<&'r LineMap<'a>>,
 }
 

@@ -43,7 +43,7 @@
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
-//! | JSON of records (JSON Lines) | [`JsonRecord::write_to`]; of a body's records as decoded, faster: [`BodyStream::feed_decoded`], [`Decoded::json`]; `Serialize` impls for serde | `serde` for the impls |
+//! | JSON of records (JSON Lines) | [`JsonRecord::write_to`]; of a body's records as decoded, faster: [`BodyStream::feed_decoded`], [`DecodedRecord::json`]; `Serialize` impls for serde | `serde` for the impls |
 //! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
 //! | Parquet files of them (a Hive-style records dataset, an intervals file), bounded memory, crash-safe | `parquet::Dataset`, `parquet::IntervalsFile` | `parquet` |
 //!
@@ -85,7 +85,7 @@ mod value;
 mod varserver;
 mod visit;
 
-pub use body::{parse_line, Body, BodyStream, Decoded, Line, Lines, Records, MAX_LINE_BYTES};
+pub use body::{parse_line, Body, BodyStream, DecodedRecord, Line, Lines, Records, MAX_LINE_BYTES};
 pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
 pub use devicelist::{

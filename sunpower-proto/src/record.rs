@@ -165,7 +165,7 @@ impl Hints for JsonHints {
 /// A line's fields as decoding found them, with what the JSON writer can take from them
 /// instead of reading the line again: where each field is, whether the line needs escaping,
 /// and which decimals print as their own text. It is only ever paired with the record decoded
-/// from that line ([`crate::Decoded`]), which cannot change while they are paired.
+/// from that line ([`crate::DecodedRecord`]), which cannot change while they are paired.
 pub(crate) struct LineMap<'a> {
     pub(crate) split: Split<'a>,
     pub(crate) hints: JsonHints,

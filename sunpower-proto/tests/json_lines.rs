@@ -1,14 +1,14 @@
 //! `JsonRecord::write_to` against serde_json: the same bytes for every record of every sample,
 //! for generated lines with odd numeric texts and strings that need escaping, and for records
 //! whose values no longer match their line's text. The same for records as decoded
-//! (`BodyStream::feed_decoded`, `Decoded::json`), which are written from what the decoder found
+//! (`BodyStream::feed_decoded`, `DecodedRecord::json`), which are written from what the decoder found
 //! in their line.
 #![cfg(feature = "serde")]
 
 use std::path::Path;
 
 use proptest::prelude::*;
-use sunpower_proto::{Body, BodyStream, Channel, Decoded, JsonRecord, LineError, Record};
+use sunpower_proto::{Body, BodyStream, Channel, DecodedRecord, JsonRecord, LineError, Record};
 
 fn serde_bytes(record: &Record<'_>, channel: Option<Channel>) -> Vec<u8> {
     serde_json::to_vec(&JsonRecord::new(record, channel)).unwrap()
@@ -48,7 +48,7 @@ fn assert_decoded_same(bytes: &[u8], chunk: usize, channel: Option<Channel>) -> 
     stream.finish(&mut on_record);
     let (mut got, mut got_errors) = (Vec::new(), Vec::new());
     let mut stream = BodyStream::new();
-    let mut on_decoded = |item: Result<Decoded<'_, '_>, LineError>| match item {
+    let mut on_decoded = |item: Result<DecodedRecord<'_>, LineError>| match item {
         Ok(decoded) => {
             let mut out = b"previous".to_vec();
             decoded.json(channel).write_to(&mut out);
