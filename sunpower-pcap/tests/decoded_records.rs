@@ -8,7 +8,7 @@ use std::path::Path;
 use sunpower_pcap::capture::Input;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent, Report};
 use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-use sunpower_proto::JsonRecord;
+use sunpower_proto::{Channel, DecodedRecord, JsonRecord, Record};
 
 /// One event as text: a record as its JSON line.
 fn describe<R>(event: &RecordEvent<'_, '_, R>, json: impl FnOnce(&R) -> Vec<u8>) -> String {
@@ -24,33 +24,35 @@ fn describe<R>(event: &RecordEvent<'_, '_, R>, json: impl FnOnce(&R) -> Vec<u8>)
     }
 }
 
+/// The channel of a record's post.
+fn channel<R>(event: &RecordEvent<'_, '_, R>) -> Option<Channel> {
+    match event {
+        RecordEvent::Record { post, .. } => post.channel,
+        _ => None,
+    }
+}
+
+/// What `write` appends to an empty buffer.
+fn written(write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut out = Vec::new();
+    write(&mut out);
+    out
+}
+
 /// The events and report of `inputs`, by `step` (`decoded` false) or `step_decoded`.
 fn run(inputs: Vec<Input>, decoded: bool) -> (Vec<String>, Report) {
     let mut decoder = RecordDecoder::new(inputs, Default::default());
     let mut events = Vec::new();
     if decoded {
         decoder.run_decoded(|event| {
-            events.push(describe(&event, |d| {
-                let mut out = Vec::new();
-                let channel = match &event {
-                    RecordEvent::Record { post, .. } => post.channel,
-                    _ => None,
-                };
-                d.json(channel).write_to(&mut out);
-                out
-            }))
+            let json = |d: &DecodedRecord<'_>| written(|out| d.json(channel(&event)).write_to(out));
+            events.push(describe(&event, json));
         });
     } else {
         decoder.run(|event| {
-            events.push(describe(&event, |r| {
-                let mut out = Vec::new();
-                let channel = match &event {
-                    RecordEvent::Record { post, .. } => post.channel,
-                    _ => None,
-                };
-                JsonRecord::new(r, channel).write_to(&mut out);
-                out
-            }))
+            let json =
+                |r: &Record<'_>| written(|out| JsonRecord::new(r, channel(&event)).write_to(out));
+            events.push(describe(&event, json));
         });
     }
     (events, decoder.report())
