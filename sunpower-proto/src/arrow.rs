@@ -156,9 +156,15 @@ impl Column {
             (Column::Integer(b), FieldValue::Integer(v)) => b.append_option(v),
             (Column::Unsigned(b), FieldValue::Unsigned(v)) => b.append_option(v),
             (Column::Fields(b), FieldValue::Fields(raw)) => {
-                for field in raw.iter() {
-                    b.values().append_value(field);
+                // `raw.iter()`'s fields, cut at the TABs memchr finds (several times faster
+                // than `str::split` on lines of short fields).
+                let line = raw.as_str();
+                let mut start = 0;
+                for tab in memchr::memchr_iter(b'\t', line.as_bytes()) {
+                    b.values().append_value(&line[start..tab]);
+                    start = tab + 1;
                 }
+                b.values().append_value(&line[start..]);
                 b.append(true);
             }
             (column, _) => {
