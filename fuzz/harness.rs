@@ -158,6 +158,30 @@ pub fn check_body(data: &[u8]) {
             (Ok(text), Ok(record)) => check_record(text, record),
         }
     }
+    // The records as decoded: the same items, each written as the record writes.
+    let mut decoded = Vec::new();
+    Body::new(data).records().for_each_decoded(|item| {
+        decoded.push(item.map(|d| {
+            let mut json = Vec::new();
+            d.json(None).write_to(&mut json);
+            json
+        }))
+    });
+    assert_eq!(decoded.len(), records.len(), "decoded item count");
+    for (got, item) in decoded.iter().zip(&records) {
+        match (got, item) {
+            (Ok(got), Ok(record)) => {
+                let mut want = Vec::new();
+                sunpower_proto::JsonRecord::new(record, None).write_to(&mut want);
+                assert_eq!(
+                    got, &want,
+                    "DecodedRecord::json differs from JsonRecord::new"
+                );
+            }
+            (Err(got), Err(want)) => assert_eq!(got, want, "decoded error"),
+            _ => panic!("decoded and record items differ: {got:?} {item:?}"),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
