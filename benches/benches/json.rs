@@ -54,52 +54,66 @@ fn stats(body: &[u8]) -> u64 {
     counts.records
 }
 
-/// (b) `sunpower parse` before: serde_json's serializer for every record.
-fn parse_serde(body: &[u8], out: &mut Vec<u8>) -> usize {
-    out.clear();
-    let mut written = 0;
-    stream(body, |item| {
-        if let Ok(record) = item {
-            serde_json::to_writer(&mut *out, &JsonRecord::new(&record, None)).expect("a Vec");
-            out.push(b'\n');
-            if out.len() >= FLUSH_AT {
-                written += black_box(&*out).len();
-                out.clear();
-            }
-        }
-    });
-    written + out.len()
+/// The command's output buffer: whole lines, handed on (here: dropped) once it holds
+/// [`FLUSH_AT`] bytes, as the command's 64 KiB buffer is.
+struct Output<'o> {
+    buf: &'o mut Vec<u8>,
+    written: usize,
 }
 
-/// (c) `sunpower parse` now: `JsonRecord::write_to`.
-fn parse_direct(body: &[u8], out: &mut Vec<u8>) -> usize {
-    out.clear();
-    let mut written = 0;
+impl<'o> Output<'o> {
+    fn new(buf: &'o mut Vec<u8>) -> Self {
+        buf.clear();
+        Output { buf, written: 0 }
+    }
+
+    /// Ends the line just written.
+    fn end_line(&mut self) {
+        self.buf.push(b'\n');
+        if self.buf.len() >= FLUSH_AT {
+            self.written += black_box(&*self.buf).len();
+            self.buf.clear();
+        }
+    }
+
+    /// Bytes written in all.
+    fn total(self) -> usize {
+        self.written + self.buf.len()
+    }
+}
+
+/// (b) `sunpower parse` before: serde_json's serializer for every record.
+fn parse_serde(body: &[u8], buf: &mut Vec<u8>) -> usize {
+    let mut out = Output::new(buf);
     stream(body, |item| {
         if let Ok(record) = item {
-            JsonRecord::new(&record, None).write_to(out);
-            out.push(b'\n');
-            if out.len() >= FLUSH_AT {
-                written += black_box(&*out).len();
-                out.clear();
-            }
+            serde_json::to_writer(&mut *out.buf, &JsonRecord::new(&record, None)).expect("a Vec");
+            out.end_line();
         }
     });
-    written + out.len()
+    out.total()
+}
+
+/// (c) the record path: `JsonRecord::new(..).write_to` (the command's writer in the second
+/// pass).
+fn parse_direct(body: &[u8], buf: &mut Vec<u8>) -> usize {
+    let mut out = Output::new(buf);
+    stream(body, |item| {
+        if let Ok(record) = item {
+            JsonRecord::new(&record, None).write_to(out.buf);
+            out.end_line();
+        }
+    });
+    out.total()
 }
 
 /// (d) `sunpower parse` now: records as decoded, `DecodedRecord::json`.
-fn parse_decoded(body: &[u8], out: &mut Vec<u8>) -> usize {
-    out.clear();
-    let mut written = 0;
+fn parse_decoded(body: &[u8], buf: &mut Vec<u8>) -> usize {
+    let mut out = Output::new(buf);
     let mut on_item = |item: Result<DecodedRecord<'_>, LineError>| {
         if let Ok(decoded) = item {
-            decoded.json(None).write_to(out);
-            out.push(b'\n');
-            if out.len() >= FLUSH_AT {
-                written += black_box(&*out).len();
-                out.clear();
-            }
+            decoded.json(None).write_to(out.buf);
+            out.end_line();
         }
     };
     let mut stream = BodyStream::new();
@@ -107,7 +121,7 @@ fn parse_decoded(body: &[u8], out: &mut Vec<u8>) -> usize {
         stream.feed_decoded(chunk, &mut on_item);
     }
     stream.finish_decoded(&mut on_item);
-    written + out.len()
+    out.total()
 }
 
 fn bench_json(c: &mut Criterion) {

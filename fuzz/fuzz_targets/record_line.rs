@@ -1,7 +1,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sunpower_proto::{parse_line, BodyStream, Channel, JsonRecord};
+use sunpower_proto::{
+    parse_line, BodyStream, Channel, DecodedRecord, JsonRecord, LineError, Record,
+};
 
 #[path = "../harness.rs"]
 mod harness;
@@ -21,29 +23,27 @@ fuzz_target!(|data: &[u8]| {
             serde_json::to_string(&record).expect("a record serializes");
         }
     }
-    // The same bytes as a body: every record as decoded writes what the record writes.
+    // The same bytes as a streamed body: every record as decoded writes what the record
+    // writes.
     let (mut want, mut got) = (Vec::new(), Vec::new());
-    let mut stream = BodyStream::new();
-    stream.feed(data, |item| {
+    let mut on_record = |item: Result<Record<'_>, LineError>| {
         if let Ok(record) = item {
             JsonRecord::new(&record, Some(Channel::Data)).write_to(&mut want);
         }
-    });
-    stream.finish(|item| {
-        if let Ok(record) = item {
-            JsonRecord::new(&record, Some(Channel::Data)).write_to(&mut want);
-        }
-    });
+    };
     let mut stream = BodyStream::new();
-    stream.feed_decoded(data, |item| {
+    stream.feed(data, &mut on_record);
+    stream.finish(&mut on_record);
+    let mut on_decoded = |item: Result<DecodedRecord<'_>, LineError>| {
         if let Ok(decoded) = item {
             decoded.json(Some(Channel::Data)).write_to(&mut got);
         }
-    });
-    stream.finish_decoded(|item| {
-        if let Ok(decoded) = item {
-            decoded.json(Some(Channel::Data)).write_to(&mut got);
-        }
-    });
-    assert_eq!(got, want, "DecodedRecord::json differs from JsonRecord::new");
+    };
+    let mut stream = BodyStream::new();
+    stream.feed_decoded(data, &mut on_decoded);
+    stream.finish_decoded(&mut on_decoded);
+    assert_eq!(
+        got, want,
+        "DecodedRecord::json differs from JsonRecord::new"
+    );
 });

@@ -113,17 +113,27 @@ impl<'a> Line<'a> {
 
     /// [`Line::record`] for the next line of a body, `last` holding the previous timestamp.
     fn record_after(&self, last: &mut LastTimestamp) -> Result<Record<'a>, LineError> {
-        let positioned = |kind| LineError {
+        Record::parse_after(self.text()?, last).map_err(|kind| self.error(kind))
+    }
+
+    /// The line as text; a non-UTF-8 line is an error for this line only.
+    #[inline]
+    fn text(&self) -> Result<&'a str, LineError> {
+        std::str::from_utf8(self.bytes).map_err(|e| {
+            self.error(ErrorKind::InvalidUtf8 {
+                valid_up_to: e.valid_up_to(),
+            })
+        })
+    }
+
+    /// `kind` at this line's position.
+    #[inline]
+    fn error(&self, kind: ErrorKind) -> LineError {
+        LineError {
             line: self.number,
             offset: self.offset,
             kind,
-        };
-        let text = std::str::from_utf8(self.bytes).map_err(|e| {
-            positioned(ErrorKind::InvalidUtf8 {
-                valid_up_to: e.valid_up_to(),
-            })
-        })?;
-        Record::parse_after(text, last).map_err(positioned)
+        }
     }
 }
 
@@ -280,23 +290,14 @@ impl<'a> Records<'a> {
     #[inline(always)]
     fn next_text(&mut self) -> Option<Result<(&'a str, usize, usize), LineError>> {
         let line = self.lines.next()?;
-        let error = |kind| LineError {
-            line: line.number,
-            offset: line.offset,
-            kind,
-        };
         if line.bytes.len() > self.max_line {
-            return Some(Err(error(ErrorKind::LineTooLong {
+            return Some(Err(line.error(ErrorKind::LineTooLong {
                 limit: self.max_line,
             })));
         }
         let text = match self.checked_text(&line) {
             Some(text) => Ok(text),
-            None => std::str::from_utf8(line.bytes).map_err(|e| {
-                error(ErrorKind::InvalidUtf8 {
-                    valid_up_to: e.valid_up_to(),
-                })
-            }),
+            None => line.text(),
         };
         Some(text.map(|text| (text, line.number, line.offset)))
     }

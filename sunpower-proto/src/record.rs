@@ -113,7 +113,6 @@ pub(crate) trait Hints {
     /// Whether there is anything to note: without, the decoder's code is as if this did not
     /// exist.
     const KEPT: bool;
-    fn new() -> Self;
     /// Whether no byte of the line but its TABs is one that JSON escapes.
     fn set_plain(&mut self, plain: bool);
     /// How many bytes of field `index`, a decimal, print as the value decoded from it.
@@ -123,14 +122,13 @@ pub(crate) trait Hints {
 impl Hints for () {
     const KEPT: bool = false;
     #[inline(always)]
-    fn new() {}
-    #[inline(always)]
     fn set_plain(&mut self, _: bool) {}
     #[inline(always)]
     fn set_printed(&mut self, _: usize, _: usize) {}
 }
 
 /// What the JSON writer takes from decoding instead of reading the line again.
+#[derive(Default)]
 pub(crate) struct JsonHints {
     /// No byte of the line but its TABs is one that JSON escapes.
     pub(crate) plain: bool,
@@ -142,13 +140,6 @@ pub(crate) struct JsonHints {
 
 impl Hints for JsonHints {
     const KEPT: bool = true;
-    #[inline(always)]
-    fn new() -> Self {
-        JsonHints {
-            plain: true,
-            printed: [0; KNOWN_MAX],
-        }
-    }
     #[inline(always)]
     fn set_plain(&mut self, plain: bool) {
         self.plain = plain;
@@ -175,7 +166,7 @@ impl<'a> LineMap<'a> {
     /// Splits `line`, to be decoded with [`Record::parse_split`] and these hints.
     #[inline]
     pub(crate) fn new(line: &'a str) -> Self {
-        let mut hints = JsonHints::new();
+        let mut hints = JsonHints::default();
         let split = Split::with_hints(line, &mut hints);
         LineMap { split, hints }
     }
@@ -313,9 +304,7 @@ impl<'a> Split<'a> {
             return None;
         }
         let bytes = self.line.as_bytes();
-        // Counted only with hints: without, the loop is the decoder's alone.
-        let mut index = first;
-        for (value, ends) in values.iter_mut().zip(cuts.windows(2)) {
+        for (i, (value, ends)) in values.iter_mut().zip(cuts.windows(2)).enumerate() {
             let (start, end) = (ends[0], ends[1] - 1);
             *value = if start == end {
                 None
@@ -323,7 +312,7 @@ impl<'a> Split<'a> {
                 let word = load(bytes.get(end.checked_sub(8)?..end)?);
                 let value = swar_decimal(word, end - start)?;
                 if H::KEPT {
-                    hints.set_printed(index, printed_len(word, &bytes[start..end]));
+                    hints.set_printed(first + i, printed_len(word, &bytes[start..end]));
                 }
                 Some(value)
             } else {
@@ -331,9 +320,6 @@ impl<'a> Split<'a> {
                 // more: plain decimals still, read byte by byte.
                 Some(plain_decimal(self.line.get(start..end)?)?)
             };
-            if H::KEPT {
-                index += 1;
-            }
         }
         Some(())
     }
