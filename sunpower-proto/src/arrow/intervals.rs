@@ -64,9 +64,7 @@ fn columns(tz: Option<Tz>) -> (SchemaRef, Vec<Column>) {
                 DataType::Float64,
                 true,
             ),
-            IntervalField::Name(_) => {
-                (Column::Name(StringBuilder::new()), DataType::Utf8, false)
-            }
+            IntervalField::Name(_) => (Column::Name(StringBuilder::new()), DataType::Utf8, false),
             IntervalField::Count(_) => {
                 (Column::Count(UInt32Builder::new()), DataType::UInt32, false)
             }
@@ -117,9 +115,7 @@ pub fn interval_batch(rows: &[Interval], tz: Option<Tz>) -> Result<RecordBatch, 
             // Same visitor, same order as the schema: column i is this field's.
             match (&mut columns[i], value) {
                 (Column::Time(b), IntervalField::Time(t))
-                | (Column::Time(b), IntervalField::LocalTime(t, _)) => {
-                    b.append_value(micros(t))
-                }
+                | (Column::Time(b), IntervalField::LocalTime(t, _)) => b.append_value(micros(t)),
                 (Column::Number(b), IntervalField::Number(x)) => b.append_value(x),
                 (Column::Number(b), IntervalField::MaybeNumber(x)) => b.append_option(x),
                 (Column::Name(b), IntervalField::Name(x)) => b.append_value(x),

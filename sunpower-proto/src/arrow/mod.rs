@@ -28,20 +28,19 @@
 //! assert!(batches.iter().any(|b| b.record_type == 999 && b.batch.num_rows() == 1));
 //! ```
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    Float64Builder, Int64Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
-    UInt64Builder,
-};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::RecordBatch;
 pub use arrow_schema::ArrowError;
 use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
 
 use crate::record::{FieldValue, Record};
 use crate::Channel;
+
+mod columns;
+
+use columns::Column;
 
 /// Rows in a batch before the [`RecordBatcher`] hands it out.
 pub const DEFAULT_BATCH_ROWS: usize = 8192;
@@ -119,90 +118,14 @@ pub fn record_schema(record_type: u16) -> SchemaRef {
     KindBuilder::new(record_type).schema
 }
 
-/// One column being built.
-enum Column {
-    Time(TimestampMicrosecondBuilder),
-    Text(StringBuilder),
-    Decimal(Float64Builder),
-    Integer(Int64Builder),
-    Unsigned(UInt64Builder),
-    Fields(ListBuilder<StringBuilder>),
-}
-
-impl Column {
-    fn for_value(value: &FieldValue<'_>) -> (Column, DataType) {
-        match value {
-            FieldValue::Time(_) => (
-                Column::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
-                utc(),
-            ),
-            FieldValue::Text(_) => (Column::Text(StringBuilder::new()), DataType::Utf8),
-            FieldValue::Decimal(_) => (Column::Decimal(Float64Builder::new()), DataType::Float64),
-            FieldValue::Integer(_) => (Column::Integer(Int64Builder::new()), DataType::Int64),
-            FieldValue::Unsigned(_) => (Column::Unsigned(UInt64Builder::new()), DataType::UInt64),
-            FieldValue::Fields(_) => (
-                Column::Fields(ListBuilder::new(StringBuilder::new()).with_field(string_item())),
-                DataType::List(string_item()),
-            ),
-        }
-    }
-
-    /// Appends `value`; false (and a null) when it is not of the column's type.
-    fn append(&mut self, value: FieldValue<'_>) -> bool {
-        match (self, value) {
-            (Column::Time(b), FieldValue::Time(t)) => b.append_option(t.map(micros)),
-            (Column::Text(b), FieldValue::Text(t)) => b.append_option(t),
-            (Column::Decimal(b), FieldValue::Decimal(v)) => b.append_option(v),
-            (Column::Integer(b), FieldValue::Integer(v)) => b.append_option(v),
-            (Column::Unsigned(b), FieldValue::Unsigned(v)) => b.append_option(v),
-            (Column::Fields(b), FieldValue::Fields(raw)) => {
-                // `raw.iter()`'s fields, cut at the TABs memchr finds (several times faster
-                // than `str::split` on lines of short fields).
-                let line = raw.as_str();
-                let mut start = 0;
-                for tab in memchr::memchr_iter(b'\t', line.as_bytes()) {
-                    b.values().append_value(&line[start..tab]);
-                    start = tab + 1;
-                }
-                b.values().append_value(&line[start..]);
-                b.append(true);
-            }
-            (column, _) => {
-                column.append_null();
-                return false;
-            }
-        }
-        true
-    }
-
-    fn append_null(&mut self) {
-        match self {
-            Column::Time(b) => b.append_null(),
-            Column::Text(b) => b.append_null(),
-            Column::Decimal(b) => b.append_null(),
-            Column::Integer(b) => b.append_null(),
-            Column::Unsigned(b) => b.append_null(),
-            Column::Fields(b) => b.append_null(),
-        }
-    }
-
-    fn finish(&mut self) -> ArrayRef {
-        match self {
-            Column::Time(b) => Arc::new(b.finish()),
-            Column::Text(b) => Arc::new(b.finish()),
-            Column::Decimal(b) => Arc::new(b.finish()),
-            Column::Integer(b) => Arc::new(b.finish()),
-            Column::Unsigned(b) => Arc::new(b.finish()),
-            Column::Fields(b) => Arc::new(b.finish()),
-        }
-    }
-}
-
 /// The columns of one record type.
 struct KindBuilder {
+    record_type: u16,
     schema: SchemaRef,
     names: Vec<&'static str>,
     columns: Vec<Column>,
+    /// The `raw` lists' item field.
+    item: FieldRef,
     rows: usize,
     bytes: usize,
 }
@@ -232,9 +155,11 @@ impl KindBuilder {
         add("captured_at", FieldValue::Time(None));
         add("input", FieldValue::Text(None));
         KindBuilder {
+            record_type,
             schema: Arc::new(Schema::new(fields)),
             names,
             columns,
+            item: string_item(),
             rows: 0,
             bytes: 0,
         }
@@ -247,7 +172,7 @@ impl KindBuilder {
         let mut unplaced = 0;
         let fields_end = self.columns.len() - CONTEXT_COLUMNS.len();
         let (names, columns) = (&self.names[..fields_end], &mut self.columns);
-        record.visit_output(context.channel, |name, value| {
+        record.visit_output_at(context.channel, |name, value, _| {
             // Fields come in schema order; the ones not visited (no channel, a meter without
             // the JSON counters) are null.
             // The visitor's names are the prototype's literals: the next column's, almost
@@ -278,15 +203,21 @@ impl KindBuilder {
         columns[fields_end].append(FieldValue::Time(context.captured_at));
         columns[fields_end + 1].append(FieldValue::Text(context.input));
         self.rows += 1;
-        self.bytes += record.raw().as_str().len() + 64;
+        self.bytes += record.raw().as_str().len() + context.input.map_or(0, str::len) + 64;
         unplaced
     }
 
-    fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let arrays = self.columns.iter_mut().map(Column::finish).collect();
+    fn finish(&mut self) -> Result<KindBatch, ArrowError> {
+        let item = &self.item;
+        let arrays = (self.columns.iter_mut())
+            .map(|c| c.finish(item))
+            .collect::<Result<_, _>>();
         self.rows = 0;
         self.bytes = 0;
-        RecordBatch::try_new(self.schema.clone(), arrays)
+        Ok(KindBatch {
+            record_type: self.record_type,
+            batch: RecordBatch::try_new(self.schema.clone(), arrays?)?,
+        })
     }
 }
 
@@ -295,7 +226,10 @@ impl KindBuilder {
 /// pass [`MAX_PENDING_BYTES`] or a kind past [`MAX_PENDING_KINDS`] comes, so memory stays
 /// bounded whatever the input.
 pub struct RecordBatcher {
-    kinds: HashMap<u16, KindBuilder>,
+    /// The kinds being built, in the order they came (at most [`MAX_PENDING_KINDS`]).
+    kinds: Vec<KindBuilder>,
+    /// The index in `kinds` of the last record's kind: records come in runs of one kind.
+    last: usize,
     batch_rows: usize,
     pending_bytes: usize,
     unplaced: u64,
@@ -316,11 +250,36 @@ impl RecordBatcher {
     /// Batches of at most `rows` rows (at least 1).
     pub fn with_batch_rows(rows: usize) -> RecordBatcher {
         RecordBatcher {
-            kinds: HashMap::new(),
+            kinds: Vec::new(),
+            last: 0,
             batch_rows: rows.max(1),
             pending_bytes: 0,
             unplaced: 0,
         }
+    }
+
+    /// The index of `record_type`'s builder, made (flushing the largest kind first when
+    /// [`MAX_PENDING_KINDS`] are pending) if there is none.
+    fn kind_index(
+        &mut self,
+        record_type: u16,
+        emit: &mut impl FnMut(KindBatch),
+    ) -> Result<usize, ArrowError> {
+        if (self.kinds.get(self.last)).is_some_and(|k| k.record_type == record_type) {
+            return Ok(self.last);
+        }
+        let index = match self.kinds.iter().position(|k| k.record_type == record_type) {
+            Some(index) => index,
+            None => {
+                if self.kinds.len() >= MAX_PENDING_KINDS {
+                    self.flush_largest(true, emit)?;
+                }
+                self.kinds.push(KindBuilder::new(record_type));
+                self.kinds.len() - 1
+            }
+        };
+        self.last = index;
+        Ok(index)
     }
 
     /// Adds one record; the batches it completes go to `emit`.
@@ -330,22 +289,14 @@ impl RecordBatcher {
         context: &RecordContext<'_>,
         mut emit: impl FnMut(KindBatch),
     ) -> Result<(), ArrowError> {
-        let record_type = record.record_type();
-        if !self.kinds.contains_key(&record_type) && self.kinds.len() >= MAX_PENDING_KINDS {
-            self.flush_largest(true, &mut emit)?;
-        }
-        let kind = (self.kinds)
-            .entry(record_type)
-            .or_insert_with(|| KindBuilder::new(record_type));
+        let index = self.kind_index(record.record_type(), &mut emit)?;
+        let kind = &mut self.kinds[index];
         let before = kind.bytes;
         self.unplaced += kind.push(record, context);
         self.pending_bytes += kind.bytes - before;
         if kind.rows >= self.batch_rows {
             self.pending_bytes -= kind.bytes;
-            emit(KindBatch {
-                record_type,
-                batch: kind.finish()?,
-            });
+            emit(kind.finish()?);
         }
         while self.pending_bytes > MAX_PENDING_BYTES {
             self.flush_largest(false, &mut emit)?;
@@ -359,42 +310,31 @@ impl RecordBatcher {
         remove: bool,
         emit: &mut impl FnMut(KindBatch),
     ) -> Result<(), ArrowError> {
-        let Some(record_type) = (self.kinds.iter())
-            .max_by_key(|(t, k)| (k.bytes, std::cmp::Reverse(**t)))
-            .map(|(t, _)| *t)
+        let Some(index) = (self.kinds.iter().enumerate())
+            .max_by_key(|(_, k)| (k.bytes, std::cmp::Reverse(k.record_type)))
+            .map(|(i, _)| i)
         else {
             return Ok(());
         };
         let mut removed = None;
         let kind = match remove {
-            true => removed.insert(self.kinds.remove(&record_type)).as_mut(),
-            false => self.kinds.get_mut(&record_type),
-        };
-        let Some(kind) = kind else {
-            return Ok(());
+            true => removed.insert(self.kinds.swap_remove(index)),
+            false => &mut self.kinds[index],
         };
         self.pending_bytes -= kind.bytes;
         if kind.rows > 0 {
-            emit(KindBatch {
-                record_type,
-                batch: kind.finish()?,
-            });
+            emit(kind.finish()?);
         }
         Ok(())
     }
 
     /// Hands out every batch still buffered, in record-type order.
     pub fn finish(&mut self, mut emit: impl FnMut(KindBatch)) -> Result<(), ArrowError> {
-        let mut types: Vec<u16> = self.kinds.keys().copied().collect();
-        types.sort_unstable();
-        for record_type in types {
-            if let Some(kind) = self.kinds.get_mut(&record_type) {
-                if kind.rows > 0 {
-                    emit(KindBatch {
-                        record_type,
-                        batch: kind.finish()?,
-                    });
-                }
+        self.kinds.sort_unstable_by_key(|k| k.record_type);
+        self.last = 0;
+        for kind in &mut self.kinds {
+            if kind.rows > 0 {
+                emit(kind.finish()?);
             }
         }
         self.pending_bytes = 0;
