@@ -168,6 +168,9 @@ impl KindBuilder {
     /// Appends one row; the number of visited fields the schema had no place for (none unless
     /// the visitor and the prototypes disagree).
     fn push(&mut self, record: &Record<'_>, context: &RecordContext<'_>) -> u64 {
+        if self.rows == 0 {
+            self.columns.iter_mut().for_each(Column::make_room);
+        }
         let mut cursor = 0;
         let mut unplaced = 0;
         let fields_end = self.columns.len() - CONTEXT_COLUMNS.len();
@@ -209,9 +212,9 @@ impl KindBuilder {
 
     fn finish(&mut self) -> Result<KindBatch, ArrowError> {
         let item = &self.item;
-        let arrays = (self.columns.iter_mut())
-            .map(|c| c.finish(item))
-            .collect::<Result<_, _>>();
+        // Every column finished (and so emptied), even past an error: rows stay aligned.
+        let arrays: Vec<_> = self.columns.iter_mut().map(|c| c.finish(item)).collect();
+        let arrays = arrays.into_iter().collect::<Result<_, _>>();
         self.rows = 0;
         self.bytes = 0;
         Ok(KindBatch {
