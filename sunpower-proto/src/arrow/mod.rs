@@ -363,6 +363,11 @@ mod tests {
     use arrow_array::types::{Float64Type, TimestampMicrosecondType, UInt64Type};
     use arrow_array::Array;
 
+    use std::collections::HashMap;
+
+    use proptest::prelude::{prop, prop_oneof, Just, Strategy};
+    use proptest::{prop_assert, prop_assert_eq};
+
     use super::*;
     use crate::parse_line;
 
@@ -379,6 +384,154 @@ mod tests {
         }
         batcher.finish(|b| out.push(b)).unwrap();
         out
+    }
+
+    /// A cell as the batch holds it, or as the visitor and the context say it should be.
+    #[derive(Debug, PartialEq)]
+    enum Cell {
+        Null,
+        Time(i64),
+        Text(String),
+        /// The bits, so that -0.0 and 0.0 differ.
+        Decimal(u64),
+        Integer(i64),
+        Unsigned(u64),
+        Fields(Vec<String>),
+    }
+
+    fn cell(array: &dyn Array, row: usize) -> Cell {
+        use arrow_array::types::Int64Type;
+        if array.is_null(row) {
+            return Cell::Null;
+        }
+        match array.data_type() {
+            DataType::Timestamp(..) => {
+                Cell::Time(array.as_primitive::<TimestampMicrosecondType>().value(row))
+            }
+            DataType::Utf8 => Cell::Text(array.as_string::<i32>().value(row).to_string()),
+            DataType::Float64 => {
+                Cell::Decimal(array.as_primitive::<Float64Type>().value(row).to_bits())
+            }
+            DataType::Int64 => Cell::Integer(array.as_primitive::<Int64Type>().value(row)),
+            DataType::UInt64 => Cell::Unsigned(array.as_primitive::<UInt64Type>().value(row)),
+            DataType::List(_) => {
+                let list = array.as_list::<i32>().value(row);
+                let strings = list.as_string::<i32>();
+                Cell::Fields(strings.iter().map(|s| s.unwrap().to_string()).collect())
+            }
+            other => panic!("no column of type {other}"),
+        }
+    }
+
+    fn expected(value: FieldValue<'_>) -> Cell {
+        match value {
+            FieldValue::Time(t) => t.map_or(Cell::Null, |t| Cell::Time(micros(t))),
+            FieldValue::Text(t) => t.map_or(Cell::Null, |t| Cell::Text(t.to_string())),
+            FieldValue::Decimal(v) => v.map_or(Cell::Null, |v| Cell::Decimal(v.to_bits())),
+            FieldValue::Integer(v) => v.map_or(Cell::Null, Cell::Integer),
+            FieldValue::Unsigned(v) => v.map_or(Cell::Null, Cell::Unsigned),
+            FieldValue::Fields(raw) => Cell::Fields(raw.iter().map(str::to_string).collect()),
+        }
+    }
+
+    fn field_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            4 => Just(String::new()),
+            4 => "-?[0-9]{1,6}(\\.[0-9]{1,5})?",
+            2 => "[^\t]{0,20}",
+            1 => "[é€😀x]{0,9}",
+        ]
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        let kind = prop_oneof![
+            Just("100"),
+            Just("102"),
+            Just("120"),
+            Just("122"),
+            Just("130"),
+            Just("131"),
+            Just("140"),
+            Just("141"),
+            Just("999"),
+        ];
+        let timestamp = prop_oneof![
+            8 => (1970u32..2100, 1u32..13, 1u32..29, 0u32..24)
+                .prop_map(|(y, mo, d, h)| format!("{y:04}{mo:02}{d:02}{h:02}0000")),
+            1 => field_text(),
+        ];
+        let rest = prop::collection::vec(field_text(), 0..16);
+        (kind, timestamp, "[^\t]{1,20}", rest).prop_map(|(kind, ts, serial, rest)| {
+            let mut fields = vec![kind.to_string(), ts, serial];
+            fields.extend(rest);
+            fields.join("\t")
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Records of every kind, some meters with the JSON sources' counters, contexts that
+        /// change from record to record, batches of a few rows (so buffers are taken and made
+        /// room for again and again): every row holds what the visitor visits and its context,
+        /// null where it visits nothing, in the order the records came.
+        #[test]
+        fn batches_hold_what_the_visitor_visits(
+            lines in prop::collection::vec(line(), 1..60),
+            batch_rows in 1usize..7,
+            counters in prop::collection::vec(proptest::option::of(-1e6f64..1e6), 60),
+            channels in prop::collection::vec(0u8..3, 60),
+        ) {
+            let mut records: Vec<Record<'_>> =
+                lines.iter().filter_map(|l| Record::parse(l).ok()).collect();
+            for (record, counter) in records.iter_mut().zip(&counters) {
+                if let Record::Meter(m) = record {
+                    m.import_energy_kwh = *counter;
+                }
+            }
+            let inputs = ["a.pcap", "", "longer/path/to/a/capture.pcapng.gz"];
+            let context = |i: usize| RecordContext {
+                channel: [None, Some(Channel::Data), Some(Channel::Command)][usize::from(channels[i])],
+                captured_at: (i % 4 != 3).then(|| DateTime::from_timestamp(1_700_000_000 + i as i64, 0).unwrap()),
+                input: (i % 5 != 4).then_some(inputs[i % 3]),
+            };
+            let mut batcher = RecordBatcher::with_batch_rows(batch_rows);
+            let mut batches = Vec::new();
+            for (i, record) in records.iter().enumerate() {
+                batcher.push(record, &context(i), |b| batches.push(b)).unwrap();
+            }
+            batcher.finish(|b| batches.push(b)).unwrap();
+            prop_assert_eq!(batcher.unplaced_fields(), 0);
+            prop_assert_eq!(batches.iter().map(|b| b.batch.num_rows()).sum::<usize>(), records.len());
+            // Each type's rows, in the order its records came.
+            let mut rows: HashMap<u16, Vec<(usize, usize)>> = HashMap::new();
+            for (b, batch) in batches.iter().enumerate() {
+                prop_assert!(batch.batch.num_rows() <= batch_rows);
+                prop_assert_eq!(batch.batch.schema(), record_schema(batch.record_type));
+                let of_type = rows.entry(batch.record_type).or_default();
+                of_type.extend((0..batch.batch.num_rows()).map(|row| (b, row)));
+            }
+            let mut next: HashMap<u16, usize> = HashMap::new();
+            for (i, record) in records.iter().enumerate() {
+                let t = record.record_type();
+                let slot = next.entry(t).or_default();
+                let (b, row) = rows[&t][*slot];
+                *slot += 1;
+                let batch = &batches[b].batch;
+                let context = context(i);
+                let mut visited = HashMap::new();
+                record.visit_output(context.channel, |name, value| {
+                    visited.insert(name, expected(value));
+                });
+                visited.insert("captured_at", expected(FieldValue::Time(context.captured_at)));
+                visited.insert("input", expected(FieldValue::Text(context.input)));
+                for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+                    let want = visited.remove(field.name().as_str()).unwrap_or(Cell::Null);
+                    prop_assert_eq!(cell(column.as_ref(), row), want, "{} of {:?}", field.name(), record.raw().as_str());
+                }
+                prop_assert!(visited.is_empty(), "not in the schema: {:?}", visited);
+            }
+        }
     }
 
     #[test]
