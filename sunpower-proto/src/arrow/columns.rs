@@ -17,6 +17,22 @@ use arrow_schema::{ArrowError, DataType, FieldRef};
 
 use crate::record::FieldValue;
 
+/// What the arrays of every batch of a kind share, made once: the `raw` lists' item field and
+/// the timestamps' zone.
+pub(super) struct Shared {
+    pub(super) item: FieldRef,
+    pub(super) utc: Arc<str>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared {
+            item: super::string_item(),
+            utc: "UTC".into(),
+        }
+    }
+}
+
 /// One column being built, typed as the field visitor's values are.
 pub(super) enum Column {
     Time(Numbers<i64>),
@@ -90,12 +106,12 @@ impl Column {
     }
 
     /// The column's array; the buffers start again, empty.
-    pub(super) fn finish(&mut self, item: &FieldRef) -> Result<ArrayRef, ArrowError> {
+    pub(super) fn finish(&mut self, shared: &Shared) -> Result<ArrayRef, ArrowError> {
         Ok(match self {
             Column::Time(c) => {
                 let (values, nulls) = c.finish();
                 let array = PrimitiveArray::<TimestampMicrosecondType>::try_new(values, nulls)?;
-                Arc::new(array.with_timezone("UTC"))
+                Arc::new(array.with_timezone(shared.utc.clone()))
             }
             Column::Text(c) => Arc::new(c.finish()?),
             Column::Decimal(c) => {
@@ -110,7 +126,7 @@ impl Column {
                 let (values, nulls) = c.finish();
                 Arc::new(PrimitiveArray::<UInt64Type>::try_new(values, nulls)?)
             }
-            Column::Fields(c) => Arc::new(c.finish(item)?),
+            Column::Fields(c) => Arc::new(c.finish(&shared.item)?),
         })
     }
 }

@@ -40,7 +40,7 @@ use crate::Channel;
 
 mod columns;
 
-use columns::Column;
+use columns::{Column, Shared};
 
 /// Rows in a batch before the [`RecordBatcher`] hands it out.
 pub const DEFAULT_BATCH_ROWS: usize = 8192;
@@ -124,8 +124,7 @@ struct KindBuilder {
     schema: SchemaRef,
     names: Vec<&'static str>,
     columns: Vec<Column>,
-    /// The `raw` lists' item field.
-    item: FieldRef,
+    shared: Shared,
     rows: usize,
     bytes: usize,
 }
@@ -159,7 +158,7 @@ impl KindBuilder {
             schema: Arc::new(Schema::new(fields)),
             names,
             columns,
-            item: string_item(),
+            shared: Shared::default(),
             rows: 0,
             bytes: 0,
         }
@@ -211,9 +210,9 @@ impl KindBuilder {
     }
 
     fn finish(&mut self) -> Result<KindBatch, ArrowError> {
-        let item = &self.item;
+        let shared = &self.shared;
         // Every column finished (and so emptied), even past an error: rows stay aligned.
-        let arrays: Vec<_> = self.columns.iter_mut().map(|c| c.finish(item)).collect();
+        let arrays: Vec<_> = self.columns.iter_mut().map(|c| c.finish(shared)).collect();
         let arrays = arrays.into_iter().collect::<Result<_, _>>();
         self.rows = 0;
         self.bytes = 0;
