@@ -443,17 +443,10 @@ mod tests {
     }
 
     fn line() -> impl Strategy<Value = String> {
-        let kind = prop_oneof![
-            Just("100"),
-            Just("102"),
-            Just("120"),
-            Just("122"),
-            Just("130"),
-            Just("131"),
-            Just("140"),
-            Just("141"),
-            Just("999"),
+        let kinds = [
+            "100", "102", "120", "122", "130", "131", "140", "141", "999",
         ];
+        let kind = prop::sample::select(kinds.to_vec());
         let timestamp = prop_oneof![
             8 => (1970u32..2100, 1u32..13, 1u32..29, 0u32..24)
                 .prop_map(|(y, mo, d, h)| format!("{y:04}{mo:02}{d:02}{h:02}0000")),
