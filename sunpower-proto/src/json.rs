@@ -2,7 +2,7 @@
 //! [`JsonRecord::write_to`] writes it straight into a byte buffer; with the `serde` feature the
 //! same shape is a `Serialize` impl, and serde_json prints the same bytes.
 
-use crate::record::{load, FieldValue, LineMap, Record, KNOWN_MAX};
+use crate::record::{load, tab_bits, FieldValue, LineMap, Record, KNOWN_MAX};
 use crate::time::Rfc3339;
 use crate::value::{printed_len, splat, swar_decimal, zero_bytes, POW10};
 use crate::Channel;
@@ -447,7 +447,7 @@ fn raw_strings_plain(out: &mut Out<'_>, line: &[u8], fields: &mut FieldStarts) -
             copy_short(&mut word[..n], &line[at..]);
             u64::from_le_bytes(word)
         };
-        let mut tabs = zero_bytes(word ^ splat(b'\t'));
+        let mut tabs = tab_bits(word);
         if json_escapes(word) & !tabs != 0 {
             return false;
         }

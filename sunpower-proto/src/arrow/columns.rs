@@ -15,7 +15,7 @@ use arrow_buffer::{
 };
 use arrow_schema::{ArrowError, DataType, FieldRef};
 
-use crate::record::FieldValue;
+use crate::record::{tab_bits, FieldValue};
 
 /// What the arrays of every batch of a kind share, made once: the `raw` lists' item field and
 /// the timestamps' zone.
@@ -135,18 +135,10 @@ impl Column {
 /// room at its first row ([`Column::make_room`]), not when the last one leaves: by then the
 /// consumer has mostly dropped the last batch's arrays, and the allocator can hand their memory
 /// back instead of leaving it in holes (half a MiB of a Parquet run's peak).
+#[derive(Default)]
 struct Buf<T> {
     vec: Vec<T>,
     room: usize,
-}
-
-impl<T> Default for Buf<T> {
-    fn default() -> Self {
-        Buf {
-            vec: Vec::new(),
-            room: 0,
-        }
-    }
 }
 
 impl<T> Buf<T> {
@@ -319,16 +311,6 @@ pub(super) struct FieldLists {
     data: Buf<u8>,
 }
 
-/// Bit 7 set in each byte of `word` that is a TAB, and only in those (no carry crosses bytes:
-/// `(x & 0x7f) + 0x7f` is at most 0xfe).
-#[inline]
-fn tab_bits(word: u64) -> u64 {
-    const TABS: u64 = 0x0909_0909_0909_0909;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let x = word ^ TABS;
-    !(((x & LOW7) + LOW7) | x) & !LOW7
-}
-
 impl FieldLists {
     fn push(&mut self, line: &str) {
         split_fields(line.as_bytes(), &mut self.fields, &mut self.data.vec);
@@ -388,30 +370,6 @@ mod tests {
         (ends.ends.vec.windows(2))
             .map(|w| data[w[0] as usize..w[1] as usize].to_string())
             .collect()
-    }
-
-    #[test]
-    fn tab_bits_marks_tabs_only() {
-        for byte in 0..=255u8 {
-            for place in 0..8 {
-                let mut word = [b'a'; 8];
-                word[place] = byte;
-                let expected = if byte == b'\t' {
-                    0x80 << (8 * place)
-                } else {
-                    0
-                };
-                assert_eq!(
-                    tab_bits(u64::from_le_bytes(word)),
-                    expected,
-                    "{byte} at {place}"
-                );
-            }
-        }
-        // Neighbours that make the classic zero-byte test report a false byte (0x08 after a
-        // TAB, 0x09 ^ 0x01) are not marked.
-        let word = u64::from_le_bytes([9, 8, 9, 9, 0x89, 0, 0xff, 9]);
-        assert_eq!(tab_bits(word), 0x8000_0000_8080_0080);
     }
 
     #[test]
