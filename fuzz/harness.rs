@@ -133,13 +133,10 @@ pub fn check_body(data: &[u8]) {
     // A body ending in LF has no line after it.
     let records: Vec<_> = Body::new(data).records().collect();
     let lines: Vec<_> = Body::new(data).lines().collect();
-    assert_eq!(
-        records.len(),
-        reference.len(),
-        "line count differs from the reference split"
-    );
     assert_eq!(lines.len(), reference.len());
-    for ((item, line), (number, bytes)) in records.iter().zip(&lines).zip(&reference) {
+    // Each line gives its error, or its record then one error per unreadable value.
+    let mut items = records.iter().peekable();
+    for (line, (number, bytes)) in lines.iter().zip(&reference) {
         assert_eq!(
             line.bytes, *bytes,
             "line bytes differ from the reference split"
@@ -149,15 +146,41 @@ pub fn check_body(data: &[u8]) {
             "line number differs from the reference split"
         );
         assert_eq!(&data[line.offset..line.offset + bytes.len()], *bytes);
+        let item = items
+            .next()
+            .expect("line count differs from the reference split");
         match (std::str::from_utf8(bytes), item) {
             (Err(_), Ok(_)) => panic!("a non-UTF-8 line decoded: {bytes:?}"),
             (Err(_), Err(e)) | (Ok(_), Err(e)) => {
                 assert_eq!(e.line, *number, "error line number");
                 assert_eq!(e.offset, line.offset, "error offset");
             }
-            (Ok(text), Ok(record)) => check_record(text, record),
+            (Ok(text), Ok(record)) => {
+                check_record(text, record);
+                let mut fields = Vec::new();
+                while let Some(Err(e)) = items.next_if(|i| matches!(i, Err(e) if e.line == *number))
+                {
+                    assert_eq!(e.offset, line.offset, "field error offset");
+                    assert!(
+                        matches!(e.kind, sunpower_proto::ErrorKind::InvalidField { .. }),
+                        "a decoded line's error is not a field's: {e}"
+                    );
+                    fields.push(e.kind.field_index());
+                }
+                assert!(fields.is_sorted(), "field errors out of order: {fields:?}");
+                // Strictly, alone, the line is its first field error.
+                match (parse_line(text), fields.first()) {
+                    (Ok(alone), None) => assert_eq!(&alone, record),
+                    (Err(e), Some(&first)) => assert_eq!(e.kind.field_index(), first),
+                    (alone, first) => panic!("strict {alone:?} against field errors {first:?}"),
+                }
+            }
         }
     }
+    assert!(
+        items.next().is_none(),
+        "line count differs from the reference split"
+    );
     // The records as decoded: the same items, each written as the record writes.
     let mut decoded = Vec::new();
     Body::new(data).records().for_each_decoded(|item| {

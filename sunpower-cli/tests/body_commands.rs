@@ -33,11 +33,16 @@ fn parse_prints_one_json_object_per_record_with_typed_values() {
 }
 
 #[test]
-fn parse_reads_stdin_and_reports_a_damaged_line_with_its_number() {
+fn parse_reads_stdin_and_reports_a_damaged_value_with_its_line_and_keeps_the_record() {
     let body = std::fs::read_to_string(FORUM_BODY).unwrap();
     let damaged = body.replacen("\t445\t", "\tfour\t", 1);
     let out = sunpower_ok(&["parse", "-"], Some(damaged.as_bytes()));
-    assert_eq!(json_lines(&out).len(), 29);
+    let rows = json_lines(&out);
+    // The damaged value costs its field, not the line's record.
+    assert_eq!(rows.len(), 30);
+    let status = rows.iter().find(|r| r["record_type"] == 120).unwrap();
+    assert_eq!(status["comm_errors"], serde_json::Value::Null);
+    assert_eq!(status["uptime_s"], 81666);
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(

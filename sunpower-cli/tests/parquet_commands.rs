@@ -278,8 +278,10 @@ fn decode_parquet_of_every_kind_equals_the_json_lines() {
     let path = dir.join("every-kind.pcap");
     std::fs::write(&path, every_kind_capture()).unwrap();
     let records = parquet_equals_json_lines(&path);
-    // 11 good lines, 9000 inverters, a trailer, the command post's two; 2 damaged lines.
-    assert_eq!(records, 11 + 9000 + 1 + 2);
+    // 11 good lines, the meter whose damaged value costs only that field, 9000 inverters, a
+    // trailer, the command post's two; 2 errors (the damaged timestamp's line, the damaged
+    // value).
+    assert_eq!(records, 12 + 9000 + 1 + 2);
     let stats = json_lines(&sunpower_ok(&["stats", path.to_str().unwrap()], None));
     assert_eq!(stats[0]["line_errors"], 2);
 }
@@ -300,11 +302,11 @@ fn decode_parquet_of_other_inputs_equals_the_json_lines() {
         gzip(&pcapng_bytes(link_type, Some(9), conv.frames())),
     )
     .unwrap();
-    assert_eq!(parquet_equals_json_lines(&pcapng), 11 + 9000 + 1 + 2);
+    assert_eq!(parquet_equals_json_lines(&pcapng), 12 + 9000 + 1 + 2);
     // Two inputs, one after the other: every row names its own.
     let both = [path.to_str().unwrap(), SAMPLE];
     let records = parquet_equals_json_lines_of(&both, None);
-    assert_eq!(records, 11 + 9000 + 1 + 2 + 5304);
+    assert_eq!(records, 12 + 9000 + 1 + 2 + 5304);
     // Standard input, cut in the middle of the sample: the records before the cut.
     let sample = std::fs::read(SAMPLE).unwrap();
     let cut = &sample[..sample.len() / 2];

@@ -2,7 +2,7 @@
 
 use crate::error::{ErrorKind, LineError};
 use crate::json::JsonRecord;
-use crate::record::{LineMap, Record};
+use crate::record::{FieldProblems, LineMap, Record};
 use crate::value::LastTimestamp;
 use crate::Channel;
 
@@ -71,6 +71,8 @@ impl<'a> Body<'a> {
             checked: "",
             checked_at: 0,
             max_line: MAX_LINE_BYTES,
+            problems: FieldProblems::new(),
+            problems_at: (0, 0),
         }
     }
 }
@@ -99,7 +101,9 @@ pub struct Line<'a> {
 }
 
 impl<'a> Line<'a> {
-    /// Decodes the line; a non-UTF-8 line is an error for this line only.
+    /// Decodes the line, strictly as [`Record::parse`] does (any unreadable value is the error;
+    /// [`Body::records`] keeps the record instead); a non-UTF-8 line is an error for this line
+    /// only.
     ///
     /// ```
     /// use sunpower_proto::{Body, Record};
@@ -113,7 +117,12 @@ impl<'a> Line<'a> {
 
     /// [`Line::record`] for the next line of a body, `last` holding the previous timestamp.
     fn record_after(&self, last: &mut LastTimestamp) -> Result<Record<'a>, LineError> {
-        Record::parse_after(self.text()?, last).map_err(|kind| self.error(kind))
+        let mut problems = FieldProblems::new();
+        let record = Record::parse_after(self.text()?, last, &mut problems);
+        match (record, problems.into_iter().next()) {
+            (Ok(record), None) => Ok(record),
+            (Err(kind), _) | (Ok(_), Some(kind)) => Err(self.error(kind)),
+        }
     }
 
     /// The line as text; a non-UTF-8 line is an error for this line only.
@@ -199,6 +208,10 @@ pub struct Records<'a> {
     checked: &'a str,
     checked_at: usize,
     max_line: usize,
+    /// The errors of the last record's unreadable values, last first, still to be handed
+    /// over, and that line's number and offset.
+    problems: FieldProblems,
+    problems_at: (usize, usize),
 }
 
 impl<'a> Records<'a> {
@@ -228,12 +241,13 @@ impl<'a> Iterator for Records<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        if !self.problems.is_empty() {
+            return self.next_problem();
+        }
         Some(self.next_text()?.and_then(|(text, line, offset)| {
-            Record::parse_after(text, &mut self.last).map_err(|kind| LineError {
-                line,
-                offset,
-                kind,
-            })
+            let record = Record::parse_after(text, &mut self.last, &mut self.problems);
+            self.after_record(record.is_ok(), line, offset);
+            record.map_err(|kind| LineError { line, offset, kind })
         }))
     }
 }
@@ -273,17 +287,56 @@ impl<'a> Records<'a> {
             match text {
                 Ok((text, line, offset)) => {
                     let mut map = LineMap::new(text);
-                    match Record::parse_split(&map.split, &mut map.hints, &mut self.last) {
+                    let record = Record::parse_split(
+                        &map.split,
+                        &mut map.hints,
+                        &mut self.last,
+                        &mut self.problems,
+                    );
+                    self.after_record(record.is_ok(), line, offset);
+                    match record {
                         Ok(record) => on_item(Ok(DecodedRecord {
                             record: &record,
                             map: &map,
                         })),
                         Err(kind) => on_item(Err(place(LineError { line, offset, kind }))),
                     }
+                    while !self.problems.is_empty() {
+                        if let Some(Err(problem)) = self.next_problem() {
+                            on_item(Err(place(problem)));
+                        }
+                    }
                 }
                 Err(e) => on_item(Err(place(e))),
             }
         }
+    }
+
+    /// Keeps the field problems of the record just decoded at `line` (`ok`) to be handed over
+    /// after it, in field order; a line that is an error is only that error.
+    #[inline(always)]
+    fn after_record(&mut self, ok: bool, line: usize, offset: usize) {
+        if !self.problems.is_empty() {
+            self.keep_problems(ok, line, offset);
+        }
+    }
+
+    #[cold]
+    fn keep_problems(&mut self, ok: bool, line: usize, offset: usize) {
+        if ok {
+            self.problems.reverse();
+            self.problems_at = (line, offset);
+        } else {
+            self.problems.clear();
+        }
+    }
+
+    /// The next problem kept by [`Records::after_record`].
+    #[cold]
+    fn next_problem(&mut self) -> Option<Result<Record<'a>, LineError>> {
+        let (line, offset) = self.problems_at;
+        let kind = self.problems.pop()?;
+        Some(Err(LineError { line, offset, kind }))
     }
 
     /// The next line's text, with its number and offset, or its error (too long, not UTF-8).

@@ -105,14 +105,19 @@ impl ErrorKind {
     }
 }
 
-/// A line of a body that could not be decoded, with its position.
+/// A line of a body that could not be decoded, or a value of it that could not be read, with
+/// its position.
 ///
-/// Decoding of the rest of the body goes on after such an error.
+/// Decoding of the rest of the body goes on after such an error. A value that cannot be read
+/// costs its field, not its record: the record comes first, that field `None`, then this error.
 ///
 /// ```
-/// use sunpower_proto::Body;
-/// let body = b"102\tok\n130\t20170107171000\tX\tM\t\tnot-a-number\n";
-/// let err = Body::new(body).records().nth(1).unwrap().unwrap_err();
+/// use sunpower_proto::{Body, Record};
+/// let body = b"102\tok\n130\t20170107171000\tX\tM\t\tnot-a-number\t0.5\n";
+/// let items: Vec<_> = Body::new(body).records().collect();
+/// let Ok(Record::Inverter(inverter)) = &items[1] else { panic!("{items:?}") };
+/// assert_eq!((inverter.lifetime_energy_kwh, inverter.ac_power_kw), (None, Some(0.5)));
+/// let err = items[2].as_ref().unwrap_err();
 /// assert_eq!(err.line, 2);
 /// assert_eq!(err.kind.field_index(), Some(5));
 /// assert!(err.to_string().starts_with("line 2: field 5 (lifetime_energy_kwh): expected a decimal"));

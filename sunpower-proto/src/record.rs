@@ -280,8 +280,8 @@ impl<'a> Split<'a> {
 
     /// The `N` decimal fields from `first` on, named `names`, into `values`: when every one is
     /// empty or a short plain decimal (nearly always), one loop with one way out; otherwise
-    /// field by field through [`Split::decimal`], so that the first bad field is the error, as
-    /// before. (Filling the caller's array, rather than returning one, keeps the values out of
+    /// field by field through [`Split::decimal`], each bad field left `None` with its problem
+    /// noted. (Filling the caller's array, rather than returning one, keeps the values out of
     /// `memcpy` calls.)
     #[inline]
     fn decimals<const N: usize>(
@@ -290,10 +290,10 @@ impl<'a> Split<'a> {
         names: &[&'static str; N],
         values: &mut [Option<f64>; N],
         hints: &mut impl Hints,
-    ) -> FieldResult<()> {
-        match self.short_decimals(first, values, hints) {
-            Some(()) => Ok(()),
-            None => self.decimals_one_by_one(first, names, values),
+        problems: &mut FieldProblems,
+    ) {
+        if self.short_decimals(first, values, hints).is_none() {
+            self.decimals_one_by_one(first, names, values, problems);
         }
     }
 
@@ -337,12 +337,31 @@ impl<'a> Split<'a> {
         first: usize,
         names: &[&'static str; N],
         values: &mut [Option<f64>; N],
-    ) -> FieldResult<()> {
+        problems: &mut FieldProblems,
+    ) {
         for (i, (value, name)) in values.iter_mut().zip(names).enumerate() {
-            *value = self.decimal(first + i, name)?;
+            *value = kept(self.decimal(first + i, name), problems);
         }
-        Ok(())
     }
+}
+
+/// The errors of a line's unreadable values, each of which cost its field, not the record.
+pub(crate) type FieldProblems = Vec<ErrorKind>;
+
+/// A field's value, or `None` with its error noted in `problems`.
+#[inline(always)]
+fn kept<T>(result: FieldResult<Option<T>>, problems: &mut FieldProblems) -> Option<T> {
+    match result {
+        Ok(value) => value,
+        Err(problem) => note(problem, problems),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn note<T>(problem: ErrorKind, problems: &mut FieldProblems) -> Option<T> {
+    problems.push(problem);
+    None
 }
 
 /// Which kind of power meter a 140 line comes from, by its serial's last letter.
@@ -740,7 +759,10 @@ pub enum FieldValue<'a> {
 }
 
 impl<'a> Record<'a> {
-    /// Decodes one line (without its line ending).
+    /// Decodes one line (without its line ending), strictly: a value that cannot be read is an
+    /// error here, as a line decoded alone has nowhere else to report it. In a body
+    /// ([`crate::Body::records`], [`crate::BodyStream`]) the same line gives its record, with
+    /// that field `None`, followed by the field's error.
     ///
     /// The error has no position; [`crate::parse_line`] and [`crate::Body`] add it.
     ///
@@ -754,41 +776,53 @@ impl<'a> Record<'a> {
     /// ));
     /// ```
     pub fn parse(line: &'a str) -> Result<Record<'a>, ErrorKind> {
-        Self::parse_after(line, &mut LastTimestamp::default())
+        let mut problems = FieldProblems::new();
+        let record = Self::parse_after(line, &mut LastTimestamp::default(), &mut problems)?;
+        match problems.into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(record),
+        }
     }
 
     /// [`Record::parse`] for the next line of a body, `last` holding the previous line's
-    /// timestamp.
+    /// timestamp, each unreadable value left `None` and its error added to `problems`.
     pub(crate) fn parse_after(
         line: &'a str,
         last: &mut LastTimestamp,
+        problems: &mut FieldProblems,
     ) -> Result<Record<'a>, ErrorKind> {
-        Self::parse_split(&Split::new(line), &mut (), last)
+        Self::parse_split(&Split::new(line), &mut (), last, problems)
     }
 
-    /// Decodes the line `split` holds.
+    /// Decodes the line `split` holds. Only what the record cannot do without (its type, and a
+    /// data record's timestamp and serial) makes it an error; any other unreadable value costs
+    /// its field, left `None`, with its error added to `problems`.
     #[inline(always)]
     pub(crate) fn parse_split(
         split: &Split<'a>,
         hints: &mut impl Hints,
         last: &mut LastTimestamp,
+        problems: &mut FieldProblems,
     ) -> Result<Record<'a>, ErrorKind> {
         let line = split.line;
         let raw = RawFields::new(line);
         let kind = record_type(split.get(0).unwrap_or_default())?;
+        let p = problems;
         Ok(match kind {
             100 => Record::Header(Header {
                 raw,
                 tag: text(split.get(1)),
                 version: text(split.get(2)),
                 supervisor_serial: text(split.get(3)),
-                sent_at: optional_timestamp(split.get(4), 4, "sent_at")?,
+                sent_at: kept(optional_timestamp(split.get(4), 4, "sent_at"), p),
             }),
             102 => Record::Trailer(Trailer {
                 raw,
                 token: text(split.get(1)),
             }),
-            120 => Record::SupervisorStatus(parse_120(raw, split, last.required(split.get(1))?)?),
+            120 => {
+                Record::SupervisorStatus(parse_120(raw, split, last.required(split.get(1))?, p)?)
+            }
             122 => Record::SupervisorIdentity(SupervisorIdentity {
                 raw,
                 timestamp: last.required(split.get(1))?,
@@ -799,18 +833,36 @@ impl<'a> Record<'a> {
                 description: text(split.get(6)),
                 family: text(split.get(7)),
             }),
-            130 => Record::Inverter(parse_130(raw, split, hints, last.required(split.get(1))?)?),
+            130 => Record::Inverter(parse_130(
+                raw,
+                split,
+                hints,
+                last.required(split.get(1))?,
+                p,
+            )?),
             131 => Record::InverterStatus(InverterStatus {
                 raw,
                 timestamp: last.required(split.get(1))?,
                 serial: required_text(split.get(2), 2, "serial")?,
                 model: text(split.get(3)),
-                value_1: integer(split.get(4), 4, "value_1")?,
-                value_2: integer(split.get(5), 5, "value_2")?,
-                value_3: integer(split.get(6), 6, "value_3")?,
+                value_1: kept(integer(split.get(4), 4, "value_1"), p),
+                value_2: kept(integer(split.get(5), 5, "value_2"), p),
+                value_3: kept(integer(split.get(6), 6, "value_3"), p),
             }),
-            140 => Record::Meter(parse_140(raw, split, hints, last.required(split.get(1))?)?),
-            141 => Record::MeterLegs(parse_141(raw, split, hints, last.required(split.get(1))?)?),
+            140 => Record::Meter(parse_140(
+                raw,
+                split,
+                hints,
+                last.required(split.get(1))?,
+                p,
+            )?),
+            141 => Record::MeterLegs(parse_141(
+                raw,
+                split,
+                hints,
+                last.required(split.get(1))?,
+                p,
+            )?),
             other => {
                 let timestamp = split.get(1).and_then(crate::value::parse_timestamp);
                 Record::Unknown(Unknown {
@@ -1070,20 +1122,21 @@ fn parse_120<'a>(
     raw: RawFields<'a>,
     f: &Split<'a>,
     timestamp: DateTime<Utc>,
+    p: &mut FieldProblems,
 ) -> FieldResult<SupervisorStatus<'a>> {
     Ok(SupervisorStatus {
         raw,
         timestamp,
         serial: required_text(f.get(2), 2, "serial")?,
-        error_count: unsigned(f.get(3), 3, "error_count")?,
-        comm_errors: unsigned(f.get(4), 4, "comm_errors")?,
-        skipped_scans: unsigned(f.get(5), 5, "skipped_scans")?,
-        scan_time_s: f.decimal(6, "scan_time_s")?,
-        untransmitted: unsigned(f.get(7), 7, "untransmitted")?,
-        uptime_s: unsigned(f.get(8), 8, "uptime_s")?,
-        cpu_load: f.decimal(9, "cpu_load")?,
-        memory_used_kb: unsigned(f.get(10), 10, "memory_used_kb")?,
-        flash_available_kb: unsigned(f.get(11), 11, "flash_available_kb")?,
+        error_count: kept(unsigned(f.get(3), 3, "error_count"), p),
+        comm_errors: kept(unsigned(f.get(4), 4, "comm_errors"), p),
+        skipped_scans: kept(unsigned(f.get(5), 5, "skipped_scans"), p),
+        scan_time_s: kept(f.decimal(6, "scan_time_s"), p),
+        untransmitted: kept(unsigned(f.get(7), 7, "untransmitted"), p),
+        uptime_s: kept(unsigned(f.get(8), 8, "uptime_s"), p),
+        cpu_load: kept(f.decimal(9, "cpu_load"), p),
+        memory_used_kb: kept(unsigned(f.get(10), 10, "memory_used_kb"), p),
+        flash_available_kb: kept(unsigned(f.get(11), 11, "flash_available_kb"), p),
     })
 }
 
@@ -1092,6 +1145,7 @@ fn parse_130<'a>(
     f: &Split<'a>,
     hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
+    p: &mut FieldProblems,
 ) -> FieldResult<Inverter<'a>> {
     // Decided by the field count, as docs/protocol.md ("130: inverter interval") says: exactly 14 fields is the collapsed form.
     let (form, shift) = if f.count == 14 {
@@ -1103,7 +1157,7 @@ fn parse_130<'a>(
     let serial = required_text(f.get(2), 2, "serial")?;
     let model = text(f.get(3));
     let aux = match form {
-        InverterForm::Full => integer(f.get(4), 4, "aux")?,
+        InverterForm::Full => kept(integer(f.get(4), 4, "aux"), p),
         InverterForm::Collapsed => None,
     };
     let mut d = [None; 9];
@@ -1122,7 +1176,8 @@ fn parse_130<'a>(
         ],
         &mut d,
         hints,
-    )?;
+        p,
+    );
     Ok(Inverter {
         raw,
         form,
@@ -1139,7 +1194,7 @@ fn parse_130<'a>(
         dc_current_a: d[6],
         heatsink_temp_c: d[7],
         frequency_hz: d[8],
-        status: integer(f.get(14 - shift), 14 - shift, "status")?,
+        status: kept(integer(f.get(14 - shift), 14 - shift, "status"), p),
     })
 }
 
@@ -1148,6 +1203,7 @@ fn parse_140<'a>(
     f: &Split<'a>,
     hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
+    p: &mut FieldProblems,
 ) -> FieldResult<Meter<'a>> {
     let serial = required_text(f.get(2), 2, "serial")?;
     let model = text(f.get(3));
@@ -1165,7 +1221,8 @@ fn parse_140<'a>(
         ],
         &mut d,
         hints,
-    )?;
+        p,
+    );
     Ok(Meter {
         raw,
         timestamp,
@@ -1179,7 +1236,7 @@ fn parse_140<'a>(
         apparent_power_kva: d[4],
         power_factor: d[5],
         frequency_hz: d[6],
-        status: integer(f.get(11), 11, "status")?,
+        status: kept(integer(f.get(11), 11, "status"), p),
         import_energy_kwh: None,
         export_energy_kwh: None,
     })
@@ -1190,10 +1247,11 @@ fn parse_141<'a>(
     f: &Split<'a>,
     hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
+    p: &mut FieldProblems,
 ) -> FieldResult<MeterLegs<'a>> {
     let serial = required_text(f.get(2), 2, "serial")?;
     let model = text(f.get(3));
-    let flag = integer(f.get(4), 4, "flag")?;
+    let flag = kept(integer(f.get(4), 4, "flag"), p);
     let mut d = [None; 7];
     f.decimals(
         5,
@@ -1208,7 +1266,8 @@ fn parse_141<'a>(
         ],
         &mut d,
         hints,
-    )?;
+        p,
+    );
     Ok(MeterLegs {
         raw,
         timestamp,
@@ -1250,12 +1309,17 @@ mod tests {
             let line = fields.join("\t");
             let split = Split::new(&line);
             const NAMES: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
-            let want: FieldResult<Vec<Option<f64>>> = (0..7)
+            let each: Vec<FieldResult<Option<f64>>> = (0..7)
                 .map(|i| decimal(split.get(first + i), first + i, NAMES[i]))
                 .collect();
+            // Each bad field is `None` with its error; the others keep their values.
+            let want_values: Vec<Option<f64>> = each.iter().map(|r| r.clone().ok().flatten()).collect();
+            let want_problems: Vec<ErrorKind> = each.into_iter().filter_map(Result::err).collect();
             let mut values = [None; 7];
-            let got = split.decimals(first, &NAMES, &mut values, &mut ()).map(|()| Vec::from(values));
-            proptest::prop_assert_eq!(got, want);
+            let mut problems = FieldProblems::new();
+            split.decimals(first, &NAMES, &mut values, &mut (), &mut problems);
+            proptest::prop_assert_eq!(Vec::from(values), want_values);
+            proptest::prop_assert_eq!(problems, want_problems);
         }
 
         #[test]

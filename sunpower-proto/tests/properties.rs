@@ -1,7 +1,7 @@
 //! Properties: generated records round-trip through their line form; no input panics.
 
 use proptest::prelude::*;
-use sunpower_proto::{parse_line, Body, BodyStream, InverterForm, Record};
+use sunpower_proto::{parse_line, Body, BodyStream, InverterForm, Line, Record};
 
 fn decimal_value() -> impl Strategy<Value = Option<f64>> {
     // Values as the supervisor writes them: up to 4 decimals, either sign, or not reported.
@@ -177,10 +177,33 @@ proptest! {
         crlf in any::<bool>(),
     ) {
         let body = lines.join(if crlf { &b"\r\n"[..] } else { b"\n" });
-        let together: Vec<_> = Body::new(&body).records().collect();
-        let alone: Vec<_> = Body::new(&body).lines().map(|line| line.record()).collect();
+        let together: Vec<_> = Body::new(&body).records().map(described).collect();
+        let alone: Vec<_> = Body::new(&body).lines().flat_map(line_alone).collect();
         prop_assert_eq!(together, alone);
     }
+}
+
+/// A record, every field of it, or an error.
+fn described(
+    item: Result<Record<'_>, sunpower_proto::LineError>,
+) -> Result<String, sunpower_proto::LineError> {
+    item.map(|record| format!("{record:?}"))
+}
+
+/// What a line decodes to as a body of its own (its record, then each unreadable value's error;
+/// or its error), positioned where it is.
+fn line_alone(line: Line<'_>) -> Vec<Result<String, sunpower_proto::LineError>> {
+    // CRLF, so that a CR the line ends with stays part of it.
+    let alone = [line.bytes, b"\r\n"].concat();
+    Body::new(&alone)
+        .records()
+        .map(|item| {
+            described(item).map_err(|mut e| {
+                (e.line, e.offset) = (line.number, line.offset);
+                e
+            })
+        })
+        .collect()
 }
 
 type Owned = (Option<String>, Option<sunpower_proto::LineError>);
@@ -230,16 +253,21 @@ proptest! {
         // over the limit one LineTooLong error at its own position.
         let expected: Vec<Owned> = Body::new(&body)
             .lines()
-            .zip(Body::new(&body).records().map(owned))
-            .map(|(line, item)| {
+            .flat_map(|line| {
                 if line.bytes.len() > max {
-                    (None, Some(sunpower_proto::LineError {
+                    vec![(None, Some(sunpower_proto::LineError {
                         line: line.number,
                         offset: line.offset,
                         kind: sunpower_proto::ErrorKind::LineTooLong { limit: max },
-                    }))
+                    }))]
                 } else {
-                    item
+                    line_alone(line)
+                        .into_iter()
+                        .map(|item| match item {
+                            Ok(_) => (Some(String::from_utf8_lossy(line.bytes).into_owned()), None),
+                            Err(e) => (None, Some(e)),
+                        })
+                        .collect()
                 }
             })
             .collect();

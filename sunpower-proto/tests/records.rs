@@ -108,7 +108,7 @@ fn forum_sample_decodes_every_line_with_the_values_a_person_reads() {
 }
 
 #[test]
-fn damaged_line_in_the_middle_is_one_positioned_error_and_the_rest_decode() {
+fn damaged_value_in_the_middle_is_one_positioned_error_and_every_record_decodes() {
     let text = String::from_utf8(FORUM_BODY.to_vec()).unwrap();
     let line10 = text.lines().nth(9).unwrap();
     let damaged = line10.replacen("\t19.0379\t", "\t19.0x79\t", 1);
@@ -116,7 +116,17 @@ fn damaged_line_in_the_middle_is_one_positioned_error_and_the_rest_decode() {
     let body = text.replacen(line10, &damaged, 1).into_bytes();
 
     let (records, errors) = decode(&body);
-    assert_eq!(records.len(), 29);
+    // The damaged lifetime energy costs that field, not the line's record.
+    assert_eq!(records.len(), 30);
+    let damaged_record = records
+        .iter()
+        .find(|r| r.raw().as_str() == damaged)
+        .unwrap();
+    let Record::Inverter(inverter) = damaged_record else {
+        panic!("{damaged_record:?}")
+    };
+    assert_eq!(inverter.lifetime_energy_kwh, None);
+    assert!(inverter.ac_power_kw.is_some());
     assert_eq!(errors.len(), 1);
     let e = &errors[0];
     assert_eq!(e.line, 10);
@@ -171,6 +181,51 @@ fn full_form_130_keeps_aux_and_model_with_spaces() {
         panic!()
     };
     assert_eq!((inv.aux, inv.lifetime_energy_kwh), (None, Some(45123.5)));
+}
+
+#[test]
+fn a_130_line_with_a_damaged_ac_power_yields_its_lifetime_energy() {
+    let body =
+        b"130\t20170107171000\t414051637009125\tAC_Module_Type_C\t\t18.5466\t0.04x7\t245.1503\t\
+                 0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0\n102\tabc\n";
+    let items: Vec<_> = Body::new(body).records().collect();
+    assert_eq!(items.len(), 3, "{items:?}");
+    let Ok(Record::Inverter(inverter)) = &items[0] else {
+        panic!("{items:?}")
+    };
+    assert_eq!(inverter.serial, "414051637009125");
+    assert_eq!(inverter.lifetime_energy_kwh, Some(18.5466));
+    assert_eq!(inverter.ac_power_kw, None);
+    assert_eq!(inverter.ac_voltage_v, Some(245.1503));
+    assert_eq!(inverter.status, Some(0));
+    // Then the damaged field's error, with its position and the text found.
+    let error = items[1].as_ref().unwrap_err();
+    assert_eq!((error.line, error.offset), (1, 0));
+    assert_eq!(
+        error.kind,
+        ErrorKind::InvalidField {
+            index: 6,
+            name: "ac_power_kw",
+            expected: Expected::Decimal,
+            found: "0.04x7".into()
+        }
+    );
+    assert!(matches!(items[2], Ok(Record::Trailer(_))));
+    // Several damaged values: each is its own error, in field order; a line read alone is strict.
+    let line = "120\t20170107171500\tZT1\tx\t445\t-1\t0\t0\t81666\tload\t24876\t12408";
+    let items: Vec<_> = Body::new(line.as_bytes()).records().collect();
+    let Ok(Record::SupervisorStatus(status)) = &items[0] else {
+        panic!("{items:?}")
+    };
+    assert_eq!((status.error_count, status.comm_errors), (None, Some(445)));
+    assert_eq!((status.skipped_scans, status.cpu_load), (None, None));
+    assert_eq!(status.uptime_s, Some(81666));
+    let fields: Vec<_> = items[1..]
+        .iter()
+        .map(|e| e.as_ref().unwrap_err().kind.field_index())
+        .collect();
+    assert_eq!(fields, [Some(3), Some(5), Some(9)]);
+    assert_eq!(parse_line(line).unwrap_err().kind.field_index(), Some(3));
 }
 
 #[test]

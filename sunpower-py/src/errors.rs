@@ -86,7 +86,7 @@ pub fn body_decode_error<'py>(
             String::new()
         };
         format!(
-            "{} lines could not be decoded: {}{tail}",
+            "{} lines or values could not be decoded: {}{tail}",
             errors.total(),
             listed.join("; ")
         )

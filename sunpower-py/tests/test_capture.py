@@ -114,10 +114,12 @@ def test_a_cut_post_is_incomplete_and_keeps_its_whole_lines(
     assert any("incomplete POST" in m for m in caplog.messages)
 
 
-def test_bad_lines_of_a_post_are_its_errors() -> None:
+def test_bad_values_of_a_post_are_its_errors() -> None:
     body = BODY.replace(b"18.5466", b"18.x")
     (only,) = sunpower.read_capture(io.BytesIO(pcap(post(body, start=T0, port=40000))))
-    assert [r.record_type for r in only.records] == [100, 102]
+    # The bad value costs its field: the line's record is kept without it.
+    assert [r.record_type for r in only.records] == [100, 130, 102]
+    assert only.records[1].lifetime_energy_kwh is None
     (error,) = only.errors
     assert isinstance(error, sunpower.DecodeError)
     assert (error.line, error.field) == (2, "lifetime_energy_kwh")

@@ -42,9 +42,11 @@ def test_damaged_body_raises_by_default_and_loses_nothing() -> None:
         sunpower.parse_body(DAMAGED)
     e = info.value
     assert (e.line, e.field) == (2, "lifetime_energy_kwh")
-    assert str(e).startswith("2 lines could not be decoded: line 2: field 5")
+    assert str(e).startswith("2 lines or values could not be decoded: line 2: field 5")
     assert "line 4: field 1 (timestamp)" in str(e)
-    assert [r.record_type for r in e.records] == [102, 102, 102]
+    # The bad number costs its field, not its line's record; the bad time costs the line.
+    assert [r.record_type for r in e.records] == [102, 130, 102, 102]
+    assert e.records[1].serial == "X" and e.records[1].lifetime_energy_kwh is None
     assert [(x.line, x.field, x.offset) for x in e.errors] == [
         (2, "lifetime_energy_kwh", len(GOOD) + 1),
         (4, "timestamp", 2 * len(GOOD) + len(BAD_NUMBER) + 3),
@@ -57,17 +59,17 @@ def test_many_bad_lines_are_summed_up_in_the_message() -> None:
     assert len(info.value.errors) == 5
 
 
-def test_skip_drops_bad_lines_silently() -> None:
+def test_skip_keeps_what_decodes_and_warns_of_nothing() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         records = sunpower.parse_body(DAMAGED, errors="skip")
-    assert len(records) == 3
+    assert [r.record_type for r in records] == [102, 130, 102, 102]
 
 
 def test_warn_issues_one_warning_per_bad_line() -> None:
     with pytest.warns(sunpower.DecodeWarning) as caught:
         records = sunpower.parse_body(DAMAGED, errors="warn")
-    assert len(records) == 3
+    assert len(records) == 4
     lines = [w.message.line for w in caught.list if isinstance(w.message, sunpower.DecodeWarning)]
     assert lines == [2, 4]
     assert caught.list[0].filename == __file__  # attributed to the caller

@@ -118,7 +118,7 @@ def test_parse_body_keeps_the_first_errors_and_counts_them_all() -> None:
     with pytest.raises(sunpower.DecodeError) as info:
         sunpower.parse_body(body)
     assert len(info.value.errors) == 100
-    assert str(info.value).startswith("250 lines could not be decoded")
+    assert str(info.value).startswith("250 lines or values could not be decoded")
     assert [r.token for r in info.value.records] == ["ok"]
     with pytest.warns(sunpower.DecodeWarning) as warned:
         sunpower.parse_body(body, errors="warn")

@@ -19,7 +19,7 @@ class SunpowerError(Exception):
 
 
 class DecodeError(SunpowerError, ValueError):
-    """A line (or several lines) of a body could not be decoded.
+    """A line (or several lines) of a body, or a value of one, could not be decoded.
 
     ``line`` is the number of the (first) bad line, from 1; ``offset`` the byte offset of its
     start in the body; ``field`` the name of the bad field (``"lifetime_energy_kwh"``) and
@@ -28,7 +28,8 @@ class DecodeError(SunpowerError, ValueError):
 
     Raised by :func:`sunpower.parse_body` (with ``errors="raise"``, the default), the exception
     also carries everything the body held: ``records``, the records of the lines that did
-    decode, and ``errors``, one ``DecodeError`` per bad line, in line order. For an error about a
+    decode (a line whose type, timestamp and serial read is a record, each unreadable value
+    ``None``), and ``errors``, one ``DecodeError`` per bad line or value, in line order. For an error about a
     single line, ``errors`` is ``[self]`` and ``records`` is empty.
     """
 
