@@ -139,10 +139,6 @@ impl RowWriter {
     }
 }
 
-/// Offline from captures, days of readings kept behind the latest record (bounded by the capture
-/// clock): how late a supervisor's backlog may come and still count.
-const OFFLINE_CAPTURE_HORIZON_DAYS: i64 = 35;
-
 /// Offline, final intervals are written out by this many: a multiple of PVOutput's 30 statuses
 /// a request, so that the lines stay full (as many requests as from one batch at the end).
 const OFFLINE_CHUNK_ROWS: usize = 32 * 30;
@@ -160,19 +156,13 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     };
     let live = (args.inputs.iter().any(|i| i == "-") || args.telemetry.as_deref() == Some("-"))
         && args.tree.is_none();
+    // The library's presets, as Python's `Intervals` uses them.
     let config = if live {
-        IntervalConfig::streaming().with_lateness(TimeDelta::minutes(i64::from(args.lateness)))
+        IntervalConfig::live(TimeDelta::minutes(i64::from(args.lateness)))
     } else if !args.inputs.is_empty() {
-        // Captures give the accumulator a clock (the capture time), so a record dated far ahead
-        // cannot push the real ones out of the horizon: intervals that fall out of it are
-        // final and written as the capture goes, and memory stays at the horizon's readings
-        // whatever the capture's length. Wide enough for a supervisor's backlog after weeks
-        // offline.
-        IntervalConfig::offline().with_horizon(TimeDelta::days(OFFLINE_CAPTURE_HORIZON_DAYS))
+        IntervalConfig::captures()
     } else {
-        // Bodies and documents have no clock: every interval is kept to the end, with a
-        // horizon wide enough that one far-future timestamp cannot push the real records out.
-        IntervalConfig::offline().with_horizon(TimeDelta::days(365 * 200))
+        IntervalConfig::documents()
     };
     let parquet = match (args.format, &args.output) {
         (Format::Parquet, Some(path)) => match IntervalsFile::create(path.clone(), tz) {

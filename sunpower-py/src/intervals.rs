@@ -229,10 +229,12 @@ impl Intervals {
         let zone: Tz = tz
             .parse()
             .map_err(|_| PyValueError::new_err(format!("unknown time zone {tz:?}")))?;
+        // The library's presets, as the `sunpower` command uses them: records fed without a
+        // capture clock are documents' (every interval kept to the end).
         let mut config = if streaming {
-            IntervalConfig::streaming()
+            IntervalConfig::live(lateness.unwrap_or(IntervalConfig::default().lateness))
         } else {
-            IntervalConfig::offline()
+            IntervalConfig::documents()
         };
         if let Some(cadence) = cadence {
             if cadence <= TimeDelta::zero() {
@@ -240,7 +242,7 @@ impl Intervals {
             }
             config = config.with_cadence(cadence);
         }
-        if let Some(lateness) = lateness {
+        if let (false, Some(lateness)) = (streaming, lateness) {
             config = config.with_lateness(lateness);
         }
         Ok(Intervals {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import json
 import subprocess
 from pathlib import Path
@@ -83,3 +84,58 @@ def test_rows_equal_sunpower_intervals_on_the_sample_capture(sunpower_cli: Path)
     rows = [r.to_dict() for r in acc.finish()]
     assert len(rows) == len(out) == 288
     assert rows == [json.loads(line) for line in out]
+
+
+def _backlog(directory: Path) -> tuple[list[Path], float]:
+    """Ten days of a 6-panel home's posts with a consumption meter, one body a day, and the
+    energy the panels produced over them (Wh, from the lifetime counters as written)."""
+    start = datetime.datetime(2026, 5, 1, 7, 0, tzinfo=UTC)
+    energy = [100.0 + 10 * panel for panel in range(6)]
+    net = 5000.0
+    written: dict[int, list[float]] = {panel: [] for panel in range(6)}
+    paths = []
+    for day in range(10):
+        lines = [f"100\tSPMS\t10\tZT01\t{(start + datetime.timedelta(days=day)).strftime('%Y%m%d%H%M%S')}"]
+        for step in range(288):
+            t = start + datetime.timedelta(days=day, minutes=5 * step)
+            stamp = t.strftime("%Y%m%d%H%M%S")
+            # Daylight from 14:00 to 02:00 UTC (07:00 to 19:00 in California).
+            hour = (t.hour - 14) % 24 + t.minute / 60
+            power = 0.3 * max(0.0, math.sin(math.pi * hour / 12)) if hour < 12 else 0.0
+            for panel in range(6):
+                energy[panel] += power * (1 + panel / 20) * 5 / 60
+                text = f"{energy[panel]:.4f}"
+                written[panel].append(float(text))
+                lines.append(f"130\t{stamp}\tINV{panel}\tAC_Module_Type_C\t\t{text}\t{power:.4f}")
+            net += 0.4 * 5 / 60 - power * 6 * 5 / 60
+            lines.append(f"140\t{stamp}\tPVS6M0001c\tPVS6M0400c\t1\t{net:.4f}\t0.1")
+        lines.append("102\t51oeIKDhOUeah8+9ZCME")
+        path = directory / f"day{day}.txt"
+        path.write_text("\n".join(lines) + "\n")
+        paths.append(path)
+    produced = sum(w[-1] - w[0] for w in written.values()) * 1000
+    return paths, produced
+
+
+def test_cli_and_python_give_the_same_intervals_on_an_out_of_order_backlog(
+    sunpower_cli: Path, tmp_path: Path
+) -> None:
+    """One policy, in the library: ten days of bodies given with the last five days first give
+    the same intervals from the command and from `Intervals()` (both every interval, none refused
+    as too old)."""
+    tz = "America/Los_Angeles"
+    days, produced = _backlog(tmp_path)
+    order = days[5:] + days[:5]
+    args = [str(sunpower_cli), "intervals", "--format", "jsonl", "--tz", tz]
+    for path in order:
+        args += ["--body", str(path)]
+    out = subprocess.run(args, capture_output=True, check=True, text=True).stdout.splitlines()
+    acc = sunpower.Intervals(tz=tz)
+    for path in order:
+        acc.extend(sunpower.parse_body(path.read_bytes()))
+    rows = [r.to_dict() for r in acc.finish()]
+    assert rows == [json.loads(line) for line in out]
+    # Every 5-minute interval of the ten days.
+    assert len(rows) == 10 * 288
+    assert acc.stats["beyond_horizon"] == 0
+    assert math.isclose(sum(r["production_wh"] for r in rows), produced, rel_tol=1e-9)

@@ -193,6 +193,54 @@ impl IntervalConfig {
         }
     }
 
+    /// The preset for captures read offline, which give the accumulator a clock
+    /// ([`IntervalAccumulator::advance_to`] with each post's capture time): readings are kept
+    /// 35 days behind that clock (a supervisor's backlog after weeks offline still counts), and
+    /// intervals that fall out of it are final at once, so memory stays at 35 days of readings
+    /// whatever the capture's length. A record dated far ahead of the clock cannot move the
+    /// horizon.
+    ///
+    /// The presets are the one policy every front end uses (the `sunpower` command, the Python
+    /// package), so that the same input gives the same intervals in each.
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use sunpower_proto::intervals::{IntervalConfig, Mode};
+    /// let config = IntervalConfig::captures();
+    /// assert_eq!((config.mode, config.horizon), (Mode::Offline, TimeDelta::days(35)));
+    /// ```
+    pub fn captures() -> Self {
+        IntervalConfig::offline().with_horizon(TimeDelta::days(35))
+    }
+
+    /// The preset for bodies and documents (POST bodies, DeviceList, `/vars`, telemetry saved to
+    /// a file), and for any records fed without a clock: every interval is kept to the end,
+    /// with a horizon wide enough (200 years) that records given in any order all count and
+    /// one far-future timestamp cannot push the real ones out.
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use sunpower_proto::intervals::{IntervalConfig, Mode};
+    /// let config = IntervalConfig::documents();
+    /// assert_eq!((config.mode, config.horizon), (Mode::Offline, TimeDelta::days(365 * 200)));
+    /// ```
+    pub fn documents() -> Self {
+        IntervalConfig::offline().with_horizon(TimeDelta::days(365 * 200))
+    }
+
+    /// The preset for live input (a capture or telemetry on standard input): streaming, each
+    /// interval emitted once complete or `lateness` after its end, readings kept 7 days.
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use sunpower_proto::intervals::{IntervalConfig, Mode};
+    /// let config = IntervalConfig::live(TimeDelta::minutes(15));
+    /// assert_eq!((config.mode, config.lateness), (Mode::Streaming, TimeDelta::minutes(15)));
+    /// ```
+    pub fn live(lateness: TimeDelta) -> Self {
+        IntervalConfig::streaming().with_lateness(lateness)
+    }
+
     /// Sets the lateness after which an incomplete interval is emitted (streaming).
     ///
     /// ```

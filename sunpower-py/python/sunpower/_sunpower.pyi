@@ -541,8 +541,10 @@ class Intervals:
 
     The same accumulator as ``sunpower intervals``: see docs/protocol.md, "Energy from the
     records". ``tz`` is the IANA zone of ``Interval.interval_start_local``. By default
-    (offline) rows come out of :meth:`finish`; with ``streaming=True``, :meth:`advance_to`
-    hands out the intervals that became ready as the capture clock moves (revisions later).
+    (offline) rows come out of :meth:`finish`, every interval kept to the end whatever the order
+    of the records (the library's preset for bodies and documents, which ``sunpower intervals``
+    uses too); with ``streaming=True``, :meth:`advance_to` hands out the intervals that became
+    ready as the capture clock moves (revisions later; the live preset).
     Warnings (counter resets, conflicting duplicates) are logged on the ``"sunpower"`` logger.
     """
 
