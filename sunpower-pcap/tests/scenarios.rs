@@ -189,7 +189,7 @@ fn decode_with(inputs: Vec<Input>, config: DecoderConfig) -> Decoded {
             let mut line_errors = 0;
             for r in Body::new(post.decodable_body()).records() {
                 match r {
-                    Ok(r) => records.push(r.raw().as_str().to_string()),
+                    Ok(r) => records.push(r.raw().unwrap().as_str().to_string()),
                     Err(_) => line_errors += 1,
                 }
             }

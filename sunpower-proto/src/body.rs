@@ -476,10 +476,10 @@ impl std::fmt::Debug for DecodedRecord<'_> {
 /// let mut stream = BodyStream::new();
 /// let mut items = Vec::new();
 /// for chunk in body.chunks(3) {
-///     stream.feed(chunk, |item| items.push(item.map(|r| r.raw().as_str().to_owned())));
+///     stream.feed(chunk, |item| items.push(item.map(|r| r.raw().unwrap().as_str().to_owned())));
 /// }
-/// stream.finish(|item| items.push(item.map(|r| r.raw().as_str().to_owned())));
-/// let whole: Vec<_> = Body::new(body).records().map(|i| i.map(|r| r.raw().as_str().to_owned())).collect();
+/// stream.finish(|item| items.push(item.map(|r| r.raw().unwrap().as_str().to_owned())));
+/// let whole: Vec<_> = Body::new(body).records().map(|i| i.map(|r| r.raw().unwrap().as_str().to_owned())).collect();
 /// assert_eq!(items, whole);
 /// assert_eq!(items[1].as_ref().unwrap_err().line, 2);
 /// ```
@@ -797,7 +797,7 @@ mod tests {
             assert!(stream.partial.capacity() <= 64 * 1024 + 4097);
         }
         stream.feed(b"\n102\tafter\n", |item| {
-            assert_eq!(item.unwrap().raw().as_str(), "102\tafter");
+            assert_eq!(item.unwrap().raw().unwrap().as_str(), "102\tafter");
         });
         stream.finish(|_| panic!("nothing is left"));
         assert_eq!(

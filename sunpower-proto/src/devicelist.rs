@@ -1,22 +1,24 @@
 //! The PVS local API's DeviceList JSON (`/cgi-bin/dl_cgi?Command=DeviceList`), decoded into the
 //! same typed records as the plain-text collector stream (feature `devicelist`).
 //!
-//! Each device becomes the protocol line it would have been sent as (TAB-separated, fields in the
-//! positional order of docs/protocol.md), kept as a [`RecordBuf`]: everything downstream sees exactly
-//! the records a sniffer would give. The register → field mapping is listed on
-//! [`parse_device_list`].
+//! Each device's values are read into the record kind its collector line would have been
+//! ([`Record::from_fields`], by the fields' names), kept as a [`RecordBuf`] whose source is
+//! [`Source::DeviceList`]: everything downstream sees the typed records a sniffer would give, and
+//! no line is invented. A value that cannot be read costs its field (a warning names it), not the
+//! device's record. The register → field mapping is listed on [`parse_device_list`].
 
 use std::cell::Cell;
 use std::fmt;
 
+use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::error::{excerpt, ErrorKind, Expected};
+use crate::error::{excerpt, Expected};
 use crate::jsonvalue::{position, Bounded, Key, Scalar, BUDGET_MESSAGE, DUPLICATE_PREFIX};
 use crate::owned::RecordBuf;
-use crate::record::MeterKind;
-use crate::value::{decimal, integer, parse_timestamp, unsigned};
+use crate::record::{FieldValue, MeterKind, Record, Source};
+use crate::value::{decimal, integer, parse_timestamp, resolution, unsigned};
 
 /// Documents larger than this many bytes are refused before parsing (64 MiB).
 pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
@@ -102,8 +104,9 @@ fn serial_note(serial: &Option<String>) -> String {
 }
 
 impl DeviceError {
-    /// True when the device's records were still made and this only reports a condition
-    /// (a device not `working` whose values were decoded, a meter of unknown kind).
+    /// True when the device's records were still made and this only reports a condition (a
+    /// device not `working` whose values were decoded, a meter of unknown kind) or a value
+    /// that cost its field (its records were made without it).
     ///
     /// ```
     /// use sunpower_proto::parse_device_list;
@@ -120,6 +123,8 @@ impl DeviceError {
             DeviceErrorKind::NotWorking { decoded: true, .. }
                 | DeviceErrorKind::UnknownMeterKind
                 | DeviceErrorKind::TimeFromCurTime
+                | DeviceErrorKind::InvalidValue { .. }
+                | DeviceErrorKind::InvalidText { key: "MODEL", .. }
         )
     }
 }
@@ -182,9 +187,6 @@ pub enum DeviceErrorKind {
     /// `subtype` do not say production or consumption; its 140 has meter kind unknown.
     #[error("meter kind unknown: no p/c serial suffix and no production/consumption in TYPE, MODEL or subtype")]
     UnknownMeterKind,
-    /// The synthesised line did not decode (kept so decoding is total; not expected).
-    #[error("synthesised line did not decode: {0}")]
-    Record(ErrorKind),
 }
 
 /// Why a whole DeviceList document could not be decoded.
@@ -683,38 +685,19 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
         out.errors.push(error(DeviceErrorKind::TimeFromCurTime));
     }
     match built {
-        Ok(Built {
-            lines,
-            warning,
-            import,
-            export,
-        }) => {
-            if let Some(warning) = warning {
-                out.errors.push(error(warning));
-            }
-            for line in lines {
-                let parsed = if line.starts_with("140\t") {
-                    RecordBuf::meter_with_counters(&line, import.as_deref(), export.as_deref())
-                } else {
-                    RecordBuf::parse(&line)
-                };
-                match parsed {
-                    Ok(record) => out.records.push(record),
-                    Err(kind) => out.errors.push(error(DeviceErrorKind::Record(kind))),
-                }
-            }
+        Ok(Built { records, warnings }) => {
+            out.errors.extend(warnings.into_iter().map(error));
+            out.records.extend(records);
         }
         Err(kind) => out.errors.push(error(kind)),
     }
 }
 
-/// The lines of one device, a warning that does not stop them, and a meter's import and export
-/// counters (no line has a place for them).
+/// The records of one device, and the problems that did not stop them (a bad value costs its
+/// field; a meter of unknown kind).
 struct Built {
-    lines: Vec<String>,
-    warning: Option<DeviceErrorKind>,
-    import: Option<String>,
-    export: Option<String>,
+    records: Vec<RecordBuf>,
+    warnings: Vec<DeviceErrorKind>,
 }
 
 /// Whether a device carries any reading its records would show.
@@ -742,75 +725,70 @@ fn build(
 ) -> Result<Built, DeviceErrorKind> {
     let serial = text(obj, "SERIAL")?.ok_or(DeviceErrorKind::MissingSerial)?;
     let timestamp = datatime(obj, time_key)?;
-    let (mut import, mut export) = (None, None);
-    let model = text(obj, "MODEL")?.unwrap_or_default();
-    let mut warning = None;
-    let lines = match kind {
-        DeviceKind::Supervisor => {
-            let mut line = format!("120\t{timestamp}\t{serial}");
-            push_fields(&mut line, obj, SUPERVISOR)?;
-            vec![line]
-        }
-        DeviceKind::Inverter => {
-            // Field 4 is empty on micro-inverters; the DeviceList has no register for it.
-            let mut line = format!("130\t{timestamp}\t{serial}\t{model}\t");
-            push_fields(&mut line, obj, INVERTER)?;
-            vec![line]
-        }
-        DeviceKind::Meter => {
-            let serial = match (MeterKind::from_serial(&serial), meter_kind_hint(obj)) {
-                (MeterKind::Unknown, MeterKind::Production) => format!("{serial}p"),
-                (MeterKind::Unknown, MeterKind::Consumption) => format!("{serial}c"),
-                (MeterKind::Unknown, MeterKind::Unknown) => {
-                    warning = Some(DeviceErrorKind::UnknownMeterKind);
-                    serial
-                }
-                _ => serial,
-            };
-            let mut meter = format!("140\t{timestamp}\t{serial}\t{model}");
-            push_fields(&mut meter, obj, METER)?;
-            meter.push('\t'); // field 11, not in the DeviceList
-            let mut lines = vec![meter];
-            import = quantity(obj, &METER_COUNTERS[0])?;
-            export = quantity(obj, &METER_COUNTERS[1])?;
-            let has_legs = METER_LEGS
-                .iter()
-                .flat_map(|spec| spec.sources)
-                .any(|(key, _)| !is_absent(obj.get(*key)));
-            if has_legs {
-                let mut legs = format!("141\t{timestamp}\t{serial}\t{model}\t");
-                push_fields(&mut legs, obj, METER_LEGS)?;
-                legs.push('\t'); // field 11, not in the DeviceList
-                lines.push(legs);
-            }
-            lines
-        }
+    let mut warnings = Vec::new();
+    // A model that cannot be read costs that field.
+    let model = text(obj, "MODEL").unwrap_or_else(|problem| {
+        warnings.push(problem);
+        None
+    });
+    let (record_types, specs): (&[u16], &[&[Spec]]) = match kind {
+        DeviceKind::Supervisor => (&[120], &[SUPERVISOR]),
+        DeviceKind::Inverter => (&[130], &[INVERTER]),
+        DeviceKind::Meter => (&[140, 141], &[METER, METER_COUNTERS, METER_LEGS]),
     };
-    Ok(Built {
-        lines,
-        warning,
-        import,
-        export,
-    })
-}
-
-/// Appends `\t<value>` for each spec.
-fn push_fields(
-    line: &mut String,
-    obj: &Map<String, Value>,
-    specs: &[Spec],
-) -> Result<(), DeviceErrorKind> {
-    for spec in specs {
-        line.push('\t');
-        if let Some(value) = quantity(obj, spec)? {
-            line.push_str(&value);
+    let mut values = Vec::new();
+    for spec in specs.iter().flat_map(|s| s.iter()) {
+        match quantity(obj, spec) {
+            Ok(Some((value, text))) => {
+                values.push((spec.name, value));
+                if spec.name == "lifetime_net_energy_kwh" {
+                    let resolution = FieldValue::Decimal(resolution(Some(&text)));
+                    values.push(("lifetime_net_energy_resolution_kwh", resolution));
+                }
+            }
+            Ok(None) => {}
+            Err(problem) => warnings.push(problem),
         }
     }
-    Ok(())
+    let serial = match kind {
+        DeviceKind::Meter => match (MeterKind::from_serial(&serial), meter_kind_hint(obj)) {
+            (MeterKind::Unknown, MeterKind::Production) => format!("{serial}p"),
+            (MeterKind::Unknown, MeterKind::Consumption) => format!("{serial}c"),
+            (MeterKind::Unknown, MeterKind::Unknown) => {
+                warnings.push(DeviceErrorKind::UnknownMeterKind);
+                serial
+            }
+            _ => serial,
+        },
+        _ => serial,
+    };
+    let has_legs = METER_LEGS
+        .iter()
+        .flat_map(|spec| spec.sources)
+        .any(|(key, _)| !is_absent(obj.get(*key)));
+    let records = record_types
+        .iter()
+        .filter(|&&t| t != 141 || has_legs)
+        .filter_map(|&record_type| {
+            let record = Record::from_fields(record_type, Source::DeviceList, |name| {
+                Some(match name {
+                    "timestamp" => FieldValue::Time(Some(timestamp)),
+                    "serial" => FieldValue::Text(Some(&serial)),
+                    "model" => FieldValue::Text(model.as_deref().filter(|m| !m.is_empty())),
+                    _ => values.iter().find(|(n, _)| *n == name)?.1,
+                })
+            });
+            record.as_ref().map(RecordBuf::from)
+        })
+        .collect();
+    Ok(Built { records, warnings })
 }
 
-/// The field text for one spec, checked as the line decoder will check it.
-fn quantity(obj: &Map<String, Value>, spec: &Spec) -> Result<Option<String>, DeviceErrorKind> {
+/// The value of one spec, its text read as the line decoder reads a field's, and that text.
+fn quantity(
+    obj: &Map<String, Value>,
+    spec: &Spec,
+) -> Result<Option<(FieldValue<'static>, String)>, DeviceErrorKind> {
     let expected = match spec.num {
         Num::Decimal => Expected::Decimal,
         Num::Integer => Expected::Integer,
@@ -843,10 +821,19 @@ fn quantity(obj: &Map<String, Value>, spec: &Spec) -> Result<Option<String>, Dev
                 found: excerpt(&text),
             });
         }
-        return Ok(Some(match scale {
+        let text = match scale {
             Scale::One => text,
             Scale::Milli => milli(&text),
-        }));
+        };
+        // Checked above; the scaled text is a plain decimal.
+        let value = match spec.num {
+            Num::Decimal => FieldValue::Decimal(decimal(Some(&text), 0, spec.name).ok().flatten()),
+            Num::Integer => FieldValue::Integer(integer(Some(&text), 0, spec.name).ok().flatten()),
+            Num::Unsigned => {
+                FieldValue::Unsigned(unsigned(Some(&text), 0, spec.name).ok().flatten())
+            }
+        };
+        return Ok(Some((value, text)));
     }
     Ok(None)
 }
@@ -886,11 +873,13 @@ fn milli(text: &str) -> String {
     }
 }
 
-/// `DATATIME` (or `CURTIME`) as the `YYYYMMDDhhmmss` field.
-fn datatime(obj: &Map<String, Value>, key: &str) -> Result<String, DeviceErrorKind> {
+/// `DATATIME` (or `CURTIME`), UTC.
+fn datatime(obj: &Map<String, Value>, key: &str) -> Result<DateTime<Utc>, DeviceErrorKind> {
     match obj.get(key) {
         value if is_absent(value) => Err(DeviceErrorKind::MissingDataTime),
         Some(Value::String(s)) => convert_datatime(s.trim())
+            .as_deref()
+            .and_then(parse_timestamp)
             .ok_or_else(|| DeviceErrorKind::InvalidDataTime { found: excerpt(s) }),
         Some(other) => Err(DeviceErrorKind::InvalidDataTime {
             found: describe(other),

@@ -61,7 +61,9 @@ impl<'r, 'a> JsonRecord<'r, 'a> {
         channel: Option<Channel>,
         map: &'r LineMap<'a>,
     ) -> Self {
-        debug_assert!(std::ptr::eq(record.raw().as_str(), map.split.line));
+        debug_assert!(record
+            .raw()
+            .is_some_and(|raw| std::ptr::eq(raw.as_str(), map.split.line)));
         JsonRecord {
             record,
             channel,
@@ -89,7 +91,10 @@ impl<'r, 'a> JsonRecord<'r, 'a> {
     /// ```
     pub fn write_to(&self, out: &mut Vec<u8>) {
         let mut writer = Writer {
-            out: Out::new(out, 3 * self.record.raw().as_str().len() + 768),
+            out: Out::new(
+                out,
+                3 * self.record.raw().map_or(0, |raw| raw.as_str().len()) + 768,
+            ),
             line: "",
             fields: FieldStarts::default(),
             map: self.map,

@@ -64,6 +64,7 @@ mod devicelist;
 mod error;
 #[cfg(feature = "intervals")]
 pub mod export;
+mod fields;
 #[cfg(feature = "intervals")]
 pub mod intervals;
 mod json;
@@ -93,12 +94,13 @@ pub use devicelist::{
     MAX_DEVICES, MAX_DEVICE_VALUES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
 };
 pub use error::{ErrorKind, Expected, LineError};
+pub use fields::{FieldSpec, FieldType};
 pub use json::JsonRecord;
 pub use owned::RecordBuf;
 pub use problems::{Capped, NotShown, ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};
 pub use record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
-    RawFields, Record, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
+    RawFields, Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
 };
 pub use site::SiteTotals;
 #[cfg(feature = "varserver")]

@@ -1,13 +1,16 @@
-//! An owned record, for callers that keep records past the life of the body they came from.
+//! An owned record, for callers that keep records past the life of the body or document they
+//! came from.
+
+use chrono::{DateTime, Utc};
 
 use crate::error::ErrorKind;
-use crate::record::{Record, Unknown};
-use crate::value::decimal;
+use crate::record::{FieldProblems, FieldValue, Record, Source, Unknown};
+use crate::value::LastTimestamp;
 
-/// A record that owns its line's text; [`RecordBuf::record`] gives the typed view.
+/// A record that owns its data; [`RecordBuf::record`] gives the typed view.
 ///
-/// Decoding again is cheap (no allocation), so the text is the only thing stored, plus, for a
-/// meter read from a JSON source, the import and export counters no collector line carries.
+/// A record of a collector line keeps the line (decoding it again is cheap: no allocation); a
+/// record of a JSON source keeps its typed values, as there is no line.
 ///
 /// ```
 /// use sunpower_proto::{RecordBuf, Record};
@@ -16,14 +19,61 @@ use crate::value::decimal;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RecordBuf {
-    line: Box<str>,
-    /// `import\texport` of a 140 from a JSON source (each a plain decimal or empty); text, so
-    /// the type stays `Eq` and `Hash`.
-    meter_counters: Option<Box<str>>,
+    stored: Stored,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Stored {
+    /// A collector line, as sent.
+    Line(Box<str>),
+    /// A record of a JSON source.
+    Built(Box<Built>),
+}
+
+/// A record without a line: its kind, source and visited fields.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Built {
+    record_type: u16,
+    source: Source<'static>,
+    fields: Box<[(&'static str, Kept)]>,
+}
+
+/// A field's value, owned; a decimal by its bits, so that the type is `Eq` and `Hash` (every
+/// decimal is finite).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Kept {
+    Time(Option<DateTime<Utc>>),
+    Text(Option<Box<str>>),
+    Decimal(Option<u64>),
+    Integer(Option<i64>),
+    Unsigned(Option<u64>),
+}
+
+impl Kept {
+    fn new(value: FieldValue<'_>) -> Option<Kept> {
+        Some(match value {
+            FieldValue::Time(t) => Kept::Time(t),
+            FieldValue::Text(t) => Kept::Text(t.map(Box::from)),
+            FieldValue::Decimal(v) => Kept::Decimal(v.map(f64::to_bits)),
+            FieldValue::Integer(v) => Kept::Integer(v),
+            FieldValue::Unsigned(v) => Kept::Unsigned(v),
+            _ => return None,
+        })
+    }
+
+    fn value(&self) -> FieldValue<'_> {
+        match self {
+            Kept::Time(t) => FieldValue::Time(*t),
+            Kept::Text(t) => FieldValue::Text(t.as_deref()),
+            Kept::Decimal(v) => FieldValue::Decimal(v.map(f64::from_bits)),
+            Kept::Integer(v) => FieldValue::Integer(*v),
+            Kept::Unsigned(v) => FieldValue::Unsigned(*v),
+        }
+    }
 }
 
 impl RecordBuf {
-    /// Decodes and keeps a line (without its line ending).
+    /// Decodes and keeps a line (without its line ending), strictly as [`Record::parse`] does.
     ///
     /// ```
     /// use sunpower_proto::{ErrorKind, RecordBuf};
@@ -34,35 +84,22 @@ impl RecordBuf {
     pub fn parse(line: &str) -> Result<RecordBuf, ErrorKind> {
         Record::parse(line)?;
         Ok(RecordBuf {
-            line: line.into(),
-            meter_counters: None,
+            stored: Stored::Line(line.into()),
         })
     }
 
-    /// A 140 line with the meter's lifetime import and export counters, as plain decimals
-    /// (checked by the caller; anything else reads as not reported).
-    #[cfg(feature = "devicelist")]
-    pub(crate) fn meter_with_counters(
-        line: &str,
-        import: Option<&str>,
-        export: Option<&str>,
-    ) -> Result<RecordBuf, ErrorKind> {
-        let mut buf = RecordBuf::parse(line)?;
-        if matches!(buf.record(), Record::Meter(_)) && (import.is_some() || export.is_some()) {
-            let text = format!("{}\t{}", import.unwrap_or(""), export.unwrap_or(""));
-            buf.meter_counters = Some(text.into());
-        }
-        Ok(buf)
-    }
-
-    /// The line as sent (or as synthesised from a JSON source).
+    /// The line as sent, for a record of a collector line; `None` for a record of a JSON
+    /// source.
     ///
     /// ```
     /// use sunpower_proto::RecordBuf;
-    /// assert_eq!(RecordBuf::parse("102\tabc").unwrap().line(), "102\tabc");
+    /// assert_eq!(RecordBuf::parse("102\tabc").unwrap().line(), Some("102\tabc"));
     /// ```
-    pub fn line(&self) -> &str {
-        &self.line
+    pub fn line(&self) -> Option<&str> {
+        match &self.stored {
+            Stored::Line(line) => Some(line),
+            Stored::Built(_) => None,
+        }
     }
 
     /// The typed record.
@@ -74,44 +111,90 @@ impl RecordBuf {
     /// assert_eq!(header.supervisor_serial, Some("ZT1"));
     /// ```
     pub fn record(&self) -> Record<'_> {
-        // The line decoded when it was stored and decoding is deterministic; the fallback only
-        // keeps this total.
-        let mut record = Record::parse(&self.line).unwrap_or_else(|_| {
-            Record::Unknown(Unknown {
-                raw: crate::RawFields::new(&self.line),
-                record_type: 0,
-                timestamp: None,
-                serial: None,
-            })
-        });
-        if let (Record::Meter(meter), Some(counters)) = (&mut record, &self.meter_counters) {
-            let (import, export) = counters.split_once('\t').unwrap_or((counters, ""));
-            let read = |text: &str| decimal(Some(text), 0, "").ok().flatten();
-            meter.import_energy_kwh = read(import);
-            meter.export_energy_kwh = read(export);
-        }
-        record
+        let record = match &self.stored {
+            // Decoded as in a body: a value that could not be read (reported when the line was
+            // first decoded) is `None` again.
+            Stored::Line(line) => Record::parse_after(
+                line,
+                &mut LastTimestamp::default(),
+                &mut FieldProblems::new(),
+            )
+            .ok(),
+            Stored::Built(built) => Record::from_fields(built.record_type, built.source, |name| {
+                let (_, kept) = built.fields.iter().find(|(n, _)| *n == name)?;
+                Some(kept.value())
+            }),
+        };
+        // Both were a record when stored and decoding is deterministic; the fallback only keeps
+        // this total.
+        record.unwrap_or(Record::Unknown(Unknown {
+            source: Source::Vars,
+            record_type: 0,
+            timestamp: None,
+            serial: None,
+        }))
     }
 }
 
 impl From<&Record<'_>> for RecordBuf {
+    /// Keeps a record: a collector record as its line (so only what the line says is kept), a
+    /// JSON source's record as its typed values.
     fn from(record: &Record<'_>) -> Self {
-        let meter_counters = match record {
-            Record::Meter(m) if m.import_energy_kwh.is_some() || m.export_energy_kwh.is_some() => {
-                // `Display` of an f64 reads back to the same value.
-                let text = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-                let text = format!(
-                    "{}\t{}",
-                    text(m.import_energy_kwh),
-                    text(m.export_energy_kwh)
-                );
-                Some(text.into())
+        let stored = match record.source() {
+            Source::Collector(raw) => Stored::Line(raw.as_str().into()),
+            source => {
+                let source = match source {
+                    Source::DeviceList => Source::DeviceList,
+                    _ => Source::Vars,
+                };
+                let mut fields = Vec::new();
+                record.visit_fields(|name, value| {
+                    fields.extend(Kept::new(value).map(|kept| (name, kept)));
+                });
+                Stored::Built(Box::new(Built {
+                    record_type: record.record_type(),
+                    source,
+                    fields: fields.into(),
+                }))
             }
-            _ => None,
         };
-        RecordBuf {
-            line: record.raw().as_str().into(),
-            meter_counters,
+        RecordBuf { stored }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_source_s_record_is_kept_whole_without_a_line() {
+        let time = crate::parse_timestamp("20250930155000");
+        for source in [Source::Vars, Source::DeviceList] {
+            let record = Record::from_fields(140, source, |name| match name {
+                "timestamp" => Some(FieldValue::Time(time)),
+                "serial" => Some(FieldValue::Text(Some("PVS6M1c"))),
+                "model" => Some(FieldValue::Text(Some("PVS6M0400c"))),
+                "real_power_kw" => Some(FieldValue::Decimal(Some(-0.25))),
+                "import_energy_kwh" => Some(FieldValue::Decimal(Some(1234.5))),
+                _ => None,
+            })
+            .unwrap();
+            let kept = RecordBuf::from(&record);
+            assert_eq!(kept.line(), None);
+            assert_eq!(kept.record(), record);
+            assert_eq!(kept.record().source(), source);
+            assert_eq!(kept, RecordBuf::from(&kept.record()));
         }
+    }
+
+    #[test]
+    fn a_line_with_an_unreadable_value_is_kept_as_decoded_in_a_body() {
+        let line = "130\t20170107171000\tS\tM\t\t18.5\tbad\t240";
+        let mut items = crate::Body::new(line.as_bytes()).records();
+        let record = items.next().unwrap().unwrap();
+        assert!(items.next().unwrap().is_err());
+        let kept = RecordBuf::from(&record);
+        assert_eq!(kept.line(), Some(line));
+        assert_eq!(kept.record(), record);
     }
 }

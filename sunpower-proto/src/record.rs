@@ -79,6 +79,56 @@ impl<'a> RawFields<'a> {
     }
 }
 
+/// Where a record came from: a collector line, kept as sent, or a JSON source of the
+/// supervisor's local API, whose records are built from its values and have no line.
+///
+/// ```
+/// use sunpower_proto::{parse_line, Source};
+/// let record = parse_line("102\tabc").unwrap();
+/// assert_eq!(record.source().raw().map(|raw| raw.as_str()), Some("102\tabc"));
+/// assert_eq!(Source::Vars.as_str(), "vars");
+/// assert_eq!(Source::Vars.raw(), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Source<'a> {
+    /// A line of a collector POST body, its fields exactly as sent.
+    Collector(RawFields<'a>),
+    /// A device of a DeviceList document (`dl_cgi?Command=DeviceList`).
+    DeviceList,
+    /// A device of a varserver `/vars` document.
+    Vars,
+}
+
+impl<'a> Source<'a> {
+    /// `"collector"`, `"devicelist"` or `"vars"`, as in the JSON output.
+    ///
+    /// ```
+    /// use sunpower_proto::Source;
+    /// assert_eq!(Source::DeviceList.as_str(), "devicelist");
+    /// ```
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Source::Collector(_) => "collector",
+            Source::DeviceList => "devicelist",
+            Source::Vars => "vars",
+        }
+    }
+
+    /// The line's fields as sent, for a collector line.
+    ///
+    /// ```
+    /// use sunpower_proto::{RawFields, Source};
+    /// assert_eq!(Source::Collector(RawFields::new("102\tx")).raw().map(|r| r.len()), Some(2));
+    /// ```
+    pub fn raw(&self) -> Option<RawFields<'a>> {
+        match self {
+            Source::Collector(raw) => Some(*raw),
+            Source::DeviceList | Source::Vars => None,
+        }
+    }
+}
+
 /// How many leading fields are split into a fixed array; no record type knows more.
 pub(crate) const KNOWN_MAX: usize = 15;
 
@@ -428,8 +478,8 @@ pub enum InverterForm {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Header<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Field 1, constant `SPMS`.
     pub tag: Option<&'a str>,
     /// Field 2, constant `10` (probably the protocol version).
@@ -450,8 +500,8 @@ pub struct Header<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Trailer<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Field 1: an opaque 20-character token.
     pub token: Option<&'a str>,
 }
@@ -469,8 +519,8 @@ pub struct Trailer<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SupervisorStatus<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Field 1 (UTC).
     pub timestamp: DateTime<Utc>,
     /// Field 2: the supervisor's serial.
@@ -506,8 +556,8 @@ pub struct SupervisorStatus<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct SupervisorIdentity<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Field 1 (UTC).
     pub timestamp: DateTime<Utc>,
     /// Field 2.
@@ -539,8 +589,8 @@ pub struct SupervisorIdentity<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Inverter<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Which layout the line had.
     pub form: InverterForm,
     /// Field 1: start of the interval (UTC).
@@ -584,8 +634,8 @@ pub struct Inverter<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct InverterStatus<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Field 1 (UTC).
     pub timestamp: DateTime<Utc>,
     /// Field 2.
@@ -612,8 +662,8 @@ pub struct InverterStatus<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Meter<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Field 1 (UTC).
     pub timestamp: DateTime<Utc>,
     /// Field 2.
@@ -645,6 +695,11 @@ pub struct Meter<'a> {
     /// Lifetime energy exported to the grid, kWh (`negLtea3phsumKwh`, `neg_ltea_3phsum_kwh`);
     /// like [`Meter::import_energy_kwh`], only from the JSON sources.
     pub export_energy_kwh: Option<f64>,
+    /// How finely a JSON source wrote [`Meter::lifetime_net_energy_kwh`], kWh (`1` for whole
+    /// kWh, `0.01` for two decimals): an old meter's whole-kWh counter is too coarse for 5-minute
+    /// energy. A collector line's is read from its text, so `None` for records decoded from a
+    /// line, and absent from their JSON.
+    pub lifetime_net_energy_resolution_kwh: Option<f64>,
 }
 
 /// A 141 line: the consumption meter per leg.
@@ -659,8 +714,8 @@ pub struct Meter<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MeterLegs<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Field 1 (UTC).
     pub timestamp: DateTime<Utc>,
     /// Field 2.
@@ -697,8 +752,8 @@ pub struct MeterLegs<'a> {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Unknown<'a> {
-    /// The line's fields as sent.
-    pub raw: RawFields<'a>,
+    /// Where the record came from: a collector line (its fields as sent), or a JSON source.
+    pub source: Source<'a>,
     /// Field 0.
     pub record_type: u16,
     /// Field 1, when it is a valid timestamp.
@@ -805,26 +860,26 @@ impl<'a> Record<'a> {
         problems: &mut FieldProblems,
     ) -> Result<Record<'a>, ErrorKind> {
         let line = split.line;
-        let raw = RawFields::new(line);
+        let raw = Source::Collector(RawFields::new(line));
         let kind = record_type(split.get(0).unwrap_or_default())?;
         let p = problems;
         Ok(match kind {
             100 => Record::Header(Header {
-                raw,
+                source: raw,
                 tag: text(split.get(1)),
                 version: text(split.get(2)),
                 supervisor_serial: text(split.get(3)),
                 sent_at: kept(optional_timestamp(split.get(4), 4, "sent_at"), p),
             }),
             102 => Record::Trailer(Trailer {
-                raw,
+                source: raw,
                 token: text(split.get(1)),
             }),
             120 => {
                 Record::SupervisorStatus(parse_120(raw, split, last.required(split.get(1))?, p)?)
             }
             122 => Record::SupervisorIdentity(SupervisorIdentity {
-                raw,
+                source: raw,
                 timestamp: last.required(split.get(1))?,
                 serial: required_text(split.get(2), 2, "serial")?,
                 model: text(split.get(3)),
@@ -841,7 +896,7 @@ impl<'a> Record<'a> {
                 p,
             )?),
             131 => Record::InverterStatus(InverterStatus {
-                raw,
+                source: raw,
                 timestamp: last.required(split.get(1))?,
                 serial: required_text(split.get(2), 2, "serial")?,
                 model: text(split.get(3)),
@@ -866,7 +921,7 @@ impl<'a> Record<'a> {
             other => {
                 let timestamp = split.get(1).and_then(crate::value::parse_timestamp);
                 Record::Unknown(Unknown {
-                    raw,
+                    source: raw,
                     record_type: other,
                     timestamp,
                     serial: timestamp.and_then(|_| text(split.get(2))),
@@ -896,24 +951,38 @@ impl<'a> Record<'a> {
         }
     }
 
-    /// The line's fields exactly as sent.
+    /// The line's fields exactly as sent, for a record from a collector line; `None` for a
+    /// record from a JSON source, which has no line.
     ///
     /// ```
     /// use sunpower_proto::Record;
     /// let record = Record::parse("102\tabc").unwrap();
-    /// assert_eq!((record.raw().as_str(), record.raw().get(1)), ("102\tabc", Some("abc")));
+    /// let raw = record.raw().unwrap();
+    /// assert_eq!((raw.as_str(), raw.get(1)), ("102\tabc", Some("abc")));
     /// ```
-    pub fn raw(&self) -> RawFields<'a> {
+    pub fn raw(&self) -> Option<RawFields<'a>> {
+        self.source().raw()
+    }
+
+    /// Where the record came from.
+    ///
+    /// ```
+    /// use sunpower_proto::{Record, Source};
+    /// let record = Record::parse("102\tabc").unwrap();
+    /// assert!(matches!(record.source(), Source::Collector(raw) if raw.len() == 2));
+    /// assert_eq!(record.source().as_str(), "collector");
+    /// ```
+    pub fn source(&self) -> Source<'a> {
         match self {
-            Record::Header(r) => r.raw,
-            Record::Trailer(r) => r.raw,
-            Record::SupervisorStatus(r) => r.raw,
-            Record::SupervisorIdentity(r) => r.raw,
-            Record::Inverter(r) => r.raw,
-            Record::InverterStatus(r) => r.raw,
-            Record::Meter(r) => r.raw,
-            Record::MeterLegs(r) => r.raw,
-            Record::Unknown(r) => r.raw,
+            Record::Header(r) => r.source,
+            Record::Trailer(r) => r.source,
+            Record::SupervisorStatus(r) => r.source,
+            Record::SupervisorIdentity(r) => r.source,
+            Record::Inverter(r) => r.source,
+            Record::InverterStatus(r) => r.source,
+            Record::Meter(r) => r.source,
+            Record::MeterLegs(r) => r.source,
+            Record::Unknown(r) => r.source,
         }
     }
 
@@ -976,11 +1045,12 @@ impl<'a> Record<'a> {
             Record::Inverter(_) => 15,
             Record::InverterStatus(_) => 7,
             Record::Meter(_) | Record::MeterLegs(_) => 12,
-            Record::Unknown(r) => r.raw.len(),
+            Record::Unknown(r) => r.source.raw().map_or(1, |raw| raw.len()),
         }
     }
 
-    /// Fields beyond those this crate knows, as sent (newer firmware adds fields at the end).
+    /// Fields beyond those this crate knows, as sent (newer firmware adds fields at the end);
+    /// none for a record from a JSON source.
     ///
     /// ```
     /// use sunpower_proto::parse_line;
@@ -988,7 +1058,11 @@ impl<'a> Record<'a> {
     /// assert_eq!(r.extra_fields().collect::<Vec<_>>(), ["new-field"]);
     /// ```
     pub fn extra_fields(&self) -> std::iter::Skip<std::str::Split<'a, char>> {
-        self.raw().iter().skip(self.known_field_count())
+        match self.raw() {
+            Some(raw) => raw.iter().skip(self.known_field_count()),
+            // No line: nothing beyond field 0 of an empty one.
+            None => "".split('\t').skip(1),
+        }
     }
 
     /// Walks the typed fields in the order of the JSON output, with their JSON names.
@@ -1094,6 +1168,13 @@ impl<'a> Record<'a> {
                     visit("import_energy_kwh", D(r.import_energy_kwh), None);
                     visit("export_energy_kwh", D(r.export_energy_kwh), None);
                 }
+                if r.lifetime_net_energy_resolution_kwh.is_some() {
+                    visit(
+                        "lifetime_net_energy_resolution_kwh",
+                        D(r.lifetime_net_energy_resolution_kwh),
+                        None,
+                    );
+                }
             }
             Record::MeterLegs(r) => {
                 visit("timestamp", Time(Some(r.timestamp)), None);
@@ -1119,13 +1200,13 @@ impl<'a> Record<'a> {
 }
 
 fn parse_120<'a>(
-    raw: RawFields<'a>,
+    raw: Source<'a>,
     f: &Split<'a>,
     timestamp: DateTime<Utc>,
     p: &mut FieldProblems,
 ) -> FieldResult<SupervisorStatus<'a>> {
     Ok(SupervisorStatus {
-        raw,
+        source: raw,
         timestamp,
         serial: required_text(f.get(2), 2, "serial")?,
         error_count: kept(unsigned(f.get(3), 3, "error_count"), p),
@@ -1141,7 +1222,7 @@ fn parse_120<'a>(
 }
 
 fn parse_130<'a>(
-    raw: RawFields<'a>,
+    raw: Source<'a>,
     f: &Split<'a>,
     hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
@@ -1179,7 +1260,7 @@ fn parse_130<'a>(
         p,
     );
     Ok(Inverter {
-        raw,
+        source: raw,
         form,
         timestamp,
         serial,
@@ -1199,7 +1280,7 @@ fn parse_130<'a>(
 }
 
 fn parse_140<'a>(
-    raw: RawFields<'a>,
+    raw: Source<'a>,
     f: &Split<'a>,
     hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
@@ -1224,7 +1305,7 @@ fn parse_140<'a>(
         p,
     );
     Ok(Meter {
-        raw,
+        source: raw,
         timestamp,
         serial,
         model,
@@ -1239,11 +1320,12 @@ fn parse_140<'a>(
         status: kept(integer(f.get(11), 11, "status"), p),
         import_energy_kwh: None,
         export_energy_kwh: None,
+        lifetime_net_energy_resolution_kwh: None,
     })
 }
 
 fn parse_141<'a>(
-    raw: RawFields<'a>,
+    raw: Source<'a>,
     f: &Split<'a>,
     hints: &mut impl Hints,
     timestamp: DateTime<Utc>,
@@ -1269,7 +1351,7 @@ fn parse_141<'a>(
         p,
     );
     Ok(MeterLegs {
-        raw,
+        source: raw,
         timestamp,
         serial,
         model,

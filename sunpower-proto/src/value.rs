@@ -356,6 +356,16 @@ pub(crate) fn required_text<'a>(
     }
 }
 
+/// The resolution of a decimal field as sent: `607` is 1, `18.5466` is 0.0001.
+pub(crate) fn resolution(field: Option<&str>) -> Option<f64> {
+    let field = field?.trim();
+    if field.is_empty() || field.contains(['e', 'E']) {
+        return None;
+    }
+    let decimals = field.split_once('.').map_or(0, |(_, d)| d.len()).min(12);
+    Some(10f64.powi(-(decimals as i32)))
+}
+
 /// A text field: empty or absent is `None`.
 pub(crate) fn text(field: Option<&str>) -> Option<&str> {
     field.filter(|t| !t.is_empty())

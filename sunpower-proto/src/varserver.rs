@@ -6,11 +6,14 @@
 //! (`{"values": [{"name": path, "value": value}], "count": N}`), and devices in two path
 //! shapes, flat (`/sys/devices/inverter/<i>/<field>`, one path per field, values strings) and
 //! nested (`/sys/devices/<n>/inverter/data`, one object per device, numbers as JSON numbers).
-//! Every shape gives the same records: inverters become 130 lines, meters 140 (and 141 when they
-//! report per-leg values) with the import and export counters in
+//! Every shape gives the same records, built from the values by the fields' names
+//! ([`Record::from_fields`](crate::Record::from_fields), source [`Source::Vars`]; no line is
+//! invented): inverters become 130 records, meters 140 (and 141 when they report per-leg values)
+//! with the import and export counters in
 //! [`Meter::import_energy_kwh`](crate::Meter::import_energy_kwh) and
-//! [`Meter::export_energy_kwh`](crate::Meter::export_energy_kwh). The field mapping is listed
-//! on [`parse_vars`].
+//! [`Meter::export_energy_kwh`](crate::Meter::export_energy_kwh). A value that cannot be read
+//! costs its field (a problem names it), not the device's record. The field mapping is listed on
+//! [`parse_vars`].
 //!
 //! The document is read entry by entry, never held whole; the Wi-Fi SSID and key and anything
 //! shaped like a MAC address are counted in [`Vars::withheld`] and never kept.
@@ -22,11 +25,12 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::error::{excerpt, ErrorKind, Expected};
+use crate::error::{excerpt, Expected};
 use crate::jsonvalue::{looks_like_mac, position, Key, Scalar};
 use crate::owned::RecordBuf;
+use crate::record::{FieldValue, Record, Source};
 use crate::site::SiteTotals;
-use crate::value::decimal;
+use crate::value::{decimal, parse_timestamp, resolution};
 
 /// Documents larger than this many bytes are refused before parsing (64 MiB); a front end
 /// reading from a stream can stop reading one byte past it.
@@ -110,8 +114,9 @@ pub struct VarsDevice {
     /// made; energy cannot be followed per device across documents, see
     /// [`IntervalAccumulator::add_vars`](crate::intervals::IntervalAccumulator::add_vars).
     pub shared_serial: bool,
-    /// The records: one 130, or a 140 and perhaps a 141. Empty when the device had a problem
-    /// (see [`Vars::problems`]).
+    /// The records: one 130, or a 140 and perhaps a 141. Empty when the device has no serial or
+    /// no readable time (see [`Vars::problems`]); any other unreadable value costs only its
+    /// field.
     pub records: Vec<RecordBuf>,
 }
 
@@ -258,9 +263,6 @@ pub enum VarsProblemKind {
         /// The value found (at most 48 bytes of it).
         found: String,
     },
-    /// The synthesised line did not decode (kept so decoding is total; not expected).
-    #[error("synthesised line did not decode: {0}")]
-    Record(ErrorKind),
 }
 
 /// Why a whole document could not be decoded.
@@ -349,70 +351,72 @@ impl Vars {
 /// A device field this crate maps, with the record field it fills.
 #[derive(Clone, Copy)]
 struct Field {
+    /// The varserver's name (`ltea3phsumKwh`).
     name: &'static str,
+    /// The record field it fills (`lifetime_energy_kwh`).
+    record: &'static str,
     numeric: bool,
 }
 
-const fn num(name: &'static str) -> Field {
+const fn num(name: &'static str, record: &'static str) -> Field {
     Field {
         name,
+        record,
         numeric: true,
     }
 }
 
-const fn txt(name: &'static str) -> Field {
+const fn txt(name: &'static str, record: &'static str) -> Field {
     Field {
         name,
+        record,
         numeric: false,
     }
 }
 
 /// The identity fields every device has.
 const SN: usize = 0;
-const MODEL: usize = 1;
 const TIME: usize = 2;
 
-/// Inverter fields: 0..3 identity, then 130 fields 5 to 13 in order.
+/// Inverter fields: identity, then the 130's quantities.
 const INVERTER_FIELDS: &[Field] = &[
-    txt("sn"),
-    txt("prodMdlNm"),
-    txt("msmtEps"),
-    num("ltea3phsumKwh"),
-    num("p3phsumKw"),
-    num("vln3phavgV"),
-    num("i3phsumA"),
-    num("pMppt1Kw"),
-    num("vMppt1V"),
-    num("iMppt1A"),
-    num("tHtsnkDegc"),
-    num("freqHz"),
+    txt("sn", "serial"),
+    txt("prodMdlNm", "model"),
+    txt("msmtEps", "timestamp"),
+    num("ltea3phsumKwh", "lifetime_energy_kwh"),
+    num("p3phsumKw", "ac_power_kw"),
+    num("vln3phavgV", "ac_voltage_v"),
+    num("i3phsumA", "ac_current_a"),
+    num("pMppt1Kw", "dc_power_kw"),
+    num("vMppt1V", "dc_voltage_v"),
+    num("iMppt1A", "dc_current_a"),
+    num("tHtsnkDegc", "heatsink_temp_c"),
+    num("freqHz", "frequency_hz"),
 ];
 
-/// Meter fields: 0..3 identity, 140 fields 4 to 10, 141 fields 5 to 10, import, export.
+/// Meter fields: identity, the 140's quantities, the 141's, import, export.
 const METER_FIELDS: &[Field] = &[
-    txt("sn"),
-    txt("prodMdlNm"),
-    txt("msmtEps"),
-    num("ctSclFctr"),
-    num("netLtea3phsumKwh"),
-    num("p3phsumKw"),
-    num("q3phsumKvar"),
-    num("s3phsumKva"),
-    num("totPfRto"),
-    num("freqHz"),
-    num("i1A"),
-    num("i2A"),
-    num("v1nV"),
-    num("v2nV"),
-    num("p1Kw"),
-    num("p2Kw"),
-    num("posLtea3phsumKwh"),
-    num("negLtea3phsumKwh"),
+    txt("sn", "serial"),
+    txt("prodMdlNm", "model"),
+    txt("msmtEps", "timestamp"),
+    num("ctSclFctr", "ct_scale"),
+    num("netLtea3phsumKwh", "lifetime_net_energy_kwh"),
+    num("p3phsumKw", "real_power_kw"),
+    num("q3phsumKvar", "reactive_power_kvar"),
+    num("s3phsumKva", "apparent_power_kva"),
+    num("totPfRto", "power_factor"),
+    num("freqHz", "frequency_hz"),
+    num("i1A", "leg1_current_a"),
+    num("i2A", "leg2_current_a"),
+    num("v1nV", "leg1_voltage_v"),
+    num("v2nV", "leg2_voltage_v"),
+    num("p1Kw", "leg1_power_kw"),
+    num("p2Kw", "leg2_power_kw"),
+    num("posLtea3phsumKwh", "import_energy_kwh"),
+    num("negLtea3phsumKwh", "export_energy_kwh"),
 ];
-const METER_140: std::ops::Range<usize> = 3..10;
+/// The meter fields only a 141 has.
 const METER_141: std::ops::Range<usize> = 10..16;
-const METER_IMPORT: usize = 16;
-const METER_EXPORT: usize = 17;
 
 impl VarsDeviceKind {
     fn fields(self) -> &'static [Field] {
@@ -961,76 +965,59 @@ impl Builder {
     }
 }
 
-/// `2025-09-30T15:50:00Z` as `20250930155000`.
-fn line_time(text: &str) -> Option<String> {
-    let t: DateTime<Utc> = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
-    let field = t.format("%Y%m%d%H%M%S").to_string();
-    crate::value::parse_timestamp(&field).map(|_| field)
-}
-
-/// The records of one device, or the problems that stopped them.
+/// The records of one device, or the problem that stopped them: a record needs the device's
+/// serial and time; any other value that could not be read (its problem already noted) costs
+/// only its field.
 fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<VarsProblemKind>) {
-    // A device with a bad value gives no record, as a bad field makes a line an error.
-    let bad = acc.problems.iter().any(|p| {
-        matches!(
-            p,
-            VarsProblemKind::InvalidValue { .. } | VarsProblemKind::InvalidText { .. }
-        )
-    });
-    if bad {
-        return (Vec::new(), Vec::new());
-    }
-    let v = |i: usize| acc.values[i].as_deref().unwrap_or("");
-    let Some(serial) = acc.values[SN].as_deref() else {
+    if acc.values[SN].is_none() {
         return (Vec::new(), vec![VarsProblemKind::MissingSerial]);
-    };
+    }
     let Some(time) = acc.values[TIME].as_deref() else {
         return (Vec::new(), vec![VarsProblemKind::MissingTime]);
     };
-    let Some(ts) = line_time(time) else {
+    let Some(timestamp) = DateTime::parse_from_rfc3339(time)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+        // Times a collector line could carry, as every record's.
+        .filter(|t| parse_timestamp(&t.format("%Y%m%d%H%M%S").to_string()) == Some(*t))
+    else {
         let found = excerpt(time);
         return (Vec::new(), vec![VarsProblemKind::InvalidTime { found }]);
     };
-    let model = v(MODEL);
-    let join = |range: std::ops::Range<usize>| range.map(v).collect::<Vec<_>>().join("\t");
-    let lines = match acc.kind {
-        // Field 4 (`aux`) and 14 (`status`) have no varserver field.
-        VarsDeviceKind::Inverter => vec![format!(
-            "130\t{ts}\t{serial}\t{model}\t\t{}\t",
-            join(3..INVERTER_FIELDS.len())
-        )],
-        VarsDeviceKind::Meter => {
-            let mut lines = vec![format!(
-                "140\t{ts}\t{serial}\t{model}\t{}\t",
-                join(METER_140)
-            )];
-            if acc.values[METER_141].iter().any(Option::is_some) {
-                lines.push(format!(
-                    "141\t{ts}\t{serial}\t{model}\t\t{}\t",
-                    join(METER_141)
-                ));
-            }
-            lines
-        }
+    let fields = acc.kind.fields();
+    let record_types: &[u16] = match acc.kind {
+        VarsDeviceKind::Inverter => &[130],
+        VarsDeviceKind::Meter if acc.values[METER_141].iter().any(Option::is_some) => &[140, 141],
+        VarsDeviceKind::Meter => &[140],
     };
-    let mut records = Vec::new();
-    let mut problems = Vec::new();
-    for line in lines {
-        let parsed = if line.starts_with("140\t") {
-            RecordBuf::meter_with_counters(
-                &line,
-                acc.values[METER_IMPORT].as_deref(),
-                acc.values[METER_EXPORT].as_deref(),
-            )
-        } else {
-            RecordBuf::parse(&line)
-        };
-        match parsed {
-            Ok(r) => records.push(r),
-            Err(e) => problems.push(VarsProblemKind::Record(e)),
-        }
-    }
-    (records, problems)
+    let records = record_types
+        .iter()
+        .filter_map(|&record_type| {
+            let record = Record::from_fields(record_type, Source::Vars, |name| {
+                match name {
+                    "timestamp" => return Some(FieldValue::Time(Some(timestamp))),
+                    "lifetime_net_energy_resolution_kwh" => {
+                        let net = fields
+                            .iter()
+                            .position(|f| f.record == "lifetime_net_energy_kwh")?;
+                        let text = acc.values[net].as_deref();
+                        return Some(FieldValue::Decimal(text.and_then(|t| resolution(Some(t)))));
+                    }
+                    _ => {}
+                }
+                let slot = fields.iter().position(|f| f.record == name)?;
+                let text = acc.values[slot].as_deref();
+                Some(if fields[slot].numeric {
+                    // Checked when it was read.
+                    FieldValue::Decimal(decimal(text, 0, name).ok().flatten())
+                } else {
+                    FieldValue::Text(text)
+                })
+            });
+            record.as_ref().map(RecordBuf::from)
+        })
+        .collect();
+    (records, Vec::new())
 }
 
 impl<'de> DeserializeSeed<'de> for &mut Builder {

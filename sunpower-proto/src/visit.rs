@@ -1,12 +1,13 @@
 //! A record as every output shape writes it: the one field visitor behind the JSON Lines of the
 //! command and Python's `Record.to_dict()`.
 
-use crate::record::{FieldValue, Record};
+use crate::record::{FieldValue, Record, Source};
 use crate::Channel;
 
 impl<'a> Record<'a> {
-    /// Visits the record's output fields in output order: `record_type`, `raw`, `channel` (when
-    /// the record came from a post), then the typed fields of
+    /// Visits the record's output fields in output order: `record_type`, then `raw` (the fields
+    /// of a collector line) or `source` (`"devicelist"`, `"vars"`: a JSON source's record has
+    /// no line), `channel` (when the record came from a post), then the typed fields of
     /// [`visit_fields`](Record::visit_fields).
     ///
     /// ```
@@ -41,7 +42,10 @@ impl<'a> Record<'a> {
             FieldValue::Unsigned(Some(u64::from(self.record_type()))),
             None,
         );
-        visit("raw", FieldValue::Fields(self.raw()), None);
+        match self.source() {
+            Source::Collector(raw) => visit("raw", FieldValue::Fields(raw), None),
+            source => visit("source", FieldValue::Text(Some(source.as_str())), None),
+        }
         if let Some(channel) = channel {
             visit("channel", FieldValue::Text(Some(channel.as_str())), None);
         }

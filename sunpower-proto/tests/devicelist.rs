@@ -3,8 +3,8 @@
 
 use sunpower_proto::{
     parse_device_list, parse_line, DeviceErrorKind, DeviceList, DeviceListError, Expected,
-    InverterForm, MeterKind, Record, RecordBuf, MAX_DEVICES, MAX_DEVICE_VALUES, MAX_DOCUMENT_BYTES,
-    UNKNOWN_DEVICE_JSON_MAX,
+    InverterForm, MeterKind, Record, RecordBuf, Source, MAX_DEVICES, MAX_DEVICE_VALUES,
+    MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
 };
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -120,30 +120,38 @@ fn pvs6_2019_document_gives_status_meters_legs_and_inverters() {
     assert_eq!(lifetime, [412.7734, 409.0151, 415.2209, 398.6642]);
 }
 
+/// A record's typed fields, as the visitor gives them (owned, to compare across sources).
+fn typed(record: &Record<'_>) -> Vec<(&'static str, String)> {
+    let mut fields = Vec::new();
+    record.visit_fields(|name, value| fields.push((name, format!("{value:?}"))));
+    fields
+}
+
 #[test]
-fn synthesised_lines_are_the_protocol_lines_field_for_field() {
+fn records_are_built_with_the_values_of_the_protocol_lines_and_no_line() {
     let list = decode("pvs6_2019.json");
-    assert_eq!(
-        list.records[0].line(),
-        "120\t20190926163000\tZT183085000441C0912\t0\t312\t0\t2\t1184\t518402\t0.42\t44120\t81236"
-    );
-    assert_eq!(
-        list.records[2].line(),
-        "140\t20190926163300\tPVS6M18300912c\tPVS6M0400c\t100\t-812.33\t-2.1046\t-0.7713\t2.4411\t-0.8622\t59.9912\t"
-    );
-    assert_eq!(
-        list.records[3].line(),
-        "141\t20190926163300\tPVS6M18300912c\tPVS6M0400c\t\t9.8121\t8.1377\t121.8034\t122.1109\t-1.1432\t-0.9614\t"
-    );
-    assert_eq!(
-        list.records[4].line(),
-        "130\t20190926163000\tE00121838012345\tAC_Module_Type_E\t\t412.7734\t0.2431\t244.81\t0.99\t0.2497\t55.02\t4.54\t41\t59.99\t0"
-    );
-    // Every record has exactly the known fields: nothing extra, nothing shifted.
-    for r in &list.records {
-        let rec = r.record();
-        assert_eq!(rec.raw().len(), rec.known_field_count(), "{}", r.line());
-        assert_eq!(rec.extra_fields().count(), 0);
+    let lines = [
+        (0, "120\t20190926163000\tZT183085000441C0912\t0\t312\t0\t2\t1184\t518402\t0.42\t44120\t81236"),
+        (2, "140\t20190926163300\tPVS6M18300912c\tPVS6M0400c\t100\t-812.33\t-2.1046\t-0.7713\t2.4411\t-0.8622\t59.9912\t"),
+        (3, "141\t20190926163300\tPVS6M18300912c\tPVS6M0400c\t\t9.8121\t8.1377\t121.8034\t122.1109\t-1.1432\t-0.9614\t"),
+        (4, "130\t20190926163000\tE00121838012345\tAC_Module_Type_E\t\t412.7734\t0.2431\t244.81\t0.99\t0.2497\t55.02\t4.54\t41\t59.99\t0"),
+    ];
+    for (i, line) in lines {
+        let record = list.records[i].record();
+        // A meter has what no line has room for: the import and export counters, and how
+        // finely its net counter was written.
+        let extras = [
+            "import_energy_kwh",
+            "export_energy_kwh",
+            "lifetime_net_energy_resolution_kwh",
+        ];
+        let mut fields = typed(&record);
+        fields.retain(|(name, _)| !extras.contains(name));
+        assert_eq!(fields, typed(&parse_line(line).unwrap()), "{line}");
+        // Built from the document's values: no invented line.
+        assert_eq!(record.source(), Source::DeviceList);
+        assert_eq!((record.raw(), list.records[i].line()), (None, None));
+        assert_eq!(record.extra_fields().count(), 0);
     }
 }
 
@@ -155,7 +163,7 @@ fn records_equal_those_of_the_same_plain_text_line() {
          0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0",
     )
     .unwrap();
-    assert_eq!(list.records[3].record(), from_text);
+    assert_eq!(typed(&list.records[3].record()), typed(&from_text));
 }
 
 #[test]
@@ -172,7 +180,6 @@ fn pvs5_2017_document_maps_old_meter_names_and_derives_the_meter_kind() {
     assert_eq!(p.lifetime_net_energy_kwh, Some(1204.11));
     // power_w is in W; the field is kW, converted by moving the point (no float noise).
     assert_eq!(p.real_power_kw, Some(0.1186));
-    assert_eq!(p.raw.get(6), Some("0.1186"));
     assert_eq!(p.reactive_power_kvar, None);
     assert_eq!(p.frequency_hz, Some(59.978));
 
@@ -380,7 +387,7 @@ fn numbers_as_json_numbers_decode_like_strings() {
     let quoted = decode("json_numbers.json")
         .records
         .iter()
-        .map(|r| r.line().to_owned())
+        .map(|r| typed(&r.record()))
         .collect::<Vec<_>>();
     let text = String::from_utf8(fixture("json_numbers.json")).unwrap();
     let requoted = requote_numbers(&text);
@@ -389,7 +396,7 @@ fn numbers_as_json_numbers_decode_like_strings() {
         again
             .records
             .iter()
-            .map(|r| r.line().to_owned())
+            .map(|r| typed(&r.record()))
             .collect::<Vec<_>>(),
         quoted
     );
@@ -489,7 +496,7 @@ fn oversized_documents_and_device_counts_are_refused() {
 }
 
 #[test]
-fn bad_values_fail_the_device_with_the_key_named() {
+fn a_bad_value_costs_its_field_with_the_key_named_and_the_device_is_kept() {
     let json = r#"{"devices": [
         {"DEVICE_TYPE": "Inverter", "SERIAL": "E1", "DATATIME": "2020,01,01,12,00,00", "ltea_3phsum_kwh": "12,5"},
         {"DEVICE_TYPE": "Inverter", "SERIAL": "E2", "DATATIME": "2020,01,01,12,00,00", "ltea_3phsum_kwh": "NaN"},
@@ -500,11 +507,27 @@ fn bad_values_fail_the_device_with_the_key_named() {
         {"DEVICE_TYPE": "Inverter", "SERIAL": "E6", "DATATIME": "2020,01,01,12,00,00", "ltea_3phsum_kwh": " 7.25 "}
     ]}"#;
     let list = parse_device_list(json).unwrap();
-    assert_eq!(list.records.len(), 1);
-    let Record::Inverter(inv) = list.records[0].record() else {
+    // Every device keeps its record, each bad value null.
+    assert_eq!(list.records.len(), 7);
+    let serials: Vec<_> = list
+        .records
+        .iter()
+        .map(|r| r.record().serial().unwrap().to_owned())
+        .collect();
+    assert_eq!(serials, ["E1", "E2", "ZT1", "E3", "E4", "E5", "E6"]);
+    let Record::Inverter(inv) = list.records[6].record() else {
         panic!()
     };
     assert_eq!((inv.serial, inv.lifetime_energy_kwh), ("E6", Some(7.25)));
+    let Record::Inverter(inv) = list.records[0].record() else {
+        panic!()
+    };
+    assert_eq!(inv.lifetime_energy_kwh, None);
+    let Record::SupervisorStatus(status) = list.records[2].record() else {
+        panic!()
+    };
+    assert_eq!(status.uptime_s, None);
+    assert!(list.errors.iter().all(|e| e.is_warning()));
     let kinds: Vec<_> = list.errors.iter().map(|e| e.kind.clone()).collect();
     let invalid = |key, expected, found: &str| DeviceErrorKind::InvalidValue {
         key,
@@ -529,7 +552,7 @@ fn bad_values_fail_the_device_with_the_key_named() {
 }
 
 #[test]
-fn devices_that_cannot_make_a_line_are_errors() {
+fn devices_without_a_serial_or_time_are_errors_and_a_bad_model_costs_its_field() {
     let json = r#"{"devices": [
         "not an object",
         {"DEVICE_TYPE": "Inverter", "DATATIME": "2020,01,01,12,00,00"},
@@ -539,7 +562,12 @@ fn devices_that_cannot_make_a_line_are_errors() {
         {"DEVICE_TYPE": "Inverter", "SERIAL": "E4", "DATATIME": 20200101120000}
     ]}"#;
     let list = parse_device_list(json).unwrap();
-    assert!(list.records.is_empty());
+    // Only the device with the unreadable model gives a record, without its model.
+    assert_eq!(list.records.len(), 1);
+    let Record::Inverter(inv) = list.records[0].record() else {
+        panic!()
+    };
+    assert_eq!((inv.serial, inv.model), ("E3", None));
     let kinds: Vec<_> = list
         .errors
         .iter()
@@ -659,10 +687,25 @@ fn arbitrary_bytes_never_panic() {
 fn devicelist_records_serialize_like_text_records() {
     use sunpower_proto::JsonRecord;
     let list = decode("pvs6_2019.json");
-    let from_text = parse_line(list.records[4].line()).unwrap();
+    let from_text = parse_line(
+        "130\t20190926163000\tE00121838012345\tAC_Module_Type_E\t\t412.7734\t0.2431\t244.81\t0.99\t0.2497\t55.02\t4.54\t41\t59.99\t0",
+    )
+    .unwrap();
     let a = serde_json::to_string(&JsonRecord::new(&list.records[4].record(), None)).unwrap();
     let b = serde_json::to_string(&JsonRecord::new(&from_text, None)).unwrap();
+    // The same keys and values but `source` in place of `raw`.
+    let (a, b): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&a).unwrap(),
+        serde_json::from_str(&b).unwrap(),
+    );
+    let (mut a, mut b) = (
+        a.as_object().unwrap().clone(),
+        b.as_object().unwrap().clone(),
+    );
+    assert_eq!(a.remove("source"), Some(serde_json::json!("devicelist")));
+    assert!(b.remove("raw").is_some());
     assert_eq!(a, b);
+    let a = serde_json::Value::Object(a).to_string();
     assert!(a.contains("\"lifetime_energy_kwh\":412.7734"));
     assert!(a.contains("\"timestamp\":\"2019-09-26T16:30:00Z\""));
 }

@@ -67,7 +67,7 @@ proptest! {
         prop_assert_eq!(inv.timestamp.format("%Y%m%d%H%M%S").to_string(), fields[1].clone());
         let record = Record::Inverter(inv);
         prop_assert_eq!(record.extra_fields().count(), extras.len());
-        let raw: Vec<&str> = record.raw().iter().collect();
+        let raw: Vec<&str> = record.raw().unwrap().iter().collect();
         let sent: Vec<&str> = fields.iter().map(String::as_str).collect();
         prop_assert_eq!(raw, sent);
     }
@@ -211,7 +211,7 @@ type Owned = (Option<String>, Option<sunpower_proto::LineError>);
 /// A record's line or a line's error, owned.
 fn owned(item: Result<Record<'_>, sunpower_proto::LineError>) -> Owned {
     match item {
-        Ok(r) => (Some(r.raw().as_str().to_owned()), None),
+        Ok(r) => (Some(r.raw().unwrap().as_str().to_owned()), None),
         Err(e) => (None, Some(e)),
     }
 }

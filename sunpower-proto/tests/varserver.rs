@@ -4,7 +4,7 @@
 
 use sunpower_proto::{
     parse_device_list, parse_supervisor_info, parse_vars, DeviceErrorKind, PathShape, Record,
-    RecordBuf, VarsDeviceKind, VarsError, VarsForm, VarsProblemKind,
+    RecordBuf, Source, VarsDeviceKind, VarsError, VarsForm, VarsProblemKind,
 };
 
 fn sample(name: &str) -> Vec<u8> {
@@ -415,7 +415,11 @@ fn unknown_paths_bad_values_and_a_wrong_count_are_reported_not_fatal() {
             "/sys/devices/inverter/2: no sn: a record needs the device's serial",
         ]
     );
-    assert!(vars.devices[0].records.is_empty());
+    // The bad value costs its field, not the device's record.
+    let Record::Inverter(inv) = vars.devices[0].records[0].record() else {
+        panic!()
+    };
+    assert_eq!((inv.serial, inv.lifetime_energy_kwh), ("E1", None));
     let Record::Inverter(inv) = vars.devices[1].records[0].record() else {
         panic!()
     };
@@ -432,6 +436,32 @@ fn unknown_paths_bad_values_and_a_wrong_count_are_reported_not_fatal() {
             ..
         }
     ));
+}
+
+#[test]
+fn one_unreadable_quantity_costs_its_field_and_the_device_keeps_its_lifetime_energy() {
+    let doc = r#"{"/sys/devices/inverter/0/sn": "E00122",
+        "/sys/devices/inverter/0/msmtEps": "2025-09-30T15:50:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "1915.253174",
+        "/sys/devices/inverter/0/p3phsumKw": "0.2x1",
+        "/sys/devices/inverter/0/vln3phavgV": "243.9"}"#;
+    let vars = parse_vars(doc).unwrap();
+    assert_eq!(vars.devices.len(), 1);
+    let Record::Inverter(inv) = vars.devices[0].records[0].record() else {
+        panic!("{:?}", vars.devices)
+    };
+    assert_eq!(inv.serial, "E00122");
+    assert_eq!(inv.lifetime_energy_kwh, Some(1915.253174));
+    assert_eq!(inv.ac_power_kw, None);
+    assert_eq!(inv.ac_voltage_v, Some(243.9));
+    // Built from the document's values, not from a line.
+    assert_eq!(inv.source, Source::Vars);
+    assert_eq!(vars.devices[0].records[0].line(), None);
+    let problems: Vec<String> = vars.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        ["/sys/devices/inverter/0: p3phsumKw: expected a decimal number, found \"0.2x1\""]
+    );
 }
 
 #[test]

@@ -1,19 +1,21 @@
-//! `sunpower.Record`: one decoded line, immutable, with its typed fields as attributes.
+//! `sunpower.Record`: one record (of a collector line or a JSON source), immutable, with its
+//! typed fields as attributes.
 
 use std::hash::{Hash, Hasher};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyString, PyTuple};
-use sunpower_proto::{Channel, FieldValue, RecordBuf, Rfc3339};
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+use sunpower_proto::{Channel, FieldType, FieldValue, RecordBuf, Rfc3339, Source};
 
 use crate::errors;
 use crate::value::{to_py, TimeAs};
 
-/// One record (one line of a POST body), immutable.
+/// One record, immutable.
 ///
-/// Only the line's text is stored; typed attributes decode it again when read, which costs no
-/// allocation and keeps building a list of many records cheap.
+/// A collector record stores only its line's text; typed attributes decode it again when read,
+/// which costs no allocation and keeps building a list of many records cheap. A JSON source's
+/// record stores its values.
 #[pyclass(module = "sunpower", name = "Record", frozen, eq, hash)]
 pub struct Record {
     buf: RecordBuf,
@@ -36,7 +38,7 @@ impl Record {
         self.channel
     }
 
-    /// The typed record (decoded again from the line; no allocation).
+    /// The typed record (decoded again from the line, no allocation; or built from the values).
     pub fn core(&self) -> sunpower_proto::Record<'_> {
         self.buf.record()
     }
@@ -56,8 +58,8 @@ impl Record {
     }
 }
 
-// Equality and hashing are by the line as sent (and, for a meter from a JSON source, its
-// import and export counters, which no line carries), as documented for Python users.
+// Equality and hashing are by the line as sent (a collector record), or by the source and typed
+// values (a JSON source's record), as documented for Python users.
 impl PartialEq for Record {
     fn eq(&self, other: &Self) -> bool {
         self.buf == other.buf
@@ -69,17 +71,6 @@ impl Hash for Record {
         self.buf.hash(state);
     }
 }
-
-/// A meter's import and export counters (JSON sources only), for pickling.
-fn meter_counters(record: &sunpower_proto::Record<'_>) -> (Option<f64>, Option<f64>) {
-    match record {
-        sunpower_proto::Record::Meter(m) => (m.import_energy_kwh, m.export_energy_kwh),
-        _ => (None, None),
-    }
-}
-
-/// What `__reduce__` hands to `_record_from_line`.
-type Reduced = (String, Option<&'static str>, Option<f64>, Option<f64>);
 
 /// The fields `repr` shows, in the order it shows them.
 const REPR_FIELDS: [&str; 5] = [
@@ -102,10 +93,20 @@ macro_rules! record_methods {
                 self.record_type
             }
 
-            /// The line's fields exactly as sent, field 0 included.
+            /// The line's fields exactly as sent, field 0 included; `None` for a JSON source's
+            /// record, which has no line.
             #[getter]
-            fn raw<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-                PyTuple::new(py, self.buf.line().split('\t').collect::<Vec<_>>())
+            fn raw<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyTuple>>> {
+                self.buf
+                    .line()
+                    .map(|line| PyTuple::new(py, line.split('\t').collect::<Vec<_>>()))
+                    .transpose()
+            }
+
+            /// `"collector"`, `"devicelist"` or `"vars"`: where the record came from.
+            #[getter]
+            fn source(&self) -> &'static str {
+                self.buf.record().source().as_str()
             }
 
             /// `"data"` or `"command"` for a record from a capture's post; `None` otherwise.
@@ -163,10 +164,28 @@ macro_rules! record_methods {
                 Ok(out)
             }
 
-            fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, Reduced)> {
-                let restore = py.import("sunpower._sunpower")?.getattr("_record_from_line")?;
-                let (import, export) = meter_counters(&self.buf.record());
-                Ok((restore, (self.buf.line().to_owned(), self.channel(), import, export)))
+            fn __reduce__<'py>(
+                &self,
+                py: Python<'py>,
+            ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyTuple>)> {
+                let module = py.import("sunpower._sunpower")?;
+                if let Some(line) = self.buf.line() {
+                    let restore = module.getattr("_record_from_line")?;
+                    return Ok((restore, (line, self.channel()).into_pyobject(py)?));
+                }
+                let record = self.buf.record();
+                let fields = PyList::empty(py);
+                let mut result = Ok(());
+                record.visit_fields(|name, value| {
+                    if result.is_ok() {
+                        result = to_py(py, value, TimeAs::Datetime)
+                            .and_then(|v| fields.append((name, v)));
+                    }
+                });
+                result?;
+                let restore = module.getattr("_record_from_fields")?;
+                let args = (record.record_type(), record.source().as_str(), fields, self.channel());
+                Ok((restore, args.into_pyobject(py)?))
             }
         }
     };
@@ -225,34 +244,86 @@ record_methods!(
     unknown_11,
     import_energy_kwh,
     export_energy_kwh,
+    lifetime_net_energy_resolution_kwh,
 );
 
-/// Rebuilds a pickled `Record` from its line, channel and (a meter from a JSON source) its
-/// import and export counters.
+/// The channel of a pickled record.
+fn channel(channel: Option<&str>) -> PyResult<Option<Channel>> {
+    match channel {
+        None => Ok(None),
+        Some("data") => Ok(Some(Channel::Data)),
+        Some("command") => Ok(Some(Channel::Command)),
+        Some(other) => Err(PyValueError::new_err(format!("unknown channel {other:?}"))),
+    }
+}
+
+/// Rebuilds a pickled collector `Record` from its line and channel.
 #[pyfunction]
 #[pyo3(name = "_record_from_line")]
-#[pyo3(signature = (line, channel, import_energy_kwh = None, export_energy_kwh = None))]
-pub fn record_from_line(
-    py: Python<'_>,
-    line: String,
-    channel: Option<String>,
-    import_energy_kwh: Option<f64>,
-    export_energy_kwh: Option<f64>,
-) -> PyResult<Record> {
-    let channel = match channel.as_deref() {
-        None => None,
-        Some("data") => Some(Channel::Data),
-        Some("command") => Some(Channel::Command),
-        Some(other) => return Err(PyValueError::new_err(format!("unknown channel {other:?}"))),
-    };
-    let mut record =
+#[pyo3(signature = (line, channel))]
+pub fn record_from_line(py: Python<'_>, line: String, channel: Option<String>) -> PyResult<Record> {
+    let channel = self::channel(channel.as_deref())?;
+    let record =
         sunpower_proto::parse_line(&line).map_err(|e| match errors::decode_error(py, &e) {
             Ok(instance) => PyErr::from_value(instance),
             Err(err) => err,
         })?;
-    if let sunpower_proto::Record::Meter(m) = &mut record {
-        m.import_energy_kwh = import_energy_kwh;
-        m.export_energy_kwh = export_energy_kwh;
+    Ok(Record::new(&record, channel))
+}
+
+/// A pickled field's value, as its kind's table types it.
+enum Owned {
+    Time(Option<chrono::DateTime<chrono::Utc>>),
+    Text(Option<String>),
+    Decimal(Option<f64>),
+    Integer(Option<i64>),
+    Unsigned(Option<u64>),
+}
+
+/// Rebuilds a pickled JSON source's `Record` from its type, source and typed fields.
+#[pyfunction]
+#[pyo3(name = "_record_from_fields")]
+#[pyo3(signature = (record_type, source, fields, channel))]
+pub fn record_from_fields(
+    record_type: u16,
+    source: &str,
+    fields: Vec<(String, Bound<'_, PyAny>)>,
+    channel: Option<String>,
+) -> PyResult<Record> {
+    let channel = self::channel(channel.as_deref())?;
+    let source = match source {
+        "devicelist" => Source::DeviceList,
+        "vars" => Source::Vars,
+        other => return Err(PyValueError::new_err(format!("unknown source {other:?}"))),
+    };
+    let mut values = Vec::new();
+    for spec in sunpower_proto::Record::fields(record_type) {
+        let Some((_, value)) = fields.iter().find(|(name, _)| name == spec.name) else {
+            continue;
+        };
+        let owned = match spec.field_type {
+            FieldType::Time => Owned::Time(
+                value
+                    .extract::<Option<chrono::DateTime<chrono::FixedOffset>>>()?
+                    .map(|t| t.to_utc()),
+            ),
+            FieldType::Decimal => Owned::Decimal(value.extract()?),
+            FieldType::Integer => Owned::Integer(value.extract()?),
+            FieldType::Unsigned => Owned::Unsigned(value.extract()?),
+            _ => Owned::Text(value.extract()?),
+        };
+        values.push((spec.name, owned));
     }
+    let record = sunpower_proto::Record::from_fields(record_type, source, |name| {
+        let (_, value) = values.iter().find(|(n, _)| *n == name)?;
+        Some(match value {
+            Owned::Time(t) => FieldValue::Time(*t),
+            Owned::Text(t) => FieldValue::Text(t.as_deref()),
+            Owned::Decimal(v) => FieldValue::Decimal(*v),
+            Owned::Integer(v) => FieldValue::Integer(*v),
+            Owned::Unsigned(v) => FieldValue::Unsigned(*v),
+        })
+    })
+    .ok_or_else(|| PyValueError::new_err("a record needs its timestamp and serial"))?;
     Ok(Record::new(&record, channel))
 }

@@ -112,7 +112,8 @@ def test_unknown_types_keep_raw_and_timestamp() -> None:
 
 def test_parse_line_takes_bytes_and_a_trailing_newline() -> None:
     assert sunpower.parse_line(INVERTER_LINE.encode() + b"\r\n") == sunpower.parse_line(INVERTER_LINE)
-    assert sunpower.parse_line(INVERTER_LINE + "\n").raw[-1] == "0"
+    raw = sunpower.parse_line(INVERTER_LINE + "\n").raw
+    assert raw is not None and raw[-1] == "0"
 
 
 def test_to_dict_equals_the_sunpower_command(forum_body: bytes, sunpower_cli: Path) -> None:
@@ -134,6 +135,7 @@ def test_raw_is_a_tuple_of_the_fields_as_sent() -> None:
     assert r.raw == ("131", "20170107171000", "S", "", "", "7", "")
     assert (r.model, r.value_1, r.value_2, r.value_3) == (None, None, 7, None)
     assert isinstance(r.raw, tuple)
+    assert r.source == "collector"
 
 
 def test_repr_shows_type_serial_and_timestamp() -> None:

@@ -86,10 +86,9 @@ def test_the_61845_dump_decodes_to_the_values_it_holds() -> None:
     assert consumption.to_dict()["import_energy_kwh"] == 33277.058594
     assert legs.leg1_power_kw == -1.023084 and legs.leg2_power_kw == -0.812595
     assert legs.leg1_voltage_v == 120.727631
-    # Collector records never carry the import and export counters.
-    line = sunpower.parse_line("\t".join(consumption.raw))
-    assert line.import_energy_kwh is None and "import_energy_kwh" not in line.to_dict()
-    assert line != consumption
+    # Built from the document's values: no line, the source said.
+    assert consumption.raw is None and consumption.source == "vars"
+    assert consumption.to_dict()["source"] == "vars" and "raw" not in consumption.to_dict()
 
     info = vars.supervisor
     assert info is not None
@@ -240,18 +239,24 @@ def test_meter_records_pickle_with_their_import_and_export_counters() -> None:
     assert again == meter and hash(again) == hash(meter)
     assert again.import_energy_kwh == 20.5 and again.export_energy_kwh == 10.5
     assert again.to_dict() == meter.to_dict()
+    assert again.source == "vars" and again.raw is None
     other = sunpower.parse_vars(json.dumps(flat(device_fields(when, [1, 2, 3], 10, 21, 10), {})))
-    assert other.records[3].raw == meter.raw and other.records[3] != meter
+    assert other.records[3].lifetime_net_energy_kwh == meter.lifetime_net_energy_kwh
+    assert other.records[3] != meter
 
 
-def test_a_bad_device_is_a_problem_and_the_others_decode(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_bad_value_costs_its_field_and_a_device_without_serial_is_a_problem(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     when = datetime.datetime(2025, 9, 30, 15, 50, tzinfo=UTC)
     doc = flat(device_fields(when, [1.0, 2.0, 3.0], 10.0, 20.0, 10.0), {})
     doc["/sys/devices/inverter/1/ltea3phsumKwh"] = "19.0x79"
     del doc["/sys/devices/inverter/2/sn"]
     with caplog.at_level(logging.WARNING, logger="sunpower"):
         vars = sunpower.parse_vars(json.dumps(doc))
-    assert [r.serial for r in vars.records if r.record_type == 130] == [INVERTERS[0]]
+    inverters = [r for r in vars.records if r.record_type == 130]
+    assert [r.serial for r in inverters] == INVERTERS[:2]
+    assert inverters[1].lifetime_energy_kwh is None
     assert len(vars.problems) == 2
     bad, unnamed = vars.problems
     assert bad.startswith("/sys/devices/inverter/1") and "19.0x79" in bad

@@ -303,28 +303,32 @@ impl Strings {
     }
 }
 
-/// Lists of a line's TAB-separated fields (`raw`): never null, so a null row is an empty list.
+/// Lists of a line's TAB-separated fields (`raw`); null for a record without a line.
 #[derive(Default)]
 pub(super) struct FieldLists {
     rows: Offsets,
     fields: Offsets,
     data: Buf<u8>,
+    valid: Validity,
 }
 
 impl FieldLists {
     fn push(&mut self, line: &str) {
         split_fields(line.as_bytes(), &mut self.fields, &mut self.data.vec);
         self.rows.push(self.fields.count());
+        self.valid.push(true);
     }
 
     fn push_null(&mut self) {
         self.rows.push(self.fields.count());
+        self.valid.push(false);
     }
 
     fn finish(&mut self, item: &FieldRef) -> Result<ListArray, ArrowError> {
         let (rows, fields, data) = (self.rows.finish(), self.fields.finish(), self.data.take());
+        let valid = self.valid.finish();
         let values = StringArray::try_new(fields?, Buffer::from_vec(data), None)?;
-        ListArray::try_new(item.clone(), rows?, Arc::new(values), None)
+        ListArray::try_new(item.clone(), rows?, Arc::new(values), valid)
     }
 }
 

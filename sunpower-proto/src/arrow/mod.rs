@@ -2,14 +2,16 @@
 //! kind, and intervals as a schema of their own. Sans-I/O: a [`RecordBatcher`] is fed records
 //! and hands out full batches; writing them (Parquet files, a Python stream) is the caller's.
 //!
-//! The columns come from the one field visitor ([`Record::visit_output`],
-//! [`Interval::visit_output`](crate::intervals::Interval::visit_output)), so they carry the JSON
-//! Lines keys (units in the names) and the same values: `record_type` (`UInt64`), `raw` (a list of
-//! strings), `channel`, the typed fields (timestamps as `Timestamp(µs, "UTC")`, decimals as
-//! `Float64`, integers as `Int64`, counters as `UInt64`, text as `Utf8`), then the post's
-//! context: `captured_at` (`Timestamp(µs, "UTC")`) and `input`. Every type this crate does not
-//! know shares one schema: `record_type`, `raw`, `channel`, `timestamp`, `serial` and the
-//! context.
+//! A kind's schema is its field table ([`Record::fields`]); the values come from the one field
+//! visitor ([`Record::visit_output`],
+//! [`Interval::visit_output`](crate::intervals::Interval::visit_output)), so the columns carry the
+//! JSON Lines keys (units in the names) and the same values: `record_type` (`UInt64`), `raw` (a
+//! list of strings; null for a JSON source's record), `source` (null for a collector line's
+//! record, which has `raw`), `channel`, the typed fields (timestamps as `Timestamp(µs, "UTC")`,
+//! decimals as `Float64`, integers as `Int64`, counters as `UInt64`, text as `Utf8`), then the
+//! post's context: `captured_at` (`Timestamp(µs, "UTC")`) and `input`. Every type this crate does
+//! not know shares one schema: `record_type`, `raw`, `source`, `channel`, `timestamp`, `serial`
+//! and the context.
 //!
 //! ```
 //! use sunpower_proto::arrow::{RecordBatcher, RecordContext};
@@ -24,7 +26,7 @@
 //! batcher.finish(|b| batches.push(b)).unwrap();
 //! let trailers = batches.iter().find(|b| b.record_type == 102).unwrap();
 //! assert_eq!(trailers.batch.num_rows(), 2);
-//! assert_eq!(trailers.batch.schema().field(3).name(), "token");
+//! assert_eq!(trailers.batch.schema().field(4).name(), "token");
 //! assert!(batches.iter().any(|b| b.record_type == 999 && b.batch.num_rows() == 1));
 //! ```
 
@@ -35,7 +37,8 @@ pub use arrow_schema::ArrowError;
 use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
 
-use crate::record::{FieldValue, Record};
+use crate::fields::FieldType;
+use crate::record::{FieldValue, RawFields, Record};
 use crate::Channel;
 
 mod columns;
@@ -87,22 +90,15 @@ fn micros(t: DateTime<Utc>) -> i64 {
     t.timestamp_micros()
 }
 
-/// A line of `record_type` whose record visits every field its type can have (with the
-/// adjustment of [`prototype`]): the schema of its kind.
-fn prototype_line(record_type: u16) -> String {
-    // Field 1 a valid timestamp and field 2 a serial: every kind's required fields; the rest
-    // absent (None), which still tells the field's type.
-    format!("{record_type}\t20000101000000\tS")
-}
-
-fn prototype(line: &str) -> Option<Record<'_>> {
-    let mut record = Record::parse(line).ok()?;
-    if let Record::Meter(m) = &mut record {
-        // The JSON sources' extra counters: columns of their own, null for collector records.
-        m.import_energy_kwh = Some(0.0);
-        m.export_energy_kwh = Some(0.0);
+/// A value of `field_type`, not reported: what tells a column its type.
+fn empty(field_type: FieldType) -> FieldValue<'static> {
+    match field_type {
+        FieldType::Time => FieldValue::Time(None),
+        FieldType::Decimal => FieldValue::Decimal(None),
+        FieldType::Integer => FieldValue::Integer(None),
+        FieldType::Unsigned => FieldValue::Unsigned(None),
+        _ => FieldValue::Text(None),
     }
-    Some(record)
 }
 
 /// The schema of the batches of `record_type` (one per known type; every unknown type has the
@@ -136,20 +132,19 @@ impl KindBuilder {
         let mut fields = Vec::new();
         let mut add = |name: &'static str, value: FieldValue<'_>| {
             let (column, data_type) = Column::for_value(&value);
-            // Only `raw` is never null (and `record_type`, always visited).
-            let nullable = !matches!(name, "record_type" | "raw");
+            let nullable = name != "record_type";
             fields.push(Field::new(name, data_type, nullable));
             names.push(name);
             columns.push(column);
         };
-        let line = prototype_line(record_type);
-        match prototype(&line) {
-            Some(record) => record.visit_output(Some(Channel::Data), &mut add),
-            // Not reachable (a type and two fields always parse); kept total all the same.
-            None => {
-                add("record_type", FieldValue::Unsigned(None));
-                add("channel", FieldValue::Text(None));
-            }
+        // What every record visits first (`raw` for a collector line, `source` for a JSON
+        // source's record), then the kind's fields as its table describes them.
+        add("record_type", FieldValue::Unsigned(None));
+        add("raw", FieldValue::Fields(RawFields::new("")));
+        add("source", FieldValue::Text(None));
+        add("channel", FieldValue::Text(None));
+        for spec in Record::fields(record_type) {
+            add(spec.name, empty(spec.field_type));
         }
         add("captured_at", FieldValue::Time(None));
         add("input", FieldValue::Text(None));
@@ -205,7 +200,9 @@ impl KindBuilder {
         columns[fields_end].append(FieldValue::Time(context.captured_at));
         columns[fields_end + 1].append(FieldValue::Text(context.input));
         self.rows += 1;
-        self.bytes += record.raw().as_str().len() + context.input.map_or(0, str::len) + 64;
+        self.bytes += record.raw().map_or(0, |raw| raw.as_str().len())
+            + context.input.map_or(0, str::len)
+            + 64;
         unplaced
     }
 
@@ -476,9 +473,20 @@ mod tests {
         ) {
             let mut records: Vec<Record<'_>> =
                 lines.iter().filter_map(|l| Record::parse(l).ok()).collect();
-            for (record, counter) in records.iter_mut().zip(&counters) {
+            for (i, (record, counter)) in records.iter_mut().zip(&counters).enumerate() {
                 if let Record::Meter(m) = record {
                     m.import_energy_kwh = *counter;
+                }
+                // Every third record as a JSON source's: no line, a source.
+                if i % 3 == 2 {
+                    let mut fields = Vec::new();
+                    record.visit_fields(|name, value| fields.push((name, value)));
+                    let built = Record::from_fields(record.record_type(), crate::Source::Vars, |name| {
+                        fields.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+                    });
+                    if let Some(built) = built {
+                        *record = built;
+                    }
                 }
             }
             let inputs = ["a.pcap", "", "longer/path/to/a/capture.pcapng.gz"];
@@ -519,7 +527,7 @@ mod tests {
                 visited.insert("input", expected(FieldValue::Text(context.input)));
                 for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
                     let want = visited.remove(field.name().as_str()).unwrap_or(Cell::Null);
-                    prop_assert_eq!(cell(column.as_ref(), row), want, "{} of {:?}", field.name(), record.raw().as_str());
+                    prop_assert_eq!(cell(column.as_ref(), row), want, "{} of {:?}", field.name(), record);
                 }
                 prop_assert!(visited.is_empty(), "not in the schema: {:?}", visited);
             }
@@ -530,10 +538,11 @@ mod tests {
     fn every_known_type_has_its_own_schema() {
         let unknown = record_schema(999);
         for t in [100, 102, 120, 122, 130, 131, 140, 141] {
-            let line = prototype_line(t);
-            let record = prototype(&line).unwrap();
-            assert!(!matches!(record, Record::Unknown(_)), "{t}");
             assert_ne!(record_schema(t), unknown, "{t}");
+            let schema = record_schema(t);
+            let names: Vec<_> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            let table: Vec<_> = Record::fields(t).iter().map(|f| f.name).collect();
+            assert_eq!(names[4..names.len() - 2], table[..], "{t}");
         }
         let names: Vec<_> = unknown.fields().iter().map(|f| f.name().as_str()).collect();
         assert_eq!(
@@ -541,6 +550,7 @@ mod tests {
             [
                 "record_type",
                 "raw",
+                "source",
                 "channel",
                 "timestamp",
                 "serial",

@@ -5,8 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Event, Flag, Flags, Interval, IntervalConfig, Mode, NetSource};
-use crate::record::{MeterKind, Record};
+use crate::record::{FieldValue, MeterKind, Record};
 use crate::site::SiteTotals;
+use crate::value::resolution;
 
 const DAY: i64 = 86_400;
 const DEFAULT_CADENCE: i64 = 300;
@@ -286,6 +287,35 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     fnv1a_step(0xcbf2_9ce4_8422_2325, bytes)
 }
 
+/// What tells a record's readings apart from another's of the same device and time: its line,
+/// or for a record from a JSON source (no line) its typed values.
+fn content_hash(record: &Record<'_>) -> u64 {
+    if let Some(raw) = record.raw() {
+        return fnv1a(raw.as_str().as_bytes());
+    }
+    let mut hash = fnv1a(record.source().as_str().as_bytes());
+    record.visit_fields(|name, value| {
+        hash = fnv1a_step(hash, name.as_bytes());
+        let bits = match value {
+            FieldValue::Time(t) => t.map(|t| t.timestamp() as u64),
+            FieldValue::Text(t) => t.map(|t| fnv1a(t.as_bytes())),
+            FieldValue::Decimal(v) => v.map(f64::to_bits),
+            FieldValue::Integer(v) => v.map(|v| v as u64),
+            FieldValue::Unsigned(v) => v,
+            _ => None,
+        };
+        hash = fnv1a_step(
+            hash,
+            &bits.map_or([0xff; 9], |b| {
+                let mut bytes = [0; 9];
+                bytes[1..].copy_from_slice(&b.to_le_bytes());
+                bytes
+            }),
+        );
+    });
+    hash
+}
+
 fn fnv1a_step(hash: u64, bytes: &[u8]) -> u64 {
     bytes.iter().fold(hash, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -334,16 +364,6 @@ fn place(
     series.last_seen = series.last_seen.max(t);
     pending.insert(t);
     Added::Stored
-}
-
-/// The resolution of a decimal field as sent: `607` is 1, `18.5466` is 0.0001.
-fn resolution(field: Option<&str>) -> Option<f64> {
-    let field = field?.trim();
-    if field.is_empty() || field.contains(['e', 'E']) {
-        return None;
-    }
-    let decimals = field.split_once('.').map_or(0, |(_, d)| d.len()).min(12);
-    Some(10f64.powi(-(decimals as i32)))
 }
 
 fn round3(x: f64) -> f64 {
@@ -535,7 +555,7 @@ impl IntervalAccumulator {
     /// ```
     pub fn add(&mut self, record: &Record<'_>) -> Added {
         self.stats.records += 1;
-        let hash = fnv1a(record.raw().as_str().as_bytes());
+        let hash = content_hash(record);
         let added = match record {
             Record::Inverter(inv) => self.insert(
                 DeviceKind::Inverter,
@@ -555,7 +575,10 @@ impl IntervalAccumulator {
                 Reading {
                     energy_kwh: m.lifetime_net_energy_kwh,
                     power_kw: m.real_power_kw,
-                    resolution_kwh: resolution(m.raw.get(5)),
+                    resolution_kwh: match m.source.raw() {
+                        Some(raw) => resolution(raw.get(5)),
+                        None => m.lifetime_net_energy_resolution_kwh,
+                    },
                     hash,
                 },
             ),

@@ -32,23 +32,25 @@ __all__ = [
     "RecordBatches",
     "ArrowStream",
     "_record_from_line",
+    "_record_from_fields",
 ]
 
 __version__: str
 
 @final
 class Record:
-    """One record: one line of a POST body, decoded. Immutable and hashable.
+    """One record: a line of a POST body, or a device of a JSON source (DeviceList, ``/vars``),
+    decoded. Immutable and hashable.
 
     Every typed field name of any record type is an attribute of every record. An attribute is
-    ``None`` when the line left the field empty (not reported) *and* when the record's type has
-    no such field (``parse_line("102\\tabc").serial is None``): check ``record_type``, or
-    ``name in record.to_dict()``, to tell the two apart. Timestamps are aware
+    ``None`` when the field was empty, not reported or could not be read *and* when the record's
+    type has no such field (``parse_line("102\\tabc").serial is None``): check ``record_type``,
+    or ``name in record.to_dict()``, to tell the two apart. Timestamps are aware
     ``datetime.datetime`` objects in UTC.
 
-    Two records are equal, and hash alike, when their lines are the same text (``raw``) and, for
-    a meter from a JSON source, their ``import_energy_kwh`` and ``export_energy_kwh`` are the
-    same; the channel does not count. Records pickle.
+    Two collector records are equal, and hash alike, when their lines are the same text
+    (``raw``); two records of a JSON source when their source and typed values are the same; the
+    channel does not count. Records pickle.
 
     Records are made by :func:`parse_body`, :func:`parse_line`, :func:`parse_device_list` and
     :func:`parse_vars`, not by calling ``Record``.
@@ -58,24 +60,27 @@ class Record:
     def record_type(self) -> int:
         """Field 0: ``130`` for an inverter, ``140`` for a meter, ..."""
     @property
-    def raw(self) -> tuple[str, ...]:
-        """The line's fields exactly as sent, field 0 included, empty fields kept."""
+    def raw(self) -> tuple[str, ...] | None:
+        """The line's fields exactly as sent, field 0 included, empty fields kept; ``None`` for
+        a record of a JSON source, which has no line."""
+    @property
+    def source(self) -> Literal["collector", "devicelist", "vars"]:
+        """Where the record came from: a collector line, or a JSON source of the local API."""
     @property
     def channel(self) -> Literal["data", "command"] | None:
         """The collector channel of the post the record came in, when known (from a capture)."""
     def to_dict(self) -> dict[str, Any]:
         """The record as one line of ``sunpower parse`` / ``sunpower decode`` JSON Lines.
 
-        The same keys in the same order (``record_type``, ``raw``, ``channel`` when known, then
-        the typed fields of the record's type), with JSON values: ``raw`` a list, timestamps
+        The same keys in the same order (``record_type``, ``raw`` or, for a JSON source's record,
+        ``source``, ``channel`` when known, then the typed fields of the record's type), with JSON
+        values: ``raw`` a list, timestamps
         RFC 3339 strings (``"2017-01-07T17:10:00Z"``), ``None`` for not reported. So
         ``json.dumps(record.to_dict())`` is the command's line.
         """
     def __eq__(self, value: object, /) -> bool: ...
     def __hash__(self) -> int: ...
-    def __reduce__(
-        self,
-    ) -> tuple[Any, tuple[str, str | None, float | None, float | None]]: ...
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]: ...
 
     # 100: the post's header.
     @property
@@ -189,6 +194,10 @@ class Record:
     @property
     def export_energy_kwh(self) -> float | None:
         """Lifetime energy to the grid, kWh; like ``import_energy_kwh``."""
+    @property
+    def lifetime_net_energy_resolution_kwh(self) -> float | None:
+        """How finely a JSON source wrote ``lifetime_net_energy_kwh`` (``1.0`` for whole kWh,
+        ``0.01`` for two decimals); only meters from the local API have it."""
 
     # 141: consumption meter per leg.
     @property
@@ -247,11 +256,9 @@ def parse_device_list(data: bytes | bytearray | str) -> list[Record]:
     working, or is of an unknown type is logged on the ``sunpower`` logger and left out.
     """
 
-def _record_from_line(
-    line: str,
-    channel: str | None,
-    import_energy_kwh: float | None = None,
-    export_energy_kwh: float | None = None,
+def _record_from_line(line: str, channel: str | None) -> Record: ...
+def _record_from_fields(
+    record_type: int, source: str, fields: list[tuple[str, Any]], channel: str | None
 ) -> Record: ...
 
 def parse_vars(doc: bytes | bytearray | str) -> Vars:
