@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A Raspberry Pi is 64-bit ARM: cross-builds the test suites of sunpower-proto and sunpower-pcap
-# for aarch64-unknown-linux-gnu and runs them under qemu-aarch64 (user-mode emulation), so
+# A Raspberry Pi is 64-bit ARM: cross-builds the test suites of sunpower-proto, sunpower-pcap and
+# sunpower-store for aarch64-unknown-linux-gnu and runs them under qemu-aarch64 (user-mode emulation), so
 # anything that depends on the CPU (endianness is the same, but alignment, char signedness and
 # float formatting paths differ) is exercised. Installs what it needs: the Rust target (rustup),
 # Debian's gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user (apt).
@@ -43,11 +43,11 @@ export CC_aarch64_unknown_linux_gnu=aarch64-linux-gnu-gcc
 
 echo "aarch64: $(aarch64-linux-gnu-gcc --version | head -1); $(qemu-aarch64 --version | head -1)"
 # Doctests are skipped: rustdoc cross-runs them only with the unstable -Zdoctest-xcompile.
-cargo test --target "$target" -p sunpower-proto -p sunpower-pcap --all-features \
+cargo test --target "$target" -p sunpower-proto -p sunpower-pcap -p sunpower-store --all-features \
     --lib --bins --tests --examples "$@"
 status=$?
 if [ $status -eq 0 ]; then
-    echo "aarch64: sunpower-proto and sunpower-pcap test suites passed under qemu-aarch64"
+    echo "aarch64: sunpower-proto, sunpower-pcap and sunpower-store test suites passed under qemu-aarch64"
 else
     echo "aarch64: FAILED (cargo test exit status $status)"
 fi

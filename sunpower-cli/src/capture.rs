@@ -139,7 +139,7 @@ fn run_steps(
     let mut steps = 0u64;
     while step(decoder) {
         steps += 1;
-        if steps % 4096 == 0 {
+        if steps.is_multiple_of(4096) {
             if let (Some(bar), Some(progress)) = (&stderr.progress, decoder.reader().progress()) {
                 bar.set_position(progress_total(decoder.reader().input_lens(), progress));
             }

@@ -8,7 +8,8 @@ use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::export::{self, LocalInterval, PvOutputEncoder};
 use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
-use sunpower_proto::{parse_device_list, tree, ProblemLog, MAX_DOCUMENT_BYTES};
+use sunpower_proto::{parse_device_list, ProblemLog, MAX_DOCUMENT_BYTES};
+use sunpower_store::tree;
 
 use crate::capture::{drive, CaptureArgs};
 use crate::output::{display_name, read_body, read_document, BodyError, Stderr};
@@ -301,7 +302,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         eprintln!("sunpower: {event}");
     }
     match &args.tree {
-        Some(dir) => match tree::fs::write_dir(dir, &rows, tz) {
+        Some(dir) => match tree::write_dir(dir, &rows, tz) {
             Ok(report) => eprintln!(
                 "sunpower: {}: {} intervals inserted, {} replaced, {} files written",
                 dir.display(),

@@ -1,13 +1,13 @@
 //! `decode --format parquet`: every record into the library's Arrow batcher, its batches into
-//! the library's Parquet dataset (`sunpower_proto::parquet`).
+//! the library's Parquet dataset (`sunpower_store::parquet`).
 
 use std::io;
 
 use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::arrow::{RecordBatcher, RecordContext};
-use sunpower_proto::parquet::{Dataset, BATCH_ROWS};
+use sunpower_store::parquet::{Dataset, BATCH_ROWS};
 
-pub use sunpower_proto::parquet::IntervalsFile;
+pub use sunpower_store::parquet::IntervalsFile;
 
 use crate::capture::{drive, CaptureArgs};
 use crate::Outcome;

@@ -450,7 +450,7 @@ impl<W: Write> PcapNgWriter<W> {
 }
 
 fn pad4(v: &mut Vec<u8>) {
-    while v.len() % 4 != 0 {
+    while !v.len().is_multiple_of(4) {
         v.push(0);
     }
 }

@@ -45,7 +45,12 @@
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
 //! | JSON of records (JSON Lines) | [`JsonRecord::write_to`]; of a body's records as decoded, faster: [`BodyStream::feed_decoded`], [`DecodedRecord::json`]; `Serialize` impls for serde | `serde` for the impls |
 //! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
-//! | Parquet files of them (a Hive-style records dataset, an intervals file), bounded memory, crash-safe | `parquet::Dataset`, `parquet::IntervalsFile` | `parquet` |
+//! | the `YYYY/MM/DD.csv` tree's files merged with what they hold (sans-I/O) | [`tree::files_to_read`], [`tree::merge`] | `intervals` |
+//!
+//! Writing files is not this crate's: the tree written to a folder (locked, crash-safe) is
+//! `sunpower_store::tree::write_dir`, and the Parquet files of the Arrow batches (a Hive-style
+//! records dataset, an intervals file) are `sunpower_store::parquet::Dataset` and
+//! `IntervalsFile` (feature `parquet` of the `sunpower-store` crate).
 //!
 //! Every JSON reader works on a document already in memory but never builds it as one value:
 //! documents are visited entry by entry and refused past a byte cap
@@ -71,8 +76,6 @@ mod json;
 #[cfg(feature = "devicelist")]
 mod jsonvalue;
 mod owned;
-#[cfg(feature = "parquet")]
-pub mod parquet;
 mod problems;
 mod record;
 mod site;

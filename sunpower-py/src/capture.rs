@@ -24,7 +24,7 @@ use crate::arrow::{self as batches, ByType};
 use crate::errors;
 use crate::record::Record;
 use sunpower_proto::arrow::{RecordBatcher, RecordContext};
-use sunpower_proto::parquet::{Dataset, BATCH_ROWS as PARQUET_BATCH_ROWS};
+use sunpower_store::parquet::{Dataset, BATCH_ROWS as PARQUET_BATCH_ROWS};
 
 static CAPTURE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 

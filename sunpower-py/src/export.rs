@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sunpower_proto::export::{self, PvOutputEncoder as CoreEncoder};
 use sunpower_proto::intervals::{Interval as CoreInterval, Tz};
-use sunpower_proto::tree;
+use sunpower_store::tree;
 
 use crate::intervals::Interval;
 
@@ -106,7 +106,7 @@ pub fn write_rows<'py>(
     tz: Tz,
 ) -> PyResult<Bound<'py, PyDict>> {
     let report = py
-        .detach(|| tree::fs::write_dir(&directory, rows, tz))
+        .detach(|| tree::write_dir(&directory, rows, tz))
         .map_err(|e| PyOSError::new_err(e.to_string()))?;
     let dict = PyDict::new(py);
     dict.set_item("inserted", report.inserted)?;

@@ -703,7 +703,7 @@ impl ContainerDecoder {
                 "block length {len} exceeds the {MAX_BUFFER_SIZE}-byte limit"
             )));
         }
-        if len < 12 || len % 4 != 0 {
+        if len < 12 || !len.is_multiple_of(4) {
             return Step::Fatal(CaptureErrorKind::Damaged(format!(
                 "block length {len} (must be a multiple of 4, at least 12)"
             )));
@@ -946,7 +946,7 @@ fn check_section_header(head: &[u8]) -> Result<usize, CaptureErrorKind> {
         }
     };
     let len = read_u32(&head[4..8], big_endian);
-    if !(28..=MAX_SHB_LEN).contains(&len) || len % 4 != 0 {
+    if !(28..=MAX_SHB_LEN).contains(&len) || !len.is_multiple_of(4) {
         return Err(CaptureErrorKind::BadHeader(format!(
             "section header block length {len} (must be a multiple of 4 from 28 to {MAX_SHB_LEN})"
         )));

@@ -6,8 +6,8 @@
 //! Merging is idempotent: existing interval rows are keyed by `interval_start`; a new row
 //! replaces the old one unless it knows less (see [`prefer_new`]); totals are recomputed from the
 //! merged rows of the touched days, months and years. Running again over the same or overlapping
-//! data gives identical files. With the `fs` feature, [`write_dir`](fs::write_dir) does the
-//! reading and the crash-safe, locked writing.
+//! data gives identical files. Reading and writing the files is the caller's: the
+//! `sunpower-store` crate's `sunpower_store::tree::write_dir` does it, locked and crash-safe.
 //!
 //! ```
 //! use std::collections::BTreeMap;
@@ -45,9 +45,6 @@ use crate::export::{
     PERIOD_CSV_HEADER,
 };
 use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
-
-#[cfg(feature = "fs")]
-pub mod fs;
 
 /// An existing file of the tree has a row that cannot be read back.
 ///

@@ -1,5 +1,6 @@
-//! Writing the tree to a folder (`fs` feature): the one I/O adapter of this crate, thin over the
-//! sans-I/O [`merge`].
+//! Writing the `YYYY/MM/DD.csv` tree to a folder: the I/O adapter, thin over the sans-I/O
+//! [`merge`] of `sunpower_proto::tree` (which names the files to read, and gives every touched
+//! file's new contents).
 //!
 //! - A lock (`.sunpower-tree.lock` in the folder, an OS file lock) is held from reading to the
 //!   last rename, so two runs on one tree take turns and neither loses the other's rows.
@@ -14,10 +15,8 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use chrono_tz::Tz;
-
-use super::{files_to_read, merge, TreeError, TreeReport};
-use crate::intervals::Interval;
+use sunpower_proto::intervals::{Interval, Tz};
+use sunpower_proto::tree::{files_to_read, merge, TreeError, TreeReport};
 
 /// The lock file's name, in the tree's folder.
 pub const LOCK_FILE: &str = ".sunpower-tree.lock";
@@ -25,7 +24,7 @@ pub const LOCK_FILE: &str = ".sunpower-tree.lock";
 /// Why the tree could not be written.
 ///
 /// ```
-/// use sunpower_proto::tree::fs::{write_dir, WriteError};
+/// use sunpower_store::tree::{write_dir, WriteError};
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
@@ -76,8 +75,9 @@ fn io_error<'p>(path: &'p Path, what: &'static str) -> impl FnOnce(io::Error) ->
 /// Merges `intervals` into the tree under `dir` (created if needed), local dates in zone `tz`.
 ///
 /// ```
-/// use sunpower_proto::{parse_line, tree};
+/// use sunpower_proto::parse_line;
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// use sunpower_store::tree;
 /// let dir = std::env::temp_dir().join(format!("sunpower-tree-doc-{}", std::process::id()));
 /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
 /// for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
@@ -86,9 +86,9 @@ fn io_error<'p>(path: &'p Path, what: &'static str) -> impl FnOnce(io::Error) ->
 /// }
 /// let rows = acc.finish();
 /// let tz = chrono_tz::America::Los_Angeles;
-/// assert_eq!(tree::fs::write_dir(&dir, &rows, tz).unwrap().files, 4);
+/// assert_eq!(tree::write_dir(&dir, &rows, tz).unwrap().files, 4);
 /// let first = std::fs::read_to_string(dir.join("2026/06/01.csv")).unwrap();
-/// let again = tree::fs::write_dir(&dir, &rows, tz).unwrap();
+/// let again = tree::write_dir(&dir, &rows, tz).unwrap();
 /// assert_eq!((again.inserted, again.replaced, again.files), (0, 0, 0));
 /// assert_eq!(std::fs::read_to_string(dir.join("2026/06/01.csv")).unwrap(), first);
 /// std::fs::remove_dir_all(&dir).unwrap();
@@ -195,9 +195,9 @@ fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intervals::{IntervalAccumulator, IntervalConfig};
-    use crate::Body;
     use chrono::{TimeDelta, TimeZone, Utc};
+    use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    use sunpower_proto::Body;
 
     fn rows(from: i64, to: i64) -> Vec<Interval> {
         // One inverter, +10 Wh every 5 minutes from 2026-06-02 06:00 UTC.

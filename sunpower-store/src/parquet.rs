@@ -1,17 +1,17 @@
-//! Parquet files of the [Arrow batches](crate::arrow) (`parquet` feature, on the Apache Arrow
-//! project's `parquet` crate): a Hive-style [`Dataset`] of records
+//! Parquet files of `sunpower_proto`'s [Arrow batches](sunpower_proto::arrow) (`parquet` feature,
+//! on the Apache Arrow project's `parquet` crate): a Hive-style [`Dataset`] of records
 //! (`DIR/record_type=130/part-00000.parquet`, what `sunpower decode --format parquet` writes)
-//! and an [`IntervalsFile`] (`sunpower intervals --format parquet`). One of the crate's two I/O
-//! adapters (with [`tree::fs`](crate::tree::fs)): the batches come from the sans-I/O
-//! [`RecordBatcher`](crate::arrow::RecordBatcher). Streaming: memory stays within
+//! and an [`IntervalsFile`] (`sunpower intervals --format parquet`). One of the crate's two
+//! writers (with [`tree`](crate::tree)): the batches come from the sans-I/O
+//! [`RecordBatcher`](sunpower_proto::arrow::RecordBatcher). Streaming: memory stays within
 //! [`DATASET_MEMORY`] plus a row group whatever the input's length. Every file is written under
 //! a temporary name, synced and renamed, so a power cut leaves whole files or none; a lock
 //! keeps a second run out of a dataset being written.
 //!
 //! ```
 //! use sunpower_proto::arrow::{RecordBatcher, RecordContext};
-//! use sunpower_proto::parquet::Dataset;
 //! use sunpower_proto::parse_line;
+//! use sunpower_store::parquet::Dataset;
 //!
 //! let dir = std::env::temp_dir().join(format!("sunpower-doc-dataset-{}", std::process::id()));
 //! # let _ = std::fs::remove_dir_all(&dir);
@@ -34,13 +34,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::arrow::{interval_batch, interval_schema, record_schema, KindBatch, DEFAULT_BATCH_ROWS};
-use crate::intervals::{Interval, Tz};
 use arrow_array::RecordBatch;
 use arrow_schema::{Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use sunpower_proto::arrow::{
+    interval_batch, interval_schema, record_schema, KindBatch, DEFAULT_BATCH_ROWS,
+};
+use sunpower_proto::intervals::{Interval, Tz};
 
 /// A row group is flushed once its encoded size reaches this (or at `ROW_GROUP_ROWS` rows).
 pub const ROW_GROUP_BYTES: usize = 4 << 20;
@@ -269,7 +271,7 @@ impl Dataset {
             .map(|(t, _)| *t)
     }
 
-    /// Adds a batch of the [`RecordBatcher`](crate::arrow::RecordBatcher) to its record type's
+    /// Adds a batch of the [`RecordBatcher`](sunpower_proto::arrow::RecordBatcher) to its record type's
     /// partition, writing out what the memory budget asks for.
     pub fn write(&mut self, batch: &KindBatch) -> io::Result<()> {
         let record_type = batch.record_type;
@@ -428,8 +430,8 @@ impl IntervalsFile {
     ///
     /// ```
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig, Tz};
-    /// use sunpower_proto::parquet::IntervalsFile;
     /// use sunpower_proto::parse_line;
+    /// use sunpower_store::parquet::IntervalsFile;
     /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
     /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
@@ -437,7 +439,10 @@ impl IntervalsFile {
     /// let mut file = IntervalsFile::create(path.clone(), Tz::UTC)?;
     /// file.write(&acc.finish())?;
     /// file.close()?;
-    /// assert!(path.is_file());
+    /// // Read back: the two intervals (17:00 and 17:05), one row each.
+    /// use parquet::file::reader::{FileReader, SerializedFileReader};
+    /// let reader = SerializedFileReader::new(std::fs::File::open(&path)?).unwrap();
+    /// assert_eq!(reader.metadata().file_metadata().num_rows(), 2);
     /// # std::fs::remove_file(&path)?;
     /// # Ok::<(), std::io::Error>(())
     /// ```
@@ -467,8 +472,8 @@ mod tests {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     use super::*;
-    use crate::arrow::{RecordBatcher, RecordContext};
-    use crate::parse_line;
+    use sunpower_proto::arrow::{RecordBatcher, RecordContext};
+    use sunpower_proto::parse_line;
 
     /// Every row of a partition's part files, in part order: the serial column.
     fn serials(dir: &Path, record_type: u16) -> (usize, Vec<String>) {
