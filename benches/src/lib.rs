@@ -21,7 +21,7 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::{CaptureReader, Input};
-use sunpower_pcap::writer::{noise, Frame, PcapFormat, PcapWriter, TcpConversation};
+use sunpower_testkit::{noise, Frame, PcapFormat, PcapWriter, TcpConversation};
 
 /// Micro-inverters in a post, as in the sample home.
 pub const INVERTERS: u64 = 20;

@@ -7,7 +7,7 @@ use std::fs;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use sunpower_pcap::writer::{
+use sunpower_testkit::{
     gzip, pcap_bytes, pcapng_bytes, Link, PcapFormat, TcpConversation, TcpFlags,
 };
 

@@ -20,7 +20,7 @@
 //! ```
 //! use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
 //! use sunpower_pcap::capture::Input;
-//! use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+//! use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
 //!
 //! // A capture with one collector POST split over two segments, written by the test writer.
 //! let body = b"100\tSPMS\t10\tZT1\t20170107171925\n102\tabc\n";
@@ -750,7 +750,7 @@ impl Decoder {
     /// ```
     /// use sunpower_pcap::capture::{CaptureReader, Input};
     /// use sunpower_pcap::decoder::{Decoder, DecoderConfig};
-    /// use sunpower_pcap::writer::{ethernet_frame, pcap_bytes, Frame, PcapFormat};
+    /// use sunpower_testkit::{ethernet_frame, pcap_bytes, Frame, PcapFormat};
     ///
     /// // An ARP frame (EtherType 0x0806): read and counted, not IP.
     /// let arp = ethernet_frame([0xff; 6], [2; 6], &[], 0x0806, &[0; 28]);
@@ -810,7 +810,7 @@ impl Decoder {
     /// ```
     /// use sunpower_pcap::capture::{CaptureReader, Input};
     /// use sunpower_pcap::decoder::{Decoder, DecoderConfig, Event};
-    /// use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     ///
     /// let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
     /// let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
@@ -932,7 +932,7 @@ impl Decoder {
     /// ```
     /// use sunpower_pcap::capture::{CaptureReader, Input};
     /// use sunpower_pcap::decoder::{Decoder, DecoderConfig, Event, Missing};
-    /// use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     ///
     /// // The capture ends 31 bytes into a body of 39: only `finish` can tell.
     /// let request = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 39\r\n\r\n100\tSPMS\t10\tZT1\t20170107171925\n";
@@ -1303,7 +1303,7 @@ impl CaptureDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
     /// # conv.handshake().client_sends(request, &[]).close();
@@ -1343,7 +1343,7 @@ impl CaptureDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
     /// # conv.handshake().client_sends(request, &[]).close();
@@ -1368,7 +1368,7 @@ impl CaptureDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
     /// # conv.handshake().client_sends(request, &[]).close();
@@ -1390,7 +1390,7 @@ impl CaptureDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
     /// # conv.handshake().client_sends(request, &[]).close();

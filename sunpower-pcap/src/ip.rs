@@ -9,7 +9,7 @@
 //! use std::net::{IpAddr, Ipv4Addr};
 //! use sunpower_pcap::ip::{decode_ip, Transport};
 //! use sunpower_pcap::link::NetworkProtocol;
-//! use sunpower_pcap::writer::{ipv4_packet, tcp_segment, Ipv4Options, TcpFlags};
+//! use sunpower_testkit::{ipv4_packet, tcp_segment, Ipv4Options, TcpFlags};
 //!
 //! let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
 //! let tcp = tcp_segment(a.into(), b.into(), 40000, 80, 7, 9, TcpFlags::PSH | TcpFlags::ACK, b"hi");

@@ -6,7 +6,7 @@
 //! use sunpower_pcap::capture::Input;
 //! use sunpower_pcap::decoder::DecoderConfig;
 //! use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-//! use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+//! use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
 //!
 //! let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
 //! let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
@@ -40,7 +40,7 @@ use crate::decoder::{
 /// ```
 /// use sunpower_pcap::capture::Input;
 /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-/// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+/// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
 /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
 /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
 /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
@@ -98,7 +98,7 @@ pub enum RecordEvent<'e, 'a, R = Record<'a>> {
 /// ```
 /// use sunpower_pcap::capture::Input;
 /// use sunpower_pcap::records::RecordDecoder;
-/// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+/// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
 /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
 /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
 /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
@@ -200,7 +200,7 @@ impl RecordDecoder {
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
     /// use sunpower_proto::ProblemLog;
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let body = b"130\tbad\n130\tbad\n130\tbad\n";
     /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
@@ -232,7 +232,7 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
     /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
@@ -263,7 +263,7 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
     /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
@@ -338,7 +338,7 @@ impl RecordDecoder {
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
     /// use sunpower_proto::Record;
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
     /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
@@ -374,7 +374,7 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::RecordDecoder;
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
     /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
@@ -418,7 +418,7 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::RecordDecoder;
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// # use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
     /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
     /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
     /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use sunpower_pcap::capture::{CaptureReader, Input};
 use sunpower_pcap::ip::{decode_ip, IpError, TcpFlags, Transport};
 use sunpower_pcap::link::{decode_link, LinkError, NetworkProtocol};
-use sunpower_pcap::writer::{
+use sunpower_testkit::{
     ethernet_frame, ipv4_packet, ipv6_packet, linux_sll2_frame, linux_sll_frame, loop_frame,
     null_frame, pcap_bytes, tcp_segment, tcp_segment_with_options, Ipv4Options, Ipv6Extension,
     Link, PcapFormat, TcpConversation, VlanTag,

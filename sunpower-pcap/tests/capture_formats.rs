@@ -8,7 +8,7 @@ use sunpower_pcap::capture::{
     CaptureErrorKind, CaptureReader, ContainerDecoder, Decoded, Input, INITIAL_BUFFER_SIZE,
 };
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, ProblemKind};
-use sunpower_pcap::writer::{
+use sunpower_testkit::{
     gzip, pcap_bytes, pcapng_bytes, Frame, InterfaceSpec, PcapFormat, PcapNgWriter, PcapWriter,
     TcpConversation,
 };

@@ -2,11 +2,11 @@
 //! America/Los_Angeles, UTC-7) of a home's network as a mirror port would see it.
 //!
 //! ```sh
-//! cargo run -p sunpower-pcap --example make_sample -- examples/sample.pcap
+//! cargo run -p sunpower-testkit --example make_sample -- examples/sample.pcap
 //! ```
 //!
 //! Everything is deterministic (no randomness, fixed timestamps): running it twice writes the same
-//! bytes, and `tests/scenarios.rs` checks that the committed file is what this program writes.
+//! bytes, and `tests/sample.rs` checks that the committed file is what this program writes.
 //!
 //! What is in it:
 //! - a PVS5 supervisor at 192.168.1.50 posting to 204.194.111.66:80 every 300 s on the data
@@ -24,7 +24,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sunpower_pcap::writer::{
+use sunpower_testkit::{
     ethernet_frame, ip_packet, noise, pcap_bytes, Frame, Link, PcapFormat, TcpConversation,
 };
 

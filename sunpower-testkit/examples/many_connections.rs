@@ -2,7 +2,7 @@
 //! from again: the worst case for the memory a decoder keeps per connection (issue 12, item 9).
 //!
 //! ```sh
-//! cargo run --release -p sunpower-pcap --example many_connections -- OUT.pcap [COUNT] [--pending-bodies]
+//! cargo run --release -p sunpower-testkit --example many_connections -- OUT.pcap [COUNT] [--pending-bodies]
 //! /usr/bin/time -v target/release/sunpower stats OUT.pcap
 //! ```
 //!
@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::process::ExitCode;
 
 use chrono::{DateTime, TimeDelta};
-use sunpower_pcap::writer::{ip_packet, tcp_segment, Link, PcapFormat, PcapWriter, TcpFlags};
+use sunpower_testkit::{ip_packet, tcp_segment, Link, PcapFormat, PcapWriter, TcpFlags};
 
 fn run(out: &str, count: u32, pending_bodies: bool) -> std::io::Result<()> {
     let link = Link::ethernet();

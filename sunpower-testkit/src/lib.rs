@@ -1,13 +1,15 @@
-//! A small capture writer and frame builders: a **test and sample utility**, used by the
-//! integration tests, benchmarks and the sample-capture generator. It writes what the reader
-//! reads (pcap in both byte orders and both resolutions, pcapng with several interfaces), builds
-//! link / IP / TCP headers with correct lengths and checksums, and plays TCP conversations.
+//! The capture test kit of sunpower-rs (not published): a small capture writer and frame
+//! builders, used by the integration tests, benchmarks, fuzz seeds and the sample-capture
+//! generator. It writes what `sunpower-pcap` reads (pcap in both byte orders and both
+//! resolutions, pcapng with several interfaces), builds link / IP / TCP headers with correct
+//! lengths and checksums, and plays TCP conversations.
 //!
 //! It is not a general capture writer: timestamps outside what the format can hold are clamped,
-//! and nothing is validated beyond what producing well-formed bytes needs.
+//! and nothing is validated beyond what producing well-formed bytes needs (odd packets are the
+//! point). It was `sunpower_pcap::writer` (feature `writer`).
 //!
 //! ```
-//! use sunpower_pcap::writer::{pcap_bytes, Link, PcapFormat, TcpConversation};
+//! use sunpower_testkit::{pcap_bytes, Link, PcapFormat, TcpConversation};
 //!
 //! let mut conv = TcpConversation::new("10.0.0.2:49152".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
 //! conv.handshake()
@@ -21,6 +23,9 @@
 //! assert_eq!(&file[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -28,8 +33,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-pub use crate::ip::TcpFlags;
-use crate::link::{linktype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+pub use sunpower_pcap::ip::TcpFlags;
+use sunpower_pcap::link::{linktype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 
 /// Byte order and timestamp resolution of a pcap file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,7 +91,7 @@ fn clamp_secs(ts: DateTime<Utc>) -> u32 {
 /// Writes a pcap file: header at creation, then records.
 ///
 /// ```
-/// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+/// use sunpower_testkit::{PcapFormat, PcapWriter};
 /// let mut w = PcapWriter::new(Vec::new(), 1, PcapFormat::BE_NANO).unwrap();
 /// w.write_packet(chrono::DateTime::UNIX_EPOCH, &[0; 60]).unwrap();
 /// assert_eq!(w.into_inner().len(), 24 + 16 + 60);
@@ -101,7 +106,7 @@ impl<W: Write> PcapWriter<W> {
     /// Writes the file header (snaplen 262144) for `link_type`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let w = PcapWriter::new(Vec::new(), 101, PcapFormat::LE_NANO).unwrap();
     /// assert_eq!(&w.into_inner()[..4], &[0x4d, 0x3c, 0xb2, 0xa1]);
     /// ```
@@ -113,7 +118,7 @@ impl<W: Write> PcapWriter<W> {
     /// [`Frame::truncated`]).
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let w = PcapWriter::with_snaplen(Vec::new(), 1, PcapFormat::LE_MICRO, 96).unwrap();
     /// assert_eq!(&w.into_inner()[16..20], &96u32.to_le_bytes());
     /// ```
@@ -141,7 +146,7 @@ impl<W: Write> PcapWriter<W> {
     /// Writes one record whose original length is the frame's length.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let mut w = PcapWriter::new(Vec::new(), 1, PcapFormat::LE_MICRO).unwrap();
     /// w.write_packet(chrono::DateTime::UNIX_EPOCH, b"abc").unwrap();
     /// ```
@@ -152,7 +157,7 @@ impl<W: Write> PcapWriter<W> {
     /// Writes one record with an explicit original length (snaplen truncation).
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let mut w = PcapWriter::new(Vec::new(), 1, PcapFormat::LE_MICRO).unwrap();
     /// w.write_packet_with_origlen(chrono::DateTime::UNIX_EPOCH, b"abc", 1500).unwrap();
     /// ```
@@ -178,7 +183,7 @@ impl<W: Write> PcapWriter<W> {
     /// Writes a [`Frame`].
     ///
     /// ```
-    /// use sunpower_pcap::writer::{Frame, PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{Frame, PcapFormat, PcapWriter};
     /// let mut w = PcapWriter::new(Vec::new(), 1, PcapFormat::LE_MICRO).unwrap();
     /// w.write_frame(&Frame::new(chrono::DateTime::UNIX_EPOCH, vec![1, 2])).unwrap();
     /// ```
@@ -189,7 +194,7 @@ impl<W: Write> PcapWriter<W> {
     /// The underlying writer.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let w = PcapWriter::new(Vec::new(), 1, PcapFormat::LE_MICRO).unwrap();
     /// assert_eq!(w.into_inner().len(), 24);
     /// ```
@@ -201,7 +206,7 @@ impl<W: Write> PcapWriter<W> {
 /// Converts a time to pcapng timestamp units for `tsresol` (saturating).
 ///
 /// ```
-/// use sunpower_pcap::writer::encode_timestamp;
+/// use sunpower_testkit::encode_timestamp;
 /// let ts = chrono::DateTime::from_timestamp(1, 500_000_000).unwrap();
 /// assert_eq!(encode_timestamp(ts, 6), 1_500_000);
 /// assert_eq!(encode_timestamp(ts, 0x80 | 20), 3 << 19);
@@ -244,7 +249,7 @@ impl InterfaceSpec {
     /// An interface of `link_type` with default options.
     ///
     /// ```
-    /// use sunpower_pcap::writer::InterfaceSpec;
+    /// use sunpower_testkit::InterfaceSpec;
     /// assert_eq!(InterfaceSpec::new(1).tsresol, None);
     /// ```
     pub fn new(link_type: u16) -> InterfaceSpec {
@@ -260,7 +265,7 @@ impl InterfaceSpec {
 /// Writes a pcapng file: a section header at creation, then interfaces and packets.
 ///
 /// ```
-/// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
+/// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
 /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
 /// let eth = w.add_interface(InterfaceSpec::new(1)).unwrap();
 /// let raw = w.add_interface(InterfaceSpec { tsresol: Some(9), ..InterfaceSpec::new(101) }).unwrap();
@@ -278,7 +283,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a section header block (version 1.0) in the given byte order.
     ///
     /// ```
-    /// use sunpower_pcap::writer::PcapNgWriter;
+    /// use sunpower_testkit::PcapNgWriter;
     /// let w = PcapNgWriter::new(Vec::new(), true).unwrap();
     /// assert_eq!(w.into_inner().len(), 28);
     /// ```
@@ -295,7 +300,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// Starts a new section (interfaces are numbered per section).
     ///
     /// ```
-    /// use sunpower_pcap::writer::PcapNgWriter;
+    /// use sunpower_testkit::PcapNgWriter;
     /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
     /// w.new_section(true).unwrap();
     /// assert_eq!(w.into_inner().len(), 56);
@@ -315,7 +320,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes an interface description block; returns the interface id.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
+    /// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
     /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
     /// assert_eq!(w.add_interface(InterfaceSpec::new(113)).unwrap(), 0);
     /// ```
@@ -347,7 +352,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes an enhanced packet block; the original length is the frame's.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
+    /// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
     /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_packet(0, chrono::DateTime::UNIX_EPOCH, &[0; 3]).unwrap();
@@ -360,7 +365,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// interface is written as given (to test readers), with microsecond units.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
+    /// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
     /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_epb(0, chrono::DateTime::UNIX_EPOCH, &[0; 3], 60).unwrap();
@@ -394,7 +399,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a [`Frame`] as an enhanced packet block.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{Frame, InterfaceSpec, PcapNgWriter};
+    /// use sunpower_testkit::{Frame, InterfaceSpec, PcapNgWriter};
     /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_frame(0, &Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 14])).unwrap();
@@ -406,7 +411,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a simple packet block (no timestamp, interface 0).
     ///
     /// ```
-    /// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
+    /// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
     /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
     /// w.add_interface(InterfaceSpec::new(101)).unwrap();
     /// w.write_spb(&[0x45, 0, 0, 20]).unwrap();
@@ -422,7 +427,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes any block: type, lengths and padding around `body`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::PcapNgWriter;
+    /// use sunpower_testkit::PcapNgWriter;
     /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
     /// w.write_block(5, &[0; 8]).unwrap(); // an interface statistics-like block
     /// assert_eq!(w.into_inner().len(), 28 + 20);
@@ -441,7 +446,7 @@ impl<W: Write> PcapNgWriter<W> {
     /// The underlying writer.
     ///
     /// ```
-    /// use sunpower_pcap::writer::PcapNgWriter;
+    /// use sunpower_testkit::PcapNgWriter;
     /// assert_eq!(&PcapNgWriter::new(Vec::new(), false).unwrap().into_inner()[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
     /// ```
     pub fn into_inner(self) -> W {
@@ -465,7 +470,7 @@ fn push_option(body: &mut Vec<u8>, code: u16, value: &[u8], be: bool) {
 /// Gzip-compresses `bytes` (one member). Concatenate two results for a multi-member file.
 ///
 /// ```
-/// let gz = sunpower_pcap::writer::gzip(b"hello");
+/// let gz = sunpower_testkit::gzip(b"hello");
 /// assert_eq!(&gz[..2], &[0x1f, 0x8b]);
 /// ```
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -490,7 +495,7 @@ impl Frame {
     /// A complete frame.
     ///
     /// ```
-    /// use sunpower_pcap::writer::Frame;
+    /// use sunpower_testkit::Frame;
     /// assert_eq!(Frame::new(chrono::DateTime::UNIX_EPOCH, vec![1, 2, 3]).origlen, 3);
     /// ```
     pub fn new(timestamp: DateTime<Utc>, data: Vec<u8>) -> Frame {
@@ -505,7 +510,7 @@ impl Frame {
     /// The frame as captured with `snaplen`: data cut, original length kept.
     ///
     /// ```
-    /// use sunpower_pcap::writer::Frame;
+    /// use sunpower_testkit::Frame;
     /// let f = Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 100]).truncated(60);
     /// assert_eq!((f.data.len(), f.origlen), (60, 100));
     /// ```
@@ -519,7 +524,7 @@ impl Frame {
 /// A whole pcap file holding `frames`.
 ///
 /// ```
-/// use sunpower_pcap::writer::{pcap_bytes, Frame, PcapFormat};
+/// use sunpower_testkit::{pcap_bytes, Frame, PcapFormat};
 /// let f = Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 4]);
 /// assert_eq!(pcap_bytes(101, PcapFormat::LE_MICRO, &[f]).len(), 24 + 16 + 4);
 /// ```
@@ -537,7 +542,7 @@ pub fn pcap_bytes(link_type: u32, format: PcapFormat, frames: &[Frame]) -> Vec<u
 /// A whole little-endian pcapng file with one interface holding `frames`.
 ///
 /// ```
-/// use sunpower_pcap::writer::{pcapng_bytes, Frame};
+/// use sunpower_testkit::{pcapng_bytes, Frame};
 /// let f = Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 4]);
 /// assert_eq!(&pcapng_bytes(1, Some(9), &[f])[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
 /// ```
@@ -569,7 +574,7 @@ pub struct VlanTag {
 /// An Ethernet II frame with optional VLAN tags (outermost first).
 ///
 /// ```
-/// use sunpower_pcap::writer::{ethernet_frame, VlanTag};
+/// use sunpower_testkit::{ethernet_frame, VlanTag};
 /// let f = ethernet_frame([1; 6], [2; 6], &[VlanTag { tpid: 0x8100, vid: 5 }], 0x0800, &[0x45]);
 /// assert_eq!(f.len(), 14 + 4 + 1);
 /// ```
@@ -595,7 +600,7 @@ pub fn ethernet_frame(
 /// A Linux cooked capture v1 frame (link type 113).
 ///
 /// ```
-/// assert_eq!(sunpower_pcap::writer::linux_sll_frame(0x0800, &[0x45]).len(), 17);
+/// assert_eq!(sunpower_testkit::linux_sll_frame(0x0800, &[0x45]).len(), 17);
 /// ```
 pub fn linux_sll_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(16 + payload.len());
@@ -611,7 +616,7 @@ pub fn linux_sll_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
 /// A Linux cooked capture v2 frame (link type 276).
 ///
 /// ```
-/// assert_eq!(sunpower_pcap::writer::linux_sll2_frame(0x86dd, &[0x60]).len(), 21);
+/// assert_eq!(sunpower_testkit::linux_sll2_frame(0x86dd, &[0x60]).len(), 21);
 /// ```
 pub fn linux_sll2_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(20 + payload.len());
@@ -629,7 +634,7 @@ pub fn linux_sll2_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
 /// A BSD null loopback frame (link type 0): the family in the writer's byte order.
 ///
 /// ```
-/// assert_eq!(&sunpower_pcap::writer::null_frame(2, true, &[])[..], &[0, 0, 0, 2]);
+/// assert_eq!(&sunpower_testkit::null_frame(2, true, &[])[..], &[0, 0, 0, 2]);
 /// ```
 pub fn null_frame(family: u32, big_endian: bool, payload: &[u8]) -> Vec<u8> {
     let mut f = u32_bytes(family, big_endian).to_vec();
@@ -640,7 +645,7 @@ pub fn null_frame(family: u32, big_endian: bool, payload: &[u8]) -> Vec<u8> {
 /// An OpenBSD loop frame (link type 108): the family big-endian.
 ///
 /// ```
-/// assert_eq!(&sunpower_pcap::writer::loop_frame(24, &[])[..], &[0, 0, 0, 24]);
+/// assert_eq!(&sunpower_testkit::loop_frame(24, &[])[..], &[0, 0, 0, 24]);
 /// ```
 pub fn loop_frame(family: u32, payload: &[u8]) -> Vec<u8> {
     null_frame(family, true, payload)
@@ -696,7 +701,7 @@ impl Default for Ipv4Options {
 ///
 /// ```
 /// use std::net::Ipv4Addr;
-/// use sunpower_pcap::writer::{ipv4_packet, Ipv4Options};
+/// use sunpower_testkit::{ipv4_packet, Ipv4Options};
 /// let opts = Ipv4Options { options: vec![1, 1, 1, 0], ..Ipv4Options::default() };
 /// let p = ipv4_packet(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 17, b"x", &opts);
 /// assert_eq!(p[0], 0x46); // header of 24 bytes
@@ -823,7 +828,7 @@ impl Ipv6Extension {
 ///
 /// ```
 /// use std::net::Ipv6Addr;
-/// use sunpower_pcap::writer::{ipv6_packet, Ipv6Extension};
+/// use sunpower_testkit::{ipv6_packet, Ipv6Extension};
 /// let p = ipv6_packet(Ipv6Addr::LOCALHOST, Ipv6Addr::LOCALHOST, 6,
 ///     &[Ipv6Extension::HopByHop { units: 1 }], &[0; 20]);
 /// assert_eq!(p[6], 0); // next header: hop-by-hop
@@ -858,7 +863,7 @@ pub fn ipv6_packet(
 /// An IP packet of the addresses' family (IPv4 if both are IPv4, else IPv6, mapping IPv4).
 ///
 /// ```
-/// use sunpower_pcap::writer::ip_packet;
+/// use sunpower_testkit::ip_packet;
 /// let p = ip_packet("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(), 6, &[0; 20]);
 /// assert_eq!(p[0] >> 4, 4);
 /// ```
@@ -889,7 +894,7 @@ fn v6(a: IpAddr) -> Ipv6Addr {
 /// A TCP segment (header of 20 bytes, no options) with its checksum over the pseudo-header.
 ///
 /// ```
-/// use sunpower_pcap::writer::{tcp_segment, TcpFlags};
+/// use sunpower_testkit::{tcp_segment, TcpFlags};
 /// let s = tcp_segment("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(),
 ///     1234, 80, 1, 0, TcpFlags::SYN, &[]);
 /// assert_eq!(s.len(), 20);
@@ -912,7 +917,7 @@ pub fn tcp_segment(
 /// Like [`tcp_segment`] with raw TCP options (zero-padded to a multiple of 4, at most 40).
 ///
 /// ```
-/// use sunpower_pcap::writer::{tcp_segment_with_options, TcpFlags};
+/// use sunpower_testkit::{tcp_segment_with_options, TcpFlags};
 /// let mss = [2, 4, 0x05, 0xb4];
 /// let s = tcp_segment_with_options("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(),
 ///     1234, 80, 1, 0, TcpFlags::SYN, &mss, &[]);
@@ -1000,7 +1005,7 @@ impl Link {
     /// Plain Ethernet.
     ///
     /// ```
-    /// assert_eq!(sunpower_pcap::writer::Link::ethernet().link_type(), 1);
+    /// assert_eq!(sunpower_testkit::Link::ethernet().link_type(), 1);
     /// ```
     pub fn ethernet() -> Link {
         Link::Ethernet { vlans: Vec::new() }
@@ -1009,7 +1014,7 @@ impl Link {
     /// The `LINKTYPE_*` value to write in the capture header.
     ///
     /// ```
-    /// assert_eq!(sunpower_pcap::writer::Link::LinuxSll2.link_type(), 276);
+    /// assert_eq!(sunpower_testkit::Link::LinuxSll2.link_type(), 276);
     /// ```
     pub fn link_type(&self) -> u32 {
         match self {
@@ -1025,7 +1030,7 @@ impl Link {
     /// Frames an IP packet (its version is read from the first nibble).
     ///
     /// ```
-    /// use sunpower_pcap::writer::Link;
+    /// use sunpower_testkit::Link;
     /// assert_eq!(Link::Loop.frame(&[0x60]), vec![0, 0, 0, 24, 0x60]);
     /// ```
     pub fn frame(&self, ip: &[u8]) -> Vec<u8> {
@@ -1057,7 +1062,7 @@ impl Link {
 /// The frames can then be reordered, duplicated or dropped before writing.
 ///
 /// ```
-/// use sunpower_pcap::writer::{Link, TcpConversation};
+/// use sunpower_testkit::{Link, TcpConversation};
 /// let mut c = TcpConversation::new("[fd00::2]:50000".parse().unwrap(), "[fd00::1]:80".parse().unwrap());
 /// c.with_link(Link::LinuxSll).with_isn(100, 900);
 /// c.handshake().client_sends(b"abcdef", &[2, 4]);
@@ -1083,7 +1088,7 @@ impl TcpConversation {
     /// initial sequence numbers 1000 (client) and 5000 (server).
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!((c.client_next_seq(), c.server_next_seq()), (1000, 5000));
     /// ```
@@ -1104,7 +1109,7 @@ impl TcpConversation {
     /// Sets the initial sequence numbers (the SYNs carry them).
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.with_isn(u32::MAX, 0);
     /// assert_eq!(c.client_next_seq(), u32::MAX);
@@ -1118,7 +1123,7 @@ impl TcpConversation {
     /// Sets the link framing.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{Link, TcpConversation};
+    /// use sunpower_testkit::{Link, TcpConversation};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.with_link(Link::Raw { link_type: 101 });
     /// assert_eq!(c.link_type(), 101);
@@ -1131,7 +1136,7 @@ impl TcpConversation {
     /// Sets the time of the next frame.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.starting_at(chrono::DateTime::UNIX_EPOCH).handshake();
     /// assert_eq!(c.frames()[0].timestamp, chrono::DateTime::UNIX_EPOCH);
@@ -1144,7 +1149,7 @@ impl TcpConversation {
     /// Sets the time between frames.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.with_step(chrono::TimeDelta::seconds(1)).handshake();
     /// assert_eq!(c.frames()[1].timestamp - c.frames()[0].timestamp, chrono::TimeDelta::seconds(1));
@@ -1157,7 +1162,7 @@ impl TcpConversation {
     /// The link type of the frames.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!(c.link_type(), 1);
     /// ```
@@ -1168,7 +1173,7 @@ impl TcpConversation {
     /// Next sequence number the client will send.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.handshake();
     /// assert_eq!(c.client_next_seq(), 1001);
@@ -1180,7 +1185,7 @@ impl TcpConversation {
     /// Next sequence number the server will send.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.handshake();
     /// assert_eq!(c.server_next_seq(), 5001);
@@ -1194,7 +1199,7 @@ impl TcpConversation {
     /// sequence number by the payload, SYN and FIN.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{TcpConversation, TcpFlags};
+    /// use sunpower_testkit::{TcpConversation, TcpFlags};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.segment(true, TcpFlags::SYN, b"");
     /// assert_eq!(c.client_next_seq(), 1001);
@@ -1233,7 +1238,7 @@ impl TcpConversation {
     /// SYN, SYN-ACK, ACK.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!(c.handshake().frames().len(), 3);
     /// ```
@@ -1266,7 +1271,7 @@ impl TcpConversation {
     /// The client sends `data` in segments cut at the offsets `split_at` (one segment if empty).
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.client_sends(b"hello", &[1, 3]);
     /// assert_eq!(c.frames().len(), 3);
@@ -1278,7 +1283,7 @@ impl TcpConversation {
     /// The server sends `data` in segments cut at the offsets `split_at`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.server_sends(b"ok", &[]);
     /// assert_eq!(c.server_next_seq(), 5002);
@@ -1290,7 +1295,7 @@ impl TcpConversation {
     /// A bare ACK from the client (`from_client`) or the server.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!(c.ack(false).frames().len(), 1);
     /// ```
@@ -1301,7 +1306,7 @@ impl TcpConversation {
     /// FIN-ACK from the client (`from_client`) or the server.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.fin(true);
     /// assert_eq!(c.client_next_seq(), 1001);
@@ -1313,7 +1318,7 @@ impl TcpConversation {
     /// RST from the client (`from_client`) or the server.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert!(c.reset(true).frames()[0].data.len() > 0);
     /// ```
@@ -1324,7 +1329,7 @@ impl TcpConversation {
     /// Client FIN, server FIN, client ACK.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!(c.close().frames().len(), 3);
     /// ```
@@ -1335,7 +1340,7 @@ impl TcpConversation {
     /// The frames so far.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert!(c.frames().is_empty());
     /// ```
@@ -1346,7 +1351,7 @@ impl TcpConversation {
     /// Takes the frames.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.handshake();
     /// assert_eq!(c.into_frames().len(), 3);
@@ -1360,7 +1365,7 @@ impl TcpConversation {
 /// generated samples and benchmark inputs, the same on every run and machine.
 ///
 /// ```
-/// use sunpower_pcap::writer::noise;
+/// use sunpower_testkit::noise;
 /// let x = noise(3, 7);
 /// assert!((0.0..1.0).contains(&x));
 /// assert_eq!(x, noise(3, 7));

@@ -18,7 +18,7 @@
 //!
 //! ```
 //! use sunpower_pcap::capture::{CaptureReader, Input};
-//! use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+//! use sunpower_testkit::{PcapFormat, PcapWriter};
 //!
 //! // A one-packet pcap file written in memory, read back.
 //! let mut w = PcapWriter::new(Vec::new(), 101, PcapFormat::LE_MICRO).unwrap();
