@@ -36,6 +36,21 @@ use flate2::Compression;
 pub use sunpower_pcap::ip::TcpFlags;
 use sunpower_pcap::link::{linktype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
 
+/// Byte order of the headers a writer or frame builder writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endian {
+    /// Least significant byte first (what x86 and most ARM machines write).
+    Little,
+    /// Most significant byte first.
+    Big,
+}
+
+impl Endian {
+    fn is_big(self) -> bool {
+        self == Endian::Big
+    }
+}
+
 /// Byte order and timestamp resolution of a pcap file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PcapFormat {
@@ -265,8 +280,8 @@ impl InterfaceSpec {
 /// Writes a pcapng file: a section header at creation, then interfaces and packets.
 ///
 /// ```
-/// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
-/// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+/// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+/// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
 /// let eth = w.add_interface(InterfaceSpec::new(1)).unwrap();
 /// let raw = w.add_interface(InterfaceSpec { tsresol: Some(9), ..InterfaceSpec::new(101) }).unwrap();
 /// w.write_packet(raw, chrono::DateTime::UNIX_EPOCH, &[0x45]).unwrap();
@@ -283,32 +298,32 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a section header block (version 1.0) in the given byte order.
     ///
     /// ```
-    /// use sunpower_testkit::PcapNgWriter;
-    /// let w = PcapNgWriter::new(Vec::new(), true).unwrap();
+    /// use sunpower_testkit::{Endian, PcapNgWriter};
+    /// let w = PcapNgWriter::new(Vec::new(), Endian::Big).unwrap();
     /// assert_eq!(w.into_inner().len(), 28);
     /// ```
-    pub fn new(out: W, big_endian: bool) -> io::Result<Self> {
+    pub fn new(out: W, endian: Endian) -> io::Result<Self> {
         let mut w = PcapNgWriter {
             out,
-            big_endian,
+            big_endian: endian.is_big(),
             interfaces: Vec::new(),
         };
-        w.new_section(big_endian)?;
+        w.new_section(endian)?;
         Ok(w)
     }
 
-    /// Starts a new section (interfaces are numbered per section).
+    /// Starts a new section (interfaces are numbered per section), in the given byte order.
     ///
     /// ```
-    /// use sunpower_testkit::PcapNgWriter;
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
-    /// w.new_section(true).unwrap();
+    /// use sunpower_testkit::{Endian, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
+    /// w.new_section(Endian::Big).unwrap();
     /// assert_eq!(w.into_inner().len(), 56);
     /// ```
-    pub fn new_section(&mut self, big_endian: bool) -> io::Result<()> {
-        self.big_endian = big_endian;
+    pub fn new_section(&mut self, endian: Endian) -> io::Result<()> {
+        self.big_endian = endian.is_big();
         self.interfaces.clear();
-        let be = big_endian;
+        let be = self.big_endian;
         let mut body = Vec::with_capacity(16);
         body.extend_from_slice(&u32_bytes(0x1a2b_3c4d, be));
         body.extend_from_slice(&u16_bytes(1, be));
@@ -320,8 +335,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes an interface description block; returns the interface id.
     ///
     /// ```
-    /// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// assert_eq!(w.add_interface(InterfaceSpec::new(113)).unwrap(), 0);
     /// ```
     pub fn add_interface(&mut self, spec: InterfaceSpec) -> io::Result<u32> {
@@ -352,8 +367,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes an enhanced packet block; the original length is the frame's.
     ///
     /// ```
-    /// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_packet(0, chrono::DateTime::UNIX_EPOCH, &[0; 3]).unwrap();
     /// ```
@@ -365,8 +380,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// interface is written as given (to test readers), with microsecond units.
     ///
     /// ```
-    /// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_epb(0, chrono::DateTime::UNIX_EPOCH, &[0; 3], 60).unwrap();
     /// ```
@@ -399,8 +414,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a [`Frame`] as an enhanced packet block.
     ///
     /// ```
-    /// use sunpower_testkit::{Frame, InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, Frame, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_frame(0, &Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 14])).unwrap();
     /// ```
@@ -411,8 +426,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a simple packet block (no timestamp, interface 0).
     ///
     /// ```
-    /// use sunpower_testkit::{InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.add_interface(InterfaceSpec::new(101)).unwrap();
     /// w.write_spb(&[0x45, 0, 0, 20]).unwrap();
     /// ```
@@ -427,8 +442,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes any block: type, lengths and padding around `body`.
     ///
     /// ```
-    /// use sunpower_testkit::PcapNgWriter;
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.write_block(5, &[0; 8]).unwrap(); // an interface statistics-like block
     /// assert_eq!(w.into_inner().len(), 28 + 20);
     /// ```
@@ -446,8 +461,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// The underlying writer.
     ///
     /// ```
-    /// use sunpower_testkit::PcapNgWriter;
-    /// assert_eq!(&PcapNgWriter::new(Vec::new(), false).unwrap().into_inner()[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
+    /// use sunpower_testkit::{Endian, PcapNgWriter};
+    /// assert_eq!(&PcapNgWriter::new(Vec::new(), Endian::Little).unwrap().into_inner()[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
     /// ```
     pub fn into_inner(self) -> W {
         self.out
@@ -548,7 +563,7 @@ pub fn pcap_bytes(link_type: u32, format: PcapFormat, frames: &[Frame]) -> Vec<u
 /// ```
 pub fn pcapng_bytes(link_type: u16, tsresol: Option<u8>, frames: &[Frame]) -> Vec<u8> {
     let mut out = Vec::new();
-    if let Ok(mut w) = PcapNgWriter::new(&mut out, false) {
+    if let Ok(mut w) = PcapNgWriter::new(&mut out, Endian::Little) {
         let spec = InterfaceSpec {
             tsresol,
             ..InterfaceSpec::new(link_type)
@@ -631,13 +646,14 @@ pub fn linux_sll2_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
     f
 }
 
-/// A BSD null loopback frame (link type 0): the family in the writer's byte order.
+/// A BSD null loopback frame (link type 0): the family in the capturing machine's byte order.
 ///
 /// ```
-/// assert_eq!(&sunpower_testkit::null_frame(2, true, &[])[..], &[0, 0, 0, 2]);
+/// use sunpower_testkit::{null_frame, Endian};
+/// assert_eq!(&null_frame(2, Endian::Big, &[])[..], &[0, 0, 0, 2]);
 /// ```
-pub fn null_frame(family: u32, big_endian: bool, payload: &[u8]) -> Vec<u8> {
-    let mut f = u32_bytes(family, big_endian).to_vec();
+pub fn null_frame(family: u32, endian: Endian, payload: &[u8]) -> Vec<u8> {
+    let mut f = u32_bytes(family, endian.is_big()).to_vec();
     f.extend_from_slice(payload);
     f
 }
@@ -648,7 +664,7 @@ pub fn null_frame(family: u32, big_endian: bool, payload: &[u8]) -> Vec<u8> {
 /// assert_eq!(&sunpower_testkit::loop_frame(24, &[])[..], &[0, 0, 0, 24]);
 /// ```
 pub fn loop_frame(family: u32, payload: &[u8]) -> Vec<u8> {
-    null_frame(family, true, payload)
+    null_frame(family, Endian::Big, payload)
 }
 
 /// The Internet checksum of `data` with an initial sum.
@@ -891,51 +907,80 @@ fn v6(a: IpAddr) -> Ipv6Addr {
     }
 }
 
-/// A TCP segment (header of 20 bytes, no options) with its checksum over the pseudo-header.
+/// The header fields of a segment for [`tcp_segment`]: from and to which address and port,
+/// sequence and acknowledgement numbers, flags and raw options. Start from [`TcpHeader::new`]
+/// and set the fields that matter.
 ///
 /// ```
-/// use sunpower_testkit::{tcp_segment, TcpFlags};
-/// let s = tcp_segment("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(),
-///     1234, 80, 1, 0, TcpFlags::SYN, &[]);
-/// assert_eq!(s.len(), 20);
-/// assert_eq!(s[13], 0x02);
+/// use sunpower_testkit::{TcpFlags, TcpHeader};
+/// let syn = TcpHeader {
+///     seq: 1,
+///     flags: TcpFlags::SYN,
+///     ..TcpHeader::new("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap())
+/// };
+/// assert_eq!((syn.ack, syn.options.len()), (0, 0));
 /// ```
-#[allow(clippy::too_many_arguments)]
-pub fn tcp_segment(
-    src: IpAddr,
-    dst: IpAddr,
-    src_port: u16,
-    dst_port: u16,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
-    payload: &[u8],
-) -> Vec<u8> {
-    tcp_segment_with_options(src, dst, src_port, dst_port, seq, ack, flags, &[], payload)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpHeader {
+    /// Source address and port.
+    pub src: SocketAddr,
+    /// Destination address and port.
+    pub dst: SocketAddr,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number, written as given (whether `flags` has ACK or not).
+    pub ack: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Raw TCP options, zero-padded to a multiple of 4 (at most 40 bytes are kept).
+    pub options: Vec<u8>,
 }
 
-/// Like [`tcp_segment`] with raw TCP options (zero-padded to a multiple of 4, at most 40).
+impl TcpHeader {
+    /// A header from `src` to `dst` with sequence and acknowledgement numbers 0, no flags and no
+    /// options.
+    ///
+    /// ```
+    /// use sunpower_testkit::{TcpFlags, TcpHeader};
+    /// let h = TcpHeader::new("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+    /// assert_eq!((h.seq, h.flags), (0, TcpFlags::NONE));
+    /// ```
+    pub fn new(src: SocketAddr, dst: SocketAddr) -> TcpHeader {
+        TcpHeader {
+            src,
+            dst,
+            seq: 0,
+            ack: 0,
+            flags: TcpFlags::NONE,
+            options: Vec::new(),
+        }
+    }
+}
+
+/// A TCP segment: `header` (20 bytes and its options) and `payload`, with its checksum over the
+/// pseudo-header of the addresses' family (IPv4 if both are IPv4, else IPv6, mapping IPv4).
 ///
 /// ```
-/// use sunpower_testkit::{tcp_segment_with_options, TcpFlags};
-/// let mss = [2, 4, 0x05, 0xb4];
-/// let s = tcp_segment_with_options("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(),
-///     1234, 80, 1, 0, TcpFlags::SYN, &mss, &[]);
-/// assert_eq!(s[12] >> 4, 6);
+/// use sunpower_testkit::{tcp_segment, TcpFlags, TcpHeader};
+/// let (client, server) = ("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+/// let s = tcp_segment(&TcpHeader { seq: 1, flags: TcpFlags::SYN, ..TcpHeader::new(client, server) }, &[]);
+/// assert_eq!(s.len(), 20);
+/// assert_eq!(s[13], 0x02);
+/// let mss = TcpHeader { options: vec![2, 4, 0x05, 0xb4], ..TcpHeader::new(client, server) };
+/// assert_eq!(tcp_segment(&mss, &[])[12] >> 4, 6); // a header of 24 bytes
 /// ```
-#[allow(clippy::too_many_arguments)]
-pub fn tcp_segment_with_options(
-    src: IpAddr,
-    dst: IpAddr,
-    src_port: u16,
-    dst_port: u16,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
-    options: &[u8],
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut opts = options.to_vec();
+pub fn tcp_segment(header: &TcpHeader, payload: &[u8]) -> Vec<u8> {
+    let TcpHeader {
+        src,
+        dst,
+        seq,
+        ack,
+        flags,
+        ref options,
+    } = *header;
+    let (src_port, dst_port) = (src.port(), dst.port());
+    let (src, dst) = (src.ip(), dst.ip());
+    let mut opts = options.clone();
     opts.truncate(40);
     pad4(&mut opts);
     let hlen = 20 + opts.len();
@@ -1051,10 +1096,26 @@ impl Link {
             Link::LinuxSll => linux_sll_frame(ethertype, ip),
             Link::LinuxSll2 => linux_sll2_frame(ethertype, ip),
             Link::Raw { .. } => ip.to_vec(),
-            Link::Null { big_endian } => null_frame(if is_v6 { 30 } else { 2 }, *big_endian, ip),
+            Link::Null { big_endian } => {
+                let endian = if *big_endian {
+                    Endian::Big
+                } else {
+                    Endian::Little
+                };
+                null_frame(if is_v6 { 30 } else { 2 }, endian, ip)
+            }
             Link::Loop => loop_frame(if is_v6 { 24 } else { 2 }, ip),
         }
     }
+}
+
+/// Which end of a [`TcpConversation`] sends a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The end that opens the connection (the supervisor).
+    Client,
+    /// The end that accepts it (the collector).
+    Server,
 }
 
 /// Plays a TCP connection between a client and a server, producing frames: handshake, data
@@ -1194,33 +1255,31 @@ impl TcpConversation {
         self.server_next
     }
 
-    /// Sends one segment from the client (`from_client`) or the server, with the other side's
-    /// next sequence number as acknowledgement (when `flags` has ACK). Advances the sender's
-    /// sequence number by the payload, SYN and FIN.
+    /// Sends one segment from `from`, with the other side's next sequence number as
+    /// acknowledgement (when `flags` has ACK). Advances the sender's sequence number by the
+    /// payload, SYN and FIN.
     ///
     /// ```
-    /// use sunpower_testkit::{TcpConversation, TcpFlags};
+    /// use sunpower_testkit::{Side, TcpConversation, TcpFlags};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// c.segment(true, TcpFlags::SYN, b"");
+    /// c.segment(Side::Client, TcpFlags::SYN, b"");
     /// assert_eq!(c.client_next_seq(), 1001);
     /// ```
-    pub fn segment(&mut self, from_client: bool, flags: TcpFlags, payload: &[u8]) -> &mut Self {
+    pub fn segment(&mut self, from: Side, flags: TcpFlags, payload: &[u8]) -> &mut Self {
+        let from_client = from == Side::Client;
         let (src, dst, seq, ack) = if from_client {
             (self.client, self.server, self.client_next, self.server_next)
         } else {
             (self.server, self.client, self.server_next, self.client_next)
         };
         let ack = if flags.ack() { ack } else { 0 };
-        let tcp = tcp_segment(
-            src.ip(),
-            dst.ip(),
-            src.port(),
-            dst.port(),
+        let header = TcpHeader {
             seq,
             ack,
             flags,
-            payload,
-        );
+            ..TcpHeader::new(src, dst)
+        };
+        let tcp = tcp_segment(&header, payload);
         let ip = ip_packet_with_id(src.ip(), dst.ip(), 6, &tcp, self.ip_id);
         self.ip_id = self.ip_id.wrapping_add(1);
         let advance = payload.len() as u32 + u32::from(flags.syn()) + u32::from(flags.fin());
@@ -1243,12 +1302,12 @@ impl TcpConversation {
     /// assert_eq!(c.handshake().frames().len(), 3);
     /// ```
     pub fn handshake(&mut self) -> &mut Self {
-        self.segment(true, TcpFlags::SYN, b"")
-            .segment(false, TcpFlags::SYN | TcpFlags::ACK, b"")
-            .segment(true, TcpFlags::ACK, b"")
+        self.segment(Side::Client, TcpFlags::SYN, b"")
+            .segment(Side::Server, TcpFlags::SYN | TcpFlags::ACK, b"")
+            .segment(Side::Client, TcpFlags::ACK, b"")
     }
 
-    fn send(&mut self, from_client: bool, data: &[u8], split_at: &[usize]) -> &mut Self {
+    fn send(&mut self, from: Side, data: &[u8], split_at: &[usize]) -> &mut Self {
         let mut cuts: Vec<usize> = split_at
             .iter()
             .copied()
@@ -1258,11 +1317,7 @@ impl TcpConversation {
         cuts.dedup();
         let mut start = 0;
         for end in cuts.into_iter().chain(std::iter::once(data.len())) {
-            self.segment(
-                from_client,
-                TcpFlags::PSH | TcpFlags::ACK,
-                &data[start..end],
-            );
+            self.segment(from, TcpFlags::PSH | TcpFlags::ACK, &data[start..end]);
             start = end;
         }
         self
@@ -1277,7 +1332,7 @@ impl TcpConversation {
     /// assert_eq!(c.frames().len(), 3);
     /// ```
     pub fn client_sends(&mut self, data: &[u8], split_at: &[usize]) -> &mut Self {
-        self.send(true, data, split_at)
+        self.send(Side::Client, data, split_at)
     }
 
     /// The server sends `data` in segments cut at the offsets `split_at`.
@@ -1289,41 +1344,41 @@ impl TcpConversation {
     /// assert_eq!(c.server_next_seq(), 5002);
     /// ```
     pub fn server_sends(&mut self, data: &[u8], split_at: &[usize]) -> &mut Self {
-        self.send(false, data, split_at)
+        self.send(Side::Server, data, split_at)
     }
 
-    /// A bare ACK from the client (`from_client`) or the server.
+    /// A bare ACK from `from`.
     ///
     /// ```
-    /// use sunpower_testkit::TcpConversation;
+    /// use sunpower_testkit::{Side, TcpConversation};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// assert_eq!(c.ack(false).frames().len(), 1);
+    /// assert_eq!(c.ack(Side::Server).frames().len(), 1);
     /// ```
-    pub fn ack(&mut self, from_client: bool) -> &mut Self {
-        self.segment(from_client, TcpFlags::ACK, b"")
+    pub fn ack(&mut self, from: Side) -> &mut Self {
+        self.segment(from, TcpFlags::ACK, b"")
     }
 
-    /// FIN-ACK from the client (`from_client`) or the server.
+    /// FIN-ACK from `from`.
     ///
     /// ```
-    /// use sunpower_testkit::TcpConversation;
+    /// use sunpower_testkit::{Side, TcpConversation};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// c.fin(true);
+    /// c.fin(Side::Client);
     /// assert_eq!(c.client_next_seq(), 1001);
     /// ```
-    pub fn fin(&mut self, from_client: bool) -> &mut Self {
-        self.segment(from_client, TcpFlags::FIN | TcpFlags::ACK, b"")
+    pub fn fin(&mut self, from: Side) -> &mut Self {
+        self.segment(from, TcpFlags::FIN | TcpFlags::ACK, b"")
     }
 
-    /// RST from the client (`from_client`) or the server.
+    /// RST from `from`.
     ///
     /// ```
-    /// use sunpower_testkit::TcpConversation;
+    /// use sunpower_testkit::{Side, TcpConversation};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// assert!(c.reset(true).frames()[0].data.len() > 0);
+    /// assert!(c.reset(Side::Client).frames()[0].data.len() > 0);
     /// ```
-    pub fn reset(&mut self, from_client: bool) -> &mut Self {
-        self.segment(from_client, TcpFlags::RST | TcpFlags::ACK, b"")
+    pub fn reset(&mut self, from: Side) -> &mut Self {
+        self.segment(from, TcpFlags::RST | TcpFlags::ACK, b"")
     }
 
     /// Client FIN, server FIN, client ACK.
@@ -1334,7 +1389,7 @@ impl TcpConversation {
     /// assert_eq!(c.close().frames().len(), 3);
     /// ```
     pub fn close(&mut self) -> &mut Self {
-        self.fin(true).fin(false).ack(true)
+        self.fin(Side::Client).fin(Side::Server).ack(Side::Client)
     }
 
     /// The frames so far.
@@ -1400,9 +1455,13 @@ mod tests {
 
     #[test]
     fn tcp_checksum_verifies_over_pseudo_header() {
-        let src: IpAddr = "10.1.1.1".parse().unwrap();
-        let dst: IpAddr = "10.1.1.2".parse().unwrap();
-        let s = tcp_segment(src, dst, 1, 2, 3, 4, TcpFlags::ACK, b"odd");
+        let header = TcpHeader {
+            seq: 3,
+            ack: 4,
+            flags: TcpFlags::ACK,
+            ..TcpHeader::new("10.1.1.1:1".parse().unwrap(), "10.1.1.2:2".parse().unwrap())
+        };
+        let s = tcp_segment(&header, b"odd");
         let mut pseudo = vec![10, 1, 1, 1, 10, 1, 1, 2, 0, 6, 0, s.len() as u8];
         pseudo.extend_from_slice(&s);
         assert_eq!(checksum(0, &pseudo), 0);
