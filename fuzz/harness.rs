@@ -828,7 +828,7 @@ pub fn check_capture(data: &[u8]) {
     let plain = decode_capture(data.to_vec());
     let also_gzip = data.last().is_some_and(|b| b % 4 == 0) && !data.starts_with(&[0x1f, 0x8b]);
     if also_gzip {
-        let gz = decode_capture(sunpower_pcap::writer::gzip(data));
+        let gz = decode_capture(sunpower_testkit::gzip(data));
         assert_eq!(plain, gz, "a gzip-compressed capture decodes differently");
     }
 }

@@ -16,7 +16,7 @@ if [ ! -x /usr/bin/time ]; then
     apt-get update -qq && apt-get install -y -qq time
 fi
 cargo build --release -q -p sunpower-cli
-cargo build --release -q -p sunpower-pcap --features writer --example many_connections
+cargo build --release -q -p sunpower-testkit --example many_connections
 sunpower="$target/release/sunpower"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -21,7 +21,7 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::{CaptureReader, Input};
-use sunpower_pcap::writer::{noise, Frame, PcapFormat, PcapWriter, TcpConversation};
+use sunpower_testkit::{noise, Frame, PcapFormat, PcapWriter, Side, TcpConversation};
 
 /// Micro-inverters in a post, as in the sample home.
 pub const INVERTERS: u64 = 20;
@@ -400,10 +400,12 @@ fn bulk_download(
     )
     .starting_at(start)
     .with_step(TimeDelta::microseconds(400));
-    conv.handshake().client_sends(request, &[]).ack(false);
+    conv.handshake()
+        .client_sends(request, &[])
+        .ack(Side::Server);
     for pair in response.chunks(2 * MSS) {
         let cuts: Vec<usize> = (1..=pair.len() / MSS).map(|n| n * MSS).collect();
-        conv.server_sends(pair, &cuts).ack(true);
+        conv.server_sends(pair, &cuts).ack(Side::Client);
     }
     conv.close();
     conv.into_frames()

@@ -7,8 +7,8 @@ use std::fs;
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use sunpower_pcap::writer::{
-    gzip, pcap_bytes, pcapng_bytes, Link, PcapFormat, TcpConversation, TcpFlags,
+use sunpower_testkit::{
+    gzip, pcap_bytes, pcapng_bytes, Link, PcapFormat, Side, TcpConversation, TcpFlags,
 };
 
 #[path = "../harness.rs"]
@@ -307,7 +307,7 @@ fn main() {
     frames.insert(3, dup);
     frames.remove(7);
     let mut tail = TcpConversation::new(client, server);
-    tail.reset(true);
+    tail.reset(Side::Client);
     frames.extend(tail.frames().iter().cloned());
     write(
         "capture_reader",

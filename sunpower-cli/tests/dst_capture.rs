@@ -5,7 +5,7 @@ mod common;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::{last_status_by_time, sunpower_ok};
-use sunpower_pcap::writer::{pcap_bytes, Frame, PcapFormat, TcpConversation};
+use sunpower_testkit::{pcap_bytes, Frame, PcapFormat, TcpConversation};
 
 /// One collector post every 5 minutes from 2026-11-01 07:00 UTC (local midnight in Los Angeles,
 /// PDT) for 25 hours of local time and 2 more: an inverter (+10 Wh each time) and the

@@ -6,7 +6,7 @@ mod common;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use common::{json_lines, sunpower_ok};
-use sunpower_pcap::writer::{pcap_bytes, Frame, PcapFormat, TcpConversation};
+use sunpower_testkit::{pcap_bytes, Frame, PcapFormat, TcpConversation};
 
 const DAYS: i64 = 50;
 

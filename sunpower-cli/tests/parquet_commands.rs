@@ -19,7 +19,7 @@ use chrono::DateTime;
 use common::{json_lines, sunpower, sunpower_ok};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::{json, Map, Value};
-use sunpower_pcap::writer::{gzip, pcap_bytes, pcapng_bytes, PcapFormat, TcpConversation};
+use sunpower_testkit::{gzip, pcap_bytes, pcapng_bytes, PcapFormat, TcpConversation};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
 const THIRD_PARTY: &str = concat!(

@@ -20,20 +20,11 @@
 //! ```
 //! use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
 //! use sunpower_pcap::capture::Input;
-//! use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
 //!
-//! // A capture with one collector POST split over two segments, written by the test writer.
-//! let body = b"100\tSPMS\t10\tZT1\t20170107171925\n102\tabc\n";
-//! let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-//! let request = [head.as_bytes(), body].concat();
-//! let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-//! conv.handshake().client_sends(&request, &[60]).close();
-//! let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-//!
-//! let mut decoder = CaptureDecoder::new(
-//!     vec![Input::from_reader("mem", std::io::Cursor::new(pcap))],
-//!     DecoderConfig::default(),
-//! );
+//! // The repository's sample capture: a day of a home's network, 336 collector posts among
+//! // 12,324 packets, daylight bodies split over two or three TCP segments.
+//! let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+//! let mut decoder = CaptureDecoder::new(vec![Input::from_path(sample)], DecoderConfig::default());
 //! let mut bodies = Vec::new();
 //! decoder.run(|event| {
 //!     if let Event::Post(post) = event {
@@ -41,8 +32,10 @@
 //!         bodies.push(post.body.to_vec());
 //!     }
 //! });
-//! assert_eq!(bodies, [body.to_vec()]);
-//! assert_eq!(decoder.stats().posts, 1);
+//! assert_eq!(bodies.len(), 336);
+//! assert!(bodies[0].starts_with(b"100\tSPMS\t10\tZT163785000441C0593\t20260621070425\n120\t"));
+//! assert_eq!(bodies[80].len(), 2906); // the first daylight post, over three segments
+//! assert_eq!(decoder.stats().posts, 336);
 //! ```
 
 use std::collections::HashMap;
@@ -750,18 +743,17 @@ impl Decoder {
     /// ```
     /// use sunpower_pcap::capture::{CaptureReader, Input};
     /// use sunpower_pcap::decoder::{Decoder, DecoderConfig};
-    /// use sunpower_pcap::writer::{ethernet_frame, pcap_bytes, Frame, PcapFormat};
     ///
-    /// // An ARP frame (EtherType 0x0806): read and counted, not IP.
-    /// let arp = ethernet_frame([0xff; 6], [2; 6], &[], 0x0806, &[0; 28]);
-    /// let pcap = pcap_bytes(1, PcapFormat::LE_MICRO, &[Frame::new(chrono::DateTime::UNIX_EPOCH, arp)]);
-    /// let mut reader = CaptureReader::new(vec![Input::from_reader("arp", std::io::Cursor::new(pcap))]);
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let mut reader = CaptureReader::new(vec![Input::from_path(sample)]);
     /// let mut decoder = Decoder::new(DecoderConfig::default());
     /// while let Some(Ok(packet)) = reader.next_packet() {
     ///     decoder.packet(&packet, |_| {});
     /// }
     /// let stats = decoder.stats();
-    /// assert_eq!((stats.packets, stats.non_ip, stats.connections), (1, 1, 0));
+    /// // The ARP frames are read and counted, not IP; DNS and mDNS are IP but not TCP.
+    /// assert_eq!((stats.packets, stats.non_ip, stats.non_tcp), (12_324, 288, 6_480));
+    /// assert_eq!((stats.connections, stats.posts), (480, 336));
     /// ```
     pub fn stats(&self) -> DecodeStats {
         let mut stats = self.stats;
@@ -810,27 +802,29 @@ impl Decoder {
     /// ```
     /// use sunpower_pcap::capture::{CaptureReader, Input};
     /// use sunpower_pcap::decoder::{Decoder, DecoderConfig, Event};
-    /// use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
+    /// use sunpower_proto::Channel;
     ///
-    /// let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
-    /// let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// conv.handshake().client_sends(request, &[]).close();
-    /// let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    ///
-    /// // Packets from any source; here the crate's own reader.
-    /// let mut reader = CaptureReader::new(vec![Input::from_reader("mem", std::io::Cursor::new(pcap))]);
+    /// // Packets from any source; here the crate's own reader, on the repository's sample.
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let mut reader = CaptureReader::new(vec![Input::from_path(sample)]);
     /// let mut decoder = Decoder::new(DecoderConfig::default());
-    /// let mut posts = Vec::new();
+    /// let mut commands = Vec::new();
     /// while let Some(Ok(packet)) = reader.next_packet() {
     ///     decoder.packet(&packet, |event| {
     ///         if let Event::Post(post) = event {
-    ///             posts.push((post.packet, post.channel, post.body.to_vec()));
+    ///             if post.channel == Some(Channel::Command) {
+    ///                 commands.push((post.packet, post.body.to_vec()));
+    ///             }
     ///         }
     ///     });
     /// }
     /// decoder.finish(|_| {});
-    /// assert_eq!(posts, [(4, Some(sunpower_proto::Channel::Command), b"102\tabc\n".to_vec())]);
-    /// assert_eq!((decoder.stats().connections, decoder.stats().posts), (1, 1));
+    /// assert_eq!(commands.len(), 48); // one every 1800 s
+    /// assert_eq!(
+    ///     commands[0],
+    ///     (178, b"100\tSPMS\t10\tZT163785000441C0593\t20260621072311\n102\t+hZkcatbkafQsgUppyne\n".to_vec())
+    /// );
+    /// assert_eq!((decoder.stats().connections, decoder.stats().posts), (480, 336));
     /// ```
     pub fn packet(&mut self, packet: &Packet<'_>, mut sink: impl FnMut(Event<'_>)) {
         self.stats.packets += 1;
@@ -932,26 +926,28 @@ impl Decoder {
     /// ```
     /// use sunpower_pcap::capture::{CaptureReader, Input};
     /// use sunpower_pcap::decoder::{Decoder, DecoderConfig, Event, Missing};
-    /// use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
     ///
-    /// // The capture ends 31 bytes into a body of 39: only `finish` can tell.
-    /// let request = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 39\r\n\r\n100\tSPMS\t10\tZT1\t20170107171925\n";
-    /// let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// conv.handshake().client_sends(request, &[]);
-    /// let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let mut reader = CaptureReader::new(vec![Input::from_reader("cut", std::io::Cursor::new(pcap))]);
+    /// // The repository's sample, read up to packet 2898: the capture ends after two of the
+    /// // three segments of a post (its body is 2,906 bytes), and only `finish` can tell.
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let mut reader = CaptureReader::new(vec![Input::from_path(sample)]);
     /// let mut decoder = Decoder::new(DecoderConfig::default());
     /// let mut posts = 0;
     /// while let Some(Ok(packet)) = reader.next_packet() {
+    ///     let last = packet.packet == 2898;
     ///     decoder.packet(&packet, |event| posts += matches!(event, Event::Post(_)) as u32);
+    ///     if last {
+    ///         break;
+    ///     }
     /// }
-    /// assert_eq!(posts, 0);
+    /// assert_eq!(posts, 80);
     /// let mut cut = Vec::new();
     /// decoder.finish(|event| match event {
-    ///     Event::Post(post) => cut.push((post.missing, post.decodable_body().len())),
+    ///     Event::Post(post) => cut.push((post.missing, post.body.len(), post.decodable_body().len())),
     ///     Event::Problem(problem) => assert_eq!(problem.kind.name(), "incomplete-post"),
     /// });
-    /// assert_eq!(cut, [(Missing::Bytes(8), 31)]);
+    /// // 2,765 bytes received, 141 missing; the whole lines before the hole are 2,701 bytes.
+    /// assert_eq!(cut, [(Missing::Bytes(141), 2765, 2701)]);
     /// assert_eq!(decoder.stats().damaged_posts, 1);
     /// ```
     pub fn finish(&mut self, mut sink: impl FnMut(Event<'_>)) {
@@ -1303,22 +1299,17 @@ impl CaptureDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(request, &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
-    /// let mut decoder = CaptureDecoder::new(vec![input], DecoderConfig::default());
-    /// // Stop at the first post: the rest of the capture is not read.
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let mut decoder = CaptureDecoder::new(vec![Input::from_path(sample)], DecoderConfig::default());
+    /// // Stop at the first post: the rest of the capture (12,324 packets) is not read.
     /// let mut first = None;
     /// while first.is_none() && decoder.step(|event| {
     ///     if let Event::Post(post) = event {
-    ///         first = Some(post.packet);
+    ///         first = Some((post.packet, post.body.len()));
     ///     }
     /// }) {}
-    /// assert_eq!(first, Some(4));
-    /// assert_eq!(decoder.stats().packets, 4);
+    /// assert_eq!(first, Some((25, 426)));
+    /// assert_eq!(decoder.stats().packets, 25);
     /// ```
     pub fn step(&mut self, mut sink: impl FnMut(Event<'_>)) -> bool {
         if self.finished {
@@ -1343,19 +1334,16 @@ impl CaptureDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(request, &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let inputs = vec![Input::from_reader("mem", std::io::Cursor::new(pcap)), Input::from_path("/nonexistent.pcap")];
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let inputs = vec![Input::from_path(sample), Input::from_path("/nonexistent.pcap")];
     /// let mut decoder = CaptureDecoder::new(inputs, DecoderConfig::default());
     /// let (mut bodies, mut problems) = (Vec::new(), Vec::new());
     /// decoder.run(|event| match event {
     ///     Event::Post(post) => bodies.push(post.body.to_vec()),
     ///     Event::Problem(problem) => problems.push(problem.kind.input_unreadable()),
     /// });
-    /// assert_eq!(bodies, [b"102\tabc\n".to_vec()]);
+    /// assert_eq!(bodies.len(), 336);
+    /// assert_eq!(bodies[4], b"100\tSPMS\t10\tZT163785000441C0593\t20260621072311\n102\t+hZkcatbkafQsgUppyne\n");
     /// assert_eq!(problems, [true]); // the missing file, reported and counted
     /// assert!(decoder.had_unreadable_input());
     /// ```
@@ -1368,18 +1356,14 @@ impl CaptureDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(request, &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
-    /// let mut decoder = CaptureDecoder::new(vec![input], DecoderConfig::default());
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let mut decoder = CaptureDecoder::new(vec![Input::from_path(sample)], DecoderConfig::default());
     /// decoder.run(|_| {});
     /// let stats = decoder.stats();
-    /// // 3 handshake packets, the request, 3 closing ones.
-    /// assert_eq!((stats.packets, stats.connections, stats.requests, stats.posts), (7, 1, 1, 1));
+    /// // 336 collector posts, and 288 requests to another web server (not posts).
+    /// assert_eq!((stats.packets, stats.connections, stats.requests, stats.posts), (12_324, 480, 624, 336));
     /// assert_eq!((stats.gaps, stats.capture_errors), (0, 0));
+    /// assert_eq!(stats.duplicate_bytes, 1448); // one retransmitted segment
     /// ```
     pub fn stats(&self) -> DecodeStats {
         self.decoder.stats()
@@ -1390,20 +1374,18 @@ impl CaptureDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let request = b"POST /Command/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 8\r\n\r\n102\tabc\n";
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(request, &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let pcap = std::fs::read(sample).unwrap();
     /// let len = pcap.len() as u64;
-    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap)).with_len(len);
+    /// let input = Input::from_reader("sample.pcap", std::io::Cursor::new(pcap)).with_len(len);
     /// let mut decoder = CaptureDecoder::new(vec![input], DecoderConfig::default());
     /// decoder.step(|_| {});
     /// let progress = decoder.reader().progress().unwrap();
-    /// assert_eq!((progress.input_name, progress.input_len), ("mem", Some(len)));
+    /// assert_eq!((progress.input_name, progress.input_len), ("sample.pcap", Some(2_176_359)));
     /// assert!(progress.input_bytes_read > 0 && progress.input_bytes_read <= len);
     /// decoder.run(|_| {});
     /// assert_eq!(decoder.reader().counters().packets, decoder.stats().packets);
+    /// assert_eq!(decoder.stats().packets, 12_324);
     /// ```
     pub fn reader(&self) -> &CaptureReader {
         &self.reader

@@ -7,19 +7,28 @@
 //!
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr};
+//! use sunpower_pcap::capture::{CaptureReader, Input};
 //! use sunpower_pcap::ip::{decode_ip, Transport};
-//! use sunpower_pcap::link::NetworkProtocol;
-//! use sunpower_pcap::writer::{ipv4_packet, tcp_segment, Ipv4Options, TcpFlags};
+//! use sunpower_pcap::link::{decode_link, NetworkProtocol};
 //!
-//! let (a, b) = (Ipv4Addr::new(10, 0, 0, 1), Ipv4Addr::new(10, 0, 0, 2));
-//! let tcp = tcp_segment(a.into(), b.into(), 40000, 80, 7, 9, TcpFlags::PSH | TcpFlags::ACK, b"hi");
-//! let packet = ipv4_packet(a, b, 6, &tcp, &Ipv4Options::default());
-//! let Ok(Transport::Tcp(seg)) = decode_ip(NetworkProtocol::Ipv4, &packet) else { panic!() };
-//! assert_eq!(seg.src, IpAddr::V4(a));
-//! assert_eq!((seg.src_port, seg.dst_port, seg.seq, seg.ack), (40000, 80, 7, 9));
-//! assert!(seg.flags.psh() && seg.flags.ack() && !seg.flags.syn());
-//! assert_eq!(seg.payload, b"hi");
-//! assert_eq!(seg.payload_missing, 0);
+//! // Packet 25 of the repository's sample capture: the supervisor's first collector request.
+//! let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+//! let mut reader = CaptureReader::new(vec![Input::from_path(sample)]);
+//! while let Some(Ok(packet)) = reader.next_packet() {
+//!     if packet.packet != 25 {
+//!         continue;
+//!     }
+//!     let network = decode_link(packet.link_type, packet.data).unwrap(); // Ethernet
+//!     assert_eq!(network.protocol, NetworkProtocol::Ipv4);
+//!     let Ok(Transport::Tcp(seg)) = decode_ip(network.protocol, network.payload) else { panic!() };
+//!     assert_eq!(seg.src, IpAddr::V4(Ipv4Addr::new(192, 168, 1, 50)));
+//!     assert_eq!(seg.dst, IpAddr::V4(Ipv4Addr::new(204, 194, 111, 66)));
+//!     assert_eq!((seg.src_port, seg.dst_port, seg.seq, seg.ack), (50112, 80, 3_469_584_608, 3_839_259_272));
+//!     assert!(seg.flags.psh() && seg.flags.ack() && !seg.flags.syn());
+//!     assert!(seg.payload.starts_with(b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n"));
+//!     assert_eq!((seg.payload.len(), seg.payload_missing), (556, 0));
+//!     break;
+//! }
 //! ```
 
 use std::fmt;

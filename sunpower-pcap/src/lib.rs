@@ -14,7 +14,6 @@
 //! | [`http`] | one direction's bytes to requests and their bodies |
 //! | [`decoder`] | all of the above: packets to collector posts and positioned problems |
 //! | [`records`] | posts to records and damaged lines, with the run's [`records::Report`] and problem log |
-//! | `writer` | a capture writer for tests, benchmarks and the sample capture (feature `writer`, off by default) |
 //!
 //! [`records::RecordDecoder`] is the usual entry point (records), [`decoder::CaptureDecoder`] the
 //! one for posts; their documentation has examples.
@@ -29,8 +28,6 @@ pub mod ip;
 pub mod link;
 pub mod records;
 pub mod tcp;
-#[cfg(feature = "writer")]
-pub mod writer;
 
 /// The README's examples, run as doctests so that they stay true.
 #[cfg(doctest)]

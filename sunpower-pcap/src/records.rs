@@ -6,15 +6,15 @@
 //! use sunpower_pcap::capture::Input;
 //! use sunpower_pcap::decoder::DecoderConfig;
 //! use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-//! use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
 //!
-//! let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
-//! let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-//! let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-//! conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-//! let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
+//! // The repository's sample capture (336 collector posts, 5,304 records), with one byte
+//! // damaged: the first 120 line's timestamp starts with an `x`.
+//! let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+//! let mut pcap = std::fs::read(sample).unwrap();
+//! let at = pcap.windows(5).position(|w| w == b"\n120\t").unwrap() + 5;
+//! pcap[at] = b'x';
 //!
-//! let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+//! let input = Input::from_reader("sample.pcap", std::io::Cursor::new(pcap));
 //! let mut decoder = RecordDecoder::new(vec![input], DecoderConfig::default());
 //! let (mut types, mut errors) = (Vec::new(), Vec::new());
 //! decoder.run(|event| match event {
@@ -22,10 +22,11 @@
 //!     RecordEvent::LineError { error, .. } => errors.push(error.to_string()),
 //!     _ => {}
 //! });
-//! assert_eq!(types, [100, 102]);
-//! assert_eq!(errors, ["mem: packet 4, flow 0: line 2: field 1 (timestamp): expected a YYYYMMDDhhmmss UTC timestamp, found \"bad\""]);
+//! assert_eq!(types[..3], [100, 141, 140]); // the first post, its 120 line missing
+//! assert_eq!(errors, ["sample.pcap: packet 25, flow 0: line 2: field 1 (timestamp): expected a YYYYMMDDhhmmss UTC timestamp, found \"x0260621070000\""]);
 //! let report = decoder.report();
-//! assert_eq!((report.decode.posts, report.records.records, report.records.line_errors), (1, 2, 1));
+//! assert_eq!((report.decode.posts, report.records.records, report.records.line_errors), (336, 5303, 1));
+//! assert_eq!(report.records.records_by_type.get(&120), Some(&287));
 //! ```
 
 use sunpower_proto::{DecodedRecord, NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
@@ -40,23 +41,29 @@ use crate::decoder::{
 /// ```
 /// use sunpower_pcap::capture::Input;
 /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-/// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-/// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
-/// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-/// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-/// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-/// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-/// // `pcap`: one post of a good line, a damaged line and a good line.
-/// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+/// # let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+/// # let mut pcap = std::fs::read(sample).unwrap();
+/// # let at = pcap.windows(5).position(|w| w == b"\n120\t").unwrap() + 5;
+/// # pcap[at] = b'x';
+/// // `pcap`: the repository's sample capture, the first post's second line (120) damaged.
+/// let input = Input::from_reader("sample.pcap", std::io::Cursor::new(pcap));
 /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
 /// let mut events = Vec::new();
-/// decoder.run(|event| events.push(match event {
+/// // To the end of the first post.
+/// let mut end = false;
+/// while !end && decoder.step(|event| events.push(match event {
 ///     RecordEvent::Record { record, .. } => format!("record {}", record.record_type()),
 ///     RecordEvent::LineError { error, shown, .. } => format!("line {} shown={shown}", error.error.line),
-///     RecordEvent::PostEnd(post) => format!("end of post at packet {}", post.packet),
+///     RecordEvent::PostEnd(post) => {
+///         end = true;
+///         format!("end of post at packet {}", post.packet)
+///     }
 ///     RecordEvent::Problem { problem, .. } => format!("problem {problem}"),
-/// }));
-/// assert_eq!(events, ["record 100", "line 2 shown=true", "record 102", "end of post at packet 4"]);
+/// })) {}
+/// assert_eq!(
+///     events,
+///     ["record 100", "line 2 shown=true", "record 141", "record 140", "record 140", "record 102", "end of post at packet 25"]
+/// );
 /// ```
 ///
 /// `R` is how a record comes: a [`Record`], or, from [`RecordDecoder::step_decoded`], a
@@ -98,19 +105,18 @@ pub enum RecordEvent<'e, 'a, R = Record<'a>> {
 /// ```
 /// use sunpower_pcap::capture::Input;
 /// use sunpower_pcap::records::RecordDecoder;
-/// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-/// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
-/// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-/// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-/// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-/// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-/// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+/// # let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+/// # let mut pcap = std::fs::read(sample).unwrap();
+/// # let at = pcap.windows(5).position(|w| w == b"\n120\t").unwrap() + 5;
+/// # pcap[at] = b'x';
+/// // `pcap`: the repository's sample capture, one line damaged.
+/// let input = Input::from_reader("sample.pcap", std::io::Cursor::new(pcap));
 /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
 /// decoder.run(|_| {});
 /// let report = decoder.report();
-/// assert_eq!((report.decode.packets, report.capture.packets, report.decode.posts), (7, 7, 1));
-/// assert_eq!((report.records.records, report.records.line_errors), (2, 1));
-/// assert_eq!(report.records.records_by_type.get(&102), Some(&1));
+/// assert_eq!((report.decode.packets, report.capture.packets, report.decode.posts), (12_324, 12_324, 336));
+/// assert_eq!((report.records.records, report.records.line_errors), (5303, 1));
+/// assert_eq!(report.records.records_by_type.get(&130), Some(&3480));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -200,14 +206,16 @@ impl RecordDecoder {
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
     /// use sunpower_proto::ProblemLog;
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let body = b"130\tbad\n130\tbad\n130\tbad\n";
-    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// // `pcap`: one post of three damaged lines; show one problem of each kind.
-    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+    /// # let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// # let mut pcap = std::fs::read(sample).unwrap();
+    /// # let mut at = 0;
+    /// # for _ in 0..3 {
+    /// #     at += pcap[at..].windows(5).position(|w| w == b"\n130\t").unwrap() + 5;
+    /// #     pcap[at] = b'x';
+    /// # }
+    /// // `pcap`: the repository's sample capture, three lines of a post damaged; show one
+    /// // problem of each kind.
+    /// let input = Input::from_reader("sample.pcap", std::io::Cursor::new(pcap));
     /// let mut decoder = RecordDecoder::with_log(vec![input], Default::default(), ProblemLog::with_limit(1));
     /// let mut shown = Vec::new();
     /// decoder.run(|event| {
@@ -232,15 +240,10 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
-    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
-    /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
-    /// // One step per packet: the post's records all come at the step of packet 4.
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let mut decoder = RecordDecoder::new(vec![Input::from_path(sample)], Default::default());
+    /// // One step per packet: a post's records all come at the step of the packet that
+    /// // completes it.
     /// let mut records_per_step = Vec::new();
     /// loop {
     ///     let mut n = 0;
@@ -250,7 +253,10 @@ impl RecordDecoder {
     ///     }
     ///     records_per_step.push(n);
     /// }
-    /// assert_eq!(records_per_step, [0, 0, 0, 2, 0, 0, 0, 0]); // 7 packets, then the flush
+    /// assert_eq!(records_per_step.len(), 12_325); // 12,324 packets, then the flush
+    /// let posts: Vec<(usize, u32)> = (1..).zip(records_per_step).filter(|&(_, n)| n > 0).collect();
+    /// assert_eq!(posts.len(), 336);
+    /// assert_eq!(posts[..3], [(25, 6), (73, 6), (105, 6)]); // (packet, records)
     /// ```
     pub fn step(&mut self, sink: impl FnMut(RecordEvent<'_, '_>)) -> bool {
         self.step_as::<AsRecords>(sink)
@@ -263,13 +269,12 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
-    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
+    /// # let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// # let mut pcap = std::fs::read(sample).unwrap();
+    /// # let at = pcap.windows(5).position(|w| w == b"\n120\t").unwrap() + 5;
+    /// # pcap[at] = b'x';
+    /// // `pcap`: the repository's sample capture, the first post's 120 line damaged.
+    /// let input = Input::from_reader("sample.pcap", std::io::Cursor::new(pcap));
     /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
     /// let mut lines = Vec::new();
     /// while decoder.step_decoded(|event| {
@@ -279,8 +284,9 @@ impl RecordDecoder {
     ///         lines.push(String::from_utf8(json).unwrap());
     ///     }
     /// }) {}
-    /// assert_eq!(lines.len(), 2);
-    /// assert!(lines[1].starts_with(r#"{"record_type":102,"raw":["102","abc"],"channel":"data""#));
+    /// assert_eq!(lines.len(), 5303);
+    /// assert!(lines[1].starts_with(r#"{"record_type":141,"raw":["141","20260621065500","PVS5M540123c","PVS5M0400c","1","1.5137","#));
+    /// assert!(lines[1].ends_with(r#""leg1_power_kw":0.185,"leg2_power_kw":0.1934,"unknown_11":120.27}"#));
     /// assert_eq!(decoder.report().records.line_errors, 1); // counted as by `step`
     /// ```
     pub fn step_decoded(
@@ -338,21 +344,25 @@ impl RecordDecoder {
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
     /// use sunpower_proto::Record;
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
-    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap));
-    /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
-    /// let mut serials = Vec::new();
-    /// decoder.run(|event| {
-    ///     if let RecordEvent::Record { record: Record::Header(h), .. } = event {
-    ///         serials.extend(h.supervisor_serial.map(str::to_owned));
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// let mut decoder = RecordDecoder::new(vec![Input::from_path(sample)], Default::default());
+    /// let (mut supervisors, mut inverters) = (Vec::new(), std::collections::BTreeMap::new());
+    /// decoder.run(|event| match event {
+    ///     RecordEvent::Record { record: Record::Header(h), .. } => {
+    ///         supervisors.extend(h.supervisor_serial.map(str::to_owned));
     ///     }
+    ///     // Each inverter's first and last lifetime energy of the day.
+    ///     RecordEvent::Record { record: Record::Inverter(i), .. } => {
+    ///         let kwh = i.lifetime_energy_kwh.unwrap();
+    ///         inverters.entry(i.serial.to_owned()).or_insert((kwh, kwh)).1 = kwh;
+    ///     }
+    ///     _ => {}
     /// });
-    /// assert_eq!(serials, ["ZT1"]);
+    /// assert_eq!(supervisors.len(), 336); // one header per post
+    /// supervisors.dedup();
+    /// assert_eq!(supervisors, ["ZT163785000441C0593"]);
+    /// assert_eq!(inverters.len(), 20);
+    /// assert_eq!(inverters["414051637000000"], (2868.0454, 2870.3064)); // 2.26 kWh that day
     /// ```
     pub fn run(&mut self, mut sink: impl FnMut(RecordEvent<'_, '_>)) {
         while self.step(&mut sink) {}
@@ -374,17 +384,16 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::RecordDecoder;
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
-    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let inputs = vec![Input::from_reader("mem", std::io::Cursor::new(pcap)), Input::from_path("/nonexistent.pcap")];
+    /// # let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// # let mut pcap = std::fs::read(sample).unwrap();
+    /// # let at = pcap.windows(5).position(|w| w == b"\n120\t").unwrap() + 5;
+    /// # pcap[at] = b'x';
+    /// // `pcap`: the repository's sample capture, one line damaged; then a file that is not there.
+    /// let inputs = vec![Input::from_reader("sample.pcap", std::io::Cursor::new(pcap)), Input::from_path("/nonexistent.pcap")];
     /// let mut decoder = RecordDecoder::new(inputs, Default::default());
     /// decoder.run(|_| {});
     /// let report = decoder.report();
-    /// assert_eq!((report.decode.posts, report.records.records, report.records.line_errors), (1, 2, 1));
+    /// assert_eq!((report.decode.posts, report.records.records, report.records.line_errors), (336, 5303, 1));
     /// assert_eq!((report.capture.inputs_started, report.capture.inputs_unreadable), (2, 1));
     /// assert_eq!(report.decode.capture_errors, 1);
     /// ```
@@ -418,19 +427,14 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::RecordDecoder;
-    /// # use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
-    /// # let body = b"100\tSPMS\t10\tZT1\t20170107171925\n130\tbad\n102\tabc\n";
-    /// # let head = format!("POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
-    /// # let mut conv = TcpConversation::new("10.0.0.2:40000".parse().unwrap(), "204.194.111.66:80".parse().unwrap());
-    /// # conv.handshake().client_sends(&[head.as_bytes(), body].concat(), &[]).close();
-    /// # let pcap = pcap_bytes(conv.link_type(), PcapFormat::LE_MICRO, conv.frames());
-    /// let len = pcap.len() as u64;
-    /// let input = Input::from_reader("mem", std::io::Cursor::new(pcap)).with_len(len);
-    /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
+    /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+    /// // A path's length is known: progress can be a fraction.
+    /// let mut decoder = RecordDecoder::new(vec![Input::from_path(sample)], Default::default());
     /// assert!(decoder.reader().progress().is_none()); // not started
     /// decoder.step(|_| {});
     /// let progress = decoder.reader().progress().unwrap();
-    /// assert_eq!((progress.input_index, progress.input_len), (0, Some(len)));
+    /// assert_eq!((progress.input_index, progress.input_len), (0, Some(2_176_359)));
+    /// assert!(progress.input_bytes_read > 0);
     /// ```
     pub fn reader(&self) -> &CaptureReader {
         self.decoder.reader()

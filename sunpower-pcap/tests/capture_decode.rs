@@ -1,15 +1,15 @@
 //! Frames built by the writer decode through link.rs and ip.rs to exact TCP segments.
 
 use std::io::Cursor;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use sunpower_pcap::capture::{CaptureReader, Input};
 use sunpower_pcap::ip::{decode_ip, IpError, TcpFlags, Transport};
 use sunpower_pcap::link::{decode_link, LinkError, NetworkProtocol};
-use sunpower_pcap::writer::{
+use sunpower_testkit::{
     ethernet_frame, ipv4_packet, ipv6_packet, linux_sll2_frame, linux_sll_frame, loop_frame,
-    null_frame, pcap_bytes, tcp_segment, tcp_segment_with_options, Ipv4Options, Ipv6Extension,
-    Link, PcapFormat, TcpConversation, VlanTag,
+    null_frame, pcap_bytes, tcp_segment, Endian, Ipv4Options, Ipv6Extension, Link, PcapFormat,
+    TcpConversation, TcpHeader, VlanTag,
 };
 
 const A4: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 10);
@@ -17,31 +17,31 @@ const B4: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const A6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2);
 const B6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
 
+/// A TCP header from `src` to `dst` with the given sequence and acknowledgement numbers.
+fn header(src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: TcpFlags) -> TcpHeader {
+    TcpHeader {
+        seq,
+        ack,
+        flags,
+        ..TcpHeader::new(src, dst)
+    }
+}
+
 fn tcp4(payload: &[u8]) -> Vec<u8> {
-    let tcp = tcp_segment(
-        A4.into(),
-        B4.into(),
-        49152,
-        80,
+    let h = header(
+        (A4, 49152).into(),
+        (B4, 80).into(),
         1001,
         5001,
         TcpFlags::PSH | TcpFlags::ACK,
-        payload,
     );
+    let tcp = tcp_segment(&h, payload);
     ipv4_packet(A4, B4, 6, &tcp, &Ipv4Options::default())
 }
 
 fn tcp6(payload: &[u8]) -> Vec<u8> {
-    let tcp = tcp_segment(
-        A6.into(),
-        B6.into(),
-        49152,
-        443,
-        7,
-        8,
-        TcpFlags::ACK,
-        payload,
-    );
+    let h = header((A6, 49152).into(), (B6, 443).into(), 7, 8, TcpFlags::ACK);
+    let tcp = tcp_segment(&h, payload);
     ipv6_packet(A6, B6, 6, &[], &tcp)
 }
 
@@ -164,14 +164,14 @@ fn raw_ip_link_types_decode_to_tcp() {
 
 #[test]
 fn null_loopback_decodes_in_both_byte_orders_and_all_inet6_families() {
-    for big_endian in [false, true] {
-        expect_v4(0, &null_frame(2, big_endian, &tcp4(b"POST")));
+    for endian in [Endian::Little, Endian::Big] {
+        expect_v4(0, &null_frame(2, endian, &tcp4(b"POST")));
         for family in [24, 28, 30] {
-            expect_v6(0, &null_frame(family, big_endian, &tcp6(b"xyz")));
+            expect_v6(0, &null_frame(family, endian, &tcp6(b"xyz")));
         }
     }
     assert_eq!(
-        decode_link(0, &null_frame(7, false, &[0x45])),
+        decode_link(0, &null_frame(7, Endian::Little, &[0x45])),
         Err(LinkError::NotIpFamily(7))
     );
 }
@@ -226,7 +226,8 @@ fn unsupported_link_type_and_non_ip_are_reported() {
 
 #[test]
 fn ipv4_options_are_skipped() {
-    let tcp = tcp_segment(A4.into(), B4.into(), 1, 2, 3, 4, TcpFlags::ACK, b"data");
+    let h = header((A4, 1).into(), (B4, 2).into(), 3, 4, TcpFlags::ACK);
+    let tcp = tcp_segment(&h, b"data");
     let opts = Ipv4Options {
         options: vec![0x94, 0x04, 0, 0, 1, 1, 1, 0], // router alert, NOPs, end
         ..Ipv4Options::default()
@@ -247,17 +248,11 @@ fn tcp_options_are_skipped() {
     let mss_sack_ts = [
         2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7,
     ];
-    let tcp = tcp_segment_with_options(
-        A4.into(),
-        B4.into(),
-        1,
-        2,
-        3,
-        0,
-        TcpFlags::SYN,
-        &mss_sack_ts,
-        b"",
-    );
+    let h = TcpHeader {
+        options: mss_sack_ts.to_vec(),
+        ..header((A4, 1).into(), (B4, 2).into(), 3, 0, TcpFlags::SYN)
+    };
+    let tcp = tcp_segment(&h, b"");
     let p = ipv4_packet(A4, B4, 6, &tcp, &Ipv4Options::default());
     let Ok(Transport::Tcp(s)) = decode_ip(NetworkProtocol::Ipv4, &p) else {
         panic!()
@@ -268,7 +263,8 @@ fn tcp_options_are_skipped() {
 
 #[test]
 fn ipv4_fragments_are_reported_not_decoded() {
-    let tcp = tcp_segment(A4.into(), B4.into(), 1, 2, 3, 4, TcpFlags::ACK, &[7; 64]);
+    let h = header((A4, 1).into(), (B4, 2).into(), 3, 4, TcpFlags::ACK);
+    let tcp = tcp_segment(&h, &[7; 64]);
     let first = Ipv4Options {
         more_fragments: true,
         dont_fragment: false,
@@ -305,7 +301,8 @@ fn ipv4_fragments_are_reported_not_decoded() {
 
 #[test]
 fn ipv6_extension_headers_are_skipped_to_tcp() {
-    let tcp = tcp_segment(A6.into(), B6.into(), 5, 6, 70, 80, TcpFlags::ACK, b"ext");
+    let h = header((A6, 5).into(), (B6, 6).into(), 70, 80, TcpFlags::ACK);
+    let tcp = tcp_segment(&h, b"ext");
     let exts = [
         Ipv6Extension::HopByHop { units: 1 },
         Ipv6Extension::Routing { units: 3 },

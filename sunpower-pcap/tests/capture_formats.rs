@@ -8,9 +8,9 @@ use sunpower_pcap::capture::{
     CaptureErrorKind, CaptureReader, ContainerDecoder, Decoded, Input, INITIAL_BUFFER_SIZE,
 };
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, ProblemKind};
-use sunpower_pcap::writer::{
-    gzip, pcap_bytes, pcapng_bytes, Frame, InterfaceSpec, PcapFormat, PcapNgWriter, PcapWriter,
-    TcpConversation,
+use sunpower_testkit::{
+    gzip, pcap_bytes, pcapng_bytes, Endian, Frame, InterfaceSpec, PcapFormat, PcapNgWriter,
+    PcapWriter, TcpConversation,
 };
 
 fn ts(secs: i64, nanos: u32) -> DateTime<Utc> {
@@ -118,8 +118,8 @@ fn pcap_nanosecond_file_keeps_nanoseconds() {
 
 #[test]
 fn pcapng_interfaces_keep_their_link_types_and_resolutions() {
-    for big_endian in [false, true] {
-        let mut w = PcapNgWriter::new(Vec::new(), big_endian).unwrap();
+    for endian in [Endian::Little, Endian::Big] {
+        let mut w = PcapNgWriter::new(Vec::new(), endian).unwrap();
         let micro = w.add_interface(InterfaceSpec::new(1)).unwrap();
         let nano = w
             .add_interface(InterfaceSpec {
@@ -154,14 +154,14 @@ fn pcapng_interfaces_keep_their_link_types_and_resolutions() {
                 (ts(1_483_809_000, 500_000_000), 101, 20, 20),
                 (ts(1_483_809_001, 1), 113, 16, 1500),
             ],
-            "big_endian={big_endian}"
+            "{endian:?}"
         );
     }
 }
 
 #[test]
 fn pcapng_tsoffset_is_added_to_timestamps() {
-    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     w.add_interface(InterfaceSpec {
         tsoffset: Some(1_000_000_000),
         tsresol: Some(3),
@@ -178,10 +178,10 @@ fn pcapng_tsoffset_is_added_to_timestamps() {
 
 #[test]
 fn pcapng_sections_renumber_interfaces_and_may_change_byte_order() {
-    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     w.add_interface(InterfaceSpec::new(1)).unwrap();
     w.write_packet(0, ts(10, 0), &[1; 14]).unwrap();
-    w.new_section(true).unwrap();
+    w.new_section(Endian::Big).unwrap();
     w.add_interface(InterfaceSpec::new(101)).unwrap();
     w.write_packet(0, ts(20, 0), &[0x45; 20]).unwrap();
     let (rows, errors) = read_all(vec![mem("sections", w.into_inner())]);
@@ -194,7 +194,7 @@ fn pcapng_sections_renumber_interfaces_and_may_change_byte_order() {
 
 #[test]
 fn pcapng_packet_for_missing_interface_is_an_error_and_reading_goes_on() {
-    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     w.add_interface(InterfaceSpec::new(1)).unwrap();
     w.write_packet(0, ts(1, 0), &[1; 14]).unwrap();
     w.write_packet(5, ts(2, 0), &[2; 14]).unwrap();
@@ -215,7 +215,7 @@ fn pcapng_packet_for_missing_interface_is_an_error_and_reading_goes_on() {
 
 #[test]
 fn pcapng_simple_packet_block_uses_interface_zero_and_previous_time() {
-    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     w.add_interface(InterfaceSpec::new(101)).unwrap();
     w.write_packet(0, ts(100, 5_000), &[0x45; 20]).unwrap();
     w.write_spb(&[0x46; 21]).unwrap();
@@ -670,7 +670,7 @@ fn pcapng_stopping_at_a_bad_block_before_any_packet_is_unreadable() {
 
 #[test]
 fn pcapng_with_a_bad_interface_block_is_unreadable() {
-    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     w.add_interface(InterfaceSpec {
         tsresol: Some(20), // 10^-20 s: libpcap refuses it
         ..InterfaceSpec::new(1)
@@ -695,7 +695,7 @@ fn timestamps_beyond_year_9999_or_before_year_0_are_dropped_with_an_error() {
         .unwrap()
         .to_utc()
         - chrono::TimeDelta::days(1);
-    let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     w.add_interface(InterfaceSpec::new(1)).unwrap();
     // Before the epoch only through a negative offset.
     w.add_interface(InterfaceSpec {

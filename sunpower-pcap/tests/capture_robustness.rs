@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use sunpower_pcap::capture::{CaptureReader, Input};
 use sunpower_pcap::ip::decode_ip;
 use sunpower_pcap::link::decode_link;
-use sunpower_pcap::writer::{gzip, pcap_bytes, pcapng_bytes, PcapFormat, TcpConversation};
+use sunpower_testkit::{gzip, pcap_bytes, pcapng_bytes, PcapFormat, TcpConversation};
 
 fn sample(kind: u8) -> Vec<u8> {
     let mut conv = TcpConversation::new(

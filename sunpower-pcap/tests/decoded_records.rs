@@ -7,8 +7,8 @@ use std::path::Path;
 
 use sunpower_pcap::capture::Input;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent, Report};
-use sunpower_pcap::writer::{pcap_bytes, PcapFormat, TcpConversation};
 use sunpower_proto::{Channel, DecodedRecord, JsonRecord, Record};
+use sunpower_testkit::{pcap_bytes, PcapFormat, TcpConversation};
 
 /// One event as text: a record as its JSON line.
 fn describe<R>(event: &RecordEvent<'_, '_, R>, json: impl FnOnce(&R) -> Vec<u8>) -> String {

@@ -18,20 +18,21 @@
 //!
 //! ```
 //! use sunpower_pcap::capture::{CaptureReader, Input};
-//! use sunpower_pcap::writer::{PcapFormat, PcapWriter};
 //!
-//! // A one-packet pcap file written in memory, read back.
-//! let mut w = PcapWriter::new(Vec::new(), 101, PcapFormat::LE_MICRO).unwrap();
-//! let ts = chrono::DateTime::from_timestamp(1_483_809_000, 250_000_000).unwrap();
-//! w.write_packet(ts, &[0x45, 0, 0, 20]).unwrap();
-//! let bytes = w.into_inner();
-//!
-//! let mut reader = CaptureReader::new(vec![Input::from_reader("mem", std::io::Cursor::new(bytes))]);
+//! // The repository's sample capture: pcap, Ethernet, little-endian, microseconds.
+//! let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+//! let mut reader = CaptureReader::new(vec![Input::from_path(sample)]);
 //! let packet = reader.next_packet().unwrap().unwrap();
-//! assert_eq!(packet.link_type, 101);
-//! assert_eq!(packet.timestamp, ts);
-//! assert_eq!(packet.data, &[0x45, 0, 0, 20]);
-//! assert!(reader.next_packet().is_none());
+//! assert_eq!((packet.packet, packet.link_type), (1, 1));
+//! assert_eq!(packet.timestamp.to_rfc3339(), "2026-06-21T07:00:13+00:00");
+//! assert_eq!(packet.data.len(), 71);
+//! assert_eq!(packet.data[12..14], [0x08, 0x00]); // EtherType: IPv4
+//! let mut packets = 1;
+//! while let Some(Ok(_)) = reader.next_packet() {
+//!     packets += 1;
+//! }
+//! assert_eq!(packets, 12_324);
+//! assert_eq!(reader.counters().bytes_read, 2_176_359);
 //! ```
 
 mod clock;

@@ -2,11 +2,11 @@
 //! America/Los_Angeles, UTC-7) of a home's network as a mirror port would see it.
 //!
 //! ```sh
-//! cargo run -p sunpower-pcap --example make_sample -- examples/sample.pcap
+//! cargo run -p sunpower-testkit --example make_sample -- examples/sample.pcap
 //! ```
 //!
 //! Everything is deterministic (no randomness, fixed timestamps): running it twice writes the same
-//! bytes, and `tests/scenarios.rs` checks that the committed file is what this program writes.
+//! bytes, and `tests/sample.rs` checks that the committed file is what this program writes.
 //!
 //! What is in it:
 //! - a PVS5 supervisor at 192.168.1.50 posting to 204.194.111.66:80 every 300 s on the data
@@ -24,8 +24,8 @@
 use std::net::{Ipv4Addr, SocketAddr};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use sunpower_pcap::writer::{
-    ethernet_frame, ip_packet, noise, pcap_bytes, Frame, Link, PcapFormat, TcpConversation,
+use sunpower_testkit::{
+    ethernet_frame, ip_packet, noise, pcap_bytes, Frame, Link, PcapFormat, Side, TcpConversation,
 };
 
 /// 2026-06-21T07:00:00Z, local midnight in Los Angeles (PDT, UTC-7).
@@ -244,7 +244,9 @@ fn collector_connection(port: u16, sent: i64, request: &[u8], twist: u8) -> Vec<
         .starting_at(start)
         .with_step(step);
     let cuts: Vec<usize> = (1..=request.len() / MSS).map(|n| n * MSS).collect();
-    conv.handshake().client_sends(request, &cuts).ack(false);
+    conv.handshake()
+        .client_sends(request, &cuts)
+        .ack(Side::Server);
     let data_segments = cuts.iter().filter(|&&c| c < request.len()).count() + 1;
     conv.server_sends(&collector_response(sent + 1), &[])
         .close();
@@ -286,7 +288,7 @@ fn web_connection(port: u16, time: i64, requests: &[(&str, &str, usize)]) -> Vec
         } else {
             format!("{method} {path} HTTP/1.1\r\nHost: example.net\r\nAccept: */*\r\nUser-Agent: curl/8.5.0\r\n\r\n")
         };
-        conv.client_sends(request.as_bytes(), &[]).ack(false);
+        conv.client_sends(request.as_bytes(), &[]).ack(Side::Server);
         let payload: String = (0..response_len)
             .map(|i| char::from(b'a' + (hash32(33, i as u64 + u64::from(port)) % 26) as u8))
             .collect();
@@ -295,7 +297,8 @@ fn web_connection(port: u16, time: i64, requests: &[(&str, &str, usize)]) -> Vec
             payload.len()
         );
         let cuts: Vec<usize> = (1..=response.len() / MSS).map(|n| n * MSS).collect();
-        conv.server_sends(response.as_bytes(), &cuts).ack(true);
+        conv.server_sends(response.as_bytes(), &cuts)
+            .ack(Side::Client);
     }
     conv.close();
     conv.into_frames()

@@ -1,13 +1,15 @@
-//! A small capture writer and frame builders: a **test and sample utility**, used by the
-//! integration tests, benchmarks and the sample-capture generator. It writes what the reader
-//! reads (pcap in both byte orders and both resolutions, pcapng with several interfaces), builds
-//! link / IP / TCP headers with correct lengths and checksums, and plays TCP conversations.
+//! The capture test kit of sunpower-rs (not published): a small capture writer and frame
+//! builders, used by the integration tests, benchmarks, fuzz seeds and the sample-capture
+//! generator. It writes what `sunpower-pcap` reads (pcap in both byte orders and both
+//! resolutions, pcapng with several interfaces), builds link / IP / TCP headers with correct
+//! lengths and checksums, and plays TCP conversations.
 //!
 //! It is not a general capture writer: timestamps outside what the format can hold are clamped,
-//! and nothing is validated beyond what producing well-formed bytes needs.
+//! and nothing is validated beyond what producing well-formed bytes needs (odd packets are the
+//! point). It was `sunpower_pcap::writer` (feature `writer`).
 //!
 //! ```
-//! use sunpower_pcap::writer::{pcap_bytes, Link, PcapFormat, TcpConversation};
+//! use sunpower_testkit::{pcap_bytes, Link, PcapFormat, TcpConversation};
 //!
 //! let mut conv = TcpConversation::new("10.0.0.2:49152".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
 //! conv.handshake()
@@ -21,6 +23,9 @@
 //! assert_eq!(&file[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
 //! ```
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -28,8 +33,23 @@ use chrono::{DateTime, TimeDelta, Utc};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-pub use crate::ip::TcpFlags;
-use crate::link::{linktype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+pub use sunpower_pcap::ip::TcpFlags;
+use sunpower_pcap::link::{linktype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+
+/// Byte order of the headers a writer or frame builder writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endian {
+    /// Least significant byte first (what x86 and most ARM machines write).
+    Little,
+    /// Most significant byte first.
+    Big,
+}
+
+impl Endian {
+    fn is_big(self) -> bool {
+        self == Endian::Big
+    }
+}
 
 /// Byte order and timestamp resolution of a pcap file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,7 +106,7 @@ fn clamp_secs(ts: DateTime<Utc>) -> u32 {
 /// Writes a pcap file: header at creation, then records.
 ///
 /// ```
-/// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+/// use sunpower_testkit::{PcapFormat, PcapWriter};
 /// let mut w = PcapWriter::new(Vec::new(), 1, PcapFormat::BE_NANO).unwrap();
 /// w.write_packet(chrono::DateTime::UNIX_EPOCH, &[0; 60]).unwrap();
 /// assert_eq!(w.into_inner().len(), 24 + 16 + 60);
@@ -101,7 +121,7 @@ impl<W: Write> PcapWriter<W> {
     /// Writes the file header (snaplen 262144) for `link_type`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let w = PcapWriter::new(Vec::new(), 101, PcapFormat::LE_NANO).unwrap();
     /// assert_eq!(&w.into_inner()[..4], &[0x4d, 0x3c, 0xb2, 0xa1]);
     /// ```
@@ -113,7 +133,7 @@ impl<W: Write> PcapWriter<W> {
     /// [`Frame::truncated`]).
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let w = PcapWriter::with_snaplen(Vec::new(), 1, PcapFormat::LE_MICRO, 96).unwrap();
     /// assert_eq!(&w.into_inner()[16..20], &96u32.to_le_bytes());
     /// ```
@@ -141,7 +161,7 @@ impl<W: Write> PcapWriter<W> {
     /// Writes one record whose original length is the frame's length.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let mut w = PcapWriter::new(Vec::new(), 1, PcapFormat::LE_MICRO).unwrap();
     /// w.write_packet(chrono::DateTime::UNIX_EPOCH, b"abc").unwrap();
     /// ```
@@ -152,7 +172,7 @@ impl<W: Write> PcapWriter<W> {
     /// Writes one record with an explicit original length (snaplen truncation).
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let mut w = PcapWriter::new(Vec::new(), 1, PcapFormat::LE_MICRO).unwrap();
     /// w.write_packet_with_origlen(chrono::DateTime::UNIX_EPOCH, b"abc", 1500).unwrap();
     /// ```
@@ -178,7 +198,7 @@ impl<W: Write> PcapWriter<W> {
     /// Writes a [`Frame`].
     ///
     /// ```
-    /// use sunpower_pcap::writer::{Frame, PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{Frame, PcapFormat, PcapWriter};
     /// let mut w = PcapWriter::new(Vec::new(), 1, PcapFormat::LE_MICRO).unwrap();
     /// w.write_frame(&Frame::new(chrono::DateTime::UNIX_EPOCH, vec![1, 2])).unwrap();
     /// ```
@@ -189,7 +209,7 @@ impl<W: Write> PcapWriter<W> {
     /// The underlying writer.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{PcapFormat, PcapWriter};
+    /// use sunpower_testkit::{PcapFormat, PcapWriter};
     /// let w = PcapWriter::new(Vec::new(), 1, PcapFormat::LE_MICRO).unwrap();
     /// assert_eq!(w.into_inner().len(), 24);
     /// ```
@@ -201,7 +221,7 @@ impl<W: Write> PcapWriter<W> {
 /// Converts a time to pcapng timestamp units for `tsresol` (saturating).
 ///
 /// ```
-/// use sunpower_pcap::writer::encode_timestamp;
+/// use sunpower_testkit::encode_timestamp;
 /// let ts = chrono::DateTime::from_timestamp(1, 500_000_000).unwrap();
 /// assert_eq!(encode_timestamp(ts, 6), 1_500_000);
 /// assert_eq!(encode_timestamp(ts, 0x80 | 20), 3 << 19);
@@ -244,7 +264,7 @@ impl InterfaceSpec {
     /// An interface of `link_type` with default options.
     ///
     /// ```
-    /// use sunpower_pcap::writer::InterfaceSpec;
+    /// use sunpower_testkit::InterfaceSpec;
     /// assert_eq!(InterfaceSpec::new(1).tsresol, None);
     /// ```
     pub fn new(link_type: u16) -> InterfaceSpec {
@@ -260,8 +280,8 @@ impl InterfaceSpec {
 /// Writes a pcapng file: a section header at creation, then interfaces and packets.
 ///
 /// ```
-/// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
-/// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+/// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+/// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
 /// let eth = w.add_interface(InterfaceSpec::new(1)).unwrap();
 /// let raw = w.add_interface(InterfaceSpec { tsresol: Some(9), ..InterfaceSpec::new(101) }).unwrap();
 /// w.write_packet(raw, chrono::DateTime::UNIX_EPOCH, &[0x45]).unwrap();
@@ -278,32 +298,32 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a section header block (version 1.0) in the given byte order.
     ///
     /// ```
-    /// use sunpower_pcap::writer::PcapNgWriter;
-    /// let w = PcapNgWriter::new(Vec::new(), true).unwrap();
+    /// use sunpower_testkit::{Endian, PcapNgWriter};
+    /// let w = PcapNgWriter::new(Vec::new(), Endian::Big).unwrap();
     /// assert_eq!(w.into_inner().len(), 28);
     /// ```
-    pub fn new(out: W, big_endian: bool) -> io::Result<Self> {
+    pub fn new(out: W, endian: Endian) -> io::Result<Self> {
         let mut w = PcapNgWriter {
             out,
-            big_endian,
+            big_endian: endian.is_big(),
             interfaces: Vec::new(),
         };
-        w.new_section(big_endian)?;
+        w.new_section(endian)?;
         Ok(w)
     }
 
-    /// Starts a new section (interfaces are numbered per section).
+    /// Starts a new section (interfaces are numbered per section), in the given byte order.
     ///
     /// ```
-    /// use sunpower_pcap::writer::PcapNgWriter;
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
-    /// w.new_section(true).unwrap();
+    /// use sunpower_testkit::{Endian, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
+    /// w.new_section(Endian::Big).unwrap();
     /// assert_eq!(w.into_inner().len(), 56);
     /// ```
-    pub fn new_section(&mut self, big_endian: bool) -> io::Result<()> {
-        self.big_endian = big_endian;
+    pub fn new_section(&mut self, endian: Endian) -> io::Result<()> {
+        self.big_endian = endian.is_big();
         self.interfaces.clear();
-        let be = big_endian;
+        let be = self.big_endian;
         let mut body = Vec::with_capacity(16);
         body.extend_from_slice(&u32_bytes(0x1a2b_3c4d, be));
         body.extend_from_slice(&u16_bytes(1, be));
@@ -315,8 +335,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes an interface description block; returns the interface id.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// assert_eq!(w.add_interface(InterfaceSpec::new(113)).unwrap(), 0);
     /// ```
     pub fn add_interface(&mut self, spec: InterfaceSpec) -> io::Result<u32> {
@@ -347,8 +367,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes an enhanced packet block; the original length is the frame's.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_packet(0, chrono::DateTime::UNIX_EPOCH, &[0; 3]).unwrap();
     /// ```
@@ -360,8 +380,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// interface is written as given (to test readers), with microsecond units.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_epb(0, chrono::DateTime::UNIX_EPOCH, &[0; 3], 60).unwrap();
     /// ```
@@ -394,8 +414,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a [`Frame`] as an enhanced packet block.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{Frame, InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, Frame, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.add_interface(InterfaceSpec::new(1)).unwrap();
     /// w.write_frame(0, &Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 14])).unwrap();
     /// ```
@@ -406,8 +426,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes a simple packet block (no timestamp, interface 0).
     ///
     /// ```
-    /// use sunpower_pcap::writer::{InterfaceSpec, PcapNgWriter};
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, InterfaceSpec, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.add_interface(InterfaceSpec::new(101)).unwrap();
     /// w.write_spb(&[0x45, 0, 0, 20]).unwrap();
     /// ```
@@ -422,8 +442,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// Writes any block: type, lengths and padding around `body`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::PcapNgWriter;
-    /// let mut w = PcapNgWriter::new(Vec::new(), false).unwrap();
+    /// use sunpower_testkit::{Endian, PcapNgWriter};
+    /// let mut w = PcapNgWriter::new(Vec::new(), Endian::Little).unwrap();
     /// w.write_block(5, &[0; 8]).unwrap(); // an interface statistics-like block
     /// assert_eq!(w.into_inner().len(), 28 + 20);
     /// ```
@@ -441,8 +461,8 @@ impl<W: Write> PcapNgWriter<W> {
     /// The underlying writer.
     ///
     /// ```
-    /// use sunpower_pcap::writer::PcapNgWriter;
-    /// assert_eq!(&PcapNgWriter::new(Vec::new(), false).unwrap().into_inner()[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
+    /// use sunpower_testkit::{Endian, PcapNgWriter};
+    /// assert_eq!(&PcapNgWriter::new(Vec::new(), Endian::Little).unwrap().into_inner()[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
     /// ```
     pub fn into_inner(self) -> W {
         self.out
@@ -465,7 +485,7 @@ fn push_option(body: &mut Vec<u8>, code: u16, value: &[u8], be: bool) {
 /// Gzip-compresses `bytes` (one member). Concatenate two results for a multi-member file.
 ///
 /// ```
-/// let gz = sunpower_pcap::writer::gzip(b"hello");
+/// let gz = sunpower_testkit::gzip(b"hello");
 /// assert_eq!(&gz[..2], &[0x1f, 0x8b]);
 /// ```
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -490,7 +510,7 @@ impl Frame {
     /// A complete frame.
     ///
     /// ```
-    /// use sunpower_pcap::writer::Frame;
+    /// use sunpower_testkit::Frame;
     /// assert_eq!(Frame::new(chrono::DateTime::UNIX_EPOCH, vec![1, 2, 3]).origlen, 3);
     /// ```
     pub fn new(timestamp: DateTime<Utc>, data: Vec<u8>) -> Frame {
@@ -505,7 +525,7 @@ impl Frame {
     /// The frame as captured with `snaplen`: data cut, original length kept.
     ///
     /// ```
-    /// use sunpower_pcap::writer::Frame;
+    /// use sunpower_testkit::Frame;
     /// let f = Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 100]).truncated(60);
     /// assert_eq!((f.data.len(), f.origlen), (60, 100));
     /// ```
@@ -519,7 +539,7 @@ impl Frame {
 /// A whole pcap file holding `frames`.
 ///
 /// ```
-/// use sunpower_pcap::writer::{pcap_bytes, Frame, PcapFormat};
+/// use sunpower_testkit::{pcap_bytes, Frame, PcapFormat};
 /// let f = Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 4]);
 /// assert_eq!(pcap_bytes(101, PcapFormat::LE_MICRO, &[f]).len(), 24 + 16 + 4);
 /// ```
@@ -537,13 +557,13 @@ pub fn pcap_bytes(link_type: u32, format: PcapFormat, frames: &[Frame]) -> Vec<u
 /// A whole little-endian pcapng file with one interface holding `frames`.
 ///
 /// ```
-/// use sunpower_pcap::writer::{pcapng_bytes, Frame};
+/// use sunpower_testkit::{pcapng_bytes, Frame};
 /// let f = Frame::new(chrono::DateTime::UNIX_EPOCH, vec![0; 4]);
 /// assert_eq!(&pcapng_bytes(1, Some(9), &[f])[..4], &[0x0a, 0x0d, 0x0d, 0x0a]);
 /// ```
 pub fn pcapng_bytes(link_type: u16, tsresol: Option<u8>, frames: &[Frame]) -> Vec<u8> {
     let mut out = Vec::new();
-    if let Ok(mut w) = PcapNgWriter::new(&mut out, false) {
+    if let Ok(mut w) = PcapNgWriter::new(&mut out, Endian::Little) {
         let spec = InterfaceSpec {
             tsresol,
             ..InterfaceSpec::new(link_type)
@@ -569,7 +589,7 @@ pub struct VlanTag {
 /// An Ethernet II frame with optional VLAN tags (outermost first).
 ///
 /// ```
-/// use sunpower_pcap::writer::{ethernet_frame, VlanTag};
+/// use sunpower_testkit::{ethernet_frame, VlanTag};
 /// let f = ethernet_frame([1; 6], [2; 6], &[VlanTag { tpid: 0x8100, vid: 5 }], 0x0800, &[0x45]);
 /// assert_eq!(f.len(), 14 + 4 + 1);
 /// ```
@@ -595,7 +615,7 @@ pub fn ethernet_frame(
 /// A Linux cooked capture v1 frame (link type 113).
 ///
 /// ```
-/// assert_eq!(sunpower_pcap::writer::linux_sll_frame(0x0800, &[0x45]).len(), 17);
+/// assert_eq!(sunpower_testkit::linux_sll_frame(0x0800, &[0x45]).len(), 17);
 /// ```
 pub fn linux_sll_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(16 + payload.len());
@@ -611,7 +631,7 @@ pub fn linux_sll_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
 /// A Linux cooked capture v2 frame (link type 276).
 ///
 /// ```
-/// assert_eq!(sunpower_pcap::writer::linux_sll2_frame(0x86dd, &[0x60]).len(), 21);
+/// assert_eq!(sunpower_testkit::linux_sll2_frame(0x86dd, &[0x60]).len(), 21);
 /// ```
 pub fn linux_sll2_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(20 + payload.len());
@@ -626,13 +646,14 @@ pub fn linux_sll2_frame(protocol: u16, payload: &[u8]) -> Vec<u8> {
     f
 }
 
-/// A BSD null loopback frame (link type 0): the family in the writer's byte order.
+/// A BSD null loopback frame (link type 0): the family in the capturing machine's byte order.
 ///
 /// ```
-/// assert_eq!(&sunpower_pcap::writer::null_frame(2, true, &[])[..], &[0, 0, 0, 2]);
+/// use sunpower_testkit::{null_frame, Endian};
+/// assert_eq!(&null_frame(2, Endian::Big, &[])[..], &[0, 0, 0, 2]);
 /// ```
-pub fn null_frame(family: u32, big_endian: bool, payload: &[u8]) -> Vec<u8> {
-    let mut f = u32_bytes(family, big_endian).to_vec();
+pub fn null_frame(family: u32, endian: Endian, payload: &[u8]) -> Vec<u8> {
+    let mut f = u32_bytes(family, endian.is_big()).to_vec();
     f.extend_from_slice(payload);
     f
 }
@@ -640,10 +661,10 @@ pub fn null_frame(family: u32, big_endian: bool, payload: &[u8]) -> Vec<u8> {
 /// An OpenBSD loop frame (link type 108): the family big-endian.
 ///
 /// ```
-/// assert_eq!(&sunpower_pcap::writer::loop_frame(24, &[])[..], &[0, 0, 0, 24]);
+/// assert_eq!(&sunpower_testkit::loop_frame(24, &[])[..], &[0, 0, 0, 24]);
 /// ```
 pub fn loop_frame(family: u32, payload: &[u8]) -> Vec<u8> {
-    null_frame(family, true, payload)
+    null_frame(family, Endian::Big, payload)
 }
 
 /// The Internet checksum of `data` with an initial sum.
@@ -696,7 +717,7 @@ impl Default for Ipv4Options {
 ///
 /// ```
 /// use std::net::Ipv4Addr;
-/// use sunpower_pcap::writer::{ipv4_packet, Ipv4Options};
+/// use sunpower_testkit::{ipv4_packet, Ipv4Options};
 /// let opts = Ipv4Options { options: vec![1, 1, 1, 0], ..Ipv4Options::default() };
 /// let p = ipv4_packet(Ipv4Addr::LOCALHOST, Ipv4Addr::LOCALHOST, 17, b"x", &opts);
 /// assert_eq!(p[0], 0x46); // header of 24 bytes
@@ -823,7 +844,7 @@ impl Ipv6Extension {
 ///
 /// ```
 /// use std::net::Ipv6Addr;
-/// use sunpower_pcap::writer::{ipv6_packet, Ipv6Extension};
+/// use sunpower_testkit::{ipv6_packet, Ipv6Extension};
 /// let p = ipv6_packet(Ipv6Addr::LOCALHOST, Ipv6Addr::LOCALHOST, 6,
 ///     &[Ipv6Extension::HopByHop { units: 1 }], &[0; 20]);
 /// assert_eq!(p[6], 0); // next header: hop-by-hop
@@ -858,7 +879,7 @@ pub fn ipv6_packet(
 /// An IP packet of the addresses' family (IPv4 if both are IPv4, else IPv6, mapping IPv4).
 ///
 /// ```
-/// use sunpower_pcap::writer::ip_packet;
+/// use sunpower_testkit::ip_packet;
 /// let p = ip_packet("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(), 6, &[0; 20]);
 /// assert_eq!(p[0] >> 4, 4);
 /// ```
@@ -886,51 +907,80 @@ fn v6(a: IpAddr) -> Ipv6Addr {
     }
 }
 
-/// A TCP segment (header of 20 bytes, no options) with its checksum over the pseudo-header.
+/// The header fields of a segment for [`tcp_segment`]: from and to which address and port,
+/// sequence and acknowledgement numbers, flags and raw options. Start from [`TcpHeader::new`]
+/// and set the fields that matter.
 ///
 /// ```
-/// use sunpower_pcap::writer::{tcp_segment, TcpFlags};
-/// let s = tcp_segment("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(),
-///     1234, 80, 1, 0, TcpFlags::SYN, &[]);
-/// assert_eq!(s.len(), 20);
-/// assert_eq!(s[13], 0x02);
+/// use sunpower_testkit::{TcpFlags, TcpHeader};
+/// let syn = TcpHeader {
+///     seq: 1,
+///     flags: TcpFlags::SYN,
+///     ..TcpHeader::new("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap())
+/// };
+/// assert_eq!((syn.ack, syn.options.len()), (0, 0));
 /// ```
-#[allow(clippy::too_many_arguments)]
-pub fn tcp_segment(
-    src: IpAddr,
-    dst: IpAddr,
-    src_port: u16,
-    dst_port: u16,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
-    payload: &[u8],
-) -> Vec<u8> {
-    tcp_segment_with_options(src, dst, src_port, dst_port, seq, ack, flags, &[], payload)
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpHeader {
+    /// Source address and port.
+    pub src: SocketAddr,
+    /// Destination address and port.
+    pub dst: SocketAddr,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgement number, written as given (whether `flags` has ACK or not).
+    pub ack: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Raw TCP options, zero-padded to a multiple of 4 (at most 40 bytes are kept).
+    pub options: Vec<u8>,
 }
 
-/// Like [`tcp_segment`] with raw TCP options (zero-padded to a multiple of 4, at most 40).
+impl TcpHeader {
+    /// A header from `src` to `dst` with sequence and acknowledgement numbers 0, no flags and no
+    /// options.
+    ///
+    /// ```
+    /// use sunpower_testkit::{TcpFlags, TcpHeader};
+    /// let h = TcpHeader::new("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+    /// assert_eq!((h.seq, h.flags), (0, TcpFlags::NONE));
+    /// ```
+    pub fn new(src: SocketAddr, dst: SocketAddr) -> TcpHeader {
+        TcpHeader {
+            src,
+            dst,
+            seq: 0,
+            ack: 0,
+            flags: TcpFlags::NONE,
+            options: Vec::new(),
+        }
+    }
+}
+
+/// A TCP segment: `header` (20 bytes and its options) and `payload`, with its checksum over the
+/// pseudo-header of the addresses' family (IPv4 if both are IPv4, else IPv6, mapping IPv4).
 ///
 /// ```
-/// use sunpower_pcap::writer::{tcp_segment_with_options, TcpFlags};
-/// let mss = [2, 4, 0x05, 0xb4];
-/// let s = tcp_segment_with_options("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap(),
-///     1234, 80, 1, 0, TcpFlags::SYN, &mss, &[]);
-/// assert_eq!(s[12] >> 4, 6);
+/// use sunpower_testkit::{tcp_segment, TcpFlags, TcpHeader};
+/// let (client, server) = ("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+/// let s = tcp_segment(&TcpHeader { seq: 1, flags: TcpFlags::SYN, ..TcpHeader::new(client, server) }, &[]);
+/// assert_eq!(s.len(), 20);
+/// assert_eq!(s[13], 0x02);
+/// let mss = TcpHeader { options: vec![2, 4, 0x05, 0xb4], ..TcpHeader::new(client, server) };
+/// assert_eq!(tcp_segment(&mss, &[])[12] >> 4, 6); // a header of 24 bytes
 /// ```
-#[allow(clippy::too_many_arguments)]
-pub fn tcp_segment_with_options(
-    src: IpAddr,
-    dst: IpAddr,
-    src_port: u16,
-    dst_port: u16,
-    seq: u32,
-    ack: u32,
-    flags: TcpFlags,
-    options: &[u8],
-    payload: &[u8],
-) -> Vec<u8> {
-    let mut opts = options.to_vec();
+pub fn tcp_segment(header: &TcpHeader, payload: &[u8]) -> Vec<u8> {
+    let TcpHeader {
+        src,
+        dst,
+        seq,
+        ack,
+        flags,
+        ref options,
+    } = *header;
+    let (src_port, dst_port) = (src.port(), dst.port());
+    let (src, dst) = (src.ip(), dst.ip());
+    let mut opts = options.clone();
     opts.truncate(40);
     pad4(&mut opts);
     let hlen = 20 + opts.len();
@@ -1000,7 +1050,7 @@ impl Link {
     /// Plain Ethernet.
     ///
     /// ```
-    /// assert_eq!(sunpower_pcap::writer::Link::ethernet().link_type(), 1);
+    /// assert_eq!(sunpower_testkit::Link::ethernet().link_type(), 1);
     /// ```
     pub fn ethernet() -> Link {
         Link::Ethernet { vlans: Vec::new() }
@@ -1009,7 +1059,7 @@ impl Link {
     /// The `LINKTYPE_*` value to write in the capture header.
     ///
     /// ```
-    /// assert_eq!(sunpower_pcap::writer::Link::LinuxSll2.link_type(), 276);
+    /// assert_eq!(sunpower_testkit::Link::LinuxSll2.link_type(), 276);
     /// ```
     pub fn link_type(&self) -> u32 {
         match self {
@@ -1025,7 +1075,7 @@ impl Link {
     /// Frames an IP packet (its version is read from the first nibble).
     ///
     /// ```
-    /// use sunpower_pcap::writer::Link;
+    /// use sunpower_testkit::Link;
     /// assert_eq!(Link::Loop.frame(&[0x60]), vec![0, 0, 0, 24, 0x60]);
     /// ```
     pub fn frame(&self, ip: &[u8]) -> Vec<u8> {
@@ -1046,10 +1096,26 @@ impl Link {
             Link::LinuxSll => linux_sll_frame(ethertype, ip),
             Link::LinuxSll2 => linux_sll2_frame(ethertype, ip),
             Link::Raw { .. } => ip.to_vec(),
-            Link::Null { big_endian } => null_frame(if is_v6 { 30 } else { 2 }, *big_endian, ip),
+            Link::Null { big_endian } => {
+                let endian = if *big_endian {
+                    Endian::Big
+                } else {
+                    Endian::Little
+                };
+                null_frame(if is_v6 { 30 } else { 2 }, endian, ip)
+            }
             Link::Loop => loop_frame(if is_v6 { 24 } else { 2 }, ip),
         }
     }
+}
+
+/// Which end of a [`TcpConversation`] sends a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The end that opens the connection (the supervisor).
+    Client,
+    /// The end that accepts it (the collector).
+    Server,
 }
 
 /// Plays a TCP connection between a client and a server, producing frames: handshake, data
@@ -1057,7 +1123,7 @@ impl Link {
 /// The frames can then be reordered, duplicated or dropped before writing.
 ///
 /// ```
-/// use sunpower_pcap::writer::{Link, TcpConversation};
+/// use sunpower_testkit::{Link, TcpConversation};
 /// let mut c = TcpConversation::new("[fd00::2]:50000".parse().unwrap(), "[fd00::1]:80".parse().unwrap());
 /// c.with_link(Link::LinuxSll).with_isn(100, 900);
 /// c.handshake().client_sends(b"abcdef", &[2, 4]);
@@ -1083,7 +1149,7 @@ impl TcpConversation {
     /// initial sequence numbers 1000 (client) and 5000 (server).
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!((c.client_next_seq(), c.server_next_seq()), (1000, 5000));
     /// ```
@@ -1104,7 +1170,7 @@ impl TcpConversation {
     /// Sets the initial sequence numbers (the SYNs carry them).
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.with_isn(u32::MAX, 0);
     /// assert_eq!(c.client_next_seq(), u32::MAX);
@@ -1118,7 +1184,7 @@ impl TcpConversation {
     /// Sets the link framing.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{Link, TcpConversation};
+    /// use sunpower_testkit::{Link, TcpConversation};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.with_link(Link::Raw { link_type: 101 });
     /// assert_eq!(c.link_type(), 101);
@@ -1131,7 +1197,7 @@ impl TcpConversation {
     /// Sets the time of the next frame.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.starting_at(chrono::DateTime::UNIX_EPOCH).handshake();
     /// assert_eq!(c.frames()[0].timestamp, chrono::DateTime::UNIX_EPOCH);
@@ -1144,7 +1210,7 @@ impl TcpConversation {
     /// Sets the time between frames.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.with_step(chrono::TimeDelta::seconds(1)).handshake();
     /// assert_eq!(c.frames()[1].timestamp - c.frames()[0].timestamp, chrono::TimeDelta::seconds(1));
@@ -1157,7 +1223,7 @@ impl TcpConversation {
     /// The link type of the frames.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!(c.link_type(), 1);
     /// ```
@@ -1168,7 +1234,7 @@ impl TcpConversation {
     /// Next sequence number the client will send.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.handshake();
     /// assert_eq!(c.client_next_seq(), 1001);
@@ -1180,7 +1246,7 @@ impl TcpConversation {
     /// Next sequence number the server will send.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.handshake();
     /// assert_eq!(c.server_next_seq(), 5001);
@@ -1189,33 +1255,31 @@ impl TcpConversation {
         self.server_next
     }
 
-    /// Sends one segment from the client (`from_client`) or the server, with the other side's
-    /// next sequence number as acknowledgement (when `flags` has ACK). Advances the sender's
-    /// sequence number by the payload, SYN and FIN.
+    /// Sends one segment from `from`, with the other side's next sequence number as
+    /// acknowledgement (when `flags` has ACK). Advances the sender's sequence number by the
+    /// payload, SYN and FIN.
     ///
     /// ```
-    /// use sunpower_pcap::writer::{TcpConversation, TcpFlags};
+    /// use sunpower_testkit::{Side, TcpConversation, TcpFlags};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// c.segment(true, TcpFlags::SYN, b"");
+    /// c.segment(Side::Client, TcpFlags::SYN, b"");
     /// assert_eq!(c.client_next_seq(), 1001);
     /// ```
-    pub fn segment(&mut self, from_client: bool, flags: TcpFlags, payload: &[u8]) -> &mut Self {
+    pub fn segment(&mut self, from: Side, flags: TcpFlags, payload: &[u8]) -> &mut Self {
+        let from_client = from == Side::Client;
         let (src, dst, seq, ack) = if from_client {
             (self.client, self.server, self.client_next, self.server_next)
         } else {
             (self.server, self.client, self.server_next, self.client_next)
         };
         let ack = if flags.ack() { ack } else { 0 };
-        let tcp = tcp_segment(
-            src.ip(),
-            dst.ip(),
-            src.port(),
-            dst.port(),
+        let header = TcpHeader {
             seq,
             ack,
             flags,
-            payload,
-        );
+            ..TcpHeader::new(src, dst)
+        };
+        let tcp = tcp_segment(&header, payload);
         let ip = ip_packet_with_id(src.ip(), dst.ip(), 6, &tcp, self.ip_id);
         self.ip_id = self.ip_id.wrapping_add(1);
         let advance = payload.len() as u32 + u32::from(flags.syn()) + u32::from(flags.fin());
@@ -1233,17 +1297,17 @@ impl TcpConversation {
     /// SYN, SYN-ACK, ACK.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!(c.handshake().frames().len(), 3);
     /// ```
     pub fn handshake(&mut self) -> &mut Self {
-        self.segment(true, TcpFlags::SYN, b"")
-            .segment(false, TcpFlags::SYN | TcpFlags::ACK, b"")
-            .segment(true, TcpFlags::ACK, b"")
+        self.segment(Side::Client, TcpFlags::SYN, b"")
+            .segment(Side::Server, TcpFlags::SYN | TcpFlags::ACK, b"")
+            .segment(Side::Client, TcpFlags::ACK, b"")
     }
 
-    fn send(&mut self, from_client: bool, data: &[u8], split_at: &[usize]) -> &mut Self {
+    fn send(&mut self, from: Side, data: &[u8], split_at: &[usize]) -> &mut Self {
         let mut cuts: Vec<usize> = split_at
             .iter()
             .copied()
@@ -1253,11 +1317,7 @@ impl TcpConversation {
         cuts.dedup();
         let mut start = 0;
         for end in cuts.into_iter().chain(std::iter::once(data.len())) {
-            self.segment(
-                from_client,
-                TcpFlags::PSH | TcpFlags::ACK,
-                &data[start..end],
-            );
+            self.segment(from, TcpFlags::PSH | TcpFlags::ACK, &data[start..end]);
             start = end;
         }
         self
@@ -1266,76 +1326,76 @@ impl TcpConversation {
     /// The client sends `data` in segments cut at the offsets `split_at` (one segment if empty).
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.client_sends(b"hello", &[1, 3]);
     /// assert_eq!(c.frames().len(), 3);
     /// ```
     pub fn client_sends(&mut self, data: &[u8], split_at: &[usize]) -> &mut Self {
-        self.send(true, data, split_at)
+        self.send(Side::Client, data, split_at)
     }
 
     /// The server sends `data` in segments cut at the offsets `split_at`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.server_sends(b"ok", &[]);
     /// assert_eq!(c.server_next_seq(), 5002);
     /// ```
     pub fn server_sends(&mut self, data: &[u8], split_at: &[usize]) -> &mut Self {
-        self.send(false, data, split_at)
+        self.send(Side::Server, data, split_at)
     }
 
-    /// A bare ACK from the client (`from_client`) or the server.
+    /// A bare ACK from `from`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::{Side, TcpConversation};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// assert_eq!(c.ack(false).frames().len(), 1);
+    /// assert_eq!(c.ack(Side::Server).frames().len(), 1);
     /// ```
-    pub fn ack(&mut self, from_client: bool) -> &mut Self {
-        self.segment(from_client, TcpFlags::ACK, b"")
+    pub fn ack(&mut self, from: Side) -> &mut Self {
+        self.segment(from, TcpFlags::ACK, b"")
     }
 
-    /// FIN-ACK from the client (`from_client`) or the server.
+    /// FIN-ACK from `from`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::{Side, TcpConversation};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// c.fin(true);
+    /// c.fin(Side::Client);
     /// assert_eq!(c.client_next_seq(), 1001);
     /// ```
-    pub fn fin(&mut self, from_client: bool) -> &mut Self {
-        self.segment(from_client, TcpFlags::FIN | TcpFlags::ACK, b"")
+    pub fn fin(&mut self, from: Side) -> &mut Self {
+        self.segment(from, TcpFlags::FIN | TcpFlags::ACK, b"")
     }
 
-    /// RST from the client (`from_client`) or the server.
+    /// RST from `from`.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::{Side, TcpConversation};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// assert!(c.reset(true).frames()[0].data.len() > 0);
+    /// assert!(c.reset(Side::Client).frames()[0].data.len() > 0);
     /// ```
-    pub fn reset(&mut self, from_client: bool) -> &mut Self {
-        self.segment(from_client, TcpFlags::RST | TcpFlags::ACK, b"")
+    pub fn reset(&mut self, from: Side) -> &mut Self {
+        self.segment(from, TcpFlags::RST | TcpFlags::ACK, b"")
     }
 
     /// Client FIN, server FIN, client ACK.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert_eq!(c.close().frames().len(), 3);
     /// ```
     pub fn close(&mut self) -> &mut Self {
-        self.fin(true).fin(false).ack(true)
+        self.fin(Side::Client).fin(Side::Server).ack(Side::Client)
     }
 
     /// The frames so far.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// assert!(c.frames().is_empty());
     /// ```
@@ -1346,7 +1406,7 @@ impl TcpConversation {
     /// Takes the frames.
     ///
     /// ```
-    /// use sunpower_pcap::writer::TcpConversation;
+    /// use sunpower_testkit::TcpConversation;
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// c.handshake();
     /// assert_eq!(c.into_frames().len(), 3);
@@ -1360,7 +1420,7 @@ impl TcpConversation {
 /// generated samples and benchmark inputs, the same on every run and machine.
 ///
 /// ```
-/// use sunpower_pcap::writer::noise;
+/// use sunpower_testkit::noise;
 /// let x = noise(3, 7);
 /// assert!((0.0..1.0).contains(&x));
 /// assert_eq!(x, noise(3, 7));
@@ -1395,9 +1455,13 @@ mod tests {
 
     #[test]
     fn tcp_checksum_verifies_over_pseudo_header() {
-        let src: IpAddr = "10.1.1.1".parse().unwrap();
-        let dst: IpAddr = "10.1.1.2".parse().unwrap();
-        let s = tcp_segment(src, dst, 1, 2, 3, 4, TcpFlags::ACK, b"odd");
+        let header = TcpHeader {
+            seq: 3,
+            ack: 4,
+            flags: TcpFlags::ACK,
+            ..TcpHeader::new("10.1.1.1:1".parse().unwrap(), "10.1.1.2:2".parse().unwrap())
+        };
+        let s = tcp_segment(&header, b"odd");
         let mut pseudo = vec![10, 1, 1, 1, 10, 1, 1, 2, 0, 6, 0, s.len() as u8];
         pseudo.extend_from_slice(&s);
         assert_eq!(checksum(0, &pseudo), 0);

@@ -2,7 +2,7 @@
 //! from again: the worst case for the memory a decoder keeps per connection (issue 12, item 9).
 //!
 //! ```sh
-//! cargo run --release -p sunpower-pcap --example many_connections -- OUT.pcap [COUNT] [--pending-bodies]
+//! cargo run --release -p sunpower-testkit --example many_connections -- OUT.pcap [COUNT] [--pending-bodies]
 //! /usr/bin/time -v target/release/sunpower stats OUT.pcap
 //! ```
 //!
@@ -14,11 +14,11 @@
 
 use std::fs::File;
 use std::io::BufWriter;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use chrono::{DateTime, TimeDelta};
-use sunpower_pcap::writer::{ip_packet, tcp_segment, Link, PcapFormat, PcapWriter, TcpFlags};
+use sunpower_testkit::{ip_packet, tcp_segment, Link, PcapFormat, PcapWriter, TcpFlags, TcpHeader};
 
 fn run(out: &str, count: u32, pending_bodies: bool) -> std::io::Result<()> {
     let link = Link::ethernet();
@@ -37,18 +37,21 @@ fn run(out: &str, count: u32, pending_bodies: bool) -> std::io::Result<()> {
         let port = 1024 + (i % 60_000) as u16;
         let ts = start + TimeDelta::milliseconds(i64::from(i));
         let isn = i.wrapping_mul(2_654_435_761);
-        let syn = tcp_segment(client, server, port, 80, isn, 0, TcpFlags::SYN, b"");
+        let header = TcpHeader::new(SocketAddr::new(client, port), SocketAddr::new(server, 80));
+        let syn = TcpHeader {
+            seq: isn,
+            flags: TcpFlags::SYN,
+            ..header.clone()
+        };
+        let syn = tcp_segment(&syn, b"");
         w.write_packet(ts, &link.frame(&ip_packet(client, server, 6, &syn)))?;
-        let data = tcp_segment(
-            client,
-            server,
-            port,
-            80,
-            isn.wrapping_add(1),
-            1,
-            TcpFlags::PSH | TcpFlags::ACK,
-            &payload,
-        );
+        let data = TcpHeader {
+            seq: isn.wrapping_add(1),
+            ack: 1,
+            flags: TcpFlags::PSH | TcpFlags::ACK,
+            ..header
+        };
+        let data = tcp_segment(&data, &payload);
         w.write_packet(ts, &link.frame(&ip_packet(client, server, 6, &data)))?;
     }
     w.into_inner().into_inner().map_err(|e| e.into_error())?;
