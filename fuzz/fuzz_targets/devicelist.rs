@@ -1,25 +1,26 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sunpower_proto::{parse_device_list, Record, RecordBuf, UNKNOWN_DEVICE_JSON_MAX};
-
-#[path = "../harness.rs"]
-mod harness;
+use sunpower_proto::{parse_device_list, JsonRecord, RecordBuf, Source, UNKNOWN_DEVICE_JSON_MAX};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(list) = parse_device_list(data) {
-        // Every record is a protocol line that decodes again to the same record.
+        // Every record is built from the document's values: no line, its source said, the
+        // time and serial a data record needs, and it is kept whole by its owned form.
         for buf in &list.records {
-            harness::check_record(buf.line(), &buf.record());
-            let again = RecordBuf::parse(buf.line()).expect("a DeviceList record line re-parses");
-            // A meter's import and export counters come from the document, not from a field of
-            // the line: the rest of the record is the line's.
-            let mut from_document = buf.record();
-            if let Record::Meter(m) = &mut from_document {
-                m.import_energy_kwh = None;
-                m.export_energy_kwh = None;
-            }
-            assert_eq!(again.record(), from_document);
+            let record = buf.record();
+            assert_eq!(buf.line(), None);
+            assert_eq!(record.source(), Source::DeviceList);
+            assert!(record.raw().is_none() && record.extra_fields().next().is_none());
+            assert!(record.timestamp().is_some() && record.serial().is_some());
+            assert!(
+                matches!(record.record_type(), 120 | 130 | 140 | 141),
+                "{record:?}"
+            );
+            assert_eq!(RecordBuf::from(&record), *buf);
+            let mut json = Vec::new();
+            JsonRecord::new(&record, None).write_to(&mut json);
+            assert!(json.windows(22).any(|w| w == br#""source":"devicelist","#));
         }
         for u in &list.unknown {
             assert!(u.json.len() <= UNKNOWN_DEVICE_JSON_MAX);
