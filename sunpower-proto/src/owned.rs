@@ -140,25 +140,27 @@ impl From<&Record<'_>> for RecordBuf {
     /// Keeps a record: a collector record as its line (so only what the line says is kept), a
     /// JSON source's record as its typed values.
     fn from(record: &Record<'_>) -> Self {
-        let stored = match record.source() {
-            Source::Collector(raw) => Stored::Line(raw.as_str().into()),
-            source => {
-                let source = match source {
-                    Source::DeviceList => Source::DeviceList,
-                    _ => Source::Vars,
-                };
-                let mut fields = Vec::new();
-                record.visit_fields(|name, value| {
-                    fields.extend(Kept::new(value).map(|kept| (name, kept)));
-                });
-                Stored::Built(Box::new(Built {
-                    record_type: record.record_type(),
-                    source,
-                    fields: fields.into(),
-                }))
+        // Matched whole, so that a new source must say how it is kept.
+        let source = match record.source() {
+            Source::Collector(raw) => {
+                return RecordBuf {
+                    stored: Stored::Line(raw.as_str().into()),
+                }
             }
+            Source::DeviceList => Source::DeviceList,
+            Source::Vars => Source::Vars,
         };
-        RecordBuf { stored }
+        let mut fields = Vec::new();
+        record.visit_fields(|name, value| {
+            fields.extend(Kept::new(value).map(|kept| (name, kept)));
+        });
+        RecordBuf {
+            stored: Stored::Built(Box::new(Built {
+                record_type: record.record_type(),
+                source,
+                fields: fields.into(),
+            })),
+        }
     }
 }
 

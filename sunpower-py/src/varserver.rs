@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
-use sunpower_proto::{ProblemLog, Rfc3339, Telemetry};
+use sunpower_proto::{ProblemLog, Rfc3339, Telemetry, VarsProblemKind};
 
 use crate::errors;
 use crate::record::Record;
@@ -297,11 +297,12 @@ impl Vars {
         self.core.devices.iter().filter(|d| d.shared_serial).count()
     }
 
-    /// Problems with devices and entries, as messages (`"/sys/devices/inverter/3: no sn: ..."`);
-    /// those devices gave no record.
+    /// Problems with devices and entries, as `VarsProblem` objects (`str()` is the message:
+    /// `"/sys/devices/inverter/3: no sn: ..."`). A device without a serial or a readable time
+    /// gave no record; any other bad value cost only its field.
     #[getter]
     fn problems<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.core.problems.iter().map(ToString::to_string))
+        PyTuple::new(py, self.core.problems.iter().map(VarsProblem::new))
     }
 
     fn __len__(&self, py: Python<'_>) -> usize {
@@ -332,6 +333,84 @@ impl Vars {
         }
         out.push(')');
         out
+    }
+}
+
+/// One problem of a `/vars` document: where (`path`), what (`kind`, with the varserver `field`
+/// and the text `found` where they apply); `str()` is the message.
+#[pyclass(module = "sunpower", name = "VarsProblem", frozen, eq)]
+#[derive(PartialEq)]
+pub struct VarsProblem {
+    path: String,
+    kind: &'static str,
+    field: Option<&'static str>,
+    found: Option<String>,
+    message: String,
+}
+
+impl VarsProblem {
+    fn new(problem: &sunpower_proto::VarsProblem) -> Self {
+        use VarsProblemKind as K;
+        let (kind, field, found) = match &problem.kind {
+            K::InvalidValue { field, found, .. } => ("invalid_value", Some(*field), Some(found)),
+            K::InvalidText { field, found } => ("invalid_text", Some(*field), Some(found)),
+            K::MissingSerial => ("missing_serial", Some("sn"), None),
+            K::MissingTime => ("missing_time", Some("msmtEps"), None),
+            K::InvalidTime { found } => ("invalid_time", Some("msmtEps"), Some(found)),
+            K::NotAnObject => ("not_an_object", None, None),
+            K::RepeatedField { field } => ("repeated_field", Some(*field), None),
+            K::TooManyFields { .. } => ("too_many_fields", None, None),
+            K::TooManyDevices { .. } => ("too_many_devices", None, None),
+            K::CountMismatch { declared, .. } => ("count_mismatch", None, Some(declared)),
+            K::Unnamed { .. } => ("unnamed", None, None),
+            K::Invalid { found, .. } => ("invalid", None, Some(found)),
+            // A later kind of the core library.
+            _ => ("other", None, None),
+        };
+        VarsProblem {
+            path: problem.path.clone(),
+            kind,
+            field,
+            found: found.cloned(),
+            message: problem.to_string(),
+        }
+    }
+}
+
+#[pymethods]
+impl VarsProblem {
+    /// The device's path (`/sys/devices/inverter/3`) or the entry's.
+    #[getter]
+    fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// What was wrong: `"invalid_value"`, `"invalid_text"`, `"missing_serial"`,
+    /// `"missing_time"`, `"invalid_time"`, `"not_an_object"`, `"repeated_field"`,
+    /// `"too_many_fields"`, `"too_many_devices"`, `"count_mismatch"`, `"unnamed"`, `"invalid"`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// The varserver field it is about (`"ltea3phsumKwh"`), where it is about one.
+    #[getter]
+    fn field(&self) -> Option<&'static str> {
+        self.field
+    }
+
+    /// The text found (at most 48 bytes of it), where a value was wrong.
+    #[getter]
+    fn found(&self) -> Option<&str> {
+        self.found.as_deref()
+    }
+
+    fn __str__(&self) -> &str {
+        &self.message
+    }
+
+    fn __repr__(&self) -> String {
+        format!("VarsProblem({:?}, {:?})", self.path, self.kind)
     }
 }
 

@@ -259,9 +259,21 @@ def test_a_bad_value_costs_its_field_and_a_device_without_serial_is_a_problem(
     assert inverters[1].lifetime_energy_kwh is None
     assert len(vars.problems) == 2
     bad, unnamed = vars.problems
-    assert bad.startswith("/sys/devices/inverter/1") and "19.0x79" in bad
-    assert unnamed.startswith("/sys/devices/inverter/2") and "no sn" in unnamed
-    assert list(vars.problems) == caplog.messages
+    # Objects with the position and the kind; str() is the message, as logged.
+    assert (bad.path, bad.kind, bad.field, bad.found) == (
+        "/sys/devices/inverter/1",
+        "invalid_value",
+        "ltea3phsumKwh",
+        "19.0x79",
+    )
+    assert str(bad).startswith("/sys/devices/inverter/1") and "19.0x79" in str(bad)
+    assert (unnamed.path, unnamed.kind, unnamed.field) == (
+        "/sys/devices/inverter/2",
+        "missing_serial",
+        "sn",
+    )
+    assert "no sn" in str(unnamed) and unnamed != bad
+    assert [str(p) for p in vars.problems] == caplog.messages
 
 
 @pytest.mark.parametrize(

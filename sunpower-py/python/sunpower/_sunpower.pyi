@@ -21,6 +21,7 @@ __all__ = [
     "parse_supervisor_info",
     "parse_telemetry",
     "Vars",
+    "VarsProblem",
     "SupervisorInfo",
     "SiteTotals",
     "TelemetryDecoder",
@@ -325,10 +326,48 @@ class Vars:
         """Devices whose serial another device of the same kind shares (redacted dumps): their
         records are in ``records``, but :meth:`Intervals.add` does not follow their counters."""
     @property
-    def problems(self) -> tuple[str, ...]:
-        """One message per device or entry that could not be decoded
-        (``"/sys/devices/inverter/3: no sn: a record needs the device's serial"``)."""
+    def problems(self) -> tuple[VarsProblem, ...]:
+        """One problem per device or entry with something that could not be decoded; ``str()``
+        of each is its message (``"/sys/devices/inverter/3: no sn: a record needs the device's
+        serial"``). A device without a serial or a readable time gave no record; any other bad
+        value cost only its field."""
     def __len__(self) -> int: ...
+
+_VarsProblemKind = Literal[
+    "invalid_value",
+    "invalid_text",
+    "missing_serial",
+    "missing_time",
+    "invalid_time",
+    "not_an_object",
+    "repeated_field",
+    "too_many_fields",
+    "too_many_devices",
+    "count_mismatch",
+    "unnamed",
+    "invalid",
+    "other",
+]
+
+@final
+class VarsProblem:
+    """One problem of a ``/vars`` document: where (``path``) and what (``kind``, with the
+    varserver ``field`` and the text ``found`` where they apply). Immutable; ``str()`` is the
+    message."""
+
+    @property
+    def path(self) -> str:
+        """The device's path (``/sys/devices/inverter/3``) or the entry's."""
+    @property
+    def kind(self) -> _VarsProblemKind:
+        """What was wrong."""
+    @property
+    def field(self) -> str | None:
+        """The varserver field it is about (``"ltea3phsumKwh"``), where it is about one."""
+    @property
+    def found(self) -> str | None:
+        """The text found (at most 48 bytes of it), where a value was wrong."""
+    def __eq__(self, value: object, /) -> bool: ...
 
 @final
 class SupervisorInfo:
