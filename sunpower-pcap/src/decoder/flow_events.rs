@@ -33,6 +33,8 @@ impl Context<'_> {
     }
 }
 
+/// Handles one event of the flow table: a connection opened or closed, stream bytes, a hole or
+/// an end fed to the direction's framer, a conflicting copy or bytes after the close reported.
 pub(super) fn on_flow_event(
     event: FlowEvent<'_>,
     connections: &mut Connections,
@@ -98,17 +100,8 @@ pub(super) fn on_flow_event(
                 Direction::FromInitiator => (conn.initiator, conn.responder),
                 Direction::FromResponder => (conn.responder, conn.initiator),
             };
-            let mid_stream = conn.mid_stream;
-            let framer = match (&mut conn.framers[direction as usize], event) {
-                (Some(framer), _) => framer,
-                (slot @ None, StreamEvent::Data(_) | StreamEvent::Gap { .. }) => {
-                    let f = RequestFramer::with_config(config.http);
-                    let f = if mid_stream { f.mid_stream() } else { f };
-                    *memory += f.memory_used();
-                    slot.insert(Box::new(f))
-                }
-                // The end of a direction that carried nothing: nothing to frame.
-                (None, _) => return,
+            let Some(framer) = framer_for(conn, direction, &event, config, memory) else {
+                return;
             };
             let before = framer.memory_used();
             if let StreamEvent::Gap { at: offset, len } = event {
@@ -146,25 +139,61 @@ pub(super) fn on_flow_event(
             ..
         } => {
             if let Some(conn) = connections.remove(&flow) {
-                *memory -= CONNECTION_COST;
-                for (i, framer) in conn.framers.into_iter().enumerate() {
-                    let Some(mut framer) = framer else { continue };
-                    *memory -= framer.memory_used();
-                    let (client, server) = if i == 0 {
-                        (conn.initiator, conn.responder)
-                    } else {
-                        (conn.responder, conn.initiator)
-                    };
-                    framer.finish(|e| on_http_event(e, flow, client, server, stats, at, sink));
-                    stats.response_bytes += framer.stats().response_bytes;
-                    stats.oversized_body_bytes += framer.stats().oversized_body_bytes;
-                    stats.non_http_bytes += framer.stats().non_http_bytes;
-                }
+                close_connection(flow, conn, memory, stats, at, sink);
             }
             for tcp in &tcp_stats {
                 stats.add_tcp(tcp);
             }
         }
+    }
+}
+
+/// The framer of a connection's direction, made when the direction's first bytes (or hole)
+/// arrive and counted against the memory budget; `None` for the end of a direction that carried
+/// nothing: nothing to frame.
+fn framer_for<'c>(
+    conn: &'c mut Connection,
+    direction: Direction,
+    event: &StreamEvent<'_>,
+    config: &DecoderConfig,
+    memory: &mut usize,
+) -> Option<&'c mut Box<RequestFramer>> {
+    let mid_stream = conn.mid_stream;
+    match (&mut conn.framers[direction as usize], event) {
+        (Some(framer), _) => Some(framer),
+        (slot @ None, StreamEvent::Data(_) | StreamEvent::Gap { .. }) => {
+            let f = RequestFramer::with_config(config.http);
+            let f = if mid_stream { f.mid_stream() } else { f };
+            *memory += f.memory_used();
+            Some(slot.insert(Box::new(f)))
+        }
+        (None, _) => None,
+    }
+}
+
+/// A closed connection, out of the table: its framers are flushed (a body in progress becomes
+/// an incomplete post), their counters added, their memory given back.
+fn close_connection(
+    flow: FlowId,
+    conn: Connection,
+    memory: &mut usize,
+    stats: &mut DecodeStats,
+    at: &Context<'_>,
+    sink: &mut impl FnMut(Event<'_>),
+) {
+    *memory -= CONNECTION_COST;
+    for (i, framer) in conn.framers.into_iter().enumerate() {
+        let Some(mut framer) = framer else { continue };
+        *memory -= framer.memory_used();
+        let (client, server) = if i == 0 {
+            (conn.initiator, conn.responder)
+        } else {
+            (conn.responder, conn.initiator)
+        };
+        framer.finish(|e| on_http_event(e, flow, client, server, stats, at, sink));
+        stats.response_bytes += framer.stats().response_bytes;
+        stats.oversized_body_bytes += framer.stats().oversized_body_bytes;
+        stats.non_http_bytes += framer.stats().non_http_bytes;
     }
 }
 
