@@ -310,3 +310,72 @@ impl Decoder {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capture::{CaptureReader, Input};
+    use crate::decoder::connections::CONNECTION_COST;
+
+    const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
+
+    /// Decodes the sample with `budget`; returns the decoder, the complete posts, the over-budget problems
+    /// and the most memory used after any packet.
+    fn sample_with_budget(budget: usize) -> (Decoder, u64, Vec<(usize, bool)>, usize) {
+        let mut decoder = Decoder::new(DecoderConfig {
+            memory_budget: budget,
+            ..DecoderConfig::default()
+        });
+        let mut reader = CaptureReader::new(vec![Input::from_path(SAMPLE)]);
+        let (mut posts, mut over, mut peak) = (0, Vec::new(), 0);
+        let mut sink = |event: Event<'_>| match event {
+            Event::Post(post) => posts += u64::from(post.complete()),
+            Event::Problem(Problem {
+                kind: ProblemKind::OverBudget { budget },
+                position,
+            }) => over.push((budget, position.flow.is_some())),
+            Event::Problem(_) => {}
+        };
+        while let Some(Ok(packet)) = reader.next_packet() {
+            decoder.packet(&packet, &mut sink);
+            peak = peak.max(decoder.memory_used());
+        }
+        decoder.finish(&mut sink);
+        (decoder, posts, over, peak)
+    }
+
+    #[test]
+    fn the_default_budget_is_never_reached_and_all_memory_is_given_back() {
+        let (decoder, posts, over, peak) =
+            sample_with_budget(DecoderConfig::default().memory_budget);
+        assert_eq!((posts, over.len()), (336, 0));
+        assert!(peak > CONNECTION_COST, "{peak}");
+        assert_eq!(decoder.memory_used(), 0);
+        assert_eq!(decoder.stats().connections_over_budget, 0);
+    }
+
+    #[test]
+    fn a_zero_budget_flushes_every_connection_after_each_packet() {
+        let (decoder, posts, over, peak) = sample_with_budget(0);
+        let stats = decoder.stats();
+        assert_eq!(peak, 0);
+        // A flushed connection's next segment opens it again, picked up mid-stream, to be
+        // flushed in turn: 2,724 connections for the sample's 480. A post that arrives in one
+        // segment is still whole; one over two or three segments is cut after its first.
+        assert_eq!(
+            (stats.connections, stats.connections_over_budget),
+            (2724, 2724)
+        );
+        assert_eq!((posts, stats.damaged_posts), (162, 174));
+        assert_eq!(over, vec![(0, true); stats.connections as usize]);
+    }
+
+    #[test]
+    fn a_small_budget_is_kept_after_every_packet() {
+        let budget = 4 * CONNECTION_COST + 2 * std::mem::size_of::<crate::http::RequestFramer>();
+        let (decoder, _, over, peak) = sample_with_budget(budget);
+        assert!(peak <= budget, "{peak} > {budget}");
+        assert_eq!(decoder.memory_used(), 0);
+        assert_eq!(decoder.stats().connections_over_budget, over.len() as u64);
+    }
+}

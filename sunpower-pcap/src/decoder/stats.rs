@@ -107,3 +107,35 @@ impl DecodeStats {
         self.out_of_window_segments += tcp.segments_out_of_window;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn add_tcp_adds_the_duplicates_and_the_segments_out_of_window() {
+        let mut stats = DecodeStats {
+            duplicate_bytes: 10,
+            ..DecodeStats::default()
+        };
+        let one = TcpStats {
+            duplicate_bytes: 1448,
+            segments_out_of_window: 2,
+            bytes_delivered: 9000,
+            ..TcpStats::default()
+        };
+        stats.add_tcp(&one);
+        stats.add_tcp(&one);
+        assert_eq!(
+            (stats.duplicate_bytes, stats.out_of_window_segments),
+            (2906, 4)
+        );
+        // Nothing else of the reassembler's counters is the decoder's.
+        let expected = DecodeStats {
+            duplicate_bytes: 2906,
+            out_of_window_segments: 4,
+            ..DecodeStats::default()
+        };
+        assert_eq!(stats, expected);
+    }
+}
