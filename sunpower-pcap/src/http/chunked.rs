@@ -1,7 +1,7 @@
 //! Chunked bodies (RFC 9112 §7.1): chunk-size lines, and what a chunk framing error costs.
 
 use super::framer::{RequestFramer, State};
-use super::head::{trim_eol, trim_ows};
+use super::head::{is_tchar, take_line, trim_eol, trim_ows};
 use super::{FramingError, HttpEvent};
 
 /// Longest chunk-size line (size and extensions).
@@ -53,6 +53,100 @@ impl RequestFramer {
         self.skip_bytes(at, n);
         self.line.clear();
         self.state = State::Line { synced: false };
+    }
+
+    /// Reads a chunk-size line.
+    pub(super) fn step_chunk_size<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        input: &[u8],
+        sink: &mut F,
+    ) -> usize {
+        let Some((n, complete)) = take_line(&mut self.line, input, MAX_CHUNK_LINE) else {
+            self.chunk_error(FramingError::MalformedChunk, sink);
+            self.state = State::DeadLine;
+            return 0;
+        };
+        self.pos += n as u64;
+        if complete {
+            self.chunk_size_line(sink);
+        }
+        n
+    }
+
+    /// Takes chunk data, `remaining` bytes of it still to come.
+    pub(super) fn step_chunk_data(&mut self, input: &[u8], remaining: u64) -> usize {
+        let n = remaining.min(input.len() as u64) as usize;
+        self.pos += n as u64;
+        self.body_bytes(&input[..n]);
+        self.state = if n as u64 == remaining {
+            State::ChunkDataEnd
+        } else {
+            State::ChunkData {
+                remaining: remaining - n as u64,
+            }
+        };
+        n
+    }
+
+    /// Takes the line end after chunk data.
+    pub(super) fn step_chunk_data_end<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        input: &[u8],
+        sink: &mut F,
+    ) -> usize {
+        // Exactly CRLF (or a bare LF) follows chunk data. Judged byte by byte, so that
+        // where the stream happens to be cut never moves the point of resynchronisation.
+        match input.first() {
+            Some(b'\n') => {
+                self.pos += 1;
+                self.line.clear();
+                self.state = State::ChunkSize;
+                1
+            }
+            Some(b'\r') if self.line.is_empty() => {
+                self.pos += 1;
+                self.line.push(b'\r');
+                1
+            }
+            Some(_) => {
+                self.chunk_error(FramingError::MalformedChunk, sink);
+                0
+            }
+            None => 0,
+        }
+    }
+
+    /// Reads the trailer section after the last chunk.
+    pub(super) fn step_trailers<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        input: &[u8],
+        sink: &mut F,
+    ) -> usize {
+        let cap = self.cfg.max_header_bytes.saturating_sub(self.trailer_bytes);
+        let Some((n, complete)) = take_line(&mut self.line, input, cap) else {
+            let limit = self.cfg.max_header_bytes;
+            self.chunk_error(FramingError::HeaderTooLarge { limit }, sink);
+            self.state = State::DeadLine;
+            return 0;
+        };
+        self.pos += n as u64;
+        if complete {
+            self.trailer_bytes += self.line.len();
+            let line = trim_eol(&self.line);
+            let valid = line
+                .iter()
+                .position(|&b| b == b':')
+                .is_some_and(|c| c > 0 && line[..c].iter().all(|&b| is_tchar(b)));
+            if line.is_empty() {
+                self.line.clear();
+                self.complete(None, sink);
+            } else if valid {
+                self.line.clear();
+            } else {
+                self.chunk_error(FramingError::MalformedHeader, sink);
+            }
+        }
+        n
     }
 }
 

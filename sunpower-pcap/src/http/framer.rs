@@ -1,9 +1,8 @@
 //! The [`RequestFramer`] state machine: bytes, holes and the end of one direction's stream in,
 //! [`HttpEvent`]s out, the work of each state done by the other files of the module.
 
-use super::chunked::MAX_CHUNK_LINE;
-use super::head::{is_tchar, take_line, trim_eol};
-use super::resync::{plausible_prefix, plausible_start};
+use super::head::is_tchar;
+use super::resync::plausible_prefix;
 use super::{BodyFilter, FramingError, HttpEvent, HttpStats};
 
 /// Limits and options of a [`RequestFramer`].
@@ -402,7 +401,7 @@ impl RequestFramer {
     }
 
     /// Body bytes of the current request: kept (copied) or counted.
-    fn body_bytes(&mut self, data: &[u8]) {
+    pub(super) fn body_bytes(&mut self, data: &[u8]) {
         self.body_len += data.len() as u64;
         if self.keep {
             self.body.extend_from_slice(data);
@@ -431,72 +430,11 @@ impl RequestFramer {
             // Scanning for a request line (TLS and other non-HTTP streams land here): a line whose
             // first bytes already rule out a request is passed over without being copied.
             State::Line { synced: false } if self.head.is_empty() && !plausible_prefix(input) => {
-                let n = match memchr::memchr(b'\n', input) {
-                    Some(i) => i + 1,
-                    None => {
-                        self.state = State::DeadLine;
-                        input.len()
-                    }
-                };
-                self.skip_bytes(self.pos, n as u64);
-                self.pos += n as u64;
-                n
+                self.skip_unlikely_line(input)
             }
-            State::Line { synced } => {
-                let Some((n, complete)) =
-                    take_line(&mut self.head, input, self.cfg.max_header_bytes)
-                else {
-                    // A line this long is no request line: pass over the rest of it.
-                    if synced {
-                        let at = self.pos - self.head.len() as u64;
-                        let limit = self.cfg.max_header_bytes;
-                        self.error(at, FramingError::HeaderTooLarge { limit }, sink);
-                    }
-                    let n = self.head.len() as u64;
-                    self.skip_bytes(self.pos - n, n);
-                    self.head.clear();
-                    self.state = State::DeadLine;
-                    return 0;
-                };
-                self.pos += n as u64;
-                if !synced && !plausible_start(&self.head) {
-                    let len = self.head.len() as u64;
-                    self.skip_bytes(self.pos - len, len);
-                    self.head.clear();
-                    if !complete {
-                        self.state = State::DeadLine;
-                    }
-                } else if complete {
-                    self.first_line(synced, sink);
-                }
-                n
-            }
-            State::DeadLine => {
-                let n = match memchr::memchr(b'\n', input) {
-                    Some(i) => {
-                        self.state = State::Line { synced: false };
-                        i + 1
-                    }
-                    None => input.len(),
-                };
-                self.skip_bytes(self.pos, n as u64);
-                self.pos += n as u64;
-                n
-            }
-            State::Headers => {
-                let Some((n, complete)) =
-                    take_line(&mut self.head, input, self.cfg.max_header_bytes)
-                else {
-                    let limit = self.cfg.max_header_bytes;
-                    self.abandon_head(FramingError::HeaderTooLarge { limit }, true, sink);
-                    return 0;
-                };
-                self.pos += n as u64;
-                if complete {
-                    self.header_line(sink);
-                }
-                n
-            }
+            State::Line { synced } => self.step_first_line(input, synced, sink),
+            State::DeadLine => self.skip_dead_line(input),
+            State::Headers => self.step_headers(input, sink),
             State::Body { remaining } => {
                 let n = remaining.min(input.len() as u64) as usize;
                 self.pos += n as u64;
@@ -519,80 +457,10 @@ impl RequestFramer {
             State::Oversized { remaining, chunked } => {
                 self.skip_oversized(input, remaining, chunked, sink)
             }
-            State::ChunkSize => {
-                let Some((n, complete)) = take_line(&mut self.line, input, MAX_CHUNK_LINE) else {
-                    self.chunk_error(FramingError::MalformedChunk, sink);
-                    self.state = State::DeadLine;
-                    return 0;
-                };
-                self.pos += n as u64;
-                if complete {
-                    self.chunk_size_line(sink);
-                }
-                n
-            }
-            State::ChunkData { remaining } => {
-                let n = remaining.min(input.len() as u64) as usize;
-                self.pos += n as u64;
-                self.body_bytes(&input[..n]);
-                self.state = if n as u64 == remaining {
-                    State::ChunkDataEnd
-                } else {
-                    State::ChunkData {
-                        remaining: remaining - n as u64,
-                    }
-                };
-                n
-            }
-            State::ChunkDataEnd => {
-                // Exactly CRLF (or a bare LF) follows chunk data. Judged byte by byte, so that
-                // where the stream happens to be cut never moves the point of resynchronisation.
-                match input.first() {
-                    Some(b'\n') => {
-                        self.pos += 1;
-                        self.line.clear();
-                        self.state = State::ChunkSize;
-                        1
-                    }
-                    Some(b'\r') if self.line.is_empty() => {
-                        self.pos += 1;
-                        self.line.push(b'\r');
-                        1
-                    }
-                    Some(_) => {
-                        self.chunk_error(FramingError::MalformedChunk, sink);
-                        0
-                    }
-                    None => 0,
-                }
-            }
-            State::Trailers => {
-                let cap = self.cfg.max_header_bytes.saturating_sub(self.trailer_bytes);
-                let Some((n, complete)) = take_line(&mut self.line, input, cap) else {
-                    let limit = self.cfg.max_header_bytes;
-                    self.chunk_error(FramingError::HeaderTooLarge { limit }, sink);
-                    self.state = State::DeadLine;
-                    return 0;
-                };
-                self.pos += n as u64;
-                if complete {
-                    self.trailer_bytes += self.line.len();
-                    let line = trim_eol(&self.line);
-                    let valid = line
-                        .iter()
-                        .position(|&b| b == b':')
-                        .is_some_and(|c| c > 0 && line[..c].iter().all(|&b| is_tchar(b)));
-                    if line.is_empty() {
-                        self.line.clear();
-                        self.complete(None, sink);
-                    } else if valid {
-                        self.line.clear();
-                    } else {
-                        self.chunk_error(FramingError::MalformedHeader, sink);
-                    }
-                }
-                n
-            }
+            State::ChunkSize => self.step_chunk_size(input, sink),
+            State::ChunkData { remaining } => self.step_chunk_data(input, remaining),
+            State::ChunkDataEnd => self.step_chunk_data_end(input, sink),
+            State::Trailers => self.step_trailers(input, sink),
             State::Response => {
                 self.pos += input.len() as u64;
                 self.stats.response_bytes += input.len() as u64;

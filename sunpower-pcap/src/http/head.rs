@@ -2,6 +2,7 @@
 //! lines and what they say of the body's framing (`Content-Length`, `Transfer-Encoding`).
 
 use super::framer::{RequestFramer, State};
+use super::resync::plausible_start;
 use super::{FramingError, HttpEvent};
 
 /// Longest method accepted; keeps the scan for a request line from buffering long lines.
@@ -205,6 +206,60 @@ impl RequestFramer {
         } else {
             self.state = State::Body { remaining: len };
         }
+    }
+
+    /// Reads a request line (or, when `synced` is false, a candidate while scanning) into `head`.
+    pub(super) fn step_first_line<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        input: &[u8],
+        synced: bool,
+        sink: &mut F,
+    ) -> usize {
+        let Some((n, complete)) = take_line(&mut self.head, input, self.cfg.max_header_bytes)
+        else {
+            // A line this long is no request line: pass over the rest of it.
+            if synced {
+                let at = self.pos - self.head.len() as u64;
+                let limit = self.cfg.max_header_bytes;
+                self.error(at, FramingError::HeaderTooLarge { limit }, sink);
+            }
+            let n = self.head.len() as u64;
+            self.skip_bytes(self.pos - n, n);
+            self.head.clear();
+            self.state = State::DeadLine;
+            return 0;
+        };
+        self.pos += n as u64;
+        if !synced && !plausible_start(&self.head) {
+            let len = self.head.len() as u64;
+            self.skip_bytes(self.pos - len, len);
+            self.head.clear();
+            if !complete {
+                self.state = State::DeadLine;
+            }
+        } else if complete {
+            self.first_line(synced, sink);
+        }
+        n
+    }
+
+    /// Reads header lines into `head`.
+    pub(super) fn step_headers<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        input: &[u8],
+        sink: &mut F,
+    ) -> usize {
+        let Some((n, complete)) = take_line(&mut self.head, input, self.cfg.max_header_bytes)
+        else {
+            let limit = self.cfg.max_header_bytes;
+            self.abandon_head(FramingError::HeaderTooLarge { limit }, true, sink);
+            return 0;
+        };
+        self.pos += n as u64;
+        if complete {
+            self.header_line(sink);
+        }
+        n
     }
 }
 

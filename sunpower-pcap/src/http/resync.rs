@@ -148,6 +148,34 @@ impl RequestFramer {
         }
         n
     }
+
+    /// Passes over a line whose first bytes already rule out a request, without copying it.
+    pub(super) fn skip_unlikely_line(&mut self, input: &[u8]) -> usize {
+        let n = match memchr::memchr(b'\n', input) {
+            Some(i) => i + 1,
+            None => {
+                self.state = State::DeadLine;
+                input.len()
+            }
+        };
+        self.skip_bytes(self.pos, n as u64);
+        self.pos += n as u64;
+        n
+    }
+
+    /// Passes over the rest of a line that cannot be a request line.
+    pub(super) fn skip_dead_line(&mut self, input: &[u8]) -> usize {
+        let n = match memchr::memchr(b'\n', input) {
+            Some(i) => {
+                self.state = State::Line { synced: false };
+                i + 1
+            }
+            None => input.len(),
+        };
+        self.skip_bytes(self.pos, n as u64);
+        self.pos += n as u64;
+        n
+    }
 }
 
 #[cfg(test)]
