@@ -1,0 +1,251 @@
+//! The posts the decoder hands out, and the bridge from a post's body to its records: the
+//! decodable part of a cut body, and damaged lines that say which post they came from.
+
+use chrono::{DateTime, Utc};
+use sunpower_proto::{Body, Channel, DecodedRecord, LineError, Record, Records};
+
+use crate::flow::{Endpoint, FlowId};
+
+#[cfg(doc)]
+use super::Decoder;
+
+/// A collector POST (or any kept request, see [`crate::http::BodyFilter`]).
+///
+/// [`Decoder`] hands them out; one can also be built, to test a consumer:
+///
+/// ```
+/// use sunpower_pcap::decoder::{Missing, Post};
+/// use sunpower_pcap::flow::Endpoint;
+/// use sunpower_proto::Channel;
+/// let supervisor = Endpoint { ip: "10.0.0.2".parse().unwrap(), port: 40000 };
+/// let collector = Endpoint { ip: "204.194.111.66".parse().unwrap(), port: 80 };
+/// let post = Post { flow: 0, client: supervisor, server: collector, method: "POST",
+///     target: "/Command/SMS2DataCollector.aspx", channel: Some(Channel::Command),
+///     captured_at: Default::default(), input: "day.pcap", packet: 4,
+///     body: b"102\tabc\n", missing: Missing::Nothing };
+/// assert!(post.complete());
+/// assert_eq!(post.records().count(), 1);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Post<'a> {
+    /// The connection it came on.
+    pub flow: FlowId,
+    /// The client (the supervisor).
+    pub client: Endpoint,
+    /// The server (the collector).
+    pub server: Endpoint,
+    /// The method, normally `POST`.
+    pub method: &'a str,
+    /// The request target as sent.
+    pub target: &'a str,
+    /// Data or command channel, from the path.
+    pub channel: Option<Channel>,
+    /// Capture time of the packet that completed the request (or revealed it incomplete).
+    pub captured_at: DateTime<Utc>,
+    /// Where: input and packet number of that packet.
+    pub input: &'a str,
+    /// Packet number within the input.
+    pub packet: u64,
+    /// The body (de-chunked); when incomplete, the bytes received before the hole.
+    pub body: &'a [u8],
+    /// What the body lacks: nothing, an unknown part, or a known number of bytes.
+    pub missing: Missing,
+}
+
+/// What a post's body lacks.
+///
+/// ```
+/// use sunpower_pcap::decoder::Missing;
+/// assert_eq!(Missing::Bytes(8).bytes(), Some(8));
+/// assert_eq!(Missing::Unknown.bytes(), None); // cut, length not declared (chunked)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Missing {
+    /// The whole body arrived.
+    Nothing,
+    /// The body was cut and its length was not declared (chunked, or cut before its end).
+    Unknown,
+    /// The body was cut; this many declared bytes did not arrive.
+    Bytes(u64),
+}
+
+impl Missing {
+    /// A cut body's missing bytes, when known.
+    pub(super) fn cut(missing: Option<u64>) -> Missing {
+        missing.map_or(Missing::Unknown, Missing::Bytes)
+    }
+
+    /// The missing byte count, when the body was cut and its length declared.
+    ///
+    /// ```
+    /// use sunpower_pcap::decoder::Missing;
+    /// assert_eq!((Missing::Bytes(92).bytes(), Missing::Nothing.bytes()), (Some(92), None));
+    /// ```
+    pub fn bytes(self) -> Option<u64> {
+        match self {
+            Missing::Bytes(n) => Some(n),
+            Missing::Nothing | Missing::Unknown => None,
+        }
+    }
+}
+
+impl<'a> Post<'a> {
+    /// Whether the whole body arrived.
+    ///
+    /// ```
+    /// # use sunpower_pcap::decoder::{Missing, Post};
+    /// # use sunpower_pcap::flow::Endpoint;
+    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+    /// let mut post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
+    ///     captured_at: Default::default(), input: "x", packet: 1,
+    ///     body: b"102\ta\n", missing: Missing::Nothing };
+    /// assert!(post.complete());
+    /// post.missing = Missing::Unknown;
+    /// assert!(!post.complete());
+    /// ```
+    pub fn complete(&self) -> bool {
+        self.missing == Missing::Nothing
+    }
+
+    /// The part of the body that can be decoded: all of it when complete; when incomplete, the
+    /// whole lines before the hole (a line that touches the hole is never decoded).
+    ///
+    /// ```
+    /// # use sunpower_pcap::decoder::{Missing, Post};
+    /// # use sunpower_pcap::flow::Endpoint;
+    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+    /// let post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
+    ///     captured_at: Default::default(), input: "x", packet: 1,
+    ///     body: b"102\ta\n130\t2017", missing: Missing::Bytes(40) };
+    /// assert_eq!(post.decodable_body(), b"102\ta\n");
+    /// ```
+    pub fn decodable_body(&self) -> &'a [u8] {
+        if self.complete() {
+            return self.body;
+        }
+        match self.body.iter().rposition(|&b| b == b'\n') {
+            Some(end) => &self.body[..=end],
+            None => &[],
+        }
+    }
+
+    /// The records of the body's [decodable part](Self::decodable_body), in order, each damaged
+    /// line a [`PostLineError`] that says where the post came from.
+    ///
+    /// ```
+    /// # use sunpower_pcap::decoder::{Missing, Post};
+    /// # use sunpower_pcap::flow::Endpoint;
+    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+    /// let post = Post { flow: 7, client: e, server: e, method: "POST", target: "/", channel: None,
+    ///     captured_at: Default::default(), input: "day.pcap", packet: 12,
+    ///     body: b"102\ta\n130\tbad\n", missing: Missing::Nothing };
+    /// let items: Vec<_> = post.records().collect();
+    /// assert_eq!(items[0].as_ref().unwrap().record_type(), 102);
+    /// assert_eq!(
+    ///     items[1].as_ref().unwrap_err().to_string(),
+    ///     "day.pcap: packet 12, flow 7: line 2: field 1 (timestamp): expected a YYYYMMDDhhmmss UTC timestamp, found \"bad\""
+    /// );
+    /// ```
+    pub fn records(&self) -> PostRecords<'a> {
+        PostRecords {
+            records: Body::new(self.decodable_body()).records(),
+            input: self.input,
+            packet: self.packet,
+            flow: self.flow,
+        }
+    }
+
+    /// [`Post::records`], each record handed over as [`DecodedRecord`], for writing it as JSON.
+    ///
+    /// ```
+    /// # use sunpower_pcap::decoder::{Missing, Post};
+    /// # use sunpower_pcap::flow::Endpoint;
+    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+    /// let post = Post { flow: 7, client: e, server: e, method: "POST", target: "/", channel: None,
+    ///     captured_at: Default::default(), input: "day.pcap", packet: 12,
+    ///     body: b"102\ta\n130\tbad\n", missing: Missing::Nothing };
+    /// let (mut json, mut errors) = (Vec::new(), Vec::new());
+    /// post.for_each_decoded(|item| match item {
+    ///     Ok(decoded) => decoded.json(post.channel).write_to(&mut json),
+    ///     Err(e) => errors.push((e.packet, e.error.line)),
+    /// });
+    /// assert_eq!(json, br#"{"record_type":102,"raw":["102","a"],"token":"a"}"#);
+    /// assert_eq!(errors, [(12, 2)]);
+    /// ```
+    pub fn for_each_decoded(
+        &self,
+        mut on_item: impl FnMut(Result<DecodedRecord<'_>, PostLineError<'a>>),
+    ) {
+        let (input, packet, flow) = (self.input, self.packet, self.flow);
+        Body::new(self.decodable_body())
+            .records()
+            .for_each_decoded(|item| {
+                on_item(item.map_err(|error| PostLineError {
+                    input,
+                    packet,
+                    flow,
+                    error,
+                }))
+            });
+    }
+}
+
+/// The records of a [`Post`], from [`Post::records`].
+///
+/// ```
+/// # use sunpower_pcap::decoder::{Missing, Post};
+/// # use sunpower_pcap::flow::Endpoint;
+/// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+/// # let post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
+/// #     captured_at: Default::default(), input: "x", packet: 1,
+/// #     body: b"102\ta\n102\tb\n", missing: Missing::Nothing };
+/// let types: Vec<u16> = post.records().map(|r| r.unwrap().record_type()).collect();
+/// assert_eq!(types, [102, 102]);
+/// ```
+#[derive(Debug, Clone)]
+pub struct PostRecords<'a> {
+    records: Records<'a>,
+    input: &'a str,
+    packet: u64,
+    flow: FlowId,
+}
+
+impl<'a> Iterator for PostRecords<'a> {
+    type Item = Result<Record<'a>, PostLineError<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let item = self.records.next()?;
+        Some(item.map_err(|error| PostLineError {
+            input: self.input,
+            packet: self.packet,
+            flow: self.flow,
+            error,
+        }))
+    }
+}
+
+/// A damaged line of a post's body, with the post's position: its input, the packet that
+/// completed it, its connection.
+///
+/// ```
+/// # use sunpower_pcap::decoder::{Missing, Post};
+/// # use sunpower_pcap::flow::Endpoint;
+/// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+/// # let post = Post { flow: 5, client: e, server: e, method: "POST", target: "/", channel: None,
+/// #     captured_at: Default::default(), input: "day.pcap", packet: 9,
+/// #     body: b"130\tbad\n", missing: Missing::Nothing };
+/// let error = post.records().next().unwrap().unwrap_err();
+/// assert_eq!((error.input, error.packet, error.flow, error.error.line), ("day.pcap", 9, 5, 1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{input}: packet {packet}, flow {flow}: {error}")]
+pub struct PostLineError<'a> {
+    /// The capture input's name.
+    pub input: &'a str,
+    /// Packet number within the input.
+    pub packet: u64,
+    /// The connection.
+    pub flow: FlowId,
+    /// The line and what was wrong with it.
+    pub error: LineError,
+}
