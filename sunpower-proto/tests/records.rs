@@ -356,3 +356,30 @@ fn json_shape_matches_design() {
     assert_eq!(meter["ct_scale"], 125.0);
     assert_eq!(meter.as_object().unwrap().len(), 2 + 12);
 }
+
+/// docs/design.md lists each kind's typed field names: the same names, in the same order, as
+/// the kind's table (`Record::fields`), from which the Arrow schema comes and against which the
+/// visitor is checked.
+#[test]
+fn the_design_docs_field_lists_are_the_field_tables() {
+    let design = include_str!("../../docs/design.md");
+    let section = design
+        .split("### Typed field names")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .unwrap();
+    for record_type in [100, 102, 120, 122, 130, 131, 140, 141] {
+        let start = format!("\n- {record_type}: ");
+        let item = section.split(&start).nth(1).unwrap();
+        let item = item.split("\n- ").next().unwrap();
+        // The backticked names; quoted values (`"production"`) are not names.
+        let listed: Vec<&str> = item
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|name| !name.starts_with('"'))
+            .collect();
+        let table: Vec<&str> = Record::fields(record_type).iter().map(|f| f.name).collect();
+        assert_eq!(listed, table, "{record_type}");
+    }
+}

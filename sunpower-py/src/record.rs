@@ -327,3 +327,23 @@ pub fn record_from_fields(
     .ok_or_else(|| PyValueError::new_err("a record needs its timestamp and serial"))?;
     Ok(Record::new(&record, channel))
 }
+
+/// The typed fields of records of `record_type`, in output order, as the core library describes
+/// them: `(name, type, unit)`, the type one of `"time"`, `"text"`, `"decimal"`, `"integer"`,
+/// `"unsigned"`; every unknown type has `timestamp` and `serial`.
+#[pyfunction]
+pub fn record_fields(record_type: u16) -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+    sunpower_proto::Record::fields(record_type)
+        .iter()
+        .map(|spec| {
+            let field_type = match spec.field_type {
+                FieldType::Time => "time",
+                FieldType::Decimal => "decimal",
+                FieldType::Integer => "integer",
+                FieldType::Unsigned => "unsigned",
+                _ => "text",
+            };
+            (spec.name, field_type, spec.unit)
+        })
+        .collect()
+}

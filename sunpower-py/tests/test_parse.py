@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import json
 import pickle
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import sunpower
-from conftest import FORUM_BODY
+from conftest import FORUM_BODY, REPO
 
 INVERTER_LINE = (
     "130\t20170107171000\t414051637009125\tAC_Module_Type_C\t18.5466\t0.0417\t245.1503\t"
@@ -177,3 +178,43 @@ def test_records_pickle() -> None:
     assert copy == r
     assert copy.to_dict() == r.to_dict()
     assert copy.channel is None
+
+
+KIND_LINES = {
+    100: "100\tSPMS\t10\tZT1\t20170107171925",
+    102: "102\ttoken",
+    120: "120\t20170107171500\tZT1\t0\t445\t0\t1.5\t7\t81666\t0.21\t24876\t12408",
+    122: "122\t20170107171500\tZT1\tM\t1.0\t2.1\tPV Supervisor\tSMS2.0",
+    130: "130\t20170107171000\tS\tM\t3\t18.5\t0.04\t245.1\t0.36\t0.04\t59.06\t0.77\t1.25\t59.97\t0",
+    131: "131\t20170107171000\tS\tM\t1\t1511\t502",
+    140: "140\t20170107171000\tPVS5M508095c\tM\t125\t607\t0.7\t0.75\t1.38\t0.51\t59.97\t0",
+    141: "141\t20170107171000\tPVS5M508095c\tM\t1\t5.6\t5.5\t122.7\t122.6\t0.17\t0.53\t120.27",
+    999: "999\t20170107171000\tS\tx",
+}
+# Only the JSON sources have these (a meter of the DeviceList or /vars).
+JSON_ONLY = {"import_energy_kwh", "export_energy_kwh", "lifetime_net_energy_resolution_kwh"}
+
+
+def test_the_attributes_stubs_and_dicts_are_the_core_library_s_field_tables() -> None:
+    """Each kind's fields are described once, in the Rust library: every name of every kind's
+    table is an attribute of `Record` and a property in the stubs (nothing more), and a line of
+    each kind gives `to_dict()` keys in the table's order."""
+    tables = {t: sunpower.record_fields(t) for t in KIND_LINES}
+    assert tables[130][4] == ("lifetime_energy_kwh", "decimal", "kWh")
+    assert tables[120][0] == ("timestamp", "time", None)
+    names = {name for table in tables.values() for name, _, _ in table}
+    record = sunpower.parse_line("102\tabc")
+    assert [name for name in sorted(names) if not hasattr(record, name)] == []
+    stub = ast.parse((REPO / "sunpower-py" / "python" / "sunpower" / "_sunpower.pyi").read_text())
+    cls = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "Record")
+    properties = {
+        f.name
+        for f in cls.body
+        if isinstance(f, ast.FunctionDef)
+        and any(isinstance(d, ast.Name) and d.id == "property" for d in f.decorator_list)
+    }
+    assert properties == names | {"record_type", "raw", "source", "channel"}
+    for record_type, line in KIND_LINES.items():
+        keys = [k for k in sunpower.parse_line(line).to_dict() if k not in ("record_type", "raw")]
+        table = [name for name, _, _ in tables[record_type] if name not in JSON_ONLY]
+        assert keys == table, record_type

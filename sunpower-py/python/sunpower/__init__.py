@@ -34,6 +34,7 @@ from ._sunpower import (
     parse_vars,
     pvoutput_payloads,
     read_capture,
+    record_fields,
     records_to_arrow,
     write_tree,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "parse_vars",
     "pvoutput_payloads",
     "read_capture",
+    "record_fields",
     "records_to_arrow",
     "write_tree",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "SiteTotals",
     "TelemetryDecoder",
     "read_capture",
+    "record_fields",
     "pvoutput_payloads",
     "write_tree",
     "hourly_energy",
@@ -256,6 +257,13 @@ def parse_device_list(data: bytes | bytearray | str) -> list[Record]:
     is ``"failed"``, raises :class:`DecodeError`; a device that cannot be decoded, is not
     working, or is of an unknown type is logged on the ``sunpower`` logger and left out.
     """
+
+def record_fields(
+    record_type: int,
+) -> list[tuple[str, Literal["time", "text", "decimal", "integer", "unsigned"], str | None]]:
+    """The typed fields of records of ``record_type``, in ``to_dict()`` order, as the core
+    library describes them once: ``(name, type, unit)`` (``("lifetime_energy_kwh", "decimal",
+    "kWh")``). Every unknown type has ``timestamp`` and ``serial``."""
 
 def _record_from_line(line: str, channel: str | None) -> Record: ...
 def _record_from_fields(
