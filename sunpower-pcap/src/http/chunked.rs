@@ -30,8 +30,7 @@ impl RequestFramer {
         });
         self.line.clear();
         if n == 0 {
-            self.trailer_bytes = 0;
-            self.state = State::Trailers;
+            self.state = State::Trailers { trailer_bytes: 0 };
             return;
         }
         if self.oversized || self.body_len.saturating_add(n) > self.cfg.max_body_bytes {
@@ -116,13 +115,14 @@ impl RequestFramer {
         }
     }
 
-    /// Reads the trailer section after the last chunk.
+    /// Reads the trailer section after the last chunk, `trailer_bytes` of it read already.
     pub(super) fn step_trailers<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
+        trailer_bytes: usize,
         sink: &mut F,
     ) -> usize {
-        let cap = self.cfg.max_header_bytes.saturating_sub(self.trailer_bytes);
+        let cap = self.cfg.max_header_bytes.saturating_sub(trailer_bytes);
         let Some((n, complete)) = take_line(&mut self.line, input, cap) else {
             let limit = self.cfg.max_header_bytes;
             self.chunk_error(FramingError::HeaderTooLarge { limit }, sink);
@@ -131,7 +131,7 @@ impl RequestFramer {
         };
         self.pos += n as u64;
         if complete {
-            self.trailer_bytes += self.line.len();
+            let trailer_bytes = trailer_bytes + self.line.len();
             let line = trim_eol(&self.line);
             let valid = line
                 .iter()
@@ -142,6 +142,7 @@ impl RequestFramer {
                 self.complete(None, sink);
             } else if valid {
                 self.line.clear();
+                self.state = State::Trailers { trailer_bytes };
             } else {
                 self.chunk_error(FramingError::MalformedHeader, sink);
             }

@@ -54,12 +54,17 @@ pub(super) enum State {
         remaining: u64,
     },
     ChunkDataEnd,
-    Trailers,
+    /// Reading the trailer section into `line`; `trailer_bytes` of it were read already.
+    Trailers {
+        trailer_bytes: usize,
+    },
     /// Skipping `remaining` bytes of a body over the limit (of a chunk when `chunked`), on the
-    /// lookout for a request line at the start of a line.
+    /// lookout for a request line at the start of a line; `at_line_start` tells whether the
+    /// next byte starts one.
     Oversized {
         remaining: u64,
         chunked: bool,
+        at_line_start: bool,
     },
     /// The stream carries responses; everything is ignored.
     Response,
@@ -93,7 +98,6 @@ pub struct RequestFramer {
     pub(super) req_at: u64,
     /// Chunk-size line or trailer line being read.
     pub(super) line: Vec<u8>,
-    pub(super) trailer_bytes: usize,
     pub(super) content_length: Option<u64>,
     pub(super) te_seen: bool,
     pub(super) te_chunked: bool,
@@ -102,8 +106,6 @@ pub struct RequestFramer {
     pub(super) body_len: u64,
     /// The current request's body went over the limit: it is being skipped.
     pub(super) oversized: bool,
-    /// While skipping an oversized body: whether the next byte starts a line.
-    pub(super) skip_line_start: bool,
     pub(super) skip: Option<(u64, u64)>,
     pub(super) stats: HttpStats,
 }
@@ -144,7 +146,6 @@ impl RequestFramer {
             target: (0, 0),
             req_at: 0,
             line: Vec::new(),
-            trailer_bytes: 0,
             content_length: None,
             te_seen: false,
             te_chunked: false,
@@ -152,7 +153,6 @@ impl RequestFramer {
             body: Vec::new(),
             body_len: 0,
             oversized: false,
-            skip_line_start: true,
             skip: None,
             stats: HttpStats::default(),
         }
@@ -316,7 +316,7 @@ impl RequestFramer {
                 self.incomplete(None, sink)
             }
             // Every chunk arrived: only the trailer section is cut, the body is whole.
-            State::Trailers => self.complete(None, sink),
+            State::Trailers { .. } => self.complete(None, sink),
             State::Oversized { .. } => {
                 self.stats.oversized_body_bytes += self.line.len() as u64;
                 self.end_request();
@@ -454,13 +454,15 @@ impl RequestFramer {
                 }
                 n
             }
-            State::Oversized { remaining, chunked } => {
-                self.skip_oversized(input, remaining, chunked, sink)
-            }
+            State::Oversized {
+                remaining,
+                chunked,
+                at_line_start,
+            } => self.skip_oversized(input, remaining, chunked, at_line_start, sink),
             State::ChunkSize => self.step_chunk_size(input, sink),
             State::ChunkData { remaining } => self.step_chunk_data(input, remaining),
             State::ChunkDataEnd => self.step_chunk_data_end(input, sink),
-            State::Trailers => self.step_trailers(input, sink),
+            State::Trailers { trailer_bytes } => self.step_trailers(input, trailer_bytes, sink),
             State::Response => {
                 self.pos += input.len() as u64;
                 self.stats.response_bytes += input.len() as u64;

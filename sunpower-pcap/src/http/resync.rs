@@ -73,20 +73,22 @@ impl RequestFramer {
             });
         }
         self.line.clear();
-        self.skip_line_start = true;
         self.state = State::Oversized {
             remaining: len,
             chunked,
+            at_line_start: true,
         };
     }
 
-    /// Skips a prefix of an oversized body in `input` (at most `remaining` bytes); a complete
-    /// request line at the start of a line ends the skip. Returns the bytes consumed.
+    /// Skips a prefix of an oversized body in `input` (at most `remaining` bytes, the first of
+    /// them at the start of a line when `at_line_start`); a complete request line at the start
+    /// of a line ends the skip. Returns the bytes consumed.
     pub(super) fn skip_oversized<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
         remaining: u64,
         chunked: bool,
+        mut at_line_start: bool,
         sink: &mut F,
     ) -> usize {
         let input = &input[..remaining.min(input.len() as u64) as usize];
@@ -94,9 +96,9 @@ impl RequestFramer {
             Some(i) => (i + 1, true),
             None => (input.len(), false),
         };
-        let n = if !self.skip_line_start || (self.line.is_empty() && !plausible_prefix(input)) {
+        let n = if !at_line_start || (self.line.is_empty() && !plausible_prefix(input)) {
             let (n, ended) = to_line_end(input);
-            self.skip_line_start = ended;
+            at_line_start = ended;
             self.stats.oversized_body_bytes += n as u64;
             n
         } else {
@@ -105,13 +107,13 @@ impl RequestFramer {
                     // Too long for a request line: the rest of this line is body.
                     self.stats.oversized_body_bytes += self.line.len() as u64;
                     self.line.clear();
-                    self.skip_line_start = false;
+                    at_line_start = false;
                     0
                 }
                 Some((n, complete)) if !plausible_start(&self.line) => {
                     self.stats.oversized_body_bytes += self.line.len() as u64;
                     self.line.clear();
-                    self.skip_line_start = complete;
+                    at_line_start = complete;
                     n
                 }
                 Some((n, complete)) => {
@@ -135,7 +137,11 @@ impl RequestFramer {
         self.pos += n as u64;
         let remaining = remaining - n as u64;
         if remaining > 0 {
-            self.state = State::Oversized { remaining, chunked };
+            self.state = State::Oversized {
+                remaining,
+                chunked,
+                at_line_start,
+            };
             return n;
         }
         // The declared length is used up: a partial line still held is body too.
