@@ -44,7 +44,7 @@ pub(super) enum State {
     /// Scanning: passing over the rest of a line that cannot be a request line.
     DeadLine,
     /// Reading header lines into `head`.
-    Headers,
+    Headers(HeadScan),
     /// Content-Length body.
     Body {
         remaining: u64,
@@ -72,6 +72,28 @@ pub(super) enum State {
     NotHttp,
 }
 
+/// What the header lines read so far say, while a request head is being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct HeadScan {
+    /// Start of the header line being read, within `head`.
+    pub(super) line_start: usize,
+    pub(super) content_length: Option<u64>,
+    pub(super) te_seen: bool,
+    pub(super) te_chunked: bool,
+}
+
+impl HeadScan {
+    /// Nothing said yet; the first header line starts at `line_start`.
+    pub(super) fn new(line_start: usize) -> HeadScan {
+        HeadScan {
+            line_start,
+            content_length: None,
+            te_seen: false,
+            te_chunked: false,
+        }
+    }
+}
+
 /// Frames HTTP/1.x requests from one direction of a connection; see the
 /// [module docs](super) for the policies.
 ///
@@ -91,16 +113,11 @@ pub struct RequestFramer {
     pub(super) pos: u64,
     /// The current request's head (request line first), or the candidate line while scanning.
     pub(super) head: Vec<u8>,
-    /// Start of the header line being read, within `head`.
-    pub(super) line_start: usize,
     pub(super) method_end: usize,
     pub(super) target: (usize, usize),
     pub(super) req_at: u64,
     /// Chunk-size line or trailer line being read.
     pub(super) line: Vec<u8>,
-    pub(super) content_length: Option<u64>,
-    pub(super) te_seen: bool,
-    pub(super) te_chunked: bool,
     pub(super) keep: bool,
     pub(super) body: Vec<u8>,
     pub(super) body_len: u64,
@@ -141,14 +158,10 @@ impl RequestFramer {
             state: State::Line { synced: true },
             pos: 0,
             head: Vec::new(),
-            line_start: 0,
             method_end: 0,
             target: (0, 0),
             req_at: 0,
             line: Vec::new(),
-            content_length: None,
-            te_seen: false,
-            te_chunked: false,
             keep: false,
             body: Vec::new(),
             body_len: 0,
@@ -307,7 +320,7 @@ impl RequestFramer {
     fn interrupt<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
         match self.state {
             State::Response | State::NotHttp => return,
-            State::Line { .. } | State::DeadLine | State::Headers => {
+            State::Line { .. } | State::DeadLine | State::Headers(_) => {
                 let n = self.head.len() as u64;
                 self.skip_bytes(self.pos - n, n);
             }
@@ -434,7 +447,7 @@ impl RequestFramer {
             }
             State::Line { synced } => self.step_first_line(input, synced, sink),
             State::DeadLine => self.skip_dead_line(input),
-            State::Headers => self.step_headers(input, sink),
+            State::Headers(scan) => self.step_headers(input, scan, sink),
             State::Body { remaining } => {
                 let n = remaining.min(input.len() as u64) as usize;
                 self.pos += n as u64;

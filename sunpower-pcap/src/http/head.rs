@@ -1,7 +1,7 @@
 //! Request heads: the request line, the status line that tells a response stream, header
 //! lines and what they say of the body's framing (`Content-Length`, `Transfer-Encoding`).
 
-use super::framer::{RequestFramer, State};
+use super::framer::{HeadScan, RequestFramer, State};
 use super::resync::plausible_start;
 use super::{FramingError, HttpEvent};
 
@@ -121,12 +121,8 @@ impl RequestFramer {
             self.req_at = at;
             self.method_end = method_end;
             self.target = target;
-            self.line_start = self.head.len();
-            self.content_length = None;
-            self.te_seen = false;
-            self.te_chunked = false;
             self.body_len = 0;
-            self.state = State::Headers;
+            self.state = State::Headers(HeadScan::new(self.head.len()));
         } else if is_status_line(line) {
             self.flush_skip(sink);
             self.stats.response_bytes += self.head.len() as u64;
@@ -144,11 +140,15 @@ impl RequestFramer {
         }
     }
 
-    /// Handles one complete header line (`head[line_start..]`).
-    pub(super) fn header_line<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
-        let line = trim_eol(&self.head[self.line_start..]);
+    /// Handles one complete header line (`head[scan.line_start..]`).
+    pub(super) fn header_line<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        mut scan: HeadScan,
+        sink: &mut F,
+    ) {
+        let line = trim_eol(&self.head[scan.line_start..]);
         if line.is_empty() {
-            self.end_of_head(sink);
+            self.end_of_head(scan, sink);
             return;
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
@@ -165,39 +165,41 @@ impl RequestFramer {
                 let Some(n) = parse_decimal(trim_ows(v)) else {
                     return self.abandon_head(FramingError::InvalidContentLength, false, sink);
                 };
-                if self.content_length.is_some_and(|c| c != n) {
+                if scan.content_length.is_some_and(|c| c != n) {
                     return self.abandon_head(FramingError::ConflictingContentLength, false, sink);
                 }
-                self.content_length = Some(n);
+                scan.content_length = Some(n);
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            self.te_seen = true;
+            scan.te_seen = true;
             if let Some(last) = value
                 .split(|&b| b == b',')
                 .map(trim_ows)
                 .rfind(|c| !c.is_empty())
             {
-                self.te_chunked = last.eq_ignore_ascii_case(b"chunked");
+                scan.te_chunked = last.eq_ignore_ascii_case(b"chunked");
             }
         }
-        self.line_start = self.head.len();
+        scan.line_start = self.head.len();
+        self.state = State::Headers(scan);
     }
 
-    pub(super) fn end_of_head<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
-        if self.te_seen && !self.te_chunked {
+    /// The empty line after the headers: on to the body the headers announced.
+    pub(super) fn end_of_head<F: FnMut(HttpEvent<'_>)>(&mut self, scan: HeadScan, sink: &mut F) {
+        if scan.te_seen && !scan.te_chunked {
             return self.abandon_head(FramingError::UnsupportedTransferEncoding, false, sink);
         }
         self.stats.requests += 1;
         self.keep = self.selected();
-        if self.te_seen {
-            if self.content_length.is_some() {
+        if scan.te_seen {
+            if scan.content_length.is_some() {
                 self.stats.content_length_with_chunked += 1;
             }
             self.line.clear();
             self.state = State::ChunkSize;
             return;
         }
-        let len = self.content_length.unwrap_or(0);
+        let len = scan.content_length.unwrap_or(0);
         if len > self.cfg.max_body_bytes {
             return self.oversized(len, false, sink);
         }
@@ -243,10 +245,11 @@ impl RequestFramer {
         n
     }
 
-    /// Reads header lines into `head`.
+    /// Reads header lines into `head`; `scan` holds what the previous ones said.
     pub(super) fn step_headers<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
+        scan: HeadScan,
         sink: &mut F,
     ) -> usize {
         let Some((n, complete)) = take_line(&mut self.head, input, self.cfg.max_header_bytes)
@@ -257,7 +260,7 @@ impl RequestFramer {
         };
         self.pos += n as u64;
         if complete {
-            self.header_line(sink);
+            self.header_line(scan, sink);
         }
         n
     }
