@@ -1,7 +1,7 @@
 //! Resynchronisation: finding the next request line after a loss, an error or inside a body over
 //! the limit, and reporting every byte passed over in exactly one [`HttpEvent::Skipped`].
 
-use super::framer::{RequestFramer, State};
+use super::framer::{Request, RequestFramer, State};
 use super::head::{is_tchar, parse_request_line, take_line, trim_eol, MAX_METHOD};
 use super::HttpEvent;
 
@@ -52,20 +52,21 @@ impl RequestFramer {
     /// the request is reported the first time.
     pub(super) fn oversized<F: FnMut(HttpEvent<'_>)>(
         &mut self,
+        mut req: Request,
         len: u64,
         chunked: bool,
         sink: &mut F,
     ) {
-        if !self.oversized {
-            self.oversized = true;
+        if !req.oversized {
+            req.oversized = true;
             self.stats.oversized_bodies += 1;
             self.stats.discarded_body_bytes += self.body.len() as u64;
             self.body.clear();
-            let selected = self.selected();
-            self.keep = false;
-            let (method, target) = (self.method(), self.target());
+            let selected = self.selected(&req);
+            req.keep = false;
+            let (method, target) = (self.method(&req), self.target(&req));
             sink(HttpEvent::OversizedBody {
-                at: self.req_at,
+                at: req.at,
                 method,
                 target,
                 selected,
@@ -74,6 +75,7 @@ impl RequestFramer {
         }
         self.line.clear();
         self.state = State::Oversized {
+            req,
             remaining: len,
             chunked,
             at_line_start: true,
@@ -86,6 +88,7 @@ impl RequestFramer {
     pub(super) fn skip_oversized<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
+        req: Request,
         remaining: u64,
         chunked: bool,
         mut at_line_start: bool,
@@ -138,6 +141,7 @@ impl RequestFramer {
         let remaining = remaining - n as u64;
         if remaining > 0 {
             self.state = State::Oversized {
+                req,
                 remaining,
                 chunked,
                 at_line_start,
@@ -148,9 +152,9 @@ impl RequestFramer {
         self.stats.oversized_body_bytes += self.line.len() as u64;
         self.line.clear();
         if chunked {
-            self.state = State::ChunkDataEnd;
+            self.state = State::ChunkDataEnd { req };
         } else {
-            self.complete(None, sink);
+            self.complete(req, None, sink);
         }
         n
     }
