@@ -1,6 +1,6 @@
 //! Chunked bodies (RFC 9112 §7.1): chunk-size lines, and what a chunk framing error costs.
 
-use super::framer::{RequestFramer, State};
+use super::framer::{Request, RequestFramer, State};
 use super::head::{is_tchar, take_line, trim_eol, trim_ows};
 use super::{FramingError, HttpEvent};
 
@@ -8,7 +8,8 @@ use super::{FramingError, HttpEvent};
 pub(super) const MAX_CHUNK_LINE: usize = 4096;
 
 impl RequestFramer {
-    pub(super) fn chunk_size_line<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
+    /// Handles a complete chunk-size line (in `line`) of `req`.
+    pub(super) fn chunk_size_line<F: FnMut(HttpEvent<'_>)>(&mut self, req: Request, sink: &mut F) {
         let line = trim_eol(&self.line);
         let size = match line.iter().position(|&b| b == b';') {
             Some(i) => &line[..i],
@@ -20,78 +21,89 @@ impl RequestFramer {
             &size[z.min(size.len().saturating_sub(1))..]
         };
         if size.is_empty() || !size.iter().all(u8::is_ascii_hexdigit) {
-            return self.chunk_error(FramingError::MalformedChunk, sink);
+            return self.chunk_error(req, FramingError::MalformedChunk, sink);
         }
         if digits.len() > 16 {
-            return self.chunk_error(FramingError::ChunkSizeOverflow, sink);
+            return self.chunk_error(req, FramingError::ChunkSizeOverflow, sink);
         }
         let n = digits.iter().fold(0u64, |acc, &d| {
             (acc << 4) | u64::from((d as char).to_digit(16).unwrap_or(0))
         });
         self.line.clear();
         if n == 0 {
-            self.trailer_bytes = 0;
-            self.state = State::Trailers;
+            self.state = State::Trailers {
+                req,
+                trailer_bytes: 0,
+            };
             return;
         }
-        if self.oversized || self.body_len.saturating_add(n) > self.cfg.max_body_bytes {
-            return self.oversized(n, true, sink);
+        if req.oversized || req.body_len.saturating_add(n) > self.cfg.max_body_bytes {
+            return self.oversized(req, n, true, sink);
         }
-        self.state = State::ChunkData { remaining: n };
+        self.state = State::ChunkData { req, remaining: n };
     }
 
     /// A chunked body whose framing broke: report, deliver what was kept, scan on.
     pub(super) fn chunk_error<F: FnMut(HttpEvent<'_>)>(
         &mut self,
+        req: Request,
         error: FramingError,
         sink: &mut F,
     ) {
         let n = self.line.len() as u64;
         let at = self.pos - n;
         self.error(at, error, sink);
-        self.incomplete(None, sink);
+        self.incomplete(req, None, sink);
         self.skip_bytes(at, n);
         self.line.clear();
         self.state = State::Line { synced: false };
     }
 
-    /// Reads a chunk-size line.
+    /// Reads a chunk-size line of `req`.
     pub(super) fn step_chunk_size<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
+        req: Request,
         sink: &mut F,
     ) -> usize {
         let Some((n, complete)) = take_line(&mut self.line, input, MAX_CHUNK_LINE) else {
-            self.chunk_error(FramingError::MalformedChunk, sink);
+            self.chunk_error(req, FramingError::MalformedChunk, sink);
             self.state = State::DeadLine;
             return 0;
         };
         self.pos += n as u64;
         if complete {
-            self.chunk_size_line(sink);
+            self.chunk_size_line(req, sink);
         }
         n
     }
 
-    /// Takes chunk data, `remaining` bytes of it still to come.
-    pub(super) fn step_chunk_data(&mut self, input: &[u8], remaining: u64) -> usize {
+    /// Takes chunk data of `req`, `remaining` bytes of it still to come.
+    pub(super) fn step_chunk_data(
+        &mut self,
+        input: &[u8],
+        mut req: Request,
+        remaining: u64,
+    ) -> usize {
         let n = remaining.min(input.len() as u64) as usize;
         self.pos += n as u64;
-        self.body_bytes(&input[..n]);
+        self.body_bytes(&mut req, &input[..n]);
         self.state = if n as u64 == remaining {
-            State::ChunkDataEnd
+            State::ChunkDataEnd { req }
         } else {
             State::ChunkData {
+                req,
                 remaining: remaining - n as u64,
             }
         };
         n
     }
 
-    /// Takes the line end after chunk data.
+    /// Takes the line end after chunk data of `req`.
     pub(super) fn step_chunk_data_end<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
+        req: Request,
         sink: &mut F,
     ) -> usize {
         // Exactly CRLF (or a bare LF) follows chunk data. Judged byte by byte, so that
@@ -100,7 +112,7 @@ impl RequestFramer {
             Some(b'\n') => {
                 self.pos += 1;
                 self.line.clear();
-                self.state = State::ChunkSize;
+                self.state = State::ChunkSize { req };
                 1
             }
             Some(b'\r') if self.line.is_empty() => {
@@ -109,29 +121,31 @@ impl RequestFramer {
                 1
             }
             Some(_) => {
-                self.chunk_error(FramingError::MalformedChunk, sink);
+                self.chunk_error(req, FramingError::MalformedChunk, sink);
                 0
             }
             None => 0,
         }
     }
 
-    /// Reads the trailer section after the last chunk.
+    /// Reads the trailer section after the last chunk, `trailer_bytes` of it read already.
     pub(super) fn step_trailers<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
+        req: Request,
+        trailer_bytes: usize,
         sink: &mut F,
     ) -> usize {
-        let cap = self.cfg.max_header_bytes.saturating_sub(self.trailer_bytes);
+        let cap = self.cfg.max_header_bytes.saturating_sub(trailer_bytes);
         let Some((n, complete)) = take_line(&mut self.line, input, cap) else {
             let limit = self.cfg.max_header_bytes;
-            self.chunk_error(FramingError::HeaderTooLarge { limit }, sink);
+            self.chunk_error(req, FramingError::HeaderTooLarge { limit }, sink);
             self.state = State::DeadLine;
             return 0;
         };
         self.pos += n as u64;
         if complete {
-            self.trailer_bytes += self.line.len();
+            let trailer_bytes = trailer_bytes + self.line.len();
             let line = trim_eol(&self.line);
             let valid = line
                 .iter()
@@ -139,11 +153,12 @@ impl RequestFramer {
                 .is_some_and(|c| c > 0 && line[..c].iter().all(|&b| is_tchar(b)));
             if line.is_empty() {
                 self.line.clear();
-                self.complete(None, sink);
+                self.complete(req, None, sink);
             } else if valid {
                 self.line.clear();
+                self.state = State::Trailers { req, trailer_bytes };
             } else {
-                self.chunk_error(FramingError::MalformedHeader, sink);
+                self.chunk_error(req, FramingError::MalformedHeader, sink);
             }
         }
         n

@@ -3,7 +3,7 @@
 
 use sunpower_proto::Channel;
 
-use super::framer::RequestFramer;
+use super::framer::{Request, RequestFramer};
 
 /// Which request bodies a [`RequestFramer`] buffers and delivers.
 ///
@@ -110,12 +110,12 @@ pub(super) fn path_channel(path: &str) -> Option<Channel> {
 }
 
 impl RequestFramer {
-    /// Whether the [`BodyFilter`] keeps the current request's body.
-    pub(super) fn selected(&self) -> bool {
-        let collector = || collector_target(self.target()).is_some();
+    /// Whether the [`BodyFilter`] keeps the body of `req`.
+    pub(super) fn selected(&self, req: &Request) -> bool {
+        let collector = || collector_target(self.target(req)).is_some();
         match self.cfg.bodies {
             BodyFilter::CollectorPath => collector(),
-            BodyFilter::AllPost => self.method() == "POST" || collector(),
+            BodyFilter::AllPost => self.method(req) == "POST" || collector(),
             BodyFilter::All => true,
         }
     }

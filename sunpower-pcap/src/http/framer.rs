@@ -38,33 +38,87 @@ impl Default for FramerConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum State {
     /// Reading a request line into `head`; `synced` is false while scanning after a loss.
-    Line {
-        synced: bool,
-    },
+    Line { synced: bool },
     /// Scanning: passing over the rest of a line that cannot be a request line.
     DeadLine,
-    /// Reading header lines into `head`.
-    Headers,
-    /// Content-Length body.
-    Body {
-        remaining: u64,
-    },
-    ChunkSize,
-    ChunkData {
-        remaining: u64,
-    },
-    ChunkDataEnd,
-    Trailers,
+    /// Reading the header lines of `req` into `head`.
+    Headers { req: Request, scan: HeadScan },
+    /// Content-Length body, `remaining` bytes of it still to come.
+    Body { req: Request, remaining: u64 },
+    /// Reading a chunk-size line into `line`.
+    ChunkSize { req: Request },
+    /// Chunk data, `remaining` bytes of it still to come.
+    ChunkData { req: Request, remaining: u64 },
+    /// The line end after chunk data (its CR, if any, in `line`).
+    ChunkDataEnd { req: Request },
+    /// Reading the trailer section into `line`; `trailer_bytes` of it were read already.
+    Trailers { req: Request, trailer_bytes: usize },
     /// Skipping `remaining` bytes of a body over the limit (of a chunk when `chunked`), on the
-    /// lookout for a request line at the start of a line.
+    /// lookout for a request line at the start of a line; `at_line_start` tells whether the
+    /// next byte starts one.
     Oversized {
+        req: Request,
         remaining: u64,
         chunked: bool,
+        at_line_start: bool,
     },
     /// The stream carries responses; everything is ignored.
     Response,
     /// The stream is not HTTP (judged by its first byte); everything is counted and ignored.
     NotHttp,
+}
+
+/// The request being framed, from its request line to the end of its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Request {
+    /// Stream offset of the request line.
+    pub(super) at: u64,
+    /// End of the method, within `head`.
+    pub(super) method_end: usize,
+    /// The request target, a range of `head`.
+    pub(super) target: (usize, usize),
+    /// Whether the body is kept (copied into `body` unless handed over whole).
+    pub(super) keep: bool,
+    /// Body bytes taken so far (kept or counted).
+    pub(super) body_len: u64,
+    /// The body went over the limit: it is being skipped.
+    pub(super) oversized: bool,
+}
+
+impl Request {
+    /// A request whose line, at stream offset `at`, has the given method end and target range.
+    pub(super) fn new(at: u64, method_end: usize, target: (usize, usize)) -> Request {
+        Request {
+            at,
+            method_end,
+            target,
+            keep: false,
+            body_len: 0,
+            oversized: false,
+        }
+    }
+}
+
+/// What the header lines read so far say, while a request head is being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct HeadScan {
+    /// Start of the header line being read, within `head`.
+    pub(super) line_start: usize,
+    pub(super) content_length: Option<u64>,
+    pub(super) te_seen: bool,
+    pub(super) te_chunked: bool,
+}
+
+impl HeadScan {
+    /// Nothing said yet; the first header line starts at `line_start`.
+    pub(super) fn new(line_start: usize) -> HeadScan {
+        HeadScan {
+            line_start,
+            content_length: None,
+            te_seen: false,
+            te_chunked: false,
+        }
+    }
 }
 
 /// Frames HTTP/1.x requests from one direction of a connection; see the
@@ -86,24 +140,10 @@ pub struct RequestFramer {
     pub(super) pos: u64,
     /// The current request's head (request line first), or the candidate line while scanning.
     pub(super) head: Vec<u8>,
-    /// Start of the header line being read, within `head`.
-    pub(super) line_start: usize,
-    pub(super) method_end: usize,
-    pub(super) target: (usize, usize),
-    pub(super) req_at: u64,
     /// Chunk-size line or trailer line being read.
     pub(super) line: Vec<u8>,
-    pub(super) trailer_bytes: usize,
-    pub(super) content_length: Option<u64>,
-    pub(super) te_seen: bool,
-    pub(super) te_chunked: bool,
-    pub(super) keep: bool,
+    /// The current request's body, when kept.
     pub(super) body: Vec<u8>,
-    pub(super) body_len: u64,
-    /// The current request's body went over the limit: it is being skipped.
-    pub(super) oversized: bool,
-    /// While skipping an oversized body: whether the next byte starts a line.
-    pub(super) skip_line_start: bool,
     pub(super) skip: Option<(u64, u64)>,
     pub(super) stats: HttpStats,
 }
@@ -139,20 +179,8 @@ impl RequestFramer {
             state: State::Line { synced: true },
             pos: 0,
             head: Vec::new(),
-            line_start: 0,
-            method_end: 0,
-            target: (0, 0),
-            req_at: 0,
             line: Vec::new(),
-            trailer_bytes: 0,
-            content_length: None,
-            te_seen: false,
-            te_chunked: false,
-            keep: false,
             body: Vec::new(),
-            body_len: 0,
-            oversized: false,
-            skip_line_start: true,
             skip: None,
             stats: HttpStats::default(),
         }
@@ -307,16 +335,16 @@ impl RequestFramer {
     fn interrupt<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
         match self.state {
             State::Response | State::NotHttp => return,
-            State::Line { .. } | State::DeadLine | State::Headers => {
+            State::Line { .. } | State::DeadLine | State::Headers { .. } => {
                 let n = self.head.len() as u64;
                 self.skip_bytes(self.pos - n, n);
             }
-            State::Body { remaining } => self.incomplete(Some(remaining), sink),
-            State::ChunkSize | State::ChunkData { .. } | State::ChunkDataEnd => {
-                self.incomplete(None, sink)
-            }
+            State::Body { req, remaining } => self.incomplete(req, Some(remaining), sink),
+            State::ChunkSize { req }
+            | State::ChunkData { req, .. }
+            | State::ChunkDataEnd { req } => self.incomplete(req, None, sink),
             // Every chunk arrived: only the trailer section is cut, the body is whole.
-            State::Trailers => self.complete(None, sink),
+            State::Trailers { req, .. } => self.complete(req, None, sink),
             State::Oversized { .. } => {
                 self.stats.oversized_body_bytes += self.line.len() as u64;
                 self.end_request();
@@ -338,47 +366,50 @@ impl RequestFramer {
         sink(HttpEvent::Error { at, error });
     }
 
-    /// Delivers the current request; `direct` is the whole body when it was never copied.
+    /// Delivers `req`; `direct` is the whole body when it was never copied.
     pub(super) fn complete<F: FnMut(HttpEvent<'_>)>(
         &mut self,
+        req: Request,
         direct: Option<&[u8]>,
         sink: &mut F,
     ) {
-        if self.keep {
+        if req.keep {
             let body = direct.unwrap_or(&self.body);
             self.stats.bodies_delivered += 1;
             self.stats.body_bytes_delivered += body.len() as u64;
-            let (method, target) = (self.method(), self.target());
+            let (method, target) = (self.method(&req), self.target(&req));
             sink(HttpEvent::Request {
-                at: self.req_at,
+                at: req.at,
                 method,
                 target,
                 body,
             });
-        } else if !self.oversized {
-            let (method, target) = (self.method(), self.target());
+        } else if !req.oversized {
+            let (method, target) = (self.method(&req), self.target(&req));
             sink(HttpEvent::Unselected {
-                at: self.req_at,
+                at: req.at,
                 method,
                 target,
-                body_len: self.body_len,
+                body_len: req.body_len,
             });
         }
         self.end_request();
         self.state = State::Line { synced: true };
     }
 
+    /// Gives up on `req`, its body cut short (`missing` bytes of it, when known).
     pub(super) fn incomplete<F: FnMut(HttpEvent<'_>)>(
         &mut self,
+        req: Request,
         missing: Option<u64>,
         sink: &mut F,
     ) {
-        if self.keep {
+        if req.keep {
             self.stats.incomplete_bodies += 1;
-            let (method, target) = (self.method(), self.target());
+            let (method, target) = (self.method(&req), self.target(&req));
             let received = &self.body[..];
             sink(HttpEvent::IncompleteBody {
-                at: self.req_at,
+                at: req.at,
                 method,
                 target,
                 received,
@@ -396,18 +427,44 @@ impl RequestFramer {
         } else {
             self.body.clear();
         }
-        self.keep = false;
-        self.oversized = false;
     }
 
-    /// Body bytes of the current request: kept (copied) or counted.
-    pub(super) fn body_bytes(&mut self, data: &[u8]) {
-        self.body_len += data.len() as u64;
-        if self.keep {
+    /// Body bytes of `req`: kept (copied) or counted.
+    pub(super) fn body_bytes(&mut self, req: &mut Request, data: &[u8]) {
+        req.body_len += data.len() as u64;
+        if req.keep {
             self.body.extend_from_slice(data);
         } else {
             self.stats.discarded_body_bytes += data.len() as u64;
         }
+    }
+
+    /// Takes Content-Length body bytes of `req`, `remaining` of them still to come.
+    fn step_body<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        input: &[u8],
+        mut req: Request,
+        remaining: u64,
+        sink: &mut F,
+    ) -> usize {
+        let n = remaining.min(input.len() as u64) as usize;
+        self.pos += n as u64;
+        if req.keep && self.body.is_empty() && n as u64 == remaining {
+            // The whole body is in this chunk: hand it over without copying.
+            req.body_len = remaining;
+            self.complete(req, Some(&input[..n]), sink);
+            return n;
+        }
+        self.body_bytes(&mut req, &input[..n]);
+        if n as u64 == remaining {
+            self.complete(req, None, sink);
+        } else {
+            self.state = State::Body {
+                req,
+                remaining: remaining - n as u64,
+            };
+        }
+        n
     }
 
     /// Consumes a prefix of `input` (at least one byte, or a state change that will) and returns
@@ -434,33 +491,20 @@ impl RequestFramer {
             }
             State::Line { synced } => self.step_first_line(input, synced, sink),
             State::DeadLine => self.skip_dead_line(input),
-            State::Headers => self.step_headers(input, sink),
-            State::Body { remaining } => {
-                let n = remaining.min(input.len() as u64) as usize;
-                self.pos += n as u64;
-                if self.keep && self.body.is_empty() && n as u64 == remaining {
-                    // The whole body is in this chunk: hand it over without copying.
-                    self.body_len = remaining;
-                    self.complete(Some(&input[..n]), sink);
-                    return n;
-                }
-                self.body_bytes(&input[..n]);
-                if n as u64 == remaining {
-                    self.complete(None, sink);
-                } else {
-                    self.state = State::Body {
-                        remaining: remaining - n as u64,
-                    };
-                }
-                n
+            State::Headers { req, scan } => self.step_headers(input, req, scan, sink),
+            State::Body { req, remaining } => self.step_body(input, req, remaining, sink),
+            State::Oversized {
+                req,
+                remaining,
+                chunked,
+                at_line_start,
+            } => self.skip_oversized(input, req, remaining, chunked, at_line_start, sink),
+            State::ChunkSize { req } => self.step_chunk_size(input, req, sink),
+            State::ChunkData { req, remaining } => self.step_chunk_data(input, req, remaining),
+            State::ChunkDataEnd { req } => self.step_chunk_data_end(input, req, sink),
+            State::Trailers { req, trailer_bytes } => {
+                self.step_trailers(input, req, trailer_bytes, sink)
             }
-            State::Oversized { remaining, chunked } => {
-                self.skip_oversized(input, remaining, chunked, sink)
-            }
-            State::ChunkSize => self.step_chunk_size(input, sink),
-            State::ChunkData { remaining } => self.step_chunk_data(input, remaining),
-            State::ChunkDataEnd => self.step_chunk_data_end(input, sink),
-            State::Trailers => self.step_trailers(input, sink),
             State::Response => {
                 self.pos += input.len() as u64;
                 self.stats.response_bytes += input.len() as u64;

@@ -1,7 +1,7 @@
 //! Request heads: the request line, the status line that tells a response stream, header
 //! lines and what they say of the body's framing (`Content-Length`, `Transfer-Encoding`).
 
-use super::framer::{RequestFramer, State};
+use super::framer::{HeadScan, Request, RequestFramer, State};
 use super::resync::plausible_start;
 use super::{FramingError, HttpEvent};
 
@@ -82,15 +82,16 @@ pub(super) fn parse_decimal(s: &[u8]) -> Option<u64> {
 }
 
 impl RequestFramer {
-    /// Gives up on the current request head after an error: its bytes are skipped and the
-    /// framer scans on from here.
+    /// Gives up on the head of `req` after an error: its bytes are skipped and the framer scans
+    /// on from here.
     pub(super) fn abandon_head<F: FnMut(HttpEvent<'_>)>(
         &mut self,
+        req: Request,
         error: FramingError,
         mid_line: bool,
         sink: &mut F,
     ) {
-        self.error(self.req_at, error, sink);
+        self.error(req.at, error, sink);
         let n = self.head.len() as u64;
         self.skip_bytes(self.pos - n, n);
         self.head.clear();
@@ -101,12 +102,14 @@ impl RequestFramer {
         };
     }
 
-    pub(super) fn method(&self) -> &str {
-        std::str::from_utf8(&self.head[..self.method_end]).unwrap_or("")
+    /// The method of `req`, read from `head`.
+    pub(super) fn method(&self, req: &Request) -> &str {
+        std::str::from_utf8(&self.head[..req.method_end]).unwrap_or("")
     }
 
-    pub(super) fn target(&self) -> &str {
-        std::str::from_utf8(&self.head[self.target.0..self.target.1]).unwrap_or("")
+    /// The request target of `req`, read from `head`.
+    pub(super) fn target(&self, req: &Request) -> &str {
+        std::str::from_utf8(&self.head[req.target.0..req.target.1]).unwrap_or("")
     }
 
     /// Handles the first line of a message (`head` holds it, LF included).
@@ -118,15 +121,10 @@ impl RequestFramer {
             self.head.clear();
         } else if let Some((method_end, target)) = parse_request_line(line) {
             self.flush_skip(sink);
-            self.req_at = at;
-            self.method_end = method_end;
-            self.target = target;
-            self.line_start = self.head.len();
-            self.content_length = None;
-            self.te_seen = false;
-            self.te_chunked = false;
-            self.body_len = 0;
-            self.state = State::Headers;
+            self.state = State::Headers {
+                req: Request::new(at, method_end, target),
+                scan: HeadScan::new(self.head.len()),
+            };
         } else if is_status_line(line) {
             self.flush_skip(sink);
             self.stats.response_bytes += self.head.len() as u64;
@@ -144,67 +142,87 @@ impl RequestFramer {
         }
     }
 
-    /// Handles one complete header line (`head[line_start..]`).
-    pub(super) fn header_line<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
-        let line = trim_eol(&self.head[self.line_start..]);
+    /// Handles one complete header line (`head[scan.line_start..]`).
+    pub(super) fn header_line<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        req: Request,
+        mut scan: HeadScan,
+        sink: &mut F,
+    ) {
+        let line = trim_eol(&self.head[scan.line_start..]);
         if line.is_empty() {
-            self.end_of_head(sink);
+            self.end_of_head(req, scan, sink);
             return;
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return self.abandon_head(FramingError::MalformedHeader, false, sink);
+            return self.abandon_head(req, FramingError::MalformedHeader, false, sink);
         };
         let name = &line[..colon];
         // Empty names, whitespace before the colon and obs-fold lines are rejected (RFC 9112 §5).
         if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-            return self.abandon_head(FramingError::MalformedHeader, false, sink);
+            return self.abandon_head(req, FramingError::MalformedHeader, false, sink);
         }
         let value = trim_ows(&line[colon + 1..]);
         if name.eq_ignore_ascii_case(b"content-length") {
             for v in value.split(|&b| b == b',') {
                 let Some(n) = parse_decimal(trim_ows(v)) else {
-                    return self.abandon_head(FramingError::InvalidContentLength, false, sink);
+                    return self.abandon_head(req, FramingError::InvalidContentLength, false, sink);
                 };
-                if self.content_length.is_some_and(|c| c != n) {
-                    return self.abandon_head(FramingError::ConflictingContentLength, false, sink);
+                if scan.content_length.is_some_and(|c| c != n) {
+                    return self.abandon_head(
+                        req,
+                        FramingError::ConflictingContentLength,
+                        false,
+                        sink,
+                    );
                 }
-                self.content_length = Some(n);
+                scan.content_length = Some(n);
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-            self.te_seen = true;
+            scan.te_seen = true;
             if let Some(last) = value
                 .split(|&b| b == b',')
                 .map(trim_ows)
                 .rfind(|c| !c.is_empty())
             {
-                self.te_chunked = last.eq_ignore_ascii_case(b"chunked");
+                scan.te_chunked = last.eq_ignore_ascii_case(b"chunked");
             }
         }
-        self.line_start = self.head.len();
+        scan.line_start = self.head.len();
+        self.state = State::Headers { req, scan };
     }
 
-    pub(super) fn end_of_head<F: FnMut(HttpEvent<'_>)>(&mut self, sink: &mut F) {
-        if self.te_seen && !self.te_chunked {
-            return self.abandon_head(FramingError::UnsupportedTransferEncoding, false, sink);
+    /// The empty line after the headers: on to the body the headers announced.
+    pub(super) fn end_of_head<F: FnMut(HttpEvent<'_>)>(
+        &mut self,
+        mut req: Request,
+        scan: HeadScan,
+        sink: &mut F,
+    ) {
+        if scan.te_seen && !scan.te_chunked {
+            return self.abandon_head(req, FramingError::UnsupportedTransferEncoding, false, sink);
         }
         self.stats.requests += 1;
-        self.keep = self.selected();
-        if self.te_seen {
-            if self.content_length.is_some() {
+        req.keep = self.selected(&req);
+        if scan.te_seen {
+            if scan.content_length.is_some() {
                 self.stats.content_length_with_chunked += 1;
             }
             self.line.clear();
-            self.state = State::ChunkSize;
+            self.state = State::ChunkSize { req };
             return;
         }
-        let len = self.content_length.unwrap_or(0);
+        let len = scan.content_length.unwrap_or(0);
         if len > self.cfg.max_body_bytes {
-            return self.oversized(len, false, sink);
+            return self.oversized(req, len, false, sink);
         }
         if len == 0 {
-            self.complete(None, sink);
+            self.complete(req, None, sink);
         } else {
-            self.state = State::Body { remaining: len };
+            self.state = State::Body {
+                req,
+                remaining: len,
+            };
         }
     }
 
@@ -243,21 +261,23 @@ impl RequestFramer {
         n
     }
 
-    /// Reads header lines into `head`.
+    /// Reads header lines into `head`; `scan` holds what the previous ones said.
     pub(super) fn step_headers<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
+        req: Request,
+        scan: HeadScan,
         sink: &mut F,
     ) -> usize {
         let Some((n, complete)) = take_line(&mut self.head, input, self.cfg.max_header_bytes)
         else {
             let limit = self.cfg.max_header_bytes;
-            self.abandon_head(FramingError::HeaderTooLarge { limit }, true, sink);
+            self.abandon_head(req, FramingError::HeaderTooLarge { limit }, true, sink);
             return 0;
         };
         self.pos += n as u64;
         if complete {
-            self.header_line(sink);
+            self.header_line(req, scan, sink);
         }
         n
     }

@@ -1,7 +1,7 @@
 //! Resynchronisation: finding the next request line after a loss, an error or inside a body over
 //! the limit, and reporting every byte passed over in exactly one [`HttpEvent::Skipped`].
 
-use super::framer::{RequestFramer, State};
+use super::framer::{Request, RequestFramer, State};
 use super::head::{is_tchar, parse_request_line, take_line, trim_eol, MAX_METHOD};
 use super::HttpEvent;
 
@@ -52,20 +52,21 @@ impl RequestFramer {
     /// the request is reported the first time.
     pub(super) fn oversized<F: FnMut(HttpEvent<'_>)>(
         &mut self,
+        mut req: Request,
         len: u64,
         chunked: bool,
         sink: &mut F,
     ) {
-        if !self.oversized {
-            self.oversized = true;
+        if !req.oversized {
+            req.oversized = true;
             self.stats.oversized_bodies += 1;
             self.stats.discarded_body_bytes += self.body.len() as u64;
             self.body.clear();
-            let selected = self.selected();
-            self.keep = false;
-            let (method, target) = (self.method(), self.target());
+            let selected = self.selected(&req);
+            req.keep = false;
+            let (method, target) = (self.method(&req), self.target(&req));
             sink(HttpEvent::OversizedBody {
-                at: self.req_at,
+                at: req.at,
                 method,
                 target,
                 selected,
@@ -73,20 +74,24 @@ impl RequestFramer {
             });
         }
         self.line.clear();
-        self.skip_line_start = true;
         self.state = State::Oversized {
+            req,
             remaining: len,
             chunked,
+            at_line_start: true,
         };
     }
 
-    /// Skips a prefix of an oversized body in `input` (at most `remaining` bytes); a complete
-    /// request line at the start of a line ends the skip. Returns the bytes consumed.
+    /// Skips a prefix of an oversized body in `input` (at most `remaining` bytes, the first of
+    /// them at the start of a line when `at_line_start`); a complete request line at the start
+    /// of a line ends the skip. Returns the bytes consumed.
     pub(super) fn skip_oversized<F: FnMut(HttpEvent<'_>)>(
         &mut self,
         input: &[u8],
+        req: Request,
         remaining: u64,
         chunked: bool,
+        mut at_line_start: bool,
         sink: &mut F,
     ) -> usize {
         let input = &input[..remaining.min(input.len() as u64) as usize];
@@ -94,9 +99,9 @@ impl RequestFramer {
             Some(i) => (i + 1, true),
             None => (input.len(), false),
         };
-        let n = if !self.skip_line_start || (self.line.is_empty() && !plausible_prefix(input)) {
+        let n = if !at_line_start || (self.line.is_empty() && !plausible_prefix(input)) {
             let (n, ended) = to_line_end(input);
-            self.skip_line_start = ended;
+            at_line_start = ended;
             self.stats.oversized_body_bytes += n as u64;
             n
         } else {
@@ -105,13 +110,13 @@ impl RequestFramer {
                     // Too long for a request line: the rest of this line is body.
                     self.stats.oversized_body_bytes += self.line.len() as u64;
                     self.line.clear();
-                    self.skip_line_start = false;
+                    at_line_start = false;
                     0
                 }
                 Some((n, complete)) if !plausible_start(&self.line) => {
                     self.stats.oversized_body_bytes += self.line.len() as u64;
                     self.line.clear();
-                    self.skip_line_start = complete;
+                    at_line_start = complete;
                     n
                 }
                 Some((n, complete)) => {
@@ -135,16 +140,21 @@ impl RequestFramer {
         self.pos += n as u64;
         let remaining = remaining - n as u64;
         if remaining > 0 {
-            self.state = State::Oversized { remaining, chunked };
+            self.state = State::Oversized {
+                req,
+                remaining,
+                chunked,
+                at_line_start,
+            };
             return n;
         }
         // The declared length is used up: a partial line still held is body too.
         self.stats.oversized_body_bytes += self.line.len() as u64;
         self.line.clear();
         if chunked {
-            self.state = State::ChunkDataEnd;
+            self.state = State::ChunkDataEnd { req };
         } else {
-            self.complete(None, sink);
+            self.complete(req, None, sink);
         }
         n
     }
