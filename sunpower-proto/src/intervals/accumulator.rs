@@ -293,7 +293,8 @@ fn content_hash(record: &Record<'_>) -> u64 {
     if let Some(raw) = record.raw() {
         return fnv1a(raw.as_str().as_bytes());
     }
-    let mut hash = fnv1a(record.source().as_str().as_bytes());
+    // The values only: the same reading from the DeviceList and from `/vars` is a duplicate.
+    let mut hash = fnv1a(b"");
     record.visit_fields(|name, value| {
         hash = fnv1a_step(hash, name.as_bytes());
         let bits = match value {
@@ -1402,6 +1403,28 @@ mod tests {
         );
     }
     use super::*;
+
+    #[test]
+    fn a_json_source_s_readings_are_duplicates_by_value_whatever_the_source() {
+        use crate::record::Source;
+        let time = crate::parse_timestamp("20250930155000");
+        let inverter = |source, kwh| {
+            Record::from_fields(130, source, |name| match name {
+                "timestamp" => Some(FieldValue::Time(time)),
+                "serial" => Some(FieldValue::Text(Some("E1"))),
+                "lifetime_energy_kwh" => Some(FieldValue::Decimal(Some(kwh))),
+                _ => None,
+            })
+            .unwrap()
+        };
+        let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+        assert_eq!(acc.add(&inverter(Source::Vars, 100.0)), Added::Stored);
+        assert_eq!(
+            acc.add(&inverter(Source::DeviceList, 100.0)),
+            Added::Duplicate
+        );
+        assert_eq!(acc.add(&inverter(Source::Vars, 100.5)), Added::Conflict);
+    }
 
     #[test]
     fn resolution_counts_decimals() {
