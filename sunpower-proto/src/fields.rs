@@ -213,45 +213,126 @@ impl<'a> Record<'a> {
     pub fn from_fields(
         record_type: u16,
         source: Source<'a>,
-        mut value: impl FnMut(&'static str) -> Option<FieldValue<'a>>,
+        value: impl FnMut(&'static str) -> Option<FieldValue<'a>>,
     ) -> Option<Record<'a>> {
-        let mut time = |name| match value(name) {
-            Some(FieldValue::Time(t)) => t,
-            _ => None,
-        };
-        let timestamp = time("timestamp");
-        let sent_at = time("sent_at");
-        let mut text = |name| match value(name) {
-            Some(FieldValue::Text(t)) => t,
-            _ => None,
-        };
-        let serial = text("serial");
-        let model = text("model");
+        let mut v = Named(value);
+        let timestamp = v.time("timestamp");
+        let serial = v.text("serial");
+        // A data record's time and serial, without which it is no record.
+        let mut required = || Some((timestamp?, serial?, v.text("model")));
         Some(match record_type {
             100 => Record::Header(Header {
                 source,
-                tag: text("tag"),
-                version: text("version"),
-                supervisor_serial: text("supervisor_serial"),
-                sent_at,
+                tag: v.text("tag"),
+                version: v.text("version"),
+                supervisor_serial: v.text("supervisor_serial"),
+                sent_at: v.time("sent_at"),
             }),
             102 => Record::Trailer(Trailer {
                 source,
-                token: text("token"),
+                token: v.text("token"),
             }),
-            122 => Record::SupervisorIdentity(SupervisorIdentity {
-                source,
-                timestamp: timestamp?,
-                serial: serial?,
-                model,
-                version_a: text("version_a"),
-                version_b: text("version_b"),
-                description: text("description"),
-                family: text("family"),
-            }),
-            120 | 130 | 131 | 140 | 141 => {
-                let (timestamp, serial) = (timestamp?, serial?);
-                numeric(record_type, source, timestamp, serial, model, value)
+            120 => {
+                let (timestamp, serial, _) = required()?;
+                Record::SupervisorStatus(SupervisorStatus {
+                    source,
+                    timestamp,
+                    serial,
+                    error_count: v.unsigned("error_count"),
+                    comm_errors: v.unsigned("comm_errors"),
+                    skipped_scans: v.unsigned("skipped_scans"),
+                    scan_time_s: v.decimal("scan_time_s"),
+                    untransmitted: v.unsigned("untransmitted"),
+                    uptime_s: v.unsigned("uptime_s"),
+                    cpu_load: v.decimal("cpu_load"),
+                    memory_used_kb: v.unsigned("memory_used_kb"),
+                    flash_available_kb: v.unsigned("flash_available_kb"),
+                })
+            }
+            122 => {
+                let (timestamp, serial, model) = required()?;
+                Record::SupervisorIdentity(SupervisorIdentity {
+                    source,
+                    timestamp,
+                    serial,
+                    model,
+                    version_a: v.text("version_a"),
+                    version_b: v.text("version_b"),
+                    description: v.text("description"),
+                    family: v.text("family"),
+                })
+            }
+            130 => {
+                let (timestamp, serial, model) = required()?;
+                Record::Inverter(Inverter {
+                    source,
+                    form: InverterForm::Full,
+                    timestamp,
+                    serial,
+                    model,
+                    aux: v.integer("aux"),
+                    lifetime_energy_kwh: v.decimal("lifetime_energy_kwh"),
+                    ac_power_kw: v.decimal("ac_power_kw"),
+                    ac_voltage_v: v.decimal("ac_voltage_v"),
+                    ac_current_a: v.decimal("ac_current_a"),
+                    dc_power_kw: v.decimal("dc_power_kw"),
+                    dc_voltage_v: v.decimal("dc_voltage_v"),
+                    dc_current_a: v.decimal("dc_current_a"),
+                    heatsink_temp_c: v.decimal("heatsink_temp_c"),
+                    frequency_hz: v.decimal("frequency_hz"),
+                    status: v.integer("status"),
+                })
+            }
+            131 => {
+                let (timestamp, serial, model) = required()?;
+                Record::InverterStatus(InverterStatus {
+                    source,
+                    timestamp,
+                    serial,
+                    model,
+                    value_1: v.integer("value_1"),
+                    value_2: v.integer("value_2"),
+                    value_3: v.integer("value_3"),
+                })
+            }
+            140 => {
+                let (timestamp, serial, model) = required()?;
+                Record::Meter(Meter {
+                    source,
+                    timestamp,
+                    serial,
+                    model,
+                    meter_kind: MeterKind::from_serial(serial),
+                    ct_scale: v.decimal("ct_scale"),
+                    lifetime_net_energy_kwh: v.decimal("lifetime_net_energy_kwh"),
+                    real_power_kw: v.decimal("real_power_kw"),
+                    reactive_power_kvar: v.decimal("reactive_power_kvar"),
+                    apparent_power_kva: v.decimal("apparent_power_kva"),
+                    power_factor: v.decimal("power_factor"),
+                    frequency_hz: v.decimal("frequency_hz"),
+                    status: v.integer("status"),
+                    import_energy_kwh: v.decimal("import_energy_kwh"),
+                    export_energy_kwh: v.decimal("export_energy_kwh"),
+                    lifetime_net_energy_resolution_kwh: v
+                        .decimal("lifetime_net_energy_resolution_kwh"),
+                })
+            }
+            141 => {
+                let (timestamp, serial, model) = required()?;
+                Record::MeterLegs(MeterLegs {
+                    source,
+                    timestamp,
+                    serial,
+                    model,
+                    flag: v.integer("flag"),
+                    leg1_current_a: v.decimal("leg1_current_a"),
+                    leg2_current_a: v.decimal("leg2_current_a"),
+                    leg1_voltage_v: v.decimal("leg1_voltage_v"),
+                    leg2_voltage_v: v.decimal("leg2_voltage_v"),
+                    leg1_power_kw: v.decimal("leg1_power_kw"),
+                    leg2_power_kw: v.decimal("leg2_power_kw"),
+                    unknown_11: v.decimal("unknown_11"),
+                })
             }
             other => Record::Unknown(Unknown {
                 source,
@@ -263,109 +344,43 @@ impl<'a> Record<'a> {
     }
 }
 
-/// The kinds of [`Record::from_fields`] with numeric fields.
-fn numeric<'a>(
-    record_type: u16,
-    source: Source<'a>,
-    timestamp: DateTime<Utc>,
-    serial: &'a str,
-    model: Option<&'a str>,
-    mut value: impl FnMut(&'static str) -> Option<FieldValue<'a>>,
-) -> Record<'a> {
-    let mut d = |name| match value(name) {
-        Some(FieldValue::Decimal(v)) => v,
-        _ => None,
-    };
-    let mut dec = [None; 15];
-    for (slot, spec) in dec.iter_mut().zip(Record::fields(record_type)) {
-        if spec.field_type == FieldType::Decimal {
-            *slot = d(spec.name);
+/// Named values, each read as the type its field has (another type counts as not given).
+struct Named<F>(F);
+
+impl<'a, F: FnMut(&'static str) -> Option<FieldValue<'a>>> Named<F> {
+    fn time(&mut self, name: &'static str) -> Option<DateTime<Utc>> {
+        match (self.0)(name) {
+            Some(FieldValue::Time(t)) => t,
+            _ => None,
         }
     }
-    let mut int = |name| match value(name) {
-        Some(FieldValue::Integer(v)) => v,
-        _ => None,
-    };
-    match record_type {
-        120 => {
-            let mut u = |name| match value(name) {
-                Some(FieldValue::Unsigned(v)) => v,
-                _ => None,
-            };
-            Record::SupervisorStatus(SupervisorStatus {
-                source,
-                timestamp,
-                serial,
-                error_count: u("error_count"),
-                comm_errors: u("comm_errors"),
-                skipped_scans: u("skipped_scans"),
-                scan_time_s: dec[5],
-                untransmitted: u("untransmitted"),
-                uptime_s: u("uptime_s"),
-                cpu_load: dec[8],
-                memory_used_kb: u("memory_used_kb"),
-                flash_available_kb: u("flash_available_kb"),
-            })
+
+    fn text(&mut self, name: &'static str) -> Option<&'a str> {
+        match (self.0)(name) {
+            Some(FieldValue::Text(t)) => t,
+            _ => None,
         }
-        130 => Record::Inverter(Inverter {
-            source,
-            form: InverterForm::Full,
-            timestamp,
-            serial,
-            model,
-            aux: int("aux"),
-            lifetime_energy_kwh: dec[4],
-            ac_power_kw: dec[5],
-            ac_voltage_v: dec[6],
-            ac_current_a: dec[7],
-            dc_power_kw: dec[8],
-            dc_voltage_v: dec[9],
-            dc_current_a: dec[10],
-            heatsink_temp_c: dec[11],
-            frequency_hz: dec[12],
-            status: int("status"),
-        }),
-        131 => Record::InverterStatus(InverterStatus {
-            source,
-            timestamp,
-            serial,
-            model,
-            value_1: int("value_1"),
-            value_2: int("value_2"),
-            value_3: int("value_3"),
-        }),
-        140 => Record::Meter(Meter {
-            source,
-            timestamp,
-            serial,
-            model,
-            meter_kind: MeterKind::from_serial(serial),
-            ct_scale: dec[4],
-            lifetime_net_energy_kwh: dec[5],
-            real_power_kw: dec[6],
-            reactive_power_kvar: dec[7],
-            apparent_power_kva: dec[8],
-            power_factor: dec[9],
-            frequency_hz: dec[10],
-            status: int("status"),
-            import_energy_kwh: dec[12],
-            export_energy_kwh: dec[13],
-            lifetime_net_energy_resolution_kwh: dec[14],
-        }),
-        _ => Record::MeterLegs(MeterLegs {
-            source,
-            timestamp,
-            serial,
-            model,
-            flag: int("flag"),
-            leg1_current_a: dec[4],
-            leg2_current_a: dec[5],
-            leg1_voltage_v: dec[6],
-            leg2_voltage_v: dec[7],
-            leg1_power_kw: dec[8],
-            leg2_power_kw: dec[9],
-            unknown_11: dec[10],
-        }),
+    }
+
+    fn decimal(&mut self, name: &'static str) -> Option<f64> {
+        match (self.0)(name) {
+            Some(FieldValue::Decimal(v)) => v,
+            _ => None,
+        }
+    }
+
+    fn integer(&mut self, name: &'static str) -> Option<i64> {
+        match (self.0)(name) {
+            Some(FieldValue::Integer(v)) => v,
+            _ => None,
+        }
+    }
+
+    fn unsigned(&mut self, name: &'static str) -> Option<u64> {
+        match (self.0)(name) {
+            Some(FieldValue::Unsigned(v)) => v,
+            _ => None,
+        }
     }
 }
 
@@ -422,6 +437,28 @@ mod tests {
                 .map(|(v, t)| (v.0, v.1, v.2.or(t.2)))
                 .collect();
             assert_eq!(visited, table, "{line}");
+            // A text or time is the collector field the table names, as sent.
+            let raw = record.raw().unwrap();
+            record.visit_fields(|name, value| {
+                let spec = Record::fields(record.record_type())
+                    .iter()
+                    .find(|f| f.name == name)
+                    .unwrap();
+                let field = spec.collector_field.and_then(|i| raw.get(usize::from(i)));
+                match value {
+                    FieldValue::Text(Some(text)) if name != "meter_kind" => {
+                        assert_eq!(field, Some(text), "{name} of {line}")
+                    }
+                    FieldValue::Time(Some(time)) => {
+                        assert_eq!(
+                            field.and_then(crate::parse_timestamp),
+                            Some(time),
+                            "{name} of {line}"
+                        )
+                    }
+                    _ => {}
+                }
+            });
         }
     }
 
