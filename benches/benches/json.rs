@@ -1,10 +1,8 @@
 //! JSON Lines output: `sunpower parse`'s work (decode a body, write every record as a JSON line)
 //! relative to `sunpower stats --body`'s (decode and count), with serde_json's serializer
-//! (`serde_json::to_writer(JsonRecord)`, the command's writer before `JsonRecord::write_to`),
-//! with the direct writer on records (`JsonRecord::new(..).write_to`), and with it on records
-//! as decoded (`BodyStream::feed_decoded`, `DecodedRecord::json`: the command's writer now, which
-//! takes the fields and decimals' text from the decoder). Bodies: the 2 MB backlog replay, and
-//! the forum sample body
+//! (`serde_json::to_writer(JsonRecord)`, the command's writer before its own), and with
+//! `JsonLines` (the command's writer now, which takes fields' text from the line where each
+//! record's field bounds say it is). Bodies: the 2 MB backlog replay, and the forum sample body
 //! (`examples/bodies/forum-2017-body.txt`) repeated to about 2 MB.
 //!
 //! `cargo bench -p sunpower-benches --bench json`; `-- zzz` prints only the ratios.
@@ -13,7 +11,7 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput};
 use sunpower_benches::{criterion_quick_mode, interleaved_medians_of, large_body};
-use sunpower_proto::{BodyStream, DecodedRecord, JsonRecord, LineError, Record, RecordCounts};
+use sunpower_proto::{BodyStream, JsonLines, JsonRecord, LineError, Record, RecordCounts};
 
 /// The chunk size `sunpower`'s body reader reads with.
 const CHUNK: usize = 1 << 16;
@@ -94,34 +92,31 @@ fn parse_serde(body: &[u8], buf: &mut Vec<u8>) -> usize {
     out.total()
 }
 
-/// (c) the record path: `JsonRecord::new(..).write_to` (the command's writer in the second
-/// pass).
-fn parse_direct(body: &[u8], buf: &mut Vec<u8>) -> usize {
-    let mut out = Output::new(buf);
-    stream(body, |item| {
-        if let Ok(record) = item {
-            JsonRecord::new(&record, None).write_to(out.buf);
-            out.end_line();
-        }
-    });
-    out.total()
+/// Counts what it is given and drops it.
+struct Sink<'c>(&'c mut usize);
+
+impl std::io::Write for Sink<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        *self.0 += black_box(bytes).len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
-/// (d) `sunpower parse` now: records as decoded, `DecodedRecord::json`.
-fn parse_decoded(body: &[u8], buf: &mut Vec<u8>) -> usize {
-    let mut out = Output::new(buf);
-    let mut on_item = |item: Result<DecodedRecord<'_>, LineError>| {
-        if let Ok(decoded) = item {
-            decoded.json(None).write_to(out.buf);
-            out.end_line();
+/// (c) `sunpower parse` now: `JsonLines` (its own 64 KiB buffer, handed on when full).
+fn parse_json_lines(body: &[u8]) -> usize {
+    let mut written = 0;
+    let mut lines = JsonLines::new(Sink(&mut written));
+    stream(body, |item| {
+        if let Ok(record) = item {
+            lines.write_record(&record, None).expect("a sink");
         }
-    };
-    let mut stream = BodyStream::new();
-    for chunk in body.chunks(CHUNK) {
-        stream.feed_decoded(chunk, &mut on_item);
-    }
-    stream.finish_decoded(&mut on_item);
-    out.total()
+    });
+    lines.into_inner().expect("a sink");
+    written
 }
 
 fn bench_json(c: &mut Criterion) {
@@ -138,13 +133,10 @@ fn bench_json(c: &mut Criterion) {
             |b, body| b.iter(|| parse_serde(black_box(body), &mut out)),
         );
         group.bench_with_input(
-            BenchmarkId::new("parse_write_to", name),
+            BenchmarkId::new("parse_json_lines", name),
             &body,
-            |b, body| b.iter(|| parse_direct(black_box(body), &mut out)),
+            |b, body| b.iter(|| parse_json_lines(black_box(body))),
         );
-        group.bench_with_input(BenchmarkId::new("parse_decoded", name), &body, |b, body| {
-            b.iter(|| parse_decoded(black_box(body), &mut out))
-        });
     }
     group.finish();
 }
@@ -152,12 +144,10 @@ fn bench_json(c: &mut Criterion) {
 /// The figures the README quotes: the three sides alternately, median of 21 rounds.
 fn report_ratios() {
     for (name, body) in bodies() {
-        let mut out = Vec::with_capacity(2 * FLUSH_AT);
         let mut check = Vec::new();
         // Same output, so the two writers are timed on the same work.
         let serde_len = parse_serde(&body, &mut check);
-        assert_eq!(parse_direct(&body, &mut check), serde_len);
-        assert_eq!(parse_decoded(&body, &mut check), serde_len);
+        assert_eq!(parse_json_lines(&body), serde_len);
         let reps = 2;
         let mut serde_out = Vec::with_capacity(2 * FLUSH_AT);
         let mut a = || {
@@ -172,31 +162,21 @@ fn report_ratios() {
         };
         let mut c = || {
             for _ in 0..reps {
-                black_box(parse_direct(black_box(&body), &mut out));
+                black_box(parse_json_lines(black_box(&body)));
             }
         };
-        let mut decoded_out = Vec::with_capacity(2 * FLUSH_AT);
-        let mut d = || {
-            for _ in 0..reps {
-                black_box(parse_decoded(black_box(&body), &mut decoded_out));
-            }
-        };
-        let t = interleaved_medians_of(21, &mut [&mut a, &mut b, &mut c, &mut d]);
+        let t = interleaved_medians_of(21, &mut [&mut a, &mut b, &mut c]);
         let mb = (body.len() * reps) as f64 / 1e6;
-        let (stats_s, serde_s, direct_s, decoded_s) = (t[0], t[1], t[2], t[3]);
+        let (stats_s, serde_s, lines_s) = (t[0], t[1], t[2]);
         println!(
             "ratio {name}: stats --body {:.1} MB/s; parse with serde_json {:.1} MB/s = {:.3} of stats; \
-             parse with write_to {:.1} MB/s = {:.3} of stats, x{:.2}; \
-             parse as decoded {:.1} MB/s = {:.3} of stats, x{:.2} ({} bytes of JSON)",
+             parse with JsonLines {:.1} MB/s = {:.3} of stats, x{:.2} ({} bytes of JSON)",
             mb / stats_s,
             mb / serde_s,
             stats_s / serde_s,
-            mb / direct_s,
-            stats_s / direct_s,
-            serde_s / direct_s,
-            mb / decoded_s,
-            stats_s / decoded_s,
-            serde_s / decoded_s,
+            mb / lines_s,
+            stats_s / lines_s,
+            serde_s / lines_s,
             serde_len,
         );
     }

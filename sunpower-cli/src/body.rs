@@ -1,10 +1,10 @@
 //! `sunpower parse` and `sunpower stats --body`: raw POST bodies, no capture, read as streams.
 
-use std::io;
+use std::io::{self, Write};
 
 use sunpower_proto::{ProblemLog, RecordCounts};
 
-use crate::output::{display_name, read_body, read_body_decoded, BodyError, JsonLines, Stderr};
+use crate::output::{display_name, read_body, stdout_lines, BodyError, Stderr};
 use crate::Outcome;
 
 /// Reports an input that could not be read; passes output errors on.
@@ -19,11 +19,11 @@ fn input_failed(name: &str, error: BodyError) -> io::Result<Outcome> {
 }
 
 pub fn parse(input: &str) -> io::Result<Outcome> {
-    let mut out = JsonLines::stdout();
+    let mut out = stdout_lines();
     let mut log = ProblemLog::default();
     let stderr = Stderr::default();
-    let read = read_body_decoded(input, &mut log, &stderr, |item| match item {
-        Ok(decoded) => out.decoded(decoded, None),
+    let read = read_body(input, &mut log, &stderr, |item| match item {
+        Ok(record) => out.write_record(record, None),
         Err(_) => Ok(()),
     });
     let outcome = match read {

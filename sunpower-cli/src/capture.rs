@@ -1,6 +1,6 @@
 //! `sunpower decode` and `sunpower stats` on captures: the library's record decoder, rendered.
 
-use std::io::{self, IsTerminal};
+use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -9,9 +9,8 @@ use sunpower_pcap::capture::{CaptureErrorKind, Input, InputKind};
 use sunpower_pcap::decoder::{DecoderConfig, Problem, ProblemKind};
 use sunpower_pcap::http::BodyFilter;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-use sunpower_proto::DecodedRecord;
 
-use crate::output::{JsonLines, Stderr};
+use crate::output::{stdout_lines, Stderr};
 use crate::Outcome;
 
 /// Output formats of `sunpower decode`.
@@ -110,26 +109,6 @@ pub fn drive(
     Ok(finish_run(decoder, stderr))
 }
 
-/// [`drive`] with each record as [`DecodedRecord`], for writing it as JSON.
-pub fn drive_decoded(
-    decoder: &mut RecordDecoder,
-    stderr: &Stderr,
-    mut on_event: impl FnMut(&RecordEvent<'_, '_, DecodedRecord<'_>>) -> io::Result<()>,
-) -> io::Result<Outcome> {
-    let mut result = Ok(());
-    run_steps(decoder, stderr, |decoder| {
-        result.is_ok()
-            && decoder.step_decoded(|event| {
-                show_problem(stderr, &event);
-                if result.is_ok() {
-                    result = on_event(&event);
-                }
-            })
-    });
-    result?;
-    Ok(finish_run(decoder, stderr))
-}
-
 /// Steps `decoder` with `step` until it says there is no more, moving the progress bar.
 fn run_steps(
     decoder: &mut RecordDecoder,
@@ -148,7 +127,7 @@ fn run_steps(
 }
 
 /// Problems the log shows, on standard error.
-fn show_problem<R>(stderr: &Stderr, event: &RecordEvent<'_, '_, R>) {
+fn show_problem(stderr: &Stderr, event: &RecordEvent<'_, '_>) {
     match event {
         RecordEvent::LineError {
             error, shown: true, ..
@@ -220,9 +199,9 @@ fn decode_jsonl(args: &CaptureArgs) -> io::Result<Outcome> {
     let mut decoder = args.decoder();
     let stderr = args.stderr(&decoder);
     let live = args.live();
-    let mut out = JsonLines::stdout();
-    let outcome = drive_decoded(&mut decoder, &stderr, |event| match event {
-        RecordEvent::Record { post, record } => out.decoded(record, post.channel),
+    let mut out = stdout_lines();
+    let outcome = drive(&mut decoder, &stderr, |event| match event {
+        RecordEvent::Record { post, record } => out.write_record(record, post.channel),
         // Live mode: a post's records leave as soon as the post is complete.
         RecordEvent::PostEnd(_) if live => out.flush(),
         _ => Ok(()),

@@ -1,10 +1,10 @@
 //! `sunpower devicelist`: a saved DeviceList document of the PVS local API as JSON Lines records.
 
-use std::io;
+use std::io::{self, Write};
 
 use sunpower_proto::{parse_device_list, MAX_DOCUMENT_BYTES};
 
-use crate::output::{display_name, read_document, JsonLines};
+use crate::output::{display_name, read_document, stdout_lines};
 use crate::Outcome;
 
 pub fn run(input: &str) -> io::Result<Outcome> {
@@ -17,9 +17,9 @@ pub fn run(input: &str) -> io::Result<Outcome> {
             return Ok(Outcome::Unreadable);
         }
     };
-    let mut out = JsonLines::stdout();
+    let mut out = stdout_lines();
     for record in &list.records {
-        out.record(&record.record(), None)?;
+        out.write_record(&record.record(), None)?;
     }
     out.flush()?;
     for problem in &list.errors {

@@ -2,103 +2,17 @@
 //! library's problem log decides), inputs opened by name.
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use indicatif::ProgressBar;
-use sunpower_proto::{
-    BodyStream, Channel, DecodedRecord, JsonRecord, LineError, NotShown, ProblemLog, Record,
-    LINE_ERROR_KIND,
-};
+use sunpower_proto::{BodyStream, LineError, NotShown, ProblemLog, Record, LINE_ERROR_KIND};
 
-/// A buffered JSON Lines writer on standard output. Records are written straight into the
-/// buffer ([`JsonRecord::write_to`]), which goes out when it holds 64 KiB.
-pub struct JsonLines {
-    out: Buffered,
-}
+/// JSON Lines on standard output, buffered (the library's writer).
+pub type JsonLines = sunpower_proto::JsonLines<io::StdoutLock<'static>>;
 
-/// Standard output behind a buffer the record writer can append to.
-struct Buffered {
-    buf: Vec<u8>,
-    stdout: io::StdoutLock<'static>,
-}
-
-/// The buffer's size: it is written out once it holds this much.
-const BUFFER: usize = 1 << 16;
-
-impl Buffered {
-    /// Writes the buffer out once it is full.
-    fn flush_full(&mut self) -> io::Result<()> {
-        if self.buf.len() >= BUFFER {
-            self.flush_buf()?;
-        }
-        Ok(())
-    }
-
-    fn flush_buf(&mut self) -> io::Result<()> {
-        let result = self.stdout.write_all(&self.buf);
-        self.buf.clear();
-        result
-    }
-}
-
-impl Drop for Buffered {
-    /// What is left goes out, as `BufWriter` does (an error here has nowhere to go).
-    fn drop(&mut self) {
-        let _ = self.flush_buf();
-    }
-}
-
-impl Write for Buffered {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.buf.extend_from_slice(bytes);
-        self.flush_full()?;
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.flush_buf()?;
-        self.stdout.flush()
-    }
-}
-
-impl JsonLines {
-    pub fn stdout() -> Self {
-        JsonLines {
-            out: Buffered {
-                buf: Vec::with_capacity(BUFFER + 4096),
-                stdout: io::stdout().lock(),
-            },
-        }
-    }
-
-    /// Writes one record as a JSON object on its own line.
-    pub fn record(&mut self, record: &Record<'_>, channel: Option<Channel>) -> io::Result<()> {
-        self.json(JsonRecord::new(record, channel))
-    }
-
-    /// Writes one record just decoded (see [`DecodedRecord`]) as a JSON object on its own line.
-    pub fn decoded(
-        &mut self,
-        decoded: &DecodedRecord<'_>,
-        channel: Option<Channel>,
-    ) -> io::Result<()> {
-        self.json(decoded.json(channel))
-    }
-
-    fn json(&mut self, json: JsonRecord<'_, '_>) -> io::Result<()> {
-        json.write_to(&mut self.out.buf);
-        self.out.buf.push(b'\n');
-        self.out.flush_full()
-    }
-
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.out.flush()
-    }
-
-    /// The buffered output, for lines that are not records (site totals, supervisor info).
-    pub fn writer(&mut self) -> &mut impl Write {
-        &mut self.out
-    }
+/// The command's JSON Lines writer.
+pub fn stdout_lines() -> JsonLines {
+    JsonLines::new(io::stdout().lock())
 }
 
 /// Standard error: problems (suspending the progress bar, if one is drawn) and the summary of
@@ -184,31 +98,6 @@ pub fn read_body(
         match chunk {
             Some(chunk) => stream.feed(chunk, |item| on(item, &mut result)),
             None => stream.finish(|item| on(item, &mut result)),
-        }
-        result.is_ok()
-    })?;
-    result.map_err(BodyError::Output)
-}
-
-/// [`read_body`] with each record as [`DecodedRecord`], for writing it as JSON.
-pub fn read_body_decoded(
-    name: &str,
-    log: &mut ProblemLog,
-    stderr: &Stderr,
-    mut on_item: impl FnMut(&Result<DecodedRecord<'_>, LineError>) -> io::Result<()>,
-) -> Result<(), BodyError> {
-    let mut stream = BodyStream::new();
-    let mut result = Ok(());
-    let mut on = |item: Result<DecodedRecord<'_>, LineError>, result: &mut io::Result<()>| {
-        log_damaged(name, log, stderr, item.as_ref().err());
-        if result.is_ok() {
-            *result = on_item(&item);
-        }
-    };
-    read_chunks(name, |chunk| {
-        match chunk {
-            Some(chunk) => stream.feed_decoded(chunk, |item| on(item, &mut result)),
-            None => stream.finish_decoded(|item| on(item, &mut result)),
         }
         result.is_ok()
     })?;

@@ -6,7 +6,7 @@ use std::io::{self, Read, Write};
 use serde::Serialize;
 use sunpower_proto::{parse_vars, ProblemLog, TelemetryDecoder, Vars, MAX_VARS_BYTES};
 
-use crate::output::{display_name, open_input, read_document, JsonLines};
+use crate::output::{display_name, open_input, read_document, stdout_lines};
 use crate::Outcome;
 
 /// Reads and decodes a `/vars` document, reporting a failure as the other commands do.
@@ -48,15 +48,15 @@ pub fn vars(input: &str) -> io::Result<Outcome> {
             return Ok(Outcome::Unreadable);
         }
     };
-    let mut out = JsonLines::stdout();
+    let mut out = stdout_lines();
     for record in vars.records() {
-        out.record(&record.record(), None)?;
+        out.write_record(&record.record(), None)?;
     }
     if let Some(info) = &vars.supervisor {
-        json_line(out.writer(), info)?;
+        json_line(&mut out, info)?;
     }
     if let Some(site) = &vars.site {
-        json_line(out.writer(), site)?;
+        json_line(&mut out, site)?;
     }
     out.flush()?;
     report_vars(input, &vars);
@@ -123,9 +123,9 @@ pub fn read_telemetry(
 }
 
 pub fn telemetry(input: &str) -> io::Result<Outcome> {
-    let mut out = JsonLines::stdout();
+    let mut out = stdout_lines();
     let outcome = read_telemetry(input, |site| {
-        json_line(out.writer(), site)?;
+        json_line(&mut out, site)?;
         // A stream: each frame's record leaves at once.
         out.flush()
     })?;

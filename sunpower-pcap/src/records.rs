@@ -29,7 +29,7 @@
 //! assert_eq!(report.records.records_by_type.get(&120), Some(&287));
 //! ```
 
-use sunpower_proto::{DecodedRecord, NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
+use sunpower_proto::{NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
 
 use crate::capture::{CaptureReader, Counters, Input};
 use crate::decoder::{
@@ -65,17 +65,18 @@ use crate::decoder::{
 ///     ["record 100", "line 2 shown=true", "record 141", "record 140", "record 140", "record 102", "end of post at packet 25"]
 /// );
 /// ```
-///
-/// `R` is how a record comes: a [`Record`], or, from [`RecordDecoder::step_decoded`], a
-/// [`DecodedRecord`], for writing it as JSON.
 #[derive(Debug)]
-pub enum RecordEvent<'e, 'a, R = Record<'a>> {
+// A record with its line's field bounds is a few hundred bytes; events are handed to the sink
+// by value as they happen, never kept, so boxing it would cost an allocation per record for
+// nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum RecordEvent<'e, 'a> {
     /// One record of a post.
     Record {
         /// The post it is in.
         post: &'e Post<'a>,
         /// The record.
-        record: R,
+        record: Record<'a>,
     },
     /// A damaged line of a post.
     LineError {
@@ -258,49 +259,7 @@ impl RecordDecoder {
     /// assert_eq!(posts.len(), 336);
     /// assert_eq!(posts[..3], [(25, 6), (73, 6), (105, 6)]); // (packet, records)
     /// ```
-    pub fn step(&mut self, sink: impl FnMut(RecordEvent<'_, '_>)) -> bool {
-        self.step_as::<AsRecords>(sink)
-    }
-
-    /// [`RecordDecoder::step`], each record handed over as [`DecodedRecord`] (with what decoding
-    /// found in its line), for writing it as JSON: [`DecodedRecord::json`] writes the bytes
-    /// `JsonRecord::new` writes, faster.
-    ///
-    /// ```
-    /// use sunpower_pcap::capture::Input;
-    /// use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-    /// # let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
-    /// # let mut pcap = std::fs::read(sample).unwrap();
-    /// # let at = pcap.windows(5).position(|w| w == b"\n120\t").unwrap() + 5;
-    /// # pcap[at] = b'x';
-    /// // `pcap`: the repository's sample capture, the first post's 120 line damaged.
-    /// let input = Input::from_reader("sample.pcap", std::io::Cursor::new(pcap));
-    /// let mut decoder = RecordDecoder::new(vec![input], Default::default());
-    /// let mut lines = Vec::new();
-    /// while decoder.step_decoded(|event| {
-    ///     if let RecordEvent::Record { post, record } = event {
-    ///         let mut json = Vec::new();
-    ///         record.json(post.channel).write_to(&mut json);
-    ///         lines.push(String::from_utf8(json).unwrap());
-    ///     }
-    /// }) {}
-    /// assert_eq!(lines.len(), 5303);
-    /// assert!(lines[1].starts_with(r#"{"record_type":141,"raw":["141","20260621065500","PVS5M540123c","PVS5M0400c","1","1.5137","#));
-    /// assert!(lines[1].ends_with(r#""leg1_power_kw":0.185,"leg2_power_kw":0.1934,"unknown_11":120.27}"#));
-    /// assert_eq!(decoder.report().records.line_errors, 1); // counted as by `step`
-    /// ```
-    pub fn step_decoded(
-        &mut self,
-        sink: impl FnMut(RecordEvent<'_, '_, DecodedRecord<'_>>),
-    ) -> bool {
-        self.step_as::<AsDecoded>(sink)
-    }
-
-    /// The step of [`RecordDecoder::step`] and [`RecordDecoder::step_decoded`].
-    fn step_as<P: PostLines>(
-        &mut self,
-        mut sink: impl for<'e, 'a, 'r> FnMut(RecordEvent<'e, 'a, P::Item<'r, 'a>>),
-    ) -> bool {
+    pub fn step(&mut self, mut sink: impl FnMut(RecordEvent<'_, '_>)) -> bool {
         let RecordDecoder {
             decoder,
             counts,
@@ -308,24 +267,26 @@ impl RecordDecoder {
         } = self;
         decoder.step(|event| match event {
             Event::Post(post) => {
-                P::each(&post, |item| match item {
-                    Ok(record) => {
-                        counts.record(P::record(&record));
-                        sink(RecordEvent::Record {
-                            post: &post,
-                            record,
-                        });
+                for item in post.records() {
+                    match item {
+                        Ok(record) => {
+                            counts.record(&record);
+                            sink(RecordEvent::Record {
+                                post: &post,
+                                record,
+                            });
+                        }
+                        Err(error) => {
+                            counts.line_errors += 1;
+                            let shown = log.admit(LINE_ERROR_KIND);
+                            sink(RecordEvent::LineError {
+                                post: &post,
+                                error,
+                                shown,
+                            });
+                        }
                     }
-                    Err(error) => {
-                        counts.line_errors += 1;
-                        let shown = log.admit(LINE_ERROR_KIND);
-                        sink(RecordEvent::LineError {
-                            post: &post,
-                            error,
-                            shown,
-                        });
-                    }
-                });
+                }
                 sink(RecordEvent::PostEnd(&post));
             }
             Event::Problem(problem) => {
@@ -366,17 +327,6 @@ impl RecordDecoder {
     /// ```
     pub fn run(&mut self, mut sink: impl FnMut(RecordEvent<'_, '_>)) {
         while self.step(&mut sink) {}
-    }
-
-    /// Decodes everything, as [`RecordDecoder::step_decoded`] does.
-    ///
-    /// ```
-    /// use sunpower_pcap::records::RecordDecoder;
-    /// let mut decoder = RecordDecoder::new(Vec::new(), Default::default());
-    /// decoder.run_decoded(|_| unreachable!("no input, no event"));
-    /// ```
-    pub fn run_decoded(&mut self, mut sink: impl FnMut(RecordEvent<'_, '_, DecodedRecord<'_>>)) {
-        while self.step_decoded(&mut sink) {}
     }
 
     /// Every counter so far.
@@ -451,60 +401,5 @@ impl RecordDecoder {
     /// ```
     pub fn had_unreadable_input(&self) -> bool {
         self.decoder.had_unreadable_input()
-    }
-}
-
-/// How a post's lines are handed over: as [`Record`]s (borrowing the capture, `'a`), or as
-/// [`DecodedRecord`]s (borrowed for a line's decoding, `'r`).
-trait PostLines {
-    type Item<'r, 'a>;
-    /// Every line of `post`, decoded, in order.
-    fn each<'a>(
-        post: &Post<'a>,
-        on_item: impl FnMut(Result<Self::Item<'_, 'a>, PostLineError<'a>>),
-    );
-    /// The record of an item, to count it.
-    fn record<'s>(item: &'s Self::Item<'_, '_>) -> &'s Record<'s>;
-}
-
-/// Lines as [`Record`]s.
-enum AsRecords {}
-
-impl PostLines for AsRecords {
-    type Item<'r, 'a> = Record<'a>;
-
-    #[inline(always)]
-    fn each<'a>(
-        post: &Post<'a>,
-        mut on_item: impl FnMut(Result<Self::Item<'_, 'a>, PostLineError<'a>>),
-    ) {
-        for item in post.records() {
-            on_item(item);
-        }
-    }
-
-    #[inline(always)]
-    fn record<'s>(item: &'s Self::Item<'_, '_>) -> &'s Record<'s> {
-        item
-    }
-}
-
-/// Lines as [`DecodedRecord`]s.
-enum AsDecoded {}
-
-impl PostLines for AsDecoded {
-    type Item<'r, 'a> = DecodedRecord<'r>;
-
-    #[inline(always)]
-    fn each<'a>(
-        post: &Post<'a>,
-        on_item: impl FnMut(Result<Self::Item<'_, 'a>, PostLineError<'a>>),
-    ) {
-        post.for_each_decoded(on_item);
-    }
-
-    #[inline(always)]
-    fn record<'s>(item: &'s Self::Item<'_, '_>) -> &'s Record<'s> {
-        item.record()
     }
 }

@@ -1,10 +1,8 @@
 //! Iterating a POST body: lines, then records, each error positioned and never fatal.
 
 use crate::error::{ErrorKind, LineError};
-use crate::json::JsonRecord;
-use crate::record::{FieldProblems, LineMap, Record};
+use crate::record::{FieldProblems, Record};
 use crate::value::LastTimestamp;
-use crate::Channel;
 
 /// A raw POST body: lines of TAB-separated fields, ending in LF or CRLF.
 ///
@@ -253,54 +251,20 @@ impl<'a> Iterator for Records<'a> {
 }
 
 impl<'a> Records<'a> {
-    /// Decodes every line left, handing each record over as [`DecodedRecord`] (for writing it as
-    /// JSON) or its error, in order.
-    ///
-    /// ```
-    /// use sunpower_proto::Body;
-    /// let mut json = Vec::new();
-    /// let mut errors = Vec::new();
-    /// Body::new(b"102\tabc\n130\tbad\n").records().for_each_decoded(|item| match item {
-    ///     Ok(decoded) => decoded.json(None).write_to(&mut json),
-    ///     Err(e) => errors.push(e.line),
-    /// });
-    /// assert_eq!(json, br#"{"record_type":102,"raw":["102","abc"],"token":"abc"}"#);
-    /// assert_eq!(errors, [2]);
-    /// ```
-    pub fn for_each_decoded(
-        &mut self,
-        mut on_item: impl FnMut(Result<DecodedRecord<'_>, LineError>),
-    ) {
-        self.each_decoded(&mut on_item, |e| e);
-    }
-
-    /// [`Records::for_each_decoded`], each error through `place`: the record and the line's
-    /// map stay where they were made, and the item is a pair of references to them (moving
-    /// them costs more than writing).
+    /// Decodes every line left, handing each record or error to `on_item` in order, each
+    /// error through `place` (which positions it in a stream): what [`BodyStream`] runs.
     #[inline(always)]
-    fn each_decoded(
+    fn each(
         &mut self,
-        on_item: &mut impl FnMut(Result<DecodedRecord<'_>, LineError>),
+        on_item: &mut impl FnMut(Result<Record<'_>, LineError>),
         place: impl Fn(LineError) -> LineError,
     ) {
         while let Some(text) = self.next_text() {
             match text {
                 Ok((text, line, offset)) => {
-                    let mut map = LineMap::new(text);
-                    let record = Record::parse_split(
-                        &map.split,
-                        &mut map.hints,
-                        &mut self.last,
-                        &mut self.problems,
-                    );
+                    let record = Record::parse_after(text, &mut self.last, &mut self.problems);
                     self.after_record(record.is_ok(), line, offset);
-                    match record {
-                        Ok(record) => on_item(Ok(DecodedRecord {
-                            record: &record,
-                            map: &map,
-                        })),
-                        Err(kind) => on_item(Err(place(LineError { line, offset, kind }))),
-                    }
+                    on_item(record.map_err(|kind| place(LineError { line, offset, kind })));
                     while !self.problems.is_empty() {
                         if let Some(Err(problem)) = self.next_problem() {
                             on_item(Err(place(problem)));
@@ -353,114 +317,6 @@ impl<'a> Records<'a> {
             None => line.text(),
         };
         Some(text.map(|text| (text, line.number, line.offset)))
-    }
-}
-
-/// What a line decodes to: a [`Record`], or a [`DecodedRecord`] with its line's map.
-trait Decoding {
-    type Item<'r>;
-
-    /// Decodes every line left in `records`, handing each result to `on_item`, its error
-    /// through `place` (which positions it in the stream).
-    fn each(
-        records: &mut Records<'_>,
-        on_item: &mut impl FnMut(Result<Self::Item<'_>, LineError>),
-        place: impl Fn(LineError) -> LineError,
-    );
-}
-
-/// Lines decoded to [`Record`]s.
-enum AsRecord {}
-
-impl Decoding for AsRecord {
-    type Item<'r> = Record<'r>;
-
-    #[inline(always)]
-    fn each(
-        records: &mut Records<'_>,
-        on_item: &mut impl FnMut(Result<Self::Item<'_>, LineError>),
-        place: impl Fn(LineError) -> LineError,
-    ) {
-        for item in records {
-            on_item(item.map_err(&place));
-        }
-    }
-}
-
-/// Lines decoded to [`DecodedRecord`]s ([`Records::for_each_decoded`]).
-enum AsDecoded {}
-
-impl Decoding for AsDecoded {
-    type Item<'r> = DecodedRecord<'r>;
-
-    #[inline(always)]
-    fn each(
-        records: &mut Records<'_>,
-        on_item: &mut impl FnMut(Result<Self::Item<'_>, LineError>),
-        place: impl Fn(LineError) -> LineError,
-    ) {
-        records.each_decoded(on_item, place);
-    }
-}
-
-/// A record just decoded from its line, with what decoding found in the line: where its fields
-/// are, and which of its decimals print as their own text. [`DecodedRecord::json`] writes it from
-/// those instead of reading the line again (saving about a quarter of the writing time);
-/// nothing can change the record meanwhile, so they stay true. From
-/// [`BodyStream::feed_decoded`].
-///
-/// ```
-/// use sunpower_proto::{BodyStream, JsonRecord};
-/// let mut stream = BodyStream::new();
-/// let (mut fast, mut plain) = (Vec::new(), Vec::new());
-/// stream.feed_decoded(b"141\t20170107171000\tPVS5M508095c\tPVS5M0400c\t1\t5.6946\t5.50\n", |item| {
-///     let decoded = item.unwrap();
-///     decoded.json(None).write_to(&mut fast);
-///     JsonRecord::new(decoded.record(), None).write_to(&mut plain);
-/// });
-/// assert_eq!(fast, plain);
-/// let json = String::from_utf8(fast).unwrap();
-/// assert!(json.contains(r#""leg1_current_a":5.6946,"leg2_current_a":5.5,"#)); // `5.50` as printed
-/// ```
-#[derive(Clone, Copy)]
-pub struct DecodedRecord<'r> {
-    record: &'r Record<'r>,
-    map: &'r LineMap<'r>,
-}
-
-impl<'r> DecodedRecord<'r> {
-    /// The record (to keep or change it, clone it).
-    ///
-    /// ```
-    /// use sunpower_proto::BodyStream;
-    /// let mut stream = BodyStream::new();
-    /// stream.feed_decoded(b"102\tabc\n", |item| assert_eq!(item.unwrap().record().record_type(), 102));
-    /// ```
-    pub fn record(&self) -> &'r Record<'r> {
-        self.record
-    }
-
-    /// The record's JSON, as [`JsonRecord::new`] writes it, byte for byte.
-    ///
-    /// ```
-    /// use sunpower_proto::{BodyStream, Channel};
-    /// let mut stream = BodyStream::new();
-    /// stream.feed_decoded(b"102\tabc\n", |item| {
-    ///     let mut json = Vec::new();
-    ///     item.unwrap().json(Some(Channel::Data)).write_to(&mut json);
-    ///     assert_eq!(json, br#"{"record_type":102,"raw":["102","abc"],"channel":"data","token":"abc"}"#);
-    /// });
-    /// ```
-    pub fn json(&self, channel: Option<Channel>) -> JsonRecord<'r, 'r> {
-        JsonRecord::mapped(self.record, channel, self.map)
-    }
-}
-
-impl std::fmt::Debug for DecodedRecord<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DecodedRecord")
-            .field("record", self.record)
-            .finish_non_exhaustive()
     }
 }
 
@@ -569,40 +425,7 @@ impl BodyStream {
     /// assert_eq!(tokens, ["abc", "de"]);
     /// ```
     pub fn feed(&mut self, chunk: &[u8], mut on_item: impl FnMut(Result<Record<'_>, LineError>)) {
-        self.feed_as::<AsRecord>(chunk, &mut on_item);
-    }
-
-    /// [`BodyStream::feed`], each record handed over as [`DecodedRecord`], for writing it as JSON.
-    ///
-    /// ```
-    /// use sunpower_proto::BodyStream;
-    /// let mut stream = BodyStream::new();
-    /// let mut json = Vec::new();
-    /// let mut on_item = |item: Result<sunpower_proto::DecodedRecord<'_>, _>| {
-    ///     if let Ok(decoded) = item {
-    ///         decoded.json(None).write_to(&mut json);
-    ///         json.push(b'\n');
-    ///     }
-    /// };
-    /// stream.feed_decoded(b"102\tab", &mut on_item);
-    /// stream.feed_decoded(b"c\n130\tbad\n102", &mut on_item);
-    /// stream.finish_decoded(&mut on_item);
-    /// assert_eq!(json, b"{\"record_type\":102,\"raw\":[\"102\",\"abc\"],\"token\":\"abc\"}\n\
-    ///                    {\"record_type\":102,\"raw\":[\"102\"],\"token\":null}\n");
-    /// ```
-    pub fn feed_decoded(
-        &mut self,
-        chunk: &[u8],
-        mut on_item: impl FnMut(Result<DecodedRecord<'_>, LineError>),
-    ) {
-        self.feed_as::<AsDecoded>(chunk, &mut on_item);
-    }
-
-    fn feed_as<D: Decoding>(
-        &mut self,
-        chunk: &[u8],
-        on_item: &mut impl FnMut(Result<D::Item<'_>, LineError>),
-    ) {
+        let on_item = &mut on_item;
         let mut rest = chunk;
         if self.skipping || !self.partial.is_empty() {
             let Some(end) = memchr::memchr(b'\n', rest) else {
@@ -617,7 +440,7 @@ impl BodyStream {
             } else {
                 let mut line = std::mem::take(&mut self.partial);
                 line.extend_from_slice(head);
-                self.decode::<D>(&line, on_item);
+                self.decode(&line, on_item);
                 line.clear();
                 self.partial = line;
             }
@@ -625,7 +448,7 @@ impl BodyStream {
         }
         let whole = memchr::memrchr(b'\n', rest).map_or(0, |i| i + 1);
         let (lines, tail) = rest.split_at(whole);
-        self.decode::<D>(lines, on_item);
+        self.decode(lines, on_item);
         self.extend_partial(tail, on_item);
     }
 
@@ -641,29 +464,8 @@ impl BodyStream {
     /// assert_eq!(n, 1);
     /// ```
     pub fn finish(&mut self, mut on_item: impl FnMut(Result<Record<'_>, LineError>)) {
-        self.finish_as::<AsRecord>(&mut on_item);
-    }
-
-    /// [`BodyStream::finish`] for [`BodyStream::feed_decoded`].
-    ///
-    /// ```
-    /// use sunpower_proto::BodyStream;
-    /// let mut stream = BodyStream::new();
-    /// stream.feed_decoded(b"102\tabc", |_| unreachable!());
-    /// let mut types = Vec::new();
-    /// stream.finish_decoded(|item| types.push(item.unwrap().record().record_type()));
-    /// assert_eq!(types, [102]);
-    /// ```
-    pub fn finish_decoded(
-        &mut self,
-        mut on_item: impl FnMut(Result<DecodedRecord<'_>, LineError>),
-    ) {
-        self.finish_as::<AsDecoded>(&mut on_item);
-    }
-
-    fn finish_as<D: Decoding>(&mut self, on_item: &mut impl FnMut(Result<D::Item<'_>, LineError>)) {
         let line = std::mem::take(&mut self.partial);
-        self.decode::<D>(&line, on_item);
+        self.decode(&line, &mut on_item);
         self.skipping = false;
     }
 
@@ -693,18 +495,14 @@ impl BodyStream {
 
     /// Decodes whole lines (each ending in LF but perhaps the last at the end of the stream),
     /// positioned after what was decoded before.
-    fn decode<D: Decoding>(
-        &mut self,
-        bytes: &[u8],
-        on_item: &mut impl FnMut(Result<D::Item<'_>, LineError>),
-    ) {
+    fn decode(&mut self, bytes: &[u8], on_item: &mut impl FnMut(Result<Record<'_>, LineError>)) {
         if bytes.is_empty() {
             return;
         }
         let (lines, offset) = (self.lines, self.offset);
         let mut records = Body::new(bytes).records();
         records.max_line = self.max_line;
-        D::each(&mut records, on_item, |mut e| {
+        records.each(on_item, |mut e| {
             e.line += lines;
             e.offset += offset;
             e

@@ -1,30 +1,26 @@
-//! The JSON shape of records in docs/design.md: `record_type`, `raw`, `channel`, typed fields.
-//! [`JsonRecord::write_to`] writes it straight into a byte buffer; with the `serde` feature the
-//! same shape is a `Serialize` impl, and serde_json prints the same bytes.
+//! The JSON shape of records in docs/design.md: `record_type`, `raw` (or `source`), `channel`,
+//! typed fields. [`JsonLines`] writes it straight into its buffer; with the `serde` feature the
+//! same shape is a `Serialize` impl ([`JsonRecord`]), and serde_json prints the same bytes.
 
-use crate::record::{load, tab_bits, FieldValue, LineMap, Record, KNOWN_MAX};
+use crate::record::{load, tab_bits, FieldValue, RawFields, Record};
 use crate::time::Rfc3339;
 use crate::value::{printed_len, splat, swar_decimal, zero_bytes, POW10};
 use crate::Channel;
 
-/// A record with the channel it came in on, in the JSON shape the CLI prints: `channel` after
-/// `raw`. [`JsonRecord::write_to`] appends it to a byte buffer; with the `serde` feature it is
-/// also `Serialize` (and `Record` itself serializes without `channel`).
+/// A record with the channel it came in on, in the JSON shape [`JsonLines`] writes: `channel`
+/// after `raw`. With the `serde` feature it is `Serialize` (and `Record` itself serializes
+/// without `channel`).
 ///
 /// ```
 /// use sunpower_proto::{parse_line, Channel, JsonRecord};
 /// let r = parse_line("102\tabc").unwrap();
-/// let mut json = Vec::new();
-/// JsonRecord::new(&r, Some(Channel::Data)).write_to(&mut json);
-/// assert_eq!(json, br#"{"record_type":102,"raw":["102","abc"],"channel":"data","token":"abc"}"#);
+/// let json = JsonRecord::new(&r, Some(Channel::Data));
+/// assert_eq!(format!("{json:?}").starts_with("JsonRecord"), true);
 /// ```
 #[derive(Clone, Copy)]
 pub struct JsonRecord<'r, 'a> {
     record: &'r Record<'a>,
     channel: Option<Channel>,
-    /// What decoding learnt of the record's line, when the record is known to be the one
-    /// decoded from it ([`crate::DecodedRecord::json`]).
-    map: Option<&'r LineMap<'a>>,
 }
 
 impl std::fmt::Debug for JsonRecord<'_, '_> {
@@ -38,37 +34,8 @@ impl std::fmt::Debug for JsonRecord<'_, '_> {
 
 impl<'r, 'a> JsonRecord<'r, 'a> {
     /// Pairs a record with its channel (`None` for raw bodies).
-    ///
-    /// ```
-    /// use sunpower_proto::{Channel, JsonRecord, Record};
-    /// let record = Record::parse("102\tabc").unwrap();
-    /// let mut json = Vec::new();
-    /// JsonRecord::new(&record, Some(Channel::Command)).write_to(&mut json);
-    /// assert!(json.starts_with(br#"{"record_type":102,"raw":["102","abc"],"channel":"command""#));
-    /// ```
     pub fn new(record: &'r Record<'a>, channel: Option<Channel>) -> Self {
-        JsonRecord {
-            record,
-            channel,
-            map: None,
-        }
-    }
-
-    /// The record decoded from `map`'s line, unchanged since: its fields are where `map` says
-    /// and its decimals are the values of their text.
-    pub(crate) fn mapped(
-        record: &'r Record<'a>,
-        channel: Option<Channel>,
-        map: &'r LineMap<'a>,
-    ) -> Self {
-        debug_assert!(record
-            .raw()
-            .is_some_and(|raw| std::ptr::eq(raw.as_str(), map.split.line)));
-        JsonRecord {
-            record,
-            channel,
-            map: Some(map),
-        }
+        JsonRecord { record, channel }
     }
 
     /// Appends the record's JSON object to `out` (no line ending): byte for byte what
@@ -77,27 +44,14 @@ impl<'r, 'a> JsonRecord<'r, 'a> {
     /// characters; other text as UTF-8), times are [`Rfc3339`], and a decimal is its field's
     /// text when that text is exactly what serde_json prints for the value (`245.1503`), else
     /// the value formatted as serde_json formats it (zmij) (`5` prints `5.0`, `0.10` prints `0.1`).
-    ///
-    /// ```
-    /// use sunpower_proto::{parse_line, JsonRecord};
-    /// let line = "141\t20170107171000\tPVS5M508095c\tPVS5M0400c\t1\t5.6946\t5.50\t\t\t\t\t+1";
-    /// let mut out = Vec::new();
-    /// JsonRecord::new(&parse_line(line).unwrap(), None).write_to(&mut out);
-    /// let json = String::from_utf8(out).unwrap();
-    /// assert!(json.starts_with(r#"{"record_type":141,"raw":["141","20170107171000","#));
-    /// assert!(json.contains(r#""timestamp":"2017-01-07T17:10:00Z","serial":"PVS5M508095c""#));
-    /// assert!(json.contains(r#""leg1_current_a":5.6946,"leg2_current_a":5.5,"leg1_voltage_v":null"#));
-    /// assert!(json.ends_with(r#""unknown_11":1.0}"#));
-    /// ```
-    pub fn write_to(&self, out: &mut Vec<u8>) {
+    /// A collector record's field bounds ([`RawFields`]) say where each field's text is.
+    pub(crate) fn write_to(&self, out: &mut Vec<u8>) {
+        let raw = self.record.source_ref().raw_ref();
         let mut writer = Writer {
-            out: Out::new(
-                out,
-                3 * self.record.raw().map_or(0, |raw| raw.as_str().len()) + 768,
-            ),
-            line: "",
+            out: Out::new(out, 3 * raw.map_or(0, |raw| raw.as_str().len()) + 768),
+            line: raw.map_or("", |raw| raw.as_str()),
+            raw,
             fields: FieldStarts::default(),
-            map: self.map,
             first: true,
         };
         self.record.visit_output_at(
@@ -113,15 +67,122 @@ impl<'r, 'a> JsonRecord<'r, 'a> {
     }
 }
 
+/// JSON Lines onto any [`io::Write`](std::io::Write): each record is written straight into a
+/// buffer ([`JsonRecord`]'s shape, byte for byte serde_json's), which goes out in one write once
+/// it holds 64 KiB, as `BufWriter` would. It is itself an `io::Write`, buffered the same way,
+/// for lines that are not records. What is left goes out on [`JsonLines::flush`], or when it is
+/// dropped (where an error has nowhere to go: flush first to see it).
+///
+/// ```
+/// use sunpower_proto::{parse_line, Channel, JsonLines};
+/// let mut lines = JsonLines::new(Vec::new());
+/// lines.write_record(&parse_line("102\tabc").unwrap(), Some(Channel::Data)).unwrap();
+/// let out = lines.into_inner().unwrap();
+/// assert_eq!(out, b"{\"record_type\":102,\"raw\":[\"102\",\"abc\"],\"channel\":\"data\",\"token\":\"abc\"}\n");
+/// ```
+pub struct JsonLines<W: std::io::Write> {
+    buf: Vec<u8>,
+    // `None` only once handed back by `into_inner`.
+    inner: Option<W>,
+}
+
+/// The buffer's size: it is written out once it holds this much.
+const JSON_LINES_BUFFER: usize = 1 << 16;
+
+impl<W: std::io::Write> std::fmt::Debug for JsonLines<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonLines")
+            .field("buffered", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<W: std::io::Write> JsonLines<W> {
+    /// A writer onto `inner` (a file, standard output's lock, a `Vec<u8>`, a socket).
+    pub fn new(inner: W) -> Self {
+        JsonLines {
+            buf: Vec::with_capacity(JSON_LINES_BUFFER + 4096),
+            inner: Some(inner),
+        }
+    }
+
+    /// Writes `record`, with the channel it came in on (`None` for a raw body), as one line.
+    ///
+    /// ```
+    /// use sunpower_proto::{parse_line, JsonLines};
+    /// let mut lines = JsonLines::new(Vec::new());
+    /// lines.write_record(&parse_line("141\t20170107171000\tPVS5M508095c\t\t1\t5.50").unwrap(), None)?;
+    /// let out = String::from_utf8(lines.into_inner()?).unwrap();
+    /// assert!(out.contains(r#""leg1_current_a":5.5,"#)); // `5.50`, as serde_json prints the value
+    /// assert!(out.ends_with("}\n"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn write_record(
+        &mut self,
+        record: &Record<'_>,
+        channel: Option<Channel>,
+    ) -> std::io::Result<()> {
+        JsonRecord::new(record, channel).write_to(&mut self.buf);
+        self.buf.push(b'\n');
+        self.flush_full()
+    }
+
+    /// Writes the buffer out and flushes, and hands back the writer.
+    pub fn into_inner(mut self) -> std::io::Result<W> {
+        std::io::Write::flush(&mut self)?;
+        Ok(self.inner.take().expect("only taken here"))
+    }
+
+    #[inline]
+    fn flush_full(&mut self) -> std::io::Result<()> {
+        if self.buf.len() >= JSON_LINES_BUFFER {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> std::io::Result<()> {
+        let result = match self.inner.as_mut() {
+            Some(inner) if !self.buf.is_empty() => inner.write_all(&self.buf),
+            _ => Ok(()),
+        };
+        // What failed is not written again: the line it held is lost either way.
+        self.buf.clear();
+        result
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for JsonLines<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        self.flush_full()?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.flush_buf()?;
+        match self.inner.as_mut() {
+            Some(inner) => inner.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<W: std::io::Write> Drop for JsonLines<W> {
+    fn drop(&mut self) {
+        let _ = self.flush_buf();
+    }
+}
+
 /// One record being written.
 struct Writer<'o, 'a> {
     out: Out<'o>,
-    /// The `raw` line, once visited, and where its fields start.
+    /// The record's line (empty for a record from a JSON source), and its fields' bounds.
     line: &'a str,
+    raw: Option<&'o RawFields<'a>>,
+    /// Where the fields of a line with more fields than [`RawFields`] keeps bounds for start,
+    /// noted while its `raw` is written.
     fields: FieldStarts,
-    /// The line's map, when the record is the one decoded from it: fields found and decimals
-    /// checked by the decoder, so `fields` stays empty.
-    map: Option<&'o LineMap<'a>>,
     /// No field written yet.
     first: bool,
 }
@@ -151,49 +212,56 @@ impl<'a> Writer<'_, 'a> {
             }
             FieldValue::Text(Some(text)) => {
                 out.array(b"\"");
-                match self
-                    .map
-                    .and_then(|map| Some((map.split.line, map.plain_part(text)?)))
-                {
+                match self.raw.and_then(|raw| plain_part(raw, text)) {
                     // Text of a line with nothing to escape (a serial, a model).
-                    Some((line, (start, end))) => out.piece(line.as_bytes(), start, end),
+                    Some((start, end)) => out.piece(self.line.as_bytes(), start, end),
                     None => escaped(out, text.as_bytes(), None),
                 }
                 out.array(b"\"");
             }
             FieldValue::Decimal(Some(v)) => {
                 let line = self.line.as_bytes();
-                match (self.map, index) {
-                    (Some(map), Some(i)) => match (map.split.bounds(i), map.hints.printed.get(i)) {
-                        // The decoder read `v` from this text, which prints as it is.
-                        (Some((start, _)), Some(&len)) if len != 0 => {
-                            out.piece(line, start, start + usize::from(len));
-                        }
-                        (bounds, _) => decimal(out, v, line, bounds.unwrap_or_default()),
-                    },
-                    _ => {
-                        let bounds = index.and_then(|i| self.fields.bounds(self.line, i));
-                        decimal(out, v, line, bounds.unwrap_or_default());
-                    }
+                let bounds = index.and_then(|i| {
+                    let raw = self.raw?;
+                    raw.bounds(i).or_else(|| self.fields.bounds(self.line, i))
+                });
+                // Decoding read this value there, and noted how much of its text prints as it.
+                let printed = match (self.raw, index, bounds) {
+                    (Some(raw), Some(i), Some((start, _))) => Some(start).zip(raw.printed(i, v)),
+                    _ => None,
+                };
+                match printed {
+                    Some((start, len)) => out.piece(line, start, start + len),
+                    None => decimal(out, v, line, bounds.unwrap_or_default()),
                 }
             }
             FieldValue::Integer(Some(v)) => out.bytes(itoa::Buffer::new().format(v).as_bytes()),
             FieldValue::Unsigned(Some(v)) => out.bytes(itoa::Buffer::new().format(v).as_bytes()),
-            FieldValue::Fields(raw) => {
-                self.line = raw.as_str();
-                self.fields = FieldStarts::default();
+            FieldValue::Fields(line) => {
                 out.array(b"[\"");
-                match self.map {
-                    Some(map) if map.hints.plain && map.split.count <= KNOWN_MAX => {
-                        mapped_strings(out, self.line.as_bytes(), map);
+                match self.raw {
+                    Some(raw) if raw.is_plain() && raw.all_kept() => mapped_strings(out, raw),
+                    // Escaped, or more fields than the line keeps bounds for: found again.
+                    _ => {
+                        self.fields = FieldStarts::default();
+                        raw_strings(out, line.as_bytes(), &mut self.fields);
                     }
-                    // Found again (a map keeps the first fields only), or escaped.
-                    _ => raw_strings(out, self.line.as_bytes(), &mut self.fields),
                 }
                 out.array(b"\"]");
             }
         }
     }
+}
+
+/// Where `text` lies in `raw`'s line, when it is part of it and the line has nothing to escape
+/// in JSON.
+#[inline]
+fn plain_part(raw: &RawFields<'_>, text: &str) -> Option<(usize, usize)> {
+    // Two slices alive at once are the same memory where their addresses meet.
+    let line = raw.as_str();
+    let start = (text.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
+    let end = start.checked_add(text.len())?;
+    (raw.is_plain() && end <= line.len()).then_some((start, end))
 }
 
 /// The buffer being appended to: `buf[..pos]` is written, `buf[pos..]` zeroed room. Writing
@@ -478,16 +546,17 @@ fn raw_strings_plain(out: &mut Out<'_>, line: &[u8], fields: &mut FieldStarts) -
     true
 }
 
-/// The strings of the `raw` array for a line that needs no escaping, all of whose fields the
-/// decoder found: each field copied from where `map` says, with `","` after all but the last.
+/// The strings of the `raw` array for a line that needs no escaping, all of whose fields'
+/// bounds `raw` keeps: each field copied from where it lies, with `","` after all but the last.
 #[inline]
-fn mapped_strings(out: &mut Out<'_>, line: &[u8], map: &LineMap<'_>) {
-    let starts = map.split.starts();
+fn mapped_strings(out: &mut Out<'_>, raw: &RawFields<'_>) {
+    let line = raw.as_str().as_bytes();
+    let starts = raw.starts();
     for pair in starts.windows(2) {
         // Up to the TAB before the next field.
-        out.field(line, pair[0], pair[1] - 1);
+        out.field(line, pair[0] as usize, pair[1] as usize - 1);
     }
-    out.piece(line, starts.last().copied().unwrap_or_default(), line.len());
+    out.piece(line, starts.last().map_or(0, |&s| s as usize), line.len());
 }
 
 /// One byte that [`json_escapes`] flags, at position `at` of its text.
@@ -640,16 +709,17 @@ mod serde_impls {
         }
     }
 
-    /// The same JSON as [`JsonRecord::write_to`], through serde.
+    /// The same JSON as [`super::JsonLines`] writes, through serde.
     ///
     /// ```
-    /// use sunpower_proto::{parse_line, Channel, JsonRecord};
-    /// let r = parse_line("102\tabc").unwrap();
+    /// use sunpower_proto::{parse_line, Channel, JsonLines, JsonRecord};
+    /// let r = parse_line("141\t20170107171000\tPVS5M508095c\tPVS5M0400c\t1\t5.6946\t5.50\t\t\t\t\t+1").unwrap();
     /// let json = serde_json::to_string(&JsonRecord::new(&r, Some(Channel::Data))).unwrap();
-    /// assert_eq!(json, r#"{"record_type":102,"raw":["102","abc"],"channel":"data","token":"abc"}"#);
-    /// let mut direct = Vec::new();
-    /// JsonRecord::new(&r, Some(Channel::Data)).write_to(&mut direct);
-    /// assert_eq!(direct, json.as_bytes());
+    /// assert!(json.starts_with(r#"{"record_type":141,"raw":["141","20170107171000","#));
+    /// assert!(json.contains(r#""leg1_current_a":5.6946,"leg2_current_a":5.5,"leg1_voltage_v":null"#));
+    /// let mut lines = JsonLines::new(Vec::new());
+    /// lines.write_record(&r, Some(Channel::Data)).unwrap();
+    /// assert_eq!(lines.into_inner().unwrap(), format!("{json}\n").into_bytes());
     /// ```
     impl Serialize for JsonRecord<'_, '_> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -677,7 +747,7 @@ mod serde_impls {
             FieldValue::Decimal(v) => map.serialize_entry(name, &v),
             FieldValue::Integer(v) => map.serialize_entry(name, &v),
             FieldValue::Unsigned(v) => map.serialize_entry(name, &v),
-            FieldValue::Fields(raw) => map.serialize_entry(name, &raw),
+            FieldValue::Fields(line) => map.serialize_entry(name, &RawFields::new(line)),
         }
     }
 

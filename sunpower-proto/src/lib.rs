@@ -43,7 +43,7 @@
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
-//! | JSON of records (JSON Lines) | [`JsonRecord::write_to`]; of a body's records as decoded, faster: [`BodyStream::feed_decoded`], [`DecodedRecord::json`]; `Serialize` impls for serde | `serde` for the impls |
+//! | JSON of records (JSON Lines) | [`JsonLines`] onto any `io::Write`; [`JsonRecord`] is the shape, `Serialize` with serde | `serde` for the impls |
 //! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
 //! | the `YYYY/MM/DD.csv` tree's files merged with what they hold (sans-I/O) | [`tree::files_to_read`], [`tree::merge`] | `intervals` |
 //!
@@ -89,7 +89,7 @@ mod value;
 mod varserver;
 mod visit;
 
-pub use body::{parse_line, Body, BodyStream, DecodedRecord, Line, Lines, Records, MAX_LINE_BYTES};
+pub use body::{parse_line, Body, BodyStream, Line, Lines, Records, MAX_LINE_BYTES};
 pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
 pub use devicelist::{
@@ -98,7 +98,7 @@ pub use devicelist::{
 };
 pub use error::{ErrorKind, Expected, LineError};
 pub use fields::{FieldSpec, FieldType};
-pub use json::JsonRecord;
+pub use json::{JsonLines, JsonRecord};
 pub use owned::RecordBuf;
 pub use problems::{Capped, NotShown, ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};
 pub use record::{

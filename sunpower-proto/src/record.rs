@@ -11,7 +11,9 @@ use crate::value::{
 
 /// The fields of one line exactly as sent: split strictly on single TABs, empty fields kept.
 ///
-/// Nothing is copied: this is a view of the line.
+/// Nothing is copied: this is a view of the line, with where its first fields lie, found once
+/// when the line is split (as `csv::ByteRecord` keeps its field bounds), so reading a field or
+/// writing the line out again as JSON needs no second search.
 ///
 /// ```
 /// use sunpower_proto::RawFields;
@@ -20,9 +22,56 @@ use crate::value::{
 /// assert_eq!(raw.get(2), Some(""));
 /// assert_eq!(raw.iter().collect::<Vec<_>>(), ["131", "20170107171000", "", "x"]);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy)]
 pub struct RawFields<'a> {
     line: &'a str,
+    /// Field `i` (for `i` below `count` and [`KNOWN_MAX`]) starts at `cuts[i]` and ends one
+    /// byte before `cuts[i + 1]` (its TAB, or the end of the line). Offsets fit in `u32`: a
+    /// longer line is not split (`count` 0) and read with `str::split` only.
+    cuts: [u32; KNOWN_MAX + 1],
+    /// How many fields the line has (0: not split).
+    count: u32,
+    /// No byte of the line but its TABs is one that JSON escapes.
+    plain: bool,
+    /// What decoding read from the decimal fields read in one go ([`RawFields::decimals`]), for
+    /// the JSON writer.
+    read: DecimalsRead,
+}
+
+/// The most decimal fields a record type reads in one go (an inverter's nine).
+const DECIMALS_MAX: usize = 9;
+
+/// The decimal fields from `first` on as decoding read them: for each one that was a short
+/// plain decimal, the value read, and how many bytes of its text are what serde_json prints
+/// for that value (see [`printed_len`]; 0 when unknown). The JSON writer takes a decimal's
+/// text from the line when the record still holds the value read there (its fields are
+/// public, and may have been changed).
+#[derive(Clone, Copy)]
+struct DecimalsRead {
+    first: u8,
+    printed: [u8; DECIMALS_MAX],
+    values: [u64; DECIMALS_MAX],
+}
+
+impl std::fmt::Debug for RawFields<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("RawFields").field(&self.line).finish()
+    }
+}
+
+/// Two views are equal when their lines are: the bounds are found from the line.
+impl PartialEq for RawFields<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.line == other.line
+    }
+}
+
+impl Eq for RawFields<'_> {}
+
+impl std::hash::Hash for RawFields<'_> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.line.hash(state);
+    }
 }
 
 impl<'a> RawFields<'a> {
@@ -32,8 +81,47 @@ impl<'a> RawFields<'a> {
     /// use sunpower_proto::RawFields;
     /// assert_eq!(RawFields::new("102\tabc").len(), 2);
     /// ```
+    #[inline]
     pub fn new(line: &'a str) -> Self {
-        RawFields { line }
+        let mut split = RawFields {
+            line,
+            cuts: [0; KNOWN_MAX + 1],
+            count: 0,
+            plain: false,
+            read: DecimalsRead {
+                first: 0,
+                printed: [0; DECIMALS_MAX],
+                values: [0; DECIMALS_MAX],
+            },
+        };
+        if u32::try_from(line.len()).is_err() {
+            return split;
+        }
+        let bytes = line.as_bytes();
+        let mut at = 0;
+        let mut escapes = 0;
+        // Eight bytes at a time: fields are a few bytes long, so most words hold a TAB or two,
+        // and a per-byte loop or a searcher call per field costs several times more.
+        while let Some(chunk) = bytes.get(at..at + 8) {
+            let word = load(chunk);
+            let mut tabs = tab_bits(word);
+            escapes |= json_escapes(word) & !tabs;
+            while tabs != 0 {
+                split.push(at + (tabs.trailing_zeros() / 8) as usize + 1);
+                tabs &= tabs - 1;
+            }
+            at += 8;
+        }
+        for (i, &b) in bytes.iter().enumerate().skip(at) {
+            if b == b'\t' {
+                split.push(i + 1);
+            } else if b < 0x20 || b == b'"' || b == b'\\' {
+                escapes = 1;
+            }
+        }
+        split.push(bytes.len() + 1);
+        split.plain = escapes == 0;
+        split
     }
 
     /// The line's text, without its line ending.
@@ -64,7 +152,10 @@ impl<'a> RawFields<'a> {
     /// ```
     #[allow(clippy::len_without_is_empty)] // a line always has at least field 0
     pub fn len(&self) -> usize {
-        self.line.bytes().filter(|&b| b == b'\t').count() + 1
+        match self.count {
+            0 => self.line.bytes().filter(|&b| b == b'\t').count() + 1,
+            count => count as usize,
+        }
     }
 
     /// Field `index`, if the line has that many.
@@ -75,7 +166,152 @@ impl<'a> RawFields<'a> {
     /// assert_eq!((raw.get(0), raw.get(1), raw.get(2)), (Some("102"), Some("abc"), None));
     /// ```
     pub fn get(&self, index: usize) -> Option<&'a str> {
-        self.iter().nth(index)
+        match self.bounds(index) {
+            Some((start, end)) => self.line.get(start..end),
+            None if index >= KNOWN_MAX || self.count == 0 => self.iter().nth(index),
+            None => None,
+        }
+    }
+
+    /// How many bytes of field `index`'s text print as `value`, when decoding read that value
+    /// there as a short plain decimal (`None`: not read so, or the value is another).
+    #[inline]
+    pub(crate) fn printed(&self, index: usize, value: f64) -> Option<usize> {
+        let slot = index.checked_sub(usize::from(self.read.first))?;
+        let printed = *self.read.printed.get(slot)?;
+        (printed != 0 && self.read.values[slot] == value.to_bits()).then_some(usize::from(printed))
+    }
+
+    /// Whether no byte of the line but its TABs is one that JSON escapes.
+    #[inline]
+    pub(crate) fn is_plain(&self) -> bool {
+        self.plain
+    }
+
+    /// Where the fields kept start (all of them when the line has at most [`KNOWN_MAX`]).
+    #[inline]
+    pub(crate) fn starts(&self) -> &[u32] {
+        &self.cuts[..(self.count as usize).min(KNOWN_MAX)]
+    }
+
+    /// Whether every field's bounds are kept (the line has at most [`KNOWN_MAX`] fields).
+    #[inline]
+    pub(crate) fn all_kept(&self) -> bool {
+        self.count != 0 && self.count as usize <= KNOWN_MAX
+    }
+
+    /// Where field `index` starts and ends, when it is one of the fields kept.
+    #[inline]
+    pub(crate) fn bounds(&self, index: usize) -> Option<(usize, usize)> {
+        (index < self.count as usize && index < KNOWN_MAX)
+            .then(|| (self.cuts[index] as usize, self.cuts[index + 1] as usize - 1))
+    }
+
+    /// Ends field `count` where the next one starts (at most `u32::MAX`: see [`RawFields::new`]).
+    #[inline]
+    fn push(&mut self, next_start: usize) {
+        let count = self.count as usize;
+        if count < KNOWN_MAX {
+            self.cuts[count + 1] = next_start as u32;
+        }
+        self.count += 1;
+    }
+
+    /// Field `index`, when it is one of the fields kept.
+    #[inline]
+    fn field(&self, index: usize) -> Option<&'a str> {
+        let (start, end) = self.bounds(index)?;
+        self.line.get(start..end)
+    }
+    /// Field `index` as a decimal: plain decimals of at most 8 bytes straight from the word of
+    /// the line that ends with them (see [`swar_decimal`]), anything else through [`decimal`].
+    #[inline]
+    fn decimal(&self, index: usize, name: &'static str) -> FieldResult<Option<f64>> {
+        if let Some((start, end)) = self.bounds(index) {
+            let bytes = self.line.as_bytes();
+            if let Some(word) = end.checked_sub(8).and_then(|from| bytes.get(from..end)) {
+                if let Some(value) = swar_decimal(load(word), end - start) {
+                    return Ok(Some(value));
+                }
+            }
+        }
+        self.decimal_slow(index, name)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decimal_slow(&self, index: usize, name: &'static str) -> FieldResult<Option<f64>> {
+        decimal(self.field(index), index, name)
+    }
+
+    /// The `N` decimal fields from `first` on, named `names`, into `values`: when every one is
+    /// empty or a short plain decimal (nearly always), one loop with one way out; otherwise
+    /// field by field through [`RawFields::decimal`], each bad field left `None` with its problem
+    /// noted. (Filling the caller's array, rather than returning one, keeps the values out of
+    /// `memcpy` calls.)
+    #[inline]
+    fn decimals<const N: usize>(
+        &mut self,
+        first: usize,
+        names: &[&'static str; N],
+        values: &mut [Option<f64>; N],
+        problems: &mut FieldProblems,
+    ) {
+        if self.short_decimals(first, values).is_none() {
+            self.decimals_one_by_one(first, names, values, problems);
+        }
+    }
+
+    /// The fast case of [`RawFields::decimals`]: `None` as soon as a field is not a short plain
+    /// decimal. Notes each field's [`printed_len`] (with the value read, so that the lengths
+    /// noted before a field that sends the line the long way stay true).
+    fn short_decimals<const N: usize>(
+        &mut self,
+        first: usize,
+        values: &mut [Option<f64>; N],
+    ) -> Option<()> {
+        let cuts = self.cuts.get(first..first + N + 1)?;
+        if first + N > self.count as usize {
+            return None;
+        }
+        let bytes = self.line.as_bytes();
+        self.read.first = first as u8;
+        for (i, (value, ends)) in values.iter_mut().zip(cuts.windows(2)).enumerate() {
+            let (start, end) = (ends[0] as usize, ends[1] as usize - 1);
+            *value = if start == end {
+                None
+            } else if end - start <= 8 {
+                let word = load(bytes.get(end.checked_sub(8)?..end)?);
+                let value = swar_decimal(word, end - start)?;
+                if let (Some(printed), Some(read)) =
+                    (self.read.printed.get_mut(i), self.read.values.get_mut(i))
+                {
+                    // At most 8.
+                    *printed = printed_len(word, &bytes[start..end]) as u8;
+                    *read = value.to_bits();
+                }
+                Some(value)
+            } else {
+                // Lifetime counters of a few years' production ("2868.0454") are 9 bytes or
+                // more: plain decimals still, read byte by byte.
+                Some(plain_decimal(self.line.get(start..end)?)?)
+            };
+        }
+        Some(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn decimals_one_by_one<const N: usize>(
+        &self,
+        first: usize,
+        names: &[&'static str; N],
+        values: &mut [Option<f64>; N],
+        problems: &mut FieldProblems,
+    ) {
+        for (i, (value, name)) in values.iter_mut().zip(names).enumerate() {
+            *value = kept(self.decimal(first + i, name), problems);
+        }
     }
 }
 
@@ -122,8 +358,14 @@ impl<'a> Source<'a> {
     /// assert_eq!(Source::Collector(RawFields::new("102\tx")).raw().map(|r| r.len()), Some(2));
     /// ```
     pub fn raw(&self) -> Option<RawFields<'a>> {
+        self.raw_ref().copied()
+    }
+
+    /// [`Source::raw`], without a copy.
+    #[inline]
+    pub(crate) fn raw_ref(&self) -> Option<&RawFields<'a>> {
         match self {
-            Source::Collector(raw) => Some(*raw),
+            Source::Collector(raw) => Some(raw),
             Source::DeviceList | Source::Vars => None,
         }
     }
@@ -131,12 +373,6 @@ impl<'a> Source<'a> {
 
 /// How many leading fields are split into a fixed array; no record type knows more.
 pub(crate) const KNOWN_MAX: usize = 15;
-
-/// The high bit of each byte of `chunk` (8 bytes, little-endian order) that is a TAB.
-#[inline(always)]
-fn tab_bytes(chunk: &[u8]) -> u64 {
-    tab_bits(load(chunk))
-}
 
 /// The high bit of each byte of `word` that is a TAB, exactly (see [`zero_bytes`]; the shorter
 /// "has zero byte" trick can flag a byte after a real match).
@@ -151,248 +387,6 @@ pub(crate) fn load(chunk: &[u8]) -> u64 {
     let mut word = [0u8; 8];
     word.copy_from_slice(chunk);
     u64::from_le_bytes(word)
-}
-
-/// The first fields of a line, as offsets, so decoding a record allocates nothing and slices
-/// only the fields it reads.
-pub(crate) struct Split<'a> {
-    pub(crate) line: &'a str,
-    /// Field `i` starts at `cuts[i]` and ends one byte before `cuts[i + 1]` (its TAB, or the
-    /// end of the line).
-    cuts: [usize; KNOWN_MAX + 1],
-    pub(crate) count: usize,
-}
-
-/// What decoding notes of a line besides its fields: nothing (`()`, to decode only), or
-/// [`JsonHints`].
-pub(crate) trait Hints {
-    /// Whether there is anything to note: without, the decoder's code is as if this did not
-    /// exist.
-    const KEPT: bool;
-    /// Whether no byte of the line but its TABs is one that JSON escapes.
-    fn set_plain(&mut self, plain: bool);
-    /// How many bytes of field `index`, a decimal, print as the value decoded from it.
-    fn set_printed(&mut self, index: usize, len: usize);
-}
-
-impl Hints for () {
-    const KEPT: bool = false;
-    #[inline(always)]
-    fn set_plain(&mut self, _: bool) {}
-    #[inline(always)]
-    fn set_printed(&mut self, _: usize, _: usize) {}
-}
-
-/// What the JSON writer takes from decoding instead of reading the line again.
-#[derive(Default)]
-pub(crate) struct JsonHints {
-    /// No byte of the line but its TABs is one that JSON escapes.
-    pub(crate) plain: bool,
-    /// For the decimal fields read in one go ([`Split::decimals`]), how many bytes of the
-    /// field's text are what serde_json prints for the value decoded from it (see
-    /// [`printed_len`]); 0 when unknown.
-    pub(crate) printed: [u8; KNOWN_MAX],
-}
-
-impl Hints for JsonHints {
-    const KEPT: bool = true;
-    #[inline(always)]
-    fn set_plain(&mut self, plain: bool) {
-        self.plain = plain;
-    }
-    #[inline(always)]
-    fn set_printed(&mut self, index: usize, len: usize) {
-        if let Some(printed) = self.printed.get_mut(index) {
-            // At most 8.
-            *printed = len as u8;
-        }
-    }
-}
-
-/// A line's fields as decoding found them, with what the JSON writer can take from them
-/// instead of reading the line again: where each field is, whether the line needs escaping,
-/// and which decimals print as their own text. It is only ever paired with the record decoded
-/// from that line ([`crate::DecodedRecord`]), which cannot change while they are paired.
-pub(crate) struct LineMap<'a> {
-    pub(crate) split: Split<'a>,
-    pub(crate) hints: JsonHints,
-}
-
-impl<'a> LineMap<'a> {
-    /// Splits `line`, to be decoded with [`Record::parse_split`] and these hints.
-    #[inline]
-    pub(crate) fn new(line: &'a str) -> Self {
-        let mut hints = JsonHints::default();
-        let split = Split::with_hints(line, &mut hints);
-        LineMap { split, hints }
-    }
-
-    /// Where `text` lies in a line with nothing to escape in JSON, if it is part of it.
-    #[inline]
-    pub(crate) fn plain_part(&self, text: &str) -> Option<(usize, usize)> {
-        // Two slices alive at once are the same memory where their addresses meet.
-        let line = self.split.line;
-        let start = (text.as_ptr() as usize).wrapping_sub(line.as_ptr() as usize);
-        let end = start.checked_add(text.len())?;
-        (self.hints.plain && end <= line.len()).then_some((start, end))
-    }
-}
-
-impl<'a> Split<'a> {
-    #[inline]
-    fn new(line: &'a str) -> Self {
-        Split::with_hints(line, &mut ())
-    }
-
-    /// [`Split::new`], noting in `hints` whether the line needs escaping in JSON.
-    #[inline]
-    fn with_hints<H: Hints>(line: &'a str, hints: &mut H) -> Self {
-        let mut split = Split {
-            line,
-            cuts: [0; KNOWN_MAX + 1],
-            count: 0,
-        };
-        let bytes = line.as_bytes();
-        let mut at = 0;
-        let mut escapes = 0;
-        // Eight bytes at a time: fields are a few bytes long, so most words hold a TAB or two,
-        // and a per-byte loop or a searcher call per field costs several times more.
-        while let Some(chunk) = bytes.get(at..at + 8) {
-            let mut tabs = tab_bytes(chunk);
-            if H::KEPT {
-                escapes |= json_escapes(load(chunk)) & !tabs;
-            }
-            while tabs != 0 {
-                split.push(at + (tabs.trailing_zeros() / 8) as usize + 1);
-                tabs &= tabs - 1;
-            }
-            at += 8;
-        }
-        for (i, &b) in bytes.iter().enumerate().skip(at) {
-            if b == b'\t' {
-                split.push(i + 1);
-            } else if H::KEPT && (b < 0x20 || b == b'"' || b == b'\\') {
-                escapes = 1;
-            }
-        }
-        split.push(bytes.len() + 1);
-        hints.set_plain(escapes == 0);
-        split
-    }
-
-    /// Where the fields kept start (all of them when the line has at most [`KNOWN_MAX`]).
-    #[inline]
-    pub(crate) fn starts(&self) -> &[usize] {
-        &self.cuts[..self.count.min(KNOWN_MAX)]
-    }
-
-    /// Where field `index` starts and ends, when it is one of the fields kept.
-    #[inline]
-    pub(crate) fn bounds(&self, index: usize) -> Option<(usize, usize)> {
-        (index < self.count && index < KNOWN_MAX)
-            .then(|| (self.cuts[index], self.cuts[index + 1] - 1))
-    }
-
-    /// Ends field `count` where the next one starts.
-    fn push(&mut self, next_start: usize) {
-        if self.count < KNOWN_MAX {
-            self.cuts[self.count + 1] = next_start;
-        }
-        self.count += 1;
-    }
-
-    #[inline]
-    fn get(&self, index: usize) -> Option<&'a str> {
-        let (start, end) = self.bounds(index)?;
-        self.line.get(start..end)
-    }
-
-    /// Field `index` as a decimal: plain decimals of at most 8 bytes straight from the word of
-    /// the line that ends with them (see [`swar_decimal`]), anything else through [`decimal`].
-    #[inline]
-    fn decimal(&self, index: usize, name: &'static str) -> FieldResult<Option<f64>> {
-        if let Some((start, end)) = self.bounds(index) {
-            let bytes = self.line.as_bytes();
-            if let Some(word) = end.checked_sub(8).and_then(|from| bytes.get(from..end)) {
-                if let Some(value) = swar_decimal(load(word), end - start) {
-                    return Ok(Some(value));
-                }
-            }
-        }
-        self.decimal_slow(index, name)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn decimal_slow(&self, index: usize, name: &'static str) -> FieldResult<Option<f64>> {
-        decimal(self.get(index), index, name)
-    }
-
-    /// The `N` decimal fields from `first` on, named `names`, into `values`: when every one is
-    /// empty or a short plain decimal (nearly always), one loop with one way out; otherwise
-    /// field by field through [`Split::decimal`], each bad field left `None` with its problem
-    /// noted. (Filling the caller's array, rather than returning one, keeps the values out of
-    /// `memcpy` calls.)
-    #[inline]
-    fn decimals<const N: usize>(
-        &self,
-        first: usize,
-        names: &[&'static str; N],
-        values: &mut [Option<f64>; N],
-        hints: &mut impl Hints,
-        problems: &mut FieldProblems,
-    ) {
-        if self.short_decimals(first, values, hints).is_none() {
-            self.decimals_one_by_one(first, names, values, problems);
-        }
-    }
-
-    /// Notes each field's [`printed_len`] in the hints (with the value it read, so that the
-    /// lengths noted before a field that sends the line the long way stay true).
-    fn short_decimals<const N: usize, H: Hints>(
-        &self,
-        first: usize,
-        values: &mut [Option<f64>; N],
-        hints: &mut H,
-    ) -> Option<()> {
-        let cuts = self.cuts.get(first..first + N + 1)?;
-        if first + N > self.count {
-            return None;
-        }
-        let bytes = self.line.as_bytes();
-        for (i, (value, ends)) in values.iter_mut().zip(cuts.windows(2)).enumerate() {
-            let (start, end) = (ends[0], ends[1] - 1);
-            *value = if start == end {
-                None
-            } else if end - start <= 8 {
-                let word = load(bytes.get(end.checked_sub(8)?..end)?);
-                let value = swar_decimal(word, end - start)?;
-                if H::KEPT {
-                    hints.set_printed(first + i, printed_len(word, &bytes[start..end]));
-                }
-                Some(value)
-            } else {
-                // Lifetime counters of a few years' production ("2868.0454") are 9 bytes or
-                // more: plain decimals still, read byte by byte.
-                Some(plain_decimal(self.line.get(start..end)?)?)
-            };
-        }
-        Some(())
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn decimals_one_by_one<const N: usize>(
-        &self,
-        first: usize,
-        names: &[&'static str; N],
-        values: &mut [Option<f64>; N],
-        problems: &mut FieldProblems,
-    ) {
-        for (i, (value, name)) in values.iter_mut().zip(names).enumerate() {
-            *value = kept(self.decimal(first + i, name), problems);
-        }
-    }
 }
 
 /// The errors of a line's unreadable values, each of which cost its field, not the record.
@@ -809,8 +803,9 @@ pub enum FieldValue<'a> {
     Integer(Option<i64>),
     /// A counter, `None` when not reported.
     Unsigned(Option<u64>),
-    /// A line's fields exactly as sent (`raw`, from [`Record::visit_output`] only).
-    Fields(RawFields<'a>),
+    /// A collector line exactly as sent (`raw`, from [`Record::visit_output`] only): its fields
+    /// are the line split on TABs ([`RawFields::new`] views it so).
+    Fields(&'a str),
 }
 
 impl<'a> Record<'a> {
@@ -846,7 +841,7 @@ impl<'a> Record<'a> {
         last: &mut LastTimestamp,
         problems: &mut FieldProblems,
     ) -> Result<Record<'a>, ErrorKind> {
-        Self::parse_split(&Split::new(line), &mut (), last, problems)
+        Self::parse_split(RawFields::new(line), last, problems)
     }
 
     /// Decodes the line `split` holds. Only what the record cannot do without (its type, and a
@@ -854,77 +849,66 @@ impl<'a> Record<'a> {
     /// its field, left `None`, with its error added to `problems`.
     #[inline(always)]
     pub(crate) fn parse_split(
-        split: &Split<'a>,
-        hints: &mut impl Hints,
+        mut split: RawFields<'a>,
         last: &mut LastTimestamp,
         problems: &mut FieldProblems,
     ) -> Result<Record<'a>, ErrorKind> {
-        let line = split.line;
-        let raw = Source::Collector(RawFields::new(line));
-        let kind = record_type(split.get(0).unwrap_or_default())?;
+        let raw = Source::Collector(split);
+        let kind = record_type(split.field(0).unwrap_or_default())?;
         let p = problems;
         Ok(match kind {
             100 => Record::Header(Header {
                 source: raw,
-                tag: text(split.get(1)),
-                version: text(split.get(2)),
-                supervisor_serial: text(split.get(3)),
-                sent_at: kept(optional_timestamp(split.get(4), 4, "sent_at"), p),
+                tag: text(split.field(1)),
+                version: text(split.field(2)),
+                supervisor_serial: text(split.field(3)),
+                sent_at: kept(optional_timestamp(split.field(4), 4, "sent_at"), p),
             }),
             102 => Record::Trailer(Trailer {
                 source: raw,
-                token: text(split.get(1)),
+                token: text(split.field(1)),
             }),
             120 => {
-                Record::SupervisorStatus(parse_120(raw, split, last.required(split.get(1))?, p)?)
+                Record::SupervisorStatus(parse_120(raw, &split, last.required(split.field(1))?, p)?)
             }
             122 => Record::SupervisorIdentity(SupervisorIdentity {
                 source: raw,
-                timestamp: last.required(split.get(1))?,
-                serial: required_text(split.get(2), 2, "serial")?,
-                model: text(split.get(3)),
-                version_a: text(split.get(4)),
-                version_b: text(split.get(5)),
-                description: text(split.get(6)),
-                family: text(split.get(7)),
+                timestamp: last.required(split.field(1))?,
+                serial: required_text(split.field(2), 2, "serial")?,
+                model: text(split.field(3)),
+                version_a: text(split.field(4)),
+                version_b: text(split.field(5)),
+                description: text(split.field(6)),
+                family: text(split.field(7)),
             }),
-            130 => Record::Inverter(parse_130(
-                raw,
-                split,
-                hints,
-                last.required(split.get(1))?,
-                p,
-            )?),
+            130 => {
+                let timestamp = last.required(split.field(1))?;
+                Record::Inverter(parse_130(&mut split, timestamp, p)?)
+            }
             131 => Record::InverterStatus(InverterStatus {
                 source: raw,
-                timestamp: last.required(split.get(1))?,
-                serial: required_text(split.get(2), 2, "serial")?,
-                model: text(split.get(3)),
-                value_1: kept(integer(split.get(4), 4, "value_1"), p),
-                value_2: kept(integer(split.get(5), 5, "value_2"), p),
-                value_3: kept(integer(split.get(6), 6, "value_3"), p),
+                timestamp: last.required(split.field(1))?,
+                serial: required_text(split.field(2), 2, "serial")?,
+                model: text(split.field(3)),
+                value_1: kept(integer(split.field(4), 4, "value_1"), p),
+                value_2: kept(integer(split.field(5), 5, "value_2"), p),
+                value_3: kept(integer(split.field(6), 6, "value_3"), p),
             }),
-            140 => Record::Meter(parse_140(
-                raw,
-                split,
-                hints,
-                last.required(split.get(1))?,
-                p,
-            )?),
-            141 => Record::MeterLegs(parse_141(
-                raw,
-                split,
-                hints,
-                last.required(split.get(1))?,
-                p,
-            )?),
+            140 => {
+                let timestamp = last.required(split.field(1))?;
+                Record::Meter(parse_140(&mut split, timestamp, p)?)
+            }
+            141 => {
+                let timestamp = last.required(split.field(1))?;
+                Record::MeterLegs(parse_141(&mut split, timestamp, p)?)
+            }
             other => {
-                let timestamp = split.get(1).and_then(crate::value::parse_timestamp);
+                let timestamp = split.field(1).and_then(crate::value::parse_timestamp);
                 Record::Unknown(Unknown {
                     source: raw,
                     record_type: other,
                     timestamp,
-                    serial: timestamp.and_then(|_| text(split.get(2))),
+                    serial: timestamp.and_then(|_| text(split.field(2))),
                 })
             }
         })
@@ -973,16 +957,22 @@ impl<'a> Record<'a> {
     /// assert_eq!(record.source().as_str(), "collector");
     /// ```
     pub fn source(&self) -> Source<'a> {
+        *self.source_ref()
+    }
+
+    /// [`Record::source`], without a copy (a collector line's bounds are a few hundred bytes).
+    #[inline]
+    pub(crate) fn source_ref(&self) -> &Source<'a> {
         match self {
-            Record::Header(r) => r.source,
-            Record::Trailer(r) => r.source,
-            Record::SupervisorStatus(r) => r.source,
-            Record::SupervisorIdentity(r) => r.source,
-            Record::Inverter(r) => r.source,
-            Record::InverterStatus(r) => r.source,
-            Record::Meter(r) => r.source,
-            Record::MeterLegs(r) => r.source,
-            Record::Unknown(r) => r.source,
+            Record::Header(r) => &r.source,
+            Record::Trailer(r) => &r.source,
+            Record::SupervisorStatus(r) => &r.source,
+            Record::SupervisorIdentity(r) => &r.source,
+            Record::Inverter(r) => &r.source,
+            Record::InverterStatus(r) => &r.source,
+            Record::Meter(r) => &r.source,
+            Record::MeterLegs(r) => &r.source,
+            Record::Unknown(r) => &r.source,
         }
     }
 
@@ -1201,30 +1191,28 @@ impl<'a> Record<'a> {
 
 fn parse_120<'a>(
     raw: Source<'a>,
-    f: &Split<'a>,
+    f: &RawFields<'a>,
     timestamp: DateTime<Utc>,
     p: &mut FieldProblems,
 ) -> FieldResult<SupervisorStatus<'a>> {
     Ok(SupervisorStatus {
         source: raw,
         timestamp,
-        serial: required_text(f.get(2), 2, "serial")?,
-        error_count: kept(unsigned(f.get(3), 3, "error_count"), p),
-        comm_errors: kept(unsigned(f.get(4), 4, "comm_errors"), p),
-        skipped_scans: kept(unsigned(f.get(5), 5, "skipped_scans"), p),
+        serial: required_text(f.field(2), 2, "serial")?,
+        error_count: kept(unsigned(f.field(3), 3, "error_count"), p),
+        comm_errors: kept(unsigned(f.field(4), 4, "comm_errors"), p),
+        skipped_scans: kept(unsigned(f.field(5), 5, "skipped_scans"), p),
         scan_time_s: kept(f.decimal(6, "scan_time_s"), p),
-        untransmitted: kept(unsigned(f.get(7), 7, "untransmitted"), p),
-        uptime_s: kept(unsigned(f.get(8), 8, "uptime_s"), p),
+        untransmitted: kept(unsigned(f.field(7), 7, "untransmitted"), p),
+        uptime_s: kept(unsigned(f.field(8), 8, "uptime_s"), p),
         cpu_load: kept(f.decimal(9, "cpu_load"), p),
-        memory_used_kb: kept(unsigned(f.get(10), 10, "memory_used_kb"), p),
-        flash_available_kb: kept(unsigned(f.get(11), 11, "flash_available_kb"), p),
+        memory_used_kb: kept(unsigned(f.field(10), 10, "memory_used_kb"), p),
+        flash_available_kb: kept(unsigned(f.field(11), 11, "flash_available_kb"), p),
     })
 }
 
 fn parse_130<'a>(
-    raw: Source<'a>,
-    f: &Split<'a>,
-    hints: &mut impl Hints,
+    f: &mut RawFields<'a>,
     timestamp: DateTime<Utc>,
     p: &mut FieldProblems,
 ) -> FieldResult<Inverter<'a>> {
@@ -1235,10 +1223,10 @@ fn parse_130<'a>(
         (InverterForm::Full, 0)
     };
     // Fields 1 to 3 never move; from field 5 on, full-form field n is at n - shift.
-    let serial = required_text(f.get(2), 2, "serial")?;
-    let model = text(f.get(3));
+    let serial = required_text(f.field(2), 2, "serial")?;
+    let model = text(f.field(3));
     let aux = match form {
-        InverterForm::Full => kept(integer(f.get(4), 4, "aux"), p),
+        InverterForm::Full => kept(integer(f.field(4), 4, "aux"), p),
         InverterForm::Collapsed => None,
     };
     let mut d = [None; 9];
@@ -1256,11 +1244,10 @@ fn parse_130<'a>(
             "frequency_hz",
         ],
         &mut d,
-        hints,
         p,
     );
     Ok(Inverter {
-        source: raw,
+        source: Source::Collector(*f),
         form,
         timestamp,
         serial,
@@ -1275,19 +1262,17 @@ fn parse_130<'a>(
         dc_current_a: d[6],
         heatsink_temp_c: d[7],
         frequency_hz: d[8],
-        status: kept(integer(f.get(14 - shift), 14 - shift, "status"), p),
+        status: kept(integer(f.field(14 - shift), 14 - shift, "status"), p),
     })
 }
 
 fn parse_140<'a>(
-    raw: Source<'a>,
-    f: &Split<'a>,
-    hints: &mut impl Hints,
+    f: &mut RawFields<'a>,
     timestamp: DateTime<Utc>,
     p: &mut FieldProblems,
 ) -> FieldResult<Meter<'a>> {
-    let serial = required_text(f.get(2), 2, "serial")?;
-    let model = text(f.get(3));
+    let serial = required_text(f.field(2), 2, "serial")?;
+    let model = text(f.field(3));
     let mut d = [None; 7];
     f.decimals(
         4,
@@ -1301,11 +1286,10 @@ fn parse_140<'a>(
             "frequency_hz",
         ],
         &mut d,
-        hints,
         p,
     );
     Ok(Meter {
-        source: raw,
+        source: Source::Collector(*f),
         timestamp,
         serial,
         model,
@@ -1317,7 +1301,7 @@ fn parse_140<'a>(
         apparent_power_kva: d[4],
         power_factor: d[5],
         frequency_hz: d[6],
-        status: kept(integer(f.get(11), 11, "status"), p),
+        status: kept(integer(f.field(11), 11, "status"), p),
         import_energy_kwh: None,
         export_energy_kwh: None,
         lifetime_net_energy_resolution_kwh: None,
@@ -1325,15 +1309,13 @@ fn parse_140<'a>(
 }
 
 fn parse_141<'a>(
-    raw: Source<'a>,
-    f: &Split<'a>,
-    hints: &mut impl Hints,
+    f: &mut RawFields<'a>,
     timestamp: DateTime<Utc>,
     p: &mut FieldProblems,
 ) -> FieldResult<MeterLegs<'a>> {
-    let serial = required_text(f.get(2), 2, "serial")?;
-    let model = text(f.get(3));
-    let flag = kept(integer(f.get(4), 4, "flag"), p);
+    let serial = required_text(f.field(2), 2, "serial")?;
+    let model = text(f.field(3));
+    let flag = kept(integer(f.field(4), 4, "flag"), p);
     let mut d = [None; 7];
     f.decimals(
         5,
@@ -1347,11 +1329,10 @@ fn parse_141<'a>(
             "unknown_11",
         ],
         &mut d,
-        hints,
         p,
     );
     Ok(MeterLegs {
-        source: raw,
+        source: Source::Collector(*f),
         timestamp,
         serial,
         model,
@@ -1373,11 +1354,15 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn split_matches_str_split_on_any_text(line in "[\t\u{8}\u{9}\u{89}a0é .\u{1}\u{0}-]{0,80}") {
-            let split = Split::new(&line);
+            let split = RawFields::new(&line);
             let want: Vec<&str> = line.split('\t').collect();
-            proptest::prop_assert_eq!(split.count, want.len());
-            let got: Vec<&str> = (0..split.count.min(KNOWN_MAX)).map(|i| split.get(i).unwrap()).collect();
+            proptest::prop_assert_eq!(split.len(), want.len());
+            let got: Vec<&str> = (0..split.len().min(KNOWN_MAX)).map(|i| split.field(i).unwrap()).collect();
             proptest::prop_assert_eq!(&got[..], &want[..want.len().min(KNOWN_MAX)]);
+            let all: Vec<&str> = (0..want.len() + 1).map_while(|i| split.get(i)).collect();
+            proptest::prop_assert_eq!(all, want);
+            let escapes = line.bytes().any(|b| b != b'\t' && (b < 0x20 || b == b'"' || b == b'\\'));
+            proptest::prop_assert_eq!(split.is_plain(), !escapes);
         }
 
         #[test]
@@ -1389,24 +1374,24 @@ mod tests {
             first in 0usize..12,
         ) {
             let line = fields.join("\t");
-            let split = Split::new(&line);
+            let mut split = RawFields::new(&line);
             const NAMES: [&str; 7] = ["a", "b", "c", "d", "e", "f", "g"];
             let each: Vec<FieldResult<Option<f64>>> = (0..7)
-                .map(|i| decimal(split.get(first + i), first + i, NAMES[i]))
+                .map(|i| decimal(split.field(first + i), first + i, NAMES[i]))
                 .collect();
             // Each bad field is `None` with its error; the others keep their values.
             let want_values: Vec<Option<f64>> = each.iter().map(|r| r.clone().ok().flatten()).collect();
             let want_problems: Vec<ErrorKind> = each.into_iter().filter_map(Result::err).collect();
             let mut values = [None; 7];
             let mut problems = FieldProblems::new();
-            split.decimals(first, &NAMES, &mut values, &mut (), &mut problems);
+            split.decimals(first, &NAMES, &mut values, &mut problems);
             proptest::prop_assert_eq!(Vec::from(values), want_values);
             proptest::prop_assert_eq!(problems, want_problems);
         }
 
         #[test]
-        fn tab_bytes_flags_exactly_the_tabs(word in proptest::array::uniform8(proptest::num::u8::ANY)) {
-            let got = tab_bytes(&word);
+        fn tab_bits_flags_exactly_the_tabs(word in proptest::array::uniform8(proptest::num::u8::ANY)) {
+            let got = tab_bits(load(&word));
             let want = word
                 .iter()
                 .enumerate()

@@ -16,7 +16,7 @@ impl<'a> Record<'a> {
     /// let mut names = Vec::new();
     /// record.visit_output(Some(Channel::Data), |name, value| {
     ///     if let FieldValue::Fields(raw) = value {
-    ///         assert_eq!(raw.as_str(), "102\tabc");
+    ///         assert_eq!(raw, "102\tabc");
     ///     }
     ///     names.push(name);
     /// });
@@ -42,8 +42,8 @@ impl<'a> Record<'a> {
             FieldValue::Unsigned(Some(u64::from(self.record_type()))),
             None,
         );
-        match self.source() {
-            Source::Collector(raw) => visit("raw", FieldValue::Fields(raw), None),
+        match self.source_ref() {
+            Source::Collector(raw) => visit("raw", FieldValue::Fields(raw.as_str()), None),
             source => visit("source", FieldValue::Text(Some(source.as_str())), None),
         }
         if let Some(channel) = channel {

@@ -33,7 +33,7 @@ pub fn to_py<'py>(
         FieldValue::Decimal(Some(v)) => v.into_pyobject(py)?.into_any(),
         FieldValue::Integer(Some(v)) => v.into_pyobject(py)?.into_any(),
         FieldValue::Unsigned(Some(v)) => v.into_pyobject(py)?.into_any(),
-        FieldValue::Fields(raw) => PyList::new(py, raw.iter())?.into_any(),
+        FieldValue::Fields(raw) => PyList::new(py, raw.split('\t'))?.into_any(),
         // Not reported; also any kind of value a later version of the core adds.
         _ => py.None().into_bound(py),
     })

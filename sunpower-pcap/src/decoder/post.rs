@@ -2,7 +2,7 @@
 //! decodable part of a cut body, and damaged lines that say which post they came from.
 
 use chrono::{DateTime, Utc};
-use sunpower_proto::{Body, Channel, DecodedRecord, LineError, Record, Records};
+use sunpower_proto::{Body, Channel, LineError, Record, Records};
 
 use crate::flow::{Endpoint, FlowId};
 
@@ -153,40 +153,6 @@ impl<'a> Post<'a> {
             packet: self.packet,
             flow: self.flow,
         }
-    }
-
-    /// [`Post::records`], each record handed over as [`DecodedRecord`], for writing it as JSON.
-    ///
-    /// ```
-    /// # use sunpower_pcap::decoder::{Missing, Post};
-    /// # use sunpower_pcap::flow::Endpoint;
-    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
-    /// let post = Post { flow: 7, client: e, server: e, method: "POST", target: "/", channel: None,
-    ///     captured_at: Default::default(), input: "day.pcap", packet: 12,
-    ///     body: b"102\ta\n130\tbad\n", missing: Missing::Nothing };
-    /// let (mut json, mut errors) = (Vec::new(), Vec::new());
-    /// post.for_each_decoded(|item| match item {
-    ///     Ok(decoded) => decoded.json(post.channel).write_to(&mut json),
-    ///     Err(e) => errors.push((e.packet, e.error.line)),
-    /// });
-    /// assert_eq!(json, br#"{"record_type":102,"raw":["102","a"],"token":"a"}"#);
-    /// assert_eq!(errors, [(12, 2)]);
-    /// ```
-    pub fn for_each_decoded(
-        &self,
-        mut on_item: impl FnMut(Result<DecodedRecord<'_>, PostLineError<'a>>),
-    ) {
-        let (input, packet, flow) = (self.input, self.packet, self.flow);
-        Body::new(self.decodable_body())
-            .records()
-            .for_each_decoded(|item| {
-                on_item(item.map_err(|error| PostLineError {
-                    input,
-                    packet,
-                    flow,
-                    error,
-                }))
-            });
     }
 }
 

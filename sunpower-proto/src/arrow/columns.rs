@@ -68,7 +68,7 @@ impl Column {
             (Column::Decimal(c), FieldValue::Decimal(v)) => c.push(v),
             (Column::Integer(c), FieldValue::Integer(v)) => c.push(v),
             (Column::Unsigned(c), FieldValue::Unsigned(v)) => c.push(v),
-            (Column::Fields(c), FieldValue::Fields(raw)) => c.push(raw.as_str()),
+            (Column::Fields(c), FieldValue::Fields(raw)) => c.push(raw),
             (column, _) => {
                 column.append_null();
                 return false;

@@ -38,7 +38,7 @@ use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
 
 use crate::fields::FieldType;
-use crate::record::{FieldValue, RawFields, Record};
+use crate::record::{FieldValue, Record};
 use crate::Channel;
 
 mod columns;
@@ -140,7 +140,7 @@ impl KindBuilder {
         // What every record visits first (`raw` for a collector line, `source` for a JSON
         // source's record), then the kind's fields as its table describes them.
         add("record_type", FieldValue::Unsigned(None));
-        add("raw", FieldValue::Fields(RawFields::new("")));
+        add("raw", FieldValue::Fields(""));
         add("source", FieldValue::Text(None));
         add("channel", FieldValue::Text(None));
         for spec in Record::fields(record_type) {
@@ -426,7 +426,7 @@ mod tests {
             FieldValue::Decimal(v) => v.map_or(Cell::Null, |v| Cell::Decimal(v.to_bits())),
             FieldValue::Integer(v) => v.map_or(Cell::Null, Cell::Integer),
             FieldValue::Unsigned(v) => v.map_or(Cell::Null, Cell::Unsigned),
-            FieldValue::Fields(raw) => Cell::Fields(raw.iter().map(str::to_string).collect()),
+            FieldValue::Fields(raw) => Cell::Fields(raw.split('\t').map(str::to_string).collect()),
         }
     }
 
