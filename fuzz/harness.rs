@@ -18,7 +18,7 @@ use sunpower_pcap::capture::Input;
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
 use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable};
 use sunpower_pcap::http::{BodyFilter, FramerConfig, HttpEvent, RequestFramer};
-use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+use sunpower_pcap::ip::{TcpSegment, TCP_SYN};
 use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::{parse_line, Body, Record, RecordBuf};
@@ -476,7 +476,7 @@ fn source_payload(seq: u32, len: usize) -> Vec<u8> {
 #[derive(Debug, Clone, Copy)]
 pub struct Seg {
     pub seq: u32,
-    pub flags: TcpFlags,
+    pub flags: u8,
     pub len: usize,
     /// Endpoint choices for the flow table.
     pub tuple: u8,
@@ -513,7 +513,7 @@ impl TcpPlan {
             segments.push(Seg {
                 seq: isn.wrapping_add(off as u32),
                 // Bit 0 SYN, 1 FIN, 2 RST, 3 ACK, as the plan format has always said.
-                flags: TcpFlags(((f & 1) << 1) | ((f >> 1) & 1) | (f & 4) | ((f & 8) << 1)),
+                flags: ((f & 1) << 1) | ((f >> 1) & 1) | (f & 4) | ((f & 8) << 1),
                 len,
                 tuple,
                 ts_step: u32::from(f >> 5) * 400,
@@ -632,7 +632,7 @@ pub fn check_reassembler(plan: &TcpPlan) {
     let mut base_once: Option<u32> = None;
     let mut ev = Vec::new();
     for s in &plan.segments {
-        let data_seq = if s.flags.syn() {
+        let data_seq = if s.flags & TCP_SYN != 0 {
             s.seq.wrapping_add(1)
         } else {
             s.seq
@@ -758,7 +758,7 @@ pub fn check_flow_table(plan: &TcpPlan) {
     for s in &plan.segments {
         ts += u64::from(s.ts_step);
         let t = s.tuple;
-        let data_seq = if s.flags.syn() {
+        let data_seq = if s.flags & TCP_SYN != 0 {
             s.seq.wrapping_add(1)
         } else {
             s.seq

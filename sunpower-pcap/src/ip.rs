@@ -8,7 +8,7 @@
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr};
 //! use sunpower_pcap::capture::{CaptureReader, Input};
-//! use sunpower_pcap::ip::{decode_ip, Transport};
+//! use sunpower_pcap::ip::{decode_ip, Transport, TCP_ACK, TCP_PSH};
 //! use sunpower_pcap::link::{decode_link, NetworkProtocol};
 //!
 //! // Packet 25 of the repository's sample capture: the supervisor's first collector request.
@@ -24,16 +24,14 @@
 //!     assert_eq!(seg.src, IpAddr::V4(Ipv4Addr::new(192, 168, 1, 50)));
 //!     assert_eq!(seg.dst, IpAddr::V4(Ipv4Addr::new(204, 194, 111, 66)));
 //!     assert_eq!((seg.src_port, seg.dst_port, seg.seq, seg.ack), (50112, 80, 3_469_584_608, 3_839_259_272));
-//!     assert!(seg.flags.psh() && seg.flags.ack() && !seg.flags.syn());
+//!     assert_eq!(seg.flags, TCP_PSH | TCP_ACK);
 //!     assert!(seg.payload.starts_with(b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n"));
 //!     assert_eq!((seg.payload.len(), seg.payload_missing), (556, 0));
 //!     break;
 //! }
 //! ```
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::ops::BitOr;
 
 use crate::flow::Endpoint;
 use crate::link::NetworkProtocol;
@@ -41,107 +39,22 @@ use crate::link::NetworkProtocol;
 /// IP protocol number of TCP.
 pub const PROTO_TCP: u8 = 6;
 
-/// TCP header flags (the low eight bits of the flags field), as decoded by [`decode_ip`] and
-/// looked at by [`crate::tcp::Reassembler`] and [`crate::flow::FlowTable`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TcpFlags(pub u8);
-
-impl TcpFlags {
-    /// No flag set.
-    ///
-    /// ```
-    /// assert_eq!(sunpower_pcap::ip::TcpFlags::NONE, Default::default());
-    /// ```
-    pub const NONE: TcpFlags = TcpFlags(0);
-    /// FIN.
-    pub const FIN: TcpFlags = TcpFlags(0x01);
-    /// SYN.
-    pub const SYN: TcpFlags = TcpFlags(0x02);
-    /// RST.
-    pub const RST: TcpFlags = TcpFlags(0x04);
-    /// PSH.
-    pub const PSH: TcpFlags = TcpFlags(0x08);
-    /// ACK.
-    pub const ACK: TcpFlags = TcpFlags(0x10);
-    /// URG.
-    pub const URG: TcpFlags = TcpFlags(0x20);
-
-    /// True if every flag of `other` is set.
-    ///
-    /// ```
-    /// use sunpower_pcap::ip::TcpFlags;
-    /// assert!((TcpFlags::SYN | TcpFlags::ACK).contains(TcpFlags::SYN));
-    /// ```
-    pub fn contains(self, other: TcpFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-    /// SYN set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::SYN.syn());
-    /// ```
-    pub fn syn(self) -> bool {
-        self.contains(Self::SYN)
-    }
-    /// FIN set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::FIN.fin());
-    /// ```
-    pub fn fin(self) -> bool {
-        self.contains(Self::FIN)
-    }
-    /// RST set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::RST.rst());
-    /// ```
-    pub fn rst(self) -> bool {
-        self.contains(Self::RST)
-    }
-    /// ACK set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::ACK.ack());
-    /// ```
-    pub fn ack(self) -> bool {
-        self.contains(Self::ACK)
-    }
-    /// PSH set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::PSH.psh());
-    /// ```
-    pub fn psh(self) -> bool {
-        self.contains(Self::PSH)
-    }
-}
-
-impl BitOr for TcpFlags {
-    type Output = TcpFlags;
-    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
-        TcpFlags(self.0 | rhs.0)
-    }
-}
-
-impl fmt::Debug for TcpFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (Self::SYN, "SYN"),
-            (Self::FIN, "FIN"),
-            (Self::RST, "RST"),
-            (Self::PSH, "PSH"),
-            (Self::ACK, "ACK"),
-            (Self::URG, "URG"),
-        ];
-        let set: Vec<&str> = names
-            .iter()
-            .filter(|(flag, _)| self.contains(*flag))
-            .map(|(_, name)| *name)
-            .collect();
-        write!(f, "TcpFlags({})", set.join("|"))
-    }
-}
+/// TCP header flag FIN: the bits of [`TcpSegment::flags`] (the header's flags byte) are these,
+/// or'ed: `seg.flags & TCP_SYN != 0`, `TCP_SYN | TCP_ACK`.
+///
+/// ```
+/// use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN};
+/// assert_eq!([TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK], [1, 2, 4, 8, 16]);
+/// ```
+pub const TCP_FIN: u8 = 0x01;
+/// TCP header flag SYN (see [`TCP_FIN`]).
+pub const TCP_SYN: u8 = 0x02;
+/// TCP header flag RST (see [`TCP_FIN`]).
+pub const TCP_RST: u8 = 0x04;
+/// TCP header flag PSH (see [`TCP_FIN`]).
+pub const TCP_PSH: u8 = 0x08;
+/// TCP header flag ACK (see [`TCP_FIN`]).
+pub const TCP_ACK: u8 = 0x10;
 
 /// A TCP segment borrowed from its packet: what [`decode_ip`] finds and what
 /// [`crate::flow::FlowTable`] takes.
@@ -158,10 +71,10 @@ pub struct TcpSegment<'a> {
     pub dst_port: u16,
     /// Sequence number.
     pub seq: u32,
-    /// Acknowledgement number (meaningful when `flags.ack()`).
+    /// Acknowledgement number (meaningful when `flags & TCP_ACK != 0`).
     pub ack: u32,
-    /// Flags.
-    pub flags: TcpFlags,
+    /// The flags byte: [`TCP_FIN`], [`TCP_SYN`], [`TCP_RST`], [`TCP_PSH`], [`TCP_ACK`], or'ed.
+    pub flags: u8,
     /// Receive window (unscaled).
     pub window: u16,
     /// The payload bytes present in the capture.
@@ -176,16 +89,16 @@ impl<'a> TcpSegment<'a> {
     /// and for callers that decode headers themselves.
     ///
     /// ```
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// let s = TcpSegment::new("10.0.0.2:40000".parse().unwrap(), "10.0.0.1:80".parse().unwrap(),
-    ///     7, TcpFlags::ACK, b"x");
+    ///     7, TCP_ACK, b"x");
     /// assert_eq!((s.source().port, s.destination().port, s.seq), (40000, 80, 7));
     /// ```
     pub fn new(
         src: SocketAddr,
         dst: SocketAddr,
         seq: u32,
-        flags: TcpFlags,
+        flags: u8,
         payload: &'a [u8],
     ) -> TcpSegment<'a> {
         TcpSegment {
@@ -205,8 +118,8 @@ impl<'a> TcpSegment<'a> {
     /// The sending end.
     ///
     /// ```
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
-    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TcpFlags::ACK, b"");
+    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
+    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TCP_ACK, b"");
     /// assert_eq!(s.source().to_string(), "10.0.0.2:5");
     /// ```
     pub fn source(&self) -> Endpoint {
@@ -219,8 +132,8 @@ impl<'a> TcpSegment<'a> {
     /// The receiving end.
     ///
     /// ```
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
-    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TcpFlags::ACK, b"");
+    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
+    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TCP_ACK, b"");
     /// assert_eq!(s.destination().port, 80);
     /// ```
     pub fn destination(&self) -> Endpoint {
@@ -469,7 +382,7 @@ fn transport<'a>(
         dst_port: be16(body, 2),
         seq: be32(body, 4),
         ack: be32(body, 8),
-        flags: TcpFlags(body[13]),
+        flags: body[13],
         window: be16(body, 14),
         payload: &body[data_offset..],
         payload_missing: missing,
