@@ -74,6 +74,5 @@ mod resync;
 mod test_support;
 
 pub use events::{FramingError, HttpEvent, HttpStats};
-pub use filter::{collector_target, BodyFilter, CollectorTarget};
+pub use filter::{collector_target, BodyFilter};
 pub use framer::{FramerConfig, RequestFramer};
-pub use sunpower_proto::Channel;
