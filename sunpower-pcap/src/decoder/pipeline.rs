@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::connections::Connections;
 use super::flow_events::{on_flow_event, Context};
-use super::{DecodeStats, DecoderConfig, Event, Position, Problem, ProblemKind};
+use super::{DecodeStats, DecoderConfig, Event, Problem, ProblemKind};
 use crate::capture::{CaptureError, Packet};
 use crate::flow::{FlowEvent, FlowId, FlowTable};
 use crate::ip::{decode_ip, Transport, PROTO_TCP};
@@ -98,7 +98,7 @@ impl Decoder {
     /// let mut problems = Vec::new();
     /// decoder.capture_error(error, |event| {
     ///     if let Event::Problem(problem) = event {
-    ///         problems.push((problem.kind.name(), problem.position.to_string()));
+    ///         problems.push((problem.kind.name(), format!("{}: packet {}", problem.input, problem.packet)));
     ///     }
     /// });
     /// assert_eq!(problems, [("capture", "empty.pcap: packet 1".to_string())]);
@@ -106,13 +106,10 @@ impl Decoder {
     /// ```
     pub fn capture_error(&mut self, error: CaptureError, mut sink: impl FnMut(Event<'_>)) {
         self.stats.capture_errors += 1;
-        let position = Position {
+        sink(Event::Problem(Problem {
             input: error.input_name.clone(),
             packet: error.packet,
             flow: None,
-        };
-        sink(Event::Problem(Problem {
-            position,
             kind: ProblemKind::Capture(error),
         }));
     }
@@ -154,12 +151,7 @@ impl Decoder {
         }
         self.packet = packet.packet;
         self.captured_at = packet.timestamp;
-        let problem = |this: &Self, kind| {
-            Event::Problem(Problem {
-                position: this.position(None),
-                kind,
-            })
-        };
+        let problem = |this: &Self, kind| this.problem(None, kind);
 
         let network = match decode_link(packet.link_type, packet.data) {
             Ok(network) => network,
@@ -233,10 +225,7 @@ impl Decoder {
                 evicted = flows.evict_oldest(on_event);
             });
             let Some(flow) = evicted else { break };
-            sink(Event::Problem(Problem {
-                position: self.position(Some(flow)),
-                kind: ProblemKind::OverBudget { budget },
-            }));
+            sink(self.problem(Some(flow), ProblemKind::OverBudget { budget }));
         }
     }
 
@@ -302,12 +291,13 @@ impl Decoder {
         });
     }
 
-    fn position(&self, flow: Option<FlowId>) -> Position {
-        Position {
+    fn problem(&self, flow: Option<FlowId>, kind: ProblemKind) -> Event<'static> {
+        Event::Problem(Problem {
             input: self.input.clone(),
             packet: self.packet,
             flow,
-        }
+            kind,
+        })
     }
 }
 
@@ -332,8 +322,9 @@ mod tests {
             Event::Post(post) => posts += u64::from(post.complete()),
             Event::Problem(Problem {
                 kind: ProblemKind::OverBudget { budget },
-                position,
-            }) => over.push((budget, position.flow.is_some())),
+                flow,
+                ..
+            }) => over.push((budget, flow.is_some())),
             Event::Problem(_) => {}
         };
         while let Some(Ok(packet)) = reader.next_packet() {

@@ -1,4 +1,4 @@
-//! What went wrong and where: [`Problem`]s, their [`ProblemKind`]s and their [`Position`].
+//! What went wrong and where: [`Problem`]s and their [`ProblemKind`]s.
 
 use std::fmt;
 use std::sync::Arc;
@@ -12,40 +12,14 @@ use crate::link::LinkError;
 #[cfg(doc)]
 use super::DecoderConfig;
 
-/// Where something happened: the input, the packet, the connection.
+/// Something that went wrong, with where: the input, the packet, the connection.
 ///
 /// ```
-/// use sunpower_pcap::decoder::Position;
-/// let at = Position { input: "day.pcap".into(), packet: 12, flow: Some(3) };
-/// assert_eq!(at.to_string(), "day.pcap: packet 12, flow 3");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
-    /// Name of the capture input (file name, or `<stdin>`).
-    pub input: Arc<str>,
-    /// Packet number within that input, from 1 (the packet being decoded when it happened; at
-    /// the end of the input, the last one).
-    pub packet: u64,
-    /// The connection, when the problem belongs to one.
-    pub flow: Option<FlowId>,
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: packet {}", self.input, self.packet)?;
-        if let Some(flow) = self.flow {
-            write!(f, ", flow {flow}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Something that went wrong, with where.
-///
-/// ```
-/// use sunpower_pcap::decoder::{Position, Problem, ProblemKind};
+/// use sunpower_pcap::decoder::{Problem, ProblemKind};
 /// let problem = Problem {
-///     position: Position { input: "day.pcap".into(), packet: 40, flow: Some(2) },
+///     input: "day.pcap".into(),
+///     packet: 40,
+///     flow: Some(2),
 ///     kind: ProblemKind::Gap { at: 1460, len: 1448, direction: "client to server" },
 /// };
 /// assert_eq!(
@@ -55,19 +29,28 @@ impl fmt::Display for Position {
 /// ```
 #[derive(Debug)]
 pub struct Problem {
-    /// Where.
-    pub position: Position,
+    /// Name of the capture input (file name, or `<stdin>`).
+    pub input: Arc<str>,
+    /// Packet number within that input, from 1 (the packet being decoded when it happened; at
+    /// the end of the input, the last one).
+    pub packet: u64,
+    /// The connection, when the problem belongs to one.
+    pub flow: Option<FlowId>,
     /// What.
     pub kind: ProblemKind,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        if let ProblemKind::Capture(e) = &self.kind {
             // A capture error states its own, more precise, position (with the byte offset).
-            ProblemKind::Capture(e) => write!(f, "{e}"),
-            kind => write!(f, "{}: {kind}", self.position),
+            return write!(f, "{e}");
         }
+        write!(f, "{}: packet {}", self.input, self.packet)?;
+        if let Some(flow) = self.flow {
+            write!(f, ", flow {flow}")?;
+        }
+        write!(f, ": {}", self.kind)
     }
 }
 
@@ -191,19 +174,6 @@ impl ProblemKind {
             ProblemKind::AfterClose { .. } => "after-close",
             ProblemKind::OverBudget { .. } => "over-budget",
         }
-    }
-
-    /// True for a capture input that could not be read at all (a missing file, not a capture).
-    ///
-    /// ```
-    /// use sunpower_pcap::capture::ContainerDecoder;
-    /// use sunpower_pcap::decoder::ProblemKind;
-    /// let empty = ContainerDecoder::new("empty.pcap").finish(&[]).unwrap();
-    /// assert!(ProblemKind::Capture(empty).input_unreadable());
-    /// assert!(!ProblemKind::TcpFragment { offset: 1480 }.input_unreadable());
-    /// ```
-    pub fn input_unreadable(&self) -> bool {
-        matches!(self, ProblemKind::Capture(e) if e.input_unreadable())
     }
 }
 
