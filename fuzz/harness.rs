@@ -318,7 +318,7 @@ impl<'a> HttpPlan<'a> {
     }
 
     fn framer(&self) -> RequestFramer {
-        let f = RequestFramer::with_config(self.config);
+        let f = RequestFramer::new(self.config);
         if self.mid_stream {
             f.mid_stream()
         } else {
@@ -543,8 +543,8 @@ impl TcpPlan {
         ReassemblerConfig {
             max_buffered_bytes: if self.small_buffers { 300 } else { 4 << 20 },
             max_buffered_segments: if self.small_buffers { 3 } else { 16_384 },
-            max_window: if self.small_window { 1000 } else { 1 << 30 },
-            overlap_check_bytes: if self.small_buffers { 4 } else { 256 },
+            max_window_bytes: if self.small_window { 1000 } else { 1 << 30 },
+            max_overlap_check_bytes: if self.small_buffers { 4 } else { 256 },
         }
     }
 }
@@ -626,7 +626,7 @@ impl StreamCheck {
 
 /// `tcp_reassembler`, part one: one direction through a [`Reassembler`].
 pub fn check_reassembler(plan: &TcpPlan) {
-    let mut r = Reassembler::with_config(plan.reassembler_config());
+    let mut r = Reassembler::new(plan.reassembler_config());
     let mut check = StreamCheck::default();
     let mut received = 0u64;
     let mut base_once: Option<u32> = None;
@@ -703,11 +703,11 @@ const PORTS: [u16; 4] = [80, 40000, 80, 40001];
 pub fn check_flow_table(plan: &TcpPlan) {
     let cfg = FlowConfig {
         max_flows: if plan.small_buffers { 2 } else { 65_536 },
-        idle_timeout_us: if plan.short_idle { 1_000 } else { 600_000_000 },
+        max_idle_us: if plan.short_idle { 1_000 } else { 600_000_000 },
         tcp: plan.reassembler_config(),
         ..FlowConfig::default()
     };
-    let mut table = FlowTable::with_config(cfg);
+    let mut table = FlowTable::new(cfg);
     // Per flow: closed?, and per direction the offset checker.
     let mut flows: HashMap<u64, (bool, [StreamCheck; 2])> = HashMap::new();
     let mut opened = 0u64;

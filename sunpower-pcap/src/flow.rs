@@ -21,7 +21,7 @@
 //!   the old connection closed or far outside its window (or on a connection picked up without a
 //!   SYN), starts a new connection: the old one is flushed and closed first
 //!   ([`CloseReason::Reused`]). So does data at a sequence number more than
-//!   [`FlowConfig::restart_distance`] from where its direction stands, on a connection closed or
+//!   [`FlowConfig::restart_distance_bytes`] from where its direction stands, on a connection closed or
 //!   idle for [`FlowConfig::restart_idle_us`]: the address and port pair was reused by a
 //!   connection whose SYN the capture missed, and its bytes are a new stream, not a gap of
 //!   hundreds of megabytes ([`CloseReason::Restarted`], [`FlowStats::flows_restarted`]).
@@ -30,7 +30,7 @@
 //!   ([`CloseReason::ContinuedAfterFin`], [`FlowStats::flows_continued_after_fin`]); other bytes
 //!   after a close are reported ([`StreamEvent::AfterClose`]) and counted.
 //! - **Caps.** At most [`FlowConfig::max_flows`] connections; a new one evicts the least recently
-//!   active (flushed, counted). A connection idle for [`FlowConfig::idle_timeout_us`] of capture
+//!   active (flushed, counted). A connection idle for [`FlowConfig::max_idle_us`] of capture
 //!   time is flushed and removed; capture time is the largest timestamp seen, so a timestamp that
 //!   goes backwards expires nothing. Flushing turns the holes of both directions into gaps.
 //!
@@ -48,7 +48,7 @@
 //!     let (src, dst) = if from_client { (client, server) } else { (server, client) };
 //!     TcpSegment::new(src, dst, seq, flags, payload)
 //! };
-//! let mut table = FlowTable::new();
+//! let mut table = FlowTable::new(Default::default());
 //! let mut log = Vec::new();
 //! let mut sink = |e: FlowEvent<'_>| log.push(match e {
 //!     FlowEvent::Opened { flow, syn_seen, .. } => format!("open {flow} {syn_seen}"),
@@ -86,7 +86,7 @@ use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpStats};
 /// let e = Endpoint { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 80 };
 /// assert_eq!(e.to_string(), "127.0.0.1:80");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     /// IP address.
     pub ip: IpAddr,
@@ -142,14 +142,14 @@ impl Direction {
 /// use sunpower_pcap::flow::CloseReason;
 /// assert_ne!(CloseReason::Idle, CloseReason::Evicted);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {
     /// Both directions sent a FIN.
     Finished,
     /// An RST.
     Reset,
-    /// No segment for [`FlowConfig::idle_timeout_us`].
+    /// No segment for [`FlowConfig::max_idle_us`].
     Idle,
     /// The table was full and this was the least recently active connection.
     Evicted,
@@ -175,7 +175,7 @@ pub enum CloseReason {
 /// let e = FlowEvent::Stream { flow: 3, direction: Direction::FromInitiator, event: StreamEvent::Fin };
 /// assert!(matches!(e, FlowEvent::Stream { flow: 3, .. }));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FlowEvent<'a> {
     /// A new connection.
     Opened {
@@ -213,21 +213,21 @@ pub enum FlowEvent<'a> {
 /// ```
 /// use sunpower_pcap::flow::FlowConfig;
 /// let cfg = FlowConfig::default();
-/// assert_eq!((cfg.max_flows, cfg.idle_timeout_us), (65_536, 600_000_000));
+/// assert_eq!((cfg.max_flows, cfg.max_idle_us), (65_536, 600_000_000));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct FlowConfig {
     /// Most live connections (default 65,536); more evict the least recently active.
     pub max_flows: usize,
     /// Capture time after which a silent connection is flushed and removed (default 10 min).
-    pub idle_timeout_us: u64,
+    pub max_idle_us: u64,
     /// A connection silent for this long (capture time; default 60 s), or closed, whose next
-    /// data is more than [`restart_distance`](Self::restart_distance) from where its direction
+    /// data is more than [`restart_distance_bytes`](Self::restart_distance_bytes) from where its direction
     /// stands is replaced by a new one ([`CloseReason::Restarted`]).
     pub restart_idle_us: u64,
     /// See [`restart_idle_us`](Self::restart_idle_us); default 16 MiB, far beyond any receive
     /// window a home device advertises, far below a random sequence number's typical distance.
-    pub restart_distance: u64,
+    pub restart_distance_bytes: u64,
     /// Limits of each direction's reassembler.
     pub tcp: ReassemblerConfig,
 }
@@ -236,9 +236,9 @@ impl Default for FlowConfig {
     fn default() -> Self {
         FlowConfig {
             max_flows: 65_536,
-            idle_timeout_us: 600_000_000,
+            max_idle_us: 600_000_000,
             restart_idle_us: 60_000_000,
-            restart_distance: 16 << 20,
+            restart_distance_bytes: 16 << 20,
             tcp: ReassemblerConfig::default(),
         }
     }
@@ -248,9 +248,9 @@ impl Default for FlowConfig {
 ///
 /// ```
 /// use sunpower_pcap::flow::FlowTable;
-/// assert_eq!(FlowTable::new().stats().flows_opened, 0);
+/// assert_eq!(FlowTable::new(Default::default()).stats().flows_opened, 0);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FlowStats {
     /// Connections opened.
     pub flows_opened: u64,
@@ -306,7 +306,7 @@ struct Slot {
 /// use sunpower_pcap::flow::FlowTable;
 /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
 /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-/// let mut table = FlowTable::new();
+/// let mut table = FlowTable::new(Default::default());
 /// let s = TcpSegment::new(a, b, 7, TCP_ACK, b"hi");
 /// let mut n = 0;
 /// table.segment(&s, 0, |_| n += 1);
@@ -344,14 +344,8 @@ fn flow_memory(flow: &Flow) -> usize {
     flow.dirs[0].memory_used() + flow.dirs[1].memory_used()
 }
 
-impl Default for FlowTable {
-    fn default() -> Self {
-        FlowTable::new()
-    }
-}
-
 fn key_of(a: Endpoint, b: Endpoint) -> Key {
-    if a <= b {
+    if (a.ip, a.port) <= (b.ip, b.port) {
         (a, b)
     } else {
         (b, a)
@@ -359,24 +353,14 @@ fn key_of(a: Endpoint, b: Endpoint) -> Key {
 }
 
 impl FlowTable {
-    /// A table with the default [`FlowConfig`].
-    ///
-    /// ```
-    /// # use sunpower_pcap::flow::FlowTable;
-    /// assert!(FlowTable::new().is_empty());
-    /// ```
-    pub fn new() -> FlowTable {
-        FlowTable::with_config(FlowConfig::default())
-    }
-
     /// A table with the given limits (`max_flows` of 0 is taken as 1).
     ///
     /// ```
     /// # use sunpower_pcap::flow::{FlowConfig, FlowTable};
-    /// let t = FlowTable::with_config(FlowConfig { max_flows: 10, ..Default::default() });
-    /// assert_eq!(t.len(), 0);
+    /// let t = FlowTable::new(FlowConfig { max_flows: 10, ..Default::default() });
+    /// assert!(t.is_empty());
     /// ```
-    pub fn with_config(mut cfg: FlowConfig) -> FlowTable {
+    pub fn new(mut cfg: FlowConfig) -> FlowTable {
         cfg.max_flows = cfg.max_flows.max(1);
         FlowTable {
             cfg,
@@ -397,7 +381,7 @@ impl FlowTable {
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// assert_eq!(FlowTable::new().len(), 0);
+    /// assert_eq!(FlowTable::new(Default::default()).len(), 0);
     /// ```
     pub fn len(&self) -> usize {
         self.index.len()
@@ -407,7 +391,7 @@ impl FlowTable {
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// assert!(FlowTable::new().is_empty());
+    /// assert!(FlowTable::new(Default::default()).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
@@ -419,7 +403,7 @@ impl FlowTable {
     /// ```
     /// use sunpower_pcap::flow::FlowTable;
     /// use sunpower_pcap::ip::{TCP_SYN, TcpSegment};
-    /// let mut table = FlowTable::new();
+    /// let mut table = FlowTable::new(Default::default());
     /// assert_eq!(table.memory_used(), 0);
     /// let (a, b) = ("10.0.0.2:9".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// table.segment(&TcpSegment::new(a, b, 7, TCP_SYN, b""), 0, |_| {});
@@ -436,7 +420,7 @@ impl FlowTable {
     /// ```
     /// use sunpower_pcap::flow::FlowTable;
     /// use sunpower_pcap::ip::{TCP_SYN, TcpSegment};
-    /// let mut table = FlowTable::new();
+    /// let mut table = FlowTable::new(Default::default());
     /// let (a, b) = ("10.0.0.2:9".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
     /// table.segment(&TcpSegment::new(a, b, 7, TCP_SYN, b""), 0, |_| {});
     /// assert_eq!(table.evict_oldest(|_| {}), Some(0));
@@ -456,7 +440,7 @@ impl FlowTable {
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// assert_eq!(FlowTable::new().stats().orphan_segments, 0);
+    /// assert_eq!(FlowTable::new(Default::default()).stats().orphan_segments, 0);
     /// ```
     pub fn stats(&self) -> &FlowStats {
         &self.stats
@@ -469,7 +453,7 @@ impl FlowTable {
     /// use sunpower_pcap::flow::FlowTable;
     /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-    /// let mut table = FlowTable::new();
+    /// let mut table = FlowTable::new(Default::default());
     /// // A bare ACK of an unknown connection opens nothing.
     /// let s = TcpSegment::new(a, b, 7, TCP_ACK, b"");
     /// table.segment(&s, 0, |_| {});
@@ -481,7 +465,7 @@ impl FlowTable {
     {
         self.now = self.now.max(ts_us);
         self.expire_idle(&mut sink);
-        let (src, dst) = (seg.source(), seg.destination());
+        let (src, dst) = (seg.src, seg.dst);
         let mut slot = match self.last {
             // Segments come in runs of one connection (a bulk transfer and its ACKs): skip
             // ordering and hashing the 4-tuple.
@@ -567,7 +551,7 @@ impl FlowTable {
     /// Whether `seg` starts a new connection on the 4-tuple of `slot`, and why.
     fn replaced(&self, slot: usize, seg: &TcpSegment<'_>) -> Option<CloseReason> {
         let flow = self.flow(slot)?;
-        let r = &flow.dirs[usize::from(flow.ends[0] != seg.source())];
+        let r = &flow.dirs[usize::from(flow.ends[0] != seg.src)];
         if seg.flags & TCP_SYN != 0 {
             let reused = r.isn() != Some(seg.seq)
                 && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq));
@@ -579,7 +563,7 @@ impl FlowTable {
         let idle = flow.closed || flow.last_ts.saturating_add(self.cfg.restart_idle_us) <= self.now;
         let far = r
             .distance(seg.seq)
-            .is_some_and(|d| d > self.cfg.restart_distance);
+            .is_some_and(|d| d > self.cfg.restart_distance_bytes);
         (idle && far && !seg.payload.is_empty()).then_some(CloseReason::Restarted)
     }
 
@@ -641,20 +625,22 @@ impl FlowTable {
         }
         // A SYN-ACK comes from the responder.
         let (initiator, responder) = if seg.flags & TCP_SYN != 0 && seg.flags & TCP_ACK != 0 {
-            (seg.destination(), seg.source())
+            (seg.dst, seg.src)
         } else {
-            (seg.source(), seg.destination())
+            (seg.src, seg.dst)
         };
         let id = self.next_id;
         self.next_id += 1;
         self.stats.flows_opened += 1;
-        let r = Reassembler::with_config(self.cfg.tcp);
         let filled = Some(Slot {
             key,
             flow: Flow {
                 id,
                 ends: [initiator, responder],
-                dirs: [r.clone(), r],
+                dirs: [
+                    Reassembler::new(self.cfg.tcp),
+                    Reassembler::new(self.cfg.tcp),
+                ],
                 syn_seen: seg.flags & TCP_SYN != 0,
                 closed: false,
                 last_ts: self.now,
@@ -723,7 +709,7 @@ impl FlowTable {
         // `last_ts` is the running maximum at each connection's last activity, so it grows along
         // the activity order and the idle connections are all at its front.
         while let Some(flow) = self.flow(self.oldest) {
-            if flow.last_ts.saturating_add(self.cfg.idle_timeout_us) >= self.now {
+            if flow.last_ts.saturating_add(self.cfg.max_idle_us) >= self.now {
                 break;
             }
             self.stats.flows_expired += 1;
@@ -740,7 +726,7 @@ impl FlowTable {
     /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// use sunpower_pcap::tcp::StreamEvent;
     /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-    /// let mut table = FlowTable::new();
+    /// let mut table = FlowTable::new(Default::default());
     /// let mut s = TcpSegment::new(a, b, 7, TCP_ACK, b"ab");
     /// s.payload_missing = 10;
     /// table.segment(&s, 0, |_| {});
@@ -756,7 +742,7 @@ impl FlowTable {
         if missing == 0 {
             return;
         }
-        let (src, dst) = (seg.source(), seg.destination());
+        let (src, dst) = (seg.src, seg.dst);
         let Some(&slot) = self.index.get(&key_of(src, dst)) else {
             return;
         };
@@ -794,7 +780,7 @@ impl FlowTable {
     /// use sunpower_pcap::flow::{FlowConfig, FlowEvent, FlowTable};
     /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-    /// let mut table = FlowTable::with_config(FlowConfig { idle_timeout_us: 10, ..Default::default() });
+    /// let mut table = FlowTable::new(FlowConfig { max_idle_us: 10, ..Default::default() });
     /// let s = TcpSegment::new(a, b, 7, TCP_ACK, b"a");
     /// table.segment(&s, 100, |_| {});
     /// table.expire(105, |_| {});
@@ -814,7 +800,7 @@ impl FlowTable {
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// let mut t = FlowTable::new();
+    /// let mut t = FlowTable::new(Default::default());
     /// t.finish(|_| unreachable!());
     /// ```
     pub fn finish<F>(&mut self, mut sink: F)
@@ -903,7 +889,7 @@ mod tests {
 
     #[test]
     fn syn_ack_seen_first_makes_its_receiver_the_initiator() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         feed(&mut t, &mut out, seg(false, 5000, 900, SYNACK, b"", 0));
         feed(&mut t, &mut out, seg(true, 5000, 11, TCP_ACK, b"req", 1));
@@ -920,7 +906,7 @@ mod tests {
 
     #[test]
     fn mid_stream_connection_exposes_both_directions() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         feed(
             &mut t,
@@ -940,7 +926,7 @@ mod tests {
 
     #[test]
     fn rst_closes_both_directions_and_flushes_holes() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         feed(&mut t, &mut out, seg(true, 1, 0, TCP_SYN, b"", 0));
         feed(&mut t, &mut out, seg(false, 1, 50, SYNACK, b"", 0));
@@ -969,7 +955,7 @@ mod tests {
 
     #[test]
     fn port_reuse_after_close_starts_new_flow() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         feed(&mut t, &mut out, seg(true, 7, 100, TCP_SYN, b"", 0));
         feed(&mut t, &mut out, seg(true, 7, 101, TCP_FIN, b"x", 1));
@@ -996,7 +982,7 @@ mod tests {
 
     #[test]
     fn syn_far_from_open_flow_replaces_it() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         feed(&mut t, &mut out, seg(true, 7, 100, TCP_SYN, b"", 0));
         feed(&mut t, &mut out, seg(true, 7, 101, TCP_ACK, b"a", 0));
@@ -1018,10 +1004,10 @@ mod tests {
     #[test]
     fn idle_flows_expire_in_capture_time() {
         let cfg = FlowConfig {
-            idle_timeout_us: 1_000,
+            max_idle_us: 1_000,
             ..Default::default()
         };
-        let mut t = FlowTable::with_config(cfg);
+        let mut t = FlowTable::new(cfg);
         let mut out = Vec::new();
         feed(&mut t, &mut out, seg(true, 1, 0, TCP_ACK, b"a", 10_000));
         feed(&mut t, &mut out, seg(true, 1, 2, TCP_ACK, b"c", 10_000));
@@ -1053,7 +1039,7 @@ mod tests {
             max_flows: 2,
             ..Default::default()
         };
-        let mut t = FlowTable::with_config(cfg);
+        let mut t = FlowTable::new(cfg);
         let mut out = Vec::new();
         feed(&mut t, &mut out, seg(true, 1, 0, TCP_ACK, b"a", 0));
         feed(&mut t, &mut out, seg(true, 2, 0, TCP_ACK, b"b", 0));
@@ -1074,7 +1060,7 @@ mod tests {
 
     #[test]
     fn orphan_segments_open_nothing() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         feed(&mut t, &mut out, seg(true, 1, 0, TCP_FIN, b"", 0));
         feed(&mut t, &mut out, seg(true, 1, 0, TCP_RST, b"", 0));
@@ -1084,7 +1070,7 @@ mod tests {
 
     #[test]
     fn finish_flushes_in_opening_order() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         for port in [9u16, 3, 5] {
             feed(&mut t, &mut out, seg(true, port, 0, TCP_ACK, b"a", 0));
@@ -1113,8 +1099,8 @@ mod tests {
                 (any::<bool>(), 0u16..6, any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..8), 0u64..5_000),
                 0..80),
         ) {
-            let cfg = FlowConfig { max_flows: 3, idle_timeout_us: 1_000, ..Default::default() };
-            let mut t = FlowTable::with_config(cfg);
+            let cfg = FlowConfig { max_flows: 3, max_idle_us: 1_000, ..Default::default() };
+            let mut t = FlowTable::new(cfg);
             let mut opened = 0u64;
             let mut closed = 0u64;
             let mut count = |e: FlowEvent<'_>| match e {
@@ -1139,8 +1125,8 @@ mod tests {
         fn eviction_and_expiry_follow_the_least_recently_active(
             steps in proptest::collection::vec((1u16..7, 0u64..400), 1..200),
         ) {
-            let cfg = FlowConfig { max_flows: 3, idle_timeout_us: 1_000, ..Default::default() };
-            let mut t = FlowTable::with_config(cfg);
+            let cfg = FlowConfig { max_flows: 3, max_idle_us: 1_000, ..Default::default() };
+            let mut t = FlowTable::new(cfg);
             let mut out = Vec::new();
             let mut model: Vec<(u16, u64)> = Vec::new(); // (port, last activity)
             let mut seqs = HashMap::new();

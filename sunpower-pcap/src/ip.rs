@@ -1,6 +1,6 @@
 //! IPv4 / IPv6 and TCP headers, without copying or allocating.
 //!
-//! [`decode_ip`] turns a network-layer packet (from [`crate::link::decode_link`]) into a
+//! [`decode_ip`] turns an IPv4 or IPv6 packet (from [`crate::link::decode_link`]) into a
 //! [`Transport`]: a TCP segment, a fragment (reported, never misread as TCP), or another protocol.
 //! Lengths come from the IP header, so link padding is dropped, and a packet cut short by the
 //! capture's snaplen says how many payload bytes are missing ([`TcpSegment::payload_missing`]).
@@ -9,7 +9,7 @@
 //! use std::net::{IpAddr, Ipv4Addr};
 //! use sunpower_pcap::capture::{CaptureReader, Input};
 //! use sunpower_pcap::ip::{decode_ip, Transport, TCP_ACK, TCP_PSH};
-//! use sunpower_pcap::link::{decode_link, NetworkProtocol};
+//! use sunpower_pcap::link::decode_link;
 //!
 //! // Packet 25 of the repository's sample capture: the supervisor's first collector request.
 //! let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
@@ -19,11 +19,11 @@
 //!         continue;
 //!     }
 //!     let network = decode_link(packet.link_type, packet.data).unwrap(); // Ethernet
-//!     assert_eq!(network.protocol, NetworkProtocol::Ipv4);
-//!     let Ok(Transport::Tcp(seg)) = decode_ip(network.protocol, network.payload) else { panic!() };
-//!     assert_eq!(seg.src, IpAddr::V4(Ipv4Addr::new(192, 168, 1, 50)));
-//!     assert_eq!(seg.dst, IpAddr::V4(Ipv4Addr::new(204, 194, 111, 66)));
-//!     assert_eq!((seg.src_port, seg.dst_port, seg.seq, seg.ack), (50112, 80, 3_469_584_608, 3_839_259_272));
+//!     assert_eq!(network.payload[0] >> 4, 4); // IPv4
+//!     let Ok(Transport::Tcp(seg)) = decode_ip(network.payload) else { panic!() };
+//!     assert_eq!(seg.src.ip, IpAddr::V4(Ipv4Addr::new(192, 168, 1, 50)));
+//!     assert_eq!(seg.dst.ip, IpAddr::V4(Ipv4Addr::new(204, 194, 111, 66)));
+//!     assert_eq!((seg.src.port, seg.dst.port, seg.seq, seg.ack), (50112, 80, 3_469_584_608, 3_839_259_272));
 //!     assert_eq!(seg.flags, TCP_PSH | TCP_ACK);
 //!     assert!(seg.payload.starts_with(b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n"));
 //!     assert_eq!((seg.payload.len(), seg.payload_missing), (556, 0));
@@ -34,10 +34,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::flow::Endpoint;
-use crate::link::NetworkProtocol;
 
 /// IP protocol number of TCP.
-pub const PROTO_TCP: u8 = 6;
+pub(crate) const PROTO_TCP: u8 = 6;
 
 /// TCP header flag FIN: the bits of [`TcpSegment::flags`] (the header's flags byte) are these,
 /// or'ed: `seg.flags & TCP_SYN != 0`, `TCP_SYN | TCP_ACK`.
@@ -61,14 +60,10 @@ pub const TCP_ACK: u8 = 0x10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TcpSegment<'a> {
-    /// Source address.
-    pub src: IpAddr,
-    /// Destination address.
-    pub dst: IpAddr,
-    /// Source port.
-    pub src_port: u16,
-    /// Destination port.
-    pub dst_port: u16,
+    /// The sending end: source address and port.
+    pub src: Endpoint,
+    /// The receiving end: destination address and port.
+    pub dst: Endpoint,
     /// Sequence number.
     pub seq: u32,
     /// Acknowledgement number (meaningful when `flags & TCP_ACK != 0`).
@@ -92,7 +87,8 @@ impl<'a> TcpSegment<'a> {
     /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// let s = TcpSegment::new("10.0.0.2:40000".parse().unwrap(), "10.0.0.1:80".parse().unwrap(),
     ///     7, TCP_ACK, b"x");
-    /// assert_eq!((s.source().port, s.destination().port, s.seq), (40000, 80, 7));
+    /// assert_eq!((s.src.port, s.dst.port, s.seq), (40000, 80, 7));
+    /// assert_eq!(s.src.to_string(), "10.0.0.2:40000");
     /// ```
     pub fn new(
         src: SocketAddr,
@@ -101,45 +97,19 @@ impl<'a> TcpSegment<'a> {
         flags: u8,
         payload: &'a [u8],
     ) -> TcpSegment<'a> {
+        let end = |a: SocketAddr| Endpoint {
+            ip: a.ip(),
+            port: a.port(),
+        };
         TcpSegment {
-            src: src.ip(),
-            dst: dst.ip(),
-            src_port: src.port(),
-            dst_port: dst.port(),
+            src: end(src),
+            dst: end(dst),
             seq,
             ack: 0,
             flags,
             window: 0,
             payload,
             payload_missing: 0,
-        }
-    }
-
-    /// The sending end.
-    ///
-    /// ```
-    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
-    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TCP_ACK, b"");
-    /// assert_eq!(s.source().to_string(), "10.0.0.2:5");
-    /// ```
-    pub fn source(&self) -> Endpoint {
-        Endpoint {
-            ip: self.src,
-            port: self.src_port,
-        }
-    }
-
-    /// The receiving end.
-    ///
-    /// ```
-    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
-    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TCP_ACK, b"");
-    /// assert_eq!(s.destination().port, 80);
-    /// ```
-    pub fn destination(&self) -> Endpoint {
-        Endpoint {
-            ip: self.dst,
-            port: self.dst_port,
         }
     }
 }
@@ -184,25 +154,28 @@ pub enum IpError {
         /// Bytes present.
         available: usize,
     },
-    /// The version field does not match the link layer's protocol.
-    #[error("IP version field {0} does not match the link layer")]
+    /// The version field is neither 4 nor 6.
+    #[error("IP version field {0} is neither 4 nor 6")]
     BadVersion(u8),
     /// A length field that cannot be right.
     #[error("malformed {0}")]
     Malformed(&'static str),
 }
 
-/// Decodes the IP header (and TCP header) of `packet`.
+/// Decodes the IP header (and TCP header) of `packet`, IPv4 or IPv6 as its version nibble says.
 ///
 /// ```
 /// use sunpower_pcap::ip::{decode_ip, IpError};
-/// use sunpower_pcap::link::NetworkProtocol;
-/// assert!(matches!(decode_ip(NetworkProtocol::Ipv4, &[0x45, 0]), Err(IpError::Truncated { .. })));
+/// assert!(matches!(decode_ip(&[0x45, 0]), Err(IpError::Truncated { header: "IPv4", .. })));
+/// assert_eq!(decode_ip(&[0x50]), Err(IpError::BadVersion(5)));
 /// ```
-pub fn decode_ip(protocol: NetworkProtocol, packet: &[u8]) -> Result<Transport<'_>, IpError> {
-    match protocol {
-        NetworkProtocol::Ipv4 => decode_ipv4(packet),
-        NetworkProtocol::Ipv6 => decode_ipv6(packet),
+pub fn decode_ip(packet: &[u8]) -> Result<Transport<'_>, IpError> {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) => decode_ipv4(packet),
+        Some(6) => decode_ipv6(packet),
+        Some(v) => Err(IpError::BadVersion(v)),
+        // IPv4's header is the shorter one.
+        None => Err(truncated("IP", 20, 0)),
     }
 }
 
@@ -239,10 +212,6 @@ fn trim(body: &[u8], declared: usize) -> (&[u8], u32) {
 fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
     if p.len() < 20 {
         return Err(truncated("IPv4", 20, p.len()));
-    }
-    let version = p[0] >> 4;
-    if version != 4 {
-        return Err(IpError::BadVersion(version));
     }
     let ihl = usize::from(p[0] & 0x0f) * 4;
     if ihl < 20 {
@@ -282,10 +251,6 @@ fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
 fn decode_ipv6(p: &[u8]) -> Result<Transport<'_>, IpError> {
     if p.len() < 40 {
         return Err(truncated("IPv6", 40, p.len()));
-    }
-    let version = p[0] >> 4;
-    if version != 6 {
-        return Err(IpError::BadVersion(version));
     }
     let payload_len = usize::from(be16(p, 4));
     let mut next = p[6];
@@ -376,10 +341,14 @@ fn transport<'a>(
         return Err(IpError::Malformed("TCP data offset beyond the IP payload"));
     }
     Ok(Transport::Tcp(TcpSegment {
-        src,
-        dst,
-        src_port: be16(body, 0),
-        dst_port: be16(body, 2),
+        src: Endpoint {
+            ip: src,
+            port: be16(body, 0),
+        },
+        dst: Endpoint {
+            ip: dst,
+            port: be16(body, 2),
+        },
         seq: be32(body, 4),
         ack: be32(body, 8),
         flags: body[13],
@@ -403,9 +372,9 @@ mod tests {
         ]);
         p.extend_from_slice(b"abcd");
         for n in 0..=p.len() {
-            let _ = decode_ip(NetworkProtocol::Ipv4, &p[..n]);
+            let _ = decode_ip(&p[..n]);
         }
-        let Ok(Transport::Tcp(seg)) = decode_ip(NetworkProtocol::Ipv4, &p[..42]) else {
+        let Ok(Transport::Tcp(seg)) = decode_ip(&p[..42]) else {
             panic!("expected a TCP segment")
         };
         assert_eq!(seg.payload, b"ab");
@@ -418,9 +387,6 @@ mod tests {
             0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
         ];
         p.extend_from_slice(&[0; 8]);
-        assert_eq!(
-            decode_ip(NetworkProtocol::Ipv4, &p),
-            Ok(Transport::Other { protocol: 17 })
-        );
+        assert_eq!(decode_ip(&p), Ok(Transport::Other { protocol: 17 }));
     }
 }

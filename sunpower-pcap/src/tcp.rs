@@ -17,8 +17,8 @@
 //!   reassemblers do, and it keeps the in-order fast path copy-free. A copy whose content
 //!   differs from the kept one is reported as a [`Conflict`](StreamEvent::Conflict) (and counted
 //!   in [`TcpStats::conflicts`]) when the kept bytes are at hand: still buffered, or among the
-//!   last [`ReassemblerConfig::overlap_check_bytes`] delivered.
-//! - **Window.** A segment more than [`ReassemblerConfig::max_window`] bytes ahead of (or behind)
+//!   last [`ReassemblerConfig::max_overlap_check_bytes`] delivered.
+//! - **Window.** A segment more than [`ReassemblerConfig::max_window_bytes`] bytes ahead of (or behind)
 //!   the next expected byte is out of window: ignored and counted, never buffered. Bytes before
 //!   offset 0 (seen when the first segment of a mid-stream pick-up was itself out of order) are
 //!   counted the same way.
@@ -38,7 +38,7 @@
 //! use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_SYN};
 //! use sunpower_pcap::tcp::{Reassembler, StreamEvent};
 //!
-//! let mut r = Reassembler::new();
+//! let mut r = Reassembler::new(Default::default());
 //! let mut out = Vec::new();
 //! let mut events = |e: StreamEvent<'_>| match e {
 //!     StreamEvent::Data(d) => out.extend_from_slice(d),
@@ -62,7 +62,7 @@ use crate::ip::{TCP_FIN, TCP_RST, TCP_SYN};
 /// let e = StreamEvent::Gap { at: 10, len: 5 };
 /// assert_ne!(e, StreamEvent::Fin);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StreamEvent<'a> {
     /// The next bytes of the stream, contiguous with what came before.
     Data(&'a [u8]),
@@ -98,9 +98,9 @@ pub enum StreamEvent<'a> {
 /// ```
 /// use sunpower_pcap::tcp::ReassemblerConfig;
 /// let cfg = ReassemblerConfig { max_buffered_bytes: 1 << 20, ..ReassemblerConfig::default() };
-/// assert_eq!(cfg.max_window, 1 << 30);
+/// assert_eq!(cfg.max_window_bytes, 1 << 30);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ReassemblerConfig {
     /// Most out-of-order payload bytes held while waiting for a hole to fill (default 4 MiB).
     pub max_buffered_bytes: usize,
@@ -109,11 +109,11 @@ pub struct ReassemblerConfig {
     pub max_buffered_segments: usize,
     /// Segments further than this from the next expected byte are out of window (default 1 GiB;
     /// values above 2^31 - 1 are clamped, since sequence numbers only span ±2^31).
-    pub max_window: u64,
+    pub max_window_bytes: u64,
     /// How many of the last delivered bytes are kept to compare with later copies of them
     /// (default 256), so that a retransmission with another content is reported as a
     /// [`StreamEvent::Conflict`]. 0 compares only with buffered data.
-    pub overlap_check_bytes: usize,
+    pub max_overlap_check_bytes: usize,
 }
 
 impl Default for ReassemblerConfig {
@@ -121,8 +121,8 @@ impl Default for ReassemblerConfig {
         ReassemblerConfig {
             max_buffered_bytes: 4 << 20,
             max_buffered_segments: 16_384,
-            max_window: 1 << 30,
-            overlap_check_bytes: 256,
+            max_window_bytes: 1 << 30,
+            max_overlap_check_bytes: 256,
         }
     }
 }
@@ -134,13 +134,13 @@ impl Default for ReassemblerConfig {
 /// ```
 /// use sunpower_pcap::ip::TCP_ACK;
 /// use sunpower_pcap::tcp::Reassembler;
-/// let mut r = Reassembler::new();
+/// let mut r = Reassembler::new(Default::default());
 /// r.segment(1, TCP_ACK, b"abc", |_| {});
 /// r.segment(1, TCP_ACK, b"abc", |_| {});
 /// assert_eq!(r.stats().bytes_delivered, 3);
 /// assert_eq!(r.stats().duplicate_bytes, 3);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TcpStats {
     /// Segments fed.
     pub segments: u64,
@@ -195,14 +195,14 @@ impl TcpStats {
 /// ```
 /// use sunpower_pcap::ip::TCP_ACK;
 /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
-/// let mut r = Reassembler::new();
+/// let mut r = Reassembler::new(Default::default());
 /// let mut events = Vec::new();
 /// r.segment(100, TCP_ACK, b"ab", |e| events.push(format!("{e:?}")));
 /// r.segment(104, TCP_ACK, b"ef", |e| events.push(format!("{e:?}")));
 /// r.finish(|e| events.push(format!("{e:?}")));
 /// assert_eq!(events, ["Data([97, 98])", "Gap { at: 2, len: 2 }", "Data([101, 102])"]);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Reassembler {
     cfg: ReassemblerConfig,
     /// Sequence number of stream offset 0, once known.
@@ -217,39 +217,22 @@ pub struct Reassembler {
     closed: bool,
     /// The stream ended with its FIN (not a reset, not cut short).
     ended_by_fin: bool,
-    /// The last delivered bytes (at most `overlap_check_bytes`), ending at `next`; allocated
+    /// The last delivered bytes (at most `max_overlap_check_bytes`), ending at `next`; allocated
     /// on the first delivery.
     recent: VecDeque<u8>,
     stats: TcpStats,
 }
 
-impl Default for Reassembler {
-    fn default() -> Self {
-        Reassembler::new()
-    }
-}
-
 impl Reassembler {
-    /// A reassembler with the default [`ReassemblerConfig`].
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::Reassembler;
-    /// let r = Reassembler::new();
-    /// assert_eq!(r.next_offset(), 0);
-    /// ```
-    pub fn new() -> Reassembler {
-        Reassembler::with_config(ReassemblerConfig::default())
-    }
-
-    /// A reassembler with the given limits.
+    /// A reassembler with the given limits, at the start of a stream.
     ///
     /// ```
     /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
-    /// let r = Reassembler::with_config(ReassemblerConfig { max_buffered_bytes: 0, ..Default::default() });
-    /// assert_eq!(r.buffered_bytes(), 0);
+    /// let r = Reassembler::new(ReassemblerConfig { max_buffered_bytes: 0, ..Default::default() });
+    /// assert_eq!((r.next_offset(), r.memory_used()), (0, 0));
     /// ```
-    pub fn with_config(mut cfg: ReassemblerConfig) -> Reassembler {
-        cfg.max_window = cfg.max_window.min(i32::MAX as u64);
+    pub fn new(mut cfg: ReassemblerConfig) -> Reassembler {
+        cfg.max_window_bytes = cfg.max_window_bytes.min(i32::MAX as u64);
         Reassembler {
             cfg,
             base: None,
@@ -269,7 +252,7 @@ impl Reassembler {
     ///
     /// ```
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// assert_eq!(Reassembler::new().stats().segments, 0);
+    /// assert_eq!(Reassembler::new(Default::default()).stats().segments, 0);
     /// ```
     pub fn stats(&self) -> &TcpStats {
         &self.stats
@@ -280,7 +263,7 @@ impl Reassembler {
     /// ```
     /// # use sunpower_pcap::ip::TCP_ACK;
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// r.segment(7, TCP_ACK, b"xyz", |_| {});
     /// assert_eq!(r.next_offset(), 3);
     /// ```
@@ -293,7 +276,7 @@ impl Reassembler {
     /// ```
     /// # use sunpower_pcap::ip::TCP_SYN;
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// r.segment(41, TCP_SYN, b"", |_| {});
     /// assert_eq!(r.base_seq(), Some(42));
     /// ```
@@ -302,15 +285,7 @@ impl Reassembler {
     }
 
     /// The initial sequence number, when a SYN was seen.
-    ///
-    /// ```
-    /// # use sunpower_pcap::ip::TCP_SYN;
-    /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(41, TCP_SYN, b"", |_| {});
-    /// assert_eq!(r.isn(), Some(41));
-    /// ```
-    pub fn isn(&self) -> Option<u32> {
+    pub(crate) fn isn(&self) -> Option<u32> {
         match (self.syn_seen, self.base) {
             (true, Some(b)) => Some(b.wrapping_sub(1)),
             _ => None,
@@ -322,7 +297,7 @@ impl Reassembler {
     /// ```
     /// # use sunpower_pcap::ip::TCP_ACK;
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// r.segment(0, TCP_ACK, b"a", |_| {});
     /// r.segment(5, TCP_ACK, b"bcd", |_| {});
     /// assert_eq!(r.buffered_bytes(), 3);
@@ -338,8 +313,8 @@ impl Reassembler {
     /// ```
     /// # use sunpower_pcap::ip::TCP_ACK;
     /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
-    /// let cfg = ReassemblerConfig { overlap_check_bytes: 0, ..Default::default() };
-    /// let mut r = Reassembler::with_config(cfg);
+    /// let cfg = ReassemblerConfig { max_overlap_check_bytes: 0, ..Default::default() };
+    /// let mut r = Reassembler::new(cfg);
     /// assert_eq!(r.memory_used(), 0);
     /// r.segment(0, TCP_ACK, b"a", |_| {});
     /// r.segment(5, TCP_ACK, b"bcd", |_| {});
@@ -357,7 +332,7 @@ impl Reassembler {
     /// ```
     /// # use sunpower_pcap::ip::TCP_RST;
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// r.segment(0, TCP_RST, b"", |_| {});
     /// assert!(r.is_closed());
     /// ```
@@ -372,33 +347,16 @@ impl Reassembler {
         self.next as i64 + i64::from(seq.wrapping_sub(next_seq) as i32)
     }
 
-    /// Whether `seq` lies within [`ReassemblerConfig::max_window`] of the next expected byte
+    /// Whether `seq` lies within [`ReassemblerConfig::max_window_bytes`] of the next expected byte
     /// (always true before the stream's offset 0 is known).
-    ///
-    /// ```
-    /// # use sunpower_pcap::ip::TCP_ACK;
-    /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(1000, TCP_ACK, b"ab", |_| {});
-    /// assert!(r.in_window(1002) && r.in_window(900));
-    /// assert!(!r.in_window(1000u32.wrapping_add(3 << 30)));
-    /// ```
-    pub fn in_window(&self, seq: u32) -> bool {
-        self.distance(seq).is_none_or(|d| d <= self.cfg.max_window)
+    pub(crate) fn in_window(&self, seq: u32) -> bool {
+        self.distance(seq)
+            .is_none_or(|d| d <= self.cfg.max_window_bytes)
     }
 
     /// How far `seq` is from the next expected byte, in either direction; `None` before the
     /// stream's offset 0 is known.
-    ///
-    /// ```
-    /// # use sunpower_pcap::ip::TCP_ACK;
-    /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// assert_eq!(r.distance(5), None);
-    /// r.segment(1000, TCP_ACK, b"ab", |_| {});
-    /// assert_eq!((r.distance(1012), r.distance(990)), (Some(10), Some(12)));
-    /// ```
-    pub fn distance(&self, seq: u32) -> Option<u64> {
+    pub(crate) fn distance(&self, seq: u32) -> Option<u64> {
         let base = self.base?;
         Some((self.offset_of(base, seq) - self.next as i64).unsigned_abs())
     }
@@ -410,7 +368,7 @@ impl Reassembler {
     /// ```
     /// use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_SYN};
     /// use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// r.segment(99, TCP_SYN, b"", |_| {});
     /// r.segment(100, TCP_FIN, b"ab", |_| {}); // FIN at 102
     /// assert!(r.continues_after_fin(103, TCP_ACK, b"POST"));
@@ -432,7 +390,7 @@ impl Reassembler {
     /// ```
     /// use sunpower_pcap::ip::TCP_ACK;
     /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// let mut got = Vec::new();
     /// // Sequence numbers wrap around seamlessly.
     /// r.segment(u32::MAX - 1, TCP_ACK, b"ab", |e| if let StreamEvent::Data(d) = e { got.extend_from_slice(d) });
@@ -479,7 +437,7 @@ impl Reassembler {
         let off = self.offset_of(base, data_seq);
         let len = payload.len() as u64;
         let dist = off - self.next as i64;
-        let window = self.cfg.max_window as i64;
+        let window = self.cfg.max_window_bytes as i64;
         if dist > window || dist + (len as i64) < -window || off + (len as i64) <= 0 && len > 0 {
             self.stats.segments_out_of_window += 1;
             self.stats.bytes_out_of_window += len;
@@ -515,7 +473,7 @@ impl Reassembler {
     /// ```
     /// use sunpower_pcap::ip::TCP_ACK;
     /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// let mut events = Vec::new();
     /// // A 6-byte segment of which the capture kept 2 bytes, then the next segment.
     /// r.segment(100, TCP_ACK, b"ab", |e| events.push(format!("{e:?}")));
@@ -694,9 +652,9 @@ impl Reassembler {
         self.stats.duplicate_bytes += payload.len() as u64 - kept;
     }
 
-    /// Keeps the last `overlap_check_bytes` delivered bytes, to compare later copies with.
+    /// Keeps the last `max_overlap_check_bytes` delivered bytes, to compare later copies with.
     fn remember(&mut self, d: &[u8]) {
-        let cap = self.cfg.overlap_check_bytes;
+        let cap = self.cfg.max_overlap_check_bytes;
         if cap == 0 {
             return;
         }
@@ -813,7 +771,7 @@ impl Reassembler {
     /// ```
     /// use sunpower_pcap::ip::{TCP_ACK, TCP_FIN};
     /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// r.segment(0, TCP_ACK, b"ab", |_| {});
     /// r.segment(4, TCP_FIN, b"", |_| {});
     /// let mut ev = Vec::new();
@@ -840,6 +798,19 @@ impl Reassembler {
 mod tests {
     use super::*;
     use crate::ip::TCP_ACK;
+
+    #[test]
+    fn isn_window_and_distance_are_in_sequence_space() {
+        let mut r = Reassembler::new(Default::default());
+        r.segment(41, TCP_SYN, b"", |_| {});
+        assert_eq!(r.isn(), Some(41));
+        let mut r = Reassembler::new(Default::default());
+        assert_eq!(r.distance(5), None);
+        r.segment(1000, TCP_ACK, b"ab", |_| {});
+        assert!(r.in_window(1002) && r.in_window(900));
+        assert!(!r.in_window(1000u32.wrapping_add(3 << 30)));
+        assert_eq!((r.distance(1012), r.distance(990)), (Some(10), Some(12)));
+    }
     use proptest::prelude::*;
 
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -881,7 +852,7 @@ mod tests {
 
     #[test]
     fn in_order_data_passes_caller_slice_through() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let payload = b"hello".to_vec();
         let mut same_ptr = false;
         r.segment(10, TCP_ACK, &payload, |e| {
@@ -896,7 +867,7 @@ mod tests {
     #[test]
     fn segment_split_at_every_byte_reassembles_whole() {
         let msg = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n";
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 500, TCP_SYN, b"");
         // Reverse order, one byte each: everything is buffered until the first byte arrives.
@@ -910,7 +881,7 @@ mod tests {
 
     #[test]
     fn retransmission_overlap_keeps_first_copy() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_ACK, b"abcd");
         // Partial retransmission with different content: the delivered copy stands.
@@ -940,7 +911,7 @@ mod tests {
 
     #[test]
     fn buffered_overlaps_keep_first_copy() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_ACK, b"a");
         feed(&mut r, &mut out, 3, TCP_ACK, b"de");
@@ -963,7 +934,7 @@ mod tests {
 
     #[test]
     fn exact_duplicate_is_counted_not_delivered() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_ACK, b"abc");
         feed(&mut r, &mut out, 0, TCP_ACK, b"abc");
@@ -973,7 +944,7 @@ mod tests {
 
     #[test]
     fn sequence_wraparound_is_seamless() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         let isn = u32::MAX - 3;
         feed(&mut r, &mut out, isn, TCP_SYN, b"");
@@ -986,7 +957,7 @@ mod tests {
     #[test]
     fn stream_longer_than_sequence_space_keeps_counting() {
         let cfg = ReassemblerConfig::default();
-        let mut r = Reassembler::with_config(cfg);
+        let mut r = Reassembler::new(cfg);
         let chunk = vec![7u8; 1 << 16];
         let mut seq = 123u32;
         let mut n = 0u64;
@@ -1006,7 +977,7 @@ mod tests {
 
     #[test]
     fn bytes_cut_by_the_snaplen_are_a_gap_at_once() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 1000, TCP_ACK, b"abc");
         r.lost(1003, 5, |e| push(&mut out, e));
@@ -1019,7 +990,7 @@ mod tests {
 
     #[test]
     fn lost_range_partly_received_earlier_keeps_the_received_bytes() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 1000, TCP_ACK, b"ab");
         feed(&mut r, &mut out, 1004, TCP_ACK, b"ef"); // buffered, ahead
@@ -1033,7 +1004,7 @@ mod tests {
 
     #[test]
     fn lost_range_away_from_the_delivery_point_waits() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 1000, TCP_ACK, b"ab");
         r.lost(1010, 4, |e| push(&mut out, e));
@@ -1043,7 +1014,7 @@ mod tests {
 
     #[test]
     fn lost_segment_reports_gap_and_resumes() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 99, TCP_SYN, b"");
         feed(&mut r, &mut out, 100, TCP_ACK, b"abc");
@@ -1066,7 +1037,7 @@ mod tests {
             max_buffered_bytes: 4,
             ..Default::default()
         };
-        let mut r = Reassembler::with_config(cfg);
+        let mut r = Reassembler::new(cfg);
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_ACK, b"ab");
         feed(&mut r, &mut out, 4, TCP_ACK, b"ef");
@@ -1088,7 +1059,7 @@ mod tests {
             max_buffered_segments: 2,
             ..Default::default()
         };
-        let mut r = Reassembler::with_config(cfg);
+        let mut r = Reassembler::new(cfg);
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_ACK, b"a");
         feed(&mut r, &mut out, 2, TCP_ACK, b"c");
@@ -1100,7 +1071,7 @@ mod tests {
 
     #[test]
     fn far_forward_jump_is_out_of_window_and_not_buffered() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_ACK, b"a");
         feed(&mut r, &mut out, (1 << 30) + 2, TCP_ACK, b"far");
@@ -1115,7 +1086,7 @@ mod tests {
 
     #[test]
     fn mid_stream_start_uses_first_data_segment() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 5000, TCP_ACK, b""); // bare ACK does not fix offset 0
         feed(&mut r, &mut out, 7000, TCP_ACK, b"xy");
@@ -1130,7 +1101,7 @@ mod tests {
 
     #[test]
     fn stale_empty_fin_before_offset_zero_is_ignored() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 1000, TCP_ACK, b"ab");
         feed(&mut r, &mut out, 10, TCP_FIN, b"");
@@ -1142,7 +1113,7 @@ mod tests {
 
     #[test]
     fn fin_waits_for_missing_data_and_trims_beyond() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_SYN, b"");
         feed(&mut r, &mut out, 4, TCP_FIN, b"de");
@@ -1161,7 +1132,7 @@ mod tests {
 
     #[test]
     fn data_right_after_the_fin_is_recognised_and_nothing_else() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         r.segment(99, TCP_SYN, b"", |_| {});
         r.segment(100, TCP_ACK, b"GET", |_| {});
         assert!(!r.continues_after_fin(104, TCP_ACK, b"x")); // no FIN yet
@@ -1172,7 +1143,7 @@ mod tests {
         assert!(!r.continues_after_fin(103, TCP_ACK, b"x"));
         assert!(!r.continues_after_fin(105, TCP_ACK, b"x"));
         // A reset stream never continues.
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         r.segment(100, TCP_ACK, b"GET", |_| {});
         r.segment(103, TCP_RST, b"", |_| {});
         assert!(!r.continues_after_fin(104, TCP_ACK, b"x"));
@@ -1180,7 +1151,7 @@ mod tests {
 
     #[test]
     fn rst_flushes_holes_then_resets() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_ACK, b"ab");
         feed(&mut r, &mut out, 3, TCP_ACK, b"d");
@@ -1192,7 +1163,7 @@ mod tests {
 
     #[test]
     fn syn_with_data_and_retransmitted_syn() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 10, TCP_SYN, b"ab");
         feed(&mut r, &mut out, 10, TCP_SYN, b"ab");
@@ -1204,7 +1175,7 @@ mod tests {
 
     #[test]
     fn finish_is_idempotent() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         feed(&mut r, &mut out, 0, TCP_ACK, b"a");
         feed(&mut r, &mut out, 2, TCP_ACK, b"c");
@@ -1239,7 +1210,7 @@ mod tests {
                 k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 segs.swap(i, (k >> 33) as usize % (i + 1));
             }
-            let mut r = Reassembler::new();
+            let mut r = Reassembler::new(Default::default());
             let mut out = Vec::new();
             feed(&mut r, &mut out, isn, TCP_SYN, b"");
             for (a, b) in segs {
@@ -1257,8 +1228,8 @@ mod tests {
                 (any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..64)), 0..64),
             cap in 0usize..200,
         ) {
-            let cfg = ReassemblerConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window: 1 << 12, overlap_check_bytes: 16 };
-            let mut r = Reassembler::with_config(cfg);
+            let cfg = ReassemblerConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window_bytes: 1 << 12, max_overlap_check_bytes: 16 };
+            let mut r = Reassembler::new(cfg);
             let mut delivered = 0u64;
             for (seq, bits, p) in &segs {
                 r.segment(*seq, *bits, p, |e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use sunpower_pcap::capture::{CaptureReader, Input};
 use sunpower_pcap::ip::{decode_ip, IpError, Transport, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN};
-use sunpower_pcap::link::{decode_link, LinkError, NetworkProtocol};
+use sunpower_pcap::link::{decode_link, LinkError};
 use sunpower_testkit::{
     ethernet_frame, ipv4_packet, ipv6_packet, linux_sll2_frame, linux_sll_frame, loop_frame,
     null_frame, pcap_bytes, tcp_segment, Endian, Ipv4Options, Ipv6Extension, Link, PcapFormat,
@@ -45,31 +45,20 @@ fn tcp6(payload: &[u8]) -> Vec<u8> {
     ipv6_packet(A6, B6, 6, &[], &tcp)
 }
 
-/// Decodes a frame to (protocol, vlan tags, src, dst, ports, seq, ack, payload, missing).
+/// Decodes a frame to (IP version, vlan tags, src, dst, ports, seq, ack, payload, missing).
 fn segment(
     link_type: u32,
     frame: &[u8],
-) -> (
-    NetworkProtocol,
-    u8,
-    IpAddr,
-    IpAddr,
-    u16,
-    u16,
-    u32,
-    u32,
-    Vec<u8>,
-    u32,
-) {
+) -> (u8, u8, IpAddr, IpAddr, u16, u16, u32, u32, Vec<u8>, u32) {
     let net = decode_link(link_type, frame).unwrap();
-    match decode_ip(net.protocol, net.payload).unwrap() {
+    match decode_ip(net.payload).unwrap() {
         Transport::Tcp(s) => (
-            net.protocol,
+            net.payload[0] >> 4,
             net.vlan_tags,
-            s.src,
-            s.dst,
-            s.src_port,
-            s.dst_port,
+            s.src.ip,
+            s.dst.ip,
+            s.src.port,
+            s.dst.port,
             s.seq,
             s.ack,
             s.payload.to_vec(),
@@ -83,7 +72,7 @@ fn expect_v4(link_type: u32, frame: &[u8]) {
     assert_eq!(
         segment(link_type, frame),
         (
-            NetworkProtocol::Ipv4,
+            4,
             0,
             A4.into(),
             B4.into(),
@@ -102,7 +91,7 @@ fn expect_v6(link_type: u32, frame: &[u8]) {
     assert_eq!(
         segment(link_type, frame),
         (
-            NetworkProtocol::Ipv6,
+            6,
             0,
             A6.into(),
             B6.into(),
@@ -204,7 +193,7 @@ fn stacked_vlan_tags_are_skipped_and_counted() {
     }; 3];
     let frame = ethernet_frame([1; 6], [2; 6], &triple, 0x86dd, &tcp6(b"xyz"));
     let s = segment(1, &frame);
-    assert_eq!((s.0, s.1, s.8), (NetworkProtocol::Ipv6, 3, b"xyz".to_vec()));
+    assert_eq!((s.0, s.1, s.8), (6, 3, b"xyz".to_vec()));
 }
 
 #[test]
@@ -234,11 +223,11 @@ fn ipv4_options_are_skipped() {
     };
     let p = ipv4_packet(A4, B4, 6, &tcp, &opts);
     assert_eq!(p[0] & 0x0f, 7);
-    let Ok(Transport::Tcp(s)) = decode_ip(NetworkProtocol::Ipv4, &p) else {
+    let Ok(Transport::Tcp(s)) = decode_ip(&p) else {
         panic!()
     };
     assert_eq!(
-        (s.src_port, s.dst_port, s.seq, s.ack, s.payload),
+        (s.src.port, s.dst.port, s.seq, s.ack, s.payload),
         (1, 2, 3, 4, &b"data"[..])
     );
 }
@@ -254,7 +243,7 @@ fn tcp_options_are_skipped() {
     };
     let tcp = tcp_segment(&h, b"");
     let p = ipv4_packet(A4, B4, 6, &tcp, &Ipv4Options::default());
-    let Ok(Transport::Tcp(s)) = decode_ip(NetworkProtocol::Ipv4, &p) else {
+    let Ok(Transport::Tcp(s)) = decode_ip(&p) else {
         panic!()
     };
     assert!(s.flags & TCP_SYN != 0 && s.flags & TCP_ACK == 0);
@@ -272,7 +261,7 @@ fn ipv4_fragments_are_reported_not_decoded() {
     };
     let p = ipv4_packet(A4, B4, 6, &tcp[..48], &first);
     assert_eq!(
-        decode_ip(NetworkProtocol::Ipv4, &p),
+        decode_ip(&p),
         Ok(Transport::Fragment {
             src: A4.into(),
             dst: B4.into(),
@@ -288,7 +277,7 @@ fn ipv4_fragments_are_reported_not_decoded() {
     };
     let p = ipv4_packet(A4, B4, 6, &tcp[48..], &last);
     assert_eq!(
-        decode_ip(NetworkProtocol::Ipv4, &p),
+        decode_ip(&p),
         Ok(Transport::Fragment {
             src: A4.into(),
             dst: B4.into(),
@@ -314,11 +303,11 @@ fn ipv6_extension_headers_are_skipped_to_tcp() {
         }, // atomic fragment: a whole datagram
     ];
     let p = ipv6_packet(A6, B6, 6, &exts, &tcp);
-    let Ok(Transport::Tcp(s)) = decode_ip(NetworkProtocol::Ipv6, &p) else {
-        panic!("{:?}", decode_ip(NetworkProtocol::Ipv6, &p))
+    let Ok(Transport::Tcp(s)) = decode_ip(&p) else {
+        panic!("{:?}", decode_ip(&p))
     };
     assert_eq!(
-        (s.src, s.dst, s.seq, s.ack, s.payload),
+        (s.src.ip, s.dst.ip, s.seq, s.ack, s.payload),
         (A6.into(), B6.into(), 70, 80, &b"ext"[..])
     );
 }
@@ -339,7 +328,7 @@ fn ipv6_fragments_are_reported() {
         &[0; 16],
     );
     assert_eq!(
-        decode_ip(NetworkProtocol::Ipv6, &p),
+        decode_ip(&p),
         Ok(Transport::Fragment {
             src: A6.into(),
             dst: B6.into(),
@@ -353,10 +342,7 @@ fn ipv6_fragments_are_reported() {
 #[test]
 fn ipv6_esp_and_no_next_header_stop_as_other() {
     assert_eq!(
-        decode_ip(
-            NetworkProtocol::Ipv6,
-            &ipv6_packet(A6, B6, 50, &[], &[0; 16])
-        ),
+        decode_ip(&ipv6_packet(A6, B6, 50, &[], &[0; 16])),
         Ok(Transport::Other { protocol: 50 })
     );
     let p = ipv6_packet(
@@ -366,19 +352,13 @@ fn ipv6_esp_and_no_next_header_stop_as_other() {
         &[Ipv6Extension::DestinationOptions { units: 1 }],
         &[],
     );
-    assert_eq!(
-        decode_ip(NetworkProtocol::Ipv6, &p),
-        Ok(Transport::Other { protocol: 59 })
-    );
+    assert_eq!(decode_ip(&p), Ok(Transport::Other { protocol: 59 }));
 }
 
 #[test]
 fn udp_is_other_not_tcp() {
     let p = ipv4_packet(A4, B4, 17, &[0; 8], &Ipv4Options::default());
-    assert_eq!(
-        decode_ip(NetworkProtocol::Ipv4, &p),
-        Ok(Transport::Other { protocol: 17 })
-    );
+    assert_eq!(decode_ip(&p), Ok(Transport::Other { protocol: 17 }));
 }
 
 #[test]
@@ -397,9 +377,9 @@ fn snaplen_truncation_reports_missing_payload_bytes() {
     let bytes = pcap_bytes(1, PcapFormat::LE_MICRO, &frames);
     let mut reader = CaptureReader::new(vec![Input::from_reader("snap", Cursor::new(bytes))]);
     let p = reader.next_packet().unwrap().unwrap();
-    assert_eq!((p.caplen, p.origlen), (154, 1054));
+    assert_eq!((p.data.len(), p.origlen), (154, 1054));
     let net = decode_link(p.link_type, p.data).unwrap();
-    let Ok(Transport::Tcp(s)) = decode_ip(net.protocol, net.payload) else {
+    let Ok(Transport::Tcp(s)) = decode_ip(net.payload) else {
         panic!()
     };
     assert_eq!(s.payload, &payload[..100]);
@@ -411,7 +391,7 @@ fn snaplen_truncation_reports_missing_payload_bytes() {
 fn snaplen_inside_the_tcp_header_is_a_truncated_header_error() {
     let p = tcp4(b"POST");
     assert_eq!(
-        decode_ip(NetworkProtocol::Ipv4, &p[..30]),
+        decode_ip(&p[..30]),
         Err(IpError::Truncated {
             header: "TCP",
             needed: 20,
@@ -443,11 +423,11 @@ fn conversation_tracks_sequence_numbers_through_handshake_data_and_fin() {
         .iter()
         .map(|f| {
             let net = decode_link(link_type, &f.data).unwrap();
-            let Ok(Transport::Tcp(s)) = decode_ip(net.protocol, net.payload) else {
+            let Ok(Transport::Tcp(s)) = decode_ip(net.payload) else {
                 panic!()
             };
             (
-                s.src_port == 50000,
+                s.src.port == 50000,
                 s.flags,
                 s.seq,
                 s.ack,

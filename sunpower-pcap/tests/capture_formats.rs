@@ -4,14 +4,15 @@
 use std::io::{self, Cursor, Read};
 
 use chrono::{DateTime, Utc};
-use sunpower_pcap::capture::{
-    CaptureErrorKind, CaptureReader, ContainerDecoder, Decoded, Input, INITIAL_BUFFER_SIZE,
-};
+use sunpower_pcap::capture::{CaptureErrorKind, CaptureReader, ContainerDecoder, Decoded, Input};
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, ProblemKind};
 use sunpower_testkit::{
     gzip, pcap_bytes, pcapng_bytes, Endian, Frame, InterfaceSpec, PcapFormat, PcapNgWriter,
     PcapWriter, TcpConversation,
 };
+
+/// The capture reader's initial buffer (1 MiB), grown only for a larger block.
+const INITIAL_BUFFER_SIZE: usize = 1 << 20;
 
 fn ts(secs: i64, nanos: u32) -> DateTime<Utc> {
     DateTime::from_timestamp(secs, nanos).unwrap()
@@ -40,7 +41,7 @@ fn read_all(inputs: Vec<Input>) -> (Vec<Row>, Vec<sunpower_pcap::capture::Captur
                 p.packet_number,
                 p.timestamp,
                 p.link_type,
-                p.caplen,
+                p.data.len() as u32,
                 p.origlen,
                 p.data.to_vec(),
             )),
@@ -223,7 +224,7 @@ fn pcapng_simple_packet_block_uses_interface_zero_and_previous_time() {
     reader.next_packet().unwrap().unwrap();
     let p = reader.next_packet().unwrap().unwrap();
     assert_eq!(p.data, &[0x46; 21]);
-    assert_eq!((p.caplen, p.origlen, p.link_type), (21, 21, 101));
+    assert_eq!((p.data.len(), p.origlen, p.link_type), (21, 21, 101));
     assert!(p.timestamp_estimated);
     assert_eq!(p.timestamp, ts(100, 5_000));
 }
@@ -766,7 +767,7 @@ fn feed_in_chunks(bytes: &[u8], chunk: usize) -> (Vec<Row>, Vec<String>) {
                     p.packet_number,
                     p.timestamp,
                     p.link_type,
-                    p.caplen,
+                    p.data.len() as u32,
                     p.origlen,
                     p.data.to_vec(),
                 ));

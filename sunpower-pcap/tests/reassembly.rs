@@ -20,7 +20,7 @@ enum Post {
 
 /// Runs segments through a flow table and a framer per direction; returns the collector posts.
 fn decode(segments: &[TcpSegment<'_>]) -> (Vec<Post>, u64) {
-    let mut table = FlowTable::new();
+    let mut table = FlowTable::new(Default::default());
     let mut framers: HashMap<(FlowId, Direction), RequestFramer> = HashMap::new();
     let mut posts = Vec::new();
     let mut responses = 0;
@@ -41,7 +41,7 @@ fn decode(segments: &[TcpSegment<'_>]) -> (Vec<Post>, u64) {
         match e {
             FlowEvent::Opened { flow, syn_seen, .. } => {
                 for d in [Direction::FromInitiator, Direction::FromResponder] {
-                    let f = RequestFramer::new();
+                    let f = RequestFramer::new(Default::default());
                     framers.insert((flow, d), if syn_seen { f } else { f.mid_stream() });
                 }
             }

@@ -1408,7 +1408,7 @@ fn connections_past_the_memory_budget_are_flushed_counted_and_reported() {
     let bytes = pcap(1, &frames);
     let run = |budget: usize| {
         let mut cfg = DecoderConfig::default();
-        cfg.memory_budget = budget;
+        cfg.max_memory_bytes = budget;
         let mut decoder = Decoder::new(cfg);
         let mut reader =
             CaptureReader::new(vec![Input::from_reader("mem", Cursor::new(bytes.clone()))]);
@@ -1443,7 +1443,7 @@ fn connections_past_the_memory_budget_are_flushed_counted_and_reported() {
     assert!(peak > 200 << 10);
     // The default budget holds them all; a connection costs about 1.3 kB with its pending
     // request head and body.
-    let (s, over_budget, _, peak) = run(DecoderConfig::default().memory_budget);
+    let (s, over_budget, _, peak) = run(DecoderConfig::default().max_memory_bytes);
     assert_eq!((s.connections_over_budget, over_budget), (0, 0));
     assert!(
         peak < n as usize * 1_500,

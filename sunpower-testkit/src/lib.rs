@@ -34,7 +34,10 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 
 pub use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN};
-use sunpower_pcap::link::{linktype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+use sunpower_pcap::link::linktype;
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 /// Byte order of the headers a writer or frame builder writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -29,7 +29,7 @@ const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 const MAX_SHB_LEN: u32 = 1 << 20;
 /// Interfaces one pcapng section may describe: far above any real capture, and a bound on the
 /// memory a hostile file of interface blocks can take.
-pub const MAX_INTERFACES: usize = 1 << 16;
+const MAX_INTERFACES: usize = 1 << 16;
 
 /// One captured packet, borrowed until the next call to
 /// [`CaptureReader::next_packet`](super::CaptureReader::next_packet) (or, from a
@@ -55,9 +55,7 @@ pub struct Packet<'a> {
     pub link_type: u32,
     /// pcapng interface id (0 for pcap files).
     pub interface_id: u32,
-    /// Bytes captured; equals `data.len()`.
-    pub caplen: u32,
-    /// Length of the packet on the wire, as recorded (can exceed `caplen`: snaplen).
+    /// Length of the packet on the wire, as recorded (can exceed `data.len()`: snaplen).
     pub origlen: u32,
     /// Byte offset of the packet's record in the (decompressed) capture stream.
     pub offset: u64,
@@ -395,23 +393,12 @@ impl ContainerDecoder {
     }
 
     /// The index of the input in its rotated set.
-    ///
-    /// ```
-    /// use sunpower_pcap::capture::ContainerDecoder;
-    /// assert_eq!(ContainerDecoder::new("a.pcap").input_index(), 0);
-    /// assert_eq!(ContainerDecoder::in_set(3, "d.pcap".into(), 0, None).input_index(), 3);
-    /// ```
-    pub fn input_index(&self) -> usize {
+    pub(crate) fn input_index(&self) -> usize {
         self.input_index
     }
 
     /// The input's name, as used in packets and errors.
-    ///
-    /// ```
-    /// use sunpower_pcap::capture::ContainerDecoder;
-    /// assert_eq!(&**ContainerDecoder::new("stdin").input_name(), "stdin");
-    /// ```
-    pub fn input_name(&self) -> &Arc<str> {
+    pub(crate) fn input_name(&self) -> &Arc<str> {
         &self.input_name
     }
 
@@ -429,7 +416,6 @@ impl ContainerDecoder {
             timestamp_estimated: meta.timestamp_estimated,
             link_type: meta.link_type,
             interface_id: meta.interface_id,
-            caplen: data.len() as u32,
             origlen: meta.origlen,
             offset: meta.offset,
             data,

@@ -29,7 +29,7 @@ pub struct DecoderConfig {
     /// [`DecodeStats::connections_over_budget`] and reported: their holes become gaps, a body in
     /// progress an incomplete post. The default keeps `sunpower stats` within 64 MiB of memory
     /// on any capture.
-    pub memory_budget: usize,
+    pub max_memory_bytes: usize,
 }
 
 impl Default for DecoderConfig {
@@ -37,7 +37,7 @@ impl Default for DecoderConfig {
         DecoderConfig {
             flow: FlowConfig::default(),
             http: FramerConfig::default(),
-            memory_budget: 32 << 20,
+            max_memory_bytes: 32 << 20,
         }
     }
 }

@@ -160,7 +160,7 @@ fn framer_for<'c>(
     match (&mut conn.framers[direction as usize], event) {
         (Some(framer), _) => Some(framer),
         (slot @ None, StreamEvent::Data(_) | StreamEvent::Gap { .. }) => {
-            let f = RequestFramer::with_config(config.http);
+            let f = RequestFramer::new(config.http);
             let f = if mid_stream { f.mid_stream() } else { f };
             *memory += f.memory_used();
             Some(slot.insert(Box::new(f)))

@@ -26,7 +26,7 @@ pub struct Decoder {
     config: DecoderConfig,
     flows: FlowTable,
     connections: Connections,
-    /// What the connections and their framers take (see [`DecoderConfig::memory_budget`]).
+    /// What the connections and their framers take (see [`DecoderConfig::max_memory_bytes`]).
     http_memory: usize,
     stats: DecodeStats,
     /// Position of the packet being decoded, for events.
@@ -41,14 +41,14 @@ impl Decoder {
     /// ```
     /// use sunpower_pcap::decoder::{Decoder, DecoderConfig};
     /// let mut config = DecoderConfig::default();
-    /// config.memory_budget = 1 << 20; // 1 MiB for all connections together
+    /// config.max_memory_bytes = 1 << 20; // 1 MiB for all connections together
     /// let decoder = Decoder::new(config);
     /// assert_eq!((decoder.stats().packets, decoder.memory_used()), (0, 0));
     /// ```
     pub fn new(config: DecoderConfig) -> Decoder {
         Decoder {
             config,
-            flows: FlowTable::with_config(config.flow),
+            flows: FlowTable::new(config.flow),
             connections: HashMap::default(),
             http_memory: 0,
             stats: DecodeStats::default(),
@@ -165,7 +165,7 @@ impl Decoder {
                 return;
             }
         };
-        let segment = match decode_ip(network.protocol, network.payload) {
+        let segment = match decode_ip(network.payload) {
             Ok(Transport::Tcp(segment)) => segment,
             Ok(Transport::Fragment {
                 protocol, offset, ..
@@ -206,7 +206,7 @@ impl Decoder {
         self.keep_to_budget(&mut sink);
     }
 
-    /// Bytes the connections take, counted against [`DecoderConfig::memory_budget`].
+    /// Bytes the connections take, counted against [`DecoderConfig::max_memory_bytes`].
     ///
     /// ```
     /// use sunpower_pcap::decoder::Decoder;
@@ -218,7 +218,7 @@ impl Decoder {
 
     /// Flushes the least recently active connections until the memory used is within budget.
     fn keep_to_budget(&mut self, sink: &mut impl FnMut(Event<'_>)) {
-        let budget = self.config.memory_budget;
+        let budget = self.config.max_memory_bytes;
         while self.memory_used() > budget {
             let mut evicted = None;
             self.drive_flows(sink, |flows, on_event| {
@@ -313,7 +313,7 @@ mod tests {
     /// and the most memory used after any packet.
     fn sample_with_budget(budget: usize) -> (Decoder, u64, Vec<(usize, bool)>, usize) {
         let mut decoder = Decoder::new(DecoderConfig {
-            memory_budget: budget,
+            max_memory_bytes: budget,
             ..DecoderConfig::default()
         });
         let mut reader = CaptureReader::new(vec![Input::from_path(SAMPLE)]);
@@ -338,7 +338,7 @@ mod tests {
     #[test]
     fn the_default_budget_is_never_reached_and_all_memory_is_given_back() {
         let (decoder, posts, over, peak) =
-            sample_with_budget(DecoderConfig::default().memory_budget);
+            sample_with_budget(DecoderConfig::default().max_memory_bytes);
         assert_eq!((posts, over.len()), (336, 0));
         assert!(peak > CONNECTION_COST, "{peak}");
         assert_eq!(decoder.memory_used(), 0);

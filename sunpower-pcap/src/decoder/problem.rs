@@ -118,7 +118,7 @@ pub enum ProblemKind {
     /// early (its holes became gaps, a body in progress an incomplete post).
     #[error("memory budget of {budget} bytes reached: connection flushed early, the least recently active")]
     OverBudget {
-        /// [`DecoderConfig::memory_budget`].
+        /// [`DecoderConfig::max_memory_bytes`].
         budget: usize,
     },
     /// HTTP framing that cannot be right; the framer resynchronises on the next request line.

@@ -177,7 +177,7 @@ mod tests {
         for cut in 1..stream.len() {
             let (a, b) = stream.split_at(cut);
             assert_eq!(
-                run_with(&mut RequestFramer::new(), &[a, b]),
+                run_with(&mut RequestFramer::new(Default::default()), &[a, b]),
                 whole,
                 "cut at {cut}"
             );
@@ -202,12 +202,15 @@ mod tests {
             "/Command/SMS2DataCollector.aspx",
             b"100\tSPMS\t10\n",
         )];
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         let one: Vec<&[u8]> = CHUNKED.chunks(1).collect();
         assert_eq!(run_with(&mut f, &one), want);
         for i in 0..=CHUNKED.len() {
             assert_eq!(
-                run_with(&mut RequestFramer::new(), &[&CHUNKED[..i], &CHUNKED[i..]]),
+                run_with(
+                    &mut RequestFramer::new(Default::default()),
+                    &[&CHUNKED[..i], &CHUNKED[i..]]
+                ),
                 want
             );
         }

@@ -58,7 +58,7 @@ pub enum FramingError {
 /// let e = HttpEvent::Skipped { at: 0, len: 3 };
 /// assert!(matches!(e, HttpEvent::Skipped { len: 3, .. }));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum HttpEvent<'a> {
     /// A complete request whose body was kept (the body may be empty).
@@ -142,11 +142,11 @@ pub enum HttpEvent<'a> {
 ///
 /// ```
 /// use sunpower_pcap::http::RequestFramer;
-/// let mut f = RequestFramer::new();
+/// let mut f = RequestFramer::new(Default::default());
 /// f.feed(b"GET / HTTP/1.1\r\n\r\n", |_| {});
 /// assert_eq!(f.stats().requests, 1);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HttpStats {
     /// Request heads framed.
     pub requests: u64,

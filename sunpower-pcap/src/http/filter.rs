@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn unselected_bodies_are_counted_not_kept() {
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         let ev = run_with(
             &mut f,
             &[
@@ -140,7 +140,7 @@ mod tests {
             bodies: BodyFilter::AllPost,
             ..Default::default()
         };
-        let mut f = RequestFramer::with_config(cfg);
+        let mut f = RequestFramer::new(cfg);
         let ev = run_with(&mut f, &[b"POST /x HTTP/1.1\r\nContent-Length: 1\r\n\r\nz"]);
         assert_eq!(ev, vec![req(0, "/x", b"z")]);
     }

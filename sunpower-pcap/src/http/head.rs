@@ -306,7 +306,7 @@ mod tests {
     fn blank_lines_before_request_are_ignored() {
         let mut s = b"\r\n\n".to_vec();
         s.extend_from_slice(POST);
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         assert_eq!(
             run_with(&mut f, &[&s]),
             vec![req(3, COLLECTOR, b"100\tSPMS\t10\n")]
@@ -320,7 +320,7 @@ mod tests {
         let mut s = bad.to_vec();
         s.extend_from_slice(POST);
         let n = bad.len() as u64;
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         assert_eq!(
             run_with(&mut f, &[&s]),
             vec![
@@ -354,7 +354,7 @@ mod tests {
     #[test]
     fn content_length_with_chunked_frames_as_chunked() {
         let s = b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 100\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n";
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         assert_eq!(
             run_with(&mut f, &[s]),
             vec![req(0, "/SMS2DataCollector.aspx", b"ab")]
@@ -380,7 +380,7 @@ mod tests {
             max_header_bytes: 64,
             ..Default::default()
         };
-        let mut f = RequestFramer::with_config(cfg);
+        let mut f = RequestFramer::new(cfg);
         let mut s = b"GET / HTTP/1.1\r\nX: ".to_vec();
         s.extend_from_slice(&[b'a'; 100]);
         s.extend_from_slice(b"\r\n\r\nGET /b HTTP/1.1\r\n\r\n");

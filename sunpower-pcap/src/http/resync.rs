@@ -199,7 +199,7 @@ mod tests {
         let mut s = b"130\t20170107171000\tserial\n140\tx\n".to_vec();
         let skipped = s.len() as u64;
         s.extend_from_slice(POST);
-        let mut f = RequestFramer::new().mid_stream();
+        let mut f = RequestFramer::new(Default::default()).mid_stream();
         assert_eq!(
             run_with(&mut f, &[&s]),
             vec![
@@ -231,7 +231,7 @@ mod tests {
             max_body_bytes: 4,
             ..Default::default()
         };
-        let mut f = RequestFramer::with_config(cfg);
+        let mut f = RequestFramer::new(cfg);
         let mut s = POST.to_vec();
         s.extend_from_slice(
             b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nContent-Length: 4\r\n\r\nabcd",
@@ -266,7 +266,7 @@ mod tests {
             let first = (head.len() + junk.len()) as u64;
             let second = first + POST.len() as u64;
             for chunk in [1, 7, s.len()] {
-                let mut f = RequestFramer::new();
+                let mut f = RequestFramer::new(Default::default());
                 let chunks: Vec<&[u8]> = s.chunks(chunk).collect();
                 assert_eq!(
                     run_with(&mut f, &chunks),
@@ -289,7 +289,7 @@ mod tests {
     #[test]
     fn an_oversized_body_cut_by_a_gap_or_the_end_counts_what_was_skipped() {
         let head = b"GET / HTTP/1.1\r\nContent-Length: 1000000000\r\n\r\n";
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         let mut ev = Vec::new();
         f.feed(head, |e| ev.push(own(e)));
         f.feed(b"abc\nPOS", |e| ev.push(own(e)));
@@ -309,7 +309,7 @@ mod tests {
             max_body_bytes: 2,
             ..Default::default()
         };
-        let mut f = RequestFramer::with_config(cfg);
+        let mut f = RequestFramer::new(cfg);
         let s = [
             &b"GET / HTTP/1.1\r\nContent-Length: 6\r\n\r\nGET / "[..],
             POST,
@@ -331,7 +331,7 @@ mod tests {
             max_body_bytes: 3,
             ..Default::default()
         };
-        let mut f = RequestFramer::with_config(cfg);
+        let mut f = RequestFramer::new(cfg);
         let s = b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n2\r\ncd\r\n0\r\n\r\nGET / HTTP/1.1\r\n\r\n";
         assert_eq!(
             run_with(&mut f, &[s]),
@@ -346,7 +346,7 @@ mod tests {
 
     #[test]
     fn gap_in_body_delivers_incomplete_then_resyncs() {
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         let mut out = Vec::new();
         f.feed(&POST[..POST.len() - 8], |e| out.push(own(e)));
         f.gap(6, |e| out.push(own(e)));
@@ -372,7 +372,7 @@ mod tests {
 
     #[test]
     fn response_found_while_scanning() {
-        let mut f = RequestFramer::new().mid_stream();
+        let mut f = RequestFramer::new(Default::default()).mid_stream();
         assert_eq!(
             run_with(&mut f, &[b"ab\nHTTP/1.1 200\r\n"]),
             vec![Ev::Skip(0, 3), Ev::Resp(3)]

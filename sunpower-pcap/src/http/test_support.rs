@@ -62,7 +62,7 @@ pub(super) fn run_with(f: &mut RequestFramer, chunks: &[&[u8]]) -> Vec<Ev> {
 }
 
 pub(super) fn run(input: &[u8]) -> Vec<Ev> {
-    run_with(&mut RequestFramer::new(), &[input])
+    run_with(&mut RequestFramer::new(Default::default()), &[input])
 }
 
 pub(super) const COLLECTOR: &str = "/Data/SMS2DataCollector.aspx";
