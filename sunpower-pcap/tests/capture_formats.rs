@@ -209,8 +209,8 @@ fn pcapng_packet_for_missing_interface_is_an_error_and_reading_goes_on() {
     assert!(!errors[0].fatal);
     assert_eq!(errors[0].packet, 2);
     assert!(matches!(
-        errors[0].kind,
-        CaptureErrorKind::UnknownInterface { if_id: 5, count: 1 }
+        &errors[0].kind,
+        CaptureErrorKind::Damaged(m) if m == "packet for interface 5, but the section describes 1 interface(s)"
     ));
 }
 
@@ -385,7 +385,10 @@ fn file_cut_inside_its_header_is_a_truncated_header_error() {
     let bytes = pcap_bytes(1, PcapFormat::LE_MICRO, &[]);
     let (rows, errors) = read_all(vec![mem("hdr", bytes[..20].to_vec())]);
     assert!(rows.is_empty());
-    assert!(matches!(errors[0].kind, CaptureErrorKind::TruncatedHeader));
+    assert_eq!(
+        errors[0].kind.to_string(),
+        "invalid capture header: the input ends inside it"
+    );
 }
 
 #[test]
@@ -681,7 +684,9 @@ fn pcapng_with_a_bad_interface_block_is_unreadable() {
     let (rows, errors) = read_all(vec![mem("badidb", w.into_inner())]);
     assert!(rows.is_empty());
     assert_eq!(errors.len(), 1);
-    assert!(matches!(errors[0].kind, CaptureErrorKind::BadInterface(_)));
+    assert!(
+        matches!(&errors[0].kind, CaptureErrorKind::Damaged(m) if m.starts_with("invalid interface description: "))
+    );
     assert_eq!(errors[0].offset, 28);
     assert!(errors[0].input_unreadable());
 }

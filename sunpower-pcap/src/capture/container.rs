@@ -25,6 +25,21 @@ use super::error::{CaptureError, CaptureErrorKind, InputKind};
 use super::MAX_BUFFER_SIZE;
 
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+/// The [`CaptureErrorKind::BadHeader`] of an input that ends inside its file or section header.
+const TRUNCATED_HEADER: &str = "the input ends inside it";
+
+/// A format version this reader, like libpcap, does not accept.
+fn unsupported_version(format: &str, major: u16, minor: u16) -> CaptureErrorKind {
+    CaptureErrorKind::BadHeader(format!("unsupported {format} version {major}.{minor}"))
+}
+
+/// A pcapng packet for an interface its section does not describe.
+fn unknown_interface(if_id: u32, count: usize) -> CaptureErrorKind {
+    CaptureErrorKind::Damaged(format!(
+        "packet for interface {if_id}, but the section describes {count} interface(s)"
+    ))
+}
+
 /// libpcap's sanity limit on a section header block's length.
 const MAX_SHB_LEN: u32 = 1 << 20;
 /// Interfaces one pcapng section may describe: far above any real capture, and a bound on the
@@ -311,11 +326,13 @@ impl ContainerDecoder {
                     looks_like: InputKind::of(rest),
                 }
             }
-            State::Start => CaptureErrorKind::TruncatedHeader,
+            State::Start => CaptureErrorKind::BadHeader(TRUNCATED_HEADER.into()),
             State::Pcap(_) | State::PcapNg { .. } if !rest.is_empty() => CaptureErrorKind::Cut {
                 available: rest.len(),
             },
-            State::PcapNg { .. } if !self.saw_interface => CaptureErrorKind::NoInterface,
+            State::PcapNg { .. } if !self.saw_interface => {
+                CaptureErrorKind::Damaged("pcapng input without an interface description".into())
+            }
             State::Pcap(_) | State::PcapNg { .. } => {
                 self.state = State::Stopped;
                 return None;
@@ -594,11 +611,7 @@ impl ContainerDecoder {
                 let (major, minor) = (u16_at(4), u16_at(6));
                 // libpcap accepts 2.0-2.4 and the odd 543.3 of some old systems.
                 if !((major == 2 && minor <= 4) || (major == 543 && minor == 3)) {
-                    return Step::Fatal(CaptureErrorKind::UnsupportedVersion {
-                        format: "pcap",
-                        major,
-                        minor,
-                    });
+                    return Step::Fatal(unsupported_version("pcap", major, minor));
                 }
                 let raw = read_u32(&h[20..24], big_endian);
                 // Bits 16-25 are reserved; upper bits carry the FCS length.
@@ -726,11 +739,11 @@ impl ContainerDecoder {
             }
         };
         if !(shb.major_version == 1 && (shb.minor_version == 0 || shb.minor_version == 2)) {
-            return Step::Fatal(CaptureErrorKind::UnsupportedVersion {
-                format: "pcapng",
-                major: shb.major_version,
-                minor: shb.minor_version,
-            });
+            return Step::Fatal(unsupported_version(
+                "pcapng",
+                shb.major_version,
+                shb.minor_version,
+            ));
         }
         // Interfaces are numbered per section.
         self.interfaces.clear();
@@ -748,8 +761,8 @@ impl ContainerDecoder {
         match block {
             Block::InterfaceDescription(idb) => {
                 if self.interfaces.len() >= MAX_INTERFACES {
-                    return Step::Fatal(CaptureErrorKind::BadInterface(format!(
-                        "more than {MAX_INTERFACES} interfaces in one section"
+                    return Step::Fatal(CaptureErrorKind::Damaged(format!(
+                        "invalid interface description: more than {MAX_INTERFACES} interfaces in one section"
                     )));
                 }
                 match interface_from(&idb, big_endian) {
@@ -759,17 +772,16 @@ impl ContainerDecoder {
                         Step::Skip(len)
                     }
                     // libpcap refuses the whole file; so do we, rather than misdate packets.
-                    Err(msg) => Step::Fatal(CaptureErrorKind::BadInterface(msg)),
+                    Err(msg) => Step::Fatal(CaptureErrorKind::Damaged(format!(
+                        "invalid interface description: {msg}"
+                    ))),
                 }
             }
             Block::EnhancedPacket(epb) => {
                 let Some(iface) = self.interfaces.get(epb.if_id as usize).copied() else {
                     return Step::PacketError(
                         len,
-                        CaptureErrorKind::UnknownInterface {
-                            if_id: epb.if_id,
-                            count: self.interfaces.len(),
-                        },
+                        unknown_interface(epb.if_id, self.interfaces.len()),
                     );
                 };
                 let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
@@ -799,10 +811,7 @@ impl ContainerDecoder {
             }
             Block::SimplePacket(spb) => {
                 let Some(iface) = self.interfaces.first().copied() else {
-                    return Step::PacketError(
-                        len,
-                        CaptureErrorKind::UnknownInterface { if_id: 0, count: 0 },
-                    );
+                    return Step::PacketError(len, unknown_interface(0, 0));
                 };
                 // An SPB's captured length is implied: the original length, cut at the snaplen
                 // and at the block's data (which includes padding).
@@ -919,7 +928,7 @@ fn describe(e: &nom::Err<PcapError<&[u8]>>) -> String {
 /// and a sane length, which it returns.
 fn check_section_header(head: &[u8]) -> Result<usize, CaptureErrorKind> {
     if head.len() < 12 {
-        return Err(CaptureErrorKind::TruncatedHeader);
+        return Err(CaptureErrorKind::BadHeader(TRUNCATED_HEADER.into()));
     }
     let big_endian = match head[8..12] {
         [0x1a, 0x2b, 0x3c, 0x4d] => true,
