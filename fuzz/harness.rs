@@ -16,10 +16,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::Input;
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable};
+use sunpower_pcap::flow::{Direction, FlowEvent, FlowTable};
 use sunpower_pcap::http::{BodyFilter, FramerConfig, HttpEvent, RequestFramer};
 use sunpower_pcap::ip::{TcpSegment, TCP_SYN};
-use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent};
+use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpConfig};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::{parse_line, Body, Record, RecordBuf};
 
@@ -539,12 +539,13 @@ impl TcpPlan {
         out
     }
 
-    fn reassembler_config(&self) -> ReassemblerConfig {
-        ReassemblerConfig {
+    fn reassembler_config(&self) -> TcpConfig {
+        TcpConfig {
             max_buffered_bytes: if self.small_buffers { 300 } else { 4 << 20 },
             max_buffered_segments: if self.small_buffers { 3 } else { 16_384 },
             max_window_bytes: if self.small_window { 1000 } else { 1 << 30 },
             max_overlap_check_bytes: if self.small_buffers { 4 } else { 256 },
+            ..TcpConfig::default()
         }
     }
 }
@@ -701,11 +702,10 @@ const PORTS: [u16; 4] = [80, 40000, 80, 40001];
 /// `tcp_reassembler`, part two: the same segments through a [`FlowTable`] with 4-tuples drawn
 /// from a few endpoints, so connections collide, reverse and get reused.
 pub fn check_flow_table(plan: &TcpPlan) {
-    let cfg = FlowConfig {
+    let cfg = TcpConfig {
         max_flows: if plan.small_buffers { 2 } else { 65_536 },
         max_idle_us: if plan.short_idle { 1_000 } else { 600_000_000 },
-        tcp: plan.reassembler_config(),
-        ..FlowConfig::default()
+        ..plan.reassembler_config()
     };
     let mut table = FlowTable::new(cfg);
     // Per flow: closed?, and per direction the offset checker.

@@ -21,16 +21,16 @@
 //!   the old connection closed or far outside its window (or on a connection picked up without a
 //!   SYN), starts a new connection: the old one is flushed and closed first
 //!   ([`CloseReason::Reused`]). So does data at a sequence number more than
-//!   [`FlowConfig::restart_distance_bytes`] from where its direction stands, on a connection closed or
-//!   idle for [`FlowConfig::restart_idle_us`]: the address and port pair was reused by a
+//!   [`TcpConfig::restart_distance_bytes`] from where its direction stands, on a connection closed or
+//!   idle for [`TcpConfig::restart_idle_us`]: the address and port pair was reused by a
 //!   connection whose SYN the capture missed, and its bytes are a new stream, not a gap of
 //!   hundreds of megabytes ([`CloseReason::Restarted`], [`FlowStats::flows_restarted`]).
 //! - **Data after a FIN.** Data that starts right after its sender's FIN
 //!   ([`Reassembler::continues_after_fin`]) is decoded as a new connection picked up mid-way
 //!   ([`CloseReason::ContinuedAfterFin`], [`FlowStats::flows_continued_after_fin`]); other bytes
 //!   after a close are reported ([`StreamEvent::AfterClose`]) and counted.
-//! - **Caps.** At most [`FlowConfig::max_flows`] connections; a new one evicts the least recently
-//!   active (flushed, counted). A connection idle for [`FlowConfig::max_idle_us`] of capture
+//! - **Caps.** At most [`TcpConfig::max_flows`] connections; a new one evicts the least recently
+//!   active (flushed, counted). A connection idle for [`TcpConfig::max_idle_us`] of capture
 //!   time is flushed and removed; capture time is the largest timestamp seen, so a timestamp that
 //!   goes backwards expires nothing. Flushing turns the holes of both directions into gaps.
 //!
@@ -76,7 +76,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 
 use crate::ip::{TcpSegment, TCP_ACK, TCP_RST, TCP_SYN};
-use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpStats};
+use crate::tcp::{Reassembler, StreamEvent, TcpConfig, TcpStats};
 
 /// One end of a connection.
 ///
@@ -149,7 +149,7 @@ pub enum CloseReason {
     Finished,
     /// An RST.
     Reset,
-    /// No segment for [`FlowConfig::max_idle_us`].
+    /// No segment for [`TcpConfig::max_idle_us`].
     Idle,
     /// The table was full and this was the least recently active connection.
     Evicted,
@@ -206,42 +206,6 @@ pub enum FlowEvent<'a> {
         /// Counters of each direction, indexed by [`Direction`] (initiator first).
         stats: [TcpStats; 2],
     },
-}
-
-/// Limits of a [`FlowTable`].
-///
-/// ```
-/// use sunpower_pcap::flow::FlowConfig;
-/// let cfg = FlowConfig::default();
-/// assert_eq!((cfg.max_flows, cfg.max_idle_us), (65_536, 600_000_000));
-/// ```
-#[derive(Debug, Clone, Copy)]
-pub struct FlowConfig {
-    /// Most live connections (default 65,536); more evict the least recently active.
-    pub max_flows: usize,
-    /// Capture time after which a silent connection is flushed and removed (default 10 min).
-    pub max_idle_us: u64,
-    /// A connection silent for this long (capture time; default 60 s), or closed, whose next
-    /// data is more than [`restart_distance_bytes`](Self::restart_distance_bytes) from where its direction
-    /// stands is replaced by a new one ([`CloseReason::Restarted`]).
-    pub restart_idle_us: u64,
-    /// See [`restart_idle_us`](Self::restart_idle_us); default 16 MiB, far beyond any receive
-    /// window a home device advertises, far below a random sequence number's typical distance.
-    pub restart_distance_bytes: u64,
-    /// Limits of each direction's reassembler.
-    pub tcp: ReassemblerConfig,
-}
-
-impl Default for FlowConfig {
-    fn default() -> Self {
-        FlowConfig {
-            max_flows: 65_536,
-            max_idle_us: 600_000_000,
-            restart_idle_us: 60_000_000,
-            restart_distance_bytes: 16 << 20,
-            tcp: ReassemblerConfig::default(),
-        }
-    }
 }
 
 /// Counters of a [`FlowTable`].
@@ -316,7 +280,7 @@ struct Slot {
 /// ```
 #[derive(Debug)]
 pub struct FlowTable {
-    cfg: FlowConfig,
+    cfg: TcpConfig,
     /// 4-tuple → slot. foldhash: several times faster than SipHash on these small keys, and
     /// seeded per table, so crafted 4-tuples cannot aim at a known hash function.
     index: HashMap<Key, usize, foldhash::fast::RandomState>,
@@ -356,11 +320,12 @@ impl FlowTable {
     /// A table with the given limits (`max_flows` of 0 is taken as 1).
     ///
     /// ```
-    /// # use sunpower_pcap::flow::{FlowConfig, FlowTable};
-    /// let t = FlowTable::new(FlowConfig { max_flows: 10, ..Default::default() });
+    /// # use sunpower_pcap::flow::FlowTable;
+    /// # use sunpower_pcap::tcp::TcpConfig;
+    /// let t = FlowTable::new(TcpConfig { max_flows: 10, ..Default::default() });
     /// assert!(t.is_empty());
     /// ```
-    pub fn new(mut cfg: FlowConfig) -> FlowTable {
+    pub fn new(mut cfg: TcpConfig) -> FlowTable {
         cfg.max_flows = cfg.max_flows.max(1);
         FlowTable {
             cfg,
@@ -637,10 +602,7 @@ impl FlowTable {
             flow: Flow {
                 id,
                 ends: [initiator, responder],
-                dirs: [
-                    Reassembler::new(self.cfg.tcp),
-                    Reassembler::new(self.cfg.tcp),
-                ],
+                dirs: [Reassembler::new(self.cfg), Reassembler::new(self.cfg)],
                 syn_seen: seg.flags & TCP_SYN != 0,
                 closed: false,
                 last_ts: self.now,
@@ -777,10 +739,11 @@ impl FlowTable {
     /// that wants them flushed without waiting for the next segment.
     ///
     /// ```
-    /// use sunpower_pcap::flow::{FlowConfig, FlowEvent, FlowTable};
+    /// use sunpower_pcap::flow::{FlowEvent, FlowTable};
+    /// use sunpower_pcap::tcp::TcpConfig;
     /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-    /// let mut table = FlowTable::new(FlowConfig { max_idle_us: 10, ..Default::default() });
+    /// let mut table = FlowTable::new(TcpConfig { max_idle_us: 10, ..Default::default() });
     /// let s = TcpSegment::new(a, b, 7, TCP_ACK, b"a");
     /// table.segment(&s, 100, |_| {});
     /// table.expire(105, |_| {});
@@ -1003,7 +966,7 @@ mod tests {
 
     #[test]
     fn idle_flows_expire_in_capture_time() {
-        let cfg = FlowConfig {
+        let cfg = TcpConfig {
             max_idle_us: 1_000,
             ..Default::default()
         };
@@ -1035,7 +998,7 @@ mod tests {
 
     #[test]
     fn full_table_evicts_least_recently_active() {
-        let cfg = FlowConfig {
+        let cfg = TcpConfig {
             max_flows: 2,
             ..Default::default()
         };
@@ -1099,7 +1062,7 @@ mod tests {
                 (any::<bool>(), 0u16..6, any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..8), 0u64..5_000),
                 0..80),
         ) {
-            let cfg = FlowConfig { max_flows: 3, max_idle_us: 1_000, ..Default::default() };
+            let cfg = TcpConfig { max_flows: 3, max_idle_us: 1_000, ..Default::default() };
             let mut t = FlowTable::new(cfg);
             let mut opened = 0u64;
             let mut closed = 0u64;
@@ -1125,7 +1088,7 @@ mod tests {
         fn eviction_and_expiry_follow_the_least_recently_active(
             steps in proptest::collection::vec((1u16..7, 0u64..400), 1..200),
         ) {
-            let cfg = FlowConfig { max_flows: 3, max_idle_us: 1_000, ..Default::default() };
+            let cfg = TcpConfig { max_flows: 3, max_idle_us: 1_000, ..Default::default() };
             let mut t = FlowTable::new(cfg);
             let mut out = Vec::new();
             let mut model: Vec<(u16, u64)> = Vec::new(); // (port, last activity)

@@ -17,13 +17,13 @@
 //!   reassemblers do, and it keeps the in-order fast path copy-free. A copy whose content
 //!   differs from the kept one is reported as a [`Conflict`](StreamEvent::Conflict) (and counted
 //!   in [`TcpStats::conflicts`]) when the kept bytes are at hand: still buffered, or among the
-//!   last [`ReassemblerConfig::max_overlap_check_bytes`] delivered.
-//! - **Window.** A segment more than [`ReassemblerConfig::max_window_bytes`] bytes ahead of (or behind)
+//!   last [`TcpConfig::max_overlap_check_bytes`] delivered.
+//! - **Window.** A segment more than [`TcpConfig::max_window_bytes`] bytes ahead of (or behind)
 //!   the next expected byte is out of window: ignored and counted, never buffered. Bytes before
 //!   offset 0 (seen when the first segment of a mid-stream pick-up was itself out of order) are
 //!   counted the same way.
-//! - **Holes.** Out-of-order data is buffered up to [`ReassemblerConfig::max_buffered_bytes`] and
-//!   [`ReassemblerConfig::max_buffered_segments`]. Past either cap the reassembler gives up on the
+//! - **Holes.** Out-of-order data is buffered up to [`TcpConfig::max_buffered_bytes`] and
+//!   [`TcpConfig::max_buffered_segments`]. Past either cap the reassembler gives up on the
 //!   first hole: it emits a [`Gap`](StreamEvent::Gap) and releases the buffered data that follows.
 //!   [`Reassembler::finish`] does the same for every remaining hole (and for a hole before a FIN).
 //! - **After FIN or RST** nothing more is delivered; data beyond the FIN or after the close is
@@ -54,6 +54,9 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use crate::ip::{TCP_FIN, TCP_RST, TCP_SYN};
+
+#[cfg(doc)]
+use crate::flow::{CloseReason, FlowTable};
 
 /// What the reassembler hands back, in stream order.
 ///
@@ -93,15 +96,28 @@ pub enum StreamEvent<'a> {
     },
 }
 
-/// Limits of one [`Reassembler`].
+/// Limits of the TCP stage: of the connection table ([`FlowTable`]) and of each direction's
+/// [`Reassembler`], which reads only the `max_buffered_*`, `max_window_bytes` and
+/// `max_overlap_check_bytes`.
 ///
 /// ```
-/// use sunpower_pcap::tcp::ReassemblerConfig;
-/// let cfg = ReassemblerConfig { max_buffered_bytes: 1 << 20, ..ReassemblerConfig::default() };
-/// assert_eq!(cfg.max_window_bytes, 1 << 30);
+/// use sunpower_pcap::tcp::TcpConfig;
+/// let cfg = TcpConfig { max_buffered_bytes: 1 << 20, ..TcpConfig::default() };
+/// assert_eq!((cfg.max_window_bytes, cfg.max_flows, cfg.max_idle_us), (1 << 30, 65_536, 600_000_000));
 /// ```
 #[derive(Debug, Clone, Copy)]
-pub struct ReassemblerConfig {
+pub struct TcpConfig {
+    /// Most live connections (default 65,536); more evict the least recently active.
+    pub max_flows: usize,
+    /// Capture time after which a silent connection is flushed and removed (default 10 min).
+    pub max_idle_us: u64,
+    /// A connection silent for this long (capture time; default 60 s), or closed, whose next
+    /// data is more than [`restart_distance_bytes`](Self::restart_distance_bytes) from where
+    /// its direction stands is replaced by a new one ([`CloseReason::Restarted`]).
+    pub restart_idle_us: u64,
+    /// See [`restart_idle_us`](Self::restart_idle_us); default 16 MiB, far beyond any receive
+    /// window a home device advertises, far below a random sequence number's typical distance.
+    pub restart_distance_bytes: u64,
     /// Most out-of-order payload bytes held while waiting for a hole to fill (default 4 MiB).
     pub max_buffered_bytes: usize,
     /// Most out-of-order segments held (default 16,384), which bounds per-segment overhead when
@@ -116,15 +132,28 @@ pub struct ReassemblerConfig {
     pub max_overlap_check_bytes: usize,
 }
 
-impl Default for ReassemblerConfig {
+impl Default for TcpConfig {
     fn default() -> Self {
-        ReassemblerConfig {
+        TcpConfig {
+            max_flows: 65_536,
+            max_idle_us: 600_000_000,
+            restart_idle_us: 60_000_000,
+            restart_distance_bytes: 16 << 20,
             max_buffered_bytes: 4 << 20,
             max_buffered_segments: 16_384,
             max_window_bytes: 1 << 30,
             max_overlap_check_bytes: 256,
         }
     }
+}
+
+/// The limits a [`Reassembler`] keeps of its [`TcpConfig`].
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_buffered_bytes: usize,
+    max_buffered_segments: usize,
+    max_window_bytes: u64,
+    max_overlap_check_bytes: usize,
 }
 
 /// Counters of one [`Reassembler`]. Every payload byte received ends up in exactly one of
@@ -204,7 +233,7 @@ impl TcpStats {
 /// ```
 #[derive(Debug)]
 pub struct Reassembler {
-    cfg: ReassemblerConfig,
+    cfg: Limits,
     /// Sequence number of stream offset 0, once known.
     base: Option<u32>,
     syn_seen: bool,
@@ -227,14 +256,18 @@ impl Reassembler {
     /// A reassembler with the given limits, at the start of a stream.
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
-    /// let r = Reassembler::new(ReassemblerConfig { max_buffered_bytes: 0, ..Default::default() });
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpConfig};
+    /// let r = Reassembler::new(TcpConfig { max_buffered_bytes: 0, ..Default::default() });
     /// assert_eq!((r.next_offset(), r.memory_used()), (0, 0));
     /// ```
-    pub fn new(mut cfg: ReassemblerConfig) -> Reassembler {
-        cfg.max_window_bytes = cfg.max_window_bytes.min(i32::MAX as u64);
+    pub fn new(cfg: TcpConfig) -> Reassembler {
         Reassembler {
-            cfg,
+            cfg: Limits {
+                max_buffered_bytes: cfg.max_buffered_bytes,
+                max_buffered_segments: cfg.max_buffered_segments,
+                max_window_bytes: cfg.max_window_bytes.min(i32::MAX as u64),
+                max_overlap_check_bytes: cfg.max_overlap_check_bytes,
+            },
             base: None,
             syn_seen: false,
             next: 0,
@@ -312,8 +345,8 @@ impl Reassembler {
     ///
     /// ```
     /// # use sunpower_pcap::ip::TCP_ACK;
-    /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
-    /// let cfg = ReassemblerConfig { max_overlap_check_bytes: 0, ..Default::default() };
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpConfig};
+    /// let cfg = TcpConfig { max_overlap_check_bytes: 0, ..Default::default() };
     /// let mut r = Reassembler::new(cfg);
     /// assert_eq!(r.memory_used(), 0);
     /// r.segment(0, TCP_ACK, b"a", |_| {});
@@ -347,7 +380,7 @@ impl Reassembler {
         self.next as i64 + i64::from(seq.wrapping_sub(next_seq) as i32)
     }
 
-    /// Whether `seq` lies within [`ReassemblerConfig::max_window_bytes`] of the next expected byte
+    /// Whether `seq` lies within [`TcpConfig::max_window_bytes`] of the next expected byte
     /// (always true before the stream's offset 0 is known).
     pub(crate) fn in_window(&self, seq: u32) -> bool {
         self.distance(seq)
@@ -956,7 +989,7 @@ mod tests {
 
     #[test]
     fn stream_longer_than_sequence_space_keeps_counting() {
-        let cfg = ReassemblerConfig::default();
+        let cfg = TcpConfig::default();
         let mut r = Reassembler::new(cfg);
         let chunk = vec![7u8; 1 << 16];
         let mut seq = 123u32;
@@ -1033,7 +1066,7 @@ mod tests {
 
     #[test]
     fn buffer_cap_forces_gap_and_releases_following_data() {
-        let cfg = ReassemblerConfig {
+        let cfg = TcpConfig {
             max_buffered_bytes: 4,
             ..Default::default()
         };
@@ -1055,7 +1088,7 @@ mod tests {
 
     #[test]
     fn segment_count_cap_forces_gap() {
-        let cfg = ReassemblerConfig {
+        let cfg = TcpConfig {
             max_buffered_segments: 2,
             ..Default::default()
         };
@@ -1228,7 +1261,7 @@ mod tests {
                 (any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..64)), 0..64),
             cap in 0usize..200,
         ) {
-            let cfg = ReassemblerConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window_bytes: 1 << 12, max_overlap_check_bytes: 16 };
+            let cfg = TcpConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window_bytes: 1 << 12, max_overlap_check_bytes: 16, ..TcpConfig::default() };
             let mut r = Reassembler::new(cfg);
             let mut delivered = 0u64;
             for (seq, bits, p) in &segs {

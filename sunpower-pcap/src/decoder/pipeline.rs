@@ -48,7 +48,7 @@ impl Decoder {
     pub fn new(config: DecoderConfig) -> Decoder {
         Decoder {
             config,
-            flows: FlowTable::new(config.flow),
+            flows: FlowTable::new(config.tcp),
             connections: HashMap::default(),
             http_memory: 0,
             stats: DecodeStats::default(),
