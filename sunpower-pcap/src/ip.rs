@@ -57,7 +57,7 @@ pub const TCP_ACK: u8 = 0x10;
 
 /// A TCP segment borrowed from its packet: what [`decode_ip`] finds and what
 /// [`crate::flow::FlowTable`] takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct TcpSegment<'a> {
     /// The sending end: source address and port.
@@ -115,7 +115,7 @@ impl<'a> TcpSegment<'a> {
 }
 
 /// What an IP packet carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Transport<'a> {
     /// A TCP segment.
@@ -140,11 +140,12 @@ pub enum Transport<'a> {
     },
 }
 
-/// Why an IP packet could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Why a frame does not yield an IP packet ([`crate::link::decode_link`]), or an IP packet its
+/// [`Transport`] ([`decode_ip`]).
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum IpError {
-    /// The capture ends inside a header (IP, extension or TCP), e.g. a small snaplen.
+pub enum HeaderError {
+    /// The capture ends inside a header (link, IP, extension or TCP), e.g. a small snaplen.
     #[error("{header} header truncated: {needed} bytes needed, {available} captured")]
     Truncated {
         /// Which header.
@@ -154,33 +155,46 @@ pub enum IpError {
         /// Bytes present.
         available: usize,
     },
-    /// The version field is neither 4 nor 6.
-    #[error("IP version field {0} is neither 4 nor 6")]
-    BadVersion(u8),
     /// A length field that cannot be right.
     #[error("malformed {0}")]
     Malformed(&'static str),
+    /// The link type is not one [`crate::link::decode_link`] knows.
+    #[error("unsupported link type {0}")]
+    UnsupportedLinkType(u32),
+    /// The frame carries something other than IP (ARP, LLDP, ...): the EtherType.
+    #[error("not IP: EtherType {0:#06x}")]
+    NotIp(u16),
+    /// A loopback frame with an address family other than IPv4/IPv6.
+    #[error("not IP: address family {0}")]
+    NotIpFamily(u32),
+    /// An IP packet whose version nibble is not 4 or 6, or not the one the link header (EtherType,
+    /// address family, link type) announces.
+    #[error("not IP: version nibble {0}")]
+    BadIpVersion(u8),
+    /// More than 8 VLAN-like tags.
+    #[error("more than 8 VLAN tags")]
+    TooManyTags,
 }
 
 /// Decodes the IP header (and TCP header) of `packet`, IPv4 or IPv6 as its version nibble says.
 ///
 /// ```
-/// use sunpower_pcap::ip::{decode_ip, IpError};
-/// assert!(matches!(decode_ip(&[0x45, 0]), Err(IpError::Truncated { header: "IPv4", .. })));
-/// assert_eq!(decode_ip(&[0x50]), Err(IpError::BadVersion(5)));
+/// use sunpower_pcap::ip::{decode_ip, HeaderError};
+/// assert!(matches!(decode_ip(&[0x45, 0]), Err(HeaderError::Truncated { header: "IPv4", .. })));
+/// assert_eq!(decode_ip(&[0x50]), Err(HeaderError::BadIpVersion(5)));
 /// ```
-pub fn decode_ip(packet: &[u8]) -> Result<Transport<'_>, IpError> {
+pub fn decode_ip(packet: &[u8]) -> Result<Transport<'_>, HeaderError> {
     match packet.first().map(|b| b >> 4) {
         Some(4) => decode_ipv4(packet),
         Some(6) => decode_ipv6(packet),
-        Some(v) => Err(IpError::BadVersion(v)),
+        Some(v) => Err(HeaderError::BadIpVersion(v)),
         // IPv4's header is the shorter one.
         None => Err(truncated("IP", 20, 0)),
     }
 }
 
-fn truncated(header: &'static str, needed: usize, available: usize) -> IpError {
-    IpError::Truncated {
+fn truncated(header: &'static str, needed: usize, available: usize) -> HeaderError {
+    HeaderError::Truncated {
         header,
         needed,
         available,
@@ -209,13 +223,13 @@ fn trim(body: &[u8], declared: usize) -> (&[u8], u32) {
     }
 }
 
-fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
+fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, HeaderError> {
     if p.len() < 20 {
         return Err(truncated("IPv4", 20, p.len()));
     }
     let ihl = usize::from(p[0] & 0x0f) * 4;
     if ihl < 20 {
-        return Err(IpError::Malformed("IPv4 header length"));
+        return Err(HeaderError::Malformed("IPv4 header length"));
     }
     if p.len() < ihl {
         return Err(truncated("IPv4", ihl, p.len()));
@@ -225,7 +239,7 @@ fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
     let declared_body = if total == 0 {
         p.len() - ihl
     } else if total < ihl {
-        return Err(IpError::Malformed("IPv4 total length"));
+        return Err(HeaderError::Malformed("IPv4 total length"));
     } else {
         total - ihl
     };
@@ -248,7 +262,7 @@ fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
     transport(src, dst, protocol, body, missing)
 }
 
-fn decode_ipv6(p: &[u8]) -> Result<Transport<'_>, IpError> {
+fn decode_ipv6(p: &[u8]) -> Result<Transport<'_>, HeaderError> {
     if p.len() < 40 {
         return Err(truncated("IPv6", 40, p.len()));
     }
@@ -309,12 +323,14 @@ fn decode_ipv6(p: &[u8]) -> Result<Transport<'_>, IpError> {
             if missing > 0 {
                 return Err(truncated("IPv6 extension", len, body.len()));
             }
-            return Err(IpError::Malformed("IPv6 extension header length"));
+            return Err(HeaderError::Malformed("IPv6 extension header length"));
         }
         next = body[0];
         body = &body[len..];
     }
-    Err(IpError::Malformed("IPv6 extension header chain too long"))
+    Err(HeaderError::Malformed(
+        "IPv6 extension header chain too long",
+    ))
 }
 
 fn transport<'a>(
@@ -323,7 +339,7 @@ fn transport<'a>(
     protocol: u8,
     body: &'a [u8],
     missing: u32,
-) -> Result<Transport<'a>, IpError> {
+) -> Result<Transport<'a>, HeaderError> {
     if protocol != PROTO_TCP {
         return Ok(Transport::Other { protocol });
     }
@@ -332,13 +348,15 @@ fn transport<'a>(
     }
     let data_offset = usize::from(body[12] >> 4) * 4;
     if data_offset < 20 {
-        return Err(IpError::Malformed("TCP data offset"));
+        return Err(HeaderError::Malformed("TCP data offset"));
     }
     if body.len() < data_offset {
         if missing > 0 {
             return Err(truncated("TCP", data_offset, body.len()));
         }
-        return Err(IpError::Malformed("TCP data offset beyond the IP payload"));
+        return Err(HeaderError::Malformed(
+            "TCP data offset beyond the IP payload",
+        ));
     }
     Ok(Transport::Tcp(TcpSegment {
         src: Endpoint {

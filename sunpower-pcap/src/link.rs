@@ -18,6 +18,8 @@
 //! assert_eq!(packet.vlan_tags, 0);
 //! ```
 
+use crate::ip::HeaderError;
+
 /// Link types (`LINKTYPE_*` values) understood by [`decode_link`].
 pub mod linktype {
     /// BSD loopback: 4-byte address family in the writer's byte order.
@@ -51,7 +53,7 @@ const ETHERTYPE_IPV6: u16 = 0x86dd;
 const MAX_VLAN_TAGS: usize = 8;
 
 /// An IP packet borrowed from its frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct NetworkPacket<'a> {
     /// The IPv4 or IPv6 packet (header included), possibly followed by link padding or an FCS:
@@ -61,48 +63,19 @@ pub struct NetworkPacket<'a> {
     pub vlan_tags: u8,
 }
 
-/// Why a frame does not yield an IP packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LinkError {
-    /// The link type is not one [`decode_link`] knows.
-    #[error("unsupported link type {0}")]
-    UnsupportedLinkType(u32),
-    /// The frame is shorter than its link header.
-    #[error("frame truncated: {needed} bytes of link header needed, {available} captured")]
-    Truncated {
-        /// Bytes needed.
-        needed: usize,
-        /// Bytes present.
-        available: usize,
-    },
-    /// The frame carries something other than IP (ARP, LLDP, ...): the EtherType.
-    #[error("not IP: EtherType {0:#06x}")]
-    NotIp(u16),
-    /// A loopback frame with an address family other than IPv4/IPv6.
-    #[error("not IP: address family {0}")]
-    NotIpFamily(u32),
-    /// An IP packet whose version nibble is not 4 or 6, or not the one the link header (EtherType,
-    /// address family, link type) announces.
-    #[error("not IP: version nibble {0}")]
-    BadIpVersion(u8),
-    /// More than 8 VLAN-like tags.
-    #[error("more than {MAX_VLAN_TAGS} VLAN tags")]
-    TooManyTags,
-}
-
 /// Decodes the link-layer header of `frame` for `link_type` (a `LINKTYPE_*` value).
 ///
 /// ```
-/// use sunpower_pcap::link::{decode_link, LinkError};
+/// use sunpower_pcap::ip::HeaderError;
+/// use sunpower_pcap::link::decode_link;
 /// // BSD null loopback, written little-endian: AF_INET6 as on FreeBSD (28).
 /// let frame = [28, 0, 0, 0, 0x60, 0, 0, 0];
 /// let p = decode_link(0, &frame).unwrap();
 /// assert_eq!(p.payload, [0x60, 0, 0, 0]);
-/// assert_eq!(decode_link(0, &[2, 0, 0, 0, 0x60]), Err(LinkError::BadIpVersion(6))); // AF_INET
-/// assert_eq!(decode_link(147, &frame), Err(LinkError::UnsupportedLinkType(147)));
+/// assert_eq!(decode_link(0, &[2, 0, 0, 0, 0x60]), Err(HeaderError::BadIpVersion(6))); // AF_INET
+/// assert_eq!(decode_link(147, &frame), Err(HeaderError::UnsupportedLinkType(147)));
 /// ```
-pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, LinkError> {
+pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, HeaderError> {
     match link_type {
         linktype::ETHERNET => {
             need(frame, 14)?;
@@ -120,7 +93,7 @@ pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, Li
             need(frame, 1)?;
             match frame[0] >> 4 {
                 4 | 6 => ok(frame[0] >> 4, frame, 0),
-                v => Err(LinkError::BadIpVersion(v)),
+                v => Err(HeaderError::BadIpVersion(v)),
             }
         }
         linktype::IPV4 | linktype::IPV6 => {
@@ -139,13 +112,14 @@ pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, Li
             let family = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
             loopback(family, &frame[4..])
         }
-        other => Err(LinkError::UnsupportedLinkType(other)),
+        other => Err(HeaderError::UnsupportedLinkType(other)),
     }
 }
 
-fn need(frame: &[u8], needed: usize) -> Result<(), LinkError> {
+fn need(frame: &[u8], needed: usize) -> Result<(), HeaderError> {
     if frame.len() < needed {
-        Err(LinkError::Truncated {
+        Err(HeaderError::Truncated {
+            header: "link",
             needed,
             available: frame.len(),
         })
@@ -163,7 +137,7 @@ fn ethertype_payload(
     mut ethertype: u16,
     mut rest: &[u8],
     mut tags: usize,
-) -> Result<NetworkPacket<'_>, LinkError> {
+) -> Result<NetworkPacket<'_>, HeaderError> {
     loop {
         match ethertype {
             ETHERTYPE_IPV4 => return ok(4, rest, tags),
@@ -173,7 +147,7 @@ fn ethertype_payload(
             0x8100 | 0x88a8 | 0x9100 | 0x9200 | 0x9300 => {
                 tags += 1;
                 if tags > MAX_VLAN_TAGS {
-                    return Err(LinkError::TooManyTags);
+                    return Err(HeaderError::TooManyTags);
                 }
                 need(rest, 4)?;
                 ethertype = be16(rest, 2);
@@ -182,7 +156,7 @@ fn ethertype_payload(
             0x8926 => {
                 tags += 1;
                 if tags > MAX_VLAN_TAGS {
-                    return Err(LinkError::TooManyTags);
+                    return Err(HeaderError::TooManyTags);
                 }
                 need(rest, 6)?;
                 ethertype = be16(rest, 4);
@@ -194,22 +168,22 @@ fn ethertype_payload(
                     ethertype = be16(rest, 6);
                     rest = &rest[8..];
                     if ethertype <= 1500 {
-                        return Err(LinkError::NotIp(ethertype));
+                        return Err(HeaderError::NotIp(ethertype));
                     }
                 } else {
-                    return Err(LinkError::NotIp(len));
+                    return Err(HeaderError::NotIp(len));
                 }
             }
-            other => return Err(LinkError::NotIp(other)),
+            other => return Err(HeaderError::NotIp(other)),
         }
     }
 }
 
 /// The IP packet `payload` (version `version`, as the link header says), once its own version
 /// nibble agrees; an empty one is left to the IP layer to call truncated.
-fn ok(version: u8, payload: &[u8], tags: usize) -> Result<NetworkPacket<'_>, LinkError> {
+fn ok(version: u8, payload: &[u8], tags: usize) -> Result<NetworkPacket<'_>, HeaderError> {
     match payload.first() {
-        Some(b) if b >> 4 != version => Err(LinkError::BadIpVersion(b >> 4)),
+        Some(b) if b >> 4 != version => Err(HeaderError::BadIpVersion(b >> 4)),
         _ => Ok(NetworkPacket {
             payload,
             vlan_tags: tags as u8,
@@ -217,12 +191,12 @@ fn ok(version: u8, payload: &[u8], tags: usize) -> Result<NetworkPacket<'_>, Lin
     }
 }
 
-fn loopback(family: u32, payload: &[u8]) -> Result<NetworkPacket<'_>, LinkError> {
+fn loopback(family: u32, payload: &[u8]) -> Result<NetworkPacket<'_>, HeaderError> {
     match family {
         2 => ok(4, payload, 0),
         // AF_INET6 differs per system: NetBSD/OpenBSD 24, FreeBSD 28, macOS 30 (Linux 10).
         10 | 24 | 28 | 30 => ok(6, payload, 0),
-        other => Err(LinkError::NotIpFamily(other)),
+        other => Err(HeaderError::NotIpFamily(other)),
     }
 }
 
@@ -234,7 +208,8 @@ mod tests {
     fn ethernet_short_frame_is_truncated_not_panic() {
         assert_eq!(
             decode_link(1, &[0; 13]),
-            Err(LinkError::Truncated {
+            Err(HeaderError::Truncated {
+                header: "link",
                 needed: 14,
                 available: 13
             })
@@ -243,7 +218,7 @@ mod tests {
         f.extend_from_slice(&[0x81, 0x00, 0x00]);
         assert!(matches!(
             decode_link(1, &f),
-            Err(LinkError::Truncated { .. })
+            Err(HeaderError::Truncated { .. })
         ));
     }
 
@@ -256,7 +231,7 @@ mod tests {
         f.extend_from_slice(&[0x08, 0x00, 0x45]);
         // The last tag's "next EtherType" is another tag: nine in all.
         f[12..14].copy_from_slice(&[0x81, 0x00]);
-        assert_eq!(decode_link(1, &f), Err(LinkError::TooManyTags));
+        assert_eq!(decode_link(1, &f), Err(HeaderError::TooManyTags));
     }
 
     #[test]
@@ -271,6 +246,6 @@ mod tests {
     fn arp_is_not_ip() {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x08, 0x06, 1, 2]);
-        assert_eq!(decode_link(1, &f), Err(LinkError::NotIp(0x0806)));
+        assert_eq!(decode_link(1, &f), Err(HeaderError::NotIp(0x0806)));
     }
 }

@@ -4,8 +4,8 @@ use std::io::Cursor;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use sunpower_pcap::capture::{CaptureReader, Input};
-use sunpower_pcap::ip::{decode_ip, IpError, Transport, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN};
-use sunpower_pcap::link::{decode_link, LinkError};
+use sunpower_pcap::ip::{decode_ip, HeaderError, Transport, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN};
+use sunpower_pcap::link::decode_link;
 use sunpower_testkit::{
     ethernet_frame, ipv4_packet, ipv6_packet, linux_sll2_frame, linux_sll_frame, loop_frame,
     null_frame, pcap_bytes, tcp_segment, Endian, Ipv4Options, Ipv6Extension, Link, PcapFormat,
@@ -143,11 +143,11 @@ fn raw_ip_link_types_decode_to_tcp() {
     }
     assert_eq!(
         decode_link(228, &tcp6(b"xyz")),
-        Err(LinkError::BadIpVersion(6))
+        Err(HeaderError::BadIpVersion(6))
     );
     assert_eq!(
         decode_link(101, &[0x20, 0]),
-        Err(LinkError::BadIpVersion(2))
+        Err(HeaderError::BadIpVersion(2))
     );
 }
 
@@ -161,7 +161,7 @@ fn null_loopback_decodes_in_both_byte_orders_and_all_inet6_families() {
     }
     assert_eq!(
         decode_link(0, &null_frame(7, Endian::Little, &[0x45])),
-        Err(LinkError::NotIpFamily(7))
+        Err(HeaderError::NotIpFamily(7))
     );
 }
 
@@ -200,13 +200,14 @@ fn stacked_vlan_tags_are_skipped_and_counted() {
 fn unsupported_link_type_and_non_ip_are_reported() {
     assert_eq!(
         decode_link(105, &[0; 40]),
-        Err(LinkError::UnsupportedLinkType(105))
+        Err(HeaderError::UnsupportedLinkType(105))
     );
     let arp = ethernet_frame([0xff; 6], [2; 6], &[], 0x0806, &[0; 28]);
-    assert_eq!(decode_link(1, &arp), Err(LinkError::NotIp(0x0806)));
+    assert_eq!(decode_link(1, &arp), Err(HeaderError::NotIp(0x0806)));
     assert_eq!(
         decode_link(276, &[0; 19]),
-        Err(LinkError::Truncated {
+        Err(HeaderError::Truncated {
+            header: "link",
             needed: 20,
             available: 19
         })
@@ -392,7 +393,7 @@ fn snaplen_inside_the_tcp_header_is_a_truncated_header_error() {
     let p = tcp4(b"POST");
     assert_eq!(
         decode_ip(&p[..30]),
-        Err(IpError::Truncated {
+        Err(HeaderError::Truncated {
             header: "TCP",
             needed: 20,
             available: 10

@@ -49,7 +49,7 @@ const MAX_INTERFACES: usize = 1 << 16;
 /// One captured packet, borrowed until the next call to
 /// [`CaptureReader::next_packet`](super::CaptureReader::next_packet) (or, from a
 /// [`ContainerDecoder`], for as long as the slice it was decoded from).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct Packet<'a> {
     /// Index of the input (0-based) in the rotated set.

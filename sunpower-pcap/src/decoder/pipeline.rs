@@ -11,8 +11,8 @@ use super::flow_events::{on_flow_event, Context};
 use super::{DecodeStats, DecoderConfig, Event, Problem, ProblemKind};
 use crate::capture::{CaptureError, Packet};
 use crate::flow::{FlowEvent, FlowId, FlowTable};
-use crate::ip::{decode_ip, Transport, PROTO_TCP};
-use crate::link::{decode_link, LinkError};
+use crate::ip::{decode_ip, HeaderError, Transport, PROTO_TCP};
+use crate::link::decode_link;
 
 /// The pipeline from captured packets to posts; see the [module docs](super).
 ///
@@ -155,7 +155,7 @@ impl Decoder {
 
         let network = match decode_link(packet.link_type, packet.data) {
             Ok(network) => network,
-            Err(LinkError::NotIp(_) | LinkError::NotIpFamily(_)) => {
+            Err(HeaderError::NotIp(_) | HeaderError::NotIpFamily(_)) => {
                 self.stats.non_ip += 1;
                 return;
             }

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use crate::capture::CaptureError;
 use crate::flow::FlowId;
 use crate::http::FramingError;
-use crate::ip::IpError;
-use crate::link::LinkError;
+use crate::ip::HeaderError;
 
 #[cfg(doc)]
 use super::DecoderConfig;
@@ -70,10 +69,10 @@ pub enum ProblemKind {
     Capture(CaptureError),
     /// A frame whose link header is damaged or truncated.
     #[error("link layer: {0}")]
-    Link(LinkError),
+    Link(HeaderError),
     /// A packet whose IP or TCP header is damaged or truncated.
     #[error("IP/TCP: {0}")]
-    Ip(IpError),
+    Ip(HeaderError),
     /// A fragment of a TCP datagram: IP reassembly is not done, its bytes become a gap.
     #[error("IP fragment of a TCP datagram (offset {offset}): not reassembled")]
     TcpFragment {

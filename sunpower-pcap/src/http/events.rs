@@ -11,7 +11,7 @@ use super::{BodyFilter, FramerConfig, RequestFramer};
 /// use sunpower_pcap::http::FramingError;
 /// assert_eq!(FramingError::BodyTooLarge { limit: 10 }.to_string(), "body longer than the limit of 10 bytes");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Error)]
 #[non_exhaustive]
 pub enum FramingError {
     /// The first line of a message is neither a request line nor a status line.

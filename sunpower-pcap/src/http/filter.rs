@@ -10,9 +10,9 @@ use super::framer::{Request, RequestFramer};
 /// ```
 /// use sunpower_pcap::http::{BodyFilter, FramerConfig};
 /// let cfg = FramerConfig { bodies: BodyFilter::AllPost, ..FramerConfig::default() };
-/// assert_eq!(cfg.bodies, BodyFilter::AllPost);
+/// assert!(matches!(cfg.bodies, BodyFilter::AllPost));
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
 pub enum BodyFilter {
     /// Requests whose path ends with `SMS2DataCollector.aspx` (the default).

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::{FramingError, HttpEvent, RequestFramer};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) enum Ev {
     Req(u64, String, String, Vec<u8>),
     Unsel(u64, String, String, u64),
