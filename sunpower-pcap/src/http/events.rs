@@ -14,33 +14,19 @@ use super::{BodyFilter, FramerConfig, RequestFramer};
 #[derive(Debug, Clone, Copy, PartialEq, Error)]
 #[non_exhaustive]
 pub enum FramingError {
-    /// The first line of a message is neither a request line nor a status line.
-    #[error("malformed request line")]
-    MalformedRequestLine,
-    /// A header (or trailer) line is not `name: value`, or is an obsolete line folding.
-    #[error("malformed header line")]
-    MalformedHeader,
+    /// A request line, header (or trailer) line, length or chunk that cannot be framed, as
+    /// text: a first line that is neither a request line nor a status line, a header line that is
+    /// not `name: value` (or an obsolete line folding), `Content-Length` values that differ or
+    /// are not a decimal number that fits in 64 bits, a `Transfer-Encoding` whose final coding
+    /// is not `chunked`, a chunk size over 64 bits, a malformed chunk-size line or line end.
+    #[error("{0}")]
+    Malformed(&'static str),
     /// The head (or trailer section) exceeds [`FramerConfig::max_header_bytes`].
     #[error("header section longer than {limit} bytes")]
     HeaderTooLarge {
         /// The configured limit.
         limit: usize,
     },
-    /// Several `Content-Length` values that differ.
-    #[error("conflicting Content-Length values")]
-    ConflictingContentLength,
-    /// A `Content-Length` value that is not a decimal number that fits in 64 bits.
-    #[error("invalid Content-Length value")]
-    InvalidContentLength,
-    /// A `Transfer-Encoding` whose final coding is not `chunked`.
-    #[error("unsupported Transfer-Encoding (chunked must be the final coding)")]
-    UnsupportedTransferEncoding,
-    /// A chunk size that does not fit in 64 bits.
-    #[error("chunk size overflow")]
-    ChunkSizeOverflow,
-    /// A chunk-size line or the line end after chunk data is malformed.
-    #[error("malformed chunk")]
-    MalformedChunk,
     /// A body that would be kept exceeds [`FramerConfig::max_body_bytes`]; it is skipped (see
     /// [`HttpEvent::OversizedBody`]).
     #[error("body longer than the limit of {limit} bytes")]
@@ -49,6 +35,18 @@ pub enum FramingError {
         limit: u64,
     },
 }
+
+pub(super) const MALFORMED_REQUEST_LINE: FramingError =
+    FramingError::Malformed("malformed request line");
+pub(super) const MALFORMED_HEADER: FramingError = FramingError::Malformed("malformed header line");
+pub(super) const CONFLICTING_CONTENT_LENGTH: FramingError =
+    FramingError::Malformed("conflicting Content-Length values");
+pub(super) const INVALID_CONTENT_LENGTH: FramingError =
+    FramingError::Malformed("invalid Content-Length value");
+pub(super) const UNSUPPORTED_TRANSFER_ENCODING: FramingError =
+    FramingError::Malformed("unsupported Transfer-Encoding (chunked must be the final coding)");
+pub(super) const CHUNK_SIZE_OVERFLOW: FramingError = FramingError::Malformed("chunk size overflow");
+pub(super) const MALFORMED_CHUNK: FramingError = FramingError::Malformed("malformed chunk");
 
 /// What a [`RequestFramer`] reports. Offsets (`at`) count stream bytes, gaps included, from the
 /// start of what the framer was fed.

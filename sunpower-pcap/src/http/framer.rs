@@ -498,6 +498,7 @@ impl RequestFramer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::events::MALFORMED_REQUEST_LINE;
     use crate::http::test_support::*;
     use proptest::prelude::*;
 
@@ -595,7 +596,7 @@ mod tests {
             ev,
             [
                 Ev::Unsel(0, "GET".into(), "/".into(), 0),
-                Ev::Err(18, FramingError::MalformedRequestLine),
+                Ev::Err(18, MALFORMED_REQUEST_LINE),
                 Ev::Skip(18, 8)
             ]
         );

@@ -1,6 +1,10 @@
 //! Request heads: the request line, the status line that tells a response stream, header
 //! lines and what they say of the body's framing (`Content-Length`, `Transfer-Encoding`).
 
+use super::events::{
+    CONFLICTING_CONTENT_LENGTH, INVALID_CONTENT_LENGTH, MALFORMED_HEADER, MALFORMED_REQUEST_LINE,
+    UNSUPPORTED_TRANSFER_ENCODING,
+};
 use super::framer::{HeadScan, Request, RequestFramer, State};
 use super::resync::plausible_start;
 use super::{FramingError, HttpEvent};
@@ -133,7 +137,7 @@ impl RequestFramer {
             sink(HttpEvent::Response { at });
         } else {
             if synced {
-                self.error(at, FramingError::MalformedRequestLine, sink);
+                self.error(at, MALFORMED_REQUEST_LINE, sink);
             }
             let n = self.head.len() as u64;
             self.skip_bytes(at, n);
@@ -155,26 +159,21 @@ impl RequestFramer {
             return;
         }
         let Some(colon) = line.iter().position(|&b| b == b':') else {
-            return self.abandon_head(req, FramingError::MalformedHeader, false, sink);
+            return self.abandon_head(req, MALFORMED_HEADER, false, sink);
         };
         let name = &line[..colon];
         // Empty names, whitespace before the colon and obs-fold lines are rejected (RFC 9112 §5).
         if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
-            return self.abandon_head(req, FramingError::MalformedHeader, false, sink);
+            return self.abandon_head(req, MALFORMED_HEADER, false, sink);
         }
         let value = trim_ows(&line[colon + 1..]);
         if name.eq_ignore_ascii_case(b"content-length") {
             for v in value.split(|&b| b == b',') {
                 let Some(n) = parse_decimal(trim_ows(v)) else {
-                    return self.abandon_head(req, FramingError::InvalidContentLength, false, sink);
+                    return self.abandon_head(req, INVALID_CONTENT_LENGTH, false, sink);
                 };
                 if scan.content_length.is_some_and(|c| c != n) {
-                    return self.abandon_head(
-                        req,
-                        FramingError::ConflictingContentLength,
-                        false,
-                        sink,
-                    );
+                    return self.abandon_head(req, CONFLICTING_CONTENT_LENGTH, false, sink);
                 }
                 scan.content_length = Some(n);
             }
@@ -200,7 +199,7 @@ impl RequestFramer {
         sink: &mut F,
     ) {
         if scan.te_seen && !scan.te_chunked {
-            return self.abandon_head(req, FramingError::UnsupportedTransferEncoding, false, sink);
+            return self.abandon_head(req, UNSUPPORTED_TRANSFER_ENCODING, false, sink);
         }
         self.stats.requests += 1;
         req.keep = self.selected(&req);
@@ -324,7 +323,7 @@ mod tests {
         assert_eq!(
             run_with(&mut f, &[&s]),
             vec![
-                Ev::Err(0, FramingError::ConflictingContentLength),
+                Ev::Err(0, CONFLICTING_CONTENT_LENGTH),
                 Ev::Skip(0, n),
                 req(n, COLLECTOR, b"100\tSPMS\t10\n")
             ]
@@ -345,7 +344,7 @@ mod tests {
         assert_eq!(
             run(s),
             vec![
-                Ev::Err(0, FramingError::InvalidContentLength),
+                Ev::Err(0, INVALID_CONTENT_LENGTH),
                 Ev::Skip(0, s.len() as u64)
             ]
         );
@@ -368,7 +367,7 @@ mod tests {
         assert_eq!(
             run(s),
             vec![
-                Ev::Err(0, FramingError::UnsupportedTransferEncoding),
+                Ev::Err(0, UNSUPPORTED_TRANSFER_ENCODING),
                 Ev::Skip(0, s.len() as u64)
             ]
         );
@@ -398,8 +397,8 @@ mod tests {
     #[test]
     fn obs_fold_and_space_before_colon_are_rejected() {
         let s = b"GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n";
-        assert_eq!(run(s)[0], Ev::Err(0, FramingError::MalformedHeader));
+        assert_eq!(run(s)[0], Ev::Err(0, MALFORMED_HEADER));
         let s = b"GET / HTTP/1.1\r\nA : b\r\n\r\n";
-        assert_eq!(run(s)[0], Ev::Err(0, FramingError::MalformedHeader));
+        assert_eq!(run(s)[0], Ev::Err(0, MALFORMED_HEADER));
     }
 }

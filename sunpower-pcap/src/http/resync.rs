@@ -191,8 +191,9 @@ impl RequestFramer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::events::MALFORMED_REQUEST_LINE;
     use crate::http::test_support::*;
-    use crate::http::{FramerConfig, FramingError};
+    use crate::http::FramerConfig;
 
     #[test]
     fn mid_stream_start_syncs_on_next_request_line() {
@@ -218,7 +219,7 @@ mod tests {
         assert_eq!(
             run(&s),
             vec![
-                Ev::Err(0, FramingError::MalformedRequestLine),
+                Ev::Err(0, MALFORMED_REQUEST_LINE),
                 Ev::Skip(0, 20),
                 req(20, COLLECTOR, b"100\tSPMS\t10\n")
             ]
