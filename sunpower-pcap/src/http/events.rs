@@ -136,7 +136,8 @@ pub enum HttpEvent<'a> {
     },
 }
 
-/// Counters of a [`RequestFramer`].
+/// Counters of a [`RequestFramer`]: of what it framed, and of the bytes it passed over without
+/// an event of their own (what events report, their number and lengths, is not counted again).
 ///
 /// ```
 /// use sunpower_pcap::http::RequestFramer;
@@ -148,27 +149,13 @@ pub enum HttpEvent<'a> {
 pub struct HttpStats {
     /// Request heads framed.
     pub requests: u64,
-    /// [`HttpEvent::Request`]s delivered.
-    pub bodies_delivered: u64,
-    /// Bytes of the bodies delivered.
-    pub body_bytes_delivered: u64,
-    /// [`HttpEvent::IncompleteBody`]s delivered.
-    pub incomplete_bodies: u64,
     /// Body bytes framed but not kept (filter, or cut by a hole, or the chunks of a body
     /// received before it went over the limit).
     pub discarded_body_bytes: u64,
-    /// [`HttpEvent::OversizedBody`]s.
-    pub oversized_bodies: u64,
     /// Bytes of bodies over the limit, skipped by count.
     pub oversized_body_bytes: u64,
-    /// Bytes reported in [`HttpEvent::Skipped`].
-    pub skipped_bytes: u64,
     /// Empty lines before a request line, which RFC 9112 tells servers to ignore.
     pub blank_line_bytes: u64,
-    /// Bytes reported missing through [`RequestFramer::gap`].
-    pub gap_bytes: u64,
-    /// [`HttpEvent::Error`]s.
-    pub errors: u64,
     /// Bytes ignored after a [`HttpEvent::Response`].
     pub response_bytes: u64,
     /// Bytes of a stream found not to be HTTP ([`HttpEvent::NotHttp`]).
