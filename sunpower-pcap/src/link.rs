@@ -20,16 +20,13 @@
 
 use crate::ip::HeaderError;
 
-/// Link types (`LINKTYPE_*` values) understood by [`decode_link`].
+/// Link types (`LINKTYPE_*` values) understood by [`decode_link`] (which also reads 12 and 14,
+/// raw IP as some systems write it, as [`RAW`](linktype::RAW)).
 pub mod linktype {
     /// BSD loopback: 4-byte address family in the writer's byte order.
     pub const NULL: u32 = 0;
     /// Ethernet II.
     pub const ETHERNET: u32 = 1;
-    /// Raw IP as written by some systems (DLT_RAW on BSD/OS and friends).
-    pub const RAW_12: u32 = 12;
-    /// Raw IP as written by OpenBSD.
-    pub const RAW_14: u32 = 14;
     /// Raw IP (v4 or v6, from the version nibble).
     pub const RAW: u32 = 101;
     /// OpenBSD loopback: 4-byte address family, big-endian.
@@ -89,7 +86,8 @@ pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, He
             need(frame, 20)?;
             ethertype_payload(be16(frame, 0), &frame[20..], 0)
         }
-        linktype::RAW | linktype::RAW_12 | linktype::RAW_14 => {
+        // 12 and 14: raw IP as some systems write DLT_RAW (BSD/OS and friends, OpenBSD).
+        linktype::RAW | 12 | 14 => {
             need(frame, 1)?;
             match frame[0] >> 4 {
                 4 | 6 => ok(frame[0] >> 4, frame, 0),

@@ -33,6 +33,13 @@ fn unsupported_version(format: &str, major: u16, minor: u16) -> CaptureErrorKind
     CaptureErrorKind::BadHeader(format!("unsupported {format} version {major}.{minor}"))
 }
 
+/// A block of `needed` bytes, more than the reader's buffer may hold.
+pub(super) fn too_large(needed: usize) -> CaptureErrorKind {
+    CaptureErrorKind::Damaged(format!(
+        "record of at least {needed} bytes exceeds the {MAX_BUFFER_SIZE}-byte limit"
+    ))
+}
+
 /// A pcapng packet for an interface its section does not describe.
 fn unknown_interface(if_id: u32, count: usize) -> CaptureErrorKind {
     CaptureErrorKind::Damaged(format!(
@@ -653,10 +660,7 @@ impl ContainerDecoder {
         }
         let len = layout.record_header + caplen;
         if len > MAX_BUFFER_SIZE {
-            return Step::Fatal(CaptureErrorKind::BlockTooLarge {
-                needed: len,
-                limit: MAX_BUFFER_SIZE,
-            });
+            return Step::Fatal(too_large(len));
         }
         if input.len() < len {
             return Step::Need(len);

@@ -147,19 +147,12 @@ pub enum CaptureErrorKind {
         /// Bytes of the incomplete record that are present.
         available: usize,
     },
-    /// The container structure is damaged: a block that does not parse, an interface
-    /// description libpcap would refuse, a pcapng input without one, a packet for an interface
-    /// its section does not describe.
+    /// The container structure is damaged: a block that does not parse or is larger than
+    /// [`MAX_BUFFER_SIZE`](super::MAX_BUFFER_SIZE), an interface description libpcap would
+    /// refuse, a pcapng input without one, a packet for an interface its section does not
+    /// describe.
     #[error("damaged capture: {0}")]
     Damaged(String),
-    /// A single block needs more than [`MAX_BUFFER_SIZE`](super::MAX_BUFFER_SIZE) bytes.
-    #[error("record of at least {needed} bytes exceeds the {limit}-byte limit")]
-    BlockTooLarge {
-        /// Bytes needed.
-        needed: usize,
-        /// The limit.
-        limit: usize,
-    },
     /// The packet's time is outside the years 0000 to 9999, the only ones RFC 3339 can write
     /// (pcapng timestamps reach far beyond with coarse resolutions or large offsets). The packet
     /// is dropped, not given a made-up time.

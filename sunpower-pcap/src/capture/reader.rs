@@ -348,11 +348,7 @@ impl CaptureReader {
         let buffer = &mut self.buffer;
         if needed > MAX_BUFFER_SIZE {
             // The decoder reports larger blocks itself; this is only a guard.
-            let kind = CaptureErrorKind::BlockTooLarge {
-                needed,
-                limit: MAX_BUFFER_SIZE,
-            };
-            return Fill::Ended(Some(self.decoder.stop(kind)));
+            return Fill::Ended(Some(self.decoder.stop(super::container::too_large(needed))));
         }
         // The incomplete tail moves to the front, so that reads land where the last ones did
         // (still in the cache), and the buffer grows only for a block larger than it.
