@@ -204,7 +204,7 @@ pub enum FlowEvent<'a> {
         /// Why.
         reason: CloseReason,
         /// Counters of each direction, indexed by [`Direction`] (initiator first).
-        stats: [TcpStats; 2],
+        stats: &'a [TcpStats; 2],
     },
 }
 
@@ -481,7 +481,7 @@ impl FlowTable {
             sink(FlowEvent::Closed {
                 flow: id,
                 reason,
-                stats,
+                stats: &stats,
             });
         }
     }
@@ -635,7 +635,7 @@ impl FlowTable {
             sink(FlowEvent::Closed {
                 flow: id,
                 reason,
-                stats,
+                stats: &stats,
             });
         }
     }

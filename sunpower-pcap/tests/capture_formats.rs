@@ -22,7 +22,7 @@ fn mem(name: &str, bytes: Vec<u8>) -> Input {
     Input::from_reader(name, Cursor::new(bytes))
 }
 
-/// (input index, packet number in the input, overall number, timestamp, link type, caplen, origlen, data)
+/// (input index, packet number in the input, overall number, timestamp, link type, captured length, origlen, data)
 type Row = (usize, u64, u64, DateTime<Utc>, u32, u32, u32, Vec<u8>);
 
 /// Reads everything; packets as rows, errors as their kinds' messages.
