@@ -12,7 +12,7 @@
 //!   layer) should look at both directions.
 //! - **Opening.** Only a SYN or a segment with payload opens a connection; a bare ACK, FIN or RST
 //!   for an unknown connection (the tail of one that closed or was never seen) is counted in
-//!   [`TcpStats::orphan_segments`].
+//!   [`FlowStats::orphan_segments`].
 //! - **Closing.** A connection closes when both directions sent a FIN, or at an RST; a
 //!   [`FlowEvent::Closed`] follows, once. It stays in the table, so late retransmissions are
 //!   counted rather than opening a phantom connection, until it idles out, is evicted, or its
@@ -24,10 +24,10 @@
 //!   [`TcpConfig::restart_distance_bytes`] from where its direction stands, on a connection closed or
 //!   idle for [`TcpConfig::restart_idle_us`]: the address and port pair was reused by a
 //!   connection whose SYN the capture missed, and its bytes are a new stream, not a gap of
-//!   hundreds of megabytes ([`CloseReason::Restarted`], [`TcpStats::flows_restarted`]).
+//!   hundreds of megabytes ([`CloseReason::Restarted`], [`FlowStats::flows_restarted`]).
 //! - **Data after a FIN.** Data that starts right after its sender's FIN
 //!   ([`Reassembler::continues_after_fin`]) is decoded as a new connection picked up mid-way
-//!   ([`CloseReason::ContinuedAfterFin`], [`TcpStats::flows_continued_after_fin`]); other bytes
+//!   ([`CloseReason::ContinuedAfterFin`], [`FlowStats::flows_continued_after_fin`]); other bytes
 //!   after a close are reported ([`StreamEvent::AfterClose`]) and counted.
 //! - **Caps.** At most [`TcpConfig::max_flows`] connections; a new one evicts the least recently
 //!   active (flushed, counted). A connection idle for [`TcpConfig::max_idle_us`] of capture
@@ -204,8 +204,38 @@ pub enum FlowEvent<'a> {
         /// Why.
         reason: CloseReason,
         /// Counters of each direction, indexed by [`Direction`] (initiator first).
-        stats: &'a [TcpStats; 2],
+        stats: [TcpStats; 2],
     },
+}
+
+/// Counters of a [`FlowTable`].
+///
+/// ```
+/// use sunpower_pcap::flow::FlowTable;
+/// assert_eq!(FlowTable::new(Default::default()).stats().flows_opened, 0);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FlowStats {
+    /// Connections opened.
+    pub flows_opened: u64,
+    /// [`FlowEvent::Closed`] events.
+    pub flows_closed: u64,
+    /// Connections evicted because the table was full.
+    pub flows_evicted: u64,
+    /// Connections removed after idling.
+    pub flows_expired: u64,
+    /// Connections replaced by a new one on the same 4-tuple (a new SYN).
+    pub flows_reused: u64,
+    /// Connections replaced by a new stream far from where they stood ([`CloseReason::Restarted`]).
+    pub flows_restarted: u64,
+    /// Connections whose sender went on after its FIN ([`CloseReason::ContinuedAfterFin`]).
+    pub flows_continued_after_fin: u64,
+    /// Connections flushed early by [`FlowTable::evict_oldest`] ([`CloseReason::OverBudget`]).
+    pub flows_over_budget: u64,
+    /// Segments that matched no connection and could not open one.
+    pub orphan_segments: u64,
+    /// Reassembly counters of the connections removed from the table so far.
+    pub tcp: TcpStats,
 }
 
 type Key = (Endpoint, Endpoint);
@@ -266,7 +296,7 @@ pub struct FlowTable {
     next_id: FlowId,
     /// Sum of the connections' [`Reassembler::memory_used`].
     buffered: usize,
-    stats: TcpStats,
+    stats: FlowStats,
 }
 
 /// What one connection costs the table besides what its reassemblers buffer: its slot and its
@@ -308,7 +338,7 @@ impl FlowTable {
             now: 0,
             next_id: 0,
             buffered: 0,
-            stats: TcpStats::default(),
+            stats: FlowStats::default(),
         }
     }
 
@@ -349,7 +379,7 @@ impl FlowTable {
     }
 
     /// Flushes and removes the least recently active connection ([`CloseReason::OverBudget`],
-    /// counted in [`TcpStats::flows_over_budget`]), for a caller over its memory budget;
+    /// counted in [`FlowStats::flows_over_budget`]), for a caller over its memory budget;
     /// returns its id, or `None` when the table is empty.
     ///
     /// ```
@@ -371,16 +401,13 @@ impl FlowTable {
         Some(id)
     }
 
-    /// The counters so far: of the connections, and of the reassembly of those removed from
-    /// the table (a connection's own are in its [`FlowEvent::Closed`]).
+    /// The counters so far.
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// let table = FlowTable::new(Default::default());
-    /// let stats = table.stats();
-    /// assert_eq!((stats.flows_opened, stats.orphan_segments, stats.segments), (0, 0, 0));
+    /// assert_eq!(FlowTable::new(Default::default()).stats().orphan_segments, 0);
     /// ```
-    pub fn stats(&self) -> &TcpStats {
+    pub fn stats(&self) -> &FlowStats {
         &self.stats
     }
 
@@ -481,7 +508,7 @@ impl FlowTable {
             sink(FlowEvent::Closed {
                 flow: id,
                 reason,
-                stats: &stats,
+                stats,
             });
         }
     }
@@ -628,14 +655,14 @@ impl FlowTable {
             });
         }
         let stats = [*flow.dirs[0].stats(), *flow.dirs[1].stats()];
-        self.stats.merge(&stats[0]);
-        self.stats.merge(&stats[1]);
+        self.stats.tcp.merge(&stats[0]);
+        self.stats.tcp.merge(&stats[1]);
         if !flow.closed {
             self.stats.flows_closed += 1;
             sink(FlowEvent::Closed {
                 flow: id,
                 reason,
-                stats: &stats,
+                stats,
             });
         }
     }
@@ -885,7 +912,7 @@ mod tests {
         assert_eq!(t.len(), 1);
         t.finish(|e| out.push(own(e)));
         assert_eq!(out.len(), 7);
-        assert_eq!(t.stats().bytes_after_close, 4);
+        assert_eq!(t.stats().tcp.bytes_after_close, 4);
         assert_eq!(t.stats().flows_closed, 1);
     }
 
@@ -1025,7 +1052,7 @@ mod tests {
         );
         assert_eq!(out.iter().filter(|e| matches!(e, Ev::Gap(..))).count(), 3);
         assert!(t.is_empty());
-        assert_eq!(t.stats().gaps, 3);
+        assert_eq!(t.stats().tcp.gaps, 3);
     }
 
     proptest! {

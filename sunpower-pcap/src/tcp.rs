@@ -156,10 +156,9 @@ struct Limits {
     max_overlap_check_bytes: usize,
 }
 
-/// Counters of the TCP stage: of a [`FlowTable`] (its connections, and the reassembly of those
-/// it removed so far) or of one [`Reassembler`] (whose connection counters stay 0). Every payload
-/// byte a reassembler receives ends up in exactly one of `bytes_delivered`, `duplicate_bytes`,
-/// `bytes_out_of_window` and `bytes_after_close`, once it is no longer buffered.
+/// Counters of one [`Reassembler`]. Every payload byte received ends up in exactly one of
+/// `bytes_delivered`, `duplicate_bytes`, `bytes_out_of_window` and `bytes_after_close`, once it
+/// is no longer buffered.
 ///
 /// ```
 /// use sunpower_pcap::ip::TCP_ACK;
@@ -172,24 +171,6 @@ struct Limits {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TcpStats {
-    /// Connections opened.
-    pub flows_opened: u64,
-    /// [`FlowEvent::Closed`](crate::flow::FlowEvent::Closed) events.
-    pub flows_closed: u64,
-    /// Connections evicted because the table was full.
-    pub flows_evicted: u64,
-    /// Connections removed after idling.
-    pub flows_expired: u64,
-    /// Connections replaced by a new one on the same 4-tuple (a new SYN).
-    pub flows_reused: u64,
-    /// Connections replaced by a new stream far from where they stood ([`CloseReason::Restarted`]).
-    pub flows_restarted: u64,
-    /// Connections whose sender went on after its FIN ([`CloseReason::ContinuedAfterFin`]).
-    pub flows_continued_after_fin: u64,
-    /// Connections flushed early by [`FlowTable::evict_oldest`] ([`CloseReason::OverBudget`]).
-    pub flows_over_budget: u64,
-    /// Segments that matched no connection and could not open one.
-    pub orphan_segments: u64,
     /// Segments fed.
     pub segments: u64,
     /// Bytes handed out as [`StreamEvent::Data`].
@@ -224,15 +205,6 @@ impl TcpStats {
     /// assert_eq!((total.gaps, total.bytes_in_gaps), (3, 5));
     /// ```
     pub fn merge(&mut self, other: &TcpStats) {
-        self.flows_opened += other.flows_opened;
-        self.flows_closed += other.flows_closed;
-        self.flows_evicted += other.flows_evicted;
-        self.flows_expired += other.flows_expired;
-        self.flows_reused += other.flows_reused;
-        self.flows_restarted += other.flows_restarted;
-        self.flows_continued_after_fin += other.flows_continued_after_fin;
-        self.flows_over_budget += other.flows_over_budget;
-        self.orphan_segments += other.orphan_segments;
         self.segments += other.segments;
         self.bytes_delivered += other.bytes_delivered;
         self.gaps += other.gaps;

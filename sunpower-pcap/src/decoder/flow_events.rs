@@ -139,7 +139,7 @@ pub(super) fn on_flow_event(
             if let Some(conn) = connections.remove(&flow) {
                 close_connection(flow, conn, memory, stats, at, sink);
             }
-            for tcp in tcp_stats {
+            for tcp in &tcp_stats {
                 stats.add_tcp(tcp);
             }
         }
