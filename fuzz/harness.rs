@@ -16,10 +16,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use chrono::{DateTime, TimeDelta, Utc};
 use sunpower_pcap::capture::Input;
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
-use sunpower_pcap::flow::{Direction, FlowConfig, FlowEvent, FlowTable};
+use sunpower_pcap::flow::{Direction, FlowEvent, FlowTable};
 use sunpower_pcap::http::{BodyFilter, FramerConfig, HttpEvent, RequestFramer};
-use sunpower_pcap::ip::{TcpFlags, TcpSegment};
-use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig, StreamEvent};
+use sunpower_pcap::ip::{TcpSegment, TCP_SYN};
+use sunpower_pcap::tcp::{Reassembler, StreamEvent, TcpConfig};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::{parse_line, Body, Record, RecordBuf};
 
@@ -308,7 +308,7 @@ impl<'a> HttpPlan<'a> {
     }
 
     fn framer(&self) -> RequestFramer {
-        let f = RequestFramer::with_config(self.config);
+        let f = RequestFramer::new(self.config);
         if self.mid_stream {
             f.mid_stream()
         } else {
@@ -319,11 +319,12 @@ impl<'a> HttpPlan<'a> {
 
 /// Feeds the stream by the plan (cycled); returns the events, the framer and whether a gap
 /// was used.
-fn run_framer(p: &HttpPlan<'_>, plan: &[Step]) -> (Vec<HttpEv>, RequestFramer, bool) {
+/// The events, the framer, whether a gap was fed, and the bytes in the gaps.
+fn run_framer(p: &HttpPlan<'_>, plan: &[Step]) -> (Vec<HttpEv>, RequestFramer, bool, u64) {
     let mut f = p.framer();
     let mut ev = Vec::new();
     let mut rest = p.stream;
-    let mut gapped = false;
+    let (mut gapped, mut gap_bytes) = (false, 0u64);
     let mut i = 0;
     while !rest.is_empty() {
         let step = if plan.is_empty() {
@@ -342,12 +343,13 @@ fn run_framer(p: &HttpPlan<'_>, plan: &[Step]) -> (Vec<HttpEv>, RequestFramer, b
                 let n = n.min(rest.len());
                 f.gap(n as u64, |e| ev.push(own_http(e)));
                 gapped = true;
+                gap_bytes += n as u64;
                 rest = &rest[n..];
             }
         }
     }
     f.finish(|e| ev.push(own_http(e)));
-    (ev, f, gapped)
+    (ev, f, gapped, gap_bytes)
 }
 
 /// The events of the stream fed whole, then a byte at a time (gaps ignored), for diagnosis.
@@ -359,11 +361,11 @@ pub fn http_events_whole_and_bytewise(data: &[u8]) -> [(&'static str, Vec<HttpEv
     ]
 }
 
-/// `http_framer`: the stream fed by the plan; counters agree with the events, and without gaps
-/// the events do not depend on how the stream was cut.
+/// `http_framer`: the stream fed by the plan; events and counters account for no more than the
+/// stream, and without gaps the events do not depend on how the stream was cut.
 pub fn check_http_framer(data: &[u8]) {
     let p = HttpPlan::decode(data);
-    let (events, framer, gapped) = run_framer(&p, &p.plan);
+    let (events, framer, gapped, gap_bytes) = run_framer(&p, &p.plan);
     let s = *framer.stats();
     let total = p.stream.len() as u64;
     assert_eq!(
@@ -371,15 +373,13 @@ pub fn check_http_framer(data: &[u8]) {
         total,
         "position() is not the stream length"
     );
-    let (mut req, mut req_bytes, mut inc, mut errs, mut skipped, mut responses) =
-        (0u64, 0u64, 0u64, 0u64, 0u64, 0u64);
+    let (mut req, mut inc, mut skipped, mut responses) = (0u64, 0u64, 0u64, 0u64);
     let mut last_skip_end = 0u64;
     for e in &events {
         match e {
             HttpEv::Request(at, _, _, body) => {
                 assert!(*at < total);
                 req += 1;
-                req_bytes += body.len() as u64;
                 assert!(body.len() as u64 <= p.config.max_body_bytes);
             }
             HttpEv::Incomplete(at, _, _, received, _) => {
@@ -388,10 +388,7 @@ pub fn check_http_framer(data: &[u8]) {
                 assert!(received.len() as u64 <= p.config.max_body_bytes);
             }
             HttpEv::Unselected(at, ..) => assert!(*at < total),
-            HttpEv::Error(at, _) => {
-                assert!(*at <= total);
-                errs += 1;
-            }
+            HttpEv::Error(at, _) => assert!(*at <= total),
             HttpEv::Skipped(at, len) => {
                 assert!(*len > 0, "empty Skipped event");
                 assert!(at + len <= total, "Skipped past the end of the stream");
@@ -411,7 +408,7 @@ pub fn check_http_framer(data: &[u8]) {
                 assert_eq!(Some(first), p.stream.first(), "NotHttp names another byte");
                 assert_eq!(events.len(), 1, "events besides NotHttp");
                 assert_eq!(
-                    s.non_http_bytes + s.gap_bytes,
+                    s.non_http_bytes + gap_bytes,
                     total,
                     "NotHttp stream not counted whole"
                 );
@@ -419,31 +416,22 @@ pub fn check_http_framer(data: &[u8]) {
             HttpEv::Other(_) => {}
         }
     }
-    assert_eq!(s.bodies_delivered, req, "stats().bodies_delivered");
-    assert_eq!(
-        s.body_bytes_delivered, req_bytes,
-        "stats().body_bytes_delivered"
-    );
-    assert_eq!(s.incomplete_bodies, inc, "stats().incomplete_bodies");
-    assert_eq!(s.errors, errs, "stats().errors");
-    assert_eq!(s.skipped_bytes, skipped, "stats().skipped_bytes");
     assert!(responses <= 1, "more than one Response event");
     assert!(s.requests >= req + inc);
-    let accounted =
-        s.skipped_bytes + s.blank_line_bytes + s.gap_bytes + s.response_bytes + s.non_http_bytes;
+    let accounted = skipped + s.blank_line_bytes + gap_bytes + s.response_bytes + s.non_http_bytes;
     assert!(
         accounted <= total,
         "more bytes accounted than the stream holds"
     );
     if !gapped {
-        let (whole, whole_framer, _) = run_framer(&p, &[]);
+        let (whole, whole_framer, _, _) = run_framer(&p, &[]);
         assert_eq!(events, whole, "events depend on how the stream was cut");
         assert_eq!(
             s,
             *whole_framer.stats(),
             "stats depend on how the stream was cut"
         );
-        let (bytewise, _, _) = run_framer(&p, &[Step::Feed(1)]);
+        let (bytewise, _, _, _) = run_framer(&p, &[Step::Feed(1)]);
         assert_eq!(bytewise, whole, "byte-at-a-time events differ");
     }
 }
@@ -466,7 +454,7 @@ fn source_payload(seq: u32, len: usize) -> Vec<u8> {
 #[derive(Debug, Clone, Copy)]
 pub struct Seg {
     pub seq: u32,
-    pub flags: TcpFlags,
+    pub flags: u8,
     pub len: usize,
     /// Endpoint choices for the flow table.
     pub tuple: u8,
@@ -503,7 +491,7 @@ impl TcpPlan {
             segments.push(Seg {
                 seq: isn.wrapping_add(off as u32),
                 // Bit 0 SYN, 1 FIN, 2 RST, 3 ACK, as the plan format has always said.
-                flags: TcpFlags(((f & 1) << 1) | ((f >> 1) & 1) | (f & 4) | ((f & 8) << 1)),
+                flags: ((f & 1) << 1) | ((f >> 1) & 1) | (f & 4) | ((f & 8) << 1),
                 len,
                 tuple,
                 ts_step: u32::from(f >> 5) * 400,
@@ -529,12 +517,13 @@ impl TcpPlan {
         out
     }
 
-    fn reassembler_config(&self) -> ReassemblerConfig {
-        ReassemblerConfig {
+    fn reassembler_config(&self) -> TcpConfig {
+        TcpConfig {
             max_buffered_bytes: if self.small_buffers { 300 } else { 4 << 20 },
             max_buffered_segments: if self.small_buffers { 3 } else { 16_384 },
-            max_window: if self.small_window { 1000 } else { 1 << 30 },
-            overlap_check_bytes: if self.small_buffers { 4 } else { 256 },
+            max_window_bytes: if self.small_window { 1000 } else { 1 << 30 },
+            max_overlap_check_bytes: if self.small_buffers { 4 } else { 256 },
+            ..TcpConfig::default()
         }
     }
 }
@@ -616,13 +605,13 @@ impl StreamCheck {
 
 /// `tcp_reassembler`, part one: one direction through a [`Reassembler`].
 pub fn check_reassembler(plan: &TcpPlan) {
-    let mut r = Reassembler::with_config(plan.reassembler_config());
+    let mut r = Reassembler::new(plan.reassembler_config());
     let mut check = StreamCheck::default();
     let mut received = 0u64;
     let mut base_once: Option<u32> = None;
     let mut ev = Vec::new();
     for s in &plan.segments {
-        let data_seq = if s.flags.syn() {
+        let data_seq = if s.flags & TCP_SYN != 0 {
             s.seq.wrapping_add(1)
         } else {
             s.seq
@@ -691,13 +680,12 @@ const PORTS: [u16; 4] = [80, 40000, 80, 40001];
 /// `tcp_reassembler`, part two: the same segments through a [`FlowTable`] with 4-tuples drawn
 /// from a few endpoints, so connections collide, reverse and get reused.
 pub fn check_flow_table(plan: &TcpPlan) {
-    let cfg = FlowConfig {
+    let cfg = TcpConfig {
         max_flows: if plan.small_buffers { 2 } else { 65_536 },
-        idle_timeout_us: if plan.short_idle { 1_000 } else { 600_000_000 },
-        tcp: plan.reassembler_config(),
-        ..FlowConfig::default()
+        max_idle_us: if plan.short_idle { 1_000 } else { 600_000_000 },
+        ..plan.reassembler_config()
     };
-    let mut table = FlowTable::with_config(cfg);
+    let mut table = FlowTable::new(cfg);
     // Per flow: closed?, and per direction the offset checker.
     let mut flows: HashMap<u64, (bool, [StreamCheck; 2])> = HashMap::new();
     let mut opened = 0u64;
@@ -748,7 +736,7 @@ pub fn check_flow_table(plan: &TcpPlan) {
     for s in &plan.segments {
         ts += u64::from(s.ts_step);
         let t = s.tuple;
-        let data_seq = if s.flags.syn() {
+        let data_seq = if s.flags & TCP_SYN != 0 {
             s.seq.wrapping_add(1)
         } else {
             s.seq

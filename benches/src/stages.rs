@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError};
-use sunpower_pcap::capture::{CaptureReader, Input, INITIAL_BUFFER_SIZE};
+use sunpower_pcap::capture::{CaptureReader, Input};
 use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, Post};
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
 use sunpower_proto::arrow::{RecordBatcher, RecordContext};
@@ -27,6 +27,9 @@ pub fn raw_blocks(bytes: &Arc<[u8]>) -> (u64, u64) {
 pub fn raw_blocks_noshift(bytes: &Arc<[u8]>) -> (u64, u64) {
     raw_iteration(bytes, true)
 }
+
+/// The buffer `CaptureReader` starts with (1 MiB).
+const INITIAL_BUFFER_SIZE: usize = 1 << 20;
 
 fn raw_iteration(bytes: &Arc<[u8]>, noshift: bool) -> (u64, u64) {
     let mut reader = LegacyPcapReader::new(INITIAL_BUFFER_SIZE, Cursor::new(bytes.clone()))
@@ -63,7 +66,7 @@ pub fn capture_reader(bytes: &Arc<[u8]>) -> u64 {
     let mut touched = 0;
     while let Some(item) = reader.next_packet() {
         let packet = item.expect("packet");
-        touched += u64::from(packet.caplen);
+        touched += packet.data.len() as u64;
     }
     touched
 }

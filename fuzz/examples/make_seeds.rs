@@ -8,7 +8,7 @@ use std::path::Path;
 
 use chrono::{TimeZone, Utc};
 use sunpower_testkit::{
-    gzip, pcap_bytes, pcapng_bytes, Link, PcapFormat, Side, TcpConversation, TcpFlags,
+    gzip, pcap_bytes, pcapng_bytes, Link, PcapFormat, Side, TcpConversation, TCP_SYN,
 };
 
 #[path = "../harness.rs"]
@@ -325,5 +325,5 @@ fn main() {
         "snaplen-80.pcap",
         &pcap_bytes(c.link_type(), PcapFormat::LE_MICRO, &truncated),
     );
-    let _ = TcpFlags::SYN;
+    let _ = TCP_SYN;
 }

@@ -21,16 +21,16 @@
 //!   the old connection closed or far outside its window (or on a connection picked up without a
 //!   SYN), starts a new connection: the old one is flushed and closed first
 //!   ([`CloseReason::Reused`]). So does data at a sequence number more than
-//!   [`FlowConfig::restart_distance`] from where its direction stands, on a connection closed or
-//!   idle for [`FlowConfig::restart_idle_us`]: the address and port pair was reused by a
+//!   [`TcpConfig::restart_distance_bytes`] from where its direction stands, on a connection closed or
+//!   idle for [`TcpConfig::restart_idle_us`]: the address and port pair was reused by a
 //!   connection whose SYN the capture missed, and its bytes are a new stream, not a gap of
 //!   hundreds of megabytes ([`CloseReason::Restarted`], [`FlowStats::flows_restarted`]).
 //! - **Data after a FIN.** Data that starts right after its sender's FIN
 //!   ([`Reassembler::continues_after_fin`]) is decoded as a new connection picked up mid-way
 //!   ([`CloseReason::ContinuedAfterFin`], [`FlowStats::flows_continued_after_fin`]); other bytes
 //!   after a close are reported ([`StreamEvent::AfterClose`]) and counted.
-//! - **Caps.** At most [`FlowConfig::max_flows`] connections; a new one evicts the least recently
-//!   active (flushed, counted). A connection idle for [`FlowConfig::idle_timeout_us`] of capture
+//! - **Caps.** At most [`TcpConfig::max_flows`] connections; a new one evicts the least recently
+//!   active (flushed, counted). A connection idle for [`TcpConfig::max_idle_us`] of capture
 //!   time is flushed and removed; capture time is the largest timestamp seen, so a timestamp that
 //!   goes backwards expires nothing. Flushing turns the holes of both directions into gaps.
 //!
@@ -39,7 +39,7 @@
 //! ```
 //! use std::net::SocketAddr;
 //! use sunpower_pcap::flow::{FlowEvent, FlowTable};
-//! use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+//! use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_SYN, TcpSegment};
 //! use sunpower_pcap::tcp::StreamEvent;
 //!
 //! let client: SocketAddr = "10.0.0.2:40000".parse().unwrap();
@@ -48,7 +48,7 @@
 //!     let (src, dst) = if from_client { (client, server) } else { (server, client) };
 //!     TcpSegment::new(src, dst, seq, flags, payload)
 //! };
-//! let mut table = FlowTable::new();
+//! let mut table = FlowTable::new(Default::default());
 //! let mut log = Vec::new();
 //! let mut sink = |e: FlowEvent<'_>| log.push(match e {
 //!     FlowEvent::Opened { flow, syn_seen, .. } => format!("open {flow} {syn_seen}"),
@@ -57,11 +57,11 @@
 //!     FlowEvent::Stream { flow, direction, event } => format!("{flow} {direction:?} {event:?}"),
 //!     FlowEvent::Closed { flow, reason, .. } => format!("close {flow} {reason:?}"),
 //! });
-//! table.segment(&seg(true, 100, TcpFlags::SYN, b""), 0, &mut sink);
-//! table.segment(&seg(false, 500, TcpFlags::SYN | TcpFlags::ACK, b""), 1, &mut sink);
-//! table.segment(&seg(true, 101, TcpFlags::ACK, b"GET"), 2, &mut sink);
-//! table.segment(&seg(false, 501, TcpFlags::FIN, b"OK"), 3, &mut sink);
-//! table.segment(&seg(true, 104, TcpFlags::FIN, b""), 4, &mut sink);
+//! table.segment(&seg(true, 100, TCP_SYN, b""), 0, &mut sink);
+//! table.segment(&seg(false, 500, TCP_SYN | TCP_ACK, b""), 1, &mut sink);
+//! table.segment(&seg(true, 101, TCP_ACK, b"GET"), 2, &mut sink);
+//! table.segment(&seg(false, 501, TCP_FIN, b"OK"), 3, &mut sink);
+//! table.segment(&seg(true, 104, TCP_FIN, b""), 4, &mut sink);
 //! assert_eq!(log, [
 //!     "open 0 true",
 //!     "0 FromInitiator GET",
@@ -75,8 +75,8 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::ip::TcpSegment;
-use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpStats};
+use crate::ip::{TcpSegment, TCP_ACK, TCP_RST, TCP_SYN};
+use crate::tcp::{Reassembler, StreamEvent, TcpConfig, TcpStats};
 
 /// One end of a connection.
 ///
@@ -86,7 +86,7 @@ use crate::tcp::{Reassembler, ReassemblerConfig, StreamEvent, TcpStats};
 /// let e = Endpoint { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), port: 80 };
 /// assert_eq!(e.to_string(), "127.0.0.1:80");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Endpoint {
     /// IP address.
     pub ip: IpAddr,
@@ -142,14 +142,14 @@ impl Direction {
 /// use sunpower_pcap::flow::CloseReason;
 /// assert_ne!(CloseReason::Idle, CloseReason::Evicted);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {
     /// Both directions sent a FIN.
     Finished,
     /// An RST.
     Reset,
-    /// No segment for [`FlowConfig::idle_timeout_us`].
+    /// No segment for [`TcpConfig::max_idle_us`].
     Idle,
     /// The table was full and this was the least recently active connection.
     Evicted,
@@ -175,7 +175,7 @@ pub enum CloseReason {
 /// let e = FlowEvent::Stream { flow: 3, direction: Direction::FromInitiator, event: StreamEvent::Fin };
 /// assert!(matches!(e, FlowEvent::Stream { flow: 3, .. }));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum FlowEvent<'a> {
     /// A new connection.
     Opened {
@@ -208,49 +208,13 @@ pub enum FlowEvent<'a> {
     },
 }
 
-/// Limits of a [`FlowTable`].
-///
-/// ```
-/// use sunpower_pcap::flow::FlowConfig;
-/// let cfg = FlowConfig::default();
-/// assert_eq!((cfg.max_flows, cfg.idle_timeout_us), (65_536, 600_000_000));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FlowConfig {
-    /// Most live connections (default 65,536); more evict the least recently active.
-    pub max_flows: usize,
-    /// Capture time after which a silent connection is flushed and removed (default 10 min).
-    pub idle_timeout_us: u64,
-    /// A connection silent for this long (capture time; default 60 s), or closed, whose next
-    /// data is more than [`restart_distance`](Self::restart_distance) from where its direction
-    /// stands is replaced by a new one ([`CloseReason::Restarted`]).
-    pub restart_idle_us: u64,
-    /// See [`restart_idle_us`](Self::restart_idle_us); default 16 MiB, far beyond any receive
-    /// window a home device advertises, far below a random sequence number's typical distance.
-    pub restart_distance: u64,
-    /// Limits of each direction's reassembler.
-    pub tcp: ReassemblerConfig,
-}
-
-impl Default for FlowConfig {
-    fn default() -> Self {
-        FlowConfig {
-            max_flows: 65_536,
-            idle_timeout_us: 600_000_000,
-            restart_idle_us: 60_000_000,
-            restart_distance: 16 << 20,
-            tcp: ReassemblerConfig::default(),
-        }
-    }
-}
-
 /// Counters of a [`FlowTable`].
 ///
 /// ```
 /// use sunpower_pcap::flow::FlowTable;
-/// assert_eq!(FlowTable::new().stats().flows_opened, 0);
+/// assert_eq!(FlowTable::new(Default::default()).stats().flows_opened, 0);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FlowStats {
     /// Connections opened.
     pub flows_opened: u64,
@@ -304,10 +268,10 @@ struct Slot {
 ///
 /// ```
 /// use sunpower_pcap::flow::FlowTable;
-/// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+/// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
 /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-/// let mut table = FlowTable::new();
-/// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"hi");
+/// let mut table = FlowTable::new(Default::default());
+/// let s = TcpSegment::new(a, b, 7, TCP_ACK, b"hi");
 /// let mut n = 0;
 /// table.segment(&s, 0, |_| n += 1);
 /// assert_eq!((n, table.len()), (2, 1)); // Opened, then Data
@@ -316,7 +280,7 @@ struct Slot {
 /// ```
 #[derive(Debug)]
 pub struct FlowTable {
-    cfg: FlowConfig,
+    cfg: TcpConfig,
     /// 4-tuple → slot. foldhash: several times faster than SipHash on these small keys, and
     /// seeded per table, so crafted 4-tuples cannot aim at a known hash function.
     index: HashMap<Key, usize, foldhash::fast::RandomState>,
@@ -344,14 +308,8 @@ fn flow_memory(flow: &Flow) -> usize {
     flow.dirs[0].memory_used() + flow.dirs[1].memory_used()
 }
 
-impl Default for FlowTable {
-    fn default() -> Self {
-        FlowTable::new()
-    }
-}
-
 fn key_of(a: Endpoint, b: Endpoint) -> Key {
-    if a <= b {
+    if (a.ip, a.port) <= (b.ip, b.port) {
         (a, b)
     } else {
         (b, a)
@@ -359,24 +317,15 @@ fn key_of(a: Endpoint, b: Endpoint) -> Key {
 }
 
 impl FlowTable {
-    /// A table with the default [`FlowConfig`].
-    ///
-    /// ```
-    /// # use sunpower_pcap::flow::FlowTable;
-    /// assert!(FlowTable::new().is_empty());
-    /// ```
-    pub fn new() -> FlowTable {
-        FlowTable::with_config(FlowConfig::default())
-    }
-
     /// A table with the given limits (`max_flows` of 0 is taken as 1).
     ///
     /// ```
-    /// # use sunpower_pcap::flow::{FlowConfig, FlowTable};
-    /// let t = FlowTable::with_config(FlowConfig { max_flows: 10, ..Default::default() });
-    /// assert_eq!(t.len(), 0);
+    /// # use sunpower_pcap::flow::FlowTable;
+    /// # use sunpower_pcap::tcp::TcpConfig;
+    /// let t = FlowTable::new(TcpConfig { max_flows: 10, ..Default::default() });
+    /// assert!(t.is_empty());
     /// ```
-    pub fn with_config(mut cfg: FlowConfig) -> FlowTable {
+    pub fn new(mut cfg: TcpConfig) -> FlowTable {
         cfg.max_flows = cfg.max_flows.max(1);
         FlowTable {
             cfg,
@@ -397,7 +346,7 @@ impl FlowTable {
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// assert_eq!(FlowTable::new().len(), 0);
+    /// assert_eq!(FlowTable::new(Default::default()).len(), 0);
     /// ```
     pub fn len(&self) -> usize {
         self.index.len()
@@ -407,7 +356,7 @@ impl FlowTable {
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// assert!(FlowTable::new().is_empty());
+    /// assert!(FlowTable::new(Default::default()).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.index.is_empty()
@@ -418,11 +367,11 @@ impl FlowTable {
     ///
     /// ```
     /// use sunpower_pcap::flow::FlowTable;
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
-    /// let mut table = FlowTable::new();
+    /// use sunpower_pcap::ip::{TCP_SYN, TcpSegment};
+    /// let mut table = FlowTable::new(Default::default());
     /// assert_eq!(table.memory_used(), 0);
     /// let (a, b) = ("10.0.0.2:9".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// table.segment(&TcpSegment::new(a, b, 7, TcpFlags::SYN, b""), 0, |_| {});
+    /// table.segment(&TcpSegment::new(a, b, 7, TCP_SYN, b""), 0, |_| {});
     /// assert!(table.memory_used() < 1024);
     /// ```
     pub fn memory_used(&self) -> usize {
@@ -435,10 +384,10 @@ impl FlowTable {
     ///
     /// ```
     /// use sunpower_pcap::flow::FlowTable;
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
-    /// let mut table = FlowTable::new();
+    /// use sunpower_pcap::ip::{TCP_SYN, TcpSegment};
+    /// let mut table = FlowTable::new(Default::default());
     /// let (a, b) = ("10.0.0.2:9".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// table.segment(&TcpSegment::new(a, b, 7, TcpFlags::SYN, b""), 0, |_| {});
+    /// table.segment(&TcpSegment::new(a, b, 7, TCP_SYN, b""), 0, |_| {});
     /// assert_eq!(table.evict_oldest(|_| {}), Some(0));
     /// assert_eq!((table.len(), table.memory_used(), table.stats().flows_over_budget), (0, 0, 1));
     /// ```
@@ -456,7 +405,7 @@ impl FlowTable {
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// assert_eq!(FlowTable::new().stats().orphan_segments, 0);
+    /// assert_eq!(FlowTable::new(Default::default()).stats().orphan_segments, 0);
     /// ```
     pub fn stats(&self) -> &FlowStats {
         &self.stats
@@ -467,11 +416,11 @@ impl FlowTable {
     ///
     /// ```
     /// use sunpower_pcap::flow::FlowTable;
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-    /// let mut table = FlowTable::new();
+    /// let mut table = FlowTable::new(Default::default());
     /// // A bare ACK of an unknown connection opens nothing.
-    /// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"");
+    /// let s = TcpSegment::new(a, b, 7, TCP_ACK, b"");
     /// table.segment(&s, 0, |_| {});
     /// assert_eq!(table.stats().orphan_segments, 1);
     /// ```
@@ -481,7 +430,7 @@ impl FlowTable {
     {
         self.now = self.now.max(ts_us);
         self.expire_idle(&mut sink);
-        let (src, dst) = (seg.source(), seg.destination());
+        let (src, dst) = (seg.src, seg.dst);
         let mut slot = match self.last {
             // Segments come in runs of one connection (a bulk transfer and its ACKs): skip
             // ordering and hashing the 4-tuple.
@@ -501,7 +450,7 @@ impl FlowTable {
         let i = match slot {
             Some(i) => i,
             None => {
-                if !seg.flags.syn() && seg.payload.is_empty() {
+                if seg.flags & TCP_SYN == 0 && seg.payload.is_empty() {
                     self.stats.orphan_segments += 1;
                     return;
                 }
@@ -535,7 +484,7 @@ impl FlowTable {
         if flow.closed {
             return;
         }
-        let reason = if seg.flags.rst() && flow.dirs[d.index()].is_closed() {
+        let reason = if seg.flags & TCP_RST != 0 && flow.dirs[d.index()].is_closed() {
             let o = d.reverse();
             let before = flow_memory(flow);
             flow.dirs[o.index()].finish(|event| {
@@ -567,8 +516,8 @@ impl FlowTable {
     /// Whether `seg` starts a new connection on the 4-tuple of `slot`, and why.
     fn replaced(&self, slot: usize, seg: &TcpSegment<'_>) -> Option<CloseReason> {
         let flow = self.flow(slot)?;
-        let r = &flow.dirs[usize::from(flow.ends[0] != seg.source())];
-        if seg.flags.syn() {
+        let r = &flow.dirs[usize::from(flow.ends[0] != seg.src)];
+        if seg.flags & TCP_SYN != 0 {
             let reused = r.isn() != Some(seg.seq)
                 && (flow.closed || !flow.syn_seen || !r.in_window(seg.seq));
             return reused.then_some(CloseReason::Reused);
@@ -579,7 +528,7 @@ impl FlowTable {
         let idle = flow.closed || flow.last_ts.saturating_add(self.cfg.restart_idle_us) <= self.now;
         let far = r
             .distance(seg.seq)
-            .is_some_and(|d| d > self.cfg.restart_distance);
+            .is_some_and(|d| d > self.cfg.restart_distance_bytes);
         (idle && far && !seg.payload.is_empty()).then_some(CloseReason::Restarted)
     }
 
@@ -640,22 +589,21 @@ impl FlowTable {
             self.remove(self.oldest, CloseReason::Evicted, sink);
         }
         // A SYN-ACK comes from the responder.
-        let (initiator, responder) = if seg.flags.syn() && seg.flags.ack() {
-            (seg.destination(), seg.source())
+        let (initiator, responder) = if seg.flags & TCP_SYN != 0 && seg.flags & TCP_ACK != 0 {
+            (seg.dst, seg.src)
         } else {
-            (seg.source(), seg.destination())
+            (seg.src, seg.dst)
         };
         let id = self.next_id;
         self.next_id += 1;
         self.stats.flows_opened += 1;
-        let r = Reassembler::with_config(self.cfg.tcp);
         let filled = Some(Slot {
             key,
             flow: Flow {
                 id,
                 ends: [initiator, responder],
-                dirs: [r.clone(), r],
-                syn_seen: seg.flags.syn(),
+                dirs: [Reassembler::new(self.cfg), Reassembler::new(self.cfg)],
+                syn_seen: seg.flags & TCP_SYN != 0,
                 closed: false,
                 last_ts: self.now,
             },
@@ -678,7 +626,7 @@ impl FlowTable {
             flow: id,
             initiator,
             responder,
-            syn_seen: seg.flags.syn(),
+            syn_seen: seg.flags & TCP_SYN != 0,
         });
         slot
     }
@@ -723,7 +671,7 @@ impl FlowTable {
         // `last_ts` is the running maximum at each connection's last activity, so it grows along
         // the activity order and the idle connections are all at its front.
         while let Some(flow) = self.flow(self.oldest) {
-            if flow.last_ts.saturating_add(self.cfg.idle_timeout_us) >= self.now {
+            if flow.last_ts.saturating_add(self.cfg.max_idle_us) >= self.now {
                 break;
             }
             self.stats.flows_expired += 1;
@@ -737,11 +685,11 @@ impl FlowTable {
     ///
     /// ```
     /// use sunpower_pcap::flow::{FlowEvent, FlowTable};
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// use sunpower_pcap::tcp::StreamEvent;
     /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-    /// let mut table = FlowTable::new();
-    /// let mut s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"ab");
+    /// let mut table = FlowTable::new(Default::default());
+    /// let mut s = TcpSegment::new(a, b, 7, TCP_ACK, b"ab");
     /// s.payload_missing = 10;
     /// table.segment(&s, 0, |_| {});
     /// let mut gaps = Vec::new();
@@ -756,7 +704,7 @@ impl FlowTable {
         if missing == 0 {
             return;
         }
-        let (src, dst) = (seg.source(), seg.destination());
+        let (src, dst) = (seg.src, seg.dst);
         let Some(&slot) = self.index.get(&key_of(src, dst)) else {
             return;
         };
@@ -769,7 +717,7 @@ impl FlowTable {
         } else {
             Direction::FromResponder
         };
-        let data_seq = if seg.flags.syn() {
+        let data_seq = if seg.flags & TCP_SYN != 0 {
             seg.seq.wrapping_add(1)
         } else {
             seg.seq
@@ -791,11 +739,12 @@ impl FlowTable {
     /// that wants them flushed without waiting for the next segment.
     ///
     /// ```
-    /// use sunpower_pcap::flow::{FlowConfig, FlowEvent, FlowTable};
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// use sunpower_pcap::flow::{FlowEvent, FlowTable};
+    /// use sunpower_pcap::tcp::TcpConfig;
+    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// let (a, b) = ("127.0.0.1:9".parse().unwrap(), "127.0.0.1:80".parse().unwrap());
-    /// let mut table = FlowTable::with_config(FlowConfig { idle_timeout_us: 10, ..Default::default() });
-    /// let s = TcpSegment::new(a, b, 7, TcpFlags::ACK, b"a");
+    /// let mut table = FlowTable::new(TcpConfig { max_idle_us: 10, ..Default::default() });
+    /// let s = TcpSegment::new(a, b, 7, TCP_ACK, b"a");
     /// table.segment(&s, 100, |_| {});
     /// table.expire(105, |_| {});
     /// assert_eq!(table.len(), 1);
@@ -814,7 +763,7 @@ impl FlowTable {
     ///
     /// ```
     /// # use sunpower_pcap::flow::FlowTable;
-    /// let mut t = FlowTable::new();
+    /// let mut t = FlowTable::new(Default::default());
     /// t.finish(|_| unreachable!());
     /// ```
     pub fn finish<F>(&mut self, mut sink: F)
@@ -834,7 +783,7 @@ impl FlowTable {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ip::TcpFlags;
+    use crate::ip::{TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
     use proptest::prelude::*;
     use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -877,14 +826,14 @@ mod tests {
 
     const C: IpAddr = IpAddr::V4(Ipv4Addr::new(192, 168, 1, 10));
     const S: IpAddr = IpAddr::V6(Ipv6Addr::LOCALHOST);
-    const SYNACK: TcpFlags = TcpFlags(0x12);
+    const SYNACK: u8 = TCP_SYN | TCP_ACK;
 
     /// A segment from the client (port `cport`) or to it, with its capture time.
     fn seg(
         up: bool,
         cport: u16,
         seq: u32,
-        flags: TcpFlags,
+        flags: u8,
         payload: &[u8],
         ts_us: u64,
     ) -> (TcpSegment<'_>, u64) {
@@ -903,19 +852,11 @@ mod tests {
 
     #[test]
     fn syn_ack_seen_first_makes_its_receiver_the_initiator() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         feed(&mut t, &mut out, seg(false, 5000, 900, SYNACK, b"", 0));
-        feed(
-            &mut t,
-            &mut out,
-            seg(true, 5000, 11, TcpFlags::ACK, b"req", 1),
-        );
-        feed(
-            &mut t,
-            &mut out,
-            seg(false, 5000, 901, TcpFlags::ACK, b"resp", 2),
-        );
+        feed(&mut t, &mut out, seg(true, 5000, 11, TCP_ACK, b"req", 1));
+        feed(&mut t, &mut out, seg(false, 5000, 901, TCP_ACK, b"resp", 2));
         assert_eq!(
             out,
             vec![
@@ -928,18 +869,14 @@ mod tests {
 
     #[test]
     fn mid_stream_connection_exposes_both_directions() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         feed(
             &mut t,
             &mut out,
-            seg(false, 5000, 900, TcpFlags::ACK, b"HTTP/1.1 200", 0),
+            seg(false, 5000, 900, TCP_ACK, b"HTTP/1.1 200", 0),
         );
-        feed(
-            &mut t,
-            &mut out,
-            seg(true, 5000, 11, TcpFlags::ACK, b"POST", 1),
-        );
+        feed(&mut t, &mut out, seg(true, 5000, 11, TCP_ACK, b"POST", 1));
         assert_eq!(
             out,
             vec![
@@ -952,14 +889,14 @@ mod tests {
 
     #[test]
     fn rst_closes_both_directions_and_flushes_holes() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut t, &mut out, seg(true, 1, 0, TcpFlags::SYN, b"", 0));
+        feed(&mut t, &mut out, seg(true, 1, 0, TCP_SYN, b"", 0));
         feed(&mut t, &mut out, seg(false, 1, 50, SYNACK, b"", 0));
-        feed(&mut t, &mut out, seg(false, 1, 51, TcpFlags::ACK, b"a", 0));
-        feed(&mut t, &mut out, seg(false, 1, 53, TcpFlags::ACK, b"c", 0));
-        feed(&mut t, &mut out, seg(true, 1, 1, TcpFlags::RST, b"", 0));
-        feed(&mut t, &mut out, seg(true, 1, 1, TcpFlags::ACK, b"late", 0));
+        feed(&mut t, &mut out, seg(false, 1, 51, TCP_ACK, b"a", 0));
+        feed(&mut t, &mut out, seg(false, 1, 53, TCP_ACK, b"c", 0));
+        feed(&mut t, &mut out, seg(true, 1, 1, TCP_RST, b"", 0));
+        feed(&mut t, &mut out, seg(true, 1, 1, TCP_ACK, b"late", 0));
         assert_eq!(
             out,
             vec![
@@ -981,15 +918,15 @@ mod tests {
 
     #[test]
     fn port_reuse_after_close_starts_new_flow() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut t, &mut out, seg(true, 7, 100, TcpFlags::SYN, b"", 0));
-        feed(&mut t, &mut out, seg(true, 7, 101, TcpFlags::FIN, b"x", 1));
+        feed(&mut t, &mut out, seg(true, 7, 100, TCP_SYN, b"", 0));
+        feed(&mut t, &mut out, seg(true, 7, 101, TCP_FIN, b"x", 1));
         feed(&mut t, &mut out, seg(false, 7, 500, SYNACK, b"", 1));
-        feed(&mut t, &mut out, seg(false, 7, 501, TcpFlags::FIN, b"", 2));
-        feed(&mut t, &mut out, seg(true, 7, 100, TcpFlags::SYN, b"", 3)); // same ISN: old SYN
-        feed(&mut t, &mut out, seg(true, 7, 7000, TcpFlags::SYN, b"", 4));
-        feed(&mut t, &mut out, seg(true, 7, 7001, TcpFlags::ACK, b"y", 5));
+        feed(&mut t, &mut out, seg(false, 7, 501, TCP_FIN, b"", 2));
+        feed(&mut t, &mut out, seg(true, 7, 100, TCP_SYN, b"", 3)); // same ISN: old SYN
+        feed(&mut t, &mut out, seg(true, 7, 7000, TCP_SYN, b"", 4));
+        feed(&mut t, &mut out, seg(true, 7, 7001, TCP_ACK, b"y", 5));
         assert_eq!(
             out,
             vec![
@@ -1008,16 +945,12 @@ mod tests {
 
     #[test]
     fn syn_far_from_open_flow_replaces_it() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut t, &mut out, seg(true, 7, 100, TcpFlags::SYN, b"", 0));
-        feed(&mut t, &mut out, seg(true, 7, 101, TcpFlags::ACK, b"a", 0));
-        feed(&mut t, &mut out, seg(true, 7, 103, TcpFlags::ACK, b"c", 0));
-        feed(
-            &mut t,
-            &mut out,
-            seg(true, 7, 0x9000_0000, TcpFlags::SYN, b"", 0),
-        );
+        feed(&mut t, &mut out, seg(true, 7, 100, TCP_SYN, b"", 0));
+        feed(&mut t, &mut out, seg(true, 7, 101, TCP_ACK, b"a", 0));
+        feed(&mut t, &mut out, seg(true, 7, 103, TCP_ACK, b"c", 0));
+        feed(&mut t, &mut out, seg(true, 7, 0x9000_0000, TCP_SYN, b"", 0));
         assert_eq!(
             out,
             vec![
@@ -1033,33 +966,17 @@ mod tests {
 
     #[test]
     fn idle_flows_expire_in_capture_time() {
-        let cfg = FlowConfig {
-            idle_timeout_us: 1_000,
+        let cfg = TcpConfig {
+            max_idle_us: 1_000,
             ..Default::default()
         };
-        let mut t = FlowTable::with_config(cfg);
+        let mut t = FlowTable::new(cfg);
         let mut out = Vec::new();
-        feed(
-            &mut t,
-            &mut out,
-            seg(true, 1, 0, TcpFlags::ACK, b"a", 10_000),
-        );
-        feed(
-            &mut t,
-            &mut out,
-            seg(true, 1, 2, TcpFlags::ACK, b"c", 10_000),
-        );
-        feed(
-            &mut t,
-            &mut out,
-            seg(true, 2, 0, TcpFlags::ACK, b"b", 10_500),
-        );
-        feed(&mut t, &mut out, seg(true, 2, 1, TcpFlags::ACK, b"b", 5)); // time going back
-        feed(
-            &mut t,
-            &mut out,
-            seg(true, 3, 0, TcpFlags::ACK, b"z", 11_001),
-        );
+        feed(&mut t, &mut out, seg(true, 1, 0, TCP_ACK, b"a", 10_000));
+        feed(&mut t, &mut out, seg(true, 1, 2, TCP_ACK, b"c", 10_000));
+        feed(&mut t, &mut out, seg(true, 2, 0, TCP_ACK, b"b", 10_500));
+        feed(&mut t, &mut out, seg(true, 2, 1, TCP_ACK, b"b", 5)); // time going back
+        feed(&mut t, &mut out, seg(true, 3, 0, TCP_ACK, b"z", 11_001));
         assert_eq!(
             out,
             vec![
@@ -1081,17 +998,17 @@ mod tests {
 
     #[test]
     fn full_table_evicts_least_recently_active() {
-        let cfg = FlowConfig {
+        let cfg = TcpConfig {
             max_flows: 2,
             ..Default::default()
         };
-        let mut t = FlowTable::with_config(cfg);
+        let mut t = FlowTable::new(cfg);
         let mut out = Vec::new();
-        feed(&mut t, &mut out, seg(true, 1, 0, TcpFlags::ACK, b"a", 0));
-        feed(&mut t, &mut out, seg(true, 2, 0, TcpFlags::ACK, b"b", 0));
-        feed(&mut t, &mut out, seg(true, 1, 1, TcpFlags::ACK, b"a", 0)); // 1 is now the fresher
+        feed(&mut t, &mut out, seg(true, 1, 0, TCP_ACK, b"a", 0));
+        feed(&mut t, &mut out, seg(true, 2, 0, TCP_ACK, b"b", 0));
+        feed(&mut t, &mut out, seg(true, 1, 1, TCP_ACK, b"a", 0)); // 1 is now the fresher
         out.clear();
-        feed(&mut t, &mut out, seg(true, 3, 0, TcpFlags::ACK, b"c", 0));
+        feed(&mut t, &mut out, seg(true, 3, 0, TCP_ACK, b"c", 0));
         assert_eq!(
             out,
             vec![
@@ -1106,21 +1023,21 @@ mod tests {
 
     #[test]
     fn orphan_segments_open_nothing() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut t, &mut out, seg(true, 1, 0, TcpFlags::FIN, b"", 0));
-        feed(&mut t, &mut out, seg(true, 1, 0, TcpFlags::RST, b"", 0));
+        feed(&mut t, &mut out, seg(true, 1, 0, TCP_FIN, b"", 0));
+        feed(&mut t, &mut out, seg(true, 1, 0, TCP_RST, b"", 0));
         assert!(out.is_empty());
         assert_eq!(t.stats().orphan_segments, 2);
     }
 
     #[test]
     fn finish_flushes_in_opening_order() {
-        let mut t = FlowTable::new();
+        let mut t = FlowTable::new(Default::default());
         let mut out = Vec::new();
         for port in [9u16, 3, 5] {
-            feed(&mut t, &mut out, seg(true, port, 0, TcpFlags::ACK, b"a", 0));
-            feed(&mut t, &mut out, seg(true, port, 2, TcpFlags::ACK, b"c", 0));
+            feed(&mut t, &mut out, seg(true, port, 0, TCP_ACK, b"a", 0));
+            feed(&mut t, &mut out, seg(true, port, 2, TCP_ACK, b"c", 0));
         }
         out.clear();
         t.finish(|e| out.push(own(e)));
@@ -1145,8 +1062,8 @@ mod tests {
                 (any::<bool>(), 0u16..6, any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..8), 0u64..5_000),
                 0..80),
         ) {
-            let cfg = FlowConfig { max_flows: 3, idle_timeout_us: 1_000, ..Default::default() };
-            let mut t = FlowTable::with_config(cfg);
+            let cfg = TcpConfig { max_flows: 3, max_idle_us: 1_000, ..Default::default() };
+            let mut t = FlowTable::new(cfg);
             let mut opened = 0u64;
             let mut closed = 0u64;
             let mut count = |e: FlowEvent<'_>| match e {
@@ -1155,7 +1072,7 @@ mod tests {
                 _ => {}
             };
             for (up, port, seq, bits, p, ts) in &segs {
-                let (s, ts) = seg(*up, *port, *seq, TcpFlags(*bits), p, *ts);
+                let (s, ts) = seg(*up, *port, *seq, *bits, p, *ts);
                 t.segment(&s, ts, &mut count);
                 prop_assert!(t.len() <= 3);
             }
@@ -1171,8 +1088,8 @@ mod tests {
         fn eviction_and_expiry_follow_the_least_recently_active(
             steps in proptest::collection::vec((1u16..7, 0u64..400), 1..200),
         ) {
-            let cfg = FlowConfig { max_flows: 3, idle_timeout_us: 1_000, ..Default::default() };
-            let mut t = FlowTable::with_config(cfg);
+            let cfg = TcpConfig { max_flows: 3, max_idle_us: 1_000, ..Default::default() };
+            let mut t = FlowTable::new(cfg);
             let mut out = Vec::new();
             let mut model: Vec<(u16, u64)> = Vec::new(); // (port, last activity)
             let mut seqs = HashMap::new();
@@ -1182,7 +1099,7 @@ mod tests {
                 now += advance;
                 out.clear();
                 let seq = seqs.entry(port).or_insert(0u32);
-                feed(&mut t, &mut out, seg(true, port, *seq, TcpFlags::ACK, b"x", now));
+                feed(&mut t, &mut out, seg(true, port, *seq, TCP_ACK, b"x", now));
                 *seq += 1;
                 let mut expected = Vec::new();
                 while model.first().is_some_and(|&(_, last)| last + 1_000 < now) {

@@ -1,6 +1,6 @@
 //! IPv4 / IPv6 and TCP headers, without copying or allocating.
 //!
-//! [`decode_ip`] turns a network-layer packet (from [`crate::link::decode_link`]) into a
+//! [`decode_ip`] turns an IPv4 or IPv6 packet (from [`crate::link::decode_link`]) into a
 //! [`Transport`]: a TCP segment, a fragment (reported, never misread as TCP), or another protocol.
 //! Lengths come from the IP header, so link padding is dropped, and a packet cut short by the
 //! capture's snaplen says how many payload bytes are missing ([`TcpSegment::payload_missing`]).
@@ -8,8 +8,8 @@
 //! ```
 //! use std::net::{IpAddr, Ipv4Addr};
 //! use sunpower_pcap::capture::{CaptureReader, Input};
-//! use sunpower_pcap::ip::{decode_ip, Transport};
-//! use sunpower_pcap::link::{decode_link, NetworkProtocol};
+//! use sunpower_pcap::ip::{decode_ip, Transport, TCP_ACK, TCP_PSH};
+//! use sunpower_pcap::link::decode_link;
 //!
 //! // Packet 25 of the repository's sample capture: the supervisor's first collector request.
 //! let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
@@ -19,149 +19,57 @@
 //!         continue;
 //!     }
 //!     let network = decode_link(packet.link_type, packet.data).unwrap(); // Ethernet
-//!     assert_eq!(network.protocol, NetworkProtocol::Ipv4);
-//!     let Ok(Transport::Tcp(seg)) = decode_ip(network.protocol, network.payload) else { panic!() };
-//!     assert_eq!(seg.src, IpAddr::V4(Ipv4Addr::new(192, 168, 1, 50)));
-//!     assert_eq!(seg.dst, IpAddr::V4(Ipv4Addr::new(204, 194, 111, 66)));
-//!     assert_eq!((seg.src_port, seg.dst_port, seg.seq, seg.ack), (50112, 80, 3_469_584_608, 3_839_259_272));
-//!     assert!(seg.flags.psh() && seg.flags.ack() && !seg.flags.syn());
+//!     assert_eq!(network.payload[0] >> 4, 4); // IPv4
+//!     let Ok(Transport::Tcp(seg)) = decode_ip(network.payload) else { panic!() };
+//!     assert_eq!(seg.src.ip, IpAddr::V4(Ipv4Addr::new(192, 168, 1, 50)));
+//!     assert_eq!(seg.dst.ip, IpAddr::V4(Ipv4Addr::new(204, 194, 111, 66)));
+//!     assert_eq!((seg.src.port, seg.dst.port, seg.seq, seg.ack), (50112, 80, 3_469_584_608, 3_839_259_272));
+//!     assert_eq!(seg.flags, TCP_PSH | TCP_ACK);
 //!     assert!(seg.payload.starts_with(b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n"));
 //!     assert_eq!((seg.payload.len(), seg.payload_missing), (556, 0));
 //!     break;
 //! }
 //! ```
 
-use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::ops::BitOr;
 
 use crate::flow::Endpoint;
-use crate::link::NetworkProtocol;
 
 /// IP protocol number of TCP.
-pub const PROTO_TCP: u8 = 6;
+pub(crate) const PROTO_TCP: u8 = 6;
 
-/// TCP header flags (the low eight bits of the flags field), as decoded by [`decode_ip`] and
-/// looked at by [`crate::tcp::Reassembler`] and [`crate::flow::FlowTable`].
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct TcpFlags(pub u8);
-
-impl TcpFlags {
-    /// No flag set.
-    ///
-    /// ```
-    /// assert_eq!(sunpower_pcap::ip::TcpFlags::NONE, Default::default());
-    /// ```
-    pub const NONE: TcpFlags = TcpFlags(0);
-    /// FIN.
-    pub const FIN: TcpFlags = TcpFlags(0x01);
-    /// SYN.
-    pub const SYN: TcpFlags = TcpFlags(0x02);
-    /// RST.
-    pub const RST: TcpFlags = TcpFlags(0x04);
-    /// PSH.
-    pub const PSH: TcpFlags = TcpFlags(0x08);
-    /// ACK.
-    pub const ACK: TcpFlags = TcpFlags(0x10);
-    /// URG.
-    pub const URG: TcpFlags = TcpFlags(0x20);
-
-    /// True if every flag of `other` is set.
-    ///
-    /// ```
-    /// use sunpower_pcap::ip::TcpFlags;
-    /// assert!((TcpFlags::SYN | TcpFlags::ACK).contains(TcpFlags::SYN));
-    /// ```
-    pub fn contains(self, other: TcpFlags) -> bool {
-        self.0 & other.0 == other.0
-    }
-    /// SYN set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::SYN.syn());
-    /// ```
-    pub fn syn(self) -> bool {
-        self.contains(Self::SYN)
-    }
-    /// FIN set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::FIN.fin());
-    /// ```
-    pub fn fin(self) -> bool {
-        self.contains(Self::FIN)
-    }
-    /// RST set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::RST.rst());
-    /// ```
-    pub fn rst(self) -> bool {
-        self.contains(Self::RST)
-    }
-    /// ACK set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::ACK.ack());
-    /// ```
-    pub fn ack(self) -> bool {
-        self.contains(Self::ACK)
-    }
-    /// PSH set.
-    ///
-    /// ```
-    /// assert!(sunpower_pcap::ip::TcpFlags::PSH.psh());
-    /// ```
-    pub fn psh(self) -> bool {
-        self.contains(Self::PSH)
-    }
-}
-
-impl BitOr for TcpFlags {
-    type Output = TcpFlags;
-    fn bitor(self, rhs: TcpFlags) -> TcpFlags {
-        TcpFlags(self.0 | rhs.0)
-    }
-}
-
-impl fmt::Debug for TcpFlags {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names = [
-            (Self::SYN, "SYN"),
-            (Self::FIN, "FIN"),
-            (Self::RST, "RST"),
-            (Self::PSH, "PSH"),
-            (Self::ACK, "ACK"),
-            (Self::URG, "URG"),
-        ];
-        let set: Vec<&str> = names
-            .iter()
-            .filter(|(flag, _)| self.contains(*flag))
-            .map(|(_, name)| *name)
-            .collect();
-        write!(f, "TcpFlags({})", set.join("|"))
-    }
-}
+/// TCP header flag FIN: the bits of [`TcpSegment::flags`] (the header's flags byte) are these,
+/// or'ed: `seg.flags & TCP_SYN != 0`, `TCP_SYN | TCP_ACK`.
+///
+/// ```
+/// use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN};
+/// assert_eq!([TCP_FIN, TCP_SYN, TCP_RST, TCP_PSH, TCP_ACK], [1, 2, 4, 8, 16]);
+/// ```
+pub const TCP_FIN: u8 = 0x01;
+/// TCP header flag SYN (see [`TCP_FIN`]).
+pub const TCP_SYN: u8 = 0x02;
+/// TCP header flag RST (see [`TCP_FIN`]).
+pub const TCP_RST: u8 = 0x04;
+/// TCP header flag PSH (see [`TCP_FIN`]).
+pub const TCP_PSH: u8 = 0x08;
+/// TCP header flag ACK (see [`TCP_FIN`]).
+pub const TCP_ACK: u8 = 0x10;
 
 /// A TCP segment borrowed from its packet: what [`decode_ip`] finds and what
 /// [`crate::flow::FlowTable`] takes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct TcpSegment<'a> {
-    /// Source address.
-    pub src: IpAddr,
-    /// Destination address.
-    pub dst: IpAddr,
-    /// Source port.
-    pub src_port: u16,
-    /// Destination port.
-    pub dst_port: u16,
+    /// The sending end: source address and port.
+    pub src: Endpoint,
+    /// The receiving end: destination address and port.
+    pub dst: Endpoint,
     /// Sequence number.
     pub seq: u32,
-    /// Acknowledgement number (meaningful when `flags.ack()`).
+    /// Acknowledgement number (meaningful when `flags & TCP_ACK != 0`).
     pub ack: u32,
-    /// Flags.
-    pub flags: TcpFlags,
+    /// The flags byte: [`TCP_FIN`], [`TCP_SYN`], [`TCP_RST`], [`TCP_PSH`], [`TCP_ACK`], or'ed.
+    pub flags: u8,
     /// Receive window (unscaled).
     pub window: u16,
     /// The payload bytes present in the capture.
@@ -176,23 +84,26 @@ impl<'a> TcpSegment<'a> {
     /// and for callers that decode headers themselves.
     ///
     /// ```
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+    /// use sunpower_pcap::ip::{TCP_ACK, TcpSegment};
     /// let s = TcpSegment::new("10.0.0.2:40000".parse().unwrap(), "10.0.0.1:80".parse().unwrap(),
-    ///     7, TcpFlags::ACK, b"x");
-    /// assert_eq!((s.source().port, s.destination().port, s.seq), (40000, 80, 7));
+    ///     7, TCP_ACK, b"x");
+    /// assert_eq!((s.src.port, s.dst.port, s.seq), (40000, 80, 7));
+    /// assert_eq!(s.src.to_string(), "10.0.0.2:40000");
     /// ```
     pub fn new(
         src: SocketAddr,
         dst: SocketAddr,
         seq: u32,
-        flags: TcpFlags,
+        flags: u8,
         payload: &'a [u8],
     ) -> TcpSegment<'a> {
+        let end = |a: SocketAddr| Endpoint {
+            ip: a.ip(),
+            port: a.port(),
+        };
         TcpSegment {
-            src: src.ip(),
-            dst: dst.ip(),
-            src_port: src.port(),
-            dst_port: dst.port(),
+            src: end(src),
+            dst: end(dst),
             seq,
             ack: 0,
             flags,
@@ -201,38 +112,10 @@ impl<'a> TcpSegment<'a> {
             payload_missing: 0,
         }
     }
-
-    /// The sending end.
-    ///
-    /// ```
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
-    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TcpFlags::ACK, b"");
-    /// assert_eq!(s.source().to_string(), "10.0.0.2:5");
-    /// ```
-    pub fn source(&self) -> Endpoint {
-        Endpoint {
-            ip: self.src,
-            port: self.src_port,
-        }
-    }
-
-    /// The receiving end.
-    ///
-    /// ```
-    /// use sunpower_pcap::ip::{TcpFlags, TcpSegment};
-    /// let s = TcpSegment::new("10.0.0.2:5".parse().unwrap(), "10.0.0.1:80".parse().unwrap(), 0, TcpFlags::ACK, b"");
-    /// assert_eq!(s.destination().port, 80);
-    /// ```
-    pub fn destination(&self) -> Endpoint {
-        Endpoint {
-            ip: self.dst,
-            port: self.dst_port,
-        }
-    }
 }
 
 /// What an IP packet carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum Transport<'a> {
     /// A TCP segment.
@@ -257,11 +140,12 @@ pub enum Transport<'a> {
     },
 }
 
-/// Why an IP packet could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Why a frame does not yield an IP packet ([`crate::link::decode_link`]), or an IP packet its
+/// [`Transport`] ([`decode_ip`]).
+#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub enum IpError {
-    /// The capture ends inside a header (IP, extension or TCP), e.g. a small snaplen.
+pub enum HeaderError {
+    /// The capture ends inside a header (link, IP, extension or TCP), e.g. a small snaplen.
     #[error("{header} header truncated: {needed} bytes needed, {available} captured")]
     Truncated {
         /// Which header.
@@ -271,30 +155,46 @@ pub enum IpError {
         /// Bytes present.
         available: usize,
     },
-    /// The version field does not match the link layer's protocol.
-    #[error("IP version field {0} does not match the link layer")]
-    BadVersion(u8),
     /// A length field that cannot be right.
     #[error("malformed {0}")]
     Malformed(&'static str),
+    /// The link type is not one [`crate::link::decode_link`] knows.
+    #[error("unsupported link type {0}")]
+    UnsupportedLinkType(u32),
+    /// The frame carries something other than IP (ARP, LLDP, ...): the EtherType.
+    #[error("not IP: EtherType {0:#06x}")]
+    NotIp(u16),
+    /// A loopback frame with an address family other than IPv4/IPv6.
+    #[error("not IP: address family {0}")]
+    NotIpFamily(u32),
+    /// An IP packet whose version nibble is not 4 or 6, or not the one the link header (EtherType,
+    /// address family, link type) announces.
+    #[error("not IP: version nibble {0}")]
+    BadIpVersion(u8),
+    /// More than 8 VLAN-like tags.
+    #[error("more than 8 VLAN tags")]
+    TooManyTags,
 }
 
-/// Decodes the IP header (and TCP header) of `packet`.
+/// Decodes the IP header (and TCP header) of `packet`, IPv4 or IPv6 as its version nibble says.
 ///
 /// ```
-/// use sunpower_pcap::ip::{decode_ip, IpError};
-/// use sunpower_pcap::link::NetworkProtocol;
-/// assert!(matches!(decode_ip(NetworkProtocol::Ipv4, &[0x45, 0]), Err(IpError::Truncated { .. })));
+/// use sunpower_pcap::ip::{decode_ip, HeaderError};
+/// assert!(matches!(decode_ip(&[0x45, 0]), Err(HeaderError::Truncated { header: "IPv4", .. })));
+/// assert_eq!(decode_ip(&[0x50]), Err(HeaderError::BadIpVersion(5)));
 /// ```
-pub fn decode_ip(protocol: NetworkProtocol, packet: &[u8]) -> Result<Transport<'_>, IpError> {
-    match protocol {
-        NetworkProtocol::Ipv4 => decode_ipv4(packet),
-        NetworkProtocol::Ipv6 => decode_ipv6(packet),
+pub fn decode_ip(packet: &[u8]) -> Result<Transport<'_>, HeaderError> {
+    match packet.first().map(|b| b >> 4) {
+        Some(4) => decode_ipv4(packet),
+        Some(6) => decode_ipv6(packet),
+        Some(v) => Err(HeaderError::BadIpVersion(v)),
+        // IPv4's header is the shorter one.
+        None => Err(truncated("IP", 20, 0)),
     }
 }
 
-fn truncated(header: &'static str, needed: usize, available: usize) -> IpError {
-    IpError::Truncated {
+fn truncated(header: &'static str, needed: usize, available: usize) -> HeaderError {
+    HeaderError::Truncated {
         header,
         needed,
         available,
@@ -323,17 +223,13 @@ fn trim(body: &[u8], declared: usize) -> (&[u8], u32) {
     }
 }
 
-fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
+fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, HeaderError> {
     if p.len() < 20 {
         return Err(truncated("IPv4", 20, p.len()));
     }
-    let version = p[0] >> 4;
-    if version != 4 {
-        return Err(IpError::BadVersion(version));
-    }
     let ihl = usize::from(p[0] & 0x0f) * 4;
     if ihl < 20 {
-        return Err(IpError::Malformed("IPv4 header length"));
+        return Err(HeaderError::Malformed("IPv4 header length"));
     }
     if p.len() < ihl {
         return Err(truncated("IPv4", ihl, p.len()));
@@ -343,7 +239,7 @@ fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
     let declared_body = if total == 0 {
         p.len() - ihl
     } else if total < ihl {
-        return Err(IpError::Malformed("IPv4 total length"));
+        return Err(HeaderError::Malformed("IPv4 total length"));
     } else {
         total - ihl
     };
@@ -366,13 +262,9 @@ fn decode_ipv4(p: &[u8]) -> Result<Transport<'_>, IpError> {
     transport(src, dst, protocol, body, missing)
 }
 
-fn decode_ipv6(p: &[u8]) -> Result<Transport<'_>, IpError> {
+fn decode_ipv6(p: &[u8]) -> Result<Transport<'_>, HeaderError> {
     if p.len() < 40 {
         return Err(truncated("IPv6", 40, p.len()));
-    }
-    let version = p[0] >> 4;
-    if version != 6 {
-        return Err(IpError::BadVersion(version));
     }
     let payload_len = usize::from(be16(p, 4));
     let mut next = p[6];
@@ -431,12 +323,14 @@ fn decode_ipv6(p: &[u8]) -> Result<Transport<'_>, IpError> {
             if missing > 0 {
                 return Err(truncated("IPv6 extension", len, body.len()));
             }
-            return Err(IpError::Malformed("IPv6 extension header length"));
+            return Err(HeaderError::Malformed("IPv6 extension header length"));
         }
         next = body[0];
         body = &body[len..];
     }
-    Err(IpError::Malformed("IPv6 extension header chain too long"))
+    Err(HeaderError::Malformed(
+        "IPv6 extension header chain too long",
+    ))
 }
 
 fn transport<'a>(
@@ -445,7 +339,7 @@ fn transport<'a>(
     protocol: u8,
     body: &'a [u8],
     missing: u32,
-) -> Result<Transport<'a>, IpError> {
+) -> Result<Transport<'a>, HeaderError> {
     if protocol != PROTO_TCP {
         return Ok(Transport::Other { protocol });
     }
@@ -454,22 +348,28 @@ fn transport<'a>(
     }
     let data_offset = usize::from(body[12] >> 4) * 4;
     if data_offset < 20 {
-        return Err(IpError::Malformed("TCP data offset"));
+        return Err(HeaderError::Malformed("TCP data offset"));
     }
     if body.len() < data_offset {
         if missing > 0 {
             return Err(truncated("TCP", data_offset, body.len()));
         }
-        return Err(IpError::Malformed("TCP data offset beyond the IP payload"));
+        return Err(HeaderError::Malformed(
+            "TCP data offset beyond the IP payload",
+        ));
     }
     Ok(Transport::Tcp(TcpSegment {
-        src,
-        dst,
-        src_port: be16(body, 0),
-        dst_port: be16(body, 2),
+        src: Endpoint {
+            ip: src,
+            port: be16(body, 0),
+        },
+        dst: Endpoint {
+            ip: dst,
+            port: be16(body, 2),
+        },
         seq: be32(body, 4),
         ack: be32(body, 8),
-        flags: TcpFlags(body[13]),
+        flags: body[13],
         window: be16(body, 14),
         payload: &body[data_offset..],
         payload_missing: missing,
@@ -490,9 +390,9 @@ mod tests {
         ]);
         p.extend_from_slice(b"abcd");
         for n in 0..=p.len() {
-            let _ = decode_ip(NetworkProtocol::Ipv4, &p[..n]);
+            let _ = decode_ip(&p[..n]);
         }
-        let Ok(Transport::Tcp(seg)) = decode_ip(NetworkProtocol::Ipv4, &p[..42]) else {
+        let Ok(Transport::Tcp(seg)) = decode_ip(&p[..42]) else {
             panic!("expected a TCP segment")
         };
         assert_eq!(seg.payload, b"ab");
@@ -505,9 +405,6 @@ mod tests {
             0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8,
         ];
         p.extend_from_slice(&[0; 8]);
-        assert_eq!(
-            decode_ip(NetworkProtocol::Ipv4, &p),
-            Ok(Transport::Other { protocol: 17 })
-        );
+        assert_eq!(decode_ip(&p), Ok(Transport::Other { protocol: 17 }));
     }
 }

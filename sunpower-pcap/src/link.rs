@@ -5,26 +5,28 @@
 //! 12, 14, 228, 229 some systems write), BSD null loopback (0, either byte order) and OpenBSD
 //! loop (108).
 //!
+//! The IP packet comes out as it is: its version nibble (4 or 6) agrees with what the link
+//! header says it carries, so [`crate::ip::decode_ip`] reads the version from the packet.
+//!
 //! ```
-//! use sunpower_pcap::link::{decode_link, NetworkProtocol};
+//! use sunpower_pcap::link::decode_link;
 //! // Ethernet: two MAC addresses, EtherType 0x0800 (IPv4), then the IP packet.
 //! let mut frame = vec![0u8; 12];
 //! frame.extend_from_slice(&[0x08, 0x00, 0x45, 0x00]);
 //! let packet = decode_link(1, &frame).unwrap();
-//! assert_eq!(packet.protocol, NetworkProtocol::Ipv4);
 //! assert_eq!(packet.payload, &[0x45, 0x00]);
+//! assert_eq!(packet.vlan_tags, 0);
 //! ```
 
-/// Link types (`LINKTYPE_*` values) understood by [`decode_link`].
+use crate::ip::HeaderError;
+
+/// Link types (`LINKTYPE_*` values) understood by [`decode_link`] (which also reads 12 and 14,
+/// raw IP as some systems write it, as [`RAW`](linktype::RAW)).
 pub mod linktype {
     /// BSD loopback: 4-byte address family in the writer's byte order.
     pub const NULL: u32 = 0;
     /// Ethernet II.
     pub const ETHERNET: u32 = 1;
-    /// Raw IP as written by some systems (DLT_RAW on BSD/OS and friends).
-    pub const RAW_12: u32 = 12;
-    /// Raw IP as written by OpenBSD.
-    pub const RAW_14: u32 = 14;
     /// Raw IP (v4 or v6, from the version nibble).
     pub const RAW: u32 = 101;
     /// OpenBSD loopback: 4-byte address family, big-endian.
@@ -40,90 +42,37 @@ pub mod linktype {
 }
 
 /// EtherType of IPv4.
-pub const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV4: u16 = 0x0800;
 /// EtherType of IPv6.
-pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 /// At most this many VLAN-like tags are skipped; more means a malformed or hostile frame.
-pub const MAX_VLAN_TAGS: usize = 8;
+const MAX_VLAN_TAGS: usize = 8;
 
-/// The network-layer protocol of a frame's payload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NetworkProtocol {
-    /// IPv4.
-    Ipv4,
-    /// IPv6.
-    Ipv6,
-}
-
-impl NetworkProtocol {
-    /// The EtherType of this protocol.
-    ///
-    /// ```
-    /// use sunpower_pcap::link::NetworkProtocol;
-    /// assert_eq!(NetworkProtocol::Ipv6.ethertype(), 0x86dd);
-    /// ```
-    pub fn ethertype(self) -> u16 {
-        match self {
-            NetworkProtocol::Ipv4 => ETHERTYPE_IPV4,
-            NetworkProtocol::Ipv6 => ETHERTYPE_IPV6,
-        }
-    }
-}
-
-/// A network-layer packet borrowed from its frame.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An IP packet borrowed from its frame.
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct NetworkPacket<'a> {
-    /// IPv4 or IPv6.
-    pub protocol: NetworkProtocol,
-    /// The IP packet (header included), possibly followed by link padding or an FCS.
+    /// The IPv4 or IPv6 packet (header included), possibly followed by link padding or an FCS:
+    /// when not empty, its version nibble is the one the link header announced.
     pub payload: &'a [u8],
     /// Number of VLAN-like tags skipped.
     pub vlan_tags: u8,
 }
 
-/// Why a frame does not yield an IP packet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum LinkError {
-    /// The link type is not one [`decode_link`] knows.
-    #[error("unsupported link type {0}")]
-    UnsupportedLinkType(u32),
-    /// The frame is shorter than its link header.
-    #[error("frame truncated: {needed} bytes of link header needed, {available} captured")]
-    Truncated {
-        /// Bytes needed.
-        needed: usize,
-        /// Bytes present.
-        available: usize,
-    },
-    /// The frame carries something other than IP (ARP, LLDP, ...): the EtherType.
-    #[error("not IP: EtherType {0:#06x}")]
-    NotIp(u16),
-    /// A loopback frame with an address family other than IPv4/IPv6.
-    #[error("not IP: address family {0}")]
-    NotIpFamily(u32),
-    /// A raw-IP frame whose first nibble is not 4 or 6 (or not the one the link type says).
-    #[error("not IP: version nibble {0}")]
-    BadIpVersion(u8),
-    /// More than [`MAX_VLAN_TAGS`] tags.
-    #[error("more than {MAX_VLAN_TAGS} VLAN tags")]
-    TooManyTags,
-}
-
 /// Decodes the link-layer header of `frame` for `link_type` (a `LINKTYPE_*` value).
 ///
 /// ```
-/// use sunpower_pcap::link::{decode_link, LinkError, NetworkProtocol};
+/// use sunpower_pcap::ip::HeaderError;
+/// use sunpower_pcap::link::decode_link;
 /// // BSD null loopback, written little-endian: AF_INET6 as on FreeBSD (28).
 /// let frame = [28, 0, 0, 0, 0x60, 0, 0, 0];
 /// let p = decode_link(0, &frame).unwrap();
-/// assert_eq!(p.protocol, NetworkProtocol::Ipv6);
-/// assert_eq!(p.payload.len(), 4);
-/// assert_eq!(decode_link(147, &frame), Err(LinkError::UnsupportedLinkType(147)));
+/// assert_eq!(p.payload, [0x60, 0, 0, 0]);
+/// assert_eq!(decode_link(0, &[2, 0, 0, 0, 0x60]), Err(HeaderError::BadIpVersion(6))); // AF_INET
+/// assert_eq!(decode_link(147, &frame), Err(HeaderError::UnsupportedLinkType(147)));
 /// ```
-pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, LinkError> {
+pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, HeaderError> {
     match link_type {
         linktype::ETHERNET => {
             need(frame, 14)?;
@@ -137,9 +86,18 @@ pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, Li
             need(frame, 20)?;
             ethertype_payload(be16(frame, 0), &frame[20..], 0)
         }
-        linktype::RAW | linktype::RAW_12 | linktype::RAW_14 => raw(frame, None),
-        linktype::IPV4 => raw(frame, Some(NetworkProtocol::Ipv4)),
-        linktype::IPV6 => raw(frame, Some(NetworkProtocol::Ipv6)),
+        // 12 and 14: raw IP as some systems write DLT_RAW (BSD/OS and friends, OpenBSD).
+        linktype::RAW | 12 | 14 => {
+            need(frame, 1)?;
+            match frame[0] >> 4 {
+                4 | 6 => ok(frame[0] >> 4, frame, 0),
+                v => Err(HeaderError::BadIpVersion(v)),
+            }
+        }
+        linktype::IPV4 | linktype::IPV6 => {
+            need(frame, 1)?;
+            ok(if link_type == linktype::IPV4 { 4 } else { 6 }, frame, 0)
+        }
         linktype::NULL => {
             need(frame, 4)?;
             let le = u32::from_le_bytes([frame[0], frame[1], frame[2], frame[3]]);
@@ -152,13 +110,14 @@ pub fn decode_link(link_type: u32, frame: &[u8]) -> Result<NetworkPacket<'_>, Li
             let family = u32::from_be_bytes([frame[0], frame[1], frame[2], frame[3]]);
             loopback(family, &frame[4..])
         }
-        other => Err(LinkError::UnsupportedLinkType(other)),
+        other => Err(HeaderError::UnsupportedLinkType(other)),
     }
 }
 
-fn need(frame: &[u8], needed: usize) -> Result<(), LinkError> {
+fn need(frame: &[u8], needed: usize) -> Result<(), HeaderError> {
     if frame.len() < needed {
-        Err(LinkError::Truncated {
+        Err(HeaderError::Truncated {
+            header: "link",
             needed,
             available: frame.len(),
         })
@@ -176,17 +135,17 @@ fn ethertype_payload(
     mut ethertype: u16,
     mut rest: &[u8],
     mut tags: usize,
-) -> Result<NetworkPacket<'_>, LinkError> {
+) -> Result<NetworkPacket<'_>, HeaderError> {
     loop {
         match ethertype {
-            ETHERTYPE_IPV4 => return ok(NetworkProtocol::Ipv4, rest, tags),
-            ETHERTYPE_IPV6 => return ok(NetworkProtocol::Ipv6, rest, tags),
+            ETHERTYPE_IPV4 => return ok(4, rest, tags),
+            ETHERTYPE_IPV6 => return ok(6, rest, tags),
             // 802.1Q, 802.1ad, pre-standard QinQ (0x9100..0x9300), VN-Tag: 2 or 4 bytes of tag
             // then the next EtherType. VN-Tag's tag is 4 bytes.
             0x8100 | 0x88a8 | 0x9100 | 0x9200 | 0x9300 => {
                 tags += 1;
                 if tags > MAX_VLAN_TAGS {
-                    return Err(LinkError::TooManyTags);
+                    return Err(HeaderError::TooManyTags);
                 }
                 need(rest, 4)?;
                 ethertype = be16(rest, 2);
@@ -195,7 +154,7 @@ fn ethertype_payload(
             0x8926 => {
                 tags += 1;
                 if tags > MAX_VLAN_TAGS {
-                    return Err(LinkError::TooManyTags);
+                    return Err(HeaderError::TooManyTags);
                 }
                 need(rest, 6)?;
                 ethertype = be16(rest, 4);
@@ -207,49 +166,35 @@ fn ethertype_payload(
                     ethertype = be16(rest, 6);
                     rest = &rest[8..];
                     if ethertype <= 1500 {
-                        return Err(LinkError::NotIp(ethertype));
+                        return Err(HeaderError::NotIp(ethertype));
                     }
                 } else {
-                    return Err(LinkError::NotIp(len));
+                    return Err(HeaderError::NotIp(len));
                 }
             }
-            other => return Err(LinkError::NotIp(other)),
+            other => return Err(HeaderError::NotIp(other)),
         }
     }
 }
 
-fn ok(
-    protocol: NetworkProtocol,
-    payload: &[u8],
-    tags: usize,
-) -> Result<NetworkPacket<'_>, LinkError> {
-    Ok(NetworkPacket {
-        protocol,
-        payload,
-        vlan_tags: tags as u8,
-    })
-}
-
-fn raw(frame: &[u8], expected: Option<NetworkProtocol>) -> Result<NetworkPacket<'_>, LinkError> {
-    need(frame, 1)?;
-    let version = frame[0] >> 4;
-    let protocol = match version {
-        4 => NetworkProtocol::Ipv4,
-        6 => NetworkProtocol::Ipv6,
-        v => return Err(LinkError::BadIpVersion(v)),
-    };
-    if expected.is_some_and(|e| e != protocol) {
-        return Err(LinkError::BadIpVersion(version));
+/// The IP packet `payload` (version `version`, as the link header says), once its own version
+/// nibble agrees; an empty one is left to the IP layer to call truncated.
+fn ok(version: u8, payload: &[u8], tags: usize) -> Result<NetworkPacket<'_>, HeaderError> {
+    match payload.first() {
+        Some(b) if b >> 4 != version => Err(HeaderError::BadIpVersion(b >> 4)),
+        _ => Ok(NetworkPacket {
+            payload,
+            vlan_tags: tags as u8,
+        }),
     }
-    ok(protocol, frame, 0)
 }
 
-fn loopback(family: u32, payload: &[u8]) -> Result<NetworkPacket<'_>, LinkError> {
+fn loopback(family: u32, payload: &[u8]) -> Result<NetworkPacket<'_>, HeaderError> {
     match family {
-        2 => ok(NetworkProtocol::Ipv4, payload, 0),
+        2 => ok(4, payload, 0),
         // AF_INET6 differs per system: NetBSD/OpenBSD 24, FreeBSD 28, macOS 30 (Linux 10).
-        10 | 24 | 28 | 30 => ok(NetworkProtocol::Ipv6, payload, 0),
-        other => Err(LinkError::NotIpFamily(other)),
+        10 | 24 | 28 | 30 => ok(6, payload, 0),
+        other => Err(HeaderError::NotIpFamily(other)),
     }
 }
 
@@ -261,7 +206,8 @@ mod tests {
     fn ethernet_short_frame_is_truncated_not_panic() {
         assert_eq!(
             decode_link(1, &[0; 13]),
-            Err(LinkError::Truncated {
+            Err(HeaderError::Truncated {
+                header: "link",
                 needed: 14,
                 available: 13
             })
@@ -270,7 +216,7 @@ mod tests {
         f.extend_from_slice(&[0x81, 0x00, 0x00]);
         assert!(matches!(
             decode_link(1, &f),
-            Err(LinkError::Truncated { .. })
+            Err(HeaderError::Truncated { .. })
         ));
     }
 
@@ -283,7 +229,7 @@ mod tests {
         f.extend_from_slice(&[0x08, 0x00, 0x45]);
         // The last tag's "next EtherType" is another tag: nine in all.
         f[12..14].copy_from_slice(&[0x81, 0x00]);
-        assert_eq!(decode_link(1, &f), Err(LinkError::TooManyTags));
+        assert_eq!(decode_link(1, &f), Err(HeaderError::TooManyTags));
     }
 
     #[test]
@@ -291,7 +237,6 @@ mod tests {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x00, 0x30, 0xaa, 0xaa, 0x03, 0, 0, 0, 0x08, 0x00, 0x45]);
         let p = decode_link(1, &f).unwrap();
-        assert_eq!(p.protocol, NetworkProtocol::Ipv4);
         assert_eq!(p.payload, &[0x45]);
     }
 
@@ -299,6 +244,6 @@ mod tests {
     fn arp_is_not_ip() {
         let mut f = vec![0u8; 12];
         f.extend_from_slice(&[0x08, 0x06, 1, 2]);
-        assert_eq!(decode_link(1, &f), Err(LinkError::NotIp(0x0806)));
+        assert_eq!(decode_link(1, &f), Err(HeaderError::NotIp(0x0806)));
     }
 }

@@ -17,13 +17,13 @@
 //!   reassemblers do, and it keeps the in-order fast path copy-free. A copy whose content
 //!   differs from the kept one is reported as a [`Conflict`](StreamEvent::Conflict) (and counted
 //!   in [`TcpStats::conflicts`]) when the kept bytes are at hand: still buffered, or among the
-//!   last [`ReassemblerConfig::overlap_check_bytes`] delivered.
-//! - **Window.** A segment more than [`ReassemblerConfig::max_window`] bytes ahead of (or behind)
+//!   last [`TcpConfig::max_overlap_check_bytes`] delivered.
+//! - **Window.** A segment more than [`TcpConfig::max_window_bytes`] bytes ahead of (or behind)
 //!   the next expected byte is out of window: ignored and counted, never buffered. Bytes before
 //!   offset 0 (seen when the first segment of a mid-stream pick-up was itself out of order) are
 //!   counted the same way.
-//! - **Holes.** Out-of-order data is buffered up to [`ReassemblerConfig::max_buffered_bytes`] and
-//!   [`ReassemblerConfig::max_buffered_segments`]. Past either cap the reassembler gives up on the
+//! - **Holes.** Out-of-order data is buffered up to [`TcpConfig::max_buffered_bytes`] and
+//!   [`TcpConfig::max_buffered_segments`]. Past either cap the reassembler gives up on the
 //!   first hole: it emits a [`Gap`](StreamEvent::Gap) and releases the buffered data that follows.
 //!   [`Reassembler::finish`] does the same for every remaining hole (and for a hole before a FIN).
 //! - **After FIN or RST** nothing more is delivered; data beyond the FIN or after the close is
@@ -35,25 +35,28 @@
 //! # Example
 //!
 //! ```
-//! use sunpower_pcap::ip::TcpFlags;
+//! use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_SYN};
 //! use sunpower_pcap::tcp::{Reassembler, StreamEvent};
 //!
-//! let mut r = Reassembler::new();
+//! let mut r = Reassembler::new(Default::default());
 //! let mut out = Vec::new();
 //! let mut events = |e: StreamEvent<'_>| match e {
 //!     StreamEvent::Data(d) => out.extend_from_slice(d),
 //!     other => out.extend_from_slice(format!("<{other:?}>").as_bytes()),
 //! };
-//! r.segment(999, TcpFlags::SYN, b"", &mut events);
-//! r.segment(1007, TcpFlags::ACK, b"world", &mut events); // early: buffered
-//! r.segment(1000, TcpFlags::ACK, b"hello, ", &mut events); // fills the hole
-//! r.segment(1012, TcpFlags::FIN, b"", &mut events);
+//! r.segment(999, TCP_SYN, b"", &mut events);
+//! r.segment(1007, TCP_ACK, b"world", &mut events); // early: buffered
+//! r.segment(1000, TCP_ACK, b"hello, ", &mut events); // fills the hole
+//! r.segment(1012, TCP_FIN, b"", &mut events);
 //! assert_eq!(out, b"hello, world<Fin>");
 //! ```
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::ip::TcpFlags;
+use crate::ip::{TCP_FIN, TCP_RST, TCP_SYN};
+
+#[cfg(doc)]
+use crate::flow::{CloseReason, FlowTable};
 
 /// What the reassembler hands back, in stream order.
 ///
@@ -62,7 +65,7 @@ use crate::ip::TcpFlags;
 /// let e = StreamEvent::Gap { at: 10, len: 5 };
 /// assert_ne!(e, StreamEvent::Fin);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum StreamEvent<'a> {
     /// The next bytes of the stream, contiguous with what came before.
     Data(&'a [u8]),
@@ -93,15 +96,28 @@ pub enum StreamEvent<'a> {
     },
 }
 
-/// Limits of one [`Reassembler`].
+/// Limits of the TCP stage: of the connection table ([`FlowTable`]) and of each direction's
+/// [`Reassembler`], which reads only the `max_buffered_*`, `max_window_bytes` and
+/// `max_overlap_check_bytes`.
 ///
 /// ```
-/// use sunpower_pcap::tcp::ReassemblerConfig;
-/// let cfg = ReassemblerConfig { max_buffered_bytes: 1 << 20, ..ReassemblerConfig::default() };
-/// assert_eq!(cfg.max_window, 1 << 30);
+/// use sunpower_pcap::tcp::TcpConfig;
+/// let cfg = TcpConfig { max_buffered_bytes: 1 << 20, ..TcpConfig::default() };
+/// assert_eq!((cfg.max_window_bytes, cfg.max_flows, cfg.max_idle_us), (1 << 30, 65_536, 600_000_000));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReassemblerConfig {
+#[derive(Debug, Clone, Copy)]
+pub struct TcpConfig {
+    /// Most live connections (default 65,536); more evict the least recently active.
+    pub max_flows: usize,
+    /// Capture time after which a silent connection is flushed and removed (default 10 min).
+    pub max_idle_us: u64,
+    /// A connection silent for this long (capture time; default 60 s), or closed, whose next
+    /// data is more than [`restart_distance_bytes`](Self::restart_distance_bytes) from where
+    /// its direction stands is replaced by a new one ([`CloseReason::Restarted`]).
+    pub restart_idle_us: u64,
+    /// See [`restart_idle_us`](Self::restart_idle_us); default 16 MiB, far beyond any receive
+    /// window a home device advertises, far below a random sequence number's typical distance.
+    pub restart_distance_bytes: u64,
     /// Most out-of-order payload bytes held while waiting for a hole to fill (default 4 MiB).
     pub max_buffered_bytes: usize,
     /// Most out-of-order segments held (default 16,384), which bounds per-segment overhead when
@@ -109,22 +125,35 @@ pub struct ReassemblerConfig {
     pub max_buffered_segments: usize,
     /// Segments further than this from the next expected byte are out of window (default 1 GiB;
     /// values above 2^31 - 1 are clamped, since sequence numbers only span ±2^31).
-    pub max_window: u64,
+    pub max_window_bytes: u64,
     /// How many of the last delivered bytes are kept to compare with later copies of them
     /// (default 256), so that a retransmission with another content is reported as a
     /// [`StreamEvent::Conflict`]. 0 compares only with buffered data.
-    pub overlap_check_bytes: usize,
+    pub max_overlap_check_bytes: usize,
 }
 
-impl Default for ReassemblerConfig {
+impl Default for TcpConfig {
     fn default() -> Self {
-        ReassemblerConfig {
+        TcpConfig {
+            max_flows: 65_536,
+            max_idle_us: 600_000_000,
+            restart_idle_us: 60_000_000,
+            restart_distance_bytes: 16 << 20,
             max_buffered_bytes: 4 << 20,
             max_buffered_segments: 16_384,
-            max_window: 1 << 30,
-            overlap_check_bytes: 256,
+            max_window_bytes: 1 << 30,
+            max_overlap_check_bytes: 256,
         }
     }
+}
+
+/// The limits a [`Reassembler`] keeps of its [`TcpConfig`].
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    max_buffered_bytes: usize,
+    max_buffered_segments: usize,
+    max_window_bytes: u64,
+    max_overlap_check_bytes: usize,
 }
 
 /// Counters of one [`Reassembler`]. Every payload byte received ends up in exactly one of
@@ -132,15 +161,15 @@ impl Default for ReassemblerConfig {
 /// is no longer buffered.
 ///
 /// ```
-/// use sunpower_pcap::ip::TcpFlags;
+/// use sunpower_pcap::ip::TCP_ACK;
 /// use sunpower_pcap::tcp::Reassembler;
-/// let mut r = Reassembler::new();
-/// r.segment(1, TcpFlags::ACK, b"abc", |_| {});
-/// r.segment(1, TcpFlags::ACK, b"abc", |_| {});
+/// let mut r = Reassembler::new(Default::default());
+/// r.segment(1, TCP_ACK, b"abc", |_| {});
+/// r.segment(1, TCP_ACK, b"abc", |_| {});
 /// assert_eq!(r.stats().bytes_delivered, 3);
 /// assert_eq!(r.stats().duplicate_bytes, 3);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TcpStats {
     /// Segments fed.
     pub segments: u64,
@@ -193,18 +222,18 @@ impl TcpStats {
 /// Reassembles one direction of a TCP connection. See the [module docs](self) for the policies.
 ///
 /// ```
-/// use sunpower_pcap::ip::TcpFlags;
+/// use sunpower_pcap::ip::TCP_ACK;
 /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
-/// let mut r = Reassembler::new();
+/// let mut r = Reassembler::new(Default::default());
 /// let mut events = Vec::new();
-/// r.segment(100, TcpFlags::ACK, b"ab", |e| events.push(format!("{e:?}")));
-/// r.segment(104, TcpFlags::ACK, b"ef", |e| events.push(format!("{e:?}")));
+/// r.segment(100, TCP_ACK, b"ab", |e| events.push(format!("{e:?}")));
+/// r.segment(104, TCP_ACK, b"ef", |e| events.push(format!("{e:?}")));
 /// r.finish(|e| events.push(format!("{e:?}")));
 /// assert_eq!(events, ["Data([97, 98])", "Gap { at: 2, len: 2 }", "Data([101, 102])"]);
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Reassembler {
-    cfg: ReassemblerConfig,
+    cfg: Limits,
     /// Sequence number of stream offset 0, once known.
     base: Option<u32>,
     syn_seen: bool,
@@ -217,41 +246,28 @@ pub struct Reassembler {
     closed: bool,
     /// The stream ended with its FIN (not a reset, not cut short).
     ended_by_fin: bool,
-    /// The last delivered bytes (at most `overlap_check_bytes`), ending at `next`; allocated
+    /// The last delivered bytes (at most `max_overlap_check_bytes`), ending at `next`; allocated
     /// on the first delivery.
     recent: VecDeque<u8>,
     stats: TcpStats,
 }
 
-impl Default for Reassembler {
-    fn default() -> Self {
-        Reassembler::new()
-    }
-}
-
 impl Reassembler {
-    /// A reassembler with the default [`ReassemblerConfig`].
+    /// A reassembler with the given limits, at the start of a stream.
     ///
     /// ```
-    /// # use sunpower_pcap::tcp::Reassembler;
-    /// let r = Reassembler::new();
-    /// assert_eq!(r.next_offset(), 0);
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpConfig};
+    /// let r = Reassembler::new(TcpConfig { max_buffered_bytes: 0, ..Default::default() });
+    /// assert_eq!((r.next_offset(), r.memory_used()), (0, 0));
     /// ```
-    pub fn new() -> Reassembler {
-        Reassembler::with_config(ReassemblerConfig::default())
-    }
-
-    /// A reassembler with the given limits.
-    ///
-    /// ```
-    /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
-    /// let r = Reassembler::with_config(ReassemblerConfig { max_buffered_bytes: 0, ..Default::default() });
-    /// assert_eq!(r.buffered_bytes(), 0);
-    /// ```
-    pub fn with_config(mut cfg: ReassemblerConfig) -> Reassembler {
-        cfg.max_window = cfg.max_window.min(i32::MAX as u64);
+    pub fn new(cfg: TcpConfig) -> Reassembler {
         Reassembler {
-            cfg,
+            cfg: Limits {
+                max_buffered_bytes: cfg.max_buffered_bytes,
+                max_buffered_segments: cfg.max_buffered_segments,
+                max_window_bytes: cfg.max_window_bytes.min(i32::MAX as u64),
+                max_overlap_check_bytes: cfg.max_overlap_check_bytes,
+            },
             base: None,
             syn_seen: false,
             next: 0,
@@ -269,7 +285,7 @@ impl Reassembler {
     ///
     /// ```
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// assert_eq!(Reassembler::new().stats().segments, 0);
+    /// assert_eq!(Reassembler::new(Default::default()).stats().segments, 0);
     /// ```
     pub fn stats(&self) -> &TcpStats {
         &self.stats
@@ -278,10 +294,10 @@ impl Reassembler {
     /// Stream offset of the next byte to be delivered (bytes delivered plus gap bytes so far).
     ///
     /// ```
-    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::ip::TCP_ACK;
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(7, TcpFlags::ACK, b"xyz", |_| {});
+    /// let mut r = Reassembler::new(Default::default());
+    /// r.segment(7, TCP_ACK, b"xyz", |_| {});
     /// assert_eq!(r.next_offset(), 3);
     /// ```
     pub fn next_offset(&self) -> u64 {
@@ -291,10 +307,10 @@ impl Reassembler {
     /// The sequence number of stream offset 0, once a segment fixed it.
     ///
     /// ```
-    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::ip::TCP_SYN;
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(41, TcpFlags::SYN, b"", |_| {});
+    /// let mut r = Reassembler::new(Default::default());
+    /// r.segment(41, TCP_SYN, b"", |_| {});
     /// assert_eq!(r.base_seq(), Some(42));
     /// ```
     pub fn base_seq(&self) -> Option<u32> {
@@ -302,15 +318,7 @@ impl Reassembler {
     }
 
     /// The initial sequence number, when a SYN was seen.
-    ///
-    /// ```
-    /// # use sunpower_pcap::ip::TcpFlags;
-    /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(41, TcpFlags::SYN, b"", |_| {});
-    /// assert_eq!(r.isn(), Some(41));
-    /// ```
-    pub fn isn(&self) -> Option<u32> {
+    pub(crate) fn isn(&self) -> Option<u32> {
         match (self.syn_seen, self.base) {
             (true, Some(b)) => Some(b.wrapping_sub(1)),
             _ => None,
@@ -320,11 +328,11 @@ impl Reassembler {
     /// Payload bytes currently held out of order.
     ///
     /// ```
-    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::ip::TCP_ACK;
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(0, TcpFlags::ACK, b"a", |_| {});
-    /// r.segment(5, TcpFlags::ACK, b"bcd", |_| {});
+    /// let mut r = Reassembler::new(Default::default());
+    /// r.segment(0, TCP_ACK, b"a", |_| {});
+    /// r.segment(5, TCP_ACK, b"bcd", |_| {});
     /// assert_eq!(r.buffered_bytes(), 3);
     /// ```
     pub fn buffered_bytes(&self) -> usize {
@@ -336,13 +344,13 @@ impl Reassembler {
     /// check overlaps. Nothing for a stream that buffered nothing.
     ///
     /// ```
-    /// # use sunpower_pcap::ip::TcpFlags;
-    /// # use sunpower_pcap::tcp::{Reassembler, ReassemblerConfig};
-    /// let cfg = ReassemblerConfig { overlap_check_bytes: 0, ..Default::default() };
-    /// let mut r = Reassembler::with_config(cfg);
+    /// # use sunpower_pcap::ip::TCP_ACK;
+    /// # use sunpower_pcap::tcp::{Reassembler, TcpConfig};
+    /// let cfg = TcpConfig { max_overlap_check_bytes: 0, ..Default::default() };
+    /// let mut r = Reassembler::new(cfg);
     /// assert_eq!(r.memory_used(), 0);
-    /// r.segment(0, TcpFlags::ACK, b"a", |_| {});
-    /// r.segment(5, TcpFlags::ACK, b"bcd", |_| {});
+    /// r.segment(0, TCP_ACK, b"a", |_| {});
+    /// r.segment(5, TCP_ACK, b"bcd", |_| {});
     /// assert!(r.memory_used() >= 3);
     /// ```
     pub fn memory_used(&self) -> usize {
@@ -355,10 +363,10 @@ impl Reassembler {
     /// [`finish`](Self::finish) was called).
     ///
     /// ```
-    /// # use sunpower_pcap::ip::TcpFlags;
+    /// # use sunpower_pcap::ip::TCP_RST;
     /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(0, TcpFlags::RST, b"", |_| {});
+    /// let mut r = Reassembler::new(Default::default());
+    /// r.segment(0, TCP_RST, b"", |_| {});
     /// assert!(r.is_closed());
     /// ```
     pub fn is_closed(&self) -> bool {
@@ -372,33 +380,16 @@ impl Reassembler {
         self.next as i64 + i64::from(seq.wrapping_sub(next_seq) as i32)
     }
 
-    /// Whether `seq` lies within [`ReassemblerConfig::max_window`] of the next expected byte
+    /// Whether `seq` lies within [`TcpConfig::max_window_bytes`] of the next expected byte
     /// (always true before the stream's offset 0 is known).
-    ///
-    /// ```
-    /// # use sunpower_pcap::ip::TcpFlags;
-    /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(1000, TcpFlags::ACK, b"ab", |_| {});
-    /// assert!(r.in_window(1002) && r.in_window(900));
-    /// assert!(!r.in_window(1000u32.wrapping_add(3 << 30)));
-    /// ```
-    pub fn in_window(&self, seq: u32) -> bool {
-        self.distance(seq).is_none_or(|d| d <= self.cfg.max_window)
+    pub(crate) fn in_window(&self, seq: u32) -> bool {
+        self.distance(seq)
+            .is_none_or(|d| d <= self.cfg.max_window_bytes)
     }
 
     /// How far `seq` is from the next expected byte, in either direction; `None` before the
     /// stream's offset 0 is known.
-    ///
-    /// ```
-    /// # use sunpower_pcap::ip::TcpFlags;
-    /// # use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// assert_eq!(r.distance(5), None);
-    /// r.segment(1000, TcpFlags::ACK, b"ab", |_| {});
-    /// assert_eq!((r.distance(1012), r.distance(990)), (Some(10), Some(12)));
-    /// ```
-    pub fn distance(&self, seq: u32) -> Option<u64> {
+    pub(crate) fn distance(&self, seq: u32) -> Option<u64> {
         let base = self.base?;
         Some((self.offset_of(base, seq) - self.next as i64).unsigned_abs())
     }
@@ -408,19 +399,19 @@ impl Reassembler {
     /// stream rather than bytes after the close.
     ///
     /// ```
-    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_SYN};
     /// use sunpower_pcap::tcp::Reassembler;
-    /// let mut r = Reassembler::new();
-    /// r.segment(99, TcpFlags::SYN, b"", |_| {});
-    /// r.segment(100, TcpFlags::FIN, b"ab", |_| {}); // FIN at 102
-    /// assert!(r.continues_after_fin(103, TcpFlags::ACK, b"POST"));
-    /// assert!(!r.continues_after_fin(100, TcpFlags::ACK, b"ab")); // a retransmission
+    /// let mut r = Reassembler::new(Default::default());
+    /// r.segment(99, TCP_SYN, b"", |_| {});
+    /// r.segment(100, TCP_FIN, b"ab", |_| {}); // FIN at 102
+    /// assert!(r.continues_after_fin(103, TCP_ACK, b"POST"));
+    /// assert!(!r.continues_after_fin(100, TCP_ACK, b"ab")); // a retransmission
     /// ```
-    pub fn continues_after_fin(&self, seq: u32, flags: TcpFlags, payload: &[u8]) -> bool {
+    pub fn continues_after_fin(&self, seq: u32, flags: u8, payload: &[u8]) -> bool {
         match (self.ended_by_fin, self.base, self.fin_at) {
             (true, Some(base), Some(fin_at)) => {
                 !payload.is_empty()
-                    && !flags.syn()
+                    && flags & TCP_SYN == 0
                     && seq == base.wrapping_add(fin_at as u32).wrapping_add(1)
             }
             _ => false,
@@ -430,21 +421,21 @@ impl Reassembler {
     /// Feeds one segment of this direction; in-order data is passed to `sink` without copying.
     ///
     /// ```
-    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::ip::TCP_ACK;
     /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// let mut got = Vec::new();
     /// // Sequence numbers wrap around seamlessly.
-    /// r.segment(u32::MAX - 1, TcpFlags::ACK, b"ab", |e| if let StreamEvent::Data(d) = e { got.extend_from_slice(d) });
-    /// r.segment(0, TcpFlags::ACK, b"cd", |e| if let StreamEvent::Data(d) = e { got.extend_from_slice(d) });
+    /// r.segment(u32::MAX - 1, TCP_ACK, b"ab", |e| if let StreamEvent::Data(d) = e { got.extend_from_slice(d) });
+    /// r.segment(0, TCP_ACK, b"cd", |e| if let StreamEvent::Data(d) = e { got.extend_from_slice(d) });
     /// assert_eq!(got, b"abcd");
     /// ```
-    pub fn segment<F>(&mut self, seq: u32, flags: TcpFlags, payload: &[u8], mut sink: F)
+    pub fn segment<F>(&mut self, seq: u32, flags: u8, payload: &[u8], mut sink: F)
     where
         F: FnMut(StreamEvent<'_>),
     {
         self.stats.segments += 1;
-        let data_seq = if flags.syn() {
+        let data_seq = if flags & TCP_SYN != 0 {
             seq.wrapping_add(1)
         } else {
             seq
@@ -464,13 +455,13 @@ impl Reassembler {
             Some(b) => b,
             // A bare ACK could be a keep-alive probe one byte early: only a segment that carries
             // something fixes offset 0 of a stream picked up mid-way.
-            None if flags.syn() || flags.fin() || !payload.is_empty() => {
-                self.syn_seen = flags.syn();
+            None if flags & TCP_SYN != 0 || flags & TCP_FIN != 0 || !payload.is_empty() => {
+                self.syn_seen = flags & TCP_SYN != 0;
                 self.base = Some(data_seq);
                 data_seq
             }
             None => {
-                if flags.rst() {
+                if flags & TCP_RST != 0 {
                     self.reset(&mut sink);
                 }
                 return;
@@ -479,7 +470,7 @@ impl Reassembler {
         let off = self.offset_of(base, data_seq);
         let len = payload.len() as u64;
         let dist = off - self.next as i64;
-        let window = self.cfg.max_window as i64;
+        let window = self.cfg.max_window_bytes as i64;
         if dist > window || dist + (len as i64) < -window || off + (len as i64) <= 0 && len > 0 {
             self.stats.segments_out_of_window += 1;
             self.stats.bytes_out_of_window += len;
@@ -495,12 +486,12 @@ impl Reassembler {
             self.data(off as u64, payload, &mut sink);
         }
         // A FIN behind what was already delivered cannot be genuine: ignore it.
-        if flags.fin() && self.fin_at.is_none() && off + len as i64 >= self.next as i64 {
+        if flags & TCP_FIN != 0 && self.fin_at.is_none() && off + len as i64 >= self.next as i64 {
             self.fin_at = Some((off + len as i64) as u64);
             self.trim_beyond_fin(&mut sink);
         }
         self.check_fin(&mut sink);
-        if flags.rst() && !self.closed {
+        if flags & TCP_RST != 0 && !self.closed {
             // Release what the sender got out before aborting, so holes are reported as gaps.
             self.flush(&mut sink);
             self.reset(&mut sink);
@@ -513,14 +504,14 @@ impl Reassembler {
     /// may still fill it, so it is left to become a gap as any other hole does.
     ///
     /// ```
-    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::ip::TCP_ACK;
     /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
-    /// let mut r = Reassembler::new();
+    /// let mut r = Reassembler::new(Default::default());
     /// let mut events = Vec::new();
     /// // A 6-byte segment of which the capture kept 2 bytes, then the next segment.
-    /// r.segment(100, TcpFlags::ACK, b"ab", |e| events.push(format!("{e:?}")));
+    /// r.segment(100, TCP_ACK, b"ab", |e| events.push(format!("{e:?}")));
     /// r.lost(102, 4, |e| events.push(format!("{e:?}")));
-    /// r.segment(106, TcpFlags::ACK, b"gh", |e| events.push(format!("{e:?}")));
+    /// r.segment(106, TCP_ACK, b"gh", |e| events.push(format!("{e:?}")));
     /// assert_eq!(events, ["Data([97, 98])", "Gap { at: 2, len: 4 }", "Data([103, 104])"]);
     /// ```
     pub fn lost<F>(&mut self, seq: u32, len: u32, mut sink: F)
@@ -694,9 +685,9 @@ impl Reassembler {
         self.stats.duplicate_bytes += payload.len() as u64 - kept;
     }
 
-    /// Keeps the last `overlap_check_bytes` delivered bytes, to compare later copies with.
+    /// Keeps the last `max_overlap_check_bytes` delivered bytes, to compare later copies with.
     fn remember(&mut self, d: &[u8]) {
-        let cap = self.cfg.overlap_check_bytes;
+        let cap = self.cfg.max_overlap_check_bytes;
         if cap == 0 {
             return;
         }
@@ -811,11 +802,11 @@ impl Reassembler {
     /// FIN is reported, then [`StreamEvent::Fin`]. Later segments are only counted.
     ///
     /// ```
-    /// use sunpower_pcap::ip::TcpFlags;
+    /// use sunpower_pcap::ip::{TCP_ACK, TCP_FIN};
     /// use sunpower_pcap::tcp::{Reassembler, StreamEvent};
-    /// let mut r = Reassembler::new();
-    /// r.segment(0, TcpFlags::ACK, b"ab", |_| {});
-    /// r.segment(4, TcpFlags::FIN, b"", |_| {});
+    /// let mut r = Reassembler::new(Default::default());
+    /// r.segment(0, TCP_ACK, b"ab", |_| {});
+    /// r.segment(4, TCP_FIN, b"", |_| {});
     /// let mut ev = Vec::new();
     /// r.finish(|e| ev.push(format!("{e:?}")));
     /// assert_eq!(ev, ["Gap { at: 2, len: 2 }", "Fin"]);
@@ -839,6 +830,20 @@ impl Reassembler {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ip::TCP_ACK;
+
+    #[test]
+    fn isn_window_and_distance_are_in_sequence_space() {
+        let mut r = Reassembler::new(Default::default());
+        r.segment(41, TCP_SYN, b"", |_| {});
+        assert_eq!(r.isn(), Some(41));
+        let mut r = Reassembler::new(Default::default());
+        assert_eq!(r.distance(5), None);
+        r.segment(1000, TCP_ACK, b"ab", |_| {});
+        assert!(r.in_window(1002) && r.in_window(900));
+        assert!(!r.in_window(1000u32.wrapping_add(3 << 30)));
+        assert_eq!((r.distance(1012), r.distance(990)), (Some(10), Some(12)));
+    }
     use proptest::prelude::*;
 
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -870,7 +875,7 @@ mod tests {
         }
     }
 
-    fn feed(r: &mut Reassembler, out: &mut Vec<Ev>, seq: u32, flags: TcpFlags, p: &[u8]) {
+    fn feed(r: &mut Reassembler, out: &mut Vec<Ev>, seq: u32, flags: u8, p: &[u8]) {
         r.segment(seq, flags, p, |e| push(out, e));
     }
 
@@ -880,10 +885,10 @@ mod tests {
 
     #[test]
     fn in_order_data_passes_caller_slice_through() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let payload = b"hello".to_vec();
         let mut same_ptr = false;
-        r.segment(10, TcpFlags::ACK, &payload, |e| {
+        r.segment(10, TCP_ACK, &payload, |e| {
             if let StreamEvent::Data(d) = e {
                 same_ptr = d.as_ptr() == payload.as_ptr() && d.len() == 5;
             }
@@ -895,12 +900,12 @@ mod tests {
     #[test]
     fn segment_split_at_every_byte_reassembles_whole() {
         let msg = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\n";
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 500, TcpFlags::SYN, b"");
+        feed(&mut r, &mut out, 500, TCP_SYN, b"");
         // Reverse order, one byte each: everything is buffered until the first byte arrives.
         for i in (0..msg.len()).rev() {
-            feed(&mut r, &mut out, 501 + i as u32, TcpFlags::ACK, &msg[i..=i]);
+            feed(&mut r, &mut out, 501 + i as u32, TCP_ACK, &msg[i..=i]);
         }
         assert_eq!(out, vec![data(msg)]);
         assert_eq!(r.stats().bytes_delivered, msg.len() as u64);
@@ -909,14 +914,14 @@ mod tests {
 
     #[test]
     fn retransmission_overlap_keeps_first_copy() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"abcd");
+        feed(&mut r, &mut out, 0, TCP_ACK, b"abcd");
         // Partial retransmission with different content: the delivered copy stands.
-        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"XYef");
+        feed(&mut r, &mut out, 2, TCP_ACK, b"XYef");
         // Buffered early segment, then an overlapping one that arrives later.
-        feed(&mut r, &mut out, 8, TcpFlags::ACK, b"ij");
-        feed(&mut r, &mut out, 6, TcpFlags::ACK, b"ghQQkl");
+        feed(&mut r, &mut out, 8, TCP_ACK, b"ij");
+        feed(&mut r, &mut out, 6, TCP_ACK, b"ghQQkl");
         // Both copies that differ are reported, at the offsets compared.
         assert_eq!(
             out,
@@ -932,21 +937,21 @@ mod tests {
         assert_eq!(r.stats().conflicts, 2);
         assert_eq!(r.stats().bytes_delivered, 12);
         // The same bytes again carry the kept content: a duplicate, no conflict.
-        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"cdefghijkl");
+        feed(&mut r, &mut out, 2, TCP_ACK, b"cdefghijkl");
         assert_eq!(r.stats().conflicts, 2);
         assert_eq!(r.stats().duplicate_bytes, 4 + 10);
     }
 
     #[test]
     fn buffered_overlaps_keep_first_copy() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"a");
-        feed(&mut r, &mut out, 3, TcpFlags::ACK, b"de");
-        feed(&mut r, &mut out, 7, TcpFlags::ACK, b"h");
-        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"cXYfgZi"); // spans both buffered pieces
+        feed(&mut r, &mut out, 0, TCP_ACK, b"a");
+        feed(&mut r, &mut out, 3, TCP_ACK, b"de");
+        feed(&mut r, &mut out, 7, TCP_ACK, b"h");
+        feed(&mut r, &mut out, 2, TCP_ACK, b"cXYfgZi"); // spans both buffered pieces
         assert_eq!(r.buffered_bytes(), 7);
-        feed(&mut r, &mut out, 1, TcpFlags::ACK, b"b");
+        feed(&mut r, &mut out, 1, TCP_ACK, b"b");
         assert_eq!(
             out,
             vec![
@@ -962,48 +967,36 @@ mod tests {
 
     #[test]
     fn exact_duplicate_is_counted_not_delivered() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"abc");
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"abc");
+        feed(&mut r, &mut out, 0, TCP_ACK, b"abc");
+        feed(&mut r, &mut out, 0, TCP_ACK, b"abc");
         assert_eq!(out, vec![data(b"abc")]);
         assert_eq!(r.stats().duplicate_bytes, 3);
     }
 
     #[test]
     fn sequence_wraparound_is_seamless() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
         let isn = u32::MAX - 3;
-        feed(&mut r, &mut out, isn, TcpFlags::SYN, b"");
-        feed(
-            &mut r,
-            &mut out,
-            isn.wrapping_add(5),
-            TcpFlags::ACK,
-            b"efgh",
-        ); // after the wrap
-        feed(
-            &mut r,
-            &mut out,
-            isn.wrapping_add(1),
-            TcpFlags::ACK,
-            b"abcd",
-        );
-        feed(&mut r, &mut out, isn.wrapping_add(9), TcpFlags::FIN, b"");
+        feed(&mut r, &mut out, isn, TCP_SYN, b"");
+        feed(&mut r, &mut out, isn.wrapping_add(5), TCP_ACK, b"efgh"); // after the wrap
+        feed(&mut r, &mut out, isn.wrapping_add(1), TCP_ACK, b"abcd");
+        feed(&mut r, &mut out, isn.wrapping_add(9), TCP_FIN, b"");
         assert_eq!(out, vec![data(b"abcdefgh"), Ev::Fin]);
     }
 
     #[test]
     fn stream_longer_than_sequence_space_keeps_counting() {
-        let cfg = ReassemblerConfig::default();
-        let mut r = Reassembler::with_config(cfg);
+        let cfg = TcpConfig::default();
+        let mut r = Reassembler::new(cfg);
         let chunk = vec![7u8; 1 << 16];
         let mut seq = 123u32;
         let mut n = 0u64;
         // 5 GiB worth of offsets would be slow; jump through the space with gaps in window.
         for _ in 0..(1u64 << 16) + 10 {
-            r.segment(seq, TcpFlags::ACK, &chunk, |e| {
+            r.segment(seq, TCP_ACK, &chunk, |e| {
                 if let StreamEvent::Data(d) = e {
                     n += d.len() as u64
                 }
@@ -1017,23 +1010,23 @@ mod tests {
 
     #[test]
     fn bytes_cut_by_the_snaplen_are_a_gap_at_once() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 1000, TcpFlags::ACK, b"abc");
+        feed(&mut r, &mut out, 1000, TCP_ACK, b"abc");
         r.lost(1003, 5, |e| push(&mut out, e));
         assert_eq!(out, [data(b"abc"), Ev::Gap(3, 5)]);
         // A later segment follows straight on; nothing waits for the end of the stream.
-        feed(&mut r, &mut out, 1008, TcpFlags::ACK, b"ij");
+        feed(&mut r, &mut out, 1008, TCP_ACK, b"ij");
         assert_eq!(out.last(), Some(&data(b"ij")));
         assert_eq!((r.stats().gaps, r.stats().bytes_in_gaps), (1, 5));
     }
 
     #[test]
     fn lost_range_partly_received_earlier_keeps_the_received_bytes() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 1000, TcpFlags::ACK, b"ab");
-        feed(&mut r, &mut out, 1004, TcpFlags::ACK, b"ef"); // buffered, ahead
+        feed(&mut r, &mut out, 1000, TCP_ACK, b"ab");
+        feed(&mut r, &mut out, 1004, TCP_ACK, b"ef"); // buffered, ahead
         r.lost(1002, 6, |e| push(&mut out, e)); // 1002..1008 cut from a later copy
         assert_eq!(
             out,
@@ -1044,9 +1037,9 @@ mod tests {
 
     #[test]
     fn lost_range_away_from_the_delivery_point_waits() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 1000, TcpFlags::ACK, b"ab");
+        feed(&mut r, &mut out, 1000, TCP_ACK, b"ab");
         r.lost(1010, 4, |e| push(&mut out, e));
         assert_eq!(out, [data(b"ab")]);
         assert_eq!(r.next_offset(), 2);
@@ -1054,12 +1047,12 @@ mod tests {
 
     #[test]
     fn lost_segment_reports_gap_and_resumes() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 99, TcpFlags::SYN, b"");
-        feed(&mut r, &mut out, 100, TcpFlags::ACK, b"abc");
-        feed(&mut r, &mut out, 106, TcpFlags::ACK, b"ghi");
-        feed(&mut r, &mut out, 109, TcpFlags::FIN, b"");
+        feed(&mut r, &mut out, 99, TCP_SYN, b"");
+        feed(&mut r, &mut out, 100, TCP_ACK, b"abc");
+        feed(&mut r, &mut out, 106, TCP_ACK, b"ghi");
+        feed(&mut r, &mut out, 109, TCP_FIN, b"");
         assert_eq!(out, vec![data(b"abc")]);
         r.finish(|e| push(&mut out, e));
         assert_eq!(
@@ -1073,21 +1066,21 @@ mod tests {
 
     #[test]
     fn buffer_cap_forces_gap_and_releases_following_data() {
-        let cfg = ReassemblerConfig {
+        let cfg = TcpConfig {
             max_buffered_bytes: 4,
             ..Default::default()
         };
-        let mut r = Reassembler::with_config(cfg);
+        let mut r = Reassembler::new(cfg);
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"ab");
-        feed(&mut r, &mut out, 4, TcpFlags::ACK, b"ef");
-        feed(&mut r, &mut out, 6, TcpFlags::ACK, b"gh");
+        feed(&mut r, &mut out, 0, TCP_ACK, b"ab");
+        feed(&mut r, &mut out, 4, TCP_ACK, b"ef");
+        feed(&mut r, &mut out, 6, TCP_ACK, b"gh");
         assert_eq!(out, vec![data(b"ab")]);
-        feed(&mut r, &mut out, 9, TcpFlags::ACK, b"j"); // 5 bytes buffered > 4
+        feed(&mut r, &mut out, 9, TCP_ACK, b"j"); // 5 bytes buffered > 4
         assert_eq!(out, vec![data(b"ab"), Ev::Gap(2, 2), data(b"efgh")]);
         assert_eq!(r.buffered_bytes(), 1);
         // The lost bytes arriving late are old now.
-        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"cd");
+        feed(&mut r, &mut out, 2, TCP_ACK, b"cd");
         assert_eq!(r.stats().duplicate_bytes, 2);
         assert_eq!(r.stats().cap_gaps, 1);
         assert_eq!(r.stats().bytes_in_cap_gaps, 2);
@@ -1095,28 +1088,28 @@ mod tests {
 
     #[test]
     fn segment_count_cap_forces_gap() {
-        let cfg = ReassemblerConfig {
+        let cfg = TcpConfig {
             max_buffered_segments: 2,
             ..Default::default()
         };
-        let mut r = Reassembler::with_config(cfg);
+        let mut r = Reassembler::new(cfg);
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"a");
-        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"c");
-        feed(&mut r, &mut out, 4, TcpFlags::ACK, b"e");
-        feed(&mut r, &mut out, 6, TcpFlags::ACK, b"g");
+        feed(&mut r, &mut out, 0, TCP_ACK, b"a");
+        feed(&mut r, &mut out, 2, TCP_ACK, b"c");
+        feed(&mut r, &mut out, 4, TCP_ACK, b"e");
+        feed(&mut r, &mut out, 6, TCP_ACK, b"g");
         assert_eq!(out, vec![data(b"a"), Ev::Gap(1, 1), data(b"c")]);
         assert_eq!(r.buffered_bytes(), 2);
     }
 
     #[test]
     fn far_forward_jump_is_out_of_window_and_not_buffered() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"a");
-        feed(&mut r, &mut out, (1 << 30) + 2, TcpFlags::ACK, b"far");
-        feed(&mut r, &mut out, 0x8000_0000, TcpFlags::ACK, b"half");
-        feed(&mut r, &mut out, 1, TcpFlags::ACK, b"b");
+        feed(&mut r, &mut out, 0, TCP_ACK, b"a");
+        feed(&mut r, &mut out, (1 << 30) + 2, TCP_ACK, b"far");
+        feed(&mut r, &mut out, 0x8000_0000, TCP_ACK, b"half");
+        feed(&mut r, &mut out, 1, TCP_ACK, b"b");
         r.finish(|e| push(&mut out, e));
         assert_eq!(out, vec![data(b"ab")]);
         assert_eq!(r.stats().segments_out_of_window, 2);
@@ -1126,12 +1119,12 @@ mod tests {
 
     #[test]
     fn mid_stream_start_uses_first_data_segment() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 5000, TcpFlags::ACK, b""); // bare ACK does not fix offset 0
-        feed(&mut r, &mut out, 7000, TcpFlags::ACK, b"xy");
+        feed(&mut r, &mut out, 5000, TCP_ACK, b""); // bare ACK does not fix offset 0
+        feed(&mut r, &mut out, 7000, TCP_ACK, b"xy");
         // Earlier bytes than the first seen one lie before offset 0.
-        feed(&mut r, &mut out, 6998, TcpFlags::ACK, b"vwxy");
+        feed(&mut r, &mut out, 6998, TCP_ACK, b"vwxy");
         assert_eq!(r.base_seq(), Some(7000));
         assert_eq!(r.isn(), None);
         assert_eq!(out, vec![data(b"xy")]);
@@ -1141,11 +1134,11 @@ mod tests {
 
     #[test]
     fn stale_empty_fin_before_offset_zero_is_ignored() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 1000, TcpFlags::ACK, b"ab");
-        feed(&mut r, &mut out, 10, TcpFlags::FIN, b"");
-        feed(&mut r, &mut out, 1002, TcpFlags::ACK, b"c");
+        feed(&mut r, &mut out, 1000, TCP_ACK, b"ab");
+        feed(&mut r, &mut out, 10, TCP_FIN, b"");
+        feed(&mut r, &mut out, 1002, TCP_ACK, b"c");
         assert_eq!(out, vec![data(b"abc")]);
         assert!(!r.is_closed());
         assert_eq!(r.stats().segments_out_of_window, 1);
@@ -1153,17 +1146,17 @@ mod tests {
 
     #[test]
     fn fin_waits_for_missing_data_and_trims_beyond() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::SYN, b"");
-        feed(&mut r, &mut out, 4, TcpFlags::FIN, b"de");
-        feed(&mut r, &mut out, 6, TcpFlags::ACK, b"zz"); // beyond the FIN
+        feed(&mut r, &mut out, 0, TCP_SYN, b"");
+        feed(&mut r, &mut out, 4, TCP_FIN, b"de");
+        feed(&mut r, &mut out, 6, TCP_ACK, b"zz"); // beyond the FIN
         assert_eq!(out, vec![Ev::AfterClose(2)]);
-        feed(&mut r, &mut out, 1, TcpFlags::ACK, b"abc");
+        feed(&mut r, &mut out, 1, TCP_ACK, b"abc");
         assert_eq!(out, vec![Ev::AfterClose(2), data(b"abcde"), Ev::Fin]);
         // A late retransmission is a duplicate; a segment across the end is partly after it.
-        feed(&mut r, &mut out, 1, TcpFlags::ACK, b"abc");
-        feed(&mut r, &mut out, 4, TcpFlags::ACK, b"dexyz");
+        feed(&mut r, &mut out, 1, TCP_ACK, b"abc");
+        feed(&mut r, &mut out, 4, TCP_ACK, b"dexyz");
         assert!(r.is_closed());
         assert_eq!(out[3..], [Ev::AfterClose(3)]);
         assert_eq!(r.stats().bytes_after_close, 2 + 3);
@@ -1172,42 +1165,42 @@ mod tests {
 
     #[test]
     fn data_right_after_the_fin_is_recognised_and_nothing_else() {
-        let mut r = Reassembler::new();
-        r.segment(99, TcpFlags::SYN, b"", |_| {});
-        r.segment(100, TcpFlags::ACK, b"GET", |_| {});
-        assert!(!r.continues_after_fin(104, TcpFlags::ACK, b"x")); // no FIN yet
-        r.segment(103, TcpFlags::FIN, b"", |_| {});
-        assert!(r.continues_after_fin(104, TcpFlags::ACK, b"POST"));
-        assert!(!r.continues_after_fin(104, TcpFlags::ACK, b""));
-        assert!(!r.continues_after_fin(104, TcpFlags::SYN, b"x"));
-        assert!(!r.continues_after_fin(103, TcpFlags::ACK, b"x"));
-        assert!(!r.continues_after_fin(105, TcpFlags::ACK, b"x"));
+        let mut r = Reassembler::new(Default::default());
+        r.segment(99, TCP_SYN, b"", |_| {});
+        r.segment(100, TCP_ACK, b"GET", |_| {});
+        assert!(!r.continues_after_fin(104, TCP_ACK, b"x")); // no FIN yet
+        r.segment(103, TCP_FIN, b"", |_| {});
+        assert!(r.continues_after_fin(104, TCP_ACK, b"POST"));
+        assert!(!r.continues_after_fin(104, TCP_ACK, b""));
+        assert!(!r.continues_after_fin(104, TCP_SYN, b"x"));
+        assert!(!r.continues_after_fin(103, TCP_ACK, b"x"));
+        assert!(!r.continues_after_fin(105, TCP_ACK, b"x"));
         // A reset stream never continues.
-        let mut r = Reassembler::new();
-        r.segment(100, TcpFlags::ACK, b"GET", |_| {});
-        r.segment(103, TcpFlags::RST, b"", |_| {});
-        assert!(!r.continues_after_fin(104, TcpFlags::ACK, b"x"));
+        let mut r = Reassembler::new(Default::default());
+        r.segment(100, TCP_ACK, b"GET", |_| {});
+        r.segment(103, TCP_RST, b"", |_| {});
+        assert!(!r.continues_after_fin(104, TCP_ACK, b"x"));
     }
 
     #[test]
     fn rst_flushes_holes_then_resets() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"ab");
-        feed(&mut r, &mut out, 3, TcpFlags::ACK, b"d");
-        feed(&mut r, &mut out, 4, TcpFlags::RST, b"");
+        feed(&mut r, &mut out, 0, TCP_ACK, b"ab");
+        feed(&mut r, &mut out, 3, TCP_ACK, b"d");
+        feed(&mut r, &mut out, 4, TCP_RST, b"");
         assert_eq!(out, vec![data(b"ab"), Ev::Gap(2, 1), data(b"d"), Ev::Reset]);
-        feed(&mut r, &mut out, 4, TcpFlags::ACK, b"x");
+        feed(&mut r, &mut out, 4, TCP_ACK, b"x");
         assert_eq!(out[4..], [Ev::AfterClose(1)]);
     }
 
     #[test]
     fn syn_with_data_and_retransmitted_syn() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 10, TcpFlags::SYN, b"ab");
-        feed(&mut r, &mut out, 10, TcpFlags::SYN, b"ab");
-        feed(&mut r, &mut out, 13, TcpFlags::ACK, b"c");
+        feed(&mut r, &mut out, 10, TCP_SYN, b"ab");
+        feed(&mut r, &mut out, 10, TCP_SYN, b"ab");
+        feed(&mut r, &mut out, 13, TCP_ACK, b"c");
         assert_eq!(out, vec![data(b"abc")]);
         assert_eq!(r.isn(), Some(10));
         assert_eq!(r.stats().duplicate_bytes, 2);
@@ -1215,10 +1208,10 @@ mod tests {
 
     #[test]
     fn finish_is_idempotent() {
-        let mut r = Reassembler::new();
+        let mut r = Reassembler::new(Default::default());
         let mut out = Vec::new();
-        feed(&mut r, &mut out, 0, TcpFlags::ACK, b"a");
-        feed(&mut r, &mut out, 2, TcpFlags::ACK, b"c");
+        feed(&mut r, &mut out, 0, TCP_ACK, b"a");
+        feed(&mut r, &mut out, 2, TCP_ACK, b"c");
         r.finish(|e| push(&mut out, e));
         r.finish(|e| push(&mut out, e));
         assert_eq!(out, vec![data(b"a"), Ev::Gap(1, 1), data(b"c")]);
@@ -1250,13 +1243,13 @@ mod tests {
                 k = k.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 segs.swap(i, (k >> 33) as usize % (i + 1));
             }
-            let mut r = Reassembler::new();
+            let mut r = Reassembler::new(Default::default());
             let mut out = Vec::new();
-            feed(&mut r, &mut out, isn, TcpFlags::SYN, b"");
+            feed(&mut r, &mut out, isn, TCP_SYN, b"");
             for (a, b) in segs {
-                feed(&mut r, &mut out, isn.wrapping_add(1 + a as u32), TcpFlags::ACK, &msg[a..b]);
+                feed(&mut r, &mut out, isn.wrapping_add(1 + a as u32), TCP_ACK, &msg[a..b]);
             }
-            feed(&mut r, &mut out, isn.wrapping_add(1 + msg.len() as u32), TcpFlags::FIN, b"");
+            feed(&mut r, &mut out, isn.wrapping_add(1 + msg.len() as u32), TCP_FIN, b"");
             prop_assert_eq!(out, vec![Ev::Data(msg.clone()), Ev::Fin]);
             prop_assert_eq!(r.buffered_bytes(), 0);
             prop_assert_eq!(r.stats().bytes_delivered, msg.len() as u64);
@@ -1268,11 +1261,11 @@ mod tests {
                 (any::<u32>(), any::<u8>(), proptest::collection::vec(any::<u8>(), 0..64)), 0..64),
             cap in 0usize..200,
         ) {
-            let cfg = ReassemblerConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window: 1 << 12, overlap_check_bytes: 16 };
-            let mut r = Reassembler::with_config(cfg);
+            let cfg = TcpConfig { max_buffered_bytes: cap, max_buffered_segments: 8, max_window_bytes: 1 << 12, max_overlap_check_bytes: 16, ..TcpConfig::default() };
+            let mut r = Reassembler::new(cfg);
             let mut delivered = 0u64;
             for (seq, bits, p) in &segs {
-                r.segment(*seq, TcpFlags(*bits), p, |e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
+                r.segment(*seq, *bits, p, |e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });
                 prop_assert!(r.buffered_bytes() <= cap);
             }
             r.finish(|e| if let StreamEvent::Data(d) = e { delivered += d.len() as u64 });

@@ -4,8 +4,8 @@ use std::io::Cursor;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use sunpower_pcap::capture::{CaptureReader, Input};
-use sunpower_pcap::ip::{decode_ip, IpError, TcpFlags, Transport};
-use sunpower_pcap::link::{decode_link, LinkError, NetworkProtocol};
+use sunpower_pcap::ip::{decode_ip, HeaderError, Transport, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN};
+use sunpower_pcap::link::decode_link;
 use sunpower_testkit::{
     ethernet_frame, ipv4_packet, ipv6_packet, linux_sll2_frame, linux_sll_frame, loop_frame,
     null_frame, pcap_bytes, tcp_segment, Endian, Ipv4Options, Ipv6Extension, Link, PcapFormat,
@@ -18,7 +18,7 @@ const A6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 2);
 const B6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 1);
 
 /// A TCP header from `src` to `dst` with the given sequence and acknowledgement numbers.
-fn header(src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: TcpFlags) -> TcpHeader {
+fn header(src: SocketAddr, dst: SocketAddr, seq: u32, ack: u32, flags: u8) -> TcpHeader {
     TcpHeader {
         seq,
         ack,
@@ -33,43 +33,32 @@ fn tcp4(payload: &[u8]) -> Vec<u8> {
         (B4, 80).into(),
         1001,
         5001,
-        TcpFlags::PSH | TcpFlags::ACK,
+        TCP_PSH | TCP_ACK,
     );
     let tcp = tcp_segment(&h, payload);
     ipv4_packet(A4, B4, 6, &tcp, &Ipv4Options::default())
 }
 
 fn tcp6(payload: &[u8]) -> Vec<u8> {
-    let h = header((A6, 49152).into(), (B6, 443).into(), 7, 8, TcpFlags::ACK);
+    let h = header((A6, 49152).into(), (B6, 443).into(), 7, 8, TCP_ACK);
     let tcp = tcp_segment(&h, payload);
     ipv6_packet(A6, B6, 6, &[], &tcp)
 }
 
-/// Decodes a frame to (protocol, vlan tags, src, dst, ports, seq, ack, payload, missing).
+/// Decodes a frame to (IP version, vlan tags, src, dst, ports, seq, ack, payload, missing).
 fn segment(
     link_type: u32,
     frame: &[u8],
-) -> (
-    NetworkProtocol,
-    u8,
-    IpAddr,
-    IpAddr,
-    u16,
-    u16,
-    u32,
-    u32,
-    Vec<u8>,
-    u32,
-) {
+) -> (u8, u8, IpAddr, IpAddr, u16, u16, u32, u32, Vec<u8>, u32) {
     let net = decode_link(link_type, frame).unwrap();
-    match decode_ip(net.protocol, net.payload).unwrap() {
+    match decode_ip(net.payload).unwrap() {
         Transport::Tcp(s) => (
-            net.protocol,
+            net.payload[0] >> 4,
             net.vlan_tags,
-            s.src,
-            s.dst,
-            s.src_port,
-            s.dst_port,
+            s.src.ip,
+            s.dst.ip,
+            s.src.port,
+            s.dst.port,
             s.seq,
             s.ack,
             s.payload.to_vec(),
@@ -83,7 +72,7 @@ fn expect_v4(link_type: u32, frame: &[u8]) {
     assert_eq!(
         segment(link_type, frame),
         (
-            NetworkProtocol::Ipv4,
+            4,
             0,
             A4.into(),
             B4.into(),
@@ -102,7 +91,7 @@ fn expect_v6(link_type: u32, frame: &[u8]) {
     assert_eq!(
         segment(link_type, frame),
         (
-            NetworkProtocol::Ipv6,
+            6,
             0,
             A6.into(),
             B6.into(),
@@ -154,11 +143,11 @@ fn raw_ip_link_types_decode_to_tcp() {
     }
     assert_eq!(
         decode_link(228, &tcp6(b"xyz")),
-        Err(LinkError::BadIpVersion(6))
+        Err(HeaderError::BadIpVersion(6))
     );
     assert_eq!(
         decode_link(101, &[0x20, 0]),
-        Err(LinkError::BadIpVersion(2))
+        Err(HeaderError::BadIpVersion(2))
     );
 }
 
@@ -172,7 +161,7 @@ fn null_loopback_decodes_in_both_byte_orders_and_all_inet6_families() {
     }
     assert_eq!(
         decode_link(0, &null_frame(7, Endian::Little, &[0x45])),
-        Err(LinkError::NotIpFamily(7))
+        Err(HeaderError::NotIpFamily(7))
     );
 }
 
@@ -204,20 +193,21 @@ fn stacked_vlan_tags_are_skipped_and_counted() {
     }; 3];
     let frame = ethernet_frame([1; 6], [2; 6], &triple, 0x86dd, &tcp6(b"xyz"));
     let s = segment(1, &frame);
-    assert_eq!((s.0, s.1, s.8), (NetworkProtocol::Ipv6, 3, b"xyz".to_vec()));
+    assert_eq!((s.0, s.1, s.8), (6, 3, b"xyz".to_vec()));
 }
 
 #[test]
 fn unsupported_link_type_and_non_ip_are_reported() {
     assert_eq!(
         decode_link(105, &[0; 40]),
-        Err(LinkError::UnsupportedLinkType(105))
+        Err(HeaderError::UnsupportedLinkType(105))
     );
     let arp = ethernet_frame([0xff; 6], [2; 6], &[], 0x0806, &[0; 28]);
-    assert_eq!(decode_link(1, &arp), Err(LinkError::NotIp(0x0806)));
+    assert_eq!(decode_link(1, &arp), Err(HeaderError::NotIp(0x0806)));
     assert_eq!(
         decode_link(276, &[0; 19]),
-        Err(LinkError::Truncated {
+        Err(HeaderError::Truncated {
+            header: "link",
             needed: 20,
             available: 19
         })
@@ -226,7 +216,7 @@ fn unsupported_link_type_and_non_ip_are_reported() {
 
 #[test]
 fn ipv4_options_are_skipped() {
-    let h = header((A4, 1).into(), (B4, 2).into(), 3, 4, TcpFlags::ACK);
+    let h = header((A4, 1).into(), (B4, 2).into(), 3, 4, TCP_ACK);
     let tcp = tcp_segment(&h, b"data");
     let opts = Ipv4Options {
         options: vec![0x94, 0x04, 0, 0, 1, 1, 1, 0], // router alert, NOPs, end
@@ -234,11 +224,11 @@ fn ipv4_options_are_skipped() {
     };
     let p = ipv4_packet(A4, B4, 6, &tcp, &opts);
     assert_eq!(p[0] & 0x0f, 7);
-    let Ok(Transport::Tcp(s)) = decode_ip(NetworkProtocol::Ipv4, &p) else {
+    let Ok(Transport::Tcp(s)) = decode_ip(&p) else {
         panic!()
     };
     assert_eq!(
-        (s.src_port, s.dst_port, s.seq, s.ack, s.payload),
+        (s.src.port, s.dst.port, s.seq, s.ack, s.payload),
         (1, 2, 3, 4, &b"data"[..])
     );
 }
@@ -250,20 +240,20 @@ fn tcp_options_are_skipped() {
     ];
     let h = TcpHeader {
         options: mss_sack_ts.to_vec(),
-        ..header((A4, 1).into(), (B4, 2).into(), 3, 0, TcpFlags::SYN)
+        ..header((A4, 1).into(), (B4, 2).into(), 3, 0, TCP_SYN)
     };
     let tcp = tcp_segment(&h, b"");
     let p = ipv4_packet(A4, B4, 6, &tcp, &Ipv4Options::default());
-    let Ok(Transport::Tcp(s)) = decode_ip(NetworkProtocol::Ipv4, &p) else {
+    let Ok(Transport::Tcp(s)) = decode_ip(&p) else {
         panic!()
     };
-    assert!(s.flags.syn() && !s.flags.ack());
+    assert!(s.flags & TCP_SYN != 0 && s.flags & TCP_ACK == 0);
     assert!(s.payload.is_empty());
 }
 
 #[test]
 fn ipv4_fragments_are_reported_not_decoded() {
-    let h = header((A4, 1).into(), (B4, 2).into(), 3, 4, TcpFlags::ACK);
+    let h = header((A4, 1).into(), (B4, 2).into(), 3, 4, TCP_ACK);
     let tcp = tcp_segment(&h, &[7; 64]);
     let first = Ipv4Options {
         more_fragments: true,
@@ -272,7 +262,7 @@ fn ipv4_fragments_are_reported_not_decoded() {
     };
     let p = ipv4_packet(A4, B4, 6, &tcp[..48], &first);
     assert_eq!(
-        decode_ip(NetworkProtocol::Ipv4, &p),
+        decode_ip(&p),
         Ok(Transport::Fragment {
             src: A4.into(),
             dst: B4.into(),
@@ -288,7 +278,7 @@ fn ipv4_fragments_are_reported_not_decoded() {
     };
     let p = ipv4_packet(A4, B4, 6, &tcp[48..], &last);
     assert_eq!(
-        decode_ip(NetworkProtocol::Ipv4, &p),
+        decode_ip(&p),
         Ok(Transport::Fragment {
             src: A4.into(),
             dst: B4.into(),
@@ -301,7 +291,7 @@ fn ipv4_fragments_are_reported_not_decoded() {
 
 #[test]
 fn ipv6_extension_headers_are_skipped_to_tcp() {
-    let h = header((A6, 5).into(), (B6, 6).into(), 70, 80, TcpFlags::ACK);
+    let h = header((A6, 5).into(), (B6, 6).into(), 70, 80, TCP_ACK);
     let tcp = tcp_segment(&h, b"ext");
     let exts = [
         Ipv6Extension::HopByHop { units: 1 },
@@ -314,11 +304,11 @@ fn ipv6_extension_headers_are_skipped_to_tcp() {
         }, // atomic fragment: a whole datagram
     ];
     let p = ipv6_packet(A6, B6, 6, &exts, &tcp);
-    let Ok(Transport::Tcp(s)) = decode_ip(NetworkProtocol::Ipv6, &p) else {
-        panic!("{:?}", decode_ip(NetworkProtocol::Ipv6, &p))
+    let Ok(Transport::Tcp(s)) = decode_ip(&p) else {
+        panic!("{:?}", decode_ip(&p))
     };
     assert_eq!(
-        (s.src, s.dst, s.seq, s.ack, s.payload),
+        (s.src.ip, s.dst.ip, s.seq, s.ack, s.payload),
         (A6.into(), B6.into(), 70, 80, &b"ext"[..])
     );
 }
@@ -339,7 +329,7 @@ fn ipv6_fragments_are_reported() {
         &[0; 16],
     );
     assert_eq!(
-        decode_ip(NetworkProtocol::Ipv6, &p),
+        decode_ip(&p),
         Ok(Transport::Fragment {
             src: A6.into(),
             dst: B6.into(),
@@ -353,10 +343,7 @@ fn ipv6_fragments_are_reported() {
 #[test]
 fn ipv6_esp_and_no_next_header_stop_as_other() {
     assert_eq!(
-        decode_ip(
-            NetworkProtocol::Ipv6,
-            &ipv6_packet(A6, B6, 50, &[], &[0; 16])
-        ),
+        decode_ip(&ipv6_packet(A6, B6, 50, &[], &[0; 16])),
         Ok(Transport::Other { protocol: 50 })
     );
     let p = ipv6_packet(
@@ -366,19 +353,13 @@ fn ipv6_esp_and_no_next_header_stop_as_other() {
         &[Ipv6Extension::DestinationOptions { units: 1 }],
         &[],
     );
-    assert_eq!(
-        decode_ip(NetworkProtocol::Ipv6, &p),
-        Ok(Transport::Other { protocol: 59 })
-    );
+    assert_eq!(decode_ip(&p), Ok(Transport::Other { protocol: 59 }));
 }
 
 #[test]
 fn udp_is_other_not_tcp() {
     let p = ipv4_packet(A4, B4, 17, &[0; 8], &Ipv4Options::default());
-    assert_eq!(
-        decode_ip(NetworkProtocol::Ipv4, &p),
-        Ok(Transport::Other { protocol: 17 })
-    );
+    assert_eq!(decode_ip(&p), Ok(Transport::Other { protocol: 17 }));
 }
 
 #[test]
@@ -397,9 +378,9 @@ fn snaplen_truncation_reports_missing_payload_bytes() {
     let bytes = pcap_bytes(1, PcapFormat::LE_MICRO, &frames);
     let mut reader = CaptureReader::new(vec![Input::from_reader("snap", Cursor::new(bytes))]);
     let p = reader.next_packet().unwrap().unwrap();
-    assert_eq!((p.caplen, p.origlen), (154, 1054));
+    assert_eq!((p.data.len(), p.origlen), (154, 1054));
     let net = decode_link(p.link_type, p.data).unwrap();
-    let Ok(Transport::Tcp(s)) = decode_ip(net.protocol, net.payload) else {
+    let Ok(Transport::Tcp(s)) = decode_ip(net.payload) else {
         panic!()
     };
     assert_eq!(s.payload, &payload[..100]);
@@ -411,8 +392,8 @@ fn snaplen_truncation_reports_missing_payload_bytes() {
 fn snaplen_inside_the_tcp_header_is_a_truncated_header_error() {
     let p = tcp4(b"POST");
     assert_eq!(
-        decode_ip(NetworkProtocol::Ipv4, &p[..30]),
-        Err(IpError::Truncated {
+        decode_ip(&p[..30]),
+        Err(HeaderError::Truncated {
             header: "TCP",
             needed: 20,
             available: 10
@@ -438,16 +419,16 @@ fn conversation_tracks_sequence_numbers_through_handshake_data_and_fin() {
     .server_sends(b"HTTP/1.1 200 OK\r\n\r\n", &[])
     .close();
     let link_type = conv.link_type();
-    let got: Vec<(bool, TcpFlags, u32, u32, Vec<u8>)> = conv
+    let got: Vec<(bool, u8, u32, u32, Vec<u8>)> = conv
         .frames()
         .iter()
         .map(|f| {
             let net = decode_link(link_type, &f.data).unwrap();
-            let Ok(Transport::Tcp(s)) = decode_ip(net.protocol, net.payload) else {
+            let Ok(Transport::Tcp(s)) = decode_ip(net.payload) else {
                 panic!()
             };
             (
-                s.src_port == 50000,
+                s.src.port == 50000,
                 s.flags,
                 s.seq,
                 s.ack,
@@ -455,7 +436,7 @@ fn conversation_tracks_sequence_numbers_through_handshake_data_and_fin() {
             )
         })
         .collect();
-    let (syn, ack, psh, fin) = (TcpFlags::SYN, TcpFlags::ACK, TcpFlags::PSH, TcpFlags::FIN);
+    let (syn, ack, psh, fin) = (TCP_SYN, TCP_ACK, TCP_PSH, TCP_FIN);
     let c0 = u32::MAX - 1;
     assert_eq!(
         got,

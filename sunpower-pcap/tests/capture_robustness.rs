@@ -37,7 +37,7 @@ fn drain(bytes: Vec<u8>) -> (usize, usize) {
             Ok(p) => {
                 packets += 1;
                 if let Ok(net) = decode_link(p.link_type, p.data) {
-                    let _ = decode_ip(net.protocol, net.payload);
+                    let _ = decode_ip(net.payload);
                 }
             }
             Err(_) => errors += 1,
@@ -65,7 +65,7 @@ proptest! {
     #[test]
     fn random_frames_decode_without_panic(link_type in prop::sample::select(vec![0u32, 1, 12, 14, 101, 108, 113, 228, 229, 276]), frame in prop::collection::vec(any::<u8>(), 0..120)) {
         if let Ok(net) = decode_link(link_type, &frame) {
-            let _ = decode_ip(net.protocol, net.payload);
+            let _ = decode_ip(net.payload);
         }
     }
 
@@ -74,8 +74,7 @@ proptest! {
         if let Some(first) = packet.first_mut() {
             *first = if v6 { 0x60 | (*first & 0x0f) } else { 0x40 | (*first & 0x0f) };
         }
-        let proto = if v6 { sunpower_pcap::link::NetworkProtocol::Ipv6 } else { sunpower_pcap::link::NetworkProtocol::Ipv4 };
-        let _ = decode_ip(proto, &packet);
+        let _ = decode_ip(&packet);
     }
 }
 

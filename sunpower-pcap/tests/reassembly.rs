@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use sunpower_pcap::flow::{Direction, FlowEvent, FlowId, FlowTable};
 use sunpower_pcap::http::{HttpEvent, RequestFramer};
-use sunpower_pcap::ip::{TcpFlags, TcpSegment};
+use sunpower_pcap::ip::{TcpSegment, TCP_ACK, TCP_FIN, TCP_SYN};
 use sunpower_pcap::tcp::StreamEvent;
 
 const CLIENT: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::new(192, 168, 0, 20), 49152));
@@ -20,7 +20,7 @@ enum Post {
 
 /// Runs segments through a flow table and a framer per direction; returns the collector posts.
 fn decode(segments: &[TcpSegment<'_>]) -> (Vec<Post>, u64) {
-    let mut table = FlowTable::new();
+    let mut table = FlowTable::new(Default::default());
     let mut framers: HashMap<(FlowId, Direction), RequestFramer> = HashMap::new();
     let mut posts = Vec::new();
     let mut responses = 0;
@@ -41,7 +41,7 @@ fn decode(segments: &[TcpSegment<'_>]) -> (Vec<Post>, u64) {
         match e {
             FlowEvent::Opened { flow, syn_seen, .. } => {
                 for d in [Direction::FromInitiator, Direction::FromResponder] {
-                    let f = RequestFramer::new();
+                    let f = RequestFramer::new(Default::default());
                     framers.insert((flow, d), if syn_seen { f } else { f.mid_stream() });
                 }
             }
@@ -76,15 +76,15 @@ fn decode(segments: &[TcpSegment<'_>]) -> (Vec<Post>, u64) {
     (posts, responses)
 }
 
-fn up(seq: u32, flags: TcpFlags, payload: &[u8]) -> TcpSegment<'_> {
+fn up(seq: u32, flags: u8, payload: &[u8]) -> TcpSegment<'_> {
     TcpSegment::new(CLIENT, SERVER, seq, flags, payload)
 }
 
-fn down(seq: u32, flags: TcpFlags, payload: &[u8]) -> TcpSegment<'_> {
+fn down(seq: u32, flags: u8, payload: &[u8]) -> TcpSegment<'_> {
     TcpSegment::new(SERVER, CLIENT, seq, flags, payload)
 }
 
-const SYNACK: TcpFlags = TcpFlags(0x12);
+const SYNACK: u8 = TCP_SYN | TCP_ACK;
 const BODY: &[u8] = b"100\tSPMS\t10\tZT01\t20170107171500\n130\t20170107171000\tS1\tAC_Module_Type_C\t\t1.5\n102\tAAAAAAAAAAAAAAAAAAAA\n";
 
 fn request() -> Vec<u8> {
@@ -106,19 +106,19 @@ fn post_split_reordered_and_retransmitted_decodes_whole() {
     let isn = u32::MAX - 60; // the stream wraps the sequence space
     let s = |off: usize| isn.wrapping_add(1 + off as u32);
     let segments = [
-        up(isn, TcpFlags::SYN, b""),
+        up(isn, TCP_SYN, b""),
         down(7000, SYNACK, b""),
-        up(s(140), TcpFlags::ACK, c),
-        up(s(0), TcpFlags::ACK, a),
-        up(s(0), TcpFlags::ACK, a),
-        up(s(50), TcpFlags::ACK, b),
+        up(s(140), TCP_ACK, c),
+        up(s(0), TCP_ACK, a),
+        up(s(0), TCP_ACK, a),
+        up(s(50), TCP_ACK, b),
         down(
             7001,
-            TcpFlags::ACK,
+            TCP_ACK,
             b"HTTP/1.1 200 OK\r\nContent-Length: 21\r\n\r\n1002\t20170107171501\r\n",
         ),
-        up(s(req.len()), TcpFlags::FIN, b""),
-        down(7062, TcpFlags::FIN, b""),
+        up(s(req.len()), TCP_FIN, b""),
+        down(7062, TCP_FIN, b""),
     ];
     let (posts, responses) = decode(&segments);
     assert_eq!(posts, vec![Post::Whole(TARGET.into(), BODY.to_vec())]);
@@ -131,10 +131,10 @@ fn lost_segment_gives_incomplete_post_then_next_post_decodes() {
     let mut stream = req.clone();
     stream.extend_from_slice(&req);
     let segments = [
-        up(0, TcpFlags::SYN, b""),
-        up(1, TcpFlags::ACK, &stream[..150]),
+        up(0, TCP_SYN, b""),
+        up(1, TCP_ACK, &stream[..150]),
         // stream[150..170] is never captured.
-        up(171, TcpFlags::ACK, &stream[170..]),
+        up(171, TCP_ACK, &stream[170..]),
     ];
     let (posts, _) = decode(&segments);
     let head = req.len() - BODY.len();
@@ -157,8 +157,8 @@ fn connection_picked_up_mid_post_syncs_on_next_request() {
     let mut stream = req[100..].to_vec();
     stream.extend_from_slice(&req);
     let segments = [
-        up(5000, TcpFlags::ACK, &stream[..70]),
-        up(5070, TcpFlags::ACK, &stream[70..]),
+        up(5000, TCP_ACK, &stream[..70]),
+        up(5070, TCP_ACK, &stream[70..]),
     ];
     let (posts, _) = decode(&segments);
     assert_eq!(posts, vec![Post::Whole(TARGET.into(), BODY.to_vec())]);

@@ -16,8 +16,8 @@ use sunpower_pcap::http::BodyFilter;
 use sunpower_proto::{Body, Channel};
 use sunpower_testkit::{
     gzip, ip_packet, ipv4_packet, pcap_bytes, pcapng_bytes, tcp_segment, Endian, Frame,
-    InterfaceSpec, Ipv4Options, Link, PcapFormat, PcapNgWriter, Side, TcpConversation, TcpFlags,
-    TcpHeader, VlanTag,
+    InterfaceSpec, Ipv4Options, Link, PcapFormat, PcapNgWriter, Side, TcpConversation, TcpHeader,
+    VlanTag, TCP_ACK, TCP_PSH, TCP_SYN,
 };
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
@@ -119,7 +119,7 @@ fn restamp(frames: &mut [Frame]) {
 
 /// One TCP segment from the client at stream offset `offset` (the client's ISN is 1000, so its
 /// data starts at sequence number 1001), with the given link framing.
-fn client_segment(link: &Link, offset: u32, flags: TcpFlags, payload: &[u8]) -> Vec<u8> {
+fn client_segment(link: &Link, offset: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
     let (c, s) = (client(), collector());
     let header = TcpHeader {
         seq: 1001 + offset,
@@ -400,7 +400,7 @@ fn overlapping_retransmissions_decode_whole_and_count_the_overlap() {
     let req = request(DATA_PATH, &body);
     assert!(req.len() > 3_500);
     let link = Link::ethernet();
-    let pa = TcpFlags::PSH | TcpFlags::ACK;
+    let pa = TCP_PSH | TCP_ACK;
     let seg = |from: usize, to: usize| {
         Frame::new(
             DateTime::UNIX_EPOCH,
@@ -1055,7 +1055,7 @@ fn ip_fragments_of_tcp_are_counted_reported_and_become_a_gap() {
     let header = TcpHeader {
         seq: 1001 + 1000,
         ack: 5001,
-        flags: TcpFlags::PSH | TcpFlags::ACK,
+        flags: TCP_PSH | TCP_ACK,
         ..TcpHeader::new(c, s)
     };
     let tcp = tcp_segment(&header, &r1[1000..2000]);
@@ -1121,7 +1121,7 @@ fn ipv6_extension_headers_before_tcp_are_skipped() {
         let header = TcpHeader {
             seq: 1001 + start as u32,
             ack: 5001,
-            flags: TcpFlags::PSH | TcpFlags::ACK,
+            flags: TCP_PSH | TCP_ACK,
             ..TcpHeader::new(c, s)
         };
         let tcp = tcp_segment(&header, &req[start..end]);
@@ -1282,7 +1282,7 @@ fn a_post_sent_after_the_clients_fin_is_decoded_and_other_late_bytes_are_counted
     let mut frames = conv.into_frames();
     let fin_offset = r1.len() as u32 + 1;
     let late = &b1.as_bytes()[..29];
-    let pa = TcpFlags::PSH | TcpFlags::ACK;
+    let pa = TCP_PSH | TCP_ACK;
     frames.push(Frame::new(
         DateTime::UNIX_EPOCH,
         client_segment(&link, fin_offset + 10, pa, late),
@@ -1337,12 +1337,7 @@ fn a_reused_pair_resuming_far_away_after_idling_is_a_new_stream_not_a_gap() {
         .handshake()
         .client_sends(&request(DATA_PATH, &b1), &[]);
     let mut frames = c.into_frames();
-    let far = client_segment(
-        &Link::ethernet(),
-        1_000_000 + 10_000_000,
-        TcpFlags::ACK,
-        b"x",
-    );
+    let far = client_segment(&Link::ethernet(), 1_000_000 + 10_000_000, TCP_ACK, b"x");
     frames.push(Frame::new(start, far));
     let d = decode(pcap(1, &frames));
     assert_eq!((d.stats.connections_restarted, d.stats.gaps), (0, 1));
@@ -1355,7 +1350,7 @@ fn an_overlap_with_another_content_is_reported_and_the_first_copy_kept() {
     let body = data_body(46, 3);
     let req = request(DATA_PATH, &body);
     let link = Link::ethernet();
-    let pa = TcpFlags::PSH | TcpFlags::ACK;
+    let pa = TCP_PSH | TCP_ACK;
     let mut hs = TcpConversation::new(client(), collector());
     hs.handshake();
     let mut frames = hs.into_frames();
@@ -1405,18 +1400,15 @@ fn connections_past_the_memory_budget_are_flushed_counted_and_reported() {
             40_000,
         );
         let mut c = TcpConversation::new(client, collector());
-        c.segment(Side::Client, TcpFlags::SYN, b"").segment(
-            Side::Client,
-            TcpFlags::ACK,
-            head.as_bytes(),
-        );
+        c.segment(Side::Client, TCP_SYN, b"")
+            .segment(Side::Client, TCP_ACK, head.as_bytes());
         frames.extend(c.into_frames());
     }
     restamp(&mut frames);
     let bytes = pcap(1, &frames);
     let run = |budget: usize| {
         let mut cfg = DecoderConfig::default();
-        cfg.memory_budget = budget;
+        cfg.max_memory_bytes = budget;
         let mut decoder = Decoder::new(cfg);
         let mut reader =
             CaptureReader::new(vec![Input::from_reader("mem", Cursor::new(bytes.clone()))]);
@@ -1451,7 +1443,7 @@ fn connections_past_the_memory_budget_are_flushed_counted_and_reported() {
     assert!(peak > 200 << 10);
     // The default budget holds them all; a connection costs about 1.3 kB with its pending
     // request head and body.
-    let (s, over_budget, _, peak) = run(DecoderConfig::default().memory_budget);
+    let (s, over_budget, _, peak) = run(DecoderConfig::default().max_memory_bytes);
     assert_eq!((s.connections_over_budget, over_budget), (0, 0));
     assert!(
         peak < n as usize * 1_500,
@@ -1470,7 +1462,7 @@ fn an_idle_connection_costs_a_few_hundred_bytes() {
     for port in 0..100u16 {
         let client = SocketAddr::new(client().ip(), 20_000 + port);
         let mut c = TcpConversation::new(client, collector());
-        c.segment(Side::Client, TcpFlags::SYN, b"");
+        c.segment(Side::Client, TCP_SYN, b"");
         frames.extend(c.into_frames());
     }
     let mut reader = sunpower_pcap::capture::CaptureReader::new(vec![Input::from_reader(

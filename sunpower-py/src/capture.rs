@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple, PyType};
 use sunpower_pcap::capture::Input;
-use sunpower_pcap::decoder::{DecoderConfig, Missing};
+use sunpower_pcap::decoder::{DecoderConfig, Missing, ProblemKind};
 use sunpower_pcap::flow::Endpoint;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
 use sunpower_proto::{Capped, Channel, LineError};
@@ -306,7 +306,7 @@ impl State {
                     ready.push_back(Found::Post(done));
                 }
                 RecordEvent::Problem { problem, shown } => {
-                    if problem.kind.input_unreadable() {
+                    if matches!(&problem.kind, ProblemKind::Capture(e) if e.input_unreadable()) {
                         ready.push_back(Found::Unreadable(problem.to_string()));
                     } else if shown {
                         ready.push_back(Found::Problem(problem.to_string()));
@@ -346,7 +346,7 @@ impl State {
                 }
                 RecordEvent::PostEnd(_) => {}
                 RecordEvent::Problem { problem, shown } => {
-                    if problem.kind.input_unreadable() {
+                    if matches!(&problem.kind, ProblemKind::Capture(e) if e.input_unreadable()) {
                         ready.push_back(Found::Unreadable(problem.to_string()));
                     } else if shown {
                         ready.push_back(Found::Problem(problem.to_string()));

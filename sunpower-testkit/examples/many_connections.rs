@@ -18,7 +18,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
 use chrono::{DateTime, TimeDelta};
-use sunpower_testkit::{ip_packet, tcp_segment, Link, PcapFormat, PcapWriter, TcpFlags, TcpHeader};
+use sunpower_testkit::{
+    ip_packet, tcp_segment, Link, PcapFormat, PcapWriter, TcpHeader, TCP_ACK, TCP_PSH, TCP_SYN,
+};
 
 fn run(out: &str, count: u32, pending_bodies: bool) -> std::io::Result<()> {
     let link = Link::ethernet();
@@ -40,7 +42,7 @@ fn run(out: &str, count: u32, pending_bodies: bool) -> std::io::Result<()> {
         let header = TcpHeader::new(SocketAddr::new(client, port), SocketAddr::new(server, 80));
         let syn = TcpHeader {
             seq: isn,
-            flags: TcpFlags::SYN,
+            flags: TCP_SYN,
             ..header.clone()
         };
         let syn = tcp_segment(&syn, b"");
@@ -48,7 +50,7 @@ fn run(out: &str, count: u32, pending_bodies: bool) -> std::io::Result<()> {
         let data = TcpHeader {
             seq: isn.wrapping_add(1),
             ack: 1,
-            flags: TcpFlags::PSH | TcpFlags::ACK,
+            flags: TCP_PSH | TCP_ACK,
             ..header
         };
         let data = tcp_segment(&data, &payload);

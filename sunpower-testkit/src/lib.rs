@@ -33,8 +33,11 @@ use chrono::{DateTime, TimeDelta, Utc};
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-pub use sunpower_pcap::ip::TcpFlags;
-use sunpower_pcap::link::{linktype, ETHERTYPE_IPV4, ETHERTYPE_IPV6};
+pub use sunpower_pcap::ip::{TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN};
+use sunpower_pcap::link::linktype;
+
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
 
 /// Byte order of the headers a writer or frame builder writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -912,10 +915,10 @@ fn v6(a: IpAddr) -> Ipv6Addr {
 /// and set the fields that matter.
 ///
 /// ```
-/// use sunpower_testkit::{TcpFlags, TcpHeader};
+/// use sunpower_testkit::{TCP_SYN, TcpHeader};
 /// let syn = TcpHeader {
 ///     seq: 1,
-///     flags: TcpFlags::SYN,
+///     flags: TCP_SYN,
 ///     ..TcpHeader::new("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap())
 /// };
 /// assert_eq!((syn.ack, syn.options.len()), (0, 0));
@@ -931,7 +934,7 @@ pub struct TcpHeader {
     /// Acknowledgement number, written as given (whether `flags` has ACK or not).
     pub ack: u32,
     /// Flags.
-    pub flags: TcpFlags,
+    pub flags: u8,
     /// Raw TCP options, zero-padded to a multiple of 4 (at most 40 bytes are kept).
     pub options: Vec<u8>,
 }
@@ -941,9 +944,9 @@ impl TcpHeader {
     /// options.
     ///
     /// ```
-    /// use sunpower_testkit::{TcpFlags, TcpHeader};
+    /// use sunpower_testkit::TcpHeader;
     /// let h = TcpHeader::new("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
-    /// assert_eq!((h.seq, h.flags), (0, TcpFlags::NONE));
+    /// assert_eq!((h.seq, h.flags), (0, 0));
     /// ```
     pub fn new(src: SocketAddr, dst: SocketAddr) -> TcpHeader {
         TcpHeader {
@@ -951,7 +954,7 @@ impl TcpHeader {
             dst,
             seq: 0,
             ack: 0,
-            flags: TcpFlags::NONE,
+            flags: 0,
             options: Vec::new(),
         }
     }
@@ -961,9 +964,9 @@ impl TcpHeader {
 /// pseudo-header of the addresses' family (IPv4 if both are IPv4, else IPv6, mapping IPv4).
 ///
 /// ```
-/// use sunpower_testkit::{tcp_segment, TcpFlags, TcpHeader};
+/// use sunpower_testkit::{tcp_segment, TCP_SYN, TcpHeader};
 /// let (client, server) = ("10.0.0.1:1234".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
-/// let s = tcp_segment(&TcpHeader { seq: 1, flags: TcpFlags::SYN, ..TcpHeader::new(client, server) }, &[]);
+/// let s = tcp_segment(&TcpHeader { seq: 1, flags: TCP_SYN, ..TcpHeader::new(client, server) }, &[]);
 /// assert_eq!(s.len(), 20);
 /// assert_eq!(s[13], 0x02);
 /// let mss = TcpHeader { options: vec![2, 4, 0x05, 0xb4], ..TcpHeader::new(client, server) };
@@ -990,7 +993,7 @@ pub fn tcp_segment(header: &TcpHeader, payload: &[u8]) -> Vec<u8> {
     s.extend_from_slice(&seq.to_be_bytes());
     s.extend_from_slice(&ack.to_be_bytes());
     s.push(((hlen / 4) as u8) << 4);
-    s.push(flags.0);
+    s.push(flags);
     s.extend_from_slice(&65535u16.to_be_bytes());
     s.extend_from_slice(&[0, 0, 0, 0]); // checksum, urgent pointer
     s.extend_from_slice(&opts);
@@ -1260,19 +1263,19 @@ impl TcpConversation {
     /// payload, SYN and FIN.
     ///
     /// ```
-    /// use sunpower_testkit::{Side, TcpConversation, TcpFlags};
+    /// use sunpower_testkit::{Side, TcpConversation, TCP_SYN};
     /// let mut c = TcpConversation::new("10.0.0.2:1".parse().unwrap(), "10.0.0.1:80".parse().unwrap());
-    /// c.segment(Side::Client, TcpFlags::SYN, b"");
+    /// c.segment(Side::Client, TCP_SYN, b"");
     /// assert_eq!(c.client_next_seq(), 1001);
     /// ```
-    pub fn segment(&mut self, from: Side, flags: TcpFlags, payload: &[u8]) -> &mut Self {
+    pub fn segment(&mut self, from: Side, flags: u8, payload: &[u8]) -> &mut Self {
         let from_client = from == Side::Client;
         let (src, dst, seq, ack) = if from_client {
             (self.client, self.server, self.client_next, self.server_next)
         } else {
             (self.server, self.client, self.server_next, self.client_next)
         };
-        let ack = if flags.ack() { ack } else { 0 };
+        let ack = if flags & TCP_ACK != 0 { ack } else { 0 };
         let header = TcpHeader {
             seq,
             ack,
@@ -1282,7 +1285,9 @@ impl TcpConversation {
         let tcp = tcp_segment(&header, payload);
         let ip = ip_packet_with_id(src.ip(), dst.ip(), 6, &tcp, self.ip_id);
         self.ip_id = self.ip_id.wrapping_add(1);
-        let advance = payload.len() as u32 + u32::from(flags.syn()) + u32::from(flags.fin());
+        let advance = payload.len() as u32
+            + u32::from(flags & TCP_SYN != 0)
+            + u32::from(flags & TCP_FIN != 0);
         if from_client {
             self.client_next = seq.wrapping_add(advance);
         } else {
@@ -1302,9 +1307,9 @@ impl TcpConversation {
     /// assert_eq!(c.handshake().frames().len(), 3);
     /// ```
     pub fn handshake(&mut self) -> &mut Self {
-        self.segment(Side::Client, TcpFlags::SYN, b"")
-            .segment(Side::Server, TcpFlags::SYN | TcpFlags::ACK, b"")
-            .segment(Side::Client, TcpFlags::ACK, b"")
+        self.segment(Side::Client, TCP_SYN, b"")
+            .segment(Side::Server, TCP_SYN | TCP_ACK, b"")
+            .segment(Side::Client, TCP_ACK, b"")
     }
 
     fn send(&mut self, from: Side, data: &[u8], split_at: &[usize]) -> &mut Self {
@@ -1317,7 +1322,7 @@ impl TcpConversation {
         cuts.dedup();
         let mut start = 0;
         for end in cuts.into_iter().chain(std::iter::once(data.len())) {
-            self.segment(from, TcpFlags::PSH | TcpFlags::ACK, &data[start..end]);
+            self.segment(from, TCP_PSH | TCP_ACK, &data[start..end]);
             start = end;
         }
         self
@@ -1355,7 +1360,7 @@ impl TcpConversation {
     /// assert_eq!(c.ack(Side::Server).frames().len(), 1);
     /// ```
     pub fn ack(&mut self, from: Side) -> &mut Self {
-        self.segment(from, TcpFlags::ACK, b"")
+        self.segment(from, TCP_ACK, b"")
     }
 
     /// FIN-ACK from `from`.
@@ -1367,7 +1372,7 @@ impl TcpConversation {
     /// assert_eq!(c.client_next_seq(), 1001);
     /// ```
     pub fn fin(&mut self, from: Side) -> &mut Self {
-        self.segment(from, TcpFlags::FIN | TcpFlags::ACK, b"")
+        self.segment(from, TCP_FIN | TCP_ACK, b"")
     }
 
     /// RST from `from`.
@@ -1378,7 +1383,7 @@ impl TcpConversation {
     /// assert!(c.reset(Side::Client).frames()[0].data.len() > 0);
     /// ```
     pub fn reset(&mut self, from: Side) -> &mut Self {
-        self.segment(from, TcpFlags::RST | TcpFlags::ACK, b"")
+        self.segment(from, TCP_RST | TCP_ACK, b"")
     }
 
     /// Client FIN, server FIN, client ACK.
@@ -1458,7 +1463,7 @@ mod tests {
         let header = TcpHeader {
             seq: 3,
             ack: 4,
-            flags: TcpFlags::ACK,
+            flags: TCP_ACK,
             ..TcpHeader::new("10.1.1.1:1".parse().unwrap(), "10.1.1.2:2".parse().unwrap())
         };
         let s = tcp_segment(&header, b"odd");

@@ -14,14 +14,7 @@ pub(crate) const END_TIMESTAMP_SECS: i64 = 253_402_300_800;
 ///
 /// `tsresol`: high bit clear = 10^-n seconds per unit, high bit set = 2^-n. Never overflows:
 /// resolutions finer than a nanosecond round down, and huge exponents give zero seconds.
-///
-/// ```
-/// use sunpower_pcap::capture::split_timestamp;
-/// assert_eq!(split_timestamp(1_500_000, 6), (1, 500_000_000));
-/// assert_eq!(split_timestamp(3 << 19, 0x80 | 20), (1, 500_000_000)); // 2^-20 units
-/// assert_eq!(split_timestamp(u64::MAX, 0xFF), (0, 0)); // 2^-127: under a nanosecond
-/// ```
-pub fn split_timestamp(ts: u64, tsresol: u8) -> (u64, u32) {
+pub(crate) fn split_timestamp(ts: u64, tsresol: u8) -> (u64, u32) {
     let n = u32::from(tsresol & 0x7f);
     if tsresol & 0x80 != 0 {
         let secs = if n >= 64 { 0 } else { ts >> n };
@@ -93,6 +86,13 @@ impl Clock {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn split_timestamp_takes_decimal_and_binary_resolutions() {
+        assert_eq!(split_timestamp(1_500_000, 6), (1, 500_000_000));
+        assert_eq!(split_timestamp(3 << 19, 0x80 | 20), (1, 500_000_000)); // 2^-20 units
+        assert_eq!(split_timestamp(u64::MAX, 0xFF), (0, 0)); // 2^-127: under a nanosecond
+    }
 
     proptest! {
         /// The cached date gives exactly what chrono computes from scratch, packet after packet,

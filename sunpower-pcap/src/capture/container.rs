@@ -25,16 +25,38 @@ use super::error::{CaptureError, CaptureErrorKind, InputKind};
 use super::MAX_BUFFER_SIZE;
 
 const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+/// The [`CaptureErrorKind::BadHeader`] of an input that ends inside its file or section header.
+const TRUNCATED_HEADER: &str = "the input ends inside it";
+
+/// A format version this reader, like libpcap, does not accept.
+fn unsupported_version(format: &str, major: u16, minor: u16) -> CaptureErrorKind {
+    CaptureErrorKind::BadHeader(format!("unsupported {format} version {major}.{minor}"))
+}
+
+/// A block of `needed` bytes, more than the reader's buffer may hold.
+pub(super) fn too_large(needed: usize) -> CaptureErrorKind {
+    CaptureErrorKind::Damaged(format!(
+        "record of at least {needed} bytes exceeds the {MAX_BUFFER_SIZE}-byte limit"
+    ))
+}
+
+/// A pcapng packet for an interface its section does not describe.
+fn unknown_interface(if_id: u32, count: usize) -> CaptureErrorKind {
+    CaptureErrorKind::Damaged(format!(
+        "packet for interface {if_id}, but the section describes {count} interface(s)"
+    ))
+}
+
 /// libpcap's sanity limit on a section header block's length.
 const MAX_SHB_LEN: u32 = 1 << 20;
 /// Interfaces one pcapng section may describe: far above any real capture, and a bound on the
 /// memory a hostile file of interface blocks can take.
-pub const MAX_INTERFACES: usize = 1 << 16;
+const MAX_INTERFACES: usize = 1 << 16;
 
 /// One captured packet, borrowed until the next call to
 /// [`CaptureReader::next_packet`](super::CaptureReader::next_packet) (or, from a
 /// [`ContainerDecoder`], for as long as the slice it was decoded from).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct Packet<'a> {
     /// Index of the input (0-based) in the rotated set.
@@ -55,9 +77,7 @@ pub struct Packet<'a> {
     pub link_type: u32,
     /// pcapng interface id (0 for pcap files).
     pub interface_id: u32,
-    /// Bytes captured; equals `data.len()`.
-    pub caplen: u32,
-    /// Length of the packet on the wire, as recorded (can exceed `caplen`: snaplen).
+    /// Length of the packet on the wire, as recorded (can exceed `data.len()`: snaplen).
     pub origlen: u32,
     /// Byte offset of the packet's record in the (decompressed) capture stream.
     pub offset: u64,
@@ -313,11 +333,13 @@ impl ContainerDecoder {
                     looks_like: InputKind::of(rest),
                 }
             }
-            State::Start => CaptureErrorKind::TruncatedHeader,
+            State::Start => CaptureErrorKind::BadHeader(TRUNCATED_HEADER.into()),
             State::Pcap(_) | State::PcapNg { .. } if !rest.is_empty() => CaptureErrorKind::Cut {
                 available: rest.len(),
             },
-            State::PcapNg { .. } if !self.saw_interface => CaptureErrorKind::NoInterface,
+            State::PcapNg { .. } if !self.saw_interface => {
+                CaptureErrorKind::Damaged("pcapng input without an interface description".into())
+            }
             State::Pcap(_) | State::PcapNg { .. } => {
                 self.state = State::Stopped;
                 return None;
@@ -395,23 +417,12 @@ impl ContainerDecoder {
     }
 
     /// The index of the input in its rotated set.
-    ///
-    /// ```
-    /// use sunpower_pcap::capture::ContainerDecoder;
-    /// assert_eq!(ContainerDecoder::new("a.pcap").input_index(), 0);
-    /// assert_eq!(ContainerDecoder::in_set(3, "d.pcap".into(), 0, None).input_index(), 3);
-    /// ```
-    pub fn input_index(&self) -> usize {
+    pub(crate) fn input_index(&self) -> usize {
         self.input_index
     }
 
     /// The input's name, as used in packets and errors.
-    ///
-    /// ```
-    /// use sunpower_pcap::capture::ContainerDecoder;
-    /// assert_eq!(&**ContainerDecoder::new("stdin").input_name(), "stdin");
-    /// ```
-    pub fn input_name(&self) -> &Arc<str> {
+    pub(crate) fn input_name(&self) -> &Arc<str> {
         &self.input_name
     }
 
@@ -429,7 +440,6 @@ impl ContainerDecoder {
             timestamp_estimated: meta.timestamp_estimated,
             link_type: meta.link_type,
             interface_id: meta.interface_id,
-            caplen: data.len() as u32,
             origlen: meta.origlen,
             offset: meta.offset,
             data,
@@ -608,11 +618,7 @@ impl ContainerDecoder {
                 let (major, minor) = (u16_at(4), u16_at(6));
                 // libpcap accepts 2.0-2.4 and the odd 543.3 of some old systems.
                 if !((major == 2 && minor <= 4) || (major == 543 && minor == 3)) {
-                    return Step::Fatal(CaptureErrorKind::UnsupportedVersion {
-                        format: "pcap",
-                        major,
-                        minor,
-                    });
+                    return Step::Fatal(unsupported_version("pcap", major, minor));
                 }
                 let raw = read_u32(&h[20..24], big_endian);
                 // Bits 16-25 are reserved; upper bits carry the FCS length.
@@ -654,10 +660,7 @@ impl ContainerDecoder {
         }
         let len = layout.record_header + caplen;
         if len > MAX_BUFFER_SIZE {
-            return Step::Fatal(CaptureErrorKind::BlockTooLarge {
-                needed: len,
-                limit: MAX_BUFFER_SIZE,
-            });
+            return Step::Fatal(too_large(len));
         }
         if input.len() < len {
             return Step::Need(len);
@@ -740,11 +743,11 @@ impl ContainerDecoder {
             }
         };
         if !(shb.major_version == 1 && (shb.minor_version == 0 || shb.minor_version == 2)) {
-            return Step::Fatal(CaptureErrorKind::UnsupportedVersion {
-                format: "pcapng",
-                major: shb.major_version,
-                minor: shb.minor_version,
-            });
+            return Step::Fatal(unsupported_version(
+                "pcapng",
+                shb.major_version,
+                shb.minor_version,
+            ));
         }
         // Interfaces are numbered per section.
         self.interfaces.clear();
@@ -762,8 +765,8 @@ impl ContainerDecoder {
         match block {
             Block::InterfaceDescription(idb) => {
                 if self.interfaces.len() >= MAX_INTERFACES {
-                    return Step::Fatal(CaptureErrorKind::BadInterface(format!(
-                        "more than {MAX_INTERFACES} interfaces in one section"
+                    return Step::Fatal(CaptureErrorKind::Damaged(format!(
+                        "invalid interface description: more than {MAX_INTERFACES} interfaces in one section"
                     )));
                 }
                 match interface_from(&idb, big_endian) {
@@ -773,17 +776,16 @@ impl ContainerDecoder {
                         Step::Skip(len)
                     }
                     // libpcap refuses the whole file; so do we, rather than misdate packets.
-                    Err(msg) => Step::Fatal(CaptureErrorKind::BadInterface(msg)),
+                    Err(msg) => Step::Fatal(CaptureErrorKind::Damaged(format!(
+                        "invalid interface description: {msg}"
+                    ))),
                 }
             }
             Block::EnhancedPacket(epb) => {
                 let Some(iface) = self.interfaces.get(epb.if_id as usize).copied() else {
                     return Step::PacketError(
                         len,
-                        CaptureErrorKind::UnknownInterface {
-                            if_id: epb.if_id,
-                            count: self.interfaces.len(),
-                        },
+                        unknown_interface(epb.if_id, self.interfaces.len()),
                     );
                 };
                 let raw = (u64::from(epb.ts_high) << 32) | u64::from(epb.ts_low);
@@ -813,10 +815,7 @@ impl ContainerDecoder {
             }
             Block::SimplePacket(spb) => {
                 let Some(iface) = self.interfaces.first().copied() else {
-                    return Step::PacketError(
-                        len,
-                        CaptureErrorKind::UnknownInterface { if_id: 0, count: 0 },
-                    );
+                    return Step::PacketError(len, unknown_interface(0, 0));
                 };
                 // An SPB's captured length is implied: the original length, cut at the snaplen
                 // and at the block's data (which includes padding).
@@ -933,7 +932,7 @@ fn describe(e: &nom::Err<PcapError<&[u8]>>) -> String {
 /// and a sane length, which it returns.
 fn check_section_header(head: &[u8]) -> Result<usize, CaptureErrorKind> {
     if head.len() < 12 {
-        return Err(CaptureErrorKind::TruncatedHeader);
+        return Err(CaptureErrorKind::BadHeader(TRUNCATED_HEADER.into()));
     }
     let big_endian = match head[8..12] {
         [0x1a, 0x2b, 0x3c, 0x4d] => true,

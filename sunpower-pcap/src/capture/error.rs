@@ -70,8 +70,6 @@ impl CaptureError {
             CaptureErrorKind::Open(_)
                 | CaptureErrorKind::Empty
                 | CaptureErrorKind::UnknownFormat { .. }
-                | CaptureErrorKind::TruncatedHeader
-                | CaptureErrorKind::UnsupportedVersion { .. }
                 | CaptureErrorKind::BadHeader(_)
         ) || (self.fatal && self.nothing_read)
     }
@@ -139,20 +137,8 @@ pub enum CaptureErrorKind {
         /// What the bytes look like instead, when they look like another input of ours.
         looks_like: Option<InputKind>,
     },
-    /// The input ends inside its file or section header.
-    #[error("input ends inside its capture file header")]
-    TruncatedHeader,
-    /// A format version this reader (like libpcap) does not accept.
-    #[error("unsupported {format} version {major}.{minor}")]
-    UnsupportedVersion {
-        /// "pcap" or "pcapng".
-        format: &'static str,
-        /// Major version.
-        major: u16,
-        /// Minor version.
-        minor: u16,
-    },
-    /// A file or section header that cannot be right.
+    /// A file or section header that cannot be read: cut short, of a format version this reader
+    /// (like libpcap) does not accept, or with values that cannot be right.
     #[error("invalid capture header: {0}")]
     BadHeader(String),
     /// The input ends in the middle of a packet or block (an interrupted capture).
@@ -161,31 +147,12 @@ pub enum CaptureErrorKind {
         /// Bytes of the incomplete record that are present.
         available: usize,
     },
-    /// The container structure is damaged.
+    /// The container structure is damaged: a block that does not parse or is larger than
+    /// [`MAX_BUFFER_SIZE`](super::MAX_BUFFER_SIZE), an interface description libpcap would
+    /// refuse, a pcapng input without one, a packet for an interface its section does not
+    /// describe.
     #[error("damaged capture: {0}")]
     Damaged(String),
-    /// A single block needs more than [`MAX_BUFFER_SIZE`](super::MAX_BUFFER_SIZE) bytes.
-    #[error("record of at least {needed} bytes exceeds the {limit}-byte limit")]
-    BlockTooLarge {
-        /// Bytes needed.
-        needed: usize,
-        /// The limit.
-        limit: usize,
-    },
-    /// A pcapng packet refers to an interface not described in its section.
-    #[error("packet for interface {if_id}, but the section describes {count} interface(s)")]
-    UnknownInterface {
-        /// Interface id in the packet block.
-        if_id: u32,
-        /// Interfaces described so far in the section.
-        count: usize,
-    },
-    /// An interface description block that libpcap would refuse.
-    #[error("invalid interface description: {0}")]
-    BadInterface(String),
-    /// A pcapng input without any interface description block.
-    #[error("pcapng input has no interface description block")]
-    NoInterface,
     /// The packet's time is outside the years 0000 to 9999, the only ones RFC 3339 can write
     /// (pcapng timestamps reach far beyond with coarse resolutions or large offsets). The packet
     /// is dropped, not given a made-up time.

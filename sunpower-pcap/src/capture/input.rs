@@ -58,20 +58,9 @@ impl Input {
     /// assert_eq!(input.len(), Some(3));
     /// ```
     pub fn from_reader(name: impl Into<String>, reader: impl Read + Send + 'static) -> Input {
-        Input::from_boxed_reader(name, Box::new(reader))
-    }
-
-    /// Like [`Input::from_reader`] for an already boxed reader.
-    ///
-    /// ```
-    /// use sunpower_pcap::capture::Input;
-    /// let input = Input::from_boxed_reader("boxed", Box::new(std::io::empty()));
-    /// assert_eq!(input.name(), "boxed");
-    /// ```
-    pub fn from_boxed_reader(name: impl Into<String>, reader: Box<dyn Read + Send>) -> Input {
         Input {
             name: name.into(),
-            source: Source::Reader(reader),
+            source: Source::Reader(Box::new(reader)),
             len: None,
         }
     }
@@ -133,24 +122,6 @@ impl Input {
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> Option<u64> {
         self.len
-    }
-}
-
-impl From<&Path> for Input {
-    fn from(path: &Path) -> Input {
-        Input::from_path(path)
-    }
-}
-
-impl From<PathBuf> for Input {
-    fn from(path: PathBuf) -> Input {
-        Input::from_path(path)
-    }
-}
-
-impl From<&PathBuf> for Input {
-    fn from(path: &PathBuf) -> Input {
-        Input::from_path(path)
     }
 }
 

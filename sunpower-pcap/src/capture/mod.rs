@@ -12,7 +12,7 @@
 //!   [`CaptureReader::next_packet`] is a lending iterator, not an [`Iterator`].
 //!
 //! The format is found from the first bytes, never from the file name. Capture times are
-//! decoded here ([`split_timestamp`]) and limited to the years 0000 to 9999, which RFC 3339 can
+//! decoded here (any pcapng resolution, decimal or binary) and limited to the years 0000 to 9999, which RFC 3339 can
 //! write; a packet outside them is dropped with an error
 //! ([`CaptureErrorKind::TimestampOutOfRange`]).
 //!
@@ -41,14 +41,13 @@ mod error;
 mod input;
 mod reader;
 
-pub use clock::split_timestamp;
-pub use container::{ContainerDecoder, Decoded, Packet, MAX_INTERFACES};
+pub use container::{ContainerDecoder, Decoded, Packet};
 pub use error::{CaptureError, CaptureErrorKind, InputKind};
 pub use input::Input;
 pub use reader::{CaptureReader, Counters, Progress};
 
 /// Initial reader buffer. 64 KiB fails on real files (jumbo frames, large NRBs).
-pub const INITIAL_BUFFER_SIZE: usize = 1 << 20;
+pub(crate) const INITIAL_BUFFER_SIZE: usize = 1 << 20;
 /// No block may be larger: one that is is reported as damage, and the buffer never grows
 /// beyond this.
 pub const MAX_BUFFER_SIZE: usize = 256 << 20;

@@ -54,7 +54,7 @@ pub struct Counters {
 }
 
 /// Progress within the current input, for progress bars.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct Progress<'a> {
     /// Index of the current input.
@@ -119,7 +119,7 @@ enum Fill {
 /// Reads a rotated set of capture inputs in order, as one stream of packets.
 ///
 /// The format is found from the first bytes, never from the file name. Memory stays constant
-/// whatever the size: one buffer of [`INITIAL_BUFFER_SIZE`], grown (up to [`MAX_BUFFER_SIZE`])
+/// whatever the size: one buffer of 1 MiB, grown (up to [`MAX_BUFFER_SIZE`])
 /// only when a single block is larger. Packets borrow from that buffer:
 /// [`next_packet`](Self::next_packet) is a lending iterator, not an [`Iterator`].
 ///
@@ -177,12 +177,8 @@ impl CaptureReader {
     /// let reader = CaptureReader::new(Vec::<Input>::new());
     /// assert_eq!(reader.input_count(), 0);
     /// ```
-    pub fn new<I, T>(inputs: I) -> CaptureReader
-    where
-        I: IntoIterator<Item = T>,
-        T: Into<Input>,
-    {
-        let pending: VecDeque<Input> = inputs.into_iter().map(Into::into).collect();
+    pub fn new(inputs: Vec<Input>) -> CaptureReader {
+        let pending = VecDeque::from(inputs);
         CaptureReader {
             input_count: pending.len(),
             input_lens: pending.iter().map(Input::len).collect(),
@@ -352,11 +348,7 @@ impl CaptureReader {
         let buffer = &mut self.buffer;
         if needed > MAX_BUFFER_SIZE {
             // The decoder reports larger blocks itself; this is only a guard.
-            let kind = CaptureErrorKind::BlockTooLarge {
-                needed,
-                limit: MAX_BUFFER_SIZE,
-            };
-            return Fill::Ended(Some(self.decoder.stop(kind)));
+            return Fill::Ended(Some(self.decoder.stop(super::container::too_large(needed))));
         }
         // The incomplete tail moves to the front, so that reads land where the last ones did
         // (still in the cache), and the buffer grows only for a block larger than it.

@@ -1,7 +1,7 @@
 //! The decoder's options: the limits of the stages it drives and its memory budget.
 
-use crate::flow::FlowConfig;
 use crate::http::FramerConfig;
+use crate::tcp::TcpConfig;
 
 #[cfg(doc)]
 use super::{DecodeStats, Decoder};
@@ -13,13 +13,13 @@ use super::{DecodeStats, Decoder};
 /// use sunpower_pcap::http::BodyFilter;
 /// let mut cfg = DecoderConfig::default();
 /// cfg.http.bodies = BodyFilter::AllPost; // every POST body, not only the collector's
-/// assert_eq!(cfg.flow.max_flows, 65_536);
+/// assert_eq!(cfg.tcp.max_flows, 65_536);
 /// ```
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub struct DecoderConfig {
     /// Connection table and reassembly limits.
-    pub flow: FlowConfig,
+    pub tcp: TcpConfig,
     /// HTTP framing limits and which bodies are kept.
     pub http: FramerConfig,
     /// Bytes all connections together may take (default 32 MiB), as Suricata's stream memcap:
@@ -29,15 +29,15 @@ pub struct DecoderConfig {
     /// [`DecodeStats::connections_over_budget`] and reported: their holes become gaps, a body in
     /// progress an incomplete post. The default keeps `sunpower stats` within 64 MiB of memory
     /// on any capture.
-    pub memory_budget: usize,
+    pub max_memory_bytes: usize,
 }
 
 impl Default for DecoderConfig {
     fn default() -> Self {
         DecoderConfig {
-            flow: FlowConfig::default(),
+            tcp: TcpConfig::default(),
             http: FramerConfig::default(),
-            memory_budget: 32 << 20,
+            max_memory_bytes: 32 << 20,
         }
     }
 }

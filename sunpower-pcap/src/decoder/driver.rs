@@ -81,14 +81,16 @@ impl CaptureDecoder {
     ///
     /// ```
     /// use sunpower_pcap::capture::Input;
-    /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event};
+    /// use sunpower_pcap::decoder::{CaptureDecoder, DecoderConfig, Event, ProblemKind};
     /// let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/sample.pcap");
     /// let inputs = vec![Input::from_path(sample), Input::from_path("/nonexistent.pcap")];
     /// let mut decoder = CaptureDecoder::new(inputs, DecoderConfig::default());
     /// let (mut bodies, mut problems) = (Vec::new(), Vec::new());
     /// decoder.run(|event| match event {
     ///     Event::Post(post) => bodies.push(post.body.to_vec()),
-    ///     Event::Problem(problem) => problems.push(problem.kind.input_unreadable()),
+    ///     Event::Problem(problem) => {
+    ///         problems.push(matches!(problem.kind, ProblemKind::Capture(e) if e.input_unreadable()))
+    ///     }
     /// });
     /// assert_eq!(bodies.len(), 336);
     /// assert_eq!(bodies[4], b"100\tSPMS\t10\tZT163785000441C0593\t20260621072311\n102\t+hZkcatbkafQsgUppyne\n");

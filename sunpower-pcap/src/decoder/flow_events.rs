@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::connections::{Connection, Connections, CONNECTION_COST};
-use super::{DecodeStats, DecoderConfig, Event, Missing, Position, Post, Problem, ProblemKind};
+use super::{DecodeStats, DecoderConfig, Event, Missing, Post, Problem, ProblemKind};
 use crate::flow::{Direction, Endpoint, FlowEvent, FlowId};
 use crate::http::{collector_target, FramingError, HttpEvent, RequestFramer};
 use crate::tcp::StreamEvent;
@@ -23,11 +23,9 @@ pub(super) struct Context<'c> {
 impl Context<'_> {
     fn problem(&self, flow: FlowId, kind: ProblemKind) -> Event<'static> {
         Event::Problem(Problem {
-            position: Position {
-                input: self.input.clone(),
-                packet: self.packet,
-                flow: Some(flow),
-            },
+            input: self.input.clone(),
+            packet: self.packet,
+            flow: Some(flow),
             kind,
         })
     }
@@ -162,7 +160,7 @@ fn framer_for<'c>(
     match (&mut conn.framers[direction as usize], event) {
         (Some(framer), _) => Some(framer),
         (slot @ None, StreamEvent::Data(_) | StreamEvent::Gap { .. }) => {
-            let f = RequestFramer::with_config(config.http);
+            let f = RequestFramer::new(config.http);
             let f = if mid_stream { f.mid_stream() } else { f };
             *memory += f.memory_used();
             Some(slot.insert(Box::new(f)))
@@ -228,7 +226,7 @@ fn on_http_event(
         server,
         method,
         target,
-        channel: collector_target(target).and_then(|c| c.channel),
+        channel: collector_target(target).flatten(),
         captured_at: at.captured_at,
         input: at.input,
         packet: at.packet,

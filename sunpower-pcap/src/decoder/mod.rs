@@ -51,7 +51,7 @@ pub use config::DecoderConfig;
 pub use driver::CaptureDecoder;
 pub use pipeline::Decoder;
 pub use post::{Missing, Post, PostLineError, PostRecords};
-pub use problem::{Position, Problem, ProblemKind};
+pub use problem::{Problem, ProblemKind};
 pub use stats::DecodeStats;
 
 #[cfg(doc)]

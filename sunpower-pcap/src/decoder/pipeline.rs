@@ -8,11 +8,11 @@ use chrono::{DateTime, Utc};
 
 use super::connections::Connections;
 use super::flow_events::{on_flow_event, Context};
-use super::{DecodeStats, DecoderConfig, Event, Position, Problem, ProblemKind};
+use super::{DecodeStats, DecoderConfig, Event, Problem, ProblemKind};
 use crate::capture::{CaptureError, Packet};
 use crate::flow::{FlowEvent, FlowId, FlowTable};
-use crate::ip::{decode_ip, Transport, PROTO_TCP};
-use crate::link::{decode_link, LinkError};
+use crate::ip::{decode_ip, HeaderError, Transport, PROTO_TCP};
+use crate::link::decode_link;
 
 /// The pipeline from captured packets to posts; see the [module docs](super).
 ///
@@ -26,7 +26,7 @@ pub struct Decoder {
     config: DecoderConfig,
     flows: FlowTable,
     connections: Connections,
-    /// What the connections and their framers take (see [`DecoderConfig::memory_budget`]).
+    /// What the connections and their framers take (see [`DecoderConfig::max_memory_bytes`]).
     http_memory: usize,
     stats: DecodeStats,
     /// Position of the packet being decoded, for events.
@@ -41,14 +41,14 @@ impl Decoder {
     /// ```
     /// use sunpower_pcap::decoder::{Decoder, DecoderConfig};
     /// let mut config = DecoderConfig::default();
-    /// config.memory_budget = 1 << 20; // 1 MiB for all connections together
+    /// config.max_memory_bytes = 1 << 20; // 1 MiB for all connections together
     /// let decoder = Decoder::new(config);
     /// assert_eq!((decoder.stats().packets, decoder.memory_used()), (0, 0));
     /// ```
     pub fn new(config: DecoderConfig) -> Decoder {
         Decoder {
             config,
-            flows: FlowTable::with_config(config.flow),
+            flows: FlowTable::new(config.tcp),
             connections: HashMap::default(),
             http_memory: 0,
             stats: DecodeStats::default(),
@@ -98,7 +98,7 @@ impl Decoder {
     /// let mut problems = Vec::new();
     /// decoder.capture_error(error, |event| {
     ///     if let Event::Problem(problem) = event {
-    ///         problems.push((problem.kind.name(), problem.position.to_string()));
+    ///         problems.push((problem.kind.name(), format!("{}: packet {}", problem.input, problem.packet)));
     ///     }
     /// });
     /// assert_eq!(problems, [("capture", "empty.pcap: packet 1".to_string())]);
@@ -106,13 +106,10 @@ impl Decoder {
     /// ```
     pub fn capture_error(&mut self, error: CaptureError, mut sink: impl FnMut(Event<'_>)) {
         self.stats.capture_errors += 1;
-        let position = Position {
+        sink(Event::Problem(Problem {
             input: error.input_name.clone(),
             packet: error.packet,
             flow: None,
-        };
-        sink(Event::Problem(Problem {
-            position,
             kind: ProblemKind::Capture(error),
         }));
     }
@@ -154,16 +151,11 @@ impl Decoder {
         }
         self.packet = packet.packet;
         self.captured_at = packet.timestamp;
-        let problem = |this: &Self, kind| {
-            Event::Problem(Problem {
-                position: this.position(None),
-                kind,
-            })
-        };
+        let problem = |this: &Self, kind| this.problem(None, kind);
 
         let network = match decode_link(packet.link_type, packet.data) {
             Ok(network) => network,
-            Err(LinkError::NotIp(_) | LinkError::NotIpFamily(_)) => {
+            Err(HeaderError::NotIp(_) | HeaderError::NotIpFamily(_)) => {
                 self.stats.non_ip += 1;
                 return;
             }
@@ -173,7 +165,7 @@ impl Decoder {
                 return;
             }
         };
-        let segment = match decode_ip(network.protocol, network.payload) {
+        let segment = match decode_ip(network.payload) {
             Ok(Transport::Tcp(segment)) => segment,
             Ok(Transport::Fragment {
                 protocol, offset, ..
@@ -214,7 +206,7 @@ impl Decoder {
         self.keep_to_budget(&mut sink);
     }
 
-    /// Bytes the connections take, counted against [`DecoderConfig::memory_budget`].
+    /// Bytes the connections take, counted against [`DecoderConfig::max_memory_bytes`].
     ///
     /// ```
     /// use sunpower_pcap::decoder::Decoder;
@@ -226,17 +218,14 @@ impl Decoder {
 
     /// Flushes the least recently active connections until the memory used is within budget.
     fn keep_to_budget(&mut self, sink: &mut impl FnMut(Event<'_>)) {
-        let budget = self.config.memory_budget;
+        let budget = self.config.max_memory_bytes;
         while self.memory_used() > budget {
             let mut evicted = None;
             self.drive_flows(sink, |flows, on_event| {
                 evicted = flows.evict_oldest(on_event);
             });
             let Some(flow) = evicted else { break };
-            sink(Event::Problem(Problem {
-                position: self.position(Some(flow)),
-                kind: ProblemKind::OverBudget { budget },
-            }));
+            sink(self.problem(Some(flow), ProblemKind::OverBudget { budget }));
         }
     }
 
@@ -302,12 +291,13 @@ impl Decoder {
         });
     }
 
-    fn position(&self, flow: Option<FlowId>) -> Position {
-        Position {
+    fn problem(&self, flow: Option<FlowId>, kind: ProblemKind) -> Event<'static> {
+        Event::Problem(Problem {
             input: self.input.clone(),
             packet: self.packet,
             flow,
-        }
+            kind,
+        })
     }
 }
 
@@ -323,7 +313,7 @@ mod tests {
     /// and the most memory used after any packet.
     fn sample_with_budget(budget: usize) -> (Decoder, u64, Vec<(usize, bool)>, usize) {
         let mut decoder = Decoder::new(DecoderConfig {
-            memory_budget: budget,
+            max_memory_bytes: budget,
             ..DecoderConfig::default()
         });
         let mut reader = CaptureReader::new(vec![Input::from_path(SAMPLE)]);
@@ -332,8 +322,9 @@ mod tests {
             Event::Post(post) => posts += u64::from(post.complete()),
             Event::Problem(Problem {
                 kind: ProblemKind::OverBudget { budget },
-                position,
-            }) => over.push((budget, position.flow.is_some())),
+                flow,
+                ..
+            }) => over.push((budget, flow.is_some())),
             Event::Problem(_) => {}
         };
         while let Some(Ok(packet)) = reader.next_packet() {
@@ -347,7 +338,7 @@ mod tests {
     #[test]
     fn the_default_budget_is_never_reached_and_all_memory_is_given_back() {
         let (decoder, posts, over, peak) =
-            sample_with_budget(DecoderConfig::default().memory_budget);
+            sample_with_budget(DecoderConfig::default().max_memory_bytes);
         assert_eq!((posts, over.len()), (336, 0));
         assert!(peak > CONNECTION_COST, "{peak}");
         assert_eq!(decoder.memory_used(), 0);

@@ -1,4 +1,4 @@
-//! What went wrong and where: [`Problem`]s, their [`ProblemKind`]s and their [`Position`].
+//! What went wrong and where: [`Problem`]s and their [`ProblemKind`]s.
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,46 +6,19 @@ use std::sync::Arc;
 use crate::capture::CaptureError;
 use crate::flow::FlowId;
 use crate::http::FramingError;
-use crate::ip::IpError;
-use crate::link::LinkError;
+use crate::ip::HeaderError;
 
 #[cfg(doc)]
 use super::DecoderConfig;
 
-/// Where something happened: the input, the packet, the connection.
+/// Something that went wrong, with where: the input, the packet, the connection.
 ///
 /// ```
-/// use sunpower_pcap::decoder::Position;
-/// let at = Position { input: "day.pcap".into(), packet: 12, flow: Some(3) };
-/// assert_eq!(at.to_string(), "day.pcap: packet 12, flow 3");
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
-    /// Name of the capture input (file name, or `<stdin>`).
-    pub input: Arc<str>,
-    /// Packet number within that input, from 1 (the packet being decoded when it happened; at
-    /// the end of the input, the last one).
-    pub packet: u64,
-    /// The connection, when the problem belongs to one.
-    pub flow: Option<FlowId>,
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: packet {}", self.input, self.packet)?;
-        if let Some(flow) = self.flow {
-            write!(f, ", flow {flow}")?;
-        }
-        Ok(())
-    }
-}
-
-/// Something that went wrong, with where.
-///
-/// ```
-/// use sunpower_pcap::decoder::{Position, Problem, ProblemKind};
+/// use sunpower_pcap::decoder::{Problem, ProblemKind};
 /// let problem = Problem {
-///     position: Position { input: "day.pcap".into(), packet: 40, flow: Some(2) },
+///     input: "day.pcap".into(),
+///     packet: 40,
+///     flow: Some(2),
 ///     kind: ProblemKind::Gap { at: 1460, len: 1448, direction: "client to server" },
 /// };
 /// assert_eq!(
@@ -55,19 +28,28 @@ impl fmt::Display for Position {
 /// ```
 #[derive(Debug)]
 pub struct Problem {
-    /// Where.
-    pub position: Position,
+    /// Name of the capture input (file name, or `<stdin>`).
+    pub input: Arc<str>,
+    /// Packet number within that input, from 1 (the packet being decoded when it happened; at
+    /// the end of the input, the last one).
+    pub packet: u64,
+    /// The connection, when the problem belongs to one.
+    pub flow: Option<FlowId>,
     /// What.
     pub kind: ProblemKind,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        if let ProblemKind::Capture(e) = &self.kind {
             // A capture error states its own, more precise, position (with the byte offset).
-            ProblemKind::Capture(e) => write!(f, "{e}"),
-            kind => write!(f, "{}: {kind}", self.position),
+            return write!(f, "{e}");
         }
+        write!(f, "{}: packet {}", self.input, self.packet)?;
+        if let Some(flow) = self.flow {
+            write!(f, ", flow {flow}")?;
+        }
+        write!(f, ": {}", self.kind)
     }
 }
 
@@ -87,10 +69,10 @@ pub enum ProblemKind {
     Capture(CaptureError),
     /// A frame whose link header is damaged or truncated.
     #[error("link layer: {0}")]
-    Link(LinkError),
+    Link(HeaderError),
     /// A packet whose IP or TCP header is damaged or truncated.
     #[error("IP/TCP: {0}")]
-    Ip(IpError),
+    Ip(HeaderError),
     /// A fragment of a TCP datagram: IP reassembly is not done, its bytes become a gap.
     #[error("IP fragment of a TCP datagram (offset {offset}): not reassembled")]
     TcpFragment {
@@ -135,7 +117,7 @@ pub enum ProblemKind {
     /// early (its holes became gaps, a body in progress an incomplete post).
     #[error("memory budget of {budget} bytes reached: connection flushed early, the least recently active")]
     OverBudget {
-        /// [`DecoderConfig::memory_budget`].
+        /// [`DecoderConfig::max_memory_bytes`].
         budget: usize,
     },
     /// HTTP framing that cannot be right; the framer resynchronises on the next request line.
@@ -191,19 +173,6 @@ impl ProblemKind {
             ProblemKind::AfterClose { .. } => "after-close",
             ProblemKind::OverBudget { .. } => "over-budget",
         }
-    }
-
-    /// True for a capture input that could not be read at all (a missing file, not a capture).
-    ///
-    /// ```
-    /// use sunpower_pcap::capture::ContainerDecoder;
-    /// use sunpower_pcap::decoder::ProblemKind;
-    /// let empty = ContainerDecoder::new("empty.pcap").finish(&[]).unwrap();
-    /// assert!(ProblemKind::Capture(empty).input_unreadable());
-    /// assert!(!ProblemKind::TcpFragment { offset: 1480 }.input_unreadable());
-    /// ```
-    pub fn input_unreadable(&self) -> bool {
-        matches!(self, ProblemKind::Capture(e) if e.input_unreadable())
     }
 }
 

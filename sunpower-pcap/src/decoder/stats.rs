@@ -85,7 +85,7 @@ pub struct DecodeStats {
     /// Connections evicted because the table was full.
     pub connections_evicted: u64,
     /// Connections flushed early because the memory budget was reached
-    /// ([`DecoderConfig::memory_budget`]); each is also a problem.
+    /// ([`DecoderConfig::max_memory_bytes`]); each is also a problem.
     pub connections_over_budget: u64,
     /// Connections replaced by a new stream on the same addresses and ports: data far from
     /// where the old one stood after it closed or idled (a reused pair whose SYN was missed).

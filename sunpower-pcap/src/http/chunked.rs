@@ -1,5 +1,6 @@
 //! Chunked bodies (RFC 9112 §7.1): chunk-size lines, and what a chunk framing error costs.
 
+use super::events::{CHUNK_SIZE_OVERFLOW, MALFORMED_CHUNK, MALFORMED_HEADER};
 use super::framer::{Request, RequestFramer, State};
 use super::head::{is_tchar, take_line, trim_eol, trim_ows};
 use super::{FramingError, HttpEvent};
@@ -21,10 +22,10 @@ impl RequestFramer {
             &size[z.min(size.len().saturating_sub(1))..]
         };
         if size.is_empty() || !size.iter().all(u8::is_ascii_hexdigit) {
-            return self.chunk_error(req, FramingError::MalformedChunk, sink);
+            return self.chunk_error(req, MALFORMED_CHUNK, sink);
         }
         if digits.len() > 16 {
-            return self.chunk_error(req, FramingError::ChunkSizeOverflow, sink);
+            return self.chunk_error(req, CHUNK_SIZE_OVERFLOW, sink);
         }
         let n = digits.iter().fold(0u64, |acc, &d| {
             (acc << 4) | u64::from((d as char).to_digit(16).unwrap_or(0))
@@ -67,7 +68,7 @@ impl RequestFramer {
         sink: &mut F,
     ) -> usize {
         let Some((n, complete)) = take_line(&mut self.line, input, MAX_CHUNK_LINE) else {
-            self.chunk_error(req, FramingError::MalformedChunk, sink);
+            self.chunk_error(req, MALFORMED_CHUNK, sink);
             self.state = State::DeadLine;
             return 0;
         };
@@ -121,7 +122,7 @@ impl RequestFramer {
                 1
             }
             Some(_) => {
-                self.chunk_error(req, FramingError::MalformedChunk, sink);
+                self.chunk_error(req, MALFORMED_CHUNK, sink);
                 0
             }
             None => 0,
@@ -158,7 +159,7 @@ impl RequestFramer {
                 self.line.clear();
                 self.state = State::Trailers { req, trailer_bytes };
             } else {
-                self.chunk_error(req, FramingError::MalformedHeader, sink);
+                self.chunk_error(req, MALFORMED_HEADER, sink);
             }
         }
         n
@@ -177,7 +178,7 @@ mod tests {
         for cut in 1..stream.len() {
             let (a, b) = stream.split_at(cut);
             assert_eq!(
-                run_with(&mut RequestFramer::new(), &[a, b]),
+                run_with(&mut RequestFramer::new(Default::default()), &[a, b]),
                 whole,
                 "cut at {cut}"
             );
@@ -202,12 +203,15 @@ mod tests {
             "/Command/SMS2DataCollector.aspx",
             b"100\tSPMS\t10\n",
         )];
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         let one: Vec<&[u8]> = CHUNKED.chunks(1).collect();
         assert_eq!(run_with(&mut f, &one), want);
         for i in 0..=CHUNKED.len() {
             assert_eq!(
-                run_with(&mut RequestFramer::new(), &[&CHUNKED[..i], &CHUNKED[i..]]),
+                run_with(
+                    &mut RequestFramer::new(Default::default()),
+                    &[&CHUNKED[..i], &CHUNKED[i..]]
+                ),
                 want
             );
         }
@@ -223,7 +227,7 @@ mod tests {
         assert_eq!(
             run(&s),
             vec![
-                Ev::Err(h, FramingError::ChunkSizeOverflow),
+                Ev::Err(h, CHUNK_SIZE_OVERFLOW),
                 Ev::Incomplete(0, "/SMS2DataCollector.aspx".into(), b"a".to_vec(), None),
                 Ev::Skip(h, 19),
                 req(h + 19, COLLECTOR, b"100\tSPMS\t10\n"),
@@ -235,7 +239,7 @@ mod tests {
     fn missing_crlf_after_chunk_data_is_error() {
         let s = b"POST /SMS2DataCollector.aspx HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n";
         let ev = run(s);
-        assert_eq!(ev[0], Ev::Err(73, FramingError::MalformedChunk));
+        assert_eq!(ev[0], Ev::Err(73, MALFORMED_CHUNK));
         assert_eq!(
             ev[1],
             Ev::Incomplete(0, "/SMS2DataCollector.aspx".into(), b"a".to_vec(), None)

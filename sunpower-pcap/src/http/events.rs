@@ -11,36 +11,22 @@ use super::{BodyFilter, FramerConfig, RequestFramer};
 /// use sunpower_pcap::http::FramingError;
 /// assert_eq!(FramingError::BodyTooLarge { limit: 10 }.to_string(), "body longer than the limit of 10 bytes");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Error)]
 #[non_exhaustive]
 pub enum FramingError {
-    /// The first line of a message is neither a request line nor a status line.
-    #[error("malformed request line")]
-    MalformedRequestLine,
-    /// A header (or trailer) line is not `name: value`, or is an obsolete line folding.
-    #[error("malformed header line")]
-    MalformedHeader,
+    /// A request line, header (or trailer) line, length or chunk that cannot be framed, as
+    /// text: a first line that is neither a request line nor a status line, a header line that is
+    /// not `name: value` (or an obsolete line folding), `Content-Length` values that differ or
+    /// are not a decimal number that fits in 64 bits, a `Transfer-Encoding` whose final coding
+    /// is not `chunked`, a chunk size over 64 bits, a malformed chunk-size line or line end.
+    #[error("{0}")]
+    Malformed(&'static str),
     /// The head (or trailer section) exceeds [`FramerConfig::max_header_bytes`].
     #[error("header section longer than {limit} bytes")]
     HeaderTooLarge {
         /// The configured limit.
         limit: usize,
     },
-    /// Several `Content-Length` values that differ.
-    #[error("conflicting Content-Length values")]
-    ConflictingContentLength,
-    /// A `Content-Length` value that is not a decimal number that fits in 64 bits.
-    #[error("invalid Content-Length value")]
-    InvalidContentLength,
-    /// A `Transfer-Encoding` whose final coding is not `chunked`.
-    #[error("unsupported Transfer-Encoding (chunked must be the final coding)")]
-    UnsupportedTransferEncoding,
-    /// A chunk size that does not fit in 64 bits.
-    #[error("chunk size overflow")]
-    ChunkSizeOverflow,
-    /// A chunk-size line or the line end after chunk data is malformed.
-    #[error("malformed chunk")]
-    MalformedChunk,
     /// A body that would be kept exceeds [`FramerConfig::max_body_bytes`]; it is skipped (see
     /// [`HttpEvent::OversizedBody`]).
     #[error("body longer than the limit of {limit} bytes")]
@@ -50,6 +36,18 @@ pub enum FramingError {
     },
 }
 
+pub(super) const MALFORMED_REQUEST_LINE: FramingError =
+    FramingError::Malformed("malformed request line");
+pub(super) const MALFORMED_HEADER: FramingError = FramingError::Malformed("malformed header line");
+pub(super) const CONFLICTING_CONTENT_LENGTH: FramingError =
+    FramingError::Malformed("conflicting Content-Length values");
+pub(super) const INVALID_CONTENT_LENGTH: FramingError =
+    FramingError::Malformed("invalid Content-Length value");
+pub(super) const UNSUPPORTED_TRANSFER_ENCODING: FramingError =
+    FramingError::Malformed("unsupported Transfer-Encoding (chunked must be the final coding)");
+pub(super) const CHUNK_SIZE_OVERFLOW: FramingError = FramingError::Malformed("chunk size overflow");
+pub(super) const MALFORMED_CHUNK: FramingError = FramingError::Malformed("malformed chunk");
+
 /// What a [`RequestFramer`] reports. Offsets (`at`) count stream bytes, gaps included, from the
 /// start of what the framer was fed.
 ///
@@ -58,7 +56,7 @@ pub enum FramingError {
 /// let e = HttpEvent::Skipped { at: 0, len: 3 };
 /// assert!(matches!(e, HttpEvent::Skipped { len: 3, .. }));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum HttpEvent<'a> {
     /// A complete request whose body was kept (the body may be empty).
@@ -138,39 +136,26 @@ pub enum HttpEvent<'a> {
     },
 }
 
-/// Counters of a [`RequestFramer`].
+/// Counters of a [`RequestFramer`]: of what it framed, and of the bytes it passed over without
+/// an event of their own (what events report, their number and lengths, is not counted again).
 ///
 /// ```
 /// use sunpower_pcap::http::RequestFramer;
-/// let mut f = RequestFramer::new();
+/// let mut f = RequestFramer::new(Default::default());
 /// f.feed(b"GET / HTTP/1.1\r\n\r\n", |_| {});
 /// assert_eq!(f.stats().requests, 1);
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HttpStats {
     /// Request heads framed.
     pub requests: u64,
-    /// [`HttpEvent::Request`]s delivered.
-    pub bodies_delivered: u64,
-    /// Bytes of the bodies delivered.
-    pub body_bytes_delivered: u64,
-    /// [`HttpEvent::IncompleteBody`]s delivered.
-    pub incomplete_bodies: u64,
     /// Body bytes framed but not kept (filter, or cut by a hole, or the chunks of a body
     /// received before it went over the limit).
     pub discarded_body_bytes: u64,
-    /// [`HttpEvent::OversizedBody`]s.
-    pub oversized_bodies: u64,
     /// Bytes of bodies over the limit, skipped by count.
     pub oversized_body_bytes: u64,
-    /// Bytes reported in [`HttpEvent::Skipped`].
-    pub skipped_bytes: u64,
     /// Empty lines before a request line, which RFC 9112 tells servers to ignore.
     pub blank_line_bytes: u64,
-    /// Bytes reported missing through [`RequestFramer::gap`].
-    pub gap_bytes: u64,
-    /// [`HttpEvent::Error`]s.
-    pub errors: u64,
     /// Bytes ignored after a [`HttpEvent::Response`].
     pub response_bytes: u64,
     /// Bytes of a stream found not to be HTTP ([`HttpEvent::NotHttp`]).

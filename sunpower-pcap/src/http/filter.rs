@@ -10,9 +10,9 @@ use super::framer::{Request, RequestFramer};
 /// ```
 /// use sunpower_pcap::http::{BodyFilter, FramerConfig};
 /// let cfg = FramerConfig { bodies: BodyFilter::AllPost, ..FramerConfig::default() };
-/// assert_eq!(cfg.bodies, BodyFilter::AllPost);
+/// assert!(matches!(cfg.bodies, BodyFilter::AllPost));
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
 pub enum BodyFilter {
     /// Requests whose path ends with `SMS2DataCollector.aspx` (the default).
@@ -24,37 +24,27 @@ pub enum BodyFilter {
     All,
 }
 
-/// A request target on the collector's endpoint, as [`collector_target`] finds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct CollectorTarget {
-    /// Data or command channel: the nearest directory of the path named `Data` or `Command`
-    /// (ASCII case-insensitive); `None` when neither appears.
-    pub channel: Option<Channel>,
-}
-
 /// The collector-path rule, in one place: whether a request target (origin-form or
 /// absolute-form, query and fragment ignored) is the collector's endpoint, a path ending with
 /// `SMS2DataCollector.aspx` compared ASCII case-insensitively as the collector's IIS server does,
-/// and on which channel.
+/// and on which channel: `None` for another target; for the collector's, `Some` of the nearest
+/// directory of the path named `Data` or `Command` (ASCII case-insensitive), `Some(None)` when
+/// neither appears.
 ///
 /// ```
-/// use sunpower_pcap::http::{collector_target, Channel, CollectorTarget};
-/// let data = Some(CollectorTarget { channel: Some(Channel::Data) });
+/// use sunpower_pcap::http::collector_target;
+/// use sunpower_proto::Channel;
+/// let data = Some(Some(Channel::Data));
 /// assert_eq!(collector_target("/Data/SMS2DataCollector.aspx"), data);
 /// assert_eq!(collector_target("http://host:80/Data/SMS2DataCollector.aspx?x=1"), data);
-/// assert_eq!(
-///     collector_target("/command/sms2datacollector.ASPX").and_then(|c| c.channel),
-///     Some(Channel::Command)
-/// );
-/// assert_eq!(collector_target("/SMS2DataCollector.aspx"), Some(CollectorTarget { channel: None }));
+/// assert_eq!(collector_target("/command/sms2datacollector.ASPX"), Some(Some(Channel::Command)));
+/// assert_eq!(collector_target("/SMS2DataCollector.aspx"), Some(None));
 /// assert_eq!(collector_target("/Data/other.aspx"), None);
 /// assert_eq!(collector_target("/index.html"), None);
 /// ```
-pub fn collector_target(target: &str) -> Option<CollectorTarget> {
+pub fn collector_target(target: &str) -> Option<Option<Channel>> {
     let path = request_path(target);
-    is_collector_path(path).then(|| CollectorTarget {
-        channel: path_channel(path),
-    })
+    is_collector_path(path).then(|| path_channel(path))
 }
 
 /// The request target's path: scheme and authority of an absolute-form target removed, query
@@ -130,7 +120,7 @@ mod tests {
 
     #[test]
     fn unselected_bodies_are_counted_not_kept() {
-        let mut f = RequestFramer::new();
+        let mut f = RequestFramer::new(Default::default());
         let ev = run_with(
             &mut f,
             &[
@@ -150,7 +140,7 @@ mod tests {
             bodies: BodyFilter::AllPost,
             ..Default::default()
         };
-        let mut f = RequestFramer::with_config(cfg);
+        let mut f = RequestFramer::new(cfg);
         let ev = run_with(&mut f, &[b"POST /x HTTP/1.1\r\nContent-Length: 1\r\n\r\nz"]);
         assert_eq!(ev, vec![req(0, "/x", b"z")]);
     }
@@ -163,7 +153,7 @@ mod tests {
         assert!(is_collector_path(request_path(
             "http://h/Data/SMS2DataCollector.aspx?x"
         )));
-        let channel = |t| collector_target(t).and_then(|c| c.channel);
+        let channel = |t| collector_target(t).flatten();
         assert_eq!(
             channel("/x/Data/SMS2DataCollector.aspx"),
             Some(Channel::Data)
@@ -226,7 +216,7 @@ mod tests {
             let expected = path
                 .to_ascii_lowercase()
                 .ends_with("sms2datacollector.aspx")
-                .then(|| CollectorTarget { channel: channel_by_str(path) });
+                .then(|| channel_by_str(path));
             prop_assert_eq!(collector_target(&target), expected);
         }
     }

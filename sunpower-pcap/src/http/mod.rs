@@ -51,7 +51,7 @@
 //! ```
 //! use sunpower_pcap::http::{HttpEvent, RequestFramer};
 //!
-//! let mut framer = RequestFramer::new();
+//! let mut framer = RequestFramer::new(Default::default());
 //! let mut bodies = Vec::new();
 //! let stream = b"POST /Data/SMS2DataCollector.aspx HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n100\n";
 //! for chunk in stream.chunks(7) {
@@ -74,6 +74,5 @@ mod resync;
 mod test_support;
 
 pub use events::{FramingError, HttpEvent, HttpStats};
-pub use filter::{collector_target, BodyFilter, CollectorTarget};
+pub use filter::{collector_target, BodyFilter};
 pub use framer::{FramerConfig, RequestFramer};
-pub use sunpower_proto::Channel;

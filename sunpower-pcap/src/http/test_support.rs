@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::{FramingError, HttpEvent, RequestFramer};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) enum Ev {
     Req(u64, String, String, Vec<u8>),
     Unsel(u64, String, String, u64),
@@ -62,7 +62,7 @@ pub(super) fn run_with(f: &mut RequestFramer, chunks: &[&[u8]]) -> Vec<Ev> {
 }
 
 pub(super) fn run(input: &[u8]) -> Vec<Ev> {
-    run_with(&mut RequestFramer::new(), &[input])
+    run_with(&mut RequestFramer::new(Default::default()), &[input])
 }
 
 pub(super) const COLLECTOR: &str = "/Data/SMS2DataCollector.aspx";
