@@ -372,7 +372,8 @@ fn push_fixed(out: &mut String, x: f64, decimals: u8) {
 /// (the first line that is not blank): every header written so far reads, the current one and
 /// the one before the battery columns (whose battery values read as empty). A column the kind
 /// does not know, or a column missing that cannot be empty, is an error of the header; blank
-/// lines and repeats of the header are skipped.
+/// lines are skipped, and a header line further on (files joined) gives the columns of the rows
+/// after it.
 ///
 /// An iterator of rows, each a row or the error of its line; the lines after a bad one are read
 /// as usual. One record buffer serves every line.
@@ -452,42 +453,51 @@ impl<'a, T: CsvRow> CsvReader<'a, T> {
             record: ByteRecord::new(),
             row: PhantomData,
         };
-        let mut header = ByteRecord::new();
         loop {
-            match reader.csv.read_byte_record(&mut header) {
+            match reader.csv.read_byte_record(&mut reader.header) {
                 Ok(false) => return Ok(reader), // an empty file: no rows
-                Ok(true) if is_blank(&header) => continue,
+                Ok(true) if is_blank(&reader.header) => continue,
                 Ok(true) => break,
                 Err(e) => return Err(csv_error(&e)),
             }
         }
-        let line = line_of(reader.text, &mut reader.counted, &header);
+        reader.map_header()?;
+        Ok(reader)
+    }
+
+    /// Finds each of the kind's columns in `self.header`, the header just read.
+    fn map_header(&mut self) -> Result<(), RowError> {
+        let line = line_of(self.text, &mut self.counted, &self.header);
         let error = |column: usize, name: &[u8], problem: &str| RowError {
             line,
             column,
             name: excerpt(&String::from_utf8_lossy(name)),
             problem: problem.to_owned(),
         };
-        for (position, name) in header.iter().enumerate() {
+        self.positions.iter_mut().for_each(|p| *p = None);
+        for (position, name) in self.header.iter().enumerate() {
             let Some(k) = T::columns().iter().position(|c| c.name.as_bytes() == name) else {
                 return Err(error(position, name, "unknown column"));
             };
-            if reader.positions[k].replace(position).is_some() {
+            if self.positions[k].replace(position).is_some() {
                 return Err(error(position, name, "repeated column"));
             }
         }
-        for (column, position) in T::columns().iter().zip(&reader.positions) {
+        for (column, position) in T::columns().iter().zip(&self.positions) {
             let needed = !column.nullable && column.column_type != ColumnType::LocalTime;
             if position.is_none() && needed {
-                return Err(error(
-                    header.len(),
-                    column.name.as_bytes(),
-                    "missing from the header",
-                ));
+                let name = column.name.as_bytes();
+                return Err(error(self.header.len(), name, "missing from the header"));
             }
         }
-        reader.header = header;
-        Ok(reader)
+        Ok(())
+    }
+
+    /// Whether the line just read is a header: its first cell is a column's name, which no
+    /// value is.
+    fn is_header(&self) -> bool {
+        let first = self.record.get(0).unwrap_or_default();
+        T::columns().iter().any(|c| c.name.as_bytes() == first)
     }
 }
 
@@ -498,7 +508,14 @@ impl<T: CsvRow> Iterator for CsvReader<'_, T> {
         loop {
             match self.csv.read_byte_record(&mut self.record) {
                 Ok(false) => return None,
-                Ok(true) if is_blank(&self.record) || self.record == self.header => continue,
+                Ok(true) if is_blank(&self.record) => continue,
+                // A header again (files joined): the rows after it have its columns.
+                Ok(true) if self.is_header() => {
+                    std::mem::swap(&mut self.header, &mut self.record);
+                    if let Err(e) = self.map_header() {
+                        return Some(Err(e));
+                    }
+                }
                 Ok(true) => break,
                 Err(e) => return Some(Err(csv_error(&e))),
             }
@@ -726,6 +743,9 @@ mod tests {
             [row.clone()]
         );
         assert_eq!(read_all(CsvReader::intervals(v1.as_bytes())), [row.clone()]);
+        let joined = format!("{current}{v1}");
+        let two = [row.clone(), row.clone()];
+        assert_eq!(read_all(CsvReader::intervals(joined.as_bytes())), two);
         // Columns are found by name, in any order; a repeated header is skipped.
         let moved = "flags,revised,inverters_reporting,net_source,production_w,production_wh,\
                      interval_end,interval_start\n\
