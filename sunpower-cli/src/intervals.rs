@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::TimeDelta;
 use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
-use sunpower_proto::export::{self, LocalInterval, PvOutputEncoder};
+use sunpower_proto::export::{self, CsvWriter, LocalInterval, PvOutputEncoder};
 use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
 use sunpower_proto::{parse_device_list, ProblemLog, MAX_DOCUMENT_BYTES};
 use sunpower_store::tree;
@@ -94,12 +94,19 @@ fn system_zone() -> Tz {
     }
 }
 
+type Stdout = io::BufWriter<io::StdoutLock<'static>>;
+
+/// Standard output: through the CSV writer (its header before the first row, or alone), or as is.
+enum Out {
+    Csv(Box<CsvWriter<Stdout, Interval>>),
+    Plain(Stdout),
+}
+
 /// Writes intervals as they are emitted, in the chosen format.
 struct RowWriter {
     format: Format,
     tz: Tz,
-    out: io::BufWriter<io::StdoutLock<'static>>,
-    header_written: bool,
+    out: Out,
     /// PVOutput: each local day's running totals, across the batches of a live run.
     pvoutput: PvOutputEncoder,
     /// Parquet: the file being written.
@@ -108,35 +115,40 @@ struct RowWriter {
 
 impl RowWriter {
     fn write(&mut self, rows: &[Interval]) -> io::Result<()> {
-        match self.format {
-            Format::Csv => {
-                if !self.header_written {
-                    writeln!(self.out, "{}", export::CSV_HEADER)?;
-                    self.header_written = true;
-                }
+        match (&mut self.out, self.format) {
+            (Out::Csv(csv), _) => {
                 for row in rows {
-                    writeln!(self.out, "{}", export::csv_row(row, self.tz))?;
+                    csv.write(row)?;
                 }
             }
-            Format::Jsonl => {
+            (Out::Plain(out), Format::Jsonl) => {
                 for row in rows {
-                    serde_json::to_writer(&mut self.out, &LocalInterval::new(row, self.tz))?;
-                    self.out.write_all(b"\n")?;
+                    serde_json::to_writer(&mut *out, &LocalInterval::new(row, self.tz))?;
+                    out.write_all(b"\n")?;
                 }
             }
-            Format::Pvoutput => {
+            (Out::Plain(out), Format::Pvoutput) => {
                 let statuses = self.pvoutput.push(rows);
                 for line in export::pvoutput_payloads(&statuses) {
-                    writeln!(self.out, "{line}")?;
+                    writeln!(out, "{line}")?;
                 }
             }
-            Format::Parquet => {
+            (Out::Plain(_), Format::Parquet) => {
                 if let Some(file) = &mut self.parquet {
                     file.write(rows)?;
                 }
             }
+            // --tree: the rows go to the tree's files.
+            (Out::Plain(_), Format::Csv) => {}
         }
         Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            Out::Csv(csv) => csv.flush(),
+            Out::Plain(out) => out.flush(),
+        }
     }
 }
 
@@ -186,11 +198,14 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         (_, None) => None,
     };
     let mut acc = IntervalAccumulator::new(config);
+    let stdout = io::BufWriter::new(io::stdout().lock());
     let mut writer = RowWriter {
         format: args.format,
         tz,
-        out: io::BufWriter::new(io::stdout().lock()),
-        header_written: false,
+        out: match (args.format, &args.tree) {
+            (Format::Csv, None) => Out::Csv(Box::new(CsvWriter::intervals(stdout, tz))),
+            _ => Out::Plain(stdout),
+        },
         pvoutput: PvOutputEncoder::new(tz),
         parquet,
     };
@@ -253,7 +268,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
             match site.timestamp {
                 Some(now) if live => {
                     let ready = acc.advance_to(now);
-                    writer.write(&ready).and_then(|()| writer.out.flush())
+                    writer.write(&ready).and_then(|()| writer.flush())
                 }
                 _ => Ok(()),
             }
@@ -276,7 +291,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
             }
             RecordEvent::PostEnd(post) if live => {
                 let ready = acc.advance_to(post.captured_at);
-                writer.write(&ready).and_then(|()| writer.out.flush())
+                writer.write(&ready).and_then(|()| writer.flush())
             }
             RecordEvent::PostEnd(post) => {
                 // Offline: the clock, and the intervals that became final (out of the horizon).
@@ -317,7 +332,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         },
         None => writer.write(&rows)?,
     }
-    writer.out.flush()?;
+    writer.flush()?;
     if let Some(file) = writer.parquet.take() {
         file.close()?;
     }

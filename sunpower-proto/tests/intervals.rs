@@ -525,18 +525,25 @@ fn streaming_meter_line_in_a_later_post_revises_or_completes() {
 #[test]
 fn csv_has_a_header_and_one_row_per_interval() {
     let rows = offline(&clean_day());
-    let text = export::csv(&rows, Los_Angeles);
+    let mut writer = export::CsvWriter::intervals(Vec::new(), Los_Angeles);
+    for row in &rows {
+        writer.write(row).unwrap();
+    }
+    let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 5);
-    assert_eq!(lines[0], export::CSV_HEADER);
+    let names: Vec<&str> = Interval::COLUMNS.iter().map(|c| c.name).collect();
+    assert_eq!(lines[0], names.join(","));
     assert_eq!(
         lines[2],
         "2026-06-01T17:05:00Z,2026-06-01T10:05:00-07:00,2026-06-01T17:10:00Z,30,46.667,16.667,\
          360,560,power,2,false,net_from_power,,"
     );
-    for (line, row) in lines[1..].iter().zip(&rows) {
-        assert_eq!(&export::parse_csv_row(line).unwrap(), row);
-    }
+    let read: Vec<Interval> = export::CsvReader::intervals(text.as_bytes())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(read, rows);
 }
 
 #[test]
@@ -616,6 +623,40 @@ fn jsonl_row_has_the_documented_keys() {
             "flags": ["net_from_power"],
         })
     );
+}
+
+/// The jsonl keys are the column list, in its order (the CSV header's).
+#[cfg(feature = "serde")]
+#[test]
+fn jsonl_keys_are_the_column_list_in_order() {
+    let rows = offline(&clean_day());
+    let json = serde_json::to_string(&export::LocalInterval::new(&rows[1], Los_Angeles)).unwrap();
+    // A key is a quoted string followed by a colon.
+    let parts: Vec<&str> = json.split('"').collect();
+    let keys: Vec<&str> = (1..parts.len())
+        .step_by(2)
+        .filter(|&i| parts.get(i + 1).is_some_and(|p| p.starts_with(':')))
+        .map(|i| parts[i])
+        .collect();
+    let names: Vec<&str> = Interval::COLUMNS.iter().map(|c| c.name).collect();
+    assert_eq!(keys, names);
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(value.as_object().unwrap().len(), names.len());
+}
+
+/// docs/design.md lists the interval columns: the same names, in the same order, as the column
+/// list from which the CSV header and the Arrow schema come.
+#[test]
+fn the_design_docs_interval_columns_are_the_column_list() {
+    let design = include_str!("../../docs/design.md");
+    let item = design
+        .split("Interval columns, in this order")
+        .nth(1)
+        .and_then(|s| s.split(".\n").next())
+        .unwrap();
+    let listed: Vec<&str> = item.split('`').skip(1).step_by(2).collect();
+    let names: Vec<&str> = Interval::COLUMNS.iter().map(|c| c.name).collect();
+    assert_eq!(listed, names);
 }
 
 proptest! {

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::IntoPyObjectExt;
 use sunpower_proto::arrow::{interval_batch, interval_schema, DEFAULT_BATCH_ROWS};
-use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
+use sunpower_proto::intervals::{Added, ColumnType, Interval as CoreInterval, Tz};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::Rfc3339;
 
@@ -90,20 +90,6 @@ impl Interval {
         self.row.consumption_w
     }
 
-    /// Energy from the battery into the house, Wh (negative while it charges); `None` without
-    /// a battery report.
-    #[getter]
-    fn battery_wh(&self) -> Option<f64> {
-        self.row.battery_wh
-    }
-
-    /// The battery's state of charge at the interval's end, a fraction from 0 to 1; `None`
-    /// without a battery report.
-    #[getter]
-    fn battery_soc(&self) -> Option<f64> {
-        self.row.battery_soc
-    }
-
     /// Where `net_wh` came from: `"counter"`, `"power"` or `"none"`.
     #[getter]
     fn net_source(&self) -> &'static str {
@@ -114,6 +100,12 @@ impl Interval {
     #[getter]
     fn inverters_reporting(&self) -> u32 {
         self.row.inverters_reporting
+    }
+
+    /// Whether this row replaces one emitted before (streaming).
+    #[getter]
+    fn revised(&self) -> bool {
+        self.row.revised
     }
 
     /// The names of what was noteworthy (`"missed_report"`, `"no_meter"`, ...).
@@ -129,13 +121,22 @@ impl Interval {
         )
     }
 
-    /// Whether this row replaces one emitted before (streaming).
+    /// Energy from the battery into the house, Wh (negative while it charges); `None` without
+    /// a battery report.
     #[getter]
-    fn revised(&self) -> bool {
-        self.row.revised
+    fn battery_wh(&self) -> Option<f64> {
+        self.row.battery_wh
     }
 
-    /// The row as `sunpower intervals --format jsonl` prints it (times as RFC 3339 strings).
+    /// The battery's state of charge at the interval's end, a fraction from 0 to 1; `None`
+    /// without a battery report.
+    #[getter]
+    fn battery_soc(&self) -> Option<f64> {
+        self.row.battery_soc
+    }
+
+    /// The row as `sunpower intervals --format jsonl` prints it (times as RFC 3339 strings), keys
+    /// in the order of `interval_fields()`.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
         let mut result = Ok(());
@@ -159,6 +160,28 @@ impl Interval {
             if self.row.revised { ", revised" } else { "" },
         )
     }
+}
+
+/// The columns of an interval row, in the order of every output (CSV, jsonl, Arrow,
+/// `to_dict()`), as the core library describes them once: `(name, type, unit)`, the type one of
+/// `"time"`, `"local_time"`, `"decimal"`, `"text"`, `"unsigned"`, `"bool"`, `"flags"`.
+#[pyfunction]
+pub fn interval_fields() -> Vec<(&'static str, &'static str, Option<&'static str>)> {
+    CoreInterval::COLUMNS
+        .iter()
+        .map(|column| {
+            let column_type = match column.column_type {
+                ColumnType::Time => "time",
+                ColumnType::LocalTime => "local_time",
+                ColumnType::Number => "decimal",
+                ColumnType::Count => "unsigned",
+                ColumnType::Bool => "bool",
+                ColumnType::Flags => "flags",
+                _ => "text",
+            };
+            (column.name, column_type, column.unit)
+        })
+        .collect()
 }
 
 /// The accumulator and its zone.

@@ -45,6 +45,7 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(record::record_from_line, m)?)?;
     m.add_function(wrap_pyfunction!(record::record_from_fields, m)?)?;
     m.add_function(wrap_pyfunction!(record::record_fields, m)?)?;
+    m.add_function(wrap_pyfunction!(intervals::interval_fields, m)?)?;
     m.add_class::<varserver::Vars>()?;
     m.add_class::<varserver::VarsProblem>()?;
     m.add_class::<varserver::SupervisorInfo>()?;

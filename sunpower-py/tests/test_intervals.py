@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import math
 import json
@@ -41,6 +42,40 @@ def test_energy_of_an_interval_is_the_counter_step() -> None:
     )
     assert acc.cadence == datetime.timedelta(minutes=5)
     assert acc.tz == "America/Los_Angeles"
+
+
+def test_the_attributes_stubs_dicts_arrow_and_csv_columns_are_the_core_library_s_column_list(
+    tmp_path: Path,
+) -> None:
+    """An interval row's columns are described once, in the Rust library: `Interval` has each as
+    an attribute, the stubs as a property (in that order, nothing more), `to_dict()` has them
+    as keys in that order, and so do the Arrow batches and the tree's CSV header."""
+    fields = sunpower.interval_fields()
+    names = [name for name, _, _ in fields]
+    assert fields[0] == ("interval_start", "time", None)
+    assert ("production_wh", "decimal", "Wh") in fields
+    assert names[11:] == ["flags", "battery_wh", "battery_soc"]
+    acc = sunpower.Intervals(tz="America/Los_Angeles")
+    acc.extend(sunpower.parse_line(line) for line in LINES)
+    row = acc.finish()[1]
+    assert list(row.to_dict()) == names
+    assert [name for name in names if not hasattr(row, name)] == []
+    stub = ast.parse((REPO / "sunpower-py" / "python" / "sunpower" / "_sunpower.pyi").read_text())
+    cls = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "Interval")
+    properties = [
+        f.name
+        for f in cls.body
+        if isinstance(f, ast.FunctionDef)
+        and any(isinstance(d, ast.Name) and d.id == "property" for d in f.decorator_list)
+    ]
+    assert properties == names
+    acc = sunpower.Intervals(tz="America/Los_Angeles")
+    acc.extend(sunpower.parse_line(line) for line in LINES)
+    assert acc.finish_arrow().columns == names
+    sunpower.write_tree(tmp_path, [row])
+    header = (tmp_path / "2026" / "06" / "01.csv").read_text().splitlines()[0]
+    assert header.split(",") == names
+
 
 
 def test_add_says_what_became_of_a_record() -> None:

@@ -8,10 +8,9 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
-use chrono::DateTime;
 
 use super::{micros, string_item, utc};
-use crate::intervals::{Flags, Interval, IntervalField, NetSource, Tz};
+use crate::intervals::{ColumnType, Interval, IntervalField, Tz};
 
 enum Column {
     Time(TimestampMicrosecondBuilder),
@@ -22,76 +21,47 @@ enum Column {
     Flags(ListBuilder<StringBuilder>),
 }
 
-fn prototype() -> Interval {
-    Interval {
-        interval_start: DateTime::UNIX_EPOCH,
-        interval_end: DateTime::UNIX_EPOCH,
-        production_wh: 0.0,
-        consumption_wh: None,
-        net_wh: None,
-        production_w: 0.0,
-        consumption_w: None,
-        battery_wh: None,
-        battery_soc: None,
-        net_source: NetSource::None,
-        inverters_reporting: 0,
-        flags: Flags::empty(),
-        revised: false,
-    }
-}
-
+/// The schema's columns and their builders, from the column list ([`Interval::COLUMNS`]):
+/// `interval_start_local` only when a zone is given.
 fn columns(tz: Option<Tz>) -> (SchemaRef, Vec<Column>) {
     let (mut fields, mut columns) = (Vec::new(), Vec::new());
-    prototype().visit_output(tz, |name, value| {
-        let (column, data_type, nullable) = match value {
-            IntervalField::Time(_) => (
+    for column in Interval::COLUMNS {
+        let (builder, data_type) = match column.column_type {
+            ColumnType::Time => (
                 Column::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
                 utc(),
-                false,
             ),
-            IntervalField::LocalTime(_, tz) => (
-                Column::Time(TimestampMicrosecondBuilder::new().with_timezone(tz.name())),
-                DataType::Timestamp(TimeUnit::Microsecond, Some(tz.name().into())),
-                false,
-            ),
-            IntervalField::Number(_) => (
-                Column::Number(Float64Builder::new()),
-                DataType::Float64,
-                false,
-            ),
-            IntervalField::MaybeNumber(_) => (
-                Column::Number(Float64Builder::new()),
-                DataType::Float64,
-                true,
-            ),
-            IntervalField::Name(_) => (Column::Name(StringBuilder::new()), DataType::Utf8, false),
-            IntervalField::Count(_) => {
-                (Column::Count(UInt32Builder::new()), DataType::UInt32, false)
+            ColumnType::LocalTime => {
+                let Some(tz) = tz else { continue };
+                (
+                    Column::Time(TimestampMicrosecondBuilder::new().with_timezone(tz.name())),
+                    DataType::Timestamp(TimeUnit::Microsecond, Some(tz.name().into())),
+                )
             }
-            IntervalField::Bool(_) => (
-                Column::Bool(BooleanBuilder::new()),
-                DataType::Boolean,
-                false,
-            ),
-            IntervalField::Flags(_) => (
+            ColumnType::Number => (Column::Number(Float64Builder::new()), DataType::Float64),
+            ColumnType::Count => (Column::Count(UInt32Builder::new()), DataType::UInt32),
+            ColumnType::Bool => (Column::Bool(BooleanBuilder::new()), DataType::Boolean),
+            ColumnType::Flags => (
                 Column::Flags(ListBuilder::new(StringBuilder::new()).with_field(string_item())),
                 DataType::List(string_item()),
-                false,
             ),
+            // Text, and any later type: strings.
+            _ => (Column::Name(StringBuilder::new()), DataType::Utf8),
         };
-        fields.push(Field::new(name, data_type, nullable));
-        columns.push(column);
-    });
+        fields.push(Field::new(column.name, data_type, column.nullable));
+        columns.push(builder);
+    }
     (Arc::new(Schema::new(fields)), columns)
 }
 
-/// The schema of interval batches: the keys of `sunpower intervals --format jsonl`, with
-/// `interval_start_local` (a timestamp in the zone) when a zone is given.
+/// The schema of interval batches: the columns of an interval row ([`Interval::COLUMNS`], the
+/// keys of `sunpower intervals --format jsonl`), with `interval_start_local` (a timestamp in the
+/// zone) when a zone is given.
 ///
 /// ```
 /// let schema = sunpower_proto::arrow::interval_schema(Some(chrono_tz::UTC));
 /// assert_eq!(schema.field(1).name(), "interval_start_local");
-/// assert_eq!(schema.fields().last().unwrap().name(), "flags");
+/// assert_eq!(schema.fields().last().unwrap().name(), "battery_soc");
 /// ```
 pub fn interval_schema(tz: Option<Tz>) -> SchemaRef {
     columns(tz).0
@@ -112,7 +82,7 @@ pub fn interval_batch(rows: &[Interval], tz: Option<Tz>) -> Result<RecordBatch, 
     for row in rows {
         let mut i = 0;
         row.visit_output(tz, |_, value| {
-            // Same visitor, same order as the schema: column i is this field's.
+            // The visitor follows the column list, as the schema does: column i is this field's.
             match (&mut columns[i], value) {
                 (Column::Time(b), IntervalField::Time(t))
                 | (Column::Time(b), IntervalField::LocalTime(t, _)) => b.append_value(micros(t)),
@@ -151,4 +121,62 @@ pub fn interval_batch(rows: &[Interval], tz: Option<Tz>) -> Result<RecordBatch, 
         })
         .collect();
     RecordBatch::try_new(schema, arrays)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervals::{Flag, Flags, NetSource};
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::Float64Type;
+    use arrow_array::Array;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn the_schema_is_the_column_list_and_rows_fill_it() {
+        let start = Utc.with_ymd_and_hms(2026, 6, 1, 17, 0, 0).unwrap();
+        let mut flags = Flags::empty();
+        flags.insert(Flag::NoMeter);
+        let row = Interval {
+            interval_start: start,
+            interval_end: start + chrono::TimeDelta::minutes(5),
+            production_wh: 25.0,
+            consumption_wh: None,
+            net_wh: Some(-3.5),
+            production_w: 300.0,
+            consumption_w: None,
+            battery_wh: Some(-12.0),
+            battery_soc: Some(0.86),
+            net_source: NetSource::Counter,
+            inverters_reporting: 2,
+            flags,
+            revised: true,
+        };
+        for tz in [Some(Tz::America__Los_Angeles), None] {
+            // try_new checks each column's type and nullability against the schema.
+            let batch = interval_batch(&[row.clone(), row.clone()], tz).unwrap();
+            let schema = batch.schema();
+            let columns: Vec<_> = Interval::COLUMNS
+                .iter()
+                .filter(|c| tz.is_some() || c.column_type != ColumnType::LocalTime)
+                .map(|c| (c.name, c.nullable))
+                .collect();
+            let fields: Vec<_> = schema
+                .fields()
+                .iter()
+                .map(|f| (f.name().as_str(), f.is_nullable()))
+                .collect();
+            assert_eq!(fields, columns);
+            let soc = batch.column_by_name("battery_soc").unwrap();
+            assert_eq!(soc.as_primitive::<Float64Type>().value(1), 0.86);
+            let consumption = batch.column_by_name("consumption_wh").unwrap();
+            assert!(consumption.is_null(0));
+            let flags = batch
+                .column_by_name("flags")
+                .unwrap()
+                .as_list::<i32>()
+                .value(0);
+            assert_eq!(flags.as_string::<i32>().value(0), "no_meter");
+        }
+    }
 }

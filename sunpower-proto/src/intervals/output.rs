@@ -1,10 +1,16 @@
-//! An interval row as every output shape writes it: the one field visitor behind the jsonl rows
-//! of `sunpower intervals` (`serde` feature) and Python's `Interval.to_dict()`.
+//! An interval row and a period total as every output shape writes them, described once: the
+//! column lists ([`Interval::COLUMNS`], [`PeriodTotal::COLUMNS`]) give the CSV header, the Arrow
+//! schema and Python's `interval_fields()`; the field visitor ([`Interval::visit_output`]) behind
+//! the jsonl rows (`serde` feature), the Arrow batches, the CSV rows and Python's
+//! `Interval.to_dict()` follows them (tests check it).
+//!
+//! The order is the CSV files' of the `--tree` folders on users' disks: new columns go at the
+//! end (the battery columns came after `flags`), so that a file keeps its columns' positions.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{Flags, Interval};
+use super::{Flags, Interval, PeriodTotal};
 
 /// One output field of an [`Interval`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -29,9 +35,148 @@ pub enum IntervalField {
     Flags(Flags),
 }
 
+/// The type of a column's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ColumnType {
+    /// An instant, RFC 3339 UTC (`2026-06-01T17:00:00Z`); Arrow `Timestamp(µs, UTC)`.
+    Time,
+    /// An instant in the output's zone, RFC 3339 with the offset at the time
+    /// (`2026-06-01T10:00:00-07:00`); Arrow `Timestamp(µs, zone)`. Present when a zone is given.
+    LocalTime,
+    /// A quantity; Arrow `Float64`.
+    Number,
+    /// Text (a name from a fixed set, a period's label); Arrow `Utf8`.
+    Text,
+    /// A count; Arrow `UInt32`.
+    Count,
+    /// Yes or no; Arrow `Boolean`.
+    Bool,
+    /// Flag names: `|`-joined in CSV, a list in JSON and Arrow (`List(Utf8)`).
+    Flags,
+}
+
+/// One column of an interval row or a period total: the CSV header's name, the JSON key, the
+/// Arrow column and the Python attribute.
+///
+/// ```
+/// use sunpower_proto::intervals::{ColumnType, Interval};
+/// let net = Interval::COLUMNS.iter().find(|c| c.name == "net_wh").unwrap();
+/// assert_eq!((net.column_type, net.nullable, net.unit), (ColumnType::Number, true, Some("Wh")));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Column {
+    /// The name.
+    pub name: &'static str,
+    /// The type of its values.
+    pub column_type: ColumnType,
+    /// Whether a value may be missing (an empty CSV cell, JSON `null`, Python `None`).
+    pub nullable: bool,
+    /// Its unit, for quantities that have one.
+    pub unit: Option<&'static str>,
+    /// What it holds, in a sentence.
+    pub doc: &'static str,
+    /// Most decimals a CSV cell of a number has (trailing zeros dropped).
+    pub(crate) decimals: u8,
+}
+
+const fn col(name: &'static str, column_type: ColumnType, doc: &'static str) -> Column {
+    Column {
+        name,
+        column_type,
+        nullable: false,
+        unit: None,
+        doc,
+        decimals: 3,
+    }
+}
+
+const fn quantity(
+    name: &'static str,
+    unit: &'static str,
+    nullable: bool,
+    doc: &'static str,
+) -> Column {
+    Column {
+        name,
+        column_type: ColumnType::Number,
+        nullable,
+        unit: Some(unit),
+        doc,
+        decimals: 3,
+    }
+}
+
+use ColumnType::{Bool, Count, Flags as FlagNames, LocalTime, Text, Time};
+
 impl Interval {
-    /// Visits the row's output fields in output order; `interval_start_local` (after
-    /// `interval_start`) when a zone is given.
+    /// The columns of an interval row, in the order of every output (CSV, jsonl, Arrow,
+    /// Python's `to_dict()`); `interval_start_local` only where a zone is given.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::Interval;
+    /// let names: Vec<&str> = Interval::COLUMNS.iter().map(|c| c.name).collect();
+    /// assert_eq!(names[..3], ["interval_start", "interval_start_local", "interval_end"]);
+    /// assert_eq!(names[11..], ["flags", "battery_wh", "battery_soc"]);
+    /// ```
+    pub const COLUMNS: &'static [Column] = &[
+        col("interval_start", Time, "Start, included."),
+        col(
+            "interval_start_local",
+            LocalTime,
+            "The start in the output's zone, with that zone's offset at the time.",
+        ),
+        col("interval_end", Time, "End, excluded: start + cadence."),
+        quantity("production_wh", "Wh", false, "Energy produced."),
+        quantity(
+            "consumption_wh",
+            "Wh",
+            true,
+            "Energy consumed by the house (never negative); none without a meter or site totals.",
+        ),
+        quantity(
+            "net_wh",
+            "Wh",
+            true,
+            "Energy from the grid, negative for export; none without a meter or site totals.",
+        ),
+        quantity("production_w", "W", false, "Mean production power."),
+        quantity("consumption_w", "W", true, "Mean consumption power."),
+        col(
+            "net_source",
+            Text,
+            "Where net_wh came from: counter, power or none.",
+        ),
+        col(
+            "inverters_reporting",
+            Count,
+            "How many inverters reported for the interval.",
+        ),
+        col(
+            "revised",
+            Bool,
+            "Whether the row replaces one emitted before (streaming).",
+        ),
+        col("flags", FlagNames, "What was noteworthy."),
+        quantity(
+            "battery_wh",
+            "Wh",
+            true,
+            "Energy from the battery into the house, negative while it charges.",
+        ),
+        Column {
+            name: "battery_soc",
+            column_type: ColumnType::Number,
+            nullable: true,
+            unit: None,
+            doc: "The battery's state of charge at its last reading, a fraction (0.86 is 86 %).",
+            decimals: 4,
+        },
+    ];
+
+    /// Visits the row's output fields in the order of [`Interval::COLUMNS`];
+    /// `interval_start_local` when a zone is given.
     ///
     /// ```
     /// use sunpower_proto::parse_line;
@@ -42,7 +187,7 @@ impl Interval {
     /// let mut names = Vec::new();
     /// row.visit_output(Some(chrono_tz::UTC), |name, _| names.push(name));
     /// assert_eq!(&names[..3], ["interval_start", "interval_start_local", "interval_end"]);
-    /// assert_eq!(names.last(), Some(&"flags"));
+    /// assert_eq!(names.last(), Some(&"battery_soc"));
     /// ```
     pub fn visit_output(&self, tz: Option<Tz>, mut visit: impl FnMut(&'static str, IntervalField)) {
         use IntervalField::{Bool, Count, MaybeNumber, Name, Number, Time};
@@ -59,11 +204,129 @@ impl Interval {
         visit("net_wh", MaybeNumber(self.net_wh));
         visit("production_w", Number(self.production_w));
         visit("consumption_w", MaybeNumber(self.consumption_w));
-        visit("battery_wh", MaybeNumber(self.battery_wh));
-        visit("battery_soc", MaybeNumber(self.battery_soc));
         visit("net_source", Name(self.net_source.as_str()));
         visit("inverters_reporting", Count(self.inverters_reporting));
         visit("revised", Bool(self.revised));
         visit("flags", IntervalField::Flags(self.flags));
+        visit("battery_wh", MaybeNumber(self.battery_wh));
+        visit("battery_soc", MaybeNumber(self.battery_soc));
+    }
+}
+
+impl PeriodTotal {
+    /// The columns of a period total (`daily.csv`, `monthly.csv`, `yearly.csv`), in CSV order.
+    ///
+    /// ```
+    /// use sunpower_proto::intervals::PeriodTotal;
+    /// let names: Vec<&str> = PeriodTotal::COLUMNS.iter().map(|c| c.name).collect();
+    /// assert_eq!(names, ["period", "start", "end", "hours", "production_wh", "consumption_wh", "net_wh", "intervals", "flags"]);
+    /// ```
+    pub const COLUMNS: &'static [Column] = &[
+        col(
+            "period",
+            Text,
+            "The period's label: YYYY-MM-DD, YYYY-MM or YYYY.",
+        ),
+        col(
+            "start",
+            Time,
+            "The period's first instant (local midnight).",
+        ),
+        col("end", Time, "The next period's first instant."),
+        quantity(
+            "hours",
+            "h",
+            false,
+            "The period's length (23 or 25 on daylight-saving days).",
+        ),
+        quantity("production_wh", "Wh", false, "Energy produced."),
+        quantity(
+            "consumption_wh",
+            "Wh",
+            true,
+            "Energy consumed, over the intervals that have it; none if none has.",
+        ),
+        quantity(
+            "net_wh",
+            "Wh",
+            true,
+            "Net energy (import positive), over the intervals that have it; none if none has.",
+        ),
+        col("intervals", Count, "How many intervals were summed."),
+        col("flags", FlagNames, "The flags of any of its intervals."),
+    ];
+}
+
+impl IntervalField {
+    /// The column type of a value of this kind, and whether the kind allows none.
+    #[cfg(test)]
+    fn column_type(&self) -> (ColumnType, bool) {
+        match self {
+            IntervalField::Time(_) => (ColumnType::Time, false),
+            IntervalField::LocalTime(..) => (ColumnType::LocalTime, false),
+            IntervalField::Number(_) => (ColumnType::Number, false),
+            IntervalField::MaybeNumber(_) => (ColumnType::Number, true),
+            IntervalField::Name(_) => (ColumnType::Text, false),
+            IntervalField::Count(_) => (ColumnType::Count, false),
+            IntervalField::Bool(_) => (ColumnType::Bool, false),
+            IntervalField::Flags(_) => (ColumnType::Flags, false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervals::NetSource;
+
+    fn row() -> Interval {
+        Interval {
+            interval_start: DateTime::UNIX_EPOCH,
+            interval_end: DateTime::UNIX_EPOCH,
+            production_wh: 0.0,
+            consumption_wh: None,
+            net_wh: None,
+            production_w: 0.0,
+            consumption_w: None,
+            battery_wh: None,
+            battery_soc: None,
+            net_source: NetSource::None,
+            inverters_reporting: 0,
+            flags: Flags::empty(),
+            revised: false,
+        }
+    }
+
+    #[test]
+    fn the_visitor_gives_the_columns_in_order_with_their_types() {
+        let mut visited = Vec::new();
+        row().visit_output(Some(Tz::UTC), |name, value| {
+            visited.push((name, value.column_type()))
+        });
+        let columns: Vec<_> = Interval::COLUMNS
+            .iter()
+            .map(|c| (c.name, (c.column_type, c.nullable)))
+            .collect();
+        assert_eq!(visited, columns);
+        // Without a zone, every column but the local start.
+        let mut names = Vec::new();
+        row().visit_output(None, |name, _| names.push(name));
+        let expected: Vec<_> = Interval::COLUMNS
+            .iter()
+            .filter(|c| c.column_type != ColumnType::LocalTime)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn column_names_are_unique_and_numbers_have_decimals() {
+        for columns in [Interval::COLUMNS, PeriodTotal::COLUMNS] {
+            let mut names: Vec<_> = columns.iter().map(|c| c.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), columns.len());
+            assert!(columns.iter().all(|c| c.decimals > 0 && !c.doc.is_empty()));
+        }
     }
 }

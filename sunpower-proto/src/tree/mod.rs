@@ -40,17 +40,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::export::{
-    csv, parse_csv_row, parse_period_csv_row, period_csv, RowError, CSV_HEADER, CSV_HEADER_V1,
-    PERIOD_CSV_HEADER,
-};
+use crate::export::{CsvReader, CsvRow, CsvWriter, RowError};
 use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 
-/// An existing file of the tree has a row that cannot be read back.
+/// An existing file of the tree has a row (or a header) that cannot be read back.
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use sunpower_proto::{export::CSV_HEADER, tree};
+/// use sunpower_proto::tree;
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
@@ -59,18 +56,18 @@ use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 /// #     acc.add(&parse_line(line).unwrap());
 /// # }
 /// # let rows = acc.finish();
-/// let existing = BTreeMap::from([("2026/06/01.csv".to_string(), format!("{CSV_HEADER}\nnot,a,row\n"))]);
+/// let header = "interval_start,interval_end,production_wh,production_w,net_source,inverters_reporting,revised,flags";
+/// let existing = BTreeMap::from([("2026/06/01.csv".to_string(), format!("{header}\nnot,a,row\n"))]);
 /// let error = tree::merge(&rows, chrono_tz::UTC, &existing).unwrap_err();
-/// assert_eq!((error.path.as_str(), error.line), ("2026/06/01.csv", 2));
+/// assert_eq!((error.path.as_str(), error.source.line), ("2026/06/01.csv", 2));
+/// assert_eq!(error.to_string(), "2026/06/01.csv: line 2: column 3 (production_w): expected 8 columns, found 3");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: line {line}: {source}")]
+#[error("{path}: {source}")]
 pub struct TreeError {
     /// The file, relative to the tree's folder.
     pub path: String,
-    /// Line number, from 1.
-    pub line: usize,
-    /// The cause.
+    /// The cause, with its line and column.
     pub source: RowError,
 }
 
@@ -256,49 +253,51 @@ pub fn files_to_read(intervals: &[Interval], tz: Tz) -> Vec<String> {
     paths
 }
 
-/// The non-blank lines of a file other than its header, numbered from 1. Interval files written
-/// before the battery columns start with the old header ([`CSV_HEADER_V1`]).
-fn rows<'t>(text: &'t str, header: &'t str) -> impl Iterator<Item = (usize, &'t str)> + 't {
-    text.lines()
-        .enumerate()
-        .filter(move |(_, l)| {
-            let l = l.trim_end();
-            !l.trim().is_empty() && l != header && l != CSV_HEADER_V1
-        })
-        .map(|(i, l)| (i + 1, l))
+/// The rows of one of the tree's files (none when it does not exist), keyed by `key`; read by
+/// column name, so that files written before the battery columns read too.
+fn read_file<'t, T: CsvRow, K: Ord>(
+    path: &str,
+    text: Option<&'t String>,
+    reader: fn(&'t [u8]) -> Result<CsvReader<'t, T>, RowError>,
+    key: impl Fn(&T) -> K,
+) -> Result<BTreeMap<K, T>, TreeError> {
+    let error = |source| TreeError {
+        path: path.to_owned(),
+        source,
+    };
+    let mut out = BTreeMap::new();
+    for row in reader(text.map_or(&[][..], |t| t.as_bytes())).map_err(error)? {
+        let row = row.map_err(error)?;
+        out.insert(key(&row), row);
+    }
+    Ok(out)
 }
 
 fn read_intervals(
     path: &str,
     text: Option<&String>,
 ) -> Result<BTreeMap<DateTime<Utc>, Interval>, TreeError> {
-    let mut out = BTreeMap::new();
-    for (line, row) in rows(text.map_or("", String::as_str), CSV_HEADER) {
-        let row = parse_csv_row(row).map_err(|source| TreeError {
-            path: path.to_owned(),
-            line,
-            source,
-        })?;
-        out.insert(row.interval_start, row);
-    }
-    Ok(out)
+    read_file(path, text, CsvReader::intervals, |row| row.interval_start)
 }
 
 fn read_totals(
     path: &str,
     text: Option<&String>,
-    period: Period,
 ) -> Result<BTreeMap<String, PeriodTotal>, TreeError> {
-    let mut out = BTreeMap::new();
-    for (line, row) in rows(text.map_or("", String::as_str), PERIOD_CSV_HEADER) {
-        let row = parse_period_csv_row(row, period).map_err(|source| TreeError {
-            path: path.to_owned(),
-            line,
-            source,
-        })?;
-        out.insert(row.label.clone(), row);
+    read_file(path, text, CsvReader::totals, |row| row.label.clone())
+}
+
+/// A file's text: the header, then the rows.
+fn write_file<'r, T: CsvRow + 'r>(
+    mut writer: CsvWriter<Vec<u8>, T>,
+    rows: impl IntoIterator<Item = &'r T>,
+) -> String {
+    // Writing into memory cannot fail, and every cell is UTF-8.
+    for row in rows {
+        let _ = writer.write(row);
     }
-    Ok(out)
+    let bytes = writer.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// Merges `intervals` (local dates in zone `tz`) into the tree whose files hold `existing`
@@ -362,7 +361,11 @@ pub fn merge(
         }
         let rows: Vec<Interval> = rows.into_values().collect();
         day_totals.insert(*date, totals(&rows, tz, Period::Day).into_iter().next());
-        emit(&mut update, path, csv(&rows, tz));
+        emit(
+            &mut update,
+            path,
+            write_file(CsvWriter::intervals(Vec::new(), tz), &rows),
+        );
     }
 
     // Months: daily.csv rows of touched days replaced, then the month's total from them.
@@ -373,7 +376,7 @@ pub fn merge(
             continue;
         };
         let path = month_path(year, month);
-        let mut rows = read_totals(&path, existing.get(&path), Period::Day)?;
+        let mut rows = read_totals(&path, existing.get(&path))?;
         for (date, total) in day_totals.range(first..) {
             if (date.year(), date.month()) != (year, month) {
                 break;
@@ -386,7 +389,11 @@ pub fn merge(
         let mut total = PeriodTotal::empty(Period::Month, first, tz);
         rows.iter().for_each(|r| total.absorb(r));
         month_totals.insert((year, month), total);
-        emit(&mut update, path, period_csv(&rows));
+        emit(
+            &mut update,
+            path,
+            write_file(CsvWriter::totals(Vec::new()), &rows),
+        );
     }
 
     // Years: monthly.csv rows of touched months replaced, then the year's total from them.
@@ -397,7 +404,7 @@ pub fn merge(
             continue;
         };
         let path = year_path(year);
-        let mut rows = read_totals(&path, existing.get(&path), Period::Month)?;
+        let mut rows = read_totals(&path, existing.get(&path))?;
         for (_, total) in month_totals.range((year, 1)..=(year, 12)) {
             rows.insert(total.label.clone(), total.clone());
         }
@@ -405,16 +412,87 @@ pub fn merge(
         let mut total = PeriodTotal::empty(Period::Year, first, tz);
         rows.iter().for_each(|r| total.absorb(r));
         year_totals.push(total);
-        emit(&mut update, path, period_csv(&rows));
+        emit(
+            &mut update,
+            path,
+            write_file(CsvWriter::totals(Vec::new()), &rows),
+        );
     }
 
     if !year_totals.is_empty() {
-        let mut rows = read_totals(YEARLY, existing.get(YEARLY), Period::Year)?;
+        let mut rows = read_totals(YEARLY, existing.get(YEARLY))?;
         for total in year_totals {
             rows.insert(total.label.clone(), total);
         }
         let rows: Vec<PeriodTotal> = rows.into_values().collect();
-        emit(&mut update, YEARLY.to_owned(), period_csv(&rows));
+        emit(
+            &mut update,
+            YEARLY.to_owned(),
+            write_file(CsvWriter::totals(Vec::new()), &rows),
+        );
     }
     Ok(update)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::intervals::{IntervalAccumulator, IntervalConfig};
+    use crate::parse_line;
+
+    fn rows() -> Vec<Interval> {
+        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        for line in [
+            "130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+            "130\t20260601170500\tINV1\tM\t\t100.025\t0.3",
+        ] {
+            acc.add(&parse_line(line).unwrap());
+        }
+        acc.finish()
+    }
+
+    #[test]
+    fn a_day_file_written_before_the_battery_columns_merges_and_gets_the_current_header() {
+        // The 17:00 row as a file of the first layout has it, and an earlier row of that day.
+        let v1 = "interval_start,interval_start_local,interval_end,production_wh,consumption_wh,\
+                  net_wh,production_w,consumption_w,net_source,inverters_reporting,revised,flags\n\
+                  2026-06-01T16:55:00Z,2026-06-01T16:55:00+00:00,2026-06-01T17:00:00Z,7,,,84,,none,1,false,no_meter\n\
+                  2026-06-01T17:00:00Z,2026-06-01T17:00:00+00:00,2026-06-01T17:05:00Z,0,,,0,,none,1,false,first_report|no_meter\n";
+        let existing = BTreeMap::from([("2026/06/01.csv".to_owned(), v1.to_owned())]);
+        let update = merge(&rows(), Tz::UTC, &existing).unwrap();
+        assert_eq!(
+            (update.report.inserted, update.report.kept),
+            (1, 1),
+            "the 17:00 row reads equal to the new one"
+        );
+        let day = &update.files[0].contents;
+        let lines: Vec<&str> = day.lines().collect();
+        let header: Vec<&str> = Interval::COLUMNS.iter().map(|c| c.name).collect();
+        assert_eq!(lines[0], header.join(","));
+        assert_eq!(
+            lines[1],
+            "2026-06-01T16:55:00Z,2026-06-01T16:55:00+00:00,2026-06-01T17:00:00Z,7,,,84,,none,1,false,no_meter,,"
+        );
+        assert_eq!(lines.len(), 4);
+        // Once rewritten, merging again changes nothing.
+        let written: BTreeMap<String, String> = update
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.contents.clone()))
+            .collect();
+        let again = merge(&rows(), Tz::UTC, &written).unwrap();
+        assert!(again.files.iter().all(|f| !f.changed));
+    }
+
+    #[test]
+    fn a_bad_value_in_a_totals_file_names_the_file_line_and_column() {
+        let daily = "period,start,end,hours,production_wh,consumption_wh,net_wh,intervals,flags\n\
+                     2026-06-02,2026-06-02T00:00:00Z,2026-06-03T00:00:00Z,24,12,,,two,\n";
+        let existing = BTreeMap::from([("2026/06/daily.csv".to_owned(), daily.to_owned())]);
+        let error = merge(&rows(), Tz::UTC, &existing).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r#"2026/06/daily.csv: line 2: column 7 (intervals): expected a count, found "two""#
+        );
+    }
 }

@@ -27,6 +27,7 @@ __all__ = [
     "TelemetryDecoder",
     "read_capture",
     "record_fields",
+    "interval_fields",
     "pvoutput_payloads",
     "write_tree",
     "hourly_energy",
@@ -264,6 +265,17 @@ def record_fields(
     """The typed fields of records of ``record_type``, in ``to_dict()`` order, as the core
     library describes them once: ``(name, type, unit)`` (``("lifetime_energy_kwh", "decimal",
     "kWh")``). Every unknown type has ``timestamp`` and ``serial``."""
+
+def interval_fields() -> list[
+    tuple[
+        str,
+        Literal["time", "local_time", "decimal", "text", "unsigned", "bool", "flags"],
+        str | None,
+    ]
+]:
+    """The columns of an interval row, in the order of every output (the CSV header, the jsonl
+    keys, the Arrow columns, ``Interval.to_dict()``), as the core library describes them once:
+    ``(name, type, unit)`` (``("production_wh", "decimal", "Wh")``)."""
 
 def _record_from_line(line: str, channel: str | None) -> Record: ...
 def _record_from_fields(
@@ -671,6 +683,16 @@ class Interval:
     @property
     def consumption_w(self) -> float | None: ...
     @property
+    def net_source(self) -> Literal["counter", "power", "none"]: ...
+    @property
+    def inverters_reporting(self) -> int: ...
+    @property
+    def revised(self) -> bool:
+        """Whether this row replaces one emitted before (streaming)."""
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Names of what was noteworthy: ``"missed_report"``, ``"no_meter"``, ..."""
+    @property
     def battery_wh(self) -> float | None:
         """Energy from the battery into the house, Wh (negative while charging); ``None``
         without a battery report."""
@@ -678,18 +700,9 @@ class Interval:
     def battery_soc(self) -> float | None:
         """The battery's state of charge, a fraction (0.86 is 86 %); ``None`` without a
         battery report."""
-    @property
-    def net_source(self) -> Literal["counter", "power", "none"]: ...
-    @property
-    def inverters_reporting(self) -> int: ...
-    @property
-    def flags(self) -> tuple[str, ...]:
-        """Names of what was noteworthy: ``"missed_report"``, ``"no_meter"``, ..."""
-    @property
-    def revised(self) -> bool:
-        """Whether this row replaces one emitted before (streaming)."""
     def to_dict(self) -> dict[str, Any]:
-        """The row as ``sunpower intervals --format jsonl`` prints it (times as strings)."""
+        """The row as ``sunpower intervals --format jsonl`` prints it (times as strings), keys in
+        the order of ``interval_fields()``."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
