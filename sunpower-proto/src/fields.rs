@@ -10,53 +10,105 @@ use crate::record::{
     Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
 };
 
-/// The type of a typed field's values.
+/// The type of a field's values, in every output shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum FieldType {
-    /// A UTC time ([`FieldValue::Time`]).
+    /// An instant, RFC 3339 UTC (`2026-06-01T17:00:00Z`); [`FieldValue::Time`]; Arrow
+    /// `Timestamp(µs, UTC)`.
     Time,
-    /// Text ([`FieldValue::Text`]).
+    /// An instant in the output's zone, RFC 3339 with the offset at the time
+    /// (`2026-06-01T10:00:00-07:00`); Arrow `Timestamp(µs, zone)`. Interval rows only, present
+    /// when a zone is given.
+    LocalTime,
+    /// Text ([`FieldValue::Text`]); Arrow `Utf8`.
     Text,
-    /// A decimal quantity ([`FieldValue::Decimal`]).
+    /// A decimal quantity ([`FieldValue::Decimal`]); Arrow `Float64`.
     Decimal,
-    /// A signed integer ([`FieldValue::Integer`]).
+    /// A signed integer ([`FieldValue::Integer`]); Arrow `Int64`.
     Integer,
-    /// A counter ([`FieldValue::Unsigned`]).
+    /// A count ([`FieldValue::Unsigned`]); Arrow `UInt64` (`UInt32` in interval rows).
     Unsigned,
+    /// Yes or no; Arrow `Boolean`.
+    Bool,
+    /// Flag names: `|`-joined in CSV, a list in JSON and Arrow (`List(Utf8)`).
+    Flags,
 }
 
-/// One typed field of a record kind.
+/// One field of a record kind, or one column of an interval row or a period total: the name
+/// every output uses, its type, unit and meaning, and where a collector line carries it.
 ///
 /// ```
 /// use sunpower_proto::{FieldType, Record};
 /// let energy = Record::fields(130).iter().find(|f| f.name == "lifetime_energy_kwh").unwrap();
 /// assert_eq!((energy.field_type, energy.unit, energy.collector_field), (FieldType::Decimal, Some("kWh"), Some(5)));
+/// assert!(energy.nullable && energy.doc.starts_with("Lifetime AC energy"));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct FieldSpec {
-    /// The name: JSON key, Rust field, Python attribute, Arrow column.
+    /// The name: JSON key, Rust field, Python attribute, Arrow column, CSV header.
     pub name: &'static str,
     /// The type of its values.
     pub field_type: FieldType,
+    /// Whether a value may be missing (JSON `null`, Python `None`, an empty CSV cell).
+    pub nullable: bool,
     /// Its unit, for quantities that have one.
     pub unit: Option<&'static str>,
+    /// What it holds, in a sentence.
+    pub doc: &'static str,
     /// The field of a collector line that carries it (in the 130's full form), if any.
     pub collector_field: Option<u8>,
+    /// Most decimals a CSV cell of a decimal has (trailing zeros dropped).
+    pub(crate) decimals: u8,
 }
 
+impl FieldSpec {
+    /// A field or column with no collector field, written with three decimals in CSV.
+    pub(crate) const fn new(
+        name: &'static str,
+        field_type: FieldType,
+        nullable: bool,
+        unit: Option<&'static str>,
+        doc: &'static str,
+    ) -> FieldSpec {
+        FieldSpec {
+            name,
+            field_type,
+            nullable,
+            unit,
+            doc,
+            collector_field: None,
+            decimals: 3,
+        }
+    }
+}
+
+/// A record field that may be missing.
 const fn f(
     name: &'static str,
     field_type: FieldType,
     unit: Option<&'static str>,
     collector_field: Option<u8>,
+    doc: &'static str,
 ) -> FieldSpec {
     FieldSpec {
-        name,
-        field_type,
-        unit,
         collector_field,
+        ..FieldSpec::new(name, field_type, true, unit, doc)
+    }
+}
+
+/// A record field every record of its kind has.
+const fn req(
+    name: &'static str,
+    field_type: FieldType,
+    unit: Option<&'static str>,
+    collector_field: Option<u8>,
+    doc: &'static str,
+) -> FieldSpec {
+    FieldSpec {
+        nullable: false,
+        ..f(name, field_type, unit, collector_field, doc)
     }
 }
 
@@ -69,99 +121,375 @@ const A: Option<&str> = Some("A");
 const HZ: Option<&str> = Some("Hz");
 
 const HEADER: &[FieldSpec] = &[
-    f("supervisor_serial", T, None, Some(3)),
-    f("sent_at", Time, None, Some(4)),
-    f("tag", T, None, Some(1)),
-    f("version", T, None, Some(2)),
+    f(
+        "supervisor_serial",
+        T,
+        None,
+        Some(3),
+        "The supervisor's serial.",
+    ),
+    f(
+        "sent_at",
+        Time,
+        None,
+        Some(4),
+        "When the supervisor sent the post.",
+    ),
+    f("tag", T, None, Some(1), "Constant `SPMS`."),
+    f(
+        "version",
+        T,
+        None,
+        Some(2),
+        "Constant `10` (probably the protocol version).",
+    ),
 ];
 
-const TRAILER: &[FieldSpec] = &[f("token", T, None, Some(1))];
+const TRAILER: &[FieldSpec] = &[f(
+    "token",
+    T,
+    None,
+    Some(1),
+    "An opaque 20-character token.",
+)];
 
 const SUPERVISOR_STATUS: &[FieldSpec] = &[
-    f("timestamp", Time, None, Some(1)),
-    f("serial", T, None, Some(2)),
-    f("error_count", U, None, Some(3)),
-    f("comm_errors", U, None, Some(4)),
-    f("skipped_scans", U, None, Some(5)),
-    f("scan_time_s", D, Some("s"), Some(6)),
-    f("untransmitted", U, None, Some(7)),
-    f("uptime_s", U, Some("s"), Some(8)),
-    f("cpu_load", D, None, Some(9)),
-    f("memory_used_kb", U, Some("kB"), Some(10)),
-    f("flash_available_kb", U, Some("kB"), Some(11)),
+    req(
+        "timestamp",
+        Time,
+        None,
+        Some(1),
+        "When the reading was taken (UTC).",
+    ),
+    req("serial", T, None, Some(2), "The supervisor's serial."),
+    f(
+        "error_count",
+        U,
+        None,
+        Some(3),
+        "Errors counted (`dl_err_count`).",
+    ),
+    f(
+        "comm_errors",
+        U,
+        None,
+        Some(4),
+        "Communication errors counted (`dl_comm_err`).",
+    ),
+    f(
+        "skipped_scans",
+        U,
+        None,
+        Some(5),
+        "Device scans skipped (`dl_skipped_scans`).",
+    ),
+    f(
+        "scan_time_s",
+        D,
+        Some("s"),
+        Some(6),
+        "How long a scan of the devices took (`dl_scan_time`).",
+    ),
+    f(
+        "untransmitted",
+        U,
+        None,
+        Some(7),
+        "Data points not yet sent, the backlog (`dl_untransmitted`).",
+    ),
+    f(
+        "uptime_s",
+        U,
+        Some("s"),
+        Some(8),
+        "Time since the supervisor started (`dl_uptime`).",
+    ),
+    f("cpu_load", D, None, Some(9), "CPU load (`dl_cpu_load`)."),
+    f(
+        "memory_used_kb",
+        U,
+        Some("kB"),
+        Some(10),
+        "Memory in use (`dl_mem_used`).",
+    ),
+    f(
+        "flash_available_kb",
+        U,
+        Some("kB"),
+        Some(11),
+        "Flash storage free (`dl_flash_avail`).",
+    ),
 ];
 
 const SUPERVISOR_IDENTITY: &[FieldSpec] = &[
-    f("timestamp", Time, None, Some(1)),
-    f("serial", T, None, Some(2)),
-    f("model", T, None, Some(3)),
-    f("version_a", T, None, Some(4)),
-    f("version_b", T, None, Some(5)),
-    f("description", T, None, Some(6)),
-    f("family", T, None, Some(7)),
+    req(
+        "timestamp",
+        Time,
+        None,
+        Some(1),
+        "When the reading was taken (UTC).",
+    ),
+    req("serial", T, None, Some(2), "The device's serial."),
+    f(
+        "model",
+        T,
+        None,
+        Some(3),
+        "The device's model (`SMSPVS20R1`).",
+    ),
+    f("version_a", T, None, Some(4), "A version string."),
+    f(
+        "version_b",
+        T,
+        None,
+        Some(5),
+        "A second version string (probably the supervisor software).",
+    ),
+    f(
+        "description",
+        T,
+        None,
+        Some(6),
+        "A description (`PV Supervisor`).",
+    ),
+    f("family", T, None, Some(7), "The product family (`SMS2.0`)."),
 ];
 
 const INVERTER: &[FieldSpec] = &[
-    f("timestamp", Time, None, Some(1)),
-    f("serial", T, None, Some(2)),
-    f("model", T, None, Some(3)),
-    f("aux", I, None, Some(4)),
-    f("lifetime_energy_kwh", D, KWH, Some(5)),
-    f("ac_power_kw", D, KW, Some(6)),
-    f("ac_voltage_v", D, V, Some(7)),
-    f("ac_current_a", D, A, Some(8)),
-    f("dc_power_kw", D, KW, Some(9)),
-    f("dc_voltage_v", D, V, Some(10)),
-    f("dc_current_a", D, A, Some(11)),
-    f("heatsink_temp_c", D, Some("°C"), Some(12)),
-    f("frequency_hz", D, HZ, Some(13)),
-    f("status", I, None, Some(14)),
+    req(
+        "timestamp",
+        Time,
+        None,
+        Some(1),
+        "Start of the interval (UTC).",
+    ),
+    req("serial", T, None, Some(2), "The device's serial."),
+    f(
+        "model",
+        T,
+        None,
+        Some(3),
+        "The device's model (`AC_Module_Type_C`, `FRONIUS IG ...`).",
+    ),
+    f(
+        "aux",
+        I,
+        None,
+        Some(4),
+        "Unknown; empty on micro-inverters, a small integer on Fronius.",
+    ),
+    f(
+        "lifetime_energy_kwh",
+        D,
+        KWH,
+        Some(5),
+        "Lifetime AC energy produced (`ltea_3phsum_kwh`).",
+    ),
+    f("ac_power_kw", D, KW, Some(6), "AC power (`p_3phsum_kw`)."),
+    f(
+        "ac_voltage_v",
+        D,
+        V,
+        Some(7),
+        "AC voltage (`vln_3phavg_v`).",
+    ),
+    f("ac_current_a", D, A, Some(8), "AC current (`i_3phsum_a`)."),
+    f(
+        "dc_power_kw",
+        D,
+        KW,
+        Some(9),
+        "DC power from the panel (`p_mpptsum_kw`).",
+    ),
+    f("dc_voltage_v", D, V, Some(10), "DC voltage (`v_mppt1_v`)."),
+    f("dc_current_a", D, A, Some(11), "DC current (`i_mppt1_a`)."),
+    f(
+        "heatsink_temp_c",
+        D,
+        Some("°C"),
+        Some(12),
+        "Heatsink temperature (`t_htsnk_degc`).",
+    ),
+    f(
+        "frequency_hz",
+        D,
+        HZ,
+        Some(13),
+        "Grid frequency (`freq_hz`).",
+    ),
+    f(
+        "status",
+        I,
+        None,
+        Some(14),
+        "Status (`stat_ind`), 0 = normal.",
+    ),
 ];
 
 const INVERTER_STATUS: &[FieldSpec] = &[
-    f("timestamp", Time, None, Some(1)),
-    f("serial", T, None, Some(2)),
-    f("model", T, None, Some(3)),
-    f("value_1", I, None, Some(4)),
-    f("value_2", I, None, Some(5)),
-    f("value_3", I, None, Some(6)),
+    req(
+        "timestamp",
+        Time,
+        None,
+        Some(1),
+        "When the reading was taken (UTC).",
+    ),
+    req("serial", T, None, Some(2), "The device's serial."),
+    f("model", T, None, Some(3), "The device's model."),
+    f("value_1", I, None, Some(4), "A small integer."),
+    f("value_2", I, None, Some(5), "An integer (1511)."),
+    f(
+        "value_3",
+        I,
+        None,
+        Some(6),
+        "An integer (502, 546; perhaps W).",
+    ),
 ];
 
 const METER: &[FieldSpec] = &[
-    f("timestamp", Time, None, Some(1)),
-    f("serial", T, None, Some(2)),
-    f("model", T, None, Some(3)),
-    f("meter_kind", T, None, None),
-    f("ct_scale", D, None, Some(4)),
-    f("lifetime_net_energy_kwh", D, KWH, Some(5)),
-    f("real_power_kw", D, KW, Some(6)),
-    f("reactive_power_kvar", D, Some("kvar"), Some(7)),
-    f("apparent_power_kva", D, Some("kVA"), Some(8)),
-    f("power_factor", D, None, Some(9)),
-    f("frequency_hz", D, HZ, Some(10)),
-    f("status", I, None, Some(11)),
-    f("import_energy_kwh", D, KWH, None),
-    f("export_energy_kwh", D, KWH, None),
-    f("lifetime_net_energy_resolution_kwh", D, KWH, None),
+    req(
+        "timestamp",
+        Time,
+        None,
+        Some(1),
+        "When the reading was taken (UTC).",
+    ),
+    req("serial", T, None, Some(2), "The device's serial."),
+    f("model", T, None, Some(3), "The device's model."),
+    req(
+        "meter_kind",
+        T,
+        None,
+        None,
+        "Production or consumption meter, from the serial's last letter.",
+    ),
+    f(
+        "ct_scale",
+        D,
+        None,
+        Some(4),
+        "Current transformer scale factor (`ct_scl_fctr`).",
+    ),
+    f(
+        "lifetime_net_energy_kwh",
+        D,
+        KWH,
+        Some(5),
+        "Lifetime net energy (`net_ltea_3phsum_kwh`).",
+    ),
+    f(
+        "real_power_kw",
+        D,
+        KW,
+        Some(6),
+        "Real power (`p_3phsum_kw`); on a net consumption meter, positive is import.",
+    ),
+    f(
+        "reactive_power_kvar",
+        D,
+        Some("kvar"),
+        Some(7),
+        "Reactive power (`q_3phsum_kvar`).",
+    ),
+    f(
+        "apparent_power_kva",
+        D,
+        Some("kVA"),
+        Some(8),
+        "Apparent power (`s_3phsum_kva`).",
+    ),
+    f(
+        "power_factor",
+        D,
+        None,
+        Some(9),
+        "Power factor (`tot_pf_rto`).",
+    ),
+    f(
+        "frequency_hz",
+        D,
+        HZ,
+        Some(10),
+        "Grid frequency (`freq_hz`).",
+    ),
+    f("status", I, None, Some(11), "Unknown, always 0 so far."),
+    f(
+        "import_energy_kwh",
+        D,
+        KWH,
+        None,
+        "Lifetime energy imported from the grid (JSON sources only).",
+    ),
+    f(
+        "export_energy_kwh",
+        D,
+        KWH,
+        None,
+        "Lifetime energy exported to the grid (JSON sources only).",
+    ),
+    f(
+        "lifetime_net_energy_resolution_kwh",
+        D,
+        KWH,
+        None,
+        "How finely a JSON source wrote the net energy counter (1 for whole kWh).",
+    ),
 ];
 
 const METER_LEGS: &[FieldSpec] = &[
-    f("timestamp", Time, None, Some(1)),
-    f("serial", T, None, Some(2)),
-    f("model", T, None, Some(3)),
-    f("flag", I, None, Some(4)),
-    f("leg1_current_a", D, A, Some(5)),
-    f("leg2_current_a", D, A, Some(6)),
-    f("leg1_voltage_v", D, V, Some(7)),
-    f("leg2_voltage_v", D, V, Some(8)),
-    f("leg1_power_kw", D, KW, Some(9)),
-    f("leg2_power_kw", D, KW, Some(10)),
-    f("unknown_11", D, None, Some(11)),
+    req(
+        "timestamp",
+        Time,
+        None,
+        Some(1),
+        "When the reading was taken (UTC).",
+    ),
+    req("serial", T, None, Some(2), "The device's serial."),
+    f("model", T, None, Some(3), "The device's model."),
+    f("flag", I, None, Some(4), "Unknown, always 1 so far."),
+    f("leg1_current_a", D, A, Some(5), "Leg 1 current (`i1_a`)."),
+    f("leg2_current_a", D, A, Some(6), "Leg 2 current (`i2_a`)."),
+    f(
+        "leg1_voltage_v",
+        D,
+        V,
+        Some(7),
+        "Leg 1 voltage to neutral (`v1n_v`).",
+    ),
+    f(
+        "leg2_voltage_v",
+        D,
+        V,
+        Some(8),
+        "Leg 2 voltage to neutral (`v2n_v`).",
+    ),
+    f("leg1_power_kw", D, KW, Some(9), "Leg 1 power (`p1_kw`)."),
+    f("leg2_power_kw", D, KW, Some(10), "Leg 2 power (`p2_kw`)."),
+    f(
+        "unknown_11",
+        D,
+        None,
+        Some(11),
+        "Unknown (perhaps lifetime exported energy, kWh).",
+    ),
 ];
 
 const UNKNOWN: &[FieldSpec] = &[
-    f("timestamp", Time, None, Some(1)),
-    f("serial", T, None, Some(2)),
+    f(
+        "timestamp",
+        Time,
+        None,
+        Some(1),
+        "Field 1, when it is a valid timestamp.",
+    ),
+    f(
+        "serial",
+        T,
+        None,
+        Some(2),
+        "Field 2, when field 1 is a valid timestamp and field 2 is not empty.",
+    ),
 ];
 
 impl<'a> Record<'a> {
@@ -504,5 +832,42 @@ mod tests {
             panic!("{record:?}")
         };
         assert_eq!(inverter.lifetime_energy_kwh, None);
+    }
+
+    /// `nullable` says which fields a record can be without: a record built from nothing but
+    /// its time and serial has every nullable field `None` and every other one set.
+    #[test]
+    fn the_fields_a_bare_record_lacks_are_the_nullable_ones() {
+        let time = crate::parse_timestamp("20170107171000");
+        for record_type in [100, 102, 120, 122, 130, 131, 140, 141] {
+            let record = Record::from_fields(record_type, Source::Vars, |name| match name {
+                "timestamp" => Some(FieldValue::Time(time)),
+                "serial" => Some(FieldValue::Text(Some("S"))),
+                _ => None,
+            })
+            .unwrap();
+            let mut missing = Vec::new();
+            record.visit_fields(|name, value| {
+                let none = matches!(
+                    value,
+                    FieldValue::Time(None)
+                        | FieldValue::Text(None)
+                        | FieldValue::Decimal(None)
+                        | FieldValue::Integer(None)
+                        | FieldValue::Unsigned(None)
+                );
+                missing.push((name, none));
+            });
+            // (A meter's JSON-only fields are not visited when `None`.)
+            let nullable: Vec<_> = Record::fields(record_type)
+                .iter()
+                .take(missing.len())
+                .map(|f| (f.name, f.nullable))
+                .collect();
+            assert_eq!(missing, nullable, "{record_type}");
+            assert!(Record::fields(record_type)
+                .iter()
+                .all(|f| f.doc.ends_with('.')));
+        }
     }
 }

@@ -8,8 +8,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use pyo3::IntoPyObjectExt;
 use sunpower_proto::arrow::{interval_batch, interval_schema, DEFAULT_BATCH_ROWS};
-use sunpower_proto::intervals::{Added, ColumnType, Interval as CoreInterval, Tz};
+use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+use sunpower_proto::FieldType;
 use sunpower_proto::Rfc3339;
 
 use crate::arrow::{arrow_error, RecordBatches};
@@ -170,13 +171,13 @@ pub fn interval_fields() -> Vec<(&'static str, &'static str, Option<&'static str
     CoreInterval::COLUMNS
         .iter()
         .map(|column| {
-            let column_type = match column.column_type {
-                ColumnType::Time => "time",
-                ColumnType::LocalTime => "local_time",
-                ColumnType::Number => "decimal",
-                ColumnType::Count => "unsigned",
-                ColumnType::Bool => "bool",
-                ColumnType::Flags => "flags",
+            let column_type = match column.field_type {
+                FieldType::Time => "time",
+                FieldType::LocalTime => "local_time",
+                FieldType::Decimal => "decimal",
+                FieldType::Unsigned => "unsigned",
+                FieldType::Bool => "bool",
+                FieldType::Flags => "flags",
                 _ => "text",
             };
             (column.name, column_type, column.unit)

@@ -10,7 +10,8 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::{micros, string_item, utc};
-use crate::intervals::{ColumnType, Interval, IntervalField, Tz};
+use crate::intervals::{Interval, IntervalField, Tz};
+use crate::FieldType;
 
 enum Column {
     Time(TimestampMicrosecondBuilder),
@@ -26,22 +27,22 @@ enum Column {
 fn columns(tz: Option<Tz>) -> (SchemaRef, Vec<Column>) {
     let (mut fields, mut columns) = (Vec::new(), Vec::new());
     for column in Interval::COLUMNS {
-        let (builder, data_type) = match column.column_type {
-            ColumnType::Time => (
+        let (builder, data_type) = match column.field_type {
+            FieldType::Time => (
                 Column::Time(TimestampMicrosecondBuilder::new().with_timezone("UTC")),
                 utc(),
             ),
-            ColumnType::LocalTime => {
+            FieldType::LocalTime => {
                 let Some(tz) = tz else { continue };
                 (
                     Column::Time(TimestampMicrosecondBuilder::new().with_timezone(tz.name())),
                     DataType::Timestamp(TimeUnit::Microsecond, Some(tz.name().into())),
                 )
             }
-            ColumnType::Number => (Column::Number(Float64Builder::new()), DataType::Float64),
-            ColumnType::Count => (Column::Count(UInt32Builder::new()), DataType::UInt32),
-            ColumnType::Bool => (Column::Bool(BooleanBuilder::new()), DataType::Boolean),
-            ColumnType::Flags => (
+            FieldType::Decimal => (Column::Number(Float64Builder::new()), DataType::Float64),
+            FieldType::Unsigned => (Column::Count(UInt32Builder::new()), DataType::UInt32),
+            FieldType::Bool => (Column::Bool(BooleanBuilder::new()), DataType::Boolean),
+            FieldType::Flags => (
                 Column::Flags(ListBuilder::new(StringBuilder::new()).with_field(string_item())),
                 DataType::List(string_item()),
             ),
@@ -158,7 +159,7 @@ mod tests {
             let schema = batch.schema();
             let columns: Vec<_> = Interval::COLUMNS
                 .iter()
-                .filter(|c| tz.is_some() || c.column_type != ColumnType::LocalTime)
+                .filter(|c| tz.is_some() || c.field_type != FieldType::LocalTime)
                 .map(|c| (c.name, c.nullable))
                 .collect();
             let fields: Vec<_> = schema

@@ -16,10 +16,8 @@ use chrono_tz::Tz;
 
 use super::local_rfc3339;
 use crate::error::excerpt;
-use crate::intervals::{
-    Column, ColumnType, Flags, Interval, IntervalField, NetSource, Period, PeriodTotal,
-};
-use crate::{parse_timestamp, Rfc3339};
+use crate::intervals::{Flags, Interval, IntervalField, NetSource, Period, PeriodTotal};
+use crate::{parse_timestamp, FieldSpec, FieldType, Rfc3339};
 
 /// A row of our CSV files that could not be read: its line, the column (position in the row and
 /// name from the header) and what was wrong.
@@ -53,7 +51,7 @@ mod sealed {
     /// What a row kind does for the CSV writer and reader.
     pub trait Sealed: Sized {
         /// The kind's columns, in file order.
-        fn columns() -> &'static [crate::intervals::Column];
+        fn columns() -> &'static [crate::FieldSpec];
         /// Hands over the row's cells in the order of its columns.
         fn cells(&self, tz: Tz, put: &mut dyn FnMut(Cell<'_>));
         /// The row from the cells of one line, found by column name.
@@ -82,7 +80,7 @@ pub enum Cell<'a> {
 }
 
 impl sealed::Sealed for Interval {
-    fn columns() -> &'static [Column] {
+    fn columns() -> &'static [FieldSpec] {
         Interval::COLUMNS
     }
 
@@ -122,7 +120,7 @@ impl sealed::Sealed for Interval {
 }
 
 impl sealed::Sealed for PeriodTotal {
-    fn columns() -> &'static [Column] {
+    fn columns() -> &'static [FieldSpec] {
         PeriodTotal::COLUMNS
     }
 
@@ -484,7 +482,7 @@ impl<'a, T: CsvRow> CsvReader<'a, T> {
             }
         }
         for (column, position) in T::columns().iter().zip(&self.positions) {
-            let needed = !column.nullable && column.column_type != ColumnType::LocalTime;
+            let needed = !column.nullable && column.field_type != FieldType::LocalTime;
             if position.is_none() && needed {
                 let name = column.name.as_bytes();
                 return Err(error(self.header.len(), name, "missing from the header"));
@@ -579,7 +577,7 @@ pub struct Row<'r> {
     record: &'r ByteRecord,
     header: &'r ByteRecord,
     positions: &'r [Option<usize>],
-    columns: &'static [Column],
+    columns: &'static [FieldSpec],
     line: u64,
 }
 
@@ -843,7 +841,7 @@ mod tests {
     fn the_header_is_the_column_list() {
         let header = |text: String| text.lines().next().unwrap().to_owned();
         let names =
-            |columns: &[Column]| columns.iter().map(|c| c.name).collect::<Vec<_>>().join(",");
+            |columns: &[FieldSpec]| columns.iter().map(|c| c.name).collect::<Vec<_>>().join(",");
         let intervals = header(write_all(CsvWriter::intervals(Vec::new(), Tz::UTC), &[]));
         assert_eq!(intervals, names(Interval::COLUMNS));
         assert_eq!(

@@ -118,7 +118,7 @@ pub use accumulator::{Added, IntervalAccumulator, Stats, JITTER_KWH, JITTER_RELA
 /// The IANA time zone type used for local days (re-exported from `chrono-tz`).
 pub use chrono_tz::Tz;
 pub use local::{latest, local_date, local_day_start, totals, Period, PeriodTotal};
-pub use output::{Column, ColumnType, IntervalField};
+pub use output::IntervalField;
 
 /// Whether intervals are emitted only at the end or as soon as they are ready.
 ///

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{Flags, Interval, PeriodTotal};
+use crate::{FieldSpec, FieldType};
 
 /// One output field of an [`Interval`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,61 +36,9 @@ pub enum IntervalField {
     Flags(Flags),
 }
 
-/// The type of a column's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ColumnType {
-    /// An instant, RFC 3339 UTC (`2026-06-01T17:00:00Z`); Arrow `Timestamp(µs, UTC)`.
-    Time,
-    /// An instant in the output's zone, RFC 3339 with the offset at the time
-    /// (`2026-06-01T10:00:00-07:00`); Arrow `Timestamp(µs, zone)`. Present when a zone is given.
-    LocalTime,
-    /// A quantity; Arrow `Float64`.
-    Number,
-    /// Text (a name from a fixed set, a period's label); Arrow `Utf8`.
-    Text,
-    /// A count; Arrow `UInt32`.
-    Count,
-    /// Yes or no; Arrow `Boolean`.
-    Bool,
-    /// Flag names: `|`-joined in CSV, a list in JSON and Arrow (`List(Utf8)`).
-    Flags,
-}
-
-/// One column of an interval row or a period total: the CSV header's name, the JSON key, the
-/// Arrow column and the Python attribute.
-///
-/// ```
-/// use sunpower_proto::intervals::{ColumnType, Interval};
-/// let net = Interval::COLUMNS.iter().find(|c| c.name == "net_wh").unwrap();
-/// assert_eq!((net.column_type, net.nullable, net.unit), (ColumnType::Number, true, Some("Wh")));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub struct Column {
-    /// The name.
-    pub name: &'static str,
-    /// The type of its values.
-    pub column_type: ColumnType,
-    /// Whether a value may be missing (an empty CSV cell, JSON `null`, Python `None`).
-    pub nullable: bool,
-    /// Its unit, for quantities that have one.
-    pub unit: Option<&'static str>,
-    /// What it holds, in a sentence.
-    pub doc: &'static str,
-    /// Most decimals a CSV cell of a number has (trailing zeros dropped).
-    pub(crate) decimals: u8,
-}
-
-const fn col(name: &'static str, column_type: ColumnType, doc: &'static str) -> Column {
-    Column {
-        name,
-        column_type,
-        nullable: false,
-        unit: None,
-        doc,
-        decimals: 3,
-    }
+/// A column that is always there.
+const fn col(name: &'static str, field_type: FieldType, doc: &'static str) -> FieldSpec {
+    FieldSpec::new(name, field_type, false, None, doc)
 }
 
 const fn quantity(
@@ -97,18 +46,11 @@ const fn quantity(
     unit: &'static str,
     nullable: bool,
     doc: &'static str,
-) -> Column {
-    Column {
-        name,
-        column_type: ColumnType::Number,
-        nullable,
-        unit: Some(unit),
-        doc,
-        decimals: 3,
-    }
+) -> FieldSpec {
+    FieldSpec::new(name, FieldType::Decimal, nullable, Some(unit), doc)
 }
 
-use ColumnType::{Bool, Count, Flags as FlagNames, LocalTime, Text, Time};
+use FieldType::{Bool, Flags as FlagNames, LocalTime, Text, Time, Unsigned as Count};
 
 impl Interval {
     /// The columns of an interval row, in the order of every output (CSV, jsonl, Arrow,
@@ -120,7 +62,7 @@ impl Interval {
     /// assert_eq!(names[..3], ["interval_start", "interval_start_local", "interval_end"]);
     /// assert_eq!(names[11..], ["flags", "battery_wh", "battery_soc"]);
     /// ```
-    pub const COLUMNS: &'static [Column] = &[
+    pub const COLUMNS: &'static [FieldSpec] = &[
         col("interval_start", Time, "Start, included."),
         col(
             "interval_start_local",
@@ -165,13 +107,15 @@ impl Interval {
             true,
             "Energy from the battery into the house, negative while it charges.",
         ),
-        Column {
-            name: "battery_soc",
-            column_type: ColumnType::Number,
-            nullable: true,
-            unit: None,
-            doc: "The battery's state of charge at its last reading, a fraction (0.86 is 86 %).",
+        FieldSpec {
             decimals: 4,
+            ..FieldSpec::new(
+                "battery_soc",
+                FieldType::Decimal,
+                true,
+                None,
+                "The battery's state of charge at its last reading, a fraction (0.86 is 86 %).",
+            )
         },
     ];
 
@@ -221,7 +165,7 @@ impl PeriodTotal {
     /// let names: Vec<&str> = PeriodTotal::COLUMNS.iter().map(|c| c.name).collect();
     /// assert_eq!(names, ["period", "start", "end", "hours", "production_wh", "consumption_wh", "net_wh", "intervals", "flags"]);
     /// ```
-    pub const COLUMNS: &'static [Column] = &[
+    pub const COLUMNS: &'static [FieldSpec] = &[
         col(
             "period",
             Text,
@@ -260,16 +204,16 @@ impl PeriodTotal {
 impl IntervalField {
     /// The column type of a value of this kind, and whether the kind allows none.
     #[cfg(test)]
-    fn column_type(&self) -> (ColumnType, bool) {
+    fn field_type(&self) -> (FieldType, bool) {
         match self {
-            IntervalField::Time(_) => (ColumnType::Time, false),
-            IntervalField::LocalTime(..) => (ColumnType::LocalTime, false),
-            IntervalField::Number(_) => (ColumnType::Number, false),
-            IntervalField::MaybeNumber(_) => (ColumnType::Number, true),
-            IntervalField::Name(_) => (ColumnType::Text, false),
-            IntervalField::Count(_) => (ColumnType::Count, false),
-            IntervalField::Bool(_) => (ColumnType::Bool, false),
-            IntervalField::Flags(_) => (ColumnType::Flags, false),
+            IntervalField::Time(_) => (FieldType::Time, false),
+            IntervalField::LocalTime(..) => (FieldType::LocalTime, false),
+            IntervalField::Number(_) => (FieldType::Decimal, false),
+            IntervalField::MaybeNumber(_) => (FieldType::Decimal, true),
+            IntervalField::Name(_) => (FieldType::Text, false),
+            IntervalField::Count(_) => (FieldType::Unsigned, false),
+            IntervalField::Bool(_) => (FieldType::Bool, false),
+            IntervalField::Flags(_) => (FieldType::Flags, false),
         }
     }
 }
@@ -301,11 +245,11 @@ mod tests {
     fn the_visitor_gives_the_columns_in_order_with_their_types() {
         let mut visited = Vec::new();
         row().visit_output(Some(Tz::UTC), |name, value| {
-            visited.push((name, value.column_type()))
+            visited.push((name, value.field_type()))
         });
         let columns: Vec<_> = Interval::COLUMNS
             .iter()
-            .map(|c| (c.name, (c.column_type, c.nullable)))
+            .map(|c| (c.name, (c.field_type, c.nullable)))
             .collect();
         assert_eq!(visited, columns);
         // Without a zone, every column but the local start.
@@ -313,7 +257,7 @@ mod tests {
         row().visit_output(None, |name, _| names.push(name));
         let expected: Vec<_> = Interval::COLUMNS
             .iter()
-            .filter(|c| c.column_type != ColumnType::LocalTime)
+            .filter(|c| c.field_type != FieldType::LocalTime)
             .map(|c| c.name)
             .collect();
         assert_eq!(names, expected);
