@@ -1,7 +1,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sunpower_proto::{parse_device_list, JsonRecord, RecordBuf, Source, UNKNOWN_DEVICE_JSON_MAX};
+use sunpower_proto::{parse_device_list, DocumentLimits, JsonRecord, RecordBuf, Source};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(list) = parse_device_list(data) {
@@ -22,8 +22,9 @@ fuzz_target!(|data: &[u8]| {
             JsonRecord::new(&record, None).write_to(&mut json);
             assert!(json.windows(22).any(|w| w == br#""source":"devicelist","#));
         }
+        let json_max = DocumentLimits::default().max_unknown_device_bytes;
         for u in &list.unknown {
-            assert!(u.json.len() <= UNKNOWN_DEVICE_JSON_MAX);
+            assert!(u.json.len() <= json_max);
         }
     }
 });

@@ -207,3 +207,32 @@ fn an_unreadable_vars_document_exits_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_bad_value_is_reported_alike_by_vars_and_devicelist_and_costs_its_field() {
+    let vars = r#"{"/sys/devices/inverter/0/sn": "E1",
+        "/sys/devices/inverter/0/msmtEps": "2025-09-30T15:50:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "12,5"}"#;
+    let out = sunpower_ok(&["vars", "-"], Some(vars.as_bytes()));
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["lifetime_energy_kwh"], serde_json::Value::Null);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            r#"<stdin>: /sys/devices/inverter/0: ltea3phsumKwh: expected a decimal number, found "12,5""#
+        ),
+        "{stderr}"
+    );
+
+    let list = r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E1",
+        "DATATIME": "2025,09,30,15,50,00", "ltea_3phsum_kwh": "12,5"}]}"#;
+    let out = sunpower_ok(&["devicelist", "-"], Some(list.as_bytes()));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            r#"<stdin>: device 0 (E1): ltea_3phsum_kwh: expected a decimal number, found "12,5""#
+        ),
+        "{stderr}"
+    );
+}

@@ -266,7 +266,9 @@ def test_a_bad_value_costs_its_field_and_a_device_without_serial_is_a_problem(
         "ltea3phsumKwh",
         "19.0x79",
     )
+    assert (bad.device, bad.serial, bad.frame) == (None, None, None)
     assert str(bad).startswith("/sys/devices/inverter/1") and "19.0x79" in str(bad)
+    assert isinstance(bad, sunpower.DocumentProblem)
     assert (unnamed.path, unnamed.kind, unnamed.field) == (
         "/sys/devices/inverter/2",
         "missing_serial",
@@ -480,15 +482,20 @@ def test_telemetry_site_totals_are_what_the_command_prints(sunpower_cli: Path) -
 
 
 def test_bad_telemetry_frames_raise_decode_error_with_their_position() -> None:
-    with pytest.raises(sunpower.DecodeError, match="pv_p"):
+    with pytest.raises(sunpower.DecodeError, match="pv_p") as caught:
         sunpower.parse_telemetry('{"notification":"power","params":{"pv_p":"lots"}}')
+    assert (caught.value.kind, caught.value.frame) == ("invalid_value", None)
     with pytest.raises(ValueError):
         sunpower.parse_telemetry(b"[1]")
+    with pytest.raises(sunpower.DecodeError, match="^invalid JSON at line 1 column 2") as caught:
+        sunpower.parse_telemetry(b"{oops")
+    assert caught.value.kind == "invalid_json"
     decoder = sunpower.TelemetryDecoder()
     assert decoder.decode("") is None
     with pytest.raises(sunpower.DecodeError) as caught:
         decoder.decode(b'{"notification":')
-    assert caught.value.line == 2
+    assert (caught.value.kind, caught.value.frame, caught.value.line) == ("invalid_json", 2, None)
+    assert str(caught.value).startswith("frame 2: invalid JSON")
     assert decoder.stats["errors"] == 1 and decoder.stats["blank"] == 1
 
 
