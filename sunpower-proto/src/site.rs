@@ -174,14 +174,14 @@ impl SiteTotals {
     }
 }
 
-/// `{"kind": "site_totals", "timestamp": ..., "pv_power_kw": ..., ...}`, `null` where not
-/// reported.
+/// `{"record_type": "site_totals", "timestamp": ..., "pv_power_kw": ..., ...}`, `null` where
+/// not reported: a kind no collector line has says its name where a record says its number.
 #[cfg(feature = "serde")]
 impl serde::Serialize for SiteTotals {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("kind", "site_totals")?;
+        map.serialize_entry("record_type", "site_totals")?;
         let mut result = Ok(());
         self.visit_fields(|name, value| {
             if result.is_ok() {

@@ -1244,13 +1244,15 @@ impl<'de> Visitor<'de> for &mut InfoDoc {
     }
 }
 
-/// `{"kind": "supervisor_info", "serial": ..., ..., "other": {name: value}, "withheld": n}`.
+/// `{"record_type": "supervisor_info", "serial": ..., ..., "other": [{"path", "value",
+/// "truncated"}], "withheld": n}`: a kind no collector line has says its name where a record
+/// says its number.
 #[cfg(feature = "serde")]
 impl serde::Serialize for SupervisorInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("kind", "supervisor_info")?;
+        map.serialize_entry("record_type", "supervisor_info")?;
         map.serialize_entry("serial", &self.serial)?;
         map.serialize_entry("model", &self.model)?;
         map.serialize_entry("hardware_version", &self.hardware_version)?;

@@ -55,8 +55,15 @@ macro_rules! site_methods {
                 self.core.midstate
             }
 
+            /// `"site_totals"`: what the object is, as a record's `record_type` says its kind.
+            #[getter]
+            fn record_type(&self) -> &'static str {
+                "site_totals"
+            }
+
             /// The reading as `sunpower vars` / `sunpower telemetry` print it:
-            /// `{"kind": "site_totals", "timestamp": ..., ...}`, `None` where not reported.
+            /// `{"record_type": "site_totals", "timestamp": ..., ...}`, `None` where not
+            /// reported.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 serialized_to_py(py, &self.core)
             }
@@ -143,7 +150,13 @@ macro_rules! info_methods {
                 self.core.withheld
             }
 
-            /// The info as `sunpower vars` prints it: `{"kind": "supervisor_info", ...}`.
+            /// `"supervisor_info"`: what the object is, as a record's `record_type` says its kind.
+            #[getter]
+            fn record_type(&self) -> &'static str {
+                "supervisor_info"
+            }
+
+            /// The info as `sunpower vars` prints it: `{"record_type": "supervisor_info", ...}`.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 serialized_to_py(py, &self.core)
             }

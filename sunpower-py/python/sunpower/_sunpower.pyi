@@ -454,9 +454,12 @@ class SupervisorInfo:
     @property
     def withheld(self) -> int:
         """How many secret values were seen and not kept."""
+    @property
+    def record_type(self) -> Literal["supervisor_info"]:
+        """What the object is, as a record's ``record_type`` says its kind."""
     def to_dict(self) -> dict[str, Any]:
-        """As ``sunpower vars`` prints it: ``{"kind": "supervisor_info", "serial": ..., ...,
-        "other": [{"path", "value", "truncated"}], "withheld": n}``."""
+        """As ``sunpower vars`` prints it: ``{"record_type": "supervisor_info", "serial": ...,
+        ..., "other": [{"path", "value", "truncated"}], "withheld": n}``."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -492,8 +495,11 @@ class SiteTotals:
     def backup_time_remaining_min(self) -> float | None: ...
     @property
     def midstate(self) -> int | None: ...
+    @property
+    def record_type(self) -> Literal["site_totals"]:
+        """What the object is, as a record's ``record_type`` says its kind."""
     def to_dict(self) -> dict[str, Any]:
-        """As ``sunpower vars`` and ``sunpower telemetry`` print it: ``{"kind":
+        """As ``sunpower vars`` and ``sunpower telemetry`` print it: ``{"record_type":
         "site_totals", "timestamp": "2025-06-28T04:02:25Z", "pv_power_kw": ..., ...}``."""
     def __eq__(self, value: object, /) -> bool: ...
 
