@@ -1,7 +1,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sunpower_proto::{parse_device_list, JsonRecord, RecordBuf, Source, UNKNOWN_DEVICE_JSON_MAX};
+use sunpower_proto::{parse_device_list, DocumentLimits, JsonRecord, RecordBuf, Source};
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(list) = parse_device_list(data) {
@@ -21,8 +21,9 @@ fuzz_target!(|data: &[u8]| {
             let json = serde_json::to_vec(&JsonRecord::new(&record, None)).expect("serializes");
             assert!(json.windows(22).any(|w| w == br#""source":"devicelist","#));
         }
+        let json_max = DocumentLimits::default().max_unknown_device_bytes;
         for u in &list.unknown {
-            assert!(u.json.len() <= UNKNOWN_DEVICE_JSON_MAX);
+            assert!(u.json.len() <= json_max);
         }
     }
 });

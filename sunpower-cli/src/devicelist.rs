@@ -2,13 +2,13 @@
 
 use std::io::{self, Write};
 
-use sunpower_proto::{parse_device_list, MAX_DOCUMENT_BYTES};
+use sunpower_proto::{parse_device_list, DocumentLimits};
 
 use crate::output::{display_name, read_document, stdout_lines};
 use crate::Outcome;
 
 pub fn run(input: &str) -> io::Result<Outcome> {
-    let list = match read_document(input, MAX_DOCUMENT_BYTES)
+    let list = match read_document(input, DocumentLimits::default().max_bytes)
         .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()))
     {
         Ok(list) => list,
@@ -22,7 +22,7 @@ pub fn run(input: &str) -> io::Result<Outcome> {
         out.write_record(&record.record(), None)?;
     }
     out.flush()?;
-    for problem in &list.errors {
+    for problem in &list.problems {
         eprintln!("{}: {problem}", display_name(input));
     }
     for device in &list.unknown {

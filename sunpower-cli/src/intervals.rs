@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::export::{self, CsvWriter, LocalInterval, PvOutputEncoder};
 use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
-use sunpower_proto::{parse_device_list, ProblemLog, MAX_DOCUMENT_BYTES};
+use sunpower_proto::{parse_device_list, DocumentLimits, ProblemLog};
 use sunpower_store::tree;
 
 use crate::capture::{drive, CaptureArgs};
@@ -233,14 +233,14 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         }
     }
     for name in &args.devicelists {
-        let parsed = read_document(name, MAX_DOCUMENT_BYTES)
+        let parsed = read_document(name, DocumentLimits::default().max_bytes)
             .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()));
         match parsed {
             Ok(list) => {
                 for record in &list.records {
                     acc.add(&record.record());
                 }
-                for problem in &list.errors {
+                for problem in &list.problems {
                     eprintln!("{}: {problem}", display_name(name));
                 }
             }

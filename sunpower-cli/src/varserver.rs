@@ -4,14 +4,14 @@
 use std::io::{self, Read, Write};
 
 use serde::Serialize;
-use sunpower_proto::{parse_vars, ProblemLog, TelemetryDecoder, Vars, MAX_VARS_BYTES};
+use sunpower_proto::{parse_vars, DocumentLimits, ProblemLog, TelemetryDecoder, Vars};
 
 use crate::output::{display_name, open_input, read_document, stdout_lines};
 use crate::Outcome;
 
 /// Reads and decodes a `/vars` document, reporting a failure as the other commands do.
 pub fn read_vars(name: &str) -> Result<Vars, String> {
-    read_document(name, MAX_VARS_BYTES)
+    read_document(name, DocumentLimits::default().max_bytes)
         .and_then(|data| parse_vars(&data).map_err(|e| e.to_string()))
 }
 

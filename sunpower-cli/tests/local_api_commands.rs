@@ -49,6 +49,24 @@ fn vars_doc(time: i64, kwh: f64) -> String {
     format!("{{{}}}", body.join(", "))
 }
 
+/// Every line is an object that says what it is first, the same way: `record_type`, a collector
+/// kind's number (records) or the name of a kind no collector line has (`site_totals`,
+/// `supervisor_info`); no other discriminator.
+fn every_object_says_what_it_is(out: &std::process::Output) {
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(!text.is_empty());
+    for line in text.lines() {
+        let rest = line.strip_prefix(r#"{"record_type":"#).expect(line);
+        let numeric = rest.starts_with(|c: char| c.is_ascii_digit());
+        let named = ["\"site_totals\",", "\"supervisor_info\","]
+            .iter()
+            .any(|name| rest.starts_with(name));
+        assert!(numeric || named, "{line}");
+        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(row.get("kind").is_none(), "{line}");
+    }
+}
+
 fn no_secret(out: &std::process::Output) {
     let all = [&out.stdout[..], &out.stderr[..]].concat();
     let text = String::from_utf8_lossy(&all);
@@ -69,9 +87,13 @@ fn vars_prints_each_device_the_supervisor_and_the_site_and_no_secret() {
     let rows = json_lines(&out);
     let inverters = rows.iter().filter(|r| r["record_type"] == 130).count();
     assert!(inverters > 0);
-    let site = rows.iter().find(|r| r["kind"] == "site_totals").unwrap();
+    let site = rows
+        .iter()
+        .find(|r| r["record_type"] == "site_totals")
+        .unwrap();
     assert_eq!(site["pv_energy_kwh"], 27867.650391);
-    assert!(rows.iter().any(|r| r["kind"] == "supervisor_info"));
+    assert!(rows.iter().any(|r| r["record_type"] == "supervisor_info"));
+    every_object_says_what_it_is(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("secret values (Wi-Fi, MAC addresses) withheld"),
@@ -86,6 +108,7 @@ fn vars_prints_each_device_the_supervisor_and_the_site_and_no_secret() {
     no_secret(&out);
     let rows = json_lines(&out);
     assert_eq!(rows.iter().filter(|r| r["record_type"] == 130).count(), 2);
+    every_object_says_what_it_is(&out);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -152,7 +175,8 @@ fn telemetry_streams_records_and_per_second_frames_roll_into_intervals() {
     let out = sunpower_ok(&["telemetry", "-"], Some(stream.as_bytes()));
     let rows = json_lines(&out);
     assert_eq!(rows.len(), 1201);
-    assert_eq!(rows[0]["kind"], "site_totals");
+    assert_eq!(rows[0]["record_type"], "site_totals");
+    every_object_says_what_it_is(&out);
     assert_eq!(rows[0]["battery_soc"], serde_json::Value::Null); // "nan" is not a reading
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -206,4 +230,35 @@ fn an_unreadable_vars_document_exits_1() {
     let out = sunpower(&["vars", "-"], Some(b"{\"values\": 3}"));
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn a_bad_value_is_reported_alike_by_vars_and_devicelist_and_costs_its_field() {
+    let vars = r#"{"/sys/devices/inverter/0/sn": "E1",
+        "/sys/devices/inverter/0/msmtEps": "2025-09-30T15:50:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "12,5"}"#;
+    let out = sunpower_ok(&["vars", "-"], Some(vars.as_bytes()));
+    every_object_says_what_it_is(&out);
+    let rows = json_lines(&out);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["lifetime_energy_kwh"], serde_json::Value::Null);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            r#"<stdin>: /sys/devices/inverter/0: ltea3phsumKwh: expected a decimal number, found "12,5""#
+        ),
+        "{stderr}"
+    );
+
+    let list = r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E1",
+        "DATATIME": "2025,09,30,15,50,00", "ltea_3phsum_kwh": "12,5"}]}"#;
+    let out = sunpower_ok(&["devicelist", "-"], Some(list.as_bytes()));
+    every_object_says_what_it_is(&out);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            r#"<stdin>: device 0 (E1): ltea_3phsum_kwh: expected a decimal number, found "12,5""#
+        ),
+        "{stderr}"
+    );
 }

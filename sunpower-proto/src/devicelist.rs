@@ -4,8 +4,8 @@
 //! Each device's values are read into the record kind its collector line would have been
 //! ([`Record::from_fields`], by the fields' names), kept as a [`RecordBuf`] whose source is
 //! [`Source::DeviceList`]: everything downstream sees the typed records a sniffer would give, and
-//! no line is invented. A value that cannot be read costs its field (a warning names it), not the
-//! device's record. The register → field mapping is listed on [`parse_device_list`].
+//! no line is invented. A value that cannot be read costs its field (a [`DocumentProblem`] names
+//! it), not the device's record. The register → field mapping is listed on [`parse_device_list`].
 
 use std::cell::Cell;
 use std::fmt;
@@ -14,26 +14,12 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 use crate::error::{excerpt, Expected};
 use crate::jsonvalue::{position, Bounded, Key, Scalar, BUDGET_MESSAGE, DUPLICATE_PREFIX};
 use crate::owned::RecordBuf;
 use crate::record::{FieldValue, MeterKind, Record, Source};
 use crate::value::{decimal, integer, parse_timestamp, resolution, unsigned};
-
-/// Documents larger than this many bytes are refused before parsing (64 MiB).
-pub const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
-
-/// Documents listing more devices than this are refused: decoding stops at device
-/// `MAX_DEVICES + 1`, before reading the rest of the document.
-pub const MAX_DEVICES: usize = 10_000;
-
-/// A device object of more JSON values than this (every key, scalar, array and object counts
-/// one) is refused: the document is decoded one device at a time, so this bounds the memory a
-/// device costs, whatever the document's size.
-pub const MAX_DEVICE_VALUES: usize = 4_096;
-
-/// How many bytes of an unknown device's JSON [`UnknownDevice::json`] keeps.
-pub const UNKNOWN_DEVICE_JSON_MAX: usize = 16 * 1024;
 
 /// How many bytes of a device type or serial are kept in errors and unknown devices.
 const NAME_MAX: usize = 256;
@@ -41,7 +27,7 @@ const NAME_MAX: usize = 256;
 /// A decoded DeviceList document: records, devices of unknown type, and per-device problems.
 ///
 /// Nothing is dropped silently: every device in the document gives records, an
-/// [`UnknownDevice`], or a [`DeviceError`] (a device can give records and a warning).
+/// [`UnknownDevice`], or a [`DocumentProblem`] (a device can give records and a problem).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeviceList {
@@ -49,8 +35,10 @@ pub struct DeviceList {
     pub records: Vec<RecordBuf>,
     /// Devices whose `DEVICE_TYPE` is not `PVS`, `Power Meter` or `Inverter` (batteries, hubs...).
     pub unknown: Vec<UnknownDevice>,
-    /// Problems with single devices: errors (no record) and warnings (records still made).
-    pub errors: Vec<DeviceError>,
+    /// Problems with single devices, each at its [`DocumentPosition::Device`]: some cost the
+    /// device's records (no serial, no readable time, not working and nothing to decode),
+    /// others a field or nothing (see [`DocumentProblemKind`]).
+    pub problems: Vec<DocumentProblem>,
 }
 
 /// A device of a type this crate does not decode, kept as its JSON.
@@ -64,204 +52,10 @@ pub struct UnknownDevice {
     /// Its `SERIAL`, if it has one (at most 256 bytes of it).
     pub serial: Option<String>,
     /// The device's JSON object, re-serialized (keys sorted), at most
-    /// [`UNKNOWN_DEVICE_JSON_MAX`] bytes of it.
+    /// [`DocumentLimits::max_unknown_device_bytes`] bytes of it.
     pub json: String,
     /// Whether `json` was cut to the bound.
     pub truncated: bool,
-}
-
-/// A problem with one device of a DeviceList; the other devices are decoded.
-///
-/// ```
-/// use sunpower_proto::{parse_device_list, DeviceErrorKind};
-/// let json = r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E1", "DATATIME": "2019,13,01,00,00,00"}]}"#;
-/// let list = parse_device_list(json).unwrap();
-/// let err = &list.errors[0];
-/// assert!(matches!(err.kind, DeviceErrorKind::InvalidDataTime { .. }));
-/// assert!(!err.is_warning());
-/// assert_eq!(
-///     err.to_string(),
-///     r#"device 0 (E1): DATATIME: expected "YYYY,MM,DD,hh,mm,ss" (UTC), found "2019,13,01,00,00,00""#
-/// );
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("device {index}{}: {kind}", serial_note(.serial))]
-#[non_exhaustive]
-pub struct DeviceError {
-    /// Position of the device in the `devices` array, from 0.
-    pub index: usize,
-    /// The device's `SERIAL` as given, if any (at most 256 bytes of it).
-    pub serial: Option<String>,
-    /// What was wrong.
-    pub kind: DeviceErrorKind,
-}
-
-fn serial_note(serial: &Option<String>) -> String {
-    serial
-        .as_deref()
-        .map(|s| format!(" ({s})"))
-        .unwrap_or_default()
-}
-
-impl DeviceError {
-    /// True when the device's records were still made and this only reports a condition (a
-    /// device not `working` whose values were decoded, a meter of unknown kind) or a value
-    /// that cost its field (its records were made without it).
-    ///
-    /// ```
-    /// use sunpower_proto::parse_device_list;
-    /// // An inverter reported as not working, its values decoded all the same: a warning.
-    /// let json = r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E1", "STATE": "error",
-    ///     "DATATIME": "2021,07,04,19,45,00", "ltea_3phsum_kwh": "842.1207"}]}"#;
-    /// let list = parse_device_list(json).unwrap();
-    /// assert_eq!(list.records.len(), 1);
-    /// assert!(list.errors[0].is_warning());
-    /// ```
-    pub fn is_warning(&self) -> bool {
-        matches!(
-            self.kind,
-            DeviceErrorKind::NotWorking { decoded: true, .. }
-                | DeviceErrorKind::UnknownMeterKind
-                | DeviceErrorKind::TimeFromCurTime
-                | DeviceErrorKind::InvalidValue { .. }
-                | DeviceErrorKind::InvalidText { key: "MODEL", .. }
-        )
-    }
-}
-
-/// What was wrong with one device.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DeviceErrorKind {
-    /// The entry of the `devices` array is not a JSON object.
-    #[error("not a JSON object")]
-    NotAnObject,
-    /// The device has no (or an empty) `SERIAL`.
-    #[error("no SERIAL: a record needs the device's serial")]
-    MissingSerial,
-    /// A text key (`SERIAL`, `MODEL`) holds something that cannot be a field of a line.
-    #[error("{key}: expected text without TAB or line breaks, found {found:?}")]
-    InvalidText {
-        /// The JSON key.
-        key: &'static str,
-        /// The value found (at most 48 bytes of it).
-        found: String,
-    },
-    /// The device has no `DATATIME`, so its record would have no timestamp.
-    #[error("no DATATIME: a record needs a timestamp")]
-    MissingDataTime,
-    /// `DATATIME` is not a real `YYYY,MM,DD,hh,mm,ss` date and time.
-    #[error("DATATIME: expected \"YYYY,MM,DD,hh,mm,ss\" (UTC), found {found:?}")]
-    InvalidDataTime {
-        /// The value found (at most 48 bytes of it).
-        found: String,
-    },
-    /// A register holds something other than a plain number of the field's kind.
-    #[error("{key}: expected {expected}, found {found:?}")]
-    InvalidValue {
-        /// The JSON key.
-        key: &'static str,
-        /// What the record field holds.
-        expected: Expected,
-        /// The value found (at most 48 bytes of it).
-        found: String,
-    },
-    /// `STATE` is not `working` (micro-inverters report `error` at night and when shaded).
-    /// With `decoded` the values present (the last reading, at its own `DATATIME`) became
-    /// records anyway; without, the device had no `DATATIME` and gave no record.
-    #[error(
-        "STATE is {state:?}, not \"working\"; {}",
-        if *.decoded { "its values were decoded anyway" } else { "no data to decode" }
-    )]
-    NotWorking {
-        /// The `STATE` found (at most 256 bytes of it).
-        state: String,
-        /// Whether the device's records were still made.
-        decoded: bool,
-    },
-    /// A device not `working` and without `DATATIME` that still carried readings: decoded with
-    /// `CURTIME` (the supervisor's clock when it answered) as the reading's time.
-    #[error("no DATATIME: CURTIME used as the time of the readings")]
-    TimeFromCurTime,
-    /// A power meter whose serial has no `p`/`c` suffix and whose `TYPE`, `MODEL` and
-    /// `subtype` do not say production or consumption; its 140 has meter kind unknown.
-    #[error("meter kind unknown: no p/c serial suffix and no production/consumption in TYPE, MODEL or subtype")]
-    UnknownMeterKind,
-}
-
-/// Why a whole DeviceList document could not be decoded.
-///
-/// ```
-/// use sunpower_proto::{parse_device_list, DeviceListError};
-/// let err = parse_device_list(r#"{"result": "failed"}"#).unwrap_err();
-/// assert_eq!(err, DeviceListError::Failed { result: "failed".into() });
-/// assert!(err.to_string().contains("failed"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DeviceListError {
-    /// The document is larger than [`MAX_DOCUMENT_BYTES`].
-    #[error("DeviceList document of {len} bytes is over the limit of {max} bytes")]
-    TooLarge {
-        /// The document's size.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The bytes are not valid JSON (or not UTF-8).
-    #[error("invalid DeviceList JSON: {message}")]
-    InvalidJson {
-        /// Line of the error, from 1.
-        line: usize,
-        /// Column of the error, from 1.
-        column: usize,
-        /// The JSON parser's message, with the position.
-        message: String,
-    },
-    /// The document is JSON but not an object.
-    #[error("the DeviceList document is not a JSON object")]
-    NotAnObject,
-    /// The supervisor answered with a `result` other than `succeed` (its error form).
-    #[error("the supervisor reported \"result\": {result:?}: the DeviceList request failed")]
-    Failed {
-        /// The `result` found (at most 256 bytes of it).
-        result: String,
-    },
-    /// The document has no `devices` array.
-    #[error("the DeviceList document has no \"devices\" array")]
-    MissingDevices,
-    /// The document lists more than [`MAX_DEVICES`] devices. Decoding stops at the first one
-    /// over the limit, so `count` is `max + 1`: "at least".
-    #[error("the DeviceList document lists {count} devices or more, over the limit of {max}")]
-    TooManyDevices {
-        /// How many devices were read before stopping.
-        count: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// A key the decoder uses (`devices`, `result`) appears twice at the top level, or any key
-    /// twice within one device: which copy is meant cannot be known.
-    #[error("duplicate key {key:?} at line {line} column {column}: refused rather than guessing which copy is meant")]
-    DuplicateKey {
-        /// The key (at most 48 bytes of it).
-        key: String,
-        /// Line of the second occurrence, from 1.
-        line: usize,
-        /// Column of the end of that key, from 1.
-        column: usize,
-    },
-    /// One device object holds more than [`MAX_DEVICE_VALUES`] JSON values.
-    #[error("device {index} holds more than {max} JSON values (line {line} column {column})")]
-    DeviceTooLarge {
-        /// Position of the device in the `devices` array, from 0.
-        index: usize,
-        /// Line where the limit was reached, from 1.
-        line: usize,
-        /// Column where the limit was reached, from 1.
-        column: usize,
-        /// The limit.
-        max: usize,
-    },
 }
 
 /// The kind of number a record field holds, as the line decoder checks it.
@@ -396,22 +190,24 @@ const METER_LEGS: &[Spec] = &[
 ///
 /// Values may be JSON strings or numbers; they must be plain decimals (integers for the
 /// integer fields) and are copied as written, except where a unit is converted. A missing,
-/// `null` or empty register is "not reported" (an empty field). A bad value makes that device an
-/// error (no record), as a bad field makes a plain-text line an error.
+/// `null` or empty register is "not reported" (an empty field). A bad value costs its field (the
+/// record is made without it) and is a [`DocumentProblemKind::InvalidValue`]; a device without
+/// a readable `SERIAL` or `DATATIME` gives no record.
 ///
 /// The meter kind comes from the serial's `p`/`c` suffix as in the plain-text stream. When the
 /// DeviceList serial has none, the kind is derived from `TYPE`, `MODEL` or `subtype`
 /// (`PVS5-METER-P`, `...-C`, or containing `production` / `consumption`) and the letter is
 /// appended to the serial, so [`MeterKind::from_serial`] gives it; when nothing says, the serial
-/// is kept and a [`DeviceErrorKind::UnknownMeterKind`] warning is reported.
+/// is kept and a [`DocumentProblemKind::UnknownMeterKind`] problem is reported.
 ///
 /// A device whose `STATE` is not `working` still gives its records when it has a `DATATIME`
 /// (its values are its last reading at that time, so replays of it are the same record), with a
-/// [`DeviceErrorKind::NotWorking`] warning; without a `DATATIME` it gives only that error.
+/// [`DocumentProblemKind::NotWorking`] problem; without a `DATATIME` it gives only that problem.
 ///
 /// The document-level error form (`"result"` other than `succeed`), invalid JSON, no `devices`
-/// array, documents over [`MAX_DOCUMENT_BYTES`] or listing more than [`MAX_DEVICES`] devices are
-/// an `Err`.
+/// array, documents over [`DocumentLimits::max_bytes`] or listing more than
+/// [`DocumentLimits::max_devices`] devices are an `Err` (the default limits;
+/// [`parse_device_list_with`] takes others).
 ///
 /// ```
 /// use sunpower_proto::{parse_device_list, MeterKind, Record};
@@ -425,7 +221,7 @@ const METER_LEGS: &[Spec] = &[
 /// ], "result": "succeed"}"#;
 ///
 /// let list = parse_device_list(json).unwrap();
-/// assert!(list.errors.is_empty());
+/// assert!(list.problems.is_empty());
 /// let Record::Inverter(inv) = list.records[0].record() else { panic!() };
 /// assert_eq!(inv.lifetime_energy_kwh, Some(842.1207));
 /// assert_eq!(inv.ac_power_kw, Some(0.2412));
@@ -435,23 +231,43 @@ const METER_LEGS: &[Spec] = &[
 /// assert_eq!(m.meter_kind, MeterKind::Consumption);
 /// assert_eq!(m.real_power_kw, Some(-1.5205));
 /// ```
-pub fn parse_device_list(json: impl AsRef<[u8]>) -> Result<DeviceList, DeviceListError> {
+pub fn parse_device_list(json: impl AsRef<[u8]>) -> Result<DeviceList, DocumentProblem> {
+    parse_device_list_with(json, &DocumentLimits::default())
+}
+
+/// [`parse_device_list`] with other limits than the default.
+///
+/// ```
+/// use sunpower_proto::{parse_device_list_with, DocumentLimits, DocumentProblemKind};
+/// let mut limits = DocumentLimits::default();
+/// limits.max_bytes = 16;
+/// let err = parse_device_list_with(r#"{"devices": [], "result": "succeed"}"#, &limits).unwrap_err();
+/// assert_eq!(err.kind, DocumentProblemKind::TooLarge { len: 36, max: 16 });
+/// assert_eq!(err.to_string(), "36 bytes, over the limit of 16 bytes");
+/// ```
+pub fn parse_device_list_with(
+    json: impl AsRef<[u8]>,
+    limits: &DocumentLimits,
+) -> Result<DeviceList, DocumentProblem> {
+    use DocumentProblemKind as K;
     let bytes = json.as_ref();
-    if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(DeviceListError::TooLarge {
+    if bytes.len() > limits.max_bytes {
+        return Err(DocumentProblem::document(K::TooLarge {
             len: bytes.len(),
-            max: MAX_DOCUMENT_BYTES,
-        });
+            max: limits.max_bytes,
+        }));
     }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         // Not an object: tell invalid JSON from other JSON without building any of it.
-        return match serde_json::from_slice::<IgnoredAny>(bytes) {
-            Ok(_) => Err(DeviceListError::NotAnObject),
-            Err(e) => Err(invalid_json(&e)),
-        };
+        return Err(DocumentProblem::document(
+            match serde_json::from_slice::<IgnoredAny>(bytes) {
+                Ok(_) => K::NotAnObject,
+                Err(e) => K::invalid_json(&e),
+            },
+        ));
     }
-    let mut top = Top::default();
+    let mut top = Top::new(*limits);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed = (&mut top).deserialize(&mut de).and_then(|()| de.end());
     if let Err(e) = parsed {
@@ -460,43 +276,35 @@ pub fn parse_device_list(json: impl AsRef<[u8]>) -> Result<DeviceList, DeviceLis
         }
         let (line, column, message) = position(&e);
         if let Some(key) = message.strip_prefix(DUPLICATE_PREFIX) {
-            return Err(DeviceListError::DuplicateKey {
+            return Err(DocumentProblem::document(K::DuplicateKey {
                 key: key.trim_matches('"').to_owned(),
                 line,
                 column,
-            });
+            }));
         }
         if message == BUDGET_MESSAGE {
-            return Err(DeviceListError::DeviceTooLarge {
+            let at = DocumentPosition::Device {
                 index: top.count,
-                line,
-                column,
-                max: MAX_DEVICE_VALUES,
-            });
+                serial: None,
+            };
+            let max = limits.max_values_per_device;
+            return Err(DocumentProblem::new(at, K::TooManyValues { max }));
         }
-        return Err(invalid_json(&e));
+        return Err(DocumentProblem::document(K::invalid_json(&e)));
     }
     // The error form wins over any devices: a failed request may carry no list.
     if let Some(result) = top.result {
-        return Err(DeviceListError::Failed { result });
+        return Err(DocumentProblem::document(K::Failed { result }));
     }
     if !top.devices_seen {
-        return Err(DeviceListError::MissingDevices);
+        return Err(DocumentProblem::document(K::MissingKey { key: "devices" }));
     }
     Ok(top.list)
 }
 
-fn invalid_json(e: &serde_json::Error) -> DeviceListError {
-    DeviceListError::InvalidJson {
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string(),
-    }
-}
-
 /// The state of one streaming pass over a DeviceList document.
-#[derive(Default)]
 struct Top {
+    limits: DocumentLimits,
     list: DeviceList,
     /// A `result` other than `succeed`, bounded.
     result: Option<String>,
@@ -505,7 +313,21 @@ struct Top {
     /// How many entries the `devices` array had so far.
     count: usize,
     /// A document error found inside a visitor, reported instead of the JSON error it raised.
-    problem: Option<DeviceListError>,
+    problem: Option<DocumentProblem>,
+}
+
+impl Top {
+    fn new(limits: DocumentLimits) -> Self {
+        Top {
+            limits,
+            list: DeviceList::default(),
+            result: None,
+            devices_seen: false,
+            result_seen: false,
+            count: 0,
+            problem: None,
+        }
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for &mut Top {
@@ -576,21 +398,21 @@ impl<'de> Visitor<'de> for Devices<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
         loop {
-            let budget = Cell::new(MAX_DEVICE_VALUES);
+            let limits = self.top.limits;
+            let budget = Cell::new(limits.max_values_per_device);
             let Some(device) = seq.next_element_seed(Bounded { budget: &budget })? else {
                 return Ok(true);
             };
             let index = self.top.count;
             self.top.count += 1;
-            if self.top.count > MAX_DEVICES {
+            if self.top.count > limits.max_devices {
                 // Stop here: reading on would cost time and memory for a document refused anyway.
-                self.top.problem = Some(DeviceListError::TooManyDevices {
-                    count: self.top.count,
-                    max: MAX_DEVICES,
-                });
+                let max = limits.max_devices;
+                let kind = DocumentProblemKind::TooManyDevices { max };
+                self.top.problem = Some(DocumentProblem::document(kind));
                 return Err(de::Error::custom("too many devices"));
             }
-            decode_device(index, &device, &mut self.top.list);
+            decode_device(index, &device, &mut self.top.list, &limits);
         }
     }
 
@@ -625,13 +447,14 @@ enum DeviceKind {
     Meter,
 }
 
-fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
+fn decode_device(index: usize, device: &Value, out: &mut DeviceList, limits: &DocumentLimits) {
+    use DocumentProblemKind as K;
     let Value::Object(obj) = device else {
-        out.errors.push(DeviceError {
+        let at = DocumentPosition::Device {
             index,
             serial: None,
-            kind: DeviceErrorKind::NotAnObject,
-        });
+        };
+        out.problems.push(DocumentProblem::new(at, K::NotAnObject));
         return;
     };
     let serial = name(obj, "SERIAL");
@@ -644,14 +467,18 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
         Some(t) if t.eq_ignore_ascii_case("Inverter") => DeviceKind::Inverter,
         Some(t) if t.eq_ignore_ascii_case("Power Meter") => DeviceKind::Meter,
         _ => {
-            out.unknown.push(unknown_device(index, obj, device, serial));
+            let json_max = limits.max_unknown_device_bytes;
+            out.unknown
+                .push(unknown_device(index, obj, device, serial, json_max));
             return;
         }
     };
-    let error = |kind| DeviceError {
-        index,
-        serial: serial.clone(),
-        kind,
+    let error = |kind| {
+        let at = DocumentPosition::Device {
+            index,
+            serial: serial.clone(),
+        };
+        DocumentProblem::new(at, kind)
     };
     let state = match obj.get("STATE") {
         None | Some(Value::Null) => None,
@@ -663,9 +490,9 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
         if is_absent(obj.get("DATATIME")) {
             // A device in error that still carries readings (a 2019 PVS6 inverter: lifetime
             // counter, no DATATIME) is decoded at the supervisor's clock; one with nothing to
-            // decode (an inverter in error at night) gives one error that says it all.
+            // decode (an inverter in error at night) gives one problem that says it all.
             if !has_readings(kind, obj) || datatime(obj, "CURTIME").is_err() {
-                out.errors.push(error(DeviceErrorKind::NotWorking {
+                out.problems.push(error(K::NotWorking {
                     state: state.clone(),
                     decoded: false,
                 }));
@@ -676,20 +503,20 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
     }
     let built = build(kind, obj, time_key);
     if let Some(state) = state {
-        out.errors.push(error(DeviceErrorKind::NotWorking {
+        out.problems.push(error(K::NotWorking {
             state,
             decoded: built.is_ok(),
         }));
     }
     if built.is_ok() && time_key == "CURTIME" {
-        out.errors.push(error(DeviceErrorKind::TimeFromCurTime));
+        out.problems.push(error(K::TimeFromCurTime));
     }
     match built {
         Ok(Built { records, warnings }) => {
-            out.errors.extend(warnings.into_iter().map(error));
+            out.problems.extend(warnings.into_iter().map(error));
             out.records.extend(records);
         }
-        Err(kind) => out.errors.push(error(kind)),
+        Err(kind) => out.problems.push(error(kind)),
     }
 }
 
@@ -697,7 +524,7 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList) {
 /// field; a meter of unknown kind).
 struct Built {
     records: Vec<RecordBuf>,
-    warnings: Vec<DeviceErrorKind>,
+    warnings: Vec<DocumentProblemKind>,
 }
 
 /// Whether a device carries any reading its records would show.
@@ -722,8 +549,9 @@ fn build(
     kind: DeviceKind,
     obj: &Map<String, Value>,
     time_key: &'static str,
-) -> Result<Built, DeviceErrorKind> {
-    let serial = text(obj, "SERIAL")?.ok_or(DeviceErrorKind::MissingSerial)?;
+) -> Result<Built, DocumentProblemKind> {
+    let serial =
+        text(obj, "SERIAL")?.ok_or(DocumentProblemKind::MissingSerial { field: "SERIAL" })?;
     let timestamp = datatime(obj, time_key)?;
     let mut warnings = Vec::new();
     // A model that cannot be read costs that field.
@@ -755,7 +583,7 @@ fn build(
             (MeterKind::Unknown, MeterKind::Production) => format!("{serial}p"),
             (MeterKind::Unknown, MeterKind::Consumption) => format!("{serial}c"),
             (MeterKind::Unknown, MeterKind::Unknown) => {
-                warnings.push(DeviceErrorKind::UnknownMeterKind);
+                warnings.push(DocumentProblemKind::UnknownMeterKind);
                 serial
             }
             _ => serial,
@@ -788,7 +616,7 @@ fn build(
 fn quantity(
     obj: &Map<String, Value>,
     spec: &Spec,
-) -> Result<Option<(FieldValue<'static>, String)>, DeviceErrorKind> {
+) -> Result<Option<(FieldValue<'static>, String)>, DocumentProblemKind> {
     let expected = match spec.num {
         Num::Decimal => Expected::Decimal,
         Num::Integer => Expected::Integer,
@@ -801,8 +629,8 @@ fn quantity(
             Some(Value::String(s)) => s.trim().to_owned(),
             Some(Value::Number(n)) => n.to_string(),
             Some(other) => {
-                return Err(DeviceErrorKind::InvalidValue {
-                    key,
+                return Err(DocumentProblemKind::InvalidValue {
+                    field: key,
                     expected,
                     found: describe(other),
                 })
@@ -815,8 +643,8 @@ fn quantity(
             Num::Unsigned => unsigned(Some(&text), 0, spec.name).is_ok(),
         };
         if !valid {
-            return Err(DeviceErrorKind::InvalidValue {
-                key,
+            return Err(DocumentProblemKind::InvalidValue {
+                field: key,
                 expected,
                 found: excerpt(&text),
             });
@@ -874,17 +702,23 @@ fn milli(text: &str) -> String {
 }
 
 /// `DATATIME` (or `CURTIME`), UTC.
-fn datatime(obj: &Map<String, Value>, key: &str) -> Result<DateTime<Utc>, DeviceErrorKind> {
+fn datatime(
+    obj: &Map<String, Value>,
+    key: &'static str,
+) -> Result<DateTime<Utc>, DocumentProblemKind> {
+    let invalid = |found| DocumentProblemKind::InvalidValue {
+        field: key,
+        expected: Expected::DataTime,
+        found,
+    };
     match obj.get(key) {
-        value if is_absent(value) => Err(DeviceErrorKind::MissingDataTime),
+        value if is_absent(value) => Err(DocumentProblemKind::MissingTime { field: key }),
         Some(Value::String(s)) => convert_datatime(s.trim())
             .as_deref()
             .and_then(parse_timestamp)
-            .ok_or_else(|| DeviceErrorKind::InvalidDataTime { found: excerpt(s) }),
-        Some(other) => Err(DeviceErrorKind::InvalidDataTime {
-            found: describe(other),
-        }),
-        None => Err(DeviceErrorKind::MissingDataTime),
+            .ok_or_else(|| invalid(excerpt(s))),
+        Some(other) => Err(invalid(describe(other))),
+        None => Err(DocumentProblemKind::MissingTime { field: key }),
     }
 }
 
@@ -914,23 +748,23 @@ fn convert_datatime(value: &str) -> Option<String> {
 
 /// A text key as a field: trimmed, `None` when absent or empty, refused when it would break the
 /// line.
-fn text(obj: &Map<String, Value>, key: &'static str) -> Result<Option<String>, DeviceErrorKind> {
+fn text(
+    obj: &Map<String, Value>,
+    key: &'static str,
+) -> Result<Option<String>, DocumentProblemKind> {
+    let invalid = |found| DocumentProblemKind::InvalidValue {
+        field: key,
+        expected: Expected::Text,
+        found,
+    };
     let text = match obj.get(key) {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(s)) => s.trim().to_owned(),
         Some(Value::Number(n)) => n.to_string(),
-        Some(other) => {
-            return Err(DeviceErrorKind::InvalidText {
-                key,
-                found: describe(other),
-            })
-        }
+        Some(other) => return Err(invalid(describe(other))),
     };
     if text.contains(['\t', '\n', '\r']) {
-        return Err(DeviceErrorKind::InvalidText {
-            key,
-            found: excerpt(&text),
-        });
+        return Err(invalid(excerpt(&text)));
     }
     Ok((!text.is_empty()).then_some(text))
 }
@@ -963,9 +797,10 @@ fn unknown_device(
     obj: &Map<String, Value>,
     device: &Value,
     serial: Option<String>,
+    json_max: usize,
 ) -> UnknownDevice {
     let full = device.to_string();
-    let json = bounded_plain(&full, UNKNOWN_DEVICE_JSON_MAX);
+    let json = bounded_plain(&full, json_max);
     UnknownDevice {
         index,
         device_type: name(obj, "DEVICE_TYPE"),

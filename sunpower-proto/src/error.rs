@@ -18,6 +18,14 @@ pub enum Expected {
     NonEmpty,
     /// The record type: one to five decimal digits.
     RecordType,
+    /// Text that can be a field of a line: no TAB or line break (a serial, a model).
+    Text,
+    /// A DeviceList `DATATIME`: `YYYY,MM,DD,hh,mm,ss`, UTC.
+    DataTime,
+    /// An RFC 3339 time (a varserver `msmtEps`).
+    Rfc3339,
+    /// Seconds or milliseconds since 1970 (a site-totals `time`).
+    EpochTime,
 }
 
 impl fmt::Display for Expected {
@@ -29,6 +37,10 @@ impl fmt::Display for Expected {
             Expected::UnsignedInteger => "an unsigned integer",
             Expected::NonEmpty => "a non-empty value",
             Expected::RecordType => "a numeric record type",
+            Expected::Text => "text without TAB or line breaks",
+            Expected::DataTime => "\"YYYY,MM,DD,hh,mm,ss\" (UTC)",
+            Expected::Rfc3339 => "an RFC 3339 time such as 2025-09-30T15:50:00Z",
+            Expected::EpochTime => "seconds or milliseconds since 1970",
         })
     }
 }
@@ -89,6 +101,22 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    /// The kind's name, the variant's in snake case (`"invalid_field"`): what Python's
+    /// `DecodeError.kind` says, as `DocumentProblemKind::name` does for the JSON sources.
+    ///
+    /// ```
+    /// use sunpower_proto::Record;
+    /// assert_eq!(Record::parse("130\tbad").unwrap_err().name(), "invalid_field");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        match self {
+            ErrorKind::InvalidUtf8 { .. } => "invalid_utf8",
+            ErrorKind::InvalidField { .. } => "invalid_field",
+            ErrorKind::MissingField { .. } => "missing_field",
+            ErrorKind::LineTooLong { .. } => "line_too_long",
+        }
+    }
+
     /// The field the error is about, if it is about one field.
     ///
     /// ```

@@ -53,10 +53,11 @@
 //! `IntervalsFile` (feature `parquet` of the `sunpower-store` crate).
 //!
 //! Every JSON reader works on a document already in memory but never builds it as one value:
-//! documents are visited entry by entry and refused past a byte cap
-//! (`MAX_DOCUMENT_BYTES`, `MAX_VARS_BYTES`, `MAX_FRAME_BYTES`), which a front end reading a
-//! stream can use to stop reading. Wi-Fi SSIDs and keys and MAC addresses in a varserver
-//! document are counted and never kept, so no output can echo them.
+//! documents are visited entry by entry and refused past a byte cap (`DocumentLimits`:
+//! `max_bytes`, `max_frame_bytes`), which a front end reading a stream can use to stop reading.
+//! Their problems all have one shape, `DocumentProblem` (a position and a kind shared by the
+//! sources), as the collector lines' have [`LineError`]. Wi-Fi SSIDs and keys and MAC addresses
+//! in a varserver document are counted and never kept, so no output can echo them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -66,6 +67,8 @@ mod body;
 mod counts;
 #[cfg(feature = "devicelist")]
 mod devicelist;
+#[cfg(feature = "devicelist")]
+mod document;
 mod error;
 #[cfg(feature = "intervals")]
 pub mod export;
@@ -92,10 +95,9 @@ mod visit;
 pub use body::{parse_line, Body, BodyStream, Line, Lines, Records, MAX_LINE_BYTES};
 pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
-pub use devicelist::{
-    parse_device_list, DeviceError, DeviceErrorKind, DeviceList, DeviceListError, UnknownDevice,
-    MAX_DEVICES, MAX_DEVICE_VALUES, MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
-};
+pub use devicelist::{parse_device_list, parse_device_list_with, DeviceList, UnknownDevice};
+#[cfg(feature = "devicelist")]
+pub use document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 pub use error::{ErrorKind, Expected, LineError};
 pub use fields::{FieldSpec, FieldType};
 pub use json::{JsonLines, JsonRecord};
@@ -107,17 +109,13 @@ pub use record::{
 };
 pub use site::SiteTotals;
 #[cfg(feature = "varserver")]
-pub use telemetry::{
-    parse_telemetry, Telemetry, TelemetryDecoder, TelemetryError, TelemetryErrorKind,
-    TelemetryStats, MAX_FRAME_BYTES,
-};
+pub use telemetry::{parse_telemetry, Telemetry, TelemetryDecoder, TelemetryStats};
 pub use time::Rfc3339;
 pub use value::parse_timestamp;
 #[cfg(feature = "varserver")]
 pub use varserver::{
-    parse_supervisor_info, parse_vars, PathShape, RawVar, SupervisorInfo, Vars, VarsDevice,
-    VarsDeviceKind, VarsError, VarsForm, VarsProblem, VarsProblemKind, MAX_OTHER_KEPT,
-    MAX_PROBLEMS_KEPT, MAX_VARS_BYTES, MAX_VARS_DEVICES, RAW_VALUE_MAX,
+    parse_supervisor_info, parse_vars, parse_vars_with, PathShape, RawVar, SupervisorInfo, Vars,
+    VarsDevice, VarsDeviceKind, VarsForm,
 };
 
 /// Which collector channel a post came in on, from its request path (the capture crate's

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
+#[cfg(feature = "varserver")]
 use crate::error::Expected;
+#[cfg(feature = "varserver")]
 use crate::value::decimal;
 
 /// One reading of the site totals, as `/sys/livedata/*` or a telemetry `power` frame gives it.
@@ -11,16 +13,15 @@ use crate::value::decimal;
 /// Powers in kW, energies in kWh (lifetime counters), `None` where not reported (the supervisor
 /// writes `"nan"` for the battery fields of a site without one). Signs as the supervisor's own
 /// sum shows (`site_load = pv + net + battery`): net is positive for import, battery positive
-/// when it discharges into the house.
+/// when it discharges into the house. Each field names the source's key it comes from; a
+/// reading made by hand sets the fields.
 ///
 /// ```
+/// use chrono::DateTime;
 /// use sunpower_proto::SiteTotals;
 /// let mut site = SiteTotals::default();
-/// assert_eq!(site.set("pv_en", Some("40747.871094")), Ok(true));
-/// assert_eq!(site.set("ess_en", Some("nan")), Ok(true));
-/// assert_eq!(site.set("time", Some("1751083263")), Ok(true));
-/// assert_eq!(site.set("colour", Some("blue")), Ok(false));
-/// assert_eq!(site.pv_energy_kwh, Some(40747.871094));
+/// site.timestamp = DateTime::from_timestamp(1751083263, 0);
+/// site.pv_energy_kwh = Some(40747.871094);
 /// assert_eq!(site.battery_energy_kwh, None);
 /// assert_eq!(site.timestamp.unwrap().to_rfc3339(), "2025-06-28T04:01:03+00:00");
 /// ```
@@ -54,6 +55,7 @@ pub struct SiteTotals {
 }
 
 /// Values that mean "not reported" where a number is expected.
+#[cfg(feature = "varserver")]
 fn not_reported(text: &str) -> bool {
     let text = text.trim();
     text.is_empty()
@@ -64,6 +66,7 @@ fn not_reported(text: &str) -> bool {
 
 /// Seconds since 1970, or milliseconds: any value of 10^11 or more (year 5138 in seconds) is
 /// milliseconds, as clients have met both and no supervisor clock is that far ahead.
+#[cfg(feature = "varserver")]
 pub(crate) fn epoch_time(text: &str) -> Option<DateTime<Utc>> {
     let value = decimal(Some(text.trim()), 0, "time").ok()??;
     if !(0.0..1e16).contains(&value) {
@@ -73,37 +76,50 @@ pub(crate) fn epoch_time(text: &str) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(millis.round() as i64)
 }
 
+/// The keys of the site totals in `/sys/livedata/<key>` and in a telemetry `power` frame's
+/// `params`: the one key table of both sources.
+#[cfg(feature = "varserver")]
+pub(crate) const KEYS: [&str; 12] = [
+    "time",
+    "pv_p",
+    "pv_en",
+    "net_p",
+    "net_en",
+    "site_load_p",
+    "site_load_en",
+    "ess_p",
+    "ess_en",
+    "soc",
+    "backupTimeRemaining",
+    "midstate",
+];
+
+/// The key of [`KEYS`] named `name`, if it is one.
+#[cfg(feature = "varserver")]
+pub(crate) fn key(name: &str) -> Option<&'static str> {
+    KEYS.iter().find(|k| **k == name).copied()
+}
+
+#[cfg(feature = "varserver")]
 impl SiteTotals {
-    /// Sets the field named `name` (the livedata name: `pv_p`, `soc`, `time`...) from its text;
-    /// `None` or `"nan"` is "not reported". `Ok(false)` for a name this crate does not know
-    /// (nothing set); `Err` with what was expected for a value of the wrong form.
-    ///
-    /// ```
-    /// use sunpower_proto::{Expected, SiteTotals};
-    /// let mut site = SiteTotals::default();
-    /// assert_eq!(site.set("soc", Some("0.86")), Ok(true));
-    /// assert_eq!(site.set("midstate", Some("3")), Ok(true));
-    /// assert_eq!(site.set("net_p", Some("lots")), Err(Expected::Decimal));
-    /// assert_eq!(site.set("time", Some("1751083263000")), Ok(true)); // milliseconds
-    /// assert_eq!((site.battery_soc, site.midstate), (Some(0.86), Some(3)));
-    /// assert_eq!(site.timestamp.unwrap().timestamp(), 1751083263);
-    /// ```
-    pub fn set(&mut self, name: &str, text: Option<&str>) -> Result<bool, Expected> {
+    /// Sets the field of `key` (one of [`KEYS`]) from its text; `None` or `"nan"` is "not
+    /// reported". `Err` with what was expected for a value of the wrong form (nothing set).
+    pub(crate) fn set_key(&mut self, key: &str, text: Option<&str>) -> Result<(), Expected> {
         let value = text.filter(|t| !not_reported(t));
-        let slot = match name {
+        let slot = match key {
             "time" => {
                 self.timestamp = match value {
                     None => None,
-                    Some(t) => Some(epoch_time(t).ok_or(Expected::Timestamp)?),
+                    Some(t) => Some(epoch_time(t).ok_or(Expected::EpochTime)?),
                 };
-                return Ok(true);
+                return Ok(());
             }
             "midstate" => {
                 self.midstate = match value {
                     None => None,
                     Some(t) => Some(t.trim().parse().map_err(|_| Expected::Integer)?),
                 };
-                return Ok(true);
+                return Ok(());
             }
             "pv_p" => &mut self.pv_power_kw,
             "pv_en" => &mut self.pv_energy_kwh,
@@ -115,21 +131,23 @@ impl SiteTotals {
             "ess_en" => &mut self.battery_energy_kwh,
             "soc" => &mut self.battery_soc,
             "backupTimeRemaining" => &mut self.backup_time_remaining_min,
-            _ => return Ok(false),
+            _ => return Ok(()),
         };
         *slot = match value {
             None => None,
             Some(t) => decimal(Some(t.trim()), 0, "").map_err(|_| Expected::Decimal)?,
         };
-        Ok(true)
+        Ok(())
     }
+}
 
+impl SiteTotals {
     /// The typed fields in output order, with their JSON names (`timestamp` first).
     ///
     /// ```
     /// use sunpower_proto::{FieldValue, SiteTotals};
     /// let mut site = SiteTotals::default();
-    /// site.set("pv_p", Some("2.5")).unwrap();
+    /// site.pv_power_kw = Some(2.5);
     /// let mut fields = Vec::new();
     /// site.visit_fields(|name, value| fields.push((name, value)));
     /// assert_eq!(fields[0], ("timestamp", FieldValue::Time(None)));
@@ -156,14 +174,14 @@ impl SiteTotals {
     }
 }
 
-/// `{"kind": "site_totals", "timestamp": ..., "pv_power_kw": ..., ...}`, `null` where not
-/// reported.
+/// `{"record_type": "site_totals", "timestamp": ..., "pv_power_kw": ..., ...}`, `null` where
+/// not reported: a kind no collector line has says its name where a record says its number.
 #[cfg(feature = "serde")]
 impl serde::Serialize for SiteTotals {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("kind", "site_totals")?;
+        map.serialize_entry("record_type", "site_totals")?;
         let mut result = Ok(());
         self.visit_fields(|name, value| {
             if result.is_ok() {
@@ -175,7 +193,7 @@ impl serde::Serialize for SiteTotals {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "varserver"))]
 mod tests {
     use super::*;
 
@@ -193,13 +211,38 @@ mod tests {
     }
 
     #[test]
+    fn every_key_sets_its_field_and_not_reported_is_none() {
+        let mut site = SiteTotals::default();
+        for key in KEYS {
+            site.set_key(key, Some("3")).unwrap();
+        }
+        use crate::FieldValue::{Decimal, Integer, Time};
+        let mut unset = Vec::new();
+        site.visit_fields(|name, value| {
+            if matches!(value, Decimal(None) | Integer(None) | Time(None)) {
+                unset.push(name);
+            }
+        });
+        assert!(unset.is_empty(), "{unset:?}");
+        assert_eq!(site.set_key("soc", Some("nan")), Ok(()));
+        assert_eq!(site.set_key("time", Some("1751083263000")), Ok(())); // milliseconds
+        assert_eq!((site.battery_soc, site.midstate), (None, Some(3)));
+        assert_eq!(site.timestamp.unwrap().timestamp(), 1751083263);
+        assert_eq!(key("pv_en"), Some("pv_en"));
+        assert_eq!(key("colour"), None);
+    }
+
+    #[test]
     fn bad_values_say_what_was_expected_and_set_nothing() {
         let mut site = SiteTotals::default();
-        assert_eq!(site.set("pv_p", Some("1.5kW")), Err(Expected::Decimal));
-        assert_eq!(site.set("midstate", Some("2.5")), Err(Expected::Integer));
+        assert_eq!(site.set_key("pv_p", Some("1.5kW")), Err(Expected::Decimal));
         assert_eq!(
-            site.set("time", Some("yesterday")),
-            Err(Expected::Timestamp)
+            site.set_key("midstate", Some("2.5")),
+            Err(Expected::Integer)
+        );
+        assert_eq!(
+            site.set_key("time", Some("yesterday")),
+            Err(Expected::EpochTime)
         );
         assert_eq!(site, SiteTotals::default());
     }

@@ -7,12 +7,9 @@
 
 use serde_json::Value;
 
+use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 use crate::error::{excerpt, Expected};
-use crate::site::SiteTotals;
-
-/// Frames longer than this many bytes are refused (a `power` frame is about 300 bytes); a
-/// front end reading lines can stop reading a line at this length.
-pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+use crate::site::{self, SiteTotals};
 
 /// How many bytes of a notification name are kept.
 const NAME_MAX: usize = 64;
@@ -37,75 +34,16 @@ pub enum Telemetry {
     },
 }
 
-/// Why one frame could not be decoded.
-///
-/// ```
-/// use sunpower_proto::{parse_telemetry, TelemetryErrorKind};
-/// assert_eq!(parse_telemetry("[1, 2]").unwrap_err(), TelemetryErrorKind::NotANotification);
-/// assert_eq!(parse_telemetry(r#"{"notification":"power"}"#).unwrap_err(), TelemetryErrorKind::NoParams);
-/// assert!(matches!(parse_telemetry("{oops").unwrap_err(), TelemetryErrorKind::InvalidJson { column: 2, .. }));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TelemetryErrorKind {
-    /// The frame is longer than [`MAX_FRAME_BYTES`].
-    #[error("frame of {len} bytes is over the limit of {max} bytes")]
-    TooLarge {
-        /// The frame's length.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// Not valid JSON (or not UTF-8).
-    #[error("invalid JSON at column {column}: {message}")]
-    InvalidJson {
-        /// Column of the error, from 1 (frames are one line).
-        column: usize,
-        /// The JSON parser's message.
-        message: String,
-    },
-    /// JSON, but not an object with a `notification`.
-    #[error("not a notification: expected {{\"notification\": ..., \"params\": {{...}}}}")]
-    NotANotification,
-    /// A `power` notification whose `params` is missing or not an object.
-    #[error("power notification without a \"params\" object")]
-    NoParams,
-    /// A known parameter with a value of the wrong form.
-    #[error("{param}: expected {expected}, found {found:?}")]
-    InvalidValue {
-        /// The parameter (`pv_en`).
-        param: &'static str,
-        /// What was expected.
-        expected: Expected,
-        /// The value found (at most 48 bytes of it).
-        found: String,
-    },
-}
-
-/// The parameters of a `power` frame this crate knows, as [`SiteTotals::set`] names them.
-const PARAMS: [&str; 12] = [
-    "time",
-    "pv_p",
-    "pv_en",
-    "net_p",
-    "net_en",
-    "site_load_p",
-    "site_load_en",
-    "ess_p",
-    "ess_en",
-    "soc",
-    "backupTimeRemaining",
-    "midstate",
-];
-
 /// Decodes one frame (surrounding whitespace, such as a line's CR, is ignored).
 ///
 /// `time` may be seconds or milliseconds since 1970; values numbers or strings, `"nan"` or
 /// `null` for "not reported". Unknown parameters are ignored ([`TelemetryDecoder`] counts
-/// them).
+/// them). A frame that cannot be decoded is a [`DocumentProblem`] at
+/// [`DocumentPosition::Document`] (a frame given alone; [`TelemetryDecoder`] numbers them),
+/// its kind saying what was wrong and, for invalid JSON, where.
 ///
 /// ```
-/// use sunpower_proto::{parse_telemetry, Telemetry};
+/// use sunpower_proto::{parse_telemetry, DocumentProblemKind, Telemetry};
 /// let frame = r#"{"notification":"power","params":{"time":1751083345000,"pv_p":"0.023758",
 ///     "pv_en":40747.871094,"net_en":6121.330078,"ess_en":-490.463989,"soc":0.86}}"#;
 /// let Telemetry::Power(site) = parse_telemetry(frame).unwrap() else { panic!() };
@@ -116,31 +54,35 @@ const PARAMS: [&str; 12] = [
 ///     parse_telemetry(r#"{"notification":"hello"}"#).unwrap(),
 ///     Telemetry::Other { notification: Some(n) } if n == "hello"
 /// ));
+/// let err = parse_telemetry("{oops").unwrap_err();
+/// assert!(matches!(err.kind, DocumentProblemKind::InvalidJson { line: 1, column: 2, .. }));
 /// ```
-pub fn parse_telemetry(frame: impl AsRef<[u8]>) -> Result<Telemetry, TelemetryErrorKind> {
-    parse(frame.as_ref()).map(|(t, _)| t)
+pub fn parse_telemetry(frame: impl AsRef<[u8]>) -> Result<Telemetry, DocumentProblem> {
+    let max = DocumentLimits::default().max_frame_bytes;
+    parse(frame.as_ref(), max)
+        .map(|(t, _)| t)
+        .map_err(DocumentProblem::document)
 }
 
 /// The frame and how many unknown parameters it had.
-fn parse(frame: &[u8]) -> Result<(Telemetry, u64), TelemetryErrorKind> {
-    if frame.len() > MAX_FRAME_BYTES {
-        return Err(TelemetryErrorKind::TooLarge {
-            len: frame.len(),
-            max: MAX_FRAME_BYTES,
-        });
+fn parse(frame: &[u8], max: usize) -> Result<(Telemetry, u64), DocumentProblemKind> {
+    use DocumentProblemKind as K;
+    if frame.len() > max {
+        let len = frame.len();
+        return Err(K::TooLarge { len, max });
     }
     // The frame is bounded, so a `Value` of it is too.
-    let value: Value =
-        serde_json::from_slice(frame).map_err(|e| TelemetryErrorKind::InvalidJson {
-            column: e.column(),
-            message: crate::jsonvalue::position(&e).2,
-        })?;
+    let value: Value = serde_json::from_slice(frame).map_err(|e| K::invalid_json(&e))?;
     let Value::Object(top) = value else {
-        return Err(TelemetryErrorKind::NotANotification);
+        return Err(K::NotAnObject);
     };
     let notification = match top.get("notification") {
         Some(Value::String(s)) => s.as_str(),
-        _ => return Err(TelemetryErrorKind::NotANotification),
+        _ => {
+            return Err(K::MissingKey {
+                key: "notification",
+            })
+        }
     };
     if notification != "power" {
         let mut name = notification.to_owned();
@@ -159,27 +101,30 @@ fn parse(frame: &[u8]) -> Result<(Telemetry, u64), TelemetryErrorKind> {
         ));
     }
     let Some(Value::Object(params)) = top.get("params") else {
-        return Err(TelemetryErrorKind::NoParams);
+        return Err(K::MissingKey { key: "params" });
     };
     let mut site = SiteTotals::default();
     let mut unknown = 0;
     for (name, value) in params {
-        let Some(&param) = PARAMS.iter().find(|p| **p == name.as_str()) else {
+        let Some(param) = site::key(name) else {
             unknown += 1;
             continue;
+        };
+        let expected = |other| {
+            if param == "time" {
+                Expected::EpochTime
+            } else {
+                other
+            }
         };
         let text = match value {
             Value::Null => None,
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
             other => {
-                return Err(TelemetryErrorKind::InvalidValue {
-                    param,
-                    expected: if param == "time" {
-                        Expected::Timestamp
-                    } else {
-                        Expected::Decimal
-                    },
+                return Err(K::InvalidValue {
+                    field: param,
+                    expected: expected(Expected::Decimal),
                     found: if other.is_boolean() {
                         other.to_string()
                     } else {
@@ -188,34 +133,15 @@ fn parse(frame: &[u8]) -> Result<(Telemetry, u64), TelemetryErrorKind> {
                 })
             }
         };
-        if let Err(expected) = site.set(param, text.as_deref()) {
-            return Err(TelemetryErrorKind::InvalidValue {
-                param,
-                expected,
+        if let Err(wanted) = site.set_key(param, text.as_deref()) {
+            return Err(K::InvalidValue {
+                field: param,
+                expected: wanted,
                 found: excerpt(text.as_deref().unwrap_or("")),
             });
         }
     }
     Ok((Telemetry::Power(site), unknown))
-}
-
-/// A frame of the stream that could not be decoded, with its position.
-///
-/// ```
-/// use sunpower_proto::{TelemetryDecoder, TelemetryErrorKind};
-/// let mut decoder = TelemetryDecoder::new();
-/// let error = decoder.decode(b"[]").unwrap_err();
-/// assert_eq!((error.frame, &error.kind), (1, &TelemetryErrorKind::NotANotification));
-/// assert!(error.to_string().starts_with("frame 1: not a notification"));
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("frame {frame}: {kind}")]
-#[non_exhaustive]
-pub struct TelemetryError {
-    /// Which frame of the stream, from 1 (blank lines count).
-    pub frame: u64,
-    /// What was wrong.
-    pub kind: TelemetryErrorKind,
 }
 
 /// Counts of what a [`TelemetryDecoder`] saw.
@@ -249,7 +175,7 @@ pub struct TelemetryStats {
 /// A streaming decoder of telemetry frames: one call per frame, counts kept across calls.
 ///
 /// ```
-/// use sunpower_proto::TelemetryDecoder;
+/// use sunpower_proto::{DocumentPosition, TelemetryDecoder};
 /// let stream = "{\"notification\":\"power\",\"params\":{\"time\":1751083345,\"pv_en\":\"40747.871094\"}}\n\
 ///               {\"notification\":\"status\"}\n\
 ///               \n\
@@ -265,18 +191,27 @@ pub struct TelemetryStats {
 ///     }
 /// }
 /// assert_eq!(totals[0].pv_energy_kwh, Some(40747.871094));
-/// assert_eq!(errors[0].frame, 4);
+/// assert_eq!(errors[0].at, DocumentPosition::Frame(4));
+/// assert_eq!(errors[0].kind.name(), "invalid_json");
 /// let stats = decoder.stats();
 /// assert_eq!((stats.frames, stats.power, stats.other_notifications, stats.blank, stats.errors),
 ///            (4, 1, 1, 1, 1));
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct TelemetryDecoder {
     stats: TelemetryStats,
+    /// [`DocumentLimits::max_frame_bytes`].
+    max_frame_bytes: usize,
     /// [`feed`](Self::feed): the start of a frame whose line end has not arrived.
     partial: Vec<u8>,
     /// [`feed`](Self::feed): the length of an over-long frame being skipped, when in one.
     skipping: Option<usize>,
+}
+
+impl Default for TelemetryDecoder {
+    fn default() -> Self {
+        TelemetryDecoder::new()
+    }
 }
 
 impl TelemetryDecoder {
@@ -288,30 +223,50 @@ impl TelemetryDecoder {
     /// assert_eq!(decoder.stats().frames, 0);
     /// ```
     pub fn new() -> Self {
-        TelemetryDecoder::default()
+        TelemetryDecoder::with_limits(DocumentLimits::default())
+    }
+
+    /// A decoder with other limits than the default (of them, it uses
+    /// [`DocumentLimits::max_frame_bytes`]).
+    ///
+    /// ```
+    /// use sunpower_proto::{DocumentLimits, DocumentProblemKind, TelemetryDecoder};
+    /// let mut limits = DocumentLimits::default();
+    /// limits.max_frame_bytes = 8;
+    /// let mut decoder = TelemetryDecoder::with_limits(limits);
+    /// let err = decoder.decode(br#"{"notification":"status"}"#).unwrap_err();
+    /// assert_eq!(err.kind, DocumentProblemKind::TooLarge { len: 25, max: 8 });
+    /// ```
+    pub fn with_limits(limits: DocumentLimits) -> Self {
+        TelemetryDecoder {
+            stats: TelemetryStats::default(),
+            max_frame_bytes: limits.max_frame_bytes,
+            partial: Vec::new(),
+            skipping: None,
+        }
     }
 
     /// Decodes the next frame: `Some` site totals for a `power` frame, `None` for a blank
-    /// frame or another notification (counted), or the error with the frame's position.
+    /// frame or another notification (counted), or the problem at the frame's position.
     ///
     /// ```
-    /// use sunpower_proto::TelemetryDecoder;
+    /// use sunpower_proto::{DocumentPosition, TelemetryDecoder};
     /// let power = br#"{"notification":"power","params":{"time":1751083345,"pv_p":"2.5","pv_en":"40747.871094"}}"#;
     /// let mut decoder = TelemetryDecoder::new();
     /// let site = decoder.decode(power).unwrap().unwrap();
     /// assert_eq!(site.timestamp.unwrap().to_rfc3339(), "2025-06-28T04:02:25+00:00");
     /// assert_eq!(decoder.decode(b"").unwrap(), None); // blank: counted
     /// assert_eq!(decoder.decode(br#"{"notification":"status"}"#).unwrap(), None); // skipped: counted
-    /// assert_eq!(decoder.decode(b"nope").unwrap_err().frame, 4);
+    /// assert_eq!(decoder.decode(b"nope").unwrap_err().at, DocumentPosition::Frame(4));
     /// ```
-    pub fn decode(&mut self, frame: &[u8]) -> Result<Option<SiteTotals>, TelemetryError> {
+    pub fn decode(&mut self, frame: &[u8]) -> Result<Option<SiteTotals>, DocumentProblem> {
         self.stats.frames += 1;
         let frame = frame.trim_ascii();
         if frame.is_empty() {
             self.stats.blank += 1;
             return Ok(None);
         }
-        match parse(frame) {
+        match parse(frame, self.max_frame_bytes) {
             Ok((Telemetry::Power(site), unknown)) => {
                 self.stats.power += 1;
                 self.stats.unknown_params += unknown;
@@ -326,10 +281,8 @@ impl TelemetryDecoder {
             }
             Err(kind) => {
                 self.stats.errors += 1;
-                Err(TelemetryError {
-                    frame: self.stats.frames,
-                    kind,
-                })
+                let at = DocumentPosition::Frame(self.stats.frames);
+                Err(DocumentProblem::new(at, kind))
             }
         }
     }
@@ -351,11 +304,12 @@ impl TelemetryDecoder {
 
     /// Decodes a stream of frames, one per line (as `websocat ws://PVS:9002` prints them), fed
     /// in chunks of any size: each `power` frame's totals, or each error, to `on_frame` as its
-    /// line ends. At most [`MAX_FRAME_BYTES`] of a line are kept: a longer one is a
-    /// [`TelemetryErrorKind::TooLarge`] error with its length, read past in bounded memory.
+    /// line ends. At most [`DocumentLimits::max_frame_bytes`] of a line are kept: a longer one
+    /// is a [`DocumentProblemKind::TooLarge`] problem with its length, read past in bounded
+    /// memory.
     ///
     /// ```
-    /// use sunpower_proto::TelemetryDecoder;
+    /// use sunpower_proto::{DocumentPosition, TelemetryDecoder};
     /// let stream = b"{\"notification\":\"power\",\"params\":{\"time\":1751083345,\"pv_en\":1.5}}\n{\"notif";
     /// let mut decoder = TelemetryDecoder::new();
     /// let mut totals = Vec::new();
@@ -364,12 +318,12 @@ impl TelemetryDecoder {
     /// }
     /// decoder.finish(|frame| totals.push(frame));
     /// assert_eq!(totals[0].as_ref().unwrap().pv_energy_kwh, Some(1.5));
-    /// assert_eq!(totals[1].as_ref().unwrap_err().frame, 2); // cut short: not JSON
+    /// assert_eq!(totals[1].as_ref().unwrap_err().at, DocumentPosition::Frame(2)); // cut short: not JSON
     /// ```
     pub fn feed(
         &mut self,
         chunk: &[u8],
-        mut on_frame: impl FnMut(Result<SiteTotals, TelemetryError>),
+        mut on_frame: impl FnMut(Result<SiteTotals, DocumentProblem>),
     ) {
         let mut rest = chunk;
         while let Some(end) = memchr::memchr(b'\n', rest) {
@@ -391,7 +345,7 @@ impl TelemetryDecoder {
     /// decoder.finish(|f| totals.push(f));
     /// assert_eq!(totals[0].as_ref().unwrap().pv_energy_kwh, Some(7.25));
     /// ```
-    pub fn finish(&mut self, mut on_frame: impl FnMut(Result<SiteTotals, TelemetryError>)) {
+    pub fn finish(&mut self, mut on_frame: impl FnMut(Result<SiteTotals, DocumentProblem>)) {
         if !self.partial.is_empty() || self.skipping.is_some() {
             self.line_end(&[], &mut on_frame);
         }
@@ -400,7 +354,7 @@ impl TelemetryDecoder {
     fn extend(&mut self, bytes: &[u8]) {
         match &mut self.skipping {
             Some(len) => *len += bytes.len(),
-            None if self.partial.len() + bytes.len() > MAX_FRAME_BYTES => {
+            None if self.partial.len() + bytes.len() > self.max_frame_bytes => {
                 self.skipping = Some(self.partial.len() + bytes.len());
                 self.partial.clear();
             }
@@ -411,20 +365,19 @@ impl TelemetryDecoder {
     fn line_end(
         &mut self,
         line: &[u8],
-        on_frame: &mut impl FnMut(Result<SiteTotals, TelemetryError>),
+        on_frame: &mut impl FnMut(Result<SiteTotals, DocumentProblem>),
     ) {
         self.extend(line);
         let decoded = match self.skipping.take() {
             Some(len) => {
                 self.stats.frames += 1;
                 self.stats.errors += 1;
-                Err(TelemetryError {
-                    frame: self.stats.frames,
-                    kind: TelemetryErrorKind::TooLarge {
-                        len,
-                        max: MAX_FRAME_BYTES,
-                    },
-                })
+                let at = DocumentPosition::Frame(self.stats.frames);
+                let max = self.max_frame_bytes;
+                Err(DocumentProblem::new(
+                    at,
+                    DocumentProblemKind::TooLarge { len, max },
+                ))
             }
             None => {
                 let frame = std::mem::take(&mut self.partial);
@@ -446,43 +399,70 @@ impl TelemetryDecoder {
 mod tests {
     use super::*;
 
+    const MAX_FRAME_BYTES: usize = 64 * 1024;
+
     #[test]
-    fn oversized_and_malformed_frames_are_errors_with_their_kind() {
+    fn oversized_and_malformed_frames_are_problems_of_the_document_with_their_kind() {
+        use DocumentProblemKind as K;
+        let kind = |frame: &[u8]| {
+            let problem = parse_telemetry(frame).unwrap_err();
+            assert_eq!(problem.at, DocumentPosition::Document);
+            problem.kind
+        };
         let big = vec![b' '; MAX_FRAME_BYTES + 1];
+        let len = MAX_FRAME_BYTES + 1;
+        let max = MAX_FRAME_BYTES;
+        assert_eq!(kind(&big), K::TooLarge { len, max });
+        assert_eq!(kind(b"[1]"), K::NotAnObject);
         assert_eq!(
-            parse_telemetry(&big).unwrap_err(),
-            TelemetryErrorKind::TooLarge {
-                len: MAX_FRAME_BYTES + 1,
-                max: MAX_FRAME_BYTES
+            kind(br#"{"params":{}}"#),
+            K::MissingKey {
+                key: "notification"
             }
         );
         assert_eq!(
-            parse_telemetry("[1]").unwrap_err(),
-            TelemetryErrorKind::NotANotification
+            kind(br#"{"notification":"power"}"#),
+            K::MissingKey { key: "params" }
         );
         assert_eq!(
-            parse_telemetry(r#"{"notification":"power"}"#).unwrap_err(),
-            TelemetryErrorKind::NoParams
-        );
-        assert_eq!(
-            parse_telemetry(r#"{"notification":"power","params":{"pv_p":"lots"}}"#).unwrap_err(),
-            TelemetryErrorKind::InvalidValue {
-                param: "pv_p",
+            kind(br#"{"notification":"power","params":{"pv_p":"lots"}}"#),
+            K::InvalidValue {
+                field: "pv_p",
                 expected: Expected::Decimal,
                 found: "lots".into()
             }
         );
+        assert_eq!(
+            kind(br#"{"notification":"power","params":{"time":true}}"#),
+            K::InvalidValue {
+                field: "time",
+                expected: Expected::EpochTime,
+                found: "true".into()
+            }
+        );
         let err = parse_telemetry("{\"notification\":").unwrap_err();
         assert!(
-            matches!(err, TelemetryErrorKind::InvalidJson { column: 16, .. }),
+            matches!(
+                err.kind,
+                K::InvalidJson {
+                    line: 1,
+                    column: 16,
+                    ..
+                }
+            ),
             "{err:?}"
         );
+        assert!(err
+            .to_string()
+            .starts_with("invalid JSON at line 1 column 16: "));
     }
 }
 
 #[cfg(test)]
 mod stream_tests {
     use super::*;
+
+    const MAX_FRAME_BYTES: usize = 64 * 1024;
 
     #[test]
     fn a_stream_decodes_as_its_lines_whatever_the_chunks_and_an_endless_line_is_one_error() {
@@ -509,13 +489,13 @@ mod stream_tests {
                 .all(|f| f.as_ref().unwrap().pv_energy_kwh == Some(40747.871094)));
             assert_eq!(
                 out[3].as_ref().unwrap_err(),
-                &TelemetryError {
-                    frame: 4,
-                    kind: TelemetryErrorKind::TooLarge {
+                &DocumentProblem::new(
+                    DocumentPosition::Frame(4),
+                    DocumentProblemKind::TooLarge {
                         len: 3 * MAX_FRAME_BYTES,
                         max: MAX_FRAME_BYTES
                     }
-                }
+                )
             );
             assert_eq!(out[4].as_ref().unwrap().net_energy_kwh, Some(6121.3));
             let s = decoder.stats();

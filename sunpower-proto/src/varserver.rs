@@ -25,29 +25,13 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 use crate::error::{excerpt, Expected};
-use crate::jsonvalue::{looks_like_mac, position, Key, Scalar};
+use crate::jsonvalue::{looks_like_mac, Key, Scalar};
 use crate::owned::RecordBuf;
 use crate::record::{FieldValue, Record, Source};
-use crate::site::SiteTotals;
+use crate::site::{self, SiteTotals};
 use crate::value::{decimal, parse_timestamp, resolution};
-
-/// Documents larger than this many bytes are refused before parsing (64 MiB); a front end
-/// reading from a stream can stop reading one byte past it.
-pub const MAX_VARS_BYTES: usize = 64 * 1024 * 1024;
-
-/// At most this many devices are decoded from one document; entries of further devices are
-/// counted in [`Vars::dropped`] and reported once.
-pub const MAX_VARS_DEVICES: usize = 10_000;
-
-/// At most this many undecoded paths are kept in [`Vars::other`]; the rest are counted.
-pub const MAX_OTHER_KEPT: usize = 1_000;
-
-/// At most this many problems are kept in [`Vars::problems`]; the rest are counted.
-pub const MAX_PROBLEMS_KEPT: usize = 1_000;
-
-/// How many bytes of an undecoded value [`RawVar::value`] keeps.
-pub const RAW_VALUE_MAX: usize = 1_024;
 
 /// How many fields of one nested device object are read; the rest are counted as dropped.
 const NESTED_FIELDS_MAX: usize = 256;
@@ -127,7 +111,7 @@ pub struct RawVar {
     /// The path; for a field of a nested device object, `<path>/<field>` (at most 256 bytes).
     pub path: String,
     /// The value as text (JSON numbers as written, objects re-described), at most
-    /// [`RAW_VALUE_MAX`] bytes of it.
+    /// [`DocumentLimits::max_raw_value_bytes`] bytes of it.
     pub value: String,
     /// Whether `value` was cut to the bound.
     pub truncated: bool,
@@ -174,137 +158,10 @@ pub struct SupervisorInfo {
     pub withheld: usize,
 }
 
-/// A problem with one device or entry of a `/vars` document; the rest is decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {kind}")]
-#[non_exhaustive]
-pub struct VarsProblem {
-    /// The device's path (`/sys/devices/inverter/3`, `/sys/devices/21/inverter/data`) or the
-    /// entry's (at most 256 bytes).
-    pub path: String,
-    /// What was wrong.
-    pub kind: VarsProblemKind,
-}
-
-/// What was wrong with one device or entry.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum VarsProblemKind {
-    /// A numeric field holds something other than a number.
-    #[error("{field}: expected {expected}, found {found:?}")]
-    InvalidValue {
-        /// The varserver field name (`ltea3phsumKwh`).
-        field: &'static str,
-        /// What the record field holds.
-        expected: Expected,
-        /// The value found (at most 48 bytes of it).
-        found: String,
-    },
-    /// A text field (`sn`, `prodMdlNm`) holds a TAB, a line break or a non-text value.
-    #[error("{field}: expected text without TAB or line breaks, found {found:?}")]
-    InvalidText {
-        /// The varserver field name.
-        field: &'static str,
-        /// The value found (at most 48 bytes of it).
-        found: String,
-    },
-    /// The device has no `sn`.
-    #[error("no sn: a record needs the device's serial")]
-    MissingSerial,
-    /// The device has no `msmtEps` (or `n/a`): its record would have no time.
-    #[error("no msmtEps: a record needs the measurement time")]
-    MissingTime,
-    /// `msmtEps` is not an RFC 3339 time.
-    #[error("msmtEps: expected an RFC 3339 time such as 2025-09-30T15:50:00Z, found {found:?}")]
-    InvalidTime {
-        /// The value found (at most 48 bytes of it).
-        found: String,
-    },
-    /// A nested device path (`.../inverter/data`) whose value is not an object.
-    #[error("expected an object of device fields")]
-    NotAnObject,
-    /// A field given twice for the same device: the first is kept.
-    #[error("{field} given again: the first value is kept")]
-    RepeatedField {
-        /// The varserver field name.
-        field: &'static str,
-    },
-    /// A nested device object with more fields than are read.
-    #[error("{dropped} fields beyond the first 256 were not read")]
-    TooManyFields {
-        /// How many were not read.
-        dropped: usize,
-    },
-    /// More devices than [`MAX_VARS_DEVICES`]: this and later new devices were not decoded.
-    #[error("over the limit of {max} devices: this and later new devices were not decoded")]
-    TooManyDevices {
-        /// The limit.
-        max: usize,
-    },
-    /// The array form's `count` differs from the number of values it holds.
-    #[error("\"count\" says {declared} values, the document holds {found}")]
-    CountMismatch {
-        /// The declared count (at most 48 bytes of it).
-        declared: String,
-        /// The values found.
-        found: usize,
-    },
-    /// An entry of the array form that is not `{"name": path, "value": value}`.
-    #[error("entry {entry} of \"values\" has no name")]
-    Unnamed {
-        /// Position in the `values` array, from 0.
-        entry: usize,
-    },
-    /// A site-totals or supervisor value of the wrong form.
-    #[error("expected {expected}, found {found:?}")]
-    Invalid {
-        /// What was expected.
-        expected: Expected,
-        /// The value found (at most 48 bytes of it).
-        found: String,
-    },
-}
-
-/// Why a whole document could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum VarsError {
-    /// The document is larger than [`MAX_VARS_BYTES`].
-    #[error("varserver document of {len} bytes is over the limit of {max} bytes")]
-    TooLarge {
-        /// The document's size.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The bytes are not valid JSON (or not UTF-8).
-    #[error("invalid JSON at line {line} column {column}: {message}")]
-    InvalidJson {
-        /// Line of the error, from 1.
-        line: usize,
-        /// Column of the error, from 1.
-        column: usize,
-        /// The JSON parser's message.
-        message: String,
-    },
-    /// The document is JSON but not an object.
-    #[error("the document is not a JSON object")]
-    NotAnObject,
-    /// A supervisor-info document without its `supervisor` object.
-    #[error("the supervisor-info document has no \"supervisor\" object")]
-    MissingSupervisor,
-    /// The supervisor answered with a `result` other than `succeed`.
-    #[error("the supervisor reported \"result\": {result:?}: the request failed")]
-    Failed {
-        /// The `result` found (at most 256 bytes of it).
-        result: String,
-    },
-}
-
 /// A decoded `/vars` document.
 ///
 /// Nothing is dropped silently: every entry becomes part of a record, of [`Vars::supervisor`]
-/// or [`Vars::site`], a [`RawVar`] in [`Vars::other`], a [`VarsProblem`], or is counted
+/// or [`Vars::site`], a [`RawVar`] in [`Vars::other`], a [`DocumentProblem`], or is counted
 /// ([`Vars::withheld`], [`Vars::dropped`], [`Vars::other_count`]).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -319,17 +176,19 @@ pub struct Vars {
     pub supervisor: Option<SupervisorInfo>,
     /// `/sys/livedata/*`, when the document had any.
     pub site: Option<SiteTotals>,
-    /// Undecoded paths kept raw (at most [`MAX_OTHER_KEPT`]).
+    /// Undecoded paths kept raw (at most [`DocumentLimits::max_other_kept`]).
     pub other: Vec<RawVar>,
     /// How many undecoded paths there were, kept or not.
     pub other_count: usize,
     /// Secret values (Wi-Fi SSID and key, MAC addresses) seen and not kept.
     pub withheld: usize,
-    /// Entries not decoded because of a limit (devices over [`MAX_VARS_DEVICES`], fields of a
-    /// nested object over 256, problems over [`MAX_PROBLEMS_KEPT`]).
+    /// Entries not decoded because of a limit (devices over [`DocumentLimits::max_devices`],
+    /// fields of a nested object over 256, problems over
+    /// [`DocumentLimits::max_problems_kept`]).
     pub dropped: usize,
-    /// Problems with devices and entries (at most [`MAX_PROBLEMS_KEPT`]).
-    pub problems: Vec<VarsProblem>,
+    /// Problems with devices and entries, each at its [`DocumentPosition::Path`] (at most
+    /// [`DocumentLimits::max_problems_kept`]).
+    pub problems: Vec<DocumentProblem>,
 }
 
 impl Vars {
@@ -356,6 +215,17 @@ struct Field {
     /// The record field it fills (`lifetime_energy_kwh`).
     record: &'static str,
     numeric: bool,
+}
+
+impl Field {
+    /// What the field holds, for a problem.
+    fn expected(&self) -> Expected {
+        if self.numeric {
+            Expected::Decimal
+        } else {
+            Expected::Text
+        }
+    }
 }
 
 const fn num(name: &'static str, record: &'static str) -> Field {
@@ -464,9 +334,10 @@ fn secret_name(name: &str) -> bool {
 /// | meter `i1A`, `i2A`, `v1nV`, `v2nV`, `p1Kw`, `p2Kw` | 141 `leg1_current_a` .. `leg2_power_kw` (`flag`, `unknown_11` empty) |
 /// | `v12V`, `vldFldMsk`, `vldFld2Msk`, others | kept raw in [`Vars::other`] as `<device path>/<field>` |
 ///
-/// Values may be strings or JSON numbers; `"nan"` and `"n/a"` are "not reported". A device with
-/// a bad value, no `sn` or no `msmtEps` gives no record and a [`VarsProblem`]. Invalid JSON, a
-/// document that is not an object, or one over [`MAX_VARS_BYTES`] is an `Err`.
+/// Values may be strings or JSON numbers; `"nan"` and `"n/a"` are "not reported". A bad value
+/// costs its field and is a [`DocumentProblem`]; a device without `sn` or a readable `msmtEps`
+/// gives no record. Invalid JSON, a document that is not an object, or one over [`DocumentLimits::max_bytes`] is an `Err` (the
+/// default limits; [`parse_vars_with`] takes others).
 ///
 /// ```
 /// use sunpower_proto::{parse_vars, Record};
@@ -496,16 +367,30 @@ fn secret_name(name: &str) -> bool {
 /// assert_eq!(vars.withheld, 1);
 /// assert!(!format!("{vars:?}").contains("hunter2"));
 /// ```
-pub fn parse_vars(doc: impl AsRef<[u8]>) -> Result<Vars, VarsError> {
+pub fn parse_vars(doc: impl AsRef<[u8]>) -> Result<Vars, DocumentProblem> {
+    parse_vars_with(doc, &DocumentLimits::default())
+}
+
+/// [`parse_vars`] with other limits than the default.
+///
+/// ```
+/// use sunpower_proto::{parse_vars_with, DocumentLimits, DocumentPosition, DocumentProblemKind};
+/// let mut limits = DocumentLimits::default();
+/// limits.max_devices = 1;
+/// let vars = parse_vars_with(r#"{"/sys/devices/inverter/0/sn": "E1",
+///     "/sys/devices/inverter/1/sn": "E2"}"#, &limits).unwrap();
+/// assert_eq!((vars.devices.len(), vars.dropped), (1, 1));
+/// let problem = &vars.problems[0];
+/// assert_eq!(problem.at, DocumentPosition::Path("/sys/devices/inverter/1".into()));
+/// assert_eq!(problem.kind, DocumentProblemKind::TooManyDevices { max: 1 });
+/// ```
+pub fn parse_vars_with(
+    doc: impl AsRef<[u8]>,
+    limits: &DocumentLimits,
+) -> Result<Vars, DocumentProblem> {
     let bytes = doc.as_ref();
-    if bytes.len() > MAX_VARS_BYTES {
-        return Err(VarsError::TooLarge {
-            len: bytes.len(),
-            max: MAX_VARS_BYTES,
-        });
-    }
-    object_or_error(bytes)?;
-    let mut builder = Builder::default();
+    document_or_error(bytes, limits)?;
+    let mut builder = Builder::new(*limits);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     (&mut builder)
         .deserialize(&mut de)
@@ -514,22 +399,24 @@ pub fn parse_vars(doc: impl AsRef<[u8]>) -> Result<Vars, VarsError> {
     Ok(builder.finish())
 }
 
-fn json_error(e: &serde_json::Error) -> VarsError {
-    let (line, column, message) = position(e);
-    VarsError::InvalidJson {
-        line,
-        column,
-        message,
-    }
+fn json_error(e: &serde_json::Error) -> DocumentProblem {
+    DocumentProblem::document(DocumentProblemKind::invalid_json(e))
 }
 
-/// `Ok` when the document starts an object; otherwise the right error, without building it.
-fn object_or_error(bytes: &[u8]) -> Result<(), VarsError> {
+/// `Ok` when the document is within the limit and starts an object; otherwise the right
+/// problem, without building it.
+fn document_or_error(bytes: &[u8], limits: &DocumentLimits) -> Result<(), DocumentProblem> {
+    if bytes.len() > limits.max_bytes {
+        return Err(DocumentProblem::document(DocumentProblemKind::TooLarge {
+            len: bytes.len(),
+            max: limits.max_bytes,
+        }));
+    }
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
         return Ok(());
     }
     match serde_json::from_slice::<IgnoredAny>(bytes) {
-        Ok(_) => Err(VarsError::NotAnObject),
+        Ok(_) => Err(DocumentProblem::document(DocumentProblemKind::NotAnObject)),
         Err(e) => Err(json_error(&e)),
     }
 }
@@ -616,7 +503,7 @@ struct DeviceAcc {
     shape: PathShape,
     /// Values of the kind's fields, in the order of its table.
     values: Vec<Option<String>>,
-    problems: Vec<VarsProblemKind>,
+    problems: Vec<DocumentProblemKind>,
 }
 
 impl DeviceAcc {
@@ -629,8 +516,8 @@ impl DeviceAcc {
 }
 
 /// The document being read.
-#[derive(Default)]
 struct Builder {
+    limits: DocumentLimits,
     form: Option<VarsForm>,
     entries: usize,
     devices: Vec<DeviceAcc>,
@@ -642,10 +529,32 @@ struct Builder {
     other_count: usize,
     withheld: usize,
     dropped: usize,
-    problems: Vec<VarsProblem>,
+    problems: Vec<DocumentProblem>,
     /// The array form's `count`: its text, and its description for a problem.
     declared_count: Option<(Option<String>, String)>,
     array_values: usize,
+}
+
+impl Builder {
+    fn new(limits: DocumentLimits) -> Self {
+        Builder {
+            limits,
+            form: None,
+            entries: 0,
+            devices: Vec::new(),
+            by_key: HashMap::new(),
+            devices_capped: false,
+            supervisor: None,
+            site: None,
+            other: Vec::new(),
+            other_count: 0,
+            withheld: 0,
+            dropped: 0,
+            problems: Vec::new(),
+            declared_count: None,
+            array_values: 0,
+        }
+    }
 }
 
 /// A path split into what it names.
@@ -713,12 +622,17 @@ fn raw_text(value: &Scalar<'_>) -> String {
 }
 
 impl Builder {
-    fn problem(&mut self, path: &str, kind: VarsProblemKind) {
-        if self.problems.len() < MAX_PROBLEMS_KEPT {
-            self.problems.push(VarsProblem {
-                path: bounded(path, NAME_MAX).0,
-                kind,
-            });
+    fn problem(&mut self, path: &str, mut kind: DocumentProblemKind) {
+        // A value where another was expected may still be a secret: never echoed.
+        if let DocumentProblemKind::InvalidValue { found, .. } = &mut kind {
+            if looks_like_mac(found) {
+                *found = "a MAC address (withheld)".to_owned();
+                self.withheld += 1;
+            }
+        }
+        if self.problems.len() < self.limits.max_problems_kept {
+            let at = DocumentPosition::Path(bounded(path, NAME_MAX).0);
+            self.problems.push(DocumentProblem::new(at, kind));
         } else {
             self.dropped += 1;
         }
@@ -735,8 +649,8 @@ impl Builder {
             return;
         }
         self.other_count += 1;
-        if self.other.len() < MAX_OTHER_KEPT {
-            let (value, truncated) = bounded(&text, RAW_VALUE_MAX);
+        if self.other.len() < self.limits.max_other_kept {
+            let (value, truncated) = bounded(&text, self.limits.max_raw_value_bytes);
             self.other.push(RawVar {
                 path: bounded(path, NAME_MAX).0,
                 value,
@@ -749,15 +663,11 @@ impl Builder {
         if let Some(&at) = self.by_key.get(&(kind, shape, index)) {
             return Some(at);
         }
-        if self.devices.len() >= MAX_VARS_DEVICES {
+        if self.devices.len() >= self.limits.max_devices {
             if !std::mem::replace(&mut self.devices_capped, true) {
                 let path = format!("/sys/devices/{}/{index}", kind.as_str());
-                self.problem(
-                    &path,
-                    VarsProblemKind::TooManyDevices {
-                        max: MAX_VARS_DEVICES,
-                    },
-                );
+                let max = self.limits.max_devices;
+                self.problem(&path, DocumentProblemKind::TooManyDevices { max });
             }
             self.dropped += 1;
             return None;
@@ -786,23 +696,16 @@ impl Builder {
         if device.values[slot].is_some() {
             device
                 .problems
-                .push(VarsProblemKind::RepeatedField { field: field.name });
+                .push(DocumentProblemKind::RepeatedField { field: field.name });
             return;
         }
         let text = match value {
             Scalar::Null => return,
             Scalar::Bool(_) | Scalar::Container(_) => {
-                device.problems.push(if field.numeric {
-                    VarsProblemKind::InvalidValue {
-                        field: field.name,
-                        expected: Expected::Decimal,
-                        found: value.describe(),
-                    }
-                } else {
-                    VarsProblemKind::InvalidText {
-                        field: field.name,
-                        found: value.describe(),
-                    }
+                device.problems.push(DocumentProblemKind::InvalidValue {
+                    field: field.name,
+                    expected: field.expected(),
+                    found: value.describe(),
                 });
                 return;
             }
@@ -816,7 +719,7 @@ impl Builder {
         }
         if field.numeric {
             if decimal(Some(&text), 0, field.name).is_err() {
-                device.problems.push(VarsProblemKind::InvalidValue {
+                device.problems.push(DocumentProblemKind::InvalidValue {
                     field: field.name,
                     expected: Expected::Decimal,
                     found: excerpt(&text),
@@ -824,8 +727,9 @@ impl Builder {
                 return;
             }
         } else if text.contains(['\t', '\n', '\r']) || text.len() > NAME_MAX {
-            device.problems.push(VarsProblemKind::InvalidText {
+            device.problems.push(DocumentProblemKind::InvalidValue {
                 field: field.name,
+                expected: Expected::Text,
                 found: excerpt(&text),
             });
             return;
@@ -852,31 +756,33 @@ impl Builder {
                 if dropped > 0 {
                     self.dropped += dropped;
                     let device = &mut self.devices[at];
+                    let max = NESTED_FIELDS_MAX;
                     device
                         .problems
-                        .push(VarsProblemKind::TooManyFields { dropped });
+                        .push(DocumentProblemKind::TooManyValues { max });
                 }
             }
             (Target::Data(..), Entry::Scalar(value)) => {
                 if !secret_name(path) && !looks_like_mac(&raw_text(&value)) {
-                    self.problem(path, VarsProblemKind::NotAnObject);
+                    self.problem(path, DocumentProblemKind::NotAnObject);
                 }
                 self.other(path, &value);
             }
             (Target::Info(name), Entry::Scalar(value)) => self.info(path, name, &value),
             (Target::Live(name), Entry::Scalar(value)) => {
                 let site = self.site.get_or_insert_with(SiteTotals::default);
-                let text = value.text();
-                match site.set(name, text.as_deref()) {
-                    Ok(true) => {}
-                    Ok(false) => self.other(path, &value),
-                    Err(expected) => self.problem(
-                        path,
-                        VarsProblemKind::Invalid {
-                            expected,
-                            found: value.describe(),
-                        },
-                    ),
+                let Some(key) = site::key(name) else {
+                    self.other(path, &value);
+                    return;
+                };
+                if let Err(expected) = site.set_key(key, value.text().as_deref()) {
+                    let found = value.describe();
+                    let kind = DocumentProblemKind::InvalidValue {
+                        field: key,
+                        expected,
+                        found,
+                    };
+                    self.problem(path, kind);
                 }
             }
             (_, Entry::Scalar(value)) => self.other(path, &value),
@@ -890,15 +796,14 @@ impl Builder {
 
     fn info(&mut self, path: &str, name: &str, value: &Scalar<'_>) {
         let info = self.supervisor.get_or_insert_with(SupervisorInfo::default);
-        match info.set(name, value) {
-            Ok(()) => {}
-            Err(expected) => self.problem(
-                path,
-                VarsProblemKind::Invalid {
-                    expected,
-                    found: value.describe(),
-                },
-            ),
+        if let Err((field, expected)) = info.set(name, value, &self.limits) {
+            let found = value.describe();
+            let kind = DocumentProblemKind::InvalidValue {
+                field,
+                expected,
+                found,
+            };
+            self.problem(path, kind);
         }
     }
 
@@ -908,7 +813,7 @@ impl Builder {
             if text.and_then(|t| t.parse::<usize>().ok()) != Some(found) {
                 self.problem(
                     "count",
-                    VarsProblemKind::CountMismatch {
+                    DocumentProblemKind::CountMismatch {
                         declared: described,
                         found,
                     },
@@ -968,12 +873,18 @@ impl Builder {
 /// The records of one device, or the problem that stopped them: a record needs the device's
 /// serial and time; any other value that could not be read (its problem already noted) costs
 /// only its field.
-fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<VarsProblemKind>) {
+fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<DocumentProblemKind>) {
+    let fields = acc.kind.fields();
     if acc.values[SN].is_none() {
-        return (Vec::new(), vec![VarsProblemKind::MissingSerial]);
+        let field = fields[SN].name;
+        return (
+            Vec::new(),
+            vec![DocumentProblemKind::MissingSerial { field }],
+        );
     }
     let Some(time) = acc.values[TIME].as_deref() else {
-        return (Vec::new(), vec![VarsProblemKind::MissingTime]);
+        let field = fields[TIME].name;
+        return (Vec::new(), vec![DocumentProblemKind::MissingTime { field }]);
     };
     let Some(timestamp) = DateTime::parse_from_rfc3339(time)
         .ok()
@@ -981,10 +892,13 @@ fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<VarsProblemKind>) {
         // Times a collector line could carry, as every record's.
         .filter(|t| parse_timestamp(&t.format("%Y%m%d%H%M%S").to_string()) == Some(*t))
     else {
-        let found = excerpt(time);
-        return (Vec::new(), vec![VarsProblemKind::InvalidTime { found }]);
+        let kind = DocumentProblemKind::InvalidValue {
+            field: fields[TIME].name,
+            expected: Expected::Rfc3339,
+            found: excerpt(time),
+        };
+        return (Vec::new(), vec![kind]);
     };
-    let fields = acc.kind.fields();
     let record_types: &[u16] = match acc.kind {
         VarsDeviceKind::Inverter => &[130],
         VarsDeviceKind::Meter if acc.values[METER_141].iter().any(Option::is_some) => &[140, 141],
@@ -1093,8 +1007,8 @@ impl<'de> Visitor<'de> for Values<'_> {
                     .entry(&name, value.unwrap_or(Entry::Scalar(Scalar::Null))),
                 NamedValue { name: None, .. } => {
                     self.builder.entries += 1;
-                    self.builder
-                        .problem("values", VarsProblemKind::Unnamed { entry });
+                    let kind = DocumentProblemKind::MissingKey { key: "name" };
+                    self.builder.problem(&format!("values[{entry}]"), kind);
                 }
             }
         }
@@ -1161,18 +1075,22 @@ fn build_number(version: &str) -> Option<u64> {
 }
 
 impl SupervisorInfo {
-    /// Sets one value by its `/sys/info` name or its supervisor-info key.
-    fn set(&mut self, name: &str, value: &Scalar<'_>) -> Result<(), Expected> {
+    /// Sets one value by its `/sys/info` name or its supervisor-info key; a value of the wrong
+    /// form is an `Err` with the key and what it should hold.
+    fn set(
+        &mut self,
+        name: &str,
+        value: &Scalar<'_>,
+        limits: &DocumentLimits,
+    ) -> Result<(), (&'static str, Expected)> {
         let text = value.text().map(|t| t.into_owned());
         if secret_name(name) || text.as_deref().is_some_and(looks_like_mac) {
             self.withheld += 1;
             return Ok(());
         }
-        let number = |text: &Option<String>| -> Result<Option<f64>, Expected> {
-            match text.as_deref() {
-                None => Ok(None),
-                Some(t) => decimal(Some(t), 0, "").map_err(|_| Expected::Decimal),
-            }
+        let number = |key, text: &Option<String>| match text.as_deref() {
+            None => Ok(None),
+            Some(t) => decimal(Some(t), 0, "").map_err(|_| (key, Expected::Decimal)),
         };
         let short = |text: Option<String>| text.map(|t| bounded(&t, NAME_MAX).0);
         match name {
@@ -1189,20 +1107,24 @@ impl SupervisorInfo {
             "BUILD" => {
                 self.build = match text.as_deref() {
                     None => None,
-                    Some(t) => Some(t.parse().map_err(|_| Expected::UnsignedInteger)?),
+                    Some(t) => Some(
+                        t.parse()
+                            .map_err(|_| ("BUILD", Expected::UnsignedInteger))?,
+                    ),
                 }
             }
             "boardtype" => self.board_type = short(text),
             "sys_type" => self.system_type = short(text),
             "finance_type" => self.finance_type = short(text),
             "active_interface" => self.active_interface = short(text),
-            "uptime" => self.uptime_s = number(&text)?,
-            "ram_usage" => self.ram_usage_pct = number(&text)?,
-            "flash_usage" => self.flash_usage_pct = number(&text)?,
-            "cpu_usage" => self.cpu_usage_pct = number(&text)?,
+            "uptime" => self.uptime_s = number("uptime", &text)?,
+            "ram_usage" => self.ram_usage_pct = number("ram_usage", &text)?,
+            "flash_usage" => self.flash_usage_pct = number("flash_usage", &text)?,
+            "cpu_usage" => self.cpu_usage_pct = number("cpu_usage", &text)?,
             _ => {
-                if self.other.len() < MAX_OTHER_KEPT {
-                    let (value, truncated) = bounded(&raw_text(value), RAW_VALUE_MAX);
+                if self.other.len() < limits.max_other_kept {
+                    let raw_max = limits.max_raw_value_bytes;
+                    let (value, truncated) = bounded(&raw_text(value), raw_max);
                     self.other.push(RawVar {
                         path: bounded(name, NAME_MAX).0,
                         value,
@@ -1230,15 +1152,9 @@ impl SupervisorInfo {
 /// assert_eq!(info.build, Some(41001));
 /// assert_eq!(info.other[0].path, "SCVER");
 /// ```
-pub fn parse_supervisor_info(doc: impl AsRef<[u8]>) -> Result<SupervisorInfo, VarsError> {
+pub fn parse_supervisor_info(doc: impl AsRef<[u8]>) -> Result<SupervisorInfo, DocumentProblem> {
     let bytes = doc.as_ref();
-    if bytes.len() > MAX_VARS_BYTES {
-        return Err(VarsError::TooLarge {
-            len: bytes.len(),
-            max: MAX_VARS_BYTES,
-        });
-    }
-    object_or_error(bytes)?;
+    document_or_error(bytes, &DocumentLimits::default())?;
     let mut state = InfoDoc::default();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     (&mut state)
@@ -1246,9 +1162,14 @@ pub fn parse_supervisor_info(doc: impl AsRef<[u8]>) -> Result<SupervisorInfo, Va
         .and_then(|()| de.end())
         .map_err(|e| json_error(&e))?;
     if let Some(result) = state.failed {
-        return Err(VarsError::Failed { result });
+        return Err(DocumentProblem::document(DocumentProblemKind::Failed {
+            result,
+        }));
     }
-    let mut info = state.info.ok_or(VarsError::MissingSupervisor)?;
+    let missing = DocumentProblemKind::MissingKey { key: "supervisor" };
+    let mut info = state
+        .info
+        .ok_or_else(|| DocumentProblem::document(missing))?;
     if let Some((key, expected, found)) = state.invalid {
         // A bad value is kept raw rather than failing the whole document.
         info.other.push(RawVar {
@@ -1302,7 +1223,9 @@ impl<'de> Visitor<'de> for &mut InfoDoc {
                     };
                     let mut info = SupervisorInfo::default();
                     for (name, value) in &fields {
-                        if let Err(expected) = info.set(name, value) {
+                        if let Err((_, expected)) =
+                            info.set(name, value, &DocumentLimits::default())
+                        {
                             self.invalid.get_or_insert((
                                 bounded(name, NAME_MAX).0,
                                 expected,
@@ -1321,13 +1244,15 @@ impl<'de> Visitor<'de> for &mut InfoDoc {
     }
 }
 
-/// `{"kind": "supervisor_info", "serial": ..., ..., "other": {name: value}, "withheld": n}`.
+/// `{"record_type": "supervisor_info", "serial": ..., ..., "other": [{"path", "value",
+/// "truncated"}], "withheld": n}`: a kind no collector line has says its name where a record
+/// says its number.
 #[cfg(feature = "serde")]
 impl serde::Serialize for SupervisorInfo {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
-        map.serialize_entry("kind", "supervisor_info")?;
+        map.serialize_entry("record_type", "supervisor_info")?;
         map.serialize_entry("serial", &self.serial)?;
         map.serialize_entry("model", &self.model)?;
         map.serialize_entry("hardware_version", &self.hardware_version)?;

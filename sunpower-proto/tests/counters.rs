@@ -171,12 +171,11 @@ fn two_vars_polls_five_minutes_apart_give_the_counter_differences() {
 
 fn site(time: i64, pv: f64, net: f64, ess: Option<f64>, soc: Option<f64>) -> SiteTotals {
     let mut s = SiteTotals::default();
-    s.set("time", Some(&time.to_string())).unwrap();
-    s.set("pv_en", Some(&pv.to_string())).unwrap();
-    s.set("net_en", Some(&net.to_string())).unwrap();
-    s.set("ess_en", ess.map(|e| e.to_string()).as_deref())
-        .unwrap();
-    s.set("soc", soc.map(|e| e.to_string()).as_deref()).unwrap();
+    s.timestamp = chrono::DateTime::from_timestamp(time, 0);
+    s.pv_energy_kwh = Some(pv);
+    s.net_energy_kwh = Some(net);
+    s.battery_energy_kwh = ess;
+    s.battery_soc = soc;
     s
 }
 

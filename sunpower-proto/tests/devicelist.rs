@@ -2,10 +2,35 @@
 #![cfg(feature = "devicelist")]
 
 use sunpower_proto::{
-    parse_device_list, parse_line, DeviceErrorKind, DeviceList, DeviceListError, Expected,
-    InverterForm, MeterKind, Record, RecordBuf, Source, MAX_DEVICES, MAX_DEVICE_VALUES,
-    MAX_DOCUMENT_BYTES, UNKNOWN_DEVICE_JSON_MAX,
+    parse_device_list, parse_device_list_with, parse_line, DeviceList, DocumentLimits,
+    DocumentPosition, DocumentProblem, DocumentProblemKind as Kind, Expected, InverterForm,
+    MeterKind, Record, RecordBuf, Source,
 };
+
+/// The default limits, as the former constants were.
+const MAX_DEVICES: usize = 10_000;
+const MAX_DEVICE_VALUES: usize = 4_096;
+const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+const UNKNOWN_DEVICE_JSON_MAX: usize = 16 * 1024;
+
+/// The kind of the problem that refuses a whole document.
+fn refused(json: impl AsRef<[u8]>) -> Kind {
+    let problem = parse_device_list(json).unwrap_err();
+    assert_eq!(problem.at, DocumentPosition::Document, "{problem}");
+    problem.kind
+}
+
+/// Each problem's device index and kind.
+fn problems(list: &DeviceList) -> Vec<(usize, Kind)> {
+    let index = |p: &DocumentProblem| match &p.at {
+        DocumentPosition::Device { index, .. } => *index,
+        other => panic!("{other:?}"),
+    };
+    list.problems
+        .iter()
+        .map(|p| (index(p), p.kind.clone()))
+        .collect()
+}
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
@@ -33,7 +58,7 @@ fn rfc3339(record: &RecordBuf) -> String {
 #[test]
 fn pvs6_2019_document_gives_status_meters_legs_and_inverters() {
     let list = decode("pvs6_2019.json");
-    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert!(list.problems.is_empty(), "{:?}", list.problems);
     assert!(list.unknown.is_empty());
     assert_eq!(types(&list), [120, 140, 140, 141, 130, 130, 130, 130]);
 
@@ -169,7 +194,7 @@ fn records_equal_those_of_the_same_plain_text_line() {
 #[test]
 fn pvs5_2017_document_maps_old_meter_names_and_derives_the_meter_kind() {
     let list = decode("pvs5_2017.json");
-    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert!(list.problems.is_empty(), "{:?}", list.problems);
     assert_eq!(types(&list), [120, 140, 140, 130, 130]);
     assert_eq!(rfc3339(&list.records[0]), "2017-01-07T17:15:00+00:00");
 
@@ -206,7 +231,7 @@ fn pvs5_2017_document_maps_old_meter_names_and_derives_the_meter_kind() {
 #[test]
 fn document_without_meters_gives_status_and_inverters_and_reads_p_mppt1() {
     let list = decode("no_meters.json");
-    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert!(list.problems.is_empty(), "{:?}", list.problems);
     assert_eq!(types(&list), [120, 130, 130]);
     let Record::Inverter(inv) = list.records[1].record() else {
         panic!()
@@ -225,36 +250,40 @@ fn document_without_meters_gives_status_and_inverters_and_reads_p_mppt1() {
 fn inverter_in_error_is_reported_and_decoded_only_when_it_has_data() {
     let list = decode("inverter_error.json");
     assert_eq!(types(&list), [120, 130, 130]);
-    assert_eq!(list.errors.len(), 2, "{:?}", list.errors);
+    assert_eq!(list.problems.len(), 2, "{:?}", list.problems);
 
-    // No DATATIME, no values: one error, no record.
-    let first = &list.errors[0];
-    assert_eq!(first.index, 1);
-    assert_eq!(first.serial.as_deref(), Some("E00121838012345"));
+    // No DATATIME, no values: one problem, no record.
+    let first = &list.problems[0];
+    assert_eq!(
+        first.at,
+        DocumentPosition::Device {
+            index: 1,
+            serial: Some("E00121838012345".into())
+        }
+    );
     assert_eq!(
         first.kind,
-        DeviceErrorKind::NotWorking {
+        Kind::NotWorking {
             state: "error".into(),
             decoded: false
         }
     );
-    assert!(!first.is_warning());
     assert_eq!(
         first.to_string(),
         "device 1 (E00121838012345): STATE is \"error\", not \"working\"; no data to decode"
     );
 
-    // Last reading present: decoded, with a warning.
-    let second = &list.errors[1];
-    assert_eq!(second.index, 2);
+    // Last reading present: decoded, and said.
     assert_eq!(
-        second.kind,
-        DeviceErrorKind::NotWorking {
-            state: "error".into(),
-            decoded: true
-        }
+        problems(&list)[1],
+        (
+            2,
+            Kind::NotWorking {
+                state: "error".into(),
+                decoded: true
+            }
+        )
     );
-    assert!(second.is_warning());
     let Record::Inverter(inv) = list.records[1].record() else {
         panic!()
     };
@@ -277,20 +306,21 @@ fn inverter_in_error_is_reported_and_decoded_only_when_it_has_data() {
 #[test]
 fn result_failed_is_a_document_error() {
     let err = parse_device_list(fixture("result_failed.json")).unwrap_err();
+    assert_eq!(err.at, DocumentPosition::Document);
     assert_eq!(
-        err,
-        DeviceListError::Failed {
+        err.kind,
+        Kind::Failed {
             result: "failed".into()
         }
     );
     assert_eq!(
         err.to_string(),
-        "the supervisor reported \"result\": \"failed\": the DeviceList request failed"
+        "the supervisor reported \"result\": \"failed\": the request failed"
     );
     // Without a devices array too.
     assert!(matches!(
-        parse_device_list(br#"{"result":"failed"}"#),
-        Err(DeviceListError::Failed { .. })
+        refused(br#"{"result":"failed"}"#),
+        Kind::Failed { .. }
     ));
 }
 
@@ -300,26 +330,20 @@ fn invalid_datatime_fails_that_device_only() {
     assert_eq!(types(&list), [120, 130]);
     assert_eq!(list.records[1].record().serial(), Some("E00121838012347"));
     assert_eq!(rfc3339(&list.records[1]), "2019-09-26T16:30:00+00:00");
-    let kinds: Vec<_> = list.errors.iter().map(|e| (e.index, &e.kind)).collect();
+    let invalid = |found: &str| Kind::InvalidValue {
+        field: "DATATIME",
+        expected: Expected::DataTime,
+        found: found.into(),
+    };
     assert_eq!(
-        kinds,
+        problems(&list),
         [
-            (
-                1,
-                &DeviceErrorKind::InvalidDataTime {
-                    found: "2019,09,31,16,30,00".into()
-                }
-            ),
-            (
-                2,
-                &DeviceErrorKind::InvalidDataTime {
-                    found: "2019-09-26T16:30:00Z".into()
-                }
-            ),
+            (1, invalid("2019,09,31,16,30,00")),
+            (2, invalid("2019-09-26T16:30:00Z")),
         ]
     );
     assert_eq!(
-        list.errors[0].to_string(),
+        list.problems[0].to_string(),
         "device 1 (E00121838012345): DATATIME: expected \"YYYY,MM,DD,hh,mm,ss\" (UTC), found \"2019,09,31,16,30,00\""
     );
 }
@@ -328,7 +352,7 @@ fn invalid_datatime_fails_that_device_only() {
 fn unknown_device_types_are_kept_raw() {
     let list = decode("unknown_device.json");
     assert_eq!(types(&list), [120, 130]);
-    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert!(list.problems.is_empty(), "{:?}", list.problems);
     let kept: Vec<_> = list
         .unknown
         .iter()
@@ -352,7 +376,7 @@ fn unknown_device_types_are_kept_raw() {
 #[test]
 fn numbers_as_json_numbers_decode_like_strings() {
     let list = decode("json_numbers.json");
-    assert!(list.errors.is_empty(), "{:?}", list.errors);
+    assert!(list.problems.is_empty(), "{:?}", list.problems);
     assert_eq!(types(&list), [120, 140, 141, 130]);
     let Record::SupervisorStatus(s) = list.records[0].record() else {
         panic!()
@@ -430,35 +454,26 @@ fn requote_numbers(text: &str) -> String {
 #[test]
 fn invalid_json_is_a_document_error_with_its_position() {
     let err = parse_device_list("{\"devices\": [\n  {\"SERIAL\": }\n]}").unwrap_err();
-    let DeviceListError::InvalidJson { line, column, .. } = &err else {
+    assert_eq!(err.at, DocumentPosition::Document);
+    assert_eq!(err.kind.name(), "invalid_json");
+    let Kind::InvalidJson { line, column, .. } = &err.kind else {
         panic!("{err:?}")
     };
     assert_eq!((*line, *column), (2, 14));
-    assert!(err.to_string().starts_with("invalid DeviceList JSON: "));
-    assert!(matches!(
-        parse_device_list(b"\xff\xfe"),
-        Err(DeviceListError::InvalidJson { .. })
-    ));
-    assert!(matches!(
-        parse_device_list(b""),
-        Err(DeviceListError::InvalidJson { .. })
-    ));
+    assert_eq!(
+        err.to_string(),
+        "invalid JSON at line 2 column 14: expected value"
+    );
+    assert!(matches!(refused(b"\xff\xfe"), Kind::InvalidJson { .. }));
+    assert!(matches!(refused(b""), Kind::InvalidJson { .. }));
 }
 
 #[test]
 fn documents_that_are_not_device_lists_are_errors() {
-    assert_eq!(
-        parse_device_list("[1, 2]").unwrap_err(),
-        DeviceListError::NotAnObject
-    );
-    assert_eq!(
-        parse_device_list(r#"{"result": "succeed"}"#).unwrap_err(),
-        DeviceListError::MissingDevices
-    );
-    assert_eq!(
-        parse_device_list(r#"{"devices": {}}"#).unwrap_err(),
-        DeviceListError::MissingDevices
-    );
+    assert_eq!(refused("[1, 2]"), Kind::NotAnObject);
+    let missing = Kind::MissingKey { key: "devices" };
+    assert_eq!(refused(r#"{"result": "succeed"}"#), missing);
+    assert_eq!(refused(r#"{"devices": {}}"#), missing);
     // No result key (path-style API) and an empty list are fine.
     assert_eq!(
         parse_device_list(r#"{"devices": []}"#).unwrap(),
@@ -470,8 +485,8 @@ fn documents_that_are_not_device_lists_are_errors() {
 fn oversized_documents_and_device_counts_are_refused() {
     let big = vec![b' '; MAX_DOCUMENT_BYTES + 1];
     assert_eq!(
-        parse_device_list(&big).unwrap_err(),
-        DeviceListError::TooLarge {
+        refused(&big),
+        Kind::TooLarge {
             len: MAX_DOCUMENT_BYTES + 1,
             max: MAX_DOCUMENT_BYTES
         }
@@ -480,13 +495,7 @@ fn oversized_documents_and_device_counts_are_refused() {
         "{{\"devices\": [{}]}}",
         vec!["{}"; MAX_DEVICES + 1].join(",")
     );
-    assert_eq!(
-        parse_device_list(&many).unwrap_err(),
-        DeviceListError::TooManyDevices {
-            count: MAX_DEVICES + 1,
-            max: MAX_DEVICES
-        }
-    );
+    assert_eq!(refused(&many), Kind::TooManyDevices { max: MAX_DEVICES });
     // Exactly the limit is accepted; each `{}` is an unknown device kept raw.
     let limit = format!("{{\"devices\": [{}]}}", vec!["{}"; MAX_DEVICES].join(","));
     assert_eq!(
@@ -527,26 +536,24 @@ fn a_bad_value_costs_its_field_with_the_key_named_and_the_device_is_kept() {
         panic!()
     };
     assert_eq!(status.uptime_s, None);
-    assert!(list.errors.iter().all(|e| e.is_warning()));
-    let kinds: Vec<_> = list.errors.iter().map(|e| e.kind.clone()).collect();
-    let invalid = |key, expected, found: &str| DeviceErrorKind::InvalidValue {
-        key,
+    let invalid = |field, expected, found: &str| Kind::InvalidValue {
+        field,
         expected,
         found: found.into(),
     };
     assert_eq!(
-        kinds,
+        problems(&list),
         [
-            invalid("ltea_3phsum_kwh", Expected::Decimal, "12,5"),
-            invalid("ltea_3phsum_kwh", Expected::Decimal, "NaN"),
-            invalid("dl_uptime", Expected::UnsignedInteger, "-5"),
-            invalid("stat_ind", Expected::Integer, "0.5"),
-            invalid("p_3phsum_kw", Expected::Decimal, "an array"),
-            invalid("p_3phsum_kw", Expected::Decimal, "true"),
+            (0, invalid("ltea_3phsum_kwh", Expected::Decimal, "12,5")),
+            (1, invalid("ltea_3phsum_kwh", Expected::Decimal, "NaN")),
+            (2, invalid("dl_uptime", Expected::UnsignedInteger, "-5")),
+            (3, invalid("stat_ind", Expected::Integer, "0.5")),
+            (4, invalid("p_3phsum_kw", Expected::Decimal, "an array")),
+            (5, invalid("p_3phsum_kw", Expected::Decimal, "true")),
         ]
     );
     assert_eq!(
-        list.errors[0].to_string(),
+        list.problems[0].to_string(),
         "device 0 (E1): ltea_3phsum_kwh: expected a decimal number, found \"12,5\""
     );
 }
@@ -568,39 +575,23 @@ fn devices_without_a_serial_or_time_are_errors_and_a_bad_model_costs_its_field()
         panic!()
     };
     assert_eq!((inv.serial, inv.model), ("E3", None));
-    let kinds: Vec<_> = list
-        .errors
-        .iter()
-        .map(|e| (e.index, e.kind.clone()))
-        .collect();
+    let invalid = |field, expected, found: &str| Kind::InvalidValue {
+        field,
+        expected,
+        found: found.into(),
+    };
     assert_eq!(
-        kinds,
+        problems(&list),
         [
-            (0, DeviceErrorKind::NotAnObject),
-            (1, DeviceErrorKind::MissingSerial),
-            (2, DeviceErrorKind::MissingDataTime),
-            (
-                3,
-                DeviceErrorKind::InvalidText {
-                    key: "SERIAL",
-                    found: "E\t2".into()
-                }
-            ),
-            (
-                4,
-                DeviceErrorKind::InvalidText {
-                    key: "MODEL",
-                    found: "A\nB".into()
-                }
-            ),
-            (
-                5,
-                DeviceErrorKind::InvalidDataTime {
-                    found: "20200101120000".into()
-                }
-            ),
+            (0, Kind::NotAnObject),
+            (1, Kind::MissingSerial { field: "SERIAL" }),
+            (2, Kind::MissingTime { field: "DATATIME" }),
+            (3, invalid("SERIAL", Expected::Text, "E\t2")),
+            (4, invalid("MODEL", Expected::Text, "A\nB")),
+            (5, invalid("DATATIME", Expected::DataTime, "20200101120000")),
         ]
     );
+    assert_eq!(list.problems[0].to_string(), "device 0: not a JSON object");
 }
 
 #[test]
@@ -629,10 +620,7 @@ fn meter_kind_comes_from_serial_then_type_then_warns() {
             ("M4".to_owned(), MeterKind::Unknown),
         ]
     );
-    assert_eq!(list.errors.len(), 1);
-    assert_eq!(list.errors[0].index, 3);
-    assert_eq!(list.errors[0].kind, DeviceErrorKind::UnknownMeterKind);
-    assert!(list.errors[0].is_warning());
+    assert_eq!(problems(&list), [(3, Kind::UnknownMeterKind)]);
 }
 
 #[test]
@@ -715,9 +703,10 @@ fn a_second_devices_list_is_an_error_with_its_position() {
     let json =
         "{\"devices\": [],\n \"result\": \"succeed\",\n \"devices\": [{\"DEVICE_TYPE\": \"PVS\"}]}";
     let err = parse_device_list(json).unwrap_err();
+    assert_eq!(err.at, DocumentPosition::Document);
     assert_eq!(
-        err,
-        DeviceListError::DuplicateKey {
+        err.kind,
+        Kind::DuplicateKey {
             key: "devices".into(),
             line: 3,
             column: 10
@@ -729,8 +718,8 @@ fn a_second_devices_list_is_an_error_with_its_position() {
     // Within a device too: which SERIAL is meant cannot be known.
     let json = r#"{"devices": [{"SERIAL": "A", "DEVICE_TYPE": "Inverter", "SERIAL": "B"}]}"#;
     assert!(matches!(
-        parse_device_list(json).unwrap_err(),
-        DeviceListError::DuplicateKey { key, line: 1, .. } if key == "SERIAL"
+        refused(json),
+        Kind::DuplicateKey { key, line: 1, .. } if key == "SERIAL"
     ));
 }
 
@@ -746,18 +735,19 @@ fn inverter_in_error_with_readings_but_no_datatime_is_decoded_at_curtime() {
     };
     assert_eq!(inv.lifetime_energy_kwh, Some(19.3057));
     assert_eq!(inv.timestamp.to_rfc3339(), "2019-09-27T03:06:41+00:00");
-    let kinds: Vec<&DeviceErrorKind> = list.errors.iter().map(|e| &e.kind).collect();
     assert_eq!(
-        kinds,
+        problems(&list),
         [
-            &DeviceErrorKind::NotWorking {
-                state: "error".into(),
-                decoded: true
-            },
-            &DeviceErrorKind::TimeFromCurTime
+            (
+                0,
+                Kind::NotWorking {
+                    state: "error".into(),
+                    decoded: true
+                }
+            ),
+            (0, Kind::TimeFromCurTime)
         ]
     );
-    assert!(list.errors.iter().all(|e| e.is_warning()));
 }
 
 #[test]
@@ -766,28 +756,52 @@ fn a_device_of_very_many_values_is_refused_without_building_the_document() {
     let values = vec!["0"; MAX_DEVICE_VALUES].join(",");
     let json = format!("{{\"devices\": [{{}}, {{\"DEVICE_TYPE\": \"PVS\", \"x\": [{values}]}}]}}");
     let err = parse_device_list(&json).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            DeviceListError::DeviceTooLarge {
-                index: 1,
-                line: 1,
-                max: MAX_DEVICE_VALUES,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    let at = DocumentPosition::Device {
+        index: 1,
+        serial: None,
+    };
+    let kind = Kind::TooManyValues {
+        max: MAX_DEVICE_VALUES,
+    };
+    assert_eq!((err.at, err.kind), (at, kind));
     // Over the device limit, decoding stops at the first device too many, whatever follows.
     let many = format!(
         "{{\"devices\": [{}, not even json",
         vec!["{}"; MAX_DEVICES + 1].join(",")
     );
+    assert_eq!(refused(&many), Kind::TooManyDevices { max: MAX_DEVICES });
+}
+
+#[test]
+fn limits_other_than_the_default_are_kept() {
+    let limits = DocumentLimits::default();
     assert_eq!(
-        parse_device_list(&many).unwrap_err(),
-        DeviceListError::TooManyDevices {
-            count: MAX_DEVICES + 1,
-            max: MAX_DEVICES
-        }
+        (
+            limits.max_bytes,
+            limits.max_devices,
+            limits.max_values_per_device,
+            limits.max_unknown_device_bytes
+        ),
+        (
+            MAX_DOCUMENT_BYTES,
+            MAX_DEVICES,
+            MAX_DEVICE_VALUES,
+            UNKNOWN_DEVICE_JSON_MAX
+        )
     );
+    let mut small = limits;
+    small.max_values_per_device = 3;
+    small.max_unknown_device_bytes = 10;
+    let json = r#"{"devices": [{"DEVICE_TYPE": "Battery"}, {"DEVICE_TYPE": "PVS", "a": 1}]}"#;
+    let list = parse_device_list_with(json, &limits).unwrap();
+    assert_eq!(list.unknown[0].json, r#"{"DEVICE_TYPE":"Battery"}"#);
+    let err = parse_device_list_with(json, &small).unwrap_err();
+    assert_eq!(err.kind, Kind::TooManyValues { max: 3 });
+    assert_eq!(
+        err.to_string(),
+        "device 1: more than 3 values, over the limit"
+    );
+    small.max_values_per_device = 5;
+    let list = parse_device_list_with(json, &small).unwrap();
+    assert_eq!(list.unknown[0].json, r#"{"DEVICE_T"#);
 }

@@ -3,9 +3,16 @@
 #![cfg(all(feature = "varserver", feature = "devicelist", feature = "serde"))]
 
 use sunpower_proto::{
-    parse_device_list, parse_supervisor_info, parse_vars, DeviceErrorKind, PathShape, Record,
-    RecordBuf, Source, VarsDeviceKind, VarsError, VarsForm, VarsProblemKind,
+    parse_device_list, parse_supervisor_info, parse_vars, parse_vars_with, DocumentLimits,
+    DocumentPosition, DocumentProblem, DocumentProblemKind as Kind, Expected, PathShape, Record,
+    RecordBuf, Source, VarsDeviceKind, VarsForm,
 };
+
+/// The kind of the problem that refuses a whole document.
+fn refused(problem: DocumentProblem) -> Kind {
+    assert_eq!(problem.at, DocumentPosition::Document, "{problem}");
+    problem.kind
+}
 
 fn sample(name: &str) -> Vec<u8> {
     let path = format!("{}/tests/data/local-api/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -408,8 +415,8 @@ fn unknown_paths_bad_values_and_a_wrong_count_are_reported_not_fatal() {
     assert_eq!(
         problems,
         [
-            "values: entry 8 of \"values\" has no name",
-            "/sys/livedata/pv_p: expected a decimal number, found \"-x-\"",
+            "values[8]: \"name\" is missing or of the wrong form",
+            "/sys/livedata/pv_p: pv_p: expected a decimal number, found \"-x-\"",
             "count: \"count\" says 12 values, the document holds 10",
             "/sys/devices/inverter/0: ltea3phsumKwh: expected a decimal number, found \"12.5kWh\"",
             "/sys/devices/inverter/2: no sn: a record needs the device's serial",
@@ -429,13 +436,114 @@ fn unknown_paths_bad_values_and_a_wrong_count_are_reported_not_fatal() {
         (vars.other[0].path.as_str(), vars.other[0].value.as_str()),
         ("/sys/devices/ess/0/socVal", "0.5")
     );
-    assert!(matches!(
-        vars.problems[3].kind,
-        VarsProblemKind::InvalidValue {
+    // Each problem has its position and the kind every JSON source shares.
+    let problem = &vars.problems[3];
+    assert_eq!(
+        problem.at,
+        DocumentPosition::Path("/sys/devices/inverter/0".into())
+    );
+    assert_eq!(
+        problem.kind,
+        Kind::InvalidValue {
             field: "ltea3phsumKwh",
-            ..
+            expected: Expected::Decimal,
+            found: "12.5kWh".into()
         }
-    ));
+    );
+    let kinds: Vec<&str> = vars.problems.iter().map(|p| p.kind.name()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "missing_key",
+            "invalid_value",
+            "count_mismatch",
+            "invalid_value",
+            "missing_serial"
+        ]
+    );
+}
+
+#[test]
+fn a_bad_value_is_the_same_problem_kind_in_the_devicelist_and_in_vars() {
+    let vars = parse_vars(
+        r#"{"/sys/devices/inverter/0/sn": "E1",
+        "/sys/devices/inverter/0/msmtEps": "2025-09-30T15:50:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "12,5"}"#,
+    )
+    .unwrap();
+    let list = parse_device_list(
+        r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E1",
+        "DATATIME": "2025,09,30,15,50,00", "ltea_3phsum_kwh": "12,5"}]}"#,
+    )
+    .unwrap();
+    let (from_vars, from_list) = (&vars.problems[..], &list.problems[..]);
+    assert_eq!((from_vars.len(), from_list.len()), (1, 1));
+    let invalid = |field| Kind::InvalidValue {
+        field,
+        expected: Expected::Decimal,
+        found: "12,5".into(),
+    };
+    assert_eq!(
+        (&from_vars[0].at, &from_vars[0].kind),
+        (
+            &DocumentPosition::Path("/sys/devices/inverter/0".into()),
+            &invalid("ltea3phsumKwh")
+        )
+    );
+    assert_eq!(
+        (&from_list[0].at, &from_list[0].kind),
+        (
+            &DocumentPosition::Device {
+                index: 0,
+                serial: Some("E1".into())
+            },
+            &invalid("ltea_3phsum_kwh")
+        )
+    );
+    // A device without a time: the same kind, with each source's name of the time.
+    let vars = parse_vars(r#"{"/sys/devices/inverter/0/sn": "E1"}"#).unwrap();
+    let list =
+        parse_device_list(r#"{"devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "E1"}]}"#).unwrap();
+    assert_eq!(
+        vars.problems[0].kind,
+        Kind::MissingTime { field: "msmtEps" }
+    );
+    assert_eq!(
+        list.problems[0].kind,
+        Kind::MissingTime { field: "DATATIME" }
+    );
+}
+
+#[test]
+fn vars_limits_other_than_the_default_are_kept() {
+    let limits = DocumentLimits::default();
+    assert_eq!(
+        (
+            limits.max_bytes,
+            limits.max_devices,
+            limits.max_other_kept,
+            limits.max_problems_kept,
+            limits.max_raw_value_bytes
+        ),
+        (64 * 1024 * 1024, 10_000, 1_000, 1_000, 1_024)
+    );
+    let doc = r#"{"/a": "12345", "/b": "2", "/sys/devices/inverter/0/sn": "E1",
+        "/sys/devices/inverter/1/sn": "E2", "/sys/devices/inverter/2/sn": "E3"}"#;
+    let mut small = limits;
+    small.max_other_kept = 1;
+    small.max_raw_value_bytes = 3;
+    small.max_problems_kept = 2;
+    let vars = parse_vars_with(doc, &small).unwrap();
+    assert_eq!((vars.other.len(), vars.other_count), (1, 2));
+    assert_eq!(
+        (vars.other[0].value.as_str(), vars.other[0].truncated),
+        ("123", true)
+    );
+    // Three devices without a time: two problems kept, one counted.
+    assert_eq!((vars.problems.len(), vars.dropped), (2, 1));
+    small.max_bytes = 10;
+    let err = parse_vars_with(doc, &small).unwrap_err();
+    assert!(matches!(refused(err), Kind::TooLarge { max: 10, .. }));
 }
 
 #[test]
@@ -466,12 +574,12 @@ fn one_unreadable_quantity_costs_its_field_and_the_device_keeps_its_lifetime_ene
 
 #[test]
 fn documents_that_are_not_vars_objects_are_errors_with_position() {
-    assert_eq!(parse_vars("[1]").unwrap_err(), VarsError::NotAnObject);
-    let err = parse_vars("{\"/sys/info/model\": \n  nope}").unwrap_err();
+    assert_eq!(refused(parse_vars("[1]").unwrap_err()), Kind::NotAnObject);
+    let err = refused(parse_vars("{\"/sys/info/model\": \n  nope}").unwrap_err());
     assert!(
         matches!(
             err,
-            VarsError::InvalidJson {
+            Kind::InvalidJson {
                 line: 2,
                 column: 4,
                 ..
@@ -480,11 +588,31 @@ fn documents_that_are_not_vars_objects_are_errors_with_position() {
         "{err:?}"
     );
     assert!(matches!(
-        parse_vars(b"").unwrap_err(),
-        VarsError::InvalidJson { .. }
+        refused(parse_vars(b"").unwrap_err()),
+        Kind::InvalidJson { .. }
     ));
     let empty = parse_vars("{}").unwrap();
     assert_eq!((empty.entries, empty.devices.len()), (0, 0));
+}
+
+#[test]
+fn a_secret_where_a_value_was_expected_is_withheld_from_its_problem() {
+    let doc = format!(
+        r#"{{"/sys/devices/inverter/0/sn": "E1",
+        "/sys/devices/inverter/0/msmtEps": "2025-10-02T18:05:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "{MAC1}",
+        "/sys/livedata/pv_p": "{MAC2}"}}"#
+    );
+    let vars = parse_vars(&doc).unwrap();
+    assert_eq!((vars.problems.len(), vars.withheld), (2, 2));
+    for problem in &vars.problems {
+        let message = problem.to_string();
+        assert!(
+            message.ends_with("found \"a MAC address (withheld)\""),
+            "{message}"
+        );
+        assert!(!format!("{problem:?}").contains("3C:22") && !message.contains("3c-22"));
+    }
 }
 
 /// Known secrets, in every place a dump can hold them.
@@ -588,8 +716,9 @@ fn device_list_of_build_61839_decodes_with_import_export_counters() {
     assert_eq!(inv.dc_power_kw, Some(0.0012));
     assert_eq!(time(&list.records[4]), "2025-09-12T21:12:42+00:00");
     assert!(matches!(
-        &list.errors[..],
-        [e] if e.index == 3 && matches!(e.kind, DeviceErrorKind::NotWorking { decoded: true, .. })
+        &list.problems[..],
+        [e] if matches!(e.at, DocumentPosition::Device { index: 3, .. })
+            && matches!(e.kind, Kind::NotWorking { decoded: true, .. })
     ));
 }
 
@@ -623,14 +752,14 @@ fn supervisor_info_document_decodes_and_its_errors_are_documents_errors() {
         ]
     );
     assert_eq!(
-        parse_supervisor_info(r#"{"result": "failed"}"#).unwrap_err(),
-        VarsError::Failed {
+        refused(parse_supervisor_info(r#"{"result": "failed"}"#).unwrap_err()),
+        Kind::Failed {
             result: "failed".into()
         }
     );
     assert_eq!(
-        parse_supervisor_info(r#"{"result": "succeed"}"#).unwrap_err(),
-        VarsError::MissingSupervisor
+        refused(parse_supervisor_info(r#"{"result": "succeed"}"#).unwrap_err()),
+        Kind::MissingKey { key: "supervisor" }
     );
 }
 

@@ -1,25 +1,74 @@
-//! `parse_device_list`: a DeviceList JSON document of the PVS local API as records.
+//! `parse_device_list`: a DeviceList JSON document of the PVS local API as records, with the
+//! problems of its devices.
 
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 use sunpower_proto::parse_device_list as parse;
 
 use crate::errors;
+use crate::problem::DocumentProblem;
 use crate::record::Record;
 use crate::value::document_bytes;
+
+/// A decoded DeviceList document. Immutable. Iterating it (and `len()`) goes over its records.
+#[pyclass(module = "sunpower", name = "DeviceList", frozen)]
+pub struct DeviceList {
+    records: Py<PyTuple>,
+    problems: Py<PyTuple>,
+}
+
+#[pymethods]
+impl DeviceList {
+    /// The records, in device order: 120 for the supervisor, 130 per inverter, 140 (and 141)
+    /// per meter.
+    #[getter]
+    fn records(&self, py: Python<'_>) -> Py<PyTuple> {
+        self.records.clone_ref(py)
+    }
+
+    /// Problems with single devices, as `DocumentProblem` objects at their `device` (and
+    /// `serial`); `str()` of each is its message (`"device 3 (E00121838012345): DATATIME:
+    /// ..."`). A device without a serial or a readable time gave no record; any other bad value
+    /// cost only its field.
+    #[getter]
+    fn problems(&self, py: Python<'_>) -> Py<PyTuple> {
+        self.problems.clone_ref(py)
+    }
+
+    fn __len__(&self, py: Python<'_>) -> usize {
+        self.records.bind(py).len()
+    }
+
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.records
+            .bind(py)
+            .as_any()
+            .try_iter()
+            .map(Bound::into_any)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "DeviceList({} records, {} problems)",
+            self.records.bind(py).len(),
+            self.problems.bind(py).len()
+        )
+    }
+}
 
 /// Decodes a DeviceList document (`bytes` or `str`) into the same records as the plain-text
 /// stream: 120 for the supervisor, 130 per inverter, 140 (and 141) per meter.
 ///
 /// A document that is not a DeviceList, or says `"result": "failed"`, raises `DecodeError`.
-/// A device that cannot be decoded, or is not working, is logged on the `sunpower` logger and
-/// the others are returned; devices of unknown type are logged too.
+/// A device that cannot be decoded, or is not working, is in `problems` and logged on the
+/// `sunpower` logger, and the others are returned; devices of unknown type are logged.
 #[pyfunction]
-pub fn parse_device_list(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Vec<Record>> {
+pub fn parse_device_list(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<DeviceList> {
     let bytes = document_bytes(data)?;
     let list = py
         .detach(|| parse(&bytes))
-        .map_err(|e| errors::decode_error_message(py, &e.to_string()))?;
-    for problem in &list.errors {
+        .map_err(|e| errors::document_error(py, &e))?;
+    for problem in &list.problems {
         errors::log_warning(py, &problem.to_string())?;
     }
     for device in &list.unknown {
@@ -32,9 +81,10 @@ pub fn parse_device_list(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<Ve
             ),
         )?;
     }
-    Ok(list
-        .records
-        .iter()
-        .map(|r| Record::new(&r.record(), None))
-        .collect())
+    let records = list.records.iter().map(|r| Record::new(&r.record(), None));
+    let problems = list.problems.iter().map(DocumentProblem::new);
+    Ok(DeviceList {
+        records: PyTuple::new(py, records)?.unbind(),
+        problems: PyTuple::new(py, problems)?.unbind(),
+    })
 }

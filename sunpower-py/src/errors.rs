@@ -6,7 +6,7 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyType};
-use sunpower_proto::{Capped, ErrorKind, LineError};
+use sunpower_proto::{Capped, DocumentPosition, DocumentProblem, ErrorKind, LineError};
 
 static DECODE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DECODE_WARNING: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -20,9 +20,11 @@ fn decode_error_type(py: Python<'_>) -> PyResult<&Bound<'_, PyType>> {
     DECODE_ERROR.import(py, "sunpower._errors", "DecodeError")
 }
 
-/// The keyword arguments that position a line error: `line`, `offset`, `field`, `field_index`.
+/// The keyword arguments that say what a line error is and where: `kind`, `line`, `offset`,
+/// `field`, `field_index`.
 fn position_kwargs<'py>(py: Python<'py>, error: &LineError) -> PyResult<Bound<'py, PyDict>> {
     let kwargs = PyDict::new(py);
+    kwargs.set_item("kind", error.kind.name())?;
     kwargs.set_item("line", error.line)?;
     kwargs.set_item("offset", error.offset)?;
     let field = match &error.kind {
@@ -48,12 +50,16 @@ pub fn decode_error_message(py: Python<'_>, message: &str) -> PyErr {
     }
 }
 
-/// A `DecodeError` for the `line`-th line (or frame) of a stream, without a field.
-pub fn decode_error_at(py: Python<'_>, message: &str, line: u64) -> PyErr {
+/// The `DecodeError` of a JSON document or telemetry frame that could not be decoded: its
+/// message, its `kind` and, for a frame of a stream, its `frame`.
+pub fn document_error(py: Python<'_>, problem: &DocumentProblem) -> PyErr {
     let made = decode_error_type(py).and_then(|t| {
         let kwargs = PyDict::new(py);
-        kwargs.set_item("line", line)?;
-        t.call((message,), Some(&kwargs))
+        kwargs.set_item("kind", problem.kind.name())?;
+        if let DocumentPosition::Frame(frame) = problem.at {
+            kwargs.set_item("frame", frame)?;
+        }
+        t.call((problem.to_string(),), Some(&kwargs))
     });
     match made {
         Ok(instance) => PyErr::from_value(instance),

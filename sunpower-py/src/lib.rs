@@ -17,6 +17,7 @@ mod devicelist;
 mod errors;
 mod export;
 mod intervals;
+mod problem;
 mod record;
 mod value;
 mod varserver;
@@ -47,7 +48,8 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(record::record_fields, m)?)?;
     m.add_function(wrap_pyfunction!(intervals::interval_fields, m)?)?;
     m.add_class::<varserver::Vars>()?;
-    m.add_class::<varserver::VarsProblem>()?;
+    m.add_class::<problem::DocumentProblem>()?;
+    m.add_class::<devicelist::DeviceList>()?;
     m.add_class::<varserver::SupervisorInfo>()?;
     m.add_class::<varserver::SiteTotals>()?;
     m.add_class::<varserver::TelemetryDecoder>()?;

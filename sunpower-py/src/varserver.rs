@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
-use sunpower_proto::{ProblemLog, Rfc3339, Telemetry, VarsProblemKind};
+use sunpower_proto::{ProblemLog, Rfc3339, Telemetry};
 
 use crate::errors;
+use crate::problem::DocumentProblem;
 use crate::record::Record;
 use crate::value::{document_bytes, serialized_to_py};
 
@@ -54,8 +55,15 @@ macro_rules! site_methods {
                 self.core.midstate
             }
 
+            /// `"site_totals"`: what the object is, as a record's `record_type` says its kind.
+            #[getter]
+            fn record_type(&self) -> &'static str {
+                "site_totals"
+            }
+
             /// The reading as `sunpower vars` / `sunpower telemetry` print it:
-            /// `{"kind": "site_totals", "timestamp": ..., ...}`, `None` where not reported.
+            /// `{"record_type": "site_totals", "timestamp": ..., ...}`, `None` where not
+            /// reported.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 serialized_to_py(py, &self.core)
             }
@@ -142,7 +150,13 @@ macro_rules! info_methods {
                 self.core.withheld
             }
 
-            /// The info as `sunpower vars` prints it: `{"kind": "supervisor_info", ...}`.
+            /// `"supervisor_info"`: what the object is, as a record's `record_type` says its kind.
+            #[getter]
+            fn record_type(&self) -> &'static str {
+                "supervisor_info"
+            }
+
+            /// The info as `sunpower vars` prints it: `{"record_type": "supervisor_info", ...}`.
             fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
                 serialized_to_py(py, &self.core)
             }
@@ -297,12 +311,12 @@ impl Vars {
         self.core.devices.iter().filter(|d| d.shared_serial).count()
     }
 
-    /// Problems with devices and entries, as `VarsProblem` objects (`str()` is the message:
-    /// `"/sys/devices/inverter/3: no sn: ..."`). A device without a serial or a readable time
-    /// gave no record; any other bad value cost only its field.
+    /// Problems with devices and entries, as `DocumentProblem` objects at their `path`
+    /// (`str()` is the message: `"/sys/devices/inverter/3: no sn: ..."`). A device without a
+    /// serial or a readable time gave no record; any other bad value cost only its field.
     #[getter]
     fn problems<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        PyTuple::new(py, self.core.problems.iter().map(VarsProblem::new))
+        PyTuple::new(py, self.core.problems.iter().map(DocumentProblem::new))
     }
 
     fn __len__(&self, py: Python<'_>) -> usize {
@@ -336,84 +350,6 @@ impl Vars {
     }
 }
 
-/// One problem of a `/vars` document: where (`path`), what (`kind`, with the varserver `field`
-/// and the text `found` where they apply); `str()` is the message.
-#[pyclass(module = "sunpower", name = "VarsProblem", frozen, eq)]
-#[derive(PartialEq)]
-pub struct VarsProblem {
-    path: String,
-    kind: &'static str,
-    field: Option<&'static str>,
-    found: Option<String>,
-    message: String,
-}
-
-impl VarsProblem {
-    fn new(problem: &sunpower_proto::VarsProblem) -> Self {
-        use VarsProblemKind as K;
-        let (kind, field, found) = match &problem.kind {
-            K::InvalidValue { field, found, .. } => ("invalid_value", Some(*field), Some(found)),
-            K::InvalidText { field, found } => ("invalid_text", Some(*field), Some(found)),
-            K::MissingSerial => ("missing_serial", Some("sn"), None),
-            K::MissingTime => ("missing_time", Some("msmtEps"), None),
-            K::InvalidTime { found } => ("invalid_time", Some("msmtEps"), Some(found)),
-            K::NotAnObject => ("not_an_object", None, None),
-            K::RepeatedField { field } => ("repeated_field", Some(*field), None),
-            K::TooManyFields { .. } => ("too_many_fields", None, None),
-            K::TooManyDevices { .. } => ("too_many_devices", None, None),
-            K::CountMismatch { declared, .. } => ("count_mismatch", None, Some(declared)),
-            K::Unnamed { .. } => ("unnamed", None, None),
-            K::Invalid { found, .. } => ("invalid", None, Some(found)),
-            // A later kind of the core library.
-            _ => ("other", None, None),
-        };
-        VarsProblem {
-            path: problem.path.clone(),
-            kind,
-            field,
-            found: found.cloned(),
-            message: problem.to_string(),
-        }
-    }
-}
-
-#[pymethods]
-impl VarsProblem {
-    /// The device's path (`/sys/devices/inverter/3`) or the entry's.
-    #[getter]
-    fn path(&self) -> &str {
-        &self.path
-    }
-
-    /// What was wrong: `"invalid_value"`, `"invalid_text"`, `"missing_serial"`,
-    /// `"missing_time"`, `"invalid_time"`, `"not_an_object"`, `"repeated_field"`,
-    /// `"too_many_fields"`, `"too_many_devices"`, `"count_mismatch"`, `"unnamed"`, `"invalid"`.
-    #[getter]
-    fn kind(&self) -> &'static str {
-        self.kind
-    }
-
-    /// The varserver field it is about (`"ltea3phsumKwh"`), where it is about one.
-    #[getter]
-    fn field(&self) -> Option<&'static str> {
-        self.field
-    }
-
-    /// The text found (at most 48 bytes of it), where a value was wrong.
-    #[getter]
-    fn found(&self) -> Option<&str> {
-        self.found.as_deref()
-    }
-
-    fn __str__(&self) -> &str {
-        &self.message
-    }
-
-    fn __repr__(&self) -> String {
-        format!("VarsProblem({:?}, {:?})", self.path, self.kind)
-    }
-}
-
 /// Decodes a `/vars` document (`bytes`, `bytearray` or `str`): either form, either path shape.
 ///
 /// A document that is not JSON, not an object, or too large raises `DecodeError`; a device that
@@ -423,7 +359,7 @@ pub fn parse_vars(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Vars> {
     let bytes = document_bytes(doc)?;
     let vars = py
         .detach(|| sunpower_proto::parse_vars(&bytes))
-        .map_err(|e| errors::decode_error_message(py, &e.to_string()))?;
+        .map_err(|e| errors::document_error(py, &e))?;
     for problem in &vars.problems {
         errors::log_warning(py, &problem.to_string())?;
     }
@@ -436,7 +372,7 @@ pub fn parse_supervisor_info(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult
     let bytes = document_bytes(doc)?;
     let core = py
         .detach(|| sunpower_proto::parse_supervisor_info(&bytes))
-        .map_err(|e| errors::decode_error_message(py, &e.to_string()))?;
+        .map_err(|e| errors::document_error(py, &e))?;
     Ok(SupervisorInfo { core })
 }
 
@@ -448,7 +384,7 @@ pub fn parse_telemetry(py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<Opt
     match sunpower_proto::parse_telemetry(&bytes) {
         Ok(Telemetry::Power(core)) => Ok(Some(SiteTotals { core })),
         Ok(_) => Ok(None),
-        Err(e) => Err(errors::decode_error_message(py, &e.to_string())),
+        Err(e) => Err(errors::document_error(py, &e)),
     }
 }
 
@@ -482,7 +418,7 @@ impl TelemetryDecoder {
         py: Python<'_>,
         f: impl FnOnce(
             &mut sunpower_proto::TelemetryDecoder,
-            &mut dyn FnMut(Result<sunpower_proto::SiteTotals, sunpower_proto::TelemetryError>),
+            &mut dyn FnMut(Result<sunpower_proto::SiteTotals, sunpower_proto::DocumentProblem>),
         ),
     ) -> PyResult<Vec<SiteTotals>> {
         let (totals, shown) = self.with_state(|s| {
@@ -520,12 +456,12 @@ impl TelemetryDecoder {
 
     /// Decodes the next frame (`str` or `bytes`): the site totals of a `power` frame, `None`
     /// for a blank frame or another notification (counted); a bad frame raises `DecodeError`
-    /// with `line` its number in the stream.
+    /// with its `kind` and `frame`, its number in the stream.
     fn decode(&self, py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<Option<SiteTotals>> {
         let bytes = document_bytes(frame)?;
         match self.with_state(|s| s.decoder.decode(&bytes))? {
             Ok(site) => Ok(site.map(|core| SiteTotals { core })),
-            Err(e) => Err(errors::decode_error_at(py, &e.to_string(), e.frame)),
+            Err(e) => Err(errors::document_error(py, &e)),
         }
     }
 

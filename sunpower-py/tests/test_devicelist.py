@@ -55,11 +55,45 @@ def test_failed_document_raises_decode_error() -> None:
         sunpower.parse_device_list(b"not json")
 
 
-def test_device_problems_are_logged_and_others_kept(caplog: pytest.LogCaptureFixture) -> None:
+def test_device_problems_are_objects_kept_and_logged_and_others_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     doc = json.loads((FIXTURES / "pvs6_2019.json").read_text())
     doc["devices"][0]["DATATIME"] = "2019,02,30,00,00,00"  # no 30 February
+    doc["devices"][3]["ltea_3phsum_kwh"] = "12,5"
     with caplog.at_level(logging.WARNING, logger="sunpower"):
-        records = sunpower.parse_device_list(json.dumps(doc))
+        devices = sunpower.parse_device_list(json.dumps(doc))
+    records = list(devices)
+    assert records == list(devices.records) and len(devices) == len(records)
     assert all(r.record_type != 120 for r in records)
     assert any(r.record_type == 130 for r in records)
-    assert any("DATATIME" in m or "2019,02,30" in m for m in caplog.messages), caplog.messages
+    time, value = devices.problems[:2]
+    # Objects with the kind and the position every JSON source's problems have.
+    assert isinstance(time, sunpower.DocumentProblem)
+    assert (time.kind, time.device, time.field, time.found) == (
+        "invalid_value",
+        0,
+        "DATATIME",
+        "2019,02,30,00,00,00",
+    )
+    assert time.serial == doc["devices"][0]["SERIAL"] and time.path is None
+    assert (value.kind, value.device, value.field, value.found) == (
+        "invalid_value",
+        3,
+        "ltea_3phsum_kwh",
+        "12,5",
+    )
+    assert str(time).startswith(f"device 0 ({time.serial}): DATATIME: expected")
+    assert [str(p) for p in devices.problems] == caplog.messages[: len(devices.problems)]
+    # The bad value cost its field, not its device's record.
+    inverter = next(r for r in records if r.serial == doc["devices"][3]["SERIAL"])
+    assert inverter.lifetime_energy_kwh is None
+
+
+def test_a_document_problem_raises_decode_error_with_its_kind() -> None:
+    with pytest.raises(sunpower.DecodeError) as caught:
+        sunpower.parse_device_list(b'{"devices": {}}')
+    assert caught.value.kind == "missing_key"
+    with pytest.raises(sunpower.DecodeError) as caught:
+        sunpower.parse_device_list((FIXTURES / "result_failed.json").read_bytes())
+    assert caught.value.kind == "failed"

@@ -28,6 +28,7 @@ def test_parse_line_error_names_the_field() -> None:
         sunpower.parse_line(BAD_NUMBER)
     e = info.value
     assert (e.line, e.offset, e.field, e.field_index) == (1, 0, "lifetime_energy_kwh", 5)
+    assert e.kind == "invalid_field" and e.frame is None
     assert str(e).startswith("line 1: field 5 (lifetime_energy_kwh): expected a decimal number")
     assert e.errors == [e] and e.records == []
 
@@ -72,6 +73,8 @@ def test_warn_issues_one_warning_per_bad_line() -> None:
     assert len(records) == 4
     lines = [w.message.line for w in caught.list if isinstance(w.message, sunpower.DecodeWarning)]
     assert lines == [2, 4]
+    kinds = [w.message.kind for w in caught.list if isinstance(w.message, sunpower.DecodeWarning)]
+    assert kinds == ["invalid_field", "invalid_field"]
     assert caught.list[0].filename == __file__  # attributed to the caller
 
 
@@ -86,6 +89,7 @@ def test_non_utf8_line_is_one_bad_line() -> None:
         sunpower.parse_body(body)
     e = info.value
     assert (e.line, e.field, e.field_index) == (2, None, None)
+    assert e.kind == "invalid_utf8"
     assert "invalid UTF-8" in str(e)
     assert [r.token for r in sunpower.parse_body(body, errors="skip")] == ["abc", "def"]
     with pytest.raises(sunpower.DecodeError, match="invalid UTF-8"):

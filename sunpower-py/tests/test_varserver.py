@@ -54,6 +54,12 @@ def test_samples_give_what_the_command_prints_key_for_key(sunpower_cli: Path, sa
     assert theirs, sample
     assert ours == theirs
     assert [list(d) for d in ours] == [list(d) for d in theirs]  # the same keys in order
+    # Every object says what it is first, the same way: records their number, the others a name.
+    assert all(list(d)[0] == "record_type" for d in ours)
+    assert {d["record_type"] for d in ours if not isinstance(d["record_type"], int)} <= {
+        "supervisor_info",
+        "site_totals",
+    }
     # str and bytes give the same.
     assert python_lines(sunpower.parse_vars(sample.read_text())) == ours
 
@@ -107,6 +113,7 @@ def test_the_61845_dump_decodes_to_the_values_it_holds() -> None:
     assert site.site_load_energy_kwh == 41983.660156
     assert (site.battery_energy_kwh, site.battery_soc, site.battery_power_kw) == (None, None, None)
     assert site.midstate == 0 and site.to_dict()["battery_soc"] is None
+    assert site.record_type == site.to_dict()["record_type"] == "site_totals"
 
     # ssid, wpa_key, lmac, active_interface_mac; the /net, /sys/pvs... paths kept raw.
     assert vars.withheld == 4
@@ -266,7 +273,9 @@ def test_a_bad_value_costs_its_field_and_a_device_without_serial_is_a_problem(
         "ltea3phsumKwh",
         "19.0x79",
     )
+    assert (bad.device, bad.serial, bad.frame) == (None, None, None)
     assert str(bad).startswith("/sys/devices/inverter/1") and "19.0x79" in str(bad)
+    assert isinstance(bad, sunpower.DocumentProblem)
     assert (unnamed.path, unnamed.kind, unnamed.field) == (
         "/sys/devices/inverter/2",
         "missing_serial",
@@ -300,7 +309,7 @@ def test_supervisor_info_document() -> None:
     info = sunpower.parse_supervisor_info(json.dumps(doc))
     assert (info.model, info.serial, info.build) == ("PVS6", "ZT01234567890ABCDEF", 41001)
     assert info.other == (("SCVER", "16504"),)
-    assert info.to_dict()["kind"] == "supervisor_info"
+    assert info.to_dict()["record_type"] == info.record_type == "supervisor_info"
     assert info.to_dict()["other"] == [{"path": "SCVER", "value": "16504", "truncated": False}]
     assert info == sunpower.parse_supervisor_info(json.dumps(doc).encode())
     with pytest.raises(sunpower.DecodeError, match="failed"):
@@ -480,15 +489,20 @@ def test_telemetry_site_totals_are_what_the_command_prints(sunpower_cli: Path) -
 
 
 def test_bad_telemetry_frames_raise_decode_error_with_their_position() -> None:
-    with pytest.raises(sunpower.DecodeError, match="pv_p"):
+    with pytest.raises(sunpower.DecodeError, match="pv_p") as caught:
         sunpower.parse_telemetry('{"notification":"power","params":{"pv_p":"lots"}}')
+    assert (caught.value.kind, caught.value.frame) == ("invalid_value", None)
     with pytest.raises(ValueError):
         sunpower.parse_telemetry(b"[1]")
+    with pytest.raises(sunpower.DecodeError, match="^invalid JSON at line 1 column 2") as caught:
+        sunpower.parse_telemetry(b"{oops")
+    assert caught.value.kind == "invalid_json"
     decoder = sunpower.TelemetryDecoder()
     assert decoder.decode("") is None
     with pytest.raises(sunpower.DecodeError) as caught:
         decoder.decode(b'{"notification":')
-    assert caught.value.line == 2
+    assert (caught.value.kind, caught.value.frame, caught.value.line) == ("invalid_json", 2, None)
+    assert str(caught.value).startswith("frame 2: invalid JSON")
     assert decoder.stats["errors"] == 1 and decoder.stats["blank"] == 1
 
 

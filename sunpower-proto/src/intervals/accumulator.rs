@@ -663,12 +663,12 @@ impl IntervalAccumulator {
     /// use sunpower_proto::SiteTotals;
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
     /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
-    /// for (time, pv, net, ess) in [("1751083200", "40747.5", "6121.0", "-490.5"),
-    ///                              ("1751083500", "40747.6", "6121.2", "-490.4")] {
+    /// for (time, pv, net, ess) in [(1751083200, 40747.5, 6121.0, -490.5),
+    ///                              (1751083500, 40747.6, 6121.2, -490.4)] {
     ///     let mut site = SiteTotals::default();
-    ///     for (name, value) in [("time", time), ("pv_en", pv), ("net_en", net), ("ess_en", ess)] {
-    ///         site.set(name, Some(value)).unwrap();
-    ///     }
+    ///     site.timestamp = chrono::DateTime::from_timestamp(time, 0);
+    ///     (site.pv_energy_kwh, site.net_energy_kwh, site.battery_energy_kwh) =
+    ///         (Some(pv), Some(net), Some(ess));
     ///     acc.add_site_totals(&site);
     /// }
     /// let row = acc.finish().pop().unwrap();

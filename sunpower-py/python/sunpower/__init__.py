@@ -12,6 +12,8 @@ The decoding is done by the Rust library ``sunpower-proto`` (compiled module
 from ._errors import CaptureError, DecodeError, DecodeWarning, SunpowerError
 from ._sunpower import (
     CaptureReader,
+    DeviceList,
+    DocumentProblem,
     Interval,
     Intervals,
     Post,
@@ -23,7 +25,6 @@ from ._sunpower import (
     SupervisorInfo,
     TelemetryDecoder,
     Vars,
-    VarsProblem,
     __version__,
     hourly_energy,
     interval_fields,
@@ -45,6 +46,8 @@ __all__ = [
     "CaptureReader",
     "DecodeError",
     "DecodeWarning",
+    "DeviceList",
+    "DocumentProblem",
     "Interval",
     "Intervals",
     "Post",
@@ -57,7 +60,6 @@ __all__ = [
     "SupervisorInfo",
     "TelemetryDecoder",
     "Vars",
-    "VarsProblem",
     "__version__",
     "hourly_energy",
     "interval_fields",

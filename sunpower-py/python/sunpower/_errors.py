@@ -19,12 +19,17 @@ class SunpowerError(Exception):
 
 
 class DecodeError(SunpowerError, ValueError):
-    """A line (or several lines) of a body, or a value of one, could not be decoded.
+    """A line (or several lines) of a body, or a value of one, or a JSON document or telemetry
+    frame could not be decoded.
 
-    ``line`` is the number of the (first) bad line, from 1; ``offset`` the byte offset of its
-    start in the body; ``field`` the name of the bad field (``"lifetime_energy_kwh"``) and
-    ``field_index`` its position, counting the record type as field 0. Each is ``None`` where it
-    does not apply (a line that is not UTF-8 has no field).
+    ``kind`` says what was wrong, the core library's kind in snake case: for a line
+    ``"invalid_field"``, ``"missing_field"``, ``"invalid_utf8"`` or ``"line_too_long"``; for a
+    JSON document or frame the kind of :class:`DocumentProblem` (``"invalid_json"``,
+    ``"failed"``, ...). ``line`` is the number of the (first) bad line, from 1; ``offset`` the
+    byte offset of its start in the body; ``field`` the name of the bad field
+    (``"lifetime_energy_kwh"``) and ``field_index`` its position, counting the record type as
+    field 0; ``frame`` the number of a bad telemetry frame in its stream, from 1. Each is
+    ``None`` where it does not apply (a line that is not UTF-8 has no field).
 
     Raised by :func:`sunpower.parse_body` (with ``errors="raise"``, the default), the exception
     also carries everything the body held: ``records``, the records of the lines that did
@@ -33,10 +38,12 @@ class DecodeError(SunpowerError, ValueError):
     single line, ``errors`` is ``[self]`` and ``records`` is empty.
     """
 
+    kind: Optional[str]
     line: Optional[int]
     offset: Optional[int]
     field: Optional[str]
     field_index: Optional[int]
+    frame: Optional[int]
     records: list[Record]
     errors: list[DecodeError]
 
@@ -44,18 +51,22 @@ class DecodeError(SunpowerError, ValueError):
         self,
         message: str,
         *,
+        kind: Optional[str] = None,
         line: Optional[int] = None,
         offset: Optional[int] = None,
         field: Optional[str] = None,
         field_index: Optional[int] = None,
+        frame: Optional[int] = None,
         records: Sequence[Record] = (),
         errors: Optional[Sequence[DecodeError]] = None,
     ) -> None:
         super().__init__(message)
+        self.kind = kind
         self.line = line
         self.offset = offset
         self.field = field
         self.field_index = field_index
+        self.frame = frame
         self.records = list(records)
         self.errors = [self] if errors is None else list(errors)
 
@@ -67,6 +78,7 @@ class CaptureError(SunpowerError, OSError):
 class DecodeWarning(UserWarning):
     """A bad line skipped by ``parse_body(data, errors="warn")``; attributes as in DecodeError."""
 
+    kind: Optional[str]
     line: Optional[int]
     offset: Optional[int]
     field: Optional[str]
@@ -76,12 +88,14 @@ class DecodeWarning(UserWarning):
         self,
         message: str,
         *,
+        kind: Optional[str] = None,
         line: Optional[int] = None,
         offset: Optional[int] = None,
         field: Optional[str] = None,
         field_index: Optional[int] = None,
     ) -> None:
         super().__init__(message)
+        self.kind = kind
         self.line = line
         self.offset = offset
         self.field = field

@@ -21,7 +21,8 @@ __all__ = [
     "parse_supervisor_info",
     "parse_telemetry",
     "Vars",
-    "VarsProblem",
+    "DeviceList",
+    "DocumentProblem",
     "SupervisorInfo",
     "SiteTotals",
     "TelemetryDecoder",
@@ -249,15 +250,33 @@ def parse_line(line: str | bytes | bytearray) -> Record:
     for text holding several lines.
     """
 
-def parse_device_list(data: bytes | bytearray | str) -> list[Record]:
+def parse_device_list(data: bytes | bytearray | str) -> DeviceList:
     """Decode a DeviceList JSON document of the PVS local API into records.
 
     The supervisor becomes a 120 record, each inverter a 130, each meter a 140 (and a 141 where
     the per-leg keys exist): the same typed records as the plain-text stream, so
     :class:`Intervals` works on either. A document that is not a DeviceList, or whose ``result``
-    is ``"failed"``, raises :class:`DecodeError`; a device that cannot be decoded, is not
-    working, or is of an unknown type is logged on the ``sunpower`` logger and left out.
+    is ``"failed"``, raises :class:`DecodeError` (with its ``kind``); a device that cannot be
+    decoded or is not working is in :attr:`DeviceList.problems` and logged on the ``sunpower``
+    logger; one of an unknown type is logged and left out.
     """
+
+@final
+class DeviceList:
+    """A decoded DeviceList document. Immutable. Iterating it, and ``len()``, go over its
+    records (``Intervals.extend(parse_device_list(doc))``)."""
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """The records, in device order."""
+    @property
+    def problems(self) -> tuple[DocumentProblem, ...]:
+        """One problem per device with something that could not be decoded or is not working,
+        at its ``device`` (and ``serial``); ``str()`` of each is its message (``"device 1
+        (E00121838012345): DATATIME: expected ..."``). A device without a serial or a readable
+        time gave no record; any other bad value cost only its field."""
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[Record]: ...
 
 def record_fields(
     record_type: int,
@@ -346,44 +365,58 @@ class Vars:
         """Devices whose serial another device of the same kind shares (redacted dumps): their
         records are in ``records``, but :meth:`Intervals.add` does not follow their counters."""
     @property
-    def problems(self) -> tuple[VarsProblem, ...]:
-        """One problem per device or entry with something that could not be decoded; ``str()``
-        of each is its message (``"/sys/devices/inverter/3: no sn: a record needs the device's
+    def problems(self) -> tuple[DocumentProblem, ...]:
+        """One problem per device or entry with something that could not be decoded, at its
+        ``path``; ``str()`` of each is its message (``"/sys/devices/inverter/3: no sn: a record needs the device's
         serial"``). A device without a serial or a readable time gave no record; any other bad
         value cost only its field."""
     def __len__(self) -> int: ...
 
-_VarsProblemKind = Literal[
-    "invalid_value",
-    "invalid_text",
+_DocumentProblemKind = Literal[
+    "too_large",
+    "invalid_json",
+    "duplicate_key",
+    "not_an_object",
+    "failed",
+    "missing_key",
     "missing_serial",
     "missing_time",
-    "invalid_time",
-    "not_an_object",
+    "invalid_value",
     "repeated_field",
-    "too_many_fields",
     "too_many_devices",
+    "too_many_values",
     "count_mismatch",
-    "unnamed",
-    "invalid",
-    "other",
+    "not_working",
+    "time_from_cur_time",
+    "unknown_meter_kind",
 ]
 
 @final
-class VarsProblem:
-    """One problem of a ``/vars`` document: where (``path``) and what (``kind``, with the
-    varserver ``field`` and the text ``found`` where they apply). Immutable; ``str()`` is the
-    message."""
+class DocumentProblem:
+    """One problem of a JSON document (DeviceList, ``/vars``, telemetry): what (``kind``, with
+    the source's ``field`` and the text ``found`` where they apply) and where (``device`` and
+    ``serial``, ``path`` or ``frame``, each ``None`` where it does not apply). The same kinds
+    for every source. Immutable; ``str()`` is the message."""
 
     @property
-    def path(self) -> str:
-        """The device's path (``/sys/devices/inverter/3``) or the entry's."""
+    def kind(self) -> _DocumentProblemKind:
+        """What was wrong: the core library's kind in snake case."""
     @property
-    def kind(self) -> _VarsProblemKind:
-        """What was wrong."""
+    def device(self) -> int | None:
+        """A DeviceList device's position in its ``devices`` array, from 0."""
+    @property
+    def serial(self) -> str | None:
+        """A DeviceList device's ``SERIAL``, when it has one."""
+    @property
+    def path(self) -> str | None:
+        """A ``/vars`` device's path (``/sys/devices/inverter/3``) or the entry's."""
+    @property
+    def frame(self) -> int | None:
+        """A telemetry frame's number in its stream, from 1."""
     @property
     def field(self) -> str | None:
-        """The varserver field it is about (``"ltea3phsumKwh"``), where it is about one."""
+        """The source's name of the value it is about (``"ltea3phsumKwh"``, ``"DATATIME"``),
+        where it is about one."""
     @property
     def found(self) -> str | None:
         """The text found (at most 48 bytes of it), where a value was wrong."""
@@ -433,9 +466,12 @@ class SupervisorInfo:
     @property
     def withheld(self) -> int:
         """How many secret values were seen and not kept."""
+    @property
+    def record_type(self) -> Literal["supervisor_info"]:
+        """What the object is, as a record's ``record_type`` says its kind."""
     def to_dict(self) -> dict[str, Any]:
-        """As ``sunpower vars`` prints it: ``{"kind": "supervisor_info", "serial": ..., ...,
-        "other": [{"path", "value", "truncated"}], "withheld": n}``."""
+        """As ``sunpower vars`` prints it: ``{"record_type": "supervisor_info", "serial": ...,
+        ..., "other": [{"path", "value", "truncated"}], "withheld": n}``."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
@@ -471,8 +507,11 @@ class SiteTotals:
     def backup_time_remaining_min(self) -> float | None: ...
     @property
     def midstate(self) -> int | None: ...
+    @property
+    def record_type(self) -> Literal["site_totals"]:
+        """What the object is, as a record's ``record_type`` says its kind."""
     def to_dict(self) -> dict[str, Any]:
-        """As ``sunpower vars`` and ``sunpower telemetry`` print it: ``{"kind":
+        """As ``sunpower vars`` and ``sunpower telemetry`` print it: ``{"record_type":
         "site_totals", "timestamp": "2025-06-28T04:02:25Z", "pv_power_kw": ..., ...}``."""
     def __eq__(self, value: object, /) -> bool: ...
 
@@ -486,8 +525,8 @@ class TelemetryDecoder:
     def __new__(cls) -> TelemetryDecoder: ...
     def decode(self, frame: bytes | bytearray | str) -> SiteTotals | None:
         """The site totals of a ``power`` frame; ``None`` for a blank frame or another
-        notification (counted). A bad frame raises :class:`DecodeError` (``line`` is its
-        number in the stream)."""
+        notification (counted). A bad frame raises :class:`DecodeError` (with its ``kind``;
+        ``frame`` is its number in the stream)."""
     def feed(self, chunk: bytes) -> list[SiteTotals]:
         """The totals of each ``power`` frame whose line ended in ``chunk``. Bad frames are
         logged on the ``"sunpower"`` logger (at most 100, then counted) and counted."""
