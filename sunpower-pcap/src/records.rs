@@ -119,7 +119,7 @@ pub enum RecordEvent<'e, 'a> {
 /// assert_eq!((report.records.records, report.records.line_errors), (5303, 1));
 /// assert_eq!(report.records.records_by_type.get(&130), Some(&3480));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct Report {
     /// Capture, TCP and HTTP counters.

@@ -306,7 +306,7 @@ impl DocumentProblemKind {
 ///
 /// [`parse_device_list`]: crate::parse_device_list
 /// [`parse_device_list_with`]: crate::parse_device_list_with
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct DocumentLimits {
     /// Documents (DeviceList, `/vars`, supervisor info) larger than this many bytes are refused

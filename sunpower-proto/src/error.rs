@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// What a field was expected to hold, for error messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Expected {
     /// A `YYYYMMDDhhmmss` UTC timestamp with a real date and time of day.

@@ -11,7 +11,7 @@ use crate::record::{
 };
 
 /// The type of a field's values, in every output shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum FieldType {
     /// An instant, RFC 3339 UTC (`2026-06-01T17:00:00Z`); [`FieldValue::Time`]; Arrow
@@ -44,7 +44,7 @@ pub enum FieldType {
 /// assert_eq!((energy.field_type, energy.unit, energy.collector_field), (FieldType::Decimal, Some("kWh"), Some(5)));
 /// assert!(energy.nullable && energy.doc.starts_with("Lifetime AC energy"));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FieldSpec {
     /// The name: JSON key, Rust field, Python attribute, Arrow column, CSV header.

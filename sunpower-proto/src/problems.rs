@@ -22,7 +22,7 @@ pub const SHOWN_PER_KIND: u64 = 100;
 /// let summary: Vec<String> = log.summary().map(|s| s.to_string()).collect();
 /// assert_eq!(summary, ["3 more gap problems not shown"]);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProblemLog {
     limit: u64,
     seen: BTreeMap<&'static str, u64>,
@@ -104,7 +104,7 @@ impl ProblemLog {
 /// use sunpower_proto::NotShown;
 /// assert_eq!(NotShown { kind: "gap", count: 3 }.to_string(), "3 more gap problems not shown");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct NotShown {
     /// The kind.
     pub kind: &'static str,

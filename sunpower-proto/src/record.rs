@@ -452,7 +452,7 @@ impl MeterKind {
 }
 
 /// Which of the two known layouts a 130 line had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InverterForm {
     /// The 15-field line as the supervisor sends it.
     Full,

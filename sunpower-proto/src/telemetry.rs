@@ -153,7 +153,7 @@ fn parse(frame: &[u8], max: usize) -> Result<(Telemetry, u64), DocumentProblemKi
 /// let stats = decoder.stats();
 /// assert_eq!((stats.power, stats.unknown_params, stats.without_time), (1, 1, 1));
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 #[non_exhaustive]
 pub struct TelemetryStats {
     /// Frames handed to [`TelemetryDecoder::decode`], blank ones included.

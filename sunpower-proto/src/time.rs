@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 /// let year_10000 = chrono::DateTime::from_timestamp(253_402_300_800, 0).unwrap();
 /// assert_eq!(Rfc3339(year_10000).to_string(), "9999-12-31T23:59:59Z");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rfc3339(pub DateTime<Utc>);
 
 impl Rfc3339 {

@@ -40,7 +40,7 @@ const NESTED_FIELDS_MAX: usize = 256;
 const NAME_MAX: usize = 256;
 
 /// Which of the two `/vars` forms a document had.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VarsForm {
     /// `{"<path>": value, ...}` (`&fmt=obj`).
     Object,

@@ -26,7 +26,7 @@ use super::Decoder;
 /// assert!(post.complete());
 /// assert_eq!(post.records().count(), 1);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Post<'a> {
     /// The connection it came on.
     pub flow: FlowId,
@@ -59,7 +59,7 @@ pub struct Post<'a> {
 /// assert_eq!(Missing::Bytes(8).bytes(), Some(8));
 /// assert_eq!(Missing::Unknown.bytes(), None); // cut, length not declared (chunked)
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Missing {
     /// The whole body arrived.
     Nothing,
@@ -203,7 +203,7 @@ impl<'a> Iterator for PostRecords<'a> {
 /// let error = post.records().next().unwrap().unwrap_err();
 /// assert_eq!((error.input, error.packet, error.flow, error.error.line), ("day.pcap", 9, 5, 1));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{input}: packet {packet}, flow {flow}: {error}")]
 pub struct PostLineError<'a> {
     /// The capture input's name.

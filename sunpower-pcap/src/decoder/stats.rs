@@ -18,7 +18,7 @@ use crate::http::FramerConfig;
 /// let stats = DecodeStats::default();
 /// assert_eq!((stats.packets, stats.posts, stats.gaps), (0, 0, 0));
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct DecodeStats {

@@ -30,7 +30,7 @@ use crate::{parse_timestamp, FieldSpec, FieldType, Rfc3339};
 /// assert_eq!((error.line, error.column, error.name.as_str()), (2, 2, "production_wh"));
 /// assert_eq!(error.to_string(), r#"line 2: column 2 (production_wh): expected a number, found "lots""#);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("line {line}: column {column} ({name}): {problem}")]
 #[non_exhaustive]
 pub struct RowError {

@@ -41,7 +41,7 @@ const CLOCK_LEAD: i64 = DAY;
 /// let other = "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.001\t0.3";
 /// assert_eq!(acc.add(&parse_line(other).unwrap()), Added::Conflict);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Added {
     /// Kept as a reading.
@@ -68,7 +68,7 @@ pub enum Added {
 /// let stats = acc.stats();
 /// assert_eq!((stats.records, stats.stored, stats.duplicates, stats.ignored), (4, 2, 1, 1));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[non_exhaustive]
 pub struct Stats {
     /// Records passed to `add`.

@@ -16,7 +16,7 @@ use super::{Flags, Interval};
 /// use sunpower_proto::intervals::Period;
 /// assert_eq!(Period::Month.label(NaiveDate::from_ymd_opt(2026, 2, 14).unwrap()), "2026-02");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Period {
     /// A local date, labelled `YYYY-MM-DD`.
     Day,

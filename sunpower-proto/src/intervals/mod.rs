@@ -126,7 +126,7 @@ pub use output::IntervalField;
 /// use sunpower_proto::intervals::{IntervalConfig, Mode};
 /// assert_eq!(IntervalConfig::default().mode, Mode::Offline);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Every interval at [`IntervalAccumulator::finish`].
     Offline,
@@ -143,7 +143,7 @@ pub enum Mode {
 /// assert_eq!(config.mode, Mode::Streaming);
 /// assert_eq!(config.horizon, TimeDelta::days(7));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct IntervalConfig {
     /// Offline or streaming.
@@ -286,7 +286,7 @@ impl IntervalConfig {
 /// use sunpower_proto::intervals::NetSource;
 /// assert_eq!(NetSource::from_name(NetSource::Counter.as_str()), Some(NetSource::Counter));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetSource {
     /// Differences of the meter's lifetime counter.
     Counter,

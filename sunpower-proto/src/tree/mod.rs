@@ -62,7 +62,7 @@ use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 /// assert_eq!((error.path.as_str(), error.source.line), ("2026/06/01.csv", 2));
 /// assert_eq!(error.to_string(), "2026/06/01.csv: line 2: column 3 (production_w): expected 8 columns, found 3");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{path}: {source}")]
 pub struct TreeError {
     /// The file, relative to the tree's folder.
@@ -88,7 +88,7 @@ pub struct TreeError {
 /// let report = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::new()).unwrap().report;
 /// assert_eq!((report.inserted, report.replaced, report.kept, report.files), (2, 0, 0, 4));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[non_exhaustive]
 pub struct TreeReport {
     /// Interval rows that were not in the tree.
@@ -120,7 +120,7 @@ pub struct TreeReport {
 /// assert_eq!((day.path.as_str(), day.changed), ("2026/06/01.csv", true));
 /// assert_eq!(day.contents.lines().count(), 3); // header and two rows
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TreeFile {
     /// Path relative to the tree's folder, `/`-separated (`2026/06/01.csv`).
     pub path: String,
@@ -149,7 +149,7 @@ pub struct TreeFile {
 /// let paths: Vec<&str> = update.files.iter().map(|f| f.path.as_str()).collect();
 /// assert_eq!(paths, ["2026/06/01.csv", "2026/06/daily.csv", "2026/monthly.csv", "yearly.csv"]);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct TreeUpdate {
     /// Every touched file.
     pub files: Vec<TreeFile>,
