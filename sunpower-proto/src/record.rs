@@ -26,9 +26,10 @@ use crate::value::{
 pub struct RawFields<'a> {
     line: &'a str,
     /// Field `i` (for `i` below `count` and [`KNOWN_MAX`]) starts at `cuts[i]` and ends one
-    /// byte before `cuts[i + 1]` (its TAB, or the end of the line). Offsets fit in `u32`: a
-    /// longer line is not split (`count` 0) and read with `str::split` only.
-    cuts: [u32; KNOWN_MAX + 1],
+    /// byte before `cuts[i + 1]` (its TAB, or the end of the line). Offsets fit in `u16`
+    /// (collector lines are a few hundred bytes): a longer line is not split (`count` 0) and
+    /// is read with `str::split`.
+    cuts: [u16; KNOWN_MAX + 1],
     /// How many fields the line has (0: not split).
     count: u32,
     /// No byte of the line but its TABs is one that JSON escapes.
@@ -94,7 +95,7 @@ impl<'a> RawFields<'a> {
                 values: [0; DECIMALS_MAX],
             },
         };
-        if u32::try_from(line.len()).is_err() {
+        if u16::try_from(line.len() + 1).is_err() {
             return split;
         }
         let bytes = line.as_bytes();
@@ -190,7 +191,7 @@ impl<'a> RawFields<'a> {
 
     /// Where the fields kept start (all of them when the line has at most [`KNOWN_MAX`]).
     #[inline]
-    pub(crate) fn starts(&self) -> &[u32] {
+    pub(crate) fn starts(&self) -> &[u16] {
         &self.cuts[..(self.count as usize).min(KNOWN_MAX)]
     }
 
@@ -207,21 +208,31 @@ impl<'a> RawFields<'a> {
             .then(|| (self.cuts[index] as usize, self.cuts[index + 1] as usize - 1))
     }
 
-    /// Ends field `count` where the next one starts (at most `u32::MAX`: see [`RawFields::new`]).
+    /// Ends field `count` where the next one starts (at most `u16::MAX`: see [`RawFields::new`]).
     #[inline]
     fn push(&mut self, next_start: usize) {
         let count = self.count as usize;
         if count < KNOWN_MAX {
-            self.cuts[count + 1] = next_start as u32;
+            self.cuts[count + 1] = next_start as u16;
         }
         self.count += 1;
     }
 
-    /// Field `index`, when it is one of the fields kept.
+    /// Field `index`, if the line has that many and it is one of the fields kept (any field of
+    /// a line too long to be split).
     #[inline]
     fn field(&self, index: usize) -> Option<&'a str> {
-        let (start, end) = self.bounds(index)?;
-        self.line.get(start..end)
+        match self.bounds(index) {
+            Some((start, end)) => self.line.get(start..end),
+            None if self.count == 0 => self.unsplit_field(index),
+            None => None,
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn unsplit_field(&self, index: usize) -> Option<&'a str> {
+        self.iter().nth(index)
     }
     /// Field `index` as a decimal: plain decimals of at most 8 bytes straight from the word of
     /// the line that ends with them (see [`swar_decimal`]), anything else through [`decimal`].
@@ -853,26 +864,25 @@ impl<'a> Record<'a> {
         last: &mut LastTimestamp,
         problems: &mut FieldProblems,
     ) -> Result<Record<'a>, ErrorKind> {
-        let raw = Source::Collector(split);
+        // The line's bounds are copied into the record once, where it is built (for the
+        // decimal kinds, after their decimals are read).
         let kind = record_type(split.field(0).unwrap_or_default())?;
         let p = problems;
         Ok(match kind {
             100 => Record::Header(Header {
-                source: raw,
+                source: Source::Collector(split),
                 tag: text(split.field(1)),
                 version: text(split.field(2)),
                 supervisor_serial: text(split.field(3)),
                 sent_at: kept(optional_timestamp(split.field(4), 4, "sent_at"), p),
             }),
             102 => Record::Trailer(Trailer {
-                source: raw,
+                source: Source::Collector(split),
                 token: text(split.field(1)),
             }),
-            120 => {
-                Record::SupervisorStatus(parse_120(raw, &split, last.required(split.field(1))?, p)?)
-            }
+            120 => Record::SupervisorStatus(parse_120(&split, last.required(split.field(1))?, p)?),
             122 => Record::SupervisorIdentity(SupervisorIdentity {
-                source: raw,
+                source: Source::Collector(split),
                 timestamp: last.required(split.field(1))?,
                 serial: required_text(split.field(2), 2, "serial")?,
                 model: text(split.field(3)),
@@ -886,7 +896,7 @@ impl<'a> Record<'a> {
                 Record::Inverter(parse_130(&mut split, timestamp, p)?)
             }
             131 => Record::InverterStatus(InverterStatus {
-                source: raw,
+                source: Source::Collector(split),
                 timestamp: last.required(split.field(1))?,
                 serial: required_text(split.field(2), 2, "serial")?,
                 model: text(split.field(3)),
@@ -905,7 +915,7 @@ impl<'a> Record<'a> {
             other => {
                 let timestamp = split.field(1).and_then(crate::value::parse_timestamp);
                 Record::Unknown(Unknown {
-                    source: raw,
+                    source: Source::Collector(split),
                     record_type: other,
                     timestamp,
                     serial: timestamp.and_then(|_| text(split.field(2))),
@@ -1190,13 +1200,12 @@ impl<'a> Record<'a> {
 }
 
 fn parse_120<'a>(
-    raw: Source<'a>,
     f: &RawFields<'a>,
     timestamp: DateTime<Utc>,
     p: &mut FieldProblems,
 ) -> FieldResult<SupervisorStatus<'a>> {
     Ok(SupervisorStatus {
-        source: raw,
+        source: Source::Collector(*f),
         timestamp,
         serial: required_text(f.field(2), 2, "serial")?,
         error_count: kept(unsigned(f.field(3), 3, "error_count"), p),

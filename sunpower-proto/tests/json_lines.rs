@@ -388,3 +388,31 @@ proptest! {
         prop_assert_eq!(direct_bytes(&record, None), serde_bytes(&record, None));
     }
 }
+
+/// A line too long for its field bounds to be kept (over 64 KiB) is read field by field from its
+/// text instead: the same record, the same JSON.
+#[test]
+fn a_line_longer_than_the_kept_bounds_decodes_and_writes_the_same() {
+    let model = "M".repeat(70_000);
+    let line = format!(
+        "130\t20170107171000\t414051637009125\t{model}\t\t18.5466\t0.0417\t245.1503\t0.3643\t0.044\t59.0692\t0.7733\t1.25\t59.9772\t0"
+    );
+    let record = Record::parse(&line).unwrap();
+    let Record::Inverter(inverter) = &record else {
+        panic!("{record:?}")
+    };
+    assert_eq!(inverter.serial, "414051637009125");
+    assert_eq!(inverter.model.map(str::len), Some(70_000));
+    assert_eq!(
+        (
+            inverter.lifetime_energy_kwh,
+            inverter.frequency_hz,
+            inverter.status
+        ),
+        (Some(18.5466), Some(59.9772), Some(0))
+    );
+    assert_eq!(record.raw().unwrap().len(), 15);
+    assert_eq!(record.raw().unwrap().get(3).map(str::len), Some(70_000));
+    assert_same(&record, Some(Channel::Data));
+    assert_eq!(assert_decoded_same(line.as_bytes(), 1 << 12, None), 1);
+}
