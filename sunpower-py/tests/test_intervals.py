@@ -186,7 +186,9 @@ def _sample_inputs() -> list[tuple[str, Path]]:
     return [(option, path) for option, path in inputs if path.exists()]
 
 
-def _python_items(option: str, path: Path) -> list[object]:
+def _python_items(
+    option: str, path: Path
+) -> list[sunpower.Record | sunpower.SiteTotals | sunpower.Vars]:
     """What Python reads from the file, as a user feeding `Intervals` would: nothing when the
     document is refused (the command then prints no interval either)."""
     if option == "capture":
