@@ -120,6 +120,17 @@ const V: Option<&str> = Some("V");
 const A: Option<&str> = Some("A");
 const HZ: Option<&str> = Some("Hz");
 
+// The head every data record has.
+const TIMESTAMP: FieldSpec = req(
+    "timestamp",
+    Time,
+    None,
+    Some(1),
+    "When the reading was taken (UTC).",
+);
+const SERIAL: FieldSpec = req("serial", T, None, Some(2), "The device's serial.");
+const MODEL: FieldSpec = f("model", T, None, Some(3), "The device's model.");
+
 const HEADER: &[FieldSpec] = &[
     f(
         "supervisor_serial",
@@ -154,13 +165,7 @@ const TRAILER: &[FieldSpec] = &[f(
 )];
 
 const SUPERVISOR_STATUS: &[FieldSpec] = &[
-    req(
-        "timestamp",
-        Time,
-        None,
-        Some(1),
-        "When the reading was taken (UTC).",
-    ),
+    TIMESTAMP,
     req("serial", T, None, Some(2), "The supervisor's serial."),
     f(
         "error_count",
@@ -222,14 +227,8 @@ const SUPERVISOR_STATUS: &[FieldSpec] = &[
 ];
 
 const SUPERVISOR_IDENTITY: &[FieldSpec] = &[
-    req(
-        "timestamp",
-        Time,
-        None,
-        Some(1),
-        "When the reading was taken (UTC).",
-    ),
-    req("serial", T, None, Some(2), "The device's serial."),
+    TIMESTAMP,
+    SERIAL,
     f(
         "model",
         T,
@@ -263,7 +262,7 @@ const INVERTER: &[FieldSpec] = &[
         Some(1),
         "Start of the interval (UTC).",
     ),
-    req("serial", T, None, Some(2), "The device's serial."),
+    SERIAL,
     f(
         "model",
         T,
@@ -327,15 +326,9 @@ const INVERTER: &[FieldSpec] = &[
 ];
 
 const INVERTER_STATUS: &[FieldSpec] = &[
-    req(
-        "timestamp",
-        Time,
-        None,
-        Some(1),
-        "When the reading was taken (UTC).",
-    ),
-    req("serial", T, None, Some(2), "The device's serial."),
-    f("model", T, None, Some(3), "The device's model."),
+    TIMESTAMP,
+    SERIAL,
+    MODEL,
     f("value_1", I, None, Some(4), "A small integer."),
     f("value_2", I, None, Some(5), "An integer (1511)."),
     f(
@@ -348,15 +341,9 @@ const INVERTER_STATUS: &[FieldSpec] = &[
 ];
 
 const METER: &[FieldSpec] = &[
-    req(
-        "timestamp",
-        Time,
-        None,
-        Some(1),
-        "When the reading was taken (UTC).",
-    ),
-    req("serial", T, None, Some(2), "The device's serial."),
-    f("model", T, None, Some(3), "The device's model."),
+    TIMESTAMP,
+    SERIAL,
+    MODEL,
     req(
         "meter_kind",
         T,
@@ -438,15 +425,9 @@ const METER: &[FieldSpec] = &[
 ];
 
 const METER_LEGS: &[FieldSpec] = &[
-    req(
-        "timestamp",
-        Time,
-        None,
-        Some(1),
-        "When the reading was taken (UTC).",
-    ),
-    req("serial", T, None, Some(2), "The device's serial."),
-    f("model", T, None, Some(3), "The device's model."),
+    TIMESTAMP,
+    SERIAL,
+    MODEL,
     f("flag", I, None, Some(4), "Unknown, always 1 so far."),
     f("leg1_current_a", D, A, Some(5), "Leg 1 current (`i1_a`)."),
     f("leg2_current_a", D, A, Some(6), "Leg 2 current (`i2_a`)."),
