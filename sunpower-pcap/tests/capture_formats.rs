@@ -720,7 +720,7 @@ fn timestamps_beyond_year_9999_or_before_year_0_are_dropped_with_an_error() {
             Ok(p) => Ok((
                 p.packet,
                 p.data[0],
-                sunpower_proto::Rfc3339(p.timestamp).to_string(),
+                sunpower_proto::rfc3339(p.timestamp).to_string(),
             )),
             Err(e) => Err((e.packet, e.fatal, e.kind)),
         });

@@ -18,8 +18,8 @@ pub enum FieldType {
     /// `Timestamp(µs, UTC)`.
     Time,
     /// An instant in the output's zone, RFC 3339 with the offset at the time
-    /// (`2026-06-01T10:00:00-07:00`); Arrow `Timestamp(µs, zone)`. Interval rows only, present
-    /// when a zone is given.
+    /// (`2026-06-01T10:00:00-07:00`); [`FieldValue::LocalTime`]; Arrow `Timestamp(µs, zone)`.
+    /// Interval rows only, present when a zone is given.
     LocalTime,
     /// Text ([`FieldValue::Text`]); Arrow `Utf8`.
     Text,
@@ -29,9 +29,10 @@ pub enum FieldType {
     Integer,
     /// A count ([`FieldValue::Unsigned`]); Arrow `UInt64` (`UInt32` in interval rows).
     Unsigned,
-    /// Yes or no; Arrow `Boolean`.
+    /// Yes or no ([`FieldValue::Bool`]); Arrow `Boolean`.
     Bool,
-    /// Flag names: `|`-joined in CSV, a list in JSON and Arrow (`List(Utf8)`).
+    /// Flag names ([`FieldValue::Flags`]): `|`-joined in CSV, a list in JSON and Arrow
+    /// (`List(Utf8)`).
     Flags,
 }
 
@@ -718,6 +719,11 @@ mod tests {
             FieldValue::Decimal(_) => FieldType::Decimal,
             FieldValue::Integer(_) => FieldType::Integer,
             FieldValue::Unsigned(_) => FieldType::Unsigned,
+            #[cfg(feature = "intervals")]
+            FieldValue::LocalTime(..) => FieldType::LocalTime,
+            FieldValue::Bool(_) => FieldType::Bool,
+            #[cfg(feature = "intervals")]
+            FieldValue::Flags(_) => FieldType::Flags,
             FieldValue::Fields(_) => return None,
         })
     }

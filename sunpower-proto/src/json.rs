@@ -41,7 +41,7 @@ impl<'r, 'a> JsonRecord<'r, 'a> {
     /// Appends the record's JSON object to `out` (no line ending): byte for byte what
     /// `serde_json::to_writer` writes for it (the `serde` feature), without going through a
     /// serializer. Strings are escaped as serde_json escapes them (`"`, `\`, control
-    /// characters; other text as UTF-8), times are [`Rfc3339`], and a decimal is its field's
+    /// characters; other text as UTF-8), times are RFC 3339 ([`rfc3339`](crate::rfc3339)), and a decimal is its field's
     /// text when that text is exactly what serde_json prints for the value (`245.1503`), else
     /// the value formatted as serde_json formats it (zmij) (`5` prints `5.0`, `0.10` prints `0.1`).
     /// A collector record's field bounds ([`RawFields`]) say where each field's text is.
@@ -248,6 +248,27 @@ impl<'a> Writer<'_, 'a> {
                     }
                 }
                 out.array(b"\"]");
+            }
+            // Interval rows' values, which records do not have; written all the same.
+            FieldValue::Bool(b) => out.bytes(if b { b"true" } else { b"false" }),
+            #[cfg(feature = "intervals")]
+            FieldValue::LocalTime(t, tz) => {
+                out.array(b"\"");
+                out.bytes(crate::export::local_rfc3339(t, tz).as_bytes());
+                out.array(b"\"");
+            }
+            #[cfg(feature = "intervals")]
+            FieldValue::Flags(flags) => {
+                out.array(b"[");
+                for (i, flag) in flags.iter().enumerate() {
+                    if i > 0 {
+                        out.array(b",");
+                    }
+                    out.array(b"\"");
+                    out.bytes(flag.as_str().as_bytes());
+                    out.array(b"\"");
+                }
+                out.array(b"]");
             }
         }
     }
@@ -748,6 +769,24 @@ mod serde_impls {
             FieldValue::Integer(v) => map.serialize_entry(name, &v),
             FieldValue::Unsigned(v) => map.serialize_entry(name, &v),
             FieldValue::Fields(line) => map.serialize_entry(name, &RawFields::new(line)),
+            #[cfg(feature = "intervals")]
+            FieldValue::LocalTime(t, tz) => {
+                map.serialize_entry(name, &crate::export::local_rfc3339(t, tz))
+            }
+            FieldValue::Bool(b) => map.serialize_entry(name, &b),
+            #[cfg(feature = "intervals")]
+            FieldValue::Flags(flags) => map.serialize_entry(name, &FlagList(flags)),
+        }
+    }
+
+    /// Flags as a list of their names.
+    #[cfg(feature = "intervals")]
+    struct FlagList(crate::intervals::Flags);
+
+    #[cfg(feature = "intervals")]
+    impl Serialize for FlagList {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            serializer.collect_seq(self.0.iter().map(|flag| flag.as_str()))
         }
     }
 

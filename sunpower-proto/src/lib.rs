@@ -109,8 +109,8 @@ pub use record::{
 };
 pub use site::SiteTotals;
 #[cfg(feature = "varserver")]
-pub use telemetry::{parse_telemetry, Telemetry, TelemetryDecoder, TelemetryStats};
-pub use time::Rfc3339;
+pub use telemetry::{parse_telemetry, TelemetryDecoder, TelemetryStats};
+pub use time::rfc3339;
 pub use value::parse_timestamp;
 #[cfg(feature = "varserver")]
 pub use varserver::{

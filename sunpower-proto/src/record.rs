@@ -800,12 +800,17 @@ pub enum Record<'a> {
     Unknown(Unknown<'a>),
 }
 
-/// A typed value of a record, for code that walks fields generically (JSON, Python, CSV).
+/// A typed value of a record ([`Record::visit_fields`]) or of an interval row
+/// ([`crate::intervals::Interval::visit_output`]), for code that walks fields generically (JSON,
+/// Python, CSV, Arrow). Its kind is its field's [`crate::FieldType`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub enum FieldValue<'a> {
     /// A timestamp (UTC), `None` when not reported.
     Time(Option<DateTime<Utc>>),
+    /// An instant shown in a zone (an interval row's `interval_start_local`).
+    #[cfg(feature = "intervals")]
+    LocalTime(DateTime<Utc>, chrono_tz::Tz),
     /// Text, `None` when empty or absent.
     Text(Option<&'a str>),
     /// A quantity, `None` when not reported.
@@ -817,6 +822,11 @@ pub enum FieldValue<'a> {
     /// A collector line exactly as sent (`raw`, from [`Record::visit_output`] only): its fields
     /// are the line split on TABs ([`RawFields::new`] views it so).
     Fields(&'a str),
+    /// Yes or no (interval rows).
+    Bool(bool),
+    /// An interval row's flags.
+    #[cfg(feature = "intervals")]
+    Flags(crate::intervals::Flags),
 }
 
 impl<'a> Record<'a> {

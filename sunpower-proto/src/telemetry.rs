@@ -11,30 +11,8 @@ use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, Documen
 use crate::error::{excerpt, Expected};
 use crate::site::{self, SiteTotals};
 
-/// How many bytes of a notification name are kept.
-const NAME_MAX: usize = 64;
-
-/// One decoded frame.
-///
-/// ```
-/// use sunpower_proto::{parse_telemetry, Telemetry};
-/// let power = br#"{"notification":"power","params":{"time":1751083345,"pv_p":"2.5","pv_en":"40747.871094"}}"#;
-/// let Telemetry::Power(site) = parse_telemetry(power).unwrap() else { unreachable!() };
-/// assert_eq!((site.pv_power_kw, site.pv_energy_kwh), (Some(2.5), Some(40747.871094)));
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Telemetry {
-    /// A `power` notification: the site totals it carried.
-    Power(SiteTotals),
-    /// Any other notification, skipped; its name (at most 64 bytes), if it had one.
-    Other {
-        /// The `notification` value.
-        notification: Option<String>,
-    },
-}
-
-/// Decodes one frame (surrounding whitespace, such as a line's CR, is ignored).
+/// Decodes one frame (surrounding whitespace, such as a line's CR, is ignored): the site totals
+/// of a `power` notification, `None` for any other notification.
 ///
 /// `time` may be seconds or milliseconds since 1970; values numbers or strings, `"nan"` or
 /// `null` for "not reported". Unknown parameters are ignored ([`TelemetryDecoder`] counts
@@ -43,29 +21,27 @@ pub enum Telemetry {
 /// its kind saying what was wrong and, for invalid JSON, where.
 ///
 /// ```
-/// use sunpower_proto::{parse_telemetry, DocumentProblemKind, Telemetry};
+/// use sunpower_proto::{parse_telemetry, DocumentProblemKind};
 /// let frame = r#"{"notification":"power","params":{"time":1751083345000,"pv_p":"0.023758",
 ///     "pv_en":40747.871094,"net_en":6121.330078,"ess_en":-490.463989,"soc":0.86}}"#;
-/// let Telemetry::Power(site) = parse_telemetry(frame).unwrap() else { panic!() };
+/// let site = parse_telemetry(frame).unwrap().unwrap();
 /// assert_eq!(site.timestamp.unwrap().to_rfc3339(), "2025-06-28T04:02:25+00:00");
 /// assert_eq!(site.pv_power_kw, Some(0.023758));
 /// assert_eq!(site.battery_energy_kwh, Some(-490.463989));
-/// assert!(matches!(
-///     parse_telemetry(r#"{"notification":"hello"}"#).unwrap(),
-///     Telemetry::Other { notification: Some(n) } if n == "hello"
-/// ));
+/// assert_eq!(parse_telemetry(r#"{"notification":"hello"}"#).unwrap(), None);
 /// let err = parse_telemetry("{oops").unwrap_err();
 /// assert!(matches!(err.kind, DocumentProblemKind::InvalidJson { line: 1, column: 2, .. }));
 /// ```
-pub fn parse_telemetry(frame: impl AsRef<[u8]>) -> Result<Telemetry, DocumentProblem> {
+pub fn parse_telemetry(frame: impl AsRef<[u8]>) -> Result<Option<SiteTotals>, DocumentProblem> {
     let max = DocumentLimits::default().max_frame_bytes;
     parse(frame.as_ref(), max)
         .map(|(t, _)| t)
         .map_err(DocumentProblem::document)
 }
 
-/// The frame and how many unknown parameters it had.
-fn parse(frame: &[u8], max: usize) -> Result<(Telemetry, u64), DocumentProblemKind> {
+/// The frame's site totals (`None` for another notification) and how many unknown parameters
+/// it had.
+fn parse(frame: &[u8], max: usize) -> Result<(Option<SiteTotals>, u64), DocumentProblemKind> {
     use DocumentProblemKind as K;
     if frame.len() > max {
         let len = frame.len();
@@ -85,20 +61,7 @@ fn parse(frame: &[u8], max: usize) -> Result<(Telemetry, u64), DocumentProblemKi
         }
     };
     if notification != "power" {
-        let mut name = notification.to_owned();
-        if name.len() > NAME_MAX {
-            let mut end = NAME_MAX;
-            while !name.is_char_boundary(end) {
-                end -= 1;
-            }
-            name.truncate(end);
-        }
-        return Ok((
-            Telemetry::Other {
-                notification: Some(name),
-            },
-            0,
-        ));
+        return Ok((None, 0));
     }
     let Some(Value::Object(params)) = top.get("params") else {
         return Err(K::MissingKey { key: "params" });
@@ -141,7 +104,7 @@ fn parse(frame: &[u8], max: usize) -> Result<(Telemetry, u64), DocumentProblemKi
             });
         }
     }
-    Ok((Telemetry::Power(site), unknown))
+    Ok((Some(site), unknown))
 }
 
 /// Counts of what a [`TelemetryDecoder`] saw.
@@ -267,7 +230,7 @@ impl TelemetryDecoder {
             return Ok(None);
         }
         match parse(frame, self.max_frame_bytes) {
-            Ok((Telemetry::Power(site), unknown)) => {
+            Ok((Some(site), unknown)) => {
                 self.stats.power += 1;
                 self.stats.unknown_params += unknown;
                 if site.timestamp.is_none() {
@@ -275,7 +238,7 @@ impl TelemetryDecoder {
                 }
                 Ok(Some(site))
             }
-            Ok((Telemetry::Other { .. }, _)) => {
+            Ok((None, _)) => {
                 self.stats.other_notifications += 1;
                 Ok(None)
             }

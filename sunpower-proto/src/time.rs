@@ -13,16 +13,23 @@ use chrono::{DateTime, Utc};
 /// reader drops a packet dated outside those years, with an error), so this is a last guard,
 /// not a way of reporting them.
 ///
+/// The text is written where it is displayed (`write!`, `to_string`), without allocating.
+///
 /// ```
-/// use sunpower_proto::{parse_timestamp, Rfc3339};
+/// use sunpower_proto::{parse_timestamp, rfc3339};
 /// let t = parse_timestamp("20170107171000").unwrap();
-/// assert_eq!(Rfc3339(t).to_string(), "2017-01-07T17:10:00Z");
+/// assert_eq!(rfc3339(t).to_string(), "2017-01-07T17:10:00Z");
 ///
 /// let year_10000 = chrono::DateTime::from_timestamp(253_402_300_800, 0).unwrap();
-/// assert_eq!(Rfc3339(year_10000).to_string(), "9999-12-31T23:59:59Z");
+/// assert_eq!(rfc3339(year_10000).to_string(), "9999-12-31T23:59:59Z");
 /// ```
+pub fn rfc3339(t: DateTime<Utc>) -> impl fmt::Display + Copy {
+    Rfc3339(t)
+}
+
+/// [`rfc3339`]'s text: displayed, serialized (as a string) or taken as bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Rfc3339(pub DateTime<Utc>);
+pub(crate) struct Rfc3339(pub(crate) DateTime<Utc>);
 
 impl Rfc3339 {
     /// The 20 bytes of the text, for writers that append bytes (the JSON Lines writer): the

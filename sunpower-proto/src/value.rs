@@ -357,6 +357,7 @@ pub(crate) fn required_text<'a>(
 }
 
 /// The resolution of a decimal field as sent: `607` is 1, `18.5466` is 0.0001.
+#[cfg(any(feature = "intervals", feature = "devicelist"))]
 pub(crate) fn resolution(field: Option<&str>) -> Option<f64> {
     let field = field?.trim();
     if field.is_empty() || field.contains(['e', 'E']) {

@@ -247,7 +247,7 @@ impl Post {
             "Post({}, {} records, captured_at={}{}, {}:{})",
             self.post.channel.map_or("other", |c| c.as_str()),
             self.record_count,
-            sunpower_proto::Rfc3339(self.post.captured_at),
+            sunpower_proto::rfc3339(self.post.captured_at),
             if self.post.missing == Missing::Nothing {
                 ""
             } else {

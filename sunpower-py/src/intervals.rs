@@ -10,13 +10,13 @@ use pyo3::IntoPyObjectExt;
 use sunpower_proto::arrow::{interval_batch, interval_schema, DEFAULT_BATCH_ROWS};
 use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+use sunpower_proto::rfc3339;
 use sunpower_proto::FieldType;
-use sunpower_proto::Rfc3339;
 
 use crate::arrow::{arrow_error, RecordBatches};
 use crate::errors;
 use crate::record::Record;
-use crate::value::interval_field_to_py;
+use crate::value::{to_py, TimeAs};
 use crate::varserver::{SiteTotals, Vars};
 
 /// One interval's energy: a row of `sunpower intervals`. Immutable.
@@ -145,7 +145,7 @@ impl Interval {
             if result.is_err() {
                 return;
             }
-            result = interval_field_to_py(py, value).and_then(|v| dict.set_item(name, v));
+            result = to_py(py, value, TimeAs::Rfc3339).and_then(|v| dict.set_item(name, v));
         });
         result.map(|()| dict)
     }
@@ -154,7 +154,7 @@ impl Interval {
         let opt = |v: Option<f64>| v.map_or("None".to_owned(), |v| format!("{v:?}"));
         format!(
             "Interval({}, production_wh={:?}, consumption_wh={}, net_wh={}{})",
-            Rfc3339(self.row.interval_start),
+            rfc3339(self.row.interval_start),
             self.row.production_wh,
             opt(self.row.consumption_wh),
             opt(self.row.net_wh),

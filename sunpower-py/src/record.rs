@@ -6,7 +6,7 @@ use std::hash::{Hash, Hasher};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use sunpower_proto::{Channel, FieldType, FieldValue, RecordBuf, Rfc3339, Source};
+use sunpower_proto::{rfc3339, Channel, FieldType, FieldValue, RecordBuf, Source};
 
 use crate::errors;
 use crate::value::{to_py, TimeAs};
@@ -152,7 +152,7 @@ macro_rules! record_methods {
                             out.push_str(&format!(", {name}={quoted}"));
                         }
                         Some(FieldValue::Time(Some(t))) => {
-                            out.push_str(&format!(", {name}={}", Rfc3339(t)));
+                            out.push_str(&format!(", {name}={}", rfc3339(t)));
                         }
                         _ => {}
                     }

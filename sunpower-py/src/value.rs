@@ -3,10 +3,8 @@
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString};
-use pyo3::IntoPyObjectExt;
 use sunpower_proto::export::local_rfc3339;
-use sunpower_proto::intervals::IntervalField;
-use sunpower_proto::{FieldValue, Rfc3339};
+use sunpower_proto::{rfc3339, FieldValue};
 
 /// How a timestamp becomes a Python value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,8 +15,9 @@ pub enum TimeAs {
     Rfc3339,
 }
 
-/// The Python value of a field: `None` when not reported, else `datetime`/`str`, `str`,
-/// `float` or `int`.
+/// The Python value of a field of a record or an interval row: `None` when not reported, else
+/// `datetime`/`str`, `str`, `float`, `int`, `bool`, or a list (a line's fields, an interval's
+/// flag names).
 pub fn to_py<'py>(
     py: Python<'py>,
     value: FieldValue<'_>,
@@ -27,38 +26,19 @@ pub fn to_py<'py>(
     Ok(match value {
         FieldValue::Time(Some(t)) => match time_as {
             TimeAs::Datetime => t.into_pyobject(py)?.into_any(),
-            TimeAs::Rfc3339 => PyString::new(py, &Rfc3339(t).to_string()).into_any(),
+            TimeAs::Rfc3339 => PyString::new(py, &rfc3339(t).to_string()).into_any(),
         },
         FieldValue::Text(Some(s)) => PyString::new(py, s).into_any(),
         FieldValue::Decimal(Some(v)) => v.into_pyobject(py)?.into_any(),
         FieldValue::Integer(Some(v)) => v.into_pyobject(py)?.into_any(),
         FieldValue::Unsigned(Some(v)) => v.into_pyobject(py)?.into_any(),
         FieldValue::Fields(raw) => PyList::new(py, raw.split('\t'))?.into_any(),
+        FieldValue::LocalTime(t, tz) => PyString::new(py, &local_rfc3339(t, tz)).into_any(),
+        FieldValue::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        FieldValue::Flags(flags) => PyList::new(py, flags.iter().map(|f| f.as_str()))?.into_any(),
         // Not reported; also any kind of value a later version of the core adds.
         _ => py.None().into_bound(py),
     })
-}
-
-/// The Python value of an interval row's output field, as `Interval.to_dict()` holds it (times as
-/// RFC 3339 strings, flags as a list of names).
-pub fn interval_field_to_py<'py>(
-    py: Python<'py>,
-    value: IntervalField,
-) -> PyResult<Bound<'py, PyAny>> {
-    match value {
-        IntervalField::Time(t) => Rfc3339(t).to_string().into_bound_py_any(py),
-        IntervalField::LocalTime(t, tz) => local_rfc3339(t, tz).into_bound_py_any(py),
-        IntervalField::Number(x) => x.into_bound_py_any(py),
-        IntervalField::MaybeNumber(x) => x.into_bound_py_any(py),
-        IntervalField::Name(x) => x.into_bound_py_any(py),
-        IntervalField::Count(x) => x.into_bound_py_any(py),
-        IntervalField::Bool(x) => x.into_bound_py_any(py),
-        IntervalField::Flags(flags) => {
-            PyList::new(py, flags.iter().map(|f| f.as_str())).map(Bound::into_any)
-        }
-        // A later kind of field of the core library.
-        _ => Ok(py.None().into_bound(py)),
-    }
 }
 
 /// The bytes of a document given as `bytes`, `bytearray` or `str` (its UTF-8).

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
-use sunpower_proto::{ProblemLog, Rfc3339, Telemetry};
+use sunpower_proto::{rfc3339, ProblemLog};
 
 use crate::errors;
 use crate::problem::DocumentProblem;
@@ -71,7 +71,7 @@ macro_rules! site_methods {
             fn __repr__(&self) -> String {
                 let mut out = String::from("SiteTotals(");
                 match self.core.timestamp {
-                    Some(t) => out.push_str(&Rfc3339(t).to_string()),
+                    Some(t) => out.push_str(&rfc3339(t).to_string()),
                     None => out.push_str("no time"),
                 }
                 for (name, value) in [
@@ -381,11 +381,9 @@ pub fn parse_supervisor_info(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult
 #[pyfunction]
 pub fn parse_telemetry(py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<Option<SiteTotals>> {
     let bytes = document_bytes(frame)?;
-    match sunpower_proto::parse_telemetry(&bytes) {
-        Ok(Telemetry::Power(core)) => Ok(Some(SiteTotals { core })),
-        Ok(_) => Ok(None),
-        Err(e) => Err(errors::document_error(py, &e)),
-    }
+    sunpower_proto::parse_telemetry(&bytes)
+        .map(|site| site.map(|core| SiteTotals { core }))
+        .map_err(|e| errors::document_error(py, &e))
 }
 
 /// The decoder and the log of its bad frames.

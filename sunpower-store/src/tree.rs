@@ -15,8 +15,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use sunpower_proto::export::RowError;
 use sunpower_proto::intervals::{Interval, Tz};
-use sunpower_proto::tree::{files_to_read, merge, TreeError, TreeReport};
+use sunpower_proto::tree::{files_to_read, merge, TreeReport};
 
 /// The lock file's name, in the tree's folder.
 pub const LOCK_FILE: &str = ".sunpower-tree.lock";
@@ -60,7 +61,7 @@ pub enum WriteError {
         /// The tree's folder (the error names the file in it).
         dir: PathBuf,
         /// What is wrong, and where.
-        error: TreeError,
+        error: RowError,
     },
 }
 

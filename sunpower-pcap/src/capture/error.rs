@@ -4,7 +4,7 @@ use std::io;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use sunpower_proto::Rfc3339;
+use sunpower_proto::rfc3339;
 
 /// Where an error happened and what it was. Reading goes on after an error unless
 /// [`CaptureError::fatal`] is set, in which case the rest of that input is skipped.
@@ -167,8 +167,8 @@ pub enum CaptureErrorKind {
     #[error(
         "input starts at {}, before the inputs read so far ended ({}): the same capture \
          given twice, or files out of order? Its connections may be lost",
-        Rfc3339(*.starts),
-        Rfc3339(*.previous_end)
+        rfc3339(*.starts),
+        rfc3339(*.previous_end)
     )]
     InputOutOfOrder {
         /// Time of this input's first packet.

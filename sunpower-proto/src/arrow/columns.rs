@@ -56,6 +56,9 @@ impl Column {
                 Column::Fields(FieldLists::default()),
                 DataType::List(super::string_item()),
             ),
+            // Interval rows' values (`arrow::interval_batch` has their columns); a record has
+            // none of them.
+            _ => (Column::Text(Strings::default()), DataType::Utf8),
         }
     }
 

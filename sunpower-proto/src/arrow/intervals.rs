@@ -10,8 +10,9 @@ use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::{micros, string_item, utc};
-use crate::intervals::{Interval, IntervalField, Tz};
+use crate::intervals::{Interval, Tz};
 use crate::FieldType;
+use crate::FieldValue;
 
 enum Column {
     Time(TimestampMicrosecondBuilder),
@@ -85,14 +86,16 @@ pub fn interval_batch(rows: &[Interval], tz: Option<Tz>) -> Result<RecordBatch, 
         row.visit_output(tz, |_, value| {
             // The visitor follows the column list, as the schema does: column i is this field's.
             match (&mut columns[i], value) {
-                (Column::Time(b), IntervalField::Time(t))
-                | (Column::Time(b), IntervalField::LocalTime(t, _)) => b.append_value(micros(t)),
-                (Column::Number(b), IntervalField::Number(x)) => b.append_value(x),
-                (Column::Number(b), IntervalField::MaybeNumber(x)) => b.append_option(x),
-                (Column::Name(b), IntervalField::Name(x)) => b.append_value(x),
-                (Column::Count(b), IntervalField::Count(x)) => b.append_value(x),
-                (Column::Bool(b), IntervalField::Bool(x)) => b.append_value(x),
-                (Column::Flags(b), IntervalField::Flags(flags)) => {
+                (Column::Time(b), FieldValue::Time(t)) => b.append_option(t.map(micros)),
+                (Column::Time(b), FieldValue::LocalTime(t, _)) => b.append_value(micros(t)),
+                (Column::Number(b), FieldValue::Decimal(x)) => b.append_option(x),
+                (Column::Name(b), FieldValue::Text(x)) => b.append_option(x),
+                // Interval counts are u32 (`inverters_reporting`).
+                (Column::Count(b), FieldValue::Unsigned(x)) => {
+                    b.append_option(x.and_then(|x| u32::try_from(x).ok()))
+                }
+                (Column::Bool(b), FieldValue::Bool(x)) => b.append_value(x),
+                (Column::Flags(b), FieldValue::Flags(flags)) => {
                     for flag in flags.iter() {
                         b.values().append_value(flag.as_str());
                     }

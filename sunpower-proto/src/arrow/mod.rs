@@ -427,6 +427,7 @@ mod tests {
             FieldValue::Integer(v) => v.map_or(Cell::Null, Cell::Integer),
             FieldValue::Unsigned(v) => v.map_or(Cell::Null, Cell::Unsigned),
             FieldValue::Fields(raw) => Cell::Fields(raw.split('\t').map(str::to_string).collect()),
+            other => panic!("not a record's value: {other:?}"),
         }
     }
 

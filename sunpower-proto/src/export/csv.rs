@@ -16,8 +16,9 @@ use chrono_tz::Tz;
 
 use super::local_rfc3339;
 use crate::error::excerpt;
-use crate::intervals::{Flags, Interval, IntervalField, NetSource, Period, PeriodTotal};
-use crate::{parse_timestamp, FieldSpec, FieldType, Rfc3339};
+use crate::intervals::{Flags, Interval, NetSource, Period, PeriodTotal};
+use crate::time::Rfc3339;
+use crate::{parse_timestamp, FieldSpec, FieldType, FieldValue};
 
 /// A row of our CSV files that could not be read: its line, the column (position in the row and
 /// name from the header) and what was wrong.
@@ -30,10 +31,15 @@ use crate::{parse_timestamp, FieldSpec, FieldType, Rfc3339};
 /// assert_eq!((error.line, error.column, error.name.as_str()), (2, 2, "production_wh"));
 /// assert_eq!(error.to_string(), r#"line 2: column 2 (production_wh): expected a number, found "lots""#);
 /// ```
+///
+/// A row read from a file of a tree ([`crate::tree::merge`]) names the file too, before the
+/// line: `2026/06/01.csv: line 2: ...`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("line {line}: column {column} ({name}): {problem}")]
+#[error("{}line {line}: column {column} ({name}): {problem}", file.as_deref().map(|f| format!("{f}: ")).unwrap_or_default())]
 #[non_exhaustive]
 pub struct RowError {
+    /// The file, relative to the tree's folder, when the row was read from a tree's file.
+    pub file: Option<String>,
     /// Line number, from 1 (the header is line 1).
     pub line: u64,
     /// Position of the column in the row, from 0.
@@ -45,7 +51,7 @@ pub struct RowError {
 }
 
 mod sealed {
-    use super::{Cell, Row, RowError};
+    use super::{FieldValue, Row, RowError};
     use chrono_tz::Tz;
 
     /// What a row kind does for the CSV writer and reader.
@@ -53,7 +59,7 @@ mod sealed {
         /// The kind's columns, in file order.
         fn columns() -> &'static [crate::FieldSpec];
         /// Hands over the row's cells in the order of its columns.
-        fn cells(&self, tz: Tz, put: &mut dyn FnMut(Cell<'_>));
+        fn cells(&self, tz: Tz, put: &mut dyn FnMut(FieldValue<'_>));
         /// The row from the cells of one line, found by column name.
         fn read(row: &Row<'_>) -> Result<Self, RowError>;
     }
@@ -67,36 +73,13 @@ pub trait CsvRow: sealed::Sealed {}
 impl CsvRow for Interval {}
 impl CsvRow for PeriodTotal {}
 
-/// One cell to write.
-#[derive(Debug, Clone, Copy)]
-pub enum Cell<'a> {
-    Time(DateTime<Utc>),
-    LocalTime(DateTime<Utc>, Tz),
-    Number(Option<f64>),
-    Text(&'a str),
-    Count(u32),
-    Bool(bool),
-    Flags(Flags),
-}
-
 impl sealed::Sealed for Interval {
     fn columns() -> &'static [FieldSpec] {
         Interval::COLUMNS
     }
 
-    fn cells(&self, tz: Tz, put: &mut dyn FnMut(Cell<'_>)) {
-        self.visit_output(Some(tz), |_, value| {
-            put(match value {
-                IntervalField::Time(t) => Cell::Time(t),
-                IntervalField::LocalTime(t, tz) => Cell::LocalTime(t, tz),
-                IntervalField::Number(x) => Cell::Number(Some(x)),
-                IntervalField::MaybeNumber(x) => Cell::Number(x),
-                IntervalField::Name(x) => Cell::Text(x),
-                IntervalField::Count(x) => Cell::Count(x),
-                IntervalField::Bool(x) => Cell::Bool(x),
-                IntervalField::Flags(x) => Cell::Flags(x),
-            })
-        });
+    fn cells(&self, tz: Tz, put: &mut dyn FnMut(FieldValue<'_>)) {
+        self.visit_output(Some(tz), |_, value| put(value));
     }
 
     fn read(row: &Row<'_>) -> Result<Self, RowError> {
@@ -124,16 +107,17 @@ impl sealed::Sealed for PeriodTotal {
         PeriodTotal::COLUMNS
     }
 
-    fn cells(&self, _: Tz, put: &mut dyn FnMut(Cell<'_>)) {
-        put(Cell::Text(&self.label));
-        put(Cell::Time(self.start));
-        put(Cell::Time(self.end));
-        put(Cell::Number(Some(self.hours())));
-        put(Cell::Number(Some(self.production_wh)));
-        put(Cell::Number(self.consumption_wh));
-        put(Cell::Number(self.net_wh));
-        put(Cell::Count(self.intervals));
-        put(Cell::Flags(self.flags));
+    fn cells(&self, _: Tz, put: &mut dyn FnMut(FieldValue<'_>)) {
+        use FieldValue::{Decimal, Flags, Text, Time, Unsigned};
+        put(Text(Some(&self.label)));
+        put(Time(Some(self.start)));
+        put(Time(Some(self.end)));
+        put(Decimal(Some(self.hours())));
+        put(Decimal(Some(self.production_wh)));
+        put(Decimal(self.consumption_wh));
+        put(Decimal(self.net_wh));
+        put(Unsigned(Some(self.intervals.into())));
+        put(Flags(self.flags));
     }
 
     fn read(row: &Row<'_>) -> Result<Self, RowError> {
@@ -325,26 +309,28 @@ impl<W: io::Write, T: CsvRow> CsvWriter<W, T> {
     }
 }
 
-fn write_cell(out: &mut String, cell: Cell<'_>, decimals: u8) {
+fn write_cell(out: &mut String, cell: FieldValue<'_>, decimals: u8) {
     // Writing into a String cannot fail.
     let _ = match cell {
-        Cell::Time(t) => write!(out, "{}", Rfc3339(t)),
-        Cell::LocalTime(t, tz) => {
+        FieldValue::Time(Some(t)) => write!(out, "{}", Rfc3339(t)),
+        FieldValue::LocalTime(t, tz) => {
             out.push_str(&local_rfc3339(t, tz));
             Ok(())
         }
-        Cell::Number(Some(x)) => {
+        FieldValue::Decimal(Some(x)) => {
             push_fixed(out, x, decimals);
             Ok(())
         }
-        Cell::Number(None) => Ok(()),
-        Cell::Text(s) => {
+        FieldValue::Text(Some(s)) => {
             out.push_str(s);
             Ok(())
         }
-        Cell::Count(n) => write!(out, "{n}"),
-        Cell::Bool(b) => write!(out, "{b}"),
-        Cell::Flags(flags) => write!(out, "{flags}"),
+        FieldValue::Unsigned(Some(n)) => write!(out, "{n}"),
+        FieldValue::Integer(Some(n)) => write!(out, "{n}"),
+        FieldValue::Bool(b) => write!(out, "{b}"),
+        FieldValue::Flags(flags) => write!(out, "{flags}"),
+        // None: an empty cell. (A record's `raw` is not a cell of these files.)
+        _ => Ok(()),
     };
 }
 
@@ -467,6 +453,7 @@ impl<'a, T: CsvRow> CsvReader<'a, T> {
     fn map_header(&mut self) -> Result<(), RowError> {
         let line = line_of(self.text, &mut self.counted, &self.header);
         let error = |column: usize, name: &[u8], problem: &str| RowError {
+            file: None,
             line,
             column,
             name: excerpt(&String::from_utf8_lossy(name)),
@@ -564,6 +551,7 @@ fn line_of(text: &[u8], counted: &mut (usize, u64), record: &ByteRecord) -> u64 
 
 fn csv_error(e: &::csv::Error) -> RowError {
     RowError {
+        file: None,
         line: e.position().map_or(0, |p| p.line()),
         column: 0,
         name: String::new(),
@@ -585,6 +573,7 @@ impl Row<'_> {
     fn error(&self, column: usize, problem: String) -> RowError {
         let name = self.header.get(column).unwrap_or_default();
         RowError {
+            file: None,
             line: self.line,
             column,
             name: String::from_utf8_lossy(name).into_owned(),

@@ -118,7 +118,6 @@ pub use accumulator::{Added, IntervalAccumulator, Stats, JITTER_KWH, JITTER_RELA
 /// The IANA time zone type used for local days (re-exported from `chrono-tz`).
 pub use chrono_tz::Tz;
 pub use local::{latest, local_date, local_day_start, totals, Period, PeriodTotal};
-pub use output::IntervalField;
 
 /// Whether intervals are emitted only at the end or as soon as they are ready.
 ///
@@ -725,7 +724,7 @@ pub enum Event {
 
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::Rfc3339;
+        use crate::time::Rfc3339;
         match self {
             Event::DuplicateConflict {
                 record_type,
@@ -803,23 +802,11 @@ impl fmt::Display for Event {
 
 #[cfg(feature = "serde")]
 mod json {
-    use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+    use serde::ser::{SerializeMap, Serializer};
     use serde::Serialize;
 
-    use super::{Flags, Interval, IntervalField, Tz};
-    use crate::Rfc3339;
-
-    struct FlagList(Flags);
-
-    impl Serialize for FlagList {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            let mut seq = serializer.serialize_seq(None)?;
-            for flag in self.0.iter() {
-                seq.serialize_element(flag.as_str())?;
-            }
-            seq.end()
-        }
-    }
+    use super::{Interval, Tz};
+    use crate::json::serialize_field;
 
     /// Writes the row's keys, `interval_start_local` too when a zone is given.
     pub(crate) fn serialize_interval<S: Serializer>(
@@ -833,18 +820,7 @@ mod json {
             if result.is_err() {
                 return;
             }
-            result = match value {
-                IntervalField::Time(t) => map.serialize_entry(name, &Rfc3339(t)),
-                IntervalField::LocalTime(t, tz) => {
-                    map.serialize_entry(name, &crate::export::local_rfc3339(t, tz))
-                }
-                IntervalField::Number(x) => map.serialize_entry(name, &x),
-                IntervalField::MaybeNumber(x) => map.serialize_entry(name, &x),
-                IntervalField::Name(x) => map.serialize_entry(name, x),
-                IntervalField::Count(x) => map.serialize_entry(name, &x),
-                IntervalField::Bool(x) => map.serialize_entry(name, &x),
-                IntervalField::Flags(x) => map.serialize_entry(name, &FlagList(x)),
-            };
+            result = serialize_field(&mut map, name, value);
         });
         result?;
         map.end()

@@ -7,34 +7,10 @@
 //! The order is the CSV files' of the `--tree` folders on users' disks: new columns go at the
 //! end (the battery columns came after `flags`), so that a file keeps its columns' positions.
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{Flags, Interval, PeriodTotal};
-use crate::{FieldSpec, FieldType};
-
-/// One output field of an [`Interval`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub enum IntervalField {
-    /// An instant, written in RFC 3339 UTC (`2026-06-01T17:00:00Z`).
-    Time(DateTime<Utc>),
-    /// An instant written in RFC 3339 with the zone's offset at the time
-    /// (`2026-06-01T10:00:00-07:00`).
-    LocalTime(DateTime<Utc>, Tz),
-    /// A quantity.
-    Number(f64),
-    /// A quantity, `None` (JSON `null`) when not known.
-    MaybeNumber(Option<f64>),
-    /// A name (`"counter"`).
-    Name(&'static str),
-    /// A count.
-    Count(u32),
-    /// Yes or no.
-    Bool(bool),
-    /// The flags, written as a list of their names.
-    Flags(Flags),
-}
+use super::{Interval, PeriodTotal};
+use crate::{FieldSpec, FieldType, FieldValue};
 
 /// A column that is always there.
 const fn col(name: &'static str, field_type: FieldType, doc: &'static str) -> FieldSpec {
@@ -133,27 +109,33 @@ impl Interval {
     /// assert_eq!(&names[..3], ["interval_start", "interval_start_local", "interval_end"]);
     /// assert_eq!(names.last(), Some(&"battery_soc"));
     /// ```
-    pub fn visit_output(&self, tz: Option<Tz>, mut visit: impl FnMut(&'static str, IntervalField)) {
-        use IntervalField::{Bool, Count, MaybeNumber, Name, Number, Time};
-        visit("interval_start", Time(self.interval_start));
+    ///
+    /// Every value is there but the nullable quantities', which may be `None`.
+    pub fn visit_output(
+        &self,
+        tz: Option<Tz>,
+        mut visit: impl FnMut(&'static str, FieldValue<'static>),
+    ) {
+        use FieldValue::{Bool, Decimal, LocalTime, Text, Time, Unsigned};
+        visit("interval_start", Time(Some(self.interval_start)));
         if let Some(tz) = tz {
-            visit(
-                "interval_start_local",
-                IntervalField::LocalTime(self.interval_start, tz),
-            );
+            visit("interval_start_local", LocalTime(self.interval_start, tz));
         }
-        visit("interval_end", Time(self.interval_end));
-        visit("production_wh", Number(self.production_wh));
-        visit("consumption_wh", MaybeNumber(self.consumption_wh));
-        visit("net_wh", MaybeNumber(self.net_wh));
-        visit("production_w", Number(self.production_w));
-        visit("consumption_w", MaybeNumber(self.consumption_w));
-        visit("net_source", Name(self.net_source.as_str()));
-        visit("inverters_reporting", Count(self.inverters_reporting));
+        visit("interval_end", Time(Some(self.interval_end)));
+        visit("production_wh", Decimal(Some(self.production_wh)));
+        visit("consumption_wh", Decimal(self.consumption_wh));
+        visit("net_wh", Decimal(self.net_wh));
+        visit("production_w", Decimal(Some(self.production_w)));
+        visit("consumption_w", Decimal(self.consumption_w));
+        visit("net_source", Text(Some(self.net_source.as_str())));
+        visit(
+            "inverters_reporting",
+            Unsigned(Some(self.inverters_reporting.into())),
+        );
         visit("revised", Bool(self.revised));
-        visit("flags", IntervalField::Flags(self.flags));
-        visit("battery_wh", MaybeNumber(self.battery_wh));
-        visit("battery_soc", MaybeNumber(self.battery_soc));
+        visit("flags", FieldValue::Flags(self.flags));
+        visit("battery_wh", Decimal(self.battery_wh));
+        visit("battery_soc", Decimal(self.battery_soc));
     }
 }
 
@@ -201,27 +183,26 @@ impl PeriodTotal {
     ];
 }
 
-impl IntervalField {
-    /// The column type of a value of this kind, and whether the kind allows none.
-    #[cfg(test)]
-    fn field_type(&self) -> (FieldType, bool) {
-        match self {
-            IntervalField::Time(_) => (FieldType::Time, false),
-            IntervalField::LocalTime(..) => (FieldType::LocalTime, false),
-            IntervalField::Number(_) => (FieldType::Decimal, false),
-            IntervalField::MaybeNumber(_) => (FieldType::Decimal, true),
-            IntervalField::Name(_) => (FieldType::Text, false),
-            IntervalField::Count(_) => (FieldType::Unsigned, false),
-            IntervalField::Bool(_) => (FieldType::Bool, false),
-            IntervalField::Flags(_) => (FieldType::Flags, false),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intervals::NetSource;
+    use crate::intervals::{Flags, NetSource};
+    use chrono::DateTime;
+
+    /// The column type of a value, and whether it is none: with [`row`], whose quantities that
+    /// may be none all are, that is the column's `nullable`.
+    fn field_type(value: FieldValue<'_>) -> (FieldType, bool) {
+        match value {
+            FieldValue::Time(t) => (FieldType::Time, t.is_none()),
+            FieldValue::LocalTime(..) => (FieldType::LocalTime, false),
+            FieldValue::Decimal(x) => (FieldType::Decimal, x.is_none()),
+            FieldValue::Text(x) => (FieldType::Text, x.is_none()),
+            FieldValue::Unsigned(x) => (FieldType::Unsigned, x.is_none()),
+            FieldValue::Bool(_) => (FieldType::Bool, false),
+            FieldValue::Flags(_) => (FieldType::Flags, false),
+            other => panic!("not an interval value: {other:?}"),
+        }
+    }
 
     fn row() -> Interval {
         Interval {
@@ -245,7 +226,7 @@ mod tests {
     fn the_visitor_gives_the_columns_in_order_with_their_types() {
         let mut visited = Vec::new();
         row().visit_output(Some(Tz::UTC), |name, value| {
-            visited.push((name, value.field_type()))
+            visited.push((name, field_type(value)))
         });
         let columns: Vec<_> = Interval::COLUMNS
             .iter()

@@ -43,34 +43,6 @@ use chrono_tz::Tz;
 use crate::export::{CsvReader, CsvRow, CsvWriter, RowError};
 use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 
-/// An existing file of the tree has a row (or a header) that cannot be read back.
-///
-/// ```
-/// use std::collections::BTreeMap;
-/// use sunpower_proto::tree;
-/// # use sunpower_proto::parse_line;
-/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
-/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
-/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
-/// #     acc.add(&parse_line(line).unwrap());
-/// # }
-/// # let rows = acc.finish();
-/// let header = "interval_start,interval_end,production_wh,production_w,net_source,inverters_reporting,revised,flags";
-/// let existing = BTreeMap::from([("2026/06/01.csv".to_string(), format!("{header}\nnot,a,row\n"))]);
-/// let error = tree::merge(&rows, chrono_tz::UTC, &existing).unwrap_err();
-/// assert_eq!((error.path.as_str(), error.source.line), ("2026/06/01.csv", 2));
-/// assert_eq!(error.to_string(), "2026/06/01.csv: line 2: column 3 (production_w): expected 8 columns, found 3");
-/// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{path}: {source}")]
-pub struct TreeError {
-    /// The file, relative to the tree's folder.
-    pub path: String,
-    /// The cause, with its line and column.
-    pub source: RowError,
-}
-
 /// What a merge did.
 ///
 /// ```
@@ -260,10 +232,10 @@ fn read_file<'t, T: CsvRow, K: Ord>(
     text: Option<&'t String>,
     reader: fn(&'t [u8]) -> Result<CsvReader<'t, T>, RowError>,
     key: impl Fn(&T) -> K,
-) -> Result<BTreeMap<K, T>, TreeError> {
-    let error = |source| TreeError {
-        path: path.to_owned(),
-        source,
+) -> Result<BTreeMap<K, T>, RowError> {
+    let error = |e: RowError| RowError {
+        file: Some(path.to_owned()),
+        ..e
     };
     let mut out = BTreeMap::new();
     for row in reader(text.map_or(&[][..], |t| t.as_bytes())).map_err(error)? {
@@ -276,14 +248,14 @@ fn read_file<'t, T: CsvRow, K: Ord>(
 fn read_intervals(
     path: &str,
     text: Option<&String>,
-) -> Result<BTreeMap<DateTime<Utc>, Interval>, TreeError> {
+) -> Result<BTreeMap<DateTime<Utc>, Interval>, RowError> {
     read_file(path, text, CsvReader::intervals, |row| row.interval_start)
 }
 
 fn read_totals(
     path: &str,
     text: Option<&String>,
-) -> Result<BTreeMap<String, PeriodTotal>, TreeError> {
+) -> Result<BTreeMap<String, PeriodTotal>, RowError> {
     read_file(path, text, CsvReader::totals, |row| row.label.clone())
 }
 
@@ -326,11 +298,32 @@ fn write_file<'r, T: CsvRow + 'r>(
 /// let daily = &second.files[1];
 /// assert_eq!(daily.contents.lines().nth(1), Some("2026-06-01,2026-06-01T00:00:00Z,2026-06-02T00:00:00Z,24,25,,,2,first_report|no_meter"));
 /// ```
+///
+/// An existing file with a row (or a header) that cannot be read back is an error that names
+/// the file, relative to the tree's folder, and the line:
+///
+/// ```
+/// # use std::collections::BTreeMap;
+/// # use sunpower_proto::tree;
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// let header = "interval_start,interval_end,production_wh,production_w,net_source,inverters_reporting,revised,flags";
+/// let existing = BTreeMap::from([("2026/06/01.csv".to_string(), format!("{header}\nnot,a,row\n"))]);
+/// let error = tree::merge(&rows, chrono_tz::UTC, &existing).unwrap_err();
+/// assert_eq!((error.file.as_deref(), error.line), (Some("2026/06/01.csv"), 2));
+/// assert_eq!(error.to_string(), "2026/06/01.csv: line 2: column 3 (production_w): expected 8 columns, found 3");
+/// ```
 pub fn merge(
     intervals: &[Interval],
     tz: Tz,
     existing: &BTreeMap<String, String>,
-) -> Result<TreeUpdate, TreeError> {
+) -> Result<TreeUpdate, RowError> {
     let mut update = TreeUpdate::default();
     let emit = |update: &mut TreeUpdate, path: String, contents: String| {
         let changed = existing.get(&path) != Some(&contents);
