@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use chrono::TimeDelta;
 use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
-use sunpower_proto::export::{self, CsvWriter, LocalInterval, PvOutputEncoder};
+use sunpower_proto::export::{self, CsvWriter, PvOutputEncoder};
 use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
-use sunpower_proto::{parse_device_list, DocumentLimits, ProblemLog};
+use sunpower_proto::{parse_device_list, DocumentLimits, JsonLines, ProblemLog};
 use sunpower_store::tree;
 
 use crate::capture::{drive, CaptureArgs};
@@ -94,12 +94,13 @@ fn system_zone() -> Tz {
     }
 }
 
-type Stdout = io::BufWriter<io::StdoutLock<'static>>;
+type Stdout = io::StdoutLock<'static>;
 
-/// Standard output: through the CSV writer (its header before the first row, or alone), or as is.
+/// Standard output: through the CSV writer (its header before the first row, or alone), or the
+/// JSON Lines writer (also a buffered writer, for PVOutput's lines).
 enum Out {
     Csv(Box<CsvWriter<Stdout, Interval>>),
-    Plain(Stdout),
+    Plain(JsonLines<Stdout>),
 }
 
 /// Writes intervals as they are emitted, in the chosen format.
@@ -123,8 +124,7 @@ impl RowWriter {
             }
             (Out::Plain(out), Format::Jsonl) => {
                 for row in rows {
-                    serde_json::to_writer(&mut *out, &LocalInterval::new(row, self.tz))?;
-                    out.write_all(b"\n")?;
+                    out.write_interval(row, Some(self.tz))?;
                 }
             }
             (Out::Plain(out), Format::Pvoutput) => {
@@ -198,13 +198,13 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         (_, None) => None,
     };
     let mut acc = IntervalAccumulator::new(config);
-    let stdout = io::BufWriter::new(io::stdout().lock());
+    let stdout = io::stdout().lock();
     let mut writer = RowWriter {
         format: args.format,
         tz,
         out: match (args.format, &args.tree) {
             (Format::Csv, None) => Out::Csv(Box::new(CsvWriter::intervals(stdout, tz))),
-            _ => Out::Plain(stdout),
+            _ => Out::Plain(JsonLines::new(stdout)),
         },
         pvoutput: PvOutputEncoder::new(tz),
         parquet,

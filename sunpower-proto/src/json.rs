@@ -127,6 +127,51 @@ impl<W: std::io::Write> JsonLines<W> {
         self.flush_full()
     }
 
+    /// Writes an interval row as one line: the keys of [`Interval::visit_output`], with
+    /// `interval_start_local` when a zone is given; without one, the same bytes as serde_json
+    /// prints for the row (the `serde` feature).
+    ///
+    /// [`Interval::visit_output`]: crate::intervals::Interval::visit_output
+    ///
+    /// ```
+    /// use sunpower_proto::{parse_line, JsonLines};
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+    /// for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+    ///              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+    ///     acc.add(&parse_line(line).unwrap());
+    /// }
+    /// let rows = acc.finish();
+    /// let mut lines = JsonLines::new(Vec::new());
+    /// lines.write_interval(&rows[1], Some(chrono_tz::America::Los_Angeles))?;
+    /// let out = String::from_utf8(lines.into_inner()?).unwrap();
+    /// assert!(out.starts_with(
+    ///     r#"{"interval_start":"2026-06-01T17:05:00Z","interval_start_local":"2026-06-01T10:05:00-07:00","#
+    /// ));
+    /// assert!(out.contains(r#""production_wh":25.0,"#));
+    /// assert!(out.ends_with("\"flags\":[\"no_meter\"],\"battery_wh\":null,\"battery_soc\":null}\n"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    #[cfg(feature = "intervals")]
+    pub fn write_interval(
+        &mut self,
+        interval: &crate::intervals::Interval,
+        tz: Option<chrono_tz::Tz>,
+    ) -> std::io::Result<()> {
+        let mut writer = Writer {
+            out: Out::new(&mut self.buf, 1024),
+            line: "",
+            raw: None,
+            fields: FieldStarts::default(),
+            first: true,
+        };
+        interval.visit_output(tz, |name, value| writer.field(name, value, None));
+        writer.out.array(b"}");
+        writer.out.finish();
+        self.buf.push(b'\n');
+        self.flush_full()
+    }
+
     /// Writes the buffer out and flushes, and hands back the writer.
     pub fn into_inner(mut self) -> std::io::Result<W> {
         std::io::Write::flush(&mut self)?;

@@ -102,7 +102,7 @@ pub use error::{ErrorKind, Expected, LineError};
 pub use fields::{FieldSpec, FieldType};
 pub use json::{JsonLines, JsonRecord};
 pub use owned::RecordBuf;
-pub use problems::{Capped, NotShown, ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};
+pub use problems::{NotShown, ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};
 pub use record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
     RawFields, Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,

@@ -599,11 +599,19 @@ fn pvoutput_energy_restarts_at_local_midnight() {
     );
 }
 
+/// A row as `JsonLines::write_interval` writes it.
+fn jsonl(row: &Interval, tz: Option<chrono_tz::Tz>) -> String {
+    let mut lines = sunpower_proto::JsonLines::new(Vec::new());
+    lines.write_interval(row, tz).unwrap();
+    String::from_utf8(lines.into_inner().unwrap()).unwrap()
+}
+
 #[cfg(feature = "serde")]
 #[test]
 fn jsonl_row_has_the_documented_keys() {
     let rows = offline(&clean_day());
-    let value = serde_json::to_value(export::LocalInterval::new(&rows[1], Los_Angeles)).unwrap();
+    let value: serde_json::Value =
+        serde_json::from_str(&jsonl(&rows[1], Some(Los_Angeles))).unwrap();
     assert_eq!(
         value,
         serde_json::json!({
@@ -630,7 +638,7 @@ fn jsonl_row_has_the_documented_keys() {
 #[test]
 fn jsonl_keys_are_the_column_list_in_order() {
     let rows = offline(&clean_day());
-    let json = serde_json::to_string(&export::LocalInterval::new(&rows[1], Los_Angeles)).unwrap();
+    let json = jsonl(&rows[1], Some(Los_Angeles));
     // A key is a quoted string followed by a colon.
     let parts: Vec<&str> = json.split('"').collect();
     let keys: Vec<&str> = (1..parts.len())
@@ -642,6 +650,40 @@ fn jsonl_keys_are_the_column_list_in_order() {
     assert_eq!(keys, names);
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(value.as_object().unwrap().len(), names.len());
+}
+
+/// Without a zone, the JSON Lines writer and serde_json write the same bytes for every row
+/// (fractions, nulls, flags, counter problems and all).
+#[cfg(feature = "serde")]
+#[test]
+fn jsonl_rows_are_serde_json_s_bytes() {
+    let mut rows = offline(&clean_day());
+    // Five hours of readings whose differences are inexact in binary (0.0137 kWh steps), a
+    // meter whose power swings both ways, and a counter that goes back (a reset).
+    let start = at(2026, 6, 1, 17, 0);
+    let lines: Vec<String> = (0..60i32)
+        .flat_map(|i| {
+            let t = ts(start + TimeDelta::minutes(5 * i64::from(i)));
+            let kwh = if i == 30 {
+                1.0
+            } else {
+                100.0 + 0.0137 * f64::from(i * i)
+            };
+            [
+                inv(&t, "A", &format!("{kwh:.4}")),
+                meter(
+                    &t,
+                    &format!("{:.2}", 50.0 + 0.07 * f64::from(i)),
+                    &format!("{:.3}", f64::from(i % 7 - 3) / 3.0),
+                ),
+            ]
+        })
+        .collect();
+    rows.extend(offline(&lines));
+    assert!(rows.len() > 50, "{} rows", rows.len());
+    for row in &rows {
+        assert_eq!(jsonl(row, None), serde_json::to_string(row).unwrap() + "\n");
+    }
 }
 
 /// docs/design.md lists the interval columns: the same names, in the same order, as the column

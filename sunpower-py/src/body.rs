@@ -5,8 +5,9 @@ use std::borrow::Cow;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString};
-use sunpower_proto::{Body, Capped, Line, LineError, NotShown, LINE_ERROR_KIND};
+use sunpower_proto::{Body, Line, LineError, NotShown, LINE_ERROR_KIND};
 
+use crate::capped::Capped;
 use crate::errors;
 use crate::record::Record;
 

@@ -18,9 +18,10 @@ use sunpower_pcap::capture::Input;
 use sunpower_pcap::decoder::{DecoderConfig, Missing, ProblemKind};
 use sunpower_pcap::flow::Endpoint;
 use sunpower_pcap::records::{RecordDecoder, RecordEvent};
-use sunpower_proto::{Capped, Channel, LineError};
+use sunpower_proto::{Channel, LineError};
 
 use crate::arrow::{self as batches, ByType};
+use crate::capped::Capped;
 use crate::errors;
 use crate::record::Record;
 use sunpower_proto::arrow::{RecordBatcher, RecordContext};

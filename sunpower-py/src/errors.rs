@@ -6,7 +6,9 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyType};
-use sunpower_proto::{Capped, DocumentPosition, DocumentProblem, ErrorKind, LineError};
+use sunpower_proto::{DocumentPosition, DocumentProblem, ErrorKind, LineError};
+
+use crate::capped::Capped;
 
 static DECODE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static DECODE_WARNING: PyOnceLock<Py<PyType>> = PyOnceLock::new();

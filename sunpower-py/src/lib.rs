@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 
 mod arrow;
 mod body;
+mod capped;
 mod capture;
 mod devicelist;
 mod errors;

@@ -800,40 +800,20 @@ impl fmt::Display for Event {
     }
 }
 
+/// The jsonl row: the keys of [`Interval::visit_output`] without a zone, as
+/// [`crate::JsonLines::write_interval`] writes them.
 #[cfg(feature = "serde")]
-mod json {
-    use serde::ser::{SerializeMap, Serializer};
-    use serde::Serialize;
-
-    use super::{Interval, Tz};
-    use crate::json::serialize_field;
-
-    /// Writes the row's keys, `interval_start_local` too when a zone is given.
-    pub(crate) fn serialize_interval<S: Serializer>(
-        i: &Interval,
-        tz: Option<Tz>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
+impl serde::Serialize for Interval {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
         let mut map = serializer.serialize_map(None)?;
         let mut result = Ok(());
-        i.visit_output(tz, |name, value| {
-            if result.is_err() {
-                return;
+        self.visit_output(None, |name, value| {
+            if result.is_ok() {
+                result = crate::json::serialize_field(&mut map, name, value);
             }
-            result = serialize_field(&mut map, name, value);
         });
         result?;
         map.end()
     }
-
-    /// The jsonl row: `interval_start`, `interval_end`, energies, powers, `net_source`,
-    /// `inverters_reporting`, `revised`, `flags` (array of names).
-    impl Serialize for Interval {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serialize_interval(self, None, serializer)
-        }
-    }
 }
-
-#[cfg(feature = "serde")]
-pub(crate) use json::serialize_interval;
