@@ -403,3 +403,86 @@ impl RecordDecoder {
         self.decoder.had_unreadable_input()
     }
 }
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+
+    /// Every counter a distinct value: the JSON of `sunpower stats` (and Python's `stats`) says
+    /// which counter each key holds, in which order. A renamed key, a moved or swapped counter
+    /// fails here.
+    #[test]
+    fn the_report_serializes_every_counter_under_its_key() {
+        let decode = DecodeStats {
+            packets: 1,
+            non_ip: 2,
+            non_tcp: 3,
+            fragments: 4,
+            link_errors: 5,
+            ip_errors: 6,
+            truncated_segments: 7,
+            truncated_bytes: 8,
+            capture_errors: 9,
+            connections: 10,
+            gaps: 11,
+            bytes_missing: 12,
+            requests: 13,
+            posts: 14,
+            damaged_posts: 15,
+            other_requests: 16,
+            oversized_bodies: 17,
+            oversized_body_bytes: 18,
+            http_errors: 19,
+            skipped_bytes: 20,
+            response_bytes: 21,
+            non_http_streams: 22,
+            non_http_bytes: 23,
+            duplicate_bytes: 24,
+            out_of_window_segments: 25,
+            connections_evicted: 26,
+            connections_over_budget: 27,
+            connections_restarted: 28,
+            connections_continued_after_fin: 29,
+            bytes_after_close: 30,
+            conflicting_overlaps: 31,
+            orphan_segments: 32,
+        };
+        let capture = Counters {
+            bytes_read: 41,
+            capture_bytes: 42,
+            packets: 43,
+            blocks_skipped: 44,
+            errors: 45,
+            inputs_started: 46,
+            inputs_unreadable: 47,
+            inputs_out_of_order: 48,
+            timestamps_out_of_range: 49,
+        };
+        let mut records = RecordCounts::default();
+        records.records = 51;
+        records.records_by_type.insert(130, 52);
+        records.line_errors = 53;
+        records.inverter_lines_collapsed = 54;
+        let report = Report {
+            decode,
+            capture,
+            records,
+        };
+        let expected = concat!(
+            r#"{"packets":1,"connections":10,"posts":14,"records":51,"records_by_type":{"130":52},"#,
+            r#""gaps":11,"bytes_missing":12,"damaged_posts":15,"line_errors":53,"#,
+            r#""inverter_lines_collapsed":54,"details":{"non_ip_frames":2,"non_tcp_packets":3,"#,
+            r#""ip_fragments":4,"link_errors":5,"ip_errors":6,"truncated_segments":7,"#,
+            r#""truncated_bytes":8,"capture_errors":9,"requests":13,"other_requests":16,"#,
+            r#""oversized_bodies":17,"oversized_body_bytes":18,"http_errors":19,"#,
+            r#""skipped_bytes":20,"response_bytes":21,"non_http_streams":22,"#,
+            r#""non_http_bytes":23,"duplicate_bytes":24,"out_of_window_segments":25,"#,
+            r#""connections_evicted":26,"connections_over_budget":27,"#,
+            r#""connections_restarted":28,"connections_continued_after_fin":29,"#,
+            r#""bytes_after_close":30,"conflicting_overlaps":31,"orphan_segments":32,"#,
+            r#""bytes_read":41,"capture_bytes":42,"blocks_skipped":44,"inputs_started":46,"#,
+            r#""inputs_unreadable":47,"inputs_out_of_order":48,"timestamps_out_of_range":49}}"#,
+        );
+        assert_eq!(serde_json::to_string(&report).unwrap(), expected);
+    }
+}
