@@ -140,7 +140,7 @@ impl serde::Serialize for Report {
             .collect();
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("packets", &d.packets)?;
-        map.serialize_entry("connections", &d.connections)?;
+        map.serialize_entry("connections", &d.flows.flows_opened)?;
         map.serialize_entry("posts", &d.posts)?;
         map.serialize_entry("records", &r.records)?;
         map.serialize_entry("records_by_type", &by_type)?;
@@ -149,25 +149,81 @@ impl serde::Serialize for Report {
         map.serialize_entry("damaged_posts", &d.damaged_posts)?;
         map.serialize_entry("line_errors", &r.line_errors)?;
         map.serialize_entry("inverter_lines_collapsed", &r.inverter_lines_collapsed)?;
-        map.serialize_entry(
-            "details",
-            &Details {
-                decode: d,
-                capture: &self.capture,
-            },
-        )?;
+        map.serialize_entry("details", &Details::new(d, &self.capture))?;
         map.end()
     }
 }
 
-/// Every counter of the decoder and the reader not at the report's top level.
+/// The `details` of `sunpower stats`: every counter of the decoder and the reader not at the
+/// report's top level, under its key (some say what they count, some name a counter of
+/// [`DecodeStats::flows`] or [`DecodeStats::http`]), in this order.
 #[cfg(feature = "serde")]
 #[derive(serde::Serialize)]
 struct Details<'r> {
-    #[serde(flatten)]
-    decode: &'r DecodeStats,
+    non_ip_frames: u64,
+    non_tcp_packets: u64,
+    ip_fragments: u64,
+    link_errors: u64,
+    ip_errors: u64,
+    truncated_segments: u64,
+    truncated_bytes: u64,
+    capture_errors: u64,
+    requests: u64,
+    other_requests: u64,
+    oversized_bodies: u64,
+    oversized_body_bytes: u64,
+    http_errors: u64,
+    skipped_bytes: u64,
+    response_bytes: u64,
+    non_http_streams: u64,
+    non_http_bytes: u64,
+    duplicate_bytes: u64,
+    out_of_window_segments: u64,
+    connections_evicted: u64,
+    connections_over_budget: u64,
+    connections_restarted: u64,
+    connections_continued_after_fin: u64,
+    bytes_after_close: u64,
+    conflicting_overlaps: u64,
+    orphan_segments: u64,
     #[serde(flatten)]
     capture: &'r Counters,
+}
+
+#[cfg(feature = "serde")]
+impl<'r> Details<'r> {
+    fn new(d: &DecodeStats, capture: &'r Counters) -> Details<'r> {
+        let (flows, http) = (&d.flows, &d.http);
+        Details {
+            non_ip_frames: d.non_ip,
+            non_tcp_packets: d.non_tcp,
+            ip_fragments: d.fragments,
+            link_errors: d.link_errors,
+            ip_errors: d.ip_errors,
+            truncated_segments: d.truncated_segments,
+            truncated_bytes: d.truncated_bytes,
+            capture_errors: d.capture_errors,
+            requests: d.requests,
+            other_requests: d.other_requests,
+            oversized_bodies: d.oversized_bodies,
+            oversized_body_bytes: http.oversized_body_bytes,
+            http_errors: d.http_errors,
+            skipped_bytes: d.skipped_bytes,
+            response_bytes: http.response_bytes,
+            non_http_streams: d.non_http_streams,
+            non_http_bytes: http.non_http_bytes,
+            duplicate_bytes: d.duplicate_bytes,
+            out_of_window_segments: d.out_of_window_segments,
+            connections_evicted: flows.flows_evicted,
+            connections_over_budget: flows.flows_over_budget,
+            connections_restarted: flows.flows_restarted,
+            connections_continued_after_fin: flows.flows_continued_after_fin,
+            bytes_after_close: d.bytes_after_close,
+            conflicting_overlaps: d.conflicting_overlaps,
+            orphan_segments: flows.orphan_segments,
+            capture,
+        }
+    }
 }
 
 /// Capture inputs in, records, damaged lines and problems out; see the [module docs](self).
@@ -407,6 +463,9 @@ impl RecordDecoder {
 #[cfg(all(test, feature = "serde"))]
 mod tests {
     use super::*;
+    use crate::flow::FlowStats;
+    use crate::http::HttpStats;
+    use crate::tcp::TcpStats;
 
     /// Every counter a distinct value: the JSON of `sunpower stats` (and Python's `stats`) says
     /// which counter each key holds, in which order. A renamed key, a moved or swapped counter
@@ -423,7 +482,6 @@ mod tests {
             truncated_segments: 7,
             truncated_bytes: 8,
             capture_errors: 9,
-            connections: 10,
             gaps: 11,
             bytes_missing: 12,
             requests: 13,
@@ -431,21 +489,39 @@ mod tests {
             damaged_posts: 15,
             other_requests: 16,
             oversized_bodies: 17,
-            oversized_body_bytes: 18,
             http_errors: 19,
             skipped_bytes: 20,
-            response_bytes: 21,
             non_http_streams: 22,
-            non_http_bytes: 23,
             duplicate_bytes: 24,
             out_of_window_segments: 25,
-            connections_evicted: 26,
-            connections_over_budget: 27,
-            connections_restarted: 28,
-            connections_continued_after_fin: 29,
             bytes_after_close: 30,
             conflicting_overlaps: 31,
-            orphan_segments: 32,
+            flows: FlowStats {
+                flows_opened: 10,
+                flows_evicted: 26,
+                flows_over_budget: 27,
+                flows_restarted: 28,
+                flows_continued_after_fin: 29,
+                orphan_segments: 32,
+                // Not in the report.
+                flows_closed: 60,
+                flows_expired: 61,
+                flows_reused: 62,
+                tcp: TcpStats {
+                    segments: 63,
+                    ..TcpStats::default()
+                },
+            },
+            http: HttpStats {
+                oversized_body_bytes: 18,
+                response_bytes: 21,
+                non_http_bytes: 23,
+                // Not in the report.
+                requests: 64,
+                discarded_body_bytes: 65,
+                blank_line_bytes: 66,
+                content_length_with_chunked: 67,
+            },
         };
         let capture = Counters {
             bytes_read: 41,

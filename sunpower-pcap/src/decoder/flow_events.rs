@@ -49,7 +49,6 @@ pub(super) fn on_flow_event(
             responder,
             syn_seen,
         } => {
-            stats.connections += 1;
             *memory += CONNECTION_COST;
             connections.insert(
                 flow,
@@ -189,9 +188,7 @@ fn close_connection(
             (conn.responder, conn.initiator)
         };
         framer.finish(|e| on_http_event(e, flow, client, server, stats, at, sink));
-        stats.response_bytes += framer.stats().response_bytes;
-        stats.oversized_body_bytes += framer.stats().oversized_body_bytes;
-        stats.non_http_bytes += framer.stats().non_http_bytes;
+        stats.http.add(framer.stats());
     }
 }
 
