@@ -212,8 +212,8 @@ impl<'r> Details<'r> {
             response_bytes: http.response_bytes,
             non_http_streams: d.non_http_streams,
             non_http_bytes: http.non_http_bytes,
-            duplicate_bytes: d.duplicate_bytes,
-            out_of_window_segments: d.out_of_window_segments,
+            duplicate_bytes: flows.tcp.duplicate_bytes,
+            out_of_window_segments: flows.tcp.segments_out_of_window,
             connections_evicted: flows.flows_evicted,
             connections_over_budget: flows.flows_over_budget,
             connections_restarted: flows.flows_restarted,
@@ -492,8 +492,6 @@ mod tests {
             http_errors: 19,
             skipped_bytes: 20,
             non_http_streams: 22,
-            duplicate_bytes: 24,
-            out_of_window_segments: 25,
             bytes_after_close: 30,
             conflicting_overlaps: 31,
             flows: FlowStats {
@@ -508,6 +506,9 @@ mod tests {
                 flows_expired: 61,
                 flows_reused: 62,
                 tcp: TcpStats {
+                    duplicate_bytes: 24,
+                    segments_out_of_window: 25,
+                    // Not in the report.
                     segments: 63,
                     ..TcpStats::default()
                 },

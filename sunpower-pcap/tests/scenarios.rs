@@ -306,7 +306,7 @@ fn sample_capture_decodes_to_the_documented_counts() {
     );
     assert_eq!((s.requests, s.other_requests), (624, 288));
     // The one retransmitted segment (1448 bytes); the swapped pair costs nothing.
-    assert_eq!(s.duplicate_bytes, 1448);
+    assert_eq!(s.flows.tcp.duplicate_bytes, 1448);
     assert!(d.problems.is_empty(), "{:?}", d.problems);
     // Micro-inverters are silent at night: 174 daylight posts carry all 20, the others none; the
     // 120 line is stamped one interval after the 130/140/141 lines of its post.
@@ -371,7 +371,7 @@ fn segments_in_reverse_order_decode_whole() {
     restamp(&mut frames);
     let d = decode(pcap(1, &frames));
     assert_clean(&d, &[&body], 1);
-    assert_eq!(d.stats.duplicate_bytes, 0);
+    assert_eq!(d.stats.flows.tcp.duplicate_bytes, 0);
 }
 
 #[test]
@@ -391,7 +391,28 @@ fn every_segment_sent_twice_decodes_once_and_counts_the_duplicates() {
     restamp(&mut doubled);
     let d = decode(pcap(1, &doubled));
     assert_clean(&d, &[&body], 1);
-    assert_eq!(d.stats.duplicate_bytes, req.len() as u64);
+    assert_eq!(d.stats.flows.tcp.duplicate_bytes, req.len() as u64);
+}
+
+/// A copy of the request that arrives after both sides closed: counted with the duplicates
+/// (it was counted nowhere while `duplicate_bytes` summed the reassemblers' counters at the
+/// close), not decoded again, not reported.
+#[test]
+fn a_retransmission_after_the_close_is_counted_as_duplicate() {
+    let body = data_body(3, 30);
+    let req = request(DATA_PATH, &body);
+    let mut frames = exchange(&req, &[]).into_frames();
+    // Handshake (3 frames), then the request in one segment.
+    let copy = frames[3].clone();
+    frames.push(copy);
+    restamp(&mut frames);
+    let d = decode(pcap(1, &frames));
+    assert_clean(&d, &[&body], 1);
+    let tcp = &d.stats.flows.tcp;
+    assert_eq!(
+        (tcp.duplicate_bytes, d.stats.bytes_after_close),
+        (req.len() as u64, 0)
+    );
 }
 
 #[test]
@@ -429,7 +450,7 @@ fn overlapping_retransmissions_decode_whole_and_count_the_overlap() {
         (1, 0, 0, 1)
     );
     // 400 (600..1000) + 100 (1400..1500) + 300 (2000..2300) + 100 (200..300).
-    assert_eq!(s.duplicate_bytes, 900);
+    assert_eq!(s.flows.tcp.duplicate_bytes, 900);
 }
 
 #[test]
@@ -1337,7 +1358,7 @@ fn a_reused_pair_resuming_far_away_after_idling_is_a_new_stream_not_a_gap() {
             (2, 2, 1)
         );
         assert_eq!(
-            (s.gaps, s.bytes_missing, s.out_of_window_segments),
+            (s.gaps, s.bytes_missing, s.flows.tcp.segments_out_of_window),
             (0, 0, 0)
         );
     }
@@ -1384,7 +1405,7 @@ fn an_overlap_with_another_content_is_reported_and_the_first_copy_kept() {
     assert_eq!(d.records(), lines(&body));
     let s = &d.stats;
     assert_eq!(
-        (s.conflicting_overlaps, s.duplicate_bytes, s.posts),
+        (s.conflicting_overlaps, s.flows.tcp.duplicate_bytes, s.posts),
         (1, 40, 1)
     );
     let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();

@@ -130,16 +130,9 @@ pub(super) fn on_flow_event(
             }
             *memory = *memory + framer.memory_used() - before;
         }
-        FlowEvent::Closed {
-            flow,
-            stats: tcp_stats,
-            ..
-        } => {
+        FlowEvent::Closed { flow, .. } => {
             if let Some(conn) = connections.remove(&flow) {
                 close_connection(flow, conn, memory, stats, at, sink);
-            }
-            for tcp in &tcp_stats {
-                stats.add_tcp(tcp);
             }
         }
     }

@@ -2,12 +2,13 @@
 
 use crate::flow::FlowStats;
 use crate::http::HttpStats;
-use crate::tcp::TcpStats;
 
 #[cfg(doc)]
-use super::{Decoder, DecoderConfig};
+use super::DecoderConfig;
 #[cfg(doc)]
 use crate::http::{FramerConfig, RequestFramer};
+#[cfg(doc)]
+use crate::tcp::TcpStats;
 
 /// Counters over the whole decoding, for `sunpower stats`: the decoder's own (packets it did
 /// not decode, what it reported), the connection table's ([`flows`](Self::flows)) and the HTTP
@@ -63,10 +64,6 @@ pub struct DecodeStats {
     pub skipped_bytes: u64,
     /// Stream directions that do not begin like HTTP/1 (TLS and other protocols), not decoded.
     pub non_http_streams: u64,
-    /// Retransmitted or overlapping bytes already received (first copy kept).
-    pub duplicate_bytes: u64,
-    /// Segments far outside the expected window, not used.
-    pub out_of_window_segments: u64,
     /// Payload bytes after the end of a TCP stream (beyond a FIN, after a reset), not decoded;
     /// counted as each is reported (the connection table's
     /// [`TcpStats::bytes_after_close`] in [`flows`](Self::flows) counts them when the
@@ -78,48 +75,10 @@ pub struct DecodeStats {
     /// The connection table's counters: connections opened (`sunpower stats`' `connections`),
     /// evicted, flushed over the memory budget ([`DecoderConfig::max_memory_bytes`]),
     /// restarted, continued after a FIN; segments of no connection; and the reassembly counters
-    /// of the connections that left the table.
+    /// of the connections that left the table ([`TcpStats`]: duplicate bytes, segments out of
+    /// window, ...).
     pub flows: FlowStats,
     /// The HTTP framers' counters, summed over the directions of the connections closed so far
     /// (each direction's [`RequestFramer::stats`] when its connection closes).
     pub http: HttpStats,
-}
-
-impl DecodeStats {
-    pub(super) fn add_tcp(&mut self, tcp: &TcpStats) {
-        self.duplicate_bytes += tcp.duplicate_bytes;
-        self.out_of_window_segments += tcp.segments_out_of_window;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn add_tcp_adds_the_duplicates_and_the_segments_out_of_window() {
-        let mut stats = DecodeStats {
-            duplicate_bytes: 10,
-            ..DecodeStats::default()
-        };
-        let one = TcpStats {
-            duplicate_bytes: 1448,
-            segments_out_of_window: 2,
-            bytes_delivered: 9000,
-            ..TcpStats::default()
-        };
-        stats.add_tcp(&one);
-        stats.add_tcp(&one);
-        assert_eq!(
-            (stats.duplicate_bytes, stats.out_of_window_segments),
-            (2906, 4)
-        );
-        // Nothing else of the reassembler's counters is the decoder's.
-        let expected = DecodeStats {
-            duplicate_bytes: 2906,
-            out_of_window_segments: 4,
-            ..DecodeStats::default()
-        };
-        assert_eq!(stats, expected);
-    }
 }
