@@ -19,7 +19,7 @@
 //! let (mut types, mut errors) = (Vec::new(), Vec::new());
 //! decoder.run(|event| match event {
 //!     RecordEvent::Record { record, .. } => types.push(record.record_type()),
-//!     RecordEvent::LineError { error, .. } => errors.push(error.to_string()),
+//!     RecordEvent::LineError { post, error, .. } => errors.push(post.line_error_message(&error)),
 //!     _ => {}
 //! });
 //! assert_eq!(types[..3], [100, 141, 140]); // the first post, its 120 line missing
@@ -29,12 +29,10 @@
 //! assert_eq!(report.records.records_by_type.get(&120), Some(&287));
 //! ```
 
-use sunpower_proto::{NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
+use sunpower_proto::{LineError, NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
 
 use crate::capture::{CaptureReader, Counters, Input};
-use crate::decoder::{
-    CaptureDecoder, DecodeStats, DecoderConfig, Event, Post, PostLineError, Problem,
-};
+use crate::decoder::{CaptureDecoder, DecodeStats, DecoderConfig, Event, Post, Problem};
 
 /// What a [`RecordDecoder`] reports, in capture order.
 ///
@@ -53,7 +51,7 @@ use crate::decoder::{
 /// let mut end = false;
 /// while !end && decoder.step(|event| events.push(match event {
 ///     RecordEvent::Record { record, .. } => format!("record {}", record.record_type()),
-///     RecordEvent::LineError { error, shown, .. } => format!("line {} shown={shown}", error.error.line),
+///     RecordEvent::LineError { error, shown, .. } => format!("line {} shown={shown}", error.line),
 ///     RecordEvent::PostEnd(post) => {
 ///         end = true;
 ///         format!("end of post at packet {}", post.packet)
@@ -82,8 +80,9 @@ pub enum RecordEvent<'e, 'a> {
     LineError {
         /// The post it is in.
         post: &'e Post<'a>,
-        /// The line, where it came from, and what was wrong.
-        error: PostLineError<'a>,
+        /// The line and what was wrong with it ([`Post::line_error_message`] says it with where
+        /// the post came from).
+        error: LineError,
         /// Whether the problem log shows it (the first ones of their kind).
         shown: bool,
     },
