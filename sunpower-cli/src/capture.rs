@@ -130,8 +130,10 @@ fn run_steps(
 fn show_problem(stderr: &Stderr, event: &RecordEvent<'_, '_>) {
     match event {
         RecordEvent::LineError {
-            error, shown: true, ..
-        } => stderr.problem(error),
+            post,
+            error,
+            shown: true,
+        } => stderr.problem(post.line_error_message(error)),
         // Errors of the inputs themselves read as the other commands' errors do.
         RecordEvent::Problem {
             problem,

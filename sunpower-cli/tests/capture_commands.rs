@@ -57,6 +57,31 @@ fn stats_on_the_sample_counts_what_the_generator_wrote() {
     assert_eq!(s["line_errors"], 0);
 }
 
+/// The whole output, byte for byte: every key of `details` and its value on the sample (a key
+/// renamed or moved, or a counter computed differently, shows here).
+#[test]
+fn stats_on_the_sample_prints_every_counter() {
+    let out = sunpower_ok(&["stats", SAMPLE], None);
+    let expected = concat!(
+        r#"{"packets":12324,"connections":480,"posts":336,"records":5304,"#,
+        r#""records_by_type":{"100":336,"102":336,"120":288,"130":3480,"140":576,"141":288},"#,
+        r#""gaps":0,"bytes_missing":0,"damaged_posts":0,"line_errors":0,"#,
+        r#""inverter_lines_collapsed":0,"details":{"non_ip_frames":288,"#,
+        r#""non_tcp_packets":6480,"ip_fragments":0,"link_errors":0,"ip_errors":0,"#,
+        r#""truncated_segments":0,"truncated_bytes":0,"capture_errors":0,"requests":624,"#,
+        r#""other_requests":288,"oversized_bodies":0,"oversized_body_bytes":0,"#,
+        r#""http_errors":0,"skipped_bytes":0,"response_bytes":470152,"non_http_streams":0,"#,
+        r#""non_http_bytes":0,"duplicate_bytes":1448,"out_of_window_segments":0,"#,
+        r#""connections_evicted":0,"connections_over_budget":0,"connections_restarted":0,"#,
+        r#""connections_continued_after_fin":0,"bytes_after_close":0,"#,
+        r#""conflicting_overlaps":0,"orphan_segments":0,"bytes_read":2176359,"#,
+        r#""capture_bytes":2176359,"blocks_skipped":0,"inputs_started":1,"#,
+        r#""inputs_unreadable":0,"inputs_out_of_order":0,"timestamps_out_of_range":0}}"#,
+        "\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+}
+
 #[test]
 fn a_cut_capture_decodes_what_precedes_the_cut_and_reports_it() {
     let data = std::fs::read(SAMPLE).unwrap();

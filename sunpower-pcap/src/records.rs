@@ -19,7 +19,7 @@
 //! let (mut types, mut errors) = (Vec::new(), Vec::new());
 //! decoder.run(|event| match event {
 //!     RecordEvent::Record { record, .. } => types.push(record.record_type()),
-//!     RecordEvent::LineError { error, .. } => errors.push(error.to_string()),
+//!     RecordEvent::LineError { post, error, .. } => errors.push(post.line_error_message(&error)),
 //!     _ => {}
 //! });
 //! assert_eq!(types[..3], [100, 141, 140]); // the first post, its 120 line missing
@@ -29,12 +29,10 @@
 //! assert_eq!(report.records.records_by_type.get(&120), Some(&287));
 //! ```
 
-use sunpower_proto::{NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
+use sunpower_proto::{LineError, NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
 
 use crate::capture::{CaptureReader, Counters, Input};
-use crate::decoder::{
-    CaptureDecoder, DecodeStats, DecoderConfig, Event, Post, PostLineError, Problem,
-};
+use crate::decoder::{CaptureDecoder, DecodeStats, DecoderConfig, Event, Post, Problem};
 
 /// What a [`RecordDecoder`] reports, in capture order.
 ///
@@ -53,7 +51,7 @@ use crate::decoder::{
 /// let mut end = false;
 /// while !end && decoder.step(|event| events.push(match event {
 ///     RecordEvent::Record { record, .. } => format!("record {}", record.record_type()),
-///     RecordEvent::LineError { error, shown, .. } => format!("line {} shown={shown}", error.error.line),
+///     RecordEvent::LineError { error, shown, .. } => format!("line {} shown={shown}", error.line),
 ///     RecordEvent::PostEnd(post) => {
 ///         end = true;
 ///         format!("end of post at packet {}", post.packet)
@@ -82,8 +80,9 @@ pub enum RecordEvent<'e, 'a> {
     LineError {
         /// The post it is in.
         post: &'e Post<'a>,
-        /// The line, where it came from, and what was wrong.
-        error: PostLineError<'a>,
+        /// The line and what was wrong with it ([`Post::line_error_message`] says it with where
+        /// the post came from).
+        error: LineError,
         /// Whether the problem log shows it (the first ones of their kind).
         shown: bool,
     },
@@ -140,7 +139,7 @@ impl serde::Serialize for Report {
             .collect();
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("packets", &d.packets)?;
-        map.serialize_entry("connections", &d.connections)?;
+        map.serialize_entry("connections", &d.flows.flows_opened)?;
         map.serialize_entry("posts", &d.posts)?;
         map.serialize_entry("records", &r.records)?;
         map.serialize_entry("records_by_type", &by_type)?;
@@ -149,25 +148,81 @@ impl serde::Serialize for Report {
         map.serialize_entry("damaged_posts", &d.damaged_posts)?;
         map.serialize_entry("line_errors", &r.line_errors)?;
         map.serialize_entry("inverter_lines_collapsed", &r.inverter_lines_collapsed)?;
-        map.serialize_entry(
-            "details",
-            &Details {
-                decode: d,
-                capture: &self.capture,
-            },
-        )?;
+        map.serialize_entry("details", &Details::new(d, &self.capture))?;
         map.end()
     }
 }
 
-/// Every counter of the decoder and the reader not at the report's top level.
+/// The `details` of `sunpower stats`: every counter of the decoder and the reader not at the
+/// report's top level, under its key (some say what they count, some name a counter of
+/// [`DecodeStats::flows`] or [`DecodeStats::http`]), in this order.
 #[cfg(feature = "serde")]
 #[derive(serde::Serialize)]
 struct Details<'r> {
-    #[serde(flatten)]
-    decode: &'r DecodeStats,
+    non_ip_frames: u64,
+    non_tcp_packets: u64,
+    ip_fragments: u64,
+    link_errors: u64,
+    ip_errors: u64,
+    truncated_segments: u64,
+    truncated_bytes: u64,
+    capture_errors: u64,
+    requests: u64,
+    other_requests: u64,
+    oversized_bodies: u64,
+    oversized_body_bytes: u64,
+    http_errors: u64,
+    skipped_bytes: u64,
+    response_bytes: u64,
+    non_http_streams: u64,
+    non_http_bytes: u64,
+    duplicate_bytes: u64,
+    out_of_window_segments: u64,
+    connections_evicted: u64,
+    connections_over_budget: u64,
+    connections_restarted: u64,
+    connections_continued_after_fin: u64,
+    bytes_after_close: u64,
+    conflicting_overlaps: u64,
+    orphan_segments: u64,
     #[serde(flatten)]
     capture: &'r Counters,
+}
+
+#[cfg(feature = "serde")]
+impl<'r> Details<'r> {
+    fn new(d: &DecodeStats, capture: &'r Counters) -> Details<'r> {
+        let (flows, http) = (&d.flows, &d.http);
+        Details {
+            non_ip_frames: d.non_ip,
+            non_tcp_packets: d.non_tcp,
+            ip_fragments: d.fragments,
+            link_errors: d.link_errors,
+            ip_errors: d.ip_errors,
+            truncated_segments: d.truncated_segments,
+            truncated_bytes: d.truncated_bytes,
+            capture_errors: d.capture_errors,
+            requests: d.requests,
+            other_requests: d.other_requests,
+            oversized_bodies: d.oversized_bodies,
+            oversized_body_bytes: http.oversized_body_bytes,
+            http_errors: d.http_errors,
+            skipped_bytes: d.skipped_bytes,
+            response_bytes: http.response_bytes,
+            non_http_streams: d.non_http_streams,
+            non_http_bytes: http.non_http_bytes,
+            duplicate_bytes: flows.tcp.duplicate_bytes,
+            out_of_window_segments: flows.tcp.segments_out_of_window,
+            connections_evicted: flows.flows_evicted,
+            connections_over_budget: flows.flows_over_budget,
+            connections_restarted: flows.flows_restarted,
+            connections_continued_after_fin: flows.flows_continued_after_fin,
+            bytes_after_close: d.bytes_after_close,
+            conflicting_overlaps: d.conflicting_overlaps,
+            orphan_segments: flows.orphan_segments,
+            capture,
+        }
+    }
 }
 
 /// Capture inputs in, records, damaged lines and problems out; see the [module docs](self).
@@ -401,5 +456,109 @@ impl RecordDecoder {
     /// ```
     pub fn had_unreadable_input(&self) -> bool {
         self.decoder.had_unreadable_input()
+    }
+}
+
+#[cfg(all(test, feature = "serde"))]
+mod tests {
+    use super::*;
+    use crate::flow::FlowStats;
+    use crate::http::HttpStats;
+    use crate::tcp::TcpStats;
+
+    /// Every counter a distinct value: the JSON of `sunpower stats` (and Python's `stats`) says
+    /// which counter each key holds, in which order. A renamed key, a moved or swapped counter
+    /// fails here.
+    #[test]
+    fn the_report_serializes_every_counter_under_its_key() {
+        let decode = DecodeStats {
+            packets: 1,
+            non_ip: 2,
+            non_tcp: 3,
+            fragments: 4,
+            link_errors: 5,
+            ip_errors: 6,
+            truncated_segments: 7,
+            truncated_bytes: 8,
+            capture_errors: 9,
+            gaps: 11,
+            bytes_missing: 12,
+            requests: 13,
+            posts: 14,
+            damaged_posts: 15,
+            other_requests: 16,
+            oversized_bodies: 17,
+            http_errors: 19,
+            skipped_bytes: 20,
+            non_http_streams: 22,
+            bytes_after_close: 30,
+            conflicting_overlaps: 31,
+            flows: FlowStats {
+                flows_opened: 10,
+                flows_evicted: 26,
+                flows_over_budget: 27,
+                flows_restarted: 28,
+                flows_continued_after_fin: 29,
+                orphan_segments: 32,
+                // Not in the report.
+                flows_closed: 60,
+                flows_expired: 61,
+                flows_reused: 62,
+                tcp: TcpStats {
+                    duplicate_bytes: 24,
+                    segments_out_of_window: 25,
+                    // Not in the report.
+                    segments: 63,
+                    ..TcpStats::default()
+                },
+            },
+            http: HttpStats {
+                oversized_body_bytes: 18,
+                response_bytes: 21,
+                non_http_bytes: 23,
+                // Not in the report.
+                requests: 64,
+                discarded_body_bytes: 65,
+                blank_line_bytes: 66,
+                content_length_with_chunked: 67,
+            },
+        };
+        let capture = Counters {
+            bytes_read: 41,
+            capture_bytes: 42,
+            packets: 43,
+            blocks_skipped: 44,
+            errors: 45,
+            inputs_started: 46,
+            inputs_unreadable: 47,
+            inputs_out_of_order: 48,
+            timestamps_out_of_range: 49,
+        };
+        let mut records = RecordCounts::default();
+        records.records = 51;
+        records.records_by_type.insert(130, 52);
+        records.line_errors = 53;
+        records.inverter_lines_collapsed = 54;
+        let report = Report {
+            decode,
+            capture,
+            records,
+        };
+        let expected = concat!(
+            r#"{"packets":1,"connections":10,"posts":14,"records":51,"records_by_type":{"130":52},"#,
+            r#""gaps":11,"bytes_missing":12,"damaged_posts":15,"line_errors":53,"#,
+            r#""inverter_lines_collapsed":54,"details":{"non_ip_frames":2,"non_tcp_packets":3,"#,
+            r#""ip_fragments":4,"link_errors":5,"ip_errors":6,"truncated_segments":7,"#,
+            r#""truncated_bytes":8,"capture_errors":9,"requests":13,"other_requests":16,"#,
+            r#""oversized_bodies":17,"oversized_body_bytes":18,"http_errors":19,"#,
+            r#""skipped_bytes":20,"response_bytes":21,"non_http_streams":22,"#,
+            r#""non_http_bytes":23,"duplicate_bytes":24,"out_of_window_segments":25,"#,
+            r#""connections_evicted":26,"connections_over_budget":27,"#,
+            r#""connections_restarted":28,"connections_continued_after_fin":29,"#,
+            r#""bytes_after_close":30,"conflicting_overlaps":31,"orphan_segments":32,"#,
+            r#""bytes_read":41,"capture_bytes":42,"blocks_skipped":44,"inputs_started":46,"#,
+            r#""inputs_unreadable":47,"inputs_out_of_order":48,"timestamps_out_of_range":49}}"#,
+        );
+        assert_eq!(serde_json::to_string(&report).unwrap(), expected);
     }
 }

@@ -230,7 +230,7 @@ fn delivery(s: &DecodeStats) -> (u64, u64, u64, u64, u64) {
         s.gaps,
         s.bytes_missing,
         s.damaged_posts,
-        s.connections,
+        s.flows.flows_opened,
     )
 }
 
@@ -301,12 +301,12 @@ fn sample_capture_decodes_to_the_documented_counts() {
     // Other traffic: 144 ARP exchanges, 2880 DNS exchanges, 720 mDNS announcements, 144 web
     // connections with two requests each; 480 connections in all (336 to the collector).
     assert_eq!(
-        (s.packets, s.non_ip, s.non_tcp, s.connections),
+        (s.packets, s.non_ip, s.non_tcp, s.flows.flows_opened),
         (12_324, 288, 6_480, 480)
     );
     assert_eq!((s.requests, s.other_requests), (624, 288));
     // The one retransmitted segment (1448 bytes); the swapped pair costs nothing.
-    assert_eq!(s.duplicate_bytes, 1448);
+    assert_eq!(s.flows.tcp.duplicate_bytes, 1448);
     assert!(d.problems.is_empty(), "{:?}", d.problems);
     // Micro-inverters are silent at night: 174 daylight posts carry all 20, the others none; the
     // 120 line is stamped one interval after the 130/140/141 lines of its post.
@@ -371,7 +371,7 @@ fn segments_in_reverse_order_decode_whole() {
     restamp(&mut frames);
     let d = decode(pcap(1, &frames));
     assert_clean(&d, &[&body], 1);
-    assert_eq!(d.stats.duplicate_bytes, 0);
+    assert_eq!(d.stats.flows.tcp.duplicate_bytes, 0);
 }
 
 #[test]
@@ -391,7 +391,28 @@ fn every_segment_sent_twice_decodes_once_and_counts_the_duplicates() {
     restamp(&mut doubled);
     let d = decode(pcap(1, &doubled));
     assert_clean(&d, &[&body], 1);
-    assert_eq!(d.stats.duplicate_bytes, req.len() as u64);
+    assert_eq!(d.stats.flows.tcp.duplicate_bytes, req.len() as u64);
+}
+
+/// A copy of the request that arrives after both sides closed: counted with the duplicates
+/// (it was counted nowhere while `duplicate_bytes` summed the reassemblers' counters at the
+/// close), not decoded again, not reported.
+#[test]
+fn a_retransmission_after_the_close_is_counted_as_duplicate() {
+    let body = data_body(3, 30);
+    let req = request(DATA_PATH, &body);
+    let mut frames = exchange(&req, &[]).into_frames();
+    // Handshake (3 frames), then the request in one segment.
+    let copy = frames[3].clone();
+    frames.push(copy);
+    restamp(&mut frames);
+    let d = decode(pcap(1, &frames));
+    assert_clean(&d, &[&body], 1);
+    let tcp = &d.stats.flows.tcp;
+    assert_eq!(
+        (tcp.duplicate_bytes, d.stats.bytes_after_close),
+        (req.len() as u64, 0)
+    );
 }
 
 #[test]
@@ -425,11 +446,11 @@ fn overlapping_retransmissions_decode_whole_and_count_the_overlap() {
     assert_eq!(d.records(), lines(&body));
     let s = &d.stats;
     assert_eq!(
-        (s.posts, s.gaps, s.damaged_posts, s.connections),
+        (s.posts, s.gaps, s.damaged_posts, s.flows.flows_opened),
         (1, 0, 0, 1)
     );
     // 400 (600..1000) + 100 (1400..1500) + 300 (2000..2300) + 100 (200..300).
-    assert_eq!(s.duplicate_bytes, 900);
+    assert_eq!(s.flows.tcp.duplicate_bytes, 900);
 }
 
 #[test]
@@ -703,7 +724,7 @@ fn collector_responses_never_become_records_even_when_every_request_is_kept() {
     assert_eq!(d.records(), lines(&body));
     assert!(d.records().iter().all(|r| !r.starts_with("1002")));
     assert_eq!((d.stats.posts, d.stats.requests), (1, 1));
-    assert_eq!(d.stats.response_bytes, RESPONSE.len() as u64);
+    assert_eq!(d.stats.http.response_bytes, RESPONSE.len() as u64);
 }
 
 /// TLS records (handshake type 0x16, then application data 0x17) with `len` bytes of payload
@@ -738,10 +759,10 @@ fn tls_connections_beside_the_collector_are_counted_as_not_http_without_errors()
     assert_clean(&d, &[&body], 2);
     assert_eq!(d.stats.non_http_streams, 2);
     assert_eq!(
-        d.stats.non_http_bytes,
+        d.stats.http.non_http_bytes,
         (hello.len() + server_hello.len() + data.len()) as u64
     );
-    assert_eq!(d.stats.response_bytes, RESPONSE.len() as u64);
+    assert_eq!(d.stats.http.response_bytes, RESPONSE.len() as u64);
 }
 
 #[test]
@@ -762,7 +783,7 @@ fn a_stream_picked_up_mid_way_is_scanned_even_if_it_starts_like_tls() {
     assert_eq!(
         (
             d.stats.non_http_streams,
-            d.stats.non_http_bytes,
+            d.stats.http.non_http_bytes,
             d.stats.skipped_bytes,
             d.stats.http_errors
         ),
@@ -1025,7 +1046,7 @@ fn file_cut_inside_a_packet_keeps_every_earlier_post_and_reports_the_cut() {
             s.capture_errors,
             s.posts,
             s.damaged_posts,
-            s.connections
+            s.flows.flows_opened
         ),
         (2 * per_conn + 4, 1, 3, 1, 3)
     );
@@ -1183,7 +1204,7 @@ fn reset_in_the_middle_of_a_body_delivers_it_incomplete() {
             s.damaged_posts,
             s.gaps,
             s.bytes_missing,
-            s.connections
+            s.flows.flows_opened
         ),
         (1, 1, 0, 0, 1)
     );
@@ -1226,7 +1247,7 @@ fn a_huge_declared_body_does_not_swallow_the_later_posts_of_its_connection() {
             (2, 3, 1),
             "{head}"
         );
-        assert_eq!(s.oversized_body_bytes, junk.len() as u64, "{head}");
+        assert_eq!(s.http.oversized_body_bytes, junk.len() as u64, "{head}");
         assert_eq!(s.skipped_bytes, 0);
         let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
         if collector_path {
@@ -1269,7 +1290,11 @@ fn a_post_sent_after_the_clients_fin_is_decoded_and_other_late_bytes_are_counted
         assert_eq!(d.posts[1].channel, Some(Channel::Command));
         let s = &d.stats;
         assert_eq!(
-            (s.posts, s.connections, s.connections_continued_after_fin),
+            (
+                s.posts,
+                s.flows.flows_opened,
+                s.flows.flows_continued_after_fin
+            ),
             (2, 2, 1)
         );
         assert_eq!((s.bytes_after_close, s.gaps, s.skipped_bytes), (0, 0, 0));
@@ -1290,7 +1315,10 @@ fn a_post_sent_after_the_clients_fin_is_decoded_and_other_late_bytes_are_counted
     restamp(&mut frames);
     let d = decode(pcap(1, &frames));
     assert_eq!(d.records(), lines(&b1));
-    assert_eq!((d.stats.bytes_after_close, d.stats.connections), (29, 1));
+    assert_eq!(
+        (d.stats.bytes_after_close, d.stats.flows.flows_opened),
+        (29, 1)
+    );
     let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
     assert_eq!(
         problems,
@@ -1325,9 +1353,12 @@ fn a_reused_pair_resuming_far_away_after_idling_is_a_new_stream_not_a_gap() {
             "jump {jump}"
         );
         let s = &d.stats;
-        assert_eq!((s.posts, s.connections, s.connections_restarted), (2, 2, 1));
         assert_eq!(
-            (s.gaps, s.bytes_missing, s.out_of_window_segments),
+            (s.posts, s.flows.flows_opened, s.flows.flows_restarted),
+            (2, 2, 1)
+        );
+        assert_eq!(
+            (s.gaps, s.bytes_missing, s.flows.tcp.segments_out_of_window),
             (0, 0, 0)
         );
     }
@@ -1340,7 +1371,7 @@ fn a_reused_pair_resuming_far_away_after_idling_is_a_new_stream_not_a_gap() {
     let far = client_segment(&Link::ethernet(), 1_000_000 + 10_000_000, TCP_ACK, b"x");
     frames.push(Frame::new(start, far));
     let d = decode(pcap(1, &frames));
-    assert_eq!((d.stats.connections_restarted, d.stats.gaps), (0, 1));
+    assert_eq!((d.stats.flows.flows_restarted, d.stats.gaps), (0, 1));
 }
 
 /// A retransmission whose bytes differ from the copy already received is reported, saying
@@ -1374,7 +1405,7 @@ fn an_overlap_with_another_content_is_reported_and_the_first_copy_kept() {
     assert_eq!(d.records(), lines(&body));
     let s = &d.stats;
     assert_eq!(
-        (s.conflicting_overlaps, s.duplicate_bytes, s.posts),
+        (s.conflicting_overlaps, s.flows.tcp.duplicate_bytes, s.posts),
         (1, 40, 1)
     );
     let problems: Vec<String> = d.problems.iter().map(ToString::to_string).collect();
@@ -1431,20 +1462,20 @@ fn connections_past_the_memory_budget_are_flushed_counted_and_reported() {
     };
     let (s, over_budget, incomplete, peak) = run(256 << 10);
     assert!(
-        s.connections_over_budget > 1_000,
+        s.flows.flows_over_budget > 1_000,
         "{}",
-        s.connections_over_budget
+        s.flows.flows_over_budget
     );
-    assert_eq!(over_budget, s.connections_over_budget);
+    assert_eq!(over_budget, s.flows.flows_over_budget);
     assert_eq!(
-        (incomplete, s.damaged_posts, s.connections),
+        (incomplete, s.damaged_posts, s.flows.flows_opened),
         (n, u64::from(n), u64::from(n))
     );
     assert!(peak > 200 << 10);
     // The default budget holds them all; a connection costs about 1.3 kB with its pending
     // request head and body.
     let (s, over_budget, _, peak) = run(DecoderConfig::default().max_memory_bytes);
-    assert_eq!((s.connections_over_budget, over_budget), (0, 0));
+    assert_eq!((s.flows.flows_over_budget, over_budget), (0, 0));
     assert!(
         peak < n as usize * 1_500,
         "{} bytes a connection",
@@ -1472,7 +1503,7 @@ fn an_idle_connection_costs_a_few_hundred_bytes() {
     while let Some(packet) = reader.next_packet() {
         decoder.packet(&packet.unwrap(), |_| {});
     }
-    assert_eq!(decoder.stats().connections, 100);
+    assert_eq!(decoder.stats().flows.flows_opened, 100);
     let each = decoder.memory_used() / 100;
     assert!(
         (300..900).contains(&each),

@@ -289,16 +289,14 @@ impl State {
                     .get_or_insert_with(|| Box::new(DecodedPost::new(post)))
                     .records
                     .push(Record::new(&record, post.channel)),
-                RecordEvent::LineError {
-                    post, error, shown, ..
-                } => {
+                RecordEvent::LineError { post, error, shown } => {
                     if shown {
-                        ready.push_back(Found::Problem(error.to_string()));
+                        ready.push_back(Found::Problem(post.line_error_message(&error)));
                     }
                     current
                         .get_or_insert_with(|| Box::new(DecodedPost::new(post)))
                         .errors
-                        .push(error.error);
+                        .push(error);
                 }
                 RecordEvent::PostEnd(post) => {
                     let done = current
@@ -340,9 +338,9 @@ impl State {
                         result = batches::push(batcher, out, &record, &context);
                     }
                 }
-                RecordEvent::LineError { error, shown, .. } => {
+                RecordEvent::LineError { post, error, shown } => {
                     if shown {
-                        ready.push_back(Found::Problem(error.to_string()));
+                        ready.push_back(Found::Problem(post.line_error_message(&error)));
                     }
                 }
                 RecordEvent::PostEnd(_) => {}

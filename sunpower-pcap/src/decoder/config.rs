@@ -5,6 +5,8 @@ use crate::tcp::TcpConfig;
 
 #[cfg(doc)]
 use super::{DecodeStats, Decoder};
+#[cfg(doc)]
+use crate::flow::FlowStats;
 
 /// Options of a [`Decoder`].
 ///
@@ -25,8 +27,8 @@ pub struct DecoderConfig {
     /// Bytes all connections together may take (default 32 MiB), as Suricata's stream memcap:
     /// each connection's state (a few hundred bytes), the out-of-order data its reassemblers
     /// buffer, its request heads and kept bodies in progress. Past it, the least recently
-    /// active connections are flushed early, each counted in
-    /// [`DecodeStats::connections_over_budget`] and reported: their holes become gaps, a body in
+    /// active connections are flushed early, each counted in [`DecodeStats::flows`]
+    /// ([`FlowStats::flows_over_budget`]) and reported: their holes become gaps, a body in
     /// progress an incomplete post. The default keeps `sunpower stats` within 64 MiB of memory
     /// on any capture.
     pub max_memory_bytes: usize,

@@ -111,9 +111,9 @@ impl CaptureDecoder {
     /// decoder.run(|_| {});
     /// let stats = decoder.stats();
     /// // 336 collector posts, and 288 requests to another web server (not posts).
-    /// assert_eq!((stats.packets, stats.connections, stats.requests, stats.posts), (12_324, 480, 624, 336));
+    /// assert_eq!((stats.packets, stats.flows.flows_opened, stats.requests, stats.posts), (12_324, 480, 624, 336));
     /// assert_eq!((stats.gaps, stats.capture_errors), (0, 0));
-    /// assert_eq!(stats.duplicate_bytes, 1448); // one retransmitted segment
+    /// assert_eq!(stats.flows.tcp.duplicate_bytes, 1448); // one retransmitted segment
     /// ```
     pub fn stats(&self) -> DecodeStats {
         self.decoder.stats()

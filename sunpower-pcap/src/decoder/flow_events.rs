@@ -49,7 +49,6 @@ pub(super) fn on_flow_event(
             responder,
             syn_seen,
         } => {
-            stats.connections += 1;
             *memory += CONNECTION_COST;
             connections.insert(
                 flow,
@@ -131,16 +130,9 @@ pub(super) fn on_flow_event(
             }
             *memory = *memory + framer.memory_used() - before;
         }
-        FlowEvent::Closed {
-            flow,
-            stats: tcp_stats,
-            ..
-        } => {
+        FlowEvent::Closed { flow, .. } => {
             if let Some(conn) = connections.remove(&flow) {
                 close_connection(flow, conn, memory, stats, at, sink);
-            }
-            for tcp in &tcp_stats {
-                stats.add_tcp(tcp);
             }
         }
     }
@@ -189,9 +181,7 @@ fn close_connection(
             (conn.responder, conn.initiator)
         };
         framer.finish(|e| on_http_event(e, flow, client, server, stats, at, sink));
-        stats.response_bytes += framer.stats().response_bytes;
-        stats.oversized_body_bytes += framer.stats().oversized_body_bytes;
-        stats.non_http_bytes += framer.stats().non_http_bytes;
+        stats.http.add(framer.stats());
     }
 }
 

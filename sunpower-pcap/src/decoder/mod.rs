@@ -50,7 +50,7 @@ mod stats;
 pub use config::DecoderConfig;
 pub use driver::CaptureDecoder;
 pub use pipeline::Decoder;
-pub use post::{Missing, Post, PostLineError, PostRecords};
+pub use post::{Missing, Post};
 pub use problem::{Problem, ProblemKind};
 pub use stats::DecodeStats;
 

@@ -20,7 +20,7 @@ use crate::link::decode_link;
 /// use sunpower_pcap::decoder::Decoder;
 /// let mut decoder = Decoder::new(Default::default());
 /// decoder.finish(|_| unreachable!("no connection, nothing to flush"));
-/// assert_eq!(decoder.stats().connections, 0);
+/// assert_eq!(decoder.stats().flows.flows_opened, 0);
 /// ```
 pub struct Decoder {
     config: DecoderConfig,
@@ -73,17 +73,13 @@ impl Decoder {
     /// let stats = decoder.stats();
     /// // The ARP frames are read and counted, not IP; DNS and mDNS are IP but not TCP.
     /// assert_eq!((stats.packets, stats.non_ip, stats.non_tcp), (12_324, 288, 6_480));
-    /// assert_eq!((stats.connections, stats.posts), (480, 336));
+    /// assert_eq!((stats.flows.flows_opened, stats.posts), (480, 336));
     /// ```
     pub fn stats(&self) -> DecodeStats {
-        let mut stats = self.stats;
-        let flow = self.flows.stats();
-        stats.connections_evicted = flow.flows_evicted;
-        stats.orphan_segments = flow.orphan_segments;
-        stats.connections_restarted = flow.flows_restarted;
-        stats.connections_over_budget = flow.flows_over_budget;
-        stats.connections_continued_after_fin = flow.flows_continued_after_fin;
-        stats
+        DecodeStats {
+            flows: *self.flows.stats(),
+            ..self.stats
+        }
     }
 
     /// Counts a capture error and reports it.
@@ -141,7 +137,7 @@ impl Decoder {
     ///     commands[0],
     ///     (178, b"100\tSPMS\t10\tZT163785000441C0593\t20260621072311\n102\t+hZkcatbkafQsgUppyne\n".to_vec())
     /// );
-    /// assert_eq!((decoder.stats().connections, decoder.stats().posts), (480, 336));
+    /// assert_eq!((decoder.stats().flows.flows_opened, decoder.stats().posts), (480, 336));
     /// ```
     pub fn packet(&mut self, packet: &Packet<'_>, mut sink: impl FnMut(Event<'_>)) {
         self.stats.packets += 1;
@@ -342,7 +338,7 @@ mod tests {
         assert_eq!((posts, over.len()), (336, 0));
         assert!(peak > CONNECTION_COST, "{peak}");
         assert_eq!(decoder.memory_used(), 0);
-        assert_eq!(decoder.stats().connections_over_budget, 0);
+        assert_eq!(decoder.stats().flows.flows_over_budget, 0);
     }
 
     #[test]
@@ -354,11 +350,11 @@ mod tests {
         // flushed in turn: 2,724 connections for the sample's 480. A post that arrives in one
         // segment is still whole; one over two or three segments is cut after its first.
         assert_eq!(
-            (stats.connections, stats.connections_over_budget),
+            (stats.flows.flows_opened, stats.flows.flows_over_budget),
             (2724, 2724)
         );
         assert_eq!((posts, stats.damaged_posts), (162, 174));
-        assert_eq!(over, vec![(0, true); stats.connections as usize]);
+        assert_eq!(over, vec![(0, true); stats.flows.flows_opened as usize]);
     }
 
     #[test]
@@ -367,6 +363,6 @@ mod tests {
         let (decoder, _, over, peak) = sample_with_budget(budget);
         assert!(peak <= budget, "{peak} > {budget}");
         assert_eq!(decoder.memory_used(), 0);
-        assert_eq!(decoder.stats().connections_over_budget, over.len() as u64);
+        assert_eq!(decoder.stats().flows.flows_over_budget, over.len() as u64);
     }
 }

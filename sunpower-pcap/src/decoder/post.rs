@@ -1,8 +1,9 @@
 //! The posts the decoder hands out, and the bridge from a post's body to its records: the
-//! decodable part of a cut body, and damaged lines that say which post they came from.
+//! decodable part of a cut body, and the message of a damaged line that says which post it
+//! came from.
 
 use chrono::{DateTime, Utc};
-use sunpower_proto::{Body, Channel, LineError, Record, Records};
+use sunpower_proto::{Body, Channel, LineError, Records};
 
 use crate::flow::{Endpoint, FlowId};
 
@@ -129,8 +130,27 @@ impl<'a> Post<'a> {
         }
     }
 
-    /// The records of the body's [decodable part](Self::decodable_body), in order, each damaged
-    /// line a [`PostLineError`] that says where the post came from.
+    /// The records of the body's [decodable part](Self::decodable_body), in order, and its
+    /// damaged lines ([`line_error_message`](Self::line_error_message) says where they are).
+    ///
+    /// ```
+    /// # use sunpower_pcap::decoder::{Missing, Post};
+    /// # use sunpower_pcap::flow::Endpoint;
+    /// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
+    /// let post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
+    ///     captured_at: Default::default(), input: "x", packet: 1,
+    ///     body: b"102\ta\n130\tbad\n102\tb\n", missing: Missing::Nothing };
+    /// let items: Vec<_> = post.records().collect();
+    /// assert_eq!(items[0].as_ref().unwrap().record_type(), 102);
+    /// assert_eq!(items[1].as_ref().unwrap_err().line, 2);
+    /// assert_eq!(items[2].as_ref().unwrap().record_type(), 102);
+    /// ```
+    pub fn records(&self) -> Records<'a> {
+        Body::new(self.decodable_body()).records()
+    }
+
+    /// What to show for a damaged line of the body: where the post came from (its input, the
+    /// packet that completed it, its connection), then the line and what was wrong with it.
     ///
     /// ```
     /// # use sunpower_pcap::decoder::{Missing, Post};
@@ -139,79 +159,16 @@ impl<'a> Post<'a> {
     /// let post = Post { flow: 7, client: e, server: e, method: "POST", target: "/", channel: None,
     ///     captured_at: Default::default(), input: "day.pcap", packet: 12,
     ///     body: b"102\ta\n130\tbad\n", missing: Missing::Nothing };
-    /// let items: Vec<_> = post.records().collect();
-    /// assert_eq!(items[0].as_ref().unwrap().record_type(), 102);
+    /// let error = post.records().find_map(Result::err).unwrap();
     /// assert_eq!(
-    ///     items[1].as_ref().unwrap_err().to_string(),
+    ///     post.line_error_message(&error),
     ///     "day.pcap: packet 12, flow 7: line 2: field 1 (timestamp): expected a YYYYMMDDhhmmss UTC timestamp, found \"bad\""
     /// );
     /// ```
-    pub fn records(&self) -> PostRecords<'a> {
-        PostRecords {
-            records: Body::new(self.decodable_body()).records(),
-            input: self.input,
-            packet: self.packet,
-            flow: self.flow,
-        }
+    pub fn line_error_message(&self, error: &LineError) -> String {
+        format!(
+            "{}: packet {}, flow {}: {error}",
+            self.input, self.packet, self.flow
+        )
     }
-}
-
-/// The records of a [`Post`], from [`Post::records`].
-///
-/// ```
-/// # use sunpower_pcap::decoder::{Missing, Post};
-/// # use sunpower_pcap::flow::Endpoint;
-/// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
-/// # let post = Post { flow: 0, client: e, server: e, method: "POST", target: "/", channel: None,
-/// #     captured_at: Default::default(), input: "x", packet: 1,
-/// #     body: b"102\ta\n102\tb\n", missing: Missing::Nothing };
-/// let types: Vec<u16> = post.records().map(|r| r.unwrap().record_type()).collect();
-/// assert_eq!(types, [102, 102]);
-/// ```
-#[derive(Debug, Clone)]
-pub struct PostRecords<'a> {
-    records: Records<'a>,
-    input: &'a str,
-    packet: u64,
-    flow: FlowId,
-}
-
-impl<'a> Iterator for PostRecords<'a> {
-    type Item = Result<Record<'a>, PostLineError<'a>>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let item = self.records.next()?;
-        Some(item.map_err(|error| PostLineError {
-            input: self.input,
-            packet: self.packet,
-            flow: self.flow,
-            error,
-        }))
-    }
-}
-
-/// A damaged line of a post's body, with the post's position: its input, the packet that
-/// completed it, its connection.
-///
-/// ```
-/// # use sunpower_pcap::decoder::{Missing, Post};
-/// # use sunpower_pcap::flow::Endpoint;
-/// # let e = Endpoint { ip: std::net::Ipv4Addr::LOCALHOST.into(), port: 80 };
-/// # let post = Post { flow: 5, client: e, server: e, method: "POST", target: "/", channel: None,
-/// #     captured_at: Default::default(), input: "day.pcap", packet: 9,
-/// #     body: b"130\tbad\n", missing: Missing::Nothing };
-/// let error = post.records().next().unwrap().unwrap_err();
-/// assert_eq!((error.input, error.packet, error.flow, error.error.line), ("day.pcap", 9, 5, 1));
-/// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{input}: packet {packet}, flow {flow}: {error}")]
-pub struct PostLineError<'a> {
-    /// The capture input's name.
-    pub input: &'a str,
-    /// Packet number within the input.
-    pub packet: u64,
-    /// The connection.
-    pub flow: FlowId,
-    /// The line and what was wrong with it.
-    pub error: LineError,
 }

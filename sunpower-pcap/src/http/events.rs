@@ -163,3 +163,16 @@ pub struct HttpStats {
     /// Requests with both `Content-Length` and chunked `Transfer-Encoding` (framed as chunked).
     pub content_length_with_chunked: u64,
 }
+
+impl HttpStats {
+    /// Adds another framer's counters to these (totals over several streams).
+    pub(crate) fn add(&mut self, other: &HttpStats) {
+        self.requests += other.requests;
+        self.discarded_body_bytes += other.discarded_body_bytes;
+        self.oversized_body_bytes += other.oversized_body_bytes;
+        self.blank_line_bytes += other.blank_line_bytes;
+        self.response_bytes += other.response_bytes;
+        self.non_http_bytes += other.non_http_bytes;
+        self.content_length_with_chunked += other.content_length_with_chunked;
+    }
+}
