@@ -125,44 +125,39 @@ pub fn check_record(line: &str, record: &Record<'_>) {
 
 /// `body`: a whole body through `Body::records`, against a reference split.
 pub fn check_body(data: &[u8]) {
+    // (number, offset, bytes) of each non-empty line.
     let mut reference = Vec::new();
+    let mut offset = 0;
     for (i, line) in data.split(|&b| b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if !line.is_empty() {
-            reference.push((i + 1, line));
+        let bytes = line.strip_suffix(b"\r").unwrap_or(line);
+        if !bytes.is_empty() {
+            reference.push((i + 1, offset, bytes));
         }
+        offset += line.len() + 1;
     }
     // A body ending in LF has no line after it.
     let records: Vec<_> = Body::new(data).records().collect();
-    let lines: Vec<_> = Body::new(data).lines().collect();
-    assert_eq!(lines.len(), reference.len());
     // Each line gives its error, or its record then one error per unreadable value.
     let mut items = records.iter().peekable();
-    for (line, (number, bytes)) in lines.iter().zip(&reference) {
-        assert_eq!(
-            line.bytes, *bytes,
-            "line bytes differ from the reference split"
-        );
-        assert_eq!(
-            line.number, *number,
-            "line number differs from the reference split"
-        );
-        assert_eq!(&data[line.offset..line.offset + bytes.len()], *bytes);
+    for &(number, offset, bytes) in &reference {
         let item = items
             .next()
             .expect("line count differs from the reference split");
         match (std::str::from_utf8(bytes), item) {
             (Err(_), Ok(_)) => panic!("a non-UTF-8 line decoded: {bytes:?}"),
             (Err(_), Err(e)) | (Ok(_), Err(e)) => {
-                assert_eq!(e.line, *number, "error line number");
-                assert_eq!(e.offset, line.offset, "error offset");
+                assert_eq!(e.line, number, "error line number");
+                assert_eq!(e.offset, offset, "error offset");
             }
             (Ok(text), Ok(record)) => {
                 check_record(text, record);
+                if let Some(raw) = record.raw() {
+                    assert_eq!(raw.as_str(), text, "a record's raw is its line");
+                }
                 let mut fields = Vec::new();
-                while let Some(Err(e)) = items.next_if(|i| matches!(i, Err(e) if e.line == *number))
+                while let Some(Err(e)) = items.next_if(|i| matches!(i, Err(e) if e.line == number))
                 {
-                    assert_eq!(e.offset, line.offset, "field error offset");
+                    assert_eq!(e.offset, offset, "field error offset");
                     assert!(
                         matches!(e.kind, sunpower_proto::ErrorKind::InvalidField { .. }),
                         "a decoded line's error is not a field's: {e}"
@@ -856,7 +851,7 @@ pub fn check_intervals(data: &[u8]) {
         None => c,
     };
 
-    let mut offline = IntervalAccumulator::new(with(IntervalConfig::offline()));
+    let mut offline = IntervalAccumulator::new(with(IntervalConfig::default()));
     for r in &records {
         offline.add(r);
     }

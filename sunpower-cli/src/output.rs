@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{self, Read};
 
 use indicatif::ProgressBar;
-use sunpower_proto::{BodyStream, LineError, NotShown, ProblemLog, Record, LINE_ERROR_KIND};
+use sunpower_proto::{BodyStream, LineError, ProblemLog, Record, LINE_ERROR_KIND};
 
 /// JSON Lines on standard output, buffered (the library's writer).
 pub type JsonLines = sunpower_proto::JsonLines<io::StdoutLock<'static>>;
@@ -31,7 +31,7 @@ impl Stderr {
     }
 
     /// Clears the progress bar, then says how many problems of each kind were not shown.
-    pub fn finish(&self, not_shown: impl IntoIterator<Item = NotShown>) {
+    pub fn finish(&self, not_shown: impl IntoIterator<Item = String>) {
         if let Some(bar) = &self.progress {
             bar.finish_and_clear();
         }

@@ -29,7 +29,7 @@
 //! assert_eq!(report.records.records_by_type.get(&120), Some(&287));
 //! ```
 
-use sunpower_proto::{LineError, NotShown, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
+use sunpower_proto::{LineError, ProblemLog, Record, RecordCounts, LINE_ERROR_KIND};
 
 use crate::capture::{CaptureReader, Counters, Input};
 use crate::decoder::{CaptureDecoder, DecodeStats, DecoderConfig, Event, Post, Problem};
@@ -158,7 +158,7 @@ impl serde::Serialize for Report {
 /// [`DecodeStats::flows`] or [`DecodeStats::http`]), in this order.
 #[cfg(feature = "serde")]
 #[derive(serde::Serialize)]
-struct Details<'r> {
+struct Details {
     non_ip_frames: u64,
     non_tcp_packets: u64,
     ip_fragments: u64,
@@ -185,13 +185,18 @@ struct Details<'r> {
     bytes_after_close: u64,
     conflicting_overlaps: u64,
     orphan_segments: u64,
-    #[serde(flatten)]
-    capture: &'r Counters,
+    bytes_read: u64,
+    capture_bytes: u64,
+    blocks_skipped: u64,
+    inputs_started: u64,
+    inputs_unreadable: u64,
+    inputs_out_of_order: u64,
+    timestamps_out_of_range: u64,
 }
 
 #[cfg(feature = "serde")]
-impl<'r> Details<'r> {
-    fn new(d: &DecodeStats, capture: &'r Counters) -> Details<'r> {
+impl Details {
+    fn new(d: &DecodeStats, capture: &Counters) -> Details {
         let (flows, http) = (&d.flows, &d.http);
         Details {
             non_ip_frames: d.non_ip,
@@ -220,7 +225,13 @@ impl<'r> Details<'r> {
             bytes_after_close: d.bytes_after_close,
             conflicting_overlaps: d.conflicting_overlaps,
             orphan_segments: flows.orphan_segments,
-            capture,
+            bytes_read: capture.bytes_read,
+            capture_bytes: capture.capture_bytes,
+            blocks_skipped: capture.blocks_skipped,
+            inputs_started: capture.inputs_started,
+            inputs_unreadable: capture.inputs_unreadable,
+            inputs_out_of_order: capture.inputs_out_of_order,
+            timestamps_out_of_range: capture.timestamps_out_of_range,
         }
     }
 }
@@ -280,7 +291,7 @@ impl RecordDecoder {
     ///     }
     /// });
     /// assert_eq!(shown, [true, false, false]);
-    /// let not_shown: Vec<String> = decoder.not_shown().map(|n| n.to_string()).collect();
+    /// let not_shown: Vec<String> = decoder.not_shown().collect();
     /// assert_eq!(not_shown, ["2 more line problems not shown"]);
     /// ```
     pub fn with_log(inputs: Vec<Input>, config: DecoderConfig, log: ProblemLog) -> RecordDecoder {
@@ -415,15 +426,15 @@ impl RecordDecoder {
     /// ```
     /// use sunpower_pcap::capture::Input;
     /// use sunpower_pcap::records::RecordDecoder;
-    /// use sunpower_proto::{NotShown, ProblemLog};
+    /// use sunpower_proto::ProblemLog;
     /// // Three inputs that are not captures, one problem of a kind shown.
     /// let junk = |name: &str| Input::from_reader(name, std::io::Cursor::new(b"junk".to_vec()));
     /// let log = ProblemLog::with_limit(1);
     /// let mut decoder = RecordDecoder::with_log(vec![junk("a"), junk("b"), junk("c")], Default::default(), log);
     /// decoder.run(|_| {});
-    /// assert_eq!(decoder.not_shown().collect::<Vec<_>>(), [NotShown { kind: "capture", count: 2 }]);
+    /// assert_eq!(decoder.not_shown().collect::<Vec<_>>(), ["2 more capture problems not shown"]);
     /// ```
-    pub fn not_shown(&self) -> impl Iterator<Item = NotShown> + '_ {
+    pub fn not_shown(&self) -> impl Iterator<Item = String> + '_ {
         self.log.summary()
     }
 

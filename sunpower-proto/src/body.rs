@@ -34,15 +34,9 @@ impl<'a> Body<'a> {
         Body { bytes }
     }
 
-    /// The non-empty lines, with their numbers and offsets.
-    ///
-    /// ```
-    /// use sunpower_proto::Body;
-    /// let lines: Vec<_> = Body::new(b"100\tSPMS\r\n\n102\tabc").lines().map(|l| (l.number, l.offset, l.bytes)).collect();
-    /// // The empty line 2 is counted but not returned; CRLF is cut.
-    /// assert_eq!(lines, [(1, 0, &b"100\tSPMS"[..]), (3, 11, &b"102\tabc"[..])]);
-    /// ```
-    pub fn lines(&self) -> Lines<'a> {
+    /// The non-empty lines, with their numbers and offsets (an empty line is counted but not
+    /// returned; CRLF is cut).
+    fn lines(&self) -> Lines<'a> {
         Lines {
             rest: self.bytes,
             offset: 0,
@@ -82,34 +76,21 @@ impl<'a> Body<'a> {
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
 /// One non-empty line of a body, without its line ending.
-///
-/// ```
-/// use sunpower_proto::Body;
-/// let line = Body::new(b"\n102\tabc\n").lines().next().unwrap();
-/// assert_eq!((line.number, line.offset, line.bytes), (2, 1, &b"102\tabc"[..]));
-/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Line<'a> {
+struct Line<'a> {
     /// Line number, from 1 (empty lines count).
-    pub number: usize,
+    number: usize,
     /// Byte offset of the line's start in the body.
-    pub offset: usize,
+    offset: usize,
     /// The line's bytes, without LF or CRLF.
-    pub bytes: &'a [u8],
+    bytes: &'a [u8],
 }
 
 impl<'a> Line<'a> {
     /// Decodes the line, strictly as [`Record::parse`] does (any unreadable value is the error;
     /// [`Body::records`] keeps the record instead); a non-UTF-8 line is an error for this line
     /// only.
-    ///
-    /// ```
-    /// use sunpower_proto::{Body, Record};
-    /// let mut lines = Body::new(b"102\tabc\n130\tbad\n").lines();
-    /// assert!(matches!(lines.next().unwrap().record(), Ok(Record::Trailer(t)) if t.token == Some("abc")));
-    /// assert_eq!(lines.next().unwrap().record().unwrap_err().line, 2);
-    /// ```
-    pub fn record(&self) -> Result<Record<'a>, LineError> {
+    fn record(&self) -> Result<Record<'a>, LineError> {
         self.record_after(&mut LastTimestamp::default())
     }
 
@@ -145,13 +126,8 @@ impl<'a> Line<'a> {
 }
 
 /// Iterator over the non-empty lines of a body.
-///
-/// ```
-/// use sunpower_proto::Body;
-/// assert_eq!(Body::new(b"a\n\nb\r\n\r\nc").lines().count(), 3);
-/// ```
 #[derive(Debug, Clone)]
-pub struct Lines<'a> {
+struct Lines<'a> {
     rest: &'a [u8],
     offset: usize,
     number: usize,
@@ -531,6 +507,24 @@ pub fn parse_line(line: &str) -> Result<Record<'_>, LineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_numbered_with_their_offsets_and_empty_ones_counted_but_skipped() {
+        let lines: Vec<_> = Body::new(b"100\tSPMS\r\n\n102\tabc")
+            .lines()
+            .map(|l| (l.number, l.offset, l.bytes))
+            .collect();
+        assert_eq!(
+            lines,
+            [(1, 0, &b"100\tSPMS"[..]), (3, 11, &b"102\tabc"[..])]
+        );
+        assert_eq!(Body::new(b"a\n\nb\r\n\r\nc").lines().count(), 3);
+        let mut lines = Body::new(b"102\tabc\n130\tbad\n").lines();
+        assert!(
+            matches!(lines.next().unwrap().record(), Ok(Record::Trailer(t)) if t.token == Some("abc"))
+        );
+        assert_eq!(lines.next().unwrap().record().unwrap_err().line, 2);
+    }
 
     /// `records()` against each line decoded alone, which checks its own UTF-8.
     fn same_as_alone(body: &[u8]) {

@@ -40,7 +40,7 @@ pub fn local_rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
 /// ```
 /// use sunpower_proto::{export, parse_line};
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// // From local midnight (07:00 UTC in Los Angeles in June).
 /// for line in ["130\t20260601070000\tINV1\tM\t\t100.000\t0.3",
 ///              "140\t20260601070000\tPVS5M1c\tM\t125\t607\t0.2",
@@ -97,7 +97,7 @@ pub fn pvoutput_payloads<S: fmt::Display>(statuses: &[S]) -> Vec<String> {
 /// ```
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -174,7 +174,7 @@ impl fmt::Display for PvOutputStatus {
 /// use sunpower_proto::export::PvOutputEncoder;
 /// use sunpower_proto::parse_line;
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// for (i, kwh) in ["100.000", "100.025", "100.050"].iter().enumerate() {
 ///     let line = format!("130\t2026060107{:02}00\tINV1\tM\t\t{kwh}\t0.3", 5 * i);
 ///     acc.add(&parse_line(&line).unwrap());
@@ -202,7 +202,7 @@ impl PvOutputEncoder {
     /// ```
     /// # use sunpower_proto::parse_line;
     /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
     /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
     /// #     acc.add(&parse_line(line).unwrap());
@@ -230,7 +230,7 @@ impl PvOutputEncoder {
     /// ```
     /// # use sunpower_proto::parse_line;
     /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
     /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
     /// #     acc.add(&parse_line(line).unwrap());
@@ -285,7 +285,7 @@ impl PvOutputEncoder {
     /// ```
     /// # use sunpower_proto::parse_line;
     /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
     /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
     /// #     acc.add(&parse_line(line).unwrap());
@@ -376,7 +376,7 @@ pub struct HourlyEnergy {
 /// ```
 /// use sunpower_proto::{export, parse_line};
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// for (t, kwh) in [("20260601165500", "10.000"), ("20260601170000", "10.020"),
 ///                  ("20260601170500", "10.050")] {
 ///     acc.add(&parse_line(&format!("130\t{t}\tINV1\tM\t\t{kwh}\t0.3")).unwrap());

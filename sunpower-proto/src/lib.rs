@@ -92,7 +92,7 @@ mod value;
 mod varserver;
 mod visit;
 
-pub use body::{parse_line, Body, BodyStream, Line, Lines, Records, MAX_LINE_BYTES};
+pub use body::{parse_line, Body, BodyStream, Records, MAX_LINE_BYTES};
 pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
 pub use devicelist::{parse_device_list, parse_device_list_with, DeviceList, UnknownDevice};
@@ -102,7 +102,7 @@ pub use error::{ErrorKind, Expected, LineError};
 pub use fields::{FieldSpec, FieldType};
 pub use json::{JsonLines, JsonRecord};
 pub use owned::RecordBuf;
-pub use problems::{NotShown, ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};
+pub use problems::{ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};
 pub use record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
     RawFields, Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,

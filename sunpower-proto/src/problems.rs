@@ -3,7 +3,6 @@
 //! terminal or a Python log (and cannot take minutes to print).
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 /// The problem-log kind of damaged lines, in every front end.
 pub const LINE_ERROR_KIND: &str = "line";
@@ -19,7 +18,7 @@ pub const SHOWN_PER_KIND: u64 = 100;
 /// let shown: Vec<bool> = (0..5).map(|_| log.admit("gap")).collect();
 /// assert_eq!(shown, [true, true, false, false, false]);
 /// assert!(log.admit("line"));
-/// let summary: Vec<String> = log.summary().map(|s| s.to_string()).collect();
+/// let summary: Vec<String> = log.summary().collect();
 /// assert_eq!(summary, ["3 more gap problems not shown"]);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -77,43 +76,21 @@ impl ProblemLog {
         self.seen.get(kind).copied().unwrap_or(0)
     }
 
-    /// One line per kind that had problems not shown, in kind order.
+    /// One line per kind that had problems not shown, in kind order: `"N more KIND problems not
+    /// shown"` (how many of a kind were not shown is its [`ProblemLog::count`] less the limit).
     ///
     /// ```
-    /// use sunpower_proto::{NotShown, ProblemLog};
+    /// use sunpower_proto::ProblemLog;
     /// let mut log = ProblemLog::with_limit(1);
     /// for kind in ["line", "gap", "line", "line"] {
     ///     log.admit(kind);
     /// }
-    /// assert_eq!(log.summary().collect::<Vec<_>>(), [NotShown { kind: "line", count: 2 }]);
+    /// assert_eq!(log.summary().collect::<Vec<_>>(), ["2 more line problems not shown"]);
     /// ```
-    pub fn summary(&self) -> impl Iterator<Item = NotShown> + '_ {
+    pub fn summary(&self) -> impl Iterator<Item = String> + '_ {
         self.seen
             .iter()
             .filter(|(_, n)| **n > self.limit)
-            .map(|(kind, n)| NotShown {
-                kind,
-                count: n - self.limit,
-            })
-    }
-}
-
-/// How many problems of a kind were counted but not shown: `"N more KIND problems not shown"`.
-///
-/// ```
-/// use sunpower_proto::NotShown;
-/// assert_eq!(NotShown { kind: "gap", count: 3 }.to_string(), "3 more gap problems not shown");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct NotShown {
-    /// The kind.
-    pub kind: &'static str,
-    /// Problems not shown.
-    pub count: u64,
-}
-
-impl fmt::Display for NotShown {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} more {} problems not shown", self.count, self.kind)
+            .map(|(kind, n)| format!("{} more {kind} problems not shown", n - self.limit))
     }
 }

@@ -19,7 +19,7 @@ fn inverter_lines(counters: &[&str]) -> Vec<String> {
 }
 
 fn run(lines: &[String]) -> (Vec<sunpower_proto::intervals::Interval>, Vec<Event>) {
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     for line in lines {
         acc.add(&parse_line(line).unwrap());
     }
@@ -144,7 +144,7 @@ fn poll(msmt: &str, time: i64, inv: [f64; 2], net: f64) -> String {
 
 #[test]
 fn two_vars_polls_five_minutes_apart_give_the_counter_differences() {
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     let first = parse_vars(poll(
         "2025-10-02T18:00:00Z",
         1_759_428_000,
@@ -182,7 +182,7 @@ fn site(time: i64, pv: f64, net: f64, ess: Option<f64>, soc: Option<f64>) -> Sit
 #[test]
 fn with_a_battery_consumption_is_production_plus_net_plus_battery() {
     // Starting from the pypvs sample's totals (40747.871094, 6121.310059, -490.477997).
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     acc.add_site_totals(&site(
         1751083200,
         40747.875,
@@ -207,7 +207,7 @@ fn with_a_battery_consumption_is_production_plus_net_plus_battery() {
     assert!(row.flags.contains(Flag::ProductionFromSiteTotals));
     assert!(row.flags.contains(Flag::NetFromSiteTotals));
     // A site without a battery has no battery values.
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     acc.add_site_totals(&site(1751083200, 10.0, 5.0, None, None));
     acc.add_site_totals(&site(1751083500, 10.5, 5.0, None, None));
     let row = acc.finish().pop().unwrap();
@@ -234,7 +234,7 @@ fn per_second_telemetry_gives_the_counters_difference_between_its_ends() {
     }
     let mut decoder = TelemetryDecoder::new();
     let mut acc = IntervalAccumulator::new(
-        IntervalConfig::offline().with_cadence(chrono::TimeDelta::minutes(5)),
+        IntervalConfig::default().with_cadence(chrono::TimeDelta::minutes(5)),
     );
     for frame in &frames {
         if let Some(site) = decoder.decode(frame.as_bytes()).unwrap() {
@@ -270,7 +270,7 @@ fn colliding_serials_are_flagged_and_never_mixed() {
             "/sys/devices/inverter/2/ltea3phsumKwh": "{c}"}}"#
         )
     };
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     acc.add_vars(&parse_vars(doc("2025-09-30T15:50:00Z", 1915.0, 2732.0, 2244.0)).unwrap());
     acc.add_vars(&parse_vars(doc("2025-09-30T15:55:00Z", 1915.1, 2732.2, 2244.3)).unwrap());
     let rows = acc.finish();

@@ -36,7 +36,7 @@ fn feed(acc: &mut IntervalAccumulator, lines: &[String]) {
 }
 
 fn offline(lines: &[String]) -> Vec<Interval> {
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     feed(&mut acc, lines);
     acc.finish()
 }
@@ -130,7 +130,7 @@ fn replays_and_exact_duplicates_are_counted_once() {
     let mut replay = clean_day();
     replay.reverse();
     lines.extend(replay);
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     feed(&mut acc, &lines);
     assert_eq!(acc.stats().duplicates, 12);
     assert_eq!(acc.stats().stored, 12);
@@ -142,7 +142,7 @@ fn replays_and_exact_duplicates_are_counted_once() {
 fn conflicting_duplicate_is_reported_and_the_first_kept() {
     let mut lines = clean_day();
     lines.push(inv("20260601170500", "A", "10.999"));
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     feed(&mut acc, &lines);
     assert_eq!(acc.stats().conflicts, 1);
     let events = acc.take_events();
@@ -163,7 +163,7 @@ fn production_and_meter_lines_in_separate_posts_pair_in_either_order() {
         clean_day().into_iter().partition(|l| l.starts_with("130"));
     let expected = offline(&clean_day());
     for order in [[&inverters, &meters], [&meters, &inverters]] {
-        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        let mut acc = IntervalAccumulator::new(IntervalConfig::default());
         feed(&mut acc, order[0]);
         feed(&mut acc, order[1]);
         assert_eq!(acc.finish(), expected);
@@ -204,7 +204,7 @@ fn counter_reset_counts_nothing_for_that_step_and_resumes() {
         inv("20260601171000", "A", "0.005"),
         inv("20260601171500", "A", "0.030"),
     ];
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     feed(&mut acc, &lines);
     let rows = acc.finish();
     let production: Vec<f64> = rows.iter().map(|r| r.production_wh).collect();
@@ -237,7 +237,7 @@ fn night_silence_is_not_a_reset_and_metered_nights_have_rows() {
         lines.push(meter(&ts(t), "607", "0.3"));
         t += TimeDelta::minutes(5);
     }
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     feed(&mut acc, &lines);
     assert_eq!(acc.cadence(), TimeDelta::minutes(5));
     let rows = acc.finish();
@@ -278,7 +278,7 @@ fn hourly(from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<String> {
 
 #[test]
 fn hourly_cadence_is_inferred() {
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     feed(
         &mut acc,
         &hourly(at(2026, 1, 5, 10, 0), at(2026, 1, 5, 15, 0)),
@@ -375,7 +375,7 @@ fn consumption_is_clamped_at_zero_and_reported() {
         inv("20260601170000", "A", "10.000"),
         meter("20260601170000", "607", "-0.5"),
     ];
-    let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     feed(&mut acc, &lines);
     let rows = acc.finish();
     assert_eq!(rows[0].consumption_wh, Some(0.0));
@@ -404,7 +404,7 @@ fn missing_meter_report_leaves_net_unknown() {
 #[test]
 fn records_older_than_the_horizon_are_refused_and_old_intervals_kept() {
     let mut acc =
-        IntervalAccumulator::new(IntervalConfig::offline().with_horizon(TimeDelta::days(1)));
+        IntervalAccumulator::new(IntervalConfig::default().with_horizon(TimeDelta::days(1)));
     feed(
         &mut acc,
         &[
@@ -738,7 +738,7 @@ proptest! {
             let j = (next() % (i as u64 + 1)) as usize;
             lines.swap(i, j);
         }
-        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        let mut acc = IntervalAccumulator::new(IntervalConfig::default());
         feed(&mut acc, &lines);
         let total: f64 = acc.finish().iter().map(|r| r.production_wh).sum();
         prop_assert!((total - expected_wh as f64).abs() < 1e-6, "{} vs {}", total, expected_wh);

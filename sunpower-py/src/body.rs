@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString};
-use sunpower_proto::{Body, Line, LineError, NotShown, LINE_ERROR_KIND};
+use sunpower_proto::{Body, LineError, ProblemLog, LINE_ERROR_KIND};
 
 use crate::capped::Capped;
 use crate::errors;
@@ -50,17 +50,22 @@ impl OnError {
 }
 
 /// Decodes every line of a body; runs without the GIL. Damaged lines are kept in bounded memory:
-/// the first ones, and the count of all.
-fn decode(bytes: &[u8]) -> (Vec<Record>, Capped<LineError>) {
+/// the first ones, and the count of all, also in the problem log that says how many a warning
+/// leaves out.
+fn decode(bytes: &[u8]) -> (Vec<Record>, Capped<LineError>, ProblemLog) {
     let mut records = Vec::new();
     let mut errors = Capped::default();
+    let mut log = ProblemLog::default();
     for item in Body::new(bytes).records() {
         match item {
             Ok(record) => records.push(Record::new(&record, None)),
-            Err(e) => errors.push(e),
+            Err(e) => {
+                log.admit(LINE_ERROR_KIND);
+                errors.push(e);
+            }
         }
     }
-    (records, errors)
+    (records, errors, log)
 }
 
 /// Decodes a raw POST body into its records, in order.
@@ -76,7 +81,7 @@ pub fn parse_body<'py>(
 ) -> PyResult<Bound<'py, PyList>> {
     let on_error = OnError::from_name(&errors)?;
     let bytes = input_bytes(data)?;
-    let (records, line_errors) = py.detach(|| decode(&bytes));
+    let (records, line_errors, log) = py.detach(|| decode(&bytes));
     let records = PyList::new(
         py,
         records
@@ -93,12 +98,8 @@ pub fn parse_body<'py>(
             for e in line_errors.kept() {
                 errors::warn_line(py, e)?;
             }
-            if line_errors.dropped() > 0 {
-                let more = NotShown {
-                    kind: LINE_ERROR_KIND,
-                    count: line_errors.dropped(),
-                };
-                errors::warn_message(py, &more.to_string())?;
+            for more in log.summary() {
+                errors::warn_message(py, &more)?;
             }
             Ok(records)
         }
@@ -119,13 +120,17 @@ pub fn parse_line(py: Python<'_>, line: &Bound<'_, PyAny>) -> PyResult<Record> {
             "parse_line takes one line, and this text holds several: use parse_body",
         ));
     }
-    let line = Line {
-        number: 1,
-        offset: 0,
-        bytes: text,
-    };
-    match line.record() {
-        Ok(record) => Ok(Record::new(&record, None)),
-        Err(e) => Err(PyErr::from_value(errors::decode_error(py, &e)?)),
+    // Decoded as a one-line body, strictly: its first error (a field's, after its record) is
+    // the error. An empty line has no record: it is decoded as text for its error.
+    let mut items = Body::new(text).records();
+    match (items.next(), items.next()) {
+        (Some(Ok(record)), None) => Ok(Record::new(&record, None)),
+        (Some(Err(e)), _) | (Some(Ok(_)), Some(Err(e))) => {
+            Err(PyErr::from_value(errors::decode_error(py, &e)?))
+        }
+        _ => match sunpower_proto::parse_line("") {
+            Ok(record) => Ok(Record::new(&record, None)),
+            Err(e) => Err(PyErr::from_value(errors::decode_error(py, &e)?)),
+        },
     }
 }

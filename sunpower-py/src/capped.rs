@@ -45,11 +45,6 @@ impl<T> Capped<T> {
         self.total
     }
 
-    /// Items counted but not kept.
-    pub fn dropped(&self) -> u64 {
-        self.total - self.kept.len() as u64
-    }
-
     /// True when nothing was pushed.
     pub fn is_empty(&self) -> bool {
         self.total == 0

@@ -412,7 +412,7 @@ impl CaptureReader {
         if !state.summarised {
             state.summarised = true;
             for line in state.decoder.not_shown() {
-                errors::log_warning(py, &line.to_string())?;
+                errors::log_warning(py, &line)?;
             }
         }
         py.detach(|| batches::finish(batcher, out))?;
@@ -461,7 +461,7 @@ impl CaptureReader {
                 if !state.summarised {
                     state.summarised = true;
                     for line in state.decoder.not_shown() {
-                        errors::log_warning(py, &line.to_string())?;
+                        errors::log_warning(py, &line)?;
                     }
                 }
                 return Ok(None);

@@ -474,8 +474,7 @@ impl TelemetryDecoder {
     /// The end of a fed stream: the totals of a last frame without a line end.
     fn finish(&self, py: Python<'_>) -> PyResult<Vec<SiteTotals>> {
         let totals = self.collect(py, |decoder, on_frame| decoder.finish(on_frame))?;
-        let summary: Vec<String> =
-            self.with_state(|s| s.log.summary().map(|n| n.to_string()).collect())?;
+        let summary: Vec<String> = self.with_state(|s| s.log.summary().collect())?;
         for line in summary {
             errors::log_warning(py, &line)?;
         }

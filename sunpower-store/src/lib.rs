@@ -15,7 +15,7 @@
 //! use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig, Tz};
 //! use sunpower_proto::parse_line;
 //!
-//! let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+//! let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 //! for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 //!              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 //!     acc.add(&parse_line(line).unwrap());

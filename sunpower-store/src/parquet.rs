@@ -432,7 +432,7 @@ impl IntervalsFile {
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig, Tz};
     /// use sunpower_proto::parse_line;
     /// use sunpower_store::parquet::IntervalsFile;
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
     /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
     /// let path = std::env::temp_dir().join(format!("sunpower-doc-{}.parquet", std::process::id()));

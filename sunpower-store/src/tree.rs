@@ -28,7 +28,7 @@ pub const LOCK_FILE: &str = ".sunpower-tree.lock";
 /// use sunpower_store::tree::{write_dir, WriteError};
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -80,7 +80,7 @@ fn io_error<'p>(path: &'p Path, what: &'static str) -> impl FnOnce(io::Error) ->
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 /// use sunpower_store::tree;
 /// let dir = std::env::temp_dir().join(format!("sunpower-tree-doc-{}", std::process::id()));
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 ///              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 ///     acc.add(&parse_line(line).unwrap());
@@ -209,7 +209,7 @@ mod tests {
                 format!("130\t{t}\tA\tM\t\t{:.3}\t0.25\n", 5.0 + 0.01 * i as f64)
             })
             .collect();
-        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        let mut acc = IntervalAccumulator::new(IntervalConfig::default());
         for record in Body::new(body.as_bytes()).records() {
             acc.add(&record.unwrap());
         }

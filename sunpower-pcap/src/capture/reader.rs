@@ -23,10 +23,9 @@ const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// Running totals over all inputs.
 ///
-/// With the `serde` feature they serialize into the `details` of `sunpower stats`, but for
+/// They are in the `details` of `sunpower stats` ([`crate::records::Report`]), but for
 /// `packets` and `errors` (the report's `packets` and `capture_errors`).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[non_exhaustive]
 pub struct Counters {
     /// Bytes read from the inputs as stored (compressed bytes for gzip inputs).
@@ -34,12 +33,10 @@ pub struct Counters {
     /// Bytes of capture data consumed (after decompression).
     pub capture_bytes: u64,
     /// Packets returned.
-    #[cfg_attr(feature = "serde", serde(skip))]
     pub packets: u64,
     /// pcapng blocks that are not packets and not needed (statistics, name resolution, ...).
     pub blocks_skipped: u64,
     /// Errors returned (fatal or not).
-    #[cfg_attr(feature = "serde", serde(skip))]
     pub errors: u64,
     /// Inputs started so far (opened or attempted).
     pub inputs_started: u64,

@@ -74,7 +74,7 @@ pub fn interval_schema(tz: Option<Tz>) -> SchemaRef {
 /// ```
 /// use sunpower_proto::parse_line;
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
 /// let batch = sunpower_proto::arrow::interval_batch(&acc.finish(), None).unwrap();
 /// assert_eq!(batch.num_rows(), 1);

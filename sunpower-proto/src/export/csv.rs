@@ -164,7 +164,7 @@ fn period_of(label: &str) -> Option<Period> {
 /// ```
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -257,7 +257,7 @@ impl<W: io::Write, T: CsvRow> CsvWriter<W, T> {
     /// ```
     /// # use sunpower_proto::parse_line;
     /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// # acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
     /// # let rows = acc.finish();
     /// use sunpower_proto::export::CsvWriter;

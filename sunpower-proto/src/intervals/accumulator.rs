@@ -35,7 +35,7 @@ const CLOCK_LEAD: i64 = DAY;
 /// ```
 /// use sunpower_proto::parse_line;
 /// use sunpower_proto::intervals::{Added, IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// assert_eq!(acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap()), Added::Stored);
 /// // The same key (serial and time) with another line: the first one is kept.
 /// let other = "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.001\t0.3";
@@ -61,7 +61,7 @@ pub enum Added {
 /// ```
 /// use sunpower_proto::parse_line;
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// for line in ["130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3", "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3", "130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3", "102\tabc"] {
 ///     acc.add(&parse_line(line).unwrap());
 /// }
@@ -440,7 +440,7 @@ impl IntervalAccumulator {
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
     /// use chrono::TimeDelta;
-    /// let acc = IntervalAccumulator::new(IntervalConfig::offline().with_cadence(TimeDelta::minutes(15)));
+    /// let acc = IntervalAccumulator::new(IntervalConfig::default().with_cadence(TimeDelta::minutes(15)));
     /// assert_eq!(acc.cadence(), TimeDelta::minutes(15));
     /// assert_eq!(acc.stats().records, 0);
     /// ```
@@ -482,7 +482,7 @@ impl IntervalAccumulator {
     /// ```
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
     /// assert_eq!((acc.stats().records, acc.stats().stored), (1, 1));
     /// ```
@@ -495,7 +495,7 @@ impl IntervalAccumulator {
     /// ```
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// assert_eq!(acc.cadence().num_seconds(), 300);
     /// for line in ["130\t20260105100000\tF1\tFRONIUS IG 4000\t1\t10.0",
     ///              "130\t20260105110000\tF1\tFRONIUS IG 4000\t1\t10.9"] {
@@ -528,7 +528,7 @@ impl IntervalAccumulator {
     /// ```
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::intervals::{Event, IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.001\t0.3").unwrap());
     /// let events = acc.take_events();
@@ -548,7 +548,7 @@ impl IntervalAccumulator {
     /// ```
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::intervals::{Added, IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// let line = "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3";
     /// assert_eq!(acc.add(&parse_line(line).unwrap()), Added::Stored);
     /// assert_eq!(acc.add(&parse_line(line).unwrap()), Added::Duplicate);
@@ -662,7 +662,7 @@ impl IntervalAccumulator {
     /// ```
     /// use sunpower_proto::SiteTotals;
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// for (time, pv, net, ess) in [(1751083200, 40747.5, 6121.0, -490.5),
     ///                              (1751083500, 40747.6, 6121.2, -490.4)] {
     ///     let mut site = SiteTotals::default();
@@ -781,7 +781,7 @@ impl IntervalAccumulator {
     ///     "/sys/devices/inverter/1/ltea3phsumKwh": "{b}"}}"#,
     ///     if time == "1759247400" { "2025-09-30T15:50:00Z" } else { "2025-09-30T15:55:00Z" },
     ///     if time == "1759247400" { "2025-09-30T15:50:00Z" } else { "2025-09-30T15:55:00Z" });
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// acc.add_vars(&parse_vars(poll("1759247400", "10.0", "20.0", "500.0")).unwrap());
     /// acc.add_vars(&parse_vars(poll("1759247700", "10.1", "20.1", "500.2")).unwrap());
     /// let rows = acc.finish();
@@ -883,7 +883,7 @@ impl IntervalAccumulator {
     /// ```
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
     /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
     /// let rows = acc.finish();
@@ -906,7 +906,7 @@ impl IntervalAccumulator {
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
     /// use chrono::TimeDelta;
     /// // Offline, with a one-hour horizon: intervals that fell out of it are final at once.
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline().with_horizon(TimeDelta::hours(1)));
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default().with_horizon(TimeDelta::hours(1)));
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
     /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
     /// assert!(acc.drain_ready().is_empty());
@@ -1369,7 +1369,7 @@ mod tests {
     #[test]
     fn offline_a_record_far_ahead_of_the_clock_does_not_move_the_horizon() {
         use chrono::TimeZone;
-        let config = IntervalConfig::offline().with_horizon(TimeDelta::days(2));
+        let config = IntervalConfig::default().with_horizon(TimeDelta::days(2));
         let line = |t: &str, kwh: &str| format!("130\t{t}\tINV1\tAC_Module_Type_C\t\t{kwh}\t0.3");
         let mut acc = IntervalAccumulator::new(config);
         acc.advance_to(Utc.with_ymd_and_hms(2026, 6, 1, 17, 10, 0).unwrap());

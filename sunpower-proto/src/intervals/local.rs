@@ -76,7 +76,7 @@ impl Period {
 /// ```
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -154,7 +154,7 @@ impl PeriodTotal {
     /// ```
     /// # use sunpower_proto::parse_line;
     /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
     /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
     /// #     acc.add(&parse_line(line).unwrap());
@@ -251,7 +251,7 @@ pub fn local_day_start(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 /// ```
 /// use sunpower_proto::parse_line;
 /// use sunpower_proto::intervals::{totals, IntervalAccumulator, IntervalConfig, Period};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// for line in [
 ///     "130\t20260601065500\tINV1\tAC_Module_Type_C\t\t100.000\t0.3", // 23:55 local
 ///     "130\t20260601070000\tINV1\tAC_Module_Type_C\t\t100.010\t0.3", // 00:00 next local day
@@ -282,7 +282,7 @@ pub fn totals(intervals: &[Interval], tz: Tz, period: Period) -> Vec<PeriodTotal
 /// ```
 /// use sunpower_proto::{intervals::latest, parse_line};
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
 /// let row = acc.finish().remove(0);
 /// let mut revised = row.clone();

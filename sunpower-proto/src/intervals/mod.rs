@@ -10,7 +10,7 @@
 //! use sunpower_proto::parse_line;
 //! use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 //!
-//! let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+//! let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 //! for line in [
 //!     "130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3",
 //!     "130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3",
@@ -168,17 +168,6 @@ impl Default for IntervalConfig {
 }
 
 impl IntervalConfig {
-    /// Offline mode with the default lateness and horizon.
-    ///
-    /// ```
-    /// use sunpower_proto::intervals::{IntervalConfig, Mode};
-    /// let config = IntervalConfig::offline();
-    /// assert_eq!((config.mode, config.lateness.num_minutes(), config.cadence), (Mode::Offline, 15, None));
-    /// ```
-    pub fn offline() -> Self {
-        IntervalConfig::default()
-    }
-
     /// Streaming mode with the default lateness and horizon.
     ///
     /// ```
@@ -209,7 +198,7 @@ impl IntervalConfig {
     /// assert_eq!((config.mode, config.horizon), (Mode::Offline, TimeDelta::days(35)));
     /// ```
     pub fn captures() -> Self {
-        IntervalConfig::offline().with_horizon(TimeDelta::days(35))
+        IntervalConfig::default().with_horizon(TimeDelta::days(35))
     }
 
     /// The preset for bodies and documents (POST bodies, DeviceList, `/vars`, telemetry saved to
@@ -224,7 +213,7 @@ impl IntervalConfig {
     /// assert_eq!((config.mode, config.horizon), (Mode::Offline, TimeDelta::days(365 * 200)));
     /// ```
     pub fn documents() -> Self {
-        IntervalConfig::offline().with_horizon(TimeDelta::days(365 * 200))
+        IntervalConfig::default().with_horizon(TimeDelta::days(365 * 200))
     }
 
     /// The preset for live input (a capture or telemetry on standard input): streaming, each
@@ -258,7 +247,7 @@ impl IntervalConfig {
     /// ```
     /// use chrono::TimeDelta;
     /// use sunpower_proto::intervals::IntervalConfig;
-    /// assert_eq!(IntervalConfig::offline().with_horizon(TimeDelta::days(2)).horizon, TimeDelta::days(2));
+    /// assert_eq!(IntervalConfig::default().with_horizon(TimeDelta::days(2)).horizon, TimeDelta::days(2));
     /// ```
     pub fn with_horizon(mut self, horizon: TimeDelta) -> Self {
         self.horizon = horizon;
@@ -270,7 +259,7 @@ impl IntervalConfig {
     /// ```
     /// use chrono::TimeDelta;
     /// use sunpower_proto::intervals::IntervalConfig;
-    /// let config = IntervalConfig::offline().with_cadence(TimeDelta::minutes(15));
+    /// let config = IntervalConfig::default().with_cadence(TimeDelta::minutes(15));
     /// assert_eq!(config.cadence, Some(TimeDelta::minutes(15)));
     /// ```
     pub fn with_cadence(mut self, cadence: TimeDelta) -> Self {
@@ -555,7 +544,7 @@ impl fmt::Display for Flags {
 /// ```
 /// use sunpower_proto::parse_line;
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
 /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t100.025\t0.3").unwrap());
 /// let row = acc.finish().pop().unwrap();
@@ -602,7 +591,7 @@ impl Interval {
     /// ```
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
     /// assert_eq!(acc.finish()[0].duration_s(), 300);
     /// ```
@@ -634,7 +623,7 @@ impl Interval {
 /// ```
 /// use sunpower_proto::parse_line;
 /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
 /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t3.000\t0.3").unwrap());
 /// acc.finish();

@@ -101,7 +101,7 @@ impl Interval {
     /// ```
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     /// acc.add(&parse_line("130\t20260601170000\tINV1\tM\t\t100.000\t0.3").unwrap());
     /// let row = acc.finish().remove(0);
     /// let mut names = Vec::new();

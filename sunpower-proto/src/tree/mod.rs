@@ -13,7 +13,7 @@
 //! use std::collections::BTreeMap;
 //! use sunpower_proto::{parse_line, tree};
 //! use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-//! let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+//! let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 //! for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 //!              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 //!     acc.add(&parse_line(line).unwrap());
@@ -50,7 +50,7 @@ use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 /// use sunpower_proto::tree;
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -80,7 +80,7 @@ pub struct TreeReport {
 /// use sunpower_proto::tree;
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -110,7 +110,7 @@ pub struct TreeFile {
 /// use sunpower_proto::tree;
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -140,7 +140,7 @@ pub struct TreeUpdate {
 /// use sunpower_proto::intervals::Flag;
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -198,7 +198,7 @@ fn days(intervals: &[Interval], tz: Tz) -> BTreeMap<NaiveDate, Vec<&Interval>> {
 /// use sunpower_proto::tree::files_to_read;
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -281,7 +281,7 @@ fn write_file<'r, T: CsvRow + 'r>(
 /// use sunpower_proto::tree;
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -307,7 +307,7 @@ fn write_file<'r, T: CsvRow + 'r>(
 /// # use sunpower_proto::tree;
 /// # use sunpower_proto::parse_line;
 /// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-/// # let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
 /// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
 /// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
 /// #     acc.add(&parse_line(line).unwrap());
@@ -434,7 +434,7 @@ mod tests {
     use crate::parse_line;
 
     fn rows() -> Vec<Interval> {
-        let mut acc = IntervalAccumulator::new(IntervalConfig::offline());
+        let mut acc = IntervalAccumulator::new(IntervalConfig::default());
         for line in [
             "130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
             "130\t20260601170500\tINV1\tM\t\t100.025\t0.3",
