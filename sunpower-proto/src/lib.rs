@@ -40,6 +40,7 @@
 //! | varserver `/vars` documents (object or array form, flat or nested paths) | `parse_vars` | `varserver` |
 //! | supervisor info (`/cgi-bin/dl_cgi/supervisor/info`) | `parse_supervisor_info` | `varserver` |
 //! | telemetry WebSocket frames (`ws://<pvs>:9002`) | `TelemetryDecoder`, `parse_telemetry` | `varserver` |
+//! | talking to a supervisor (which source, login, polls, back-off), sans-I/O | `session::Session` | `varserver` |
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
@@ -81,6 +82,8 @@ mod jsonvalue;
 mod owned;
 mod problems;
 mod record;
+#[cfg(feature = "varserver")]
+pub mod session;
 mod site;
 #[cfg(feature = "varserver")]
 mod telemetry;
