@@ -81,10 +81,17 @@ pub fn parse_device_list(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<De
             ),
         )?;
     }
-    let records = list.records.iter().map(|r| Record::new(&r.record(), None));
-    let problems = list.problems.iter().map(DocumentProblem::new);
-    Ok(DeviceList {
-        records: PyTuple::new(py, records)?.unbind(),
-        problems: PyTuple::new(py, problems)?.unbind(),
-    })
+    DeviceList::from_core(py, &list)
+}
+
+impl DeviceList {
+    /// The Python object of a decoded DeviceList.
+    pub(crate) fn from_core(py: Python<'_>, list: &sunpower_proto::DeviceList) -> PyResult<Self> {
+        let records = list.records.iter().map(|r| Record::new(&r.record(), None));
+        let problems = list.problems.iter().map(DocumentProblem::new);
+        Ok(DeviceList {
+            records: PyTuple::new(py, records)?.unbind(),
+            problems: PyTuple::new(py, problems)?.unbind(),
+        })
+    }
 }

@@ -5,8 +5,8 @@
 //! the Python one) binds one idea of the Rust library: `record` the immutable `Record`, `body`
 //! raw POST bodies, `capture` captures to posts, `intervals` interval energy, `export` its output
 //! shapes, `errors` the bridge from Rust errors to the Python exception classes, `value` field
-//! conversion, `devicelist` and `varserver` the local API's documents, `arrow` Arrow batches
-//! through the PyCapsule interface.
+//! conversion, `devicelist` and `varserver` the local API's documents, `session` the sans-I/O
+//! session with a supervisor, `arrow` Arrow batches through the PyCapsule interface.
 
 use pyo3::prelude::*;
 
@@ -20,6 +20,7 @@ mod export;
 mod intervals;
 mod problem;
 mod record;
+mod session;
 mod value;
 mod varserver;
 
@@ -57,5 +58,8 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(varserver::parse_vars, m)?)?;
     m.add_function(wrap_pyfunction!(varserver::parse_supervisor_info, m)?)?;
     m.add_function(wrap_pyfunction!(varserver::parse_telemetry, m)?)?;
+    m.add_class::<session::Session>()?;
+    m.add_class::<session::SessionRequest>()?;
+    m.add_class::<session::SessionEvent>()?;
     Ok(())
 }

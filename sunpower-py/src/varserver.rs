@@ -113,6 +113,13 @@ pub struct SupervisorInfo {
     core: sunpower_proto::SupervisorInfo,
 }
 
+impl SupervisorInfo {
+    /// Wraps the core's info.
+    pub(crate) fn from_core(core: sunpower_proto::SupervisorInfo) -> Self {
+        SupervisorInfo { core }
+    }
+}
+
 /// One getter per text field, then per decimal field, of the supervisor info.
 macro_rules! info_methods {
     (text: $($text:ident),*; decimal: $($decimal:ident),* $(,)?) => {
@@ -220,7 +227,7 @@ impl Vars {
         &self.core
     }
 
-    fn new(py: Python<'_>, core: sunpower_proto::Vars) -> PyResult<Self> {
+    pub(crate) fn new(py: Python<'_>, core: sunpower_proto::Vars) -> PyResult<Self> {
         let records = core
             .records()
             .map(|buf| Bound::new(py, Record::new(&buf.record(), None)))

@@ -26,6 +26,9 @@ __all__ = [
     "SupervisorInfo",
     "SiteTotals",
     "TelemetryDecoder",
+    "Session",
+    "SessionRequest",
+    "SessionEvent",
     "read_capture",
     "record_fields",
     "interval_fields",
@@ -536,6 +539,111 @@ class TelemetryDecoder:
     def stats(self) -> dict[str, int]:
         """``frames``, ``power``, ``other_notifications``, ``blank``, ``errors``,
         ``unknown_params``, ``without_time``."""
+
+@final
+class SessionRequest:
+    """One HTTPS GET to send to the supervisor (its certificate is self-signed). Send
+    :attr:`headers` with it and never log them: ``repr()`` withholds them."""
+
+    @property
+    def purpose(self) -> Literal["identify", "login", "enable_telemetry", "poll", "devicelist"]:
+        """What the request is for."""
+    @property
+    def query(self) -> Literal["inverters", "meters", "site_totals", "batteries", "transfer_switches"] | None:
+        """For a poll, what it asks for; else ``None``."""
+    @property
+    def path(self) -> str:
+        """Path and query, such as ``/vars?match=inverter&fmt=obj``."""
+    @property
+    def headers(self) -> dict[str, str]:
+        """``Authorization`` (the login) or ``Cookie`` (after it), or empty."""
+
+@final
+class SessionEvent:
+    """What a :class:`Session` found: :attr:`kind` says which; the attributes of that kind are
+    set, the others ``None``."""
+
+    @property
+    def kind(self) -> Literal[
+        "identified",
+        "source_changed",
+        "logged_in",
+        "vars",
+        "devicelist",
+        "inverters_missing",
+        "telemetry_enabled",
+        "telemetry_unavailable",
+        "failed",
+    ]: ...
+    @property
+    def source(self) -> Literal["varserver", "devicelist"] | None:
+        """identified, source_changed: the source now read."""
+    @property
+    def info(self) -> SupervisorInfo | None:
+        """identified: the supervisor's info."""
+    @property
+    def query(self) -> str | None:
+        """vars: what was asked for (``"inverters"``...)."""
+    @property
+    def vars(self) -> Vars | None:
+        """vars: the decoded document."""
+    @property
+    def devicelist(self) -> DeviceList | None:
+        """devicelist: the decoded document."""
+    @property
+    def status(self) -> int | None:
+        """source_changed, telemetry_unavailable: the HTTP status answered."""
+    @property
+    def answered(self) -> int | None:
+        """inverters_missing: inverters in this answer."""
+    @property
+    def expected(self) -> int | None:
+        """inverters_missing: the most seen in one answer."""
+    @property
+    def purpose(self) -> str | None:
+        """failed: what the request was for."""
+    @property
+    def problem(self) -> str | None:
+        """failed: what went wrong (a status, an unreadable answer, no connection)."""
+    @property
+    def retry_at(self) -> datetime.datetime | None:
+        """failed: when the session will try again."""
+
+@final
+class Session:
+    """A session with a supervisor's local API, without I/O: ask for the next request
+    (:meth:`next_request`), send it with any HTTP client, hand the answer back
+    (:meth:`handle_response`, or :meth:`handle_failure` when none came), and sleep until
+    :meth:`next_wakeup`. It identifies the supervisor, picks the varserver or the DeviceList,
+    logs in (``ssm_owner`` and the serial's last five characters), polls no faster than every
+    300 s unless ``poll_faster_than_five_minutes_at_the_risk_of_the_supervisor``, logs in again
+    when the cookie expires, backs off (30 s to 30 minutes) while the supervisor is down, and
+    enables the telemetry WebSocket only when ``enable_telemetry``. One thread at a time."""
+
+    def __new__(
+        cls,
+        *,
+        serial: str | None = None,
+        poll_every: float = 300.0,
+        poll_faster_than_five_minutes_at_the_risk_of_the_supervisor: bool = False,
+        enable_telemetry: bool = False,
+    ) -> Session: ...
+    def next_request(self, now: datetime.datetime) -> SessionRequest | None:
+        """The request to send at ``now`` (aware), or ``None`` if none is due or one waits for
+        its answer."""
+    def next_wakeup(self) -> datetime.datetime | None:
+        """When a request will next be due; ``None`` while one waits for its answer."""
+    def handle_response(
+        self, now: datetime.datetime, status: int, body: bytes, set_cookie: str | None = None
+    ) -> list[SessionEvent]:
+        """The answer to the request sent; returns what the session found."""
+    def handle_failure(
+        self, now: datetime.datetime, failure: Literal["connect", "tls", "timeout", "cut"]
+    ) -> list[SessionEvent]:
+        """No answer came; returns the ``failed`` event, with ``retry_at``."""
+    @property
+    def source(self) -> Literal["varserver", "devicelist"]:
+        """The source being read."""
 
 class _BinaryReader(Protocol):
     """A binary file object: what ``read_capture`` calls is ``read(size)``. ``None`` (a
