@@ -1,0 +1,360 @@
+//! Home Assistant MQTT discovery (feature `homeassistant`), sans-I/O: records and site totals in,
+//! MQTT messages (topic, payload, retain) out, for any MQTT client to publish.
+//!
+//! One Home Assistant device per supervisor, inverter and meter; one sensor per quantity, with
+//! the device class, state class and unit the energy dashboard needs: `total_increasing` for
+//! counters that only rise (production, import, export), `total` for a net counter (it falls
+//! while the home exports), `measurement` for powers, voltages, currents, temperatures. Each
+//! record's state is one retained JSON object on `sunpower/<device>/<record type>/state` (its
+//! typed fields; a meter's 140 and 141 are one device with two), which the sensors read with a
+//! `value_template`; discovery configs are retained and sent once per device and record type. Every sensor has the availability topic `sunpower/status`:
+//! publish [`Discovery::online`] once connected and set [`Discovery::offline`] as the client's
+//! last will.
+//!
+//! ```
+//! use sunpower_proto::homeassistant::Discovery;
+//! use sunpower_proto::parse_line;
+//!
+//! let mut discovery = Discovery::new();
+//! let line = "130\t20260601170000\t414051637009125\tAC_Module_Type_C\t\t18.5466\t0.0417\t245.1\t0.36\t0.044\t59.1\t0.77\t1.25\t59.98\t0";
+//! let messages = discovery.record(&parse_line(line).unwrap());
+//! let energy = messages
+//!     .iter()
+//!     .find(|m| m.topic == "homeassistant/sensor/sunpower_414051637009125/lifetime_energy_kwh/config")
+//!     .unwrap();
+//! let config: serde_json::Value = serde_json::from_str(&energy.payload).unwrap();
+//! assert_eq!(config["state_class"], "total_increasing");
+//! assert_eq!(config["unit_of_measurement"], "kWh");
+//! assert!(energy.retain);
+//! // The state comes last; the same device again gives its state only.
+//! assert_eq!(messages.last().unwrap().topic, "sunpower/414051637009125/130/state");
+//! assert_eq!(discovery.record(&parse_line(line).unwrap()).len(), 1);
+//! ```
+
+use std::collections::HashSet;
+
+use serde_json::{json, Map, Value};
+
+use crate::{FieldValue, MeterKind, Record, SiteTotals};
+
+/// The topic of the availability of every sensor.
+pub const AVAILABILITY_TOPIC: &str = "sunpower/status";
+
+/// The most device parts whose discovery is remembered (a home has at most a few dozen): past it,
+/// new devices still get their configs each time, never unbounded memory.
+const MAX_DEVICES: usize = 4096;
+
+/// One MQTT message to publish.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    /// The topic.
+    pub topic: String,
+    /// The payload (JSON, or `online`/`offline`).
+    pub payload: String,
+    /// Whether the broker keeps it for later subscribers (discovery configs and states are
+    /// retained, so that Home Assistant finds them after its own restart).
+    pub retain: bool,
+}
+
+/// How Home Assistant shows a quantity.
+struct Class {
+    device_class: Option<&'static str>,
+    state_class: &'static str,
+    unit: &'static str,
+}
+
+const fn class(device_class: &'static str, state_class: &'static str, unit: &'static str) -> Class {
+    Class {
+        device_class: Some(device_class),
+        state_class,
+        unit,
+    }
+}
+
+/// The sensor class of a field, by its name; `None` for fields that are not sensors (times,
+/// text, status codes). A test checks each unit against the field tables.
+fn sensor_class(field: &str, meter: Option<MeterKind>) -> Option<Class> {
+    Some(match field {
+        "lifetime_energy_kwh"
+        | "import_energy_kwh"
+        | "export_energy_kwh"
+        | "pv_energy_kwh"
+        | "site_load_energy_kwh" => class("energy", "total_increasing", "kWh"),
+        // A production meter's counter only rises; a consumption meter's is net (it falls
+        // while the home exports), as is the site's.
+        "lifetime_net_energy_kwh" if meter == Some(MeterKind::Production) => {
+            class("energy", "total_increasing", "kWh")
+        }
+        "lifetime_net_energy_kwh" | "net_energy_kwh" | "battery_energy_kwh" => {
+            class("energy", "total", "kWh")
+        }
+        "ac_power_kw" | "dc_power_kw" | "real_power_kw" | "leg1_power_kw" | "leg2_power_kw"
+        | "pv_power_kw" | "net_power_kw" | "site_load_power_kw" | "battery_power_kw" => {
+            class("power", "measurement", "kW")
+        }
+        "reactive_power_kvar" => class("reactive_power", "measurement", "kvar"),
+        "apparent_power_kva" => class("apparent_power", "measurement", "kVA"),
+        "ac_voltage_v" | "dc_voltage_v" | "leg1_voltage_v" | "leg2_voltage_v" => {
+            class("voltage", "measurement", "V")
+        }
+        "ac_current_a" | "dc_current_a" | "leg1_current_a" | "leg2_current_a" => {
+            class("current", "measurement", "A")
+        }
+        "heatsink_temp_c" => class("temperature", "measurement", "°C"),
+        "frequency_hz" => class("frequency", "measurement", "Hz"),
+        "power_factor" => Class {
+            device_class: Some("power_factor"),
+            state_class: "measurement",
+            unit: "",
+        },
+        // The supervisor's health (120).
+        "uptime_s" => class("duration", "total_increasing", "s"),
+        "scan_time_s" => class("duration", "measurement", "s"),
+        "memory_used_kb" | "flash_available_kb" => class("data_size", "measurement", "kB"),
+        "error_count" | "comm_errors" | "skipped_scans" => Class {
+            device_class: None,
+            state_class: "total_increasing",
+            unit: "",
+        },
+        "cpu_load" | "untransmitted" => Class {
+            device_class: None,
+            state_class: "measurement",
+            unit: "",
+        },
+        _ => return None,
+    })
+}
+
+/// What a device is, for its name.
+fn device_kind(record: &Record<'_>) -> Option<&'static str> {
+    Some(match record {
+        Record::Inverter(_) => "inverter",
+        Record::Meter(_) | Record::MeterLegs(_) => "meter",
+        Record::SupervisorStatus(_) | Record::SupervisorIdentity(_) => "supervisor",
+        _ => return None,
+    })
+}
+
+/// A serial as topic level and id: letters, digits, `-` and `_`, the rest `_`.
+fn topic_id(serial: &str) -> String {
+    serial
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The discovery state: which devices' configs were sent.
+#[derive(Debug, Clone)]
+pub struct Discovery {
+    prefix: String,
+    announced: HashSet<String>,
+}
+
+impl Default for Discovery {
+    fn default() -> Self {
+        Discovery::new()
+    }
+}
+
+impl Discovery {
+    /// Discovery under Home Assistant's default prefix, `homeassistant`.
+    pub fn new() -> Discovery {
+        Discovery::with_prefix("homeassistant")
+    }
+
+    /// Discovery under another prefix (Home Assistant's `discovery_prefix`).
+    pub fn with_prefix(prefix: &str) -> Discovery {
+        Discovery {
+            prefix: prefix.trim_end_matches('/').to_owned(),
+            announced: HashSet::new(),
+        }
+    }
+
+    /// `online` on the availability topic, retained: publish it once connected.
+    pub fn online(&self) -> Message {
+        availability("online")
+    }
+
+    /// `offline` on the availability topic, retained: the client's last will.
+    pub fn offline(&self) -> Message {
+        availability("offline")
+    }
+
+    /// The messages of one record: its device's sensor configs the first time the device is
+    /// seen, then its state. Records that are no device's (a post's header and trailer) give
+    /// none.
+    pub fn record(&mut self, record: &Record<'_>) -> Vec<Message> {
+        let (Some(kind), Some(serial)) = (device_kind(record), record.serial()) else {
+            return Vec::new();
+        };
+        let meter = match record {
+            Record::Meter(m) => Some(m.meter_kind),
+            Record::MeterLegs(_) => Some(MeterKind::from_serial(serial)),
+            _ => None,
+        };
+        let model = match record {
+            Record::Inverter(r) => r.model,
+            Record::Meter(r) => r.model,
+            Record::MeterLegs(r) => r.model,
+            Record::SupervisorIdentity(r) => r.model,
+            _ => None,
+        };
+        let mut state = Map::new();
+        let mut fields = Vec::new();
+        record.visit_fields(|name, value| {
+            if let Some(value) = json_value(value) {
+                state.insert(name.to_owned(), value);
+            }
+            fields.push(name);
+        });
+        let device = Device {
+            id: topic_id(serial),
+            name: format!("SunPower {kind} {serial}"),
+            model: model.map(str::to_owned),
+        };
+        // A meter's 140 and 141 are one device with two states.
+        let part = record.record_type().to_string();
+        self.messages(&device, &part, fields, meter, state)
+    }
+
+    /// The messages of the site totals (`/sys/livedata`, telemetry), as the device of the
+    /// supervisor `supervisor_serial`.
+    pub fn site_totals(&mut self, site: &SiteTotals, supervisor_serial: &str) -> Vec<Message> {
+        let mut state = Map::new();
+        let mut fields = Vec::new();
+        site.visit_fields(|name, value| {
+            if let Some(value) = json_value(value) {
+                state.insert(name.to_owned(), value);
+            }
+            fields.push(name);
+        });
+        let device = Device {
+            id: format!("{}_site", topic_id(supervisor_serial)),
+            name: format!("SunPower site {supervisor_serial}"),
+            model: None,
+        };
+        self.messages(&device, "site", fields, None, state)
+    }
+
+    /// The configs of `device`'s sensors among `fields` the first time its `part` (a record
+    /// type, or the site) is seen, then the part's state.
+    fn messages(
+        &mut self,
+        device: &Device,
+        part: &str,
+        fields: Vec<&'static str>,
+        meter: Option<MeterKind>,
+        state: Map<String, Value>,
+    ) -> Vec<Message> {
+        let state_topic = format!("sunpower/{}/{part}/state", device.id);
+        let mut out = Vec::new();
+        if !self.announced.contains(&state_topic) {
+            if self.announced.len() < MAX_DEVICES {
+                self.announced.insert(state_topic.clone());
+            }
+            for field in fields {
+                let Some(class) = sensor_class(field, meter) else {
+                    continue;
+                };
+                let mut config = json!({
+                    "name": field.replace('_', " "),
+                    "unique_id": format!("sunpower_{}_{field}", device.id),
+                    "object_id": format!("sunpower_{}_{field}", device.id),
+                    "state_topic": state_topic,
+                    "value_template": format!("{{{{ value_json.{field} }}}}"),
+                    "state_class": class.state_class,
+                    "availability_topic": AVAILABILITY_TOPIC,
+                    "device": {
+                        "identifiers": [format!("sunpower_{}", device.id)],
+                        "name": device.name,
+                        "manufacturer": "SunPower",
+                    },
+                });
+                if let Some(device_class) = class.device_class {
+                    config["device_class"] = json!(device_class);
+                }
+                if !class.unit.is_empty() {
+                    config["unit_of_measurement"] = json!(class.unit);
+                }
+                if let Some(model) = &device.model {
+                    config["device"]["model"] = json!(model);
+                }
+                out.push(Message {
+                    topic: format!(
+                        "{}/sensor/sunpower_{}/{field}/config",
+                        self.prefix, device.id
+                    ),
+                    payload: config.to_string(),
+                    retain: true,
+                });
+            }
+        }
+        out.push(Message {
+            topic: state_topic,
+            payload: Value::Object(state).to_string(),
+            retain: true,
+        });
+        out
+    }
+}
+
+struct Device {
+    id: String,
+    name: String,
+    model: Option<String>,
+}
+
+fn availability(payload: &str) -> Message {
+    Message {
+        topic: AVAILABILITY_TOPIC.to_owned(),
+        payload: payload.to_owned(),
+        retain: true,
+    }
+}
+
+/// A field's value in a state object; `None` for a record's `raw` line.
+fn json_value(value: FieldValue<'_>) -> Option<Value> {
+    Some(match value {
+        FieldValue::Time(t) => json!(t.map(|t| crate::rfc3339(t).to_string())),
+        FieldValue::Text(t) => json!(t),
+        FieldValue::Decimal(v) => json!(v),
+        FieldValue::Integer(v) => json!(v),
+        FieldValue::Unsigned(v) => json!(v),
+        FieldValue::Bool(b) => json!(b),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each sensor's unit is its field's unit in the field tables (the one description).
+    #[test]
+    fn sensor_units_are_the_field_tables_units() {
+        let mut checked = 0;
+        for record_type in [120, 130, 140, 141] {
+            for spec in Record::fields(record_type) {
+                for meter in [
+                    None,
+                    Some(MeterKind::Production),
+                    Some(MeterKind::Consumption),
+                ] {
+                    if let Some(class) = sensor_class(spec.name, meter) {
+                        let unit = spec.unit.unwrap_or("");
+                        assert_eq!(class.unit, unit, "{record_type} {}", spec.name);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 30, "{checked}");
+    }
+}
