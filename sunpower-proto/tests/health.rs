@@ -270,16 +270,19 @@ fn findings_come_out_as_days_complete_and_the_same_each_time() {
 
 #[test]
 fn dead_after_a_set_number_of_samples() {
-    let config = HealthConfig::default().with_dead_samples(36);
+    let config = HealthConfig::default().with_dead_samples(12);
     let mut health = Health::new(config, TZ);
     for line in home(Faults::all(), &sunny) {
         health.add(&parse_line(&line).unwrap());
     }
     let found = health.finish();
-    // Three hours of daylight: INV05 from 12:00 is dead at 14:55; the frozen INV08 (not
-    // reporting new slots from 10:05 to 12:55, 35 samples) is not.
+    // An hour of daylight: INV05 from 12:00 is dead at 12:55; the frozen INV08 (no new
+    // measurement from 10:05 to 12:55, 35 samples) is stale, still sending: not dead.
     let gone = one(&found, Kind::NotReporting, Status::Fault, "INV05");
-    assert_eq!((gone.start, gone.end), (local(2, 12, 0), local(2, 14, 55)));
+    assert_eq!((gone.start, gone.end), (local(2, 12, 0), local(2, 12, 55)));
+    let back = one(&found, Kind::NotReporting, Status::Recovered, "INV05");
+    assert_eq!(local_date(back.end, TZ), date(5));
+    one(&found, Kind::Stale, Status::Fault, "INV08");
     assert!(!found
         .iter()
         .any(|f| f.kind == Kind::NotReporting && f.device_name() == "INV08"));
@@ -304,4 +307,35 @@ fn odd_input_never_panics() {
         }
     }
     let _ = health.finish();
+}
+
+#[test]
+fn a_replayed_post_or_an_old_backlog_is_not_stale() {
+    let mut lines = home(Faults::default(), &sunny);
+    let noon = ts(local(2, 12, 0));
+    let post: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with("130\t") && l.contains(&noon))
+        .cloned()
+        .collect();
+    let morning = ts(local(2, 9, 0));
+    let backlog: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with("130\t") && l.contains(&morning))
+        .cloned()
+        .collect();
+    assert_eq!((post.len(), backlog.len()), (INVERTERS, INVERTERS));
+    // After the 12:00 post: a status stamped 12:40, then the 12:00 post again (once), and the
+    // 09:00 readings replayed three times.
+    let at = lines.iter().rposition(|l| l.contains(&noon)).unwrap() + 1;
+    let mut extra = vec![format!(
+        "120\t{}\tZT163785000441C0593\t0",
+        ts(local(2, 12, 40))
+    )];
+    extra.extend(post);
+    for _ in 0..3 {
+        extra.extend(backlog.iter().cloned());
+    }
+    lines.splice(at..at, extra);
+    assert_eq!(findings(&lines), []);
 }

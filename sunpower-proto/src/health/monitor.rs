@@ -228,7 +228,8 @@ impl Health {
                 self.devices.push(DeviceState {
                     device: Device::inverter(reading.serial),
                     first_date: date,
-                    latest_measured: t,
+                    // Before any time, so that the first reading is not a repeat.
+                    latest_measured: DateTime::<Utc>::MIN_UTC,
                     last_lifetime: None,
                     bad: BadRun::default(),
                     dead: None,
@@ -237,7 +238,7 @@ impl Health {
                 i
             }
         };
-        self.check_stale(index, reading);
+        let repeat = self.check_stale(index, reading);
         let power = self.power_of(index, reading);
         let slot = self.slot_of(t);
         match self.day_for(t) {
@@ -246,6 +247,14 @@ impl Health {
                 day.add(slot, index, power);
             }
             None => self.late += 1,
+        }
+        // A repeated reading still says the device is there, in the slot of the data's time:
+        // present without a power, so a frozen device is stale, not also "not reporting".
+        if let (true, Some(clock)) = (repeat, self.clock) {
+            let now = self.slot_of(clock);
+            if let Some(day) = self.day_for(clock) {
+                day.add(now, index, None);
+            }
         }
         self.close_days();
     }
@@ -410,11 +419,16 @@ impl Health {
         reading.ac_power_kw.filter(|p| p.is_finite()).or(derived)
     }
 
-    fn check_stale(&mut self, index: usize, reading: &InverterReading<'_>) {
+    /// Follows the device's measurement time; whether the reading repeats its latest one.
+    fn check_stale(&mut self, index: usize, reading: &InverterReading<'_>) -> bool {
         let clock = self.clock.unwrap_or(reading.measured_at);
         let config = self.config;
         let state = &mut self.devices[index];
         let t = reading.measured_at;
+        if t < state.latest_measured {
+            // Older data (a backlog, documents out of order): not a frozen clock.
+            return false;
+        }
         if t > state.latest_measured {
             if let Some(run) = state.stale.take() {
                 if run.reported {
@@ -429,12 +443,12 @@ impl Health {
                 }
             }
             state.latest_measured = t;
-            return;
+            return false;
         }
-        // A repeat (or an older reading): stale only once the data's time has moved on.
+        // A repeat: stale only once the data's time has moved on.
         let frozen = state.latest_measured;
         if clock - frozen < config.stale_after {
-            return;
+            return true;
         }
         let run = state.stale.get_or_insert(StaleRun {
             since: frozen,
@@ -458,6 +472,7 @@ impl Health {
                 stale_evidence(run),
             ));
         }
+        true
     }
 
     /// Judges one local day: its gaps, then each inverter's dead samples and its comparison
