@@ -307,6 +307,19 @@ fn odd_input_never_panics() {
         }
     }
     let _ = health.finish();
+    // The readings at the ends of time.
+    assert_eq!(health.late_readings(), 2 * 5);
+
+    // Past 4,096 serials, further ones are counted, not followed.
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    for i in 0..5000 {
+        let serial = format!("S{i}");
+        let reading =
+            sunpower_proto::health::InverterReading::new(&serial, local(0, 12, 0), Some(0.2), None);
+        health.add_reading(&reading);
+    }
+    assert_eq!(health.late_readings(), 5000 - 4096);
+    assert_eq!(health.finish(), []);
 }
 
 #[test]

@@ -14,6 +14,10 @@ use crate::Record;
 /// that a counter gone mad cannot grow the state.
 const MAX_COUNTER_KEYS: usize = 10_000;
 
+/// Devices followed at most: readings of further serials (a damaged or hostile input) are
+/// ignored and counted, so that the state stays bounded.
+const MAX_DEVICES: usize = 4096;
+
 /// Days held open at most: a record far ahead of the others closes the older ones.
 const MAX_OPEN_DAYS: usize = 8;
 
@@ -222,6 +226,10 @@ impl Health {
         let date = local_date(t, self.tz);
         let index = match self.index.get(reading.serial) {
             Some(&i) => i,
+            None if self.devices.len() >= MAX_DEVICES => {
+                self.late += 1;
+                return;
+            }
             None => {
                 let i = self.devices.len();
                 self.index.insert(reading.serial.to_string(), i);
@@ -345,8 +353,9 @@ impl Health {
         self.take_findings()
     }
 
-    /// Readings ignored: those that came after their day was judged, and those dated outside
-    /// the years 1000 to 9998 (no local day can be told for the ends of time).
+    /// Readings ignored: those that came after their day was judged, those dated outside the
+    /// years 1000 to 9998 (no local day can be told for the ends of time), and those of serials
+    /// beyond the 4,096 devices followed.
     ///
     /// ```
     /// use sunpower_proto::health::{Health, HealthConfig};
