@@ -352,3 +352,18 @@ fn a_replayed_post_or_an_old_backlog_is_not_stale() {
     lines.splice(at..at, extra);
     assert_eq!(findings(&lines), []);
 }
+
+#[test]
+fn hourly_polls_are_not_gaps_but_six_silent_hours_are() {
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    for hour in (0..48).filter(|h| !(30..36).contains(h)) {
+        health.add_activity(local(0, hour, 0));
+    }
+    let found = health.finish();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!((found[0].kind, found[0].status), (Kind::Gap, Status::Fault));
+    assert_eq!(
+        (found[0].start, found[0].end),
+        (local(0, 29, 0), local(0, 36, 0))
+    );
+}

@@ -54,8 +54,10 @@
 //! a newer measurement time is the recovery.
 //!
 //! **Gaps.** Minutes in which some record was stamped are kept per day; a silence longer than
-//! [`HealthConfig::gap_min`] between two of them is a gap (never zero production), reported with
-//! its recovery when the data resumes. Silence after the last data is not known to be a gap.
+//! [`HealthConfig::gap_min`] between two of them, and longer than twice the data's usual spacing
+//! (a source polled hourly is not silent between polls), is a gap (never zero production),
+//! reported with its recovery when the data resumes. Silence after the last data is not known
+//! to be a gap.
 //!
 //! **Counter problems.** The interval stage's [`Event::CounterReset`] and [`Event::CounterGlitch`]
 //! are gathered per device and local day into one finding each (no recovery: the counter was
@@ -114,7 +116,8 @@ pub struct HealthConfig {
     pub stale_after: TimeDelta,
     /// Repeated readings that make a stale device. Default 3.
     pub stale_repeats: u32,
-    /// The shortest silence reported as a gap. Default 30 minutes.
+    /// The shortest silence reported as a gap (and at least twice the data's usual spacing).
+    /// Default 30 minutes.
     pub gap_min: TimeDelta,
     /// The slot readings are grouped in. Default 5 minutes.
     pub slot: TimeDelta,

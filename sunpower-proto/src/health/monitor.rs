@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 
 use super::day::{median, Day};
 use super::{Device, Evidence, Finding, HealthConfig, InverterReading, Kind, Status};
@@ -17,6 +17,9 @@ const MAX_COUNTER_KEYS: usize = 10_000;
 /// Devices followed at most: readings of further serials (a damaged or hostile input) are
 /// ignored and counted, so that the state stays bounded.
 const MAX_DEVICES: usize = 4096;
+
+/// Spacings between data (minutes) that vote for the usual one: up to half a day.
+const MAX_SPACING_MINUTES: i64 = 12 * 60;
 
 /// Days held open at most: a record far ahead of the others closes the older ones.
 const MAX_OPEN_DAYS: usize = 8;
@@ -126,6 +129,8 @@ pub struct Health {
     clock: Option<DateTime<Utc>>,
     /// The last minute with data of the days judged (gaps run across midnight).
     last_active: Option<DateTime<Utc>>,
+    /// Votes for the data's usual spacing, minutes -> count (at most 720 keys).
+    spacings: BTreeMap<i64, u32>,
     counters: BTreeMap<(NaiveDate, Kind, u16, String), CounterTally>,
     pending: Vec<Finding>,
     late: u64,
@@ -149,6 +154,7 @@ impl Health {
             closed: None,
             clock: None,
             last_active: None,
+            spacings: BTreeMap::new(),
             counters: BTreeMap::new(),
             pending: Vec::new(),
             late: 0,
@@ -163,8 +169,10 @@ impl Health {
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::health::{Health, HealthConfig, Kind};
     /// let mut health = Health::new(HealthConfig::default(), chrono_tz::UTC);
-    /// health.add(&parse_line("120\t20260601100000\tZT1\t0").unwrap());
-    /// health.add(&parse_line("120\t20260601120000\tZT1\t0").unwrap());
+    /// // Every five minutes, then two hours of silence.
+    /// for time in ["100000", "100500", "101000", "121000"] {
+    ///     health.add(&parse_line(&format!("120\t20260601{time}\tZT1\t0")).unwrap());
+    /// }
     /// let findings = health.finish();
     /// assert_eq!(findings[0].kind, Kind::Gap);
     /// assert_eq!(findings[0].end - findings[0].start, chrono::TimeDelta::hours(2));
@@ -550,7 +558,12 @@ impl Health {
         for t in day.active_minutes() {
             if let Some(last) = self.last_active {
                 // The minute marks round down: a silence is measured between minute starts.
-                if t - last > self.config.gap_min {
+                let silence = t - last;
+                let minutes = silence.num_minutes();
+                if (1..=MAX_SPACING_MINUTES).contains(&minutes) {
+                    *self.spacings.entry(minutes).or_default() += 1;
+                }
+                if silence > self.gap_threshold() {
                     let evidence = Evidence::default();
                     for status in [Status::Fault, Status::Recovered] {
                         self.pending
@@ -560,6 +573,18 @@ impl Health {
             }
             self.last_active = Some(t);
         }
+    }
+
+    /// `gap_min`, or twice the data's usual spacing when that is longer: a source polled every
+    /// hour is not silent between its polls.
+    fn gap_threshold(&self) -> TimeDelta {
+        let usual = self
+            .spacings
+            .iter()
+            // The most common spacing; the shorter on a tie.
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map_or(0, |(minutes, _)| *minutes);
+        self.config.gap_min.max(TimeDelta::minutes(2 * usual))
     }
 
     fn dead_sample(&mut self, d: usize, slot: DateTime<Utc>, median_kw: f64, missing: bool) {
