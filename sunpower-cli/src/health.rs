@@ -201,7 +201,7 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     Ok(outcome)
 }
 
-/// JSON Lines: written as found. Text: kept for the table.
+/// JSON Lines: written (and flushed) as found. Text: kept for the table.
 fn emit(
     out: &mut impl Write,
     format: Format,
@@ -213,6 +213,10 @@ fn emit(
             for finding in &findings {
                 serde_json::to_writer(&mut *out, finding)?;
                 out.write_all(b"\n")?;
+            }
+            // A live capture's findings are seen as days are judged, not when the buffer fills.
+            if !findings.is_empty() {
+                out.flush()?;
             }
             Ok(())
         }
@@ -320,12 +324,13 @@ fn evidence(f: &Finding) -> String {
             format!("no data for {}h{:02}", minutes / 60, minutes % 60)
         }
         Kind::CounterReset | Kind::CounterGlitch => {
-            let what = if f.kind == Kind::CounterReset {
-                "reset"
-            } else {
-                "glitch"
+            let what = match (f.kind == Kind::CounterReset, e.samples == 1) {
+                (true, true) => "reset",
+                (true, false) => "resets",
+                (false, true) => "glitch",
+                (false, false) => "glitches",
             };
-            format!("{} lifetime counter {what}(s) that day", e.samples)
+            format!("{} lifetime counter {what} that day", e.samples)
         }
         _ => format!("{} samples", e.samples),
     }
