@@ -71,9 +71,14 @@
 //! [`Event::CounterReset`]: crate::intervals::Event::CounterReset
 //! [`Event::CounterGlitch`]: crate::intervals::Event::CounterGlitch
 
+mod counters;
 mod day;
+mod dead;
 mod finding;
+mod gaps;
 mod monitor;
+mod stale;
+mod underperforming;
 
 use chrono::{DateTime, TimeDelta, Utc};
 

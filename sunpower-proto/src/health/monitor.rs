@@ -3,89 +3,34 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use super::counters::CounterTally;
 use super::day::{median, Day};
-use super::{Device, Evidence, Finding, HealthConfig, InverterReading, Kind, Status};
-use crate::intervals::{local_date, local_day_start, Event, Tz};
+use super::dead::DeadRun;
+use super::stale::StaleRun;
+use super::underperforming::{BadRun, DayTally};
+use super::{Device, Finding, HealthConfig, InverterReading, Kind};
+use crate::intervals::{local_date, local_day_start, Tz};
 use crate::Record;
-
-/// Counter events kept per device at most before their day closes; more are only counted, so
-/// that a counter gone mad cannot grow the state.
-const MAX_COUNTER_KEYS: usize = 10_000;
 
 /// Devices followed at most: readings of further serials (a damaged or hostile input) are
 /// ignored and counted, so that the state stays bounded.
 const MAX_DEVICES: usize = 4096;
 
-/// Spacings between data (minutes) that vote for the usual one: up to half a day.
-const MAX_SPACING_MINUTES: i64 = 12 * 60;
-
 /// Days held open at most: a record far ahead of the others closes the older ones.
 const MAX_OPEN_DAYS: usize = 8;
 
-/// A run of bad days (underperforming).
-#[derive(Debug, Clone, Default)]
-struct BadRun {
-    start: Option<DateTime<Utc>>,
-    last_end: Option<DateTime<Utc>>,
-    days: u32,
-    samples: u32,
-    bad: u32,
-    sum_kw: f64,
-    sum_median_kw: f64,
-    reported: bool,
-}
-
-/// A run of dead daylight samples.
-#[derive(Debug, Clone)]
-struct DeadRun {
-    start: DateTime<Utc>,
-    last: DateTime<Utc>,
-    missing: u32,
-    zero: u32,
-    sum_median_kw: f64,
-    /// The kind reported, once it was.
-    reported: Option<Kind>,
-}
-
-/// A frozen measurement time being repeated.
-#[derive(Debug, Clone)]
-struct StaleRun {
-    since: DateTime<Utc>,
-    last_clock: DateTime<Utc>,
-    repeats: u32,
-    power_kw: Option<f64>,
-    reported: bool,
-}
-
 /// What is kept of one inverter.
 #[derive(Debug, Clone)]
-struct DeviceState {
-    device: Device,
-    first_date: NaiveDate,
-    latest_measured: DateTime<Utc>,
-    last_lifetime: Option<(DateTime<Utc>, f64)>,
-    bad: BadRun,
-    dead: Option<DeadRun>,
-    stale: Option<StaleRun>,
-}
-
-/// A device's counted samples in one day (underperforming).
-#[derive(Debug, Clone, Copy, Default)]
-struct DayTally {
-    samples: u32,
-    bad: u32,
-    sum_kw: f64,
-    sum_median_kw: f64,
-}
-
-/// Counter events of one device and day.
-#[derive(Debug, Clone, Copy)]
-struct CounterTally {
-    first: DateTime<Utc>,
-    last: DateTime<Utc>,
-    count: u32,
+pub(super) struct DeviceState {
+    pub(super) device: Device,
+    pub(super) first_date: NaiveDate,
+    pub(super) latest_measured: DateTime<Utc>,
+    pub(super) last_lifetime: Option<(DateTime<Utc>, f64)>,
+    pub(super) bad: BadRun,
+    pub(super) dead: Option<DeadRun>,
+    pub(super) stale: Option<StaleRun>,
 }
 
 /// The health stage: fed readings, record times and interval events, it yields [`Finding`]s.
@@ -118,22 +63,22 @@ struct CounterTally {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Health {
-    config: HealthConfig,
-    tz: Tz,
-    devices: Vec<DeviceState>,
-    index: HashMap<String, usize>,
-    days: BTreeMap<NaiveDate, Day>,
+    pub(super) config: HealthConfig,
+    pub(super) tz: Tz,
+    pub(super) devices: Vec<DeviceState>,
+    pub(super) index: HashMap<String, usize>,
+    pub(super) days: BTreeMap<NaiveDate, Day>,
     /// The last day judged: data for it or earlier is late.
-    closed: Option<NaiveDate>,
+    pub(super) closed: Option<NaiveDate>,
     /// The latest time in the data: the supervisor's "now".
-    clock: Option<DateTime<Utc>>,
+    pub(super) clock: Option<DateTime<Utc>>,
     /// The last minute with data of the days judged (gaps run across midnight).
-    last_active: Option<DateTime<Utc>>,
+    pub(super) last_active: Option<DateTime<Utc>>,
     /// Votes for the data's usual spacing, minutes -> count (at most 720 keys).
-    spacings: BTreeMap<i64, u32>,
-    counters: BTreeMap<(NaiveDate, Kind, u16, String), CounterTally>,
-    pending: Vec<Finding>,
-    late: u64,
+    pub(super) spacings: BTreeMap<i64, u32>,
+    pub(super) counters: BTreeMap<(NaiveDate, Kind, u16, String), CounterTally>,
+    pub(super) pending: Vec<Finding>,
+    pub(super) late: u64,
 }
 
 impl Health {
@@ -275,65 +220,6 @@ impl Health {
         self.close_days();
     }
 
-    /// Feeds an event of the interval stage: counter resets and glitches become findings of
-    /// their device and local day; other events are not health findings.
-    ///
-    /// ```
-    /// use sunpower_proto::parse_line;
-    /// use sunpower_proto::health::{Health, HealthConfig, Kind, Severity};
-    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
-    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
-    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
-    /// acc.add(&parse_line("130\t20260601170500\tINV1\tAC_Module_Type_C\t\t3.000\t0.3").unwrap());
-    /// acc.finish();
-    /// let mut health = Health::new(HealthConfig::default(), chrono_tz::UTC);
-    /// for event in acc.take_events() {
-    ///     health.add_event(&event);
-    /// }
-    /// let findings = health.finish();
-    /// assert_eq!((findings[0].kind, findings[0].severity), (Kind::CounterReset, Severity::Warning));
-    /// ```
-    pub fn add_event(&mut self, event: &Event) {
-        let (kind, record_type, serial, t) = match event {
-            Event::CounterReset {
-                record_type,
-                serial,
-                timestamp,
-                ..
-            } => (Kind::CounterReset, *record_type, serial, *timestamp),
-            Event::CounterGlitch {
-                record_type,
-                serial,
-                timestamp,
-                ..
-            } => (Kind::CounterGlitch, *record_type, serial, *timestamp),
-            _ => return,
-        };
-        if !usable(t) {
-            return;
-        }
-        let date = local_date(t, self.tz);
-        let key = (date, kind, record_type, serial.clone());
-        if let Some(tally) = self.counters.get_mut(&key) {
-            tally.first = tally.first.min(t);
-            tally.last = tally.last.max(t);
-            tally.count = tally.count.saturating_add(1);
-        } else if self.counters.len() < MAX_COUNTER_KEYS {
-            self.counters.insert(
-                key,
-                CounterTally {
-                    first: t,
-                    last: t,
-                    count: 1,
-                },
-            );
-        }
-        // A day already judged: its counter findings go out now.
-        if self.closed.is_some_and(|closed| date <= closed) {
-            self.flush_counters(Some(date));
-        }
-    }
-
     /// The findings established so far (as days were judged), in the order found.
     ///
     /// ```
@@ -436,62 +322,6 @@ impl Health {
         reading.ac_power_kw.filter(|p| p.is_finite()).or(derived)
     }
 
-    /// Follows the device's measurement time; whether the reading repeats its latest one.
-    fn check_stale(&mut self, index: usize, reading: &InverterReading<'_>) -> bool {
-        let clock = self.clock.unwrap_or(reading.measured_at);
-        let config = self.config;
-        let state = &mut self.devices[index];
-        let t = reading.measured_at;
-        if t < state.latest_measured {
-            // Older data (a backlog, documents out of order): not a frozen clock.
-            return false;
-        }
-        if t > state.latest_measured {
-            if let Some(run) = state.stale.take() {
-                if run.reported {
-                    self.pending.push(Finding::new(
-                        Kind::Stale,
-                        Status::Recovered,
-                        Some(state.device.clone()),
-                        run.since,
-                        t,
-                        stale_evidence(&run),
-                    ));
-                }
-            }
-            state.latest_measured = t;
-            return false;
-        }
-        // A repeat: stale only once the data's time has moved on.
-        let frozen = state.latest_measured;
-        if clock - frozen < config.stale_after {
-            return true;
-        }
-        let run = state.stale.get_or_insert(StaleRun {
-            since: frozen,
-            last_clock: clock,
-            repeats: 0,
-            power_kw: reading.ac_power_kw,
-            reported: false,
-        });
-        if clock > run.last_clock || run.repeats == 0 {
-            run.repeats = run.repeats.saturating_add(1);
-        }
-        run.last_clock = clock;
-        if !run.reported && run.repeats >= config.stale_repeats {
-            run.reported = true;
-            self.pending.push(Finding::new(
-                Kind::Stale,
-                Status::Fault,
-                Some(state.device.clone()),
-                run.since,
-                clock,
-                stale_evidence(run),
-            ));
-        }
-        true
-    }
-
     /// Judges one local day: its gaps, then each inverter's dead samples and its comparison
     /// with the array.
     fn judge(&mut self, day: Day) {
@@ -553,221 +383,9 @@ impl Health {
         }
         self.flush_counters(Some(day.date));
     }
-
-    fn judge_gaps(&mut self, day: &Day) {
-        for t in day.active_minutes() {
-            if let Some(last) = self.last_active {
-                // The minute marks round down: a silence is measured between minute starts.
-                let silence = t - last;
-                let minutes = silence.num_minutes();
-                if (1..=MAX_SPACING_MINUTES).contains(&minutes) {
-                    *self.spacings.entry(minutes).or_default() += 1;
-                }
-                if silence > self.gap_threshold() {
-                    let evidence = Evidence::default();
-                    for status in [Status::Fault, Status::Recovered] {
-                        self.pending
-                            .push(Finding::new(Kind::Gap, status, None, last, t, evidence));
-                    }
-                }
-            }
-            self.last_active = Some(t);
-        }
-    }
-
-    /// `gap_min`, or twice the data's usual spacing when that is longer: a source polled every
-    /// hour is not silent between its polls.
-    fn gap_threshold(&self) -> TimeDelta {
-        let usual = self
-            .spacings
-            .iter()
-            // The most common spacing; the shorter on a tie.
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map_or(0, |(minutes, _)| *minutes);
-        self.config.gap_min.max(TimeDelta::minutes(2 * usual))
-    }
-
-    fn dead_sample(&mut self, d: usize, slot: DateTime<Utc>, median_kw: f64, missing: bool) {
-        let run = self.devices[d].dead.get_or_insert(DeadRun {
-            start: slot,
-            last: slot,
-            missing: 0,
-            zero: 0,
-            sum_median_kw: 0.0,
-            reported: None,
-        });
-        run.last = slot;
-        if missing {
-            run.missing = run.missing.saturating_add(1);
-        } else {
-            run.zero = run.zero.saturating_add(1);
-        }
-        run.sum_median_kw += median_kw;
-        if let (Some(limit), None) = (self.config.dead_samples, run.reported) {
-            if run.missing + run.zero >= limit {
-                self.report_dead(d);
-            }
-        }
-    }
-
-    /// A daylight sample with production: a dead run ends (and recovers if it was reported).
-    fn alive(&mut self, d: usize, slot: DateTime<Utc>) {
-        let state = &mut self.devices[d];
-        if let Some(run) = state.dead.take() {
-            if let Some(kind) = run.reported {
-                self.pending.push(Finding::new(
-                    kind,
-                    Status::Recovered,
-                    Some(state.device.clone()),
-                    run.start,
-                    slot,
-                    dead_evidence(&run),
-                ));
-            }
-        }
-    }
-
-    /// At a day's end: a dead run that covers the whole day's daylight is a fault.
-    fn judge_dead(&mut self, d: usize, first_daylight: Option<DateTime<Utc>>, daylight: u32) {
-        if self.config.dead_samples.is_some() || daylight < self.config.min_day_samples {
-            return;
-        }
-        let Some(first) = first_daylight else { return };
-        if let Some(run) = &self.devices[d].dead {
-            if run.reported.is_none() && run.start <= first {
-                self.report_dead(d);
-            }
-        }
-    }
-
-    fn report_dead(&mut self, d: usize) {
-        let state = &mut self.devices[d];
-        let Some(run) = state.dead.as_mut() else {
-            return;
-        };
-        let kind = if run.missing >= run.zero {
-            Kind::NotReporting
-        } else {
-            Kind::ReportingZero
-        };
-        run.reported = Some(kind);
-        let finding = Finding::new(
-            kind,
-            Status::Fault,
-            Some(state.device.clone()),
-            run.start,
-            run.last,
-            dead_evidence(run),
-        );
-        self.pending.push(finding);
-    }
-
-    fn judge_underperforming(&mut self, d: usize, day: &Day, tally: &DayTally) {
-        let config = self.config;
-        if tally.samples < config.min_day_samples {
-            return;
-        }
-        let state = &mut self.devices[d];
-        let bad_day = f64::from(tally.bad) > config.bad_fraction * f64::from(tally.samples);
-        if !bad_day {
-            let run = std::mem::take(&mut state.bad);
-            if let (true, Some(start)) = (run.reported, run.start) {
-                self.pending.push(Finding::new(
-                    Kind::Underperforming,
-                    Status::Recovered,
-                    Some(state.device.clone()),
-                    start,
-                    day.start,
-                    bad_evidence(&run),
-                ));
-            }
-            return;
-        }
-        let run = &mut state.bad;
-        run.start.get_or_insert(day.start);
-        run.last_end = Some(day.end);
-        run.days += 1;
-        run.samples += tally.samples;
-        run.bad += tally.bad;
-        run.sum_kw += tally.sum_kw;
-        run.sum_median_kw += tally.sum_median_kw;
-        if !run.reported && run.days >= config.bad_days {
-            run.reported = true;
-            if let Some(start) = run.start {
-                self.pending.push(Finding::new(
-                    Kind::Underperforming,
-                    Status::Fault,
-                    Some(state.device.clone()),
-                    start,
-                    day.end,
-                    bad_evidence(run),
-                ));
-            }
-        }
-    }
-
-    /// Counter findings of the days up to `through` (all with `None`).
-    fn flush_counters(&mut self, through: Option<NaiveDate>) {
-        while let Some(entry) = self.counters.first_entry() {
-            let (date, kind, record_type, serial) = entry.key().clone();
-            if through.is_some_and(|through| date > through) {
-                break;
-            }
-            let tally = entry.remove();
-            let evidence = Evidence {
-                samples: tally.count,
-                bad_samples: tally.count,
-                days: 1,
-                ..Evidence::default()
-            };
-            self.pending.push(Finding::new(
-                kind,
-                Status::Fault,
-                Some(Device {
-                    serial,
-                    record_type,
-                }),
-                tally.first,
-                tally.last,
-                evidence,
-            ));
-        }
-    }
 }
 
 /// Whether a time is far enough from chrono's limits for local dates and days around it.
-fn usable(t: DateTime<Utc>) -> bool {
+pub(super) fn usable(t: DateTime<Utc>) -> bool {
     (1000..=9998).contains(&t.year())
-}
-
-fn stale_evidence(run: &StaleRun) -> Evidence {
-    Evidence {
-        produced_kw: run.power_kw,
-        samples: run.repeats,
-        bad_samples: run.repeats,
-        ..Evidence::default()
-    }
-}
-
-fn dead_evidence(run: &DeadRun) -> Evidence {
-    let samples = run.missing.saturating_add(run.zero);
-    Evidence {
-        // What it produced: nothing; unknown when it sent nothing at all.
-        produced_kw: (run.zero > 0).then_some(0.0),
-        peers_median_kw: (samples > 0).then(|| run.sum_median_kw / f64::from(samples)),
-        samples,
-        bad_samples: samples,
-        days: 0,
-    }
-}
-
-fn bad_evidence(run: &BadRun) -> Evidence {
-    let n = f64::from(run.samples.max(1));
-    Evidence {
-        produced_kw: Some(run.sum_kw / n),
-        peers_median_kw: Some(run.sum_median_kw / n),
-        samples: run.samples,
-        bad_samples: run.bad,
-        days: run.days,
-    }
 }
