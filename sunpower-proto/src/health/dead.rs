@@ -54,7 +54,7 @@ impl Health {
         }
         run.sum_median_kw += median_kw;
         if let (Some(limit), None) = (self.config.dead_samples, run.reported) {
-            if run.missing + run.zero >= limit {
+            if run.missing.saturating_add(run.zero) >= limit {
                 self.report_dead(d);
             }
         }

@@ -64,9 +64,10 @@ impl Health {
         let run = &mut state.bad;
         run.start.get_or_insert(day.start);
         run.last_end = Some(day.end);
-        run.days += 1;
-        run.samples += tally.samples;
-        run.bad += tally.bad;
+        // Saturating: a panel weak for ages must not overflow its counts.
+        run.days = run.days.saturating_add(1);
+        run.samples = run.samples.saturating_add(tally.samples);
+        run.bad = run.bad.saturating_add(tally.bad);
         run.sum_kw += tally.sum_kw;
         run.sum_median_kw += tally.sum_median_kw;
         if !run.reported && run.days >= config.bad_days {
