@@ -834,6 +834,39 @@ fn check_interval(i: &sunpower_proto::intervals::Interval) {
 
 /// `intervals`: the records of a body through the accumulator, offline and streaming.
 /// Byte 0 chooses the cadence (inferred or fixed) and the streaming clock's lag.
+/// The health stage over the same records and the intervals' events: findings well formed,
+/// each recovery after its fault.
+fn check_health(records: &[Record<'_>], events: &[sunpower_proto::intervals::Event]) {
+    use sunpower_proto::health::{Health, HealthConfig, Status};
+    let mut health = Health::new(HealthConfig::default(), chrono_tz::America::Los_Angeles);
+    let mut findings = Vec::new();
+    for r in records {
+        health.add(r);
+        findings.extend(health.take_findings());
+    }
+    for e in events {
+        health.add_event(e);
+    }
+    findings.extend(health.finish());
+    for (i, f) in findings.iter().enumerate() {
+        assert!(f.start <= f.end, "finding ends before it starts: {f}");
+        let e = &f.evidence;
+        assert!(e.bad_samples <= e.samples, "{f}");
+        for v in [e.produced_kw, e.peers_median_kw].into_iter().flatten() {
+            assert!(v.is_finite(), "{f}");
+        }
+        if f.status == Status::Recovered {
+            assert!(
+                findings[..i].iter().any(|g| g.status == Status::Fault
+                    && g.kind == f.kind
+                    && g.device == f.device
+                    && g.start == f.start),
+                "recovery without its fault: {f}"
+            );
+        }
+    }
+}
+
 pub fn check_intervals(data: &[u8]) {
     let (opts, body) = match data.split_first() {
         Some((&o, rest)) => (o, rest),
@@ -865,7 +898,7 @@ pub fn check_intervals(data: &[u8]) {
         st.stored + st.duplicates + st.conflicts + st.beyond_horizon + st.ignored,
         "offline stats do not add up: {st:?}"
     );
-    let _ = offline.take_events();
+    check_health(&records, &offline.take_events());
 
     let mut streaming = IntervalAccumulator::new(with(IntervalConfig::streaming()));
     let lag = TimeDelta::minutes(i64::from(opts >> 4));

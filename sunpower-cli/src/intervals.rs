@@ -79,7 +79,7 @@ pub struct IntervalsArgs {
 }
 
 /// The system's IANA zone: `TZ`, else what the platform reports; UTC when neither is known.
-fn system_zone() -> Tz {
+pub fn system_zone() -> Tz {
     let name = std::env::var("TZ")
         .ok()
         .map(|tz| tz.trim_start_matches(':').to_string())

@@ -7,6 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod body;
 mod capture;
 mod devicelist;
+mod health;
 mod intervals;
 mod output;
 #[cfg(not(feature = "parquet"))]
@@ -55,6 +56,15 @@ enum Command {
         after_help = EXIT_STATUS
     )]
     Intervals(intervals::IntervalsArgs),
+    /// Health findings: inverters not reporting, reporting zero, underperforming their array or
+    /// with frozen measurement times; gaps in the data; lifetime counter problems. Each fault with
+    /// its device, period and evidence, and its recovery when it ends.
+    #[command(
+        override_usage = "sunpower health INPUT... [--body FILE]... [--devicelist FILE]... \
+                          [--vars FILE]... [--tz ZONE] [--format text|jsonl]",
+        after_help = EXIT_STATUS
+    )]
+    Health(health::HealthArgs),
     /// Decode a saved DeviceList JSON document (PVS local API) into JSON Lines records.
     #[command(override_usage = "sunpower devicelist FILE|-", after_help = EXIT_STATUS)]
     Devicelist {
@@ -128,6 +138,7 @@ fn main() -> ExitCode {
         Command::Parse { input } => body::parse(&input),
         Command::Decode(args) => capture::decode(&args),
         Command::Intervals(args) => intervals::run(&args),
+        Command::Health(args) => health::run(&args),
         Command::Devicelist { input } => devicelist::run(&input),
         Command::Vars { input } => varserver::vars(&input),
         Command::Telemetry { input } => varserver::telemetry(&input),

@@ -86,6 +86,7 @@ fn every_usage_line_of_the_help_is_the_readmes() {
         "decode",
         "stats",
         "intervals",
+        "health",
         "devicelist",
         "vars",
         "telemetry",
@@ -142,12 +143,12 @@ fn stats_of_nothing_readable_prints_no_counts() {
 fn completions_and_the_manual_page_come_from_the_command_line_definition() {
     let bash = String::from_utf8(sunpower_ok(&["completions", "bash"], None).stdout).unwrap();
     assert!(
-        bash.contains("intervals") && bash.contains("--devicelist"),
+        bash.contains("intervals") && bash.contains("health") && bash.contains("--devicelist"),
         "{bash}"
     );
     let man = String::from_utf8(sunpower_ok(&["man"], None).stdout).unwrap();
     assert!(
-        man.contains(".TH sunpower 1") && man.contains("intervals"),
+        man.contains(".TH sunpower 1") && man.contains("intervals") && man.contains("health"),
         "{man}"
     );
 }

@@ -44,6 +44,7 @@
 //! | Home Assistant MQTT discovery messages of records and site totals | `homeassistant::Discovery` | `homeassistant` |
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
+//! | health findings (dead, missing, underperforming, stale inverters; gaps; counter problems) | [`health::Health`] (`add`, `add_event`, `take_findings`, `finish`) | `intervals` |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
 //! | JSON of records (JSON Lines) | [`JsonLines`] onto any `io::Write`; [`JsonRecord`] is the shape, `Serialize` with serde | `serde` for the impls |
 //! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
@@ -77,6 +78,8 @@ pub mod export;
 mod fields;
 #[cfg(feature = "homeassistant")]
 pub mod homeassistant;
+#[cfg(feature = "intervals")]
+pub mod health;
 #[cfg(feature = "intervals")]
 pub mod intervals;
 mod json;

@@ -1,0 +1,347 @@
+//! What the health stage reports: a [`Finding`] with its kind, device, period and evidence.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use crate::time::Rfc3339;
+
+/// What is wrong.
+///
+/// ```
+/// use sunpower_proto::health::Kind;
+/// assert_eq!(Kind::from_name(Kind::NotReporting.as_str()), Some(Kind::NotReporting));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// An inverter reporting zero power while its peers produce.
+    ReportingZero,
+    /// An inverter sending no reading while its peers produce.
+    NotReporting,
+    /// A panel under a fraction of the array's median for several days in a row.
+    Underperforming,
+    /// A device whose own measurement time stopped advancing while the supervisor reported.
+    Stale,
+    /// No data from the supervisor at all for a while.
+    Gap,
+    /// A lifetime counter that went down or jumped and stayed there (the intervals' reset).
+    CounterReset,
+    /// A lifetime counter read out of line once and then resumed (the intervals' glitch).
+    CounterGlitch,
+}
+
+const ALL_KINDS: [Kind; 7] = [
+    Kind::ReportingZero,
+    Kind::NotReporting,
+    Kind::Underperforming,
+    Kind::Stale,
+    Kind::Gap,
+    Kind::CounterReset,
+    Kind::CounterGlitch,
+];
+
+impl Kind {
+    /// The kind's name in the outputs: `reporting_zero`, `not_reporting`, `underperforming`,
+    /// `stale`, `gap`, `counter_reset`, `counter_glitch`.
+    ///
+    /// ```
+    /// assert_eq!(sunpower_proto::health::Kind::Gap.as_str(), "gap");
+    /// ```
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Kind::ReportingZero => "reporting_zero",
+            Kind::NotReporting => "not_reporting",
+            Kind::Underperforming => "underperforming",
+            Kind::Stale => "stale",
+            Kind::Gap => "gap",
+            Kind::CounterReset => "counter_reset",
+            Kind::CounterGlitch => "counter_glitch",
+        }
+    }
+
+    /// The kind named by [`Kind::as_str`].
+    ///
+    /// ```
+    /// use sunpower_proto::health::Kind;
+    /// assert_eq!(Kind::from_name("stale"), Some(Kind::Stale));
+    /// assert_eq!(Kind::from_name("Stale"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Kind> {
+        ALL_KINDS.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// How bad a fault of this kind is: a dead inverter is critical, a counter glitch (already
+    /// worked around by the intervals) only information.
+    ///
+    /// ```
+    /// use sunpower_proto::health::{Kind, Severity};
+    /// assert_eq!(Kind::NotReporting.severity(), Severity::Critical);
+    /// assert_eq!(Kind::CounterGlitch.severity(), Severity::Info);
+    /// ```
+    pub fn severity(&self) -> Severity {
+        match self {
+            Kind::ReportingZero | Kind::NotReporting => Severity::Critical,
+            Kind::Underperforming | Kind::Stale | Kind::Gap | Kind::CounterReset => {
+                Severity::Warning
+            }
+            Kind::CounterGlitch => Severity::Info,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad a finding is; ordered, `Critical` the greatest.
+///
+/// ```
+/// use sunpower_proto::health::Severity;
+/// assert!(Severity::Critical > Severity::Warning && Severity::Warning > Severity::Info);
+/// assert_eq!(Severity::Warning.as_str(), "warning");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// Worth knowing; nothing to do (and every recovery).
+    Info,
+    /// Worth a look.
+    Warning,
+    /// Energy is being lost.
+    Critical,
+}
+
+impl Severity {
+    /// `"info"`, `"warning"` or `"critical"`.
+    ///
+    /// ```
+    /// assert_eq!(sunpower_proto::health::Severity::Critical.as_str(), "critical");
+    /// ```
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Whether a finding opens a fault or says it ended.
+///
+/// ```
+/// use sunpower_proto::health::Status;
+/// assert_eq!(Status::Recovered.as_str(), "recovered");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// The fault, as soon as it is established.
+    Fault,
+    /// The fault ended: the finding covers the whole fault, `end` being when it was last seen.
+    Recovered,
+}
+
+impl Status {
+    /// `"fault"` or `"recovered"`.
+    ///
+    /// ```
+    /// assert_eq!(sunpower_proto::health::Status::Fault.as_str(), "fault");
+    /// ```
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Fault => "fault",
+            Status::Recovered => "recovered",
+        }
+    }
+}
+
+/// The device a finding is about.
+///
+/// ```
+/// use sunpower_proto::health::Device;
+/// let device = Device::inverter("INV1");
+/// assert_eq!((device.serial.as_str(), device.record_type), ("INV1", 130));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Device {
+    /// Its serial.
+    pub serial: String,
+    /// The record type it reports in (130 for inverters, 140 for meters).
+    pub record_type: u16,
+}
+
+impl Device {
+    /// An inverter (record type 130).
+    ///
+    /// ```
+    /// assert_eq!(sunpower_proto::health::Device::inverter("X").record_type, 130);
+    /// ```
+    pub fn inverter(serial: &str) -> Device {
+        Device {
+            serial: serial.to_string(),
+            record_type: 130,
+        }
+    }
+}
+
+/// The numbers behind a finding. Which are set depends on the kind: powers for the kinds that
+/// compare a device with its peers, counts for all.
+///
+/// ```
+/// use sunpower_proto::health::Evidence;
+/// let e = Evidence::default();
+/// assert_eq!((e.samples, e.bad_samples, e.days), (0, 0, 0));
+/// assert_eq!(e.produced_kw, None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[non_exhaustive]
+pub struct Evidence {
+    /// The device's mean AC power over the samples counted, kW (for a stale device, the value
+    /// it is stuck at).
+    pub produced_kw: Option<f64>,
+    /// The array's median AC power at the same times, averaged over the samples counted, kW.
+    pub peers_median_kw: Option<f64>,
+    /// Samples counted: daylight samples (the array's median above the floor), the stale
+    /// device's repeated readings, the counter events.
+    pub samples: u32,
+    /// Of those, the samples that showed the fault (under the ratio; missing or zero).
+    pub bad_samples: u32,
+    /// Local days covered (underperforming: the bad days).
+    pub days: u32,
+}
+
+/// One health finding: a fault established, or its recovery.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use sunpower_proto::health::{Device, Evidence, Finding, Kind, Status};
+/// let finding = Finding::new(
+///     Kind::Stale,
+///     Status::Fault,
+///     Some(Device::inverter("INV1")),
+///     Utc.with_ymd_and_hms(2026, 6, 1, 17, 0, 0).unwrap(),
+///     Utc.with_ymd_and_hms(2026, 6, 1, 17, 30, 0).unwrap(),
+///     Evidence::default(),
+/// );
+/// assert_eq!(finding.to_string(), "stale fault on 130 INV1 from 2026-06-01T17:00:00Z to 2026-06-01T17:30:00Z (0 samples)");
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Finding {
+    /// What is wrong.
+    pub kind: Kind,
+    /// Fault or recovery.
+    pub status: Status,
+    /// The device; `None` for the supervisor as a whole (gaps).
+    pub device: Option<Device>,
+    /// When the fault began (the first bad sample, the first bad day's local midnight, the last
+    /// data before a gap).
+    pub start: DateTime<Utc>,
+    /// A fault: the last time it was seen when it was established. A recovery: when the device
+    /// was seen healthy again (the sample, the good day's local midnight, the data after a gap).
+    pub end: DateTime<Utc>,
+    /// The kind's severity for a fault; [`Severity::Info`] for a recovery.
+    pub severity: Severity,
+    /// The numbers.
+    pub evidence: Evidence,
+}
+
+impl Finding {
+    /// A finding, its severity from the kind and status.
+    ///
+    /// ```
+    /// use chrono::{DateTime, Utc};
+    /// use sunpower_proto::health::{Evidence, Finding, Kind, Severity, Status};
+    /// let now: DateTime<Utc> = DateTime::UNIX_EPOCH;
+    /// let f = Finding::new(Kind::Gap, Status::Recovered, None, now, now, Evidence::default());
+    /// assert_eq!(f.severity, Severity::Info);
+    /// ```
+    pub fn new(
+        kind: Kind,
+        status: Status,
+        device: Option<Device>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        evidence: Evidence,
+    ) -> Finding {
+        let severity = match status {
+            Status::Fault => kind.severity(),
+            Status::Recovered => Severity::Info,
+        };
+        Finding {
+            kind,
+            status,
+            device,
+            start,
+            end,
+            severity,
+            evidence,
+        }
+    }
+
+    /// The device's serial, or `"supervisor"` for findings about the supervisor as a whole.
+    ///
+    /// ```
+    /// use chrono::{DateTime, Utc};
+    /// use sunpower_proto::health::{Evidence, Finding, Kind, Status};
+    /// let now: DateTime<Utc> = DateTime::UNIX_EPOCH;
+    /// let f = Finding::new(Kind::Gap, Status::Fault, None, now, now, Evidence::default());
+    /// assert_eq!(f.device_name(), "supervisor");
+    /// ```
+    pub fn device_name(&self) -> &str {
+        self.device.as_ref().map_or("supervisor", |d| &d.serial)
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} on ", self.kind, self.status.as_str())?;
+        match &self.device {
+            Some(d) => write!(f, "{} {}", d.record_type, d.serial)?,
+            None => f.write_str("supervisor")?,
+        }
+        write!(
+            f,
+            " from {} to {} (",
+            Rfc3339(self.start),
+            Rfc3339(self.end)
+        )?;
+        let e = &self.evidence;
+        if let (Some(p), Some(m)) = (e.produced_kw, e.peers_median_kw) {
+            write!(f, "{p:.3} kW against a median of {m:.3} kW, ")?;
+        }
+        if e.bad_samples > 0 {
+            write!(f, "{} of ", e.bad_samples)?;
+        }
+        write!(f, "{} samples", e.samples)?;
+        if e.days > 0 {
+            write!(f, ", {} days", e.days)?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// The jsonl row: `kind`, `status`, `severity`, `serial` and `record_type` (null for the
+/// supervisor), `start`, `end` (RFC 3339 UTC), then the evidence's fields.
+#[cfg(feature = "serde")]
+impl serde::Serialize for Finding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(12))?;
+        map.serialize_entry("kind", self.kind.as_str())?;
+        map.serialize_entry("status", self.status.as_str())?;
+        map.serialize_entry("severity", self.severity.as_str())?;
+        map.serialize_entry("serial", &self.device.as_ref().map(|d| d.serial.as_str()))?;
+        map.serialize_entry("record_type", &self.device.as_ref().map(|d| d.record_type))?;
+        map.serialize_entry("start", &Rfc3339(self.start).to_string())?;
+        map.serialize_entry("end", &Rfc3339(self.end).to_string())?;
+        let e = &self.evidence;
+        map.serialize_entry("produced_kw", &e.produced_kw)?;
+        map.serialize_entry("peers_median_kw", &e.peers_median_kw)?;
+        map.serialize_entry("samples", &e.samples)?;
+        map.serialize_entry("bad_samples", &e.bad_samples)?;
+        map.serialize_entry("days", &e.days)?;
+        map.end()
+    }
+}

@@ -1,0 +1,369 @@
+//! The health stage on generated homes: ten micro-inverters under a sun-shaped curve over local
+//! days in Los Angeles, lifetime counters consistent with their power, a supervisor posting every
+//! five minutes day and night; with planted faults, each must be found on its device and days,
+//! with its recovery, and nothing else; without them (cloudy days included) nothing at all.
+#![cfg(feature = "intervals")]
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use sunpower_proto::health::{Finding, Health, HealthConfig, Kind, Severity, Status};
+use sunpower_proto::intervals::{local_date, local_day_start, IntervalAccumulator, IntervalConfig};
+use sunpower_proto::parse_line;
+
+const TZ: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
+const INVERTERS: usize = 10;
+const DAYS: u32 = 9;
+
+fn date(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() + TimeDelta::days(i64::from(day))
+}
+
+/// Local time `hh:mm` of generated day `day`, in UTC.
+fn local(day: u32, hour: i64, minute: i64) -> DateTime<Utc> {
+    local_day_start(date(day), TZ) + TimeDelta::minutes(hour * 60 + minute)
+}
+
+fn serial(i: usize) -> String {
+    format!("INV{i:02}")
+}
+
+/// What goes wrong in a generated home.
+#[derive(Default, Clone, Copy)]
+struct Faults {
+    /// INV03 at 30 % of its peers on days 1 to 5.
+    weak_panel: bool,
+    /// INV05 silent from day 2 12:00 to the end of day 4.
+    stops_reporting: bool,
+    /// INV07 reports zero power (its counter still) all of day 4.
+    reports_zero: bool,
+    /// INV08's measurement time frozen at 10:00 on day 2 until 13:00.
+    frozen_time: bool,
+    /// No data at all on day 6 from 09:00 to 15:00.
+    silent_supervisor: bool,
+    /// INV09's lifetime counter reads 0 once, day 1 at 12:00.
+    zero_counter: bool,
+}
+
+impl Faults {
+    fn all() -> Faults {
+        Faults {
+            weak_panel: true,
+            stops_reporting: true,
+            reports_zero: true,
+            frozen_time: true,
+            silent_supervisor: true,
+            zero_counter: true,
+        }
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%d%H%M%S").to_string()
+}
+
+/// The home's collector lines in posting order: per five minutes a 100 header, a 120 status and
+/// a 130 line per producing inverter. `weather` scales each day's sun (cloud: all panels alike).
+fn home(faults: Faults, weather: &dyn Fn(u32) -> f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut lifetime = [0.0f64; INVERTERS];
+    for (i, kwh) in lifetime.iter_mut().enumerate() {
+        *kwh = 1000.0 + 37.0 * i as f64;
+    }
+    let mut frozen_line: Option<String> = None;
+    for day in 0..DAYS {
+        for step in 0..288 {
+            let minutes = i64::from(step) * 5;
+            let t = local(day, 0, minutes);
+            let hour = minutes as f64 / 60.0;
+            if faults.silent_supervisor && day == 6 && (9.0..15.0).contains(&hour) {
+                continue;
+            }
+            lines.push(format!(
+                "100\tSPMS\t10\tZT163785000441C0593\t{}",
+                ts(t + TimeDelta::seconds(25))
+            ));
+            lines.push(format!("120\t{}\tZT163785000441C0593\t0", ts(t)));
+            let sun = if (6.0..20.0).contains(&hour) {
+                (std::f64::consts::PI * (hour - 6.0) / 14.0).sin() * weather(day)
+            } else {
+                0.0
+            };
+            if sun <= 0.0 {
+                continue;
+            }
+            for (i, kwh) in lifetime.iter_mut().enumerate() {
+                let mut kw = 0.25 * sun * (0.95 + 0.01 * i as f64);
+                if faults.weak_panel && i == 3 && (1..=5).contains(&day) {
+                    kw *= 0.3;
+                }
+                if faults.reports_zero && i == 7 && day == 4 {
+                    kw = 0.0;
+                }
+                *kwh += kw * 5.0 / 60.0;
+                let silent = faults.stops_reporting
+                    && i == 5
+                    && ((day == 2 && hour >= 12.0) || day == 3 || day == 4);
+                if silent {
+                    continue;
+                }
+                let mut counter = *kwh;
+                if faults.zero_counter && i == 9 && day == 1 && minutes == 12 * 60 {
+                    counter = 0.0;
+                }
+                let line = format!(
+                    "130\t{}\t{}\tAC_Module_Type_C\t\t{counter:.4}\t{kw:.4}",
+                    ts(t),
+                    serial(i)
+                );
+                if faults.frozen_time && i == 8 && day == 2 && (10.0..13.0).contains(&hour) {
+                    // The supervisor keeps sending the 10:00 reading, as it was.
+                    lines.push(frozen_line.get_or_insert(line).clone());
+                    continue;
+                }
+                lines.push(line);
+            }
+        }
+    }
+    lines
+}
+
+/// Runs the records through the interval stage and the health stage, as `sunpower health` does.
+fn findings(lines: &[String]) -> Vec<Finding> {
+    let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    for line in lines {
+        let record = parse_line(line).unwrap();
+        acc.add(&record);
+        health.add(&record);
+    }
+    acc.finish();
+    for event in acc.take_events() {
+        health.add_event(&event);
+    }
+    health.finish()
+}
+
+fn sunny(_: u32) -> f64 {
+    1.0
+}
+
+/// Sunny, but days 7 and 8 overcast (every panel at 20 %, then 8 %).
+fn cloudy_end(day: u32) -> f64 {
+    match day {
+        7 => 0.2,
+        8 => 0.08,
+        _ => 1.0,
+    }
+}
+
+fn one(found: &[Finding], kind: Kind, status: Status, device: &str) -> Finding {
+    let matching: Vec<&Finding> = found
+        .iter()
+        .filter(|f| f.kind == kind && f.status == status && f.device_name() == device)
+        .collect();
+    assert_eq!(
+        matching.len(),
+        1,
+        "{kind} {status:?} on {device}: {found:#?}"
+    );
+    matching[0].clone()
+}
+
+/// Local hours of `t` on generated day `day`.
+fn hours_into(day: u32, t: DateTime<Utc>) -> f64 {
+    assert_eq!(local_date(t, TZ), date(day), "{t} is not on day {day}");
+    (t - local_day_start(date(day), TZ)).num_seconds() as f64 / 3600.0
+}
+
+#[test]
+fn planted_faults_are_found_on_their_devices_and_days_with_their_recoveries() {
+    let found = findings(&home(Faults::all(), &cloudy_end));
+    for f in &found {
+        eprintln!("{f}");
+    }
+
+    let weak = one(&found, Kind::Underperforming, Status::Fault, "INV03");
+    assert_eq!((weak.start, weak.end), (local(1, 0, 0), local(4, 0, 0)));
+    assert_eq!((weak.evidence.days, weak.severity), (3, Severity::Warning));
+    let ratio = weak.evidence.produced_kw.unwrap() / weak.evidence.peers_median_kw.unwrap();
+    assert!((0.28..0.32).contains(&ratio), "{ratio}");
+    assert!(weak.evidence.samples > 3 * 100, "{:?}", weak.evidence);
+    assert_eq!(weak.evidence.bad_samples, weak.evidence.samples);
+    let back = one(&found, Kind::Underperforming, Status::Recovered, "INV03");
+    assert_eq!((back.start, back.end), (local(1, 0, 0), local(6, 0, 0)));
+    assert_eq!(back.evidence.days, 5);
+
+    let gone = one(&found, Kind::NotReporting, Status::Fault, "INV05");
+    assert_eq!(gone.start, local(2, 12, 0));
+    assert_eq!(gone.severity, Severity::Critical);
+    assert_eq!(gone.evidence.produced_kw, None);
+    assert!(hours_into(3, gone.end) > 19.0, "{gone}");
+    let back = one(&found, Kind::NotReporting, Status::Recovered, "INV05");
+    assert_eq!(back.start, local(2, 12, 0));
+    let h = hours_into(5, back.end);
+    assert!((6.0..7.0).contains(&h), "{back}");
+    // Two and a half days of daylight, nights not counted.
+    assert!((300..=420).contains(&back.evidence.samples), "{back}");
+
+    let zero = one(&found, Kind::ReportingZero, Status::Fault, "INV07");
+    assert!((6.0..7.0).contains(&hours_into(4, zero.start)), "{zero}");
+    assert_eq!(zero.evidence.produced_kw, Some(0.0));
+    let back = one(&found, Kind::ReportingZero, Status::Recovered, "INV07");
+    assert_eq!(back.start, zero.start);
+    assert!((6.0..7.0).contains(&hours_into(5, back.end)), "{back}");
+
+    let stale = one(&found, Kind::Stale, Status::Fault, "INV08");
+    assert_eq!(stale.start, local(2, 10, 0));
+    // Found at 10:40, when the post's header was sent.
+    assert_eq!(stale.end, local(2, 10, 40) + TimeDelta::seconds(25));
+    assert_eq!(stale.evidence.samples, 3);
+    let back = one(&found, Kind::Stale, Status::Recovered, "INV08");
+    assert_eq!((back.start, back.end), (local(2, 10, 0), local(2, 13, 0)));
+    // Readings from 10:30 (30 minutes on) to 12:55, each five minutes.
+    assert_eq!(back.evidence.samples, 30);
+
+    let gap = one(&found, Kind::Gap, Status::Fault, "supervisor");
+    assert_eq!((gap.start, gap.end), (local(6, 8, 55), local(6, 15, 0)));
+    let back = one(&found, Kind::Gap, Status::Recovered, "supervisor");
+    assert_eq!((back.start, back.end), (gap.start, gap.end));
+
+    let glitch = one(&found, Kind::CounterGlitch, Status::Fault, "INV09");
+    assert_eq!(
+        (glitch.start, glitch.end),
+        (local(1, 12, 0), local(1, 12, 0))
+    );
+    assert_eq!(glitch.evidence.samples, 1);
+
+    assert_eq!(found.len(), 11, "{found:#?}");
+}
+
+#[test]
+fn a_home_without_faults_flags_nothing_on_sunny_or_cloudy_days() {
+    let weather = |day: u32| [1.0, 0.2, 0.35, 0.08, 1.0, 0.5, 0.12, 1.0, 0.25][day as usize];
+    assert_eq!(findings(&home(Faults::default(), &weather)), []);
+    assert_eq!(findings(&home(Faults::default(), &sunny)), []);
+}
+
+#[test]
+fn findings_come_out_as_days_complete_and_the_same_each_time() {
+    let lines = home(Faults::all(), &sunny);
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    let mut early = Vec::new();
+    for line in &lines {
+        let record = parse_line(line).unwrap();
+        health.add(&record);
+        // Day 4 is judged a day after it ends: by day 6 the weak panel of days 1-3 is known.
+        if record.timestamp() == Some(local(6, 0, 0)) && early.is_empty() {
+            early = health.take_findings();
+        }
+    }
+    assert!(early
+        .iter()
+        .any(|f| f.kind == Kind::Underperforming && f.status == Status::Fault));
+    let mut all = early;
+    all.extend(health.finish());
+    assert_eq!(health.late_readings(), 0);
+    // The same as fed at once (no counter events here: they come from the intervals).
+    let mut again = findings(&lines);
+    again.retain(|f| f.kind != Kind::CounterGlitch);
+    assert_eq!(all, again);
+}
+
+#[test]
+fn dead_after_a_set_number_of_samples() {
+    let config = HealthConfig::default().with_dead_samples(12);
+    let mut health = Health::new(config, TZ);
+    for line in home(Faults::all(), &sunny) {
+        health.add(&parse_line(&line).unwrap());
+    }
+    let found = health.finish();
+    // An hour of daylight: INV05 from 12:00 is dead at 12:55; the frozen INV08 (no new
+    // measurement from 10:05 to 12:55, 35 samples) is stale, still sending: not dead.
+    let gone = one(&found, Kind::NotReporting, Status::Fault, "INV05");
+    assert_eq!((gone.start, gone.end), (local(2, 12, 0), local(2, 12, 55)));
+    let back = one(&found, Kind::NotReporting, Status::Recovered, "INV05");
+    assert_eq!(local_date(back.end, TZ), date(5));
+    one(&found, Kind::Stale, Status::Fault, "INV08");
+    assert!(!found
+        .iter()
+        .any(|f| f.kind == Kind::NotReporting && f.device_name() == "INV08"));
+}
+
+#[test]
+fn odd_input_never_panics() {
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    for t in [
+        DateTime::<Utc>::MIN_UTC,
+        DateTime::<Utc>::MAX_UTC,
+        DateTime::UNIX_EPOCH,
+    ] {
+        for p in [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e300] {
+            health.add_reading(&sunpower_proto::health::InverterReading::new(
+                "X",
+                t,
+                Some(p),
+                Some(p),
+            ));
+            health.add_activity(t);
+        }
+    }
+    let _ = health.finish();
+    // The readings at the ends of time.
+    assert_eq!(health.late_readings(), 2 * 5);
+
+    // Past 4,096 serials, further ones are counted, not followed.
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    for i in 0..5000 {
+        let serial = format!("S{i}");
+        let reading =
+            sunpower_proto::health::InverterReading::new(&serial, local(0, 12, 0), Some(0.2), None);
+        health.add_reading(&reading);
+    }
+    assert_eq!(health.late_readings(), 5000 - 4096);
+    assert_eq!(health.finish(), []);
+}
+
+#[test]
+fn a_replayed_post_or_an_old_backlog_is_not_stale() {
+    let mut lines = home(Faults::default(), &sunny);
+    let noon = ts(local(2, 12, 0));
+    let post: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with("130\t") && l.contains(&noon))
+        .cloned()
+        .collect();
+    let morning = ts(local(2, 9, 0));
+    let backlog: Vec<String> = lines
+        .iter()
+        .filter(|l| l.starts_with("130\t") && l.contains(&morning))
+        .cloned()
+        .collect();
+    assert_eq!((post.len(), backlog.len()), (INVERTERS, INVERTERS));
+    // After the 12:00 post: a status stamped 12:40, then the 12:00 post again (once), and the
+    // 09:00 readings replayed three times.
+    let at = lines.iter().rposition(|l| l.contains(&noon)).unwrap() + 1;
+    let mut extra = vec![format!(
+        "120\t{}\tZT163785000441C0593\t0",
+        ts(local(2, 12, 40))
+    )];
+    extra.extend(post);
+    for _ in 0..3 {
+        extra.extend(backlog.iter().cloned());
+    }
+    lines.splice(at..at, extra);
+    assert_eq!(findings(&lines), []);
+}
+
+#[test]
+fn hourly_polls_are_not_gaps_but_six_silent_hours_are() {
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    for hour in (0..48).filter(|h| !(30..36).contains(h)) {
+        health.add_activity(local(0, hour, 0));
+    }
+    let found = health.finish();
+    assert_eq!(found.len(), 2, "{found:#?}");
+    assert_eq!((found[0].kind, found[0].status), (Kind::Gap, Status::Fault));
+    assert_eq!(
+        (found[0].start, found[0].end),
+        (local(0, 29, 0), local(0, 36, 0))
+    );
+}
