@@ -838,7 +838,10 @@ fn check_interval(i: &sunpower_proto::intervals::Interval) {
 /// each recovery after its fault.
 fn check_health(records: &[Record<'_>], events: &[sunpower_proto::intervals::Event]) {
     use sunpower_proto::health::{Health, HealthConfig, Status};
-    let mut health = Health::new(HealthConfig::default(), sunpower_proto::intervals::Tz::America__Los_Angeles);
+    let mut health = Health::new(
+        HealthConfig::default(),
+        sunpower_proto::intervals::Tz::America__Los_Angeles,
+    );
     let mut findings = Vec::new();
     for r in records {
         health.add(r);

@@ -5,9 +5,9 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
-use sunpower_proto::health::{Finding, Health, HealthConfig, Kind, Severity};
-use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig, Tz};
-use sunpower_proto::{parse_device_list, DocumentLimits, ProblemLog, Record};
+use sunpower_proto::health::{worst_first, Finding, HealthConfig, HealthStages, Severity};
+use sunpower_proto::intervals::{IntervalConfig, Tz};
+use sunpower_proto::{parse_device_list, DocumentLimits, ProblemLog};
 
 use crate::capture::{drive, CaptureArgs};
 use crate::intervals::system_zone;
@@ -52,26 +52,6 @@ pub struct HealthArgs {
     pub all_posts: bool,
 }
 
-/// The two stages: the intervals (for their counter events) and the health findings.
-struct Stages {
-    acc: IntervalAccumulator,
-    health: Health,
-}
-
-impl Stages {
-    fn add(&mut self, record: &Record<'_>) {
-        self.acc.add(record);
-        self.health.add(record);
-    }
-
-    /// Hands the intervals' events to the health stage, so that neither holds them long.
-    fn pass_events(&mut self) {
-        for event in self.acc.take_events() {
-            self.health.add_event(&event);
-        }
-    }
-}
-
 pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     let tz = match &args.tz {
         Some(name) => match name.parse::<Tz>() {
@@ -89,10 +69,7 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     } else {
         IntervalConfig::captures()
     };
-    let mut stages = Stages {
-        acc: IntervalAccumulator::new(config),
-        health: Health::new(HealthConfig::default(), tz),
-    };
+    let mut stages = HealthStages::new(config, HealthConfig::default(), tz);
     let mut out = io::BufWriter::new(io::stdout().lock());
     let mut found = Vec::new();
     let mut outcome = Outcome::Read;
@@ -134,12 +111,7 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     for name in &args.vars {
         match read_vars(name) {
             Ok(vars) => {
-                // The accumulator takes the document whole (it sets shared serials aside);
-                // the health stage its records.
-                stages.acc.add_vars(&vars);
-                for record in vars.records() {
-                    stages.health.add(&record.record());
-                }
+                stages.add_vars(&vars);
                 report_vars(name, &vars);
             }
             Err(e) => {
@@ -161,17 +133,8 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
                 Ok(())
             }
             RecordEvent::PostEnd(post) => {
-                // The clock keeps the intervals' memory to their horizon; their rows are not
-                // needed here, their events are.
-                stages.acc.advance_to(post.captured_at);
-                stages.acc.drain_ready();
-                stages.pass_events();
-                emit(
-                    &mut out,
-                    args.format,
-                    stages.health.take_findings(),
-                    &mut found,
-                )
+                stages.advance_to(post.captured_at);
+                emit(&mut out, args.format, stages.take_findings(), &mut found)
             }
             _ => Ok(()),
         })?;
@@ -181,9 +144,7 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
         }
     }
 
-    stages.acc.finish();
-    stages.pass_events();
-    emit(&mut out, args.format, stages.health.finish(), &mut found)?;
+    emit(&mut out, args.format, stages.finish(), &mut found)?;
     if args.format == Format::Text {
         write_table(&mut out, &mut found, tz)?;
     }
@@ -192,10 +153,10 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     if line_errors > 0 {
         eprintln!("sunpower: {line_errors} damaged lines skipped");
     }
-    if stages.health.late_readings() > 0 {
+    if stages.late_readings() > 0 {
         eprintln!(
             "sunpower: {} readings came after their day was judged (or had no usable date): ignored",
-            stages.health.late_readings()
+            stages.late_readings()
         );
     }
     Ok(outcome)
@@ -232,13 +193,7 @@ fn write_table(out: &mut impl Write, findings: &mut [Finding], tz: Tz) -> io::Re
     if findings.is_empty() {
         return writeln!(out, "no findings");
     }
-    findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.status.cmp(&b.status))
-            .then(a.start.cmp(&b.start))
-            .then(a.device_name().cmp(b.device_name()))
-    });
+    worst_first(findings);
     let local = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).format("%Y-%m-%d %H:%M");
     let mut rows = vec![[
         "SEVERITY".to_string(),
@@ -257,7 +212,7 @@ fn write_table(out: &mut impl Write, findings: &mut [Finding], tz: Tz) -> io::Re
             f.device_name().into(),
             local(f.start).to_string(),
             local(f.end).to_string(),
-            evidence(f),
+            f.evidence_text(),
         ]);
     }
     let mut widths = [0usize; 7];
@@ -287,51 +242,4 @@ fn write_table(out: &mut impl Write, findings: &mut [Finding], tz: Tz) -> io::Re
         count(Severity::Info),
         tz.name()
     )
-}
-
-/// The evidence in a few words.
-fn evidence(f: &Finding) -> String {
-    let e = &f.evidence;
-    let median = e
-        .peers_median_kw
-        .map(|m| format!(" (array median {m:.3} kW)"))
-        .unwrap_or_default();
-    match f.kind {
-        Kind::Underperforming => {
-            let pct = match (e.produced_kw, e.peers_median_kw) {
-                (Some(p), Some(m)) if m > 0.0 => format!("{:.0}%", 100.0 * p / m),
-                _ => "?".into(),
-            };
-            format!(
-                "{pct} of the array median over {} days, {}/{} samples low",
-                e.days, e.bad_samples, e.samples
-            )
-        }
-        Kind::NotReporting => format!("no report in {} daylight samples{median}", e.samples),
-        Kind::ReportingZero => format!("0 kW in {} daylight samples{median}", e.samples),
-        Kind::Stale => {
-            let stuck = e
-                .produced_kw
-                .map(|p| format!(", stuck at {p:.3} kW"))
-                .unwrap_or_default();
-            format!(
-                "measurement time frozen, {} repeated readings{stuck}",
-                e.samples
-            )
-        }
-        Kind::Gap => {
-            let minutes = (f.end - f.start).num_minutes();
-            format!("no data for {}h{:02}", minutes / 60, minutes % 60)
-        }
-        Kind::CounterReset | Kind::CounterGlitch => {
-            let what = match (f.kind == Kind::CounterReset, e.samples == 1) {
-                (true, true) => "reset",
-                (true, false) => "resets",
-                (false, true) => "glitch",
-                (false, false) => "glitches",
-            };
-            format!("{} lifetime counter {what} that day", e.samples)
-        }
-        _ => format!("{} samples", e.samples),
-    }
 }

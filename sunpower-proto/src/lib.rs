@@ -76,10 +76,10 @@ mod error;
 #[cfg(feature = "intervals")]
 pub mod export;
 mod fields;
-#[cfg(feature = "homeassistant")]
-pub mod homeassistant;
 #[cfg(feature = "intervals")]
 pub mod health;
+#[cfg(feature = "homeassistant")]
+pub mod homeassistant;
 #[cfg(feature = "intervals")]
 pub mod intervals;
 mod json;

@@ -77,6 +77,7 @@ mod dead;
 mod finding;
 mod gaps;
 mod monitor;
+mod stages;
 mod stale;
 mod underperforming;
 
@@ -84,6 +85,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 pub use finding::{Device, Evidence, Finding, Kind, Severity, Status};
 pub use monitor::Health;
+pub use stages::{worst_first, HealthStages};
 
 use crate::Record;
 

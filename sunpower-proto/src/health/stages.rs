@@ -1,0 +1,171 @@
+//! The interval and health stages together, as every front end runs them: records go to both,
+//! the intervals' counter events to the health stage; and the findings' order and evidence
+//! text, so that the command's table and Python's objects say the same.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::{Finding, Health, HealthConfig, Kind};
+use crate::intervals::{IntervalAccumulator, IntervalConfig};
+use crate::Record;
+
+/// Records in, findings out: an [`IntervalAccumulator`] (for its counter events) and a
+/// [`Health`] stage fed the same records.
+///
+/// ```
+/// use sunpower_proto::health::{HealthConfig, HealthStages, Kind};
+/// use sunpower_proto::intervals::IntervalConfig;
+/// use sunpower_proto::parse_line;
+///
+/// let mut stages = HealthStages::new(IntervalConfig::documents(), HealthConfig::default(), chrono_tz::UTC);
+/// // An inverter's lifetime counter that reads 0 once: a glitch of the intervals, a finding here.
+/// for (time, kwh) in [("100000", "100.0"), ("100500", "100.1"), ("101000", "0"), ("101500", "100.3")] {
+///     stages.add(&parse_line(&format!("130\t20260601{time}\tINV1\tM\t\t{kwh}\t0.3")).unwrap());
+/// }
+/// let findings = stages.finish();
+/// assert_eq!(findings[0].kind, Kind::CounterGlitch);
+/// ```
+#[derive(Debug)]
+pub struct HealthStages {
+    intervals: IntervalAccumulator,
+    health: Health,
+}
+
+impl HealthStages {
+    /// The stages, the intervals with `intervals` (the preset of the input: `captures()` for a
+    /// capture, with [`HealthStages::advance_to`] at each post; `documents()` otherwise).
+    pub fn new(intervals: IntervalConfig, health: HealthConfig, tz: Tz) -> HealthStages {
+        HealthStages {
+            intervals: IntervalAccumulator::new(intervals),
+            health: Health::new(health, tz),
+        }
+    }
+
+    /// Feeds a record to both stages.
+    pub fn add(&mut self, record: &Record<'_>) {
+        self.intervals.add(record);
+        self.health.add(record);
+    }
+
+    /// Feeds a `/vars` document: whole to the intervals (they set shared serials aside), its
+    /// records to the health stage.
+    #[cfg(feature = "varserver")]
+    pub fn add_vars(&mut self, vars: &crate::Vars) {
+        self.intervals.add_vars(vars);
+        for record in vars.records() {
+            self.health.add(&record.record());
+        }
+    }
+
+    /// The capture clock (a post's capture time): the intervals keep readings to their horizon
+    /// behind it.
+    pub fn advance_to(&mut self, now: DateTime<Utc>) {
+        self.intervals.advance_to(now);
+        // The rows are not needed here, the events are.
+        self.intervals.drain_ready();
+    }
+
+    /// The findings of the days judged so far.
+    pub fn take_findings(&mut self) -> Vec<Finding> {
+        self.pass_events();
+        self.health.take_findings()
+    }
+
+    /// The end of the input: every finding left.
+    pub fn finish(&mut self) -> Vec<Finding> {
+        self.intervals.finish();
+        self.pass_events();
+        self.health.finish()
+    }
+
+    /// Readings that came after their day was judged, ignored.
+    pub fn late_readings(&self) -> u64 {
+        self.health.late_readings()
+    }
+
+    fn pass_events(&mut self) {
+        for event in self.intervals.take_events() {
+            self.health.add_event(&event);
+        }
+    }
+}
+
+/// Sorts findings worst first: by severity, faults before recoveries, then by start and device.
+///
+/// ```
+/// use chrono::DateTime;
+/// use sunpower_proto::health::{worst_first, Evidence, Finding, Kind, Status};
+/// let t = DateTime::UNIX_EPOCH;
+/// let mut findings = vec![
+///     Finding::new(Kind::Gap, Status::Fault, None, t, t, Evidence::default()),
+///     Finding::new(Kind::NotReporting, Status::Fault, None, t, t, Evidence::default()),
+/// ];
+/// worst_first(&mut findings);
+/// assert_eq!(findings[0].kind, Kind::NotReporting);
+/// ```
+pub fn worst_first(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.status.cmp(&b.status))
+            .then(a.start.cmp(&b.start))
+            .then(a.device_name().cmp(b.device_name()))
+    });
+}
+
+impl Finding {
+    /// The evidence in a few words, as the command's table shows it:
+    /// `30% of the array median over 3 days, 465/465 samples low`.
+    ///
+    /// ```
+    /// use chrono::{DateTime, TimeDelta};
+    /// use sunpower_proto::health::{Evidence, Finding, Kind, Status};
+    /// let t = DateTime::UNIX_EPOCH;
+    /// let f = Finding::new(Kind::Gap, Status::Fault, None, t, t + TimeDelta::minutes(370), Evidence::default());
+    /// assert_eq!(f.evidence_text(), "no data for 6h10");
+    /// ```
+    pub fn evidence_text(&self) -> String {
+        let e = &self.evidence;
+        let median = e
+            .peers_median_kw
+            .map(|m| format!(" (array median {m:.3} kW)"))
+            .unwrap_or_default();
+        match self.kind {
+            Kind::Underperforming => {
+                let pct = match (e.produced_kw, e.peers_median_kw) {
+                    (Some(p), Some(m)) if m > 0.0 => format!("{:.0}%", 100.0 * p / m),
+                    _ => "?".into(),
+                };
+                format!(
+                    "{pct} of the array median over {} days, {}/{} samples low",
+                    e.days, e.bad_samples, e.samples
+                )
+            }
+            Kind::NotReporting => format!("no report in {} daylight samples{median}", e.samples),
+            Kind::ReportingZero => format!("0 kW in {} daylight samples{median}", e.samples),
+            Kind::Stale => {
+                let stuck = e
+                    .produced_kw
+                    .map(|p| format!(", stuck at {p:.3} kW"))
+                    .unwrap_or_default();
+                format!(
+                    "measurement time frozen, {} repeated readings{stuck}",
+                    e.samples
+                )
+            }
+            Kind::Gap => {
+                let minutes = (self.end - self.start).num_minutes();
+                format!("no data for {}h{:02}", minutes / 60, minutes % 60)
+            }
+            Kind::CounterReset | Kind::CounterGlitch => {
+                let what = match (self.kind == Kind::CounterReset, e.samples == 1) {
+                    (true, true) => "reset",
+                    (true, false) => "resets",
+                    (false, true) => "glitch",
+                    (false, false) => "glitches",
+                };
+                format!("{} lifetime counter {what} that day", e.samples)
+            }
+        }
+    }
+}
