@@ -4,7 +4,7 @@
 //! exception classes, the stubs and `py.typed`. Each module here (private: the crate's API is
 //! the Python one) binds one idea of the Rust library: `record` the immutable `Record`, `body`
 //! raw POST bodies, `capture` captures to posts, `intervals` interval energy, `export` its output
-//! shapes, `errors` the bridge from Rust errors to the Python exception classes, `value` field
+//! shapes, `health` the health findings, `errors` the bridge from Rust errors to the Python exception classes, `value` field
 //! conversion, `devicelist` and `varserver` the local API's documents, `session` the sans-I/O
 //! session with a supervisor, `arrow` Arrow batches through the PyCapsule interface.
 
@@ -17,6 +17,7 @@ mod capture;
 mod devicelist;
 mod errors;
 mod export;
+mod health;
 mod intervals;
 mod problem;
 mod record;
@@ -61,5 +62,7 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<session::Session>()?;
     m.add_class::<session::SessionRequest>()?;
     m.add_class::<session::SessionEvent>()?;
+    m.add_class::<health::Health>()?;
+    m.add_class::<health::Finding>()?;
     Ok(())
 }

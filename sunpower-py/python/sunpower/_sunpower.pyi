@@ -29,6 +29,8 @@ __all__ = [
     "Session",
     "SessionRequest",
     "SessionEvent",
+    "Health",
+    "Finding",
     "read_capture",
     "record_fields",
     "interval_fields",
@@ -539,6 +541,72 @@ class TelemetryDecoder:
     def stats(self) -> dict[str, int]:
         """``frames``, ``power``, ``other_notifications``, ``blank``, ``errors``,
         ``unknown_params``, ``without_time``."""
+
+@final
+class Finding:
+    """A fault of a device (or of the supervisor's data) over a period, or its recovery, with
+    its evidence. Immutable. ``str()`` is a sentence; :meth:`to_dict` the keys of ``sunpower
+    health --format jsonl``."""
+
+    @property
+    def kind(self) -> Literal[
+        "not_reporting",
+        "reporting_zero",
+        "underperforming",
+        "stale",
+        "gap",
+        "counter_reset",
+        "counter_glitch",
+    ]: ...
+    @property
+    def status(self) -> Literal["fault", "recovered"]: ...
+    @property
+    def severity(self) -> Literal["critical", "warning", "info"]: ...
+    @property
+    def serial(self) -> str | None:
+        """The device's serial; ``None`` for the supervisor's data (a gap)."""
+    @property
+    def record_type(self) -> int | None: ...
+    @property
+    def start(self) -> datetime.datetime: ...
+    @property
+    def end(self) -> datetime.datetime: ...
+    @property
+    def produced_kw(self) -> float | None:
+        """What the device produced (kW)."""
+    @property
+    def peers_median_kw(self) -> float | None:
+        """The array's median at the same times (kW)."""
+    @property
+    def samples(self) -> int: ...
+    @property
+    def bad_samples(self) -> int: ...
+    @property
+    def days(self) -> int: ...
+    @property
+    def evidence_text(self) -> str:
+        """The evidence in a few words, as ``sunpower health`` shows it."""
+    def to_dict(self) -> dict[str, Any]: ...
+
+@final
+class Health:
+    """Health findings of records, fed like :class:`Intervals`: :meth:`add` a record or a
+    :class:`Vars`, :meth:`extend` an iterable; :meth:`take_findings` as days complete,
+    :meth:`finish` at the end, each worst first. Rules, thresholds and texts are the core
+    library's, the same as ``sunpower health``'s. One thread at a time."""
+
+    def __new__(cls, tz: str = "UTC", *, captures: bool = False) -> Health:
+        """Local days in the IANA zone ``tz``; ``captures=True`` for a capture's records fed
+        with :meth:`advance_to` at each post."""
+    def add(self, item: Record | Vars) -> None: ...
+    def extend(self, items: Iterable[Record | Vars]) -> None: ...
+    def advance_to(self, now: datetime.datetime) -> None:
+        """The capture clock (a post's ``captured_at``)."""
+    def take_findings(self) -> list[Finding]: ...
+    def finish(self) -> list[Finding]: ...
+    @property
+    def late_readings(self) -> int:
+        """Readings that came after their day was judged, ignored."""
 
 @final
 class SessionRequest:

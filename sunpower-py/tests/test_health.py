@@ -1,0 +1,66 @@
+"""sunpower.Health: the library's health findings, the same as `sunpower health`'s."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import sunpower
+
+
+def generated_body(zero_serial: str = "INV3") -> str:
+    """A sunny day of four inverters every five minutes from 08:00 to 16:00 UTC, one of them at
+    0 kW all day, and a header line with each post's time so the supervisor is seen reporting."""
+    lines = []
+    start = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.timezone.utc)
+    energy = {f"INV{i}": 100.0 for i in range(4)}
+    for step in range(97):
+        t = start + dt.timedelta(minutes=5 * step)
+        stamp = t.strftime("%Y%m%d%H%M%S")
+        lines.append(f"100\tSPMS\t10\tZT01\t{stamp}")
+        for serial in energy:
+            kw = 0.0 if serial == zero_serial else 0.3
+            energy[serial] += kw / 12
+            lines.append(f"130\t{stamp}\t{serial}\tAC_Module_Type_C\t\t{energy[serial]:.4f}\t{kw}")
+    return "\n".join(lines) + "\n"
+
+
+def test_a_dead_inverter_is_found_with_its_evidence_and_the_command_agrees(
+    sunpower_cli: Path, tmp_path: Path
+) -> None:
+    body = generated_body()
+    health = sunpower.Health(tz="UTC")
+    health.extend(sunpower.parse_body(body))
+    findings = health.finish()
+    assert [(f.kind, f.status, f.serial) for f in findings] == [("reporting_zero", "fault", "INV3")]
+    finding = findings[0]
+    assert finding.severity == "critical" and finding.record_type == 130
+    assert finding.produced_kw == 0.0 and finding.peers_median_kw == pytest.approx(0.3)
+    assert finding.samples >= 90
+    assert finding.evidence_text.startswith(f"0 kW in {finding.samples} daylight samples")
+    assert finding.start.tzinfo is not None and finding.start < finding.end
+    assert "reporting_zero fault on 130 INV3" in str(finding)
+    # The command, on the same body: the same findings, key for key.
+    path = tmp_path / "body.txt"
+    path.write_text(body)
+    out = subprocess.run(
+        [str(sunpower_cli), "health", "--body", str(path), "--tz", "UTC", "--format", "jsonl"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert [json.loads(line) for line in out] == [f.to_dict() for f in findings]
+
+
+def test_a_healthy_day_has_no_findings_and_bad_items_are_refused() -> None:
+    health = sunpower.Health(tz="America/Los_Angeles")
+    health.extend(sunpower.parse_body(generated_body(zero_serial="none")))
+    assert health.finish() == []
+    with pytest.raises(TypeError, match="Record or Vars"):
+        health.add("130\tline")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="time zone"):
+        sunpower.Health(tz="Mars/Olympus")
