@@ -20,6 +20,8 @@ pub enum DecodeFormat {
     Jsonl,
     /// A Parquet dataset under --output DIR: `DIR/record_type=N/part-00000.parquet`.
     Parquet,
+    /// InfluxDB line protocol, one line per record with values, on standard output.
+    Influx,
 }
 
 /// Arguments of `sunpower decode`.
@@ -185,10 +187,11 @@ fn progress_total(lens: &[Option<u64>], p: sunpower_pcap::capture::Progress<'_>)
 pub fn decode(args: &DecodeArgs) -> io::Result<Outcome> {
     match (args.format, &args.output) {
         (DecodeFormat::Jsonl, None) => decode_jsonl(&args.capture),
+        (DecodeFormat::Influx, None) => decode_influx(&args.capture),
         (DecodeFormat::Parquet, Some(dir)) => crate::parquet::decode(&args.capture, dir),
-        (DecodeFormat::Jsonl, Some(_)) => {
+        (DecodeFormat::Jsonl | DecodeFormat::Influx, Some(_)) => {
             eprintln!(
-                "sunpower: --output is for --format parquet (JSON Lines go to standard output)"
+                "sunpower: --output is for --format parquet (the lines go to standard output)"
             );
             Ok(Outcome::Usage)
         }
@@ -205,6 +208,26 @@ fn decode_jsonl(args: &CaptureArgs) -> io::Result<Outcome> {
     let outcome = drive(&mut decoder, &stderr, |event| match event {
         RecordEvent::Record { post, record } => out.write_record(record, post.channel),
         // Live mode: a post's records leave as soon as the post is complete.
+        RecordEvent::PostEnd(_) if live => out.flush(),
+        _ => Ok(()),
+    })?;
+    out.flush()?;
+    Ok(outcome)
+}
+
+fn decode_influx(args: &CaptureArgs) -> io::Result<Outcome> {
+    let mut decoder = args.decoder();
+    let stderr = args.stderr(&decoder);
+    let live = args.live();
+    // The JSON Lines writer is also a buffered writer of other lines.
+    let mut out = stdout_lines();
+    let mut line = String::new();
+    let outcome = drive(&mut decoder, &stderr, |event| match event {
+        RecordEvent::Record { record, .. } => {
+            line.clear();
+            sunpower_proto::influx::write_record(&mut line, record);
+            out.write_all(line.as_bytes())
+        }
         RecordEvent::PostEnd(_) if live => out.flush(),
         _ => Ok(()),
     })?;

@@ -36,6 +36,31 @@ fn decode_sample_capture_writes_every_record_with_its_channel() {
 }
 
 #[test]
+fn decode_as_influx_lines_gives_a_line_per_record_with_values() {
+    let out = sunpower_ok(&["decode", SAMPLE, "--format", "influx"], None);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Every record but the 336 posts' headers and trailers (no value with a time).
+    assert_eq!(lines.len(), 5304 - 2 * 336);
+    let inverters = lines
+        .iter()
+        .filter(|l| l.starts_with("sunpower_inverter,"))
+        .count();
+    assert_eq!(inverters, 3480);
+    for line in &lines {
+        // Measurement and tags, fields, a time in nanoseconds.
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert_eq!(parts.len(), 3, "{line}");
+        assert!(
+            parts[0].starts_with("sunpower_") && parts[1].contains('='),
+            "{line}"
+        );
+        assert_eq!(parts[2].len(), 19, "{line}");
+    }
+    assert!(lines[0].starts_with("sunpower_supervisor,serial=ZT163785000441C0593 error_count=0i,"));
+}
+
+#[test]
 fn decode_from_stdin_gives_the_same_records_as_from_the_file() {
     let data = std::fs::read(SAMPLE).unwrap();
     let piped = sunpower_ok(&["decode", "-"], Some(&data));

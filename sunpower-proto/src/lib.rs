@@ -41,6 +41,7 @@
 //! | supervisor info (`/cgi-bin/dl_cgi/supervisor/info`) | `parse_supervisor_info` | `varserver` |
 //! | telemetry WebSocket frames (`ws://<pvs>:9002`) | `TelemetryDecoder`, `parse_telemetry` | `varserver` |
 //! | talking to a supervisor (which source, login, polls, back-off), sans-I/O | `session::Session` | `varserver` |
+//! | InfluxDB line protocol of records, site totals and interval rows | [`influx`] | |
 //! | Home Assistant MQTT discovery messages of records and site totals | `homeassistant::Discovery` | `homeassistant` |
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
@@ -80,6 +81,7 @@ mod fields;
 pub mod health;
 #[cfg(feature = "homeassistant")]
 pub mod homeassistant;
+pub mod influx;
 #[cfg(feature = "intervals")]
 pub mod intervals;
 mod json;
