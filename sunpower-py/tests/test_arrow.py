@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import _thread
 import datetime
 import importlib
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +165,77 @@ def test_arrow_stream_gives_the_rows_of_to_arrow_lazily(tmp_path: Path) -> None:
     assert stream.record_type is None
     with pytest.raises(RuntimeError, match="read already"):
         pa.table(stream)
+
+
+def test_an_interrupted_to_arrow_hands_its_rows_to_the_next_call(tmp_path: Path) -> None:
+    """Ctrl-C during `to_arrow()`: the rows it had built come with the next call, none lost."""
+    capture = many_inverters(tmp_path)
+    whole = pa.table(sunpower.read_capture(capture).to_arrow()[130])
+    previous = signal.getsignal(signal.SIGINT)
+    for _ in range(5):
+        reader = sunpower.read_capture(capture)
+        busy = threading.Event()
+
+        def on_sigint(signum: int, frame: Any) -> None:
+            # Raised only from inside to_arrow (its state held): elsewhere it is a miss.
+            try:
+                reader.stats
+            except RuntimeError:
+                raise KeyboardInterrupt from None
+
+        def interrupt_when_busy() -> None:
+            while not busy.is_set():
+                try:
+                    reader.stats
+                except RuntimeError:
+                    busy.set()
+                    _thread.interrupt_main()
+                time.sleep(0.0002)
+
+        signal.signal(signal.SIGINT, on_sigint)
+        poller = threading.Thread(target=interrupt_when_busy)
+        poller.start()
+        try:
+            reader.to_arrow()
+            interrupted = False
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            busy.set()
+            poller.join()
+            signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            break
+    else:
+        pytest.skip("to_arrow() ended before the interrupt came, five times")
+    assert 0 < reader.stats["records"]
+    rest = pa.table(reader.to_arrow()[130])
+    assert rest.num_rows == whole.num_rows
+    assert rest.equals(whole)
+
+
+def test_a_second_arrow_stream_raises_instead_of_giving_no_rows() -> None:
+    reader = sunpower.read_capture(SAMPLE)
+    assert pa.table(reader.arrow_stream(130)).num_rows > 0
+    with pytest.raises(RuntimeError, match="read to its end"):
+        reader.arrow_stream(130)
+    reader = sunpower.read_capture(SAMPLE)
+    first = reader.arrow_stream(130)
+    with pytest.raises(RuntimeError, match="unfinished"):
+        reader.arrow_stream(130)
+    # Dropped unread, it lets another begin.
+    del first
+    assert pa.table(reader.arrow_stream(130)).num_rows > 0
+
+
+def test_rows_a_stream_built_but_its_consumer_left_go_to_the_next_call(tmp_path: Path) -> None:
+    capture = many_inverters(tmp_path)
+    reader = sunpower.read_capture(capture)
+    batches = pa.RecordBatchReader.from_stream(reader.arrow_stream(130))
+    first = batches.read_next_batch()
+    del batches
+    rest = reader.to_arrow()[130]
+    assert first.num_rows + len(rest) == 60_000
 
 
 def test_arrow_stream_of_a_type_the_capture_lacks_is_empty() -> None:
