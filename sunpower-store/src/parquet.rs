@@ -912,6 +912,19 @@ mod tests {
         fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A file given up before `close` (an error on the way: a full disk) removes its temporary
+    /// file instead of leaving it to fill the disk.
+    #[test]
+    fn an_intervals_file_not_closed_leaves_no_temporary_file() {
+        let dir = temp_dir("intervals-unclosed");
+        fs::create_dir_all(&dir).unwrap();
+        let file = IntervalsFile::create(dir.join("out.parquet"), Tz::UTC).unwrap();
+        assert_eq!(names(&dir), [".out.parquet.tmp"]);
+        drop(file);
+        assert!(names(&dir).is_empty());
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
     /// `intervals --output LINK`: the link is followed (its file replaced, the link kept); a
     /// link to nothing is refused by name.
     #[cfg(unix)]
