@@ -540,23 +540,49 @@ impl CaptureReader {
     /// writes (`directory/record_type=N/part-NNNNN.parquet`, by the library's writer: bounded
     /// memory, each file synced and renamed into place, `_SUCCESS` last); the number of files.
     /// `directory` must be new or empty (or hold what an interrupted run left: replaced). On
-    /// an error the dataset's files are removed. Decoded and written without the GIL.
+    /// an error the incomplete dataset is removed and a warning says how many records it had
+    /// taken from this reader. Decoded and written without the GIL.
     fn write_parquet(&self, py: Python<'_>, directory: PathBuf) -> PyResult<u64> {
         let os_error = |e: io::Error| PyOSError::new_err(e.to_string());
         let mut dataset = Dataset::create(&directory).map_err(os_error)?;
         let mut batcher = RecordBatcher::with_batch_rows(PARQUET_BATCH_ROWS);
         let mut out = ByType::default();
         self.take_carried(&mut out);
-        loop {
+        let decoded = || self.lock().map(|s| s.decoder.report().records.records);
+        let (carried, before) = (out.rows() as u64, decoded()?);
+        let mut step = || -> PyResult<bool> {
             let more = self.arrow_step(py, &mut batcher, &mut out)?;
             let batches = out.drain();
             py.detach(|| batches.iter().try_for_each(|b| dataset.write(b)))
                 .map_err(os_error)?;
-            if !more {
-                break;
+            Ok(more)
+        };
+        let result = loop {
+            match step() {
+                Ok(true) => {}
+                Ok(false) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        match result {
+            Ok(()) => py.detach(|| dataset.close()).map_err(os_error),
+            Err(e) => {
+                // The dataset goes (it is incomplete), and with it rows the decoder is past: the
+                // user is told how many, not left to find fewer rows in a second call.
+                drop(dataset);
+                let lost = carried + decoded().unwrap_or(before).saturating_sub(before);
+                errors::log_warning(
+                    py,
+                    &format!(
+                        "{}: write_parquet() stopped ({e}): the incomplete dataset was removed; \
+                         {lost} records it had taken from this reader are not read again \
+                         (read_capture() the capture anew to write it)",
+                        directory.display()
+                    ),
+                )?;
+                Err(e)
             }
         }
-        py.detach(|| dataset.close()).map_err(os_error)
     }
 
     /// The rest of the capture's records of `record_type` as a lazy Arrow stream: decoded as

@@ -581,7 +581,9 @@ class CaptureReader(Iterator[Post]):
         memory, each file synced and renamed into place, ``_SUCCESS`` written last); returns
         the number of files. ``directory`` must be new or empty, or hold what an interrupted
         run left (replaced); else :class:`OSError`. On an error (``KeyboardInterrupt``
-        included) the dataset's files are removed. Decoded and written without the GIL."""
+        included) the incomplete dataset is removed, and a warning on the ``sunpower`` logger
+        says how many records it had taken from this reader (they are not read again:
+        ``read_capture`` the capture anew). Decoded and written without the GIL."""
     def arrow_stream(self, record_type: int) -> ArrowStream:
         """The rest of the capture's records of ``record_type`` as a lazy Arrow stream,
         decoded as the consumer reads it: memory holds a batch, not the capture.
