@@ -32,7 +32,8 @@ pub struct DecodeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DecodeFormat::Jsonl)]
     pub format: DecodeFormat,
-    /// The dataset's directory (new or empty), for --format parquet.
+    /// The dataset's directory (new or empty, or left incomplete by a killed run: replaced),
+    /// for --format parquet; `DIR/_SUCCESS`, written last, marks it complete.
     #[arg(long, value_name = "DIR", required_if_eq("format", "parquet"))]
     pub output: Option<PathBuf>,
 }

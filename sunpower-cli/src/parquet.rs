@@ -1,5 +1,6 @@
 //! `decode --format parquet`: every record into the library's Arrow batcher, its batches into
-//! the library's Parquet dataset (`sunpower_store::parquet`).
+//! the library's Parquet dataset (`sunpower_store::parquet`): complete with its `_SUCCESS`
+//! marker, or (killed) with no visible part, replaced by the next run; on an error, removed.
 
 use std::io;
 
@@ -21,6 +22,12 @@ pub fn decode(args: &CaptureArgs, dir: &std::path::Path) -> io::Result<Outcome> 
             return Ok(Outcome::Unreadable);
         }
     };
+    if dataset.replaced() {
+        eprintln!(
+            "sunpower: {}: replacing the incomplete dataset an interrupted run left",
+            dir.display()
+        );
+    }
     let mut decoder = args.decoder();
     let stderr = args.stderr(&decoder);
     let mut batcher = RecordBatcher::with_batch_rows(BATCH_ROWS);

@@ -98,9 +98,14 @@ fn read_file(path: &Path) -> Vec<RecordBatch> {
 /// Every partition's rows, parts in order, the record type from the partition's name.
 fn read_dataset(dir: &Path) -> BTreeMap<u64, Vec<RecordBatch>> {
     let mut out = BTreeMap::new();
+    // Complete: the marker written last.
+    assert!(dir.join("_SUCCESS").is_file(), "{}", dir.display());
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name == "_SUCCESS" {
+            continue;
+        }
         let record_type: u64 = name.strip_prefix("record_type=").unwrap().parse().unwrap();
         let mut parts: Vec<_> = (std::fs::read_dir(&path).unwrap())
             .map(|e| e.unwrap().path())
@@ -120,8 +125,8 @@ fn read_dataset(dir: &Path) -> BTreeMap<u64, Vec<RecordBatch>> {
 }
 
 /// `decode --format parquet` of `inputs` (file names, or `-` with `stdin`) equals `decode`'s
-/// JSON Lines, and exits as it does; returns the record count. No records: the dataset is an
-/// empty directory.
+/// JSON Lines, and exits as it does; returns the record count. No records: the dataset is its
+/// `_SUCCESS` marker alone.
 fn parquet_equals_json_lines_of(inputs: &[&str], stdin: Option<&[u8]>) -> usize {
     let json = sunpower(&[&["decode"], inputs].concat(), stdin);
     let lines = json_lines(&json);
@@ -138,9 +143,11 @@ fn parquet_equals_json_lines_of(inputs: &[&str], stdin: Option<&[u8]>) -> usize 
     assert_eq!(out.status.code(), json.status.code(), "{inputs:?}");
     assert!(out.stdout.is_empty());
     if lines.is_empty() {
-        let entries: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
-        assert!(entries.is_empty(), "{inputs:?}: {entries:?}");
-        std::fs::remove_dir(&dir).unwrap();
+        let entries: Vec<_> = (std::fs::read_dir(&dir).unwrap())
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(entries, ["_SUCCESS"], "{inputs:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
         return 0;
     }
     let dataset = read_dataset(&dir);
@@ -407,4 +414,67 @@ fn intervals_parquet_equals_the_jsonl_rows() {
             Some("America/Los_Angeles".into())
         )
     );
+}
+
+/// A write that fails (the disk full; here the file size limit of `ulimit -f`, its signal
+/// ignored, so that writes fail with EFBIG as they would with ENOSPC) names the file it was
+/// writing and leaves nothing: no temporary part filling the disk, no dataset that looks whole.
+#[cfg(unix)]
+#[test]
+fn decode_parquet_onto_a_full_disk_names_the_file_and_removes_its_files() {
+    let dir = tempdir("full");
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 16; exec \"$0\" \"$@\"",
+            env!("CARGO_BIN_EXE_sunpower"),
+            "decode",
+            SAMPLE,
+            "--format",
+            "parquet",
+            "--output",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}/", dir.display())) && stderr.contains("cannot write"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("External"), "{stderr}");
+    assert!(
+        !dir.exists(),
+        "{:?}",
+        std::fs::read_dir(&dir).map(|d| d.count())
+    );
+}
+
+/// The output is a regular file: refused with its name, not "File exists (os error 17)".
+#[test]
+fn decode_parquet_onto_a_file_names_it() {
+    let dir = tempdir("onto-file");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("dataset");
+    std::fs::write(&file, b"x").unwrap();
+    let out = sunpower(
+        &[
+            "decode",
+            SAMPLE,
+            "--format",
+            "parquet",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: not a directory", file.display())),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"x");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

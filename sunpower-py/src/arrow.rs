@@ -158,6 +158,37 @@ impl ByType {
         self.only.as_ref().is_none_or(|t| t.contains(&record_type))
     }
 
+    /// Rows gathered so far.
+    pub fn rows(&self) -> usize {
+        (self.batches.values().flatten())
+            .map(RecordBatch::num_rows)
+            .sum()
+    }
+
+    /// Moves `earlier`'s batches (rows an interrupted call had built) of the types this one
+    /// keeps before this one's; the others stay in `earlier`, for a call that wants them.
+    pub fn prepend(&mut self, earlier: &mut ByType) {
+        let later = std::mem::take(&mut self.batches);
+        let types: Vec<u16> = (earlier.batches.keys().copied())
+            .filter(|t| self.wants(*t))
+            .collect();
+        for record_type in types {
+            if let Some(batches) = earlier.batches.remove(&record_type) {
+                self.batches.insert(record_type, batches);
+            }
+        }
+        for (record_type, batches) in later {
+            self.batches.entry(record_type).or_default().extend(batches);
+        }
+    }
+
+    /// `later`'s batches after this one's (whatever its filter: they were built already).
+    pub fn append(&mut self, later: ByType) {
+        for (record_type, batches) in later.batches {
+            self.batches.entry(record_type).or_default().extend(batches);
+        }
+    }
+
     pub fn add(&mut self, batch: KindBatch) {
         (self.batches.entry(batch.record_type).or_default()).push(batch.batch);
     }

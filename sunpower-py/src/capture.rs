@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use chrono::{DateTime, Utc};
@@ -24,7 +25,7 @@ use crate::arrow::{self as batches, ByType};
 use crate::capped::Capped;
 use crate::errors;
 use crate::record::Record;
-use sunpower_proto::arrow::{RecordBatcher, RecordContext};
+use sunpower_proto::arrow::{KindBatch, RecordBatcher, RecordContext};
 use sunpower_store::parquet::{Dataset, BATCH_ROWS as PARQUET_BATCH_ROWS};
 
 static CAPTURE_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
@@ -367,9 +368,42 @@ impl State {
 pub struct CaptureReader {
     state: Mutex<State>,
     pending: PendingError,
+    /// Rows an interrupted `to_arrow` (Ctrl-C, an error) or an `arrow_stream` left unread had
+    /// built: the decoder is past their records, so the next Arrow call hands them out first.
+    /// A lock of its own, never held around Python or the decoder (a stream's drop takes it).
+    carried: Mutex<Option<ByType>>,
+    /// Whether an `arrow_stream` of this reader is unfinished: a second would share the
+    /// records with it, each getting some.
+    streaming: std::sync::atomic::AtomicBool,
 }
 
 impl CaptureReader {
+    /// Keeps `out` (and what `batcher` holds) for the next Arrow call.
+    fn carry(&self, batcher: &mut RecordBatcher, mut out: ByType) {
+        // Only an Arrow error could stop it, which the batches are built not to raise.
+        let _ = batches::finish(batcher, &mut out);
+        if out.rows() == 0 {
+            return;
+        }
+        let mut slot = self.carried.lock().unwrap_or_else(|p| p.into_inner());
+        match slot.as_mut() {
+            // Earlier rows first: capture order.
+            Some(earlier) => earlier.append(out),
+            None => *slot = Some(out),
+        }
+    }
+
+    /// Moves the rows an interrupted call left, of the types `out` keeps, into `out`.
+    fn take_carried(&self, out: &mut ByType) {
+        let mut slot = self.carried.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(carried) = slot.as_mut() {
+            out.prepend(carried);
+            if carried.rows() == 0 {
+                *slot = None;
+            }
+        }
+    }
+
     /// Moves the decoding on into `batcher` and `out` (posts decoded by iteration but not
     /// handed out first), logging problems; at the end, the last batches. Whether there is
     /// more.
@@ -473,7 +507,8 @@ impl CaptureReader {
     /// post's context (`captured_at`, `input`) after the record's columns. Decoded and built
     /// without the GIL and without a Python object per record; problems are logged as
     /// iterating logs them. With `record_types`, only the records of those types are built
-    /// (the others are decoded and counted all the same).
+    /// (the others are decoded and counted all the same). An interrupted call (Ctrl-C, an
+    /// error) keeps the rows it had built for the next Arrow call: none is lost.
     #[pyo3(signature = (record_types = None))]
     fn to_arrow<'py>(
         &self,
@@ -486,46 +521,109 @@ impl CaptureReader {
         };
         let mut batcher = RecordBatcher::new();
         let mut out = ByType::only(only);
-        while self.arrow_step(py, &mut batcher, &mut out)? {}
+        self.take_carried(&mut out);
+        loop {
+            match self.arrow_step(py, &mut batcher, &mut out) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    // Ctrl-C (or an error): the rows built so far are the next call's.
+                    self.carry(&mut batcher, out);
+                    return Err(e);
+                }
+            }
+        }
         out.into_dict(py)
     }
 
     /// The rest of the capture as the Parquet dataset `sunpower decode --format parquet`
     /// writes (`directory/record_type=N/part-NNNNN.parquet`, by the library's writer: bounded
-    /// memory, each file synced and renamed into place); the number of files. `directory`
-    /// must be new or empty. Decoded and written without the GIL.
+    /// memory, each file synced and renamed into place, `_SUCCESS` last); the number of files.
+    /// `directory` must be new or empty (or hold what an interrupted run left: replaced). On
+    /// an error the incomplete dataset is removed and a warning says how many records it had
+    /// taken from this reader. Decoded and written without the GIL.
     fn write_parquet(&self, py: Python<'_>, directory: PathBuf) -> PyResult<u64> {
         let os_error = |e: io::Error| PyOSError::new_err(e.to_string());
         let mut dataset = Dataset::create(&directory).map_err(os_error)?;
         let mut batcher = RecordBatcher::with_batch_rows(PARQUET_BATCH_ROWS);
         let mut out = ByType::default();
-        loop {
+        self.take_carried(&mut out);
+        let decoded = || self.lock().map(|s| s.decoder.report().records.records);
+        let (carried, before) = (out.rows() as u64, decoded()?);
+        let mut step = || -> PyResult<bool> {
             let more = self.arrow_step(py, &mut batcher, &mut out)?;
             let batches = out.drain();
             py.detach(|| batches.iter().try_for_each(|b| dataset.write(b)))
                 .map_err(os_error)?;
-            if !more {
-                break;
+            Ok(more)
+        };
+        let result = loop {
+            match step() {
+                Ok(true) => {}
+                Ok(false) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        match result {
+            Ok(()) => py.detach(|| dataset.close()).map_err(os_error),
+            Err(e) => {
+                // The dataset goes (it is incomplete), and with it rows the decoder is past: the
+                // user is told how many, not left to find fewer rows in a second call.
+                drop(dataset);
+                let lost = carried + decoded().unwrap_or(before).saturating_sub(before);
+                errors::log_warning(
+                    py,
+                    &format!(
+                        "{}: write_parquet() stopped ({e}): the incomplete dataset was removed; \
+                         {lost} records it had taken from this reader are not read again \
+                         (read_capture() the capture anew to write it)",
+                        directory.display()
+                    ),
+                )?;
+                Err(e)
             }
         }
-        py.detach(|| dataset.close()).map_err(os_error)
     }
 
     /// The rest of the capture's records of `record_type` as a lazy Arrow stream: decoded as
     /// the consumer reads it (`pyarrow.RecordBatchReader.from_stream(...)`, `pyarrow.table`,
     /// DuckDB, polars), so memory holds a batch, not the capture. Read once.
-    fn arrow_stream(slf: Py<Self>, py: Python<'_>, record_type: u16) -> ArrowStream {
+    ///
+    /// One stream at a time: a second while one is unfinished, or one on a capture already read
+    /// to its end, raises `RuntimeError` (it would get none or some of the records, silently).
+    /// A stream dropped before its end leaves the rows it had built to the next Arrow call.
+    fn arrow_stream(slf: Py<Self>, py: Python<'_>, record_type: u16) -> PyResult<ArrowStream> {
+        let reader = slf.get();
+        if reader.streaming.load(Ordering::SeqCst) {
+            return Err(PyRuntimeError::new_err(
+                "another arrow_stream() of this capture is unfinished: read it to its end or \
+                 drop it first (two streams would share the records, each getting some)",
+            ));
+        }
+        let mut out = ByType::only(Some([record_type].into()));
+        reader.take_carried(&mut out);
+        let ended = {
+            let state = reader.lock()?;
+            state.summarised && state.ready.is_empty()
+        };
+        if ended && out.rows() == 0 {
+            return Err(PyRuntimeError::new_err(
+                "this capture was read to its end already: call read_capture() again to read \
+                 it anew",
+            ));
+        }
+        reader.streaming.store(true, Ordering::SeqCst);
         let stream = LazyBatches {
             reader: slf.clone_ref(py),
             record_type,
             batcher: RecordBatcher::new(),
-            out: ByType::only(Some([record_type].into())),
+            out,
             ready: VecDeque::new(),
             done: false,
         };
-        ArrowStream {
+        Ok(ArrowStream {
             stream: Mutex::new(Some(stream)),
-        }
+        })
     }
 
     /// Every counter so far: the same keys and values as `sunpower stats` prints (nested
@@ -592,6 +690,8 @@ pub fn read_capture(py: Python<'_>, sources: &Bound<'_, PyTuple>) -> PyResult<Ca
             summarised: false,
         }),
         pending,
+        carried: Mutex::new(None),
+        streaming: std::sync::atomic::AtomicBool::new(false),
     })
 }
 
@@ -638,6 +738,24 @@ impl Iterator for LazyBatches {
                 }
             }
         }
+    }
+}
+
+impl Drop for LazyBatches {
+    fn drop(&mut self) {
+        let reader = self.reader.get();
+        // Rows read ahead but not consumed (a consumer that stopped early, an error) are the
+        // next Arrow call's: the decoder is past their records.
+        let mut out = ByType::only(Some([self.record_type].into()));
+        for batch in self.ready.drain(..) {
+            out.add(KindBatch {
+                record_type: self.record_type,
+                batch,
+            });
+        }
+        out.append(std::mem::take(&mut self.out));
+        reader.carry(&mut self.batcher, out);
+        reader.streaming.store(false, Ordering::SeqCst);
     }
 }
 

@@ -188,6 +188,9 @@ pub fn interval_fields() -> Vec<(&'static str, &'static str, Option<&'static str
 /// The accumulator and its zone.
 struct State {
     acc: IntervalAccumulator,
+    /// Intervals handed out by `finish`, `finish_arrow` or `advance_to` since the last
+    /// `write_tree`: that many rows a `write_tree` now would not write.
+    handed_out: usize,
 }
 
 /// Energy per interval from records fed in any order (replays and duplicates included).
@@ -195,6 +198,14 @@ struct State {
 pub struct Intervals {
     state: Mutex<State>,
     tz: Tz,
+}
+
+impl State {
+    /// `rows`, counted as handed out (not to be written by a later `write_tree`).
+    fn handed(&mut self, rows: Vec<CoreInterval>) -> Vec<CoreInterval> {
+        self.handed_out += rows.len();
+        rows
+    }
 }
 
 impl Intervals {
@@ -272,6 +283,7 @@ impl Intervals {
         Ok(Intervals {
             state: Mutex::new(State {
                 acc: IntervalAccumulator::new(config),
+                handed_out: 0,
             }),
             tz: zone,
         })
@@ -330,21 +342,30 @@ impl Intervals {
     /// ready, revisions included.
     fn advance_to(&self, py: Python<'_>, now: DateTime<FixedOffset>) -> PyResult<Vec<Interval>> {
         let now = now.with_timezone(&Utc);
-        let rows = self.with_state(|s| s.acc.advance_to(now))?;
+        let rows = self.with_state(|s| {
+            let rows = s.acc.advance_to(now);
+            s.handed(rows)
+        })?;
         self.rows(py, rows)
     }
 
     /// Every interval still held, in start order (offline: all of them). Further records can
     /// be added after.
     fn finish(&self, py: Python<'_>) -> PyResult<Vec<Interval>> {
-        let rows = self.with_state(|s| s.acc.finish())?;
+        let rows = self.with_state(|s| {
+            let rows = s.acc.finish();
+            s.handed(rows)
+        })?;
         self.rows(py, rows)
     }
 
     /// Every interval still held (as `finish` returns them) as Arrow batches, the columns of
     /// `to_dict()`; built without the GIL.
     fn finish_arrow(&self, py: Python<'_>) -> PyResult<RecordBatches> {
-        let rows = self.with_state(|s| s.acc.finish())?;
+        let rows = self.with_state(|s| {
+            let rows = s.acc.finish();
+            s.handed(rows)
+        })?;
         self.log_events(py)?;
         let tz = self.tz;
         let batches = py.detach(|| {
@@ -357,14 +378,32 @@ impl Intervals {
     }
 
     /// Every interval still held (as `finish` returns them), merged into the tree under
-    /// `directory` as `sunpower intervals --tree` writes it; returns what changed.
+    /// `directory` as `sunpower intervals --tree` writes it; returns what changed. Intervals
+    /// handed out since by `finish`, `finish_arrow` or `advance_to` are not held any more:
+    /// with none left to write that is a `ValueError` (not an empty write), with some a
+    /// warning that says how many are not in it.
     fn write_tree<'py>(
         &self,
         py: Python<'py>,
         directory: std::path::PathBuf,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let rows = self.with_state(|s| s.acc.finish())?;
+        let (rows, handed_out) =
+            self.with_state(|s| (s.acc.finish(), std::mem::take(&mut s.handed_out)))?;
         self.log_events(py)?;
+        if handed_out > 0 {
+            let message = format!(
+                "{}: {handed_out} intervals were handed out by finish(), finish_arrow() or \
+                 advance_to() before this write_tree() and are not in it (write them with \
+                 sunpower.write_tree(directory, rows))",
+                directory.display()
+            );
+            if rows.is_empty() {
+                return Err(PyValueError::new_err(format!(
+                    "nothing to write: {message}"
+                )));
+            }
+            errors::log_warning(py, &message)?;
+        }
         crate::export::write_rows(py, directory, &rows, self.tz)
     }
 

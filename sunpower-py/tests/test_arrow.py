@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+import _thread
 import datetime
 import importlib
+import shutil
+import signal
+import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -161,6 +166,103 @@ def test_arrow_stream_gives_the_rows_of_to_arrow_lazily(tmp_path: Path) -> None:
     assert stream.record_type is None
     with pytest.raises(RuntimeError, match="read already"):
         pa.table(stream)
+
+
+def interrupted(reader: Any, call: Callable[[], object]) -> bool:
+    """Runs `call` (a method of `reader`) with a Ctrl-C sent while it is inside, as a user
+    would; whether it was interrupted (it may end first)."""
+    previous = signal.getsignal(signal.SIGINT)
+    busy = threading.Event()
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        # Raised only from inside the call (the reader's state held): elsewhere a miss.
+        try:
+            reader.stats
+        except RuntimeError:
+            raise KeyboardInterrupt from None
+
+    def interrupt_when_busy() -> None:
+        while not busy.is_set():
+            try:
+                reader.stats
+            except RuntimeError:
+                busy.set()
+                _thread.interrupt_main()
+            time.sleep(0.0002)
+
+    signal.signal(signal.SIGINT, on_sigint)
+    poller = threading.Thread(target=interrupt_when_busy)
+    poller.start()
+    try:
+        call()
+        return False
+    except KeyboardInterrupt:
+        return True
+    finally:
+        busy.set()
+        poller.join()
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_an_interrupted_write_parquet_says_how_many_records_it_took(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ctrl-C during `write_parquet()`: the incomplete dataset goes, and the records it had
+    taken from the reader are counted in a warning, not silently missing from a second call."""
+    capture = many_inverters(tmp_path)
+    dataset = tmp_path / "dataset"
+    for _ in range(5):
+        reader = sunpower.read_capture(capture)
+        if interrupted(reader, lambda: reader.write_parquet(dataset)):
+            break
+        shutil.rmtree(dataset)
+    else:
+        pytest.skip("write_parquet() ended before the interrupt came, five times")
+    assert not dataset.exists()
+    message = next(r.getMessage() for r in caplog.records if "write_parquet()" in r.getMessage())
+    taken = int(message.split("; ")[1].split()[0])
+    assert 0 < taken == reader.stats["records"], message
+
+
+def test_an_interrupted_to_arrow_hands_its_rows_to_the_next_call(tmp_path: Path) -> None:
+    """Ctrl-C during `to_arrow()`: the rows it had built come with the next call, none lost."""
+    capture = many_inverters(tmp_path)
+    whole = pa.table(sunpower.read_capture(capture).to_arrow()[130])
+    for _ in range(5):
+        reader = sunpower.read_capture(capture)
+        if interrupted(reader, reader.to_arrow):
+            break
+    else:
+        pytest.skip("to_arrow() ended before the interrupt came, five times")
+    assert 0 < reader.stats["records"]
+    rest = pa.table(reader.to_arrow()[130])
+    assert rest.num_rows == whole.num_rows
+    assert rest.equals(whole)
+
+
+
+def test_a_second_arrow_stream_raises_instead_of_giving_no_rows() -> None:
+    reader = sunpower.read_capture(SAMPLE)
+    assert pa.table(reader.arrow_stream(130)).num_rows > 0
+    with pytest.raises(RuntimeError, match="read to its end"):
+        reader.arrow_stream(130)
+    reader = sunpower.read_capture(SAMPLE)
+    first = reader.arrow_stream(130)
+    with pytest.raises(RuntimeError, match="unfinished"):
+        reader.arrow_stream(130)
+    # Dropped unread, it lets another begin.
+    del first
+    assert pa.table(reader.arrow_stream(130)).num_rows > 0
+
+
+def test_rows_a_stream_built_but_its_consumer_left_go_to_the_next_call(tmp_path: Path) -> None:
+    capture = many_inverters(tmp_path)
+    reader = sunpower.read_capture(capture)
+    batches = pa.RecordBatchReader.from_stream(reader.arrow_stream(130))
+    first = batches.read_next_batch()
+    del batches
+    rest = reader.to_arrow()[130]
+    assert first.num_rows + len(rest) == 60_000
 
 
 def test_arrow_stream_of_a_type_the_capture_lacks_is_empty() -> None:

@@ -214,8 +214,9 @@ def test_duckdb_report_builds_the_dataset_with_the_package_and_reports_per_panel
     out = capsys.readouterr().out
     # The layout of `sunpower decode --format parquet`, the record type in the path only.
     decoded = sunpower.read_capture(SAMPLE).to_arrow()
+    # `_SUCCESS`, written last, marks it complete.
     assert sorted(p.name for p in dataset.iterdir()) == sorted(
-        f"record_type={t}" for t in decoded
+        [*(f"record_type={t}" for t in decoded), "_SUCCESS"]
     )
     for record_type, batches in decoded.items():
         table = pq.read_table(dataset / f"record_type={record_type}" / "part-00000.parquet")
@@ -334,7 +335,7 @@ def test_the_packages_dataset_is_the_commands(
     duckdb_report.build_with_package([str(SAMPLE)], ours)
     assert duckdb_report.build_with_cli(str(sunpower_cli), [str(SAMPLE)], theirs)
     assert sorted(p.name for p in ours.iterdir()) == sorted(p.name for p in theirs.iterdir())
-    for partition in ours.iterdir():
+    for partition in ours.glob("record_type=*"):
         mine = pq.read_table(partition / "part-00000.parquet")
         cli = pq.read_table(theirs / partition.name / "part-00000.parquet")
         assert mine.schema.names == cli.schema.names

@@ -220,3 +220,18 @@ def test_cli_and_python_give_the_same_intervals_on_every_sample(
     # Not empty everywhere: the samples with readings give intervals.
     if path.name in ("sample.pcap", "pvs6_2019.json", "pvs6-61845-varserver-dump.json"):
         assert rows, path
+
+
+def test_write_tree_after_finish_says_the_intervals_were_handed_out(tmp_path: Path) -> None:
+    """`finish()` hands every interval out; a `write_tree()` after it has nothing to write, and
+    says so instead of writing nothing."""
+    acc = sunpower.Intervals(tz="UTC")
+    acc.extend(sunpower.parse_line(line) for line in LINES)
+    rows = acc.finish()
+    with pytest.raises(ValueError, match="nothing to write: .*2 intervals were handed out"):
+        acc.write_tree(tmp_path / "tree")
+    assert not (tmp_path / "tree").exists()
+    # Written from the rows handed out, they are all there.
+    assert sunpower.write_tree(tmp_path / "tree", rows)["inserted"] == 2
+    # Told once: a write_tree with nothing new after that is an empty write again.
+    assert acc.write_tree(tmp_path / "tree")["files"] == 0

@@ -55,14 +55,28 @@ pub enum WriteError {
         /// The cause.
         source: io::Error,
     },
-    /// An existing file has a row that cannot be read back.
-    #[error("{}: {error}", dir.display())]
-    Row {
-        /// The tree's folder (the error names the file in it).
+    /// Existing files have a row (or a header, or bytes that are not UTF-8) that cannot be
+    /// read back: they were left as they are, and every other file was merged and written.
+    #[error("{}: {} damaged file(s) left as they are ({} new intervals not written; the other \
+             files were merged: {} intervals inserted, {} replaced, {} files written): {}",
+            dir.display(), errors.len(), report.not_written, report.inserted, report.replaced,
+            report.files, list(errors))]
+    Damaged {
+        /// The tree's folder (each error names its file in it, and the line).
         dir: PathBuf,
-        /// What is wrong, and where.
-        error: RowError,
+        /// What is wrong in each damaged file, and where.
+        errors: Vec<RowError>,
+        /// What the merge of the other files did.
+        report: TreeReport,
     },
+}
+
+fn list(errors: &[RowError]) -> String {
+    let shown: Vec<String> = errors.iter().take(10).map(ToString::to_string).collect();
+    match errors.len() {
+        n if n > 10 => format!("{}; and {} more", shown.join("; "), n - 10),
+        _ => shown.join("; "),
+    }
 }
 
 fn io_error<'p>(path: &'p Path, what: &'static str) -> impl FnOnce(io::Error) -> WriteError + 'p {
@@ -74,6 +88,10 @@ fn io_error<'p>(path: &'p Path, what: &'static str) -> impl FnOnce(io::Error) ->
 }
 
 /// Merges `intervals` into the tree under `dir` (created if needed), local dates in zone `tz`.
+///
+/// A damaged file does not block the others: it is left as it is (a day's new rows not
+/// written), every other file is written, then [`WriteError::Damaged`] names each damaged file
+/// and line and says what was written.
 ///
 /// ```
 /// use sunpower_proto::parse_line;
@@ -112,7 +130,8 @@ pub fn write_dir(dir: &Path, intervals: &[Interval], tz: Tz) -> Result<TreeRepor
     let mut existing = BTreeMap::new();
     for rel in files_to_read(intervals, tz) {
         let path = dir.join(&rel);
-        match fs::read_to_string(&path) {
+        // Bytes: text that is not UTF-8 is a damaged row, with its line, not a read error.
+        match fs::read(&path) {
             Ok(text) => {
                 existing.insert(rel, text);
             }
@@ -120,15 +139,24 @@ pub fn write_dir(dir: &Path, intervals: &[Interval], tz: Tz) -> Result<TreeRepor
             Err(e) => return Err(io_error(&path, "cannot read")(e)),
         }
     }
-    let update = merge(intervals, tz, &existing).map_err(|error| WriteError::Row {
+    // Never an error since damaged files are skipped; kept in the signature of `merge`.
+    let update = merge(intervals, tz, &existing).map_err(|error| WriteError::Damaged {
         dir: dir.to_owned(),
-        error,
+        errors: vec![error],
+        report: TreeReport::default(),
     })?;
     for file in update.files.iter().filter(|f| f.changed) {
         write_atomically(&dir.join(&file.path), file.contents.as_bytes())?;
     }
     // Dropping the file releases the lock.
     drop(lock);
+    if !update.damaged.is_empty() {
+        return Err(WriteError::Damaged {
+            dir: dir.to_owned(),
+            errors: update.damaged,
+            report: update.report,
+        });
+    }
     Ok(update.report)
 }
 
@@ -259,6 +287,38 @@ mod tests {
         fs::write(&path, text).unwrap();
         let err = write_dir(&dir, &rows(0, 4), tz).unwrap_err().to_string();
         assert!(err.contains("2026/06/01.csv: line 6: column"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// One day's file damaged (here bytes that are not UTF-8, on line 3): it is left as it is,
+    /// named with its line, and the other day is written all the same.
+    #[test]
+    fn a_damaged_day_file_is_left_named_and_the_other_days_are_written() {
+        let dir = temp_dir("tree-damaged-day");
+        let tz: Tz = "America/Los_Angeles".parse().unwrap();
+        write_dir(&dir, &rows(0, 4), tz).unwrap();
+        // 23:00 to 23:15 on 1 June, local.
+        let path = dir.join("2026/06/01.csv");
+        let mut bytes = fs::read(&path).unwrap();
+        let second = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+        let third = second + (bytes[second..].iter().position(|b| *b == b'\n')).unwrap() + 1;
+        bytes[third] = 0xff;
+        fs::write(&path, &bytes).unwrap();
+        // Into the next day too.
+        let err = write_dir(&dir, &rows(0, 300), tz).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains("2026/06/01.csv: line 3: column 0 (interval_start)"),
+            "{message}"
+        );
+        let WriteError::Damaged { report, .. } = err else {
+            panic!("{message}")
+        };
+        assert_eq!(report.damaged, 1);
+        assert!(report.not_written > 0 && report.inserted > 0, "{report:?}");
+        assert_eq!(fs::read(&path).unwrap(), bytes);
+        let next = fs::read_to_string(dir.join("2026/06/02.csv")).unwrap();
+        assert!(next.lines().count() > 200);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -24,7 +24,7 @@
 //!     tree::files_to_read(&rows, tz),
 //!     ["2026/06/01.csv", "2026/06/daily.csv", "2026/monthly.csv", "yearly.csv"]
 //! );
-//! let first = tree::merge(&rows, tz, &BTreeMap::new()).unwrap();
+//! let first = tree::merge(&rows, tz, &BTreeMap::<String, String>::new()).unwrap();
 //! assert_eq!(first.report.inserted, 2);
 //! // Merging the same rows into what was written changes nothing.
 //! let written: BTreeMap<String, String> =
@@ -57,7 +57,7 @@ use crate::intervals::{local_date, totals, Flag, Interval, Period, PeriodTotal};
 /// # }
 /// # let rows = acc.finish();
 /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
-/// let report = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::new()).unwrap().report;
+/// let report = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::<String, String>::new()).unwrap().report;
 /// assert_eq!((report.inserted, report.replaced, report.kept, report.files), (2, 0, 0, 4));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -71,6 +71,14 @@ pub struct TreeReport {
     pub kept: usize,
     /// Files whose contents changed.
     pub files: usize,
+    /// Existing files with a row (or a header) that cannot be read back: left as they are,
+    /// named in [`TreeUpdate::damaged`]; the other files are merged all the same.
+    pub damaged: usize,
+    /// New interval rows not written because their day's file is damaged.
+    pub not_written: usize,
+    /// Rows of a day's file dated another day: kept as they are, counted in no total, named in
+    /// [`TreeUpdate::misplaced`].
+    pub misplaced: usize,
 }
 
 /// One file of the tree after a merge.
@@ -87,7 +95,7 @@ pub struct TreeReport {
 /// # }
 /// # let rows = acc.finish();
 /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
-/// let update = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::new()).unwrap();
+/// let update = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::<String, String>::new()).unwrap();
 /// let day = &update.files[0];
 /// assert_eq!((day.path.as_str(), day.changed), ("2026/06/01.csv", true));
 /// assert_eq!(day.contents.lines().count(), 3); // header and two rows
@@ -117,7 +125,7 @@ pub struct TreeFile {
 /// # }
 /// # let rows = acc.finish();
 /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
-/// let update = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::new()).unwrap();
+/// let update = tree::merge(&rows, chrono_tz::UTC, &BTreeMap::<String, String>::new()).unwrap();
 /// let paths: Vec<&str> = update.files.iter().map(|f| f.path.as_str()).collect();
 /// assert_eq!(paths, ["2026/06/01.csv", "2026/06/daily.csv", "2026/monthly.csv", "yearly.csv"]);
 /// ```
@@ -127,6 +135,11 @@ pub struct TreeUpdate {
     pub files: Vec<TreeFile>,
     /// What changed.
     pub report: TreeReport,
+    /// Why each damaged file was left as it is (its first row that cannot be read back, with
+    /// the file and line): one damaged day does not keep the others from being written.
+    pub damaged: Vec<RowError>,
+    /// Rows found in the file of another day (the file, the row's `interval_start`).
+    pub misplaced: Vec<(String, DateTime<Utc>)>,
 }
 
 /// Whether `new` should replace `existing` (same `interval_start`) in the tree.
@@ -229,7 +242,7 @@ pub fn files_to_read(intervals: &[Interval], tz: Tz) -> Vec<String> {
 /// column name, so that files written before the battery columns read too.
 fn read_file<'t, T: CsvRow, K: Ord>(
     path: &str,
-    text: Option<&'t String>,
+    text: Option<&'t [u8]>,
     reader: fn(&'t [u8]) -> Result<CsvReader<'t, T>, RowError>,
     key: impl Fn(&T) -> K,
 ) -> Result<BTreeMap<K, T>, RowError> {
@@ -238,7 +251,7 @@ fn read_file<'t, T: CsvRow, K: Ord>(
         ..e
     };
     let mut out = BTreeMap::new();
-    for row in reader(text.map_or(&[][..], |t| t.as_bytes())).map_err(error)? {
+    for row in reader(text.unwrap_or_default()).map_err(error)? {
         let row = row.map_err(error)?;
         out.insert(key(&row), row);
     }
@@ -247,15 +260,12 @@ fn read_file<'t, T: CsvRow, K: Ord>(
 
 fn read_intervals(
     path: &str,
-    text: Option<&String>,
+    text: Option<&[u8]>,
 ) -> Result<BTreeMap<DateTime<Utc>, Interval>, RowError> {
     read_file(path, text, CsvReader::intervals, |row| row.interval_start)
 }
 
-fn read_totals(
-    path: &str,
-    text: Option<&String>,
-) -> Result<BTreeMap<String, PeriodTotal>, RowError> {
+fn read_totals(path: &str, text: Option<&[u8]>) -> Result<BTreeMap<String, PeriodTotal>, RowError> {
     read_file(path, text, CsvReader::totals, |row| row.label.clone())
 }
 
@@ -273,8 +283,14 @@ fn write_file<'r, T: CsvRow + 'r>(
 }
 
 /// Merges `intervals` (local dates in zone `tz`) into the tree whose files hold `existing`
-/// (contents by relative path; a file not in the map does not exist), and returns every touched
-/// file's new contents.
+/// (contents by relative path, as bytes or text; a file not in the map does not exist), and
+/// returns every touched file's new contents.
+///
+/// A damaged file (a row or a header that cannot be read back, invalid UTF-8 included) is left
+/// as it is and named in [`TreeUpdate::damaged`]: a damaged day's new rows are not written
+/// (counted in [`TreeReport::not_written`]) and its daily total stays as it was; a damaged
+/// totals file keeps the totals above it as they were. The other files are merged all the
+/// same.
 ///
 /// ```
 /// use std::collections::BTreeMap;
@@ -290,7 +306,7 @@ fn write_file<'r, T: CsvRow + 'r>(
 /// // `rows`: the intervals of 17:00 (an inverter's first report) and 17:05 (25 Wh), UTC.
 /// let tz = chrono_tz::UTC;
 /// // First the 17:00 row alone, then both: 17:00 is kept as it was, 17:05 inserted.
-/// let first = tree::merge(&rows[..1], tz, &BTreeMap::new()).unwrap();
+/// let first = tree::merge(&rows[..1], tz, &BTreeMap::<String, String>::new()).unwrap();
 /// let on_disk: BTreeMap<String, String> =
 ///     first.files.into_iter().map(|f| (f.path, f.contents)).collect();
 /// let second = tree::merge(&rows, tz, &on_disk).unwrap();
@@ -299,8 +315,8 @@ fn write_file<'r, T: CsvRow + 'r>(
 /// assert_eq!(daily.contents.lines().nth(1), Some("2026-06-01,2026-06-01T00:00:00Z,2026-06-02T00:00:00Z,24,25,,,2,first_report|no_meter"));
 /// ```
 ///
-/// An existing file with a row (or a header) that cannot be read back is an error that names
-/// the file, relative to the tree's folder, and the line:
+/// An existing file with a row (or a header) that cannot be read back is left as it is, and its
+/// error names the file, relative to the tree's folder, and the line:
 ///
 /// ```
 /// # use std::collections::BTreeMap;
@@ -315,18 +331,27 @@ fn write_file<'r, T: CsvRow + 'r>(
 /// # let rows = acc.finish();
 /// let header = "interval_start,interval_end,production_wh,production_w,net_source,inverters_reporting,revised,flags";
 /// let existing = BTreeMap::from([("2026/06/01.csv".to_string(), format!("{header}\nnot,a,row\n"))]);
-/// let error = tree::merge(&rows, chrono_tz::UTC, &existing).unwrap_err();
+/// let update = tree::merge(&rows, chrono_tz::UTC, &existing).unwrap();
+/// let error = &update.damaged[0];
 /// assert_eq!((error.file.as_deref(), error.line), (Some("2026/06/01.csv"), 2));
+/// assert_eq!((update.report.damaged, update.report.not_written), (1, 2));
+/// assert!(update.files.iter().all(|f| f.path != "2026/06/01.csv"));
 /// assert_eq!(error.to_string(), "2026/06/01.csv: line 2: column 3 (production_w): expected 8 columns, found 3");
 /// ```
-pub fn merge(
+pub fn merge<C: AsRef<[u8]>>(
     intervals: &[Interval],
     tz: Tz,
-    existing: &BTreeMap<String, String>,
+    existing: &BTreeMap<String, C>,
 ) -> Result<TreeUpdate, RowError> {
     let mut update = TreeUpdate::default();
+    let file = |path: &str| existing.get(path).map(AsRef::as_ref);
+    let damaged = |update: &mut TreeUpdate, error: RowError, not_written: usize| {
+        update.report.damaged += 1;
+        update.report.not_written += not_written;
+        update.damaged.push(error);
+    };
     let emit = |update: &mut TreeUpdate, path: String, contents: String| {
-        let changed = existing.get(&path) != Some(&contents);
+        let changed = file(&path) != Some(contents.as_bytes());
         update.report.files += usize::from(changed);
         update.files.push(TreeFile {
             path,
@@ -340,7 +365,17 @@ pub fn merge(
     let mut day_totals: BTreeMap<NaiveDate, Option<PeriodTotal>> = BTreeMap::new();
     for (date, new_rows) in &by_day {
         let path = day_path(*date);
-        let mut rows = read_intervals(&path, existing.get(&path))?;
+        let mut rows = match read_intervals(&path, file(&path)) {
+            Ok(rows) => rows,
+            Err(error) => {
+                damaged(&mut update, error, new_rows.len());
+                continue;
+            }
+        };
+        for start in rows.keys().filter(|t| local_date(**t, tz) != *date) {
+            update.report.misplaced += 1;
+            update.misplaced.push((path.clone(), *start));
+        }
         for new in new_rows {
             match rows.get(&new.interval_start) {
                 None => update.report.inserted += 1,
@@ -353,7 +388,12 @@ pub fn merge(
             rows.insert(new.interval_start, (*new).clone());
         }
         let rows: Vec<Interval> = rows.into_values().collect();
-        day_totals.insert(*date, totals(&rows, tz, Period::Day).into_iter().next());
+        // The day's own rows only: a misplaced row must not become the day's total.
+        let own: Vec<Interval> = (rows.iter())
+            .filter(|r| local_date(r.interval_start, tz) == *date)
+            .cloned()
+            .collect();
+        day_totals.insert(*date, totals(&own, tz, Period::Day).into_iter().next());
         emit(
             &mut update,
             path,
@@ -369,7 +409,13 @@ pub fn merge(
             continue;
         };
         let path = month_path(year, month);
-        let mut rows = read_totals(&path, existing.get(&path))?;
+        let mut rows = match read_totals(&path, file(&path)) {
+            Ok(rows) => rows,
+            Err(error) => {
+                damaged(&mut update, error, 0);
+                continue;
+            }
+        };
         for (date, total) in day_totals.range(first..) {
             if (date.year(), date.month()) != (year, month) {
                 break;
@@ -390,14 +436,21 @@ pub fn merge(
     }
 
     // Years: monthly.csv rows of touched months replaced, then the year's total from them.
-    let years: BTreeSet<i32> = months.iter().map(|&(y, _)| y).collect();
+    // Of the months merged: a damaged month's file leaves its year's totals as they were.
+    let years: BTreeSet<i32> = month_totals.keys().map(|&(y, _)| y).collect();
     let mut year_totals = Vec::new();
     for &year in &years {
         let Some(first) = NaiveDate::from_ymd_opt(year, 1, 1) else {
             continue;
         };
         let path = year_path(year);
-        let mut rows = read_totals(&path, existing.get(&path))?;
+        let mut rows = match read_totals(&path, file(&path)) {
+            Ok(rows) => rows,
+            Err(error) => {
+                damaged(&mut update, error, 0);
+                continue;
+            }
+        };
         for (_, total) in month_totals.range((year, 1)..=(year, 12)) {
             rows.insert(total.label.clone(), total.clone());
         }
@@ -413,7 +466,13 @@ pub fn merge(
     }
 
     if !year_totals.is_empty() {
-        let mut rows = read_totals(YEARLY, existing.get(YEARLY))?;
+        let mut rows = match read_totals(YEARLY, file(YEARLY)) {
+            Ok(rows) => rows,
+            Err(error) => {
+                damaged(&mut update, error, 0);
+                return Ok(update);
+            }
+        };
         for total in year_totals {
             rows.insert(total.label.clone(), total);
         }
@@ -482,10 +541,32 @@ mod tests {
         let daily = "period,start,end,hours,production_wh,consumption_wh,net_wh,intervals,flags\n\
                      2026-06-02,2026-06-02T00:00:00Z,2026-06-03T00:00:00Z,24,12,,,two,\n";
         let existing = BTreeMap::from([("2026/06/daily.csv".to_owned(), daily.to_owned())]);
-        let error = merge(&rows(), Tz::UTC, &existing).unwrap_err();
+        let update = merge(&rows(), Tz::UTC, &existing).unwrap();
         assert_eq!(
-            error.to_string(),
+            update.damaged[0].to_string(),
             r#"2026/06/daily.csv: line 2: column 7 (intervals): expected a count, found "two""#
         );
+        // Left as it is; the day is written all the same, the totals above stay as they were.
+        let paths: Vec<&str> = update.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(paths, ["2026/06/01.csv"]);
+    }
+
+    /// A row of 2031 inside `2026/06/01.csv` stays where it is but is counted and named, and
+    /// it is not taken for the day's total.
+    #[test]
+    fn a_row_of_another_day_in_a_day_file_is_counted_and_in_no_day_total() {
+        let header: Vec<&str> = Interval::COLUMNS.iter().map(|c| c.name).collect();
+        let day = format!(
+            "{}\n2020-01-01T00:00:00Z,2020-01-01T00:00:00+00:00,2020-01-01T00:05:00Z,999,,,0,,none,1,false,,,\n",
+            header.join(",")
+        );
+        let existing = BTreeMap::from([("2026/06/01.csv".to_owned(), day)]);
+        let update = merge(&rows(), Tz::UTC, &existing).unwrap();
+        assert_eq!(update.report.misplaced, 1);
+        assert_eq!(update.misplaced[0].0, "2026/06/01.csv");
+        let daily = &update.files[1].contents;
+        assert!(daily.contains("\n2026-06-01,"), "{daily}");
+        assert!(!daily.contains("2020-01-01"), "{daily}");
+        assert!(!daily.contains(",999,"), "{daily}");
     }
 }

@@ -747,19 +747,28 @@ class CaptureReader(Iterator[Post]):
         GIL and without a Python object per record; problems are logged as iterating logs
         them. ``pyarrow.table(batches[130])``, ``polars.from_arrow(...)``, DuckDB. With
         ``record_types``, only those types are built (memory for one table, not all); the
-        others are decoded and counted in :attr:`stats` all the same."""
+        others are decoded and counted in :attr:`stats` all the same. A call interrupted
+        (``KeyboardInterrupt``, an error) keeps the rows it had built: the next ``to_arrow``,
+        :meth:`write_parquet` or :meth:`arrow_stream` returns them first, so no record is
+        lost."""
     def write_parquet(self, directory: str | os.PathLike[str]) -> int:
         """The rest of the capture as the Parquet dataset ``sunpower decode --format parquet``
         writes (``directory/record_type=N/part-NNNNN.parquet``, the library's writer: bounded
-        memory, each file synced and renamed into place); returns the number of files.
-        ``directory`` must be new or empty (else :class:`OSError`). Decoded and written
-        without the GIL."""
+        memory, each file synced and renamed into place, ``_SUCCESS`` written last); returns
+        the number of files. ``directory`` must be new or empty, or hold what an interrupted
+        run left (replaced); else :class:`OSError`. On an error (``KeyboardInterrupt``
+        included) the incomplete dataset is removed, and a warning on the ``sunpower`` logger
+        says how many records it had taken from this reader (they are not read again:
+        ``read_capture`` the capture anew). Decoded and written without the GIL."""
     def arrow_stream(self, record_type: int) -> ArrowStream:
         """The rest of the capture's records of ``record_type`` as a lazy Arrow stream,
         decoded as the consumer reads it: memory holds a batch, not the capture.
         ``pyarrow.RecordBatchReader.from_stream(reader.arrow_stream(130))``,
         ``pyarrow.table(...)``, DuckDB, polars. Problems are logged as iterating logs them; a
-        source that cannot be read ends the stream with an error."""
+        source that cannot be read ends the stream with an error. One stream at a time:
+        :class:`RuntimeError` while another of this reader is unfinished, or once the capture
+        was read to its end (a second stream would get none or part of the records). Rows a
+        stream built but its consumer did not read go to the next Arrow call."""
     @property
     def stats(self) -> dict[str, Any]:
         """Every counter so far: exactly the keys and values ``sunpower stats`` prints for the
@@ -865,7 +874,10 @@ class Intervals:
         """Every interval still held (as :meth:`finish` returns them) merged into the
         ``YYYY/MM/DD.csv``, ``YYYY/MM/daily.csv``, ``YYYY/monthly.csv``, ``yearly.csv`` tree
         under ``directory``, as ``sunpower intervals --tree`` writes it (locked, crash-safe,
-        idempotent). Returns ``inserted``, ``replaced``, ``kept`` and ``files`` (written)."""
+        idempotent). Returns ``inserted``, ``replaced``, ``kept`` and ``files`` (written).
+        Intervals handed out since the last ``write_tree`` by :meth:`finish`,
+        :meth:`finish_arrow` or :meth:`advance_to` are not held any more: with nothing left to
+        write, :class:`ValueError`; else a warning saying how many are not in this write."""
     @property
     def stats(self) -> dict[str, int]:
         """``records``, ``stored``, ``duplicates``, ``conflicts``, ``beyond_horizon``,
