@@ -40,10 +40,10 @@ enum Command {
         input: String,
     },
     /// Decode captures into JSON Lines: every record of every collector POST, in capture order;
-    /// or into a Parquet dataset, one partition per record type.
+    /// or into InfluxDB line protocol, or a Parquet dataset, one partition per record type.
     #[command(
         override_usage = "sunpower decode INPUT... [--all-posts] [--no-progress] \
-                          [--format jsonl|parquet --output DIR]",
+                          [--format jsonl|influx|parquet --output DIR]",
         after_help = EXIT_STATUS
     )]
     Decode(capture::DecodeArgs),
