@@ -333,7 +333,9 @@ pub struct DocumentLimits {
     /// Problems kept in `Vars::problems`; the rest are counted in `Vars::dropped`. Default
     /// 1,000.
     pub max_problems_kept: usize,
-    /// Bytes of an undecoded value kept in a `RawVar::value`. Default 1 KiB.
+    /// Bytes of an undecoded value kept in a `RawVar::value`, and the longest `/vars` string or
+    /// number read at all: a longer one is not copied (a field holding one is a problem, an
+    /// undecoded one is kept cut, `truncated`). Default 1 KiB.
     pub max_raw_value_bytes: usize,
 }
 
