@@ -314,12 +314,16 @@ fn secret_path(path: &str) -> bool {
 
 /// Whether one name names a secret whose value must never be echoed.
 fn secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
+    // Compared in place: a name may be as long as the document.
+    let name = name.as_bytes();
     [
         "ssid", "wpa", "psk", "passw", "secret", "mac", "key", "token",
     ]
     .iter()
-    .any(|s| lower.contains(s))
+    .any(|s| {
+        name.windows(s.len())
+            .any(|w| w.eq_ignore_ascii_case(s.as_bytes()))
+    })
 }
 
 /// Decodes a `/vars` document (either form, either path shape, or a mix) into records.
@@ -493,12 +497,24 @@ struct DeviceAcc {
     kind: VarsDeviceKind,
     index: u32,
     shape: PathShape,
-    /// Values of the kind's fields, in the order of its table.
+    /// Values of the kind's fields, in the order of its table; empty until one is set, so
+    /// that a device of unknown fields only costs little.
     values: Vec<Option<String>>,
     problems: Vec<DocumentProblemKind>,
 }
 
 impl DeviceAcc {
+    fn value(&self, slot: usize) -> Option<&str> {
+        self.values.get(slot)?.as_deref()
+    }
+
+    fn set(&mut self, slot: usize, text: String) {
+        if self.values.is_empty() {
+            self.values.resize(self.kind.fields().len(), None);
+        }
+        self.values[slot] = Some(text);
+    }
+
     fn path(&self) -> String {
         match self.shape {
             PathShape::Flat => format!("/sys/devices/{}/{}", self.kind.as_str(), self.index),
@@ -678,7 +694,7 @@ impl Builder {
             kind,
             index,
             shape,
-            values: vec![None; kind.fields().len()],
+            values: Vec::new(),
             problems: Vec::new(),
         });
         self.by_key
@@ -698,7 +714,7 @@ impl Builder {
             return;
         };
         let field = kind.fields()[slot];
-        if self.devices[at].values[slot].is_some() {
+        if self.devices[at].value(slot).is_some() {
             self.devices[at]
                 .problems
                 .push(DocumentProblemKind::RepeatedField { field: field.name });
@@ -716,11 +732,10 @@ impl Builder {
                 } else {
                     ""
                 };
-                device.values[SN] = Some(format!(
-                    "withheld-{}-{nested}{}",
-                    device.kind.as_str(),
-                    device.index
-                ));
+                device.set(
+                    SN,
+                    format!("withheld-{}-{nested}{}", device.kind.as_str(), device.index),
+                );
             } else if field.numeric || slot == TIME {
                 let expected = if slot == TIME {
                     Expected::Rfc3339
@@ -771,7 +786,7 @@ impl Builder {
             });
             return;
         }
-        device.values[slot] = Some(text);
+        device.set(slot, text);
     }
 
     fn entry(&mut self, path: &str, entry: Entry<'_>) {
@@ -895,15 +910,14 @@ impl Builder {
         accs.sort_by_key(|d| (d.kind, d.shape, d.index));
         let mut serials: HashMap<(VarsDeviceKind, &str), usize> = HashMap::new();
         for d in &accs {
-            if let Some(sn) = &d.values[SN] {
-                *serials.entry((d.kind, sn.as_str())).or_default() += 1;
+            if let Some(sn) = d.value(SN) {
+                *serials.entry((d.kind, sn)).or_default() += 1;
             }
         }
         let shared: Vec<bool> = accs
             .iter()
             .map(|d| {
-                d.values[SN]
-                    .as_deref()
+                d.value(SN)
                     .is_some_and(|sn| serials.get(&(d.kind, sn)).copied().unwrap_or(0) > 1)
             })
             .collect();
@@ -918,7 +932,7 @@ impl Builder {
                 kind: acc.kind,
                 index: acc.index,
                 shape: acc.shape,
-                serial: acc.values[SN].clone(),
+                serial: acc.value(SN).map(str::to_owned),
                 shared_serial,
                 records,
             });
@@ -946,14 +960,14 @@ impl Builder {
 /// only its field.
 fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<DocumentProblemKind>) {
     let fields = acc.kind.fields();
-    if acc.values[SN].is_none() {
+    if acc.value(SN).is_none() {
         let field = fields[SN].name;
         return (
             Vec::new(),
             vec![DocumentProblemKind::MissingSerial { field }],
         );
     }
-    let Some(time) = acc.values[TIME].as_deref() else {
+    let Some(time) = acc.value(TIME) else {
         let field = fields[TIME].name;
         // A time that could not be read was reported as such; "no time" would say it was absent.
         let unreadable = acc.problems.iter().any(
@@ -981,7 +995,9 @@ fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<DocumentProblemKind>) {
     };
     let record_types: &[u16] = match acc.kind {
         VarsDeviceKind::Inverter => &[130],
-        VarsDeviceKind::Meter if acc.values[METER_141].iter().any(Option::is_some) => &[140, 141],
+        VarsDeviceKind::Meter if METER_141.into_iter().any(|i| acc.value(i).is_some()) => {
+            &[140, 141]
+        }
         VarsDeviceKind::Meter => &[140],
     };
     let records = record_types
@@ -994,13 +1010,13 @@ fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<DocumentProblemKind>) {
                         let net = fields
                             .iter()
                             .position(|f| f.record == "lifetime_net_energy_kwh")?;
-                        let text = acc.values[net].as_deref();
+                        let text = acc.value(net);
                         return Some(FieldValue::Decimal(text.and_then(|t| resolution(Some(t)))));
                     }
                     _ => {}
                 }
                 let slot = fields.iter().position(|f| f.record == name)?;
-                let text = acc.values[slot].as_deref();
+                let text = acc.value(slot);
                 Some(if fields[slot].numeric {
                     // Checked when it was read.
                     FieldValue::Decimal(decimal(text, 0, name).ok().flatten())
