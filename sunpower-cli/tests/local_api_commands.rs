@@ -262,3 +262,56 @@ fn a_bad_value_is_reported_alike_by_vars_and_devicelist_and_costs_its_field() {
         "{stderr}"
     );
 }
+
+#[test]
+fn vars_prints_no_mac_shaped_value_in_any_field_key_or_problem() {
+    let doc = r#"{"/sys/devices/inverter/0/sn": "DE:AD:BE:EF:00:42",
+        "/sys/devices/inverter/0/prodMdlNm": "AC_Module de:ad:be:ef:00:44",
+        "/sys/devices/inverter/0/msmtEps": "2025-09-30T15:50:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "12.5",
+        "/sys/devices/inverter/1/sn": "E1",
+        "/sys/devices/inverter/1/msmtEps": "DE:AD:BE:EF:00:45",
+        "/sys/devices/inverter/1/ltea3phsumKwh": "x DE:AD:BE:EF:00:46",
+        "/sys/devices/meter/0/sn": "DE-AD-BE-EF-00-43c",
+        "/sys/devices/meter/0/msmtEps": "2025-09-30T15:50:00Z",
+        "/sys/info/DE:AD:BE:EF:00:47": "up",
+        "/sys/info/ssid": {"value": "CorrectHorseNet"},
+        "/sys/livedata/pv_en": "DE:AD:BE:EF:00:48",
+        "values": [{"name": "/net/sta0/ssid/0", "value": "CorrectHorseNet"}],
+        "count": "DE:AD:BE:EF:00:49"}"#;
+    for args in [
+        &["vars", "-"][..],
+        &["intervals", "--tz", "UTC", "--vars", "-"],
+    ] {
+        let out = sunpower_ok(args, Some(doc.as_bytes()));
+        no_secret(&out);
+        let all =
+            String::from_utf8_lossy(&[&out.stdout[..], &out.stderr[..]].concat()).to_lowercase();
+        for pair in ["de:ad", "de-ad", "ef:00", "ef-00"] {
+            assert!(!all.contains(pair), "{pair} in {all}");
+        }
+    }
+    let out = sunpower_ok(&["vars", "-"], Some(doc.as_bytes()));
+    let rows = json_lines(&out);
+    let serials: Vec<_> = rows
+        .iter()
+        .filter(|r| r["record_type"] == 130 || r["record_type"] == 140)
+        .map(|r| r["serial"].as_str().unwrap())
+        .collect();
+    assert_eq!(serials, ["withheld-inverter-0", "withheld-meter-0"]);
+}
+
+#[test]
+fn a_vars_document_with_a_bom_or_a_number_out_of_range_is_read() {
+    let doc = b"\xef\xbb\xbf{\"/sys/livedata/pv_en\": 1e400, \"/sys/livedata/pv_p\": \"2.5\"}";
+    let out = sunpower_ok(&["vars", "-"], Some(doc));
+    let rows = json_lines(&out);
+    assert_eq!(rows[0]["pv_power_kw"], 2.5);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            r#"<stdin>: /sys/livedata/pv_en: pv_en: expected a decimal number, found "1e400""#
+        ),
+        "{stderr}"
+    );
+}

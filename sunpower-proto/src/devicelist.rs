@@ -250,7 +250,9 @@ pub fn parse_device_list_with(
     limits: &DocumentLimits,
 ) -> Result<DeviceList, DocumentProblem> {
     use DocumentProblemKind as K;
+    // A leading UTF-8 byte-order mark (some editors and Windows tools write one) is skipped.
     let bytes = json.as_ref();
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     if bytes.len() > limits.max_bytes {
         return Err(DocumentProblem::document(K::TooLarge {
             len: bytes.len(),

@@ -67,6 +67,20 @@ impl DocumentProblem {
     pub(crate) fn document(kind: DocumentProblemKind) -> Self {
         DocumentProblem::new(DocumentPosition::Document, kind)
     }
+
+    /// The problem of a document of `len` bytes over the limit `max`, for a front end that
+    /// measures its input before it reads or copies it (the parse functions say the same).
+    ///
+    /// ```
+    /// use sunpower_proto::{parse_vars_with, DocumentLimits, DocumentProblem};
+    /// let mut limits = DocumentLimits::default();
+    /// limits.max_bytes = 4;
+    /// let refused = parse_vars_with("{ }  ", &limits).unwrap_err();
+    /// assert_eq!(refused, DocumentProblem::too_large(5, 4));
+    /// ```
+    pub fn too_large(len: usize, max: usize) -> Self {
+        DocumentProblem::document(DocumentProblemKind::TooLarge { len, max })
+    }
 }
 
 /// Where a [`DocumentProblem`] is.
@@ -333,7 +347,9 @@ pub struct DocumentLimits {
     /// Problems kept in `Vars::problems`; the rest are counted in `Vars::dropped`. Default
     /// 1,000.
     pub max_problems_kept: usize,
-    /// Bytes of an undecoded value kept in a `RawVar::value`. Default 1 KiB.
+    /// Bytes of an undecoded value kept in a `RawVar::value`, and the longest `/vars` string or
+    /// number read at all: a longer one is not copied (a field holding one is a problem, an
+    /// undecoded one is kept cut, `truncated`). Default 1 KiB.
     pub max_raw_value_bytes: usize,
 }
 

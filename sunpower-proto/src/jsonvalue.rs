@@ -19,6 +19,15 @@ pub(crate) enum Scalar<'de> {
     Text(Cow<'de, str>),
     /// An object or array, skipped; the number of its members.
     Container(usize),
+    /// A string or number longer than the limit, not copied: its length as written, its first
+    /// bytes as written (at most the limit, escapes left as they are), and whether anything
+    /// shaped like a MAC address is anywhere in it.
+    #[cfg(feature = "varserver")]
+    Long {
+        len: usize,
+        head: &'de str,
+        mac: bool,
+    },
 }
 
 impl Scalar<'_> {
@@ -29,7 +38,43 @@ impl Scalar<'_> {
         match self {
             Scalar::Number(n) => Some(Cow::Borrowed(n)),
             Scalar::Text(t) if !t.trim().is_empty() => Some(Cow::Borrowed(t.trim())),
+            Scalar::Long { head, .. } => Some(Cow::Borrowed(head)),
             _ => None,
+        }
+    }
+
+    /// Whether the value holds anything shaped like a MAC address, which no output may echo.
+    #[cfg(feature = "varserver")]
+    pub(crate) fn has_mac(&self) -> bool {
+        match self {
+            Scalar::Number(t) => looks_like_mac(t),
+            Scalar::Text(t) => looks_like_mac(t),
+            Scalar::Long { mac, .. } => *mac,
+            _ => false,
+        }
+    }
+
+    /// A value as written (`raw`), copying at most `max` bytes of a string or number: a longer
+    /// one is [`Scalar::Long`]. Numbers keep their text, never range-checked (`1e400` is a
+    /// number here; the field that wants it says it cannot be read).
+    #[cfg(feature = "varserver")]
+    pub(crate) fn from_raw<'de>(raw: &'de serde_json::value::RawValue, max: usize) -> Scalar<'de> {
+        let text = raw.get();
+        match text.as_bytes().first() {
+            Some(b'"') if text.len() - 2 > max => Scalar::Long {
+                len: text.len() - 2,
+                head: head(&text[1..text.len() - 1], max),
+                mac: looks_like_mac(text),
+            },
+            Some(b'-' | b'0'..=b'9') if text.len() > max => Scalar::Long {
+                len: text.len(),
+                head: head(text, max),
+                mac: false,
+            },
+            Some(b'-' | b'0'..=b'9') => Scalar::Number(text.to_owned()),
+            // Strings are borrowed when they have no escapes; containers are only counted
+            // (their numbers skipped, not parsed); the text was already read once as JSON.
+            _ => serde_json::from_str(text).unwrap_or(Scalar::Null),
         }
     }
 
@@ -41,8 +86,22 @@ impl Scalar<'_> {
             Scalar::Number(n) => crate::error::excerpt(n),
             Scalar::Text(t) => crate::error::excerpt(t),
             Scalar::Container(_) => "an object or array".to_owned(),
+            #[cfg(feature = "varserver")]
+            Scalar::Long { len, head, .. } => {
+                format!("{} ({len} bytes)", crate::error::excerpt(head))
+            }
         }
     }
+}
+
+/// The first `max` bytes of `text`, cut at a character boundary.
+#[cfg(feature = "varserver")]
+fn head(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 struct ScalarVisitor;
@@ -237,7 +296,7 @@ pub(crate) fn position(e: &serde_json::Error) -> (usize, usize, String) {
 }
 
 /// Whether `text` holds something shaped like a MAC address (six or more pairs of hex digits
-/// joined by `:` or `-`), which no output may echo.
+/// joined by `:` or `-`, any case, anywhere in it), which no output may echo.
 #[cfg(feature = "varserver")]
 pub(crate) fn looks_like_mac(text: &str) -> bool {
     let bytes = text.as_bytes();

@@ -15,8 +15,11 @@
 //! costs its field (a problem names it), not the device's record. The field mapping is listed on
 //! [`parse_vars`].
 //!
-//! The document is read entry by entry, never held whole; the Wi-Fi SSID and key and anything
-//! shaped like a MAC address are counted in [`Vars::withheld`] and never kept.
+//! The document is read entry by entry, never held whole, and no value longer than
+//! [`DocumentLimits::max_raw_value_bytes`] is copied. One withholding rule applies to every
+//! path, field and value: a secret's name (`ssid`, `wpa`, `key`, `mac`...) in any segment of a
+//! path, or anything shaped like a MAC address anywhere in a path or value (`:` or `-`, any
+//! case), and the value is counted in [`Vars::withheld`] and never kept nor quoted.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -24,6 +27,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 use crate::error::{excerpt, Expected};
@@ -91,7 +95,10 @@ pub struct VarsDevice {
     pub index: u32,
     /// The path shape it came in.
     pub shape: PathShape,
-    /// Its `sn`, if it had one (at most 256 bytes of it).
+    /// Its `sn`, if it had one (at most 256 bytes of it). An `sn` holding a MAC address is
+    /// withheld (counted in [`Vars::withheld`]) and replaced by a placeholder made of the
+    /// device's path, `withheld-<kind>-<index>` (`withheld-<kind>-n<index>` for the nested
+    /// shape): the device keeps its records, under a name as stable as its index.
     pub serial: Option<String>,
     /// Whether another device of the same kind in the document has the same serial (dumps
     /// shared in public often redact every serial to one placeholder). Its records are still
@@ -297,15 +304,26 @@ impl VarsDeviceKind {
     }
 }
 
-/// Whether a name (a path's last segment, a field, a key) names a secret whose value must never
-/// be echoed.
+/// The one withholding rule for names: whether a path (or a field or key name) names a secret
+/// in any of its segments (`/sys/info/ssid`, `/net/sta0/ssid/0`, `wpa_key`), or holds anything
+/// shaped like a MAC address (`/sys/info/<MAC>`). Its value is then never kept. Values are
+/// withheld by [`Scalar::has_mac`].
+fn secret_path(path: &str) -> bool {
+    path.split('/').any(secret_name) || looks_like_mac(path)
+}
+
+/// Whether one name names a secret whose value must never be echoed.
 fn secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
+    // Compared in place: a name may be as long as the document.
+    let name = name.as_bytes();
     [
         "ssid", "wpa", "psk", "passw", "secret", "mac", "key", "token",
     ]
     .iter()
-    .any(|s| lower.contains(s))
+    .any(|s| {
+        name.windows(s.len())
+            .any(|w| w.eq_ignore_ascii_case(s.as_bytes()))
+    })
 }
 
 /// Decodes a `/vars` document (either form, either path shape, or a mix) into records.
@@ -318,7 +336,7 @@ fn secret_name(name: &str) -> bool {
 /// | `/sys/devices/meter/<i>/<field>`, `/sys/devices/<n>/meter/data` | a 140 record, and a 141 when any per-leg field is present |
 /// | `/sys/livedata/<name>` | [`Vars::site`] ([`SiteTotals`]) |
 /// | `/sys/info/<name>` | [`Vars::supervisor`] ([`SupervisorInfo`]) |
-/// | `/sys/info/ssid`, `wpa_key`, `lmac`, `active_interface_mac`, any name with `mac`, `ssid`, `wpa`, `key`..., any MAC-shaped value | counted in [`Vars::withheld`], never kept |
+/// | `/sys/info/ssid`, `wpa_key`, `lmac`, `active_interface_mac`, any path with `mac`, `ssid`, `wpa`, `key`... in any segment, any MAC-shaped path or value | counted in [`Vars::withheld`], never kept (a serial is replaced, see [`VarsDevice::serial`]; a number or time is a problem that does not quote it) |
 /// | anything else | kept raw in [`Vars::other`], counted |
 ///
 /// Device fields, with the record field each fills (units as in the collector records):
@@ -335,8 +353,11 @@ fn secret_name(name: &str) -> bool {
 /// | `v12V`, `vldFldMsk`, `vldFld2Msk`, others | kept raw in [`Vars::other`] as `<device path>/<field>` |
 ///
 /// Values may be strings or JSON numbers; `"nan"` and `"n/a"` are "not reported". A bad value
-/// costs its field and is a [`DocumentProblem`]; a device without `sn` or a readable `msmtEps`
-/// gives no record. Invalid JSON, a document that is not an object, or one over [`DocumentLimits::max_bytes`] is an `Err` (the
+/// (a number out of range such as `1e400`, one longer than
+/// [`DocumentLimits::max_raw_value_bytes`], an array entry that is not a `{"name", "value"}`
+/// object) costs its field or entry and is a [`DocumentProblem`]; a device without `sn` or a
+/// readable `msmtEps` gives no record. A `/sys/livedata` path or device field given twice keeps
+/// its first value and is reported. A leading UTF-8 byte-order mark is skipped. Invalid JSON, a document that is not an object, or one over [`DocumentLimits::max_bytes`] is an `Err` (the
 /// default limits; [`parse_vars_with`] takes others).
 ///
 /// ```
@@ -388,7 +409,7 @@ pub fn parse_vars_with(
     doc: impl AsRef<[u8]>,
     limits: &DocumentLimits,
 ) -> Result<Vars, DocumentProblem> {
-    let bytes = doc.as_ref();
+    let bytes = without_bom(doc.as_ref());
     document_or_error(bytes, limits)?;
     let mut builder = Builder::new(*limits);
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -397,6 +418,12 @@ pub fn parse_vars_with(
         .and_then(|()| de.end())
         .map_err(|e| json_error(&e))?;
     Ok(builder.finish())
+}
+
+/// The document without a leading UTF-8 byte-order mark, which some editors and Windows tools
+/// write and JSON parsers refuse.
+fn without_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)
 }
 
 fn json_error(e: &serde_json::Error) -> DocumentProblem {
@@ -430,69 +457,38 @@ enum Entry<'de> {
     },
 }
 
-impl<'de> de::Deserialize<'de> for Entry<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct EntryVisitor;
-        impl<'de> Visitor<'de> for EntryVisitor {
+impl<'de> Entry<'de> {
+    /// The entry of a value as written: an object's fields (the first [`NESTED_FIELDS_MAX`],
+    /// the rest counted), anything else a [`Scalar`]; strings and numbers over `max` bytes are
+    /// not copied.
+    fn from_raw(raw: &'de RawValue, max: usize) -> Entry<'de> {
+        if !raw.get().starts_with('{') {
+            return Entry::Scalar(Scalar::from_raw(raw, max));
+        }
+        struct Fields(usize);
+        impl<'de> Visitor<'de> for Fields {
             type Value = Entry<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a value")
+                f.write_str("an object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entry<'de>, A::Error> {
                 let mut fields = Vec::new();
                 let mut dropped = 0;
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+                    let value = map.next_value::<&'de RawValue>()?;
                     if fields.len() < NESTED_FIELDS_MAX {
-                        fields.push((key, map.next_value::<Scalar<'de>>()?));
+                        fields.push((key, Scalar::from_raw(value, self.0)));
                     } else {
-                        map.next_value::<IgnoredAny>()?;
                         dropped += 1;
                     }
                 }
                 Ok(Entry::Fields { fields, dropped })
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Entry<'de>, A::Error> {
-                Scalar::deserialize_seq(seq).map(Entry::Scalar)
-            }
-            fn visit_bool<E>(self, v: bool) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Bool(v)))
-            }
-            fn visit_i64<E>(self, v: i64) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Number(v.to_string())))
-            }
-            fn visit_u64<E>(self, v: u64) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Number(v.to_string())))
-            }
-            fn visit_f64<E>(self, v: f64) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Number(v.to_string())))
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Text(Cow::Borrowed(v))))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Text(Cow::Owned(v.to_owned()))))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Text(Cow::Owned(v))))
-            }
-            fn visit_unit<E>(self) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Null))
-            }
-            fn visit_none<E>(self) -> Result<Entry<'de>, E> {
-                Ok(Entry::Scalar(Scalar::Null))
-            }
         }
-        deserializer.deserialize_any(EntryVisitor)
-    }
-}
-
-impl Scalar<'_> {
-    fn deserialize_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Scalar<'de>, A::Error> {
-        let mut n = 0;
-        while seq.next_element::<IgnoredAny>()?.is_some() {
-            n += 1;
-        }
-        Ok(Scalar::Container(n))
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        // Already read once as JSON: this cannot fail.
+        de.deserialize_map(Fields(max))
+            .unwrap_or(Entry::Scalar(Scalar::Container(0)))
     }
 }
 
@@ -501,12 +497,24 @@ struct DeviceAcc {
     kind: VarsDeviceKind,
     index: u32,
     shape: PathShape,
-    /// Values of the kind's fields, in the order of its table.
+    /// Values of the kind's fields, in the order of its table; empty until one is set, so
+    /// that a device of unknown fields only costs little.
     values: Vec<Option<String>>,
     problems: Vec<DocumentProblemKind>,
 }
 
 impl DeviceAcc {
+    fn value(&self, slot: usize) -> Option<&str> {
+        self.values.get(slot)?.as_deref()
+    }
+
+    fn set(&mut self, slot: usize, text: String) {
+        if self.values.is_empty() {
+            self.values.resize(self.kind.fields().len(), None);
+        }
+        self.values[slot] = Some(text);
+    }
+
     fn path(&self) -> String {
         match self.shape {
             PathShape::Flat => format!("/sys/devices/{}/{}", self.kind.as_str(), self.index),
@@ -533,6 +541,8 @@ struct Builder {
     /// The array form's `count`: its text, and its description for a problem.
     declared_count: Option<(Option<String>, String)>,
     array_values: usize,
+    /// The `/sys/livedata` keys already set, one bit per [`site::KEYS`] entry.
+    live_seen: u16,
 }
 
 impl Builder {
@@ -553,6 +563,7 @@ impl Builder {
             problems: Vec::new(),
             declared_count: None,
             array_values: 0,
+            live_seen: 0,
         }
     }
 }
@@ -611,22 +622,25 @@ fn bounded(text: &str, max: usize) -> (String, bool) {
     (text[..end].to_owned(), true)
 }
 
-fn raw_text(value: &Scalar<'_>) -> String {
+/// The value as kept in a [`RawVar`]: at most `max` bytes of it, and whether it was cut.
+fn raw_value(value: &Scalar<'_>, max: usize) -> (String, bool) {
     match value {
-        Scalar::Null => "null".to_owned(),
-        Scalar::Bool(b) => b.to_string(),
-        Scalar::Number(n) => n.clone(),
-        Scalar::Text(t) => t.to_string(),
-        Scalar::Container(n) => format!("<object or array of {n} members>"),
+        Scalar::Null => ("null".to_owned(), false),
+        Scalar::Bool(b) => (b.to_string(), false),
+        Scalar::Number(n) => bounded(n, max),
+        Scalar::Text(t) => bounded(t, max),
+        Scalar::Container(n) => (format!("<object or array of {n} members>"), false),
+        Scalar::Long { head, .. } => (bounded(head, max).0, true),
     }
 }
 
 impl Builder {
     fn problem(&mut self, path: &str, mut kind: DocumentProblemKind) {
-        // A value where another was expected may still be a secret: never echoed.
+        // Values holding a MAC address are withheld before any problem is made; this is the
+        // last guard, for a value quoted by a check of its own.
         if let DocumentProblemKind::InvalidValue { found, .. } = &mut kind {
             if looks_like_mac(found) {
-                *found = "a MAC address (withheld)".to_owned();
+                *found = WITHHELD.to_owned();
                 self.withheld += 1;
             }
         }
@@ -638,21 +652,25 @@ impl Builder {
         }
     }
 
-    /// Keeps an undecoded path raw, unless it is (or may be) a secret.
-    fn other(&mut self, path: &str, value: &Scalar<'_>) {
-        let text = raw_text(value);
-        if secret_name(path.rsplit('/').next().unwrap_or(path))
-            || looks_like_mac(path)
-            || looks_like_mac(&text)
-        {
+    /// Keeps an undecoded path (and `field` within it, for an object's) raw, unless it is
+    /// (or may be) a secret: the withholding rule sees the whole path and the whole value.
+    fn other(&mut self, path: &str, field: Option<&str>, value: &Scalar<'_>) {
+        if secret_path(path) || field.is_some_and(secret_path) || value.has_mac() {
             self.withheld += 1;
             return;
         }
         self.other_count += 1;
         if self.other.len() < self.limits.max_other_kept {
-            let (value, truncated) = bounded(&text, self.limits.max_raw_value_bytes);
+            let (value, truncated) = raw_value(value, self.limits.max_raw_value_bytes);
+            // Bounded before it is joined: a path may be as long as the document.
+            let mut kept = bounded(path, NAME_MAX).0;
+            if let Some(field) = field {
+                kept.push('/');
+                kept.push_str(&bounded(field, NAME_MAX).0);
+                kept = bounded(&kept, NAME_MAX).0;
+            }
             self.other.push(RawVar {
-                path: bounded(path, NAME_MAX).0,
+                path: kept,
                 value,
                 truncated,
             });
@@ -676,7 +694,7 @@ impl Builder {
             kind,
             index,
             shape,
-            values: vec![None; kind.fields().len()],
+            values: Vec::new(),
             problems: Vec::new(),
         });
         self.by_key
@@ -684,24 +702,58 @@ impl Builder {
         Some(self.devices.len() - 1)
     }
 
-    /// One field of a device; `path` is the field's full path, for undecoded fields.
+    /// One field of a device; `path` and `name` make the field's full path, for undecoded
+    /// fields.
     fn device_field(&mut self, at: usize, name: &str, value: &Scalar<'_>, path: &str) {
         let kind = self.devices[at].kind;
         let Some(slot) = kind.fields().iter().position(|f| f.name == name) else {
-            self.other(path, value);
+            match self.devices[at].shape {
+                PathShape::Flat => self.other(path, None, value),
+                PathShape::Nested => self.other(path, Some(name), value),
+            }
             return;
         };
         let field = kind.fields()[slot];
-        let device = &mut self.devices[at];
-        if device.values[slot].is_some() {
-            device
+        if self.devices[at].value(slot).is_some() {
+            self.devices[at]
                 .problems
                 .push(DocumentProblemKind::RepeatedField { field: field.name });
             return;
         }
+        if value.has_mac() {
+            // Withheld, never quoted. A MAC-shaped serial still identifies its device within
+            // the document: the records keep a placeholder made of the device's path. Another
+            // text (a model) is left out; a number or time holding one cannot be read.
+            self.withheld += 1;
+            let device = &mut self.devices[at];
+            if slot == SN {
+                let nested = if device.shape == PathShape::Nested {
+                    "n"
+                } else {
+                    ""
+                };
+                device.set(
+                    SN,
+                    format!("withheld-{}-{nested}{}", device.kind.as_str(), device.index),
+                );
+            } else if field.numeric || slot == TIME {
+                let expected = if slot == TIME {
+                    Expected::Rfc3339
+                } else {
+                    Expected::Decimal
+                };
+                device.problems.push(DocumentProblemKind::InvalidValue {
+                    field: field.name,
+                    expected,
+                    found: WITHHELD.to_owned(),
+                });
+            }
+            return;
+        }
+        let device = &mut self.devices[at];
         let text = match value {
             Scalar::Null => return,
-            Scalar::Bool(_) | Scalar::Container(_) => {
+            Scalar::Bool(_) | Scalar::Container(_) | Scalar::Long { .. } => {
                 device.problems.push(DocumentProblemKind::InvalidValue {
                     field: field.name,
                     expected: field.expected(),
@@ -734,7 +786,7 @@ impl Builder {
             });
             return;
         }
-        device.values[slot] = Some(text);
+        device.set(slot, text);
     }
 
     fn entry(&mut self, path: &str, entry: Entry<'_>) {
@@ -750,8 +802,7 @@ impl Builder {
                     return;
                 };
                 for (name, value) in &fields {
-                    let field_path = format!("{path}/{name}");
-                    self.device_field(at, name, value, &field_path);
+                    self.device_field(at, name, value, path);
                 }
                 if dropped > 0 {
                     self.dropped += dropped;
@@ -763,33 +814,68 @@ impl Builder {
                 }
             }
             (Target::Data(..), Entry::Scalar(value)) => {
-                if !secret_name(path) && !looks_like_mac(&raw_text(&value)) {
+                if !secret_path(path) && !value.has_mac() {
                     self.problem(path, DocumentProblemKind::NotAnObject);
                 }
-                self.other(path, &value);
+                self.other(path, None, &value);
             }
             (Target::Info(name), Entry::Scalar(value)) => self.info(path, name, &value),
-            (Target::Live(name), Entry::Scalar(value)) => {
-                let site = self.site.get_or_insert_with(SiteTotals::default);
-                let Some(key) = site::key(name) else {
-                    self.other(path, &value);
-                    return;
-                };
-                if let Err(expected) = site.set_key(key, value.text().as_deref()) {
-                    let found = value.describe();
-                    let kind = DocumentProblemKind::InvalidValue {
-                        field: key,
-                        expected,
-                        found,
-                    };
-                    self.problem(path, kind);
+            (Target::Live(name), Entry::Scalar(value)) => self.live(path, name, &value),
+            (_, Entry::Scalar(value)) => self.other(path, None, &value),
+            (_, Entry::Fields { fields, dropped }) => {
+                for (name, value) in &fields {
+                    self.other(path, Some(name), value);
+                }
+                if dropped > 0 {
+                    // Fields past the limit are counted, as a device object's are.
+                    self.dropped += dropped;
+                    let max = NESTED_FIELDS_MAX;
+                    self.problem(path, DocumentProblemKind::TooManyValues { max });
                 }
             }
-            (_, Entry::Scalar(value)) => self.other(path, &value),
-            (_, Entry::Fields { fields, .. }) => {
-                for (name, value) in &fields {
-                    self.other(&format!("{path}/{name}"), value);
-                }
+        }
+    }
+
+    /// One `/sys/livedata/<name>` value: as device fields, a repeated one keeps the first
+    /// value and is reported.
+    fn live(&mut self, path: &str, name: &str, value: &Scalar<'_>) {
+        self.site.get_or_insert_with(SiteTotals::default);
+        let Some(key) = site::key(name) else {
+            self.other(path, None, value);
+            return;
+        };
+        let bit = 1u16 << site::KEYS.iter().position(|k| *k == key).unwrap_or(0);
+        if self.live_seen & bit != 0 {
+            self.problem(path, DocumentProblemKind::RepeatedField { field: key });
+            return;
+        }
+        let site = self.site.get_or_insert_with(SiteTotals::default);
+        let expected = match key {
+            "time" => Expected::EpochTime,
+            "midstate" => Expected::Integer,
+            _ => Expected::Decimal,
+        };
+        let result = match value {
+            // Not read whole: a number cut short would be another number.
+            Scalar::Long { .. } => Err(expected),
+            _ if value.has_mac() => Err(expected),
+            _ => site.set_key(key, value.text().as_deref()),
+        };
+        match result {
+            Ok(()) => self.live_seen |= bit,
+            Err(expected) => {
+                let found = if value.has_mac() {
+                    self.withheld += 1;
+                    WITHHELD.to_owned()
+                } else {
+                    value.describe()
+                };
+                let kind = DocumentProblemKind::InvalidValue {
+                    field: key,
+                    expected,
+                    found,
+                };
+                self.problem(path, kind);
             }
         }
     }
@@ -824,15 +910,14 @@ impl Builder {
         accs.sort_by_key(|d| (d.kind, d.shape, d.index));
         let mut serials: HashMap<(VarsDeviceKind, &str), usize> = HashMap::new();
         for d in &accs {
-            if let Some(sn) = &d.values[SN] {
-                *serials.entry((d.kind, sn.as_str())).or_default() += 1;
+            if let Some(sn) = d.value(SN) {
+                *serials.entry((d.kind, sn)).or_default() += 1;
             }
         }
         let shared: Vec<bool> = accs
             .iter()
             .map(|d| {
-                d.values[SN]
-                    .as_deref()
+                d.value(SN)
                     .is_some_and(|sn| serials.get(&(d.kind, sn)).copied().unwrap_or(0) > 1)
             })
             .collect();
@@ -847,7 +932,7 @@ impl Builder {
                 kind: acc.kind,
                 index: acc.index,
                 shape: acc.shape,
-                serial: acc.values[SN].clone(),
+                serial: acc.value(SN).map(str::to_owned),
                 shared_serial,
                 records,
             });
@@ -875,16 +960,25 @@ impl Builder {
 /// only its field.
 fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<DocumentProblemKind>) {
     let fields = acc.kind.fields();
-    if acc.values[SN].is_none() {
+    if acc.value(SN).is_none() {
         let field = fields[SN].name;
         return (
             Vec::new(),
             vec![DocumentProblemKind::MissingSerial { field }],
         );
     }
-    let Some(time) = acc.values[TIME].as_deref() else {
+    let Some(time) = acc.value(TIME) else {
         let field = fields[TIME].name;
-        return (Vec::new(), vec![DocumentProblemKind::MissingTime { field }]);
+        // A time that could not be read was reported as such; "no time" would say it was absent.
+        let unreadable = acc.problems.iter().any(
+            |p| matches!(p, DocumentProblemKind::InvalidValue { field: f, .. } if *f == field),
+        );
+        let problems = if unreadable {
+            Vec::new()
+        } else {
+            vec![DocumentProblemKind::MissingTime { field }]
+        };
+        return (Vec::new(), problems);
     };
     let Some(timestamp) = DateTime::parse_from_rfc3339(time)
         .ok()
@@ -901,7 +995,9 @@ fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<DocumentProblemKind>) {
     };
     let record_types: &[u16] = match acc.kind {
         VarsDeviceKind::Inverter => &[130],
-        VarsDeviceKind::Meter if acc.values[METER_141].iter().any(Option::is_some) => &[140, 141],
+        VarsDeviceKind::Meter if METER_141.into_iter().any(|i| acc.value(i).is_some()) => {
+            &[140, 141]
+        }
         VarsDeviceKind::Meter => &[140],
     };
     let records = record_types
@@ -914,13 +1010,13 @@ fn build(acc: &DeviceAcc) -> (Vec<RecordBuf>, Vec<DocumentProblemKind>) {
                         let net = fields
                             .iter()
                             .position(|f| f.record == "lifetime_net_energy_kwh")?;
-                        let text = acc.values[net].as_deref();
+                        let text = acc.value(net);
                         return Some(FieldValue::Decimal(text.and_then(|t| resolution(Some(t)))));
                     }
                     _ => {}
                 }
                 let slot = fields.iter().position(|f| f.record == name)?;
-                let text = acc.values[slot].as_deref();
+                let text = acc.value(slot);
                 Some(if fields[slot].numeric {
                     // Checked when it was read.
                     FieldValue::Decimal(decimal(text, 0, name).ok().flatten())
@@ -959,13 +1055,21 @@ impl<'de> Visitor<'de> for &mut Builder {
                     })?;
                 }
                 "count" => {
-                    let count = map.next_value::<Scalar<'de>>()?;
+                    let raw = map.next_value::<&'de RawValue>()?;
+                    let count = Scalar::from_raw(raw, self.limits.max_raw_value_bytes);
+                    let described = if count.has_mac() {
+                        self.withheld += 1;
+                        WITHHELD.to_owned()
+                    } else {
+                        count.describe()
+                    };
                     let text = count.text().map(|t| t.into_owned());
-                    self.declared_count = Some((text, count.describe()));
+                    self.declared_count = Some((text, described));
                 }
                 path => {
                     self.form.get_or_insert(VarsForm::Object);
-                    let entry = map.next_value::<Entry<'de>>()?;
+                    let raw = map.next_value::<&'de RawValue>()?;
+                    let entry = Entry::from_raw(raw, self.limits.max_raw_value_bytes);
                     self.entry(path, entry);
                 }
             }
@@ -995,22 +1099,30 @@ impl<'de> Visitor<'de> for Values<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(item) = seq.next_element::<NamedValue<'de>>()? {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
             let entry = self.builder.array_values;
             self.builder.array_values += 1;
-            match item {
-                NamedValue {
+            // One entry that is not a {"name", "value"} object costs that entry only.
+            let kind = match serde_json::from_str::<NamedValue<'de>>(raw.get()) {
+                Ok(NamedValue {
                     name: Some(name),
                     value,
-                } => self
-                    .builder
-                    .entry(&name, value.unwrap_or(Entry::Scalar(Scalar::Null))),
-                NamedValue { name: None, .. } => {
-                    self.builder.entries += 1;
-                    let kind = DocumentProblemKind::MissingKey { key: "name" };
-                    self.builder.problem(&format!("values[{entry}]"), kind);
+                }) => {
+                    let max = self.builder.limits.max_raw_value_bytes;
+                    let value = match value {
+                        Some(raw) => Entry::from_raw(raw, max),
+                        None => Entry::Scalar(Scalar::Null),
+                    };
+                    self.builder.entry(&name, value);
+                    continue;
                 }
-            }
+                Ok(NamedValue { name: None, .. }) => {
+                    DocumentProblemKind::MissingKey { key: "name" }
+                }
+                Err(_) => DocumentProblemKind::NotAnObject,
+            };
+            self.builder.entries += 1;
+            self.builder.problem(&format!("values[{entry}]"), kind);
         }
         Ok(())
     }
@@ -1019,7 +1131,7 @@ impl<'de> Visitor<'de> for Values<'_> {
 /// `{"name": path, "value": value}`; other keys are ignored.
 struct NamedValue<'de> {
     name: Option<Cow<'de, str>>,
-    value: Option<Entry<'de>>,
+    value: Option<&'de RawValue>,
 }
 
 impl<'de> de::Deserialize<'de> for NamedValue<'de> {
@@ -1037,11 +1149,13 @@ impl<'de> de::Deserialize<'de> for NamedValue<'de> {
                 };
                 while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
                     match key.as_ref() {
-                        "name" => match map.next_value::<Scalar<'de>>()? {
-                            Scalar::Text(t) => item.name = Some(t),
+                        "name" => match map.next_value::<&'de RawValue>()? {
+                            raw if raw.get().starts_with('"') => {
+                                item.name = Some(map_key(raw)?);
+                            }
                             _ => item.name = None,
                         },
-                        "value" => item.value = Some(map.next_value::<Entry<'de>>()?),
+                        "value" => item.value = Some(map.next_value::<&'de RawValue>()?),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
@@ -1049,17 +1163,20 @@ impl<'de> de::Deserialize<'de> for NamedValue<'de> {
                 }
                 Ok(item)
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(NamedValue {
-                    name: None,
-                    value: None,
-                })
-            }
         }
-        deserializer.deserialize_any(NamedVisitor)
+        deserializer.deserialize_map(NamedVisitor)
     }
 }
+
+/// A JSON string as written, read as a key (borrowed when it has no escapes).
+fn map_key<'de, E: de::Error>(raw: &'de RawValue) -> Result<Cow<'de, str>, E> {
+    serde_json::from_str::<Key<'de>>(raw.get())
+        .map(|Key(k)| k)
+        .map_err(E::custom)
+}
+
+/// What a problem says in place of a value that holds a MAC address.
+const WITHHELD: &str = "a MAC address (withheld)";
 
 /// The build number that ends a software version: `2025.09.04.61845`, `2025.06, Build 61839`.
 fn build_number(version: &str) -> Option<u64> {
@@ -1083,13 +1200,16 @@ impl SupervisorInfo {
         value: &Scalar<'_>,
         limits: &DocumentLimits,
     ) -> Result<(), (&'static str, Expected)> {
-        let text = value.text().map(|t| t.into_owned());
-        if secret_name(name) || text.as_deref().is_some_and(looks_like_mac) {
+        if secret_path(name) || value.has_mac() {
             self.withheld += 1;
             return Ok(());
         }
+        let text = value.text().map(|t| t.into_owned());
+        // A number over the length limit was not read whole: not a number.
+        let long = matches!(value, Scalar::Long { .. });
         let number = |key, text: &Option<String>| match text.as_deref() {
             None => Ok(None),
+            Some(_) if long => Err((key, Expected::Decimal)),
             Some(t) => decimal(Some(t), 0, "").map_err(|_| (key, Expected::Decimal)),
         };
         let short = |text: Option<String>| text.map(|t| bounded(&t, NAME_MAX).0);
@@ -1109,7 +1229,9 @@ impl SupervisorInfo {
                     None => None,
                     Some(t) => Some(
                         t.parse()
-                            .map_err(|_| ("BUILD", Expected::UnsignedInteger))?,
+                            .ok()
+                            .filter(|_| !long)
+                            .ok_or(("BUILD", Expected::UnsignedInteger))?,
                     ),
                 }
             }
@@ -1123,8 +1245,7 @@ impl SupervisorInfo {
             "cpu_usage" => self.cpu_usage_pct = number("cpu_usage", &text)?,
             _ => {
                 if self.other.len() < limits.max_other_kept {
-                    let raw_max = limits.max_raw_value_bytes;
-                    let (value, truncated) = bounded(&raw_text(value), raw_max);
+                    let (value, truncated) = raw_value(value, limits.max_raw_value_bytes);
                     self.other.push(RawVar {
                         path: bounded(name, NAME_MAX).0,
                         value,
@@ -1153,7 +1274,7 @@ impl SupervisorInfo {
 /// assert_eq!(info.other[0].path, "SCVER");
 /// ```
 pub fn parse_supervisor_info(doc: impl AsRef<[u8]>) -> Result<SupervisorInfo, DocumentProblem> {
-    let bytes = doc.as_ref();
+    let bytes = without_bom(doc.as_ref());
     document_or_error(bytes, &DocumentLimits::default())?;
     let mut state = InfoDoc::default();
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -1207,7 +1328,8 @@ impl<'de> Visitor<'de> for &mut InfoDoc {
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             match key.as_ref() {
                 "result" => {
-                    let result = map.next_value::<Scalar<'de>>()?;
+                    let raw = map.next_value::<&'de RawValue>()?;
+                    let result = Scalar::from_raw(raw, NAME_MAX);
                     let ok = matches!(&result, Scalar::Text(t)
                         if ["succeed", "success"].iter().any(|s| t.trim().eq_ignore_ascii_case(s)));
                     if !ok && result != Scalar::Null {
@@ -1218,7 +1340,9 @@ impl<'de> Visitor<'de> for &mut InfoDoc {
                     if self.info.is_some() {
                         return Err(de::Error::custom("duplicate key \"supervisor\""));
                     }
-                    let Entry::Fields { fields, .. } = map.next_value::<Entry<'de>>()? else {
+                    let raw = map.next_value::<&'de RawValue>()?;
+                    let max = DocumentLimits::default().max_raw_value_bytes;
+                    let Entry::Fields { fields, .. } = Entry::from_raw(raw, max) else {
                         continue;
                     };
                     let mut info = SupervisorInfo::default();

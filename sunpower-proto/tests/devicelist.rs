@@ -805,3 +805,13 @@ fn limits_other_than_the_default_are_kept() {
     let list = parse_device_list_with(json, &small).unwrap();
     assert_eq!(list.unknown[0].json, r#"{"DEVICE_T"#);
 }
+
+#[test]
+fn a_leading_byte_order_mark_is_skipped() {
+    let list = parse_device_list(
+        b"\xef\xbb\xbf{\"devices\": [{\"DEVICE_TYPE\": \"Inverter\", \"SERIAL\": \"E1\",
+        \"DATATIME\": \"2021,07,04,19,45,00\", \"ltea_3phsum_kwh\": \"1.5\"}]}",
+    )
+    .unwrap();
+    assert_eq!(list.records.len(), 1);
+}

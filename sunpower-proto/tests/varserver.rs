@@ -780,3 +780,239 @@ fn arbitrary_bytes_never_panic() {
         }
     }
 }
+
+/// Everything a `/vars` document can show: its Debug form, every problem, every record's JSON.
+fn every_output(vars: &sunpower_proto::Vars) -> Vec<String> {
+    let mut outputs = vec![format!("{vars:?}")];
+    outputs.extend(vars.problems.iter().map(|p| p.to_string()));
+    for r in vars.records() {
+        outputs.push(serde_json::to_string(&r.record()).unwrap());
+    }
+    outputs.push(serde_json::to_string(&vars.supervisor).unwrap());
+    outputs.push(serde_json::to_string(&vars.other).unwrap());
+    outputs
+}
+
+/// Whether `text` holds a hex pair of the test MACs below, whatever the case or separator.
+fn shows_mac(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    ["de:ad", "de-ad", "ad:be", "ad-be", "00:4", "00-4"]
+        .iter()
+        .any(|s| lower.contains(s))
+}
+
+#[test]
+fn mac_shaped_values_are_withheld_in_every_field_key_and_problem() {
+    let padding = "x".repeat(40);
+    let doc = format!(
+        r#"{{"/sys/devices/inverter/0/sn": "DE:AD:BE:EF:00:42",
+        "/sys/devices/inverter/0/prodMdlNm": "AC_Module de:ad:be:ef:00:44",
+        "/sys/devices/inverter/0/msmtEps": "2025-10-02T18:05:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "{padding}DE:AD:BE:EF:00:45",
+        "/sys/devices/meter/0/sn": "DE-AD-BE-EF-00-43c",
+        "/sys/devices/meter/0/msmtEps": "de-ad-be-ef-00-46",
+        "/sys/devices/2/inverter/data": {{"sn": "de:ad:be:ef:00:47", "msmtEps": "2025-10-02T18:05:00Z"}},
+        "/sys/info/DE:AD:BE:EF:00:48": "up",
+        "/sys/livedata/pv_en": "DE:AD:BE:EF:00:49",
+        "/sys/other/long": "{long}DE:AD:BE:EF:00:4A"}}"#,
+        long = "y".repeat(3000)
+    );
+    let vars = parse_vars(&doc).unwrap();
+    for out in every_output(&vars) {
+        assert!(!shows_mac(&out), "a MAC in {out}");
+    }
+    // The devices are kept, their MAC-shaped serials replaced by their paths' placeholders.
+    let serials: Vec<_> = vars.devices.iter().map(|d| d.serial.as_deref()).collect();
+    assert_eq!(
+        serials,
+        [
+            Some("withheld-inverter-0"),
+            Some("withheld-inverter-n2"),
+            Some("withheld-meter-0")
+        ]
+    );
+    let Record::Inverter(inv) = vars.devices[0].records[0].record() else {
+        panic!()
+    };
+    assert_eq!((inv.serial, inv.model), ("withheld-inverter-0", None));
+    assert_eq!(vars.devices[1].records.len(), 1);
+    // The meter's time cannot be read: said once, without the value.
+    let meter: Vec<_> = vars
+        .problems
+        .iter()
+        .filter(|p| p.at == DocumentPosition::Path("/sys/devices/meter/0".into()))
+        .map(|p| p.to_string())
+        .collect();
+    assert_eq!(
+        meter,
+        [
+            r#"/sys/devices/meter/0: msmtEps: expected an RFC 3339 time such as 2025-09-30T15:50:00Z, found "a MAC address (withheld)""#
+        ]
+    );
+    assert_eq!(vars.withheld, 9);
+    assert!(vars.other.is_empty());
+
+    // The array form's `count`.
+    let array = r#"{"values": [{"name": "/sys/livedata/pv_p", "value": "1"}],
+        "count": "DE:AD:BE:EF:00:42"}"#;
+    let vars = parse_vars(array).unwrap();
+    for out in every_output(&vars) {
+        assert!(!shows_mac(&out), "a MAC in {out}");
+    }
+    assert_eq!(vars.withheld, 1);
+    assert_eq!(vars.problems[0].kind.name(), "count_mismatch");
+}
+
+#[test]
+fn a_secret_named_anywhere_in_a_path_is_withheld() {
+    let doc = format!(
+        r#"{{"/sys/info/ssid": {{"value": "{SSID}"}},
+        "/net/sta0/ssid/0": "{SSID}",
+        "/net/sta0/wpa_key/current": {{"text": "{KEY}"}},
+        "/net/sta0/state": "up",
+        "values": [{{"name": "/sys/info/ssid", "value": {{"value": "{SSID}"}}}}]}}"#
+    );
+    let vars = parse_vars(&doc).unwrap();
+    for out in every_output(&vars) {
+        assert!(!out.contains(SSID) && !out.contains(KEY), "{out}");
+    }
+    assert_eq!(vars.withheld, 4);
+    assert_eq!(
+        (vars.other_count, vars.other[0].path.as_str()),
+        (1, "/net/sta0/state")
+    );
+}
+
+#[test]
+fn one_bad_entry_costs_its_field_not_the_document() {
+    let doc = r#"{"/sys/livedata/pv_en": 1e400, "/sys/livedata/pv_p": "2.5",
+        "/sys/devices/3/meter/data": {"sn": "M1c", "msmtEps": "2025-10-02T18:05:00Z",
+                                      "netLtea3phsumKwh": -1e999, "p3phsumKw": 1.5},
+        "/sys/other": [1e400, 2]}"#;
+    let vars = parse_vars(doc).unwrap();
+    let site = vars.site.as_ref().unwrap();
+    assert_eq!((site.pv_energy_kwh, site.pv_power_kw), (None, Some(2.5)));
+    let Record::Meter(m) = vars.devices[0].records[0].record() else {
+        panic!()
+    };
+    assert_eq!(
+        (m.lifetime_net_energy_kwh, m.real_power_kw),
+        (None, Some(1.5))
+    );
+    let problems: Vec<_> = vars.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            r#"/sys/livedata/pv_en: pv_en: expected a decimal number, found "1e400""#,
+            r#"/sys/devices/3/meter/data: netLtea3phsumKwh: expected a decimal number, found "-1e999""#,
+        ]
+    );
+    assert_eq!(vars.other[0].value, "<object or array of 2 members>");
+
+    // An entry of `values` that is not a {"name", "value"} object costs that entry.
+    let array = r#"{"values": [1, {"name": "/sys/livedata/pv_p", "value": "3"}, "x",
+        {"name": "/sys/livedata/pv_en", "value": 1e400}], "count": 4}"#;
+    let vars = parse_vars(array).unwrap();
+    assert_eq!(vars.site.as_ref().unwrap().pv_power_kw, Some(3.0));
+    let problems: Vec<_> = vars.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            "values[0]: not a JSON object",
+            "values[2]: not a JSON object",
+            r#"/sys/livedata/pv_en: pv_en: expected a decimal number, found "1e400""#,
+        ]
+    );
+    assert_eq!(vars.entries, 4);
+
+    // A leading byte-order mark is skipped.
+    let vars = parse_vars(b"\xef\xbb\xbf {\"/sys/livedata/pv_p\": \"4\"}").unwrap();
+    assert_eq!(vars.site.unwrap().pv_power_kw, Some(4.0));
+    let info =
+        parse_supervisor_info(b"\xef\xbb\xbf{\"supervisor\": {\"MODEL\": \"PVS6\"}}").unwrap();
+    assert_eq!(info.model.as_deref(), Some("PVS6"));
+}
+
+#[test]
+fn fields_past_the_limit_under_an_unknown_path_are_counted() {
+    let fields: Vec<String> = (0..1000).map(|i| format!(r#""k{i}": {i}"#)).collect();
+    let doc = format!(r#"{{"/sys/unknown/thing": {{{}}}}}"#, fields.join(","));
+    let vars = parse_vars(&doc).unwrap();
+    assert_eq!((vars.other_count, vars.dropped), (256, 744));
+    assert_eq!(
+        vars.problems[0].to_string(),
+        "/sys/unknown/thing: more than 256 values, over the limit"
+    );
+}
+
+#[test]
+fn a_repeated_livedata_path_keeps_its_first_value_and_is_reported() {
+    let doc = r#"{"/sys/livedata/pv_en": "1.5", "/sys/livedata/pv_en": "2.5",
+        "values": [{"name": "/sys/livedata/pv_en", "value": "3.5"}]}"#;
+    let vars = parse_vars(doc).unwrap();
+    assert_eq!(vars.site.unwrap().pv_energy_kwh, Some(1.5));
+    let problems: Vec<_> = vars.problems.iter().map(|p| p.to_string()).collect();
+    assert_eq!(
+        problems,
+        [
+            "/sys/livedata/pv_en: pv_en given again: the first value is kept",
+            "/sys/livedata/pv_en: pv_en given again: the first value is kept",
+        ]
+    );
+}
+
+#[test]
+fn a_livedata_time_out_of_range_says_epoch_seconds_were_expected() {
+    for time in [r#""1e20""#, "1e20", "1e400"] {
+        let vars = parse_vars(format!(r#"{{"/sys/livedata/time": {time}}}"#)).unwrap();
+        let message = vars.problems[0].to_string();
+        assert!(
+            message.contains("expected seconds or milliseconds since 1970"),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_value_over_its_length_limit_is_not_copied_and_costs_its_field() {
+    let mut limits = DocumentLimits::default();
+    limits.max_raw_value_bytes = 64;
+    let digits = "1".repeat(100);
+    let doc = format!(
+        r#"{{"/sys/devices/inverter/0/sn": "{serial}",
+        "/sys/devices/inverter/1/sn": "E1",
+        "/sys/devices/inverter/1/msmtEps": "2025-10-02T18:05:00Z",
+        "/sys/devices/inverter/1/ltea3phsumKwh": {digits},
+        "/sys/livedata/pv_en": "{digits}",
+        "/sys/info/uptime": {digits},
+        "/sys/other": "{digits}"}}"#,
+        serial = "S".repeat(100)
+    );
+    let vars = parse_vars_with(&doc, &limits).unwrap();
+    let Record::Inverter(inv) = vars.devices[1].records[0].record() else {
+        panic!()
+    };
+    assert_eq!(inv.lifetime_energy_kwh, None);
+    assert!(vars.devices[0].records.is_empty());
+    let found: Vec<_> = vars
+        .problems
+        .iter()
+        .filter_map(|p| match &p.kind {
+            Kind::InvalidValue { field, found, .. } => Some((*field, found.as_str())),
+            _ => None,
+        })
+        .collect();
+    let head = format!("{}... (100 bytes)", &digits[..48]);
+    let serial = format!("{}... (100 bytes)", "S".repeat(48));
+    assert_eq!(
+        found,
+        [
+            ("pv_en", head.as_str()),
+            ("uptime", head.as_str()),
+            ("sn", serial.as_str()),
+            ("ltea3phsumKwh", head.as_str()),
+        ]
+    );
+    assert_eq!(vars.other[0].value, digits[..64]);
+    assert!(vars.other[0].truncated);
+}

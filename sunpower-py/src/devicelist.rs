@@ -64,9 +64,10 @@ impl DeviceList {
 /// `sunpower` logger, and the others are returned; devices of unknown type are logged.
 #[pyfunction]
 pub fn parse_device_list(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<DeviceList> {
-    let bytes = document_bytes(data)?;
+    let document = document_bytes(data, sunpower_proto::DocumentLimits::default().max_bytes)?;
+    let bytes = document.as_bytes();
     let list = py
-        .detach(|| parse(&bytes))
+        .detach(|| parse(bytes))
         .map_err(|e| errors::document_error(py, &e))?;
     for problem in &list.problems {
         errors::log_warning(py, &problem.to_string())?;

@@ -4,7 +4,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyList, PyString};
 use sunpower_proto::export::local_rfc3339;
-use sunpower_proto::{rfc3339, FieldValue};
+use sunpower_proto::{rfc3339, DocumentProblem, FieldValue};
+
+use crate::errors::document_error;
 
 /// How a timestamp becomes a Python value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +43,51 @@ pub fn to_py<'py>(
     })
 }
 
-/// The bytes of a document given as `bytes`, `bytearray` or `str` (its UTF-8).
-pub fn document_bytes(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+/// The bytes of a document given as `bytes`, `bytearray` or `str` (its UTF-8), measured
+/// before anything is copied: one over `max` bytes raises `DecodeError` (`too_large`) at once.
+/// A `bytes` is borrowed; a `str` is encoded once (the stable ABI has no view of its UTF-8
+/// before Python 3.10) and borrowed from that; a `bytearray` (mutable) is copied.
+pub enum Document<'a, 'py> {
+    Borrowed(&'a [u8]),
+    Encoded(Bound<'py, PyBytes>),
+    Owned(Vec<u8>),
+}
+
+impl Document<'_, '_> {
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Document::Borrowed(b) => b,
+            Document::Encoded(b) => b.as_bytes(),
+            Document::Owned(v) => v,
+        }
+    }
+}
+
+pub fn document_bytes<'a, 'py>(
+    data: &'a Bound<'py, PyAny>,
+    max: usize,
+) -> PyResult<Document<'a, 'py>> {
+    let too_large = |len| {
+        Err(document_error(
+            data.py(),
+            &DocumentProblem::too_large(len, max),
+        ))
+    };
     if let Ok(b) = data.cast::<PyBytes>() {
-        Ok(b.as_bytes().to_vec())
+        Ok(Document::Borrowed(b.as_bytes()))
     } else if let Ok(s) = data.cast::<PyString>() {
-        Ok(s.to_cow()?.as_bytes().to_vec())
+        // Characters, not bytes: a lower bound of its UTF-8 length (the same for ASCII JSON),
+        // known without encoding it.
+        let chars = s.len()?;
+        if chars > max {
+            return too_large(chars);
+        }
+        Ok(Document::Encoded(s.encode_utf8()?))
     } else if let Ok(a) = data.cast::<PyByteArray>() {
-        Ok(a.to_vec())
+        if a.len() > max {
+            return too_large(a.len());
+        }
+        Ok(Document::Owned(a.to_vec()))
     } else {
         Err(PyTypeError::new_err(format!(
             "expected bytes or str, not {}",

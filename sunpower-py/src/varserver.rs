@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
-use sunpower_proto::{rfc3339, ProblemLog};
+use sunpower_proto::{rfc3339, DocumentLimits, ProblemLog};
 
 use crate::errors;
 use crate::problem::DocumentProblem;
@@ -363,9 +363,10 @@ impl Vars {
 /// cannot be decoded is in `problems` (and logged on the `sunpower` logger), the rest decoded.
 #[pyfunction]
 pub fn parse_vars(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Vars> {
-    let bytes = document_bytes(doc)?;
+    let document = document_bytes(doc, DocumentLimits::default().max_bytes)?;
+    let bytes = document.as_bytes();
     let vars = py
-        .detach(|| sunpower_proto::parse_vars(&bytes))
+        .detach(|| sunpower_proto::parse_vars(bytes))
         .map_err(|e| errors::document_error(py, &e))?;
     for problem in &vars.problems {
         errors::log_warning(py, &problem.to_string())?;
@@ -376,9 +377,10 @@ pub fn parse_vars(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Vars> {
 /// Decodes the supervisor-info document (`/cgi-bin/dl_cgi/supervisor/info`, no login).
 #[pyfunction]
 pub fn parse_supervisor_info(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<SupervisorInfo> {
-    let bytes = document_bytes(doc)?;
+    let document = document_bytes(doc, DocumentLimits::default().max_bytes)?;
+    let bytes = document.as_bytes();
     let core = py
-        .detach(|| sunpower_proto::parse_supervisor_info(&bytes))
+        .detach(|| sunpower_proto::parse_supervisor_info(bytes))
         .map_err(|e| errors::document_error(py, &e))?;
     Ok(SupervisorInfo { core })
 }
@@ -387,8 +389,9 @@ pub fn parse_supervisor_info(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult
 /// other notification; a bad frame raises `DecodeError`.
 #[pyfunction]
 pub fn parse_telemetry(py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<Option<SiteTotals>> {
-    let bytes = document_bytes(frame)?;
-    sunpower_proto::parse_telemetry(&bytes)
+    let document = document_bytes(frame, DocumentLimits::default().max_frame_bytes)?;
+    let bytes = document.as_bytes();
+    sunpower_proto::parse_telemetry(bytes)
         .map(|site| site.map(|core| SiteTotals { core }))
         .map_err(|e| errors::document_error(py, &e))
 }
@@ -463,8 +466,10 @@ impl TelemetryDecoder {
     /// for a blank frame or another notification (counted); a bad frame raises `DecodeError`
     /// with its `kind` and `frame`, its number in the stream.
     fn decode(&self, py: Python<'_>, frame: &Bound<'_, PyAny>) -> PyResult<Option<SiteTotals>> {
-        let bytes = document_bytes(frame)?;
-        match self.with_state(|s| s.decoder.decode(&bytes))? {
+        // The decoder measures its frames itself, counting a long one as it counts every frame.
+        let document = document_bytes(frame, usize::MAX)?;
+        let bytes = document.as_bytes();
+        match self.with_state(|s| s.decoder.decode(bytes))? {
             Ok(site) => Ok(site.map(|core| SiteTotals { core })),
             Err(e) => Err(errors::document_error(py, &e)),
         }

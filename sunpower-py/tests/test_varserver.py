@@ -590,3 +590,62 @@ def test_no_secret_appears_in_any_object_warning_or_error(
     for secret in [*SECRETS.values(), "SunPower44444", "DDDDDDDDD"]:
         for variant in (secret, secret.lower(), secret.upper()):
             assert variant not in text, secret
+
+
+def shows_mac(text: str) -> bool:
+    lower = text.lower()
+    return any(pair in lower for pair in ("de:ad", "de-ad", "ef:00", "ef-00"))
+
+
+def test_mac_shaped_values_and_secrets_anywhere_in_a_path_are_in_no_object(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    doc = {
+        "/sys/devices/inverter/0/sn": "DE:AD:BE:EF:00:42",
+        "/sys/devices/inverter/0/prodMdlNm": "AC_Module de:ad:be:ef:00:44",
+        "/sys/devices/inverter/0/msmtEps": "2025-09-30T15:50:00Z",
+        "/sys/devices/inverter/0/ltea3phsumKwh": "x" * 40 + "DE:AD:BE:EF:00:45",
+        "/sys/devices/meter/0/sn": "DE-AD-BE-EF-00-43c",
+        "/sys/devices/meter/0/msmtEps": "2025-09-30T15:50:00Z",
+        "/sys/info/DE:AD:BE:EF:00:47": "up",
+        "/sys/info/ssid": {"value": SECRETS["/sys/info/ssid"]},
+        "/net/sta0/ssid/0": SECRETS["/sys/info/wifi_ssid_list"],
+        "/sys/livedata/pv_en": "DE:AD:BE:EF:00:48",
+    }
+    array = {"values": [{"name": k, "value": v} for k, v in doc.items()], "count": "DE:AD:BE:EF:00:49"}
+    said: list[str] = []
+    with caplog.at_level(logging.DEBUG):
+        for form in (doc, array):
+            vars = sunpower.parse_vars(json.dumps(form))
+            said.extend(everything_said(vars))
+            assert [r.serial for r in vars.records] == ["withheld-inverter-0", "withheld-meter-0"]
+            assert vars.withheld >= 8
+            assert vars.other == ()
+    said.extend(caplog.messages)
+    text = "\n".join(said)
+    assert not shows_mac(text), text
+    for secret in (SECRETS["/sys/info/ssid"], SECRETS["/sys/info/wifi_ssid_list"]):
+        assert secret not in text
+
+
+def test_one_bad_entry_costs_its_field_and_nothing_is_dropped_uncounted() -> None:
+    doc = b'\xef\xbb\xbf{"/sys/livedata/pv_en": 1e400, "/sys/livedata/pv_p": "2.5",' \
+        b' "/sys/livedata/pv_p": "9", "values": [1, {"name": "/sys/livedata/soc", "value": "0.5"}]}'
+    vars = sunpower.parse_vars(doc)
+    assert vars.site is not None
+    assert (vars.site.pv_energy_kwh, vars.site.pv_power_kw, vars.site.battery_soc) == (None, 2.5, 0.5)
+    assert [str(p) for p in vars.problems] == [
+        '/sys/livedata/pv_en: pv_en: expected a decimal number, found "1e400"',
+        "/sys/livedata/pv_p: pv_p given again: the first value is kept",
+        "values[0]: not a JSON object",
+    ]
+    fields = ",".join(f'"k{i}": {i}' for i in range(1000))
+    vars = sunpower.parse_vars('{"/sys/unknown": {' + fields + "}}")
+    assert (vars.other_count, vars.dropped) == (256, 744)
+
+
+def test_a_bytearray_over_the_limit_is_refused_as_too_large() -> None:
+    doc = bytearray(b'{"/sys/x": "') + bytearray(64 * 1024 * 1024) + bytearray(b'"}')
+    with pytest.raises(sunpower.DecodeError) as caught:
+        sunpower.parse_vars(doc)
+    assert caught.value.kind == "too_large"

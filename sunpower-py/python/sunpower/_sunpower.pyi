@@ -314,10 +314,15 @@ def parse_vars(doc: bytes | bytearray | str) -> Vars:
     ``export_energy_kwh``) and 141 when they report per-leg values: the records captures give,
     so :class:`Intervals` takes them. ``/sys/info/*`` becomes :attr:`Vars.supervisor`,
     ``/sys/livedata/*`` :attr:`Vars.site`. The Wi-Fi SSID and key and MAC addresses are never
-    kept (counted in :attr:`Vars.withheld`). A document that is not JSON, not an object, or
-    over 64 MiB raises :class:`DecodeError`; a device that cannot be decoded is left out, its
-    problem in :attr:`Vars.problems` and logged on the ``"sunpower"`` logger. The decoding runs
-    with the GIL released.
+    kept (counted in :attr:`Vars.withheld`): a path naming a secret in any segment
+    (``/net/sta0/ssid/0``), a MAC-shaped path or value anywhere (``:`` or ``-``, any case); a
+    device whose ``sn`` is MAC-shaped keeps its records under ``withheld-<kind>-<index>``. A
+    document that is not JSON, not an object, or over 64 MiB raises :class:`DecodeError` (a
+    ``bytes`` or ``str`` document is not copied, a ``bytearray`` over the limit is refused
+    unread); a value that cannot be read (``1e400``, over 1 KiB, a ``values`` entry that is not
+    an object) costs its field, and a device that cannot be decoded is left out, each problem
+    in :attr:`Vars.problems` and logged on the ``"sunpower"`` logger. A leading byte-order mark
+    is skipped. The decoding runs with the GIL released.
     """
 
 def parse_supervisor_info(doc: bytes | bytearray | str) -> SupervisorInfo:
@@ -361,10 +366,12 @@ class Vars:
         """How many paths were not decoded, kept in ``other`` or not."""
     @property
     def withheld(self) -> int:
-        """How many secret values (Wi-Fi SSID and key, MAC addresses) were seen and not kept."""
+        """How many secret values (Wi-Fi SSID and key, MAC addresses) were seen and not kept; a
+        device whose MAC-shaped serial was withheld is kept as ``withheld-<kind>-<index>``."""
     @property
     def dropped(self) -> int:
-        """Entries not decoded because of a limit (over 10,000 devices, ...)."""
+        """Entries not decoded because of a limit (over 10,000 devices, fields of one object past
+        256, problems past 1,000)."""
     @property
     def shared_serials(self) -> int:
         """Devices whose serial another device of the same kind shares (redacted dumps): their
