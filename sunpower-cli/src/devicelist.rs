@@ -25,6 +25,13 @@ pub fn run(input: &str) -> io::Result<Outcome> {
     for problem in &list.problems {
         eprintln!("{}: {problem}", display_name(input));
     }
+    if list.withheld > 0 {
+        eprintln!(
+            "{}: {} values shaped like MAC addresses withheld",
+            display_name(input),
+            list.withheld
+        );
+    }
     for device in &list.unknown {
         eprintln!(
             "{}: device {} of unknown type {:?} (serial {:?}) kept raw, not decoded",

@@ -16,7 +16,9 @@ use serde_json::{Map, Value};
 
 use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 use crate::error::{excerpt, Expected};
-use crate::jsonvalue::{position, Bounded, Key, Scalar, BUDGET_MESSAGE, DUPLICATE_PREFIX};
+use crate::jsonvalue::{
+    looks_like_mac, position, Bounded, Key, Scalar, BUDGET_MESSAGE, DUPLICATE_PREFIX,
+};
 use crate::owned::RecordBuf;
 use crate::record::{FieldValue, MeterKind, Record, Source};
 use crate::value::{decimal, integer, parse_timestamp, resolution, unsigned};
@@ -39,6 +41,10 @@ pub struct DeviceList {
     /// device's records (no serial, no readable time, not working and nothing to decode),
     /// others a field or nothing (see [`DocumentProblemKind`]).
     pub problems: Vec<DocumentProblem>,
+    /// Keys and values shaped like a MAC address, withheld from every record, unknown device
+    /// and problem (a device whose `SERIAL` is one keeps its records under
+    /// `withheld-device-<index>`).
+    pub withheld: usize,
 }
 
 /// A device of a type this crate does not decode, kept as its JSON.
@@ -449,8 +455,47 @@ enum DeviceKind {
     Meter,
 }
 
+/// `device` without what is shaped like a MAC address (keys and values, at any depth): a
+/// `SERIAL` that is one becomes `withheld-device-<index>`, any other such value or key goes.
+/// Each one withheld is counted.
+fn withhold_macs(index: usize, device: &Value, withheld: &mut usize) -> Value {
+    fn walk(value: &Value, withheld: &mut usize, serial: Option<&str>) -> Option<Value> {
+        match value {
+            Value::String(s) if looks_like_mac(s) => {
+                *withheld += 1;
+                serial.map(|placeholder| Value::String(placeholder.to_owned()))
+            }
+            Value::Object(map) => {
+                let mut out = Map::new();
+                for (key, value) in map {
+                    if looks_like_mac(key) {
+                        *withheld += 1;
+                        continue;
+                    }
+                    let serial = (key == "SERIAL").then_some(serial).flatten();
+                    if let Some(value) = walk(value, withheld, serial) {
+                        out.insert(key.clone(), value);
+                    }
+                }
+                Some(Value::Object(out))
+            }
+            Value::Array(items) => Some(Value::Array(
+                items
+                    .iter()
+                    .filter_map(|v| walk(v, withheld, None))
+                    .collect(),
+            )),
+            other => Some(other.clone()),
+        }
+    }
+    let placeholder = format!("withheld-device-{index}");
+    walk(device, withheld, Some(&placeholder)).unwrap_or(Value::Null)
+}
+
 fn decode_device(index: usize, device: &Value, out: &mut DeviceList, limits: &DocumentLimits) {
     use DocumentProblemKind as K;
+    let scrubbed = withhold_macs(index, device, &mut out.withheld);
+    let device = &scrubbed;
     let Value::Object(obj) = device else {
         let at = DocumentPosition::Device {
             index,

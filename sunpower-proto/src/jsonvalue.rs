@@ -297,7 +297,6 @@ pub(crate) fn position(e: &serde_json::Error) -> (usize, usize, String) {
 
 /// Whether `text` holds something shaped like a MAC address (six or more pairs of hex digits
 /// joined by `:` or `-`, any case, anywhere in it), which no output may echo.
-#[cfg(feature = "varserver")]
 pub(crate) fn looks_like_mac(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut start = 0;

@@ -815,3 +815,47 @@ fn a_leading_byte_order_mark_is_skipped() {
     .unwrap();
     assert_eq!(list.records.len(), 1);
 }
+
+/// No MAC-shaped key or value reaches a record, an unknown device or a problem: a device whose
+/// serial is one keeps its records under a placeholder, and each is counted.
+#[cfg(feature = "serde")]
+#[test]
+fn mac_shaped_serials_values_and_keys_are_withheld_everywhere() {
+    let doc = br#"{"result": "succeed", "devices": [
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "de:ad:be:ef:00:42", "MODEL": "AC_Module_Type_E",
+         "DATATIME": "2019,10,11,17,05,00", "ltea_3phsum_kwh": "1.5", "STATE": "working"},
+        {"DEVICE_TYPE": "Inverter", "SERIAL": "E001", "MODEL": "model DE-AD-BE-EF-00-43",
+         "DATATIME": "2019,10,11,17,05,00", "ltea_3phsum_kwh": "DE:AD:BE:EF:00:44"},
+        {"DEVICE_TYPE": "Gateway", "SERIAL": "G1", "MAC": "00:11:22:33:44:55",
+         "nested": {"00:11:22:33:44:66": 1, "list": ["aa-bb-cc-dd-ee-ff"]}}
+    ]}"#;
+    let list = parse_device_list(doc).unwrap();
+    let mut shown = Vec::new();
+    for record in &list.records {
+        shown.push(serde_json::to_string(&record.record()).unwrap());
+    }
+    shown.extend(list.problems.iter().map(|p| p.to_string()));
+    shown.extend(
+        list.unknown
+            .iter()
+            .map(|u| format!("{} {:?}", u.json, u.serial)),
+    );
+    let all = shown.join("\n").to_ascii_lowercase();
+    for mac in ["de:ad:be:ef", "de-ad-be-ef", "00:11:22:33", "aa-bb-cc"] {
+        assert!(!all.contains(mac), "{mac} in:\n{all}");
+    }
+    // The first inverter keeps its records under the placeholder.
+    let serials: Vec<String> = list
+        .records
+        .iter()
+        .filter_map(|r| r.record().serial().map(str::to_owned))
+        .collect();
+    assert!(
+        serials.contains(&"withheld-device-0".to_owned()),
+        "{serials:?}"
+    );
+    assert!(serials.contains(&"E001".to_owned()));
+    // Serial, model, counter, key, value, list item.
+    assert_eq!(list.withheld, 6);
+    assert_eq!(list.unknown.len(), 1);
+}

@@ -15,6 +15,7 @@ use crate::value::document_bytes;
 pub struct DeviceList {
     records: Py<PyTuple>,
     problems: Py<PyTuple>,
+    withheld: usize,
 }
 
 #[pymethods]
@@ -33,6 +34,13 @@ impl DeviceList {
     #[getter]
     fn problems(&self, py: Python<'_>) -> Py<PyTuple> {
         self.problems.clone_ref(py)
+    }
+
+    /// Keys and values shaped like MAC addresses, withheld from every record and problem (a
+    /// device whose serial is one keeps its records under `withheld-device-<index>`).
+    #[getter]
+    fn withheld(&self) -> usize {
+        self.withheld
     }
 
     fn __len__(&self, py: Python<'_>) -> usize {
@@ -93,6 +101,7 @@ impl DeviceList {
         Ok(DeviceList {
             records: PyTuple::new(py, records)?.unbind(),
             problems: PyTuple::new(py, problems)?.unbind(),
+            withheld: list.withheld,
         })
     }
 }

@@ -97,3 +97,14 @@ def test_a_document_problem_raises_decode_error_with_its_kind() -> None:
     with pytest.raises(sunpower.DecodeError) as caught:
         sunpower.parse_device_list((FIXTURES / "result_failed.json").read_bytes())
     assert caught.value.kind == "failed"
+
+
+def test_mac_shaped_serials_are_withheld_and_counted() -> None:
+    doc = (
+        '{"result": "succeed", "devices": [{"DEVICE_TYPE": "Inverter", "SERIAL": "DE:AD:BE:EF:00:42",'
+        ' "DATATIME": "2019,10,11,17,05,00", "ltea_3phsum_kwh": "1.5", "MODEL": "M"}]}'
+    )
+    listed = sunpower.parse_device_list(doc)
+    assert listed.withheld == 1
+    assert [r.serial for r in listed.records] == ["withheld-device-0"]
+    assert "DE:AD" not in repr([r.to_dict() for r in listed.records])

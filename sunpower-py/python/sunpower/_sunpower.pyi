@@ -280,6 +280,10 @@ class DeviceList:
         at its ``device`` (and ``serial``); ``str()`` of each is its message (``"device 1
         (E00121838012345): DATATIME: expected ..."``). A device without a serial or a readable
         time gave no record; any other bad value cost only its field."""
+    @property
+    def withheld(self) -> int:
+        """Keys and values shaped like MAC addresses, withheld from every record and problem (a
+        device whose serial is one keeps its records under ``withheld-device-<index>``)."""
     def __len__(self) -> int: ...
     def __iter__(self) -> Iterator[Record]: ...
 
