@@ -122,6 +122,7 @@ struct Reading {
 enum Origin {
     Device(DeviceKind, Box<str>),
     Site,
+    #[cfg(feature = "varserver")]
     Collided(DeviceKind, Box<str>),
 }
 
@@ -1101,6 +1102,7 @@ impl IntervalAccumulator {
                 self.stats.site_totals -= 1;
                 (0, "site_totals".to_owned())
             }
+            #[cfg(feature = "varserver")]
             Origin::Collided(kind, serial) => {
                 let key = (kind, serial);
                 if let Some(times) = self.collided.get_mut(&key) {
