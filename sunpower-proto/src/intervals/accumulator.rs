@@ -240,7 +240,7 @@ impl Series {
             // only rise a step up the counter falls back from), `now` in line with that one.
             Some(&(qt, qv))
                 if fits(qv, now, t - qt)
-                    && (!fits(qv, pv, pt - qt) || (!signed && !fits(pv, now, t - pt))) =>
+                    && (!fits(qv, pv, pt - qt) || (!signed && pv - now > tolerance(pv))) =>
             {
                 (pt, pv) = (qt, qv);
                 rest = &older[1..];
@@ -282,7 +282,7 @@ impl Series {
             Plain::Increase { .. }
                 if !signed
                     && self.counter_after(t).is_some_and(|(nt, next)| {
-                        !fits(now, next, nt - t) && fits(held, next, nt - pt)
+                        now - next > tolerance(now) && fits(held, next, nt - pt)
                     }) =>
             {
                 Step::Glitch { value: now, held }
@@ -857,6 +857,7 @@ impl IntervalAccumulator {
                     site_series.soc.insert(t, soc);
                 }
                 self.stats.site_totals += 1;
+                self.fold_site_before(t);
                 self.note_time(t, || Origin::Site);
             }
             Added::Conflict => self.push_event(Event::DuplicateConflict {
@@ -1125,6 +1126,63 @@ impl IntervalAccumulator {
             serial,
             timestamp: utc(t),
         });
+    }
+
+    /// Site totals may come every second (telemetry) for weeks: the reading before `t` is
+    /// folded away when it lies in one fold bucket with its neighbours and every counter steps
+    /// plainly across it (an increase, or for net and battery any plausible step), so the
+    /// step from the reading before it to `t` is the sum of the two, in the same interval.
+    /// Memory is then two readings a bucket, whatever the rate; energy stays exact.
+    fn fold_site_before(&mut self, t: i64) {
+        // Every inferred cadence is a multiple of a minute; a fixed one is its own bucket.
+        let bucket = self
+            .config
+            .cadence
+            .map_or(60, |c| c.num_seconds().clamp(1, DAY));
+        let site = &self.site;
+        let mut before = site.pv.readings.range(..t).rev().map(|(&k, _)| k);
+        let (Some(m), Some(p)) = (before.next(), before.next()) else {
+            return;
+        };
+        // The step into `p` must be plain too: the reading after a reset, glitch or jump is
+        // kept, so that what tells them apart (the next reading) stays a second away.
+        let pp = before.next();
+        if p.div_euclid(bucket) != t.div_euclid(bucket) {
+            return;
+        }
+        let plain = |series: &Series, signed: bool| {
+            let energy = |at| series.readings.get(&at).map(|r| r.energy_kwh);
+            // A bound every later one is at least (the floor of the system-size bound).
+            let max_kw = series.max_kw().min(MIN_PLAUSIBLE_KW);
+            let step =
+                |x, y, gap| matches!(classify(x, y, gap, signed, max_kw), Plain::Increase { .. });
+            let into_p = match pp.map(|q| (q, energy(q).flatten(), energy(p).flatten())) {
+                Some((q, Some(z), Some(a))) => step(z, a, p - q),
+                _ => true,
+            };
+            into_p
+                && match (energy(p), energy(m), energy(t)) {
+                    (Some(_), Some(None), Some(_)) => true,
+                    (Some(Some(a)), Some(Some(b)), Some(Some(c))) => {
+                        step(a, b, m - p) && step(b, c, t - m)
+                    }
+                    _ => false,
+                }
+        };
+        if !(plain(&site.pv, false) && plain(&site.net, true) && plain(&site.battery, true)) {
+            return;
+        }
+        let site = &mut self.site;
+        for series in [&mut site.pv, &mut site.net, &mut site.battery] {
+            series.readings.remove(&m);
+        }
+        if site.soc.contains_key(&t) {
+            site.soc.remove(&m);
+        }
+        if !self.held_at(m) {
+            self.pending.remove(&m);
+            self.dirty.remove(&m);
+        }
     }
 
     /// Whether any reading is kept at `t`.
@@ -1648,6 +1706,39 @@ mod tests {
             Added::Duplicate
         );
         assert_eq!(acc.add(&inverter(Source::Vars, 100.5)), Added::Conflict);
+    }
+
+    #[test]
+    fn per_second_site_totals_are_folded_to_two_readings_a_minute_and_energy_stays_exact() {
+        // Issue 25: every 1 Hz reading was kept for the horizon (1.37 GiB for 3 million frames).
+        let start = 1_759_428_000;
+        let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+        for s in 0..=3600 {
+            let site = SiteTotals {
+                timestamp: DateTime::from_timestamp(start + s, 0),
+                pv_energy_kwh: Some(1000.0 + s as f64 * 0.0005),
+                net_energy_kwh: Some(2000.0 - s as f64 * 0.00025),
+                battery_energy_kwh: Some(-50.0 + (s % 7) as f64 * 0.0001),
+                battery_soc: Some(0.5),
+                ..SiteTotals::default()
+            };
+            acc.add_site_totals(&site);
+        }
+        assert_eq!(acc.stats().site_totals, 3601);
+        assert!(
+            acc.site.pv.readings.len() <= 2 * 61,
+            "{}",
+            acc.site.pv.readings.len()
+        );
+        assert!(acc.pending.len() <= 2 * 61);
+        assert!(acc.site.soc.len() <= 2 * 61);
+        let rows = acc.finish();
+        let sum = |f: fn(&Interval) -> f64| (rows.iter().map(f).sum::<f64>() * 1e6).round() / 1e6;
+        assert_eq!(sum(|r| r.production_wh), 1800.0);
+        assert_eq!(sum(|r| r.net_wh.unwrap_or(0.0)), -900.0);
+        assert_eq!(rows.len(), 13);
+        assert_eq!(rows[0].production_wh, 149.5);
+        assert!(rows.iter().all(|r| r.battery_soc == Some(0.5)));
     }
 
     #[test]

@@ -115,6 +115,11 @@
 //! older readings are folded into each device's last
 //! counter, intervals older than the horizon that were not emitted yet are emitted, and records
 //! older than the horizon are refused with [`Event::BeyondHorizon`]. Pending events are capped.
+//! Site totals finer than a minute (telemetry, one a second) are folded as they come: a reading
+//! between two others of the same minute (of the same interval, for a fixed cadence) is dropped
+//! when every counter steps plainly across it, so two readings a minute are kept and the energy
+//! stays the counters' exact difference. A copy of a reading already folded is then counted as
+//! stored, not as a duplicate (its step is in line: nothing is counted twice).
 
 mod accumulator;
 mod local;
