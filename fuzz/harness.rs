@@ -898,7 +898,12 @@ pub fn check_intervals(data: &[u8]) {
     assert_eq!(st.records, records.len() as u64);
     assert_eq!(
         st.records,
-        st.stored + st.duplicates + st.conflicts + st.beyond_horizon + st.ignored,
+        st.stored
+            + st.duplicates
+            + st.conflicts
+            + st.beyond_horizon
+            + st.ignored
+            + st.implausible_times,
         "offline stats do not add up: {st:?}"
     );
     check_health(&records, &offline.take_events());

@@ -152,6 +152,17 @@ impl RowWriter {
     }
 }
 
+/// Prints the accumulator's pending events, at most [`sunpower_proto::SHOWN_PER_KIND`] of each
+/// kind over the run (the rest counted in `log`'s summary), so 4 Hz telemetry full of
+/// duplicates cannot flood the terminal.
+fn report_events(acc: &mut IntervalAccumulator, log: &mut ProblemLog) {
+    for event in acc.take_events() {
+        if log.admit(event.kind()) {
+            eprintln!("sunpower: {event}");
+        }
+    }
+}
+
 /// Offline, final intervals are written out by this many: a multiple of PVOutput's 30 statuses
 /// a request, so that the lines stay full (as many requests as from one batch at the end).
 const OFFLINE_CHUNK_ROWS: usize = 32 * 30;
@@ -268,6 +279,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
             match site.timestamp {
                 Some(now) if live => {
                     let ready = acc.advance_to(now);
+                    report_events(&mut acc, &mut log);
                     writer.write(&ready).and_then(|()| writer.flush())
                 }
                 _ => Ok(()),
@@ -291,6 +303,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
             }
             RecordEvent::PostEnd(post) if live => {
                 let ready = acc.advance_to(post.captured_at);
+                report_events(&mut acc, &mut log);
                 writer.write(&ready).and_then(|()| writer.flush())
             }
             RecordEvent::PostEnd(post) => {
@@ -298,8 +311,11 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
                 acc.advance_to(post.captured_at);
                 final_rows.extend(acc.drain_ready());
                 if args.tree.is_none() && final_rows.len() >= OFFLINE_CHUNK_ROWS {
+                    // Whole chunks only, so that no PVOutput line but the last is short.
+                    let whole = final_rows.len() / OFFLINE_CHUNK_ROWS * OFFLINE_CHUNK_ROWS;
+                    let rest = final_rows.split_off(whole);
                     writer.write(&final_rows)?;
-                    final_rows.clear();
+                    final_rows = rest;
                 }
                 Ok(())
             }
@@ -313,8 +329,10 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
 
     final_rows.extend(acc.finish());
     let rows = final_rows;
-    for event in acc.take_events() {
-        eprintln!("sunpower: {event}");
+    report_events(&mut acc, &mut log);
+    let dropped = acc.stats().events_dropped;
+    if dropped > 0 {
+        eprintln!("sunpower: {dropped} more interval events not kept");
     }
     match &args.tree {
         Some(dir) => match tree::write_dir(dir, &rows, tz) {

@@ -315,3 +315,31 @@ fn a_vars_document_with_a_bom_or_a_number_out_of_range_is_read() {
         "{stderr}"
     );
 }
+
+#[test]
+fn interval_events_are_capped_per_kind_with_a_count_of_the_rest() {
+    // Issue 25: 4 Hz telemetry gave one "conflicting duplicate" line per extra frame of a
+    // second. 250 seconds of two different frames each: 100 shown, 150 counted.
+    let t0 = 1_751_083_200;
+    let mut stream = String::new();
+    for s in 0..250 {
+        for extra in [0.0, 0.0001] {
+            stream.push_str(&frame(t0 + s, 500.0 + s as f64 / 1000.0 + extra, 80.0));
+            stream.push('\n');
+        }
+    }
+    let out = sunpower_ok(
+        &["intervals", "--tz", "UTC", "--telemetry", "-"],
+        Some(stream.as_bytes()),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let shown = stderr
+        .lines()
+        .filter(|l| l.contains("conflicting duplicate of 0 site_totals"))
+        .count();
+    assert_eq!(shown, 100, "{stderr}");
+    assert!(
+        stderr.contains("sunpower: 150 more conflicting duplicate problems not shown"),
+        "{stderr}"
+    );
+}

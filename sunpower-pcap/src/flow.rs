@@ -25,6 +25,11 @@
 //!   idle for [`TcpConfig::restart_idle_us`]: the address and port pair was reused by a
 //!   connection whose SYN the capture missed, and its bytes are a new stream, not a gap of
 //!   hundreds of megabytes ([`CloseReason::Restarted`], [`FlowStats::flows_restarted`]).
+//! - **Far jumps.** Data further ahead of where its direction stands than
+//!   [`TcpConfig::max_line_rate_bytes_per_s`] could have carried since that direction's last
+//!   segment (plus 1 MiB) is counted out of window ([`TcpStats::segments_out_of_window`]) and
+//!   not fed to the stream: a stray sequence number on a busy connection is not a hole of
+//!   hundreds of megabytes, and the bytes missing never exceed what the wire could carry.
 //! - **Data after a FIN.** Data that starts right after its sender's FIN
 //!   ([`Reassembler::continues_after_fin`]) is decoded as a new connection picked up mid-way
 //!   ([`CloseReason::ContinuedAfterFin`], [`FlowStats::flows_continued_after_fin`]); other bytes
@@ -75,7 +80,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use crate::ip::{TcpSegment, TCP_ACK, TCP_RST, TCP_SYN};
+use crate::ip::{TcpSegment, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN};
 use crate::tcp::{Reassembler, StreamEvent, TcpConfig, TcpStats};
 
 /// One end of a connection.
@@ -249,6 +254,36 @@ struct Flow {
     syn_seen: bool,
     closed: bool,
     last_ts: u64,
+    /// Each direction's last segment that reached its stream (capture time): what bounds how
+    /// far ahead its next one can plausibly be.
+    progress_ts: [u64; 2],
+}
+
+/// Bytes a sender may have in flight at one instant, beyond what the line rate allows since
+/// its last segment (timestamps are coarse, windows are sent back to back).
+const JUMP_SLACK_BYTES: u64 = 1 << 20;
+
+/// Whether `seg` (data or FIN) starts further ahead of where `r` stands than a sender at
+/// [`TcpConfig::max_line_rate_bytes_per_s`] could have got since `since_us`: a hole that size
+/// would be bytes that were never on the wire (a stray or forged sequence number).
+fn implausibly_far(
+    r: &Reassembler,
+    seg: &TcpSegment<'_>,
+    now_us: u64,
+    since_us: u64,
+    cfg: &TcpConfig,
+) -> bool {
+    if seg.flags & TCP_SYN != 0 || (seg.payload.is_empty() && seg.flags & TCP_FIN == 0) {
+        return false;
+    }
+    if r.is_closed() {
+        return false;
+    }
+    let elapsed = now_us.saturating_sub(since_us);
+    let carried = u128::from(elapsed) * u128::from(cfg.max_line_rate_bytes_per_s) / 1_000_000;
+    let reach = u128::from(JUMP_SLACK_BYTES) + carried;
+    r.ahead(seg.seq)
+        .is_some_and(|a| a > 0 && a.unsigned_abs() as u128 > reach)
 }
 
 /// "No slot": the end of the activity list.
@@ -472,6 +507,17 @@ impl FlowTable {
             Direction::FromResponder
         };
         let id = flow.id;
+        if implausibly_far(
+            &flow.dirs[d.index()],
+            seg,
+            now,
+            flow.progress_ts[d.index()],
+            &self.cfg,
+        ) {
+            flow.dirs[d.index()].refuse(seg.payload.len());
+            return;
+        }
+        flow.progress_ts[d.index()] = now;
         let before = flow_memory(flow);
         flow.dirs[d.index()].segment(seg.seq, seg.flags, seg.payload, |event| {
             sink(FlowEvent::Stream {
@@ -606,6 +652,7 @@ impl FlowTable {
                 syn_seen: seg.flags & TCP_SYN != 0,
                 closed: false,
                 last_ts: self.now,
+                progress_ts: [self.now; 2],
             },
             older: NIL,
             newer: NIL,

@@ -130,6 +130,11 @@ pub struct TcpConfig {
     /// (default 256), so that a retransmission with another content is reported as a
     /// [`StreamEvent::Conflict`]. 0 compares only with buffered data.
     pub max_overlap_check_bytes: usize,
+    /// The fastest a sender is taken to send, bytes a second of capture time (default
+    /// 125,000,000: 1 Gbit/s). A segment further ahead of where its direction stands than that
+    /// rate allows since the direction's last segment (plus 1 MiB in flight) is counted out of
+    /// window by the connection table rather than opening a hole no wire could have carried.
+    pub max_line_rate_bytes_per_s: u64,
 }
 
 impl Default for TcpConfig {
@@ -143,6 +148,7 @@ impl Default for TcpConfig {
             max_buffered_segments: 16_384,
             max_window_bytes: 1 << 30,
             max_overlap_check_bytes: 256,
+            max_line_rate_bytes_per_s: 125_000_000,
         }
     }
 }
@@ -385,6 +391,21 @@ impl Reassembler {
     pub(crate) fn in_window(&self, seq: u32) -> bool {
         self.distance(seq)
             .is_none_or(|d| d <= self.cfg.max_window_bytes)
+    }
+
+    /// How far `seq` is ahead of the next expected byte (negative: behind); `None` before the
+    /// stream's offset 0 is known.
+    pub(crate) fn ahead(&self, seq: u32) -> Option<i64> {
+        let base = self.base?;
+        Some(self.offset_of(base, seq) - self.next as i64)
+    }
+
+    /// Counts a segment refused before it reached the stream (implausibly far ahead) as out
+    /// of window.
+    pub(crate) fn refuse(&mut self, len: usize) {
+        self.stats.segments += 1;
+        self.stats.segments_out_of_window += 1;
+        self.stats.bytes_out_of_window += len as u64;
     }
 
     /// How far `seq` is from the next expected byte, in either direction; `None` before the

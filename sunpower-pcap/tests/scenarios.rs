@@ -1362,7 +1362,8 @@ fn a_reused_pair_resuming_far_away_after_idling_is_a_new_stream_not_a_gap() {
             (0, 0, 0)
         );
     }
-    // The same jump on a busy connection (no idle time) is still a hole of that connection.
+    // A 10 MB jump on a busy connection (no idle time) is no restart, and no hole either:
+    // the wire could not have carried it in between (issue 25).
     let mut c = TcpConversation::new(client(), collector());
     c.starting_at(start)
         .handshake()
@@ -1371,7 +1372,55 @@ fn a_reused_pair_resuming_far_away_after_idling_is_a_new_stream_not_a_gap() {
     let far = client_segment(&Link::ethernet(), 1_000_000 + 10_000_000, TCP_ACK, b"x");
     frames.push(Frame::new(start, far));
     let d = decode(pcap(1, &frames));
-    assert_eq!((d.stats.flows.flows_restarted, d.stats.gaps), (0, 1));
+    let s = &d.stats;
+    assert_eq!(
+        (
+            s.flows.flows_restarted,
+            s.gaps,
+            s.flows.tcp.segments_out_of_window
+        ),
+        (0, 0, 1)
+    );
+}
+
+/// Issue 25: a segment far ahead on a busy connection (500 MB a millisecond after the last
+/// data) is more than the wire could have carried in between: counted out of window, not a gap
+/// of 500 MB; the connection goes on decoding. Given the time, the same jump is a gap.
+#[test]
+fn a_far_jump_on_a_busy_connection_is_not_more_missing_bytes_than_the_wire_could_carry() {
+    let (b1, b2) = (data_body(47, 3), data_body(48, 3));
+    let (r1, r2) = (request(DATA_PATH, &b1), request(DATA_PATH, &b2));
+    let start = DateTime::from_timestamp(1_483_809_000, 0).unwrap();
+    let mut head = TcpConversation::new(client(), collector());
+    head.starting_at(start).handshake().client_sends(&r1, &[]);
+    let before = head.into_frames().len();
+    let mut c = TcpConversation::new(client(), collector());
+    c.starting_at(start)
+        .handshake()
+        .client_sends(&r1, &[])
+        .client_sends(&r2, &[]);
+    let mut frames = c.into_frames();
+    let at = frames[before - 1].timestamp + TimeDelta::microseconds(500);
+    let far = 500_000_000 + r1.len() as u32;
+    let segment = client_segment(&Link::ethernet(), far, TCP_ACK, b"x");
+    frames.insert(before, Frame::new(at, segment.clone()));
+    let d = decode(pcap(1, &frames));
+    assert_eq!(d.records(), [lines(&b1), lines(&b2)].concat());
+    let s = &d.stats;
+    assert_eq!((s.gaps, s.bytes_missing), (0, 0));
+    assert_eq!(
+        (s.flows.tcp.segments_out_of_window, s.flows.flows_restarted),
+        (1, 0)
+    );
+    // Ten seconds after the last data, 500 MB could have gone by at 1 Gbit/s: a hole.
+    frames[before] = Frame::new(at + TimeDelta::seconds(10), segment);
+    for f in &mut frames[before + 1..] {
+        f.timestamp += TimeDelta::seconds(10);
+    }
+    let d = decode(pcap(1, &frames));
+    assert_eq!(d.stats.flows.tcp.segments_out_of_window, 0);
+    assert_eq!(d.stats.gaps, 1);
+    assert!(d.stats.bytes_missing > 499_000_000); // less the second post, sent after it
 }
 
 /// A retransmission whose bytes differ from the copy already received is reported, saying

@@ -288,3 +288,156 @@ fn colliding_serials_are_flagged_and_never_mixed() {
     ));
     assert_eq!(acc.stats().serial_collisions, 4);
 }
+
+/// A telemetry `power` frame: `time` in seconds, production counter and power.
+fn frame(time: i64, pv_en: f64, pv_p: f64) -> String {
+    format!(
+        r#"{{"notification":"power","params":{{"time":{time},"pv_en":{pv_en},"pv_p":{pv_p}}}}}"#
+    )
+}
+
+/// Telemetry frames through the decoder into a documents accumulator (as `--telemetry FILE`).
+fn telemetry(
+    frames: &[String],
+) -> (
+    Vec<sunpower_proto::intervals::Interval>,
+    IntervalAccumulator,
+) {
+    let mut decoder = TelemetryDecoder::new();
+    let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+    for f in frames {
+        if let Some(site) = decoder.decode(f.as_bytes()).unwrap() {
+            acc.add_site_totals(&site);
+        }
+    }
+    (acc.finish(), acc)
+}
+
+/// Ten minutes at one frame a second from 2025-10-02 18:00 UTC, 1.8 kW (0.5 Wh a second).
+fn ten_minutes() -> Vec<String> {
+    (0..=600)
+        .map(|s| frame(1_759_428_000 + s, 1000.0 + s as f64 * 0.0005, 1.8))
+        .collect()
+}
+
+#[test]
+fn a_far_future_telemetry_time_moves_no_horizon_and_is_reported() {
+    // Issue 25: `time` 99999999999 (year 5138) used to fold every reading before it and refuse
+    // the 600 frames after it.
+    for at in [0, 1, 300] {
+        let mut frames = ten_minutes();
+        frames.insert(at, frame(99_999_999_999, 1000.1, 1.8));
+        let (rows, mut acc) = telemetry(&frames);
+        assert_eq!(total_wh(&rows), 300.0, "far frame at {at}");
+        assert!(rows
+            .iter()
+            .all(|r| r.interval_start.timestamp() < 1_759_429_000));
+        assert_eq!(acc.stats().beyond_horizon, 0);
+        assert_eq!(acc.stats().implausible_times, 1);
+        assert!(matches!(
+            &acc.take_events()[..],
+            [Event::ImplausibleTime { record_type: 0, timestamp, .. }] if timestamp.timestamp() == 99_999_999_999
+        ));
+    }
+}
+
+#[test]
+fn an_inverter_dated_year_9000_between_three_vars_polls_costs_only_its_own_reading() {
+    let polls = [
+        poll("2025-10-02T18:00:00Z", 1_759_428_000, [100.0, 200.0], 50.0),
+        poll(
+            "2025-10-02T18:05:00Z",
+            1_759_428_300,
+            [100.125, 200.25],
+            50.04,
+        )
+        .replacen("2025-10-02T18:05:00Z", "9000-01-01T00:00:00Z", 1),
+        poll(
+            "2025-10-02T18:10:00Z",
+            1_759_428_600,
+            [100.25, 200.5],
+            50.08,
+        ),
+    ];
+    let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+    for p in &polls {
+        acc.add_vars(&parse_vars(p).unwrap());
+    }
+    let rows = acc.finish();
+    // E001's 250 Wh over ten minutes (counted at 18:10), E002's 250 + 250 Wh.
+    assert_eq!(total_wh(&rows), 750.0);
+    assert!(rows
+        .iter()
+        .all(|r| r.interval_start.timestamp() < 1_759_429_000));
+    assert_eq!(acc.stats().implausible_times, 1);
+    assert!(matches!(
+        &acc.take_events()[..],
+        [Event::ImplausibleTime { record_type: 130, serial, .. }] if serial == "E001"
+    ));
+}
+
+#[test]
+fn a_frame_at_time_zero_is_not_a_time_and_a_first_zero_counter_is_not_a_start() {
+    // Issue 25: a first frame with `time` 0 and `pv_en` 0 made 27,867,650 Wh and 1970 rows.
+    let mut frames = vec![frame(0, 0.0, 0.0)];
+    frames.extend((0..=600).map(|s| frame(1_759_428_000 + s, 27867.65 + s as f64 * 0.0005, 1.8)));
+    let (rows, mut acc) = telemetry(&frames);
+    assert_eq!(total_wh(&rows), 300.0);
+    assert!(rows
+        .iter()
+        .all(|r| r.interval_start.timestamp() >= 1_759_428_000));
+    assert_eq!(acc.stats().implausible_times, 1);
+    assert!(matches!(
+        &acc.take_events()[..],
+        [Event::ImplausibleTime { .. }]
+    ));
+    // A counter that reads 0 once at the start of a stream is a glitch, not a reset from 0.
+    let mut frames = vec![frame(1_759_427_999, 0.0, 1.8)];
+    frames.extend(ten_minutes());
+    let (rows, mut acc) = telemetry(&frames);
+    assert_eq!(total_wh(&rows), 300.0);
+    assert!(rows.iter().all(|r| !r.flags.contains(Flag::CounterReset)));
+    assert!(acc.take_events().is_empty());
+}
+
+#[test]
+fn a_one_report_upward_spike_is_a_glitch_not_energy() {
+    let (rows, events) = run(&inverter_lines(&[
+        "100.000", "100.025", "100.225", "100.050", "100.075",
+    ]));
+    let wh: Vec<f64> = rows.iter().map(|r| r.production_wh).collect();
+    assert_eq!(wh, [0.0, 25.0, 0.0, 25.0, 25.0]);
+    assert!(rows[2].flags.contains(Flag::CounterGlitch));
+    assert!(rows.iter().all(|r| !r.flags.contains(Flag::CounterReset)));
+    assert!(matches!(
+        &events[..],
+        [Event::CounterGlitch { value_kwh, held_kwh, .. }] if *value_kwh == 100.225 && *held_kwh == 100.025
+    ));
+    // The same spike at one frame a second in the site totals.
+    let mut frames = ten_minutes();
+    frames[300] = frame(1_759_428_300, 1000.15 + 0.2, 1.8);
+    let (rows, _) = telemetry(&frames);
+    assert_eq!(total_wh(&rows), 300.0);
+    assert!(rows.iter().all(|r| !r.flags.contains(Flag::CounterReset)));
+}
+
+#[test]
+fn a_jump_far_beyond_the_system_s_power_is_not_energy() {
+    // 1.8 kW of panels cannot make 200 Wh in a second (720 kW); 1 MW was the only limit.
+    let frames: Vec<String> = (0..=600)
+        .map(|s| {
+            let jump = if s >= 300 { 0.2 } else { 0.0 };
+            frame(1_759_428_000 + s, 1000.0 + s as f64 * 0.0005 + jump, 1.8)
+        })
+        .collect();
+    let (rows, mut acc) = telemetry(&frames);
+    assert_eq!(total_wh(&rows), 299.5);
+    assert!(rows.iter().any(|r| r.flags.contains(Flag::CounterReset)));
+    assert!(matches!(
+        &acc.take_events()[..],
+        [Event::SiteCounterReset {
+            counter: "pv_en",
+            ..
+        }]
+    ));
+}

@@ -243,6 +243,7 @@ fn added_name(added: Added) -> &'static str {
         Added::Conflict => "conflict",
         Added::BeyondHorizon => "beyond_horizon",
         Added::Ignored => "ignored",
+        Added::ImplausibleTime => "implausible_time",
         // A later kind of outcome of the core library.
         _ => "other",
     }
@@ -303,8 +304,8 @@ impl Intervals {
     }
 
     /// Feeds one record, one reading of the site totals, or a `/vars` document; says what
-    /// became of it: `"stored"`, `"duplicate"`, `"conflict"`, `"beyond_horizon"` or `"ignored"`
-    /// (no interval energy in it); for a document, a tuple of those, one for its site totals
+    /// became of it: `"stored"`, `"duplicate"`, `"conflict"`, `"beyond_horizon"`,
+    /// `"implausible_time"` (dated before 2000) or `"ignored"` (no interval energy in it); for a document, a tuple of those, one for its site totals
     /// (first, when it has them) and one per record used (records whose serial another device
     /// of the document shares are not used, see `stats["serial_collisions"]`).
     fn add<'py>(&self, py: Python<'py>, item: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
@@ -409,7 +410,8 @@ impl Intervals {
 
     /// What the accumulator saw: `records`, `stored`, `duplicates`, `conflicts`,
     /// `beyond_horizon`, `ignored`, `events_dropped`, `site_totals` (readings kept),
-    /// `serial_collisions` (device records not used: their serial is shared).
+    /// `serial_collisions` (device records not used: their serial is shared),
+    /// `implausible_times` (records not used: dated before 2000, or alone far from the others).
     #[getter]
     fn stats<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let s = self.with_state(|s| *s.acc.stats())?;
@@ -424,6 +426,7 @@ impl Intervals {
             ("events_dropped", s.events_dropped),
             ("site_totals", s.site_totals),
             ("serial_collisions", s.serial_collisions),
+            ("implausible_times", s.implausible_times),
         ] {
             dict.set_item(key, value)?;
         }

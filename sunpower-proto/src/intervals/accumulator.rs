@@ -13,6 +13,16 @@ const DAY: i64 = 86_400;
 const DEFAULT_CADENCE: i64 = 300;
 /// A counter rising faster than this on average is treated as a reset (it cannot be energy).
 const MAX_PLAUSIBLE_KW: f64 = 1000.0;
+/// Once a series has shown its power, its counter may rise at most this many times its highest
+/// power (a step is an average, so a margin for readings between the powers seen)...
+const POWER_MARGIN: f64 = 4.0;
+/// ...and never less than this, so a small system's morning does not read as resets.
+const MIN_PLAUSIBLE_KW: f64 = 20.0;
+/// Times before 2000 are an unset clock (`time` 0), not a time: no supervisor is that old.
+const MIN_TIME: i64 = 946_684_800;
+/// Records ahead of the others by more than a day, not yet confirmed by another near them, kept
+/// aside (offline without a clock) so they do not move the horizon; at most this many.
+const MAX_LONE: usize = 16;
 /// A lifetime counter that goes down by at most this much (or [`JITTER_RELATIVE`] of its value,
 /// whichever is more) is jitter, not a reset: the last value is held and nothing is counted.
 /// Counters sent as 32-bit floats (`27867.650391`) cannot resolve better than a few Wh.
@@ -54,6 +64,8 @@ pub enum Added {
     BeyondHorizon,
     /// A record that carries no interval energy (not 130, not a consumption 140).
     Ignored,
+    /// Dated before 2000 (an unset clock): refused, [`Event::ImplausibleTime`] reported.
+    ImplausibleTime,
 }
 
 /// Counts of what the accumulator saw.
@@ -90,6 +102,9 @@ pub struct Stats {
     /// Device records not used for energy because their serial is shared with another device
     /// of the same document (redacted dumps).
     pub serial_collisions: u64,
+    /// Records not used because their time was implausible: before 2000, or far from every
+    /// other record's and confirmed by none ([`Event::ImplausibleTime`]).
+    pub implausible_times: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -100,6 +115,15 @@ struct Reading {
     resolution_kwh: Option<f64>,
     /// FNV-1a of the line, to tell exact duplicates from conflicts without keeping the line.
     hash: u64,
+}
+
+/// Where a reading kept aside for its time is, to take it out if nothing confirms it.
+#[derive(Debug)]
+enum Origin {
+    Device(DeviceKind, Box<str>),
+    Site,
+    #[cfg(feature = "varserver")]
+    Collided(DeviceKind, Box<str>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -134,6 +158,8 @@ struct Series {
     last_seen: i64,
     /// Meter orientation evidence (sum of counter step × power) from folded readings.
     folded_correlation: f64,
+    /// The highest power read, kW: what bounds a plausible counter step.
+    peak_kw: f64,
 }
 
 enum Step {
@@ -164,14 +190,24 @@ fn tolerance(value: f64) -> f64 {
 }
 
 /// Whether `now` follows `prev` as a counter can (an increase, or jitter).
-fn fits(prev: f64, now: f64, gap: i64, signed: bool) -> bool {
-    match classify(prev, now, gap, signed) {
+fn fits(prev: f64, now: f64, gap: i64, signed: bool, max_kw: f64) -> bool {
+    match classify(prev, now, gap, signed, max_kw) {
         Plain::Increase { .. } => true,
         Plain::Reset => !signed && now < prev && prev - now <= tolerance(prev),
     }
 }
 
 impl Series {
+    /// The fastest a counter of this series can plausibly rise, kW: from the system's size
+    /// (its highest power) once known, else [`MAX_PLAUSIBLE_KW`].
+    fn max_kw(&self) -> f64 {
+        if self.peak_kw > 0.0 {
+            (POWER_MARGIN * self.peak_kw).clamp(MIN_PLAUSIBLE_KW, MAX_PLAUSIBLE_KW)
+        } else {
+            MAX_PLAUSIBLE_KW
+        }
+    }
+
     /// Counter readings before `t`, newest first, then the folded base.
     fn counters_before(&self, t: i64) -> impl Iterator<Item = (i64, f64)> + '_ {
         self.readings
@@ -192,17 +228,27 @@ impl Series {
     /// for counters that only rise, held at the highest of the recent values it jittered
     /// below. Returns (time, value, whether a glitch was skipped).
     fn reference(&self, t: i64, now: f64, signed: bool) -> Option<(i64, f64, bool)> {
+        let max_kw = self.max_kw();
+        let fits = |prev, now, gap| fits(prev, now, gap, signed, max_kw);
         let mut before = self.counters_before(t);
         let (mut pt, mut pv) = before.next()?;
         let older: Vec<(i64, f64)> = before.take(JITTER_LOOKBACK + 1).collect();
         let mut rest = &older[..];
         let mut skipped = false;
-        if let Some(&(qt, qv)) = older.first() {
-            if !fits(qv, pv, pt - qt, signed) && fits(qv, now, t - qt, signed) {
+        match older.first() {
+            // A glitch: a reading out of line with the one before (a drop, or for counters that
+            // only rise a step up the counter falls back from), `now` in line with that one.
+            Some(&(qt, qv))
+                if fits(qv, now, t - qt)
+                    && (!fits(qv, pv, pt - qt) || (!signed && pv - now > tolerance(pv))) =>
+            {
                 (pt, pv) = (qt, qv);
                 rest = &older[1..];
                 skipped = true;
             }
+            // A first reading of 0 the counter cannot have risen from: an unread counter.
+            None if !signed && pv == 0.0 && !fits(pv, now, t - pt) => return None,
+            _ => {}
         }
         let mut held = pv;
         if !signed {
@@ -229,17 +275,26 @@ impl Series {
         let Some((pt, held, over_glitch)) = self.reference(t, now, signed) else {
             return Step::First;
         };
-        match classify(held, now, t - pt, signed) {
+        let max_kw = self.max_kw();
+        let fits = |prev, now, gap| fits(prev, now, gap, signed, max_kw);
+        match classify(held, now, t - pt, signed, max_kw) {
+            // A step up the next reading falls back from (to in line with `held`): a spike.
+            Plain::Increase { .. }
+                if !signed
+                    && self.counter_after(t).is_some_and(|(nt, next)| {
+                        now - next > tolerance(now) && fits(held, next, nt - pt)
+                    }) =>
+            {
+                Step::Glitch { value: now, held }
+            }
             Plain::Increase { kwh, gap } => Step::Increase {
                 kwh,
                 gap,
                 over_glitch,
             },
-            Plain::Reset if fits(held, now, t - pt, signed) => Step::Jitter,
+            Plain::Reset if fits(held, now, t - pt) => Step::Jitter,
             Plain::Reset => match self.counter_after(t) {
-                Some((nt, next)) if fits(held, next, nt - pt, signed) => {
-                    Step::Glitch { value: now, held }
-                }
+                Some((nt, next)) if fits(held, next, nt - pt) => Step::Glitch { value: now, held },
                 _ => Step::Reset {
                     from: held,
                     to: now,
@@ -255,7 +310,9 @@ impl Series {
         for (&t, r) in &self.readings {
             if let Some(now) = r.energy_kwh {
                 if let (Some((pt, p)), Some(power)) = (prev, r.power_kw) {
-                    if let Plain::Increase { kwh, .. } = classify(p, now, t - pt, true) {
+                    if let Plain::Increase { kwh, .. } =
+                        classify(p, now, t - pt, true, self.max_kw())
+                    {
                         sum += kwh * power;
                     }
                 }
@@ -272,9 +329,9 @@ enum Plain {
     Reset,
 }
 
-fn classify(prev: f64, now: f64, gap: i64, signed: bool) -> Plain {
+fn classify(prev: f64, now: f64, gap: i64, signed: bool, max_kw: f64) -> Plain {
     let diff = now - prev;
-    let bound = MAX_PLAUSIBLE_KW * gap.max(1) as f64 / 3600.0;
+    let bound = max_kw * gap.max(1) as f64 / 3600.0;
     let plausible = diff.is_finite() && diff.abs() <= bound && (signed || diff >= 0.0);
     if plausible {
         Plain::Increase { kwh: diff, gap }
@@ -361,10 +418,36 @@ fn place(
             dirty.insert(p);
         }
     }
+    if let Some(power) = reading.power_kw.filter(|p| p.is_finite()) {
+        series.peak_kw = series.peak_kw.max(power.abs());
+    }
     series.readings.insert(t, reading);
     series.last_seen = series.last_seen.max(t);
     pending.insert(t);
     Added::Stored
+}
+
+/// Takes the reading at `t` out of its series, the reverse of [`place`]; the steps of its
+/// neighbours change.
+fn unplace(series: &mut Series, gaps: &mut BTreeMap<i64, u64>, t: i64, dirty: &mut BTreeSet<i64>) {
+    if series.readings.remove(&t).is_none() {
+        return;
+    }
+    let prev = series.readings.range(..t).next_back().map(|(&k, _)| k);
+    let next = series.readings.range(t + 1..).next().map(|(&k, _)| k);
+    if let Some(p) = prev {
+        remove_gap(gaps, t - p);
+    }
+    if let Some(n) = next {
+        remove_gap(gaps, n - t);
+    }
+    if let (Some(p), Some(n)) = (prev, next) {
+        add_gap(gaps, n - p);
+    }
+    dirty.extend(series.counter_after(t).map(|(n, _)| n));
+    series.last_seen = (series.readings.keys().next_back().copied())
+        .or(series.base.map(|b| b.0))
+        .unwrap_or(series.last_seen.min(t));
 }
 
 fn round3(x: f64) -> f64 {
@@ -417,7 +500,12 @@ pub struct IntervalAccumulator {
     site_gaps: BTreeMap<i64, u64>,
     /// Times of records whose serial was shared with another device of their document.
     collided: HashMap<(DeviceKind, Box<str>), BTreeSet<i64>>,
-    max_ts: Option<i64>,
+    /// Offline: the latest time confirmed (within a day of the one before, or of another
+    /// record), which the horizon follows.
+    reach: Option<i64>,
+    /// Offline: readings more than a day away from the reach that no other record confirmed
+    /// yet; one still alone and further than the horizon from the reach is taken out.
+    lone: Vec<(i64, Origin)>,
     clock: Option<i64>,
     /// Readings before this were folded; records before it are beyond the horizon.
     pruned_to: Option<i64>,
@@ -454,7 +542,8 @@ impl IntervalAccumulator {
             site: SiteSeries::default(),
             site_gaps: BTreeMap::new(),
             collided: HashMap::new(),
-            max_ts: None,
+            reach: None,
+            lone: Vec::new(),
             clock: None,
             pruned_to: None,
             ready: Vec::new(),
@@ -597,9 +686,10 @@ impl IntervalAccumulator {
             Added::Conflict => self.stats.conflicts += 1,
             Added::BeyondHorizon => self.stats.beyond_horizon += 1,
             Added::Ignored => self.stats.ignored += 1,
+            Added::ImplausibleTime => self.stats.implausible_times += 1,
         }
         if added == Added::Stored && self.config.mode == Mode::Offline {
-            if let Some(max) = self.max_ts {
+            if let Some(max) = self.reach {
                 // With a capture clock, a record dated far ahead of it (a supervisor's clock
                 // gone wrong) cannot push the real records out of the horizon.
                 let reach = match self.clock {
@@ -622,6 +712,14 @@ impl IntervalAccumulator {
         reading: Reading,
     ) -> Added {
         let t = timestamp.timestamp();
+        if t < MIN_TIME {
+            self.push_event(Event::ImplausibleTime {
+                record_type: kind.record_type(),
+                serial: serial.to_owned(),
+                timestamp,
+            });
+            return Added::ImplausibleTime;
+        }
         if self.pruned_to.is_some_and(|p| t < p) {
             self.push_event(Event::BeyondHorizon {
                 record_type: kind.record_type(),
@@ -647,7 +745,7 @@ impl IntervalAccumulator {
                 serial: serial.to_owned(),
                 timestamp,
             }),
-            Added::Stored => self.max_ts = Some(self.max_ts.map_or(t, |m| m.max(t))),
+            Added::Stored => self.note_time(t, || Origin::Device(kind, serial.into())),
             _ => {}
         }
         added
@@ -689,6 +787,14 @@ impl IntervalAccumulator {
             return Added::Ignored;
         };
         let t = timestamp.timestamp();
+        if t < MIN_TIME {
+            self.push_event(Event::ImplausibleTime {
+                record_type: 0,
+                serial: "site_totals".to_owned(),
+                timestamp,
+            });
+            return Added::ImplausibleTime;
+        }
         if self.pruned_to.is_some_and(|p| t < p) {
             self.push_event(Event::BeyondHorizon {
                 record_type: 0,
@@ -751,7 +857,8 @@ impl IntervalAccumulator {
                     site_series.soc.insert(t, soc);
                 }
                 self.stats.site_totals += 1;
-                self.max_ts = Some(self.max_ts.map_or(t, |m| m.max(t)));
+                self.fold_site_before(t);
+                self.note_time(t, || Origin::Site);
             }
             Added::Conflict => self.push_event(Event::DuplicateConflict {
                 record_type: 0,
@@ -825,8 +932,17 @@ impl IntervalAccumulator {
             _ => return,
         };
         self.stats.records += 1;
-        self.stats.serial_collisions += 1;
         let t = timestamp.timestamp();
+        if t < MIN_TIME {
+            self.count(Added::ImplausibleTime);
+            self.push_event(Event::ImplausibleTime {
+                record_type: kind.record_type(),
+                serial: serial.to_owned(),
+                timestamp,
+            });
+            return;
+        }
+        self.stats.serial_collisions += 1;
         if self.pruned_to.is_some_and(|p| t < p) {
             return;
         }
@@ -834,7 +950,7 @@ impl IntervalAccumulator {
         let first = !self.collided.contains_key(&key);
         self.collided.entry(key).or_default().insert(t);
         self.pending.insert(t);
-        self.max_ts = Some(self.max_ts.map_or(t, |m| m.max(t)));
+        self.note_time(t, || Origin::Collided(kind, serial.into()));
         if first {
             self.push_event(Event::SerialCollision {
                 record_type: kind.record_type(),
@@ -893,6 +1009,9 @@ impl IntervalAccumulator {
     /// assert!(acc.finish().is_empty()); // each interval once
     /// ```
     pub fn finish(&mut self) -> Vec<Interval> {
+        for (t, origin) in std::mem::take(&mut self.lone) {
+            self.settle_lone(t, origin);
+        }
         self.process(None, true);
         self.take_ready()
     }
@@ -917,6 +1036,162 @@ impl IntervalAccumulator {
     /// ```
     pub fn drain_ready(&mut self) -> Vec<Interval> {
         self.take_ready()
+    }
+
+    /// Offline: a stored reading's time moves the reach when within a day of it or when another
+    /// record confirms it (a real gap in the data); alone, it is kept aside, so one clock gone
+    /// wrong cannot push every other record out of the horizon.
+    fn note_time(&mut self, t: i64, origin: impl FnOnce() -> Origin) {
+        if self.config.mode != Mode::Offline {
+            return;
+        }
+        // The capture clock confirms a time up to a day ahead of it.
+        let confirmed = |base: Option<i64>| base.is_some_and(|b| t <= b.saturating_add(CLOCK_LEAD));
+        if confirmed(self.reach) || confirmed(self.clock) {
+            self.reach = Some(self.reach.map_or(t, |r| r.max(t)));
+            return;
+        }
+        let near = |&(lt, _): &(i64, Origin)| lt.abs_diff(t) <= CLOCK_LEAD.unsigned_abs();
+        if let Some(i) = self.lone.iter().position(near) {
+            let (lt, _) = self.lone.swap_remove(i);
+            let reach = self.reach.map_or(t, |r| r.max(t)).max(lt);
+            self.reach = Some(reach);
+            let limit = reach.saturating_add(CLOCK_LEAD);
+            self.lone.retain(|&(lt, _)| lt > limit);
+            return;
+        }
+        self.lone.push((t, origin()));
+        if self.lone.len() > MAX_LONE {
+            let (lt, origin) = self.lone.remove(0);
+            self.settle_lone(lt, origin);
+        }
+    }
+
+    /// A reading no other record confirmed: taken out and reported when further than the
+    /// horizon from the reach (it would have moved the horizon past every other record),
+    /// otherwise an ordinary reading.
+    fn settle_lone(&mut self, t: i64, origin: Origin) {
+        let horizon = self.config.horizon.num_seconds().max(0).unsigned_abs();
+        let Some(reach) = self.reach else {
+            self.reach = Some(t);
+            return;
+        };
+        if t.abs_diff(reach) <= horizon {
+            self.reach = Some(reach.max(t));
+            return;
+        }
+        let (record_type, serial) = match origin {
+            Origin::Device(kind, serial) => {
+                let (map, gaps) = match kind {
+                    DeviceKind::Inverter => (&mut self.inverters, &mut self.inverter_gaps),
+                    DeviceKind::Meter => (&mut self.meters, &mut self.meter_gaps),
+                };
+                if let Some(series) = map.get_mut(&serial) {
+                    unplace(series, gaps, t, &mut self.dirty);
+                }
+                self.stats.stored -= 1;
+                (kind.record_type(), String::from(serial))
+            }
+            Origin::Site => {
+                let site = &mut self.site;
+                unplace(&mut site.pv, &mut self.site_gaps, t, &mut self.dirty);
+                for series in [&mut site.net, &mut site.battery] {
+                    unplace(series, &mut BTreeMap::new(), t, &mut self.dirty);
+                }
+                site.soc.remove(&t);
+                self.stats.stored -= 1;
+                self.stats.site_totals -= 1;
+                (0, "site_totals".to_owned())
+            }
+            #[cfg(feature = "varserver")]
+            Origin::Collided(kind, serial) => {
+                let key = (kind, serial);
+                if let Some(times) = self.collided.get_mut(&key) {
+                    times.remove(&t);
+                    if times.is_empty() {
+                        self.collided.remove(&key);
+                    }
+                }
+                self.stats.serial_collisions -= 1;
+                (kind.record_type(), String::from(key.1))
+            }
+        };
+        self.stats.implausible_times += 1;
+        if !self.held_at(t) {
+            self.pending.remove(&t);
+            self.dirty.remove(&t);
+        }
+        self.push_event(Event::ImplausibleTime {
+            record_type,
+            serial,
+            timestamp: utc(t),
+        });
+    }
+
+    /// Site totals may come every second (telemetry) for weeks: the reading before `t` is
+    /// folded away when it lies in one fold bucket with its neighbours and every counter steps
+    /// plainly across it (an increase, or for net and battery any plausible step), so the
+    /// step from the reading before it to `t` is the sum of the two, in the same interval.
+    /// Memory is then two readings a bucket, whatever the rate; energy stays exact.
+    fn fold_site_before(&mut self, t: i64) {
+        // Every inferred cadence is a multiple of a minute; a fixed one is its own bucket.
+        let bucket = self
+            .config
+            .cadence
+            .map_or(60, |c| c.num_seconds().clamp(1, DAY));
+        let site = &self.site;
+        let mut before = site.pv.readings.range(..t).rev().map(|(&k, _)| k);
+        let (Some(m), Some(p)) = (before.next(), before.next()) else {
+            return;
+        };
+        // The step into `p` must be plain too: the reading after a reset, glitch or jump is
+        // kept, so that what tells them apart (the next reading) stays a second away.
+        let pp = before.next();
+        if p.div_euclid(bucket) != t.div_euclid(bucket) {
+            return;
+        }
+        let plain = |series: &Series, signed: bool| {
+            let energy = |at| series.readings.get(&at).map(|r| r.energy_kwh);
+            // A bound every later one is at least (the floor of the system-size bound).
+            let max_kw = series.max_kw().min(MIN_PLAUSIBLE_KW);
+            let step =
+                |x, y, gap| matches!(classify(x, y, gap, signed, max_kw), Plain::Increase { .. });
+            let into_p = match pp.map(|q| (q, energy(q).flatten(), energy(p).flatten())) {
+                Some((q, Some(z), Some(a))) => step(z, a, p - q),
+                _ => true,
+            };
+            into_p
+                && match (energy(p), energy(m), energy(t)) {
+                    (Some(_), Some(None), Some(_)) => true,
+                    (Some(Some(a)), Some(Some(b)), Some(Some(c))) => {
+                        step(a, b, m - p) && step(b, c, t - m)
+                    }
+                    _ => false,
+                }
+        };
+        if !(plain(&site.pv, false) && plain(&site.net, true) && plain(&site.battery, true)) {
+            return;
+        }
+        let site = &mut self.site;
+        for series in [&mut site.pv, &mut site.net, &mut site.battery] {
+            series.readings.remove(&m);
+        }
+        if site.soc.contains_key(&t) {
+            site.soc.remove(&m);
+        }
+        if !self.held_at(m) {
+            self.pending.remove(&m);
+            self.dirty.remove(&m);
+        }
+    }
+
+    /// Whether any reading is kept at `t`.
+    fn held_at(&self, t: i64) -> bool {
+        (self.inverters.values())
+            .chain(self.meters.values())
+            .chain([&self.site.pv])
+            .any(|s| s.readings.contains_key(&t))
+            || self.collided.values().any(|times| times.contains(&t))
     }
 
     fn take_ready(&mut self) -> Vec<Interval> {
@@ -1236,10 +1511,12 @@ impl IntervalAccumulator {
             let old = std::mem::replace(&mut series.readings, keep);
             let mut prev = series.base;
             let mut correlation = 0.0;
+            let max_kw = series.max_kw();
             for (t, r) in old {
                 if let Some(now) = r.energy_kwh {
                     if let (Some((pt, p)), Some(power)) = (prev, r.power_kw) {
-                        if let Plain::Increase { kwh, .. } = classify(p, now, t - pt, true) {
+                        if let Plain::Increase { kwh, .. } = classify(p, now, t - pt, true, max_kw)
+                        {
                             correlation += kwh * power;
                         }
                     }
@@ -1392,15 +1669,20 @@ mod tests {
             .collect();
         assert_eq!(starts, ["17:00", "17:05"]);
         assert_eq!(ready[1].production_wh, 25.0);
-        // Without a clock, the far-ahead record moves the horizon and the later ones are refused.
+        // Without a clock, a far-ahead record that no other confirms moves no horizon either
+        // (issue 25), and is taken out at the end.
         let mut unclocked = IntervalAccumulator::new(config);
         unclocked.add(&crate::parse_line(&line("20260601170000", "100.000")).unwrap());
         unclocked.add(&crate::parse_line(&line("20360601170000", "100.010")).unwrap());
         let late = line("20260601170500", "100.025");
         assert_eq!(
             unclocked.add(&crate::parse_line(&late).unwrap()),
-            Added::BeyondHorizon
+            Added::Stored
         );
+        let rows = unclocked.finish();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1].production_wh, 25.0);
+        assert_eq!(unclocked.stats().implausible_times, 1);
     }
     use super::*;
 
@@ -1427,6 +1709,39 @@ mod tests {
     }
 
     #[test]
+    fn per_second_site_totals_are_folded_to_two_readings_a_minute_and_energy_stays_exact() {
+        // Issue 25: every 1 Hz reading was kept for the horizon (1.37 GiB for 3 million frames).
+        let start = 1_759_428_000;
+        let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+        for s in 0..=3600 {
+            let site = SiteTotals {
+                timestamp: DateTime::from_timestamp(start + s, 0),
+                pv_energy_kwh: Some(1000.0 + s as f64 * 0.0005),
+                net_energy_kwh: Some(2000.0 - s as f64 * 0.00025),
+                battery_energy_kwh: Some(-50.0 + (s % 7) as f64 * 0.0001),
+                battery_soc: Some(0.5),
+                ..SiteTotals::default()
+            };
+            acc.add_site_totals(&site);
+        }
+        assert_eq!(acc.stats().site_totals, 3601);
+        assert!(
+            acc.site.pv.readings.len() <= 2 * 61,
+            "{}",
+            acc.site.pv.readings.len()
+        );
+        assert!(acc.pending.len() <= 2 * 61);
+        assert!(acc.site.soc.len() <= 2 * 61);
+        let rows = acc.finish();
+        let sum = |f: fn(&Interval) -> f64| (rows.iter().map(f).sum::<f64>() * 1e6).round() / 1e6;
+        assert_eq!(sum(|r| r.production_wh), 1800.0);
+        assert_eq!(sum(|r| r.net_wh.unwrap_or(0.0)), -900.0);
+        assert_eq!(rows.len(), 13);
+        assert_eq!(rows[0].production_wh, 149.5);
+        assert!(rows.iter().all(|r| r.battery_soc == Some(0.5)));
+    }
+
+    #[test]
     fn resolution_counts_decimals() {
         assert_eq!(resolution(Some("607")), Some(1.0));
         assert_eq!(resolution(Some("607.123")), Some(0.001));
@@ -1436,10 +1751,14 @@ mod tests {
 
     #[test]
     fn huge_counter_jump_is_a_reset_not_infinity() {
-        assert!(matches!(classify(-1e308, 1e308, 300, false), Plain::Reset));
-        assert!(matches!(classify(5.0, 4.0, 300, false), Plain::Reset));
+        let max = MAX_PLAUSIBLE_KW;
         assert!(matches!(
-            classify(5.0, 4.0, 300, true),
+            classify(-1e308, 1e308, 300, false, max),
+            Plain::Reset
+        ));
+        assert!(matches!(classify(5.0, 4.0, 300, false, max), Plain::Reset));
+        assert!(matches!(
+            classify(5.0, 4.0, 300, true, max),
             Plain::Increase { .. }
         ));
     }

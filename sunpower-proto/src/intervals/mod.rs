@@ -48,8 +48,9 @@
 //! interval of the later report. A missed report therefore puts the whole increase in the
 //! interval of the next report (flagged [`Flag::MissedReport`] when energy was carried across the
 //! gap): never lost, never counted twice. An inverter's first report has no previous counter and
-//! gives no energy ([`Flag::FirstReport`]). A counter that goes down, or rises faster than
-//! 1 MW on average, is a reset: nothing is counted for that step, counting resumes from the new
+//! gives no energy ([`Flag::FirstReport`]). A counter that goes down, or rises faster than the
+//! system can (four times the highest power its series has shown, at least 20 kW; 1 MW while
+//! no power was seen), is a reset: nothing is counted for that step, counting resumes from the new
 //! value, and [`Event::CounterReset`] reports it ([`Flag::CounterReset`]). Inverters that are
 //! silent at night are not reset: their next morning report continues from the last counter.
 //!
@@ -57,11 +58,20 @@
 //! at most [`JITTER_KWH`] (or [`JITTER_RELATIVE`] of its value, whichever is more) is jitter:
 //! its last value is held (the next step counts from the highest recent value, not the dip), so
 //! nothing is counted twice ([`Flag::CounterJitter`], no event). A reading out of line with the
-//! one before (a 0, a wild jump) whose next reading is back in line is a glitch: it counts
+//! one before (a 0, a wild jump, a step up the counter then falls back from) whose next reading
+//! is back in line with the one before is a glitch: it counts
 //! nothing and the step after it counts from the reading before it ([`Flag::CounterGlitch`],
 //! [`Event::CounterGlitch`]). Until that next reading arrives (streaming) it looks like a reset;
 //! the row is revised when the counter resumes. Only a drop that the counter stays below is a
-//! reset. Meters' net counters may go down: only implausible jumps are glitches or resets.
+//! reset. A first reading of 0 that the next cannot follow is an unread counter, not a start.
+//! Meters' net counters may go down: only implausible jumps are glitches or resets.
+//!
+//! **Times.** A record dated before 2000 (an unset clock, `time` 0) is not used
+//! ([`Added::ImplausibleTime`]). Offline, a record more than a day ahead of the others (or of
+//! the capture clock) moves the horizon only once another record near it confirms it; one that
+//! stays alone and is further than the horizon from the others is taken out at
+//! [`IntervalAccumulator::finish`]. Both are counted in [`Stats::implausible_times`] and
+//! reported by [`Event::ImplausibleTime`].
 //!
 //! **Site totals.** [`IntervalAccumulator::add_site_totals`] takes the supervisor's running
 //! totals (varserver `/sys/livedata`, telemetry frames, any rate: each reading's step is
@@ -105,6 +115,11 @@
 //! older readings are folded into each device's last
 //! counter, intervals older than the horizon that were not emitted yet are emitted, and records
 //! older than the horizon are refused with [`Event::BeyondHorizon`]. Pending events are capped.
+//! Site totals finer than a minute (telemetry, one a second) are folded as they come: a reading
+//! between two others of the same minute (of the same interval, for a fixed cadence) is dropped
+//! when every counter steps plainly across it, so two readings a minute are kept and the energy
+//! stays the counters' exact difference. A copy of a reading already folded is then counted as
+//! stored, not as a duplicate (its step is in line: nothing is counted twice).
 
 mod accumulator;
 mod local;
@@ -709,6 +724,42 @@ pub enum Event {
         /// Record timestamp.
         timestamp: DateTime<Utc>,
     },
+    /// A record whose time is not a plausible time (before 2000, or far from every other
+    /// record's and never confirmed by another): not used, so it neither moves the horizon nor
+    /// gives a row of its own. Counted in [`Stats::implausible_times`].
+    ImplausibleTime {
+        /// Record type (0 for the site totals).
+        record_type: u16,
+        /// Device serial (`site_totals` for the site totals).
+        serial: String,
+        /// Record timestamp.
+        timestamp: DateTime<Utc>,
+    },
+}
+
+impl Event {
+    /// A short name of the event's kind, for logs that show a few of each kind
+    /// ([`crate::ProblemLog`]).
+    ///
+    /// ```
+    /// use sunpower_proto::parse_line;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::default());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.000\t0.3").unwrap());
+    /// acc.add(&parse_line("130\t20260601170000\tINV1\tAC_Module_Type_C\t\t100.001\t0.3").unwrap());
+    /// assert_eq!(acc.take_events()[0].kind(), "conflicting duplicate");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::DuplicateConflict { .. } => "conflicting duplicate",
+            Event::CounterReset { .. } | Event::SiteCounterReset { .. } => "counter reset",
+            Event::CounterGlitch { .. } => "counter glitch",
+            Event::SerialCollision { .. } => "serial collision",
+            Event::ConsumptionClamped { .. } => "consumption clamped",
+            Event::BeyondHorizon { .. } => "beyond horizon",
+            Event::ImplausibleTime { .. } => "implausible time",
+        }
+    }
 }
 
 impl fmt::Display for Event {
@@ -783,6 +834,15 @@ impl fmt::Display for Event {
             } => write!(
                 f,
                 "record {record_type} {serial} {} is older than the horizon: refused",
+                Rfc3339(*timestamp)
+            ),
+            Event::ImplausibleTime {
+                record_type,
+                serial,
+                timestamp,
+            } => write!(
+                f,
+                "record {record_type} {serial} dated {} is implausibly far from the others: not used",
                 Rfc3339(*timestamp)
             ),
         }

@@ -834,7 +834,9 @@ class Post:
     def server(self) -> tuple[str, int]:
         """The collector's address and port."""
 
-_Added = Literal["stored", "duplicate", "conflict", "beyond_horizon", "ignored", "other"]
+_Added = Literal[
+    "stored", "duplicate", "conflict", "beyond_horizon", "ignored", "implausible_time", "other"
+]
 
 @final
 class Intervals:
@@ -893,7 +895,9 @@ class Intervals:
     def stats(self) -> dict[str, int]:
         """``records``, ``stored``, ``duplicates``, ``conflicts``, ``beyond_horizon``,
         ``ignored``, ``events_dropped``, ``site_totals`` (readings kept),
-        ``serial_collisions`` (device records not used: their serial is shared)."""
+        ``serial_collisions`` (device records not used: their serial is shared),
+        ``implausible_times`` (records not used: dated before 2000, or alone far from the
+        others)."""
 
 @final
 class Interval:
