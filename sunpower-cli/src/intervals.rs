@@ -195,8 +195,9 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
                 eprintln!("sunpower: {e}");
                 return Ok(Outcome::Usage);
             }
+            // The error names the file itself.
             Err(e) => {
-                eprintln!("sunpower: {}: {e}", path.display());
+                eprintln!("sunpower: {e}");
                 return Ok(Outcome::Unreadable);
             }
         },
@@ -336,13 +337,22 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     }
     match &args.tree {
         Some(dir) => match tree::write_dir(dir, &rows, tz) {
-            Ok(report) => eprintln!(
-                "sunpower: {}: {} intervals inserted, {} replaced, {} files written",
-                dir.display(),
-                report.inserted,
-                report.replaced,
-                report.files
-            ),
+            Ok(report) => {
+                eprintln!(
+                    "sunpower: {}: {} intervals inserted, {} replaced, {} files written",
+                    dir.display(),
+                    report.inserted,
+                    report.replaced,
+                    report.files
+                );
+                if report.misplaced > 0 {
+                    eprintln!(
+                        "sunpower: {}: {} rows of another day in a day's file, in no total",
+                        dir.display(),
+                        report.misplaced
+                    );
+                }
+            }
             Err(e) => {
                 eprintln!("sunpower: {e}");
                 outcome = Outcome::Unreadable;

@@ -113,11 +113,14 @@ pub fn write_rows<'py>(
     dict.set_item("replaced", report.replaced)?;
     dict.set_item("kept", report.kept)?;
     dict.set_item("files", report.files)?;
+    // Rows of another day found inside a day's file: in no total (counted, not lost silently).
+    dict.set_item("misplaced", report.misplaced)?;
     Ok(dict)
 }
 
 /// Merges `Interval` rows (of one time zone) into the tree under `directory`; returns what
-/// changed: `inserted`, `replaced`, `kept`, `files` (files written).
+/// changed: `inserted`, `replaced`, `kept`, `files` (files written), `misplaced` (rows of
+/// another day found in a day's file, in no total).
 #[pyfunction]
 pub fn write_tree<'py>(
     py: Python<'py>,

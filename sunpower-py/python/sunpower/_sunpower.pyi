@@ -887,7 +887,8 @@ class Intervals:
         """Every interval still held (as :meth:`finish` returns them) merged into the
         ``YYYY/MM/DD.csv``, ``YYYY/MM/daily.csv``, ``YYYY/monthly.csv``, ``yearly.csv`` tree
         under ``directory``, as ``sunpower intervals --tree`` writes it (locked, crash-safe,
-        idempotent). Returns ``inserted``, ``replaced``, ``kept`` and ``files`` (written).
+        idempotent). Returns ``inserted``, ``replaced``, ``kept``, ``files`` (written) and
+        ``misplaced`` (rows of another day found in a day's file, in no total).
         Intervals handed out since the last ``write_tree`` by :meth:`finish`,
         :meth:`finish_arrow` or :meth:`advance_to` are not held any more: with nothing left to
         write, :class:`ValueError`; else a warning saying how many are not in this write."""
