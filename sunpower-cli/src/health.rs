@@ -7,12 +7,12 @@ use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::health::{worst_first, Finding, HealthConfig, HealthStages, Severity};
 use sunpower_proto::intervals::{IntervalConfig, Tz};
-use sunpower_proto::{parse_device_list, DocumentLimits, ProblemLog};
+use sunpower_proto::ProblemLog;
 
 use crate::capture::{drive, CaptureArgs};
+use crate::documents::{Documents, Item};
 use crate::intervals::system_zone;
-use crate::output::{display_name, read_body, read_document, BodyError, Stderr};
-use crate::varserver::{read_vars, report_vars};
+use crate::output::Stderr;
 use crate::Outcome;
 
 /// Output formats of `sunpower health`.
@@ -76,49 +76,18 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     let mut log = ProblemLog::default();
     let mut line_errors = 0u64;
 
-    for name in &args.bodies {
-        let stderr = Stderr::default();
-        let read = read_body(name, &mut log, &stderr, |item| {
-            match item {
-                Ok(record) => stages.add(record),
-                Err(_) => line_errors += 1,
-            }
-            Ok(())
-        });
-        if let Err(BodyError::Input(e) | BodyError::Output(e)) = read {
-            eprintln!("sunpower: {}: {e}", display_name(name));
-            outcome = Outcome::Unreadable;
-        }
-    }
-    for name in &args.devicelists {
-        let parsed = read_document(name, DocumentLimits::default().max_bytes)
-            .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(list) => {
-                for record in &list.records {
-                    stages.add(&record.record());
-                }
-                for problem in &list.problems {
-                    eprintln!("{}: {problem}", display_name(name));
-                }
-            }
-            Err(e) => {
-                eprintln!("sunpower: {}: {e}", display_name(name));
-                outcome = Outcome::Unreadable;
-            }
-        }
-    }
-    for name in &args.vars {
-        match read_vars(name) {
-            Ok(vars) => {
-                stages.add_vars(&vars);
-                report_vars(name, &vars);
-            }
-            Err(e) => {
-                eprintln!("sunpower: {}: {e}", display_name(name));
-                outcome = Outcome::Unreadable;
-            }
-        }
+    let documents = Documents {
+        bodies: &args.bodies,
+        devicelists: &args.devicelists,
+        vars: &args.vars,
+    };
+    let read = documents.read(&mut log, |item| match item {
+        Item::Record(record) => stages.add(record),
+        Item::Vars(vars) => stages.add_vars(vars),
+    });
+    line_errors += read.line_errors;
+    if read.outcome == Outcome::Unreadable {
+        outcome = Outcome::Unreadable;
     }
     if !args.inputs.is_empty() {
         let capture = CaptureArgs {

@@ -8,13 +8,14 @@ use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::export::{self, CsvWriter, PvOutputEncoder};
 use sunpower_proto::intervals::{Interval, IntervalAccumulator, IntervalConfig, Tz};
-use sunpower_proto::{parse_device_list, DocumentLimits, JsonLines, ProblemLog};
+use sunpower_proto::{JsonLines, ProblemLog};
 use sunpower_store::tree;
 
 use crate::capture::{drive, CaptureArgs};
-use crate::output::{display_name, read_body, read_document, BodyError, Stderr};
+use crate::documents::{Documents, Item};
+use crate::output::Stderr;
 use crate::parquet::IntervalsFile;
-use crate::varserver::{read_telemetry, read_vars, report_vars};
+use crate::varserver::read_telemetry;
 use crate::Outcome;
 
 /// Output formats of `sunpower intervals`.
@@ -228,51 +229,22 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     // the end with --tree).
     let mut final_rows = Vec::new();
 
-    for name in &args.bodies {
-        let stderr = Stderr::default();
-        let read = read_body(name, &mut log, &stderr, |item| {
-            match item {
-                Ok(record) => {
-                    acc.add(record);
-                }
-                Err(_) => line_errors += 1,
-            }
-            Ok(())
-        });
-        if let Err(BodyError::Input(e) | BodyError::Output(e)) = read {
-            eprintln!("sunpower: {}: {e}", display_name(name));
-            outcome = Outcome::Unreadable;
+    let documents = Documents {
+        bodies: &args.bodies,
+        devicelists: &args.devicelists,
+        vars: &args.vars,
+    };
+    let read = documents.read(&mut log, |item| match item {
+        Item::Record(record) => {
+            acc.add(record);
         }
-    }
-    for name in &args.devicelists {
-        let parsed = read_document(name, DocumentLimits::default().max_bytes)
-            .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()));
-        match parsed {
-            Ok(list) => {
-                for record in &list.records {
-                    acc.add(&record.record());
-                }
-                for problem in &list.problems {
-                    eprintln!("{}: {problem}", display_name(name));
-                }
-            }
-            Err(e) => {
-                eprintln!("sunpower: {}: {e}", display_name(name));
-                outcome = Outcome::Unreadable;
-            }
+        Item::Vars(vars) => {
+            acc.add_vars(vars);
         }
-    }
-    for name in &args.vars {
-        match read_vars(name) {
-            Ok(vars) => {
-                acc.add_vars(&vars);
-                report_vars(name, &vars);
-            }
-            Err(e) => {
-                eprintln!("sunpower: {}: {e}", display_name(name));
-                outcome = Outcome::Unreadable;
-            }
-        }
+    });
+    line_errors += read.line_errors;
+    if read.outcome == Outcome::Unreadable {
+        outcome = Outcome::Unreadable;
     }
     if let Some(name) = &args.telemetry {
         let read = read_telemetry(name, |site| {

@@ -7,6 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 mod body;
 mod capture;
 mod devicelist;
+mod documents;
 mod health;
 mod intervals;
 mod output;
