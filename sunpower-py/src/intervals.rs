@@ -11,7 +11,7 @@ use sunpower_proto::arrow::{interval_batch, interval_schema, DEFAULT_BATCH_ROWS}
 use sunpower_proto::intervals::{Added, Interval as CoreInterval, Tz};
 use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
 use sunpower_proto::rfc3339;
-use sunpower_proto::FieldType;
+use sunpower_proto::{FieldType, ProblemLog};
 
 use crate::arrow::{arrow_error, RecordBatches};
 use crate::errors;
@@ -191,6 +191,9 @@ struct State {
     /// Intervals handed out by `finish`, `finish_arrow` or `advance_to` since the last
     /// `write_tree`: that many rows a `write_tree` now would not write.
     handed_out: usize,
+    /// Which interval events are logged: at most 100 of a kind, the rest counted (as the
+    /// command shows them).
+    log: ProblemLog,
 }
 
 /// Energy per interval from records fed in any order (replays and duplicates included).
@@ -220,17 +223,36 @@ impl Intervals {
     }
 
     /// Rows to Python, after logging what the accumulator reported.
-    fn rows(&self, py: Python<'_>, rows: Vec<CoreInterval>) -> PyResult<Vec<Interval>> {
-        self.log_events(py)?;
+    fn rows(
+        &self,
+        py: Python<'_>,
+        rows: Vec<CoreInterval>,
+        summary: bool,
+    ) -> PyResult<Vec<Interval>> {
+        self.log_events(py, summary)?;
         Ok(rows
             .into_iter()
             .map(|row| Interval { row, tz: self.tz })
             .collect())
     }
 
-    fn log_events(&self, py: Python<'_>) -> PyResult<()> {
-        for event in self.with_state(|s| s.acc.take_events())? {
-            errors::log_warning(py, &event.to_string())?;
+    /// Logs the accumulator's events, at most 100 of a kind (the command's cap); with
+    /// `summary`, then how many of each kind were not shown.
+    fn log_events(&self, py: Python<'_>, summary: bool) -> PyResult<()> {
+        let shown = self.with_state(|s| {
+            let mut shown = Vec::new();
+            for event in s.acc.take_events() {
+                if s.log.admit(event.kind()) {
+                    shown.push(event.to_string());
+                }
+            }
+            if summary {
+                shown.extend(s.log.summary());
+            }
+            shown
+        })?;
+        for message in shown {
+            errors::log_warning(py, &message)?;
         }
         Ok(())
     }
@@ -285,6 +307,7 @@ impl Intervals {
             state: Mutex::new(State {
                 acc: IntervalAccumulator::new(config),
                 handed_out: 0,
+                log: ProblemLog::default(),
             }),
             tz: zone,
         })
@@ -347,7 +370,7 @@ impl Intervals {
             let rows = s.acc.advance_to(now);
             s.handed(rows)
         })?;
-        self.rows(py, rows)
+        self.rows(py, rows, false)
     }
 
     /// Every interval still held, in start order (offline: all of them). Further records can
@@ -357,7 +380,7 @@ impl Intervals {
             let rows = s.acc.finish();
             s.handed(rows)
         })?;
-        self.rows(py, rows)
+        self.rows(py, rows, true)
     }
 
     /// Every interval still held (as `finish` returns them) as Arrow batches, the columns of
@@ -367,7 +390,7 @@ impl Intervals {
             let rows = s.acc.finish();
             s.handed(rows)
         })?;
-        self.log_events(py)?;
+        self.log_events(py, true)?;
         let tz = self.tz;
         let batches = py.detach(|| {
             (rows.chunks(DEFAULT_BATCH_ROWS))
@@ -390,7 +413,7 @@ impl Intervals {
     ) -> PyResult<Bound<'py, PyDict>> {
         let (rows, handed_out) =
             self.with_state(|s| (s.acc.finish(), std::mem::take(&mut s.handed_out)))?;
-        self.log_events(py)?;
+        self.log_events(py, true)?;
         if handed_out > 0 {
             let message = format!(
                 "{}: {handed_out} intervals were handed out by finish(), finish_arrow() or \

@@ -235,3 +235,26 @@ def test_write_tree_after_finish_says_the_intervals_were_handed_out(tmp_path: Pa
     assert sunpower.write_tree(tmp_path / "tree", rows)["inserted"] == 2
     # Told once: a write_tree with nothing new after that is an empty write again.
     assert acc.write_tree(tmp_path / "tree")["files"] == 0
+
+
+def test_interval_events_are_logged_at_most_100_of_a_kind_then_counted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """As the command shows them: 250 conflicting duplicates give 100 messages and a count."""
+    import logging
+
+    t0 = 1_751_083_200
+    acc = sunpower.Intervals()
+    for s in range(250):
+        for extra in (0.0, 0.0001):
+            frame = json.dumps(
+                {"notification": "power", "params": {"time": t0 + s, "pv_en": 500.0 + s / 1000 + extra}}
+            )
+            site = sunpower.parse_telemetry(frame)
+            assert site is not None
+            acc.add(site)
+    with caplog.at_level(logging.WARNING, logger="sunpower"):
+        acc.finish()
+    conflicts = [m for m in caplog.messages if "conflicting duplicate of" in m]
+    assert len(conflicts) == 100
+    assert "150 more conflicting duplicate problems not shown" in caplog.messages
