@@ -508,3 +508,90 @@ fn without_a_serial_the_login_is_not_attempted_and_the_session_says_why() {
     let login = session.next_request(now).unwrap();
     assert_eq!(login.authorization.unwrap().expose(), AUTH);
 }
+
+mod telemetry_link {
+    use super::at;
+    use chrono::{DateTime, TimeDelta, Utc};
+    use sunpower_proto::session::{LinkAction, TelemetryLink};
+
+    /// A simulated WebSocket: frames when `sends(t)` says so, dropped at `drops`, refusing
+    /// connections during `refused`. Returns the connects, the closes for silence, and the
+    /// seconds with a frame delivered.
+    fn run(
+        end: i64,
+        sends: impl Fn(i64) -> bool,
+        drops: &[i64],
+        refused: (i64, i64),
+    ) -> (Vec<i64>, Vec<i64>, usize) {
+        let mut link = TelemetryLink::new();
+        let (mut connects, mut silences, mut frames) = (Vec::new(), Vec::new(), 0);
+        let mut up = false;
+        let second = |s: i64| at(0) + TimeDelta::seconds(s);
+        for s in 0..end {
+            let now: DateTime<Utc> = second(s);
+            while let Some(action) = link.next_action(now) {
+                match action {
+                    LinkAction::Connect => {
+                        connects.push(s);
+                        if (refused.0..refused.1).contains(&s) {
+                            link.closed(now);
+                            break;
+                        }
+                        link.connected(now);
+                        up = true;
+                    }
+                    LinkAction::Close => {
+                        silences.push(s);
+                        link.closed(now);
+                        up = false;
+                    }
+                    _ => break,
+                }
+            }
+            if up && drops.contains(&s) {
+                link.closed(now);
+                up = false;
+                continue;
+            }
+            if up && sends(s) {
+                link.frame(now);
+                frames += 1;
+            }
+        }
+        (connects, silences, frames)
+    }
+
+    #[test]
+    fn a_drop_every_ten_minutes_is_reconnected_at_once_and_no_second_is_lost() {
+        let drops: Vec<i64> = (1..6).map(|m| m * 600).collect();
+        let (connects, silences, frames) = run(3600, |_| true, &drops, (0, 0));
+        assert_eq!(connects, [0, 601, 1201, 1801, 2401, 3001]);
+        assert!(silences.is_empty());
+        // Only the second of each drop has no frame.
+        assert_eq!(frames, 3600 - 5);
+    }
+
+    #[test]
+    fn a_quiet_minute_is_normal_but_ninety_seconds_of_silence_reconnect() {
+        // Frames every 60 s: never closed. Then the socket goes silent at 600 s.
+        let (connects, silences, _) = run(1200, |s| s % 60 == 0 && s < 600, &[], (0, 0));
+        assert_eq!(silences.first(), Some(&(540 + 90)));
+        assert_eq!(connects[..2], [0, 630]);
+        // A socket that never sends again is closed after each 90 s, and the reconnects back off.
+        let gaps: Vec<i64> = connects[1..].windows(2).map(|w| w[1] - w[0]).collect();
+        assert_eq!(gaps[..5], [91, 92, 94, 98, 106], "90 s of silence, then 1, 2, 4, 8, 16 s");
+    }
+
+    #[test]
+    fn refused_connections_back_off_to_five_minutes_then_recover() {
+        let (connects, _, frames) = run(3 * 3600, |_| true, &[], (0, 3600));
+        let early: Vec<i64> = connects.iter().copied().filter(|&s| s < 600).collect();
+        assert_eq!(early[..6], [0, 1, 3, 7, 15, 31]);
+        let waits: Vec<i64> = connects.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(waits.iter().all(|&w| w <= 300), "{waits:?}");
+        // Back within five minutes of the supervisor accepting again, and streaming since.
+        let back = *connects.last().unwrap();
+        assert!((3600..=3900).contains(&back), "{back}");
+        assert_eq!(frames as i64, 3 * 3600 - back);
+    }
+}

@@ -37,6 +37,7 @@
 //! ```
 
 mod secret;
+mod telemetry_link;
 
 use std::collections::VecDeque;
 
@@ -49,6 +50,7 @@ use crate::{
 };
 
 pub use secret::Secret;
+pub use telemetry_link::{LinkAction, TelemetryLink, SILENCE};
 
 /// The user of the varserver's login (`spwr_owner` before July 2025).
 const LOGIN_USER: &str = "ssm_owner";
