@@ -579,7 +579,11 @@ mod telemetry_link {
         assert_eq!(connects[..2], [0, 630]);
         // A socket that never sends again is closed after each 90 s, and the reconnects back off.
         let gaps: Vec<i64> = connects[1..].windows(2).map(|w| w[1] - w[0]).collect();
-        assert_eq!(gaps[..5], [91, 92, 94, 98, 106], "90 s of silence, then 1, 2, 4, 8, 16 s");
+        assert_eq!(
+            gaps[..5],
+            [91, 92, 94, 98, 106],
+            "90 s of silence, then 1, 2, 4, 8, 16 s"
+        );
     }
 
     #[test]
