@@ -132,13 +132,12 @@ pub fn write_record(out: &mut String, record: &Record<'_>) -> bool {
         out.push_str(",serial=");
         push_tag(out, serial);
     }
+    // Two walks over the fields, the tags first, so that nothing is gathered per record.
     let mut model = None;
-    let mut fields: Vec<(&'static str, FieldValue<'_>)> = Vec::new();
-    record.visit_fields(|name, value| match (name, value) {
-        // The time is the line's; the serial, the model and a meter's kind are tags.
-        ("timestamp" | "serial" | "meter_kind", _) => {}
-        ("model", FieldValue::Text(m)) => model = m,
-        _ => fields.push((name, value)),
+    record.visit_fields(|name, value| {
+        if let ("model", FieldValue::Text(m)) = (name, value) {
+            model = m;
+        }
     });
     if let Some(model) = model.filter(|m| !m.is_empty()) {
         out.push_str(",model=");
@@ -151,9 +150,11 @@ pub fn write_record(out: &mut String, record: &Record<'_>) -> bool {
         }
     }
     let mut first = true;
-    for (name, value) in fields {
-        push_field(out, &mut first, name, value);
-    }
+    record.visit_fields(|name, value| match name {
+        // The time is the line's; the serial, the model and a meter's kind are tags.
+        "timestamp" | "serial" | "model" | "meter_kind" => {}
+        _ => push_field(out, &mut first, name, value),
+    });
     if first || !push_time(out, time) {
         out.truncate(start);
         return false;
