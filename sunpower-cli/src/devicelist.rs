@@ -2,15 +2,19 @@
 
 use std::io::{self, Write};
 
-use sunpower_proto::{parse_device_list, DocumentLimits};
+use sunpower_proto::{parse_device_list, DeviceList, DocumentLimits};
 
 use crate::output::{display_name, read_document, stdout_lines};
 use crate::Outcome;
 
-pub fn run(input: &str) -> io::Result<Outcome> {
-    let list = match read_document(input, DocumentLimits::default().max_bytes)
+/// A saved DeviceList document, read in bounded memory and decoded.
+pub fn read_device_list(name: &str) -> Result<DeviceList, String> {
+    read_document(name, DocumentLimits::default().max_bytes)
         .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()))
-    {
+}
+
+pub fn run(input: &str) -> io::Result<Outcome> {
+    let list = match read_device_list(input) {
         Ok(list) => list,
         Err(e) => {
             eprintln!("sunpower: {}: {e}", display_name(input));
@@ -22,24 +26,29 @@ pub fn run(input: &str) -> io::Result<Outcome> {
         out.write_record(&record.record(), None)?;
     }
     out.flush()?;
+    report_device_list(input, &list);
+    Ok(Outcome::Read)
+}
+
+/// What a DeviceList held besides its records: its problems, what was withheld, the devices
+/// kept raw. Every command that reads one says it the same way.
+pub fn report_device_list(name: &str, list: &DeviceList) {
+    let name = display_name(name);
     for problem in &list.problems {
-        eprintln!("{}: {problem}", display_name(input));
+        eprintln!("{name}: {problem}");
     }
     if list.withheld > 0 {
         eprintln!(
-            "{}: {} values shaped like MAC addresses withheld",
-            display_name(input),
+            "{name}: {} values shaped like MAC addresses withheld",
             list.withheld
         );
     }
     for device in &list.unknown {
         eprintln!(
-            "{}: device {} of unknown type {:?} (serial {:?}) kept raw, not decoded",
-            display_name(input),
+            "{name}: device {} of unknown type {:?} (serial {:?}) kept raw, not decoded",
             device.index,
             device.device_type.as_deref().unwrap_or(""),
             device.serial.as_deref().unwrap_or("")
         );
     }
-    Ok(Outcome::Read)
 }

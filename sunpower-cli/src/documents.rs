@@ -1,9 +1,10 @@
 //! The saved inputs `intervals` and `health` share: raw bodies, DeviceList and `/vars`
 //! documents, read in that order, their problems reported, their records handed on.
 
-use sunpower_proto::{parse_device_list, DocumentLimits, ProblemLog, Record, Vars};
+use sunpower_proto::{ProblemLog, Record, Vars};
 
-use crate::output::{display_name, read_body, read_document, BodyError, Stderr};
+use crate::devicelist::{read_device_list, report_device_list};
+use crate::output::{display_name, read_body, BodyError, Stderr};
 use crate::varserver::{read_vars, report_vars};
 use crate::Outcome;
 
@@ -14,11 +15,19 @@ pub enum Item<'a> {
     Vars(&'a Vars),
 }
 
-/// The saved inputs of a command.
-pub struct Documents<'a> {
-    pub bodies: &'a [String],
-    pub devicelists: &'a [String],
-    pub vars: &'a [String],
+/// The saved inputs of a command (`--body`, `--devicelist`, `--vars`), the same options in every
+/// command that reads them.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Documents {
+    /// A raw POST body (one post per file, read in the order given).
+    #[arg(long = "body", value_name = "FILE")]
+    pub bodies: Vec<String>,
+    /// A saved DeviceList JSON document of the supervisor's local API (one per poll, in order).
+    #[arg(long = "devicelist", value_name = "FILE")]
+    pub devicelists: Vec<String>,
+    /// A saved `/vars` document of the supervisor's varserver (one per poll, in order).
+    #[arg(long = "vars", value_name = "FILE")]
+    pub vars: Vec<String>,
 }
 
 /// What reading them came to: `Unreadable` if one could not be read, and the damaged lines of
@@ -28,14 +37,14 @@ pub struct Read {
     pub line_errors: u64,
 }
 
-impl Documents<'_> {
+impl Documents {
     /// Reads every input and hands each record (or `/vars` document) to `on_item`.
     pub fn read(&self, log: &mut ProblemLog, mut on_item: impl FnMut(Item<'_>)) -> Read {
         let mut read = Read {
             outcome: Outcome::Read,
             line_errors: 0,
         };
-        for name in self.bodies {
+        for name in &self.bodies {
             let stderr = Stderr::default();
             let result = read_body(name, log, &stderr, |item| {
                 match item {
@@ -49,24 +58,13 @@ impl Documents<'_> {
                 read.outcome = Outcome::Unreadable;
             }
         }
-        for name in self.devicelists {
-            let parsed = read_document(name, DocumentLimits::default().max_bytes)
-                .and_then(|data| parse_device_list(&data).map_err(|e| e.to_string()));
-            match parsed {
+        for name in &self.devicelists {
+            match read_device_list(name) {
                 Ok(list) => {
                     for record in &list.records {
                         on_item(Item::Record(&record.record()));
                     }
-                    for problem in &list.problems {
-                        eprintln!("{}: {problem}", display_name(name));
-                    }
-                    if list.withheld > 0 {
-                        eprintln!(
-                            "{}: {} values shaped like MAC addresses withheld",
-                            display_name(name),
-                            list.withheld
-                        );
-                    }
+                    report_device_list(name, &list);
                 }
                 Err(e) => {
                     eprintln!("sunpower: {}: {e}", display_name(name));
@@ -74,7 +72,7 @@ impl Documents<'_> {
                 }
             }
         }
-        for name in self.vars {
+        for name in &self.vars {
             match read_vars(name) {
                 Ok(vars) => {
                     on_item(Item::Vars(&vars));

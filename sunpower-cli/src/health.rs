@@ -32,15 +32,8 @@ pub struct HealthArgs {
     /// Capture files (as for `decode`), or `-` for a capture on standard input.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// A raw POST body (one post per file, read in the order given).
-    #[arg(long = "body", value_name = "FILE")]
-    pub bodies: Vec<String>,
-    /// A saved DeviceList JSON document of the supervisor's local API (one per poll, in order).
-    #[arg(long = "devicelist", value_name = "FILE")]
-    pub devicelists: Vec<String>,
-    /// A saved `/vars` document of the supervisor's varserver (one per poll, in order).
-    #[arg(long, value_name = "FILE")]
-    pub vars: Vec<String>,
+    #[command(flatten)]
+    pub documents: Documents,
     /// IANA time zone for local days (default: the system's).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
@@ -76,12 +69,7 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     let mut log = ProblemLog::default();
     let mut line_errors = 0u64;
 
-    let documents = Documents {
-        bodies: &args.bodies,
-        devicelists: &args.devicelists,
-        vars: &args.vars,
-    };
-    let read = documents.read(&mut log, |item| match item {
+    let read = args.documents.read(&mut log, |item| match item {
         Item::Record(record) => stages.add(record),
         Item::Vars(vars) => stages.add_vars(vars),
     });

@@ -39,15 +39,8 @@ pub struct IntervalsArgs {
     /// Capture files (as for `decode`), or `-` for a live capture on standard input.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
-    /// A raw POST body (one post per file, read in the order given).
-    #[arg(long = "body", value_name = "FILE")]
-    pub bodies: Vec<String>,
-    /// A saved DeviceList JSON document of the supervisor's local API (one per poll).
-    #[arg(long = "devicelist", value_name = "FILE")]
-    pub devicelists: Vec<String>,
-    /// A saved `/vars` document of the supervisor's varserver (one per poll, in order).
-    #[arg(long = "vars", value_name = "FILE")]
-    pub vars: Vec<String>,
+    #[command(flatten)]
+    pub documents: Documents,
     /// The supervisor's WebSocket telemetry, one JSON frame a line; `-` for a live stream on
     /// standard input.
     #[arg(long, value_name = "FILE")]
@@ -229,12 +222,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     // the end with --tree).
     let mut final_rows = Vec::new();
 
-    let documents = Documents {
-        bodies: &args.bodies,
-        devicelists: &args.devicelists,
-        vars: &args.vars,
-    };
-    let read = documents.read(&mut log, |item| match item {
+    let read = args.documents.read(&mut log, |item| match item {
         Item::Record(record) => {
             acc.add(record);
         }
