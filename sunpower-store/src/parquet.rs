@@ -331,6 +331,31 @@ fn contents(dir: &Path) -> io::Result<Contents> {
     })
 }
 
+/// What `follow` finds through the symbolic link `path`; a link to nothing, or one that cannot
+/// be followed (a loop), is an error naming it, `advice` saying what to do instead.
+fn through_link<T>(
+    path: &Path,
+    follow: impl FnOnce(&Path) -> io::Result<T>,
+    advice: &str,
+) -> io::Result<T> {
+    match follow(path) {
+        Ok(target) => Ok(target),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let to = fs::read_link(path).unwrap_or_default();
+            Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "{}: a symbolic link to {}, which does not exist (not followed: {advice}, \
+                     or give another output)",
+                    path.display(),
+                    to.display()
+                ),
+            ))
+        }
+        Err(e) => Err(annotate(path, "cannot follow the symbolic link")(e)),
+    }
+}
+
 /// Checks that `dir` is a directory or can be made one: a file, a symbolic link to nothing and
 /// a loop of links are refused by name (creating the folder would say "File exists").
 fn check_directory(dir: &Path) -> io::Result<()> {
@@ -340,22 +365,7 @@ fn check_directory(dir: &Path) -> io::Result<()> {
         Err(e) => return Err(annotate(dir, "cannot inspect the output")(e)),
     };
     let target = if meta.file_type().is_symlink() {
-        match fs::metadata(dir) {
-            Ok(target) => target,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let to = fs::read_link(dir).unwrap_or_default();
-                return Err(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!(
-                        "{}: a symbolic link to {}, which does not exist (not followed: make \
-                         the directory, or give another output)",
-                        dir.display(),
-                        to.display()
-                    ),
-                ));
-            }
-            Err(e) => return Err(annotate(dir, "cannot follow the symbolic link")(e)),
-        }
+        through_link(dir, |p| fs::metadata(p), "make the directory")?
     } else {
         meta
     };
@@ -694,22 +704,7 @@ fn output_file(path: &Path) -> io::Result<PathBuf> {
         Err(e) => return Err(annotate(path, "cannot inspect the output")(e)),
     };
     let target = if meta.file_type().is_symlink() {
-        match fs::canonicalize(path) {
-            Ok(target) => target,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let to = fs::read_link(path).unwrap_or_default();
-                return Err(io::Error::new(
-                    io::ErrorKind::NotFound,
-                    format!(
-                        "{}: a symbolic link to {}, which does not exist (not followed: create \
-                         the file, or give another output)",
-                        path.display(),
-                        to.display()
-                    ),
-                ));
-            }
-            Err(e) => return Err(annotate(path, "cannot follow the symbolic link")(e)),
-        }
+        through_link(path, |p| fs::canonicalize(p), "create the file")?
     } else {
         path.to_owned()
     };
