@@ -525,7 +525,7 @@ fn vars_limits_other_than_the_default_are_kept() {
             limits.max_problems_kept,
             limits.max_raw_value_bytes
         ),
-        (64 * 1024 * 1024, 10_000, 1_000, 1_000, 1_024)
+        (32 * 1024 * 1024, 10_000, 1_000, 1_000, 1_024)
     );
     let doc = r#"{"/a": "12345", "/b": "2", "/sys/devices/inverter/0/sn": "E1",
         "/sys/devices/inverter/1/sn": "E2", "/sys/devices/inverter/2/sn": "E3"}"#;

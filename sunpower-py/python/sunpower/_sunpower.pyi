@@ -321,7 +321,7 @@ def parse_vars(doc: bytes | bytearray | str) -> Vars:
     kept (counted in :attr:`Vars.withheld`): a path naming a secret in any segment
     (``/net/sta0/ssid/0``), a MAC-shaped path or value anywhere (``:`` or ``-``, any case); a
     device whose ``sn`` is MAC-shaped keeps its records under ``withheld-<kind>-<index>``. A
-    document that is not JSON, not an object, or over 64 MiB raises :class:`DecodeError` (a
+    document that is not JSON, not an object, or over 32 MiB raises :class:`DecodeError` (a
     ``bytes`` or ``str`` document is not copied, a ``bytearray`` over the limit is refused
     unread); a value that cannot be read (``1e400``, over 1 KiB, a ``values`` entry that is not
     an object) costs its field, and a device that cannot be decoded is left out, each problem
