@@ -6,16 +6,22 @@
 //!   connect and `offline` as the last will, retained configs sent again after each reconnect and
 //!   when Home Assistant restarts, reconnection with back-off, and a bounded queue while the
 //!   broker is away whose drops are counted ([`Stats`]). Its policy is the sans-I/O [`Outbox`].
+//! - [`MetricsServer`]: Prometheus. `/metrics` in Prometheus' text exposition format, written by
+//!   the Prometheus project's own client (`prometheus-client`): a gauge or counter per device
+//!   quantity (label `serial`) and site total, in base units, the series of a device with no
+//!   record for a while dropped. Its values are the sans-I/O [`Metrics`].
 //!
 //! This crate is the thin I/O layer: what is sent is decided in `sunpower-proto`, and how it is
-//! queued in [`Outbox`], both tested without a network.
+//! queued in [`Outbox`] and kept in [`Metrics`], all tested without a network.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod metrics;
 mod mqtt;
 mod outbox;
 mod url;
 
+pub use metrics::{Metrics, MetricsOptions, MetricsServer, CONTENT_TYPE, MAX_DEVICES};
 pub use mqtt::{MqttOptions, MqttPublisher};
 pub use outbox::{Outbox, Stats, MAX_CONFIGS};
 pub use url::{MqttUrl, DEFAULT_PORT};
