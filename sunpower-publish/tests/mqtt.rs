@@ -18,14 +18,12 @@ use sunpower_publish::{MqttOptions, MqttPublisher, Stats};
 const WAIT: Duration = Duration::from_secs(20);
 
 fn mosquitto() -> Option<PathBuf> {
-    let found = [
-        "/usr/sbin/mosquitto",
-        "/usr/local/sbin/mosquitto",
-        "/usr/bin/mosquitto",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.is_file());
+    // Debian's is in /usr/sbin, often not on PATH.
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let found = std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/local/sbin"].map(PathBuf::from))
+        .map(|dir| dir.join("mosquitto"))
+        .find(|p| p.is_file());
     if found.is_none() {
         println!("SKIPPED: mosquitto is not installed (apt-get install mosquitto)");
     }
@@ -449,4 +447,28 @@ fn home_assistant_birth_message_gets_the_configs_sent_again() {
     );
     drop(client);
     drop(publisher);
+}
+
+#[test]
+fn without_a_broker_shutdown_returns_within_its_bound_and_counts_what_was_not_sent() {
+    // A port nobody listens on (no Mosquitto needed).
+    let port = free_port();
+    let url = format!("mqtt://owner:hunter2@127.0.0.1:{port}");
+    let publisher = MqttPublisher::start(&url, options()).unwrap();
+    publish_inverter(&publisher, 5, 1.0);
+    let stats = wait_for(&publisher, "a failed attempt", |s| s.last_error.is_some());
+    assert!(!stats.last_error.as_ref().unwrap().contains("hunter2"));
+    assert!(!format!("{publisher:?}").contains("hunter2"));
+    let started = Instant::now();
+    let stats = publisher.shutdown(Duration::from_millis(300));
+    assert!(started.elapsed() < WAIT, "{:?}", started.elapsed());
+    assert_eq!(
+        (
+            stats.queued,
+            stats.published,
+            stats.connections,
+            stats.connected
+        ),
+        (1, 0, 0, false)
+    );
 }
