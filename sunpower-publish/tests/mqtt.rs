@@ -47,6 +47,12 @@ struct Broker {
 
 impl Broker {
     fn start(binary: &Path, port: u16) -> Broker {
+        Broker::start_with(binary, port, "allow_anonymous true", None)
+    }
+
+    /// With `access` lines (`allow_anonymous`, `password_file`) and a user whose password file
+    /// `mosquitto_passwd` writes.
+    fn start_with(binary: &Path, port: u16, access: &str, user: Option<(&str, &str)>) -> Broker {
         let dir =
             std::env::temp_dir().join(format!("sunpower-publish-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -54,10 +60,25 @@ impl Broker {
         let mut file = std::fs::File::create(&config).unwrap();
         writeln!(
             file,
-            "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false"
+            "listener {port} 127.0.0.1\n{access}\npersistence false"
         )
         .unwrap();
         drop(file);
+        if let Some((user, password)) = user {
+            let passwd = binary.with_file_name("mosquitto_passwd");
+            let passwd = if passwd.is_file() {
+                passwd
+            } else {
+                PathBuf::from("/usr/bin/mosquitto_passwd")
+            };
+            let status = Command::new(passwd)
+                .args(["-b", "-c"])
+                .arg(dir.join("passwords"))
+                .args([user, password])
+                .status()
+                .unwrap();
+            assert!(status.success());
+        }
         let child = Command::new(binary)
             .arg("-c")
             .arg(&config)
@@ -101,8 +122,16 @@ struct Watcher {
 impl Watcher {
     /// Subscribed (acknowledged) to `filter` when it returns.
     fn subscribe(port: u16, filter: &str) -> Watcher {
+        Watcher::subscribe_as(port, filter, None)
+    }
+
+    fn subscribe_as(port: u16, filter: &str, user: Option<(&str, &str)>) -> Watcher {
         let id = format!("watcher-{}-{}", std::process::id(), free_port());
-        let (client, mut connection) = Client::new(ClientOptions::new(id, "127.0.0.1", port), 64);
+        let mut options = ClientOptions::new(id, "127.0.0.1", port);
+        if let Some((user, password)) = user {
+            options.set_credentials(user, password);
+        }
+        let (client, mut connection) = Client::new(options, 64);
         client.subscribe(filter, QoS::AtLeastOnce).unwrap();
         let (tx, rx) = mpsc::channel();
         let (subscribed_tx, subscribed) = mpsc::channel();
@@ -471,4 +500,43 @@ fn without_a_broker_shutdown_returns_within_its_bound_and_counts_what_was_not_se
         ),
         (1, 0, 0, false)
     );
+}
+
+#[test]
+fn credentials_of_the_url_log_in_and_a_refusal_never_shows_the_password() {
+    let Some(binary) = mosquitto() else { return };
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("sunpower-publish-{}-{port}", std::process::id()));
+    let access = format!(
+        "allow_anonymous false\npassword_file {}",
+        dir.join("passwords").display()
+    );
+    let broker = Broker::start_with(&binary, port, &access, Some(("owner", "s@cret:1")));
+    // The password %-escaped in the URL.
+    let url = format!("mqtt://owner:s%40cret%3A1@127.0.0.1:{port}");
+    let publisher = MqttPublisher::start(&url, options()).unwrap();
+    publish_inverter(&publisher, 6, 6.5);
+    wait_for(&publisher, "published with credentials", |s| {
+        s.published == 1
+    });
+    let watcher = Watcher::subscribe_as(
+        broker.port,
+        "sunpower/+/130/state",
+        Some(("owner", "s@cret:1")),
+    );
+    let retained = watcher.retained(1);
+    assert_eq!(
+        json(&retained["sunpower/E00000000000006/130/state"])["lifetime_energy_kwh"],
+        6.5
+    );
+    publisher.shutdown(WAIT);
+
+    let wrong = format!("mqtt://owner:hunter2@127.0.0.1:{port}");
+    let refused = MqttPublisher::start(&wrong, options()).unwrap();
+    let stats = wait_for(&refused, "refused", |s| s.last_error.is_some());
+    let error = stats.last_error.unwrap();
+    // The broker's refusal (CONNACK's return code), not a closed port.
+    assert!(error.contains("return code"), "{error}");
+    assert!(!error.contains("hunter2"), "{error}");
+    assert_eq!(stats.connections, 0);
 }
