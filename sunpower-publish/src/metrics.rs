@@ -488,7 +488,11 @@ fn serve(
         if stopping.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(stream) = stream else { continue };
+        let Ok(stream) = stream else {
+            // Out of file descriptors, say: wait a little rather than spin.
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        };
         if active.load(Ordering::SeqCst) >= options.max_connections {
             // Too many at once: closed unanswered, costing no thread.
             let _ = stream.shutdown(Shutdown::Both);
