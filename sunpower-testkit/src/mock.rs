@@ -97,6 +97,10 @@ struct Shared {
     ws_generation: AtomicU64,
     ws_silent: AtomicBool,
     ws_every_ms: AtomicU64,
+    /// Simulated seconds per real second (its times and counters), in thousandths.
+    scale_milli: AtomicU64,
+    /// The wall clock at the start (the simulated clock starts there too).
+    start_wall: SystemTime,
 }
 
 impl Shared {
@@ -104,9 +108,18 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Seconds since the start: what the counters rise with.
+    /// Simulated seconds since the start: what the counters rise with.
     fn elapsed(&self) -> f64 {
-        self.start.elapsed().as_secs_f64()
+        self.start.elapsed().as_secs_f64() * self.scale_milli.load(Ordering::SeqCst) as f64 / 1000.0
+    }
+
+    /// The simulated time now, in milliseconds since 1970.
+    fn now_ms(&self) -> u64 {
+        let start = self
+            .start_wall
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        start + (self.elapsed() * 1000.0) as u64
     }
 }
 
@@ -170,6 +183,8 @@ impl MockSupervisor {
             ws_generation: AtomicU64::new(0),
             ws_silent: AtomicBool::new(false),
             ws_every_ms: AtomicU64::new(100),
+            scale_milli: AtomicU64::new(1000),
+            start_wall: SystemTime::now(),
         });
         let https = TcpListener::bind("127.0.0.1:0").expect("a free port");
         let ws = TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -263,10 +278,24 @@ impl MockSupervisor {
         self.shared.ws_every_ms.store(ms, Ordering::SeqCst);
     }
 
-    /// The production counter (kWh) at `elapsed` seconds after the start: what `pv_en` and the
-    /// inverters' sum say.
+    /// Runs the mock's clock (the times it reports, and so its counters) `scale` times faster
+    /// than the wall clock from its start: a run of seconds covers several intervals. Set it
+    /// before the first request.
+    pub fn set_time_scale(&self, scale: f64) {
+        let milli = (scale * 1000.0).clamp(1.0, 1e9) as u64;
+        self.shared.scale_milli.store(milli, Ordering::SeqCst);
+    }
+
+    /// The production counter (kWh) at `elapsed` simulated seconds after the start (3 kW):
+    /// what `pv_en` and the inverters' sum say.
     pub fn production_kwh(elapsed: f64) -> f64 {
-        5000.0 + elapsed * 0.01
+        5000.0 + elapsed * 3.0 / 3600.0
+    }
+
+    /// The site's net counter (kWh) at `elapsed` simulated seconds (1 kW imported): what
+    /// `net_en` and the meter say.
+    pub fn net_kwh(elapsed: f64) -> f64 {
+        3000.0 + elapsed / 3600.0
     }
 }
 
@@ -427,6 +456,7 @@ fn answer(
     cookie: Option<&str>,
 ) -> (u16, Option<String>, String) {
     let elapsed = shared.elapsed();
+    let now_ms = shared.now_ms();
     let mut state = shared.state();
     let now = Instant::now();
     state.sessions.retain(|(_, end)| *end > now);
@@ -478,28 +508,26 @@ fn answer(
                 (200, None, "{}".to_owned())
             }
         }
-        "/vars" => (200, None, vars(query, elapsed, state.inverters)),
+        "/vars" => (200, None, vars(query, elapsed, now_ms, state.inverters)),
         "/cgi-bin/dl_cgi" if query == "Command=DeviceList" && varserver => {
             (403, None, String::new())
         }
         "/cgi-bin/dl_cgi" if query == "Command=DeviceList" => {
-            (200, None, device_list(elapsed, state.inverters))
+            (200, None, device_list(elapsed, now_ms, state.inverters))
         }
         _ => (404, None, String::new()),
     }
 }
 
-fn now_utc_text() -> (String, u64) {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+fn time_text(ms: u64) -> (String, u64) {
+    let secs = ms / 1000;
     let time = chrono::DateTime::from_timestamp(secs as i64, 0).unwrap_or_default();
     (time.format("%Y-%m-%dT%H:%M:%SZ").to_string(), secs)
 }
 
 /// A `/vars` answer (object form): the inverters, the meter or the site totals.
-fn vars(query: &str, elapsed: f64, inverters: usize) -> String {
-    let (t, secs) = now_utc_text();
+fn vars(query: &str, elapsed: f64, now_ms: u64, inverters: usize) -> String {
+    let (t, secs) = time_text(now_ms);
     let production = MockSupervisor::production_kwh(elapsed);
     let mut entries = Vec::new();
     if query.starts_with("match=inverter") {
@@ -511,29 +539,29 @@ fn vars(query: &str, elapsed: f64, inverters: usize) -> String {
                 r#""{p}/ltea3phsumKwh": "{:.4}""#,
                 production / inverters.max(1) as f64
             ));
-            entries.push(format!(r#""{p}/p3phsumKw": "0.24""#));
+            entries.push(format!(
+                r#""{p}/p3phsumKw": "{:.2}""#,
+                3.0 / inverters.max(1) as f64
+            ));
         }
     } else if query.starts_with("match=meter") {
         entries.push(r#""/sys/devices/meter/0/sn": "PVS6M0123p""#.to_owned());
         entries.push(format!(r#""/sys/devices/meter/0/msmtEps": "{t}""#));
         entries.push(format!(
-            r#""/sys/devices/meter/0/netLtea3phsumKwh": "{:.3}""#,
-            3000.0 + elapsed * 0.004
+            r#""/sys/devices/meter/0/netLtea3phsumKwh": "{:.4}""#,
+            MockSupervisor::net_kwh(elapsed)
         ));
     } else if query.starts_with("match=livedata") {
         entries.push(format!(r#""/sys/livedata/time": "{secs}""#));
         entries.push(format!(r#""/sys/livedata/pv_en": "{production:.4}""#));
-        entries.push(r#""/sys/livedata/pv_p": "0.48""#.to_owned());
+        entries.push(r#""/sys/livedata/pv_p": "3.0""#.to_owned());
     }
     format!("{{{}}}", entries.join(","))
 }
 
 /// A DeviceList of old firmware: the supervisor and the inverters.
-fn device_list(elapsed: f64, inverters: usize) -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let time = chrono::DateTime::from_timestamp(secs as i64, 0).unwrap_or_default();
+fn device_list(elapsed: f64, now_ms: u64, inverters: usize) -> String {
+    let time = chrono::DateTime::from_timestamp((now_ms / 1000) as i64, 0).unwrap_or_default();
     let t = time.format("%Y,%m,%d,%H,%M,%S");
     let production = MockSupervisor::production_kwh(elapsed);
     let mut devices = vec![format!(
@@ -573,13 +601,11 @@ fn serve_ws(stream: TcpStream, shared: &Shared) {
                 Instant::now() + Duration::from_millis(shared.ws_every_ms.load(Ordering::SeqCst));
             if !shared.ws_silent.load(Ordering::SeqCst) {
                 let elapsed = shared.elapsed();
-                let ms = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |d| d.as_millis());
+                let ms = shared.now_ms();
                 let frame = format!(
-                    r#"{{"notification":"power","params":{{"time":{ms},"pv_p":0.48,"pv_en":{:.4},"net_en":{:.4}}}}}"#,
+                    r#"{{"notification":"power","params":{{"time":{ms},"pv_p":3.0,"pv_en":{:.4},"net_en":{:.4}}}}}"#,
                     MockSupervisor::production_kwh(elapsed),
-                    3000.0 + elapsed * 0.004
+                    MockSupervisor::net_kwh(elapsed)
                 );
                 if ws.send(tungstenite::Message::text(frame)).is_err() {
                     return;
