@@ -105,8 +105,8 @@ fn kinds(rows: &[serde_json::Value]) -> (usize, usize, usize) {
 fn watch_polls_logs_in_again_rides_the_websocket_and_loses_no_energy() {
     // Sessions of 2 s: the polls every second log in again after each expiry.
     let mock = MockSupervisor::start(Firmware::Pvs6, Duration::from_secs(2));
-    // A minute a second: the run covers several intervals.
-    mock.set_time_scale(60.0);
+    // Two minutes a second: the 7 s run covers 14 minutes, three intervals or more.
+    mock.set_time_scale(120.0);
     let tree = std::env::temp_dir().join(format!("sunpower-watch-tree-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tree);
     let child = watch(
