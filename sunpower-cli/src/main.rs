@@ -17,6 +17,8 @@ mod parquet;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod varserver;
+#[cfg(feature = "live")]
+mod watch;
 
 /// Decode SunPower PV Supervisor collector traffic.
 #[derive(Debug, Parser)]
@@ -90,6 +92,18 @@ enum Command {
         #[arg(default_value = "-")]
         input: String,
     },
+    /// Read a supervisor live (its local API over HTTPS, and its telemetry WebSocket), or a
+    /// capture as it comes, until stopped: every record, site total and interval as JSON Lines
+    /// or InfluxDB lines as it comes, and the intervals into the CSV tree.
+    #[cfg(feature = "live")]
+    #[command(
+        override_usage = "sunpower watch --host HOST[:PORT] [--pin SHA256] [--telemetry] \
+                          [--enable-telemetry] [--ws-port PORT] [--format jsonl|influx] \
+                          [--tree DIR] [--for DURATION]\n       sunpower watch --capture FILE|- \
+                          [--format jsonl|influx] [--tree DIR] [--for DURATION]",
+        after_help = EXIT_STATUS
+    )]
+    Watch(Box<watch::WatchArgs>),
     /// Decode fully and print only the counts, as one JSON object.
     #[command(
         override_usage = "sunpower stats INPUT... [--all-posts]\n       sunpower stats --body FILE...",
@@ -140,6 +154,8 @@ fn main() -> ExitCode {
         Command::Decode(args) => capture::decode(&args),
         Command::Intervals(args) => intervals::run(&args),
         Command::Health(args) => health::run(&args),
+        #[cfg(feature = "live")]
+        Command::Watch(args) => watch::run(&args),
         Command::Devicelist { input } => devicelist::run(&input),
         Command::Vars { input } => varserver::vars(&input),
         Command::Telemetry { input } => varserver::telemetry(&input),

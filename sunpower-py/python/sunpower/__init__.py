@@ -9,6 +9,7 @@ The decoding is done by the Rust library ``sunpower-proto`` (compiled module
 ``sunpower._sunpower``); see ``_sunpower.pyi`` for the documented API.
 """
 
+from ._client import Client, PinMismatch
 from ._errors import CaptureError, DecodeError, DecodeWarning, SunpowerError
 from ._sunpower import (
     CaptureReader,
@@ -47,6 +48,8 @@ from ._sunpower import (
 )
 
 __all__ = [
+    "Client",
+    "PinMismatch",
     "CaptureError",
     "CaptureReader",
     "DecodeError",
