@@ -16,6 +16,7 @@ mod output;
 mod parquet;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod report;
 mod varserver;
 
 /// Decode SunPower PV Supervisor collector traffic.
@@ -66,6 +67,15 @@ enum Command {
         after_help = EXIT_STATUS
     )]
     Health(health::HealthArgs),
+    /// One self-contained HTML page (no network, no script, readable on a phone): daily
+    /// production, consumption and net, a heat map of each panel's daily energy against the
+    /// array's median, the health findings with their evidence, and the data's gaps.
+    #[command(
+        override_usage = "sunpower report INPUT... [--body FILE]... [--devicelist FILE]... \
+                          [--vars FILE]... [--tz ZONE] --output FILE",
+        after_help = EXIT_STATUS
+    )]
+    Report(report::ReportArgs),
     /// Decode a saved DeviceList JSON document (PVS local API) into JSON Lines records.
     #[command(override_usage = "sunpower devicelist FILE|-", after_help = EXIT_STATUS)]
     Devicelist {
@@ -140,6 +150,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => capture::decode(&args),
         Command::Intervals(args) => intervals::run(&args),
         Command::Health(args) => health::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Devicelist { input } => devicelist::run(&input),
         Command::Vars { input } => varserver::vars(&input),
         Command::Telemetry { input } => varserver::telemetry(&input),

@@ -6,11 +6,13 @@
 //! use chrono::NaiveDate;
 //! use sunpower_testkit::home::{Faults, Home};
 //!
-//! let home = Home::new(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), 1);
+//! let home = Home::new(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), 9);
+//! let posts = |lines: &[String]| lines.iter().filter(|l| l.starts_with("100\t")).count();
 //! let lines = home.lines();
-//! assert_eq!(lines.iter().filter(|l| l.starts_with("100\t")).count(), 288);
+//! assert_eq!(posts(&lines), 9 * 288);
 //! assert!(lines.iter().any(|l| l.starts_with("130\t") && l.contains("\tINV09\t")));
-//! assert!(Home { faults: Faults::all(), ..home }.lines().len() < lines.len());
+//! // The supervisor silent for six hours on day 6.
+//! assert_eq!(posts(&Home { faults: Faults::all(), ..home }.lines()), 9 * 288 - 72);
 //! ```
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveTime, TimeDelta, TimeZone, Utc};
@@ -137,8 +139,13 @@ impl Home {
         let hours_per_step = step as f64 / 60.0;
         let mut line = String::new();
         for day in 0..self.days {
-            for minutes in (0..24 * 60).step_by(step as usize) {
+            // Until the next local midnight: 23 or 25 hours on the days clocks change.
+            let next = self.local(day + 1, 0, 0);
+            for minutes in (0..25 * 60).step_by(step as usize) {
                 let t = self.local(day, 0, minutes);
+                if t >= next {
+                    break;
+                }
                 let hour = minutes as f64 / 60.0;
                 if faults.silent_supervisor && day == 6 && (9.0..15.0).contains(&hour) {
                     continue;

@@ -83,7 +83,9 @@ mod underperforming;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+pub(crate) use day::median as median_of;
 pub use finding::{Device, Evidence, Finding, Kind, Severity, Status};
+pub(crate) use monitor::usable as usable_time;
 pub use monitor::Health;
 pub use stages::{worst_first, HealthStages};
 

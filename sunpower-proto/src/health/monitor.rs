@@ -386,6 +386,6 @@ impl Health {
 }
 
 /// Whether a time is far enough from chrono's limits for local dates and days around it.
-pub(super) fn usable(t: DateTime<Utc>) -> bool {
+pub(crate) fn usable(t: DateTime<Utc>) -> bool {
     (1000..=9998).contains(&t.year())
 }
