@@ -63,7 +63,7 @@ enum Command {
     /// its device, period and evidence, and its recovery when it ends.
     #[command(
         override_usage = "sunpower health INPUT... [--body FILE]... [--devicelist FILE]... \
-                          [--vars FILE]... [--tz ZONE] [--format text|jsonl]",
+                          [--vars FILE]... [--tz ZONE] [--format text|jsonl|parquet] [--output FILE]",
         after_help = EXIT_STATUS
     )]
     Health(health::HealthArgs),

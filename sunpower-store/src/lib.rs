@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | the `YYYY/MM/DD.csv` tree (intervals, daily, monthly and yearly totals) merged into a folder | [`tree::write_dir`] | |
 //! | one file replaced whole (the HTML report) | [`write_file`] | |
-//! | Parquet: a Hive-style dataset of records, an intervals file, in bounded memory | `parquet::Dataset`, `parquet::IntervalsFile` | `parquet` |
+//! | Parquet: a Hive-style dataset of records, an intervals file, in bounded memory | `parquet::Dataset`, `parquet::IntervalsFile`, `parquet::FindingsFile` | `parquet` |
 //!
 //! Every file is written under a temporary name, flushed to disk, renamed into place and its
 //! folder flushed, so a power cut leaves a file's old or new contents, never a part of it; a
