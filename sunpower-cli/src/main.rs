@@ -59,8 +59,9 @@ enum Command {
     )]
     Intervals(intervals::IntervalsArgs),
     /// Health findings: inverters not reporting, reporting zero, underperforming their array or
-    /// with frozen measurement times; gaps in the data; lifetime counter problems. Each fault with
-    /// its device, period and evidence, and its recovery when it ends.
+    /// with frozen measurement times; gaps in the data; lifetime counter problems; the
+    /// supervisor's communication errors rising faster than usual. Each fault with its device,
+    /// period and evidence, and its recovery when it ends.
     #[command(
         override_usage = "sunpower health INPUT... [--body FILE]... [--devicelist FILE]... \
                           [--vars FILE]... [--tz ZONE] [--format text|jsonl|parquet] [--output FILE]",

@@ -284,3 +284,69 @@ fn hourly_polls_are_not_gaps_but_six_silent_hours_are() {
         (local(0, 29, 0), local(0, 36, 0))
     );
 }
+
+/// A supervisor's 120 lines every five minutes for `days` days, its communication error counter
+/// rising `per_day(day)` errors a day, evenly.
+fn supervisor_days(days: u32, per_day: &dyn Fn(u32) -> f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut errors = 431.0;
+    for day in 0..days {
+        for step in 0..288 {
+            let t = local(day, 0, 5 * step);
+            errors += per_day(day) / 288.0;
+            lines.push(format!(
+                "120\t{}\tZT163785000441C0593\t0\t{}\t0\t0\t0\t1204611\t0.2\t24969\t12408",
+                ts(t),
+                errors.floor()
+            ));
+        }
+    }
+    lines
+}
+
+#[test]
+fn communication_errors_rising_faster_than_usual_are_found_and_their_end() {
+    // 23 errors a day (the sample's rate), 400 on days 5 and 6, then usual again.
+    let lines = supervisor_days(9, &|day| if (5..=6).contains(&day) { 400.0 } else { 23.0 });
+    let found = findings(&lines);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let fault = one(
+        &found,
+        Kind::CommErrors,
+        Status::Fault,
+        "ZT163785000441C0593",
+    );
+    assert_eq!(fault.start, local(5, 0, 0));
+    assert_eq!(fault.device.as_ref().unwrap().record_type, 120);
+    assert_eq!(fault.severity, Severity::Warning);
+    assert!((395..=401).contains(&fault.evidence.samples), "{fault:?}");
+    assert!(
+        fault.evidence_text().contains("where 2"),
+        "{}",
+        fault.evidence_text()
+    );
+    let back = one(
+        &found,
+        Kind::CommErrors,
+        Status::Recovered,
+        "ZT163785000441C0593",
+    );
+    assert_eq!(back.start, local(5, 0, 0));
+    assert_eq!(local_date(back.end, TZ), date(7));
+    assert_eq!(back.evidence.days, 2);
+
+    // A steady rate, a doubled one, a reboot (the counter back to 0) and a short first day:
+    // nothing.
+    assert_eq!(
+        findings(&supervisor_days(9, &|day| 23.0 + 23.0 * f64::from(day % 2))),
+        []
+    );
+    let mut rebooted = supervisor_days(6, &|_| 470.0);
+    for line in &mut rebooted[4 * 288 + 100..] {
+        let mut fields: Vec<String> = line.split('\t').map(String::from).collect();
+        let count: f64 = fields[4].parse().unwrap();
+        fields[4] = format!("{}", (count - 2300.0).max(0.0));
+        *line = fields.join("\t");
+    }
+    assert_eq!(findings(&rebooted), []);
+}

@@ -30,9 +30,11 @@ pub enum Kind {
     CounterReset,
     /// A lifetime counter read out of line once and then resumed (the intervals' glitch).
     CounterGlitch,
+    /// The supervisor's communication errors rising much faster than on its usual days.
+    CommErrors,
 }
 
-const ALL_KINDS: [Kind; 7] = [
+const ALL_KINDS: [Kind; 8] = [
     Kind::ReportingZero,
     Kind::NotReporting,
     Kind::Underperforming,
@@ -40,11 +42,12 @@ const ALL_KINDS: [Kind; 7] = [
     Kind::Gap,
     Kind::CounterReset,
     Kind::CounterGlitch,
+    Kind::CommErrors,
 ];
 
 impl Kind {
     /// The kind's name in the outputs: `reporting_zero`, `not_reporting`, `underperforming`,
-    /// `stale`, `gap`, `counter_reset`, `counter_glitch`.
+    /// `stale`, `gap`, `counter_reset`, `counter_glitch`, `comm_errors`.
     ///
     /// ```
     /// assert_eq!(sunpower_proto::health::Kind::Gap.as_str(), "gap");
@@ -58,6 +61,7 @@ impl Kind {
             Kind::Gap => "gap",
             Kind::CounterReset => "counter_reset",
             Kind::CounterGlitch => "counter_glitch",
+            Kind::CommErrors => "comm_errors",
         }
     }
 
@@ -83,9 +87,11 @@ impl Kind {
     pub fn severity(&self) -> Severity {
         match self {
             Kind::ReportingZero | Kind::NotReporting => Severity::Critical,
-            Kind::Underperforming | Kind::Stale | Kind::Gap | Kind::CounterReset => {
-                Severity::Warning
-            }
+            Kind::Underperforming
+            | Kind::Stale
+            | Kind::Gap
+            | Kind::CounterReset
+            | Kind::CommErrors => Severity::Warning,
             Kind::CounterGlitch => Severity::Info,
         }
     }
@@ -204,9 +210,11 @@ pub struct Evidence {
     /// The array's median AC power at the same times, averaged over the samples counted, kW.
     pub peers_median_kw: Option<f64>,
     /// Samples counted: daylight samples (the array's median above the floor), the stale
-    /// device's repeated readings, the counter events.
+    /// device's repeated readings, the counter events; for `comm_errors`, the supervisor's
+    /// communication errors over the days covered.
     pub samples: u32,
-    /// Of those, the samples that showed the fault (under the ratio; missing or zero).
+    /// Of those, the samples that showed the fault (under the ratio; missing or zero); for
+    /// `comm_errors`, the errors beyond the usual rate.
     pub bad_samples: u32,
     /// Local days covered (underperforming: the bad days).
     pub days: u32,
@@ -343,7 +351,7 @@ impl Finding {
             "kind",
             FieldType::Text,
             "What is wrong: reporting_zero, not_reporting, underperforming, stale, gap, \
-             counter_reset, counter_glitch.",
+             counter_reset, counter_glitch, comm_errors.",
         ),
         col("status", FieldType::Text, "fault, or recovered (the fault ended)."),
         col("severity", FieldType::Text, "critical, warning or info (every recovery)."),
@@ -381,8 +389,17 @@ impl Finding {
             Some("kW"),
             "The array's median AC power at the same times, averaged.",
         ),
-        col("samples", FieldType::Unsigned, "Samples counted."),
-        col("bad_samples", FieldType::Unsigned, "Of those, the samples that showed the fault."),
+        col(
+            "samples",
+            FieldType::Unsigned,
+            "Samples counted (comm_errors: the supervisor's communication errors).",
+        ),
+        col(
+            "bad_samples",
+            FieldType::Unsigned,
+            "Of those, the samples that showed the fault (comm_errors: the errors beyond the \
+             usual rate).",
+        ),
         col("days", FieldType::Unsigned, "Local days covered."),
     ];
 

@@ -63,6 +63,16 @@
 //! are gathered per device and local day into one finding each (no recovery: the counter was
 //! followed again at once).
 //!
+//! **Communication errors.** The 120 record's `dl_comm_err` counter climbs steadily on a healthy
+//! system. Its rises per local day (between readings at most two hours apart; a counter that
+//! went down restarted, its value the errors since) are compared, as errors per hour, with the
+//! median of the supervisor's last 14 usual days: a day covering at least 12 hours, with at
+//! least [`HealthConfig::comm_error_baseline_days`] usual days before it, more than
+//! [`HealthConfig::comm_error_factor`] times their rate and at least
+//! [`HealthConfig::comm_error_min_excess`] errors a day above it, is a `comm_errors` fault
+//! (from its local midnight); high days do not enter the baseline; the first usual day after
+//! them is the recovery.
+//!
 //! **Memory.** Readings are held per local day until the data's latest time is
 //! [`HealthConfig::day_lateness`] past the day's end; then the day is judged and dropped, and
 //! later readings for it are counted ([`Health::late_readings`]) and ignored. Each device keeps
@@ -79,12 +89,16 @@ mod gaps;
 mod monitor;
 mod stages;
 mod stale;
+mod supervisor;
 mod underperforming;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+// The report's heat map and panel energy use the same median and date limits.
+#[cfg(feature = "report")]
 pub(crate) use day::median as median_of;
 pub use finding::{Device, Evidence, Finding, Kind, Severity, Status};
+#[cfg(feature = "report")]
 pub(crate) use monitor::usable as usable_time;
 pub use monitor::Health;
 pub use stages::{worst_first, HealthStages};
@@ -132,6 +146,13 @@ pub struct HealthConfig {
     pub slot: TimeDelta,
     /// How long after a local day's end (in the data's time) it is judged. Default 1 day.
     pub day_lateness: TimeDelta,
+    /// A supervisor's day of communication errors is high when its rate is more than this
+    /// many times the median of its usual days. Default 3.
+    pub comm_error_factor: f64,
+    /// ... and at least this many errors a day above it. Default 48.
+    pub comm_error_min_excess: f64,
+    /// Usual days a supervisor needs before its rate is judged. Default 3.
+    pub comm_error_baseline_days: u32,
 }
 
 impl Default for HealthConfig {
@@ -150,6 +171,9 @@ impl Default for HealthConfig {
             gap_min: TimeDelta::minutes(30),
             slot: TimeDelta::minutes(5),
             day_lateness: TimeDelta::days(1),
+            comm_error_factor: 3.0,
+            comm_error_min_excess: 48.0,
+            comm_error_baseline_days: 3,
         }
     }
 }

@@ -9,6 +9,7 @@ use super::counters::CounterTally;
 use super::day::{median, Day};
 use super::dead::DeadRun;
 use super::stale::StaleRun;
+use super::supervisor::CommState;
 use super::underperforming::{BadRun, DayTally};
 use super::{Device, Finding, HealthConfig, InverterReading, Kind};
 use crate::intervals::{local_date, local_day_start, Tz};
@@ -79,6 +80,8 @@ pub struct Health {
     pub(super) counters: BTreeMap<(NaiveDate, Kind, u16, String), CounterTally>,
     pub(super) pending: Vec<Finding>,
     pub(super) late: u64,
+    /// The supervisors' communication error counters.
+    pub(super) supervisors: Vec<CommState>,
 }
 
 impl Health {
@@ -103,6 +106,7 @@ impl Health {
             counters: BTreeMap::new(),
             pending: Vec::new(),
             late: 0,
+            supervisors: Vec::new(),
         }
     }
 
@@ -133,6 +137,11 @@ impl Health {
         if let Record::Header(header) = record {
             if let Some(t) = header.sent_at {
                 self.add_activity(t);
+            }
+        }
+        if let Record::SupervisorStatus(status) = record {
+            if let Some(count) = status.comm_errors {
+                self.add_comm_errors(status.serial, status.timestamp, count);
             }
         }
     }
@@ -243,6 +252,7 @@ impl Health {
         while let Some((_, day)) = self.days.pop_first() {
             self.judge(day);
         }
+        self.finish_comm_days();
         self.flush_counters(None);
         self.take_findings()
     }

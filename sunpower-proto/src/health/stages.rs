@@ -166,6 +166,15 @@ impl Finding {
                 };
                 format!("{} lifetime counter {what} that day", e.samples)
             }
+            Kind::CommErrors => {
+                let days = e.days.max(1);
+                let usual = e.samples.saturating_sub(e.bad_samples) / days;
+                format!(
+                    "{} communication errors a day where {usual} are usual, over {days} day{}",
+                    e.samples / days,
+                    if days == 1 { "" } else { "s" }
+                )
+            }
         }
     }
 }

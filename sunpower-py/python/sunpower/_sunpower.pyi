@@ -568,6 +568,7 @@ class Finding:
         "gap",
         "counter_reset",
         "counter_glitch",
+        "comm_errors",
     ]: ...
     @property
     def status(self) -> Literal["fault", "recovered"]: ...
@@ -615,6 +616,9 @@ class Health:
         """The capture clock (a post's ``captured_at``)."""
     def take_findings(self) -> list[Finding]: ...
     def finish(self) -> list[Finding]: ...
+    def finish_arrow(self) -> RecordBatches:
+        """Every finding left (as :meth:`finish` returns them, worst first) as Arrow batches,
+        the columns of :meth:`Finding.to_dict`."""
     @property
     def late_readings(self) -> int:
         """Readings that came after their day was judged, ignored."""
