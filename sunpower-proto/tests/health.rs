@@ -350,3 +350,16 @@ fn communication_errors_rising_faster_than_usual_are_found_and_their_end() {
     }
     assert_eq!(findings(&rebooted), []);
 }
+
+#[test]
+fn two_snapshots_days_apart_are_not_a_gap() {
+    // Two saved documents' records, minutes apart within each, 18 days apart (the shipped
+    // DeviceList and /vars samples read together).
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    for (day, minutes) in [(0, [0, 1, 10]), (18, [0, 3, 4])] {
+        for m in minutes {
+            health.add_activity(local(day, 14, m));
+        }
+    }
+    assert_eq!(health.finish(), []);
+}

@@ -56,8 +56,9 @@
 //! **Gaps.** Minutes in which some record was stamped are kept per day; a silence longer than
 //! [`HealthConfig::gap_min`] between two of them, and longer than twice the data's usual spacing
 //! (a source polled hourly is not silent between polls), is a gap (never zero production),
-//! reported with its recovery when the data resumes. Silence after the last data is not known
-//! to be a gap.
+//! reported with its recovery when the data resumes, once the data had run without a gap for at
+//! least as long before it (two snapshots days apart are not a silent supervisor). Silence after
+//! the last data is not known to be a gap.
 //!
 //! **Counter problems.** The interval stage's [`Event::CounterReset`] and [`Event::CounterGlitch`]
 //! are gathered per device and local day into one finding each (no recovery: the counter was

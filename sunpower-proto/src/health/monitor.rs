@@ -75,6 +75,8 @@ pub struct Health {
     pub(super) clock: Option<DateTime<Utc>>,
     /// The last minute with data of the days judged (gaps run across midnight).
     pub(super) last_active: Option<DateTime<Utc>>,
+    /// The first minute of the data's current run without a gap.
+    pub(super) run_start: Option<DateTime<Utc>>,
     /// Votes for the data's usual spacing, minutes -> count (at most 720 keys).
     pub(super) spacings: BTreeMap<i64, u32>,
     pub(super) counters: BTreeMap<(NaiveDate, Kind, u16, String), CounterTally>,
@@ -102,6 +104,7 @@ impl Health {
             closed: None,
             clock: None,
             last_active: None,
+            run_start: None,
             spacings: BTreeMap::new(),
             counters: BTreeMap::new(),
             pending: Vec::new(),
@@ -118,8 +121,9 @@ impl Health {
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::health::{Health, HealthConfig, Kind};
     /// let mut health = Health::new(HealthConfig::default(), chrono_tz::UTC);
-    /// // Every five minutes, then two hours of silence.
-    /// for time in ["100000", "100500", "101000", "121000"] {
+    /// // Every five minutes for an hour, then two hours of silence.
+    /// for minute in (0..=60).step_by(5).chain([180]) {
+    ///     let time = format!("{:02}{:02}00", 10 + minute / 60, minute % 60);
     ///     health.add(&parse_line(&format!("120\t20260601{time}\tZT1\t0")).unwrap());
     /// }
     /// let findings = health.finish();
