@@ -25,7 +25,7 @@ pub struct Finding {
 #[pymethods]
 impl Finding {
     /// `"not_reporting"`, `"reporting_zero"`, `"underperforming"`, `"stale"`, `"gap"`,
-    /// `"counter_reset"`, `"counter_glitch"`, `"comm_errors"`.
+    /// `"counter_reset"`, `"counter_glitch"`, `"comm_errors"`, `"memory_high"`, `"flash_full"`.
     #[getter]
     fn kind(&self) -> &'static str {
         self.core.kind.as_str()
@@ -93,6 +93,12 @@ impl Finding {
         self.core.evidence.days
     }
 
+    /// The kind's own measure: `memory_high` and `flash_full`, the percent used.
+    #[getter]
+    fn value(&self) -> Option<f64> {
+        self.core.evidence.value
+    }
+
     /// The evidence in a few words, as `sunpower health` shows it.
     #[getter]
     fn evidence_text(&self) -> String {
@@ -117,6 +123,7 @@ impl Finding {
         dict.set_item("samples", self.samples())?;
         dict.set_item("bad_samples", self.bad_samples())?;
         dict.set_item("days", self.days())?;
+        dict.set_item("value", self.value())?;
         Ok(dict)
     }
 

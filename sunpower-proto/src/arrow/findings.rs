@@ -59,7 +59,7 @@ pub fn finding_schema() -> SchemaRef {
 /// let t = DateTime::UNIX_EPOCH;
 /// let gap = Finding::new(Kind::Gap, Status::Fault, None, t, t, Evidence::default());
 /// let batch = sunpower_proto::arrow::finding_batch(&[gap]).unwrap();
-/// assert_eq!((batch.num_rows(), batch.num_columns()), (1, 12));
+/// assert_eq!((batch.num_rows(), batch.num_columns()), (1, 13));
 /// ```
 pub fn finding_batch(findings: &[Finding]) -> Result<RecordBatch, ArrowError> {
     let (schema, mut columns) = columns();
@@ -114,6 +114,7 @@ mod tests {
             samples: 465,
             bad_samples: 465,
             days: 3,
+            value: None,
         };
         let weak = Finding::new(
             Kind::Underperforming,

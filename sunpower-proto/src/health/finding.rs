@@ -32,9 +32,13 @@ pub enum Kind {
     CounterGlitch,
     /// The supervisor's communication errors rising much faster than on its usual days.
     CommErrors,
+    /// The supervisor's memory (RAM) usage at or over the threshold.
+    MemoryHigh,
+    /// The supervisor's flash storage usage at or over the threshold.
+    FlashFull,
 }
 
-const ALL_KINDS: [Kind; 8] = [
+const ALL_KINDS: [Kind; 10] = [
     Kind::ReportingZero,
     Kind::NotReporting,
     Kind::Underperforming,
@@ -43,11 +47,13 @@ const ALL_KINDS: [Kind; 8] = [
     Kind::CounterReset,
     Kind::CounterGlitch,
     Kind::CommErrors,
+    Kind::MemoryHigh,
+    Kind::FlashFull,
 ];
 
 impl Kind {
     /// The kind's name in the outputs: `reporting_zero`, `not_reporting`, `underperforming`,
-    /// `stale`, `gap`, `counter_reset`, `counter_glitch`, `comm_errors`.
+    /// `stale`, `gap`, `counter_reset`, `counter_glitch`, `comm_errors`, `memory_high`, `flash_full`.
     ///
     /// ```
     /// assert_eq!(sunpower_proto::health::Kind::Gap.as_str(), "gap");
@@ -62,6 +68,8 @@ impl Kind {
             Kind::CounterReset => "counter_reset",
             Kind::CounterGlitch => "counter_glitch",
             Kind::CommErrors => "comm_errors",
+            Kind::MemoryHigh => "memory_high",
+            Kind::FlashFull => "flash_full",
         }
     }
 
@@ -91,7 +99,9 @@ impl Kind {
             | Kind::Stale
             | Kind::Gap
             | Kind::CounterReset
-            | Kind::CommErrors => Severity::Warning,
+            | Kind::CommErrors
+            | Kind::MemoryHigh
+            | Kind::FlashFull => Severity::Warning,
             Kind::CounterGlitch => Severity::Info,
         }
     }
@@ -218,6 +228,9 @@ pub struct Evidence {
     pub bad_samples: u32,
     /// Local days covered (underperforming: the bad days).
     pub days: u32,
+    /// The kind's own measure: for `memory_high` and `flash_full`, the percent used (the
+    /// highest seen).
+    pub value: Option<f64>,
 }
 
 /// One health finding: a fault established, or its recovery.
@@ -344,14 +357,14 @@ impl Finding {
     /// use sunpower_proto::health::Finding;
     /// let names: Vec<&str> = Finding::COLUMNS.iter().map(|c| c.name).collect();
     /// assert_eq!(names[..4], ["kind", "status", "severity", "serial"]);
-    /// assert_eq!(names.len(), 12);
+    /// assert_eq!(names.len(), 13);
     /// ```
     pub const COLUMNS: &'static [FieldSpec] = &[
         col(
             "kind",
             FieldType::Text,
             "What is wrong: reporting_zero, not_reporting, underperforming, stale, gap, \
-             counter_reset, counter_glitch, comm_errors.",
+             counter_reset, counter_glitch, comm_errors, memory_high, flash_full.",
         ),
         col("status", FieldType::Text, "fault, or recovered (the fault ended)."),
         col("severity", FieldType::Text, "critical, warning or info (every recovery)."),
@@ -401,6 +414,13 @@ impl Finding {
              usual rate).",
         ),
         col("days", FieldType::Unsigned, "Local days covered."),
+        FieldSpec::new(
+            "value",
+            FieldType::Decimal,
+            true,
+            None,
+            "The kind's own measure: memory_high and flash_full, the percent used (the highest).",
+        ),
     ];
 
     /// Visits the finding's values in [`Finding::COLUMNS`] order: what the jsonl row (`serde`
@@ -442,6 +462,7 @@ impl Finding {
         visit("samples", Unsigned(Some(e.samples.into())));
         visit("bad_samples", Unsigned(Some(e.bad_samples.into())));
         visit("days", Unsigned(Some(e.days.into())));
+        visit("value", Decimal(e.value));
     }
 }
 

@@ -74,6 +74,10 @@
 //! (from its local midnight); high days do not enter the baseline; the first usual day after
 //! them is the recovery.
 //!
+//! **Memory and flash usage.** A `/vars` document's `/sys/info/ram_usage` or `flash_usage` at or
+//! over [`HealthConfig::usage_high_pct`] is a `memory_high` or `flash_full` fault (at the data's
+//! latest time: the document has no time of its own), the first reading under it the recovery.
+//!
 //! **Memory.** Readings are held per local day until the data's latest time is
 //! [`HealthConfig::day_lateness`] past the day's end; then the day is judged and dropped, and
 //! later readings for it are counted ([`Health::late_readings`]) and ignored. Each device keeps
@@ -154,6 +158,8 @@ pub struct HealthConfig {
     pub comm_error_min_excess: f64,
     /// Usual days a supervisor needs before its rate is judged. Default 3.
     pub comm_error_baseline_days: u32,
+    /// The supervisor's memory or flash usage at or over this percent is high. Default 90.
+    pub usage_high_pct: f64,
 }
 
 impl Default for HealthConfig {
@@ -175,6 +181,7 @@ impl Default for HealthConfig {
             comm_error_factor: 3.0,
             comm_error_min_excess: 48.0,
             comm_error_baseline_days: 3,
+            usage_high_pct: 90.0,
         }
     }
 }

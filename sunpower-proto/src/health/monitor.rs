@@ -9,7 +9,7 @@ use super::counters::CounterTally;
 use super::day::{median, Day};
 use super::dead::DeadRun;
 use super::stale::StaleRun;
-use super::supervisor::CommState;
+use super::supervisor::{CommState, UsageRun};
 use super::underperforming::{BadRun, DayTally};
 use super::{Device, Finding, HealthConfig, InverterReading, Kind};
 use crate::intervals::{local_date, local_day_start, Tz};
@@ -84,6 +84,9 @@ pub struct Health {
     pub(super) late: u64,
     /// The supervisors' communication error counters.
     pub(super) supervisors: Vec<CommState>,
+    /// The open memory and flash usage faults.
+    pub(super) memory_run: Option<UsageRun>,
+    pub(super) flash_run: Option<UsageRun>,
 }
 
 impl Health {
@@ -110,6 +113,8 @@ impl Health {
             pending: Vec::new(),
             late: 0,
             supervisors: Vec::new(),
+            memory_run: None,
+            flash_run: None,
         }
     }
 

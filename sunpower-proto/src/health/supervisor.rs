@@ -186,3 +186,95 @@ impl Health {
 fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
+
+/// An open memory or flash usage fault: its start, readings and highest percent.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct UsageRun {
+    start: DateTime<Utc>,
+    last: DateTime<Utc>,
+    readings: u32,
+    highest: f64,
+}
+
+impl Health {
+    /// A `/vars` document's supervisor values: its memory and flash usage, at the data's latest
+    /// time (the document has none of its own; before any time, nothing can be placed).
+    ///
+    /// ```
+    /// use sunpower_proto::health::{Health, HealthConfig, Kind, Status};
+    /// use sunpower_proto::{parse_line, parse_vars};
+    /// let mut health = Health::new(HealthConfig::default(), chrono_tz::UTC);
+    /// for (time, flash) in [("120000", "95"), ("120500", "96"), ("121000", "73")] {
+    ///     health.add(&parse_line(&format!("120\t20260601{time}\tZT1\t0")).unwrap());
+    ///     let vars = parse_vars(format!(r#"{{"/sys/info/flash_usage": "{flash}"}}"#)).unwrap();
+    ///     health.add_supervisor_info(vars.supervisor.as_ref().unwrap());
+    /// }
+    /// let found = health.finish();
+    /// assert_eq!((found[0].kind, found[0].status), (Kind::FlashFull, Status::Fault));
+    /// assert_eq!((found[1].status, found[1].evidence.value), (Status::Recovered, Some(96.0)));
+    /// ```
+    #[cfg(feature = "varserver")]
+    pub fn add_supervisor_info(&mut self, info: &crate::SupervisorInfo) {
+        let Some(t) = self.clock else { return };
+        let device = info.serial.as_ref().map(|serial| Device {
+            serial: serial.clone(),
+            record_type: 120,
+        });
+        let threshold = self.config.usage_high_pct;
+        for (kind, pct) in [
+            (Kind::MemoryHigh, info.ram_usage_pct),
+            (Kind::FlashFull, info.flash_usage_pct),
+        ] {
+            let Some(pct) = pct.filter(|p| p.is_finite()) else {
+                continue;
+            };
+            let run = match kind {
+                Kind::MemoryHigh => &mut self.memory_run,
+                _ => &mut self.flash_run,
+            };
+            match (pct >= threshold, run.as_mut()) {
+                (true, Some(open)) => {
+                    open.last = t;
+                    open.readings += 1;
+                    open.highest = open.highest.max(pct);
+                }
+                (true, None) => {
+                    *run = Some(UsageRun {
+                        start: t,
+                        last: t,
+                        readings: 1,
+                        highest: pct,
+                    });
+                    let evidence = Evidence {
+                        samples: 1,
+                        bad_samples: 1,
+                        value: Some(pct),
+                        ..Evidence::default()
+                    };
+                    let finding = Finding::new(kind, Status::Fault, device.clone(), t, t, evidence);
+                    self.pending.push(finding);
+                }
+                (false, Some(_)) => {
+                    if let Some(open) = run.take() {
+                        let evidence = Evidence {
+                            samples: open.readings,
+                            bad_samples: open.readings,
+                            value: Some(open.highest),
+                            ..Evidence::default()
+                        };
+                        let finding = Finding::new(
+                            kind,
+                            Status::Recovered,
+                            device.clone(),
+                            open.start,
+                            t,
+                            evidence,
+                        );
+                        self.pending.push(finding);
+                    }
+                }
+                (false, None) => {}
+            }
+        }
+    }
+}

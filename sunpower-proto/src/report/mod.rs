@@ -338,6 +338,9 @@ impl ReportStages {
             self.health.add(&record);
             self.panels.add(&record);
         }
+        if let Some(info) = &vars.supervisor {
+            self.health.add_supervisor_info(info);
+        }
         self.drain();
     }
 

@@ -569,6 +569,8 @@ class Finding:
         "counter_reset",
         "counter_glitch",
         "comm_errors",
+        "memory_high",
+        "flash_full",
     ]: ...
     @property
     def status(self) -> Literal["fault", "recovered"]: ...
@@ -595,6 +597,9 @@ class Finding:
     def bad_samples(self) -> int: ...
     @property
     def days(self) -> int: ...
+    @property
+    def value(self) -> float | None:
+        """The kind's own measure: ``memory_high`` and ``flash_full``, the percent used."""
     @property
     def evidence_text(self) -> str:
         """The evidence in a few words, as ``sunpower health`` shows it."""
