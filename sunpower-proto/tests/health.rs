@@ -363,3 +363,24 @@ fn two_snapshots_days_apart_are_not_a_gap() {
     }
     assert_eq!(health.finish(), []);
 }
+
+#[test]
+fn a_hostile_error_counter_never_panics() {
+    // The counter jumping between 0 and the largest value every five minutes for days.
+    let mut lines = Vec::new();
+    for day in 0..6 {
+        for step in 0..288 {
+            let count = if step % 2 == 0 { u64::MAX } else { 0 };
+            lines.push(format!(
+                "120\t{}\tZT1\t0\t{count}",
+                ts(local(day, 0, 5 * step))
+            ));
+        }
+    }
+    for f in findings(&lines) {
+        assert!(
+            f.start <= f.end && f.evidence.bad_samples <= f.evidence.samples,
+            "{f}"
+        );
+    }
+}

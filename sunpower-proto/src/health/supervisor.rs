@@ -78,11 +78,13 @@ impl Health {
             let hours = (t - at).num_seconds() as f64 / 3600.0;
             if hours <= MAX_STEP_HOURS {
                 // A counter that went down restarted (a reboot): its value is the errors since.
-                state.errors += if count >= before {
+                let rise = if count >= before {
                     count - before
                 } else {
                     count
                 };
+                // Saturating: a hostile counter cannot overflow the day's sum.
+                state.errors = state.errors.saturating_add(rise);
                 state.hours += hours;
             }
         }
@@ -131,12 +133,13 @@ impl Health {
         });
         let usual_per_day = baseline.unwrap_or(0.0) * 24.0;
         if high {
-            let excess = (errors as f64 - usual_per_day * hours / 24.0).max(0.0) as u64;
+            let excess =
+                ((errors as f64 - usual_per_day * hours / 24.0).max(0.0) as u64).min(errors);
             match &mut state.fault {
                 Some((_, all, over, days)) => {
-                    *all += errors;
-                    *over += excess;
-                    *days += 1;
+                    *all = all.saturating_add(errors);
+                    *over = over.saturating_add(excess);
+                    *days = days.saturating_add(1);
                 }
                 None => {
                     let start = local_day_start(date, tz);
@@ -191,7 +194,6 @@ fn clamp(n: u64) -> u32 {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct UsageRun {
     start: DateTime<Utc>,
-    last: DateTime<Utc>,
     readings: u32,
     highest: f64,
 }
@@ -234,14 +236,12 @@ impl Health {
             };
             match (pct >= threshold, run.as_mut()) {
                 (true, Some(open)) => {
-                    open.last = t;
-                    open.readings += 1;
+                    open.readings = open.readings.saturating_add(1);
                     open.highest = open.highest.max(pct);
                 }
                 (true, None) => {
                     *run = Some(UsageRun {
                         start: t,
-                        last: t,
                         readings: 1,
                         highest: pct,
                     });
