@@ -16,6 +16,7 @@ mod output;
 mod parquet;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod report;
 mod varserver;
 #[cfg(feature = "live")]
 mod watch;
@@ -60,14 +61,24 @@ enum Command {
     )]
     Intervals(intervals::IntervalsArgs),
     /// Health findings: inverters not reporting, reporting zero, underperforming their array or
-    /// with frozen measurement times; gaps in the data; lifetime counter problems. Each fault with
-    /// its device, period and evidence, and its recovery when it ends.
+    /// with frozen measurement times; gaps in the data; lifetime counter problems; the
+    /// supervisor's communication errors rising faster than usual. Each fault with its device,
+    /// period and evidence, and its recovery when it ends.
     #[command(
         override_usage = "sunpower health INPUT... [--body FILE]... [--devicelist FILE]... \
-                          [--vars FILE]... [--tz ZONE] [--format text|jsonl]",
+                          [--vars FILE]... [--tz ZONE] [--format text|jsonl|parquet] [--output FILE]",
         after_help = EXIT_STATUS
     )]
     Health(health::HealthArgs),
+    /// One self-contained HTML page (no network, no script, readable on a phone): daily
+    /// production, consumption and net, a heat map of each panel's daily energy against the
+    /// array's median, the health findings with their evidence, and the data's gaps.
+    #[command(
+        override_usage = "sunpower report INPUT... [--body FILE]... [--devicelist FILE]... \
+                          [--vars FILE]... [--tz ZONE] --output FILE",
+        after_help = EXIT_STATUS
+    )]
+    Report(report::ReportArgs),
     /// Decode a saved DeviceList JSON document (PVS local API) into JSON Lines records.
     #[command(override_usage = "sunpower devicelist FILE|-", after_help = EXIT_STATUS)]
     Devicelist {
@@ -156,6 +167,7 @@ fn main() -> ExitCode {
         Command::Health(args) => health::run(&args),
         #[cfg(feature = "live")]
         Command::Watch(args) => watch::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Devicelist { input } => devicelist::run(&input),
         Command::Vars { input } => varserver::vars(&input),
         Command::Telemetry { input } => varserver::telemetry(&input),

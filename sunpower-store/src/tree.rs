@@ -205,8 +205,9 @@ fn temporary_path(path: &Path) -> PathBuf {
 
 /// Replaces `path` with `contents`: a temporary file, flushed, renamed over it, the folder
 /// flushed.
-fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
-    if let Some(parent) = path.parent() {
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    // A bare file name's parent is "", the current folder: nothing to create.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_dirs(parent)?;
     }
     let tmp = temporary_path(path);

@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod home;
 #[cfg(feature = "mock")]
 pub mod mock;
 

@@ -348,8 +348,12 @@ impl RecordBatcher {
 }
 
 #[cfg(feature = "intervals")]
+pub use findings::{finding_batch, finding_schema};
+#[cfg(feature = "intervals")]
 pub use intervals::{interval_batch, interval_schema};
 
+#[cfg(feature = "intervals")]
+mod findings;
 #[cfg(feature = "intervals")]
 mod intervals;
 

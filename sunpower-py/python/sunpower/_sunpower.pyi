@@ -568,6 +568,9 @@ class Finding:
         "gap",
         "counter_reset",
         "counter_glitch",
+        "comm_errors",
+        "memory_high",
+        "flash_full",
     ]: ...
     @property
     def status(self) -> Literal["fault", "recovered"]: ...
@@ -595,6 +598,9 @@ class Finding:
     @property
     def days(self) -> int: ...
     @property
+    def value(self) -> float | None:
+        """The kind's own measure: ``memory_high`` and ``flash_full``, the percent used."""
+    @property
     def evidence_text(self) -> str:
         """The evidence in a few words, as ``sunpower health`` shows it."""
     def to_dict(self) -> dict[str, Any]: ...
@@ -615,6 +621,9 @@ class Health:
         """The capture clock (a post's ``captured_at``)."""
     def take_findings(self) -> list[Finding]: ...
     def finish(self) -> list[Finding]: ...
+    def finish_arrow(self) -> RecordBatches:
+        """Every finding left (as :meth:`finish` returns them, worst first) as Arrow batches,
+        the columns of :meth:`Finding.to_dict`."""
     @property
     def late_readings(self) -> int:
         """Readings that came after their day was judged, ignored."""
