@@ -123,16 +123,19 @@ def test_the_61845_dump_decodes_to_the_values_it_holds() -> None:
     assert site.midstate == 0 and site.to_dict()["battery_soc"] is None
     assert site.record_type == site.to_dict()["record_type"] == "site_totals"
 
-    # ssid, wpa_key, lmac, active_interface_mac; the /net, /sys/pvs... paths kept raw.
+    # ssid, wpa_key, lmac, active_interface_mac; the /net, /sys/toggle_cell... paths kept raw
+    # (the meters' v12V and the flash wear are decoded).
     assert vars.withheld == 4
-    assert vars.other_count == len(vars.other) == 14
+    assert vars.other_count == len(vars.other) == 11
+    assert vars.health is not None and vars.health.flash_wear_pct == 100.0  # "0x0b"
+    assert {r.line_voltage_v for r in vars.records if r.record_type == 140} == {207.579468}
     assert ("/sys/telemetryws/enable", "0") in vars.other
     assert vars.form == "object" and vars.entries == len(doc)
     assert vars.problems == () and vars.dropped == 0
     # Every inverter but one carries the author's placeholder serial.
     assert vars.shared_serials == 11
     assert repr(vars) == (
-        f"Vars(object, {len(records)} records, supervisor, site, 14 other, 4 withheld)"
+        f"Vars(object, {len(records)} records, supervisor, site, 11 other, 4 withheld)"
     )
 
 
@@ -710,3 +713,7 @@ def test_batteries_transfer_switches_and_health_are_typed_in_percent_and_as_the_
     path.write_text(doc)
     assert cli_lines(sunpower_cli, "vars", str(path)) == python_lines(vars)
     assert first == sunpower.parse_vars(doc).batteries[0]
+    # Every key of each object is an attribute of its class, with the same value.
+    for obj in (first, switch, health):
+        assert all(getattr(obj, k) is not None or v is None for k, v in obj.to_dict().items())
+        assert [k for k in obj.to_dict() if not hasattr(obj, k)] == []
