@@ -526,3 +526,29 @@ fn the_pvs5_table_s_device_names_are_the_pvs6_s() {
     assert!(!pvs5.contains("flashwear"));
     assert!(device_rows(&pvs5, "meter").iter().any(|(n, _)| n == "v12V"));
 }
+
+/// The one withholding rule covers the new kinds: a MAC-shaped serial becomes the path's
+/// placeholder, a MAC in a text or a number is never kept nor quoted.
+#[test]
+fn a_mac_in_a_battery_or_switch_is_withheld_never_echoed() {
+    let vars = parse_vars(
+        r#"{"/sys/devices/ess/0/sn": "00:22:F2:AA:BB:CC", "/sys/devices/ess/0/msmtEps": "2025-09-30T15:50:00Z",
+            "/sys/devices/ess/0/opMode": "via 00-22-f2-aa-bb-cd", "/sys/devices/ess/0/socVal": "00:22:f2:aa:bb:ce",
+            "/sys/devices/3/transfer_switch/data": {"sn": "T1", "msmtEps": "2025-09-30T15:50:00Z",
+              "midStEnum": "00:22:f2:aa:bb:cf", "mac_address": "00:22:f2:aa:bb:d0"}}"#,
+    )
+    .unwrap();
+    let battery = &vars.batteries[0];
+    assert_eq!(battery.serial, "withheld-ess-0");
+    assert_eq!((&battery.operating_mode, battery.soc_pct), (&None, None));
+    assert_eq!(vars.transfer_switches[0].mid_state, None);
+    assert_eq!(vars.withheld, 5);
+    let everything = format!(
+        "{vars:?}{}{}",
+        serde_json::to_string(battery).unwrap(),
+        serde_json::to_string(&vars.transfer_switches[0]).unwrap()
+    );
+    for mac in ["aa:bb", "aa-bb", "AA:BB"] {
+        assert!(!everything.contains(mac), "{mac}");
+    }
+}
