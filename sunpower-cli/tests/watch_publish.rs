@@ -403,6 +403,42 @@ fn watch_of_a_capture_publishes_discovery_and_states_and_its_death_is_marked_off
 }
 
 #[test]
+fn watch_of_a_capture_file_sends_every_state_before_it_exits_and_says_offline() {
+    let Some(binary) = mosquitto() else { return };
+    let broker = Broker::start(&binary);
+    let status = Watcher::subscribe(broker.port, "sunpower/status");
+    let output = common::sunpower_ok(
+        &[
+            "watch",
+            "--capture",
+            SAMPLE,
+            "--tz",
+            "UTC",
+            "--mqtt",
+            &broker.url(),
+        ],
+        None,
+    );
+    let rows = common::json_lines(&output);
+    let err = String::from_utf8_lossy(&output.stderr);
+    // A state per device record (inverters, meters, supervisor), every one acknowledged.
+    let states = rows.iter().filter(|r| r.get("serial").is_some()).count();
+    assert!(states > 4000, "{states}");
+    assert!(
+        err.contains(&format!(": {states} states published, ")),
+        "{err}"
+    );
+    assert!(
+        !err.contains("DROPPED") && !err.contains("NOT SENT"),
+        "{err}"
+    );
+    assert!(!err.contains(PASSWORD), "{err}");
+    // The clean stop says offline itself.
+    let seen = status.until(|seen| seen.iter().any(|(_, p, _)| p == "offline"));
+    assert!(seen.iter().any(|(_, p, _)| p == "online"), "{seen:?}");
+}
+
+#[test]
 fn watch_goes_on_while_the_broker_is_down_and_says_what_was_not_sent() {
     // Nothing listens on this port.
     let url = format!("mqtt://{USER}:{PASSWORD}@127.0.0.1:{}", free_port());
