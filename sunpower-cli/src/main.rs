@@ -105,15 +105,29 @@ enum Command {
     },
     /// Read a supervisor live (its local API over HTTPS, and its telemetry WebSocket), or a
     /// capture as it comes, until stopped: every record, site total and interval as JSON Lines
-    /// or InfluxDB lines as it comes, and the intervals into the CSV tree.
+    /// or InfluxDB lines as it comes, the intervals into the CSV tree, and the values to Home
+    /// Assistant over MQTT and to a Prometheus /metrics endpoint.
     #[cfg(feature = "live")]
-    #[command(
-        override_usage = "sunpower watch --host HOST[:PORT] [--pin SHA256] [--telemetry] \
-                          [--enable-telemetry] [--ws-port PORT] [--format jsonl|influx] \
-                          [--tree DIR] [--for DURATION]\n       sunpower watch --capture FILE|- \
-                          [--format jsonl|influx] [--tree DIR] [--for DURATION]",
-        after_help = EXIT_STATUS
+    #[cfg_attr(
+        feature = "publish",
+        command(
+            override_usage = "sunpower watch --host HOST[:PORT] [--pin SHA256] [--telemetry] \
+                              [--enable-telemetry] [--ws-port PORT] [--format jsonl|influx] \
+                              [--tree DIR] [--mqtt URL] [--prometheus ADDR] [--for DURATION]\n       \
+                              sunpower watch --capture FILE|- [--format jsonl|influx] [--tree DIR] \
+                              [--mqtt URL] [--prometheus ADDR] [--for DURATION]"
+        )
     )]
+    #[cfg_attr(
+        not(feature = "publish"),
+        command(
+            override_usage = "sunpower watch --host HOST[:PORT] [--pin SHA256] [--telemetry] \
+                              [--enable-telemetry] [--ws-port PORT] [--format jsonl|influx] \
+                              [--tree DIR] [--for DURATION]\n       sunpower watch --capture \
+                              FILE|- [--format jsonl|influx] [--tree DIR] [--for DURATION]"
+        )
+    )]
+    #[command(after_help = EXIT_STATUS)]
     Watch(Box<watch::WatchArgs>),
     /// Decode fully and print only the counts, as one JSON object.
     #[command(

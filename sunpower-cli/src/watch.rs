@@ -1,7 +1,14 @@
 //! `sunpower watch`: a supervisor read live (`--host`, through sunpower-client) or a capture
 //! read as it comes (`--capture -`), every record, site total and interval written as it comes
-//! to the sinks: standard output (JSON Lines or InfluxDB lines) and the CSV tree. Runs until
-//! stopped (SIGINT, SIGTERM) or for a given time; memory bounded whatever the run's length.
+//! to the sinks: standard output (JSON Lines or InfluxDB lines), the CSV tree, and with the
+//! `publish` feature an MQTT broker for Home Assistant ([`mqtt`]) and a Prometheus `/metrics`
+//! endpoint ([`prometheus`]). Runs until stopped (SIGINT, SIGTERM) or for a given time; memory
+//! bounded whatever the run's length.
+
+#[cfg(feature = "publish")]
+mod mqtt;
+#[cfg(feature = "publish")]
+mod prometheus;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -76,6 +83,17 @@ pub struct WatchArgs {
     /// IANA time zone for the tree's days (default: the system's).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
+    /// Also publish every record and site total to this MQTT broker for Home Assistant
+    /// (`mqtt://[USER[:PASSWORD]@]HOST[:PORT]`): discovery, states, availability with a last
+    /// will; a bounded queue while the broker is away, its counters said at the stop.
+    #[cfg(feature = "publish")]
+    #[arg(long, value_name = "URL")]
+    pub mqtt: Option<String>,
+    /// Also serve `/metrics` (Prometheus' text format) on ADDR (`0.0.0.0:9100`; port 0 for any
+    /// free one, said on standard error).
+    #[cfg(feature = "publish")]
+    #[arg(long, value_name = "ADDR")]
+    pub prometheus: Option<String>,
     /// Stop after this long (`90s`, `10m`, `2h`, `1d`; a bare number is seconds).
     #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration)]
     pub run_for: Option<Duration>,
@@ -110,8 +128,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(seconds))
 }
 
-/// Where `watch` writes what comes: standard output, the tree, and (later) MQTT or a
-/// Prometheus endpoint. Each is told every record, site total and interval as it comes, then
+/// Where `watch` writes what comes: standard output, the tree, MQTT, a Prometheus endpoint. Each is told every record, site total and interval as it comes, then
 /// `flush`ed once the batch of one step is through; `finish` at the stop.
 pub trait Sink {
     /// A decoded record (inverter, meter, supervisor).
@@ -412,6 +429,32 @@ pub fn run(args: &WatchArgs) -> io::Result<Outcome> {
         },
         None => crate::intervals::system_zone(),
     };
+    #[cfg(feature = "publish")]
+    let mut pushed: Vec<Box<dyn Sink>> = Vec::new();
+    #[cfg(feature = "publish")]
+    {
+        // Bound and started before the run: a port in use or a URL that cannot be used is
+        // said at once, not after the first poll.
+        if let Some(addr) = &args.prometheus {
+            match prometheus::PrometheusSink::bind(addr) {
+                Ok(sink) => pushed.push(Box::new(sink)),
+                Err(e) => {
+                    eprintln!("sunpower: --prometheus {addr}: {e}");
+                    return Ok(Outcome::Usage);
+                }
+            }
+        }
+        if let Some(url) = &args.mqtt {
+            match mqtt::MqttSink::start(url) {
+                Ok(sink) => pushed.push(Box::new(sink)),
+                Err(e) => {
+                    // The error never repeats the URL (it may hold a password).
+                    eprintln!("sunpower: --mqtt: {e}");
+                    return Ok(Outcome::Usage);
+                }
+            }
+        }
+    }
     let stop = stop_flag()?;
     let deadline = args.run_for.map(|d| Instant::now() + d);
     let ended = || stop.load(Ordering::SeqCst) || deadline.is_some_and(|d| Instant::now() >= d);
@@ -428,6 +471,8 @@ pub fn run(args: &WatchArgs) -> io::Result<Outcome> {
             pending: Vec::new(),
         }));
     }
+    #[cfg(feature = "publish")]
+    sinks.append(&mut pushed);
     let config = IntervalConfig::live(TimeDelta::minutes(i64::from(args.lateness)));
     // Read live, the intervals are five minutes whatever the polls' rate (a faster poll, or
     // the telemetry's seconds, would otherwise vote for a shorter cadence after the first rows
