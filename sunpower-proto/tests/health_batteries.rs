@@ -191,7 +191,7 @@ fn flash_wear_at_ninety_percent_is_a_finding_and_fifty_none() {
     assert_eq!(f.device_name(), "ZT01");
     assert_eq!(f.device.as_ref().map(|d| d.record_type), Some(120));
     assert_eq!((f.start, f.evidence.value), (poll_time(0), Some(90.0)));
-    assert_eq!(f.evidence_text(), "flash 90% worn, in 1 readings");
+    assert_eq!(f.evidence_text(), "flash 90% worn, in 1 reading");
 
     let fine = health((0..10).map(|poll| document(poll, None, Some("0x05"))));
     assert_eq!(fine, []);

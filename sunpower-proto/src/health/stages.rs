@@ -171,17 +171,20 @@ impl Finding {
                     "flash"
                 };
                 match e.value {
-                    Some(v) => format!("{what} {v:.0}% used, in {} readings", e.samples),
-                    None => format!("{what} usage high, in {} readings", e.samples),
+                    Some(v) => format!("{what} {v:.0}% used, in {}", readings(e.samples)),
+                    None => format!("{what} usage high, in {}", readings(e.samples)),
                 }
             }
             Kind::FlashWear => match e.value {
-                Some(v) => format!("flash {v:.0}% worn, in {} readings", e.samples),
-                None => format!("flash worn, in {} readings", e.samples),
+                Some(v) => format!("flash {v:.0}% worn, in {}", readings(e.samples)),
+                None => format!("flash worn, in {}", readings(e.samples)),
             },
             Kind::BatterySohFalling => match e.value {
-                Some(v) => format!("state of health down to {v:.0}%, in {} readings", e.samples),
-                None => format!("state of health falling, in {} readings", e.samples),
+                Some(v) => format!(
+                    "state of health down to {v:.0}%, in {}",
+                    readings(e.samples)
+                ),
+                None => format!("state of health falling, in {}", readings(e.samples)),
             },
             Kind::BatteryNotReporting => {
                 format!("no reading in {} documents in a row", e.samples)
@@ -197,4 +200,9 @@ impl Finding {
             }
         }
     }
+}
+
+/// `1 reading`, `3 readings`.
+fn readings(n: u32) -> String {
+    format!("{n} reading{}", if n == 1 { "" } else { "s" })
 }
