@@ -214,3 +214,24 @@ fn flash_wear_at_ninety_percent_is_a_finding_and_fifty_none() {
         (6, Some(100.0))
     );
 }
+
+#[test]
+fn the_real_pvs6_dump_says_its_flash_is_past_its_rated_life_and_nothing_else() {
+    // A PVS6 of build 61845 (tests/data/local-api): `flashwear_type_b` 0x0b, past the eMMC's
+    // rated life; no battery, one reading of each inverter (nothing to compare over time).
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/local-api/pvs6-61845-varserver-dump.json"
+    );
+    let found = health([std::fs::read_to_string(path).unwrap()]);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let f = &found[0];
+    assert_eq!((f.kind, f.status), (Kind::FlashWear, Status::Fault));
+    assert_eq!(f.device.as_ref().map(|d| d.record_type), Some(120));
+    assert_eq!(f.evidence.value, Some(100.0));
+    // At the site totals' time, the document's own.
+    assert_eq!(
+        f.start,
+        Utc.with_ymd_and_hms(2025, 9, 30, 15, 58, 22).unwrap()
+    );
+}
