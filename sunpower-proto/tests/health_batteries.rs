@@ -235,3 +235,24 @@ fn the_real_pvs6_dump_says_its_flash_is_past_its_rated_life_and_nothing_else() {
         Utc.with_ymd_and_hms(2025, 9, 30, 15, 58, 22).unwrap()
     );
 }
+
+#[test]
+fn usual_ageing_is_no_finding_until_the_floor() {
+    // One poll a day (every 288th), the state of health losing a point every ten days: never
+    // more than 3 points within the 30 days' window. From 100 % to 71 %: nothing; on to 69 %:
+    // the floor, from the first day under it (established at its third reading).
+    let day = |d: i64| document(288 * d, Some((100.0 - (d / 10) as f64) / 100.0), None);
+    let aged = health((0..300).map(day));
+    assert_eq!(
+        of_kind(&aged, Kind::BatterySohFalling),
+        Vec::<&Finding>::new()
+    );
+    let worn = health((0..320).map(day));
+    let soh = of_kind(&worn, Kind::BatterySohFalling);
+    assert_eq!(soh.len(), 1, "{soh:#?}");
+    assert_eq!(
+        (soh[0].start, soh[0].end),
+        (poll_time(288 * 310), poll_time(288 * 312))
+    );
+    assert_eq!(soh[0].evidence.value, Some(69.0));
+}
