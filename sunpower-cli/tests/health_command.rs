@@ -114,3 +114,74 @@ fn unknown_zone_is_a_usage_error_and_a_missing_file_exit_1() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent"));
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "no findings\n");
 }
+
+/// A `/vars` document of poll `poll` (every five minutes from 08:00 UTC): the supervisor worn to
+/// 90 % of its flash's life, an inverter, and the battery when it answers.
+fn vars_poll(poll: i64, battery: bool) -> String {
+    let t = chrono::DateTime::from_timestamp(1_780_300_800 + 300 * poll, 0).unwrap();
+    let eps = t.format("%Y-%m-%dT%H:%M:%SZ");
+    let mut doc = format!(
+        r#"{{"/sys/info/serialnum": "ZT01", "/sys/pvs/flashwear_type_b": "0x09",
+        "/sys/livedata/time": "{}",
+        "/sys/devices/inverter/0/sn": "E001", "/sys/devices/inverter/0/msmtEps": "{eps}",
+        "/sys/devices/inverter/0/p3phsumKw": "0.2""#,
+        t.timestamp()
+    );
+    if battery {
+        doc.push_str(&format!(
+            r#", "/sys/devices/ess/0/sn": "BC1", "/sys/devices/ess/0/msmtEps": "{eps}",
+            "/sys/devices/ess/0/sohVal": "0.97""#
+        ));
+    }
+    doc + "}"
+}
+
+#[test]
+fn vars_documents_give_flash_wear_and_a_silent_battery_with_its_recovery() {
+    let dir = std::env::temp_dir().join(format!("sunpower-health-vars-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The battery answers polls 0 to 9 and from 36 on: silent for 26 polls (over two hours).
+    let mut args: Vec<String> = ["health", "--tz", "UTC", "--format", "jsonl"]
+        .map(String::from)
+        .to_vec();
+    for poll in 0..40 {
+        let path = dir.join(format!("{poll:02}.json"));
+        std::fs::write(&path, vars_poll(poll, !(10..36).contains(&poll))).unwrap();
+        args.push("--vars".into());
+        args.push(path.to_string_lossy().into_owned());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let rows = json_lines(&sunpower_ok(&args, None));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let brief: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap_or("-");
+            (text("kind"), text("status"), text("serial"))
+        })
+        .collect();
+    assert_eq!(
+        brief,
+        [
+            ("flash_wear", "fault", "ZT01"),
+            ("battery_not_reporting", "fault", "BC1"),
+            ("battery_not_reporting", "recovered", "BC1"),
+        ],
+        "{rows:#?}"
+    );
+    assert_eq!(
+        (rows[0]["value"].as_f64(), rows[0]["record_type"].as_u64()),
+        (Some(90.0), Some(120))
+    );
+    assert_eq!(rows[0]["start"], "2026-06-01T08:00:00Z");
+    let silent = &rows[1];
+    assert_eq!(
+        (silent["record_type"].as_u64(), silent["severity"].as_str()),
+        (Some(0), Some("warning"))
+    );
+    // From the last reading (poll 9), established at poll 33: two hours later.
+    assert_eq!(silent["start"], "2026-06-01T08:45:00Z");
+    assert_eq!(silent["end"], "2026-06-01T10:45:00Z");
+    assert_eq!(rows[2]["end"], "2026-06-01T11:00:00Z");
+    assert_eq!(rows[2]["samples"], 26);
+}

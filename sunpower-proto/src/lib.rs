@@ -45,7 +45,7 @@
 //! | Home Assistant MQTT discovery messages of records and site totals | `homeassistant::Discovery` | `homeassistant` |
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
-//! | health findings (dead, missing, underperforming, stale inverters; gaps; counter problems; supervisor communication errors) | [`health::Health`] (`add`, `add_event`, `take_findings`, `finish`) | `intervals` |
+//! | health findings (dead, missing, underperforming, stale inverters; gaps; counter problems; supervisor communication errors, memory, flash usage and wear; batteries' state of health and silence) | [`health::Health`] (`add`, `add_event`, `take_findings`, `finish`) | `intervals` |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
 //! | a report people look at (one HTML page: daily energy, each panel's days, findings, gaps) | `report::ReportStages`, `report::Report` | `report` |
 //! | JSON of records (JSON Lines) | [`JsonLines`] onto any `io::Write`; [`JsonRecord`] is the shape, `Serialize` with serde | `serde` for the impls |

@@ -25,7 +25,8 @@ pub struct Finding {
 #[pymethods]
 impl Finding {
     /// `"not_reporting"`, `"reporting_zero"`, `"underperforming"`, `"stale"`, `"gap"`,
-    /// `"counter_reset"`, `"counter_glitch"`, `"comm_errors"`, `"memory_high"`, `"flash_full"`.
+    /// `"counter_reset"`, `"counter_glitch"`, `"comm_errors"`, `"memory_high"`, `"flash_full"`,
+    /// `"flash_wear"`, `"battery_soh_falling"`, `"battery_not_reporting"`.
     #[getter]
     fn kind(&self) -> &'static str {
         self.core.kind.as_str()
@@ -49,7 +50,8 @@ impl Finding {
         self.core.device.as_ref().map(|d| d.serial.as_str())
     }
 
-    /// The device's record type (130 for an inverter); `None` for the supervisor's data.
+    /// The device's record type (130 for an inverter, 120 the supervisor, 0 a battery); `None`
+    /// for the supervisor's data.
     #[getter]
     fn record_type(&self) -> Option<u16> {
         self.core.device.as_ref().map(|d| d.record_type)
@@ -93,7 +95,9 @@ impl Finding {
         self.core.evidence.days
     }
 
-    /// The kind's own measure: `memory_high` and `flash_full`, the percent used.
+    /// The kind's own measure: `memory_high` and `flash_full`, the percent used;
+    /// `flash_wear`, the percent of the flash's life used; `battery_soh_falling`, the state of
+    /// health in percent (the lowest).
     #[getter]
     fn value(&self) -> Option<f64> {
         self.core.evidence.value

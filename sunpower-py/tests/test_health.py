@@ -86,3 +86,43 @@ def test_finish_arrow_equals_the_findings() -> None:
         assert got[0][key] == value, key
     # Nothing left: an empty table of the same columns.
     assert pa.table(columnar.finish_arrow()).num_rows == 0
+
+
+def vars_poll(poll: int, soh: float | None) -> str:
+    """A `/vars` document of poll `poll` (every five minutes from 08:00 UTC): the supervisor's
+    flash worn to 90 % of its life, an inverter, and the battery's state of health when it
+    answers (a fraction, as the varserver sends it)."""
+    t = dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=5 * poll)
+    eps = t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    doc = {
+        "/sys/info/serialnum": "ZT01",
+        "/sys/pvs/flashwear_type_b": "0x09",
+        "/sys/livedata/time": str(int(t.timestamp())),
+        "/sys/devices/inverter/0/sn": "E001",
+        "/sys/devices/inverter/0/msmtEps": eps,
+        "/sys/devices/inverter/0/p3phsumKw": "0.2",
+    }
+    if soh is not None:
+        doc |= {
+            "/sys/devices/ess/0/sn": "BC1",
+            "/sys/devices/ess/0/msmtEps": eps,
+            "/sys/devices/ess/0/sohVal": str(soh),
+        }
+    return json.dumps(doc)
+
+
+def test_vars_give_flash_wear_and_a_falling_battery_state_of_health() -> None:
+    health = sunpower.Health(tz="UTC")
+    # 96 % for 20 polls, then 89 %: 7 points under its best.
+    for poll in range(40):
+        health.add(sunpower.parse_vars(vars_poll(poll, 0.96 if poll < 20 else 0.89)))
+    findings = health.finish()
+    assert [(f.kind, f.status, f.serial) for f in findings] == [
+        ("flash_wear", "fault", "ZT01"),
+        ("battery_soh_falling", "fault", "BC1"),
+    ]
+    wear, soh = findings
+    assert (wear.value, wear.record_type, wear.severity) == (90.0, 120, "warning")
+    assert (soh.value, soh.record_type, soh.samples) == (89.0, 0, 3)
+    assert soh.start == dt.datetime(2026, 6, 1, 9, 40, tzinfo=dt.timezone.utc)
+    assert soh.evidence_text == "state of health down to 89%, in 3 readings"

@@ -36,9 +36,17 @@ pub enum Kind {
     MemoryHigh,
     /// The supervisor's flash storage usage at or over the threshold.
     FlashFull,
+    /// The supervisor's flash (eMMC) wear, percent of its rated life used, at or over the
+    /// threshold.
+    FlashWear,
+    /// A battery's state of health falling: far under its best reading of the last weeks, or
+    /// under a floor.
+    BatterySohFalling,
+    /// A battery sending no reading while the supervisor's other data goes on.
+    BatteryNotReporting,
 }
 
-const ALL_KINDS: [Kind; 10] = [
+const ALL_KINDS: [Kind; 13] = [
     Kind::ReportingZero,
     Kind::NotReporting,
     Kind::Underperforming,
@@ -49,11 +57,15 @@ const ALL_KINDS: [Kind; 10] = [
     Kind::CommErrors,
     Kind::MemoryHigh,
     Kind::FlashFull,
+    Kind::FlashWear,
+    Kind::BatterySohFalling,
+    Kind::BatteryNotReporting,
 ];
 
 impl Kind {
     /// The kind's name in the outputs: `reporting_zero`, `not_reporting`, `underperforming`,
-    /// `stale`, `gap`, `counter_reset`, `counter_glitch`, `comm_errors`, `memory_high`, `flash_full`.
+    /// `stale`, `gap`, `counter_reset`, `counter_glitch`, `comm_errors`, `memory_high`, `flash_full`,
+    /// `flash_wear`, `battery_soh_falling`, `battery_not_reporting`.
     ///
     /// ```
     /// assert_eq!(sunpower_proto::health::Kind::Gap.as_str(), "gap");
@@ -70,6 +82,9 @@ impl Kind {
             Kind::CommErrors => "comm_errors",
             Kind::MemoryHigh => "memory_high",
             Kind::FlashFull => "flash_full",
+            Kind::FlashWear => "flash_wear",
+            Kind::BatterySohFalling => "battery_soh_falling",
+            Kind::BatteryNotReporting => "battery_not_reporting",
         }
     }
 
@@ -101,7 +116,10 @@ impl Kind {
             | Kind::CounterReset
             | Kind::CommErrors
             | Kind::MemoryHigh
-            | Kind::FlashFull => Severity::Warning,
+            | Kind::FlashFull
+            | Kind::FlashWear
+            | Kind::BatterySohFalling
+            | Kind::BatteryNotReporting => Severity::Warning,
             Kind::CounterGlitch => Severity::Info,
         }
     }
@@ -184,7 +202,8 @@ impl Status {
 pub struct Device {
     /// Its serial.
     pub serial: String,
-    /// The record type it reports in (130 for inverters, 140 for meters).
+    /// The record type it reports in (130 for inverters, 140 for meters, 120 the supervisor);
+    /// [`Device::BATTERY`] for a battery, which no collector record describes.
     pub record_type: u16,
 }
 
@@ -198,6 +217,22 @@ impl Device {
         Device {
             serial: serial.to_string(),
             record_type: 130,
+        }
+    }
+
+    /// The `record_type` of a battery: 0, no collector record describing one.
+    pub const BATTERY: u16 = 0;
+
+    /// A battery ([`Device::BATTERY`]).
+    ///
+    /// ```
+    /// use sunpower_proto::health::Device;
+    /// assert_eq!(Device::battery("BC1").record_type, Device::BATTERY);
+    /// ```
+    pub fn battery(serial: &str) -> Device {
+        Device {
+            serial: serial.to_string(),
+            record_type: Device::BATTERY,
         }
     }
 }
@@ -229,7 +264,9 @@ pub struct Evidence {
     /// Local days covered (underperforming: the bad days).
     pub days: u32,
     /// The kind's own measure: for `memory_high` and `flash_full`, the percent used (the
-    /// highest seen).
+    /// highest seen); for `flash_wear`, the percent of the flash's rated life used (the highest
+    /// seen); for `battery_soh_falling`, the battery's state of health, percent (the lowest
+    /// seen).
     pub value: Option<f64>,
 }
 
@@ -364,7 +401,8 @@ impl Finding {
             "kind",
             FieldType::Text,
             "What is wrong: reporting_zero, not_reporting, underperforming, stale, gap, \
-             counter_reset, counter_glitch, comm_errors, memory_high, flash_full.",
+             counter_reset, counter_glitch, comm_errors, memory_high, flash_full, flash_wear, \
+             battery_soh_falling, battery_not_reporting.",
         ),
         col("status", FieldType::Text, "fault, or recovered (the fault ended)."),
         col("severity", FieldType::Text, "critical, warning or info (every recovery)."),
@@ -380,7 +418,8 @@ impl Finding {
             FieldType::Unsigned,
             true,
             None,
-            "The record type the device reports in (130 inverters); none with the serial.",
+            "The record type the device reports in (130 inverters, 120 the supervisor; 0 a \
+             battery, which no collector record describes); none with the serial.",
         ),
         col("start", FieldType::Time, "When the fault began."),
         col(
@@ -419,7 +458,9 @@ impl Finding {
             FieldType::Decimal,
             true,
             None,
-            "The kind's own measure: memory_high and flash_full, the percent used (the highest).",
+            "The kind's own measure: memory_high and flash_full, the percent used (the highest); \
+             flash_wear, the percent of the flash's life used (the highest); \
+             battery_soh_falling, the state of health, percent (the lowest).",
         ),
     ];
 

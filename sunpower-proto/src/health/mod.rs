@@ -78,14 +78,27 @@
 //! over [`HealthConfig::usage_high_pct`] is a `memory_high` or `flash_full` fault (at the data's
 //! latest time: the document has no time of its own), the first reading under it the recovery.
 //!
+//! **Flash wear.** The supervisor's flash wear ([`SupervisorHealth::flash_wear_pct`]) at or over
+//! [`HealthConfig::flash_wear_pct`] is a `flash_wear` fault, the first reading under it the
+//! recovery (as memory and flash usage, which [`Health::add_supervisor_health`] reads too).
+//!
+//! **Batteries.** A battery's state of health more than [`HealthConfig::battery_soh_drop`]
+//! points under its best reading of the last [`HealthConfig::battery_soh_window`], or under
+//! [`HealthConfig::battery_soh_floor`], in [`HealthConfig::battery_soh_readings`] readings in a
+//! row, is a `battery_soh_falling` fault; a battery with no newer reading for
+//! [`HealthConfig::battery_silence`] while the supervisor's documents go on is
+//! `battery_not_reporting` ([`Health::add_batteries`]). Each has its recovery.
+//!
 //! **Memory.** Readings are held per local day until the data's latest time is
 //! [`HealthConfig::day_lateness`] past the day's end; then the day is judged and dropped, and
 //! later readings for it are counted ([`Health::late_readings`]) and ignored. Each device keeps
 //! only its running state.
 //!
+//! [`SupervisorHealth::flash_wear_pct`]: crate::SupervisorHealth::flash_wear_pct
 //! [`Event::CounterReset`]: crate::intervals::Event::CounterReset
 //! [`Event::CounterGlitch`]: crate::intervals::Event::CounterGlitch
 
+mod battery;
 mod counters;
 mod day;
 mod dead;
@@ -119,6 +132,8 @@ use crate::Record;
 /// assert_eq!((config.floor_kw, config.ratio, config.bad_fraction), (0.03, 0.4, 0.7));
 /// assert_eq!((config.min_day_samples, config.bad_days), (8, 3));
 /// assert_eq!(config.gap_min, TimeDelta::minutes(30));
+/// assert_eq!((config.battery_soh_drop, config.battery_soh_floor), (5.0, 70.0));
+/// assert_eq!(config.battery_soh_window, TimeDelta::days(30));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
@@ -160,6 +175,23 @@ pub struct HealthConfig {
     pub comm_error_baseline_days: u32,
     /// The supervisor's memory or flash usage at or over this percent is high. Default 90.
     pub usage_high_pct: f64,
+    /// The supervisor's flash wear (percent of the eMMC's rated life used, in 10 % steps) at or
+    /// over this is a `flash_wear` fault. Default 90 (the last step before its rated life).
+    pub flash_wear_pct: f64,
+    /// A battery's state of health more than this many points under its best reading of the
+    /// window falls. Default 5 (a few points a year is usual ageing).
+    pub battery_soh_drop: f64,
+    /// How far back the best state of health is looked for. Default 30 days.
+    pub battery_soh_window: TimeDelta,
+    /// A state of health under this percent falls, however slowly it got there. Default 70 (the
+    /// capacity storage warranties commonly guarantee).
+    pub battery_soh_floor: f64,
+    /// Falling readings in a row that make a `battery_soh_falling` fault (one odd reading is
+    /// not). Default 3.
+    pub battery_soh_readings: u32,
+    /// How long (in the data's time) a battery must send no newer reading, while the
+    /// supervisor's other data goes on, to be `battery_not_reporting`. Default 2 hours.
+    pub battery_silence: TimeDelta,
 }
 
 impl Default for HealthConfig {
@@ -182,6 +214,12 @@ impl Default for HealthConfig {
             comm_error_min_excess: 48.0,
             comm_error_baseline_days: 3,
             usage_high_pct: 90.0,
+            flash_wear_pct: 90.0,
+            battery_soh_drop: 5.0,
+            battery_soh_window: TimeDelta::days(30),
+            battery_soh_floor: 70.0,
+            battery_soh_readings: 3,
+            battery_silence: TimeDelta::hours(2),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
+use super::battery::BatteryState;
 use super::counters::CounterTally;
 use super::day::{median, Day};
 use super::dead::DeadRun;
@@ -87,6 +88,9 @@ pub struct Health {
     /// The open memory and flash usage faults.
     pub(super) memory_run: Option<UsageRun>,
     pub(super) flash_run: Option<UsageRun>,
+    pub(super) wear_run: Option<UsageRun>,
+    /// The batteries followed.
+    pub(super) batteries: Vec<BatteryState>,
 }
 
 impl Health {
@@ -115,6 +119,8 @@ impl Health {
             supervisors: Vec::new(),
             memory_run: None,
             flash_run: None,
+            wear_run: None,
+            batteries: Vec::new(),
         }
     }
 
@@ -153,6 +159,31 @@ impl Health {
                 self.add_comm_errors(status.serial, status.timestamp, count);
             }
         }
+    }
+
+    /// Feeds a `/vars` document: its records ([`Health::add`]), then the supervisor's health
+    /// ([`Health::add_supervisor_health`]: memory, flash usage and wear) and the batteries
+    /// ([`Health::add_batteries`]: a document is one poll, what it lacks is not reported).
+    ///
+    /// ```
+    /// use sunpower_proto::health::{Health, HealthConfig, Kind};
+    /// use sunpower_proto::parse_vars;
+    /// let mut health = Health::new(HealthConfig::default(), chrono_tz::UTC);
+    /// let vars = parse_vars(r#"{"/sys/info/serialnum": "ZT1", "/sys/pvs/flashwear_type_b": "0x09",
+    ///     "/sys/livedata/time": "1780315200"}"#).unwrap();
+    /// health.add_vars(&vars);
+    /// let found = health.finish();
+    /// assert_eq!((found[0].kind, found[0].evidence.value), (Kind::FlashWear, Some(90.0)));
+    /// ```
+    #[cfg(feature = "varserver")]
+    pub fn add_vars(&mut self, vars: &crate::Vars) {
+        for record in vars.records() {
+            self.add(&record.record());
+        }
+        if let Some(health) = &vars.health {
+            self.add_supervisor_health(health);
+        }
+        self.add_batteries(&vars.batteries);
     }
 
     /// Notes that the supervisor sent data stamped `t` (for gaps, and as the data's clock).

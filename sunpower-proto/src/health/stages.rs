@@ -47,17 +47,12 @@ impl HealthStages {
         self.health.add(record);
     }
 
-    /// Feeds a `/vars` document: whole to the intervals (they set shared serials aside), its
-    /// records to the health stage.
+    /// Feeds a `/vars` document: whole to the intervals (they set shared serials aside) and to
+    /// the health stage ([`Health::add_vars`]).
     #[cfg(feature = "varserver")]
     pub fn add_vars(&mut self, vars: &crate::Vars) {
         self.intervals.add_vars(vars);
-        for record in vars.records() {
-            self.health.add(&record.record());
-        }
-        if let Some(info) = &vars.supervisor {
-            self.health.add_supervisor_info(info);
-        }
+        self.health.add_vars(vars);
     }
 
     /// The capture clock (a post's capture time): the intervals keep readings to their horizon
@@ -176,9 +171,23 @@ impl Finding {
                     "flash"
                 };
                 match e.value {
-                    Some(v) => format!("{what} {v:.0}% used, in {} readings", e.samples),
-                    None => format!("{what} usage high, in {} readings", e.samples),
+                    Some(v) => format!("{what} {v:.0}% used, in {}", readings(e.samples)),
+                    None => format!("{what} usage high, in {}", readings(e.samples)),
                 }
+            }
+            Kind::FlashWear => match e.value {
+                Some(v) => format!("flash {v:.0}% worn, in {}", readings(e.samples)),
+                None => format!("flash worn, in {}", readings(e.samples)),
+            },
+            Kind::BatterySohFalling => match e.value {
+                Some(v) => format!(
+                    "state of health down to {v:.0}%, in {}",
+                    readings(e.samples)
+                ),
+                None => format!("state of health falling, in {}", readings(e.samples)),
+            },
+            Kind::BatteryNotReporting => {
+                format!("no reading in {} documents in a row", e.samples)
             }
             Kind::CommErrors => {
                 let days = e.days.max(1);
@@ -191,4 +200,9 @@ impl Finding {
             }
         }
     }
+}
+
+/// `1 reading`, `3 readings`.
+fn readings(n: u32) -> String {
+    format!("{n} reading{}", if n == 1 { "" } else { "s" })
 }

@@ -190,7 +190,7 @@ fn clamp(n: u64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// An open memory or flash usage fault: its start, readings and highest percent.
+/// An open memory, flash usage or flash wear fault: its start, readings and highest percent.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct UsageRun {
     start: DateTime<Utc>,
@@ -201,6 +201,7 @@ pub(super) struct UsageRun {
 impl Health {
     /// A `/vars` document's supervisor values: its memory and flash usage, at the data's latest
     /// time (the document has none of its own; before any time, nothing can be placed).
+    /// [`Health::add_supervisor_health`] reads the same figures and the flash wear.
     ///
     /// ```
     /// use sunpower_proto::health::{Health, HealthConfig, Kind, Status};
@@ -218,63 +219,103 @@ impl Health {
     #[cfg(feature = "varserver")]
     pub fn add_supervisor_info(&mut self, info: &crate::SupervisorInfo) {
         let Some(t) = self.clock else { return };
-        let device = info.serial.as_ref().map(|serial| Device {
-            serial: serial.clone(),
-            record_type: 120,
-        });
-        let threshold = self.config.usage_high_pct;
-        for (kind, pct) in [
-            (Kind::MemoryHigh, info.ram_usage_pct),
-            (Kind::FlashFull, info.flash_usage_pct),
-        ] {
-            let Some(pct) = pct.filter(|p| p.is_finite()) else {
-                continue;
-            };
-            let run = match kind {
-                Kind::MemoryHigh => &mut self.memory_run,
-                _ => &mut self.flash_run,
-            };
-            match (pct >= threshold, run.as_mut()) {
-                (true, Some(open)) => {
-                    open.readings = open.readings.saturating_add(1);
-                    open.highest = open.highest.max(pct);
-                }
-                (true, None) => {
-                    *run = Some(UsageRun {
-                        start: t,
-                        readings: 1,
-                        highest: pct,
-                    });
+        let device = supervisor_device(info.serial.as_deref());
+        self.usage(Kind::MemoryHigh, info.ram_usage_pct, t, &device);
+        self.usage(Kind::FlashFull, info.flash_usage_pct, t, &device);
+    }
+
+    /// The supervisor's health ([`Vars::health`](crate::Vars::health)): its memory and flash
+    /// usage at or over [`HealthConfig::usage_high_pct`](super::HealthConfig::usage_high_pct)
+    /// (`memory_high`, `flash_full`), its flash wear at or over
+    /// [`HealthConfig::flash_wear_pct`](super::HealthConfig::flash_wear_pct) (`flash_wear`),
+    /// each with its recovery when a later reading is under it. At the health's own time when it
+    /// has one, else at the data's latest time (before any time, nothing can be placed).
+    ///
+    /// ```
+    /// use sunpower_proto::health::{Health, HealthConfig, Kind, Status};
+    /// use sunpower_proto::{parse_line, SupervisorHealth};
+    /// let mut health = Health::new(HealthConfig::default(), chrono_tz::UTC);
+    /// health.add(&parse_line("120\t20260601120000\tZT1\t0").unwrap());
+    /// let mut worn = SupervisorHealth::default();
+    /// worn.flash_wear_pct = Some(90.0);
+    /// health.add_supervisor_health(&worn);
+    /// let found = health.finish();
+    /// assert_eq!((found[0].kind, found[0].status), (Kind::FlashWear, Status::Fault));
+    /// assert_eq!(found[0].evidence.value, Some(90.0));
+    /// ```
+    pub fn add_supervisor_health(&mut self, health: &crate::SupervisorHealth) {
+        // Its own time is the supervisor reporting, as any record's.
+        if let Some(t) = health.timestamp.filter(|&t| usable(t)) {
+            self.add_activity(t);
+        }
+        let Some(t) = health.timestamp.filter(|&t| usable(t)).or(self.clock) else {
+            return;
+        };
+        let device = supervisor_device(health.serial.as_deref());
+        self.usage(Kind::MemoryHigh, health.ram_usage_pct, t, &device);
+        self.usage(Kind::FlashFull, health.flash_usage_pct, t, &device);
+        self.usage(Kind::FlashWear, health.flash_wear_pct, t, &device);
+    }
+
+    /// One percent against its threshold: a fault when it reaches it, the recovery (with the
+    /// highest percent seen) at the first reading under it.
+    fn usage(&mut self, kind: Kind, pct: Option<f64>, t: DateTime<Utc>, device: &Option<Device>) {
+        let Some(pct) = pct.filter(|p| p.is_finite()) else {
+            return;
+        };
+        let (threshold, run) = match kind {
+            Kind::MemoryHigh => (self.config.usage_high_pct, &mut self.memory_run),
+            Kind::FlashFull => (self.config.usage_high_pct, &mut self.flash_run),
+            _ => (self.config.flash_wear_pct, &mut self.wear_run),
+        };
+        match (pct >= threshold, run.as_mut()) {
+            (true, Some(open)) => {
+                open.readings = open.readings.saturating_add(1);
+                open.highest = open.highest.max(pct);
+            }
+            (true, None) => {
+                *run = Some(UsageRun {
+                    start: t,
+                    readings: 1,
+                    highest: pct,
+                });
+                let evidence = Evidence {
+                    samples: 1,
+                    bad_samples: 1,
+                    value: Some(pct),
+                    ..Evidence::default()
+                };
+                let finding = Finding::new(kind, Status::Fault, device.clone(), t, t, evidence);
+                self.pending.push(finding);
+            }
+            (false, Some(_)) => {
+                if let Some(open) = run.take() {
                     let evidence = Evidence {
-                        samples: 1,
-                        bad_samples: 1,
-                        value: Some(pct),
+                        samples: open.readings,
+                        bad_samples: open.readings,
+                        value: Some(open.highest),
                         ..Evidence::default()
                     };
-                    let finding = Finding::new(kind, Status::Fault, device.clone(), t, t, evidence);
+                    let finding = Finding::new(
+                        kind,
+                        Status::Recovered,
+                        device.clone(),
+                        open.start,
+                        t.max(open.start),
+                        evidence,
+                    );
                     self.pending.push(finding);
                 }
-                (false, Some(_)) => {
-                    if let Some(open) = run.take() {
-                        let evidence = Evidence {
-                            samples: open.readings,
-                            bad_samples: open.readings,
-                            value: Some(open.highest),
-                            ..Evidence::default()
-                        };
-                        let finding = Finding::new(
-                            kind,
-                            Status::Recovered,
-                            device.clone(),
-                            open.start,
-                            t,
-                            evidence,
-                        );
-                        self.pending.push(finding);
-                    }
-                }
-                (false, None) => {}
             }
+            (false, None) => {}
         }
     }
+}
+
+/// The supervisor as a finding's device (record type 120), when its serial is known.
+fn supervisor_device(serial: Option<&str>) -> Option<Device> {
+    serial.map(|serial| Device {
+        serial: serial.to_string(),
+        record_type: 120,
+    })
 }

@@ -333,13 +333,9 @@ impl ReportStages {
     #[cfg(feature = "varserver")]
     pub fn add_vars(&mut self, vars: &crate::Vars) {
         self.intervals.add_vars(vars);
+        self.health.add_vars(vars);
         for record in vars.records() {
-            let record = record.record();
-            self.health.add(&record);
-            self.panels.add(&record);
-        }
-        if let Some(info) = &vars.supervisor {
-            self.health.add_supervisor_info(info);
+            self.panels.add(&record.record());
         }
         self.drain();
     }

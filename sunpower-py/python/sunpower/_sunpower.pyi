@@ -723,6 +723,9 @@ class Finding:
         "comm_errors",
         "memory_high",
         "flash_full",
+        "flash_wear",
+        "battery_soh_falling",
+        "battery_not_reporting",
     ]: ...
     @property
     def status(self) -> Literal["fault", "recovered"]: ...
@@ -751,7 +754,9 @@ class Finding:
     def days(self) -> int: ...
     @property
     def value(self) -> float | None:
-        """The kind's own measure: ``memory_high`` and ``flash_full``, the percent used."""
+        """The kind's own measure: ``memory_high`` and ``flash_full``, the percent used;
+        ``flash_wear``, the percent of the flash's life used; ``battery_soh_falling``, the
+        state of health in percent (the lowest)."""
     @property
     def evidence_text(self) -> str:
         """The evidence in a few words, as ``sunpower health`` shows it."""
