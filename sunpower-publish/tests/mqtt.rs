@@ -445,6 +445,47 @@ fn a_broker_restart_loses_nothing_that_fits_the_queue_and_counts_the_rest() {
     assert_eq!((stats.published, stats.dropped, stats.queued), (9, 4, 0));
 }
 
+/// The case: a minute without the broker while records go on coming (one a second, as a
+/// busy telemetry stream gives them), then the broker back: every state that fit the queue is
+/// delivered, none dropped, none twice.
+#[test]
+fn a_minute_without_the_broker_loses_nothing_that_fits_the_queue() {
+    let Some(binary) = mosquitto() else { return };
+    let port = free_port();
+    let mut broker = Broker::start(&binary, port);
+    let publisher = MqttPublisher::start(&broker.url(), options()).unwrap();
+    publish_inverter(&publisher, 0, 1.0);
+    wait_for(&publisher, "first state", |s| s.published == 1);
+
+    broker.stop();
+    wait_for(&publisher, "broker gone", |s| !s.connected);
+    let away = Instant::now();
+    let mut sent = 0;
+    while away.elapsed() < Duration::from_secs(60) {
+        sent += 1;
+        publish_inverter(&publisher, 1 + sent % 30, f64::from(sent));
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let stats = publisher.stats();
+    assert!(!stats.connected);
+    assert_eq!((stats.queued, stats.dropped), (sent as usize, 0), "{stats:?}");
+
+    let broker = Broker::start(&binary, port);
+    let stats = wait_for(&publisher, "queue sent after a minute away", |s| {
+        s.queued == 0 && s.published == 1 + u64::from(sent)
+    });
+    assert_eq!((stats.dropped, stats.connections), (0, 2));
+    // The last state of each of the 30 inverters, retained by the new broker.
+    let watcher = Watcher::subscribe(broker.port, "sunpower/+/130/state");
+    let retained = watcher.retained(30);
+    for serial in 1..=30 {
+        let last = (1..=sent).filter(|n| 1 + n % 30 == serial).max().unwrap();
+        let state = &retained[&format!("sunpower/E00{serial:012}/130/state")];
+        assert_eq!(json(state)["lifetime_energy_kwh"], f64::from(last), "{serial}");
+    }
+    publisher.shutdown(WAIT);
+}
+
 #[test]
 fn home_assistant_birth_message_gets_the_configs_sent_again() {
     let Some(binary) = mosquitto() else { return };
