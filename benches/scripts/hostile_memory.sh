@@ -2,7 +2,8 @@
 # Peak memory (maximum resident set size, /usr/bin/time -v) of every command on the hostile inputs
 # of issue 12: 2 GB of NUL bytes (`/dev/zero` cut at 2 GB: one endless line, not a capture, not
 # JSON), 1 M connections of one SYN and 5 bytes (the many_connections example; PENDING=1 adds
-# pending bodies), and a 64 MiB DeviceList of tiny values (well over the 10,000-device limit).
+# pending bodies), a 32 MiB DeviceList of tiny values (the document limit, well over the
+# 10,000-device limit), and a tree whose day file is one 100 MB line (issue 25, item 9).
 # Each figure is printed with the command that produced it; nothing is kept.
 #
 #   benches/scripts/hostile_memory.sh
@@ -53,21 +54,27 @@ peak "intervals, 1 M connections" "cat $work/conns.pcap" intervals --tz UTC -
 peak "stats, 1 M connections with pending bodies" "cat $work/pending.pcap" stats -
 rm -f "$work"/*.pcap
 
-# 64 MiB of `{"DEVICE_TYPE":"Inverter"},...`: far more than 10,000 devices.
+# 32 MiB of `{"DEVICE_TYPE":"Inverter"},...`: far more than 10,000 devices.
 python3 - "$work/devices.json" <<'PY'
 import sys
 item = b'{"DEVICE_TYPE":"Inverter","SERIAL":"x"},'
-n = (64 * 1024 * 1024 - 40) // len(item)
+n = (32 * 1024 * 1024 - 40) // len(item)
 with open(sys.argv[1], "wb") as f:
     f.write(b'{"devices":[' + item * (n - 1) + item[:-1] + b'],"result":"succeed"}')
 PY
-peak "devicelist, 64 MiB of tiny devices" "cat $work/devices.json" devicelist -
-peak "intervals --devicelist, 64 MiB of tiny devices" "cat $work/devices.json" intervals --tz UTC --devicelist -
+peak "devicelist, 32 MiB of tiny devices" "cat $work/devices.json" devicelist -
+peak "intervals --devicelist, 32 MiB of tiny devices" "cat $work/devices.json" intervals --tz UTC --devicelist -
 # The same size of /vars entries: far more than its device limit.
 python3 - "$work/vars.json" <<'PY'
 import sys
-n = (64 * 1024 * 1024) // 40
+n = (32 * 1024 * 1024) // 40
 with open(sys.argv[1], "w") as f:
     f.write("{" + ",".join(f'"/sys/devices/inverter/{i}/sn":"x"' for i in range(n)) + "}")
 PY
-peak "vars, 64 MiB of tiny devices" "cat $work/vars.json" vars -
+peak "vars, 32 MiB of tiny devices" "cat $work/vars.json" vars -
+
+# A day's file of a tree that is one 100 MB line: read no further than the tree's file limit.
+mkdir -p "$work/tree/2026/06"
+head -c 100000000 /dev/zero | tr '\0' 'x' >"$work/tree/2026/06/01.csv"
+printf '130\t20260601170000\tINV1\tM\t\t100.000\t0.3\n130\t20260601170500\tINV1\tM\t\t100.025\t0.3\n' >"$work/body.txt"
+peak "intervals --tree, a 100 MB line in a day file" "cat $work/body.txt" intervals --tz UTC --body - --tree "$work/tree"

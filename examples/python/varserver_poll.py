@@ -47,7 +47,7 @@ MIN_INTERVAL_S = 300.0
 UNSAFE_FLAG = "--i-know-polling-fast-crashes-the-pvs"
 MATCHES = ("inverter", "meter", "livedata")
 INFO_PATH = "/cgi-bin/dl_cgi/supervisor/info"
-MAX_BODY = 64 * 1024 * 1024  # what sunpower.parse_vars takes at most
+MAX_BODY = 32 * 1024 * 1024  # what sunpower.parse_vars takes at most
 TIMEOUT_S = 30.0
 
 

@@ -2,6 +2,7 @@
 //! problems) from the same inputs as `sunpower intervals`.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
@@ -13,6 +14,7 @@ use crate::capture::{drive, CaptureArgs};
 use crate::documents::{Documents, Item};
 use crate::intervals::system_zone;
 use crate::output::Stderr;
+use crate::parquet::FindingsFile;
 use crate::Outcome;
 
 /// Output formats of `sunpower health`.
@@ -22,6 +24,8 @@ pub enum Format {
     Text,
     /// One JSON object per finding, in the order found (as each day is judged).
     Jsonl,
+    /// One Parquet file (--output FILE), the columns of the jsonl rows, in the order found.
+    Parquet,
 }
 
 /// Arguments of `sunpower health`.
@@ -40,6 +44,9 @@ pub struct HealthArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// The file to write, for --format parquet.
+    #[arg(long, value_name = "FILE", required_if_eq("format", "parquet"))]
+    pub output: Option<PathBuf>,
     /// Decode the body of every POST request, not only those to `.../SMS2DataCollector.aspx`.
     #[arg(long)]
     pub all_posts: bool,
@@ -61,6 +68,27 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
         IntervalConfig::documents()
     } else {
         IntervalConfig::captures()
+    };
+    let mut parquet = match (args.format, &args.output) {
+        (Format::Parquet, Some(path)) => match FindingsFile::create(path.clone()) {
+            Ok(file) => Some(file),
+            Err(e) if e.kind() == io::ErrorKind::Unsupported => {
+                eprintln!("sunpower: {e}");
+                return Ok(Outcome::Usage);
+            }
+            // The error names the file itself.
+            Err(e) => {
+                eprintln!("sunpower: {e}");
+                return Ok(Outcome::Unreadable);
+            }
+        },
+        (_, Some(_)) => {
+            eprintln!(
+                "sunpower: --output is for --format parquet (the others go to standard output)"
+            );
+            return Ok(Outcome::Usage);
+        }
+        (_, None) => None,
     };
     let mut stages = HealthStages::new(config, HealthConfig::default(), tz);
     let mut out = io::BufWriter::new(io::stdout().lock());
@@ -91,7 +119,13 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
             }
             RecordEvent::PostEnd(post) => {
                 stages.advance_to(post.captured_at);
-                emit(&mut out, args.format, stages.take_findings(), &mut found)
+                emit(
+                    &mut out,
+                    args.format,
+                    stages.take_findings(),
+                    &mut found,
+                    &mut parquet,
+                )
             }
             _ => Ok(()),
         })?;
@@ -101,7 +135,16 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
         }
     }
 
-    emit(&mut out, args.format, stages.finish(), &mut found)?;
+    emit(
+        &mut out,
+        args.format,
+        stages.finish(),
+        &mut found,
+        &mut parquet,
+    )?;
+    if let Some(file) = parquet.take() {
+        file.close()?;
+    }
     if args.format == Format::Text {
         write_table(&mut out, &mut found, tz)?;
     }
@@ -119,14 +162,19 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     Ok(outcome)
 }
 
-/// JSON Lines: written (and flushed) as found. Text: kept for the table.
+/// JSON Lines: written (and flushed) as found. Text: kept for the table. Parquet: into the file.
 fn emit(
     out: &mut impl Write,
     format: Format,
     findings: Vec<Finding>,
     kept: &mut Vec<Finding>,
+    parquet: &mut Option<FindingsFile>,
 ) -> io::Result<()> {
     match format {
+        Format::Parquet => match parquet {
+            Some(file) => file.write(&findings),
+            None => Ok(()),
+        },
         Format::Jsonl => {
             for finding in &findings {
                 serde_json::to_writer(&mut *out, finding)?;

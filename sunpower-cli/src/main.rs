@@ -16,7 +16,10 @@ mod output;
 mod parquet;
 #[cfg(feature = "parquet")]
 mod parquet;
+mod report;
 mod varserver;
+#[cfg(feature = "live")]
+mod watch;
 
 /// Decode SunPower PV Supervisor collector traffic.
 #[derive(Debug, Parser)]
@@ -58,14 +61,24 @@ enum Command {
     )]
     Intervals(intervals::IntervalsArgs),
     /// Health findings: inverters not reporting, reporting zero, underperforming their array or
-    /// with frozen measurement times; gaps in the data; lifetime counter problems. Each fault with
-    /// its device, period and evidence, and its recovery when it ends.
+    /// with frozen measurement times; gaps in the data; lifetime counter problems; the
+    /// supervisor's communication errors rising faster than usual. Each fault with its device,
+    /// period and evidence, and its recovery when it ends.
     #[command(
         override_usage = "sunpower health INPUT... [--body FILE]... [--devicelist FILE]... \
-                          [--vars FILE]... [--tz ZONE] [--format text|jsonl]",
+                          [--vars FILE]... [--tz ZONE] [--format text|jsonl|parquet] [--output FILE]",
         after_help = EXIT_STATUS
     )]
     Health(health::HealthArgs),
+    /// One self-contained HTML page (no network, no script, readable on a phone): daily
+    /// production, consumption and net, a heat map of each panel's daily energy against the
+    /// array's median, the health findings with their evidence, and the data's gaps.
+    #[command(
+        override_usage = "sunpower report INPUT... [--body FILE]... [--devicelist FILE]... \
+                          [--vars FILE]... [--tz ZONE] --output FILE",
+        after_help = EXIT_STATUS
+    )]
+    Report(report::ReportArgs),
     /// Decode a saved DeviceList JSON document (PVS local API) into JSON Lines records.
     #[command(override_usage = "sunpower devicelist FILE|-", after_help = EXIT_STATUS)]
     Devicelist {
@@ -90,6 +103,18 @@ enum Command {
         #[arg(default_value = "-")]
         input: String,
     },
+    /// Read a supervisor live (its local API over HTTPS, and its telemetry WebSocket), or a
+    /// capture as it comes, until stopped: every record, site total and interval as JSON Lines
+    /// or InfluxDB lines as it comes, and the intervals into the CSV tree.
+    #[cfg(feature = "live")]
+    #[command(
+        override_usage = "sunpower watch --host HOST[:PORT] [--pin SHA256] [--telemetry] \
+                          [--enable-telemetry] [--ws-port PORT] [--format jsonl|influx] \
+                          [--tree DIR] [--for DURATION]\n       sunpower watch --capture FILE|- \
+                          [--format jsonl|influx] [--tree DIR] [--for DURATION]",
+        after_help = EXIT_STATUS
+    )]
+    Watch(Box<watch::WatchArgs>),
     /// Decode fully and print only the counts, as one JSON object.
     #[command(
         override_usage = "sunpower stats INPUT... [--all-posts]\n       sunpower stats --body FILE...",
@@ -140,6 +165,9 @@ fn main() -> ExitCode {
         Command::Decode(args) => capture::decode(&args),
         Command::Intervals(args) => intervals::run(&args),
         Command::Health(args) => health::run(&args),
+        #[cfg(feature = "live")]
+        Command::Watch(args) => watch::run(&args),
+        Command::Report(args) => report::run(&args),
         Command::Devicelist { input } => devicelist::run(&input),
         Command::Vars { input } => varserver::vars(&input),
         Command::Telemetry { input } => varserver::telemetry(&input),

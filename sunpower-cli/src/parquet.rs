@@ -8,7 +8,7 @@ use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::arrow::{RecordBatcher, RecordContext};
 use sunpower_store::parquet::{Dataset, BATCH_ROWS};
 
-pub use sunpower_store::parquet::IntervalsFile;
+pub use sunpower_store::parquet::{FindingsFile, IntervalsFile};
 
 use crate::capture::{drive, CaptureArgs};
 use crate::Outcome;

@@ -87,6 +87,7 @@ fn every_usage_line_of_the_help_is_the_readmes() {
         "stats",
         "intervals",
         "health",
+        "report",
         "devicelist",
         "vars",
         "telemetry",

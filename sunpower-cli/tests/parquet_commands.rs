@@ -416,6 +416,71 @@ fn intervals_parquet_equals_the_jsonl_rows() {
     );
 }
 
+#[test]
+fn health_parquet_equals_the_jsonl_rows() {
+    // A generated home with every planted fault: findings of every kind, with and without a
+    // device and evidence.
+    let home = sunpower_testkit::home::Home {
+        faults: sunpower_testkit::home::Faults::all(),
+        ..sunpower_testkit::home::Home::new(chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), 9)
+    };
+    let dir = tempdir("health");
+    std::fs::create_dir_all(&dir).unwrap();
+    let body = dir.join("body.txt");
+    std::fs::write(&body, home.lines().join("\n")).unwrap();
+    let args = [
+        "health",
+        "--body",
+        body.to_str().unwrap(),
+        "--tz",
+        "America/Los_Angeles",
+    ];
+    let jsonl = json_lines(&sunpower_ok(
+        &[&args[..], &["--format", "jsonl"]].concat(),
+        None,
+    ));
+    let file = dir.join("findings.parquet");
+    let out = sunpower_ok(
+        &[
+            &args[..],
+            &["--format", "parquet", "--output", file.to_str().unwrap()],
+        ]
+        .concat(),
+        None,
+    );
+    assert!(out.stdout.is_empty());
+    let batches = read_file(&file);
+    let keys = timestamp_keys(&batches);
+    assert_eq!(keys, ["start", "end"]);
+    let got = rows(&batches);
+    assert_eq!(jsonl.len(), 11);
+    assert_eq!(got.len(), jsonl.len());
+    for (row, line) in got.iter().zip(&jsonl) {
+        let line = line.as_object().unwrap();
+        assert_eq!(
+            row.keys().collect::<Vec<_>>(),
+            line.keys().collect::<Vec<_>>()
+        );
+        for (key, value) in line {
+            let want = comparable(key, value, &keys);
+            match (row[key].as_f64(), want.as_f64()) {
+                // serde_json reads decimals to within an ulp or two (no `float_roundtrip`).
+                (Some(a), Some(b)) if !row[key].is_u64() => {
+                    assert!((a - b).abs() <= 1e-12 * a.abs().max(1.0), "{key}: {a} {b}")
+                }
+                _ => assert_eq!(row[key], want, "{key}"),
+            }
+        }
+    }
+    // --output only with parquet.
+    let out = sunpower(
+        &[&args[..], &["--output", file.to_str().unwrap()]].concat(),
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A write that fails (the disk full; here the file size limit of `ulimit -f`, its signal
 /// ignored, so that writes fail with EFBIG as they would with ENOSPC) names the file it was
 /// writing and leaves nothing: no temporary part filling the disk, no dataset that looks whole.

@@ -310,7 +310,7 @@ impl DocumentProblemKind {
 /// ```
 /// use sunpower_proto::{parse_device_list_with, DocumentLimits, DocumentProblemKind};
 /// let limits = DocumentLimits::default();
-/// assert_eq!((limits.max_bytes, limits.max_devices), (64 << 20, 10_000));
+/// assert_eq!((limits.max_bytes, limits.max_devices), (32 << 20, 10_000));
 /// // A front end reading a stream can stop one byte past `max_bytes`.
 /// let mut small = DocumentLimits::default();
 /// small.max_devices = 1;
@@ -324,7 +324,10 @@ impl DocumentProblemKind {
 #[non_exhaustive]
 pub struct DocumentLimits {
     /// Documents (DeviceList, `/vars`, supervisor info) larger than this many bytes are refused
-    /// before parsing. Default 64 MiB.
+    /// before parsing. Default 32 MiB: real documents are kilobytes (a PVS6's whole varserver
+    /// dump 11 KB, a 44-inverter `/vars` poll about 50 KB) and 10,000 devices of a `/vars`
+    /// answer fit in about 15 MiB, while a Python caller holds its own copy of the input beside
+    /// ours, so a document at the cap stays within 72 MiB of memory there too.
     pub max_bytes: usize,
     /// Telemetry frames longer than this many bytes are refused (a `power` frame is about 300
     /// bytes); `TelemetryDecoder::feed` keeps at most this much of a line. Default 64 KiB.
@@ -356,7 +359,7 @@ pub struct DocumentLimits {
 impl Default for DocumentLimits {
     fn default() -> Self {
         DocumentLimits {
-            max_bytes: 64 * 1024 * 1024,
+            max_bytes: 32 * 1024 * 1024,
             max_frame_bytes: 64 * 1024,
             max_devices: 10_000,
             max_values_per_device: 4_096,
@@ -374,11 +377,11 @@ mod tests {
 
     #[test]
     fn default_limits_are_the_former_constants() {
-        // MAX_DOCUMENT_BYTES, MAX_VARS_BYTES, MAX_FRAME_BYTES, MAX_DEVICES, MAX_VARS_DEVICES,
-        // MAX_DEVICE_VALUES, UNKNOWN_DEVICE_JSON_MAX, MAX_OTHER_KEPT, MAX_PROBLEMS_KEPT,
-        // RAW_VALUE_MAX, as they were.
+        // MAX_DOCUMENT_BYTES (halved to 32 MiB for the Python memory budget), MAX_VARS_BYTES,
+        // MAX_FRAME_BYTES, MAX_DEVICES, MAX_VARS_DEVICES, MAX_DEVICE_VALUES,
+        // UNKNOWN_DEVICE_JSON_MAX, MAX_OTHER_KEPT, MAX_PROBLEMS_KEPT, RAW_VALUE_MAX, as they were.
         let l = DocumentLimits::default();
-        assert_eq!(l.max_bytes, 67_108_864);
+        assert_eq!(l.max_bytes, 33_554_432);
         assert_eq!(l.max_frame_bytes, 65_536);
         assert_eq!(l.max_devices, 10_000);
         assert_eq!(l.max_values_per_device, 4_096);

@@ -35,7 +35,7 @@ use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
 
-use crate::{FieldValue, MeterKind, Record, SiteTotals};
+use crate::{Battery, FieldValue, MeterKind, Record, SiteTotals, SupervisorHealth, TransferSwitch};
 
 /// The topic of the availability of every sensor.
 pub const AVAILABILITY_TOPIC: &str = "sunpower/status";
@@ -79,7 +79,9 @@ fn sensor_class(field: &str, meter: Option<MeterKind>) -> Option<Class> {
         | "import_energy_kwh"
         | "export_energy_kwh"
         | "pv_energy_kwh"
-        | "site_load_energy_kwh" => class("energy", "total_increasing", "kWh"),
+        | "site_load_energy_kwh"
+        | "discharge_energy_kwh"
+        | "charge_energy_kwh" => class("energy", "total_increasing", "kWh"),
         // A production meter's counter only rises; a consumption meter's is net (it falls
         // while the home exports), as is the site's.
         "lifetime_net_energy_kwh" if meter == Some(MeterKind::Production) => {
@@ -89,25 +91,45 @@ fn sensor_class(field: &str, meter: Option<MeterKind>) -> Option<Class> {
             class("energy", "total", "kWh")
         }
         "ac_power_kw" | "dc_power_kw" | "real_power_kw" | "leg1_power_kw" | "leg2_power_kw"
-        | "pv_power_kw" | "net_power_kw" | "site_load_power_kw" | "battery_power_kw" => {
+        | "pv_power_kw" | "net_power_kw" | "site_load_power_kw" | "battery_power_kw"
+        | "power_kw" | "charge_limit_kw" | "discharge_limit_kw" => {
             class("power", "measurement", "kW")
+        }
+        // A battery's charge, in percent (never the wire's fraction).
+        "soc_pct" | "customer_soc_pct" => class("battery", "measurement", "%"),
+        // Home Assistant has no device class for health or usage: plain percentages.
+        "soh_pct" | "ram_usage_pct" | "cpu_usage_pct" | "flash_usage_pct" | "flash_wear_pct" => {
+            Class {
+                device_class: None,
+                state_class: "measurement",
+                unit: "%",
+            }
         }
         "reactive_power_kvar" => class("reactive_power", "measurement", "kvar"),
         "apparent_power_kva" => class("apparent_power", "measurement", "kVA"),
-        "ac_voltage_v" | "dc_voltage_v" | "leg1_voltage_v" | "leg2_voltage_v" => {
-            class("voltage", "measurement", "V")
-        }
+        "ac_voltage_v"
+        | "dc_voltage_v"
+        | "leg1_voltage_v"
+        | "leg2_voltage_v"
+        | "line_voltage_v"
+        | "battery_voltage_v"
+        | "max_cell_voltage_v"
+        | "min_cell_voltage_v"
+        | "grid_leg1_voltage_v"
+        | "grid_leg2_voltage_v"
+        | "supply_voltage_v" => class("voltage", "measurement", "V"),
         "ac_current_a" | "dc_current_a" | "leg1_current_a" | "leg2_current_a" => {
             class("current", "measurement", "A")
         }
-        "heatsink_temp_c" => class("temperature", "measurement", "°C"),
+        "heatsink_temp_c" | "inverter_temp_c" | "max_cell_temp_c" | "min_cell_temp_c"
+        | "temperature_c" => class("temperature", "measurement", "°C"),
         "frequency_hz" => class("frequency", "measurement", "Hz"),
         "power_factor" => Class {
             device_class: Some("power_factor"),
             state_class: "measurement",
             unit: "",
         },
-        // The supervisor's health (120).
+        // The supervisor's health (120, SupervisorHealth).
         "uptime_s" => class("duration", "total_increasing", "s"),
         "scan_time_s" => class("duration", "measurement", "s"),
         "memory_used_kb" | "flash_available_kb" => class("data_size", "measurement", "kB"),
@@ -243,6 +265,60 @@ impl Discovery {
         self.messages(&device, "site", fields, None, state)
     }
 
+    /// The messages of a battery: a device of its own (`SunPower battery <serial>`), its state
+    /// on `sunpower/<serial>/battery/state`. Charge in percent (`battery` device class),
+    /// energy counters `total_increasing`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "varserver")] {
+    /// use sunpower_proto::{homeassistant::Discovery, parse_vars};
+    /// let vars = parse_vars(r#"{"/sys/devices/ess/0/sn": "BC01",
+    ///     "/sys/devices/ess/0/msmtEps": "2025-09-30T15:50:00Z", "/sys/devices/ess/0/socVal": "0.86"}"#).unwrap();
+    /// let messages = Discovery::new().battery(&vars.batteries[0]);
+    /// let soc = messages.iter().find(|m| m.topic.ends_with("/soc_pct/config")).unwrap();
+    /// let config: serde_json::Value = serde_json::from_str(&soc.payload).unwrap();
+    /// assert_eq!((config["device_class"].as_str(), config["unit_of_measurement"].as_str()), (Some("battery"), Some("%")));
+    /// assert!(messages.last().unwrap().payload.contains(r#""soc_pct":86.0"#));
+    /// # }
+    /// ```
+    pub fn battery(&mut self, battery: &Battery) -> Vec<Message> {
+        let (state, fields) = state_of(|v| battery.visit_fields(v));
+        let device = Device {
+            id: topic_id(&battery.serial),
+            name: format!("SunPower battery {}", battery.serial),
+            model: battery.model.clone(),
+        };
+        self.messages(&device, Battery::KIND, fields, None, state)
+    }
+
+    /// The messages of a transfer switch: a device of its own, its state on
+    /// `sunpower/<serial>/transfer_switch/state` (the states as sent, in the state object).
+    pub fn transfer_switch(&mut self, switch: &TransferSwitch) -> Vec<Message> {
+        let (state, fields) = state_of(|v| switch.visit_fields(v));
+        let device = Device {
+            id: topic_id(&switch.serial),
+            name: format!("SunPower transfer switch {}", switch.serial),
+            model: switch.model.clone(),
+        };
+        self.messages(&device, TransferSwitch::KIND, fields, None, state)
+    }
+
+    /// The messages of the supervisor's health, as the device of the supervisor
+    /// `supervisor_serial` (the one its 120 records are).
+    pub fn supervisor_health(
+        &mut self,
+        health: &SupervisorHealth,
+        supervisor_serial: &str,
+    ) -> Vec<Message> {
+        let (state, fields) = state_of(|v| health.visit_fields(v));
+        let device = Device {
+            id: topic_id(supervisor_serial),
+            name: format!("SunPower supervisor {supervisor_serial}"),
+            model: health.model.clone(),
+        };
+        self.messages(&device, SupervisorHealth::KIND, fields, None, state)
+    }
+
     /// The configs of `device`'s sensors among `fields` the first time its `part` (a record
     /// type, or the site) is seen, then the part's state.
     fn messages(
@@ -319,6 +395,21 @@ fn availability(payload: &str) -> Message {
     }
 }
 
+/// The state object of a kind's visited fields, and their names.
+fn state_of(
+    visit_all: impl FnOnce(&mut dyn FnMut(&'static str, FieldValue<'_>)),
+) -> (Map<String, Value>, Vec<&'static str>) {
+    let mut state = Map::new();
+    let mut fields = Vec::new();
+    visit_all(&mut |name, value| {
+        if let Some(value) = json_value(value) {
+            state.insert(name.to_owned(), value);
+        }
+        fields.push(name);
+    });
+    (state, fields)
+}
+
 /// A field's value in a state object; `None` for a record's `raw` line.
 fn json_value(value: FieldValue<'_>) -> Option<Value> {
     Some(match value {
@@ -340,8 +431,13 @@ mod tests {
     #[test]
     fn sensor_units_are_the_field_tables_units() {
         let mut checked = 0;
-        for record_type in [120, 130, 140, 141] {
-            for spec in Record::fields(record_type) {
+        let tables = [120, 130, 140, 141].map(Record::fields).into_iter().chain([
+            Battery::FIELDS,
+            TransferSwitch::FIELDS,
+            SupervisorHealth::FIELDS,
+        ]);
+        for (record_type, table) in tables.enumerate() {
+            for spec in table {
                 for meter in [
                     None,
                     Some(MeterKind::Production),
@@ -355,6 +451,15 @@ mod tests {
                 }
             }
         }
-        assert!(checked > 30, "{checked}");
+        assert!(checked > 60, "{checked}");
+        // Every quantity of a battery and a transfer switch is a sensor.
+        for table in [Battery::FIELDS, TransferSwitch::FIELDS] {
+            for spec in table
+                .iter()
+                .filter(|f| f.field_type == crate::FieldType::Decimal)
+            {
+                assert!(sensor_class(spec.name, None).is_some(), "{}", spec.name);
+            }
+        }
     }
 }

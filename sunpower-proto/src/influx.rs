@@ -195,6 +195,63 @@ pub fn write_site_totals(out: &mut String, site: &SiteTotals, supervisor_serial:
     true
 }
 
+/// Appends the line of a battery (`sunpower_battery`, tagged with its serial and model, at its
+/// `timestamp`); its state of charge and health in percent. False when it has no value.
+///
+/// ```
+/// # #[cfg(feature = "varserver")] {
+/// use sunpower_proto::{influx, parse_vars};
+/// let vars = parse_vars(r#"{"/sys/devices/ess/0/sn": "BC01",
+///     "/sys/devices/ess/0/msmtEps": "2025-09-30T15:50:00Z", "/sys/devices/ess/0/socVal": "0.86"}"#).unwrap();
+/// let mut out = String::new();
+/// influx::write_battery(&mut out, &vars.batteries[0]);
+/// assert_eq!(out, "sunpower_battery,serial=BC01 soc_pct=86.0 1759247400000000000\n");
+/// # }
+/// ```
+pub fn write_battery(out: &mut String, battery: &crate::Battery) -> bool {
+    write_device(out, "sunpower_battery", battery.timestamp, |v| {
+        battery.visit_fields(v)
+    })
+}
+
+/// Appends the line of a transfer switch (`sunpower_transfer_switch`, tagged with its serial and
+/// model; its states as strings). False when it has no value.
+pub fn write_transfer_switch(out: &mut String, switch: &crate::TransferSwitch) -> bool {
+    write_device(out, "sunpower_transfer_switch", switch.timestamp, |v| {
+        switch.visit_fields(v)
+    })
+}
+
+/// One device's line: `serial` and `model` as tags, the other fields but the time as fields.
+fn write_device(
+    out: &mut String,
+    measurement: &str,
+    time: chrono::DateTime<chrono::Utc>,
+    visit_all: impl Fn(&mut dyn FnMut(&'static str, FieldValue<'_>)),
+) -> bool {
+    let start = out.len();
+    out.push_str(measurement);
+    visit_all(&mut |name, value| {
+        if let ("serial" | "model", FieldValue::Text(Some(text))) = (name, value) {
+            out.push(',');
+            out.push_str(name);
+            out.push('=');
+            push_tag(out, text);
+        }
+    });
+    let mut first = true;
+    visit_all(&mut |name, value| {
+        if !matches!(name, "timestamp" | "serial" | "model") {
+            push_field(out, &mut first, name, value);
+        }
+    });
+    if first || !push_time(out, time) {
+        out.truncate(start);
+        return false;
+    }
+    true
+}
+
 /// Appends the line of an interval row (`sunpower_interval`, at its start): its columns but
 /// the times, flags as a `|`-joined string.
 ///

@@ -45,8 +45,9 @@
 //! | Home Assistant MQTT discovery messages of records and site totals | `homeassistant::Discovery` | `homeassistant` |
 //! | site totals (`/sys/livedata`, telemetry `power`) | [`SiteTotals`] | |
 //! | interval energy | [`intervals::IntervalAccumulator`] (`add`, `add_site_totals`, `add_vars`) | `intervals` (default) |
-//! | health findings (dead, missing, underperforming, stale inverters; gaps; counter problems) | [`health::Health`] (`add`, `add_event`, `take_findings`, `finish`) | `intervals` |
+//! | health findings (dead, missing, underperforming, stale inverters; gaps; counter problems; supervisor communication errors) | [`health::Health`] (`add`, `add_event`, `take_findings`, `finish`) | `intervals` |
 //! | output shapes (CSV, PVOutput, jsonl rows) | [`export`] | `intervals` |
+//! | a report people look at (one HTML page: daily energy, each panel's days, findings, gaps) | `report::ReportStages`, `report::Report` | `report` |
 //! | JSON of records (JSON Lines) | [`JsonLines`] onto any `io::Write`; [`JsonRecord`] is the shape, `Serialize` with serde | `serde` for the impls |
 //! | Arrow record batches of records and intervals | `arrow::RecordBatcher`, `arrow::interval_batch` | `arrow` |
 //! | the `YYYY/MM/DD.csv` tree's files merged with what they hold (sans-I/O) | [`tree::files_to_read`], [`tree::merge`] | `intervals` |
@@ -71,6 +72,7 @@ mod body;
 mod counts;
 #[cfg(feature = "devicelist")]
 mod devicelist;
+mod devices;
 #[cfg(feature = "devicelist")]
 mod document;
 mod error;
@@ -90,6 +92,8 @@ mod jsonvalue;
 mod owned;
 mod problems;
 mod record;
+#[cfg(feature = "report")]
+pub mod report;
 #[cfg(feature = "varserver")]
 pub mod session;
 mod site;
@@ -107,6 +111,10 @@ pub use body::{parse_line, Body, BodyStream, Records, MAX_LINE_BYTES};
 pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
 pub use devicelist::{parse_device_list, parse_device_list_with, DeviceList, UnknownDevice};
+pub use devices::{
+    flash_wear_percent, percent_from_fraction, Battery, MidState, PvDisconnectState,
+    SupervisorHealth, TransferSwitch,
+};
 #[cfg(feature = "devicelist")]
 pub use document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 pub use error::{ErrorKind, Expected, LineError};

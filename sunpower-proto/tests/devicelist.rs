@@ -10,7 +10,7 @@ use sunpower_proto::{
 /// The default limits, as the former constants were.
 const MAX_DEVICES: usize = 10_000;
 const MAX_DEVICE_VALUES: usize = 4_096;
-const MAX_DOCUMENT_BYTES: usize = 64 * 1024 * 1024;
+const MAX_DOCUMENT_BYTES: usize = 32 * 1024 * 1024;
 const UNKNOWN_DEVICE_JSON_MAX: usize = 16 * 1024;
 
 /// The kind of the problem that refuses a whole document.

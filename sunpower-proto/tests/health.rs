@@ -8,122 +8,39 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use sunpower_proto::health::{Finding, Health, HealthConfig, Kind, Severity, Status};
 use sunpower_proto::intervals::{local_date, local_day_start, IntervalAccumulator, IntervalConfig};
 use sunpower_proto::parse_line;
+use sunpower_testkit::home::{Faults, Home};
 
 const TZ: chrono_tz::Tz = chrono_tz::America::Los_Angeles;
 const INVERTERS: usize = 10;
 const DAYS: u32 = 9;
 
+/// The generated home of these tests: ten inverters, nine days from 1 June 2026.
+fn spec() -> Home {
+    Home::new(NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(), DAYS)
+}
+
 fn date(day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 6, 1).unwrap() + TimeDelta::days(i64::from(day))
+    spec().date(day)
 }
 
 /// Local time `hh:mm` of generated day `day`, in UTC.
 fn local(day: u32, hour: i64, minute: i64) -> DateTime<Utc> {
-    local_day_start(date(day), TZ) + TimeDelta::minutes(hour * 60 + minute)
-}
-
-fn serial(i: usize) -> String {
-    format!("INV{i:02}")
-}
-
-/// What goes wrong in a generated home.
-#[derive(Default, Clone, Copy)]
-struct Faults {
-    /// INV03 at 30 % of its peers on days 1 to 5.
-    weak_panel: bool,
-    /// INV05 silent from day 2 12:00 to the end of day 4.
-    stops_reporting: bool,
-    /// INV07 reports zero power (its counter still) all of day 4.
-    reports_zero: bool,
-    /// INV08's measurement time frozen at 10:00 on day 2 until 13:00.
-    frozen_time: bool,
-    /// No data at all on day 6 from 09:00 to 15:00.
-    silent_supervisor: bool,
-    /// INV09's lifetime counter reads 0 once, day 1 at 12:00.
-    zero_counter: bool,
-}
-
-impl Faults {
-    fn all() -> Faults {
-        Faults {
-            weak_panel: true,
-            stops_reporting: true,
-            reports_zero: true,
-            frozen_time: true,
-            silent_supervisor: true,
-            zero_counter: true,
-        }
-    }
+    spec().local(day, hour, minute)
 }
 
 fn ts(t: DateTime<Utc>) -> String {
     t.format("%Y%m%d%H%M%S").to_string()
 }
 
-/// The home's collector lines in posting order: per five minutes a 100 header, a 120 status and
-/// a 130 line per producing inverter. `weather` scales each day's sun (cloud: all panels alike).
-fn home(faults: Faults, weather: &dyn Fn(u32) -> f64) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut lifetime = [0.0f64; INVERTERS];
-    for (i, kwh) in lifetime.iter_mut().enumerate() {
-        *kwh = 1000.0 + 37.0 * i as f64;
+/// The home's collector lines in posting order (`sunpower_testkit::home`). `weather` scales
+/// each day's sun (cloud: all panels alike).
+fn home(faults: Faults, weather: fn(u32) -> f64) -> Vec<String> {
+    Home {
+        faults,
+        weather,
+        ..spec()
     }
-    let mut frozen_line: Option<String> = None;
-    for day in 0..DAYS {
-        for step in 0..288 {
-            let minutes = i64::from(step) * 5;
-            let t = local(day, 0, minutes);
-            let hour = minutes as f64 / 60.0;
-            if faults.silent_supervisor && day == 6 && (9.0..15.0).contains(&hour) {
-                continue;
-            }
-            lines.push(format!(
-                "100\tSPMS\t10\tZT163785000441C0593\t{}",
-                ts(t + TimeDelta::seconds(25))
-            ));
-            lines.push(format!("120\t{}\tZT163785000441C0593\t0", ts(t)));
-            let sun = if (6.0..20.0).contains(&hour) {
-                (std::f64::consts::PI * (hour - 6.0) / 14.0).sin() * weather(day)
-            } else {
-                0.0
-            };
-            if sun <= 0.0 {
-                continue;
-            }
-            for (i, kwh) in lifetime.iter_mut().enumerate() {
-                let mut kw = 0.25 * sun * (0.95 + 0.01 * i as f64);
-                if faults.weak_panel && i == 3 && (1..=5).contains(&day) {
-                    kw *= 0.3;
-                }
-                if faults.reports_zero && i == 7 && day == 4 {
-                    kw = 0.0;
-                }
-                *kwh += kw * 5.0 / 60.0;
-                let silent = faults.stops_reporting
-                    && i == 5
-                    && ((day == 2 && hour >= 12.0) || day == 3 || day == 4);
-                if silent {
-                    continue;
-                }
-                let mut counter = *kwh;
-                if faults.zero_counter && i == 9 && day == 1 && minutes == 12 * 60 {
-                    counter = 0.0;
-                }
-                let line = format!(
-                    "130\t{}\t{}\tAC_Module_Type_C\t\t{counter:.4}\t{kw:.4}",
-                    ts(t),
-                    serial(i)
-                );
-                if faults.frozen_time && i == 8 && day == 2 && (10.0..13.0).contains(&hour) {
-                    // The supervisor keeps sending the 10:00 reading, as it was.
-                    lines.push(frozen_line.get_or_insert(line).clone());
-                    continue;
-                }
-                lines.push(line);
-            }
-        }
-    }
-    lines
+    .lines()
 }
 
 /// Runs the records through the interval stage and the health stage, as `sunpower health` does.
@@ -176,7 +93,7 @@ fn hours_into(day: u32, t: DateTime<Utc>) -> f64 {
 
 #[test]
 fn planted_faults_are_found_on_their_devices_and_days_with_their_recoveries() {
-    let found = findings(&home(Faults::all(), &cloudy_end));
+    let found = findings(&home(Faults::all(), cloudy_end));
     for f in &found {
         eprintln!("{f}");
     }
@@ -239,13 +156,13 @@ fn planted_faults_are_found_on_their_devices_and_days_with_their_recoveries() {
 #[test]
 fn a_home_without_faults_flags_nothing_on_sunny_or_cloudy_days() {
     let weather = |day: u32| [1.0, 0.2, 0.35, 0.08, 1.0, 0.5, 0.12, 1.0, 0.25][day as usize];
-    assert_eq!(findings(&home(Faults::default(), &weather)), []);
-    assert_eq!(findings(&home(Faults::default(), &sunny)), []);
+    assert_eq!(findings(&home(Faults::default(), weather)), []);
+    assert_eq!(findings(&home(Faults::default(), sunny)), []);
 }
 
 #[test]
 fn findings_come_out_as_days_complete_and_the_same_each_time() {
-    let lines = home(Faults::all(), &sunny);
+    let lines = home(Faults::all(), sunny);
     let mut health = Health::new(HealthConfig::default(), TZ);
     let mut early = Vec::new();
     for line in &lines {
@@ -272,7 +189,7 @@ fn findings_come_out_as_days_complete_and_the_same_each_time() {
 fn dead_after_a_set_number_of_samples() {
     let config = HealthConfig::default().with_dead_samples(12);
     let mut health = Health::new(config, TZ);
-    for line in home(Faults::all(), &sunny) {
+    for line in home(Faults::all(), sunny) {
         health.add(&parse_line(&line).unwrap());
     }
     let found = health.finish();
@@ -324,7 +241,7 @@ fn odd_input_never_panics() {
 
 #[test]
 fn a_replayed_post_or_an_old_backlog_is_not_stale() {
-    let mut lines = home(Faults::default(), &sunny);
+    let mut lines = home(Faults::default(), sunny);
     let noon = ts(local(2, 12, 0));
     let post: Vec<String> = lines
         .iter()
@@ -366,4 +283,104 @@ fn hourly_polls_are_not_gaps_but_six_silent_hours_are() {
         (found[0].start, found[0].end),
         (local(0, 29, 0), local(0, 36, 0))
     );
+}
+
+/// A supervisor's 120 lines every five minutes for `days` days, its communication error counter
+/// rising `per_day(day)` errors a day, evenly.
+fn supervisor_days(days: u32, per_day: &dyn Fn(u32) -> f64) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut errors = 431.0;
+    for day in 0..days {
+        for step in 0..288 {
+            let t = local(day, 0, 5 * step);
+            errors += per_day(day) / 288.0;
+            lines.push(format!(
+                "120\t{}\tZT163785000441C0593\t0\t{}\t0\t0\t0\t1204611\t0.2\t24969\t12408",
+                ts(t),
+                errors.floor()
+            ));
+        }
+    }
+    lines
+}
+
+#[test]
+fn communication_errors_rising_faster_than_usual_are_found_and_their_end() {
+    // 23 errors a day (the sample's rate), 400 on days 5 and 6, then usual again.
+    let lines = supervisor_days(9, &|day| if (5..=6).contains(&day) { 400.0 } else { 23.0 });
+    let found = findings(&lines);
+    assert_eq!(found.len(), 2, "{found:#?}");
+    let fault = one(
+        &found,
+        Kind::CommErrors,
+        Status::Fault,
+        "ZT163785000441C0593",
+    );
+    assert_eq!(fault.start, local(5, 0, 0));
+    assert_eq!(fault.device.as_ref().unwrap().record_type, 120);
+    assert_eq!(fault.severity, Severity::Warning);
+    assert!((395..=401).contains(&fault.evidence.samples), "{fault:?}");
+    assert!(
+        fault.evidence_text().contains("where 2"),
+        "{}",
+        fault.evidence_text()
+    );
+    let back = one(
+        &found,
+        Kind::CommErrors,
+        Status::Recovered,
+        "ZT163785000441C0593",
+    );
+    assert_eq!(back.start, local(5, 0, 0));
+    assert_eq!(local_date(back.end, TZ), date(7));
+    assert_eq!(back.evidence.days, 2);
+
+    // A steady rate, a doubled one, a reboot (the counter back to 0) and a short first day:
+    // nothing.
+    assert_eq!(
+        findings(&supervisor_days(9, &|day| 23.0 + 23.0 * f64::from(day % 2))),
+        []
+    );
+    let mut rebooted = supervisor_days(6, &|_| 470.0);
+    for line in &mut rebooted[4 * 288 + 100..] {
+        let mut fields: Vec<String> = line.split('\t').map(String::from).collect();
+        let count: f64 = fields[4].parse().unwrap();
+        fields[4] = format!("{}", (count - 2300.0).max(0.0));
+        *line = fields.join("\t");
+    }
+    assert_eq!(findings(&rebooted), []);
+}
+
+#[test]
+fn two_snapshots_days_apart_are_not_a_gap() {
+    // Two saved documents' records, minutes apart within each, 18 days apart (the shipped
+    // DeviceList and /vars samples read together).
+    let mut health = Health::new(HealthConfig::default(), TZ);
+    for (day, minutes) in [(0, [0, 1, 10]), (18, [0, 3, 4])] {
+        for m in minutes {
+            health.add_activity(local(day, 14, m));
+        }
+    }
+    assert_eq!(health.finish(), []);
+}
+
+#[test]
+fn a_hostile_error_counter_never_panics() {
+    // The counter jumping between 0 and the largest value every five minutes for days.
+    let mut lines = Vec::new();
+    for day in 0..6 {
+        for step in 0..288 {
+            let count = if step % 2 == 0 { u64::MAX } else { 0 };
+            lines.push(format!(
+                "120\t{}\tZT1\t0\t{count}",
+                ts(local(day, 0, 5 * step))
+            ));
+        }
+    }
+    for f in findings(&lines) {
+        assert!(
+            f.start <= f.end && f.evidence.bad_samples <= f.evidence.samples,
+            "{f}"
+        );
+    }
 }

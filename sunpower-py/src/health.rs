@@ -7,9 +7,11 @@ use chrono::{DateTime, FixedOffset, Utc};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use sunpower_proto::arrow::{finding_batch, finding_schema, DEFAULT_BATCH_ROWS};
 use sunpower_proto::health::{self, HealthConfig, HealthStages};
 use sunpower_proto::intervals::{IntervalConfig, Tz};
 
+use crate::arrow::{arrow_error, RecordBatches};
 use crate::record::Record;
 use crate::varserver::Vars;
 
@@ -23,7 +25,7 @@ pub struct Finding {
 #[pymethods]
 impl Finding {
     /// `"not_reporting"`, `"reporting_zero"`, `"underperforming"`, `"stale"`, `"gap"`,
-    /// `"counter_reset"`, `"counter_glitch"`.
+    /// `"counter_reset"`, `"counter_glitch"`, `"comm_errors"`, `"memory_high"`, `"flash_full"`.
     #[getter]
     fn kind(&self) -> &'static str {
         self.core.kind.as_str()
@@ -91,6 +93,12 @@ impl Finding {
         self.core.evidence.days
     }
 
+    /// The kind's own measure: `memory_high` and `flash_full`, the percent used.
+    #[getter]
+    fn value(&self) -> Option<f64> {
+        self.core.evidence.value
+    }
+
     /// The evidence in a few words, as `sunpower health` shows it.
     #[getter]
     fn evidence_text(&self) -> String {
@@ -115,6 +123,7 @@ impl Finding {
         dict.set_item("samples", self.samples())?;
         dict.set_item("bad_samples", self.bad_samples())?;
         dict.set_item("days", self.days())?;
+        dict.set_item("value", self.value())?;
         Ok(dict)
     }
 
@@ -226,6 +235,21 @@ impl Health {
     fn finish(&self, py: Python<'_>) -> PyResult<Vec<Py<Finding>>> {
         let found = self.with_stages(|s| s.finish())?;
         findings(py, found)
+    }
+
+    /// Every finding left (as `finish` returns them, worst first) as Arrow batches, the
+    /// columns of `sunpower health --format jsonl` and `Finding.to_dict()`; built without
+    /// the GIL.
+    fn finish_arrow(&self, py: Python<'_>) -> PyResult<RecordBatches> {
+        let mut found = self.with_stages(|s| s.finish())?;
+        health::worst_first(&mut found);
+        let batches = py.detach(|| {
+            (found.chunks(DEFAULT_BATCH_ROWS))
+                .map(finding_batch)
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let batches = batches.map_err(arrow_error)?;
+        Ok(RecordBatches::new(None, finding_schema(), batches))
     }
 
     /// Readings that came after their day was judged, ignored.

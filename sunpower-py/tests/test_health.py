@@ -64,3 +64,25 @@ def test_a_healthy_day_has_no_findings_and_bad_items_are_refused() -> None:
         health.add("130\tline")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="time zone"):
         sunpower.Health(tz="Mars/Olympus")
+
+
+def test_finish_arrow_equals_the_findings() -> None:
+    pa = pytest.importorskip("pyarrow")
+    body = generated_body()
+    rows, columnar = sunpower.Health(tz="UTC"), sunpower.Health(tz="UTC")
+    rows.extend(sunpower.parse_body(body))
+    columnar.extend(sunpower.parse_body(body))
+    expected = [f.to_dict() for f in rows.finish()]
+    x = columnar.finish_arrow()
+    assert x.record_type is None
+    table = pa.table(x)
+    assert table.column_names == list(expected[0].keys())
+    got = table.to_pylist()
+    assert len(got) == len(expected) == 1
+    for key, value in expected[0].items():
+        if key in ("start", "end"):
+            # An RFC 3339 string in the dict, a timestamp column in Arrow.
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        assert got[0][key] == value, key
+    # Nothing left: an empty table of the same columns.
+    assert pa.table(columnar.finish_arrow()).num_rows == 0

@@ -4,7 +4,8 @@
 //! | what | entry point | feature |
 //! |---|---|---|
 //! | the `YYYY/MM/DD.csv` tree (intervals, daily, monthly and yearly totals) merged into a folder | [`tree::write_dir`] | |
-//! | Parquet: a Hive-style dataset of records, an intervals file, in bounded memory | `parquet::Dataset`, `parquet::IntervalsFile` | `parquet` |
+//! | one file replaced whole (the HTML report) | [`write_file`] | |
+//! | Parquet: a Hive-style dataset of records, an intervals file, in bounded memory | `parquet::Dataset`, `parquet::IntervalsFile`, `parquet::FindingsFile` | `parquet` |
 //!
 //! Every file is written under a temporary name, flushed to disk, renamed into place and its
 //! folder flushed, so a power cut leaves a file's old or new contents, never a part of it; a
@@ -34,6 +35,21 @@
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod tree;
+
+/// Writes `contents` to `path` crash-safe: a temporary file beside it, flushed to disk, renamed
+/// over `path`, the folder flushed (missing folders are created). After a power cut `path` holds
+/// its old contents or the new, never a part.
+///
+/// ```
+/// let path = std::env::temp_dir().join(format!("sunpower-store-write-file-{}", std::process::id()));
+/// sunpower_store::write_file(&path, b"<!DOCTYPE html>")?;
+/// assert_eq!(std::fs::read(&path)?, b"<!DOCTYPE html>");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_file(path: &std::path::Path, contents: &[u8]) -> Result<(), tree::WriteError> {
+    tree::write_atomically(path, contents)
+}
 
 /// The README's examples, run as doctests so that they stay true.
 #[cfg(doctest)]

@@ -46,8 +46,10 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 use sunpower_proto::arrow::{
-    interval_batch, interval_schema, record_schema, KindBatch, DEFAULT_BATCH_ROWS,
+    finding_batch, finding_schema, interval_batch, interval_schema, record_schema, KindBatch,
+    DEFAULT_BATCH_ROWS,
 };
+use sunpower_proto::health::Finding;
 use sunpower_proto::intervals::{Interval, Tz};
 
 /// A row group is flushed once its encoded size reaches this (or at `ROW_GROUP_ROWS` rows).
@@ -685,6 +687,53 @@ impl IntervalsFile {
     pub fn write(&mut self, rows: &[Interval]) -> io::Result<()> {
         for chunk in rows.chunks(DEFAULT_BATCH_ROWS) {
             let batch = interval_batch(chunk, Some(self.tz)).map_err(io::Error::other)?;
+            self.file.write(&batch)?;
+        }
+        Ok(())
+    }
+
+    /// Writes the footer, syncs, and gives the file its name.
+    pub fn close(self) -> io::Result<()> {
+        self.file.close()
+    }
+}
+
+/// The findings' Parquet file of `health --format parquet`: the columns of the jsonl rows
+/// ([`Finding::COLUMNS`](sunpower_proto::health::Finding::COLUMNS)), written as
+/// [`IntervalsFile`] is (a temporary name until [`close`](Self::close), a link followed).
+///
+/// ```
+/// use chrono::DateTime;
+/// use sunpower_proto::health::{Evidence, Finding, Kind, Status};
+/// use sunpower_store::parquet::FindingsFile;
+/// let t = DateTime::UNIX_EPOCH;
+/// let gap = Finding::new(Kind::Gap, Status::Fault, None, t, t, Evidence::default());
+/// let path = std::env::temp_dir().join(format!("sunpower-doc-findings-{}.parquet", std::process::id()));
+/// let mut file = FindingsFile::create(path.clone())?;
+/// file.write(&[gap])?;
+/// file.close()?;
+/// use parquet::file::reader::{FileReader, SerializedFileReader};
+/// let reader = SerializedFileReader::new(std::fs::File::open(&path)?).unwrap();
+/// assert_eq!(reader.metadata().file_metadata().num_rows(), 1);
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct FindingsFile {
+    file: ParquetFile,
+}
+
+impl FindingsFile {
+    /// Starts the file at `path`.
+    pub fn create(path: PathBuf) -> io::Result<FindingsFile> {
+        let path = output_file(&path)?;
+        let file = ParquetFile::create(path, finding_schema())?;
+        Ok(FindingsFile { file })
+    }
+
+    /// Appends `findings` (in batches of [`DEFAULT_BATCH_ROWS`]).
+    pub fn write(&mut self, findings: &[Finding]) -> io::Result<()> {
+        for chunk in findings.chunks(DEFAULT_BATCH_ROWS) {
+            let batch = finding_batch(chunk).map_err(io::Error::other)?;
             self.file.write(&batch)?;
         }
         Ok(())

@@ -11,13 +11,13 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sunpower_proto::export::RowError;
 use sunpower_proto::intervals::{Interval, Tz};
-use sunpower_proto::tree::{files_to_read, merge, TreeReport};
+use sunpower_proto::tree::{files_to_read, merge, TreeReport, MAX_FILE_BYTES};
 
 /// The lock file's name, in the tree's folder.
 pub const LOCK_FILE: &str = ".sunpower-tree.lock";
@@ -130,8 +130,9 @@ pub fn write_dir(dir: &Path, intervals: &[Interval], tz: Tz) -> Result<TreeRepor
     let mut existing = BTreeMap::new();
     for rel in files_to_read(intervals, tz) {
         let path = dir.join(&rel);
-        // Bytes: text that is not UTF-8 is a damaged row, with its line, not a read error.
-        match fs::read(&path) {
+        // Bytes: text that is not UTF-8 is a damaged row, with its line, not a read error. No
+        // further than one byte past the limit: a longer file is damaged, not read into memory.
+        match read_at_most(&path, MAX_FILE_BYTES as u64 + 1) {
             Ok(text) => {
                 existing.insert(rel, text);
             }
@@ -158,6 +159,13 @@ pub fn write_dir(dir: &Path, intervals: &[Interval], tz: Tz) -> Result<TreeRepor
         });
     }
     Ok(update.report)
+}
+
+/// The first `limit` bytes of a file (all of it when shorter).
+fn read_at_most(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    File::open(path)?.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// Creates `dir` and its missing parents, flushing each parent that gained an entry.
@@ -197,8 +205,9 @@ fn temporary_path(path: &Path) -> PathBuf {
 
 /// Replaces `path` with `contents`: a temporary file, flushed, renamed over it, the folder
 /// flushed.
-fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
-    if let Some(parent) = path.parent() {
+pub(crate) fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), WriteError> {
+    // A bare file name's parent is "", the current folder: nothing to create.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         create_dirs(parent)?;
     }
     let tmp = temporary_path(path);
@@ -287,6 +296,37 @@ mod tests {
         fs::write(&path, text).unwrap();
         let err = write_dir(&dir, &rows(0, 4), tz).unwrap_err().to_string();
         assert!(err.contains("2026/06/01.csv: line 6: column"), "{err}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A day's file longer than the tree's limit (here one line of 20 MiB) is left as it is,
+    /// named with the line that crosses the limit, and read no further than the limit: the
+    /// other day is written all the same (issue 25: a 100 MB line was read whole, 106 MiB).
+    #[test]
+    fn a_day_file_over_the_limit_is_left_named_and_not_read_whole() {
+        let dir = temp_dir("tree-over-limit");
+        let tz: Tz = "America/Los_Angeles".parse().unwrap();
+        write_dir(&dir, &rows(0, 4), tz).unwrap();
+        let path = dir.join("2026/06/01.csv");
+        let mut long = fs::read(&path).unwrap();
+        long.extend(std::iter::repeat_n(b'x', 20 << 20));
+        fs::write(&path, &long).unwrap();
+        let err = write_dir(&dir, &rows(0, 300), tz).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!(
+                "2026/06/01.csv: line 6: longer than {MAX_FILE_BYTES} bytes"
+            )),
+            "{message}"
+        );
+        let WriteError::Damaged { report, .. } = err else {
+            panic!("{message}")
+        };
+        assert_eq!(report.damaged, 1);
+        assert!(report.not_written > 0 && report.inserted > 0, "{report:?}");
+        assert_eq!(fs::read(&path).unwrap(), long);
+        let next = fs::read_to_string(dir.join("2026/06/02.csv")).unwrap();
+        assert!(next.lines().count() > 200);
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -348,8 +348,101 @@ impl RecordBatcher {
 }
 
 #[cfg(feature = "intervals")]
+pub use findings::{finding_batch, finding_schema};
+#[cfg(feature = "intervals")]
 pub use intervals::{interval_batch, interval_schema};
 
+/// The batch of a kind no collector line has: `record_type` (the kind's name, `"battery"`), then
+/// the kind's fields as its table describes them (`Battery::FIELDS`, ...), one row per item.
+fn kind_batch<T>(
+    kind: &str,
+    table: &'static [crate::FieldSpec],
+    items: &[T],
+    visit: impl Fn(&T, &mut dyn FnMut(&'static str, FieldValue<'_>)),
+) -> Result<RecordBatch, ArrowError> {
+    let mut fields = vec![Field::new("record_type", DataType::Utf8, false)];
+    let (mut kind_column, _) = Column::for_value(&FieldValue::Text(None));
+    let mut columns: Vec<Column> = Vec::new();
+    for spec in table {
+        let (column, data_type) = Column::for_value(&empty(spec.field_type));
+        fields.push(Field::new(spec.name, data_type, true));
+        columns.push(column);
+    }
+    kind_column.make_room();
+    columns.iter_mut().for_each(Column::make_room);
+    for item in items {
+        kind_column.append(FieldValue::Text(Some(kind)));
+        // Fields come in table order; one not visited is null.
+        let mut cursor = 0;
+        visit(item, &mut |name, value| {
+            if let Some(offset) = table[cursor..].iter().position(|f| f.name == name) {
+                for column in &mut columns[cursor..cursor + offset] {
+                    column.append_null();
+                }
+                columns[cursor + offset].append(value);
+                cursor += offset + 1;
+            }
+        });
+        for column in &mut columns[cursor..] {
+            column.append_null();
+        }
+    }
+    let shared = Shared::default();
+    let mut arrays = vec![kind_column.finish(&shared)?];
+    for column in &mut columns {
+        arrays.push(column.finish(&shared)?);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)
+}
+
+/// The batteries as one batch: `record_type` (`"battery"`), then [`crate::Battery::FIELDS`].
+///
+/// ```
+/// # #[cfg(feature = "varserver")] {
+/// let vars = sunpower_proto::parse_vars(r#"{"/sys/devices/ess/0/sn": "B1",
+///     "/sys/devices/ess/0/msmtEps": "2025-09-30T15:50:00Z", "/sys/devices/ess/0/socVal": "0.5"}"#).unwrap();
+/// let batch = sunpower_proto::arrow::battery_batch(&vars.batteries).unwrap();
+/// assert_eq!((batch.num_rows(), batch.num_columns()), (1, 1 + sunpower_proto::Battery::FIELDS.len()));
+/// assert!(batch.schema().field_with_name("soc_pct").is_ok());
+/// # }
+/// ```
+pub fn battery_batch(batteries: &[crate::Battery]) -> Result<RecordBatch, ArrowError> {
+    use crate::Battery;
+    kind_batch(Battery::KIND, Battery::FIELDS, batteries, |b, v| {
+        b.visit_fields(v)
+    })
+}
+
+/// The transfer switches as one batch: `record_type` (`"transfer_switch"`), then
+/// [`crate::TransferSwitch::FIELDS`].
+pub fn transfer_switch_batch(
+    switches: &[crate::TransferSwitch],
+) -> Result<RecordBatch, ArrowError> {
+    use crate::TransferSwitch;
+    kind_batch(
+        TransferSwitch::KIND,
+        TransferSwitch::FIELDS,
+        switches,
+        |s, v| s.visit_fields(v),
+    )
+}
+
+/// Supervisor health readings as one batch: `record_type` (`"supervisor_health"`), then
+/// [`crate::SupervisorHealth::FIELDS`].
+pub fn supervisor_health_batch(
+    health: &[crate::SupervisorHealth],
+) -> Result<RecordBatch, ArrowError> {
+    use crate::SupervisorHealth;
+    kind_batch(
+        SupervisorHealth::KIND,
+        SupervisorHealth::FIELDS,
+        health,
+        |h, v| h.visit_fields(v),
+    )
+}
+
+#[cfg(feature = "intervals")]
+mod findings;
 #[cfg(feature = "intervals")]
 mod intervals;
 
@@ -533,6 +626,58 @@ mod tests {
                 prop_assert!(visited.is_empty(), "not in the schema: {:?}", visited);
             }
         }
+    }
+
+    #[cfg(feature = "varserver")]
+    #[test]
+    fn device_kinds_batch_their_tables_values() {
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::Float64Type;
+        let vars = crate::parse_vars(
+            r#"{"/sys/devices/ess/0/sn": "B0", "/sys/devices/ess/0/msmtEps": "2025-09-30T15:50:00Z",
+                "/sys/devices/ess/0/socVal": "0.25", "/sys/devices/ess/1/sn": "B1",
+                "/sys/devices/ess/1/msmtEps": "2025-09-30T15:50:00Z", "/sys/devices/ess/1/vBattV": "52.5",
+                "/sys/devices/transfer_switch/0/sn": "T0",
+                "/sys/devices/transfer_switch/0/msmtEps": "2025-09-30T15:50:00Z",
+                "/sys/devices/transfer_switch/0/midStEnum": "MID_STATE_CLOSED",
+                "/sys/pvs/flashwear_type_b": "0x02"}"#,
+        )
+        .unwrap();
+        let batch = battery_batch(&vars.batteries).unwrap();
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let mut want = vec!["record_type".to_owned()];
+        want.extend(crate::Battery::FIELDS.iter().map(|f| f.name.to_owned()));
+        assert_eq!(names, want);
+        let soc = batch
+            .column_by_name("soc_pct")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        assert_eq!((soc.value(0), soc.is_null(1)), (25.0, true));
+        let volts = batch
+            .column_by_name("battery_voltage_v")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        assert_eq!((volts.is_null(0), volts.value(1)), (true, 52.5));
+        let serials = batch.column_by_name("serial").unwrap().as_string::<i32>();
+        assert_eq!((serials.value(0), serials.value(1)), ("B0", "B1"));
+        let switches = transfer_switch_batch(&vars.transfer_switches).unwrap();
+        let state = switches
+            .column_by_name("mid_state")
+            .unwrap()
+            .as_string::<i32>();
+        assert_eq!(state.value(0), "MID_STATE_CLOSED");
+        let health = supervisor_health_batch(vars.health.as_slice()).unwrap();
+        let wear = health
+            .column_by_name("flash_wear_pct")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        assert_eq!(wear.value(0), 20.0);
+        assert_eq!(battery_batch(&[]).unwrap().num_rows(), 0);
     }
 
     #[test]

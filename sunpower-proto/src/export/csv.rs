@@ -35,7 +35,8 @@ use crate::{parse_timestamp, FieldSpec, FieldType, FieldValue};
 /// A row read from a file of a tree ([`crate::tree::merge`]) names the file too, before the
 /// line: `2026/06/01.csv: line 2: ...`.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{}line {line}: column {column} ({name}): {problem}", file.as_deref().map(|f| format!("{f}: ")).unwrap_or_default())]
+#[error("{}line {line}: {}{problem}", file.as_deref().map(|f| format!("{f}: ")).unwrap_or_default(),
+    if name.is_empty() { String::new() } else { format!("column {column} ({name}): ") })]
 #[non_exhaustive]
 pub struct RowError {
     /// The file, relative to the tree's folder, when the row was read from a tree's file.
@@ -44,10 +45,24 @@ pub struct RowError {
     pub line: u64,
     /// Position of the column in the row, from 0.
     pub column: usize,
-    /// The column's name, as the file's header has it.
+    /// The column's name, as the file's header has it; empty when the problem is the whole line
+    /// (a file too long to read), and the message then names no column.
     pub name: String,
     /// What was wrong, with the value found (at most 48 bytes of it).
     pub problem: String,
+}
+
+impl RowError {
+    /// A problem with a whole line rather than one of its cells.
+    pub(crate) fn whole_line(line: u64, problem: String) -> RowError {
+        RowError {
+            file: None,
+            line,
+            column: 0,
+            name: String::new(),
+            problem,
+        }
+    }
 }
 
 mod sealed {

@@ -27,6 +27,7 @@ pub(super) fn dead_evidence(run: &DeadRun) -> Evidence {
         samples,
         bad_samples: samples,
         days: 0,
+        value: None,
     }
 }
 

@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use crate::time::Rfc3339;
+use crate::{FieldSpec, FieldType, FieldValue};
 
 /// What is wrong.
 ///
@@ -29,9 +30,15 @@ pub enum Kind {
     CounterReset,
     /// A lifetime counter read out of line once and then resumed (the intervals' glitch).
     CounterGlitch,
+    /// The supervisor's communication errors rising much faster than on its usual days.
+    CommErrors,
+    /// The supervisor's memory (RAM) usage at or over the threshold.
+    MemoryHigh,
+    /// The supervisor's flash storage usage at or over the threshold.
+    FlashFull,
 }
 
-const ALL_KINDS: [Kind; 7] = [
+const ALL_KINDS: [Kind; 10] = [
     Kind::ReportingZero,
     Kind::NotReporting,
     Kind::Underperforming,
@@ -39,11 +46,14 @@ const ALL_KINDS: [Kind; 7] = [
     Kind::Gap,
     Kind::CounterReset,
     Kind::CounterGlitch,
+    Kind::CommErrors,
+    Kind::MemoryHigh,
+    Kind::FlashFull,
 ];
 
 impl Kind {
     /// The kind's name in the outputs: `reporting_zero`, `not_reporting`, `underperforming`,
-    /// `stale`, `gap`, `counter_reset`, `counter_glitch`.
+    /// `stale`, `gap`, `counter_reset`, `counter_glitch`, `comm_errors`, `memory_high`, `flash_full`.
     ///
     /// ```
     /// assert_eq!(sunpower_proto::health::Kind::Gap.as_str(), "gap");
@@ -57,6 +67,9 @@ impl Kind {
             Kind::Gap => "gap",
             Kind::CounterReset => "counter_reset",
             Kind::CounterGlitch => "counter_glitch",
+            Kind::CommErrors => "comm_errors",
+            Kind::MemoryHigh => "memory_high",
+            Kind::FlashFull => "flash_full",
         }
     }
 
@@ -82,9 +95,13 @@ impl Kind {
     pub fn severity(&self) -> Severity {
         match self {
             Kind::ReportingZero | Kind::NotReporting => Severity::Critical,
-            Kind::Underperforming | Kind::Stale | Kind::Gap | Kind::CounterReset => {
-                Severity::Warning
-            }
+            Kind::Underperforming
+            | Kind::Stale
+            | Kind::Gap
+            | Kind::CounterReset
+            | Kind::CommErrors
+            | Kind::MemoryHigh
+            | Kind::FlashFull => Severity::Warning,
             Kind::CounterGlitch => Severity::Info,
         }
     }
@@ -203,12 +220,17 @@ pub struct Evidence {
     /// The array's median AC power at the same times, averaged over the samples counted, kW.
     pub peers_median_kw: Option<f64>,
     /// Samples counted: daylight samples (the array's median above the floor), the stale
-    /// device's repeated readings, the counter events.
+    /// device's repeated readings, the counter events; for `comm_errors`, the supervisor's
+    /// communication errors over the days covered.
     pub samples: u32,
-    /// Of those, the samples that showed the fault (under the ratio; missing or zero).
+    /// Of those, the samples that showed the fault (under the ratio; missing or zero); for
+    /// `comm_errors`, the errors beyond the usual rate.
     pub bad_samples: u32,
     /// Local days covered (underperforming: the bad days).
     pub days: u32,
+    /// The kind's own measure: for `memory_high` and `flash_full`, the percent used (the
+    /// highest seen).
+    pub value: Option<f64>,
 }
 
 /// One health finding: a fault established, or its recovery.
@@ -322,26 +344,153 @@ impl fmt::Display for Finding {
     }
 }
 
-/// The jsonl row: `kind`, `status`, `severity`, `serial` and `record_type` (null for the
-/// supervisor), `start`, `end` (RFC 3339 UTC), then the evidence's fields.
+/// A column that is always there.
+const fn col(name: &'static str, field_type: FieldType, doc: &'static str) -> FieldSpec {
+    FieldSpec::new(name, field_type, false, None, doc)
+}
+
+impl Finding {
+    /// The columns of a finding row, in the order of every output (the jsonl keys of `sunpower
+    /// health --format jsonl`, the Arrow schema and the Parquet file's columns).
+    ///
+    /// ```
+    /// use sunpower_proto::health::Finding;
+    /// let names: Vec<&str> = Finding::COLUMNS.iter().map(|c| c.name).collect();
+    /// assert_eq!(names[..4], ["kind", "status", "severity", "serial"]);
+    /// assert_eq!(names.len(), 13);
+    /// ```
+    pub const COLUMNS: &'static [FieldSpec] = &[
+        col(
+            "kind",
+            FieldType::Text,
+            "What is wrong: reporting_zero, not_reporting, underperforming, stale, gap, \
+             counter_reset, counter_glitch, comm_errors, memory_high, flash_full.",
+        ),
+        col("status", FieldType::Text, "fault, or recovered (the fault ended)."),
+        col("severity", FieldType::Text, "critical, warning or info (every recovery)."),
+        FieldSpec::new(
+            "serial",
+            FieldType::Text,
+            true,
+            None,
+            "The device's serial; none for the supervisor's data as a whole (gaps).",
+        ),
+        FieldSpec::new(
+            "record_type",
+            FieldType::Unsigned,
+            true,
+            None,
+            "The record type the device reports in (130 inverters); none with the serial.",
+        ),
+        col("start", FieldType::Time, "When the fault began."),
+        col(
+            "end",
+            FieldType::Time,
+            "A fault: when last seen as it was established; a recovery: when seen healthy again.",
+        ),
+        FieldSpec::new(
+            "produced_kw",
+            FieldType::Decimal,
+            true,
+            Some("kW"),
+            "The device's mean AC power over the samples counted (a stale device: its stuck value).",
+        ),
+        FieldSpec::new(
+            "peers_median_kw",
+            FieldType::Decimal,
+            true,
+            Some("kW"),
+            "The array's median AC power at the same times, averaged.",
+        ),
+        col(
+            "samples",
+            FieldType::Unsigned,
+            "Samples counted (comm_errors: the supervisor's communication errors).",
+        ),
+        col(
+            "bad_samples",
+            FieldType::Unsigned,
+            "Of those, the samples that showed the fault (comm_errors: the errors beyond the \
+             usual rate).",
+        ),
+        col("days", FieldType::Unsigned, "Local days covered."),
+        FieldSpec::new(
+            "value",
+            FieldType::Decimal,
+            true,
+            None,
+            "The kind's own measure: memory_high and flash_full, the percent used (the highest).",
+        ),
+    ];
+
+    /// Visits the finding's values in [`Finding::COLUMNS`] order: what the jsonl row (`serde`
+    /// feature) and the Arrow batch are made of.
+    ///
+    /// ```
+    /// use chrono::DateTime;
+    /// use sunpower_proto::health::{Evidence, Finding, Kind, Status};
+    /// use sunpower_proto::FieldValue;
+    /// let t = DateTime::UNIX_EPOCH;
+    /// let f = Finding::new(Kind::Gap, Status::Fault, None, t, t, Evidence::default());
+    /// let mut names = Vec::new();
+    /// f.visit(|name, value| {
+    ///     if name == "serial" {
+    ///         assert_eq!(value, FieldValue::Text(None));
+    ///     }
+    ///     names.push(name);
+    /// });
+    /// assert_eq!(names, Finding::COLUMNS.iter().map(|c| c.name).collect::<Vec<_>>());
+    /// ```
+    pub fn visit<'a>(&'a self, mut visit: impl FnMut(&'static str, FieldValue<'a>)) {
+        use FieldValue::{Decimal, Text, Time, Unsigned};
+        visit("kind", Text(Some(self.kind.as_str())));
+        visit("status", Text(Some(self.status.as_str())));
+        visit("severity", Text(Some(self.severity.as_str())));
+        visit(
+            "serial",
+            Text(self.device.as_ref().map(|d| d.serial.as_str())),
+        );
+        visit(
+            "record_type",
+            Unsigned(self.device.as_ref().map(|d| u64::from(d.record_type))),
+        );
+        visit("start", Time(Some(self.start)));
+        visit("end", Time(Some(self.end)));
+        let e = &self.evidence;
+        visit("produced_kw", Decimal(e.produced_kw));
+        visit("peers_median_kw", Decimal(e.peers_median_kw));
+        visit("samples", Unsigned(Some(e.samples.into())));
+        visit("bad_samples", Unsigned(Some(e.bad_samples.into())));
+        visit("days", Unsigned(Some(e.days.into())));
+        visit("value", Decimal(e.value));
+    }
+}
+
+/// The jsonl row: the columns of [`Finding::COLUMNS`] (`kind`, `status`, `severity`, `serial`
+/// and `record_type` (null for the supervisor), `start`, `end` (RFC 3339 UTC), then the
+/// evidence's fields).
 #[cfg(feature = "serde")]
 impl serde::Serialize for Finding {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(12))?;
-        map.serialize_entry("kind", self.kind.as_str())?;
-        map.serialize_entry("status", self.status.as_str())?;
-        map.serialize_entry("severity", self.severity.as_str())?;
-        map.serialize_entry("serial", &self.device.as_ref().map(|d| d.serial.as_str()))?;
-        map.serialize_entry("record_type", &self.device.as_ref().map(|d| d.record_type))?;
-        map.serialize_entry("start", &Rfc3339(self.start).to_string())?;
-        map.serialize_entry("end", &Rfc3339(self.end).to_string())?;
-        let e = &self.evidence;
-        map.serialize_entry("produced_kw", &e.produced_kw)?;
-        map.serialize_entry("peers_median_kw", &e.peers_median_kw)?;
-        map.serialize_entry("samples", &e.samples)?;
-        map.serialize_entry("bad_samples", &e.bad_samples)?;
-        map.serialize_entry("days", &e.days)?;
+        let mut map = serializer.serialize_map(Some(Finding::COLUMNS.len()))?;
+        let mut result = Ok(());
+        self.visit(|name, value| {
+            if result.is_err() {
+                return;
+            }
+            result = match value {
+                FieldValue::Text(v) => map.serialize_entry(name, &v),
+                FieldValue::Time(v) => {
+                    map.serialize_entry(name, &v.map(|t| Rfc3339(t).to_string()))
+                }
+                FieldValue::Decimal(v) => map.serialize_entry(name, &v),
+                FieldValue::Unsigned(v) => map.serialize_entry(name, &v),
+                // No other type in the column list.
+                _ => map.serialize_entry(name, &()),
+            };
+        });
+        result?;
         map.end()
     }
 }

@@ -19,14 +19,30 @@ impl Health {
                 if (1..=MAX_SPACING_MINUTES).contains(&minutes) {
                     *self.spacings.entry(minutes).or_default() += 1;
                 }
-                if silence > self.gap_threshold() {
-                    let evidence = Evidence::default();
-                    for status in [Status::Fault, Status::Recovered] {
-                        self.pending
-                            .push(Finding::new(Kind::Gap, status, None, last, t, evidence));
+                let threshold = self.gap_threshold();
+                if silence > threshold {
+                    // Only a source seen reporting for a while before falls silent: two saved
+                    // snapshots days apart are not a supervisor gone quiet between them.
+                    let run = self
+                        .run_start
+                        .map_or(TimeDelta::zero(), |start| last - start);
+                    if run >= threshold {
+                        let evidence = Evidence::default();
+                        for status in [Status::Fault, Status::Recovered] {
+                            self.pending.push(Finding::new(
+                                Kind::Gap,
+                                status,
+                                None,
+                                last,
+                                t,
+                                evidence,
+                            ));
+                        }
                     }
+                    self.run_start = Some(t);
                 }
             }
+            self.run_start.get_or_insert(t);
             self.last_active = Some(t);
         }
     }

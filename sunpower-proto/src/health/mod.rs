@@ -56,12 +56,27 @@
 //! **Gaps.** Minutes in which some record was stamped are kept per day; a silence longer than
 //! [`HealthConfig::gap_min`] between two of them, and longer than twice the data's usual spacing
 //! (a source polled hourly is not silent between polls), is a gap (never zero production),
-//! reported with its recovery when the data resumes. Silence after the last data is not known
-//! to be a gap.
+//! reported with its recovery when the data resumes, once the data had run without a gap for at
+//! least as long before it (two snapshots days apart are not a silent supervisor). Silence after
+//! the last data is not known to be a gap.
 //!
 //! **Counter problems.** The interval stage's [`Event::CounterReset`] and [`Event::CounterGlitch`]
 //! are gathered per device and local day into one finding each (no recovery: the counter was
 //! followed again at once).
+//!
+//! **Communication errors.** The 120 record's `dl_comm_err` counter climbs steadily on a healthy
+//! system. Its rises per local day (between readings at most two hours apart; a counter that
+//! went down restarted, its value the errors since) are compared, as errors per hour, with the
+//! median of the supervisor's last 14 usual days: a day covering at least 12 hours, with at
+//! least [`HealthConfig::comm_error_baseline_days`] usual days before it, more than
+//! [`HealthConfig::comm_error_factor`] times their rate and at least
+//! [`HealthConfig::comm_error_min_excess`] errors a day above it, is a `comm_errors` fault
+//! (from its local midnight); high days do not enter the baseline; the first usual day after
+//! them is the recovery.
+//!
+//! **Memory and flash usage.** A `/vars` document's `/sys/info/ram_usage` or `flash_usage` at or
+//! over [`HealthConfig::usage_high_pct`] is a `memory_high` or `flash_full` fault (at the data's
+//! latest time: the document has no time of its own), the first reading under it the recovery.
 //!
 //! **Memory.** Readings are held per local day until the data's latest time is
 //! [`HealthConfig::day_lateness`] past the day's end; then the day is judged and dropped, and
@@ -79,11 +94,17 @@ mod gaps;
 mod monitor;
 mod stages;
 mod stale;
+mod supervisor;
 mod underperforming;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+// The report's heat map and panel energy use the same median and date limits.
+#[cfg(feature = "report")]
+pub(crate) use day::median as median_of;
 pub use finding::{Device, Evidence, Finding, Kind, Severity, Status};
+#[cfg(feature = "report")]
+pub(crate) use monitor::usable as usable_time;
 pub use monitor::Health;
 pub use stages::{worst_first, HealthStages};
 
@@ -130,6 +151,15 @@ pub struct HealthConfig {
     pub slot: TimeDelta,
     /// How long after a local day's end (in the data's time) it is judged. Default 1 day.
     pub day_lateness: TimeDelta,
+    /// A supervisor's day of communication errors is high when its rate is more than this
+    /// many times the median of its usual days. Default 3.
+    pub comm_error_factor: f64,
+    /// ... and at least this many errors a day above it. Default 48.
+    pub comm_error_min_excess: f64,
+    /// Usual days a supervisor needs before its rate is judged. Default 3.
+    pub comm_error_baseline_days: u32,
+    /// The supervisor's memory or flash usage at or over this percent is high. Default 90.
+    pub usage_high_pct: f64,
 }
 
 impl Default for HealthConfig {
@@ -148,6 +178,10 @@ impl Default for HealthConfig {
             gap_min: TimeDelta::minutes(30),
             slot: TimeDelta::minutes(5),
             day_lateness: TimeDelta::days(1),
+            comm_error_factor: 3.0,
+            comm_error_min_excess: 48.0,
+            comm_error_baseline_days: 3,
+            usage_high_pct: 90.0,
         }
     }
 }

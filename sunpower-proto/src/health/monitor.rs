@@ -9,6 +9,7 @@ use super::counters::CounterTally;
 use super::day::{median, Day};
 use super::dead::DeadRun;
 use super::stale::StaleRun;
+use super::supervisor::{CommState, UsageRun};
 use super::underperforming::{BadRun, DayTally};
 use super::{Device, Finding, HealthConfig, InverterReading, Kind};
 use crate::intervals::{local_date, local_day_start, Tz};
@@ -74,11 +75,18 @@ pub struct Health {
     pub(super) clock: Option<DateTime<Utc>>,
     /// The last minute with data of the days judged (gaps run across midnight).
     pub(super) last_active: Option<DateTime<Utc>>,
+    /// The first minute of the data's current run without a gap.
+    pub(super) run_start: Option<DateTime<Utc>>,
     /// Votes for the data's usual spacing, minutes -> count (at most 720 keys).
     pub(super) spacings: BTreeMap<i64, u32>,
     pub(super) counters: BTreeMap<(NaiveDate, Kind, u16, String), CounterTally>,
     pub(super) pending: Vec<Finding>,
     pub(super) late: u64,
+    /// The supervisors' communication error counters.
+    pub(super) supervisors: Vec<CommState>,
+    /// The open memory and flash usage faults.
+    pub(super) memory_run: Option<UsageRun>,
+    pub(super) flash_run: Option<UsageRun>,
 }
 
 impl Health {
@@ -99,10 +107,14 @@ impl Health {
             closed: None,
             clock: None,
             last_active: None,
+            run_start: None,
             spacings: BTreeMap::new(),
             counters: BTreeMap::new(),
             pending: Vec::new(),
             late: 0,
+            supervisors: Vec::new(),
+            memory_run: None,
+            flash_run: None,
         }
     }
 
@@ -114,8 +126,9 @@ impl Health {
     /// use sunpower_proto::parse_line;
     /// use sunpower_proto::health::{Health, HealthConfig, Kind};
     /// let mut health = Health::new(HealthConfig::default(), chrono_tz::UTC);
-    /// // Every five minutes, then two hours of silence.
-    /// for time in ["100000", "100500", "101000", "121000"] {
+    /// // Every five minutes for an hour, then two hours of silence.
+    /// for minute in (0..=60).step_by(5).chain([180]) {
+    ///     let time = format!("{:02}{:02}00", 10 + minute / 60, minute % 60);
     ///     health.add(&parse_line(&format!("120\t20260601{time}\tZT1\t0")).unwrap());
     /// }
     /// let findings = health.finish();
@@ -133,6 +146,11 @@ impl Health {
         if let Record::Header(header) = record {
             if let Some(t) = header.sent_at {
                 self.add_activity(t);
+            }
+        }
+        if let Record::SupervisorStatus(status) = record {
+            if let Some(count) = status.comm_errors {
+                self.add_comm_errors(status.serial, status.timestamp, count);
             }
         }
     }
@@ -243,6 +261,7 @@ impl Health {
         while let Some((_, day)) = self.days.pop_first() {
             self.judge(day);
         }
+        self.finish_comm_days();
         self.flush_counters(None);
         self.take_findings()
     }
@@ -386,6 +405,6 @@ impl Health {
 }
 
 /// Whether a time is far enough from chrono's limits for local dates and days around it.
-pub(super) fn usable(t: DateTime<Utc>) -> bool {
+pub(crate) fn usable(t: DateTime<Utc>) -> bool {
     (1000..=9998).contains(&t.year())
 }

@@ -55,6 +55,9 @@ impl HealthStages {
         for record in vars.records() {
             self.health.add(&record.record());
         }
+        if let Some(info) = &vars.supervisor {
+            self.health.add_supervisor_info(info);
+        }
     }
 
     /// The capture clock (a post's capture time): the intervals keep readings to their horizon
@@ -165,6 +168,26 @@ impl Finding {
                     (false, false) => "glitches",
                 };
                 format!("{} lifetime counter {what} that day", e.samples)
+            }
+            Kind::MemoryHigh | Kind::FlashFull => {
+                let what = if self.kind == Kind::MemoryHigh {
+                    "memory"
+                } else {
+                    "flash"
+                };
+                match e.value {
+                    Some(v) => format!("{what} {v:.0}% used, in {} readings", e.samples),
+                    None => format!("{what} usage high, in {} readings", e.samples),
+                }
+            }
+            Kind::CommErrors => {
+                let days = e.days.max(1);
+                let usual = e.samples.saturating_sub(e.bad_samples) / days;
+                format!(
+                    "{} communication errors a day where {usual} are usual, over {days} day{}",
+                    e.samples / days,
+                    if days == 1 { "" } else { "s" }
+                )
             }
         }
     }

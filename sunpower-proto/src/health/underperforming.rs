@@ -36,6 +36,7 @@ pub(super) fn bad_evidence(run: &BadRun) -> Evidence {
         samples: run.samples,
         bad_samples: run.bad,
         days: run.days,
+        value: None,
     }
 }
 

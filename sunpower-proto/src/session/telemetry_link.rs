@@ -63,6 +63,8 @@ pub struct TelemetryLink {
     failures: u32,
     /// Whether the socket in use has sent a frame.
     heard_since_connect: bool,
+    /// How long a silent socket is kept.
+    silence: TimeDelta,
 }
 
 impl Default for TelemetryLink {
@@ -80,6 +82,26 @@ impl TelemetryLink {
             retry_at: None,
             failures: 0,
             heard_since_connect: false,
+            silence: SILENCE,
+        }
+    }
+
+    /// A link that takes a socket silent for `silence` (at least a second) as dead instead of
+    /// [`SILENCE`]: for tests that cannot wait 90 s, or a firmware known to be quieter.
+    ///
+    /// ```
+    /// use chrono::{TimeDelta, TimeZone, Utc};
+    /// use sunpower_proto::session::{LinkAction, TelemetryLink};
+    /// let mut link = TelemetryLink::with_silence(TimeDelta::seconds(2));
+    /// let t = Utc.with_ymd_and_hms(2026, 7, 1, 12, 0, 0).unwrap();
+    /// assert_eq!(link.next_action(t), Some(LinkAction::Connect));
+    /// link.connected(t);
+    /// assert_eq!(link.next_action(t + TimeDelta::seconds(2)), Some(LinkAction::Close));
+    /// ```
+    pub fn with_silence(silence: TimeDelta) -> TelemetryLink {
+        TelemetryLink {
+            silence: silence.max(TimeDelta::seconds(1)),
+            ..TelemetryLink::new()
         }
     }
 
@@ -90,7 +112,7 @@ impl TelemetryLink {
                 self.state = State::Connecting;
                 Some(LinkAction::Connect)
             }
-            State::Up if self.last_heard.is_some_and(|t| now - t >= SILENCE) => {
+            State::Up if self.last_heard.is_some_and(|t| now - t >= self.silence) => {
                 Some(LinkAction::Close)
             }
             _ => None,
@@ -102,7 +124,7 @@ impl TelemetryLink {
     pub fn next_wakeup(&self) -> Option<DateTime<Utc>> {
         match self.state {
             State::Down => Some(self.retry_at.unwrap_or(DateTime::<Utc>::UNIX_EPOCH)),
-            State::Up => self.last_heard.map(|t| t + SILENCE),
+            State::Up => self.last_heard.map(|t| t + self.silence),
             State::Connecting => None,
         }
     }

@@ -193,6 +193,34 @@ fn year_path(year: i32) -> String {
 
 const YEARLY: &str = "yearly.csv";
 
+/// The longest file of a tree that is read, in bytes (16 MiB). A day's file at a one-minute
+/// cadence is about half a megabyte; a longer one was not written by this program and is left as
+/// it is (damaged), so that a caller reads at most this many bytes and one more of any file.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use sunpower_proto::tree::{self, MAX_FILE_BYTES};
+/// # use sunpower_proto::parse_line;
+/// # use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+/// # let mut acc = IntervalAccumulator::new(IntervalConfig::default());
+/// # for line in ["130\t20260601170000\tINV1\tM\t\t100.000\t0.3",
+/// #              "130\t20260601170500\tINV1\tM\t\t100.025\t0.3"] {
+/// #     acc.add(&parse_line(line).unwrap());
+/// # }
+/// # let rows = acc.finish();
+/// // A day's file that is one line longer than the limit (its first bytes and one more, as a
+/// // caller reads them).
+/// let long = vec![b'x'; MAX_FILE_BYTES + 1];
+/// let existing = BTreeMap::from([("2026/06/01.csv".to_string(), long)]);
+/// let update = tree::merge(&rows, chrono_tz::UTC, &existing).unwrap();
+/// assert_eq!(
+///     update.damaged[0].to_string(),
+///     "2026/06/01.csv: line 1: longer than 16777216 bytes, not a file of this program's"
+/// );
+/// assert_eq!((update.report.damaged, update.report.not_written), (1, 2));
+/// ```
+pub const MAX_FILE_BYTES: usize = 16 << 20;
+
 fn days(intervals: &[Interval], tz: Tz) -> BTreeMap<NaiveDate, Vec<&Interval>> {
     let mut by_day: BTreeMap<NaiveDate, Vec<&Interval>> = BTreeMap::new();
     for interval in intervals {
@@ -250,8 +278,17 @@ fn read_file<'t, T: CsvRow, K: Ord>(
         file: Some(path.to_owned()),
         ..e
     };
+    let text = text.unwrap_or_default();
+    if text.len() > MAX_FILE_BYTES {
+        // The line that crosses the limit: where a reader would have had to go on.
+        let line = 1 + memchr::memchr_iter(b'\n', &text[..MAX_FILE_BYTES]).count() as u64;
+        return Err(error(RowError::whole_line(
+            line,
+            format!("longer than {MAX_FILE_BYTES} bytes, not a file of this program's"),
+        )));
+    }
     let mut out = BTreeMap::new();
-    for row in reader(text.unwrap_or_default()).map_err(error)? {
+    for row in reader(text).map_err(error)? {
         let row = row.map_err(error)?;
         out.insert(key(&row), row);
     }

@@ -9,6 +9,7 @@ The decoding is done by the Rust library ``sunpower-proto`` (compiled module
 ``sunpower._sunpower``); see ``_sunpower.pyi`` for the documented API.
 """
 
+from ._client import Client, PinMismatch
 from ._errors import CaptureError, DecodeError, DecodeWarning, SunpowerError
 from ._sunpower import (
     CaptureReader,
@@ -23,12 +24,15 @@ from ._sunpower import (
     Record,
     RecordBatches,
     ArrowStream,
+    Battery,
     Session,
     SessionEvent,
     SessionRequest,
     SiteTotals,
+    SupervisorHealth,
     SupervisorInfo,
     TelemetryDecoder,
+    TransferSwitch,
     Vars,
     __version__,
     hourly_energy,
@@ -47,6 +51,8 @@ from ._sunpower import (
 )
 
 __all__ = [
+    "Client",
+    "PinMismatch",
     "CaptureError",
     "CaptureReader",
     "DecodeError",
@@ -62,13 +68,16 @@ __all__ = [
     "Record",
     "RecordBatches",
     "ArrowStream",
+    "Battery",
     "Session",
     "SessionEvent",
     "SessionRequest",
     "SiteTotals",
     "SunpowerError",
+    "SupervisorHealth",
     "SupervisorInfo",
     "TelemetryDecoder",
+    "TransferSwitch",
     "Vars",
     "__version__",
     "hourly_energy",

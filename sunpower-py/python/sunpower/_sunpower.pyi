@@ -25,6 +25,9 @@ __all__ = [
     "DocumentProblem",
     "SupervisorInfo",
     "SiteTotals",
+    "Battery",
+    "TransferSwitch",
+    "SupervisorHealth",
     "TelemetryDecoder",
     "Session",
     "SessionRequest",
@@ -207,6 +210,10 @@ class Record:
     def lifetime_net_energy_resolution_kwh(self) -> float | None:
         """How finely a JSON source wrote ``lifetime_net_energy_kwh`` (``1.0`` for whole kWh,
         ``0.01`` for two decimals); only meters from the local API have it."""
+    @property
+    def line_voltage_v(self) -> float | None:
+        """Leg 1 to leg 2 voltage, V (varserver ``v12V``); only meters from ``/vars`` have it.
+        In ``to_dict()`` only when reported."""
 
     # 141: consumption meter per leg.
     @property
@@ -321,7 +328,7 @@ def parse_vars(doc: bytes | bytearray | str) -> Vars:
     kept (counted in :attr:`Vars.withheld`): a path naming a secret in any segment
     (``/net/sta0/ssid/0``), a MAC-shaped path or value anywhere (``:`` or ``-``, any case); a
     device whose ``sn`` is MAC-shaped keeps its records under ``withheld-<kind>-<index>``. A
-    document that is not JSON, not an object, or over 64 MiB raises :class:`DecodeError` (a
+    document that is not JSON, not an object, or over 32 MiB raises :class:`DecodeError` (a
     ``bytes`` or ``str`` document is not copied, a ``bytearray`` over the limit is refused
     unread); a value that cannot be read (``1e400``, over 1 KiB, a ``values`` entry that is not
     an object) costs its field, and a device that cannot be decoded is left out, each problem
@@ -357,6 +364,16 @@ class Vars:
     @property
     def site(self) -> SiteTotals | None:
         """``/sys/livedata/*``, when the document had any."""
+    @property
+    def batteries(self) -> tuple[Battery, ...]:
+        """The batteries (``/sys/devices/ess/<i>/``), by index."""
+    @property
+    def transfer_switches(self) -> tuple[TransferSwitch, ...]:
+        """The transfer switches (``/sys/devices/transfer_switch/<i>/``), by index."""
+    @property
+    def health(self) -> SupervisorHealth | None:
+        """The supervisor's health (``/sys/info/*`` usage, ``/sys/pvs/flashwear_type_b``), when
+        the document had any of it."""
     @property
     def form(self) -> Literal["object", "array"]: ...
     @property
@@ -491,6 +508,141 @@ class SupervisorInfo:
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
+class Battery:
+    """One SunVault battery reading (``/sys/devices/ess/<i>/``). Immutable; equal by value.
+    State of charge and health are percent, 0 to 100 (the wire's fractions times 100; a wire
+    value over 1 is a problem in ``Vars.problems`` and the field ``None``). Power is positive
+    when discharging."""
+
+    @property
+    def timestamp(self) -> datetime.datetime:
+        """``msmtEps`` (aware, UTC)."""
+    @property
+    def serial(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def operating_mode(self) -> str | None: ...
+    @property
+    def source(self) -> Literal["vars", "devicelist"]: ...
+    @property
+    def power_kw(self) -> float | None: ...
+    @property
+    def discharge_energy_kwh(self) -> float | None:
+        """``posLtea3phsumKwh``: lifetime energy discharged, kWh."""
+    @property
+    def charge_energy_kwh(self) -> float | None:
+        """``negLtea3phsumKwh``: lifetime energy charged, kWh."""
+    @property
+    def leg1_voltage_v(self) -> float | None: ...
+    @property
+    def leg2_voltage_v(self) -> float | None: ...
+    @property
+    def soc_pct(self) -> float | None: ...
+    @property
+    def customer_soc_pct(self) -> float | None: ...
+    @property
+    def soh_pct(self) -> float | None: ...
+    @property
+    def inverter_temp_c(self) -> float | None: ...
+    @property
+    def battery_voltage_v(self) -> float | None: ...
+    @property
+    def charge_limit_kw(self) -> float | None: ...
+    @property
+    def discharge_limit_kw(self) -> float | None: ...
+    @property
+    def max_cell_temp_c(self) -> float | None: ...
+    @property
+    def min_cell_temp_c(self) -> float | None: ...
+    @property
+    def max_cell_voltage_v(self) -> float | None: ...
+    @property
+    def min_cell_voltage_v(self) -> float | None: ...
+    @property
+    def record_type(self) -> Literal["battery"]:
+        """What the object is, as a record's ``record_type`` says its kind."""
+    def to_dict(self) -> dict[str, Any]:
+        """As ``sunpower vars`` prints it: ``{"record_type": "battery", ...}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class TransferSwitch:
+    """One Hub+/MIDC transfer switch reading (``/sys/devices/transfer_switch/<i>/``).
+    Immutable; equal by value."""
+
+    @property
+    def timestamp(self) -> datetime.datetime:
+        """``msmtEps`` (aware, UTC)."""
+    @property
+    def serial(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def mid_state(self) -> str | None:
+        """``midStEnum`` as sent: ``"MID_STATE_CLOSED"`` (on grid), ``"MID_STATE_OPEN"``
+        (islanded), or another value, kept."""
+    @property
+    def pv_disconnect_state(self) -> str | None:
+        """``pvd1StEnum`` as sent: ``"PVD_STATE_CLOSED"``, ``"PVD_STATE_OPEN"``, or another
+        value, kept."""
+    @property
+    def temperature_c(self) -> float | None: ...
+    @property
+    def grid_leg1_voltage_v(self) -> float | None: ...
+    @property
+    def grid_leg2_voltage_v(self) -> float | None: ...
+    @property
+    def leg1_voltage_v(self) -> float | None: ...
+    @property
+    def leg2_voltage_v(self) -> float | None: ...
+    @property
+    def supply_voltage_v(self) -> float | None: ...
+    @property
+    def record_type(self) -> Literal["transfer_switch"]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """As ``sunpower vars`` prints it: ``{"record_type": "transfer_switch", ...}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SupervisorHealth:
+    """The supervisor's health: ``/sys/info/*`` usage and ``/sys/pvs/flashwear_type_b``.
+    Immutable; equal by value. Never holds the Wi-Fi SSID or key or a MAC address."""
+
+    @property
+    def timestamp(self) -> datetime.datetime | None: ...
+    @property
+    def serial(self) -> str | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def software_version(self) -> str | None: ...
+    @property
+    def build(self) -> int | None: ...
+    @property
+    def uptime_s(self) -> float | None: ...
+    @property
+    def ram_usage_pct(self) -> float | None: ...
+    @property
+    def memory_used_kb(self) -> int | None: ...
+    @property
+    def cpu_usage_pct(self) -> float | None: ...
+    @property
+    def cpu_load(self) -> float | None: ...
+    @property
+    def flash_usage_pct(self) -> float | None: ...
+    @property
+    def flash_available_kb(self) -> int | None: ...
+    @property
+    def flash_wear_pct(self) -> float | None:
+        """The eMMC's estimated life used, percent, in 10 % steps; 100 past its rated life."""
+    @property
+    def record_type(self) -> Literal["supervisor_health"]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """As ``sunpower vars`` prints it: ``{"record_type": "supervisor_health", ...}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
 class SiteTotals:
     """The supervisor's running totals at one time (``/sys/livedata/*``, or a telemetry
     ``power`` frame). Immutable; equal by value. Powers kW, energies kWh (lifetime counters),
@@ -568,6 +720,9 @@ class Finding:
         "gap",
         "counter_reset",
         "counter_glitch",
+        "comm_errors",
+        "memory_high",
+        "flash_full",
     ]: ...
     @property
     def status(self) -> Literal["fault", "recovered"]: ...
@@ -595,6 +750,9 @@ class Finding:
     @property
     def days(self) -> int: ...
     @property
+    def value(self) -> float | None:
+        """The kind's own measure: ``memory_high`` and ``flash_full``, the percent used."""
+    @property
     def evidence_text(self) -> str:
         """The evidence in a few words, as ``sunpower health`` shows it."""
     def to_dict(self) -> dict[str, Any]: ...
@@ -615,6 +773,9 @@ class Health:
         """The capture clock (a post's ``captured_at``)."""
     def take_findings(self) -> list[Finding]: ...
     def finish(self) -> list[Finding]: ...
+    def finish_arrow(self) -> RecordBatches:
+        """Every finding left (as :meth:`finish` returns them, worst first) as Arrow batches,
+        the columns of :meth:`Finding.to_dict`."""
     @property
     def late_readings(self) -> int:
         """Readings that came after their day was judged, ignored."""
