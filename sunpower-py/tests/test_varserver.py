@@ -723,7 +723,9 @@ def test_record_fields_describes_the_kinds_with_their_own_class() -> None:
     """`record_fields` takes a kind's name as its objects' `record_type`: the names are each
     class's attributes and its `to_dict()` keys, in order, units as the table has them."""
     vars = sunpower.parse_vars(json.dumps(ESS_SITE))
-    objects = {
+    objects: dict[
+        str, sunpower.Battery | sunpower.TransferSwitch | sunpower.SupervisorHealth | None
+    ] = {
         "battery": vars.batteries[0],
         "transfer_switch": vars.transfer_switches[0],
         "supervisor_health": vars.health,
@@ -742,5 +744,5 @@ def test_record_fields_describes_the_kinds_with_their_own_class() -> None:
     assert switch["mid_state"] == "text"
     # Numbers as before; an unknown name is refused by name.
     assert sunpower.record_fields(130)[4] == ("lifetime_energy_kwh", "decimal", "kWh")
-    with pytest.raises(ValueError, match="'bat'"):
+    with pytest.raises(ValueError, match='"bat": not a kind'):
         sunpower.record_fields("bat")

@@ -295,7 +295,7 @@ class DeviceList:
     def __iter__(self) -> Iterator[Record]: ...
 
 def record_fields(
-    record_type: int | Literal["battery", "transfer_switch", "supervisor_health"],
+    record_type: int | str,
 ) -> list[tuple[str, Literal["time", "text", "decimal", "integer", "unsigned"], str | None]]:
     """The typed fields of records of ``record_type``, in ``to_dict()`` order, as the core
     library describes them once: ``(name, type, unit)`` (``("lifetime_energy_kwh", "decimal",
