@@ -88,13 +88,14 @@ enum Command {
     },
     /// Decode a `/vars` document of a supervisor's varserver (any form and path shape) into
     /// JSON Lines records: inverters 130, meters 140 and 141, the supervisor's info, the site
-    /// totals. Wi-Fi keys and MAC addresses are never printed.
-    #[command(override_usage = "sunpower vars FILE|-", after_help = EXIT_STATUS)]
-    Vars {
-        /// The document, or `-` for standard input.
-        #[arg(default_value = "-")]
-        input: String,
-    },
+    /// totals, batteries, transfer switches, the supervisor's health; or into a Parquet
+    /// dataset, one partition per record type or kind. Wi-Fi keys and MAC addresses are never
+    /// printed.
+    #[command(
+        override_usage = "sunpower vars FILE|- [--format jsonl|parquet --output DIR]",
+        after_help = EXIT_STATUS
+    )]
+    Vars(varserver::VarsArgs),
     /// Decode the supervisor's WebSocket telemetry (one JSON frame a line, as `websocat
     /// ws://PVS:9002` prints them) into JSON Lines site totals, each written as it comes.
     #[command(override_usage = "sunpower telemetry FILE|-", after_help = EXIT_STATUS)]
@@ -183,7 +184,7 @@ fn main() -> ExitCode {
         Command::Watch(args) => watch::run(&args),
         Command::Report(args) => report::run(&args),
         Command::Devicelist { input } => devicelist::run(&input),
-        Command::Vars { input } => varserver::vars(&input),
+        Command::Vars(args) => varserver::vars(&args),
         Command::Telemetry { input } => varserver::telemetry(&input),
         Command::Completions { shell } => {
             let mut command = Cli::command();

@@ -17,6 +17,11 @@ pub fn decode(_args: &CaptureArgs, _dir: &Path) -> io::Result<Outcome> {
     Ok(Outcome::Usage)
 }
 
+pub fn vars(_vars: &sunpower_proto::Vars, _dir: &Path) -> io::Result<Outcome> {
+    eprintln!("sunpower: {NOT_BUILT}");
+    Ok(Outcome::Usage)
+}
+
 /// Cannot be made: `create` always fails, so there is nothing to write.
 pub enum IntervalsFile {}
 

@@ -40,7 +40,33 @@ fn json_line(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
     out.write_all(b"\n")
 }
 
-pub fn vars(input: &str) -> io::Result<Outcome> {
+/// Output formats of `sunpower vars`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VarsFormat {
+    /// One JSON object per record, on standard output.
+    Jsonl,
+    /// A Parquet dataset under --output DIR: `DIR/record_type=130/`, `DIR/record_type=battery/`
+    /// and so on (the supervisor's info and the site totals are in the JSON Lines only).
+    Parquet,
+}
+
+/// Arguments of `sunpower vars`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VarsArgs {
+    /// The document, or `-` for standard input.
+    #[arg(default_value = "-")]
+    pub input: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = VarsFormat::Jsonl)]
+    pub format: VarsFormat,
+    /// The dataset's directory (new or empty, or left incomplete by a killed run: replaced),
+    /// for --format parquet; `DIR/_SUCCESS`, written last, marks it complete.
+    #[arg(long, value_name = "DIR", required_if_eq("format", "parquet"))]
+    pub output: Option<std::path::PathBuf>,
+}
+
+pub fn vars(args: &VarsArgs) -> io::Result<Outcome> {
+    let input = args.input.as_str();
     let vars = match read_vars(input) {
         Ok(vars) => vars,
         Err(e) => {
@@ -48,6 +74,13 @@ pub fn vars(input: &str) -> io::Result<Outcome> {
             return Ok(Outcome::Unreadable);
         }
     };
+    if let (VarsFormat::Parquet, Some(dir)) = (args.format, &args.output) {
+        let outcome = crate::parquet::vars(&vars, dir)?;
+        if outcome == Outcome::Read {
+            report_vars(input, &vars);
+        }
+        return Ok(outcome);
+    }
     let mut out = stdout_lines();
     for record in vars.records() {
         out.write_record(&record.record(), None)?;

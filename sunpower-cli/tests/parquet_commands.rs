@@ -543,3 +543,142 @@ fn decode_parquet_onto_a_file_names_it() {
     assert_eq!(std::fs::read(&file).unwrap(), b"x");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `vars --format parquet`: the inverters' and meters' records by record type, the batteries,
+/// the transfer switch and the supervisor's health by kind, each row equal to `vars`'s JSON
+/// line, SoC in percent; the dataset complete; a second run into it refused.
+#[test]
+fn vars_parquet_equals_the_json_lines_by_record_type_and_kind() {
+    let dir = tempdir("vars-dataset");
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = dir.join("vars.json");
+    let mut entries = vec![
+        ("/sys/pvs/flashwear_type_b", "0x05".to_owned()),
+        ("/sys/info/sw_rev", "2025.09.04.61845".to_owned()),
+        ("/sys/devices/inverter/0/sn", "E00122000001".to_owned()),
+        (
+            "/sys/devices/inverter/0/msmtEps",
+            "2025-09-30T15:50:00Z".to_owned(),
+        ),
+        ("/sys/devices/inverter/0/ltea3phsumKwh", "1234.5".to_owned()),
+        ("/sys/devices/transfer_switch/0/sn", "MIDC01".to_owned()),
+        (
+            "/sys/devices/transfer_switch/0/msmtEps",
+            "2025-09-30T15:50:00Z".to_owned(),
+        ),
+        (
+            "/sys/devices/transfer_switch/0/midStEnum",
+            "MID_STATE_CLOSED".to_owned(),
+        ),
+        ("/sys/devices/transfer_switch/0/tDegc", "31.5".to_owned()),
+    ];
+    let battery_paths: Vec<_> = (0..2)
+        .flat_map(|i| {
+            [
+                (format!("/sys/devices/ess/{i}/sn"), format!("BC0{i}")),
+                (
+                    format!("/sys/devices/ess/{i}/msmtEps"),
+                    "2025-09-30T15:50:00Z".to_owned(),
+                ),
+                (
+                    format!("/sys/devices/ess/{i}/socVal"),
+                    format!("0.{}5", 4 + i),
+                ),
+                (
+                    format!("/sys/devices/ess/{i}/posLtea3phsumKwh"),
+                    "120.5".into(),
+                ),
+            ]
+        })
+        .collect();
+    entries.extend(battery_paths.iter().map(|(p, v)| (p.as_str(), v.clone())));
+    let map: Map<String, Value> = (entries.iter())
+        .map(|(p, v)| (p.to_string(), json!(v)))
+        .collect();
+    std::fs::write(&doc, serde_json::to_string(&map).unwrap()).unwrap();
+    let doc = doc.to_str().unwrap();
+    let lines = json_lines(&sunpower_ok(&["vars", doc], None));
+    let out_dir = dir.join("dataset");
+    let out = sunpower_ok(
+        &[
+            "vars",
+            doc,
+            "--format",
+            "parquet",
+            "--output",
+            out_dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.stdout.is_empty());
+    assert!(out_dir.join("_SUCCESS").is_file());
+    let mut partitions = BTreeMap::new();
+    for entry in std::fs::read_dir(&out_dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if let Some(kind) = name.strip_prefix("record_type=") {
+            partitions.insert(
+                kind.to_string(),
+                read_file(&path.join("part-00000.parquet")),
+            );
+        }
+    }
+    assert_eq!(
+        partitions.keys().collect::<Vec<_>>(),
+        ["130", "battery", "supervisor_health", "transfer_switch"]
+    );
+    // Every JSON line of a partitioned kind is its partition's row, in order, value for value.
+    let mut by_kind: BTreeMap<String, Vec<&Map<String, Value>>> = BTreeMap::new();
+    for line in &lines {
+        let kind = match &line["record_type"] {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        by_kind
+            .entry(kind)
+            .or_default()
+            .push(line.as_object().unwrap());
+    }
+    for (kind, batches) in &partitions {
+        let keys = timestamp_keys(batches);
+        let got = rows(batches);
+        let expected = &by_kind[kind];
+        assert_eq!(got.len(), expected.len(), "{kind}");
+        for (row, line) in got.iter().zip(expected) {
+            for (key, value) in *line {
+                if key == "record_type" {
+                    assert!(!row.contains_key(key));
+                    continue;
+                }
+                assert_eq!(
+                    row.get(key),
+                    Some(&comparable(key, value, &keys)),
+                    "{kind}, {key}: {row:?} vs {line:?}"
+                );
+            }
+        }
+    }
+    let soc: Vec<_> = rows(&partitions["battery"])
+        .iter()
+        .map(|r| r["soc_pct"].clone())
+        .collect();
+    assert_eq!(soc, [json!(45.0), json!(55.0)]);
+    assert_eq!(
+        rows(&partitions["transfer_switch"])[0]["mid_state"],
+        "MID_STATE_CLOSED"
+    );
+    // A complete dataset is not overwritten.
+    let again = sunpower(
+        &[
+            "vars",
+            doc,
+            "--format",
+            "parquet",
+            "--output",
+            out_dir.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(again.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -252,6 +252,10 @@ pub enum MidState {
 }
 
 impl MidState {
+    /// The wire values of the states known here (every other is [`MidState::Other`]): Home
+    /// Assistant's `options` of the state's `enum` sensor.
+    pub const KNOWN: &'static [&'static str] = &["MID_STATE_CLOSED", "MID_STATE_OPEN"];
+
     /// The state a wire value names.
     pub fn from_wire(text: &str) -> MidState {
         match text {
@@ -291,6 +295,9 @@ pub enum PvDisconnectState {
 }
 
 impl PvDisconnectState {
+    /// The wire values of the states known here (every other is [`PvDisconnectState::Other`]).
+    pub const KNOWN: &'static [&'static str] = &["PVD_STATE_CLOSED", "PVD_STATE_OPEN"];
+
     /// The state a wire value names.
     pub fn from_wire(text: &str) -> PvDisconnectState {
         match text {
@@ -559,6 +566,27 @@ impl serde::Serialize for SupervisorHealth {
 
 #[cfg(test)]
 mod tests {
+
+    /// The known states are exactly those without `Other`, each written back as it came.
+    #[test]
+    fn the_known_states_are_the_typed_ones() {
+        for wire in MidState::KNOWN {
+            let state = MidState::from_wire(wire);
+            assert!(!matches!(state, MidState::Other(_)), "{wire}");
+            assert_eq!(state.as_str(), *wire);
+        }
+        for wire in PvDisconnectState::KNOWN {
+            let state = PvDisconnectState::from_wire(wire);
+            assert!(!matches!(state, PvDisconnectState::Other(_)), "{wire}");
+            assert_eq!(state.as_str(), *wire);
+        }
+        for state in [MidState::Closed, MidState::Open] {
+            assert!(MidState::KNOWN.contains(&state.as_str()));
+        }
+        for state in [PvDisconnectState::Closed, PvDisconnectState::Open] {
+            assert!(PvDisconnectState::KNOWN.contains(&state.as_str()));
+        }
+    }
     use super::*;
     use crate::fields::FieldType;
 

@@ -59,8 +59,11 @@ pub struct Message {
 /// How Home Assistant shows a quantity.
 struct Class {
     device_class: Option<&'static str>,
+    /// Empty for an `enum` sensor (Home Assistant refuses one with a state class).
     state_class: &'static str,
     unit: &'static str,
+    /// An `enum` sensor's states.
+    options: &'static [&'static str],
 }
 
 const fn class(device_class: &'static str, state_class: &'static str, unit: &'static str) -> Class {
@@ -68,6 +71,17 @@ const fn class(device_class: &'static str, state_class: &'static str, unit: &'st
         device_class: Some(device_class),
         state_class,
         unit,
+        options: &[],
+    }
+}
+
+/// A sensor of a state among `options` (`device_class` `enum`: no state class, no unit).
+const fn states(options: &'static [&'static str]) -> Class {
+    Class {
+        device_class: Some("enum"),
+        state_class: "",
+        unit: "",
+        options,
     }
 }
 
@@ -103,6 +117,7 @@ fn sensor_class(field: &str, meter: Option<MeterKind>) -> Option<Class> {
                 device_class: None,
                 state_class: "measurement",
                 unit: "%",
+                options: &[],
             }
         }
         "reactive_power_kvar" => class("reactive_power", "measurement", "kvar"),
@@ -124,10 +139,15 @@ fn sensor_class(field: &str, meter: Option<MeterKind>) -> Option<Class> {
         "heatsink_temp_c" | "inverter_temp_c" | "max_cell_temp_c" | "min_cell_temp_c"
         | "temperature_c" => class("temperature", "measurement", "°C"),
         "frequency_hz" => class("frequency", "measurement", "Hz"),
+        // The transfer switch's states: the known ones as options; one not known here shows as
+        // unknown (the value template gives `None`), as sent in the state object.
+        "mid_state" => states(crate::MidState::KNOWN),
+        "pv_disconnect_state" => states(crate::PvDisconnectState::KNOWN),
         "power_factor" => Class {
             device_class: Some("power_factor"),
             state_class: "measurement",
             unit: "",
+            options: &[],
         },
         // The supervisor's health (120, SupervisorHealth).
         "uptime_s" => class("duration", "total_increasing", "s"),
@@ -137,11 +157,13 @@ fn sensor_class(field: &str, meter: Option<MeterKind>) -> Option<Class> {
             device_class: None,
             state_class: "total_increasing",
             unit: "",
+            options: &[],
         },
         "cpu_load" | "untransmitted" => Class {
             device_class: None,
             state_class: "measurement",
             unit: "",
+            options: &[],
         },
         _ => return None,
     })
@@ -293,6 +315,23 @@ impl Discovery {
 
     /// The messages of a transfer switch: a device of its own, its state on
     /// `sunpower/<serial>/transfer_switch/state` (the states as sent, in the state object).
+    /// Its two states, `mid_state` (grid or backup) and `pv_disconnect_state`, are sensors of
+    /// their own, `device_class` `enum` with the known states as `options`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "varserver")] {
+    /// use sunpower_proto::{homeassistant::Discovery, parse_vars};
+    /// let vars = parse_vars(r#"{"/sys/devices/transfer_switch/0/sn": "MIDC01",
+    ///     "/sys/devices/transfer_switch/0/msmtEps": "2025-09-30T15:50:00Z",
+    ///     "/sys/devices/transfer_switch/0/midStEnum": "MID_STATE_OPEN"}"#).unwrap();
+    /// let messages = Discovery::new().transfer_switch(&vars.transfer_switches[0]);
+    /// let mid = messages.iter().find(|m| m.topic.ends_with("/mid_state/config")).unwrap();
+    /// let config: serde_json::Value = serde_json::from_str(&mid.payload).unwrap();
+    /// assert_eq!(config["device_class"], "enum");
+    /// assert_eq!(config["options"], serde_json::json!(["MID_STATE_CLOSED", "MID_STATE_OPEN"]));
+    /// assert!(messages.last().unwrap().payload.contains(r#""mid_state":"MID_STATE_OPEN""#));
+    /// # }
+    /// ```
     pub fn transfer_switch(&mut self, switch: &TransferSwitch) -> Vec<Message> {
         let (state, fields) = state_of(|v| switch.visit_fields(v));
         let device = Device {
@@ -344,8 +383,7 @@ impl Discovery {
                     "unique_id": format!("sunpower_{}_{field}", device.id),
                     "object_id": format!("sunpower_{}_{field}", device.id),
                     "state_topic": state_topic,
-                    "value_template": format!("{{{{ value_json.{field} }}}}"),
-                    "state_class": class.state_class,
+                    "value_template": value_template(field, class.options),
                     "availability_topic": AVAILABILITY_TOPIC,
                     "device": {
                         "identifiers": [format!("sunpower_{}", device.id)],
@@ -353,6 +391,12 @@ impl Discovery {
                         "manufacturer": "SunPower",
                     },
                 });
+                if !class.state_class.is_empty() {
+                    config["state_class"] = json!(class.state_class);
+                }
+                if !class.options.is_empty() {
+                    config["options"] = json!(class.options);
+                }
                 if let Some(device_class) = class.device_class {
                     config["device_class"] = json!(device_class);
                 }
@@ -379,6 +423,21 @@ impl Discovery {
         });
         out
     }
+}
+
+/// The template reading `field` from the state object; for an `enum` sensor, a state not
+/// among `options` (or none) gives `None`, which Home Assistant's MQTT sensor takes as
+/// unknown (a state outside the options would be refused with an error).
+fn value_template(field: &str, options: &[&str]) -> String {
+    if options.is_empty() {
+        return format!("{{{{ value_json.{field} }}}}");
+    }
+    let list = options
+        .iter()
+        .map(|o| format!("'{o}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("{{{{ value_json.{field} if value_json.{field} in [{list}] else None }}}}")
 }
 
 struct Device {

@@ -67,13 +67,27 @@ fn check(messages: &[Message]) -> usize {
         assert_eq!(config["device"]["manufacturer"], "SunPower");
         assert_eq!(config["availability_topic"], AVAILABILITY_TOPIC);
         let state_topic = config["state_topic"].as_str().unwrap();
-        let field = config["value_template"]
-            .as_str()
-            .unwrap()
-            .trim_start_matches("{{ value_json.")
-            .trim_end_matches(" }}");
+        let template = config["value_template"].as_str().unwrap();
+        let field = template.trim_start_matches("{{ value_json.");
+        let field = &field[..field
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap()];
         let state = &states[state_topic];
         assert!(state.get(field).is_some(), "{state_topic} lacks {field}");
+        if config["device_class"] == "enum" {
+            // Home Assistant refuses an enum sensor with a state class or a unit, or without
+            // its options; a state outside them must come out as None (unknown).
+            assert!(config.get("state_class").is_none(), "{config}");
+            assert!(config.get("unit_of_measurement").is_none(), "{config}");
+            let options = config["options"].as_array().expect("options");
+            assert!(!options.is_empty());
+            for option in options {
+                let option = option.as_str().unwrap();
+                assert!(template.contains(&format!("'{option}'")), "{template}");
+            }
+            assert!(template.ends_with(" else None }}"), "{template}");
+            continue;
+        }
         let (class, state_class, unit) = (
             config["device_class"].as_str(),
             config["state_class"].as_str().unwrap(),
@@ -177,4 +191,63 @@ fn a_vars_dump_gives_inverters_meters_and_the_site() {
     }
     assert_eq!(discovery.offline().payload, "offline");
     assert_eq!(discovery.online().topic, AVAILABILITY_TOPIC);
+}
+
+/// A transfer switch's two states are `enum` sensors with the known states as options, their
+/// values (known or not) as sent in the state object; its quantities are sensors with units.
+#[test]
+fn a_transfer_switch_gives_its_states_as_enum_sensors() {
+    let vars = parse_vars(
+        r#"{"/sys/devices/transfer_switch/0/sn": "MIDC01",
+            "/sys/devices/transfer_switch/0/msmtEps": "2025-09-30T15:50:00Z",
+            "/sys/devices/transfer_switch/0/midStEnum": "MID_STATE_OPEN",
+            "/sys/devices/transfer_switch/0/pvd1StEnum": "PVD_STATE_FAULT",
+            "/sys/devices/transfer_switch/0/tDegc": "31.5"}"#,
+    )
+    .unwrap();
+    let mut discovery = Discovery::new();
+    let messages = discovery.transfer_switch(&vars.transfer_switches[0]);
+    check(&messages);
+    let configs: HashMap<String, Value> = configs(&messages).into_iter().collect();
+    let config = |field: &str| {
+        configs
+            .get(&format!(
+                "homeassistant/sensor/sunpower_MIDC01/{field}/config"
+            ))
+            .unwrap_or_else(|| panic!("no {field} sensor"))
+    };
+    let mid = config("mid_state");
+    assert_eq!(mid["device_class"], "enum");
+    assert_eq!(
+        mid["options"],
+        serde_json::json!(["MID_STATE_CLOSED", "MID_STATE_OPEN"])
+    );
+    assert_eq!(
+        mid["value_template"],
+        "{{ value_json.mid_state if value_json.mid_state in ['MID_STATE_CLOSED', \
+         'MID_STATE_OPEN'] else None }}"
+    );
+    assert_eq!(mid["state_topic"], "sunpower/MIDC01/transfer_switch/state");
+    let pvd = config("pv_disconnect_state");
+    assert_eq!(pvd["device_class"], "enum");
+    assert_eq!(
+        pvd["options"],
+        serde_json::json!(["PVD_STATE_CLOSED", "PVD_STATE_OPEN"])
+    );
+    let temperature = config("temperature_c");
+    assert_eq!(
+        (
+            &temperature["device_class"],
+            &temperature["unit_of_measurement"]
+        ),
+        (&Value::from("temperature"), &Value::from("°C"))
+    );
+    // The state as sent: an unknown state too (the template makes it unknown in Home
+    // Assistant, the text stays in the state object).
+    let state: Value = serde_json::from_str(&messages.last().unwrap().payload).unwrap();
+    assert_eq!(state["mid_state"], "MID_STATE_OPEN");
+    assert_eq!(state["pv_disconnect_state"], "PVD_STATE_FAULT");
+    // Announced once: the next reading is its state only.
+    let again = discovery.transfer_switch(&vars.transfer_switches[0]);
+    assert_eq!(again.len(), 1);
 }

@@ -329,12 +329,41 @@ pub fn record_from_fields(
     Ok(Record::new(&record, channel))
 }
 
+/// A record type (`130`) or the name of a kind no collector line has (`"battery"`).
+#[derive(FromPyObject)]
+pub enum KindOf {
+    Type(u16),
+    Name(String),
+}
+
 /// The typed fields of records of `record_type`, in output order, as the core library describes
 /// them: `(name, type, unit)`, the type one of `"time"`, `"text"`, `"decimal"`, `"integer"`,
-/// `"unsigned"`; every unknown type has `timestamp` and `serial`.
+/// `"unsigned"`; every unknown type has `timestamp` and `serial`. `record_type` is a number, or
+/// the `record_type` of a kind with its own class: `"battery"`, `"transfer_switch"`,
+/// `"supervisor_health"` (another name is a `ValueError`).
 #[pyfunction]
-pub fn record_fields(record_type: u16) -> Vec<(&'static str, &'static str, Option<&'static str>)> {
-    sunpower_proto::Record::fields(record_type)
+pub fn record_fields(
+    record_type: KindOf,
+) -> PyResult<Vec<(&'static str, &'static str, Option<&'static str>)>> {
+    use sunpower_proto::{Battery, SupervisorHealth, TransferSwitch};
+    let table = match record_type {
+        KindOf::Type(t) => sunpower_proto::Record::fields(t),
+        KindOf::Name(name) => match name.as_str() {
+            Battery::KIND => Battery::FIELDS,
+            TransferSwitch::KIND => TransferSwitch::FIELDS,
+            SupervisorHealth::KIND => SupervisorHealth::FIELDS,
+            _ => {
+                return Err(PyValueError::new_err(format!(
+                    "{name:?}: not a kind with a field table (a record type number, \
+                     {:?}, {:?} or {:?})",
+                    Battery::KIND,
+                    TransferSwitch::KIND,
+                    SupervisorHealth::KIND
+                )))
+            }
+        },
+    };
+    Ok(table
         .iter()
         .map(|spec| {
             let field_type = match spec.field_type {
@@ -346,5 +375,5 @@ pub fn record_fields(record_type: u16) -> Vec<(&'static str, &'static str, Optio
             };
             (spec.name, field_type, spec.unit)
         })
-        .collect()
+        .collect())
 }

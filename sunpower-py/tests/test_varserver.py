@@ -717,3 +717,32 @@ def test_batteries_transfer_switches_and_health_are_typed_in_percent_and_as_the_
     for obj in (first, switch, health):
         assert all(getattr(obj, k) is not None or v is None for k, v in obj.to_dict().items())
         assert [k for k in obj.to_dict() if not hasattr(obj, k)] == []
+
+
+def test_record_fields_describes_the_kinds_with_their_own_class() -> None:
+    """`record_fields` takes a kind's name as its objects' `record_type`: the names are each
+    class's attributes and its `to_dict()` keys, in order, units as the table has them."""
+    vars = sunpower.parse_vars(json.dumps(ESS_SITE))
+    objects: dict[
+        str, sunpower.Battery | sunpower.TransferSwitch | sunpower.SupervisorHealth | None
+    ] = {
+        "battery": vars.batteries[0],
+        "transfer_switch": vars.transfer_switches[0],
+        "supervisor_health": vars.health,
+    }
+    for kind, obj in objects.items():
+        assert obj is not None and obj.record_type == kind
+        table = sunpower.record_fields(kind)
+        names = [name for name, _, _ in table]
+        assert [k for k in obj.to_dict() if k != "record_type"] == names, kind
+        assert all(hasattr(obj, name) for name in names), kind
+    battery = {name: (t, unit) for name, t, unit in sunpower.record_fields("battery")}
+    assert battery["soc_pct"] == ("decimal", "%")
+    assert battery["serial"] == ("text", None)
+    assert battery["timestamp"] == ("time", None)
+    switch = {name: t for name, t, _ in sunpower.record_fields("transfer_switch")}
+    assert switch["mid_state"] == "text"
+    # Numbers as before; an unknown name is refused by name.
+    assert sunpower.record_fields(130)[4] == ("lifetime_energy_kwh", "decimal", "kWh")
+    with pytest.raises(ValueError, match='"bat": not a kind'):
+        sunpower.record_fields("bat")

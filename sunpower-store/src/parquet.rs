@@ -8,6 +8,11 @@
 //! a temporary name, synced and renamed, so a power cut leaves whole files or none; a lock
 //! keeps a second run out of a dataset being written.
 //!
+//! Besides the collector's record types, a dataset takes the kinds named by their field tables
+//! (a `/vars` document's batteries, transfer switches and supervisor health:
+//! [`Dataset::write_kind`]), each in its own partition, `DIR/record_type=battery/`, so that one
+//! dataset holds everything a `/vars` document decodes to.
+//!
 //! A dataset is complete or says it is not: its parts are written in a hidden staging folder
 //! (`DIR/.sunpower-dataset.incomplete/`, which readers skip) and moved into place at
 //! [`Dataset::close`], then `DIR/_SUCCESS` is written last, as Spark does. A run killed before
@@ -230,9 +235,30 @@ impl Default for Limits {
     }
 }
 
+/// A partition's name, the value after `record_type=`: a collector record type (`130`) or a
+/// kind named by its field table (`battery`, from the batches of
+/// [`battery_batch`](sunpower_proto::arrow::battery_batch) and the like).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Key {
+    Type(u16),
+    Kind(String),
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Key::Type(t) => write!(f, "{t}"),
+            Key::Kind(k) => f.write_str(k),
+        }
+    }
+}
+
 /// A partition: its open part file (if any) and the batches it holds back.
 #[derive(Default)]
 struct Partition {
+    /// The columns of a named kind's part files (its first batch's; a record type's come from
+    /// [`record_schema`]).
+    schema: Option<SchemaRef>,
     part: Option<ParquetFile>,
     next_part: u32,
     last_write: u64,
@@ -264,7 +290,7 @@ pub struct Dataset {
     /// Held (locked) from `create` to `close`.
     lock: File,
     limits: Limits,
-    partitions: HashMap<u16, Partition>,
+    partitions: HashMap<Key, Partition>,
     writes: u64,
     files: u64,
     /// Whether `create` made `dir` (removed again if the dataset fails).
@@ -459,36 +485,82 @@ impl Dataset {
     }
 
     /// The record type with the most rows so far (the lower type on a tie).
-    fn leader(&self) -> Option<u16> {
+    fn leader(&self) -> Option<&Key> {
         (self.partitions.iter())
-            .max_by_key(|(t, p)| (p.rows, std::cmp::Reverse(**t)))
-            .map(|(t, _)| *t)
+            .max_by_key(|(t, p)| (p.rows, std::cmp::Reverse(*t)))
+            .map(|(t, _)| t)
     }
 
     /// Adds a batch of the [`RecordBatcher`](sunpower_proto::arrow::RecordBatcher) to its record type's
     /// partition, writing out what the memory budget asks for.
     pub fn write(&mut self, batch: &KindBatch) -> io::Result<()> {
-        let record_type = batch.record_type;
         let mut columns = batch.batch.clone();
         columns.remove_column(0);
+        self.write_partition(Key::Type(batch.record_type), columns)
+    }
+
+    /// Adds a batch of a kind named by its field table (its first column `record_type`, the
+    /// kind's name, as [`battery_batch`](sunpower_proto::arrow::battery_batch),
+    /// [`transfer_switch_batch`](sunpower_proto::arrow::transfer_switch_batch) and
+    /// [`supervisor_health_batch`](sunpower_proto::arrow::supervisor_health_batch) make them)
+    /// to its partition, `record_type=battery/` beside the record types' ones. The partition
+    /// column is in the path only, as for the record types. An empty batch writes nothing.
+    ///
+    /// A batch whose first column is not `record_type`, a name that is not lower-case ASCII
+    /// letters, digits and `_` (it becomes a folder's name), or a batch whose columns differ
+    /// from the kind's earlier ones is an `InvalidInput` error.
+    pub fn write_kind(&mut self, kind: &str, batch: &RecordBatch) -> io::Result<()> {
+        let invalid = |what: String| io::Error::new(io::ErrorKind::InvalidInput, what);
+        if kind.is_empty()
+            || !(kind.bytes()).all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(invalid(format!(
+                "{kind:?}: not a kind's name (lower-case letters, digits, _)"
+            )));
+        }
+        if batch.schema().fields().first().map(|f| f.name().as_str()) != Some("record_type") {
+            return Err(invalid(format!(
+                "{kind}: the batch's first column is not record_type"
+            )));
+        }
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        let mut columns = batch.clone();
+        columns.remove_column(0);
+        let key = Key::Kind(kind.to_owned());
+        let partition = self.partitions.entry(key.clone()).or_default();
+        match &partition.schema {
+            Some(schema) if *schema != columns.schema() => {
+                return Err(invalid(format!(
+                    "{kind}: the batch's columns differ from the kind's earlier batches"
+                )))
+            }
+            Some(_) => {}
+            None => partition.schema = Some(columns.schema()),
+        }
+        self.write_partition(key, columns)
+    }
+
+    fn write_partition(&mut self, record_type: Key, columns: RecordBatch) -> io::Result<()> {
         self.writes += 1;
-        let partition = self.partitions.entry(record_type).or_default();
+        let partition = self.partitions.entry(record_type.clone()).or_default();
         partition.rows += columns.num_rows() as u64;
         partition.last_write = self.writes;
-        if self.leader() == Some(record_type) {
+        if self.leader() == Some(&record_type) {
             // Held batches first (it led no longer before): rows stay in capture order.
-            let partition = self.partition(record_type)?;
+            let partition = self.partition(&record_type)?;
             let held = std::mem::take(&mut partition.held);
             partition.held_bytes = 0;
             for rows in held.iter().chain([&columns]) {
-                self.write_rows(record_type, rows)?;
+                self.write_rows(&record_type, rows)?;
             }
         } else {
-            let partition = self.partition(record_type)?;
+            let partition = self.partition(&record_type)?;
             partition.held_bytes += columns.get_array_memory_size();
             partition.held.push(columns);
             if partition.held_bytes >= self.limits.buffered {
-                self.write_row_group(record_type)?;
+                self.write_row_group(&record_type)?;
             }
         }
         // One budget for every partition: many record types cannot add up past it.
@@ -496,25 +568,25 @@ impl Dataset {
             let leader = self.leader();
             let largest = (self.partitions.iter())
                 .filter(|(_, p)| p.memory() > 0)
-                .max_by_key(|(t, p)| (Some(**t) != leader, p.memory()))
-                .map(|(t, _)| *t);
+                .max_by_key(|(t, p)| (Some(*t) != leader, p.memory()))
+                .map(|(t, _)| t.clone());
             match largest {
-                Some(record_type) => self.write_row_group(record_type)?,
+                Some(record_type) => self.write_row_group(&record_type)?,
                 None => break,
             }
         }
         Ok(())
     }
 
-    fn partition(&mut self, record_type: u16) -> io::Result<&mut Partition> {
+    fn partition(&mut self, record_type: &Key) -> io::Result<&mut Partition> {
         self.partitions
-            .get_mut(&record_type)
+            .get_mut(record_type)
             .ok_or_else(|| io::Error::other("no partition"))
     }
 
     /// Writes `rows` into the partition's row group in progress (opening a part file first if
     /// none is open), closing the part once it holds [`PART_COLUMN_CHUNKS`].
-    fn write_rows(&mut self, record_type: u16, rows: &RecordBatch) -> io::Result<()> {
+    fn write_rows(&mut self, record_type: &Key, rows: &RecordBatch) -> io::Result<()> {
         self.open_part(record_type)?;
         let max_chunks = self.limits.part_column_chunks;
         let partition = self.partition(record_type)?;
@@ -529,7 +601,7 @@ impl Dataset {
     }
 
     /// Writes the partition's held batches and ends its row group.
-    fn write_row_group(&mut self, record_type: u16) -> io::Result<()> {
+    fn write_row_group(&mut self, record_type: &Key) -> io::Result<()> {
         let partition = self.partition(record_type)?;
         let held = std::mem::take(&mut partition.held);
         partition.held_bytes = 0;
@@ -543,7 +615,7 @@ impl Dataset {
         Ok(())
     }
 
-    fn open_part(&mut self, record_type: u16) -> io::Result<()> {
+    fn open_part(&mut self, record_type: &Key) -> io::Result<()> {
         if self.partition(record_type)?.part.is_some() {
             return Ok(());
         }
@@ -556,9 +628,9 @@ impl Dataset {
             let oldest = (self.partitions.iter())
                 .filter(|(_, p)| p.part.is_some())
                 .min_by_key(|(_, p)| p.last_write)
-                .map(|(t, _)| *t);
+                .map(|(t, _)| t.clone());
             if let Some(oldest) = oldest {
-                self.close_part(oldest)?;
+                self.close_part(&oldest)?;
             }
         }
         let dir = self.staging.join(format!("record_type={record_type}"));
@@ -566,11 +638,16 @@ impl Dataset {
         let partition = self.partition(record_type)?;
         let path = dir.join(format!("part-{:05}.parquet", partition.next_part));
         partition.next_part += 1;
-        partition.part = Some(ParquetFile::create(path, file_schema(record_type))?);
+        let schema = match (record_type, &partition.schema) {
+            (Key::Type(t), _) => file_schema(*t),
+            (Key::Kind(_), Some(schema)) => schema.clone(),
+            (Key::Kind(_), None) => return Err(io::Error::other("no schema")),
+        };
+        partition.part = Some(ParquetFile::create(path, schema)?);
         Ok(())
     }
 
-    fn close_part(&mut self, record_type: u16) -> io::Result<()> {
+    fn close_part(&mut self, record_type: &Key) -> io::Result<()> {
         if let Some(part) = self.partition(record_type)?.part.take() {
             part.close()?;
             self.files += 1;
@@ -582,9 +659,9 @@ impl Dataset {
     /// and writes [`SUCCESS_FILE`] last; the number of part files. On an error, nothing of the
     /// dataset stays.
     pub fn close(mut self) -> io::Result<u64> {
-        let mut types: Vec<u16> = self.partitions.keys().copied().collect();
+        let mut types: Vec<Key> = self.partitions.keys().cloned().collect();
         types.sort_unstable();
-        for &record_type in &types {
+        for record_type in &types {
             self.write_row_group(record_type)?;
             self.close_part(record_type)?;
         }
@@ -776,7 +853,7 @@ mod tests {
     use sunpower_proto::parse_line;
 
     /// Every row of a partition's part files, in part order: the serial column.
-    fn serials(dir: &Path, record_type: u16) -> (usize, Vec<String>) {
+    fn serials(dir: &Path, record_type: impl std::fmt::Display) -> (usize, Vec<String>) {
         let dir = dir.join(format!("record_type={record_type}"));
         let mut parts: Vec<_> = (fs::read_dir(&dir).unwrap())
             .map(|e| e.unwrap().path())
@@ -1067,6 +1144,98 @@ mod tests {
         assert_eq!(counted, files);
         // The inverters' partition was rolled over into several part files.
         assert!(serials(&dir, 130).0 > 2);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The kinds named by their field tables (a `/vars` document's batteries, transfer
+    /// switch and supervisor health) get their partitions beside the record types', every
+    /// value as decoded, and the dataset its marker.
+    #[test]
+    fn named_kinds_get_their_own_partitions() {
+        use sunpower_proto::arrow::{
+            battery_batch, supervisor_health_batch, transfer_switch_batch,
+        };
+        let vars = sunpower_proto::parse_vars(
+            r#"{"/sys/devices/ess/0/sn": "B0", "/sys/devices/ess/0/msmtEps": "2025-09-30T15:50:00Z",
+                "/sys/devices/ess/0/socVal": "0.5", "/sys/devices/ess/0/sohVal": "1",
+                "/sys/devices/ess/1/sn": "B1", "/sys/devices/ess/1/msmtEps": "2025-09-30T15:50:00Z",
+                "/sys/devices/ess/1/socVal": "0",
+                "/sys/devices/transfer_switch/0/sn": "T0",
+                "/sys/devices/transfer_switch/0/msmtEps": "2025-09-30T15:50:00Z",
+                "/sys/devices/transfer_switch/0/tDegc": "31.5",
+                "/sys/pvs/flashwear_type_b": "0x05"}"#,
+        )
+        .unwrap();
+        assert_eq!(vars.batteries.len(), 2);
+        let health: Vec<_> = vars.health.iter().cloned().collect();
+        let dir = temp_dir("dataset-kinds");
+        let mut dataset = Dataset::create(&dir).unwrap();
+        write_inverters(&mut dataset, "I", 10);
+        // Twice: the second batch goes to the same partition after the first.
+        for battery in &vars.batteries {
+            let batch = battery_batch(std::slice::from_ref(battery)).unwrap();
+            dataset.write_kind("battery", &batch).unwrap();
+        }
+        let switches = transfer_switch_batch(&vars.transfer_switches).unwrap();
+        dataset.write_kind("transfer_switch", &switches).unwrap();
+        let health = supervisor_health_batch(&health).unwrap();
+        dataset.write_kind("supervisor_health", &health).unwrap();
+        // Nothing to write: no partition.
+        let none = transfer_switch_batch(&[]).unwrap();
+        dataset.write_kind("no_rows", &none).unwrap();
+        // A name that would leave the folder, a batch without its kind column, a batch of
+        // other columns than the kind's first: refused.
+        for (kind, batch) in [
+            ("../x", &switches),
+            ("Battery", &switches),
+            ("battery", &switches),
+        ] {
+            let e = dataset.write_kind(kind, batch).unwrap_err();
+            assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{kind}: {e}");
+        }
+        let mut headless = switches.clone();
+        headless.remove_column(0);
+        let e = dataset.write_kind("x", &headless).unwrap_err();
+        assert!(e.to_string().contains("not record_type"), "{e}");
+        assert_eq!(dataset.close().unwrap(), 4);
+        assert_eq!(
+            names(&dir),
+            [
+                SUCCESS_FILE,
+                "record_type=130",
+                "record_type=battery",
+                "record_type=supervisor_health",
+                "record_type=transfer_switch"
+            ]
+        );
+        assert_eq!(
+            serials(&dir, "battery"),
+            (1, vec!["B0".into(), "B1".into()])
+        );
+        assert_eq!(serials(&dir, "transfer_switch"), (1, vec!["T0".into()]));
+        assert_eq!(serials(&dir, 130).1.len(), 10);
+        // The partition column is in the path only; the values are the decoded ones.
+        let part = dir.join("record_type=battery/part-00000.parquet");
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&part).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        let batch = reader.map(|b| b.unwrap()).next().unwrap();
+        assert!(batch.column_by_name("record_type").is_none());
+        let soc = batch.column_by_name("soc_pct").unwrap();
+        let soc = soc.as_primitive::<arrow_array::types::Float64Type>();
+        assert_eq!(soc.iter().collect::<Vec<_>>(), [Some(50.0), Some(0.0)]);
+        let soh = batch.column_by_name("soh_pct").unwrap();
+        let soh = soh.as_primitive::<arrow_array::types::Float64Type>();
+        assert_eq!(soh.iter().collect::<Vec<_>>(), [Some(100.0), None]);
+        let part = dir.join("record_type=supervisor_health/part-00000.parquet");
+        let rows = ParquetRecordBatchReaderBuilder::try_new(File::open(&part).unwrap())
+            .unwrap()
+            .build()
+            .unwrap()
+            .map(|b| b.unwrap().num_rows())
+            .sum::<usize>();
+        assert_eq!(rows, 1);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -295,11 +295,13 @@ class DeviceList:
     def __iter__(self) -> Iterator[Record]: ...
 
 def record_fields(
-    record_type: int,
+    record_type: int | str,
 ) -> list[tuple[str, Literal["time", "text", "decimal", "integer", "unsigned"], str | None]]:
     """The typed fields of records of ``record_type``, in ``to_dict()`` order, as the core
     library describes them once: ``(name, type, unit)`` (``("lifetime_energy_kwh", "decimal",
-    "kWh")``). Every unknown type has ``timestamp`` and ``serial``."""
+    "kWh")``). Every unknown type has ``timestamp`` and ``serial``. ``record_type`` may also be
+    the ``record_type`` of a kind with its own class (``"battery"``: ``Battery``'s fields);
+    another name raises ``ValueError``."""
 
 def interval_fields() -> list[
     tuple[
