@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
-    Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
+    MeterRole, Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
 };
 
 /// The type of a field's values, in every output shape.
@@ -423,6 +423,13 @@ const METER: &[FieldSpec] = &[
         None,
         "How finely a JSON source wrote the net energy counter (1 for whole kWh).",
     ),
+    f(
+        "meter_role",
+        T,
+        None,
+        None,
+        "What a consumption meter measures: `net`, `load` or `unknown` (JSON sources only).",
+    ),
 ];
 
 const METER_LEGS: &[FieldSpec] = &[
@@ -613,6 +620,10 @@ impl<'a> Record<'a> {
                     serial,
                     model,
                     meter_kind: MeterKind::from_serial(serial),
+                    role: v
+                        .text("meter_role")
+                        .and_then(MeterRole::from_name)
+                        .unwrap_or_default(),
                     ct_scale: v.decimal("ct_scale"),
                     lifetime_net_energy_kwh: v.decimal("lifetime_net_energy_kwh"),
                     real_power_kw: v.decimal("real_power_kw"),
@@ -735,6 +746,7 @@ mod tests {
             if let Record::Meter(m) = &mut record {
                 (m.import_energy_kwh, m.export_energy_kwh) = (Some(1.0), Some(2.0));
                 m.lifetime_net_energy_resolution_kwh = Some(0.01);
+                m.role = MeterRole::Net;
             }
             let mut visited = Vec::new();
             record.visit_fields_at(|name, value, index| {
@@ -761,7 +773,9 @@ mod tests {
                     .unwrap();
                 let field = spec.collector_field.and_then(|i| raw.get(usize::from(i)));
                 match value {
-                    FieldValue::Text(Some(text)) if name != "meter_kind" => {
+                    FieldValue::Text(Some(text))
+                        if name != "meter_kind" && name != "meter_role" =>
+                    {
                         assert_eq!(field, Some(text), "{name} of {line}")
                     }
                     FieldValue::Time(Some(time)) => {
@@ -784,6 +798,7 @@ mod tests {
             if let Record::Meter(m) = &mut record {
                 (m.import_energy_kwh, m.export_energy_kwh) = (Some(1.0), Some(2.0));
                 m.lifetime_net_energy_resolution_kwh = Some(0.01);
+                m.role = MeterRole::Net;
             }
             let mut fields = Vec::new();
             record.visit_fields(|name, value| fields.push((name, value)));

@@ -192,7 +192,12 @@ KIND_LINES = {
     999: "999\t20170107171000\tS\tx",
 }
 # Only the JSON sources have these (a meter of the DeviceList or /vars).
-JSON_ONLY = {"import_energy_kwh", "export_energy_kwh", "lifetime_net_energy_resolution_kwh"}
+JSON_ONLY = {
+    "import_energy_kwh",
+    "export_energy_kwh",
+    "lifetime_net_energy_resolution_kwh",
+    "meter_role",
+}
 
 
 def test_the_attributes_stubs_and_dicts_are_the_core_library_s_field_tables() -> None:

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Event, Flag, Flags, Interval, IntervalConfig, Mode, NetSource};
-use crate::record::{FieldValue, MeterKind, Record};
+use crate::record::{FieldValue, MeterKind, MeterRole, Record};
 use crate::site::SiteTotals;
 use crate::value::resolution;
 
@@ -160,6 +160,14 @@ struct Series {
     folded_correlation: f64,
     /// The highest power read, kW: what bounds a plausible counter step.
     peak_kw: f64,
+    /// What a consumption meter measures, from the strongest evidence its records gave.
+    role: MeterRole,
+    /// Whether `role` was declared by a record (not only read from a negative value).
+    role_declared: bool,
+    /// Whether this series' readings are keyed one second before their time, because their
+    /// time is when the counter was read, the end of what it measured (`/vars`, DeviceList):
+    /// so a step lands in the interval it measured. Event times add the second back.
+    end_labelled: bool,
 }
 
 enum Step {
@@ -198,6 +206,11 @@ fn fits(prev: f64, now: f64, gap: i64, signed: bool, max_kw: f64) -> bool {
 }
 
 impl Series {
+    /// The record time of the reading keyed at `t`.
+    fn record_time(&self, t: i64) -> DateTime<Utc> {
+        utc(t + i64::from(self.end_labelled))
+    }
+
     /// The fastest a counter of this series can plausibly rise, kW: from the system's size
     /// (its highest power) once known, else [`MAX_PLAUSIBLE_KW`].
     fn max_kw(&self) -> f64 {
@@ -646,11 +659,14 @@ impl IntervalAccumulator {
     pub fn add(&mut self, record: &Record<'_>) -> Added {
         self.stats.records += 1;
         let hash = content_hash(record);
+        // A JSON source's time is when its counters were read: the end of what they measured.
+        let end_labelled = record.source().raw().is_none();
         let added = match record {
             Record::Inverter(inv) => self.insert(
                 DeviceKind::Inverter,
                 inv.serial,
                 inv.timestamp,
+                end_labelled,
                 Reading {
                     energy_kwh: inv.lifetime_energy_kwh,
                     power_kw: inv.ac_power_kw,
@@ -658,24 +674,50 @@ impl IntervalAccumulator {
                     hash,
                 },
             ),
-            Record::Meter(m) if m.meter_kind == MeterKind::Consumption => self.insert(
-                DeviceKind::Meter,
-                m.serial,
-                m.timestamp,
-                Reading {
-                    energy_kwh: m.lifetime_net_energy_kwh,
-                    power_kw: m.real_power_kw,
-                    resolution_kwh: match m.source.raw() {
-                        Some(raw) => resolution(raw.get(5)),
-                        None => m.lifetime_net_energy_resolution_kwh,
+            Record::Meter(m) if m.meter_kind == MeterKind::Consumption => {
+                let added = self.insert(
+                    DeviceKind::Meter,
+                    m.serial,
+                    m.timestamp,
+                    end_labelled,
+                    Reading {
+                        energy_kwh: m.lifetime_net_energy_kwh,
+                        power_kw: m.real_power_kw,
+                        resolution_kwh: match m.source.raw() {
+                            Some(raw) => resolution(raw.get(5)),
+                            None => m.lifetime_net_energy_resolution_kwh,
+                        },
+                        hash,
                     },
-                    hash,
-                },
-            ),
+                );
+                let read = MeterRole::from_reading(m.lifetime_net_energy_kwh, m.real_power_kw);
+                self.note_role(m.serial, m.role, read);
+                added
+            }
             _ => Added::Ignored,
         };
         self.count(added);
         added
+    }
+
+    /// Takes what a meter's record says of its role: a role its source declared wins over one
+    /// read from a negative value; a change makes the meter's intervals computed again.
+    fn note_role(&mut self, serial: &str, declared: MeterRole, read: MeterRole) {
+        let Some(series) = self.meters.get_mut(serial) else {
+            return;
+        };
+        let role = if declared != MeterRole::Unknown {
+            series.role_declared = true;
+            declared
+        } else if !series.role_declared && read != MeterRole::Unknown {
+            read
+        } else {
+            return;
+        };
+        if role != series.role {
+            series.role = role;
+            self.dirty.extend(series.readings.keys().copied());
+        }
     }
 
     /// Counts what `add` did and, offline, folds readings that fell out of the horizon.
@@ -709,9 +751,10 @@ impl IntervalAccumulator {
         kind: DeviceKind,
         serial: &str,
         timestamp: DateTime<Utc>,
+        end_labelled: bool,
         reading: Reading,
     ) -> Added {
-        let t = timestamp.timestamp();
+        let t = timestamp.timestamp() - i64::from(end_labelled);
         if t < MIN_TIME {
             self.push_event(Event::ImplausibleTime {
                 record_type: kind.record_type(),
@@ -738,6 +781,7 @@ impl IntervalAccumulator {
         let Some(series) = map.get_mut(serial) else {
             return Added::Ignored;
         };
+        series.end_labelled = end_labelled;
         let added = place(series, gaps, t, reading, &mut self.pending, &mut self.dirty);
         match added {
             Added::Conflict => self.push_event(Event::DuplicateConflict {
@@ -786,7 +830,8 @@ impl IntervalAccumulator {
         let Some(timestamp) = site.timestamp else {
             return Added::Ignored;
         };
-        let t = timestamp.timestamp();
+        // Counters read at that time: keyed as end-labelled readings (`Series::end_labelled`).
+        let t = timestamp.timestamp() - 1;
         if t < MIN_TIME {
             self.push_event(Event::ImplausibleTime {
                 record_type: 0,
@@ -932,7 +977,8 @@ impl IntervalAccumulator {
             _ => return,
         };
         self.stats.records += 1;
-        let t = timestamp.timestamp();
+        // Keyed as the end-labelled readings of `/vars` are (see `Series::end_labelled`).
+        let t = timestamp.timestamp() - 1;
         if t < MIN_TIME {
             self.count(Added::ImplausibleTime);
             self.push_event(Event::ImplausibleTime {
@@ -1080,6 +1126,7 @@ impl IntervalAccumulator {
             self.reach = Some(reach.max(t));
             return;
         }
+        let mut timestamp = utc(t);
         let (record_type, serial) = match origin {
             Origin::Device(kind, serial) => {
                 let (map, gaps) = match kind {
@@ -1087,6 +1134,7 @@ impl IntervalAccumulator {
                     DeviceKind::Meter => (&mut self.meters, &mut self.meter_gaps),
                 };
                 if let Some(series) = map.get_mut(&serial) {
+                    timestamp = series.record_time(t);
                     unplace(series, gaps, t, &mut self.dirty);
                 }
                 self.stats.stored -= 1;
@@ -1101,6 +1149,7 @@ impl IntervalAccumulator {
                 site.soc.remove(&t);
                 self.stats.stored -= 1;
                 self.stats.site_totals -= 1;
+                timestamp = utc(t + 1);
                 (0, "site_totals".to_owned())
             }
             #[cfg(feature = "varserver")]
@@ -1113,6 +1162,7 @@ impl IntervalAccumulator {
                     }
                 }
                 self.stats.serial_collisions -= 1;
+                timestamp = utc(t + 1);
                 (kind.record_type(), String::from(key.1))
             }
         };
@@ -1124,7 +1174,7 @@ impl IntervalAccumulator {
         self.push_event(Event::ImplausibleTime {
             record_type,
             serial,
-            timestamp: utc(t),
+            timestamp,
         });
     }
 
@@ -1326,6 +1376,11 @@ impl IntervalAccumulator {
         );
 
         let mut production_kwh = 0.0;
+        // A term of the consumption neither measured nor estimated: no consumption.
+        let mut production_missing = false;
+        // A site counter's first reading in this interval: what it measured before is unknown,
+        // which only the other site counters (read at the same times) share.
+        let mut site_first = false;
         let mut reporting = 0u32;
         for series in self.inverters.values() {
             reporting += u32::from(series.any_in(s, e));
@@ -1334,17 +1389,23 @@ impl IntervalAccumulator {
             self.site.pv.any_in(s, e) || (inverters_collided && self.site.pv.any_in(s - DAY, s));
         if site_pv && (self.inverters.is_empty() || inverters_collided) {
             flags.insert(Flag::ProductionFromSiteTotals);
-            production_kwh =
+            let first;
+            (production_kwh, first) =
                 self.site_steps(&self.site.pv, "pv_en", s, e, false, &mut flags, events);
+            site_first |= first;
         } else {
             for (serial, series) in &self.inverters {
                 for (&t, reading) in series.readings.range(s..e) {
                     let step = series.step(t, reading, false);
+                    // A step whose energy the counter does not give (counted as 0): the
+                    // production is incomplete, so the interval has no consumption.
+                    production_missing |=
+                        matches!(step, Step::First | Step::Reset { .. } | Step::NoCounter);
                     production_kwh += counted(
                         step,
                         cad,
                         &mut flags,
-                        || (130, serial.to_string(), utc(t)),
+                        || (130, serial.to_string(), series.record_time(t)),
                         events,
                     );
                 }
@@ -1352,6 +1413,8 @@ impl IntervalAccumulator {
         }
 
         let mut net_kwh = 0.0;
+        // What the meters that measure the house's load counted, when one reported.
+        let mut load_kwh: Option<f64> = None;
         let (mut any_meter, mut by_counter, mut by_power) = (false, false, false);
         let site_net = self
             .site
@@ -1362,7 +1425,10 @@ impl IntervalAccumulator {
             || (meters_collided && self.site.net.any_in(s - DAY, s));
         if site_net && (self.meters.is_empty() || meters_collided) {
             flags.insert(Flag::NetFromSiteTotals);
-            net_kwh = self.site_steps(&self.site.net, "net_en", s, e, true, &mut flags, events);
+            let first;
+            (net_kwh, first) =
+                self.site_steps(&self.site.net, "net_en", s, e, true, &mut flags, events);
+            site_first |= first;
             (any_meter, by_counter) = (true, true);
         } else {
             // Counter steps finer than 1 Wh per minute of interval are precise enough.
@@ -1371,11 +1437,19 @@ impl IntervalAccumulator {
                 let sign = orientation.get(&**serial).copied().unwrap_or(1.0);
                 for (&t, reading) in series.readings.range(s..e) {
                     any_meter = true;
+                    let energy = if series.role == MeterRole::Load {
+                        load_kwh.get_or_insert(0.0)
+                    } else {
+                        if series.role == MeterRole::Unknown {
+                            flags.insert(Flag::MeterRoleUnknown);
+                        }
+                        &mut net_kwh
+                    };
                     let mut counted_here = false;
                     if reading.resolution_kwh.is_some_and(|r| r <= fine_enough) {
                         let step = series.step(t, reading, true);
                         if let Step::Increase { kwh, gap, .. } = step {
-                            net_kwh += sign * kwh;
+                            *energy += sign * kwh;
                             by_counter = true;
                             counted_here = true;
                             if gap > cad && kwh != 0.0 {
@@ -1386,14 +1460,14 @@ impl IntervalAccumulator {
                                 step,
                                 cad,
                                 &mut flags,
-                                || (140, serial.to_string(), utc(t)),
+                                || (140, serial.to_string(), series.record_time(t)),
                                 events,
                             );
                         }
                     }
                     if !counted_here {
                         if let Some(power) = reading.power_kw {
-                            net_kwh += power * hours;
+                            *energy += power * hours;
                             by_power = true;
                         }
                     }
@@ -1418,15 +1492,38 @@ impl IntervalAccumulator {
 
         let battery_kwh = (self.site.battery.readings.range(s..e))
             .any(|(_, r)| r.energy_kwh.is_some())
-            .then(|| self.site_steps(&self.site.battery, "ess_en", s, e, true, &mut flags, events));
+            .then(|| {
+                let (kwh, first) =
+                    self.site_steps(&self.site.battery, "ess_en", s, e, true, &mut flags, events);
+                site_first |= first;
+                kwh
+            });
+        let all_site = flags.contains(Flag::ProductionFromSiteTotals)
+            && flags.contains(Flag::NetFromSiteTotals);
+        let terms_missing = production_missing || (site_first && !all_site);
         let battery_soc = self.site.soc.range(s..e).next_back().map(|(_, &v)| v);
 
         // Powers from the unrounded energies, so 46.6666 Wh in 5 minutes gives 560 W, not 560.004.
         let production_wh = production_kwh * 1000.0;
         let battery_wh = battery_kwh.map(|kwh| kwh * 1000.0);
-        let net_wh = (net_source != NetSource::None).then_some(net_kwh * 1000.0);
-        let consumption_wh = net_wh.map(|net| {
-            let computed = production_wh + net + battery_wh.unwrap_or(0.0);
+        let battery_term = battery_wh.unwrap_or(0.0);
+        let (net_wh, consumption_wh) = match load_kwh.filter(|_| net_source != NetSource::None) {
+            // A meter around the house's load: consumption is what it counted, and the net
+            // what production and the battery leave of it (when they were measured).
+            Some(load) => {
+                let load = load * 1000.0;
+                let net = (!terms_missing).then_some(load - production_wh - battery_term);
+                (net, Some(load))
+            }
+            None => {
+                let net = (net_source != NetSource::None).then_some(net_kwh * 1000.0);
+                let consumption = net
+                    .filter(|_| !terms_missing)
+                    .map(|net| production_wh + net + battery_term);
+                (net, consumption)
+            }
+        };
+        let consumption_wh = consumption_wh.map(|computed| {
             if round3(computed) < 0.0 {
                 flags.insert(Flag::ConsumptionClamped);
                 events.push(Event::ConsumptionClamped {
@@ -1456,7 +1553,8 @@ impl IntervalAccumulator {
         }
     }
 
-    /// The sum of a site counter's steps over [s, e); resets reported by the counter's name.
+    /// The sum of a site counter's steps over [s, e), and whether it had its first reading
+    /// there; resets reported by the counter's name.
     #[allow(clippy::too_many_arguments)]
     fn site_steps(
         &self,
@@ -1467,8 +1565,9 @@ impl IntervalAccumulator {
         signed: bool,
         flags: &mut Flags,
         events: &mut Vec<Event>,
-    ) -> f64 {
+    ) -> (f64, bool) {
         let mut kwh = 0.0;
+        let mut first = false;
         for (&t, reading) in series.readings.range(s..e) {
             match series.step(t, reading, signed) {
                 Step::Increase { kwh: k, .. } => kwh += k,
@@ -1476,17 +1575,18 @@ impl IntervalAccumulator {
                     flags.insert(Flag::CounterReset);
                     events.push(Event::SiteCounterReset {
                         counter,
-                        timestamp: utc(t),
+                        timestamp: utc(t + 1),
                         from_kwh: from,
                         to_kwh: to,
                     });
                 }
                 Step::Jitter => flags.insert(Flag::CounterJitter),
                 Step::Glitch { .. } => flags.insert(Flag::CounterGlitch),
-                Step::First | Step::NoCounter => {}
+                Step::First => first = true,
+                Step::NoCounter => {}
             }
         }
-        kwh
+        (kwh, first)
     }
 
     /// Folds readings older than `cutoff` (floored to the cadence) into each device's last
@@ -1736,8 +1836,9 @@ mod tests {
         let sum = |f: fn(&Interval) -> f64| (rows.iter().map(f).sum::<f64>() * 1e6).round() / 1e6;
         assert_eq!(sum(|r| r.production_wh), 1800.0);
         assert_eq!(sum(|r| r.net_wh.unwrap_or(0.0)), -900.0);
+        // The first reading ends the interval before it (issue 22): 12 intervals of 300 steps.
         assert_eq!(rows.len(), 13);
-        assert_eq!(rows[0].production_wh, 149.5);
+        assert_eq!((rows[0].production_wh, rows[1].production_wh), (0.0, 150.0));
         assert!(rows.iter().all(|r| r.battery_soc == Some(0.5)));
     }
 

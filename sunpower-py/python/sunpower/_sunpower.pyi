@@ -207,6 +207,12 @@ class Record:
     def lifetime_net_energy_resolution_kwh(self) -> float | None:
         """How finely a JSON source wrote ``lifetime_net_energy_kwh`` (``1.0`` for whole kWh,
         ``0.01`` for two decimals); only meters from the local API have it."""
+    @property
+    def meter_role(self) -> str | None:
+        """What a consumption meter measures, ``"net"`` (grid side), ``"load"`` (the house's
+        consumption) or ``"unknown"``, as its source says (DeviceList ``subtype``, the
+        varserver's livedata, a negative counter or power); only meters from the local API
+        have it."""
 
     # 141: consumption meter per leg.
     @property
