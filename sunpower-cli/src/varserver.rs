@@ -52,8 +52,17 @@ pub fn vars(input: &str) -> io::Result<Outcome> {
     for record in vars.records() {
         out.write_record(&record.record(), None)?;
     }
+    for battery in &vars.batteries {
+        json_line(&mut out, battery)?;
+    }
+    for switch in &vars.transfer_switches {
+        json_line(&mut out, switch)?;
+    }
     if let Some(info) = &vars.supervisor {
         json_line(&mut out, info)?;
+    }
+    if let Some(health) = &vars.health {
+        json_line(&mut out, health)?;
     }
     if let Some(site) = &vars.site {
         json_line(&mut out, site)?;

@@ -58,9 +58,15 @@ fn every_object_says_what_it_is(out: &std::process::Output) {
     for line in text.lines() {
         let rest = line.strip_prefix(r#"{"record_type":"#).expect(line);
         let numeric = rest.starts_with(|c: char| c.is_ascii_digit());
-        let named = ["\"site_totals\",", "\"supervisor_info\","]
-            .iter()
-            .any(|name| rest.starts_with(name));
+        let named = [
+            "\"site_totals\",",
+            "\"supervisor_info\",",
+            "\"supervisor_health\",",
+            "\"battery\",",
+            "\"transfer_switch\",",
+        ]
+        .iter()
+        .any(|name| rest.starts_with(name));
         assert!(numeric || named, "{line}");
         let row: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(row.get("kind").is_none(), "{line}");
@@ -93,6 +99,15 @@ fn vars_prints_each_device_the_supervisor_and_the_site_and_no_secret() {
         .unwrap();
     assert_eq!(site["pv_energy_kwh"], 27867.650391);
     assert!(rows.iter().any(|r| r["record_type"] == "supervisor_info"));
+    // The dump's flash wear, 0x0b: past its rated life, 100 %.
+    let health = rows
+        .iter()
+        .find(|r| r["record_type"] == "supervisor_health")
+        .unwrap();
+    assert_eq!(
+        (&health["flash_wear_pct"], &health["build"]),
+        (&100.0.into(), &61845.into())
+    );
     every_object_says_what_it_is(&out);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -342,4 +357,51 @@ fn interval_events_are_capped_per_kind_with_a_count_of_the_rest() {
         stderr.contains("sunpower: 150 more conflicting duplicate problems not shown"),
         "{stderr}"
     );
+}
+
+#[test]
+fn vars_prints_batteries_and_transfer_switches_in_percent_and_by_name() {
+    let dir = std::env::temp_dir().join(format!("sunpower-vars-ess-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc = dir.join("ess.json");
+    std::fs::write(
+        &doc,
+        r#"{"/sys/devices/5/ess/data": {"sn": "BC01", "msmtEps": "2025-09-30T15:50:00Z",
+              "socVal": 0.86, "sohVal": 1, "posLtea3phsumKwh": 120.5, "negLtea3phsumKwh": 140.25},
+            "/sys/devices/transfer_switch/0/sn": "MIDC01",
+            "/sys/devices/transfer_switch/0/msmtEps": "2025-09-30T15:50:00Z",
+            "/sys/devices/transfer_switch/0/midStEnum": "MID_STATE_OPEN"}"#,
+    )
+    .unwrap();
+    let out = sunpower_ok(&["vars", doc.to_str().unwrap()], None);
+    let rows = json_lines(&out);
+    let kinds: Vec<_> = rows.iter().map(|r| r["record_type"].clone()).collect();
+    assert_eq!(kinds, ["battery", "transfer_switch"]);
+    let battery = &rows[0];
+    assert_eq!(
+        (&battery["soc_pct"], &battery["soh_pct"]),
+        (&86.0.into(), &100.0.into())
+    );
+    assert_eq!(
+        (
+            &battery["discharge_energy_kwh"],
+            &battery["charge_energy_kwh"]
+        ),
+        (&120.5.into(), &140.25.into())
+    );
+    assert_eq!(rows[1]["mid_state"], "MID_STATE_OPEN");
+    every_object_says_what_it_is(&out);
+    // `intervals --vars` takes the document (its batteries give no inverter energy).
+    let out = sunpower_ok(
+        &[
+            "intervals",
+            "--vars",
+            doc.to_str().unwrap(),
+            "--format",
+            "jsonl",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -26,6 +26,10 @@ pub enum Expected {
     Rfc3339,
     /// Seconds or milliseconds since 1970 (a site-totals `time`).
     EpochTime,
+    /// A fraction from 0 to 1 (a battery's state of charge or health).
+    Fraction,
+    /// A hex count of tenths from `0x00` to `0x0B` (`/sys/pvs/flashwear_type_b`).
+    FlashWear,
 }
 
 impl fmt::Display for Expected {
@@ -41,6 +45,8 @@ impl fmt::Display for Expected {
             Expected::DataTime => "\"YYYY,MM,DD,hh,mm,ss\" (UTC)",
             Expected::Rfc3339 => "an RFC 3339 time such as 2025-09-30T15:50:00Z",
             Expected::EpochTime => "seconds or milliseconds since 1970",
+            Expected::Fraction => "a fraction from 0 to 1",
+            Expected::FlashWear => "a hex count of tenths from 0x00 to 0x0B",
         })
     }
 }

@@ -424,6 +424,13 @@ const METER: &[FieldSpec] = &[
         "How finely a JSON source wrote the net energy counter (1 for whole kWh).",
     ),
     f(
+        "line_voltage_v",
+        D,
+        V,
+        None,
+        "Leg 1 to leg 2 voltage (`v12V`; the varserver only).",
+    ),
+    f(
         "meter_role",
         T,
         None,
@@ -461,6 +468,237 @@ const METER_LEGS: &[FieldSpec] = &[
         None,
         Some(11),
         "Unknown (perhaps lifetime exported energy, kWh).",
+    ),
+];
+
+const PCT: Option<&str> = Some("%");
+const DEG_C: Option<&str> = Some("°C");
+
+/// A field of a JSON-only kind (no collector field).
+const fn j(
+    name: &'static str,
+    field_type: FieldType,
+    unit: Option<&'static str>,
+    doc: &'static str,
+) -> FieldSpec {
+    f(name, field_type, unit, None, doc)
+}
+
+/// [`crate::Battery`]: `/sys/devices/ess/<i>/` of the varserver, a DeviceList's batteries.
+pub(crate) const BATTERY: &[FieldSpec] = &[
+    req(
+        "timestamp",
+        Time,
+        None,
+        None,
+        "When the values were measured, UTC (`msmtEps`).",
+    ),
+    req("serial", T, None, None, "The battery's serial (`sn`)."),
+    j("model", T, None, "The battery's model (`prodMdlNm`)."),
+    j(
+        "operating_mode",
+        T,
+        None,
+        "The operating mode, as sent (`opMode`).",
+    ),
+    j(
+        "power_kw",
+        D,
+        KW,
+        "AC power (`p3phsumKw`); positive when discharging, as the site totals' `ess_p`.",
+    ),
+    j(
+        "discharge_energy_kwh",
+        D,
+        KWH,
+        "Lifetime energy discharged, the positive-power direction (`posLtea3phsumKwh`).",
+    ),
+    j(
+        "charge_energy_kwh",
+        D,
+        KWH,
+        "Lifetime energy charged, the negative-power direction (`negLtea3phsumKwh`).",
+    ),
+    j("leg1_voltage_v", D, V, "Leg 1 to neutral voltage (`v1nV`)."),
+    j("leg2_voltage_v", D, V, "Leg 2 to neutral voltage (`v2nV`)."),
+    j(
+        "soc_pct",
+        D,
+        PCT,
+        "State of charge, 0 to 100 (`socVal`, a fraction on the wire, times 100).",
+    ),
+    j(
+        "customer_soc_pct",
+        D,
+        PCT,
+        "State of charge shown to the customer, 0 to 100 (`customerSocVal` times 100).",
+    ),
+    j(
+        "soh_pct",
+        D,
+        PCT,
+        "State of health, 0 to 100 (`sohVal`, a fraction on the wire, times 100).",
+    ),
+    j(
+        "inverter_temp_c",
+        D,
+        DEG_C,
+        "The battery inverter's temperature (`tInvtrDegc`).",
+    ),
+    j(
+        "battery_voltage_v",
+        D,
+        V,
+        "Battery (DC) voltage (`vBattV`).",
+    ),
+    j(
+        "charge_limit_kw",
+        D,
+        KW,
+        "Most charge power allowed (`chrgLimitPmaxKw`).",
+    ),
+    j(
+        "discharge_limit_kw",
+        D,
+        KW,
+        "Most discharge power allowed (`dischrgLimPmaxKw`).",
+    ),
+    j(
+        "max_cell_temp_c",
+        D,
+        DEG_C,
+        "Warmest cell's temperature (`maxTBattCellDegc`).",
+    ),
+    j(
+        "min_cell_temp_c",
+        D,
+        DEG_C,
+        "Coolest cell's temperature (`minTBattCellDegc`).",
+    ),
+    j(
+        "max_cell_voltage_v",
+        D,
+        V,
+        "Highest cell voltage (`maxVBattCellV`).",
+    ),
+    j(
+        "min_cell_voltage_v",
+        D,
+        V,
+        "Lowest cell voltage (`minVBattCellV`).",
+    ),
+];
+
+/// [`crate::TransferSwitch`]: `/sys/devices/transfer_switch/<i>/`.
+pub(crate) const TRANSFER_SWITCH: &[FieldSpec] = &[
+    req(
+        "timestamp",
+        Time,
+        None,
+        None,
+        "When the values were measured, UTC (`msmtEps`).",
+    ),
+    req("serial", T, None, None, "The switch's serial (`sn`)."),
+    j("model", T, None, "The switch's model (`prodMdlNm`)."),
+    j(
+        "mid_state",
+        T,
+        None,
+        "The microgrid interconnect device's state as sent (`midStEnum`: `MID_STATE_CLOSED` on grid, `MID_STATE_OPEN` islanded).",
+    ),
+    j(
+        "pv_disconnect_state",
+        T,
+        None,
+        "The PV disconnect relay's state as sent (`pvd1StEnum`: `PVD_STATE_CLOSED`, `PVD_STATE_OPEN`).",
+    ),
+    j("temperature_c", D, DEG_C, "Temperature (`tDegc`)."),
+    j(
+        "grid_leg1_voltage_v",
+        D,
+        V,
+        "Grid side, leg 1 to neutral voltage (`v1nGridV`).",
+    ),
+    j(
+        "grid_leg2_voltage_v",
+        D,
+        V,
+        "Grid side, leg 2 to neutral voltage (`v2nGridV`).",
+    ),
+    j(
+        "leg1_voltage_v",
+        D,
+        V,
+        "Home side, leg 1 to neutral voltage (`v1nV`).",
+    ),
+    j(
+        "leg2_voltage_v",
+        D,
+        V,
+        "Home side, leg 2 to neutral voltage (`v2nV`).",
+    ),
+    j(
+        "supply_voltage_v",
+        D,
+        V,
+        "The switch's supply voltage (`vSpplyV`).",
+    ),
+];
+
+/// [`crate::SupervisorHealth`]: `/sys/info/*` and `/sys/pvs/flashwear_type_b`, or a 120.
+pub(crate) const SUPERVISOR_HEALTH: &[FieldSpec] = &[
+    j(
+        "timestamp",
+        Time,
+        None,
+        "When it was read: a 120's time, the `/vars` site totals' `time`.",
+    ),
+    j("serial", T, None, "The supervisor's serial."),
+    j("model", T, None, "The supervisor's model (`PVS6`)."),
+    j(
+        "software_version",
+        T,
+        None,
+        "The software version (`sw_rev`).",
+    ),
+    j(
+        "build",
+        U,
+        None,
+        "The build number (the number ending the software version).",
+    ),
+    j(
+        "uptime_s",
+        D,
+        Some("s"),
+        "Time since the supervisor started (`uptime`, a 120's `dl_uptime`).",
+    ),
+    j("ram_usage_pct", D, PCT, "Memory in use (`ram_usage`)."),
+    j(
+        "memory_used_kb",
+        U,
+        Some("kB"),
+        "Memory in use (a 120's `dl_mem_used`).",
+    ),
+    j("cpu_usage_pct", D, PCT, "CPU in use (`cpu_usage`)."),
+    j("cpu_load", D, None, "CPU load (a 120's `dl_cpu_load`)."),
+    j(
+        "flash_usage_pct",
+        D,
+        PCT,
+        "Flash storage in use (`flash_usage`).",
+    ),
+    j(
+        "flash_available_kb",
+        U,
+        Some("kB"),
+        "Flash storage free (a 120's `dl_flash_avail`).",
+    ),
+    j(
+        "flash_wear_pct",
+        D,
+        PCT,
+        "The eMMC's estimated life used, in 10 % steps, 100 past its rated life (`/sys/pvs/flashwear_type_b`, hex tenths).",
     ),
 ];
 
@@ -636,6 +874,7 @@ impl<'a> Record<'a> {
                     export_energy_kwh: v.decimal("export_energy_kwh"),
                     lifetime_net_energy_resolution_kwh: v
                         .decimal("lifetime_net_energy_resolution_kwh"),
+                    line_voltage_v: v.decimal("line_voltage_v"),
                 })
             }
             141 => {
@@ -746,6 +985,7 @@ mod tests {
             if let Record::Meter(m) = &mut record {
                 (m.import_energy_kwh, m.export_energy_kwh) = (Some(1.0), Some(2.0));
                 m.lifetime_net_energy_resolution_kwh = Some(0.01);
+                m.line_voltage_v = Some(240.5);
                 m.role = MeterRole::Net;
             }
             let mut visited = Vec::new();
@@ -798,6 +1038,7 @@ mod tests {
             if let Record::Meter(m) = &mut record {
                 (m.import_energy_kwh, m.export_energy_kwh) = (Some(1.0), Some(2.0));
                 m.lifetime_net_energy_resolution_kwh = Some(0.01);
+                m.line_voltage_v = Some(240.5);
                 m.role = MeterRole::Net;
             }
             let mut fields = Vec::new();

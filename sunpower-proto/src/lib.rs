@@ -71,6 +71,7 @@ mod body;
 mod counts;
 #[cfg(feature = "devicelist")]
 mod devicelist;
+mod devices;
 #[cfg(feature = "devicelist")]
 mod document;
 mod error;
@@ -107,6 +108,10 @@ pub use body::{parse_line, Body, BodyStream, Records, MAX_LINE_BYTES};
 pub use counts::RecordCounts;
 #[cfg(feature = "devicelist")]
 pub use devicelist::{parse_device_list, parse_device_list_with, DeviceList, UnknownDevice};
+pub use devices::{
+    flash_wear_percent, percent_from_fraction, Battery, MidState, PvDisconnectState,
+    SupervisorHealth, TransferSwitch,
+};
 #[cfg(feature = "devicelist")]
 pub use document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 pub use error::{ErrorKind, Expected, LineError};

@@ -801,6 +801,9 @@ pub struct Meter<'a> {
     /// energy. A collector line's is read from its text, so `None` for records decoded from a
     /// line, and absent from their JSON.
     pub lifetime_net_energy_resolution_kwh: Option<f64>,
+    /// Leg 1 to leg 2 voltage, V (`v12V` of the varserver); no collector line or DeviceList
+    /// carries it: `None` for those records, and absent from their JSON.
+    pub line_voltage_v: Option<f64>,
 }
 
 /// A 141 line: the consumption meter per leg.
@@ -1281,6 +1284,9 @@ impl<'a> Record<'a> {
                         None,
                     );
                 }
+                if r.line_voltage_v.is_some() {
+                    visit("line_voltage_v", D(r.line_voltage_v), None);
+                }
                 if r.role != MeterRole::Unknown
                     || (r.source.raw().is_none() && r.meter_kind == MeterKind::Consumption)
                 {
@@ -1426,6 +1432,7 @@ fn parse_140<'a>(
         import_energy_kwh: None,
         export_energy_kwh: None,
         lifetime_net_energy_resolution_kwh: None,
+        line_voltage_v: None,
     })
 }
 

@@ -29,6 +29,9 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use crate::devices::{
+    flash_wear_percent, percent_from_fraction, Battery, SupervisorHealth, TransferSwitch,
+};
 use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 use crate::error::{excerpt, Expected};
 use crate::jsonvalue::{looks_like_mac, Key, Scalar};
@@ -63,29 +66,39 @@ pub enum PathShape {
 
 /// The kind of a varserver device this crate decodes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum VarsDeviceKind {
     /// A (micro-)inverter: a 130 record.
     Inverter,
     /// A power meter: a 140 record and, with per-leg values, a 141.
     Meter,
+    /// A SunVault battery (`/sys/devices/ess/<i>/`): a [`Battery`] in [`Vars::batteries`].
+    Battery,
+    /// The Hub+/MIDC transfer switch (`/sys/devices/transfer_switch/<i>/`): a
+    /// [`TransferSwitch`] in [`Vars::transfer_switches`].
+    TransferSwitch,
 }
 
 impl VarsDeviceKind {
-    /// `"inverter"` or `"meter"`, as in the paths.
+    /// `"inverter"`, `"meter"`, `"ess"` or `"transfer_switch"`, as in the paths.
     ///
     /// ```
     /// use sunpower_proto::VarsDeviceKind;
     /// assert_eq!(VarsDeviceKind::Meter.as_str(), "meter");
+    /// assert_eq!(VarsDeviceKind::Battery.as_str(), "ess");
     /// ```
     pub fn as_str(&self) -> &'static str {
         match self {
             VarsDeviceKind::Inverter => "inverter",
             VarsDeviceKind::Meter => "meter",
+            VarsDeviceKind::Battery => "ess",
+            VarsDeviceKind::TransferSwitch => "transfer_switch",
         }
     }
 }
 
-/// One device of a `/vars` document and the records it gave.
+/// One inverter or meter of a `/vars` document and the records it gave (batteries and transfer
+/// switches are [`Vars::batteries`] and [`Vars::transfer_switches`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct VarsDevice {
@@ -179,6 +192,14 @@ pub struct Vars {
     pub entries: usize,
     /// Inverters then meters, each by index (flat shape before nested).
     pub devices: Vec<VarsDevice>,
+    /// The batteries (`/sys/devices/ess/<i>/`), by index (flat shape before nested); a battery
+    /// without a serial or a readable time is a problem instead.
+    pub batteries: Vec<Battery>,
+    /// The transfer switches (`/sys/devices/transfer_switch/<i>/`), likewise.
+    pub transfer_switches: Vec<TransferSwitch>,
+    /// The supervisor's health: [`Vars::supervisor`]'s usage figures and the flash wear
+    /// (`/sys/pvs/flashwear_type_b`), when the document had any of them.
+    pub health: Option<SupervisorHealth>,
     /// `/sys/info/*`, when the document had any.
     pub supervisor: Option<SupervisorInfo>,
     /// `/sys/livedata/*`, when the document had any.
@@ -222,12 +243,16 @@ struct Field {
     /// The record field it fills (`lifetime_energy_kwh`).
     record: &'static str,
     numeric: bool,
+    /// A fraction 0..=1 on the wire, a percentage in the record.
+    fraction: bool,
 }
 
 impl Field {
     /// What the field holds, for a problem.
     fn expected(&self) -> Expected {
-        if self.numeric {
+        if self.fraction {
+            Expected::Fraction
+        } else if self.numeric {
             Expected::Decimal
         } else {
             Expected::Text
@@ -240,6 +265,15 @@ const fn num(name: &'static str, record: &'static str) -> Field {
         name,
         record,
         numeric: true,
+        fraction: false,
+    }
+}
+
+/// A fraction on the wire (`0.86`), a percentage in the record (`86`).
+const fn pct(name: &'static str, record: &'static str) -> Field {
+    Field {
+        fraction: true,
+        ..num(name, record)
     }
 }
 
@@ -248,6 +282,7 @@ const fn txt(name: &'static str, record: &'static str) -> Field {
         name,
         record,
         numeric: false,
+        fraction: false,
     }
 }
 
@@ -291,15 +326,57 @@ const METER_FIELDS: &[Field] = &[
     num("p2Kw", "leg2_power_kw"),
     num("posLtea3phsumKwh", "import_energy_kwh"),
     num("negLtea3phsumKwh", "export_energy_kwh"),
+    num("v12V", "line_voltage_v"),
 ];
 /// The meter fields only a 141 has.
 const METER_141: std::ops::Range<usize> = 10..16;
+
+/// Battery fields: identity, then the [`Battery`]'s quantities (the varserver table's names).
+const BATTERY_FIELDS: &[Field] = &[
+    txt("sn", "serial"),
+    txt("prodMdlNm", "model"),
+    txt("msmtEps", "timestamp"),
+    txt("opMode", "operating_mode"),
+    num("p3phsumKw", "power_kw"),
+    num("posLtea3phsumKwh", "discharge_energy_kwh"),
+    num("negLtea3phsumKwh", "charge_energy_kwh"),
+    num("v1nV", "leg1_voltage_v"),
+    num("v2nV", "leg2_voltage_v"),
+    pct("socVal", "soc_pct"),
+    pct("customerSocVal", "customer_soc_pct"),
+    pct("sohVal", "soh_pct"),
+    num("tInvtrDegc", "inverter_temp_c"),
+    num("vBattV", "battery_voltage_v"),
+    num("chrgLimitPmaxKw", "charge_limit_kw"),
+    num("dischrgLimPmaxKw", "discharge_limit_kw"),
+    num("maxTBattCellDegc", "max_cell_temp_c"),
+    num("minTBattCellDegc", "min_cell_temp_c"),
+    num("maxVBattCellV", "max_cell_voltage_v"),
+    num("minVBattCellV", "min_cell_voltage_v"),
+];
+
+/// Transfer switch fields: identity, then the [`TransferSwitch`]'s.
+const TRANSFER_SWITCH_FIELDS: &[Field] = &[
+    txt("sn", "serial"),
+    txt("prodMdlNm", "model"),
+    txt("msmtEps", "timestamp"),
+    txt("midStEnum", "mid_state"),
+    txt("pvd1StEnum", "pv_disconnect_state"),
+    num("tDegc", "temperature_c"),
+    num("v1nGridV", "grid_leg1_voltage_v"),
+    num("v2nGridV", "grid_leg2_voltage_v"),
+    num("v1nV", "leg1_voltage_v"),
+    num("v2nV", "leg2_voltage_v"),
+    num("vSpplyV", "supply_voltage_v"),
+];
 
 impl VarsDeviceKind {
     fn fields(self) -> &'static [Field] {
         match self {
             VarsDeviceKind::Inverter => INVERTER_FIELDS,
             VarsDeviceKind::Meter => METER_FIELDS,
+            VarsDeviceKind::Battery => BATTERY_FIELDS,
+            VarsDeviceKind::TransferSwitch => TRANSFER_SWITCH_FIELDS,
         }
     }
 }
@@ -543,6 +620,8 @@ struct Builder {
     array_values: usize,
     /// The `/sys/livedata` keys already set, one bit per [`site::KEYS`] entry.
     live_seen: u16,
+    /// `/sys/pvs/flashwear_type_b`: whether it was given, and its value in percent.
+    flash_wear: Option<Option<f64>>,
 }
 
 impl Builder {
@@ -564,6 +643,7 @@ impl Builder {
             declared_count: None,
             array_values: 0,
             live_seen: 0,
+            flash_wear: None,
         }
     }
 }
@@ -576,6 +656,8 @@ enum Target<'p> {
     Data(VarsDeviceKind, u32),
     Info(&'p str),
     Live(&'p str),
+    /// `/sys/pvs/flashwear_type_b`.
+    FlashWear,
     Other,
 }
 
@@ -589,6 +671,8 @@ fn device_kind(text: &str) -> Option<VarsDeviceKind> {
     match text {
         "inverter" => Some(VarsDeviceKind::Inverter),
         "meter" => Some(VarsDeviceKind::Meter),
+        "ess" => Some(VarsDeviceKind::Battery),
+        "transfer_switch" => Some(VarsDeviceKind::TransferSwitch),
         _ => None,
     }
 }
@@ -607,6 +691,7 @@ fn target(path: &str) -> Target<'_> {
         }
         ["", "sys", "info", name] if !name.is_empty() => Target::Info(name),
         ["", "sys", "livedata", name] if !name.is_empty() => Target::Live(name),
+        ["", "sys", "pvs", "flashwear_type_b"] => Target::FlashWear,
         _ => Target::Other,
     }
 }
@@ -770,10 +855,17 @@ impl Builder {
             return;
         }
         if field.numeric {
-            if decimal(Some(&text), 0, field.name).is_err() {
+            let read = decimal(Some(&text), 0, field.name);
+            // A fraction over 1 is not scaled (it would read 100 times too high): a problem.
+            let bad = match read {
+                Ok(Some(v)) if field.fraction => percent_from_fraction(v).is_none(),
+                Ok(_) => false,
+                Err(_) => true,
+            };
+            if bad {
                 device.problems.push(DocumentProblemKind::InvalidValue {
                     field: field.name,
-                    expected: Expected::Decimal,
+                    expected: field.expected(),
                     found: excerpt(&text),
                 });
                 return;
@@ -821,6 +913,7 @@ impl Builder {
             }
             (Target::Info(name), Entry::Scalar(value)) => self.info(path, name, &value),
             (Target::Live(name), Entry::Scalar(value)) => self.live(path, name, &value),
+            (Target::FlashWear, Entry::Scalar(value)) => self.flash_wear(path, &value),
             (_, Entry::Scalar(value)) => self.other(path, None, &value),
             (_, Entry::Fields { fields, dropped }) => {
                 for (name, value) in &fields {
@@ -880,6 +973,54 @@ impl Builder {
         }
     }
 
+    /// `/sys/pvs/flashwear_type_b`: a hex count of tenths of the eMMC's life used.
+    fn flash_wear(&mut self, path: &str, value: &Scalar<'_>) {
+        if self.flash_wear.is_some() {
+            let field = "flashwear_type_b";
+            self.problem(path, DocumentProblemKind::RepeatedField { field });
+            return;
+        }
+        let pct = match value {
+            Scalar::Null => None,
+            Scalar::Text(_) | Scalar::Number(_) if !value.has_mac() => {
+                let text = value.text().unwrap_or_default();
+                let t = text.trim();
+                if t.is_empty() || t.eq_ignore_ascii_case("nan") || t.eq_ignore_ascii_case("n/a") {
+                    None
+                } else {
+                    match flash_wear_percent(t) {
+                        Some(pct) => Some(pct),
+                        None => {
+                            let kind = DocumentProblemKind::InvalidValue {
+                                field: "flashwear_type_b",
+                                expected: Expected::FlashWear,
+                                found: excerpt(t),
+                            };
+                            self.problem(path, kind);
+                            return;
+                        }
+                    }
+                }
+            }
+            _ => {
+                let found = if value.has_mac() {
+                    self.withheld += 1;
+                    WITHHELD.to_owned()
+                } else {
+                    value.describe()
+                };
+                let kind = DocumentProblemKind::InvalidValue {
+                    field: "flashwear_type_b",
+                    expected: Expected::FlashWear,
+                    found,
+                };
+                self.problem(path, kind);
+                return;
+            }
+        };
+        self.flash_wear = Some(pct);
+    }
+
     fn info(&mut self, path: &str, name: &str, value: &Scalar<'_>) {
         let info = self.supervisor.get_or_insert_with(SupervisorInfo::default);
         if let Err((field, expected)) = info.set(name, value, &self.limits) {
@@ -922,13 +1063,25 @@ impl Builder {
             })
             .collect();
         let mut devices = Vec::with_capacity(accs.len());
+        let (mut batteries, mut transfer_switches) = (Vec::new(), Vec::new());
         let site = self.site.clone();
         for (acc, shared_serial) in accs.into_iter().zip(shared) {
             let path = acc.path();
-            let (records, problems) = build(&acc, site.as_ref());
+            let (built, problems) = build(&acc, site.as_ref());
             for kind in acc.problems.iter().cloned().chain(problems) {
                 self.problem(&path, kind);
             }
+            let records = match built {
+                Built::Records(records) => records,
+                Built::Battery(battery) => {
+                    batteries.extend(battery);
+                    continue;
+                }
+                Built::TransferSwitch(switch) => {
+                    transfer_switches.extend(switch);
+                    continue;
+                }
+            };
             devices.push(VarsDevice {
                 kind: acc.kind,
                 index: acc.index,
@@ -941,10 +1094,29 @@ impl Builder {
         if let Some(info) = &mut self.supervisor {
             self.withheld += info.withheld;
         }
+        let health = (self.supervisor.is_some() || self.flash_wear.is_some()).then(|| {
+            let info = self.supervisor.clone().unwrap_or_default();
+            SupervisorHealth {
+                timestamp: self.site.as_ref().and_then(|s| s.timestamp),
+                serial: info.serial,
+                model: info.model,
+                software_version: info.software_version,
+                build: info.build,
+                uptime_s: info.uptime_s,
+                ram_usage_pct: info.ram_usage_pct,
+                cpu_usage_pct: info.cpu_usage_pct,
+                flash_usage_pct: info.flash_usage_pct,
+                flash_wear_pct: self.flash_wear.flatten(),
+                ..SupervisorHealth::default()
+            }
+        });
         Vars {
             form: self.form.unwrap_or(VarsForm::Object),
             entries: self.entries,
             devices,
+            batteries,
+            transfer_switches,
+            health,
             supervisor: self.supervisor,
             site: self.site,
             other: self.other,
@@ -981,15 +1153,28 @@ fn meter_role(counter: Option<f64>, power: Option<f64>, site: Option<&SiteTotals
     }
 }
 
-/// The records of one device, or the problem that stopped them: a record needs the device's
-/// serial and time; any other value that could not be read (its problem already noted) costs
-/// only its field.
-fn build(acc: &DeviceAcc, site: Option<&SiteTotals>) -> (Vec<RecordBuf>, Vec<DocumentProblemKind>) {
+/// What one device gave.
+enum Built {
+    /// An inverter's or a meter's records.
+    Records(Vec<RecordBuf>),
+    Battery(Option<Battery>),
+    TransferSwitch(Option<TransferSwitch>),
+}
+
+/// What one device gave, or the problem that stopped it: a record needs the device's serial and
+/// time; any other value that could not be read (its problem already noted) costs only its
+/// field.
+fn build(acc: &DeviceAcc, site: Option<&SiteTotals>) -> (Built, Vec<DocumentProblemKind>) {
+    let nothing = || match acc.kind {
+        VarsDeviceKind::Battery => Built::Battery(None),
+        VarsDeviceKind::TransferSwitch => Built::TransferSwitch(None),
+        VarsDeviceKind::Inverter | VarsDeviceKind::Meter => Built::Records(Vec::new()),
+    };
     let fields = acc.kind.fields();
     if acc.value(SN).is_none() {
         let field = fields[SN].name;
         return (
-            Vec::new(),
+            nothing(),
             vec![DocumentProblemKind::MissingSerial { field }],
         );
     }
@@ -1004,7 +1189,7 @@ fn build(acc: &DeviceAcc, site: Option<&SiteTotals>) -> (Vec<RecordBuf>, Vec<Doc
         } else {
             vec![DocumentProblemKind::MissingTime { field }]
         };
-        return (Vec::new(), problems);
+        return (nothing(), problems);
     };
     let Some(timestamp) = DateTime::parse_from_rfc3339(time)
         .ok()
@@ -1017,9 +1202,35 @@ fn build(acc: &DeviceAcc, site: Option<&SiteTotals>) -> (Vec<RecordBuf>, Vec<Doc
             expected: Expected::Rfc3339,
             found: excerpt(time),
         };
-        return (Vec::new(), vec![kind]);
+        return (nothing(), vec![kind]);
+    };
+    // A field's typed value by its record name: texts as read, decimals (checked when read),
+    // fractions as percentages.
+    let value = |name: &'static str| -> Option<FieldValue<'_>> {
+        if name == "timestamp" {
+            return Some(FieldValue::Time(Some(timestamp)));
+        }
+        let slot = fields.iter().position(|f| f.record == name)?;
+        let text = acc.value(slot);
+        let field = fields[slot];
+        Some(if field.fraction {
+            let read = decimal(text, 0, name).ok().flatten();
+            FieldValue::Decimal(read.and_then(percent_from_fraction))
+        } else if field.numeric {
+            FieldValue::Decimal(decimal(text, 0, name).ok().flatten())
+        } else {
+            FieldValue::Text(text)
+        })
     };
     let record_types: &[u16] = match acc.kind {
+        VarsDeviceKind::Battery => {
+            let battery = Battery::from_fields(Source::Vars, value);
+            return (Built::Battery(battery), Vec::new());
+        }
+        VarsDeviceKind::TransferSwitch => {
+            let switch = TransferSwitch::from_fields(Source::Vars, value);
+            return (Built::TransferSwitch(switch), Vec::new());
+        }
         VarsDeviceKind::Inverter => &[130],
         VarsDeviceKind::Meter if METER_141.into_iter().any(|i| acc.value(i).is_some()) => {
             &[140, 141]
@@ -1070,7 +1281,7 @@ fn build(acc: &DeviceAcc, site: Option<&SiteTotals>) -> (Vec<RecordBuf>, Vec<Doc
             record.as_ref().map(RecordBuf::from)
         })
         .collect();
-    (records, Vec::new())
+    (Built::Records(records), Vec::new())
 }
 
 impl<'de> DeserializeSeed<'de> for &mut Builder {
@@ -1474,7 +1685,9 @@ mod tests {
         assert!(matches!(target("/sys/info/sw_rev"), Target::Info("sw_rev")));
         assert!(matches!(target("/sys/livedata/pv_p"), Target::Live("pv_p")));
         for other in [
-            "/sys/devices/ess/0/socVal",
+            "/sys/devices/ess/x/socVal",
+            "/sys/devices/battery/0/socVal",
+            "/sys/pvs/usb_erase_count",
             "/sys/devices/inverter/x/sn",
             "/sys/devices/inverter/1",
             "/sys/devices/inverter/-1/sn",

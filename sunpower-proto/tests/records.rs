@@ -382,4 +382,27 @@ fn the_design_docs_field_lists_are_the_field_tables() {
         let table: Vec<&str> = Record::fields(record_type).iter().map(|f| f.name).collect();
         assert_eq!(listed, table, "{record_type}");
     }
+    // The kinds no collector line has, by name.
+    for (kind, fields) in [
+        ("battery", sunpower_proto::Battery::FIELDS),
+        ("transfer_switch", sunpower_proto::TransferSwitch::FIELDS),
+        (
+            "supervisor_health",
+            sunpower_proto::SupervisorHealth::FIELDS,
+        ),
+    ] {
+        let start = format!("\n- `\"{kind}\"` (");
+        let item = section.split(&start).nth(1).unwrap();
+        let item = item.split("\n- ").next().unwrap();
+        // The names follow the colon; quoted values and wire texts are not names.
+        let (_, names) = item.split_once("):").unwrap();
+        let listed: Vec<&str> = names
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|name| !name.starts_with('"') && !name.contains("STATE"))
+            .collect();
+        let table: Vec<&str> = fields.iter().map(|f| f.name).collect();
+        assert_eq!(listed, table, "{kind}");
+    }
 }

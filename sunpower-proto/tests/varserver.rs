@@ -184,9 +184,27 @@ fn flat_dump_of_build_61845_decodes_every_device_and_total() {
     // ssid, wpa_key, lmac, active_interface_mac.
     assert_eq!(vars.withheld, 4);
     let other: Vec<&str> = vars.other.iter().map(|o| o.path.as_str()).collect();
-    assert_eq!(vars.other_count, 14);
-    assert!(other.contains(&"/sys/devices/meter/1/v12V"));
+    // The meters' `v12V` and the flash wear are decoded now: no longer kept raw.
+    assert_eq!(vars.other_count, 11);
+    assert!(!other
+        .iter()
+        .any(|p| p.ends_with("v12V") || p.contains("flashwear")));
+    assert!(other.contains(&"/sys/pvs/usb_erase_count"));
     assert!(other.contains(&"/sys/telemetryws/enable"));
+    for meter in &meters {
+        let Record::Meter(m) = meter.records[0].record() else {
+            panic!()
+        };
+        assert_eq!(m.line_voltage_v, Some(207.579468));
+    }
+    // `0x0b`: past the eMMC's rated life, capped at 100 %; the rest of the health is the info's.
+    let health = vars.health.as_ref().unwrap();
+    assert_eq!(health.flash_wear_pct, Some(100.0));
+    assert_eq!(
+        (health.build, health.ram_usage_pct),
+        (info.build, Some(7.0))
+    );
+    assert_eq!((vars.batteries.len(), vars.transfer_switches.len()), (0, 0));
 }
 
 /// pypvs doc/LocalAPI.md, build 61840: the nested shape, numbers as JSON numbers.
@@ -405,7 +423,7 @@ fn unknown_paths_bad_values_and_a_wrong_count_are_reported_not_fatal() {
         {"name": "/sys/devices/inverter/1/msmtEps", "value": "2025-10-02T18:05:00Z"},
         {"name": "/sys/devices/inverter/1/ltea3phsumKwh", "value": "nan"},
         {"name": "/sys/devices/inverter/2/ltea3phsumKwh", "value": "3"},
-        {"name": "/sys/devices/ess/0/socVal", "value": "0.5"},
+        {"name": "/sys/devices/evcharger/0/socVal", "value": "0.5"},
         {"value": "orphan"},
         {"name": "/sys/livedata/pv_p", "value": "-x-"}
     ], "count": 12}"#;
@@ -434,7 +452,7 @@ fn unknown_paths_bad_values_and_a_wrong_count_are_reported_not_fatal() {
     assert_eq!(vars.other_count, 1);
     assert_eq!(
         (vars.other[0].path.as_str(), vars.other[0].value.as_str()),
-        ("/sys/devices/ess/0/socVal", "0.5")
+        ("/sys/devices/evcharger/0/socVal", "0.5")
     );
     // Each problem has its position and the kind every JSON source shares.
     let problem = &vars.problems[3];

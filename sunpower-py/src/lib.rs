@@ -15,6 +15,7 @@ mod body;
 mod capped;
 mod capture;
 mod devicelist;
+mod devices;
 mod errors;
 mod export;
 mod health;
@@ -51,6 +52,9 @@ fn sunpower_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(record::record_fields, m)?)?;
     m.add_function(wrap_pyfunction!(intervals::interval_fields, m)?)?;
     m.add_class::<varserver::Vars>()?;
+    m.add_class::<devices::Battery>()?;
+    m.add_class::<devices::TransferSwitch>()?;
+    m.add_class::<devices::SupervisorHealth>()?;
     m.add_class::<problem::DocumentProblem>()?;
     m.add_class::<devicelist::DeviceList>()?;
     m.add_class::<varserver::SupervisorInfo>()?;

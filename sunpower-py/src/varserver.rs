@@ -11,6 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use sunpower_proto::{rfc3339, DocumentLimits, ProblemLog};
 
+use crate::devices::{Battery, SupervisorHealth, TransferSwitch};
 use crate::errors;
 use crate::problem::DocumentProblem;
 use crate::record::Record;
@@ -219,6 +220,9 @@ pub struct Vars {
     records: Py<PyTuple>,
     supervisor: Option<Py<SupervisorInfo>>,
     site: Option<Py<SiteTotals>>,
+    batteries: Py<PyTuple>,
+    transfer_switches: Py<PyTuple>,
+    health: Option<Py<SupervisorHealth>>,
 }
 
 impl Vars {
@@ -243,11 +247,31 @@ impl Vars {
             .clone()
             .map(|core| Py::new(py, SiteTotals { core }))
             .transpose()?;
+        let batteries = core
+            .batteries
+            .iter()
+            .map(|b| Bound::new(py, Battery::new(b.clone())))
+            .collect::<PyResult<Vec<_>>>()?;
+        let batteries = PyTuple::new(py, batteries)?.unbind();
+        let switches = core
+            .transfer_switches
+            .iter()
+            .map(|s| Bound::new(py, TransferSwitch::new(s.clone())))
+            .collect::<PyResult<Vec<_>>>()?;
+        let transfer_switches = PyTuple::new(py, switches)?.unbind();
+        let health = core
+            .health
+            .clone()
+            .map(|h| Py::new(py, SupervisorHealth::new(h)))
+            .transpose()?;
         Ok(Vars {
             core,
             records,
             supervisor,
             site,
+            batteries,
+            transfer_switches,
+            health,
         })
     }
 }
@@ -270,6 +294,25 @@ impl Vars {
     #[getter]
     fn site(&self, py: Python<'_>) -> Option<Py<SiteTotals>> {
         self.site.as_ref().map(|s| s.clone_ref(py))
+    }
+
+    /// The batteries (`/sys/devices/ess/<i>/`), by index.
+    #[getter]
+    fn batteries(&self, py: Python<'_>) -> Py<PyTuple> {
+        self.batteries.clone_ref(py)
+    }
+
+    /// The transfer switches (`/sys/devices/transfer_switch/<i>/`), by index.
+    #[getter]
+    fn transfer_switches(&self, py: Python<'_>) -> Py<PyTuple> {
+        self.transfer_switches.clone_ref(py)
+    }
+
+    /// The supervisor's health (`/sys/info/*` usage, `/sys/pvs/flashwear_type_b`), when the
+    /// document had any of it.
+    #[getter]
+    fn health(&self, py: Python<'_>) -> Option<Py<SupervisorHealth>> {
+        self.health.as_ref().map(|h| h.clone_ref(py))
     }
 
     /// `"object"` (`{"<path>": value}`) or `"array"` (`{"values": [...], "count": N}`).

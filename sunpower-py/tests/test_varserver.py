@@ -38,10 +38,15 @@ def cli_lines(cli: Path, *args: str, stdin: bytes | None = None) -> list[dict[st
 
 
 def python_lines(vars: sunpower.Vars) -> list[dict[str, Any]]:
-    """What `sunpower vars` prints, from the Python objects: records, supervisor, site."""
+    """What `sunpower vars` prints, from the Python objects: records, batteries, transfer
+    switches, supervisor, health, site."""
     lines = [r.to_dict() for r in vars.records]
+    lines += [b.to_dict() for b in vars.batteries]
+    lines += [s.to_dict() for s in vars.transfer_switches]
     if vars.supervisor is not None:
         lines.append(vars.supervisor.to_dict())
+    if vars.health is not None:
+        lines.append(vars.health.to_dict())
     if vars.site is not None:
         lines.append(vars.site.to_dict())
     return lines
@@ -58,6 +63,9 @@ def test_samples_give_what_the_command_prints_key_for_key(sunpower_cli: Path, sa
     assert all(list(d)[0] == "record_type" for d in ours)
     assert {d["record_type"] for d in ours if not isinstance(d["record_type"], int)} <= {
         "supervisor_info",
+        "supervisor_health",
+        "battery",
+        "transfer_switch",
         "site_totals",
     }
     # str and bytes give the same.
@@ -656,3 +664,51 @@ def test_a_bytearray_over_the_limit_is_refused_as_too_large() -> None:
     with pytest.raises(sunpower.DecodeError) as caught:
         sunpower.parse_vars(doc)
     assert caught.value.kind == "too_large"
+
+
+ESS_SITE = {
+    "/sys/devices/ess/0/sn": "BC01",
+    "/sys/devices/ess/0/msmtEps": "2025-09-30T15:50:00Z",
+    "/sys/devices/ess/0/socVal": "0.29",
+    "/sys/devices/ess/0/sohVal": "1",
+    "/sys/devices/ess/0/posLtea3phsumKwh": "120.5",
+    "/sys/devices/ess/0/negLtea3phsumKwh": "140.25",
+    "/sys/devices/ess/1/sn": "BC02",
+    "/sys/devices/ess/1/msmtEps": "2025-09-30T15:50:00Z",
+    "/sys/devices/ess/1/socVal": "86",
+    "/sys/devices/transfer_switch/0/sn": "MIDC01",
+    "/sys/devices/transfer_switch/0/msmtEps": "2025-09-30T15:50:00Z",
+    "/sys/devices/transfer_switch/0/midStEnum": "MID_STATE_NEW",
+    "/sys/devices/transfer_switch/0/v1nGridV": "121.5",
+    "/sys/pvs/flashwear_type_b": "0x05",
+    "/sys/info/ssid": "HomeWiFi",
+}
+
+
+def test_batteries_transfer_switches_and_health_are_typed_in_percent_and_as_the_command_prints(
+    sunpower_cli: Path, tmp_path: Path
+) -> None:
+    doc = json.dumps(ESS_SITE)
+    vars = sunpower.parse_vars(doc)
+    first, second = vars.batteries
+    assert isinstance(first, sunpower.Battery)
+    assert (first.serial, first.soc_pct, first.soh_pct) == ("BC01", 29.0, 100.0)
+    assert (first.discharge_energy_kwh, first.charge_energy_kwh) == (120.5, 140.25)
+    assert first.timestamp == datetime.datetime(2025, 9, 30, 15, 50, tzinfo=UTC)
+    assert (first.record_type, first.source) == ("battery", "vars")
+    # 86 is not a fraction: a problem, never 8600 %.
+    assert second.soc_pct is None
+    assert [(p.kind, p.field, p.found) for p in vars.problems] == [("invalid_value", "socVal", "86")]
+    (switch,) = vars.transfer_switches
+    assert isinstance(switch, sunpower.TransferSwitch)
+    assert (switch.mid_state, switch.grid_leg1_voltage_v) == ("MID_STATE_NEW", 121.5)
+    health = vars.health
+    assert isinstance(health, sunpower.SupervisorHealth)
+    assert health.flash_wear_pct == 50.0
+    assert vars.withheld == 1
+    assert "HomeWiFi" not in repr(python_lines(vars))
+    # The same objects as the command prints.
+    path = tmp_path / "ess.json"
+    path.write_text(doc)
+    assert cli_lines(sunpower_cli, "vars", str(path)) == python_lines(vars)
+    assert first == sunpower.parse_vars(doc).batteries[0]

@@ -25,6 +25,9 @@ __all__ = [
     "DocumentProblem",
     "SupervisorInfo",
     "SiteTotals",
+    "Battery",
+    "TransferSwitch",
+    "SupervisorHealth",
     "TelemetryDecoder",
     "Session",
     "SessionRequest",
@@ -208,6 +211,10 @@ class Record:
         """How finely a JSON source wrote ``lifetime_net_energy_kwh`` (``1.0`` for whole kWh,
         ``0.01`` for two decimals); only meters from the local API have it."""
     @property
+    def line_voltage_v(self) -> float | None:
+        """Leg 1 to leg 2 voltage, V (varserver ``v12V``); only meters from ``/vars`` have it.
+        In ``to_dict()`` only when reported."""
+    @property
     def meter_role(self) -> str | None:
         """What a consumption meter measures, ``"net"`` (grid side), ``"load"`` (the house's
         consumption) or ``"unknown"``, as its source says (DeviceList ``subtype``, the
@@ -364,6 +371,16 @@ class Vars:
     def site(self) -> SiteTotals | None:
         """``/sys/livedata/*``, when the document had any."""
     @property
+    def batteries(self) -> tuple[Battery, ...]:
+        """The batteries (``/sys/devices/ess/<i>/``), by index."""
+    @property
+    def transfer_switches(self) -> tuple[TransferSwitch, ...]:
+        """The transfer switches (``/sys/devices/transfer_switch/<i>/``), by index."""
+    @property
+    def health(self) -> SupervisorHealth | None:
+        """The supervisor's health (``/sys/info/*`` usage, ``/sys/pvs/flashwear_type_b``), when
+        the document had any of it."""
+    @property
     def form(self) -> Literal["object", "array"]: ...
     @property
     def entries(self) -> int:
@@ -494,6 +511,141 @@ class SupervisorInfo:
     def to_dict(self) -> dict[str, Any]:
         """As ``sunpower vars`` prints it: ``{"record_type": "supervisor_info", "serial": ...,
         ..., "other": [{"path", "value", "truncated"}], "withheld": n}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class Battery:
+    """One SunVault battery reading (``/sys/devices/ess/<i>/``). Immutable; equal by value.
+    State of charge and health are percent, 0 to 100 (the wire's fractions times 100; a wire
+    value over 1 is a problem in ``Vars.problems`` and the field ``None``). Power is positive
+    when discharging."""
+
+    @property
+    def timestamp(self) -> datetime.datetime:
+        """``msmtEps`` (aware, UTC)."""
+    @property
+    def serial(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def operating_mode(self) -> str | None: ...
+    @property
+    def source(self) -> Literal["vars", "devicelist"]: ...
+    @property
+    def power_kw(self) -> float | None: ...
+    @property
+    def discharge_energy_kwh(self) -> float | None:
+        """``posLtea3phsumKwh``: lifetime energy discharged, kWh."""
+    @property
+    def charge_energy_kwh(self) -> float | None:
+        """``negLtea3phsumKwh``: lifetime energy charged, kWh."""
+    @property
+    def leg1_voltage_v(self) -> float | None: ...
+    @property
+    def leg2_voltage_v(self) -> float | None: ...
+    @property
+    def soc_pct(self) -> float | None: ...
+    @property
+    def customer_soc_pct(self) -> float | None: ...
+    @property
+    def soh_pct(self) -> float | None: ...
+    @property
+    def inverter_temp_c(self) -> float | None: ...
+    @property
+    def battery_voltage_v(self) -> float | None: ...
+    @property
+    def charge_limit_kw(self) -> float | None: ...
+    @property
+    def discharge_limit_kw(self) -> float | None: ...
+    @property
+    def max_cell_temp_c(self) -> float | None: ...
+    @property
+    def min_cell_temp_c(self) -> float | None: ...
+    @property
+    def max_cell_voltage_v(self) -> float | None: ...
+    @property
+    def min_cell_voltage_v(self) -> float | None: ...
+    @property
+    def record_type(self) -> Literal["battery"]:
+        """What the object is, as a record's ``record_type`` says its kind."""
+    def to_dict(self) -> dict[str, Any]:
+        """As ``sunpower vars`` prints it: ``{"record_type": "battery", ...}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class TransferSwitch:
+    """One Hub+/MIDC transfer switch reading (``/sys/devices/transfer_switch/<i>/``).
+    Immutable; equal by value."""
+
+    @property
+    def timestamp(self) -> datetime.datetime:
+        """``msmtEps`` (aware, UTC)."""
+    @property
+    def serial(self) -> str: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def mid_state(self) -> str | None:
+        """``midStEnum`` as sent: ``"MID_STATE_CLOSED"`` (on grid), ``"MID_STATE_OPEN"``
+        (islanded), or another value, kept."""
+    @property
+    def pv_disconnect_state(self) -> str | None:
+        """``pvd1StEnum`` as sent: ``"PVD_STATE_CLOSED"``, ``"PVD_STATE_OPEN"``, or another
+        value, kept."""
+    @property
+    def temperature_c(self) -> float | None: ...
+    @property
+    def grid_leg1_voltage_v(self) -> float | None: ...
+    @property
+    def grid_leg2_voltage_v(self) -> float | None: ...
+    @property
+    def leg1_voltage_v(self) -> float | None: ...
+    @property
+    def leg2_voltage_v(self) -> float | None: ...
+    @property
+    def supply_voltage_v(self) -> float | None: ...
+    @property
+    def record_type(self) -> Literal["transfer_switch"]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """As ``sunpower vars`` prints it: ``{"record_type": "transfer_switch", ...}``."""
+    def __eq__(self, value: object, /) -> bool: ...
+
+@final
+class SupervisorHealth:
+    """The supervisor's health: ``/sys/info/*`` usage and ``/sys/pvs/flashwear_type_b``.
+    Immutable; equal by value. Never holds the Wi-Fi SSID or key or a MAC address."""
+
+    @property
+    def timestamp(self) -> datetime.datetime | None: ...
+    @property
+    def serial(self) -> str | None: ...
+    @property
+    def model(self) -> str | None: ...
+    @property
+    def software_version(self) -> str | None: ...
+    @property
+    def build(self) -> int | None: ...
+    @property
+    def uptime_s(self) -> float | None: ...
+    @property
+    def ram_usage_pct(self) -> float | None: ...
+    @property
+    def memory_used_kb(self) -> int | None: ...
+    @property
+    def cpu_usage_pct(self) -> float | None: ...
+    @property
+    def cpu_load(self) -> float | None: ...
+    @property
+    def flash_usage_pct(self) -> float | None: ...
+    @property
+    def flash_available_kb(self) -> int | None: ...
+    @property
+    def flash_wear_pct(self) -> float | None:
+        """The eMMC's estimated life used, percent, in 10 % steps; 100 past its rated life."""
+    @property
+    def record_type(self) -> Literal["supervisor_health"]: ...
+    def to_dict(self) -> dict[str, Any]:
+        """As ``sunpower vars`` prints it: ``{"record_type": "supervisor_health", ...}``."""
     def __eq__(self, value: object, /) -> bool: ...
 
 @final
