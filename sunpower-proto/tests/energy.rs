@@ -396,3 +396,53 @@ fn a_field_not_carried_for_fifteen_minutes_is_no_longer_held() {
     assert_eq!(nan.battery_soc, None);
     assert!(nan.carried.contains("soc"));
 }
+
+/// `poll_44` with two SunVaults and livedata whose `ess_en` moves otherwise than they do.
+fn battery_poll(msmt: &str, n: f64) -> String {
+    let devices = poll_44(msmt, 0.01 * n, 0.12, 500.0 - 0.305 * n, -3.66);
+    let mut entries = Vec::new();
+    for (i, (discharged, charged, soc)) in [
+        (100.0 + 0.1 * n, 200.0, 0.5),
+        (300.0, 400.0 + 0.04 * n, 0.7),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let dev = format!("/sys/devices/ess/{i}");
+        entries.push(format!(r#""{dev}/sn": "BAT{i}""#));
+        entries.push(format!(r#""{dev}/msmtEps": "{msmt}""#));
+        entries.push(format!(r#""{dev}/posLtea3phsumKwh": "{discharged:.3}""#));
+        entries.push(format!(r#""{dev}/negLtea3phsumKwh": "{charged:.3}""#));
+        entries.push(format!(r#""{dev}/socVal": "{soc}""#));
+    }
+    entries.push(format!(
+        r#""/sys/livedata/ess_en": "{:.3}""#,
+        -490.0 + 0.5 * n
+    ));
+    entries.push(r#""/sys/livedata/soc": "0.9""#.to_owned());
+    let time = chrono::DateTime::parse_from_rfc3339(msmt)
+        .unwrap()
+        .timestamp();
+    entries.push(format!(r#""/sys/livedata/time": "{time}""#));
+    format!("{{{},\n{}", entries.join(",\n"), &devices[1..])
+}
+
+#[test]
+fn two_polls_of_a_battery_site_give_the_battery_energy_of_its_own_counters() {
+    let polls = [
+        battery_poll("2025-07-15T15:10:00Z", 0.0),
+        battery_poll("2025-07-15T15:15:00Z", 1.0),
+    ];
+    assert_eq!(parse_vars(&polls[0]).unwrap().batteries.len(), 2);
+    let rows = rows_of(&polls);
+    assert_eq!(rows.len(), 2);
+    let last = &rows[1];
+    // BAT0 discharged 100 Wh, BAT1 charged 40 Wh: +60 Wh into the house (not ess_en's 500).
+    assert_eq!(last.battery_wh, Some(60.0));
+    // The mean of the two states of charge at the interval's end (50 % and 70 %).
+    assert_eq!(last.battery_soc, Some(0.6));
+    // consumption = production + net + battery = 440 - 305 + 60.
+    assert_eq!(last.consumption_wh, Some(195.0));
+    // The first poll: every counter's first reading, so no consumption.
+    assert_eq!(rows[0].consumption_wh, None);
+}

@@ -141,6 +141,15 @@ impl DeviceKind {
     }
 }
 
+/// A battery's own lifetime counters (`posLtea3phsumKwh` discharged, `negLtea3phsumKwh`
+/// charged) and state of charge (a fraction), keyed as end-labelled readings.
+#[derive(Debug, Default)]
+struct BatterySeries {
+    discharge: Series,
+    charge: Series,
+    soc: BTreeMap<i64, f64>,
+}
+
 /// The site totals' three counters, read at the same times, and the state of charge.
 #[derive(Debug, Default)]
 struct SiteSeries {
@@ -511,6 +520,8 @@ pub struct IntervalAccumulator {
     meter_gaps: BTreeMap<i64, u64>,
     site: SiteSeries,
     site_gaps: BTreeMap<i64, u64>,
+    /// The batteries' own counters, by serial (`/vars` `/sys/devices/ess/<i>/`).
+    batteries: HashMap<Box<str>, BatterySeries>,
     /// Times of records whose serial was shared with another device of their document.
     collided: HashMap<(DeviceKind, Box<str>), BTreeSet<i64>>,
     /// Offline: the latest time confirmed (within a day of the one before, or of another
@@ -554,6 +565,7 @@ impl IntervalAccumulator {
             meter_gaps: BTreeMap::new(),
             site: SiteSeries::default(),
             site_gaps: BTreeMap::new(),
+            batteries: HashMap::new(),
             collided: HashMap::new(),
             reach: None,
             lone: Vec::new(),
@@ -949,6 +961,9 @@ impl IntervalAccumulator {
         if let Some(site) = &vars.site {
             added.push(self.add_site_totals(site));
         }
+        for battery in &vars.batteries {
+            added.push(self.add_battery(battery));
+        }
         for device in &vars.devices {
             for buf in &device.records {
                 let record = buf.record();
@@ -964,6 +979,106 @@ impl IntervalAccumulator {
                 }
                 added.push(self.add(&record));
             }
+        }
+        added
+    }
+
+    /// Feeds one battery's reading (a SunVault of `/vars`): its discharge and charge counters
+    /// give the interval's battery energy (discharged minus charged, the sign of `ess_en`), in
+    /// place of the site totals' `ess_en`, and its state of charge the interval's. Its time
+    /// (`msmtEps`) ends what it measured, as a device's.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_vars;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let poll = |time: &str, discharged: f64, charged: f64| format!(r#"{{
+    ///     "/sys/devices/ess/0/sn": "BAT1", "/sys/devices/ess/0/msmtEps": "{time}",
+    ///     "/sys/devices/ess/0/posLtea3phsumKwh": "{discharged}",
+    ///     "/sys/devices/ess/0/negLtea3phsumKwh": "{charged}",
+    ///     "/sys/devices/ess/0/socVal": "0.5"}}"#);
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+    /// acc.add_vars(&parse_vars(poll("2025-07-15T15:10:00Z", 100.0, 200.0)).unwrap());
+    /// acc.add_vars(&parse_vars(poll("2025-07-15T15:15:00Z", 100.25, 200.0)).unwrap());
+    /// let row = acc.finish().pop().unwrap();
+    /// assert_eq!((row.battery_wh, row.battery_soc), (Some(250.0), Some(0.5)));
+    /// ```
+    #[cfg(feature = "varserver")]
+    pub fn add_battery(&mut self, battery: &crate::Battery) -> Added {
+        self.stats.records += 1;
+        let added = self.insert_battery(battery);
+        self.count(added);
+        added
+    }
+
+    #[cfg(feature = "varserver")]
+    fn insert_battery(&mut self, battery: &crate::Battery) -> Added {
+        let timestamp = battery.timestamp;
+        let (record_type, serial) = (0, battery.serial.as_str());
+        if timestamp.timestamp() < MIN_TIME {
+            self.push_event(Event::ImplausibleTime {
+                record_type,
+                serial: serial.to_owned(),
+                timestamp,
+            });
+            return Added::ImplausibleTime;
+        }
+        // Keyed as the end-labelled readings of `/vars` are (see `Series::end_labelled`).
+        let t = timestamp.timestamp() - 1;
+        if self.pruned_to.is_some_and(|p| t < p) {
+            self.push_event(Event::BeyondHorizon {
+                record_type,
+                serial: serial.to_owned(),
+                timestamp,
+            });
+            return Added::BeyondHorizon;
+        }
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        for v in [
+            battery.discharge_energy_kwh,
+            battery.charge_energy_kwh,
+            battery.power_kw,
+            battery.soc_pct,
+        ] {
+            hash = fnv1a_step(hash, &v.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+        }
+        let series = self.batteries.entry(serial.into()).or_default();
+        let reading = |energy_kwh| Reading {
+            energy_kwh,
+            power_kw: battery.power_kw.map(f64::abs),
+            resolution_kwh: None,
+            hash,
+        };
+        let mut unused = BTreeMap::new();
+        let added = place(
+            &mut series.discharge,
+            &mut unused,
+            t,
+            reading(battery.discharge_energy_kwh),
+            &mut self.pending,
+            &mut self.dirty,
+        );
+        match added {
+            Added::Stored => {
+                place(
+                    &mut series.charge,
+                    &mut unused,
+                    t,
+                    reading(battery.charge_energy_kwh),
+                    &mut self.pending,
+                    &mut self.dirty,
+                );
+                series.discharge.end_labelled = true;
+                series.charge.end_labelled = true;
+                if let Some(soc) = battery.soc_pct {
+                    series.soc.insert(t, soc / 100.0);
+                }
+            }
+            Added::Conflict => self.push_event(Event::DuplicateConflict {
+                record_type,
+                serial: serial.to_owned(),
+                timestamp,
+            }),
+            _ => {}
         }
         added
     }
@@ -1240,6 +1355,7 @@ impl IntervalAccumulator {
         (self.inverters.values())
             .chain(self.meters.values())
             .chain([&self.site.pv])
+            .chain(self.batteries.values().map(|b| &b.discharge))
             .any(|s| s.readings.contains_key(&t))
             || self.collided.values().any(|times| times.contains(&t))
     }
@@ -1381,6 +1497,8 @@ impl IntervalAccumulator {
         // A site counter's first reading in this interval: what it measured before is unknown,
         // which only the other site counters (read at the same times) share.
         let mut site_first = false;
+        // A battery counter step not known (first report, reset): the battery term is missing.
+        let mut battery_missing = false;
         let mut reporting = 0u32;
         for series in self.inverters.values() {
             reporting += u32::from(series.any_in(s, e));
@@ -1490,18 +1608,60 @@ impl IntervalAccumulator {
             });
         }
 
-        let battery_kwh = (self.site.battery.readings.range(s..e))
-            .any(|(_, r)| r.energy_kwh.is_some())
-            .then(|| {
-                let (kwh, first) =
-                    self.site_steps(&self.site.battery, "ess_en", s, e, true, &mut flags, events);
-                site_first |= first;
-                kwh
-            });
+        // The batteries' own counters where they reported, else the site totals' `ess_en`.
+        let mut own_battery: Option<f64> = None;
+        let mut own_socs = Vec::new();
+        for (serial, battery) in &self.batteries {
+            if battery.discharge.readings.range(s..e).next().is_none() {
+                continue;
+            }
+            let mut kwh = 0.0;
+            for (series, sign) in [(&battery.discharge, 1.0), (&battery.charge, -1.0)] {
+                for (&t, reading) in series.readings.range(s..e) {
+                    let step = series.step(t, reading, false);
+                    battery_missing |=
+                        matches!(step, Step::First | Step::Reset { .. } | Step::NoCounter);
+                    kwh += sign
+                        * counted(
+                            step,
+                            cad,
+                            &mut flags,
+                            || (0, serial.to_string(), series.record_time(t)),
+                            events,
+                        );
+                }
+            }
+            *own_battery.get_or_insert(0.0) += kwh;
+            own_socs.extend(battery.soc.range(s..e).next_back().map(|(_, &v)| v));
+        }
+        let battery_kwh = if own_battery.is_some() {
+            own_battery
+        } else {
+            (self.site.battery.readings.range(s..e))
+                .any(|(_, r)| r.energy_kwh.is_some())
+                .then(|| {
+                    let (kwh, first) = self.site_steps(
+                        &self.site.battery,
+                        "ess_en",
+                        s,
+                        e,
+                        true,
+                        &mut flags,
+                        events,
+                    );
+                    site_first |= first;
+                    kwh
+                })
+        };
         let all_site = flags.contains(Flag::ProductionFromSiteTotals)
             && flags.contains(Flag::NetFromSiteTotals);
-        let terms_missing = production_missing || (site_first && !all_site);
-        let battery_soc = self.site.soc.range(s..e).next_back().map(|(_, &v)| v);
+        let terms_missing = production_missing || battery_missing || (site_first && !all_site);
+        // Several batteries: the mean of their states of charge (SunVaults of one size).
+        let battery_soc = if own_socs.is_empty() {
+            self.site.soc.range(s..e).next_back().map(|(_, &v)| v)
+        } else {
+            Some(own_socs.iter().sum::<f64>() / own_socs.len() as f64)
+        };
 
         // Powers from the unrounded energies, so 46.6666 Wh in 5 minutes gives 560 W, not 560.004.
         let production_wh = production_kwh * 1000.0;
@@ -1605,6 +1765,7 @@ impl IntervalAccumulator {
         for series in (self.inverters.values_mut())
             .chain(self.meters.values_mut())
             .chain([&mut site.pv, &mut site.net, &mut site.battery])
+            .chain((self.batteries.values_mut()).flat_map(|b| [&mut b.discharge, &mut b.charge]))
         {
             series.folded_correlation = 0.0;
             let keep = series.readings.split_off(&cutoff);
@@ -1632,6 +1793,9 @@ impl IntervalAccumulator {
         self.meters
             .retain(|_, s| !s.readings.is_empty() || s.last_seen >= expired);
         site.soc = site.soc.split_off(&cutoff);
+        for battery in self.batteries.values_mut() {
+            battery.soc = battery.soc.split_off(&cutoff);
+        }
         for times in self.collided.values_mut() {
             *times = times.split_off(&cutoff);
         }

@@ -81,8 +81,11 @@
 //! counted once). Production comes from `pv_en` only when no inverter is followed (or the
 //! inverters of the interval share serials, see below): [`Flag::ProductionFromSiteTotals`]; net
 //! from `net_en` only without a consumption meter: [`Flag::NetFromSiteTotals`]. Battery energy
-//! per interval is the change of `ess_en` (positive: discharged into the house), and the state
-//! of charge is the last `soc` of the interval. Consumption = production + net + battery.
+//! per interval (positive: discharged into the house) comes from the batteries' own counters
+//! where a `/vars` document reports them ([`IntervalAccumulator::add_battery`]: discharged
+//! `posLtea3phsumKwh` minus charged `negLtea3phsumKwh`, summed over the batteries), otherwise
+//! from the change of `ess_en`; the state of charge is the batteries' last `socVal` of the
+//! interval (their mean), otherwise the last `soc`. Consumption = production + net + battery.
 //!
 //! **Shared serials.** Redacted dumps give many devices one serial; their counters cannot be
 //! followed from one document to the next. [`IntervalAccumulator::add_vars`] does not use them
