@@ -196,6 +196,7 @@ JSON_ONLY = {
     "import_energy_kwh",
     "export_energy_kwh",
     "lifetime_net_energy_resolution_kwh",
+    "line_voltage_v",
     "meter_role",
 }
 

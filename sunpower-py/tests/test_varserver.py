@@ -125,14 +125,14 @@ def test_the_61845_dump_decodes_to_the_values_it_holds() -> None:
 
     # ssid, wpa_key, lmac, active_interface_mac; the /net, /sys/pvs... paths kept raw.
     assert vars.withheld == 4
-    assert vars.other_count == len(vars.other) == 14
+    assert vars.other_count == len(vars.other) == 11
     assert ("/sys/telemetryws/enable", "0") in vars.other
     assert vars.form == "object" and vars.entries == len(doc)
     assert vars.problems == () and vars.dropped == 0
     # Every inverter but one carries the author's placeholder serial.
     assert vars.shared_serials == 11
     assert repr(vars) == (
-        f"Vars(object, {len(records)} records, supervisor, site, 14 other, 4 withheld)"
+        f"Vars(object, {len(records)} records, supervisor, site, 11 other, 4 withheld)"
     )
 
 

@@ -285,6 +285,11 @@ impl Series {
         Some((pt, held, skipped))
     }
 
+    /// Whether the series has had a reading (kept, or folded into its base).
+    fn any_reading(&self) -> bool {
+        !self.readings.is_empty() || self.base.is_some()
+    }
+
     fn any_in(&self, from: i64, to: i64) -> bool {
         from < to && self.readings.range(from..to).next().is_some()
     }
@@ -1504,13 +1509,15 @@ impl IntervalAccumulator {
             reporting += u32::from(series.any_in(s, e));
         }
         let site_pv =
-            self.site.pv.any_in(s, e) || (inverters_collided && self.site.pv.any_in(s - DAY, s));
+            self.site.pv.any_in(s, e) || (inverters_collided && self.site.pv.any_reading());
         if site_pv && (self.inverters.is_empty() || inverters_collided) {
             flags.insert(Flag::ProductionFromSiteTotals);
             let first;
             (production_kwh, first) =
                 self.site_steps(&self.site.pv, "pv_en", s, e, false, &mut flags, events);
             site_first |= first;
+            // Before the site totals' first reading their production is not known.
+            production_missing |= self.site.pv.counters_before(e).next().is_none();
         } else {
             for (serial, series) in &self.inverters {
                 for (&t, reading) in series.readings.range(s..e) {
@@ -1540,7 +1547,7 @@ impl IntervalAccumulator {
             .readings
             .range(s..e)
             .any(|(_, r)| r.energy_kwh.is_some())
-            || (meters_collided && self.site.net.any_in(s - DAY, s));
+            || (meters_collided && self.site.net.any_reading());
         if site_net && (self.meters.is_empty() || meters_collided) {
             flags.insert(Flag::NetFromSiteTotals);
             let first;
