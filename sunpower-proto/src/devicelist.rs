@@ -20,7 +20,7 @@ use crate::jsonvalue::{
     looks_like_mac, position, Bounded, Key, Scalar, BUDGET_MESSAGE, DUPLICATE_PREFIX,
 };
 use crate::owned::RecordBuf;
-use crate::record::{FieldValue, MeterKind, Record, Source};
+use crate::record::{FieldValue, MeterKind, MeterRole, Record, Source};
 use crate::value::{decimal, integer, parse_timestamp, resolution, unsigned};
 
 /// How many bytes of a device type or serial are kept in errors and unknown devices.
@@ -448,7 +448,7 @@ impl<'de> Visitor<'de> for Devices<'_> {
     }
 }
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum DeviceKind {
     Supervisor,
     Inverter,
@@ -624,6 +624,12 @@ fn build(
             Ok(None) => {}
             Err(problem) => warnings.push(problem),
         }
+    }
+    if kind == DeviceKind::Meter {
+        values.push((
+            "meter_role",
+            FieldValue::Text(Some(meter_role(obj, &values).as_str())),
+        ));
     }
     let serial = match kind {
         DeviceKind::Meter => match (MeterKind::from_serial(&serial), meter_kind_hint(obj)) {
@@ -814,6 +820,23 @@ fn text(
         return Err(invalid(excerpt(&text)));
     }
     Ok((!text.is_empty()).then_some(text))
+}
+
+/// What a consumption meter measures: its `subtype` (or `consumption_subtype_enum`) says, or
+/// else a negative counter or power.
+fn meter_role(obj: &Map<String, Value>, values: &[(&str, FieldValue<'_>)]) -> MeterRole {
+    let declared = ["subtype", "consumption_subtype_enum"]
+        .iter()
+        .filter_map(|key| obj.get(*key).and_then(Value::as_str))
+        .map(MeterRole::from_subtype)
+        .find(|role| *role != MeterRole::Unknown);
+    let decimal = |name| match values.iter().find(|(n, _)| *n == name) {
+        Some((_, FieldValue::Decimal(v))) => *v,
+        _ => None,
+    };
+    declared.unwrap_or_else(|| {
+        MeterRole::from_reading(decimal("lifetime_net_energy_kwh"), decimal("real_power_kw"))
+    })
 }
 
 /// Production or consumption, from the words a meter's descriptive keys use.

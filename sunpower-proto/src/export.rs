@@ -50,7 +50,8 @@ pub fn local_rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
 /// }
 /// let rows = acc.finish();
 /// let batches = export::pvoutput_batches(&rows, chrono_tz::America::Los_Angeles);
-/// assert_eq!(batches, ["data=20260601,00:05,0,0,17,200;20260601,00:10,25,300,50,400"]);
+/// // The first interval's production is unknown (first report): no consumption.
+/// assert_eq!(batches, ["data=20260601,00:05,0,0;20260601,00:10,25,300,33,400"]);
 /// ```
 pub fn pvoutput_batches(intervals: &[Interval], tz: Tz) -> Vec<String> {
     pvoutput_payloads(&PvOutputEncoder::new(tz).push(intervals))

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
-    Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
+    MeterRole, Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
 };
 
 /// The type of a field's values, in every output shape.
@@ -430,6 +430,13 @@ const METER: &[FieldSpec] = &[
         None,
         "Leg 1 to leg 2 voltage (`v12V`; the varserver only).",
     ),
+    f(
+        "meter_role",
+        T,
+        None,
+        None,
+        "What a consumption meter measures: `net`, `load` or `unknown` (JSON sources only).",
+    ),
 ];
 
 const METER_LEGS: &[FieldSpec] = &[
@@ -851,6 +858,10 @@ impl<'a> Record<'a> {
                     serial,
                     model,
                     meter_kind: MeterKind::from_serial(serial),
+                    role: v
+                        .text("meter_role")
+                        .and_then(MeterRole::from_name)
+                        .unwrap_or_default(),
                     ct_scale: v.decimal("ct_scale"),
                     lifetime_net_energy_kwh: v.decimal("lifetime_net_energy_kwh"),
                     real_power_kw: v.decimal("real_power_kw"),
@@ -975,6 +986,7 @@ mod tests {
                 (m.import_energy_kwh, m.export_energy_kwh) = (Some(1.0), Some(2.0));
                 m.lifetime_net_energy_resolution_kwh = Some(0.01);
                 m.line_voltage_v = Some(240.5);
+                m.role = MeterRole::Net;
             }
             let mut visited = Vec::new();
             record.visit_fields_at(|name, value, index| {
@@ -1001,7 +1013,9 @@ mod tests {
                     .unwrap();
                 let field = spec.collector_field.and_then(|i| raw.get(usize::from(i)));
                 match value {
-                    FieldValue::Text(Some(text)) if name != "meter_kind" => {
+                    FieldValue::Text(Some(text))
+                        if name != "meter_kind" && name != "meter_role" =>
+                    {
                         assert_eq!(field, Some(text), "{name} of {line}")
                     }
                     FieldValue::Time(Some(time)) => {
@@ -1025,6 +1039,7 @@ mod tests {
                 (m.import_energy_kwh, m.export_energy_kwh) = (Some(1.0), Some(2.0));
                 m.lifetime_net_energy_resolution_kwh = Some(0.01);
                 m.line_voltage_v = Some(240.5);
+                m.role = MeterRole::Net;
             }
             let mut fields = Vec::new();
             record.visit_fields(|name, value| fields.push((name, value)));

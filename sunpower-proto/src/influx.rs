@@ -24,7 +24,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use crate::{FieldValue, MeterKind, Record, SiteTotals};
+use crate::{FieldValue, MeterKind, MeterRole, Record, SiteTotals};
 
 /// The measurement of a record kind.
 fn measurement(record: &Record<'_>) -> &'static str {
@@ -148,11 +148,15 @@ pub fn write_record(out: &mut String, record: &Record<'_>) -> bool {
             out.push_str(",meter_kind=");
             out.push_str(m.meter_kind.as_str());
         }
+        if m.role != MeterRole::Unknown {
+            out.push_str(",meter_role=");
+            out.push_str(m.role.as_str());
+        }
     }
     let mut first = true;
     record.visit_fields(|name, value| match name {
-        // The time is the line's; the serial, the model and a meter's kind are tags.
-        "timestamp" | "serial" | "model" | "meter_kind" => {}
+        // The time is the line's; the serial, the model and a meter's kind and role are tags.
+        "timestamp" | "serial" | "model" | "meter_kind" | "meter_role" => {}
         _ => push_field(out, &mut first, name, value),
     });
     if first || !push_time(out, time) {

@@ -124,11 +124,11 @@ pub use owned::RecordBuf;
 pub use problems::{ProblemLog, LINE_ERROR_KIND, SHOWN_PER_KIND};
 pub use record::{
     FieldValue, Header, Inverter, InverterForm, InverterStatus, Meter, MeterKind, MeterLegs,
-    RawFields, Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
+    MeterRole, RawFields, Record, Source, SupervisorIdentity, SupervisorStatus, Trailer, Unknown,
 };
-pub use site::SiteTotals;
+pub use site::{SiteKeys, SiteTotals};
 #[cfg(feature = "varserver")]
-pub use telemetry::{parse_telemetry, TelemetryDecoder, TelemetryStats};
+pub use telemetry::{parse_telemetry, TelemetryDecoder, TelemetryStats, TELEMETRY_HOLD_S};
 pub use time::rfc3339;
 pub use value::parse_timestamp;
 #[cfg(feature = "varserver")]

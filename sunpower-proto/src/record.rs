@@ -462,6 +462,99 @@ impl MeterKind {
     }
 }
 
+/// What a consumption meter measures: the grid connection (net: import minus export) or the
+/// house's load (gross consumption). Decided from what its source says (a DeviceList `subtype`,
+/// the varserver's livedata identity, a negative counter or power); see
+/// docs/protocol-local-api.md for the evidence.
+///
+/// ```
+/// use sunpower_proto::MeterRole;
+/// assert_eq!(MeterRole::from_subtype("GROSS_CONSUMPTION_LINESIDE"), MeterRole::Load);
+/// assert_eq!(MeterRole::from_subtype("NET_CONSUMPTION_LOADSIDE"), MeterRole::Net);
+/// assert_eq!(MeterRole::from_name(MeterRole::Load.as_str()), Some(MeterRole::Load));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MeterRole {
+    /// The CT is on the grid side: the meter measures net energy (import positive).
+    Net,
+    /// The CT is around the house's load: the meter measures consumption.
+    Load,
+    /// Nothing its source says tells.
+    #[default]
+    Unknown,
+}
+
+impl MeterRole {
+    /// `"net"`, `"load"` or `"unknown"`, as in the JSON output.
+    ///
+    /// ```
+    /// assert_eq!(sunpower_proto::MeterRole::Load.as_str(), "load");
+    /// ```
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            MeterRole::Net => "net",
+            MeterRole::Load => "load",
+            MeterRole::Unknown => "unknown",
+        }
+    }
+
+    /// The role named by [`MeterRole::as_str`].
+    ///
+    /// ```
+    /// use sunpower_proto::MeterRole;
+    /// assert_eq!(MeterRole::from_name("net"), Some(MeterRole::Net));
+    /// assert_eq!(MeterRole::from_name("gross"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<MeterRole> {
+        match name {
+            "net" => Some(MeterRole::Net),
+            "load" => Some(MeterRole::Load),
+            "unknown" => Some(MeterRole::Unknown),
+            _ => None,
+        }
+    }
+
+    /// The role a DeviceList `subtype` names: `NET_CONSUMPTION_LOADSIDE` (a PVS6 build 61839
+    /// sample) is net, `GROSS_CONSUMPTION_LINESIDE` (a public 2019 DeviceList) load; any other
+    /// word unknown.
+    ///
+    /// ```
+    /// use sunpower_proto::MeterRole;
+    /// assert_eq!(MeterRole::from_subtype("GROSS_PRODUCTION_SITE"), MeterRole::Unknown);
+    /// ```
+    pub fn from_subtype(subtype: &str) -> MeterRole {
+        let upper = subtype.to_ascii_uppercase();
+        if !upper.contains("CONSUMPTION") {
+            MeterRole::Unknown
+        } else if upper.starts_with("NET") {
+            MeterRole::Net
+        } else if upper.starts_with("GROSS") {
+            MeterRole::Load
+        } else {
+            MeterRole::Unknown
+        }
+    }
+
+    /// What one reading tells by itself: a negative counter or power can only be net (a house's
+    /// load is never negative; a little noise around zero is allowed).
+    ///
+    /// ```
+    /// use sunpower_proto::MeterRole;
+    /// assert_eq!(MeterRole::from_reading(Some(500.0), Some(-1.2)), MeterRole::Net);
+    /// assert_eq!(MeterRole::from_reading(Some(500.0), Some(1.2)), MeterRole::Unknown);
+    /// ```
+    pub fn from_reading(counter_kwh: Option<f64>, power_kw: Option<f64>) -> MeterRole {
+        if counter_kwh.is_some_and(|c| c < 0.0) || power_kw.is_some_and(|p| p < -NOISE_KW) {
+            MeterRole::Net
+        } else {
+            MeterRole::Unknown
+        }
+    }
+}
+
+/// Power a load meter may read below zero around nothing (CT noise), kW.
+const NOISE_KW: f64 = 0.05;
+
 /// Which of the two known layouts a 130 line had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InverterForm {
@@ -677,6 +770,9 @@ pub struct Meter<'a> {
     pub model: Option<&'a str>,
     /// From the serial's suffix.
     pub meter_kind: MeterKind,
+    /// What a consumption meter measures, as its source says (JSON sources only: a
+    /// collector line's is [`MeterRole::Unknown`], and absent from its JSON).
+    pub role: MeterRole,
     /// Field 4 `[ct_scl_fctr]`.
     pub ct_scale: Option<f64>,
     /// Field 5 `[net_ltea_3phsum_kwh]`.
@@ -1191,6 +1287,11 @@ impl<'a> Record<'a> {
                 if r.line_voltage_v.is_some() {
                     visit("line_voltage_v", D(r.line_voltage_v), None);
                 }
+                if r.role != MeterRole::Unknown
+                    || (r.source.raw().is_none() && r.meter_kind == MeterKind::Consumption)
+                {
+                    visit("meter_role", T(Some(r.role.as_str())), None);
+                }
             }
             Record::MeterLegs(r) => {
                 visit("timestamp", Time(Some(r.timestamp)), None);
@@ -1319,6 +1420,7 @@ fn parse_140<'a>(
         serial,
         model,
         meter_kind: MeterKind::from_serial(serial),
+        role: MeterRole::Unknown,
         ct_scale: d[0],
         lifetime_net_energy_kwh: d[1],
         real_power_kw: d[2],

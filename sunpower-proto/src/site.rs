@@ -52,6 +52,66 @@ pub struct SiteTotals {
     pub backup_time_remaining_min: Option<f64>,
     /// `midstate`: the state of the microgrid interconnect device (MID), an integer code.
     pub midstate: Option<i64>,
+    /// The keys this reading's own frame (or document) carried. A telemetry frame may carry
+    /// only some; [`TelemetryDecoder`](crate::TelemetryDecoder) fills the others with the value
+    /// last seen, so a key missing here is a held value, not a new reading.
+    pub carried: SiteKeys,
+}
+
+/// A set of site-totals keys (`time`, `pv_en`, ... as the sources name them): which keys a
+/// reading's frame carried ([`SiteTotals::carried`]).
+///
+/// ```
+/// use sunpower_proto::SiteKeys;
+/// let mut keys = SiteKeys::default();
+/// keys.insert("pv_en");
+/// keys.insert("time");
+/// keys.insert("colour"); // not a key: ignored
+/// assert!(keys.contains("pv_en") && !keys.contains("net_en"));
+/// assert_eq!(keys.iter().collect::<Vec<_>>(), ["time", "pv_en"]);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SiteKeys(u16);
+
+impl SiteKeys {
+    /// Adds `key` (nothing when it is not a site-totals key).
+    pub fn insert(&mut self, key: &str) {
+        if let Some(i) = KEYS.iter().position(|k| *k == key) {
+            self.0 |= 1 << i;
+        }
+    }
+
+    /// Whether `key` is in the set.
+    ///
+    /// ```
+    /// assert!(!sunpower_proto::SiteKeys::default().contains("time"));
+    /// ```
+    pub fn contains(&self, key: &str) -> bool {
+        KEYS.iter()
+            .position(|k| *k == key)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+
+    /// Whether no key is in the set.
+    ///
+    /// ```
+    /// assert!(sunpower_proto::SiteKeys::default().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    /// The keys in the set, in the sources' order (`time`, `pv_p`, `pv_en`, ...).
+    ///
+    /// ```
+    /// assert_eq!(sunpower_proto::SiteKeys::default().iter().count(), 0);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = &'static str> + '_ {
+        KEYS.iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, k)| *k)
+    }
 }
 
 /// Values that mean "not reported" where a number is expected.
@@ -78,7 +138,6 @@ pub(crate) fn epoch_time(text: &str) -> Option<DateTime<Utc>> {
 
 /// The keys of the site totals in `/sys/livedata/<key>` and in a telemetry `power` frame's
 /// `params`: the one key table of both sources.
-#[cfg(feature = "varserver")]
 pub(crate) const KEYS: [&str; 12] = [
     "time",
     "pv_p",
@@ -112,6 +171,7 @@ impl SiteTotals {
                     None => None,
                     Some(t) => Some(epoch_time(t).ok_or(Expected::EpochTime)?),
                 };
+                self.carried.insert(key);
                 return Ok(());
             }
             "midstate" => {
@@ -119,6 +179,7 @@ impl SiteTotals {
                     None => None,
                     Some(t) => Some(t.trim().parse().map_err(|_| Expected::Integer)?),
                 };
+                self.carried.insert(key);
                 return Ok(());
             }
             "pv_p" => &mut self.pv_power_kw,
@@ -137,7 +198,31 @@ impl SiteTotals {
             None => None,
             Some(t) => decimal(Some(t.trim()), 0, "").map_err(|_| Expected::Decimal)?,
         };
+        self.carried.insert(key);
         Ok(())
+    }
+}
+
+#[cfg(feature = "varserver")]
+impl SiteTotals {
+    /// Copies the value of `key` (not `time`) from `from`.
+    pub(crate) fn copy_key(&mut self, from: &SiteTotals, key: &str) {
+        match key {
+            "pv_p" => self.pv_power_kw = from.pv_power_kw,
+            "pv_en" => self.pv_energy_kwh = from.pv_energy_kwh,
+            "net_p" => self.net_power_kw = from.net_power_kw,
+            "net_en" => self.net_energy_kwh = from.net_energy_kwh,
+            "site_load_p" => self.site_load_power_kw = from.site_load_power_kw,
+            "site_load_en" => self.site_load_energy_kwh = from.site_load_energy_kwh,
+            "ess_p" => self.battery_power_kw = from.battery_power_kw,
+            "ess_en" => self.battery_energy_kwh = from.battery_energy_kwh,
+            "soc" => self.battery_soc = from.battery_soc,
+            "backupTimeRemaining" => {
+                self.backup_time_remaining_min = from.backup_time_remaining_min
+            }
+            "midstate" => self.midstate = from.midstate,
+            _ => {}
+        }
     }
 }
 

@@ -9,7 +9,11 @@ use serde_json::Value;
 
 use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 use crate::error::{excerpt, Expected};
-use crate::site::{self, SiteTotals};
+use crate::site::{self, SiteTotals, KEYS};
+
+/// How long a field a frame did not carry keeps the value last seen, seconds: frames carry the
+/// fields that changed, and a field not seen for this long is no longer known.
+pub const TELEMETRY_HOLD_S: i64 = 900;
 
 /// Decodes one frame (surrounding whitespace, such as a line's CR, is ignored): the site totals
 /// of a `power` notification, `None` for any other notification.
@@ -137,6 +141,23 @@ pub struct TelemetryStats {
 
 /// A streaming decoder of telemetry frames: one call per frame, counts kept across calls.
 ///
+/// A frame may carry only some fields (those that changed): a field it does not carry keeps the
+/// value last seen (for [`TELEMETRY_HOLD_S`] after it was seen), so the site state is never
+/// nulled by a frame that leaves it out, and [`SiteTotals::carried`] says which fields the frame
+/// itself carried. A field carried as `"nan"` or `null` is not reported from then on. `time` is
+/// each frame's own, in seconds or milliseconds as that frame writes it.
+///
+/// ```
+/// use sunpower_proto::TelemetryDecoder;
+/// let mut decoder = TelemetryDecoder::new();
+/// let full = br#"{"notification":"power","params":{"time":1751083345,"pv_en":"7.25","soc":0.86}}"#;
+/// let partial = br#"{"notification":"power","params":{"time":1751083346000,"pv_en":"7.26"}}"#;
+/// decoder.decode(full).unwrap();
+/// let site = decoder.decode(partial).unwrap().unwrap();
+/// assert_eq!((site.pv_energy_kwh, site.battery_soc), (Some(7.26), Some(0.86)));
+/// assert!(site.carried.contains("pv_en") && !site.carried.contains("soc"));
+/// ```
+///
 /// ```
 /// use sunpower_proto::{DocumentPosition, TelemetryDecoder};
 /// let stream = "{\"notification\":\"power\",\"params\":{\"time\":1751083345,\"pv_en\":\"40747.871094\"}}\n\
@@ -163,6 +184,9 @@ pub struct TelemetryStats {
 #[derive(Debug, Clone)]
 pub struct TelemetryDecoder {
     stats: TelemetryStats,
+    /// Each field's last value (in a reading of its own) and the frame time it was seen at.
+    last: SiteTotals,
+    seen: [Option<i64>; KEYS.len()],
     /// [`DocumentLimits::max_frame_bytes`].
     max_frame_bytes: usize,
     /// [`feed`](Self::feed): the start of a frame whose line end has not arrived.
@@ -203,6 +227,8 @@ impl TelemetryDecoder {
     pub fn with_limits(limits: DocumentLimits) -> Self {
         TelemetryDecoder {
             stats: TelemetryStats::default(),
+            last: SiteTotals::default(),
+            seen: [None; KEYS.len()],
             max_frame_bytes: limits.max_frame_bytes,
             partial: Vec::new(),
             skipping: None,
@@ -230,12 +256,13 @@ impl TelemetryDecoder {
             return Ok(None);
         }
         match parse(frame, self.max_frame_bytes) {
-            Ok((Some(site), unknown)) => {
+            Ok((Some(mut site), unknown)) => {
                 self.stats.power += 1;
                 self.stats.unknown_params += unknown;
                 if site.timestamp.is_none() {
                     self.stats.without_time += 1;
                 }
+                self.hold(&mut site);
                 Ok(Some(site))
             }
             Ok((None, _)) => {
@@ -246,6 +273,23 @@ impl TelemetryDecoder {
                 self.stats.errors += 1;
                 let at = DocumentPosition::Frame(self.stats.frames);
                 Err(DocumentProblem::new(at, kind))
+            }
+        }
+    }
+
+    /// Keeps what the frame carried as each field's last value, and fills the fields it did not
+    /// carry with theirs when seen within [`TELEMETRY_HOLD_S`] before it (`time` is always the frame's own;
+    /// a frame without one fills nothing).
+    fn hold(&mut self, site: &mut SiteTotals) {
+        let now = site.timestamp.map(|t| t.timestamp());
+        for (i, key) in KEYS.iter().enumerate().skip(1) {
+            if site.carried.contains(key) {
+                self.last.copy_key(site, key);
+                self.seen[i] = now.or(self.seen[i]);
+            } else if let (Some(now), Some(seen)) = (now, self.seen[i]) {
+                if (0..=TELEMETRY_HOLD_S).contains(&(now - seen)) {
+                    site.copy_key(&self.last, key);
+                }
             }
         }
     }

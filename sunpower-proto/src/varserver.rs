@@ -36,7 +36,7 @@ use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, Documen
 use crate::error::{excerpt, Expected};
 use crate::jsonvalue::{looks_like_mac, Key, Scalar};
 use crate::owned::RecordBuf;
-use crate::record::{FieldValue, Record, Source};
+use crate::record::{FieldValue, MeterKind, MeterRole, Record, Source};
 use crate::site::{self, SiteTotals};
 use crate::value::{decimal, parse_timestamp, resolution};
 
@@ -1064,9 +1064,10 @@ impl Builder {
             .collect();
         let mut devices = Vec::with_capacity(accs.len());
         let (mut batteries, mut transfer_switches) = (Vec::new(), Vec::new());
+        let site = self.site.clone();
         for (acc, shared_serial) in accs.into_iter().zip(shared) {
             let path = acc.path();
-            let (built, problems) = build(&acc);
+            let (built, problems) = build(&acc, site.as_ref());
             for kind in acc.problems.iter().cloned().chain(problems) {
                 self.problem(&path, kind);
             }
@@ -1127,6 +1128,31 @@ impl Builder {
     }
 }
 
+/// What a consumption meter measures: a negative counter or power can only be net; otherwise the
+/// document's livedata tells, when the meter's counter is ten times nearer one of `net_en` and
+/// `site_load_en` than the other (build 61846, karak2112: the `c` meter's 62,972.67 kWh against
+/// `site_load_en` 62,972.78 and `net_en` -713.51 is a load meter; the 61845 dump's 14,116.27
+/// against `net_en` 14,116.01 and `site_load_en` 41,983.66 a net one).
+fn meter_role(counter: Option<f64>, power: Option<f64>, site: Option<&SiteTotals>) -> MeterRole {
+    if MeterRole::from_reading(counter, power) == MeterRole::Net {
+        return MeterRole::Net;
+    }
+    let (Some(counter), Some(site)) = (counter, site) else {
+        return MeterRole::Unknown;
+    };
+    let (Some(net), Some(load)) = (site.net_energy_kwh, site.site_load_energy_kwh) else {
+        return MeterRole::Unknown;
+    };
+    let (to_net, to_load) = ((counter - net).abs(), (counter - load).abs());
+    if to_load * 10.0 < to_net {
+        MeterRole::Load
+    } else if to_net * 10.0 < to_load {
+        MeterRole::Net
+    } else {
+        MeterRole::Unknown
+    }
+}
+
 /// What one device gave.
 enum Built {
     /// An inverter's or a meter's records.
@@ -1138,7 +1164,7 @@ enum Built {
 /// What one device gave, or the problem that stopped it: a record needs the device's serial and
 /// time; any other value that could not be read (its problem already noted) costs only its
 /// field.
-fn build(acc: &DeviceAcc) -> (Built, Vec<DocumentProblemKind>) {
+fn build(acc: &DeviceAcc, site: Option<&SiteTotals>) -> (Built, Vec<DocumentProblemKind>) {
     let nothing = || match acc.kind {
         VarsDeviceKind::Battery => Built::Battery(None),
         VarsDeviceKind::TransferSwitch => Built::TransferSwitch(None),
@@ -1217,6 +1243,23 @@ fn build(acc: &DeviceAcc) -> (Built, Vec<DocumentProblemKind>) {
             let record = Record::from_fields(record_type, Source::Vars, |name| {
                 match name {
                     "timestamp" => return Some(FieldValue::Time(Some(timestamp))),
+                    "meter_role" => {
+                        let number = |record: &str| {
+                            let slot = fields.iter().position(|f| f.record == record)?;
+                            decimal(acc.value(slot), 0, name).ok().flatten()
+                        };
+                        let serial = acc.value(SN).unwrap_or_default();
+                        let role = if MeterKind::from_serial(serial) == MeterKind::Consumption {
+                            meter_role(
+                                number("lifetime_net_energy_kwh"),
+                                number("real_power_kw"),
+                                site,
+                            )
+                        } else {
+                            MeterRole::Unknown
+                        };
+                        return Some(FieldValue::Text(Some(role.as_str())));
+                    }
                     "lifetime_net_energy_resolution_kwh" => {
                         let net = fields
                             .iter()

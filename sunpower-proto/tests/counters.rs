@@ -254,8 +254,12 @@ fn per_second_telemetry_gives_the_counters_difference_between_its_ends() {
     let net: f64 = rows.iter().map(|r| r.net_wh.unwrap()).sum();
     assert_eq!((production * 1000.0).round() / 1000.0, 300.0);
     assert_eq!((net * 1000.0).round() / 1000.0, -150.0);
-    assert_eq!(rows.len(), 3); // 18:00, 18:05, and the last frame at 18:10:00
-    assert_eq!(rows[0].production_wh, 149.5); // 299 steps of the first interval
+    // The frame at 18:00:00 ends 17:55-18:00 (its counters were read then), the frames after
+    // it fill 18:00-18:05 and 18:05-18:10 with 300 steps each.
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].interval_start.timestamp(), start - 300);
+    assert_eq!(rows[0].production_wh, 0.0);
+    assert_eq!(rows[1].production_wh, 150.0);
 }
 
 #[test]
@@ -383,9 +387,10 @@ fn a_frame_at_time_zero_is_not_a_time_and_a_first_zero_counter_is_not_a_start() 
     frames.extend((0..=600).map(|s| frame(1_759_428_000 + s, 27867.65 + s as f64 * 0.0005, 1.8)));
     let (rows, mut acc) = telemetry(&frames);
     assert_eq!(total_wh(&rows), 300.0);
+    // The frame at 18:00:00 ends 17:55-18:00 (issue 22).
     assert!(rows
         .iter()
-        .all(|r| r.interval_start.timestamp() >= 1_759_428_000));
+        .all(|r| r.interval_start.timestamp() >= 1_759_427_700));
     assert_eq!(acc.stats().implausible_times, 1);
     assert!(matches!(
         &acc.take_events()[..],

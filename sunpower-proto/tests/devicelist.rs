@@ -163,12 +163,13 @@ fn records_are_built_with_the_values_of_the_protocol_lines_and_no_line() {
     ];
     for (i, line) in lines {
         let record = list.records[i].record();
-        // A meter has what no line has room for: the import and export counters, and how
-        // finely its net counter was written.
+        // A meter has what no line has room for: the import and export counters, how
+        // finely its net counter was written, and what it measures.
         let extras = [
             "import_energy_kwh",
             "export_energy_kwh",
             "lifetime_net_energy_resolution_kwh",
+            "meter_role",
         ];
         let mut fields = typed(&record);
         fields.retain(|(name, _)| !extras.contains(name));

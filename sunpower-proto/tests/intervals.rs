@@ -77,7 +77,7 @@ fn clean_day_gives_production_net_and_consumption_per_interval() {
     assert_eq!(rows.len(), 4);
     // (production Wh, net Wh = kW × 1000 / 12, consumption = production + net)
     let expected = [
-        (0.0, 41.667, 41.667),
+        (0.0, 41.667, f64::NAN), // production unknown (first report): no consumption
         (30.0, 16.667, 46.667),
         (45.0, -8.333, 36.667),
         (45.0, -25.0, 20.0),
@@ -87,7 +87,11 @@ fn clean_day_gives_production_net_and_consumption_per_interval() {
         assert_eq!(row.interval_end - row.interval_start, TimeDelta::minutes(5));
         assert_eq!(row.production_wh, p, "row {i}");
         assert_eq!(row.net_wh, Some(n), "row {i}");
-        assert_eq!(row.consumption_wh, Some(c), "row {i}");
+        if i == 0 {
+            assert_eq!(row.consumption_wh, None, "row {i}");
+        } else {
+            assert_eq!(row.consumption_wh, Some(c), "row {i}");
+        }
         assert_eq!(row.net_source, NetSource::Power);
         assert!(row.flags.contains(Flag::NetFromPower));
         assert_eq!(row.inverters_reporting, 2);
@@ -370,22 +374,26 @@ fn month_and_year_boundaries_follow_local_time() {
 
 #[test]
 fn consumption_is_clamped_at_zero_and_reported() {
-    // Exporting 0.5 kW while production is unknown (first report): 0 + (-41.667) < 0.
+    // Exporting 0.5 kW while producing 1 Wh: 1 + (-41.667) < 0. (The first report's interval
+    // has no consumption at all: its production is unknown.)
     let lines = vec![
         inv("20260601170000", "A", "10.000"),
         meter("20260601170000", "607", "-0.5"),
+        inv("20260601170500", "A", "10.001"),
+        meter("20260601170500", "607", "-0.5"),
     ];
     let mut acc = IntervalAccumulator::new(IntervalConfig::default());
     feed(&mut acc, &lines);
     let rows = acc.finish();
-    assert_eq!(rows[0].consumption_wh, Some(0.0));
-    assert_eq!(rows[0].net_wh, Some(-41.667));
-    assert!(rows[0].flags.contains(Flag::ConsumptionClamped));
+    assert_eq!(rows[0].consumption_wh, None);
+    assert_eq!(rows[1].consumption_wh, Some(0.0));
+    assert_eq!(rows[1].net_wh, Some(-41.667));
+    assert!(rows[1].flags.contains(Flag::ConsumptionClamped));
     assert_eq!(
         acc.take_events(),
         [Event::ConsumptionClamped {
-            interval_start: at(2026, 6, 1, 17, 0),
-            computed_wh: -41.667,
+            interval_start: at(2026, 6, 1, 17, 5),
+            computed_wh: -40.667,
         }]
     );
 }
@@ -862,25 +870,27 @@ fn live_pvoutput_statuses_end_as_the_offline_ones_across_the_end_of_daylight_sav
     // has 12 statuses fewer than intervals, and the energy of the skipped ones is carried: the
     // day's last status (23:59) holds all 25 hours of it: 299 steps of 10 Wh (the first report
     // has no baseline), and consumption = production + net, net from the meter's 1.2 kW (its
-    // whole-kWh counter is too coarse for 5 minutes): 2990 + 25 * 1200.
+    // whole-kWh counter is too coarse for 5 minutes), from the second interval on:
+    // 2990 + 25 * 1200 - 100.
     let day: Vec<&String> = offline_statuses
         .iter()
         .filter(|s| s.starts_with("20261101,"))
         .collect();
     assert_eq!(day.len(), 25 * 12 - 12);
-    assert_eq!(day[0].as_str(), "20261101,00:05,0,0,100,1200");
+    // The first interval has no consumption: its production is unknown (first report).
+    assert_eq!(day[0].as_str(), "20261101,00:05,0,0");
     assert_eq!(
         day.last().unwrap().as_str(),
-        "20261101,23:59,2990,120,32990,1320"
+        "20261101,23:59,2990,120,32890,1320"
     );
     // The first status after the repeated hour (02:05 PST, three hours and one interval from
     // midnight, the 37th) carries the energy of both 01:00-01:55: 36 steps of 10 Wh, and
-    // 37 * 100 Wh of net.
+    // 36 * 100 Wh of net (the first interval's 100 Wh has no consumption).
     let after = day
         .iter()
         .find(|s| s.starts_with("20261101,02:05,"))
         .unwrap();
-    assert_eq!(after.as_str(), "20261101,02:05,360,120,4060,1320");
+    assert_eq!(after.as_str(), "20261101,02:05,360,120,3960,1320");
 }
 
 proptest! {

@@ -246,6 +246,7 @@ record_methods!(
     export_energy_kwh,
     lifetime_net_energy_resolution_kwh,
     line_voltage_v,
+    meter_role,
 );
 
 /// The channel of a pickled record.

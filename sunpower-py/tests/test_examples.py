@@ -106,7 +106,9 @@ def test_pvoutput_dry_run_batches_daily_running_totals(
     ends = [f"{m // 60:02d}:{m % 60:02d}" for m in range(5, 24 * 60, 5)] + ["23:59"]
     assert [s[1] for s in day] == ends[: len(day)]
     v1 = [int(s[2]) for s in day]
-    v3 = [int(s[4]) for s in day]
+    # The first intervals have no consumption (an inverter's first report left the production
+    # unknown): their statuses stop at v2.
+    v3 = [int(s[4]) for s in day if len(s) > 4]
     assert v1 == sorted(v1) and v3 == sorted(v3)
     assert v1[0] == 0 and v1[-1] > 40_000
 
@@ -189,7 +191,9 @@ def test_pvoutput_a_saved_capture_piped_in_goes_out_in_full_requests(
     live = capsys.readouterr()
     requests = dry_run_requests(live.out)
     statuses = [s for _, batch in requests for s in batch]
-    assert len(requests) <= 11, len(requests)
+    # 13 since issue 22 (11 before): intervals whose production an inverter's first report left
+    # unknown have no consumption, which changes the day's running v3 in the statuses re-sent.
+    assert len(requests) <= 13, len(requests)
     offline = [s for _, batch in dry_run_requests(pvoutput_dry_run(capsys)) for s in batch]
     latest = {(s[0], s[1]): s for s in statuses}
     assert latest == {(s[0], s[1]): s for s in offline}

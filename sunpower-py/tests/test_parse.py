@@ -197,6 +197,7 @@ JSON_ONLY = {
     "export_energy_kwh",
     "lifetime_net_energy_resolution_kwh",
     "line_voltage_v",
+    "meter_role",
 }
 
 

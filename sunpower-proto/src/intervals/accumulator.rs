@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{Event, Flag, Flags, Interval, IntervalConfig, Mode, NetSource};
-use crate::record::{FieldValue, MeterKind, Record};
+use crate::record::{FieldValue, MeterKind, MeterRole, Record};
 use crate::site::SiteTotals;
 use crate::value::resolution;
 
@@ -141,6 +141,15 @@ impl DeviceKind {
     }
 }
 
+/// A battery's own lifetime counters (`posLtea3phsumKwh` discharged, `negLtea3phsumKwh`
+/// charged) and state of charge (a fraction), keyed as end-labelled readings.
+#[derive(Debug, Default)]
+struct BatterySeries {
+    discharge: Series,
+    charge: Series,
+    soc: BTreeMap<i64, f64>,
+}
+
 /// The site totals' three counters, read at the same times, and the state of charge.
 #[derive(Debug, Default)]
 struct SiteSeries {
@@ -160,6 +169,14 @@ struct Series {
     folded_correlation: f64,
     /// The highest power read, kW: what bounds a plausible counter step.
     peak_kw: f64,
+    /// What a consumption meter measures, from the strongest evidence its records gave.
+    role: MeterRole,
+    /// Whether `role` was declared by a record (not only read from a negative value).
+    role_declared: bool,
+    /// Whether this series' readings are keyed one second before their time, because their
+    /// time is when the counter was read, the end of what it measured (`/vars`, DeviceList):
+    /// so a step lands in the interval it measured. Event times add the second back.
+    end_labelled: bool,
 }
 
 enum Step {
@@ -198,6 +215,11 @@ fn fits(prev: f64, now: f64, gap: i64, signed: bool, max_kw: f64) -> bool {
 }
 
 impl Series {
+    /// The record time of the reading keyed at `t`.
+    fn record_time(&self, t: i64) -> DateTime<Utc> {
+        utc(t + i64::from(self.end_labelled))
+    }
+
     /// The fastest a counter of this series can plausibly rise, kW: from the system's size
     /// (its highest power) once known, else [`MAX_PLAUSIBLE_KW`].
     fn max_kw(&self) -> f64 {
@@ -261,6 +283,11 @@ impl Series {
             }
         }
         Some((pt, held, skipped))
+    }
+
+    /// Whether the series has had a reading (kept, or folded into its base).
+    fn any_reading(&self) -> bool {
+        !self.readings.is_empty() || self.base.is_some()
     }
 
     fn any_in(&self, from: i64, to: i64) -> bool {
@@ -498,6 +525,8 @@ pub struct IntervalAccumulator {
     meter_gaps: BTreeMap<i64, u64>,
     site: SiteSeries,
     site_gaps: BTreeMap<i64, u64>,
+    /// The batteries' own counters, by serial (`/vars` `/sys/devices/ess/<i>/`).
+    batteries: HashMap<Box<str>, BatterySeries>,
     /// Times of records whose serial was shared with another device of their document.
     collided: HashMap<(DeviceKind, Box<str>), BTreeSet<i64>>,
     /// Offline: the latest time confirmed (within a day of the one before, or of another
@@ -541,6 +570,7 @@ impl IntervalAccumulator {
             meter_gaps: BTreeMap::new(),
             site: SiteSeries::default(),
             site_gaps: BTreeMap::new(),
+            batteries: HashMap::new(),
             collided: HashMap::new(),
             reach: None,
             lone: Vec::new(),
@@ -646,11 +676,14 @@ impl IntervalAccumulator {
     pub fn add(&mut self, record: &Record<'_>) -> Added {
         self.stats.records += 1;
         let hash = content_hash(record);
+        // A JSON source's time is when its counters were read: the end of what they measured.
+        let end_labelled = record.source().raw().is_none();
         let added = match record {
             Record::Inverter(inv) => self.insert(
                 DeviceKind::Inverter,
                 inv.serial,
                 inv.timestamp,
+                end_labelled,
                 Reading {
                     energy_kwh: inv.lifetime_energy_kwh,
                     power_kw: inv.ac_power_kw,
@@ -658,24 +691,50 @@ impl IntervalAccumulator {
                     hash,
                 },
             ),
-            Record::Meter(m) if m.meter_kind == MeterKind::Consumption => self.insert(
-                DeviceKind::Meter,
-                m.serial,
-                m.timestamp,
-                Reading {
-                    energy_kwh: m.lifetime_net_energy_kwh,
-                    power_kw: m.real_power_kw,
-                    resolution_kwh: match m.source.raw() {
-                        Some(raw) => resolution(raw.get(5)),
-                        None => m.lifetime_net_energy_resolution_kwh,
+            Record::Meter(m) if m.meter_kind == MeterKind::Consumption => {
+                let added = self.insert(
+                    DeviceKind::Meter,
+                    m.serial,
+                    m.timestamp,
+                    end_labelled,
+                    Reading {
+                        energy_kwh: m.lifetime_net_energy_kwh,
+                        power_kw: m.real_power_kw,
+                        resolution_kwh: match m.source.raw() {
+                            Some(raw) => resolution(raw.get(5)),
+                            None => m.lifetime_net_energy_resolution_kwh,
+                        },
+                        hash,
                     },
-                    hash,
-                },
-            ),
+                );
+                let read = MeterRole::from_reading(m.lifetime_net_energy_kwh, m.real_power_kw);
+                self.note_role(m.serial, m.role, read);
+                added
+            }
             _ => Added::Ignored,
         };
         self.count(added);
         added
+    }
+
+    /// Takes what a meter's record says of its role: a role its source declared wins over one
+    /// read from a negative value; a change makes the meter's intervals computed again.
+    fn note_role(&mut self, serial: &str, declared: MeterRole, read: MeterRole) {
+        let Some(series) = self.meters.get_mut(serial) else {
+            return;
+        };
+        let role = if declared != MeterRole::Unknown {
+            series.role_declared = true;
+            declared
+        } else if !series.role_declared && read != MeterRole::Unknown {
+            read
+        } else {
+            return;
+        };
+        if role != series.role {
+            series.role = role;
+            self.dirty.extend(series.readings.keys().copied());
+        }
     }
 
     /// Counts what `add` did and, offline, folds readings that fell out of the horizon.
@@ -709,9 +768,10 @@ impl IntervalAccumulator {
         kind: DeviceKind,
         serial: &str,
         timestamp: DateTime<Utc>,
+        end_labelled: bool,
         reading: Reading,
     ) -> Added {
-        let t = timestamp.timestamp();
+        let t = timestamp.timestamp() - i64::from(end_labelled);
         if t < MIN_TIME {
             self.push_event(Event::ImplausibleTime {
                 record_type: kind.record_type(),
@@ -738,6 +798,7 @@ impl IntervalAccumulator {
         let Some(series) = map.get_mut(serial) else {
             return Added::Ignored;
         };
+        series.end_labelled = end_labelled;
         let added = place(series, gaps, t, reading, &mut self.pending, &mut self.dirty);
         match added {
             Added::Conflict => self.push_event(Event::DuplicateConflict {
@@ -786,7 +847,8 @@ impl IntervalAccumulator {
         let Some(timestamp) = site.timestamp else {
             return Added::Ignored;
         };
-        let t = timestamp.timestamp();
+        // Counters read at that time: keyed as end-labelled readings (`Series::end_labelled`).
+        let t = timestamp.timestamp() - 1;
         if t < MIN_TIME {
             self.push_event(Event::ImplausibleTime {
                 record_type: 0,
@@ -904,6 +966,9 @@ impl IntervalAccumulator {
         if let Some(site) = &vars.site {
             added.push(self.add_site_totals(site));
         }
+        for battery in &vars.batteries {
+            added.push(self.add_battery(battery));
+        }
         for device in &vars.devices {
             for buf in &device.records {
                 let record = buf.record();
@@ -923,6 +988,106 @@ impl IntervalAccumulator {
         added
     }
 
+    /// Feeds one battery's reading (a SunVault of `/vars`): its discharge and charge counters
+    /// give the interval's battery energy (discharged minus charged, the sign of `ess_en`), in
+    /// place of the site totals' `ess_en`, and its state of charge the interval's. Its time
+    /// (`msmtEps`) ends what it measured, as a device's.
+    ///
+    /// ```
+    /// use sunpower_proto::parse_vars;
+    /// use sunpower_proto::intervals::{IntervalAccumulator, IntervalConfig};
+    /// let poll = |time: &str, discharged: f64, charged: f64| format!(r#"{{
+    ///     "/sys/devices/ess/0/sn": "BAT1", "/sys/devices/ess/0/msmtEps": "{time}",
+    ///     "/sys/devices/ess/0/posLtea3phsumKwh": "{discharged}",
+    ///     "/sys/devices/ess/0/negLtea3phsumKwh": "{charged}",
+    ///     "/sys/devices/ess/0/socVal": "0.5"}}"#);
+    /// let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+    /// acc.add_vars(&parse_vars(poll("2025-07-15T15:10:00Z", 100.0, 200.0)).unwrap());
+    /// acc.add_vars(&parse_vars(poll("2025-07-15T15:15:00Z", 100.25, 200.0)).unwrap());
+    /// let row = acc.finish().pop().unwrap();
+    /// assert_eq!((row.battery_wh, row.battery_soc), (Some(250.0), Some(0.5)));
+    /// ```
+    #[cfg(feature = "varserver")]
+    pub fn add_battery(&mut self, battery: &crate::Battery) -> Added {
+        self.stats.records += 1;
+        let added = self.insert_battery(battery);
+        self.count(added);
+        added
+    }
+
+    #[cfg(feature = "varserver")]
+    fn insert_battery(&mut self, battery: &crate::Battery) -> Added {
+        let timestamp = battery.timestamp;
+        let (record_type, serial) = (0, battery.serial.as_str());
+        if timestamp.timestamp() < MIN_TIME {
+            self.push_event(Event::ImplausibleTime {
+                record_type,
+                serial: serial.to_owned(),
+                timestamp,
+            });
+            return Added::ImplausibleTime;
+        }
+        // Keyed as the end-labelled readings of `/vars` are (see `Series::end_labelled`).
+        let t = timestamp.timestamp() - 1;
+        if self.pruned_to.is_some_and(|p| t < p) {
+            self.push_event(Event::BeyondHorizon {
+                record_type,
+                serial: serial.to_owned(),
+                timestamp,
+            });
+            return Added::BeyondHorizon;
+        }
+        let mut hash = 0xcbf2_9ce4_8422_2325u64;
+        for v in [
+            battery.discharge_energy_kwh,
+            battery.charge_energy_kwh,
+            battery.power_kw,
+            battery.soc_pct,
+        ] {
+            hash = fnv1a_step(hash, &v.map_or(u64::MAX, f64::to_bits).to_le_bytes());
+        }
+        let series = self.batteries.entry(serial.into()).or_default();
+        let reading = |energy_kwh| Reading {
+            energy_kwh,
+            power_kw: battery.power_kw.map(f64::abs),
+            resolution_kwh: None,
+            hash,
+        };
+        let mut unused = BTreeMap::new();
+        let added = place(
+            &mut series.discharge,
+            &mut unused,
+            t,
+            reading(battery.discharge_energy_kwh),
+            &mut self.pending,
+            &mut self.dirty,
+        );
+        match added {
+            Added::Stored => {
+                place(
+                    &mut series.charge,
+                    &mut unused,
+                    t,
+                    reading(battery.charge_energy_kwh),
+                    &mut self.pending,
+                    &mut self.dirty,
+                );
+                series.discharge.end_labelled = true;
+                series.charge.end_labelled = true;
+                if let Some(soc) = battery.soc_pct {
+                    series.soc.insert(t, soc / 100.0);
+                }
+            }
+            Added::Conflict => self.push_event(Event::DuplicateConflict {
+                record_type,
+                serial: serial.to_owned(),
+                timestamp,
+            }),
+            _ => {}
+        }
+        added
+    }
+
     /// Notes a record whose serial is shared: its time marks the interval, nothing is stored.
     #[cfg(feature = "varserver")]
     fn collide(&mut self, record: &Record<'_>, devices: usize) {
@@ -932,7 +1097,8 @@ impl IntervalAccumulator {
             _ => return,
         };
         self.stats.records += 1;
-        let t = timestamp.timestamp();
+        // Keyed as the end-labelled readings of `/vars` are (see `Series::end_labelled`).
+        let t = timestamp.timestamp() - 1;
         if t < MIN_TIME {
             self.count(Added::ImplausibleTime);
             self.push_event(Event::ImplausibleTime {
@@ -1080,6 +1246,7 @@ impl IntervalAccumulator {
             self.reach = Some(reach.max(t));
             return;
         }
+        let mut timestamp = utc(t);
         let (record_type, serial) = match origin {
             Origin::Device(kind, serial) => {
                 let (map, gaps) = match kind {
@@ -1087,6 +1254,7 @@ impl IntervalAccumulator {
                     DeviceKind::Meter => (&mut self.meters, &mut self.meter_gaps),
                 };
                 if let Some(series) = map.get_mut(&serial) {
+                    timestamp = series.record_time(t);
                     unplace(series, gaps, t, &mut self.dirty);
                 }
                 self.stats.stored -= 1;
@@ -1101,6 +1269,7 @@ impl IntervalAccumulator {
                 site.soc.remove(&t);
                 self.stats.stored -= 1;
                 self.stats.site_totals -= 1;
+                timestamp = utc(t + 1);
                 (0, "site_totals".to_owned())
             }
             #[cfg(feature = "varserver")]
@@ -1113,6 +1282,7 @@ impl IntervalAccumulator {
                     }
                 }
                 self.stats.serial_collisions -= 1;
+                timestamp = utc(t + 1);
                 (kind.record_type(), String::from(key.1))
             }
         };
@@ -1124,7 +1294,7 @@ impl IntervalAccumulator {
         self.push_event(Event::ImplausibleTime {
             record_type,
             serial,
-            timestamp: utc(t),
+            timestamp,
         });
     }
 
@@ -1190,6 +1360,7 @@ impl IntervalAccumulator {
         (self.inverters.values())
             .chain(self.meters.values())
             .chain([&self.site.pv])
+            .chain(self.batteries.values().map(|b| &b.discharge))
             .any(|s| s.readings.contains_key(&t))
             || self.collided.values().any(|times| times.contains(&t))
     }
@@ -1326,25 +1497,40 @@ impl IntervalAccumulator {
         );
 
         let mut production_kwh = 0.0;
+        // A term of the consumption neither measured nor estimated: no consumption.
+        let mut production_missing = false;
+        // A site counter's first reading in this interval: what it measured before is unknown,
+        // which only the other site counters (read at the same times) share.
+        let mut site_first = false;
+        // A battery counter step not known (first report, reset): the battery term is missing.
+        let mut battery_missing = false;
         let mut reporting = 0u32;
         for series in self.inverters.values() {
             reporting += u32::from(series.any_in(s, e));
         }
         let site_pv =
-            self.site.pv.any_in(s, e) || (inverters_collided && self.site.pv.any_in(s - DAY, s));
+            self.site.pv.any_in(s, e) || (inverters_collided && self.site.pv.any_reading());
         if site_pv && (self.inverters.is_empty() || inverters_collided) {
             flags.insert(Flag::ProductionFromSiteTotals);
-            production_kwh =
+            let first;
+            (production_kwh, first) =
                 self.site_steps(&self.site.pv, "pv_en", s, e, false, &mut flags, events);
+            site_first |= first;
+            // Before the site totals' first reading their production is not known.
+            production_missing |= self.site.pv.counters_before(e).next().is_none();
         } else {
             for (serial, series) in &self.inverters {
                 for (&t, reading) in series.readings.range(s..e) {
                     let step = series.step(t, reading, false);
+                    // A step whose energy the counter does not give (counted as 0): the
+                    // production is incomplete, so the interval has no consumption.
+                    production_missing |=
+                        matches!(step, Step::First | Step::Reset { .. } | Step::NoCounter);
                     production_kwh += counted(
                         step,
                         cad,
                         &mut flags,
-                        || (130, serial.to_string(), utc(t)),
+                        || (130, serial.to_string(), series.record_time(t)),
                         events,
                     );
                 }
@@ -1352,6 +1538,8 @@ impl IntervalAccumulator {
         }
 
         let mut net_kwh = 0.0;
+        // What the meters that measure the house's load counted, when one reported.
+        let mut load_kwh: Option<f64> = None;
         let (mut any_meter, mut by_counter, mut by_power) = (false, false, false);
         let site_net = self
             .site
@@ -1359,10 +1547,13 @@ impl IntervalAccumulator {
             .readings
             .range(s..e)
             .any(|(_, r)| r.energy_kwh.is_some())
-            || (meters_collided && self.site.net.any_in(s - DAY, s));
+            || (meters_collided && self.site.net.any_reading());
         if site_net && (self.meters.is_empty() || meters_collided) {
             flags.insert(Flag::NetFromSiteTotals);
-            net_kwh = self.site_steps(&self.site.net, "net_en", s, e, true, &mut flags, events);
+            let first;
+            (net_kwh, first) =
+                self.site_steps(&self.site.net, "net_en", s, e, true, &mut flags, events);
+            site_first |= first;
             (any_meter, by_counter) = (true, true);
         } else {
             // Counter steps finer than 1 Wh per minute of interval are precise enough.
@@ -1371,11 +1562,19 @@ impl IntervalAccumulator {
                 let sign = orientation.get(&**serial).copied().unwrap_or(1.0);
                 for (&t, reading) in series.readings.range(s..e) {
                     any_meter = true;
+                    let energy = if series.role == MeterRole::Load {
+                        load_kwh.get_or_insert(0.0)
+                    } else {
+                        if series.role == MeterRole::Unknown {
+                            flags.insert(Flag::MeterRoleUnknown);
+                        }
+                        &mut net_kwh
+                    };
                     let mut counted_here = false;
                     if reading.resolution_kwh.is_some_and(|r| r <= fine_enough) {
                         let step = series.step(t, reading, true);
                         if let Step::Increase { kwh, gap, .. } = step {
-                            net_kwh += sign * kwh;
+                            *energy += sign * kwh;
                             by_counter = true;
                             counted_here = true;
                             if gap > cad && kwh != 0.0 {
@@ -1386,14 +1585,14 @@ impl IntervalAccumulator {
                                 step,
                                 cad,
                                 &mut flags,
-                                || (140, serial.to_string(), utc(t)),
+                                || (140, serial.to_string(), series.record_time(t)),
                                 events,
                             );
                         }
                     }
                     if !counted_here {
                         if let Some(power) = reading.power_kw {
-                            net_kwh += power * hours;
+                            *energy += power * hours;
                             by_power = true;
                         }
                     }
@@ -1416,17 +1615,82 @@ impl IntervalAccumulator {
             });
         }
 
-        let battery_kwh = (self.site.battery.readings.range(s..e))
-            .any(|(_, r)| r.energy_kwh.is_some())
-            .then(|| self.site_steps(&self.site.battery, "ess_en", s, e, true, &mut flags, events));
-        let battery_soc = self.site.soc.range(s..e).next_back().map(|(_, &v)| v);
+        // The batteries' own counters where they reported, else the site totals' `ess_en`.
+        let mut own_battery: Option<f64> = None;
+        let mut own_socs = Vec::new();
+        for (serial, battery) in &self.batteries {
+            if battery.discharge.readings.range(s..e).next().is_none() {
+                continue;
+            }
+            let mut kwh = 0.0;
+            for (series, sign) in [(&battery.discharge, 1.0), (&battery.charge, -1.0)] {
+                for (&t, reading) in series.readings.range(s..e) {
+                    let step = series.step(t, reading, false);
+                    battery_missing |=
+                        matches!(step, Step::First | Step::Reset { .. } | Step::NoCounter);
+                    kwh += sign
+                        * counted(
+                            step,
+                            cad,
+                            &mut flags,
+                            || (0, serial.to_string(), series.record_time(t)),
+                            events,
+                        );
+                }
+            }
+            *own_battery.get_or_insert(0.0) += kwh;
+            own_socs.extend(battery.soc.range(s..e).next_back().map(|(_, &v)| v));
+        }
+        let battery_kwh = if own_battery.is_some() {
+            own_battery
+        } else {
+            (self.site.battery.readings.range(s..e))
+                .any(|(_, r)| r.energy_kwh.is_some())
+                .then(|| {
+                    let (kwh, first) = self.site_steps(
+                        &self.site.battery,
+                        "ess_en",
+                        s,
+                        e,
+                        true,
+                        &mut flags,
+                        events,
+                    );
+                    site_first |= first;
+                    kwh
+                })
+        };
+        let all_site = flags.contains(Flag::ProductionFromSiteTotals)
+            && flags.contains(Flag::NetFromSiteTotals);
+        let terms_missing = production_missing || battery_missing || (site_first && !all_site);
+        // Several batteries: the mean of their states of charge (SunVaults of one size).
+        let battery_soc = if own_socs.is_empty() {
+            self.site.soc.range(s..e).next_back().map(|(_, &v)| v)
+        } else {
+            Some(own_socs.iter().sum::<f64>() / own_socs.len() as f64)
+        };
 
         // Powers from the unrounded energies, so 46.6666 Wh in 5 minutes gives 560 W, not 560.004.
         let production_wh = production_kwh * 1000.0;
         let battery_wh = battery_kwh.map(|kwh| kwh * 1000.0);
-        let net_wh = (net_source != NetSource::None).then_some(net_kwh * 1000.0);
-        let consumption_wh = net_wh.map(|net| {
-            let computed = production_wh + net + battery_wh.unwrap_or(0.0);
+        let battery_term = battery_wh.unwrap_or(0.0);
+        let (net_wh, consumption_wh) = match load_kwh.filter(|_| net_source != NetSource::None) {
+            // A meter around the house's load: consumption is what it counted, and the net
+            // what production and the battery leave of it (when they were measured).
+            Some(load) => {
+                let load = load * 1000.0;
+                let net = (!terms_missing).then_some(load - production_wh - battery_term);
+                (net, Some(load))
+            }
+            None => {
+                let net = (net_source != NetSource::None).then_some(net_kwh * 1000.0);
+                let consumption = net
+                    .filter(|_| !terms_missing)
+                    .map(|net| production_wh + net + battery_term);
+                (net, consumption)
+            }
+        };
+        let consumption_wh = consumption_wh.map(|computed| {
             if round3(computed) < 0.0 {
                 flags.insert(Flag::ConsumptionClamped);
                 events.push(Event::ConsumptionClamped {
@@ -1456,7 +1720,8 @@ impl IntervalAccumulator {
         }
     }
 
-    /// The sum of a site counter's steps over [s, e); resets reported by the counter's name.
+    /// The sum of a site counter's steps over [s, e), and whether it had its first reading
+    /// there; resets reported by the counter's name.
     #[allow(clippy::too_many_arguments)]
     fn site_steps(
         &self,
@@ -1467,8 +1732,9 @@ impl IntervalAccumulator {
         signed: bool,
         flags: &mut Flags,
         events: &mut Vec<Event>,
-    ) -> f64 {
+    ) -> (f64, bool) {
         let mut kwh = 0.0;
+        let mut first = false;
         for (&t, reading) in series.readings.range(s..e) {
             match series.step(t, reading, signed) {
                 Step::Increase { kwh: k, .. } => kwh += k,
@@ -1476,17 +1742,18 @@ impl IntervalAccumulator {
                     flags.insert(Flag::CounterReset);
                     events.push(Event::SiteCounterReset {
                         counter,
-                        timestamp: utc(t),
+                        timestamp: utc(t + 1),
                         from_kwh: from,
                         to_kwh: to,
                     });
                 }
                 Step::Jitter => flags.insert(Flag::CounterJitter),
                 Step::Glitch { .. } => flags.insert(Flag::CounterGlitch),
-                Step::First | Step::NoCounter => {}
+                Step::First => first = true,
+                Step::NoCounter => {}
             }
         }
-        kwh
+        (kwh, first)
     }
 
     /// Folds readings older than `cutoff` (floored to the cadence) into each device's last
@@ -1505,6 +1772,7 @@ impl IntervalAccumulator {
         for series in (self.inverters.values_mut())
             .chain(self.meters.values_mut())
             .chain([&mut site.pv, &mut site.net, &mut site.battery])
+            .chain((self.batteries.values_mut()).flat_map(|b| [&mut b.discharge, &mut b.charge]))
         {
             series.folded_correlation = 0.0;
             let keep = series.readings.split_off(&cutoff);
@@ -1532,6 +1800,9 @@ impl IntervalAccumulator {
         self.meters
             .retain(|_, s| !s.readings.is_empty() || s.last_seen >= expired);
         site.soc = site.soc.split_off(&cutoff);
+        for battery in self.batteries.values_mut() {
+            battery.soc = battery.soc.split_off(&cutoff);
+        }
         for times in self.collided.values_mut() {
             *times = times.split_off(&cutoff);
         }
@@ -1736,8 +2007,9 @@ mod tests {
         let sum = |f: fn(&Interval) -> f64| (rows.iter().map(f).sum::<f64>() * 1e6).round() / 1e6;
         assert_eq!(sum(|r| r.production_wh), 1800.0);
         assert_eq!(sum(|r| r.net_wh.unwrap_or(0.0)), -900.0);
+        // The first reading ends the interval before it (issue 22): 12 intervals of 300 steps.
         assert_eq!(rows.len(), 13);
-        assert_eq!(rows[0].production_wh, 149.5);
+        assert_eq!((rows[0].production_wh, rows[1].production_wh), (0.0, 150.0));
         assert!(rows.iter().all(|r| r.battery_soc == Some(0.5)));
     }
 

@@ -47,7 +47,10 @@
 //! increase of an inverter's lifetime counter since its previous report is attributed to the
 //! interval of the later report. A missed report therefore puts the whole increase in the
 //! interval of the next report (flagged [`Flag::MissedReport`] when energy was carried across the
-//! gap): never lost, never counted twice. An inverter's first report has no previous counter and
+//! gap): never lost, never counted twice. The time of a `/vars` device (`msmtEps`), of a DeviceList
+//! device and of the site totals is when their counters were read, the end of what they measured
+//! (evidence in docs/protocol-local-api.md): the step between readings at t1 and t2 is attributed
+//! to the interval that ends at t2 (a reading at 15:10:00 ends the interval [15:05, 15:10)). An inverter's first report has no previous counter and
 //! gives no energy ([`Flag::FirstReport`]). A counter that goes down, or rises faster than the
 //! system can (four times the highest power its series has shown, at least 20 kW; 1 MW while
 //! no power was seen), is a reset: nothing is counted for that step, counting resumes from the new
@@ -78,8 +81,11 @@
 //! counted once). Production comes from `pv_en` only when no inverter is followed (or the
 //! inverters of the interval share serials, see below): [`Flag::ProductionFromSiteTotals`]; net
 //! from `net_en` only without a consumption meter: [`Flag::NetFromSiteTotals`]. Battery energy
-//! per interval is the change of `ess_en` (positive: discharged into the house), and the state
-//! of charge is the last `soc` of the interval. Consumption = production + net + battery.
+//! per interval (positive: discharged into the house) comes from the batteries' own counters
+//! where a `/vars` document reports them ([`IntervalAccumulator::add_battery`]: discharged
+//! `posLtea3phsumKwh` minus charged `negLtea3phsumKwh`, summed over the batteries), otherwise
+//! from the change of `ess_en`; the state of charge is the batteries' last `socVal` of the
+//! interval (their mean), otherwise the last `soc`. Consumption = production + net + battery.
 //!
 //! **Shared serials.** Redacted dumps give many devices one serial; their counters cannot be
 //! followed from one document to the next. [`IntervalAccumulator::add_vars`] does not use them
@@ -95,7 +101,10 @@
 //! and its power. Without a meter report the net is unknown ([`NetSource::None`], with
 //! [`Flag::NoMeter`] when no consumption meter was ever seen, [`Flag::MeterMissing`] otherwise).
 //!
-//! **Consumption** = production + net (+ battery), clamped at 0 ([`Flag::ConsumptionClamped`] and
+//! **Consumption** = production + net (+ battery), and only when every term was measured or
+//! estimated: an interval where an inverter's step is unknown (its first report, a reset, a
+//! report without counter: counted as 0) has no consumption, nor has one where a site counter
+//! had its first reading while another term came from a device. It is clamped at 0 ([`Flag::ConsumptionClamped`] and
 //! [`Event::ConsumptionClamped`]). Mean powers are energies divided by the interval length.
 //!
 //! **Offline mode** ([`Mode::Offline`]): nothing is emitted before
@@ -343,7 +352,8 @@ pub enum Flag {
     MissedReport,
     /// A counter went down (or jumped implausibly): that step counted nothing.
     CounterReset,
-    /// An inverter's first report: its energy for this interval is unknown and counted as 0.
+    /// An inverter's first report: its energy for this interval is unknown and counted as 0, so
+    /// the interval has no consumption.
     FirstReport,
     /// Production + net was negative and consumption was clamped to 0.
     ConsumptionClamped,
@@ -368,9 +378,12 @@ pub enum Flag {
     ProductionFromSiteTotals,
     /// Net energy came from the site totals (`net_en`), not from a consumption meter.
     NetFromSiteTotals,
+    /// A consumption meter reported whose role (net or load) nothing its source said has told
+    /// yet: it was taken as net.
+    MeterRoleUnknown,
 }
 
-const ALL_FLAGS: [Flag; 13] = [
+const ALL_FLAGS: [Flag; 14] = [
     Flag::MissedReport,
     Flag::CounterReset,
     Flag::FirstReport,
@@ -384,6 +397,7 @@ const ALL_FLAGS: [Flag; 13] = [
     Flag::SerialCollision,
     Flag::ProductionFromSiteTotals,
     Flag::NetFromSiteTotals,
+    Flag::MeterRoleUnknown,
 ];
 
 impl Flag {
@@ -407,6 +421,7 @@ impl Flag {
             Flag::SerialCollision => "serial_collision",
             Flag::ProductionFromSiteTotals => "production_from_site_totals",
             Flag::NetFromSiteTotals => "net_from_site_totals",
+            Flag::MeterRoleUnknown => "meter_role_unknown",
         }
     }
 
@@ -554,7 +569,8 @@ impl fmt::Display for Flags {
 ///
 /// Energies in Wh and mean powers in W, rounded to 1 mWh / 1 mW. `net_wh` is positive for import.
 /// `consumption_wh`, `net_wh` and `consumption_w` are `None` when no consumption meter (nor site
-/// totals) reported for the interval. With a battery, consumption = production + net + battery.
+/// totals) reported for the interval; `consumption_wh` and `consumption_w` also when a term of
+/// it was not measured (an inverter's first report or counter reset). With a battery, consumption = production + net + battery.
 ///
 /// ```
 /// use sunpower_proto::parse_line;

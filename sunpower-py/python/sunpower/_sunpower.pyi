@@ -214,6 +214,12 @@ class Record:
     def line_voltage_v(self) -> float | None:
         """Leg 1 to leg 2 voltage, V (varserver ``v12V``); only meters from ``/vars`` have it.
         In ``to_dict()`` only when reported."""
+    @property
+    def meter_role(self) -> str | None:
+        """What a consumption meter measures, ``"net"`` (grid side), ``"load"`` (the house's
+        consumption) or ``"unknown"``, as its source says (DeviceList ``subtype``, the
+        varserver's livedata, a negative counter or power); only meters from the local API
+        have it."""
 
     # 141: consumption meter per leg.
     @property
