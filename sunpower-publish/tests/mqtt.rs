@@ -468,7 +468,11 @@ fn a_minute_without_the_broker_loses_nothing_that_fits_the_queue() {
     }
     let stats = publisher.stats();
     assert!(!stats.connected);
-    assert_eq!((stats.queued, stats.dropped), (sent as usize, 0), "{stats:?}");
+    assert_eq!(
+        (stats.queued, stats.dropped),
+        (sent as usize, 0),
+        "{stats:?}"
+    );
 
     let broker = Broker::start(&binary, port);
     let stats = wait_for(&publisher, "queue sent after a minute away", |s| {
@@ -481,7 +485,11 @@ fn a_minute_without_the_broker_loses_nothing_that_fits_the_queue() {
     for serial in 1..=30 {
         let last = (1..=sent).filter(|n| 1 + n % 30 == serial).max().unwrap();
         let state = &retained[&format!("sunpower/E00{serial:012}/130/state")];
-        assert_eq!(json(state)["lifetime_energy_kwh"], f64::from(last), "{serial}");
+        assert_eq!(
+            json(state)["lifetime_energy_kwh"],
+            f64::from(last),
+            "{serial}"
+        );
     }
     publisher.shutdown(WAIT);
 }
