@@ -489,8 +489,10 @@ mod tests {
     /// Issue 22: the site's state of charge is announced and sent in percent.
     #[test]
     fn site_state_of_charge_is_a_battery_sensor_in_percent() {
-        let mut site = SiteTotals::default();
-        site.battery_soc_pct = Some(86.0);
+        let site = SiteTotals {
+            battery_soc_pct: Some(86.0),
+            ..SiteTotals::default()
+        };
         let messages = Discovery::new().site_totals(&site, "ZT01");
         let config = messages
             .iter()
