@@ -192,7 +192,7 @@ fn telemetry_streams_records_and_per_second_frames_roll_into_intervals() {
     assert_eq!(rows.len(), 1201);
     assert_eq!(rows[0]["record_type"], "site_totals");
     every_object_says_what_it_is(&out);
-    assert_eq!(rows[0]["battery_soc"], serde_json::Value::Null); // "nan" is not a reading
+    assert_eq!(rows[0]["battery_soc_pct"], serde_json::Value::Null); // "nan" is not a reading
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("<stdin>: frame 33: invalid JSON"),

@@ -110,7 +110,7 @@ fn sensor_class(field: &str, meter: Option<MeterKind>) -> Option<Class> {
             class("power", "measurement", "kW")
         }
         // A battery's charge, in percent (never the wire's fraction).
-        "soc_pct" | "customer_soc_pct" => class("battery", "measurement", "%"),
+        "soc_pct" | "customer_soc_pct" | "battery_soc_pct" => class("battery", "measurement", "%"),
         // Home Assistant has no device class for health or usage: plain percentages.
         "soh_pct" | "ram_usage_pct" | "cpu_usage_pct" | "flash_usage_pct" | "flash_wear_pct" => {
             Class {
@@ -486,6 +486,29 @@ fn json_value(value: FieldValue<'_>) -> Option<Value> {
 mod tests {
     use super::*;
 
+    /// Issue 22: the site's state of charge is announced and sent in percent.
+    #[test]
+    fn site_state_of_charge_is_a_battery_sensor_in_percent() {
+        let site = SiteTotals {
+            battery_soc_pct: Some(86.0),
+            ..SiteTotals::default()
+        };
+        let messages = Discovery::new().site_totals(&site, "ZT01");
+        let config = messages
+            .iter()
+            .find(|m| m.topic.ends_with("/battery_soc_pct/config"))
+            .unwrap();
+        let config: serde_json::Value = serde_json::from_str(&config.payload).unwrap();
+        assert_eq!(config["unit_of_measurement"], "%");
+        assert_eq!(config["device_class"], "battery");
+        let state = messages.last().unwrap();
+        assert!(
+            state.payload.contains(r#""battery_soc_pct":86.0"#),
+            "{}",
+            state.payload
+        );
+    }
+
     /// Each sensor's unit is its field's unit in the field tables (the one description).
     #[test]
     fn sensor_units_are_the_field_tables_units() {
@@ -511,6 +534,9 @@ mod tests {
             }
         }
         assert!(checked > 60, "{checked}");
+        // The site totals' state of charge: percent, as a battery's.
+        let soc = sensor_class("battery_soc_pct", None).unwrap();
+        assert_eq!((soc.device_class, soc.unit), (Some("battery"), "%"));
         // Every quantity of a battery and a transfer switch is a sensor.
         for table in [Battery::FIELDS, TransferSwitch::FIELDS] {
             for spec in table

@@ -149,7 +149,7 @@ impl<W: std::io::Write> JsonLines<W> {
     ///     r#"{"interval_start":"2026-06-01T17:05:00Z","interval_start_local":"2026-06-01T10:05:00-07:00","#
     /// ));
     /// assert!(out.contains(r#""production_wh":25.0,"#));
-    /// assert!(out.ends_with("\"flags\":[\"no_meter\"],\"battery_wh\":null,\"battery_soc\":null}\n"));
+    /// assert!(out.ends_with("\"flags\":[\"no_meter\"],\"battery_wh\":null,\"battery_soc_pct\":null}\n"));
     /// # Ok::<(), std::io::Error>(())
     /// ```
     #[cfg(feature = "intervals")]

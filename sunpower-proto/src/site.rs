@@ -46,8 +46,10 @@ pub struct SiteTotals {
     pub battery_power_kw: Option<f64>,
     /// `ess_en`: lifetime battery energy, kWh (discharged minus charged).
     pub battery_energy_kwh: Option<f64>,
-    /// `soc`: battery state of charge as the supervisor sends it, a fraction (0.86 is 86 %).
-    pub battery_soc: Option<f64>,
+    /// `soc`: battery state of charge, percent (0 to 100). The supervisor sends a fraction
+    /// (`0.86`), scaled by [`percent_from_fraction`](crate::percent_from_fraction); a value
+    /// outside 0..=1 is a problem of the field, never 100 times too high.
+    pub battery_soc_pct: Option<f64>,
     /// `backupTimeRemaining`: minutes of backup the battery has left.
     pub backup_time_remaining_min: Option<f64>,
     /// `midstate`: the state of the microgrid interconnect device (MID), an integer code.
@@ -190,7 +192,24 @@ impl SiteTotals {
             "site_load_en" => &mut self.site_load_energy_kwh,
             "ess_p" => &mut self.battery_power_kw,
             "ess_en" => &mut self.battery_energy_kwh,
-            "soc" => &mut self.battery_soc,
+            "soc" => {
+                // A fraction on the wire, percent in the record; over 1 is not a fraction.
+                self.battery_soc_pct = match value {
+                    None => None,
+                    Some(t) => {
+                        let fraction =
+                            decimal(Some(t.trim()), 0, "").map_err(|_| Expected::Fraction)?;
+                        match fraction {
+                            None => None,
+                            Some(f) => {
+                                Some(crate::percent_from_fraction(f).ok_or(Expected::Fraction)?)
+                            }
+                        }
+                    }
+                };
+                self.carried.insert(key);
+                return Ok(());
+            }
             "backupTimeRemaining" => &mut self.backup_time_remaining_min,
             _ => return Ok(()),
         };
@@ -216,7 +235,7 @@ impl SiteTotals {
             "site_load_en" => self.site_load_energy_kwh = from.site_load_energy_kwh,
             "ess_p" => self.battery_power_kw = from.battery_power_kw,
             "ess_en" => self.battery_energy_kwh = from.battery_energy_kwh,
-            "soc" => self.battery_soc = from.battery_soc,
+            "soc" => self.battery_soc_pct = from.battery_soc_pct,
             "backupTimeRemaining" => {
                 self.backup_time_remaining_min = from.backup_time_remaining_min
             }
@@ -250,7 +269,7 @@ impl SiteTotals {
         visit("site_load_energy_kwh", D(self.site_load_energy_kwh));
         visit("battery_power_kw", D(self.battery_power_kw));
         visit("battery_energy_kwh", D(self.battery_energy_kwh));
-        visit("battery_soc", D(self.battery_soc));
+        visit("battery_soc_pct", D(self.battery_soc_pct));
         visit(
             "backup_time_remaining_min",
             D(self.backup_time_remaining_min),
@@ -299,7 +318,9 @@ mod tests {
     fn every_key_sets_its_field_and_not_reported_is_none() {
         let mut site = SiteTotals::default();
         for key in KEYS {
-            site.set_key(key, Some("3")).unwrap();
+            // `soc` is a fraction: 3 would be a problem.
+            let text = if key == "soc" { "0.3" } else { "3" };
+            site.set_key(key, Some(text)).unwrap();
         }
         use crate::FieldValue::{Decimal, Integer, Time};
         let mut unset = Vec::new();
@@ -309,12 +330,32 @@ mod tests {
             }
         });
         assert!(unset.is_empty(), "{unset:?}");
+        assert_eq!(site.battery_soc_pct, Some(30.0));
         assert_eq!(site.set_key("soc", Some("nan")), Ok(()));
         assert_eq!(site.set_key("time", Some("1751083263000")), Ok(())); // milliseconds
-        assert_eq!((site.battery_soc, site.midstate), (None, Some(3)));
+        assert_eq!((site.battery_soc_pct, site.midstate), (None, Some(3)));
         assert_eq!(site.timestamp.unwrap().timestamp(), 1751083263);
         assert_eq!(key("pv_en"), Some("pv_en"));
         assert_eq!(key("colour"), None);
+    }
+
+    #[test]
+    fn state_of_charge_is_percent_from_the_fraction_at_both_ends() {
+        let mut site = SiteTotals::default();
+        assert_eq!(site.set_key("soc", Some("0")), Ok(()));
+        assert_eq!(site.battery_soc_pct, Some(0.0));
+        assert_eq!(site.set_key("soc", Some("1.000000")), Ok(()));
+        assert_eq!(site.battery_soc_pct, Some(100.0));
+        assert_eq!(site.set_key("soc", Some("0.860000")), Ok(()));
+        assert_eq!(site.battery_soc_pct, Some(86.0));
+        // Over 1 (a value already in percent?) is a problem, never 150 % or 8600 %.
+        let mut fresh = SiteTotals::default();
+        assert_eq!(fresh.set_key("soc", Some("1.5")), Err(Expected::Fraction));
+        assert_eq!(fresh.set_key("soc", Some("86")), Err(Expected::Fraction));
+        assert_eq!(fresh.set_key("soc", Some("-0.1")), Err(Expected::Fraction));
+        assert_eq!(fresh.set_key("soc", Some("full")), Err(Expected::Fraction));
+        assert_eq!(fresh.battery_soc_pct, None);
+        assert!(!fresh.carried.contains("soc"));
     }
 
     #[test]

@@ -154,7 +154,7 @@ pub struct TelemetryStats {
 /// let partial = br#"{"notification":"power","params":{"time":1751083346000,"pv_en":"7.26"}}"#;
 /// decoder.decode(full).unwrap();
 /// let site = decoder.decode(partial).unwrap().unwrap();
-/// assert_eq!((site.pv_energy_kwh, site.battery_soc), (Some(7.26), Some(0.86)));
+/// assert_eq!((site.pv_energy_kwh, site.battery_soc_pct), (Some(7.26), Some(86.0)));
 /// assert!(site.carried.contains("pv_en") && !site.carried.contains("soc"));
 /// ```
 ///

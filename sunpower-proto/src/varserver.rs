@@ -460,7 +460,7 @@ fn secret_name(name: &str) -> bool {
 /// let Record::Meter(m) = vars.devices[1].records[0].record() else { panic!() };
 /// assert_eq!(m.import_energy_kwh, Some(33277.06));
 /// let site = vars.site.as_ref().unwrap();
-/// assert_eq!((site.pv_energy_kwh, site.battery_soc), (Some(27867.650391), None));
+/// assert_eq!((site.pv_energy_kwh, site.battery_soc_pct), (Some(27867.650391), None));
 /// assert_eq!(vars.supervisor.as_ref().unwrap().build, Some(61845));
 /// assert_eq!(vars.withheld, 1);
 /// assert!(!format!("{vars:?}").contains("hunter2"));
@@ -946,6 +946,7 @@ impl Builder {
         let expected = match key {
             "time" => Expected::EpochTime,
             "midstate" => Expected::Integer,
+            "soc" => Expected::Fraction,
             _ => Expected::Decimal,
         };
         let result = match value {

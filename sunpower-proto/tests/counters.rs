@@ -175,7 +175,7 @@ fn site(time: i64, pv: f64, net: f64, ess: Option<f64>, soc: Option<f64>) -> Sit
     s.pv_energy_kwh = Some(pv);
     s.net_energy_kwh = Some(net);
     s.battery_energy_kwh = ess;
-    s.battery_soc = soc;
+    s.battery_soc_pct = soc;
     s
 }
 
@@ -188,14 +188,14 @@ fn with_a_battery_consumption_is_production_plus_net_plus_battery() {
         40747.875,
         6121.3125,
         Some(-490.5),
-        Some(0.86),
+        Some(86.0),
     ));
     acc.add_site_totals(&site(
         1751083500,
         40748.0,
         6121.25,
         Some(-490.25),
-        Some(0.84),
+        Some(84.0),
     ));
     let rows = acc.finish();
     let row = rows.last().unwrap();
@@ -203,7 +203,7 @@ fn with_a_battery_consumption_is_production_plus_net_plus_battery() {
     assert_eq!(row.net_wh, Some(-62.5));
     assert_eq!(row.battery_wh, Some(250.0)); // discharging
     assert_eq!(row.consumption_wh, Some(312.5));
-    assert_eq!(row.battery_soc, Some(0.84));
+    assert_eq!(row.battery_soc_pct, Some(84.0));
     assert!(row.flags.contains(Flag::ProductionFromSiteTotals));
     assert!(row.flags.contains(Flag::NetFromSiteTotals));
     // A site without a battery has no battery values.
@@ -211,7 +211,7 @@ fn with_a_battery_consumption_is_production_plus_net_plus_battery() {
     acc.add_site_totals(&site(1751083200, 10.0, 5.0, None, None));
     acc.add_site_totals(&site(1751083500, 10.5, 5.0, None, None));
     let row = acc.finish().pop().unwrap();
-    assert_eq!((row.battery_wh, row.battery_soc), (None, None));
+    assert_eq!((row.battery_wh, row.battery_soc_pct), (None, None));
     assert_eq!(row.consumption_wh, Some(500.0));
 }
 

@@ -360,7 +360,7 @@ fn telemetry_frames_carrying_some_fields_give_the_same_state_and_intervals_as_fu
     assert_eq!(total(|r| Some(r.production_wh)), 300.0);
     assert_eq!(total(|r| r.net_wh), -120.0);
     assert_eq!(total(|r| r.battery_wh), 60.0);
-    assert_eq!(b.last().unwrap().battery_soc, Some(0.6));
+    assert_eq!(b.last().unwrap().battery_soc_pct, Some(60.0)); // `soc` 0.6: percent
 }
 
 #[test]
@@ -374,17 +374,17 @@ fn a_field_not_carried_for_fifteen_minutes_is_no_longer_held() {
         .decode(frame(t, r#","soc":0.5"#).as_bytes())
         .unwrap()
         .unwrap();
-    assert_eq!(first.battery_soc, Some(0.5));
+    assert_eq!(first.battery_soc_pct, Some(50.0));
     let held = decoder
         .decode(frame(t + 900, "").as_bytes())
         .unwrap()
         .unwrap();
-    assert_eq!(held.battery_soc, Some(0.5));
+    assert_eq!(held.battery_soc_pct, Some(50.0));
     let gone = decoder
         .decode(frame(t + 901, "").as_bytes())
         .unwrap()
         .unwrap();
-    assert_eq!(gone.battery_soc, None);
+    assert_eq!(gone.battery_soc_pct, None);
     // A frame that carries a field as not reported ("nan") makes it not reported at once.
     decoder
         .decode(frame(t + 902, r#","soc":0.7"#).as_bytes())
@@ -393,7 +393,7 @@ fn a_field_not_carried_for_fifteen_minutes_is_no_longer_held() {
         .decode(frame(t + 903, r#","soc":"nan""#).as_bytes())
         .unwrap()
         .unwrap();
-    assert_eq!(nan.battery_soc, None);
+    assert_eq!(nan.battery_soc_pct, None);
     assert!(nan.carried.contains("soc"));
 }
 
@@ -440,9 +440,47 @@ fn two_polls_of_a_battery_site_give_the_battery_energy_of_its_own_counters() {
     // BAT0 discharged 100 Wh, BAT1 charged 40 Wh: +60 Wh into the house (not ess_en's 500).
     assert_eq!(last.battery_wh, Some(60.0));
     // The mean of the two states of charge at the interval's end (50 % and 70 %).
-    assert_eq!(last.battery_soc, Some(0.6));
-    // consumption = production + net + battery = 440 - 305 + 60.
+    assert_eq!(last.battery_soc_pct, Some(60.0)); // percent, from `socVal` 0.5 and 0.7
+                                                  // consumption = production + net + battery = 440 - 305 + 60.
     assert_eq!(last.consumption_wh, Some(195.0));
     // The first poll: every counter's first reading, so no consumption.
     assert_eq!(rows[0].consumption_wh, None);
+}
+
+/// Issue 22: a telemetry `soc` is a fraction on the wire and percent in the site totals; over 1
+/// is a problem of the frame (as any bad value of a frame is), never 100 times too high.
+#[test]
+fn telemetry_state_of_charge_is_percent_and_over_one_is_a_problem() {
+    let frame = |soc: &str| {
+        format!(r#"{{"notification":"power","params":{{"time":1759428000,"soc":{soc}}}}}"#)
+    };
+    let mut decoder = TelemetryDecoder::new();
+    for (soc, pct) in [
+        ("0", 0.0),
+        ("1", 100.0),
+        (r#""1.000000""#, 100.0),
+        ("0.6", 60.0),
+    ] {
+        let site = decoder.decode(frame(soc).as_bytes()).unwrap().unwrap();
+        assert_eq!(site.battery_soc_pct, Some(pct), "{soc}");
+    }
+    let mut decoder = TelemetryDecoder::new();
+    for soc in ["1.5", r#""86""#] {
+        let err = decoder.decode(frame(soc).as_bytes()).unwrap_err();
+        assert_eq!(
+            err.kind,
+            sunpower_proto::DocumentProblemKind::InvalidValue {
+                field: "soc",
+                expected: sunpower_proto::Expected::Fraction,
+                found: soc.trim_matches('"').into()
+            }
+        );
+    }
+    assert_eq!(decoder.stats().errors, 2);
+    // Nothing was taken from the refused frames: no state of charge is held.
+    let site = decoder
+        .decode(br#"{"notification":"power","params":{"time":1759428001,"pv_en":1}}"#)
+        .unwrap()
+        .unwrap();
+    assert_eq!(site.battery_soc_pct, None);
 }

@@ -632,7 +632,7 @@ fn jsonl_row_has_the_documented_keys() {
             "production_w": 360.0,
             "consumption_w": 560.0,
             "battery_wh": null,
-            "battery_soc": null,
+            "battery_soc_pct": null,
             "net_source": "power",
             "inverters_reporting": 2,
             "revised": false,

@@ -151,7 +151,7 @@ fn flat_dump_of_build_61845_decodes_every_device_and_total() {
         (
             site.battery_energy_kwh,
             site.battery_power_kw,
-            site.battery_soc
+            site.battery_soc_pct
         ),
         (None, None, None)
     );
@@ -269,7 +269,7 @@ fn array_form_and_battery_livedata_of_the_2025_docs_decode() {
     let site = vars.site.unwrap();
     assert_eq!(site.battery_energy_kwh, Some(-490.463989));
     assert_eq!(site.battery_power_kw, Some(1.862));
-    assert_eq!(site.battery_soc, Some(0.86));
+    assert_eq!(site.battery_soc_pct, Some(86.0)); // `0.860000` on the wire
     assert_eq!(site.backup_time_remaining_min, Some(555.0));
     assert_eq!(site.midstate, Some(2));
     // The supervisor's own sum: site load = production + net + battery.
@@ -1033,4 +1033,41 @@ fn a_value_over_its_length_limit_is_not_copied_and_costs_its_field() {
     );
     assert_eq!(vars.other[0].value, digits[..64]);
     assert!(vars.other[0].truncated);
+}
+
+/// Issue 22: the livedata `soc` is a fraction on the wire and percent in the site totals, at
+/// both ends; over 1 is a problem of the field (never 100 times too high), the rest is kept.
+#[test]
+fn livedata_state_of_charge_is_percent_and_over_one_is_a_problem() {
+    let soc = |text: &str| {
+        let doc = format!(
+            r#"{{"/sys/livedata/time": "1759247902", "/sys/livedata/pv_en": "7.5",
+                 "/sys/livedata/soc": "{text}"}}"#
+        );
+        parse_vars(doc).unwrap()
+    };
+    for (text, pct) in [("0", 0.0), ("0.000000", 0.0), ("1", 100.0), ("0.29", 29.0)] {
+        let vars = soc(text);
+        assert_eq!(vars.problems, [], "{text}");
+        assert_eq!(vars.site.unwrap().battery_soc_pct, Some(pct), "{text}");
+    }
+    for text in ["1.5", "86", "-0.01"] {
+        let vars = soc(text);
+        let site = vars.site.as_ref().unwrap();
+        assert_eq!(site.battery_soc_pct, None, "{text}");
+        assert_eq!(site.pv_energy_kwh, Some(7.5)); // the rest of the totals kept
+        assert_eq!(vars.problems.len(), 1, "{text}");
+        assert_eq!(
+            vars.problems[0].at,
+            DocumentPosition::Path("/sys/livedata/soc".into())
+        );
+        assert_eq!(
+            vars.problems[0].kind,
+            Kind::InvalidValue {
+                field: "soc",
+                expected: Expected::Fraction,
+                found: text.into()
+            }
+        );
+    }
 }

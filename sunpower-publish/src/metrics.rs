@@ -56,7 +56,8 @@ pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CON
 
 /// A field name's unit suffix: the unit in the metric's name and the factor to it.
 fn base_unit(field: &str) -> (&str, Option<(&'static str, f64)>) {
-    const SUFFIXES: [(&str, &str, f64); 11] = [
+    // Prometheus' base units: a percent is exported as a ratio (86 % is 0.86).
+    const SUFFIXES: [(&str, &str, f64); 12] = [
         ("_kwh", "joules", 3.6e6),
         ("_kw", "watts", 1e3),
         ("_kvar", "volt_amperes_reactive", 1e3),
@@ -68,14 +69,12 @@ fn base_unit(field: &str) -> (&str, Option<(&'static str, f64)>) {
         ("_s", "seconds", 1.0),
         ("_kb", "bytes", 1e3),
         ("_min", "seconds", 60.0),
+        ("_pct", "ratio", 0.01),
     ];
     for (suffix, unit, factor) in SUFFIXES {
         if let Some(base) = field.strip_suffix(suffix) {
             return (base, Some((unit, factor)));
         }
-    }
-    if field == "battery_soc" {
-        return (field, Some(("ratio", 1.0)));
     }
     (field, None)
 }

@@ -98,7 +98,7 @@ fn metrics_of_the_sample_capture_parse_and_match_its_last_records() {
     let mut site = sunpower_proto::SiteTotals::default();
     site.pv_power_kw = Some(3.25);
     site.net_energy_kwh = Some(-120.5);
-    site.battery_soc = Some(0.86);
+    site.battery_soc_pct = Some(86.0);
     server.update_site_totals(&site, "ZT01234567890");
 
     let (text, scrape) = scrape(server.local_addr());

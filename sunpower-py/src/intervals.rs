@@ -129,11 +129,11 @@ impl Interval {
         self.row.battery_wh
     }
 
-    /// The battery's state of charge at the interval's end, a fraction from 0 to 1; `None`
+    /// The battery's state of charge at the interval's end, percent from 0 to 100; `None`
     /// without a battery report.
     #[getter]
-    fn battery_soc(&self) -> Option<f64> {
-        self.row.battery_soc
+    fn battery_soc_pct(&self) -> Option<f64> {
+        self.row.battery_soc_pct
     }
 
     /// The row as `sunpower intervals --format jsonl` prints it (times as RFC 3339 strings), keys

@@ -80,7 +80,7 @@ macro_rules! site_methods {
                     ("net_energy_kwh", self.core.net_energy_kwh),
                     ("site_load_energy_kwh", self.core.site_load_energy_kwh),
                     ("battery_energy_kwh", self.core.battery_energy_kwh),
-                    ("battery_soc", self.core.battery_soc),
+                    ("battery_soc_pct", self.core.battery_soc_pct),
                 ] {
                     if let Some(value) = value {
                         out.push_str(&format!(", {name}={value:?}"));
@@ -102,7 +102,7 @@ site_methods!(
     site_load_energy_kwh,
     battery_power_kw,
     battery_energy_kwh,
-    battery_soc,
+    battery_soc_pct,
     backup_time_remaining_min,
 );
 

@@ -54,7 +54,8 @@ def test_the_attributes_stubs_dicts_arrow_and_csv_columns_are_the_core_library_s
     names = [name for name, _, _ in fields]
     assert fields[0] == ("interval_start", "time", None)
     assert ("production_wh", "decimal", "Wh") in fields
-    assert names[11:] == ["flags", "battery_wh", "battery_soc"]
+    assert names[11:] == ["flags", "battery_wh", "battery_soc_pct"]
+    assert fields[-1] == ("battery_soc_pct", "decimal", "%")
     acc = sunpower.Intervals(tz="America/Los_Angeles")
     acc.extend(sunpower.parse_line(line) for line in LINES)
     row = acc.finish()[1]

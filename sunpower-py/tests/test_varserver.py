@@ -119,8 +119,8 @@ def test_the_61845_dump_decodes_to_the_values_it_holds() -> None:
     assert site.timestamp == datetime.datetime(2025, 9, 30, 15, 58, 22, tzinfo=UTC)
     assert (site.pv_energy_kwh, site.net_energy_kwh) == (27867.650391, 14116.009766)
     assert site.site_load_energy_kwh == 41983.660156
-    assert (site.battery_energy_kwh, site.battery_soc, site.battery_power_kw) == (None, None, None)
-    assert site.midstate == 0 and site.to_dict()["battery_soc"] is None
+    assert (site.battery_energy_kwh, site.battery_soc_pct, site.battery_power_kw) == (None, None, None)
+    assert site.midstate == 0 and site.to_dict()["battery_soc_pct"] is None
     assert site.record_type == site.to_dict()["record_type"] == "site_totals"
 
     # ssid, wpa_key, lmac, active_interface_mac; the /net, /sys/toggle_cell... paths kept raw
@@ -142,14 +142,14 @@ def test_the_61845_dump_decodes_to_the_values_it_holds() -> None:
 def test_battery_livedata_sums_as_the_supervisor_does() -> None:
     site = sunpower.parse_vars(BATTERY.read_bytes()).site
     assert site is not None
-    assert site.battery_soc == 0.86 and site.battery_power_kw == 1.862
+    assert site.battery_soc_pct == 86.0 and site.battery_power_kw == 1.862
     assert site.pv_power_kw is not None and site.net_power_kw is not None
     assert site.site_load_power_kw == pytest.approx(
         site.pv_power_kw + site.net_power_kw + site.battery_power_kw, abs=1e-6
     )
     assert repr(site) == (
         "SiteTotals(2025-06-28T04:02:25Z, pv_energy_kwh=40747.871094, net_energy_kwh=6121.330078,"
-        " site_load_energy_kwh=46378.734375, battery_energy_kwh=-490.463989, battery_soc=0.86)"
+        " site_load_energy_kwh=46378.734375, battery_energy_kwh=-490.463989, battery_soc_pct=86.0)"
     )
 
 
@@ -366,7 +366,7 @@ def test_two_polls_five_minutes_apart_give_the_counter_differences() -> None:
     assert row.consumption_wh == pytest.approx(
         production + (net1 - net0) * 1000 + (ess1 - ess0) * 1000, abs=1e-6
     )
-    assert row.inverters_reporting == 3 and row.battery_soc == 0.5
+    assert row.inverters_reporting == 3 and row.battery_soc_pct == 50.0
     assert sum(r.production_wh for r in rows) == pytest.approx(production, abs=1e-6)
     stats = acc.stats
     assert stats["site_totals"] == 2 and stats["serial_collisions"] == 0
@@ -487,7 +487,7 @@ def test_per_second_telemetry_gives_the_totals_of_the_counters_at_its_ends(
     assert sum(v or 0.0 for v in battery_wh) == pytest.approx((ess[-1] - ess[0]) * 1000, abs=1e-3)
     # Each whole interval holds its 300 seconds: 1.5 kW for 5 minutes.
     assert rows[2].production_wh == pytest.approx(125.0, abs=2e-3)
-    assert rows[2].battery_soc == 0.5
+    assert rows[2].battery_soc_pct == 50.0
     # Every reading is accounted for. A re-sent copy of a reading the accumulator already
     # folded away (per-second readings are folded to two a minute as they come) is stored again
     # rather than found a duplicate; its step is in line, so the energy above counts it once.
@@ -646,12 +646,27 @@ def test_mac_shaped_values_and_secrets_anywhere_in_a_path_are_in_no_object(
         assert secret not in text
 
 
+def test_livedata_state_of_charge_is_percent_and_over_one_is_a_problem() -> None:
+    """Issue 22: `soc` is a fraction on the wire, percent in `SiteTotals`, at both ends; a value
+    over 1 costs its field and is reported, never read 100 times too high."""
+    def site(soc: str) -> sunpower.Vars:
+        return sunpower.parse_vars(json.dumps({"/sys/livedata/pv_en": "7.5", "/sys/livedata/soc": soc}))
+    for soc, pct in [("0", 0.0), ("1", 100.0), ("0.860000", 86.0)]:
+        vars = site(soc)
+        assert vars.site is not None and vars.site.battery_soc_pct == pct, soc
+        assert vars.problems == ()
+    vars = site("1.5")
+    assert vars.site is not None
+    assert (vars.site.battery_soc_pct, vars.site.pv_energy_kwh) == (None, 7.5)
+    assert [(p.kind, p.field, p.found) for p in vars.problems] == [("invalid_value", "soc", "1.5")]
+
+
 def test_one_bad_entry_costs_its_field_and_nothing_is_dropped_uncounted() -> None:
     doc = b'\xef\xbb\xbf{"/sys/livedata/pv_en": 1e400, "/sys/livedata/pv_p": "2.5",' \
         b' "/sys/livedata/pv_p": "9", "values": [1, {"name": "/sys/livedata/soc", "value": "0.5"}]}'
     vars = sunpower.parse_vars(doc)
     assert vars.site is not None
-    assert (vars.site.pv_energy_kwh, vars.site.pv_power_kw, vars.site.battery_soc) == (None, 2.5, 0.5)
+    assert (vars.site.pv_energy_kwh, vars.site.pv_power_kw, vars.site.battery_soc_pct) == (None, 2.5, 50.0)
     assert [str(p) for p in vars.problems] == [
         '/sys/livedata/pv_en: pv_en: expected a decimal number, found "1e400"',
         "/sys/livedata/pv_p: pv_p given again: the first value is kept",

@@ -63,7 +63,7 @@ fn columns(tz: Option<Tz>) -> (SchemaRef, Vec<Column>) {
 /// ```
 /// let schema = sunpower_proto::arrow::interval_schema(Some(chrono_tz::UTC));
 /// assert_eq!(schema.field(1).name(), "interval_start_local");
-/// assert_eq!(schema.fields().last().unwrap().name(), "battery_soc");
+/// assert_eq!(schema.fields().last().unwrap().name(), "battery_soc_pct");
 /// ```
 pub fn interval_schema(tz: Option<Tz>) -> SchemaRef {
     columns(tz).0
@@ -150,7 +150,7 @@ mod tests {
             production_w: 300.0,
             consumption_w: None,
             battery_wh: Some(-12.0),
-            battery_soc: Some(0.86),
+            battery_soc_pct: Some(86.0),
             net_source: NetSource::Counter,
             inverters_reporting: 2,
             flags,
@@ -171,8 +171,8 @@ mod tests {
                 .map(|f| (f.name().as_str(), f.is_nullable()))
                 .collect();
             assert_eq!(fields, columns);
-            let soc = batch.column_by_name("battery_soc").unwrap();
-            assert_eq!(soc.as_primitive::<Float64Type>().value(1), 0.86);
+            let soc = batch.column_by_name("battery_soc_pct").unwrap();
+            assert_eq!(soc.as_primitive::<Float64Type>().value(1), 86.0);
             let consumption = batch.column_by_name("consumption_wh").unwrap();
             assert!(consumption.is_null(0));
             let flags = batch

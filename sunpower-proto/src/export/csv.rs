@@ -112,7 +112,7 @@ impl sealed::Sealed for Interval {
             revised: row.parse("revised", "true or false", |s| s.parse().ok())?,
             flags: row.flags("flags")?,
             battery_wh: row.maybe_number("battery_wh")?,
-            battery_soc: row.maybe_number("battery_soc")?,
+            battery_soc_pct: row.maybe_number("battery_soc_pct")?,
         })
     }
 }
@@ -170,7 +170,7 @@ fn period_of(label: &str) -> Option<Period> {
 
 /// Writes rows of one kind as CSV: the header of the kind's column list (before the first row,
 /// or alone when there is none), then one line per row, each ending in LF. Numbers have at most
-/// three decimals (four for a state of charge) and no trailing zeros, so a row's text depends
+/// three decimals and no trailing zeros, so a row's text depends
 /// only on its values (the `--tree` files rely on that to be idempotent).
 ///
 /// Rows are buffered: [`CsvWriter::flush`] hands them to the inner writer (a live run does after
@@ -195,7 +195,7 @@ fn period_of(label: &str) -> Option<Period> {
 /// let lines: Vec<&str> = text.lines().collect();
 /// assert_eq!(lines[0], "interval_start,interval_start_local,interval_end,production_wh,\
 ///     consumption_wh,net_wh,production_w,consumption_w,net_source,inverters_reporting,revised,\
-///     flags,battery_wh,battery_soc");
+///     flags,battery_wh,battery_soc_pct");
 /// assert_eq!(lines[2], "2026-06-01T17:05:00Z,2026-06-01T17:05:00+00:00,2026-06-01T17:10:00Z,\
 ///     25,,,300,,none,1,false,no_meter,,");
 /// ```
@@ -387,7 +387,7 @@ fn push_fixed(out: &mut String, x: f64, decimals: u8) {
 /// let rows: Vec<_> = CsvReader::intervals(text.as_bytes()).unwrap().collect::<Result<_, _>>().unwrap();
 /// assert_eq!(rows.len(), 1);
 /// assert!(rows[0].flags.contains(Flag::FirstReport));
-/// assert_eq!((rows[0].battery_wh, rows[0].battery_soc), (None, None));
+/// assert_eq!((rows[0].battery_wh, rows[0].battery_soc_pct), (None, None));
 /// ```
 #[derive(Debug)]
 pub struct CsvReader<'a, T: CsvRow> {
@@ -679,7 +679,7 @@ mod tests {
             production_w: 148.14,
             consumption_w: None,
             battery_wh: None,
-            battery_soc: None,
+            battery_soc_pct: None,
             net_source: NetSource::None,
             inverters_reporting: 3,
             flags: Flags::empty(),
@@ -705,7 +705,7 @@ mod tests {
         full.net_wh = Some(-0.001);
         full.consumption_w = Some(480.0);
         full.battery_wh = Some(-250.5);
-        full.battery_soc = Some(0.8613);
+        full.battery_soc_pct = Some(86.13);
         full.net_source = NetSource::Counter;
         full.revised = true;
         full.flags.insert(Flag::Revised);
@@ -721,7 +721,7 @@ mod tests {
         assert_eq!(
             lines[1],
             "2026-03-08T09:55:00Z,2026-03-08T01:55:00-08:00,2026-03-08T10:00:00Z,12.345,40,\
-             -0.001,148.14,480,counter,3,true,missed_report|revised,-250.5,0.8613"
+             -0.001,148.14,480,counter,3,true,missed_report|revised,-250.5,86.13"
         );
         assert_eq!(
             lines[2],
@@ -827,7 +827,7 @@ mod tests {
     }
 
     #[test]
-    fn numbers_keep_three_decimals_and_a_state_of_charge_four() {
+    fn numbers_keep_three_decimals_or_the_columns_own() {
         let fixed = |x: f64, d: u8| {
             let mut s = String::new();
             push_fixed(&mut s, x, d);
@@ -836,6 +836,7 @@ mod tests {
         assert_eq!(fixed(12.5, 3), "12.5");
         assert_eq!(fixed(25.0, 3), "25");
         assert_eq!(fixed(-0.0004, 3), "0");
+        assert_eq!(fixed(86.13, 3), "86.13"); // a state of charge, percent
         assert_eq!(fixed(0.86, 4), "0.86");
         assert_eq!(fixed(0.123456, 4), "0.1235");
         assert_eq!(fixed(-0.00001, 4), "0");

@@ -142,7 +142,7 @@ impl DeviceKind {
 }
 
 /// A battery's own lifetime counters (`posLtea3phsumKwh` discharged, `negLtea3phsumKwh`
-/// charged) and state of charge (a fraction), keyed as end-labelled readings.
+/// charged) and state of charge (percent), keyed as end-labelled readings.
 #[derive(Debug, Default)]
 struct BatterySeries {
     discharge: Series,
@@ -150,7 +150,7 @@ struct BatterySeries {
     soc: BTreeMap<i64, f64>,
 }
 
-/// The site totals' three counters, read at the same times, and the state of charge.
+/// The site totals' three counters, read at the same times, and the state of charge (percent).
 #[derive(Debug, Default)]
 struct SiteSeries {
     pv: Series,
@@ -873,7 +873,7 @@ impl IntervalAccumulator {
             site.net_power_kw,
             site.battery_energy_kwh,
             site.battery_power_kw,
-            site.battery_soc,
+            site.battery_soc_pct,
         ];
         for v in values {
             hash = fnv1a_step(hash, &v.map_or(u64::MAX, f64::to_bits).to_le_bytes());
@@ -915,7 +915,7 @@ impl IntervalAccumulator {
                         &mut self.dirty,
                     );
                 }
-                if let Some(soc) = site.battery_soc {
+                if let Some(soc) = site.battery_soc_pct {
                     site_series.soc.insert(t, soc);
                 }
                 self.stats.site_totals += 1;
@@ -1005,7 +1005,7 @@ impl IntervalAccumulator {
     /// acc.add_vars(&parse_vars(poll("2025-07-15T15:10:00Z", 100.0, 200.0)).unwrap());
     /// acc.add_vars(&parse_vars(poll("2025-07-15T15:15:00Z", 100.25, 200.0)).unwrap());
     /// let row = acc.finish().pop().unwrap();
-    /// assert_eq!((row.battery_wh, row.battery_soc), (Some(250.0), Some(0.5)));
+    /// assert_eq!((row.battery_wh, row.battery_soc_pct), (Some(250.0), Some(50.0)));
     /// ```
     #[cfg(feature = "varserver")]
     pub fn add_battery(&mut self, battery: &crate::Battery) -> Added {
@@ -1075,7 +1075,7 @@ impl IntervalAccumulator {
                 series.discharge.end_labelled = true;
                 series.charge.end_labelled = true;
                 if let Some(soc) = battery.soc_pct {
-                    series.soc.insert(t, soc / 100.0);
+                    series.soc.insert(t, soc);
                 }
             }
             Added::Conflict => self.push_event(Event::DuplicateConflict {
@@ -1664,7 +1664,7 @@ impl IntervalAccumulator {
             && flags.contains(Flag::NetFromSiteTotals);
         let terms_missing = production_missing || battery_missing || (site_first && !all_site);
         // Several batteries: the mean of their states of charge (SunVaults of one size).
-        let battery_soc = if own_socs.is_empty() {
+        let battery_soc_pct = if own_socs.is_empty() {
             self.site.soc.range(s..e).next_back().map(|(_, &v)| v)
         } else {
             Some(own_socs.iter().sum::<f64>() / own_socs.len() as f64)
@@ -1712,7 +1712,7 @@ impl IntervalAccumulator {
             production_w: to_w(production_wh),
             consumption_w: consumption_wh.map(to_w),
             battery_wh: battery_wh.map(round3),
-            battery_soc,
+            battery_soc_pct,
             net_source,
             inverters_reporting: reporting,
             flags,
@@ -1990,7 +1990,7 @@ mod tests {
                 pv_energy_kwh: Some(1000.0 + s as f64 * 0.0005),
                 net_energy_kwh: Some(2000.0 - s as f64 * 0.00025),
                 battery_energy_kwh: Some(-50.0 + (s % 7) as f64 * 0.0001),
-                battery_soc: Some(0.5),
+                battery_soc_pct: Some(50.0),
                 ..SiteTotals::default()
             };
             acc.add_site_totals(&site);
@@ -2010,7 +2010,7 @@ mod tests {
         // The first reading ends the interval before it (issue 22): 12 intervals of 300 steps.
         assert_eq!(rows.len(), 13);
         assert_eq!((rows[0].production_wh, rows[1].production_wh), (0.0, 150.0));
-        assert!(rows.iter().all(|r| r.battery_soc == Some(0.5)));
+        assert!(rows.iter().all(|r| r.battery_soc_pct == Some(50.0)));
     }
 
     #[test]

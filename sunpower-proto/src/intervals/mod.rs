@@ -85,7 +85,7 @@
 //! where a `/vars` document reports them ([`IntervalAccumulator::add_battery`]: discharged
 //! `posLtea3phsumKwh` minus charged `negLtea3phsumKwh`, summed over the batteries), otherwise
 //! from the change of `ess_en`; the state of charge is the batteries' last `socVal` of the
-//! interval (their mean), otherwise the last `soc`. Consumption = production + net + battery.
+//! interval (their mean), otherwise the last `soc`, in percent (0 to 100). Consumption = production + net + battery.
 //!
 //! **Shared serials.** Redacted dumps give many devices one serial; their counters cannot be
 //! followed from one document to the next. [`IntervalAccumulator::add_vars`] does not use them
@@ -603,9 +603,9 @@ pub struct Interval {
     /// Energy from the battery into the house, Wh; negative while it charges. `None` without
     /// battery readings (site totals `ess_en`) in the interval.
     pub battery_wh: Option<f64>,
-    /// The battery's state of charge at its last reading in the interval, a fraction (0.86 is
-    /// 86 %), as the supervisor sends it.
-    pub battery_soc: Option<f64>,
+    /// The battery's state of charge at its last reading in the interval, percent (0 to 100;
+    /// the supervisor's fraction 0.86 is 86).
+    pub battery_soc_pct: Option<f64>,
     /// Where `net_wh` came from.
     pub net_source: NetSource,
     /// How many inverters reported for this interval.
@@ -643,7 +643,7 @@ impl Interval {
             && self.consumption_wh == other.consumption_wh
             && self.net_wh == other.net_wh
             && self.battery_wh == other.battery_wh
-            && self.battery_soc == other.battery_soc
+            && self.battery_soc_pct == other.battery_soc_pct
             && self.net_source == other.net_source
             && self.inverters_reporting == other.inverters_reporting
     }

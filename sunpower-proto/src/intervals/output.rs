@@ -36,7 +36,7 @@ impl Interval {
     /// use sunpower_proto::intervals::Interval;
     /// let names: Vec<&str> = Interval::COLUMNS.iter().map(|c| c.name).collect();
     /// assert_eq!(names[..3], ["interval_start", "interval_start_local", "interval_end"]);
-    /// assert_eq!(names[11..], ["flags", "battery_wh", "battery_soc"]);
+    /// assert_eq!(names[11..], ["flags", "battery_wh", "battery_soc_pct"]);
     /// ```
     pub const COLUMNS: &'static [FieldSpec] = &[
         col("interval_start", Time, "Start, included."),
@@ -83,16 +83,12 @@ impl Interval {
             true,
             "Energy from the battery into the house, negative while it charges.",
         ),
-        FieldSpec {
-            decimals: 4,
-            ..FieldSpec::new(
-                "battery_soc",
-                FieldType::Decimal,
-                true,
-                None,
-                "The battery's state of charge at its last reading, a fraction (0.86 is 86 %).",
-            )
-        },
+        quantity(
+            "battery_soc_pct",
+            "%",
+            true,
+            "The battery's state of charge at its last reading, 0 to 100.",
+        ),
     ];
 
     /// Visits the row's output fields in the order of [`Interval::COLUMNS`];
@@ -107,7 +103,7 @@ impl Interval {
     /// let mut names = Vec::new();
     /// row.visit_output(Some(chrono_tz::UTC), |name, _| names.push(name));
     /// assert_eq!(&names[..3], ["interval_start", "interval_start_local", "interval_end"]);
-    /// assert_eq!(names.last(), Some(&"battery_soc"));
+    /// assert_eq!(names.last(), Some(&"battery_soc_pct"));
     /// ```
     ///
     /// Every value is there but the nullable quantities', which may be `None`.
@@ -135,7 +131,7 @@ impl Interval {
         visit("revised", Bool(self.revised));
         visit("flags", FieldValue::Flags(self.flags));
         visit("battery_wh", Decimal(self.battery_wh));
-        visit("battery_soc", Decimal(self.battery_soc));
+        visit("battery_soc_pct", Decimal(self.battery_soc_pct));
     }
 }
 
@@ -214,7 +210,7 @@ mod tests {
             production_w: 0.0,
             consumption_w: None,
             battery_wh: None,
-            battery_soc: None,
+            battery_soc_pct: None,
             net_source: NetSource::None,
             inverters_reporting: 0,
             flags: Flags::empty(),

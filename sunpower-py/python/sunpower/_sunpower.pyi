@@ -677,8 +677,8 @@ class SiteTotals:
     @property
     def battery_energy_kwh(self) -> float | None: ...
     @property
-    def battery_soc(self) -> float | None:
-        """A fraction: 0.86 is 86 %."""
+    def battery_soc_pct(self) -> float | None:
+        """Percent, 0 to 100 (``soc`` is a fraction on the wire: 0.86 is 86.0)."""
     @property
     def backup_time_remaining_min(self) -> float | None: ...
     @property
@@ -1114,9 +1114,9 @@ class Interval:
         """Energy from the battery into the house, Wh (negative while charging); ``None``
         without a battery report."""
     @property
-    def battery_soc(self) -> float | None:
-        """The battery's state of charge, a fraction (0.86 is 86 %); ``None`` without a
-        battery report."""
+    def battery_soc_pct(self) -> float | None:
+        """The battery's state of charge, percent from 0 to 100; ``None`` without a battery
+        report."""
     def to_dict(self) -> dict[str, Any]:
         """The row as ``sunpower intervals --format jsonl`` prints it (times as strings), keys in
         the order of ``interval_fields()``."""
