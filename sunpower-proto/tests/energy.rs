@@ -484,3 +484,27 @@ fn telemetry_state_of_charge_is_percent_and_over_one_is_a_problem() {
         .unwrap();
     assert_eq!(site.battery_soc_pct, None);
 }
+
+#[test]
+fn a_long_silence_of_per_second_telemetry_does_not_set_the_interval_length() {
+    // Two hours at one frame a second, four hours silent, one more hour: the readings under 30 s
+    // apart vote for the default 5 minutes, the one silence of 4 h does not win.
+    let start = 1_780_300_800_i64; // 2026-06-01 08:00 UTC
+    let mut decoder = TelemetryDecoder::new();
+    let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
+    for s in (0..2 * 3600).chain(6 * 3600..7 * 3600) {
+        let frame = power_frame(&[
+            ("time", (start + s).to_string()),
+            ("pv_en", format!("\"{:.4}\"", 1000.0 + s as f64 * 0.0005)),
+        ]);
+        acc.add_site_totals(&decoder.decode(frame.as_bytes()).unwrap().unwrap());
+    }
+    assert_eq!(acc.cadence().num_seconds(), 300);
+    let rows = acc.finish();
+    assert!(rows
+        .iter()
+        .all(|r| r.interval_end - r.interval_start == chrono::TimeDelta::minutes(5)));
+    // Every counter step is somewhere: 7 h of 1.8 kW less the first frame's second.
+    let total: f64 = rows.iter().map(|r| r.production_wh).sum();
+    assert!((total - (7.0 * 3600.0 - 1.0) * 0.5).abs() < 1e-6, "{total}");
+}

@@ -525,6 +525,9 @@ pub struct IntervalAccumulator {
     meter_gaps: BTreeMap<i64, u64>,
     site: SiteSeries,
     site_gaps: BTreeMap<i64, u64>,
+    /// Site readings stored under 30 s after the one before (telemetry): finer than any
+    /// cadence, they vote for the default one.
+    site_fine_gaps: u64,
     /// The batteries' own counters, by serial (`/vars` `/sys/devices/ess/<i>/`).
     batteries: HashMap<Box<str>, BatterySeries>,
     /// Times of records whose serial was shared with another device of their document.
@@ -570,6 +573,7 @@ impl IntervalAccumulator {
             meter_gaps: BTreeMap::new(),
             site: SiteSeries::default(),
             site_gaps: BTreeMap::new(),
+            site_fine_gaps: 0,
             batteries: HashMap::new(),
             collided: HashMap::new(),
             reach: None,
@@ -636,9 +640,16 @@ impl IntervalAccumulator {
                 .max_by_key(|(&gap, &count)| (count, std::cmp::Reverse(gap)))
                 .map(|(&gap, _)| gap)
         };
+        // Per-second telemetry is finer than any cadence: its readings vote for the default, so
+        // that one long silence of the stream does not set the interval length.
+        let site = || match most_common(&self.site_gaps) {
+            Some(gap) if self.site_gaps[&gap] >= self.site_fine_gaps => Some(gap),
+            _ if self.site_fine_gaps > 0 => Some(DEFAULT_CADENCE),
+            voted => voted,
+        };
         most_common(&self.inverter_gaps)
             .or_else(|| most_common(&self.meter_gaps))
-            .or_else(|| most_common(&self.site_gaps))
+            .or_else(site)
             .unwrap_or(DEFAULT_CADENCE)
     }
 
@@ -884,6 +895,13 @@ impl IntervalAccumulator {
             resolution_kwh: None,
             hash,
         };
+        let before = self
+            .site
+            .pv
+            .readings
+            .range(..t)
+            .next_back()
+            .map(|(&k, _)| k);
         let site_series = &mut self.site;
         let added = place(
             &mut site_series.pv,
@@ -893,6 +911,10 @@ impl IntervalAccumulator {
             &mut self.pending,
             &mut self.dirty,
         );
+        if added == Added::Stored && before.is_some_and(|b| t - b < 30) {
+            self.site_fine_gaps += 1;
+        }
+        let site_series = &mut self.site;
         match added {
             Added::Stored => {
                 // The same times in all three: one gap histogram is enough.
