@@ -278,8 +278,10 @@ impl SiteTotals {
     }
 }
 
-/// `{"record_type": "site_totals", "timestamp": ..., "pv_power_kw": ..., ...}`, `null` where
-/// not reported: a kind no collector line has says its name where a record says its number.
+/// `{"record_type": "site_totals", "timestamp": ..., "pv_power_kw": ..., ..., "carried":
+/// ["time", "pv_en", ...]}`, `null` where not reported: a kind no collector line has says its
+/// name where a record says its number; `carried` lists the keys the reading's own frame (or
+/// document) carried, the others being held from earlier frames.
 #[cfg(feature = "serde")]
 impl serde::Serialize for SiteTotals {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -293,7 +295,16 @@ impl serde::Serialize for SiteTotals {
             }
         });
         result?;
+        map.serialize_entry("carried", &self.carried)?;
         map.end()
+    }
+}
+
+/// The keys, in the sources' order: `["time", "pv_en"]`.
+#[cfg(feature = "serde")]
+impl serde::Serialize for SiteKeys {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
     }
 }
 

@@ -56,6 +56,14 @@ macro_rules! site_methods {
                 self.core.midstate
             }
 
+            /// The keys the reading's own frame (or document) carried, in the sources' order
+            /// (`("time", "pv_en")`): a telemetry frame may carry only some, the others holding
+            /// the values last seen.
+            #[getter]
+            fn carried(&self) -> Vec<&'static str> {
+                self.core.carried.iter().collect()
+            }
+
             /// `"site_totals"`: what the object is, as a record's `record_type` says its kind.
             #[getter]
             fn record_type(&self) -> &'static str {

@@ -763,3 +763,23 @@ def test_record_fields_describes_the_kinds_with_their_own_class() -> None:
     assert sunpower.record_fields(130)[4] == ("lifetime_energy_kwh", "decimal", "kWh")
     with pytest.raises(ValueError, match='"bat": not a kind'):
         sunpower.record_fields("bat")
+
+
+def test_a_frame_carrying_some_fields_says_which_and_holds_the_others(sunpower_cli: Path) -> None:
+    frames = (
+        b'{"notification":"power","params":{"time":1759247900,"pv_p":"2.5","pv_en":"100.5",'
+        b'"net_en":"20.25","soc":"0.5"}}\n'
+        b'{"notification":"power","params":{"time":1759247901,"pv_en":"100.6"}}\n'
+    )
+    decoder = sunpower.TelemetryDecoder()
+    first, second = decoder.feed(frames)
+    assert first.carried == ["time", "pv_p", "pv_en", "net_en", "soc"]
+    assert second.carried == ["time", "pv_en"]
+    # The fields the second frame left out hold the first frame's values.
+    assert (second.pv_power_kw, second.net_energy_kwh, second.battery_soc_pct) == (2.5, 20.25, 50.0)
+    assert second.pv_energy_kwh == 100.6
+    assert second.to_dict()["carried"] == ["time", "pv_en"]
+    assert cli_lines(sunpower_cli, "telemetry", "-", stdin=frames) == [
+        first.to_dict(),
+        second.to_dict(),
+    ]

@@ -682,6 +682,11 @@ class SiteTotals:
     @property
     def backup_time_remaining_min(self) -> float | None: ...
     @property
+    def carried(self) -> list[str]:
+        """The keys the reading's own frame (or document) carried, in the sources' order
+        (``["time", "pv_en"]``): a telemetry frame may carry only some, the others holding the
+        values last seen."""
+    @property
     def midstate(self) -> int | None: ...
     @property
     def record_type(self) -> Literal["site_totals"]:
