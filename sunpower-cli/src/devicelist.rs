@@ -1,10 +1,11 @@
-//! `sunpower devicelist`: a saved DeviceList document of the PVS local API as JSON Lines records.
+//! `sunpower devicelist`: a saved DeviceList document of the PVS local API as JSON Lines records
+//! (and its batteries).
 
 use std::io::{self, Write};
 
 use sunpower_proto::{parse_device_list, DeviceList, DocumentLimits};
 
-use crate::output::{display_name, read_document, stdout_lines};
+use crate::output::{display_name, json_line, read_document, stdout_lines};
 use crate::Outcome;
 
 /// A saved DeviceList document, read in bounded memory and decoded.
@@ -24,6 +25,9 @@ pub fn run(input: &str) -> io::Result<Outcome> {
     let mut out = stdout_lines();
     for record in &list.records {
         out.write_record(&record.record(), None)?;
+    }
+    for battery in &list.batteries {
+        json_line(&mut out, battery)?;
     }
     out.flush()?;
     report_device_list(input, &list);

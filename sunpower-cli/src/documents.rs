@@ -1,22 +1,27 @@
-//! The saved inputs `intervals` and `health` share: raw bodies, DeviceList and `/vars`
-//! documents, read in that order, their problems reported, their records handed on.
+//! The inputs other than captures that `intervals`, `health` and `report` share: raw bodies,
+//! DeviceList and `/vars` documents, read in that order, and a telemetry stream, their problems
+//! reported, their records and site totals handed on.
 
-use sunpower_proto::{ProblemLog, Record, Vars};
+use std::io;
+
+use sunpower_proto::{Battery, ProblemLog, Record, SiteTotals, Vars};
 
 use crate::devicelist::{read_device_list, report_device_list};
 use crate::output::{display_name, read_body, BodyError, Stderr};
-use crate::varserver::{read_vars, report_vars};
+use crate::varserver::{read_telemetry, read_vars, report_vars};
 use crate::Outcome;
 
-/// What a saved input gives: a record, or a `/vars` document whole (the interval stage sets
-/// its shared serials aside, so it takes the document, not its records one by one).
+/// What a saved input gives: a record, a DeviceList's battery, or a `/vars` document whole (the
+/// interval stage sets its shared serials aside, so it takes the document, not its records one
+/// by one).
 pub enum Item<'a> {
     Record(&'a Record<'a>),
+    Battery(&'a Battery),
     Vars(&'a Vars),
 }
 
-/// The saved inputs of a command (`--body`, `--devicelist`, `--vars`), the same options in every
-/// command that reads them.
+/// The inputs of a command other than captures (`--body`, `--devicelist`, `--vars`,
+/// `--telemetry`), the same options in every command that reads them.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Documents {
     /// A raw POST body (one post per file, read in the order given).
@@ -28,6 +33,10 @@ pub struct Documents {
     /// A saved `/vars` document of the supervisor's varserver (one per poll, in order).
     #[arg(long = "vars", value_name = "FILE")]
     pub vars: Vec<String>,
+    /// The supervisor's WebSocket telemetry, one JSON frame a line; `-` for a live stream on
+    /// standard input.
+    #[arg(long, value_name = "FILE")]
+    pub telemetry: Option<String>,
 }
 
 /// What reading them came to: `Unreadable` if one could not be read, and the damaged lines of
@@ -64,6 +73,9 @@ impl Documents {
                     for record in &list.records {
                         on_item(Item::Record(&record.record()));
                     }
+                    for battery in &list.batteries {
+                        on_item(Item::Battery(battery));
+                    }
                     report_device_list(name, &list);
                 }
                 Err(e) => {
@@ -85,5 +97,22 @@ impl Documents {
             }
         }
         read
+    }
+
+    /// Reads the telemetry stream, if one was given (after [`Documents::read`]), handing each
+    /// frame's site totals to `on_totals`; an error of `on_totals` (its output failing) stops it.
+    pub fn read_telemetry(
+        &self,
+        on_totals: impl FnMut(&SiteTotals) -> io::Result<()>,
+    ) -> io::Result<Outcome> {
+        match &self.telemetry {
+            Some(name) => read_telemetry(name, on_totals),
+            None => Ok(Outcome::Read),
+        }
+    }
+
+    /// Whether an input is standard input read live (`--telemetry -`).
+    pub fn live(&self) -> bool {
+        self.telemetry.as_deref() == Some("-")
     }
 }

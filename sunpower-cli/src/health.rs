@@ -31,7 +31,7 @@ pub enum Format {
 /// Arguments of `sunpower health`.
 #[derive(Debug, Clone, clap::Args)]
 #[command(group(clap::ArgGroup::new("sources").required(true).multiple(true)
-    .args(["inputs", "bodies", "devicelists", "vars"])))]
+    .args(["inputs", "bodies", "devicelists", "vars", "telemetry"])))]
 pub struct HealthArgs {
     /// Capture files (as for `decode`), or `-` for a capture on standard input.
     #[arg(value_name = "INPUT")]
@@ -99,10 +99,18 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
 
     let read = args.documents.read(&mut log, |item| match item {
         Item::Record(record) => stages.add(record),
+        Item::Battery(battery) => stages.add_battery(battery),
         Item::Vars(vars) => stages.add_vars(vars),
     });
     line_errors += read.line_errors;
     if read.outcome == Outcome::Unreadable {
+        outcome = Outcome::Unreadable;
+    }
+    let read = args.documents.read_telemetry(|site| {
+        stages.add_site_totals(site);
+        Ok(())
+    })?;
+    if read == Outcome::Unreadable {
         outcome = Outcome::Unreadable;
     }
     if !args.inputs.is_empty() {

@@ -15,7 +15,6 @@ use crate::capture::{drive, CaptureArgs};
 use crate::documents::{Documents, Item};
 use crate::output::Stderr;
 use crate::parquet::IntervalsFile;
-use crate::varserver::read_telemetry;
 use crate::Outcome;
 
 /// Output formats of `sunpower intervals`.
@@ -41,10 +40,6 @@ pub struct IntervalsArgs {
     pub inputs: Vec<String>,
     #[command(flatten)]
     pub documents: Documents,
-    /// The supervisor's WebSocket telemetry, one JSON frame a line; `-` for a live stream on
-    /// standard input.
-    #[arg(long, value_name = "FILE")]
-    pub telemetry: Option<String>,
     /// IANA time zone for local days, months and years (default: the system's).
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
@@ -172,8 +167,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         },
         None => system_zone(),
     };
-    let live = (args.inputs.iter().any(|i| i == "-") || args.telemetry.as_deref() == Some("-"))
-        && args.tree.is_none();
+    let live =
+        (args.inputs.iter().any(|i| i == "-") || args.documents.live()) && args.tree.is_none();
     // The library's presets, as Python's `Intervals` uses them.
     let config = if live {
         IntervalConfig::live(TimeDelta::minutes(i64::from(args.lateness)))
@@ -226,6 +221,9 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
         Item::Record(record) => {
             acc.add(record);
         }
+        Item::Battery(battery) => {
+            acc.add_battery(battery);
+        }
         Item::Vars(vars) => {
             acc.add_vars(vars);
         }
@@ -234,8 +232,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     if read.outcome == Outcome::Unreadable {
         outcome = Outcome::Unreadable;
     }
-    if let Some(name) = &args.telemetry {
-        let read = read_telemetry(name, |site| {
+    {
+        let read = args.documents.read_telemetry(|site| {
             acc.add_site_totals(site);
             match site.timestamp {
                 Some(now) if live => {

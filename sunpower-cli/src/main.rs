@@ -62,11 +62,13 @@ enum Command {
     Intervals(intervals::IntervalsArgs),
     /// Health findings: inverters not reporting, reporting zero, underperforming their array or
     /// with frozen measurement times; gaps in the data; lifetime counter problems; the
-    /// supervisor's communication errors rising faster than usual. Each fault with its device,
-    /// period and evidence, and its recovery when it ends.
+    /// supervisor's communication errors rising faster than usual, its memory or flash nearly
+    /// full or its flash worn; a battery's health falling or a battery gone silent. Each fault
+    /// with its device, period and evidence, and its recovery when it ends.
     #[command(
         override_usage = "sunpower health INPUT... [--body FILE]... [--devicelist FILE]... \
-                          [--vars FILE]... [--tz ZONE] [--format text|jsonl|parquet] [--output FILE]",
+                          [--vars FILE]... [--telemetry FILE|-] [--tz ZONE] \
+                          [--format text|jsonl|parquet] [--output FILE]",
         after_help = EXIT_STATUS
     )]
     Health(health::HealthArgs),
@@ -75,7 +77,7 @@ enum Command {
     /// array's median, the health findings with their evidence, and the data's gaps.
     #[command(
         override_usage = "sunpower report INPUT... [--body FILE]... [--devicelist FILE]... \
-                          [--vars FILE]... [--tz ZONE] --output FILE",
+                          [--vars FILE]... [--telemetry FILE|-] [--tz ZONE] --output FILE",
         after_help = EXIT_STATUS
     )]
     Report(report::ReportArgs),

@@ -2,7 +2,7 @@
 //! library's problem log decides), inputs opened by name.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
 use indicatif::ProgressBar;
 use sunpower_proto::{BodyStream, LineError, ProblemLog, Record, LINE_ERROR_KIND};
@@ -182,4 +182,11 @@ pub fn read_document(name: &str, limit: usize) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(data)
+}
+
+/// One JSON value and its line end (the kinds other than collector records: batteries, site
+/// totals...).
+pub fn json_line(out: &mut impl Write, value: &impl serde::Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, value)?;
+    out.write_all(b"\n")
 }

@@ -19,7 +19,7 @@ use crate::Outcome;
 /// Arguments of `sunpower report`.
 #[derive(Debug, Clone, clap::Args)]
 #[command(group(clap::ArgGroup::new("sources").required(true).multiple(true)
-    .args(["inputs", "bodies", "devicelists", "vars"])))]
+    .args(["inputs", "bodies", "devicelists", "vars", "telemetry"])))]
 pub struct ReportArgs {
     /// Capture files (as for `decode`), or `-` for a capture on standard input.
     #[arg(value_name = "INPUT")]
@@ -61,10 +61,18 @@ pub fn run(args: &ReportArgs) -> io::Result<Outcome> {
 
     let read = args.documents.read(&mut log, |item| match item {
         Item::Record(record) => stages.add(record),
+        Item::Battery(battery) => stages.add_battery(battery),
         Item::Vars(vars) => stages.add_vars(vars),
     });
     line_errors += read.line_errors;
     if read.outcome == Outcome::Unreadable {
+        outcome = Outcome::Unreadable;
+    }
+    let read = args.documents.read_telemetry(|site| {
+        stages.add_site_totals(site);
+        Ok(())
+    })?;
+    if read == Outcome::Unreadable {
         outcome = Outcome::Unreadable;
     }
     if !args.inputs.is_empty() {

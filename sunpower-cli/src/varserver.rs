@@ -3,10 +3,9 @@
 
 use std::io::{self, Read, Write};
 
-use serde::Serialize;
 use sunpower_proto::{parse_vars, DocumentLimits, ProblemLog, TelemetryDecoder, Vars};
 
-use crate::output::{display_name, open_input, read_document, stdout_lines};
+use crate::output::{display_name, json_line, open_input, read_document, stdout_lines};
 use crate::Outcome;
 
 /// Reads and decodes a `/vars` document, reporting a failure as the other commands do.
@@ -33,11 +32,6 @@ pub fn report_vars(name: &str, vars: &Vars) {
     if vars.other_count > 0 {
         eprintln!("{name}: {} paths not decoded, kept raw", vars.other_count);
     }
-}
-
-fn json_line(out: &mut impl Write, value: &impl Serialize) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value)?;
-    out.write_all(b"\n")
 }
 
 /// Output formats of `sunpower vars`.

@@ -185,3 +185,45 @@ fn vars_documents_give_flash_wear_and_a_silent_battery_with_its_recovery() {
     assert_eq!(rows[2]["end"], "2026-06-01T11:00:00Z");
     assert_eq!(rows[2]["samples"], 26);
 }
+
+#[test]
+fn telemetry_gives_its_silence_as_a_gap_and_its_recovery() {
+    let frames = common::telemetry_with_a_silence();
+    let args = [
+        "health",
+        "--telemetry",
+        "-",
+        "--tz",
+        "UTC",
+        "--format",
+        "jsonl",
+    ];
+    let rows = json_lines(&sunpower_ok(&args, Some(frames.as_bytes())));
+    let brief: Vec<(&str, &str, &str, &str)> = rows
+        .iter()
+        .map(|r| {
+            let text = |k: &str| r[k].as_str().unwrap_or("-");
+            (text("kind"), text("status"), text("start"), text("end"))
+        })
+        .collect();
+    // The last frame before the silence is at 09:59:59 (minute marks round down).
+    assert_eq!(
+        brief,
+        [
+            (
+                "gap",
+                "fault",
+                "2026-06-01T09:59:00Z",
+                "2026-06-01T14:00:00Z"
+            ),
+            (
+                "gap",
+                "recovered",
+                "2026-06-01T09:59:00Z",
+                "2026-06-01T14:00:00Z"
+            ),
+        ],
+        "{rows:#?}"
+    );
+    assert_eq!(rows[0]["serial"], serde_json::Value::Null);
+}

@@ -405,3 +405,75 @@ fn vars_prints_batteries_and_transfer_switches_in_percent_and_by_name() {
     assert!(out.status.success());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A DeviceList poll of a SunVault site at `time`: the supervisor, one inverter (lifetime
+/// `inverter_kwh`) and the Energy Storage System with its discharge and charge counters.
+fn sunvault_device_list(time: &str, inverter_kwh: f64, discharged: f64, charged: f64) -> String {
+    format!(
+        r#"{{"devices": [
+  {{"DEVICE_TYPE": "PVS", "SERIAL": "ZT1", "STATE": "working", "DATATIME": "{time}"}},
+  {{"DEVICE_TYPE": "Inverter", "SERIAL": "E001", "MODEL": "AC_Module_Type_E", "STATE": "working",
+    "DATATIME": "{time}", "ltea_3phsum_kwh": "{inverter_kwh}", "p_3phsum_kw": "0.3"}},
+  {{"DEVICE_TYPE": "Energy Storage System", "SERIAL": "ESS1", "MODEL": "SPWR-Equinox-model",
+    "STATE": "working", "DATATIME": "{time}", "soc_val": "0.5",
+    "pos_ltea_3phsum_kwh": "{discharged}", "neg_ltea_3phsum_kwh": "{charged}"}}
+], "result": "succeed"}}"#
+    )
+}
+
+#[test]
+fn a_device_list_s_battery_is_printed_and_its_counters_give_the_interval_s_battery_energy() {
+    let dir = std::env::temp_dir().join(format!("sunpower-dl-ess-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    std::fs::write(
+        &a,
+        sunvault_device_list("2024,04,17,18,00,00", 100.0, 500.0, 600.0),
+    )
+    .unwrap();
+    // Five minutes later: the inverter made 0.025 kWh, the battery discharged 0.2 and charged
+    // 0.05 kWh.
+    std::fs::write(
+        &b,
+        sunvault_device_list("2024,04,17,18,05,00", 100.025, 500.2, 600.05),
+    )
+    .unwrap();
+
+    let out = sunpower_ok(&["devicelist", a.to_str().unwrap()], None);
+    let rows = json_lines(&out);
+    let battery = rows.iter().find(|r| r["record_type"] == "battery").unwrap();
+    assert_eq!(battery["serial"], "ESS1");
+    assert_eq!(battery["soc_pct"], 50.0);
+    assert_eq!(battery["discharge_energy_kwh"], 500.0);
+
+    let out = sunpower_ok(
+        &[
+            "intervals",
+            "--tz",
+            "UTC",
+            "--format",
+            "jsonl",
+            "--devicelist",
+            a.to_str().unwrap(),
+            "--devicelist",
+            b.to_str().unwrap(),
+        ],
+        None,
+    );
+    let rows = json_lines(&out);
+    let row = rows
+        .iter()
+        .find(|r| r["interval_start"] == "2024-04-17T18:00:00Z")
+        .unwrap_or_else(|| panic!("{rows:#?}"));
+    // Discharged minus charged, positive into the house.
+    assert!(
+        (row["battery_wh"].as_f64().unwrap() - 150.0).abs() < 1e-6,
+        "{row}"
+    );
+    assert_eq!(row["battery_soc_pct"], 50.0);
+    assert!(
+        (row["production_wh"].as_f64().unwrap() - 25.0).abs() < 1e-6,
+        "{row}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -286,3 +286,29 @@ fn the_report_of_a_generated_year_renders_in_chromium() {
         "{low:?}"
     );
 }
+
+#[test]
+fn a_telemetry_stream_gives_its_day_and_its_gap() {
+    let dir = work_dir("telemetry");
+    let html = dir.join("report.html");
+    let frames = common::telemetry_with_a_silence();
+    let out = sunpower_ok(
+        &[
+            "report",
+            "--telemetry",
+            "-",
+            "--tz",
+            "UTC",
+            "--output",
+            html.to_str().unwrap(),
+        ],
+        Some(frames.as_bytes()),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // One day, no panel (telemetry has the site's totals only), the gap and its recovery.
+    assert!(stderr.contains("1 days, 0 panels, 2 findings"), "{stderr}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    // The counter's 7 h at 1.8 kW, less the first frame's second, and the silence as a gap.
+    assert!(page.contains("2026-06-01: produced 12.60 kWh"), "{page}");
+    assert!(page.contains("no data for 4h01"), "{page}");
+}

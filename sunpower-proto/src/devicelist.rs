@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::devices::{percent_from_fraction, Battery};
 use crate::document::{DocumentLimits, DocumentPosition, DocumentProblem, DocumentProblemKind};
 use crate::error::{excerpt, Expected};
 use crate::jsonvalue::{
@@ -28,14 +29,18 @@ const NAME_MAX: usize = 256;
 
 /// A decoded DeviceList document: records, devices of unknown type, and per-device problems.
 ///
-/// Nothing is dropped silently: every device in the document gives records, an
+/// Nothing is dropped silently: every device in the document gives records, a [`Battery`], an
 /// [`UnknownDevice`], or a [`DocumentProblem`] (a device can give records and a problem).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
 pub struct DeviceList {
     /// The records, in device order (a meter's 140 before its 141).
     pub records: Vec<RecordBuf>,
-    /// Devices whose `DEVICE_TYPE` is not `PVS`, `Power Meter` or `Inverter` (batteries, hubs...).
+    /// The batteries (`DEVICE_TYPE` `Energy Storage System`, the SunVault the varserver lists
+    /// under `/sys/devices/ess/`, and `Battery`, its modules), in device order.
+    pub batteries: Vec<Battery>,
+    /// Devices of another `DEVICE_TYPE` than `PVS`, `Power Meter`, `Inverter`, `Energy
+    /// Storage System` or `Battery` (hubs, gateways, storage inverters...).
     pub unknown: Vec<UnknownDevice>,
     /// Problems with single devices, each at its [`DocumentPosition::Device`]: some cost the
     /// device's records (no serial, no readable time, not working and nothing to decode),
@@ -78,6 +83,8 @@ enum Scale {
     One,
     /// W → kW.
     Milli,
+    /// A fraction (0 to 1) → percent ([`percent_from_fraction`]); outside 0..=1 a problem.
+    Percent,
 }
 
 /// One numeric field of a line: its record name and the registers that may hold it, in order of
@@ -97,7 +104,7 @@ const fn one(name: &'static str, num: Num, key: &'static [(&'static str, Scale)]
 }
 
 use Num::{Decimal as D, Integer as I, Unsigned as U};
-use Scale::{Milli, One};
+use Scale::{Milli, One, Percent};
 
 /// 120 fields 3 to 11.
 const SUPERVISOR: &[Spec] = &[
@@ -170,7 +177,12 @@ const METER_LEGS: &[Spec] = &[
 /// | `PVS` | 120 |
 /// | `Inverter` | 130, the full 15-field form, field 4 (`aux`) empty |
 /// | `Power Meter` | 140, and 141 when any per-leg register is present |
+/// | `Energy Storage System`, `Battery` | a [`Battery`] in [`DeviceList::batteries`] |
 /// | anything else | none: kept whole in [`DeviceList::unknown`] |
+///
+/// A battery's registers are the varserver's names written as the DeviceList writes its own (no
+/// public DeviceList with a SunVault's readings is known; the ones published list the batteries
+/// with their serial, model and state only, and those give a battery with its identity alone).
 ///
 /// Every record takes field 1 from `DATATIME` (`YYYY,MM,DD,hh,mm,ss`, UTC, becomes
 /// `YYYYMMDDhhmmss`), field 2 from `SERIAL` and, except 120, field 3 from `MODEL`. Registers:
@@ -193,6 +205,11 @@ const METER_LEGS: &[Spec] = &[
 /// | 140 | 11 `status` | none: empty |
 /// | 141 | 4 `flag`, 11 `unknown_11` | none: empty |
 /// | 141 | 5 .. 10 `leg1_current_a` .. `leg2_power_kw` | `i1_a`, `i2_a`, `v1n_v`, `v2n_v`, `p1_kw`, `p2_kw` |
+/// | battery | `operating_mode`, `power_kw`, `discharge_energy_kwh`, `charge_energy_kwh` | `op_mode`, `p_3phsum_kw`, `pos_ltea_3phsum_kwh`, `neg_ltea_3phsum_kwh` |
+/// | battery | `leg1_voltage_v`, `leg2_voltage_v`, `inverter_temp_c`, `battery_voltage_v` | `v1n_v`, `v2n_v`, `t_invtr_degc`, `v_batt_v` |
+/// | battery | `soc_pct`, `customer_soc_pct`, `soh_pct` (fractions on the wire, times 100; outside 0..1 a problem) | `soc_val`, `customer_soc_val`, `soh_val` |
+/// | battery | `charge_limit_kw`, `discharge_limit_kw` | `chrg_limit_pmax_kw`, `dischrg_lim_pmax_kw` |
+/// | battery | `max_cell_temp_c`, `min_cell_temp_c`, `max_cell_voltage_v`, `min_cell_voltage_v` | `max_t_batt_cell_degc`, `min_t_batt_cell_degc`, `max_v_batt_cell_v`, `min_v_batt_cell_v` |
 ///
 /// Values may be JSON strings or numbers; they must be plain decimals (integers for the
 /// integer fields) and are copied as written, except where a unit is converted. A missing,
@@ -453,6 +470,7 @@ enum DeviceKind {
     Supervisor,
     Inverter,
     Meter,
+    Battery,
 }
 
 /// `device` without what is shaped like a MAC address (keys and values, at any depth): a
@@ -513,6 +531,12 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList, limits: &Do
         Some(t) if t.eq_ignore_ascii_case("PVS") => DeviceKind::Supervisor,
         Some(t) if t.eq_ignore_ascii_case("Inverter") => DeviceKind::Inverter,
         Some(t) if t.eq_ignore_ascii_case("Power Meter") => DeviceKind::Meter,
+        Some(t)
+            if t.eq_ignore_ascii_case("Energy Storage System")
+                || t.eq_ignore_ascii_case("Battery") =>
+        {
+            DeviceKind::Battery
+        }
         _ => {
             let json_max = limits.max_unknown_device_bytes;
             out.unknown
@@ -533,8 +557,13 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList, limits: &Do
         Some(other) => Some(bounded(&describe(other), NAME_MAX)),
     };
     let mut time_key = "DATATIME";
+    if kind == DeviceKind::Battery && is_absent(obj.get("DATATIME")) {
+        // Published DeviceLists list batteries with their identity and the supervisor's clock
+        // alone: still a battery, at that clock.
+        time_key = "CURTIME";
+    }
     if let Some(state) = &state {
-        if is_absent(obj.get("DATATIME")) {
+        if time_key == "DATATIME" && is_absent(obj.get("DATATIME")) {
             // A device in error that still carries readings (a 2019 PVS6 inverter: lifetime
             // counter, no DATATIME) is decoded at the supervisor's clock; one with nothing to
             // decode (an inverter in error at night) gives one problem that says it all.
@@ -559,18 +588,24 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList, limits: &Do
         out.problems.push(error(K::TimeFromCurTime));
     }
     match built {
-        Ok(Built { records, warnings }) => {
+        Ok(Built {
+            records,
+            battery,
+            warnings,
+        }) => {
             out.problems.extend(warnings.into_iter().map(error));
             out.records.extend(records);
+            out.batteries.extend(battery);
         }
         Err(kind) => out.problems.push(error(kind)),
     }
 }
 
-/// The records of one device, and the problems that did not stop them (a bad value costs its
-/// field; a meter of unknown kind).
+/// The records (or the battery) of one device, and the problems that did not stop them (a bad
+/// value costs its field; a meter of unknown kind).
 struct Built {
     records: Vec<RecordBuf>,
+    battery: Option<Battery>,
     warnings: Vec<DocumentProblemKind>,
 }
 
@@ -580,11 +615,35 @@ fn has_readings(kind: DeviceKind, obj: &Map<String, Value>) -> bool {
         DeviceKind::Supervisor => &[SUPERVISOR],
         DeviceKind::Inverter => &[INVERTER],
         DeviceKind::Meter => &[METER, METER_LEGS],
+        DeviceKind::Battery => &[BATTERY],
     };
     (specs.iter().flat_map(|s| s.iter()))
         .flat_map(|spec| spec.sources)
         .any(|(key, _)| !is_absent(obj.get(*key)))
 }
+
+/// A battery's registers: the varserver's `/sys/devices/ess/<i>/` names as the DeviceList writes
+/// names (its meters' `net_ltea_3phsum_kwh` and `v1n_v` are the varserver's `netLtea3phsumKwh`
+/// and `v1nV`, its ESS hub's `t_degc` and `v_spply_v` the transfer switch's `tDegc` and
+/// `vSpplyV`). The state of charge and health are fractions, as the varserver's.
+const BATTERY: &[Spec] = &[
+    one("power_kw", D, &[("p_3phsum_kw", One)]),
+    one("discharge_energy_kwh", D, &[("pos_ltea_3phsum_kwh", One)]),
+    one("charge_energy_kwh", D, &[("neg_ltea_3phsum_kwh", One)]),
+    one("leg1_voltage_v", D, &[("v1n_v", One)]),
+    one("leg2_voltage_v", D, &[("v2n_v", One)]),
+    one("soc_pct", D, &[("soc_val", Percent)]),
+    one("customer_soc_pct", D, &[("customer_soc_val", Percent)]),
+    one("soh_pct", D, &[("soh_val", Percent)]),
+    one("inverter_temp_c", D, &[("t_invtr_degc", One)]),
+    one("battery_voltage_v", D, &[("v_batt_v", One)]),
+    one("charge_limit_kw", D, &[("chrg_limit_pmax_kw", One)]),
+    one("discharge_limit_kw", D, &[("dischrg_lim_pmax_kw", One)]),
+    one("max_cell_temp_c", D, &[("max_t_batt_cell_degc", One)]),
+    one("min_cell_temp_c", D, &[("min_t_batt_cell_degc", One)]),
+    one("max_cell_voltage_v", D, &[("max_v_batt_cell_v", One)]),
+    one("min_cell_voltage_v", D, &[("min_v_batt_cell_v", One)]),
+];
 
 /// The meter's lifetime import (`pos_ltea_3phsum_kwh`) and export (`neg_ltea_3phsum_kwh`).
 const METER_COUNTERS: &[Spec] = &[
@@ -610,6 +669,7 @@ fn build(
         DeviceKind::Supervisor => (&[120], &[SUPERVISOR]),
         DeviceKind::Inverter => (&[130], &[INVERTER]),
         DeviceKind::Meter => (&[140, 141], &[METER, METER_COUNTERS, METER_LEGS]),
+        DeviceKind::Battery => (&[], &[BATTERY]),
     };
     let mut values = Vec::new();
     for spec in specs.iter().flat_map(|s| s.iter()) {
@@ -643,6 +703,26 @@ fn build(
         },
         _ => serial,
     };
+    if kind == DeviceKind::Battery {
+        let operating_mode = text(obj, "op_mode").unwrap_or_else(|problem| {
+            warnings.push(problem);
+            None
+        });
+        let battery = Battery::from_fields(Source::DeviceList, |name| {
+            Some(match name {
+                "timestamp" => FieldValue::Time(Some(timestamp)),
+                "serial" => FieldValue::Text(Some(&serial)),
+                "model" => FieldValue::Text(model.as_deref()),
+                "operating_mode" => FieldValue::Text(operating_mode.as_deref()),
+                _ => values.iter().find(|(n, _)| *n == name)?.1,
+            })
+        });
+        return Ok(Built {
+            records: Vec::new(),
+            battery,
+            warnings,
+        });
+    }
     let has_legs = METER_LEGS
         .iter()
         .flat_map(|spec| spec.sources)
@@ -662,7 +742,11 @@ fn build(
             record.as_ref().map(RecordBuf::from)
         })
         .collect();
-    Ok(Built { records, warnings })
+    Ok(Built {
+        records,
+        battery: None,
+        warnings,
+    })
 }
 
 /// The value of one spec, its text read as the line decoder reads a field's, and that text.
@@ -703,7 +787,7 @@ fn quantity(
             });
         }
         let text = match scale {
-            Scale::One => text,
+            Scale::One | Scale::Percent => text,
             Scale::Milli => milli(&text),
         };
         // Checked above; the scaled text is a plain decimal.
@@ -714,6 +798,16 @@ fn quantity(
                 FieldValue::Unsigned(unsigned(Some(&text), 0, spec.name).ok().flatten())
             }
         };
+        if let (Scale::Percent, FieldValue::Decimal(Some(fraction))) = (scale, value) {
+            let Some(percent) = percent_from_fraction(fraction) else {
+                return Err(DocumentProblemKind::InvalidValue {
+                    field: key,
+                    expected: Expected::Fraction,
+                    found: excerpt(&text),
+                });
+            };
+            return Ok(Some((FieldValue::Decimal(Some(percent)), text)));
+        }
         return Ok(Some((value, text)));
     }
     Ok(None)

@@ -363,15 +363,146 @@ fn unknown_device_types_are_kept_raw() {
         kept,
         [
             (1, Some("HUB+"), Some("SY2108850-005505.00101")),
-            (2, Some("Battery"), Some("M000000000101")),
             (3, None, Some("GW000101")),
         ]
     );
-    let battery = &list.unknown[1];
-    assert!(!battery.truncated);
-    let json: serde_json::Value = serde_json::from_str(&battery.json).unwrap();
-    assert_eq!(json["soc_val"], "0.87");
-    assert_eq!(json["MODEL"], "POWERAMP-Komodo 1.2");
+    let hub = &list.unknown[0];
+    assert!(!hub.truncated);
+    let json: serde_json::Value = serde_json::from_str(&hub.json).unwrap();
+    assert_eq!(json["MODEL"], "SunPower MIDC");
+    // A battery is not unknown: it is decoded into the batteries.
+    let battery = &list.batteries[0];
+    assert_eq!(list.batteries.len(), 1);
+    assert_eq!(
+        (battery.serial.as_str(), battery.model.as_deref()),
+        ("M000000000101", Some("POWERAMP-Komodo 1.2"))
+    );
+    assert_eq!(battery.soc_pct, Some(87.0));
+}
+
+/// A SunVault's `Energy Storage System` device with the varserver's `/sys/devices/ess/<i>/`
+/// quantities under the DeviceList's names, and battery modules listed with their identity only
+/// (in `error`, no `DATATIME`), as the DeviceLists published by hass-sunpower's users list them.
+const SUNVAULT: &str = r#"{"devices": [
+  {"DEVICE_TYPE": "PVS", "SERIAL": "ZT1", "MODEL": "PV Supervisor PVS6", "STATE": "working",
+   "DATATIME": "2024,04,17,18,00,00", "dl_uptime": "36226"},
+  {"DEVICE_TYPE": "Energy Storage System", "SERIAL": "ESS0001", "MODEL": "SPWR-Equinox-model",
+   "STATE": "working", "DATATIME": "2024,04,17,18,02,13", "op_mode": "SELF_CONSUMPTION",
+   "p_3phsum_kw": "-1.25", "pos_ltea_3phsum_kwh": "5672.499", "neg_ltea_3phsum_kwh": "7492.966",
+   "v1n_v": "122.49", "v2n_v": "122.51", "soc_val": "0.65", "customer_soc_val": "0.59",
+   "soh_val": "1", "t_invtr_degc": "36.62", "v_batt_v": "52.445",
+   "chrg_limit_pmax_kw": "10.762", "dischrg_lim_pmax_kw": "10.004",
+   "max_t_batt_cell_degc": "30.06", "min_t_batt_cell_degc": "2.33",
+   "max_v_batt_cell_v": "3.28275", "min_v_batt_cell_v": "3.27965"},
+  {"DEVICE_TYPE": "Energy Storage System", "SERIAL": "ESS0002", "STATE": "working",
+   "DATATIME": "2024,04,17,18,02,14", "soc_val": "65", "soh_val": "0.97",
+   "p_3phsum_kw": "lots", "mac_address": "40:2e:71:da:c6:47", "op_mode": "DE:AD:BE:EF:00:42"},
+  {"DEVICE_TYPE": "Battery", "SERIAL": "M111111111111", "MODEL": "POWERAMP-Komodo 1.2",
+   "STATE": "error", "STATEDESCR": "Error", "CURTIME": "2024,04,17,18,02,22"},
+  {"DEVICE_TYPE": "ESS BMS", "SERIAL": "BC111", "STATE": "error", "MODEL": "SchneiderElectric-SP1"}
+], "result": "succeed"}"#;
+
+#[test]
+fn batteries_decode_to_the_battery_record_with_percent_and_their_problems() {
+    let list = parse_device_list(SUNVAULT).unwrap();
+    assert_eq!(types(&list), [120]);
+    let serials: Vec<_> = list.batteries.iter().map(|b| b.serial.as_str()).collect();
+    assert_eq!(serials, ["ESS0001", "ESS0002", "M111111111111"]);
+
+    let ess = &list.batteries[0];
+    assert_eq!(ess.source, Source::DeviceList);
+    assert_eq!(ess.timestamp.to_rfc3339(), "2024-04-17T18:02:13+00:00");
+    assert_eq!(ess.model.as_deref(), Some("SPWR-Equinox-model"));
+    assert_eq!(ess.operating_mode.as_deref(), Some("SELF_CONSUMPTION"));
+    assert_eq!(
+        (
+            ess.power_kw,
+            ess.discharge_energy_kwh,
+            ess.charge_energy_kwh
+        ),
+        (Some(-1.25), Some(5672.499), Some(7492.966))
+    );
+    assert_eq!(
+        (ess.leg1_voltage_v, ess.leg2_voltage_v),
+        (Some(122.49), Some(122.51))
+    );
+    // Fractions on the wire, percent in the record: never 100 times too high.
+    assert_eq!(
+        (ess.soc_pct, ess.customer_soc_pct, ess.soh_pct),
+        (Some(65.0), Some(59.0), Some(100.0))
+    );
+    assert_eq!(
+        (ess.inverter_temp_c, ess.battery_voltage_v),
+        (Some(36.62), Some(52.445))
+    );
+    assert_eq!(
+        (ess.charge_limit_kw, ess.discharge_limit_kw),
+        (Some(10.762), Some(10.004))
+    );
+    assert_eq!(
+        (ess.max_cell_temp_c, ess.min_cell_temp_c),
+        (Some(30.06), Some(2.33))
+    );
+    assert_eq!(
+        (ess.max_cell_voltage_v, ess.min_cell_voltage_v),
+        (Some(3.28275), Some(3.27965))
+    );
+
+    // A value in percent, a power that is not a number: each costs its field, with a problem;
+    // the MAC-shaped values are withheld, never echoed.
+    let bad = &list.batteries[1];
+    assert_eq!(
+        (bad.soc_pct, bad.soh_pct, bad.power_kw),
+        (None, Some(97.0), None)
+    );
+    assert_eq!(bad.operating_mode, None);
+    assert_eq!(list.withheld, 2);
+    let text: Vec<String> = list.problems.iter().map(|p| p.to_string()).collect();
+    assert!(!text.join("\n").contains("DE:AD") && !text.join("\n").contains("40:2e"));
+    let invalid: Vec<_> = list
+        .problems
+        .iter()
+        .filter_map(|p| match &p.kind {
+            Kind::InvalidValue {
+                field, expected, ..
+            } => Some((*field, *expected)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        invalid,
+        [
+            ("p_3phsum_kw", Expected::Decimal),
+            ("soc_val", Expected::Fraction)
+        ]
+    );
+
+    // A module listed with its identity alone: a battery at the supervisor's clock, in error.
+    let module = &list.batteries[2];
+    assert_eq!(module.timestamp.to_rfc3339(), "2024-04-17T18:02:22+00:00");
+    assert_eq!((module.soc_pct, module.power_kw), (None, None));
+    let module_problems: Vec<_> = problems(&list)
+        .into_iter()
+        .filter(|(i, _)| *i == 3)
+        .map(|(_, k)| k)
+        .collect();
+    assert_eq!(
+        module_problems,
+        [
+            Kind::NotWorking {
+                state: "error".into(),
+                decoded: true
+            },
+            Kind::TimeFromCurTime
+        ]
+    );
+    // Other storage devices stay unknown, kept whole.
+    let unknown: Vec<_> = list
+        .unknown
+        .iter()
+        .map(|u| u.device_type.as_deref())
+        .collect();
+    assert_eq!(unknown, [Some("ESS BMS")]);
 }
 
 #[test]
@@ -643,7 +774,7 @@ fn meter_without_leg_registers_gives_no_141() {
 #[test]
 fn unknown_device_json_is_bounded() {
     let blob = "x".repeat(UNKNOWN_DEVICE_JSON_MAX * 2);
-    let json = format!(r#"{{"devices": [{{"DEVICE_TYPE": "Battery", "blob": "{blob}"}}]}}"#);
+    let json = format!(r#"{{"devices": [{{"DEVICE_TYPE": "ESS Hub", "blob": "{blob}"}}]}}"#);
     let list = parse_device_list(&json).unwrap();
     let u = &list.unknown[0];
     assert!(u.truncated);
@@ -793,9 +924,9 @@ fn limits_other_than_the_default_are_kept() {
     let mut small = limits;
     small.max_values_per_device = 3;
     small.max_unknown_device_bytes = 10;
-    let json = r#"{"devices": [{"DEVICE_TYPE": "Battery"}, {"DEVICE_TYPE": "PVS", "a": 1}]}"#;
+    let json = r#"{"devices": [{"DEVICE_TYPE": "ESS Hub"}, {"DEVICE_TYPE": "PVS", "a": 1}]}"#;
     let list = parse_device_list_with(json, &limits).unwrap();
-    assert_eq!(list.unknown[0].json, r#"{"DEVICE_TYPE":"Battery"}"#);
+    assert_eq!(list.unknown[0].json, r#"{"DEVICE_TYPE":"ESS Hub"}"#);
     let err = parse_device_list_with(json, &small).unwrap_err();
     assert_eq!(err.kind, Kind::TooManyValues { max: 3 });
     assert_eq!(

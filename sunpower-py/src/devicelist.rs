@@ -5,6 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use sunpower_proto::parse_device_list as parse;
 
+use crate::devices::Battery;
 use crate::errors;
 use crate::problem::DocumentProblem;
 use crate::record::Record;
@@ -14,6 +15,7 @@ use crate::value::document_bytes;
 #[pyclass(module = "sunpower", name = "DeviceList", frozen)]
 pub struct DeviceList {
     records: Py<PyTuple>,
+    batteries: Py<PyTuple>,
     problems: Py<PyTuple>,
     withheld: usize,
 }
@@ -25,6 +27,12 @@ impl DeviceList {
     #[getter]
     fn records(&self, py: Python<'_>) -> Py<PyTuple> {
         self.records.clone_ref(py)
+    }
+
+    /// The batteries (`DEVICE_TYPE` `Energy Storage System` and `Battery`), in device order.
+    #[getter]
+    fn batteries(&self, py: Python<'_>) -> Py<PyTuple> {
+        self.batteries.clone_ref(py)
     }
 
     /// Problems with single devices, as `DocumentProblem` objects at their `device` (and
@@ -98,8 +106,10 @@ impl DeviceList {
     pub(crate) fn from_core(py: Python<'_>, list: &sunpower_proto::DeviceList) -> PyResult<Self> {
         let records = list.records.iter().map(|r| Record::new(&r.record(), None));
         let problems = list.problems.iter().map(DocumentProblem::new);
+        let batteries = list.batteries.iter().map(|b| Battery::new(b.clone()));
         Ok(DeviceList {
             records: PyTuple::new(py, records)?.unbind(),
+            batteries: PyTuple::new(py, batteries)?.unbind(),
             problems: PyTuple::new(py, problems)?.unbind(),
             withheld: list.withheld,
         })

@@ -24,8 +24,8 @@ macro_rules! methods {
     };
 }
 
-/// One SunVault battery reading (`/sys/devices/ess/<i>/`). State of charge and health are
-/// percent, 0 to 100. Immutable; equal by value.
+/// One SunVault battery reading (`/sys/devices/ess/<i>/`, or a DeviceList's battery device).
+/// State of charge and health are percent, 0 to 100. Immutable; equal by value.
 #[pyclass(module = "sunpower", name = "Battery", frozen, eq)]
 #[derive(PartialEq)]
 pub struct Battery {
@@ -35,6 +35,11 @@ pub struct Battery {
 impl Battery {
     pub(crate) fn new(core: sunpower_proto::Battery) -> Self {
         Battery { core }
+    }
+
+    /// The core battery, for `Intervals.add` and `Health.add`.
+    pub(crate) fn core(&self) -> &sunpower_proto::Battery {
+        &self.core
     }
 }
 

@@ -12,8 +12,9 @@ use sunpower_proto::health::{self, HealthConfig, HealthStages};
 use sunpower_proto::intervals::{IntervalConfig, Tz};
 
 use crate::arrow::{arrow_error, RecordBatches};
+use crate::devices::Battery;
 use crate::record::Record;
-use crate::varserver::Vars;
+use crate::varserver::{SiteTotals, Vars};
 
 /// One finding: a fault of a device (or of the supervisor's data) over a period, or its
 /// recovery. Immutable.
@@ -200,18 +201,27 @@ impl Health {
         })
     }
 
-    /// Feeds a `Record` or a `Vars` document.
+    /// Feeds a `Record`, a `Vars` document, a telemetry frame's `SiteTotals` or a DeviceList's
+    /// `Battery`.
     fn add(&self, item: &Bound<'_, PyAny>) -> PyResult<()> {
         if let Ok(record) = item.cast::<Record>() {
             let record = record.get();
             return self.with_stages(|s| s.add(&record.core()));
+        }
+        if let Ok(site) = item.cast::<SiteTotals>() {
+            let site = site.get();
+            return self.with_stages(|s| s.add_site_totals(site.core()));
+        }
+        if let Ok(battery) = item.cast::<Battery>() {
+            let battery = battery.get();
+            return self.with_stages(|s| s.add_battery(battery.core()));
         }
         if let Ok(vars) = item.cast::<Vars>() {
             let vars = vars.get();
             return self.with_stages(|s| s.add_vars(vars.core()));
         }
         Err(PyTypeError::new_err(format!(
-            "Health.add() takes a sunpower.Record or Vars, not {}",
+            "Health.add() takes a sunpower.Record, Vars, SiteTotals or Battery, not {}",
             item.get_type().name()?
         )))
     }

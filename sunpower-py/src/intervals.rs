@@ -14,6 +14,7 @@ use sunpower_proto::rfc3339;
 use sunpower_proto::{FieldType, ProblemLog};
 
 use crate::arrow::{arrow_error, RecordBatches};
+use crate::devices::Battery;
 use crate::errors;
 use crate::record::Record;
 use crate::value::{to_py, TimeAs};
@@ -342,13 +343,18 @@ impl Intervals {
             let added = self.with_state(|s| s.acc.add_site_totals(site.core()))?;
             return added_name(added).into_bound_py_any(py);
         }
+        if let Ok(battery) = item.cast::<Battery>() {
+            let battery = battery.get();
+            let added = self.with_state(|s| s.acc.add_battery(battery.core()))?;
+            return added_name(added).into_bound_py_any(py);
+        }
         if let Ok(vars) = item.cast::<Vars>() {
             let vars = vars.get();
             let added = self.with_state(|s| s.acc.add_vars(vars.core()))?;
             return PyTuple::new(py, added.into_iter().map(added_name)).map(Bound::into_any);
         }
         Err(PyTypeError::new_err(format!(
-            "Intervals.add() takes a sunpower.Record, SiteTotals or Vars, not {}",
+            "Intervals.add() takes a sunpower.Record, SiteTotals, Battery or Vars, not {}",
             item.get_type().name()?
         )))
     }

@@ -108,3 +108,55 @@ def test_mac_shaped_serials_are_withheld_and_counted() -> None:
     assert listed.withheld == 1
     assert [r.serial for r in listed.records] == ["withheld-device-0"]
     assert "DE:AD" not in repr([r.to_dict() for r in listed.records])
+
+
+def sunvault_device_list(time: str, discharged: float, charged: float) -> str:
+    """A DeviceList poll with a SunVault's Energy Storage System and one battery module listed
+    with its identity only (in error, no DATATIME)."""
+    return json.dumps(
+        {
+            "devices": [
+                {"DEVICE_TYPE": "PVS", "SERIAL": "ZT1", "STATE": "working", "DATATIME": time},
+                {
+                    "DEVICE_TYPE": "Energy Storage System",
+                    "SERIAL": "ESS1",
+                    "MODEL": "SPWR-Equinox-model",
+                    "STATE": "working",
+                    "DATATIME": time,
+                    "soc_val": "0.86",
+                    "soh_val": "0.99",
+                    "pos_ltea_3phsum_kwh": str(discharged),
+                    "neg_ltea_3phsum_kwh": str(charged),
+                },
+                {
+                    "DEVICE_TYPE": "Battery",
+                    "SERIAL": "M1",
+                    "MODEL": "POWERAMP-Komodo 1.2",
+                    "STATE": "error",
+                    "CURTIME": time,
+                },
+            ],
+            "result": "succeed",
+        }
+    )
+
+
+def test_batteries_are_battery_objects_in_percent_and_feed_the_intervals() -> None:
+    first = sunpower.parse_device_list(sunvault_device_list("2024,04,17,18,00,00", 500.0, 600.0))
+    assert [b.serial for b in first.batteries] == ["ESS1", "M1"]
+    ess, module = first.batteries
+    assert isinstance(ess, sunpower.Battery)
+    assert (ess.soc_pct, ess.soh_pct, ess.discharge_energy_kwh) == (86.0, 99.0, 500.0)
+    assert ess.model == "SPWR-Equinox-model"
+    assert (module.soc_pct, module.model) == (None, "POWERAMP-Komodo 1.2")
+    # Batteries are not records: iteration and len() are the records.
+    assert [r.record_type for r in first] == [120]
+    later = sunpower.parse_device_list(sunvault_device_list("2024,04,17,18,05,00", 500.2, 600.05))
+    intervals = sunpower.Intervals(tz="UTC")
+    for document in (first, later):
+        intervals.extend(document)
+        intervals.extend(document.batteries)
+    rows = [row for row in intervals.finish() if row.battery_wh is not None]
+    assert len(rows) == 1
+    assert rows[0].battery_wh == pytest.approx(150.0)
+    assert rows[0].battery_soc_pct == 86.0

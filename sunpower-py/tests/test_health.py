@@ -60,10 +60,43 @@ def test_a_healthy_day_has_no_findings_and_bad_items_are_refused() -> None:
     health = sunpower.Health(tz="America/Los_Angeles")
     health.extend(sunpower.parse_body(generated_body(zero_serial="none")))
     assert health.finish() == []
-    with pytest.raises(TypeError, match="Record or Vars"):
+    with pytest.raises(TypeError, match="Record, Vars, SiteTotals or Battery"):
         health.add("130\tline")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="time zone"):
         sunpower.Health(tz="Mars/Olympus")
+
+
+def test_telemetry_site_totals_give_the_stream_s_silence_as_a_gap(
+    sunpower_cli: Path, tmp_path: Path
+) -> None:
+    """A frame a second from 08:00 to 10:00 UTC and from 14:00 to 15:00: one gap and its
+    recovery, as `sunpower health --telemetry` finds them."""
+    start = int(dt.datetime(2026, 6, 1, 8, 0, tzinfo=dt.timezone.utc).timestamp())
+    frames = "".join(
+        '{"notification":"power","params":{"time":%d,"pv_p":"1.8","pv_en":"%.4f"}}\n'
+        % (start + s, 1000 + s * 0.0005)
+        for s in [*range(2 * 3600), *range(6 * 3600, 7 * 3600)]
+    )
+    decoder = sunpower.TelemetryDecoder()
+    health = sunpower.Health(tz="UTC")
+    health.extend(decoder.feed(frames.encode()) + decoder.finish())
+    findings = health.finish()
+    assert [(f.kind, f.status) for f in findings] == [("gap", "fault"), ("gap", "recovered")]
+    gap = findings[0]
+    assert gap.serial is None
+    assert (gap.start, gap.end) == (
+        dt.datetime(2026, 6, 1, 9, 59, tzinfo=dt.timezone.utc),
+        dt.datetime(2026, 6, 1, 14, 0, tzinfo=dt.timezone.utc),
+    )
+    path = tmp_path / "telemetry.jsonl"
+    path.write_text(frames)
+    out = subprocess.run(
+        [str(sunpower_cli), "health", "--telemetry", str(path), "--tz", "UTC", "--format", "jsonl"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    assert [json.loads(line) for line in out] == [f.to_dict() for f in findings]
 
 
 def test_finish_arrow_equals_the_findings() -> None:

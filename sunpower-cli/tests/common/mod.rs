@@ -62,3 +62,18 @@ pub fn last_status_by_time(stdout: &[u8]) -> std::collections::BTreeMap<String, 
     }
     last
 }
+
+/// Telemetry frames one a second from 08:00 to 10:00 UTC and from 14:00 to 15:00, the counter
+/// at 0.5 Wh a second.
+pub fn telemetry_with_a_silence() -> String {
+    let start = 1_780_300_800; // 2026-06-01 08:00 UTC
+    let mut frames = String::new();
+    for s in (0..2 * 3600).chain(6 * 3600..7 * 3600) {
+        let pv_en = 1000.0 + f64::from(s) * 0.0005;
+        frames.push_str(&format!(
+            "{{\"notification\":\"power\",\"params\":{{\"time\":{},\"pv_p\":\"1.8\",\"pv_en\":\"{pv_en:.4}\"}}}}\n",
+            start + s
+        ));
+    }
+    frames
+}

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::{Finding, Health, HealthConfig, Kind};
 use crate::intervals::{IntervalAccumulator, IntervalConfig};
-use crate::Record;
+use crate::{Record, SiteTotals};
 
 /// Records in, findings out: an [`IntervalAccumulator`] (for its counter events) and a
 /// [`Health`] stage fed the same records.
@@ -53,6 +53,42 @@ impl HealthStages {
     pub fn add_vars(&mut self, vars: &crate::Vars) {
         self.intervals.add_vars(vars);
         self.health.add_vars(vars);
+    }
+
+    /// Feeds a battery (a DeviceList's; a `/vars` document's come with [`HealthStages::add_vars`]):
+    /// its counters to the intervals, its state of health and reporting to the health stage.
+    #[cfg(feature = "varserver")]
+    pub fn add_battery(&mut self, battery: &crate::Battery) {
+        self.intervals.add_battery(battery);
+        self.health.add_batteries(std::slice::from_ref(battery));
+    }
+
+    /// Feeds the site's totals (a telemetry frame): to the intervals, and to the health stage as
+    /// the supervisor reporting at their time, so that a silence of the stream is a gap.
+    ///
+    /// ```
+    /// use sunpower_proto::health::{HealthConfig, HealthStages, Kind};
+    /// use sunpower_proto::intervals::IntervalConfig;
+    /// use sunpower_proto::TelemetryDecoder;
+    ///
+    /// let mut stages = HealthStages::new(IntervalConfig::documents(), HealthConfig::default(), chrono_tz::UTC);
+    /// let mut decoder = TelemetryDecoder::new();
+    /// // A frame a minute from 08:00 to 10:00 and from 14:00: silent for four hours between.
+    /// let start = 1_780_300_800; // 2026-06-01 08:00 UTC
+    /// for minute in (0..120).chain(360..400) {
+    ///     let frame = format!(r#"{{"notification":"power","params":{{"time":{},"pv_en":"{}"}}}}"#,
+    ///         start + minute * 60, 1000.0 + minute as f64 * 0.05);
+    ///     decoder.feed(format!("{frame}\n").as_bytes(), |site| stages.add_site_totals(&site.unwrap()));
+    /// }
+    /// let gaps: Vec<_> = stages.finish().into_iter().filter(|f| f.kind == Kind::Gap).collect();
+    /// assert_eq!(gaps.len(), 2); // the fault and its recovery
+    /// assert_eq!((gaps[0].end - gaps[0].start).num_minutes(), 241);
+    /// ```
+    pub fn add_site_totals(&mut self, site: &SiteTotals) {
+        self.intervals.add_site_totals(site);
+        if let Some(t) = site.timestamp {
+            self.health.add_activity(t);
+        }
     }
 
     /// The capture clock (a post's capture time): the intervals keep readings to their horizon

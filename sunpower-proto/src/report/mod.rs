@@ -340,6 +340,24 @@ impl ReportStages {
         self.drain();
     }
 
+    /// Feeds a battery (a DeviceList's), as [`HealthStages::add_battery`](crate::health::HealthStages::add_battery).
+    #[cfg(feature = "varserver")]
+    pub fn add_battery(&mut self, battery: &crate::Battery) {
+        self.intervals.add_battery(battery);
+        self.health.add_batteries(std::slice::from_ref(battery));
+        self.drain();
+    }
+
+    /// Feeds the site's totals (a telemetry frame) to the intervals, and their time to the health
+    /// stage, as [`HealthStages::add_site_totals`](crate::health::HealthStages::add_site_totals).
+    pub fn add_site_totals(&mut self, site: &crate::SiteTotals) {
+        self.intervals.add_site_totals(site);
+        if let Some(t) = site.timestamp {
+            self.health.add_activity(t);
+        }
+        self.drain();
+    }
+
     /// The capture clock (a post's capture time), as [`IntervalAccumulator::advance_to`].
     pub fn advance_to(&mut self, now: DateTime<Utc>) {
         for row in self.intervals.advance_to(now) {

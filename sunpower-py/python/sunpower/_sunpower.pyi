@@ -288,6 +288,10 @@ class DeviceList:
     def records(self) -> tuple[Record, ...]:
         """The records, in device order."""
     @property
+    def batteries(self) -> tuple[Battery, ...]:
+        """The batteries (``DEVICE_TYPE`` ``Energy Storage System`` and ``Battery``), in
+        device order: not records, so not in ``len()`` or iteration."""
+    @property
     def problems(self) -> tuple[DocumentProblem, ...]:
         """One problem per device with something that could not be decoded or is not working,
         at its ``device`` (and ``serial``); ``str()`` of each is its message (``"device 1
@@ -517,7 +521,8 @@ class SupervisorInfo:
 
 @final
 class Battery:
-    """One SunVault battery reading (``/sys/devices/ess/<i>/``). Immutable; equal by value.
+    """One SunVault battery reading (``/sys/devices/ess/<i>/``, or a DeviceList's battery
+    device). Immutable; equal by value.
     State of charge and health are percent, 0 to 100 (the wire's fractions times 100; a wire
     value over 1 is a problem in ``Vars.problems`` and the field ``None``). Power is positive
     when discharging."""
@@ -777,16 +782,17 @@ class Finding:
 
 @final
 class Health:
-    """Health findings of records, fed like :class:`Intervals`: :meth:`add` a record or a
-    :class:`Vars`, :meth:`extend` an iterable; :meth:`take_findings` as days complete,
+    """Health findings of records, fed like :class:`Intervals`: :meth:`add` a record, a
+    :class:`Vars`, a telemetry frame's :class:`SiteTotals` or a DeviceList's :class:`Battery`,
+    :meth:`extend` an iterable; :meth:`take_findings` as days complete,
     :meth:`finish` at the end, each worst first. Rules, thresholds and texts are the core
     library's, the same as ``sunpower health``'s. One thread at a time."""
 
     def __new__(cls, tz: str = "UTC", *, captures: bool = False) -> Health:
         """Local days in the IANA zone ``tz``; ``captures=True`` for a capture's records fed
         with :meth:`advance_to` at each post."""
-    def add(self, item: Record | Vars) -> None: ...
-    def extend(self, items: Iterable[Record | Vars]) -> None: ...
+    def add(self, item: Record | Vars | SiteTotals | Battery) -> None: ...
+    def extend(self, items: Iterable[Record | Vars | SiteTotals | Battery]) -> None: ...
     def advance_to(self, now: datetime.datetime) -> None:
         """The capture clock (a post's ``captured_at``)."""
     def take_findings(self) -> list[Finding]: ...
@@ -1044,14 +1050,15 @@ class Intervals:
     def cadence(self) -> datetime.timedelta:
         """The interval length: the one given, else inferred from the records (5 min until known)."""
     @overload
-    def add(self, item: Record | SiteTotals) -> _Added:
-        """Feed one record or one reading of the site totals; says what became of it."""
+    def add(self, item: Record | SiteTotals | Battery) -> _Added:
+        """Feed one record, one reading of the site totals or a battery (a DeviceList's: a
+        ``Vars`` brings its own); says what became of it."""
     @overload
     def add(self, item: Vars) -> tuple[_Added, ...]:
         """Feed a ``/vars`` document: its site totals, then its records (those whose serial
         another device of the document shares are not used: ``stats["serial_collisions"]``).
         One outcome per item used, the site totals first."""
-    def extend(self, items: Iterable[Record | SiteTotals | Vars]) -> None:
+    def extend(self, items: Iterable[Record | SiteTotals | Battery | Vars]) -> None:
         """Feed every item of an iterable (``parse_body(...)``, ``post.records``, telemetry
         totals, ``Vars`` documents)."""
     def advance_to(self, now: datetime.datetime) -> list[Interval]:
