@@ -106,9 +106,16 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
     if read.outcome == Outcome::Unreadable {
         outcome = Outcome::Unreadable;
     }
+    // A live stream's findings go out as its days are judged, as a live capture's do.
     let read = args.documents.read_telemetry(|site| {
         stages.add_site_totals(site);
-        Ok(())
+        emit(
+            &mut out,
+            args.format,
+            stages.take_findings(),
+            &mut found,
+            &mut parquet,
+        )
     })?;
     if read == Outcome::Unreadable {
         outcome = Outcome::Unreadable;
