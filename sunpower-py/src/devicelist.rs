@@ -101,7 +101,29 @@ pub fn parse_device_list(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<De
     DeviceList::from_core(py, &list)
 }
 
+/// One item of a DeviceList, as the stages take it.
+pub(crate) enum ListItem<'a> {
+    Record(&'a Record),
+    Battery(&'a Battery),
+}
+
 impl DeviceList {
+    /// Hands its records, then its batteries, to `f`: the order `sunpower intervals
+    /// --devicelist` feeds them to the stages in.
+    pub(crate) fn feed(
+        &self,
+        py: Python<'_>,
+        mut f: impl FnMut(ListItem<'_>) -> PyResult<()>,
+    ) -> PyResult<()> {
+        for item in self.records.bind(py).iter() {
+            f(ListItem::Record(item.cast::<Record>()?.get()))?;
+        }
+        for item in self.batteries.bind(py).iter() {
+            f(ListItem::Battery(item.cast::<Battery>()?.get()))?;
+        }
+        Ok(())
+    }
+
     /// The Python object of a decoded DeviceList.
     pub(crate) fn from_core(py: Python<'_>, list: &sunpower_proto::DeviceList) -> PyResult<Self> {
         let records = list.records.iter().map(|r| Record::new(&r.record(), None));

@@ -12,6 +12,7 @@ use sunpower_proto::health::{self, HealthConfig, HealthStages};
 use sunpower_proto::intervals::{IntervalConfig, Tz};
 
 use crate::arrow::{arrow_error, RecordBatches};
+use crate::devicelist::{DeviceList, ListItem};
 use crate::devices::Battery;
 use crate::record::Record;
 use crate::varserver::{SiteTotals, Vars};
@@ -201,8 +202,8 @@ impl Health {
         })
     }
 
-    /// Feeds a `Record`, a `Vars` document, a telemetry frame's `SiteTotals` or a DeviceList's
-    /// `Battery`.
+    /// Feeds a `Record`, a `Vars` or `DeviceList` document (its records, then its batteries), a
+    /// telemetry frame's `SiteTotals` or a `Battery`.
     fn add(&self, item: &Bound<'_, PyAny>) -> PyResult<()> {
         if let Ok(record) = item.cast::<Record>() {
             let record = record.get();
@@ -216,12 +217,20 @@ impl Health {
             let battery = battery.get();
             return self.with_stages(|s| s.add_battery(battery.core()));
         }
+        if let Ok(list) = item.cast::<DeviceList>() {
+            return list.get().feed(item.py(), |item| {
+                self.with_stages(|s| match item {
+                    ListItem::Record(record) => s.add(&record.core()),
+                    ListItem::Battery(battery) => s.add_battery(battery.core()),
+                })
+            });
+        }
         if let Ok(vars) = item.cast::<Vars>() {
             let vars = vars.get();
             return self.with_stages(|s| s.add_vars(vars.core()));
         }
         Err(PyTypeError::new_err(format!(
-            "Health.add() takes a sunpower.Record, Vars, SiteTotals or Battery, not {}",
+            "Health.add() takes a sunpower.Record, Vars, DeviceList, SiteTotals or Battery, not {}",
             item.get_type().name()?
         )))
     }

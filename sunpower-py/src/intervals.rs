@@ -14,6 +14,7 @@ use sunpower_proto::rfc3339;
 use sunpower_proto::{FieldType, ProblemLog};
 
 use crate::arrow::{arrow_error, RecordBatches};
+use crate::devicelist::{DeviceList, ListItem};
 use crate::devices::Battery;
 use crate::errors;
 use crate::record::Record;
@@ -327,8 +328,8 @@ impl Intervals {
         self.with_state(|s| s.acc.cadence())
     }
 
-    /// Feeds one record, one reading of the site totals, or a `/vars` document; says what
-    /// became of it: `"stored"`, `"duplicate"`, `"conflict"`, `"beyond_horizon"`,
+    /// Feeds one record, one reading of the site totals, a battery, or a `/vars` or DeviceList
+    /// document; says what became of it: `"stored"`, `"duplicate"`, `"conflict"`, `"beyond_horizon"`,
     /// `"implausible_time"` (dated before 2000) or `"ignored"` (no interval energy in it); for a document, a tuple of those, one for its site totals
     /// (first, when it has them) and one per record used (records whose serial another device
     /// of the document shares are not used, see `stats["serial_collisions"]`).
@@ -353,8 +354,19 @@ impl Intervals {
             let added = self.with_state(|s| s.acc.add_vars(vars.core()))?;
             return PyTuple::new(py, added.into_iter().map(added_name)).map(Bound::into_any);
         }
+        if let Ok(list) = item.cast::<DeviceList>() {
+            let mut added = Vec::new();
+            list.get().feed(py, |item| {
+                added.push(self.with_state(|s| match item {
+                    ListItem::Record(record) => s.acc.add(&record.core()),
+                    ListItem::Battery(battery) => s.acc.add_battery(battery.core()),
+                })?);
+                Ok(())
+            })?;
+            return PyTuple::new(py, added.into_iter().map(added_name)).map(Bound::into_any);
+        }
         Err(PyTypeError::new_err(format!(
-            "Intervals.add() takes a sunpower.Record, SiteTotals, Battery or Vars, not {}",
+            "Intervals.add() takes a sunpower.Record, SiteTotals, Battery, Vars or DeviceList, not {}",
             item.get_type().name()?
         )))
     }

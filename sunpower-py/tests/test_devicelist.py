@@ -153,10 +153,11 @@ def test_batteries_are_battery_objects_in_percent_and_feed_the_intervals() -> No
     assert [r.record_type for r in first] == [120]
     later = sunpower.parse_device_list(sunvault_device_list("2024,04,17,18,05,00", 500.2, 600.05))
     intervals = sunpower.Intervals(tz="UTC")
-    for document in (first, later):
-        intervals.extend(document)
-        intervals.extend(document.batteries)
-    rows = [row for row in intervals.finish() if row.battery_wh is not None]
-    assert len(rows) == 1
-    assert rows[0].battery_wh == pytest.approx(150.0)
-    assert rows[0].battery_soc_pct == 86.0
+    # The documents whole: records, then batteries, as `sunpower intervals --devicelist`.
+    assert len(intervals.add(first)) == 3  # the 120 record and two batteries
+    intervals.add(later)
+    start = datetime.datetime(2024, 4, 17, 18, 0, tzinfo=datetime.timezone.utc)
+    (row,) = [row for row in intervals.finish() if row.interval_start == start]
+    # Discharged minus charged: +0.2 and +0.05 kWh.
+    assert row.battery_wh == pytest.approx(150.0)
+    assert row.battery_soc_pct == 86.0

@@ -60,7 +60,7 @@ def test_a_healthy_day_has_no_findings_and_bad_items_are_refused() -> None:
     health = sunpower.Health(tz="America/Los_Angeles")
     health.extend(sunpower.parse_body(generated_body(zero_serial="none")))
     assert health.finish() == []
-    with pytest.raises(TypeError, match="Record, Vars, SiteTotals or Battery"):
+    with pytest.raises(TypeError, match="Record, Vars, DeviceList, SiteTotals or Battery"):
         health.add("130\tline")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="time zone"):
         sunpower.Health(tz="Mars/Olympus")

@@ -189,7 +189,7 @@ def _sample_inputs() -> list[tuple[str, Path]]:
 
 def _python_items(
     option: str, path: Path
-) -> list[sunpower.Record | sunpower.SiteTotals | sunpower.Vars]:
+) -> list[sunpower.Record | sunpower.SiteTotals | sunpower.Vars | sunpower.DeviceList]:
     """What Python reads from the file, as a user feeding `Intervals` would: nothing when the
     document is refused (the command then prints no interval either)."""
     if option == "capture":
@@ -198,7 +198,8 @@ def _python_items(
         return list(sunpower.parse_body(path.read_bytes()))
     try:
         if option == "--devicelist":
-            return list(sunpower.parse_device_list(path.read_bytes()))
+            # The document whole: its records, then its batteries.
+            return [sunpower.parse_device_list(path.read_bytes())]
         return [sunpower.parse_vars(path.read_bytes())]
     except ValueError:
         return []

@@ -783,16 +783,16 @@ class Finding:
 @final
 class Health:
     """Health findings of records, fed like :class:`Intervals`: :meth:`add` a record, a
-    :class:`Vars`, a telemetry frame's :class:`SiteTotals` or a DeviceList's :class:`Battery`,
-    :meth:`extend` an iterable; :meth:`take_findings` as days complete,
+    :class:`Vars` or :class:`DeviceList` document, a telemetry frame's :class:`SiteTotals` or a
+    :class:`Battery`, :meth:`extend` an iterable; :meth:`take_findings` as days complete,
     :meth:`finish` at the end, each worst first. Rules, thresholds and texts are the core
     library's, the same as ``sunpower health``'s. One thread at a time."""
 
     def __new__(cls, tz: str = "UTC", *, captures: bool = False) -> Health:
         """Local days in the IANA zone ``tz``; ``captures=True`` for a capture's records fed
         with :meth:`advance_to` at each post."""
-    def add(self, item: Record | Vars | SiteTotals | Battery) -> None: ...
-    def extend(self, items: Iterable[Record | Vars | SiteTotals | Battery]) -> None: ...
+    def add(self, item: Record | Vars | DeviceList | SiteTotals | Battery) -> None: ...
+    def extend(self, items: Iterable[Record | Vars | DeviceList | SiteTotals | Battery]) -> None: ...
     def advance_to(self, now: datetime.datetime) -> None:
         """The capture clock (a post's ``captured_at``)."""
     def take_findings(self) -> list[Finding]: ...
@@ -1054,11 +1054,12 @@ class Intervals:
         """Feed one record, one reading of the site totals or a battery (a DeviceList's: a
         ``Vars`` brings its own); says what became of it."""
     @overload
-    def add(self, item: Vars) -> tuple[_Added, ...]:
-        """Feed a ``/vars`` document: its site totals, then its records (those whose serial
-        another device of the document shares are not used: ``stats["serial_collisions"]``).
-        One outcome per item used, the site totals first."""
-    def extend(self, items: Iterable[Record | SiteTotals | Battery | Vars]) -> None:
+    def add(self, item: Vars | DeviceList) -> tuple[_Added, ...]:
+        """Feed a ``/vars`` document (its site totals, its batteries, then its records; those
+        whose serial another device of the document shares are not used:
+        ``stats["serial_collisions"]``) or a DeviceList (its records, then its batteries), as
+        ``sunpower intervals`` does. One outcome per item used."""
+    def extend(self, items: Iterable[Record | SiteTotals | Battery | Vars | DeviceList]) -> None:
         """Feed every item of an iterable (``parse_body(...)``, ``post.records``, telemetry
         totals, ``Vars`` documents)."""
     def advance_to(self, now: datetime.datetime) -> list[Interval]:
