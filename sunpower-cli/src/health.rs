@@ -12,7 +12,7 @@ use sunpower_proto::ProblemLog;
 
 use crate::capture::{drive, CaptureArgs};
 use crate::documents::{Documents, Item};
-use crate::intervals::system_zone;
+use crate::intervals::zone;
 use crate::output::Stderr;
 use crate::parquet::FindingsFile;
 use crate::Outcome;
@@ -53,15 +53,8 @@ pub struct HealthArgs {
 }
 
 pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
-    let tz = match &args.tz {
-        Some(name) => match name.parse::<Tz>() {
-            Ok(tz) => tz,
-            Err(_) => {
-                eprintln!("sunpower: --tz {name}: not an IANA time zone name");
-                return Ok(Outcome::Usage);
-            }
-        },
-        None => system_zone(),
+    let Some(tz) = zone(args.tz.as_deref()) else {
+        return Ok(Outcome::Usage);
     };
     // The intervals' presets, as `sunpower intervals` reads the same inputs offline.
     let config = if args.inputs.is_empty() {

@@ -67,8 +67,20 @@ pub struct IntervalsArgs {
     pub all_posts: bool,
 }
 
+/// `--tz ZONE`, else the system's zone; `None` (said on stderr) for a name that is not an IANA
+/// zone, a usage error of every command that takes it.
+pub fn zone(name: Option<&str>) -> Option<Tz> {
+    match name {
+        Some(name) => name.parse::<Tz>().ok().or_else(|| {
+            eprintln!("sunpower: --tz {name}: not an IANA time zone name");
+            None
+        }),
+        None => Some(system_zone()),
+    }
+}
+
 /// The system's IANA zone: `TZ`, else what the platform reports; UTC when neither is known.
-pub fn system_zone() -> Tz {
+fn system_zone() -> Tz {
     let name = std::env::var("TZ")
         .ok()
         .map(|tz| tz.trim_start_matches(':').to_string())
@@ -157,15 +169,8 @@ fn report_events(acc: &mut IntervalAccumulator, log: &mut ProblemLog) {
 const OFFLINE_CHUNK_ROWS: usize = 32 * 30;
 
 pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
-    let tz = match &args.tz {
-        Some(name) => match name.parse::<Tz>() {
-            Ok(tz) => tz,
-            Err(_) => {
-                eprintln!("sunpower: --tz {name}: not an IANA time zone name");
-                return Ok(Outcome::Usage);
-            }
-        },
-        None => system_zone(),
+    let Some(tz) = zone(args.tz.as_deref()) else {
+        return Ok(Outcome::Usage);
     };
     let live =
         (args.inputs.iter().any(|i| i == "-") || args.documents.live()) && args.tree.is_none();

@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::health::HealthConfig;
-use sunpower_proto::intervals::{IntervalConfig, Tz};
+use sunpower_proto::intervals::IntervalConfig;
 use sunpower_proto::report::ReportStages;
 use sunpower_proto::ProblemLog;
 
 use crate::capture::{drive, CaptureArgs};
 use crate::documents::{Documents, Item};
-use crate::intervals::system_zone;
+use crate::intervals::zone;
 use crate::output::Stderr;
 use crate::Outcome;
 
@@ -38,15 +38,8 @@ pub struct ReportArgs {
 }
 
 pub fn run(args: &ReportArgs) -> io::Result<Outcome> {
-    let tz = match &args.tz {
-        Some(name) => match name.parse::<Tz>() {
-            Ok(tz) => tz,
-            Err(_) => {
-                eprintln!("sunpower: --tz {name}: not an IANA time zone name");
-                return Ok(Outcome::Usage);
-            }
-        },
-        None => system_zone(),
+    let Some(tz) = zone(args.tz.as_deref()) else {
+        return Ok(Outcome::Usage);
     };
     // The intervals' presets, as `sunpower health` reads the same inputs.
     let config = if args.inputs.is_empty() {

@@ -419,15 +419,8 @@ fn stop_flag() -> io::Result<Arc<AtomicBool>> {
 }
 
 pub fn run(args: &WatchArgs) -> io::Result<Outcome> {
-    let tz = match &args.tz {
-        Some(name) => match name.parse::<Tz>() {
-            Ok(tz) => tz,
-            Err(_) => {
-                eprintln!("sunpower: --tz {name}: not an IANA time zone name");
-                return Ok(Outcome::Usage);
-            }
-        },
-        None => crate::intervals::system_zone(),
+    let Some(tz) = crate::intervals::zone(args.tz.as_deref()) else {
+        return Ok(Outcome::Usage);
     };
     #[cfg(feature = "publish")]
     let mut pushed: Vec<Box<dyn Sink>> = Vec::new();
