@@ -394,11 +394,14 @@ class FakePvs:
                     query = parse_qs(url.query)
                     assert query["fmt"] == ["obj"]
                     (match,) = query["match"]
-                    self.answer(200, json.dumps(vars_poll(fake.poll, match)).encode())
+                    body = json.dumps(vars_poll(fake.poll, match)).encode()
+                    # The state moves before the answer goes: the client may ask its next
+                    # question as soon as it has read this one, before this thread runs again
+                    # (it did under qemu: the second poll's inverters were the first's).
                     if match == "livedata":
                         fake.poll += 1
                         fake.session = None  # expired: the next poll logs in again
-                    return None
+                    return self.answer(200, body)
                 return self.answer(404)
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
