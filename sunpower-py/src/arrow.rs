@@ -3,14 +3,15 @@
 //! Python object per record.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::ffi::CStr;
 
-use arrow_array::{ArrayRef, RecordBatch, StructArray};
-use arrow_schema::{ArrowError, Field, SchemaRef};
+use arrow_array::ffi::FFI_ArrowSchema;
+use arrow_array::ffi_stream::FFI_ArrowArrayStream;
+use arrow_array::{RecordBatch, RecordBatchIterator};
+use arrow_schema::{ArrowError, Schema, SchemaRef};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict};
-use pyo3_arrow::ffi::{to_schema_pycapsule, to_stream_pycapsule, ArrayIterator};
 use sunpower_proto::arrow::{record_schema, KindBatch, RecordBatcher, RecordContext};
 
 use crate::record::Record;
@@ -65,7 +66,7 @@ impl RecordBatches {
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        Ok(to_schema_pycapsule(py, self.schema.as_ref())?)
+        schema_of(py, &self.schema)
     }
 
     #[pyo3(signature = (requested_schema=None))]
@@ -74,11 +75,8 @@ impl RecordBatches {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyCapsule>>,
     ) -> PyResult<Bound<'py, PyCapsule>> {
-        let arrays = self.batches.clone().into_iter().map(|batch| {
-            let array: ArrayRef = Arc::new(StructArray::from(batch));
-            Ok(array)
-        });
-        stream_of(py, &self.schema, arrays, requested_schema)
+        let batches = self.batches.clone().into_iter().map(Ok);
+        stream_of(py, &self.schema, batches, requested_schema)
     }
 
     /// A `pandas.DataFrame` of the rows (needs pyarrow and pandas).
@@ -96,36 +94,48 @@ impl RecordBatches {
     }
 }
 
-/// An `arrow_array_stream` capsule of `arrays` (each a batch as a struct array, as the
-/// interface carries record batches) of `schema`.
+/// The capsule names of the Arrow PyCapsule interface.
+const SCHEMA_CAPSULE: &CStr = c"arrow_schema";
+const STREAM_CAPSULE: &CStr = c"arrow_array_stream";
+
+/// An `arrow_schema` capsule of `schema`: the Arrow C data interface's struct, as the Apache
+/// crates export it. The capsule owns it; its destructor releases it unless a consumer took it.
+fn schema_of<'py>(py: Python<'py>, schema: &Schema) -> PyResult<Bound<'py, PyCapsule>> {
+    let exported = FFI_ArrowSchema::try_from(schema).map_err(arrow_error)?;
+    PyCapsule::new_with_value(py, exported, SCHEMA_CAPSULE)
+}
+
+/// An `arrow_array_stream` capsule of `batches` of `schema` (the Arrow C stream interface, as
+/// `arrow_array::ffi_stream` exports a reader: each batch a struct array). A consumer takes the
+/// stream out of the capsule (and clears its release callback); one never taken is released
+/// with the capsule.
+///
+/// `requested_schema` is the interface's hint, which a producer may leave unmet: every column
+/// has one type, the one [`record_schema`] gives, and a consumer that wants another casts.
 fn stream_of<'py>(
     py: Python<'py>,
     schema: &SchemaRef,
-    arrays: impl Iterator<Item = Result<ArrayRef, ArrowError>> + Send + 'static,
-    requested_schema: Option<Bound<'py, PyCapsule>>,
+    batches: impl Iterator<Item = Result<RecordBatch, ArrowError>> + Send + 'static,
+    _requested_schema: Option<Bound<'py, PyCapsule>>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    let field = Field::new_struct("", schema.fields().clone(), false)
-        .with_metadata(schema.metadata().clone());
-    let reader = Box::new(ArrayIterator::new(arrays, field.into()));
-    Ok(to_stream_pycapsule(py, reader, requested_schema)?)
+    let reader = RecordBatchIterator::new(batches, schema.clone());
+    let stream = FFI_ArrowArrayStream::new(Box::new(reader));
+    PyCapsule::new_with_value(py, stream, STREAM_CAPSULE)
 }
 
-/// The stream capsule of a record type's batches as `arrays` yields them.
+/// The stream capsule of a record type's batches as `batches` yields them.
 pub fn stream_capsule<'py>(
     py: Python<'py>,
     record_type: u16,
-    arrays: impl Iterator<Item = Result<ArrayRef, ArrowError>> + Send + 'static,
+    batches: impl Iterator<Item = Result<RecordBatch, ArrowError>> + Send + 'static,
     requested_schema: Option<Bound<'py, PyCapsule>>,
 ) -> PyResult<Bound<'py, PyCapsule>> {
-    stream_of(py, &record_schema(record_type), arrays, requested_schema)
+    stream_of(py, &record_schema(record_type), batches, requested_schema)
 }
 
 /// The schema capsule of a record type.
 pub fn schema_capsule(py: Python<'_>, record_type: u16) -> PyResult<Bound<'_, PyCapsule>> {
-    Ok(to_schema_pycapsule(
-        py,
-        record_schema(record_type).as_ref(),
-    )?)
+    schema_of(py, &record_schema(record_type))
 }
 
 /// Batches of a batcher, gathered per record type: every type, or only the chosen ones.

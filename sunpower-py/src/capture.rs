@@ -706,13 +706,12 @@ struct LazyBatches {
 }
 
 impl Iterator for LazyBatches {
-    type Item = Result<arrow_array::ArrayRef, arrow_schema::ArrowError>;
+    type Item = Result<arrow_array::RecordBatch, arrow_schema::ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(batch) = self.ready.pop_front() {
-                let array: arrow_array::ArrayRef = Arc::new(arrow_array::StructArray::from(batch));
-                return Some(Ok(array));
+                return Some(Ok(batch));
             }
             if self.done {
                 return None;

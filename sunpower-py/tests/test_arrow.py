@@ -118,6 +118,26 @@ def test_intervals_finish_arrow_equals_the_rows() -> None:
     assert_rows_equal(table, expected)
 
 
+def test_a_requested_schema_is_a_hint_and_the_rows_keep_their_types() -> None:
+    # The PyCapsule interface lets a producer leave a requested schema unmet (pyarrow:
+    # "casted, if supported by the stream object"); the rows then come in their own types.
+    records = [r for post in sunpower.read_capture(SAMPLE) for r in post.records]
+    batches = sunpower.records_to_arrow(records)[130]
+    own = pa.table(batches)
+    wanted = pa.schema([pa.field(f.name, pa.string()) for f in own.schema])
+    reader = pa.RecordBatchReader.from_stream(batches, schema=wanted)
+    assert reader.schema == own.schema
+    table = reader.read_all()
+    assert table.num_rows == own.num_rows == len([r for r in records if r.record_type == 130])
+    assert table.equals(own)
+    # Streams taken and not taken: each capsule releases what it holds once.
+    for _ in range(100):
+        pa.table(batches)
+        batches.__arrow_c_stream__()
+        batches.__arrow_c_schema__()
+    assert pa.table(batches).equals(own)
+
+
 def test_to_pandas() -> None:
     pytest.importorskip("pandas")
     batches = sunpower.read_capture(SAMPLE).to_arrow()

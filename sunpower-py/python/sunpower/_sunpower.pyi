@@ -1191,7 +1191,8 @@ class ArrowStream:
     def __arrow_c_schema__(self) -> object:
         """The schema as an ``arrow_schema`` PyCapsule (the columns of ``to_arrow()[t]``)."""
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        """The rows as an ``arrow_array_stream`` PyCapsule; a second call raises."""
+        """The rows as an ``arrow_array_stream`` PyCapsule; a second call raises.
+        ``requested_schema`` is a hint the rows do not follow: they come in their own types."""
 
 @final
 class RecordBatches:
@@ -1213,6 +1214,7 @@ class RecordBatches:
     def __arrow_c_schema__(self) -> object:
         """The schema as an ``arrow_schema`` PyCapsule."""
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        """The rows as an ``arrow_array_stream`` PyCapsule (each call streams them again)."""
+        """The rows as an ``arrow_array_stream`` PyCapsule (each call streams them again).
+        ``requested_schema`` is a hint the rows do not follow: they come in their own types."""
     def to_pandas(self) -> Any:
         """A ``pandas.DataFrame`` of the rows (needs pyarrow and pandas)."""
