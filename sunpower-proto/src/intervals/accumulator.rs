@@ -631,8 +631,15 @@ impl IntervalAccumulator {
     }
 
     fn cadence_s(&self) -> i64 {
+        self.cadence_and_source().0
+    }
+
+    /// The cadence, and whether it is the default because the site totals' readings finer
+    /// than any cadence (telemetry) decided it: no device voted, and the fine readings
+    /// outnumber the votes of the site totals' own gaps.
+    fn cadence_and_source(&self) -> (i64, bool) {
         if let Some(fixed) = self.config.cadence {
-            return fixed.num_seconds().clamp(1, DAY);
+            return (fixed.num_seconds().clamp(1, DAY), false);
         }
         let most_common = |gaps: &BTreeMap<i64, u64>| {
             // Ties go to the shorter gap.
@@ -640,17 +647,19 @@ impl IntervalAccumulator {
                 .max_by_key(|(&gap, &count)| (count, std::cmp::Reverse(gap)))
                 .map(|(&gap, _)| gap)
         };
+        if let Some(gap) =
+            most_common(&self.inverter_gaps).or_else(|| most_common(&self.meter_gaps))
+        {
+            return (gap, false);
+        }
         // Per-second telemetry is finer than any cadence: its readings vote for the default, so
         // that one long silence of the stream does not set the interval length.
-        let site = || match most_common(&self.site_gaps) {
-            Some(gap) if self.site_gaps[&gap] >= self.site_fine_gaps => Some(gap),
-            _ if self.site_fine_gaps > 0 => Some(DEFAULT_CADENCE),
-            voted => voted,
-        };
-        most_common(&self.inverter_gaps)
-            .or_else(|| most_common(&self.meter_gaps))
-            .or_else(site)
-            .unwrap_or(DEFAULT_CADENCE)
+        match most_common(&self.site_gaps) {
+            Some(gap) if self.site_gaps[&gap] >= self.site_fine_gaps => (gap, false),
+            _ if self.site_fine_gaps > 0 => (DEFAULT_CADENCE, true),
+            Some(gap) => (gap, false),
+            None => (DEFAULT_CADENCE, false),
+        }
     }
 
     /// Drains the warnings reported so far.
@@ -1326,11 +1335,14 @@ impl IntervalAccumulator {
     /// step from the reading before it to `t` is the sum of the two, in the same interval.
     /// Memory is then two readings a bucket, whatever the rate; energy stays exact.
     fn fold_site_before(&mut self, t: i64) {
-        // Every inferred cadence is a multiple of a minute; a fixed one is its own bucket.
-        let bucket = self
-            .config
-            .cadence
-            .map_or(60, |c| c.num_seconds().clamp(1, DAY));
+        let bucket = match self.cadence_and_source() {
+            // A fixed cadence, or the default one the fine readings themselves decided (no
+            // device voted): the interval is the bucket, two readings an interval.
+            (cadence, fine) if fine || self.config.cadence.is_some() => cadence,
+            // Otherwise the votes may still change the cadence: a minute, which divides every
+            // inferred one.
+            _ => 60,
+        };
         let site = &self.site;
         let mut before = site.pv.readings.range(..t).rev().map(|(&k, _)| k);
         let (Some(m), Some(p)) = (before.next(), before.next()) else {
@@ -2002,8 +2014,9 @@ mod tests {
     }
 
     #[test]
-    fn per_second_site_totals_are_folded_to_two_readings_a_minute_and_energy_stays_exact() {
-        // Issue 25: every 1 Hz reading was kept for the horizon (1.37 GiB for 3 million frames).
+    fn per_second_site_totals_are_folded_to_two_readings_an_interval_and_energy_stays_exact() {
+        // Issue 25: every 1 Hz reading was kept for the horizon (1.37 GiB for 3 million frames),
+        // then two a minute (item 8: 55 MiB for 3 million); now two an interval.
         let start = 1_759_428_000;
         let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
         for s in 0..=3600 {
@@ -2018,13 +2031,15 @@ mod tests {
             acc.add_site_totals(&site);
         }
         assert_eq!(acc.stats().site_totals, 3601);
+        assert_eq!(acc.cadence_and_source(), (300, true));
+        // 13 intervals (the first reading ends the one before the hour): two readings each.
         assert!(
-            acc.site.pv.readings.len() <= 2 * 61,
+            acc.site.pv.readings.len() <= 2 * 13,
             "{}",
             acc.site.pv.readings.len()
         );
-        assert!(acc.pending.len() <= 2 * 61);
-        assert!(acc.site.soc.len() <= 2 * 61);
+        assert!(acc.pending.len() <= 2 * 13);
+        assert!(acc.site.soc.len() <= 2 * 13);
         let rows = acc.finish();
         let sum = |f: fn(&Interval) -> f64| (rows.iter().map(f).sum::<f64>() * 1e6).round() / 1e6;
         assert_eq!(sum(|r| r.production_wh), 1800.0);

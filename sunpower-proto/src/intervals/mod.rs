@@ -124,11 +124,16 @@
 //! older readings are folded into each device's last
 //! counter, intervals older than the horizon that were not emitted yet are emitted, and records
 //! older than the horizon are refused with [`Event::BeyondHorizon`]. Pending events are capped.
-//! Site totals finer than a minute (telemetry, one a second) are folded as they come: a reading
-//! between two others of the same minute (of the same interval, for a fixed cadence) is dropped
-//! when every counter steps plainly across it, so two readings a minute are kept and the energy
-//! stays the counters' exact difference. A copy of a reading already folded is then counted as
-//! stored, not as a duplicate (its step is in line: nothing is counted twice).
+//! Site totals finer than the interval (telemetry, one a second) are folded as they come: a
+//! reading between two others of the same interval is dropped when every counter steps plainly
+//! across it, so two readings an interval are kept and the energy stays the counters' exact
+//! difference. The fold's bucket is the interval when nothing else sets the cadence: a fixed
+//! cadence, or the default one that the fine readings themselves decide when no device votes
+//! (telemetry alone); while devices vote, it is a minute (every inferred cadence is a multiple
+//! of it), two readings a minute. Should devices fed later vote for a cadence that 5 minutes
+//! does not divide, the energy folded in a 5-minute bucket counts in the interval of its last
+//! reading (the total stays exact). A copy of a reading already folded is then counted
+//! as stored, not as a duplicate (its step is in line: nothing is counted twice).
 
 mod accumulator;
 mod local;
