@@ -2050,6 +2050,89 @@ mod tests {
         assert!(rows.iter().all(|r| r.battery_soc_pct == Some(50.0)));
     }
 
+    /// One reading of a 1 Hz stream: 0.5 Wh of production and -0.25 Wh of net a second, the
+    /// battery's counter wandering (as benches/scripts/telemetry_memory.sh).
+    fn one_hertz(t: i64, s: i64) -> SiteTotals {
+        SiteTotals {
+            timestamp: DateTime::from_timestamp(t, 0),
+            pv_energy_kwh: Some(1000.0 + s as f64 * 0.0005),
+            net_energy_kwh: Some(2000.0 - s as f64 * 0.00025),
+            battery_energy_kwh: Some(-50.0 + (s % 7) as f64 * 0.0001),
+            battery_soc_pct: Some(50.0),
+            ..SiteTotals::default()
+        }
+    }
+
+    #[test]
+    fn a_telemetry_stream_read_offline_holds_its_horizon_whatever_its_length() {
+        // Issue 25 item 8: a saved stream kept every interval to the end (documents' 200-year
+        // horizon), two readings a minute: memory grew with the stream. The telemetry preset
+        // (here with a one-day horizon, so that the test is short) keeps what its horizon
+        // holds, and the rows that fall out of it are final at once.
+        let start = 1_759_428_000;
+        let config = IntervalConfig::telemetry().with_horizon(TimeDelta::days(1));
+        let mut acc = IntervalAccumulator::new(config);
+        let days = 4;
+        let frames = days * DAY;
+        let mut rows = Vec::new();
+        // What is held, at its most: after the second day, and over the whole stream.
+        let (mut held_day_two, mut held) = (0, 0);
+        for s in 0..frames {
+            acc.add_site_totals(&one_hertz(start + s, s));
+            if s % 600 == 0 {
+                rows.extend(acc.drain_ready());
+                let now = (acc.site.pv.readings.len())
+                    .max(acc.pending.len())
+                    .max(acc.emitted.len())
+                    .max(acc.site.soc.len());
+                held = held.max(now);
+                if s < 2 * DAY {
+                    held_day_two = held;
+                }
+            }
+        }
+        // The horizon (a day) and one pruning step of 5-minute intervals, two readings each.
+        let bound = 2 * ((DAY + PRUNE_STEP) / 300 + 2) as usize;
+        assert!(held <= bound, "{held} held, at most {bound}");
+        assert_eq!(held, held_day_two, "what is held grows with the stream");
+        let drained = rows.len();
+        assert!(drained > 2 * 288, "{drained} rows final before the end");
+        rows.extend(acc.finish());
+        // Every interval once, in order, each the counters' exact difference over it.
+        assert_eq!(rows.len(), (frames / 300 + 1) as usize);
+        assert!(rows
+            .windows(2)
+            .all(|w| w[0].interval_end == w[1].interval_start));
+        assert_eq!((rows[0].production_wh, rows[1].production_wh), (0.0, 150.0));
+        assert!(rows[1..rows.len() - 1]
+            .iter()
+            .all(|r| (r.production_wh, r.net_wh) == (150.0, Some(-75.0))));
+        let production = rows.iter().map(|r| r.production_wh).sum::<f64>();
+        assert_eq!((production * 1e3).round() / 1e3, (frames - 1) as f64 * 0.5);
+        assert_eq!(acc.stats().site_totals, frames as u64);
+        assert_eq!(acc.stats().beyond_horizon, 0);
+    }
+
+    #[test]
+    fn a_far_future_frame_moves_no_telemetry_horizon() {
+        // Issue 25 item 1 with the telemetry preset: one frame of a clock gone wrong, ten years
+        // ahead, folds nothing and refuses nothing; it is taken out at the end.
+        let start = 1_759_428_000;
+        let mut acc = IntervalAccumulator::new(IntervalConfig::telemetry());
+        for s in 0..7200 {
+            if s == 3600 {
+                acc.add_site_totals(&one_hertz(start + 10 * 365 * DAY, s));
+            }
+            assert_eq!(acc.add_site_totals(&one_hertz(start + s, s)), Added::Stored);
+        }
+        assert!(acc.drain_ready().is_empty());
+        let rows = acc.finish();
+        assert_eq!(rows.len(), 7200 / 300 + 1);
+        let production = rows.iter().map(|r| r.production_wh).sum::<f64>();
+        assert_eq!((production * 1e3).round() / 1e3, 7199.0 * 0.5);
+        assert_eq!(acc.stats().implausible_times, 1);
+    }
+
     #[test]
     fn resolution_counts_decimals() {
         assert_eq!(resolution(Some("607")), Some(1.0));

@@ -133,7 +133,9 @@
 //! of it), two readings a minute. Should devices fed later vote for a cadence that 5 minutes
 //! does not divide, the energy folded in a 5-minute bucket counts in the interval of its last
 //! reading (the total stays exact). A copy of a reading already folded is then counted
-//! as stored, not as a duplicate (its step is in line: nothing is counted twice).
+//! as stored, not as a duplicate (its step is in line: nothing is counted twice). A telemetry
+//! stream read offline therefore holds two readings per interval of its horizon
+//! ([`IntervalConfig::telemetry`]: 35 days, a few MiB), whatever its length.
 
 mod accumulator;
 mod local;
@@ -230,8 +232,30 @@ impl IntervalConfig {
         IntervalConfig::default().with_horizon(TimeDelta::days(35))
     }
 
-    /// The preset for bodies and documents (POST bodies, DeviceList, `/vars`, telemetry saved to
-    /// a file), and for any records fed without a clock: every interval is kept to the end,
+    /// The preset for telemetry saved to a file (a stream read offline, in its order, without
+    /// a capture clock): readings are kept 35 days behind the latest frame that another
+    /// confirms, and intervals that fall out of that horizon are final at once
+    /// ([`IntervalAccumulator::drain_ready`] hands them out), so that with the per-second
+    /// readings folded to two an interval memory stays at 35 days of intervals whatever the
+    /// stream's length. A frame dated far ahead of the others that no other confirms cannot
+    /// move the horizon. The horizon of [`captures`](Self::captures): a stream that stalled
+    /// for weeks still counts.
+    ///
+    /// The presets are the one policy every front end uses (the `sunpower` command, the Python
+    /// package), so that the same input gives the same intervals in each.
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use sunpower_proto::intervals::{IntervalConfig, Mode};
+    /// let config = IntervalConfig::telemetry();
+    /// assert_eq!((config.mode, config.horizon), (Mode::Offline, TimeDelta::days(35)));
+    /// ```
+    pub fn telemetry() -> Self {
+        IntervalConfig::default().with_horizon(TimeDelta::days(35))
+    }
+
+    /// The preset for bodies and documents (POST bodies, DeviceList, `/vars`), and for any
+    /// records fed without a clock: every interval is kept to the end,
     /// with a horizon wide enough (200 years) that records given in any order all count and
     /// one far-future timestamp cannot push the real ones out.
     ///
