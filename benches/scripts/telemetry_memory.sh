@@ -7,8 +7,10 @@
 #
 #   benches/scripts/telemetry_memory.sh            # release build
 #   PROFILE=debug FRAMES=1000000 benches/scripts/telemetry_memory.sh
+#   BASELINE=/tmp/sunpower-main benches/scripts/telemetry_memory.sh   # and another build's
 #
-# Environment: CARGO_TARGET_DIR (default: the workspace's target/), PROFILE, FRAMES.
+# Environment: CARGO_TARGET_DIR (default: the workspace's target/), PROFILE, FRAMES, BASELINE
+# (a `sunpower` binary, e.g. main's, measured on the same stream, with this one's ratio to it).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -36,19 +38,27 @@ awk -v n="$frames" 'BEGIN {
 }' >"$work/telemetry.jsonl"
 printf '%s frames, %s MB\n' "$frames" "$(( $(stat -c %s "$work/telemetry.jsonl") / 1000000 ))"
 
+# peak LABEL BINARY INPUT: prints the figures; sets $rss (kB) and $production.
 peak() {
-    local label="$1" input="$2"
+    local label="$1" binary="$2" input="$3"
     local log="$work/time.log" out="$work/out.csv" status=0
-    /usr/bin/time -v "$sunpower" intervals --tz UTC --telemetry "$input" <"$work/telemetry.jsonl" \
+    /usr/bin/time -v "$binary" intervals --tz UTC --telemetry "$input" <"$work/telemetry.jsonl" \
         >"$out" 2>"$log" || status=$?
-    local rss production
     rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log")
     # Live output holds revisions: the last row of each interval counts.
     production=$(awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "production_wh") c = i; next }
         { last[$1] = $c } END { for (k in last) t += last[k]; printf "%.3f", t }' "$out")
-    printf '%-36s %8.1f MiB  exit %s  production %s Wh  (sunpower intervals --telemetry %s)\n' \
+    printf '%-44s %8.1f MiB  exit %s  production %s Wh  (sunpower intervals --telemetry %s)\n' \
         "$label" "$(awk "BEGIN { print $rss / 1024 }")" "$status" "$production" "$input"
 }
 
-peak "intervals, telemetry from a file" "$work/telemetry.jsonl"
-peak "intervals, telemetry live on stdin" -
+printf 'expected production (FRAMES - 1) x 0.5 Wh = %s Wh\n' "$(awk -v n="$frames" 'BEGIN { printf "%.3f", (n - 1) * 0.5 }')"
+for mode in file live; do
+    if [ "$mode" = file ]; then input="$work/telemetry.jsonl"; else input=-; fi
+    peak "intervals, telemetry $mode" "$sunpower" "$input"
+    if [ -n "${BASELINE:-}" ]; then
+        this=$rss
+        peak "intervals, telemetry $mode (BASELINE)" "$BASELINE" "$input"
+        printf '%-44s %8.2f x BASELINE\n' "" "$(awk "BEGIN { print $this / $rss }")"
+    fi
+done

@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::health::{worst_first, Finding, HealthConfig, HealthStages, Severity};
-use sunpower_proto::intervals::{IntervalConfig, Tz};
+use sunpower_proto::intervals::Tz;
 use sunpower_proto::ProblemLog;
 
 use crate::capture::{drive, CaptureArgs};
 use crate::documents::{Documents, Item};
-use crate::intervals::zone;
+use crate::intervals::{preset, zone};
 use crate::output::Stderr;
 use crate::parquet::FindingsFile;
 use crate::Outcome;
@@ -57,11 +57,7 @@ pub fn run(args: &HealthArgs) -> io::Result<Outcome> {
         return Ok(Outcome::Usage);
     };
     // The intervals' presets, as `sunpower intervals` reads the same inputs offline.
-    let config = if args.inputs.is_empty() {
-        IntervalConfig::documents()
-    } else {
-        IntervalConfig::captures()
-    };
+    let config = preset(&args.inputs, &args.documents);
     let mut parquet = match (args.format, &args.output) {
         (Format::Parquet, Some(path)) => match FindingsFile::create(path.clone()) {
             Ok(file) => Some(file),

@@ -164,6 +164,38 @@ fn report_events(acc: &mut IntervalAccumulator, log: &mut ProblemLog) {
     }
 }
 
+/// The library's preset for inputs read offline, as `intervals`, `health` and `report` read
+/// them: a capture's (with its clock), a telemetry stream's (both keep 35 days, so that a long
+/// input is held in constant memory), else the documents' (every interval kept to the end).
+pub fn preset(inputs: &[String], documents: &Documents) -> IntervalConfig {
+    if !inputs.is_empty() {
+        IntervalConfig::captures()
+    } else if documents.telemetry.is_some() {
+        IntervalConfig::telemetry()
+    } else {
+        IntervalConfig::documents()
+    }
+}
+
+/// Offline, moves the intervals that became final (out of the horizon) to `final_rows`, and
+/// writes them out by whole chunks (all at the end with --tree).
+fn write_final(
+    acc: &mut IntervalAccumulator,
+    final_rows: &mut Vec<Interval>,
+    writer: &mut RowWriter,
+    tree: bool,
+) -> io::Result<()> {
+    final_rows.extend(acc.drain_ready());
+    if !tree && final_rows.len() >= OFFLINE_CHUNK_ROWS {
+        // Whole chunks only, so that no PVOutput line but the last is short.
+        let whole = final_rows.len() / OFFLINE_CHUNK_ROWS * OFFLINE_CHUNK_ROWS;
+        let rest = final_rows.split_off(whole);
+        writer.write(final_rows)?;
+        *final_rows = rest;
+    }
+    Ok(())
+}
+
 /// Offline, final intervals are written out by this many: a multiple of PVOutput's 30 statuses
 /// a request, so that the lines stay full (as many requests as from one batch at the end).
 const OFFLINE_CHUNK_ROWS: usize = 32 * 30;
@@ -177,10 +209,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     // The library's presets, as Python's `Intervals` uses them.
     let config = if live {
         IntervalConfig::live(TimeDelta::minutes(i64::from(args.lateness)))
-    } else if !args.inputs.is_empty() {
-        IntervalConfig::captures()
     } else {
-        IntervalConfig::documents()
+        preset(&args.inputs, &args.documents)
     };
     let parquet = match (args.format, &args.output) {
         (Format::Parquet, Some(path)) => match IntervalsFile::create(path.clone(), tz) {
@@ -218,8 +248,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
     let mut outcome = Outcome::Read;
     let mut log = ProblemLog::default();
     let mut line_errors = 0u64;
-    // Offline from captures, the intervals that became final, written out in chunks (all at
-    // the end with --tree).
+    // Offline from captures or telemetry, the intervals that became final, written out in
+    // chunks (all at the end with --tree).
     let mut final_rows = Vec::new();
 
     let read = args.documents.read(&mut log, |item| match item {
@@ -246,7 +276,8 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
                     report_events(&mut acc, &mut log);
                     writer.write(&ready).and_then(|()| writer.flush())
                 }
-                _ => Ok(()),
+                // Offline: the intervals that fell out of the horizon are final.
+                _ => write_final(&mut acc, &mut final_rows, &mut writer, args.tree.is_some()),
             }
         })?;
         if read == Outcome::Unreadable {
@@ -273,15 +304,7 @@ pub fn run(args: &IntervalsArgs) -> io::Result<Outcome> {
             RecordEvent::PostEnd(post) => {
                 // Offline: the clock, and the intervals that became final (out of the horizon).
                 acc.advance_to(post.captured_at);
-                final_rows.extend(acc.drain_ready());
-                if args.tree.is_none() && final_rows.len() >= OFFLINE_CHUNK_ROWS {
-                    // Whole chunks only, so that no PVOutput line but the last is short.
-                    let whole = final_rows.len() / OFFLINE_CHUNK_ROWS * OFFLINE_CHUNK_ROWS;
-                    let rest = final_rows.split_off(whole);
-                    writer.write(&final_rows)?;
-                    final_rows = rest;
-                }
-                Ok(())
+                write_final(&mut acc, &mut final_rows, &mut writer, args.tree.is_some())
             }
             _ => Ok(()),
         })?;

@@ -6,13 +6,12 @@ use std::path::PathBuf;
 
 use sunpower_pcap::records::RecordEvent;
 use sunpower_proto::health::HealthConfig;
-use sunpower_proto::intervals::IntervalConfig;
 use sunpower_proto::report::ReportStages;
 use sunpower_proto::ProblemLog;
 
 use crate::capture::{drive, CaptureArgs};
 use crate::documents::{Documents, Item};
-use crate::intervals::zone;
+use crate::intervals::{preset, zone};
 use crate::output::Stderr;
 use crate::Outcome;
 
@@ -41,12 +40,8 @@ pub fn run(args: &ReportArgs) -> io::Result<Outcome> {
     let Some(tz) = zone(args.tz.as_deref()) else {
         return Ok(Outcome::Usage);
     };
-    // The intervals' presets, as `sunpower health` reads the same inputs.
-    let config = if args.inputs.is_empty() {
-        IntervalConfig::documents()
-    } else {
-        IntervalConfig::captures()
-    };
+    // The intervals' presets, as `sunpower intervals` reads the same inputs offline.
+    let config = preset(&args.inputs, &args.documents);
     let mut stages = ReportStages::new(config, HealthConfig::default(), tz);
     let mut outcome = Outcome::Read;
     let mut log = ProblemLog::default();

@@ -477,3 +477,68 @@ fn a_device_list_s_battery_is_printed_and_its_counters_give_the_interval_s_batte
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_telemetry_file_longer_than_the_horizon_gives_every_interval_once_in_order() {
+    // Issue 25 item 8: a saved stream is held 35 days (the telemetry preset), the intervals
+    // that fall out of that horizon written out as they become final. 40 days of a frame
+    // every 20 s (finer than any cadence: folded to two readings an interval), +1 Wh each,
+    // and one frame of a clock gone wrong ten years ahead, which must move no horizon.
+    let t0: i64 = 1_751_083_200;
+    let frames: i64 = 40 * 86_400 / 20;
+    let mut stream = String::new();
+    for i in 0..frames {
+        if i == frames / 2 {
+            let t = t0 + 10 * 365 * 86_400;
+            stream.push_str(&format!(
+                "{{\"notification\":\"power\",\"params\":{{\"time\":{t},\"pv_en\":\"9.000000\"}}}}\n"
+            ));
+        }
+        let (t, kwh) = (t0 + 20 * i, 500.0 + i as f64 / 1000.0);
+        stream.push_str(&format!(
+            "{{\"notification\":\"power\",\"params\":{{\"time\":{t},\"pv_en\":\"{kwh:.6}\"}}}}\n"
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("sunpower-long-telemetry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("telemetry.jsonl");
+    std::fs::write(&file, stream).unwrap();
+    let out = sunpower_ok(
+        &[
+            "intervals",
+            "--tz",
+            "UTC",
+            "--format",
+            "jsonl",
+            "--telemetry",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    let rows = json_lines(&out);
+    // 288 intervals a day, and the one the first frame ends.
+    assert_eq!(rows.len(), 40 * 288 + 1);
+    let starts: Vec<&str> = rows
+        .iter()
+        .map(|r| r["interval_start"].as_str().unwrap())
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "not in order");
+    assert!(rows
+        .windows(2)
+        .all(|w| w[0]["interval_end"] == w[1]["interval_start"]));
+    assert!(rows[1..rows.len() - 1]
+        .iter()
+        .all(|r| r["production_wh"].as_f64() == Some(15.0)));
+    let production: f64 = rows
+        .iter()
+        .map(|r| r["production_wh"].as_f64().unwrap())
+        .sum();
+    assert!(
+        (production - (frames - 1) as f64).abs() < 1e-6,
+        "{production}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("older than the horizon"), "{stderr}");
+    assert!(stderr.contains("implausibly far"), "{stderr}");
+}

@@ -489,7 +489,7 @@ def test_per_second_telemetry_gives_the_totals_of_the_counters_at_its_ends(
     assert rows[2].production_wh == pytest.approx(125.0, abs=2e-3)
     assert rows[2].battery_soc_pct == 50.0
     # Every reading is accounted for. A re-sent copy of a reading the accumulator already
-    # folded away (per-second readings are folded to two a minute as they come) is stored again
+    # folded away (per-second readings are folded to two an interval as they come) is stored again
     # rather than found a duplicate; its step is in line, so the energy above counts it once.
     stats = acc.stats
     assert stats["stored"] + stats["duplicates"] == len(totals) + len(totals[::7])

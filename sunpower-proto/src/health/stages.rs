@@ -33,7 +33,8 @@ pub struct HealthStages {
 
 impl HealthStages {
     /// The stages, the intervals with `intervals` (the preset of the input: `captures()` for a
-    /// capture, with [`HealthStages::advance_to`] at each post; `documents()` otherwise).
+    /// capture, with [`HealthStages::advance_to`] at each post; `telemetry()` for a telemetry
+    /// stream read offline; `documents()` otherwise).
     pub fn new(intervals: IntervalConfig, health: HealthConfig, tz: Tz) -> HealthStages {
         HealthStages {
             intervals: IntervalAccumulator::new(intervals),
@@ -86,6 +87,9 @@ impl HealthStages {
     /// ```
     pub fn add_site_totals(&mut self, site: &SiteTotals) {
         self.intervals.add_site_totals(site);
+        // The rows that became final (a long stream's, out of the telemetry preset's horizon)
+        // are not needed here: not held either.
+        self.intervals.drain_ready();
         if let Some(t) = site.timestamp {
             self.health.add_activity(t);
         }

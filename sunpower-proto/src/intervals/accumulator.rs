@@ -631,8 +631,15 @@ impl IntervalAccumulator {
     }
 
     fn cadence_s(&self) -> i64 {
+        self.cadence_and_source().0
+    }
+
+    /// The cadence, and whether it is the default because the site totals' readings finer
+    /// than any cadence (telemetry) decided it: no device voted, and the fine readings
+    /// outnumber the votes of the site totals' own gaps.
+    fn cadence_and_source(&self) -> (i64, bool) {
         if let Some(fixed) = self.config.cadence {
-            return fixed.num_seconds().clamp(1, DAY);
+            return (fixed.num_seconds().clamp(1, DAY), false);
         }
         let most_common = |gaps: &BTreeMap<i64, u64>| {
             // Ties go to the shorter gap.
@@ -640,17 +647,19 @@ impl IntervalAccumulator {
                 .max_by_key(|(&gap, &count)| (count, std::cmp::Reverse(gap)))
                 .map(|(&gap, _)| gap)
         };
+        if let Some(gap) =
+            most_common(&self.inverter_gaps).or_else(|| most_common(&self.meter_gaps))
+        {
+            return (gap, false);
+        }
         // Per-second telemetry is finer than any cadence: its readings vote for the default, so
         // that one long silence of the stream does not set the interval length.
-        let site = || match most_common(&self.site_gaps) {
-            Some(gap) if self.site_gaps[&gap] >= self.site_fine_gaps => Some(gap),
-            _ if self.site_fine_gaps > 0 => Some(DEFAULT_CADENCE),
-            voted => voted,
-        };
-        most_common(&self.inverter_gaps)
-            .or_else(|| most_common(&self.meter_gaps))
-            .or_else(site)
-            .unwrap_or(DEFAULT_CADENCE)
+        match most_common(&self.site_gaps) {
+            Some(gap) if self.site_gaps[&gap] >= self.site_fine_gaps => (gap, false),
+            _ if self.site_fine_gaps > 0 => (DEFAULT_CADENCE, true),
+            Some(gap) => (gap, false),
+            None => (DEFAULT_CADENCE, false),
+        }
     }
 
     /// Drains the warnings reported so far.
@@ -1326,11 +1335,14 @@ impl IntervalAccumulator {
     /// step from the reading before it to `t` is the sum of the two, in the same interval.
     /// Memory is then two readings a bucket, whatever the rate; energy stays exact.
     fn fold_site_before(&mut self, t: i64) {
-        // Every inferred cadence is a multiple of a minute; a fixed one is its own bucket.
-        let bucket = self
-            .config
-            .cadence
-            .map_or(60, |c| c.num_seconds().clamp(1, DAY));
+        let bucket = match self.cadence_and_source() {
+            // A fixed cadence, or the default one the fine readings themselves decided (no
+            // device voted): the interval is the bucket, two readings an interval.
+            (cadence, fine) if fine || self.config.cadence.is_some() => cadence,
+            // Otherwise the votes may still change the cadence: a minute, which divides every
+            // inferred one.
+            _ => 60,
+        };
         let site = &self.site;
         let mut before = site.pv.readings.range(..t).rev().map(|(&k, _)| k);
         let (Some(m), Some(p)) = (before.next(), before.next()) else {
@@ -2002,8 +2014,9 @@ mod tests {
     }
 
     #[test]
-    fn per_second_site_totals_are_folded_to_two_readings_a_minute_and_energy_stays_exact() {
-        // Issue 25: every 1 Hz reading was kept for the horizon (1.37 GiB for 3 million frames).
+    fn per_second_site_totals_are_folded_to_two_readings_an_interval_and_energy_stays_exact() {
+        // Issue 25: every 1 Hz reading was kept for the horizon (1.37 GiB for 3 million frames),
+        // then two a minute (item 8: 55 MiB for 3 million); now two an interval.
         let start = 1_759_428_000;
         let mut acc = IntervalAccumulator::new(IntervalConfig::documents());
         for s in 0..=3600 {
@@ -2018,13 +2031,15 @@ mod tests {
             acc.add_site_totals(&site);
         }
         assert_eq!(acc.stats().site_totals, 3601);
+        assert_eq!(acc.cadence_and_source(), (300, true));
+        // 13 intervals (the first reading ends the one before the hour): two readings each.
         assert!(
-            acc.site.pv.readings.len() <= 2 * 61,
+            acc.site.pv.readings.len() <= 2 * 13,
             "{}",
             acc.site.pv.readings.len()
         );
-        assert!(acc.pending.len() <= 2 * 61);
-        assert!(acc.site.soc.len() <= 2 * 61);
+        assert!(acc.pending.len() <= 2 * 13);
+        assert!(acc.site.soc.len() <= 2 * 13);
         let rows = acc.finish();
         let sum = |f: fn(&Interval) -> f64| (rows.iter().map(f).sum::<f64>() * 1e6).round() / 1e6;
         assert_eq!(sum(|r| r.production_wh), 1800.0);
@@ -2033,6 +2048,89 @@ mod tests {
         assert_eq!(rows.len(), 13);
         assert_eq!((rows[0].production_wh, rows[1].production_wh), (0.0, 150.0));
         assert!(rows.iter().all(|r| r.battery_soc_pct == Some(50.0)));
+    }
+
+    /// One reading of a 1 Hz stream: 0.5 Wh of production and -0.25 Wh of net a second, the
+    /// battery's counter wandering (as benches/scripts/telemetry_memory.sh).
+    fn one_hertz(t: i64, s: i64) -> SiteTotals {
+        SiteTotals {
+            timestamp: DateTime::from_timestamp(t, 0),
+            pv_energy_kwh: Some(1000.0 + s as f64 * 0.0005),
+            net_energy_kwh: Some(2000.0 - s as f64 * 0.00025),
+            battery_energy_kwh: Some(-50.0 + (s % 7) as f64 * 0.0001),
+            battery_soc_pct: Some(50.0),
+            ..SiteTotals::default()
+        }
+    }
+
+    #[test]
+    fn a_telemetry_stream_read_offline_holds_its_horizon_whatever_its_length() {
+        // Issue 25 item 8: a saved stream kept every interval to the end (documents' 200-year
+        // horizon), two readings a minute: memory grew with the stream. The telemetry preset
+        // (here with a one-day horizon, so that the test is short) keeps what its horizon
+        // holds, and the rows that fall out of it are final at once.
+        let start = 1_759_428_000;
+        let config = IntervalConfig::telemetry().with_horizon(TimeDelta::days(1));
+        let mut acc = IntervalAccumulator::new(config);
+        let days = 4;
+        let frames = days * DAY;
+        let mut rows = Vec::new();
+        // What is held, at its most: after the second day, and over the whole stream.
+        let (mut held_day_two, mut held) = (0, 0);
+        for s in 0..frames {
+            acc.add_site_totals(&one_hertz(start + s, s));
+            if s % 600 == 0 {
+                rows.extend(acc.drain_ready());
+                let now = (acc.site.pv.readings.len())
+                    .max(acc.pending.len())
+                    .max(acc.emitted.len())
+                    .max(acc.site.soc.len());
+                held = held.max(now);
+                if s < 2 * DAY {
+                    held_day_two = held;
+                }
+            }
+        }
+        // The horizon (a day) and one pruning step of 5-minute intervals, two readings each.
+        let bound = 2 * ((DAY + PRUNE_STEP) / 300 + 2) as usize;
+        assert!(held <= bound, "{held} held, at most {bound}");
+        assert_eq!(held, held_day_two, "what is held grows with the stream");
+        let drained = rows.len();
+        assert!(drained > 2 * 288, "{drained} rows final before the end");
+        rows.extend(acc.finish());
+        // Every interval once, in order, each the counters' exact difference over it.
+        assert_eq!(rows.len(), (frames / 300 + 1) as usize);
+        assert!(rows
+            .windows(2)
+            .all(|w| w[0].interval_end == w[1].interval_start));
+        assert_eq!((rows[0].production_wh, rows[1].production_wh), (0.0, 150.0));
+        assert!(rows[1..rows.len() - 1]
+            .iter()
+            .all(|r| (r.production_wh, r.net_wh) == (150.0, Some(-75.0))));
+        let production = rows.iter().map(|r| r.production_wh).sum::<f64>();
+        assert_eq!((production * 1e3).round() / 1e3, (frames - 1) as f64 * 0.5);
+        assert_eq!(acc.stats().site_totals, frames as u64);
+        assert_eq!(acc.stats().beyond_horizon, 0);
+    }
+
+    #[test]
+    fn a_far_future_frame_moves_no_telemetry_horizon() {
+        // Issue 25 item 1 with the telemetry preset: one frame of a clock gone wrong, ten years
+        // ahead, folds nothing and refuses nothing; it is taken out at the end.
+        let start = 1_759_428_000;
+        let mut acc = IntervalAccumulator::new(IntervalConfig::telemetry());
+        for s in 0..7200 {
+            if s == 3600 {
+                acc.add_site_totals(&one_hertz(start + 10 * 365 * DAY, s));
+            }
+            assert_eq!(acc.add_site_totals(&one_hertz(start + s, s)), Added::Stored);
+        }
+        assert!(acc.drain_ready().is_empty());
+        let rows = acc.finish();
+        assert_eq!(rows.len(), 7200 / 300 + 1);
+        let production = rows.iter().map(|r| r.production_wh).sum::<f64>();
+        assert_eq!((production * 1e3).round() / 1e3, 7199.0 * 0.5);
+        assert_eq!(acc.stats().implausible_times, 1);
     }
 
     #[test]

@@ -124,11 +124,18 @@
 //! older readings are folded into each device's last
 //! counter, intervals older than the horizon that were not emitted yet are emitted, and records
 //! older than the horizon are refused with [`Event::BeyondHorizon`]. Pending events are capped.
-//! Site totals finer than a minute (telemetry, one a second) are folded as they come: a reading
-//! between two others of the same minute (of the same interval, for a fixed cadence) is dropped
-//! when every counter steps plainly across it, so two readings a minute are kept and the energy
-//! stays the counters' exact difference. A copy of a reading already folded is then counted as
-//! stored, not as a duplicate (its step is in line: nothing is counted twice).
+//! Site totals finer than the interval (telemetry, one a second) are folded as they come: a
+//! reading between two others of the same interval is dropped when every counter steps plainly
+//! across it, so two readings an interval are kept and the energy stays the counters' exact
+//! difference. The fold's bucket is the interval when nothing else sets the cadence: a fixed
+//! cadence, or the default one that the fine readings themselves decide when no device votes
+//! (telemetry alone); while devices vote, it is a minute (every inferred cadence is a multiple
+//! of it), two readings a minute. Should devices fed later vote for a cadence that 5 minutes
+//! does not divide, the energy folded in a 5-minute bucket counts in the interval of its last
+//! reading (the total stays exact). A copy of a reading already folded is then counted
+//! as stored, not as a duplicate (its step is in line: nothing is counted twice). A telemetry
+//! stream read offline therefore holds two readings per interval of its horizon
+//! ([`IntervalConfig::telemetry`]: 35 days, a few MiB), whatever its length.
 
 mod accumulator;
 mod local;
@@ -225,8 +232,30 @@ impl IntervalConfig {
         IntervalConfig::default().with_horizon(TimeDelta::days(35))
     }
 
-    /// The preset for bodies and documents (POST bodies, DeviceList, `/vars`, telemetry saved to
-    /// a file), and for any records fed without a clock: every interval is kept to the end,
+    /// The preset for telemetry saved to a file (a stream read offline, in its order, without
+    /// a capture clock): readings are kept 35 days behind the latest frame that another
+    /// confirms, and intervals that fall out of that horizon are final at once
+    /// ([`IntervalAccumulator::drain_ready`] hands them out), so that with the per-second
+    /// readings folded to two an interval memory stays at 35 days of intervals whatever the
+    /// stream's length. A frame dated far ahead of the others that no other confirms cannot
+    /// move the horizon. The horizon of [`captures`](Self::captures): a stream that stalled
+    /// for weeks still counts.
+    ///
+    /// The presets are the one policy every front end uses (the `sunpower` command, the Python
+    /// package), so that the same input gives the same intervals in each.
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use sunpower_proto::intervals::{IntervalConfig, Mode};
+    /// let config = IntervalConfig::telemetry();
+    /// assert_eq!((config.mode, config.horizon), (Mode::Offline, TimeDelta::days(35)));
+    /// ```
+    pub fn telemetry() -> Self {
+        IntervalConfig::default().with_horizon(TimeDelta::days(35))
+    }
+
+    /// The preset for bodies and documents (POST bodies, DeviceList, `/vars`), and for any
+    /// records fed without a clock: every interval is kept to the end,
     /// with a horizon wide enough (200 years) that records given in any order all count and
     /// one far-future timestamp cannot push the real ones out.
     ///
