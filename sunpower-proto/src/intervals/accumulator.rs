@@ -631,15 +631,15 @@ impl IntervalAccumulator {
     }
 
     fn cadence_s(&self) -> i64 {
-        self.cadence_and_source().0
+        self.cadence_and_settled().0
     }
 
-    /// The cadence, and whether it is the default because the site totals' readings finer
-    /// than any cadence (telemetry) decided it: no device voted, and the fine readings
-    /// outnumber the votes of the site totals' own gaps.
-    fn cadence_and_source(&self) -> (i64, bool) {
+    /// The cadence, and whether it is settled: fixed, or the default that the site totals'
+    /// readings finer than any cadence (telemetry) decided (no device voted, and the fine
+    /// readings outnumber the votes of the site totals' own gaps). Only votes can change it.
+    fn cadence_and_settled(&self) -> (i64, bool) {
         if let Some(fixed) = self.config.cadence {
-            return (fixed.num_seconds().clamp(1, DAY), false);
+            return (fixed.num_seconds().clamp(1, DAY), true);
         }
         let most_common = |gaps: &BTreeMap<i64, u64>| {
             // Ties go to the shorter gap.
@@ -1335,13 +1335,12 @@ impl IntervalAccumulator {
     /// step from the reading before it to `t` is the sum of the two, in the same interval.
     /// Memory is then two readings a bucket, whatever the rate; energy stays exact.
     fn fold_site_before(&mut self, t: i64) {
-        let bucket = match self.cadence_and_source() {
-            // A fixed cadence, or the default one the fine readings themselves decided (no
-            // device voted): the interval is the bucket, two readings an interval.
-            (cadence, fine) if fine || self.config.cadence.is_some() => cadence,
-            // Otherwise the votes may still change the cadence: a minute, which divides every
-            // inferred one.
-            _ => 60,
+        let bucket = match self.cadence_and_settled() {
+            // Fixed, or the default the fine readings decided: the interval is the bucket, two
+            // readings an interval.
+            (cadence, true) => cadence,
+            // Votes may still change it: a minute, which divides every inferred cadence.
+            (_, false) => 60,
         };
         let site = &self.site;
         let mut before = site.pv.readings.range(..t).rev().map(|(&k, _)| k);
@@ -2031,7 +2030,7 @@ mod tests {
             acc.add_site_totals(&site);
         }
         assert_eq!(acc.stats().site_totals, 3601);
-        assert_eq!(acc.cadence_and_source(), (300, true));
+        assert_eq!(acc.cadence_and_settled(), (300, true));
         // 13 intervals (the first reading ends the one before the hour): two readings each.
         assert!(
             acc.site.pv.readings.len() <= 2 * 13,

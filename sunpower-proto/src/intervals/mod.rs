@@ -241,8 +241,9 @@ impl IntervalConfig {
     /// move the horizon. The horizon of [`captures`](Self::captures): a stream that stalled
     /// for weeks still counts.
     ///
-    /// The presets are the one policy every front end uses (the `sunpower` command, the Python
-    /// package), so that the same input gives the same intervals in each.
+    /// `sunpower intervals`, `health` and `report` read a telemetry file with it. Python's
+    /// `Intervals` cannot tell a stream's site totals from a `/vars` document's, so offline it
+    /// keeps [`documents`](Self::documents): the same intervals, each held to the end.
     ///
     /// ```
     /// use chrono::TimeDelta;
