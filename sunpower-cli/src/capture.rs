@@ -121,10 +121,10 @@ fn run_steps(
     let mut steps = 0u64;
     while step(decoder) {
         steps += 1;
-        if steps.is_multiple_of(4096) {
-            if let (Some(bar), Some(progress)) = (&stderr.progress, decoder.reader().progress()) {
-                bar.set_position(progress_total(decoder.reader().input_lens(), progress));
-            }
+        if steps.is_multiple_of(4096)
+            && let (Some(bar), Some(progress)) = (&stderr.progress, decoder.reader().progress())
+        {
+            bar.set_position(progress_total(decoder.reader().input_lens(), progress));
         }
     }
 }

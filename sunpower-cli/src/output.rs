@@ -106,10 +106,10 @@ pub fn read_body(
 
 /// Logs a damaged line as `NAME: line N: ...`, as the problem log admits.
 fn log_damaged(name: &str, log: &mut ProblemLog, stderr: &Stderr, error: Option<&LineError>) {
-    if let Some(e) = error {
-        if log.admit(LINE_ERROR_KIND) {
-            stderr.problem(format_args!("{}: {e}", display_name(name)));
-        }
+    if let Some(e) = error
+        && log.admit(LINE_ERROR_KIND)
+    {
+        stderr.problem(format_args!("{}: {e}", display_name(name)));
     }
 }
 
@@ -126,13 +126,13 @@ fn read_chunks(name: &str, mut feed: impl FnMut(Option<&[u8]>) -> bool) -> Resul
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(BodyError::Input(e)),
         };
-        if std::mem::take(&mut first) {
-            if let Some(kind) = capture_kind(&buf[..n]) {
-                return Err(BodyError::Input(io::Error::other(format!(
-                    "this is a {kind} capture, not a raw POST body: use `sunpower decode` \
+        if std::mem::take(&mut first)
+            && let Some(kind) = capture_kind(&buf[..n])
+        {
+            return Err(BodyError::Input(io::Error::other(format!(
+                "this is a {kind} capture, not a raw POST body: use `sunpower decode` \
                      (or `sunpower stats` without --body)"
-                ))));
-            }
+            ))));
         }
         if !feed(Some(&buf[..n])) {
             break;

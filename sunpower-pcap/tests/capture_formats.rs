@@ -608,10 +608,10 @@ fn same_file_twice_in_a_rotated_set_is_reported_and_counted() {
     );
     let mut problems = Vec::new();
     decoder.run(|event| {
-        if let Event::Problem(p) = event {
-            if let ProblemKind::Capture(e) = &p.kind {
-                problems.push((e.input_index, e.packet, format!("{e}")));
-            }
+        if let Event::Problem(p) = event
+            && let ProblemKind::Capture(e) = &p.kind
+        {
+            problems.push((e.input_index, e.packet, format!("{e}")));
         }
     });
     assert_eq!(problems.len(), 1, "{problems:?}");

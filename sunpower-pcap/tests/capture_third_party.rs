@@ -68,10 +68,10 @@ fn read_all(path: &Path) -> Outcome {
         match item {
             Ok(p) => {
                 out.packets += 1;
-                if let Ok(net) = decode_link(p.link_type, p.data) {
-                    if let Ok(sunpower_pcap::ip::Transport::Tcp(_)) = decode_ip(net.payload) {
-                        out.tcp += 1;
-                    }
+                if let Ok(net) = decode_link(p.link_type, p.data)
+                    && let Ok(sunpower_pcap::ip::Transport::Tcp(_)) = decode_ip(net.payload)
+                {
+                    out.tcp += 1;
                 }
             }
             Err(e) => out.errors.push(e.to_string()),
@@ -173,13 +173,13 @@ fn every_third_party_capture_reads_without_panic_and_matches_capinfos() {
             if !out.errors.is_empty() {
                 problems.push(format!("{rel}: unexpected errors {:?}", out.errors));
             }
-            if let Some(n) = entry.packets {
-                if n != out.packets {
-                    problems.push(format!(
-                        "{rel}: capinfos says {n} packets, read {}",
-                        out.packets
-                    ));
-                }
+            if let Some(n) = entry.packets
+                && n != out.packets
+            {
+                problems.push(format!(
+                    "{rel}: capinfos says {n} packets, read {}",
+                    out.packets
+                ));
             }
         }
     }

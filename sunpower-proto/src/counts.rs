@@ -63,10 +63,10 @@ impl RecordCounts {
             .records_by_type
             .entry(record.record_type())
             .or_default() += 1;
-        if let Record::Inverter(inv) = record {
-            if inv.form == InverterForm::Collapsed {
-                self.inverter_lines_collapsed += 1;
-            }
+        if let Record::Inverter(inv) = record
+            && inv.form == InverterForm::Collapsed
+        {
+            self.inverter_lines_collapsed += 1;
         }
     }
 }

@@ -562,20 +562,21 @@ fn decode_device(index: usize, device: &Value, out: &mut DeviceList, limits: &Do
         // alone: still a battery, at that clock.
         time_key = "CURTIME";
     }
-    if let Some(state) = &state {
-        if time_key == "DATATIME" && is_absent(obj.get("DATATIME")) {
-            // A device in error that still carries readings (a 2019 PVS6 inverter: lifetime
-            // counter, no DATATIME) is decoded at the supervisor's clock; one with nothing to
-            // decode (an inverter in error at night) gives one problem that says it all.
-            if !has_readings(kind, obj) || datatime(obj, "CURTIME").is_err() {
-                out.problems.push(error(K::NotWorking {
-                    state: state.clone(),
-                    decoded: false,
-                }));
-                return;
-            }
-            time_key = "CURTIME";
+    if let Some(state) = &state
+        && time_key == "DATATIME"
+        && is_absent(obj.get("DATATIME"))
+    {
+        // A device in error that still carries readings (a 2019 PVS6 inverter: lifetime
+        // counter, no DATATIME) is decoded at the supervisor's clock; one with nothing to
+        // decode (an inverter in error at night) gives one problem that says it all.
+        if !has_readings(kind, obj) || datatime(obj, "CURTIME").is_err() {
+            out.problems.push(error(K::NotWorking {
+                state: state.clone(),
+                decoded: false,
+            }));
+            return;
         }
+        time_key = "CURTIME";
     }
     let built = build(kind, obj, time_key);
     if let Some(state) = state {

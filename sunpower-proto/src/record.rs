@@ -240,10 +240,10 @@ impl<'a> RawFields<'a> {
     fn decimal(&self, index: usize, name: &'static str) -> FieldResult<Option<f64>> {
         if let Some((start, end)) = self.bounds(index) {
             let bytes = self.line.as_bytes();
-            if let Some(word) = end.checked_sub(8).and_then(|from| bytes.get(from..end)) {
-                if let Some(value) = swar_decimal(load(word), end - start) {
-                    return Ok(Some(value));
-                }
+            if let Some(word) = end.checked_sub(8).and_then(|from| bytes.get(from..end))
+                && let Some(value) = swar_decimal(load(word), end - start)
+            {
+                return Ok(Some(value));
             }
         }
         self.decimal_slow(index, name)
@@ -1523,7 +1523,7 @@ mod tests {
             let want = word
                 .iter()
                 .enumerate()
-                .filter(|(_, &b)| b == b'\t')
+                .filter(|&(_, &b)| b == b'\t')
                 .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i));
             proptest::prop_assert_eq!(got, want);
         }

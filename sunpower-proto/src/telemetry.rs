@@ -286,10 +286,10 @@ impl TelemetryDecoder {
             if site.carried.contains(key) {
                 self.last.copy_key(site, key);
                 self.seen[i] = now.or(self.seen[i]);
-            } else if let (Some(now), Some(seen)) = (now, self.seen[i]) {
-                if (0..=TELEMETRY_HOLD_S).contains(&(now - seen)) {
-                    site.copy_key(&self.last, key);
-                }
+            } else if let (Some(now), Some(seen)) = (now, self.seen[i])
+                && (0..=TELEMETRY_HOLD_S).contains(&(now - seen))
+            {
+                site.copy_key(&self.last, key);
             }
         }
     }

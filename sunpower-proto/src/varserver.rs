@@ -723,11 +723,11 @@ impl Builder {
     fn problem(&mut self, path: &str, mut kind: DocumentProblemKind) {
         // Values holding a MAC address are withheld before any problem is made; this is the
         // last guard, for a value quoted by a check of its own.
-        if let DocumentProblemKind::InvalidValue { found, .. } = &mut kind {
-            if looks_like_mac(found) {
-                *found = WITHHELD.to_owned();
-                self.withheld += 1;
-            }
+        if let DocumentProblemKind::InvalidValue { found, .. } = &mut kind
+            && looks_like_mac(found)
+        {
+            *found = WITHHELD.to_owned();
+            self.withheld += 1;
         }
         if self.problems.len() < self.limits.max_problems_kept {
             let at = DocumentPosition::Path(bounded(path, NAME_MAX).0);

@@ -148,10 +148,10 @@ impl Metrics {
         let mut values = Vec::new();
         let mut timestamp = None;
         record.visit_fields(|name, value| {
-            if let FieldValue::Time(Some(t)) = value {
-                if name == "timestamp" {
-                    timestamp = Some(t.timestamp_millis() as f64 / 1e3);
-                }
+            if let FieldValue::Time(Some(t)) = value
+                && name == "timestamp"
+            {
+                timestamp = Some(t.timestamp_millis() as f64 / 1e3);
             }
             if let Some(v) = number(value) {
                 let help = specs.iter().find(|s| s.name == name).map_or("", |s| s.doc);

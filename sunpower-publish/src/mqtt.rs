@@ -226,10 +226,10 @@ impl MqttPublisher {
         let stopped = inner.stopped;
         stop(&shared, &mut inner);
         drop(inner);
-        if let Some(thread) = self.thread.take() {
-            if stopped {
-                let _ = thread.join();
-            }
+        if let Some(thread) = self.thread.take()
+            && stopped
+        {
+            let _ = thread.join();
         }
         final_stats
     }

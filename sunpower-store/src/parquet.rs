@@ -108,7 +108,7 @@ fn properties() -> WriterProperties {
 fn parquet_error(
     path: &Path,
     what: &str,
-) -> impl FnOnce(parquet::errors::ParquetError) -> io::Error {
+) -> impl FnOnce(parquet::errors::ParquetError) -> io::Error + use<> {
     let path = path.to_owned();
     let what = what.to_owned();
     move |e| {

@@ -450,11 +450,11 @@ impl ContainerDecoder {
     /// a valid time) inline, everything else in [`next_slow`](Self::next_slow).
     #[inline(always)]
     pub(crate) fn next(&mut self, input: &[u8]) -> (usize, Next) {
-        if let (State::Pcap(layout), None) = (self.state, self.not_before) {
-            if let Some((len, mut meta)) = self.pcap_record(layout, input) {
-                self.commit(len, &mut meta);
-                return (len, Next::Packet(meta));
-            }
+        if let (State::Pcap(layout), None) = (self.state, self.not_before)
+            && let Some((len, mut meta)) = self.pcap_record(layout, input)
+        {
+            self.commit(len, &mut meta);
+            return (len, Next::Packet(meta));
         }
         self.next_slow(input)
     }

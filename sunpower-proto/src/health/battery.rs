@@ -191,11 +191,11 @@ impl Health {
                 }
             }
             Some(_) => {
-                if let Some(run) = state.falling.take() {
-                    if run.reported {
-                        let finding = soh_finding(&run, Status::Recovered, device, t);
-                        self.pending.push(finding);
-                    }
+                if let Some(run) = state.falling.take()
+                    && run.reported
+                {
+                    let finding = soh_finding(&run, Status::Recovered, device, t);
+                    self.pending.push(finding);
                 }
             }
             None if falls(best) => {

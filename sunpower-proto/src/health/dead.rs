@@ -54,27 +54,27 @@ impl Health {
             run.zero = run.zero.saturating_add(1);
         }
         run.sum_median_kw += median_kw;
-        if let (Some(limit), None) = (self.config.dead_samples, run.reported) {
-            if run.missing.saturating_add(run.zero) >= limit {
-                self.report_dead(d);
-            }
+        if let (Some(limit), None) = (self.config.dead_samples, run.reported)
+            && run.missing.saturating_add(run.zero) >= limit
+        {
+            self.report_dead(d);
         }
     }
 
     /// A daylight sample with production: a dead run ends (and recovers if it was reported).
     pub(super) fn alive(&mut self, d: usize, slot: DateTime<Utc>) {
         let state = &mut self.devices[d];
-        if let Some(run) = state.dead.take() {
-            if let Some(kind) = run.reported {
-                self.pending.push(Finding::new(
-                    kind,
-                    Status::Recovered,
-                    Some(state.device.clone()),
-                    run.start,
-                    slot,
-                    dead_evidence(&run),
-                ));
-            }
+        if let Some(run) = state.dead.take()
+            && let Some(kind) = run.reported
+        {
+            self.pending.push(Finding::new(
+                kind,
+                Status::Recovered,
+                Some(state.device.clone()),
+                run.start,
+                slot,
+                dead_evidence(&run),
+            ));
         }
     }
 
@@ -89,10 +89,11 @@ impl Health {
             return;
         }
         let Some(first) = first_daylight else { return };
-        if let Some(run) = &self.devices[d].dead {
-            if run.reported.is_none() && run.start <= first {
-                self.report_dead(d);
-            }
+        if let Some(run) = &self.devices[d].dead
+            && run.reported.is_none()
+            && run.start <= first
+        {
+            self.report_dead(d);
         }
     }
 

@@ -149,15 +149,15 @@ impl Health {
         if let Some(t) = record.timestamp() {
             self.add_activity(t);
         }
-        if let Record::Header(header) = record {
-            if let Some(t) = header.sent_at {
-                self.add_activity(t);
-            }
+        if let Record::Header(header) = record
+            && let Some(t) = header.sent_at
+        {
+            self.add_activity(t);
         }
-        if let Record::SupervisorStatus(status) = record {
-            if let Some(count) = status.comm_errors {
-                self.add_comm_errors(status.serial, status.timestamp, count);
-            }
+        if let Record::SupervisorStatus(status) = record
+            && let Some(count) = status.comm_errors
+        {
+            self.add_comm_errors(status.serial, status.timestamp, count);
         }
     }
 

@@ -37,17 +37,17 @@ impl Health {
             return false;
         }
         if t > state.latest_measured {
-            if let Some(run) = state.stale.take() {
-                if run.reported {
-                    self.pending.push(Finding::new(
-                        Kind::Stale,
-                        Status::Recovered,
-                        Some(state.device.clone()),
-                        run.since,
-                        t,
-                        stale_evidence(&run),
-                    ));
-                }
+            if let Some(run) = state.stale.take()
+                && run.reported
+            {
+                self.pending.push(Finding::new(
+                    Kind::Stale,
+                    Status::Recovered,
+                    Some(state.device.clone()),
+                    run.since,
+                    t,
+                    stale_evidence(&run),
+                ));
             }
             state.latest_measured = t;
             return false;

@@ -336,12 +336,11 @@ impl Series {
         let mut prev = self.base;
         for (&t, r) in &self.readings {
             if let Some(now) = r.energy_kwh {
-                if let (Some((pt, p)), Some(power)) = (prev, r.power_kw) {
-                    if let Plain::Increase { kwh, .. } =
+                if let (Some((pt, p)), Some(power)) = (prev, r.power_kw)
+                    && let Plain::Increase { kwh, .. } =
                         classify(p, now, t - pt, true, self.max_kw())
-                    {
-                        sum += kwh * power;
-                    }
+                {
+                    sum += kwh * power;
                 }
                 prev = Some((t, now));
             }
@@ -644,7 +643,7 @@ impl IntervalAccumulator {
         let most_common = |gaps: &BTreeMap<i64, u64>| {
             // Ties go to the shorter gap.
             gaps.iter()
-                .max_by_key(|(&gap, &count)| (count, std::cmp::Reverse(gap)))
+                .max_by_key(|&(&gap, &count)| (count, std::cmp::Reverse(gap)))
                 .map(|(&gap, _)| gap)
         };
         if let Some(gap) =
@@ -767,19 +766,20 @@ impl IntervalAccumulator {
             Added::Ignored => self.stats.ignored += 1,
             Added::ImplausibleTime => self.stats.implausible_times += 1,
         }
-        if added == Added::Stored && self.config.mode == Mode::Offline {
-            if let Some(max) = self.reach {
-                // With a capture clock, a record dated far ahead of it (a supervisor's clock
-                // gone wrong) cannot push the real records out of the horizon.
-                let reach = match self.clock {
-                    Some(clock) => max.min(clock.saturating_add(CLOCK_LEAD)),
-                    None => max,
-                };
-                self.prune(
-                    reach.saturating_sub(self.config.horizon.num_seconds()),
-                    false,
-                );
-            }
+        if added == Added::Stored
+            && self.config.mode == Mode::Offline
+            && let Some(max) = self.reach
+        {
+            // With a capture clock, a record dated far ahead of it (a supervisor's clock
+            // gone wrong) cannot push the real records out of the horizon.
+            let reach = match self.clock {
+                Some(clock) => max.min(clock.saturating_add(CLOCK_LEAD)),
+                None => max,
+            };
+            self.prune(
+                reach.saturating_sub(self.config.horizon.num_seconds()),
+                false,
+            );
         }
     }
 
@@ -1623,11 +1623,9 @@ impl IntervalAccumulator {
                             );
                         }
                     }
-                    if !counted_here {
-                        if let Some(power) = reading.power_kw {
-                            *energy += power * hours;
-                            by_power = true;
-                        }
+                    if !counted_here && let Some(power) = reading.power_kw {
+                        *energy += power * hours;
+                        by_power = true;
                     }
                 }
             }
@@ -1815,11 +1813,10 @@ impl IntervalAccumulator {
             let max_kw = series.max_kw();
             for (t, r) in old {
                 if let Some(now) = r.energy_kwh {
-                    if let (Some((pt, p)), Some(power)) = (prev, r.power_kw) {
-                        if let Plain::Increase { kwh, .. } = classify(p, now, t - pt, true, max_kw)
-                        {
-                            correlation += kwh * power;
-                        }
+                    if let (Some((pt, p)), Some(power)) = (prev, r.power_kw)
+                        && let Plain::Increase { kwh, .. } = classify(p, now, t - pt, true, max_kw)
+                    {
+                        correlation += kwh * power;
                     }
                     prev = Some((t, now));
                 }
